@@ -1,0 +1,90 @@
+/**
+ * Identifiers that end up in request paths.
+ *
+ * @since 0.1.0
+ */
+import * as Schema from "effect/Schema"
+
+/**
+ * The longest `appId` accepted. Okta app ids are 20 characters (`0oafxqCAJWWGELFTYASJ`); the
+ * bound leaves ample room for other id formats while rejecting pasted URLs or documents.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const APP_ID_MAX_LENGTH = 100
+
+// Characters that would change the meaning of the path if they slipped into it. The request is
+// still built with `encodeURIComponent`; this check exists so that a mistake (a pasted URL, an id
+// with a trailing newline) fails loudly before anything is sent instead of hitting another
+// resource or a confusing 404.
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/
+const WHITESPACE = /\s/
+const PATH_SYNTAX = /[/?#%\\]/
+
+/**
+ * An Okta application id, validated before any request is built. Rejected (each with a message
+ * that names the rule, never the value): empty, longer than {@link APP_ID_MAX_LENGTH}, containing
+ * `/`, `\`, `?`, `#`, `%`, whitespace or control characters, or `..`.
+ *
+ * The brand is a type-level marker only: the JSON form is a plain string, and the operations also
+ * accept plain strings (they validate with this schema).
+ *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import { AppId } from "effect-okta-connections"
+ *
+ * const id = AppId.make("0oafxqCAJWWGELFTYASJ")          // validated, throws on bad input
+ * const checked = Schema.decodeUnknownEither(AppId)("a/b") // Left: must not contain "/", "?", …
+ * ```
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const AppId = Schema.String.pipe(
+  Schema.filter((s) => s.length > 0 || "must not be empty"),
+  Schema.filter(
+    (s) =>
+      s.length <= APP_ID_MAX_LENGTH || `must be at most ${APP_ID_MAX_LENGTH} characters long`
+  ),
+  Schema.filter((s) => !CONTROL.test(s) || "must not contain control characters"),
+  Schema.filter((s) => !WHITESPACE.test(s) || "must not contain whitespace"),
+  Schema.filter(
+    (s) => !PATH_SYNTAX.test(s) || 'must not contain "/", "\\", "?", "#" or "%"'
+  ),
+  Schema.filter((s) => !s.includes("..") || 'must not contain ".."'),
+  Schema.brand("OktaAppId")
+).annotations({ identifier: "AppId", description: "An Okta application id" })
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type AppId = typeof AppId.Type
+
+/**
+ * `OAuthProvisioningEnabledApp`: the apps whose OAuth 2.0 consent flow ends with
+ * `verifyProvisioningConnectionForApplication`. Closed: it is a path segment the caller chooses,
+ * so an unknown name is rejected before sending.
+ *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import { OAuthProvisioningEnabledApp } from "effect-okta-connections"
+ *
+ * Schema.decodeUnknownSync(OAuthProvisioningEnabledApp)("office365")
+ * ```
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const OAuthProvisioningEnabledApp = Schema.Literal("google", "office365", "slack", "zoomus")
+  .annotations({ identifier: "OAuthProvisioningEnabledApp" })
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type OAuthProvisioningEnabledApp = typeof OAuthProvisioningEnabledApp.Type

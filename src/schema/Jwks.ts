@@ -1,0 +1,97 @@
+/**
+ * The JSON Web Key Set of an Org2Org OAuth 2.0 provisioning connection.
+ *
+ * @since 0.1.0
+ */
+import * as Schema from "effect/Schema"
+
+/**
+ * `JsonWebKey`: a public key Okta uses to sign the Org2Org client assertion. Every member is
+ * optional, as in the contract; `alg` is not declared by the contract's schema but appears in its
+ * example (and is a standard JWK member). Members this schema does not name (`crv`, `x`, `y`, …)
+ * are kept, typed `unknown`, so the key can be handed to a JOSE library unchanged.
+ *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import { JsonWebKey } from "effect-okta-connections"
+ *
+ * const key = Schema.decodeUnknownSync(JsonWebKey)({ kid: "k1", kty: "RSA", use: "sig", e: "AQAB", n: "…" })
+ * key.kty // "RSA"
+ * ```
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const JsonWebKey = Schema.Struct(
+  {
+    alg: Schema.optional(Schema.String),
+    created: Schema.optional(Schema.String),
+    e: Schema.optional(Schema.String),
+    expiresAt: Schema.optional(Schema.String),
+    kid: Schema.optional(Schema.String),
+    kty: Schema.optional(Schema.String),
+    lastUpdated: Schema.optional(Schema.String),
+    n: Schema.optional(Schema.String),
+    use: Schema.optional(Schema.String),
+    x5c: Schema.optional(Schema.Array(Schema.String)),
+    "x5t#S256": Schema.optional(Schema.String)
+  },
+  Schema.Record({ key: Schema.String, value: Schema.Unknown })
+)
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface JsonWebKey extends Schema.Schema.Type<typeof JsonWebKey> {}
+
+/**
+ * `AppConnectionUserProvisionJWKList`: `{ keys: JsonWebKey[] }`.
+ *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import { AppConnectionUserProvisionJWKList } from "effect-okta-connections"
+ *
+ * Schema.decodeUnknownSync(AppConnectionUserProvisionJWKList)({ keys: [] })
+ * ```
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const AppConnectionUserProvisionJWKList = Schema.Struct({
+  keys: Schema.Array(JsonWebKey)
+})
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface AppConnectionUserProvisionJWKList
+  extends Schema.Schema.Type<typeof AppConnectionUserProvisionJWKList> {}
+
+/**
+ * `AppConnectionUserProvisionJWKResponse`: what `getUserProvisioningConnectionJWKS` returns.
+ *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import { AppConnectionUserProvisionJWKResponse } from "effect-okta-connections"
+ *
+ * const { jwks } = Schema.decodeUnknownSync(AppConnectionUserProvisionJWKResponse)({ jwks: { keys: [] } })
+ * ```
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const AppConnectionUserProvisionJWKResponse = Schema.Struct({
+  jwks: AppConnectionUserProvisionJWKList
+})
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface AppConnectionUserProvisionJWKResponse
+  extends Schema.Schema.Type<typeof AppConnectionUserProvisionJWKResponse> {}

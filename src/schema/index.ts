@@ -1,0 +1,7 @@
+export * from "./AppId.js"
+export * from "./Connection.js"
+export * from "./Jwks.js"
+export * from "./Links.js"
+export * from "./OktaErrorBody.js"
+export * from "./OpenEnum.js"
+export * from "./Request.js"

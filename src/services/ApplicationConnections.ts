@@ -1,0 +1,295 @@
+/**
+ * `ApplicationConnections`: the six operations of Okta's Application Connections API, named by
+ * their operationIds, with the Okta SDKs' argument order.
+ *
+ * @since 0.1.0
+ */
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Layer from "effect/Layer"
+import * as Schema from "effect/Schema"
+import {
+  OktaInvalidInputError,
+  type OktaRequestError,
+  type OktaResponseError
+} from "../errors/OktaError.js"
+import { describeIssue } from "../internal/issues.js"
+import { decodeJson, discardBody } from "../internal/response.js"
+import { OktaClient, type OktaClientService } from "../layers/OktaClient.js"
+import { AppId, OAuthProvisioningEnabledApp } from "../schema/AppId.js"
+import { ProvisioningConnectionResponse } from "../schema/Connection.js"
+import { AppConnectionUserProvisionJWKResponse } from "../schema/Jwks.js"
+import { UpdateDefaultProvisioningConnectionForApplicationRequest } from "../schema/Request.js"
+
+/**
+ * Options of `updateDefaultProvisioningConnectionForApplication`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface UpdateConnectionOptions {
+  /** Also enable the connection in the same call (`?activate=true`). Omitted: saved, not activated. */
+  readonly activate?: boolean | undefined
+}
+
+/**
+ * Options of `verifyProvisioningConnectionForApplication`: the `code` and `state` from the
+ * `continue_oauth_flow_url` Okta issued after the admin consented. Both are one-time values and
+ * never appear in errors, logs or spans.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface VerifyConnectionOptions {
+  readonly code?: string | undefined
+  readonly state?: string | undefined
+}
+
+/**
+ * The service `ApplicationConnections` provides. Every method validates its arguments first
+ * (`OktaInvalidInputError`, nothing sent), is traced as `ApplicationConnections.<operationId>`,
+ * and fails only with the typed errors in its signature.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface ApplicationConnectionsService {
+  /**
+   * `GET /api/v1/apps/{appId}/connections/default`: the app's default provisioning connection.
+   * Scope `okta.apps.read`.
+   */
+  readonly getDefaultProvisioningConnectionForApplication: (
+    appId: string
+  ) => Effect.Effect<ProvisioningConnectionResponse, OktaResponseError>
+  /**
+   * `POST /api/v1/apps/{appId}/connections/default[?activate=true]`: replaces the connection's
+   * configuration (token or OAuth 2.0). Scope `okta.apps.manage`.
+   */
+  readonly updateDefaultProvisioningConnectionForApplication: (
+    appId: string,
+    body: UpdateDefaultProvisioningConnectionForApplicationRequest,
+    options?: UpdateConnectionOptions
+  ) => Effect.Effect<ProvisioningConnectionResponse, OktaResponseError>
+  /**
+   * `POST /api/v1/apps/{appId}/connections/default/lifecycle/activate` (204). Scope `okta.apps.manage`.
+   */
+  readonly activateDefaultProvisioningConnectionForApplication: (
+    appId: string
+  ) => Effect.Effect<void, OktaRequestError>
+  /**
+   * `POST /api/v1/apps/{appId}/connections/default/lifecycle/deactivate` (204). Scope `okta.apps.manage`.
+   */
+  readonly deactivateDefaultProvisioningConnectionForApplication: (
+    appId: string
+  ) => Effect.Effect<void, OktaRequestError>
+  /**
+   * `GET /api/v1/apps/{appId}/connections/default/jwks`: the public keys of an Org2Org OAuth 2.0
+   * connection. Scope `okta.apps.read`.
+   */
+  readonly getUserProvisioningConnectionJWKS: (
+    appId: string
+  ) => Effect.Effect<AppConnectionUserProvisionJWKResponse, OktaResponseError>
+  /**
+   * `POST /api/v1/apps/{appName}/{appId}/oauth2/callback?code=…&state=…` (204): completes the
+   * three-legged OAuth 2.0 consent flow of `google`, `office365`, `slack` or `zoomus`. Scope
+   * `okta.apps.manage`.
+   */
+  readonly verifyProvisioningConnectionForApplication: (
+    appName: OAuthProvisioningEnabledApp,
+    appId: string,
+    options?: VerifyConnectionOptions
+  ) => Effect.Effect<void, OktaRequestError>
+}
+
+const decodeAppId = Schema.decodeUnknownEither(AppId)
+const decodeAppName = Schema.decodeUnknownEither(OAuthProvisioningEnabledApp)
+// The body is validated by encoding it: what the caller gave must be exactly the request type.
+// Excess members are an error rather than silently dropped, so a typo ("tokn") in JavaScript or
+// behind a cast is reported instead of sending a body without the token.
+const encodeBody = Schema.encodeUnknownEither(
+  UpdateDefaultProvisioningConnectionForApplicationRequest,
+  { onExcessProperty: "error", errors: "all" }
+)
+
+const invalid = (operation: string, field: string, issues: string) =>
+  new OktaInvalidInputError({ operation, field, issues })
+
+const checkAppId = (operation: string, appId: unknown): Either.Either<string, OktaInvalidInputError> =>
+  Either.mapLeft(decodeAppId(appId), (e) => invalid(operation, "appId", describeIssue(e.issue)))
+
+const checkOptionalString = (
+  operation: string,
+  field: string,
+  value: unknown
+): Either.Either<string | undefined, OktaInvalidInputError> =>
+  value === undefined || typeof value === "string"
+    ? Either.right(value)
+    : Either.left(invalid(operation, field, "expected a string"))
+
+const connectionPath = (appId: string) =>
+  `/api/v1/apps/${encodeURIComponent(appId)}/connections/default`
+
+const SPAN_PREFIX = "ApplicationConnections."
+
+/**
+ * Builds the service over an {@link OktaClient}. Decoders are built once here, not per call.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = (client: OktaClientService): ApplicationConnectionsService => {
+  const decodeConnection = decodeJson(ProvisioningConnectionResponse)
+  const decodeJwks = decodeJson(AppConnectionUserProvisionJWKResponse)
+
+  const getOp = "getDefaultProvisioningConnectionForApplication"
+  const updateOp = "updateDefaultProvisioningConnectionForApplication"
+  const activateOp = "activateDefaultProvisioningConnectionForApplication"
+  const deactivateOp = "deactivateDefaultProvisioningConnectionForApplication"
+  const jwksOp = "getUserProvisioningConnectionJWKS"
+  const verifyOp = "verifyProvisioningConnectionForApplication"
+
+  const getDefaultProvisioningConnectionForApplication = Effect.fn(SPAN_PREFIX + getOp)(
+    function* (appId: string) {
+      const id = yield* checkAppId(getOp, appId)
+      yield* Effect.annotateCurrentSpan("okta.app_id", id)
+      return yield* client.execute(
+        { operation: getOp, method: "GET", path: connectionPath(id) },
+        decodeConnection
+      )
+    }
+  )
+
+  const updateDefaultProvisioningConnectionForApplication = Effect.fn(SPAN_PREFIX + updateOp)(
+    function* (
+      appId: string,
+      body: UpdateDefaultProvisioningConnectionForApplicationRequest,
+      options?: UpdateConnectionOptions
+    ) {
+      const id = yield* checkAppId(updateOp, appId)
+      const encoded = yield* Either.mapLeft(encodeBody(body), (e) =>
+        invalid(updateOp, "body", describeIssue(e.issue))
+      )
+      const activate = options?.activate
+      if (activate !== undefined && typeof activate !== "boolean") {
+        return yield* invalid(updateOp, "activate", "expected a boolean")
+      }
+      yield* Effect.annotateCurrentSpan("okta.app_id", id)
+      return yield* client.execute(
+        {
+          operation: updateOp,
+          method: "POST",
+          path: connectionPath(id),
+          urlParams: activate !== undefined ? { activate: String(activate) } : undefined,
+          body: encoded
+        },
+        decodeConnection
+      )
+    }
+  )
+
+  const lifecycle = (operation: string, action: "activate" | "deactivate") =>
+    Effect.fn(SPAN_PREFIX + operation)(function* (appId: string) {
+      const id = yield* checkAppId(operation, appId)
+      yield* Effect.annotateCurrentSpan("okta.app_id", id)
+      return yield* client.execute(
+        { operation, method: "POST", path: `${connectionPath(id)}/lifecycle/${action}` },
+        discardBody
+      )
+    })
+
+  const getUserProvisioningConnectionJWKS = Effect.fn(SPAN_PREFIX + jwksOp)(function* (
+    appId: string
+  ) {
+    const id = yield* checkAppId(jwksOp, appId)
+    yield* Effect.annotateCurrentSpan("okta.app_id", id)
+    return yield* client.execute(
+      { operation: jwksOp, method: "GET", path: `${connectionPath(id)}/jwks` },
+      decodeJwks
+    )
+  })
+
+  const verifyProvisioningConnectionForApplication = Effect.fn(SPAN_PREFIX + verifyOp)(
+    function* (
+      appName: OAuthProvisioningEnabledApp,
+      appId: string,
+      options?: VerifyConnectionOptions
+    ) {
+      const name = yield* Either.mapLeft(decodeAppName(appName), () =>
+        invalid(verifyOp, "appName", 'expected one of "google", "office365", "slack", "zoomus"')
+      )
+      const id = yield* checkAppId(verifyOp, appId)
+      const code = yield* checkOptionalString(verifyOp, "code", options?.code)
+      const state = yield* checkOptionalString(verifyOp, "state", options?.state)
+      yield* Effect.annotateCurrentSpan("okta.app_id", id)
+      yield* Effect.annotateCurrentSpan("okta.app_name", name)
+      const urlParams: Record<string, string> = {}
+      if (code !== undefined) urlParams["code"] = code
+      if (state !== undefined) urlParams["state"] = state
+      return yield* client.execute(
+        {
+          operation: verifyOp,
+          method: "POST",
+          path: `/api/v1/apps/${encodeURIComponent(name)}/${encodeURIComponent(id)}/oauth2/callback`,
+          urlParams
+        },
+        discardBody
+      )
+    }
+  )
+
+  return {
+    getDefaultProvisioningConnectionForApplication,
+    updateDefaultProvisioningConnectionForApplication,
+    activateDefaultProvisioningConnectionForApplication: lifecycle(activateOp, "activate"),
+    deactivateDefaultProvisioningConnectionForApplication: lifecycle(deactivateOp, "deactivate"),
+    getUserProvisioningConnectionJWKS,
+    verifyProvisioningConnectionForApplication
+  }
+}
+
+/**
+ * The Application Connections API. `yield* ApplicationConnections` gives the six operations.
+ *
+ * @example
+ * ```ts
+ * import { FetchHttpClient } from "@effect/platform"
+ * import { Effect, Layer, Redacted } from "effect"
+ * import { ApplicationConnections, OktaClient } from "effect-okta-connections"
+ *
+ * const program = Effect.gen(function* () {
+ *   const connections = yield* ApplicationConnections
+ *   const connection = yield* connections.getDefaultProvisioningConnectionForApplication("0oafxqCAJWWGELFTYASJ")
+ *   yield* Effect.log(`status ${connection.status}, auth ${connection.profile.authScheme}`)
+ * })
+ *
+ * const Live = ApplicationConnections.layer.pipe(
+ *   Layer.provide(OktaClient.layer({ orgUrl: "https://acme.okta.com", apiToken: Redacted.make("00abc…") })),
+ *   Layer.provide(FetchHttpClient.layer)
+ * )
+ *
+ * Effect.runPromise(Effect.provide(program, Live))
+ * ```
+ *
+ * @since 0.1.0
+ * @category tags
+ */
+export class ApplicationConnections extends Context.Tag(
+  "effect-okta-connections/ApplicationConnections"
+)<ApplicationConnections, ApplicationConnectionsService>() {
+  /**
+   * The live service over the {@link OktaClient} in context.
+   *
+   * @example
+   * ```ts
+   * import { Layer } from "effect"
+   * import { ApplicationConnections, OktaClient } from "effect-okta-connections"
+   *
+   * const FromEnv = ApplicationConnections.layer.pipe(Layer.provide(OktaClient.layerConfig()))
+   * ```
+   */
+  static readonly layer: Layer.Layer<ApplicationConnections, never, OktaClient> = Layer.effect(
+    ApplicationConnections,
+    Effect.map(OktaClient, make)
+  )
+}

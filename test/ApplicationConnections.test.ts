@@ -1,0 +1,575 @@
+import { describe, expect, expectTypeOf, it } from "@effect/vitest"
+import { Cause, Effect, Exit } from "effect"
+import {
+  ApplicationConnections,
+  type OktaRequestError,
+  type OktaResponseError,
+  type ProvisioningConnectionResponse,
+  type AppConnectionUserProvisionJWKResponse
+} from "../src/index.js"
+import { connectionsWith, empty, json, ORG, text } from "./support/TestHttp.js"
+
+const APP = "0oafxqCAJWWGELFTYASJ"
+
+const tokenConnection = {
+  authScheme: "TOKEN",
+  status: "ENABLED",
+  baseUrl: "https://scim.zscalerbeta.net/1234567/890/scim",
+  profile: { authScheme: "TOKEN" },
+  _links: {
+    self: { href: `${ORG}/api/v1/apps/${APP}/connections/default`, hints: { allow: ["GET", "POST"] } },
+    deactivate: {
+      href: `${ORG}/api/v1/apps/${APP}/connections/default/lifecycle/deactivate`,
+      hints: { allow: ["POST"] }
+    }
+  }
+}
+
+const run = <A, E>(
+  handler: Parameters<typeof connectionsWith>[0],
+  f: (api: ApplicationConnections["Type"]) => Effect.Effect<A, E>
+) => {
+  const { requests, layer } = connectionsWith(handler)
+  return Effect.map(
+    Effect.exit(Effect.provide(Effect.flatMap(ApplicationConnections, f), layer)),
+    (exit) => ({ exit, requests })
+  )
+}
+
+const failureOf = <A, E>(exit: Exit.Exit<A, E>): E => {
+  if (Exit.isSuccess(exit)) throw new Error("expected a failure, got a success")
+  const failure = Cause.failureOption(exit.cause)
+  if (failure._tag === "None") throw new Error(`expected a typed failure, got ${Cause.pretty(exit.cause)}`)
+  return failure.value
+}
+
+const successOf = <A, E>(exit: Exit.Exit<A, E>): A => {
+  if (Exit.isFailure(exit)) throw new Error(`expected a success, got ${Cause.pretty(exit.cause)}`)
+  return exit.value
+}
+
+describe("the wire format of each operation", () => {
+  it.effect("getDefaultProvisioningConnectionForApplication: GET …/connections/default, decoded", () =>
+    Effect.gen(function* () {
+      const { exit, requests } = yield* run(
+        () => json(200, tokenConnection),
+        (api) => api.getDefaultProvisioningConnectionForApplication(APP)
+      )
+      const connection = successOf(exit)
+      expect(requests).toHaveLength(1)
+      const [req] = requests
+      expect(req!.method).toBe("GET")
+      expect(req!.url.toString()).toBe(`${ORG}/api/v1/apps/${APP}/connections/default`)
+      expect(req!.rawBody).toBeUndefined()
+      expect(connection).toEqual(tokenConnection)
+      expect(connection.status).toBe("ENABLED")
+      expect(connection._links?.deactivate?.hints?.allow).toEqual(["POST"])
+    }))
+
+  it.effect("updateDefaultProvisioningConnectionForApplication: POST with the JSON body, no activate by default", () =>
+    Effect.gen(function* () {
+      const body = {
+        baseUrl: "https://scim.zscalerbeta.net/1234567/890/scim",
+        profile: { authScheme: "TOKEN" as const, token: "00NgAPZqUVy8cX9ehNzzahEE5b-On9sImTcInvWp-x" }
+      }
+      const { exit, requests } = yield* run(
+        () => json(200, { ...tokenConnection, status: "DISABLED" }),
+        (api) => api.updateDefaultProvisioningConnectionForApplication(APP, body)
+      )
+      expect(successOf(exit).status).toBe("DISABLED")
+      const [req] = requests
+      expect(req!.method).toBe("POST")
+      expect(req!.path).toBe(`/api/v1/apps/${APP}/connections/default`)
+      expect(req!.query).toEqual({})
+      expect(req!.headers["content-type"]).toBe("application/json")
+      expect(req!.body).toEqual(body)
+    }))
+
+  it.effect("update with { activate: true } sends ?activate=true; false sends activate=false", () =>
+    Effect.gen(function* () {
+      const body = { profile: { authScheme: "OAUTH2" as const, clientId: "0oa2h6su6bVFyJzIf1d7", signing: { rotationMode: "AUTO" as const } } }
+      const on = yield* run(
+        () => json(200, tokenConnection),
+        (api) => api.updateDefaultProvisioningConnectionForApplication(APP, body, { activate: true })
+      )
+      expect(on.requests[0]!.url.search).toBe("?activate=true")
+      expect(on.requests[0]!.body).toEqual(body)
+      const off = yield* run(
+        () => json(200, tokenConnection),
+        (api) => api.updateDefaultProvisioningConnectionForApplication(APP, body, { activate: false })
+      )
+      expect(off.requests[0]!.url.search).toBe("?activate=false")
+    }))
+
+  it.effect("update sends OAUTH2 for the OAuth branch, Office 365 settings included", () =>
+    Effect.gen(function* () {
+      const body = {
+        profile: {
+          authScheme: "OAUTH2" as const,
+          settings: { adminUsername: "office_admin-username", adminPassword: "office_admin-password" }
+        }
+      }
+      const { requests } = yield* run(
+        () => json(200, { status: "DISABLED", profile: { authScheme: "OAUTH2" } }),
+        (api) => api.updateDefaultProvisioningConnectionForApplication(APP, body)
+      )
+      expect(requests[0]!.body).toEqual(body)
+    }))
+
+  it.effect("activate and deactivate: POST …/lifecycle/{action} with no body, 204 → void", () =>
+    Effect.gen(function* () {
+      const a = yield* run(
+        () => empty(204),
+        (api) => api.activateDefaultProvisioningConnectionForApplication(APP)
+      )
+      expect(successOf(a.exit)).toBeUndefined()
+      expect(a.requests[0]!.method).toBe("POST")
+      expect(a.requests[0]!.path).toBe(`/api/v1/apps/${APP}/connections/default/lifecycle/activate`)
+      expect(a.requests[0]!.rawBody).toBeUndefined()
+      const d = yield* run(
+        () => empty(204),
+        (api) => api.deactivateDefaultProvisioningConnectionForApplication(APP)
+      )
+      expect(successOf(d.exit)).toBeUndefined()
+      expect(d.requests[0]!.path).toBe(`/api/v1/apps/${APP}/connections/default/lifecycle/deactivate`)
+    }))
+
+  it.effect("getUserProvisioningConnectionJWKS: GET …/jwks, keys decoded with unknown members kept", () =>
+    Effect.gen(function* () {
+      const jwks = {
+        jwks: {
+          keys: [
+            { kid: "k1", kty: "RSA", alg: "RS256", use: "sig", e: "AQAB", n: "0vx7agoebGcQSuu" },
+            { kid: "k2", kty: "EC", crv: "P-256", x: "f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU", y: "x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0" }
+          ]
+        }
+      }
+      const { exit, requests } = yield* run(
+        () => json(200, jwks),
+        (api) => api.getUserProvisioningConnectionJWKS(APP)
+      )
+      expect(requests[0]!.method).toBe("GET")
+      expect(requests[0]!.path).toBe(`/api/v1/apps/${APP}/connections/default/jwks`)
+      const result = successOf(exit)
+      expect(result).toEqual(jwks)
+      expect(result.jwks.keys[1]!["crv"]).toBe("P-256")
+    }))
+
+  it.effect("verifyProvisioningConnectionForApplication: POST /api/v1/apps/{appName}/{appId}/oauth2/callback?code&state", () =>
+    Effect.gen(function* () {
+      const { exit, requests } = yield* run(
+        () => empty(204),
+        (api) =>
+          api.verifyProvisioningConnectionForApplication("office365", APP, {
+            code: "one-time code/+&=",
+            state: "st@te 1"
+          })
+      )
+      expect(successOf(exit)).toBeUndefined()
+      const [req] = requests
+      expect(req!.method).toBe("POST")
+      expect(req!.path).toBe(`/api/v1/apps/office365/${APP}/oauth2/callback`)
+      expect(req!.query).toEqual({ code: "one-time code/+&=", state: "st@te 1" })
+      expect(req!.url.search).toBe("?code=one-time+code%2F%2B%26%3D&state=st%40te+1")
+      expect(req!.rawBody).toBeUndefined()
+    }))
+
+  it.effect("verify without code/state sends no query", () =>
+    Effect.gen(function* () {
+      const { requests } = yield* run(
+        () => empty(204),
+        (api) => api.verifyProvisioningConnectionForApplication("slack", APP)
+      )
+      expect(requests[0]!.url.search).toBe("")
+    }))
+
+  it.effect("path segments are percent-encoded", () =>
+    Effect.gen(function* () {
+      const id = "app:ü+1@x"
+      const { requests } = yield* run(
+        () => json(200, tokenConnection),
+        (api) => api.getDefaultProvisioningConnectionForApplication(id)
+      )
+      expect(requests[0]!.url.pathname).toBe(`/api/v1/apps/${encodeURIComponent(id)}/connections/default`)
+      expect(requests[0]!.url.pathname).toContain("app%3A%C3%BC%2B1%40x")
+    }))
+
+  it.effect("every request carries SSWS auth, Accept: application/json and the package User-Agent", () =>
+    Effect.gen(function* () {
+      const { requests } = yield* run(
+        () => empty(204),
+        (api) => api.activateDefaultProvisioningConnectionForApplication(APP)
+      )
+      const headers = requests[0]!.headers
+      expect(headers["authorization"]).toMatch(/^SSWS 00SECRET/)
+      expect(headers["accept"]).toBe("application/json")
+      expect(headers["user-agent"]).toMatch(/^effect-okta-connections\/\d+\.\d+\.\d+ node\/\d+/)
+      expect(headers["traceparent"]).toBeUndefined()
+    }))
+})
+
+describe("real-org looseness when decoding", () => {
+  it.effect("an app without provisioning: UNKNOWN status and scheme, no _links", () =>
+    Effect.gen(function* () {
+      const { exit } = yield* run(
+        () => json(200, { status: "UNKNOWN", profile: { authScheme: "UNKNOWN" } }),
+        (api) => api.getDefaultProvisioningConnectionForApplication(APP)
+      )
+      expect(successOf(exit)).toEqual({ status: "UNKNOWN", profile: { authScheme: "UNKNOWN" } })
+    }))
+
+  it.effect("top-level authScheme OAUTH2, an enum value added later, and extra fields", () =>
+    Effect.gen(function* () {
+      const { exit } = yield* run(
+        () =>
+          json(200, {
+            authScheme: "OAUTH2",
+            status: "SUSPENDED",
+            newTopLevelField: { nested: true },
+            profile: { authScheme: "SAML_BEARER", clientId: "0oa2", signing: { rotationMode: "SEMI_AUTO" }, extra: 1 }
+          }),
+        (api) => api.getDefaultProvisioningConnectionForApplication(APP)
+      )
+      const connection: ProvisioningConnectionResponse = successOf(exit)
+      expect(connection.authScheme).toBe("OAUTH2")
+      expect(connection.status).toBe("SUSPENDED")
+      expect(connection.profile.authScheme).toBe("SAML_BEARER")
+      expect(connection.profile.signing?.rotationMode).toBe("SEMI_AUTO")
+      expect(connection).not.toHaveProperty("newTopLevelField")
+    }))
+})
+
+describe("errors by status", () => {
+  const errorBody = (code: string, summary: string) => ({
+    errorCode: code,
+    errorSummary: summary,
+    errorLink: code,
+    errorId: "oae2Ci4P_qhSZ6kjiRXpxenEA",
+    errorCauses: [{ errorSummary: "client_id: An object with this field already exists" }]
+  })
+  const cases = [
+    [400, "OktaBadRequestError", "E0000001"],
+    [401, "OktaUnauthorizedError", "E0000011"],
+    [403, "OktaForbiddenError", "E0000006"],
+    [404, "OktaNotFoundError", "E0000007"],
+    [429, "OktaRateLimitError", "E0000047"],
+    [500, "OktaServerError", "E0000009"],
+    [502, "OktaServerError", "E0000009"],
+    [503, "OktaServerError", "E0000009"],
+    [504, "OktaServerError", "E0000009"],
+    [409, "OktaUnexpectedStatusError", "E0000999"],
+    [418, "OktaUnexpectedStatusError", "E0000999"]
+  ] as const
+
+  type Op = (api: ApplicationConnections["Type"]) => Effect.Effect<unknown, OktaResponseError>
+  const ops: ReadonlyArray<readonly [string, Op]> = [
+    ["getDefaultProvisioningConnectionForApplication", (api) => api.getDefaultProvisioningConnectionForApplication(APP)],
+    ["updateDefaultProvisioningConnectionForApplication", (api) => api.updateDefaultProvisioningConnectionForApplication(APP, { profile: { authScheme: "TOKEN", token: "t" } })],
+    ["activateDefaultProvisioningConnectionForApplication", (api) => api.activateDefaultProvisioningConnectionForApplication(APP)],
+    ["deactivateDefaultProvisioningConnectionForApplication", (api) => api.deactivateDefaultProvisioningConnectionForApplication(APP)],
+    ["getUserProvisioningConnectionJWKS", (api) => api.getUserProvisioningConnectionJWKS(APP)],
+    ["verifyProvisioningConnectionForApplication", (api) => api.verifyProvisioningConnectionForApplication("google", APP, { code: "c", state: "s" })]
+  ]
+
+  for (const [operation, op] of ops) {
+    for (const [status, tag, code] of cases) {
+      it.effect(`${operation}: ${status} → ${tag} with Okta's fields`, () =>
+        Effect.gen(function* () {
+          const { exit } = yield* run(
+            () =>
+              json(status, errorBody(code, `summary for ${status}`), {
+                "x-okta-request-id": "req-123",
+                "x-rate-limit-limit": "50",
+                "x-rate-limit-remaining": "0",
+                "x-rate-limit-reset": "1767225600",
+                date: "Thu, 01 Jan 2026 00:00:00 GMT"
+              }),
+            op
+          )
+          const error = failureOf(exit)
+          expect(error._tag).toBe(tag)
+          expect(error).toMatchObject({
+            operation,
+            status,
+            errorCode: code,
+            errorSummary: `summary for ${status}`,
+            errorLink: code,
+            errorId: "oae2Ci4P_qhSZ6kjiRXpxenEA",
+            errorCauses: [{ errorSummary: "client_id: An object with this field already exists" }],
+            requestId: "req-123",
+            rateLimit: { limit: 50, remaining: 0, reset: 1767225600 },
+            serverDate: Date.UTC(2026, 0, 1)
+          })
+          expect(error.message).toContain(`HTTP ${status}`)
+          expect(error.message).toContain(code)
+          expect(error.message).toContain("oae2Ci4P_qhSZ6kjiRXpxenEA")
+        }))
+    }
+  }
+
+  it.effect("an empty 401 still yields OktaUnauthorizedError, with WWW-Authenticate parsed", () =>
+    Effect.gen(function* () {
+      const challenge =
+        'Bearer authorization_uri="https://acme.okta.com/oauth2/v1/authorize", realm="IdpMyAccountAPI", scope="okta.apps.read", error="invalid_token", error_description="The token is expired."'
+      const { exit } = yield* run(
+        () => empty(401, { "www-authenticate": challenge }),
+        (api) => api.getDefaultProvisioningConnectionForApplication(APP)
+      )
+      const error = failureOf(exit)
+      expect(error._tag).toBe("OktaUnauthorizedError")
+      expect(error).toMatchObject({
+        status: 401,
+        wwwAuthenticate: challenge,
+        challenge: { scheme: "Bearer", error: "invalid_token", errorDescription: "The token is expired.", scope: "okta.apps.read" }
+      })
+      expect(error).not.toHaveProperty("errorCode")
+      expect(error.message).toContain("invalid_token")
+    }))
+
+  it.effect("a 403 with an empty body and insufficient_scope names the missing scope", () =>
+    Effect.gen(function* () {
+      const { exit } = yield* run(
+        () =>
+          empty(403, {
+            "www-authenticate":
+              'Bearer realm="IdpMyAccountAPI", error="insufficient_scope", error_description="The access token provided does not contain the required scopes.", scope="okta.apps.manage", resource="/api/v1/apps"'
+          }),
+        (api) => api.activateDefaultProvisioningConnectionForApplication(APP)
+      )
+      const error = failureOf(exit)
+      expect(error._tag).toBe("OktaForbiddenError")
+      if (error._tag !== "OktaForbiddenError") return
+      expect(error.challenge?.scope).toBe("okta.apps.manage")
+      expect(error.message).toContain("insufficient_scope")
+      expect(error.message).toContain("okta.apps.manage")
+    }))
+
+  it.effect("an HTML 502 from a proxy yields OktaServerError with its content type", () =>
+    Effect.gen(function* () {
+      const { exit } = yield* run(
+        () => text(502, "<html><body><h1>502 Bad Gateway</h1></body></html>", "text/html"),
+        (api) => api.getDefaultProvisioningConnectionForApplication(APP)
+      )
+      const error = failureOf(exit)
+      expect(error._tag).toBe("OktaServerError")
+      expect(error).toMatchObject({ status: 502, contentType: "text/html" })
+      expect(error.message).toContain("non-JSON body (text/html)")
+    }))
+
+  it.effect("a JSON error body of another shape still maps by status", () =>
+    Effect.gen(function* () {
+      const { exit } = yield* run(
+        () => json(404, { error: "not_found", errorCode: 42 }),
+        (api) => api.getDefaultProvisioningConnectionForApplication(APP)
+      )
+      const error = failureOf(exit)
+      expect(error._tag).toBe("OktaNotFoundError")
+      expect(error).not.toHaveProperty("errorCode")
+    }))
+
+  it.effect("a concurrency-limit 429 (Limit 0, Remaining 0) is marked as such", () =>
+    Effect.gen(function* () {
+      const { exit } = yield* run(
+        () =>
+          json(429, { errorCode: "E0000047", errorSummary: "API call exceeded rate limit due to too many requests." }, {
+            "x-rate-limit-limit": "0",
+            "x-rate-limit-remaining": "0",
+            "x-rate-limit-reset": "1767225660"
+          }),
+        (api) => api.getDefaultProvisioningConnectionForApplication(APP)
+      )
+      const error = failureOf(exit)
+      if (error._tag !== "OktaRateLimitError") throw new Error(error._tag)
+      expect(error.isConcurrencyLimit).toBe(true)
+      expect(error.message).toContain("concurrent-request limit")
+    }))
+
+  it.effect("a window 429 says when the limit resets; a duplicated reset keeps the later one", () =>
+    Effect.gen(function* () {
+      const { exit } = yield* run(
+        () =>
+          json(429, { errorCode: "E0000047" }, {
+            "x-rate-limit-limit": "50",
+            "x-rate-limit-remaining": "0",
+            "x-rate-limit-reset": "1767225600, 1767225660"
+          }),
+        (api) => api.getDefaultProvisioningConnectionForApplication(APP)
+      )
+      const error = failureOf(exit)
+      if (error._tag !== "OktaRateLimitError") throw new Error(error._tag)
+      expect(error.isConcurrencyLimit).toBe(false)
+      expect(error.rateLimit).toEqual({ limit: 50, remaining: 0, reset: 1767225660 })
+      expect(error.message).toContain("resets at 2026-01-01T00:01:00.000Z")
+    }))
+
+  it.effect("a 3xx is not followed: OktaUnexpectedStatusError with the Location (no query)", () =>
+    Effect.gen(function* () {
+      const { exit, requests } = yield* run(
+        () => empty(302, { location: "https://evil.example/steal?token=abc" }),
+        (api) => api.getDefaultProvisioningConnectionForApplication(APP)
+      )
+      const error = failureOf(exit)
+      if (error._tag !== "OktaUnexpectedStatusError") throw new Error(error._tag)
+      expect(error.status).toBe(302)
+      expect(error.location).toBe("https://evil.example/steal")
+      expect(error.message).not.toContain("token=abc")
+      expect(requests).toHaveLength(1)
+    }))
+
+  it.effect("a dropped connection is OktaTransportError, not a defect", () =>
+    Effect.gen(function* () {
+      const { exit } = yield* run(
+        () => ({ drop: true }),
+        (api) => api.activateDefaultProvisioningConnectionForApplication(APP)
+      )
+      const error = failureOf(exit)
+      expect(error._tag).toBe("OktaTransportError")
+      expect(error).toMatchObject({ afterResponse: false, operation: "activateDefaultProvisioningConnectionForApplication" })
+      expect(error.message).toContain("other side closed")
+    }))
+})
+
+describe("decode failures of a 2xx body", () => {
+  it.effect("HTML with status 200 → OktaDecodeError NotJson", () =>
+    Effect.gen(function* () {
+      const { exit } = yield* run(
+        () => text(200, "<html>login</html>", "text/html; charset=utf-8", { "x-okta-request-id": "r1" }),
+        (api) => api.getDefaultProvisioningConnectionForApplication(APP)
+      )
+      const error = failureOf(exit)
+      expect(error).toMatchObject({ _tag: "OktaDecodeError", kind: "NotJson", status: 200, contentType: "text/html; charset=utf-8", requestId: "r1" })
+    }))
+
+  it.effect("JSON of the wrong shape → OktaDecodeError Schema, with paths and no values", () =>
+    Effect.gen(function* () {
+      const { exit } = yield* run(
+        () => json(200, { status: 7, profile: { authScheme: "secret-looking-value", signing: "x" } }),
+        (api) => api.getDefaultProvisioningConnectionForApplication(APP)
+      )
+      const error = failureOf(exit)
+      if (error._tag !== "OktaDecodeError") throw new Error(error._tag)
+      expect(error.kind).toBe("Schema")
+      expect(error.issues).toContain("status")
+      expect(error.message).not.toContain("secret-looking-value")
+    }))
+
+  it.effect("an empty 200 body for a JSON operation → OktaDecodeError", () =>
+    Effect.gen(function* () {
+      const { exit } = yield* run(
+        () => empty(200),
+        (api) => api.getUserProvisioningConnectionJWKS(APP)
+      )
+      expect(failureOf(exit)).toMatchObject({ _tag: "OktaDecodeError", kind: "NotJson", issues: "the body is empty" })
+    }))
+
+  it.effect("a 204 operation ignores whatever body a 200 carries", () =>
+    Effect.gen(function* () {
+      const { exit } = yield* run(
+        () => text(200, "<html>ok</html>", "text/html"),
+        (api) => api.deactivateDefaultProvisioningConnectionForApplication(APP)
+      )
+      expect(Exit.isSuccess(exit)).toBe(true)
+    }))
+})
+
+describe("bad input fails with OktaInvalidInputError and sends nothing", () => {
+  const badIds = ["", " ", "a".repeat(101), "a/b", "../users", "a?b", "a#b", "a%2Fb", "a b", "a\nb", "a\u0000b", "a\tb", "a\\b", "..", "x..y"]
+  for (const id of badIds) {
+    it.effect(`appId ${JSON.stringify(id).slice(0, 30)}`, () =>
+      Effect.gen(function* () {
+        const ops: ReadonlyArray<(api: ApplicationConnections["Type"]) => Effect.Effect<unknown, OktaResponseError>> = [
+          (api: ApplicationConnections["Type"]) => api.getDefaultProvisioningConnectionForApplication(id),
+          (api: ApplicationConnections["Type"]) => api.activateDefaultProvisioningConnectionForApplication(id),
+          (api: ApplicationConnections["Type"]) => api.verifyProvisioningConnectionForApplication("zoomus", id)
+        ]
+        for (const op of ops) {
+          const { exit, requests } = yield* run(() => empty(204), op)
+          const error = failureOf(exit)
+          expect(error).toMatchObject({ _tag: "OktaInvalidInputError", field: "appId" })
+          expect(error.message).toContain("nothing was sent")
+          expect(requests).toHaveLength(0)
+        }
+      }))
+  }
+
+  it.effect("an appName outside OAuthProvisioningEnabledApp", () =>
+    Effect.gen(function* () {
+      const { exit, requests } = yield* run(
+        () => empty(204),
+        (api) => api.verifyProvisioningConnectionForApplication("github" as "google", APP)
+      )
+      expect(failureOf(exit)).toMatchObject({ _tag: "OktaInvalidInputError", field: "appName" })
+      expect(requests).toHaveLength(0)
+    }))
+
+  it.effect("a body that is neither branch, with a misspelt member, or with a non-boolean activate", () =>
+    Effect.gen(function* () {
+      const bodies: ReadonlyArray<unknown> = [
+        { profile: { authScheme: "UNKNOWN" } },
+        { profile: { authScheme: "TOKEN", tokn: "00secret-typo" } },
+        { profile: { authScheme: "OAUTH2", settings: { adminUsername: "u" } } },
+        { profile: { authScheme: "OAUTH2", signing: { rotationMode: "SOMETIMES" } } },
+        null
+      ]
+      for (const body of bodies) {
+        const { exit, requests } = yield* run(
+          () => json(200, tokenConnection),
+          (api) => api.updateDefaultProvisioningConnectionForApplication(APP, body as never)
+        )
+        const error = failureOf(exit)
+        expect(error).toMatchObject({ _tag: "OktaInvalidInputError", field: "body" })
+        expect(error.message).not.toContain("00secret-typo")
+        expect(requests).toHaveLength(0)
+      }
+      const { exit, requests } = yield* run(
+        () => json(200, tokenConnection),
+        (api) => api.updateDefaultProvisioningConnectionForApplication(APP, { profile: { authScheme: "TOKEN" } }, { activate: "yes" as never })
+      )
+      expect(failureOf(exit)).toMatchObject({ _tag: "OktaInvalidInputError", field: "activate" })
+      expect(requests).toHaveLength(0)
+    }))
+
+  it.effect("a misspelt body member is named in the issues", () =>
+    Effect.gen(function* () {
+      const { exit } = yield* run(
+        () => json(200, tokenConnection),
+        (api) => api.updateDefaultProvisioningConnectionForApplication(APP, { profile: { authScheme: "TOKEN", tokn: "x" } } as never)
+      )
+      const error = failureOf(exit)
+      if (error._tag !== "OktaInvalidInputError") throw new Error(error._tag)
+      expect(error.issues).toContain("profile.tokn: is not allowed")
+    }))
+})
+
+describe("the error channel of each operation is exactly its possible errors", () => {
+  type Api = ApplicationConnections["Type"]
+  type ErrorOf<K extends keyof Api> = Effect.Effect.Error<ReturnType<Api[K]>>
+  type SuccessOf<K extends keyof Api> = Effect.Effect.Success<ReturnType<Api[K]>>
+
+  it("operations with a body fail with OktaResponseError, the others with OktaRequestError", () => {
+    expectTypeOf<ErrorOf<"getDefaultProvisioningConnectionForApplication">>().toEqualTypeOf<OktaResponseError>()
+    expectTypeOf<ErrorOf<"updateDefaultProvisioningConnectionForApplication">>().toEqualTypeOf<OktaResponseError>()
+    expectTypeOf<ErrorOf<"getUserProvisioningConnectionJWKS">>().toEqualTypeOf<OktaResponseError>()
+    expectTypeOf<ErrorOf<"activateDefaultProvisioningConnectionForApplication">>().toEqualTypeOf<OktaRequestError>()
+    expectTypeOf<ErrorOf<"deactivateDefaultProvisioningConnectionForApplication">>().toEqualTypeOf<OktaRequestError>()
+    expectTypeOf<ErrorOf<"verifyProvisioningConnectionForApplication">>().toEqualTypeOf<OktaRequestError>()
+    expectTypeOf<SuccessOf<"getUserProvisioningConnectionJWKS">>().toEqualTypeOf<AppConnectionUserProvisionJWKResponse>()
+    expectTypeOf<SuccessOf<"activateDefaultProvisioningConnectionForApplication">>().toEqualTypeOf<void>()
+  })
+
+  it("the unions hold exactly the documented tags", () => {
+    expectTypeOf<OktaRequestError["_tag"]>().toEqualTypeOf<
+      | "OktaBadRequestError"
+      | "OktaUnauthorizedError"
+      | "OktaForbiddenError"
+      | "OktaNotFoundError"
+      | "OktaRateLimitError"
+      | "OktaServerError"
+      | "OktaUnexpectedStatusError"
+      | "OktaTransportError"
+      | "OktaTimeoutError"
+      | "OktaInvalidInputError"
+    >()
+    expectTypeOf<Exclude<OktaResponseError, OktaRequestError>["_tag"]>().toEqualTypeOf<"OktaDecodeError">()
+  })
+})

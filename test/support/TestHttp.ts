@@ -1,0 +1,96 @@
+/**
+ * A scripted `HttpClient` for unit tests: every request is recorded as it would appear on the wire
+ * (method, full URL, query, headers, parsed body) and answered by the test's handler. Built per test.
+ */
+import { HttpClient, HttpClientError, HttpClientResponse } from "@effect/platform"
+import type { HttpClientRequest } from "@effect/platform"
+import { Effect, Layer, Redacted } from "effect"
+import { ApplicationConnections, OktaClient, type OktaClientSettings } from "../../src/index.js"
+
+export interface WireRequest {
+  readonly method: string
+  readonly url: URL
+  readonly path: string
+  readonly query: Record<string, string>
+  readonly headers: Record<string, string>
+  readonly body: unknown
+  readonly rawBody: string | undefined
+}
+
+export type Reply =
+  | Response
+  | { readonly drop: true }
+  | Effect.Effect<Response, never>
+
+export type Handler = (request: WireRequest) => Reply
+
+export const TOKEN = "00SECRET-api-token-never-in-errors-9f8e7d"
+export const ORG = "https://acme.okta.com"
+
+const decoder = new TextDecoder()
+
+const toWire = (request: HttpClientRequest.HttpClientRequest, url: URL): WireRequest => {
+  const rawBody =
+    request.body._tag === "Uint8Array" ? decoder.decode(request.body.body) : undefined
+  let body: unknown = undefined
+  if (rawBody !== undefined) {
+    try {
+      body = JSON.parse(rawBody)
+    } catch {
+      body = rawBody
+    }
+  }
+  return {
+    method: request.method,
+    url,
+    path: url.pathname,
+    query: Object.fromEntries(url.searchParams),
+    headers: { ...request.headers },
+    body,
+    rawBody
+  }
+}
+
+/** The recorded requests and an `HttpClient` layer answering with `handler`. */
+export const scriptedHttp = (handler: Handler) => {
+  const requests: Array<WireRequest> = []
+  const client = HttpClient.make((request, url) => {
+    const wire = toWire(request, url)
+    requests.push(wire)
+    const reply = handler(wire)
+    if ("drop" in reply) {
+      return Effect.fail(
+        new HttpClientError.RequestError({
+          request,
+          reason: "Transport",
+          cause: new Error("fetch failed", { cause: Object.assign(new Error("other side closed"), { code: "UND_ERR_SOCKET" }) })
+        })
+      )
+    }
+    const response = Effect.isEffect(reply) ? reply : Effect.succeed(reply)
+    return Effect.map(response, (r) => HttpClientResponse.fromWeb(request, r))
+  })
+  return { requests, layer: Layer.succeed(HttpClient.HttpClient, client) }
+}
+
+/** `ApplicationConnections` over the scripted client, with an SSWS token. */
+export const connectionsWith = (handler: Handler, settings: OktaClientSettings = {}) => {
+  const http = scriptedHttp(handler)
+  const layer = ApplicationConnections.layer.pipe(
+    Layer.provide(OktaClient.layer({ orgUrl: ORG, apiToken: Redacted.make(TOKEN), ...settings })),
+    Layer.provide(http.layer)
+  )
+  return { requests: http.requests, layer }
+}
+
+export const json = (status: number, body: unknown, headers: Record<string, string> = {}) =>
+  new Response(JSON.stringify(body), {
+    status,
+    headers: { "content-type": "application/json", ...headers }
+  })
+
+export const empty = (status: number, headers: Record<string, string> = {}) =>
+  new Response(null, { status, headers })
+
+export const text = (status: number, body: string, contentType: string, headers: Record<string, string> = {}) =>
+  new Response(body, { status, headers: { "content-type": contentType, ...headers } })
