@@ -1,0 +1,494 @@
+import { FetchHttpClient, HttpClient } from "@effect/platform"
+import { describe, expect, it } from "@effect/vitest"
+import {
+  Cause,
+  ConfigProvider,
+  Effect,
+  Exit,
+  Fiber,
+  Layer,
+  Redacted,
+  Schema,
+  TestClock,
+  Tracer
+} from "effect"
+import { createServer, type IncomingMessage, type Server } from "node:http"
+import type { AddressInfo } from "node:net"
+import { readFileSync } from "node:fs"
+import {
+  ApplicationConnections,
+  OktaClient,
+  OktaError,
+  VERSION,
+  type OktaClientOptions
+} from "../src/index.js"
+import { connectionsWith, empty, json, scriptedHttp, TOKEN } from "./support/TestHttp.js"
+
+const APP = "0oafxqCAJWWGELFTYASJ"
+
+const buildWith = (options: OktaClientOptions) =>
+  Effect.exit(
+    Effect.provide(
+      OktaClient,
+      OktaClient.layer(options).pipe(Layer.provide(scriptedHttp(() => empty(204)).layer))
+    )
+  )
+
+const configFailure = (exit: Exit.Exit<unknown, unknown>) => {
+  if (Exit.isSuccess(exit)) throw new Error("expected the layer to fail")
+  const failure = Cause.failureOption(exit.cause)
+  if (failure._tag === "None") throw new Error(Cause.pretty(exit.cause))
+  return failure.value as { _tag: string; field: string; message: string }
+}
+
+describe("OktaClient configuration", () => {
+  const token = Redacted.make(TOKEN)
+
+  it.effect("accepts https org URLs and loopback http, normalising the trailing slash", () =>
+    Effect.gen(function* () {
+      for (const [input, expected] of [
+        ["https://acme.okta.com/", "https://acme.okta.com"],
+        [new URL("https://acme.oktapreview.com"), "https://acme.oktapreview.com"],
+        ["http://127.0.0.1:8080", "http://127.0.0.1:8080"],
+        ["http://localhost:3000/", "http://localhost:3000"],
+        ["http://[::1]:9/", "http://[::1]:9"],
+        ["https://proxy.example.com/okta/", "https://proxy.example.com/okta"]
+      ] as const) {
+        const exit = yield* buildWith({ orgUrl: input, apiToken: token })
+        if (Exit.isFailure(exit)) throw new Error(Cause.pretty(exit.cause))
+        expect(exit.value.orgUrl).toBe(expected)
+      }
+    }))
+
+  it.effect("rejects unusable org URLs with OktaConfigError saying what is wrong", () =>
+    Effect.gen(function* () {
+      for (const [input, says] of [
+        ["http://acme.okta.com", "must use https://"],
+        ["ftp://acme.okta.com", "must use https://"],
+        ["acme.okta.com", "not an absolute URL"],
+        ["", "is empty"],
+        ["https://{yourOktaDomain}", "placeholder"],
+        ["https://user:pw@acme.okta.com", "user info"],
+        ["https://acme.okta.com?x=1", "query"],
+        ["https://acme-admin.okta.com", "Admin Console"]
+      ] as const) {
+        const error = configFailure(yield* buildWith({ orgUrl: input, apiToken: token }))
+        expect(error._tag).toBe("OktaConfigError")
+        expect(error.field).toBe("orgUrl")
+        expect(error.message).toContain(says)
+      }
+    }))
+
+  it.effect("rejects unusable tokens without ever printing them", () =>
+    Effect.gen(function* () {
+      for (const [value, says] of [
+        ["", "is empty"],
+        [`SSWS ${TOKEN}`, "scheme prefix"],
+        [`${TOKEN}\n`, "whitespace"],
+        ["{apiToken}", "placeholder"]
+      ] as const) {
+        const error = configFailure(
+          yield* buildWith({ orgUrl: "https://acme.okta.com", apiToken: Redacted.make(value) })
+        )
+        expect(error.field).toBe("apiToken")
+        expect(error.message).toContain(says)
+        expect(error.message).not.toContain(TOKEN)
+      }
+      const both = configFailure(
+        yield* buildWith({ orgUrl: "https://acme.okta.com", apiToken: token, accessToken: token } as never)
+      )
+      expect(both.message).toContain("not both")
+      const plain = configFailure(
+        yield* buildWith({ orgUrl: "https://acme.okta.com", apiToken: TOKEN } as never)
+      )
+      expect(plain.message).toContain("Redacted")
+      expect(plain.message).not.toContain(TOKEN)
+    }))
+
+  it.effect("an accessToken is sent as Bearer", () =>
+    Effect.gen(function* () {
+      const http = scriptedHttp(() => empty(204))
+      yield* Effect.flatMap(ApplicationConnections, (api) =>
+        api.activateDefaultProvisioningConnectionForApplication(APP)
+      ).pipe(
+        Effect.provide(
+          ApplicationConnections.layer.pipe(
+            Layer.provide(OktaClient.layer({ orgUrl: "https://acme.okta.com", accessToken: Redacted.make("eyJaccess") })),
+            Layer.provide(http.layer)
+          )
+        )
+      )
+      expect(http.requests[0]!.headers["authorization"]).toBe("Bearer eyJaccess")
+    }))
+
+  it.effect("userAgentExtra is appended; tracerPropagation sends traceparent", () =>
+    Effect.gen(function* () {
+      const { requests, layer } = connectionsWith(() => empty(204), {
+        userAgentExtra: "my-provisioner/1.4",
+        tracerPropagation: true
+      })
+      yield* Effect.flatMap(ApplicationConnections, (api) =>
+        api.activateDefaultProvisioningConnectionForApplication(APP)
+      ).pipe(Effect.provide(layer))
+      expect(requests[0]!.headers["user-agent"]).toBe(
+        `effect-okta-connections/${VERSION} node/${process.versions.node} my-provisioner/1.4`
+      )
+      expect(requests[0]!.headers["traceparent"]).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-0[01]$/)
+    }))
+
+  it.effect("transformClient sees every request after the client's own setup", () =>
+    Effect.gen(function* () {
+      const seen: Array<string> = []
+      const { layer } = connectionsWith(() => empty(204), {
+        transformClient: HttpClient.tapRequest((request) =>
+          Effect.sync(() => seen.push(`${request.method} ${request.url}`))
+        )
+      })
+      yield* Effect.flatMap(ApplicationConnections, (api) =>
+        api.deactivateDefaultProvisioningConnectionForApplication(APP)
+      ).pipe(Effect.provide(layer))
+      expect(seen).toEqual([
+        `POST https://acme.okta.com/api/v1/apps/${APP}/connections/default/lifecycle/deactivate`
+      ])
+    }))
+
+  it("VERSION matches package.json", () => {
+    const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as {
+      version: string
+    }
+    expect(VERSION).toBe(pkg.version)
+  })
+})
+
+describe("OktaClient.layerConfig", () => {
+  const withEnv = (entries: ReadonlyArray<readonly [string, string]>) =>
+    Layer.setConfigProvider(ConfigProvider.fromMap(new Map(entries)))
+
+  it.effect("reads OKTA_CLIENT_ORGURL and OKTA_CLIENT_TOKEN by default", () =>
+    Effect.gen(function* () {
+      const http = scriptedHttp(() => empty(204))
+      yield* Effect.flatMap(ApplicationConnections, (api) =>
+        api.activateDefaultProvisioningConnectionForApplication(APP)
+      ).pipe(
+        Effect.provide(
+          ApplicationConnections.layer.pipe(
+            Layer.provide(OktaClient.layerConfig()),
+            Layer.provide(http.layer),
+            Layer.provide(
+              withEnv([
+                ["OKTA_CLIENT_ORGURL", "https://env.okta.com"],
+                ["OKTA_CLIENT_TOKEN", TOKEN]
+              ])
+            )
+          )
+        )
+      )
+      expect(http.requests[0]!.url.origin).toBe("https://env.okta.com")
+      expect(http.requests[0]!.headers["authorization"]).toBe(`SSWS ${TOKEN}`)
+    }))
+
+  it.effect("takes any Config, including an access token", () =>
+    Effect.gen(function* () {
+      const http = scriptedHttp(() => empty(204))
+      const { Config } = yield* Effect.promise(() => import("effect"))
+      yield* Effect.flatMap(ApplicationConnections, (api) =>
+        api.activateDefaultProvisioningConnectionForApplication(APP)
+      ).pipe(
+        Effect.provide(
+          ApplicationConnections.layer.pipe(
+            Layer.provide(
+              OktaClient.layerConfig({
+                orgUrl: Config.string("MY_URL"),
+                accessToken: Config.redacted("MY_ACCESS")
+              })
+            ),
+            Layer.provide(http.layer),
+            Layer.provide(withEnv([["MY_URL", "https://mine.okta.com"], ["MY_ACCESS", "eyJx"]]))
+          )
+        )
+      )
+      expect(http.requests[0]!.headers["authorization"]).toBe("Bearer eyJx")
+    }))
+
+  it.effect("a missing variable is a ConfigError naming it; a bad value is OktaConfigError", () =>
+    Effect.gen(function* () {
+      const missing = yield* Effect.exit(
+        Effect.provide(OktaClient, OktaClient.layerConfig().pipe(
+          Layer.provide(scriptedHttp(() => empty(204)).layer),
+          Layer.provide(withEnv([["OKTA_CLIENT_ORGURL", "https://env.okta.com"]]))
+        ))
+      )
+      expect(Exit.isFailure(missing) && Cause.pretty(missing.cause)).toContain("OKTA_CLIENT_TOKEN")
+      const bad = yield* Effect.exit(
+        Effect.provide(OktaClient, OktaClient.layerConfig().pipe(
+          Layer.provide(scriptedHttp(() => empty(204)).layer),
+          Layer.provide(withEnv([["OKTA_CLIENT_ORGURL", "http://env.okta.com"], ["OKTA_CLIENT_TOKEN", TOKEN]]))
+        ))
+      )
+      expect(configFailure(bad)._tag).toBe("OktaConfigError")
+    }))
+})
+
+describe("per-attempt timeout", () => {
+  it.effect("a response that never comes fails with OktaTimeoutError at exactly the timeout", () =>
+    Effect.gen(function* () {
+      const { layer, requests } = connectionsWith(() => Effect.never, { timeout: "5 seconds" })
+      const fiber = yield* Effect.fork(
+        Effect.flatMap(ApplicationConnections, (api) =>
+          api.getDefaultProvisioningConnectionForApplication(APP)
+        ).pipe(Effect.provide(layer))
+      )
+      yield* TestClock.adjust("4999 millis")
+      expect(fiber.unsafePoll()).toBeNull()
+      yield* TestClock.adjust("1 milli")
+      const exit = yield* Fiber.await(fiber)
+      expect(requests).toHaveLength(1)
+      expect(Exit.isFailure(exit) && Cause.failureOption(exit.cause)).toMatchObject({
+        _tag: "Some",
+        value: { _tag: "OktaTimeoutError", timeoutMillis: 5000, operation: "getDefaultProvisioningConnectionForApplication" }
+      })
+    }))
+
+  it.effect("the default timeout is 30 seconds", () =>
+    Effect.gen(function* () {
+      const { layer } = connectionsWith(() => Effect.never)
+      const fiber = yield* Effect.fork(
+        Effect.flatMap(ApplicationConnections, (api) =>
+          api.activateDefaultProvisioningConnectionForApplication(APP)
+        ).pipe(Effect.provide(layer))
+      )
+      yield* TestClock.adjust("29 seconds")
+      expect(fiber.unsafePoll()).toBeNull()
+      yield* TestClock.adjust("1 second")
+      const exit = yield* Fiber.await(fiber)
+      expect(Exit.isFailure(exit) && Cause.failureOption(exit.cause)).toMatchObject({
+        value: { _tag: "OktaTimeoutError", timeoutMillis: 30000 }
+      })
+    }))
+
+  it.effect("a non-positive timeout is a configuration error", () =>
+    Effect.gen(function* () {
+      const error = configFailure(
+        yield* buildWith({ orgUrl: "https://acme.okta.com", apiToken: Redacted.make(TOKEN), timeout: 0 })
+      )
+      expect(error.field).toBe("timeout")
+    }))
+})
+
+describe("secrets never leak", () => {
+  const SECRETS = [TOKEN, "00body-token-secret", "office-admin-password-secret", "one-time-oauth-code-secret", "oauth-state-secret"]
+
+  const allFailures = Effect.gen(function* () {
+    const results: Array<unknown> = []
+    const scenarios: ReadonlyArray<Parameters<typeof connectionsWith>[0]> = [
+      () => json(400, { errorCode: "E0000001", errorSummary: "Api validation failed: token", errorCauses: [{ errorSummary: "token: invalid" }] }),
+      () => empty(401, { "www-authenticate": 'SSWS realm="okta", error="invalid_token"' }),
+      () => empty(403),
+      () => json(404, { errorCode: "E0000007" }),
+      () => json(429, { errorCode: "E0000047" }, { "x-rate-limit-limit": "50", "x-rate-limit-remaining": "0", "x-rate-limit-reset": "1767225600" }),
+      () => new Response("<html>bad gateway</html>", { status: 502, headers: { "content-type": "text/html" } }),
+      () => empty(302, { location: "https://elsewhere.example/?code=one-time-oauth-code-secret" }),
+      () => ({ drop: true }),
+      () => new Response("not json", { status: 200 })
+    ]
+    for (const handler of scenarios) {
+      const { layer } = connectionsWith(handler)
+      const ops: ReadonlyArray<(api: ApplicationConnections["Type"]) => Effect.Effect<unknown, { readonly _tag: string }>> = [
+        (api: ApplicationConnections["Type"]) =>
+          api.updateDefaultProvisioningConnectionForApplication(APP, { profile: { authScheme: "TOKEN", token: "00body-token-secret" } }),
+        (api: ApplicationConnections["Type"]) =>
+          api.verifyProvisioningConnectionForApplication("office365", APP, { code: "one-time-oauth-code-secret", state: "oauth-state-secret" })
+      ]
+      for (const op of ops) {
+        const exit = yield* Effect.exit(Effect.provide(Effect.flatMap(ApplicationConnections, op), layer))
+        // verify has no body to decode, so the non-JSON 200 is a success for it.
+        if (Exit.isFailure(exit)) results.push(exit)
+      }
+    }
+    // Rejected input: a body whose secret-bearing members are present but the shape is wrong.
+    const { layer } = connectionsWith(() => empty(204))
+    results.push(
+      yield* Effect.exit(
+        Effect.provide(
+          Effect.flatMap(ApplicationConnections, (api) =>
+            api.updateDefaultProvisioningConnectionForApplication(APP, {
+              profile: { authScheme: "OAUTH2", settings: { adminUsername: 7, adminPassword: "office-admin-password-secret" } }
+            } as never)
+          ),
+          layer
+        )
+      )
+    )
+    return results
+  })
+
+  it.effect("not in any error's message, toString, JSON, encoded form or Cause.pretty", () =>
+    Effect.gen(function* () {
+      const exits = yield* allFailures
+      expect(exits).toHaveLength(18)
+      const tags = new Set<string>()
+      for (const exit of exits as Array<Exit.Exit<unknown, { _tag: string }>>) {
+        if (Exit.isSuccess(exit)) throw new Error("expected a failure")
+        const error = Cause.failureOption(exit.cause)
+        if (error._tag === "None") throw new Error(`a defect: ${Cause.pretty(exit.cause)}`)
+        tags.add(error.value._tag)
+        const renderings = [
+          (error.value as unknown as Error).message,
+          String(error.value),
+          JSON.stringify(error.value),
+          JSON.stringify(Schema.encodeUnknownSync(OktaError)(error.value)),
+          Cause.pretty(exit.cause)
+        ]
+        for (const rendering of renderings) {
+          for (const secret of SECRETS) expect(rendering).not.toContain(secret)
+        }
+      }
+      expect([...tags].sort()).toEqual([
+        "OktaBadRequestError",
+        "OktaDecodeError",
+        "OktaForbiddenError",
+        "OktaInvalidInputError",
+        "OktaNotFoundError",
+        "OktaRateLimitError",
+        "OktaServerError",
+        "OktaTransportError",
+        "OktaUnauthorizedError",
+        "OktaUnexpectedStatusError"
+      ])
+    }))
+
+  it.effect("not in any span name, attribute or event; each operation has its span", () =>
+    Effect.gen(function* () {
+      const native = yield* Effect.tracer
+      const spans: Array<Tracer.Span> = []
+      const tracer = Tracer.make({
+        span: (...args) => {
+          const span = native.span(...args)
+          spans.push(span)
+          return span
+        },
+        context: native.context
+      })
+      const { layer } = connectionsWith(() => json(200, { status: "ENABLED", profile: { authScheme: "TOKEN" } }))
+      yield* Effect.flatMap(ApplicationConnections, (api) =>
+        Effect.all([
+          api.updateDefaultProvisioningConnectionForApplication(APP, { profile: { authScheme: "TOKEN", token: "00body-token-secret" } }),
+          api.verifyProvisioningConnectionForApplication("office365", APP, { code: "one-time-oauth-code-secret", state: "oauth-state-secret" })
+        ])
+      ).pipe(Effect.provide(layer), Effect.withTracer(tracer))
+      const names = spans.map((span) => span.name)
+      expect(names).toContain("ApplicationConnections.updateDefaultProvisioningConnectionForApplication")
+      expect(names).toContain("ApplicationConnections.verifyProvisioningConnectionForApplication")
+      expect(names).toContain("http.client POST")
+      const verify = spans.find((span) => span.name === "ApplicationConnections.verifyProvisioningConnectionForApplication")!
+      expect(verify.attributes.get("okta.app_id")).toBe(APP)
+      expect(verify.attributes.get("okta.app_name")).toBe("office365")
+      const rendered = JSON.stringify(
+        spans.map((span) => ({
+          name: span.name,
+          attributes: [...span.attributes.entries()],
+          events: (span as unknown as { events?: unknown }).events
+        }))
+      )
+      expect(rendered).toContain(`"http.request.header.authorization","<redacted>"`)
+      // The verify exchange has no HTTP span: its url.query would hold the one-time code.
+      expect(names.filter((name) => name.startsWith("http.client"))).toEqual(["http.client POST"])
+      for (const secret of SECRETS) expect(rendered).not.toContain(secret)
+    }))
+
+  it.effect("errors are serializable: encode → decode gives an equal error of the same class", () =>
+    Effect.gen(function* () {
+      const exits = yield* allFailures
+      for (const exit of exits as Array<Exit.Exit<unknown, unknown>>) {
+        if (Exit.isSuccess(exit)) continue
+        const error = Cause.failureOption(exit.cause)
+        if (error._tag === "None") continue
+        const wire = JSON.parse(JSON.stringify(Schema.encodeUnknownSync(OktaError)(error.value))) as unknown
+        const back = Schema.decodeUnknownSync(OktaError)(wire)
+        expect(back.constructor).toBe((error.value as object).constructor)
+        expect(back.message).toBe((error.value as Error).message)
+      }
+    }))
+})
+
+describe("over a real loopback socket with FetchHttpClient", () => {
+  const listen = (handler: (req: IncomingMessage, body: string) => { status: number; headers?: Record<string, string>; body?: string }) =>
+    Effect.acquireRelease(
+      Effect.async<{ server: Server; url: string; seen: Array<{ url: string; authorization?: string }> }>((resume) => {
+        const seen: Array<{ url: string; authorization?: string }> = []
+        const server = createServer((req, res) => {
+          let body = ""
+          req.on("data", (chunk: Buffer) => (body += chunk.toString()))
+          req.on("end", () => {
+            seen.push({ url: req.url ?? "", ...(req.headers.authorization !== undefined ? { authorization: req.headers.authorization } : {}) })
+            const reply = handler(req, body)
+            res.writeHead(reply.status, reply.headers ?? {})
+            res.end(reply.body ?? "")
+          })
+        })
+        server.listen(0, "127.0.0.1", () => {
+          const { port } = server.address() as AddressInfo
+          resume(Effect.succeed({ server, url: `http://127.0.0.1:${port}`, seen }))
+        })
+      }),
+      ({ server }) => Effect.async<void>((resume) => {
+        server.closeAllConnections()
+        server.close(() => resume(Effect.void))
+      })
+    )
+
+  it.scopedLive("a redirect to another origin is not followed and the token never reaches it", () =>
+    Effect.gen(function* () {
+      const elsewhere = yield* listen(() => ({ status: 200, headers: { "content-type": "application/json" }, body: "{}" }))
+      const okta = yield* listen(() => ({ status: 307, headers: { location: `${elsewhere.url}/steal?x=1` } }))
+      const exit = yield* Effect.exit(
+        Effect.flatMap(ApplicationConnections, (api) =>
+          api.getDefaultProvisioningConnectionForApplication(APP)
+        ).pipe(
+          Effect.provide(
+            ApplicationConnections.layer.pipe(
+              Layer.provide(OktaClient.layer({ orgUrl: okta.url, apiToken: Redacted.make(TOKEN) })),
+              Layer.provide(FetchHttpClient.layer)
+            )
+          )
+        )
+      )
+      expect(Exit.isFailure(exit) && Cause.failureOption(exit.cause)).toMatchObject({
+        value: { _tag: "OktaUnexpectedStatusError", status: 307, location: `${elsewhere.url}/steal` }
+      })
+      expect(okta.seen).toHaveLength(1)
+      expect(okta.seen[0]!.authorization).toBe(`SSWS ${TOKEN}`)
+      expect(elsewhere.seen).toHaveLength(0)
+    }))
+
+  it.scopedLive("the whole flow works over fetch: update with activate, then get", () =>
+    Effect.gen(function* () {
+      let stored: unknown = undefined
+      const okta = yield* listen((req, body) => {
+        if (req.method === "POST") {
+          stored = JSON.parse(body)
+          return { status: 200, headers: { "content-type": "application/json" }, body: JSON.stringify({ status: "ENABLED", profile: { authScheme: "TOKEN" } }) }
+        }
+        return { status: 200, headers: { "content-type": "application/json" }, body: JSON.stringify({ status: "ENABLED", profile: { authScheme: "TOKEN" } }) }
+      })
+      const result = yield* Effect.flatMap(ApplicationConnections, (api) =>
+        Effect.zipRight(
+          api.updateDefaultProvisioningConnectionForApplication(APP, { profile: { authScheme: "TOKEN", token: "t0k" } }, { activate: true }),
+          api.getDefaultProvisioningConnectionForApplication(APP)
+        )
+      ).pipe(
+        Effect.provide(
+          ApplicationConnections.layer.pipe(
+            Layer.provide(OktaClient.layer({ orgUrl: okta.url, apiToken: Redacted.make(TOKEN) })),
+            Layer.provide(FetchHttpClient.layer)
+          )
+        )
+      )
+      expect(result.status).toBe("ENABLED")
+      expect(stored).toEqual({ profile: { authScheme: "TOKEN", token: "t0k" } })
+      expect(okta.seen.map((s) => s.url)).toEqual([
+        `/api/v1/apps/${APP}/connections/default?activate=true`,
+        `/api/v1/apps/${APP}/connections/default`
+      ])
+    }))
+})

@@ -1,0 +1,196 @@
+import { describe, expect, it } from "@effect/vitest"
+import { Arbitrary, Either, FastCheck, Schema } from "effect"
+import { existsSync, readFileSync } from "node:fs"
+import { fileURLToPath } from "node:url"
+import { parse } from "yaml"
+import {
+  AppConnectionUserProvisionJWKResponse,
+  AppId,
+  OAuthProvisioningEnabledApp,
+  OktaErrorBody,
+  ProvisioningConnectionResponse,
+  ProvisioningConnectionStatus,
+  UpdateDefaultProvisioningConnectionForApplicationRequest
+} from "../src/index.js"
+
+// Property tests run with a fixed seed: deterministic in CI, and a failure reproduces exactly.
+const PROPS = { fastCheck: { seed: 20261127, numRuns: 300 } }
+
+// The contract, copied unchanged from ../shared/okta (a test below keeps the copy identical).
+const contractPath = fileURLToPath(new URL("./fixtures/application-connections.openapi.yaml", import.meta.url))
+const contractText = readFileSync(contractPath, "utf8")
+
+interface Contract {
+  readonly paths: Record<string, Record<string, unknown>>
+  readonly components: { readonly examples: Record<string, { readonly value: unknown }> }
+}
+const contract = parse(contractText) as Contract
+
+/** Which schema each named example belongs to, read from where the contract references it. */
+const examplesBySchema = (): Map<string, "request" | "connection" | "jwks" | "error"> => {
+  const kinds = new Map<string, "request" | "connection" | "jwks" | "error">()
+  const refName = (ref: unknown) => String(ref).replace("#/components/examples/", "")
+  const collect = (node: unknown, kind: (ref: string) => "request" | "connection" | "jwks" | "error") => {
+    if (node === null || typeof node !== "object") return
+    for (const [key, value] of Object.entries(node)) {
+      if (key === "$ref" && String(value).startsWith("#/components/examples/")) {
+        kinds.set(refName(value), kind(refName(value)))
+      } else collect(value, kind)
+    }
+  }
+  for (const item of Object.values(contract.paths)) {
+    for (const [method, op] of Object.entries(item)) {
+      if (method === "parameters") continue
+      const o = op as { requestBody?: unknown; responses: Record<string, unknown> }
+      collect(o.requestBody, () => "request")
+      for (const [status, response] of Object.entries(o.responses)) {
+        if (status.startsWith("2")) {
+          collect(response, (name) => (name.includes("JsonWebKeys") ? "jwks" : "connection"))
+        }
+      }
+    }
+  }
+  for (const name of Object.keys(contract.components.examples)) {
+    if (name.startsWith("Error")) kinds.set(name, "error")
+  }
+  return kinds
+}
+
+const schemaOf = {
+  request: UpdateDefaultProvisioningConnectionForApplicationRequest,
+  connection: ProvisioningConnectionResponse,
+  jwks: AppConnectionUserProvisionJWKResponse,
+  error: OktaErrorBody
+} as const
+
+describe("every example in the contract decodes", () => {
+  const kinds = examplesBySchema()
+
+  it("every named example is classified", () => {
+    expect([...kinds.keys()].sort()).toEqual(Object.keys(contract.components.examples).sort())
+    expect(kinds.size).toBe(14)
+  })
+
+  for (const [name, kind] of kinds) {
+    it(`${name} (${kind})`, () => {
+      const value = contract.components.examples[name]!.value
+      const decoded = Schema.decodeUnknownEither(schemaOf[kind] as Schema.Schema<unknown>)(value)
+      expect(Either.isRight(decoded), Either.isLeft(decoded) ? String(decoded.left) : "").toBe(true)
+      if (name === "ProvisioningConnectionOAuthOrg2OrgWithRotationRequestEx") {
+        // The example's "OAUTH" is normalised; what would be sent is OAUTH2.
+        expect(Either.getOrThrow(decoded)).toEqual({
+          profile: { authScheme: "OAUTH2", clientId: "0oa2h6su6bVFyJzIf1d7", signing: { rotationMode: "AUTO" } }
+        })
+      } else if (kind !== "jwks") {
+        // Nothing in Okta's own examples is silently dropped: decoding then encoding gives the example back.
+        const encoded = Schema.encodeSync(schemaOf[kind] as Schema.Schema<unknown>)(Either.getOrThrow(decoded))
+        expect(encoded).toEqual(value)
+      }
+    })
+  }
+
+  it("the JWKS example keeps alg and every key member", () => {
+    const value = contract.components.examples["UserProvisioningJsonWebKeysResponse"]!.value
+    const decoded = Schema.decodeUnknownSync(AppConnectionUserProvisionJWKResponse)(value)
+    expect(decoded).toEqual(value)
+    expect(decoded.jwks.keys[0]!.alg).toBe("RSA")
+  })
+
+  it("the Office 365 response keeps the authorize link and its guidance", () => {
+    const value = contract.components.examples["ProvisioningConnectionOauthResponseEx"]!.value
+    const decoded = Schema.decodeUnknownSync(ProvisioningConnectionResponse)(value)
+    expect(decoded._links?.authorize?.href).toMatch(/^https:\/\/login\.microsoftonline\.com\//)
+    expect(decoded._links?.authorize?.guidance).toHaveLength(1)
+  })
+
+  it.skipIf(!existsSync(fileURLToPath(new URL("../../shared/okta/application-connections.openapi.yaml", import.meta.url))))(
+    "the fixture is the shared contract, unchanged",
+    () => {
+      const shared = readFileSync(
+        fileURLToPath(new URL("../../shared/okta/application-connections.openapi.yaml", import.meta.url)),
+        "utf8"
+      )
+      expect(contractText).toBe(shared)
+    }
+  )
+})
+
+describe("encode → decode round-trips (property tests)", () => {
+  const roundTrip = <A, I>(schema: Schema.Schema<A, I>) => (value: A) => {
+    const encoded = Schema.encodeSync(schema)(value)
+    // In memory: decode ∘ encode is the identity.
+    expect(Schema.decodeUnknownSync(schema)(encoded)).toEqual(value)
+    // Through JSON, as on the wire: identity up to what JSON cannot carry (`undefined` members
+    // of optional fields and of `unknown` index-signature values).
+    const wire = JSON.parse(JSON.stringify(encoded)) as unknown
+    expect(Schema.decodeUnknownSync(schema)(wire)).toEqual(JSON.parse(JSON.stringify(value)))
+  }
+
+  it.prop("ProvisioningConnectionResponse", [ProvisioningConnectionResponse], ([value]) =>
+    roundTrip(ProvisioningConnectionResponse)(value), PROPS
+  )
+  it.prop("UpdateDefaultProvisioningConnectionForApplicationRequest", [UpdateDefaultProvisioningConnectionForApplicationRequest], ([value]) =>
+    roundTrip(UpdateDefaultProvisioningConnectionForApplicationRequest)(value), PROPS
+  )
+  // The index signature's arbitrary can overwrite a declared member (`e: {}`), giving values
+  // outside the type; keep only values of the type.
+  const jwksArbitrary = Arbitrary.make(AppConnectionUserProvisionJWKResponse).filter(
+    Schema.is(AppConnectionUserProvisionJWKResponse)
+  )
+  it.prop("AppConnectionUserProvisionJWKResponse", [jwksArbitrary], ([value]) =>
+    roundTrip(AppConnectionUserProvisionJWKResponse)(value), PROPS
+  )
+  it.prop("OktaErrorBody", [OktaErrorBody], ([value]) => roundTrip(OktaErrorBody)(value), PROPS)
+  it.prop("AppId", [AppId], ([value]) => roundTrip(AppId)(value), PROPS)
+})
+
+describe("AppId", () => {
+  const decode = Schema.decodeUnknownEither(AppId)
+
+  it("accepts Okta ids", () => {
+    expect(decode("0oafxqCAJWWGELFTYASJ")).toEqual(Either.right("0oafxqCAJWWGELFTYASJ"))
+    expect(AppId.make("invalid-app-id-12345")).toBe("invalid-app-id-12345")
+  })
+
+  it.prop(
+    "rejects any string containing a path, query or fragment character, whitespace or a control character",
+    [
+      FastCheck.tuple(
+        FastCheck.string({ maxLength: 20 }),
+        FastCheck.constantFrom("/", "?", "#", "%", "\\", " ", "\n", "\t", "\r", "\u0000", "\u007f", "\u00a0", ".."),
+        FastCheck.string({ maxLength: 20 })
+      )
+    ],
+    ([[before, bad, after]]) => {
+      expect(Either.isLeft(decode(`${before}${bad}${after}`))).toBe(true)
+    },
+    PROPS
+  )
+
+  it("rejects empty and over-long ids with a message naming the rule, not the value", () => {
+    const empty = decode("")
+    const long = decode("x".repeat(101))
+    expect(Either.isLeft(empty) && String(empty.left)).toContain("must not be empty")
+    expect(Either.isLeft(long) && String(long.left)).toContain("at most 100 characters")
+    expect(Either.isRight(decode("x".repeat(100)))).toBe(true)
+  })
+
+  it.prop("generated AppIds are valid path segments", [Arbitrary.make(AppId)], ([id]) => {
+    expect(encodeURIComponent(id)).not.toContain("/")
+    expect(id).not.toContain("..")
+  }, PROPS)
+})
+
+describe("open enums", () => {
+  it("keep unknown values as strings and known ones as themselves", () => {
+    const decode = Schema.decodeUnknownSync(ProvisioningConnectionStatus)
+    expect(decode("ENABLED")).toBe("ENABLED")
+    expect(decode("PENDING_REVIEW")).toBe("PENDING_REVIEW")
+    expect(() => decode(3)).toThrow()
+  })
+
+  it("OAuthProvisioningEnabledApp stays closed (it is a path segment the caller chooses)", () => {
+    expect(Schema.decodeUnknownEither(OAuthProvisioningEnabledApp)("office365")).toEqual(Either.right("office365"))
+    expect(Either.isLeft(Schema.decodeUnknownEither(OAuthProvisioningEnabledApp)("github"))).toBe(true)
+  })
+})
