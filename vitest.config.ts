@@ -1,10 +1,16 @@
+import { fileURLToPath } from "node:url"
 import { defineConfig } from "vitest/config"
 
 export default defineConfig({
+  resolve: {
+    // Examples import the package by name, as users do; in this repo that is the source.
+    alias: {
+      "effect-okta-connections": fileURLToPath(new URL("./src/index.ts", import.meta.url))
+    }
+  },
   test: {
     include: ["test/**/*.test.ts"],
     // Property tests and the loopback-server tests are CPU-bound on a 2-core CI machine.
-    testTimeout: 20_000,
-    sequence: { concurrent: false }
+    testTimeout: 20_000
   }
 })

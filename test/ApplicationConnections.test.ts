@@ -17,7 +17,10 @@ const tokenConnection = {
   baseUrl: "https://scim.zscalerbeta.net/1234567/890/scim",
   profile: { authScheme: "TOKEN" },
   _links: {
-    self: { href: `${ORG}/api/v1/apps/${APP}/connections/default`, hints: { allow: ["GET", "POST"] } },
+    self: {
+      href: `${ORG}/api/v1/apps/${APP}/connections/default`,
+      hints: { allow: ["GET", "POST"] }
+    },
     deactivate: {
       href: `${ORG}/api/v1/apps/${APP}/connections/default/lifecycle/deactivate`,
       hints: { allow: ["POST"] }
@@ -39,7 +42,8 @@ const run = <A, E>(
 const failureOf = <A, E>(exit: Exit.Exit<A, E>): E => {
   if (Exit.isSuccess(exit)) throw new Error("expected a failure, got a success")
   const failure = Cause.failureOption(exit.cause)
-  if (failure._tag === "None") throw new Error(`expected a typed failure, got ${Cause.pretty(exit.cause)}`)
+  if (failure._tag === "None")
+    throw new Error(`expected a typed failure, got ${Cause.pretty(exit.cause)}`)
   return failure.value
 }
 
@@ -49,64 +53,85 @@ const successOf = <A, E>(exit: Exit.Exit<A, E>): A => {
 }
 
 describe("the wire format of each operation", () => {
-  it.effect("getDefaultProvisioningConnectionForApplication: GET …/connections/default, decoded", () =>
-    Effect.gen(function* () {
-      const { exit, requests } = yield* run(
-        () => json(200, tokenConnection),
-        (api) => api.getDefaultProvisioningConnectionForApplication(APP)
-      )
-      const connection = successOf(exit)
-      expect(requests).toHaveLength(1)
-      const [req] = requests
-      expect(req!.method).toBe("GET")
-      expect(req!.url.toString()).toBe(`${ORG}/api/v1/apps/${APP}/connections/default`)
-      expect(req!.rawBody).toBeUndefined()
-      expect(connection).toEqual(tokenConnection)
-      expect(connection.status).toBe("ENABLED")
-      expect(connection._links?.deactivate?.hints?.allow).toEqual(["POST"])
-    }))
+  it.effect(
+    "getDefaultProvisioningConnectionForApplication: GET …/connections/default, decoded",
+    () =>
+      Effect.gen(function* () {
+        const { exit, requests } = yield* run(
+          () => json(200, tokenConnection),
+          (api) => api.getDefaultProvisioningConnectionForApplication(APP)
+        )
+        const connection = successOf(exit)
+        expect(requests).toHaveLength(1)
+        const [req] = requests
+        expect(req!.method).toBe("GET")
+        expect(req!.url.toString()).toBe(`${ORG}/api/v1/apps/${APP}/connections/default`)
+        expect(req!.rawBody).toBeUndefined()
+        expect(connection).toEqual(tokenConnection)
+        expect(connection.status).toBe("ENABLED")
+        expect(connection._links?.deactivate?.hints?.allow).toEqual(["POST"])
+      })
+  )
 
-  it.effect("updateDefaultProvisioningConnectionForApplication: POST with the JSON body, no activate by default", () =>
-    Effect.gen(function* () {
-      const body = {
-        baseUrl: "https://scim.zscalerbeta.net/1234567/890/scim",
-        profile: { authScheme: "TOKEN" as const, token: "00NgAPZqUVy8cX9ehNzzahEE5b-On9sImTcInvWp-x" }
-      }
-      const { exit, requests } = yield* run(
-        () => json(200, { ...tokenConnection, status: "DISABLED" }),
-        (api) => api.updateDefaultProvisioningConnectionForApplication(APP, body)
-      )
-      expect(successOf(exit).status).toBe("DISABLED")
-      const [req] = requests
-      expect(req!.method).toBe("POST")
-      expect(req!.path).toBe(`/api/v1/apps/${APP}/connections/default`)
-      expect(req!.query).toEqual({})
-      expect(req!.headers["content-type"]).toBe("application/json")
-      expect(req!.body).toEqual(body)
-    }))
+  it.effect(
+    "updateDefaultProvisioningConnectionForApplication: POST with the JSON body, no activate by default",
+    () =>
+      Effect.gen(function* () {
+        const body = {
+          baseUrl: "https://scim.zscalerbeta.net/1234567/890/scim",
+          profile: {
+            authScheme: "TOKEN" as const,
+            token: "00NgAPZqUVy8cX9ehNzzahEE5b-On9sImTcInvWp-x"
+          }
+        }
+        const { exit, requests } = yield* run(
+          () => json(200, { ...tokenConnection, status: "DISABLED" }),
+          (api) => api.updateDefaultProvisioningConnectionForApplication(APP, body)
+        )
+        expect(successOf(exit).status).toBe("DISABLED")
+        const [req] = requests
+        expect(req!.method).toBe("POST")
+        expect(req!.path).toBe(`/api/v1/apps/${APP}/connections/default`)
+        expect(req!.query).toEqual({})
+        expect(req!.headers["content-type"]).toBe("application/json")
+        expect(req!.body).toEqual(body)
+      })
+  )
 
   it.effect("update with { activate: true } sends ?activate=true; false sends activate=false", () =>
     Effect.gen(function* () {
-      const body = { profile: { authScheme: "OAUTH2" as const, clientId: "0oa2h6su6bVFyJzIf1d7", signing: { rotationMode: "AUTO" as const } } }
+      const body = {
+        profile: {
+          authScheme: "OAUTH2" as const,
+          clientId: "0oa2h6su6bVFyJzIf1d7",
+          signing: { rotationMode: "AUTO" as const }
+        }
+      }
       const on = yield* run(
         () => json(200, tokenConnection),
-        (api) => api.updateDefaultProvisioningConnectionForApplication(APP, body, { activate: true })
+        (api) =>
+          api.updateDefaultProvisioningConnectionForApplication(APP, body, { activate: true })
       )
       expect(on.requests[0]!.url.search).toBe("?activate=true")
       expect(on.requests[0]!.body).toEqual(body)
       const off = yield* run(
         () => json(200, tokenConnection),
-        (api) => api.updateDefaultProvisioningConnectionForApplication(APP, body, { activate: false })
+        (api) =>
+          api.updateDefaultProvisioningConnectionForApplication(APP, body, { activate: false })
       )
       expect(off.requests[0]!.url.search).toBe("?activate=false")
-    }))
+    })
+  )
 
   it.effect("update sends OAUTH2 for the OAuth branch, Office 365 settings included", () =>
     Effect.gen(function* () {
       const body = {
         profile: {
           authScheme: "OAUTH2" as const,
-          settings: { adminUsername: "office_admin-username", adminPassword: "office_admin-password" }
+          settings: {
+            adminUsername: "office_admin-username",
+            adminPassword: "office_admin-password"
+          }
         }
       }
       const { requests } = yield* run(
@@ -114,7 +139,8 @@ describe("the wire format of each operation", () => {
         (api) => api.updateDefaultProvisioningConnectionForApplication(APP, body)
       )
       expect(requests[0]!.body).toEqual(body)
-    }))
+    })
+  )
 
   it.effect("activate and deactivate: POST …/lifecycle/{action} with no body, 204 → void", () =>
     Effect.gen(function* () {
@@ -131,48 +157,63 @@ describe("the wire format of each operation", () => {
         (api) => api.deactivateDefaultProvisioningConnectionForApplication(APP)
       )
       expect(successOf(d.exit)).toBeUndefined()
-      expect(d.requests[0]!.path).toBe(`/api/v1/apps/${APP}/connections/default/lifecycle/deactivate`)
-    }))
+      expect(d.requests[0]!.path).toBe(
+        `/api/v1/apps/${APP}/connections/default/lifecycle/deactivate`
+      )
+    })
+  )
 
-  it.effect("getUserProvisioningConnectionJWKS: GET …/jwks, keys decoded with unknown members kept", () =>
-    Effect.gen(function* () {
-      const jwks = {
-        jwks: {
-          keys: [
-            { kid: "k1", kty: "RSA", alg: "RS256", use: "sig", e: "AQAB", n: "0vx7agoebGcQSuu" },
-            { kid: "k2", kty: "EC", crv: "P-256", x: "f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU", y: "x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0" }
-          ]
+  it.effect(
+    "getUserProvisioningConnectionJWKS: GET …/jwks, keys decoded with unknown members kept",
+    () =>
+      Effect.gen(function* () {
+        const jwks = {
+          jwks: {
+            keys: [
+              { kid: "k1", kty: "RSA", alg: "RS256", use: "sig", e: "AQAB", n: "0vx7agoebGcQSuu" },
+              {
+                kid: "k2",
+                kty: "EC",
+                crv: "P-256",
+                x: "f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU",
+                y: "x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"
+              }
+            ]
+          }
         }
-      }
-      const { exit, requests } = yield* run(
-        () => json(200, jwks),
-        (api) => api.getUserProvisioningConnectionJWKS(APP)
-      )
-      expect(requests[0]!.method).toBe("GET")
-      expect(requests[0]!.path).toBe(`/api/v1/apps/${APP}/connections/default/jwks`)
-      const result = successOf(exit)
-      expect(result).toEqual(jwks)
-      expect(result.jwks.keys[1]!["crv"]).toBe("P-256")
-    }))
+        const { exit, requests } = yield* run(
+          () => json(200, jwks),
+          (api) => api.getUserProvisioningConnectionJWKS(APP)
+        )
+        expect(requests[0]!.method).toBe("GET")
+        expect(requests[0]!.path).toBe(`/api/v1/apps/${APP}/connections/default/jwks`)
+        const result = successOf(exit)
+        expect(result).toEqual(jwks)
+        expect(result.jwks.keys[1]!["crv"]).toBe("P-256")
+      })
+  )
 
-  it.effect("verifyProvisioningConnectionForApplication: POST /api/v1/apps/{appName}/{appId}/oauth2/callback?code&state", () =>
-    Effect.gen(function* () {
-      const { exit, requests } = yield* run(
-        () => empty(204),
-        (api) =>
-          api.verifyProvisioningConnectionForApplication("office365", APP, {
-            code: "one-time code/+&=",
-            state: "st@te 1"
-          })
-      )
-      expect(successOf(exit)).toBeUndefined()
-      const [req] = requests
-      expect(req!.method).toBe("POST")
-      expect(req!.path).toBe(`/api/v1/apps/office365/${APP}/oauth2/callback`)
-      expect(req!.query).toEqual({ code: "one-time code/+&=", state: "st@te 1" })
-      expect(req!.url.search).toBe("?code=one-time+code%2F%2B%26%3D&state=st%40te+1")
-      expect(req!.rawBody).toBeUndefined()
-    }))
+  it.effect(
+    "verifyProvisioningConnectionForApplication: POST /api/v1/apps/{appName}/{appId}/oauth2/callback?code&state",
+    () =>
+      Effect.gen(function* () {
+        const { exit, requests } = yield* run(
+          () => empty(204),
+          (api) =>
+            api.verifyProvisioningConnectionForApplication("office365", APP, {
+              code: "one-time code/+&=",
+              state: "st@te 1"
+            })
+        )
+        expect(successOf(exit)).toBeUndefined()
+        const [req] = requests
+        expect(req!.method).toBe("POST")
+        expect(req!.path).toBe(`/api/v1/apps/office365/${APP}/oauth2/callback`)
+        expect(req!.query).toEqual({ code: "one-time code/+&=", state: "st@te 1" })
+        expect(req!.url.search).toBe("?code=one-time+code%2F%2B%26%3D&state=st%40te+1")
+        expect(req!.rawBody).toBeUndefined()
+      })
+  )
 
   it.effect("verify without code/state sends no query", () =>
     Effect.gen(function* () {
@@ -181,7 +222,8 @@ describe("the wire format of each operation", () => {
         (api) => api.verifyProvisioningConnectionForApplication("slack", APP)
       )
       expect(requests[0]!.url.search).toBe("")
-    }))
+    })
+  )
 
   it.effect("path segments are percent-encoded", () =>
     Effect.gen(function* () {
@@ -190,22 +232,28 @@ describe("the wire format of each operation", () => {
         () => json(200, tokenConnection),
         (api) => api.getDefaultProvisioningConnectionForApplication(id)
       )
-      expect(requests[0]!.url.pathname).toBe(`/api/v1/apps/${encodeURIComponent(id)}/connections/default`)
-      expect(requests[0]!.url.pathname).toContain("app%3A%C3%BC%2B1%40x")
-    }))
-
-  it.effect("every request carries SSWS auth, Accept: application/json and the package User-Agent", () =>
-    Effect.gen(function* () {
-      const { requests } = yield* run(
-        () => empty(204),
-        (api) => api.activateDefaultProvisioningConnectionForApplication(APP)
+      expect(requests[0]!.url.pathname).toBe(
+        `/api/v1/apps/${encodeURIComponent(id)}/connections/default`
       )
-      const headers = requests[0]!.headers
-      expect(headers["authorization"]).toMatch(/^SSWS 00SECRET/)
-      expect(headers["accept"]).toBe("application/json")
-      expect(headers["user-agent"]).toMatch(/^effect-okta-connections\/\d+\.\d+\.\d+ node\/\d+/)
-      expect(headers["traceparent"]).toBeUndefined()
-    }))
+      expect(requests[0]!.url.pathname).toContain("app%3A%C3%BC%2B1%40x")
+    })
+  )
+
+  it.effect(
+    "every request carries SSWS auth, Accept: application/json and the package User-Agent",
+    () =>
+      Effect.gen(function* () {
+        const { requests } = yield* run(
+          () => empty(204),
+          (api) => api.activateDefaultProvisioningConnectionForApplication(APP)
+        )
+        const headers = requests[0]!.headers
+        expect(headers["authorization"]).toMatch(/^SSWS 00SECRET/)
+        expect(headers["accept"]).toBe("application/json")
+        expect(headers["user-agent"]).toMatch(/^effect-okta-connections\/\d+\.\d+\.\d+ node\/\d+/)
+        expect(headers["traceparent"]).toBeUndefined()
+      })
+  )
 })
 
 describe("real-org looseness when decoding", () => {
@@ -216,7 +264,8 @@ describe("real-org looseness when decoding", () => {
         (api) => api.getDefaultProvisioningConnectionForApplication(APP)
       )
       expect(successOf(exit)).toEqual({ status: "UNKNOWN", profile: { authScheme: "UNKNOWN" } })
-    }))
+    })
+  )
 
   it.effect("top-level authScheme OAUTH2, an enum value added later, and extra fields", () =>
     Effect.gen(function* () {
@@ -226,7 +275,12 @@ describe("real-org looseness when decoding", () => {
             authScheme: "OAUTH2",
             status: "SUSPENDED",
             newTopLevelField: { nested: true },
-            profile: { authScheme: "SAML_BEARER", clientId: "0oa2", signing: { rotationMode: "SEMI_AUTO" }, extra: 1 }
+            profile: {
+              authScheme: "SAML_BEARER",
+              clientId: "0oa2",
+              signing: { rotationMode: "SEMI_AUTO" },
+              extra: 1
+            }
           }),
         (api) => api.getDefaultProvisioningConnectionForApplication(APP)
       )
@@ -236,7 +290,8 @@ describe("real-org looseness when decoding", () => {
       expect(connection.profile.authScheme).toBe("SAML_BEARER")
       expect(connection.profile.signing?.rotationMode).toBe("SEMI_AUTO")
       expect(connection).not.toHaveProperty("newTopLevelField")
-    }))
+    })
+  )
 })
 
 describe("errors by status", () => {
@@ -263,12 +318,31 @@ describe("errors by status", () => {
 
   type Op = (api: ApplicationConnections["Type"]) => Effect.Effect<unknown, OktaResponseError>
   const ops: ReadonlyArray<readonly [string, Op]> = [
-    ["getDefaultProvisioningConnectionForApplication", (api) => api.getDefaultProvisioningConnectionForApplication(APP)],
-    ["updateDefaultProvisioningConnectionForApplication", (api) => api.updateDefaultProvisioningConnectionForApplication(APP, { profile: { authScheme: "TOKEN", token: "t" } })],
-    ["activateDefaultProvisioningConnectionForApplication", (api) => api.activateDefaultProvisioningConnectionForApplication(APP)],
-    ["deactivateDefaultProvisioningConnectionForApplication", (api) => api.deactivateDefaultProvisioningConnectionForApplication(APP)],
+    [
+      "getDefaultProvisioningConnectionForApplication",
+      (api) => api.getDefaultProvisioningConnectionForApplication(APP)
+    ],
+    [
+      "updateDefaultProvisioningConnectionForApplication",
+      (api) =>
+        api.updateDefaultProvisioningConnectionForApplication(APP, {
+          profile: { authScheme: "TOKEN", token: "t" }
+        })
+    ],
+    [
+      "activateDefaultProvisioningConnectionForApplication",
+      (api) => api.activateDefaultProvisioningConnectionForApplication(APP)
+    ],
+    [
+      "deactivateDefaultProvisioningConnectionForApplication",
+      (api) => api.deactivateDefaultProvisioningConnectionForApplication(APP)
+    ],
     ["getUserProvisioningConnectionJWKS", (api) => api.getUserProvisioningConnectionJWKS(APP)],
-    ["verifyProvisioningConnectionForApplication", (api) => api.verifyProvisioningConnectionForApplication("google", APP, { code: "c", state: "s" })]
+    [
+      "verifyProvisioningConnectionForApplication",
+      (api) =>
+        api.verifyProvisioningConnectionForApplication("google", APP, { code: "c", state: "s" })
+    ]
   ]
 
   for (const [operation, op] of ops) {
@@ -303,7 +377,8 @@ describe("errors by status", () => {
           expect(error.message).toContain(`HTTP ${status}`)
           expect(error.message).toContain(code)
           expect(error.message).toContain("oae2Ci4P_qhSZ6kjiRXpxenEA")
-        }))
+        })
+      )
     }
   }
 
@@ -320,11 +395,17 @@ describe("errors by status", () => {
       expect(error).toMatchObject({
         status: 401,
         wwwAuthenticate: challenge,
-        challenge: { scheme: "Bearer", error: "invalid_token", errorDescription: "The token is expired.", scope: "okta.apps.read" }
+        challenge: {
+          scheme: "Bearer",
+          error: "invalid_token",
+          errorDescription: "The token is expired.",
+          scope: "okta.apps.read"
+        }
       })
       expect(error).not.toHaveProperty("errorCode")
       expect(error.message).toContain("invalid_token")
-    }))
+    })
+  )
 
   it.effect("a 403 with an empty body and insufficient_scope names the missing scope", () =>
     Effect.gen(function* () {
@@ -342,7 +423,8 @@ describe("errors by status", () => {
       expect(error.challenge?.scope).toBe("okta.apps.manage")
       expect(error.message).toContain("insufficient_scope")
       expect(error.message).toContain("okta.apps.manage")
-    }))
+    })
+  )
 
   it.effect("an HTML 502 from a proxy yields OktaServerError with its content type", () =>
     Effect.gen(function* () {
@@ -354,7 +436,8 @@ describe("errors by status", () => {
       expect(error._tag).toBe("OktaServerError")
       expect(error).toMatchObject({ status: 502, contentType: "text/html" })
       expect(error.message).toContain("non-JSON body (text/html)")
-    }))
+    })
+  )
 
   it.effect("a JSON error body of another shape still maps by status", () =>
     Effect.gen(function* () {
@@ -365,34 +448,47 @@ describe("errors by status", () => {
       const error = failureOf(exit)
       expect(error._tag).toBe("OktaNotFoundError")
       expect(error).not.toHaveProperty("errorCode")
-    }))
+    })
+  )
 
   it.effect("a concurrency-limit 429 (Limit 0, Remaining 0) is marked as such", () =>
     Effect.gen(function* () {
       const { exit } = yield* run(
         () =>
-          json(429, { errorCode: "E0000047", errorSummary: "API call exceeded rate limit due to too many requests." }, {
-            "x-rate-limit-limit": "0",
-            "x-rate-limit-remaining": "0",
-            "x-rate-limit-reset": "1767225660"
-          }),
+          json(
+            429,
+            {
+              errorCode: "E0000047",
+              errorSummary: "API call exceeded rate limit due to too many requests."
+            },
+            {
+              "x-rate-limit-limit": "0",
+              "x-rate-limit-remaining": "0",
+              "x-rate-limit-reset": "1767225660"
+            }
+          ),
         (api) => api.getDefaultProvisioningConnectionForApplication(APP)
       )
       const error = failureOf(exit)
       if (error._tag !== "OktaRateLimitError") throw new Error(error._tag)
       expect(error.isConcurrencyLimit).toBe(true)
       expect(error.message).toContain("concurrent-request limit")
-    }))
+    })
+  )
 
   it.effect("a window 429 says when the limit resets; a duplicated reset keeps the later one", () =>
     Effect.gen(function* () {
       const { exit } = yield* run(
         () =>
-          json(429, { errorCode: "E0000047" }, {
-            "x-rate-limit-limit": "50",
-            "x-rate-limit-remaining": "0",
-            "x-rate-limit-reset": "1767225600, 1767225660"
-          }),
+          json(
+            429,
+            { errorCode: "E0000047" },
+            {
+              "x-rate-limit-limit": "50",
+              "x-rate-limit-remaining": "0",
+              "x-rate-limit-reset": "1767225600, 1767225660"
+            }
+          ),
         (api) => api.getDefaultProvisioningConnectionForApplication(APP)
       )
       const error = failureOf(exit)
@@ -400,7 +496,8 @@ describe("errors by status", () => {
       expect(error.isConcurrencyLimit).toBe(false)
       expect(error.rateLimit).toEqual({ limit: 50, remaining: 0, reset: 1767225660 })
       expect(error.message).toContain("resets at 2026-01-01T00:01:00.000Z")
-    }))
+    })
+  )
 
   it.effect("a 3xx is not followed: OktaUnexpectedStatusError with the Location (no query)", () =>
     Effect.gen(function* () {
@@ -414,7 +511,8 @@ describe("errors by status", () => {
       expect(error.location).toBe("https://evil.example/steal")
       expect(error.message).not.toContain("token=abc")
       expect(requests).toHaveLength(1)
-    }))
+    })
+  )
 
   it.effect("a dropped connection is OktaTransportError, not a defect", () =>
     Effect.gen(function* () {
@@ -424,26 +522,41 @@ describe("errors by status", () => {
       )
       const error = failureOf(exit)
       expect(error._tag).toBe("OktaTransportError")
-      expect(error).toMatchObject({ afterResponse: false, operation: "activateDefaultProvisioningConnectionForApplication" })
+      expect(error).toMatchObject({
+        afterResponse: false,
+        operation: "activateDefaultProvisioningConnectionForApplication"
+      })
       expect(error.message).toContain("other side closed")
-    }))
+    })
+  )
 })
 
 describe("decode failures of a 2xx body", () => {
   it.effect("HTML with status 200 → OktaDecodeError NotJson", () =>
     Effect.gen(function* () {
       const { exit } = yield* run(
-        () => text(200, "<html>login</html>", "text/html; charset=utf-8", { "x-okta-request-id": "r1" }),
+        () =>
+          text(200, "<html>login</html>", "text/html; charset=utf-8", {
+            "x-okta-request-id": "r1"
+          }),
         (api) => api.getDefaultProvisioningConnectionForApplication(APP)
       )
       const error = failureOf(exit)
-      expect(error).toMatchObject({ _tag: "OktaDecodeError", kind: "NotJson", status: 200, contentType: "text/html; charset=utf-8", requestId: "r1" })
-    }))
+      expect(error).toMatchObject({
+        _tag: "OktaDecodeError",
+        kind: "NotJson",
+        status: 200,
+        contentType: "text/html; charset=utf-8",
+        requestId: "r1"
+      })
+    })
+  )
 
   it.effect("JSON of the wrong shape → OktaDecodeError Schema, with paths and no values", () =>
     Effect.gen(function* () {
       const { exit } = yield* run(
-        () => json(200, { status: 7, profile: { authScheme: "secret-looking-value", signing: "x" } }),
+        () =>
+          json(200, { status: 7, profile: { authScheme: "secret-looking-value", signing: "x" } }),
         (api) => api.getDefaultProvisioningConnectionForApplication(APP)
       )
       const error = failureOf(exit)
@@ -451,7 +564,8 @@ describe("decode failures of a 2xx body", () => {
       expect(error.kind).toBe("Schema")
       expect(error.issues).toContain("status")
       expect(error.message).not.toContain("secret-looking-value")
-    }))
+    })
+  )
 
   it.effect("an empty 200 body for a JSON operation → OktaDecodeError", () =>
     Effect.gen(function* () {
@@ -459,8 +573,13 @@ describe("decode failures of a 2xx body", () => {
         () => empty(200),
         (api) => api.getUserProvisioningConnectionJWKS(APP)
       )
-      expect(failureOf(exit)).toMatchObject({ _tag: "OktaDecodeError", kind: "NotJson", issues: "the body is empty" })
-    }))
+      expect(failureOf(exit)).toMatchObject({
+        _tag: "OktaDecodeError",
+        kind: "NotJson",
+        issues: "the body is empty"
+      })
+    })
+  )
 
   it.effect("a 204 operation ignores whatever body a 200 carries", () =>
     Effect.gen(function* () {
@@ -469,18 +588,40 @@ describe("decode failures of a 2xx body", () => {
         (api) => api.deactivateDefaultProvisioningConnectionForApplication(APP)
       )
       expect(Exit.isSuccess(exit)).toBe(true)
-    }))
+    })
+  )
 })
 
 describe("bad input fails with OktaInvalidInputError and sends nothing", () => {
-  const badIds = ["", " ", "a".repeat(101), "a/b", "../users", "a?b", "a#b", "a%2Fb", "a b", "a\nb", "a\u0000b", "a\tb", "a\\b", "..", "x..y"]
+  const badIds = [
+    "",
+    " ",
+    "a".repeat(101),
+    "a/b",
+    "../users",
+    "a?b",
+    "a#b",
+    "a%2Fb",
+    "a b",
+    "a\nb",
+    "a\u0000b",
+    "a\tb",
+    "a\\b",
+    "..",
+    "x..y"
+  ]
   for (const id of badIds) {
     it.effect(`appId ${JSON.stringify(id).slice(0, 30)}`, () =>
       Effect.gen(function* () {
-        const ops: ReadonlyArray<(api: ApplicationConnections["Type"]) => Effect.Effect<unknown, OktaResponseError>> = [
-          (api: ApplicationConnections["Type"]) => api.getDefaultProvisioningConnectionForApplication(id),
-          (api: ApplicationConnections["Type"]) => api.activateDefaultProvisioningConnectionForApplication(id),
-          (api: ApplicationConnections["Type"]) => api.verifyProvisioningConnectionForApplication("zoomus", id)
+        const ops: ReadonlyArray<
+          (api: ApplicationConnections["Type"]) => Effect.Effect<unknown, OktaResponseError>
+        > = [
+          (api: ApplicationConnections["Type"]) =>
+            api.getDefaultProvisioningConnectionForApplication(id),
+          (api: ApplicationConnections["Type"]) =>
+            api.activateDefaultProvisioningConnectionForApplication(id),
+          (api: ApplicationConnections["Type"]) =>
+            api.verifyProvisioningConnectionForApplication("zoomus", id)
         ]
         for (const op of ops) {
           const { exit, requests } = yield* run(() => empty(204), op)
@@ -489,7 +630,8 @@ describe("bad input fails with OktaInvalidInputError and sends nothing", () => {
           expect(error.message).toContain("nothing was sent")
           expect(requests).toHaveLength(0)
         }
-      }))
+      })
+    )
   }
 
   it.effect("an appName outside OAuthProvisioningEnabledApp", () =>
@@ -500,45 +642,58 @@ describe("bad input fails with OktaInvalidInputError and sends nothing", () => {
       )
       expect(failureOf(exit)).toMatchObject({ _tag: "OktaInvalidInputError", field: "appName" })
       expect(requests).toHaveLength(0)
-    }))
+    })
+  )
 
-  it.effect("a body that is neither branch, with a misspelt member, or with a non-boolean activate", () =>
-    Effect.gen(function* () {
-      const bodies: ReadonlyArray<unknown> = [
-        { profile: { authScheme: "UNKNOWN" } },
-        { profile: { authScheme: "TOKEN", tokn: "00secret-typo" } },
-        { profile: { authScheme: "OAUTH2", settings: { adminUsername: "u" } } },
-        { profile: { authScheme: "OAUTH2", signing: { rotationMode: "SOMETIMES" } } },
-        null
-      ]
-      for (const body of bodies) {
+  it.effect(
+    "a body that is neither branch, with a misspelt member, or with a non-boolean activate",
+    () =>
+      Effect.gen(function* () {
+        const bodies: ReadonlyArray<unknown> = [
+          { profile: { authScheme: "UNKNOWN" } },
+          { profile: { authScheme: "TOKEN", tokn: "00secret-typo" } },
+          { profile: { authScheme: "OAUTH2", settings: { adminUsername: "u" } } },
+          { profile: { authScheme: "OAUTH2", signing: { rotationMode: "SOMETIMES" } } },
+          null
+        ]
+        for (const body of bodies) {
+          const { exit, requests } = yield* run(
+            () => json(200, tokenConnection),
+            (api) => api.updateDefaultProvisioningConnectionForApplication(APP, body as never)
+          )
+          const error = failureOf(exit)
+          expect(error).toMatchObject({ _tag: "OktaInvalidInputError", field: "body" })
+          expect(error.message).not.toContain("00secret-typo")
+          expect(requests).toHaveLength(0)
+        }
         const { exit, requests } = yield* run(
           () => json(200, tokenConnection),
-          (api) => api.updateDefaultProvisioningConnectionForApplication(APP, body as never)
+          (api) =>
+            api.updateDefaultProvisioningConnectionForApplication(
+              APP,
+              { profile: { authScheme: "TOKEN" } },
+              { activate: "yes" as never }
+            )
         )
-        const error = failureOf(exit)
-        expect(error).toMatchObject({ _tag: "OktaInvalidInputError", field: "body" })
-        expect(error.message).not.toContain("00secret-typo")
+        expect(failureOf(exit)).toMatchObject({ _tag: "OktaInvalidInputError", field: "activate" })
         expect(requests).toHaveLength(0)
-      }
-      const { exit, requests } = yield* run(
-        () => json(200, tokenConnection),
-        (api) => api.updateDefaultProvisioningConnectionForApplication(APP, { profile: { authScheme: "TOKEN" } }, { activate: "yes" as never })
-      )
-      expect(failureOf(exit)).toMatchObject({ _tag: "OktaInvalidInputError", field: "activate" })
-      expect(requests).toHaveLength(0)
-    }))
+      })
+  )
 
   it.effect("a misspelt body member is named in the issues", () =>
     Effect.gen(function* () {
       const { exit } = yield* run(
         () => json(200, tokenConnection),
-        (api) => api.updateDefaultProvisioningConnectionForApplication(APP, { profile: { authScheme: "TOKEN", tokn: "x" } } as never)
+        (api) =>
+          api.updateDefaultProvisioningConnectionForApplication(APP, {
+            profile: { authScheme: "TOKEN", tokn: "x" }
+          } as never)
       )
       const error = failureOf(exit)
       if (error._tag !== "OktaInvalidInputError") throw new Error(error._tag)
       expect(error.issues).toContain("profile.tokn: is not allowed")
-    }))
+    })
+  )
 })
 
 describe("the error channel of each operation is exactly its possible errors", () => {
@@ -547,14 +702,28 @@ describe("the error channel of each operation is exactly its possible errors", (
   type SuccessOf<K extends keyof Api> = Effect.Effect.Success<ReturnType<Api[K]>>
 
   it("operations with a body fail with OktaResponseError, the others with OktaRequestError", () => {
-    expectTypeOf<ErrorOf<"getDefaultProvisioningConnectionForApplication">>().toEqualTypeOf<OktaResponseError>()
-    expectTypeOf<ErrorOf<"updateDefaultProvisioningConnectionForApplication">>().toEqualTypeOf<OktaResponseError>()
+    expectTypeOf<
+      ErrorOf<"getDefaultProvisioningConnectionForApplication">
+    >().toEqualTypeOf<OktaResponseError>()
+    expectTypeOf<
+      ErrorOf<"updateDefaultProvisioningConnectionForApplication">
+    >().toEqualTypeOf<OktaResponseError>()
     expectTypeOf<ErrorOf<"getUserProvisioningConnectionJWKS">>().toEqualTypeOf<OktaResponseError>()
-    expectTypeOf<ErrorOf<"activateDefaultProvisioningConnectionForApplication">>().toEqualTypeOf<OktaRequestError>()
-    expectTypeOf<ErrorOf<"deactivateDefaultProvisioningConnectionForApplication">>().toEqualTypeOf<OktaRequestError>()
-    expectTypeOf<ErrorOf<"verifyProvisioningConnectionForApplication">>().toEqualTypeOf<OktaRequestError>()
-    expectTypeOf<SuccessOf<"getUserProvisioningConnectionJWKS">>().toEqualTypeOf<AppConnectionUserProvisionJWKResponse>()
-    expectTypeOf<SuccessOf<"activateDefaultProvisioningConnectionForApplication">>().toEqualTypeOf<void>()
+    expectTypeOf<
+      ErrorOf<"activateDefaultProvisioningConnectionForApplication">
+    >().toEqualTypeOf<OktaRequestError>()
+    expectTypeOf<
+      ErrorOf<"deactivateDefaultProvisioningConnectionForApplication">
+    >().toEqualTypeOf<OktaRequestError>()
+    expectTypeOf<
+      ErrorOf<"verifyProvisioningConnectionForApplication">
+    >().toEqualTypeOf<OktaRequestError>()
+    expectTypeOf<
+      SuccessOf<"getUserProvisioningConnectionJWKS">
+    >().toEqualTypeOf<AppConnectionUserProvisionJWKResponse>()
+    expectTypeOf<
+      SuccessOf<"activateDefaultProvisioningConnectionForApplication">
+    >().toEqualTypeOf<void>()
   })
 
   it("the unions hold exactly the documented tags", () => {
@@ -570,6 +739,8 @@ describe("the error channel of each operation is exactly its possible errors", (
       | "OktaTimeoutError"
       | "OktaInvalidInputError"
     >()
-    expectTypeOf<Exclude<OktaResponseError, OktaRequestError>["_tag"]>().toEqualTypeOf<"OktaDecodeError">()
+    expectTypeOf<
+      Exclude<OktaResponseError, OktaRequestError>["_tag"]
+    >().toEqualTypeOf<"OktaDecodeError">()
   })
 })

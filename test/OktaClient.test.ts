@@ -58,7 +58,8 @@ describe("OktaClient configuration", () => {
         if (Exit.isFailure(exit)) throw new Error(Cause.pretty(exit.cause))
         expect(exit.value.orgUrl).toBe(expected)
       }
-    }))
+    })
+  )
 
   it.effect("rejects unusable org URLs with OktaConfigError saying what is wrong", () =>
     Effect.gen(function* () {
@@ -77,7 +78,8 @@ describe("OktaClient configuration", () => {
         expect(error.field).toBe("orgUrl")
         expect(error.message).toContain(says)
       }
-    }))
+    })
+  )
 
   it.effect("rejects unusable tokens without ever printing them", () =>
     Effect.gen(function* () {
@@ -95,7 +97,11 @@ describe("OktaClient configuration", () => {
         expect(error.message).not.toContain(TOKEN)
       }
       const both = configFailure(
-        yield* buildWith({ orgUrl: "https://acme.okta.com", apiToken: token, accessToken: token } as never)
+        yield* buildWith({
+          orgUrl: "https://acme.okta.com",
+          apiToken: token,
+          accessToken: token
+        } as never)
       )
       expect(both.message).toContain("not both")
       const plain = configFailure(
@@ -103,7 +109,8 @@ describe("OktaClient configuration", () => {
       )
       expect(plain.message).toContain("Redacted")
       expect(plain.message).not.toContain(TOKEN)
-    }))
+    })
+  )
 
   it.effect("an accessToken is sent as Bearer", () =>
     Effect.gen(function* () {
@@ -113,13 +120,19 @@ describe("OktaClient configuration", () => {
       ).pipe(
         Effect.provide(
           ApplicationConnections.layer.pipe(
-            Layer.provide(OktaClient.layer({ orgUrl: "https://acme.okta.com", accessToken: Redacted.make("eyJaccess") })),
+            Layer.provide(
+              OktaClient.layer({
+                orgUrl: "https://acme.okta.com",
+                accessToken: Redacted.make("eyJaccess")
+              })
+            ),
             Layer.provide(http.layer)
           )
         )
       )
       expect(http.requests[0]!.headers["authorization"]).toBe("Bearer eyJaccess")
-    }))
+    })
+  )
 
   it.effect("userAgentExtra is appended; tracerPropagation sends traceparent", () =>
     Effect.gen(function* () {
@@ -134,7 +147,8 @@ describe("OktaClient configuration", () => {
         `effect-okta-connections/${VERSION} node/${process.versions.node} my-provisioner/1.4`
       )
       expect(requests[0]!.headers["traceparent"]).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-0[01]$/)
-    }))
+    })
+  )
 
   it.effect("transformClient sees every request after the client's own setup", () =>
     Effect.gen(function* () {
@@ -150,7 +164,8 @@ describe("OktaClient configuration", () => {
       expect(seen).toEqual([
         `POST https://acme.okta.com/api/v1/apps/${APP}/connections/default/lifecycle/deactivate`
       ])
-    }))
+    })
+  )
 
   it("VERSION matches package.json", () => {
     const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as {
@@ -185,7 +200,8 @@ describe("OktaClient.layerConfig", () => {
       )
       expect(http.requests[0]!.url.origin).toBe("https://env.okta.com")
       expect(http.requests[0]!.headers["authorization"]).toBe(`SSWS ${TOKEN}`)
-    }))
+    })
+  )
 
   it.effect("takes any Config, including an access token", () =>
     Effect.gen(function* () {
@@ -203,30 +219,48 @@ describe("OktaClient.layerConfig", () => {
               })
             ),
             Layer.provide(http.layer),
-            Layer.provide(withEnv([["MY_URL", "https://mine.okta.com"], ["MY_ACCESS", "eyJx"]]))
+            Layer.provide(
+              withEnv([
+                ["MY_URL", "https://mine.okta.com"],
+                ["MY_ACCESS", "eyJx"]
+              ])
+            )
           )
         )
       )
       expect(http.requests[0]!.headers["authorization"]).toBe("Bearer eyJx")
-    }))
+    })
+  )
 
   it.effect("a missing variable is a ConfigError naming it; a bad value is OktaConfigError", () =>
     Effect.gen(function* () {
       const missing = yield* Effect.exit(
-        Effect.provide(OktaClient, OktaClient.layerConfig().pipe(
-          Layer.provide(scriptedHttp(() => empty(204)).layer),
-          Layer.provide(withEnv([["OKTA_CLIENT_ORGURL", "https://env.okta.com"]]))
-        ))
+        Effect.provide(
+          OktaClient,
+          OktaClient.layerConfig().pipe(
+            Layer.provide(scriptedHttp(() => empty(204)).layer),
+            Layer.provide(withEnv([["OKTA_CLIENT_ORGURL", "https://env.okta.com"]]))
+          )
+        )
       )
       expect(Exit.isFailure(missing) && Cause.pretty(missing.cause)).toContain("OKTA_CLIENT_TOKEN")
       const bad = yield* Effect.exit(
-        Effect.provide(OktaClient, OktaClient.layerConfig().pipe(
-          Layer.provide(scriptedHttp(() => empty(204)).layer),
-          Layer.provide(withEnv([["OKTA_CLIENT_ORGURL", "http://env.okta.com"], ["OKTA_CLIENT_TOKEN", TOKEN]]))
-        ))
+        Effect.provide(
+          OktaClient,
+          OktaClient.layerConfig().pipe(
+            Layer.provide(scriptedHttp(() => empty(204)).layer),
+            Layer.provide(
+              withEnv([
+                ["OKTA_CLIENT_ORGURL", "http://env.okta.com"],
+                ["OKTA_CLIENT_TOKEN", TOKEN]
+              ])
+            )
+          )
+        )
       )
       expect(configFailure(bad)._tag).toBe("OktaConfigError")
-    }))
+    })
+  )
 })
 
 describe("per-attempt timeout", () => {
@@ -245,9 +279,14 @@ describe("per-attempt timeout", () => {
       expect(requests).toHaveLength(1)
       expect(Exit.isFailure(exit) && Cause.failureOption(exit.cause)).toMatchObject({
         _tag: "Some",
-        value: { _tag: "OktaTimeoutError", timeoutMillis: 5000, operation: "getDefaultProvisioningConnectionForApplication" }
+        value: {
+          _tag: "OktaTimeoutError",
+          timeoutMillis: 5000,
+          operation: "getDefaultProvisioningConnectionForApplication"
+        }
       })
-    }))
+    })
+  )
 
   it.effect("the default timeout is 30 seconds", () =>
     Effect.gen(function* () {
@@ -264,43 +303,82 @@ describe("per-attempt timeout", () => {
       expect(Exit.isFailure(exit) && Cause.failureOption(exit.cause)).toMatchObject({
         value: { _tag: "OktaTimeoutError", timeoutMillis: 30000 }
       })
-    }))
+    })
+  )
 
   it.effect("a non-positive timeout is a configuration error", () =>
     Effect.gen(function* () {
       const error = configFailure(
-        yield* buildWith({ orgUrl: "https://acme.okta.com", apiToken: Redacted.make(TOKEN), timeout: 0 })
+        yield* buildWith({
+          orgUrl: "https://acme.okta.com",
+          apiToken: Redacted.make(TOKEN),
+          timeout: 0
+        })
       )
       expect(error.field).toBe("timeout")
-    }))
+    })
+  )
 })
 
 describe("secrets never leak", () => {
-  const SECRETS = [TOKEN, "00body-token-secret", "office-admin-password-secret", "one-time-oauth-code-secret", "oauth-state-secret"]
+  const SECRETS = [
+    TOKEN,
+    "00body-token-secret",
+    "office-admin-password-secret",
+    "one-time-oauth-code-secret",
+    "oauth-state-secret"
+  ]
 
   const allFailures = Effect.gen(function* () {
     const results: Array<unknown> = []
     const scenarios: ReadonlyArray<Parameters<typeof connectionsWith>[0]> = [
-      () => json(400, { errorCode: "E0000001", errorSummary: "Api validation failed: token", errorCauses: [{ errorSummary: "token: invalid" }] }),
+      () =>
+        json(400, {
+          errorCode: "E0000001",
+          errorSummary: "Api validation failed: token",
+          errorCauses: [{ errorSummary: "token: invalid" }]
+        }),
       () => empty(401, { "www-authenticate": 'SSWS realm="okta", error="invalid_token"' }),
       () => empty(403),
       () => json(404, { errorCode: "E0000007" }),
-      () => json(429, { errorCode: "E0000047" }, { "x-rate-limit-limit": "50", "x-rate-limit-remaining": "0", "x-rate-limit-reset": "1767225600" }),
-      () => new Response("<html>bad gateway</html>", { status: 502, headers: { "content-type": "text/html" } }),
+      () =>
+        json(
+          429,
+          { errorCode: "E0000047" },
+          {
+            "x-rate-limit-limit": "50",
+            "x-rate-limit-remaining": "0",
+            "x-rate-limit-reset": "1767225600"
+          }
+        ),
+      () =>
+        new Response("<html>bad gateway</html>", {
+          status: 502,
+          headers: { "content-type": "text/html" }
+        }),
       () => empty(302, { location: "https://elsewhere.example/?code=one-time-oauth-code-secret" }),
       () => ({ drop: true }),
       () => new Response("not json", { status: 200 })
     ]
     for (const handler of scenarios) {
       const { layer } = connectionsWith(handler)
-      const ops: ReadonlyArray<(api: ApplicationConnections["Type"]) => Effect.Effect<unknown, { readonly _tag: string }>> = [
+      const ops: ReadonlyArray<
+        (api: ApplicationConnections["Type"]) => Effect.Effect<unknown, { readonly _tag: string }>
+      > = [
         (api: ApplicationConnections["Type"]) =>
-          api.updateDefaultProvisioningConnectionForApplication(APP, { profile: { authScheme: "TOKEN", token: "00body-token-secret" } }),
+          api.updateDefaultProvisioningConnectionForApplication(APP, {
+            profile: { authScheme: "TOKEN", token: "00body-token-secret" }
+          }),
         (api: ApplicationConnections["Type"]) =>
-          api.verifyProvisioningConnectionForApplication("office365", APP, { code: "one-time-oauth-code-secret", state: "oauth-state-secret" })
+          api.verifyProvisioningConnectionForApplication("office365", APP, {
+            code: "one-time-oauth-code-secret",
+            state: "oauth-state-secret"
+          })
       ]
       for (const op of ops) {
-        const exit = yield* Effect.exit(Effect.provide(Effect.flatMap(ApplicationConnections, op), layer))
+        const exit = yield* Effect.exit(
+          Effect.provide(Effect.flatMap(ApplicationConnections, op), layer)
+        )
         // verify has no body to decode, so the non-JSON 200 is a success for it.
         if (Exit.isFailure(exit)) results.push(exit)
       }
@@ -312,7 +390,10 @@ describe("secrets never leak", () => {
         Effect.provide(
           Effect.flatMap(ApplicationConnections, (api) =>
             api.updateDefaultProvisioningConnectionForApplication(APP, {
-              profile: { authScheme: "OAUTH2", settings: { adminUsername: 7, adminPassword: "office-admin-password-secret" } }
+              profile: {
+                authScheme: "OAUTH2",
+                settings: { adminUsername: 7, adminPassword: "office-admin-password-secret" }
+              }
             } as never)
           ),
           layer
@@ -355,7 +436,8 @@ describe("secrets never leak", () => {
         "OktaUnauthorizedError",
         "OktaUnexpectedStatusError"
       ])
-    }))
+    })
+  )
 
   it.effect("not in any span name, attribute or event; each operation has its span", () =>
     Effect.gen(function* () {
@@ -369,18 +451,29 @@ describe("secrets never leak", () => {
         },
         context: native.context
       })
-      const { layer } = connectionsWith(() => json(200, { status: "ENABLED", profile: { authScheme: "TOKEN" } }))
+      const { layer } = connectionsWith(() =>
+        json(200, { status: "ENABLED", profile: { authScheme: "TOKEN" } })
+      )
       yield* Effect.flatMap(ApplicationConnections, (api) =>
         Effect.all([
-          api.updateDefaultProvisioningConnectionForApplication(APP, { profile: { authScheme: "TOKEN", token: "00body-token-secret" } }),
-          api.verifyProvisioningConnectionForApplication("office365", APP, { code: "one-time-oauth-code-secret", state: "oauth-state-secret" })
+          api.updateDefaultProvisioningConnectionForApplication(APP, {
+            profile: { authScheme: "TOKEN", token: "00body-token-secret" }
+          }),
+          api.verifyProvisioningConnectionForApplication("office365", APP, {
+            code: "one-time-oauth-code-secret",
+            state: "oauth-state-secret"
+          })
         ])
       ).pipe(Effect.provide(layer), Effect.withTracer(tracer))
       const names = spans.map((span) => span.name)
-      expect(names).toContain("ApplicationConnections.updateDefaultProvisioningConnectionForApplication")
+      expect(names).toContain(
+        "ApplicationConnections.updateDefaultProvisioningConnectionForApplication"
+      )
       expect(names).toContain("ApplicationConnections.verifyProvisioningConnectionForApplication")
       expect(names).toContain("http.client POST")
-      const verify = spans.find((span) => span.name === "ApplicationConnections.verifyProvisioningConnectionForApplication")!
+      const verify = spans.find(
+        (span) => span.name === "ApplicationConnections.verifyProvisioningConnectionForApplication"
+      )!
       expect(verify.attributes.get("okta.app_id")).toBe(APP)
       expect(verify.attributes.get("okta.app_name")).toBe("office365")
       const rendered = JSON.stringify(
@@ -394,7 +487,8 @@ describe("secrets never leak", () => {
       // The verify exchange has no HTTP span: its url.query would hold the one-time code.
       expect(names.filter((name) => name.startsWith("http.client"))).toEqual(["http.client POST"])
       for (const secret of SECRETS) expect(rendered).not.toContain(secret)
-    }))
+    })
+  )
 
   it.effect("errors are serializable: encode → decode gives an equal error of the same class", () =>
     Effect.gen(function* () {
@@ -403,24 +497,41 @@ describe("secrets never leak", () => {
         if (Exit.isSuccess(exit)) continue
         const error = Cause.failureOption(exit.cause)
         if (error._tag === "None") continue
-        const wire = JSON.parse(JSON.stringify(Schema.encodeUnknownSync(OktaError)(error.value))) as unknown
+        const wire = JSON.parse(
+          JSON.stringify(Schema.encodeUnknownSync(OktaError)(error.value))
+        ) as unknown
         const back = Schema.decodeUnknownSync(OktaError)(wire)
         expect(back.constructor).toBe((error.value as object).constructor)
         expect(back.message).toBe((error.value as Error).message)
       }
-    }))
+    })
+  )
 })
 
 describe("over a real loopback socket with FetchHttpClient", () => {
-  const listen = (handler: (req: IncomingMessage, body: string) => { status: number; headers?: Record<string, string>; body?: string }) =>
+  const listen = (
+    handler: (
+      req: IncomingMessage,
+      body: string
+    ) => { status: number; headers?: Record<string, string>; body?: string }
+  ) =>
     Effect.acquireRelease(
-      Effect.async<{ server: Server; url: string; seen: Array<{ url: string; authorization?: string }> }>((resume) => {
+      Effect.async<{
+        server: Server
+        url: string
+        seen: Array<{ url: string; authorization?: string }>
+      }>((resume) => {
         const seen: Array<{ url: string; authorization?: string }> = []
         const server = createServer((req, res) => {
           let body = ""
           req.on("data", (chunk: Buffer) => (body += chunk.toString()))
           req.on("end", () => {
-            seen.push({ url: req.url ?? "", ...(req.headers.authorization !== undefined ? { authorization: req.headers.authorization } : {}) })
+            seen.push({
+              url: req.url ?? "",
+              ...(req.headers.authorization !== undefined
+                ? { authorization: req.headers.authorization }
+                : {})
+            })
             const reply = handler(req, body)
             res.writeHead(reply.status, reply.headers ?? {})
             res.end(reply.body ?? "")
@@ -431,16 +542,24 @@ describe("over a real loopback socket with FetchHttpClient", () => {
           resume(Effect.succeed({ server, url: `http://127.0.0.1:${port}`, seen }))
         })
       }),
-      ({ server }) => Effect.async<void>((resume) => {
-        server.closeAllConnections()
-        server.close(() => resume(Effect.void))
-      })
+      ({ server }) =>
+        Effect.async<void>((resume) => {
+          server.closeAllConnections()
+          server.close(() => resume(Effect.void))
+        })
     )
 
   it.scopedLive("a redirect to another origin is not followed and the token never reaches it", () =>
     Effect.gen(function* () {
-      const elsewhere = yield* listen(() => ({ status: 200, headers: { "content-type": "application/json" }, body: "{}" }))
-      const okta = yield* listen(() => ({ status: 307, headers: { location: `${elsewhere.url}/steal?x=1` } }))
+      const elsewhere = yield* listen(() => ({
+        status: 200,
+        headers: { "content-type": "application/json" },
+        body: "{}"
+      }))
+      const okta = yield* listen(() => ({
+        status: 307,
+        headers: { location: `${elsewhere.url}/steal?x=1` }
+      }))
       const exit = yield* Effect.exit(
         Effect.flatMap(ApplicationConnections, (api) =>
           api.getDefaultProvisioningConnectionForApplication(APP)
@@ -454,12 +573,17 @@ describe("over a real loopback socket with FetchHttpClient", () => {
         )
       )
       expect(Exit.isFailure(exit) && Cause.failureOption(exit.cause)).toMatchObject({
-        value: { _tag: "OktaUnexpectedStatusError", status: 307, location: `${elsewhere.url}/steal` }
+        value: {
+          _tag: "OktaUnexpectedStatusError",
+          status: 307,
+          location: `${elsewhere.url}/steal`
+        }
       })
       expect(okta.seen).toHaveLength(1)
       expect(okta.seen[0]!.authorization).toBe(`SSWS ${TOKEN}`)
       expect(elsewhere.seen).toHaveLength(0)
-    }))
+    })
+  )
 
   it.scopedLive("the whole flow works over fetch: update with activate, then get", () =>
     Effect.gen(function* () {
@@ -467,13 +591,25 @@ describe("over a real loopback socket with FetchHttpClient", () => {
       const okta = yield* listen((req, body) => {
         if (req.method === "POST") {
           stored = JSON.parse(body)
-          return { status: 200, headers: { "content-type": "application/json" }, body: JSON.stringify({ status: "ENABLED", profile: { authScheme: "TOKEN" } }) }
+          return {
+            status: 200,
+            headers: { "content-type": "application/json" },
+            body: JSON.stringify({ status: "ENABLED", profile: { authScheme: "TOKEN" } })
+          }
         }
-        return { status: 200, headers: { "content-type": "application/json" }, body: JSON.stringify({ status: "ENABLED", profile: { authScheme: "TOKEN" } }) }
+        return {
+          status: 200,
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ status: "ENABLED", profile: { authScheme: "TOKEN" } })
+        }
       })
       const result = yield* Effect.flatMap(ApplicationConnections, (api) =>
         Effect.zipRight(
-          api.updateDefaultProvisioningConnectionForApplication(APP, { profile: { authScheme: "TOKEN", token: "t0k" } }, { activate: true }),
+          api.updateDefaultProvisioningConnectionForApplication(
+            APP,
+            { profile: { authScheme: "TOKEN", token: "t0k" } },
+            { activate: true }
+          ),
           api.getDefaultProvisioningConnectionForApplication(APP)
         )
       ).pipe(
@@ -490,5 +626,6 @@ describe("over a real loopback socket with FetchHttpClient", () => {
         `/api/v1/apps/${APP}/connections/default?activate=true`,
         `/api/v1/apps/${APP}/connections/default`
       ])
-    }))
+    })
+  )
 })

@@ -17,7 +17,9 @@ import {
 const PROPS = { fastCheck: { seed: 20261127, numRuns: 300 } }
 
 // The contract, copied unchanged from ../shared/okta (a test below keeps the copy identical).
-const contractPath = fileURLToPath(new URL("./fixtures/application-connections.openapi.yaml", import.meta.url))
+const contractPath = fileURLToPath(
+  new URL("./fixtures/application-connections.openapi.yaml", import.meta.url)
+)
 const contractText = readFileSync(contractPath, "utf8")
 
 interface Contract {
@@ -30,7 +32,10 @@ const contract = parse(contractText) as Contract
 const examplesBySchema = (): Map<string, "request" | "connection" | "jwks" | "error"> => {
   const kinds = new Map<string, "request" | "connection" | "jwks" | "error">()
   const refName = (ref: unknown) => String(ref).replace("#/components/examples/", "")
-  const collect = (node: unknown, kind: (ref: string) => "request" | "connection" | "jwks" | "error") => {
+  const collect = (
+    node: unknown,
+    kind: (ref: string) => "request" | "connection" | "jwks" | "error"
+  ) => {
     if (node === null || typeof node !== "object") return
     for (const [key, value] of Object.entries(node)) {
       if (key === "$ref" && String(value).startsWith("#/components/examples/")) {
@@ -79,11 +84,17 @@ describe("every example in the contract decodes", () => {
       if (name === "ProvisioningConnectionOAuthOrg2OrgWithRotationRequestEx") {
         // The example's "OAUTH" is normalised; what would be sent is OAUTH2.
         expect(Either.getOrThrow(decoded)).toEqual({
-          profile: { authScheme: "OAUTH2", clientId: "0oa2h6su6bVFyJzIf1d7", signing: { rotationMode: "AUTO" } }
+          profile: {
+            authScheme: "OAUTH2",
+            clientId: "0oa2h6su6bVFyJzIf1d7",
+            signing: { rotationMode: "AUTO" }
+          }
         })
       } else if (kind !== "jwks") {
         // Nothing in Okta's own examples is silently dropped: decoding then encoding gives the example back.
-        const encoded = Schema.encodeSync(schemaOf[kind] as Schema.Schema<unknown>)(Either.getOrThrow(decoded))
+        const encoded = Schema.encodeSync(schemaOf[kind] as Schema.Schema<unknown>)(
+          Either.getOrThrow(decoded)
+        )
         expect(encoded).toEqual(value)
       }
     })
@@ -103,42 +114,58 @@ describe("every example in the contract decodes", () => {
     expect(decoded._links?.authorize?.guidance).toHaveLength(1)
   })
 
-  it.skipIf(!existsSync(fileURLToPath(new URL("../../shared/okta/application-connections.openapi.yaml", import.meta.url))))(
-    "the fixture is the shared contract, unchanged",
-    () => {
-      const shared = readFileSync(
-        fileURLToPath(new URL("../../shared/okta/application-connections.openapi.yaml", import.meta.url)),
-        "utf8"
+  it.skipIf(
+    !existsSync(
+      fileURLToPath(
+        new URL("../../shared/okta/application-connections.openapi.yaml", import.meta.url)
       )
-      expect(contractText).toBe(shared)
-    }
-  )
+    )
+  )("the fixture is the shared contract, unchanged", () => {
+    const shared = readFileSync(
+      fileURLToPath(
+        new URL("../../shared/okta/application-connections.openapi.yaml", import.meta.url)
+      ),
+      "utf8"
+    )
+    expect(contractText).toBe(shared)
+  })
 })
 
 describe("encode → decode round-trips (property tests)", () => {
-  const roundTrip = <A, I>(schema: Schema.Schema<A, I>) => (value: A) => {
-    const encoded = Schema.encodeSync(schema)(value)
-    // In memory: decode ∘ encode is the identity.
-    expect(Schema.decodeUnknownSync(schema)(encoded)).toEqual(value)
-    // Through JSON, as on the wire: identity up to what JSON cannot carry (`undefined` members
-    // of optional fields and of `unknown` index-signature values).
-    const wire = JSON.parse(JSON.stringify(encoded)) as unknown
-    expect(Schema.decodeUnknownSync(schema)(wire)).toEqual(JSON.parse(JSON.stringify(value)))
-  }
+  const roundTrip =
+    <A, I>(schema: Schema.Schema<A, I>) =>
+    (value: A) => {
+      const encoded = Schema.encodeSync(schema)(value)
+      // In memory: decode ∘ encode is the identity.
+      expect(Schema.decodeUnknownSync(schema)(encoded)).toEqual(value)
+      // Through JSON, as on the wire: identity up to what JSON cannot carry (`undefined` members
+      // of optional fields and of `unknown` index-signature values).
+      const wire = JSON.parse(JSON.stringify(encoded)) as unknown
+      expect(Schema.decodeUnknownSync(schema)(wire)).toEqual(JSON.parse(JSON.stringify(value)))
+    }
 
-  it.prop("ProvisioningConnectionResponse", [ProvisioningConnectionResponse], ([value]) =>
-    roundTrip(ProvisioningConnectionResponse)(value), PROPS
+  it.prop(
+    "ProvisioningConnectionResponse",
+    [ProvisioningConnectionResponse],
+    ([value]) => roundTrip(ProvisioningConnectionResponse)(value),
+    PROPS
   )
-  it.prop("UpdateDefaultProvisioningConnectionForApplicationRequest", [UpdateDefaultProvisioningConnectionForApplicationRequest], ([value]) =>
-    roundTrip(UpdateDefaultProvisioningConnectionForApplicationRequest)(value), PROPS
+  it.prop(
+    "UpdateDefaultProvisioningConnectionForApplicationRequest",
+    [UpdateDefaultProvisioningConnectionForApplicationRequest],
+    ([value]) => roundTrip(UpdateDefaultProvisioningConnectionForApplicationRequest)(value),
+    PROPS
   )
   // The index signature's arbitrary can overwrite a declared member (`e: {}`), giving values
   // outside the type; keep only values of the type.
   const jwksArbitrary = Arbitrary.make(AppConnectionUserProvisionJWKResponse).filter(
     Schema.is(AppConnectionUserProvisionJWKResponse)
   )
-  it.prop("AppConnectionUserProvisionJWKResponse", [jwksArbitrary], ([value]) =>
-    roundTrip(AppConnectionUserProvisionJWKResponse)(value), PROPS
+  it.prop(
+    "AppConnectionUserProvisionJWKResponse",
+    [jwksArbitrary],
+    ([value]) => roundTrip(AppConnectionUserProvisionJWKResponse)(value),
+    PROPS
   )
   it.prop("OktaErrorBody", [OktaErrorBody], ([value]) => roundTrip(OktaErrorBody)(value), PROPS)
   it.prop("AppId", [AppId], ([value]) => roundTrip(AppId)(value), PROPS)
@@ -157,7 +184,21 @@ describe("AppId", () => {
     [
       FastCheck.tuple(
         FastCheck.string({ maxLength: 20 }),
-        FastCheck.constantFrom("/", "?", "#", "%", "\\", " ", "\n", "\t", "\r", "\u0000", "\u007f", "\u00a0", ".."),
+        FastCheck.constantFrom(
+          "/",
+          "?",
+          "#",
+          "%",
+          "\\",
+          " ",
+          "\n",
+          "\t",
+          "\r",
+          "\u0000",
+          "\u007f",
+          "\u00a0",
+          ".."
+        ),
         FastCheck.string({ maxLength: 20 })
       )
     ],
@@ -175,10 +216,15 @@ describe("AppId", () => {
     expect(Either.isRight(decode("x".repeat(100)))).toBe(true)
   })
 
-  it.prop("generated AppIds are valid path segments", [Arbitrary.make(AppId)], ([id]) => {
-    expect(encodeURIComponent(id)).not.toContain("/")
-    expect(id).not.toContain("..")
-  }, PROPS)
+  it.prop(
+    "generated AppIds are valid path segments",
+    [Arbitrary.make(AppId)],
+    ([id]) => {
+      expect(encodeURIComponent(id)).not.toContain("/")
+      expect(id).not.toContain("..")
+    },
+    PROPS
+  )
 })
 
 describe("open enums", () => {
@@ -190,7 +236,11 @@ describe("open enums", () => {
   })
 
   it("OAuthProvisioningEnabledApp stays closed (it is a path segment the caller chooses)", () => {
-    expect(Schema.decodeUnknownEither(OAuthProvisioningEnabledApp)("office365")).toEqual(Either.right("office365"))
-    expect(Either.isLeft(Schema.decodeUnknownEither(OAuthProvisioningEnabledApp)("github"))).toBe(true)
+    expect(Schema.decodeUnknownEither(OAuthProvisioningEnabledApp)("office365")).toEqual(
+      Either.right("office365")
+    )
+    expect(Either.isLeft(Schema.decodeUnknownEither(OAuthProvisioningEnabledApp)("github"))).toBe(
+      true
+    )
   })
 })

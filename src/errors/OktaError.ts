@@ -529,10 +529,7 @@ export type OktaHttpError =
  * @category errors
  */
 export type OktaRequestError =
-  | OktaHttpError
-  | OktaTransportError
-  | OktaTimeoutError
-  | OktaInvalidInputError
+  OktaHttpError | OktaTransportError | OktaTimeoutError | OktaInvalidInputError
 
 /**
  * What the operations that return a body (get, update, JWKS) fail with: {@link OktaRequestError}

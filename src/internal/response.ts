@@ -57,7 +57,10 @@ export const describeCause = (cause: unknown): string => {
     }
   }
   const text = parts.filter((p) => p.length > 0).join(" <- ")
-  return (text.length > 0 ? text : "unknown cause").replace(/\b[a-z][a-z0-9+.-]*:\/\/\S+/gi, "<url>")
+  return (text.length > 0 ? text : "unknown cause").replace(
+    /\b[a-z][a-z0-9+.-]*:\/\/\S+/gi,
+    "<url>"
+  )
 }
 
 /** @internal */
@@ -187,7 +190,10 @@ export const decodeJson =
             {
               ...base,
               kind: "NotJson",
-              issues: text.length === 0 ? "the body is empty" : `${text.length} characters that do not parse as JSON`
+              issues:
+                text.length === 0
+                  ? "the body is empty"
+                  : `${text.length} characters that do not parse as JSON`
             },
             true
           )

@@ -61,9 +61,7 @@ export interface OktaClientSettings {
    * A last transformation of the underlying `HttpClient` (logging, a proxy, extra headers). It
    * runs after this client's own setup.
    */
-  readonly transformClient?:
-    | ((client: HttpClient.HttpClient) => HttpClient.HttpClient)
-    | undefined
+  readonly transformClient?: ((client: HttpClient.HttpClient) => HttpClient.HttpClient) | undefined
 }
 
 /**
@@ -159,9 +157,7 @@ export const normalizeOrgUrl = (input: string | URL): Effect.Effect<string, Okta
   if (url.username !== "" || url.password !== "") return fail("must not contain user info")
   if (url.search !== "" || url.hash !== "") return fail("must not have a query or fragment")
   if (/-admin\.(okta|oktapreview|okta-emea)\.com$/i.test(url.hostname)) {
-    return fail(
-      `points at the Admin Console (${url.hostname}); use the org URL without "-admin"`
-    )
+    return fail(`points at the Admin Console (${url.hostname}); use the org URL without "-admin"`)
   }
   return Effect.succeed(`${url.origin}${url.pathname.replace(/\/+$/, "")}`)
 }
@@ -209,7 +205,10 @@ const authorizationOf = (
     )
   }
   return Effect.fail(
-    new OktaConfigError({ field: "credentials", reason: "are missing: give apiToken or accessToken" })
+    new OktaConfigError({
+      field: "credentials",
+      reason: "are missing: give apiToken or accessToken"
+    })
   )
 }
 
@@ -288,11 +287,10 @@ export const make = (
       }
       return client.execute(httpRequest).pipe(
         Effect.mapError((error) => transportError(ctx, error)),
-        Effect.flatMap(
-          (response): Effect.Effect<A, E | OktaHttpError | OktaTransportError> =>
-            response.status >= 200 && response.status < 300
-              ? onSuccess(ctx, response)
-              : httpError(ctx, response)
+        Effect.flatMap((response): Effect.Effect<A, E | OktaHttpError | OktaTransportError> =>
+          response.status >= 200 && response.status < 300
+            ? onSuccess(ctx, response)
+            : httpError(ctx, response)
         ),
         withoutFetchRedirects,
         Effect.timeoutFail({
@@ -383,11 +381,7 @@ export class OktaClient extends Context.Tag("effect-okta-connections/OktaClient"
    */
   static layerConfig(
     options: OktaClientConfigOptions = {}
-  ): Layer.Layer<
-    OktaClient,
-    ConfigError.ConfigError | OktaConfigError,
-    HttpClient.HttpClient
-  > {
+  ): Layer.Layer<OktaClient, ConfigError.ConfigError | OktaConfigError, HttpClient.HttpClient> {
     const { orgUrl, apiToken, accessToken, ...settings } = options
     return Layer.effect(
       OktaClient,

@@ -46,14 +46,11 @@ const PATH_SYNTAX = /[/?#%\\]/
 export const AppId = Schema.String.pipe(
   Schema.filter((s) => s.length > 0 || "must not be empty"),
   Schema.filter(
-    (s) =>
-      s.length <= APP_ID_MAX_LENGTH || `must be at most ${APP_ID_MAX_LENGTH} characters long`
+    (s) => s.length <= APP_ID_MAX_LENGTH || `must be at most ${APP_ID_MAX_LENGTH} characters long`
   ),
   Schema.filter((s) => !CONTROL.test(s) || "must not contain control characters"),
   Schema.filter((s) => !WHITESPACE.test(s) || "must not contain whitespace"),
-  Schema.filter(
-    (s) => !PATH_SYNTAX.test(s) || 'must not contain "/", "\\", "?", "#" or "%"'
-  ),
+  Schema.filter((s) => !PATH_SYNTAX.test(s) || 'must not contain "/", "\\", "?", "#" or "%"'),
   Schema.filter((s) => !s.includes("..") || 'must not contain ".."'),
   Schema.brand("OktaAppId")
 ).annotations({ identifier: "AppId", description: "An Okta application id" })
@@ -80,8 +77,12 @@ export type AppId = typeof AppId.Type
  * @since 0.1.0
  * @category schemas
  */
-export const OAuthProvisioningEnabledApp = Schema.Literal("google", "office365", "slack", "zoomus")
-  .annotations({ identifier: "OAuthProvisioningEnabledApp" })
+export const OAuthProvisioningEnabledApp = Schema.Literal(
+  "google",
+  "office365",
+  "slack",
+  "zoomus"
+).annotations({ identifier: "OAuthProvisioningEnabledApp" })
 
 /**
  * @since 0.1.0

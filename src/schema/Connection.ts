@@ -97,8 +97,9 @@ export const Org2OrgSigningSettingsResponse = Schema.Struct({
  * @since 0.1.0
  * @category models
  */
-export interface Org2OrgSigningSettingsResponse
-  extends Schema.Schema.Type<typeof Org2OrgSigningSettingsResponse> {}
+export interface Org2OrgSigningSettingsResponse extends Schema.Schema.Type<
+  typeof Org2OrgSigningSettingsResponse
+> {}
 
 /**
  * `ProvisioningConnectionResponseProfile`. `clientId` is not declared by the contract's schema but
@@ -126,8 +127,9 @@ export const ProvisioningConnectionResponseProfile = Schema.Struct({
  * @since 0.1.0
  * @category models
  */
-export interface ProvisioningConnectionResponseProfile
-  extends Schema.Schema.Type<typeof ProvisioningConnectionResponseProfile> {}
+export interface ProvisioningConnectionResponseProfile extends Schema.Schema.Type<
+  typeof ProvisioningConnectionResponseProfile
+> {}
 
 /**
  * `ProvisioningConnectionResponse`: what `get…` and `update…` return.
@@ -167,5 +169,6 @@ export const ProvisioningConnectionResponse = Schema.Struct({
  * @since 0.1.0
  * @category models
  */
-export interface ProvisioningConnectionResponse
-  extends Schema.Schema.Type<typeof ProvisioningConnectionResponse> {}
+export interface ProvisioningConnectionResponse extends Schema.Schema.Type<
+  typeof ProvisioningConnectionResponse
+> {}

@@ -68,8 +68,9 @@ export const AppConnectionUserProvisionJWKList = Schema.Struct({
  * @since 0.1.0
  * @category models
  */
-export interface AppConnectionUserProvisionJWKList
-  extends Schema.Schema.Type<typeof AppConnectionUserProvisionJWKList> {}
+export interface AppConnectionUserProvisionJWKList extends Schema.Schema.Type<
+  typeof AppConnectionUserProvisionJWKList
+> {}
 
 /**
  * `AppConnectionUserProvisionJWKResponse`: what `getUserProvisioningConnectionJWKS` returns.
@@ -93,5 +94,6 @@ export const AppConnectionUserProvisionJWKResponse = Schema.Struct({
  * @since 0.1.0
  * @category models
  */
-export interface AppConnectionUserProvisionJWKResponse
-  extends Schema.Schema.Type<typeof AppConnectionUserProvisionJWKResponse> {}
+export interface AppConnectionUserProvisionJWKResponse extends Schema.Schema.Type<
+  typeof AppConnectionUserProvisionJWKResponse
+> {}

@@ -31,8 +31,9 @@ export const Office365ProvisioningSettings = Schema.Struct({
  * @since 0.1.0
  * @category models
  */
-export interface Office365ProvisioningSettings
-  extends Schema.Schema.Type<typeof Office365ProvisioningSettings> {}
+export interface Office365ProvisioningSettings extends Schema.Schema.Type<
+  typeof Office365ProvisioningSettings
+> {}
 
 /**
  * `Org2OrgProvisioningOAuthSigningSettings` for a request: `rotationMode` is required and closed
@@ -57,8 +58,9 @@ export const Org2OrgProvisioningOAuthSigningSettings = Schema.Struct({
  * @since 0.1.0
  * @category models
  */
-export interface Org2OrgProvisioningOAuthSigningSettings
-  extends Schema.Schema.Type<typeof Org2OrgProvisioningOAuthSigningSettings> {}
+export interface Org2OrgProvisioningOAuthSigningSettings extends Schema.Schema.Type<
+  typeof Org2OrgProvisioningOAuthSigningSettings
+> {}
 
 /**
  * `ProvisioningConnectionTokenRequest`: a token-based connection (Zscaler 2.0, Org2Org).
@@ -94,8 +96,9 @@ export const ProvisioningConnectionTokenRequest = Schema.Struct({
  * @since 0.1.0
  * @category models
  */
-export interface ProvisioningConnectionTokenRequest
-  extends Schema.Schema.Type<typeof ProvisioningConnectionTokenRequest> {}
+export interface ProvisioningConnectionTokenRequest extends Schema.Schema.Type<
+  typeof ProvisioningConnectionTokenRequest
+> {}
 
 /**
  * The OAuth 2.0 auth scheme of a request. Decoding also accepts `"OAUTH"` and normalises it to
@@ -145,8 +148,9 @@ export const ProvisioningConnectionOauthRequest = Schema.Struct({
  * @since 0.1.0
  * @category models
  */
-export interface ProvisioningConnectionOauthRequest
-  extends Schema.Schema.Type<typeof ProvisioningConnectionOauthRequest> {}
+export interface ProvisioningConnectionOauthRequest extends Schema.Schema.Type<
+  typeof ProvisioningConnectionOauthRequest
+> {}
 
 /**
  * The update request body: `ProvisioningConnectionTokenRequest | ProvisioningConnectionOauthRequest`,

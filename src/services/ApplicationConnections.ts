@@ -115,7 +115,10 @@ const encodeBody = Schema.encodeUnknownEither(
 const invalid = (operation: string, field: string, issues: string) =>
   new OktaInvalidInputError({ operation, field, issues })
 
-const checkAppId = (operation: string, appId: unknown): Either.Either<string, OktaInvalidInputError> =>
+const checkAppId = (
+  operation: string,
+  appId: unknown
+): Either.Either<string, OktaInvalidInputError> =>
   Either.mapLeft(decodeAppId(appId), (e) => invalid(operation, "appId", describeIssue(e.issue)))
 
 const checkOptionalString = (
@@ -149,16 +152,16 @@ export const make = (client: OktaClientService): ApplicationConnectionsService =
   const jwksOp = "getUserProvisioningConnectionJWKS"
   const verifyOp = "verifyProvisioningConnectionForApplication"
 
-  const getDefaultProvisioningConnectionForApplication = Effect.fn(SPAN_PREFIX + getOp)(
-    function* (appId: string) {
-      const id = yield* checkAppId(getOp, appId)
-      yield* Effect.annotateCurrentSpan("okta.app_id", id)
-      return yield* client.execute(
-        { operation: getOp, method: "GET", path: connectionPath(id) },
-        decodeConnection
-      )
-    }
-  )
+  const getDefaultProvisioningConnectionForApplication = Effect.fn(SPAN_PREFIX + getOp)(function* (
+    appId: string
+  ) {
+    const id = yield* checkAppId(getOp, appId)
+    yield* Effect.annotateCurrentSpan("okta.app_id", id)
+    return yield* client.execute(
+      { operation: getOp, method: "GET", path: connectionPath(id) },
+      decodeConnection
+    )
+  })
 
   const updateDefaultProvisioningConnectionForApplication = Effect.fn(SPAN_PREFIX + updateOp)(
     function* (
@@ -209,34 +212,32 @@ export const make = (client: OktaClientService): ApplicationConnectionsService =
     )
   })
 
-  const verifyProvisioningConnectionForApplication = Effect.fn(SPAN_PREFIX + verifyOp)(
-    function* (
-      appName: OAuthProvisioningEnabledApp,
-      appId: string,
-      options?: VerifyConnectionOptions
-    ) {
-      const name = yield* Either.mapLeft(decodeAppName(appName), () =>
-        invalid(verifyOp, "appName", 'expected one of "google", "office365", "slack", "zoomus"')
-      )
-      const id = yield* checkAppId(verifyOp, appId)
-      const code = yield* checkOptionalString(verifyOp, "code", options?.code)
-      const state = yield* checkOptionalString(verifyOp, "state", options?.state)
-      yield* Effect.annotateCurrentSpan("okta.app_id", id)
-      yield* Effect.annotateCurrentSpan("okta.app_name", name)
-      const urlParams: Record<string, string> = {}
-      if (code !== undefined) urlParams["code"] = code
-      if (state !== undefined) urlParams["state"] = state
-      return yield* client.execute(
-        {
-          operation: verifyOp,
-          method: "POST",
-          path: `/api/v1/apps/${encodeURIComponent(name)}/${encodeURIComponent(id)}/oauth2/callback`,
-          urlParams
-        },
-        discardBody
-      )
-    }
-  )
+  const verifyProvisioningConnectionForApplication = Effect.fn(SPAN_PREFIX + verifyOp)(function* (
+    appName: OAuthProvisioningEnabledApp,
+    appId: string,
+    options?: VerifyConnectionOptions
+  ) {
+    const name = yield* Either.mapLeft(decodeAppName(appName), () =>
+      invalid(verifyOp, "appName", 'expected one of "google", "office365", "slack", "zoomus"')
+    )
+    const id = yield* checkAppId(verifyOp, appId)
+    const code = yield* checkOptionalString(verifyOp, "code", options?.code)
+    const state = yield* checkOptionalString(verifyOp, "state", options?.state)
+    yield* Effect.annotateCurrentSpan("okta.app_id", id)
+    yield* Effect.annotateCurrentSpan("okta.app_name", name)
+    const urlParams: Record<string, string> = {}
+    if (code !== undefined) urlParams["code"] = code
+    if (state !== undefined) urlParams["state"] = state
+    return yield* client.execute(
+      {
+        operation: verifyOp,
+        method: "POST",
+        path: `/api/v1/apps/${encodeURIComponent(name)}/${encodeURIComponent(id)}/oauth2/callback`,
+        urlParams
+      },
+      discardBody
+    )
+  })
 
   return {
     getDefaultProvisioningConnectionForApplication,

@@ -17,10 +17,7 @@ export interface WireRequest {
   readonly rawBody: string | undefined
 }
 
-export type Reply =
-  | Response
-  | { readonly drop: true }
-  | Effect.Effect<Response, never>
+export type Reply = Response | { readonly drop: true } | Effect.Effect<Response, never>
 
 export type Handler = (request: WireRequest) => Reply
 
@@ -30,8 +27,7 @@ export const ORG = "https://acme.okta.com"
 const decoder = new TextDecoder()
 
 const toWire = (request: HttpClientRequest.HttpClientRequest, url: URL): WireRequest => {
-  const rawBody =
-    request.body._tag === "Uint8Array" ? decoder.decode(request.body.body) : undefined
+  const rawBody = request.body._tag === "Uint8Array" ? decoder.decode(request.body.body) : undefined
   let body: unknown = undefined
   if (rawBody !== undefined) {
     try {
@@ -63,7 +59,9 @@ export const scriptedHttp = (handler: Handler) => {
         new HttpClientError.RequestError({
           request,
           reason: "Transport",
-          cause: new Error("fetch failed", { cause: Object.assign(new Error("other side closed"), { code: "UND_ERR_SOCKET" }) })
+          cause: new Error("fetch failed", {
+            cause: Object.assign(new Error("other side closed"), { code: "UND_ERR_SOCKET" })
+          })
         })
       )
     }
@@ -92,5 +90,9 @@ export const json = (status: number, body: unknown, headers: Record<string, stri
 export const empty = (status: number, headers: Record<string, string> = {}) =>
   new Response(null, { status, headers })
 
-export const text = (status: number, body: string, contentType: string, headers: Record<string, string> = {}) =>
-  new Response(body, { status, headers: { "content-type": contentType, ...headers } })
+export const text = (
+  status: number,
+  body: string,
+  contentType: string,
+  headers: Record<string, string> = {}
+) => new Response(body, { status, headers: { "content-type": contentType, ...headers } })

@@ -1,0 +1,51 @@
+// @ts-check
+import js from "@eslint/js"
+import tseslint from "typescript-eslint"
+
+export default tseslint.config(
+  { ignores: ["dist/", "node_modules/", "coverage/"] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    rules: {
+      "@typescript-eslint/no-explicit-any": "error",
+      // `interface X extends Schema.Schema.Type<typeof X> {}` gives models a name in hovers and errors.
+      "@typescript-eslint/no-empty-object-type": [
+        "error",
+        { allowInterfaces: "with-single-extends" }
+      ],
+      "@typescript-eslint/no-unused-vars": [
+        "error",
+        { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }
+      ],
+      "@typescript-eslint/consistent-type-imports": ["error", { fixStyle: "inline-type-imports" }]
+    }
+  },
+  {
+    // The library imports Effect by deep paths so that importing it loads only the modules it
+    // uses (cold start); tests, examples and benchmarks may use the barrels.
+    files: ["src/**/*.ts"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          paths: [
+            { name: "effect", message: 'Import from the module, e.g. "effect/Effect".' },
+            {
+              name: "@effect/platform",
+              message: 'Import from the module, e.g. "@effect/platform/HttpClient".'
+            }
+          ]
+        }
+      ],
+      "no-restricted-syntax": [
+        "error",
+        {
+          selector:
+            "MemberExpression[object.name='Effect'][property.name=/^run(Promise|Sync|Fork|Callback)/]",
+          message: "Library code never runs Effects; return them to the caller."
+        }
+      ]
+    }
+  }
+)
