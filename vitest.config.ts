@@ -4,9 +4,16 @@ import { defineConfig } from "vitest/config"
 export default defineConfig({
   resolve: {
     // Examples import the package by name, as users do; in this repo that is the source.
-    alias: {
-      "effect-okta-connections": fileURLToPath(new URL("./src/index.ts", import.meta.url))
-    }
+    alias: [
+      {
+        find: /^effect-okta-connections\/testing$/,
+        replacement: fileURLToPath(new URL("./src/testing/index.ts", import.meta.url))
+      },
+      {
+        find: /^effect-okta-connections$/,
+        replacement: fileURLToPath(new URL("./src/index.ts", import.meta.url))
+      }
+    ]
   },
   test: {
     include: ["test/**/*.test.ts"],

@@ -1,0 +1,569 @@
+/**
+ * `OktaSimulator`: a faithful local Okta org for the Application Connections API, with two faces
+ * over the same model: an in-process `HttpClient` (no sockets) and a loopback HTTP server.
+ *
+ * @since 0.1.0
+ */
+import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
+import * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientError from "@effect/platform/HttpClientError"
+import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import * as Context from "effect/Context"
+import * as Data from "effect/Data"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as FiberSet from "effect/FiberSet"
+import * as Layer from "effect/Layer"
+import * as Redacted from "effect/Redacted"
+import type * as Scope from "effect/Scope"
+import { randomBytes } from "node:crypto"
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http"
+import type { AddressInfo } from "node:net"
+import { OktaClient, type OktaClientSettings } from "../layers/OktaClient.js"
+import { ApplicationConnections } from "../services/ApplicationConnections.js"
+import {
+  type FaultOptions,
+  type LoggedRequest,
+  OrgModel,
+  type SimOutcome,
+  type SimRequest,
+  type SimulatedRateLimit,
+  type SimulatedToken,
+  type SimulatorFault
+} from "./model.js"
+import { DEFAULT_APPS, type SimulatedApp } from "./seed.js"
+
+/**
+ * Options of the simulated org.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface OktaSimulatorOptions {
+  /** The apps. Default {@link DEFAULT_APPS}. */
+  readonly apps?: ReadonlyArray<SimulatedApp> | undefined
+  /** The tokens it accepts. Default: one random SSWS token with both scopes (see `token`). */
+  readonly tokens?: ReadonlyArray<SimulatedToken> | undefined
+  /** Rate limits. Default 50 requests per 60-second window, 15 in flight. */
+  readonly rateLimit?: SimulatedRateLimit | undefined
+}
+
+/**
+ * A snapshot of an app's connection as the simulator stores it (including what Okta never returns,
+ * such as the token), for assertions.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface SimulatedConnectionState {
+  readonly app: SimulatedApp
+  /** `undefined` for apps without provisioning support. */
+  readonly connection:
+    | {
+        readonly authScheme: "TOKEN" | "OAUTH2"
+        readonly status: "ENABLED" | "DISABLED"
+        readonly baseUrl?: string | undefined
+        readonly token?: string | undefined
+        readonly clientId?: string | undefined
+        readonly rotationMode?: "AUTO" | "MANUAL" | undefined
+        readonly adminUsername?: string | undefined
+        readonly verified: boolean
+      }
+    | undefined
+}
+
+/**
+ * A simulator call that cannot be answered (an unknown app, no pending consent).
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { OktaSimulator } from "effect-okta-connections/testing"
+ *
+ * const program = Effect.flatMap(OktaSimulator, (sim) => sim.consent("0oa-unknown")).pipe(
+ *   Effect.catchTag("OktaSimulatorError", (e) => Effect.log(e.message))
+ * )
+ * ```
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class OktaSimulatorError extends Data.TaggedError("OktaSimulatorError")<{
+  readonly message: string
+}> {}
+
+/**
+ * The service `OktaSimulator` provides: control over the simulated org.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface OktaSimulatorService {
+  /** The first accepted token (generated unless `tokens` was given). */
+  readonly token: string
+  /** The scheme of {@link OktaSimulatorService.token}. */
+  readonly tokenScheme: "SSWS" | "Bearer"
+  /** Answers one request; what both faces run. */
+  readonly handle: (request: SimRequest) => Effect.Effect<SimOutcome>
+  /** The apps, in seeding order. */
+  readonly apps: Effect.Effect<ReadonlyArray<SimulatedApp>>
+  readonly addApp: (app: SimulatedApp) => Effect.Effect<void>
+  readonly addToken: (token: SimulatedToken) => Effect.Effect<void>
+  /** Stops accepting a token (as when it is revoked or its admin deactivated): 401 from then on. */
+  readonly revokeToken: (token: string) => Effect.Effect<void>
+  /** What the org stores for an app. */
+  readonly inspect: (appId: string) => Effect.Effect<SimulatedConnectionState, OktaSimulatorError>
+  /** Arms a fault for the next matching request(s). */
+  readonly injectFault: (fault: SimulatorFault, options?: FaultOptions) => Effect.Effect<void>
+  readonly clearFaults: Effect.Effect<void>
+  /** Every request received so far, tokens redacted. */
+  readonly requests: Effect.Effect<ReadonlyArray<LoggedRequest>>
+  readonly clearRequests: Effect.Effect<void>
+  /** Changes the rate limits (counts in the current window are kept). */
+  readonly setRateLimit: (limits: SimulatedRateLimit) => Effect.Effect<void>
+  /**
+   * Grants the pending OAuth 2.0 consent of a consent-flow app, as the admin clicking "Allow" in
+   * the third party's page would: returns the `code` and `state` that `verify…` accepts, once.
+   */
+  readonly consent: (
+    appId: string
+  ) => Effect.Effect<{ readonly code: string; readonly state: string }, OktaSimulatorError>
+}
+
+/**
+ * The address of a running loopback simulator.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface SimulatorServerInfo {
+  /** `http://127.0.0.1:<port>`: use it as `orgUrl`. */
+  readonly url: string
+  readonly port: number
+}
+
+/**
+ * The loopback simulator's address, provided by {@link OktaSimulator.layerServer}.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { SimulatorServer } from "effect-okta-connections/testing"
+ *
+ * const program = Effect.flatMap(SimulatorServer, ({ url }) => Effect.log(`simulator at ${url}`))
+ * ```
+ *
+ * @since 0.1.0
+ * @category tags
+ */
+export class SimulatorServer extends Context.Tag("effect-okta-connections/testing/SimulatorServer")<
+  SimulatorServer,
+  SimulatorServerInfo
+>() {}
+
+/**
+ * The loopback server could not listen (port in use, a non-loopback host).
+ *
+ * @example
+ * ```ts
+ * import { Effect, Layer } from "effect"
+ * import { OktaSimulator } from "effect-okta-connections/testing"
+ *
+ * const server = OktaSimulator.layerServer({ port: 8080 }).pipe(Layer.provide(OktaSimulator.layer()))
+ * ```
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class SimulatorServeError extends Data.TaggedError("SimulatorServeError")<{
+  readonly message: string
+}> {}
+
+const generatedToken = () => `00sim${randomBytes(18).toString("base64url")}`
+
+/**
+ * Builds a simulated org.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = (options: OktaSimulatorOptions = {}): OktaSimulatorService => {
+  const tokens = options.tokens ?? [{ token: generatedToken() }]
+  const model = new OrgModel({
+    apps: options.apps ?? DEFAULT_APPS,
+    tokens,
+    rateLimit: options.rateLimit ?? {}
+  })
+  const first = tokens[0]
+  return {
+    token: first?.token ?? "",
+    tokenScheme: first?.scheme ?? "SSWS",
+    handle: (request) => model.handle(request),
+    apps: Effect.sync(() => [...model.apps.values()].map((state) => state.app)),
+    addApp: (app) => Effect.sync(() => model.addApp(app)),
+    addToken: (token) => Effect.sync(() => void model.tokens.set(token.token, token)),
+    revokeToken: (token) => Effect.sync(() => void model.tokens.delete(token)),
+    inspect: (appId) =>
+      Effect.suspend(() => {
+        const state = model.apps.get(appId)
+        if (state === undefined) {
+          return Effect.fail(new OktaSimulatorError({ message: `no app ${appId}` }))
+        }
+        const c = state.connection
+        return Effect.succeed({
+          app: state.app,
+          connection:
+            c === undefined
+              ? undefined
+              : {
+                  authScheme: c.authScheme,
+                  status: c.status,
+                  baseUrl: c.baseUrl,
+                  token: c.token,
+                  clientId: c.clientId,
+                  rotationMode: c.rotationMode,
+                  adminUsername: c.adminUsername,
+                  verified: c.verified
+                }
+        })
+      }),
+    injectFault: (fault, faultOptions) => Effect.sync(() => model.armFault(fault, faultOptions)),
+    clearFaults: Effect.sync(() => void model.faults.splice(0)),
+    requests: Effect.sync(() => [...model.log]),
+    clearRequests: Effect.sync(() => void model.log.splice(0)),
+    setRateLimit: (limits) =>
+      Effect.sync(() => {
+        if (limits.limit !== undefined) model.limit = limits.limit
+        if (limits.windowSeconds !== undefined) model.windowMillis = limits.windowSeconds * 1000
+        if (limits.concurrencyLimit !== undefined) model.concurrencyLimit = limits.concurrencyLimit
+      }),
+    consent: (appId) =>
+      Effect.suspend(() => {
+        const result = model.consent(appId)
+        return Either.isRight(result)
+          ? Effect.succeed(result.right)
+          : Effect.fail(new OktaSimulatorError({ message: result.left }))
+      })
+  }
+}
+
+const decoder = new TextDecoder()
+
+/** The in-process face: an `HttpClient` whose every request is answered by the model. */
+const makeHttpClient = (sim: OktaSimulatorService): HttpClient.HttpClient =>
+  HttpClient.make((request, url) => {
+    const body = request.body
+    const text =
+      body._tag === "Uint8Array"
+        ? decoder.decode(body.body)
+        : body._tag === "Raw" && typeof body.body === "string"
+          ? body.body
+          : undefined
+    return Effect.flatMap(
+      sim.handle({ method: request.method, url, headers: request.headers, body: text }),
+      (
+        outcome
+      ): Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError> => {
+        switch (outcome._tag) {
+          case "Drop":
+            return Effect.fail(
+              new HttpClientError.RequestError({
+                request,
+                reason: "Transport",
+                cause: Object.assign(new Error("socket hang up"), { code: "ECONNRESET" })
+              })
+            )
+          case "Hang":
+            return Effect.never
+          case "Respond": {
+            const { status, headers, body: responseBody } = outcome.response
+            const webHeaders = new Headers()
+            for (const [name, value] of headers) webHeaders.append(name, value)
+            const nullBody = status === 204 || status === 304 || responseBody === ""
+            return Effect.succeed(
+              HttpClientResponse.fromWeb(
+                request,
+                new Response(nullBody ? null : responseBody, { status, headers: webHeaders })
+              )
+            )
+          }
+        }
+      }
+    )
+  })
+
+const isLoopback = (host: string) =>
+  host === "127.0.0.1" || host === "::1" || host === "localhost" || /^127(\.\d{1,3}){3}$/.test(host)
+
+/** Most a request body may be; the simulated endpoints take small JSON bodies. */
+const MAX_REQUEST_BODY = 1024 * 1024
+
+/**
+ * Starts the loopback face: a `node:http` server on `host` (default `127.0.0.1`) and `port`
+ * (default: any free port) answering with the simulator in context, until the scope closes.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { OktaSimulator, serve } from "effect-okta-connections/testing"
+ *
+ * const program = Effect.scoped(
+ *   Effect.gen(function* () {
+ *     const { url } = yield* serve()
+ *     yield* Effect.log(`Okta simulator at ${url}`)
+ *   })
+ * ).pipe(Effect.provide(OktaSimulator.layer()))
+ * ```
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const serve = (
+  options: { readonly port?: number | undefined; readonly host?: string | undefined } = {}
+): Effect.Effect<SimulatorServerInfo, SimulatorServeError, OktaSimulator | Scope.Scope> =>
+  Effect.gen(function* () {
+    const host = options.host ?? "127.0.0.1"
+    if (!isLoopback(host)) {
+      return yield* new SimulatorServeError({
+        message: `the simulator listens on loopback only (got host ${host})`
+      })
+    }
+    const sim = yield* OktaSimulator
+    // Each request's handling runs in a fiber of this set: interrupted when the server stops.
+    const run = yield* FiberSet.makeRuntime<never>()
+
+    const respond = (req: IncomingMessage, res: ServerResponse, outcome: SimOutcome) =>
+      Effect.sync(() => {
+        switch (outcome._tag) {
+          case "Drop":
+            req.socket.destroy()
+            return
+          case "Hang":
+            return
+          case "Respond": {
+            const { status, headers, body } = outcome.response
+            // Dates come from the model (its Clock), and a fault may omit the header.
+            res.sendDate = false
+            const grouped = new Map<string, Array<string>>()
+            for (const [name, value] of headers) {
+              grouped.set(name, [...(grouped.get(name) ?? []), value])
+            }
+            for (const [name, values] of grouped) {
+              res.setHeader(name, values.length === 1 ? values[0]! : values)
+            }
+            res.writeHead(status)
+            res.end(body)
+          }
+        }
+      })
+
+    const server = createServer((req, res) => {
+      const chunks: Array<Buffer> = []
+      let size = 0
+      req.on("data", (chunk: Buffer) => {
+        size += chunk.length
+        if (size <= MAX_REQUEST_BODY) chunks.push(chunk)
+      })
+      req.on("end", () => {
+        const address = server.address() as AddressInfo
+        const url = new URL(
+          req.url ?? "/",
+          `http://${host.includes(":") ? `[${host}]` : host}:${address.port}`
+        )
+        const headers: Record<string, string> = {}
+        for (const [name, value] of Object.entries(req.headers)) {
+          if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(", ") : value
+        }
+        const body = chunks.length > 0 ? Buffer.concat(chunks).toString("utf8") : undefined
+        run(
+          size > MAX_REQUEST_BODY
+            ? respond(req, res, {
+                _tag: "Respond",
+                response: {
+                  status: 413,
+                  headers: [["content-type", "text/plain"]],
+                  body: "request body too large"
+                }
+              })
+            : Effect.flatMap(
+                sim.handle({ method: req.method ?? "GET", url, headers, body }),
+                (outcome) => respond(req, res, outcome)
+              )
+        )
+      })
+    })
+
+    const port = yield* Effect.acquireRelease(
+      Effect.async<number, SimulatorServeError>((resume) => {
+        const onError = (error: Error) =>
+          resume(
+            Effect.fail(
+              new SimulatorServeError({
+                message: `cannot listen on ${host}:${options.port ?? 0}: ${error.message}`
+              })
+            )
+          )
+        server.once("error", onError)
+        server.listen(options.port ?? 0, host, () => {
+          server.off("error", onError)
+          resume(Effect.succeed((server.address() as AddressInfo).port))
+        })
+      }),
+      () =>
+        Effect.async<void>((resume) => {
+          server.close(() => resume(Effect.void))
+          // Hung and keep-alive connections would hold `close` open.
+          server.closeAllConnections()
+        })
+    )
+    return { url: `http://${host.includes(":") ? `[${host}]` : host}:${port}`, port }
+  })
+
+/** Fake Org URL of the in-process face; never resolved (no socket is opened). */
+const IN_PROCESS_ORG_URL = "https://simulator.okta.test"
+
+/**
+ * The simulated org. Compose it with one of its faces: {@link OktaSimulator.layerHttpClient}
+ * (in-process) or {@link OktaSimulator.layerServer} (loopback), or take a ready-made client with
+ * {@link OktaSimulator.layerConnections}.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { ApplicationConnections } from "effect-okta-connections"
+ * import { OktaSimulator } from "effect-okta-connections/testing"
+ *
+ * const program = Effect.gen(function* () {
+ *   const api = yield* ApplicationConnections
+ *   const sim = yield* OktaSimulator
+ *   yield* api.activateDefaultProvisioningConnectionForApplication("0oasimorg2orgtoken01")
+ *   const { connection } = yield* sim.inspect("0oasimorg2orgtoken01")
+ *   // connection?.status === "ENABLED"
+ * }).pipe(Effect.provide(OktaSimulator.layerConnections()))
+ * ```
+ *
+ * @since 0.1.0
+ * @category tags
+ */
+export class OktaSimulator extends Context.Tag("effect-okta-connections/testing/OktaSimulator")<
+  OktaSimulator,
+  OktaSimulatorService
+>() {
+  /**
+   * A fresh simulated org (build one per test where state matters).
+   *
+   * @example
+   * ```ts
+   * import { DEFAULT_APPS, OktaSimulator, generatedApps } from "effect-okta-connections/testing"
+   *
+   * const org = OktaSimulator.layer({
+   *   apps: [...DEFAULT_APPS, ...generatedApps(100)],
+   *   tokens: [{ token: "test-token" }],
+   *   rateLimit: { limit: 10, windowSeconds: 1 }
+   * })
+   * ```
+   */
+  static layer(options: OktaSimulatorOptions = {}): Layer.Layer<OktaSimulator> {
+    return Layer.sync(OktaSimulator, () => make(options))
+  }
+
+  /**
+   * The in-process face: an `HttpClient` answered by the simulator, no sockets.
+   *
+   * @example
+   * ```ts
+   * import { Layer } from "effect"
+   * import { OktaSimulator } from "effect-okta-connections/testing"
+   *
+   * const http = OktaSimulator.layerHttpClient.pipe(Layer.provideMerge(OktaSimulator.layer()))
+   * ```
+   */
+  static readonly layerHttpClient: Layer.Layer<HttpClient.HttpClient, never, OktaSimulator> =
+    Layer.effect(HttpClient.HttpClient, Effect.map(OktaSimulator, makeHttpClient))
+
+  /**
+   * The loopback face: a real HTTP server on `127.0.0.1` and a free port, stopped when the layer
+   * is released.
+   *
+   * @example
+   * ```ts
+   * import { Layer } from "effect"
+   * import { OktaSimulator } from "effect-okta-connections/testing"
+   *
+   * const server = OktaSimulator.layerServer().pipe(Layer.provideMerge(OktaSimulator.layer()))
+   * ```
+   */
+  static layerServer(
+    options: { readonly port?: number | undefined; readonly host?: string | undefined } = {}
+  ): Layer.Layer<SimulatorServer, SimulatorServeError, OktaSimulator> {
+    return Layer.scoped(SimulatorServer, serve(options))
+  }
+
+  /**
+   * Everything wired in-process: `ApplicationConnections` and `OktaClient` over the simulator's
+   * `HttpClient`, authenticated with its token, plus `OktaSimulator` to control it.
+   *
+   * @example
+   * ```ts
+   * import { OktaSimulator } from "effect-okta-connections/testing"
+   *
+   * const TestLayer = OktaSimulator.layerConnections({ rateLimit: { limit: 5, windowSeconds: 1 } })
+   * ```
+   */
+  static layerConnections(
+    options: OktaSimulatorOptions & { readonly client?: OktaClientSettings | undefined } = {}
+  ): Layer.Layer<ApplicationConnections | OktaClient | OktaSimulator> {
+    const client = Layer.unwrapEffect(
+      Effect.map(OktaSimulator, (sim) =>
+        OktaClient.layer({
+          ...options.client,
+          orgUrl: IN_PROCESS_ORG_URL,
+          ...(sim.tokenScheme === "Bearer"
+            ? { accessToken: Redacted.make(sim.token) }
+            : { apiToken: Redacted.make(sim.token) })
+        }).pipe(Layer.orDie)
+      )
+    )
+    return ApplicationConnections.layer.pipe(
+      Layer.provideMerge(client),
+      Layer.provide(OktaSimulator.layerHttpClient),
+      Layer.provideMerge(OktaSimulator.layer(options))
+    )
+  }
+
+  /**
+   * Everything wired over a real loopback socket with `FetchHttpClient`: `ApplicationConnections`,
+   * `OktaClient`, `OktaSimulator` and the `SimulatorServer` address.
+   *
+   * @example
+   * ```ts
+   * import { OktaSimulator } from "effect-okta-connections/testing"
+   *
+   * const LoopbackLayer = OktaSimulator.layerConnectionsServer()
+   * ```
+   */
+  static layerConnectionsServer(
+    options: OktaSimulatorOptions & { readonly client?: OktaClientSettings | undefined } = {}
+  ): Layer.Layer<
+    ApplicationConnections | OktaClient | OktaSimulator | SimulatorServer,
+    SimulatorServeError
+  > {
+    const client = Layer.unwrapEffect(
+      Effect.map(Effect.all([OktaSimulator, SimulatorServer]), ([sim, server]) =>
+        OktaClient.layer({
+          ...options.client,
+          orgUrl: server.url,
+          ...(sim.tokenScheme === "Bearer"
+            ? { accessToken: Redacted.make(sim.token) }
+            : { apiToken: Redacted.make(sim.token) })
+        }).pipe(Layer.orDie)
+      )
+    )
+    return ApplicationConnections.layer.pipe(
+      Layer.provideMerge(client),
+      Layer.provide(FetchHttpClient.layer),
+      Layer.provideMerge(OktaSimulator.layerServer()),
+      Layer.provideMerge(OktaSimulator.layer(options))
+    )
+  }
+}

@@ -1,0 +1,889 @@
+/**
+ * The simulated org: state, and the one request handler both faces (in-process `HttpClient`,
+ * loopback server) run. The handler is an Effect over `Clock`, so rate-limit windows, `Date`
+ * headers and injected delays follow `TestClock` in unit tests and the real clock on a server.
+ *
+ * @internal
+ */
+import * as Clock from "effect/Clock"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Schema from "effect/Schema"
+import { generateKeyPairSync, randomBytes, randomUUID } from "node:crypto"
+import { describeIssue } from "../internal/issues.js"
+import { UpdateDefaultProvisioningConnectionForApplicationRequest } from "../schema/Request.js"
+import type { SimulatedApp, SimulatedConnectionSeed } from "./seed.js"
+
+/** A request as the simulator sees it, whichever face received it. @internal */
+export interface SimRequest {
+  readonly method: string
+  readonly url: URL
+  readonly headers: Readonly<Record<string, string>>
+  readonly body: string | undefined
+}
+
+/** A response: status, headers (pairs, so a header can repeat) and body. @internal */
+export interface SimResponse {
+  readonly status: number
+  readonly headers: ReadonlyArray<readonly [string, string]>
+  readonly body: string
+}
+
+/** What a face must do with a request. @internal */
+export type SimOutcome =
+  | { readonly _tag: "Respond"; readonly response: SimResponse }
+  | { readonly _tag: "Drop" }
+  | { readonly _tag: "Hang" }
+
+/**
+ * A fault the next matching request(s) get instead of (or on top of) the normal answer.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type SimulatorFault =
+  /** The connection is closed without a response. */
+  | { readonly _tag: "Drop" }
+  /** No response, ever (until the client gives up or the server stops). */
+  | { readonly _tag: "Hang" }
+  /** The normal answer, after `millis`. */
+  | { readonly _tag: "Delay"; readonly millis: number }
+  /** A 5xx with Okta's JSON error, a gateway's HTML page, or nothing. */
+  | {
+      readonly _tag: "ServerError"
+      readonly status: 500 | 502 | 503 | 504
+      readonly body: "json" | "html" | "empty"
+    }
+  /** 200 with a truncated JSON body. */
+  | { readonly _tag: "MalformedJson" }
+  /** 200 with JSON of the wrong shape. */
+  | { readonly _tag: "WrongShape" }
+  /** The normal answer with unknown members added at every level. */
+  | { readonly _tag: "ExtraFields" }
+  /** 429 `E0000047` without a `Date` header. */
+  | { readonly _tag: "RateLimitNoDate" }
+  /** 429 `E0000047` with `X-Rate-Limit-Reset` sent twice (okta-sdk-java#259). */
+  | { readonly _tag: "DuplicateReset" }
+  /** 302 to `location` (default another host). */
+  | { readonly _tag: "Redirect"; readonly location?: string | undefined }
+  /** 200 with valid JSON of about `bytes` bytes (default 2 MiB). */
+  | { readonly _tag: "Oversized"; readonly bytes?: number | undefined }
+
+/**
+ * Which requests a fault applies to, and how many times.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface FaultOptions {
+  /** How many matching requests get the fault. Default 1. */
+  readonly times?: number | undefined
+  /** Only requests with this method. */
+  readonly method?: string | undefined
+  /** Only requests whose path matches (a substring or a RegExp). */
+  readonly path?: string | RegExp | undefined
+}
+
+/**
+ * A token the simulated org accepts.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface SimulatedToken {
+  readonly token: string
+  /** `SSWS` (API token, the default) or `Bearer` (OAuth 2.0 access token). */
+  readonly scheme?: "SSWS" | "Bearer" | undefined
+  /** Granted scopes. Default: both `okta.apps.read` and `okta.apps.manage`. */
+  readonly scopes?: ReadonlyArray<string> | undefined
+}
+
+/**
+ * A request as the simulator logged it: the token in `authorization` is redacted.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface LoggedRequest {
+  readonly method: string
+  readonly path: string
+  readonly query: Readonly<Record<string, string>>
+  readonly headers: Readonly<Record<string, string>>
+  /** The parsed JSON body, the raw text when it is not JSON, or undefined. */
+  readonly body: unknown
+  /** The status answered, or `"drop"` / `"hang"`. */
+  readonly outcome: number | "drop" | "hang"
+}
+
+/**
+ * Rate limits of the simulated org. Okta's windows are per minute; tests use short windows.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface SimulatedRateLimit {
+  /** Requests per window for the bucket the connection endpoints share. Default 50. */
+  readonly limit?: number | undefined
+  /** Window length in whole seconds (the reset header has 1-second resolution). Default 60. */
+  readonly windowSeconds?: number | undefined
+  /** Requests in flight at once before 429 with `Limit: 0, Remaining: 0`. Default 15. */
+  readonly concurrencyLimit?: number | undefined
+}
+
+const READ = "okta.apps.read"
+const MANAGE = "okta.apps.manage"
+const TOKEN_APPS = new Set(["okta_org2org", "zscalerbyz"])
+const OAUTH_APPS = new Set(["okta_org2org", "office365", "google", "slack", "zoomus"])
+const CONSENT_APPS = new Set(["office365", "google", "slack", "zoomus"])
+
+interface Jwk {
+  readonly kid: string
+  readonly kty: string
+  readonly alg: string
+  readonly use: string
+  readonly e: string
+  readonly n: string
+}
+
+interface Connection {
+  authScheme: "TOKEN" | "OAUTH2"
+  status: "ENABLED" | "DISABLED"
+  baseUrl?: string | undefined
+  token?: string | undefined
+  clientId?: string | undefined
+  rotationMode?: "AUTO" | "MANUAL" | undefined
+  adminUsername?: string | undefined
+  verified: boolean
+  consent?: { state: string; code?: string | undefined; used: boolean } | undefined
+}
+
+interface AppState {
+  readonly app: SimulatedApp
+  /** undefined: no provisioning support. */
+  connection: Connection | undefined
+  jwk?: Jwk | undefined
+}
+
+interface ArmedFault {
+  readonly fault: SimulatorFault
+  remaining: number
+  readonly method?: string | undefined
+  readonly path?: string | RegExp | undefined
+}
+
+const randomId = (prefix: string, length = 25) =>
+  (prefix + randomBytes(24).toString("base64url")).slice(0, length)
+
+const supportsProvisioning = (app: SimulatedApp) =>
+  TOKEN_APPS.has(app.name) || OAUTH_APPS.has(app.name)
+
+const initialConnection = (app: SimulatedApp): Connection | undefined => {
+  if (!supportsProvisioning(app)) return undefined
+  const seed: SimulatedConnectionSeed = app.connection ?? {
+    authScheme: TOKEN_APPS.has(app.name) ? "TOKEN" : "OAUTH2"
+  }
+  if (seed.authScheme === "TOKEN") {
+    return {
+      authScheme: "TOKEN",
+      status: seed.status ?? "DISABLED",
+      baseUrl: seed.baseUrl,
+      token: seed.token,
+      clientId: seed.clientId,
+      verified: false
+    }
+  }
+  return {
+    authScheme: "OAUTH2",
+    status: seed.status ?? "DISABLED",
+    clientId: seed.clientId,
+    rotationMode: app.name === "okta_org2org" ? (seed.rotationMode ?? "MANUAL") : undefined,
+    verified: seed.verified ?? false,
+    consent: CONSENT_APPS.has(app.name) ? { state: randomId("st"), used: false } : undefined
+  }
+}
+
+const decodeBody = Schema.decodeUnknownEither(
+  UpdateDefaultProvisioningConnectionForApplicationRequest,
+  { errors: "all" }
+)
+
+/** Options of the simulated org. @internal */
+export interface ModelOptions {
+  readonly apps: ReadonlyArray<SimulatedApp>
+  readonly tokens: ReadonlyArray<SimulatedToken>
+  readonly rateLimit: SimulatedRateLimit
+}
+
+/**
+ * The simulated org. Mutable state behind the `OktaSimulator` service; every access goes through
+ * that service's Effects.
+ *
+ * @internal
+ */
+export class OrgModel {
+  readonly apps = new Map<string, AppState>()
+  readonly tokens = new Map<string, SimulatedToken>()
+  readonly log: Array<LoggedRequest> = []
+  readonly faults: Array<ArmedFault> = []
+  limit: number
+  windowMillis: number
+  concurrencyLimit: number
+  private windowIndex = -1
+  private windowCount = 0
+  inFlight = 0
+
+  constructor(options: ModelOptions) {
+    for (const app of options.apps) this.addApp(app)
+    for (const token of options.tokens) this.tokens.set(token.token, token)
+    this.limit = options.rateLimit.limit ?? 50
+    this.windowMillis = (options.rateLimit.windowSeconds ?? 60) * 1000
+    this.concurrencyLimit = options.rateLimit.concurrencyLimit ?? 15
+  }
+
+  addApp(app: SimulatedApp): void {
+    this.apps.set(app.id, { app, connection: initialConnection(app) })
+  }
+
+  armFault(fault: SimulatorFault, options: FaultOptions = {}): void {
+    this.faults.push({
+      fault,
+      remaining: options.times ?? 1,
+      method: options.method,
+      path: options.path
+    })
+  }
+
+  private takeFault(method: string, path: string): SimulatorFault | undefined {
+    const index = this.faults.findIndex(
+      (armed) =>
+        armed.remaining > 0 &&
+        (armed.method === undefined || armed.method.toUpperCase() === method) &&
+        (armed.path === undefined ||
+          (typeof armed.path === "string" ? path.includes(armed.path) : armed.path.test(path)))
+    )
+    if (index < 0) return undefined
+    const armed = this.faults[index]!
+    armed.remaining -= 1
+    if (armed.remaining <= 0) this.faults.splice(index, 1)
+    return armed.fault
+  }
+
+  /** Counts a request in the current window; the rate-limit headers after it. */
+  private countRequest(now: number) {
+    const index = Math.floor(now / this.windowMillis)
+    if (index !== this.windowIndex) {
+      this.windowIndex = index
+      this.windowCount = 0
+    }
+    const reset = Math.ceil(((index + 1) * this.windowMillis) / 1000)
+    const allowed = this.windowCount < this.limit
+    if (allowed) this.windowCount += 1
+    return { allowed, remaining: Math.max(0, this.limit - this.windowCount), reset }
+  }
+
+  private peekWindow(now: number) {
+    const index = Math.floor(now / this.windowMillis)
+    const count = index === this.windowIndex ? this.windowCount : 0
+    return {
+      remaining: Math.max(0, this.limit - count),
+      reset: Math.ceil(((index + 1) * this.windowMillis) / 1000)
+    }
+  }
+
+  /** Issues the `code` for an app's pending consent, as the third party's redirect would. */
+  consent(appId: string, state?: string): Either.Either<{ code: string; state: string }, string> {
+    const app = this.apps.get(appId)
+    const consent = app?.connection?.consent
+    if (app === undefined) return Either.left(`no app ${appId}`)
+    if (consent === undefined || app.connection?.authScheme !== "OAUTH2") {
+      return Either.left(`app ${appId} has no pending OAuth 2.0 consent`)
+    }
+    if (state !== undefined && state !== consent.state) return Either.left("unknown state")
+    consent.code ??= randomId("cd", 32)
+    return Either.right({ code: consent.code, state: consent.state })
+  }
+
+  jwkOf(state: AppState): Jwk {
+    if (state.jwk === undefined) {
+      const { publicKey } = generateKeyPairSync("rsa", { modulusLength: 2048 })
+      const jwk = publicKey.export({ format: "jwk" })
+      state.jwk = {
+        kid: randomBytes(32).toString("base64url"),
+        kty: "RSA",
+        alg: "RS256",
+        use: "sig",
+        e: String(jwk.e),
+        n: String(jwk.n)
+      }
+    }
+    return state.jwk
+  }
+
+  /**
+   * Answers one request. Runs every step Okta would in order: faults (network-level first),
+   * routing, concurrency limit, authentication, rate limit, scopes, the operation.
+   */
+  handle(request: SimRequest): Effect.Effect<SimOutcome> {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
+    const model = this
+    return Effect.gen(function* () {
+      const method = request.method.toUpperCase()
+      const path = request.url.pathname
+      const query = Object.fromEntries(request.url.searchParams)
+      const fault = model.takeFault(method, path)
+      const logEntry = (outcome: LoggedRequest["outcome"]) =>
+        model.log.push({
+          method,
+          path,
+          query,
+          headers: redactHeaders(request.headers),
+          body: parseBody(request.body),
+          outcome
+        })
+      if (fault?._tag === "Drop") {
+        logEntry("drop")
+        return { _tag: "Drop" } as const
+      }
+      if (fault?._tag === "Hang") {
+        logEntry("hang")
+        return { _tag: "Hang" } as const
+      }
+      // A delayed request occupies a concurrency slot for its whole duration, as on Okta.
+      model.inFlight += 1
+      const response = yield* Effect.ensuring(
+        fault?._tag === "Delay"
+          ? Effect.zipRight(Effect.sleep(fault.millis), model.answer(method, request, fault))
+          : model.answer(method, request, fault),
+        Effect.sync(() => {
+          model.inFlight -= 1
+        })
+      )
+      logEntry(response.status)
+      return { _tag: "Respond", response } as const
+    })
+  }
+
+  private answer(
+    method: string,
+    request: SimRequest,
+    fault: SimulatorFault | undefined
+  ): Effect.Effect<SimResponse> {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
+    const model = this
+    return Effect.gen(function* () {
+      const now = yield* Clock.currentTimeMillis
+      const requestId = randomId("X", 24)
+      const base = `${request.url.protocol}//${request.url.host}`
+      const date = new Date(now).toUTCString()
+      const common: Array<readonly [string, string]> = [["x-okta-request-id", requestId]]
+      const withDate = (headers: Array<readonly [string, string]>) => [
+        ...headers,
+        ["date", date] as const
+      ]
+      // Okta sends the rate-limit headers on every response; before this request is counted they
+      // describe the window as it stands.
+      const peek = model.peekWindow(now)
+      const peekHeaders = (): Array<readonly [string, string]> =>
+        withDate([
+          ...common,
+          ["x-rate-limit-limit", String(model.limit)],
+          ["x-rate-limit-remaining", String(peek.remaining)],
+          ["x-rate-limit-reset", String(peek.reset)]
+        ])
+
+      // The consent page stands for the third party: not Okta's API, no auth, no rate limit.
+      const consentMatch = /^\/simulator\/consent\/([^/]+)\/([^/]+)$/.exec(request.url.pathname)
+      if (consentMatch !== null && method === "GET") {
+        const [, appName, appId] = consentMatch.map(decodeURIComponent) as [string, string, string]
+        const result = model.consent(appId, request.url.searchParams.get("state") ?? "")
+        if (Either.isLeft(result)) {
+          return jsonResponse(
+            400,
+            withDate(common),
+            oktaError("E0000001", `Api validation failed: ${result.left}`)
+          )
+        }
+        const callback = new URL(
+          `${base}/api/v1/apps/${encodeURIComponent(appName)}/${encodeURIComponent(appId)}/oauth2/callback`
+        )
+        callback.searchParams.set("code", result.right.code)
+        callback.searchParams.set("state", result.right.state)
+        return jsonResponse(200, withDate(common), { continue_oauth_flow_url: callback.toString() })
+      }
+
+      const route = matchRoute(method, request.url.pathname)
+      if (route === undefined) {
+        return jsonResponse(
+          404,
+          peekHeaders(),
+          oktaError(
+            "E0000007",
+            `Not found: Resource not found: ${request.url.pathname} (${method})`
+          )
+        )
+      }
+
+      // Concurrency limit: this request is already counted in `inFlight`.
+      if (model.inFlight > model.concurrencyLimit) {
+        return jsonResponse(
+          429,
+          withDate([
+            ...common,
+            ["x-rate-limit-limit", "0"],
+            ["x-rate-limit-remaining", "0"],
+            ["x-rate-limit-reset", String(Math.ceil(now / 1000) + 60)]
+          ]),
+          oktaError("E0000047", "API call exceeded rate limit due to too many requests.")
+        )
+      }
+
+      const auth = authenticate(model.tokens, request.headers["authorization"])
+      if (auth._tag === "Invalid") {
+        return jsonResponse(
+          401,
+          [...peekHeaders(), ["www-authenticate", auth.challenge]],
+          oktaError("E0000011", "Invalid token provided")
+        )
+      }
+
+      if (fault?._tag === "RateLimitNoDate" || fault?._tag === "DuplicateReset") {
+        const window = model.peekWindow(now)
+        const headers: Array<readonly [string, string]> = [
+          ...common,
+          ["x-rate-limit-limit", String(model.limit)],
+          ["x-rate-limit-remaining", "0"],
+          ["x-rate-limit-reset", String(window.reset)]
+        ]
+        if (fault._tag === "DuplicateReset") {
+          headers.push(["x-rate-limit-reset", String(window.reset + 60)])
+          headers.push(["date", date])
+        }
+        return jsonResponse(
+          429,
+          headers,
+          oktaError("E0000047", "API call exceeded rate limit due to too many requests.")
+        )
+      }
+
+      const window = model.countRequest(now)
+      const rateHeaders: Array<readonly [string, string]> = withDate([
+        ...common,
+        ["x-rate-limit-limit", String(model.limit)],
+        ["x-rate-limit-remaining", String(window.remaining)],
+        ["x-rate-limit-reset", String(window.reset)]
+      ])
+      if (!window.allowed) {
+        return jsonResponse(
+          429,
+          rateHeaders,
+          oktaError("E0000047", "API call exceeded rate limit due to too many requests.")
+        )
+      }
+
+      const scope = route.write ? MANAGE : READ
+      if (!auth.scopes.includes(scope)) {
+        return {
+          status: 403,
+          headers: [
+            ...rateHeaders,
+            [
+              "www-authenticate",
+              `Bearer realm="IdpMyAccountAPI", error="insufficient_scope", error_description="The access token provided does not contain the required scopes.", scope="${scope}", resource="${request.url.pathname}"`
+            ]
+          ],
+          body: ""
+        }
+      }
+
+      switch (fault?._tag) {
+        case "ServerError":
+          return fault.body === "json"
+            ? jsonResponse(
+                fault.status,
+                rateHeaders,
+                oktaError("E0000009", "Internal Server Error")
+              )
+            : fault.body === "html"
+              ? {
+                  status: fault.status,
+                  headers: [...rateHeaders, ["content-type", "text/html"]],
+                  body: `<html><head><title>${fault.status}</title></head><body><h1>${fault.status} Bad Gateway</h1><hr>nginx</body></html>`
+                }
+              : { status: fault.status, headers: rateHeaders, body: "" }
+        case "MalformedJson":
+          return {
+            status: 200,
+            headers: [...rateHeaders, ["content-type", "application/json"]],
+            body: '{"status":"ENABLED","profile":{"authSch'
+          }
+        case "WrongShape":
+          return jsonResponse(200, rateHeaders, { status: 42, profile: "TOKEN", jwks: null })
+        case "Redirect":
+          return {
+            status: 302,
+            headers: [
+              ...rateHeaders,
+              ["location", fault.location ?? "https://login.example.net/steal?from=okta"]
+            ],
+            body: ""
+          }
+        case "Oversized": {
+          const bytes = fault.bytes ?? 2 * 1024 * 1024
+          return jsonResponse(200, rateHeaders, {
+            status: "ENABLED",
+            profile: { authScheme: "TOKEN" },
+            padding: "x".repeat(bytes)
+          })
+        }
+      }
+
+      const state = model.apps.get(route.appId)
+      if (state === undefined) {
+        return jsonResponse(
+          404,
+          rateHeaders,
+          oktaError("E0000007", `Not found: Resource not found: ${route.appId} (AppInstance)`)
+        )
+      }
+      if (state.app.forbidden === true) {
+        return jsonResponse(
+          403,
+          rateHeaders,
+          oktaError("E0000006", "You do not have permission to perform the requested action")
+        )
+      }
+      const answer = model.operation(route, state, base, request, query(request.url))
+      const response =
+        answer.status === 204
+          ? { ...answer, headers: rateHeaders }
+          : { ...answer, headers: [...rateHeaders, ...answer.headers] }
+      return fault?._tag === "ExtraFields" && response.body !== ""
+        ? { ...response, body: JSON.stringify(withExtraFields(JSON.parse(response.body))) }
+        : response
+    })
+  }
+
+  private operation(
+    route: Route,
+    state: AppState,
+    base: string,
+    request: SimRequest,
+    params: Record<string, string>
+  ): SimResponse {
+    const connection = state.connection
+    switch (route.op) {
+      case "get":
+        return jsonResponse(200, [], this.view(state, base))
+      case "activate":
+      case "deactivate":
+        // Recorded on real orgs: a no-op 204 also for apps without provisioning support.
+        if (connection !== undefined)
+          connection.status = route.op === "activate" ? "ENABLED" : "DISABLED"
+        return { status: 204, headers: [], body: "" }
+      case "jwks":
+        if (connection?.authScheme !== "OAUTH2") {
+          return jsonResponse(
+            404,
+            [],
+            oktaError(
+              "E0000007",
+              `Not found: Resource not found: ${route.appId} (ProvisioningConnectionJwks)`
+            )
+          )
+        }
+        return jsonResponse(200, [], { jwks: { keys: [this.jwkOf(state)] } })
+      case "verify": {
+        if (state.app.name !== route.appName) {
+          return jsonResponse(
+            404,
+            [],
+            oktaError(
+              "E0000007",
+              `Not found: Resource not found: ${route.appName}/${route.appId} (AppInstance)`
+            )
+          )
+        }
+        const consent = connection?.consent
+        const code = params["code"]
+        const st = params["state"]
+        if (
+          consent === undefined ||
+          consent.used ||
+          consent.code === undefined ||
+          code !== consent.code ||
+          st !== consent.state
+        ) {
+          return jsonResponse(
+            400,
+            [],
+            oktaError("E0000001", "Api validation failed: code", [
+              {
+                errorSummary:
+                  "code: The authorization code or state is invalid, expired or already used."
+              }
+            ])
+          )
+        }
+        consent.used = true
+        connection!.verified = true
+        return { status: 204, headers: [], body: "" }
+      }
+      case "update":
+        return this.update(state, base, request, params)
+    }
+  }
+
+  private update(
+    state: AppState,
+    base: string,
+    request: SimRequest,
+    params: Record<string, string>
+  ): SimResponse {
+    let json: unknown
+    try {
+      json =
+        request.body === undefined || request.body === "" ? undefined : JSON.parse(request.body)
+    } catch {
+      return jsonResponse(400, [], oktaError("E0000003", "The request body was not well-formed."))
+    }
+    const scheme = (json as { profile?: { authScheme?: unknown } } | undefined)?.profile?.authScheme
+    if (state.connection === undefined) {
+      // Recorded on a real org: an app without provisioning support answers UNKNOWN to an UNKNOWN body.
+      if (scheme === "UNKNOWN") return jsonResponse(200, [], this.view(state, base))
+      return jsonResponse(
+        400,
+        [],
+        oktaError("E0000001", "Api validation failed: authScheme", [
+          {
+            errorSummary: `authScheme: The app ${state.app.name} does not support provisioning connections.`
+          }
+        ])
+      )
+    }
+    const decoded = decodeBody(json)
+    if (Either.isLeft(decoded)) {
+      const causes = describeIssue(decoded.left.issue, 20)
+        .split("; ")
+        .map((errorSummary) => ({ errorSummary }))
+      return jsonResponse(
+        400,
+        [],
+        oktaError("E0000001", "Api validation failed: connection", causes)
+      )
+    }
+    const body = decoded.right
+    const supported = body.profile.authScheme === "TOKEN" ? TOKEN_APPS : OAUTH_APPS
+    if (!supported.has(state.app.name)) {
+      return jsonResponse(
+        400,
+        [],
+        oktaError("E0000001", "Api validation failed: authScheme", [
+          {
+            errorSummary: `authScheme: ${body.profile.authScheme} is not supported by the app ${state.app.name}.`
+          }
+        ])
+      )
+    }
+    const activate = (params["activate"] ?? "").toLowerCase() === "true"
+    const status = activate ? "ENABLED" : "DISABLED"
+    if (body.profile.authScheme === "TOKEN") {
+      const token = body as typeof body & {
+        baseUrl?: string
+        profile: { token?: string; clientId?: string }
+      }
+      state.connection = {
+        authScheme: "TOKEN",
+        status,
+        baseUrl: token.baseUrl ?? state.connection.baseUrl,
+        token: token.profile.token,
+        clientId: token.profile.clientId,
+        verified: false
+      }
+    } else {
+      const oauth = body as typeof body & {
+        profile: {
+          clientId?: string
+          signing?: { rotationMode: "AUTO" | "MANUAL" }
+          settings?: { adminUsername: string }
+        }
+      }
+      state.connection = {
+        authScheme: "OAUTH2",
+        status,
+        clientId: oauth.profile.clientId,
+        rotationMode:
+          state.app.name === "okta_org2org"
+            ? (oauth.profile.signing?.rotationMode ?? "MANUAL")
+            : undefined,
+        adminUsername: oauth.profile.settings?.adminUsername,
+        verified: false,
+        consent: CONSENT_APPS.has(state.app.name)
+          ? { state: randomId("st"), used: false }
+          : undefined
+      }
+    }
+    return jsonResponse(200, [], this.view(state, base))
+  }
+
+  /** The connection as Okta renders it (`ProvisioningConnectionResponse`). */
+  view(state: AppState, base: string): unknown {
+    const c = state.connection
+    if (c === undefined) return { status: "UNKNOWN", profile: { authScheme: "UNKNOWN" } }
+    const self = `${base}/api/v1/apps/${encodeURIComponent(state.app.id)}/connections/default`
+    const links: Record<string, unknown> = {
+      self: { href: self, hints: { allow: ["GET", "POST"] } },
+      ...(c.status === "ENABLED"
+        ? { deactivate: { href: `${self}/lifecycle/deactivate`, hints: { allow: ["POST"] } } }
+        : { activate: { href: `${self}/lifecycle/activate`, hints: { allow: ["POST"] } } })
+    }
+    if (c.consent !== undefined && !c.verified) {
+      const consentUrl = new URL(
+        `${base}/simulator/consent/${encodeURIComponent(state.app.name)}/${encodeURIComponent(state.app.id)}`
+      )
+      consentUrl.searchParams.set("state", c.consent.state)
+      links["authorize"] = {
+        href: consentUrl.toString(),
+        hints: {
+          allow: ["GET"],
+          guidance: [
+            "Specifies the URI to invoke in a browser for granting scope consent required to complete the OAuth 2.0 connection."
+          ]
+        }
+      }
+    }
+    if (c.authScheme === "TOKEN") {
+      return {
+        authScheme: "TOKEN",
+        status: c.status,
+        ...(c.baseUrl !== undefined ? { baseUrl: c.baseUrl } : {}),
+        profile: { authScheme: "TOKEN" },
+        _links: links
+      }
+    }
+    const org2org = state.app.name === "okta_org2org"
+    return {
+      ...(org2org ? { authScheme: "OAUTH2" } : {}),
+      status: c.status,
+      profile: {
+        authScheme: "OAUTH2",
+        ...(org2org && c.clientId !== undefined ? { clientId: c.clientId } : {}),
+        ...(org2org ? { signing: { rotationMode: c.rotationMode ?? "MANUAL" } } : {})
+      },
+      _links: links
+    }
+  }
+}
+
+type Route =
+  | {
+      readonly op: "get" | "update" | "activate" | "deactivate" | "jwks"
+      readonly appId: string
+      readonly write: boolean
+    }
+  | {
+      readonly op: "verify"
+      readonly appId: string
+      readonly appName: string
+      readonly write: true
+    }
+
+const matchRoute = (method: string, pathname: string): Route | undefined => {
+  const segments = pathname.split("/").map((s) => {
+    try {
+      return decodeURIComponent(s)
+    } catch {
+      return s
+    }
+  })
+  // ["", "api", "v1", "apps", appId, "connections", "default", ...]
+  if (segments[1] !== "api" || segments[2] !== "v1" || segments[3] !== "apps") return undefined
+  const rest = segments.slice(4)
+  if (rest[1] === "connections" && rest[2] === "default" && rest[0] !== undefined) {
+    const appId = rest[0]
+    const tail = rest.slice(3).join("/")
+    if (tail === "" && method === "GET") return { op: "get", appId, write: false }
+    if (tail === "" && method === "POST") return { op: "update", appId, write: true }
+    if (tail === "jwks" && method === "GET") return { op: "jwks", appId, write: false }
+    if (tail === "lifecycle/activate" && method === "POST")
+      return { op: "activate", appId, write: true }
+    if (tail === "lifecycle/deactivate" && method === "POST")
+      return { op: "deactivate", appId, write: true }
+    return undefined
+  }
+  if (rest.length === 4 && rest[2] === "oauth2" && rest[3] === "callback" && method === "POST") {
+    return { op: "verify", appName: rest[0]!, appId: rest[1]!, write: true }
+  }
+  return undefined
+}
+
+const query = (url: URL): Record<string, string> => Object.fromEntries(url.searchParams)
+
+type Auth =
+  | { readonly _tag: "Valid"; readonly scopes: ReadonlyArray<string> }
+  | { readonly _tag: "Invalid"; readonly challenge: string }
+
+const authenticate = (
+  tokens: ReadonlyMap<string, SimulatedToken>,
+  header: string | undefined
+): Auth => {
+  const match = /^(SSWS|Bearer)\s+(\S+)$/i.exec(header ?? "")
+  const scheme = match?.[1]?.toLowerCase() === "bearer" ? "Bearer" : "SSWS"
+  const known = match !== null ? tokens.get(match[2]!) : undefined
+  if (known === undefined || (known.scheme ?? "SSWS") !== scheme) {
+    return {
+      _tag: "Invalid",
+      challenge:
+        scheme === "Bearer"
+          ? 'Bearer authorization_uri="/oauth2/v1/authorize", realm="IdpMyAccountAPI", error="invalid_token", error_description="The access token is invalid."'
+          : 'SSWS realm="Okta"'
+    }
+  }
+  return { _tag: "Valid", scopes: known.scopes ?? [READ, MANAGE] }
+}
+
+const oktaError = (
+  errorCode: string,
+  errorSummary: string,
+  errorCauses: ReadonlyArray<{ readonly errorSummary: string }> = []
+) => ({ errorCode, errorSummary, errorLink: errorCode, errorId: randomId("oae"), errorCauses })
+
+const jsonResponse = (
+  status: number,
+  headers: ReadonlyArray<readonly [string, string]>,
+  body: unknown
+): SimResponse => ({
+  status,
+  headers: [...headers, ["content-type", "application/json"]],
+  body: JSON.stringify(body)
+})
+
+const redactHeaders = (headers: Readonly<Record<string, string>>): Record<string, string> => {
+  const out: Record<string, string> = {}
+  for (const [name, value] of Object.entries(headers)) {
+    out[name.toLowerCase()] =
+      name.toLowerCase() === "authorization"
+        ? value.replace(/^(\S+)\s+.*$/s, "$1 <redacted>")
+        : value
+  }
+  return out
+}
+
+const parseBody = (body: string | undefined): unknown => {
+  if (body === undefined || body === "") return undefined
+  try {
+    return JSON.parse(body)
+  } catch {
+    return body
+  }
+}
+
+const withExtraFields = (value: unknown): unknown => {
+  if (Array.isArray(value)) return value.map(withExtraFields)
+  if (value !== null && typeof value === "object") {
+    const out: Record<string, unknown> = {}
+    for (const [k, v] of Object.entries(value)) out[k] = withExtraFields(v)
+    out["simulatorAddedField"] = { added: true, at: randomUUID() }
+    return out
+  }
+  return value
+}

@@ -1,0 +1,747 @@
+import { describe, expect, it } from "@effect/vitest"
+import { Cause, Effect, Exit, Fiber, TestClock } from "effect"
+import { createPublicKey } from "node:crypto"
+import { ApplicationConnections, type OktaResponseError } from "../src/index.js"
+import { DEFAULT_APPS, OktaSimulator } from "../src/testing/index.js"
+import { faces, inProcess, Raw, type FaceServices } from "./support/faces.js"
+
+const ZSCALER = "0oasimzscaler0000001"
+const ORG2ORG_TOKEN = "0oasimorg2orgtoken01"
+const ORG2ORG_OAUTH = "0oasimorg2orgoauth01"
+const OFFICE365 = "0oasimoffice36500001"
+const BOOKMARK = "0oasimbookmark000001"
+const FORBIDDEN = "0oasimforbidden00001"
+const TOKEN = "00sim-test-token"
+
+const failure = <A, E>(exit: Exit.Exit<A, E>): E => {
+  if (Exit.isSuccess(exit)) throw new Error("expected a failure")
+  const value = Cause.failureOption(exit.cause)
+  if (value._tag === "None") throw new Error(`a defect: ${Cause.pretty(exit.cause)}`)
+  return value.value
+}
+
+const api = ApplicationConnections
+const attempt = <A>(
+  f: (a: ApplicationConnections["Type"]) => Effect.Effect<A, OktaResponseError>
+) => Effect.exit(Effect.flatMap(api, f))
+
+for (const face of faces) {
+  describe(`simulator over the ${face.name}`, () => {
+    const run = <A, E>(
+      body: Effect.Effect<A, E, FaceServices>,
+      options: Parameters<typeof face.layer>[0] = { tokens: [{ token: TOKEN }] }
+    ) => Effect.scoped(Effect.provide(body, face.layer(options)))
+
+    it.scoped(
+      "GET decodes the seeded connection; every response has the request id, Date and rate-limit headers",
+      () =>
+        run(
+          Effect.gen(function* () {
+            const connection = yield* Effect.flatMap(api, (a) =>
+              a.getDefaultProvisioningConnectionForApplication(ZSCALER)
+            )
+            expect(connection).toMatchObject({
+              authScheme: "TOKEN",
+              status: "ENABLED",
+              baseUrl: "https://scim.zscalerbeta.net/1234567/890/scim",
+              profile: { authScheme: "TOKEN" }
+            })
+            expect(connection._links?.deactivate?.href).toMatch(
+              /\/api\/v1\/apps\/0oasimzscaler0000001\/connections\/default\/lifecycle\/deactivate$/
+            )
+            expect(connection._links?.activate).toBeUndefined()
+            const raw = yield* Raw
+            for (const [method, path, authorization] of [
+              ["GET", `/api/v1/apps/${ZSCALER}/connections/default`, `SSWS ${TOKEN}`],
+              ["GET", `/api/v1/apps/nope/connections/default`, `SSWS ${TOKEN}`],
+              ["GET", `/api/v1/apps/${ZSCALER}/connections/default`, "SSWS wrong"],
+              [
+                "POST",
+                `/api/v1/apps/${ZSCALER}/connections/default/lifecycle/activate`,
+                `SSWS ${TOKEN}`
+              ]
+            ] as const) {
+              const response = yield* raw.send(method, path, { authorization })
+              expect(response.headers["x-okta-request-id"]).toMatch(/^\S+$/)
+              expect(Date.parse(response.headers["date"]!)).not.toBeNaN()
+              expect(response.headers["x-rate-limit-limit"]).toBe("50")
+              expect(Number(response.headers["x-rate-limit-remaining"])).toBeGreaterThanOrEqual(0)
+              expect(Number(response.headers["x-rate-limit-reset"])).toBeGreaterThan(0)
+            }
+          })
+        )
+    )
+
+    it.scoped(
+      "update stores the TOKEN configuration; ?activate=true enables it, without it stays DISABLED",
+      () =>
+        run(
+          Effect.gen(function* () {
+            const sim = yield* OktaSimulator
+            const saved = yield* Effect.flatMap(api, (a) =>
+              a.updateDefaultProvisioningConnectionForApplication(ORG2ORG_TOKEN, {
+                baseUrl: "https://target.okta.com",
+                profile: { authScheme: "TOKEN", token: "00new-target-token" }
+              })
+            )
+            expect(saved.status).toBe("DISABLED")
+            expect(saved._links?.activate).toBeDefined()
+            expect((yield* sim.inspect(ORG2ORG_TOKEN)).connection).toMatchObject({
+              authScheme: "TOKEN",
+              status: "DISABLED",
+              token: "00new-target-token",
+              baseUrl: "https://target.okta.com"
+            })
+            const enabled = yield* Effect.flatMap(api, (a) =>
+              a.updateDefaultProvisioningConnectionForApplication(
+                ORG2ORG_TOKEN,
+                { profile: { authScheme: "TOKEN", token: "00t2" } },
+                { activate: true }
+              )
+            )
+            expect(enabled.status).toBe("ENABLED")
+            expect(enabled._links?.deactivate).toBeDefined()
+            // Okta's guides spell it TRUE.
+            const raw = yield* Raw
+            yield* Effect.flatMap(api, (a) =>
+              a.deactivateDefaultProvisioningConnectionForApplication(ORG2ORG_TOKEN)
+            )
+            const upper = yield* raw.send(
+              "POST",
+              `/api/v1/apps/${ORG2ORG_TOKEN}/connections/default?activate=TRUE`,
+              {
+                authorization: `SSWS ${TOKEN}`,
+                body: JSON.stringify({ profile: { authScheme: "TOKEN", token: "00t3" } })
+              }
+            )
+            expect(JSON.parse(upper.text)).toMatchObject({ status: "ENABLED" })
+          })
+        )
+    )
+
+    it.scoped(
+      "Org2Org OAuth 2.0: rotation defaults to MANUAL, AUTO when asked; top-level authScheme OAUTH2",
+      () =>
+        run(
+          Effect.gen(function* () {
+            const manual = yield* Effect.flatMap(api, (a) =>
+              a.updateDefaultProvisioningConnectionForApplication(ORG2ORG_OAUTH, {
+                profile: { authScheme: "OAUTH2", clientId: "0oaclient" }
+              })
+            )
+            expect(manual).toMatchObject({
+              authScheme: "OAUTH2",
+              profile: {
+                authScheme: "OAUTH2",
+                clientId: "0oaclient",
+                signing: { rotationMode: "MANUAL" }
+              }
+            })
+            const auto = yield* Effect.flatMap(api, (a) =>
+              a.updateDefaultProvisioningConnectionForApplication(ORG2ORG_OAUTH, {
+                profile: {
+                  authScheme: "OAUTH2",
+                  clientId: "0oaclient",
+                  signing: { rotationMode: "AUTO" }
+                }
+              })
+            )
+            expect(auto.profile.signing?.rotationMode).toBe("AUTO")
+          })
+        )
+    )
+
+    it.scoped(
+      "activate and deactivate flip the status; on an app without provisioning they are 204 no-ops",
+      () =>
+        run(
+          Effect.gen(function* () {
+            const sim = yield* OktaSimulator
+            yield* Effect.flatMap(api, (a) =>
+              a.activateDefaultProvisioningConnectionForApplication(ORG2ORG_TOKEN)
+            )
+            expect((yield* sim.inspect(ORG2ORG_TOKEN)).connection?.status).toBe("ENABLED")
+            yield* Effect.flatMap(api, (a) =>
+              a.deactivateDefaultProvisioningConnectionForApplication(ORG2ORG_TOKEN)
+            )
+            expect((yield* sim.inspect(ORG2ORG_TOKEN)).connection?.status).toBe("DISABLED")
+            yield* Effect.flatMap(api, (a) =>
+              a.activateDefaultProvisioningConnectionForApplication(BOOKMARK)
+            )
+            const bookmark = yield* Effect.flatMap(api, (a) =>
+              a.getDefaultProvisioningConnectionForApplication(BOOKMARK)
+            )
+            expect(bookmark).toEqual({ status: "UNKNOWN", profile: { authScheme: "UNKNOWN" } })
+          })
+        )
+    )
+
+    it.scoped(
+      "the three-legged consent flow: authorize link → consent → verify once → activate",
+      () =>
+        run(
+          Effect.gen(function* () {
+            const raw = yield* Raw
+            const configured = yield* Effect.flatMap(api, (a) =>
+              a.updateDefaultProvisioningConnectionForApplication(OFFICE365, {
+                profile: {
+                  authScheme: "OAUTH2",
+                  settings: { adminUsername: "admin@contoso.com", adminPassword: "pw" }
+                }
+              })
+            )
+            const authorize = configured._links?.authorize?.href
+            expect(authorize).toBeDefined()
+            expect(configured._links?.authorize?.hints?.guidance?.length).toBe(1)
+            // The admin's browser: the consent page answers with Okta's continue URL.
+            const consentPage = yield* raw.send("GET", authorize!)
+            expect(consentPage.status).toBe(200)
+            const continueUrl = new URL(
+              (JSON.parse(consentPage.text) as { continue_oauth_flow_url: string })
+                .continue_oauth_flow_url
+            )
+            expect(continueUrl.pathname).toBe(`/api/v1/apps/office365/${OFFICE365}/oauth2/callback`)
+            const code = continueUrl.searchParams.get("code")!
+            const state = continueUrl.searchParams.get("state")!
+
+            const wrongName = failure(
+              yield* attempt((a) =>
+                a.verifyProvisioningConnectionForApplication("google", OFFICE365, { code, state })
+              )
+            )
+            expect(wrongName).toMatchObject({ _tag: "OktaNotFoundError", errorCode: "E0000007" })
+            const wrongCode = failure(
+              yield* attempt((a) =>
+                a.verifyProvisioningConnectionForApplication("office365", OFFICE365, {
+                  code: "forged",
+                  state
+                })
+              )
+            )
+            expect(wrongCode).toMatchObject({ _tag: "OktaBadRequestError", errorCode: "E0000001" })
+
+            yield* Effect.flatMap(api, (a) =>
+              a.verifyProvisioningConnectionForApplication("office365", OFFICE365, { code, state })
+            )
+            const replay = failure(
+              yield* attempt((a) =>
+                a.verifyProvisioningConnectionForApplication("office365", OFFICE365, {
+                  code,
+                  state
+                })
+              )
+            )
+            expect(replay).toMatchObject({ _tag: "OktaBadRequestError", status: 400 })
+
+            yield* Effect.flatMap(api, (a) =>
+              a.activateDefaultProvisioningConnectionForApplication(OFFICE365)
+            )
+            const done = yield* Effect.flatMap(api, (a) =>
+              a.getDefaultProvisioningConnectionForApplication(OFFICE365)
+            )
+            expect(done.status).toBe("ENABLED")
+            expect(done._links?.authorize).toBeUndefined()
+            const sim = yield* OktaSimulator
+            expect((yield* sim.inspect(OFFICE365)).connection).toMatchObject({
+              verified: true,
+              adminUsername: "admin@contoso.com"
+            })
+          })
+        )
+    )
+
+    it.scoped("consent can also be granted from code, for each consent-flow app", () =>
+      run(
+        Effect.gen(function* () {
+          const sim = yield* OktaSimulator
+          for (const name of ["google", "office365", "slack", "zoomus"] as const) {
+            const app = DEFAULT_APPS.find((a) => a.name === name)!
+            yield* Effect.flatMap(api, (a) =>
+              a.updateDefaultProvisioningConnectionForApplication(app.id, {
+                profile: { authScheme: "OAUTH2" }
+              })
+            )
+            const { code, state } = yield* sim.consent(app.id)
+            yield* Effect.flatMap(api, (a) =>
+              a.verifyProvisioningConnectionForApplication(name, app.id, { code, state })
+            )
+            expect((yield* sim.inspect(app.id)).connection?.verified).toBe(true)
+          }
+          const noConsent = yield* Effect.exit(sim.consent(ZSCALER))
+          expect(failure(noConsent)._tag).toBe("OktaSimulatorError")
+        })
+      )
+    )
+
+    it.scoped("JWKS: a real RSA public key for an OAuth 2.0 connection, 404 otherwise", () =>
+      run(
+        Effect.gen(function* () {
+          const { jwks } = yield* Effect.flatMap(api, (a) =>
+            a.getUserProvisioningConnectionJWKS(ORG2ORG_OAUTH)
+          )
+          expect(jwks.keys).toHaveLength(1)
+          const key = jwks.keys[0]!
+          expect(key).toMatchObject({ kty: "RSA", alg: "RS256", use: "sig", e: "AQAB" })
+          const publicKey = createPublicKey({
+            key: { kty: "RSA", n: key.n!, e: key.e! },
+            format: "jwk"
+          })
+          expect(publicKey.asymmetricKeyDetails?.modulusLength).toBe(2048)
+          // The same key on every call.
+          const again = yield* Effect.flatMap(api, (a) =>
+            a.getUserProvisioningConnectionJWKS(ORG2ORG_OAUTH)
+          )
+          expect(again.jwks.keys[0]!.kid).toBe(key.kid)
+          const notOAuth = failure(
+            yield* attempt((a) => a.getUserProvisioningConnectionJWKS(ZSCALER))
+          )
+          expect(notOAuth).toMatchObject({ _tag: "OktaNotFoundError", errorCode: "E0000007" })
+        })
+      )
+    )
+
+    it.scoped(
+      "unknown app → 404 E0000007, forbidden app → 403 E0000006, each with a fresh errorId",
+      () =>
+        run(
+          Effect.gen(function* () {
+            const a1 = failure(
+              yield* attempt((a) =>
+                a.getDefaultProvisioningConnectionForApplication("0oanosuchapp00000001")
+              )
+            )
+            const a2 = failure(
+              yield* attempt((a) =>
+                a.activateDefaultProvisioningConnectionForApplication("0oanosuchapp00000001")
+              )
+            )
+            expect(a1).toMatchObject({
+              _tag: "OktaNotFoundError",
+              errorCode: "E0000007",
+              errorLink: "E0000007",
+              errorCauses: []
+            })
+            expect(a2._tag).toBe("OktaNotFoundError")
+            if (a1._tag === "OktaNotFoundError" && a2._tag === "OktaNotFoundError") {
+              expect(a1.errorId).toBeDefined()
+              expect(a1.errorId).not.toBe(a2.errorId)
+              expect(a1.requestId).not.toBe(a2.requestId)
+            }
+            const forbidden = failure(
+              yield* attempt((a) => a.getDefaultProvisioningConnectionForApplication(FORBIDDEN))
+            )
+            expect(forbidden).toMatchObject({ _tag: "OktaForbiddenError", errorCode: "E0000006" })
+          })
+        )
+    )
+
+    it.scoped(
+      "a body the contract rejects → 400 E0000001 with errorCauses; a scheme the app lacks → 400",
+      () =>
+        run(
+          Effect.gen(function* () {
+            const raw = yield* Raw
+            const bad = yield* raw.send("POST", `/api/v1/apps/${OFFICE365}/connections/default`, {
+              authorization: `SSWS ${TOKEN}`,
+              body: JSON.stringify({
+                profile: { authScheme: "OAUTH2", settings: { adminUsername: "u" } }
+              })
+            })
+            expect(bad.status).toBe(400)
+            const body = JSON.parse(bad.text) as {
+              errorCode: string
+              errorCauses: Array<{ errorSummary: string }>
+            }
+            expect(body.errorCode).toBe("E0000001")
+            expect(body.errorCauses.map((c) => c.errorSummary).join(" ")).toContain("adminPassword")
+            const notJson = yield* raw.send(
+              "POST",
+              `/api/v1/apps/${OFFICE365}/connections/default`,
+              {
+                authorization: `SSWS ${TOKEN}`,
+                body: "{nope"
+              }
+            )
+            expect(notJson.status).toBe(400)
+            const wrongScheme = failure(
+              yield* attempt((a) =>
+                a.updateDefaultProvisioningConnectionForApplication(OFFICE365, {
+                  profile: { authScheme: "TOKEN", token: "x" }
+                })
+              )
+            )
+            expect(wrongScheme).toMatchObject({
+              _tag: "OktaBadRequestError",
+              errorCode: "E0000001"
+            })
+            const unknownOnBookmark = yield* raw.send(
+              "POST",
+              `/api/v1/apps/${BOOKMARK}/connections/default?activate=true`,
+              {
+                authorization: `SSWS ${TOKEN}`,
+                body: JSON.stringify({ profile: { authScheme: "UNKNOWN" } })
+              }
+            )
+            expect(unknownOnBookmark.status).toBe(200)
+            expect(JSON.parse(unknownOnBookmark.text)).toEqual({
+              status: "UNKNOWN",
+              profile: { authScheme: "UNKNOWN" }
+            })
+          })
+        )
+    )
+
+    it.scoped(
+      "authentication: a wrong or missing token → 401 E0000011 with WWW-Authenticate; Bearer tokens work",
+      () =>
+        run(
+          Effect.gen(function* () {
+            const raw = yield* Raw
+            for (const authorization of [undefined, "SSWS wrong", `Bearer ${TOKEN}`, "Basic abc"]) {
+              const response = yield* raw.send(
+                "GET",
+                `/api/v1/apps/${ZSCALER}/connections/default`,
+                authorization !== undefined ? { authorization } : {}
+              )
+              expect(response.status).toBe(401)
+              expect(JSON.parse(response.text)).toMatchObject({
+                errorCode: "E0000011",
+                errorSummary: "Invalid token provided"
+              })
+              expect(response.headers["www-authenticate"]).toBeDefined()
+            }
+            const bearer = yield* raw.send("GET", `/api/v1/apps/${ZSCALER}/connections/default`, {
+              authorization: "Bearer eyJaccess"
+            })
+            expect(bearer.status).toBe(200)
+          }),
+          { tokens: [{ token: TOKEN }, { token: "eyJaccess", scheme: "Bearer" }] }
+        )
+    )
+
+    it.scoped(
+      "a revoked token: the client sees OktaUnauthorizedError E0000011 with the challenge",
+      () =>
+        run(
+          Effect.gen(function* () {
+            const sim = yield* OktaSimulator
+            yield* Effect.flatMap(api, (a) =>
+              a.getDefaultProvisioningConnectionForApplication(ZSCALER)
+            )
+            yield* sim.revokeToken(TOKEN)
+            const error = failure(
+              yield* attempt((a) => a.getDefaultProvisioningConnectionForApplication(ZSCALER))
+            )
+            expect(error).toMatchObject({
+              _tag: "OktaUnauthorizedError",
+              errorCode: "E0000011",
+              challenge: { scheme: "SSWS" }
+            })
+          })
+        )
+    )
+
+    it.scoped(
+      "scopes: a token without okta.apps.manage reads but cannot write (403, empty body, scope in WWW-Authenticate)",
+      () =>
+        run(
+          Effect.gen(function* () {
+            yield* Effect.flatMap(api, (a) =>
+              a.getDefaultProvisioningConnectionForApplication(ZSCALER)
+            )
+            const error = failure(
+              yield* attempt((a) => a.activateDefaultProvisioningConnectionForApplication(ZSCALER))
+            )
+            expect(error).toMatchObject({
+              _tag: "OktaForbiddenError",
+              challenge: { error: "insufficient_scope", scope: "okta.apps.manage" }
+            })
+            expect(error).not.toHaveProperty("errorCode")
+            expect(error.message).toContain("okta.apps.manage")
+          }),
+          { tokens: [{ token: TOKEN, scheme: "Bearer", scopes: ["okta.apps.read"] }] }
+        )
+    )
+
+    it.scoped(
+      "rate limit: 429 E0000047 past the limit with Remaining 0 and the window's reset; the next window is open",
+      () =>
+        run(
+          Effect.gen(function* () {
+            const results = []
+            for (let i = 0; i < 4; i++) {
+              results.push(
+                yield* attempt((a) => a.getDefaultProvisioningConnectionForApplication(ZSCALER))
+              )
+            }
+            expect(results.slice(0, 3).every(Exit.isSuccess)).toBe(true)
+            const limited = failure(results[3]!)
+            expect(limited).toMatchObject({
+              _tag: "OktaRateLimitError",
+              errorCode: "E0000047",
+              rateLimit: { limit: 3, remaining: 0, reset: 10 }
+            })
+            expect(limited._tag === "OktaRateLimitError" && limited.isConcurrencyLimit).toBe(false)
+            yield* TestClock.adjust("10 seconds")
+            const next = yield* attempt((a) =>
+              a.getDefaultProvisioningConnectionForApplication(ZSCALER)
+            )
+            expect(Exit.isSuccess(next)).toBe(true)
+          }),
+          { tokens: [{ token: TOKEN }], rateLimit: { limit: 3, windowSeconds: 10 } }
+        )
+    )
+
+    const faultCases: ReadonlyArray<
+      readonly [string, Parameters<OktaSimulator["Type"]["injectFault"]>[0], (e: unknown) => void]
+    > = [
+      [
+        "Drop",
+        { _tag: "Drop" },
+        (e) => expect(e).toMatchObject({ _tag: "OktaTransportError", afterResponse: false })
+      ],
+      [
+        "ServerError json",
+        { _tag: "ServerError", status: 500, body: "json" },
+        (e) =>
+          expect(e).toMatchObject({ _tag: "OktaServerError", status: 500, errorCode: "E0000009" })
+      ],
+      [
+        "ServerError html",
+        { _tag: "ServerError", status: 502, body: "html" },
+        (e) =>
+          expect(e).toMatchObject({
+            _tag: "OktaServerError",
+            status: 502,
+            contentType: "text/html"
+          })
+      ],
+      [
+        "ServerError empty",
+        { _tag: "ServerError", status: 503, body: "empty" },
+        (e) => expect(e).toMatchObject({ _tag: "OktaServerError", status: 503 })
+      ],
+      [
+        "MalformedJson",
+        { _tag: "MalformedJson" },
+        (e) => expect(e).toMatchObject({ _tag: "OktaDecodeError", kind: "NotJson" })
+      ],
+      [
+        "WrongShape",
+        { _tag: "WrongShape" },
+        (e) => expect(e).toMatchObject({ _tag: "OktaDecodeError", kind: "Schema" })
+      ],
+      [
+        "RateLimitNoDate",
+        { _tag: "RateLimitNoDate" },
+        (e) => {
+          expect(e).toMatchObject({ _tag: "OktaRateLimitError" })
+          expect(e).not.toHaveProperty("serverDate")
+        }
+      ],
+      [
+        "DuplicateReset",
+        { _tag: "DuplicateReset" },
+        (e) => expect(e).toMatchObject({ _tag: "OktaRateLimitError", rateLimit: { reset: 120 } })
+      ],
+      [
+        "Redirect",
+        { _tag: "Redirect", location: "https://elsewhere.example/x?token=1" },
+        (e) =>
+          expect(e).toMatchObject({
+            _tag: "OktaUnexpectedStatusError",
+            status: 302,
+            location: "https://elsewhere.example/x"
+          })
+      ]
+    ]
+    for (const [name, fault, check] of faultCases) {
+      it.scoped(`fault ${name} ends in its typed error`, () =>
+        run(
+          Effect.gen(function* () {
+            const sim = yield* OktaSimulator
+            yield* sim.injectFault(fault)
+            check(
+              failure(
+                yield* attempt((a) => a.getDefaultProvisioningConnectionForApplication(ZSCALER))
+              )
+            )
+            // The fault was used up: the next call is normal.
+            yield* Effect.flatMap(api, (a) =>
+              a.getDefaultProvisioningConnectionForApplication(ZSCALER)
+            )
+          })
+        )
+      )
+    }
+
+    it.scoped(
+      "faults ExtraFields and Oversized still decode; path/method/times select the requests",
+      () =>
+        run(
+          Effect.gen(function* () {
+            const sim = yield* OktaSimulator
+            yield* sim.injectFault({ _tag: "ExtraFields" }, { times: 2, path: "/jwks" })
+            yield* sim.injectFault(
+              { _tag: "Oversized", bytes: 300_000 },
+              { method: "GET", path: ZSCALER }
+            )
+            const connection = yield* Effect.flatMap(api, (a) =>
+              a.getDefaultProvisioningConnectionForApplication(ZSCALER)
+            )
+            expect(connection.status).toBe("ENABLED")
+            const jwks1 = yield* Effect.flatMap(api, (a) =>
+              a.getUserProvisioningConnectionJWKS(ORG2ORG_OAUTH)
+            )
+            expect(jwks1.jwks.keys[0]!["simulatorAddedField"]).toBeDefined()
+            yield* Effect.flatMap(api, (a) => a.getUserProvisioningConnectionJWKS(ORG2ORG_OAUTH))
+            const jwks3 = yield* Effect.flatMap(api, (a) =>
+              a.getUserProvisioningConnectionJWKS(ORG2ORG_OAUTH)
+            )
+            expect(jwks3.jwks.keys[0]!["simulatorAddedField"]).toBeUndefined()
+          })
+        )
+    )
+
+    it.scoped("fault Hang: no answer, so the client's timeout fires", () =>
+      run(
+        Effect.gen(function* () {
+          const sim = yield* OktaSimulator
+          yield* sim.injectFault({ _tag: "Hang" })
+          const fiber = yield* Effect.fork(
+            attempt((a) => a.getDefaultProvisioningConnectionForApplication(ZSCALER))
+          )
+          yield* TestClock.adjust("2 seconds")
+          expect(failure(yield* Fiber.join(fiber))).toMatchObject({
+            _tag: "OktaTimeoutError",
+            timeoutMillis: 2000
+          })
+        }),
+        { tokens: [{ token: TOKEN }], client: { timeout: "2 seconds" } }
+      )
+    )
+
+    it.scoped(
+      "the request log records method, path, query, body and headers with the token redacted",
+      () =>
+        run(
+          Effect.gen(function* () {
+            const sim = yield* OktaSimulator
+            yield* Effect.flatMap(api, (a) =>
+              a.updateDefaultProvisioningConnectionForApplication(
+                ORG2ORG_TOKEN,
+                { profile: { authScheme: "TOKEN", token: "00t" } },
+                { activate: true }
+              )
+            )
+            yield* sim.injectFault({ _tag: "Drop" })
+            yield* attempt((a) =>
+              a.activateDefaultProvisioningConnectionForApplication(ORG2ORG_TOKEN)
+            )
+            const log = yield* sim.requests
+            expect(log).toHaveLength(2)
+            expect(log[0]).toMatchObject({
+              method: "POST",
+              path: `/api/v1/apps/${ORG2ORG_TOKEN}/connections/default`,
+              query: { activate: "true" },
+              body: { profile: { authScheme: "TOKEN", token: "00t" } },
+              outcome: 200
+            })
+            expect(log[0]!.headers["authorization"]).toBe("SSWS <redacted>")
+            expect(log[1]!.outcome).toBe("drop")
+            expect(JSON.stringify(log)).not.toContain(TOKEN)
+            yield* sim.clearRequests
+            expect(yield* sim.requests).toHaveLength(0)
+          })
+        )
+    )
+  })
+}
+
+describe("simulator timing (in-process face, TestClock)", () => {
+  const run = <A, E>(
+    body: Effect.Effect<A, E, FaceServices>,
+    options: Parameters<typeof inProcess.layer>[0]
+  ) => Effect.scoped(Effect.provide(body, inProcess.layer(options)))
+
+  it.scoped("fault Delay answers after exactly the delay", () =>
+    run(
+      Effect.gen(function* () {
+        const sim = yield* OktaSimulator
+        yield* sim.injectFault({ _tag: "Delay", millis: 1500 })
+        const fiber = yield* Effect.fork(
+          Effect.flatMap(api, (a) => a.getDefaultProvisioningConnectionForApplication(ZSCALER))
+        )
+        yield* TestClock.adjust("1499 millis")
+        expect(fiber.unsafePoll()).toBeNull()
+        yield* TestClock.adjust("1 milli")
+        expect((yield* Fiber.join(fiber)).status).toBe("ENABLED")
+      }),
+      { tokens: [{ token: TOKEN }] }
+    )
+  )
+
+  it.scoped("the concurrent-request limit answers 429 with Limit 0 and Remaining 0", () =>
+    run(
+      Effect.gen(function* () {
+        const sim = yield* OktaSimulator
+        yield* sim.injectFault({ _tag: "Delay", millis: 1000 }, { times: 2 })
+        const slow = yield* Effect.fork(
+          Effect.all(
+            [0, 1].map(() =>
+              Effect.flatMap(api, (a) => a.getDefaultProvisioningConnectionForApplication(ZSCALER))
+            ),
+            { concurrency: "unbounded" }
+          )
+        )
+        yield* TestClock.adjust("500 millis")
+        const third = failure(
+          yield* attempt((a) => a.getDefaultProvisioningConnectionForApplication(ZSCALER))
+        )
+        expect(third).toMatchObject({
+          _tag: "OktaRateLimitError",
+          rateLimit: { limit: 0, remaining: 0 }
+        })
+        expect(third._tag === "OktaRateLimitError" && third.isConcurrencyLimit).toBe(true)
+        yield* TestClock.adjust("500 millis")
+        expect(yield* Fiber.join(slow)).toHaveLength(2)
+        // A slot is free again.
+        yield* Effect.flatMap(api, (a) => a.getDefaultProvisioningConnectionForApplication(ZSCALER))
+      }),
+      { tokens: [{ token: TOKEN }], rateLimit: { concurrencyLimit: 2 } }
+    )
+  )
+
+  it.effect("the model can be seeded from code, and apps added later", () =>
+    Effect.gen(function* () {
+      const sim = yield* OktaSimulator
+      yield* sim.addApp({
+        id: "0oamine0000000000001",
+        name: "zscalerbyz",
+        connection: { authScheme: "TOKEN", status: "ENABLED" }
+      })
+      const connection = yield* Effect.flatMap(api, (a) =>
+        a.getDefaultProvisioningConnectionForApplication("0oamine0000000000001")
+      )
+      expect(connection.status).toBe("ENABLED")
+      expect((yield* sim.apps).map((a) => a.id)).toEqual([
+        "0oaonly000000000001",
+        "0oamine0000000000001"
+      ])
+    }).pipe(
+      Effect.provide(
+        OktaSimulator.layerConnections({ apps: [{ id: "0oaonly000000000001", name: "bookmark" }] })
+      )
+    )
+  )
+})
+
+describe("the default token", () => {
+  it.effect("is random per simulator and accepted by layerConnections", () =>
+    Effect.gen(function* () {
+      const sim = yield* OktaSimulator
+      expect(sim.token).toMatch(/^00sim[\w-]{20,}$/)
+      yield* Effect.flatMap(api, (a) => a.getDefaultProvisioningConnectionForApplication(ZSCALER))
+    }).pipe(Effect.provide(OktaSimulator.layerConnections()))
+  )
+})

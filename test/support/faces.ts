@@ -1,0 +1,87 @@
+/**
+ * The simulator's two faces as test fixtures: the same tests run over the in-process HttpClient
+ * and over a real loopback socket with FetchHttpClient.
+ */
+import { FetchHttpClient, HttpClient, HttpClientRequest } from "@effect/platform"
+import { Context, Effect, Layer } from "effect"
+import type { ApplicationConnections, OktaClient } from "../../src/index.js"
+import {
+  OktaSimulator,
+  SimulatorServer,
+  type OktaSimulatorOptions
+} from "../../src/testing/index.js"
+import type { OktaClientSettings } from "../../src/index.js"
+
+/** Raw HTTP to the simulated org, bypassing the client (for what the client would refuse to send). */
+export class Raw extends Context.Tag("test/Raw")<
+  Raw,
+  {
+    readonly baseUrl: string
+    readonly send: (
+      method: "GET" | "POST",
+      pathOrUrl: string,
+      options?: { readonly authorization?: string; readonly body?: string }
+    ) => Effect.Effect<{ status: number; headers: Record<string, string>; text: string }>
+  }
+>() {}
+
+const makeRaw = (baseUrl: string) =>
+  Effect.map(HttpClient.HttpClient, (client) =>
+    Raw.of({
+      baseUrl,
+      send: (method, pathOrUrl, options = {}) => {
+        const url = pathOrUrl.startsWith("http") ? pathOrUrl : baseUrl + pathOrUrl
+        let request = HttpClientRequest.make(method)(url, {
+          headers:
+            options.authorization !== undefined ? { authorization: options.authorization } : {}
+        })
+        if (options.body !== undefined) {
+          request = HttpClientRequest.bodyText(request, options.body, "application/json")
+        }
+        return client.execute(request).pipe(
+          Effect.flatMap((response) =>
+            Effect.map(response.text, (text) => ({
+              status: response.status,
+              headers: { ...response.headers },
+              text
+            }))
+          ),
+          Effect.orDie
+        )
+      }
+    })
+  )
+
+export type FaceServices = ApplicationConnections | OktaClient | OktaSimulator | Raw
+
+export interface Face {
+  readonly name: string
+  readonly layer: (
+    options?: OktaSimulatorOptions & { readonly client?: OktaClientSettings }
+  ) => Layer.Layer<FaceServices>
+}
+
+export const inProcess: Face = {
+  name: "in-process HttpClient",
+  // Raw shares the connections' simulator instance: its HttpClient is built from the same one.
+  layer: (options = {}) =>
+    Layer.effect(Raw, makeRaw("https://simulator.okta.test")).pipe(
+      Layer.provide(OktaSimulator.layerHttpClient),
+      Layer.provideMerge(OktaSimulator.layerConnections(options))
+    )
+}
+
+export const loopback: Face = {
+  name: "loopback server",
+  layer: (options = {}) =>
+    Layer.effect(
+      Raw,
+      Effect.flatMap(SimulatorServer, (server) => makeRaw(server.url))
+    ).pipe(
+      Layer.provide(FetchHttpClient.layer),
+      Layer.provideMerge(OktaSimulator.layerConnectionsServer(options)),
+      Layer.orDie
+    )
+}
+
+export const faces: ReadonlyArray<Face> = [inProcess, loopback]
