@@ -46,6 +46,8 @@ export interface OktaSimulatorOptions {
   readonly tokens?: ReadonlyArray<SimulatedToken> | undefined
   /** Rate limits. Default 50 requests per 60-second window, 15 in flight. */
   readonly rateLimit?: SimulatedRateLimit | undefined
+  /** Runs after each request is answered (logging, metrics); the entry's token is redacted. */
+  readonly onRequest?: ((entry: LoggedRequest) => Effect.Effect<void>) | undefined
 }
 
 /**
@@ -192,7 +194,8 @@ export const make = (options: OktaSimulatorOptions = {}): OktaSimulatorService =
   const model = new OrgModel({
     apps: options.apps ?? DEFAULT_APPS,
     tokens,
-    rateLimit: options.rateLimit ?? {}
+    rateLimit: options.rateLimit ?? {},
+    onRequest: options.onRequest
   })
   const first = tokens[0]
   return {

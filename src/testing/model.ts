@@ -212,6 +212,7 @@ export interface ModelOptions {
   readonly apps: ReadonlyArray<SimulatedApp>
   readonly tokens: ReadonlyArray<SimulatedToken>
   readonly rateLimit: SimulatedRateLimit
+  readonly onRequest?: ((entry: LoggedRequest) => Effect.Effect<void>) | undefined
 }
 
 /**
@@ -231,8 +232,10 @@ export class OrgModel {
   private windowIndex = -1
   private windowCount = 0
   inFlight = 0
+  private readonly onRequest: ((entry: LoggedRequest) => Effect.Effect<void>) | undefined
 
   constructor(options: ModelOptions) {
+    this.onRequest = options.onRequest
     for (const app of options.apps) this.addApp(app)
     for (const token of options.tokens) this.tokens.set(token.token, token)
     this.limit = options.rateLimit.limit ?? 50
@@ -331,21 +334,24 @@ export class OrgModel {
       const path = request.url.pathname
       const query = Object.fromEntries(request.url.searchParams)
       const fault = model.takeFault(method, path)
-      const logEntry = (outcome: LoggedRequest["outcome"]) =>
-        model.log.push({
+      const logEntry = (outcome: LoggedRequest["outcome"]) => {
+        const entry: LoggedRequest = {
           method,
           path,
           query,
           headers: redactHeaders(request.headers),
           body: parseBody(request.body),
           outcome
-        })
+        }
+        model.log.push(entry)
+        return model.onRequest !== undefined ? model.onRequest(entry) : Effect.void
+      }
       if (fault?._tag === "Drop") {
-        logEntry("drop")
+        yield* logEntry("drop")
         return { _tag: "Drop" } as const
       }
       if (fault?._tag === "Hang") {
-        logEntry("hang")
+        yield* logEntry("hang")
         return { _tag: "Hang" } as const
       }
       // A delayed request occupies a concurrency slot for its whole duration, as on Okta.
@@ -358,7 +364,7 @@ export class OrgModel {
           model.inFlight -= 1
         })
       )
-      logEntry(response.status)
+      yield* logEntry(response.status)
       return { _tag: "Respond", response } as const
     })
   }
