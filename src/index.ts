@@ -14,6 +14,8 @@ export {
   type OktaRequest
 } from "./layers/OktaClient.js"
 export type { RequestContext } from "./internal/response.js"
+export * as OktaMetrics from "./layers/metrics.js"
+export * as RetryPolicy from "./layers/RetryPolicy.js"
 export * from "./schema/index.js"
 export {
   ApplicationConnections,

@@ -29,8 +29,9 @@ for (const face of faces) {
   describe(`simulator over the ${face.name}`, () => {
     const run = <A, E>(
       body: Effect.Effect<A, E, FaceServices>,
-      options: Parameters<typeof face.layer>[0] = { tokens: [{ token: TOKEN }] }
-    ) => Effect.scoped(Effect.provide(body, face.layer(options)))
+      options: Parameters<typeof face.layer>[0] = {}
+      // These tests look at what the simulator answers, so the client does not retry.
+    ) => Effect.scoped(Effect.provide(body, face.layer({ tokens: [{ token: TOKEN }], ...options, client: { retry: false, ...options.client } })))
 
     it.scoped(
       "GET decodes the seeded connection; every response has the request id, Date and rate-limit headers",
@@ -468,28 +469,48 @@ for (const face of faces) {
       () =>
         run(
           Effect.gen(function* () {
-            const results = []
-            for (let i = 0; i < 4; i++) {
-              results.push(
-                yield* attempt((a) => a.getDefaultProvisioningConnectionForApplication(ZSCALER))
-              )
-            }
-            expect(results.slice(0, 3).every(Exit.isSuccess)).toBe(true)
-            const limited = failure(results[3]!)
-            expect(limited).toMatchObject({
-              _tag: "OktaRateLimitError",
-              errorCode: "E0000047",
-              rateLimit: { limit: 3, remaining: 0, reset: 10 }
-            })
-            expect(limited._tag === "OktaRateLimitError" && limited.isConcurrencyLimit).toBe(false)
+            // Raw requests: the client's gate would hold the fourth back instead of sending it.
+            const raw = yield* Raw
+            const get = () =>
+              raw.send("GET", `/api/v1/apps/${ZSCALER}/connections/default`, {
+                authorization: `SSWS ${TOKEN}`
+              })
+            const answers = [yield* get(), yield* get(), yield* get(), yield* get()]
+            expect(answers.map((a) => a.status)).toEqual([200, 200, 200, 429])
+            expect(answers.map((a) => a.headers["x-rate-limit-remaining"])).toEqual([
+              "2",
+              "1",
+              "0",
+              "0"
+            ])
+            expect(answers.every((a) => a.headers["x-rate-limit-reset"] === "10")).toBe(true)
+            expect(JSON.parse(answers[3]!.text)).toMatchObject({ errorCode: "E0000047" })
             yield* TestClock.adjust("10 seconds")
-            const next = yield* attempt((a) =>
-              a.getDefaultProvisioningConnectionForApplication(ZSCALER)
-            )
-            expect(Exit.isSuccess(next)).toBe(true)
+            const next = yield* get()
+            expect(next.status).toBe(200)
+            expect(next.headers["x-rate-limit-reset"]).toBe("20")
           }),
-          { tokens: [{ token: TOKEN }], rateLimit: { limit: 3, windowSeconds: 10 } }
+          { rateLimit: { limit: 3, windowSeconds: 10 } }
         )
+    )
+
+    it.scoped("the client turns a 429 into OktaRateLimitError with Remaining 0 and the reset", () =>
+      run(
+        Effect.gen(function* () {
+          const sim = yield* OktaSimulator
+          yield* sim.injectFault({ _tag: "RateLimitNoDate" })
+          const limited = failure(
+            yield* attempt((a) => a.getDefaultProvisioningConnectionForApplication(ZSCALER))
+          )
+          expect(limited).toMatchObject({
+            _tag: "OktaRateLimitError",
+            errorCode: "E0000047",
+            rateLimit: { limit: 3, remaining: 0, reset: 10 }
+          })
+          expect(limited._tag === "OktaRateLimitError" && limited.isConcurrencyLimit).toBe(false)
+        }),
+        { rateLimit: { limit: 3, windowSeconds: 10 } }
+      )
     )
 
     const faultCases: ReadonlyArray<
@@ -545,6 +566,11 @@ for (const face of faces) {
         (e) => expect(e).toMatchObject({ _tag: "OktaRateLimitError", rateLimit: { reset: 120 } })
       ],
       [
+        "Oversized, past the client's 1 MiB cap",
+        { _tag: "Oversized", bytes: 2 * 1024 * 1024 },
+        (e) => expect(e).toMatchObject({ _tag: "OktaDecodeError", kind: "TooLarge" })
+      ],
+      [
         "Redirect",
         { _tag: "Redirect", location: "https://elsewhere.example/x?token=1" },
         (e) =>
@@ -566,7 +592,8 @@ for (const face of faces) {
                 yield* attempt((a) => a.getDefaultProvisioningConnectionForApplication(ZSCALER))
               )
             )
-            // The fault was used up: the next call is normal.
+            // The fault was used up: the next call is normal (after any reset a 429 announced).
+            yield* TestClock.adjust("3 minutes")
             yield* Effect.flatMap(api, (a) =>
               a.getDefaultProvisioningConnectionForApplication(ZSCALER)
             )
@@ -661,8 +688,14 @@ for (const face of faces) {
 describe("simulator timing (in-process face, TestClock)", () => {
   const run = <A, E>(
     body: Effect.Effect<A, E, FaceServices>,
-    options: Parameters<typeof inProcess.layer>[0]
-  ) => Effect.scoped(Effect.provide(body, inProcess.layer(options)))
+    options: Parameters<typeof inProcess.layer>[0] = {}
+  ) =>
+    Effect.scoped(
+      Effect.provide(
+        body,
+        inProcess.layer({ ...options, client: { retry: false, ...options?.client } })
+      )
+    )
 
   it.scoped("fault Delay answers after exactly the delay", () =>
     run(

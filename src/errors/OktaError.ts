@@ -377,10 +377,15 @@ export class OktaTransportError extends Schema.TaggedError<OktaTransportError>(
   reason: Schema.String,
   /** True when the failure happened after Okta sent a status line (while reading the body). */
   afterResponse: Schema.Boolean,
+  /**
+   * True when the connection could not even be opened (refused, DNS failure, unreachable): the
+   * request certainly did not reach Okta, so even a one-time `verify` may be sent again.
+   */
+  connectFailed: Schema.optionalWith(Schema.Boolean, { default: () => false }),
   status: Schema.optional(Schema.Number)
 }) {
   override get message(): string {
-    return `${where(this)} failed: ${this.afterResponse ? "the response body could not be read" : "no response"} (${this.reason})`
+    return `${where(this)} failed: ${this.afterResponse ? "the response body could not be read" : this.connectFailed ? "could not connect" : "no response"} (${this.reason})`
   }
 }
 
@@ -403,16 +408,24 @@ export class OktaTimeoutError extends Schema.TaggedError<OktaTimeoutError>(
   `${IDENTIFIER}/OktaTimeoutError`
 )("OktaTimeoutError", {
   ...RequestFields,
-  timeoutMillis: Schema.Number
+  timeoutMillis: Schema.Number,
+  /**
+   * `attempt`: one request (headers and body) exceeded `timeout`. `deadline`: the call's overall
+   * `deadline` (across retries and rate-limit waits) ran out, or a wait would have passed it.
+   */
+  kind: Schema.optionalWith(Schema.Literal("attempt", "deadline"), { default: () => "attempt" })
 }) {
   override get message(): string {
-    return `${where(this)} timed out after ${this.timeoutMillis} ms`
+    return this.kind === "deadline"
+      ? `${where(this)} did not complete within its ${this.timeoutMillis} ms deadline (retries and rate-limit waits included)`
+      : `${where(this)} timed out after ${this.timeoutMillis} ms`
   }
 }
 
 /**
- * A success response whose body is not JSON or does not match the contract's schema (an HTML page
- * from a proxy with status 200, a truncated body). `issues` lists where the body differs, by path,
+ * A success response whose body is not JSON, does not match the contract's schema (an HTML page
+ * from a proxy with status 200, a truncated body) or is larger than the client's
+ * `maxResponseBytes`. `issues` lists where the body differs, by path,
  * without its values.
  *
  * @example
@@ -435,14 +448,17 @@ export class OktaDecodeError extends Schema.TaggedError<OktaDecodeError>(
   status: Schema.Number,
   requestId: Schema.optional(Schema.String),
   contentType: Schema.optional(Schema.String),
-  kind: Schema.Literal("NotJson", "Schema"),
+  /** `NotJson`, `Schema` (JSON of the wrong shape), or `TooLarge` (over `maxResponseBytes`; not read to the end). */
+  kind: Schema.Literal("NotJson", "Schema", "TooLarge"),
   issues: Schema.String
 }) {
   override get message(): string {
     const what =
       this.kind === "NotJson"
         ? `is not JSON${this.contentType !== undefined ? ` (${this.contentType})` : ""}`
-        : "does not match the expected schema"
+        : this.kind === "TooLarge"
+          ? "is too large"
+          : "does not match the expected schema"
     const id = this.requestId !== undefined ? ` (request id ${this.requestId})` : ""
     return `${where(this)}: the HTTP ${this.status} response body ${what}: ${this.issues}${id}`
   }

@@ -9,6 +9,7 @@ import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Schema from "effect/Schema"
+import * as Stream from "effect/Stream"
 import {
   OktaBadRequestError,
   OktaDecodeError,
@@ -63,6 +64,26 @@ export const describeCause = (cause: unknown): string => {
   )
 }
 
+// Error codes meaning the connection was never established: the request cannot have reached Okta.
+const CONNECT_CODES = new Set([
+  "ECONNREFUSED",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "ENETUNREACH",
+  "EHOSTUNREACH",
+  "UND_ERR_CONNECT_TIMEOUT"
+])
+
+const connectFailed = (cause: unknown): boolean => {
+  let current: unknown = cause
+  for (let depth = 0; depth < 5 && current !== null && typeof current === "object"; depth++) {
+    const code = (current as { readonly code?: unknown }).code
+    if (typeof code === "string" && CONNECT_CODES.has(code)) return true
+    current = (current as { readonly cause?: unknown }).cause
+  }
+  return false
+}
+
 /** @internal */
 export const transportError = (
   ctx: RequestContext,
@@ -72,15 +93,70 @@ export const transportError = (
     ...ctx,
     reason: `${error.reason}${error.cause !== undefined ? `: ${describeCause(error.cause)}` : ""}`,
     afterResponse: error._tag === "ResponseError",
+    connectFailed: error._tag === "RequestError" && connectFailed(error.cause),
     ...(error._tag === "ResponseError" ? { status: error.response.status } : {})
   })
 
+/** The body was larger than `maxBytes`; reading stopped there. @internal */
+export class BodyTooLarge {
+  readonly _tag = "BodyTooLarge"
+  constructor(readonly maxBytes: number) {}
+}
+
+const utf8 = new TextDecoder()
+
+interface BodyChunks {
+  readonly chunks: Array<Uint8Array>
+  size: number
+}
+
 /**
- * Reads the whole body as text. Failing to read it is a transport failure (the connection dropped
- * mid-body), not a decode failure: the two need different handling by callers and retry rules.
+ * Reads the whole body as text, at most `maxBytes` of it. A declared `Content-Length` within the
+ * cap takes the platform's one-shot read; otherwise the body is streamed and the read stops (and
+ * the connection is dropped) as soon as the cap is passed, so an oversized body is never buffered
+ * whole. Failing to read is a transport failure (the connection dropped mid-body), not a decode
+ * failure: the two need different handling by callers and retry rules.
+ *
+ * @internal
  */
-const readText = (ctx: RequestContext, response: HttpClientResponse.HttpClientResponse) =>
-  Effect.mapError(response.text, (error) => transportError(ctx, error))
+export const readText = (
+  ctx: RequestContext,
+  response: HttpClientResponse.HttpClientResponse,
+  maxBytes: number
+): Effect.Effect<string, OktaTransportError | BodyTooLarge> => {
+  const declared = response.headers["content-length"]
+  const length = declared !== undefined && /^\d+$/.test(declared) ? Number(declared) : undefined
+  if (length !== undefined && length > maxBytes) return Effect.fail(new BodyTooLarge(maxBytes))
+  if (length !== undefined) {
+    return Effect.mapError(response.text, (error) => transportError(ctx, error))
+  }
+  return response.stream.pipe(
+    // A response without a body (`null` in fetch terms) is an empty one here.
+    Stream.catchAll((error) =>
+      error.reason === "EmptyBody" ? Stream.empty : Stream.fail(error)
+    ),
+    Stream.mapError((error): OktaTransportError | BodyTooLarge => transportError(ctx, error)),
+    Stream.runFoldEffect(
+      { chunks: [], size: 0 } as BodyChunks,
+      (acc: BodyChunks, chunk: Uint8Array): Effect.Effect<BodyChunks, BodyTooLarge> => {
+        acc.size += chunk.length
+        if (acc.size > maxBytes) return Effect.fail(new BodyTooLarge(maxBytes))
+        acc.chunks.push(chunk)
+        return Effect.succeed(acc)
+      }
+    ),
+    Effect.map(({ chunks, size }) => {
+      if (chunks.length === 1) return utf8.decode(chunks[0]!)
+      const all = new Uint8Array(size)
+      let offset = 0
+      for (const chunk of chunks) {
+        all.set(chunk, offset)
+        offset += chunk.length
+      }
+      return utf8.decode(all)
+    })
+  )
+}
 
 const contentTypeOf = (response: HttpClientResponse.HttpClientResponse): string | undefined =>
   response.headers["content-type"]
@@ -129,9 +205,13 @@ const errorForStatus = (
  */
 export const httpError = (
   ctx: RequestContext,
-  response: HttpClientResponse.HttpClientResponse
+  response: HttpClientResponse.HttpClientResponse,
+  maxBytes: number
 ): Effect.Effect<never, OktaHttpError | OktaTransportError> =>
-  Effect.flatMap(readText(ctx, response), (text) => {
+  Effect.flatMap(
+    // An oversized error body is not read; the status and headers still give the right error.
+    Effect.catchTag(readText(ctx, response, maxBytes), "BodyTooLarge", () => Effect.succeed("")),
+    (text) => {
     const headers = response.headers
     const json = text.trim().length === 0 ? Either.left("empty") : parseJson(text)
     const body = Either.isRight(json)
@@ -159,7 +239,8 @@ export const httpError = (
       ...(body === undefined && text.length > 0 && contentType !== undefined ? { contentType } : {})
     }
     return Effect.fail(errorForStatus(response.status, fields, headers["location"]))
-  })
+  }
+  )
 
 /**
  * Decodes a 2xx JSON body with `schema`. Not JSON, or JSON of the wrong shape, is an
@@ -171,18 +252,27 @@ export const decodeJson =
   <A, I>(schema: Schema.Schema<A, I>) =>
   (
     ctx: RequestContext,
-    response: HttpClientResponse.HttpClientResponse
+    response: HttpClientResponse.HttpClientResponse,
+    maxBytes: number
   ): Effect.Effect<A, OktaDecodeError | OktaTransportError> => {
     const decode = Schema.decodeUnknownEither(schema, { errors: "all" })
-    return Effect.flatMap(readText(ctx, response), (text) => {
-      const requestId = response.headers["x-okta-request-id"]
-      const contentType = contentTypeOf(response)
-      const base = {
-        ...ctx,
-        status: response.status,
-        ...(requestId !== undefined ? { requestId } : {}),
-        ...(contentType !== undefined ? { contentType } : {})
-      }
+    const requestId = response.headers["x-okta-request-id"]
+    const contentType = contentTypeOf(response)
+    const base = {
+      ...ctx,
+      status: response.status,
+      ...(requestId !== undefined ? { requestId } : {}),
+      ...(contentType !== undefined ? { contentType } : {})
+    }
+    const read = Effect.catchTag(readText(ctx, response, maxBytes), "BodyTooLarge", (e) =>
+      Effect.fail(
+        new OktaDecodeError(
+          { ...base, kind: "TooLarge", issues: `the body is larger than ${e.maxBytes} bytes` },
+          true
+        )
+      )
+    )
+    return Effect.flatMap(read, (text) => {
       const json = parseJson(text)
       if (Either.isLeft(json)) {
         return Effect.fail(
@@ -218,6 +308,7 @@ export const decodeJson =
  * @internal
  */
 export const discardBody = (
-  _ctx: RequestContext,
-  response: HttpClientResponse.HttpClientResponse
-): Effect.Effect<void> => Effect.ignore(response.text)
+  ctx: RequestContext,
+  response: HttpClientResponse.HttpClientResponse,
+  maxBytes: number
+): Effect.Effect<void> => Effect.ignore(readText(ctx, response, maxBytes))

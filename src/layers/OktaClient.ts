@@ -9,13 +9,19 @@ import * as Headers from "@effect/platform/Headers"
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import * as Cause from "effect/Cause"
+import * as Clock from "effect/Clock"
 import * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as FiberRef from "effect/FiberRef"
 import * as Layer from "effect/Layer"
+import * as Metric from "effect/Metric"
+import * as MetricLabel from "effect/MetricLabel"
 import * as Option from "effect/Option"
+import * as Random from "effect/Random"
 import * as Redacted from "effect/Redacted"
 import {
   OktaConfigError,
@@ -23,7 +29,10 @@ import {
   OktaTimeoutError,
   type OktaTransportError
 } from "../errors/OktaError.js"
+import { RateLimitGate } from "../internal/gate.js"
 import { httpError, type RequestContext, transportError } from "../internal/response.js"
+import * as OktaMetrics from "./metrics.js"
+import * as RetryPolicy from "./RetryPolicy.js"
 import { VERSION } from "../version.js"
 
 /**
@@ -62,6 +71,21 @@ export interface OktaClientSettings {
    * runs after this client's own setup.
    */
   readonly transformClient?: ((client: HttpClient.HttpClient) => HttpClient.HttpClient) | undefined
+  /**
+   * The retry policy ({@link RetryPolicy.make}); `false` or `RetryPolicy.disabled` never retries.
+   * Default `RetryPolicy.defaultPolicy`. Per call: `RetryPolicy.withRetryPolicy`.
+   */
+  readonly retry?: RetryPolicy.RetryPolicy | false | undefined
+  /**
+   * Overall deadline of one call, across retries, backoffs and rate-limit waits. A wait that
+   * would pass it fails at once. `OktaTimeoutError` with `kind: "deadline"`. Default: none (each
+   * attempt is still bounded by `timeout`, and retries by the policy).
+   */
+  readonly deadline?: Duration.DurationInput | undefined
+  /** Largest response body read; a larger one fails without being buffered whole. Default 1 MiB. */
+  readonly maxResponseBytes?: number | undefined
+  /** Record the client's `Metric`s (see `OktaMetrics`). Default true. */
+  readonly metrics?: boolean | undefined
 }
 
 /**
@@ -94,6 +118,11 @@ export interface OktaRequest {
   readonly urlParams?: Readonly<Record<string, string>> | undefined
   /** A JSON value, already encoded by its schema. */
   readonly body?: unknown
+  /**
+   * Whether sending the request twice is harmless. Default true. False for a one-time action
+   * (`verify`): it is then retried only after a 429 or a failure to connect.
+   */
+  readonly replaySafe?: boolean | undefined
 }
 
 /**
@@ -106,19 +135,22 @@ export interface OktaClientService {
   /** The normalised org URL (no trailing slash). */
   readonly orgUrl: string
   /**
-   * Sends `request` with auth, `Accept`, `User-Agent` and the per-attempt timeout; a 2xx goes to
-   * `onSuccess`, anything else becomes its typed error. Redirects are never followed.
+   * Sends `request` with auth, `Accept`, `User-Agent`, through the shared rate-limit gate, with the
+   * per-attempt timeout and the retry policy; a 2xx goes to `onSuccess` (with the body cap to
+   * read within), anything else becomes its typed error. Redirects are never followed.
    */
-  readonly execute: <A, E>(
+  readonly execute: <A, E extends { readonly _tag: string }>(
     request: OktaRequest,
     onSuccess: (
       context: RequestContext,
-      response: HttpClientResponse.HttpClientResponse
+      response: HttpClientResponse.HttpClientResponse,
+      maxResponseBytes: number
     ) => Effect.Effect<A, E>
   ) => Effect.Effect<A, E | OktaHttpError | OktaTransportError | OktaTimeoutError>
 }
 
 const DEFAULT_TIMEOUT = Duration.seconds(30)
+const DEFAULT_MAX_RESPONSE_BYTES = 1024 * 1024
 
 const isLoopbackHost = (hostname: string): boolean =>
   hostname === "localhost" ||
@@ -240,7 +272,8 @@ const isOAuthCallback = (request: HttpClientRequest.HttpClientRequest) =>
   request.url.endsWith("/oauth2/callback")
 
 /**
- * Builds the service from its options. Fails with `OktaConfigError` on an unusable org URL or token.
+ * Builds the service from its options. Fails with `OktaConfigError` on an unusable org URL, token
+ * or setting.
  *
  * @since 0.1.0
  * @category constructors
@@ -251,26 +284,46 @@ export const make = (
   Effect.gen(function* () {
     const orgUrl = yield* normalizeOrgUrl(options.orgUrl)
     const authorization = yield* authorizationOf(options)
-    const timeout = Duration.decode(options.timeout ?? DEFAULT_TIMEOUT)
-    const timeoutMillis = Duration.toMillis(timeout)
+    const timeoutMillis = Duration.toMillis(Duration.decode(options.timeout ?? DEFAULT_TIMEOUT))
     if (!(timeoutMillis > 0)) {
       return yield* new OktaConfigError({ field: "timeout", reason: "must be a positive duration" })
     }
+    const deadlineMillis =
+      options.deadline !== undefined ? Duration.toMillis(Duration.decode(options.deadline)) : undefined
+    if (deadlineMillis !== undefined && !(deadlineMillis > 0)) {
+      return yield* new OktaConfigError({ field: "deadline", reason: "must be a positive duration" })
+    }
+    const maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES
+    if (!Number.isInteger(maxResponseBytes) || maxResponseBytes <= 0) {
+      return yield* new OktaConfigError({
+        field: "maxResponseBytes",
+        reason: "must be a positive integer"
+      })
+    }
+    const clientPolicy =
+      options.retry === false ? RetryPolicy.disabled : (options.retry ?? RetryPolicy.defaultPolicy)
     const baseHeaders = Headers.fromInput({
       accept: "application/json",
-      "user-agent": userAgentOf(options.userAgentExtra)
+      "user-agent": userAgentOf(options.userAgentExtra),
+      authorization: Redacted.value(authorization)
     })
     const base = (yield* HttpClient.HttpClient).pipe(
       HttpClient.withTracerPropagation(options.tracerPropagation ?? false),
       HttpClient.withTracerDisabledWhen(isOAuthCallback)
     )
     const client = options.transformClient !== undefined ? options.transformClient(base) : base
+    const gate = new RateLimitGate({
+      resetJitterMillis: Duration.toMillis(clientPolicy.resetJitter),
+      adaptiveConcurrency: clientPolicy.adaptiveConcurrency
+    })
+    const metrics = options.metrics ?? true ? makeRecorder() : undefined
 
-    const execute = <A, E>(
+    const execute = <A, E extends { readonly _tag: string }>(
       request: OktaRequest,
       onSuccess: (
         context: RequestContext,
-        response: HttpClientResponse.HttpClientResponse
+        response: HttpClientResponse.HttpClientResponse,
+        maxResponseBytes: number
       ) => Effect.Effect<A, E>
     ): Effect.Effect<A, E | OktaHttpError | OktaTransportError | OktaTimeoutError> => {
       const ctx: RequestContext = {
@@ -279,29 +332,223 @@ export const make = (
         path: request.path
       }
       let httpRequest = HttpClientRequest.make(request.method)(orgUrl + request.path, {
-        headers: Headers.set(baseHeaders, "authorization", Redacted.value(authorization)),
+        headers: baseHeaders,
         urlParams: request.urlParams
       })
       if (request.body !== undefined) {
         httpRequest = HttpClientRequest.bodyUnsafeJson(httpRequest, request.body)
       }
-      return client.execute(httpRequest).pipe(
-        Effect.mapError((error) => transportError(ctx, error)),
-        Effect.flatMap((response): Effect.Effect<A, E | OktaHttpError | OktaTransportError> =>
-          response.status >= 200 && response.status < 300
-            ? onSuccess(ctx, response)
-            : httpError(ctx, response)
-        ),
-        withoutFetchRedirects,
-        Effect.timeoutFail({
-          duration: timeout,
-          onTimeout: () => new OktaTimeoutError({ ...ctx, timeoutMillis })
-        })
-      )
+      const replaySafe = request.replaySafe ?? true
+
+      /** One attempt: send, feed the gate, map the status, read the body; within `timeout`. */
+      const attempt = (
+        sent: HttpClientRequest.HttpClientRequest
+      ): Effect.Effect<A, E | OktaHttpError | OktaTransportError | OktaTimeoutError> => {
+        let observed = false
+        return Effect.flatMap(Clock.currentTimeMillis, (startedAt) =>
+          client.execute(sent).pipe(
+            Effect.mapError((error) => transportError(ctx, error)),
+            Effect.flatMap((response) =>
+              Effect.flatMap(
+                Clock.currentTimeMillis,
+                (now): Effect.Effect<A, E | OktaHttpError | OktaTransportError> => {
+                  observed = true
+                  gate.observe(response.headers, now)
+                  const outcome: Effect.Effect<A, E | OktaHttpError | OktaTransportError> =
+                    response.status >= 200 && response.status < 300
+                      ? onSuccess(ctx, response, maxResponseBytes)
+                      : httpError(ctx, response, maxResponseBytes)
+                  return metrics === undefined
+                    ? outcome
+                    : Effect.zipRight(
+                        metrics.response(ctx.operation, response, now - startedAt),
+                        outcome
+                      )
+                }
+              )
+            ),
+            withoutFetchRedirects,
+            Effect.timeoutFail({
+              duration: timeoutMillis,
+              onTimeout: () => new OktaTimeoutError({ ...ctx, timeoutMillis, kind: "attempt" })
+            }),
+            Effect.onExit((exit) =>
+              Effect.suspend(() => {
+                if (!observed) gate.release()
+                if (metrics === undefined || observed || exit._tag === "Success") return Effect.void
+                const error = Cause.failureOption(exit.cause)
+                const status =
+                  Option.isSome(error) && error.value._tag === "OktaTimeoutError" ? "timeout" : "transport"
+                return metrics.failure(ctx.operation, status)
+              })
+            )
+          )
+        )
+      }
+
+      const loop = Effect.gen(function* () {
+        const policy = Option.getOrElse(
+          yield* FiberRef.get(RetryPolicy.currentOverride),
+          () => clientPolicy
+        )
+        const startedAt = yield* Clock.currentTimeMillis
+        const deadlineAt = deadlineMillis !== undefined ? startedAt + deadlineMillis : undefined
+        const backoff = RetryPolicy.makeStepper(policy.backoff)
+        const concurrencyBackoff = RetryPolicy.makeStepper(policy.concurrencyBackoff)
+        const pastDeadline = () => new OktaTimeoutError({ ...ctx, timeoutMillis: deadlineMillis ?? 0, kind: "deadline" })
+        const jitterMillis = Duration.toMillis(policy.resetJitter)
+        let retries = 0
+        let retryFor: string | undefined
+
+        while (true) {
+          yield* gate.acquire((wait) =>
+            Effect.gen(function* () {
+              const now = yield* Clock.currentTimeMillis
+              if (deadlineAt !== undefined && wait.millis !== undefined && now + wait.millis > deadlineAt) {
+                return yield* pastDeadline()
+              }
+              yield* visible(ctx, "okta.gate_wait", { reason: wait.reason, delay_ms: wait.millis ?? -1 })
+              if (metrics !== undefined) yield* metrics.gateWait(ctx.operation, wait.reason)
+            })
+          )
+          const sent =
+            retries === 0
+              ? httpRequest
+              : HttpClientRequest.setHeaders(httpRequest, {
+                  "x-okta-retry-count": String(retries),
+                  ...(retryFor !== undefined ? { "x-okta-retry-for": retryFor } : {})
+                })
+          const exit = yield* Effect.exit(attempt(sent))
+          if (exit._tag === "Success") return exit.value
+          const failure = Cause.failureOption(exit.cause)
+          if (Option.isNone(failure)) return yield* exit
+          const error = failure.value
+          if (!isRetryable(error) || retries >= policy.maxRetries) return yield* exit
+
+          const classification = RetryPolicy.classify(error, replaySafe)
+          if (classification._tag === "Stop") return yield* exit
+          const now = yield* Clock.currentTimeMillis
+          let delay: number | undefined
+          let reason: RetryPolicy.RetryReason
+          if (classification._tag === "WindowReset") {
+            reason = "rate_limit"
+            const untilReset = classification.resetMillis - gate.serverNow(now)
+            if (untilReset > Duration.toMillis(policy.maxRateLimitWait)) return yield* exit
+            if (untilReset > 0) {
+              const jitter = jitterMillis > 0 ? yield* Random.nextIntBetween(0, jitterMillis + 1) : 0
+              delay = untilReset + jitter
+            }
+          } else {
+            reason = classification.reason
+          }
+          if (delay === undefined) {
+            // No usable reset (missing, or already past on our estimate of the server clock):
+            // back off instead of retrying at once.
+            const concurrency = classification._tag === "Backoff" && classification.concurrency
+            const step = yield* (concurrency ? concurrencyBackoff : backoff)(now, error)
+            if (Option.isNone(step)) return yield* exit
+            delay = step.value
+          }
+          if (deadlineAt !== undefined && now + delay > deadlineAt) return yield* pastDeadline()
+          retries += 1
+          retryFor ??= requestIdOf(error)
+          yield* visible(ctx, "okta.retry", {
+            reason,
+            attempt: retries,
+            delay_ms: delay,
+            ...("status" in error && typeof error.status === "number" ? { status: error.status } : {})
+          })
+          if (metrics !== undefined) yield* metrics.retry(ctx.operation, reason)
+          yield* Effect.sleep(delay)
+        }
+      })
+      return deadlineMillis === undefined
+        ? loop
+        : Effect.timeoutFail(loop, {
+            duration: deadlineMillis,
+            onTimeout: () => new OktaTimeoutError({ ...ctx, timeoutMillis: deadlineMillis, kind: "deadline" })
+          })
     }
 
     return { orgUrl, execute } satisfies OktaClientService
   })
+
+const RETRYABLE_TAGS = new Set([
+  "OktaRateLimitError",
+  "OktaServerError",
+  "OktaTransportError",
+  "OktaTimeoutError"
+])
+
+const isRetryable = (error: { readonly _tag: string }): error is RetryPolicy.RetryableError =>
+  RETRYABLE_TAGS.has(error._tag)
+
+const requestIdOf = (error: RetryPolicy.RetryableError): string | undefined =>
+  "requestId" in error && typeof error.requestId === "string" ? error.requestId : undefined
+
+/** A retry or a gate wait: a debug log line and an event on the current span. */
+const visible = (
+  ctx: RequestContext,
+  name: "okta.retry" | "okta.gate_wait",
+  attributes: Record<string, string | number>
+) =>
+  Effect.gen(function* () {
+    const span = yield* Effect.option(Effect.currentSpan)
+    if (Option.isSome(span)) {
+      span.value.event(name, yield* Clock.currentTimeNanos, { operation: ctx.operation, ...attributes })
+    }
+    yield* Effect.logDebug(name === "okta.retry" ? "Okta call retried" : "Okta call held at the rate-limit gate").pipe(
+      Effect.annotateLogs({ operation: ctx.operation, ...attributes })
+    )
+  })
+
+/** The metric updates, with tagged metrics cached per tag set (they are built once, not per call). */
+const makeRecorder = () => {
+  const cache = new Map<string, Metric.Metric.Counter<number>>()
+  const counter = (metric: Metric.Metric.Counter<number>, key: string, tags: Record<string, string>) => {
+    let tagged = cache.get(key)
+    if (tagged === undefined) {
+      tagged = Metric.taggedWithLabels(
+        metric,
+        Object.entries(tags).map(([k, v]) => MetricLabel.make(k, v))
+      )
+      cache.set(key, tagged)
+    }
+    return Metric.increment(tagged)
+  }
+  const durations = new Map<string, Metric.Metric.Histogram<number>>()
+  const duration = (operation: string) => {
+    let tagged = durations.get(operation)
+    if (tagged === undefined) {
+      tagged = Metric.tagged(OktaMetrics.requestDuration, "operation", operation)
+      durations.set(operation, tagged)
+    }
+    return tagged
+  }
+  return {
+    response: (operation: string, response: HttpClientResponse.HttpClientResponse, millis: number) => {
+      const remaining = response.headers["x-rate-limit-remaining"]
+      const value = remaining !== undefined ? Number.parseInt(remaining, 10) : Number.NaN
+      return Effect.all(
+        [
+          counter(OktaMetrics.requests, `r|${operation}|${response.status}`, {
+            operation,
+            status: String(response.status)
+          }),
+          Metric.update(duration(operation), millis),
+          Number.isFinite(value) ? Metric.set(OktaMetrics.rateLimitRemaining, value) : Effect.void
+        ],
+        { discard: true }
+      )
+    },
+    failure: (operation: string, status: "transport" | "timeout") =>
+      counter(OktaMetrics.requests, `r|${operation}|${status}`, { operation, status }),
+    retry: (operation: string, reason: string) =>
+      counter(OktaMetrics.retries, `t|${operation}|${reason}`, { operation, reason }),
+    gateWait: (operation: string, reason: string) =>
+      counter(OktaMetrics.gateWaits, `g|${operation}|${reason}`, { operation, reason })
+  }
+}
 
 /**
  * Options of {@link OktaClient.layerConfig}: each value is an Effect `Config`, so the application

@@ -233,7 +233,9 @@ export const make = (client: OktaClientService): ApplicationConnectionsService =
         operation: verifyOp,
         method: "POST",
         path: `/api/v1/apps/${encodeURIComponent(name)}/${encodeURIComponent(id)}/oauth2/callback`,
-        urlParams
+        urlParams,
+        // The code is one-time: a request that may have reached Okta is never sent again.
+        replaySafe: false
       },
       discardBody
     )

@@ -251,6 +251,7 @@ export const make = (options: OktaSimulatorOptions = {}): OktaSimulatorService =
 }
 
 const decoder = new TextDecoder()
+const encoder = new TextEncoder()
 
 /** The in-process face: an `HttpClient` whose every request is answered by the model. */
 const makeHttpClient = (sim: OktaSimulatorService): HttpClient.HttpClient =>
@@ -283,6 +284,11 @@ const makeHttpClient = (sim: OktaSimulatorService): HttpClient.HttpClient =>
             const webHeaders = new Headers()
             for (const [name, value] of headers) webHeaders.append(name, value)
             const nullBody = status === 204 || status === 304 || responseBody === ""
+            // As a server would: the client reads small declared bodies in one go.
+            webHeaders.set(
+              "content-length",
+              String(nullBody ? 0 : encoder.encode(responseBody).length)
+            )
             return Effect.succeed(
               HttpClientResponse.fromWeb(
                 request,
@@ -354,6 +360,7 @@ export const serve = (
             for (const [name, values] of grouped) {
               res.setHeader(name, values.length === 1 ? values[0]! : values)
             }
+            res.setHeader("content-length", Buffer.byteLength(body))
             res.writeHead(status)
             res.end(body)
           }

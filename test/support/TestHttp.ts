@@ -5,7 +5,12 @@
 import { HttpClient, HttpClientError, HttpClientResponse } from "@effect/platform"
 import type { HttpClientRequest } from "@effect/platform"
 import { Effect, Layer, Redacted } from "effect"
-import { ApplicationConnections, OktaClient, type OktaClientSettings } from "../../src/index.js"
+import {
+  ApplicationConnections,
+  OktaClient,
+  type OktaClientSettings,
+  RetryPolicy
+} from "../../src/index.js"
 
 export interface WireRequest {
   readonly method: string
@@ -71,11 +76,21 @@ export const scriptedHttp = (handler: Handler) => {
   return { requests, layer: Layer.succeed(HttpClient.HttpClient, client) }
 }
 
-/** `ApplicationConnections` over the scripted client, with an SSWS token. */
+/**
+ * `ApplicationConnections` over the scripted client, with an SSWS token. Retries are off unless
+ * `settings.retry` says otherwise, so a scripted failure is seen as it is.
+ */
 export const connectionsWith = (handler: Handler, settings: OktaClientSettings = {}) => {
   const http = scriptedHttp(handler)
   const layer = ApplicationConnections.layer.pipe(
-    Layer.provide(OktaClient.layer({ orgUrl: ORG, apiToken: Redacted.make(TOKEN), ...settings })),
+    Layer.provide(
+      OktaClient.layer({
+        orgUrl: ORG,
+        apiToken: Redacted.make(TOKEN),
+        retry: RetryPolicy.disabled,
+        ...settings
+      })
+    ),
     Layer.provide(http.layer)
   )
   return { requests: http.requests, layer }

@@ -1,0 +1,177 @@
+/**
+ * The shared rate-limit gate of one `OktaClient`: every response's rate-limit headers feed it, and
+ * every request passes it before being sent.
+ *
+ * - It tracks the current window (its reset on the server's clock, and the budget left = Okta's
+ *   `Remaining` minus the requests still in flight, which Okta may not have counted yet). When the
+ *   budget is spent, or a 429 says so, new requests wait for the reset instead of drawing 429s.
+ * - Waiters wake at the reset (plus jitter) and are admitted one at a time against the new
+ *   window's budget, so resuming never bursts past the window.
+ * - The server clock is estimated from `Date` headers: each response gives a lower bound of the
+ *   offset (`Date` is floored to the second and stamped before the response travels), so the
+ *   largest recent sample is the tightest safe estimate: waking by it is never early.
+ * - The concurrent-request 429 does not touch the window; with adaptive concurrency it lowers the
+ *   number of requests let in flight, which then grows by one after each run of successes.
+ *
+ * @internal
+ */
+import type * as Headers from "@effect/platform/Headers"
+import * as Clock from "effect/Clock"
+import * as Deferred from "effect/Deferred"
+import * as Effect from "effect/Effect"
+import * as FiberId from "effect/FiberId"
+import * as Random from "effect/Random"
+import { parseDate, parseRateLimit } from "./headers.js"
+
+/** Offset samples older than this are dropped, so a clock step on either side is followed. */
+const OFFSET_MEMORY_MS = 5 * 60_000
+/** Okta's windows are one minute; used until two resets have been seen. */
+const DEFAULT_WINDOW_MS = 60_000
+/** A waiter with nothing to wake it re-checks at least this often (no deadlock, no tight loop). */
+const IDLE_RECHECK_MS = 1_000
+
+/** @internal */
+export interface GateWait {
+  /** Milliseconds until the planned wake-up, when known. */
+  readonly millis: number | undefined
+  readonly reason: "window_exhausted" | "concurrency_cap"
+}
+
+/** @internal */
+export interface GateOptions {
+  readonly resetJitterMillis: number
+  readonly adaptiveConcurrency: boolean
+}
+
+/** @internal */
+export class RateLimitGate {
+  /** Requests admitted whose response headers have not arrived yet. */
+  inFlight = 0
+  limit: number | undefined
+  /** What may still be sent in the current window; undefined until Okta has told. */
+  available: number | undefined
+  /** The current window's reset, server epoch milliseconds. */
+  windowResetMs: number | undefined
+  windowLengthMs = DEFAULT_WINDOW_MS
+  /** Server clock minus local clock (lower-bound estimate), and when it was last raised. */
+  offsetMs: number | undefined
+  private offsetAt = 0
+  concurrencyCap = Number.POSITIVE_INFINITY
+  private successesAtCap = 0
+  private changed = Deferred.unsafeMake<void>(FiberId.none)
+
+  constructor(readonly options: GateOptions) {}
+
+  /** The server's clock now, as well as it is known. */
+  serverNow(localMillis: number): number {
+    return localMillis + (this.offsetMs ?? 0)
+  }
+
+  private signal(): void {
+    const previous = this.changed
+    this.changed = Deferred.unsafeMake<void>(FiberId.none)
+    Deferred.unsafeDone(previous, Effect.void)
+  }
+
+  /** Moves to the next window once the current one has reset. */
+  private roll(serverMillis: number): void {
+    if (this.windowResetMs === undefined || serverMillis < this.windowResetMs) return
+    const behind = Math.floor((serverMillis - this.windowResetMs) / this.windowLengthMs) + 1
+    this.windowResetMs += behind * this.windowLengthMs
+    this.available = this.limit !== undefined ? this.limit - this.inFlight : undefined
+  }
+
+  /**
+   * Waits until a request may be sent, then counts it in flight. `onWait` runs before each wait
+   * (for logs, metrics and the caller's deadline check, which may fail the acquisition).
+   */
+  acquire<E>(onWait: (wait: GateWait) => Effect.Effect<void, E>): Effect.Effect<void, E> {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
+    const gate = this
+    return Effect.gen(function* () {
+      while (true) {
+        const local = yield* Clock.currentTimeMillis
+        const server = gate.serverNow(local)
+        gate.roll(server)
+        const windowSpent = gate.available !== undefined && gate.available <= 0
+        const capped = gate.inFlight >= gate.concurrencyCap
+        if (!windowSpent && !capped) {
+          gate.inFlight += 1
+          if (gate.available !== undefined) gate.available -= 1
+          return
+        }
+        const changed = gate.changed
+        let millis: number | undefined
+        if (windowSpent && gate.windowResetMs !== undefined) {
+          const jitter =
+            gate.options.resetJitterMillis > 0
+              ? yield* Random.nextIntBetween(0, gate.options.resetJitterMillis + 1)
+              : 0
+          millis = Math.max(0, gate.windowResetMs - server) + jitter
+        }
+        yield* onWait({ millis, reason: windowSpent ? "window_exhausted" : "concurrency_cap" })
+        // A response may raise the budget or free a slot before the reset: wake on either.
+        yield* Effect.raceFirst(
+          Deferred.await(changed),
+          Effect.sleep(millis ?? IDLE_RECHECK_MS)
+        )
+      }
+    })
+  }
+
+  /** A request admitted by `acquire` got its response headers. */
+  observe(headers: Headers.Headers, localMillis: number): void {
+    this.inFlight = Math.max(0, this.inFlight - 1)
+    const date = parseDate(headers)
+    if (date !== undefined) {
+      const sample = date - localMillis
+      if (
+        this.offsetMs === undefined ||
+        sample > this.offsetMs ||
+        localMillis - this.offsetAt > OFFSET_MEMORY_MS
+      ) {
+        this.offsetMs = sample
+        this.offsetAt = localMillis
+      }
+    }
+    const rate = parseRateLimit(headers)
+    if (rate?.limit === 0 && rate.remaining === 0) {
+      // Okta's concurrent-request limit: its headers say nothing about the window.
+      if (this.options.adaptiveConcurrency) {
+        this.concurrencyCap = Math.max(1, Math.min(this.concurrencyCap, this.inFlight))
+        this.successesAtCap = 0
+      }
+      this.signal()
+      return
+    }
+    if (this.options.adaptiveConcurrency && Number.isFinite(this.concurrencyCap)) {
+      this.successesAtCap += 1
+      if (this.successesAtCap >= this.concurrencyCap) {
+        this.concurrencyCap += 1
+        this.successesAtCap = 0
+      }
+    }
+    if (rate?.remaining !== undefined && rate.reset !== undefined) {
+      const resetMs = rate.reset * 1000
+      if (this.windowResetMs === undefined || resetMs > this.windowResetMs) {
+        if (this.windowResetMs !== undefined) {
+          const length = resetMs - this.windowResetMs
+          if (length > 0 && length <= 10 * DEFAULT_WINDOW_MS) this.windowLengthMs = length
+        }
+        this.windowResetMs = resetMs
+        this.available = rate.remaining - this.inFlight
+      } else if (resetMs === this.windowResetMs) {
+        this.available = rate.remaining - this.inFlight
+      }
+      // A reset older than the current window is a late response from the last one: ignored.
+      if (rate.limit !== undefined) this.limit = rate.limit
+    }
+    this.signal()
+  }
+
+  /** A request admitted by `acquire` ended without response headers. */
+  release(): void {
+    this.inFlight = Math.max(0, this.inFlight - 1)
+    this.signal()
+  }
+}
