@@ -52,7 +52,8 @@ if (values["help"] === true) {
 const integer = (name: string, min: number): number | undefined => {
   const raw = values[name]
   if (raw === undefined || typeof raw !== "string") return undefined
-  if (!/^\d+$/.test(raw) || Number(raw) < min) fail(`--${name} must be an integer ≥ ${min} (got ${raw})`)
+  if (!/^\d+$/.test(raw) || Number(raw) < min)
+    fail(`--${name} must be an integer ≥ ${min} (got ${raw})`)
   return Number(raw)
 }
 
@@ -70,14 +71,19 @@ const apps = [...DEFAULT_APPS, ...generatedApps(batchApps)]
 const describeRequest = (entry: LoggedRequest) => {
   // The verify callback's code and state are one-time secrets: never echo them.
   const query = Object.entries(entry.query)
-    .map(([key, value]) => `${key}=${key === "code" || key === "state" ? "…" : encodeURIComponent(value)}`)
+    .map(
+      ([key, value]) =>
+        `${key}=${key === "code" || key === "state" ? "…" : encodeURIComponent(value)}`
+    )
     .join("&")
   return `${new Date().toISOString()} ${entry.method} ${entry.path}${query !== "" ? `?${query}` : ""} → ${entry.outcome}`
 }
 
 const program = Effect.gen(function* () {
   const { url } = yield* serve(port !== undefined ? { port } : {})
-  yield* Console.log(JSON.stringify({ url, token, apps: apps.map(({ id, name }) => ({ id, name })) }))
+  yield* Console.log(
+    JSON.stringify({ url, token, apps: apps.map(({ id, name }) => ({ id, name })) })
+  )
   yield* Console.log(`Okta simulator listening on ${url}`)
   yield* Console.log(`  token: SSWS ${token}`)
   yield* Console.log(
@@ -87,7 +93,9 @@ const program = Effect.gen(function* () {
     yield* Console.log(`  ${app.id}  ${app.name.padEnd(13)} ${app.label ?? ""}`)
   }
   if (batchApps > 0) yield* Console.log(`  + ${batchApps} generated Zscaler apps 0oasimbatch…`)
-  yield* Console.log(`  try: curl -H "Authorization: SSWS ${token}" ${url}/api/v1/apps/${DEFAULT_APPS[0]!.id}/connections/default`)
+  yield* Console.log(
+    `  try: curl -H "Authorization: SSWS ${token}" ${url}/api/v1/apps/${DEFAULT_APPS[0]!.id}/connections/default`
+  )
   return yield* Effect.never
 }).pipe(
   Effect.scoped,

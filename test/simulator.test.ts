@@ -31,7 +31,17 @@ for (const face of faces) {
       body: Effect.Effect<A, E, FaceServices>,
       options: Parameters<typeof face.layer>[0] = {}
       // These tests look at what the simulator answers, so the client does not retry.
-    ) => Effect.scoped(Effect.provide(body, face.layer({ tokens: [{ token: TOKEN }], ...options, client: { retry: false, ...options.client } })))
+    ) =>
+      Effect.scoped(
+        Effect.provide(
+          body,
+          face.layer({
+            tokens: [{ token: TOKEN }],
+            ...options,
+            client: { retry: false, ...options.client }
+          })
+        )
+      )
 
     it.scoped(
       "GET decodes the seeded connection; every response has the request id, Date and rate-limit headers",
@@ -718,6 +728,8 @@ describe("simulator timing (in-process face, TestClock)", () => {
     run(
       Effect.gen(function* () {
         const sim = yield* OktaSimulator
+        // A first call ends the client's probing (one request until a response tells the budget).
+        yield* Effect.flatMap(api, (a) => a.getDefaultProvisioningConnectionForApplication(ZSCALER))
         yield* sim.injectFault({ _tag: "Delay", millis: 1000 }, { times: 2 })
         const slow = yield* Effect.fork(
           Effect.all(

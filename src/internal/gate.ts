@@ -52,11 +52,16 @@ export class RateLimitGate {
   available: number | undefined
   /** The current window's reset, server epoch milliseconds. */
   windowResetMs: number | undefined
+  /** The last reset Okta sent; `windowResetMs` runs ahead of it once a window passes unobserved. */
+  private observedResetMs: number | undefined
+  /** The shortest distance seen between two resets (Okta's windows are one minute). */
   windowLengthMs = DEFAULT_WINDOW_MS
   /** Server clock minus local clock (lower-bound estimate), and when it was last raised. */
   offsetMs: number | undefined
   private offsetAt = 0
   concurrencyCap = Number.POSITIVE_INFINITY
+  /** No response seen yet: one request at a time (see `acquire`). */
+  probing = true
   private successesAtCap = 0
   private changed = Deferred.unsafeMake<void>(FiberId.none)
 
@@ -94,7 +99,10 @@ export class RateLimitGate {
         const server = gate.serverNow(local)
         gate.roll(server)
         const windowSpent = gate.available !== undefined && gate.available <= 0
-        const capped = gate.inFlight >= gate.concurrencyCap
+        // Until the first response tells the budget, one request probes for it; a burst sent
+        // blind could spend a small window at once.
+        const cap = gate.probing ? 1 : gate.concurrencyCap
+        const capped = gate.inFlight >= cap
         if (!windowSpent && !capped) {
           gate.inFlight += 1
           if (gate.available !== undefined) gate.available -= 1
@@ -111,10 +119,7 @@ export class RateLimitGate {
         }
         yield* onWait({ millis, reason: windowSpent ? "window_exhausted" : "concurrency_cap" })
         // A response may raise the budget or free a slot before the reset: wake on either.
-        yield* Effect.raceFirst(
-          Deferred.await(changed),
-          Effect.sleep(millis ?? IDLE_RECHECK_MS)
-        )
+        yield* Effect.raceFirst(Deferred.await(changed), Effect.sleep(millis ?? IDLE_RECHECK_MS))
       }
     })
   }
@@ -122,6 +127,7 @@ export class RateLimitGate {
   /** A request admitted by `acquire` got its response headers. */
   observe(headers: Headers.Headers, localMillis: number): void {
     this.inFlight = Math.max(0, this.inFlight - 1)
+    this.probing = false
     const date = parseDate(headers)
     if (date !== undefined) {
       const sample = date - localMillis
@@ -153,17 +159,19 @@ export class RateLimitGate {
     }
     if (rate?.remaining !== undefined && rate.reset !== undefined) {
       const resetMs = rate.reset * 1000
-      if (this.windowResetMs === undefined || resetMs > this.windowResetMs) {
-        if (this.windowResetMs !== undefined) {
-          const length = resetMs - this.windowResetMs
-          if (length > 0 && length <= 10 * DEFAULT_WINDOW_MS) this.windowLengthMs = length
+      const observed = this.observedResetMs
+      if (observed === undefined || resetMs > observed) {
+        // A window not seen before. Its reset replaces whatever `roll` estimated.
+        if (observed !== undefined) {
+          this.windowLengthMs = Math.min(this.windowLengthMs, resetMs - observed)
         }
+        this.observedResetMs = resetMs
         this.windowResetMs = resetMs
         this.available = rate.remaining - this.inFlight
-      } else if (resetMs === this.windowResetMs) {
+      } else if (resetMs === observed && resetMs === this.windowResetMs) {
         this.available = rate.remaining - this.inFlight
       }
-      // A reset older than the current window is a late response from the last one: ignored.
+      // Otherwise a late response from a window already over: it says nothing about this one.
       if (rate.limit !== undefined) this.limit = rate.limit
     }
     this.signal()
@@ -172,6 +180,8 @@ export class RateLimitGate {
   /** A request admitted by `acquire` ended without response headers. */
   release(): void {
     this.inFlight = Math.max(0, this.inFlight - 1)
+    // A failed probe tells nothing; stop probing rather than serialise calls behind failures.
+    this.probing = false
     this.signal()
   }
 }

@@ -289,9 +289,14 @@ export const make = (
       return yield* new OktaConfigError({ field: "timeout", reason: "must be a positive duration" })
     }
     const deadlineMillis =
-      options.deadline !== undefined ? Duration.toMillis(Duration.decode(options.deadline)) : undefined
+      options.deadline !== undefined
+        ? Duration.toMillis(Duration.decode(options.deadline))
+        : undefined
     if (deadlineMillis !== undefined && !(deadlineMillis > 0)) {
-      return yield* new OktaConfigError({ field: "deadline", reason: "must be a positive duration" })
+      return yield* new OktaConfigError({
+        field: "deadline",
+        reason: "must be a positive duration"
+      })
     }
     const maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES
     if (!Number.isInteger(maxResponseBytes) || maxResponseBytes <= 0) {
@@ -316,7 +321,7 @@ export const make = (
       resetJitterMillis: Duration.toMillis(clientPolicy.resetJitter),
       adaptiveConcurrency: clientPolicy.adaptiveConcurrency
     })
-    const metrics = options.metrics ?? true ? makeRecorder() : undefined
+    const metrics = (options.metrics ?? true) ? makeRecorder() : undefined
 
     const execute = <A, E extends { readonly _tag: string }>(
       request: OktaRequest,
@@ -378,7 +383,9 @@ export const make = (
                 if (metrics === undefined || observed || exit._tag === "Success") return Effect.void
                 const error = Cause.failureOption(exit.cause)
                 const status =
-                  Option.isSome(error) && error.value._tag === "OktaTimeoutError" ? "timeout" : "transport"
+                  Option.isSome(error) && error.value._tag === "OktaTimeoutError"
+                    ? "timeout"
+                    : "transport"
                 return metrics.failure(ctx.operation, status)
               })
             )
@@ -395,7 +402,8 @@ export const make = (
         const deadlineAt = deadlineMillis !== undefined ? startedAt + deadlineMillis : undefined
         const backoff = RetryPolicy.makeStepper(policy.backoff)
         const concurrencyBackoff = RetryPolicy.makeStepper(policy.concurrencyBackoff)
-        const pastDeadline = () => new OktaTimeoutError({ ...ctx, timeoutMillis: deadlineMillis ?? 0, kind: "deadline" })
+        const pastDeadline = () =>
+          new OktaTimeoutError({ ...ctx, timeoutMillis: deadlineMillis ?? 0, kind: "deadline" })
         const jitterMillis = Duration.toMillis(policy.resetJitter)
         let retries = 0
         let retryFor: string | undefined
@@ -404,10 +412,17 @@ export const make = (
           yield* gate.acquire((wait) =>
             Effect.gen(function* () {
               const now = yield* Clock.currentTimeMillis
-              if (deadlineAt !== undefined && wait.millis !== undefined && now + wait.millis > deadlineAt) {
+              if (
+                deadlineAt !== undefined &&
+                wait.millis !== undefined &&
+                now + wait.millis > deadlineAt
+              ) {
                 return yield* pastDeadline()
               }
-              yield* visible(ctx, "okta.gate_wait", { reason: wait.reason, delay_ms: wait.millis ?? -1 })
+              yield* visible(ctx, "okta.gate_wait", {
+                reason: wait.reason,
+                delay_ms: wait.millis ?? -1
+              })
               if (metrics !== undefined) yield* metrics.gateWait(ctx.operation, wait.reason)
             })
           )
@@ -435,7 +450,8 @@ export const make = (
             const untilReset = classification.resetMillis - gate.serverNow(now)
             if (untilReset > Duration.toMillis(policy.maxRateLimitWait)) return yield* exit
             if (untilReset > 0) {
-              const jitter = jitterMillis > 0 ? yield* Random.nextIntBetween(0, jitterMillis + 1) : 0
+              const jitter =
+                jitterMillis > 0 ? yield* Random.nextIntBetween(0, jitterMillis + 1) : 0
               delay = untilReset + jitter
             }
           } else {
@@ -456,7 +472,9 @@ export const make = (
             reason,
             attempt: retries,
             delay_ms: delay,
-            ...("status" in error && typeof error.status === "number" ? { status: error.status } : {})
+            ...("status" in error && typeof error.status === "number"
+              ? { status: error.status }
+              : {})
           })
           if (metrics !== undefined) yield* metrics.retry(ctx.operation, reason)
           yield* Effect.sleep(delay)
@@ -466,7 +484,8 @@ export const make = (
         ? loop
         : Effect.timeoutFail(loop, {
             duration: deadlineMillis,
-            onTimeout: () => new OktaTimeoutError({ ...ctx, timeoutMillis: deadlineMillis, kind: "deadline" })
+            onTimeout: () =>
+              new OktaTimeoutError({ ...ctx, timeoutMillis: deadlineMillis, kind: "deadline" })
           })
     }
 
@@ -495,17 +514,24 @@ const visible = (
   Effect.gen(function* () {
     const span = yield* Effect.option(Effect.currentSpan)
     if (Option.isSome(span)) {
-      span.value.event(name, yield* Clock.currentTimeNanos, { operation: ctx.operation, ...attributes })
+      span.value.event(name, yield* Clock.currentTimeNanos, {
+        operation: ctx.operation,
+        ...attributes
+      })
     }
-    yield* Effect.logDebug(name === "okta.retry" ? "Okta call retried" : "Okta call held at the rate-limit gate").pipe(
-      Effect.annotateLogs({ operation: ctx.operation, ...attributes })
-    )
+    yield* Effect.logDebug(
+      name === "okta.retry" ? "Okta call retried" : "Okta call held at the rate-limit gate"
+    ).pipe(Effect.annotateLogs({ operation: ctx.operation, ...attributes }))
   })
 
 /** The metric updates, with tagged metrics cached per tag set (they are built once, not per call). */
 const makeRecorder = () => {
   const cache = new Map<string, Metric.Metric.Counter<number>>()
-  const counter = (metric: Metric.Metric.Counter<number>, key: string, tags: Record<string, string>) => {
+  const counter = (
+    metric: Metric.Metric.Counter<number>,
+    key: string,
+    tags: Record<string, string>
+  ) => {
     let tagged = cache.get(key)
     if (tagged === undefined) {
       tagged = Metric.taggedWithLabels(
@@ -526,7 +552,11 @@ const makeRecorder = () => {
     return tagged
   }
   return {
-    response: (operation: string, response: HttpClientResponse.HttpClientResponse, millis: number) => {
+    response: (
+      operation: string,
+      response: HttpClientResponse.HttpClientResponse,
+      millis: number
+    ) => {
       const remaining = response.headers["x-rate-limit-remaining"]
       const value = remaining !== undefined ? Number.parseInt(remaining, 10) : Number.NaN
       return Effect.all(

@@ -22,10 +22,7 @@ import * as Option from "effect/Option"
 import * as Schedule from "effect/Schedule"
 import * as ScheduleDecision from "effect/ScheduleDecision"
 import * as Intervals from "effect/ScheduleIntervals"
-import type {
-  OktaDecodeError,
-  OktaRequestError
-} from "../errors/OktaError.js"
+import type { OktaDecodeError, OktaRequestError } from "../errors/OktaError.js"
 
 /**
  * The errors a retry decision looks at.
@@ -162,8 +159,9 @@ export const defaultPolicy: RetryPolicy = make()
 export const disabled: RetryPolicy = make({ maxRetries: 0 })
 
 /** @internal */
-export const currentOverride: FiberRef.FiberRef<Option.Option<RetryPolicy>> =
-  FiberRef.unsafeMake<Option.Option<RetryPolicy>>(Option.none())
+export const currentOverride: FiberRef.FiberRef<Option.Option<RetryPolicy>> = FiberRef.unsafeMake<
+  Option.Option<RetryPolicy>
+>(Option.none())
 
 /**
  * Runs `effect` with another retry policy for every Okta call in it (`RetryPolicy.disabled` to turn

@@ -62,7 +62,7 @@ export type SimulatorFault =
   | { readonly _tag: "ExtraFields" }
   /** 429 `E0000047` without a `Date` header. */
   | { readonly _tag: "RateLimitNoDate" }
-  /** 429 `E0000047` with `X-Rate-Limit-Reset` sent twice (okta-sdk-java#259). */
+  /** 429 `E0000047` with `X-Rate-Limit-Reset` sent twice, this window's and the next (okta-sdk-java#259). */
   | { readonly _tag: "DuplicateReset" }
   /** 302 to `location` (default another host). */
   | { readonly _tag: "Redirect"; readonly location?: string | undefined }
@@ -461,7 +461,7 @@ export class OrgModel {
           ["x-rate-limit-reset", String(window.reset)]
         ]
         if (fault._tag === "DuplicateReset") {
-          headers.push(["x-rate-limit-reset", String(window.reset + 60)])
+          headers.push(["x-rate-limit-reset", String(window.reset + model.windowMillis / 1000)])
           headers.push(["date", date])
         }
         return jsonResponse(

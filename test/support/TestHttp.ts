@@ -4,7 +4,7 @@
  */
 import { HttpClient, HttpClientError, HttpClientResponse } from "@effect/platform"
 import type { HttpClientRequest } from "@effect/platform"
-import { Effect, Layer, Redacted } from "effect"
+import { Clock, Effect, Layer, Redacted } from "effect"
 import {
   ApplicationConnections,
   OktaClient,
@@ -20,9 +20,12 @@ export interface WireRequest {
   readonly headers: Record<string, string>
   readonly body: unknown
   readonly rawBody: string | undefined
+  /** When it was sent, on the (test) clock. */
+  readonly at: number
 }
 
-export type Reply = Response | { readonly drop: true } | Effect.Effect<Response, never>
+export type Reply =
+  Response | { readonly drop: true; readonly code?: string } | Effect.Effect<Response, never>
 
 export type Handler = (request: WireRequest) => Reply
 
@@ -31,7 +34,11 @@ export const ORG = "https://acme.okta.com"
 
 const decoder = new TextDecoder()
 
-const toWire = (request: HttpClientRequest.HttpClientRequest, url: URL): WireRequest => {
+const toWire = (
+  request: HttpClientRequest.HttpClientRequest,
+  url: URL,
+  at: number
+): WireRequest => {
   const rawBody = request.body._tag === "Uint8Array" ? decoder.decode(request.body.body) : undefined
   let body: unknown = undefined
   if (rawBody !== undefined) {
@@ -48,31 +55,37 @@ const toWire = (request: HttpClientRequest.HttpClientRequest, url: URL): WireReq
     query: Object.fromEntries(url.searchParams),
     headers: { ...request.headers },
     body,
-    rawBody
+    rawBody,
+    at
   }
 }
 
 /** The recorded requests and an `HttpClient` layer answering with `handler`. */
 export const scriptedHttp = (handler: Handler) => {
   const requests: Array<WireRequest> = []
-  const client = HttpClient.make((request, url) => {
-    const wire = toWire(request, url)
-    requests.push(wire)
-    const reply = handler(wire)
-    if ("drop" in reply) {
-      return Effect.fail(
-        new HttpClientError.RequestError({
-          request,
-          reason: "Transport",
-          cause: new Error("fetch failed", {
-            cause: Object.assign(new Error("other side closed"), { code: "UND_ERR_SOCKET" })
+  const client = HttpClient.make((request, url) =>
+    Effect.flatMap(Clock.currentTimeMillis, (now) => {
+      const wire = toWire(request, url, now)
+      requests.push(wire)
+      const reply = handler(wire)
+      if ("drop" in reply) {
+        return Effect.fail(
+          new HttpClientError.RequestError({
+            request,
+            reason: "Transport",
+            cause: new Error("fetch failed", {
+              cause: Object.assign(
+                new Error(reply.code === undefined ? "other side closed" : `connect ${reply.code}`),
+                { code: reply.code ?? "UND_ERR_SOCKET" }
+              )
+            })
           })
-        })
-      )
-    }
-    const response = Effect.isEffect(reply) ? reply : Effect.succeed(reply)
-    return Effect.map(response, (r) => HttpClientResponse.fromWeb(request, r))
-  })
+        )
+      }
+      const response = Effect.isEffect(reply) ? reply : Effect.succeed(reply)
+      return Effect.map(response, (r) => HttpClientResponse.fromWeb(request, r))
+    })
+  )
   return { requests, layer: Layer.succeed(HttpClient.HttpClient, client) }
 }
 

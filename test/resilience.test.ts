@@ -1,0 +1,803 @@
+import { describe, expect, it } from "@effect/vitest"
+import {
+  Cause,
+  Clock,
+  Effect,
+  Exit,
+  Fiber,
+  HashMap,
+  Logger,
+  LogLevel,
+  Metric,
+  Schedule,
+  TestClock,
+  Tracer
+} from "effect"
+import {
+  ApplicationConnections,
+  OktaMetrics,
+  RetryPolicy,
+  type OktaClientSettings,
+  type OktaResponseError
+} from "../src/index.js"
+import { connectionsWith, empty, json, type Handler, type WireRequest } from "./support/TestHttp.js"
+
+const APP = "0oafxqCAJWWGELFTYASJ"
+const OK = { status: "ENABLED", profile: { authScheme: "TOKEN" } }
+
+/** Deterministic policy for exact timings: no jitter, fixed backoffs. */
+const exact = (options: RetryPolicy.RetryPolicyOptions = {}) =>
+  RetryPolicy.make({
+    resetJitter: 0,
+    backoff: Schedule.spaced("200 millis"),
+    concurrencyBackoff: Schedule.spaced("50 millis"),
+    adaptiveConcurrency: false,
+    ...options
+  })
+
+const httpDate = (millis: number) => new Date(millis).toUTCString()
+
+const limited = (reset: string | undefined, extra: Record<string, string> = {}, id = "req-429") =>
+  json(
+    429,
+    {
+      errorCode: "E0000047",
+      errorSummary: "API call exceeded rate limit due to too many requests."
+    },
+    {
+      "x-okta-request-id": id,
+      "x-rate-limit-limit": "50",
+      "x-rate-limit-remaining": "0",
+      ...(reset !== undefined ? { "x-rate-limit-reset": reset } : {}),
+      ...extra
+    }
+  )
+
+/** Answers the n-th request with `replies[n]` (the last one repeats). */
+const sequence = (
+  ...replies: ReadonlyArray<(request: WireRequest) => ReturnType<Handler>>
+): Handler => {
+  let n = 0
+  return (request) => replies[Math.min(n++, replies.length - 1)]!(request)
+}
+
+type Op = (api: ApplicationConnections["Type"]) => Effect.Effect<unknown, OktaResponseError>
+const get: Op = (api) => api.getDefaultProvisioningConnectionForApplication(APP)
+const verify: Op = (api) =>
+  api.verifyProvisioningConnectionForApplication("office365", APP, { code: "c", state: "s" })
+
+const start = (handler: Handler, op: Op = get, settings: OktaClientSettings = {}) =>
+  Effect.gen(function* () {
+    const { requests, layer } = connectionsWith(handler, { retry: exact(), ...settings })
+    const fiber = yield* Effect.fork(
+      Effect.exit(Effect.provide(Effect.flatMap(ApplicationConnections, op), layer))
+    )
+    return { requests, fiber }
+  })
+
+const errorOf = (exit: Exit.Exit<unknown, unknown>) => {
+  if (Exit.isSuccess(exit)) throw new Error("expected a failure")
+  const failure = Cause.failureOption(exit.cause)
+  if (failure._tag === "None") throw new Error(`a defect: ${Cause.pretty(exit.cause)}`)
+  return failure.value as { _tag: string; [k: string]: unknown }
+}
+
+describe("a window 429", () => {
+  it.effect(
+    "waits until X-Rate-Limit-Reset on the server's clock (Date ahead of ours), with no extra second",
+    () =>
+      Effect.gen(function* () {
+        const { requests, fiber } = yield* start(
+          sequence(
+            () => limited("130", { date: httpDate(100_000) }),
+            () => json(200, OK)
+          )
+        )
+        yield* TestClock.adjust("29999 millis")
+        expect(requests).toHaveLength(1)
+        yield* TestClock.adjust("1 milli")
+        expect(Exit.isSuccess(yield* Fiber.join(fiber))).toBe(true)
+        expect(requests.map((r) => r.at)).toEqual([0, 30_000])
+      })
+  )
+
+  it.effect("…and with the server's clock behind ours", () =>
+    Effect.gen(function* () {
+      yield* TestClock.setTime(500_000)
+      const { requests, fiber } = yield* start(
+        sequence(
+          () => limited("130", { date: httpDate(100_000) }),
+          () => json(200, OK)
+        )
+      )
+      yield* TestClock.adjust("30 seconds")
+      yield* Fiber.join(fiber)
+      expect(requests.map((r) => r.at)).toEqual([500_000, 530_000])
+    })
+  )
+
+  it.effect("without a Date header, the local clock is used", () =>
+    Effect.gen(function* () {
+      const { requests, fiber } = yield* start(
+        sequence(
+          () => limited("20"),
+          () => json(200, OK)
+        )
+      )
+      yield* TestClock.adjust("20 seconds")
+      yield* Fiber.join(fiber)
+      expect(requests.map((r) => r.at)).toEqual([0, 20_000])
+    })
+  )
+
+  it.effect("a duplicated X-Rate-Limit-Reset waits for the later value", () =>
+    Effect.gen(function* () {
+      const { requests, fiber } = yield* start(
+        sequence(
+          () => limited("130, 160", { date: httpDate(100_000) }),
+          () => json(200, OK)
+        )
+      )
+      yield* TestClock.adjust("59999 millis")
+      expect(requests).toHaveLength(1)
+      yield* TestClock.adjust("1 milli")
+      yield* Fiber.join(fiber)
+      expect(requests.map((r) => r.at)).toEqual([0, 60_000])
+    })
+  )
+
+  it.effect("a reset beyond maxRateLimitWait fails at once, saying when the limit resets", () =>
+    Effect.gen(function* () {
+      const { requests, fiber } = yield* start(limitedForever("200", 100_000))
+      const error = errorOf(yield* Fiber.join(fiber))
+      expect(error._tag).toBe("OktaRateLimitError")
+      expect(String(error["message"])).toContain("resets at 1970-01-01T00:03:20.000Z")
+      expect(requests).toHaveLength(1)
+    })
+  )
+
+  it.effect("jitter stays within [reset, reset + resetJitter]", () =>
+    Effect.gen(function* () {
+      for (let i = 0; i < 5; i++) {
+        const { requests, layer } = connectionsWith(
+          sequence(
+            () => limited("10", { date: httpDate(0) }),
+            () => json(200, OK)
+          ),
+          { retry: exact({ resetJitter: "100 millis" }) }
+        )
+        const fiber = yield* Effect.fork(
+          Effect.provide(Effect.flatMap(ApplicationConnections, get), layer)
+        )
+        yield* TestClock.adjust("9999 millis")
+        expect(requests).toHaveLength(1)
+        yield* TestClock.adjust("101 millis")
+        yield* Fiber.join(fiber)
+        const at = requests[1]!.at - 10_000 * (i + 1) + 10_000
+        expect(at).toBeGreaterThanOrEqual(10_000)
+        expect(at).toBeLessThanOrEqual(10_100)
+        yield* TestClock.setTime(10_000 * (i + 1))
+      }
+    })
+  )
+})
+
+/** The success answer of whichever operation was called. */
+function success(request: WireRequest) {
+  return request.path.endsWith("/jwks")
+    ? json(200, { jwks: { keys: [] } })
+    : request.path.endsWith("/default")
+      ? json(200, OK)
+      : empty(204)
+}
+
+function limitedForever(reset: string, dateMillis: number): Handler {
+  return () => limited(reset, { date: httpDate(dateMillis) })
+}
+
+describe("degraded rate-limit headers fall back to backoff, never a tight loop", () => {
+  for (const [name, reset] of [
+    ["missing", undefined],
+    ["unparsable", "soon"],
+    ["negative", "-5"],
+    ["already past on the server clock", "50"]
+  ] as const) {
+    it.effect(`reset ${name} → the backoff schedule (200 ms), not an immediate retry`, () =>
+      Effect.gen(function* () {
+        const { requests, fiber } = yield* start(
+          sequence(
+            () => limited(reset, { date: httpDate(100_000) }),
+            () => json(200, OK)
+          )
+        )
+        yield* TestClock.adjust("199 millis")
+        expect(requests).toHaveLength(1)
+        yield* TestClock.adjust("1 milli")
+        expect(Exit.isSuccess(yield* Fiber.join(fiber))).toBe(true)
+        expect(requests.map((r) => r.at)).toEqual([0, 200])
+      })
+    )
+  }
+
+  it.effect(
+    "the concurrent-request 429 (Limit 0, Remaining 0) backs off briefly, never until its reset",
+    () =>
+      Effect.gen(function* () {
+        const { requests, fiber } = yield* start(
+          sequence(
+            () => limited("160", { date: httpDate(100_000), "x-rate-limit-limit": "0" }),
+            () => json(200, OK)
+          )
+        )
+        yield* TestClock.adjust("50 millis")
+        expect(Exit.isSuccess(yield* Fiber.join(fiber))).toBe(true)
+        expect(requests.map((r) => r.at)).toEqual([0, 50])
+      })
+  )
+
+  it.effect(
+    "the default backoff is jittered exponential: 250 ms ±20 %, then about twice that",
+    () =>
+      Effect.gen(function* () {
+        const { requests, fiber } = yield* start(
+          sequence(
+            () => json(503, {}),
+            () => json(503, {}),
+            () => json(200, OK)
+          ),
+          get,
+          { retry: RetryPolicy.make({ resetJitter: 0 }) }
+        )
+        yield* TestClock.adjust("2 seconds")
+        expect(Exit.isSuccess(yield* Fiber.join(fiber))).toBe(true)
+        const [first, second, third] = requests.map((r) => r.at)
+        expect(first).toBe(0)
+        expect(second! - first!).toBeGreaterThanOrEqual(200)
+        expect(second! - first!).toBeLessThanOrEqual(300)
+        expect(third! - second!).toBeGreaterThanOrEqual(400)
+        expect(third! - second!).toBeLessThanOrEqual(600)
+      })
+  )
+})
+
+describe("retries", () => {
+  it.effect(
+    "carry X-Okta-Retry-For (the first failure's request id) and X-Okta-Retry-Count, set not appended",
+    () =>
+      Effect.gen(function* () {
+        const { requests, fiber } = yield* start(
+          sequence(
+            () => limited("10", { date: httpDate(0) }, "first-id"),
+            () => json(503, { errorCode: "E0000009" }, { "x-okta-request-id": "second-id" }),
+            () => json(200, OK)
+          )
+        )
+        yield* TestClock.adjust("10 seconds")
+        yield* TestClock.adjust("200 millis")
+        expect(Exit.isSuccess(yield* Fiber.join(fiber))).toBe(true)
+        expect(requests).toHaveLength(3)
+        expect(requests[0]!.headers["x-okta-retry-for"]).toBeUndefined()
+        expect(requests[0]!.headers["x-okta-retry-count"]).toBeUndefined()
+        expect(requests[1]!.headers).toMatchObject({
+          "x-okta-retry-for": "first-id",
+          "x-okta-retry-count": "1"
+        })
+        expect(requests[2]!.headers).toMatchObject({
+          "x-okta-retry-for": "first-id",
+          "x-okta-retry-count": "2"
+        })
+      })
+  )
+
+  it.effect("stop after maxRetries with the last error", () =>
+    Effect.gen(function* () {
+      const { requests, fiber } = yield* start(() => json(503, { errorCode: "E0000009" }), get, {
+        retry: exact({ maxRetries: 2 })
+      })
+      yield* TestClock.adjust("1 second")
+      expect(errorOf(yield* Fiber.join(fiber))).toMatchObject({
+        _tag: "OktaServerError",
+        status: 503
+      })
+      expect(requests.map((r) => r.at)).toEqual([0, 200, 400])
+    })
+  )
+
+  it.effect("a backoff schedule that is done stops the retries", () =>
+    Effect.gen(function* () {
+      const { requests, fiber } = yield* start(() => json(500, {}), get, {
+        retry: exact({
+          backoff: Schedule.spaced("100 millis").pipe(Schedule.intersect(Schedule.recurs(1)))
+        })
+      })
+      yield* TestClock.adjust("1 second")
+      expect(errorOf(yield* Fiber.join(fiber))._tag).toBe("OktaServerError")
+      expect(requests).toHaveLength(2)
+    })
+  )
+
+  for (const [name, reply] of [
+    ["500", () => json(500, {})],
+    [
+      "502 HTML",
+      () =>
+        new Response("<html>bad gateway</html>", {
+          status: 502,
+          headers: { "content-type": "text/html" }
+        })
+    ],
+    ["503", () => empty(503)],
+    ["504", () => empty(504)],
+    ["a dropped connection", () => ({ drop: true as const })]
+  ] as const) {
+    it.effect(`GET, activate, deactivate and update are replayed after ${name}`, () =>
+      Effect.gen(function* () {
+        const body = { profile: { authScheme: "TOKEN" as const, token: "t" } }
+        for (const op of [
+          get,
+          (api: ApplicationConnections["Type"]) =>
+            api.activateDefaultProvisioningConnectionForApplication(APP),
+          (api: ApplicationConnections["Type"]) =>
+            api.deactivateDefaultProvisioningConnectionForApplication(APP),
+          (api: ApplicationConnections["Type"]) =>
+            api.updateDefaultProvisioningConnectionForApplication(APP, body),
+          (api: ApplicationConnections["Type"]) => api.getUserProvisioningConnectionJWKS(APP)
+        ] as ReadonlyArray<Op>) {
+          const { requests, fiber } = yield* start(sequence(reply, success), op)
+          yield* TestClock.adjust("200 millis")
+          expect(Exit.isSuccess(yield* Fiber.join(fiber))).toBe(true)
+          expect(requests).toHaveLength(2)
+          expect(requests[1]!.rawBody).toBe(requests[0]!.rawBody)
+        }
+      })
+    )
+  }
+
+  it.effect("a 501, 4xx or decode failure is not retried", () =>
+    Effect.gen(function* () {
+      for (const reply of [
+        () => json(501, {}),
+        () => json(404, {}),
+        () => json(400, {}),
+        () => json(200, { status: 1 })
+      ]) {
+        const { requests, fiber } = yield* start(sequence(reply, () => json(200, OK)))
+        yield* TestClock.adjust("1 second")
+        expect(Exit.isFailure(yield* Fiber.join(fiber))).toBe(true)
+        expect(requests).toHaveLength(1)
+      }
+    })
+  )
+
+  it.effect("an attempt that times out is retried (safe replay) with the attempt timeout", () =>
+    Effect.gen(function* () {
+      const { requests, fiber } = yield* start(
+        sequence(
+          () => Effect.never,
+          () => json(200, OK)
+        ),
+        get,
+        {
+          timeout: "5 seconds"
+        }
+      )
+      yield* TestClock.adjust("5 seconds")
+      expect(requests).toHaveLength(1)
+      yield* TestClock.adjust("200 millis")
+      expect(Exit.isSuccess(yield* Fiber.join(fiber))).toBe(true)
+      expect(requests.map((r) => r.at)).toEqual([0, 5200])
+    })
+  )
+})
+
+describe("verify (a one-time OAuth code) is never replayed once it may have reached Okta", () => {
+  for (const [name, reply] of [
+    ["a dropped connection", () => ({ drop: true as const })],
+    ["a 503", () => json(503, {})],
+    ["a 500", () => json(500, {})]
+  ] as const) {
+    it.effect(`after ${name}: one request, the error`, () =>
+      Effect.gen(function* () {
+        const { requests, fiber } = yield* start(
+          sequence(reply, () => empty(204)),
+          verify
+        )
+        yield* TestClock.adjust("10 seconds")
+        expect(Exit.isFailure(yield* Fiber.join(fiber))).toBe(true)
+        expect(requests).toHaveLength(1)
+      })
+    )
+  }
+
+  it.effect("after an attempt timeout: one request, OktaTimeoutError", () =>
+    Effect.gen(function* () {
+      const { requests, fiber } = yield* start(
+        sequence(
+          () => Effect.never,
+          () => empty(204)
+        ),
+        verify,
+        {
+          timeout: "1 second"
+        }
+      )
+      yield* TestClock.adjust("10 seconds")
+      expect(errorOf(yield* Fiber.join(fiber))).toMatchObject({
+        _tag: "OktaTimeoutError",
+        kind: "attempt"
+      })
+      expect(requests).toHaveLength(1)
+    })
+  )
+
+  it.effect("but after a 429 (a rejection) it is retried at the reset", () =>
+    Effect.gen(function* () {
+      const { requests, fiber } = yield* start(
+        sequence(
+          () => limited("5", { date: httpDate(0) }),
+          () => empty(204)
+        ),
+        verify
+      )
+      yield* TestClock.adjust("5 seconds")
+      expect(Exit.isSuccess(yield* Fiber.join(fiber))).toBe(true)
+      expect(requests.map((r) => [r.at, r.query["code"]])).toEqual([
+        [0, "c"],
+        [5000, "c"]
+      ])
+    })
+  )
+
+  it.effect("and after a refused connection (it never left)", () =>
+    Effect.gen(function* () {
+      const { requests, fiber } = yield* start(
+        sequence(
+          () => ({ drop: true as const, code: "ECONNREFUSED" }),
+          () => empty(204)
+        ),
+        verify
+      )
+      yield* TestClock.adjust("200 millis")
+      expect(Exit.isSuccess(yield* Fiber.join(fiber))).toBe(true)
+      expect(requests).toHaveLength(2)
+    })
+  )
+})
+
+describe("the overall deadline", () => {
+  it.effect(
+    "a rate-limit wait that would pass it fails at once with OktaTimeoutError (deadline)",
+    () =>
+      Effect.gen(function* () {
+        const { requests, fiber } = yield* start(limitedForever("30", 0), get, {
+          deadline: "10 seconds"
+        })
+        const exit = yield* Fiber.join(fiber)
+        expect(errorOf(exit)).toMatchObject({
+          _tag: "OktaTimeoutError",
+          kind: "deadline",
+          timeoutMillis: 10_000
+        })
+        expect(yield* Clock.currentTimeMillis).toBe(0)
+        expect(requests).toHaveLength(1)
+      })
+  )
+
+  it.effect("a backoff that would pass it fails at once, after the attempts that fit", () =>
+    Effect.gen(function* () {
+      const { requests, fiber } = yield* start(() => json(503, {}), get, {
+        deadline: "10 seconds",
+        retry: exact({ backoff: Schedule.spaced("4 seconds"), maxRetries: 10 })
+      })
+      yield* TestClock.adjust("8 seconds")
+      const exit = yield* Fiber.join(fiber)
+      expect(errorOf(exit)).toMatchObject({ _tag: "OktaTimeoutError", kind: "deadline" })
+      expect(requests.map((r) => r.at)).toEqual([0, 4000, 8000])
+    })
+  )
+
+  it.effect("it also bounds a hung attempt whose own timeout is longer", () =>
+    Effect.gen(function* () {
+      const { fiber } = yield* start(() => Effect.never, get, {
+        deadline: "3 seconds",
+        timeout: "30 seconds"
+      })
+      yield* TestClock.adjust("3 seconds")
+      expect(errorOf(yield* Fiber.join(fiber))).toMatchObject({
+        _tag: "OktaTimeoutError",
+        kind: "deadline"
+      })
+    })
+  )
+})
+
+/** A scripted Okta with a fixed-window limit on the test clock: `limit` per `windowMillis`. */
+const windowedOkta = (limit: number, windowMillis: number, spentByOthers = 0): Handler => {
+  const counts = new Map<number, number>()
+  return () =>
+    Effect.map(Clock.currentTimeMillis, (now) => {
+      const window = Math.floor(now / windowMillis)
+      const count = (counts.get(window) ?? (window === 0 ? spentByOthers : 0)) + 1
+      counts.set(window, count)
+      const headers = {
+        date: httpDate(now),
+        "x-rate-limit-limit": String(limit),
+        "x-rate-limit-remaining": String(Math.max(0, limit - count)),
+        "x-rate-limit-reset": String(((window + 1) * windowMillis) / 1000)
+      }
+      return count > limit ? json(429, { errorCode: "E0000047" }, headers) : json(200, OK, headers)
+    })
+}
+
+describe("the shared rate-limit gate", () => {
+  it.effect(
+    "holds concurrent fibers at the window's budget: no 429, never more than the limit per window",
+    () =>
+      Effect.gen(function* () {
+        const { requests, layer } = connectionsWith(windowedOkta(3, 10_000), { retry: exact() })
+        const fiber = yield* Effect.fork(
+          Effect.provide(
+            Effect.flatMap(ApplicationConnections, (api) =>
+              Effect.all(
+                Array.from({ length: 9 }, () => get(api)),
+                { concurrency: 9 }
+              )
+            ),
+            layer
+          )
+        )
+        yield* TestClock.adjust("10 seconds")
+        yield* TestClock.adjust("10 seconds")
+        const results = yield* Fiber.join(fiber)
+        expect(results).toHaveLength(9)
+        expect(requests).toHaveLength(9)
+        const perWindow = requests.map((r) => Math.floor(r.at / 10_000))
+        expect(perWindow).toEqual([0, 0, 0, 1, 1, 1, 2, 2, 2])
+      })
+  )
+
+  it.effect(
+    "a budget spent by someone else: the others wait for the reset instead of drawing 429s",
+    () =>
+      Effect.gen(function* () {
+        // Another client already used 48 of 50: after the probe (49th) one more fits, the rest wait.
+        const { requests, layer } = connectionsWith(windowedOkta(50, 60_000, 48), {
+          retry: exact()
+        })
+        const fiber = yield* Effect.fork(
+          Effect.provide(
+            Effect.flatMap(ApplicationConnections, (api) =>
+              Effect.all(
+                Array.from({ length: 5 }, () => get(api)),
+                { concurrency: 5 }
+              )
+            ),
+            layer
+          )
+        )
+        yield* TestClock.adjust("59 seconds")
+        expect(requests).toHaveLength(2)
+        yield* TestClock.adjust("1 second")
+        expect(yield* Fiber.join(fiber)).toHaveLength(5)
+        expect(requests.map((r) => r.at)).toEqual([0, 0, 60_000, 60_000, 60_000])
+      })
+  )
+
+  it.effect("after a 429 every fiber waits for the same reset", () =>
+    Effect.gen(function* () {
+      let n = 0
+      const { requests, layer } = connectionsWith(
+        (): ReturnType<Handler> =>
+          n++ === 1 ? limited("30", { date: httpDate(0) }) : json(200, OK, { date: httpDate(0) }),
+        { retry: exact() }
+      )
+      const fiber = yield* Effect.fork(
+        Effect.provide(
+          Effect.flatMap(ApplicationConnections, (api) =>
+            Effect.zipRight(
+              get(api),
+              Effect.all(
+                Array.from({ length: 3 }, () => get(api)),
+                { concurrency: 3 }
+              )
+            )
+          ),
+          layer
+        )
+      )
+      yield* TestClock.adjust("30 seconds")
+      yield* Fiber.join(fiber)
+      // The probe, then 3 at once: one draws the 429 (another client spent the window) …
+      expect(requests.slice(0, 4).map((r) => r.at)).toEqual([0, 0, 0, 0])
+      // … and nobody sends again before the reset.
+      expect(requests.slice(4).every((r) => r.at === 30_000)).toBe(true)
+      expect(requests).toHaveLength(5)
+    })
+  )
+})
+
+describe("visibility", () => {
+  it.effect(
+    "each retry logs at debug with reason and delay, adds a span event and counts in the metrics",
+    () =>
+      Effect.gen(function* () {
+        const lines: Array<{ message: string; annotations: Record<string, unknown> }> = []
+        const logger = Logger.make(({ message, annotations }) => {
+          lines.push({
+            message: String(Array.isArray(message) ? message.join(" ") : message),
+            annotations: Object.fromEntries(HashMap.toEntries(annotations))
+          })
+        })
+        const native = yield* Effect.tracer
+        const spans: Array<Tracer.Span> = []
+        const tracer = Tracer.make({
+          span: (...args) => {
+            const span = native.span(...args)
+            spans.push(span)
+            return span
+          },
+          context: native.context
+        })
+        const retried = Metric.tagged(
+          Metric.tagged(
+            OktaMetrics.retries,
+            "operation",
+            "getDefaultProvisioningConnectionForApplication"
+          ),
+          "reason",
+          "rate_limit"
+        )
+        const before = (yield* Metric.value(retried)).count
+        const { layer } = connectionsWith(
+          sequence(
+            () => limited("7", { date: httpDate(0) }),
+            () => json(200, OK)
+          ),
+          {
+            retry: exact()
+          }
+        )
+        const run = yield* Effect.fork(
+          Effect.provide(Effect.flatMap(ApplicationConnections, get), layer).pipe(
+            Effect.withTracer(tracer),
+            Effect.provide(Logger.replace(Logger.defaultLogger, logger)),
+            Logger.withMinimumLogLevel(LogLevel.Debug)
+          )
+        )
+        yield* TestClock.adjust("7 seconds")
+        yield* Fiber.join(run)
+        const retryLine = lines.find((l) => l.message === "Okta call retried")
+        expect(retryLine?.annotations).toMatchObject({
+          operation: "getDefaultProvisioningConnectionForApplication",
+          reason: "rate_limit",
+          delay_ms: 7000,
+          attempt: 1,
+          status: 429
+        })
+        const span = spans.find(
+          (s) => s.name === "ApplicationConnections.getDefaultProvisioningConnectionForApplication"
+        )
+        const events = (
+          span as unknown as { events: Array<[string, bigint, Record<string, unknown>]> }
+        ).events
+        expect(events.map((e) => e[0])).toContain("okta.retry")
+        expect((yield* Metric.value(retried)).count).toBe(before + 1)
+      })
+  )
+
+  it.effect("requests are counted by operation and status; the last Remaining is a gauge", () =>
+    Effect.gen(function* () {
+      const ok = Metric.tagged(
+        Metric.tagged(
+          OktaMetrics.requests,
+          "operation",
+          "getDefaultProvisioningConnectionForApplication"
+        ),
+        "status",
+        "200"
+      )
+      const before = (yield* Metric.value(ok)).count
+      const { fiber } = yield* start(() => json(200, OK, { "x-rate-limit-remaining": "41" }))
+      yield* Fiber.join(fiber)
+      expect((yield* Metric.value(ok)).count).toBe(before + 1)
+      expect((yield* Metric.value(OktaMetrics.rateLimitRemaining)).value).toBe(41)
+      const durations = yield* Metric.value(
+        Metric.tagged(
+          OktaMetrics.requestDuration,
+          "operation",
+          "getDefaultProvisioningConnectionForApplication"
+        )
+      )
+      expect(durations.count).toBeGreaterThan(0)
+    })
+  )
+})
+
+describe("replacing or disabling the policy", () => {
+  it.effect("per client: retry false, or RetryPolicy.disabled", () =>
+    Effect.gen(function* () {
+      for (const retry of [false as const, RetryPolicy.disabled]) {
+        const { requests, fiber } = yield* start(() => json(503, {}), get, { retry })
+        expect(errorOf(yield* Fiber.join(fiber))._tag).toBe("OktaServerError")
+        expect(requests).toHaveLength(1)
+      }
+    })
+  )
+
+  it.effect("per call: RetryPolicy.withRetryPolicy", () =>
+    Effect.gen(function* () {
+      const { requests, fiber } = yield* start(
+        () => json(503, {}),
+        (api) => get(api).pipe(RetryPolicy.withRetryPolicy(RetryPolicy.disabled))
+      )
+      expect(errorOf(yield* Fiber.join(fiber))._tag).toBe("OktaServerError")
+      expect(requests).toHaveLength(1)
+      const more = yield* start(
+        () => json(503, {}),
+        (api) => get(api).pipe(RetryPolicy.withRetryPolicy(exact({ maxRetries: 1 }))),
+        { retry: false }
+      )
+      yield* TestClock.adjust("1 second")
+      yield* Fiber.join(more.fiber)
+      expect(more.requests).toHaveLength(2)
+    })
+  )
+})
+
+describe("response body cap", () => {
+  it.effect("a declared Content-Length over maxResponseBytes fails without reading the body", () =>
+    Effect.gen(function* () {
+      const big = JSON.stringify({ ...OK, padding: "x".repeat(5000) })
+      const { fiber } = yield* start(
+        () =>
+          new Response(big, {
+            status: 200,
+            headers: { "content-type": "application/json", "content-length": String(big.length) }
+          }),
+        get,
+        { maxResponseBytes: 1000 }
+      )
+      expect(errorOf(yield* Fiber.join(fiber))).toMatchObject({
+        _tag: "OktaDecodeError",
+        kind: "TooLarge"
+      })
+    })
+  )
+
+  it.effect("an endless streamed body stops at the cap", () =>
+    Effect.gen(function* () {
+      let pulled = 0
+      const endless = () =>
+        new Response(
+          new ReadableStream<Uint8Array>({
+            pull(controller) {
+              pulled += 1
+              controller.enqueue(new Uint8Array(1024).fill(32))
+            }
+          }),
+          { status: 200, headers: { "content-type": "application/json" } }
+        )
+      const { fiber } = yield* start(endless, get, { maxResponseBytes: 64 * 1024 })
+      expect(errorOf(yield* Fiber.join(fiber))).toMatchObject({
+        _tag: "OktaDecodeError",
+        kind: "TooLarge"
+      })
+      expect(pulled).toBeLessThan(200)
+    })
+  )
+
+  it.effect("an oversized error body still gives the status's error", () =>
+    Effect.gen(function* () {
+      const { fiber } = yield* start(
+        () => json(404, { errorCode: "E0000007", padding: "x".repeat(5000) }),
+        get,
+        {
+          maxResponseBytes: 1000
+        }
+      )
+      const error = errorOf(yield* Fiber.join(fiber))
+      expect(error._tag).toBe("OktaNotFoundError")
+      expect(error).not.toHaveProperty("errorCode")
+    })
+  )
+})
