@@ -56,9 +56,24 @@ describe("client ⇄ loopback simulator, real time", () => {
     ["Drop", { _tag: "Drop" }, "success", "OktaTransportError"],
     ["Hang", { _tag: "Hang" }, "success", "OktaTimeoutError"],
     ["Delay", { _tag: "Delay", millis: 50 }, "success", "success"],
-    ["ServerError json", { _tag: "ServerError", status: 500, body: "json" }, "success", "OktaServerError"],
-    ["ServerError html", { _tag: "ServerError", status: 502, body: "html" }, "success", "OktaServerError"],
-    ["ServerError empty", { _tag: "ServerError", status: 503, body: "empty" }, "success", "OktaServerError"],
+    [
+      "ServerError json",
+      { _tag: "ServerError", status: 500, body: "json" },
+      "success",
+      "OktaServerError"
+    ],
+    [
+      "ServerError html",
+      { _tag: "ServerError", status: 502, body: "html" },
+      "success",
+      "OktaServerError"
+    ],
+    [
+      "ServerError empty",
+      { _tag: "ServerError", status: 503, body: "empty" },
+      "success",
+      "OktaServerError"
+    ],
     ["MalformedJson", { _tag: "MalformedJson" }, "OktaDecodeError", "success"],
     ["WrongShape", { _tag: "WrongShape" }, "OktaDecodeError", "success"],
     ["ExtraFields", { _tag: "ExtraFields" }, "success", "success"],
@@ -96,7 +111,10 @@ describe("client ⇄ loopback simulator, real time", () => {
           yield* sim.injectFault(fault, { path: "/oauth2/callback" })
           const verify = outcomeOf(
             yield* Effect.exit(
-              api.verifyProvisioningConnectionForApplication("office365", OFFICE365, { code, state })
+              api.verifyProvisioningConnectionForApplication("office365", OFFICE365, {
+                code,
+                state
+              })
             )
           )
           yield* sim.clearFaults
@@ -116,4 +134,3 @@ describe("client ⇄ loopback simulator, real time", () => {
     60_000
   )
 })
-

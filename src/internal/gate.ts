@@ -11,7 +11,9 @@
  *   offset (`Date` is floored to the second and stamped before the response travels), so the
  *   largest recent sample is the tightest safe estimate: waking by it is never early.
  * - The concurrent-request 429 does not touch the window; with adaptive concurrency it lowers the
- *   number of requests let in flight, which then grows by one after each run of successes.
+ *   number of requests let in flight to those still in flight, which then grows by one after four
+ *   rounds of successes at that level (each probe above the limit costs one 429).
+ * - A freed slot or a raised budget wakes as many waiters as can go, oldest first.
  *
  * @internal
  */
@@ -63,7 +65,8 @@ export class RateLimitGate {
   /** No response seen yet: one request at a time (see `acquire`). */
   probing = true
   private successesAtCap = 0
-  private changed = Deferred.unsafeMake<void>(FiberId.none)
+  /** Fibers waiting for a slot or budget, first come first served. */
+  private readonly waiters: Array<Deferred.Deferred<void>> = []
 
   constructor(readonly options: GateOptions) {}
 
@@ -72,10 +75,16 @@ export class RateLimitGate {
     return localMillis + (this.offsetMs ?? 0)
   }
 
+  /**
+   * Wakes as many waiters, oldest first, as could be admitted now (not all of them: a freed slot
+   * wakes one fiber, not a thundering herd). Waiters for a window reset wake on their own timer.
+   */
   private signal(): void {
-    const previous = this.changed
-    this.changed = Deferred.unsafeMake<void>(FiberId.none)
-    Deferred.unsafeDone(previous, Effect.void)
+    const cap = this.probing ? 1 : this.concurrencyCap
+    const room = Math.min(cap - this.inFlight, this.available ?? Number.POSITIVE_INFINITY)
+    for (let i = 0; i < room && this.waiters.length > 0; i++) {
+      Deferred.unsafeDone(this.waiters.shift()!, Effect.void)
+    }
   }
 
   /** Moves to the next window once the current one has reset. */
@@ -108,7 +117,6 @@ export class RateLimitGate {
           if (gate.available !== undefined) gate.available -= 1
           return
         }
-        const changed = gate.changed
         let millis: number | undefined
         if (windowSpent && gate.windowResetMs !== undefined) {
           const jitter =
@@ -119,7 +127,19 @@ export class RateLimitGate {
         }
         yield* onWait({ millis, reason: windowSpent ? "window_exhausted" : "concurrency_cap" })
         // A response may raise the budget or free a slot before the reset: wake on either.
-        yield* Effect.raceFirst(Deferred.await(changed), Effect.sleep(millis ?? IDLE_RECHECK_MS))
+        const woken = Deferred.unsafeMake<void>(FiberId.none)
+        gate.waiters.push(woken)
+        yield* Effect.raceFirst(
+          Deferred.await(woken),
+          Effect.sleep(millis ?? IDLE_RECHECK_MS)
+        ).pipe(
+          Effect.ensuring(
+            Effect.sync(() => {
+              const index = gate.waiters.indexOf(woken)
+              if (index >= 0) gate.waiters.splice(index, 1)
+            })
+          )
+        )
       }
     })
   }
@@ -152,7 +172,8 @@ export class RateLimitGate {
     }
     if (this.options.adaptiveConcurrency && Number.isFinite(this.concurrencyCap)) {
       this.successesAtCap += 1
-      if (this.successesAtCap >= this.concurrencyCap) {
+      // Probe one more slot after four rounds of successes at the cap: each probe costs a 429.
+      if (this.successesAtCap >= 4 * this.concurrencyCap) {
         this.concurrencyCap += 1
         this.successesAtCap = 0
       }

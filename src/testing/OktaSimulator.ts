@@ -46,6 +46,11 @@ export interface OktaSimulatorOptions {
   readonly tokens?: ReadonlyArray<SimulatedToken> | undefined
   /** Rate limits. Default 50 requests per 60-second window, 15 in flight. */
   readonly rateLimit?: SimulatedRateLimit | undefined
+  /**
+   * Time every request spends in the org before it is answered (and holds a concurrency slot),
+   * milliseconds. Default 0. For benchmarks of the concurrent-request limit.
+   */
+  readonly latencyMillis?: number | undefined
   /** Runs after each request is answered (logging, metrics); the entry's token is redacted. */
   readonly onRequest?: ((entry: LoggedRequest) => Effect.Effect<void>) | undefined
 }
@@ -195,7 +200,8 @@ export const make = (options: OktaSimulatorOptions = {}): OktaSimulatorService =
     apps: options.apps ?? DEFAULT_APPS,
     tokens,
     rateLimit: options.rateLimit ?? {},
-    onRequest: options.onRequest
+    onRequest: options.onRequest,
+    latencyMillis: options.latencyMillis
   })
   const first = tokens[0]
   return {

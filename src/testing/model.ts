@@ -213,6 +213,7 @@ export interface ModelOptions {
   readonly tokens: ReadonlyArray<SimulatedToken>
   readonly rateLimit: SimulatedRateLimit
   readonly onRequest?: ((entry: LoggedRequest) => Effect.Effect<void>) | undefined
+  readonly latencyMillis?: number | undefined
 }
 
 /**
@@ -233,9 +234,11 @@ export class OrgModel {
   private windowCount = 0
   inFlight = 0
   private readonly onRequest: ((entry: LoggedRequest) => Effect.Effect<void>) | undefined
+  latencyMillis: number
 
   constructor(options: ModelOptions) {
     this.onRequest = options.onRequest
+    this.latencyMillis = options.latencyMillis ?? 0
     for (const app of options.apps) this.addApp(app)
     for (const token of options.tokens) this.tokens.set(token.token, token)
     this.limit = options.rateLimit.limit ?? 50
@@ -356,9 +359,10 @@ export class OrgModel {
       }
       // A delayed request occupies a concurrency slot for its whole duration, as on Okta.
       model.inFlight += 1
+      const delay = (fault?._tag === "Delay" ? fault.millis : 0) + model.latencyMillis
       const response = yield* Effect.ensuring(
-        fault?._tag === "Delay"
-          ? Effect.zipRight(Effect.sleep(fault.millis), model.answer(method, request, fault))
+        delay > 0
+          ? Effect.zipRight(Effect.sleep(delay), model.answer(method, request, fault))
           : model.answer(method, request, fault),
         Effect.sync(() => {
           model.inFlight -= 1

@@ -1,0 +1,149 @@
+/**
+ * Resilience benchmark: the client against the loopback simulator (real sockets, real clock).
+ *
+ * 1. Window limit: N GETs over N apps at concurrency 10 with a limit of 50 per 1-second window.
+ *    Reported as elapsed / theoretical minimum ((ceil(N/limit) − 1) × window), failures, and
+ *    429s the simulator sent. Each run starts on a window boundary, so the minimum is exact.
+ * 2. Concurrent-request limit: 5 requests in flight allowed, each taking 20 ms in the org.
+ *    Throughput at concurrency 20 against the baseline measured in the same process: the same
+ *    client at concurrency 5, which can never exceed the limit.
+ */
+import { Effect, Either } from "effect"
+import { performance } from "node:perf_hooks"
+import {
+  ApplicationConnections,
+  type OktaClientSettings,
+  RetryPolicy
+} from "effect-okta-connections"
+import { DEFAULT_APPS, generatedApps, OktaSimulator } from "effect-okta-connections/testing"
+
+export interface Row {
+  readonly scenario: string
+  readonly figure: string
+  readonly target: string
+  readonly detail: string
+}
+
+const median = (values: ReadonlyArray<number>) => {
+  const sorted = [...values].sort((a, b) => a - b)
+  return sorted[Math.floor(sorted.length / 2)]!
+}
+
+/** Sleeps (real time) until just after the next whole second: the simulator's windows align to it. */
+const alignToWindow = Effect.promise(
+  () => new Promise<void>((resolve) => setTimeout(resolve, 1000 - (Date.now() % 1000) + 5))
+)
+
+const windowRun = (
+  n: number,
+  limit: number,
+  concurrency: number,
+  client: OktaClientSettings = {}
+) =>
+  Effect.gen(function* () {
+    const apps = generatedApps(n)
+    const sim = yield* OktaSimulator
+    const api = yield* ApplicationConnections
+    // One call to open the connection pool and end the client's probe, then a fresh window.
+    yield* api.getDefaultProvisioningConnectionForApplication(DEFAULT_APPS[0]!.id)
+    yield* alignToWindow
+    yield* sim.clearRequests
+    const started = performance.now()
+    const results = yield* Effect.all(
+      apps.map((app) => Effect.either(api.getDefaultProvisioningConnectionForApplication(app.id))),
+      { concurrency }
+    )
+    const elapsed = (performance.now() - started) / 1000
+    const log = yield* sim.requests
+    return {
+      elapsed,
+      failures: results.filter(Either.isLeft).length,
+      limited: log.filter((entry) => entry.outcome === 429).length
+    }
+  }).pipe(
+    Effect.scoped,
+    Effect.provide(
+      OktaSimulator.layerConnectionsServer({
+        apps: [...DEFAULT_APPS, ...generatedApps(n)],
+        rateLimit: { limit, windowSeconds: 1, concurrencyLimit: 10_000 },
+        client
+      })
+    )
+  )
+
+const concurrencyRun = (calls: number, concurrency: number, client: OktaClientSettings = {}) =>
+  Effect.gen(function* () {
+    const sim = yield* OktaSimulator
+    const api = yield* ApplicationConnections
+    const id = DEFAULT_APPS[0]!.id
+    yield* api.getDefaultProvisioningConnectionForApplication(id)
+    yield* sim.clearRequests
+    const started = performance.now()
+    const results = yield* Effect.all(
+      Array.from({ length: calls }, () =>
+        Effect.either(api.getDefaultProvisioningConnectionForApplication(id))
+      ),
+      { concurrency }
+    )
+    const seconds = (performance.now() - started) / 1000
+    const log = yield* sim.requests
+    return {
+      throughput: calls / seconds,
+      failures: results.filter(Either.isLeft).length,
+      limited: log.filter((entry) => entry.outcome === 429).length
+    }
+  }).pipe(
+    Effect.scoped,
+    Effect.provide(
+      OktaSimulator.layerConnectionsServer({
+        rateLimit: { limit: 1_000_000, windowSeconds: 60, concurrencyLimit: 5 },
+        latencyMillis: 20,
+        client
+      })
+    )
+  )
+
+export const resilience = (runs = 3): Effect.Effect<ReadonlyArray<Row>> =>
+  Effect.gen(function* () {
+    const rows: Array<Row> = []
+    const n = 300
+    const limit = 50
+    const minimum = (Math.ceil(n / limit) - 1) * 1
+    const windows = []
+    for (let i = 0; i < runs; i++) windows.push(yield* windowRun(n, limit, 10))
+    const ratio = median(windows.map((w) => w.elapsed)) / minimum
+    rows.push({
+      scenario: `window limit: ${n} GETs, concurrency 10, ${limit}/1 s (median of ${runs})`,
+      figure: `${ratio.toFixed(3)}× the minimum (${median(windows.map((w) => w.elapsed)).toFixed(2)} s vs ${minimum} s)`,
+      target: "≤ 1.10×, 0 failures, ≤ 10 429s",
+      detail: `failures ${windows.map((w) => w.failures).join("/")}, 429s ${windows.map((w) => w.limited).join("/")}`
+    })
+
+    const calls = 1000
+    const baseline = [] as Array<number>
+    const contended = [] as Array<{ throughput: number; failures: number; limited: number }>
+    const noAdaptive = [] as Array<{ throughput: number; failures: number; limited: number }>
+    for (let i = 0; i < runs; i++) {
+      baseline.push((yield* concurrencyRun(calls, 5)).throughput)
+      contended.push(yield* concurrencyRun(calls, 20))
+      noAdaptive.push(
+        yield* concurrencyRun(calls, 20, {
+          retry: RetryPolicy.make({ adaptiveConcurrency: false })
+        })
+      )
+    }
+    const base = median(baseline)
+    rows.push({
+      scenario: `concurrent limit: 5 in flight × 20 ms, ${calls} GETs at concurrency 20 (median of ${runs})`,
+      figure: `${(median(contended.map((c) => c.throughput)) / base).toFixed(3)}× the throughput of 5 in flight (${median(contended.map((c) => c.throughput)).toFixed(0)} vs ${base.toFixed(0)} req/s)`,
+      target: "≥ 0.90×",
+      detail: `failures ${contended.map((c) => c.failures).join("/")}, 429s ${contended.map((c) => c.limited).join("/")}`
+    })
+    rows.push({
+      scenario: `…the same with adaptiveConcurrency: false (backoff alone)`,
+      figure: `${(median(noAdaptive.map((c) => c.throughput)) / base).toFixed(3)}× (${median(noAdaptive.map((c) => c.throughput)).toFixed(0)} req/s)`,
+      target: "(for comparison)",
+      detail: `failures ${noAdaptive.map((c) => c.failures).join("/")}, 429s ${noAdaptive.map((c) => c.limited).join("/")}`
+    })
+    return rows
+  }).pipe(Effect.orDie)
