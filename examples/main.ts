@@ -1,37 +1,62 @@
 /**
- * `npm start`: the end-to-end demo. Against a real org it reads the default provisioning
- * connection of the app named by OKTA_APP_ID (read-only: nothing is changed).
- *
- *   OKTA_CLIENT_ORGURL=https://acme.okta.com OKTA_CLIENT_TOKEN=00… OKTA_APP_ID=0oa… npm start
+ * `npm start`: the end-to-end demo, on the embedded Okta simulator (a real HTTP server on
+ * loopback, started and stopped by this script). Nothing outside this machine is contacted.
+ * Each example also runs on its own, and against a real org: see examples/README.md.
  */
-import { FetchHttpClient } from "@effect/platform"
-import { Console, Effect, Layer } from "effect"
-import { ApplicationConnections, OktaClient } from "effect-okta-connections"
+import { Console, Effect } from "effect"
+import { ApplicationConnections, type OktaResponseError } from "effect-okta-connections"
+import { program as batch } from "./batch.js"
+import { program as consentFlow } from "./consent-flow.js"
+import { program as jwks } from "./get-jwks.js"
+import { Example, isMain, SimulatorTarget } from "./support/Example.js"
+import { program as tokenSetup } from "./token-setup.js"
 
-const needed = ["OKTA_CLIENT_ORGURL", "OKTA_CLIENT_TOKEN", "OKTA_APP_ID"] as const
-const missing = needed.filter((name) => (process.env[name] ?? "") === "")
+const section = (title: string) => Console.log(`\n${title}`)
 
-const program = Effect.gen(function* () {
-  const connections = yield* ApplicationConnections
-  const appId = process.env["OKTA_APP_ID"]!
-  const connection = yield* connections.getDefaultProvisioningConnectionForApplication(appId)
-  yield* Console.log(
-    `app ${appId}: provisioning ${connection.status}, auth scheme ${connection.profile.authScheme}`
-  )
+/** Typed errors a caller can `catchTag` on: shown by tag and message. */
+const typedErrors = Effect.gen(function* () {
+  const api = yield* ApplicationConnections
+  const forbidden = "0oasimforbidden00001"
+  const calls: ReadonlyArray<readonly [string, Effect.Effect<unknown, OktaResponseError>]> = [
+    ["unknown app  ", api.getDefaultProvisioningConnectionForApplication("0oanosuchapp00000001")],
+    ["forbidden app", api.activateDefaultProvisioningConnectionForApplication(forbidden)],
+    ["bad appId    ", api.getDefaultProvisioningConnectionForApplication("../users")]
+  ]
+  for (const [label, call] of calls) {
+    const result = yield* Effect.either(call)
+    yield* Console.log(
+      result._tag === "Left"
+        ? `   ${label} → ${result.left._tag}: ${result.left.message}`
+        : `   ${label} → unexpectedly succeeded`
+    )
+  }
 })
 
-const Live = ApplicationConnections.layer.pipe(
-  Layer.provide(OktaClient.layerConfig()),
-  Layer.provide(FetchHttpClient.layer)
-)
+export const demo = Effect.gen(function* () {
+  const example = yield* Example
+  yield* Console.log(`effect-okta-connections demo, on ${example.describeTarget}`)
+  yield* section(`1. Token-based setup of an Org2Org app (${yield* example.appId("org2orgToken")})`)
+  yield* tokenSetup
+  yield* section("2. Three-legged OAuth 2.0 consent flows")
+  yield* consentFlow
+  yield* section("3. JWKS of the Org2Org OAuth 2.0 connection")
+  yield* jwks
+  yield* section("4. Batch: 120 apps at concurrency 10 under a limit of 40 requests per second")
+  yield* batch
+  yield* section("5. Typed errors")
+  yield* typedErrors
+  yield* Console.log("\nDone.")
+})
 
-if (missing.length > 0) {
-  console.log(
-    `npm start needs a real Okta org until the simulator lands: set ${missing.join(", ")}.`
+if (isMain(import.meta.url)) {
+  Effect.runPromiseExit(demo.pipe(Effect.scoped, Effect.provide(SimulatorTarget()))).then(
+    (exit) => {
+      if (exit._tag === "Failure") {
+        console.error(
+          `demo failed: ${exit.cause._tag === "Fail" ? exit.cause.error.message : String(exit.cause)}`
+        )
+        process.exitCode = 1
+      }
+    }
   )
-} else {
-  Effect.runPromise(program.pipe(Effect.provide(Live))).catch((error: unknown) => {
-    console.error(String(error))
-    process.exitCode = 1
-  })
 }

@@ -1,0 +1,220 @@
+/**
+ * Every example runs against the embedded simulator (a loopback server), so none can rot; and the
+ * standalone `npm run simulator` starts, prints its JSON line, serves, and stops on SIGINT.
+ */
+import { describe, expect, it } from "@effect/vitest"
+import { type Console, Effect, type Layer } from "effect"
+import { spawn } from "node:child_process"
+import { createInterface } from "node:readline"
+import { fileURLToPath } from "node:url"
+import { program as activate } from "../examples/activate-connection.js"
+import { program as batch } from "../examples/batch.js"
+import { program as consentFlow } from "../examples/consent-flow.js"
+import { program as deactivate } from "../examples/deactivate-connection.js"
+import { program as getConnection } from "../examples/get-connection.js"
+import { program as jwks } from "../examples/get-jwks.js"
+import { demo } from "../examples/main.js"
+import { SimulatorTarget } from "../examples/support/Example.js"
+import { program as tokenSetup } from "../examples/token-setup.js"
+import { program as update } from "../examples/update-connection.js"
+import { program as verify } from "../examples/verify-connection.js"
+
+/** Runs an example on a fresh simulator, returning what it printed. */
+type Provided = Layer.Layer.Success<ReturnType<typeof SimulatorTarget>>
+const runExample = <E, R extends Provided>(program: Effect.Effect<void, E, R>) =>
+  Effect.gen(function* () {
+    const lines: Array<string> = []
+    const capture: Console.Console = {
+      ...(yield* Effect.console),
+      log: (...args: ReadonlyArray<unknown>) => Effect.sync(() => void lines.push(args.join(" "))),
+      error: (...args: ReadonlyArray<unknown>) =>
+        Effect.sync(() => void lines.push(`ERROR ${args.join(" ")}`))
+    }
+    yield* program.pipe(
+      Effect.scoped,
+      Effect.provide(SimulatorTarget({ rateLimit: { limit: 60, windowSeconds: 1 } })),
+      Effect.withConsole(capture)
+    )
+    return lines
+  })
+
+describe("examples on the simulator", () => {
+  it.live("get-connection", () =>
+    Effect.map(runExample(getConnection), (lines) =>
+      expect(lines).toEqual([
+        "   0oasimzscaler0000001: ENABLED, auth scheme TOKEN",
+        "     baseUrl https://scim.zscalerbeta.net/1234567/890/scim",
+        "     lifecycle link offered: deactivate"
+      ])
+    )
+  )
+
+  it.live("update-connection", () =>
+    Effect.map(runExample(update), (lines) =>
+      expect(lines).toEqual(["   0oasimzscaler0000001: saved; status DISABLED, auth scheme TOKEN"])
+    )
+  )
+
+  it.live("activate-connection", () =>
+    Effect.map(runExample(activate), (lines) =>
+      expect(lines).toEqual(["   0oasimorg2orgtoken01: activated; status now ENABLED"])
+    )
+  )
+
+  it.live("deactivate-connection", () =>
+    Effect.map(runExample(deactivate), (lines) =>
+      expect(lines).toEqual(["   0oasimzscaler0000001: deactivated; status now DISABLED"])
+    )
+  )
+
+  it.live("get-jwks", () =>
+    Effect.map(runExample(jwks), (lines) => {
+      expect(lines[0]).toBe("   0oasimorg2orgoauth01: 1 signing key(s)")
+      expect(lines[1]).toMatch(/^ {5}kid \S+ · RSA 2048 bits · alg RS256 · use sig$/)
+    })
+  )
+
+  it.live("verify-connection", () =>
+    Effect.map(runExample(verify), (lines) =>
+      expect(lines).toEqual(["   0oasimoffice36500001: consent verified"])
+    )
+  )
+
+  it.live("token-setup", () =>
+    Effect.map(runExample(tokenSetup), (lines) =>
+      expect(lines).toEqual([
+        "   update     → DISABLED (activate link offered)",
+        "   activate   → done",
+        "   get        → ENABLED, TOKEN, baseUrl https://targetorg.okta.com",
+        "   deactivate → DISABLED"
+      ])
+    )
+  )
+
+  it.live("consent-flow, for office365, google, slack and zoomus", () =>
+    Effect.map(runExample(consentFlow), (lines) => {
+      expect(lines).toHaveLength(8)
+      for (const name of ["office365", "google", "slack", "zoomus"]) {
+        expect(lines).toContain(`   ${name.padEnd(9)} consent → verify → activate → ENABLED`)
+      }
+    })
+  )
+
+  it.live(
+    "batch: everything read, retries and gate waits shown",
+    () =>
+      Effect.map(runExample(batch), (lines) => {
+        const summary = lines.at(-1)!
+        expect(summary).toMatch(
+          /^ {3}done in [\d.]+ s: 120 read, 0 failed · 3 retries · \d+ requests held at the rate-limit gate$/
+        )
+        expect(Number(/(\d+) requests held/.exec(summary)![1])).toBeGreaterThan(0)
+        expect(lines.filter((l) => l.startsWith("   ["))).toHaveLength(4)
+      }),
+    30_000
+  )
+
+  it.live(
+    "main (npm start): every section, and done",
+    () =>
+      Effect.map(runExample(demo), (lines) => {
+        const text = lines.join("\n")
+        for (const title of [
+          "1. Token-based setup",
+          "2. Three-legged OAuth 2.0",
+          "3. JWKS",
+          "4. Batch",
+          "5. Typed errors"
+        ]) {
+          expect(text).toContain(title)
+        }
+        expect(text).toContain("OktaNotFoundError")
+        expect(text).toContain("OktaInvalidInputError")
+        expect(text).not.toContain("ERROR")
+        expect(lines.at(-1)).toBe("\nDone.")
+      }),
+    30_000
+  )
+})
+
+describe("npm run simulator", () => {
+  it.live(
+    "prints {url, token, apps} first, serves the API, and stops on SIGINT",
+    () =>
+      Effect.gen(function* () {
+        const child = spawn(
+          process.execPath,
+          [
+            "--import",
+            "tsx",
+            "scripts/simulator.ts",
+            "--token",
+            "cli-token",
+            "--rate-limit",
+            "7",
+            "--window-seconds",
+            "2"
+          ],
+          { cwd: fileURLToPath(new URL("..", import.meta.url)), stdio: ["ignore", "pipe", "pipe"] }
+        )
+        const first = yield* Effect.async<string>((resume) => {
+          createInterface({ input: child.stdout }).once("line", (line) =>
+            resume(Effect.succeed(line))
+          )
+        })
+        const info = JSON.parse(first) as {
+          url: string
+          token: string
+          apps: Array<{ id: string; name: string }>
+        }
+        expect(info.token).toBe("cli-token")
+        expect(info.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/)
+        expect(info.apps.map((a) => a.name)).toEqual(
+          expect.arrayContaining([
+            "zscalerbyz",
+            "okta_org2org",
+            "office365",
+            "google",
+            "slack",
+            "zoomus"
+          ])
+        )
+        const response = yield* Effect.promise(() =>
+          fetch(`${info.url}/api/v1/apps/${info.apps[0]!.id}/connections/default`, {
+            headers: { authorization: "SSWS cli-token" }
+          })
+        )
+        expect(response.status).toBe(200)
+        expect(response.headers.get("x-rate-limit-limit")).toBe("7")
+        const code = yield* Effect.async<number | null>((resume) => {
+          child.once("exit", (exitCode) => resume(Effect.succeed(exitCode)))
+          child.kill("SIGINT")
+        })
+        expect(code).toBe(0)
+      }),
+    30_000
+  )
+
+  it.live(
+    "rejects a bad argument with its usage and exit code 2",
+    () =>
+      Effect.gen(function* () {
+        const child = spawn(
+          process.execPath,
+          ["--import", "tsx", "scripts/simulator.ts", "--port", "many"],
+          {
+            cwd: fileURLToPath(new URL("..", import.meta.url)),
+            stdio: ["ignore", "pipe", "pipe"]
+          }
+        )
+        let stderr = ""
+        child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()))
+        const code = yield* Effect.async<number | null>((resume) => {
+          child.once("exit", (exitCode) => resume(Effect.succeed(exitCode)))
+        })
+        expect(code).toBe(2)
+        expect(stderr).toContain("--port must be an integer")
+      }),
+    30_000
+  )
+})
