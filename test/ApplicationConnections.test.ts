@@ -738,6 +738,7 @@ describe("the error channel of each operation is exactly its possible errors", (
       | "OktaTransportError"
       | "OktaTimeoutError"
       | "OktaInvalidInputError"
+      | "OktaAuthError"
     >()
     expectTypeOf<
       Exclude<OktaResponseError, OktaRequestError>["_tag"]

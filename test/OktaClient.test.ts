@@ -103,7 +103,7 @@ describe("OktaClient configuration", () => {
           accessToken: token
         } as never)
       )
-      expect(both.message).toContain("not both")
+      expect(both.message).toContain("not several")
       const plain = configFailure(
         yield* buildWith({ orgUrl: "https://acme.okta.com", apiToken: TOKEN } as never)
       )

@@ -522,6 +522,44 @@ export class OktaConfigError extends Schema.TaggedError<OktaConfigError>(
 }
 
 /**
+ * The OAuth 2.0 token endpoint (`/oauth2/v1/token`) refused to issue an access token: a client
+ * assertion it does not accept (`invalid_client`), a scope the service app was not granted
+ * (`invalid_scope`), a DPoP proof it rejects (`invalid_dpop_proof`). `error` and
+ * `errorDescription` are Okta's `error` and `error_description`. Never holds the private key, the
+ * assertion or a token.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { ApplicationConnections } from "effect-okta-connections"
+ *
+ * const program = Effect.flatMap(ApplicationConnections, (api) =>
+ *   api.getDefaultProvisioningConnectionForApplication("0oafxqCAJWWGELFTYASJ")
+ * ).pipe(Effect.catchTag("OktaAuthError", (e) => Effect.logError(`${e.error}: ${e.errorDescription}`)))
+ * ```
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class OktaAuthError extends Schema.TaggedError<OktaAuthError>(`${IDENTIFIER}/OktaAuthError`)(
+  "OktaAuthError",
+  {
+    ...RequestFields,
+    status: Schema.optional(Schema.Number),
+    error: Schema.String,
+    errorDescription: Schema.optional(Schema.String),
+    requestId: Schema.optional(Schema.String)
+  }
+) {
+  override get message(): string {
+    const status = this.status !== undefined ? ` with HTTP ${this.status}` : ""
+    const description = this.errorDescription !== undefined ? `: ${this.errorDescription}` : ""
+    const id = this.requestId !== undefined ? ` (request id ${this.requestId})` : ""
+    return `${where(this)}: the OAuth 2.0 token request failed${status}: ${this.error}${description}${id}`
+  }
+}
+
+/**
  * Every error an HTTP response status maps to.
  *
  * @since 0.1.0
@@ -537,15 +575,16 @@ export type OktaHttpError =
   | OktaUnexpectedStatusError
 
 /**
- * What any call can fail with: an HTTP error status, no response, a timeout, or input rejected
- * before sending. The operations without a response body (activate, deactivate, verify) fail with
+ * What any call can fail with: an HTTP error status, no response, a timeout, input rejected
+ * before sending, or (with OAuth 2.0 service-app credentials) a refused token request. The
+ * operations without a response body (activate, deactivate, verify) fail with
  * exactly this.
  *
  * @since 0.1.0
  * @category errors
  */
 export type OktaRequestError =
-  OktaHttpError | OktaTransportError | OktaTimeoutError | OktaInvalidInputError
+  OktaHttpError | OktaTransportError | OktaTimeoutError | OktaInvalidInputError | OktaAuthError
 
 /**
  * What the operations that return a body (get, update, JWKS) fail with: {@link OktaRequestError}
@@ -594,5 +633,6 @@ export const OktaError = Schema.Union(
   OktaTimeoutError,
   OktaDecodeError,
   OktaInvalidInputError,
+  OktaAuthError,
   OktaConfigError
 )

@@ -209,38 +209,45 @@ export const httpError = (
   Effect.flatMap(
     // An oversized error body is not read; the status and headers still give the right error.
     Effect.catchTag(readText(ctx, response, maxBytes), "BodyTooLarge", () => Effect.succeed("")),
-    (text) => {
-      const headers = response.headers
-      const json = text.trim().length === 0 ? Either.left("empty") : parseJson(text)
-      const body = Either.isRight(json)
-        ? Either.getOrUndefined(decodeErrorBody(json.right))
-        : undefined
-      const rateLimit = parseRateLimit(headers)
-      const serverDate = parseDate(headers)
-      const wwwAuthenticate = headers["www-authenticate"]
-      const challenge = parseChallenge(wwwAuthenticate)
-      const requestId = headers["x-okta-request-id"]
-      const contentType = contentTypeOf(response)
-      const fields = {
-        ...ctx,
-        status: response.status,
-        ...(body?.errorCode !== undefined ? { errorCode: body.errorCode } : {}),
-        ...(body?.errorSummary !== undefined ? { errorSummary: body.errorSummary } : {}),
-        ...(body?.errorLink !== undefined ? { errorLink: body.errorLink } : {}),
-        ...(body?.errorId !== undefined ? { errorId: body.errorId } : {}),
-        ...(body?.errorCauses !== undefined ? { errorCauses: body.errorCauses } : {}),
-        ...(requestId !== undefined ? { requestId } : {}),
-        ...(rateLimit !== undefined ? { rateLimit } : {}),
-        ...(serverDate !== undefined ? { serverDate } : {}),
-        ...(wwwAuthenticate !== undefined ? { wwwAuthenticate } : {}),
-        ...(challenge !== undefined ? { challenge } : {}),
-        ...(body === undefined && text.length > 0 && contentType !== undefined
-          ? { contentType }
-          : {})
-      }
-      return Effect.fail(errorForStatus(response.status, fields, headers["location"]))
-    }
+    (text) => httpErrorFromText(ctx, response, text)
   )
+
+/**
+ * {@link httpError} for a body already read.
+ *
+ * @internal
+ */
+export const httpErrorFromText = (
+  ctx: RequestContext,
+  response: HttpClientResponse.HttpClientResponse,
+  text: string
+): Effect.Effect<never, OktaHttpError> => {
+  const headers = response.headers
+  const json = text.trim().length === 0 ? Either.left("empty") : parseJson(text)
+  const body = Either.isRight(json) ? Either.getOrUndefined(decodeErrorBody(json.right)) : undefined
+  const rateLimit = parseRateLimit(headers)
+  const serverDate = parseDate(headers)
+  const wwwAuthenticate = headers["www-authenticate"]
+  const challenge = parseChallenge(wwwAuthenticate)
+  const requestId = headers["x-okta-request-id"]
+  const contentType = contentTypeOf(response)
+  const fields = {
+    ...ctx,
+    status: response.status,
+    ...(body?.errorCode !== undefined ? { errorCode: body.errorCode } : {}),
+    ...(body?.errorSummary !== undefined ? { errorSummary: body.errorSummary } : {}),
+    ...(body?.errorLink !== undefined ? { errorLink: body.errorLink } : {}),
+    ...(body?.errorId !== undefined ? { errorId: body.errorId } : {}),
+    ...(body?.errorCauses !== undefined ? { errorCauses: body.errorCauses } : {}),
+    ...(requestId !== undefined ? { requestId } : {}),
+    ...(rateLimit !== undefined ? { rateLimit } : {}),
+    ...(serverDate !== undefined ? { serverDate } : {}),
+    ...(wwwAuthenticate !== undefined ? { wwwAuthenticate } : {}),
+    ...(challenge !== undefined ? { challenge } : {}),
+    ...(body === undefined && text.length > 0 && contentType !== undefined ? { contentType } : {})
+  }
+  return Effect.fail(errorForStatus(response.status, fields, headers["location"]))
+}
 
 /**
  * Decodes a 2xx JSON body with `schema`. Not JSON, or JSON of the wrong shape, is an

@@ -6,9 +6,11 @@
  */
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import * as Headers from "@effect/platform/Headers"
+import * as HttpBody from "@effect/platform/HttpBody"
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import * as UrlParams from "@effect/platform/UrlParams"
 import * as Cause from "effect/Cause"
 import * as Clock from "effect/Clock"
 import * as Config from "effect/Config"
@@ -16,36 +18,56 @@ import type * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as FiberRef from "effect/FiberRef"
 import * as Layer from "effect/Layer"
-import * as Metric from "effect/Metric"
-import * as MetricLabel from "effect/MetricLabel"
 import * as Option from "effect/Option"
-import * as Random from "effect/Random"
 import * as Redacted from "effect/Redacted"
 import {
+  type OktaAuthError,
   OktaConfigError,
   type OktaHttpError,
   OktaTimeoutError,
-  type OktaTransportError
+  type OktaTransportError,
+  type OktaUnauthorizedError
 } from "../errors/OktaError.js"
 import { RateLimitGate } from "../internal/gate.js"
-import { httpError, type RequestContext, transportError } from "../internal/response.js"
-import * as OktaMetrics from "./metrics.js"
+import { makeTokenProvider, type OktaOAuthOptions, TOKEN_CONTEXT } from "../internal/oauth.js"
+import {
+  httpError,
+  httpErrorFromText,
+  readText,
+  type RequestContext,
+  transportError
+} from "../internal/response.js"
+import { type AttemptInfo, makeRecorder, makeRunner } from "../internal/runner.js"
 import * as RetryPolicy from "./RetryPolicy.js"
 import { VERSION } from "../version.js"
 
 /**
- * How the client authenticates: an SSWS API token (`Authorization: SSWS …`) or an OAuth 2.0
- * access token obtained elsewhere (`Authorization: Bearer …`). Either is `Redacted` from config to
- * the one place that writes the header.
+ * How the client authenticates: an SSWS API token (`Authorization: SSWS …`), an OAuth 2.0
+ * access token obtained elsewhere (`Authorization: Bearer …`), or an OAuth 2.0 service app whose
+ * tokens the client obtains and refreshes itself (`oauth`). Secrets are `Redacted` from config to
+ * the one place that uses them.
  *
  * @since 0.1.0
  * @category models
  */
 export type OktaCredentials =
-  | { readonly apiToken: Redacted.Redacted<string>; readonly accessToken?: never }
-  | { readonly accessToken: Redacted.Redacted<string>; readonly apiToken?: never }
+  | {
+      readonly apiToken: Redacted.Redacted<string>
+      readonly accessToken?: never
+      readonly oauth?: never
+    }
+  | {
+      readonly accessToken: Redacted.Redacted<string>
+      readonly apiToken?: never
+      readonly oauth?: never
+    }
+  | {
+      /** OAuth 2.0 service-app credentials (`private_key_jwt`), with an access-token cache and optional DPoP. */
+      readonly oauth: OktaOAuthOptions
+      readonly apiToken?: never
+      readonly accessToken?: never
+    }
 
 /**
  * Options of {@link OktaClient.layer} that are not credentials or the org URL.
@@ -146,7 +168,7 @@ export interface OktaClientService {
       response: HttpClientResponse.HttpClientResponse,
       maxResponseBytes: number
     ) => Effect.Effect<A, E>
-  ) => Effect.Effect<A, E | OktaHttpError | OktaTransportError | OktaTimeoutError>
+  ) => Effect.Effect<A, E | OktaHttpError | OktaTransportError | OktaTimeoutError | OktaAuthError>
 }
 
 const DEFAULT_TIMEOUT = Duration.seconds(30)
@@ -218,13 +240,14 @@ const checkToken = (
 const authorizationOf = (
   options: OktaCredentials
 ): Effect.Effect<Redacted.Redacted<string>, OktaConfigError> => {
-  const hasApiToken = options.apiToken !== undefined
-  const hasAccessToken = options.accessToken !== undefined
-  if (hasApiToken && hasAccessToken) {
+  const given = [options.apiToken, options.accessToken, options.oauth].filter(
+    (c) => c !== undefined
+  )
+  if (given.length > 1) {
     return Effect.fail(
       new OktaConfigError({
         field: "credentials",
-        reason: "must be apiToken or accessToken, not both"
+        reason: "must be one of apiToken, accessToken or oauth, not several"
       })
     )
   }
@@ -272,8 +295,8 @@ const isOAuthCallback = (request: HttpClientRequest.HttpClientRequest) =>
   request.url.endsWith("/oauth2/callback")
 
 /**
- * Builds the service from its options. Fails with `OktaConfigError` on an unusable org URL, token
- * or setting.
+ * Builds the service from its options. Fails with `OktaConfigError` on an unusable org URL,
+ * credential or setting.
  *
  * @since 0.1.0
  * @category constructors
@@ -283,7 +306,6 @@ export const make = (
 ): Effect.Effect<OktaClientService, OktaConfigError, HttpClient.HttpClient> =>
   Effect.gen(function* () {
     const orgUrl = yield* normalizeOrgUrl(options.orgUrl)
-    const authorization = yield* authorizationOf(options)
     const timeoutMillis = Duration.toMillis(Duration.decode(options.timeout ?? DEFAULT_TIMEOUT))
     if (!(timeoutMillis > 0)) {
       return yield* new OktaConfigError({ field: "timeout", reason: "must be a positive duration" })
@@ -307,21 +329,116 @@ export const make = (
     }
     const clientPolicy =
       options.retry === false ? RetryPolicy.disabled : (options.retry ?? RetryPolicy.defaultPolicy)
+    // SSWS and static Bearer tokens are one header, set once; OAuth tokens come per request.
+    const staticAuthorization =
+      options.oauth === undefined ? yield* authorizationOf(options) : undefined
+    const tokens =
+      options.oauth !== undefined ? yield* makeTokenProvider(orgUrl, options.oauth) : undefined
     const baseHeaders = Headers.fromInput({
       accept: "application/json",
       "user-agent": userAgentOf(options.userAgentExtra),
-      authorization: Redacted.value(authorization)
+      ...(staticAuthorization !== undefined
+        ? { authorization: Redacted.value(staticAuthorization) }
+        : {})
     })
     const base = (yield* HttpClient.HttpClient).pipe(
       HttpClient.withTracerPropagation(options.tracerPropagation ?? false),
       HttpClient.withTracerDisabledWhen(isOAuthCallback)
     )
     const client = options.transformClient !== undefined ? options.transformClient(base) : base
-    const gate = new RateLimitGate({
+    const gateOptions = {
       resetJitterMillis: Duration.toMillis(clientPolicy.resetJitter),
       adaptiveConcurrency: clientPolicy.adaptiveConcurrency
-    })
+    }
+    const gate = new RateLimitGate(gateOptions)
+    // The token endpoint has its own rate-limit bucket at Okta, so its own gate.
+    const tokenGate = new RateLimitGate(gateOptions)
     const metrics = (options.metrics ?? true) ? makeRecorder() : undefined
+    const run = makeRunner({ clientPolicy, deadlineMillis, metrics })
+
+    /**
+     * One exchange: send within `timeout`, feed `gate`, then `onResponse` with the response (any
+     * status). The gate slot is released however the attempt ends.
+     */
+    const send = <A, E>(
+      ctx: RequestContext,
+      sendGate: RateLimitGate,
+      request: HttpClientRequest.HttpClientRequest,
+      onResponse: (response: HttpClientResponse.HttpClientResponse) => Effect.Effect<A, E>
+    ): Effect.Effect<A, E | OktaTransportError | OktaTimeoutError> => {
+      let observed = false
+      return Effect.flatMap(Clock.currentTimeMillis, (startedAt) =>
+        client.execute(request).pipe(
+          Effect.mapError((error) => transportError(ctx, error)),
+          Effect.flatMap((response) =>
+            Effect.flatMap(Clock.currentTimeMillis, (now): Effect.Effect<A, E> => {
+              observed = true
+              sendGate.observe(response.headers, now)
+              return metrics === undefined
+                ? onResponse(response)
+                : Effect.zipRight(
+                    metrics.response(ctx.operation, response, now - startedAt),
+                    onResponse(response)
+                  )
+            })
+          ),
+          withoutFetchRedirects,
+          Effect.timeoutFail({
+            duration: timeoutMillis,
+            onTimeout: () => new OktaTimeoutError({ ...ctx, timeoutMillis, kind: "attempt" })
+          }),
+          Effect.onExit((exit) =>
+            Effect.suspend(() => {
+              if (!observed) sendGate.release()
+              if (metrics === undefined || observed || exit._tag === "Success") return Effect.void
+              const error = Cause.failureOption(exit.cause)
+              const status =
+                Option.isSome(error) &&
+                (error.value as { readonly _tag?: unknown })._tag === "OktaTimeoutError"
+                  ? "timeout"
+                  : "transport"
+              return metrics.failure(ctx.operation, status)
+            })
+          )
+        )
+      )
+    }
+
+    /** Fetches and caches a token: the token endpoint with its gate, timeout and retry rules. */
+    const fetchToken =
+      tokens === undefined
+        ? undefined
+        : run(
+            TOKEN_CONTEXT,
+            tokenGate,
+            true,
+            ({ retryHeaders }) =>
+              Effect.flatMap(tokens.buildTokenRequest(retryHeaders), ({ headers, form }) =>
+                send(
+                  TOKEN_CONTEXT,
+                  tokenGate,
+                  HttpClientRequest.post(tokens.tokenUrl, {
+                    headers: { "user-agent": baseHeaders["user-agent"] ?? "", ...headers },
+                    body: HttpBody.urlParams(UrlParams.fromInput(form))
+                  }),
+                  (response) =>
+                    Effect.flatMap(
+                      Effect.catchTag(
+                        readText(TOKEN_CONTEXT, response, maxResponseBytes),
+                        "BodyTooLarge",
+                        () => Effect.succeed("")
+                      ),
+                      (text) =>
+                        Effect.catchIf(
+                          tokens.readTokenResponse(response, text),
+                          (e): e is "NotOAuth" => e === "NotOAuth",
+                          () => httpErrorFromText(TOKEN_CONTEXT, response, text)
+                        )
+                    )
+                )
+              ),
+            (error) => Effect.succeed(tokens.repairToken(error))
+          )
 
     const execute = <A, E extends { readonly _tag: string }>(
       request: OktaRequest,
@@ -330,255 +447,70 @@ export const make = (
         response: HttpClientResponse.HttpClientResponse,
         maxResponseBytes: number
       ) => Effect.Effect<A, E>
-    ): Effect.Effect<A, E | OktaHttpError | OktaTransportError | OktaTimeoutError> => {
+    ): Effect.Effect<
+      A,
+      E | OktaHttpError | OktaTransportError | OktaTimeoutError | OktaAuthError
+    > => {
+      type Failure = E | OktaHttpError | OktaTransportError | OktaTimeoutError | OktaAuthError
       const ctx: RequestContext = {
         operation: request.operation,
         method: request.method,
         path: request.path
       }
-      let httpRequest = HttpClientRequest.make(request.method)(orgUrl + request.path, {
+      const url = orgUrl + request.path
+      let httpRequest = HttpClientRequest.make(request.method)(url, {
         headers: baseHeaders,
         urlParams: request.urlParams
       })
       if (request.body !== undefined) {
         httpRequest = HttpClientRequest.bodyUnsafeJson(httpRequest, request.body)
       }
-      const replaySafe = request.replaySafe ?? true
+      // The authorization the last attempt sent, to drop exactly that token on `invalid_token`.
+      let sentAuthorization: string | undefined
 
-      /** One attempt: send, feed the gate, map the status, read the body; within `timeout`. */
-      const attempt = (
-        sent: HttpClientRequest.HttpClientRequest
-      ): Effect.Effect<A, E | OktaHttpError | OktaTransportError | OktaTimeoutError> => {
-        let observed = false
-        return Effect.flatMap(Clock.currentTimeMillis, (startedAt) =>
-          client.execute(sent).pipe(
-            Effect.mapError((error) => transportError(ctx, error)),
-            Effect.flatMap((response) =>
-              Effect.flatMap(
-                Clock.currentTimeMillis,
-                (now): Effect.Effect<A, E | OktaHttpError | OktaTransportError> => {
-                  observed = true
-                  gate.observe(response.headers, now)
-                  const outcome: Effect.Effect<A, E | OktaHttpError | OktaTransportError> =
-                    response.status >= 200 && response.status < 300
-                      ? onSuccess(ctx, response, maxResponseBytes)
-                      : httpError(ctx, response, maxResponseBytes)
-                  return metrics === undefined
-                    ? outcome
-                    : Effect.zipRight(
-                        metrics.response(ctx.operation, response, now - startedAt),
-                        outcome
-                      )
-                }
-              )
-            ),
-            withoutFetchRedirects,
-            Effect.timeoutFail({
-              duration: timeoutMillis,
-              onTimeout: () => new OktaTimeoutError({ ...ctx, timeoutMillis, kind: "attempt" })
-            }),
-            Effect.onExit((exit) =>
-              Effect.suspend(() => {
-                if (!observed) gate.release()
-                if (metrics === undefined || observed || exit._tag === "Success") return Effect.void
-                const error = Cause.failureOption(exit.cause)
-                const status =
-                  Option.isSome(error) && error.value._tag === "OktaTimeoutError"
-                    ? "timeout"
-                    : "transport"
-                return metrics.failure(ctx.operation, status)
-              })
-            )
-          )
-        )
-      }
-
-      const loop = Effect.gen(function* () {
-        const policy = Option.getOrElse(
-          yield* FiberRef.get(RetryPolicy.currentOverride),
-          () => clientPolicy
-        )
-        const startedAt = yield* Clock.currentTimeMillis
-        const deadlineAt = deadlineMillis !== undefined ? startedAt + deadlineMillis : undefined
-        const backoff = RetryPolicy.makeStepper(policy.backoff)
-        const concurrencyBackoff = RetryPolicy.makeStepper(policy.concurrencyBackoff)
-        const pastDeadline = () =>
-          new OktaTimeoutError({ ...ctx, timeoutMillis: deadlineMillis ?? 0, kind: "deadline" })
-        const jitterMillis = Duration.toMillis(policy.resetJitter)
-        let retries = 0
-        let retryFor: string | undefined
-
-        while (true) {
-          yield* gate.acquire((wait) =>
-            Effect.gen(function* () {
-              const now = yield* Clock.currentTimeMillis
-              if (
-                deadlineAt !== undefined &&
-                wait.millis !== undefined &&
-                now + wait.millis > deadlineAt
-              ) {
-                return yield* pastDeadline()
-              }
-              yield* visible(ctx, "okta.gate_wait", {
-                reason: wait.reason,
-                delay_ms: wait.millis ?? -1
-              })
-              if (metrics !== undefined) yield* metrics.gateWait(ctx.operation, wait.reason)
-            })
-          )
-          const sent =
-            retries === 0
-              ? httpRequest
-              : HttpClientRequest.setHeaders(httpRequest, {
-                  "x-okta-retry-count": String(retries),
-                  ...(retryFor !== undefined ? { "x-okta-retry-for": retryFor } : {})
-                })
-          const exit = yield* Effect.exit(attempt(sent))
-          if (exit._tag === "Success") return exit.value
-          const failure = Cause.failureOption(exit.cause)
-          if (Option.isNone(failure)) return yield* exit
-          const error = failure.value
-          if (!isRetryable(error) || retries >= policy.maxRetries) return yield* exit
-
-          const classification = RetryPolicy.classify(error, replaySafe)
-          if (classification._tag === "Stop") return yield* exit
-          const now = yield* Clock.currentTimeMillis
-          let delay: number | undefined
-          let reason: RetryPolicy.RetryReason
-          if (classification._tag === "WindowReset") {
-            reason = "rate_limit"
-            const untilReset = classification.resetMillis - gate.serverNow(now)
-            if (untilReset > Duration.toMillis(policy.maxRateLimitWait)) return yield* exit
-            if (untilReset > 0) {
-              const jitter =
-                jitterMillis > 0 ? yield* Random.nextIntBetween(0, jitterMillis + 1) : 0
-              delay = untilReset + jitter
+      const attempt = (info: AttemptInfo): Effect.Effect<A, Failure> =>
+        Effect.gen(function* () {
+          let sent =
+            info.retryHeaders !== undefined
+              ? HttpClientRequest.setHeaders(httpRequest, info.retryHeaders)
+              : httpRequest
+          if (tokens !== undefined && fetchToken !== undefined) {
+            const auth = yield* tokens.headersFor(request.method, url, fetchToken)
+            sentAuthorization = auth["authorization"]
+            sent = HttpClientRequest.setHeaders(sent, auth)
+          }
+          return yield* send(ctx, gate, sent, (response): Effect.Effect<A, Failure> => {
+            if (response.status >= 200 && response.status < 300) {
+              return onSuccess(ctx, response, maxResponseBytes)
             }
-          } else {
-            reason = classification.reason
-          }
-          if (delay === undefined) {
-            // No usable reset (missing, or already past on our estimate of the server clock):
-            // back off instead of retrying at once.
-            const concurrency = classification._tag === "Backoff" && classification.concurrency
-            const step = yield* (concurrency ? concurrencyBackoff : backoff)(now, error)
-            if (Option.isNone(step)) return yield* exit
-            delay = step.value
-          }
-          if (deadlineAt !== undefined && now + delay > deadlineAt) return yield* pastDeadline()
-          retries += 1
-          retryFor ??= requestIdOf(error)
-          yield* visible(ctx, "okta.retry", {
-            reason,
-            attempt: retries,
-            delay_ms: delay,
-            ...("status" in error && typeof error.status === "number"
-              ? { status: error.status }
-              : {})
+            const nonce = response.headers["dpop-nonce"]
+            if (tokens !== undefined && nonce !== undefined) tokens.setApiNonce(nonce)
+            return httpError(ctx, response, maxResponseBytes)
           })
-          if (metrics !== undefined) yield* metrics.retry(ctx.operation, reason)
-          yield* Effect.sleep(delay)
-        }
-      })
-      return deadlineMillis === undefined
-        ? loop
-        : Effect.timeoutFail(loop, {
-            duration: deadlineMillis,
-            onTimeout: () =>
-              new OktaTimeoutError({ ...ctx, timeoutMillis: deadlineMillis, kind: "deadline" })
-          })
+        })
+
+      // With OAuth: a 401 that says the token is invalid or expired, or that asks for a DPoP
+      // nonce, is repaired at once (one fresh token, one nonce), not counted as a retry.
+      const repair =
+        tokens === undefined
+          ? undefined
+          : (error: { readonly _tag: string }) =>
+              Effect.sync(() => {
+                if (error._tag !== "OktaUnauthorizedError") return false
+                const challenge = (error as OktaUnauthorizedError).challenge?.error
+                if (challenge === "use_dpop_nonce") return true
+                if (challenge === "invalid_token" && sentAuthorization !== undefined) {
+                  tokens.invalidate(sentAuthorization)
+                  return true
+                }
+                return false
+              })
+
+      return run(ctx, gate, request.replaySafe ?? true, attempt, repair)
     }
 
     return { orgUrl, execute } satisfies OktaClientService
   })
-
-const RETRYABLE_TAGS = new Set([
-  "OktaRateLimitError",
-  "OktaServerError",
-  "OktaTransportError",
-  "OktaTimeoutError"
-])
-
-const isRetryable = (error: { readonly _tag: string }): error is RetryPolicy.RetryableError =>
-  RETRYABLE_TAGS.has(error._tag)
-
-const requestIdOf = (error: RetryPolicy.RetryableError): string | undefined =>
-  "requestId" in error && typeof error.requestId === "string" ? error.requestId : undefined
-
-/** A retry or a gate wait: a debug log line and an event on the current span. */
-const visible = (
-  ctx: RequestContext,
-  name: "okta.retry" | "okta.gate_wait",
-  attributes: Record<string, string | number>
-) =>
-  Effect.gen(function* () {
-    const span = yield* Effect.option(Effect.currentSpan)
-    if (Option.isSome(span)) {
-      span.value.event(name, yield* Clock.currentTimeNanos, {
-        operation: ctx.operation,
-        ...attributes
-      })
-    }
-    yield* Effect.logDebug(
-      name === "okta.retry" ? "Okta call retried" : "Okta call held at the rate-limit gate"
-    ).pipe(Effect.annotateLogs({ operation: ctx.operation, ...attributes }))
-  })
-
-/** The metric updates, with tagged metrics cached per tag set (they are built once, not per call). */
-const makeRecorder = () => {
-  const cache = new Map<string, Metric.Metric.Counter<number>>()
-  const counter = (
-    metric: Metric.Metric.Counter<number>,
-    key: string,
-    tags: Record<string, string>
-  ) => {
-    let tagged = cache.get(key)
-    if (tagged === undefined) {
-      tagged = Metric.taggedWithLabels(
-        metric,
-        Object.entries(tags).map(([k, v]) => MetricLabel.make(k, v))
-      )
-      cache.set(key, tagged)
-    }
-    return Metric.increment(tagged)
-  }
-  const durations = new Map<string, Metric.Metric.Histogram<number>>()
-  const duration = (operation: string) => {
-    let tagged = durations.get(operation)
-    if (tagged === undefined) {
-      tagged = Metric.tagged(OktaMetrics.requestDuration, "operation", operation)
-      durations.set(operation, tagged)
-    }
-    return tagged
-  }
-  return {
-    response: (
-      operation: string,
-      response: HttpClientResponse.HttpClientResponse,
-      millis: number
-    ) => {
-      const remaining = response.headers["x-rate-limit-remaining"]
-      const value = remaining !== undefined ? Number.parseInt(remaining, 10) : Number.NaN
-      return Effect.all(
-        [
-          counter(OktaMetrics.requests, `r|${operation}|${response.status}`, {
-            operation,
-            status: String(response.status)
-          }),
-          Metric.update(duration(operation), millis),
-          Number.isFinite(value) ? Metric.set(OktaMetrics.rateLimitRemaining, value) : Effect.void
-        ],
-        { discard: true }
-      )
-    },
-    failure: (operation: string, status: "transport" | "timeout") =>
-      counter(OktaMetrics.requests, `r|${operation}|${status}`, { operation, status }),
-    retry: (operation: string, reason: string) =>
-      counter(OktaMetrics.retries, `t|${operation}|${reason}`, { operation, reason }),
-    gateWait: (operation: string, reason: string) =>
-      counter(OktaMetrics.gateWaits, `g|${operation}|${reason}`, { operation, reason })
-  }
-}
 
 /**
  * Options of {@link OktaClient.layerConfig}: each value is an Effect `Config`, so the application

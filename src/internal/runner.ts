@@ -1,0 +1,253 @@
+/**
+ * The retry loop every Okta exchange runs in (the API calls and the OAuth token requests): wait at
+ * a rate-limit gate, attempt, and let the retry policy decide from the typed error whether and
+ * when to go again, within the call's deadline. Retries and gate waits are logged, put on the span
+ * and counted.
+ *
+ * @internal
+ */
+import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import * as Cause from "effect/Cause"
+import * as Clock from "effect/Clock"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as FiberRef from "effect/FiberRef"
+import * as Metric from "effect/Metric"
+import * as MetricLabel from "effect/MetricLabel"
+import * as Option from "effect/Option"
+import * as Random from "effect/Random"
+import { OktaTimeoutError } from "../errors/OktaError.js"
+import * as OktaMetrics from "../layers/metrics.js"
+import * as RetryPolicy from "../layers/RetryPolicy.js"
+import type { RateLimitGate } from "./gate.js"
+import type { RequestContext } from "./response.js"
+
+const RETRYABLE_TAGS = new Set([
+  "OktaRateLimitError",
+  "OktaServerError",
+  "OktaTransportError",
+  "OktaTimeoutError"
+])
+
+const isRetryable = (error: { readonly _tag: string }): error is RetryPolicy.RetryableError =>
+  RETRYABLE_TAGS.has(error._tag)
+
+const requestIdOf = (error: RetryPolicy.RetryableError): string | undefined =>
+  "requestId" in error && typeof error.requestId === "string" ? error.requestId : undefined
+
+/** A retry or a gate wait: a debug log line and an event on the current span. */
+const visible = (
+  ctx: RequestContext,
+  name: "okta.retry" | "okta.gate_wait",
+  attributes: Record<string, string | number>
+) =>
+  Effect.gen(function* () {
+    const span = yield* Effect.option(Effect.currentSpan)
+    if (Option.isSome(span)) {
+      span.value.event(name, yield* Clock.currentTimeNanos, {
+        operation: ctx.operation,
+        ...attributes
+      })
+    }
+    yield* Effect.logDebug(
+      name === "okta.retry" ? "Okta call retried" : "Okta call held at the rate-limit gate"
+    ).pipe(Effect.annotateLogs({ operation: ctx.operation, ...attributes }))
+  })
+
+/** The metric updates, with tagged metrics built once per tag set, not per call. @internal */
+export const makeRecorder = () => {
+  const cache = new Map<string, Metric.Metric.Counter<number>>()
+  const counter = (
+    metric: Metric.Metric.Counter<number>,
+    key: string,
+    tags: Record<string, string>
+  ) => {
+    let tagged = cache.get(key)
+    if (tagged === undefined) {
+      tagged = Metric.taggedWithLabels(
+        metric,
+        Object.entries(tags).map(([k, v]) => MetricLabel.make(k, v))
+      )
+      cache.set(key, tagged)
+    }
+    return Metric.increment(tagged)
+  }
+  const durations = new Map<string, Metric.Metric.Histogram<number>>()
+  const duration = (operation: string) => {
+    let tagged = durations.get(operation)
+    if (tagged === undefined) {
+      tagged = Metric.tagged(OktaMetrics.requestDuration, "operation", operation)
+      durations.set(operation, tagged)
+    }
+    return tagged
+  }
+  return {
+    response: (
+      operation: string,
+      response: HttpClientResponse.HttpClientResponse,
+      millis: number
+    ) => {
+      const remaining = response.headers["x-rate-limit-remaining"]
+      const value = remaining !== undefined ? Number.parseInt(remaining, 10) : Number.NaN
+      return Effect.all(
+        [
+          counter(OktaMetrics.requests, `r|${operation}|${response.status}`, {
+            operation,
+            status: String(response.status)
+          }),
+          Metric.update(duration(operation), millis),
+          Number.isFinite(value) ? Metric.set(OktaMetrics.rateLimitRemaining, value) : Effect.void
+        ],
+        { discard: true }
+      )
+    },
+    failure: (operation: string, status: "transport" | "timeout") =>
+      counter(OktaMetrics.requests, `r|${operation}|${status}`, { operation, status }),
+    retry: (operation: string, reason: string) =>
+      counter(OktaMetrics.retries, `t|${operation}|${reason}`, { operation, reason }),
+    gateWait: (operation: string, reason: string) =>
+      counter(OktaMetrics.gateWaits, `g|${operation}|${reason}`, { operation, reason })
+  }
+}
+
+/** @internal */
+export type Recorder = ReturnType<typeof makeRecorder>
+
+/**
+ * What an attempt is told: which retry this is (0 for the first attempt) and the
+ * `X-Okta-Retry-*` headers to send.
+ *
+ * @internal
+ */
+export interface AttemptInfo {
+  readonly retries: number
+  readonly retryHeaders: Readonly<Record<string, string>> | undefined
+}
+
+/**
+ * A failed attempt the caller can repair at once, without it counting as a retry (a fresh OAuth
+ * token after `invalid_token`, a DPoP nonce): return true to go again immediately.
+ *
+ * @internal
+ */
+export type Repair<E> = (error: E) => Effect.Effect<boolean>
+
+/** @internal */
+export interface RunnerOptions {
+  readonly clientPolicy: RetryPolicy.RetryPolicy
+  readonly deadlineMillis: number | undefined
+  readonly metrics: Recorder | undefined
+}
+
+/** @internal */
+export const makeRunner = (options: RunnerOptions) => {
+  const { clientPolicy, deadlineMillis, metrics } = options
+  return <A, E extends { readonly _tag: string }>(
+    ctx: RequestContext,
+    gate: RateLimitGate,
+    replaySafe: boolean,
+    attempt: (info: AttemptInfo) => Effect.Effect<A, E>,
+    repair?: Repair<E>
+  ): Effect.Effect<A, E | OktaTimeoutError> => {
+    const pastDeadline = () =>
+      new OktaTimeoutError({ ...ctx, timeoutMillis: deadlineMillis ?? 0, kind: "deadline" })
+    const loop = Effect.gen(function* () {
+      const policy = Option.getOrElse(
+        yield* FiberRef.get(RetryPolicy.currentOverride),
+        () => clientPolicy
+      )
+      const startedAt = yield* Clock.currentTimeMillis
+      const deadlineAt = deadlineMillis !== undefined ? startedAt + deadlineMillis : undefined
+      const backoff = RetryPolicy.makeStepper(policy.backoff)
+      const concurrencyBackoff = RetryPolicy.makeStepper(policy.concurrencyBackoff)
+      const jitterMillis = Duration.toMillis(policy.resetJitter)
+      let retries = 0
+      let repairs = 0
+      let retryFor: string | undefined
+
+      while (true) {
+        yield* gate.acquire((wait) =>
+          Effect.gen(function* () {
+            const now = yield* Clock.currentTimeMillis
+            if (
+              deadlineAt !== undefined &&
+              wait.millis !== undefined &&
+              now + wait.millis > deadlineAt
+            ) {
+              return yield* pastDeadline()
+            }
+            yield* visible(ctx, "okta.gate_wait", {
+              reason: wait.reason,
+              delay_ms: wait.millis ?? -1
+            })
+            if (metrics !== undefined) yield* metrics.gateWait(ctx.operation, wait.reason)
+          })
+        )
+        const exit = yield* Effect.exit(
+          attempt({
+            retries,
+            retryHeaders:
+              retries === 0
+                ? undefined
+                : {
+                    "x-okta-retry-count": String(retries),
+                    ...(retryFor !== undefined ? { "x-okta-retry-for": retryFor } : {})
+                  }
+          })
+        )
+        if (exit._tag === "Success") return exit.value
+        const failure = Cause.failureOption(exit.cause)
+        if (Option.isNone(failure)) return yield* exit
+        const error = failure.value
+        // At most two repairs per call (say a nonce, then a fresh token): never a loop.
+        if (repair !== undefined && repairs < 2 && (yield* repair(error))) {
+          repairs += 1
+          continue
+        }
+        if (!isRetryable(error) || retries >= policy.maxRetries) return yield* exit
+
+        const classification = RetryPolicy.classify(error, replaySafe)
+        if (classification._tag === "Stop") return yield* exit
+        const now = yield* Clock.currentTimeMillis
+        let delay: number | undefined
+        let reason: RetryPolicy.RetryReason
+        if (classification._tag === "WindowReset") {
+          reason = "rate_limit"
+          const untilReset = classification.resetMillis - gate.serverNow(now)
+          if (untilReset > Duration.toMillis(policy.maxRateLimitWait)) return yield* exit
+          if (untilReset > 0) {
+            const jitter = jitterMillis > 0 ? yield* Random.nextIntBetween(0, jitterMillis + 1) : 0
+            delay = untilReset + jitter
+          }
+        } else {
+          reason = classification.reason
+        }
+        if (delay === undefined) {
+          // No usable reset (missing, or already past on our estimate of the server clock):
+          // back off instead of retrying at once.
+          const concurrency = classification._tag === "Backoff" && classification.concurrency
+          const step = yield* (concurrency ? concurrencyBackoff : backoff)(now, error)
+          if (Option.isNone(step)) return yield* exit
+          delay = step.value
+        }
+        if (deadlineAt !== undefined && now + delay > deadlineAt) return yield* pastDeadline()
+        retries += 1
+        retryFor ??= requestIdOf(error)
+        yield* visible(ctx, "okta.retry", {
+          reason,
+          attempt: retries,
+          delay_ms: delay,
+          ...("status" in error && typeof error.status === "number" ? { status: error.status } : {})
+        })
+        if (metrics !== undefined) yield* metrics.retry(ctx.operation, reason)
+        yield* Effect.sleep(delay)
+      }
+    })
+    return deadlineMillis === undefined
+      ? loop
+      : Effect.timeoutFail(loop, { duration: deadlineMillis, onTimeout: pastDeadline })
+  }
+}
+
+/** @internal */
+export type Runner = ReturnType<typeof makeRunner>
