@@ -15,6 +15,7 @@ export {
 } from "./layers/OktaClient.js"
 export type { RequestContext } from "./internal/response.js"
 export * as OktaMetrics from "./layers/metrics.js"
+export type { OktaOAuthOptions } from "./layers/OAuthOptions.js"
 export * as RetryPolicy from "./layers/RetryPolicy.js"
 export * from "./schema/index.js"
 export {

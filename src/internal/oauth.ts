@@ -15,6 +15,7 @@
  * @internal
  */
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import type * as Jose_ from "jose"
 import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -22,35 +23,13 @@ import * as Either from "effect/Either"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import { OktaAuthError, OktaConfigError } from "../errors/OktaError.js"
+import type { OktaOAuthOptions } from "../layers/OAuthOptions.js"
 import type { RequestContext } from "./response.js"
 
-type Jose = typeof import("jose")
-type CryptoKey = import("jose").CryptoKey
-type Jwk = import("jose").JWK
-
-/**
- * OAuth 2.0 service-app credentials.
- *
- * @since 0.1.0
- * @category models
- */
-export interface OktaOAuthOptions {
-  /** The service app's client id. */
-  readonly clientId: string
-  /** The app's private key: PKCS#8 PEM, or a private JWK as JSON. Never logged or put in errors. */
-  readonly privateKey: Redacted.Redacted<string>
-  /** The key's id (`kid`) registered with the app, sent in the assertion's header. */
-  readonly keyId?: string | undefined
-  /** Scopes to request, e.g. `["okta.apps.read", "okta.apps.manage"]`. */
-  readonly scopes: ReadonlyArray<string>
-  /**
-   * Bind tokens to an ephemeral key with DPoP. Default false, but switched on by itself when the
-   * token endpoint answers that the app requires it.
-   */
-  readonly dpop?: boolean | undefined
-  /** Refresh this long before the token expires (at most half its lifetime). Default 5 minutes. */
-  readonly refreshMargin?: Duration.DurationInput | undefined
-}
+// Types only: the module itself is loaded with a dynamic import when OAuth is configured.
+type Jose = typeof Jose_
+type CryptoKey = Jose_.CryptoKey
+type Jwk = Jose_.JWK
 
 const TokenResponse = Schema.Struct({
   access_token: Schema.String,

@@ -30,7 +30,7 @@ import {
   type OktaUnauthorizedError
 } from "../errors/OktaError.js"
 import { RateLimitGate } from "../internal/gate.js"
-import { makeTokenProvider, type OktaOAuthOptions, TOKEN_CONTEXT } from "../internal/oauth.js"
+import { makeTokenProvider, TOKEN_CONTEXT } from "../internal/oauth.js"
 import {
   httpError,
   httpErrorFromText,
@@ -39,6 +39,7 @@ import {
   transportError
 } from "../internal/response.js"
 import { type AttemptInfo, makeRecorder, makeRunner } from "../internal/runner.js"
+import type { OktaOAuthOptions } from "./OAuthOptions.js"
 import * as RetryPolicy from "./RetryPolicy.js"
 import { VERSION } from "../version.js"
 
@@ -526,6 +527,21 @@ export interface OktaClientConfigOptions extends OktaClientSettings {
   readonly apiToken?: Config.Config<Redacted.Redacted<string>> | undefined
   /** An OAuth 2.0 access token (sent as `Bearer`). When given, it is used instead of `apiToken`. */
   readonly accessToken?: Config.Config<Redacted.Redacted<string>> | undefined
+  /**
+   * `SSWS` (an API token) or `PrivateKey` (an OAuth 2.0 service app). Default
+   * `OKTA_CLIENT_AUTHORIZATIONMODE`, or `SSWS` when unset.
+   */
+  readonly authorizationMode?: Config.Config<string> | undefined
+  /** PrivateKey mode: the service app's client id. Default `OKTA_CLIENT_CLIENTID`. */
+  readonly clientId?: Config.Config<string> | undefined
+  /** PrivateKey mode: scopes, separated by spaces or commas. Default `OKTA_CLIENT_SCOPES`. */
+  readonly scopes?: Config.Config<string> | undefined
+  /** PrivateKey mode: PKCS#8 PEM or private JWK (JSON). Default `OKTA_CLIENT_PRIVATEKEY`. */
+  readonly privateKey?: Config.Config<Redacted.Redacted<string>> | undefined
+  /** PrivateKey mode: the key id. Default `OKTA_CLIENT_KEYID`, optional. */
+  readonly keyId?: Config.Config<string> | undefined
+  /** PrivateKey mode: request DPoP-bound tokens from the start. */
+  readonly dpop?: boolean | undefined
 }
 
 /**
@@ -591,15 +607,53 @@ export class OktaClient extends Context.Tag("effect-okta-connections/OktaClient"
   static layerConfig(
     options: OktaClientConfigOptions = {}
   ): Layer.Layer<OktaClient, ConfigError.ConfigError | OktaConfigError, HttpClient.HttpClient> {
-    const { orgUrl, apiToken, accessToken, ...settings } = options
+    const {
+      orgUrl,
+      apiToken,
+      accessToken,
+      authorizationMode,
+      clientId,
+      scopes,
+      privateKey,
+      keyId,
+      dpop,
+      ...settings
+    } = options
     return Layer.effect(
       OktaClient,
       Effect.gen(function* () {
         const url = yield* orgUrl ?? Config.string("OKTA_CLIENT_ORGURL")
-        const credentials: OktaCredentials =
-          accessToken !== undefined
-            ? { accessToken: yield* accessToken }
-            : { apiToken: yield* apiToken ?? Config.redacted("OKTA_CLIENT_TOKEN") }
+        const mode = (yield* (
+          authorizationMode ??
+          Config.string("OKTA_CLIENT_AUTHORIZATIONMODE").pipe(Config.withDefault("SSWS"))
+        ))
+          .trim()
+          .toLowerCase()
+        let credentials: OktaCredentials
+        if (accessToken !== undefined) {
+          credentials = { accessToken: yield* accessToken }
+        } else if (mode === "privatekey") {
+          const scopeList = (yield* scopes ?? Config.string("OKTA_CLIENT_SCOPES"))
+            .split(/[\s,]+/)
+            .filter((scope) => scope !== "")
+          const kid = yield* Config.option(keyId ?? Config.string("OKTA_CLIENT_KEYID"))
+          credentials = {
+            oauth: {
+              clientId: yield* clientId ?? Config.string("OKTA_CLIENT_CLIENTID"),
+              scopes: scopeList,
+              privateKey: yield* privateKey ?? Config.redacted("OKTA_CLIENT_PRIVATEKEY"),
+              ...(Option.isSome(kid) ? { keyId: kid.value } : {}),
+              ...(dpop !== undefined ? { dpop } : {})
+            }
+          }
+        } else if (mode === "ssws") {
+          credentials = { apiToken: yield* apiToken ?? Config.redacted("OKTA_CLIENT_TOKEN") }
+        } else {
+          return yield* new OktaConfigError({
+            field: "authorizationMode",
+            reason: "must be SSWS or PrivateKey"
+          })
+        }
         return yield* make({ ...settings, orgUrl: url, ...credentials })
       })
     )

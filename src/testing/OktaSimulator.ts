@@ -19,7 +19,7 @@ import type * as Scope from "effect/Scope"
 import { randomBytes } from "node:crypto"
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http"
 import type { AddressInfo } from "node:net"
-import { OktaClient, type OktaClientSettings } from "../layers/OktaClient.js"
+import { OktaClient, type OktaClientSettings, type OktaCredentials } from "../layers/OktaClient.js"
 import { ApplicationConnections } from "../services/ApplicationConnections.js"
 import {
   type FaultOptions,
@@ -31,6 +31,7 @@ import {
   type SimulatedToken,
   type SimulatorFault
 } from "./model.js"
+import type { SimulatedOAuthClient } from "./oauth.js"
 import { DEFAULT_APPS, type SimulatedApp } from "./seed.js"
 
 /**
@@ -51,6 +52,12 @@ export interface OktaSimulatorOptions {
    * milliseconds. Default 0. For benchmarks of the concurrent-request limit.
    */
   readonly latencyMillis?: number | undefined
+  /** Service apps its authorization server (`/oauth2/v1/token`) accepts. Default none. */
+  readonly oauthClients?: ReadonlyArray<SimulatedOAuthClient> | undefined
+  /** Lifetime of the access tokens it issues, seconds. Default 3600. */
+  readonly accessTokenLifetimeSeconds?: number | undefined
+  /** Require the server's DPoP nonce in proofs (`use_dpop_nonce`), at the token endpoint and on API calls. */
+  readonly dpopNonces?: boolean | undefined
   /** Runs after each request is answered (logging, metrics); the entry's token is redacted. */
   readonly onRequest?: ((entry: LoggedRequest) => Effect.Effect<void>) | undefined
 }
@@ -118,6 +125,12 @@ export interface OktaSimulatorService {
   readonly addToken: (token: SimulatedToken) => Effect.Effect<void>
   /** Stops accepting a token (as when it is revoked or its admin deactivated): 401 from then on. */
   readonly revokeToken: (token: string) => Effect.Effect<void>
+  /** Revokes every access token the authorization server issued: their next use is 401 `invalid_token`. */
+  readonly revokeAccessTokens: Effect.Effect<void>
+  /** Registers another service app with the authorization server. */
+  readonly addOAuthClient: (client: SimulatedOAuthClient) => Effect.Effect<void>
+  /** How many token requests the authorization server received. */
+  readonly tokenRequests: Effect.Effect<number>
   /** What the org stores for an app. */
   readonly inspect: (appId: string) => Effect.Effect<SimulatedConnectionState, OktaSimulatorError>
   /** Arms a fault for the next matching request(s). */
@@ -201,7 +214,10 @@ export const make = (options: OktaSimulatorOptions = {}): OktaSimulatorService =
     tokens,
     rateLimit: options.rateLimit ?? {},
     onRequest: options.onRequest,
-    latencyMillis: options.latencyMillis
+    latencyMillis: options.latencyMillis,
+    oauthClients: options.oauthClients,
+    accessTokenLifetimeSeconds: options.accessTokenLifetimeSeconds,
+    dpopNonces: options.dpopNonces
   })
   const first = tokens[0]
   return {
@@ -212,6 +228,10 @@ export const make = (options: OktaSimulatorOptions = {}): OktaSimulatorService =
     addApp: (app) => Effect.sync(() => model.addApp(app)),
     addToken: (token) => Effect.sync(() => void model.tokens.set(token.token, token)),
     revokeToken: (token) => Effect.sync(() => void model.tokens.delete(token)),
+    revokeAccessTokens: Effect.sync(() => model.oauth.revokeAll()),
+    addOAuthClient: (client) =>
+      Effect.sync(() => void model.oauth.clients.set(client.clientId, client)),
+    tokenRequests: Effect.sync(() => model.oauth.tokenRequests),
     inspect: (appId) =>
       Effect.suspend(() => {
         const state = model.apps.get(appId)
@@ -435,6 +455,24 @@ export const serve = (
     return { url: `http://${host.includes(":") ? `[${host}]` : host}:${port}`, port }
   })
 
+/**
+ * Options of the ready-made client layers: the `OktaClient` settings, and its credentials
+ * (default: the simulator's first token).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface ConnectionsOptions {
+  readonly client?: OktaClientSettings | undefined
+  readonly credentials?: OktaCredentials | undefined
+}
+
+const credentialsOf = (sim: OktaSimulatorService, options: ConnectionsOptions): OktaCredentials =>
+  options.credentials ??
+  (sim.tokenScheme === "Bearer"
+    ? { accessToken: Redacted.make(sim.token) }
+    : { apiToken: Redacted.make(sim.token) })
+
 /** Fake Org URL of the in-process face; never resolved (no socket is opened). */
 const IN_PROCESS_ORG_URL = "https://simulator.okta.test"
 
@@ -527,16 +565,14 @@ export class OktaSimulator extends Context.Tag("effect-okta-connections/testing/
    * ```
    */
   static layerConnections(
-    options: OktaSimulatorOptions & { readonly client?: OktaClientSettings | undefined } = {}
+    options: OktaSimulatorOptions & ConnectionsOptions = {}
   ): Layer.Layer<ApplicationConnections | OktaClient | OktaSimulator> {
     const client = Layer.unwrapEffect(
       Effect.map(OktaSimulator, (sim) =>
         OktaClient.layer({
           ...options.client,
           orgUrl: IN_PROCESS_ORG_URL,
-          ...(sim.tokenScheme === "Bearer"
-            ? { accessToken: Redacted.make(sim.token) }
-            : { apiToken: Redacted.make(sim.token) })
+          ...credentialsOf(sim, options)
         }).pipe(Layer.orDie)
       )
     )
@@ -559,7 +595,7 @@ export class OktaSimulator extends Context.Tag("effect-okta-connections/testing/
    * ```
    */
   static layerConnectionsServer(
-    options: OktaSimulatorOptions & { readonly client?: OktaClientSettings | undefined } = {}
+    options: OktaSimulatorOptions & ConnectionsOptions = {}
   ): Layer.Layer<
     ApplicationConnections | OktaClient | OktaSimulator | SimulatorServer,
     SimulatorServeError
@@ -569,9 +605,7 @@ export class OktaSimulator extends Context.Tag("effect-okta-connections/testing/
         OktaClient.layer({
           ...options.client,
           orgUrl: server.url,
-          ...(sim.tokenScheme === "Bearer"
-            ? { accessToken: Redacted.make(sim.token) }
-            : { apiToken: Redacted.make(sim.token) })
+          ...credentialsOf(sim, options)
         }).pipe(Layer.orDie)
       )
     )

@@ -14,7 +14,9 @@ export type {
   SimulatedToken,
   SimulatorFault
 } from "./model.js"
+export type { PublicJwk, SimulatedOAuthClient } from "./oauth.js"
 export {
+  type ConnectionsOptions,
   make,
   OktaSimulator,
   OktaSimulatorError,

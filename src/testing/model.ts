@@ -12,6 +12,7 @@ import * as Schema from "effect/Schema"
 import { generateKeyPairSync, randomBytes, randomUUID } from "node:crypto"
 import { describeIssue } from "../internal/issues.js"
 import { UpdateDefaultProvisioningConnectionForApplicationRequest } from "../schema/Request.js"
+import { OAuthServer, type SimulatedOAuthClient } from "./oauth.js"
 import type { SimulatedApp, SimulatedConnectionSeed } from "./seed.js"
 
 /** A request as the simulator sees it, whichever face received it. @internal */
@@ -214,6 +215,9 @@ export interface ModelOptions {
   readonly rateLimit: SimulatedRateLimit
   readonly onRequest?: ((entry: LoggedRequest) => Effect.Effect<void>) | undefined
   readonly latencyMillis?: number | undefined
+  readonly oauthClients?: ReadonlyArray<SimulatedOAuthClient> | undefined
+  readonly accessTokenLifetimeSeconds?: number | undefined
+  readonly dpopNonces?: boolean | undefined
 }
 
 /**
@@ -236,7 +240,14 @@ export class OrgModel {
   private readonly onRequest: ((entry: LoggedRequest) => Effect.Effect<void>) | undefined
   latencyMillis: number
 
+  readonly oauth: OAuthServer
+
   constructor(options: ModelOptions) {
+    this.oauth = new OAuthServer({
+      clients: options.oauthClients ?? [],
+      accessTokenLifetimeSeconds: options.accessTokenLifetimeSeconds ?? 3600,
+      dpopNonces: options.dpopNonces ?? false
+    })
     this.onRequest = options.onRequest
     this.latencyMillis = options.latencyMillis ?? 0
     for (const app of options.apps) this.addApp(app)
@@ -244,6 +255,30 @@ export class OrgModel {
     this.limit = options.rateLimit.limit ?? 50
     this.windowMillis = (options.rateLimit.windowSeconds ?? 60) * 1000
     this.concurrencyLimit = options.rateLimit.concurrencyLimit ?? 15
+  }
+
+  /**
+   * Authenticates an API request: an SSWS or Bearer token the org was given, or an access token
+   * its authorization server issued (with its DPoP proof when the token is bound).
+   */
+  authenticate(method: string, request: SimRequest, now: number): Effect.Effect<Auth> {
+    const header = request.headers["authorization"]
+    const match = /^(SSWS|Bearer|DPoP)\s+(\S+)$/i.exec(header ?? "")
+    if (match !== null && match[1]!.toLowerCase() !== "ssws") {
+      return Effect.map(
+        this.oauth.check(
+          match[1]!,
+          match[2]!,
+          lowerCased(request.headers),
+          method,
+          request.url.toString(),
+          now
+        ),
+        (checked): Auth =>
+          checked._tag === "Unknown" ? authenticate(this.tokens, header) : checked
+      )
+    }
+    return Effect.succeed(authenticate(this.tokens, header))
   }
 
   addApp(app: SimulatedApp): void {
@@ -421,6 +456,41 @@ export class OrgModel {
         return jsonResponse(200, withDate(common), { continue_oauth_flow_url: callback.toString() })
       }
 
+      // The org authorization server's token endpoint: its own bucket, no API token.
+      if (request.url.pathname === "/oauth2/v1/token" && method === "POST") {
+        if (fault?._tag === "ServerError") {
+          return jsonResponse(
+            fault.status,
+            peekHeaders(),
+            oktaError("E0000009", "Internal Server Error")
+          )
+        }
+        if (fault?._tag === "RateLimitNoDate" || fault?._tag === "DuplicateReset") {
+          const headers: Array<readonly [string, string]> = [
+            ...common,
+            ["x-rate-limit-limit", String(model.limit)],
+            ["x-rate-limit-remaining", "0"],
+            ["x-rate-limit-reset", String(peek.reset)]
+          ]
+          if (fault._tag === "DuplicateReset") {
+            headers.push(["x-rate-limit-reset", String(peek.reset + model.windowMillis / 1000)])
+            headers.push(["date", date])
+          }
+          return jsonResponse(
+            429,
+            headers,
+            oktaError("E0000047", "API call exceeded rate limit due to too many requests.")
+          )
+        }
+        const answer = yield* model.oauth.token(
+          new URLSearchParams(request.body ?? ""),
+          lowerCased(request.headers),
+          `${base}/oauth2/v1/token`,
+          now
+        )
+        return jsonResponse(answer.status, [...withDate(common), ...answer.headers], answer.body)
+      }
+
       const route = matchRoute(method, request.url.pathname)
       if (route === undefined) {
         return jsonResponse(
@@ -433,29 +503,8 @@ export class OrgModel {
         )
       }
 
-      // Concurrency limit: this request is already counted in `inFlight`.
-      if (model.inFlight > model.concurrencyLimit) {
-        return jsonResponse(
-          429,
-          withDate([
-            ...common,
-            ["x-rate-limit-limit", "0"],
-            ["x-rate-limit-remaining", "0"],
-            ["x-rate-limit-reset", String(Math.ceil(now / 1000) + 60)]
-          ]),
-          oktaError("E0000047", "API call exceeded rate limit due to too many requests.")
-        )
-      }
-
-      const auth = authenticate(model.tokens, request.headers["authorization"])
-      if (auth._tag === "Invalid") {
-        return jsonResponse(
-          401,
-          [...peekHeaders(), ["www-authenticate", auth.challenge]],
-          oktaError("E0000011", "Invalid token provided")
-        )
-      }
-
+      // Faults stand for the network or a gateway in front of Okta: they answer before
+      // authentication and rate limiting, and do not count against the window.
       if (fault?._tag === "RateLimitNoDate" || fault?._tag === "DuplicateReset") {
         const window = model.peekWindow(now)
         const headers: Array<readonly [string, string]> = [
@@ -472,6 +521,71 @@ export class OrgModel {
           429,
           headers,
           oktaError("E0000047", "API call exceeded rate limit due to too many requests.")
+        )
+      }
+
+      switch (fault?._tag) {
+        case "ServerError":
+          return fault.body === "json"
+            ? jsonResponse(
+                fault.status,
+                peekHeaders(),
+                oktaError("E0000009", "Internal Server Error")
+              )
+            : fault.body === "html"
+              ? {
+                  status: fault.status,
+                  headers: [...peekHeaders(), ["content-type", "text/html"]],
+                  body: `<html><head><title>${fault.status}</title></head><body><h1>${fault.status} Bad Gateway</h1><hr>nginx</body></html>`
+                }
+              : { status: fault.status, headers: peekHeaders(), body: "" }
+        case "MalformedJson":
+          return {
+            status: 200,
+            headers: [...peekHeaders(), ["content-type", "application/json"]],
+            body: '{"status":"ENABLED","profile":{"authSch'
+          }
+        case "WrongShape":
+          return jsonResponse(200, peekHeaders(), { status: 42, profile: "TOKEN", jwks: null })
+        case "Redirect":
+          return {
+            status: 302,
+            headers: [
+              ...peekHeaders(),
+              ["location", fault.location ?? "https://login.example.net/steal?from=okta"]
+            ],
+            body: ""
+          }
+        case "Oversized": {
+          const bytes = fault.bytes ?? 2 * 1024 * 1024
+          return jsonResponse(200, peekHeaders(), {
+            status: "ENABLED",
+            profile: { authScheme: "TOKEN" },
+            padding: "x".repeat(bytes)
+          })
+        }
+      }
+
+      // Concurrency limit: this request is already counted in `inFlight`.
+      if (model.inFlight > model.concurrencyLimit) {
+        return jsonResponse(
+          429,
+          withDate([
+            ...common,
+            ["x-rate-limit-limit", "0"],
+            ["x-rate-limit-remaining", "0"],
+            ["x-rate-limit-reset", String(Math.ceil(now / 1000) + 60)]
+          ]),
+          oktaError("E0000047", "API call exceeded rate limit due to too many requests.")
+        )
+      }
+
+      const auth = yield* model.authenticate(method, request, now)
+      if (auth._tag === "Invalid") {
+        return jsonResponse(
+          401,
+          [...peekHeaders(), ["www-authenticate", auth.challenge], ...auth.headers],
+          oktaError("E0000011", "Invalid token provided")
         )
       }
 
@@ -502,48 +616,6 @@ export class OrgModel {
             ]
           ],
           body: ""
-        }
-      }
-
-      switch (fault?._tag) {
-        case "ServerError":
-          return fault.body === "json"
-            ? jsonResponse(
-                fault.status,
-                rateHeaders,
-                oktaError("E0000009", "Internal Server Error")
-              )
-            : fault.body === "html"
-              ? {
-                  status: fault.status,
-                  headers: [...rateHeaders, ["content-type", "text/html"]],
-                  body: `<html><head><title>${fault.status}</title></head><body><h1>${fault.status} Bad Gateway</h1><hr>nginx</body></html>`
-                }
-              : { status: fault.status, headers: rateHeaders, body: "" }
-        case "MalformedJson":
-          return {
-            status: 200,
-            headers: [...rateHeaders, ["content-type", "application/json"]],
-            body: '{"status":"ENABLED","profile":{"authSch'
-          }
-        case "WrongShape":
-          return jsonResponse(200, rateHeaders, { status: 42, profile: "TOKEN", jwks: null })
-        case "Redirect":
-          return {
-            status: 302,
-            headers: [
-              ...rateHeaders,
-              ["location", fault.location ?? "https://login.example.net/steal?from=okta"]
-            ],
-            body: ""
-          }
-        case "Oversized": {
-          const bytes = fault.bytes ?? 2 * 1024 * 1024
-          return jsonResponse(200, rateHeaders, {
-            status: "ENABLED",
-            profile: { authScheme: "TOKEN" },
-            padding: "x".repeat(bytes)
-          })
         }
       }
 
@@ -828,9 +900,19 @@ const matchRoute = (method: string, pathname: string): Route | undefined => {
 
 const query = (url: URL): Record<string, string> => Object.fromEntries(url.searchParams)
 
+const lowerCased = (headers: Readonly<Record<string, string>>): Record<string, string> => {
+  const out: Record<string, string> = {}
+  for (const [name, value] of Object.entries(headers)) out[name.toLowerCase()] = value
+  return out
+}
+
 type Auth =
   | { readonly _tag: "Valid"; readonly scopes: ReadonlyArray<string> }
-  | { readonly _tag: "Invalid"; readonly challenge: string }
+  | {
+      readonly _tag: "Invalid"
+      readonly challenge: string
+      readonly headers: ReadonlyArray<readonly [string, string]>
+    }
 
 const authenticate = (
   tokens: ReadonlyMap<string, SimulatedToken>,
@@ -842,6 +924,7 @@ const authenticate = (
   if (known === undefined || (known.scheme ?? "SSWS") !== scheme) {
     return {
       _tag: "Invalid",
+      headers: [],
       challenge:
         scheme === "Bearer"
           ? 'Bearer authorization_uri="/oauth2/v1/authorize", realm="IdpMyAccountAPI", error="invalid_token", error_description="The access token is invalid."'

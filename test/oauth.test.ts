@@ -1,0 +1,541 @@
+import { describe, expect, it } from "@effect/vitest"
+import {
+  Cause,
+  ConfigProvider,
+  Effect,
+  Exit,
+  Fiber,
+  HashMap,
+  Layer,
+  Logger,
+  LogLevel,
+  Redacted,
+  Schema,
+  TestClock,
+  Tracer
+} from "effect"
+import { createPublicKey, generateKeyPairSync } from "node:crypto"
+import { decodeJwt, decodeProtectedHeader } from "jose"
+import {
+  ApplicationConnections,
+  OktaClient,
+  OktaError,
+  type OktaOAuthOptions,
+  RetryPolicy
+} from "../src/index.js"
+import {
+  type LoggedRequest,
+  OktaSimulator,
+  type SimulatedOAuthClient
+} from "../src/testing/index.js"
+import { scriptedHttp } from "./support/TestHttp.js"
+
+const CLIENT_ID = "0oaserviceapp0000001"
+const APP = "0oasimzscaler0000001"
+const ORG = "https://simulator.okta.test"
+
+const rsa = generateKeyPairSync("rsa", {
+  modulusLength: 2048,
+  privateKeyEncoding: { type: "pkcs8", format: "pem" },
+  publicKeyEncoding: { type: "spki", format: "pem" }
+})
+const rsaPublicJwk = createPublicKey(rsa.publicKey).export({ format: "jwk" })
+const ec = generateKeyPairSync("ec", { namedCurve: "P-256" })
+const ecPrivateJwk = JSON.stringify(ec.privateKey.export({ format: "jwk" }))
+const ecPublicJwk = ec.publicKey.export({ format: "jwk" })
+/** A distinctive piece of each private key: none may ever show up in an error, log or span. */
+const PEM_SECRET = rsa.privateKey.split("\n")[5]!
+const JWK_SECRET = (JSON.parse(ecPrivateJwk) as { d: string }).d
+
+const oauth = (overrides: Partial<OktaOAuthOptions> = {}): OktaOAuthOptions => ({
+  clientId: CLIENT_ID,
+  privateKey: Redacted.make(rsa.privateKey),
+  keyId: "key-1",
+  scopes: ["okta.apps.read", "okta.apps.manage"],
+  ...overrides
+})
+
+const registered = (overrides: Partial<SimulatedOAuthClient> = {}): SimulatedOAuthClient => ({
+  clientId: CLIENT_ID,
+  publicKey: rsaPublicJwk,
+  ...overrides
+})
+
+const org = (
+  options: {
+    readonly oauth?: OktaOAuthOptions
+    readonly clients?: ReadonlyArray<SimulatedOAuthClient>
+    readonly lifetime?: number
+    readonly nonces?: boolean
+  } = {}
+) =>
+  OktaSimulator.layerConnections({
+    oauthClients: options.clients ?? [registered()],
+    accessTokenLifetimeSeconds: options.lifetime ?? 3600,
+    dpopNonces: options.nonces ?? false,
+    credentials: { oauth: options.oauth ?? oauth() },
+    client: { retry: RetryPolicy.make({ resetJitter: 0 }) }
+  })
+
+const get = Effect.flatMap(ApplicationConnections, (api) =>
+  api.getDefaultProvisioningConnectionForApplication(APP)
+)
+
+const failure = <A, E>(exit: Exit.Exit<A, E>) => {
+  if (Exit.isSuccess(exit)) throw new Error("expected a failure")
+  const value = Cause.failureOption(exit.cause)
+  if (value._tag === "None") throw new Error(`a defect: ${Cause.pretty(exit.cause)}`)
+  return value.value
+}
+
+/**
+ * Lets real asynchronous work (WebCrypto signing) finish until a fiber sleeps on the TestClock,
+ * so that adjusting the clock then wakes it. No time passes: each turn yields to the event loop.
+ */
+const untilSleeping = Effect.gen(function* () {
+  for (let turn = 0; turn < 1000; turn++) {
+    if ((yield* TestClock.sleeps()).length > 0) return
+    yield* Effect.promise(() => new Promise<void>((resolve) => setImmediate(resolve)))
+  }
+  throw new Error("no fiber went to sleep")
+})
+
+const tokenRequestsIn = (log: ReadonlyArray<LoggedRequest>) =>
+  log.filter((entry) => entry.path === "/oauth2/v1/token")
+
+describe("client credentials with private_key_jwt", () => {
+  it.effect("gets a token with a signed assertion, then calls the API with it", () =>
+    Effect.gen(function* () {
+      const connection = yield* get
+      expect(connection.status).toBe("ENABLED")
+      const sim = yield* OktaSimulator
+      const log = yield* sim.requests
+      expect(log.map((entry) => `${entry.method} ${entry.path} ${entry.outcome}`)).toEqual([
+        "POST /oauth2/v1/token 200",
+        `GET /api/v1/apps/${APP}/connections/default 200`
+      ])
+      const form = new URLSearchParams(log[0]!.body as string)
+      expect(form.get("grant_type")).toBe("client_credentials")
+      expect(form.get("scope")).toBe("okta.apps.read okta.apps.manage")
+      expect(form.get("client_assertion_type")).toBe(
+        "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+      )
+      const assertion = form.get("client_assertion")!
+      const claims = decodeJwt(assertion)
+      expect(claims).toMatchObject({
+        iss: CLIENT_ID,
+        sub: CLIENT_ID,
+        aud: `${ORG}/oauth2/v1/token`
+      })
+      expect(claims.exp! - claims.iat!).toBe(300)
+      expect(claims.jti).toMatch(/^[0-9a-f-]{36}$/)
+      expect(decodeProtectedHeader(assertion)).toEqual({ alg: "RS256", kid: "key-1" })
+      expect(log[1]!.headers["authorization"]).toBe("Bearer <redacted>")
+    }).pipe(Effect.provide(org()))
+  )
+
+  it.effect("an EC private key given as a JWK signs with ES256", () =>
+    Effect.gen(function* () {
+      yield* get
+      const log = yield* (yield* OktaSimulator).requests
+      const assertion = new URLSearchParams(log[0]!.body as string).get("client_assertion")!
+      expect(decodeProtectedHeader(assertion).alg).toBe("ES256")
+    }).pipe(
+      Effect.provide(
+        org({
+          oauth: oauth({ privateKey: Redacted.make(ecPrivateJwk), keyId: undefined }),
+          clients: [registered({ publicKey: ecPublicJwk })]
+        })
+      )
+    )
+  )
+
+  it.effect("each token request has a fresh jti (the server refuses a replayed assertion)", () =>
+    Effect.gen(function* () {
+      const sim = yield* OktaSimulator
+      yield* get
+      yield* sim.revokeAccessTokens
+      yield* get
+      const jtis = tokenRequestsIn(yield* sim.requests).map(
+        (entry) => decodeJwt(new URLSearchParams(entry.body as string).get("client_assertion")!).jti
+      )
+      expect(jtis).toHaveLength(2)
+      expect(new Set(jtis).size).toBe(2)
+    }).pipe(Effect.provide(org()))
+  )
+})
+
+describe("the token cache", () => {
+  it.effect("is refreshed 5 minutes before expiry, not before", () =>
+    Effect.gen(function* () {
+      const sim = yield* OktaSimulator
+      yield* get
+      yield* TestClock.adjust("3299 seconds")
+      yield* get
+      expect(yield* sim.tokenRequests).toBe(1)
+      yield* TestClock.adjust("1 second")
+      yield* get
+      expect(yield* sim.tokenRequests).toBe(2)
+    }).pipe(Effect.provide(org()))
+  )
+
+  it.effect("the margin is at most half the token's lifetime", () =>
+    Effect.gen(function* () {
+      const sim = yield* OktaSimulator
+      yield* get
+      yield* TestClock.adjust("59 seconds")
+      yield* get
+      expect(yield* sim.tokenRequests).toBe(1)
+      yield* TestClock.adjust("1 second")
+      yield* get
+      expect(yield* sim.tokenRequests).toBe(2)
+    }).pipe(Effect.provide(org({ lifetime: 120 })))
+  )
+
+  it.effect(
+    "single flight: 50 concurrent calls needing a token make exactly one token request",
+    () =>
+      Effect.gen(function* () {
+        const sim = yield* OktaSimulator
+        yield* get // ends the gate's probe; then let the token expire
+        yield* TestClock.adjust("2 hours")
+        yield* sim.setRateLimit({ limit: 1000, concurrencyLimit: 1000 })
+        const results = yield* Effect.all(
+          Array.from({ length: 50 }, () => get),
+          { concurrency: 50 }
+        )
+        expect(results).toHaveLength(50)
+        expect(yield* sim.tokenRequests).toBe(2)
+      }).pipe(Effect.provide(org()))
+  )
+
+  it.effect("a 401 invalid_token drops the token: one refresh, one replay, success", () =>
+    Effect.gen(function* () {
+      const sim = yield* OktaSimulator
+      yield* get
+      yield* sim.revokeAccessTokens
+      yield* sim.clearRequests
+      yield* get
+      const log = yield* sim.requests
+      expect(log.map((entry) => `${entry.method} ${entry.path} ${entry.outcome}`)).toEqual([
+        `GET /api/v1/apps/${APP}/connections/default 401`,
+        "POST /oauth2/v1/token 200",
+        `GET /api/v1/apps/${APP}/connections/default 200`
+      ])
+    }).pipe(Effect.provide(org()))
+  )
+
+  it.effect("retries of an API call reuse the cached token", () =>
+    Effect.gen(function* () {
+      const sim = yield* OktaSimulator
+      yield* sim.injectFault(
+        { _tag: "ServerError", status: 503, body: "json" },
+        { times: 2, path: APP }
+      )
+      const fiber = yield* Effect.fork(get)
+      yield* untilSleeping
+      yield* TestClock.adjust("5 seconds")
+      yield* untilSleeping
+      yield* TestClock.adjust("5 seconds")
+      yield* Fiber.join(fiber)
+      expect(yield* sim.tokenRequests).toBe(1)
+      const api = (yield* sim.requests).filter((entry) => entry.path.includes(APP))
+      expect(api.map((entry) => entry.outcome)).toEqual([503, 503, 200])
+    }).pipe(Effect.provide(org()))
+  )
+})
+
+describe("DPoP", () => {
+  it.effect("opt-in: DPoP-bound token, a proof per request, verified by the simulator", () =>
+    Effect.gen(function* () {
+      const sim = yield* OktaSimulator
+      yield* get
+      yield* Effect.flatMap(ApplicationConnections, (api) =>
+        api.activateDefaultProvisioningConnectionForApplication(APP)
+      )
+      const log = yield* sim.requests
+      expect(log.map((entry) => entry.outcome)).toEqual([200, 200, 204])
+      const [token, read, write] = log
+      const tokenProof = decodeJwt(token!.headers["dpop"]!)
+      expect(tokenProof).toMatchObject({ htm: "POST", htu: `${ORG}/oauth2/v1/token` })
+      expect(tokenProof).not.toHaveProperty("ath")
+      expect(read!.headers["authorization"]).toBe("DPoP <redacted>")
+      const proof = decodeJwt(read!.headers["dpop"]!)
+      expect(proof).toMatchObject({
+        htm: "GET",
+        htu: `${ORG}/api/v1/apps/${APP}/connections/default`
+      })
+      expect(proof["ath"]).toMatch(/^[\w-]{43}$/)
+      expect(decodeProtectedHeader(read!.headers["dpop"]!)).toMatchObject({
+        typ: "dpop+jwt",
+        alg: "ES256"
+      })
+      expect(decodeJwt(write!.headers["dpop"]!).jti).not.toBe(proof.jti)
+      // One ephemeral key per client: the same key signs every proof.
+      expect(decodeProtectedHeader(write!.headers["dpop"]!).jwk).toEqual(
+        decodeProtectedHeader(read!.headers["dpop"]!).jwk
+      )
+    }).pipe(
+      Effect.provide(
+        org({ oauth: oauth({ dpop: true }), clients: [registered({ requireDpop: true })] })
+      )
+    )
+  )
+
+  it.effect("automatic when the token endpoint demands it", () =>
+    Effect.gen(function* () {
+      const sim = yield* OktaSimulator
+      yield* get
+      expect(tokenRequestsIn(yield* sim.requests).map((entry) => entry.outcome)).toEqual([400, 200])
+      expect((yield* sim.requests).at(-1)!.headers["authorization"]).toBe("DPoP <redacted>")
+    }).pipe(Effect.provide(org({ clients: [registered({ requireDpop: true })] })))
+  )
+
+  it.effect("nonces: use_dpop_nonce at the token endpoint and on the API, each answered once", () =>
+    Effect.gen(function* () {
+      const sim = yield* OktaSimulator
+      yield* get
+      const log = yield* sim.requests
+      expect(
+        log.map(
+          (entry) => `${entry.path === "/oauth2/v1/token" ? "token" : "api"} ${entry.outcome}`
+        )
+      ).toEqual(["token 400", "token 200", "api 401", "api 200"])
+      expect(decodeJwt(log[1]!.headers["dpop"]!)["nonce"]).toBeDefined()
+      expect(decodeJwt(log[3]!.headers["dpop"]!)["nonce"]).toBe(
+        decodeJwt(log[1]!.headers["dpop"]!)["nonce"]
+      )
+      yield* get
+      expect((yield* sim.requests).at(-1)!.outcome).toBe(200)
+    }).pipe(
+      Effect.provide(
+        org({
+          oauth: oauth({ dpop: true }),
+          clients: [registered({ requireDpop: true })],
+          nonces: true
+        })
+      )
+    )
+  )
+})
+
+describe("token-endpoint failures are typed", () => {
+  it.effect("an assertion signed with an unregistered key → OktaAuthError invalid_client", () =>
+    Effect.gen(function* () {
+      const error = failure(yield* Effect.exit(get))
+      expect(error).toMatchObject({
+        _tag: "OktaAuthError",
+        status: 401,
+        error: "invalid_client",
+        operation: "requestAccessToken"
+      })
+      expect(error.message).toContain("invalid_client")
+    }).pipe(Effect.provide(org({ clients: [registered({ publicKey: ecPublicJwk })] })))
+  )
+
+  it.effect("a scope the app was not granted → OktaAuthError invalid_scope", () =>
+    Effect.gen(function* () {
+      const error = failure(yield* Effect.exit(get))
+      expect(error).toMatchObject({ _tag: "OktaAuthError", status: 400, error: "invalid_scope" })
+    }).pipe(Effect.provide(org({ clients: [registered({ scopes: ["okta.apps.read"] })] })))
+  )
+
+  it.effect("a token without okta.apps.manage: the API's 403 names the scope", () =>
+    Effect.gen(function* () {
+      yield* get
+      const error = failure(
+        yield* Effect.exit(
+          Effect.flatMap(ApplicationConnections, (api) =>
+            api.activateDefaultProvisioningConnectionForApplication(APP)
+          )
+        )
+      )
+      expect(error).toMatchObject({
+        _tag: "OktaForbiddenError",
+        challenge: { error: "insufficient_scope", scope: "okta.apps.manage" }
+      })
+    }).pipe(
+      Effect.provide(
+        org({
+          oauth: oauth({ scopes: ["okta.apps.read"] }),
+          clients: [registered({ scopes: ["okta.apps.read"] })]
+        })
+      )
+    )
+  )
+
+  it.effect("a rate-limited token request waits for the reset like any request", () =>
+    Effect.gen(function* () {
+      const sim = yield* OktaSimulator
+      yield* sim.injectFault({ _tag: "RateLimitNoDate" }, { path: "/oauth2/v1/token" })
+      const fiber = yield* Effect.fork(get)
+      yield* untilSleeping
+      yield* TestClock.adjust("59 seconds")
+      expect(yield* sim.tokenRequests).toBe(0)
+      yield* TestClock.adjust("1 second")
+      expect((yield* Fiber.join(fiber)).status).toBe("ENABLED")
+      expect(tokenRequestsIn(yield* sim.requests).map((entry) => entry.outcome)).toEqual([429, 200])
+    }).pipe(Effect.provide(org()))
+  )
+})
+
+describe("configuration", () => {
+  const build = (options: OktaOAuthOptions) =>
+    Effect.exit(
+      Effect.provide(
+        OktaClient,
+        OktaClient.layer({ orgUrl: ORG, oauth: options }).pipe(
+          Layer.provide(scriptedHttp(() => new Response(null)).layer)
+        )
+      )
+    )
+
+  it.effect("unusable keys fail the layer with OktaConfigError, never showing the key", () =>
+    Effect.gen(function* () {
+      const pkcs1 = generateKeyPairSync("rsa", {
+        modulusLength: 1024,
+        privateKeyEncoding: { type: "pkcs1", format: "pem" },
+        publicKeyEncoding: { type: "spki", format: "pem" }
+      }).privateKey
+      for (const [key, says] of [
+        [pkcs1, "PKCS#8"],
+        ["not a key", "PKCS#8 PEM"],
+        ["{not json", "not valid JSON"],
+        [JSON.stringify(ecPublicJwk), "without its private part"],
+        [
+          `${rsa.privateKey.split("\n").slice(0, 8).join("\n")}\n-----END PRIVATE KEY-----`,
+          "not an RSA or EC"
+        ]
+      ] as const) {
+        const error = failure(yield* build(oauth({ privateKey: Redacted.make(key) })))
+        expect(error).toMatchObject({ _tag: "OktaConfigError", field: "oauth.privateKey" })
+        expect(error.message).toContain(says)
+        expect(error.message).not.toContain(PEM_SECRET)
+      }
+      expect(failure(yield* build(oauth({ scopes: [] })))).toMatchObject({ field: "oauth.scopes" })
+      expect(failure(yield* build(oauth({ clientId: " " })))).toMatchObject({
+        field: "oauth.clientId"
+      })
+    })
+  )
+
+  it.effect("layerConfig reads OKTA_CLIENT_AUTHORIZATIONMODE=PrivateKey and Okta's variables", () =>
+    Effect.gen(function* () {
+      const connection = yield* get
+      expect(connection.status).toBe("ENABLED")
+      const log = yield* (yield* OktaSimulator).requests
+      const assertion = new URLSearchParams(log[0]!.body as string).get("client_assertion")!
+      expect(decodeProtectedHeader(assertion).kid).toBe("env-key")
+      expect(new URLSearchParams(log[0]!.body as string).get("scope")).toBe(
+        "okta.apps.read okta.apps.manage"
+      )
+    }).pipe(
+      Effect.provide(
+        ApplicationConnections.layer.pipe(
+          Layer.provideMerge(OktaClient.layerConfig()),
+          Layer.provide(OktaSimulator.layerHttpClient),
+          Layer.provideMerge(OktaSimulator.layer({ oauthClients: [registered()] })),
+          Layer.provide(
+            Layer.setConfigProvider(
+              ConfigProvider.fromMap(
+                new Map([
+                  ["OKTA_CLIENT_ORGURL", ORG],
+                  ["OKTA_CLIENT_AUTHORIZATIONMODE", "PrivateKey"],
+                  ["OKTA_CLIENT_CLIENTID", CLIENT_ID],
+                  ["OKTA_CLIENT_SCOPES", "okta.apps.read,okta.apps.manage"],
+                  // As a PEM usually sits in an environment variable: one line with literal \n.
+                  ["OKTA_CLIENT_PRIVATEKEY", rsa.privateKey.replace(/\n/g, "\\n")],
+                  ["OKTA_CLIENT_KEYID", "env-key"]
+                ])
+              )
+            )
+          )
+        )
+      )
+    )
+  )
+})
+
+describe("the private key never leaks", () => {
+  it.live("not in any error, log line or span, across the whole OAuth flow and its failures", () =>
+    Effect.gen(function* () {
+      const lines: Array<string> = []
+      const logger = Logger.make(({ message, annotations }) => {
+        lines.push(JSON.stringify({ message, annotations: HashMap.toEntries(annotations) }))
+      })
+      const native = yield* Effect.tracer
+      const spans: Array<Tracer.Span> = []
+      const tracer = Tracer.make({
+        span: (...args) => {
+          const span = native.span(...args)
+          spans.push(span)
+          return span
+        },
+        context: native.context
+      })
+      const renderings: Array<string> = []
+      const observe = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+        Effect.exit(effect).pipe(
+          Effect.tap((exit) =>
+            Effect.sync(() => {
+              if (Exit.isFailure(exit)) {
+                renderings.push(Cause.pretty(exit.cause))
+                const error = Cause.failureOption(exit.cause)
+                if (error._tag === "Some") {
+                  renderings.push(String(error.value), JSON.stringify(error.value))
+                  if (Schema.is(OktaError)(error.value)) {
+                    renderings.push(JSON.stringify(Schema.encodeSync(OktaError)(error.value)))
+                  }
+                }
+              }
+            })
+          ),
+          Effect.withTracer(tracer),
+          Effect.provide(Logger.replace(Logger.defaultLogger, logger)),
+          Logger.withMinimumLogLevel(LogLevel.Debug)
+        )
+      // A retried call, so that the client logs (retries log at debug level).
+      const retried = Layer.effectDiscard(
+        Effect.flatMap(OktaSimulator, (sim) =>
+          sim.injectFault({ _tag: "ServerError", status: 503, body: "json" }, { path: APP })
+        )
+      ).pipe(
+        Layer.provideMerge(
+          org({
+            oauth: oauth({ dpop: true }),
+            clients: [registered({ requireDpop: true })],
+            nonces: true
+          })
+        )
+      )
+      const scenarios = [
+        retried,
+        org({ clients: [registered({ publicKey: ecPublicJwk })] }),
+        org({ oauth: oauth({ privateKey: Redacted.make(ecPrivateJwk) }), clients: [registered()] })
+      ]
+      for (const layer of scenarios) {
+        yield* observe(Effect.provide(Effect.zipRight(get, get), layer))
+      }
+      yield* observe(
+        Effect.provide(
+          OktaClient,
+          OktaClient.layer({
+            orgUrl: ORG,
+            oauth: oauth({
+              privateKey: Redacted.make(ecPrivateJwk.replace('"kty":"EC"', '"kty":"OKP"'))
+            })
+          }).pipe(Layer.provide(scriptedHttp(() => new Response(null)).layer))
+        )
+      )
+      expect(renderings.length).toBeGreaterThan(0)
+      expect(lines.length).toBeGreaterThan(0)
+      const spanText = JSON.stringify(
+        spans.map((span) => ({ name: span.name, attributes: [...span.attributes] }))
+      )
+      for (const text of [...renderings, ...lines, spanText]) {
+        expect(text).not.toContain(PEM_SECRET)
+        expect(text).not.toContain(JWK_SECRET)
+      }
+    })
+  )
+})
