@@ -14,6 +14,7 @@ import { program as deactivate } from "../examples/deactivate-connection.js"
 import { program as getConnection } from "../examples/get-connection.js"
 import { program as jwks } from "../examples/get-jwks.js"
 import { demo } from "../examples/main.js"
+import { program as serviceApp, simulatedServiceApp } from "../examples/service-app.js"
 import { SimulatorTarget } from "../examples/support/Example.js"
 import { program as tokenSetup } from "../examples/token-setup.js"
 import { program as update } from "../examples/update-connection.js"
@@ -21,7 +22,10 @@ import { program as verify } from "../examples/verify-connection.js"
 
 /** Runs an example on a fresh simulator, returning what it printed. */
 type Provided = Layer.Layer.Success<ReturnType<typeof SimulatorTarget>>
-const runExample = <E, R extends Provided>(program: Effect.Effect<void, E, R>) =>
+const runExample = <E, R extends Provided>(
+  program: Effect.Effect<void, E, R>,
+  target = SimulatorTarget({ rateLimit: { limit: 60, windowSeconds: 1 } })
+) =>
   Effect.gen(function* () {
     const lines: Array<string> = []
     const capture: Console.Console = {
@@ -30,11 +34,7 @@ const runExample = <E, R extends Provided>(program: Effect.Effect<void, E, R>) =
       error: (...args: ReadonlyArray<unknown>) =>
         Effect.sync(() => void lines.push(`ERROR ${args.join(" ")}`))
     }
-    yield* program.pipe(
-      Effect.scoped,
-      Effect.provide(SimulatorTarget({ rateLimit: { limit: 60, windowSeconds: 1 } })),
-      Effect.withConsole(capture)
-    )
+    yield* program.pipe(Effect.scoped, Effect.provide(target), Effect.withConsole(capture))
     return lines
   })
 
@@ -77,6 +77,17 @@ describe("examples on the simulator", () => {
   it.live("verify-connection", () =>
     Effect.map(runExample(verify), (lines) =>
       expect(lines).toEqual(["   0oasimoffice36500001: consent verified"])
+    )
+  )
+
+  it.live("service-app: private_key_jwt, one token for three calls, DPoP proofs", () =>
+    Effect.map(runExample(serviceApp, simulatedServiceApp()), (lines) =>
+      expect(lines).toEqual([
+        "   call 1: 0oasimzscaler0000001 ENABLED",
+        "   call 2: 0oasimzscaler0000001 ENABLED",
+        "   call 3: 0oasimzscaler0000001 ENABLED",
+        "   1 token request for 3 API calls; 3 sent with a DPoP proof"
+      ])
     )
   )
 

@@ -11,12 +11,14 @@ import { pathToFileURL } from "node:url"
 import {
   ApplicationConnections,
   OktaClient,
+  type OktaCredentials,
   type OAuthProvisioningEnabledApp
 } from "effect-okta-connections"
 import {
   DEFAULT_APPS,
   generatedApps,
   OktaSimulator,
+  type SimulatedOAuthClient,
   SimulatorServer
 } from "effect-okta-connections/testing"
 
@@ -75,7 +77,12 @@ export const BATCH_SIZE = 120
 
 /** Everything on the embedded simulator, over a real loopback socket. */
 export const SimulatorTarget = (
-  options: { readonly rateLimit?: { readonly limit: number; readonly windowSeconds: number } } = {}
+  options: {
+    readonly rateLimit?: { readonly limit: number; readonly windowSeconds: number }
+    /** Service apps the simulated org accepts, and the client's credentials. */
+    readonly oauthClients?: ReadonlyArray<SimulatedOAuthClient>
+    readonly credentials?: OktaCredentials
+  } = {}
 ): Layer.Layer<Example | ApplicationConnections | OktaClient | OktaSimulator | SimulatorServer> => {
   const example = Layer.effect(
     Example,
@@ -109,7 +116,9 @@ export const SimulatorTarget = (
     Layer.provideMerge(
       OktaSimulator.layerConnectionsServer({
         apps: [...DEFAULT_APPS, ...generatedApps(BATCH_SIZE)],
-        rateLimit: options.rateLimit ?? { limit: 40, windowSeconds: 1 }
+        rateLimit: options.rateLimit ?? { limit: 40, windowSeconds: 1 },
+        ...(options.oauthClients !== undefined ? { oauthClients: options.oauthClients } : {}),
+        ...(options.credentials !== undefined ? { credentials: options.credentials } : {})
       })
     ),
     Layer.orDie
@@ -183,23 +192,25 @@ export const OktaTarget: Layer.Layer<Example | ApplicationConnections | OktaClie
   ).pipe(Layer.provide(FetchHttpClient.layer), Layer.orDie)
 
 /** The simulator by default; a real org when OKTA_CLIENT_ORGURL and OKTA_CLIENT_TOKEN are set. */
-export const targetFromEnv = () =>
-  env("OKTA_CLIENT_ORGURL") !== undefined && env("OKTA_CLIENT_TOKEN") !== undefined
+export const targetFromEnv = (simulator = SimulatorTarget()) =>
+  env("OKTA_CLIENT_ORGURL") !== undefined &&
+  (env("OKTA_CLIENT_TOKEN") !== undefined || env("OKTA_CLIENT_AUTHORIZATIONMODE") !== undefined)
     ? OktaTarget
-    : SimulatorTarget()
+    : simulator
 
 /**
  * Runs an example as a script: on the target the environment selects, printing a typed failure
  * by its message and exiting 1 on failure.
  */
 export const runMain = <E extends { readonly message: string }>(
-  program: Effect.Effect<void, E, Example | ApplicationConnections>
+  program: Effect.Effect<void, E, Example | ApplicationConnections>,
+  simulator?: ReturnType<typeof SimulatorTarget>
 ): void => {
   const main = Effect.gen(function* () {
     const example = yield* Example
     yield* Console.log(`(running on ${example.describeTarget})\n`)
     yield* program
-  }).pipe(Effect.scoped, Effect.provide(targetFromEnv()))
+  }).pipe(Effect.scoped, Effect.provide(targetFromEnv(simulator)))
   Effect.runPromiseExit(main).then((exit) => {
     if (exit._tag === "Failure") {
       const failure = exit.cause._tag === "Fail" ? exit.cause.error.message : String(exit.cause)
