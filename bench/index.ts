@@ -3,6 +3,8 @@
  * date). Figures are ratios against a baseline measured in the same run.
  */
 import { Effect } from "effect"
+import { coldStart } from "./coldstart.js"
+import { overhead } from "./overhead.js"
 import { resilience, type Row } from "./resilience.js"
 
 const print = (rows: ReadonlyArray<Row>) => {
@@ -16,7 +18,14 @@ const main = Effect.gen(function* () {
   console.log(
     `Benchmarks, ${new Date().toISOString().slice(0, 10)}, Node ${process.versions.node}\n`
   )
-  print(yield* resilience())
+  // Which groups to run: `npm run bench -- overhead cold resilience` (default all).
+  const groups = process.argv.slice(2)
+  const wants = (name: string) => groups.length === 0 || groups.includes(name)
+  const rows: Array<Row> = []
+  if (wants("overhead")) rows.push(...(yield* Effect.promise(() => overhead())))
+  if (wants("cold")) rows.push(...(yield* Effect.promise(() => coldStart())))
+  if (wants("resilience")) rows.push(...(yield* resilience()))
+  print(rows)
 })
 
 Effect.runPromise(main).catch((error: unknown) => {

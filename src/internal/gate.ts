@@ -100,6 +100,21 @@ export class RateLimitGate {
    * (for logs, metrics and the caller's deadline check, which may fail the acquisition).
    */
   acquire<E>(onWait: (wait: GateWait) => Effect.Effect<void, E>): Effect.Effect<void, E> {
+    // The common case, budget left and a free slot, is decided without reading the clock.
+    return Effect.suspend(() => {
+      const cap = this.probing ? 1 : this.concurrencyCap
+      if (this.inFlight < cap && (this.available === undefined || this.available > 0)) {
+        this.inFlight += 1
+        if (this.available !== undefined) this.available -= 1
+        return Effect.void
+      }
+      return this.acquireSlowly(onWait)
+    })
+  }
+
+  private acquireSlowly<E>(
+    onWait: (wait: GateWait) => Effect.Effect<void, E>
+  ): Effect.Effect<void, E> {
     // eslint-disable-next-line @typescript-eslint/no-this-alias
     const gate = this
     return Effect.gen(function* () {

@@ -85,6 +85,11 @@ export interface OktaClientSettings {
   /** Appended to the `User-Agent` (e.g. `"my-provisioner/1.4"`), to tell your traffic apart in Okta's System Log. */
   readonly userAgentExtra?: string | undefined
   /**
+   * Trace calls: a span per operation (`ApplicationConnections.<operationId>`) and per HTTP
+   * exchange, with retry and gate-wait events. Default true; false removes the spans' cost.
+   */
+  readonly tracing?: boolean | undefined
+  /**
    * Send W3C `traceparent` / `b3` headers to Okta. Default `false`: trace ids are internal data and
    * Okta does not join traces.
    */
@@ -157,6 +162,8 @@ export interface OktaRequest {
 export interface OktaClientService {
   /** The normalised org URL (no trailing slash). */
   readonly orgUrl: string
+  /** Whether calls are traced (the `tracing` option). */
+  readonly tracing: boolean
   /**
    * Sends `request` with auth, `Accept`, `User-Agent`, through the shared rate-limit gate, with the
    * per-attempt timeout and the retry policy; a 2xx goes to `onSuccess` (with the body cap to
@@ -342,9 +349,10 @@ export const make = (
         ? { authorization: Redacted.value(staticAuthorization) }
         : {})
     })
+    const tracing = options.tracing ?? true
     const base = (yield* HttpClient.HttpClient).pipe(
       HttpClient.withTracerPropagation(options.tracerPropagation ?? false),
-      HttpClient.withTracerDisabledWhen(isOAuthCallback)
+      HttpClient.withTracerDisabledWhen(tracing ? isOAuthCallback : () => true)
     )
     const client = options.transformClient !== undefined ? options.transformClient(base) : base
     const gateOptions = {
@@ -510,7 +518,7 @@ export const make = (
       return run(ctx, gate, request.replaySafe ?? true, attempt, repair)
     }
 
-    return { orgUrl, execute } satisfies OktaClientService
+    return { orgUrl, tracing, execute } satisfies OktaClientService
   })
 
 /**

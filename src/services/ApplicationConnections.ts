@@ -115,11 +115,22 @@ const encodeBody = Schema.encodeUnknownEither(
 const invalid = (operation: string, field: string, issues: string) =>
   new OktaInvalidInputError({ operation, field, issues })
 
+/**
+ * Exactly the ids `AppId` accepts, in one test: the common case skips the schema, which runs only
+ * to describe a rejection (a property test keeps the two in agreement).
+ *
+ * @internal
+ */
+// eslint-disable-next-line no-control-regex
+export const VALID_APP_ID = /^(?!.*\.\.)[^\s/?#%\\\u0000-\u001f\u007f-\u009f]{1,100}$/
+
 const checkAppId = (
   operation: string,
   appId: unknown
 ): Either.Either<string, OktaInvalidInputError> =>
-  Either.mapLeft(decodeAppId(appId), (e) => invalid(operation, "appId", describeIssue(e.issue)))
+  typeof appId === "string" && VALID_APP_ID.test(appId)
+    ? Either.right(appId)
+    : Either.mapLeft(decodeAppId(appId), (e) => invalid(operation, "appId", describeIssue(e.issue)))
 
 const checkOptionalString = (
   operation: string,
@@ -142,6 +153,10 @@ const SPAN_PREFIX = "ApplicationConnections."
  * @category constructors
  */
 export const make = (client: OktaClientService): ApplicationConnectionsService => {
+  // Each operation is an `Effect.fn` span, unless the client was built with `tracing: false`
+  // (then no span and no span attributes: the cheapest path).
+  const traced = (name: string): typeof Effect.fnUntraced =>
+    client.tracing ? (Effect.fn(name) as unknown as typeof Effect.fnUntraced) : Effect.fnUntraced
   const decodeConnection = decodeJson(ProvisioningConnectionResponse)
   const decodeJwks = decodeJson(AppConnectionUserProvisionJWKResponse)
 
@@ -152,7 +167,7 @@ export const make = (client: OktaClientService): ApplicationConnectionsService =
   const jwksOp = "getUserProvisioningConnectionJWKS"
   const verifyOp = "verifyProvisioningConnectionForApplication"
 
-  const getDefaultProvisioningConnectionForApplication = Effect.fn(SPAN_PREFIX + getOp)(function* (
+  const getDefaultProvisioningConnectionForApplication = traced(SPAN_PREFIX + getOp)(function* (
     appId: string
   ) {
     const id = yield* checkAppId(getOp, appId)
@@ -163,7 +178,7 @@ export const make = (client: OktaClientService): ApplicationConnectionsService =
     )
   })
 
-  const updateDefaultProvisioningConnectionForApplication = Effect.fn(SPAN_PREFIX + updateOp)(
+  const updateDefaultProvisioningConnectionForApplication = traced(SPAN_PREFIX + updateOp)(
     function* (
       appId: string,
       body: UpdateDefaultProvisioningConnectionForApplicationRequest,
@@ -192,7 +207,7 @@ export const make = (client: OktaClientService): ApplicationConnectionsService =
   )
 
   const lifecycle = (operation: string, action: "activate" | "deactivate") =>
-    Effect.fn(SPAN_PREFIX + operation)(function* (appId: string) {
+    traced(SPAN_PREFIX + operation)(function* (appId: string) {
       const id = yield* checkAppId(operation, appId)
       yield* Effect.annotateCurrentSpan("okta.app_id", id)
       return yield* client.execute(
@@ -201,9 +216,7 @@ export const make = (client: OktaClientService): ApplicationConnectionsService =
       )
     })
 
-  const getUserProvisioningConnectionJWKS = Effect.fn(SPAN_PREFIX + jwksOp)(function* (
-    appId: string
-  ) {
+  const getUserProvisioningConnectionJWKS = traced(SPAN_PREFIX + jwksOp)(function* (appId: string) {
     const id = yield* checkAppId(jwksOp, appId)
     yield* Effect.annotateCurrentSpan("okta.app_id", id)
     return yield* client.execute(
@@ -212,7 +225,7 @@ export const make = (client: OktaClientService): ApplicationConnectionsService =
     )
   })
 
-  const verifyProvisioningConnectionForApplication = Effect.fn(SPAN_PREFIX + verifyOp)(function* (
+  const verifyProvisioningConnectionForApplication = traced(SPAN_PREFIX + verifyOp)(function* (
     appName: OAuthProvisioningEnabledApp,
     appId: string,
     options?: VerifyConnectionOptions

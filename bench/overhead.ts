@@ -1,0 +1,229 @@
+/**
+ * Per-call overhead, throughput, the official SDK, and memory: the client against the bare
+ * `HttpClient` of the same transport doing the same GET and schema decode, all against one
+ * simulator process, in the same run. Calls of the compared implementations are interleaved in
+ * rounds so that drift (JIT, GC, the machine) hits all of them alike.
+ */
+import { FetchHttpClient, HttpClient, HttpClientResponse } from "@effect/platform"
+import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
+import { Effect, Layer, ManagedRuntime, Redacted } from "effect"
+import { createRequire } from "node:module"
+import { performance } from "node:perf_hooks"
+import { runInNewContext } from "node:vm"
+import { setFlagsFromString } from "node:v8"
+import {
+  ApplicationConnections,
+  OktaClient,
+  type OktaClientSettings,
+  ProvisioningConnectionResponse
+} from "effect-okta-connections"
+import type { Row } from "./resilience.js"
+import { startSimulator, type SimulatorProcess } from "./server.js"
+
+const require = createRequire(import.meta.url)
+const okta = require("@okta/okta-sdk-nodejs") as {
+  Client: new (config: Record<string, unknown>) => {
+    applicationApi: {
+      getDefaultProvisioningConnectionForApplication: (args: { appId: string }) => Promise<unknown>
+    }
+  }
+}
+
+const median = (values: ReadonlyArray<number>) => {
+  const sorted = [...values].sort((a, b) => a - b)
+  return sorted[Math.floor(sorted.length / 2)]!
+}
+
+type Transport = "fetch" | "undici"
+const transportLayer = (transport: Transport) =>
+  transport === "fetch" ? FetchHttpClient.layer : NodeHttpClient.layerUndici
+
+/** One call as a Promise-returning function, and how to release it. */
+interface Impl {
+  readonly name: string
+  readonly call: () => Promise<unknown>
+  readonly many: (count: number, concurrency: number) => Promise<void>
+  readonly dispose: () => Promise<void>
+}
+
+const bare = (sim: SimulatorProcess, appId: string, transport: Transport): Impl => {
+  const runtime = ManagedRuntime.make(transportLayer(transport))
+  const url = `${sim.url}/api/v1/apps/${appId}/connections/default`
+  const headers = { authorization: `SSWS ${sim.token}`, accept: "application/json" }
+  const once = Effect.flatMap(HttpClient.HttpClient, (client) =>
+    client
+      .get(url, { headers })
+      .pipe(
+        Effect.flatMap((response) =>
+          HttpClientResponse.schemaBodyJson(ProvisioningConnectionResponse)(response)
+        )
+      )
+  )
+  return {
+    name: `bare ${transport}`,
+    call: () => runtime.runPromise(once),
+    many: (count, concurrency) =>
+      runtime.runPromise(
+        Effect.forEach(Array.from({ length: count }), () => once, { concurrency, discard: true })
+      ),
+    dispose: () => runtime.dispose()
+  }
+}
+
+const ours = (
+  sim: SimulatorProcess,
+  appId: string,
+  transport: Transport,
+  settings: OktaClientSettings = {}
+): Impl => {
+  const runtime = ManagedRuntime.make(
+    ApplicationConnections.layer.pipe(
+      Layer.provide(
+        OktaClient.layer({ orgUrl: sim.url, apiToken: Redacted.make(sim.token), ...settings })
+      ),
+      Layer.provide(transportLayer(transport))
+    )
+  )
+  const once = Effect.flatMap(ApplicationConnections, (api) =>
+    api.getDefaultProvisioningConnectionForApplication(appId)
+  )
+  return {
+    name: `effect-okta-connections ${transport}${settings.tracing === false ? " (tracing off)" : ""}`,
+    call: () => runtime.runPromise(once),
+    many: (count, concurrency) =>
+      runtime.runPromise(
+        Effect.forEach(Array.from({ length: count }), () => once, { concurrency, discard: true })
+      ),
+    dispose: () => runtime.dispose()
+  }
+}
+
+const sdk = (sim: SimulatorProcess, appId: string): Impl => {
+  // The SDK caches GET responses in memory by default; a cached read never reaches Okta, so
+  // the comparison turns the cache off (cacheMiddleware: null, the SDK's documented switch).
+  const client = new okta.Client({ orgUrl: sim.url, token: sim.token, cacheMiddleware: null })
+  const call = () => client.applicationApi.getDefaultProvisioningConnectionForApplication({ appId })
+  return {
+    name: "@okta/okta-sdk-nodejs",
+    call,
+    many: async (count, concurrency) => {
+      let next = 0
+      await Promise.all(
+        Array.from({ length: concurrency }, async () => {
+          while (next < count) {
+            next += 1
+            await call()
+          }
+        })
+      )
+    },
+    dispose: async () => {}
+  }
+}
+
+/** Median per-call time of each implementation, interleaved in rounds after a warm-up. */
+const perCall = async (impls: ReadonlyArray<Impl>, rounds = 8, perRound = 250) => {
+  for (const impl of impls) for (let i = 0; i < 300; i++) await impl.call()
+  const samples = new Map<string, Array<number>>(impls.map((impl) => [impl.name, []]))
+  for (let round = 0; round < rounds; round++) {
+    for (const impl of impls) {
+      const times = samples.get(impl.name)!
+      for (let i = 0; i < perRound; i++) {
+        const started = performance.now()
+        await impl.call()
+        times.push(performance.now() - started)
+      }
+    }
+  }
+  return new Map([...samples].map(([name, times]) => [name, median(times)]))
+}
+
+const throughput = async (impl: Impl, count: number, concurrency: number) => {
+  await impl.many(500, concurrency)
+  const started = performance.now()
+  await impl.many(count, concurrency)
+  return count / ((performance.now() - started) / 1000)
+}
+
+export const overhead = async (): Promise<ReadonlyArray<Row>> => {
+  const sim = await startSimulator([
+    "--rate-limit",
+    "100000000",
+    "--window-seconds",
+    "60",
+    "--concurrency-limit",
+    "100000"
+  ])
+  const appId = sim.apps[0]!.id
+  const rows: Array<Row> = []
+  try {
+    const impls = [
+      bare(sim, appId, "fetch"),
+      ours(sim, appId, "fetch"),
+      ours(sim, appId, "fetch", { tracing: false }),
+      bare(sim, appId, "undici"),
+      ours(sim, appId, "undici"),
+      ours(sim, appId, "undici", { tracing: false }),
+      sdk(sim, appId)
+    ]
+    const medians = await perCall(impls)
+    const ms = (name: string) => medians.get(name)!
+    const fmt = (name: string) => `${ms(name).toFixed(3)} ms`
+    for (const transport of ["fetch", "undici"] as const) {
+      for (const suffix of ["", " (tracing off)"]) {
+        const name = `effect-okta-connections ${transport}${suffix}`
+        rows.push({
+          scenario: `client overhead, ${transport}${suffix}: one GET + decode, sequential (median of 2000)`,
+          figure: `${(ms(name) / ms(`bare ${transport}`)).toFixed(3)}× the bare ${transport} HttpClient`,
+          target: suffix === "" ? "≤ 1.10×" : "(for comparison)",
+          detail: `${fmt(name)} vs ${fmt(`bare ${transport}`)}`
+        })
+      }
+    }
+    rows.push({
+      scenario: "against the official SDK: the same call, undici transport (median of 2000)",
+      figure: `${(ms("effect-okta-connections undici") / ms("@okta/okta-sdk-nodejs")).toFixed(3)}× @okta/okta-sdk-nodejs`,
+      target: "≤ 1.0×",
+      detail: `${fmt("effect-okta-connections undici")} vs ${fmt("@okta/okta-sdk-nodejs")}`
+    })
+    const count = 10_000
+    const bareUndici = impls[3]!
+    const oursUndici = impls[4]!
+    const base = await throughput(bareUndici, count, 32)
+    const mine = await throughput(oursUndici, count, 32)
+    const sdkRate = await throughput(impls[6]!, count, 32)
+    rows.push({
+      scenario: `throughput: ${count} GETs at concurrency 32, undici, no rate limit`,
+      figure: `${(mine / base).toFixed(3)}× the bare undici HttpClient`,
+      target: "≥ 0.90×",
+      detail: `${mine.toFixed(0)} vs ${base.toFixed(0)} req/s; the official SDK ${sdkRate.toFixed(0)} req/s`
+    })
+
+    // Memory: after 10,000 calls, then after 100,000, with a full GC before each reading.
+    setFlagsFromString("--expose-gc")
+    const gc = runInNewContext("gc") as () => void
+    const reading = () => {
+      gc()
+      gc()
+      const usage = process.memoryUsage()
+      return { rss: usage.rss / 2 ** 20, heap: usage.heapUsed / 2 ** 20 }
+    }
+    const mem = ours(sim, appId, "undici")
+    await mem.many(10_000, 32)
+    const after10k = reading()
+    await mem.many(90_000, 32)
+    const after100k = reading()
+    await mem.dispose()
+    rows.push({
+      scenario:
+        "memory: RSS and heap after 100,000 calls vs after 10,000 (undici, concurrency 32, after GC)",
+      figure: `RSS ${(after100k.rss / after10k.rss).toFixed(3)}×, heap ${(after100k.heap / after10k.heap).toFixed(3)}×`,
+      target: "flat within noise",
+      detail: `RSS ${after10k.rss.toFixed(1)} → ${after100k.rss.toFixed(1)} MiB, heap ${after10k.heap.toFixed(1)} → ${after100k.heap.toFixed(1)} MiB`
+    })
+    for (const impl of impls) await impl.dispose()
+  } finally {
+    await sim.stop()
+  }
+  return rows
+}
