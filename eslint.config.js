@@ -1,5 +1,6 @@
 // @ts-check
 import js from "@eslint/js"
+import globals from "globals"
 import tseslint from "typescript-eslint"
 
 export default tseslint.config(
@@ -20,6 +21,12 @@ export default tseslint.config(
       ],
       "@typescript-eslint/consistent-type-imports": ["error", { fixStyle: "inline-type-imports" }]
     }
+  },
+  {
+    // Plain-JavaScript benchmark scripts run directly by node.
+    files: ["bench/cold/*.mjs", "bench/cold/*.cjs"],
+    languageOptions: { globals: globals.node },
+    rules: { "@typescript-eslint/no-require-imports": "off" }
   },
   {
     // The library imports Effect by deep paths so that importing it loads only the modules it

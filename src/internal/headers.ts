@@ -53,8 +53,17 @@ export const parseRateLimit = (headers: Headers.Headers): ParsedRateLimit | unde
 export const parseDate = (headers: Headers.Headers): number | undefined => {
   const raw = headers["date"]
   if (raw === undefined) return undefined
+  // `Date` has a resolution of one second, so consecutive responses mostly repeat it: parse once.
+  if (raw === lastDate.raw) return lastDate.millis
   const millis = Date.parse(raw)
-  return Number.isFinite(millis) ? millis : undefined
+  const parsed = Number.isFinite(millis) ? millis : undefined
+  lastDate = { raw, millis: parsed }
+  return parsed
+}
+
+let lastDate: { raw: string | undefined; millis: number | undefined } = {
+  raw: undefined,
+  millis: undefined
 }
 
 /** @internal */

@@ -477,26 +477,35 @@ export const make = (
       // The authorization the last attempt sent, to drop exactly that token on `invalid_token`.
       let sentAuthorization: string | undefined
 
-      const attempt = (info: AttemptInfo): Effect.Effect<A, Failure> =>
-        Effect.gen(function* () {
-          let sent =
-            info.retryHeaders !== undefined
-              ? HttpClientRequest.setHeaders(httpRequest, info.retryHeaders)
-              : httpRequest
-          if (tokens !== undefined && fetchToken !== undefined) {
-            const auth = yield* tokens.headersFor(request.method, url, fetchToken)
-            sentAuthorization = auth["authorization"]
-            sent = HttpClientRequest.setHeaders(sent, auth)
-          }
-          return yield* send(ctx, gate, sent, (response): Effect.Effect<A, Failure> => {
-            if (response.status >= 200 && response.status < 300) {
-              return onSuccess(ctx, response, maxResponseBytes)
-            }
-            const nonce = response.headers["dpop-nonce"]
-            if (tokens !== undefined && nonce !== undefined) tokens.setApiNonce(nonce)
-            return httpError(ctx, response, maxResponseBytes)
-          })
-        })
+      const onResponse = (
+        response: HttpClientResponse.HttpClientResponse
+      ): Effect.Effect<A, Failure> => {
+        if (response.status >= 200 && response.status < 300) {
+          return onSuccess(ctx, response, maxResponseBytes)
+        }
+        const nonce = response.headers["dpop-nonce"]
+        if (tokens !== undefined && nonce !== undefined) tokens.setApiNonce(nonce)
+        return httpError(ctx, response, maxResponseBytes)
+      }
+      const withRetryHeaders = (info: AttemptInfo) =>
+        info.retryHeaders !== undefined
+          ? HttpClientRequest.setHeaders(httpRequest, info.retryHeaders)
+          : httpRequest
+      // Static credentials (the common case) need no per-attempt work before sending.
+      const attempt =
+        tokens === undefined || fetchToken === undefined
+          ? (info: AttemptInfo): Effect.Effect<A, Failure> =>
+              send(ctx, gate, withRetryHeaders(info), onResponse)
+          : (info: AttemptInfo): Effect.Effect<A, Failure> =>
+              Effect.flatMap(tokens.headersFor(request.method, url, fetchToken), (auth) => {
+                sentAuthorization = auth["authorization"]
+                return send(
+                  ctx,
+                  gate,
+                  HttpClientRequest.setHeaders(withRetryHeaders(info), auth),
+                  onResponse
+                )
+              })
 
       // With OAuth: a 401 that says the token is invalid or expired, or that asks for a DPoP
       // nonce, is repaired at once (one fresh token, one nonce), not counted as a retry.
