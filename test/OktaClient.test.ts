@@ -318,6 +318,18 @@ describe("per-attempt timeout", () => {
       expect(error.field).toBe("timeout")
     })
   )
+
+  it.effect("so are a non-positive deadline and a fractional maxResponseBytes", () =>
+    Effect.gen(function* () {
+      const base = { orgUrl: "https://acme.okta.com", apiToken: Redacted.make(TOKEN) }
+      expect(configFailure(yield* buildWith({ ...base, deadline: "0 seconds" })).field).toBe(
+        "deadline"
+      )
+      expect(configFailure(yield* buildWith({ ...base, maxResponseBytes: 1.5 })).field).toBe(
+        "maxResponseBytes"
+      )
+    })
+  )
 })
 
 describe("secrets never leak", () => {
@@ -487,6 +499,31 @@ describe("secrets never leak", () => {
       // The verify exchange has no HTTP span: its url.query would hold the one-time code.
       expect(names.filter((name) => name.startsWith("http.client"))).toEqual(["http.client POST"])
       for (const secret of SECRETS) expect(rendered).not.toContain(secret)
+    })
+  )
+
+  it.effect("tracing: false records no span at all", () =>
+    Effect.gen(function* () {
+      const native = yield* Effect.tracer
+      const spans: Array<Tracer.Span> = []
+      const tracer = Tracer.make({
+        span: (...args) => {
+          const span = native.span(...args)
+          spans.push(span)
+          return span
+        },
+        context: native.context
+      })
+      const { layer } = connectionsWith(
+        () => json(200, { status: "ENABLED", profile: { authScheme: "TOKEN" } }),
+        {
+          tracing: false
+        }
+      )
+      yield* Effect.flatMap(ApplicationConnections, (api) =>
+        api.getDefaultProvisioningConnectionForApplication(APP)
+      ).pipe(Effect.provide(layer), Effect.withTracer(tracer))
+      expect(spans).toEqual([])
     })
   )
 
