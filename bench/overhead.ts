@@ -7,7 +7,6 @@
 import { FetchHttpClient, HttpClient, HttpClientResponse } from "@effect/platform"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import { Effect, Layer, ManagedRuntime, Redacted } from "effect"
-import { createRequire } from "node:module"
 import { performance } from "node:perf_hooks"
 import { runInNewContext } from "node:vm"
 import { setFlagsFromString } from "node:v8"
@@ -18,16 +17,8 @@ import {
   ProvisioningConnectionResponse
 } from "effect-okta-connections"
 import type { Row } from "./resilience.js"
+import { sdkClient } from "./sdk.js"
 import { startSimulator, type SimulatorProcess } from "./server.js"
-
-const require = createRequire(import.meta.url)
-const okta = require("@okta/okta-sdk-nodejs") as {
-  Client: new (config: Record<string, unknown>) => {
-    applicationApi: {
-      getDefaultProvisioningConnectionForApplication: (args: { appId: string }) => Promise<unknown>
-    }
-  }
-}
 
 const median = (values: ReadonlyArray<number>) => {
   const sorted = [...values].sort((a, b) => a - b)
@@ -99,9 +90,7 @@ const ours = (
 }
 
 const sdk = (sim: SimulatorProcess, appId: string): Impl => {
-  // The SDK caches GET responses in memory by default; a cached read never reaches Okta, so
-  // the comparison turns the cache off (cacheMiddleware: null, the SDK's documented switch).
-  const client = new okta.Client({ orgUrl: sim.url, token: sim.token, cacheMiddleware: null })
+  const client = sdkClient(sim.url, sim.token)
   const call = () => client.applicationApi.getDefaultProvisioningConnectionForApplication({ appId })
   return {
     name: "@okta/okta-sdk-nodejs",

@@ -21,16 +21,7 @@ import {
   OktaSimulator,
   SimulatorServer
 } from "effect-okta-connections/testing"
-import { createRequire } from "node:module"
-
-const require = createRequire(import.meta.url)
-const okta = require("@okta/okta-sdk-nodejs") as {
-  Client: new (config: Record<string, unknown>) => {
-    applicationApi: {
-      getDefaultProvisioningConnectionForApplication: (args: { appId: string }) => Promise<unknown>
-    }
-  }
-}
+import { sdkClient } from "./sdk.js"
 
 /** The same calls through the official SDK (its default retry: 2, reset − Date + 1 s; cache off). */
 const sdkAll = async (
@@ -39,7 +30,7 @@ const sdkAll = async (
   ids: ReadonlyArray<string>,
   concurrency: number
 ) => {
-  const client = new okta.Client({ orgUrl: url, token, cacheMiddleware: null })
+  const client = sdkClient(url, token)
   let next = 0
   let failures = 0
   await Promise.all(

@@ -9,8 +9,7 @@ import {
   Layer,
   Redacted,
   Schema,
-  TestClock,
-  Tracer
+  TestClock
 } from "effect"
 import { createServer, type IncomingMessage, type Server } from "node:http"
 import type { AddressInfo } from "node:net"
@@ -22,6 +21,7 @@ import {
   VERSION,
   type OktaClientOptions
 } from "../src/index.js"
+import { recordingTracer } from "./support/tracing.js"
 import { connectionsWith, empty, json, scriptedHttp, TOKEN } from "./support/TestHttp.js"
 
 const APP = "0oafxqCAJWWGELFTYASJ"
@@ -453,16 +453,7 @@ describe("secrets never leak", () => {
 
   it.effect("not in any span name, attribute or event; each operation has its span", () =>
     Effect.gen(function* () {
-      const native = yield* Effect.tracer
-      const spans: Array<Tracer.Span> = []
-      const tracer = Tracer.make({
-        span: (...args) => {
-          const span = native.span(...args)
-          spans.push(span)
-          return span
-        },
-        context: native.context
-      })
+      const { spans, tracer } = yield* recordingTracer
       const { layer } = connectionsWith(() =>
         json(200, { status: "ENABLED", profile: { authScheme: "TOKEN" } })
       )
@@ -504,16 +495,7 @@ describe("secrets never leak", () => {
 
   it.effect("tracing: false records no span at all", () =>
     Effect.gen(function* () {
-      const native = yield* Effect.tracer
-      const spans: Array<Tracer.Span> = []
-      const tracer = Tracer.make({
-        span: (...args) => {
-          const span = native.span(...args)
-          spans.push(span)
-          return span
-        },
-        context: native.context
-      })
+      const { spans, tracer } = yield* recordingTracer
       const { layer } = connectionsWith(
         () => json(200, { status: "ENABLED", profile: { authScheme: "TOKEN" } }),
         {

@@ -11,8 +11,7 @@ import {
   LogLevel,
   Redacted,
   Schema,
-  TestClock,
-  Tracer
+  TestClock
 } from "effect"
 import { createPublicKey, generateKeyPairSync } from "node:crypto"
 import { decodeJwt, decodeProtectedHeader } from "jose"
@@ -29,6 +28,7 @@ import {
   type SimulatedOAuthClient
 } from "../src/testing/index.js"
 import { scriptedHttp } from "./support/TestHttp.js"
+import { recordingTracer } from "./support/tracing.js"
 
 const CLIENT_ID = "0oaserviceapp0000001"
 const APP = "0oasimzscaler0000001"
@@ -463,16 +463,7 @@ describe("the private key never leaks", () => {
       const logger = Logger.make(({ message, annotations }) => {
         lines.push(JSON.stringify({ message, annotations: HashMap.toEntries(annotations) }))
       })
-      const native = yield* Effect.tracer
-      const spans: Array<Tracer.Span> = []
-      const tracer = Tracer.make({
-        span: (...args) => {
-          const span = native.span(...args)
-          spans.push(span)
-          return span
-        },
-        context: native.context
-      })
+      const { spans, tracer } = yield* recordingTracer
       const renderings: Array<string> = []
       const observe = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
         Effect.exit(effect).pipe(

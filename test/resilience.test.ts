@@ -10,8 +10,7 @@ import {
   LogLevel,
   Metric,
   Schedule,
-  TestClock,
-  Tracer
+  TestClock
 } from "effect"
 import {
   ApplicationConnections,
@@ -20,6 +19,7 @@ import {
   type OktaClientSettings,
   type OktaResponseError
 } from "../src/index.js"
+import { recordingTracer } from "./support/tracing.js"
 import { connectionsWith, empty, json, type Handler, type WireRequest } from "./support/TestHttp.js"
 
 const APP = "0oafxqCAJWWGELFTYASJ"
@@ -629,16 +629,7 @@ describe("visibility", () => {
             annotations: Object.fromEntries(HashMap.toEntries(annotations))
           })
         })
-        const native = yield* Effect.tracer
-        const spans: Array<Tracer.Span> = []
-        const tracer = Tracer.make({
-          span: (...args) => {
-            const span = native.span(...args)
-            spans.push(span)
-            return span
-          },
-          context: native.context
-        })
+        const { spans, tracer } = yield* recordingTracer
         const retried = Metric.tagged(
           Metric.tagged(
             OktaMetrics.retries,

@@ -436,6 +436,74 @@ export class OrgModel {
           ["x-rate-limit-reset", String(peek.reset)]
         ])
 
+      // Faults stand for the network or a gateway in front of Okta: they answer before
+      // authentication and rate limiting (on the API and the token endpoint alike), and do not
+      // count against the window.
+      const faultResponse = (): SimResponse | undefined => {
+        if (fault?._tag === "RateLimitNoDate" || fault?._tag === "DuplicateReset") {
+          const window = model.peekWindow(now)
+          const headers: Array<readonly [string, string]> = [
+            ...common,
+            ["x-rate-limit-limit", String(model.limit)],
+            ["x-rate-limit-remaining", "0"],
+            ["x-rate-limit-reset", String(window.reset)]
+          ]
+          if (fault._tag === "DuplicateReset") {
+            headers.push(["x-rate-limit-reset", String(window.reset + model.windowMillis / 1000)])
+            headers.push(["date", date])
+          }
+          return jsonResponse(
+            429,
+            headers,
+            oktaError("E0000047", "API call exceeded rate limit due to too many requests.")
+          )
+        }
+
+        switch (fault?._tag) {
+          case "ServerError":
+            return fault.body === "json"
+              ? jsonResponse(
+                  fault.status,
+                  peekHeaders(),
+                  oktaError("E0000009", "Internal Server Error")
+                )
+              : fault.body === "html"
+                ? {
+                    status: fault.status,
+                    headers: [...peekHeaders(), ["content-type", "text/html"]],
+                    body: `<html><head><title>${fault.status}</title></head><body><h1>${fault.status} Bad Gateway</h1><hr>nginx</body></html>`
+                  }
+                : { status: fault.status, headers: peekHeaders(), body: "" }
+          case "MalformedJson":
+            return {
+              status: 200,
+              headers: [...peekHeaders(), ["content-type", "application/json"]],
+              body: '{"status":"ENABLED","profile":{"authSch'
+            }
+          case "WrongShape":
+            return jsonResponse(200, peekHeaders(), { status: 42, profile: "TOKEN", jwks: null })
+          case "Redirect":
+            return {
+              status: 302,
+              headers: [
+                ...peekHeaders(),
+                ["location", fault.location ?? "https://login.example.net/steal?from=okta"]
+              ],
+              body: ""
+            }
+          case "Oversized": {
+            const bytes = fault.bytes ?? 2 * 1024 * 1024
+            return jsonResponse(200, peekHeaders(), {
+              status: "ENABLED",
+              profile: { authScheme: "TOKEN" },
+              padding: "x".repeat(bytes)
+            })
+          }
+        }
+
+        return undefined
+      }
+
       // The consent page stands for the third party: not Okta's API, no auth, no rate limit.
       const consentMatch = /^\/simulator\/consent\/([^/]+)\/([^/]+)$/.exec(request.url.pathname)
       if (consentMatch !== null && method === "GET") {
@@ -458,30 +526,8 @@ export class OrgModel {
 
       // The org authorization server's token endpoint: its own bucket, no API token.
       if (request.url.pathname === "/oauth2/v1/token" && method === "POST") {
-        if (fault?._tag === "ServerError") {
-          return jsonResponse(
-            fault.status,
-            peekHeaders(),
-            oktaError("E0000009", "Internal Server Error")
-          )
-        }
-        if (fault?._tag === "RateLimitNoDate" || fault?._tag === "DuplicateReset") {
-          const headers: Array<readonly [string, string]> = [
-            ...common,
-            ["x-rate-limit-limit", String(model.limit)],
-            ["x-rate-limit-remaining", "0"],
-            ["x-rate-limit-reset", String(peek.reset)]
-          ]
-          if (fault._tag === "DuplicateReset") {
-            headers.push(["x-rate-limit-reset", String(peek.reset + model.windowMillis / 1000)])
-            headers.push(["date", date])
-          }
-          return jsonResponse(
-            429,
-            headers,
-            oktaError("E0000047", "API call exceeded rate limit due to too many requests.")
-          )
-        }
+        const faulted = faultResponse()
+        if (faulted !== undefined) return faulted
         const answer = yield* model.oauth.token(
           new URLSearchParams(request.body ?? ""),
           lowerCased(request.headers),
@@ -503,68 +549,8 @@ export class OrgModel {
         )
       }
 
-      // Faults stand for the network or a gateway in front of Okta: they answer before
-      // authentication and rate limiting, and do not count against the window.
-      if (fault?._tag === "RateLimitNoDate" || fault?._tag === "DuplicateReset") {
-        const window = model.peekWindow(now)
-        const headers: Array<readonly [string, string]> = [
-          ...common,
-          ["x-rate-limit-limit", String(model.limit)],
-          ["x-rate-limit-remaining", "0"],
-          ["x-rate-limit-reset", String(window.reset)]
-        ]
-        if (fault._tag === "DuplicateReset") {
-          headers.push(["x-rate-limit-reset", String(window.reset + model.windowMillis / 1000)])
-          headers.push(["date", date])
-        }
-        return jsonResponse(
-          429,
-          headers,
-          oktaError("E0000047", "API call exceeded rate limit due to too many requests.")
-        )
-      }
-
-      switch (fault?._tag) {
-        case "ServerError":
-          return fault.body === "json"
-            ? jsonResponse(
-                fault.status,
-                peekHeaders(),
-                oktaError("E0000009", "Internal Server Error")
-              )
-            : fault.body === "html"
-              ? {
-                  status: fault.status,
-                  headers: [...peekHeaders(), ["content-type", "text/html"]],
-                  body: `<html><head><title>${fault.status}</title></head><body><h1>${fault.status} Bad Gateway</h1><hr>nginx</body></html>`
-                }
-              : { status: fault.status, headers: peekHeaders(), body: "" }
-        case "MalformedJson":
-          return {
-            status: 200,
-            headers: [...peekHeaders(), ["content-type", "application/json"]],
-            body: '{"status":"ENABLED","profile":{"authSch'
-          }
-        case "WrongShape":
-          return jsonResponse(200, peekHeaders(), { status: 42, profile: "TOKEN", jwks: null })
-        case "Redirect":
-          return {
-            status: 302,
-            headers: [
-              ...peekHeaders(),
-              ["location", fault.location ?? "https://login.example.net/steal?from=okta"]
-            ],
-            body: ""
-          }
-        case "Oversized": {
-          const bytes = fault.bytes ?? 2 * 1024 * 1024
-          return jsonResponse(200, peekHeaders(), {
-            status: "ENABLED",
-            profile: { authScheme: "TOKEN" },
-            padding: "x".repeat(bytes)
-          })
-        }
-      }
+      const faulted = faultResponse()
+      if (faulted !== undefined) return faulted
 
       // Concurrency limit: this request is already counted in `inFlight`.
       if (model.inFlight > model.concurrencyLimit) {
