@@ -562,6 +562,13 @@ export class OktaAuthError extends Schema.TaggedError<OktaAuthError>(`${IDENTIFI
 /**
  * Every error an HTTP response status maps to.
  *
+ * @example
+ * ```ts
+ * import type { OktaHttpError } from "effect-okta-connections"
+ *
+ * const status = (e: OktaHttpError) => e.status
+ * ```
+ *
  * @since 0.1.0
  * @category errors
  */
@@ -580,6 +587,17 @@ export type OktaHttpError =
  * operations without a response body (activate, deactivate, verify) fail with
  * exactly this.
  *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { ApplicationConnections, type OktaRequestError } from "effect-okta-connections"
+ *
+ * const activate: Effect.Effect<void, OktaRequestError, ApplicationConnections> = Effect.flatMap(
+ *   ApplicationConnections,
+ *   (api) => api.activateDefaultProvisioningConnectionForApplication("0oa1")
+ * )
+ * ```
+ *
  * @since 0.1.0
  * @category errors
  */
@@ -589,6 +607,14 @@ export type OktaRequestError =
 /**
  * What the operations that return a body (get, update, JWKS) fail with: {@link OktaRequestError}
  * plus {@link OktaDecodeError}.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { ApplicationConnections, type OktaResponseError } from "effect-okta-connections"
+ *
+ * const describe = (e: OktaResponseError) => `${e._tag}: ${e.message}`
+ * ```
  *
  * @since 0.1.0
  * @category errors

@@ -19,7 +19,8 @@ import * as Option from "effect/Option"
 import * as Random from "effect/Random"
 import { OktaTimeoutError } from "../errors/OktaError.js"
 import * as OktaMetrics from "../layers/metrics.js"
-import * as RetryPolicy from "../layers/RetryPolicy.js"
+import type * as RetryPolicy from "../layers/RetryPolicy.js"
+import * as Policy from "./policy.js"
 import type { RateLimitGate } from "./gate.js"
 import type { RequestContext } from "./response.js"
 
@@ -199,11 +200,11 @@ export const makeRunner = (options: RunnerOptions) => {
     const retrying = (first: E, deadlineAt: number | undefined) =>
       Effect.gen(function* () {
         const policy = Option.getOrElse(
-          yield* FiberRef.get(RetryPolicy.currentOverride),
+          yield* FiberRef.get(Policy.currentOverride),
           () => clientPolicy
         )
-        const backoff = RetryPolicy.makeStepper(policy.backoff)
-        const concurrencyBackoff = RetryPolicy.makeStepper(policy.concurrencyBackoff)
+        const backoff = Policy.makeStepper(policy.backoff)
+        const concurrencyBackoff = Policy.makeStepper(policy.concurrencyBackoff)
         const jitterMillis = Duration.toMillis(policy.resetJitter)
         let retries = 0
         let repairs = 0
@@ -217,7 +218,7 @@ export const makeRunner = (options: RunnerOptions) => {
           } else {
             if (!isRetryable(error) || retries >= policy.maxRetries)
               return yield* Effect.fail(error)
-            const classification = RetryPolicy.classify(error, replaySafe)
+            const classification = Policy.classify(error, replaySafe)
             if (classification._tag === "Stop") return yield* Effect.fail(error)
             const now = yield* Clock.currentTimeMillis
             let delay: number | undefined

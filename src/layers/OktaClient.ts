@@ -49,6 +49,14 @@ import { VERSION } from "../version.js"
  * tokens the client obtains and refreshes itself (`oauth`). Secrets are `Redacted` from config to
  * the one place that uses them.
  *
+ * @example
+ * ```ts
+ * import { Redacted } from "effect"
+ * import type { OktaCredentials } from "effect-okta-connections"
+ *
+ * const ssws: OktaCredentials = { apiToken: Redacted.make("00abc…") }
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -72,6 +80,13 @@ export type OktaCredentials =
 
 /**
  * Options of {@link OktaClient.layer} that are not credentials or the org URL.
+ *
+ * @example
+ * ```ts
+ * import type { OktaClientSettings } from "effect-okta-connections"
+ *
+ * const settings: OktaClientSettings = { timeout: "10 seconds", deadline: "2 minutes", tracing: false }
+ * ```
  *
  * @since 0.1.0
  * @category models
@@ -119,6 +134,15 @@ export interface OktaClientSettings {
 /**
  * Options of {@link OktaClient.layer}.
  *
+ * @example
+ * ```ts
+ * import { Redacted } from "effect"
+ * import { OktaClient, type OktaClientOptions } from "effect-okta-connections"
+ *
+ * const options: OktaClientOptions = { orgUrl: "https://acme.okta.com", apiToken: Redacted.make("00abc…") }
+ * const layer = OktaClient.layer(options)
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -133,6 +157,20 @@ export type OktaClientOptions = {
 
 /**
  * One HTTP exchange with Okta, as the operations describe it to {@link OktaClient}.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { OktaClient } from "effect-okta-connections"
+ *
+ * // Another Okta endpoint through the same client (auth, gate, retries, typed errors):
+ * const status = Effect.flatMap(OktaClient, (client) =>
+ *   client.execute(
+ *     { operation: "getApplication", method: "GET", path: "/api/v1/apps/0oa1" },
+ *     (_ctx, response) => Effect.succeed(response.status)
+ *   )
+ * )
+ * ```
  *
  * @since 0.1.0
  * @category models
@@ -155,6 +193,14 @@ export interface OktaRequest {
 
 /**
  * The service `OktaClient` provides.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { OktaClient } from "effect-okta-connections"
+ *
+ * const orgUrl = Effect.map(OktaClient, (client) => client.orgUrl)
+ * ```
  *
  * @since 0.1.0
  * @category models
@@ -533,6 +579,14 @@ export const make = (
 /**
  * Options of {@link OktaClient.layerConfig}: each value is an Effect `Config`, so the application
  * chooses where it comes from. Defaults are Okta's standard variables.
+ *
+ * @example
+ * ```ts
+ * import { Config } from "effect"
+ * import { OktaClient } from "effect-okta-connections"
+ *
+ * const layer = OktaClient.layerConfig({ orgUrl: Config.string("MY_OKTA_URL"), timeout: "10 seconds" })
+ * ```
  *
  * @since 0.1.0
  * @category models

@@ -17,15 +17,20 @@
  */
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as FiberRef from "effect/FiberRef"
 import * as Option from "effect/Option"
 import * as Schedule from "effect/Schedule"
-import * as ScheduleDecision from "effect/ScheduleDecision"
-import * as Intervals from "effect/ScheduleIntervals"
 import type { OktaDecodeError, OktaRequestError } from "../errors/OktaError.js"
+import { currentOverride } from "../internal/policy.js"
 
 /**
  * The errors a retry decision looks at.
+ *
+ * @example
+ * ```ts
+ * import type { RetryPolicy } from "effect-okta-connections"
+ *
+ * const isRateLimit = (e: RetryPolicy.RetryableError) => e._tag === "OktaRateLimitError"
+ * ```
  *
  * @since 0.1.0
  * @category models
@@ -34,6 +39,13 @@ export type RetryableError = OktaRequestError | OktaDecodeError
 
 /**
  * Why a request is tried again; the `reason` tag of the retry metric and log.
+ *
+ * @example
+ * ```ts
+ * import type { RetryPolicy } from "effect-okta-connections"
+ *
+ * const reason: RetryPolicy.RetryReason = "rate_limit"
+ * ```
  *
  * @since 0.1.0
  * @category models
@@ -48,6 +60,13 @@ export type RetryReason =
 
 /**
  * A retry policy. Build one with {@link make}; {@link disabled} never retries.
+ *
+ * @example
+ * ```ts
+ * import { RetryPolicy } from "effect-okta-connections"
+ *
+ * const policy: RetryPolicy.RetryPolicy = RetryPolicy.make({ maxRetries: 2 })
+ * ```
  *
  * @since 0.1.0
  * @category models
@@ -78,6 +97,14 @@ export interface RetryPolicy {
 
 /**
  * Options of {@link make}; every field has a default.
+ *
+ * @example
+ * ```ts
+ * import { RetryPolicy } from "effect-okta-connections"
+ *
+ * const options: RetryPolicy.RetryPolicyOptions = { maxRetries: 6, resetJitter: "100 millis" }
+ * const policy = RetryPolicy.make(options)
+ * ```
  *
  * @since 0.1.0
  * @category models
@@ -158,11 +185,6 @@ export const defaultPolicy: RetryPolicy = make()
  */
 export const disabled: RetryPolicy = make({ maxRetries: 0 })
 
-/** @internal */
-export const currentOverride: FiberRef.FiberRef<Option.Option<RetryPolicy>> = FiberRef.unsafeMake<
-  Option.Option<RetryPolicy>
->(Option.none())
-
 /**
  * Runs `effect` with another retry policy for every Okta call in it (`RetryPolicy.disabled` to turn
  * retries off for one call).
@@ -184,66 +206,3 @@ export const withRetryPolicy =
   (policy: RetryPolicy) =>
   <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
     Effect.locally(effect, currentOverride, Option.some(policy))
-
-/**
- * How one failure is handled, before the delay is computed.
- *
- * @internal
- */
-export type Classification =
-  | { readonly _tag: "Stop" }
-  | { readonly _tag: "WindowReset"; readonly resetMillis: number }
-  | { readonly _tag: "Backoff"; readonly reason: RetryReason; readonly concurrency: boolean }
-
-/**
- * Which failures are retried. `replaySafe` is false for `verify`: its one-time code may be
- * consumed by a request that reached Okta, so only a 429 (a rejection) or a failure to connect
- * is tried again.
- *
- * @internal
- */
-export const classify = (error: RetryableError, replaySafe: boolean): Classification => {
-  switch (error._tag) {
-    case "OktaRateLimitError": {
-      if (error.isConcurrencyLimit) {
-        return { _tag: "Backoff", reason: "concurrency_limit", concurrency: true }
-      }
-      const reset = error.rateLimit?.reset
-      return reset !== undefined
-        ? { _tag: "WindowReset", resetMillis: reset * 1000 }
-        : { _tag: "Backoff", reason: "rate_limit_no_reset", concurrency: false }
-    }
-    case "OktaServerError":
-      return replaySafe && [500, 502, 503, 504].includes(error.status)
-        ? { _tag: "Backoff", reason: "server_error", concurrency: false }
-        : { _tag: "Stop" }
-    case "OktaTransportError":
-      return replaySafe || error.connectFailed
-        ? { _tag: "Backoff", reason: "transport", concurrency: false }
-        : { _tag: "Stop" }
-    case "OktaTimeoutError":
-      return replaySafe && error.kind === "attempt"
-        ? { _tag: "Backoff", reason: "timeout", concurrency: false }
-        : { _tag: "Stop" }
-    default:
-      return { _tag: "Stop" }
-  }
-}
-
-/**
- * Steps a `Schedule` by hand, so the retry loop can see each delay before sleeping (to check the
- * deadline, log it and put it on the span) instead of letting `Effect.retry` sleep blindly.
- * Returns `None` when the schedule is done.
- *
- * @internal
- */
-export const makeStepper = <In>(schedule: Schedule.Schedule<unknown, In>) => {
-  let state: unknown = schedule.initial
-  return (now: number, input: In): Effect.Effect<Option.Option<number>> =>
-    Effect.map(schedule.step(now, input, state), ([next, , decision]) => {
-      state = next
-      if (ScheduleDecision.isDone(decision)) return Option.none()
-      const delay = Intervals.start(decision.intervals) - now
-      return Option.some(Number.isFinite(delay) && delay > 0 ? delay : 0)
-    })
-}

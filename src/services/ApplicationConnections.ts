@@ -25,6 +25,16 @@ import { UpdateDefaultProvisioningConnectionForApplicationRequest } from "../sch
 /**
  * Options of `updateDefaultProvisioningConnectionForApplication`.
  *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { ApplicationConnections } from "effect-okta-connections"
+ *
+ * const saveAndEnable = Effect.flatMap(ApplicationConnections, (api) =>
+ *   api.updateDefaultProvisioningConnectionForApplication("0oa1", { profile: { authScheme: "TOKEN", token: "…" } }, { activate: true })
+ * )
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -38,6 +48,20 @@ export interface UpdateConnectionOptions {
  * `continue_oauth_flow_url` Okta issued after the admin consented. Both are one-time values and
  * never appear in errors, logs or spans.
  *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { ApplicationConnections } from "effect-okta-connections"
+ *
+ * const verify = (continueUrl: URL) =>
+ *   Effect.flatMap(ApplicationConnections, (api) =>
+ *     api.verifyProvisioningConnectionForApplication("office365", "0oa1", {
+ *       code: continueUrl.searchParams.get("code") ?? undefined,
+ *       state: continueUrl.searchParams.get("state") ?? undefined
+ *     })
+ *   )
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -50,6 +74,18 @@ export interface VerifyConnectionOptions {
  * The service `ApplicationConnections` provides. Every method validates its arguments first
  * (`OktaInvalidInputError`, nothing sent), is traced as `ApplicationConnections.<operationId>`,
  * and fails only with the typed errors in its signature.
+ *
+ * @example
+ * ```ts
+ * import { Effect, Layer } from "effect"
+ * import { ApplicationConnections, type ApplicationConnectionsService } from "effect-okta-connections"
+ *
+ * // A hand-written stand-in for a unit test of your own code:
+ * const fake: Partial<ApplicationConnectionsService> = {
+ *   activateDefaultProvisioningConnectionForApplication: () => Effect.void
+ * }
+ * const TestLayer = Layer.mock(ApplicationConnections, fake)
+ * ```
  *
  * @since 0.1.0
  * @category models

@@ -37,6 +37,14 @@ import { DEFAULT_APPS, type SimulatedApp } from "./seed.js"
 /**
  * Options of the simulated org.
  *
+ * @example
+ * ```ts
+ * import { OktaSimulator, type OktaSimulatorOptions } from "effect-okta-connections/testing"
+ *
+ * const options: OktaSimulatorOptions = { rateLimit: { limit: 5, windowSeconds: 1 }, tokens: [{ token: "t" }] }
+ * const org = OktaSimulator.layer(options)
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -65,6 +73,16 @@ export interface OktaSimulatorOptions {
 /**
  * A snapshot of an app's connection as the simulator stores it (including what Okta never returns,
  * such as the token), for assertions.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { OktaSimulator } from "effect-okta-connections/testing"
+ *
+ * const status = Effect.flatMap(OktaSimulator, (sim) => sim.inspect("0oasimzscaler0000001")).pipe(
+ *   Effect.map((state) => state.connection?.status)
+ * )
+ * ```
  *
  * @since 0.1.0
  * @category models
@@ -109,6 +127,16 @@ export class OktaSimulatorError extends Data.TaggedError("OktaSimulatorError")<{
 /**
  * The service `OktaSimulator` provides: control over the simulated org.
  *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { OktaSimulator } from "effect-okta-connections/testing"
+ *
+ * const flaky = Effect.flatMap(OktaSimulator, (sim) =>
+ *   sim.injectFault({ _tag: "ServerError", status: 503, body: "html" }, { times: 2 })
+ * )
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -152,6 +180,14 @@ export interface OktaSimulatorService {
 
 /**
  * The address of a running loopback simulator.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { SimulatorServer } from "effect-okta-connections/testing"
+ *
+ * const url = Effect.map(SimulatorServer, (info) => info.url)
+ * ```
  *
  * @since 0.1.0
  * @category models
@@ -458,6 +494,13 @@ export const serve = (
 /**
  * Options of the ready-made client layers: the `OktaClient` settings, and its credentials
  * (default: the simulator's first token).
+ *
+ * @example
+ * ```ts
+ * import { OktaSimulator } from "effect-okta-connections/testing"
+ *
+ * const layer = OktaSimulator.layerConnections({ client: { timeout: "1 second", retry: false } })
+ * ```
  *
  * @since 0.1.0
  * @category models

@@ -39,6 +39,13 @@ export type SimOutcome =
 /**
  * A fault the next matching request(s) get instead of (or on top of) the normal answer.
  *
+ * @example
+ * ```ts
+ * import type { SimulatorFault } from "effect-okta-connections/testing"
+ *
+ * const gatewayDown: SimulatorFault = { _tag: "ServerError", status: 502, body: "html" }
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -73,6 +80,13 @@ export type SimulatorFault =
 /**
  * Which requests a fault applies to, and how many times.
  *
+ * @example
+ * ```ts
+ * import type { FaultOptions } from "effect-okta-connections/testing"
+ *
+ * const onlyJwks: FaultOptions = { times: 3, method: "GET", path: "/jwks" }
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -88,6 +102,13 @@ export interface FaultOptions {
 /**
  * A token the simulated org accepts.
  *
+ * @example
+ * ```ts
+ * import type { SimulatedToken } from "effect-okta-connections/testing"
+ *
+ * const readOnly: SimulatedToken = { token: "eyJ…", scheme: "Bearer", scopes: ["okta.apps.read"] }
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -101,6 +122,16 @@ export interface SimulatedToken {
 
 /**
  * A request as the simulator logged it: the token in `authorization` is redacted.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { OktaSimulator } from "effect-okta-connections/testing"
+ *
+ * const paths = Effect.flatMap(OktaSimulator, (sim) => sim.requests).pipe(
+ *   Effect.map((log) => log.map((entry) => `${entry.method} ${entry.path} → ${entry.outcome}`))
+ * )
+ * ```
  *
  * @since 0.1.0
  * @category models
@@ -118,6 +149,13 @@ export interface LoggedRequest {
 
 /**
  * Rate limits of the simulated org. Okta's windows are per minute; tests use short windows.
+ *
+ * @example
+ * ```ts
+ * import type { SimulatedRateLimit } from "effect-okta-connections/testing"
+ *
+ * const tight: SimulatedRateLimit = { limit: 10, windowSeconds: 1, concurrencyLimit: 2 }
+ * ```
  *
  * @since 0.1.0
  * @category models

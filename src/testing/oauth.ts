@@ -15,6 +15,15 @@ export type PublicJwk = Readonly<Record<string, unknown>>
 /**
  * A service app registered with the simulated org.
  *
+ * @example
+ * ```ts
+ * import { createPublicKey, generateKeyPairSync } from "node:crypto"
+ * import type { SimulatedOAuthClient } from "effect-okta-connections/testing"
+ *
+ * const { publicKey } = generateKeyPairSync("rsa", { modulusLength: 2048 })
+ * const app: SimulatedOAuthClient = { clientId: "0oaservice", publicKey: publicKey.export({ format: "jwk" }) }
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */

@@ -8,6 +8,13 @@
  * The app names the simulator knows the provisioning capabilities of (Okta's app `name`s).
  * Any other name is an app without provisioning support (GET answers `UNKNOWN`).
  *
+ * @example
+ * ```ts
+ * import type { SimulatedAppName } from "effect-okta-connections/testing"
+ *
+ * const name: SimulatedAppName = "okta_org2org"
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -23,6 +30,13 @@ export type SimulatedAppName =
 
 /**
  * The initial state of an app's default provisioning connection.
+ *
+ * @example
+ * ```ts
+ * import type { SimulatedConnectionSeed } from "effect-okta-connections/testing"
+ *
+ * const enabledToken: SimulatedConnectionSeed = { authScheme: "TOKEN", status: "ENABLED" }
+ * ```
  *
  * @since 0.1.0
  * @category models
