@@ -416,6 +416,19 @@ describe("configuration", () => {
       expect(failure(yield* build(oauth({ clientId: " " })))).toMatchObject({
         field: "oauth.clientId"
       })
+      const both = failure(
+        yield* Effect.exit(
+          Effect.provide(
+            OktaClient,
+            OktaClient.layer({
+              orgUrl: ORG,
+              oauth: oauth(),
+              apiToken: Redacted.make("x")
+            } as never).pipe(Layer.provide(scriptedHttp(() => new Response(null)).layer))
+          )
+        )
+      )
+      expect(both).toMatchObject({ _tag: "OktaConfigError", field: "credentials" })
     })
   )
 

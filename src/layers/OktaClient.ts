@@ -386,6 +386,15 @@ export const make = (
     // SSWS and static Bearer tokens are one header, set once; OAuth tokens come per request.
     const staticAuthorization =
       options.oauth === undefined ? yield* authorizationOf(options) : undefined
+    if (
+      options.oauth !== undefined &&
+      (options.apiToken !== undefined || options.accessToken !== undefined)
+    ) {
+      return yield* new OktaConfigError({
+        field: "credentials",
+        reason: "must be one of apiToken, accessToken or oauth, not several"
+      })
+    }
     const tokens =
       options.oauth !== undefined ? yield* makeTokenProvider(orgUrl, options.oauth) : undefined
     const baseHeaders = Headers.fromInput({

@@ -187,7 +187,8 @@ export const disabled: RetryPolicy = make({ maxRetries: 0 })
 
 /**
  * Runs `effect` with another retry policy for every Okta call in it (`RetryPolicy.disabled` to turn
- * retries off for one call).
+ * retries off for one call). It governs the retry decisions; the client's shared gate keeps the
+ * client's own `resetJitter` and `adaptiveConcurrency`, since it serves every call of the client.
  *
  * @example
  * ```ts
