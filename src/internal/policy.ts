@@ -76,6 +76,7 @@ export const makeStepper = <In>(schedule: Schedule.Schedule<unknown, In>) => {
       state = next
       if (ScheduleDecision.isDone(decision)) return Option.none()
       const delay = Intervals.start(decision.intervals) - now
-      return Option.some(Number.isFinite(delay) && delay > 0 ? delay : 0)
+      // Whole milliseconds: jittered schedules yield fractions, which clocks (and logs) do not need.
+      return Option.some(Number.isFinite(delay) && delay > 0 ? Math.ceil(delay) : 0)
     })
 }
