@@ -1,5 +1,5 @@
 import { describe, expect, expectTypeOf, it } from "@effect/vitest"
-import { Cause, Effect, Exit } from "effect"
+import { Effect, Exit } from "effect"
 import {
   ApplicationConnections,
   type OktaRequestError,
@@ -8,6 +8,7 @@ import {
   type AppConnectionUserProvisionJWKResponse
 } from "../src/index.js"
 import { connectionsWith, empty, json, ORG, text } from "./support/TestHttp.js"
+import { failureOf, successOf } from "./support/exit.js"
 
 const APP = "0oafxqCAJWWGELFTYASJ"
 
@@ -37,19 +38,6 @@ const run = <A, E>(
     Effect.exit(Effect.provide(Effect.flatMap(ApplicationConnections, f), layer)),
     (exit) => ({ exit, requests })
   )
-}
-
-const failureOf = <A, E>(exit: Exit.Exit<A, E>): E => {
-  if (Exit.isSuccess(exit)) throw new Error("expected a failure, got a success")
-  const failure = Cause.failureOption(exit.cause)
-  if (failure._tag === "None")
-    throw new Error(`expected a typed failure, got ${Cause.pretty(exit.cause)}`)
-  return failure.value
-}
-
-const successOf = <A, E>(exit: Exit.Exit<A, E>): A => {
-  if (Exit.isFailure(exit)) throw new Error(`expected a success, got ${Cause.pretty(exit.cause)}`)
-  return exit.value
 }
 
 describe("the wire format of each operation", () => {

@@ -23,6 +23,7 @@ import {
 } from "../src/index.js"
 import { recordingTracer } from "./support/tracing.js"
 import { connectionsWith, empty, json, scriptedHttp, TOKEN } from "./support/TestHttp.js"
+import { failureOf } from "./support/exit.js"
 
 const APP = "0oafxqCAJWWGELFTYASJ"
 
@@ -34,12 +35,8 @@ const buildWith = (options: OktaClientOptions) =>
     )
   )
 
-const configFailure = (exit: Exit.Exit<unknown, unknown>) => {
-  if (Exit.isSuccess(exit)) throw new Error("expected the layer to fail")
-  const failure = Cause.failureOption(exit.cause)
-  if (failure._tag === "None") throw new Error(Cause.pretty(exit.cause))
-  return failure.value as { _tag: string; field: string; message: string }
-}
+const configFailure = (exit: Exit.Exit<unknown, unknown>) =>
+  failureOf(exit) as { _tag: string; field: string; message: string }
 
 describe("OktaClient configuration", () => {
   const token = Redacted.make(TOKEN)

@@ -29,6 +29,7 @@ import {
 } from "../src/testing/index.js"
 import { scriptedHttp } from "./support/TestHttp.js"
 import { recordingTracer } from "./support/tracing.js"
+import { failureOf as failure } from "./support/exit.js"
 
 const CLIENT_ID = "0oaserviceapp0000001"
 const APP = "0oasimzscaler0000001"
@@ -80,13 +81,6 @@ const org = (
 const get = Effect.flatMap(ApplicationConnections, (api) =>
   api.getDefaultProvisioningConnectionForApplication(APP)
 )
-
-const failure = <A, E>(exit: Exit.Exit<A, E>) => {
-  if (Exit.isSuccess(exit)) throw new Error("expected a failure")
-  const value = Cause.failureOption(exit.cause)
-  if (value._tag === "None") throw new Error(`a defect: ${Cause.pretty(exit.cause)}`)
-  return value.value
-}
 
 /**
  * Lets real asynchronous work (WebCrypto signing) finish until a fiber sleeps on the TestClock,

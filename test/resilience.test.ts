@@ -1,6 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
 import {
-  Cause,
   Clock,
   Effect,
   Exit,
@@ -22,6 +21,7 @@ import {
 import { runToCompletion } from "./support/clock.js"
 import { recordingTracer } from "./support/tracing.js"
 import { connectionsWith, empty, json, type Handler, type WireRequest } from "./support/TestHttp.js"
+import { failureOf } from "./support/exit.js"
 
 const APP = "0oafxqCAJWWGELFTYASJ"
 const OK = { status: "ENABLED", profile: { authScheme: "TOKEN" } }
@@ -76,12 +76,8 @@ const start = (handler: Handler, op: Op = get, settings: OktaClientSettings = {}
     return { requests, fiber }
   })
 
-const errorOf = (exit: Exit.Exit<unknown, unknown>) => {
-  if (Exit.isSuccess(exit)) throw new Error("expected a failure")
-  const failure = Cause.failureOption(exit.cause)
-  if (failure._tag === "None") throw new Error(`a defect: ${Cause.pretty(exit.cause)}`)
-  return failure.value as { _tag: string; [k: string]: unknown }
-}
+const errorOf = (exit: Exit.Exit<unknown, unknown>) =>
+  failureOf(exit) as { _tag: string; [k: string]: unknown }
 
 describe("a window 429", () => {
   it.effect(

@@ -1,9 +1,10 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Cause, Effect, Exit, Fiber, TestClock } from "effect"
+import { Effect, Fiber, TestClock } from "effect"
 import { createPublicKey } from "node:crypto"
 import { ApplicationConnections, type OktaResponseError } from "../src/index.js"
 import { DEFAULT_APPS, OktaSimulator } from "../src/testing/index.js"
 import { faces, inProcess, Raw, type FaceServices } from "./support/faces.js"
+import { failureOf as failure } from "./support/exit.js"
 
 const ZSCALER = "0oasimzscaler0000001"
 const ORG2ORG_TOKEN = "0oasimorg2orgtoken01"
@@ -12,13 +13,6 @@ const OFFICE365 = "0oasimoffice36500001"
 const BOOKMARK = "0oasimbookmark000001"
 const FORBIDDEN = "0oasimforbidden00001"
 const TOKEN = "00sim-test-token"
-
-const failure = <A, E>(exit: Exit.Exit<A, E>): E => {
-  if (Exit.isSuccess(exit)) throw new Error("expected a failure")
-  const value = Cause.failureOption(exit.cause)
-  if (value._tag === "None") throw new Error(`a defect: ${Cause.pretty(exit.cause)}`)
-  return value.value
-}
 
 const api = ApplicationConnections
 const attempt = <A>(
