@@ -291,9 +291,13 @@ const checkToken = (
   return Effect.succeed(value)
 }
 
+/**
+ * The one `Authorization` value of static credentials, or `undefined` for OAuth (whose tokens come
+ * per request). Exactly one kind of credentials must be given.
+ */
 const authorizationOf = (
   options: OktaCredentials
-): Effect.Effect<Redacted.Redacted<string>, OktaConfigError> => {
+): Effect.Effect<Redacted.Redacted<string> | undefined, OktaConfigError> => {
   const given = [options.apiToken, options.accessToken, options.oauth].filter(
     (c) => c !== undefined
   )
@@ -305,6 +309,7 @@ const authorizationOf = (
       })
     )
   }
+  if (options.oauth !== undefined) return Effect.succeed(undefined)
   if (options.apiToken !== undefined) {
     return Effect.map(checkToken("apiToken", options.apiToken), (t) => Redacted.make(`SSWS ${t}`))
   }
@@ -316,7 +321,7 @@ const authorizationOf = (
   return Effect.fail(
     new OktaConfigError({
       field: "credentials",
-      reason: "are missing: give apiToken or accessToken"
+      reason: "are missing: give apiToken, accessToken or oauth"
     })
   )
 }
@@ -384,17 +389,7 @@ export const make = (
     const clientPolicy =
       options.retry === false ? RetryPolicy.disabled : (options.retry ?? RetryPolicy.defaultPolicy)
     // SSWS and static Bearer tokens are one header, set once; OAuth tokens come per request.
-    const staticAuthorization =
-      options.oauth === undefined ? yield* authorizationOf(options) : undefined
-    if (
-      options.oauth !== undefined &&
-      (options.apiToken !== undefined || options.accessToken !== undefined)
-    ) {
-      return yield* new OktaConfigError({
-        field: "credentials",
-        reason: "must be one of apiToken, accessToken or oauth, not several"
-      })
-    }
+    const staticAuthorization = yield* authorizationOf(options)
     const tokens =
       options.oauth !== undefined ? yield* makeTokenProvider(orgUrl, options.oauth) : undefined
     const baseHeaders = Headers.fromInput({
