@@ -6,7 +6,9 @@ import {
   Effect,
   Exit,
   Fiber,
+  FiberRef,
   Layer,
+  Option,
   Redacted,
   Schema,
   TestClock
@@ -476,6 +478,13 @@ describe("secrets never leak", () => {
       )!
       expect(verify.attributes.get("okta.app_id")).toBe(APP)
       expect(verify.attributes.get("okta.app_name")).toBe("office365")
+      // The HTTP exchange is a child of its operation's span.
+      const update = spans.find(
+        (span) =>
+          span.name === "ApplicationConnections.updateDefaultProvisioningConnectionForApplication"
+      )!
+      const http = spans.find((span) => span.name === "http.client POST")!
+      expect(Option.map(http.parent, (parent) => parent.spanId)).toEqual(Option.some(update.spanId))
       const rendered = JSON.stringify(
         spans.map((span) => ({
           name: span.name,
@@ -487,6 +496,40 @@ describe("secrets never leak", () => {
       // The verify exchange has no HTTP span: its url.query would hold the one-time code.
       expect(names.filter((name) => name.startsWith("http.client"))).toEqual(["http.client POST"])
       for (const secret of SECRETS) expect(rendered).not.toContain(secret)
+    })
+  )
+
+  it.effect("what a call sets for the transport is undone after it, on success and failure", () =>
+    Effect.gen(function* () {
+      let status = 200
+      const { layer } = connectionsWith(() =>
+        json(status, { status: "ENABLED", profile: { authScheme: "TOKEN" } })
+      )
+      const observe = Effect.all({
+        propagation: FiberRef.get(HttpClient.currentTracerPropagation),
+        disabledWhen: FiberRef.get(HttpClient.currentTracerDisabledWhen),
+        init: Effect.serviceOption(FetchHttpClient.RequestInit),
+        span: Effect.map(
+          Effect.option(Effect.currentSpan),
+          Option.map((span) => span.name)
+        )
+      })
+      yield* Effect.gen(function* () {
+        const api = yield* ApplicationConnections
+        const before = yield* observe
+        yield* api.getDefaultProvisioningConnectionForApplication(APP)
+        expect(yield* observe).toEqual(before)
+        status = 500
+        yield* Effect.exit(api.getDefaultProvisioningConnectionForApplication(APP))
+        expect(yield* observe).toEqual(before)
+        expect(before.propagation).toBe(true)
+        expect(before.init).toEqual(Option.some({ keepalive: true }))
+        expect(before.span).toEqual(Option.some("caller"))
+      }).pipe(
+        Effect.withSpan("caller"),
+        Effect.provideService(FetchHttpClient.RequestInit, { keepalive: true }),
+        Effect.provide(layer)
+      )
     })
   )
 

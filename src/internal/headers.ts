@@ -6,17 +6,30 @@
  */
 import type * as Headers from "@effect/platform/Headers"
 
-const nonNegativeNumbers = (raw: string | undefined): ReadonlyArray<number> => {
-  if (raw === undefined) return []
-  const values: Array<number> = []
-  // A header sent twice arrives joined with ", " (okta-sdk-java#259).
+const PLAIN_NUMBER = /^\d+(\.\d+)?$/
+
+/**
+ * The non-negative numbers of a header, combined by `pick` when it was sent more than once (it
+ * then arrives joined with ", ", okta-sdk-java#259); `undefined` when none parses. The single
+ * value, which is what Okta sends, is the path every response takes: no split, no array.
+ */
+const headerNumber = (
+  raw: string | undefined,
+  pick: (a: number, b: number) => number
+): number | undefined => {
+  if (raw === undefined) return undefined
+  if (PLAIN_NUMBER.test(raw)) {
+    const value = Number(raw)
+    return Number.isFinite(value) ? value : undefined
+  }
+  let result: number | undefined
   for (const part of raw.split(",")) {
     const trimmed = part.trim()
-    if (!/^\d+(\.\d+)?$/.test(trimmed)) continue
+    if (!PLAIN_NUMBER.test(trimmed)) continue
     const value = Number(trimmed)
-    if (Number.isFinite(value)) values.push(value)
+    if (Number.isFinite(value)) result = result === undefined ? value : pick(result, value)
   }
-  return values
+  return result
 }
 
 /** @internal */
@@ -34,15 +47,15 @@ export interface ParsedRateLimit {
  * @internal
  */
 export const parseRateLimit = (headers: Headers.Headers): ParsedRateLimit | undefined => {
-  const limit = nonNegativeNumbers(headers["x-rate-limit-limit"])
-  const remaining = nonNegativeNumbers(headers["x-rate-limit-remaining"])
-  const reset = nonNegativeNumbers(headers["x-rate-limit-reset"])
-  if (limit.length === 0 && remaining.length === 0 && reset.length === 0) return undefined
-  return {
-    ...(limit.length > 0 ? { limit: Math.min(...limit) } : {}),
-    ...(remaining.length > 0 ? { remaining: Math.min(...remaining) } : {}),
-    ...(reset.length > 0 ? { reset: Math.max(...reset) } : {})
-  }
+  const limit = headerNumber(headers["x-rate-limit-limit"], Math.min)
+  const remaining = headerNumber(headers["x-rate-limit-remaining"], Math.min)
+  const reset = headerNumber(headers["x-rate-limit-reset"], Math.max)
+  if (limit === undefined && remaining === undefined && reset === undefined) return undefined
+  const parsed: { limit?: number; remaining?: number; reset?: number } = {}
+  if (limit !== undefined) parsed.limit = limit
+  if (remaining !== undefined) parsed.remaining = remaining
+  if (reset !== undefined) parsed.reset = reset
+  return parsed
 }
 
 /**

@@ -4,6 +4,7 @@
  *
  * @internal
  */
+import type * as Headers from "@effect/platform/Headers"
 import type * as HttpClientError from "@effect/platform/HttpClientError"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as Effect from "effect/Effect"
@@ -122,9 +123,10 @@ interface BodyChunks {
 export const readText = (
   ctx: RequestContext,
   response: HttpClientResponse.HttpClientResponse,
+  headers: Headers.Headers,
   maxBytes: number
 ): Effect.Effect<string, OktaTransportError | BodyTooLarge> => {
-  const declared = response.headers["content-length"]
+  const declared = headers["content-length"]
   const length = declared !== undefined && /^\d+$/.test(declared) ? Number(declared) : undefined
   if (length !== undefined && length > maxBytes) return Effect.fail(new BodyTooLarge(maxBytes))
   if (length !== undefined) {
@@ -155,9 +157,6 @@ export const readText = (
     })
   )
 }
-
-const contentTypeOf = (response: HttpClientResponse.HttpClientResponse): string | undefined =>
-  response.headers["content-type"]
 
 const parseJson = (text: string): Either.Either<unknown, string> => {
   try {
@@ -204,12 +203,15 @@ const errorForStatus = (
 export const httpError = (
   ctx: RequestContext,
   response: HttpClientResponse.HttpClientResponse,
+  headers: Headers.Headers,
   maxBytes: number
 ): Effect.Effect<never, OktaHttpError | OktaTransportError> =>
   Effect.flatMap(
     // An oversized error body is not read; the status and headers still give the right error.
-    Effect.catchTag(readText(ctx, response, maxBytes), "BodyTooLarge", () => Effect.succeed("")),
-    (text) => httpErrorFromText(ctx, response, text)
+    Effect.catchTag(readText(ctx, response, headers, maxBytes), "BodyTooLarge", () =>
+      Effect.succeed("")
+    ),
+    (text) => httpErrorFromText(ctx, response, headers, text)
   )
 
 /**
@@ -220,9 +222,9 @@ export const httpError = (
 export const httpErrorFromText = (
   ctx: RequestContext,
   response: HttpClientResponse.HttpClientResponse,
+  headers: Headers.Headers,
   text: string
 ): Effect.Effect<never, OktaHttpError> => {
-  const headers = response.headers
   const json = text.trim().length === 0 ? Either.left("empty") : parseJson(text)
   const body = Either.isRight(json) ? Either.getOrUndefined(decodeErrorBody(json.right)) : undefined
   const rateLimit = parseRateLimit(headers)
@@ -230,7 +232,7 @@ export const httpErrorFromText = (
   const wwwAuthenticate = headers["www-authenticate"]
   const challenge = parseChallenge(wwwAuthenticate)
   const requestId = headers["x-okta-request-id"]
-  const contentType = contentTypeOf(response)
+  const contentType = headers["content-type"]
   const fields = {
     ...ctx,
     status: response.status,
@@ -255,58 +257,52 @@ export const httpErrorFromText = (
  *
  * @internal
  */
-export const decodeJson =
-  <A, I>(schema: Schema.Schema<A, I>) =>
-  (
+export const decodeJson = <A, I>(schema: Schema.Schema<A, I>) => {
+  const decode = Schema.decodeUnknownEither(schema, { errors: "all" })
+  return (
     ctx: RequestContext,
     response: HttpClientResponse.HttpClientResponse,
-    maxBytes: number
+    maxBytes: number,
+    headers: Headers.Headers = response.headers
   ): Effect.Effect<A, OktaDecodeError | OktaTransportError> => {
-    const decode = Schema.decodeUnknownEither(schema, { errors: "all" })
-    const requestId = response.headers["x-okta-request-id"]
-    const contentType = contentTypeOf(response)
-    const base = {
-      ...ctx,
-      status: response.status,
-      ...(requestId !== undefined ? { requestId } : {}),
-      ...(contentType !== undefined ? { contentType } : {})
-    }
-    const read = Effect.catchTag(readText(ctx, response, maxBytes), "BodyTooLarge", (e) =>
-      Effect.fail(
+    // Built only for a failure: the success path allocates nothing for it.
+    const failure = (kind: "TooLarge" | "NotJson" | "Schema", issues: string) => {
+      const requestId = headers["x-okta-request-id"]
+      const contentType = headers["content-type"]
+      return Effect.fail(
         new OktaDecodeError(
-          { ...base, kind: "TooLarge", issues: `the body is larger than ${e.maxBytes} bytes` },
+          {
+            ...ctx,
+            status: response.status,
+            ...(requestId !== undefined ? { requestId } : {}),
+            ...(contentType !== undefined ? { contentType } : {}),
+            kind,
+            issues
+          },
           true
         )
       )
+    }
+    const read = Effect.catchTag(readText(ctx, response, headers, maxBytes), "BodyTooLarge", (e) =>
+      failure("TooLarge", `the body is larger than ${e.maxBytes} bytes`)
     )
     return Effect.flatMap(read, (text) => {
       const json = parseJson(text)
       if (Either.isLeft(json)) {
-        return Effect.fail(
-          new OktaDecodeError(
-            {
-              ...base,
-              kind: "NotJson",
-              issues:
-                text.length === 0
-                  ? "the body is empty"
-                  : `${text.length} characters that do not parse as JSON`
-            },
-            true
-          )
+        return failure(
+          "NotJson",
+          text.length === 0
+            ? "the body is empty"
+            : `${text.length} characters that do not parse as JSON`
         )
       }
       const decoded = decode(json.right)
       return Either.isRight(decoded)
         ? Effect.succeed(decoded.right)
-        : Effect.fail(
-            new OktaDecodeError(
-              { ...base, kind: "Schema", issues: describeIssue(decoded.left.issue) },
-              true
-            )
-          )
+        : failure("Schema", describeIssue(decoded.left.issue))
     })
   }
+}
 
 /**
  * A 2xx whose body is not used (the 204 operations). The body is still drained so the connection
@@ -317,5 +313,6 @@ export const decodeJson =
 export const discardBody = (
   ctx: RequestContext,
   response: HttpClientResponse.HttpClientResponse,
-  maxBytes: number
-): Effect.Effect<void> => Effect.ignore(readText(ctx, response, maxBytes))
+  maxBytes: number,
+  headers: Headers.Headers = response.headers
+): Effect.Effect<void> => Effect.ignore(readText(ctx, response, headers, maxBytes))

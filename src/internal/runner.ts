@@ -6,7 +6,7 @@
  *
  * @internal
  */
-import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import type * as Headers from "@effect/platform/Headers"
 import * as Cause from "effect/Cause"
 import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
@@ -94,31 +94,29 @@ export const makeRecorder = () => {
       return Effect.void
     })
   return {
+    /**
+     * One response: its count by status, its duration, and Okta's `Remaining`. Synchronous, with
+     * the labels the caller read from its fiber, because this runs inside the response handler.
+     */
     response: (
       operation: string,
-      response: HttpClientResponse.HttpClientResponse,
-      millis: number
-    ) => {
-      const remaining = response.headers["x-rate-limit-remaining"]
+      status: number,
+      headers: Headers.Headers,
+      millis: number,
+      labels: ReadonlyArray<MetricLabel.MetricLabel>
+    ): void => {
+      const statusText = String(status)
+      tagged(OktaMetrics.requests, `r|${operation}|${statusText}`, {
+        operation,
+        status: statusText
+      }).unsafeUpdate(1, labels)
+      tagged(OktaMetrics.requestDuration, `d|${operation}`, { operation }).unsafeUpdate(
+        millis,
+        labels
+      )
+      const remaining = headers["x-rate-limit-remaining"]
       const value = remaining !== undefined ? Number.parseInt(remaining, 10) : Number.NaN
-      const status = String(response.status)
-      const updates: Array<
-        readonly [Metric.Metric<MetricKeyType.MetricKeyType.Untyped, number, unknown>, number]
-      > = [
-        [tagged(OktaMetrics.requests, `r|${operation}|${status}`, { operation, status }), 1],
-        [tagged(OktaMetrics.requestDuration, `d|${operation}`, { operation }), millis]
-      ]
-      if (Number.isFinite(value)) {
-        updates.push([
-          OktaMetrics.rateLimitRemaining as unknown as Metric.Metric<
-            MetricKeyType.MetricKeyType.Untyped,
-            number,
-            unknown
-          >,
-          value
-        ])
-      }
-      return update(updates)
+      if (Number.isFinite(value)) OktaMetrics.rateLimitRemaining.unsafeUpdate(value, labels)
     },
     failure: (operation: string, status: "transport" | "timeout") =>
       update([
