@@ -13,10 +13,10 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as FiberRef from "effect/FiberRef"
 import * as Metric from "effect/Metric"
-import type * as MetricKeyType from "effect/MetricKeyType"
 import * as MetricLabel from "effect/MetricLabel"
 import * as Option from "effect/Option"
 import * as Random from "effect/Random"
+import type * as Tracer from "effect/Tracer"
 import { OktaTimeoutError } from "../errors/OktaError.js"
 import * as OktaMetrics from "../layers/metrics.js"
 import type * as RetryPolicy from "../layers/RetryPolicy.js"
@@ -44,9 +44,12 @@ const visible = (
   attributes: Record<string, string | number>
 ) =>
   Effect.gen(function* () {
-    const span = yield* Effect.option(Effect.currentSpan)
-    if (Option.isSome(span)) {
-      span.value.event(name, yield* Clock.currentTimeNanos, {
+    // Read without `Effect.currentSpan`, which builds an exception (an Error) when there is none.
+    const span = yield* Effect.withFiberRuntime<Tracer.AnySpan | undefined>((fiber) =>
+      Effect.succeed(fiber.currentSpan)
+    )
+    if (span !== undefined && span._tag === "Span") {
+      span.event(name, yield* Clock.currentTimeNanos, {
         operation: ctx.operation,
         ...attributes
       })
@@ -57,40 +60,47 @@ const visible = (
   })
 
 /**
- * The metric updates. Tagged metrics are built once per tag set, and one call's updates are made
- * together in a single step with the fiber's metric labels (what `Metric.increment` would do
- * three times over), because this runs on every request.
+ * The metric updates. Each metric is updated with the base metric and one label array per tag set
+ * (the call's tags after the fiber's own metric labels), kept and reused: Effect caches a metric's
+ * registry entry by the identity of that array, so after the first call of an operation an update
+ * is a map hit, where `Metric.tagged` would build, hash and look up a new key every time.
  *
  * @internal
  */
 export const makeRecorder = () => {
-  const cache = new Map<
-    string,
-    Metric.Metric<MetricKeyType.MetricKeyType.Untyped, number, unknown>
+  // fiber labels (by identity) → tag-set key → the full label array
+  const labelSets = new WeakMap<
+    ReadonlyArray<MetricLabel.MetricLabel>,
+    Map<string, ReadonlyArray<MetricLabel.MetricLabel>>
   >()
-  const tagged = <Type, Out>(
-    metric: Metric.Metric<Type, number, Out>,
+  const labelsFor = (
+    fiberLabels: ReadonlyArray<MetricLabel.MetricLabel>,
     key: string,
-    tags: Record<string, string>
-  ) => {
-    let found = cache.get(key)
-    if (found === undefined) {
-      found = Metric.taggedWithLabels(
-        metric,
-        Object.entries(tags).map(([k, v]) => MetricLabel.make(k, v))
-      ) as unknown as Metric.Metric<MetricKeyType.MetricKeyType.Untyped, number, unknown>
-      cache.set(key, found)
+    tags: () => ReadonlyArray<readonly [string, string]>
+  ): ReadonlyArray<MetricLabel.MetricLabel> => {
+    let byKey = labelSets.get(fiberLabels)
+    if (byKey === undefined) {
+      byKey = new Map()
+      labelSets.set(fiberLabels, byKey)
     }
-    return found
+    let labels = byKey.get(key)
+    if (labels === undefined) {
+      labels = [...fiberLabels, ...tags().map(([k, v]) => MetricLabel.make(k, v))]
+      byKey.set(key, labels)
+    }
+    return labels
   }
-  const update = (
-    updates: ReadonlyArray<
-      readonly [Metric.Metric<MetricKeyType.MetricKeyType.Untyped, number, unknown>, number]
-    >
+  const update = <Type, In, Out>(
+    metric: Metric.Metric<Type, In, Out>,
+    value: In,
+    key: string,
+    tags: () => ReadonlyArray<readonly [string, string]>
   ) =>
     Effect.withFiberRuntime<void>((fiber) => {
-      const labels = fiber.getFiberRef(FiberRef.currentMetricLabels)
-      for (const [metric, value] of updates) metric.unsafeUpdate(value, labels)
+      metric.unsafeUpdate(
+        value,
+        labelsFor(fiber.getFiberRef(FiberRef.currentMetricLabels), key, tags)
+      )
       return Effect.void
     })
   return {
@@ -103,30 +113,37 @@ export const makeRecorder = () => {
       status: number,
       headers: Headers.Headers,
       millis: number,
-      labels: ReadonlyArray<MetricLabel.MetricLabel>
+      fiberLabels: ReadonlyArray<MetricLabel.MetricLabel>
     ): void => {
-      const statusText = String(status)
-      tagged(OktaMetrics.requests, `r|${operation}|${statusText}`, {
-        operation,
-        status: statusText
-      }).unsafeUpdate(1, labels)
-      tagged(OktaMetrics.requestDuration, `d|${operation}`, { operation }).unsafeUpdate(
+      OktaMetrics.requests.unsafeUpdate(
+        1,
+        labelsFor(fiberLabels, `r|${operation}|${status}`, () => [
+          ["operation", operation],
+          ["status", String(status)]
+        ])
+      )
+      OktaMetrics.requestDuration.unsafeUpdate(
         millis,
-        labels
+        labelsFor(fiberLabels, `d|${operation}`, () => [["operation", operation]])
       )
       const remaining = headers["x-rate-limit-remaining"]
       const value = remaining !== undefined ? Number.parseInt(remaining, 10) : Number.NaN
-      if (Number.isFinite(value)) OktaMetrics.rateLimitRemaining.unsafeUpdate(value, labels)
+      if (Number.isFinite(value)) OktaMetrics.rateLimitRemaining.unsafeUpdate(value, fiberLabels)
     },
     failure: (operation: string, status: "transport" | "timeout") =>
-      update([
-        [tagged(OktaMetrics.requests, `r|${operation}|${status}`, { operation, status }), 1]
+      update(OktaMetrics.requests, 1, `r|${operation}|${status}`, () => [
+        ["operation", operation],
+        ["status", status]
       ]),
     retry: (operation: string, reason: string) =>
-      update([[tagged(OktaMetrics.retries, `t|${operation}|${reason}`, { operation, reason }), 1]]),
+      update(OktaMetrics.retries, 1, `t|${operation}|${reason}`, () => [
+        ["operation", operation],
+        ["reason", reason]
+      ]),
     gateWait: (operation: string, reason: string) =>
-      update([
-        [tagged(OktaMetrics.gateWaits, `g|${operation}|${reason}`, { operation, reason }), 1]
+      update(OktaMetrics.gateWaits, 1, `g|${operation}|${reason}`, () => [
+        ["operation", operation],
+        ["reason", reason]
       ])
   }
 }

@@ -458,6 +458,11 @@ export const make = (
         ? { authorization: Redacted.value(staticAuthorization) }
         : {})
     })
+    // One request per method with the headers every call sends; a call only sets its URL.
+    const templates = {
+      GET: HttpClientRequest.get(orgUrl, { headers: baseHeaders }),
+      POST: HttpClientRequest.post(orgUrl, { headers: baseHeaders })
+    }
     const tracing = options.tracing ?? true
     const propagation = options.tracerPropagation ?? false
     const disabledWhen = tracing ? isOAuthCallback : always
@@ -593,10 +598,10 @@ export const make = (
         path: request.path
       }
       const url = orgUrl + request.path
-      let httpRequest = HttpClientRequest.make(request.method)(url, {
-        headers: baseHeaders,
-        urlParams: request.urlParams
-      })
+      let httpRequest = HttpClientRequest.setUrl(templates[request.method], url)
+      if (request.urlParams !== undefined) {
+        httpRequest = HttpClientRequest.setUrlParams(httpRequest, request.urlParams)
+      }
       if (request.body !== undefined) {
         httpRequest = HttpClientRequest.bodyUnsafeJson(httpRequest, request.body)
       }
