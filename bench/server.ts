@@ -27,9 +27,10 @@ export const startSimulator = (args: ReadonlyArray<string>): Promise<SimulatorPr
         token: string
         apps: Array<{ id: string; name: string }>
       }
-      // Keep draining stdout (one line per request) so the child never blocks on a full pipe.
+      // Keep draining stdout (one line per request) so the child never blocks on a full pipe,
+      // without splitting it into lines: that work would land in the measured process.
+      lines.close()
       child.stdout.resume()
-      lines.on("line", () => {})
       resolve({
         ...info,
         stop: () =>
