@@ -24,7 +24,7 @@ import {
   type OktaClientOptions
 } from "../src/index.js"
 import { recordingTracer } from "./support/tracing.js"
-import { connectionsWith, empty, json, scriptedHttp, TOKEN } from "./support/TestHttp.js"
+import { connectionsWith, empty, json, ORG, scriptedHttp, TOKEN } from "./support/TestHttp.js"
 import { failureOf } from "./support/exit.js"
 
 const APP = "0oafxqCAJWWGELFTYASJ"
@@ -450,11 +450,17 @@ describe("secrets never leak", () => {
     })
   )
 
-  it.effect("not in any span name, attribute or event; each operation has its span", () =>
+  const tracedCalls = (tracing: true | "exchanges") =>
     Effect.gen(function* () {
       const { spans, tracer } = yield* recordingTracer
-      const { layer } = connectionsWith(() =>
-        json(200, { status: "ENABLED", profile: { authScheme: "TOKEN" } })
+      const { layer } = connectionsWith(
+        () =>
+          json(
+            200,
+            { status: "ENABLED", profile: { authScheme: "TOKEN" } },
+            { "x-okta-request-id": "req-1" }
+          ),
+        { tracing }
       )
       yield* Effect.flatMap(ApplicationConnections, (api) =>
         Effect.all([
@@ -467,24 +473,7 @@ describe("secrets never leak", () => {
           })
         ])
       ).pipe(Effect.provide(layer), Effect.withTracer(tracer))
-      const names = spans.map((span) => span.name)
-      expect(names).toContain(
-        "ApplicationConnections.updateDefaultProvisioningConnectionForApplication"
-      )
-      expect(names).toContain("ApplicationConnections.verifyProvisioningConnectionForApplication")
-      expect(names).toContain("http.client POST")
-      const verify = spans.find(
-        (span) => span.name === "ApplicationConnections.verifyProvisioningConnectionForApplication"
-      )!
-      expect(verify.attributes.get("okta.app_id")).toBe(APP)
-      expect(verify.attributes.get("okta.app_name")).toBe("office365")
-      // The HTTP exchange is a child of its operation's span.
-      const update = spans.find(
-        (span) =>
-          span.name === "ApplicationConnections.updateDefaultProvisioningConnectionForApplication"
-      )!
-      const http = spans.find((span) => span.name === "http.client POST")!
-      expect(Option.map(http.parent, (parent) => parent.spanId)).toEqual(Option.some(update.spanId))
+      const byName = (name: string) => spans.find((span) => span.name === name)!
       const rendered = JSON.stringify(
         spans.map((span) => ({
           name: span.name,
@@ -492,11 +481,50 @@ describe("secrets never leak", () => {
           events: (span as unknown as { events?: unknown }).events
         }))
       )
-      expect(rendered).toContain(`"http.request.header.authorization","<redacted>"`)
-      // The verify exchange has no HTTP span: its url.query would hold the one-time code.
-      expect(names.filter((name) => name.startsWith("http.client"))).toEqual(["http.client POST"])
       for (const secret of SECRETS) expect(rendered).not.toContain(secret)
+      return {
+        names: spans.map((span) => span.name),
+        update: byName("ApplicationConnections.updateDefaultProvisioningConnectionForApplication"),
+        verify: byName("ApplicationConnections.verifyProvisioningConnectionForApplication"),
+        http: spans.filter((span) => span.name.startsWith("http.client")),
+        rendered
+      }
     })
+
+  it.effect(
+    "not in any span; by default one span per call, with the HTTP facts as attributes",
+    () =>
+      Effect.gen(function* () {
+        const { http, update, verify } = yield* tracedCalls(true)
+        expect(http).toEqual([])
+        expect(Object.fromEntries(update.attributes)).toEqual({
+          "okta.app_id": APP,
+          "http.request.method": "POST",
+          "url.path": `/api/v1/apps/${APP}/connections/default`,
+          "server.address": new URL(ORG).host,
+          "http.response.status_code": 200,
+          "okta.request_id": "req-1"
+        })
+        expect(verify.attributes.get("okta.app_name")).toBe("office365")
+        // The path only: the query of the verify callback holds the one-time code.
+        expect(verify.attributes.get("url.path")).toBe(
+          `/api/v1/apps/office365/${APP}/oauth2/callback`
+        )
+      })
+  )
+
+  it.effect(
+    'tracing: "exchanges" adds the HTTP span of each exchange, under its call\'s span',
+    () =>
+      Effect.gen(function* () {
+        const { http, update, rendered } = yield* tracedCalls("exchanges")
+        // The verify exchange has no HTTP span: its url.query would hold the one-time code.
+        expect(http.map((span) => span.name)).toEqual(["http.client POST"])
+        expect(Option.map(http[0]!.parent, (parent) => parent.spanId)).toEqual(
+          Option.some(update.spanId)
+        )
+        expect(rendered).toContain(`"http.request.header.authorization","<redacted>"`)
+      })
   )
 
   it.effect("what a call sets for the transport is undone after it, on success and failure", () =>

@@ -9,6 +9,7 @@ import * as Headers from "@effect/platform/Headers"
 import * as HttpBody from "@effect/platform/HttpBody"
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import * as HttpTraceContext from "@effect/platform/HttpTraceContext"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as UrlParams from "@effect/platform/UrlParams"
 import * as Cause from "effect/Cause"
@@ -104,10 +105,13 @@ export interface OktaClientSettings {
   /** Appended to the `User-Agent` (e.g. `"my-provisioner/1.4"`), to tell your traffic apart in Okta's System Log. */
   readonly userAgentExtra?: string | undefined
   /**
-   * Trace calls: a span per operation (`ApplicationConnections.<operationId>`) and per HTTP
-   * exchange, with retry and gate-wait events. Default true; false removes the spans' cost.
+   * Tracing. `true` (default): one span per call (`ApplicationConnections.<operationId>`) with
+   * the HTTP method, path, final status and Okta request id as attributes, and an event per
+   * retry and gate wait. `"exchanges"`: also the platform's `http.client` span for every attempt
+   * (each request and response header as an attribute), children of the call's span; it costs
+   * more than the rest of the client together (see the README's benchmark). `false`: no spans.
    */
-  readonly tracing?: boolean | undefined
+  readonly tracing?: boolean | "exchanges" | undefined
   /**
    * Send W3C `traceparent` / `b3` headers to Okta. Default `false`: trace ids are internal data and
    * Okta does not join traces.
@@ -219,7 +223,7 @@ export interface OktaRequest {
 export interface OktaClientService {
   /** The normalised org URL (no trailing slash). */
   readonly orgUrl: string
-  /** Whether calls are traced (the `tracing` option). */
+  /** Whether calls are traced (the `tracing` option is not `false`). */
   readonly tracing: boolean
   /**
    * Sends `request` with auth, `Accept`, `User-Agent`, through the shared rate-limit gate, with the
@@ -463,9 +467,14 @@ export const make = (
       GET: HttpClientRequest.get(orgUrl, { headers: baseHeaders }),
       POST: HttpClientRequest.post(orgUrl, { headers: baseHeaders })
     }
-    const tracing = options.tracing ?? true
+    const tracing = (options.tracing ?? true) !== false
     const propagation = options.tracerPropagation ?? false
-    const disabledWhen = tracing ? isOAuthCallback : always
+    // The platform's per-attempt HTTP spans only on request ("exchanges"), and never for the
+    // verify callback, whose URL carries the one-time code.
+    const disabledWhen = options.tracing === "exchanges" ? isOAuthCallback : always
+    // Without the platform's HTTP spans there is none for it to propagate: the call's span is sent.
+    const propagateCallSpan = propagation && tracing && options.tracing !== "exchanges"
+    const serverAddress = new URL(orgUrl).host
     const base = yield* HttpClient.HttpClient
     const client = options.transformClient !== undefined ? options.transformClient(base) : base
     const gateOptions = {
@@ -498,21 +507,36 @@ export const make = (
         const clock = Context.get(fiber.currentDefaultServices, Clock.Clock)
         const labels =
           metrics !== undefined ? fiber.getFiberRef(FiberRef.currentMetricLabels) : undefined
+        // With tracing, the current span is the call's own (never the caller's); the token
+        // endpoint's exchanges are not the call's result.
+        const span = tracing && ctx !== TOKEN_CONTEXT ? fiber.currentSpan : undefined
         const startedAt = clock.unsafeCurrentTimeMillis()
         let observed = false
-        const exchange = Effect.matchEffect(client.execute(request), {
-          onFailure: (error) => Effect.fail(transportError(ctx, error)),
-          onSuccess: (response) => {
-            const headers = response.headers
-            const now = clock.unsafeCurrentTimeMillis()
-            observed = true
-            sendGate.observe(headers, now)
-            if (metrics !== undefined && labels !== undefined) {
-              metrics.response(ctx.operation, response.status, headers, now - startedAt, labels)
+        const exchange = Effect.matchEffect(
+          client.execute(
+            propagateCallSpan && span !== undefined && span._tag === "Span"
+              ? HttpClientRequest.setHeaders(request, HttpTraceContext.toHeaders(span))
+              : request
+          ),
+          {
+            onFailure: (error) => Effect.fail(transportError(ctx, error)),
+            onSuccess: (response) => {
+              const headers = response.headers
+              const now = clock.unsafeCurrentTimeMillis()
+              observed = true
+              sendGate.observe(headers, now)
+              if (span !== undefined && span._tag === "Span") {
+                span.attribute("http.response.status_code", response.status)
+                const requestId = headers["x-okta-request-id"]
+                if (requestId !== undefined) span.attribute("okta.request_id", requestId)
+              }
+              if (metrics !== undefined && labels !== undefined) {
+                metrics.response(ctx.operation, response.status, headers, now - startedAt, labels)
+              }
+              return onResponse(response, headers)
             }
-            return onResponse(response, headers)
           }
-        })
+        )
         return Effect.onExit(
           timeoutFail(
             exchange,
@@ -574,7 +598,15 @@ export const make = (
       tracing
         ? Effect.useSpan(
             request.spanName ?? `OktaClient.${request.operation}`,
-            { attributes: request.spanAttributes, captureStackTrace: false },
+            {
+              attributes: {
+                ...request.spanAttributes,
+                "http.request.method": request.method,
+                "url.path": request.path,
+                "server.address": serverAddress
+              },
+              captureStackTrace: false
+            },
             (span) => withCallRefs(call, span, propagation, disabledWhen)
           )
         : withCallRefs(call, undefined, propagation, disabledWhen)
