@@ -1,6 +1,9 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Deferred, Effect, Exit, Fiber, TestClock } from "effect"
-import { timeoutFail } from "../src/internal/timeout.js"
+import { makeTimeout } from "../src/internal/timeout.js"
+
+const timeoutFail = <A, E, E2>(effect: Effect.Effect<A, E>, millis: number, onTimeout: () => E2) =>
+  makeTimeout(millis)(effect, onTimeout)
 
 // The per-attempt timeout of every call. Under TestClock its timer is a sleep on that clock; the
 // live-clock path (a setTimeout) is exercised in real time by test/integration.test.ts ("Hang").
@@ -70,6 +73,34 @@ describe("timeoutFail (the per-attempt timeout)", () => {
       expect(finalized).toBe(true)
       // The timer was stopped: nothing fires later.
       yield* TestClock.adjust("1 second")
+    })
+  )
+})
+
+// The live clock's timer queue: one timer for all pending calls of a timeout length. This waits on
+// real timers (30 ms), as test/integration.test.ts does; TestClock cannot drive a setTimeout.
+describe("timeoutFail with the live clock", () => {
+  it.live("calls that finish leave the queue; a later one still expires on its own deadline", () =>
+    Effect.gen(function* () {
+      const timeout = makeTimeout(30)
+      const fast = yield* Effect.all(
+        Array.from({ length: 5 }, (_, i) => timeout(Effect.succeed(i), () => "timeout")),
+        { concurrency: "unbounded" }
+      )
+      expect(fast).toEqual([0, 1, 2, 3, 4])
+      const started = Date.now()
+      const slow = yield* Effect.all(
+        [
+          timeout(Effect.succeed("done"), () => "timeout" as const),
+          Effect.flip(timeout(Effect.never, () => "timeout" as const)),
+          Effect.flip(timeout(Effect.never, () => "timeout" as const))
+        ],
+        { concurrency: "unbounded" }
+      )
+      expect(slow).toEqual(["done", "timeout", "timeout"])
+      expect(Date.now() - started).toBeGreaterThanOrEqual(25)
+      // Nothing pending: the next call arms a fresh timer and still times out.
+      expect(yield* Effect.flip(timeout(Effect.never, () => "again"))).toBe("again")
     })
   )
 })

@@ -12,7 +12,7 @@ import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as FiberRef from "effect/FiberRef"
-import * as Metric from "effect/Metric"
+import type * as Metric from "effect/Metric"
 import * as MetricLabel from "effect/MetricLabel"
 import * as Option from "effect/Option"
 import * as Random from "effect/Random"
@@ -23,6 +23,7 @@ import type * as RetryPolicy from "../layers/RetryPolicy.js"
 import * as Policy from "./policy.js"
 import type { RateLimitGate } from "./gate.js"
 import type { RequestContext } from "./response.js"
+import { makeTimeout } from "./timeout.js"
 
 const RETRYABLE_TAGS = new Set([
   "OktaRateLimitError",
@@ -182,6 +183,7 @@ const FIRST_ATTEMPT: AttemptInfo = { retries: 0, retryHeaders: undefined }
 /** @internal */
 export const makeRunner = (options: RunnerOptions) => {
   const { clientPolicy, deadlineMillis, metrics } = options
+  const deadlineTimeout = makeTimeout(deadlineMillis ?? 0)
   return <A, E extends { readonly _tag: string }>(
     ctx: RequestContext,
     gate: RateLimitGate,
@@ -301,7 +303,7 @@ export const makeRunner = (options: RunnerOptions) => {
         retrying(error as E, undefined)
       )
     }
-    return Effect.flatMap(Clock.currentTimeMillis, (startedAt) => {
+    const call = Effect.flatMap(Clock.currentTimeMillis, (startedAt) => {
       const deadlineAt = startedAt + deadlineMillis
       return Effect.catchAll(
         Effect.zipRight(acquire(deadlineAt), attempt(FIRST_ATTEMPT)),
@@ -310,7 +312,8 @@ export const makeRunner = (options: RunnerOptions) => {
             ? Effect.fail(error)
             : retrying(error as E, deadlineAt)
       )
-    }).pipe(Effect.timeoutFail({ duration: deadlineMillis, onTimeout: pastDeadline }))
+    })
+    return deadlineTimeout(call, pastDeadline)
   }
 }
 
