@@ -1,5 +1,8 @@
 // Profiling helper (not part of npm run bench): CPU per call without a network, against a canned
 // in-process response, so that the library's own cost is visible apart from the transport's.
+// Run on the built package: npm run build && npx tsx --tsconfig tsconfig.bench.json bench/micro.ts
+// (optionally a variant name as argument, EXACT=1 to match it exactly, N and C for calls and
+// concurrency; add --cpu-prof to node for a profile).
 import { HttpClient, HttpClientResponse } from "@effect/platform"
 import { Effect, Layer, ManagedRuntime, Redacted } from "effect"
 import { performance } from "node:perf_hooks"

@@ -1,4 +1,6 @@
-// Profiling helper (not part of npm run bench): many calls of the client on undici.
+// Profiling helper (not part of npm run bench): many calls of the client on undici, against the
+// simulator process. npm run build && node --cpu-prof --import tsx bench/profile.ts, with
+// TSX_TSCONFIG_PATH=tsconfig.bench.json to profile the built package as users run it.
 import { Effect, Layer, ManagedRuntime, Redacted } from "effect"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import { ApplicationConnections, OktaClient } from "effect-okta-connections"
