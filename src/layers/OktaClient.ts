@@ -543,7 +543,6 @@ export const make = (
             exchange,
             () => new OktaTimeoutError({ ...ctx, timeoutMillis, kind: "attempt" })
           ),
-
           (exit) => {
             if (!observed) sendGate.release()
             if (metrics === undefined || observed || exit._tag === "Success") return Effect.void
