@@ -263,7 +263,7 @@ export const decodeJson = <A, I>(schema: Schema.Schema<A, I>) => {
     ctx: RequestContext,
     response: HttpClientResponse.HttpClientResponse,
     maxBytes: number,
-    headers: Headers.Headers = response.headers
+    headers: Headers.Headers
   ): Effect.Effect<A, OktaDecodeError | OktaTransportError> => {
     // Built only for a failure: the success path allocates nothing for it.
     const failure = (kind: "TooLarge" | "NotJson" | "Schema", issues: string) => {
@@ -314,5 +314,5 @@ export const discardBody = (
   ctx: RequestContext,
   response: HttpClientResponse.HttpClientResponse,
   maxBytes: number,
-  headers: Headers.Headers = response.headers
+  headers: Headers.Headers
 ): Effect.Effect<void> => Effect.ignore(readText(ctx, response, headers, maxBytes))

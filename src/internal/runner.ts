@@ -183,7 +183,7 @@ const FIRST_ATTEMPT: AttemptInfo = { retries: 0, retryHeaders: undefined }
 /** @internal */
 export const makeRunner = (options: RunnerOptions) => {
   const { clientPolicy, deadlineMillis, metrics } = options
-  const deadlineTimeout = makeTimeout(deadlineMillis ?? 0)
+  const deadlineTimeout = deadlineMillis !== undefined ? makeTimeout(deadlineMillis) : undefined
   return <A, E extends { readonly _tag: string }>(
     ctx: RequestContext,
     gate: RateLimitGate,
@@ -297,7 +297,7 @@ export const makeRunner = (options: RunnerOptions) => {
       })
 
     // The first attempt takes the short path: no policy state is built unless it fails.
-    if (deadlineMillis === undefined) {
+    if (deadlineMillis === undefined || deadlineTimeout === undefined) {
       // Without a deadline the gate never fails, so every failure here is the attempt's.
       return Effect.catchAll(Effect.zipRight(acquire(undefined), attempt(FIRST_ATTEMPT)), (error) =>
         retrying(error as E, undefined)

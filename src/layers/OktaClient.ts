@@ -510,12 +510,13 @@ export const make = (
           metrics !== undefined ? fiber.getFiberRef(FiberRef.currentMetricLabels) : undefined
         // With tracing, the current span is the call's own (never the caller's); the token
         // endpoint's exchanges are not the call's result.
-        const span = tracing && ctx !== TOKEN_CONTEXT ? fiber.currentSpan : undefined
+        const current = tracing && ctx !== TOKEN_CONTEXT ? fiber.currentSpan : undefined
+        const span = current?._tag === "Span" ? current : undefined
         const startedAt = clock.unsafeCurrentTimeMillis()
         let observed = false
         const exchange = Effect.matchEffect(
           client.execute(
-            propagateCallSpan && span !== undefined && span._tag === "Span"
+            propagateCallSpan && span !== undefined
               ? HttpClientRequest.setHeaders(request, HttpTraceContext.toHeaders(span))
               : request
           ),
@@ -526,7 +527,7 @@ export const make = (
               const now = clock.unsafeCurrentTimeMillis()
               observed = true
               sendGate.observe(headers, now)
-              if (span !== undefined && span._tag === "Span") {
+              if (span !== undefined) {
                 span.attribute("http.response.status_code", response.status)
                 const requestId = headers["x-okta-request-id"]
                 if (requestId !== undefined) span.attribute("okta.request_id", requestId)

@@ -207,20 +207,28 @@ export const make = (client: OktaClientService): ApplicationConnectionsService =
   const jwksOp = "getUserProvisioningConnectionJWKS"
   const verifyOp = "verifyProvisioningConnectionForApplication"
 
-  const getDefaultProvisioningConnectionForApplication = (appId: string) => {
-    const id = checkAppId(getOp, appId)
-    if (Either.isLeft(id)) return rejected(getOp, id.left)
-    return client.execute(
-      {
-        operation: getOp,
-        method: "GET",
-        path: connectionPath(id.right),
-        spanName: SPAN_PREFIX + getOp,
-        spanAttributes: { "okta.app_id": id.right }
-      },
-      decodeConnection
-    )
-  }
+  /** The operations whose only argument is the app id: check it, then one exchange. */
+  const byAppId =
+    <A, E extends { readonly _tag: string }>(
+      operation: string,
+      method: "GET" | "POST",
+      suffix: string,
+      onSuccess: Parameters<typeof client.execute<A, E>>[1]
+    ) =>
+    (appId: string) => {
+      const id = checkAppId(operation, appId)
+      if (Either.isLeft(id)) return rejected(operation, id.left)
+      return client.execute(
+        {
+          operation,
+          method,
+          path: connectionPath(id.right) + suffix,
+          spanName: SPAN_PREFIX + operation,
+          spanAttributes: { "okta.app_id": id.right }
+        },
+        onSuccess
+      )
+    }
 
   const updateDefaultProvisioningConnectionForApplication = (
     appId: string,
@@ -248,36 +256,6 @@ export const make = (client: OktaClientService): ApplicationConnectionsService =
         spanAttributes: { "okta.app_id": id.right }
       },
       decodeConnection
-    )
-  }
-
-  const lifecycle = (operation: string, action: "activate" | "deactivate") => (appId: string) => {
-    const id = checkAppId(operation, appId)
-    if (Either.isLeft(id)) return rejected(operation, id.left)
-    return client.execute(
-      {
-        operation,
-        method: "POST",
-        path: `${connectionPath(id.right)}/lifecycle/${action}`,
-        spanName: SPAN_PREFIX + operation,
-        spanAttributes: { "okta.app_id": id.right }
-      },
-      discardBody
-    )
-  }
-
-  const getUserProvisioningConnectionJWKS = (appId: string) => {
-    const id = checkAppId(jwksOp, appId)
-    if (Either.isLeft(id)) return rejected(jwksOp, id.left)
-    return client.execute(
-      {
-        operation: jwksOp,
-        method: "GET",
-        path: `${connectionPath(id.right)}/jwks`,
-        spanName: SPAN_PREFIX + jwksOp,
-        spanAttributes: { "okta.app_id": id.right }
-      },
-      decodeJwks
     )
   }
 
@@ -318,11 +296,21 @@ export const make = (client: OktaClientService): ApplicationConnectionsService =
   }
 
   return {
-    getDefaultProvisioningConnectionForApplication,
+    getDefaultProvisioningConnectionForApplication: byAppId(getOp, "GET", "", decodeConnection),
     updateDefaultProvisioningConnectionForApplication,
-    activateDefaultProvisioningConnectionForApplication: lifecycle(activateOp, "activate"),
-    deactivateDefaultProvisioningConnectionForApplication: lifecycle(deactivateOp, "deactivate"),
-    getUserProvisioningConnectionJWKS,
+    activateDefaultProvisioningConnectionForApplication: byAppId(
+      activateOp,
+      "POST",
+      "/lifecycle/activate",
+      discardBody
+    ),
+    deactivateDefaultProvisioningConnectionForApplication: byAppId(
+      deactivateOp,
+      "POST",
+      "/lifecycle/deactivate",
+      discardBody
+    ),
+    getUserProvisioningConnectionJWKS: byAppId(jwksOp, "GET", "/jwks", decodeJwks),
     verifyProvisioningConnectionForApplication
   }
 }
