@@ -29,9 +29,12 @@ const body = JSON.stringify({
     }
   }
 })
-const canned = HttpClient.make((request) =>
-  Effect.sync(() =>
-    HttpClientResponse.fromWeb(
+// Like the real transports, it listens for the request's abort (the client's timeout relies on it).
+const noop = () => {}
+const canned = HttpClient.make((request, _url, signal) =>
+  Effect.sync(() => {
+    signal.addEventListener("abort", noop, { once: true })
+    return HttpClientResponse.fromWeb(
       request,
       new Response(body, {
         headers: {
@@ -45,7 +48,7 @@ const canned = HttpClient.make((request) =>
         }
       })
     )
-  )
+  })
 )
 const transport = Layer.succeed(HttpClient.HttpClient, canned)
 

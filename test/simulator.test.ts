@@ -689,6 +689,34 @@ for (const face of faces) {
   })
 }
 
+describe("simulator timing (in-process face, real clock)", () => {
+  // With the live clock the client times an attempt out by aborting the request's signal, once
+  // the transport has shown it listens for that; the in-process face does, as sockets do.
+  it.live("Hang and a Delay past the timeout end at the client's timeout, as over a socket", () =>
+    Effect.gen(function* () {
+      const sim = yield* OktaSimulator
+      yield* Effect.flatMap(api, (a) => a.getDefaultProvisioningConnectionForApplication(ZSCALER))
+      for (const fault of [{ _tag: "Hang" } as const, { _tag: "Delay", millis: 60_000 } as const]) {
+        yield* sim.injectFault(fault)
+        const started = Date.now()
+        expect(
+          failure(yield* attempt((a) => a.getDefaultProvisioningConnectionForApplication(ZSCALER)))
+        ).toMatchObject({ _tag: "OktaTimeoutError", kind: "attempt", timeoutMillis: 50 })
+        expect(Date.now() - started).toBeLessThan(5_000)
+        yield* sim.clearFaults
+      }
+    }).pipe(
+      Effect.scoped,
+      Effect.provide(
+        inProcess.layer({
+          tokens: [{ token: TOKEN }],
+          client: { retry: false, timeout: "50 millis" }
+        })
+      )
+    )
+  )
+})
+
 describe("simulator timing (in-process face, TestClock)", () => {
   const run = <A, E>(
     body: Effect.Effect<A, E, FaceServices>,

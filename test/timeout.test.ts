@@ -1,12 +1,23 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Deferred, Effect, Exit, Fiber, TestClock } from "effect"
-import { makeTimeout } from "../src/internal/timeout.js"
+import {
+  FetchHttpClient,
+  HttpClient,
+  HttpClientError,
+  HttpClientRequest,
+  HttpClientResponse
+} from "@effect/platform"
+import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
+import { Deferred, Effect, Exit, Fiber, type FiberId, type Layer, TestClock } from "effect"
+import { createServer } from "node:http"
+import type { AddressInfo } from "node:net"
+import { makeExchangeTimeout, makeTimeout } from "../src/internal/timeout.js"
 
 const timeoutFail = <A, E, E2>(effect: Effect.Effect<A, E>, millis: number, onTimeout: () => E2) =>
   makeTimeout(millis)(effect, onTimeout)
 
-// The per-attempt timeout of every call. Under TestClock its timer is a sleep on that clock; the
-// live-clock path (a setTimeout) is exercised in real time by test/integration.test.ts ("Hang").
+// The forking timeout: the call deadline, and the per-attempt timeout under TestClock or over a
+// transport not seen listening for its abort signal. Under TestClock its timer is a sleep on that
+// clock; the live-clock path (a shared setTimeout) is tested in real time below.
 describe("timeoutFail (the per-attempt timeout)", () => {
   it.effect("an effect that finishes in time keeps its value, and its failure", () =>
     Effect.gen(function* () {
@@ -103,4 +114,197 @@ describe("timeoutFail with the live clock", () => {
       expect(yield* Effect.flip(timeout(Effect.never, () => "again"))).toBe("again")
     })
   )
+})
+
+// The per-attempt timeout of an HTTP exchange. A transport seen listening for the request's
+// abort is timed out by aborting it, in the caller's fiber; any other runs in a fiber of its own
+// that is interrupted. Which one ran is visible from the transport: `HttpClient.make` hands it the
+// fiber it runs in.
+describe("the exchange timeout", () => {
+  interface Seen {
+    readonly fiber: FiberId.FiberId
+    readonly signal: AbortSignal
+  }
+  /** A transport answering `/ok` at once and never answering `/hang`; `listens` decides whether it
+   * gives up when the request's signal aborts, as the platform's transports do. */
+  const transport = (listens: boolean) => {
+    const seen: Array<Seen> = []
+    const client = HttpClient.make((request, url, signal, fiber) => {
+      seen.push({ fiber: fiber.id(), signal })
+      return Effect.async<HttpClientResponse.HttpClientResponse, HttpClientError.RequestError>(
+        (resume) => {
+          // As the platform's transports do: listen from the start, answered or not.
+          if (listens) {
+            signal.addEventListener("abort", () =>
+              resume(
+                Effect.fail(
+                  new HttpClientError.RequestError({
+                    request,
+                    reason: "Transport",
+                    cause: signal.reason
+                  })
+                )
+              )
+            )
+          }
+          if (url.pathname === "/ok") {
+            resume(Effect.succeed(HttpClientResponse.fromWeb(request, new Response("ok"))))
+          }
+        }
+      )
+    })
+    return { client, seen }
+  }
+  const callerFiber = Effect.map(Effect.fiberId, (id) => id)
+
+  it.live(
+    "a transport that listens: after one exchange it is timed out by its abort signal, in the caller's fiber",
+    () =>
+      Effect.gen(function* () {
+        const { client, seen } = transport(true)
+        const timeout = makeExchangeTimeout(30)
+        const send = (path: string) =>
+          timeout.run(
+            HttpClientRequest.get(`http://127.0.0.1:1${path}`),
+            client.execute,
+            () => "timeout" as const
+          )
+        expect(timeout.transportListens).toBe(false)
+        // The first exchange runs forked, and shows whether the transport listens.
+        yield* send("/ok")
+        expect(timeout.transportListens).toBe(true)
+        const caller = yield* callerFiber
+        expect(seen[0]!.fiber).not.toStrictEqual(caller)
+        // Since then: the caller's own fiber, and the deadline aborts the request.
+        const started = Date.now()
+        expect(yield* Effect.flip(send("/hang"))).toBe("timeout")
+        expect(Date.now() - started).toBeGreaterThanOrEqual(25)
+        expect(seen[1]!.fiber).toStrictEqual(caller)
+        expect(seen[1]!.signal.aborted).toBe(true)
+        expect((seen[1]!.signal.reason as DOMException).name).toBe("TimeoutError")
+        // A success keeps its value; the attempt's signal is released once it ends.
+        const response = yield* send("/ok")
+        expect(response.status).toBe(200)
+        expect(seen[2]!.fiber).toStrictEqual(caller)
+        expect(seen[2]!.signal.aborted).toBe(true)
+      })
+  )
+
+  it.live(
+    "a transport that ignores its signal is never trusted with it: each attempt is forked and interrupted",
+    () =>
+      Effect.gen(function* () {
+        const { client, seen } = transport(false)
+        const timeout = makeExchangeTimeout(30)
+        const send = (path: string) =>
+          timeout.run(
+            HttpClientRequest.get(`http://127.0.0.1:1${path}`),
+            client.execute,
+            () => "timeout" as const
+          )
+        yield* send("/ok")
+        expect(yield* Effect.flip(send("/hang"))).toBe("timeout")
+        expect(yield* Effect.flip(send("/hang"))).toBe("timeout")
+        expect(timeout.transportListens).toBe(false)
+        const caller = yield* callerFiber
+        for (const { fiber } of seen) expect(fiber).not.toStrictEqual(caller)
+      })
+  )
+
+  it.live("interrupting the caller aborts the request on either path", () =>
+    Effect.gen(function* () {
+      const { client, seen } = transport(true)
+      const timeout = makeExchangeTimeout(60_000)
+      const send = (path: string) =>
+        timeout.run(
+          HttpClientRequest.get(`http://127.0.0.1:1${path}`),
+          client.execute,
+          () => "timeout" as const
+        )
+      for (let i = 0; i < 2; i++) {
+        // The first forked (not yet trusted), the second in the caller's fiber.
+        const fiber = yield* Effect.fork(send("/hang"))
+        yield* Effect.yieldNow()
+        while (seen.length <= i) yield* Effect.sleep("1 millis")
+        expect(Exit.isInterrupted(yield* Fiber.interrupt(fiber))).toBe(true)
+        expect(seen[i]!.signal.aborted).toBe(true)
+        if (i === 0) yield* send("/ok")
+      }
+      expect(timeout.transportListens).toBe(true)
+    })
+  )
+
+  it.effect("under TestClock every attempt is forked and timed by that clock", () =>
+    Effect.gen(function* () {
+      const { client, seen } = transport(true)
+      const timeout = makeExchangeTimeout(1000)
+      const send = (path: string) =>
+        timeout.run(
+          HttpClientRequest.get(`http://127.0.0.1:1${path}`),
+          client.execute,
+          () => "timeout" as const
+        )
+      yield* send("/ok")
+      const fiber = yield* Effect.fork(send("/hang"))
+      yield* TestClock.adjust("999 millis")
+      expect(fiber.unsafePoll()).toBeNull()
+      yield* TestClock.adjust("1 milli")
+      expect(yield* Effect.flip(Fiber.join(fiber))).toBe("timeout")
+      const caller = yield* callerFiber
+      for (const entry of seen) expect(entry.fiber).not.toStrictEqual(caller)
+    })
+  )
+})
+
+// The platform's own transports, on a loopback server: each is seen listening after one exchange,
+// and then a request that gets no answer, or an answer that stops mid-body, ends at the deadline
+// in the caller's fiber.
+describe("the exchange timeout on the platform's transports", () => {
+  const server = Effect.acquireRelease(
+    Effect.async<{ readonly url: string; readonly close: () => void }>((resume) => {
+      const server = createServer((request, response) => {
+        if (request.url === "/hang") return
+        response.writeHead(200, { "content-type": "application/json" })
+        if (request.url === "/hang-body") response.write('{"partial":')
+        else response.end('{"ok":true}')
+      })
+      server.listen(0, "127.0.0.1", () =>
+        resume(
+          Effect.succeed({
+            url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+            close: () => {
+              server.closeAllConnections()
+              server.close()
+            }
+          })
+        )
+      )
+    }),
+    ({ close }) => Effect.sync(close)
+  )
+  const transports = [
+    ["FetchHttpClient", FetchHttpClient.layer],
+    ["NodeHttpClient.layerUndici", NodeHttpClient.layerUndici],
+    ["NodeHttpClient.layer", NodeHttpClient.layer]
+  ] as const
+  for (const [name, layer] of transports) {
+    it.live(name, () =>
+      Effect.gen(function* () {
+        const { url } = yield* server
+        const client = yield* HttpClient.HttpClient
+        const timeout = makeExchangeTimeout(200)
+        const send = (path: string) =>
+          timeout.run(
+            HttpClientRequest.get(url + path),
+            (request) => Effect.flatMap(client.execute(request), (response) => response.text),
+            () => "timeout" as const
+          )
+        expect(yield* send("/ok")).toBe('{"ok":true}')
+        expect(timeout.transportListens).toBe(true)
+        expect(yield* Effect.flip(send("/hang"))).toBe("timeout")
+        expect(yield* Effect.flip(send("/hang-body"))).toBe("timeout")
+        expect(yield* send("/ok")).toBe('{"ok":true}')
+      }).pipe(Effect.scoped, Effect.provide(layer as Layer.Layer<HttpClient.HttpClient>))
+    )
+  }
 })

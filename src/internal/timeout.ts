@@ -1,11 +1,14 @@
 /**
- * A timeout for the hot path. `Effect.timeoutFail` races two forked fibers (the effect and a
+ * Timeouts for the hot path. `Effect.timeoutFail` races two forked fibers (the effect and a
  * sleep) and joins the winner, which the benchmark measured at a third of this client's whole
- * per-call overhead. Here the effect runs in one forked fiber and the deadline is a plain timer
- * callback that interrupts it: the same outcome for a fraction of the work.
+ * per-call overhead. `makeTimeout` runs the effect in one forked fiber and interrupts it from a
+ * plain timer callback: the same outcome for a fraction of the work. `makeExchangeTimeout`, for
+ * an HTTP attempt, needs no fiber at all when the transport honours the request's abort signal.
  *
  * @internal
  */
+import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import * as Cause from "effect/Cause"
 import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as DefaultServices from "effect/DefaultServices"
@@ -13,6 +16,7 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
+import * as GlobalValue from "effect/GlobalValue"
 
 /** The clock every fiber has unless a test or the application replaced it. */
 const liveClock = Context.get(DefaultServices.liveServices, Clock.Clock)
@@ -130,3 +134,116 @@ export const makeTimeout = (millis: number) => {
 
 /** @internal */
 export type Timeout = ReturnType<typeof makeTimeout>
+
+/**
+ * The platform's table of request-owned abort controllers, the one `HttpClient.withScope` fills:
+ * for a request found here `HttpClient.make` hands the transport this controller's signal
+ * instead of making its own. The platform shares the table through this `globalValue` key; if a
+ * release renamed it, this would be a table of our own, no transport would see our signal, and
+ * `makeExchangeTimeout` would never leave its forked path (slower, never wrong).
+ */
+const requestControllers = GlobalValue.globalValue(
+  "@effect/platform/HttpClient/scopedRequests",
+  () => new WeakMap<HttpClientRequest.HttpClientRequest, AbortController>()
+)
+
+/** The abort reason of an exchange that ended: the transport only lets go of what it still holds. */
+const ENDED = Object.freeze({ name: "AbortError", message: "the Okta exchange ended" })
+
+/**
+ * The per-attempt timeout of an HTTP exchange. The attempt owns the request's abort signal (see
+ * `requestControllers`), aborted when the attempt ends, however it ends, as `HttpClient.withScope`
+ * does when its scope closes.
+ *
+ * A transport that listens to the signal, as the platform's fetch, undici and `node:http` clients
+ * do, fails at once with a transport error when it is aborted, so the deadline needs no fiber of
+ * its own: the exchange runs in the caller's fiber, the shared timer aborts the signal, and that
+ * failure is reported as `onTimeout()`. This saves the fork per attempt that `makeTimeout` needs,
+ * a tenth of the client's CPU per call. A transport that ignores the signal (a hand-made
+ * `HttpClient.make` that never ends) would make that deadline a dead letter, so the attempt is
+ * forked and interrupted (`makeTimeout`) until the client's transport has been seen to listen for
+ * the abort; and always on a clock that is not the live one (`TestClock`).
+ *
+ * @internal
+ */
+export const makeExchangeTimeout = (millis: number): ExchangeTimeout => {
+  const forked = makeTimeout(millis)
+  const deadlines = millis <= MAX_TIMER_MILLIS ? new Deadlines(millis) : undefined
+  // Whether this client's transport was seen listening for an abort on a signal we gave it.
+  let listens = false
+  const run = <A, E, E2>(
+    request: HttpClientRequest.HttpClientRequest,
+    exchange: (request: HttpClientRequest.HttpClientRequest) => Effect.Effect<A, E>,
+    onTimeout: () => E2
+  ): Effect.Effect<A, E | E2> =>
+    Effect.withFiberRuntime<A, E | E2>((fiber) => {
+      if (Context.get(fiber.currentDefaultServices, Clock.Clock) !== liveClock) {
+        return forked(exchange(request), onTimeout)
+      }
+      const controller = new AbortController()
+      requestControllers.set(request, controller)
+      if (deadlines === undefined) {
+        return Effect.onExit(exchange(request), () => Effect.sync(() => controller.abort(ENDED)))
+      }
+      if (!listens) {
+        // Watch this attempt's signal for a listener (an own property on this one object).
+        const signal = controller.signal
+        const addEventListener = signal.addEventListener
+        let listened = false
+        signal.addEventListener = function (this: AbortSignal, ...args) {
+          listened = true
+          return addEventListener.apply(this, args)
+        }
+        return Effect.onExit(forked(exchange(request), onTimeout), () =>
+          Effect.sync(() => {
+            if (listened) listens = true
+            controller.abort(ENDED)
+          })
+        )
+      }
+      let timedOut = false
+      const entry = deadlines.add(() => {
+        timedOut = true
+        controller.abort(new DOMException("the Okta call attempt timed out", "TimeoutError"))
+      })
+      return Effect.uninterruptibleMask((restore) =>
+        Effect.matchCauseEffect(restore(exchange(request)), {
+          onSuccess: (value) => {
+            deadlines.remove(entry)
+            controller.abort(ENDED)
+            return Effect.succeed(value)
+          },
+          onFailure: (cause): Effect.Effect<never, E | E2> => {
+            deadlines.remove(entry)
+            controller.abort(ENDED)
+            // The abort surfaces as the transport's (or the body read's) failure: a timeout.
+            // An interruption of the caller or a defect stays what it is.
+            return timedOut && !Cause.isInterrupted(cause) && !Cause.isDie(cause)
+              ? Effect.fail(onTimeout())
+              : Effect.failCause(cause)
+          }
+        })
+      )
+    })
+  return {
+    run,
+    get transportListens() {
+      return listens
+    }
+  }
+}
+
+/** @internal */
+export interface ExchangeTimeout {
+  /**
+   * `exchange(request)` within the timeout; fails with `onTimeout()` if it has not completed in
+   * time. `request` must be the very object the exchange hands to `HttpClient.execute`.
+   */
+  readonly run: <A, E, E2>(
+    request: HttpClientRequest.HttpClientRequest,
+    exchange: (request: HttpClientRequest.HttpClientRequest) => Effect.Effect<A, E>,
+    onTimeout: () => E2
+  ) => Effect.Effect<A, E | E2>
+  /** Whether the transport was seen listening for the abort (then the fast path is taken). */
+  readonly transportListens: boolean
+}

@@ -43,7 +43,7 @@ import {
   transportError
 } from "../internal/response.js"
 import { type AttemptInfo, makeRecorder, makeRunner } from "../internal/runner.js"
-import { makeTimeout } from "../internal/timeout.js"
+import { makeExchangeTimeout } from "../internal/timeout.js"
 import type { OktaOAuthOptions } from "./OAuthOptions.js"
 import * as RetryPolicy from "./RetryPolicy.js"
 import { VERSION } from "../version.js"
@@ -486,7 +486,7 @@ export const make = (
     const tokenGate = new RateLimitGate(gateOptions)
     const metrics = (options.metrics ?? true) ? makeRecorder() : undefined
     const run = makeRunner({ clientPolicy, deadlineMillis, metrics })
-    const attemptTimeout = makeTimeout(timeoutMillis)
+    const attemptTimeout = makeExchangeTimeout(timeoutMillis)
 
     /**
      * One exchange: send within `timeout`, feed `gate`, then `onResponse` with the response (any
@@ -514,13 +514,8 @@ export const make = (
         const span = current?._tag === "Span" ? current : undefined
         const startedAt = clock.unsafeCurrentTimeMillis()
         let observed = false
-        const exchange = Effect.matchEffect(
-          client.execute(
-            propagateCallSpan && span !== undefined
-              ? HttpClientRequest.setHeaders(request, HttpTraceContext.toHeaders(span))
-              : request
-          ),
-          {
+        const exchange = (sent: HttpClientRequest.HttpClientRequest) =>
+          Effect.matchEffect(client.execute(sent), {
             onFailure: (error) => Effect.fail(transportError(ctx, error)),
             onSuccess: (response) => {
               const headers = response.headers
@@ -537,10 +532,12 @@ export const make = (
               }
               return onResponse(response, headers)
             }
-          }
-        )
+          })
         return Effect.onExit(
-          attemptTimeout(
+          attemptTimeout.run(
+            propagateCallSpan && span !== undefined
+              ? HttpClientRequest.setHeaders(request, HttpTraceContext.toHeaders(span))
+              : request,
             exchange,
             () => new OktaTimeoutError({ ...ctx, timeoutMillis, kind: "attempt" })
           ),

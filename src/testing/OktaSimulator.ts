@@ -7,6 +7,7 @@
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientError from "@effect/platform/HttpClientError"
+import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as Context from "effect/Context"
 import * as Data from "effect/Data"
@@ -315,9 +316,33 @@ export const make = (options: OktaSimulatorOptions = {}): OktaSimulatorService =
 const decoder = new TextDecoder()
 const encoder = new TextEncoder()
 
-/** The in-process face: an `HttpClient` whose every request is answered by the model. */
+/**
+ * Fails as a real transport does once the request's abort signal fires: the platform aborts it
+ * when the caller is interrupted, and the client's timeout aborts it at the deadline.
+ */
+const abortedBy = (
+  request: HttpClientRequest.HttpClientRequest,
+  signal: AbortSignal
+): Effect.Effect<never, HttpClientError.RequestError> =>
+  Effect.async((resume) => {
+    const onAbort = () =>
+      resume(
+        Effect.fail(
+          new HttpClientError.RequestError({ request, reason: "Transport", cause: signal.reason })
+        )
+      )
+    if (signal.aborted) return onAbort()
+    signal.addEventListener("abort", onAbort, { once: true })
+    return Effect.sync(() => signal.removeEventListener("abort", onAbort))
+  })
+
+/**
+ * The in-process face: an `HttpClient` whose every request is answered by the model, and which,
+ * like the platform's transports, gives up on a request whose abort signal fires (a `Hang` or a
+ * `Delay` then ends as it would on a socket).
+ */
 const makeHttpClient = (sim: OktaSimulatorService): HttpClient.HttpClient =>
-  HttpClient.make((request, url) => {
+  HttpClient.make((request, url, signal) => {
     const body = request.body
     const text =
       body._tag === "Uint8Array"
@@ -325,7 +350,7 @@ const makeHttpClient = (sim: OktaSimulatorService): HttpClient.HttpClient =>
         : body._tag === "Raw" && typeof body.body === "string"
           ? body.body
           : undefined
-    return Effect.flatMap(
+    const answer = Effect.flatMap(
       sim.handle({ method: request.method, url, headers: request.headers, body: text }),
       (
         outcome
@@ -361,6 +386,7 @@ const makeHttpClient = (sim: OktaSimulatorService): HttpClient.HttpClient =>
         }
       }
     )
+    return Effect.raceFirst(answer, abortedBy(request, signal))
   })
 
 const isLoopback = (host: string) =>
