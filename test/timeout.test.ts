@@ -7,10 +7,11 @@ import {
   HttpClientResponse
 } from "@effect/platform"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
-import { Deferred, Effect, Exit, Fiber, type FiberId, type Layer, TestClock } from "effect"
+import { Deferred, Effect, Exit, Fiber, type FiberId, Layer, Redacted, TestClock } from "effect"
 import { createServer } from "node:http"
 import type { AddressInfo } from "node:net"
-import { makeExchangeTimeout, makeTimeout } from "../src/internal/timeout.js"
+import { ApplicationConnections, OktaClient } from "../src/index.js"
+import { makeExchangeTimeout, makeTimeout, releaseRequest } from "../src/internal/timeout.js"
 
 const timeoutFail = <A, E, E2>(effect: Effect.Effect<A, E>, millis: number, onTimeout: () => E2) =>
   makeTimeout(millis)(effect, onTimeout)
@@ -182,10 +183,14 @@ describe("the exchange timeout", () => {
         expect(seen[1]!.fiber).toStrictEqual(caller)
         expect(seen[1]!.signal.aborted).toBe(true)
         expect((seen[1]!.signal.reason as DOMException).name).toBe("TimeoutError")
-        // A success keeps its value; the attempt's signal is released once it ends.
-        const response = yield* send("/ok")
+        // A success keeps its value and leaves the signal alone (the body is the caller's to
+        // read); releaseRequest lets the transport go.
+        const request = HttpClientRequest.get("http://127.0.0.1:1/ok")
+        const response = yield* timeout.run(request, client.execute, () => "timeout" as const)
         expect(response.status).toBe(200)
         expect(seen[2]!.fiber).toStrictEqual(caller)
+        expect(seen[2]!.signal.aborted).toBe(false)
+        releaseRequest(request)
         expect(seen[2]!.signal.aborted).toBe(true)
       })
   )
@@ -223,14 +228,16 @@ describe("the exchange timeout", () => {
         )
       for (let i = 0; i < 2; i++) {
         // The first forked (not yet trusted), the second in the caller's fiber.
+        const index = seen.length
         const fiber = yield* Effect.fork(send("/hang"))
-        yield* Effect.yieldNow()
-        while (seen.length <= i) yield* Effect.sleep("1 millis")
+        while (seen.length <= index) yield* Effect.sleep("1 millis")
         expect(Exit.isInterrupted(yield* Fiber.interrupt(fiber))).toBe(true)
-        expect(seen[i]!.signal.aborted).toBe(true)
+        expect(seen[index]!.signal.aborted).toBe(true)
         if (i === 0) yield* send("/ok")
       }
       expect(timeout.transportListens).toBe(true)
+      // The /ok in between succeeded: its signal was left to the caller.
+      expect(seen[1]!.signal.aborted).toBe(false)
     })
   )
 
@@ -307,4 +314,55 @@ describe("the exchange timeout on the platform's transports", () => {
       }).pipe(Effect.scoped, Effect.provide(layer as Layer.Layer<HttpClient.HttpClient>))
     )
   }
+})
+
+// The client's side of it: a 2xx whose body was read to the end leaves the connection to the
+// transport; one whose body a custom onSuccess ignored is aborted, so the transport drops it.
+describe("OktaClient releases what a call leaves unread", () => {
+  it.live("a read body is left alone, an unread one is aborted", () =>
+    Effect.gen(function* () {
+      const signals: Array<AbortSignal> = []
+      const body = JSON.stringify({
+        authScheme: "TOKEN",
+        status: "ENABLED",
+        profile: { authScheme: "TOKEN" }
+      })
+      const transport = HttpClient.make((request, _url, signal) =>
+        Effect.sync(() => {
+          signal.addEventListener("abort", () => {})
+          signals.push(signal)
+          return HttpClientResponse.fromWeb(
+            request,
+            new Response(body, {
+              headers: { "content-type": "application/json", "content-length": `${body.length}` }
+            })
+          )
+        })
+      )
+      const layer = ApplicationConnections.layer.pipe(
+        Layer.provideMerge(
+          OktaClient.layer({ orgUrl: "https://acme.okta.com", apiToken: Redacted.make("00t") })
+        ),
+        Layer.provide(Layer.succeed(HttpClient.HttpClient, transport))
+      )
+      yield* Effect.gen(function* () {
+        const api = yield* ApplicationConnections
+        const client = yield* OktaClient
+        // The first call shows that the transport listens; the next ones own its signal.
+        for (let i = 0; i < 2; i++)
+          yield* api.getDefaultProvisioningConnectionForApplication("0oa1")
+        expect(signals[1]!.aborted).toBe(false)
+        const status = yield* client.execute(
+          {
+            operation: "custom",
+            method: "GET",
+            path: "/api/v1/apps/0oa1/connections/default"
+          },
+          (_ctx, response) => Effect.succeed(response.status)
+        )
+        expect(status).toBe(200)
+        expect(signals[2]!.aborted).toBe(true)
+      }).pipe(Effect.provide(layer))
+    })
+  )
 })

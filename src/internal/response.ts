@@ -106,6 +106,14 @@ export class BodyTooLarge {
 
 const utf8 = new TextDecoder()
 
+/**
+ * The responses whose body `readText` has read to the end. A 2xx whose body was not (a custom
+ * `onSuccess` that ignores it) has its request aborted, so the transport lets go of the connection.
+ *
+ * @internal
+ */
+export const fullyRead = new WeakSet<HttpClientResponse.HttpClientResponse>()
+
 interface BodyChunks {
   readonly chunks: Array<Uint8Array>
   size: number
@@ -130,7 +138,13 @@ export const readText = (
   const length = declared !== undefined && /^\d+$/.test(declared) ? Number(declared) : undefined
   if (length !== undefined && length > maxBytes) return Effect.fail(new BodyTooLarge(maxBytes))
   if (length !== undefined) {
-    return Effect.mapError(response.text, (error) => transportError(ctx, error))
+    return Effect.mapBoth(response.text, {
+      onFailure: (error) => transportError(ctx, error),
+      onSuccess: (text) => {
+        fullyRead.add(response)
+        return text
+      }
+    })
   }
   return response.stream.pipe(
     // A response without a body (`null` in fetch terms) is an empty one here.
@@ -146,6 +160,7 @@ export const readText = (
       }
     ),
     Effect.map(({ chunks, size }) => {
+      fullyRead.add(response)
       if (chunks.length === 1) return utf8.decode(chunks[0]!)
       const all = new Uint8Array(size)
       let offset = 0

@@ -38,12 +38,13 @@ import { makeTokenProvider, TOKEN_CONTEXT } from "../internal/oauth.js"
 import {
   httpError,
   httpErrorFromText,
+  fullyRead,
   readText,
   type RequestContext,
   transportError
 } from "../internal/response.js"
 import { type AttemptInfo, makeRecorder, makeRunner } from "../internal/runner.js"
-import { makeExchangeTimeout } from "../internal/timeout.js"
+import { makeExchangeTimeout, releaseRequest } from "../internal/timeout.js"
 import type { OktaOAuthOptions } from "./OAuthOptions.js"
 import * as RetryPolicy from "./RetryPolicy.js"
 import { VERSION } from "../version.js"
@@ -100,6 +101,13 @@ export interface OktaClientSettings {
   /**
    * Per-attempt timeout: from sending the request to having read the whole response body.
    * Default 30 seconds. `OktaTimeoutError` when exceeded.
+   *
+   * The attempt is stopped by aborting the request's `AbortSignal` (the one `HttpClient.make`
+   * hands the transport), which the platform's fetch, undici and `node:http` transports honour.
+   * Until the transport has been seen listening for that signal, and under a clock other than the
+   * live one (`TestClock`), the attempt runs in a fiber of its own that is interrupted instead: a
+   * hand-made `HttpClient` that never answers is timed out too, at the cost of one fiber per
+   * attempt.
    */
   readonly timeout?: Duration.DurationInput | undefined
   /** Appended to the `User-Agent` (e.g. `"my-provisioner/1.4"`), to tell your traffic apart in Okta's System Log. */
@@ -496,6 +504,7 @@ export const make = (
     const send = <A, E>(
       ctx: RequestContext,
       sendGate: RateLimitGate,
+      admitted: number,
       request: HttpClientRequest.HttpClientRequest,
       onResponse: (
         response: HttpClientResponse.HttpClientResponse,
@@ -521,7 +530,7 @@ export const make = (
               const headers = response.headers
               const now = clock.unsafeCurrentTimeMillis()
               observed = true
-              sendGate.observe(headers, now)
+              sendGate.observe(headers, now, admitted)
               if (span !== undefined) {
                 span.attribute("http.response.status_code", response.status)
                 const requestId = headers["x-okta-request-id"]
@@ -530,7 +539,11 @@ export const make = (
               if (metrics !== undefined && labels !== undefined) {
                 metrics.response(ctx.operation, response.status, headers, now - startedAt, labels)
               }
-              return onResponse(response, headers)
+              return Effect.map(onResponse(response, headers), (value) => {
+                // A 2xx whose body nobody read: let the transport drop the connection.
+                if (!fullyRead.has(response)) releaseRequest(sent)
+                return value
+              })
             }
           })
         return Effect.onExit(
@@ -563,11 +576,12 @@ export const make = (
             TOKEN_CONTEXT,
             tokenGate,
             true,
-            ({ retryHeaders }) =>
+            ({ admitted, retryHeaders }) =>
               Effect.flatMap(tokens.buildTokenRequest(retryHeaders), ({ headers, form }) =>
                 send(
                   TOKEN_CONTEXT,
                   tokenGate,
+                  admitted,
                   HttpClientRequest.post(tokens.tokenUrl, {
                     headers: { "user-agent": baseHeaders["user-agent"] ?? "", ...headers },
                     body: HttpBody.urlParams(UrlParams.fromInput(form))
@@ -660,7 +674,9 @@ export const make = (
       if (tokens === undefined || fetchToken === undefined) {
         return scoped(
           request,
-          run(ctx, gate, replaySafe, (info) => send(ctx, gate, withRetryHeaders(info), onResponse))
+          run(ctx, gate, replaySafe, (info) =>
+            send(ctx, gate, info.admitted, withRetryHeaders(info), onResponse)
+          )
         )
       }
       return scoped(
@@ -675,6 +691,7 @@ export const make = (
               return send(
                 ctx,
                 gate,
+                info.admitted,
                 HttpClientRequest.setHeaders(withRetryHeaders(info), auth),
                 onResponse
               )
