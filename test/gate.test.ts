@@ -21,41 +21,57 @@ const concurrencyLimited = Headers.fromInput({
 
 const never = () => Effect.die("the gate should not make this request wait")
 
+const admit = (gate: RateLimitGate, count: number) =>
+  Effect.forEach(Array.from({ length: count }), () => gate.acquire(never), { discard: true })
+
 describe("adaptive concurrency", () => {
-  it.effect(
-    "a concurrent-request 429 sets the level to the requests in flight when the rejected one was admitted",
-    () =>
-      Effect.gen(function* () {
-        const gate = new RateLimitGate({ resetJitterMillis: 0, adaptiveConcurrency: true })
-        // The first request goes alone, until a response has been seen.
-        expect(yield* gate.acquire(never)).toBe(1)
-        gate.observe(ok, 0, 1)
-        const admitted: Array<number> = []
-        for (let i = 0; i < 6; i++) admitted.push(yield* gate.acquire(never))
-        expect(admitted).toEqual([1, 2, 3, 4, 5, 6])
-        // Two requests end before the sixth's 429 arrives: 3 are still in flight then, but 5
-        // were when the sixth was sent, and those 5 are what the server let through.
-        gate.observe(ok, 0, 1)
-        gate.observe(ok, 0, 2)
-        gate.observe(concurrencyLimited, 0, 6)
-        expect(gate.concurrencyCap).toBe(5)
-        expect(gate.inFlight).toBe(3)
-        // A later 429 of a request admitted at a higher count does not raise it again.
-        gate.observe(concurrencyLimited, 0, 5)
-        expect(gate.concurrencyCap).toBe(4)
-      })
+  it.effect("the first request goes alone; then the gate lets any number through", () =>
+    Effect.gen(function* () {
+      const gate = new RateLimitGate({ resetJitterMillis: 0, adaptiveConcurrency: true })
+      yield* admit(gate, 1)
+      expect(gate.probing).toBe(true)
+      gate.observe(ok, 0)
+      yield* admit(gate, 50)
+      expect(gate.inFlight).toBe(50)
+    })
+  )
+
+  it.effect("a concurrent-request 429 sets the level to the requests still in flight", () =>
+    Effect.gen(function* () {
+      const gate = new RateLimitGate({ resetJitterMillis: 0, adaptiveConcurrency: true })
+      yield* admit(gate, 1)
+      gate.observe(ok, 0)
+      yield* admit(gate, 6)
+      gate.observe(concurrencyLimited, 0)
+      expect(gate.concurrencyCap).toBe(5)
+      // A request over the level waits for a slot.
+      let waited = false
+      const fiber = yield* Effect.fork(
+        gate.acquire(() =>
+          Effect.sync(() => {
+            waited = true
+          })
+        )
+      )
+      yield* Effect.yieldNow()
+      expect(waited).toBe(true)
+      gate.observe(ok, 0)
+      yield* fiber.await
+      expect(gate.inFlight).toBe(5)
+    })
   )
 
   it.effect("the level grows by one after four rounds of successes at it", () =>
     Effect.gen(function* () {
       const gate = new RateLimitGate({ resetJitterMillis: 0, adaptiveConcurrency: true })
-      gate.observe(ok, 0, yield* gate.acquire(never))
-      for (let i = 0; i < 3; i++) yield* gate.acquire(never)
-      gate.observe(concurrencyLimited, 0, 3)
+      yield* admit(gate, 1)
+      gate.observe(ok, 0)
+      yield* admit(gate, 3)
+      gate.observe(concurrencyLimited, 0)
       expect(gate.concurrencyCap).toBe(2)
-      for (let i = 0; i < 4 * 2 - 1; i++) gate.observe(ok, 0, 1)
+      for (let i = 0; i < 4 * 2 - 1; i++) gate.observe(ok, 0)
       expect(gate.concurrencyCap).toBe(2)
-      gate.observe(ok, 0, 1)
+      gate.observe(ok, 0)
       expect(gate.concurrencyCap).toBe(3)
     })
   )
@@ -63,9 +79,10 @@ describe("adaptive concurrency", () => {
   it.effect("without adaptiveConcurrency the 429 leaves the level alone", () =>
     Effect.gen(function* () {
       const gate = new RateLimitGate({ resetJitterMillis: 0, adaptiveConcurrency: false })
-      gate.observe(ok, 0, yield* gate.acquire(never))
-      for (let i = 0; i < 3; i++) yield* gate.acquire(never)
-      gate.observe(concurrencyLimited, 0, 3)
+      yield* admit(gate, 1)
+      gate.observe(ok, 0)
+      yield* admit(gate, 3)
+      gate.observe(concurrencyLimited, 0)
       expect(gate.concurrencyCap).toBe(Number.POSITIVE_INFINITY)
     })
   )

@@ -11,11 +11,8 @@
  *   offset (`Date` is floored to the second and stamped before the response travels), so the
  *   largest recent sample is the tightest safe estimate: waking by it is never early.
  * - The concurrent-request 429 does not touch the window; with adaptive concurrency it lowers the
- *   number of requests let in flight to the number that were in flight before the rejected one
- *   was sent, which then grows by one after four rounds of successes at that level (each probe
- *   above the limit costs one 429). Counting at the rejected request's admission, not when its
- *   429 arrives, matters: by then other requests may have ended and their slots not yet been
- *   refilled, and counting those would set the level below the limit.
+ *   number of requests let in flight to those still in flight, which then grows by one after four
+ *   rounds of successes at that level (each probe above the limit costs one 429).
  * - A freed slot or a raised budget wakes as many waiters as can go, oldest first.
  *
  * @internal
@@ -100,17 +97,16 @@ export class RateLimitGate {
 
   /**
    * Waits until a request may be sent, then counts it in flight. `onWait` runs before each wait
-   * (for logs, metrics and the caller's deadline check, which may fail the acquisition). Succeeds
-   * with the number of requests in flight with this one, for `observe`.
+   * (for logs, metrics and the caller's deadline check, which may fail the acquisition).
    */
-  acquire<E>(onWait: (wait: GateWait) => Effect.Effect<void, E>): Effect.Effect<number, E> {
+  acquire<E>(onWait: (wait: GateWait) => Effect.Effect<void, E>): Effect.Effect<void, E> {
     // The common case, budget left and a free slot, is decided without reading the clock.
     return Effect.suspend(() => {
       const cap = this.probing ? 1 : this.concurrencyCap
       if (this.inFlight < cap && (this.available === undefined || this.available > 0)) {
         this.inFlight += 1
         if (this.available !== undefined) this.available -= 1
-        return Effect.succeed(this.inFlight)
+        return Effect.void
       }
       return this.acquireSlowly(onWait)
     })
@@ -118,7 +114,7 @@ export class RateLimitGate {
 
   private acquireSlowly<E>(
     onWait: (wait: GateWait) => Effect.Effect<void, E>
-  ): Effect.Effect<number, E> {
+  ): Effect.Effect<void, E> {
     // eslint-disable-next-line @typescript-eslint/no-this-alias
     const gate = this
     return Effect.gen(function* () {
@@ -134,7 +130,7 @@ export class RateLimitGate {
         if (!windowSpent && !capped) {
           gate.inFlight += 1
           if (gate.available !== undefined) gate.available -= 1
-          return gate.inFlight
+          return
         }
         let millis: number | undefined
         if (windowSpent && gate.windowResetMs !== undefined) {
@@ -163,11 +159,8 @@ export class RateLimitGate {
     })
   }
 
-  /**
-   * A request admitted by `acquire` got its response headers. `admittedWith` is what `acquire`
-   * succeeded with: the requests in flight, this one included, when it was let through.
-   */
-  observe(headers: Headers.Headers, localMillis: number, admittedWith: number): void {
+  /** A request admitted by `acquire` got its response headers. */
+  observe(headers: Headers.Headers, localMillis: number): void {
     this.inFlight = Math.max(0, this.inFlight - 1)
     this.probing = false
     const date = parseDate(headers)
@@ -186,7 +179,7 @@ export class RateLimitGate {
     if (rate?.limit === 0 && rate.remaining === 0) {
       // Okta's concurrent-request limit: its headers say nothing about the window.
       if (this.options.adaptiveConcurrency) {
-        this.concurrencyCap = Math.max(1, Math.min(this.concurrencyCap, admittedWith - 1))
+        this.concurrencyCap = Math.max(1, Math.min(this.concurrencyCap, this.inFlight))
         this.successesAtCap = 0
       }
       this.signal()

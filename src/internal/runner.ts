@@ -161,8 +161,6 @@ export type Recorder = ReturnType<typeof makeRecorder>
 export interface AttemptInfo {
   readonly retries: number
   readonly retryHeaders: Readonly<Record<string, string>> | undefined
-  /** What the gate's `acquire` succeeded with, for its `observe`. */
-  readonly admitted: number
 }
 
 /**
@@ -179,6 +177,8 @@ export interface RunnerOptions {
   readonly deadlineMillis: number | undefined
   readonly metrics: Recorder | undefined
 }
+
+const FIRST_ATTEMPT: AttemptInfo = { retries: 0, retryHeaders: undefined }
 
 /** @internal */
 export const makeRunner = (options: RunnerOptions) => {
@@ -276,10 +276,9 @@ export const makeRunner = (options: RunnerOptions) => {
             if (metrics !== undefined) yield* metrics.retry(ctx.operation, reason)
             yield* Effect.sleep(delay)
           }
-          const admitted = yield* acquire(deadlineAt)
+          yield* acquire(deadlineAt)
           const exit = yield* Effect.exit(
             attempt({
-              admitted,
               retries,
               retryHeaders:
                 retries === 0
@@ -297,20 +296,17 @@ export const makeRunner = (options: RunnerOptions) => {
         }
       })
 
-    const firstAttempt = (admitted: number) =>
-      attempt({ retries: 0, retryHeaders: undefined, admitted })
-
     // The first attempt takes the short path: no policy state is built unless it fails.
     if (deadlineMillis === undefined || deadlineTimeout === undefined) {
       // Without a deadline the gate never fails, so every failure here is the attempt's.
-      return Effect.catchAll(Effect.flatMap(acquire(undefined), firstAttempt), (error) =>
+      return Effect.catchAll(Effect.zipRight(acquire(undefined), attempt(FIRST_ATTEMPT)), (error) =>
         retrying(error as E, undefined)
       )
     }
     const call = Effect.flatMap(Clock.currentTimeMillis, (startedAt) => {
       const deadlineAt = startedAt + deadlineMillis
       return Effect.catchAll(
-        Effect.flatMap(acquire(deadlineAt), firstAttempt),
+        Effect.zipRight(acquire(deadlineAt), attempt(FIRST_ATTEMPT)),
         (error: E | OktaTimeoutError) =>
           error._tag === "OktaTimeoutError" && (error as OktaTimeoutError).kind === "deadline"
             ? Effect.fail(error)

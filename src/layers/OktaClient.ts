@@ -504,7 +504,6 @@ export const make = (
     const send = <A, E>(
       ctx: RequestContext,
       sendGate: RateLimitGate,
-      admitted: number,
       request: HttpClientRequest.HttpClientRequest,
       onResponse: (
         response: HttpClientResponse.HttpClientResponse,
@@ -530,7 +529,7 @@ export const make = (
               const headers = response.headers
               const now = clock.unsafeCurrentTimeMillis()
               observed = true
-              sendGate.observe(headers, now, admitted)
+              sendGate.observe(headers, now)
               if (span !== undefined) {
                 span.attribute("http.response.status_code", response.status)
                 const requestId = headers["x-okta-request-id"]
@@ -576,12 +575,11 @@ export const make = (
             TOKEN_CONTEXT,
             tokenGate,
             true,
-            ({ admitted, retryHeaders }) =>
+            ({ retryHeaders }) =>
               Effect.flatMap(tokens.buildTokenRequest(retryHeaders), ({ headers, form }) =>
                 send(
                   TOKEN_CONTEXT,
                   tokenGate,
-                  admitted,
                   HttpClientRequest.post(tokens.tokenUrl, {
                     headers: { "user-agent": baseHeaders["user-agent"] ?? "", ...headers },
                     body: HttpBody.urlParams(UrlParams.fromInput(form))
@@ -674,9 +672,7 @@ export const make = (
       if (tokens === undefined || fetchToken === undefined) {
         return scoped(
           request,
-          run(ctx, gate, replaySafe, (info) =>
-            send(ctx, gate, info.admitted, withRetryHeaders(info), onResponse)
-          )
+          run(ctx, gate, replaySafe, (info) => send(ctx, gate, withRetryHeaders(info), onResponse))
         )
       }
       return scoped(
@@ -691,7 +687,6 @@ export const make = (
               return send(
                 ctx,
                 gate,
-                info.admitted,
                 HttpClientRequest.setHeaders(withRetryHeaders(info), auth),
                 onResponse
               )
