@@ -171,8 +171,8 @@ export const releaseRequest = (request: HttpClientRequest.HttpClientRequest): vo
  * A transport that listens to the signal, as the platform's fetch, undici and `node:http` clients
  * do, fails at once with a transport error when it is aborted, so the deadline needs no fiber of
  * its own: the exchange runs in the caller's fiber, the shared timer aborts the signal, and that
- * failure is reported as `onTimeout()`. This saves the fork per attempt that `makeTimeout` needs,
- * a tenth of the client's CPU per call. A transport that ignores the signal (a hand-made
+ * failure is reported as `onTimeout()`. This saves the fork per attempt that `makeTimeout` needs
+ * (about 11 µs of CPU and two scheduler hops). A transport that ignores the signal (a hand-made
  * `HttpClient.make` that never ends) would make that deadline a dead letter, so the attempt is
  * forked and interrupted (`makeTimeout`) until the client's transport has been seen to listen for
  * the abort; and always on a clock that is not the live one (`TestClock`).

@@ -237,7 +237,8 @@ export interface OktaClientService {
    * Sends `request` with auth, `Accept`, `User-Agent`, through the shared rate-limit gate, with the
    * per-attempt timeout and the retry policy, in a span when tracing; a 2xx goes to `onSuccess`
    * (with the body cap to read within, and the response headers, read once), anything else
-   * becomes its typed error. Redirects are never followed.
+   * becomes its typed error. Redirects are never followed. A body that `onSuccess` leaves unread
+   * is not kept: once it succeeds, the request is aborted so the transport drops the connection.
    */
   readonly execute: <A, E extends { readonly _tag: string }>(
     request: OktaRequest,
