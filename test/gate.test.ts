@@ -24,6 +24,15 @@ const never = () => Effect.die("the gate should not make this request wait")
 const admit = (gate: RateLimitGate, count: number) =>
   Effect.forEach(Array.from({ length: count }), () => gate.acquire(never), { discard: true })
 
+/** A gate past its first request: the one response that lets requests through side by side. */
+const started = (adaptiveConcurrency: boolean) =>
+  Effect.gen(function* () {
+    const gate = new RateLimitGate({ resetJitterMillis: 0, adaptiveConcurrency })
+    yield* admit(gate, 1)
+    gate.observe(ok, 0)
+    return gate
+  })
+
 describe("adaptive concurrency", () => {
   it.effect("the first request goes alone; then the gate lets any number through", () =>
     Effect.gen(function* () {
@@ -38,9 +47,7 @@ describe("adaptive concurrency", () => {
 
   it.effect("a concurrent-request 429 sets the level to the requests still in flight", () =>
     Effect.gen(function* () {
-      const gate = new RateLimitGate({ resetJitterMillis: 0, adaptiveConcurrency: true })
-      yield* admit(gate, 1)
-      gate.observe(ok, 0)
+      const gate = yield* started(true)
       yield* admit(gate, 6)
       gate.observe(concurrencyLimited, 0)
       expect(gate.concurrencyCap).toBe(5)
@@ -63,9 +70,7 @@ describe("adaptive concurrency", () => {
 
   it.effect("the level grows by one after four rounds of successes at it", () =>
     Effect.gen(function* () {
-      const gate = new RateLimitGate({ resetJitterMillis: 0, adaptiveConcurrency: true })
-      yield* admit(gate, 1)
-      gate.observe(ok, 0)
+      const gate = yield* started(true)
       yield* admit(gate, 3)
       gate.observe(concurrencyLimited, 0)
       expect(gate.concurrencyCap).toBe(2)
@@ -78,9 +83,7 @@ describe("adaptive concurrency", () => {
 
   it.effect("without adaptiveConcurrency the 429 leaves the level alone", () =>
     Effect.gen(function* () {
-      const gate = new RateLimitGate({ resetJitterMillis: 0, adaptiveConcurrency: false })
-      yield* admit(gate, 1)
-      gate.observe(ok, 0)
+      const gate = yield* started(false)
       yield* admit(gate, 3)
       gate.observe(concurrencyLimited, 0)
       expect(gate.concurrencyCap).toBe(Number.POSITIVE_INFINITY)

@@ -11,7 +11,12 @@ import { Deferred, Effect, Exit, Fiber, type FiberId, Layer, Redacted, TestClock
 import { createServer } from "node:http"
 import type { AddressInfo } from "node:net"
 import { ApplicationConnections, OktaClient } from "../src/index.js"
-import { makeExchangeTimeout, makeTimeout, releaseRequest } from "../src/internal/timeout.js"
+import {
+  type ExchangeTimeout,
+  makeExchangeTimeout,
+  makeTimeout,
+  releaseRequest
+} from "../src/internal/timeout.js"
 
 const timeoutFail = <A, E, E2>(effect: Effect.Effect<A, E>, millis: number, onTimeout: () => E2) =>
   makeTimeout(millis)(effect, onTimeout)
@@ -156,7 +161,13 @@ describe("the exchange timeout", () => {
     })
     return { client, seen }
   }
-  const callerFiber = Effect.map(Effect.fiberId, (id) => id)
+  /** Sends to `path` of the fake transport through `timeout`. */
+  const sender = (timeout: ExchangeTimeout, client: HttpClient.HttpClient) => (path: string) =>
+    timeout.run(
+      HttpClientRequest.get(`http://127.0.0.1:1${path}`),
+      client.execute,
+      () => "timeout" as const
+    )
 
   it.live(
     "a transport that listens: after one exchange it is timed out by its abort signal, in the caller's fiber",
@@ -164,17 +175,12 @@ describe("the exchange timeout", () => {
       Effect.gen(function* () {
         const { client, seen } = transport(true)
         const timeout = makeExchangeTimeout(30)
-        const send = (path: string) =>
-          timeout.run(
-            HttpClientRequest.get(`http://127.0.0.1:1${path}`),
-            client.execute,
-            () => "timeout" as const
-          )
+        const send = sender(timeout, client)
         expect(timeout.transportListens).toBe(false)
         // The first exchange runs forked, and shows whether the transport listens.
         yield* send("/ok")
         expect(timeout.transportListens).toBe(true)
-        const caller = yield* callerFiber
+        const caller = yield* Effect.fiberId
         expect(seen[0]!.fiber).not.toStrictEqual(caller)
         // Since then: the caller's own fiber, and the deadline aborts the request.
         const started = Date.now()
@@ -201,17 +207,12 @@ describe("the exchange timeout", () => {
       Effect.gen(function* () {
         const { client, seen } = transport(false)
         const timeout = makeExchangeTimeout(30)
-        const send = (path: string) =>
-          timeout.run(
-            HttpClientRequest.get(`http://127.0.0.1:1${path}`),
-            client.execute,
-            () => "timeout" as const
-          )
+        const send = sender(timeout, client)
         yield* send("/ok")
         expect(yield* Effect.flip(send("/hang"))).toBe("timeout")
         expect(yield* Effect.flip(send("/hang"))).toBe("timeout")
         expect(timeout.transportListens).toBe(false)
-        const caller = yield* callerFiber
+        const caller = yield* Effect.fiberId
         for (const { fiber } of seen) expect(fiber).not.toStrictEqual(caller)
       })
   )
@@ -220,12 +221,7 @@ describe("the exchange timeout", () => {
     Effect.gen(function* () {
       const { client, seen } = transport(true)
       const timeout = makeExchangeTimeout(60_000)
-      const send = (path: string) =>
-        timeout.run(
-          HttpClientRequest.get(`http://127.0.0.1:1${path}`),
-          client.execute,
-          () => "timeout" as const
-        )
+      const send = sender(timeout, client)
       for (let i = 0; i < 2; i++) {
         // The first forked (not yet trusted), the second in the caller's fiber.
         const index = seen.length
@@ -245,19 +241,14 @@ describe("the exchange timeout", () => {
     Effect.gen(function* () {
       const { client, seen } = transport(true)
       const timeout = makeExchangeTimeout(1000)
-      const send = (path: string) =>
-        timeout.run(
-          HttpClientRequest.get(`http://127.0.0.1:1${path}`),
-          client.execute,
-          () => "timeout" as const
-        )
+      const send = sender(timeout, client)
       yield* send("/ok")
       const fiber = yield* Effect.fork(send("/hang"))
       yield* TestClock.adjust("999 millis")
       expect(fiber.unsafePoll()).toBeNull()
       yield* TestClock.adjust("1 milli")
       expect(yield* Effect.flip(Fiber.join(fiber))).toBe("timeout")
-      const caller = yield* callerFiber
+      const caller = yield* Effect.fiberId
       for (const entry of seen) expect(entry.fiber).not.toStrictEqual(caller)
     })
   )

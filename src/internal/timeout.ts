@@ -162,6 +162,12 @@ export const releaseRequest = (request: HttpClientRequest.HttpClientRequest): vo
   requestControllers.get(request)?.abort(ENDED)
 }
 
+/** An `onExit` that aborts the request after a failure or an interruption (not the fast path's). */
+const abortOnFailure = (controller: AbortController) => (exit: Exit.Exit<unknown, unknown>) =>
+  Effect.sync(() => {
+    if (exit._tag === "Failure") controller.abort(ENDED)
+  })
+
 /**
  * The per-attempt timeout of an HTTP exchange. The attempt owns the request's abort signal (see
  * `requestControllers`), aborted when the attempt fails or is interrupted, as the platform does
@@ -195,11 +201,9 @@ export const makeExchangeTimeout = (millis: number): ExchangeTimeout => {
       }
       const controller = new AbortController()
       requestControllers.set(request, controller)
-      const releaseOnFailure = (exit: Exit.Exit<unknown, unknown>) =>
-        Effect.sync(() => {
-          if (exit._tag === "Failure") controller.abort(ENDED)
-        })
-      if (deadlines === undefined) return Effect.onExit(exchange(request), releaseOnFailure)
+      if (deadlines === undefined) {
+        return Effect.onExit(exchange(request), abortOnFailure(controller))
+      }
       if (!listens) {
         // Watch this attempt's signal for a listener (an own property on this one object).
         const signal = controller.signal
@@ -209,9 +213,10 @@ export const makeExchangeTimeout = (millis: number): ExchangeTimeout => {
           listened = true
           return addEventListener.apply(this, args)
         }
+        const release = abortOnFailure(controller)
         return Effect.onExit(forked(exchange(request), onTimeout), (exit) => {
           if (listened) listens = true
-          return releaseOnFailure(exit)
+          return release(exit)
         })
       }
       let timedOut = false
