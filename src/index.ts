@@ -6,16 +6,18 @@
 export * from "./errors/index.js"
 export {
   OktaClient,
-  type OktaClientConfigOptions,
-  type OktaClientOptions,
   type OktaClientService,
-  type OktaClientSettings,
-  type OktaCredentials,
-  type OktaRequest
+  type OktaRequest,
+  type OktaResponse
 } from "./layers/OktaClient.js"
-export type { RequestContext } from "./internal/response.js"
+export type {
+  OktaClientConfigOptions,
+  OktaClientOptions,
+  OktaClientSettings,
+  OktaCredentials,
+  OktaOAuthOptions
+} from "./layers/OktaClientOptions.js"
 export * as OktaMetrics from "./layers/metrics.js"
-export type { OktaOAuthOptions } from "./layers/OAuthOptions.js"
 export * as RetryPolicy from "./layers/RetryPolicy.js"
 export * from "./schema/index.js"
 export {

@@ -1,9 +1,8 @@
 /**
- * The retry policy: which failures are tried again, and after how long. One module, one place;
- * {@link OktaClient} runs it, users replace or disable it per client (`retry` option) and per call
- * ({@link withRetryPolicy}).
+ * The retry policy: which failures are tried again, and after how long. `OktaClient` runs it;
+ * users replace or disable it per client (`retry` option) and per call ({@link withRetryPolicy}).
  *
- * What it does better than Okta's SDKs (`okta/notes.md` §c, §d, §f):
+ * What it does better than Okta's SDKs:
  * - a window 429 waits until `X-Rate-Limit-Reset` on the server's clock, plus a little jitter,
  *   not plus a blanket second;
  * - the concurrent-request 429 (`Limit: 0, Remaining: 0`) backs off briefly, never until its
@@ -17,10 +16,11 @@
  */
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as FiberRef from "effect/FiberRef"
+import * as GlobalValue from "effect/GlobalValue"
 import * as Option from "effect/Option"
 import * as Schedule from "effect/Schedule"
 import type { OktaDecodeError, OktaRequestError } from "../errors/OktaError.js"
-import { currentOverride } from "../internal/policy.js"
 
 /**
  * The errors a retry decision looks at.
@@ -206,4 +206,24 @@ export const disabled: RetryPolicy = make({ maxRetries: 0 })
 export const withRetryPolicy =
   (policy: RetryPolicy) =>
   <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
-    Effect.locally(effect, currentOverride, Option.some(policy))
+    Effect.locally(effect, currentRetryPolicy, Option.some(policy))
+
+/**
+ * The per-call override {@link withRetryPolicy} sets; `None` means the client's own policy.
+ * One value per process (`globalValue`), so two copies of this module agree.
+ *
+ * @example
+ * ```ts
+ * import { Effect, FiberRef } from "effect"
+ * import { RetryPolicy } from "effect-okta-connections"
+ *
+ * const overridden = Effect.map(FiberRef.get(RetryPolicy.currentRetryPolicy), (o) => o._tag === "Some")
+ * ```
+ *
+ * @since 0.1.0
+ * @category fiber refs
+ */
+export const currentRetryPolicy: FiberRef.FiberRef<Option.Option<RetryPolicy>> =
+  GlobalValue.globalValue(Symbol.for("effect-okta-connections/RetryPolicy/current"), () =>
+    FiberRef.unsafeMake<Option.Option<RetryPolicy>>(Option.none())
+  )

@@ -1,6 +1,6 @@
 /**
- * The client's Effect `Metric`s. Export them to Prometheus or OpenTelemetry with Effect's usual
- * metric integrations; read them in tests with `Metric.value`.
+ * The client's Effect `Metric`s. Export them with Effect's usual metric integrations (Prometheus,
+ * OpenTelemetry); read them in tests with `Metric.value`.
  *
  * | name | type | tags |
  * |---|---|---|
@@ -10,29 +10,34 @@
  * | `okta_connections_rate_limit_remaining` | gauge | — (the last `X-Rate-Limit-Remaining` seen) |
  * | `okta_connections_request_duration_ms` | histogram | `operation` (one attempt, body included) |
  *
+ * @example
+ * ```ts
+ * import { Metric } from "effect"
+ * import { OktaMetrics } from "effect-okta-connections"
+ *
+ * const rateLimitRetries = Metric.tagged(OktaMetrics.retries, "reason", "rate_limit")
+ * const snapshot = Metric.value(rateLimitRetries)
+ * ```
+ *
  * @since 0.1.0
  */
-import * as Metric from "effect/Metric"
-import * as MetricBoundaries from "effect/MetricBoundaries"
+import * as Metrics from "../internal/metrics.js"
 
 /**
  * Requests sent (attempts, retries included), by operation and outcome.
  *
  * @example
  * ```ts
- * import { Effect, Metric } from "effect"
+ * import { Metric } from "effect"
  * import { OktaMetrics } from "effect-okta-connections"
  *
- * const snapshot = Metric.value(OktaMetrics.requests)
+ * const notFound = Metric.value(Metric.tagged(OktaMetrics.requests, "status", "404"))
  * ```
  *
  * @since 0.1.0
  * @category metrics
  */
-export const requests = Metric.counter("okta_connections_requests_total", {
-  description: "Okta Application Connections requests sent, by operation and status",
-  incremental: true
-})
+export const requests = Metrics.requests
 
 /**
  * Retries, by operation and reason.
@@ -48,10 +53,7 @@ export const requests = Metric.counter("okta_connections_requests_total", {
  * @since 0.1.0
  * @category metrics
  */
-export const retries = Metric.counter("okta_connections_retries_total", {
-  description: "Okta Application Connections retries, by operation and reason",
-  incremental: true
-})
+export const retries = Metrics.retries
 
 /**
  * Waits at the shared rate-limit gate (a request held back instead of drawing a 429).
@@ -67,10 +69,7 @@ export const retries = Metric.counter("okta_connections_retries_total", {
  * @since 0.1.0
  * @category metrics
  */
-export const gateWaits = Metric.counter("okta_connections_gate_waits_total", {
-  description: "Requests held at the shared rate-limit gate, by operation and reason",
-  incremental: true
-})
+export const gateWaits = Metrics.gateWaits
 
 /**
  * The last `X-Rate-Limit-Remaining` seen.
@@ -86,9 +85,7 @@ export const gateWaits = Metric.counter("okta_connections_gate_waits_total", {
  * @since 0.1.0
  * @category metrics
  */
-export const rateLimitRemaining = Metric.gauge("okta_connections_rate_limit_remaining", {
-  description: "The last X-Rate-Limit-Remaining Okta sent"
-})
+export const rateLimitRemaining = Metrics.rateLimitRemaining
 
 /**
  * Duration of one attempt (send to body read), milliseconds.
@@ -104,8 +101,4 @@ export const rateLimitRemaining = Metric.gauge("okta_connections_rate_limit_rema
  * @since 0.1.0
  * @category metrics
  */
-export const requestDuration = Metric.histogram(
-  "okta_connections_request_duration_ms",
-  MetricBoundaries.exponential({ start: 1, factor: 2, count: 16 }),
-  "Duration of one Okta Application Connections attempt, milliseconds"
-)
+export const requestDuration = Metrics.requestDuration

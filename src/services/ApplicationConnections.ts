@@ -9,14 +9,14 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as Schema from "effect/Schema"
+import type * as ParseResult from "effect/ParseResult"
 import {
   OktaInvalidInputError,
   type OktaRequestError,
   type OktaResponseError
 } from "../errors/OktaError.js"
 import { describeIssue } from "../internal/issues.js"
-import { decodeJson, discardBody } from "../internal/response.js"
-import { OktaClient, type OktaClientService } from "../layers/OktaClient.js"
+import { OktaClient, type OktaClientService, type OktaResponse } from "../layers/OktaClient.js"
 import { AppId, OAuthProvisioningEnabledApp } from "../schema/AppId.js"
 import { ProvisioningConnectionResponse } from "../schema/Connection.js"
 import { AppConnectionUserProvisionJWKResponse } from "../schema/Jwks.js"
@@ -140,178 +140,163 @@ export interface ApplicationConnectionsService {
 
 const decodeAppId = Schema.decodeUnknownEither(AppId)
 const decodeAppName = Schema.decodeUnknownEither(OAuthProvisioningEnabledApp)
-// The body is validated by encoding it: what the caller gave must be exactly the request type.
-// Excess members are an error rather than silently dropped, so a typo ("tokn") in JavaScript or
-// behind a cast is reported instead of sending a body without the token.
+// The body is validated by encoding it: excess members are an error rather than silently
+// dropped, so a typo ("tokn") in JavaScript or behind a cast is reported instead of sending a
+// body without the token.
 const encodeBody = Schema.encodeUnknownEither(
   UpdateDefaultProvisioningConnectionForApplicationRequest,
   { onExcessProperty: "error", errors: "all" }
 )
 
-const invalid = (operation: string, field: string, issues: string) =>
-  new OktaInvalidInputError({ operation, field, issues })
-
-/**
- * Exactly the ids `AppId` accepts, in one test: the common case skips the schema, which runs only
- * to describe a rejection (a property test keeps the two in agreement).
- *
- * @internal
- */
-// eslint-disable-next-line no-control-regex
-export const VALID_APP_ID = /^(?!.*\.\.)[^\s/?#%\\\u0000-\u001f\u007f-\u009f]{1,100}$/
-
-const checkAppId = (
-  operation: string,
-  appId: unknown
-): Either.Either<string, OktaInvalidInputError> =>
-  typeof appId === "string" && VALID_APP_ID.test(appId)
-    ? Either.right(appId)
-    : Either.mapLeft(decodeAppId(appId), (e) => invalid(operation, "appId", describeIssue(e.issue)))
-
-const checkOptionalString = (
+/** An argument as its schema accepts it, or `OktaInvalidInputError` naming what is wrong. */
+const check = <A>(
   operation: string,
   field: string,
-  value: unknown
-): Either.Either<string | undefined, OktaInvalidInputError> =>
+  result: Either.Either<A, ParseResult.ParseError>,
+  issues?: string
+): Either.Either<A, OktaInvalidInputError> =>
+  Either.mapLeft(
+    result,
+    (e) => new OktaInvalidInputError({ operation, field, issues: issues ?? describeIssue(e.issue) })
+  )
+
+const optionalString = (operation: string, field: string, value: unknown) =>
   value === undefined || typeof value === "string"
     ? Either.right(value)
-    : Either.left(invalid(operation, field, "expected a string"))
+    : Either.left(new OktaInvalidInputError({ operation, field, issues: "expected a string" }))
 
 const connectionPath = (appId: string) =>
   `/api/v1/apps/${encodeURIComponent(appId)}/connections/default`
 
-const SPAN_PREFIX = "ApplicationConnections."
+const spanOf = (operation: string, attributes: Record<string, string>) => ({
+  spanName: `ApplicationConnections.${operation}`,
+  spanAttributes: attributes
+})
 
 /**
- * Builds the service over an {@link OktaClient}. Decoders are built once here, not per call.
+ * Builds the service over an {@link OktaClient}.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { ApplicationConnections, OktaClient } from "effect-okta-connections"
+ *
+ * const api = Effect.map(OktaClient, ApplicationConnections.make)
+ * ```
  *
  * @since 0.1.0
  * @category constructors
  */
 export const make = (client: OktaClientService): ApplicationConnectionsService => {
-  // Each operation is a span `ApplicationConnections.<operationId>` (made by `client.execute`,
-  // which also parents the HTTP exchanges to it), unless the client was built with
-  // `tracing: false`. The operations are plain functions, not `Effect.fn`: that captures a stack
-  // trace on every call, measured at a tenth of the client's per-call overhead.
-  const rejected = (operation: string, error: OktaInvalidInputError) =>
-    client.tracing
-      ? Effect.withSpan(Effect.fail(error), SPAN_PREFIX + operation, { captureStackTrace: false })
-      : Effect.fail(error)
-  const decodeConnection = decodeJson(ProvisioningConnectionResponse)
-  const decodeJwks = decodeJson(AppConnectionUserProvisionJWKResponse)
-
-  const getOp = "getDefaultProvisioningConnectionForApplication"
-  const updateOp = "updateDefaultProvisioningConnectionForApplication"
-  const activateOp = "activateDefaultProvisioningConnectionForApplication"
-  const deactivateOp = "deactivateDefaultProvisioningConnectionForApplication"
-  const jwksOp = "getUserProvisioningConnectionJWKS"
-  const verifyOp = "verifyProvisioningConnectionForApplication"
+  const connection = (response: OktaResponse) => response.json(ProvisioningConnectionResponse)
+  const jwks = (response: OktaResponse) => response.json(AppConnectionUserProvisionJWKResponse)
+  const noContent = () => Effect.void
 
   /** The operations whose only argument is the app id: check it, then one exchange. */
-  const byAppId =
-    <A, E extends { readonly _tag: string }>(
-      operation: string,
-      method: "GET" | "POST",
-      suffix: string,
-      onSuccess: Parameters<typeof client.execute<A, E>>[1]
-    ) =>
-    (appId: string) => {
-      const id = checkAppId(operation, appId)
-      if (Either.isLeft(id)) return rejected(operation, id.left)
-      return client.execute(
+  const byAppId = <A, E>(
+    operation: string,
+    method: "GET" | "POST",
+    suffix: string,
+    decode: (response: OktaResponse) => Effect.Effect<A, E>
+  ) =>
+    Effect.fnUntraced(function* (appId: string) {
+      const id = yield* check(operation, "appId", decodeAppId(appId))
+      return yield* client.execute(
         {
           operation,
           method,
-          path: connectionPath(id.right) + suffix,
-          spanName: SPAN_PREFIX + operation,
-          spanAttributes: { "okta.app_id": id.right }
+          path: connectionPath(id) + suffix,
+          ...spanOf(operation, { "okta.app_id": id })
         },
-        onSuccess
+        decode
       )
-    }
+    })
 
-  const updateDefaultProvisioningConnectionForApplication = (
-    appId: string,
-    body: UpdateDefaultProvisioningConnectionForApplicationRequest,
-    options?: UpdateConnectionOptions
-  ) => {
-    const id = checkAppId(updateOp, appId)
-    if (Either.isLeft(id)) return rejected(updateOp, id.left)
-    const encoded = encodeBody(body)
-    if (Either.isLeft(encoded)) {
-      return rejected(updateOp, invalid(updateOp, "body", describeIssue(encoded.left.issue)))
-    }
-    const activate = options?.activate
-    if (activate !== undefined && typeof activate !== "boolean") {
-      return rejected(updateOp, invalid(updateOp, "activate", "expected a boolean"))
-    }
-    return client.execute(
-      {
-        operation: updateOp,
-        method: "POST",
-        path: connectionPath(id.right),
-        urlParams: activate !== undefined ? { activate: String(activate) } : undefined,
-        body: encoded.right,
-        spanName: SPAN_PREFIX + updateOp,
-        spanAttributes: { "okta.app_id": id.right }
-      },
-      decodeConnection
-    )
-  }
-
-  const verifyProvisioningConnectionForApplication = (
-    appName: OAuthProvisioningEnabledApp,
-    appId: string,
-    options?: VerifyConnectionOptions
-  ) => {
-    const name = decodeAppName(appName)
-    if (Either.isLeft(name)) {
-      return rejected(
-        verifyOp,
-        invalid(verifyOp, "appName", 'expected one of "google", "office365", "slack", "zoomus"')
-      )
-    }
-    const id = checkAppId(verifyOp, appId)
-    if (Either.isLeft(id)) return rejected(verifyOp, id.left)
-    const code = checkOptionalString(verifyOp, "code", options?.code)
-    if (Either.isLeft(code)) return rejected(verifyOp, code.left)
-    const state = checkOptionalString(verifyOp, "state", options?.state)
-    if (Either.isLeft(state)) return rejected(verifyOp, state.left)
-    const urlParams: Record<string, string> = {}
-    if (code.right !== undefined) urlParams["code"] = code.right
-    if (state.right !== undefined) urlParams["state"] = state.right
-    return client.execute(
-      {
-        operation: verifyOp,
-        method: "POST",
-        path: `/api/v1/apps/${encodeURIComponent(name.right)}/${encodeURIComponent(id.right)}/oauth2/callback`,
-        urlParams,
-        // The code is one-time: a request that may have reached Okta is never sent again.
-        replaySafe: false,
-        spanName: SPAN_PREFIX + verifyOp,
-        spanAttributes: { "okta.app_id": id.right, "okta.app_name": name.right }
-      },
-      discardBody
-    )
-  }
+  const updateOp = "updateDefaultProvisioningConnectionForApplication"
+  const verifyOp = "verifyProvisioningConnectionForApplication"
 
   return {
-    getDefaultProvisioningConnectionForApplication: byAppId(getOp, "GET", "", decodeConnection),
-    updateDefaultProvisioningConnectionForApplication,
+    getDefaultProvisioningConnectionForApplication: byAppId(
+      "getDefaultProvisioningConnectionForApplication",
+      "GET",
+      "",
+      connection
+    ),
+    updateDefaultProvisioningConnectionForApplication: Effect.fnUntraced(function* (
+      appId: string,
+      body: UpdateDefaultProvisioningConnectionForApplicationRequest,
+      options?: UpdateConnectionOptions
+    ) {
+      const id = yield* check(updateOp, "appId", decodeAppId(appId))
+      const encoded = yield* check(updateOp, "body", encodeBody(body))
+      const activate = options?.activate
+      if (activate !== undefined && typeof activate !== "boolean") {
+        return yield* new OktaInvalidInputError({
+          operation: updateOp,
+          field: "activate",
+          issues: "expected a boolean"
+        })
+      }
+      return yield* client.execute(
+        {
+          operation: updateOp,
+          method: "POST",
+          path: connectionPath(id),
+          urlParams: activate !== undefined ? { activate: String(activate) } : undefined,
+          body: encoded,
+          ...spanOf(updateOp, { "okta.app_id": id })
+        },
+        connection
+      )
+    }),
     activateDefaultProvisioningConnectionForApplication: byAppId(
-      activateOp,
+      "activateDefaultProvisioningConnectionForApplication",
       "POST",
       "/lifecycle/activate",
-      discardBody
+      noContent
     ),
     deactivateDefaultProvisioningConnectionForApplication: byAppId(
-      deactivateOp,
+      "deactivateDefaultProvisioningConnectionForApplication",
       "POST",
       "/lifecycle/deactivate",
-      discardBody
+      noContent
     ),
-    getUserProvisioningConnectionJWKS: byAppId(jwksOp, "GET", "/jwks", decodeJwks),
-    verifyProvisioningConnectionForApplication
+    getUserProvisioningConnectionJWKS: byAppId(
+      "getUserProvisioningConnectionJWKS",
+      "GET",
+      "/jwks",
+      jwks
+    ),
+    verifyProvisioningConnectionForApplication: Effect.fnUntraced(function* (
+      appName: OAuthProvisioningEnabledApp,
+      appId: string,
+      options?: VerifyConnectionOptions
+    ) {
+      const name = yield* check(
+        verifyOp,
+        "appName",
+        decodeAppName(appName),
+        'expected one of "google", "office365", "slack", "zoomus"'
+      )
+      const id = yield* check(verifyOp, "appId", decodeAppId(appId))
+      const code = yield* optionalString(verifyOp, "code", options?.code)
+      const state = yield* optionalString(verifyOp, "state", options?.state)
+      const urlParams: Record<string, string> = {}
+      if (code !== undefined) urlParams["code"] = code
+      if (state !== undefined) urlParams["state"] = state
+      return yield* client.execute(
+        {
+          operation: verifyOp,
+          method: "POST",
+          path: `/api/v1/apps/${encodeURIComponent(name)}/${encodeURIComponent(id)}/oauth2/callback`,
+          urlParams,
+          // The code is one-time: a request that may have reached Okta is never sent again.
+          replaySafe: false,
+          ...spanOf(verifyOp, { "okta.app_id": id, "okta.app_name": name })
+        },
+        noContent
+      )
+    })
   }
 }
 
@@ -359,4 +344,17 @@ export class ApplicationConnections extends Context.Tag(
     ApplicationConnections,
     Effect.map(OktaClient, make)
   )
+
+  /**
+   * Builds the service over a given {@link OktaClientService} (see {@link make}).
+   *
+   * @example
+   * ```ts
+   * import { Effect } from "effect"
+   * import { ApplicationConnections, OktaClient } from "effect-okta-connections"
+   *
+   * const api = Effect.map(OktaClient, ApplicationConnections.make)
+   * ```
+   */
+  static readonly make = make
 }

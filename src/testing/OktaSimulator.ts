@@ -20,7 +20,8 @@ import type * as Scope from "effect/Scope"
 import { randomBytes } from "node:crypto"
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http"
 import type { AddressInfo } from "node:net"
-import { OktaClient, type OktaClientSettings, type OktaCredentials } from "../layers/OktaClient.js"
+import { OktaClient } from "../layers/OktaClient.js"
+import type { OktaClientSettings, OktaCredentials } from "../layers/OktaClientOptions.js"
 import { ApplicationConnections } from "../services/ApplicationConnections.js"
 import {
   type FaultOptions,

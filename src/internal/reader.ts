@@ -1,0 +1,305 @@
+/**
+ * Reading a response: the capped body read, the status → typed error mapping, and JSON decoding
+ * with errors that name paths, never values.
+ *
+ * @internal
+ */
+import type * as Headers from "@effect/platform/Headers"
+import type * as HttpClientError from "@effect/platform/HttpClientError"
+import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Option from "effect/Option"
+import * as Schema from "effect/Schema"
+import * as Stream from "effect/Stream"
+import {
+  OktaBadRequestError,
+  OktaDecodeError,
+  OktaForbiddenError,
+  type OktaHttpError,
+  OktaNotFoundError,
+  OktaRateLimitError,
+  OktaServerError,
+  OktaTransportError,
+  OktaUnauthorizedError,
+  OktaUnexpectedStatusError
+} from "../errors/OktaError.js"
+import { OktaErrorBody } from "../schema/OktaErrorBody.js"
+import { parseChallenge, parseDate, parseRateLimit } from "./headers.js"
+import { describeIssue } from "./issues.js"
+
+/** What every error says about the request it belongs to (never the query). @internal */
+export interface Call {
+  readonly operation: string
+  readonly method: string
+  readonly path: string
+}
+
+/** Why a transport failed, without URLs (a request URL may carry an OAuth `code`). @internal */
+export const describeCause = (cause: unknown): string => {
+  const seen = new Set<unknown>()
+  const parts: Array<string> = []
+  let current: unknown = cause
+  // Node's fetch says "fetch failed" and keeps the useful part (`ECONNREFUSED …`) in `cause`.
+  while (current !== undefined && current !== null && !seen.has(current) && parts.length < 4) {
+    seen.add(current)
+    if (current instanceof Error) {
+      const code = (current as { readonly code?: unknown }).code
+      parts.push(typeof code === "string" ? `${code}: ${current.message}` : current.message)
+      current = (current as { readonly cause?: unknown }).cause
+    } else {
+      parts.push(String(current))
+      current = undefined
+    }
+  }
+  const text = parts.filter((p) => p.length > 0).join(" <- ")
+  return (text.length > 0 ? text : "unknown cause").replace(
+    /\b[a-z][a-z0-9+.-]*:\/\/\S+/gi,
+    "<url>"
+  )
+}
+
+// The connection was never established: the request cannot have reached Okta.
+const CONNECT_CODES = new Set([
+  "ECONNREFUSED",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "ENETUNREACH",
+  "EHOSTUNREACH",
+  "UND_ERR_CONNECT_TIMEOUT"
+])
+
+const connectFailed = (cause: unknown): boolean => {
+  let current: unknown = cause
+  for (let depth = 0; depth < 5 && current !== null && typeof current === "object"; depth++) {
+    const code = (current as { readonly code?: unknown }).code
+    if (typeof code === "string" && CONNECT_CODES.has(code)) return true
+    current = (current as { readonly cause?: unknown }).cause
+  }
+  return false
+}
+
+/** @internal */
+export const transportError = (
+  call: Call,
+  error: HttpClientError.HttpClientError
+): OktaTransportError =>
+  new OktaTransportError({
+    ...call,
+    reason: `${error.reason}${error.cause !== undefined ? `: ${describeCause(error.cause)}` : ""}`,
+    afterResponse: error._tag === "ResponseError",
+    connectFailed: error._tag === "RequestError" && connectFailed(error.cause),
+    ...(error._tag === "ResponseError" ? { status: error.response.status } : {})
+  })
+
+/** The body was larger than the cap; reading stopped there. @internal */
+export class TooLarge {
+  readonly _tag = "TooLarge"
+  constructor(readonly maxBytes: number) {}
+}
+
+const utf8 = new TextDecoder()
+
+const concat = (chunks: ReadonlyArray<Uint8Array>, size: number): Uint8Array => {
+  if (chunks.length === 1) return chunks[0]!
+  const all = new Uint8Array(size)
+  let offset = 0
+  for (const chunk of chunks) {
+    all.set(chunk, offset)
+    offset += chunk.length
+  }
+  return all
+}
+
+/**
+ * Reads the body as text, at most `maxBytes` of what the client receives (after the transport
+ * decompressed it). A declared `Content-Length` without a `Content-Encoding` bounds what the
+ * transport delivers, so such a body takes the one-shot read; any other body is pulled chunk by
+ * chunk and abandoned as soon as the cap is passed, so it is never buffered whole.
+ *
+ * @internal
+ */
+export const readText = (
+  call: Call,
+  response: HttpClientResponse.HttpClientResponse,
+  headers: Headers.Headers,
+  maxBytes: number
+): Effect.Effect<string, OktaTransportError | TooLarge> => {
+  const declared = headers["content-length"]
+  const encoding = headers["content-encoding"]
+  if (
+    declared !== undefined &&
+    /^\d+$/.test(declared) &&
+    (encoding === undefined || encoding === "identity")
+  ) {
+    if (Number(declared) > maxBytes) return Effect.fail(new TooLarge(maxBytes))
+    return Effect.mapError(response.text, (error) => transportError(call, error))
+  }
+  // `Stream.toPull` is the cheapest public way to consume the platform's body stream (measured
+  // against `runFold`, `runForEachChunk` and `runCollect`, see bench/README.md).
+  return Effect.scoped(
+    Effect.flatMap(Stream.toPull(response.stream), (pull) => {
+      const chunks: Array<Uint8Array> = []
+      let size = 0
+      const loop: Effect.Effect<string, OktaTransportError | TooLarge> = Effect.matchEffect(pull, {
+        onFailure: (error) =>
+          Option.isNone(error)
+            ? Effect.succeed(size === 0 ? "" : utf8.decode(concat(chunks, size)))
+            : // A response without a body is an empty one here.
+              error.value.reason === "EmptyBody"
+              ? Effect.succeed("")
+              : Effect.fail(transportError(call, error.value)),
+        onSuccess: (chunk) => {
+          for (const bytes of chunk) {
+            size += bytes.length
+            if (size > maxBytes) return Effect.fail(new TooLarge(maxBytes))
+            chunks.push(bytes)
+          }
+          return loop
+        }
+      })
+      return loop
+    })
+  )
+}
+
+const parseJson = (text: string): Either.Either<unknown, string> => {
+  try {
+    return Either.right(JSON.parse(text))
+  } catch (e) {
+    return Either.left(e instanceof Error ? e.message : "invalid JSON")
+  }
+}
+
+const decodeErrorBody = Schema.decodeUnknownEither(OktaErrorBody)
+
+type HttpErrorFields = ConstructorParameters<typeof OktaServerError>[0]
+
+const errorForStatus = (
+  status: number,
+  fields: HttpErrorFields,
+  location: string | undefined
+): OktaHttpError => {
+  // The fields were decoded already; `true` skips validating them again.
+  if (status === 400) return new OktaBadRequestError(fields, true)
+  if (status === 401) return new OktaUnauthorizedError(fields, true)
+  if (status === 403) return new OktaForbiddenError(fields, true)
+  if (status === 404) return new OktaNotFoundError(fields, true)
+  if (status === 429) return new OktaRateLimitError(fields, true)
+  if (status >= 500 && status <= 599) return new OktaServerError(fields, true)
+  // The query of a redirect target can carry tokens or codes: keep only where it pointed.
+  const target = location !== undefined ? { location: location.replace(/[?#].*$/s, "") } : {}
+  return new OktaUnexpectedStatusError({ ...fields, ...target }, true)
+}
+
+/**
+ * A non-2xx response as its typed error, from its already read body: Okta's JSON `Error` when the
+ * body is one; otherwise (an HTML page from a proxy, an empty 401) the status, the
+ * `WWW-Authenticate` challenge and the `Content-Type` tell the rest.
+ *
+ * @internal
+ */
+export const httpError = (
+  call: Call,
+  status: number,
+  headers: Headers.Headers,
+  text: string
+): OktaHttpError => {
+  const json = text.trim().length === 0 ? Either.left("empty") : parseJson(text)
+  const body = Either.isRight(json) ? Either.getOrUndefined(decodeErrorBody(json.right)) : undefined
+  const rateLimit = parseRateLimit(headers)
+  const serverDate = parseDate(headers)
+  const wwwAuthenticate = headers["www-authenticate"]
+  const challenge = parseChallenge(wwwAuthenticate)
+  const requestId = headers["x-okta-request-id"]
+  const contentType = headers["content-type"]
+  return errorForStatus(
+    status,
+    {
+      ...call,
+      status,
+      ...(body?.errorCode !== undefined ? { errorCode: body.errorCode } : {}),
+      ...(body?.errorSummary !== undefined ? { errorSummary: body.errorSummary } : {}),
+      ...(body?.errorLink !== undefined ? { errorLink: body.errorLink } : {}),
+      ...(body?.errorId !== undefined ? { errorId: body.errorId } : {}),
+      ...(body?.errorCauses !== undefined ? { errorCauses: body.errorCauses } : {}),
+      ...(requestId !== undefined ? { requestId } : {}),
+      ...(rateLimit !== undefined ? { rateLimit } : {}),
+      ...(serverDate !== undefined ? { serverDate } : {}),
+      ...(wwwAuthenticate !== undefined ? { wwwAuthenticate } : {}),
+      ...(challenge !== undefined ? { challenge } : {}),
+      ...(body === undefined && text.length > 0 && contentType !== undefined ? { contentType } : {})
+    },
+    headers["location"]
+  )
+}
+
+/**
+ * A received response as the decoder of `OktaClient.execute` sees it (see `OktaResponse`). Its
+ * `text` is read once and shared; `json` decodes it with a schema.
+ *
+ * @internal
+ */
+export const makeResponse = (
+  call: Call,
+  response: HttpClientResponse.HttpClientResponse,
+  headers: Headers.Headers,
+  maxBytes: number
+) => {
+  const decodeError = (kind: "TooLarge" | "NotJson" | "Schema", issues: string) => {
+    const requestId = headers["x-okta-request-id"]
+    const contentType = headers["content-type"]
+    return new OktaDecodeError(
+      {
+        ...call,
+        status: response.status,
+        ...(requestId !== undefined ? { requestId } : {}),
+        ...(contentType !== undefined ? { contentType } : {}),
+        kind,
+        issues
+      },
+      true
+    )
+  }
+  let cached: Effect.Effect<string, OktaTransportError | OktaDecodeError> | undefined
+  const read = (): Effect.Effect<string, OktaTransportError | OktaDecodeError> => {
+    if (cached !== undefined) return cached
+    return Effect.tap(
+      Effect.catchTag(readText(call, response, headers, maxBytes), "TooLarge", (e) =>
+        Effect.fail(decodeError("TooLarge", `the body is larger than ${e.maxBytes} bytes`))
+      ),
+      (text) => {
+        cached = Effect.succeed(text)
+      }
+    )
+  }
+  return {
+    status: response.status,
+    headers,
+    get text() {
+      return read()
+    },
+    get bodyRead() {
+      return cached !== undefined
+    },
+    json: <A, I>(
+      schema: Schema.Schema<A, I>
+    ): Effect.Effect<A, OktaTransportError | OktaDecodeError> => {
+      const decode = Schema.decodeUnknownEither(schema, { errors: "all" })
+      return Effect.flatMap(read(), (text) => {
+        const json = parseJson(text)
+        if (Either.isLeft(json)) {
+          const issues =
+            text.length === 0
+              ? "the body is empty"
+              : `${text.length} characters that do not parse as JSON`
+          return Effect.fail(decodeError("NotJson", issues))
+        }
+        const decoded = decode(json.right)
+        return Either.isRight(decoded)
+          ? Effect.succeed(decoded.right)
+          : Effect.fail(decodeError("Schema", describeIssue(decoded.left.issue)))
+      })
+    }
+  }
+}

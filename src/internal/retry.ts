@@ -1,0 +1,233 @@
+/**
+ * The retry loop every Okta exchange runs in (API calls and OAuth token requests): pass the
+ * rate-limit gate, attempt, and on failure let the policy decide whether and when to go again,
+ * within the call's deadline. Each retry and gate wait is logged, put on the call's span and
+ * counted.
+ *
+ * @internal
+ */
+import * as Clock from "effect/Clock"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as Random from "effect/Random"
+import type * as Schedule from "effect/Schedule"
+import * as ScheduleDecision from "effect/ScheduleDecision"
+import * as Intervals from "effect/ScheduleIntervals"
+import type * as Tracer from "effect/Tracer"
+import {
+  type OktaDecodeError,
+  type OktaRequestError,
+  OktaTimeoutError
+} from "../errors/OktaError.js"
+import type { GateWait, RateLimitGate } from "./gate.js"
+import type { Recorder } from "./metrics.js"
+import type { Call } from "./reader.js"
+
+/** The errors a retry decision looks at. @internal */
+export type Retryable = OktaRequestError | OktaDecodeError
+
+/** What the loop needs of a `RetryPolicy` (structurally the public one). @internal */
+export interface Policy {
+  readonly maxRetries: number
+  readonly maxRateLimitWait: Duration.Duration
+  readonly resetJitter: Duration.Duration
+  readonly backoff: Schedule.Schedule<unknown, Retryable>
+  readonly concurrencyBackoff: Schedule.Schedule<unknown, Retryable>
+}
+
+type Decision =
+  | { readonly _tag: "Stop" }
+  | { readonly _tag: "WindowReset"; readonly resetMillis: number }
+  | { readonly _tag: "Backoff"; readonly reason: string; readonly concurrency: boolean }
+
+const STOP: Decision = { _tag: "Stop" }
+const backoff = (reason: string, concurrency = false): Decision => ({
+  _tag: "Backoff",
+  reason,
+  concurrency
+})
+
+/**
+ * Which failures are tried again. Without `replaySafe` (verify: its one-time code may be consumed
+ * by a request that reached Okta) only a 429 (a rejection) or a failure to connect is.
+ *
+ * @internal
+ */
+export const classify = (error: unknown, replaySafe: boolean): Decision => {
+  const e = error as Retryable
+  switch (e._tag) {
+    case "OktaRateLimitError": {
+      if (e.isConcurrencyLimit) return backoff("concurrency_limit", true)
+      const reset = e.rateLimit?.reset
+      return reset !== undefined
+        ? { _tag: "WindowReset", resetMillis: reset * 1000 }
+        : backoff("rate_limit_no_reset")
+    }
+    case "OktaServerError":
+      return replaySafe && [500, 502, 503, 504].includes(e.status) ? backoff("server_error") : STOP
+    case "OktaTransportError":
+      return replaySafe || e.connectFailed ? backoff("transport") : STOP
+    case "OktaTimeoutError":
+      return replaySafe && e.kind === "attempt" ? backoff("timeout") : STOP
+    default:
+      return STOP
+  }
+}
+
+/**
+ * Steps a `Schedule` by hand, so that each delay is known before sleeping (to check it against the
+ * deadline, log it and put it on the span). `None` when the schedule is done.
+ */
+const stepper = <In>(schedule: Schedule.Schedule<unknown, In>) => {
+  let state: unknown = schedule.initial
+  return (now: number, input: In): Effect.Effect<Option.Option<number>> =>
+    Effect.map(schedule.step(now, input, state), ([next, , decision]) => {
+      state = next
+      if (ScheduleDecision.isDone(decision)) return Option.none()
+      const delay = Intervals.start(decision.intervals) - now
+      // Whole milliseconds: jittered schedules yield fractions no clock or log needs.
+      return Option.some(Number.isFinite(delay) && delay > 0 ? Math.ceil(delay) : 0)
+    })
+}
+
+/** A retry or a gate wait: an event on the call's span and a debug log line. */
+const visible = (
+  call: Call,
+  span: Tracer.Span | undefined,
+  name: "okta.retry" | "okta.gate_wait",
+  attributes: Record<string, string | number>
+) =>
+  Effect.flatMap(Clock.currentTimeNanos, (now) => {
+    span?.event(name, now, { operation: call.operation, ...attributes })
+    return Effect.logDebug(
+      name === "okta.retry" ? "Okta call retried" : "Okta call held at the rate-limit gate"
+    ).pipe(Effect.annotateLogs({ operation: call.operation, ...attributes }))
+  })
+
+/** @internal */
+export interface RetryOptions<A, E> {
+  readonly call: Call
+  readonly gate: RateLimitGate
+  readonly policy: Policy
+  readonly replaySafe: boolean
+  /** When the call's deadline passes (local clock, ms), if it has one. */
+  readonly deadlineMillis: number | undefined
+  readonly recorder: Recorder
+  readonly span: Tracer.Span | undefined
+  /** One attempt, after the gate let it through; the headers are `X-Okta-Retry-*` on retries. */
+  readonly attempt: (retryHeaders: Record<string, string> | undefined) => Effect.Effect<A, E>
+  /**
+   * A failure the caller repairs at once without it counting as a retry (a fresh OAuth token after
+   * `invalid_token`, a DPoP nonce): true to go again now. At most two per call.
+   */
+  readonly repair?: ((error: E) => boolean) | undefined
+}
+
+/** Runs `attempt` until it succeeds or the policy gives up. @internal */
+export const run = <A, E>(options: RetryOptions<A, E>): Effect.Effect<A, E | OktaTimeoutError> => {
+  const { call, gate, policy, span, recorder } = options
+  const pastDeadline = () =>
+    new OktaTimeoutError({ ...call, timeoutMillis: options.deadlineMillis ?? 0, kind: "deadline" })
+
+  const acquire = (deadlineAt: number | undefined) =>
+    gate.acquire((wait: GateWait) =>
+      Effect.flatMap(Clock.currentTimeMillis, (now) =>
+        deadlineAt !== undefined && wait.millis !== undefined && now + wait.millis > deadlineAt
+          ? Effect.fail(pastDeadline())
+          : Effect.zipRight(
+              visible(call, span, "okta.gate_wait", {
+                reason: wait.reason,
+                delay_ms: wait.millis ?? -1
+              }),
+              recorder.gateWait(call.operation, wait.reason)
+            )
+      )
+    )
+
+  const retrying = (first: E, deadlineAt: number | undefined) =>
+    Effect.gen(function* () {
+      const steps = stepper(policy.backoff)
+      const concurrencySteps = stepper(policy.concurrencyBackoff)
+      const jitterMillis = Duration.toMillis(policy.resetJitter)
+      let retries = 0
+      let repairs = 0
+      let retryFor: string | undefined
+      let error = first
+      while (true) {
+        if (options.repair !== undefined && repairs < 2 && options.repair(error)) {
+          repairs += 1
+        } else {
+          const decision = classify(error, options.replaySafe)
+          if (decision._tag === "Stop" || retries >= policy.maxRetries)
+            return yield* Effect.fail(error)
+          const now = yield* Clock.currentTimeMillis
+          let delay: number | undefined
+          const reason = decision._tag === "WindowReset" ? "rate_limit" : decision.reason
+          if (decision._tag === "WindowReset") {
+            const untilReset = decision.resetMillis - gate.serverNow(now)
+            if (untilReset > Duration.toMillis(policy.maxRateLimitWait)) {
+              return yield* Effect.fail(error)
+            }
+            if (untilReset > 0) {
+              const jitter =
+                jitterMillis > 0 ? yield* Random.nextIntBetween(0, jitterMillis + 1) : 0
+              delay = untilReset + jitter
+            }
+          }
+          if (delay === undefined) {
+            // No usable reset (missing, or already past on the server clock): back off.
+            const concurrency = decision._tag === "Backoff" && decision.concurrency
+            const step = yield* (concurrency ? concurrencySteps : steps)(
+              now,
+              error as unknown as Retryable
+            )
+            if (Option.isNone(step)) return yield* Effect.fail(error)
+            delay = step.value
+          }
+          if (deadlineAt !== undefined && now + delay > deadlineAt) return yield* pastDeadline()
+          retries += 1
+          const requestId = (error as { readonly requestId?: unknown }).requestId
+          if (retryFor === undefined && typeof requestId === "string") retryFor = requestId
+          const status = (error as { readonly status?: unknown }).status
+          yield* visible(call, span, "okta.retry", {
+            reason,
+            attempt: retries,
+            delay_ms: delay,
+            ...(typeof status === "number" ? { status } : {})
+          })
+          yield* recorder.retry(call.operation, reason)
+          yield* Effect.sleep(delay)
+        }
+        yield* acquire(deadlineAt)
+        const headers =
+          retries === 0
+            ? undefined
+            : {
+                "x-okta-retry-count": String(retries),
+                ...(retryFor !== undefined ? { "x-okta-retry-for": retryFor } : {})
+              }
+        const exit = yield* Effect.either(options.attempt(headers))
+        if (exit._tag === "Right") return exit.right
+        error = exit.left
+      }
+    })
+
+  // The first attempt takes the short path: no policy state is built unless it fails.
+  if (options.deadlineMillis === undefined) {
+    return Effect.catchAll(Effect.zipRight(acquire(undefined), options.attempt(undefined)), (e) =>
+      retrying(e as E, undefined)
+    )
+  }
+  const deadlineMillis = options.deadlineMillis
+  return Effect.flatMap(Clock.currentTimeMillis, (startedAt) => {
+    const deadlineAt = startedAt + deadlineMillis
+    return Effect.catchAll(
+      Effect.zipRight(acquire(deadlineAt), options.attempt(undefined)),
+      (e: E | OktaTimeoutError) =>
+        e instanceof OktaTimeoutError && e.kind === "deadline"
+          ? Effect.fail(e)
+          : retrying(e as E, deadlineAt)
+    )
+  })
+}

@@ -1,0 +1,442 @@
+/**
+ * The options of `OktaClient`: their types, their validation (`OktaConfigError` names what is
+ * wrong, never a secret) and reading them from Effect `Config`.
+ *
+ * @since 0.1.0
+ */
+import type * as HttpClient from "@effect/platform/HttpClient"
+import * as Config from "effect/Config"
+import type * as ConfigError from "effect/ConfigError"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
+import { OktaConfigError } from "../errors/OktaError.js"
+import { VERSION } from "../version.js"
+import * as RetryPolicy from "./RetryPolicy.js"
+
+/**
+ * OAuth 2.0 service-app credentials.
+ *
+ * @example
+ * ```ts
+ * import { Redacted } from "effect"
+ * import { OktaClient } from "effect-okta-connections"
+ *
+ * const layer = OktaClient.layer({
+ *   orgUrl: "https://acme.okta.com",
+ *   oauth: {
+ *     clientId: "0oa1serviceapp",
+ *     privateKey: Redacted.make(process.env.OKTA_PRIVATE_KEY ?? ""),
+ *     keyId: "my-key-id",
+ *     scopes: ["okta.apps.read", "okta.apps.manage"]
+ *   }
+ * })
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface OktaOAuthOptions {
+  /** The service app's client id. */
+  readonly clientId: string
+  /** The app's private key: PKCS#8 PEM, or a private JWK as JSON. Never logged or put in errors. */
+  readonly privateKey: Redacted.Redacted<string>
+  /** The key's id (`kid`) registered with the app, sent in the assertion's header. */
+  readonly keyId?: string | undefined
+  /** Scopes to request, e.g. `["okta.apps.read", "okta.apps.manage"]`. */
+  readonly scopes: ReadonlyArray<string>
+  /**
+   * Bind tokens to an ephemeral key with DPoP. Default false, but switched on by itself when the
+   * token endpoint answers that the app requires it.
+   */
+  readonly dpop?: boolean | undefined
+  /** Refresh this long before the token expires (at most half its lifetime). Default 5 minutes. */
+  readonly refreshMargin?: Duration.DurationInput | undefined
+}
+
+/**
+ * How the client authenticates: an SSWS API token (`Authorization: SSWS …`), an OAuth 2.0
+ * access token obtained elsewhere (`Authorization: Bearer …`), or an OAuth 2.0 service app whose
+ * tokens the client obtains and refreshes itself (`oauth`). Secrets are `Redacted` from config to
+ * the one place that uses them.
+ *
+ * @example
+ * ```ts
+ * import { Redacted } from "effect"
+ * import type { OktaCredentials } from "effect-okta-connections"
+ *
+ * const ssws: OktaCredentials = { apiToken: Redacted.make("00abc…") }
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type OktaCredentials =
+  | {
+      readonly apiToken: Redacted.Redacted<string>
+      readonly accessToken?: never
+      readonly oauth?: never
+    }
+  | {
+      readonly accessToken: Redacted.Redacted<string>
+      readonly apiToken?: never
+      readonly oauth?: never
+    }
+  | {
+      /** OAuth 2.0 service-app credentials (`private_key_jwt`), with an access-token cache and optional DPoP. */
+      readonly oauth: OktaOAuthOptions
+      readonly apiToken?: never
+      readonly accessToken?: never
+    }
+
+/**
+ * Options of {@link OktaClient.layer} that are not credentials or the org URL.
+ *
+ * @example
+ * ```ts
+ * import type { OktaClientSettings } from "effect-okta-connections"
+ *
+ * const settings: OktaClientSettings = { timeout: "10 seconds", deadline: "2 minutes", tracing: false }
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface OktaClientSettings {
+  /**
+   * Per-attempt timeout: from sending the request to having read the whole response body.
+   * Default 30 seconds. `OktaTimeoutError` when exceeded; the attempt is interrupted, which
+   * aborts the request.
+   */
+  readonly timeout?: Duration.DurationInput | undefined
+  /** Appended to the `User-Agent` (e.g. `"my-provisioner/1.4"`), to tell your traffic apart in Okta's System Log. */
+  readonly userAgentExtra?: string | undefined
+  /**
+   * Tracing. `true` (default): one span per call (`ApplicationConnections.<operationId>`) with
+   * the HTTP method, path, final status and Okta request id as attributes, and an event per
+   * retry and gate wait. `"exchanges"`: also the platform's `http.client` span for every attempt
+   * (each request and response header as an attribute), children of the call's span; it costs
+   * more than the rest of the client together (see the README's benchmark). `false`: no spans.
+   */
+  readonly tracing?: boolean | "exchanges" | undefined
+  /**
+   * Send W3C `traceparent` / `b3` headers to Okta. Default `false`: trace ids are internal data and
+   * Okta does not join traces.
+   */
+  readonly tracerPropagation?: boolean | undefined
+  /**
+   * A last transformation of the underlying `HttpClient` (logging, a proxy, extra headers). It
+   * runs after this client's own setup.
+   */
+  readonly transformClient?: ((client: HttpClient.HttpClient) => HttpClient.HttpClient) | undefined
+  /**
+   * The retry policy ({@link RetryPolicy.make}); `false` or `RetryPolicy.disabled` never retries.
+   * Default `RetryPolicy.defaultPolicy`. Per call: `RetryPolicy.withRetryPolicy`.
+   */
+  readonly retry?: RetryPolicy.RetryPolicy | false | undefined
+  /**
+   * Overall deadline of one call, across retries, backoffs and rate-limit waits. A wait that
+   * would pass it fails at once. `OktaTimeoutError` with `kind: "deadline"`. Default: none (each
+   * attempt is still bounded by `timeout`, and retries by the policy).
+   */
+  readonly deadline?: Duration.DurationInput | undefined
+  /**
+   * Largest response body read, counted on the bytes the client receives (after the transport
+   * decompressed them); a larger one fails with `OktaDecodeError` `TooLarge` without being
+   * buffered whole. Default 1 MiB.
+   */
+  readonly maxResponseBytes?: number | undefined
+  /** Record the client's `Metric`s (see `OktaMetrics`). Default true. */
+  readonly metrics?: boolean | undefined
+}
+
+/**
+ * Options of {@link OktaClient.layer}.
+ *
+ * @example
+ * ```ts
+ * import { Redacted } from "effect"
+ * import { OktaClient, type OktaClientOptions } from "effect-okta-connections"
+ *
+ * const options: OktaClientOptions = { orgUrl: "https://acme.okta.com", apiToken: Redacted.make("00abc…") }
+ * const layer = OktaClient.layer(options)
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type OktaClientOptions = {
+  /**
+   * The org's base URL, e.g. `https://acme.okta.com`. Must be `https://`; plain `http://` is
+   * accepted only for loopback hosts (tests, the simulator).
+   */
+  readonly orgUrl: string | URL
+} & OktaCredentials &
+  OktaClientSettings
+
+/**
+ * Options of {@link OktaClient.layerConfig}: each value is an Effect `Config`, so the application
+ * chooses where it comes from. Defaults are Okta's standard variables.
+ *
+ * @example
+ * ```ts
+ * import { Config } from "effect"
+ * import { OktaClient } from "effect-okta-connections"
+ *
+ * const layer = OktaClient.layerConfig({ orgUrl: Config.string("MY_OKTA_URL"), timeout: "10 seconds" })
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface OktaClientConfigOptions extends OktaClientSettings {
+  /** Default `Config.string("OKTA_CLIENT_ORGURL")`. */
+  readonly orgUrl?: Config.Config<string | URL> | undefined
+  /** Default `Config.redacted("OKTA_CLIENT_TOKEN")` (an SSWS API token). Ignored when `accessToken` is given. */
+  readonly apiToken?: Config.Config<Redacted.Redacted<string>> | undefined
+  /** An OAuth 2.0 access token (sent as `Bearer`). When given, it is used instead of `apiToken`. */
+  readonly accessToken?: Config.Config<Redacted.Redacted<string>> | undefined
+  /**
+   * `SSWS` (an API token) or `PrivateKey` (an OAuth 2.0 service app). Default
+   * `OKTA_CLIENT_AUTHORIZATIONMODE`, or `SSWS` when unset.
+   */
+  readonly authorizationMode?: Config.Config<string> | undefined
+  /** PrivateKey mode: the service app's client id. Default `OKTA_CLIENT_CLIENTID`. */
+  readonly clientId?: Config.Config<string> | undefined
+  /** PrivateKey mode: scopes, separated by spaces or commas. Default `OKTA_CLIENT_SCOPES`. */
+  readonly scopes?: Config.Config<string> | undefined
+  /** PrivateKey mode: PKCS#8 PEM or private JWK (JSON). Default `OKTA_CLIENT_PRIVATEKEY`. */
+  readonly privateKey?: Config.Config<Redacted.Redacted<string>> | undefined
+  /** PrivateKey mode: the key id. Default `OKTA_CLIENT_KEYID`, optional. */
+  readonly keyId?: Config.Config<string> | undefined
+  /** PrivateKey mode: request DPoP-bound tokens from the start. */
+  readonly dpop?: boolean | undefined
+}
+
+const isLoopbackHost = (hostname: string): boolean =>
+  hostname === "localhost" ||
+  hostname.endsWith(".localhost") ||
+  hostname === "[::1]" ||
+  /^127(\.\d{1,3}){3}$/.test(hostname)
+
+/**
+ * Validates and normalises the org URL. The checks mirror the official SDKs' config checker
+ * (admin-console URLs and unreplaced placeholders are the common mistakes) and add the transport
+ * rule: credentials only ever travel over TLS, except to this machine.
+ *
+ * @internal
+ */
+export const normalizeOrgUrl = (input: string | URL): Effect.Effect<string, OktaConfigError> => {
+  const fail = (reason: string) => Effect.fail(new OktaConfigError({ field: "orgUrl", reason }))
+  const raw = String(input).trim()
+  if (raw.length === 0) return fail("is empty")
+  if (/\{yourOktaDomain\}/i.test(raw)) {
+    return fail("still contains the {yourOktaDomain} placeholder")
+  }
+  let url: URL
+  try {
+    url = new URL(raw)
+  } catch {
+    return fail("is not an absolute URL (expected something like https://acme.okta.com)")
+  }
+  if (url.protocol !== "https:" && url.protocol !== "http:") {
+    return fail(`must use https:// (got ${url.protocol}//)`)
+  }
+  if (url.protocol === "http:" && !isLoopbackHost(url.hostname)) {
+    return fail(
+      `must use https:// (got http://${url.host}); plain http is accepted only for loopback hosts such as 127.0.0.1 or localhost`
+    )
+  }
+  if (url.username !== "" || url.password !== "") return fail("must not contain user info")
+  if (url.search !== "" || url.hash !== "") return fail("must not have a query or fragment")
+  if (/-admin\.(okta|oktapreview|okta-emea)\.com$/i.test(url.hostname)) {
+    return fail(`points at the Admin Console (${url.hostname}); use the org URL without "-admin"`)
+  }
+  return Effect.succeed(`${url.origin}${url.pathname.replace(/\/+$/, "")}`)
+}
+
+const checkToken = (
+  field: "apiToken" | "accessToken",
+  token: Redacted.Redacted<string>
+): Effect.Effect<string, OktaConfigError> => {
+  const fail = (reason: string) => Effect.fail(new OktaConfigError({ field, reason }))
+  if (!Redacted.isRedacted(token)) {
+    return fail("must be a Redacted<string> (Redacted.make(token)), so it never reaches a log")
+  }
+  const value = Redacted.value(token)
+  if (typeof value !== "string" || value.length === 0) return fail("is empty")
+  if (/^(SSWS|Bearer|DPoP)\s/i.test(value)) {
+    return fail("includes its scheme prefix (SSWS/Bearer); pass the token alone")
+  }
+  // eslint-disable-next-line no-control-regex
+  if (/[\s\u0000-\u001f\u007f]/.test(value)) {
+    return fail("contains whitespace or control characters (a trailing newline from a file?)")
+  }
+  if (/^\{.*\}$/.test(value)) return fail("is still a {placeholder}")
+  return Effect.succeed(value)
+}
+
+/**
+ * The one `Authorization` value of static credentials, or `undefined` for OAuth (whose tokens come
+ * per request). Exactly one kind of credentials must be given.
+ *
+ * @internal
+ */
+export const authorizationOf = (
+  options: OktaCredentials
+): Effect.Effect<Redacted.Redacted<string> | undefined, OktaConfigError> => {
+  const given = [options.apiToken, options.accessToken, options.oauth].filter(
+    (c) => c !== undefined
+  )
+  if (given.length > 1) {
+    return Effect.fail(
+      new OktaConfigError({
+        field: "credentials",
+        reason: "must be one of apiToken, accessToken or oauth, not several"
+      })
+    )
+  }
+  if (options.oauth !== undefined) return Effect.succeed(undefined)
+  if (options.apiToken !== undefined) {
+    return Effect.map(checkToken("apiToken", options.apiToken), (t) => Redacted.make(`SSWS ${t}`))
+  }
+  if (options.accessToken !== undefined) {
+    return Effect.map(checkToken("accessToken", options.accessToken), (t) =>
+      Redacted.make(`Bearer ${t}`)
+    )
+  }
+  return Effect.fail(
+    new OktaConfigError({
+      field: "credentials",
+      reason: "are missing: give apiToken, accessToken or oauth"
+    })
+  )
+}
+
+/** @internal */
+export const userAgentOf = (extra: string | undefined): string => {
+  const node = typeof process !== "undefined" ? process.versions?.node : undefined
+  return [
+    `effect-okta-connections/${VERSION}`,
+    node !== undefined ? `node/${node}` : undefined,
+    extra !== undefined && extra.trim().length > 0 ? extra.trim() : undefined
+  ]
+    .filter((s) => s !== undefined)
+    .join(" ")
+}
+
+/**
+ * The settings of a client, checked and with their defaults.
+ *
+ * @internal
+ */
+export interface ResolvedSettings {
+  readonly timeoutMillis: number
+  readonly deadlineMillis: number | undefined
+  readonly maxResponseBytes: number
+  readonly retry: RetryPolicy.RetryPolicy
+  readonly tracing: boolean | "exchanges"
+  readonly tracerPropagation: boolean
+  readonly metrics: boolean
+  readonly userAgent: string
+}
+
+const positiveMillis = (
+  field: string,
+  input: Duration.DurationInput | undefined,
+  fallback: number | undefined
+): Effect.Effect<number | undefined, OktaConfigError> => {
+  if (input === undefined) return Effect.succeed(fallback)
+  const millis = Option.map(Duration.decodeUnknown(input), Duration.toMillis)
+  return Option.isSome(millis) && millis.value > 0
+    ? Effect.succeed(millis.value)
+    : Effect.fail(new OktaConfigError({ field, reason: "must be a positive duration" }))
+}
+
+/** @internal */
+export const resolveSettings = (
+  options: OktaClientSettings
+): Effect.Effect<ResolvedSettings, OktaConfigError> =>
+  Effect.gen(function* () {
+    const timeoutMillis = (yield* positiveMillis("timeout", options.timeout, 30_000))!
+    const deadlineMillis = yield* positiveMillis("deadline", options.deadline, undefined)
+    const maxResponseBytes = options.maxResponseBytes ?? 1024 * 1024
+    if (!Number.isInteger(maxResponseBytes) || maxResponseBytes <= 0) {
+      return yield* new OktaConfigError({
+        field: "maxResponseBytes",
+        reason: "must be a positive integer"
+      })
+    }
+    return {
+      timeoutMillis,
+      deadlineMillis,
+      maxResponseBytes,
+      retry:
+        options.retry === false
+          ? RetryPolicy.disabled
+          : (options.retry ?? RetryPolicy.defaultPolicy),
+      tracing: options.tracing ?? true,
+      tracerPropagation: options.tracerPropagation ?? false,
+      metrics: options.metrics ?? true,
+      userAgent: userAgentOf(options.userAgentExtra)
+    }
+  })
+
+/**
+ * Reads the org URL and credentials of {@link OktaClientConfigOptions} from `Config`, with Okta's
+ * standard variables as defaults.
+ *
+ * @internal
+ */
+export const fromConfig = (
+  options: OktaClientConfigOptions
+): Effect.Effect<OktaClientOptions, ConfigError.ConfigError | OktaConfigError> => {
+  const {
+    orgUrl,
+    apiToken,
+    accessToken,
+    authorizationMode,
+    clientId,
+    scopes,
+    privateKey,
+    keyId,
+    dpop,
+    ...settings
+  } = options
+  return Effect.gen(function* () {
+    const url = yield* orgUrl ?? Config.string("OKTA_CLIENT_ORGURL")
+    const mode = (yield* (
+      authorizationMode ??
+      Config.string("OKTA_CLIENT_AUTHORIZATIONMODE").pipe(Config.withDefault("SSWS"))
+    ))
+      .trim()
+      .toLowerCase()
+    let credentials: OktaCredentials
+    if (accessToken !== undefined) {
+      credentials = { accessToken: yield* accessToken }
+    } else if (mode === "privatekey") {
+      const scopeList = (yield* scopes ?? Config.string("OKTA_CLIENT_SCOPES"))
+        .split(/[\s,]+/)
+        .filter((scope) => scope !== "")
+      const kid = yield* Config.option(keyId ?? Config.string("OKTA_CLIENT_KEYID"))
+      credentials = {
+        oauth: {
+          clientId: yield* clientId ?? Config.string("OKTA_CLIENT_CLIENTID"),
+          scopes: scopeList,
+          privateKey: yield* privateKey ?? Config.redacted("OKTA_CLIENT_PRIVATEKEY"),
+          ...(Option.isSome(kid) ? { keyId: kid.value } : {}),
+          ...(dpop !== undefined ? { dpop } : {})
+        }
+      }
+    } else if (mode === "ssws") {
+      credentials = { apiToken: yield* apiToken ?? Config.redacted("OKTA_CLIENT_TOKEN") }
+    } else {
+      return yield* new OktaConfigError({
+        field: "authorizationMode",
+        reason: "must be SSWS or PrivateKey"
+      })
+    }
+    return { ...settings, orgUrl: url, ...credentials }
+  })
+}
