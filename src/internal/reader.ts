@@ -7,8 +7,10 @@
 import type * as Headers from "@effect/platform/Headers"
 import type * as HttpClientError from "@effect/platform/HttpClientError"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
+import * as FiberId from "effect/FiberId"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
@@ -261,32 +263,38 @@ export const makeResponse = (
       true
     )
   }
-  let cached: Effect.Effect<string, OktaTransportError | OktaDecodeError> | undefined
-  const read = (): Effect.Effect<string, OktaTransportError | OktaDecodeError> => {
-    if (cached !== undefined) return cached
-    return Effect.tap(
-      Effect.catchTag(readText(call, response, headers, maxBytes), "TooLarge", (e) =>
-        Effect.fail(decodeError("TooLarge", `the body is larger than ${e.maxBytes} bytes`))
-      ),
-      (text) => {
-        cached = Effect.succeed(text)
-      }
+  // The body is read once, however many times (and from however many fibers) `text` is used.
+  let body: Deferred.Deferred<string, OktaTransportError | OktaDecodeError> | undefined
+  const read = Effect.suspend(() => {
+    if (body !== undefined) return Deferred.await(body)
+    const deferred = Deferred.unsafeMake<string, OktaTransportError | OktaDecodeError>(FiberId.none)
+    body = deferred
+    const once = Effect.catchTag(readText(call, response, headers, maxBytes), "TooLarge", (e) =>
+      Effect.fail(decodeError("TooLarge", `the body is larger than ${e.maxBytes} bytes`))
     )
-  }
+    return Effect.zipRight(
+      Effect.onInterrupt(Effect.intoDeferred(once, deferred), () =>
+        // An interrupted read leaves the body to whoever reads next.
+        Effect.sync(() => {
+          if (body === deferred) body = undefined
+        })
+      ),
+      Deferred.await(deferred)
+    )
+  })
   return {
     status: response.status,
     headers,
-    get text() {
-      return read()
-    },
+    text: read,
+    /** Whether a decoder started reading the body. */
     get bodyRead() {
-      return cached !== undefined
+      return body !== undefined
     },
     json: <A, I>(
       schema: Schema.Schema<A, I>
     ): Effect.Effect<A, OktaTransportError | OktaDecodeError> => {
       const decode = Schema.decodeUnknownEither(schema, { errors: "all" })
-      return Effect.flatMap(read(), (text) => {
+      return Effect.flatMap(read, (text) => {
         const json = parseJson(text)
         if (Either.isLeft(json)) {
           const issues =

@@ -18,6 +18,7 @@ import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
 import { randomBytes } from "node:crypto"
+import { gzipSync } from "node:zlib"
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http"
 import type { AddressInfo } from "node:net"
 import { OktaClient } from "../layers/OktaClient.js"
@@ -70,6 +71,12 @@ export interface OktaSimulatorOptions {
   readonly dpopNonces?: boolean | undefined
   /** Runs after each request is answered (logging, metrics); the entry's token is redacted. */
   readonly onRequest?: ((entry: LoggedRequest) => Effect.Effect<void>) | undefined
+  /**
+   * Declare every body's `Content-Length` and never compress. Default false: as Okta answers,
+   * bodies are chunked (no `Content-Length`), and gzip-compressed on the loopback server when the
+   * request accepts it.
+   */
+  readonly contentLength?: boolean | undefined
 }
 
 /**
@@ -147,6 +154,8 @@ export interface OktaSimulatorService {
   readonly token: string
   /** The scheme of {@link OktaSimulatorService.token}. */
   readonly tokenScheme: "SSWS" | "Bearer"
+  /** Whether bodies declare their `Content-Length` (the `contentLength` option). */
+  readonly contentLength: boolean
   /** Answers one request; what both faces run. */
   readonly handle: (request: SimRequest) => Effect.Effect<SimOutcome>
   /** The apps, in seeding order. */
@@ -261,6 +270,7 @@ export const make = (options: OktaSimulatorOptions = {}): OktaSimulatorService =
   return {
     token: first?.token ?? "",
     tokenScheme: first?.scheme ?? "SSWS",
+    contentLength: options.contentLength ?? false,
     handle: (request) => model.handle(request),
     apps: Effect.sync(() => [...model.apps.values()].map((state) => state.app)),
     addApp: (app) => Effect.sync(() => model.addApp(app)),
@@ -372,11 +382,13 @@ const makeHttpClient = (sim: OktaSimulatorService): HttpClient.HttpClient =>
             const webHeaders = new Headers()
             for (const [name, value] of headers) webHeaders.append(name, value)
             const nullBody = status === 204 || status === 304 || responseBody === ""
-            // As a server would: the client reads small declared bodies in one go.
-            webHeaders.set(
-              "content-length",
-              String(nullBody ? 0 : encoder.encode(responseBody).length)
-            )
+            // A Response made from a string streams it, as a chunked body arrives.
+            if (sim.contentLength) {
+              webHeaders.set(
+                "content-length",
+                String(nullBody ? 0 : encoder.encode(responseBody).length)
+              )
+            }
             return Effect.succeed(
               HttpClientResponse.fromWeb(
                 request,
@@ -449,9 +461,15 @@ export const serve = (
             for (const [name, values] of grouped) {
               res.setHeader(name, values.length === 1 ? values[0]! : values)
             }
-            res.setHeader("content-length", Buffer.byteLength(body))
+            const compress =
+              !sim.contentLength &&
+              body.length > 0 &&
+              /\bgzip\b/i.test(String(req.headers["accept-encoding"] ?? ""))
+            if (sim.contentLength) res.setHeader("content-length", Buffer.byteLength(body))
+            if (compress) res.setHeader("content-encoding", "gzip")
             res.writeHead(status)
-            res.end(body)
+            // Without a Content-Length node:http sends the body chunked, as Okta does.
+            res.end(compress ? gzipSync(body) : body)
           }
         }
       })

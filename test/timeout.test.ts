@@ -1,0 +1,161 @@
+/**
+ * The per-attempt timeout and the call deadline, as a user meets them: through `OktaClient` and
+ * `ApplicationConnections`, on a hand-made `HttpClient` under `TestClock`, and on the platform's
+ * three transports against a loopback server in real time.
+ */
+import { FetchHttpClient, HttpClient, HttpClientResponse } from "@effect/platform"
+import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
+import { describe, expect, it } from "@effect/vitest"
+import { Effect, Fiber, Layer, Option, Redacted, TestClock } from "effect"
+import { createServer } from "node:http"
+import type { AddressInfo } from "node:net"
+import { ApplicationConnections, OktaClient, type OktaClientSettings } from "../src/index.js"
+
+const APP = "0oafxqCAJWWGELFTYASJ"
+
+const over = (
+  transport: HttpClient.HttpClient,
+  settings: OktaClientSettings,
+  orgUrl = "https://acme.okta.com"
+) =>
+  ApplicationConnections.layer.pipe(
+    Layer.provideMerge(OktaClient.layer({ orgUrl, apiToken: Redacted.make("00t"), ...settings })),
+    Layer.provide(Layer.succeed(HttpClient.HttpClient, transport))
+  )
+
+const get = Effect.flatMap(ApplicationConnections, (api) =>
+  api.getDefaultProvisioningConnectionForApplication(APP)
+)
+
+describe("the per-attempt timeout under TestClock", () => {
+  it.effect("a transport that never answers fails the attempt after `timeout`, not before", () =>
+    Effect.gen(function* () {
+      const silent = HttpClient.make(() => Effect.never)
+      const fiber = yield* Effect.fork(
+        Effect.flip(Effect.provide(get, over(silent, { timeout: "2 seconds", retry: false })))
+      )
+      yield* TestClock.adjust("1999 millis")
+      expect(Option.isNone(yield* Fiber.poll(fiber))).toBe(true)
+      yield* TestClock.adjust("1 millis")
+      const error = yield* Fiber.join(fiber)
+      expect(error).toMatchObject({
+        _tag: "OktaTimeoutError",
+        kind: "attempt",
+        timeoutMillis: 2000
+      })
+    })
+  )
+
+  it.effect("a body that stalls after the headers is timed out too", () =>
+    Effect.gen(function* () {
+      const stalls = HttpClient.make((request) =>
+        Effect.succeed(
+          HttpClientResponse.fromWeb(
+            request,
+            new Response(
+              new ReadableStream({ start: (c) => c.enqueue(new TextEncoder().encode("{")) }),
+              {
+                headers: { "content-type": "application/json" }
+              }
+            )
+          )
+        )
+      )
+      const fiber = yield* Effect.fork(
+        Effect.flip(Effect.provide(get, over(stalls, { timeout: "1 second", retry: false })))
+      )
+      yield* TestClock.adjust("1 second")
+      expect(yield* Fiber.join(fiber)).toMatchObject({ _tag: "OktaTimeoutError", kind: "attempt" })
+    })
+  )
+
+  it.effect("the deadline bounds the whole call, retries and backoff included", () =>
+    Effect.gen(function* () {
+      const silent = HttpClient.make(() => Effect.never)
+      const fiber = yield* Effect.fork(
+        Effect.flip(
+          Effect.provide(get, over(silent, { timeout: "1 second", deadline: "2500 millis" }))
+        )
+      )
+      yield* TestClock.adjust("2500 millis")
+      expect(yield* Fiber.join(fiber)).toMatchObject({
+        _tag: "OktaTimeoutError",
+        kind: "deadline",
+        timeoutMillis: 2500
+      })
+    })
+  )
+})
+
+describe("interruption", () => {
+  it.live("interrupting the caller aborts the request the transport was given", () =>
+    Effect.gen(function* () {
+      const signals: Array<AbortSignal> = []
+      const silent = HttpClient.make((_request, _url, signal) => {
+        signals.push(signal)
+        return Effect.never
+      })
+      const fiber = yield* Effect.fork(Effect.provide(get, over(silent, { retry: false })))
+      while (signals.length === 0) yield* Effect.sleep("1 millis")
+      expect(signals[0]!.aborted).toBe(false)
+      yield* Fiber.interrupt(fiber)
+      expect(signals[0]!.aborted).toBe(true)
+    })
+  )
+})
+
+describe("the timeout on the platform's transports (loopback, real time)", () => {
+  const body = JSON.stringify({ status: "ENABLED", profile: { authScheme: "TOKEN" } })
+  const server = Effect.acquireRelease(
+    Effect.async<{ url: string; close: () => void }>((resume) => {
+      const s = createServer((req, res) => {
+        if (req.url?.includes("hang-body")) {
+          res.writeHead(200, { "content-type": "application/json" })
+          res.write("{")
+          return
+        }
+        if (req.url?.includes("hang")) return
+        res.writeHead(200, { "content-type": "application/json" })
+        res.end(body)
+      })
+      s.listen(0, "127.0.0.1", () =>
+        resume(
+          Effect.succeed({
+            url: `http://127.0.0.1:${(s.address() as AddressInfo).port}`,
+            close: () => {
+              s.closeAllConnections()
+              s.close()
+            }
+          })
+        )
+      )
+    }),
+    ({ close }) => Effect.sync(close)
+  )
+  const transports = [
+    ["FetchHttpClient", FetchHttpClient.layer],
+    ["NodeHttpClient.layerUndici", NodeHttpClient.layerUndici],
+    ["NodeHttpClient.layer", NodeHttpClient.layer]
+  ] as const
+  for (const [name, transport] of transports) {
+    it.live(name, () =>
+      Effect.gen(function* () {
+        const { url } = yield* server
+        const layer = OktaClient.layer({
+          orgUrl: url,
+          apiToken: Redacted.make("00t"),
+          timeout: "300 millis",
+          retry: false
+        }).pipe(Layer.provide(transport as Layer.Layer<HttpClient.HttpClient>))
+        const send = (path: string) =>
+          Effect.flatMap(OktaClient, (client) =>
+            client.execute({ operation: "probe", method: "GET", path }, (response) => response.text)
+          ).pipe(Effect.provide(layer))
+        expect(yield* send("/ok")).toBe(body)
+        expect(yield* Effect.flip(send("/hang"))).toMatchObject({ _tag: "OktaTimeoutError" })
+        expect(yield* Effect.flip(send("/hang-body"))).toMatchObject({ _tag: "OktaTimeoutError" })
+        expect(yield* send("/ok")).toBe(body)
+      }).pipe(Effect.scoped)
+    )
+  }
+})

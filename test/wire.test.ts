@@ -1,0 +1,209 @@
+/**
+ * The body read on every wire form Okta may use, on fetch and undici against a loopback server:
+ * chunked (what Okta sends), gzip (when the request accepts it) and a declared Content-Length.
+ * The cap holds on the bytes the client receives after decompression, whatever the headers say.
+ */
+import { FetchHttpClient, HttpClient } from "@effect/platform"
+import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
+import { describe, expect, it } from "@effect/vitest"
+import { Effect, Either, Layer, Redacted, Schema } from "effect"
+import { createServer } from "node:http"
+import type { AddressInfo } from "node:net"
+import { gzipSync } from "node:zlib"
+import { OktaClient, type OktaResponse } from "../src/index.js"
+import { OktaSimulator, SimulatorServer } from "../src/testing/index.js"
+
+const CAP = 64 * 1024
+const small = JSON.stringify({ id: "0oa1", label: "Acme SCIM" })
+const Small = Schema.Struct({ id: Schema.String, label: Schema.String })
+// A JSON string value of `size` bytes in all.
+const sized = (size: number) => `"${"x".repeat(size - 2)}"`
+
+interface Seen {
+  readonly path: string
+  readonly acceptEncoding: string | undefined
+  readonly gzip: boolean
+}
+
+const server = Effect.acquireRelease(
+  Effect.async<{ url: string; seen: Array<Seen>; close: () => void }>((resume) => {
+    const seen: Array<Seen> = []
+    const s = createServer((req, res) => {
+      const path = req.url ?? "/"
+      const acceptEncoding = req.headers["accept-encoding"]
+      const accepts = /\bgzip\b/.test(acceptEncoding ?? "")
+      const json = { "content-type": "application/json" }
+      const chunked = (text: string) => {
+        res.writeHead(200, json)
+        // Two writes: the body arrives in more than one chunk.
+        res.write(text.slice(0, Math.floor(text.length / 2)))
+        res.end(text.slice(Math.floor(text.length / 2)))
+      }
+      const gzip = (text: string) => {
+        const packed = gzipSync(text)
+        // A declared length that is the compressed size, far under the cap.
+        res.writeHead(200, { ...json, "content-encoding": "gzip", "content-length": packed.length })
+        res.end(packed)
+      }
+      const send = (text: string, form: string) => {
+        seen.push({ path, acceptEncoding, gzip: form === "gzip" && accepts })
+        if (form === "gzip" && accepts) return gzip(text)
+        if (form === "length") {
+          res.writeHead(200, { ...json, "content-length": Buffer.byteLength(text) })
+          return res.end(text)
+        }
+        return chunked(text)
+      }
+      const [, form = "chunked", size] = path.split("/")
+      send(size === undefined ? small : sized(Number(size)), form)
+    })
+    s.listen(0, "127.0.0.1", () =>
+      resume(
+        Effect.succeed({
+          url: `http://127.0.0.1:${(s.address() as AddressInfo).port}`,
+          seen,
+          close: () => {
+            s.closeAllConnections()
+            s.close()
+          }
+        })
+      )
+    )
+  }),
+  ({ close }) => Effect.sync(close)
+)
+
+const transports = [
+  ["FetchHttpClient", FetchHttpClient.layer],
+  ["NodeHttpClient.layerUndici", NodeHttpClient.layerUndici]
+] as const
+
+describe.each(transports)("the capped read over %s", (_name, transport) => {
+  const withClient = <A, E>(url: string, f: (client: OktaClient["Type"]) => Effect.Effect<A, E>) =>
+    Effect.flatMap(OktaClient, f).pipe(
+      Effect.provide(
+        OktaClient.layer({
+          orgUrl: url,
+          apiToken: Redacted.make("00t"),
+          maxResponseBytes: CAP,
+          retry: false
+        }).pipe(Layer.provide(transport as Layer.Layer<HttpClient.HttpClient>))
+      )
+    )
+  const probe = <A, E>(path: string, decode: (response: OktaResponse) => Effect.Effect<A, E>) => ({
+    request: { operation: "probe", method: "GET" as const, path },
+    decode
+  })
+
+  it.live("decodes chunked, gzip and declared-length bodies alike", () =>
+    Effect.gen(function* () {
+      const { url, seen } = yield* server
+      for (const form of ["chunked", "gzip", "length"]) {
+        const { request, decode } = probe(`/${form}`, (r) => r.json(Small))
+        const value = yield* withClient(url, (client) => client.execute(request, decode))
+        expect(value).toEqual({ id: "0oa1", label: "Acme SCIM" })
+      }
+      // fetch asks for gzip and gets it; undici's request API does not ask.
+      const gzipped = seen.find((s) => s.path === "/gzip")!
+      expect(gzipped.gzip).toBe(_name === "FetchHttpClient")
+    }).pipe(Effect.scoped)
+  )
+
+  it.live("a body of exactly the cap is read; one byte more is TooLarge, on every form", () =>
+    Effect.gen(function* () {
+      const { url } = yield* server
+      for (const form of ["chunked", "gzip", "length"]) {
+        const exact = yield* withClient(url, (client) =>
+          client.execute(
+            { operation: "probe", method: "GET", path: `/${form}/${CAP}` },
+            (r) => r.text
+          )
+        )
+        expect(exact.length).toBe(CAP)
+        const over = yield* withClient(url, (client) =>
+          Effect.flip(
+            client.execute(
+              { operation: "probe", method: "GET", path: `/${form}/${CAP + 1}` },
+              (r) => r.text
+            )
+          )
+        )
+        expect(over).toMatchObject({ _tag: "OktaDecodeError", kind: "TooLarge", status: 200 })
+      }
+    }).pipe(Effect.scoped)
+  )
+
+  it.live("a gzip body that inflates far past the cap stops at the cap", () =>
+    Effect.gen(function* () {
+      const { url } = yield* server
+      // 16 MiB of JSON sent as a few KiB of gzip with a declared (compressed) length.
+      const result = yield* withClient(url, (client) =>
+        Effect.either(
+          client.execute(
+            { operation: "probe", method: "GET", path: `/gzip/${16 * 1024 * 1024}` },
+            (r) => Effect.map(r.text, (text) => text.length)
+          )
+        )
+      )
+      expect(Either.isLeft(result) ? result.left : result.right).toMatchObject({
+        _tag: "OktaDecodeError",
+        kind: "TooLarge"
+      })
+    }).pipe(Effect.scoped)
+  )
+
+  it.live("the body is read once: text and json agree; a decoder may ignore it", () =>
+    Effect.gen(function* () {
+      const { url } = yield* server
+      const both = yield* withClient(url, (client) =>
+        client.execute({ operation: "probe", method: "GET", path: "/chunked" }, (r) =>
+          Effect.all([r.text, r.json(Small), r.text])
+        )
+      )
+      expect(both).toEqual([small, { id: "0oa1", label: "Acme SCIM" }, small])
+      const statuses = yield* withClient(url, (client) =>
+        Effect.all(
+          [1, 2, 3].map(() =>
+            client.execute({ operation: "probe", method: "GET", path: "/chunked" }, (r) =>
+              Effect.succeed(r.status)
+            )
+          )
+        )
+      )
+      expect(statuses).toEqual([200, 200, 200])
+    }).pipe(Effect.scoped)
+  )
+})
+
+describe("the loopback simulator answers as Okta does", () => {
+  const rawGet = (contentLength: boolean) =>
+    Effect.gen(function* () {
+      const { url } = yield* SimulatorServer
+      const sim = yield* OktaSimulator
+      return yield* Effect.promise(() =>
+        fetch(`${url}/api/v1/apps/0oasimorg2orgtoken01/connections/default`, {
+          headers: { authorization: `SSWS ${sim.token}` }
+        }).then(async (r) => ({
+          length: r.headers.get("content-length"),
+          encoding: r.headers.get("content-encoding"),
+          json: (await r.json()) as { status: string }
+        }))
+      )
+    }).pipe(
+      Effect.provide(
+        OktaSimulator.layerServer().pipe(Layer.provideMerge(OktaSimulator.layer({ contentLength })))
+      )
+    )
+
+  it.live("chunked and gzip by default; a declared length on request", () =>
+    Effect.gen(function* () {
+      const okta = yield* rawGet(false)
+      expect(okta.length).toBeNull()
+      expect(okta.encoding).toBe("gzip")
+      expect(okta.json.status).toBeDefined()
+      const declared = yield* rawGet(true)
+      expect(declared.encoding).toBeNull()
+      expect(Number(declared.length)).toBeGreaterThan(0)
+    })
+  )
+})
