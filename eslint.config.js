@@ -24,7 +24,7 @@ export default tseslint.config(
   },
   {
     // Plain-JavaScript benchmark scripts run directly by node.
-    files: ["bench/cold/*.mjs", "bench/cold/*.cjs"],
+    files: ["bench/*.mjs", "bench/cold/*.mjs", "bench/cold/*.cjs"],
     languageOptions: { globals: globals.node },
     rules: { "@typescript-eslint/no-require-imports": "off" }
   },

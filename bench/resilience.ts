@@ -4,14 +4,17 @@
  * 1. Window limit: N GETs over N apps at concurrency 10 with a limit of 50 per 1-second window.
  *    Reported as elapsed / theoretical minimum ((ceil(N/limit) − 1) × window), failures, and
  *    429s the simulator sent. Each run starts on a window boundary, so the minimum is exact.
- * 2. Concurrent-request limit: 5 requests in flight allowed, each taking 20 ms in the org.
- *    Throughput at concurrency 20 against the baseline measured in the same process: the same
- *    client at concurrency 5, which can never exceed the limit.
+ * 2. Concurrent-request limit, on the lean server (bench/lean-server.mjs), which holds each
+ *    request 20 ms and counts it in flight from its arrival until its response has been sent, as
+ *    Okta counts: 5 in flight allowed. Throughput at concurrency 20 against the baseline measured
+ *    in the same process: the same client at concurrency 5, which can never exceed the limit.
  */
-import { Effect, Either } from "effect"
+import { FetchHttpClient } from "@effect/platform"
+import { Effect, Either, Layer, Redacted } from "effect"
 import { performance } from "node:perf_hooks"
 import {
   ApplicationConnections,
+  OktaClient,
   type OktaClientSettings,
   RetryPolicy
 } from "effect-okta-connections"
@@ -22,6 +25,7 @@ import {
   SimulatorServer
 } from "effect-okta-connections/testing"
 import { sdkClient } from "./sdk.js"
+import { type LeanServer, startLeanServer } from "./server.js"
 
 /** The same calls through the official SDK (its default retry: 2, reset − Date + 1 s; cache off). */
 const sdkAll = async (
@@ -131,61 +135,58 @@ const windowRunSdk = (n: number, limit: number, concurrency: number) =>
     )
   )
 
-const concurrencyRunSdk = (calls: number, concurrency: number) =>
+/** `calls` GETs at `concurrency` against the lean server's concurrent-request limit. */
+const concurrencyRun = (
+  server: LeanServer,
+  calls: number,
+  concurrency: number,
+  client: OktaClientSettings | "sdk" = {}
+) =>
   Effect.gen(function* () {
-    const sim = yield* OktaSimulator
-    const { url } = yield* SimulatorServer
-    const ids = Array.from({ length: calls }, () => DEFAULT_APPS[0]!.id)
-    const started = performance.now()
-    const failures = yield* Effect.promise(() => sdkAll(url, sim.token, ids, concurrency))
-    const seconds = (performance.now() - started) / 1000
-    const log = yield* sim.requests
-    return {
-      throughput: (calls - failures) / seconds,
-      failures,
-      limited: log.filter((entry) => entry.outcome === 429).length
-    }
-  }).pipe(
-    Effect.scoped,
-    Effect.provide(
-      OktaSimulator.layerConnectionsServer({
-        rateLimit: { limit: 1_000_000, windowSeconds: 60, concurrencyLimit: 5 },
-        latencyMillis: 20
-      })
-    )
-  )
-
-const concurrencyRun = (calls: number, concurrency: number, client: OktaClientSettings = {}) =>
-  Effect.gen(function* () {
-    const sim = yield* OktaSimulator
-    const api = yield* ApplicationConnections
+    const url = server.urls["chunked"]!
     const id = DEFAULT_APPS[0]!.id
-    yield* api.getDefaultProvisioningConnectionForApplication(id)
-    yield* sim.clearRequests
-    const started = performance.now()
-    const results = yield* Effect.all(
-      Array.from({ length: calls }, () =>
-        Effect.either(api.getDefaultProvisioningConnectionForApplication(id))
-      ),
-      { concurrency }
-    )
-    const seconds = (performance.now() - started) / 1000
-    const log = yield* sim.requests
-    return {
-      throughput: calls / seconds,
-      failures: results.filter(Either.isLeft).length,
-      limited: log.filter((entry) => entry.outcome === 429).length
-    }
-  }).pipe(
-    Effect.scoped,
-    Effect.provide(
-      OktaSimulator.layerConnectionsServer({
-        rateLimit: { limit: 1_000_000, windowSeconds: 60, concurrencyLimit: 5 },
-        latencyMillis: 20,
-        client
+    let failures = 0
+    let seconds = 0
+    if (client === "sdk") {
+      yield* Effect.promise(() => server.reset("chunked"))
+      const started = performance.now()
+      failures = yield* Effect.promise(() =>
+        sdkAll(
+          url,
+          "00bench",
+          Array.from({ length: calls }, () => id),
+          concurrency
+        )
+      )
+      seconds = (performance.now() - started) / 1000
+    } else {
+      const program = Effect.gen(function* () {
+        const api = yield* ApplicationConnections
+        yield* api.getDefaultProvisioningConnectionForApplication(id)
+        yield* Effect.promise(() => server.reset("chunked"))
+        const started = performance.now()
+        const results = yield* Effect.all(
+          Array.from({ length: calls }, () =>
+            Effect.either(api.getDefaultProvisioningConnectionForApplication(id))
+          ),
+          { concurrency }
+        )
+        seconds = (performance.now() - started) / 1000
+        failures = results.filter(Either.isLeft).length
       })
-    )
-  )
+      yield* Effect.provide(
+        program,
+        ApplicationConnections.layer.pipe(
+          Layer.provide(
+            OktaClient.layer({ orgUrl: url, apiToken: Redacted.make("00bench"), ...client })
+          ),
+          Layer.provide(FetchHttpClient.layer)
+        )
+      )
+    }
+    const stats = yield* Effect.promise(() => server.stats("chunked"))
+    return { throughput: (calls - failures) / seconds, failures, limited: stats.limited }
+  }).pipe(Effect.orDie)
 
 export const resilience = (runs = 3): Effect.Effect<ReadonlyArray<Row>> =>
   Effect.gen(function* () {
@@ -212,26 +213,30 @@ export const resilience = (runs = 3): Effect.Effect<ReadonlyArray<Row>> =>
     })
 
     const calls = 1000
+    const server = yield* Effect.promise(() =>
+      startLeanServer({ forms: ["chunked"], holdMillis: 20, concurrencyLimit: 5 })
+    )
     const baseline = [] as Array<number>
     const contended = [] as Array<{ throughput: number; failures: number; limited: number }>
     const noAdaptive = [] as Array<{ throughput: number; failures: number; limited: number }>
     for (let i = 0; i < runs; i++) {
-      baseline.push((yield* concurrencyRun(calls, 5)).throughput)
-      contended.push(yield* concurrencyRun(calls, 20))
+      baseline.push((yield* concurrencyRun(server, calls, 5)).throughput)
+      contended.push(yield* concurrencyRun(server, calls, 20))
       noAdaptive.push(
-        yield* concurrencyRun(calls, 20, {
+        yield* concurrencyRun(server, calls, 20, {
           retry: RetryPolicy.make({ adaptiveConcurrency: false })
         })
       )
     }
     const base = median(baseline)
     rows.push({
-      scenario: `concurrent limit: 5 in flight × 20 ms, ${calls} GETs at concurrency 20 (median of ${runs})`,
+      scenario: `concurrent limit (lean server): 5 in flight × 20 ms, ${calls} GETs at concurrency 20 (median of ${runs})`,
       figure: `${(median(contended.map((c) => c.throughput)) / base).toFixed(3)}× the throughput of 5 in flight (${median(contended.map((c) => c.throughput)).toFixed(0)} vs ${base.toFixed(0)} req/s)`,
       target: "≥ 0.90×",
       detail: `failures ${contended.map((c) => c.failures).join("/")}, 429s ${contended.map((c) => c.limited).join("/")}`
     })
-    const sdkConcurrent = yield* concurrencyRunSdk(calls, 20)
+    const sdkConcurrent = yield* concurrencyRun(server, calls, 20, "sdk")
+    yield* Effect.promise(() => server.stop())
     rows.push({
       scenario: `…the same through @okta/okta-sdk-nodejs (one run)`,
       figure: `${(sdkConcurrent.throughput / base).toFixed(3)}× (${sdkConcurrent.throughput.toFixed(1)} successful req/s)`,

@@ -3,7 +3,7 @@
  * chunked (what Okta sends), gzip (when the request accepts it) and a declared Content-Length.
  * The cap holds on the bytes the client receives after decompression, whatever the headers say.
  */
-import { FetchHttpClient, HttpClient } from "@effect/platform"
+import { FetchHttpClient, type HttpClient } from "@effect/platform"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Either, Layer, Redacted, Schema } from "effect"

@@ -154,14 +154,9 @@ const httpMessage = (e: HttpErrorLike, extra?: string): string => {
  *
  * @example
  * ```ts
- * import { Effect } from "effect"
- * import { ApplicationConnections } from "effect-okta-connections"
+ * import type { OktaBadRequestError } from "effect-okta-connections"
  *
- * const program = Effect.flatMap(ApplicationConnections, (api) =>
- *   api.updateDefaultProvisioningConnectionForApplication("0oafxqCAJWWGELFTYASJ", {
- *     profile: { authScheme: "TOKEN", token: "…" }
- *   })
- * ).pipe(Effect.catchTag("OktaBadRequestError", (e) => Effect.logError(e.errorCauses)))
+ * const detail = (e: OktaBadRequestError) => e.errorCauses
  * ```
  *
  * @since 0.1.0
@@ -181,12 +176,9 @@ export class OktaBadRequestError extends Schema.TaggedError<OktaBadRequestError>
  *
  * @example
  * ```ts
- * import { Effect } from "effect"
- * import { ApplicationConnections } from "effect-okta-connections"
+ * import type { OktaUnauthorizedError } from "effect-okta-connections"
  *
- * const program = Effect.flatMap(ApplicationConnections, (api) =>
- *   api.getDefaultProvisioningConnectionForApplication("0oafxqCAJWWGELFTYASJ")
- * ).pipe(Effect.catchTag("OktaUnauthorizedError", () => Effect.logError("check OKTA_CLIENT_TOKEN")))
+ * const detail = (e: OktaUnauthorizedError) => e.challenge?.error
  * ```
  *
  * @since 0.1.0
@@ -207,12 +199,9 @@ export class OktaUnauthorizedError extends Schema.TaggedError<OktaUnauthorizedEr
  *
  * @example
  * ```ts
- * import { Effect } from "effect"
- * import { ApplicationConnections } from "effect-okta-connections"
+ * import type { OktaForbiddenError } from "effect-okta-connections"
  *
- * const program = Effect.flatMap(ApplicationConnections, (api) =>
- *   api.deactivateDefaultProvisioningConnectionForApplication("0oafxqCAJWWGELFTYASJ")
- * ).pipe(Effect.catchTag("OktaForbiddenError", (e) => Effect.logError(e.message)))
+ * const detail = (e: OktaForbiddenError) => e.challenge?.scope
  * ```
  *
  * @since 0.1.0
@@ -231,15 +220,9 @@ export class OktaForbiddenError extends Schema.TaggedError<OktaForbiddenError>(
  *
  * @example
  * ```ts
- * import { Effect, Option } from "effect"
- * import { ApplicationConnections } from "effect-okta-connections"
+ * import type { OktaNotFoundError } from "effect-okta-connections"
  *
- * const maybeConnection = Effect.flatMap(ApplicationConnections, (api) =>
- *   api.getDefaultProvisioningConnectionForApplication("0oafxqCAJWWGELFTYASJ")
- * ).pipe(
- *   Effect.map(Option.some),
- *   Effect.catchTag("OktaNotFoundError", () => Effect.succeed(Option.none()))
- * )
+ * const detail = (e: OktaNotFoundError) => e.errorSummary
  * ```
  *
  * @since 0.1.0
@@ -261,15 +244,9 @@ export class OktaNotFoundError extends Schema.TaggedError<OktaNotFoundError>(
  *
  * @example
  * ```ts
- * import { Effect } from "effect"
- * import { ApplicationConnections } from "effect-okta-connections"
+ * import type { OktaRateLimitError } from "effect-okta-connections"
  *
- * const program = Effect.flatMap(ApplicationConnections, (api) =>
- *   api.getDefaultProvisioningConnectionForApplication("0oafxqCAJWWGELFTYASJ")
- * ).pipe(
- *   Effect.catchTag("OktaRateLimitError", (e) =>
- *     Effect.logWarning(e.isConcurrencyLimit ? "too many in flight" : `wait until ${e.rateLimit?.reset}`))
- * )
+ * const detail = (e: OktaRateLimitError) => e.rateLimit?.reset
  * ```
  *
  * @since 0.1.0
@@ -299,12 +276,9 @@ export class OktaRateLimitError extends Schema.TaggedError<OktaRateLimitError>(
  *
  * @example
  * ```ts
- * import { Effect } from "effect"
- * import { ApplicationConnections } from "effect-okta-connections"
+ * import type { OktaServerError } from "effect-okta-connections"
  *
- * const program = Effect.flatMap(ApplicationConnections, (api) =>
- *   api.getUserProvisioningConnectionJWKS("0oafxqCAJWWGELFTYASJ")
- * ).pipe(Effect.catchTag("OktaServerError", (e) => Effect.logError(`Okta ${e.status}`)))
+ * const detail = (e: OktaServerError) => e.status
  * ```
  *
  * @since 0.1.0
@@ -324,12 +298,9 @@ export class OktaServerError extends Schema.TaggedError<OktaServerError>(
  *
  * @example
  * ```ts
- * import { Effect } from "effect"
- * import { ApplicationConnections } from "effect-okta-connections"
+ * import type { OktaUnexpectedStatusError } from "effect-okta-connections"
  *
- * const program = Effect.flatMap(ApplicationConnections, (api) =>
- *   api.getDefaultProvisioningConnectionForApplication("0oafxqCAJWWGELFTYASJ")
- * ).pipe(Effect.catchTag("OktaUnexpectedStatusError", (e) => Effect.logError(`HTTP ${e.status}`)))
+ * const detail = (e: OktaUnexpectedStatusError) => e.location
  * ```
  *
  * @since 0.1.0
@@ -359,12 +330,9 @@ export class OktaUnexpectedStatusError extends Schema.TaggedError<OktaUnexpected
  *
  * @example
  * ```ts
- * import { Effect } from "effect"
- * import { ApplicationConnections } from "effect-okta-connections"
+ * import type { OktaTransportError } from "effect-okta-connections"
  *
- * const program = Effect.flatMap(ApplicationConnections, (api) =>
- *   api.getDefaultProvisioningConnectionForApplication("0oafxqCAJWWGELFTYASJ")
- * ).pipe(Effect.catchTag("OktaTransportError", (e) => Effect.logError(e.reason)))
+ * const detail = (e: OktaTransportError) => e.reason
  * ```
  *
  * @since 0.1.0
@@ -394,11 +362,9 @@ export class OktaTransportError extends Schema.TaggedError<OktaTransportError>(
  *
  * @example
  * ```ts
- * import { Effect, Layer } from "effect"
- * import { OktaClient } from "effect-okta-connections"
+ * import type { OktaTimeoutError } from "effect-okta-connections"
  *
- * // 10 seconds per attempt, body included
- * const client = OktaClient.layerConfig({ timeout: "10 seconds" })
+ * const detail = (e: OktaTimeoutError) => e.kind
  * ```
  *
  * @since 0.1.0
@@ -430,12 +396,9 @@ export class OktaTimeoutError extends Schema.TaggedError<OktaTimeoutError>(
  *
  * @example
  * ```ts
- * import { Effect } from "effect"
- * import { ApplicationConnections } from "effect-okta-connections"
+ * import type { OktaDecodeError } from "effect-okta-connections"
  *
- * const program = Effect.flatMap(ApplicationConnections, (api) =>
- *   api.getDefaultProvisioningConnectionForApplication("0oafxqCAJWWGELFTYASJ")
- * ).pipe(Effect.catchTag("OktaDecodeError", (e) => Effect.logError(e.issues)))
+ * const detail = (e: OktaDecodeError) => e.issues
  * ```
  *
  * @since 0.1.0
@@ -471,12 +434,9 @@ export class OktaDecodeError extends Schema.TaggedError<OktaDecodeError>(
  *
  * @example
  * ```ts
- * import { Effect } from "effect"
- * import { ApplicationConnections } from "effect-okta-connections"
+ * import type { OktaInvalidInputError } from "effect-okta-connections"
  *
- * const program = Effect.flatMap(ApplicationConnections, (api) =>
- *   api.getDefaultProvisioningConnectionForApplication("../users")
- * ).pipe(Effect.catchTag("OktaInvalidInputError", (e) => Effect.logError(e.message)))
+ * const detail = (e: OktaInvalidInputError) => e.field
  * ```
  *
  * @since 0.1.0
@@ -500,11 +460,9 @@ export class OktaInvalidInputError extends Schema.TaggedError<OktaInvalidInputEr
  *
  * @example
  * ```ts
- * import { Effect, Layer, Redacted } from "effect"
- * import { OktaClient } from "effect-okta-connections"
+ * import type { OktaConfigError } from "effect-okta-connections"
  *
- * const layer = OktaClient.layer({ orgUrl: "http://example.okta.com", apiToken: Redacted.make("…") })
- * // building it fails with OktaConfigError: orgUrl must use https://
+ * const detail = (e: OktaConfigError) => e.field
  * ```
  *
  * @since 0.1.0
@@ -530,12 +488,9 @@ export class OktaConfigError extends Schema.TaggedError<OktaConfigError>(
  *
  * @example
  * ```ts
- * import { Effect } from "effect"
- * import { ApplicationConnections } from "effect-okta-connections"
+ * import type { OktaAuthError } from "effect-okta-connections"
  *
- * const program = Effect.flatMap(ApplicationConnections, (api) =>
- *   api.getDefaultProvisioningConnectionForApplication("0oafxqCAJWWGELFTYASJ")
- * ).pipe(Effect.catchTag("OktaAuthError", (e) => Effect.logError(`${e.error}: ${e.errorDescription}`)))
+ * const detail = (e: OktaAuthError) => e.error
  * ```
  *
  * @since 0.1.0

@@ -165,6 +165,20 @@ export const readText = (
   )
 }
 
+/**
+ * The body of a response that is not the call's result (an error, a token answer): an oversized
+ * one is not read, and counts as empty.
+ *
+ * @internal
+ */
+export const readErrorText = (
+  call: Call,
+  response: HttpClientResponse.HttpClientResponse,
+  headers: Headers.Headers,
+  maxBytes: number
+): Effect.Effect<string, OktaTransportError> =>
+  Effect.catchTag(readText(call, response, headers, maxBytes), "TooLarge", () => Effect.succeed(""))
+
 const parseJson = (text: string): Either.Either<unknown, string> => {
   try {
     return Either.right(JSON.parse(text))

@@ -10,10 +10,9 @@ import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import type * as Headers from "@effect/platform/Headers"
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
-import * as HttpClientError from "@effect/platform/HttpClientError"
+import type * as HttpClientError from "@effect/platform/HttpClientError"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as HttpTraceContext from "@effect/platform/HttpTraceContext"
-import * as Clock from "effect/Clock"
 import type * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
@@ -34,9 +33,9 @@ import {
 } from "../errors/OktaError.js"
 import * as Auth from "../internal/auth.js"
 import { RateLimitGate } from "../internal/gate.js"
-import { parseRateLimit } from "../internal/headers.js"
 import * as Metrics from "../internal/metrics.js"
-import { type Call, httpError, makeResponse, readText, transportError } from "../internal/reader.js"
+import * as Exchange from "../internal/exchange.js"
+import { type Call, httpError, makeResponse, readErrorText } from "../internal/reader.js"
 import * as Retry from "../internal/retry.js"
 import {
   authorizationOf,
@@ -206,67 +205,7 @@ export const make = (
     const transformed =
       options.transformClient !== undefined ? options.transformClient(configured) : configured
 
-    /** One exchange: send within the timeout, feed the gate, then `onResponse`. */
-    const exchange = <A, E, X>(
-      call: Call,
-      sendGate: RateLimitGate,
-      span: Tracer.Span | undefined,
-      client: HttpClient.HttpClient.With<HttpClientError.HttpClientError | X>,
-      request: HttpClientRequest.HttpClientRequest,
-      onResponse: (
-        response: HttpClientResponse.HttpClientResponse,
-        headers: Headers.Headers
-      ) => Effect.Effect<A, E>
-    ): Effect.Effect<A, E | X | OktaTransportError | OktaTimeoutError> =>
-      Effect.suspend(() => {
-        let observed = false
-        return Effect.flatMap(Clock.currentTimeMillis, (startedAt) =>
-          client.execute(request).pipe(
-            Effect.mapError((error) =>
-              HttpClientError.isHttpClientError(error) ? transportError(call, error) : (error as X)
-            ),
-            Effect.flatMap((response) =>
-              Effect.flatMap(Clock.currentTimeMillis, (now) => {
-                observed = true
-                const headers = response.headers
-                sendGate.observe(headers, now)
-                if (span !== undefined) {
-                  span.attribute("http.response.status_code", response.status)
-                  const requestId = headers["x-okta-request-id"]
-                  if (requestId !== undefined) span.attribute("okta.request_id", requestId)
-                }
-                return Effect.zipRight(
-                  recorder.response(
-                    call.operation,
-                    response.status,
-                    now - startedAt,
-                    parseRateLimit(headers)?.remaining
-                  ),
-                  onResponse(response, headers)
-                )
-              })
-            ),
-            Effect.timeoutFail({
-              duration: settings.timeoutMillis,
-              onTimeout: () =>
-                new OktaTimeoutError({
-                  ...call,
-                  timeoutMillis: settings.timeoutMillis,
-                  kind: "attempt"
-                })
-            }),
-            Effect.onExit((exit) => {
-              if (observed) return Effect.void
-              sendGate.release()
-              if (exit._tag === "Success") return Effect.void
-              const failure = exit.cause._tag === "Fail" ? exit.cause.error : undefined
-              const timedOut =
-                (failure as { readonly _tag?: unknown } | undefined)?._tag === "OktaTimeoutError"
-              return recorder.failure(call.operation, timedOut ? "timeout" : "transport")
-            })
-          )
-        )
-      })
+    const exchange = Exchange.make(settings.timeoutMillis, recorder)
 
     const policyOf = Effect.map(FiberRef.get(RetryPolicy.currentRetryPolicy), (override) =>
       Option.getOrElse(override, () => clientPolicy)
@@ -299,18 +238,16 @@ export const make = (
         : yield* Auth.oauth(orgUrl, options.oauth, settings.userAgent, {
             send: (request) =>
               exchange<Auth.TokenAnswer, OktaTransportError, never>(
-                Auth.TOKEN_CALL,
-                tokenGate,
-                undefined,
-                transformed,
-                request,
+                {
+                  call: Auth.TOKEN_CALL,
+                  gate: tokenGate,
+                  span: undefined,
+                  client: transformed,
+                  request
+                },
                 (response, headers) =>
                   Effect.map(
-                    Effect.catchTag(
-                      readText(Auth.TOKEN_CALL, response, headers, settings.maxResponseBytes),
-                      "TooLarge",
-                      () => Effect.succeed("")
-                    ),
+                    readErrorText(Auth.TOKEN_CALL, response, headers, settings.maxResponseBytes),
                     (text) => ({ status: response.status, headers, text })
                   )
               ),
@@ -355,11 +292,7 @@ export const make = (
           )
         }
         return Effect.flatMap(
-          Effect.catchTag(
-            readText(call, response, headers, settings.maxResponseBytes),
-            "TooLarge",
-            () => Effect.succeed("")
-          ),
+          readErrorText(call, response, headers, settings.maxResponseBytes),
           (text) => {
             const error = httpError(call, response.status, headers, text)
             auth.rejected(response.request, error, headers)
@@ -382,7 +315,7 @@ export const make = (
             if (settings.tracerPropagation && span !== undefined && !exchanges) {
               sent = HttpClientRequest.setHeaders(sent, HttpTraceContext.toHeaders(span))
             }
-            return exchange(call, gate, span, client, sent, onResponse)
+            return exchange({ call, gate, span, client, request: sent }, onResponse)
           },
           auth.repairable
         )
