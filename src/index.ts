@@ -1,7 +1,5 @@
 /**
  * effect-okta-connections: an Effect-native client for Okta's Application Connections API.
- *
- * @since 0.1.0
  */
 export * from "./errors/index.js"
 export {
@@ -17,7 +15,7 @@ export type {
   OktaCredentials,
   OktaOAuthOptions
 } from "./layers/OktaClientOptions.js"
-export * as OktaMetrics from "./layers/metrics.js"
+export * as OktaMetrics from "./metrics/OktaMetrics.js"
 export * as RetryPolicy from "./layers/RetryPolicy.js"
 export * from "./schema/index.js"
 export {

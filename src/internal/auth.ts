@@ -29,25 +29,23 @@ import {
   type OktaTransportError,
   OktaUnauthorizedError
 } from "../errors/OktaError.js"
+import { configError, importSigningKey } from "./keys.js"
 import { type Call, httpError } from "./reader.js"
 
 // Types only: the module itself is loaded with a dynamic import when OAuth is configured.
-type Jose = typeof Jose_
 type CryptoKey = Jose_.CryptoKey
 type Jwk = Jose_.JWK
 
-const TokenResponse = Schema.Struct({
-  access_token: Schema.String,
-  token_type: Schema.String,
-  expires_in: Schema.Number,
-  scope: Schema.optional(Schema.String)
-})
-const decodeTokenResponse = Schema.decodeUnknownEither(TokenResponse)
-const OAuthErrorBody = Schema.Struct({
-  error: Schema.String,
-  error_description: Schema.optional(Schema.String)
-})
-const decodeOAuthError = Schema.decodeUnknownEither(OAuthErrorBody)
+const decodeTokenResponse = Schema.decodeUnknownEither(
+  Schema.Struct({
+    access_token: Schema.String,
+    token_type: Schema.String,
+    expires_in: Schema.Number
+  })
+)
+const decodeOAuthError = Schema.decodeUnknownEither(
+  Schema.Struct({ error: Schema.String, error_description: Schema.optional(Schema.String) })
+)
 
 /** Token requests in errors, spans and metrics. @internal */
 export const TOKEN_CALL: Call = {
@@ -55,62 +53,6 @@ export const TOKEN_CALL: Call = {
   method: "POST",
   path: "/oauth2/v1/token"
 }
-
-interface SigningKey {
-  readonly key: CryptoKey
-  readonly alg: "RS256" | "ES256"
-}
-
-const configError = (reason: string) => new OktaConfigError({ field: "oauth.privateKey", reason })
-
-/**
- * Imports the private key, telling the algorithm from the key itself. Fails with a message that
- * says what is wrong with the key, never what it is.
- */
-const importSigningKey = (jose: Jose, raw: string): Effect.Effect<SigningKey, OktaConfigError> =>
-  Effect.gen(function* () {
-    // Keys pasted into environment variables often carry literal "\n".
-    const text =
-      raw.includes("\\n") && raw.includes("-----BEGIN") ? raw.replace(/\\n/g, "\n") : raw.trim()
-    if (text.startsWith("{")) {
-      const jwk = yield* Either.match(
-        Either.try(() => JSON.parse(text) as Record<string, unknown>),
-        {
-          onLeft: () => Effect.fail(configError("looks like a JWK but is not valid JSON")),
-          onRight: (value) => Effect.succeed(value)
-        }
-      )
-      if (typeof jwk["d"] !== "string")
-        return yield* configError("is a JWK without its private part (d)")
-      const alg = jwk["kty"] === "EC" ? "ES256" : jwk["kty"] === "RSA" ? "RS256" : undefined
-      if (alg === undefined) return yield* configError("must be an RSA or EC (P-256) key")
-      const key = yield* Effect.tryPromise({
-        try: () => jose.importJWK(jwk, alg) as Promise<CryptoKey>,
-        catch: () => configError(`is not a usable ${alg} private JWK`)
-      })
-      return { key, alg }
-    }
-    if (
-      text.includes("-----BEGIN RSA PRIVATE KEY-----") ||
-      text.includes("-----BEGIN EC PRIVATE KEY-----")
-    ) {
-      return yield* configError(
-        "is a PKCS#1/SEC1 PEM; convert it to PKCS#8 (openssl pkcs8 -topk8 -nocrypt) or use the JWK Okta gave you"
-      )
-    }
-    if (!text.includes("-----BEGIN PRIVATE KEY-----")) {
-      return yield* configError(
-        "must be a PKCS#8 PEM (-----BEGIN PRIVATE KEY-----) or a private JWK"
-      )
-    }
-    for (const alg of ["RS256", "ES256"] as const) {
-      const key = yield* Effect.either(
-        Effect.tryPromise({ try: () => jose.importPKCS8(text, alg), catch: () => undefined })
-      )
-      if (Either.isRight(key)) return { key: key.right, alg }
-    }
-    return yield* configError("is not an RSA or EC (P-256) PKCS#8 private key")
-  })
 
 /** The OAuth 2.0 settings (structurally the public `OktaOAuthOptions`). @internal */
 export interface OAuthSettings {
@@ -190,14 +132,13 @@ export const oauth = (
     if (!Array.isArray(options.scopes) || options.scopes.length === 0) {
       return yield* new OktaConfigError({
         field: "oauth.scopes",
-        reason: "must name at least one scope"
+        reason: "must name one scope or more"
       })
     }
     if (!Redacted.isRedacted(options.privateKey)) {
-      return yield* new OktaConfigError({
-        field: "oauth.privateKey",
-        reason: "must be a Redacted<string> (Redacted.make(key)), so it never reaches a log"
-      })
+      return yield* configError(
+        "must be a Redacted<string> (Redacted.make(key)), so it never reaches a log"
+      )
     }
     const jose = yield* Effect.tryPromise({
       try: () => import("jose"),

@@ -1,42 +1,18 @@
 /**
- * The client's metrics and the one place that updates them. Each tagged metric is built once per
+ * The one place that updates the client's metrics. Each tagged metric is built once per
  * tag set and kept, so an update is a map hit rather than a new metric key per call.
  *
  * @internal
  */
 import * as Effect from "effect/Effect"
 import * as Metric from "effect/Metric"
-import * as MetricBoundaries from "effect/MetricBoundaries"
-
-/** @internal */
-export const requests = Metric.counter("okta_connections_requests_total", {
-  description: "Okta Application Connections requests sent, by operation and status",
-  incremental: true
-})
-
-/** @internal */
-export const retries = Metric.counter("okta_connections_retries_total", {
-  description: "Okta Application Connections retries, by operation and reason",
-  incremental: true
-})
-
-/** @internal */
-export const gateWaits = Metric.counter("okta_connections_gate_waits_total", {
-  description: "Requests held at the shared rate-limit gate, by operation and reason",
-  incremental: true
-})
-
-/** @internal */
-export const rateLimitRemaining = Metric.gauge("okta_connections_rate_limit_remaining", {
-  description: "The last X-Rate-Limit-Remaining Okta sent"
-})
-
-/** @internal */
-export const requestDuration = Metric.histogram(
-  "okta_connections_request_duration_ms",
-  MetricBoundaries.exponential({ start: 1, factor: 2, count: 16 }),
-  "Duration of one Okta Application Connections attempt, milliseconds"
-)
+import {
+  gateWaits,
+  rateLimitRemaining,
+  requestDuration,
+  requests,
+  retries
+} from "../metrics/OktaMetrics.js"
 
 /** What the engine reports; `none` when the client was built with `metrics: false`. @internal */
 export interface Recorder {

@@ -3,8 +3,6 @@
  * credentials, redirect and tracer settings), and `execute`, which runs a request through the
  * rate-limit gate, the per-attempt timeout and the retry policy, and turns the response into a
  * value or a typed error.
- *
- * @since 0.1.0
  */
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import type * as Headers from "@effect/platform/Headers"
@@ -56,9 +54,6 @@ import * as RetryPolicy from "./RetryPolicy.js"
  *
  * const getApp: OktaRequest = { operation: "getApplication", method: "GET", path: "/api/v1/apps/0oa1" }
  * ```
- *
- * @since 0.1.0
- * @category models
  */
 export interface OktaRequest {
   /** The Okta operationId, used in errors, spans and metrics. */
@@ -92,9 +87,6 @@ export interface OktaRequest {
  * const App = Schema.Struct({ id: Schema.String, label: Schema.String })
  * const decode = (response: OktaResponse) => response.json(App)
  * ```
- *
- * @since 0.1.0
- * @category models
  */
 export interface OktaResponse {
   readonly status: number
@@ -123,9 +115,6 @@ export interface OktaResponse {
  *   )
  * )
  * ```
- *
- * @since 0.1.0
- * @category models
  */
 export interface OktaClientService {
   /** The normalised org URL (no trailing slash). */
@@ -147,9 +136,6 @@ const isOAuthCallback = (request: HttpClientRequest.HttpClientRequest) =>
 
 /**
  * Builds the service. Fails with `OktaConfigError` on an unusable org URL, credential or setting.
- *
- * @since 0.1.0
- * @category constructors
  */
 export const make = (
   options: OktaClientOptions
@@ -319,32 +305,25 @@ export const make = (
           },
           auth.repairable
         )
-      const traced = (span: Tracer.Span) => {
-        if (request.spanAttributes !== undefined) {
-          for (const key in request.spanAttributes) span.attribute(key, request.spanAttributes[key])
-        }
-        span.attribute("http.request.method", request.method)
-        span.attribute("url.path", request.path)
-        span.attribute("server.address", serverAddress)
-        return run(span)
+      const attributes = {
+        ...request.spanAttributes,
+        "http.request.method": request.method,
+        "url.path": request.path,
+        "server.address": serverAddress
       }
+      const spanName = request.spanName ?? `OktaClient.${request.operation}`
       const spanned = tracing
-        ? Effect.useSpan(
-            request.spanName ?? `OktaClient.${request.operation}`,
-            { captureStackTrace: false },
-            (span) => Effect.withParentSpan(traced(span), span)
+        ? Effect.useSpan(spanName, { attributes, captureStackTrace: false }, (span) =>
+            Effect.withParentSpan(run(span), span)
           )
         : run(undefined)
-      return settings.deadlineMillis === undefined
+      const deadline = settings.deadlineMillis
+      return deadline === undefined
         ? spanned
         : Effect.timeoutFail(spanned, {
-            duration: settings.deadlineMillis,
+            duration: deadline,
             onTimeout: () =>
-              new OktaTimeoutError({
-                ...call,
-                timeoutMillis: settings.deadlineMillis ?? 0,
-                kind: "deadline"
-              })
+              new OktaTimeoutError({ ...call, timeoutMillis: deadline, kind: "deadline" })
           })
     }
 
@@ -367,9 +346,6 @@ export const make = (
  *   Layer.provide(FetchHttpClient.layer)
  * )
  * ```
- *
- * @since 0.1.0
- * @category tags
  */
 export class OktaClient extends Context.Tag("effect-okta-connections/OktaClient")<
   OktaClient,

@@ -1,8 +1,6 @@
 /**
  * The options of `OktaClient`: their types, their validation (`OktaConfigError` names what is
  * wrong, never a secret) and reading them from Effect `Config`.
- *
- * @since 0.1.0
  */
 import type * as HttpClient from "@effect/platform/HttpClient"
 import * as Config from "effect/Config"
@@ -21,21 +19,11 @@ import * as RetryPolicy from "./RetryPolicy.js"
  * @example
  * ```ts
  * import { Redacted } from "effect"
- * import { OktaClient } from "effect-okta-connections"
+ * import type { OktaOAuthOptions } from "effect-okta-connections"
  *
- * const layer = OktaClient.layer({
- *   orgUrl: "https://acme.okta.com",
- *   oauth: {
- *     clientId: "0oa1serviceapp",
- *     privateKey: Redacted.make(process.env.OKTA_PRIVATE_KEY ?? ""),
- *     keyId: "my-key-id",
- *     scopes: ["okta.apps.read", "okta.apps.manage"]
- *   }
- * })
+ * const privateKey = Redacted.make(process.env.OKTA_CLIENT_PRIVATEKEY ?? "")
+ * const oauth: OktaOAuthOptions = { clientId: "0oa1serviceapp", privateKey, scopes: ["okta.apps.read"] }
  * ```
- *
- * @since 0.1.0
- * @category models
  */
 export interface OktaOAuthOptions {
   /** The service app's client id. */
@@ -68,9 +56,6 @@ export interface OktaOAuthOptions {
  *
  * const ssws: OktaCredentials = { apiToken: Redacted.make("00abc…") }
  * ```
- *
- * @since 0.1.0
- * @category models
  */
 export type OktaCredentials =
   | {
@@ -99,9 +84,6 @@ export type OktaCredentials =
  *
  * const settings: OktaClientSettings = { timeout: "10 seconds", deadline: "2 minutes", tracing: false }
  * ```
- *
- * @since 0.1.0
- * @category models
  */
 export interface OktaClientSettings {
   /**
@@ -162,9 +144,6 @@ export interface OktaClientSettings {
  * const options: OktaClientOptions = { orgUrl: "https://acme.okta.com", apiToken: Redacted.make("00abc…") }
  * const layer = OktaClient.layer(options)
  * ```
- *
- * @since 0.1.0
- * @category models
  */
 export type OktaClientOptions = {
   /**
@@ -186,9 +165,6 @@ export type OktaClientOptions = {
  *
  * const layer = OktaClient.layerConfig({ orgUrl: Config.string("MY_OKTA_URL"), timeout: "10 seconds" })
  * ```
- *
- * @since 0.1.0
- * @category models
  */
 export interface OktaClientConfigOptions extends OktaClientSettings {
   /** Default `Config.string("OKTA_CLIENT_ORGURL")`. */
@@ -221,11 +197,8 @@ const isLoopbackHost = (hostname: string): boolean =>
   /^127(\.\d{1,3}){3}$/.test(hostname)
 
 /**
- * Validates and normalises the org URL. The checks mirror the official SDKs' config checker
- * (admin-console URLs and unreplaced placeholders are the common mistakes) and add the transport
- * rule: credentials only ever travel over TLS, except to this machine.
- *
- * @internal
+ * Validates and normalises the org URL: the official SDKs' checks (admin-console URLs,
+ * placeholders) and TLS for credentials, except to this machine. @internal
  */
 export const normalizeOrgUrl = (input: string | URL): Effect.Effect<string, OktaConfigError> => {
   const fail = (reason: string) => Effect.fail(new OktaConfigError({ field: "orgUrl", reason }))
@@ -326,22 +299,6 @@ export const userAgentOf = (extra: string | undefined): string => {
     .join(" ")
 }
 
-/**
- * The settings of a client, checked and with their defaults.
- *
- * @internal
- */
-export interface ResolvedSettings {
-  readonly timeoutMillis: number
-  readonly deadlineMillis: number | undefined
-  readonly maxResponseBytes: number
-  readonly retry: RetryPolicy.RetryPolicy
-  readonly tracing: boolean | "exchanges"
-  readonly tracerPropagation: boolean
-  readonly metrics: boolean
-  readonly userAgent: string
-}
-
 const positiveMillis = (
   field: string,
   input: Duration.DurationInput | undefined,
@@ -354,10 +311,8 @@ const positiveMillis = (
     : Effect.fail(new OktaConfigError({ field, reason: "must be a positive duration" }))
 }
 
-/** @internal */
-export const resolveSettings = (
-  options: OktaClientSettings
-): Effect.Effect<ResolvedSettings, OktaConfigError> =>
+/** The settings of a client, checked and with their defaults. @internal */
+export const resolveSettings = (options: OktaClientSettings) =>
   Effect.gen(function* () {
     const timeoutMillis = (yield* positiveMillis("timeout", options.timeout, 30_000))!
     const deadlineMillis = yield* positiveMillis("deadline", options.deadline, undefined)
@@ -368,7 +323,7 @@ export const resolveSettings = (
         reason: "must be a positive integer"
       })
     }
-    return {
+    const resolved = {
       timeoutMillis,
       deadlineMillis,
       maxResponseBytes,
@@ -381,6 +336,7 @@ export const resolveSettings = (
       metrics: options.metrics ?? true,
       userAgent: userAgentOf(options.userAgentExtra)
     }
+    return resolved
   })
 
 /**

@@ -11,8 +11,6 @@
  *   never a NaN, a negative delay or a tight loop;
  * - 5xx, transport failures and per-attempt timeouts are retried only when replay is safe;
  *   `verify` (a one-time OAuth code) is replayed only after a 429 or a failure to connect.
- *
- * @since 0.1.0
  */
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -31,9 +29,6 @@ import type { OktaDecodeError, OktaRequestError } from "../errors/OktaError.js"
  *
  * const isRateLimit = (e: RetryPolicy.RetryableError) => e._tag === "OktaRateLimitError"
  * ```
- *
- * @since 0.1.0
- * @category models
  */
 export type RetryableError = OktaRequestError | OktaDecodeError
 
@@ -46,9 +41,6 @@ export type RetryableError = OktaRequestError | OktaDecodeError
  *
  * const reason: RetryPolicy.RetryReason = "rate_limit"
  * ```
- *
- * @since 0.1.0
- * @category models
  */
 export type RetryReason =
   | "rate_limit"
@@ -67,9 +59,6 @@ export type RetryReason =
  *
  * const policy: RetryPolicy.RetryPolicy = RetryPolicy.make({ maxRetries: 2 })
  * ```
- *
- * @since 0.1.0
- * @category models
  */
 export interface RetryPolicy {
   /** Retries (not attempts) for any one call, whatever the reasons. */
@@ -105,9 +94,6 @@ export interface RetryPolicy {
  * const options: RetryPolicy.RetryPolicyOptions = { maxRetries: 6, resetJitter: "100 millis" }
  * const policy = RetryPolicy.make(options)
  * ```
- *
- * @since 0.1.0
- * @category models
  */
 export interface RetryPolicyOptions {
   /** Default 4. */
@@ -142,9 +128,6 @@ const capped = (base: Duration.DurationInput, cap: Duration.DurationInput) =>
  * })
  * const layer = OktaClient.layerConfig({ retry: patient })
  * ```
- *
- * @since 0.1.0
- * @category constructors
  */
 export const make = (options: RetryPolicyOptions = {}): RetryPolicy => ({
   maxRetries: Math.max(0, Math.floor(options.maxRetries ?? 4)),
@@ -164,9 +147,6 @@ export const make = (options: RetryPolicyOptions = {}): RetryPolicy => ({
  *
  * RetryPolicy.defaultPolicy.maxRetries // 4
  * ```
- *
- * @since 0.1.0
- * @category constructors
  */
 export const defaultPolicy: RetryPolicy = make()
 
@@ -179,9 +159,6 @@ export const defaultPolicy: RetryPolicy = make()
  *
  * const layer = OktaClient.layerConfig({ retry: RetryPolicy.disabled })
  * ```
- *
- * @since 0.1.0
- * @category constructors
  */
 export const disabled: RetryPolicy = make({ maxRetries: 0 })
 
@@ -199,9 +176,6 @@ export const disabled: RetryPolicy = make({ maxRetries: 0 })
  *   api.getDefaultProvisioningConnectionForApplication("0oafxqCAJWWGELFTYASJ")
  * ).pipe(RetryPolicy.withRetryPolicy(RetryPolicy.disabled))
  * ```
- *
- * @since 0.1.0
- * @category combinators
  */
 export const withRetryPolicy =
   (policy: RetryPolicy) =>
@@ -219,9 +193,6 @@ export const withRetryPolicy =
  *
  * const overridden = Effect.map(FiberRef.get(RetryPolicy.currentRetryPolicy), (o) => o._tag === "Some")
  * ```
- *
- * @since 0.1.0
- * @category fiber refs
  */
 export const currentRetryPolicy: FiberRef.FiberRef<Option.Option<RetryPolicy>> =
   GlobalValue.globalValue(Symbol.for("effect-okta-connections/RetryPolicy/current"), () =>

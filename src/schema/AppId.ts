@@ -1,16 +1,11 @@
 /**
  * Identifiers that end up in request paths.
- *
- * @since 0.1.0
  */
 import * as Schema from "effect/Schema"
 
 /**
  * The longest `appId` accepted. Okta app ids are 20 characters (`0oafxqCAJWWGELFTYASJ`); the
  * bound leaves ample room for other id formats while rejecting pasted URLs or documents.
- *
- * @since 0.1.0
- * @category constants
  */
 export const APP_ID_MAX_LENGTH = 100
 
@@ -39,9 +34,6 @@ const PATH_SYNTAX = /[/?#%\\]/
  * const id = AppId.make("0oafxqCAJWWGELFTYASJ")          // validated, throws on bad input
  * const checked = Schema.decodeUnknownEither(AppId)("a/b") // Left: must not contain "/", "?", …
  * ```
- *
- * @since 0.1.0
- * @category schemas
  */
 export const AppId = Schema.String.pipe(
   Schema.filter((s) => s.length > 0 || "must not be empty"),
@@ -54,11 +46,6 @@ export const AppId = Schema.String.pipe(
   Schema.filter((s) => !s.includes("..") || 'must not contain ".."'),
   Schema.brand("OktaAppId")
 ).annotations({ identifier: "AppId", description: "An Okta application id" })
-
-/**
- * @since 0.1.0
- * @category models
- */
 export type AppId = typeof AppId.Type
 
 /**
@@ -73,9 +60,6 @@ export type AppId = typeof AppId.Type
  *
  * Schema.decodeUnknownSync(OAuthProvisioningEnabledApp)("office365")
  * ```
- *
- * @since 0.1.0
- * @category schemas
  */
 export const OAuthProvisioningEnabledApp = Schema.Literal(
   "google",
@@ -83,9 +67,4 @@ export const OAuthProvisioningEnabledApp = Schema.Literal(
   "slack",
   "zoomus"
 ).annotations({ identifier: "OAuthProvisioningEnabledApp" })
-
-/**
- * @since 0.1.0
- * @category models
- */
 export type OAuthProvisioningEnabledApp = typeof OAuthProvisioningEnabledApp.Type

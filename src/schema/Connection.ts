@@ -1,7 +1,5 @@
 /**
  * The provisioning connection as Okta returns it (`ProvisioningConnectionResponse`).
- *
- * @since 0.1.0
  */
 import * as Schema from "effect/Schema"
 import { ConnectionLinks } from "./Links.js"
@@ -18,16 +16,8 @@ import { openEnum } from "./OpenEnum.js"
  *
  * Schema.decodeUnknownSync(ProvisioningConnectionStatus)("ENABLED")
  * ```
- *
- * @since 0.1.0
- * @category schemas
  */
 export const ProvisioningConnectionStatus = openEnum("DISABLED", "ENABLED", "UNKNOWN")
-
-/**
- * @since 0.1.0
- * @category models
- */
 export type ProvisioningConnectionStatus = typeof ProvisioningConnectionStatus.Type
 
 /**
@@ -40,16 +30,8 @@ export type ProvisioningConnectionStatus = typeof ProvisioningConnectionStatus.T
  *
  * Schema.decodeUnknownSync(ProvisioningConnectionAuthScheme)("OAUTH2")
  * ```
- *
- * @since 0.1.0
- * @category schemas
  */
 export const ProvisioningConnectionAuthScheme = openEnum("OAUTH2", "TOKEN", "UNKNOWN")
-
-/**
- * @since 0.1.0
- * @category models
- */
 export type ProvisioningConnectionAuthScheme = typeof ProvisioningConnectionAuthScheme.Type
 
 /**
@@ -63,16 +45,8 @@ export type ProvisioningConnectionAuthScheme = typeof ProvisioningConnectionAuth
  *
  * Schema.decodeUnknownSync(SigningRotationMode)("AUTO")
  * ```
- *
- * @since 0.1.0
- * @category schemas
  */
 export const SigningRotationMode = openEnum("AUTO", "MANUAL")
-
-/**
- * @since 0.1.0
- * @category models
- */
 export type SigningRotationMode = typeof SigningRotationMode.Type
 
 /**
@@ -85,18 +59,10 @@ export type SigningRotationMode = typeof SigningRotationMode.Type
  *
  * Schema.decodeUnknownSync(Org2OrgSigningSettingsResponse)({ rotationMode: "AUTO" })
  * ```
- *
- * @since 0.1.0
- * @category schemas
  */
 export const Org2OrgSigningSettingsResponse = Schema.Struct({
   rotationMode: SigningRotationMode
 })
-
-/**
- * @since 0.1.0
- * @category models
- */
 export interface Org2OrgSigningSettingsResponse extends Schema.Schema.Type<
   typeof Org2OrgSigningSettingsResponse
 > {}
@@ -113,20 +79,12 @@ export interface Org2OrgSigningSettingsResponse extends Schema.Schema.Type<
  *
  * Schema.decodeUnknownSync(ProvisioningConnectionResponseProfile)({ authScheme: "TOKEN" })
  * ```
- *
- * @since 0.1.0
- * @category schemas
  */
 export const ProvisioningConnectionResponseProfile = Schema.Struct({
   authScheme: ProvisioningConnectionAuthScheme,
   clientId: Schema.optional(Schema.String),
   signing: Schema.optional(Org2OrgSigningSettingsResponse)
 })
-
-/**
- * @since 0.1.0
- * @category models
- */
 export interface ProvisioningConnectionResponseProfile extends Schema.Schema.Type<
   typeof ProvisioningConnectionResponseProfile
 > {}
@@ -153,9 +111,6 @@ export interface ProvisioningConnectionResponseProfile extends Schema.Schema.Typ
  * })
  * connection.status // "UNKNOWN"
  * ```
- *
- * @since 0.1.0
- * @category schemas
  */
 export const ProvisioningConnectionResponse = Schema.Struct({
   authScheme: Schema.optional(ProvisioningConnectionAuthScheme),
@@ -164,11 +119,6 @@ export const ProvisioningConnectionResponse = Schema.Struct({
   status: ProvisioningConnectionStatus,
   _links: Schema.optional(ConnectionLinks)
 })
-
-/**
- * @since 0.1.0
- * @category models
- */
 export interface ProvisioningConnectionResponse extends Schema.Schema.Type<
   typeof ProvisioningConnectionResponse
 > {}

@@ -1,7 +1,5 @@
 /**
  * The JSON Web Key Set of an Org2Org OAuth 2.0 provisioning connection.
- *
- * @since 0.1.0
  */
 import * as Schema from "effect/Schema"
 
@@ -19,9 +17,6 @@ import * as Schema from "effect/Schema"
  * const key = Schema.decodeUnknownSync(JsonWebKey)({ kid: "k1", kty: "RSA", use: "sig", e: "AQAB", n: "…" })
  * key.kty // "RSA"
  * ```
- *
- * @since 0.1.0
- * @category schemas
  */
 export const JsonWebKey = Schema.Struct(
   {
@@ -39,11 +34,6 @@ export const JsonWebKey = Schema.Struct(
   },
   Schema.Record({ key: Schema.String, value: Schema.Unknown })
 )
-
-/**
- * @since 0.1.0
- * @category models
- */
 export interface JsonWebKey extends Schema.Schema.Type<typeof JsonWebKey> {}
 
 /**
@@ -56,18 +46,10 @@ export interface JsonWebKey extends Schema.Schema.Type<typeof JsonWebKey> {}
  *
  * Schema.decodeUnknownSync(AppConnectionUserProvisionJWKList)({ keys: [] })
  * ```
- *
- * @since 0.1.0
- * @category schemas
  */
 export const AppConnectionUserProvisionJWKList = Schema.Struct({
   keys: Schema.Array(JsonWebKey)
 })
-
-/**
- * @since 0.1.0
- * @category models
- */
 export interface AppConnectionUserProvisionJWKList extends Schema.Schema.Type<
   typeof AppConnectionUserProvisionJWKList
 > {}
@@ -82,18 +64,10 @@ export interface AppConnectionUserProvisionJWKList extends Schema.Schema.Type<
  *
  * const { jwks } = Schema.decodeUnknownSync(AppConnectionUserProvisionJWKResponse)({ jwks: { keys: [] } })
  * ```
- *
- * @since 0.1.0
- * @category schemas
  */
 export const AppConnectionUserProvisionJWKResponse = Schema.Struct({
   jwks: AppConnectionUserProvisionJWKList
 })
-
-/**
- * @since 0.1.0
- * @category models
- */
 export interface AppConnectionUserProvisionJWKResponse extends Schema.Schema.Type<
   typeof AppConnectionUserProvisionJWKResponse
 > {}

@@ -1,7 +1,5 @@
 /**
  * HAL `_links` of a provisioning connection (`LinksSelfLifecycleAndAuthorize` in the contract).
- *
- * @since 0.1.0
  */
 import * as Schema from "effect/Schema"
 import { openEnum } from "./OpenEnum.js"
@@ -16,16 +14,8 @@ import { openEnum } from "./OpenEnum.js"
  *
  * Schema.decodeUnknownSync(HttpMethod)("POST") // "POST"
  * ```
- *
- * @since 0.1.0
- * @category schemas
  */
 export const HttpMethod = openEnum("DELETE", "GET", "POST", "PUT")
-
-/**
- * @since 0.1.0
- * @category models
- */
 export type HttpMethod = typeof HttpMethod.Type
 
 /**
@@ -38,18 +28,10 @@ export type HttpMethod = typeof HttpMethod.Type
  *
  * Schema.decodeUnknownSync(HrefHints)({ allow: ["GET", "POST"] })
  * ```
- *
- * @since 0.1.0
- * @category schemas
  */
 export const HrefHints = Schema.Struct({
   allow: Schema.optional(Schema.Array(HttpMethod))
 })
-
-/**
- * @since 0.1.0
- * @category models
- */
 export interface HrefHints extends Schema.Schema.Type<typeof HrefHints> {}
 
 /**
@@ -63,9 +45,6 @@ export interface HrefHints extends Schema.Schema.Type<typeof HrefHints> {}
  *
  * Schema.decodeUnknownSync(HrefObject)({ href: "https://example.okta.com/api/v1/apps/0oa1/connections/default" })
  * ```
- *
- * @since 0.1.0
- * @category schemas
  */
 export const HrefObject = Schema.Struct(
   {
@@ -77,11 +56,6 @@ export const HrefObject = Schema.Struct(
   },
   Schema.Record({ key: Schema.String, value: Schema.Unknown })
 )
-
-/**
- * @since 0.1.0
- * @category models
- */
 export interface HrefObject extends Schema.Schema.Type<typeof HrefObject> {}
 
 /**
@@ -98,9 +72,6 @@ export interface HrefObject extends Schema.Schema.Type<typeof HrefObject> {}
  *   hints: { allow: ["GET"], guidance: ["Open in a browser"] }
  * })
  * ```
- *
- * @since 0.1.0
- * @category schemas
  */
 export const AuthorizeLink = Schema.Struct({
   href: Schema.String,
@@ -116,11 +87,6 @@ export const AuthorizeLink = Schema.Struct({
    */
   guidance: Schema.optional(Schema.Array(Schema.String))
 })
-
-/**
- * @since 0.1.0
- * @category models
- */
 export interface AuthorizeLink extends Schema.Schema.Type<typeof AuthorizeLink> {}
 
 /**
@@ -138,9 +104,6 @@ export interface AuthorizeLink extends Schema.Schema.Type<typeof AuthorizeLink> 
  * })
  * links.deactivate // undefined
  * ```
- *
- * @since 0.1.0
- * @category schemas
  */
 export const ConnectionLinks = Schema.Struct({
   self: Schema.optional(HrefObject),
@@ -148,9 +111,4 @@ export const ConnectionLinks = Schema.Struct({
   deactivate: Schema.optional(HrefObject),
   authorize: Schema.optional(AuthorizeLink)
 })
-
-/**
- * @since 0.1.0
- * @category models
- */
 export interface ConnectionLinks extends Schema.Schema.Type<typeof ConnectionLinks> {}

@@ -1,7 +1,5 @@
 /**
  * Okta's `Error` response body.
- *
- * @since 0.1.0
  */
 import * as Schema from "effect/Schema"
 
@@ -16,18 +14,10 @@ import * as Schema from "effect/Schema"
  *
  * Schema.decodeUnknownSync(OktaErrorCause)({ errorSummary: "client_id: already exists" })
  * ```
- *
- * @since 0.1.0
- * @category schemas
  */
 export const OktaErrorCause = Schema.Struct({
   errorSummary: Schema.optional(Schema.String)
 })
-
-/**
- * @since 0.1.0
- * @category models
- */
 export interface OktaErrorCause extends Schema.Schema.Type<typeof OktaErrorCause> {}
 
 /**
@@ -47,9 +37,6 @@ export interface OktaErrorCause extends Schema.Schema.Type<typeof OktaErrorCause
  *   errorCauses: []
  * })
  * ```
- *
- * @since 0.1.0
- * @category schemas
  */
 export const OktaErrorBody = Schema.Struct({
   errorCode: Schema.optional(Schema.String),
@@ -58,9 +45,4 @@ export const OktaErrorBody = Schema.Struct({
   errorId: Schema.optional(Schema.String),
   errorCauses: Schema.optional(Schema.Array(OktaErrorCause))
 }).annotations({ identifier: "OktaErrorBody" })
-
-/**
- * @since 0.1.0
- * @category models
- */
 export interface OktaErrorBody extends Schema.Schema.Type<typeof OktaErrorBody> {}

@@ -1,7 +1,5 @@
 /**
  * Open enumerations: the enum values Okta documents today, plus any string it adds tomorrow.
- *
- * @since 0.1.0
  */
 import * as Schema from "effect/Schema"
 
@@ -9,9 +7,6 @@ import * as Schema from "effect/Schema"
  * The type of an open enum: the known literals (kept for autocompletion and exhaustive `switch`
  * over what is documented) or any other string. `string & {}` stops TypeScript from collapsing
  * the union to plain `string`.
- *
- * @since 0.1.0
- * @category models
  */
 export type OpenEnum<Known extends string> = Known | (string & {})
 
@@ -31,9 +26,6 @@ export type OpenEnum<Known extends string> = Known | (string & {})
  * const Status = openEnum("ENABLED", "DISABLED")
  * Schema.decodeUnknownSync(Status)("SUSPENDED") // "SUSPENDED", no error
  * ```
- *
- * @since 0.1.0
- * @category constructors
  */
 export const openEnum = <const Known extends ReadonlyArray<string>>(
   ...known: Known

@@ -1,8 +1,6 @@
 /**
  * The body of `updateDefaultProvisioningConnectionForApplication`: the contract's inline `oneOf`
  * of a token-based and an OAuth 2.0-based request, told apart by `profile.authScheme`.
- *
- * @since 0.1.0
  */
 import * as Schema from "effect/Schema"
 
@@ -18,19 +16,11 @@ import * as Schema from "effect/Schema"
  *
  * Schema.decodeUnknownSync(Office365ProvisioningSettings)({ adminUsername: "admin", adminPassword: "…" })
  * ```
- *
- * @since 0.1.0
- * @category schemas
  */
 export const Office365ProvisioningSettings = Schema.Struct({
   adminUsername: Schema.String,
   adminPassword: Schema.String
 })
-
-/**
- * @since 0.1.0
- * @category models
- */
 export interface Office365ProvisioningSettings extends Schema.Schema.Type<
   typeof Office365ProvisioningSettings
 > {}
@@ -46,18 +36,10 @@ export interface Office365ProvisioningSettings extends Schema.Schema.Type<
  *
  * Schema.decodeUnknownSync(Org2OrgProvisioningOAuthSigningSettings)({ rotationMode: "AUTO" })
  * ```
- *
- * @since 0.1.0
- * @category schemas
  */
 export const Org2OrgProvisioningOAuthSigningSettings = Schema.Struct({
   rotationMode: Schema.Literal("AUTO", "MANUAL")
 })
-
-/**
- * @since 0.1.0
- * @category models
- */
 export interface Org2OrgProvisioningOAuthSigningSettings extends Schema.Schema.Type<
   typeof Org2OrgProvisioningOAuthSigningSettings
 > {}
@@ -79,9 +61,6 @@ export interface Org2OrgProvisioningOAuthSigningSettings extends Schema.Schema.T
  *   profile: { authScheme: "TOKEN", token: "00NgAPZq…" }
  * }
  * ```
- *
- * @since 0.1.0
- * @category schemas
  */
 export const ProvisioningConnectionTokenRequest = Schema.Struct({
   baseUrl: Schema.optional(Schema.String),
@@ -91,11 +70,6 @@ export const ProvisioningConnectionTokenRequest = Schema.Struct({
     clientId: Schema.optional(Schema.String)
   })
 }).annotations({ identifier: "ProvisioningConnectionTokenRequest" })
-
-/**
- * @since 0.1.0
- * @category models
- */
 export interface ProvisioningConnectionTokenRequest extends Schema.Schema.Type<
   typeof ProvisioningConnectionTokenRequest
 > {}
@@ -131,9 +105,6 @@ const OAuthRequestAuthScheme = Schema.transform(
  *   profile: { authScheme: "OAUTH2", clientId: "0oa2h6su6bVFyJzIf1d7", signing: { rotationMode: "AUTO" } }
  * }
  * ```
- *
- * @since 0.1.0
- * @category schemas
  */
 export const ProvisioningConnectionOauthRequest = Schema.Struct({
   profile: Schema.Struct({
@@ -143,11 +114,6 @@ export const ProvisioningConnectionOauthRequest = Schema.Struct({
     signing: Schema.optional(Org2OrgProvisioningOAuthSigningSettings)
   })
 }).annotations({ identifier: "ProvisioningConnectionOauthRequest" })
-
-/**
- * @since 0.1.0
- * @category models
- */
 export interface ProvisioningConnectionOauthRequest extends Schema.Schema.Type<
   typeof ProvisioningConnectionOauthRequest
 > {}
@@ -165,18 +131,10 @@ export interface ProvisioningConnectionOauthRequest extends Schema.Schema.Type<
  *   profile: { authScheme: "OAUTH2", settings: { adminUsername: "admin@contoso.com", adminPassword: "…" } }
  * }
  * ```
- *
- * @since 0.1.0
- * @category schemas
  */
 export const UpdateDefaultProvisioningConnectionForApplicationRequest = Schema.Union(
   ProvisioningConnectionTokenRequest,
   ProvisioningConnectionOauthRequest
 ).annotations({ identifier: "UpdateDefaultProvisioningConnectionForApplicationRequest" })
-
-/**
- * @since 0.1.0
- * @category models
- */
 export type UpdateDefaultProvisioningConnectionForApplicationRequest =
   typeof UpdateDefaultProvisioningConnectionForApplicationRequest.Type

@@ -1,8 +1,6 @@
 /**
  * `ApplicationConnections`: the six operations of Okta's Application Connections API, named by
  * their operationIds, with the Okta SDKs' argument order.
- *
- * @since 0.1.0
  */
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
@@ -34,9 +32,6 @@ import { UpdateDefaultProvisioningConnectionForApplicationRequest } from "../sch
  *   api.updateDefaultProvisioningConnectionForApplication("0oa1", { profile: { authScheme: "TOKEN", token: "…" } }, { activate: true })
  * )
  * ```
- *
- * @since 0.1.0
- * @category models
  */
 export interface UpdateConnectionOptions {
   /** Also enable the connection in the same call (`?activate=true`). Omitted: saved, not activated. */
@@ -61,9 +56,6 @@ export interface UpdateConnectionOptions {
  *     })
  *   )
  * ```
- *
- * @since 0.1.0
- * @category models
  */
 export interface VerifyConnectionOptions {
   readonly code?: string | undefined
@@ -86,9 +78,6 @@ export interface VerifyConnectionOptions {
  * }
  * const TestLayer = Layer.mock(ApplicationConnections, fake)
  * ```
- *
- * @since 0.1.0
- * @category models
  */
 export interface ApplicationConnectionsService {
   /**
@@ -183,9 +172,6 @@ const spanOf = (operation: string, attributes: Record<string, string>) => ({
  *
  * const api = Effect.map(OktaClient, ApplicationConnections.make)
  * ```
- *
- * @since 0.1.0
- * @category constructors
  */
 export const make = (client: OktaClientService): ApplicationConnectionsService => {
   const connection = (response: OktaResponse) => response.json(ProvisioningConnectionResponse)
@@ -322,9 +308,6 @@ export const make = (client: OktaClientService): ApplicationConnectionsService =
  *
  * Effect.runPromise(Effect.provide(program, Live))
  * ```
- *
- * @since 0.1.0
- * @category tags
  */
 export class ApplicationConnections extends Context.Tag(
   "effect-okta-connections/ApplicationConnections"

@@ -18,10 +18,9 @@
  * const rateLimitRetries = Metric.tagged(OktaMetrics.retries, "reason", "rate_limit")
  * const snapshot = Metric.value(rateLimitRetries)
  * ```
- *
- * @since 0.1.0
  */
-import * as Metrics from "../internal/metrics.js"
+import * as Metric from "effect/Metric"
+import * as MetricBoundaries from "effect/MetricBoundaries"
 
 /**
  * Requests sent (attempts, retries included), by operation and outcome.
@@ -33,11 +32,11 @@ import * as Metrics from "../internal/metrics.js"
  *
  * const notFound = Metric.value(Metric.tagged(OktaMetrics.requests, "status", "404"))
  * ```
- *
- * @since 0.1.0
- * @category metrics
  */
-export const requests = Metrics.requests
+export const requests = Metric.counter("okta_connections_requests_total", {
+  description: "Okta Application Connections requests sent, by operation and status",
+  incremental: true
+})
 
 /**
  * Retries, by operation and reason.
@@ -49,11 +48,11 @@ export const requests = Metrics.requests
  *
  * const rateLimitRetries = Metric.tagged(OktaMetrics.retries, "reason", "rate_limit")
  * ```
- *
- * @since 0.1.0
- * @category metrics
  */
-export const retries = Metrics.retries
+export const retries = Metric.counter("okta_connections_retries_total", {
+  description: "Okta Application Connections retries, by operation and reason",
+  incremental: true
+})
 
 /**
  * Waits at the shared rate-limit gate (a request held back instead of drawing a 429).
@@ -65,11 +64,11 @@ export const retries = Metrics.retries
  *
  * const waits = Metric.value(OktaMetrics.gateWaits)
  * ```
- *
- * @since 0.1.0
- * @category metrics
  */
-export const gateWaits = Metrics.gateWaits
+export const gateWaits = Metric.counter("okta_connections_gate_waits_total", {
+  description: "Requests held at the shared rate-limit gate, by operation and reason",
+  incremental: true
+})
 
 /**
  * The last `X-Rate-Limit-Remaining` seen.
@@ -81,11 +80,10 @@ export const gateWaits = Metrics.gateWaits
  *
  * const remaining = Metric.value(OktaMetrics.rateLimitRemaining)
  * ```
- *
- * @since 0.1.0
- * @category metrics
  */
-export const rateLimitRemaining = Metrics.rateLimitRemaining
+export const rateLimitRemaining = Metric.gauge("okta_connections_rate_limit_remaining", {
+  description: "The last X-Rate-Limit-Remaining Okta sent"
+})
 
 /**
  * Duration of one attempt (send to body read), milliseconds.
@@ -97,8 +95,9 @@ export const rateLimitRemaining = Metrics.rateLimitRemaining
  *
  * const latency = Metric.value(OktaMetrics.requestDuration)
  * ```
- *
- * @since 0.1.0
- * @category metrics
  */
-export const requestDuration = Metrics.requestDuration
+export const requestDuration = Metric.histogram(
+  "okta_connections_request_duration_ms",
+  MetricBoundaries.exponential({ start: 1, factor: 2, count: 16 }),
+  "Duration of one Okta Application Connections attempt, milliseconds"
+)

@@ -1,0 +1,266 @@
+/**
+ * The errors an HTTP status maps to: 400, 401, 403, 404, 429, 5xx and anything else (3xx
+ * included). Each holds what the response said (Okta's error body, the rate-limit headers, the
+ * `WWW-Authenticate` challenge), copied out of it.
+ */
+import * as Schema from "effect/Schema"
+import { OktaErrorCause } from "../schema/OktaErrorBody.js"
+import { IDENTIFIER, RequestFields, where } from "./fields.js"
+
+/**
+ * The parsed `X-Rate-Limit-*` headers of a response. `reset` is the absolute UTC epoch in seconds
+ * at which the window resets. When a header arrives duplicated (okta-sdk-java#259) the most
+ * conservative value wins: the smallest limit/remaining and the latest reset.
+ *
+ * @example
+ * ```ts
+ * import type { RateLimitInfo } from "effect-okta-connections"
+ *
+ * const resetsAt = (info: RateLimitInfo) => new Date((info.reset ?? 0) * 1000)
+ * ```
+ */
+export const RateLimitInfo = Schema.Struct({
+  limit: Schema.optional(Schema.Number),
+  remaining: Schema.optional(Schema.Number),
+  reset: Schema.optional(Schema.Number)
+})
+export interface RateLimitInfo extends Schema.Schema.Type<typeof RateLimitInfo> {}
+
+/**
+ * The first challenge of a `WWW-Authenticate` header, parsed. Okta carries OAuth scope and DPoP
+ * failures here, often with an empty body (`error="insufficient_scope"`, `scope="okta.apps.manage"`).
+ *
+ * @example
+ * ```ts
+ * import type { AuthChallenge } from "effect-okta-connections"
+ *
+ * const missingScope = (c: AuthChallenge) => (c.error === "insufficient_scope" ? c.scope : undefined)
+ * ```
+ */
+export const AuthChallenge = Schema.Struct({
+  scheme: Schema.String,
+  error: Schema.optional(Schema.String),
+  errorDescription: Schema.optional(Schema.String),
+  scope: Schema.optional(Schema.String)
+})
+export interface AuthChallenge extends Schema.Schema.Type<typeof AuthChallenge> {}
+
+/** Everything an HTTP error response tells, copied out of it. */
+const HttpErrorFields = {
+  ...RequestFields,
+  status: Schema.Number,
+  errorCode: Schema.optional(Schema.String),
+  errorSummary: Schema.optional(Schema.String),
+  errorLink: Schema.optional(Schema.String),
+  errorId: Schema.optional(Schema.String),
+  errorCauses: Schema.optional(Schema.Array(OktaErrorCause)),
+  requestId: Schema.optional(Schema.String),
+  rateLimit: Schema.optional(RateLimitInfo),
+  /** The response's `Date` header, epoch milliseconds (the server's clock). */
+  serverDate: Schema.optional(Schema.Number),
+  wwwAuthenticate: Schema.optional(Schema.String),
+  challenge: Schema.optional(AuthChallenge),
+  /** The `Content-Type` of the body when it was not Okta's JSON `Error` (an HTML page from a proxy). */
+  contentType: Schema.optional(Schema.String)
+}
+
+type HttpErrorLike = Schema.Struct.Type<typeof HttpErrorFields>
+
+const httpMessage = (e: HttpErrorLike, extra?: string): string => {
+  const parts: Array<string> = [`${where(e)} failed with HTTP ${e.status}`]
+  if (e.errorCode !== undefined || e.errorSummary !== undefined) {
+    parts.push(`: ${[e.errorCode, e.errorSummary].filter((s) => s !== undefined).join(" ")}`)
+  }
+  const causes = (e.errorCauses ?? [])
+    .map((c) => c.errorSummary)
+    .filter((s): s is string => s !== undefined && s.length > 0)
+  if (causes.length > 0) parts.push(` (causes: ${causes.join("; ")})`)
+  if (e.challenge?.error !== undefined) {
+    const scope = e.challenge.scope !== undefined ? `, required scope ${e.challenge.scope}` : ""
+    const description =
+      e.challenge.errorDescription !== undefined ? `: ${e.challenge.errorDescription}` : ""
+    parts.push(` [${e.challenge.scheme} ${e.challenge.error}${description}${scope}]`)
+  }
+  if (e.errorCode === undefined && e.challenge === undefined && e.contentType !== undefined) {
+    parts.push(` with a non-JSON body (${e.contentType})`)
+  }
+  if (extra !== undefined) parts.push(`; ${extra}`)
+  const ids = [
+    e.errorId !== undefined ? `errorId ${e.errorId}` : undefined,
+    e.requestId !== undefined ? `request id ${e.requestId}` : undefined
+  ].filter((s) => s !== undefined)
+  if (ids.length > 0) parts.push(` (${ids.join(", ")})`)
+  return parts.join("")
+}
+
+/**
+ * 400: Okta rejected the request (`E0000001 Api validation failed`, with `errorCauses`).
+ *
+ * @example
+ * ```ts
+ * import type { OktaBadRequestError } from "effect-okta-connections"
+ *
+ * const detail = (e: OktaBadRequestError) => e.errorCauses
+ * ```
+ */
+export class OktaBadRequestError extends Schema.TaggedError<OktaBadRequestError>(
+  `${IDENTIFIER}/OktaBadRequestError`
+)("OktaBadRequestError", HttpErrorFields) {
+  override get message(): string {
+    return httpMessage(this)
+  }
+}
+
+/**
+ * 401: the token is missing, wrong, expired or revoked (`E0000011`), or a DPoP/OAuth failure told
+ * only in `WWW-Authenticate` (see `challenge`).
+ *
+ * @example
+ * ```ts
+ * import type { OktaUnauthorizedError } from "effect-okta-connections"
+ *
+ * const detail = (e: OktaUnauthorizedError) => e.challenge?.error
+ * ```
+ */
+export class OktaUnauthorizedError extends Schema.TaggedError<OktaUnauthorizedError>(
+  `${IDENTIFIER}/OktaUnauthorizedError`
+)("OktaUnauthorizedError", HttpErrorFields) {
+  override get message(): string {
+    return httpMessage(this)
+  }
+}
+
+/**
+ * 403: the token's admin lacks permission (`E0000006`), or an OAuth token lacks the scope
+ * (`okta.apps.read` / `okta.apps.manage`), which Okta reports with an empty body and
+ * `WWW-Authenticate: … error="insufficient_scope"` (see `challenge.scope`).
+ *
+ * @example
+ * ```ts
+ * import type { OktaForbiddenError } from "effect-okta-connections"
+ *
+ * const detail = (e: OktaForbiddenError) => e.challenge?.scope
+ * ```
+ */
+export class OktaForbiddenError extends Schema.TaggedError<OktaForbiddenError>(
+  `${IDENTIFIER}/OktaForbiddenError`
+)("OktaForbiddenError", HttpErrorFields) {
+  override get message(): string {
+    return httpMessage(this)
+  }
+}
+
+/**
+ * 404: no such app (`E0000007`), or (for JWKS) a connection without signing keys.
+ *
+ * @example
+ * ```ts
+ * import type { OktaNotFoundError } from "effect-okta-connections"
+ *
+ * const detail = (e: OktaNotFoundError) => e.errorSummary
+ * ```
+ */
+export class OktaNotFoundError extends Schema.TaggedError<OktaNotFoundError>(
+  `${IDENTIFIER}/OktaNotFoundError`
+)("OktaNotFoundError", HttpErrorFields) {
+  override get message(): string {
+    return httpMessage(this)
+  }
+}
+
+/**
+ * 429: a rate limit was exceeded (`E0000047`). `rateLimit.reset` says when the window resets
+ * (epoch seconds, on the server's clock given by `serverDate`). `isConcurrencyLimit` is true for
+ * Okta's concurrent-request limit (`X-Rate-Limit-Limit: 0`, `-Remaining: 0`), which clears as soon
+ * as a request in flight completes, not at `reset`.
+ *
+ * @example
+ * ```ts
+ * import type { OktaRateLimitError } from "effect-okta-connections"
+ *
+ * const detail = (e: OktaRateLimitError) => e.rateLimit?.reset
+ * ```
+ */
+export class OktaRateLimitError extends Schema.TaggedError<OktaRateLimitError>(
+  `${IDENTIFIER}/OktaRateLimitError`
+)("OktaRateLimitError", HttpErrorFields) {
+  /** True for the concurrent-request limit (`Limit: 0, Remaining: 0`), false for a window limit. */
+  get isConcurrencyLimit(): boolean {
+    return this.rateLimit?.limit === 0 && this.rateLimit.remaining === 0
+  }
+  override get message(): string {
+    const reset = this.rateLimit?.reset
+    const extra = this.isConcurrencyLimit
+      ? "concurrent-request limit reached (clears when a request in flight completes)"
+      : reset !== undefined
+        ? `the limit resets at ${new Date(reset * 1000).toISOString()}`
+        : undefined
+    return httpMessage(this, extra)
+  }
+}
+
+/**
+ * 5xx: Okta (or a gateway in front of it) failed. The body may be Okta's JSON error, an HTML page
+ * (`contentType` says which) or empty.
+ *
+ * @example
+ * ```ts
+ * import type { OktaServerError } from "effect-okta-connections"
+ *
+ * const detail = (e: OktaServerError) => e.status
+ * ```
+ */
+export class OktaServerError extends Schema.TaggedError<OktaServerError>(
+  `${IDENTIFIER}/OktaServerError`
+)("OktaServerError", HttpErrorFields) {
+  override get message(): string {
+    return httpMessage(this)
+  }
+}
+
+/**
+ * Any other status, including 3xx: redirects are never followed, because following one would
+ * carry the `Authorization` header to wherever `Location` points.
+ *
+ * @example
+ * ```ts
+ * import type { OktaUnexpectedStatusError } from "effect-okta-connections"
+ *
+ * const detail = (e: OktaUnexpectedStatusError) => e.location
+ * ```
+ */
+export class OktaUnexpectedStatusError extends Schema.TaggedError<OktaUnexpectedStatusError>(
+  `${IDENTIFIER}/OktaUnexpectedStatusError`
+)("OktaUnexpectedStatusError", {
+  ...HttpErrorFields,
+  /** For a 3xx, the `Location` it pointed to, without its query string. */
+  location: Schema.optional(Schema.String)
+}) {
+  override get message(): string {
+    return httpMessage(
+      this,
+      this.location !== undefined
+        ? `redirect to ${this.location} not followed (credentials are never sent to another URL)`
+        : undefined
+    )
+  }
+}
+
+/**
+ * Every error an HTTP response status maps to.
+ *
+ * @example
+ * ```ts
+ * import type { OktaHttpError } from "effect-okta-connections"
+ *
+ * const status = (e: OktaHttpError) => e.status
+ * ```
+ */
+export type OktaHttpError =
+  | OktaBadRequestError
+  | OktaUnauthorizedError
+  | OktaForbiddenError
+  | OktaNotFoundError
+  | OktaRateLimitError
+  | OktaServerError
+  | OktaUnexpectedStatusError

@@ -1,0 +1,71 @@
+/**
+ * Importing the service app's private key with `jose`, telling the algorithm from the key itself.
+ * A failure says what is wrong with the key, never what it is.
+ *
+ * @internal
+ */
+import type * as Jose_ from "jose"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import { OktaConfigError } from "../errors/OktaError.js"
+
+type Jose = typeof Jose_
+
+/** @internal */
+export interface SigningKey {
+  readonly key: Jose_.CryptoKey
+  readonly alg: "RS256" | "ES256"
+}
+
+/** @internal */
+export const configError = (reason: string) =>
+  new OktaConfigError({ field: "oauth.privateKey", reason })
+
+/** @internal */
+export const importSigningKey = (
+  jose: Jose,
+  raw: string
+): Effect.Effect<SigningKey, OktaConfigError> =>
+  Effect.gen(function* () {
+    // Keys pasted into environment variables often carry literal "\n".
+    const text =
+      raw.includes("\\n") && raw.includes("-----BEGIN") ? raw.replace(/\\n/g, "\n") : raw.trim()
+    if (text.startsWith("{")) {
+      const jwk = yield* Either.match(
+        Either.try(() => JSON.parse(text) as Record<string, unknown>),
+        {
+          onLeft: () => Effect.fail(configError("looks like a JWK but is not valid JSON")),
+          onRight: (value) => Effect.succeed(value)
+        }
+      )
+      if (typeof jwk["d"] !== "string")
+        return yield* configError("is a JWK without its private part (d)")
+      const alg = jwk["kty"] === "EC" ? "ES256" : jwk["kty"] === "RSA" ? "RS256" : undefined
+      if (alg === undefined) return yield* configError("must be an RSA or EC (P-256) key")
+      const key = yield* Effect.tryPromise({
+        try: () => jose.importJWK(jwk, alg) as Promise<Jose_.CryptoKey>,
+        catch: () => configError(`is not a usable ${alg} private JWK`)
+      })
+      return { key, alg }
+    }
+    if (
+      text.includes("-----BEGIN RSA PRIVATE KEY-----") ||
+      text.includes("-----BEGIN EC PRIVATE KEY-----")
+    ) {
+      return yield* configError(
+        "is a PKCS#1/SEC1 PEM; convert it to PKCS#8 (openssl pkcs8 -topk8 -nocrypt) or use the JWK Okta gave you"
+      )
+    }
+    if (!text.includes("-----BEGIN PRIVATE KEY-----")) {
+      return yield* configError(
+        "must be a PKCS#8 PEM (-----BEGIN PRIVATE KEY-----) or a private JWK"
+      )
+    }
+    for (const alg of ["RS256", "ES256"] as const) {
+      const key = yield* Effect.either(
+        Effect.tryPromise({ try: () => jose.importPKCS8(text, alg), catch: () => undefined })
+      )
+      if (Either.isRight(key)) return { key: key.right, alg }
+    }
+    return yield* configError("is not an RSA or EC (P-256) PKCS#8 private key")
+  })
