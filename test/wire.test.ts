@@ -3,7 +3,7 @@
  * chunked (what Okta sends), gzip (when the request accepts it) and a declared Content-Length.
  * The cap holds on the bytes the client receives after decompression, whatever the headers say.
  */
-import { FetchHttpClient, type HttpClient } from "@effect/platform"
+import { FetchHttpClient, HttpClient, HttpClientResponse } from "@effect/platform"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Either, Layer, Redacted, Schema } from "effect"
@@ -205,5 +205,58 @@ describe("the loopback simulator answers as Okta does", () => {
       expect(declared.encoding).toBeNull()
       expect(Number(declared.length)).toBeGreaterThan(0)
     })
+  )
+})
+
+describe("the fetch transport as the application configured it", () => {
+  it.live("an application's own FetchHttpClient.Fetch still makes every request", () =>
+    Effect.gen(function* () {
+      const { url } = yield* server
+      const seen: Array<string> = []
+      const instrumented: typeof globalThis.fetch = (input, init) => {
+        seen.push(String(input))
+        return globalThis.fetch(input, init)
+      }
+      const value = yield* Effect.flatMap(OktaClient, (client) =>
+        client.execute({ operation: "probe", method: "GET", path: "/chunked" }, (r) =>
+          r.json(Small)
+        )
+      ).pipe(
+        Effect.provide(
+          OktaClient.layer({ orgUrl: url, apiToken: Redacted.make("00t"), retry: false }).pipe(
+            Layer.provide(FetchHttpClient.layer)
+          )
+        ),
+        Effect.provideService(FetchHttpClient.Fetch, instrumented)
+      )
+      expect(value).toEqual({ id: "0oa1", label: "Acme SCIM" })
+      expect(seen).toEqual([`${url}/chunked`])
+    }).pipe(Effect.scoped)
+  )
+
+  it.live("a response that transformClient replaces is read as the replacement", () =>
+    Effect.gen(function* () {
+      const { url } = yield* server
+      const replaced = JSON.stringify({ id: "0oa2", label: "Replaced" })
+      const value = yield* Effect.flatMap(OktaClient, (client) =>
+        client.execute({ operation: "probe", method: "GET", path: "/chunked" }, (r) =>
+          r.json(Small)
+        )
+      ).pipe(
+        Effect.provide(
+          OktaClient.layer({
+            orgUrl: url,
+            apiToken: Redacted.make("00t"),
+            retry: false,
+            transformClient: HttpClient.transformResponse(
+              Effect.map((response) =>
+                HttpClientResponse.fromWeb(response.request, new Response(replaced))
+              )
+            )
+          }).pipe(Layer.provide(FetchHttpClient.layer))
+        )
+      )
+      expect(value).toEqual({ id: "0oa2", label: "Replaced" })
+    }).pipe(Effect.scoped)
   )
 })

@@ -27,6 +27,7 @@ import {
   OktaUnexpectedStatusError
 } from "../errors/OktaError.js"
 import { OktaErrorBody } from "../schema/OktaErrorBody.js"
+import { sourceOf } from "./fetchBody.js"
 import { parseChallenge, parseDate, parseRateLimit } from "./headers.js"
 import { describeIssue } from "./issues.js"
 
@@ -113,11 +114,54 @@ const concat = (chunks: ReadonlyArray<Uint8Array>, size: number): Uint8Array => 
   return all
 }
 
+/** A fetch body, read with its own reader; the read is cancelled past the cap or on interruption. */
+const readWebBody = (
+  call: Call,
+  status: number,
+  source: Response,
+  maxBytes: number
+): Effect.Effect<string, OktaTransportError | TooLarge> =>
+  Effect.tryPromise({
+    try: async (signal) => {
+      if (source.body === null) return ""
+      const reader = source.body.getReader()
+      const cancel = () => void reader.cancel().catch(() => {})
+      signal.addEventListener("abort", cancel, { once: true })
+      try {
+        const chunks: Array<Uint8Array> = []
+        let size = 0
+        while (true) {
+          const { done, value } = await reader.read()
+          if (done) return size === 0 ? "" : utf8.decode(concat(chunks, size))
+          size += value.length
+          if (size > maxBytes) {
+            cancel()
+            throw new TooLarge(maxBytes)
+          }
+          chunks.push(value)
+        }
+      } finally {
+        signal.removeEventListener("abort", cancel)
+      }
+    },
+    catch: (cause) =>
+      cause instanceof TooLarge
+        ? cause
+        : new OktaTransportError({
+            ...call,
+            reason: `Decode: ${describeCause(cause)}`,
+            afterResponse: true,
+            connectFailed: false,
+            status
+          })
+  })
+
 /**
  * Reads the body as text, at most `maxBytes` of what the client receives (after the transport
  * decompressed it). A declared `Content-Length` without a `Content-Encoding` bounds what the
- * transport delivers, so such a body takes the one-shot read; any other body is pulled chunk by
- * chunk and abandoned as soon as the cap is passed, so it is never buffered whole.
+ * transport delivers, so such a body takes the one-shot read; any other body is read chunk by
+ * chunk and abandoned as soon as the cap is passed, so it is never buffered whole: with fetch's
+ * own reader where the client has the fetch `Response`, otherwise through the platform's stream.
  *
  * @internal
  */
@@ -137,8 +181,10 @@ export const readText = (
     if (Number(declared) > maxBytes) return Effect.fail(new TooLarge(maxBytes))
     return Effect.mapError(response.text, (error) => transportError(call, error))
   }
-  // `Stream.toPull` is the cheapest public way to consume the platform's body stream (measured
-  // against `runFold`, `runForEachChunk` and `runCollect`, see bench/README.md).
+  const source = sourceOf(response)
+  if (source !== undefined) return readWebBody(call, response.status, source, maxBytes)
+  // `Stream.toPull` is the cheapest way to consume the platform's body stream (measured against
+  // `runFold`, `runForEachChunk` and `runCollect`, see bench/README.md).
   return Effect.scoped(
     Effect.flatMap(Stream.toPull(response.stream), (pull) => {
       const chunks: Array<Uint8Array> = []

@@ -33,6 +33,7 @@ import * as Auth from "../internal/auth.js"
 import { RateLimitGate } from "../internal/gate.js"
 import * as Metrics from "../internal/metrics.js"
 import * as Exchange from "../internal/exchange.js"
+import { pairFetchResponses } from "../internal/fetchBody.js"
 import { type Call, httpError, makeResponse, readErrorText } from "../internal/reader.js"
 import * as Retry from "../internal/retry.js"
 import {
@@ -170,7 +171,7 @@ export const make = (
           redirect: "manual"
         })
       )
-    const shared = transport.pipe(
+    const shared = pairFetchResponses(transport).pipe(
       HttpClient.withTracerDisabledWhen(exchanges ? isOAuthCallback : () => true),
       HttpClient.withTracerPropagation(settings.tracerPropagation),
       HttpClient.transformResponse(withRedirectsManual)

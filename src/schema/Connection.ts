@@ -92,7 +92,7 @@ export interface ProvisioningConnectionResponseProfile extends Schema.Schema.Typ
 /**
  * `ProvisioningConnectionResponse`: what `get…` and `update…` return.
  *
- * Decoding is deliberately looser than the contract, because real orgs are (`okta/notes.md` §a):
+ * Decoding is deliberately looser than the contract, because real orgs are:
  * - the top-level `authScheme` is typed `[TOKEN]` by the spec but Okta returns `OAUTH2` there for
  *   Org2Org OAuth connections, so it uses the open auth-scheme enum;
  * - `status` and `profile.authScheme` accept `UNKNOWN` and any future value (kept as a string);

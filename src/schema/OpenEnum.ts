@@ -16,7 +16,7 @@ export type OpenEnum<Known extends string> = Known | (string & {})
  * call; the value is kept verbatim as a string. Encoding is the identity.
  *
  * Why not `Schema.Literal`: a closed literal fails the *whole* response decode on a new value
- * (`../shared/effect/pitfalls.md` P9), which would turn a harmless Okta release into an outage.
+ * which would turn a harmless Okta release into an outage.
  *
  * @example
  * ```ts

@@ -1,0 +1,48 @@
+/**
+ * The fetch transport's own `Response` for each platform response, so that its body can be read
+ * with a plain reader loop. The platform's capped alternative, `response.stream`, runs an Effect
+ * `Stream` per body, which costs more than the whole rest of a call (see bench/README.md); a
+ * declared `Content-Length` bounds the one-shot read, but Okta answers chunked.
+ *
+ * Public API only: the client installs a `FetchHttpClient.Fetch` (the documented way to
+ * instrument fetch) that wraps the application's own, innermost in its pipeline, and pairs what
+ * that fetch returned with the platform response made from it, by identity. A response that is
+ * not paired (another transport, or a response replaced on the way out) is read through the
+ * platform's stream as before.
+ *
+ * @internal
+ */
+import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
+import * as HttpClient from "@effect/platform/HttpClient"
+import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+
+const sources = new WeakMap<HttpClientResponse.HttpClientResponse, Response>()
+
+/** The fetch `Response` a platform response was made from, if the client saw it. @internal */
+export const sourceOf = (response: HttpClientResponse.HttpClientResponse): Response | undefined =>
+  sources.get(response)
+
+/** Wraps the application's transport so that fetch responses are paired. @internal */
+export const pairFetchResponses = <E>(
+  transport: HttpClient.HttpClient.With<E>
+): HttpClient.HttpClient.With<E> =>
+  HttpClient.transformResponse(transport, (effect) =>
+    Effect.contextWithEffect((context: Context.Context<never>) => {
+      const fetch = Context.getOrElse(context, FetchHttpClient.Fetch, () => globalThis.fetch)
+      let source: Response | undefined
+      const capturing: typeof globalThis.fetch = (input, init) =>
+        fetch(input, init).then((response) => {
+          source = response
+          return response
+        })
+      return Effect.map(
+        Effect.provideService(effect, FetchHttpClient.Fetch, capturing),
+        (response) => {
+          if (source !== undefined) sources.set(response, source)
+          return response
+        }
+      )
+    })
+  )

@@ -1,0 +1,67 @@
+/**
+ * `OktaClient.execute`, the public extension point, as the README shows it: another Okta endpoint
+ * through the same client, with its credentials, typed errors and capped, once-read body.
+ */
+import { describe, expect, it } from "@effect/vitest"
+import { Effect, Layer, Redacted, Schema } from "effect"
+import { OktaClient } from "effect-okta-connections"
+import { json, ORG, scriptedHttp, TOKEN } from "./support/TestHttp.js"
+
+// The README's snippet, verbatim.
+const App = Schema.Struct({ id: Schema.String, label: Schema.String })
+
+const getApp = (appId: string) =>
+  Effect.flatMap(OktaClient, (client) =>
+    client.execute(
+      {
+        operation: "getApplication",
+        method: "GET",
+        path: `/api/v1/apps/${encodeURIComponent(appId)}`
+      },
+      (response) => response.json(App)
+    )
+  )
+
+const clientOver = (handler: Parameters<typeof scriptedHttp>[0]) => {
+  const http = scriptedHttp(handler)
+  return {
+    requests: http.requests,
+    layer: OktaClient.layer({ orgUrl: ORG, apiToken: Redacted.make(TOKEN), retry: false }).pipe(
+      Layer.provide(http.layer)
+    )
+  }
+}
+
+describe("OktaClient.execute", () => {
+  it.effect("sends the request with the client's credentials and decodes the 2xx body", () =>
+    Effect.gen(function* () {
+      const { layer, requests } = clientOver(() =>
+        json(200, { id: "0oa1", label: "Acme", extra: true })
+      )
+      const app = yield* Effect.provide(getApp("0oa1"), layer)
+      expect(app).toEqual({ id: "0oa1", label: "Acme" })
+      expect(requests[0]).toMatchObject({
+        method: "GET",
+        url: new URL(`${ORG}/api/v1/apps/0oa1`),
+        headers: { authorization: `SSWS ${TOKEN}`, accept: "application/json" }
+      })
+    })
+  )
+
+  it.effect("a non-2xx is the typed error; a body of the wrong shape is OktaDecodeError", () =>
+    Effect.gen(function* () {
+      const missing = clientOver(() =>
+        json(404, { errorCode: "E0000007", errorSummary: "Not found: Resource not found: 0oa9" })
+      )
+      expect(yield* Effect.flip(Effect.provide(getApp("0oa9"), missing.layer))).toMatchObject({
+        _tag: "OktaNotFoundError",
+        operation: "getApplication",
+        errorCode: "E0000007"
+      })
+      const wrong = clientOver(() => json(200, { id: 1 }))
+      const error = yield* Effect.flip(Effect.provide(getApp("0oa1"), wrong.layer))
+      expect(error).toMatchObject({ _tag: "OktaDecodeError", kind: "Schema" })
+      expect(error.message).toContain("label")
+    })
+  )
+})
