@@ -2,7 +2,10 @@
  * `npm run simulator`: the Okta simulator as a standalone loopback server.
  *
  *   npm run simulator -- [--port N] [--token T] [--rate-limit N] [--window-seconds S]
- *                        [--concurrency-limit N] [--batch-apps N]
+ *                        [--concurrency-limit N] [--batch-apps N] [--content-length]
+ *
+ * Bodies are chunked, and gzip-compressed when the request accepts it, as Okta's are;
+ * `--content-length` declares every body's length instead.
  *
  * The first line printed is one JSON object, `{"url","token","apps":[{"id","name"}…]}`, for
  * scripts; then human-readable lines, one per request. Ctrl-C stops it.
@@ -19,7 +22,7 @@ import {
 import { randomBytes } from "node:crypto"
 
 const usage =
-  "usage: npm run simulator -- [--port N] [--token T] [--rate-limit N] [--window-seconds S] [--concurrency-limit N] [--batch-apps N]"
+  "usage: npm run simulator -- [--port N] [--token T] [--rate-limit N] [--window-seconds S] [--concurrency-limit N] [--batch-apps N] [--content-length]"
 
 const fail = (message: string): never => {
   console.error(`${message}\n${usage}`)
@@ -36,6 +39,7 @@ const parse = (): Record<string, string | boolean | undefined> => {
         "window-seconds": { type: "string" },
         "concurrency-limit": { type: "string" },
         "batch-apps": { type: "string" },
+        "content-length": { type: "boolean" },
         help: { type: "boolean", short: "h" }
       }
     }).values
@@ -104,6 +108,7 @@ const program = Effect.gen(function* () {
       apps,
       tokens: [{ token }],
       rateLimit: { limit, windowSeconds, concurrencyLimit },
+      contentLength: values["content-length"] === true,
       onRequest: (entry) => Console.log(describeRequest(entry))
     })
   )

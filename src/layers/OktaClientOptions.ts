@@ -99,7 +99,7 @@ export interface OktaClientSettings {
    * the HTTP method, path, final status and Okta request id as attributes, and an event per
    * retry and gate wait. `"exchanges"`: also the platform's `http.client` span for every attempt
    * (each request and response header as an attribute), children of the call's span; it costs
-   * more than the rest of the client together (see the README's benchmark). `false`: no spans.
+   * more than the call's own span (see bench/README.md). `false`: no spans.
    */
   readonly tracing?: boolean | "exchanges" | undefined
   /**
