@@ -7,9 +7,8 @@ import { FetchHttpClient, HttpClient, HttpClientResponse } from "@effect/platfor
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Fiber, Layer, Option, Redacted, TestClock } from "effect"
-import { createServer } from "node:http"
-import type { AddressInfo } from "node:net"
 import { ApplicationConnections, OktaClient, type OktaClientSettings } from "../src/index.js"
+import { loopbackServer } from "./support/loopback.js"
 
 const APP = "0oafxqCAJWWGELFTYASJ"
 
@@ -106,32 +105,16 @@ describe("interruption", () => {
 
 describe("the timeout on the platform's transports (loopback, real time)", () => {
   const body = JSON.stringify({ status: "ENABLED", profile: { authScheme: "TOKEN" } })
-  const server = Effect.acquireRelease(
-    Effect.async<{ url: string; close: () => void }>((resume) => {
-      const s = createServer((req, res) => {
-        if (req.url?.includes("hang-body")) {
-          res.writeHead(200, { "content-type": "application/json" })
-          res.write("{")
-          return
-        }
-        if (req.url?.includes("hang")) return
-        res.writeHead(200, { "content-type": "application/json" })
-        res.end(body)
-      })
-      s.listen(0, "127.0.0.1", () =>
-        resume(
-          Effect.succeed({
-            url: `http://127.0.0.1:${(s.address() as AddressInfo).port}`,
-            close: () => {
-              s.closeAllConnections()
-              s.close()
-            }
-          })
-        )
-      )
-    }),
-    ({ close }) => Effect.sync(close)
-  )
+  const server = loopbackServer((req, res) => {
+    if (req.url?.includes("hang-body")) {
+      res.writeHead(200, { "content-type": "application/json" })
+      res.write("{")
+      return
+    }
+    if (req.url?.includes("hang")) return
+    res.writeHead(200, { "content-type": "application/json" })
+    res.end(body)
+  })
   const transports = [
     ["FetchHttpClient", FetchHttpClient.layer],
     ["NodeHttpClient.layerUndici", NodeHttpClient.layerUndici],

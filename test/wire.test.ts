@@ -7,11 +7,10 @@ import { FetchHttpClient, HttpClient, HttpClientResponse } from "@effect/platfor
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Either, Layer, Redacted, Schema } from "effect"
-import { createServer } from "node:http"
-import type { AddressInfo } from "node:net"
 import { gzipSync } from "node:zlib"
 import { OktaClient, type OktaResponse } from "../src/index.js"
 import { OktaSimulator, SimulatorServer } from "../src/testing/index.js"
+import { loopbackServer } from "./support/loopback.js"
 
 const CAP = 64 * 1024
 const small = JSON.stringify({ id: "0oa1", label: "Acme SCIM" })
@@ -25,10 +24,11 @@ interface Seen {
   readonly gzip: boolean
 }
 
-const server = Effect.acquireRelease(
-  Effect.async<{ url: string; seen: Array<Seen>; close: () => void }>((resume) => {
-    const seen: Array<Seen> = []
-    const s = createServer((req, res) => {
+// Each test gets its own server, and its own record of what the server saw.
+const server = Effect.suspend(() => {
+  const seen: Array<Seen> = []
+  return Effect.map(
+    loopbackServer((req, res) => {
       const path = req.url ?? "/"
       const acceptEncoding = req.headers["accept-encoding"]
       const accepts = /\bgzip\b/.test(acceptEncoding ?? "")
@@ -56,22 +56,10 @@ const server = Effect.acquireRelease(
       }
       const [, form = "chunked", size] = path.split("/")
       send(size === undefined ? small : sized(Number(size)), form)
-    })
-    s.listen(0, "127.0.0.1", () =>
-      resume(
-        Effect.succeed({
-          url: `http://127.0.0.1:${(s.address() as AddressInfo).port}`,
-          seen,
-          close: () => {
-            s.closeAllConnections()
-            s.close()
-          }
-        })
-      )
-    )
-  }),
-  ({ close }) => Effect.sync(close)
-)
+    }),
+    ({ url }) => ({ url, seen })
+  )
+})
 
 const transports = [
   ["FetchHttpClient", FetchHttpClient.layer],
