@@ -6,9 +6,10 @@
 import { FetchHttpClient, HttpClient, HttpClientResponse } from "@effect/platform"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Fiber, Layer, Option, Redacted, TestClock } from "effect"
+import { Cause, Effect, Exit, Fiber, Layer, Option, Redacted, TestClock } from "effect"
 import { ApplicationConnections, OktaClient, type OktaClientSettings } from "../src/index.js"
 import { loopbackServer } from "./support/loopback.js"
+import { recordingTracer } from "./support/tracing.js"
 
 const APP = "0oafxqCAJWWGELFTYASJ"
 
@@ -81,6 +82,32 @@ describe("the per-attempt timeout under TestClock", () => {
         _tag: "OktaTimeoutError",
         kind: "deadline",
         timeoutMillis: 2500
+      })
+    })
+  )
+})
+
+describe("the deadline on the call's span", () => {
+  it.effect("a call past its deadline ends its span with the OktaTimeoutError", () =>
+    Effect.gen(function* () {
+      const { spans, tracer } = yield* recordingTracer
+      const silent = HttpClient.make(() => Effect.never)
+      const fiber = yield* Effect.fork(
+        Effect.flip(
+          Effect.provide(get, over(silent, { timeout: "1 second", deadline: "1500 millis" }))
+        ).pipe(Effect.withTracer(tracer))
+      )
+      yield* TestClock.adjust("1500 millis")
+      yield* Fiber.join(fiber)
+      const span = spans.find((s) => s.name.startsWith("ApplicationConnections."))!
+      expect(span.status._tag).toBe("Ended")
+      const exit = span.status._tag === "Ended" ? span.status.exit : undefined
+      expect(exit?._tag).toBe("Failure")
+      expect(
+        exit !== undefined && Exit.isFailure(exit) ? Cause.squash(exit.cause) : undefined
+      ).toMatchObject({
+        _tag: "OktaTimeoutError",
+        kind: "deadline"
       })
     })
   )

@@ -306,26 +306,28 @@ export const make = (
           },
           auth.repairable
         )
+      // The deadline bounds the whole call (backoffs and gate waits included), inside its span.
+      const deadline = settings.deadlineMillis
+      const bounded = (span: Tracer.Span | undefined) =>
+        deadline === undefined
+          ? run(span)
+          : Effect.timeoutFail(run(span), {
+              duration: deadline,
+              onTimeout: () =>
+                new OktaTimeoutError({ ...call, timeoutMillis: deadline, kind: "deadline" })
+            })
+      if (!tracing) return bounded(undefined)
       const attributes = {
         ...request.spanAttributes,
         "http.request.method": request.method,
         "url.path": request.path,
         "server.address": serverAddress
       }
-      const spanName = request.spanName ?? `OktaClient.${request.operation}`
-      const spanned = tracing
-        ? Effect.useSpan(spanName, { attributes, captureStackTrace: false }, (span) =>
-            Effect.withParentSpan(run(span), span)
-          )
-        : run(undefined)
-      const deadline = settings.deadlineMillis
-      return deadline === undefined
-        ? spanned
-        : Effect.timeoutFail(spanned, {
-            duration: deadline,
-            onTimeout: () =>
-              new OktaTimeoutError({ ...call, timeoutMillis: deadline, kind: "deadline" })
-          })
+      return Effect.useSpan(
+        request.spanName ?? `OktaClient.${request.operation}`,
+        { attributes, captureStackTrace: false },
+        (span) => Effect.withParentSpan(bounded(span), span)
+      )
     }
 
     return { orgUrl, execute } satisfies OktaClientService
