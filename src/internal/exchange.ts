@@ -16,7 +16,6 @@ import * as Effect from "effect/Effect"
 import type * as Tracer from "effect/Tracer"
 import { OktaTimeoutError, type OktaTransportError } from "../errors/OktaError.js"
 import type { RateLimitGate } from "./gate.js"
-import { parseRateLimit } from "./headers.js"
 import type { Recorder } from "./metrics.js"
 import { type Call, transportError } from "./reader.js"
 
@@ -59,9 +58,8 @@ export const make =
                 const requestId = headers["x-okta-request-id"]
                 if (requestId !== undefined) span.attribute("okta.request_id", requestId)
               }
-              const remaining = parseRateLimit(headers)?.remaining
               return Effect.zipRight(
-                recorder.response(call.operation, response.status, now - startedAt, remaining),
+                recorder.response(call.operation, response.status, now - startedAt, headers),
                 onResponse(response, headers)
               )
             })

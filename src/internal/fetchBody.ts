@@ -1,6 +1,7 @@
 /**
- * The fetch transport's own `Response` for each platform response, so that its body can be read
- * with a plain reader loop. The platform's capped alternative, `response.stream`, runs an Effect
+ * What the client configures of the fetch transport: redirects not followed, and the fetch
+ * transport's own `Response` for each platform response, so that its body can be read with a
+ * plain reader loop. The platform's capped alternative, `response.stream`, runs an Effect
  * `Stream` per body, which costs more than the whole rest of a call (see bench/README.md); a
  * declared `Content-Length` bounds the one-shot read, but Okta answers chunked.
  *
@@ -24,25 +25,35 @@ const sources = new WeakMap<HttpClientResponse.HttpClientResponse, Response>()
 export const sourceOf = (response: HttpClientResponse.HttpClientResponse): Response | undefined =>
   sources.get(response)
 
-/** Wraps the application's transport so that fetch responses are paired. @internal */
-export const pairFetchResponses = <E>(
+/**
+ * Wraps the application's transport for fetch: its responses are paired with their fetch
+ * `Response`, and redirects are not followed (Node's fetch follows them by default; a 3xx must
+ * surface instead, so the credentials never follow `Location`; the other transports never
+ * follow redirects). Both are read by `FetchHttpClient` at request time and ignored by others.
+ *
+ * @internal
+ */
+export const configureFetch = <E>(
   transport: HttpClient.HttpClient.With<E>
 ): HttpClient.HttpClient.With<E> =>
   HttpClient.transformResponse(transport, (effect) =>
     Effect.contextWithEffect((context: Context.Context<never>) => {
       const fetch = Context.getOrElse(context, FetchHttpClient.Fetch, () => globalThis.fetch)
+      const init = Context.getOrElse(context, FetchHttpClient.RequestInit, () => undefined)
       let source: Response | undefined
-      const capturing: typeof globalThis.fetch = (input, init) =>
-        fetch(input, init).then((response) => {
+      const capturing: typeof globalThis.fetch = (input, request) =>
+        fetch(input, request).then((response) => {
           source = response
           return response
         })
-      return Effect.map(
-        Effect.provideService(effect, FetchHttpClient.Fetch, capturing),
-        (response) => {
-          if (source !== undefined) sources.set(response, source)
-          return response
-        }
+      const configured = Context.add(
+        Context.add(context, FetchHttpClient.Fetch, capturing),
+        FetchHttpClient.RequestInit,
+        { ...init, redirect: "manual" }
       )
+      return Effect.map(Effect.provide(effect, configured), (response) => {
+        if (source !== undefined) sources.set(response, source)
+        return response
+      })
     })
   )

@@ -4,6 +4,7 @@
  *
  * @internal
  */
+import type * as Headers from "@effect/platform/Headers"
 import * as Effect from "effect/Effect"
 import * as Metric from "effect/Metric"
 import {
@@ -13,6 +14,7 @@ import {
   requests,
   retries
 } from "../metrics/OktaMetrics.js"
+import { parseRateLimit } from "./headers.js"
 
 /** What the engine reports; `none` when the client was built with `metrics: false`. @internal */
 export interface Recorder {
@@ -20,7 +22,7 @@ export interface Recorder {
     operation: string,
     status: number,
     millis: number,
-    remaining: number | undefined
+    headers: Headers.Headers
   ) => Effect.Effect<void>
   readonly failure: (operation: string, status: "transport" | "timeout") => Effect.Effect<void>
   readonly retry: (operation: string, reason: string) => Effect.Effect<void>
@@ -62,15 +64,17 @@ export const make = (): Recorder => {
     return found
   }
   return {
-    response: (operation, status, millis, remaining) =>
-      Effect.all(
+    response: (operation, status, millis, headers) => {
+      const remaining = parseRateLimit(headers)?.remaining
+      return Effect.all(
         [
           Metric.update(counter(requests, operation, "status", String(status)), 1),
           Metric.update(duration(operation), millis),
           remaining !== undefined ? Metric.set(rateLimitRemaining, remaining) : Effect.void
         ],
         { discard: true }
-      ),
+      )
+    },
     failure: (operation, status) =>
       Metric.update(counter(requests, operation, "status", status), 1),
     retry: (operation, reason) => Metric.update(counter(retries, operation, "reason", reason), 1),

@@ -12,6 +12,7 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as FiberId from "effect/FiberId"
 import * as Option from "effect/Option"
+import type * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import {
@@ -235,6 +236,20 @@ const parseJson = (text: string): Either.Either<unknown, string> => {
 
 const decodeErrorBody = Schema.decodeUnknownEither(OktaErrorBody)
 
+// One decoder per schema, built on first use (the operations decode with the same few schemas).
+const decoders = new WeakMap<
+  object,
+  (u: unknown) => Either.Either<unknown, ParseResult.ParseError>
+>()
+const decoderOf = <A, I>(schema: Schema.Schema<A, I>) => {
+  let decode = decoders.get(schema)
+  if (decode === undefined) {
+    decode = Schema.decodeUnknownEither(schema, { errors: "all" })
+    decoders.set(schema, decode)
+  }
+  return decode as (u: unknown) => Either.Either<A, ParseResult.ParseError>
+}
+
 type HttpErrorFields = ConstructorParameters<typeof OktaServerError>[0]
 
 const errorForStatus = (
@@ -353,7 +368,7 @@ export const makeResponse = (
     json: <A, I>(
       schema: Schema.Schema<A, I>
     ): Effect.Effect<A, OktaTransportError | OktaDecodeError> => {
-      const decode = Schema.decodeUnknownEither(schema, { errors: "all" })
+      const decode = decoderOf(schema)
       return Effect.flatMap(read, (text) => {
         const json = parseJson(text)
         if (Either.isLeft(json)) {

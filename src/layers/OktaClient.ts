@@ -4,7 +4,6 @@
  * rate-limit gate, the per-attempt timeout and the retry policy, and turns the response into a
  * value or a typed error.
  */
-import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import type * as Headers from "@effect/platform/Headers"
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
@@ -33,7 +32,7 @@ import * as Auth from "../internal/auth.js"
 import { RateLimitGate } from "../internal/gate.js"
 import * as Metrics from "../internal/metrics.js"
 import * as Exchange from "../internal/exchange.js"
-import { pairFetchResponses } from "../internal/fetchBody.js"
+import { configureFetch } from "../internal/fetchBody.js"
 import { type Call, httpError, makeResponse, readErrorText } from "../internal/reader.js"
 import * as Retry from "../internal/retry.js"
 import {
@@ -160,21 +159,9 @@ export const make = (
 
     // The pipeline every request goes through, configured once.
     const transport = yield* HttpClient.HttpClient
-    const withRedirectsManual = <E>(
-      effect: Effect.Effect<HttpClientResponse.HttpClientResponse, E>
-    ): Effect.Effect<HttpClientResponse.HttpClientResponse, E> =>
-      // Node's fetch follows redirects; a 3xx must surface instead, so the credentials never
-      // follow `Location`. The other transports do not follow redirects at all.
-      Effect.flatMap(Effect.serviceOption(FetchHttpClient.RequestInit), (init) =>
-        Effect.provideService(effect, FetchHttpClient.RequestInit, {
-          ...Option.getOrUndefined(init),
-          redirect: "manual"
-        })
-      )
-    const shared = pairFetchResponses(transport).pipe(
+    const shared = configureFetch(transport).pipe(
       HttpClient.withTracerDisabledWhen(exchanges ? isOAuthCallback : () => true),
-      HttpClient.withTracerPropagation(settings.tracerPropagation),
-      HttpClient.transformResponse(withRedirectsManual)
+      HttpClient.withTracerPropagation(settings.tracerPropagation)
     )
     const configured = shared.pipe(
       // API paths are relative to the org; the token endpoint's URL is absolute already.
