@@ -668,18 +668,31 @@ describe("bad input fails with OktaInvalidInputError and sends nothing", () => {
       })
   )
 
-  it.effect("a misspelt body member is named in the issues", () =>
+  it.effect("a mistyped body gets the issues of the variant its authScheme names, only", () =>
     Effect.gen(function* () {
-      const { exit } = yield* run(
-        () => json(200, tokenConnection),
-        (api) =>
-          api.updateDefaultProvisioningConnectionForApplication(APP, {
-            profile: { authScheme: "TOKEN", tokn: "x" }
-          } as never)
+      const issuesOf = (body: unknown) =>
+        Effect.map(
+          run(
+            () => json(200, tokenConnection),
+            (api) => api.updateDefaultProvisioningConnectionForApplication(APP, body as never)
+          ),
+          ({ exit }) => {
+            const error = failureOf(exit)
+            if (error._tag !== "OktaInvalidInputError") throw new Error(error._tag)
+            return error.issues
+          }
+        )
+      expect(yield* issuesOf({ profile: { authScheme: "TOKEN", tokn: "x" } })).toBe(
+        "profile.tokn: is not allowed"
       )
-      const error = failureOf(exit)
-      if (error._tag !== "OktaInvalidInputError") throw new Error(error._tag)
-      expect(error.issues).toContain("profile.tokn: is not allowed")
+      expect(
+        yield* issuesOf({ profile: { authScheme: "OAUTH2", settings: { adminUsername: "u" } } })
+      ).toBe("profile.settings.adminPassword: is missing")
+      expect(yield* issuesOf({ profile: { authScheme: "OAUTH2", clientID: "0oa" } })).toBe(
+        "profile.clientID: is not allowed"
+      )
+      // No variant named: the union's issues, which say what authScheme may be.
+      expect(yield* issuesOf({ profile: { authScheme: "SAML" } })).toContain("authScheme")
     })
   )
 })

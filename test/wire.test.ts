@@ -48,6 +48,8 @@ const server = Effect.suspend(() => {
       const send = (text: string, form: string) => {
         seen.push({ path, acceptEncoding, gzip: form === "gzip" && accepts })
         if (form === "gzip" && accepts) return gzip(text)
+        // A hostile server compresses whether or not the request asked for it.
+        if (form === "forcegzip") return gzip(text)
         if (form === "length") {
           res.writeHead(200, { ...json, "content-length": Buffer.byteLength(text) })
           return res.end(text)
@@ -137,6 +139,27 @@ describe.each(transports)("the capped read over %s", (_name, transport) => {
         _tag: "OktaDecodeError",
         kind: "TooLarge"
       })
+    }).pipe(Effect.scoped)
+  )
+
+  it.live("gzip the request did not ask for: capped after inflating, or never inflated", () =>
+    Effect.gen(function* () {
+      const { url } = yield* server
+      const error = yield* withClient(url, (client) =>
+        Effect.flip(
+          client.execute(
+            { operation: "probe", method: "GET", path: `/forcegzip/${128 * 1024 * 1024}` },
+            (r) => r.json(Small)
+          )
+        )
+      )
+      // fetch inflates whatever it gets, and the cap stops the read a little past 64 KiB of the
+      // 128 MiB. undici's request API hands over the bytes as sent: 128 KiB of gzip, past the cap
+      // too. (Compared by fields: a failed match would print the whole error.)
+      expect([error._tag, error._tag === "OktaDecodeError" ? error.kind : "-"]).toEqual([
+        "OktaDecodeError",
+        "TooLarge"
+      ])
     }).pipe(Effect.scoped)
   )
 

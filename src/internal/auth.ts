@@ -14,7 +14,6 @@ import type * as Headers from "@effect/platform/Headers"
 import * as HttpBody from "@effect/platform/HttpBody"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as UrlParams from "@effect/platform/UrlParams"
-import type * as Jose_ from "jose"
 import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -29,12 +28,10 @@ import {
   type OktaTransportError,
   OktaUnauthorizedError
 } from "../errors/OktaError.js"
+import { dpopProver } from "./dpop.js"
 import { configError, importSigningKey } from "./keys.js"
 import { type Call, httpError } from "./reader.js"
-
-// Types only: the module itself is loaded with a dynamic import when OAuth is configured.
-type CryptoKey = Jose_.CryptoKey
-type Jwk = Jose_.JWK
+import { scrub, scrubHeaders } from "./secrets.js"
 
 const decodeTokenResponse = Schema.decodeUnknownEither(
   Schema.Struct({
@@ -74,30 +71,45 @@ export interface TokenAnswer {
 /** What a token request may fail with. @internal */
 export type TokenError = OktaAuthError | OktaHttpError | OktaTransportError | OktaTimeoutError
 
+/** Sends one token request through an admitted gate slot. @internal */
+export type TokenSend = (
+  request: HttpClientRequest.HttpClientRequest
+) => Effect.Effect<TokenAnswer, OktaTransportError | OktaTimeoutError>
+
 /**
- * How the client's engine sends token requests: `send` is one exchange (timeout, metrics, the
- * token endpoint's own gate); `retry` runs attempts under the client's retry policy.
+ * How the client's engine sends token requests: `retry` runs attempts under the client's retry
+ * policy, each given a `send` (one exchange: timeout, metrics, the token endpoint's own gate).
  *
  * @internal
  */
 export interface TokenTransport {
-  readonly send: (
-    request: HttpClientRequest.HttpClientRequest
-  ) => Effect.Effect<TokenAnswer, OktaTransportError | OktaTimeoutError>
   readonly retry: (
-    attempt: (retryHeaders: Record<string, string> | undefined) => Effect.Effect<void, TokenError>,
+    attempt: (
+      retryHeaders: Record<string, string> | undefined,
+      send: TokenSend
+    ) => Effect.Effect<void, TokenError>,
     repair: (error: TokenError) => boolean
   ) => Effect.Effect<void, TokenError>
 }
 
+/** An access token as a request carries it. @internal */
+export interface Credential {
+  readonly authorization: string
+  readonly dpop: boolean
+}
+
 /** @internal */
 export interface Authenticator {
-  /** Adds credentials to a request; `undefined` when the default headers already carry them. */
-  readonly authorize:
-    | ((
-        request: HttpClientRequest.HttpClientRequest
-      ) => Effect.Effect<HttpClientRequest.HttpClientRequest, TokenError>)
-    | undefined
+  /**
+   * Obtains the credential a call's attempts carry, before the attempt takes its gate slot and
+   * outside its timeout; `undefined` when the default headers already carry static credentials.
+   */
+  readonly prepare: Effect.Effect<Credential, TokenError> | undefined
+  /** Puts the credential on an attempt's request (with a DPoP proof when the token is bound). */
+  readonly sign: (
+    request: HttpClientRequest.HttpClientRequest,
+    credential: Credential
+  ) => Effect.Effect<HttpClientRequest.HttpClientRequest, OktaAuthError>
   /** Sees every non-2xx API response: remembers a DPoP nonce, drops a rejected token. */
   readonly rejected: (
     request: HttpClientRequest.HttpClientRequest,
@@ -110,10 +122,18 @@ export interface Authenticator {
 
 /** Static credentials: the `Authorization` header is one of the client's default headers. @internal */
 export const staticCredentials: Authenticator = {
-  authorize: undefined,
+  prepare: undefined,
+  sign: (request) => Effect.succeed(request),
   rejected: () => {},
   repairable: () => false
 }
+
+/**
+ * How long a token request waits after `streak` refusals in a row: the first retry is at once
+ * (the next call), then 1 s, 2 s, 4 s … up to 30 s.
+ */
+const refusalBackoffMillis = (streak: number): number =>
+  streak <= 1 ? 0 : Math.min(1000 * 2 ** (streak - 2), 30_000)
 
 const challengeOf = (error: unknown): string | undefined =>
   error instanceof OktaUnauthorizedError ? error.challenge?.error : undefined
@@ -151,21 +171,8 @@ export const oauth = (
     const signing = yield* importSigningKey(jose, Redacted.value(options.privateKey))
     const tokenUrl = `${orgUrl}/oauth2/v1/token`
     const marginMillis = Duration.toMillis(Duration.decode(options.refreshMargin ?? "5 minutes"))
-    const encoder = new TextEncoder()
 
     let dpopEnabled = options.dpop === true
-    let dpopKey: Promise<{ privateKey: CryptoKey; jwk: Jwk }> | undefined
-    // Made on first use and kept for the client's life: its tokens are bound to it.
-    const dpopKeyPair = () =>
-      (dpopKey ??= jose.generateKeyPair("ES256", { extractable: true }).then(async (pair) => {
-        const { kty, crv, x, y } = await jose.exportJWK(pair.publicKey)
-        const jwk: Jwk = {}
-        if (kty !== undefined) jwk.kty = kty
-        if (crv !== undefined) jwk.crv = crv
-        if (x !== undefined) jwk.x = x
-        if (y !== undefined) jwk.y = y
-        return { privateKey: pair.privateKey, jwk }
-      }))
     let tokenNonce: string | undefined
     let apiNonce: string | undefined
     let cache: { authorization: string; dpop: boolean; refreshAt: number } | undefined
@@ -176,29 +183,9 @@ export const oauth = (
     const authFailure = (error: string, errorDescription: string, extra: object = {}) =>
       new OktaAuthError({ ...TOKEN_CALL, error, errorDescription, ...extra })
 
-    const proof = (method: string, url: string, accessToken?: string, nonce?: string) =>
-      Effect.flatMap(Clock.currentTimeMillis, (millis) =>
-        Effect.tryPromise({
-          try: async () => {
-            const { privateKey, jwk } = await dpopKeyPair()
-            const claims: Record<string, unknown> = {
-              htm: method,
-              htu: url.replace(/[?#].*$/s, ""),
-              iat: Math.floor(millis / 1000),
-              jti: crypto.randomUUID()
-            }
-            if (accessToken !== undefined) {
-              const digest = await crypto.subtle.digest("SHA-256", encoder.encode(accessToken))
-              claims["ath"] = jose.base64url.encode(new Uint8Array(digest))
-            }
-            if (nonce !== undefined) claims["nonce"] = nonce
-            return new jose.SignJWT(claims)
-              .setProtectedHeader({ alg: "ES256", typ: "dpop+jwt", jwk })
-              .sign(privateKey)
-          },
-          catch: () => authFailure("dpop_proof_failed", "could not sign a DPoP proof")
-        })
-      )
+    const proof = dpopProver(jose, () =>
+      authFailure("dpop_proof_failed", "could not sign a DPoP proof")
+    )
 
     const tokenRequest = (retryHeaders: Record<string, string> | undefined) =>
       Effect.gen(function* () {
@@ -226,7 +213,8 @@ export const oauth = (
           ...retryHeaders
         }
         if (dpopEnabled) headers["dpop"] = yield* proof("POST", tokenUrl, undefined, tokenNonce)
-        return HttpClientRequest.post(tokenUrl, {
+        const secrets = [assertion, ...(headers["dpop"] !== undefined ? [headers["dpop"]] : [])]
+        const request = HttpClientRequest.post(tokenUrl, {
           headers,
           body: HttpBody.urlParams(
             UrlParams.fromInput({
@@ -237,14 +225,19 @@ export const oauth = (
             })
           )
         })
+        return { request, secrets }
       })
 
-    /** Caches the token of a 200, or fails with the token endpoint's typed error. */
-    const readAnswer = ({
-      status,
-      headers,
-      text
-    }: TokenAnswer): Effect.Effect<void, TokenError> => {
+    /**
+     * Caches the token of a 200, or fails with the token endpoint's typed error, from which the
+     * assertion and proof the request carried are scrubbed (a server may echo them).
+     */
+    const readAnswer = (
+      { status, headers: received, text: receivedText }: TokenAnswer,
+      secrets: ReadonlyArray<string>
+    ): Effect.Effect<void, TokenError> => {
+      const text = scrub(receivedText, secrets)
+      const headers = scrubHeaders(received, secrets)
       const requestId = headers["x-okta-request-id"]
       const ids = requestId !== undefined ? { requestId } : {}
       let json: unknown = undefined
@@ -293,8 +286,10 @@ export const oauth = (
     }
 
     const fetchToken = transport.retry(
-      (retryHeaders) =>
-        Effect.flatMap(Effect.flatMap(tokenRequest(retryHeaders), transport.send), readAnswer),
+      (retryHeaders, send) =>
+        Effect.flatMap(tokenRequest(retryHeaders), ({ request, secrets }) =>
+          Effect.flatMap(send(request), (answer) => readAnswer(answer, secrets))
+        ),
       (error) => {
         if (error._tag !== "OktaAuthError") return false
         if (error.error === "use_dpop_nonce" && tokenNonce !== undefined) return true
@@ -307,31 +302,77 @@ export const oauth = (
       }
     )
 
-    const authorize = (request: HttpClientRequest.HttpClientRequest) =>
+    // Token requests that ended (in success or failure), and the refusals in a row: a call that
+    // waited behind a refused request shares its error instead of asking again at once, and a
+    // token endpoint that keeps refusing is asked again with backoff.
+    let completed = 0
+    let refusal: { error: TokenError; at: number; streak: number; completed: number } | undefined
+
+    const obtain = (seen: number) =>
       Effect.gen(function* () {
-        let current = fresh(yield* Clock.currentTimeMillis)
-        if (current === undefined) {
-          // Single flight: one fiber fetches, the others wait and then find the fresh token.
-          yield* semaphore.withPermits(1)(
-            Effect.flatMap(Clock.currentTimeMillis, (now) =>
-              fresh(now) !== undefined ? Effect.void : fetchToken
+        const now = yield* Clock.currentTimeMillis
+        const current = fresh(now)
+        if (current !== undefined) return current
+        if (refusal !== undefined && refusal.completed > seen)
+          return yield* Effect.fail(refusal.error)
+        if (refusal !== undefined) {
+          const wait = refusal.at + refusalBackoffMillis(refusal.streak) - now
+          if (wait > 0) {
+            yield* Effect.logDebug("Okta token request held after refusals").pipe(
+              Effect.annotateLogs({ refusals: refusal.streak, delay_ms: wait })
             )
-          )
-          current = cache
+            yield* Effect.sleep(wait)
+          }
         }
-        if (current === undefined) {
-          return yield* authFailure("no_token", "no access token could be obtained")
+        const result = yield* Effect.either(fetchToken)
+        completed += 1
+        const error = Either.isLeft(result)
+          ? result.left
+          : cache === undefined
+            ? authFailure("no_token", "no access token could be obtained")
+            : undefined
+        if (error === undefined) {
+          refusal = undefined
+          return cache!
         }
-        const headers: Record<string, string> = { authorization: current.authorization }
-        if (current.dpop) {
-          const token = current.authorization.slice("DPoP ".length)
-          headers["dpop"] = yield* proof(request.method, request.url, token, apiNonce)
+        refusal = {
+          error,
+          at: yield* Clock.currentTimeMillis,
+          streak: (refusal?.streak ?? 0) + 1,
+          completed
         }
-        return HttpClientRequest.setHeaders(request, headers)
+        return yield* Effect.fail(error)
       })
 
+    const prepare: Effect.Effect<Credential, TokenError> = Effect.flatMap(
+      Clock.currentTimeMillis,
+      (now) => {
+        const current = fresh(now)
+        if (current !== undefined) return Effect.succeed(current)
+        // Single flight: one fiber asks, the others wait and then find its token (or its error).
+        const seen = completed
+        return semaphore.withPermits(1)(obtain(seen))
+      }
+    )
+
+    const sign = (request: HttpClientRequest.HttpClientRequest, credential: Credential) => {
+      const withToken = HttpClientRequest.setHeader(
+        request,
+        "authorization",
+        credential.authorization
+      )
+      if (!credential.dpop) return Effect.succeed(withToken)
+      // The proof names the URL Okta sees: the org's, before any transformClient rewrite.
+      const url = request.url.startsWith("/") ? `${orgUrl}${request.url}` : request.url
+      const token = credential.authorization.slice("DPoP ".length)
+      return Effect.map(proof(request.method, url, token, apiNonce), (dpop) =>
+        HttpClientRequest.setHeader(withToken, "dpop", dpop)
+      )
+    }
+
     return {
-      authorize,
+      prepare,
+      sign,
       rejected: (request, error, headers) => {
         const nonce = headers["dpop-nonce"]
         if (nonce !== undefined) apiNonce = nonce

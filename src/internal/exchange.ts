@@ -1,23 +1,26 @@
 /**
  * One HTTP exchange: send through the configured client within the per-attempt timeout, feed the
  * rate-limit gate and the metrics, put the response's facts on the call's span, and hand the
- * response on. The gate counts the request in flight until its response headers arrive (or the
- * attempt fails without them).
+ * response on. The gate counts the request in flight until its response headers arrive; the retry
+ * loop gives the slot back when the attempt ends without them.
  *
  * @internal
  */
 import type * as Headers from "@effect/platform/Headers"
 import type * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientError from "@effect/platform/HttpClientError"
-import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import * as HttpTraceContext from "@effect/platform/HttpTraceContext"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
 import type * as Tracer from "effect/Tracer"
 import { OktaTimeoutError, type OktaTransportError } from "../errors/OktaError.js"
-import type { RateLimitGate } from "./gate.js"
+import type { Distrusted, RateLimitGate } from "./gate.js"
 import type { Recorder } from "./metrics.js"
 import { type Call, transportError } from "./reader.js"
+import type { Ticket } from "./retry.js"
 
 /** @internal */
 export interface Exchange<X> {
@@ -27,13 +30,37 @@ export interface Exchange<X> {
   readonly span: Tracer.Span | undefined
   readonly client: HttpClient.HttpClient.With<HttpClientError.HttpClientError | X>
   readonly request: HttpClientRequest.HttpClientRequest
+  /** The gate admission this exchange settles when the response headers arrive. */
+  readonly ticket: Ticket
+}
+
+/** A rate-limit header the gate did not believe: a warning and a count. */
+const distrusted = (call: Call, { header, value }: Distrusted, recorder: Recorder) =>
+  Effect.zipRight(
+    Effect.logWarning(
+      `Okta rate-limit state: ignored an implausible ${header} header (more than ${
+        header === "date" ? "an hour from the local clock" : "two minutes ahead"
+      }); the gate probes instead of waiting on it`
+    ).pipe(Effect.annotateLogs({ operation: call.operation, header, value: value.slice(0, 64) })),
+    recorder.distrusted(call.operation, header)
+  )
+
+/** @internal */
+export interface ExchangeOptions {
+  readonly timeoutMillis: number
+  readonly recorder: Recorder
+  /** `tracing: "exchanges"`: a client span per exchange. */
+  readonly spans: boolean
+  /** Send `traceparent`/`b3` from the innermost span (the exchange's, else the call's). */
+  readonly propagate: boolean
+  readonly orgUrl: string
 }
 
 /** @internal */
-export const make =
-  (timeoutMillis: number, recorder: Recorder) =>
-  <A, E, X>(
-    { call, client, gate, request, span }: Exchange<X>,
+export const make = ({ timeoutMillis, recorder, spans, propagate, orgUrl }: ExchangeOptions) => {
+  const serverAddress = new URL(orgUrl).host
+  const one = <A, E, X>(
+    { call, client, gate, request, span, ticket }: Exchange<X>,
     onResponse: (
       response: HttpClientResponse.HttpClientResponse,
       headers: Headers.Headers
@@ -42,8 +69,12 @@ export const make =
     Effect.suspend(() => {
       let answered = false
       const timedOut = () => new OktaTimeoutError({ ...call, timeoutMillis, kind: "attempt" })
+      const sent =
+        propagate && span !== undefined
+          ? HttpClientRequest.setHeaders(request, HttpTraceContext.toHeaders(span))
+          : request
       return Effect.flatMap(Clock.currentTimeMillis, (startedAt) =>
-        client.execute(request).pipe(
+        client.execute(sent).pipe(
           Effect.mapError((error) =>
             HttpClientError.isHttpClientError(error) ? transportError(call, error) : (error as X)
           ),
@@ -52,23 +83,33 @@ export const make =
               answered = true
               // The platform rebuilds `response.headers` on every access: read them once.
               const headers = response.headers
-              gate.observe(headers, now)
+              let doubted: Distrusted | undefined
+              if (!ticket.settled) {
+                ticket.settled = true
+                doubted = gate.observe(headers, now)
+              }
               if (span !== undefined) {
                 span.attribute("http.response.status_code", response.status)
                 const requestId = headers["x-okta-request-id"]
                 if (requestId !== undefined) span.attribute("okta.request_id", requestId)
               }
+              const recorded = recorder.response(
+                call.operation,
+                response.status,
+                now - startedAt,
+                headers
+              )
               return Effect.zipRight(
-                recorder.response(call.operation, response.status, now - startedAt, headers),
+                doubted === undefined
+                  ? recorded
+                  : Effect.zipRight(distrusted(call, doubted, recorder), recorded),
                 onResponse(response, headers)
               )
             })
           ),
           Effect.timeoutFail({ duration: timeoutMillis, onTimeout: timedOut }),
           Effect.onExit((exit) => {
-            if (answered) return Effect.void
-            gate.release()
-            if (exit._tag === "Success") return Effect.void
+            if (answered || exit._tag === "Success") return Effect.void
             const failure = exit.cause._tag === "Fail" ? exit.cause.error : undefined
             const status = failure instanceof OktaTimeoutError ? "timeout" : "transport"
             return recorder.failure(call.operation, status)
@@ -76,3 +117,44 @@ export const make =
         )
       )
     })
+  if (!spans) return one
+
+  /**
+   * With `tracing: "exchanges"`, each exchange in its own client span: the method, the URL
+   * without its query (the verify callback's holds the one-time code), the status and request id.
+   * It ends with no value: the platform's span ended with the response, whose request holds the
+   * credential and the body.
+   */
+  return <A, E, X>(
+    exchange: Exchange<X>,
+    onResponse: (
+      response: HttpClientResponse.HttpClientResponse,
+      headers: Headers.Headers
+    ) => Effect.Effect<A, E>
+  ): Effect.Effect<A, E | X | OktaTransportError | OktaTimeoutError> => {
+    const { request } = exchange
+    const url = request.url.startsWith("/") ? `${orgUrl}${request.url}` : request.url
+    return Effect.uninterruptibleMask((restore) =>
+      Effect.flatMap(
+        Effect.makeSpan(`http.client ${request.method}`, {
+          kind: "client",
+          captureStackTrace: false,
+          attributes: {
+            "http.request.method": request.method,
+            "url.full": url.replace(/[?#].*$/s, ""),
+            "server.address": exchange.span === undefined ? new URL(url).host : serverAddress
+          }
+        }),
+        (span) =>
+          restore(one({ ...exchange, span }, onResponse)).pipe(
+            Effect.withParentSpan(span),
+            Effect.onExit((exit) =>
+              Effect.flatMap(Clock.currentTimeNanos, (now) =>
+                Effect.sync(() => span.end(now, Exit.asVoid(exit)))
+              )
+            )
+          )
+      )
+    )
+  }
+}

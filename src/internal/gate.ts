@@ -14,6 +14,13 @@
  *   number of requests let in flight to those still in flight, which then grows by one after four
  *   rounds of successes at that level (each probe above the limit costs one 429).
  * - A freed slot or a raised budget wakes as many waiters as can go, oldest first.
+ * - What the gate believes is bounded, so one response cannot stall every call: a reset more than
+ *   {@link PLAUSIBLE_RESET_MS} ahead (Okta's windows are one minute) or a `Date` more than
+ *   {@link PLAUSIBLE_OFFSET_MS} from the local clock is distrusted (the caller logs and counts it);
+ *   a spent window with a distrusted reset is held for one window length and then probed (one
+ *   request, whose response tells the truth) instead of refilled. No wait exceeds the caller's
+ *   maximum (the policy's `maxRateLimitWait`): a waiter that reaches it makes the gate forget the
+ *   window and probe.
  *
  * @internal
  */
@@ -31,6 +38,16 @@ const OFFSET_MEMORY_MS = 5 * 60_000
 const DEFAULT_WINDOW_MS = 60_000
 /** A waiter with nothing to wake it re-checks at least this often (no deadlock, no tight loop). */
 const IDLE_RECHECK_MS = 1_000
+/** A reset further ahead than this (two of Okta's one-minute windows) is not believed. */
+export const PLAUSIBLE_RESET_MS = 2 * DEFAULT_WINDOW_MS
+/** A `Date` further than this from the local clock is not believed (a 1970 or 2100 `Date`). */
+export const PLAUSIBLE_OFFSET_MS = 60 * 60_000
+
+/** A rate-limit header the gate did not believe. @internal */
+export interface Distrusted {
+  readonly header: "x-rate-limit-reset" | "date"
+  readonly value: string
+}
 
 /** @internal */
 export interface GateWait {
@@ -62,8 +79,10 @@ export class RateLimitGate {
   offsetMs: number | undefined
   private offsetAt = 0
   concurrencyCap = Number.POSITIVE_INFINITY
-  /** No response seen yet: one request at a time (see `acquire`). */
+  /** No response seen yet, or the window forgotten: one request at a time (see `acquire`). */
   probing = true
+  /** The current window's reset is a stand-in for a distrusted one: probe when it passes. */
+  private suspect = false
   private successesAtCap = 0
   /** Fibers waiting for a slot or budget, first come first served. */
   private readonly waiters: Array<Deferred.Deferred<void>> = []
@@ -90,16 +109,33 @@ export class RateLimitGate {
   /** Moves to the next window once the current one has reset. */
   private roll(serverMillis: number): void {
     if (this.windowResetMs === undefined || serverMillis < this.windowResetMs) return
+    if (this.suspect) return this.forget()
     const behind = Math.floor((serverMillis - this.windowResetMs) / this.windowLengthMs) + 1
     this.windowResetMs += behind * this.windowLengthMs
     this.available = this.limit !== undefined ? this.limit - this.inFlight : undefined
   }
 
   /**
-   * Waits until a request may be sent, then counts it in flight. `onWait` runs before each wait
-   * (for logs, metrics and the caller's deadline check, which may fail the acquisition).
+   * Drops what the gate believed about the window: the next request goes alone, as the first one
+   * did, and its response tells the budget.
    */
-  acquire<E>(onWait: (wait: GateWait) => Effect.Effect<void, E>): Effect.Effect<void, E> {
+  private forget(): void {
+    this.suspect = false
+    this.windowResetMs = undefined
+    this.observedResetMs = undefined
+    this.available = undefined
+    this.probing = true
+  }
+
+  /**
+   * Waits until a request may be sent, then counts it in flight. `onWait` runs before each wait
+   * (for logs, metrics and the caller's deadline check, which may fail the acquisition). No single
+   * wait for a window exceeds `maxWaitMillis`.
+   */
+  acquire<E>(
+    onWait: (wait: GateWait) => Effect.Effect<void, E>,
+    maxWaitMillis: number = Number.POSITIVE_INFINITY
+  ): Effect.Effect<void, E> {
     // The common case, budget left and a free slot, is decided without reading the clock.
     return Effect.suspend(() => {
       const cap = this.probing ? 1 : this.concurrencyCap
@@ -108,12 +144,13 @@ export class RateLimitGate {
         if (this.available !== undefined) this.available -= 1
         return Effect.void
       }
-      return this.acquireSlowly(onWait)
+      return this.acquireSlowly(onWait, maxWaitMillis)
     })
   }
 
   private acquireSlowly<E>(
-    onWait: (wait: GateWait) => Effect.Effect<void, E>
+    onWait: (wait: GateWait) => Effect.Effect<void, E>,
+    maxWaitMillis: number
   ): Effect.Effect<void, E> {
     // eslint-disable-next-line @typescript-eslint/no-this-alias
     const gate = this
@@ -133,12 +170,18 @@ export class RateLimitGate {
           return
         }
         let millis: number | undefined
+        // The window this wait is for, if the wait is cut short at the caller's maximum.
+        let cutFor: number | undefined
         if (windowSpent && gate.windowResetMs !== undefined) {
           const jitter =
             gate.options.resetJitterMillis > 0
               ? yield* Random.nextIntBetween(0, gate.options.resetJitterMillis + 1)
               : 0
           millis = Math.max(0, gate.windowResetMs - server) + jitter
+          if (millis > maxWaitMillis) {
+            millis = Math.max(0, maxWaitMillis)
+            cutFor = gate.windowResetMs
+          }
         }
         yield* onWait({ millis, reason: windowSpent ? "window_exhausted" : "concurrency_cap" })
         // A response may raise the budget or free a slot before the reset: wake on either.
@@ -155,18 +198,27 @@ export class RateLimitGate {
             })
           )
         )
+        // Waited as long as the caller allows and nothing told otherwise: stop believing the
+        // window and probe it (a real one answers the probe with a 429 and its reset).
+        if (cutFor !== undefined && gate.windowResetMs === cutFor) gate.forget()
       }
     })
   }
 
-  /** A request admitted by `acquire` got its response headers. */
-  observe(headers: Headers.Headers, localMillis: number): void {
+  /**
+   * A request admitted by `acquire` got its response headers. Returns the header it did not
+   * believe, if any, for the caller to log and count.
+   */
+  observe(headers: Headers.Headers, localMillis: number): Distrusted | undefined {
     this.inFlight = Math.max(0, this.inFlight - 1)
     this.probing = false
+    let distrusted: Distrusted | undefined
     const date = parseDate(headers)
     if (date !== undefined) {
       const sample = date - localMillis
-      if (
+      if (Math.abs(sample) > PLAUSIBLE_OFFSET_MS) {
+        distrusted = { header: "date", value: headers["date"] ?? "" }
+      } else if (
         this.offsetMs === undefined ||
         sample > this.offsetMs ||
         localMillis - this.offsetAt > OFFSET_MEMORY_MS
@@ -183,7 +235,7 @@ export class RateLimitGate {
         this.successesAtCap = 0
       }
       this.signal()
-      return
+      return distrusted
     }
     if (this.options.adaptiveConcurrency && Number.isFinite(this.concurrencyCap)) {
       this.successesAtCap += 1
@@ -193,10 +245,24 @@ export class RateLimitGate {
         this.successesAtCap = 0
       }
     }
-    if (rate?.remaining !== undefined && rate.reset !== undefined) {
+    if (
+      rate?.remaining !== undefined &&
+      rate.reset !== undefined &&
+      rate.reset * 1000 - this.serverNow(localMillis) > PLAUSIBLE_RESET_MS
+    ) {
+      distrusted = { header: "x-rate-limit-reset", value: headers["x-rate-limit-reset"] ?? "" }
+      if (rate.remaining <= 0) {
+        // Spent, until an unknown reset: held for one window, then probed (see `roll`).
+        this.suspect = true
+        this.windowResetMs = this.serverNow(localMillis) + this.windowLengthMs
+        this.observedResetMs = undefined
+        this.available = 0
+      }
+    } else if (rate?.remaining !== undefined && rate.reset !== undefined) {
       const resetMs = rate.reset * 1000
       const observed = this.observedResetMs
       if (observed === undefined || resetMs > observed) {
+        this.suspect = false
         // A window not seen before. Its reset replaces whatever `roll` estimated.
         if (observed !== undefined) {
           this.windowLengthMs = Math.min(this.windowLengthMs, resetMs - observed)
@@ -211,6 +277,7 @@ export class RateLimitGate {
       if (rate.limit !== undefined) this.limit = rate.limit
     }
     this.signal()
+    return distrusted
   }
 
   /** A request admitted by `acquire` ended without response headers. */

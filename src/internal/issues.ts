@@ -65,11 +65,19 @@ const walk = (
 export const describeIssue = (issue: ParseResult.ParseIssue, max = 8): string => {
   const lines: Array<string> = []
   walk(issue, [], lines)
-  // `optional(X)` is `X | undefined`; "expected undefined" beside the real expectation is noise.
+  // `optional(X)` is `X | undefined`; "expected undefined" beside the real expectation (at the
+  // same path or below it) is noise.
   const unique = [...new Set(lines)].filter((line, _, all) => {
     if (!line.endsWith("expected undefined")) return true
-    const prefix = line.slice(0, -"expected undefined".length)
-    return !all.some((other) => other !== line && other.startsWith(prefix))
+    const path = line.slice(0, -"expected undefined".length).replace(/: $/, "")
+    return !all.some(
+      (other) =>
+        other !== line &&
+        (path === "" ||
+          other.startsWith(`${path}:`) ||
+          other.startsWith(`${path}.`) ||
+          other.startsWith(`${path}[`))
+    )
   })
   const shown = unique.slice(0, max)
   if (unique.length > max) shown.push(`… and ${unique.length - max} more`)

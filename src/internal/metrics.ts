@@ -9,6 +9,7 @@ import * as Effect from "effect/Effect"
 import * as Metric from "effect/Metric"
 import {
   gateWaits,
+  rateLimitDistrusted,
   rateLimitRemaining,
   requestDuration,
   requests,
@@ -27,6 +28,7 @@ export interface Recorder {
   readonly failure: (operation: string, status: "transport" | "timeout") => Effect.Effect<void>
   readonly retry: (operation: string, reason: string) => Effect.Effect<void>
   readonly gateWait: (operation: string, reason: string) => Effect.Effect<void>
+  readonly distrusted: (operation: string, header: string) => Effect.Effect<void>
 }
 
 /** @internal */
@@ -34,23 +36,33 @@ export const none: Recorder = {
   response: () => Effect.void,
   failure: () => Effect.void,
   retry: () => Effect.void,
-  gateWait: () => Effect.void
+  gateWait: () => Effect.void,
+  distrusted: () => Effect.void
 }
 
 /** @internal */
 export const make = (): Recorder => {
-  const counters = new Map<string, Metric.Metric.Counter<number>>()
+  // One map of tagged counters per metric, keyed by operation and tag value.
+  const counters = new Map<
+    Metric.Metric.Counter<number>,
+    Map<string, Metric.Metric.Counter<number>>
+  >()
   const counter = (
     metric: Metric.Metric.Counter<number>,
     operation: string,
-    key: "status" | "reason",
+    key: "status" | "reason" | "header",
     value: string
   ) => {
-    const id = `${metric === requests ? "r" : metric === retries ? "t" : "g"}|${operation}|${value}`
-    let found = counters.get(id)
+    let tagged = counters.get(metric)
+    if (tagged === undefined) {
+      tagged = new Map()
+      counters.set(metric, tagged)
+    }
+    const id = `${operation}|${value}`
+    let found = tagged.get(id)
     if (found === undefined) {
       found = Metric.tagged(Metric.tagged(metric, "operation", operation), key, value)
-      counters.set(id, found)
+      tagged.set(id, found)
     }
     return found
   }
@@ -79,6 +91,8 @@ export const make = (): Recorder => {
       Metric.update(counter(requests, operation, "status", status), 1),
     retry: (operation, reason) => Metric.update(counter(retries, operation, "reason", reason), 1),
     gateWait: (operation, reason) =>
-      Metric.update(counter(gateWaits, operation, "reason", reason), 1)
+      Metric.update(counter(gateWaits, operation, "reason", reason), 1),
+    distrusted: (operation, header) =>
+      Metric.update(counter(rateLimitDistrusted, operation, "header", header), 1)
   }
 }

@@ -31,6 +31,7 @@ import { OktaErrorBody } from "../schema/OktaErrorBody.js"
 import { sourceOf } from "./fetchBody.js"
 import { parseChallenge, parseDate, parseRateLimit } from "./headers.js"
 import { describeIssue } from "./issues.js"
+import { scrub, scrubHeaders } from "./secrets.js"
 
 /** What every error says about the request it belongs to (never the query). @internal */
 export interface Call {
@@ -272,16 +273,21 @@ const errorForStatus = (
 /**
  * A non-2xx response as its typed error, from its already read body: Okta's JSON `Error` when the
  * body is one; otherwise (an HTML page from a proxy, an empty 401) the status, the
- * `WWW-Authenticate` challenge and the `Content-Type` tell the rest.
+ * `WWW-Authenticate` challenge and the `Content-Type` tell the rest. `secrets` (the credential,
+ * the call's secret values) are scrubbed from the body and headers first.
  *
  * @internal
  */
 export const httpError = (
   call: Call,
   status: number,
-  headers: Headers.Headers,
-  text: string
+  received: Headers.Headers,
+  receivedText: string,
+  secrets: ReadonlyArray<string> = []
 ): OktaHttpError => {
+  // Whatever the server says is scrubbed of the call's secrets before it enters the error.
+  const text = secrets.length === 0 ? receivedText : scrub(receivedText, secrets)
+  const headers = scrubHeaders(received, secrets)
   const json = text.trim().length === 0 ? Either.left("empty") : parseJson(text)
   const body = Either.isRight(json) ? Either.getOrUndefined(decodeErrorBody(json.right)) : undefined
   const rateLimit = parseRateLimit(headers)

@@ -20,7 +20,7 @@ import {
   type OktaRequestError,
   OktaTimeoutError
 } from "../errors/OktaError.js"
-import type { GateWait, RateLimitGate } from "./gate.js"
+import { type GateWait, PLAUSIBLE_RESET_MS, type RateLimitGate } from "./gate.js"
 import type { Recorder } from "./metrics.js"
 import type { Call } from "./reader.js"
 
@@ -105,8 +105,18 @@ const visible = (
     ).pipe(Effect.annotateLogs({ operation: call.operation, ...attributes }))
   })
 
+/**
+ * One admission through the gate. The exchange settles it when response headers arrive (the gate
+ * observes them); the loop gives the slot back on every other way the attempt ends.
+ *
+ * @internal
+ */
+export interface Ticket {
+  settled: boolean
+}
+
 /** @internal */
-export interface RetryOptions<A, E> {
+export interface RetryOptions<A, E, P, EP> {
   readonly call: Call
   readonly gate: RateLimitGate
   readonly policy: Policy
@@ -115,8 +125,21 @@ export interface RetryOptions<A, E> {
   readonly deadlineMillis: number | undefined
   readonly recorder: Recorder
   readonly span: Tracer.Span | undefined
-  /** One attempt, after the gate let it through; the headers are `X-Okta-Retry-*` on retries. */
-  readonly attempt: (retryHeaders: Record<string, string> | undefined) => Effect.Effect<A, E>
+  /**
+   * What every attempt needs before it may take a gate slot (an OAuth access token): obtained
+   * outside the slot and the attempt timeout, and its failure ends the call (it has its own
+   * retries).
+   */
+  readonly prepare?: Effect.Effect<P, EP> | undefined
+  /**
+   * One attempt, after the gate let it through; the headers are `X-Okta-Retry-*` on retries. It
+   * settles `ticket` when the response headers arrive.
+   */
+  readonly attempt: (
+    retryHeaders: Record<string, string> | undefined,
+    prepared: P | undefined,
+    ticket: Ticket
+  ) => Effect.Effect<A, E>
   /**
    * A failure the caller repairs at once without it counting as a retry (a fresh OAuth token after
    * `invalid_token`, a DPoP nonce): true to go again now. At most two per call.
@@ -125,25 +148,55 @@ export interface RetryOptions<A, E> {
 }
 
 /** Runs `attempt` until it succeeds or the policy gives up. @internal */
-export const run = <A, E>(options: RetryOptions<A, E>): Effect.Effect<A, E | OktaTimeoutError> => {
+export const run = <A, E, P = never, EP = never>(
+  options: RetryOptions<A, E, P, EP>
+): Effect.Effect<A, E | EP | OktaTimeoutError> => {
   const { call, gate, policy, span, recorder } = options
+  const maxWaitMillis = Duration.toMillis(policy.maxRateLimitWait)
   const pastDeadline = () =>
     new OktaTimeoutError({ ...call, timeoutMillis: options.deadlineMillis ?? 0, kind: "deadline" })
 
   const acquire = (deadlineAt: number | undefined) =>
-    gate.acquire((wait: GateWait) =>
-      Effect.flatMap(Clock.currentTimeMillis, (now) =>
-        deadlineAt !== undefined && wait.millis !== undefined && now + wait.millis > deadlineAt
-          ? Effect.fail(pastDeadline())
-          : Effect.zipRight(
-              visible(call, span, "okta.gate_wait", {
-                reason: wait.reason,
-                delay_ms: wait.millis ?? -1
-              }),
-              recorder.gateWait(call.operation, wait.reason)
-            )
-      )
+    gate.acquire(
+      (wait: GateWait) =>
+        Effect.flatMap(Clock.currentTimeMillis, (now) =>
+          deadlineAt !== undefined && wait.millis !== undefined && now + wait.millis > deadlineAt
+            ? Effect.fail(pastDeadline())
+            : Effect.zipRight(
+                visible(call, span, "okta.gate_wait", {
+                  reason: wait.reason,
+                  delay_ms: wait.millis ?? -1
+                }),
+                recorder.gateWait(call.operation, wait.reason)
+              )
+        ),
+      maxWaitMillis
     )
+
+  /**
+   * Takes a slot, runs the attempt, and gives the slot back however the attempt ends without
+   * response headers (a failure before, during or after sending, an interruption anywhere): the
+   * slot is never held by an attempt that is over.
+   */
+  const attemptInSlot = (
+    deadlineAt: number | undefined,
+    retryHeaders: Record<string, string> | undefined,
+    prepared: P | undefined
+  ): Effect.Effect<A, E | OktaTimeoutError> =>
+    Effect.uninterruptibleMask((restore) =>
+      Effect.flatMap(restore(acquire(deadlineAt)), () => {
+        const ticket: Ticket = { settled: false }
+        return Effect.ensuring(
+          restore(options.attempt(retryHeaders, prepared, ticket)),
+          Effect.sync(() => {
+            if (ticket.settled) return
+            ticket.settled = true
+            gate.release()
+          })
+        )
+      })
+    )
+  const prepare: Effect.Effect<P | undefined, EP> = options.prepare ?? Effect.succeed(undefined)
 
   const retrying = (first: E, deadlineAt: number | undefined) =>
     Effect.gen(function* () {
@@ -163,12 +216,19 @@ export const run = <A, E>(options: RetryOptions<A, E>): Effect.Effect<A, E | Okt
             return yield* Effect.fail(error)
           const now = yield* Clock.currentTimeMillis
           let delay: number | undefined
-          const reason = decision._tag === "WindowReset" ? "rate_limit" : decision.reason
-          if (decision._tag === "WindowReset") {
-            const untilReset = decision.resetMillis - gate.serverNow(now)
-            if (untilReset > Duration.toMillis(policy.maxRateLimitWait)) {
-              return yield* Effect.fail(error)
-            }
+          // A reset too far ahead to be Okta's (a proxy's or a broken server's) is no reset.
+          const untilReset =
+            decision._tag === "WindowReset"
+              ? decision.resetMillis - gate.serverNow(now)
+              : Number.POSITIVE_INFINITY
+          const reason =
+            decision._tag !== "WindowReset"
+              ? decision.reason
+              : untilReset > PLAUSIBLE_RESET_MS
+                ? "rate_limit_no_reset"
+                : "rate_limit"
+          if (untilReset <= PLAUSIBLE_RESET_MS) {
+            if (untilReset > maxWaitMillis) return yield* Effect.fail(error)
             if (untilReset > 0) {
               const jitter =
                 jitterMillis > 0 ? yield* Random.nextIntBetween(0, jitterMillis + 1) : 0
@@ -199,7 +259,7 @@ export const run = <A, E>(options: RetryOptions<A, E>): Effect.Effect<A, E | Okt
           yield* recorder.retry(call.operation, reason)
           yield* Effect.sleep(delay)
         }
-        yield* acquire(deadlineAt)
+        const prepared = yield* prepare
         const headers =
           retries === 0
             ? undefined
@@ -207,27 +267,27 @@ export const run = <A, E>(options: RetryOptions<A, E>): Effect.Effect<A, E | Okt
                 "x-okta-retry-count": String(retries),
                 ...(retryFor !== undefined ? { "x-okta-retry-for": retryFor } : {})
               }
-        const exit = yield* Effect.either(options.attempt(headers))
+        const exit = yield* Effect.either(attemptInSlot(deadlineAt, headers, prepared))
         if (exit._tag === "Right") return exit.right
-        error = exit.left
+        if (exit.left instanceof OktaTimeoutError && exit.left.kind === "deadline") {
+          return yield* Effect.fail(exit.left)
+        }
+        error = exit.left as E
       }
     })
 
   // The first attempt takes the short path: no policy state is built unless it fails.
-  if (options.deadlineMillis === undefined) {
-    return Effect.catchAll(Effect.zipRight(acquire(undefined), options.attempt(undefined)), (e) =>
-      retrying(e as E, undefined)
+  const first = (deadlineAt: number | undefined) =>
+    Effect.flatMap(prepare, (prepared) =>
+      Effect.catchAll(
+        attemptInSlot(deadlineAt, undefined, prepared),
+        (e: E | OktaTimeoutError): Effect.Effect<A, E | EP | OktaTimeoutError> =>
+          e instanceof OktaTimeoutError && e.kind === "deadline"
+            ? Effect.fail(e)
+            : retrying(e as E, deadlineAt)
+      )
     )
-  }
+  if (options.deadlineMillis === undefined) return first(undefined)
   const deadlineMillis = options.deadlineMillis
-  return Effect.flatMap(Clock.currentTimeMillis, (startedAt) => {
-    const deadlineAt = startedAt + deadlineMillis
-    return Effect.catchAll(
-      Effect.zipRight(acquire(deadlineAt), options.attempt(undefined)),
-      (e: E | OktaTimeoutError) =>
-        e instanceof OktaTimeoutError && e.kind === "deadline"
-          ? Effect.fail(e)
-          : retrying(e as E, deadlineAt)
-    )
-  })
+  return Effect.flatMap(Clock.currentTimeMillis, (startedAt) => first(startedAt + deadlineMillis))
 }

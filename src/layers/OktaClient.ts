@@ -7,24 +7,22 @@
 import type * as Headers from "@effect/platform/Headers"
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
-import type * as HttpClientError from "@effect/platform/HttpClientError"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
-import * as HttpTraceContext from "@effect/platform/HttpTraceContext"
 import type * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as FiberRef from "effect/FiberRef"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
-import type * as Schema from "effect/Schema"
 import type * as Tracer from "effect/Tracer"
 import {
   type OktaAuthError,
   type OktaConfigError,
-  type OktaDecodeError,
   type OktaHttpError,
+  type OktaInvalidInputError,
   OktaTimeoutError,
   type OktaTransportError
 } from "../errors/OktaError.js"
@@ -34,105 +32,21 @@ import * as Metrics from "../internal/metrics.js"
 import * as Exchange from "../internal/exchange.js"
 import { configureFetch } from "../internal/fetchBody.js"
 import { type Call, httpError, makeResponse, readErrorText } from "../internal/reader.js"
+import * as Request from "../internal/request.js"
 import * as Retry from "../internal/retry.js"
+import { credentialSecrets } from "../internal/secrets.js"
 import {
   authorizationOf,
-  fromConfig,
   normalizeOrgUrl,
   type OktaClientConfigOptions,
   type OktaClientOptions,
   resolveSettings
 } from "./OktaClientOptions.js"
+import { fromConfig } from "./OktaClientConfig.js"
+import type { OktaClientService, OktaRequest, OktaResponse } from "./OktaClientService.js"
 import * as RetryPolicy from "./RetryPolicy.js"
 
-/**
- * One HTTP exchange with Okta, as an operation describes it to {@link OktaClient}.
- *
- * @example
- * ```ts
- * import type { OktaRequest } from "effect-okta-connections"
- *
- * const getApp: OktaRequest = { operation: "getApplication", method: "GET", path: "/api/v1/apps/0oa1" }
- * ```
- */
-export interface OktaRequest {
-  /** The Okta operationId, used in errors, spans and metrics. */
-  readonly operation: string
-  readonly method: "GET" | "POST"
-  /** An absolute path below the org URL, its segments already percent-encoded. */
-  readonly path: string
-  readonly urlParams?: Readonly<Record<string, string>> | undefined
-  /** A JSON value, already encoded by its schema. */
-  readonly body?: unknown
-  /**
-   * Whether sending the request twice is harmless. Default true. False for a one-time action
-   * (`verify`): it is then retried only after a 429 or a failure to connect.
-   */
-  readonly replaySafe?: boolean | undefined
-  /** The call's span name when tracing. Default `OktaClient.<operation>`. */
-  readonly spanName?: string | undefined
-  /** Attributes of that span (ids, never secrets). */
-  readonly spanAttributes?: Readonly<Record<string, string>> | undefined
-}
-
-/**
- * A successful (2xx) response, as the `decode` function of {@link OktaClientService.execute}
- * receives it. The body is read at most once, capped at the client's `maxResponseBytes`.
- *
- * @example
- * ```ts
- * import { Effect, Schema } from "effect"
- * import type { OktaResponse } from "effect-okta-connections"
- *
- * const App = Schema.Struct({ id: Schema.String, label: Schema.String })
- * const decode = (response: OktaResponse) => response.json(App)
- * ```
- */
-export interface OktaResponse {
-  readonly status: number
-  /** The response headers (lower-case names). */
-  readonly headers: Headers.Headers
-  /** The body as text. */
-  readonly text: Effect.Effect<string, OktaDecodeError | OktaTransportError>
-  /** The body decoded as JSON with `schema`; `OktaDecodeError` names the paths that differ. */
-  readonly json: <A, I>(
-    schema: Schema.Schema<A, I>
-  ) => Effect.Effect<A, OktaDecodeError | OktaTransportError>
-}
-
-/**
- * The service `OktaClient` provides.
- *
- * @example
- * ```ts
- * import { Effect, Schema } from "effect"
- * import { OktaClient } from "effect-okta-connections"
- *
- * // Another Okta endpoint through the same client (auth, gate, retries, typed errors):
- * const label = Effect.flatMap(OktaClient, (client) =>
- *   client.execute({ operation: "getApplication", method: "GET", path: "/api/v1/apps/0oa1" }, (response) =>
- *     response.json(Schema.Struct({ label: Schema.String }))
- *   )
- * )
- * ```
- */
-export interface OktaClientService {
-  /** The normalised org URL (no trailing slash). */
-  readonly orgUrl: string
-  /**
-   * Sends `request` with the client's credentials and headers, through the shared rate-limit
-   * gate, with the per-attempt timeout and the retry policy, in a span when tracing. A 2xx goes to
-   * `decode`; any other status becomes its typed error. Redirects are never followed.
-   */
-  readonly execute: <A, E>(
-    request: OktaRequest,
-    decode: (response: OktaResponse) => Effect.Effect<A, E>
-  ) => Effect.Effect<A, E | OktaHttpError | OktaTransportError | OktaTimeoutError | OktaAuthError>
-}
-
-// The platform traces the verify callback's URL, whose query is the one-time OAuth code.
-const isOAuthCallback = (request: HttpClientRequest.HttpClientRequest) =>
-  request.url.endsWith("/oauth2/callback")
+export type { OktaClientService, OktaRequest, OktaResponse } from "./OktaClientService.js"
 
 /**
  * Builds the service. Fails with `OktaConfigError` on an unusable org URL, credential or setting.
@@ -157,11 +71,12 @@ export const make = (
     const exchanges = settings.tracing === "exchanges"
     const serverAddress = new URL(orgUrl).host
 
-    // The pipeline every request goes through, configured once.
+    // The pipeline every request goes through, configured once. The platform's own HTTP span is
+    // off: the exchange makes its own (its exit value would hold the request and its credential).
     const transport = yield* HttpClient.HttpClient
     const shared = configureFetch(transport).pipe(
-      HttpClient.withTracerDisabledWhen(exchanges ? isOAuthCallback : () => true),
-      HttpClient.withTracerPropagation(settings.tracerPropagation)
+      HttpClient.withTracerDisabledWhen(() => true),
+      HttpClient.withTracerPropagation(false)
     )
     const configured = shared.pipe(
       // API paths are relative to the org; the token endpoint's URL is absolute already.
@@ -176,82 +91,85 @@ export const make = (
         })
       )
     )
-    const transformed =
+    const client =
       options.transformClient !== undefined ? options.transformClient(configured) : configured
 
-    const exchange = Exchange.make(settings.timeoutMillis, recorder)
+    const exchange = Exchange.make({
+      timeoutMillis: settings.timeoutMillis,
+      recorder,
+      spans: exchanges,
+      propagate: settings.tracerPropagation,
+      orgUrl
+    })
 
     const policyOf = Effect.map(FiberRef.get(RetryPolicy.currentRetryPolicy), (override) =>
       Option.getOrElse(override, () => clientPolicy)
     )
-    const retry = <A, E>(
-      call: Call,
-      sendGate: RateLimitGate,
-      span: Tracer.Span | undefined,
-      replaySafe: boolean,
-      attempt: (retryHeaders: Record<string, string> | undefined) => Effect.Effect<A, E>,
-      repair?: (error: E) => boolean
+    const retry = <A, E, P = never, EP = never>(
+      options: Omit<Retry.RetryOptions<A, E, P, EP>, "policy" | "deadlineMillis" | "recorder">
     ) =>
       Effect.flatMap(policyOf, (policy) =>
-        Retry.run({
-          call,
-          gate: sendGate,
-          policy,
-          replaySafe,
-          deadlineMillis: settings.deadlineMillis,
-          recorder,
-          span,
-          attempt,
-          repair
-        })
+        Retry.run({ ...options, policy, deadlineMillis: settings.deadlineMillis, recorder })
       )
 
     const auth =
       options.oauth === undefined
         ? Auth.staticCredentials
         : yield* Auth.oauth(orgUrl, options.oauth, settings.userAgent, {
-            send: (request) =>
-              exchange<Auth.TokenAnswer, OktaTransportError, never>(
-                {
-                  call: Auth.TOKEN_CALL,
-                  gate: tokenGate,
-                  span: undefined,
-                  client: transformed,
-                  request
-                },
-                (response, headers) =>
-                  Effect.map(
-                    readErrorText(Auth.TOKEN_CALL, response, headers, settings.maxResponseBytes),
-                    (text) => ({ status: response.status, headers, text })
-                  )
-              ),
             retry: (attempt, repair) =>
-              retry(Auth.TOKEN_CALL, tokenGate, undefined, true, attempt, repair)
+              retry({
+                call: Auth.TOKEN_CALL,
+                gate: tokenGate,
+                span: undefined,
+                replaySafe: true,
+                attempt: (retryHeaders, _, ticket) =>
+                  attempt(retryHeaders, (request) =>
+                    exchange<Auth.TokenAnswer, OktaTransportError, never>(
+                      {
+                        call: Auth.TOKEN_CALL,
+                        gate: tokenGate,
+                        span: undefined,
+                        client,
+                        request,
+                        ticket
+                      },
+                      (response, headers) =>
+                        Effect.map(
+                          readErrorText(
+                            Auth.TOKEN_CALL,
+                            response,
+                            headers,
+                            settings.maxResponseBytes
+                          ),
+                          (text) => ({ status: response.status, headers, text })
+                        )
+                    )
+                  ),
+                repair
+              })
           })
-    const client: HttpClient.HttpClient.With<HttpClientError.HttpClientError | Auth.TokenError> =
-      auth.authorize !== undefined
-        ? HttpClient.mapRequestEffect(transformed, auth.authorize)
-        : transformed
 
     const execute = <A, E>(
       request: OktaRequest,
       decode: (response: OktaResponse) => Effect.Effect<A, E>
     ): Effect.Effect<
       A,
-      E | OktaHttpError | OktaTransportError | OktaTimeoutError | OktaAuthError
+      | E
+      | OktaHttpError
+      | OktaTransportError
+      | OktaTimeoutError
+      | OktaAuthError
+      | OktaInvalidInputError
     > => {
+      const built = Request.build(request)
+      if (Either.isLeft(built)) return Effect.fail(built.left)
+      const httpRequest = built.right
       const call: Call = {
         operation: request.operation,
         method: request.method,
         path: request.path
       }
-      let httpRequest = HttpClientRequest.make(request.method)(request.path)
-      if (request.urlParams !== undefined) {
-        httpRequest = HttpClientRequest.setUrlParams(httpRequest, request.urlParams)
-      }
-      if (request.body !== undefined) {
-        httpRequest = HttpClientRequest.bodyUnsafeJson(httpRequest, request.body)
-      }
+      const secrets = request.secrets ?? []
       const onResponse = (
         response: HttpClientResponse.HttpClientResponse,
         headers: Headers.Headers
@@ -268,31 +186,39 @@ export const make = (
         return Effect.flatMap(
           readErrorText(call, response, headers, settings.maxResponseBytes),
           (text) => {
-            const error = httpError(call, response.status, headers, text)
+            const sent = response.request.headers
+            const error = httpError(call, response.status, headers, text, [
+              ...secrets,
+              ...credentialSecrets(sent)
+            ])
             auth.rejected(response.request, error, headers)
             return Effect.fail(error)
           }
         )
       }
       const run = (span: Tracer.Span | undefined) =>
-        retry(
+        retry({
           call,
           gate,
           span,
-          request.replaySafe ?? true,
-          (retryHeaders) => {
-            let sent =
+          replaySafe: request.replaySafe ?? true,
+          prepare: auth.prepare,
+          attempt: (retryHeaders, credential, ticket) => {
+            const retried =
               retryHeaders !== undefined
                 ? HttpClientRequest.setHeaders(httpRequest, retryHeaders)
                 : httpRequest
-            // Without the platform's HTTP span there is none for it to propagate: send the call's.
-            if (settings.tracerPropagation && span !== undefined && !exchanges) {
-              sent = HttpClientRequest.setHeaders(sent, HttpTraceContext.toHeaders(span))
-            }
-            return exchange({ call, gate, span, client, request: sent }, onResponse)
+            const send = (sent: HttpClientRequest.HttpClientRequest) =>
+              exchange<A, E | OktaHttpError | OktaTransportError, never>(
+                { call, gate, span, client, request: sent, ticket },
+                onResponse
+              )
+            return credential === undefined
+              ? send(retried)
+              : Effect.flatMap(auth.sign(retried, credential), send)
           },
-          auth.repairable
-        )
+          repair: auth.repairable
+        })
       // The deadline bounds the whole call (backoffs and gate waits included), inside its span.
       const deadline = settings.deadlineMillis
       const bounded = (span: Tracer.Span | undefined) =>

@@ -1,10 +1,9 @@
 /**
  * The options of `OktaClient`: their types, their validation (`OktaConfigError` names what is
- * wrong, never a secret) and reading them from Effect `Config`.
+ * wrong, never a secret). Reading them from `Config` is in `OktaClientConfig.ts`.
  */
 import type * as HttpClient from "@effect/platform/HttpClient"
-import * as Config from "effect/Config"
-import type * as ConfigError from "effect/ConfigError"
+import type * as Config from "effect/Config"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
@@ -247,6 +246,12 @@ const checkToken = (
     return fail("contains whitespace or control characters (a trailing newline from a file?)")
   }
   if (/^\{.*\}$/.test(value)) return fail("is still a {placeholder}")
+  // An HTTP header value is Latin-1: fetch and undici refuse anything else on every request.
+  if (/[^\u0020-\u00ff]/.test(value)) {
+    return fail(
+      "contains characters an HTTP header cannot carry (outside Latin-1: a smart quote or an ellipsis pasted with it?)"
+    )
+  }
   return Effect.succeed(value)
 }
 
@@ -323,6 +328,16 @@ export const resolveSettings = (options: OktaClientSettings) =>
         reason: "must be a positive integer"
       })
     }
+    const extra = options.userAgentExtra
+    if (
+      extra !== undefined &&
+      (typeof extra !== "string" || /[^\u0020-\u007e\u00a0-\u00ff]/.test(extra))
+    ) {
+      return yield* new OktaConfigError({
+        field: "userAgentExtra",
+        reason: "must be printable Latin-1 text (it is sent as an HTTP header)"
+      })
+    }
     const resolved = {
       timeoutMillis,
       deadlineMillis,
@@ -338,61 +353,3 @@ export const resolveSettings = (options: OktaClientSettings) =>
     }
     return resolved
   })
-
-/**
- * Reads the org URL and credentials of {@link OktaClientConfigOptions} from `Config`, with Okta's
- * standard variables as defaults.
- *
- * @internal
- */
-export const fromConfig = (
-  options: OktaClientConfigOptions
-): Effect.Effect<OktaClientOptions, ConfigError.ConfigError | OktaConfigError> => {
-  const {
-    orgUrl,
-    apiToken,
-    accessToken,
-    authorizationMode,
-    clientId,
-    scopes,
-    privateKey,
-    keyId,
-    dpop,
-    ...settings
-  } = options
-  return Effect.gen(function* () {
-    const url = yield* orgUrl ?? Config.string("OKTA_CLIENT_ORGURL")
-    const mode = (yield* (
-      authorizationMode ??
-      Config.string("OKTA_CLIENT_AUTHORIZATIONMODE").pipe(Config.withDefault("SSWS"))
-    ))
-      .trim()
-      .toLowerCase()
-    let credentials: OktaCredentials
-    if (accessToken !== undefined) {
-      credentials = { accessToken: yield* accessToken }
-    } else if (mode === "privatekey") {
-      const scopeList = (yield* scopes ?? Config.string("OKTA_CLIENT_SCOPES"))
-        .split(/[\s,]+/)
-        .filter((scope) => scope !== "")
-      const kid = yield* Config.option(keyId ?? Config.string("OKTA_CLIENT_KEYID"))
-      credentials = {
-        oauth: {
-          clientId: yield* clientId ?? Config.string("OKTA_CLIENT_CLIENTID"),
-          scopes: scopeList,
-          privateKey: yield* privateKey ?? Config.redacted("OKTA_CLIENT_PRIVATEKEY"),
-          ...(Option.isSome(kid) ? { keyId: kid.value } : {}),
-          ...(dpop !== undefined ? { dpop } : {})
-        }
-      }
-    } else if (mode === "ssws") {
-      credentials = { apiToken: yield* apiToken ?? Config.redacted("OKTA_CLIENT_TOKEN") }
-    } else {
-      return yield* new OktaConfigError({
-        field: "authorizationMode",
-        reason: "must be SSWS or PrivateKey"
-      })
-    }
-    return { ...settings, orgUrl: url, ...credentials }
-  })
-}

@@ -7,6 +7,7 @@
  * | `okta_connections_requests_total` | counter | `operation`, `status` (HTTP status, `transport` or `timeout`) |
  * | `okta_connections_retries_total` | counter | `operation`, `reason` (`rate_limit`, `concurrency_limit`, `rate_limit_no_reset`, `server_error`, `transport`, `timeout`) |
  * | `okta_connections_gate_waits_total` | counter | `operation`, `reason` (`window_exhausted`, `concurrency_cap`) |
+ * | `okta_connections_rate_limit_distrusted_total` | counter | `operation`, `header` (`x-rate-limit-reset`, `date`: a value the gate did not believe) |
  * | `okta_connections_rate_limit_remaining` | gauge | — (the last `X-Rate-Limit-Remaining` seen) |
  * | `okta_connections_request_duration_ms` | histogram | `operation` (one attempt, body included) |
  *
@@ -67,6 +68,24 @@ export const retries = Metric.counter("okta_connections_retries_total", {
  */
 export const gateWaits = Metric.counter("okta_connections_gate_waits_total", {
   description: "Requests held at the shared rate-limit gate, by operation and reason",
+  incremental: true
+})
+
+/**
+ * Rate-limit headers the gate did not believe: an `X-Rate-Limit-Reset` more than two minutes
+ * ahead, or a `Date` more than an hour from the local clock (a broken server or proxy). Each is
+ * also logged as a warning; the gate probes instead of waiting on it.
+ *
+ * @example
+ * ```ts
+ * import { Metric } from "effect"
+ * import { OktaMetrics } from "effect-okta-connections"
+ *
+ * const distrustedResets = Metric.tagged(OktaMetrics.rateLimitDistrusted, "header", "x-rate-limit-reset")
+ * ```
+ */
+export const rateLimitDistrusted = Metric.counter("okta_connections_rate_limit_distrusted_total", {
+  description: "Rate-limit headers the client did not believe, by operation and header",
   incremental: true
 })
 

@@ -2,6 +2,7 @@
  * Identifiers that end up in request paths.
  */
 import * as Schema from "effect/Schema"
+import { isWellFormed } from "../internal/wellFormed.js"
 
 /**
  * The longest `appId` accepted. Okta app ids are 20 characters (`0oafxqCAJWWGELFTYASJ`); the
@@ -21,7 +22,8 @@ const PATH_SYNTAX = /[/?#%\\]/
 /**
  * An Okta application id, validated before any request is built. Rejected (each with a message
  * that names the rule, never the value): empty, longer than {@link APP_ID_MAX_LENGTH}, containing
- * `/`, `\`, `?`, `#`, `%`, whitespace or control characters, or `..`.
+ * `/`, `\`, `?`, `#`, `%`, whitespace or control characters, or `..`; the dot segment `.` (a URL
+ * drops it, so the request would go to another resource); ill-formed UTF-16 (a lone surrogate).
  *
  * The brand is a type-level marker only: the JSON form is a plain string, and the operations also
  * accept plain strings (they validate with this schema).
@@ -44,6 +46,8 @@ export const AppId = Schema.String.pipe(
   Schema.filter((s) => !WHITESPACE.test(s) || "must not contain whitespace"),
   Schema.filter((s) => !PATH_SYNTAX.test(s) || 'must not contain "/", "\\", "?", "#" or "%"'),
   Schema.filter((s) => !s.includes("..") || 'must not contain ".."'),
+  Schema.filter((s) => s !== "." || 'must not be the dot segment "."'),
+  Schema.filter((s) => isWellFormed(s) || "must be well-formed UTF-16 (it has a lone surrogate)"),
   Schema.brand("OktaAppId")
 ).annotations({ identifier: "AppId", description: "An Okta application id" })
 export type AppId = typeof AppId.Type

@@ -4,21 +4,25 @@
  */
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
-import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
-import * as Schema from "effect/Schema"
-import type * as ParseResult from "effect/ParseResult"
 import {
   OktaInvalidInputError,
   type OktaRequestError,
   type OktaResponseError
 } from "../errors/OktaError.js"
-import { describeIssue } from "../internal/issues.js"
+import {
+  check,
+  decodeAppId,
+  decodeAppName,
+  encodeUpdateBody,
+  optionalQueryValue,
+  secretsOf
+} from "../internal/input.js"
 import { OktaClient, type OktaClientService, type OktaResponse } from "../layers/OktaClient.js"
-import { AppId, OAuthProvisioningEnabledApp } from "../schema/AppId.js"
+import type { OAuthProvisioningEnabledApp } from "../schema/AppId.js"
 import { ProvisioningConnectionResponse } from "../schema/Connection.js"
 import { AppConnectionUserProvisionJWKResponse } from "../schema/Jwks.js"
-import { UpdateDefaultProvisioningConnectionForApplicationRequest } from "../schema/Request.js"
+import type { UpdateDefaultProvisioningConnectionForApplicationRequest } from "../schema/Request.js"
 
 /**
  * Options of `updateDefaultProvisioningConnectionForApplication`.
@@ -127,32 +131,8 @@ export interface ApplicationConnectionsService {
   ) => Effect.Effect<void, OktaRequestError>
 }
 
-const decodeAppId = Schema.decodeUnknownEither(AppId)
-const decodeAppName = Schema.decodeUnknownEither(OAuthProvisioningEnabledApp)
-// The body is validated by encoding it: excess members are an error rather than silently
-// dropped, so a typo ("tokn") in JavaScript or behind a cast is reported instead of sending a
-// body without the token.
-const encodeBody = Schema.encodeUnknownEither(
-  UpdateDefaultProvisioningConnectionForApplicationRequest,
-  { onExcessProperty: "error", errors: "all" }
-)
-
-/** An argument as its schema accepts it, or `OktaInvalidInputError` naming what is wrong. */
-const check = <A>(
-  operation: string,
-  field: string,
-  result: Either.Either<A, ParseResult.ParseError>,
-  issues?: string
-): Either.Either<A, OktaInvalidInputError> =>
-  Either.mapLeft(
-    result,
-    (e) => new OktaInvalidInputError({ operation, field, issues: issues ?? describeIssue(e.issue) })
-  )
-
-const optionalString = (operation: string, field: string, value: unknown) =>
-  value === undefined || typeof value === "string"
-    ? Either.right(value)
-    : Either.left(new OktaInvalidInputError({ operation, field, issues: "expected a string" }))
+const updateOp = "updateDefaultProvisioningConnectionForApplication"
+const verifyOp = "verifyProvisioningConnectionForApplication"
 
 const connectionPath = (appId: string) =>
   `/api/v1/apps/${encodeURIComponent(appId)}/connections/default`
@@ -198,9 +178,6 @@ export const make = (client: OktaClientService): ApplicationConnectionsService =
       )
     })
 
-  const updateOp = "updateDefaultProvisioningConnectionForApplication"
-  const verifyOp = "verifyProvisioningConnectionForApplication"
-
   return {
     getDefaultProvisioningConnectionForApplication: byAppId(
       "getDefaultProvisioningConnectionForApplication",
@@ -214,7 +191,7 @@ export const make = (client: OktaClientService): ApplicationConnectionsService =
       options?: UpdateConnectionOptions
     ) {
       const id = yield* check(updateOp, "appId", decodeAppId(appId))
-      const encoded = yield* check(updateOp, "body", encodeBody(body))
+      const encoded = yield* encodeUpdateBody(body)
       const activate = options?.activate
       if (activate !== undefined && typeof activate !== "boolean") {
         return yield* new OktaInvalidInputError({
@@ -230,6 +207,7 @@ export const make = (client: OktaClientService): ApplicationConnectionsService =
           path: connectionPath(id),
           urlParams: activate !== undefined ? { activate: String(activate) } : undefined,
           body: encoded,
+          secrets: secretsOf(encoded),
           ...spanOf(updateOp, { "okta.app_id": id })
         },
         connection
@@ -265,8 +243,8 @@ export const make = (client: OktaClientService): ApplicationConnectionsService =
         'expected one of "google", "office365", "slack", "zoomus"'
       )
       const id = yield* check(verifyOp, "appId", decodeAppId(appId))
-      const code = yield* optionalString(verifyOp, "code", options?.code)
-      const state = yield* optionalString(verifyOp, "state", options?.state)
+      const code = yield* optionalQueryValue(verifyOp, "code", options?.code)
+      const state = yield* optionalQueryValue(verifyOp, "state", options?.state)
       const urlParams: Record<string, string> = {}
       if (code !== undefined) urlParams["code"] = code
       if (state !== undefined) urlParams["state"] = state
@@ -276,6 +254,7 @@ export const make = (client: OktaClientService): ApplicationConnectionsService =
           method: "POST",
           path: `/api/v1/apps/${encodeURIComponent(name)}/${encodeURIComponent(id)}/oauth2/callback`,
           urlParams,
+          secrets: Object.values(urlParams),
           // The code is one-time: a request that may have reached Okta is never sent again.
           replaySafe: false,
           ...spanOf(verifyOp, { "okta.app_id": id, "okta.app_name": name })

@@ -553,6 +553,11 @@ export const serve = (
 export interface ConnectionsOptions {
   readonly client?: OktaClientSettings | undefined
   readonly credentials?: OktaCredentials | undefined
+  /**
+   * The transport of {@link OktaSimulator.layerConnectionsServer}'s client. Default
+   * `FetchHttpClient.layer`; for example `NodeHttpClient.layerUndici` to test over undici.
+   */
+  readonly httpClient?: Layer.Layer<HttpClient.HttpClient> | undefined
 }
 
 const credentialsOf = (sim: OktaSimulatorService, options: ConnectionsOptions): OktaCredentials =>
@@ -672,7 +677,8 @@ export class OktaSimulator extends Context.Tag("effect-okta-connections/testing/
   }
 
   /**
-   * Everything wired over a real loopback socket with `FetchHttpClient`: `ApplicationConnections`,
+   * Everything wired over a real loopback socket (with `FetchHttpClient` unless `httpClient` says
+   * otherwise): `ApplicationConnections`,
    * `OktaClient`, `OktaSimulator` and the `SimulatorServer` address.
    *
    * @example
@@ -699,7 +705,7 @@ export class OktaSimulator extends Context.Tag("effect-okta-connections/testing/
     )
     return ApplicationConnections.layer.pipe(
       Layer.provideMerge(client),
-      Layer.provide(FetchHttpClient.layer),
+      Layer.provide(options.httpClient ?? FetchHttpClient.layer),
       Layer.provideMerge(OktaSimulator.layerServer()),
       Layer.provideMerge(OktaSimulator.layer(options))
     )

@@ -5,7 +5,8 @@
  */
 import { Chunk, Effect, type Fiber, Option, TestClock } from "effect"
 
-const turn = Effect.promise(() => new Promise<void>((resolve) => setImmediate(resolve)))
+/** One turn of the event loop (no time passes on any clock). */
+export const turn = Effect.promise(() => new Promise<void>((resolve) => setImmediate(resolve)))
 
 export const runToCompletion = <A, E>(fiber: Fiber.RuntimeFiber<A, E>, maxSteps = 10_000) =>
   Effect.gen(function* () {

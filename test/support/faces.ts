@@ -3,6 +3,7 @@
  * and over a real loopback socket with FetchHttpClient.
  */
 import { FetchHttpClient, HttpClient, HttpClientRequest } from "@effect/platform"
+import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import { Context, Effect, Layer } from "effect"
 import type { ApplicationConnections, OktaClient } from "../../src/index.js"
 import {
@@ -10,7 +11,7 @@ import {
   SimulatorServer,
   type OktaSimulatorOptions
 } from "../../src/testing/index.js"
-import type { OktaClientSettings } from "../../src/index.js"
+import type { OktaClientSettings, OktaCredentials } from "../../src/index.js"
 
 /** Raw HTTP to the simulated org, bypassing the client (for what the client would refuse to send). */
 export class Raw extends Context.Tag("test/Raw")<
@@ -57,7 +58,10 @@ export type FaceServices = ApplicationConnections | OktaClient | OktaSimulator |
 export interface Face {
   readonly name: string
   readonly layer: (
-    options?: OktaSimulatorOptions & { readonly client?: OktaClientSettings }
+    options?: OktaSimulatorOptions & {
+      readonly client?: OktaClientSettings
+      readonly credentials?: OktaCredentials
+    }
   ) => Layer.Layer<FaceServices>
 }
 
@@ -84,4 +88,22 @@ export const loopback: Face = {
     )
 }
 
+export const loopbackUndici: Face = {
+  name: "loopback server over undici",
+  layer: (options = {}) =>
+    Layer.effect(
+      Raw,
+      Effect.flatMap(SimulatorServer, (server) => makeRaw(server.url))
+    ).pipe(
+      Layer.provide(NodeHttpClient.layerUndici),
+      Layer.provideMerge(
+        OktaSimulator.layerConnectionsServer({ ...options, httpClient: NodeHttpClient.layerUndici })
+      ),
+      Layer.orDie
+    )
+}
+
 export const faces: ReadonlyArray<Face> = [inProcess, loopback]
+
+/** Every face and transport: in-process, loopback over fetch, loopback over undici. */
+export const allFaces: ReadonlyArray<Face> = [inProcess, loopback, loopbackUndici]

@@ -1,0 +1,100 @@
+/**
+ * The operations' arguments, checked before anything is built: an argument that fails gets an
+ * `OktaInvalidInputError` naming the rule it broke (never its value), and nothing is sent.
+ *
+ * @internal
+ */
+import * as Either from "effect/Either"
+import type * as ParseResult from "effect/ParseResult"
+import * as Schema from "effect/Schema"
+import { OktaInvalidInputError } from "../errors/OktaError.js"
+import { AppId, OAuthProvisioningEnabledApp } from "../schema/AppId.js"
+import {
+  ProvisioningConnectionOauthRequest,
+  ProvisioningConnectionTokenRequest,
+  UpdateDefaultProvisioningConnectionForApplicationRequest
+} from "../schema/Request.js"
+import { describeIssue } from "./issues.js"
+import { isWellFormed } from "./wellFormed.js"
+
+const updateOp = "updateDefaultProvisioningConnectionForApplication"
+
+export const decodeAppId = Schema.decodeUnknownEither(AppId)
+export const decodeAppName = Schema.decodeUnknownEither(OAuthProvisioningEnabledApp)
+// The body is validated by encoding it: excess members are an error rather than silently
+// dropped, so a typo ("tokn") in JavaScript or behind a cast is reported instead of sending a
+// body without the token.
+const encodeOptions = { onExcessProperty: "error", errors: "all" } as const
+const encodeAny = Schema.encodeUnknownEither(
+  UpdateDefaultProvisioningConnectionForApplicationRequest,
+  encodeOptions
+)
+const encodeToken = Schema.encodeUnknownEither(ProvisioningConnectionTokenRequest, encodeOptions)
+const encodeOAuth = Schema.encodeUnknownEither(ProvisioningConnectionOauthRequest, encodeOptions)
+// The variant the body's `authScheme` names reports its own issues (`profile.tokn: is not
+// allowed`), not the union's attempt at the other variant too.
+const encodeBody = (body: unknown) => {
+  const profile =
+    typeof body === "object" && body !== null ? (body as { profile?: unknown }).profile : undefined
+  const scheme =
+    typeof profile === "object" && profile !== null
+      ? (profile as { authScheme?: unknown }).authScheme
+      : undefined
+  if (scheme === "TOKEN") return encodeToken(body)
+  if (scheme === "OAUTH2" || scheme === "OAUTH") return encodeOAuth(body)
+  return encodeAny(body)
+}
+
+/** An argument as its schema accepts it, or `OktaInvalidInputError` naming what is wrong. */
+export const check = <A>(
+  operation: string,
+  field: string,
+  result: Either.Either<A, ParseResult.ParseError>,
+  issues?: string
+): Either.Either<A, OktaInvalidInputError> =>
+  Either.mapLeft(
+    result,
+    (e) => new OktaInvalidInputError({ operation, field, issues: issues ?? describeIssue(e.issue) })
+  )
+
+/** An optional query value: absent, or a non-empty, well-formed string (it goes into the URL). */
+export const optionalQueryValue = (
+  operation: string,
+  field: string,
+  value: unknown
+): Either.Either<string | undefined, OktaInvalidInputError> => {
+  const invalid = (issues: string) =>
+    Either.left(new OktaInvalidInputError({ operation, field, issues }))
+  if (value === undefined) return Either.right(undefined)
+  if (typeof value !== "string") return invalid("expected a string")
+  if (value.length === 0) return invalid("must not be empty (leave it out instead)")
+  if (!isWellFormed(value)) return invalid("must be well-formed UTF-16 (it has a lone surrogate)")
+  return Either.right(value)
+}
+
+/**
+ * The update body as it will be sent. A body whose members cannot be read (a getter or a `Proxy`
+ * that throws) is invalid input, not a defect.
+ */
+export const encodeUpdateBody = (body: unknown): Either.Either<unknown, OktaInvalidInputError> => {
+  try {
+    return check(updateOp, "body", encodeBody(body))
+  } catch (error) {
+    return Either.left(
+      new OktaInvalidInputError({
+        operation: updateOp,
+        field: "body",
+        issues: `could not be read (${error instanceof Error ? error.name : typeof error} thrown)`
+      })
+    )
+  }
+}
+
+/** The write-only members of an encoded update body: the target app's token, O365's password. */
+export const secretsOf = (encoded: unknown): ReadonlyArray<string> => {
+  const profile = (encoded as { profile?: Record<string, unknown> }).profile
+  const settings = profile?.["settings"] as Record<string, unknown> | undefined
+  return [profile?.["token"], settings?.["adminPassword"]].filter(
+    (s): s is string => typeof s === "string"
+  )
+}

@@ -1,0 +1,67 @@
+/**
+ * An `OktaClient.execute` request as the platform's request, checked first: nothing that would
+ * leave the org, change meaning on the way to the wire or die while being encoded is sent.
+ *
+ * @internal
+ */
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import * as Either from "effect/Either"
+import { OktaInvalidInputError } from "../errors/OktaError.js"
+import { isWellFormed } from "./wellFormed.js"
+
+/** What `execute` sends (structurally the public `OktaRequest`). @internal */
+export interface RequestSpec {
+  readonly operation: string
+  readonly method: "GET" | "POST"
+  readonly path: string
+  readonly urlParams?: Readonly<Record<string, string>> | undefined
+  readonly body?: unknown
+}
+
+// eslint-disable-next-line no-control-regex
+const CONTROL_OR_SPACE = /[\u0000-\u0020\u007f]/
+
+/** @internal */
+export const build = (
+  spec: RequestSpec
+): Either.Either<HttpClientRequest.HttpClientRequest, OktaInvalidInputError> => {
+  const invalid = (field: string, issues: string) =>
+    Either.left(new OktaInvalidInputError({ operation: spec.operation, field, issues }))
+  const { path } = spec
+  // Only a path below the org gets the org URL and its credential; a full or protocol-relative
+  // URL would send the credential to another host.
+  if (typeof path !== "string" || !path.startsWith("/") || path.startsWith("//")) {
+    return invalid("path", 'must be a path below the org URL, starting with one "/"')
+  }
+  if (CONTROL_OR_SPACE.test(path)) {
+    return invalid("path", "must not contain whitespace or control characters")
+  }
+  if (!isWellFormed(path)) {
+    return invalid("path", "must be well-formed UTF-16 (it has a lone surrogate)")
+  }
+  let request = HttpClientRequest.make(spec.method)(path)
+  if (spec.urlParams !== undefined) {
+    for (const [name, value] of Object.entries(spec.urlParams)) {
+      if (typeof value !== "string") return invalid(`urlParams.${name}`, "expected a string")
+      if (!isWellFormed(name) || !isWellFormed(value)) {
+        return invalid(`urlParams.${name}`, "must be well-formed UTF-16 (it has a lone surrogate)")
+      }
+    }
+    request = HttpClientRequest.setUrlParams(request, spec.urlParams)
+  }
+  if (spec.body !== undefined) {
+    let json: string | undefined
+    try {
+      json = JSON.stringify(spec.body)
+    } catch (error) {
+      // A cycle, a BigInt, a getter or Proxy that throws: invalid input, not a defect.
+      return invalid(
+        "body",
+        `cannot be encoded as JSON (${error instanceof Error ? error.name : typeof error} thrown)`
+      )
+    }
+    if (json === undefined) return invalid("body", "cannot be encoded as JSON")
+    request = HttpClientRequest.bodyText(request, json, "application/json")
+  }
+  return Either.right(request)
+}

@@ -1,0 +1,638 @@
+/**
+ * A hostile or broken server and hostile input: nothing odd reaches the wire, nothing dies, one
+ * implausible response cannot stall the client, a refused token never wedges it, and what the
+ * server echoes never carries the call's secrets into an error.
+ */
+import { FetchHttpClient, type HttpClient } from "@effect/platform"
+import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
+import { describe, expect, it } from "@effect/vitest"
+import { Effect, Exit, Fiber, Layer, Logger, Metric, Redacted, Schedule, TestClock } from "effect"
+import { generateKeyPairSync, createPublicKey } from "node:crypto"
+import {
+  ApplicationConnections,
+  OktaClient,
+  OktaMetrics,
+  RetryPolicy,
+  type OktaClientSettings
+} from "../src/index.js"
+import { OktaSimulator } from "../src/testing/index.js"
+import { failureOf } from "./support/exit.js"
+import { allFaces } from "./support/faces.js"
+import { loopbackServer } from "./support/loopback.js"
+import { turn } from "./support/clock.js"
+import {
+  connectionsWith,
+  json,
+  ORG,
+  scriptedHttp,
+  TOKEN,
+  type Handler
+} from "./support/TestHttp.js"
+
+const APP = "0oasimzscaler0000001"
+const OK = { status: "ENABLED", profile: { authScheme: "TOKEN" } }
+
+const errorOf = (exit: Exit.Exit<unknown, unknown>) =>
+  failureOf(exit) as { _tag: string; [k: string]: unknown }
+
+const throwingGetter = {
+  profile: {
+    authScheme: "TOKEN",
+    get token(): string {
+      throw new Error("getter")
+    }
+  }
+}
+const throwingProxy = new Proxy(
+  {},
+  {
+    get: () => {
+      throw new Error("trap")
+    },
+    ownKeys: () => {
+      throw new Error("trap")
+    }
+  }
+)
+const cyclic: Record<string, unknown> = {}
+cyclic["self"] = cyclic
+
+for (const face of allFaces) {
+  describe(`input that must not reach the wire, over the ${face.name}`, () => {
+    it.effect("dot segments, lone surrogates, empty codes, unreadable bodies: typed, unsent", () =>
+      Effect.gen(function* () {
+        const api = yield* ApplicationConnections
+        const client = yield* OktaClient
+        const sim = yield* OktaSimulator
+        const cases: ReadonlyArray<readonly [string, Effect.Effect<unknown, unknown>]> = [
+          ["appId", api.activateDefaultProvisioningConnectionForApplication(".")],
+          ["appId", api.deactivateDefaultProvisioningConnectionForApplication(".")],
+          ["appId", api.getDefaultProvisioningConnectionForApplication(".")],
+          ["appId", api.getUserProvisioningConnectionJWKS(".")],
+          ["appId", api.verifyProvisioningConnectionForApplication("google", ".")],
+          ["appId", api.getDefaultProvisioningConnectionForApplication("\uD800")],
+          ["appId", api.getDefaultProvisioningConnectionForApplication("a\uDC00b")],
+          ["appId", api.activateDefaultProvisioningConnectionForApplication("0oa\uD83D")],
+          ["code", api.verifyProvisioningConnectionForApplication("office365", APP, { code: "" })],
+          [
+            "state",
+            api.verifyProvisioningConnectionForApplication("office365", APP, {
+              code: "c0de",
+              state: ""
+            })
+          ],
+          [
+            "code",
+            api.verifyProvisioningConnectionForApplication("office365", APP, {
+              code: "a\uD800"
+            })
+          ],
+          [
+            "state",
+            api.verifyProvisioningConnectionForApplication("office365", APP, {
+              state: "\uDFFF"
+            })
+          ],
+          [
+            "body",
+            api.updateDefaultProvisioningConnectionForApplication(APP, throwingGetter as never)
+          ],
+          [
+            "body",
+            api.updateDefaultProvisioningConnectionForApplication(APP, throwingProxy as never)
+          ],
+          [
+            "path",
+            client.execute(
+              { operation: "x", method: "GET", path: "https://evil.example/x" },
+              () => Effect.void
+            )
+          ],
+          [
+            "path",
+            client.execute(
+              { operation: "x", method: "GET", path: "//evil.example/x" },
+              () => Effect.void
+            )
+          ],
+          [
+            "path",
+            client.execute(
+              { operation: "x", method: "GET", path: "/api/v1/apps/\uD800" },
+              () => Effect.void
+            )
+          ],
+          [
+            "urlParams.q",
+            client.execute(
+              { operation: "x", method: "GET", path: "/api/v1/apps", urlParams: { q: "\uDC00" } },
+              () => Effect.void
+            )
+          ],
+          [
+            "body",
+            client.execute(
+              { operation: "x", method: "POST", path: "/api/v1/apps", body: { n: 1n } },
+              () => Effect.void
+            )
+          ],
+          [
+            "body",
+            client.execute(
+              { operation: "x", method: "POST", path: "/api/v1/apps", body: cyclic },
+              () => Effect.void
+            )
+          ]
+        ]
+        for (const [field, effect] of cases) {
+          const error = errorOf(yield* Effect.exit(effect))
+          expect({ tag: error._tag, field: error["field"] }).toEqual({
+            tag: "OktaInvalidInputError",
+            field
+          })
+          expect(String(error["message"])).toContain("nothing was sent")
+        }
+        expect(yield* sim.requests).toEqual([])
+        // Well-formed astral characters are not surrogate errors (they fail other rules).
+        const emoji = errorOf(
+          yield* Effect.exit(api.getDefaultProvisioningConnectionForApplication("0oa😀"))
+        )
+        expect(emoji._tag).toBe("OktaNotFoundError")
+      }).pipe(Effect.provide(face.layer()))
+    )
+  })
+}
+
+describe("credentials an HTTP header cannot carry are refused at construction", () => {
+  const build = (settings: Record<string, unknown>) =>
+    Effect.exit(
+      Layer.build(
+        OktaClient.layer({ orgUrl: ORG, apiToken: Redacted.make("00abc"), ...settings } as never)
+      ).pipe(Effect.provide(scriptedHttp(() => json(200, OK)).layer), Effect.scoped)
+    )
+
+  it.effect("a token outside Latin-1, a user agent with a newline or a non-Latin-1 character", () =>
+    Effect.gen(function* () {
+      const cases = [
+        ["apiToken", { apiToken: Redacted.make("00abc\u2026") }],
+        ["accessToken", { apiToken: undefined, accessToken: Redacted.make("eyJ\u201ctoken") }],
+        ["userAgentExtra", { userAgentExtra: "my-app/1.0\r\nx-injected: 1" }],
+        ["userAgentExtra", { userAgentExtra: "my-app/1.0 \u2013 sync" }]
+      ] as const
+      for (const [field, settings] of cases) {
+        const error = errorOf(yield* build(settings))
+        expect({ tag: error._tag, field: error["field"] }).toEqual({
+          tag: "OktaConfigError",
+          field
+        })
+        expect(String(error["message"])).not.toContain("00abc")
+      }
+      // Latin-1 itself is fine.
+      expect(Exit.isSuccess(yield* build({ userAgentExtra: "café-sync/1.0" }))).toBe(true)
+    })
+  )
+})
+
+// ---------------------------------------------------------------------------------------------
+// Rate-limit state a server cannot poison.
+
+const NOW = Date.parse("2026-12-01T12:00:00Z")
+const secondsFromNow = (seconds: number) => String(Math.floor(NOW / 1000) + seconds)
+const dateAt = (millis: number) => new Date(millis).toUTCString()
+
+const exact = (options: RetryPolicy.RetryPolicyOptions = {}) =>
+  RetryPolicy.make({
+    resetJitter: 0,
+    backoff: Schedule.spaced("200 millis"),
+    adaptiveConcurrency: false,
+    ...options
+  })
+
+/** A response whose rate-limit headers say the window is spent until `reset`. */
+const spent = (status: 200 | 429, reset: string, date: number = NOW) =>
+  json(status, status === 200 ? OK : { errorCode: "E0000047", errorSummary: "rate limit" }, {
+    date: dateAt(date),
+    "x-rate-limit-limit": "50",
+    "x-rate-limit-remaining": "0",
+    "x-rate-limit-reset": reset
+  })
+
+const fine = (date: number) =>
+  json(200, OK, {
+    date: dateAt(date),
+    "x-rate-limit-limit": "50",
+    "x-rate-limit-remaining": "40",
+    "x-rate-limit-reset": String(Math.floor(date / 1000) + 60)
+  })
+
+/** Two calls through one client: the first gets `first`, every later request `later`. */
+const twoCalls = (first: Handler, later: Handler, settings: OktaClientSettings = {}) =>
+  Effect.gen(function* () {
+    yield* TestClock.setTime(NOW)
+    let n = 0
+    const { requests, layer } = connectionsWith((r) => (n++ === 0 ? first(r) : later(r)), {
+      retry: exact(),
+      ...settings
+    })
+    const warnings: Array<string> = []
+    const logger = Logger.make(({ logLevel, message }) => {
+      if (logLevel._tag === "Warning") warnings.push(String(message))
+    })
+    const fiber = yield* Effect.fork(
+      Effect.gen(function* () {
+        const api = yield* ApplicationConnections
+        const firstExit = yield* Effect.exit(
+          api.getDefaultProvisioningConnectionForApplication(APP)
+        )
+        const secondExit = yield* Effect.exit(
+          api.getDefaultProvisioningConnectionForApplication(APP)
+        )
+        return [firstExit, secondExit] as const
+      }).pipe(Effect.provide(layer), Effect.provide(Logger.replace(Logger.defaultLogger, logger)))
+    )
+    return { requests, fiber, warnings }
+  })
+
+const distrustedCount = (header: string) =>
+  Effect.map(
+    Metric.value(
+      OktaMetrics.rateLimitDistrusted.pipe(
+        Metric.tagged("operation", "getDefaultProvisioningConnectionForApplication"),
+        Metric.tagged("header", header)
+      )
+    ),
+    (state) => state.count
+  )
+
+describe("implausible rate-limit headers never stall the client", () => {
+  for (const [name, reset] of [
+    ["an hour ahead", secondsFromNow(3600)],
+    ["beyond the timer's range", "99999999999"]
+  ] as const) {
+    it.effect(
+      `a 200 with Remaining 0 and a reset ${name}: the next call probes within a window`,
+      () =>
+        Effect.gen(function* () {
+          const before = yield* distrustedCount("x-rate-limit-reset")
+          const { requests, fiber, warnings } = yield* twoCalls(
+            () => spent(200, reset),
+            () => fine(NOW + 60_000)
+          )
+          yield* TestClock.adjust("59999 millis")
+          expect(requests).toHaveLength(1)
+          yield* TestClock.adjust("1 milli")
+          const [first, second] = yield* Fiber.join(fiber)
+          expect(Exit.isSuccess(first) && Exit.isSuccess(second)).toBe(true)
+          expect(requests.map((r) => r.at - NOW)).toEqual([0, 60_000])
+          expect((yield* distrustedCount("x-rate-limit-reset")) - before).toBe(1)
+          expect(warnings.join("\n")).toContain("implausible x-rate-limit-reset")
+        })
+    )
+  }
+
+  it.effect("no gate wait exceeds the policy's maxRateLimitWait, even for a plausible reset", () =>
+    Effect.gen(function* () {
+      const { requests, fiber } = yield* twoCalls(
+        () => spent(200, secondsFromNow(50)),
+        () => fine(NOW + 5_000),
+        { retry: exact({ maxRateLimitWait: "5 seconds" }) }
+      )
+      yield* TestClock.adjust("5 seconds")
+      const [first, second] = yield* Fiber.join(fiber)
+      expect(Exit.isSuccess(first) && Exit.isSuccess(second)).toBe(true)
+      // Waited 5 s, then probed: Okta answers a real window's probe with a 429 and its reset.
+      expect(requests.map((r) => r.at - NOW)).toEqual([0, 5_000])
+    })
+  )
+
+  it.effect("a 429 with a reset an hour ahead is retried with backoff, not after an hour", () =>
+    Effect.gen(function* () {
+      const { requests, fiber } = yield* twoCalls(
+        () => spent(429, secondsFromNow(3600)),
+        () => fine(NOW),
+        { retry: exact({ maxRateLimitWait: "2 seconds" }) }
+      )
+      yield* TestClock.adjust("2200 millis")
+      const [first, second] = yield* Fiber.join(fiber)
+      expect(Exit.isSuccess(first) && Exit.isSuccess(second)).toBe(true)
+      // The backoff (200 ms), then a gate wait cut at maxRateLimitWait (2 s), then the probe.
+      expect(requests.map((r) => r.at - NOW)).toEqual([0, 2_200, 2_200])
+    })
+  )
+
+  it.effect("a Date of 1970 does not move the server clock: a real reset is waited for", () =>
+    Effect.gen(function* () {
+      const before = yield* distrustedCount("date")
+      const { requests, fiber } = yield* twoCalls(
+        () => spent(200, secondsFromNow(30), 0),
+        () => fine(NOW + 30_000)
+      )
+      yield* TestClock.adjust("30 seconds")
+      const [first, second] = yield* Fiber.join(fiber)
+      expect(Exit.isSuccess(first) && Exit.isSuccess(second)).toBe(true)
+      expect(requests.map((r) => r.at - NOW)).toEqual([0, 30_000])
+      expect((yield* distrustedCount("date")) - before).toBe(1)
+    })
+  )
+})
+
+// ---------------------------------------------------------------------------------------------
+// A refused token never wedges the client.
+
+const CLIENT_ID = "0oaserviceapp0000001"
+const rsa = generateKeyPairSync("rsa", {
+  modulusLength: 2048,
+  privateKeyEncoding: { type: "pkcs8", format: "pem" },
+  publicKeyEncoding: { type: "spki", format: "pem" }
+})
+const otherKey = generateKeyPairSync("rsa", { modulusLength: 2048 })
+const registered = {
+  clientId: CLIENT_ID,
+  publicKey: createPublicKey(rsa.publicKey).export({ format: "jwk" })
+}
+const wrongKey = { clientId: CLIENT_ID, publicKey: otherKey.publicKey.export({ format: "jwk" }) }
+const oauth = {
+  oauth: {
+    clientId: CLIENT_ID,
+    privateKey: Redacted.make(rsa.privateKey),
+    scopes: ["okta.apps.read", "okta.apps.manage"]
+  }
+}
+
+for (const face of allFaces) {
+  describe(`a refused token, over the ${face.name}`, () => {
+    const layer = () =>
+      face.layer({
+        oauthClients: [wrongKey],
+        credentials: oauth,
+        client: { deadline: "20 seconds", retry: exact() }
+      })
+
+    it.live(
+      "fails its call with OktaAuthError; the next calls try again and recover",
+      () =>
+        Effect.gen(function* () {
+          const api = yield* ApplicationConnections
+          const sim = yield* OktaSimulator
+          const get = api.getDefaultProvisioningConnectionForApplication(APP)
+          const refused = errorOf(yield* Effect.exit(get))
+          expect(refused).toMatchObject({ _tag: "OktaAuthError", error: "invalid_client" })
+          expect(yield* sim.tokenRequests).toBe(1)
+          // Five at once after a refusal: one token request for all, each call typed, none hangs.
+          const five = yield* Effect.all(
+            Array.from({ length: 5 }, () => Effect.exit(get)),
+            {
+              concurrency: "unbounded"
+            }
+          )
+          for (const exit of five) expect(errorOf(exit)._tag).toBe("OktaAuthError")
+          expect(yield* sim.tokenRequests).toBe(2)
+          // The key fixed: the next call asks again (after a backoff of 1 s, the second refusal in
+          // a row) and succeeds, and calls run side by side again.
+          yield* sim.addOAuthClient(registered)
+          yield* get
+          expect(yield* sim.tokenRequests).toBe(3)
+          const eight = yield* Effect.all(
+            Array.from({ length: 8 }, () => get),
+            {
+              concurrency: "unbounded"
+            }
+          )
+          expect(eight).toHaveLength(8)
+          expect(yield* sim.tokenRequests).toBe(3)
+          // After a good token, refusals leak nothing either: revoke, refuse three times, fix.
+          yield* sim.addOAuthClient(wrongKey)
+          yield* sim.revokeAccessTokens
+          for (let i = 0; i < 3; i++) {
+            expect(errorOf(yield* Effect.exit(get))._tag).toBe("OktaAuthError")
+          }
+          yield* sim.addOAuthClient(registered)
+          const again = yield* Effect.all(
+            Array.from({ length: 8 }, () => get),
+            {
+              concurrency: "unbounded"
+            }
+          ).pipe(Effect.timeout("15 seconds"))
+          expect(again).toHaveLength(8)
+        }).pipe(Effect.provide(layer())),
+      30_000
+    )
+  })
+}
+
+describe("the token endpoint's refusals", () => {
+  it.effect("are asked again with backoff when they keep coming (0, 1 s, 2 s, 4 s …)", () =>
+    Effect.gen(function* () {
+      const at: Array<number> = []
+      const layer = OktaSimulator.layerConnections({
+        oauthClients: [wrongKey],
+        credentials: oauth,
+        client: { retry: exact() },
+        onRequest: (entry) =>
+          entry.path === "/oauth2/v1/token"
+            ? Effect.map(
+                Effect.clockWith((clock) => clock.currentTimeMillis),
+                (now) => {
+                  at.push(now)
+                }
+              )
+            : Effect.void
+      })
+      const fiber = yield* Effect.fork(
+        Effect.flatMap(ApplicationConnections, (api) =>
+          Effect.forEach(
+            Array.from({ length: 5 }),
+            () => Effect.exit(api.getDefaultProvisioningConnectionForApplication(APP)),
+            { discard: true }
+          )
+        ).pipe(Effect.provide(layer))
+      )
+      // The assertion is signed off the fiber (WebCrypto): let the event loop turn until the
+      // expected token request has arrived, and move the clock only between them.
+      const arrived = (count: number) =>
+        Effect.gen(function* () {
+          for (let i = 0; i < 10_000 && at.length < count; i++) yield* turn
+          return at.length
+        })
+      expect(yield* arrived(2)).toBe(2)
+      for (const [gap, count] of [
+        [1_000, 3],
+        [2_000, 4],
+        [4_000, 5]
+      ] as const) {
+        yield* TestClock.adjust(gap - 1)
+        expect(yield* arrived(count)).toBe(count - 1)
+        yield* TestClock.adjust(1)
+        expect(yield* arrived(count)).toBe(count)
+      }
+      yield* Fiber.join(fiber)
+      expect(at).toEqual([0, 0, 1_000, 3_000, 7_000])
+    })
+  )
+})
+
+// ---------------------------------------------------------------------------------------------
+// Secrets a server echoes.
+
+describe("a server that echoes the request", () => {
+  const echo: Handler = (request) =>
+    json(
+      400,
+      {
+        errorCode: "E0000001",
+        errorSummary: `Api validation failed: ${request.headers["authorization"]} ${request.url.href} ${request.rawBody ?? ""}`,
+        errorCauses: [
+          { errorSummary: `token=${encodeURIComponent(String(request.rawBody))}` },
+          { errorSummary: JSON.stringify(request.query) }
+        ]
+      },
+      {
+        "www-authenticate": `Bearer error="invalid_request", error_description="${request.headers["authorization"]}"`
+      }
+    )
+
+  it.effect("gets none of the call's secrets into the error, its message or its JSON", () =>
+    Effect.gen(function* () {
+      const { layer } = connectionsWith(echo)
+      const secrets = [
+        TOKEN,
+        "00body-token-secret-1",
+        "office-admin-password-2",
+        "one-time-code-secret-3",
+        "state-secret-4"
+      ]
+      const exits = yield* Effect.flatMap(ApplicationConnections, (api) =>
+        Effect.all([
+          Effect.exit(
+            api.updateDefaultProvisioningConnectionForApplication(APP, {
+              profile: { authScheme: "TOKEN", token: "00body-token-secret-1" }
+            })
+          ),
+          Effect.exit(
+            api.updateDefaultProvisioningConnectionForApplication(APP, {
+              profile: {
+                authScheme: "OAUTH2",
+                settings: { adminUsername: "admin", adminPassword: "office-admin-password-2" }
+              }
+            })
+          ),
+          Effect.exit(
+            api.verifyProvisioningConnectionForApplication("office365", APP, {
+              code: "one-time-code-secret-3",
+              state: "state-secret-4"
+            })
+          )
+        ])
+      ).pipe(Effect.provide(layer))
+      for (const exit of exits) {
+        const error = errorOf(exit)
+        expect(error._tag).toBe("OktaBadRequestError")
+        const rendered = [String(error["message"]), JSON.stringify(error)].join("\n")
+        expect(rendered).toContain("<redacted>")
+        for (const secret of secrets) expect(rendered).not.toContain(secret)
+      }
+    })
+  )
+})
+
+// ---------------------------------------------------------------------------------------------
+// The same hostile server over real sockets, on fetch and undici.
+
+const transports = [
+  ["FetchHttpClient", FetchHttpClient.layer],
+  ["NodeHttpClient.layerUndici", NodeHttpClient.layerUndici]
+] as const
+
+describe.each(transports)("a hostile loopback server over %s", (_name, transport) => {
+  const clientOver = (url: string, settings: OktaClientSettings) =>
+    ApplicationConnections.layer.pipe(
+      Layer.provideMerge(
+        OktaClient.layer({ orgUrl: url, apiToken: Redacted.make(TOKEN), ...settings })
+      ),
+      Layer.provide(transport as Layer.Layer<HttpClient.HttpClient>)
+    )
+
+  it.live("an hour-ahead reset with Remaining 0 holds the next call only to maxRateLimitWait", () =>
+    Effect.gen(function* () {
+      let n = 0
+      const { url } = yield* loopbackServer((_req, res) => {
+        const now = Date.now()
+        res.writeHead(200, {
+          "content-type": "application/json",
+          "x-rate-limit-limit": "50",
+          "x-rate-limit-remaining": n++ === 0 ? "0" : "40",
+          "x-rate-limit-reset": String(Math.floor(now / 1000) + (n === 1 ? 3600 : 60))
+        })
+        res.end(JSON.stringify(OK))
+      })
+      const started = Date.now()
+      yield* Effect.flatMap(ApplicationConnections, (api) =>
+        Effect.zipRight(
+          api.getDefaultProvisioningConnectionForApplication(APP),
+          api.getDefaultProvisioningConnectionForApplication(APP)
+        )
+      ).pipe(
+        Effect.provide(
+          clientOver(url, {
+            deadline: "10 seconds",
+            retry: exact({ maxRateLimitWait: "300 millis" })
+          })
+        )
+      )
+      const took = Date.now() - started
+      expect(n).toBe(2)
+      expect(took).toBeGreaterThanOrEqual(290)
+      expect(took).toBeLessThan(5_000)
+    }).pipe(Effect.scoped)
+  )
+
+  it.live("echoed secrets are scrubbed from what the error copies", () =>
+    Effect.gen(function* () {
+      const { url } = yield* loopbackServer((req, res) => {
+        let body = ""
+        req.on("data", (chunk: Buffer) => (body += chunk.toString()))
+        req.on("end", () => {
+          res.writeHead(403, {
+            "content-type": "application/json",
+            "www-authenticate": `SSWS error="insufficient_scope", error_description="${req.headers.authorization}"`
+          })
+          res.end(
+            JSON.stringify({
+              errorCode: "E0000006",
+              errorSummary: `You do not have permission: ${req.headers.authorization} ${req.url} ${body}`
+            })
+          )
+        })
+      })
+      const exits = yield* Effect.flatMap(ApplicationConnections, (api) =>
+        Effect.all([
+          Effect.exit(
+            api.updateDefaultProvisioningConnectionForApplication(APP, {
+              profile: { authScheme: "TOKEN", token: "00body-token-secret-1" }
+            })
+          ),
+          Effect.exit(
+            api.verifyProvisioningConnectionForApplication("office365", APP, {
+              code: "one-time-code-secret-3",
+              state: "state-secret-4"
+            })
+          )
+        ])
+      ).pipe(Effect.provide(clientOver(url, { retry: false })))
+      for (const exit of exits) {
+        const error = errorOf(exit)
+        expect(error._tag).toBe("OktaForbiddenError")
+        const rendered = `${String(error["message"])}\n${JSON.stringify(error)}`
+        expect(rendered).toContain("<redacted>")
+        for (const secret of [
+          TOKEN,
+          "00body-token-secret-1",
+          "one-time-code-secret-3",
+          "state-secret-4"
+        ]) {
+          expect(rendered).not.toContain(secret)
+        }
+      }
+    }).pipe(Effect.scoped)
+  )
+})
