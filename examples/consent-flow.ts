@@ -8,19 +8,36 @@
  */
 import { Console, Effect } from "effect"
 import { ApplicationConnections, type OAuthProvisioningEnabledApp } from "effect-okta-connections"
-import { Example, ExampleError, isMain, runMain } from "./support/Example.js"
+import { appNameFromEnv, Example, ExampleError, isMain, runMain } from "./support/Example.js"
 
 const APPS: ReadonlyArray<OAuthProvisioningEnabledApp> = ["office365", "google", "slack", "zoomus"]
 
+/**
+ * Office 365 takes its admin's credentials: from O365_ADMIN_USERNAME and O365_ADMIN_PASSWORD. The
+ * simulator accepts placeholders; a real org is never sent them.
+ */
 const settingsFor = (name: OAuthProvisioningEnabledApp) =>
-  name === "office365"
-    ? {
-        settings: {
-          adminUsername: process.env["O365_ADMIN_USERNAME"] ?? "admin@contoso.onmicrosoft.com",
-          adminPassword: process.env["O365_ADMIN_PASSWORD"] ?? "example-password"
-        }
+  Effect.gen(function* () {
+    if (name !== "office365") return {}
+    const example = yield* Example
+    const adminUsername = process.env["O365_ADMIN_USERNAME"]
+    const adminPassword = process.env["O365_ADMIN_PASSWORD"]
+    if (adminUsername !== undefined && adminPassword !== undefined) {
+      return { settings: { adminUsername, adminPassword } }
+    }
+    if (example.target === "okta") {
+      return yield* new ExampleError({
+        message:
+          "set O365_ADMIN_USERNAME and O365_ADMIN_PASSWORD to the Office 365 admin's credentials (placeholders are sent to the simulator only)"
+      })
+    }
+    return {
+      settings: {
+        adminUsername: "admin@contoso.onmicrosoft.com",
+        adminPassword: "example-password"
       }
-    : {}
+    }
+  })
 
 export const consentFlow = (name: OAuthProvisioningEnabledApp) =>
   Effect.gen(function* () {
@@ -28,7 +45,7 @@ export const consentFlow = (name: OAuthProvisioningEnabledApp) =>
     const api = yield* ApplicationConnections
     const appId = yield* example.appId(name)
     const configured = yield* api.updateDefaultProvisioningConnectionForApplication(appId, {
-      profile: { authScheme: "OAUTH2", ...settingsFor(name) }
+      profile: { authScheme: "OAUTH2", ...(yield* settingsFor(name)) }
     })
     const href = configured._links?.authorize?.href
     if (href === undefined) {
@@ -49,8 +66,7 @@ export const consentFlow = (name: OAuthProvisioningEnabledApp) =>
 export const program = Effect.gen(function* () {
   const example = yield* Example
   yield* example.allowWrites
-  const chosen = process.env["OKTA_APP_NAME"] as OAuthProvisioningEnabledApp | undefined
-  const names = example.target === "okta" ? [chosen ?? "office365"] : APPS
+  const names = example.target === "okta" ? [yield* appNameFromEnv] : APPS
   for (const name of names) yield* consentFlow(name)
 })
 

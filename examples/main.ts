@@ -1,7 +1,8 @@
 /**
  * `npm start`: the end-to-end demo, on the embedded Okta simulator (a real HTTP server on
  * loopback, started and stopped by this script). Nothing outside this machine is contacted.
- * Each example also runs on its own, and against a real org: see examples/README.md.
+ * Each example also runs on its own, and against a real org: see "Examples" in the README. The
+ * demo injects the faults it recovers from (three 503s in the batch).
  */
 import { Console, Effect } from "effect"
 import { ApplicationConnections, type OktaResponseError } from "effect-okta-connections"

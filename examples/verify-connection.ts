@@ -1,29 +1,32 @@
 /**
- * verifyProvisioningConnectionForApplication: the last step of a three-legged OAuth 2.0 consent
- * (Office 365 here). On the simulator the consent is obtained through the authorize link; against
- * a real org, pass Okta's continue_oauth_flow_url in OKTA_CONTINUE_URL (with OKTA_APP_ID).
+ * verifyProvisioningConnectionForApplication: the last step of a three-legged OAuth 2.0 consent,
+ * for the app kind in OKTA_APP_NAME (default office365). On the simulator the consent is obtained
+ * through the authorize link; against a real org, pass Okta's continue_oauth_flow_url in
+ * OKTA_CONTINUE_URL (with OKTA_APP_ID), or paste it when asked (on a terminal).
  *
  *   npx tsx examples/verify-connection.ts
  */
 import { Console, Effect } from "effect"
 import { ApplicationConnections } from "effect-okta-connections"
-import { Example, ExampleError, isMain, runMain } from "./support/Example.js"
+import {
+  appNameFromEnv,
+  codeAndState,
+  Example,
+  ExampleError,
+  isMain,
+  runMain
+} from "./support/Example.js"
 
 export const program = Effect.gen(function* () {
   const example = yield* Example
   yield* example.allowWrites
   const api = yield* ApplicationConnections
-  const appId = yield* example.appId("office365")
+  const name = yield* appNameFromEnv
+  const appId = yield* example.appId(name)
   const continueUrl = process.env["OKTA_CONTINUE_URL"]
   const { code, state } =
     continueUrl !== undefined
-      ? (() => {
-          const url = new URL(continueUrl)
-          return {
-            code: url.searchParams.get("code") ?? "",
-            state: url.searchParams.get("state") ?? ""
-          }
-        })()
+      ? yield* codeAndState(continueUrl)
       : yield* Effect.gen(function* () {
           const connection = yield* api.getDefaultProvisioningConnectionForApplication(appId)
           const href = connection._links?.authorize?.href
@@ -34,8 +37,8 @@ export const program = Effect.gen(function* () {
           }
           return yield* example.consent(href)
         })
-  yield* api.verifyProvisioningConnectionForApplication("office365", appId, { code, state })
-  yield* Console.log(`   ${appId}: consent verified`)
+  yield* api.verifyProvisioningConnectionForApplication(name, appId, { code, state })
+  yield* Console.log(`   ${name} ${appId}: consent verified`)
 })
 
 if (isMain(import.meta.url)) runMain(program)

@@ -117,6 +117,13 @@ const program = Effect.gen(function* () {
 const fiber = Effect.runFork(program)
 fiber.addObserver((exit) => {
   if (exit._tag === "Failure" && !Cause.isInterruptedOnly(exit.cause)) {
+    const failure = Cause.failureOption(exit.cause)
+    // A port in use (or not allowed) is a usage problem: one line, exit 2, no stack trace.
+    if (failure._tag === "Some" && failure.value._tag === "SimulatorServeError") {
+      console.error(`npm run simulator: ${failure.value.message}`)
+      process.exitCode = 2
+      return
+    }
     console.error(Cause.pretty(exit.cause))
     process.exitCode = 1
   }

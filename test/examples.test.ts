@@ -19,6 +19,7 @@ import { SimulatorTarget } from "../examples/support/Example.js"
 import { program as tokenSetup } from "../examples/token-setup.js"
 import { program as update } from "../examples/update-connection.js"
 import { program as verify } from "../examples/verify-connection.js"
+import { OktaSimulator, serve } from "../src/testing/index.js"
 
 /** Runs an example on a fresh simulator, returning what it printed. */
 type Provided = Layer.Layer.Success<ReturnType<typeof SimulatorTarget>>
@@ -76,7 +77,7 @@ describe("examples on the simulator", () => {
 
   it.live("verify-connection", () =>
     Effect.map(runExample(verify), (lines) =>
-      expect(lines).toEqual(["   0oasimoffice36500001: consent verified"])
+      expect(lines).toEqual(["   office365 0oasimoffice36500001: consent verified"])
     )
   )
 
@@ -226,6 +227,109 @@ describe("npm run simulator", () => {
         expect(code).toBe(2)
         expect(stderr).toContain("--port must be an integer")
       }),
+    30_000
+  )
+})
+
+describe("examples against an org given by the environment (the simulator standing in)", () => {
+  const root = fileURLToPath(new URL("..", import.meta.url))
+  /** Runs an example script with `env`, standard input not a terminal. */
+  const script = (name: string, env: Record<string, string>) =>
+    Effect.async<{ code: number | null; stdout: string; stderr: string }>((resume) => {
+      const child = spawn(process.execPath, ["--import", "tsx", `examples/${name}.ts`], {
+        cwd: root,
+        env: { ...process.env, ...env },
+        stdio: ["pipe", "pipe", "pipe"]
+      })
+      let stdout = ""
+      let stderr = ""
+      child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()))
+      child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()))
+      child.stdin.end()
+      child.once("exit", (code) => resume(Effect.succeed({ code, stdout, stderr })))
+    })
+  const org = Effect.gen(function* () {
+    const { url } = yield* serve()
+    const sim = yield* OktaSimulator
+    return {
+      sim,
+      env: {
+        OKTA_CLIENT_ORGURL: url,
+        OKTA_CLIENT_TOKEN: "examples-token",
+        OKTA_EXAMPLES_WRITE: "1"
+      }
+    }
+  }).pipe(Effect.provide(OktaSimulator.layer({ tokens: [{ token: "examples-token" }] })))
+
+  it.live(
+    "consent-flow refuses placeholder Office 365 credentials, and needs a terminal",
+    () =>
+      Effect.gen(function* () {
+        const { env } = yield* org
+        const base = { ...env, OKTA_APP_ID: "0oasimoffice36500001", OKTA_APP_NAME: "office365" }
+        const placeholders = yield* script("consent-flow", base)
+        expect(placeholders.code).toBe(1)
+        expect(placeholders.stderr).toContain("set O365_ADMIN_USERNAME and O365_ADMIN_PASSWORD")
+        const noTerminal = yield* script("consent-flow", {
+          ...base,
+          O365_ADMIN_USERNAME: "admin@contoso.onmicrosoft.com",
+          O365_ADMIN_PASSWORD: "a-real-looking-password"
+        })
+        expect(noTerminal.code).toBe(1)
+        expect(noTerminal.stderr).toContain("needs a terminal")
+      }).pipe(Effect.scoped),
+    60_000
+  )
+
+  it.live(
+    "verify-connection honours OKTA_APP_NAME and OKTA_CONTINUE_URL",
+    () =>
+      Effect.gen(function* () {
+        const { env, sim } = yield* org
+        const google = "0oasimgoogle00000001"
+        const { code, state } = yield* sim.consent(google)
+        const continueUrl = `${env.OKTA_CLIENT_ORGURL}/continue?code=${code}&state=${state}`
+        const run = yield* script("verify-connection", {
+          ...env,
+          OKTA_APP_ID: google,
+          OKTA_APP_NAME: "google",
+          OKTA_CONTINUE_URL: continueUrl
+        })
+        expect(run.stderr).toBe("")
+        expect(run.code).toBe(0)
+        expect(run.stdout).toContain(`google ${google}: consent verified`)
+        expect((yield* sim.inspect(google)).connection?.verified).toBe(true)
+        const wrongName = yield* script("verify-connection", { ...env, OKTA_APP_NAME: "okta" })
+        expect(wrongName.code).toBe(1)
+        expect(wrongName.stderr).toContain("OKTA_APP_NAME must be one of")
+      }).pipe(Effect.scoped),
+    60_000
+  )
+})
+
+describe("npm run simulator on a port in use", () => {
+  it.live(
+    "prints one line and exits 2",
+    () =>
+      Effect.gen(function* () {
+        const { port } = yield* serve().pipe(Effect.provide(OktaSimulator.layer()))
+        const child = spawn(
+          process.execPath,
+          ["--import", "tsx", "scripts/simulator.ts", "--port", String(port)],
+          { cwd: fileURLToPath(new URL("..", import.meta.url)), stdio: ["ignore", "pipe", "pipe"] }
+        )
+        let stderr = ""
+        child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()))
+        const code = yield* Effect.async<number | null>((resume) => {
+          child.once("exit", (exitCode) => resume(Effect.succeed(exitCode)))
+        })
+        expect(code).toBe(2)
+        expect(stderr.trim().split("\n")).toEqual([
+          expect.stringMatching(
+            /^npm run simulator: cannot listen on 127\.0\.0\.1:\d+: .*EADDRINUSE/
+          )
+        ])
+      }).pipe(Effect.scoped),
     30_000
   )
 })

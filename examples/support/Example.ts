@@ -1,7 +1,7 @@
 /**
  * What every example needs besides the client: which app ids to use, how an admin's consent is
  * obtained, and whether writes are allowed. On the embedded simulator all of that is automatic;
- * against a real org it comes from the environment (see examples/README.md).
+ * against a real org it comes from the environment (see "Examples" in the README).
  */
 import { FetchHttpClient, HttpClient } from "@effect/platform"
 import { Console, Context, Data, Effect, Layer } from "effect"
@@ -59,7 +59,8 @@ const SIMULATOR_ROLES: Record<Role, string> = {
   zoomus: "0oasimzoomus00000001"
 }
 
-const codeAndState = (continueUrl: string) =>
+/** The `code` and `state` of Okta's `continue_oauth_flow_url`. */
+export const codeAndState = (continueUrl: string) =>
   Effect.try({
     try: () => {
       const url = new URL(continueUrl.trim())
@@ -70,6 +71,23 @@ const codeAndState = (continueUrl: string) =>
     },
     catch: () =>
       new ExampleError({ message: "that is not a continue_oauth_flow_url with code and state" })
+  })
+
+/**
+ * The OAuth 2.0 app kind named by OKTA_APP_NAME (default office365), checked: it becomes a path
+ * segment of the verify call.
+ */
+export const appNameFromEnv: Effect.Effect<OAuthProvisioningEnabledApp, ExampleError> =
+  Effect.suspend(() => {
+    const name = (process.env["OKTA_APP_NAME"] ?? "office365").trim()
+    const known: ReadonlyArray<string> = ["office365", "google", "slack", "zoomus"]
+    return known.includes(name)
+      ? Effect.succeed(name as OAuthProvisioningEnabledApp)
+      : Effect.fail(
+          new ExampleError({
+            message: `OKTA_APP_NAME must be one of ${known.join(", ")} (got ${name})`
+          })
+        )
   })
 
 /** Apps the batch example reads on the simulator. */
@@ -172,6 +190,13 @@ export const OktaTarget: Layer.Layer<Example | ApplicationConnections | OktaClie
               ),
         consent: (href) =>
           Effect.gen(function* () {
+            // Without a terminal nobody can paste the answer: say so and stop (exit 1), rather
+            // than leave the connection configured but never verified.
+            if (process.stdin.isTTY !== true) {
+              return yield* new ExampleError({
+                message: `the consent step needs a terminal to paste Okta's continue_oauth_flow_url into (standard input is not one). Consent at ${new URL(href).origin}… and rerun examples/verify-connection.ts with OKTA_CONTINUE_URL set`
+              })
+            }
             yield* Console.log(`   Open this URL in a browser and consent:\n   ${href}`)
             const answer = yield* Effect.tryPromise({
               try: async () => {

@@ -70,6 +70,7 @@ export const make = (
     const tracing = settings.tracing !== false
     const exchanges = settings.tracing === "exchanges"
     const serverAddress = new URL(orgUrl).host
+    const basePath = new URL(orgUrl).pathname.replace(/\/$/, "")
 
     // The pipeline every request goes through, configured once. The platform's own HTTP span is
     // off: the exchange makes its own (its exit value would hold the request and its credential).
@@ -164,10 +165,11 @@ export const make = (
       const built = Request.build(request)
       if (Either.isLeft(built)) return Effect.fail(built.left)
       const httpRequest = built.right
+      // Errors and spans name the path as sent: behind an org URL with a path (a proxy), its prefix.
       const call: Call = {
         operation: request.operation,
         method: request.method,
-        path: request.path
+        path: basePath + request.path
       }
       const secrets = request.secrets ?? []
       const onResponse = (
@@ -233,7 +235,7 @@ export const make = (
       const attributes = {
         ...request.spanAttributes,
         "http.request.method": request.method,
-        "url.path": request.path,
+        "url.path": call.path,
         "server.address": serverAddress
       }
       return Effect.useSpan(

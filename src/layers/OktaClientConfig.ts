@@ -6,11 +6,12 @@ import * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
 import { OktaConfigError } from "../errors/OktaError.js"
 import type {
   OktaClientConfigOptions,
   OktaClientOptions,
-  OktaCredentials
+  OktaOAuthOptions
 } from "./OktaClientOptions.js"
 
 /**
@@ -34,39 +35,49 @@ export const fromConfig = (
     dpop,
     ...settings
   } = options
+  // `Config.redacted`'s own failure message is "<redacted>": read the text, then redact it, so a
+  // missing variable is named.
+  const secret = (name: string) => Config.map(Config.string(name), Redacted.make)
+  const url = orgUrl ?? Config.string("OKTA_CLIENT_ORGURL")
   return Effect.gen(function* () {
-    const url = yield* orgUrl ?? Config.string("OKTA_CLIENT_ORGURL")
     const mode = (yield* (
       authorizationMode ??
       Config.string("OKTA_CLIENT_AUTHORIZATIONMODE").pipe(Config.withDefault("SSWS"))
     ))
       .trim()
       .toLowerCase()
-    let credentials: OktaCredentials
+    // Each mode's variables are read together, so every missing one is reported at once.
     if (accessToken !== undefined) {
-      credentials = { accessToken: yield* accessToken }
-    } else if (mode === "privatekey") {
-      const scopeList = (yield* scopes ?? Config.string("OKTA_CLIENT_SCOPES"))
-        .split(/[\s,]+/)
-        .filter((scope) => scope !== "")
-      const kid = yield* Config.option(keyId ?? Config.string("OKTA_CLIENT_KEYID"))
-      credentials = {
-        oauth: {
-          clientId: yield* clientId ?? Config.string("OKTA_CLIENT_CLIENTID"),
-          scopes: scopeList,
-          privateKey: yield* privateKey ?? Config.redacted("OKTA_CLIENT_PRIVATEKEY"),
-          ...(Option.isSome(kid) ? { keyId: kid.value } : {}),
-          ...(dpop !== undefined ? { dpop } : {})
-        }
-      }
-    } else if (mode === "ssws") {
-      credentials = { apiToken: yield* apiToken ?? Config.redacted("OKTA_CLIENT_TOKEN") }
-    } else {
-      return yield* new OktaConfigError({
-        field: "authorizationMode",
-        reason: "must be SSWS or PrivateKey"
-      })
+      const read = yield* Config.all({ orgUrl: url, accessToken })
+      return { ...settings, ...read }
     }
-    return { ...settings, orgUrl: url, ...credentials }
+    if (mode === "ssws") {
+      const read = yield* Config.all({
+        orgUrl: url,
+        apiToken: apiToken ?? secret("OKTA_CLIENT_TOKEN")
+      })
+      return { ...settings, ...read }
+    }
+    if (mode === "privatekey") {
+      const read = yield* Config.all({
+        orgUrl: url,
+        clientId: clientId ?? Config.string("OKTA_CLIENT_CLIENTID"),
+        scopes: scopes ?? Config.string("OKTA_CLIENT_SCOPES"),
+        privateKey: privateKey ?? secret("OKTA_CLIENT_PRIVATEKEY"),
+        keyId: Config.option(keyId ?? Config.string("OKTA_CLIENT_KEYID"))
+      })
+      const oauth: OktaOAuthOptions = {
+        clientId: read.clientId,
+        scopes: read.scopes.split(/[\s,]+/).filter((scope) => scope !== ""),
+        privateKey: read.privateKey,
+        ...(Option.isSome(read.keyId) ? { keyId: read.keyId.value } : {}),
+        ...(dpop !== undefined ? { dpop } : {})
+      }
+      return { ...settings, orgUrl: read.orgUrl, oauth }
+    }
+    return yield* new OktaConfigError({
+      field: "authorizationMode",
+      reason: "must be SSWS or PrivateKey (OKTA_CLIENT_AUTHORIZATIONMODE)"
+    })
   })
 }

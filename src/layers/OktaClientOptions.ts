@@ -225,7 +225,19 @@ export const normalizeOrgUrl = (input: string | URL): Effect.Effect<string, Okta
   if (/-admin\.(okta|oktapreview|okta-emea)\.com$/i.test(url.hostname)) {
     return fail(`points at the Admin Console (${url.hostname}); use the org URL without "-admin"`)
   }
-  return Effect.succeed(`${url.origin}${url.pathname.replace(/\/+$/, "")}`)
+  const path = url.pathname.replace(/\/+$/, "")
+  // Okta's own hosts never have a path, and on any host an API or console path is a paste of the
+  // wrong URL: it would be prefixed to every request (`/api/v1/api/v1/apps/…`).
+  if (
+    path !== "" &&
+    (/\.(okta|oktapreview|okta-emea|okta-gov)\.com$|\.okta\.mil$/i.test(url.hostname) ||
+      /^\/(api|oauth2|admin|app|home|login|signin|\.well-known)(\/|$)/i.test(path))
+  ) {
+    return fail(
+      `has a path (${path}); give the org URL alone, e.g. ${url.origin} (the client adds /api/v1/…)`
+    )
+  }
+  return Effect.succeed(`${url.origin}${path}`)
 }
 
 const checkToken = (

@@ -28,6 +28,7 @@ export {
   SimulatorServer,
   type SimulatorServerInfo
 } from "./OktaSimulator.js"
+export { withAdvancingClock } from "./clock.js"
 export {
   DEFAULT_APPS,
   generatedApps,
