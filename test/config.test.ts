@@ -1,0 +1,100 @@
+/**
+ * Configuration errors name the problem: every missing variable of a mode at once, by name; an org
+ * URL pasted with an API path is refused with a hint; behind a proxy prefix, errors show the path
+ * as sent.
+ */
+import { describe, expect, it } from "@effect/vitest"
+import { ConfigProvider, Effect, Layer, Redacted } from "effect"
+import { ApplicationConnections, OktaClient } from "../src/index.js"
+import { json, scriptedHttp } from "./support/TestHttp.js"
+
+const buildFrom = (env: Record<string, string>) =>
+  Layer.build(OktaClient.layerConfig()).pipe(
+    Effect.scoped,
+    Effect.provide(scriptedHttp(() => json(200, {})).layer),
+    Effect.withConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(env)))),
+    Effect.flip
+  )
+
+describe("layerConfig from Okta's variables", () => {
+  it.effect("SSWS: a missing token is named, with the org URL, in one failure", () =>
+    Effect.gen(function* () {
+      const error = yield* buildFrom({})
+      const message = String(error)
+      expect(message).toContain("OKTA_CLIENT_ORGURL")
+      expect(message).toContain("OKTA_CLIENT_TOKEN")
+      expect(message).not.toContain("<redacted>")
+      const tokenOnly = yield* buildFrom({ OKTA_CLIENT_ORGURL: "https://acme.okta.com" })
+      expect("message" in tokenOnly ? tokenOnly.message : "").toContain("OKTA_CLIENT_TOKEN")
+    })
+  )
+
+  it.effect("PrivateKey: every missing variable of the mode, at once", () =>
+    Effect.gen(function* () {
+      const message = String(yield* buildFrom({ OKTA_CLIENT_AUTHORIZATIONMODE: "PrivateKey" }))
+      for (const name of [
+        "OKTA_CLIENT_ORGURL",
+        "OKTA_CLIENT_CLIENTID",
+        "OKTA_CLIENT_SCOPES",
+        "OKTA_CLIENT_PRIVATEKEY"
+      ]) {
+        expect(message).toContain(name)
+      }
+      expect(message).not.toContain("OKTA_CLIENT_KEYID")
+      expect(message).not.toContain("<redacted>")
+    })
+  )
+})
+
+describe("orgUrl", () => {
+  const build = (orgUrl: string) =>
+    Layer.build(OktaClient.layer({ orgUrl, apiToken: Redacted.make("00abc") })).pipe(
+      Effect.scoped,
+      Effect.provide(scriptedHttp(() => json(200, {})).layer),
+      Effect.flip
+    )
+
+  it.effect("with an API or console path is refused with a hint", () =>
+    Effect.gen(function* () {
+      for (const [url, path] of [
+        ["https://acme.okta.com/api/v1", "/api/v1"],
+        ["https://acme.okta.com/api/v1/", "/api/v1"],
+        ["https://acme.oktapreview.com/admin/dashboard", "/admin/dashboard"],
+        ["https://login.acme.com/oauth2/default", "/oauth2/default"],
+        ["https://acme.okta.com/anything", "/anything"]
+      ] as const) {
+        const error = yield* build(url)
+        expect(error).toMatchObject({ _tag: "OktaConfigError", field: "orgUrl" })
+        expect(error.message).toContain(`has a path (${path})`)
+        expect(error.message).toContain(new URL(url).origin)
+      }
+    })
+  )
+
+  it.effect("behind a proxy prefix is kept, and errors show the path as sent", () =>
+    Effect.gen(function* () {
+      const http = scriptedHttp(() => json(404, { errorCode: "E0000007" }))
+      const error = yield* Effect.flatMap(ApplicationConnections, (api) =>
+        Effect.flip(api.getDefaultProvisioningConnectionForApplication("0oa1"))
+      ).pipe(
+        Effect.provide(
+          ApplicationConnections.layer.pipe(
+            Layer.provide(
+              OktaClient.layer({
+                orgUrl: "https://gateway.example.com/okta/",
+                apiToken: Redacted.make("00abc"),
+                retry: false
+              })
+            ),
+            Layer.provide(http.layer)
+          )
+        )
+      )
+      expect(http.requests[0]!.path).toBe("/okta/api/v1/apps/0oa1/connections/default")
+      expect(error).toMatchObject({
+        _tag: "OktaNotFoundError",
+        path: "/okta/api/v1/apps/0oa1/connections/default"
+      })
+    })
+  )
+})
