@@ -4,7 +4,7 @@ import globals from "globals"
 import tseslint from "typescript-eslint"
 
 export default tseslint.config(
-  { ignores: ["dist/", "node_modules/", "coverage/"] },
+  { ignores: ["dist/", "node_modules/", "coverage/", "test/.snippets/", ".build-cjs/"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -24,7 +24,7 @@ export default tseslint.config(
   },
   {
     // Plain-JavaScript benchmark scripts run directly by node.
-    files: ["bench/*.mjs", "bench/cold/*.mjs", "bench/cold/*.cjs"],
+    files: ["bench/*.mjs", "bench/cold/*.mjs", "bench/cold/*.cjs", "scripts/*.mjs"],
     languageOptions: { globals: globals.node },
     rules: { "@typescript-eslint/no-require-imports": "off" }
   },

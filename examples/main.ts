@@ -42,7 +42,9 @@ export const demo = Effect.gen(function* () {
   yield* consentFlow
   yield* section("3. JWKS of the Org2Org OAuth 2.0 connection")
   yield* jwks
-  yield* section("4. Batch: 120 apps at concurrency 10 under a limit of 40 requests per second")
+  yield* section(
+    "4. Batch: 120 apps at concurrency 10 under a limit of 40 requests per second,\n   with three 503s injected by the simulator (each retried)"
+  )
   yield* batch
   yield* section("5. Typed errors")
   yield* typedErrors

@@ -5,6 +5,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { type Console, Effect, type Layer } from "effect"
 import { spawn } from "node:child_process"
+import { readFileSync } from "node:fs"
 import { createInterface } from "node:readline"
 import { fileURLToPath } from "node:url"
 import { program as activate } from "../examples/activate-connection.js"
@@ -20,6 +21,20 @@ import { program as tokenSetup } from "../examples/token-setup.js"
 import { program as update } from "../examples/update-connection.js"
 import { program as verify } from "../examples/verify-connection.js"
 import { OktaSimulator, serve } from "../src/testing/index.js"
+
+/** The README's sample output of `npm start`. */
+const readmeSample = () => {
+  const readme = readFileSync(new URL("../README.md", import.meta.url), "utf8")
+  const start = readme.indexOf("```text\neffect-okta-connections demo")
+  expect(start).toBeGreaterThan(0)
+  const body = readme.slice(start + "```text\n".length)
+  return body.slice(0, body.indexOf("```")).trimEnd().split("\n")
+}
+const normalize = (line: string) =>
+  line
+    .replace(/kid [A-Za-z0-9_-]+/, "kid …")
+    .replace(/\d+(\.\d+)?/g, "N")
+    .trimEnd()
 
 /** Runs an example on a fresh simulator, returning what it printed. */
 type Provided = Layer.Layer.Success<ReturnType<typeof SimulatorTarget>>
@@ -144,6 +159,15 @@ describe("examples on the simulator", () => {
         expect(text).toContain("OktaInvalidInputError")
         expect(text).not.toContain("ERROR")
         expect(lines.at(-1)).toBe("\nDone.")
+        // The README's sample output is what the demo prints, but for numbers (ports, counts,
+        // timings), the key id, and the long lines it cuts with "…".
+        const printed = text.split("\n").map(normalize)
+        const sample = readmeSample().map(normalize)
+        expect(printed).toHaveLength(sample.length)
+        sample.forEach((line, i) => {
+          if (line.endsWith("…")) expect(printed[i]!.startsWith(line.slice(0, -1))).toBe(true)
+          else expect(printed[i]).toBe(line)
+        })
       }),
     30_000
   )

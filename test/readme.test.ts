@@ -1,8 +1,10 @@
-// The README's "Testing your code with the simulator" example, verbatim, so the docs cannot rot.
+// The README's "Testing your code" examples, verbatim (the last test checks the README still holds
+// exactly this text), so the docs a user copies cannot rot.
+// --- README: first example ---
 import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { ApplicationConnections } from "effect-okta-connections"
-import { OktaSimulator } from "effect-okta-connections/testing"
+import { OktaSimulator, withAdvancingClock } from "effect-okta-connections/testing"
 
 describe("my provisioning job", () => {
   it.effect(
@@ -23,4 +25,38 @@ describe("my provisioning job", () => {
         ])
       }).pipe(Effect.provide(OktaSimulator.layerConnections())) // a fresh org per test
   )
+})
+// --- end ---
+// --- README: second example (its imports are the first one's) ---
+it.effect("a 503 is retried, and the retry says so", () =>
+  Effect.gen(function* () {
+    const api = yield* ApplicationConnections
+    const sim = yield* OktaSimulator
+    yield* sim.injectFault({ _tag: "ServerError", status: 503, body: "json" }, { times: 1 })
+    const connection = yield* withAdvancingClock(
+      api.getDefaultProvisioningConnectionForApplication("0oasimzscaler0000001")
+    )
+    expect(connection.status).toBe("ENABLED")
+    const requests = yield* sim.requests
+    expect(requests.map((r) => r.outcome)).toEqual([503, 200])
+    expect(requests[1]?.headers["x-okta-retry-count"]).toBe("1")
+  }).pipe(Effect.provide(OktaSimulator.layerConnections()))
+)
+// --- end ---
+
+// Both regions above must appear in the README as they are here.
+import { readFileSync } from "node:fs"
+
+describe("the README", () => {
+  it("holds these examples verbatim", () => {
+    const source = readFileSync(new URL(import.meta.url), "utf8")
+    const readme = readFileSync(new URL("../README.md", import.meta.url), "utf8")
+    const regions = [...source.matchAll(/\/\/ --- README: [^\n]*\n([\s\S]*?)\/\/ --- end ---/g)]
+    expect(regions).toHaveLength(2)
+    for (const [, text] of regions) {
+      // The first example's import of withAdvancingClock belongs to the second.
+      const expected = text!.replace(", withAdvancingClock }", " }")
+      expect(readme).toContain(expected.trim())
+    }
+  })
 })

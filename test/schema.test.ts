@@ -1,6 +1,7 @@
+import { createHash } from "node:crypto"
 import { describe, expect, it } from "@effect/vitest"
 import { Arbitrary, Either, FastCheck, Schema } from "effect"
-import { existsSync, readFileSync } from "node:fs"
+import { readFileSync } from "node:fs"
 import { fileURLToPath } from "node:url"
 import { parse } from "yaml"
 import {
@@ -16,7 +17,7 @@ import {
 // Property tests run with a fixed seed: deterministic in CI, and a failure reproduces exactly.
 const PROPS = { fastCheck: { seed: 20261127, numRuns: 300 } }
 
-// The contract, copied unchanged from ../shared/okta (a test below keeps the copy identical).
+// The contract, Okta's spec copied unchanged (a test below pins its digest).
 const contractPath = fileURLToPath(
   new URL("./fixtures/application-connections.openapi.yaml", import.meta.url)
 )
@@ -114,20 +115,11 @@ describe("every example in the contract decodes", () => {
     expect(decoded._links?.authorize?.guidance).toHaveLength(1)
   })
 
-  it.skipIf(
-    !existsSync(
-      fileURLToPath(
-        new URL("../../shared/okta/application-connections.openapi.yaml", import.meta.url)
-      )
-    )
-  )("the fixture is the shared contract, unchanged", () => {
-    const shared = readFileSync(
-      fileURLToPath(
-        new URL("../../shared/okta/application-connections.openapi.yaml", import.meta.url)
-      ),
-      "utf8"
-    )
-    expect(contractText).toBe(shared)
+  it("the fixture is the contract as copied, byte for byte", () => {
+    // The digest of Okta's spec when it was copied; `npm run check:contract -- <spec>` compares
+    // the fixture with a copy of the spec held elsewhere (CI passes the team's).
+    const digest = createHash("sha256").update(contractText).digest("hex")
+    expect(digest).toBe("5f9c2df1903f1c686366a110576421ceea904f1bc247c16b56141a3a3e6a4224")
   })
 })
 

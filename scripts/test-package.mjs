@@ -1,0 +1,254 @@
+// The package as users get it: `npm pack`, its file list and size, then a fresh consumer project
+// that installs the tarball with the peer versions, typechecks strictly (NodeNext, ESM and
+// CommonJS files, and bundler resolution), and runs from ESM and CommonJS. With --runtimes it also
+// runs a smoke program (get, update, a typed 404 against the loopback simulator) on Bun and Deno,
+// both installed from npm. Prints what it checks; exits 1 on the first failure.
+import { execFileSync, spawn } from "node:child_process"
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { createInterface } from "node:readline"
+import { fileURLToPath } from "node:url"
+
+const root = fileURLToPath(new URL("..", import.meta.url))
+const runtimes = process.argv.includes("--runtimes")
+const work = mkdtempSync(join(tmpdir(), "effect-okta-connections-package-"))
+const npm = process.platform === "win32" ? "npm.cmd" : "npm"
+
+const step = (title) => console.log(`::: ${title}`)
+const fail = (message) => {
+  console.error(`test-package: ${message}`)
+  process.exitCode = 1
+  throw new Error(message)
+}
+const run = (command, args, cwd) =>
+  execFileSync(command, args, { cwd, stdio: ["ignore", "pipe", "inherit"], encoding: "utf8" })
+const versionOf = (name) =>
+  JSON.parse(readFileSync(join(root, "node_modules", name, "package.json"), "utf8")).version
+
+try {
+  // 1. The tarball: what is in it, and how big it is.
+  step("npm pack")
+  const [packed] = JSON.parse(run(npm, ["pack", "--json", "--pack-destination", work], root))
+  const files = packed.files.map((file) => file.path)
+  const required = [
+    "package.json",
+    "README.md",
+    "LICENSE",
+    "dist/index.js",
+    "dist/index.d.ts",
+    "dist/testing/index.js",
+    "dist/cjs/package.json",
+    "dist/cjs/index.js",
+    "dist/cjs/index.d.ts",
+    "dist/cjs/testing/index.js",
+    "docs/resilience.md"
+  ]
+  for (const file of required) if (!files.includes(file)) fail(`the tarball lacks ${file}`)
+  const unwanted = files.filter((file) =>
+    /^(test|bench|examples|scripts|\.ci|\.build-cjs|node_modules)\//.test(file)
+  )
+  if (unwanted.length > 0) fail(`the tarball holds ${unwanted.slice(0, 5).join(", ")}`)
+  const kib = (bytes) => `${(bytes / 1024).toFixed(0)} KiB`
+  console.log(
+    `    ${packed.filename}: ${files.length} files, ${kib(packed.size)} packed, ${kib(packed.unpackedSize)} unpacked`
+  )
+  // Bounds with room to grow, to catch a stray directory or bundle, not to pin the size.
+  if (packed.size > 600 * 1024) fail(`the tarball is ${kib(packed.size)} (bound 600 KiB)`)
+  if (packed.unpackedSize > 3 * 1024 * 1024) {
+    fail(`the package unpacks to ${kib(packed.unpackedSize)} (bound 3 MiB)`)
+  }
+
+  // 2. A consumer project with the peer versions this repository is tested with.
+  step("install the tarball into a fresh project")
+  const app = join(work, "consumer")
+  mkdirSync(app)
+  writeFileSync(
+    join(app, "package.json"),
+    JSON.stringify({ name: "consumer", private: true, type: "module" }, null, 2)
+  )
+  const peers = ["effect", "@effect/platform", "typescript", "@types/node"].map(
+    (name) => `${name}@${versionOf(name)}`
+  )
+  run(
+    npm,
+    [
+      "install",
+      "--no-audit",
+      "--no-fund",
+      "--prefer-offline",
+      join(work, packed.filename),
+      ...peers
+    ],
+    app
+  )
+
+  const program = (importLine) => `${importLine}
+const Live = ApplicationConnections.layer.pipe(
+  Layer.provideMerge(OktaSimulator.layerConnections())
+)
+const program = Effect.gen(function* () {
+  const api = yield* ApplicationConnections
+  const connection = yield* api.getDefaultProvisioningConnectionForApplication("0oasimzscaler0000001")
+  const missing = yield* Effect.flip(
+    api.getDefaultProvisioningConnectionForApplication("0oanosuchapp00000001")
+  )
+  return \`\${connection.status} \${missing._tag}\`
+})
+Effect.runPromise(Effect.provide(program, OktaSimulator.layerConnections())).then((line) => {
+  console.log(line)
+})
+void Live
+`
+  writeFileSync(
+    join(app, "esm.mts"),
+    program(`import { Effect, Layer } from "effect"
+import { ApplicationConnections } from "effect-okta-connections"
+import { OktaSimulator } from "effect-okta-connections/testing"`)
+  )
+  writeFileSync(
+    join(app, "cjs.cts"),
+    program(`import { Effect, Layer } from "effect"
+import { ApplicationConnections } from "effect-okta-connections"
+import { OktaSimulator } from "effect-okta-connections/testing"`)
+  )
+  writeFileSync(
+    join(app, "bundler.ts"),
+    program(`import { Effect, Layer } from "effect"
+import { ApplicationConnections } from "effect-okta-connections"
+import { OktaSimulator } from "effect-okta-connections/testing"`)
+  )
+  const strict = {
+    strict: true,
+    exactOptionalPropertyTypes: true,
+    noUncheckedIndexedAccess: true,
+    target: "ES2022",
+    lib: ["ES2022"],
+    types: ["node"],
+    skipLibCheck: false
+  }
+  writeFileSync(
+    join(app, "tsconfig.nodenext.json"),
+    JSON.stringify({
+      compilerOptions: {
+        ...strict,
+        module: "NodeNext",
+        moduleResolution: "NodeNext",
+        outDir: "out"
+      },
+      files: ["esm.mts", "cjs.cts"]
+    })
+  )
+  writeFileSync(
+    join(app, "tsconfig.bundler.json"),
+    JSON.stringify({
+      compilerOptions: { ...strict, module: "ESNext", moduleResolution: "Bundler", noEmit: true },
+      files: ["bundler.ts"]
+    })
+  )
+  const tsc = join(app, "node_modules/typescript/bin/tsc")
+  step("typecheck a consumer, strict: NodeNext (ESM and CommonJS files), then bundler resolution")
+  run(process.execPath, [tsc, "-p", "tsconfig.nodenext.json"], app)
+  run(process.execPath, [tsc, "-p", "tsconfig.bundler.json"], app)
+
+  step("run from ESM and from CommonJS")
+  for (const file of ["out/esm.mjs", "out/cjs.cjs"]) {
+    const output = run(process.execPath, [file], app).trim()
+    if (output !== "ENABLED OktaNotFoundError") fail(`${file} printed ${JSON.stringify(output)}`)
+    console.log(`    ${file}: ${output}`)
+  }
+  // A CommonJS application loads Effect's CommonJS build, once.
+  const copies = run(
+    process.execPath,
+    [
+      "-e",
+      `require("effect-okta-connections"); console.log(Object.keys(require.cache).filter((k) => /node_modules\\/effect\\/dist\\/cjs\\/Effect\\.js$/.test(k)).length)`
+    ],
+    app
+  ).trim()
+  if (copies !== "1") fail(`a CommonJS app loaded ${copies} copies of effect/Effect`)
+  console.log("    CommonJS: one copy of Effect (its CommonJS build)")
+
+  if (runtimes) await otherRuntimes(app)
+  console.log("test-package: ok")
+} catch (error) {
+  if (process.exitCode !== 1) {
+    console.error(`test-package: ${error instanceof Error ? error.message : String(error)}`)
+    process.exitCode = 1
+  }
+} finally {
+  rmSync(work, { recursive: true, force: true })
+}
+
+/** Bun and Deno, from npm, run a smoke program against the loopback simulator (run by Node). */
+async function otherRuntimes(app) {
+  step("install bun and deno from npm")
+  run(
+    npm,
+    ["install", "--no-audit", "--no-fund", "--prefer-offline", "--no-save", "bun", "deno"],
+    app
+  )
+  writeFileSync(
+    join(app, "simulator.mjs"),
+    `import { Effect, Layer } from "effect"
+import { OktaSimulator, serve } from "effect-okta-connections/testing"
+const program = Effect.gen(function* () {
+  const { url } = yield* serve()
+  console.log(JSON.stringify({ url }))
+  return yield* Effect.never
+}).pipe(Effect.scoped, Effect.provide(OktaSimulator.layer({ tokens: [{ token: "smoke-token" }] })))
+Effect.runFork(program)
+`
+  )
+  writeFileSync(
+    join(app, "smoke.mjs"),
+    `import { FetchHttpClient } from "@effect/platform"
+import { Effect, Layer, Redacted } from "effect"
+import { ApplicationConnections, OktaClient } from "effect-okta-connections"
+const [url] = (globalThis.Deno?.args ?? process.argv.slice(2))
+const Live = ApplicationConnections.layer.pipe(
+  Layer.provide(OktaClient.layer({ orgUrl: url, apiToken: Redacted.make("smoke-token") })),
+  Layer.provide(FetchHttpClient.layer)
+)
+const program = Effect.gen(function* () {
+  const api = yield* ApplicationConnections
+  const id = "0oasimzscaler0000001"
+  const before = yield* api.getDefaultProvisioningConnectionForApplication(id)
+  const updated = yield* api.updateDefaultProvisioningConnectionForApplication(id, {
+    baseUrl: "https://scim.example.com/v2",
+    profile: { authScheme: "TOKEN", token: "00smoke" }
+  })
+  const missing = yield* Effect.flip(api.getDefaultProvisioningConnectionForApplication("0oanosuchapp00000001"))
+  return [typeof before.status === "string" ? "get" : "?", updated.baseUrl, missing._tag].join(" ")
+})
+Effect.runPromise(Effect.provide(program, Live)).then(
+  (line) => console.log(line),
+  (error) => { console.error(String(error)); globalThis.Deno ? Deno.exit(1) : process.exit(1) }
+)
+`
+  )
+  const simulator = spawn(process.execPath, ["simulator.mjs"], {
+    cwd: app,
+    stdio: ["ignore", "pipe", "inherit"]
+  })
+  try {
+    const { url } = JSON.parse(
+      await new Promise((resolve) =>
+        createInterface({ input: simulator.stdout }).once("line", resolve)
+      )
+    )
+    const bin = (name) => join(app, "node_modules/.bin", name)
+    for (const [name, command, args] of [
+      ["bun", bin("bun"), ["smoke.mjs", url]],
+      ["deno", bin("deno"), ["run", "--allow-net", "--allow-read", "--allow-env", "smoke.mjs", url]]
+    ]) {
+      step(`smoke on ${name} ${run(command, ["--version"], app).split("\n")[0].trim()}`)
+      const output = run(command, args, app).trim()
+      const expected = "get https://scim.example.com/v2 OktaNotFoundError"
+      if (output !== expected) fail(`${name} printed ${JSON.stringify(output)}`)
+      console.log(`    ${output}`)
+    }
+  } finally {
+    simulator.kill()
+  }
+}

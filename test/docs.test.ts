@@ -1,0 +1,121 @@
+/**
+ * Every TypeScript block of the README and of docs/ compiles, strictly, against the built package
+ * (as a user's project imports it: `effect-okta-connections` resolves through the package's own
+ * exports to dist/), and no link between the documents dangles.
+ */
+import { describe, expect, it } from "@effect/vitest"
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { dirname, join, resolve } from "node:path"
+import { fileURLToPath } from "node:url"
+import ts from "typescript"
+
+const root = fileURLToPath(new URL("..", import.meta.url))
+const documents = [
+  "README.md",
+  "bench/README.md",
+  ...readdirSync(join(root, "docs"))
+    .filter((file) => file.endsWith(".md"))
+    .map((file) => `docs/${file}`)
+]
+
+interface Snippet {
+  readonly document: string
+  readonly line: number
+  readonly code: string
+}
+
+const snippets: ReadonlyArray<Snippet> = documents.flatMap((document) => {
+  const text = readFileSync(join(root, document), "utf8")
+  const found: Array<Snippet> = []
+  for (const match of text.matchAll(/^```(ts|typescript)\n([\s\S]*?)^```$/gm)) {
+    const line = text.slice(0, match.index).split("\n").length + 1
+    found.push({ document, line, code: match[2]! })
+  }
+  return found
+})
+
+describe("the TypeScript in the README and docs/", () => {
+  it("is in complete modules (each imports what it uses)", () => {
+    expect(snippets.length).toBeGreaterThan(10)
+    for (const { document, line, code } of snippets) {
+      expect(/^import /m.test(code), `${document}:${line} has no import`).toBe(true)
+    }
+  })
+
+  it("compiles, strict, against the built package", () => {
+    expect(
+      existsSync(join(root, "dist/index.d.ts")),
+      "dist/ is missing: npm test builds it first (npm run build)"
+    ).toBe(true)
+    // Inside the package, so that `effect-okta-connections` is the package itself (dist/).
+    const dir = join(root, "test/.snippets")
+    rmSync(dir, { recursive: true, force: true })
+    mkdirSync(dir, { recursive: true })
+    const files = snippets.map(({ document, line, code }) => {
+      const file = join(dir, `${document.replace(/[/.]/g, "_")}_${line}.ts`)
+      writeFileSync(file, code)
+      return file
+    })
+    const program = ts.createProgram(files, {
+      strict: true,
+      exactOptionalPropertyTypes: true,
+      noUncheckedIndexedAccess: true,
+      noEmit: true,
+      target: ts.ScriptTarget.ES2022,
+      lib: ["lib.es2022.d.ts"],
+      module: ts.ModuleKind.NodeNext,
+      moduleResolution: ts.ModuleResolutionKind.NodeNext,
+      types: ["node"],
+      skipLibCheck: true
+    })
+    const problems = ts.getPreEmitDiagnostics(program).map((diagnostic) => {
+      const message = ts.flattenDiagnosticMessageText(diagnostic.messageText, "\n")
+      if (diagnostic.file === undefined) return message
+      const { line } = diagnostic.file.getLineAndCharacterOfPosition(diagnostic.start ?? 0)
+      const snippet = snippets[files.indexOf(resolve(diagnostic.file.fileName))]
+      const where =
+        snippet !== undefined
+          ? `${snippet.document}:${snippet.line + line}`
+          : diagnostic.file.fileName
+      return `${where}: ${message}`
+    })
+    expect(problems).toEqual([])
+  }, 120_000)
+})
+
+describe("links between the documents", () => {
+  it("point at files that exist", () => {
+    const dangling: Array<string> = []
+    for (const document of documents) {
+      const text = readFileSync(join(root, document), "utf8")
+      for (const match of text.matchAll(/\]\(([^)#\s]+)(#[^)]*)?\)/g)) {
+        const target = match[1]!
+        if (/^[a-z]+:/.test(target)) continue
+        if (!existsSync(resolve(join(root, dirname(document)), target))) {
+          dangling.push(`${document} → ${target}`)
+        }
+      }
+    }
+    expect(dangling).toEqual([])
+  })
+
+  it("no document or source comment points outside the repository", () => {
+    const offenders: Array<string> = []
+    const scan = (dir: string) => {
+      for (const entry of readdirSync(join(root, dir), { withFileTypes: true })) {
+        const path = `${dir}/${entry.name}`
+        if (entry.isDirectory()) {
+          if (![".snippets", "fixtures", "node_modules"].includes(entry.name)) scan(path)
+        } else if (/\.(ts|md|mjs)$/.test(entry.name)) {
+          const text = readFileSync(join(root, path), "utf8")
+          if (/\.\.\/shared\/|examples\/README\.md/.test(text)) offenders.push(path)
+        }
+      }
+    }
+    for (const dir of ["src", "test", "examples", "bench", "scripts", "docs"]) scan(dir)
+    for (const file of ["README.md"]) {
+      if (/\.\.\/shared\//.test(readFileSync(join(root, file), "utf8"))) offenders.push(file)
+    }
+    expect(offenders).toEqual([])
+  })
+})
