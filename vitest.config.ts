@@ -10,6 +10,10 @@ export default defineConfig({
         replacement: fileURLToPath(new URL("./src/testing/index.ts", import.meta.url))
       },
       {
+        find: /^effect-okta-connections\/redis$/,
+        replacement: fileURLToPath(new URL("./src/redis/index.ts", import.meta.url))
+      },
+      {
         find: /^effect-okta-connections$/,
         replacement: fileURLToPath(new URL("./src/index.ts", import.meta.url))
       }
@@ -17,6 +21,8 @@ export default defineConfig({
   },
   test: {
     include: ["test/**/*.test.ts"],
+    // The Redis suite needs a Redis: `npm run test:redis` (CI runs it), not `npm test`.
+    exclude: ["test/redis/**", "node_modules/**"],
     // Property tests and the loopback-server tests are CPU-bound on a 2-core CI machine.
     testTimeout: 20_000
   }

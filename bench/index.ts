@@ -6,6 +6,7 @@ import { Effect } from "effect"
 import { coldStart } from "./coldstart.js"
 import { overhead } from "./overhead.js"
 import { resilience, type Row } from "./resilience.js"
+import { shared } from "./shared.js"
 
 const print = (rows: ReadonlyArray<Row>) => {
   console.log("| scenario | result | target | detail |")
@@ -18,13 +19,14 @@ const main = Effect.gen(function* () {
   console.log(
     `Benchmarks, ${new Date().toISOString().slice(0, 10)}, Node ${process.versions.node}\n`
   )
-  // Which groups to run: `npm run bench -- overhead cold resilience` (default all).
+  // Which groups to run: `npm run bench -- overhead cold resilience shared` (default all).
   const groups = process.argv.slice(2)
   const wants = (name: string) => groups.length === 0 || groups.includes(name)
   const rows: Array<Row> = []
   if (wants("overhead")) rows.push(...(yield* Effect.promise(() => overhead())))
   if (wants("cold")) rows.push(...(yield* Effect.promise(() => coldStart())))
   if (wants("resilience")) rows.push(...(yield* resilience()))
+  if (wants("shared")) rows.push(...(yield* shared()))
   print(rows)
 })
 

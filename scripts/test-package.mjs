@@ -42,6 +42,8 @@ try {
     "dist/cjs/index.js",
     "dist/cjs/index.d.ts",
     "dist/cjs/testing/index.js",
+    "dist/redis/index.js",
+    "dist/cjs/redis/index.js",
     "docs/resilience.md"
   ]
   for (const file of required) if (!files.includes(file)) fail(`the tarball lacks ${file}`)

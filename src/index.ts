@@ -17,6 +17,14 @@ export type {
 } from "./layers/OktaClientOptions.js"
 export * as OktaMetrics from "./metrics/OktaMetrics.js"
 export * as RetryPolicy from "./layers/RetryPolicy.js"
+export {
+  type RateLimitAdmission,
+  type RateLimitKey,
+  type RateLimitObservation,
+  RateLimitStore,
+  RateLimitStoreError,
+  type RateLimitStoreService
+} from "./store/RateLimitStore.js"
 export * from "./schema/index.js"
 export {
   ApplicationConnections,

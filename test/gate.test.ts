@@ -22,14 +22,14 @@ const concurrencyLimited = Headers.fromInput({
 const never = () => Effect.die("the gate should not make this request wait")
 
 const admit = (gate: RateLimitGate, count: number) =>
-  Effect.forEach(Array.from({ length: count }), () => gate.acquire(never), { discard: true })
+  Effect.forEach(Array.from({ length: count }), () => gate.admit(never), { discard: true })
 
 /** A gate past its first request: the one response that lets requests through side by side. */
 const started = (adaptiveConcurrency: boolean) =>
   Effect.gen(function* () {
     const gate = new RateLimitGate({ resetJitterMillis: 0, adaptiveConcurrency })
     yield* admit(gate, 1)
-    gate.observe(ok, 0)
+    gate.observeHeaders(ok, 0)
     return gate
   })
 
@@ -39,7 +39,7 @@ describe("adaptive concurrency", () => {
       const gate = new RateLimitGate({ resetJitterMillis: 0, adaptiveConcurrency: true })
       yield* admit(gate, 1)
       expect(gate.probing).toBe(true)
-      gate.observe(ok, 0)
+      gate.observeHeaders(ok, 0)
       yield* admit(gate, 50)
       expect(gate.inFlight).toBe(50)
     })
@@ -49,12 +49,12 @@ describe("adaptive concurrency", () => {
     Effect.gen(function* () {
       const gate = yield* started(true)
       yield* admit(gate, 6)
-      gate.observe(concurrencyLimited, 0)
+      gate.observeHeaders(concurrencyLimited, 0)
       expect(gate.concurrencyCap).toBe(5)
       // A request over the level waits for a slot.
       let waited = false
       const fiber = yield* Effect.fork(
-        gate.acquire(() =>
+        gate.admit(() =>
           Effect.sync(() => {
             waited = true
           })
@@ -62,7 +62,7 @@ describe("adaptive concurrency", () => {
       )
       yield* Effect.yieldNow()
       expect(waited).toBe(true)
-      gate.observe(ok, 0)
+      gate.observeHeaders(ok, 0)
       yield* fiber.await
       expect(gate.inFlight).toBe(5)
     })
@@ -72,11 +72,11 @@ describe("adaptive concurrency", () => {
     Effect.gen(function* () {
       const gate = yield* started(true)
       yield* admit(gate, 3)
-      gate.observe(concurrencyLimited, 0)
+      gate.observeHeaders(concurrencyLimited, 0)
       expect(gate.concurrencyCap).toBe(2)
-      for (let i = 0; i < 4 * 2 - 1; i++) gate.observe(ok, 0)
+      for (let i = 0; i < 4 * 2 - 1; i++) gate.observeHeaders(ok, 0)
       expect(gate.concurrencyCap).toBe(2)
-      gate.observe(ok, 0)
+      gate.observeHeaders(ok, 0)
       expect(gate.concurrencyCap).toBe(3)
     })
   )
@@ -85,7 +85,7 @@ describe("adaptive concurrency", () => {
     Effect.gen(function* () {
       const gate = yield* started(false)
       yield* admit(gate, 3)
-      gate.observe(concurrencyLimited, 0)
+      gate.observeHeaders(concurrencyLimited, 0)
       expect(gate.concurrencyCap).toBe(Number.POSITIVE_INFINITY)
     })
   )

@@ -17,15 +17,14 @@ import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import type * as Tracer from "effect/Tracer"
 import { OktaTimeoutError, type OktaTransportError } from "../errors/OktaError.js"
-import type { Distrusted, RateLimitGate } from "./gate.js"
+import type { Distrusted, Gate, Ticket } from "./gate.js"
 import type { Recorder } from "./metrics.js"
 import { type Call, transportError } from "./reader.js"
-import type { Ticket } from "./retry.js"
 
 /** @internal */
 export interface Exchange<X> {
   readonly call: Call
-  readonly gate: RateLimitGate
+  readonly gate: Gate
   /** The call's span, for the response's status and request id; none for token requests. */
   readonly span: Tracer.Span | undefined
   readonly client: HttpClient.HttpClient.With<HttpClientError.HttpClientError | X>
@@ -83,11 +82,6 @@ export const make = ({ timeoutMillis, recorder, spans, propagate, orgUrl }: Exch
               answered = true
               // The platform rebuilds `response.headers` on every access: read them once.
               const headers = response.headers
-              let doubted: Distrusted | undefined
-              if (!ticket.settled) {
-                ticket.settled = true
-                doubted = gate.observe(headers, now)
-              }
               if (span !== undefined) {
                 span.attribute("http.response.status_code", response.status)
                 const requestId = headers["x-okta-request-id"]
@@ -99,11 +93,15 @@ export const make = ({ timeoutMillis, recorder, spans, propagate, orgUrl }: Exch
                 now - startedAt,
                 headers
               )
-              return Effect.zipRight(
-                doubted === undefined
-                  ? recorded
-                  : Effect.zipRight(distrusted(call, doubted, recorder), recorded),
-                onResponse(response, headers)
+              if (ticket.settled) return Effect.zipRight(recorded, onResponse(response, headers))
+              ticket.settled = true
+              return Effect.flatMap(gate.observe(ticket, headers, now), (doubted) =>
+                Effect.zipRight(
+                  doubted === undefined
+                    ? recorded
+                    : Effect.zipRight(distrusted(call, doubted, recorder), recorded),
+                  onResponse(response, headers)
+                )
               )
             })
           ),

@@ -60,10 +60,52 @@ export interface GateWait {
 export interface GateOptions {
   readonly resetJitterMillis: number
   readonly adaptiveConcurrency: boolean
+  /**
+   * The share of Okta's `Remaining` this gate spends (default 1). A process that stands in for a
+   * shared store it cannot reach takes a conservative share, as it does not know what the other
+   * processes spend.
+   */
+  readonly share?: number | undefined
 }
 
-/** @internal */
-export class RateLimitGate {
+/**
+ * One admission through a gate. The exchange settles it when the response headers arrive (the gate
+ * observes them); the retry loop releases it on every other way the attempt ends.
+ *
+ * @internal
+ */
+export interface Ticket {
+  settled: boolean
+  /** The lease a shared store granted, when a shared store admitted it. */
+  readonly lease?: string | undefined
+}
+
+/**
+ * What the retry loop and the exchange need of a rate-limit gate: the in-memory {@link
+ * RateLimitGate}, or one over a shared store (`SharedGate`).
+ *
+ * @internal
+ */
+export interface Gate {
+  /** Waits until a request may be sent; `onWait` runs before each wait (logs, deadline check). */
+  readonly acquire: <E>(
+    onWait: (wait: GateWait) => Effect.Effect<void, E>,
+    maxWaitMillis: number
+  ) => Effect.Effect<Ticket, E>
+  /** An admitted request's response headers; the header not believed, if any. */
+  readonly observe: (
+    ticket: Ticket,
+    headers: Headers.Headers,
+    localMillis: number
+  ) => Effect.Effect<Distrusted | undefined>
+  /** An admitted request ended without response headers. */
+  readonly release: (ticket: Ticket) => Effect.Effect<void>
+  /** The server's clock now, as well as it is known. */
+  readonly serverNow: (localMillis: number) => number
+}
+
+/** The in-memory gate of one client (see the module comment). @internal */
+export class RateLimitGate implements Gate {
   /** Requests admitted whose response headers have not arrived yet. */
   inFlight = 0
   limit: number | undefined
@@ -106,13 +148,19 @@ export class RateLimitGate {
     }
   }
 
+  /** What this gate may spend of Okta's `remaining`, the requests in flight counted. */
+  private budget(remaining: number): number {
+    const share = this.options.share ?? 1
+    return (share >= 1 ? remaining : Math.floor(remaining * share)) - this.inFlight
+  }
+
   /** Moves to the next window once the current one has reset. */
   private roll(serverMillis: number): void {
     if (this.windowResetMs === undefined || serverMillis < this.windowResetMs) return
     if (this.suspect) return this.forget()
     const behind = Math.floor((serverMillis - this.windowResetMs) / this.windowLengthMs) + 1
     this.windowResetMs += behind * this.windowLengthMs
-    this.available = this.limit !== undefined ? this.limit - this.inFlight : undefined
+    this.available = this.limit !== undefined ? this.budget(this.limit) : undefined
   }
 
   /**
@@ -132,7 +180,7 @@ export class RateLimitGate {
    * (for logs, metrics and the caller's deadline check, which may fail the acquisition). No single
    * wait for a window exceeds `maxWaitMillis`.
    */
-  acquire<E>(
+  admit<E>(
     onWait: (wait: GateWait) => Effect.Effect<void, E>,
     maxWaitMillis: number = Number.POSITIVE_INFINITY
   ): Effect.Effect<void, E> {
@@ -205,12 +253,32 @@ export class RateLimitGate {
     })
   }
 
+  acquire<E>(
+    onWait: (wait: GateWait) => Effect.Effect<void, E>,
+    maxWaitMillis: number
+  ): Effect.Effect<Ticket, E> {
+    return Effect.map(this.admit(onWait, maxWaitMillis), () => ({ settled: false }))
+  }
+
+  observe(_ticket: Ticket, headers: Headers.Headers, localMillis: number) {
+    return Effect.sync(() => this.observeHeaders(headers, localMillis))
+  }
+
+  release(_ticket: Ticket) {
+    return Effect.sync(() => this.releaseSlot())
+  }
+
   /**
-   * A request admitted by `acquire` got its response headers. Returns the header it did not
-   * believe, if any, for the caller to log and count.
+   * Response headers. `admitted`: of a request this gate admitted (it leaves the in-flight count);
+   * otherwise headers learnt from elsewhere (a shared gate keeping its fallback warm). Returns the
+   * header it did not believe, if any, for the caller to log and count.
    */
-  observe(headers: Headers.Headers, localMillis: number): Distrusted | undefined {
-    this.inFlight = Math.max(0, this.inFlight - 1)
+  observeHeaders(
+    headers: Headers.Headers,
+    localMillis: number,
+    admitted = true
+  ): Distrusted | undefined {
+    if (admitted) this.inFlight = Math.max(0, this.inFlight - 1)
     this.probing = false
     let distrusted: Distrusted | undefined
     const date = parseDate(headers)
@@ -269,9 +337,9 @@ export class RateLimitGate {
         }
         this.observedResetMs = resetMs
         this.windowResetMs = resetMs
-        this.available = rate.remaining - this.inFlight
+        this.available = this.budget(rate.remaining)
       } else if (resetMs === observed && resetMs === this.windowResetMs) {
-        this.available = rate.remaining - this.inFlight
+        this.available = this.budget(rate.remaining)
       }
       // Otherwise a late response from a window already over: it says nothing about this one.
       if (rate.limit !== undefined) this.limit = rate.limit
@@ -280,8 +348,8 @@ export class RateLimitGate {
     return distrusted
   }
 
-  /** A request admitted by `acquire` ended without response headers. */
-  release(): void {
+  /** A request admitted by `admit` ended without response headers. */
+  releaseSlot(): void {
     this.inFlight = Math.max(0, this.inFlight - 1)
     // A failed probe tells nothing; stop probing rather than serialise calls behind failures.
     this.probing = false

@@ -20,7 +20,7 @@ import {
   type OktaRequestError,
   OktaTimeoutError
 } from "../errors/OktaError.js"
-import { type GateWait, PLAUSIBLE_RESET_MS, type RateLimitGate } from "./gate.js"
+import { type Gate, type GateWait, PLAUSIBLE_RESET_MS, type Ticket } from "./gate.js"
 import type { Recorder } from "./metrics.js"
 import type { Call } from "./reader.js"
 
@@ -105,20 +105,12 @@ const visible = (
     ).pipe(Effect.annotateLogs({ operation: call.operation, ...attributes }))
   })
 
-/**
- * One admission through the gate. The exchange settles it when response headers arrive (the gate
- * observes them); the loop gives the slot back on every other way the attempt ends.
- *
- * @internal
- */
-export interface Ticket {
-  settled: boolean
-}
+export type { Ticket } from "./gate.js"
 
 /** @internal */
 export interface RetryOptions<A, E, P, EP> {
   readonly call: Call
-  readonly gate: RateLimitGate
+  readonly gate: Gate
   readonly policy: Policy
   readonly replaySafe: boolean
   /** When the call's deadline passes (local clock, ms), if it has one. */
@@ -184,17 +176,16 @@ export const run = <A, E, P = never, EP = never>(
     prepared: P | undefined
   ): Effect.Effect<A, E | OktaTimeoutError> =>
     Effect.uninterruptibleMask((restore) =>
-      Effect.flatMap(restore(acquire(deadlineAt)), () => {
-        const ticket: Ticket = { settled: false }
-        return Effect.ensuring(
+      Effect.flatMap(restore(acquire(deadlineAt)), (ticket: Ticket) =>
+        Effect.ensuring(
           restore(options.attempt(retryHeaders, prepared, ticket)),
-          Effect.sync(() => {
-            if (ticket.settled) return
+          Effect.suspend(() => {
+            if (ticket.settled) return Effect.void
             ticket.settled = true
-            gate.release()
+            return gate.release(ticket)
           })
         )
-      })
+      )
     )
   const prepare: Effect.Effect<P | undefined, EP> = options.prepare ?? Effect.succeed(undefined)
 

@@ -27,7 +27,8 @@ import {
   type OktaTransportError
 } from "../errors/OktaError.js"
 import * as Auth from "../internal/auth.js"
-import { RateLimitGate } from "../internal/gate.js"
+import { type Gate, RateLimitGate } from "../internal/gate.js"
+import * as Shared from "../internal/sharedGate.js"
 import * as Metrics from "../internal/metrics.js"
 import * as Exchange from "../internal/exchange.js"
 import { configureFetch } from "../internal/fetchBody.js"
@@ -35,6 +36,7 @@ import { type Call, httpError, makeResponse, readErrorText } from "../internal/r
 import * as Request from "../internal/request.js"
 import * as Retry from "../internal/retry.js"
 import { credentialSecrets } from "../internal/secrets.js"
+import { RateLimitStore } from "../store/RateLimitStore.js"
 import {
   authorizationOf,
   normalizeOrgUrl,
@@ -64,12 +66,24 @@ export const make = (
       resetJitterMillis: Duration.toMillis(clientPolicy.resetJitter),
       adaptiveConcurrency: clientPolicy.adaptiveConcurrency
     }
-    const gate = new RateLimitGate(gateOptions)
+    const serverAddress = new URL(orgUrl).host
+    const store =
+      options.rateLimitStore ?? Option.getOrUndefined(yield* Effect.serviceOption(RateLimitStore))
+    const gateFor = (bucket: string): Gate =>
+      store === undefined
+        ? new RateLimitGate(gateOptions)
+        : Shared.make(store, {
+            key: { org: serverAddress, bucket },
+            gateOptions,
+            // A request is in flight at most an attempt timeout; the margin covers clock drift.
+            leaseMillis: settings.timeoutMillis + 5_000,
+            metrics: settings.metrics
+          })
+    const gate = gateFor("api")
     // The token endpoint has its own rate-limit bucket at Okta, so its own gate.
-    const tokenGate = new RateLimitGate(gateOptions)
+    const tokenGate = gateFor("token")
     const tracing = settings.tracing !== false
     const exchanges = settings.tracing === "exchanges"
-    const serverAddress = new URL(orgUrl).host
     const basePath = new URL(orgUrl).pathname.replace(/\/$/, "")
 
     // The pipeline every request goes through, configured once. The platform's own HTTP span is
@@ -308,6 +322,6 @@ export class OktaClient extends Context.Tag("effect-okta-connections/OktaClient"
   static layerConfig(
     options: OktaClientConfigOptions = {}
   ): Layer.Layer<OktaClient, ConfigError.ConfigError | OktaConfigError, HttpClient.HttpClient> {
-    return Layer.effect(OktaClient, Effect.flatMap(fromConfig(options), make))
+    return Layer.scoped(OktaClient, Effect.flatMap(fromConfig(options), make))
   }
 }

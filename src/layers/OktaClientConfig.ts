@@ -7,12 +7,43 @@ import type * as ConfigError from "effect/ConfigError"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
+import type * as Scope from "effect/Scope"
+import type { RateLimitStoreService } from "../store/RateLimitStore.js"
 import { OktaConfigError } from "../errors/OktaError.js"
 import type {
   OktaClientConfigOptions,
   OktaClientOptions,
   OktaOAuthOptions
 } from "./OktaClientOptions.js"
+
+/**
+ * The Redis store named by `REDIS_URL` (or the `redisUrl` option), connected for the layer's
+ * lifetime; nothing when neither is set or a store was given. `ioredis` is loaded only then.
+ */
+const sharedStore = (
+  settings: { readonly rateLimitStore?: RateLimitStoreService | undefined },
+  url: Config.Config<string> | undefined,
+  keyPrefix: Config.Config<string> | undefined
+) =>
+  Effect.gen(function* () {
+    if (settings.rateLimitStore !== undefined) return {}
+    const redis = yield* Config.option(url ?? Config.string("REDIS_URL"))
+    if (Option.isNone(redis)) return {}
+    const prefix = yield* Config.option(keyPrefix ?? Config.string("REDIS_KEY_PREFIX"))
+    const { RedisRateLimitStore } = yield* Effect.tryPromise({
+      try: () => import("../redis/index.js"),
+      catch: () =>
+        new OktaConfigError({
+          field: "redisUrl",
+          reason: "REDIS_URL is set, which needs the ioredis package: npm install ioredis@^5"
+        })
+    })
+    const store = yield* RedisRateLimitStore.make({
+      url: redis.value,
+      ...(Option.isSome(prefix) ? { keyPrefix: prefix.value } : {})
+    })
+    return { rateLimitStore: store }
+  })
 
 /**
  * Reads the org URL and credentials of {@link OktaClientConfigOptions} from `Config`, with Okta's
@@ -22,7 +53,7 @@ import type {
  */
 export const fromConfig = (
   options: OktaClientConfigOptions
-): Effect.Effect<OktaClientOptions, ConfigError.ConfigError | OktaConfigError> => {
+): Effect.Effect<OktaClientOptions, ConfigError.ConfigError | OktaConfigError, Scope.Scope> => {
   const {
     orgUrl,
     apiToken,
@@ -33,13 +64,16 @@ export const fromConfig = (
     privateKey,
     keyId,
     dpop,
-    ...settings
+    redisUrl,
+    redisKeyPrefix,
+    ...rest
   } = options
   // `Config.redacted`'s own failure message is "<redacted>": read the text, then redact it, so a
   // missing variable is named.
   const secret = (name: string) => Config.map(Config.string(name), Redacted.make)
   const url = orgUrl ?? Config.string("OKTA_CLIENT_ORGURL")
   return Effect.gen(function* () {
+    const settings = { ...rest, ...(yield* sharedStore(rest, redisUrl, redisKeyPrefix)) }
     const mode = (yield* (
       authorizationMode ??
       Config.string("OKTA_CLIENT_AUTHORIZATIONMODE").pipe(Config.withDefault("SSWS"))

@@ -10,6 +10,7 @@ import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import { OktaConfigError } from "../errors/OktaError.js"
 import { VERSION } from "../version.js"
+import type { RateLimitStoreService } from "../store/RateLimitStore.js"
 import * as RetryPolicy from "./RetryPolicy.js"
 
 /**
@@ -112,6 +113,12 @@ export interface OktaClientSettings {
    */
   readonly transformClient?: ((client: HttpClient.HttpClient) => HttpClient.HttpClient) | undefined
   /**
+   * A store shared by every process that calls this org (`effect-okta-connections/redis`), so that
+   * their gates draw on one rate-limit budget. Default: the `RateLimitStore` service if one is
+   * provided, else this client's own in-memory gate.
+   */
+  readonly rateLimitStore?: RateLimitStoreService | undefined
+  /**
    * The retry policy ({@link RetryPolicy.make}); `false` or `RetryPolicy.disabled` never retries.
    * Default `RetryPolicy.defaultPolicy`. Per call: `RetryPolicy.withRetryPolicy`.
    */
@@ -187,6 +194,14 @@ export interface OktaClientConfigOptions extends OktaClientSettings {
   readonly keyId?: Config.Config<string> | undefined
   /** PrivateKey mode: request DPoP-bound tokens from the start. */
   readonly dpop?: boolean | undefined
+  /**
+   * A Redis to share the rate-limit budget through (see `effect-okta-connections/redis`; needs
+   * `ioredis`). Default `Config.string("REDIS_URL")`, optional: without it the gate is this
+   * client's own. Ignored when `rateLimitStore` is given.
+   */
+  readonly redisUrl?: Config.Config<string> | undefined
+  /** The Redis key prefix. Default `Config.string("REDIS_KEY_PREFIX")`, else `okta-connections:`. */
+  readonly redisKeyPrefix?: Config.Config<string> | undefined
 }
 
 const isLoopbackHost = (hostname: string): boolean =>

@@ -8,6 +8,7 @@
  * | `okta_connections_retries_total` | counter | `operation`, `reason` (`rate_limit`, `concurrency_limit`, `rate_limit_no_reset`, `server_error`, `transport`, `timeout`) |
  * | `okta_connections_gate_waits_total` | counter | `operation`, `reason` (`window_exhausted`, `concurrency_cap`) |
  * | `okta_connections_rate_limit_distrusted_total` | counter | `operation`, `header` (`x-rate-limit-reset`, `date`: a value the gate did not believe) |
+ * | `okta_connections_rate_limit_store_fallbacks_total` | counter | `bucket` (`api`, `token`): times a process fell back from the shared store to its own gate |
  * | `okta_connections_rate_limit_remaining` | gauge | — (the last `X-Rate-Limit-Remaining` seen) |
  * | `okta_connections_request_duration_ms` | histogram | `operation` (one attempt, body included) |
  *
@@ -88,6 +89,26 @@ export const rateLimitDistrusted = Metric.counter("okta_connections_rate_limit_d
   description: "Rate-limit headers the client did not believe, by operation and header",
   incremental: true
 })
+
+/**
+ * Times a process found the shared rate-limit store (Redis) unreachable or slow and fell back to
+ * its own gate, by bucket. Each is also logged as a warning.
+ *
+ * @example
+ * ```ts
+ * import { Metric } from "effect"
+ * import { OktaMetrics } from "effect-okta-connections"
+ *
+ * const fallbacks = Metric.value(Metric.tagged(OktaMetrics.rateLimitStoreFallbacks, "bucket", "api"))
+ * ```
+ */
+export const rateLimitStoreFallbacks = Metric.counter(
+  "okta_connections_rate_limit_store_fallbacks_total",
+  {
+    description: "Fallbacks from the shared rate-limit store to the local gate, by bucket",
+    incremental: true
+  }
+)
 
 /**
  * The last `X-Rate-Limit-Remaining` seen.

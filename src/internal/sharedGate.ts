@@ -1,0 +1,264 @@
+/**
+ * A rate-limit gate whose state lives in a shared store (Redis), so that every process calling
+ * the same org draws on one budget. Beside it runs the process's own in-memory gate, fed every
+ * response so it stays warm: when the store is unreachable or slow, requests go through it with a
+ * conservative share of the budget (logged and counted), and back through the store a few seconds
+ * later. A store failure never fails a call.
+ *
+ * In one process only one fiber at a time asks the store for a slot (the others queue behind it),
+ * so a crowd of waiting fibers costs the store one request per poll, not one each.
+ *
+ * @internal
+ */
+import type * as Headers from "@effect/platform/Headers"
+import * as Clock from "effect/Clock"
+import * as Deferred from "effect/Deferred"
+import * as Effect from "effect/Effect"
+import * as FiberId from "effect/FiberId"
+import * as Metric from "effect/Metric"
+import { rateLimitStoreFallbacks } from "../metrics/OktaMetrics.js"
+import type {
+  RateLimitKey,
+  RateLimitObservation,
+  RateLimitStoreError,
+  RateLimitStoreService
+} from "../store/RateLimitStore.js"
+import {
+  type Distrusted,
+  type Gate,
+  type GateOptions,
+  type GateWait,
+  PLAUSIBLE_RESET_MS,
+  RateLimitGate,
+  type Ticket
+} from "./gate.js"
+import { parseRateLimit } from "./headers.js"
+
+/** How long a process stays on its local gate after the store failed, before trying it again. */
+const RETRY_STORE_AFTER_MS = 5_000
+/** The longest a waiter for a concurrency slot sleeps before asking the store again. */
+const POLL_MS = 5
+
+/** @internal */
+export interface SharedGateSettings {
+  readonly key: RateLimitKey
+  /** How long a lease lasts if its process never ends it (the attempt timeout and a margin). */
+  readonly leaseMillis: number
+  readonly adaptiveConcurrency: boolean
+  /** A store call slower than this counts as a failure. */
+  readonly storeTimeoutMillis: number
+  /** Runs when the gate falls back to its local gate (for the log line and the metric). */
+  readonly onFallback: (error: RateLimitStoreError | "timeout") => Effect.Effect<void>
+  /** Runs when the gate is back on the store. */
+  readonly onRecovered: Effect.Effect<void>
+}
+
+let leases = 0
+const newLease = () => `${process.pid}-${Date.now().toString(36)}-${(leases++).toString(36)}`
+
+/** @internal */
+export class SharedGate implements Gate {
+  private degradedUntil = 0
+  private degraded = false
+  /** Whether a fiber of this process is asking the store; the others queue here. */
+  private polling = false
+  private readonly queue: Array<Deferred.Deferred<void>> = []
+  /** Wakes the polling fiber early when a slot of this process is freed. */
+  private wake: Deferred.Deferred<void> | undefined
+
+  constructor(
+    readonly store: RateLimitStoreService,
+    readonly local: RateLimitGate,
+    readonly settings: SharedGateSettings
+  ) {}
+
+  serverNow(localMillis: number): number {
+    return this.local.serverNow(localMillis)
+  }
+
+  private call<A>(effect: Effect.Effect<A, RateLimitStoreError>) {
+    return Effect.either(
+      Effect.timeoutFail(effect, {
+        duration: this.settings.storeTimeoutMillis,
+        onTimeout: () => "timeout" as const
+      })
+    )
+  }
+
+  private fallBack(error: RateLimitStoreError | "timeout") {
+    return Effect.flatMap(Clock.currentTimeMillis, (now) => {
+      const first = !this.degraded
+      this.degraded = true
+      this.degradedUntil = now + RETRY_STORE_AFTER_MS
+      return first ? this.settings.onFallback(error) : Effect.void
+    })
+  }
+
+  private recovered() {
+    if (!this.degraded) return Effect.void
+    this.degraded = false
+    return this.settings.onRecovered
+  }
+
+  private wakePoller() {
+    if (this.wake !== undefined) Deferred.unsafeDone(this.wake, Effect.void)
+  }
+
+  /** Becomes the fiber that asks the store (or queues for it). */
+  private readonly takeTurn = Effect.suspend(() => {
+    if (!this.polling) {
+      this.polling = true
+      return Effect.void
+    }
+    const turn = Deferred.unsafeMake<void>(FiberId.none)
+    this.queue.push(turn)
+    return Effect.onInterrupt(Deferred.await(turn), () =>
+      Effect.sync(() => {
+        const index = this.queue.indexOf(turn)
+        // Interrupted after being handed the turn: hand it on.
+        if (index >= 0) this.queue.splice(index, 1)
+        else this.giveTurn()
+      })
+    )
+  })
+
+  private giveTurn() {
+    const next = this.queue.shift()
+    if (next !== undefined) Deferred.unsafeDone(next, Effect.void)
+    else this.polling = false
+  }
+
+  acquire<E>(
+    onWait: (wait: GateWait) => Effect.Effect<void, E>,
+    maxWaitMillis: number
+  ): Effect.Effect<Ticket, E> {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
+    const gate = this
+    const ask: Effect.Effect<Ticket | undefined, E> = Effect.gen(function* () {
+      let lastReason: GateWait["reason"] | undefined
+      while (true) {
+        if ((yield* Clock.currentTimeMillis) < gate.degradedUntil) return undefined
+        const lease = newLease()
+        const answer = yield* gate.call(
+          gate.store.acquire(gate.settings.key, lease, gate.settings.leaseMillis)
+        )
+        if (answer._tag === "Left") {
+          yield* gate.fallBack(answer.left)
+          return undefined
+        }
+        yield* gate.recovered()
+        const admission = answer.right
+        if (admission._tag === "Admitted") return { settled: false, lease }
+        const window = admission.reason === "window_exhausted"
+        const millis = window
+          ? Math.min(Math.max(0, admission.millis), maxWaitMillis)
+          : Math.min(Math.max(1, admission.millis), POLL_MS)
+        // One log line and count per wait, not per poll.
+        if (window || lastReason !== admission.reason) {
+          yield* onWait({ millis: window ? millis : undefined, reason: admission.reason })
+        }
+        lastReason = admission.reason
+        const woken = Deferred.unsafeMake<void>(FiberId.none)
+        gate.wake = woken
+        yield* Effect.raceFirst(Deferred.await(woken), Effect.sleep(millis))
+        gate.wake = undefined
+      }
+    })
+    return Effect.flatMap(Clock.currentTimeMillis, (now) => {
+      if (now < gate.degradedUntil) return gate.local.acquire(onWait, maxWaitMillis)
+      return Effect.uninterruptibleMask((restore) =>
+        Effect.zipRight(
+          restore(gate.takeTurn),
+          Effect.ensuring(
+            restore(ask),
+            Effect.sync(() => gate.giveTurn())
+          )
+        )
+      ).pipe(
+        Effect.flatMap((ticket) =>
+          ticket !== undefined ? Effect.succeed(ticket) : gate.local.acquire(onWait, maxWaitMillis)
+        )
+      )
+    })
+  }
+
+  observe(
+    ticket: Ticket,
+    headers: Headers.Headers,
+    localMillis: number
+  ): Effect.Effect<Distrusted | undefined> {
+    // The local gate learns every response; it counts in flight only what it admitted.
+    const doubted = this.local.observeHeaders(headers, localMillis, ticket.lease === undefined)
+    const lease = ticket.lease
+    if (lease === undefined) return Effect.succeed(doubted)
+    const rate = parseRateLimit(headers)
+    const concurrencyLimited = rate?.limit === 0 && rate.remaining === 0
+    let window: RateLimitObservation["window"]
+    if (!concurrencyLimited && rate?.remaining !== undefined && rate.reset !== undefined) {
+      const resetInMillis = rate.reset * 1000 - this.local.serverNow(localMillis)
+      // A reset the local gate did not believe is not shared either.
+      if (resetInMillis <= PLAUSIBLE_RESET_MS) {
+        window = { limit: rate.limit, remaining: rate.remaining, reset: rate.reset, resetInMillis }
+      }
+    }
+    return Effect.flatMap(
+      this.call(
+        this.store.observe(
+          this.settings.key,
+          lease,
+          { window, concurrencyLimited },
+          { adaptiveConcurrency: this.settings.adaptiveConcurrency }
+        )
+      ),
+      (result) => {
+        this.wakePoller()
+        return Effect.as(result._tag === "Left" ? this.fallBack(result.left) : Effect.void, doubted)
+      }
+    )
+  }
+
+  release(ticket: Ticket): Effect.Effect<void> {
+    const lease = ticket.lease
+    if (lease === undefined) return Effect.sync(() => this.local.releaseSlot())
+    return Effect.flatMap(this.call(this.store.release(this.settings.key, lease)), (result) => {
+      this.wakePoller()
+      return result._tag === "Left" ? this.fallBack(result.left) : Effect.void
+    })
+  }
+}
+
+/**
+ * A shared gate over `store` for one bucket, with its local fallback gate (a conservative share
+ * of the budget), the fallback's warning and metric, and the recovery's log line.
+ *
+ * @internal
+ */
+export const make = (
+  store: RateLimitStoreService,
+  options: {
+    readonly key: RateLimitKey
+    readonly gateOptions: GateOptions
+    readonly leaseMillis: number
+    readonly metrics: boolean
+  }
+): SharedGate => {
+  const share = store.fallbackShare ?? 0.25
+  const bucket = options.key.bucket
+  const fallbacks = Metric.tagged(rateLimitStoreFallbacks, "bucket", bucket)
+  return new SharedGate(store, new RateLimitGate({ ...options.gateOptions, share }), {
+    key: options.key,
+    leaseMillis: options.leaseMillis,
+    adaptiveConcurrency: options.gateOptions.adaptiveConcurrency,
+    storeTimeoutMillis: 250,
+    onFallback: (error) =>
+      Effect.zipRight(
+        Effect.logWarning(
+          `Okta rate-limit store unreachable (${error === "timeout" ? "no answer within 250 ms" : error.message}): this process uses its own gate with ${Math.round(share * 100)} % of the budget, and tries the store again in ${RETRY_STORE_AFTER_MS / 1000} s`
+        ).pipe(Effect.annotateLogs({ org: options.key.org, bucket })),
+        options.metrics ? Metric.update(fallbacks, 1) : Effect.void
+      ),
+    onRecovered: Effect.logInfo("Okta rate-limit store reachable again: the gate is shared").pipe(
+      Effect.annotateLogs({ org: options.key.org, bucket })
+    )
+  })
+}

@@ -1,0 +1,225 @@
+/**
+ * `effect-okta-connections/redis`: one org's rate-limit budget shared by every process that calls
+ * it, on Redis. Give each worker's `OktaClient` the same store (same Redis, same key prefix) and
+ * their gates draw on one budget: together they neither overrun Okta's window nor its
+ * concurrent-request limit. Needs `ioredis` 5 (an optional peer dependency, loaded only here).
+ *
+ * @since 0.1.0
+ */
+import { createHash } from "node:crypto"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import type * as Scope from "effect/Scope"
+import { Redis } from "ioredis"
+import {
+  type RateLimitKey,
+  RateLimitStore,
+  RateLimitStoreError,
+  type RateLimitStoreService
+} from "../store/RateLimitStore.js"
+import { ACQUIRE, OBSERVE, RELEASE } from "./scripts.js"
+
+/** Okta's windows for these endpoints are one minute. */
+const WINDOW_MILLIS = 60_000
+
+/**
+ * Options of {@link RedisRateLimitStore.make}.
+ *
+ * @example
+ * ```ts
+ * import type { RedisRateLimitStoreOptions } from "effect-okta-connections/redis"
+ *
+ * const options: RedisRateLimitStoreOptions = { url: "redis://127.0.0.1:6379", keyPrefix: "okta:" }
+ * ```
+ *
+ * @since 0.1.0
+ */
+export interface RedisRateLimitStoreOptions {
+  /** The Redis to connect to (`redis://…` or `rediss://…`). Default `redis://127.0.0.1:6379`. */
+  readonly url?: string | undefined
+  /**
+   * An `ioredis` client of your own instead of `url` (it is used as it is, and not closed when the
+   * store's scope ends).
+   */
+  readonly client?: Redis | undefined
+  /** Prepended to every key. Default `okta-connections:`. */
+  readonly keyPrefix?: string | undefined
+  /**
+   * The share of Okta's budget a process spends on its own gate while Redis is unreachable.
+   * Default 1/4.
+   */
+  readonly fallbackShare?: number | undefined
+}
+
+const sha1 = (script: string) => createHash("sha1").update(script).digest("hex")
+
+/**
+ * The Redis store as a value (for `OktaClient.layer({ rateLimitStore })`), connected for the
+ * scope's lifetime. Connection problems never fail it: operations fail with
+ * `RateLimitStoreError`, and the client falls back to its own gate until Redis answers again.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { OktaClient } from "effect-okta-connections"
+ * import { RedisRateLimitStore } from "effect-okta-connections/redis"
+ *
+ * const client = Effect.map(
+ *   RedisRateLimitStore.make({ url: "redis://127.0.0.1:6379" }),
+ *   (rateLimitStore) => OktaClient.layerConfig({ rateLimitStore })
+ * )
+ * ```
+ *
+ * @since 0.1.0
+ */
+export const make = (
+  options: RedisRateLimitStoreOptions = {}
+): Effect.Effect<RateLimitStoreService, never, Scope.Scope> =>
+  Effect.gen(function* () {
+    const prefix = options.keyPrefix ?? "okta-connections:"
+    const redis =
+      options.client ??
+      (yield* Effect.acquireRelease(
+        Effect.sync(() => {
+          const client = new Redis(options.url ?? "redis://127.0.0.1:6379", {
+            // A command while disconnected fails at once: the client falls back instead of
+            // queueing behind a dead connection.
+            enableOfflineQueue: false,
+            maxRetriesPerRequest: 1,
+            retryStrategy: (attempt) => Math.min(100 * attempt, 2_000),
+            connectionName: "effect-okta-connections"
+          })
+          // Failures surface as failed commands (and the client's fallback); without a listener
+          // ioredis would report each reconnection attempt as an unhandled error.
+          client.on("error", () => {})
+          return client
+        }),
+        (client) => Effect.sync(() => client.disconnect())
+      ).pipe(
+        // Commands are not queued while disconnected: wait (briefly) for the first connection. A
+        // Redis that is down now makes the client start on its local gate, not fail.
+        Effect.tap((client) =>
+          Effect.async<void>((resume) => {
+            if (client.status === "ready") return resume(Effect.void)
+            const timer = setTimeout(() => resume(Effect.void), 2_000)
+            client.once("ready", () => {
+              clearTimeout(timer)
+              resume(Effect.void)
+            })
+            return Effect.sync(() => clearTimeout(timer))
+          })
+        )
+      ))
+
+    const scripts = { acquire: ACQUIRE, observe: OBSERVE, release: RELEASE }
+    const digests = {
+      acquire: sha1(ACQUIRE),
+      observe: sha1(OBSERVE),
+      release: sha1(RELEASE)
+    }
+    const run = (
+      operation: keyof typeof scripts,
+      keys: ReadonlyArray<string>,
+      args: ReadonlyArray<string | number>
+    ): Effect.Effect<unknown, RateLimitStoreError> =>
+      Effect.tryPromise({
+        try: async () => {
+          try {
+            return await redis.evalsha(digests[operation], keys.length, ...keys, ...args)
+          } catch (error) {
+            // First use on this Redis (or after a restart): load the script.
+            if (!(error instanceof Error) || !error.message.startsWith("NOSCRIPT")) throw error
+            return await redis.eval(scripts[operation], keys.length, ...keys, ...args)
+          }
+        },
+        catch: (error) =>
+          new RateLimitStoreError({
+            operation,
+            reason: error instanceof Error ? error.message : String(error)
+          })
+      })
+
+    const keysOf = (key: RateLimitKey) => [
+      `${prefix}{${key.org}}:${key.bucket}:window`,
+      `${prefix}{${key.org}}:leases`,
+      `${prefix}{${key.org}}:concurrency`,
+      `${prefix}{${key.org}}:order`,
+      `${prefix}{${key.org}}:seq`
+    ]
+
+    return {
+      fallbackShare: options.fallbackShare ?? 0.25,
+      acquire: (key, lease, leaseMillis) =>
+        Effect.map(run("acquire", keysOf(key), [lease, leaseMillis, WINDOW_MILLIS]), (reply) => {
+          const [admitted, reason, millis] = reply as [number, number?, number?]
+          return admitted === 1
+            ? { _tag: "Admitted" as const }
+            : {
+                _tag: "Wait" as const,
+                reason: reason === 1 ? ("window_exhausted" as const) : ("concurrency_cap" as const),
+                millis: Math.max(0, Number(millis ?? 0))
+              }
+        }),
+      observe: (key, lease, observation, { adaptiveConcurrency }) => {
+        const window = observation.window
+        const kind = observation.concurrencyLimited
+          ? "concurrency"
+          : window !== undefined
+            ? "window"
+            : "none"
+        return Effect.asVoid(
+          run("observe", keysOf(key), [
+            lease,
+            kind,
+            window?.limit ?? "",
+            window?.remaining ?? 0,
+            Math.round(window?.resetInMillis ?? 0),
+            adaptiveConcurrency ? "1" : "0",
+            WINDOW_MILLIS,
+            window?.reset ?? 0
+          ])
+        )
+      },
+      release: (key, lease) => {
+        const [, leases, , order] = keysOf(key)
+        return Effect.asVoid(run("release", [leases!, order!], [lease]))
+      }
+    } satisfies RateLimitStoreService
+  })
+
+/**
+ * The Redis store as the `RateLimitStore` service: every `OktaClient` built where it is provided
+ * shares its gate through it.
+ *
+ * @example
+ * ```ts
+ * import { FetchHttpClient } from "@effect/platform"
+ * import { Layer } from "effect"
+ * import { ApplicationConnections, OktaClient } from "effect-okta-connections"
+ * import { RedisRateLimitStore } from "effect-okta-connections/redis"
+ *
+ * const Live = ApplicationConnections.layer.pipe(
+ *   Layer.provide(OktaClient.layerConfig()),
+ *   Layer.provide(RedisRateLimitStore.layer({ url: "redis://127.0.0.1:6379" })),
+ *   Layer.provide(FetchHttpClient.layer)
+ * )
+ * ```
+ *
+ * @since 0.1.0
+ */
+export const layer = (options: RedisRateLimitStoreOptions = {}): Layer.Layer<RateLimitStore> =>
+  Layer.scoped(RateLimitStore, make(options))
+
+/**
+ * The Redis rate-limit store: {@link make} (a value) and {@link layer} (the service).
+ *
+ * @example
+ * ```ts
+ * import { RedisRateLimitStore } from "effect-okta-connections/redis"
+ *
+ * const Shared = RedisRateLimitStore.layer({ keyPrefix: "okta:" })
+ * ```
+ *
+ * @since 0.1.0
+ */
+export const RedisRateLimitStore = { make, layer } as const

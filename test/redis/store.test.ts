@@ -1,0 +1,306 @@
+/**
+ * The Redis rate-limit store against a real Redis (REDIS_URL, default redis://127.0.0.1:6379):
+ * its scripts (window roll-over, stale and reordered observations, resets one window apart,
+ * lease expiry, the concurrency level), and several clients sharing one budget in one process.
+ * Each test has its own key prefix. `npm run test:redis`; CI starts Redis if it must.
+ */
+import { describe, expect, it } from "@effect/vitest"
+import { ConfigProvider, Effect, Layer, Logger, Metric, Redacted } from "effect"
+import { Redis } from "ioredis"
+import { randomUUID } from "node:crypto"
+import {
+  ApplicationConnections,
+  OktaClient,
+  OktaMetrics,
+  type RateLimitKey,
+  type RateLimitStoreService,
+  RetryPolicy
+} from "effect-okta-connections"
+import { RedisRateLimitStore } from "effect-okta-connections/redis"
+import { OktaSimulator } from "effect-okta-connections/testing"
+
+const URL_ = process.env["REDIS_URL"] ?? "redis://127.0.0.1:6379"
+const KEY: RateLimitKey = { org: "acme.okta.com", bucket: "api" }
+const adaptive = { adaptiveConcurrency: true }
+
+/** A store with a key prefix of its own, a raw client to look at its keys, both closed after. */
+const fixture = Effect.gen(function* () {
+  const keyPrefix = `test-${randomUUID()}:`
+  const store = yield* RedisRateLimitStore.make({ url: URL_, keyPrefix })
+  const raw = yield* Effect.acquireRelease(
+    Effect.sync(() => new Redis(URL_)),
+    (client) =>
+      Effect.promise(async () => {
+        const keys = await client.keys(`${keyPrefix}*`)
+        if (keys.length > 0) await client.del(...keys)
+        client.disconnect()
+      })
+  )
+  const window = (key: RateLimitKey = KEY) =>
+    Effect.promise(() => raw.hgetall(`${keyPrefix}{${key.org}}:${key.bucket}:window`))
+  return { store, raw, window, keyPrefix }
+})
+
+/** The first response of a fresh store: after it, requests go side by side. */
+const started = (store: RateLimitStoreService, remaining = 40, resetInMillis = 30_000) =>
+  Effect.gen(function* () {
+    expect(yield* store.acquire(KEY, "probe", 60_000)).toEqual({ _tag: "Admitted" })
+    yield* store.observe(
+      KEY,
+      "probe",
+      { window: { limit: 50, remaining, reset: 1_000, resetInMillis }, concurrencyLimited: false },
+      adaptive
+    )
+  })
+
+describe("the Redis store's scripts", () => {
+  it.live("until a response tells the budget, one request at a time probes", () =>
+    Effect.gen(function* () {
+      const { store } = yield* fixture
+      expect(yield* store.acquire(KEY, "a", 60_000)).toEqual({ _tag: "Admitted" })
+      expect(yield* store.acquire(KEY, "b", 60_000)).toMatchObject({
+        _tag: "Wait",
+        reason: "concurrency_cap"
+      })
+      yield* store.observe(
+        KEY,
+        "a",
+        {
+          window: { limit: 50, remaining: 49, reset: 1_000, resetInMillis: 30_000 },
+          concurrencyLimited: false
+        },
+        adaptive
+      )
+      for (const lease of ["b", "c", "d"]) {
+        expect(yield* store.acquire(KEY, lease, 60_000)).toEqual({ _tag: "Admitted" })
+      }
+    }).pipe(Effect.scoped)
+  )
+
+  it.live("a spent window (a 429, or Remaining 0) holds everyone until its reset", () =>
+    Effect.gen(function* () {
+      const { store } = yield* fixture
+      yield* started(store, 0, 30_000)
+      const wait = yield* store.acquire(KEY, "x", 60_000)
+      expect(wait).toMatchObject({ _tag: "Wait", reason: "window_exhausted" })
+      const millis = wait._tag === "Wait" ? wait.millis : 0
+      expect(millis).toBeGreaterThan(29_000)
+      expect(millis).toBeLessThanOrEqual(30_000)
+    }).pipe(Effect.scoped)
+  )
+
+  it.live("a window whose reset has passed rolls over to the limit's budget", () =>
+    Effect.gen(function* () {
+      const { store, window } = yield* fixture
+      // Spent, with a reset already past on Redis's clock.
+      yield* started(store, 0, -10)
+      expect(yield* store.acquire(KEY, "x", 60_000)).toEqual({ _tag: "Admitted" })
+      const state = yield* window()
+      expect(Number(state["available"])).toBe(50 - 1)
+      expect(Number(state["reset"])).toBeGreaterThan(Number(state["observed"]))
+    }).pipe(Effect.scoped)
+  )
+
+  it.live(
+    "the server is authoritative: newer windows replace, the lower count wins, late answers are ignored",
+    () =>
+      Effect.gen(function* () {
+        const { store, window } = yield* fixture
+        yield* started(store, 20, 30_000)
+        const observe = (remaining: number, reset: number, resetInMillis: number) =>
+          Effect.zipRight(
+            store.acquire(KEY, `l${remaining}`, 60_000),
+            store.observe(
+              KEY,
+              `l${remaining}`,
+              { window: { limit: 50, remaining, reset, resetInMillis }, concurrencyLimited: false },
+              adaptive
+            )
+          )
+        // Reordered: a response that left this window with more budget arrives late (its
+        // acquire took one more: 19 left).
+        yield* observe(25, 1_000, 30_000)
+        expect(Number((yield* window())["available"])).toBe(19)
+        // The same window reported by another process, whose clock estimate is a second off.
+        yield* observe(12, 1_000, 30_900)
+        expect(Number((yield* window())["available"])).toBe(12)
+        // A late answer from the window before changes nothing (its acquire spent one).
+        yield* observe(48, 940, -30_000)
+        expect(Number((yield* window())["available"])).toBe(11)
+        // The next window, 30 s after (a window shorter than the 60 s assumed).
+        yield* observe(45, 1_030, 60_000)
+        const state = yield* window()
+        expect(Number(state["available"])).toBe(45)
+        // Its length is learnt from the distance between resets.
+        expect(Number(state["length"])).toBe(30_000)
+      }).pipe(Effect.scoped)
+  )
+
+  it.live("leases expire on their own: a dead worker's slot comes back after its TTL", () =>
+    Effect.gen(function* () {
+      const { store } = yield* fixture
+      yield* started(store)
+      // A concurrent-request 429 with nothing in flight sets the level to 1.
+      yield* store.acquire(KEY, "c", 60_000)
+      yield* store.observe(KEY, "c", { concurrencyLimited: true }, adaptive)
+      // A worker takes the slot with a long lease, and dies.
+      expect(yield* store.acquire(KEY, "dead", 60_000)).toEqual({ _tag: "Admitted" })
+      const wait = yield* store.acquire(KEY, "next", 60_000)
+      expect(wait).toMatchObject({ _tag: "Wait", reason: "concurrency_cap" })
+      expect(wait._tag === "Wait" && wait.millis > 59_000).toBe(true)
+      // A lease whose TTL has passed (0 here) no longer counts.
+      yield* store.release(KEY, "dead")
+      expect(yield* store.acquire(KEY, "short", 0)).toEqual({ _tag: "Admitted" })
+      expect(yield* store.acquire(KEY, "after", 60_000)).toEqual({ _tag: "Admitted" })
+    }).pipe(Effect.scoped)
+  )
+
+  it.live("a concurrent-request 429 lowers the org's level; successes raise it again", () =>
+    Effect.gen(function* () {
+      const { store, raw, keyPrefix } = yield* fixture
+      yield* started(store)
+      for (const lease of ["a", "b", "c", "d"]) yield* store.acquire(KEY, lease, 60_000)
+      // The 429 of "d": three still in flight.
+      yield* store.observe(KEY, "d", { concurrencyLimited: true }, adaptive)
+      const cap = () =>
+        Effect.promise(() => raw.hget(`${keyPrefix}{${KEY.org}}:concurrency`, "cap"))
+      expect(yield* cap()).toBe("3")
+      expect(yield* store.acquire(KEY, "e", 60_000)).toMatchObject({ reason: "concurrency_cap" })
+      // The token bucket shares the org's leases: the level is per org.
+      expect(yield* store.acquire({ ...KEY, bucket: "token" }, "t", 60_000)).toMatchObject({
+        reason: "concurrency_cap"
+      })
+      // Four rounds of successes at level 3 raise it to 4.
+      for (let i = 0; i < 12; i++) {
+        yield* store.observe(
+          KEY,
+          ["a", "b", "c"][i % 3]!,
+          {
+            window: { limit: 50, remaining: 30, reset: 1_000, resetInMillis: 30_000 },
+            concurrencyLimited: false
+          },
+          adaptive
+        )
+        if (i % 3 === 2 && i < 11) {
+          for (const lease of ["a", "b", "c"]) yield* store.acquire(KEY, lease, 60_000)
+        }
+      }
+      expect(yield* cap()).toBe("4")
+    }).pipe(Effect.scoped)
+  )
+})
+
+describe("clients sharing one store", () => {
+  const simulated = (rateLimit: { limit: number; windowSeconds: number }) =>
+    OktaSimulator.layer({ tokens: [{ token: "t" }], rateLimit })
+
+  /** Two clients (two gates), one simulated org, optionally one shared store. */
+  const twoClients = (store: RateLimitStoreService | undefined) =>
+    Effect.gen(function* () {
+      const client = () =>
+        Layer.build(
+          ApplicationConnections.layer.pipe(
+            Layer.provide(
+              OktaClient.layer({
+                orgUrl: "https://simulator.okta.test",
+                apiToken: Redacted.make("t"),
+                retry: RetryPolicy.make({ resetJitter: 0 }),
+                ...(store !== undefined ? { rateLimitStore: store } : {})
+              })
+            ),
+            Layer.provide(OktaSimulator.layerHttpClient)
+          )
+        )
+      return [yield* client(), yield* client()] as const
+    })
+
+  it.live("draw on one budget: together they stay under the window", () =>
+    Effect.gen(function* () {
+      const { store } = yield* fixture
+      const [a, b] = yield* twoClients(store)
+      const sim = yield* OktaSimulator
+      const calls = (context: typeof a) =>
+        Effect.forEach(
+          Array.from({ length: 15 }),
+          () =>
+            Effect.flatMap(ApplicationConnections, (api) =>
+              api.getDefaultProvisioningConnectionForApplication("0oasimzscaler0000001")
+            ).pipe(Effect.provide(context)),
+          { concurrency: 5 }
+        )
+      yield* Effect.all([calls(a), calls(b)], { concurrency: 2 })
+      const outcomes = (yield* sim.requests).map((r) => r.outcome)
+      expect(outcomes.filter((o) => o === 200)).toHaveLength(30)
+      // One budget of 10 a second for both: at most the first probe's window is guessed.
+      expect(outcomes.filter((o) => o === 429).length).toBeLessThanOrEqual(2)
+    }).pipe(Effect.provide(simulated({ limit: 10, windowSeconds: 1 })), Effect.scoped)
+  )
+
+  it.live(
+    "Redis unreachable: every call still succeeds, on the local gate, logged and counted",
+    () =>
+      Effect.gen(function* () {
+        const store = yield* RedisRateLimitStore.make({ url: "redis://127.0.0.1:1" })
+        const [a] = yield* twoClients(store)
+        const warnings: Array<string> = []
+        const logger = Logger.make(({ logLevel, message }) => {
+          if (logLevel._tag === "Warning") warnings.push(String(message))
+        })
+        const fallbacks = Metric.value(
+          Metric.tagged(OktaMetrics.rateLimitStoreFallbacks, "bucket", "api")
+        )
+        const before = (yield* fallbacks).count
+        const results = yield* Effect.forEach(
+          Array.from({ length: 5 }),
+          () =>
+            Effect.flatMap(ApplicationConnections, (api) =>
+              api.getDefaultProvisioningConnectionForApplication("0oasimzscaler0000001")
+            ),
+          { concurrency: 5 }
+        ).pipe(Effect.provide(a), Effect.provide(Logger.replace(Logger.defaultLogger, logger)))
+        expect(results).toHaveLength(5)
+        expect((yield* fallbacks).count - before).toBeGreaterThanOrEqual(1)
+        expect(warnings.join("\n")).toContain("rate-limit store unreachable")
+      }).pipe(Effect.provide(simulated({ limit: 50, windowSeconds: 60 })), Effect.scoped)
+  )
+})
+
+describe("layerConfig with REDIS_URL", () => {
+  it.live("shares the gate through the Redis it names, under REDIS_KEY_PREFIX", () =>
+    Effect.gen(function* () {
+      const keyPrefix = `test-config-${randomUUID()}:`
+      const raw = yield* Effect.acquireRelease(
+        Effect.sync(() => new Redis(URL_)),
+        (client) =>
+          Effect.promise(async () => {
+            const keys = await client.keys(`${keyPrefix}*`)
+            if (keys.length > 0) await client.del(...keys)
+            client.disconnect()
+          })
+      )
+      const env = new Map([
+        ["OKTA_CLIENT_ORGURL", "https://simulator.okta.test"],
+        ["OKTA_CLIENT_TOKEN", "t"],
+        ["REDIS_URL", URL_],
+        ["REDIS_KEY_PREFIX", keyPrefix]
+      ])
+      yield* Effect.flatMap(ApplicationConnections, (api) =>
+        api.getDefaultProvisioningConnectionForApplication("0oasimzscaler0000001")
+      ).pipe(
+        Effect.provide(
+          ApplicationConnections.layer.pipe(
+            Layer.provide(OktaClient.layerConfig()),
+            Layer.provide(OktaSimulator.layerHttpClient),
+            Layer.provide(OktaSimulator.layer({ tokens: [{ token: "t" }] }))
+          )
+        ),
+        Effect.withConfigProvider(ConfigProvider.fromMap(env))
+      )
+      const window = yield* Effect.promise(() =>
+        raw.hgetall(`${keyPrefix}{simulator.okta.test}:api:window`)
+      )
+      expect(window["seen"]).toBe("1")
+      expect(Number(window["limit"])).toBe(50)
+    }).pipe(Effect.scoped)
+  )
+})

@@ -1,0 +1,135 @@
+/**
+ * The client over a shared rate-limit store, with the store scripted (no Redis): it asks the store
+ * for every request, waits as the store says, falls back to its own gate when the store fails or
+ * hangs (a call never fails for it), and goes back to the store a few seconds later.
+ */
+import { describe, expect, it } from "@effect/vitest"
+import { Effect, Fiber, Layer, Logger, Redacted, TestClock } from "effect"
+import {
+  ApplicationConnections,
+  OktaClient,
+  type RateLimitAdmission,
+  RateLimitStore,
+  RateLimitStoreError,
+  type RateLimitStoreService
+} from "../src/index.js"
+import { json, ORG, scriptedHttp } from "./support/TestHttp.js"
+
+const OK = { status: "ENABLED", profile: { authScheme: "TOKEN" } }
+const APP = "0oafxqCAJWWGELFTYASJ"
+
+/** A store whose every operation is recorded and answered by `mode`. */
+const scriptedStore = () => {
+  const log: Array<string> = []
+  let mode: "up" | "down" | "hang" | "spent" = "up"
+  const answer = <A>(operation: string, value: A) =>
+    Effect.suspend(() => {
+      log.push(operation)
+      if (mode === "down") {
+        return Effect.fail(new RateLimitStoreError({ operation, reason: "connection refused" }))
+      }
+      if (mode === "hang") return Effect.never
+      return Effect.succeed(value)
+    })
+  const store: RateLimitStoreService = {
+    acquire: () =>
+      Effect.suspend((): Effect.Effect<RateLimitAdmission, RateLimitStoreError> =>
+        mode === "spent"
+          ? (log.push("acquire"),
+            Effect.succeed({
+              _tag: "Wait" as const,
+              reason: "window_exhausted" as const,
+              millis: 1_000
+            }))
+          : answer("acquire", { _tag: "Admitted" as const })
+      ),
+    observe: () => answer("observe", undefined),
+    release: () => answer("release", undefined)
+  }
+  return { store, log, set: (next: typeof mode) => void (mode = next) }
+}
+
+const connections = (store: RateLimitStoreService, viaService: boolean) => {
+  const http = scriptedHttp(() => json(200, OK))
+  const client = OktaClient.layer({
+    orgUrl: ORG,
+    apiToken: Redacted.make("00abc"),
+    retry: false,
+    ...(viaService ? {} : { rateLimitStore: store })
+  })
+  const layer = ApplicationConnections.layer.pipe(
+    Layer.provide(client),
+    Layer.provide(http.layer),
+    Layer.provide(viaService ? Layer.succeed(RateLimitStore, store) : Layer.empty)
+  )
+  return { layer, requests: http.requests }
+}
+
+const get = Effect.flatMap(ApplicationConnections, (api) =>
+  api.getDefaultProvisioningConnectionForApplication(APP)
+)
+
+describe("a client over a shared rate-limit store", () => {
+  for (const viaService of [false, true]) {
+    it.effect(
+      `asks the store for each request (${viaService ? "the RateLimitStore service" : "the rateLimitStore option"})`,
+      () =>
+        Effect.gen(function* () {
+          const { store, log } = scriptedStore()
+          const { layer } = connections(store, viaService)
+          yield* Effect.all([get, get], { concurrency: 2 }).pipe(Effect.provide(layer))
+          expect(log).toEqual(["acquire", "acquire", "observe", "observe"])
+        })
+    )
+  }
+
+  it.effect("waits as long as the store says for a spent window", () =>
+    Effect.gen(function* () {
+      const { store, set, log } = scriptedStore()
+      const { layer, requests } = connections(store, false)
+      set("spent")
+      const fiber = yield* Effect.fork(Effect.provide(get, layer))
+      yield* TestClock.adjust("999 millis")
+      expect(requests).toHaveLength(0)
+      set("up")
+      yield* TestClock.adjust("1 milli")
+      yield* Fiber.join(fiber)
+      expect(requests).toHaveLength(1)
+      expect(log.filter((op) => op === "acquire")).toHaveLength(2)
+    })
+  )
+
+  for (const failure of ["down", "hang"] as const) {
+    it.effect(
+      `store ${failure}: calls go through the local gate, and back to the store later`,
+      () =>
+        Effect.gen(function* () {
+          const { store, set, log } = scriptedStore()
+          const { layer, requests } = connections(store, false)
+          const warnings: Array<string> = []
+          const logger = Logger.make(({ logLevel, message }) => {
+            if (logLevel._tag === "Warning") warnings.push(String(message))
+          })
+          set(failure)
+          const calls = yield* Effect.fork(
+            Effect.all([get, get, get], { concurrency: 3 }).pipe(
+              Effect.provide(layer),
+              Effect.provide(Logger.replace(Logger.defaultLogger, logger))
+            )
+          )
+          // A hanging store is given up after 250 ms.
+          yield* TestClock.adjust("250 millis")
+          expect(yield* Fiber.join(calls)).toHaveLength(3)
+          expect(requests).toHaveLength(3)
+          expect(warnings).toHaveLength(1)
+          expect(warnings[0]).toContain("rate-limit store unreachable")
+          // The store is asked once, then left alone for 5 s.
+          expect(log).toEqual(["acquire"])
+          set("up")
+          yield* TestClock.adjust("5 seconds")
+          yield* Effect.provide(get, layer)
+          expect(log).toEqual(["acquire", "acquire", "observe"])
+        })
+    )
+  }
+})
