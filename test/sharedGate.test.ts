@@ -43,7 +43,7 @@ const scriptedStore = () => {
             }))
           : answer("acquire", { _tag: "Admitted" as const })
       ),
-    observe: () => answer("observe", undefined),
+    observe: () => answer("observe", false),
     release: () => answer("release", undefined)
   }
   return { store, log, set: (next: typeof mode) => void (mode = next) }

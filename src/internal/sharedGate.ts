@@ -36,8 +36,13 @@ import { parseRateLimit } from "./headers.js"
 
 /** How long a process stays on its local gate after the store failed, before trying it again. */
 const RETRY_STORE_AFTER_MS = 5_000
-/** The longest a waiter for a concurrency slot sleeps before asking the store again. */
-const POLL_MS = 5
+/**
+ * A waiter for a concurrency slot asks the store again after this, doubling while it is refused,
+ * up to `POLL_MAX_MS`: a slot freed in its own process wakes it at once, and the store is not
+ * flooded by processes that have nothing to gain from asking.
+ */
+const POLL_MS = 2
+const POLL_MAX_MS = 32
 
 /** @internal */
 export interface SharedGateSettings {
@@ -65,6 +70,8 @@ export class SharedGate implements Gate {
   private readonly queue: Array<Deferred.Deferred<void>> = []
   /** Wakes the polling fiber early when a slot of this process is freed. */
   private wake: Deferred.Deferred<void> | undefined
+  /** Leases the store handed on from a finished request to this process's next one. */
+  private readonly spare: Array<string> = []
 
   constructor(
     readonly store: RateLimitStoreService,
@@ -128,6 +135,23 @@ export class SharedGate implements Gate {
     else this.polling = false
   }
 
+  /** Hands the turn on; with nobody left waiting, leases handed on for them are ended. */
+  private endTurn(): Effect.Effect<void> {
+    return Effect.suspend(() => {
+      this.giveTurn()
+      return this.releaseSpares()
+    })
+  }
+
+  private releaseSpares(): Effect.Effect<void> {
+    if (this.polling || this.spare.length === 0) return Effect.void
+    return Effect.forEach(
+      this.spare.splice(0),
+      (lease) => this.call(this.store.release(this.settings.key, lease)),
+      { discard: true }
+    )
+  }
+
   acquire<E>(
     onWait: (wait: GateWait) => Effect.Effect<void, E>,
     maxWaitMillis: number
@@ -136,7 +160,10 @@ export class SharedGate implements Gate {
     const gate = this
     const ask: Effect.Effect<Ticket | undefined, E> = Effect.gen(function* () {
       let lastReason: GateWait["reason"] | undefined
+      let poll = POLL_MS
       while (true) {
+        const handedOn = gate.spare.pop()
+        if (handedOn !== undefined) return { settled: false, lease: handedOn }
         if ((yield* Clock.currentTimeMillis) < gate.degradedUntil) return undefined
         const lease = newLease()
         const answer = yield* gate.call(
@@ -152,7 +179,8 @@ export class SharedGate implements Gate {
         const window = admission.reason === "window_exhausted"
         const millis = window
           ? Math.min(Math.max(0, admission.millis), maxWaitMillis)
-          : Math.min(Math.max(1, admission.millis), POLL_MS)
+          : Math.min(Math.max(1, admission.millis), poll)
+        if (!window) poll = Math.min(poll * 2, POLL_MAX_MS)
         // One log line and count per wait, not per poll.
         if (window || lastReason !== admission.reason) {
           yield* onWait({ millis: window ? millis : undefined, reason: admission.reason })
@@ -167,13 +195,7 @@ export class SharedGate implements Gate {
     return Effect.flatMap(Clock.currentTimeMillis, (now) => {
       if (now < gate.degradedUntil) return gate.local.acquire(onWait, maxWaitMillis)
       return Effect.uninterruptibleMask((restore) =>
-        Effect.zipRight(
-          restore(gate.takeTurn),
-          Effect.ensuring(
-            restore(ask),
-            Effect.sync(() => gate.giveTurn())
-          )
-        )
+        Effect.zipRight(restore(gate.takeTurn), Effect.ensuring(restore(ask), gate.endTurn()))
       ).pipe(
         Effect.flatMap((ticket) =>
           ticket !== undefined ? Effect.succeed(ticket) : gate.local.acquire(onWait, maxWaitMillis)
@@ -207,12 +229,23 @@ export class SharedGate implements Gate {
           this.settings.key,
           lease,
           { window, concurrencyLimited },
-          { adaptiveConcurrency: this.settings.adaptiveConcurrency }
+          {
+            adaptiveConcurrency: this.settings.adaptiveConcurrency,
+            // A request of this process is waiting: it gets this slot, if the store allows.
+            ...(this.polling ? { keepLeaseMillis: this.settings.leaseMillis } : {})
+          }
         )
       ),
       (result) => {
+        if (result._tag === "Right" && result.right) this.spare.push(lease)
         this.wakePoller()
-        return Effect.as(result._tag === "Left" ? this.fallBack(result.left) : Effect.void, doubted)
+        return Effect.as(
+          result._tag === "Left"
+            ? this.fallBack(result.left)
+            : // Nobody is waiting any more: end a lease handed on for nothing.
+              this.releaseSpares(),
+          doubted
+        )
       }
     )
   }

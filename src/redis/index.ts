@@ -160,14 +160,14 @@ export const make = (
                 millis: Math.max(0, Number(millis ?? 0))
               }
         }),
-      observe: (key, lease, observation, { adaptiveConcurrency }) => {
+      observe: (key, lease, observation, { adaptiveConcurrency, keepLeaseMillis }) => {
         const window = observation.window
         const kind = observation.concurrencyLimited
           ? "concurrency"
           : window !== undefined
             ? "window"
             : "none"
-        return Effect.asVoid(
+        return Effect.map(
           run("observe", keysOf(key), [
             lease,
             kind,
@@ -176,8 +176,11 @@ export const make = (
             Math.round(window?.resetInMillis ?? 0),
             adaptiveConcurrency ? "1" : "0",
             WINDOW_MILLIS,
-            window?.reset ?? 0
-          ])
+            window?.reset ?? 0,
+            keepLeaseMillis !== undefined ? "1" : "0",
+            keepLeaseMillis ?? 0
+          ]),
+          (kept) => kept === 1
         )
       },
       release: (key, lease) => {

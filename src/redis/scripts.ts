@@ -35,50 +35,62 @@ local inflight = redis.call('ZCARD', KEYS[2])
 `
 
 /**
+ * Admits `lease` if the window has budget and the org is under its concurrency level (rolling the
+ * window over first if its reset has passed). Uses the prelude's `now` and `inflight`.
+ */
+const ADMIT = `
+local function admit(lease, leaseMillis, defaultWindow)
+  local w = redis.call('HMGET', KEYS[1], 'reset', 'limit', 'available', 'seen', 'length')
+  local reset, limit, available, seen = tonumber(w[1]), tonumber(w[2]), tonumber(w[3]), w[4]
+  local windowMillis = tonumber(w[5]) or defaultWindow
+  if reset and now >= reset then
+    -- The window has reset: the next one's budget is the limit, less what is in flight.
+    reset = reset + (math.floor((now - reset) / windowMillis) + 1) * windowMillis
+    redis.call('HSET', KEYS[1], 'reset', reset, 'rolled', 1)
+    if limit then
+      available = limit - inflight
+      redis.call('HSET', KEYS[1], 'available', available)
+    else
+      available = nil
+      redis.call('HDEL', KEYS[1], 'available')
+    end
+  end
+  if available and available <= 0 then
+    return {0, 1, reset - now}
+  end
+  local cap = tonumber(redis.call('HGET', KEYS[3], 'cap'))
+  -- Until a response has told the budget, one request at a time probes for it.
+  if not seen then cap = 1 end
+  if cap and inflight >= cap then
+    local first = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
+    local untilFree = 0
+    if first[2] then untilFree = tonumber(first[2]) - now end
+    return {0, 2, untilFree}
+  end
+  redis.call('ZADD', KEYS[2], now + leaseMillis, lease)
+  redis.call('PEXPIRE', KEYS[2], leaseMillis + windowMillis)
+  redis.call('ZADD', KEYS[4], redis.call('INCR', KEYS[5]), lease)
+  redis.call('PEXPIRE', KEYS[4], leaseMillis + windowMillis)
+  if available then redis.call('HINCRBY', KEYS[1], 'available', -1) end
+  return {1}
+end
+`
+
+/**
  * KEYS: window, leases, concurrency, order, seq. ARGV: lease, leaseMillis, windowMillis.
  * Returns {1} when admitted, {0, 1, millis} for a spent window (until its reset), {0, 2, millis}
  * for the concurrency level (until the earliest lease ends).
  */
-export const ACQUIRE = `${PRELUDE}
-local w = redis.call('HMGET', KEYS[1], 'reset', 'limit', 'available', 'seen', 'length')
-local reset, limit, available, seen = tonumber(w[1]), tonumber(w[2]), tonumber(w[3]), w[4]
-local windowMillis = tonumber(w[5]) or tonumber(ARGV[3])
-if reset and now >= reset then
-  -- The window has reset: the next one's budget is the limit, less what is in flight.
-  reset = reset + (math.floor((now - reset) / windowMillis) + 1) * windowMillis
-  redis.call('HSET', KEYS[1], 'reset', reset, 'rolled', 1)
-  if limit then
-    available = limit - inflight
-    redis.call('HSET', KEYS[1], 'available', available)
-  else
-    available = nil
-    redis.call('HDEL', KEYS[1], 'available')
-  end
-end
-if available and available <= 0 then
-  return {0, 1, reset - now}
-end
-local cap = tonumber(redis.call('HGET', KEYS[3], 'cap'))
--- Until a response has told the budget, one request at a time probes for it.
-if not seen then cap = 1 end
-if cap and inflight >= cap then
-  local first = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
-  local untilFree = 0
-  if first[2] then untilFree = tonumber(first[2]) - now end
-  return {0, 2, untilFree}
-end
-redis.call('ZADD', KEYS[2], now + tonumber(ARGV[2]), ARGV[1])
-redis.call('PEXPIRE', KEYS[2], tonumber(ARGV[2]) + windowMillis)
-redis.call('ZADD', KEYS[4], redis.call('INCR', KEYS[5]), ARGV[1])
-redis.call('PEXPIRE', KEYS[4], tonumber(ARGV[2]) + windowMillis)
-if available then redis.call('HINCRBY', KEYS[1], 'available', -1) end
-return {1}
+export const ACQUIRE = `${PRELUDE}${ADMIT}
+return admit(ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]))
 `
 
 /**
- * KEYS: window, leases, concurrency, order, seq. ARGV: lease, kind ("window", "concurrency" or "none"),
- * limit ("" if unknown), remaining, resetInMillis, adaptive ("1"/"0"), windowMillis, reset (Okta's
- * `X-Rate-Limit-Reset`, the window's identity).
+ * KEYS: window, leases, concurrency, order, seq. ARGV: lease, kind ("window", "concurrency" or
+ * "none"), limit ("" if unknown), remaining, resetInMillis, adaptive ("1"/"0"), windowMillis,
+ * reset (Okta's `X-Rate-Limit-Reset`, the window's identity), keep ("1": the process has a request
+ * waiting, so admit it under the same lease at once if the gate allows; returns 1 then), and
+ * leaseMillis.
  *
  * The server is authoritative: a newer window (a later reset) replaces the state; within the
  * current window the lower remaining count wins; an older window's late response is ignored. A 429 (remaining 0) empties
@@ -89,7 +101,7 @@ export const OBSERVE = `
 local admitted = redis.call('ZSCORE', KEYS[4], ARGV[1])
 redis.call('ZREM', KEYS[2], ARGV[1])
 redis.call('ZREM', KEYS[4], ARGV[1])
-${PRELUDE}
+${PRELUDE}${ADMIT}
 -- Requests admitted after this one and still in flight: the ones its Remaining cannot count.
 local after = inflight
 if admitted then after = redis.call('ZCOUNT', KEYS[4], '(' .. admitted, '+inf') end
@@ -148,6 +160,11 @@ if kind == 'window' then
 end
 -- State nobody refreshes goes away: a stale window would only hold requests back.
 redis.call('PEXPIRE', KEYS[1], 3 * windowMillis)
+if ARGV[9] == '1' then
+  -- The slot goes straight to the process's next request, without a round trip.
+  inflight = redis.call('ZCARD', KEYS[2])
+  return admit(ARGV[1], tonumber(ARGV[10]), windowMillis)[1]
+end
 return 0
 `
 

@@ -109,7 +109,8 @@ export interface RateLimitObservation {
  * - `observe` ends the lease and folds in the response: the server is authoritative (a newer
  *   window replaces the state; within a window the lower remaining count wins; a 429 empties the
  *   window until its reset; a concurrent-request 429 lowers the concurrency level, which grows back
- *   by one after four rounds of successes when `adaptiveConcurrency`).
+ *   by one after four rounds of successes when `adaptiveConcurrency`). With `keepLeaseMillis` it
+ *   may instead hand the lease on to the process's next request (answering `true`).
  * - `release` ends a lease whose request got no response.
  *
  * @example
@@ -120,7 +121,7 @@ export interface RateLimitObservation {
  * // A store that admits everything (what a test of your own store might start from).
  * const open: RateLimitStoreService = {
  *   acquire: () => Effect.succeed({ _tag: "Admitted" }),
- *   observe: () => Effect.void,
+ *   observe: () => Effect.succeed(false),
  *   release: () => Effect.void
  * }
  * ```
@@ -135,8 +136,16 @@ export interface RateLimitStoreService {
     key: RateLimitKey,
     lease: string,
     observation: RateLimitObservation,
-    options: { readonly adaptiveConcurrency: boolean }
-  ) => Effect.Effect<void, RateLimitStoreError>
+    options: {
+      readonly adaptiveConcurrency: boolean
+      /**
+       * The process has a request waiting: if the gate allows, keep the lease for it (for this
+       * many milliseconds) instead of ending it, and answer `true`. A store may always answer
+       * `false`.
+       */
+      readonly keepLeaseMillis?: number | undefined
+    }
+  ) => Effect.Effect<boolean, RateLimitStoreError>
   readonly release: (key: RateLimitKey, lease: string) => Effect.Effect<void, RateLimitStoreError>
   /**
    * The share of Okta's budget a process spends on its local gate while the store is unreachable
