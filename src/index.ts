@@ -5,6 +5,7 @@ export * from "./errors/index.js"
 export {
   OktaClient,
   type OktaClientService,
+  type OktaExecuteError,
   type OktaRequest,
   type OktaResponse
 } from "./layers/OktaClient.js"

@@ -474,6 +474,31 @@ describe("the token endpoint's refusals", () => {
 // ---------------------------------------------------------------------------------------------
 // Secrets a server echoes.
 
+/** Calls whose requests carry secrets: a body's token, an O365 password, a verify code and state. */
+const callsCarryingSecrets = Effect.flatMap(ApplicationConnections, (api) =>
+  Effect.all([
+    Effect.exit(
+      api.updateDefaultProvisioningConnectionForApplication(APP, {
+        profile: { authScheme: "TOKEN", token: "00body-token-secret-1" }
+      })
+    ),
+    Effect.exit(
+      api.updateDefaultProvisioningConnectionForApplication(APP, {
+        profile: {
+          authScheme: "OAUTH2",
+          settings: { adminUsername: "admin", adminPassword: "office-admin-password-2" }
+        }
+      })
+    ),
+    Effect.exit(
+      api.verifyProvisioningConnectionForApplication("office365", APP, {
+        code: "one-time-code-secret-3",
+        state: "state-secret-4"
+      })
+    )
+  ])
+)
+
 describe("a server that echoes the request", () => {
   const echo: Handler = (request) =>
     json(
@@ -501,29 +526,7 @@ describe("a server that echoes the request", () => {
         "one-time-code-secret-3",
         "state-secret-4"
       ]
-      const exits = yield* Effect.flatMap(ApplicationConnections, (api) =>
-        Effect.all([
-          Effect.exit(
-            api.updateDefaultProvisioningConnectionForApplication(APP, {
-              profile: { authScheme: "TOKEN", token: "00body-token-secret-1" }
-            })
-          ),
-          Effect.exit(
-            api.updateDefaultProvisioningConnectionForApplication(APP, {
-              profile: {
-                authScheme: "OAUTH2",
-                settings: { adminUsername: "admin", adminPassword: "office-admin-password-2" }
-              }
-            })
-          ),
-          Effect.exit(
-            api.verifyProvisioningConnectionForApplication("office365", APP, {
-              code: "one-time-code-secret-3",
-              state: "state-secret-4"
-            })
-          )
-        ])
-      ).pipe(Effect.provide(layer))
+      const exits = yield* Effect.provide(callsCarryingSecrets, layer)
       for (const exit of exits) {
         const error = errorOf(exit)
         expect(error._tag).toBe("OktaBadRequestError")
@@ -604,21 +607,7 @@ describe.each(transports)("a hostile loopback server over %s", (_name, transport
           )
         })
       })
-      const exits = yield* Effect.flatMap(ApplicationConnections, (api) =>
-        Effect.all([
-          Effect.exit(
-            api.updateDefaultProvisioningConnectionForApplication(APP, {
-              profile: { authScheme: "TOKEN", token: "00body-token-secret-1" }
-            })
-          ),
-          Effect.exit(
-            api.verifyProvisioningConnectionForApplication("office365", APP, {
-              code: "one-time-code-secret-3",
-              state: "state-secret-4"
-            })
-          )
-        ])
-      ).pipe(Effect.provide(clientOver(url, { retry: false })))
+      const exits = yield* Effect.provide(callsCarryingSecrets, clientOver(url, { retry: false }))
       for (const exit of exits) {
         const error = errorOf(exit)
         expect(error._tag).toBe("OktaForbiddenError")
@@ -627,6 +616,7 @@ describe.each(transports)("a hostile loopback server over %s", (_name, transport
         for (const secret of [
           TOKEN,
           "00body-token-secret-1",
+          "office-admin-password-2",
           "one-time-code-secret-3",
           "state-secret-4"
         ]) {

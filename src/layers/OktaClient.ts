@@ -19,10 +19,8 @@ import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import type * as Tracer from "effect/Tracer"
 import {
-  type OktaAuthError,
   type OktaConfigError,
   type OktaHttpError,
-  type OktaInvalidInputError,
   OktaTimeoutError,
   type OktaTransportError
 } from "../errors/OktaError.js"
@@ -45,10 +43,20 @@ import {
   resolveSettings
 } from "./OktaClientOptions.js"
 import { fromConfig } from "./OktaClientConfig.js"
-import type { OktaClientService, OktaRequest, OktaResponse } from "./OktaClientService.js"
+import type {
+  OktaClientService,
+  OktaExecuteError,
+  OktaRequest,
+  OktaResponse
+} from "./OktaClientService.js"
 import * as RetryPolicy from "./RetryPolicy.js"
 
-export type { OktaClientService, OktaRequest, OktaResponse } from "./OktaClientService.js"
+export type {
+  OktaClientService,
+  OktaExecuteError,
+  OktaRequest,
+  OktaResponse
+} from "./OktaClientService.js"
 
 /**
  * Builds the service. Fails with `OktaConfigError` on an unusable org URL, credential or setting.
@@ -167,15 +175,7 @@ export const make = (
     const execute = <A, E>(
       request: OktaRequest,
       decode: (response: OktaResponse) => Effect.Effect<A, E>
-    ): Effect.Effect<
-      A,
-      | E
-      | OktaHttpError
-      | OktaTransportError
-      | OktaTimeoutError
-      | OktaAuthError
-      | OktaInvalidInputError
-    > => {
+    ): Effect.Effect<A, E | OktaExecuteError> => {
       const built = Request.build(request)
       if (Either.isLeft(built)) return Effect.fail(built.left)
       const httpRequest = built.right

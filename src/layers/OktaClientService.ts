@@ -105,13 +105,18 @@ export interface OktaClientService {
   readonly execute: <A, E>(
     request: OktaRequest,
     decode: (response: OktaResponse) => Effect.Effect<A, E>
-  ) => Effect.Effect<
-    A,
-    | E
-    | OktaHttpError
-    | OktaTransportError
-    | OktaTimeoutError
-    | OktaAuthError
-    | OktaInvalidInputError
-  >
+  ) => Effect.Effect<A, E | OktaExecuteError>
 }
+
+/**
+ * What `execute` can fail with besides the decoder's own errors.
+ *
+ * @example
+ * ```ts
+ * import type { OktaExecuteError } from "effect-okta-connections"
+ *
+ * const tagOf = (error: OktaExecuteError) => error._tag
+ * ```
+ */
+export type OktaExecuteError =
+  OktaHttpError | OktaTransportError | OktaTimeoutError | OktaAuthError | OktaInvalidInputError

@@ -23,11 +23,9 @@ const URL_ = process.env["REDIS_URL"] ?? "redis://127.0.0.1:6379"
 const KEY: RateLimitKey = { org: "acme.okta.com", bucket: "api" }
 const adaptive = { adaptiveConcurrency: true }
 
-/** A store with a key prefix of its own, a raw client to look at its keys, both closed after. */
-const fixture = Effect.gen(function* () {
-  const keyPrefix = `test-${randomUUID()}:`
-  const store = yield* RedisRateLimitStore.make({ url: URL_, keyPrefix })
-  const raw = yield* Effect.acquireRelease(
+/** A raw client to look at the keys under `keyPrefix`, which it deletes when the scope ends. */
+const rawClient = (keyPrefix: string) =>
+  Effect.acquireRelease(
     Effect.sync(() => new Redis(URL_)),
     (client) =>
       Effect.promise(async () => {
@@ -36,6 +34,12 @@ const fixture = Effect.gen(function* () {
         client.disconnect()
       })
   )
+
+/** A store with a key prefix of its own, a raw client to look at its keys, both closed after. */
+const fixture = Effect.gen(function* () {
+  const keyPrefix = `test-${randomUUID()}:`
+  const store = yield* RedisRateLimitStore.make({ url: URL_, keyPrefix })
+  const raw = yield* rawClient(keyPrefix)
   const window = (key: RateLimitKey = KEY) =>
     Effect.promise(() => raw.hgetall(`${keyPrefix}{${key.org}}:${key.bucket}:window`))
   return { store, raw, window, keyPrefix }
@@ -269,15 +273,7 @@ describe("layerConfig with REDIS_URL", () => {
   it.live("shares the gate through the Redis it names, under REDIS_KEY_PREFIX", () =>
     Effect.gen(function* () {
       const keyPrefix = `test-config-${randomUUID()}:`
-      const raw = yield* Effect.acquireRelease(
-        Effect.sync(() => new Redis(URL_)),
-        (client) =>
-          Effect.promise(async () => {
-            const keys = await client.keys(`${keyPrefix}*`)
-            if (keys.length > 0) await client.del(...keys)
-            client.disconnect()
-          })
-      )
+      const raw = yield* rawClient(keyPrefix)
       const env = new Map([
         ["OKTA_CLIENT_ORGURL", "https://simulator.okta.test"],
         ["OKTA_CLIENT_TOKEN", "t"],
