@@ -10,16 +10,9 @@
  * The first line printed is one JSON object, `{"url","token","apps":[{"id","name"}…]}`, for
  * scripts; then human-readable lines, one per request. Ctrl-C stops it.
  */
-import { Cause, Console, Effect, Fiber } from "effect"
+import { Cause, Effect, Fiber } from "effect"
 import { parseArgs } from "node:util"
-import {
-  DEFAULT_APPS,
-  generatedApps,
-  type LoggedRequest,
-  OktaSimulator,
-  serve
-} from "effect-okta-connections/testing"
-import { randomBytes } from "node:crypto"
+import { runSimulator } from "../cli/simulator.js"
 
 const usage =
   "usage: npm run simulator -- [--port N] [--token T] [--rate-limit N] [--window-seconds S] [--concurrency-limit N] [--batch-apps N] [--content-length]"
@@ -66,53 +59,15 @@ const limit = integer("rate-limit", 1)
 const windowSeconds = integer("window-seconds", 1)
 const concurrencyLimit = integer("concurrency-limit", 1)
 const batchApps = integer("batch-apps", 0) ?? 0
-const token =
-  typeof values["token"] === "string" && values["token"].length > 0
-    ? values["token"]
-    : `00sim${randomBytes(18).toString("base64url")}`
-const apps = [...DEFAULT_APPS, ...generatedApps(batchApps)]
-
-const describeRequest = (entry: LoggedRequest) => {
-  // The verify callback's code and state are one-time secrets: never echo them.
-  const query = Object.entries(entry.query)
-    .map(
-      ([key, value]) =>
-        `${key}=${key === "code" || key === "state" ? "…" : encodeURIComponent(value)}`
-    )
-    .join("&")
-  return `${new Date().toISOString()} ${entry.method} ${entry.path}${query !== "" ? `?${query}` : ""} → ${entry.outcome}`
-}
-
-const program = Effect.gen(function* () {
-  const { url } = yield* serve(port !== undefined ? { port } : {})
-  yield* Console.log(
-    JSON.stringify({ url, token, apps: apps.map(({ id, name }) => ({ id, name })) })
-  )
-  yield* Console.log(`Okta simulator listening on ${url}`)
-  yield* Console.log(`  token: SSWS ${token}`)
-  yield* Console.log(
-    `  rate limit: ${limit ?? 50} per ${windowSeconds ?? 60} s, ${concurrencyLimit ?? 15} in flight`
-  )
-  for (const app of DEFAULT_APPS) {
-    yield* Console.log(`  ${app.id}  ${app.name.padEnd(13)} ${app.label ?? ""}`)
-  }
-  if (batchApps > 0) yield* Console.log(`  + ${batchApps} generated Zscaler apps 0oasimbatch…`)
-  yield* Console.log(
-    `  try: curl -H "Authorization: SSWS ${token}" ${url}/api/v1/apps/${DEFAULT_APPS[0]!.id}/connections/default`
-  )
-  return yield* Effect.never
-}).pipe(
-  Effect.scoped,
-  Effect.provide(
-    OktaSimulator.layer({
-      apps,
-      tokens: [{ token }],
-      rateLimit: { limit, windowSeconds, concurrencyLimit },
-      contentLength: values["content-length"] === true,
-      onRequest: (entry) => Console.log(describeRequest(entry))
-    })
-  )
-)
+const program = runSimulator({
+  port,
+  token: typeof values["token"] === "string" ? values["token"] : undefined,
+  limit,
+  windowSeconds,
+  concurrencyLimit,
+  batchApps,
+  contentLength: values["content-length"] === true
+})
 
 const fiber = Effect.runFork(program)
 fiber.addObserver((exit) => {

@@ -43,6 +43,7 @@ try {
     "dist/cjs/index.d.ts",
     "dist/cjs/testing/index.js",
     "dist/redis/index.js",
+    "dist/cli.mjs",
     "dist/cjs/redis/index.js",
     "docs/resilience.md"
   ]
@@ -170,6 +171,11 @@ import { OktaSimulator } from "effect-okta-connections/testing"`)
   ).trim()
   if (copies !== "1") fail(`a CommonJS app loaded ${copies} copies of effect/Effect`)
   console.log("    CommonJS: one copy of Effect (its CommonJS build)")
+
+  step("the okta-connections bin")
+  const version = run(join(app, "node_modules/.bin/okta-connections"), ["--version"], app).trim()
+  if (version !== packed.version) fail(`okta-connections --version printed ${version}`)
+  console.log(`    okta-connections --version: ${version}`)
 
   if (runtimes) await otherRuntimes(app)
   console.log("test-package: ok")
