@@ -2,7 +2,7 @@
  * `okta-connections`: the Application Connections API from a shell, on this library.
  *
  *   okta-connections get 0oa1 0oa2 --json
- *   okta-connections activate --from apps.txt
+ *   okta-connections apply connections.yaml --dry-run
  *   okta-connections jwks 0oa1 --pem
  *   okta-connections simulator --port 8080
  *
@@ -14,149 +14,25 @@
  * bundled in, so that they are not dependencies of the library.
  */
 import { Args, Command, Options, ValidationError } from "@effect/cli"
-import { FetchHttpClient } from "@effect/platform"
 import * as NodeContext from "@effect/platform-node/NodeContext"
-import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
-import { Cause, Config, ConfigError, Console, Effect, Exit, Layer, Option } from "effect"
-import {
-  ApplicationConnections,
-  OktaClient,
-  type OktaResponseError,
-  VERSION
-} from "effect-okta-connections"
+import { Cause, ConfigError, Console, Effect, Exit } from "effect"
+import { ApplicationConnections, VERSION } from "effect-okta-connections"
 import { createPublicKey, type JsonWebKey } from "node:crypto"
-import { readFileSync } from "node:fs"
+import {
+  appIds,
+  EXIT,
+  finish,
+  forEachApp,
+  from,
+  idsOf,
+  json,
+  ndjson,
+  root,
+  UsageError,
+  withClient
+} from "./shared.js"
 import { simulatorCommand } from "./simulator.js"
-
-/** Exit codes the README documents. */
-const EXIT = { ok: 0, someFailed: 1, usage: 2, config: 3 } as const
-
-class UsageError extends Error {}
-
-// Global options: where and how to call Okta.
-const orgUrl = Options.text("org-url").pipe(
-  Options.withDescription("the org URL (default OKTA_CLIENT_ORGURL)"),
-  Options.optional
-)
-const concurrency = Options.integer("concurrency").pipe(
-  Options.withDescription("calls in flight at once, for commands over many apps"),
-  Options.withDefault(5)
-)
-const timeout = Options.integer("timeout").pipe(
-  Options.withDescription("seconds per attempt (default 30)"),
-  Options.optional
-)
-const deadline = Options.integer("deadline").pipe(
-  Options.withDescription("seconds per call, retries and rate-limit waits included"),
-  Options.optional
-)
-const transport = Options.choice("transport", ["fetch", "undici"]).pipe(
-  Options.withDefault("fetch" as const)
-)
-const root = Command.make("okta-connections", {
-  orgUrl,
-  concurrency,
-  timeout,
-  deadline,
-  transport
-})
-
-/** The client the global options describe. */
-const clientLayer = Effect.map(root, (global) =>
-  ApplicationConnections.layer.pipe(
-    Layer.provide(
-      OktaClient.layerConfig({
-        ...(Option.isSome(global.orgUrl) ? { orgUrl: Config.succeed(global.orgUrl.value) } : {}),
-        ...(Option.isSome(global.timeout) ? { timeout: `${global.timeout.value} seconds` } : {}),
-        ...(Option.isSome(global.deadline) ? { deadline: `${global.deadline.value} seconds` } : {})
-      })
-    ),
-    Layer.provide(
-      global.transport === "undici" ? NodeHttpClient.layerUndici : FetchHttpClient.layer
-    )
-  )
-)
-
-/** App ids from the arguments, `--from FILE`, or standard input (`-`). */
-const appIds = Args.text({ name: "appId" }).pipe(Args.repeated)
-const from = Options.file("from").pipe(
-  Options.withDescription("read app ids from a file, one per line"),
-  Options.optional
-)
-const idsOf = (args: ReadonlyArray<string>, file: Option.Option<string>) =>
-  Effect.try({
-    try: () => {
-      const lines = (text: string) =>
-        text
-          .split(/\r?\n/)
-          .map((line) => line.trim())
-          .filter((line) => line !== "" && !line.startsWith("#"))
-      const ids = args.flatMap((arg) => (arg === "-" ? lines(readFileSync(0, "utf8")) : [arg]))
-      if (Option.isSome(file)) ids.push(...lines(readFileSync(file.value, "utf8")))
-      if (ids.length === 0) throw new UsageError("give at least one app id (or --from FILE, or -)")
-      return ids
-    },
-    catch: (error) =>
-      error instanceof UsageError ? error : new UsageError(`cannot read app ids: ${String(error)}`)
-  })
-
-const json = Options.boolean("json").pipe(Options.withDescription("one JSON array"))
-const ndjson = Options.boolean("ndjson").pipe(Options.withDescription("one JSON object per line"))
-
-/** How a failed app is reported: its error tag, summary and request id; never a secret. */
-const describeFailure = (error: OktaResponseError) => {
-  const requestId = "requestId" in error ? error.requestId : undefined
-  const message = error.message
-  return requestId !== undefined && !message.includes(requestId)
-    ? `${error._tag}: ${message} (request id ${requestId})`
-    : `${error._tag}: ${message}`
-}
-
-/** Failures that say the credentials are wrong: the same for every app, so exit code 3. */
-const isAuthFailure = (error: OktaResponseError) =>
-  error._tag === "OktaUnauthorizedError" || error._tag === "OktaAuthError"
-
-interface Outcome<A> {
-  readonly id: string
-  readonly result: Exit.Exit<A, OktaResponseError>
-}
-
-/** Runs `call` for every id at the global concurrency; a failure is one app's, not the run's. */
-const forEachApp = <A, R>(
-  ids: ReadonlyArray<string>,
-  call: (id: string) => Effect.Effect<A, OktaResponseError, R>
-) =>
-  Effect.flatMap(root, (global) =>
-    Effect.forEach(ids, (id) => Effect.map(Effect.exit(call(id)), (result) => ({ id, result })), {
-      concurrency: global.concurrency
-    })
-  )
-
-/** Prints failures to standard error; the exit code says whether any app failed. */
-const finish = <A>(outcomes: ReadonlyArray<Outcome<A>>) =>
-  Effect.gen(function* () {
-    let failed = 0
-    let authFailures = 0
-    for (const { id, result } of outcomes) {
-      if (Exit.isFailure(result)) {
-        failed += 1
-        const error = Cause.failureOption(result.cause)
-        if (Option.isSome(error) && isAuthFailure(error.value)) authFailures += 1
-        yield* Console.error(
-          `${id}: ${Option.isSome(error) ? describeFailure(error.value) : Cause.pretty(result.cause)}`
-        )
-      }
-    }
-    if (outcomes.length > 1 || failed > 0) {
-      yield* Console.error(`${outcomes.length - failed} of ${outcomes.length} apps succeeded`)
-    }
-    if (failed > 0) {
-      process.exitCode = authFailures === failed ? EXIT.config : EXIT.someFailed
-    }
-  })
-
-const withClient = <A, E, R>(program: Effect.Effect<A, E, R>) =>
-  Effect.flatMap(clientLayer, (layer) => Effect.provide(program, layer))
+import { apply, update, verify } from "./write.js"
 
 const get = Command.make("get", { appIds, from, json, ndjson }, (options) =>
   withClient(
@@ -253,9 +129,12 @@ const command = root.pipe(
   Command.withDescription("Okta Application Connections: provisioning connections from a shell"),
   Command.withSubcommands([
     get,
+    update,
     lifecycle("activate"),
     lifecycle("deactivate"),
     jwks,
+    verify,
+    apply,
     simulatorCommand
   ])
 )

@@ -155,4 +155,157 @@ describe("okta-connections", () => {
       }),
     30_000
   )
+
+  it.live(
+    "apply: a plan, --dry-run changes nothing, applying converges, a second apply plans no change",
+    () =>
+      Effect.gen(function* () {
+        const { env, sim } = yield* org
+        const dir = mkdtempSync(join(tmpdir(), "okta-cli-"))
+        const manifest = join(dir, "connections.yaml")
+        writeFileSync(
+          manifest,
+          [
+            "apps:",
+            `  - id: ${ZSCALER}`,
+            "    authScheme: TOKEN",
+            "    baseUrl: https://scim.example.com/v2",
+            "    token: ${env:ZSCALER_TOKEN}",
+            "    status: ENABLED",
+            `  - id: ${ORG2ORG}`,
+            "    authScheme: TOKEN",
+            "    status: ENABLED",
+            "  - id: 0oasimorg2orgoauth01",
+            "    authScheme: OAUTH2",
+            "    rotationMode: AUTO",
+            "    status: DISABLED"
+          ].join("\n")
+        )
+        const withSecret = { ...env, ZSCALER_TOKEN: "00zscaler-write-only-secret" }
+        const plan = yield* cli(["apply", manifest, "--dry-run"], withSecret)
+        expect(plan.code).toBe(0)
+        expect(plan.stdout).toContain(
+          `${ZSCALER}  baseUrl https://scim.zscalerbeta.net/1234567/890/scim → https://scim.example.com/v2; token (write-only) will be sent`
+        )
+        expect(plan.stdout).toContain(`${ORG2ORG}  activate (DISABLED → ENABLED)`)
+        expect(plan.stdout).toContain(
+          "Plan: 1 to update, 1 to activate, 1 to deactivate, 0 unchanged"
+        )
+        expect((yield* sim.requests).every((r) => r.method === "GET")).toBe(true)
+
+        const applied = yield* cli(["apply", manifest], withSecret)
+        expect(applied.code).toBe(0)
+        expect(applied.stdout).toContain(`${ZSCALER}: applied`)
+        expect((yield* sim.inspect(ZSCALER)).connection).toMatchObject({
+          baseUrl: "https://scim.example.com/v2",
+          token: "00zscaler-write-only-secret",
+          status: "ENABLED"
+        })
+        expect((yield* sim.inspect(ORG2ORG)).connection?.status).toBe("ENABLED")
+        expect((yield* sim.inspect("0oasimorg2orgoauth01")).connection?.status).toBe("DISABLED")
+
+        const again = yield* cli(["apply", manifest], withSecret)
+        expect(again.stdout).toContain(
+          "Plan: 0 to update, 0 to activate, 0 to deactivate, 3 unchanged"
+        )
+        const resend = yield* cli(["apply", manifest, "--resend-secrets", "--dry-run"], withSecret)
+        expect(resend.stdout).toContain(`${ZSCALER}  token (write-only) will be sent`)
+        for (const run of [plan, applied, again, resend]) {
+          expect(run.stdout + run.stderr).not.toContain("00zscaler-write-only-secret")
+        }
+      }).pipe(Effect.scoped),
+    60_000
+  )
+
+  it.live(
+    "apply: an unknown field, an unresolved secret or a duplicate app is refused before any call",
+    () =>
+      Effect.gen(function* () {
+        const { env, sim } = yield* org
+        const dir = mkdtempSync(join(tmpdir(), "okta-cli-"))
+        const cases = [
+          ["apps:\n  - id: a\n    authScheme: TOKEN\n    tokn: x\n", "apps.0.tokn: is not allowed"],
+          [
+            "apps:\n  - id: a\n    authScheme: TOKEN\n    token: ${env:NOT_SET_ANYWHERE}\n",
+            "NOT_SET_ANYWHERE is not set"
+          ],
+          [
+            "apps:\n  - id: a\n    authScheme: TOKEN\n    token: 00literal-secret\n",
+            "must be a reference"
+          ],
+          [
+            "apps:\n  - id: a\n    authScheme: TOKEN\n  - id: a\n    authScheme: TOKEN\n",
+            "appears twice"
+          ]
+        ] as const
+        for (const [i, [text, message]] of cases.entries()) {
+          const file = join(dir, `bad-${i}.yaml`)
+          writeFileSync(file, text)
+          const run = yield* cli(["apply", file], env)
+          expect(run.code).toBe(2)
+          expect(run.stderr).toContain(message)
+          expect(run.stdout + run.stderr).not.toContain("00literal-secret")
+        }
+        expect(yield* sim.requests).toEqual([])
+      }).pipe(Effect.scoped),
+    60_000
+  )
+
+  it.live(
+    "update takes its secret from a variable, a file or standard input; verify takes Okta's URL",
+    () =>
+      Effect.gen(function* () {
+        const { env, sim } = yield* org
+        const fromStdin = yield* cli(
+          [
+            "update",
+            ORG2ORG,
+            "--auth-scheme",
+            "TOKEN",
+            "--base-url",
+            "https://t.example.com",
+            "--secret-stdin"
+          ],
+          env,
+          "00stdin-secret-token\n"
+        )
+        expect(fromStdin.code).toBe(0)
+        expect((yield* sim.inspect(ORG2ORG)).connection).toMatchObject({
+          baseUrl: "https://t.example.com",
+          token: "00stdin-secret-token"
+        })
+        const fromEnv = yield* cli(
+          [
+            "update",
+            ORG2ORG,
+            "--auth-scheme",
+            "TOKEN",
+            "--secret-env",
+            "ORG2ORG_TOKEN",
+            "--activate"
+          ],
+          { ...env, ORG2ORG_TOKEN: "00env-secret-token" }
+        )
+        expect(fromEnv.code).toBe(0)
+        expect((yield* sim.inspect(ORG2ORG)).connection).toMatchObject({
+          token: "00env-secret-token",
+          status: "ENABLED"
+        })
+        for (const run of [fromStdin, fromEnv]) {
+          expect(run.stdout + run.stderr).not.toMatch(/00(stdin|env)-secret-token/)
+        }
+        const google = "0oasimgoogle00000001"
+        const { code, state } = yield* sim.consent(google)
+        const verified = yield* cli(
+          ["verify", "google", google, "--continue-url", "-"],
+          env,
+          `${env.OKTA_CLIENT_ORGURL}/continue?code=${code}&state=${state}\n`
+        )
+        expect(verified.code).toBe(0)
+        expect(verified.stdout.trim()).toBe(`${google}: verified`)
+        expect((yield* sim.inspect(google)).connection?.verified).toBe(true)
+        expect(verified.stdout + verified.stderr).not.toContain(code)
+      }).pipe(Effect.scoped),
+    60_000
+  )
 })

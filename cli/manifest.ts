@@ -1,0 +1,185 @@
+/**
+ * `okta-connections apply`: a manifest of apps and the connection each should have, the plan of
+ * what must change, and the changes. Secrets are references (`${env:NAME}`, `${file:PATH}`),
+ * resolved before any call; a write-only secret is sent only with an update the plan needs anyway,
+ * or when the user asks to re-send secrets.
+ */
+import { Effect, Either, ParseResult, Schema } from "effect"
+import type {
+  ProvisioningConnectionResponse,
+  UpdateDefaultProvisioningConnectionForApplicationRequest
+} from "effect-okta-connections"
+import { readFileSync } from "node:fs"
+import { dirname, resolve } from "node:path"
+import { parse as parseYaml } from "yaml"
+
+/** A manifest that cannot be used: nothing is sent. */
+export class ManifestError extends Error {}
+
+const Status = Schema.Literal("ENABLED", "DISABLED")
+
+const TokenApp = Schema.Struct({
+  id: Schema.String,
+  authScheme: Schema.Literal("TOKEN"),
+  baseUrl: Schema.optional(Schema.String),
+  token: Schema.optional(Schema.String),
+  status: Schema.optional(Status)
+})
+
+const OAuthApp = Schema.Struct({
+  id: Schema.String,
+  authScheme: Schema.Literal("OAUTH2"),
+  clientId: Schema.optional(Schema.String),
+  rotationMode: Schema.optional(Schema.Literal("AUTO", "MANUAL")),
+  adminUsername: Schema.optional(Schema.String),
+  adminPassword: Schema.optional(Schema.String),
+  status: Schema.optional(Status)
+})
+
+const Manifest = Schema.Struct({ apps: Schema.Array(Schema.Union(TokenApp, OAuthApp)) })
+export type ManifestApp = typeof TokenApp.Type | typeof OAuthApp.Type
+
+const decode = Schema.decodeUnknownEither(Manifest, { onExcessProperty: "error", errors: "all" })
+
+/** `${env:NAME}` or `${file:PATH}` (relative to the manifest); any other text is refused. */
+const resolveSecret = (field: string, value: string, base: string): string => {
+  const reference = /^\$\{(env|file):([^}]+)\}$/.exec(value.trim())
+  if (reference === null) {
+    throw new ManifestError(
+      `${field} must be a reference, \${env:NAME} or \${file:PATH}, not the secret itself`
+    )
+  }
+  const [, kind, name] = reference
+  if (kind === "env") {
+    const found = process.env[name!]
+    if (found === undefined || found === "") {
+      throw new ManifestError(`${field}: the environment variable ${name} is not set`)
+    }
+    return found
+  }
+  try {
+    return readFileSync(resolve(base, name!), "utf8").trim()
+  } catch {
+    throw new ManifestError(`${field}: cannot read ${name}`)
+  }
+}
+
+/** Reads, validates and resolves a manifest (YAML or JSON). */
+export const readManifest = (
+  path: string
+): Effect.Effect<ReadonlyArray<ManifestApp>, ManifestError> =>
+  Effect.try({
+    try: () => {
+      let text: string
+      try {
+        text = readFileSync(path, "utf8")
+      } catch {
+        throw new ManifestError(`cannot read ${path}`)
+      }
+      let raw: unknown
+      try {
+        raw = parseYaml(text)
+      } catch (error) {
+        throw new ManifestError(`${path} is not YAML or JSON: ${String(error)}`)
+      }
+      const decoded = decode(raw)
+      if (Either.isLeft(decoded)) {
+        const issues = ParseResult.ArrayFormatter.formatErrorSync(decoded.left)
+          .slice(0, 8)
+          // Paths and what was expected; never the values (secrets may be among them).
+          .map(
+            (issue) =>
+              `${issue.path.join(".")}: ${issue._tag === "Unexpected" ? "is not allowed" : issue._tag === "Missing" ? "is missing" : "is not valid"}`
+          )
+        throw new ManifestError(`${path}: ${issues.join("; ")}`)
+      }
+      const seen = new Set<string>()
+      const base = dirname(resolve(path))
+      return decoded.right.apps.map((app, i) => {
+        if (seen.has(app.id)) throw new ManifestError(`apps[${i}]: ${app.id} appears twice`)
+        seen.add(app.id)
+        if (app.authScheme === "TOKEN") {
+          return app.token !== undefined
+            ? { ...app, token: resolveSecret(`apps[${i}].token`, app.token, base) }
+            : app
+        }
+        return app.adminPassword !== undefined
+          ? {
+              ...app,
+              adminPassword: resolveSecret(`apps[${i}].adminPassword`, app.adminPassword, base)
+            }
+          : app
+      })
+    },
+    catch: (error) => (error instanceof ManifestError ? error : new ManifestError(String(error)))
+  })
+
+/** What apply will do for one app. */
+export interface Step {
+  readonly app: ManifestApp
+  /** The update body, when the connection's configuration must change (or secrets re-sent). */
+  readonly update: UpdateDefaultProvisioningConnectionForApplicationRequest | undefined
+  readonly lifecycle: "activate" | "deactivate" | undefined
+  /** Human-readable changes, secrets named, never shown. */
+  readonly changes: ReadonlyArray<string>
+}
+
+/** The plan for one app, from what Okta has now. */
+export const planFor = (
+  app: ManifestApp,
+  current: ProvisioningConnectionResponse,
+  resendSecrets: boolean
+): Step => {
+  const changes: Array<string> = []
+  const scheme = current.profile.authScheme
+  if (scheme !== app.authScheme) changes.push(`authScheme ${scheme} → ${app.authScheme}`)
+  let body: UpdateDefaultProvisioningConnectionForApplicationRequest
+  const secrets: Array<string> = []
+  if (app.authScheme === "TOKEN") {
+    if (app.baseUrl !== undefined && app.baseUrl !== current.baseUrl) {
+      changes.push(`baseUrl ${current.baseUrl ?? "(none)"} → ${app.baseUrl}`)
+    }
+    if (app.token !== undefined) secrets.push("token")
+    body = {
+      ...(app.baseUrl !== undefined ? { baseUrl: app.baseUrl } : {}),
+      profile: {
+        authScheme: "TOKEN",
+        ...(app.token !== undefined ? { token: app.token } : {})
+      }
+    }
+  } else {
+    const profile = current.profile as { clientId?: string; signing?: { rotationMode?: string } }
+    if (app.clientId !== undefined && app.clientId !== profile.clientId) {
+      changes.push(`clientId ${profile.clientId ?? "(none)"} → ${app.clientId}`)
+    }
+    if (app.rotationMode !== undefined && app.rotationMode !== profile.signing?.rotationMode) {
+      changes.push(
+        `rotationMode ${profile.signing?.rotationMode ?? "(none)"} → ${app.rotationMode}`
+      )
+    }
+    if (app.adminPassword !== undefined) secrets.push("adminPassword")
+    body = {
+      profile: {
+        authScheme: "OAUTH2",
+        ...(app.clientId !== undefined ? { clientId: app.clientId } : {}),
+        ...(app.rotationMode !== undefined ? { signing: { rotationMode: app.rotationMode } } : {}),
+        ...(app.adminUsername !== undefined && app.adminPassword !== undefined
+          ? { settings: { adminUsername: app.adminUsername, adminPassword: app.adminPassword } }
+          : {})
+      }
+    }
+  }
+  const update = changes.length > 0 || (resendSecrets && secrets.length > 0)
+  if (update) {
+    for (const secret of secrets) changes.push(`${secret} (write-only) will be sent`)
+  }
+  const status = current.status
+  const lifecycle =
+    app.status === "ENABLED" && status !== "ENABLED"
+      ? ("activate" as const)
+      : app.status === "DISABLED" && status !== "DISABLED"
+        ? ("deactivate" as const)
+        : undefined
+  if (lifecycle !== undefined) changes.push(`${lifecycle} (${status} → ${app.status})`)
+  return { app, update: update ? body : undefined, lifecycle, changes }
+}

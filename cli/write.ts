@@ -1,0 +1,249 @@
+/**
+ * The commands that change an org: `update`, `verify`, `apply`. Secrets come from an environment
+ * variable, a file or standard input, never from argv (it shows in the process list).
+ */
+import { Args, Command, Options } from "@effect/cli"
+import { Console, Effect, Exit, Option } from "effect"
+import {
+  ApplicationConnections,
+  type UpdateDefaultProvisioningConnectionForApplicationRequest
+} from "effect-okta-connections"
+import { readFileSync } from "node:fs"
+import { parse as parseYaml } from "yaml"
+import { planFor, readManifest, type Step } from "./manifest.js"
+import { finish, forEachApp, UsageError, withClient } from "./shared.js"
+
+/** A secret from an environment variable, a file or standard input; never from argv. */
+const secretOptions = {
+  secretEnv: Options.text("secret-env").pipe(
+    Options.withDescription("the token (TOKEN) or admin password (OAUTH2) from this variable"),
+    Options.optional
+  ),
+  secretFile: Options.file("secret-file").pipe(
+    Options.withDescription("… from this file"),
+    Options.optional
+  ),
+  secretStdin: Options.boolean("secret-stdin").pipe(
+    Options.withDescription("… from standard input")
+  )
+}
+const readSecret = (options: {
+  readonly secretEnv: Option.Option<string>
+  readonly secretFile: Option.Option<string>
+  readonly secretStdin: boolean
+}) =>
+  Effect.try({
+    try: () => {
+      const given = [
+        Option.isSome(options.secretEnv),
+        Option.isSome(options.secretFile),
+        options.secretStdin
+      ]
+      if (given.filter(Boolean).length > 1) {
+        throw new UsageError(
+          "give the secret one way: --secret-env, --secret-file or --secret-stdin"
+        )
+      }
+      if (Option.isSome(options.secretEnv)) {
+        const value = process.env[options.secretEnv.value]
+        if (value === undefined || value === "") {
+          throw new UsageError(`the environment variable ${options.secretEnv.value} is not set`)
+        }
+        return value
+      }
+      if (Option.isSome(options.secretFile))
+        return readFileSync(options.secretFile.value, "utf8").trim()
+      if (options.secretStdin) return readFileSync(0, "utf8").trim()
+      return undefined
+    },
+    catch: (error) => (error instanceof UsageError ? error : new UsageError(String(error)))
+  })
+
+export const update = Command.make(
+  "update",
+  {
+    appId: Args.text({ name: "appId" }),
+    file: Options.file("file").pipe(
+      Options.withDescription("the request body, JSON or YAML (instead of the flags below)"),
+      Options.optional
+    ),
+    authScheme: Options.choice("auth-scheme", ["TOKEN", "OAUTH2"]).pipe(Options.optional),
+    baseUrl: Options.text("base-url").pipe(Options.optional),
+    clientId: Options.text("client-id").pipe(Options.optional),
+    rotation: Options.choice("rotation", ["AUTO", "MANUAL"]).pipe(Options.optional),
+    adminUsername: Options.text("admin-username").pipe(Options.optional),
+    activate: Options.boolean("activate").pipe(Options.withDescription("save and enable")),
+    ...secretOptions
+  },
+  (options) =>
+    withClient(
+      Effect.gen(function* () {
+        const api = yield* ApplicationConnections
+        const secret = yield* readSecret(options)
+        const body = yield* Effect.try({
+          try: (): unknown => {
+            if (Option.isSome(options.file)) {
+              return parseYaml(readFileSync(options.file.value, "utf8"))
+            }
+            const scheme = Option.getOrUndefined(options.authScheme)
+            if (scheme === undefined) throw new UsageError("give --file or --auth-scheme")
+            if (scheme === "TOKEN") {
+              return {
+                ...(Option.isSome(options.baseUrl) ? { baseUrl: options.baseUrl.value } : {}),
+                profile: { authScheme: "TOKEN", ...(secret !== undefined ? { token: secret } : {}) }
+              }
+            }
+            return {
+              profile: {
+                authScheme: "OAUTH2",
+                ...(Option.isSome(options.clientId) ? { clientId: options.clientId.value } : {}),
+                ...(Option.isSome(options.rotation)
+                  ? { signing: { rotationMode: options.rotation.value } }
+                  : {}),
+                ...(Option.isSome(options.adminUsername) && secret !== undefined
+                  ? {
+                      settings: {
+                        adminUsername: options.adminUsername.value,
+                        adminPassword: secret
+                      }
+                    }
+                  : {})
+              }
+            }
+          },
+          catch: (error) =>
+            error instanceof UsageError ? error : new UsageError(`--file: ${String(error)}`)
+        })
+        const outcome = yield* forEachApp([options.appId], (id) =>
+          api.updateDefaultProvisioningConnectionForApplication(
+            id,
+            body as UpdateDefaultProvisioningConnectionForApplicationRequest,
+            options.activate ? { activate: true } : undefined
+          )
+        )
+        const result = outcome[0]!.result
+        if (Exit.isSuccess(result)) {
+          yield* Console.log(`${options.appId}: updated, ${result.value.status}`)
+        }
+        yield* finish(outcome)
+      })
+    )
+).pipe(Command.withDescription("set an app's default provisioning connection"))
+
+export const verify = Command.make(
+  "verify",
+  {
+    appName: Args.choice([
+      ["google", "google" as const],
+      ["office365", "office365" as const],
+      ["slack", "slack" as const],
+      ["zoomus", "zoomus" as const]
+    ]),
+    appId: Args.text({ name: "appId" }),
+    continueUrl: Options.text("continue-url").pipe(
+      Options.withDescription(
+        "the continue_oauth_flow_url Okta issued; - reads it from standard input"
+      )
+    )
+  },
+  (options) =>
+    withClient(
+      Effect.gen(function* () {
+        const api = yield* ApplicationConnections
+        const { code, state } = yield* Effect.try({
+          try: () => {
+            const raw =
+              options.continueUrl === "-" ? readFileSync(0, "utf8").trim() : options.continueUrl
+            const url = new URL(raw)
+            const code = url.searchParams.get("code")
+            const state = url.searchParams.get("state")
+            if (code === null || state === null) throw new Error()
+            return { code, state }
+          },
+          catch: () => new UsageError("--continue-url must be Okta's URL with code and state")
+        })
+        const outcome = yield* forEachApp([options.appId], (id) =>
+          api.verifyProvisioningConnectionForApplication(options.appName, id, { code, state })
+        )
+        if (Exit.isSuccess(outcome[0]!.result)) yield* Console.log(`${options.appId}: verified`)
+        yield* finish(outcome)
+      })
+    )
+).pipe(Command.withDescription("complete a three-legged OAuth 2.0 consent"))
+
+export const apply = Command.make(
+  "apply",
+  {
+    manifest: Args.file({ name: "manifest" }),
+    dryRun: Options.boolean("dry-run").pipe(Options.withDescription("print the plan and stop")),
+    resendSecrets: Options.boolean("resend-secrets").pipe(
+      Options.withDescription("send write-only secrets even where nothing else changes")
+    )
+  },
+  (options) =>
+    withClient(
+      Effect.gen(function* () {
+        const api = yield* ApplicationConnections
+        const apps = yield* Effect.mapError(
+          readManifest(options.manifest),
+          (error) => new UsageError(error.message)
+        )
+        const current = yield* forEachApp(
+          apps.map((app) => app.id),
+          (id) => api.getDefaultProvisioningConnectionForApplication(id)
+        )
+        const steps: Array<Step> = []
+        for (const [i, { result }] of current.entries()) {
+          if (Exit.isSuccess(result))
+            steps.push(planFor(apps[i]!, result.value, options.resendSecrets))
+        }
+        for (const step of steps) {
+          yield* Console.log(
+            `${step.app.id}  ${step.changes.length === 0 ? "no change" : step.changes.join("; ")}`
+          )
+        }
+        const count = (f: (step: Step) => boolean) => steps.filter(f).length
+        yield* Console.log(
+          `Plan: ${count((s) => s.update !== undefined)} to update, ${count((s) => s.lifecycle === "activate")} to activate, ${count((s) => s.lifecycle === "deactivate")} to deactivate, ${count((s) => s.changes.length === 0)} unchanged`
+        )
+        const unreadable = current.filter(({ result }) => Exit.isFailure(result))
+        if (options.dryRun || unreadable.length > 0) return yield* finish(unreadable)
+        const todo = steps.filter((step) => step.changes.length > 0)
+        const done = yield* forEachApp(
+          todo.map((step) => step.app.id),
+          (id) =>
+            Effect.gen(function* () {
+              const step = todo.find((s) => s.app.id === id)!
+              let status: string | undefined
+              if (step.update !== undefined) {
+                const updated = yield* api.updateDefaultProvisioningConnectionForApplication(
+                  id,
+                  step.update,
+                  step.app.status === "ENABLED" ? { activate: true } : undefined
+                )
+                status = updated.status
+              }
+              if (
+                step.app.status === "ENABLED" &&
+                status !== "ENABLED" &&
+                step.lifecycle === "activate"
+              ) {
+                yield* api.activateDefaultProvisioningConnectionForApplication(id)
+              }
+              if (
+                step.app.status === "DISABLED" &&
+                (status ?? "") !== "DISABLED" &&
+                (step.lifecycle === "deactivate" || status === "ENABLED")
+              ) {
+                yield* api.deactivateDefaultProvisioningConnectionForApplication(id)
+              }
+            })
+        )
+        for (const { id, result } of done)
+          if (Exit.isSuccess(result)) yield* Console.log(`${id}: applied`)
+        yield* finish(done)
+      })
+    )
+).pipe(
+  Command.withDescription("make the apps of a manifest (YAML or JSON) match it: plan, then apply")
+)
