@@ -35,11 +35,11 @@ const run = (script: string, args: ReadonlyArray<string>) =>
     })
   })
 
-/** `okta-connections get <id> --json` (dist/cli.mjs) as a user runs it: wall time only. */
+/** `okta-connections get <id> --json` (dist/cli/main.mjs) as a user runs it: wall time only. */
 const runCli = (url: string, token: string, id: string) =>
   new Promise<number>((resolve, reject) => {
     const started = performance.now()
-    const child = spawn(process.execPath, ["dist/cli.mjs", "get", id, "--json"], {
+    const child = spawn(process.execPath, ["dist/cli/main.mjs", "get", id, "--json"], {
       cwd: fileURLToPath(new URL("..", import.meta.url)),
       env: { PATH: process.env["PATH"] ?? "", OKTA_CLIENT_ORGURL: url, OKTA_CLIENT_TOKEN: token },
       stdio: ["ignore", "ignore", "inherit"]

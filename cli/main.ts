@@ -10,7 +10,7 @@
  * PrivateKey service-app mode), never from the command line. Exit codes: 0 all succeeded, 1 some
  * apps failed, 2 usage error, 3 configuration or authentication error.
  *
- * Built into a single file (dist/cli.mjs, `npm run build`) with @effect/cli and the Node platform
+ * Bundled (dist/cli/main.mjs and its chunks, `npm run build`) with @effect/cli and the Node platform
  * bundled in, so that they are not dependencies of the library.
  */
 import { Args, Command, Options, ValidationError } from "@effect/cli"

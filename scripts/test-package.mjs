@@ -43,7 +43,7 @@ try {
     "dist/cjs/index.d.ts",
     "dist/cjs/testing/index.js",
     "dist/redis/index.js",
-    "dist/cli.mjs",
+    "dist/cli/main.mjs",
     "dist/cjs/redis/index.js",
     "docs/resilience.md"
   ]

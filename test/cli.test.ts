@@ -1,5 +1,5 @@
 /**
- * `okta-connections` (dist/cli.mjs, as `npm run build` leaves it) run as a subprocess against the
+ * `okta-connections` (dist/cli/main.mjs, as `npm run build` leaves it) run as a subprocess against the
  * loopback simulator: outputs (table, JSON, NDJSON, PEM), exit codes, ids from a file and from
  * standard input, and nothing secret in any output.
  */
@@ -13,7 +13,7 @@ import { fileURLToPath } from "node:url"
 import { OktaSimulator, serve } from "../src/testing/index.js"
 
 const root = fileURLToPath(new URL("..", import.meta.url))
-const cliPath = join(root, "dist/cli.mjs")
+const cliPath = join(root, "dist/cli/main.mjs")
 const TOKEN = "00cli-test-token-secret"
 
 const cli = (args: ReadonlyArray<string>, env: Record<string, string>, stdin?: string) =>
