@@ -5,7 +5,18 @@
 import { Args, Command, Options } from "@effect/cli"
 import { FetchHttpClient } from "@effect/platform"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
-import { Cause, Config, Console, Effect, Exit, Layer, Option } from "effect"
+import {
+  Cause,
+  Config,
+  Console,
+  Effect,
+  Exit,
+  HashMap,
+  Layer,
+  Logger,
+  LogLevel,
+  Option
+} from "effect"
 import { ApplicationConnections, OktaClient, type OktaResponseError } from "effect-okta-connections"
 import { readFileSync } from "node:fs"
 
@@ -34,13 +45,84 @@ const deadline = Options.integer("deadline").pipe(
 const transport = Options.choice("transport", ["fetch", "undici"]).pipe(
   Options.withDefault("fetch" as const)
 )
+const verbose = Options.boolean("verbose").pipe(
+  Options.withDescription("log retries, rate-limit waits and request ids to standard error")
+)
 export const root = Command.make("okta-connections", {
   orgUrl,
   concurrency,
   timeout,
   deadline,
-  transport
+  transport,
+  verbose
 })
+
+/**
+ * Progress of work over several apps, on standard error: one line rewritten in place on a
+ * terminal, plain lines otherwise. It says when the calls wait for Okta's rate-limit window.
+ */
+class Progress {
+  private done = 0
+  private failed = 0
+  private waitingUntil = 0
+  private readonly tty = process.stderr.isTTY === true
+  constructor(private readonly total: number) {}
+
+  private line(): string {
+    const waiting = this.waitingUntil - Date.now()
+    const wait =
+      waiting > 0 ? ` · waiting ${(waiting / 1000).toFixed(1)} s for Okta's rate-limit window` : ""
+    return `[${String(this.done).padStart(String(this.total).length)}/${this.total}] ${this.failed} failed${wait}`
+  }
+
+  private show(final = false) {
+    if (this.tty) process.stderr.write(`\r\x1b[2K${this.line()}${final ? "\n" : ""}`)
+    else if (final || this.done % Math.max(1, Math.ceil(this.total / 10)) === 0) {
+      process.stderr.write(`${this.line()}\n`)
+    }
+  }
+
+  waiting(millis: number) {
+    const until = Date.now() + millis
+    if (until <= this.waitingUntil) return
+    this.waitingUntil = until
+    if (this.tty) this.show()
+    else
+      process.stderr.write(`waiting ${(millis / 1000).toFixed(1)} s for Okta's rate-limit window\n`)
+  }
+
+  tick(ok: boolean) {
+    this.done += 1
+    if (!ok) this.failed += 1
+    this.show(this.done === this.total)
+  }
+}
+
+let progress: Progress | undefined
+
+/**
+ * The CLI's logger: rate-limit waits go to the progress line; with --verbose every debug line of
+ * the client (retries, gate waits) goes to standard error with its annotations. The client never
+ * logs a secret.
+ */
+const cliLogger = (verbose: boolean) =>
+  Logger.make(({ message, annotations, logLevel }) => {
+    const text = Array.isArray(message) ? message.map(String).join(" ") : String(message)
+    const fields = Object.fromEntries(HashMap.toEntries(annotations))
+    if (
+      text === "Okta call held at the rate-limit gate" &&
+      typeof fields["delay_ms"] === "number"
+    ) {
+      const delay = fields["delay_ms"]
+      if (delay > 0) progress?.waiting(delay)
+    }
+    if (verbose || logLevel._tag === "Warning" || logLevel._tag === "Error") {
+      const detail = Object.entries(fields)
+        .map(([key, value]) => `${key}=${String(value)}`)
+        .join(" ")
+      process.stderr.write(`okta: ${text}${detail !== "" ? ` ${detail}` : ""}\n`)
+    }
+  })
 
 /** The client the global options describe. */
 export const clientLayer = Effect.map(root, (global) =>
@@ -109,11 +191,19 @@ export const forEachApp = <A, R>(
   ids: ReadonlyArray<string>,
   call: (id: string) => Effect.Effect<A, OktaResponseError, R>
 ) =>
-  Effect.flatMap(root, (global) =>
-    Effect.forEach(ids, (id) => Effect.map(Effect.exit(call(id)), (result) => ({ id, result })), {
-      concurrency: global.concurrency
-    })
-  )
+  Effect.flatMap(root, (global) => {
+    const shown = ids.length > 1 ? new Progress(ids.length) : undefined
+    progress = shown
+    return Effect.forEach(
+      ids,
+      (id) =>
+        Effect.map(Effect.exit(call(id)), (result) => {
+          shown?.tick(Exit.isSuccess(result))
+          return { id, result }
+        }),
+      { concurrency: global.concurrency }
+    )
+  })
 
 /** Prints failures to standard error; the exit code says whether any app failed. */
 export const finish = <A>(outcomes: ReadonlyArray<Outcome<A>>) =>
@@ -139,4 +229,9 @@ export const finish = <A>(outcomes: ReadonlyArray<Outcome<A>>) =>
   })
 
 export const withClient = <A, E, R>(program: Effect.Effect<A, E, R>) =>
-  Effect.flatMap(clientLayer, (layer) => Effect.provide(program, layer))
+  Effect.flatMap(Effect.zip(clientLayer, root), ([layer, global]) =>
+    Effect.provide(program, layer).pipe(
+      Effect.provide(Logger.replace(Logger.defaultLogger, cliLogger(global.verbose))),
+      Logger.withMinimumLogLevel(LogLevel.Debug)
+    )
+  )

@@ -308,4 +308,31 @@ describe("okta-connections", () => {
       }).pipe(Effect.scoped),
     60_000
   )
+
+  it.live(
+    "work over several apps shows progress and Okta's rate-limit waits; --verbose the gate's log",
+    () =>
+      Effect.gen(function* () {
+        const { url } = yield* serve()
+        const env = { OKTA_CLIENT_ORGURL: url, OKTA_CLIENT_TOKEN: TOKEN }
+        const ids = [ZSCALER, ORG2ORG, "0oasimorg2orgoauth01", "0oasimbookmark000001"]
+        const run = yield* cli(["--verbose", "--concurrency", "2", "get", ...ids, "--ndjson"], env)
+        expect(run.code).toBe(0)
+        expect(run.stdout.trim().split("\n")).toHaveLength(4)
+        // Standard error is not a terminal here: plain lines.
+        expect(run.stderr).toMatch(/waiting \d+\.\d s for Okta's rate-limit window/)
+        expect(run.stderr).toContain("[4/4] 0 failed")
+        expect(run.stderr).toContain("okta: Okta call held at the rate-limit gate")
+        expect(run.stderr).not.toContain(TOKEN)
+      }).pipe(
+        Effect.provide(
+          OktaSimulator.layer({
+            tokens: [{ token: TOKEN }],
+            rateLimit: { limit: 2, windowSeconds: 1 }
+          })
+        ),
+        Effect.scoped
+      ),
+    30_000
+  )
 })
