@@ -15,7 +15,7 @@
  */
 import { Args, Command, Options, ValidationError } from "@effect/cli"
 import * as NodeContext from "@effect/platform-node/NodeContext"
-import { Cause, ConfigError, Console, Effect, Exit } from "effect"
+import { Cause, ConfigError, Console, Effect, Exit, Fiber } from "effect"
 import { ApplicationConnections, VERSION } from "effect-okta-connections"
 import { createPublicKey, type JsonWebKey } from "node:crypto"
 import {
@@ -149,7 +149,12 @@ const isConfigOrAuth = (error: unknown) =>
     "_tag" in error &&
     ["OktaConfigError", "OktaAuthError"].includes(String(error._tag)))
 
-Effect.runPromiseExit(cli(process.argv).pipe(Effect.provide(NodeContext.layer))).then((exit) => {
+const main = Effect.runFork(cli(process.argv).pipe(Effect.provide(NodeContext.layer)))
+// Ctrl-C interrupts the run: calls in flight are cancelled and the summary printed (exit 130).
+process.once("SIGINT", () => {
+  main.unsafeInterruptAsFork(main.id())
+})
+Effect.runPromiseExit(Fiber.join(main)).then((exit) => {
   if (Exit.isSuccess(exit)) return
   if (Cause.isInterruptedOnly(exit.cause)) {
     process.exitCode = 130

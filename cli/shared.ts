@@ -194,14 +194,28 @@ export const forEachApp = <A, R>(
   Effect.flatMap(root, (global) => {
     const shown = ids.length > 1 ? new Progress(ids.length) : undefined
     progress = shown
+    const finished = new Map<string, boolean>()
     return Effect.forEach(
       ids,
       (id) =>
         Effect.map(Effect.exit(call(id)), (result) => {
+          finished.set(id, Exit.isSuccess(result))
           shown?.tick(Exit.isSuccess(result))
           return { id, result }
         }),
       { concurrency: global.concurrency }
+    ).pipe(
+      // Ctrl-C: the calls in flight are interrupted; say what was done and what was not.
+      Effect.onInterrupt(() =>
+        Effect.sync(() => {
+          const succeeded = ids.filter((id) => finished.get(id) === true)
+          const failed = ids.filter((id) => finished.get(id) === false)
+          const notDone = ids.filter((id) => !finished.has(id))
+          process.stderr.write(
+            `\ninterrupted: ${succeeded.length} succeeded, ${failed.length} failed, ${notDone.length} not done${notDone.length > 0 ? ` (${notDone.slice(0, 10).join(", ")}${notDone.length > 10 ? ", …" : ""})` : ""}\n`
+          )
+        })
+      )
     )
   })
 

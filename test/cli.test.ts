@@ -335,4 +335,37 @@ describe("okta-connections", () => {
       ),
     30_000
   )
+
+  it.live(
+    "Ctrl-C stops the calls in flight and says what was done and what was not (exit 130)",
+    () =>
+      Effect.gen(function* () {
+        const { url } = yield* serve()
+        const ids = [ZSCALER, ORG2ORG, "0oasimorg2orgoauth01", "0oasimbookmark000001"]
+        const child = spawn(process.execPath, [cliPath, "get", ...ids], {
+          cwd: root,
+          env: {
+            PATH: process.env["PATH"] ?? "",
+            OKTA_CLIENT_ORGURL: url,
+            OKTA_CLIENT_TOKEN: TOKEN
+          },
+          stdio: ["ignore", "pipe", "pipe"]
+        })
+        let stderr = ""
+        child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()))
+        // The simulator answers after a minute: by then the calls are in flight. (A subprocess
+        // cannot be observed more precisely than by waiting for it to start.)
+        yield* Effect.sleep("2 seconds")
+        const code = yield* Effect.async<number | null>((resume) => {
+          child.once("exit", (exitCode) => resume(Effect.succeed(exitCode)))
+          child.kill("SIGINT")
+        })
+        expect(code).toBe(130)
+        expect(stderr).toContain("interrupted: 0 succeeded, 0 failed, 4 not done")
+      }).pipe(
+        Effect.provide(OktaSimulator.layer({ tokens: [{ token: TOKEN }], latencyMillis: 60_000 })),
+        Effect.scoped
+      ),
+    30_000
+  )
 })
