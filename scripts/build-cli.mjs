@@ -6,18 +6,20 @@
 // for `get` against a loopback server). The CLI is a program, not a library: its own copy of
 // Effect is shared with nothing. jose and ioredis stay optional imports.
 import { build } from "esbuild"
-import { chmodSync } from "node:fs"
+import { chmodSync, rmSync } from "node:fs"
 import { fileURLToPath } from "node:url"
 
 const root = fileURLToPath(new URL("..", import.meta.url))
 const outdir = `${root}dist/cli`
 
+// Chunk names carry content hashes: start from an empty directory, so no stale chunk ships.
+rmSync(outdir, { recursive: true, force: true })
 await build({
   entryPoints: { main: `${root}cli/main.ts` },
   outdir,
   outExtension: { ".js": ".mjs" },
   // What is loaded only on demand stays in its own chunk: the Redis store (and its ioredis
-  // import) only when REDIS_URL is set.
+  // import) only when REDIS_URL is set, the simulator only for `simulator`.
   splitting: true,
   bundle: true,
   platform: "node",

@@ -12,7 +12,7 @@
  */
 import { Cause, Effect, Fiber } from "effect"
 import { parseArgs } from "node:util"
-import { runSimulator } from "../cli/simulator.js"
+import { runSimulator } from "../cli/simulatorRun.js"
 
 const usage =
   "usage: npm run simulator -- [--port N] [--token T] [--rate-limit N] [--window-seconds S] [--concurrency-limit N] [--batch-apps N] [--content-length]"

@@ -1,0 +1,76 @@
+/**
+ * The standalone simulator, shared by `npm run simulator` (scripts/simulator.ts) and
+ * `okta-connections simulator`: a loopback Okta org that prints one JSON line
+ * (`{"url","token","apps":[{"id","name"}…]}`) for scripts, then one line per request.
+ */
+import { Console, Effect } from "effect"
+import { randomBytes } from "node:crypto"
+import {
+  DEFAULT_APPS,
+  generatedApps,
+  type LoggedRequest,
+  OktaSimulator,
+  serve
+} from "effect-okta-connections/testing"
+
+export interface SimulatorSettings {
+  readonly port?: number | undefined
+  readonly token?: string | undefined
+  readonly limit?: number | undefined
+  readonly windowSeconds?: number | undefined
+  readonly concurrencyLimit?: number | undefined
+  readonly batchApps?: number | undefined
+  readonly contentLength?: boolean | undefined
+}
+
+const describeRequest = (entry: LoggedRequest) => {
+  // The verify callback's code and state are one-time secrets: never echo them.
+  const query = Object.entries(entry.query)
+    .map(
+      ([key, value]) =>
+        `${key}=${key === "code" || key === "state" ? "…" : encodeURIComponent(value)}`
+    )
+    .join("&")
+  return `${new Date().toISOString()} ${entry.method} ${entry.path}${query !== "" ? `?${query}` : ""} → ${entry.outcome}`
+}
+
+/** Serves until interrupted. */
+export const runSimulator = (settings: SimulatorSettings) => {
+  const token =
+    settings.token !== undefined && settings.token.length > 0
+      ? settings.token
+      : `00sim${randomBytes(18).toString("base64url")}`
+  const batchApps = settings.batchApps ?? 0
+  const apps = [...DEFAULT_APPS, ...generatedApps(batchApps)]
+  const { limit, windowSeconds, concurrencyLimit } = settings
+  return Effect.gen(function* () {
+    const { url } = yield* serve(settings.port !== undefined ? { port: settings.port } : {})
+    yield* Console.log(
+      JSON.stringify({ url, token, apps: apps.map(({ id, name }) => ({ id, name })) })
+    )
+    yield* Console.log(`Okta simulator listening on ${url}`)
+    yield* Console.log(`  token: SSWS ${token}`)
+    yield* Console.log(
+      `  rate limit: ${limit ?? 50} per ${windowSeconds ?? 60} s, ${concurrencyLimit ?? 15} in flight`
+    )
+    for (const app of DEFAULT_APPS) {
+      yield* Console.log(`  ${app.id}  ${app.name.padEnd(13)} ${app.label ?? ""}`)
+    }
+    if (batchApps > 0) yield* Console.log(`  + ${batchApps} generated Zscaler apps 0oasimbatch…`)
+    yield* Console.log(
+      `  try: curl -H "Authorization: SSWS ${token}" ${url}/api/v1/apps/${DEFAULT_APPS[0]!.id}/connections/default`
+    )
+    return yield* Effect.never
+  }).pipe(
+    Effect.scoped,
+    Effect.provide(
+      OktaSimulator.layer({
+        apps,
+        tokens: [{ token }],
+        rateLimit: { limit, windowSeconds, concurrencyLimit },
+        contentLength: settings.contentLength === true,
+        onRequest: (entry) => Console.log(describeRequest(entry))
+      })
+    )
+  )
+}
