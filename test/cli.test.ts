@@ -9,27 +9,14 @@ import { spawn } from "node:child_process"
 import { existsSync, mkdtempSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { fileURLToPath } from "node:url"
 import { OktaSimulator, serve } from "../src/testing/index.js"
+import { root, runNode } from "./support/subprocess.js"
 
-const root = fileURLToPath(new URL("..", import.meta.url))
 const cliPath = join(root, "dist/cli/main.mjs")
 const TOKEN = "00cli-test-token-secret"
 
 const cli = (args: ReadonlyArray<string>, env: Record<string, string>, stdin?: string) =>
-  Effect.async<{ code: number | null; stdout: string; stderr: string }>((resume) => {
-    const child = spawn(process.execPath, [cliPath, ...args], {
-      cwd: root,
-      env: { PATH: process.env["PATH"] ?? "", ...env },
-      stdio: ["pipe", "pipe", "pipe"]
-    })
-    let stdout = ""
-    let stderr = ""
-    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()))
-    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()))
-    child.stdin.end(stdin ?? "")
-    child.once("exit", (code) => resume(Effect.succeed({ code, stdout, stderr })))
-  })
+  runNode([cliPath, ...args], { PATH: process.env["PATH"] ?? "", ...env }, stdin)
 
 /** A fresh simulated org on a loopback port, and the environment that points the CLI at it. */
 const org = Effect.gen(function* () {

@@ -21,6 +21,7 @@ import { program as tokenSetup } from "../examples/token-setup.js"
 import { program as update } from "../examples/update-connection.js"
 import { program as verify } from "../examples/verify-connection.js"
 import { OktaSimulator, serve } from "../src/testing/index.js"
+import { runNode } from "./support/subprocess.js"
 
 /** The README's sample output of `npm start`. */
 const readmeSample = () => {
@@ -256,22 +257,9 @@ describe("npm run simulator", () => {
 })
 
 describe("examples against an org given by the environment (the simulator standing in)", () => {
-  const root = fileURLToPath(new URL("..", import.meta.url))
   /** Runs an example script with `env`, standard input not a terminal. */
   const script = (name: string, env: Record<string, string>) =>
-    Effect.async<{ code: number | null; stdout: string; stderr: string }>((resume) => {
-      const child = spawn(process.execPath, ["--import", "tsx", `examples/${name}.ts`], {
-        cwd: root,
-        env: { ...process.env, ...env },
-        stdio: ["pipe", "pipe", "pipe"]
-      })
-      let stdout = ""
-      let stderr = ""
-      child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()))
-      child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()))
-      child.stdin.end()
-      child.once("exit", (code) => resume(Effect.succeed({ code, stdout, stderr })))
-    })
+    runNode(["--import", "tsx", `examples/${name}.ts`], { ...process.env, ...env })
   const org = Effect.gen(function* () {
     const { url } = yield* serve()
     const sim = yield* OktaSimulator

@@ -105,8 +105,6 @@ const visible = (
     ).pipe(Effect.annotateLogs({ operation: call.operation, ...attributes }))
   })
 
-export type { Ticket } from "./gate.js"
-
 /** @internal */
 export interface RetryOptions<A, E, P, EP> {
   readonly call: Call

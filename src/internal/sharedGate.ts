@@ -34,6 +34,8 @@ import {
 } from "./gate.js"
 import { parseRateLimit } from "./headers.js"
 
+/** A store call slower than this counts as a failure. */
+const STORE_TIMEOUT_MS = 250
 /** How long a process stays on its local gate after the store failed, before trying it again. */
 const RETRY_STORE_AFTER_MS = 5_000
 /**
@@ -282,11 +284,11 @@ export const make = (
     key: options.key,
     leaseMillis: options.leaseMillis,
     adaptiveConcurrency: options.gateOptions.adaptiveConcurrency,
-    storeTimeoutMillis: 250,
+    storeTimeoutMillis: STORE_TIMEOUT_MS,
     onFallback: (error) =>
       Effect.zipRight(
         Effect.logWarning(
-          `Okta rate-limit store unreachable (${error === "timeout" ? "no answer within 250 ms" : error.message}): this process uses its own gate with ${Math.round(share * 100)} % of the budget, and tries the store again in ${RETRY_STORE_AFTER_MS / 1000} s`
+          `Okta rate-limit store unreachable (${error === "timeout" ? `no answer within ${STORE_TIMEOUT_MS} ms` : error.message}): this process uses its own gate with ${Math.round(share * 100)} % of the budget, and tries the store again in ${RETRY_STORE_AFTER_MS / 1000} s`
         ).pipe(Effect.annotateLogs({ org: options.key.org, bucket })),
         options.metrics ? Metric.update(fallbacks, 1) : Effect.void
       ),

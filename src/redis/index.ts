@@ -148,7 +148,8 @@ export const make = (
     ]
 
     return {
-      fallbackShare: options.fallbackShare ?? 0.25,
+      // Left to the client's default (1/4) unless given.
+      fallbackShare: options.fallbackShare,
       acquire: (key, lease, leaseMillis) =>
         Effect.map(run("acquire", keysOf(key), [lease, leaseMillis, WINDOW_MILLIS]), (reply) => {
           const [admitted, reason, millis] = reply as [number, number?, number?]
