@@ -13,11 +13,20 @@
  * Bundled (dist/cli/main.mjs and its chunks, `npm run build`) with @effect/cli and the Node platform
  * bundled in, so that they are not dependencies of the library.
  */
-import { Args, Command, Options, ValidationError } from "@effect/cli"
+import * as Args from "@effect/cli/Args"
+import * as Command from "@effect/cli/Command"
+import * as Options from "@effect/cli/Options"
+import * as ValidationError from "@effect/cli/ValidationError"
 import * as NodeContext from "@effect/platform-node/NodeContext"
-import { Cause, ConfigError, Console, Effect, Exit, Fiber } from "effect"
+import * as Cause from "effect/Cause"
+import * as ConfigError from "effect/ConfigError"
+import * as Console from "effect/Console"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Fiber from "effect/Fiber"
 import { ApplicationConnections, VERSION } from "effect-okta-connections"
 import { createPublicKey, type JsonWebKey } from "node:crypto"
+import { setFlagsFromString } from "node:v8"
 import {
   appIds,
   EXIT,
@@ -149,6 +158,11 @@ const isConfigOrAuth = (error: unknown) =>
     "_tag" in error &&
     ["OktaConfigError", "OktaAuthError"].includes(String(error._tag)))
 
+// Node's HTTP clients (fetch and undici) parse responses with a WebAssembly module. V8 compiles it
+// with its baseline compiler, then again, optimised, on background threads, and the process waits
+// for those threads before it exits (bench/README.md has the cost). A command line parses a few
+// responses: the baseline code is enough.
+setFlagsFromString("--liftoff-only")
 const main = Effect.runFork(cli(process.argv).pipe(Effect.provide(NodeContext.layer)))
 // Ctrl-C interrupts the run: calls in flight are cancelled and the summary printed (exit 130).
 process.once("SIGINT", () => {

@@ -4,14 +4,16 @@
  * resolved before any call; a write-only secret is sent only with an update the plan needs anyway,
  * or when the user asks to re-send secrets.
  */
-import { Effect, Either, ParseResult, Schema } from "effect"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as ParseResult from "effect/ParseResult"
+import * as Schema from "effect/Schema"
 import type {
   ProvisioningConnectionResponse,
   UpdateDefaultProvisioningConnectionForApplicationRequest
 } from "effect-okta-connections"
 import { readFileSync } from "node:fs"
 import { dirname, resolve } from "node:path"
-import { parse as parseYaml } from "yaml"
 
 /** A manifest that cannot be used: nothing is sent. */
 export class ManifestError extends Error {}
@@ -67,6 +69,23 @@ const resolveSecret = (field: string, value: string, base: string): string => {
 /** Reads, validates and resolves a manifest (YAML or JSON). */
 export const readManifest = (
   path: string
+): Effect.Effect<ReadonlyArray<ManifestApp>, ManifestError> =>
+  Effect.flatMap(yamlParser, (parseYaml) => readWith(path, parseYaml))
+
+/** The YAML parser, loaded only by the commands that read YAML (it is a fifth of the bundle). */
+export const yamlParser: Effect.Effect<(text: string) => unknown> = Effect.promise(
+  () => import("yaml")
+).pipe(
+  Effect.map((yaml) => {
+    // yaml is CommonJS: in the bundle its exports arrive as the default export only.
+    const { parse } = "parse" in yaml ? yaml : (yaml as { readonly default: typeof yaml }).default
+    return (text: string): unknown => parse(text)
+  })
+)
+
+const readWith = (
+  path: string,
+  parseYaml: (text: string) => unknown
 ): Effect.Effect<ReadonlyArray<ManifestApp>, ManifestError> =>
   Effect.try({
     try: () => {

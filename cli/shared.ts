@@ -2,21 +2,20 @@
  * What every command shares: the global options and the client they describe, app ids from
  * arguments, a file or standard input, per-app outcomes and the exit code they make.
  */
-import { Args, Command, Options } from "@effect/cli"
-import { FetchHttpClient } from "@effect/platform"
-import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
-import {
-  Cause,
-  Config,
-  Console,
-  Effect,
-  Exit,
-  HashMap,
-  Layer,
-  Logger,
-  LogLevel,
-  Option
-} from "effect"
+import * as Args from "@effect/cli/Args"
+import * as Command from "@effect/cli/Command"
+import * as Options from "@effect/cli/Options"
+import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
+import * as Cause from "effect/Cause"
+import * as Config from "effect/Config"
+import * as Console from "effect/Console"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as HashMap from "effect/HashMap"
+import * as Layer from "effect/Layer"
+import * as Logger from "effect/Logger"
+import * as LogLevel from "effect/LogLevel"
+import * as Option from "effect/Option"
 import { ApplicationConnections, OktaClient, type OktaResponseError } from "effect-okta-connections"
 import { readFileSync } from "node:fs"
 
@@ -135,7 +134,15 @@ export const clientLayer = Effect.map(root, (global) =>
       })
     ),
     Layer.provide(
-      global.transport === "undici" ? NodeHttpClient.layerUndici : FetchHttpClient.layer
+      global.transport === "undici"
+        ? // undici (half a megabyte of the bundle) is loaded only when asked for.
+          Layer.unwrapEffect(
+            Effect.map(
+              Effect.promise(() => import("@effect/platform-node/NodeHttpClient")),
+              (module) => module.layerUndici
+            )
+          )
+        : FetchHttpClient.layer
     )
   )
 )
@@ -154,6 +161,14 @@ export const idsOf = (args: ReadonlyArray<string>, file: Option.Option<string>) 
           .split(/\r?\n/)
           .map((line) => line.trim())
           .filter((line) => line !== "" && !line.startsWith("#"))
+      // @effect/cli passes an option it does not know after the command on as an argument; an app
+      // id never starts with "-", so say what it is rather than ask Okta for an app of that name.
+      const option = args.find((arg) => arg.startsWith("-") && arg !== "-")
+      if (option !== undefined) {
+        throw new UsageError(
+          `unknown option ${option} for this command (global options such as --org-url go before it)`
+        )
+      }
       const ids = args.flatMap((arg) => (arg === "-" ? lines(readFileSync(0, "utf8")) : [arg]))
       if (Option.isSome(file)) ids.push(...lines(readFileSync(file.value, "utf8")))
       if (ids.length === 0) throw new UsageError("give at least one app id (or --from FILE, or -)")

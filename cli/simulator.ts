@@ -2,8 +2,10 @@
  * `okta-connections simulator`, with the options of `npm run simulator`. The simulator itself
  * (cli/simulatorRun.ts) is loaded only when this command runs: the other commands start without it.
  */
-import { Command, Options } from "@effect/cli"
-import { Effect, Option } from "effect"
+import * as Command from "@effect/cli/Command"
+import * as Options from "@effect/cli/Options"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
 
 const optionalInteger = (name: string, description: string) =>
   Options.integer(name).pipe(Options.withDescription(description), Options.optional)

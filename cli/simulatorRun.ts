@@ -3,7 +3,8 @@
  * `okta-connections simulator`: a loopback Okta org that prints one JSON line
  * (`{"url","token","apps":[{"id","name"}…]}`) for scripts, then one line per request.
  */
-import { Console, Effect } from "effect"
+import * as Console from "effect/Console"
+import * as Effect from "effect/Effect"
 import { randomBytes } from "node:crypto"
 import {
   DEFAULT_APPS,

@@ -2,15 +2,19 @@
  * The commands that change an org: `update`, `verify`, `apply`. Secrets come from an environment
  * variable, a file or standard input, never from argv (it shows in the process list).
  */
-import { Args, Command, Options } from "@effect/cli"
-import { Console, Effect, Exit, Option } from "effect"
+import * as Args from "@effect/cli/Args"
+import * as Command from "@effect/cli/Command"
+import * as Options from "@effect/cli/Options"
+import * as Console from "effect/Console"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Option from "effect/Option"
 import {
   ApplicationConnections,
   type UpdateDefaultProvisioningConnectionForApplicationRequest
 } from "effect-okta-connections"
 import { readFileSync } from "node:fs"
-import { parse as parseYaml } from "yaml"
-import { planFor, readManifest, type Step } from "./manifest.js"
+import { planFor, readManifest, type Step, yamlParser } from "./manifest.js"
 import { finish, forEachApp, UsageError, withClient } from "./shared.js"
 
 /** A secret from an environment variable, a file or standard input; never from argv. */
@@ -80,9 +84,10 @@ export const update = Command.make(
       Effect.gen(function* () {
         const api = yield* ApplicationConnections
         const secret = yield* readSecret(options)
+        const parseYaml = Option.isSome(options.file) ? yield* yamlParser : undefined
         const body = yield* Effect.try({
           try: (): unknown => {
-            if (Option.isSome(options.file)) {
+            if (Option.isSome(options.file) && parseYaml !== undefined) {
               return parseYaml(readFileSync(options.file.value, "utf8"))
             }
             const scheme = Option.getOrUndefined(options.authScheme)
@@ -130,6 +135,62 @@ export const update = Command.make(
     )
 ).pipe(Command.withDescription("set an app's default provisioning connection"))
 
+/**
+ * The code and state of a consent: from Okta's continue URL, or `--code -` (standard input; the
+ * code is a one-time credential, so never argv) with `--state VALUE` or `--state -` (the next line).
+ */
+const consentOf = (options: {
+  readonly continueUrl: Option.Option<string>
+  readonly code: Option.Option<string>
+  readonly state: Option.Option<string>
+}) =>
+  Effect.try({
+    try: () => {
+      const stdinLines = () => readFileSync(0, "utf8").trim().split(/\r?\n/)
+      if (Option.isSome(options.continueUrl)) {
+        if (Option.isSome(options.code) || Option.isSome(options.state)) {
+          throw new UsageError("give --continue-url, or --code and --state, not both")
+        }
+        const raw = options.continueUrl.value === "-" ? stdinLines()[0]! : options.continueUrl.value
+        let url: URL
+        try {
+          url = new URL(raw.trim())
+        } catch {
+          throw new UsageError("--continue-url must be Okta's URL with code and state")
+        }
+        const code = url.searchParams.get("code")
+        const state = url.searchParams.get("state")
+        if (code === null || state === null) {
+          throw new UsageError("--continue-url must be Okta's URL with code and state")
+        }
+        return { code, state }
+      }
+      if (Option.isNone(options.code) || Option.isNone(options.state)) {
+        throw new UsageError("give --continue-url URL, or --code - and --state")
+      }
+      if (options.code.value !== "-") {
+        throw new UsageError(
+          "the code is a credential: give --code - and write it to standard input, not on the command line"
+        )
+      }
+      const lines = stdinLines()
+      const code = lines[0]?.trim() ?? ""
+      const state = options.state.value === "-" ? (lines[1]?.trim() ?? "") : options.state.value
+      if (code === "" || state === "") {
+        throw new UsageError(
+          options.state.value === "-"
+            ? "standard input must hold the code, then the state on the next line"
+            : "standard input must hold the code"
+        )
+      }
+      return { code, state }
+    },
+    catch: (error) =>
+      error instanceof UsageError
+        ? error
+        : new UsageError(`cannot read the consent: ${String(error)}`)
+  })
+
 export const verify = Command.make(
   "verify",
   {
@@ -143,25 +204,27 @@ export const verify = Command.make(
     continueUrl: Options.text("continue-url").pipe(
       Options.withDescription(
         "the continue_oauth_flow_url Okta issued; - reads it from standard input"
-      )
+      ),
+      Options.optional
+    ),
+    code: Options.text("code").pipe(
+      Options.withDescription(
+        "instead of --continue-url: - reads the authorization code from standard input (never argv)"
+      ),
+      Options.optional
+    ),
+    state: Options.text("state").pipe(
+      Options.withDescription(
+        "with --code: the state Okta issued, or - for the line after the code on standard input"
+      ),
+      Options.optional
     )
   },
   (options) =>
     withClient(
       Effect.gen(function* () {
         const api = yield* ApplicationConnections
-        const { code, state } = yield* Effect.try({
-          try: () => {
-            const raw =
-              options.continueUrl === "-" ? readFileSync(0, "utf8").trim() : options.continueUrl
-            const url = new URL(raw)
-            const code = url.searchParams.get("code")
-            const state = url.searchParams.get("state")
-            if (code === null || state === null) throw new Error()
-            return { code, state }
-          },
-          catch: () => new UsageError("--continue-url must be Okta's URL with code and state")
-        })
+        const { code, state } = yield* consentOf(options)
         const outcome = yield* forEachApp([options.appId], (id) =>
           api.verifyProvisioningConnectionForApplication(options.appName, id, { code, state })
         )

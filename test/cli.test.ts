@@ -104,6 +104,9 @@ describe("okta-connections", () => {
         expect(noIds.stderr).toContain("give at least one app id")
         const badOption = yield* cli(["--concurrency", "many", "get", ZSCALER], env)
         expect(badOption.code).toBe(2)
+        const globalAfter = yield* cli(["get", ZSCALER, "--org-url", "http://x.test"], env)
+        expect(globalAfter.code).toBe(2)
+        expect(globalAfter.stderr).toContain("unknown option --org-url")
         const noToken = yield* cli(["get", ZSCALER], { OKTA_CLIENT_ORGURL: env.OKTA_CLIENT_ORGURL })
         expect(noToken.code).toBe(3)
         expect(noToken.stderr).toContain("OKTA_CLIENT_TOKEN")
@@ -239,7 +242,7 @@ describe("okta-connections", () => {
   )
 
   it.live(
-    "update takes its secret from a variable, a file or standard input; verify takes Okta's URL",
+    "update takes its secret from a variable, a file or standard input; verify takes Okta's URL or --code -",
     () =>
       Effect.gen(function* () {
         const { env, sim } = yield* org
@@ -292,8 +295,59 @@ describe("okta-connections", () => {
         expect(verified.stdout.trim()).toBe(`${google}: verified`)
         expect((yield* sim.inspect(google)).connection?.verified).toBe(true)
         expect(verified.stdout + verified.stderr).not.toContain(code)
+        // --code - and --state: the code from standard input, the state as a value or its next line.
+        const slack = "0oasimslack000000001"
+        const first = yield* sim.consent(slack)
+        const withState = yield* cli(
+          ["verify", "slack", slack, "--code", "-", "--state", first.state],
+          env,
+          `${first.code}\n`
+        )
+        expect(withState.code).toBe(0)
+        expect(withState.stdout.trim()).toBe(`${slack}: verified`)
+        const zoom = "0oasimzoomus00000001"
+        const second = yield* sim.consent(zoom)
+        const bothOnStdin = yield* cli(
+          ["verify", "zoomus", zoom, "--code", "-", "--state", "-"],
+          env,
+          `${second.code}\n${second.state}\n`
+        )
+        expect(bothOnStdin.code).toBe(0)
+        expect((yield* sim.inspect(zoom)).connection?.verified).toBe(true)
+        const requestsBefore = (yield* sim.requests).length
+        const onArgv = yield* cli(["verify", "zoomus", zoom, "--code", "abc", "--state", "x"], env)
+        expect(onArgv.code).toBe(2)
+        expect(onArgv.stderr).toContain("the code is a credential")
+        expect((yield* sim.requests).length).toBe(requestsBefore)
       }).pipe(Effect.scoped),
     60_000
+  )
+
+  it.live(
+    "update --file takes a YAML body; --transport undici makes the same calls",
+    () =>
+      Effect.gen(function* () {
+        const { env, sim } = yield* org
+        const file = join(mkdtempSync(join(tmpdir(), "okta-cli-")), "body.yaml")
+        writeFileSync(
+          file,
+          "baseUrl: https://yaml.example.com/scim\nprofile:\n  authScheme: TOKEN\n"
+        )
+        const updated = yield* cli(
+          ["--transport", "undici", "update", ZSCALER, "--file", file],
+          env
+        )
+        expect(updated.code).toBe(0)
+        expect((yield* sim.inspect(ZSCALER)).connection?.baseUrl).toBe(
+          "https://yaml.example.com/scim"
+        )
+        const got = yield* cli(["--transport", "undici", "get", ZSCALER, "--json"], env)
+        expect(got.code).toBe(0)
+        expect(JSON.parse(got.stdout)).toMatchObject([
+          { id: ZSCALER, baseUrl: "https://yaml.example.com/scim" }
+        ])
+      }).pipe(Effect.scoped),
+    30_000
   )
 
   it.live(
