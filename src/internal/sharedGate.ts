@@ -39,7 +39,8 @@ const STORE_TIMEOUT_MS = 250
 /** How long a process stays on its local gate after the store failed, before trying it again. */
 const RETRY_STORE_AFTER_MS = 5_000
 /**
- * A waiter for a concurrency slot asks the store again after this, doubling while it is refused,
+ * A waiter for a concurrency slot (or for a window's budget held by requests in flight) asks the
+ * store again after this, doubling while it is refused,
  * up to `POLL_MAX_MS`: a slot freed in its own process wakes it at once, and the store is not
  * flooded by processes that have nothing to gain from asking.
  */
@@ -149,7 +150,7 @@ export class SharedGate implements Gate {
     if (this.polling || this.spare.length === 0) return Effect.void
     return Effect.forEach(
       this.spare.splice(0),
-      (lease) => this.call(this.store.release(this.settings.key, lease)),
+      (lease) => this.call(this.store.release(this.settings.key, lease, false)),
       { discard: true }
     )
   }
@@ -178,7 +179,8 @@ export class SharedGate implements Gate {
         yield* gate.recovered()
         const admission = answer.right
         if (admission._tag === "Admitted") return { settled: false, lease }
-        const window = admission.reason === "window_exhausted"
+        // A window spent for good waits for its reset; one held by requests in flight is polled.
+        const window = admission.reason === "window_exhausted" && admission.inFlight !== true
         const millis = window
           ? Math.min(Math.max(0, admission.millis), maxWaitMillis)
           : Math.min(Math.max(1, admission.millis), poll)
@@ -255,10 +257,14 @@ export class SharedGate implements Gate {
   release(ticket: Ticket): Effect.Effect<void> {
     const lease = ticket.lease
     if (lease === undefined) return Effect.sync(() => this.local.releaseSlot())
-    return Effect.flatMap(this.call(this.store.release(this.settings.key, lease)), (result) => {
-      this.wakePoller()
-      return result._tag === "Left" ? this.fallBack(result.left) : Effect.void
-    })
+    // The attempt ended without a response: its request may have reached Okta.
+    return Effect.flatMap(
+      this.call(this.store.release(this.settings.key, lease, true)),
+      (result) => {
+        this.wakePoller()
+        return result._tag === "Left" ? this.fallBack(result.left) : Effect.void
+      }
+    )
   }
 }
 

@@ -142,9 +142,7 @@ export const make = (
     const keysOf = (key: RateLimitKey) => [
       `${prefix}{${key.org}}:${key.bucket}:window`,
       `${prefix}{${key.org}}:leases`,
-      `${prefix}{${key.org}}:concurrency`,
-      `${prefix}{${key.org}}:order`,
-      `${prefix}{${key.org}}:seq`
+      `${prefix}{${key.org}}:concurrency`
     ]
 
     return {
@@ -152,13 +150,14 @@ export const make = (
       fallbackShare: options.fallbackShare,
       acquire: (key, lease, leaseMillis) =>
         Effect.map(run("acquire", keysOf(key), [lease, leaseMillis, WINDOW_MILLIS]), (reply) => {
-          const [admitted, reason, millis] = reply as [number, number?, number?]
+          const [admitted, reason, millis, inFlight] = reply as [number, number?, number?, number?]
           return admitted === 1
             ? { _tag: "Admitted" as const }
             : {
                 _tag: "Wait" as const,
                 reason: reason === 1 ? ("window_exhausted" as const) : ("concurrency_cap" as const),
-                millis: Math.max(0, Number(millis ?? 0))
+                millis: Math.max(0, Number(millis ?? 0)),
+                ...(inFlight === 1 ? { inFlight: true } : {})
               }
         }),
       observe: (key, lease, observation, { adaptiveConcurrency, keepLeaseMillis }) => {
@@ -184,9 +183,9 @@ export const make = (
           (kept) => kept === 1
         )
       },
-      release: (key, lease) => {
-        const [, leases, , order] = keysOf(key)
-        return Effect.asVoid(run("release", [leases!, order!], [lease]))
+      release: (key, lease, sent) => {
+        const [window, leases] = keysOf(key)
+        return Effect.asVoid(run("release", [window!, leases!], [lease, sent ? "1" : "0"]))
       }
     } satisfies RateLimitStoreService
   })

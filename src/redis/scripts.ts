@@ -2,61 +2,68 @@
  * The Redis side of the shared rate-limit gate: three Lua scripts, each one atomic step on Redis's
  * own clock (`TIME`). Per org and bucket:
  *
- * - `{org:bucket}:window`: a hash, `observed` (the last `X-Rate-Limit-Reset` Okta reported, its
+ * - `{org}:bucket:window`: a hash, `observed` (the last `X-Rate-Limit-Reset` Okta reported, its
  *   epoch seconds as sent: the window's identity, the same in every process whatever its clock),
  *   `reset` (when the current window resets, ms on Redis's clock: from the latest observation's
  *   time to reset, or later once windows passed unobserved),
  *   `length` (the shortest distance seen between two resets; Okta's windows are one minute),
- *   `limit`, `available` (what may still be sent this window) and `seen` (a response has been
- *   observed: until then one request at a time probes).
+ *   `limit`, `remaining` (the lowest `Remaining` reported in this window: Okta's latest count),
+ *   `lost` (requests that ended without an answer this window: Okta may have counted them) and
+ *   `seen` (a response has been observed: until then one request at a time probes).
  * - `{org}:leases`: a sorted set of the org's requests in flight, scored by when each lease expires.
  *   Okta's concurrent-request limit is per org, so leases are too (every bucket shares them).
  * - `{org}:concurrency`: a hash, `cap` (the adaptive concurrency level) and `successes`.
- * - `{org}:order` (lease → admission number) and `{org}:seq` (the counter): which requests were
- *   admitted after a given one. A response's `Remaining` already counts the requests Okta received
- *   before it; subtracting every request still in flight would count those twice, so only the ones
- *   admitted after it are subtracted.
+ *
+ * What may still be sent this window is `remaining - inflight - lost`. Okta's count only goes
+ * down within a window, so the lowest `Remaining` is its latest; any request it had not counted
+ * then was answered after it, with a lower `Remaining`, so it is still in flight (or ended without
+ * an answer). The budget is never over-estimated, and it comes back as the answers arrive.
  *
  * The `{…}` hash tags put one org's keys in one slot, as a Redis Cluster needs for a script.
  *
  * @internal
  */
 
-/** Shared prelude: now, on Redis's clock, in milliseconds; expired leases dropped. */
+/** Shared prelude: now, on Redis's clock, in milliseconds; expired leases dropped (and charged). */
 const PRELUDE = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local expired = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now)
-for i = 1, #expired do
-  redis.call('ZREM', KEYS[2], expired[i])
-  redis.call('ZREM', KEYS[4], expired[i])
+-- A lease that expired belongs to a process that died mid-call: Okta may have counted its request.
+local expired = redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
+if expired > 0 and redis.call('EXISTS', KEYS[1]) == 1 then
+  redis.call('HINCRBY', KEYS[1], 'lost', expired)
 end
 local inflight = redis.call('ZCARD', KEYS[2])
 `
 
 /**
  * Admits `lease` if the window has budget and the org is under its concurrency level (rolling the
- * window over first if its reset has passed). Uses the prelude's `now` and `inflight`.
+ * window over first if its reset has passed). Uses the prelude's `now` and `inflight`. A refusal
+ * is {0, 1, millis, poll}: the window, until its reset, or (poll = 1) until requests in flight
+ * answer; or {0, 2, millis}: the concurrency level, until the earliest lease ends.
  */
 const ADMIT = `
 local function admit(lease, leaseMillis, defaultWindow)
-  local w = redis.call('HMGET', KEYS[1], 'reset', 'limit', 'available', 'seen', 'length')
-  local reset, limit, available, seen = tonumber(w[1]), tonumber(w[2]), tonumber(w[3]), w[4]
+  local w = redis.call('HMGET', KEYS[1], 'reset', 'limit', 'remaining', 'seen', 'length', 'lost')
+  local reset, limit, remaining, seen = tonumber(w[1]), tonumber(w[2]), tonumber(w[3]), w[4]
   local windowMillis = tonumber(w[5]) or defaultWindow
+  local lost = tonumber(w[6]) or 0
   if reset and now >= reset then
-    -- The window has reset: the next one's budget is the limit, less what is in flight.
+    -- The window has reset: the next one's budget is the limit (less what is in flight, below).
     reset = reset + (math.floor((now - reset) / windowMillis) + 1) * windowMillis
-    redis.call('HSET', KEYS[1], 'reset', reset, 'rolled', 1)
+    lost = 0
+    redis.call('HSET', KEYS[1], 'reset', reset, 'rolled', 1, 'lost', 0)
     if limit then
-      available = limit - inflight
-      redis.call('HSET', KEYS[1], 'available', available)
+      remaining = limit
+      redis.call('HSET', KEYS[1], 'remaining', remaining)
     else
-      available = nil
-      redis.call('HDEL', KEYS[1], 'available')
+      remaining = nil
+      redis.call('HDEL', KEYS[1], 'remaining')
     end
   end
-  if available and available <= 0 then
-    return {0, 1, reset - now}
+  if remaining and remaining - inflight - lost <= 0 then
+    if remaining - lost > 0 and inflight > 0 then return {0, 1, reset - now, 1} end
+    return {0, 1, reset - now, 0}
   end
   local cap = tonumber(redis.call('HGET', KEYS[3], 'cap'))
   -- Until a response has told the budget, one request at a time probes for it.
@@ -69,42 +76,32 @@ local function admit(lease, leaseMillis, defaultWindow)
   end
   redis.call('ZADD', KEYS[2], now + leaseMillis, lease)
   redis.call('PEXPIRE', KEYS[2], leaseMillis + windowMillis)
-  redis.call('ZADD', KEYS[4], redis.call('INCR', KEYS[5]), lease)
-  redis.call('PEXPIRE', KEYS[4], leaseMillis + windowMillis)
-  if available then redis.call('HINCRBY', KEYS[1], 'available', -1) end
   return {1}
 end
 `
 
 /**
- * KEYS: window, leases, concurrency, order, seq. ARGV: lease, leaseMillis, windowMillis.
- * Returns {1} when admitted, {0, 1, millis} for a spent window (until its reset), {0, 2, millis}
- * for the concurrency level (until the earliest lease ends).
+ * KEYS: window, leases, concurrency. ARGV: lease, leaseMillis, windowMillis.
+ * Returns {1} when admitted, or a refusal (see `ADMIT`).
  */
 export const ACQUIRE = `${PRELUDE}${ADMIT}
 return admit(ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]))
 `
 
 /**
- * KEYS: window, leases, concurrency, order, seq. ARGV: lease, kind ("window", "concurrency" or
- * "none"), limit ("" if unknown), remaining, resetInMillis, adaptive ("1"/"0"), windowMillis,
- * reset (Okta's `X-Rate-Limit-Reset`, the window's identity), keep ("1": the process has a request
- * waiting, so admit it under the same lease at once if the gate allows; returns 1 then), and
- * leaseMillis.
+ * KEYS: window, leases, concurrency. ARGV: lease, kind ("window", "concurrency" or "none"), limit
+ * ("" if unknown), remaining, resetInMillis, adaptive ("1"/"0"), windowMillis, reset (Okta's
+ * `X-Rate-Limit-Reset`, the window's identity), keep ("1": the process has a request waiting, so
+ * admit it under the same lease at once if the gate allows; returns 1 then), and leaseMillis.
  *
  * The server is authoritative: a newer window (a later reset) replaces the state; within the
- * current window the lower remaining count wins; an older window's late response is ignored. A 429 (remaining 0) empties
- * the window until its reset. A concurrent-request 429 lowers the concurrency level to what is in
- * flight; four rounds of successes at a level raise it by one.
+ * current window the lower remaining count wins; an older window's late response is ignored. A
+ * 429 (remaining 0) empties the window until its reset. A concurrent-request 429 lowers the
+ * concurrency level to what is in flight; four rounds of successes at a level raise it by one.
  */
 export const OBSERVE = `
-local admitted = redis.call('ZSCORE', KEYS[4], ARGV[1])
 redis.call('ZREM', KEYS[2], ARGV[1])
-redis.call('ZREM', KEYS[4], ARGV[1])
 ${PRELUDE}${ADMIT}
--- Requests admitted after this one and still in flight: the ones its Remaining cannot count.
-local after = inflight
-if admitted then after = redis.call('ZCOUNT', KEYS[4], '(' .. admitted, '+inf') end
 local windowMillis = tonumber(ARGV[7])
 redis.call('HSET', KEYS[1], 'seen', 1)
 local kind = ARGV[2]
@@ -133,8 +130,8 @@ if kind == 'window' then
   local remaining = tonumber(ARGV[4])
   local limit = tonumber(ARGV[3])
   local id = tonumber(ARGV[8])
-  local w = redis.call('HMGET', KEYS[1], 'observed', 'available', 'rolled', 'length')
-  local observed, available, rolled = tonumber(w[1]), tonumber(w[2]), w[3]
+  local w = redis.call('HMGET', KEYS[1], 'observed', 'remaining', 'rolled', 'length', 'reset')
+  local observed, current, rolled = tonumber(w[1]), tonumber(w[2]), w[3]
   local length = tonumber(w[4]) or windowMillis
   if (not observed) or id > observed then
     -- A window not seen before: its reset replaces whatever the rolling estimated.
@@ -142,17 +139,18 @@ if kind == 'window' then
       length = (id - observed) * 1000
       redis.call('HSET', KEYS[1], 'length', length)
     end
-    redis.call('HSET', KEYS[1], 'observed', id, 'reset', resetAt, 'available', remaining - after)
+    redis.call('HSET', KEYS[1], 'observed', id, 'reset', resetAt, 'remaining', remaining)
+    -- Requests that ended without an answer before the roll-over belong to the window before.
+    if not rolled then redis.call('HSET', KEYS[1], 'lost', 0) end
     redis.call('HDEL', KEYS[1], 'rolled')
   elseif id == observed and not rolled then
     -- The current window: the lowest remaining anybody saw wins. Each process's time to reset
     -- errs late, never early (its clock offset is a lower bound), so the earliest reset anybody
     -- reported is the best one that is still safe.
-    local budget = remaining - after
-    if (not available) or budget < available then
-      redis.call('HSET', KEYS[1], 'available', budget)
+    if (not current) or remaining < current then
+      redis.call('HSET', KEYS[1], 'remaining', remaining)
     end
-    local reset = tonumber(redis.call('HGET', KEYS[1], 'reset'))
+    local reset = tonumber(w[5])
     if reset and resetAt < reset then redis.call('HSET', KEYS[1], 'reset', resetAt) end
   end
   -- Otherwise a late answer from a window already over: it says nothing about this one.
@@ -168,9 +166,14 @@ end
 return 0
 `
 
-/** KEYS: leases, order. ARGV: lease. */
+/**
+ * KEYS: window, leases. ARGV: lease, sent ("1": the request ended without an answer, and Okta may
+ * have counted it: it is charged to the window, as `lost`, until the window rolls over; "0": the
+ * lease was never used).
+ */
 export const RELEASE = `
-redis.call('ZREM', KEYS[1], ARGV[1])
-redis.call('ZREM', KEYS[2], ARGV[1])
+if redis.call('ZREM', KEYS[2], ARGV[1]) == 1 and ARGV[2] == '1' and redis.call('EXISTS', KEYS[1]) == 1 then
+  redis.call('HINCRBY', KEYS[1], 'lost', 1)
+end
 return 0
 `

@@ -64,6 +64,11 @@ export type RateLimitAdmission =
       readonly reason: "window_exhausted" | "concurrency_cap"
       /** Milliseconds until the reset (window) or until the earliest lease ends (concurrency). */
       readonly millis: number
+      /**
+       * The window's budget is held by requests in flight: it may come back before the reset, as
+       * their answers arrive, so the client asks again soon instead of waiting `millis`.
+       */
+      readonly inFlight?: boolean | undefined
     }
 
 /**
@@ -107,11 +112,13 @@ export interface RateLimitObservation {
  *   itself, so a process that dies mid-call does not hold a slot for ever); otherwise says how long
  *   to wait.
  * - `observe` ends the lease and folds in the response: the server is authoritative (a newer
- *   window replaces the state; within a window the lower remaining count wins; a 429 empties the
+ *   window replaces the state; within a window the lower remaining count wins, and what may
+ *   still be sent is that count less the requests in flight; a 429 empties the
  *   window until its reset; a concurrent-request 429 lowers the concurrency level, which grows back
  *   by one after four rounds of successes when `adaptiveConcurrency`). With `keepLeaseMillis` it
  *   may instead hand the lease on to the process's next request (answering `true`).
- * - `release` ends a lease whose request got no response.
+ * - `release` ends a lease whose request got no response (charged to the window if it may have
+ *   been sent) or that was never used.
  *
  * @example
  * ```ts
@@ -146,7 +153,16 @@ export interface RateLimitStoreService {
       readonly keepLeaseMillis?: number | undefined
     }
   ) => Effect.Effect<boolean, RateLimitStoreError>
-  readonly release: (key: RateLimitKey, lease: string) => Effect.Effect<void, RateLimitStoreError>
+  readonly release: (
+    key: RateLimitKey,
+    lease: string,
+    /**
+     * Whether the request may have reached Okta (it ended without a response: a timeout, a
+     * dropped connection): Okta may have counted it, so the window is charged for it. `false` for
+     * a lease that was never used.
+     */
+    sent: boolean
+  ) => Effect.Effect<void, RateLimitStoreError>
   /**
    * The share of Okta's budget a process spends on its local gate while the store is unreachable
    * (default 1/4: conservative for a few workers).

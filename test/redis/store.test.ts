@@ -100,7 +100,7 @@ describe("the Redis store's scripts", () => {
       yield* started(store, 0, -10)
       expect(yield* store.acquire(KEY, "x", 60_000)).toEqual({ _tag: "Admitted" })
       const state = yield* window()
-      expect(Number(state["available"])).toBe(50 - 1)
+      expect(Number(state["remaining"])).toBe(50)
       expect(Number(state["reset"])).toBeGreaterThan(Number(state["observed"]))
     }).pipe(Effect.scoped)
   )
@@ -121,22 +121,81 @@ describe("the Redis store's scripts", () => {
               adaptive
             )
           )
-        // Reordered: a response that left this window with more budget arrives late (its
-        // acquire took one more: 19 left).
+        // Reordered: a response that left this window with more budget arrives late.
         yield* observe(25, 1_000, 30_000)
-        expect(Number((yield* window())["available"])).toBe(19)
+        expect(Number((yield* window())["remaining"])).toBe(20)
         // The same window reported by another process, whose clock estimate is a second off.
         yield* observe(12, 1_000, 30_900)
-        expect(Number((yield* window())["available"])).toBe(12)
-        // A late answer from the window before changes nothing (its acquire spent one).
+        expect(Number((yield* window())["remaining"])).toBe(12)
+        // A late answer from the window before changes nothing.
         yield* observe(48, 940, -30_000)
-        expect(Number((yield* window())["available"])).toBe(11)
+        expect(Number((yield* window())["remaining"])).toBe(12)
         // The next window, 30 s after (a window shorter than the 60 s assumed).
         yield* observe(45, 1_030, 60_000)
         const state = yield* window()
-        expect(Number(state["available"])).toBe(45)
+        expect(Number(state["remaining"])).toBe(45)
         // Its length is learnt from the distance between resets.
         expect(Number(state["length"])).toBe(30_000)
+      }).pipe(Effect.scoped)
+  )
+
+  it.live(
+    "the budget is Okta's lowest Remaining less the requests in flight: it comes back as they answer",
+    () =>
+      Effect.gen(function* () {
+        const { store } = yield* fixture
+        yield* started(store, 5, 30_000)
+        for (const lease of ["a", "b", "c", "d"]) {
+          expect(yield* store.acquire(KEY, lease, 60_000)).toEqual({ _tag: "Admitted" })
+        }
+        const answer = (lease: string, remaining: number) =>
+          store.observe(
+            KEY,
+            lease,
+            {
+              window: { limit: 50, remaining, reset: 1_000, resetInMillis: 30_000 },
+              concurrencyLimited: false
+            },
+            adaptive
+          )
+        // Okta counted a, b and c; c's answer comes first: a, b and d are in flight.
+        yield* answer("c", 2)
+        expect(yield* store.acquire(KEY, "e", 60_000)).toMatchObject({
+          _tag: "Wait",
+          reason: "window_exhausted",
+          inFlight: true
+        })
+        // a and b were counted already: with their answers one slot is free again.
+        yield* answer("a", 4)
+        yield* answer("b", 3)
+        expect(yield* store.acquire(KEY, "e", 60_000)).toEqual({ _tag: "Admitted" })
+        // d and e take the last two: the window is spent, until its reset.
+        yield* answer("d", 1)
+        yield* answer("e", 0)
+        const spent = yield* store.acquire(KEY, "f", 60_000)
+        expect(spent).toMatchObject({ _tag: "Wait", reason: "window_exhausted" })
+        expect(spent._tag === "Wait" && spent.inFlight).not.toBe(true)
+      }).pipe(Effect.scoped)
+  )
+
+  it.live(
+    "a request that ended without an answer is charged to its window; an unused lease is not",
+    () =>
+      Effect.gen(function* () {
+        const { store, window } = yield* fixture
+        yield* started(store, 3, 30_000)
+        expect(yield* store.acquire(KEY, "timed-out", 60_000)).toEqual({ _tag: "Admitted" })
+        yield* store.release(KEY, "timed-out", true)
+        expect((yield* window())["lost"]).toBe("1")
+        // A lease handed on and never used costs nothing.
+        expect(yield* store.acquire(KEY, "unused", 60_000)).toEqual({ _tag: "Admitted" })
+        yield* store.release(KEY, "unused", false)
+        expect((yield* window())["lost"]).toBe("1")
+        // Okta may have counted it: 3 - 1 may still be sent.
+        for (const lease of ["a", "b"]) {
+          expect(yield* store.acquire(KEY, lease, 60_000)).toEqual({ _tag: "Admitted" })
+        }
+        expect(yield* store.acquire(KEY, "c", 60_000)).toMatchObject({ _tag: "Wait" })
       }).pipe(Effect.scoped)
   )
 
@@ -153,7 +212,7 @@ describe("the Redis store's scripts", () => {
       expect(wait).toMatchObject({ _tag: "Wait", reason: "concurrency_cap" })
       expect(wait._tag === "Wait" && wait.millis > 59_000).toBe(true)
       // A lease whose TTL has passed (0 here) no longer counts.
-      yield* store.release(KEY, "dead")
+      yield* store.release(KEY, "dead", true)
       expect(yield* store.acquire(KEY, "short", 0)).toEqual({ _tag: "Admitted" })
       expect(yield* store.acquire(KEY, "after", 60_000)).toEqual({ _tag: "Admitted" })
     }).pipe(Effect.scoped)
