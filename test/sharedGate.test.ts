@@ -99,6 +99,28 @@ describe("a client over a shared rate-limit store", () => {
     })
   )
 
+  it.effect("asks again soon when the window's budget is only held by requests in flight", () =>
+    Effect.gen(function* () {
+      const answers: Array<RateLimitAdmission> = [
+        { _tag: "Wait", reason: "window_exhausted", millis: 60_000, inFlight: true },
+        { _tag: "Admitted" }
+      ]
+      const store: RateLimitStoreService = {
+        acquire: () => Effect.sync(() => answers.shift() ?? { _tag: "Admitted" }),
+        observe: () => Effect.succeed(false),
+        release: () => Effect.void
+      }
+      const { layer, requests } = connections(store, false)
+      const fiber = yield* Effect.fork(Effect.provide(get, layer))
+      yield* TestClock.adjust("1 milli")
+      expect(requests).toHaveLength(0)
+      // Not the minute to the reset: the first poll, 2 ms on.
+      yield* TestClock.adjust("1 milli")
+      yield* Fiber.join(fiber)
+      expect(requests).toHaveLength(1)
+    })
+  )
+
   for (const failure of ["down", "hang"] as const) {
     it.effect(
       `store ${failure}: calls go through the local gate, and back to the store later`,

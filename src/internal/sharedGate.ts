@@ -73,6 +73,8 @@ export class SharedGate implements Gate {
   private readonly queue: Array<Deferred.Deferred<void>> = []
   /** Wakes the polling fiber early when a slot of this process is freed. */
   private wake: Deferred.Deferred<void> | undefined
+  /** A slot was freed while the polling fiber was asking the store: it asks again at once. */
+  private freedWhileAsking = false
   /** Leases the store handed on from a finished request to this process's next one. */
   private readonly spare: Array<string> = []
 
@@ -112,6 +114,7 @@ export class SharedGate implements Gate {
 
   private wakePoller() {
     if (this.wake !== undefined) Deferred.unsafeDone(this.wake, Effect.void)
+    else this.freedWhileAsking = true
   }
 
   /** Becomes the fiber that asks the store (or queues for it). */
@@ -169,6 +172,7 @@ export class SharedGate implements Gate {
         if (handedOn !== undefined) return { settled: false, lease: handedOn }
         if ((yield* Clock.currentTimeMillis) < gate.degradedUntil) return undefined
         const lease = newLease()
+        gate.freedWhileAsking = false
         const answer = yield* gate.call(
           gate.store.acquire(gate.settings.key, lease, gate.settings.leaseMillis)
         )
@@ -190,6 +194,9 @@ export class SharedGate implements Gate {
           yield* onWait({ millis: window ? millis : undefined, reason: admission.reason })
         }
         lastReason = admission.reason
+        // A slot of this process was freed (or handed on) while the store answered: the refusal
+        // may already be out of date.
+        if (gate.freedWhileAsking) continue
         const woken = Deferred.unsafeMake<void>(FiberId.none)
         gate.wake = woken
         yield* Effect.raceFirst(Deferred.await(woken), Effect.sleep(millis))
