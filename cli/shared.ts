@@ -6,6 +6,7 @@ import * as Args from "@effect/cli/Args"
 import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
+import * as HttpClient from "@effect/platform/HttpClient"
 import * as Cause from "effect/Cause"
 import * as Config from "effect/Config"
 import * as Console from "effect/Console"
@@ -123,6 +124,19 @@ const cliLogger = (verbose: boolean) =>
     }
   })
 
+/**
+ * --verbose: a line for each answer Okta gives, with its status and request id (the path only: a
+ * verify request's query carries the consent's code).
+ */
+const logAnswers = (client: HttpClient.HttpClient): HttpClient.HttpClient =>
+  HttpClient.tap(client, (response) => {
+    const path = new URL(response.request.url, "http://path.only").pathname
+    const requestId = response.headers["x-okta-request-id"] ?? "none"
+    return Effect.logDebug(
+      `${response.request.method} ${path} → ${response.status} (request id ${requestId})`
+    )
+  })
+
 /** The client the global options describe. */
 export const clientLayer = Effect.map(root, (global) =>
   ApplicationConnections.layer.pipe(
@@ -130,7 +144,8 @@ export const clientLayer = Effect.map(root, (global) =>
       OktaClient.layerConfig({
         ...(Option.isSome(global.orgUrl) ? { orgUrl: Config.succeed(global.orgUrl.value) } : {}),
         ...(Option.isSome(global.timeout) ? { timeout: `${global.timeout.value} seconds` } : {}),
-        ...(Option.isSome(global.deadline) ? { deadline: `${global.deadline.value} seconds` } : {})
+        ...(Option.isSome(global.deadline) ? { deadline: `${global.deadline.value} seconds` } : {}),
+        ...(global.verbose ? { transformClient: logAnswers } : {})
       })
     ),
     Layer.provide(

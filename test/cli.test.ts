@@ -299,12 +299,15 @@ describe("okta-connections", () => {
         const slack = "0oasimslack000000001"
         const first = yield* sim.consent(slack)
         const withState = yield* cli(
-          ["verify", "slack", slack, "--code", "-", "--state", first.state],
+          ["--verbose", "verify", "slack", slack, "--code", "-", "--state", first.state],
           env,
           `${first.code}\n`
         )
         expect(withState.code).toBe(0)
         expect(withState.stdout.trim()).toBe(`${slack}: verified`)
+        // --verbose logs the request, but never the code in its query.
+        expect(withState.stderr).toContain(`POST /api/v1/apps/slack/${slack}/oauth2/callback`)
+        expect(withState.stdout + withState.stderr).not.toContain(first.code)
         const zoom = "0oasimzoomus00000001"
         const second = yield* sim.consent(zoom)
         const bothOnStdin = yield* cli(
@@ -364,6 +367,12 @@ describe("okta-connections", () => {
         expect(run.stderr).toMatch(/waiting \d+\.\d s for Okta's rate-limit window/)
         expect(run.stderr).toContain("[4/4] 0 failed")
         expect(run.stderr).toContain("okta: Okta call held at the rate-limit gate")
+        // Each answer with its request id.
+        expect(run.stderr).toMatch(
+          new RegExp(
+            `okta: GET /api/v1/apps/${ZSCALER}/connections/default → 200 \\(request id \\S+\\)`
+          )
+        )
         expect(run.stderr).not.toContain(TOKEN)
       }).pipe(
         Effect.provide(

@@ -155,7 +155,8 @@ export const run = <A, E, P = never, EP = never>(
             : Effect.zipRight(
                 visible(call, span, "okta.gate_wait", {
                   reason: wait.reason,
-                  delay_ms: wait.millis ?? -1
+                  // A wait for a concurrency slot has no planned length: it ends with a request.
+                  ...(wait.millis !== undefined ? { delay_ms: wait.millis } : {})
                 }),
                 recorder.gateWait(call.operation, wait.reason)
               )
