@@ -358,18 +358,32 @@ describe("token-endpoint failures are typed", () => {
     )
   )
 
-  it.effect("a rate-limited token request waits for the reset like any request", () =>
-    Effect.gen(function* () {
-      const sim = yield* OktaSimulator
-      yield* sim.injectFault({ _tag: "RateLimitNoDate" }, { path: "/oauth2/v1/token" })
-      const fiber = yield* Effect.fork(get)
-      yield* untilSleeping
-      yield* TestClock.adjust("59 seconds")
-      expect(yield* sim.tokenRequests).toBe(0)
-      yield* TestClock.adjust("1 second")
-      expect((yield* Fiber.join(fiber)).status).toBe("ENABLED")
-      expect(tokenRequestsIn(yield* sim.requests).map((entry) => entry.outcome)).toEqual([429, 200])
-    }).pipe(Effect.provide(org()))
+  it.effect(
+    "a rate-limited token request waits for the reset like any request, an event on the call's span",
+    () =>
+      Effect.gen(function* () {
+        const sim = yield* OktaSimulator
+        const { spans, tracer } = yield* recordingTracer
+        yield* sim.injectFault({ _tag: "RateLimitNoDate" }, { path: "/oauth2/v1/token" })
+        const fiber = yield* Effect.fork(Effect.withTracer(get, tracer))
+        yield* untilSleeping
+        yield* TestClock.adjust("59 seconds")
+        expect(yield* sim.tokenRequests).toBe(0)
+        yield* TestClock.adjust("1 second")
+        expect((yield* Fiber.join(fiber)).status).toBe("ENABLED")
+        expect(tokenRequestsIn(yield* sim.requests).map((entry) => entry.outcome)).toEqual([
+          429, 200
+        ])
+        const call = spans.find((span) =>
+          span.name.endsWith("getDefaultProvisioningConnectionForApplication")
+        )
+        const events = (
+          call as unknown as { events: Array<[string, bigint, Record<string, unknown>]> }
+        ).events
+        expect(
+          events.map(([name, , attributes]) => [name, attributes["operation"]])
+        ).toContainEqual(["okta.retry", "requestAccessToken"])
+      }).pipe(Effect.provide(org()))
   )
 })
 

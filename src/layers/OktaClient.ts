@@ -140,36 +140,42 @@ export const make = (
         ? Auth.staticCredentials
         : yield* Auth.oauth(orgUrl, options.oauth, settings.userAgent, {
             retry: (attempt, repair) =>
-              retry({
-                call: Auth.TOKEN_CALL,
-                gate: tokenGate,
-                span: undefined,
-                replaySafe: true,
-                attempt: (retryHeaders, _, ticket) =>
-                  attempt(retryHeaders, (request) =>
-                    exchange<Auth.TokenAnswer, OktaTransportError, never>(
-                      {
-                        call: Auth.TOKEN_CALL,
-                        gate: tokenGate,
-                        span: undefined,
-                        client,
-                        request,
-                        ticket
-                      },
-                      (response, headers) =>
-                        Effect.map(
-                          readErrorText(
-                            Auth.TOKEN_CALL,
-                            response,
-                            headers,
-                            settings.maxResponseBytes
-                          ),
-                          (text) => ({ status: response.status, headers, text })
+              // The token is fetched inside the call that needs it: its retries and gate waits
+              // are events on that call's span.
+              Effect.flatMap(
+                tracing ? Effect.option(Effect.currentSpan) : Effect.succeedNone,
+                (span) =>
+                  retry({
+                    call: Auth.TOKEN_CALL,
+                    gate: tokenGate,
+                    span: Option.getOrUndefined(span),
+                    replaySafe: true,
+                    attempt: (retryHeaders, _, ticket) =>
+                      attempt(retryHeaders, (request) =>
+                        exchange<Auth.TokenAnswer, OktaTransportError, never>(
+                          {
+                            call: Auth.TOKEN_CALL,
+                            gate: tokenGate,
+                            span: undefined,
+                            client,
+                            request,
+                            ticket
+                          },
+                          (response, headers) =>
+                            Effect.map(
+                              readErrorText(
+                                Auth.TOKEN_CALL,
+                                response,
+                                headers,
+                                settings.maxResponseBytes
+                              ),
+                              (text) => ({ status: response.status, headers, text })
+                            )
                         )
-                    )
-                  ),
-                repair
-              })
+                      ),
+                    repair
+                  })
+              )
           })
 
     const execute = <A, E>(
