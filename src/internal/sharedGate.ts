@@ -14,6 +14,7 @@ import type * as Headers from "@effect/platform/Headers"
 import * as Clock from "effect/Clock"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
+import type * as Either from "effect/Either"
 import * as FiberId from "effect/FiberId"
 import * as Metric from "effect/Metric"
 import { rateLimitStoreFallbacks } from "../metrics/OktaMetrics.js"
@@ -34,8 +35,8 @@ import {
 } from "./gate.js"
 import { parseRateLimit } from "./headers.js"
 
-/** A store call slower than this counts as a failure. */
-const STORE_TIMEOUT_MS = 250
+/** A store call slower than this counts as a failure. @internal */
+export const STORE_TIMEOUT_MS = 250
 /** How long a process stays on its local gate after the store failed, before trying it again. */
 const RETRY_STORE_AFTER_MS = 5_000
 /**
@@ -88,7 +89,14 @@ export class SharedGate implements Gate {
     return this.local.serverNow(localMillis)
   }
 
-  private call<A>(effect: Effect.Effect<A, RateLimitStoreError>) {
+  private call<A>(
+    effect: Effect.Effect<A, RateLimitStoreError>
+  ): Effect.Effect<Either.Either<A, RateLimitStoreError | "timeout">> {
+    // A store that bounds its own calls as tightly is not timed again.
+    const bounded = this.store.callTimeoutMillis
+    if (bounded !== undefined && bounded <= this.settings.storeTimeoutMillis) {
+      return Effect.either(effect)
+    }
     return Effect.either(
       Effect.timeoutFail(effect, {
         duration: this.settings.storeTimeoutMillis,

@@ -17,6 +17,7 @@ import {
   RateLimitStoreError,
   type RateLimitStoreService
 } from "../store/RateLimitStore.js"
+import { STORE_TIMEOUT_MS } from "../internal/sharedGate.js"
 import { ACQUIRE, OBSERVE, RELEASE } from "./scripts.js"
 
 /** Okta's windows for these endpoints are one minute. */
@@ -39,7 +40,8 @@ export interface RedisRateLimitStoreOptions {
   readonly url?: string | undefined
   /**
    * An `ioredis` client of your own instead of `url` (it is used as it is, and not closed when the
-   * store's scope ends).
+   * store's scope ends). Give it `commandTimeout: 250` (or less) to spare the client timing each
+   * command itself.
    */
   readonly client?: Redis | undefined
   /** Prepended to every key. Default `okta-connections:`. */
@@ -86,6 +88,9 @@ export const make = (
             // queueing behind a dead connection.
             enableOfflineQueue: false,
             maxRetriesPerRequest: 1,
+            // A command Redis does not answer in time fails: the client then goes on with its
+            // own gate, and need not time each command itself.
+            commandTimeout: STORE_TIMEOUT_MS,
             retryStrategy: (attempt) => Math.min(100 * attempt, 2_000),
             connectionName: "effect-okta-connections"
           })
@@ -148,6 +153,8 @@ export const make = (
     return {
       // Left to the client's default (1/4) unless given.
       fallbackShare: options.fallbackShare,
+      // An own client's commands are bounded only if it was configured so.
+      callTimeoutMillis: redis.options.commandTimeout,
       acquire: (key, lease, leaseMillis) =>
         Effect.map(run("acquire", keysOf(key), [lease, leaseMillis, WINDOW_MILLIS]), (reply) => {
           const [admitted, reason, millis, inFlight] = reply as [number, number?, number?, number?]

@@ -164,6 +164,12 @@ export interface RateLimitStoreService {
     sent: boolean
   ) => Effect.Effect<void, RateLimitStoreError>
   /**
+   * The store fails each of its own calls that takes longer than this many milliseconds. When it
+   * is at most the client's bound on a store call (250 ms), the client does not time each call
+   * itself (a timeout costs two fibers a call); otherwise, or when absent, it does.
+   */
+  readonly callTimeoutMillis?: number | undefined
+  /**
    * The share of Okta's budget a process spends on its local gate while the store is unreachable
    * (default 1/4: conservative for a few workers).
    */

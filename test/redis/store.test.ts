@@ -5,7 +5,7 @@
  * Each test has its own key prefix. `npm run test:redis`; CI starts Redis if it must.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { ConfigProvider, Effect, Layer, Logger, Metric, Redacted } from "effect"
+import { ConfigProvider, Effect, Either, Layer, Logger, Metric, Redacted } from "effect"
 import { Redis } from "ioredis"
 import { randomUUID } from "node:crypto"
 import {
@@ -197,6 +197,21 @@ describe("the Redis store's scripts", () => {
         }
         expect(yield* store.acquire(KEY, "c", 60_000)).toMatchObject({ _tag: "Wait" })
       }).pipe(Effect.scoped)
+  )
+
+  it.live("a command Redis does not answer within 250 ms fails: the client falls back", () =>
+    Effect.gen(function* () {
+      const { store, raw } = yield* fixture
+      // The store bounds its own commands, so the client does not time them again.
+      expect(store.callTimeoutMillis).toBe(250)
+      yield* started(store)
+      // Redis stops answering every client for 600 ms.
+      yield* Effect.promise(() => raw.call("CLIENT", "PAUSE", "600"))
+      const before = Date.now()
+      const result = yield* Effect.either(store.acquire(KEY, "paused", 60_000))
+      expect(Either.isLeft(result) && result.left.reason).toContain("timed out")
+      expect(Date.now() - before).toBeLessThan(550)
+    }).pipe(Effect.scoped)
   )
 
   it.live("leases expire on their own: a dead worker's slot comes back after its TTL", () =>
