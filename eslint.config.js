@@ -54,5 +54,25 @@ export default tseslint.config(
         }
       ]
     }
+  },
+  {
+    // The command line too: through a barrel the bundle keeps, and evaluates at start-up, every
+    // module of the package.
+    files: ["cli/**/*.ts"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          paths: [
+            { name: "effect", message: 'Import from the module, e.g. "effect/Effect".' },
+            {
+              name: "@effect/platform",
+              message: 'Import from the module, e.g. "@effect/platform/HttpClient".'
+            },
+            { name: "@effect/cli", message: 'Import from the module, e.g. "@effect/cli/Command".' }
+          ]
+        }
+      ]
+    }
   }
 )

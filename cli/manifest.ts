@@ -72,7 +72,7 @@ export const readManifest = (
 ): Effect.Effect<ReadonlyArray<ManifestApp>, ManifestError> =>
   Effect.flatMap(yamlParser, (parseYaml) => readWith(path, parseYaml))
 
-/** The YAML parser, loaded only by the commands that read YAML (it is a fifth of the bundle). */
+/** The YAML parser, loaded only by the commands that read YAML (most commands never do). */
 export const yamlParser: Effect.Effect<(text: string) => unknown> = Effect.promise(
   () => import("yaml")
 ).pipe(

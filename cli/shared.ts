@@ -150,7 +150,7 @@ export const clientLayer = Effect.map(root, (global) =>
     ),
     Layer.provide(
       global.transport === "undici"
-        ? // undici (half a megabyte of the bundle) is loaded only when asked for.
+        ? // undici, the bundle's largest part, is loaded only when asked for.
           Layer.unwrapEffect(
             Effect.map(
               Effect.promise(() => import("@effect/platform-node/NodeHttpClient")),
