@@ -121,6 +121,31 @@ describe("a client over a shared rate-limit store", () => {
     })
   )
 
+  it.effect("one slow store call sends only its own request through the local gate", () =>
+    Effect.gen(function* () {
+      const { store, set, log } = scriptedStore()
+      const { layer, requests } = connections(store, false)
+      const warnings: Array<string> = []
+      const logger = Logger.make(({ logLevel, message }) => {
+        if (logLevel._tag === "Warning") warnings.push(String(message))
+      })
+      set("hang")
+      const first = yield* Effect.fork(
+        Effect.provide(get, layer).pipe(
+          Effect.provide(Logger.replace(Logger.defaultLogger, logger))
+        )
+      )
+      yield* TestClock.adjust("250 millis")
+      yield* Fiber.join(first)
+      set("up")
+      yield* Effect.provide(get, layer)
+      // No fallback: the next request asks the store again at once.
+      expect(requests).toHaveLength(2)
+      expect(log).toEqual(["acquire", "acquire", "observe"])
+      expect(warnings).toEqual([])
+    })
+  )
+
   for (const failure of ["down", "hang"] as const) {
     it.effect(
       `store ${failure}: calls go through the local gate, and back to the store later`,
@@ -139,18 +164,20 @@ describe("a client over a shared rate-limit store", () => {
               Effect.provide(Logger.replace(Logger.defaultLogger, logger))
             )
           )
-          // A hanging store is given up after 250 ms.
+          // A hanging store is given up after 250 ms, a call at a time; the first failure sends
+          // only its own request through the local gate, the second falls back.
+          yield* TestClock.adjust("250 millis")
           yield* TestClock.adjust("250 millis")
           expect(yield* Fiber.join(calls)).toHaveLength(3)
           expect(requests).toHaveLength(3)
           expect(warnings).toHaveLength(1)
           expect(warnings[0]).toContain("rate-limit store unreachable")
-          // The store is asked once, then left alone for 5 s.
-          expect(log).toEqual(["acquire"])
+          // The store is asked twice, then left alone for 5 s.
+          expect(log).toEqual(["acquire", "acquire"])
           set("up")
           yield* TestClock.adjust("5 seconds")
           yield* Effect.provide(get, layer)
-          expect(log).toEqual(["acquire", "acquire", "observe"])
+          expect(log).toEqual(["acquire", "acquire", "acquire", "observe"])
         })
     )
   }

@@ -40,6 +40,11 @@ export const STORE_TIMEOUT_MS = 250
 /** How long a process stays on its local gate after the store failed, before trying it again. */
 const RETRY_STORE_AFTER_MS = 5_000
 /**
+ * Store calls that must fail in a row before the process falls back: one slow or failed call (a
+ * pause of the process or of Redis) sends only its own request through the local gate.
+ */
+const FAILURES_BEFORE_FALLBACK = 2
+/**
  * A waiter for a concurrency slot (or for a window's budget held by requests in flight) asks the
  * store again after this, doubling while it is refused,
  * up to `POLL_MAX_MS`: a slot freed in its own process wakes it at once, and the store is not
@@ -69,6 +74,8 @@ const newLease = () => `${process.pid}-${Date.now().toString(36)}-${(leases++).t
 export class SharedGate implements Gate {
   private degradedUntil = 0
   private degraded = false
+  /** Store calls that failed in a row. */
+  private failures = 0
   /** Whether a fiber of this process is asking the store; the others queue here. */
   private polling = false
   private readonly queue: Array<Deferred.Deferred<void>> = []
@@ -103,6 +110,17 @@ export class SharedGate implements Gate {
         onTimeout: () => "timeout" as const
       })
     )
+  }
+
+  /** A store call failed: the process falls back once enough failed in a row. */
+  private failed(error: RateLimitStoreError | "timeout"): Effect.Effect<void> {
+    this.failures += 1
+    return this.failures >= FAILURES_BEFORE_FALLBACK ? this.fallBack(error) : Effect.void
+  }
+
+  private succeeded(): Effect.Effect<void> {
+    this.failures = 0
+    return this.recovered()
   }
 
   private fallBack(error: RateLimitStoreError | "timeout") {
@@ -185,10 +203,10 @@ export class SharedGate implements Gate {
           gate.store.acquire(gate.settings.key, lease, gate.settings.leaseMillis)
         )
         if (answer._tag === "Left") {
-          yield* gate.fallBack(answer.left)
+          yield* gate.failed(answer.left)
           return undefined
         }
-        yield* gate.recovered()
+        yield* gate.succeeded()
         const admission = answer.right
         if (admission._tag === "Admitted") return { settled: false, lease }
         // A window spent for good waits for its reset; one held by requests in flight is polled.
@@ -260,9 +278,9 @@ export class SharedGate implements Gate {
         this.wakePoller()
         return Effect.as(
           result._tag === "Left"
-            ? this.fallBack(result.left)
+            ? this.failed(result.left)
             : // Nobody is waiting any more: end a lease handed on for nothing.
-              this.releaseSpares(),
+              Effect.zipRight(this.succeeded(), this.releaseSpares()),
           doubted
         )
       }
@@ -277,7 +295,7 @@ export class SharedGate implements Gate {
       this.call(this.store.release(this.settings.key, lease, true)),
       (result) => {
         this.wakePoller()
-        return result._tag === "Left" ? this.fallBack(result.left) : Effect.void
+        return result._tag === "Left" ? this.failed(result.left) : this.succeeded()
       }
     )
   }
