@@ -3,6 +3,15 @@ import js from "@eslint/js"
 import globals from "globals"
 import tseslint from "typescript-eslint"
 
+/** The barrels that would load every module of their package. */
+const barrels = [
+  { name: "effect", message: 'Import from the module, e.g. "effect/Effect".' },
+  {
+    name: "@effect/platform",
+    message: 'Import from the module, e.g. "@effect/platform/HttpClient".'
+  }
+]
+
 export default tseslint.config(
   { ignores: ["dist/", "node_modules/", "coverage/", "test/.snippets/", ".build-cjs/"] },
   js.configs.recommended,
@@ -36,13 +45,7 @@ export default tseslint.config(
       "no-restricted-imports": [
         "error",
         {
-          paths: [
-            { name: "effect", message: 'Import from the module, e.g. "effect/Effect".' },
-            {
-              name: "@effect/platform",
-              message: 'Import from the module, e.g. "@effect/platform/HttpClient".'
-            }
-          ]
+          paths: barrels
         }
       ],
       "no-restricted-syntax": [
@@ -64,11 +67,7 @@ export default tseslint.config(
         "error",
         {
           paths: [
-            { name: "effect", message: 'Import from the module, e.g. "effect/Effect".' },
-            {
-              name: "@effect/platform",
-              message: 'Import from the module, e.g. "@effect/platform/HttpClient".'
-            },
+            ...barrels,
             { name: "@effect/cli", message: 'Import from the module, e.g. "@effect/cli/Command".' }
           ]
         }

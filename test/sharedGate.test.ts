@@ -65,6 +65,15 @@ const connections = (store: RateLimitStoreService, viaService: boolean) => {
   return { layer, requests: http.requests }
 }
 
+/** A logger that keeps the warnings, and what it kept. */
+const warningsLog = () => {
+  const warnings: Array<string> = []
+  const logger = Logger.make(({ logLevel, message }) => {
+    if (logLevel._tag === "Warning") warnings.push(String(message))
+  })
+  return { warnings, logger }
+}
+
 const get = Effect.flatMap(ApplicationConnections, (api) =>
   api.getDefaultProvisioningConnectionForApplication(APP)
 )
@@ -125,10 +134,7 @@ describe("a client over a shared rate-limit store", () => {
     Effect.gen(function* () {
       const { store, set, log } = scriptedStore()
       const { layer, requests } = connections(store, false)
-      const warnings: Array<string> = []
-      const logger = Logger.make(({ logLevel, message }) => {
-        if (logLevel._tag === "Warning") warnings.push(String(message))
-      })
+      const { warnings, logger } = warningsLog()
       set("hang")
       const first = yield* Effect.fork(
         Effect.provide(get, layer).pipe(
@@ -153,10 +159,7 @@ describe("a client over a shared rate-limit store", () => {
         Effect.gen(function* () {
           const { store, set, log } = scriptedStore()
           const { layer, requests } = connections(store, false)
-          const warnings: Array<string> = []
-          const logger = Logger.make(({ logLevel, message }) => {
-            if (logLevel._tag === "Warning") warnings.push(String(message))
-          })
+          const { warnings, logger } = warningsLog()
           set(failure)
           const calls = yield* Effect.fork(
             Effect.all([get, get, get], { concurrency: 3 }).pipe(
