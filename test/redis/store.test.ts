@@ -45,16 +45,25 @@ const fixture = Effect.gen(function* () {
   return { store, raw, window, keyPrefix }
 })
 
+/** The response to `lease`: Okta's rate-limit headers for a window of 50 (reset 1000). */
+const answer = (
+  store: RateLimitStoreService,
+  lease: string,
+  remaining: number,
+  { reset = 1_000, resetInMillis = 30_000 } = {}
+) =>
+  store.observe(
+    KEY,
+    lease,
+    { window: { limit: 50, remaining, reset, resetInMillis }, concurrencyLimited: false },
+    adaptive
+  )
+
 /** The first response of a fresh store: after it, requests go side by side. */
 const started = (store: RateLimitStoreService, remaining = 40, resetInMillis = 30_000) =>
   Effect.gen(function* () {
     expect(yield* store.acquire(KEY, "probe", 60_000)).toEqual({ _tag: "Admitted" })
-    yield* store.observe(
-      KEY,
-      "probe",
-      { window: { limit: 50, remaining, reset: 1_000, resetInMillis }, concurrencyLimited: false },
-      adaptive
-    )
+    yield* answer(store, "probe", remaining, { resetInMillis })
   })
 
 describe("the Redis store's scripts", () => {
@@ -66,15 +75,7 @@ describe("the Redis store's scripts", () => {
         _tag: "Wait",
         reason: "concurrency_cap"
       })
-      yield* store.observe(
-        KEY,
-        "a",
-        {
-          window: { limit: 50, remaining: 49, reset: 1_000, resetInMillis: 30_000 },
-          concurrencyLimited: false
-        },
-        adaptive
-      )
+      yield* answer(store, "a", 49)
       for (const lease of ["b", "c", "d"]) {
         expect(yield* store.acquire(KEY, lease, 60_000)).toEqual({ _tag: "Admitted" })
       }
@@ -114,12 +115,7 @@ describe("the Redis store's scripts", () => {
         const observe = (remaining: number, reset: number, resetInMillis: number) =>
           Effect.zipRight(
             store.acquire(KEY, `l${remaining}`, 60_000),
-            store.observe(
-              KEY,
-              `l${remaining}`,
-              { window: { limit: 50, remaining, reset, resetInMillis }, concurrencyLimited: false },
-              adaptive
-            )
+            answer(store, `l${remaining}`, remaining, { reset, resetInMillis })
           )
         // Reordered: a response that left this window with more budget arrives late.
         yield* observe(25, 1_000, 30_000)
@@ -148,30 +144,20 @@ describe("the Redis store's scripts", () => {
         for (const lease of ["a", "b", "c", "d"]) {
           expect(yield* store.acquire(KEY, lease, 60_000)).toEqual({ _tag: "Admitted" })
         }
-        const answer = (lease: string, remaining: number) =>
-          store.observe(
-            KEY,
-            lease,
-            {
-              window: { limit: 50, remaining, reset: 1_000, resetInMillis: 30_000 },
-              concurrencyLimited: false
-            },
-            adaptive
-          )
         // Okta counted a, b and c; c's answer comes first: a, b and d are in flight.
-        yield* answer("c", 2)
+        yield* answer(store, "c", 2)
         expect(yield* store.acquire(KEY, "e", 60_000)).toMatchObject({
           _tag: "Wait",
           reason: "window_exhausted",
           inFlight: true
         })
         // a and b were counted already: with their answers one slot is free again.
-        yield* answer("a", 4)
-        yield* answer("b", 3)
+        yield* answer(store, "a", 4)
+        yield* answer(store, "b", 3)
         expect(yield* store.acquire(KEY, "e", 60_000)).toEqual({ _tag: "Admitted" })
         // d and e take the last two: the window is spent, until its reset.
-        yield* answer("d", 1)
-        yield* answer("e", 0)
+        yield* answer(store, "d", 1)
+        yield* answer(store, "e", 0)
         const spent = yield* store.acquire(KEY, "f", 60_000)
         expect(spent).toMatchObject({ _tag: "Wait", reason: "window_exhausted" })
         expect(spent._tag === "Wait" && spent.inFlight).not.toBe(true)
@@ -250,15 +236,7 @@ describe("the Redis store's scripts", () => {
       })
       // Four rounds of successes at level 3 raise it to 4.
       for (let i = 0; i < 12; i++) {
-        yield* store.observe(
-          KEY,
-          ["a", "b", "c"][i % 3]!,
-          {
-            window: { limit: 50, remaining: 30, reset: 1_000, resetInMillis: 30_000 },
-            concurrencyLimited: false
-          },
-          adaptive
-        )
+        yield* answer(store, ["a", "b", "c"][i % 3]!, 30)
         if (i % 3 === 2 && i < 11) {
           for (const lease of ["a", "b", "c"]) yield* store.acquire(KEY, lease, 60_000)
         }
