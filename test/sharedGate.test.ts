@@ -130,6 +130,55 @@ describe("a client over a shared rate-limit store", () => {
     })
   )
 
+  it.effect(
+    "a process refused a slot backs off its asking, and asks at once when a slot of its own ends",
+    () =>
+      Effect.gen(function* () {
+        // One slot in the org; each response takes a second.
+        const inFlight = new Set<string>()
+        let asked = 0
+        const store: RateLimitStoreService = {
+          acquire: (_, lease) =>
+            Effect.sync((): RateLimitAdmission => {
+              asked += 1
+              if (inFlight.size >= 1) {
+                return { _tag: "Wait", reason: "concurrency_cap", millis: 60_000 }
+              }
+              inFlight.add(lease)
+              return { _tag: "Admitted" }
+            }),
+          observe: (_, lease) => Effect.sync(() => inFlight.delete(lease) && false),
+          release: (_, lease) => Effect.sync(() => void inFlight.delete(lease))
+        }
+        const http = scriptedHttp(() => Effect.as(Effect.sleep("1 second"), json(200, OK)))
+        const layer = ApplicationConnections.layer.pipe(
+          Layer.provide(
+            OktaClient.layer({
+              orgUrl: ORG,
+              apiToken: Redacted.make("00abc"),
+              retry: false,
+              rateLimitStore: store
+            })
+          ),
+          Layer.provide(http.layer)
+        )
+        const calls = yield* Effect.fork(
+          Effect.all([get, get, get], { concurrency: 3 }).pipe(Effect.provide(layer))
+        )
+        yield* TestClock.adjust("999 millis")
+        expect(http.requests).toHaveLength(1)
+        // One waiter asks for the process, at 2, 4, 8 … ms apart, up to 128 ms while the process
+        // holds a slot: 13 refusals in the second, not one every 2 ms or per waiter.
+        expect(asked).toBe(14)
+        yield* TestClock.adjust("1 milli")
+        // The first response gave the slot back to the store: a waiter asked at once.
+        expect(http.requests.map((r) => r.at)).toEqual([0, 1_000])
+        yield* TestClock.adjust("2 seconds")
+        expect(yield* Fiber.join(calls)).toHaveLength(3)
+        expect(http.requests.map((r) => r.at)).toEqual([0, 1_000, 2_000])
+      })
+  )
+
   it.effect("one slow store call sends only its own request through the local gate", () =>
     Effect.gen(function* () {
       const { store, set, log } = scriptedStore()

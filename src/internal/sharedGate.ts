@@ -46,12 +46,15 @@ const RETRY_STORE_AFTER_MS = 5_000
 const FAILURES_BEFORE_FALLBACK = 2
 /**
  * A waiter for a concurrency slot (or for a window's budget held by requests in flight) asks the
- * store again after this, doubling while it is refused,
- * up to `POLL_MAX_MS`: a slot freed in its own process wakes it at once, and the store is not
- * flooded by processes that have nothing to gain from asking.
+ * store again after this, doubling while the process is refused, up to `POLL_MAX_MS`, or
+ * `POLL_HELD_MAX_MS` while the process holds leases (each of its requests that ends hands its
+ * slot on, or wakes the waiter): the store is not flooded by processes that have nothing to gain
+ * from asking. The interval is the process's, not the waiter's, so that a new waiter does not
+ * start again from the shortest one.
  */
 const POLL_MS = 2
 const POLL_MAX_MS = 32
+const POLL_HELD_MAX_MS = 128
 
 /** @internal */
 export interface SharedGateSettings {
@@ -81,10 +84,16 @@ export class SharedGate implements Gate {
   private readonly queue: Array<Deferred.Deferred<void>> = []
   /** Wakes the polling fiber early when a slot of this process is freed. */
   private wake: Deferred.Deferred<void> | undefined
-  /** A slot was freed while the polling fiber was asking the store: it asks again at once. */
-  private freedWhileAsking = false
+  /** A slot of this process was freed since the store last refused it: ask again at once. */
+  private freed = false
   /** Leases the store handed on from a finished request to this process's next one. */
   private readonly spare: Array<string> = []
+  /** Leases this process holds: its requests in flight and the spare ones. */
+  private held = 0
+  /** After the store refused a slot: when to ask again (local ms), why, and the next interval. */
+  private askAgainAt = Number.NEGATIVE_INFINITY
+  private refusedFor: GateWait["reason"] = "concurrency_cap"
+  private pollMillis = POLL_MS
 
   constructor(
     readonly store: RateLimitStoreService,
@@ -138,9 +147,24 @@ export class SharedGate implements Gate {
     return this.settings.onRecovered
   }
 
-  private wakePoller() {
+  /** A slot of this process ended: handed on to its next request (`spare`) or back to the store. */
+  private wakePoller(backToStore: boolean) {
+    if (backToStore) this.freed = true
     if (this.wake !== undefined) Deferred.unsafeDone(this.wake, Effect.void)
-    else this.freedWhileAsking = true
+  }
+
+  /** Sleeps `millis`, or less if a slot of this process is freed (or handed on) meanwhile. */
+  private sleepOrWake(millis: number): Effect.Effect<void> {
+    return Effect.suspend(() => {
+      const woken = Deferred.unsafeMake<void>(FiberId.none)
+      this.wake = woken
+      return Effect.ensuring(
+        Effect.raceFirst(Deferred.await(woken), Effect.sleep(millis)),
+        Effect.sync(() => {
+          if (this.wake === woken) this.wake = undefined
+        })
+      )
+    })
   }
 
   /** Becomes the fiber that asks the store (or queues for it). */
@@ -177,8 +201,10 @@ export class SharedGate implements Gate {
 
   private releaseSpares(): Effect.Effect<void> {
     if (this.polling || this.spare.length === 0) return Effect.void
+    const unused = this.spare.splice(0)
+    this.held -= unused.length
     return Effect.forEach(
-      this.spare.splice(0),
+      unused,
       (lease) => this.call(this.store.release(this.settings.key, lease, false)),
       { discard: true }
     )
@@ -192,13 +218,24 @@ export class SharedGate implements Gate {
     const gate = this
     const ask: Effect.Effect<Ticket | undefined, E> = Effect.gen(function* () {
       let lastReason: GateWait["reason"] | undefined
-      let poll = POLL_MS
       while (true) {
         const handedOn = gate.spare.pop()
         if (handedOn !== undefined) return { settled: false, lease: handedOn }
-        if ((yield* Clock.currentTimeMillis) < gate.degradedUntil) return undefined
+        const now = yield* Clock.currentTimeMillis
+        if (now < gate.degradedUntil) return undefined
+        // The store refused this process a slot a moment ago and none of its own went back to the
+        // store since: asking again now would only be refused again.
+        if (now < gate.askAgainAt && !gate.freed) {
+          // One log line and count per wait, not per poll.
+          if (lastReason !== gate.refusedFor) {
+            lastReason = gate.refusedFor
+            yield* onWait({ millis: undefined, reason: gate.refusedFor })
+          }
+          yield* gate.sleepOrWake(gate.askAgainAt - now)
+          continue
+        }
         const lease = newLease()
-        gate.freedWhileAsking = false
+        gate.freed = false
         const answer = yield* gate.call(
           gate.store.acquire(gate.settings.key, lease, gate.settings.leaseMillis)
         )
@@ -208,25 +245,28 @@ export class SharedGate implements Gate {
         }
         yield* gate.succeeded()
         const admission = answer.right
-        if (admission._tag === "Admitted") return { settled: false, lease }
-        // A window spent for good waits for its reset; one held by requests in flight is polled.
-        const window = admission.reason === "window_exhausted" && admission.inFlight !== true
-        const millis = window
-          ? Math.min(Math.max(0, admission.millis), maxWaitMillis)
-          : Math.min(Math.max(1, admission.millis), poll)
-        if (!window) poll = Math.min(poll * 2, POLL_MAX_MS)
-        // One log line and count per wait, not per poll.
-        if (window || lastReason !== admission.reason) {
-          yield* onWait({ millis: window ? millis : undefined, reason: admission.reason })
+        if (admission._tag === "Admitted") {
+          gate.held += 1
+          gate.pollMillis = POLL_MS
+          return { settled: false, lease }
         }
-        lastReason = admission.reason
-        // A slot of this process was freed (or handed on) while the store answered: the refusal
-        // may already be out of date.
-        if (gate.freedWhileAsking) continue
-        const woken = Deferred.unsafeMake<void>(FiberId.none)
-        gate.wake = woken
-        yield* Effect.raceFirst(Deferred.await(woken), Effect.sleep(millis))
-        gate.wake = undefined
+        // A window spent for good waits for its reset; one held by requests in flight is polled
+        // (at the top of the loop, unless a slot of this process is freed meanwhile).
+        if (admission.reason === "window_exhausted" && admission.inFlight !== true) {
+          const millis = Math.min(Math.max(0, admission.millis), maxWaitMillis)
+          lastReason = admission.reason
+          yield* onWait({ millis, reason: admission.reason })
+          yield* gate.sleepOrWake(millis)
+          continue
+        }
+        gate.askAgainAt =
+          (yield* Clock.currentTimeMillis) +
+          Math.min(Math.max(1, admission.millis), gate.pollMillis)
+        gate.refusedFor = admission.reason
+        gate.pollMillis = Math.min(
+          gate.pollMillis * 2,
+          gate.held > 0 ? POLL_HELD_MAX_MS : POLL_MAX_MS
+        )
       }
     })
     return Effect.flatMap(Clock.currentTimeMillis, (now) => {
@@ -274,8 +314,10 @@ export class SharedGate implements Gate {
         )
       ),
       (result) => {
-        if (result._tag === "Right" && result.right) this.spare.push(lease)
-        this.wakePoller()
+        const kept = result._tag === "Right" && result.right
+        if (kept) this.spare.push(lease)
+        else this.held -= 1
+        this.wakePoller(!kept)
         return Effect.as(
           result._tag === "Left"
             ? this.failed(result.left)
@@ -291,10 +333,11 @@ export class SharedGate implements Gate {
     const lease = ticket.lease
     if (lease === undefined) return Effect.sync(() => this.local.releaseSlot())
     // The attempt ended without a response: its request may have reached Okta.
+    this.held -= 1
     return Effect.flatMap(
       this.call(this.store.release(this.settings.key, lease, true)),
       (result) => {
-        this.wakePoller()
+        this.wakePoller(true)
         return result._tag === "Left" ? this.failed(result.left) : this.succeeded()
       }
     )
