@@ -2,7 +2,7 @@
 // application imports it. Argument: a JSON object
 //   { url, token, ids, concurrency, startAt, redisUrl?, keyPrefix?, timeout? }
 // It waits until `startAt` (epoch ms), runs one GET per id at `concurrency`, and prints one JSON
-// line { ok, failures, finishedAt, fallbacks }.
+// line { ok, failures, finishedAt, fallbacks, cpuMillis } (its CPU time from the start to its end).
 import { FetchHttpClient } from "@effect/platform"
 import { Effect, Layer, Metric, Redacted } from "effect"
 import { ApplicationConnections, OktaClient, OktaMetrics } from "effect-okta-connections"
@@ -36,6 +36,7 @@ const Live = ApplicationConnections.layer.pipe(
 const program = Effect.gen(function* () {
   const api = yield* ApplicationConnections
   yield* Effect.sleep(Math.max(0, options.startAt - Date.now()))
+  const cpuAtStart = process.cpuUsage()
   let ok = 0
   let failures = 0
   yield* Effect.forEach(
@@ -52,7 +53,16 @@ const program = Effect.gen(function* () {
   const fallbacks = yield* Metric.value(
     Metric.tagged(OktaMetrics.rateLimitStoreFallbacks, "bucket", "api")
   )
-  console.log(JSON.stringify({ ok, failures, finishedAt: Date.now(), fallbacks: fallbacks.count }))
+  const { user, system } = process.cpuUsage(cpuAtStart)
+  console.log(
+    JSON.stringify({
+      ok,
+      failures,
+      finishedAt: Date.now(),
+      fallbacks: fallbacks.count,
+      cpuMillis: (user + system) / 1000
+    })
+  )
 })
 
 Effect.runPromise(Effect.scoped(Effect.provide(program, Live))).then(

@@ -38,6 +38,8 @@ interface WorkerResult {
   readonly failures: number
   readonly finishedAt: number
   readonly fallbacks: number
+  /** The worker's CPU time from the common start to its end. */
+  readonly cpuMillis: number
 }
 
 interface Worker {
@@ -216,7 +218,12 @@ const concurrencyRun = (
     )
     const seconds = (Math.max(...results.map((r) => r.finishedAt)) - startAt) / 1000
     const ok = results.reduce((sum, r) => sum + r.ok, 0)
-    return { throughput: ok / seconds, failures: results.reduce((s, r) => s + r.failures, 0) }
+    return {
+      throughput: ok / seconds,
+      failures: results.reduce((s, r) => s + r.failures, 0),
+      // CPU per call over all workers: on two cores, four processes' cost is the bound.
+      cpuPerCall: results.reduce((s, r) => s + r.cpuMillis, 0) / Math.max(1, ok)
+    }
   })
 export const shared = (): Effect.Effect<ReadonlyArray<Row>> =>
   Effect.gen(function* () {
@@ -276,19 +283,19 @@ export const shared = (): Effect.Effect<ReadonlyArray<Row>> =>
       scenario: `shared concurrent limit (Redis): ${WORKERS} processes × concurrency 10, 5 in flight × 20 ms, 1000 GETs`,
       figure: `${(sharedLimit.throughput / baseline.throughput).toFixed(3)}× the throughput of 5 in flight (${sharedLimit.throughput.toFixed(0)} vs ${baseline.throughput.toFixed(0)} req/s)`,
       target: "≥ 0.85×",
-      detail: `failures ${sharedLimit.failures}, 429s ${sharedStats.limited}`
+      detail: `failures ${sharedLimit.failures}, 429s ${sharedStats.limited}; worker CPU ${sharedLimit.cpuPerCall.toFixed(2)} ms a call (one process at 5: ${baseline.cpuPerCall.toFixed(2)} ms)`
     })
     rows.push({
       scenario: "…the same with 4 independent in-memory gates",
       figure: `${(independentLimit.throughput / baseline.throughput).toFixed(3)}× (${independentLimit.throughput.toFixed(0)} req/s)`,
       target: "(for comparison)",
-      detail: `failures ${independentLimit.failures}, 429s ${independentStats.limited}`
+      detail: `failures ${independentLimit.failures}, 429s ${independentStats.limited}; worker CPU ${independentLimit.cpuPerCall.toFixed(2)} ms a call`
     })
     rows.push({
       scenario: `…the same shared on Redis over 4000 GETs (${WORKERS} × 1000)`,
       figure: `${(longShared.throughput / longBaseline.throughput).toFixed(3)}× the throughput of 5 in flight (${longShared.throughput.toFixed(0)} vs ${longBaseline.throughput.toFixed(0)} req/s)`,
       target: "(for comparison)",
-      detail: `failures ${longShared.failures}, 429s ${longStats.limited}`
+      detail: `failures ${longShared.failures}, 429s ${longStats.limited}; worker CPU ${longShared.cpuPerCall.toFixed(2)} ms a call (one process at 5: ${longBaseline.cpuPerCall.toFixed(2)} ms)`
     })
 
     const killed = yield* windowRun({ redisUrl: REDIS_URL, killAfter: 5_000 })
