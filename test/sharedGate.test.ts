@@ -4,7 +4,7 @@
  * hangs (a call never fails for it), and goes back to the store a few seconds later.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Fiber, Layer, Logger, Redacted, TestClock } from "effect"
+import { Clock, Effect, Fiber, Layer, Logger, Redacted, TestClock } from "effect"
 import {
   ApplicationConnections,
   OktaClient,
@@ -177,6 +177,64 @@ describe("a client over a shared rate-limit store", () => {
         expect(yield* Fiber.join(calls)).toHaveLength(3)
         expect(http.requests.map((r) => r.at)).toEqual([0, 1_000, 2_000])
       })
+  )
+
+  it.effect("a slot handed on keeps the process's poll interval; a new wait starts short", () =>
+    Effect.gen(function* () {
+      // One slot; a finished request hands it to the process's next one when one waits.
+      const inFlight = new Set<string>()
+      const asked: Array<number> = []
+      const store: RateLimitStoreService = {
+        acquire: (_, lease) =>
+          Effect.flatMap(Clock.currentTimeMillis, (now) =>
+            Effect.sync((): RateLimitAdmission => {
+              asked.push(now)
+              if (inFlight.size >= 1) {
+                return { _tag: "Wait", reason: "concurrency_cap", millis: 60_000 }
+              }
+              inFlight.add(lease)
+              return { _tag: "Admitted" }
+            })
+          ),
+        observe: (_, lease, __, { keepLeaseMillis }) =>
+          Effect.sync(() => keepLeaseMillis !== undefined || (inFlight.delete(lease), false)),
+        release: (_, lease) => Effect.sync(() => void inFlight.delete(lease))
+      }
+      const http = scriptedHttp(() => Effect.as(Effect.sleep("1 second"), json(200, OK)))
+      const layer = ApplicationConnections.layer.pipe(
+        Layer.provide(
+          OktaClient.layer({
+            orgUrl: ORG,
+            apiToken: Redacted.make("00abc"),
+            retry: false,
+            rateLimitStore: store
+          })
+        ),
+        Layer.provide(http.layer)
+      )
+      yield* Effect.gen(function* () {
+        const calls = yield* Effect.fork(Effect.all([get, get, get], { concurrency: 3 }))
+        yield* TestClock.adjust("3 seconds")
+        expect(yield* Fiber.join(calls)).toHaveLength(3)
+        // Each slot was handed on, none came back from the store: the third call's wait (from
+        // 1 s) went on at the interval the second's had reached, 128 ms.
+        expect(http.requests.map((r) => r.at)).toEqual([0, 1_000, 2_000])
+        expect(asked.filter((at) => at >= 1_000 && at < 2_000)).toEqual([
+          1_022, 1_150, 1_278, 1_406, 1_534, 1_662, 1_790, 1_918
+        ])
+        // With nobody waiting the interval is forgotten: another process's slot, a new wait, at
+        // most 32 ms apart while this process holds no lease.
+        inFlight.add("another-process")
+        asked.length = 0
+        const next = yield* Effect.fork(get)
+        yield* TestClock.adjust("100 millis")
+        expect(asked).toEqual([3_000, 3_002, 3_006, 3_014, 3_030, 3_062, 3_094])
+        inFlight.clear()
+        yield* TestClock.adjust("2 seconds")
+        yield* Fiber.join(next)
+        expect(http.requests.map((r) => r.at)).toEqual([0, 1_000, 2_000, 3_126])
+      }).pipe(Effect.provide(layer))
+    })
   )
 
   it.effect("one slow store call sends only its own request through the local gate", () =>

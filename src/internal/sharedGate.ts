@@ -188,7 +188,11 @@ export class SharedGate implements Gate {
   private giveTurn() {
     const next = this.queue.shift()
     if (next !== undefined) Deferred.unsafeDone(next, Effect.void)
-    else this.polling = false
+    else {
+      // Nobody waits any more: the next wait starts again from the shortest interval.
+      this.polling = false
+      this.pollMillis = POLL_MS
+    }
   }
 
   /** Hands the turn on; with nobody left waiting, leases handed on for them are ended. */
