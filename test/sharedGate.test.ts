@@ -4,10 +4,11 @@
  * hangs (a call never fails for it), and goes back to the store a few seconds later.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Clock, Effect, Fiber, Layer, Logger, Redacted, TestClock } from "effect"
+import { Clock, Effect, Fiber, Layer, Logger, Metric, Redacted, TestClock } from "effect"
 import {
   ApplicationConnections,
   OktaClient,
+  OktaMetrics,
   type RateLimitAdmission,
   RateLimitStore,
   RateLimitStoreError,
@@ -76,6 +77,12 @@ const warningsLog = () => {
 
 const get = Effect.flatMap(ApplicationConnections, (api) =>
   api.getDefaultProvisioningConnectionForApplication(APP)
+)
+
+/** How many requests went through a local gate instead of the store, so far in this process. */
+const localRequests = Effect.map(
+  Metric.value(Metric.tagged(OktaMetrics.rateLimitStoreLocalRequests, "bucket", "api")),
+  (state) => state.count
 )
 
 describe("a client over a shared rate-limit store", () => {
@@ -242,6 +249,7 @@ describe("a client over a shared rate-limit store", () => {
       const { store, set, log } = scriptedStore()
       const { layer, requests } = connections(store, false)
       const { warnings, logger } = warningsLog()
+      const before = yield* localRequests
       set("hang")
       const first = yield* Effect.fork(
         Effect.provide(get, layer).pipe(
@@ -256,6 +264,7 @@ describe("a client over a shared rate-limit store", () => {
       expect(requests).toHaveLength(2)
       expect(log).toEqual(["acquire", "acquire", "observe"])
       expect(warnings).toEqual([])
+      expect((yield* localRequests) - before).toBe(1)
     })
   )
 
@@ -267,6 +276,7 @@ describe("a client over a shared rate-limit store", () => {
           const { store, set, log } = scriptedStore()
           const { layer, requests } = connections(store, false)
           const { warnings, logger } = warningsLog()
+          const before = yield* localRequests
           set(failure)
           const calls = yield* Effect.fork(
             Effect.all([get, get, get], { concurrency: 3 }).pipe(
@@ -282,12 +292,14 @@ describe("a client over a shared rate-limit store", () => {
           expect(requests).toHaveLength(3)
           expect(warnings).toHaveLength(1)
           expect(warnings[0]).toContain("rate-limit store unreachable")
-          // The store is asked twice, then left alone for 5 s.
+          // The store is asked twice, then left alone for 5 s; all three went through the local gate.
           expect(log).toEqual(["acquire", "acquire"])
+          expect((yield* localRequests) - before).toBe(3)
           set("up")
           yield* TestClock.adjust("5 seconds")
           yield* Effect.provide(get, layer)
           expect(log).toEqual(["acquire", "acquire", "acquire", "observe"])
+          expect((yield* localRequests) - before).toBe(3)
         })
     )
   }

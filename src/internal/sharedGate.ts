@@ -17,7 +17,7 @@ import * as Effect from "effect/Effect"
 import type * as Either from "effect/Either"
 import * as FiberId from "effect/FiberId"
 import * as Metric from "effect/Metric"
-import { rateLimitStoreFallbacks } from "../metrics/OktaMetrics.js"
+import { rateLimitStoreFallbacks, rateLimitStoreLocalRequests } from "../metrics/OktaMetrics.js"
 import type {
   RateLimitKey,
   RateLimitObservation,
@@ -68,6 +68,8 @@ export interface SharedGateSettings {
   readonly onFallback: (error: RateLimitStoreError | "timeout") => Effect.Effect<void>
   /** Runs when the gate is back on the store. */
   readonly onRecovered: Effect.Effect<void>
+  /** Runs for each request admitted by the local gate instead of the store (for the metric). */
+  readonly onLocalRequest: Effect.Effect<void>
 }
 
 let leases = 0
@@ -273,15 +275,15 @@ export class SharedGate implements Gate {
         )
       }
     })
+    const local = Effect.zipLeft(
+      gate.local.acquire(onWait, maxWaitMillis),
+      gate.settings.onLocalRequest
+    )
     return Effect.flatMap(Clock.currentTimeMillis, (now) => {
-      if (now < gate.degradedUntil) return gate.local.acquire(onWait, maxWaitMillis)
+      if (now < gate.degradedUntil) return local
       return Effect.uninterruptibleMask((restore) =>
         Effect.zipRight(restore(gate.takeTurn), Effect.ensuring(restore(ask), gate.endTurn()))
-      ).pipe(
-        Effect.flatMap((ticket) =>
-          ticket !== undefined ? Effect.succeed(ticket) : gate.local.acquire(onWait, maxWaitMillis)
-        )
-      )
+      ).pipe(Effect.flatMap((ticket) => (ticket !== undefined ? Effect.succeed(ticket) : local)))
     })
   }
 
@@ -366,6 +368,7 @@ export const make = (
   const share = store.fallbackShare ?? 0.25
   const bucket = options.key.bucket
   const fallbacks = Metric.tagged(rateLimitStoreFallbacks, "bucket", bucket)
+  const localRequests = Metric.tagged(rateLimitStoreLocalRequests, "bucket", bucket)
   return new SharedGate(store, new RateLimitGate({ ...options.gateOptions, share }), {
     key: options.key,
     leaseMillis: options.leaseMillis,
@@ -380,6 +383,7 @@ export const make = (
       ),
     onRecovered: Effect.logInfo("Okta rate-limit store reachable again: the gate is shared").pipe(
       Effect.annotateLogs({ org: options.key.org, bucket })
-    )
+    ),
+    onLocalRequest: options.metrics ? Metric.update(localRequests, 1) : Effect.void
   })
 }

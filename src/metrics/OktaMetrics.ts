@@ -111,6 +111,28 @@ export const rateLimitStoreFallbacks = Metric.counter(
 )
 
 /**
+ * Requests a process sent through its own gate, not the shared rate-limit store's, because the
+ * store was unreachable or slow (during a fallback, or alone after one failed store call), by
+ * bucket: the traffic the other processes did not see.
+ *
+ * @example
+ * ```ts
+ * import { Metric } from "effect"
+ * import { OktaMetrics } from "effect-okta-connections"
+ *
+ * const unshared = Metric.value(Metric.tagged(OktaMetrics.rateLimitStoreLocalRequests, "bucket", "api"))
+ * ```
+ */
+export const rateLimitStoreLocalRequests = Metric.counter(
+  "okta_connections_rate_limit_store_local_requests_total",
+  {
+    description:
+      "Requests admitted by the process's own gate while the shared rate-limit store was unreachable or slow, by bucket",
+    incremental: true
+  }
+)
+
+/**
  * The last `X-Rate-Limit-Remaining` seen.
  *
  * @example

@@ -305,7 +305,11 @@ describe("clients sharing one store", () => {
         const fallbacks = Metric.value(
           Metric.tagged(OktaMetrics.rateLimitStoreFallbacks, "bucket", "api")
         )
+        const localRequests = Metric.value(
+          Metric.tagged(OktaMetrics.rateLimitStoreLocalRequests, "bucket", "api")
+        )
         const before = (yield* fallbacks).count
+        const localBefore = (yield* localRequests).count
         const results = yield* Effect.forEach(
           Array.from({ length: 5 }),
           () =>
@@ -316,6 +320,8 @@ describe("clients sharing one store", () => {
         ).pipe(Effect.provide(a), Effect.provide(Logger.replace(Logger.defaultLogger, logger)))
         expect(results).toHaveLength(5)
         expect((yield* fallbacks).count - before).toBeGreaterThanOrEqual(1)
+        // Every one of them went through the local gate.
+        expect((yield* localRequests).count - localBefore).toBe(5)
         expect(warnings.join("\n")).toContain("rate-limit store unreachable")
       }).pipe(Effect.provide(simulated({ limit: 50, windowSeconds: 60 })), Effect.scoped)
   )
