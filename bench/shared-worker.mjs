@@ -2,7 +2,8 @@
 // application imports it. Argument: a JSON object
 //   { url, token, ids, concurrency, startAt, redisUrl?, keyPrefix?, timeout? }
 // It waits until `startAt` (epoch ms), runs one GET per id at `concurrency`, and prints one JSON
-// line { ok, failures, finishedAt, fallbacks, cpuMillis } (its CPU time from the start to its end).
+// line { ok, failures, finishedAt, fallbacks, localRequests, cpuMillis } (requests its own gate
+// admitted while the store was unreachable; its CPU time from the start to its end).
 import { FetchHttpClient } from "@effect/platform"
 import { Effect, Layer, Metric, Redacted } from "effect"
 import { ApplicationConnections, OktaClient, OktaMetrics } from "effect-okta-connections"
@@ -53,6 +54,9 @@ const program = Effect.gen(function* () {
   const fallbacks = yield* Metric.value(
     Metric.tagged(OktaMetrics.rateLimitStoreFallbacks, "bucket", "api")
   )
+  const local = yield* Metric.value(
+    Metric.tagged(OktaMetrics.rateLimitStoreLocalRequests, "bucket", "api")
+  )
   const { user, system } = process.cpuUsage(cpuAtStart)
   console.log(
     JSON.stringify({
@@ -60,6 +64,7 @@ const program = Effect.gen(function* () {
       failures,
       finishedAt: Date.now(),
       fallbacks: fallbacks.count,
+      localRequests: local.count,
       cpuMillis: (user + system) / 1000
     })
   )
