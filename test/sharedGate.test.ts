@@ -244,6 +244,37 @@ describe("a client over a shared rate-limit store", () => {
     })
   )
 
+  it.effect("a call interrupted while the store admits it gives its lease back", () =>
+    Effect.gen(function* () {
+      // The store admits at once but answers 100 ms later (a slow round trip).
+      const inFlight = new Set<string>()
+      const released: Array<{ lease: string; sent: boolean }> = []
+      const store: RateLimitStoreService = {
+        acquire: (_, lease) =>
+          Effect.sync(() => inFlight.add(lease)).pipe(
+            Effect.zipRight(Effect.sleep("100 millis")),
+            Effect.as<RateLimitAdmission>({ _tag: "Admitted" })
+          ),
+        observe: (_, lease) => Effect.sync(() => inFlight.delete(lease) && false),
+        release: (_, lease, sent) =>
+          Effect.sync(() => {
+            released.push({ lease, sent })
+            inFlight.delete(lease)
+          })
+      }
+      const { layer, requests } = connections(store, false)
+      const call = yield* Effect.fork(Effect.provide(get, layer))
+      yield* TestClock.adjust("50 millis")
+      expect(inFlight.size).toBe(1)
+      // Interrupted before the answer: the lease the store admitted all the same is handed back
+      // as never used, instead of holding a slot until its TTL.
+      yield* Fiber.interrupt(call)
+      expect(requests).toHaveLength(0)
+      expect(inFlight.size).toBe(0)
+      expect(released).toEqual([{ lease: expect.any(String), sent: false }])
+    })
+  )
+
   it.effect("one slow store call sends only its own request through the local gate", () =>
     Effect.gen(function* () {
       const { store, set, log } = scriptedStore()

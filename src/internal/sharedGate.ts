@@ -34,16 +34,10 @@ import {
   type Ticket
 } from "./gate.js"
 import { parseRateLimit } from "./headers.js"
+import { RETRY_STORE_AFTER_MS, StoreHealth } from "./storeHealth.js"
 
 /** A store call slower than this counts as a failure. @internal */
 export const STORE_TIMEOUT_MS = 250
-/** How long a process stays on its local gate after the store failed, before trying it again. */
-const RETRY_STORE_AFTER_MS = 5_000
-/**
- * Store calls that must fail in a row before the process falls back: one slow or failed call (a
- * pause of the process or of Redis) sends only its own request through the local gate.
- */
-const FAILURES_BEFORE_FALLBACK = 2
 /**
  * A waiter for a concurrency slot (or for a window's budget held by requests in flight) asks the
  * store again after this, doubling while the process is refused, up to `POLL_MAX_MS`, or
@@ -77,10 +71,7 @@ const newLease = () => `${process.pid}-${Date.now().toString(36)}-${(leases++).t
 
 /** @internal */
 export class SharedGate implements Gate {
-  private degradedUntil = 0
-  private degraded = false
-  /** Store calls that failed in a row. */
-  private failures = 0
+  private readonly health: StoreHealth
   /** Whether a fiber of this process is asking the store; the others queue here. */
   private polling = false
   private readonly queue: Array<Deferred.Deferred<void>> = []
@@ -101,7 +92,9 @@ export class SharedGate implements Gate {
     readonly store: RateLimitStoreService,
     readonly local: RateLimitGate,
     readonly settings: SharedGateSettings
-  ) {}
+  ) {
+    this.health = new StoreHealth(settings.onFallback, settings.onRecovered)
+  }
 
   serverNow(localMillis: number): number {
     return this.local.serverNow(localMillis)
@@ -121,32 +114,6 @@ export class SharedGate implements Gate {
         onTimeout: () => "timeout" as const
       })
     )
-  }
-
-  /** A store call failed: the process falls back once enough failed in a row. */
-  private failed(error: RateLimitStoreError | "timeout"): Effect.Effect<void> {
-    this.failures += 1
-    return this.failures >= FAILURES_BEFORE_FALLBACK ? this.fallBack(error) : Effect.void
-  }
-
-  private succeeded(): Effect.Effect<void> {
-    this.failures = 0
-    return this.recovered()
-  }
-
-  private fallBack(error: RateLimitStoreError | "timeout") {
-    return Effect.flatMap(Clock.currentTimeMillis, (now) => {
-      const first = !this.degraded
-      this.degraded = true
-      this.degradedUntil = now + RETRY_STORE_AFTER_MS
-      return first ? this.settings.onFallback(error) : Effect.void
-    })
-  }
-
-  private recovered() {
-    if (!this.degraded) return Effect.void
-    this.degraded = false
-    return this.settings.onRecovered
   }
 
   /** A slot of this process ended: handed on to its next request (`spare`) or back to the store. */
@@ -222,13 +189,19 @@ export class SharedGate implements Gate {
   ): Effect.Effect<Ticket, E> {
     // eslint-disable-next-line @typescript-eslint/no-this-alias
     const gate = this
+    // A lease this acquisition took and has not handed to its caller yet: if it is interrupted,
+    // the lease goes to the process's next waiter or back to the store, not held until its TTL.
+    let taken: string | undefined
     const ask: Effect.Effect<Ticket | undefined, E> = Effect.gen(function* () {
       let lastReason: GateWait["reason"] | undefined
       while (true) {
         const handedOn = gate.spare.pop()
-        if (handedOn !== undefined) return { settled: false, lease: handedOn }
+        if (handedOn !== undefined) {
+          taken = handedOn
+          return { settled: false, lease: handedOn }
+        }
         const now = yield* Clock.currentTimeMillis
-        if (now < gate.degradedUntil) return undefined
+        if (now < gate.health.degradedUntil) return undefined
         // The store refused this process a slot a moment ago and none of its own went back to the
         // store since: asking again now would only be refused again.
         if (now < gate.askAgainAt && !gate.freed) {
@@ -242,17 +215,29 @@ export class SharedGate implements Gate {
         }
         const lease = newLease()
         gate.freed = false
-        const answer = yield* gate.call(
-          gate.store.acquire(gate.settings.key, lease, gate.settings.leaseMillis)
-        )
+        const answer = yield* gate
+          .call(gate.store.acquire(gate.settings.key, lease, gate.settings.leaseMillis))
+          .pipe(
+            Effect.tap((answer) =>
+              Effect.sync(() => {
+                if (answer._tag === "Right" && answer.right._tag === "Admitted") {
+                  gate.held += 1
+                  taken = lease
+                }
+              })
+            ),
+            // Interrupted before the answer: the store may have admitted the lease all the same.
+            Effect.onInterrupt(() =>
+              Effect.asVoid(gate.call(gate.store.release(gate.settings.key, lease, false)))
+            )
+          )
         if (answer._tag === "Left") {
-          yield* gate.failed(answer.left)
+          yield* gate.health.failed(answer.left)
           return undefined
         }
-        yield* gate.succeeded()
+        yield* gate.health.succeeded()
         const admission = answer.right
         if (admission._tag === "Admitted") {
-          gate.held += 1
           gate.pollMillis = POLL_MS
           return { settled: false, lease }
         }
@@ -280,10 +265,20 @@ export class SharedGate implements Gate {
       gate.settings.onLocalRequest
     )
     return Effect.flatMap(Clock.currentTimeMillis, (now) => {
-      if (now < gate.degradedUntil) return local
+      if (now < gate.health.degradedUntil) return local
       return Effect.uninterruptibleMask((restore) =>
         Effect.zipRight(restore(gate.takeTurn), Effect.ensuring(restore(ask), gate.endTurn()))
-      ).pipe(Effect.flatMap((ticket) => (ticket !== undefined ? Effect.succeed(ticket) : local)))
+      ).pipe(
+        Effect.flatMap((ticket) => (ticket !== undefined ? Effect.succeed(ticket) : local)),
+        Effect.onInterrupt(() =>
+          Effect.suspend(() => {
+            if (taken === undefined) return Effect.void
+            gate.spare.push(taken)
+            gate.wakePoller(false)
+            return gate.releaseSpares()
+          })
+        )
+      )
     })
   }
 
@@ -326,9 +321,9 @@ export class SharedGate implements Gate {
         this.wakePoller(!kept)
         return Effect.as(
           result._tag === "Left"
-            ? this.failed(result.left)
+            ? this.health.failed(result.left)
             : // Nobody is waiting any more: end a lease handed on for nothing.
-              Effect.zipRight(this.succeeded(), this.releaseSpares()),
+              Effect.zipRight(this.health.succeeded(), this.releaseSpares()),
           doubted
         )
       }
@@ -344,7 +339,7 @@ export class SharedGate implements Gate {
       this.call(this.store.release(this.settings.key, lease, true)),
       (result) => {
         this.wakePoller(true)
-        return result._tag === "Left" ? this.failed(result.left) : this.succeeded()
+        return result._tag === "Left" ? this.health.failed(result.left) : this.health.succeeded()
       }
     )
   }

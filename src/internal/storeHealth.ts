@@ -1,0 +1,53 @@
+/**
+ * Whether the shared rate-limit store is used: failed or slow calls in a row send the process to
+ * its local gate for a few seconds, and the first call that succeeds after that brings it back.
+ *
+ * @internal
+ */
+import * as Clock from "effect/Clock"
+import * as Effect from "effect/Effect"
+import type { RateLimitStoreError } from "../store/RateLimitStore.js"
+
+/** How long a process stays on its local gate after the store failed, before trying it again. */
+export const RETRY_STORE_AFTER_MS = 5_000
+/**
+ * Store calls that must fail in a row before the process falls back: one slow or failed call (a
+ * pause of the process or of Redis) sends only its own request through the local gate.
+ */
+const FAILURES_BEFORE_FALLBACK = 2
+
+/** @internal */
+export class StoreHealth {
+  /** Until then (local ms) requests go through the local gate without asking the store. */
+  degradedUntil = 0
+  private degraded = false
+  /** Store calls that failed in a row. */
+  private failures = 0
+
+  constructor(
+    /** Runs when the process falls back to its local gate (for the log line and the metric). */
+    private readonly onFallback: (error: RateLimitStoreError | "timeout") => Effect.Effect<void>,
+    /** Runs when the process is back on the store. */
+    private readonly onRecovered: Effect.Effect<void>
+  ) {}
+
+  /** A store call failed or was too slow. */
+  failed(error: RateLimitStoreError | "timeout"): Effect.Effect<void> {
+    this.failures += 1
+    if (this.failures < FAILURES_BEFORE_FALLBACK) return Effect.void
+    return Effect.flatMap(Clock.currentTimeMillis, (now) => {
+      const first = !this.degraded
+      this.degraded = true
+      this.degradedUntil = now + RETRY_STORE_AFTER_MS
+      return first ? this.onFallback(error) : Effect.void
+    })
+  }
+
+  /** A store call answered. */
+  succeeded(): Effect.Effect<void> {
+    this.failures = 0
+    if (!this.degraded) return Effect.void
+    this.degraded = false
+    return this.onRecovered
+  }
+}
