@@ -275,6 +275,56 @@ describe("a client over a shared rate-limit store", () => {
     })
   )
 
+  it.effect("a call interrupted while the store keeps its lease for the next one ends it", () =>
+    Effect.gen(function* () {
+      // One slot; the store keeps a finished request's lease for a waiter, answering 100 ms later.
+      const inFlight = new Set<string>()
+      const released: Array<boolean> = []
+      const store: RateLimitStoreService = {
+        acquire: (_, lease) =>
+          Effect.sync((): RateLimitAdmission => {
+            if (inFlight.size >= 1) return { _tag: "Wait", reason: "concurrency_cap", millis: 10 }
+            inFlight.add(lease)
+            return { _tag: "Admitted" }
+          }),
+        observe: (_, lease, __, { keepLeaseMillis }) =>
+          Effect.sync(() => keepLeaseMillis !== undefined || (inFlight.delete(lease), false)).pipe(
+            Effect.zipLeft(Effect.sleep("100 millis"))
+          ),
+        release: (_, lease, sent) =>
+          Effect.sync(() => {
+            released.push(sent)
+            inFlight.delete(lease)
+          })
+      }
+      const http = scriptedHttp(() => Effect.as(Effect.sleep("1 second"), json(200, OK)))
+      const layer = ApplicationConnections.layer.pipe(
+        Layer.provide(
+          OktaClient.layer({
+            orgUrl: ORG,
+            apiToken: Redacted.make("00abc"),
+            retry: false,
+            rateLimitStore: store
+          })
+        ),
+        Layer.provide(http.layer)
+      )
+      yield* Effect.gen(function* () {
+        const first = yield* Effect.fork(get)
+        const second = yield* Effect.fork(get)
+        yield* TestClock.adjust("1050 millis")
+        // The first call's response arrived; the store is keeping its lease for the second.
+        expect(http.requests).toHaveLength(1)
+        yield* Fiber.interrupt(first)
+        expect(released).toEqual([false])
+        // The slot went back to the store, and the waiting call took it at once.
+        yield* TestClock.adjust("2 seconds")
+        yield* Fiber.join(second)
+        expect(http.requests.map((r) => r.at)).toEqual([0, 1_050])
+      }).pipe(Effect.provide(layer))
+    })
+  )
+
   it.effect("one slow store call sends only its own request through the local gate", () =>
     Effect.gen(function* () {
       const { store, set, log } = scriptedStore()

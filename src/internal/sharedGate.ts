@@ -301,6 +301,9 @@ export class SharedGate implements Gate {
         window = { limit: rate.limit, remaining: rate.remaining, reset: rate.reset, resetInMillis }
       }
     }
+    // A request of this process is waiting: it gets this slot, if the store allows.
+    const keep = this.polling
+    let answered = false
     return Effect.flatMap(
       this.call(
         this.store.observe(
@@ -309,12 +312,12 @@ export class SharedGate implements Gate {
           { window, concurrencyLimited },
           {
             adaptiveConcurrency: this.settings.adaptiveConcurrency,
-            // A request of this process is waiting: it gets this slot, if the store allows.
-            ...(this.polling ? { keepLeaseMillis: this.settings.leaseMillis } : {})
+            ...(keep ? { keepLeaseMillis: this.settings.leaseMillis } : {})
           }
         )
       ),
       (result) => {
+        answered = true
         const kept = result._tag === "Right" && result.right
         if (kept) this.spare.push(lease)
         else this.held -= 1
@@ -327,6 +330,18 @@ export class SharedGate implements Gate {
           doubted
         )
       }
+    ).pipe(
+      // Interrupted before the answer: a lease the store kept for this process is ended.
+      Effect.onInterrupt(() =>
+        Effect.suspend(() => {
+          if (answered) return Effect.void
+          this.held -= 1
+          this.wakePoller(true)
+          return keep
+            ? Effect.asVoid(this.call(this.store.release(this.settings.key, lease, false)))
+            : Effect.void
+        })
+      )
     )
   }
 
