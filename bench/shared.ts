@@ -256,7 +256,7 @@ export const shared = (): Effect.Effect<ReadonlyArray<Row>> =>
       scenario: `shared window (Redis): ${WORKERS} processes × 300 GETs, concurrency 10 each, 50/1 s`,
       figure: `${(sharedRun.elapsed / minimum).toFixed(3)}× the minimum (${sharedRun.elapsed.toFixed(2)} s vs ${minimum} s)`,
       target: "≤ 1.10×, ≤ 4 429s, 0 failures",
-      detail: `429s ${sharedRun.limited}, failures ${sharedRun.failures}, ${sharedRun.ok} ok; ${sharedRun.fallbacks} of ${WORKERS} processes fell back to their local gate (${sharedRun.localRequests} requests ran there)`
+      detail: `429s ${sharedRun.limited}, failures ${sharedRun.failures}, ${sharedRun.ok} ok; ${sharedRun.fallbacks} of ${WORKERS} processes fell back to their local gate (requests run there: ${sharedRun.localRequests})`
     })
     rows.push({
       scenario: "…the same with 4 independent in-memory gates",
