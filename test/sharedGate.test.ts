@@ -4,7 +4,17 @@
  * hangs (a call never fails for it), and goes back to the store a few seconds later.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Clock, Effect, Fiber, Layer, Logger, Metric, Redacted, TestClock } from "effect"
+import {
+  Clock,
+  type Duration,
+  Effect,
+  Fiber,
+  Layer,
+  Logger,
+  Metric,
+  Redacted,
+  TestClock
+} from "effect"
 import {
   ApplicationConnections,
   OktaClient,
@@ -50,8 +60,15 @@ const scriptedStore = () => {
   return { store, log, set: (next: typeof mode) => void (mode = next) }
 }
 
-const connections = (store: RateLimitStoreService, viaService: boolean) => {
-  const http = scriptedHttp(() => json(200, OK))
+/** The API over `store`; each response takes `delay` (on the test clock) when given. */
+const connections = (
+  store: RateLimitStoreService,
+  viaService: boolean,
+  delay?: Duration.DurationInput
+) => {
+  const http = scriptedHttp(() =>
+    delay === undefined ? json(200, OK) : Effect.as(Effect.sleep(delay), json(200, OK))
+  )
   const client = OktaClient.layer({
     orgUrl: ORG,
     apiToken: Redacted.make("00abc"),
@@ -157,32 +174,21 @@ describe("a client over a shared rate-limit store", () => {
           observe: (_, lease) => Effect.sync(() => inFlight.delete(lease) && false),
           release: (_, lease) => Effect.sync(() => void inFlight.delete(lease))
         }
-        const http = scriptedHttp(() => Effect.as(Effect.sleep("1 second"), json(200, OK)))
-        const layer = ApplicationConnections.layer.pipe(
-          Layer.provide(
-            OktaClient.layer({
-              orgUrl: ORG,
-              apiToken: Redacted.make("00abc"),
-              retry: false,
-              rateLimitStore: store
-            })
-          ),
-          Layer.provide(http.layer)
-        )
+        const { layer, requests } = connections(store, false, "1 second")
         const calls = yield* Effect.fork(
           Effect.all([get, get, get], { concurrency: 3 }).pipe(Effect.provide(layer))
         )
         yield* TestClock.adjust("999 millis")
-        expect(http.requests).toHaveLength(1)
+        expect(requests).toHaveLength(1)
         // One waiter asks for the process, at 2, 4, 8 … ms apart, up to 128 ms while the process
         // holds a slot: 13 refusals in the second, not one every 2 ms or per waiter.
         expect(asked).toBe(14)
         yield* TestClock.adjust("1 milli")
         // The first response gave the slot back to the store: a waiter asked at once.
-        expect(http.requests.map((r) => r.at)).toEqual([0, 1_000])
+        expect(requests.map((r) => r.at)).toEqual([0, 1_000])
         yield* TestClock.adjust("2 seconds")
         expect(yield* Fiber.join(calls)).toHaveLength(3)
-        expect(http.requests.map((r) => r.at)).toEqual([0, 1_000, 2_000])
+        expect(requests.map((r) => r.at)).toEqual([0, 1_000, 2_000])
       })
   )
 
@@ -207,25 +213,14 @@ describe("a client over a shared rate-limit store", () => {
           Effect.sync(() => keepLeaseMillis !== undefined || (inFlight.delete(lease), false)),
         release: (_, lease) => Effect.sync(() => void inFlight.delete(lease))
       }
-      const http = scriptedHttp(() => Effect.as(Effect.sleep("1 second"), json(200, OK)))
-      const layer = ApplicationConnections.layer.pipe(
-        Layer.provide(
-          OktaClient.layer({
-            orgUrl: ORG,
-            apiToken: Redacted.make("00abc"),
-            retry: false,
-            rateLimitStore: store
-          })
-        ),
-        Layer.provide(http.layer)
-      )
+      const { layer, requests } = connections(store, false, "1 second")
       yield* Effect.gen(function* () {
         const calls = yield* Effect.fork(Effect.all([get, get, get], { concurrency: 3 }))
         yield* TestClock.adjust("3 seconds")
         expect(yield* Fiber.join(calls)).toHaveLength(3)
         // Each slot was handed on, none came back from the store: the third call's wait (from
         // 1 s) went on at the interval the second's had reached, 128 ms.
-        expect(http.requests.map((r) => r.at)).toEqual([0, 1_000, 2_000])
+        expect(requests.map((r) => r.at)).toEqual([0, 1_000, 2_000])
         expect(asked.filter((at) => at >= 1_000 && at < 2_000)).toEqual([
           1_022, 1_150, 1_278, 1_406, 1_534, 1_662, 1_790, 1_918
         ])
@@ -239,7 +234,7 @@ describe("a client over a shared rate-limit store", () => {
         inFlight.clear()
         yield* TestClock.adjust("2 seconds")
         yield* Fiber.join(next)
-        expect(http.requests.map((r) => r.at)).toEqual([0, 1_000, 2_000, 3_126])
+        expect(requests.map((r) => r.at)).toEqual([0, 1_000, 2_000, 3_126])
       }).pipe(Effect.provide(layer))
     })
   )
@@ -297,30 +292,19 @@ describe("a client over a shared rate-limit store", () => {
             inFlight.delete(lease)
           })
       }
-      const http = scriptedHttp(() => Effect.as(Effect.sleep("1 second"), json(200, OK)))
-      const layer = ApplicationConnections.layer.pipe(
-        Layer.provide(
-          OktaClient.layer({
-            orgUrl: ORG,
-            apiToken: Redacted.make("00abc"),
-            retry: false,
-            rateLimitStore: store
-          })
-        ),
-        Layer.provide(http.layer)
-      )
+      const { layer, requests } = connections(store, false, "1 second")
       yield* Effect.gen(function* () {
         const first = yield* Effect.fork(get)
         const second = yield* Effect.fork(get)
         yield* TestClock.adjust("1050 millis")
         // The first call's response arrived; the store is keeping its lease for the second.
-        expect(http.requests).toHaveLength(1)
+        expect(requests).toHaveLength(1)
         yield* Fiber.interrupt(first)
         expect(released).toEqual([false])
         // The slot went back to the store, and the waiting call took it at once.
         yield* TestClock.adjust("2 seconds")
         yield* Fiber.join(second)
-        expect(http.requests.map((r) => r.at)).toEqual([0, 1_050])
+        expect(requests.map((r) => r.at)).toEqual([0, 1_050])
       }).pipe(Effect.provide(layer))
     })
   )
