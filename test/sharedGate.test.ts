@@ -83,6 +83,56 @@ const connections = (
   return { layer, requests: http.requests }
 }
 
+/**
+ * A store with one slot for the whole org: what it admits, when it was asked (test clock) and
+ * what was released. `keep`: a finished request's lease is kept for the process's next one when
+ * asked; `answerAfter`: the store admits (or keeps) at once but answers that much later.
+ */
+const oneSlotStore = (options: {
+  readonly keep?: boolean
+  readonly answerAfter?: {
+    readonly acquire?: Duration.DurationInput
+    readonly observe?: Duration.DurationInput
+  }
+}) => {
+  const inFlight = new Set<string>()
+  const asked: Array<number> = []
+  const released: Array<{ readonly lease: string; readonly sent: boolean }> = []
+  const later = <A>(effect: Effect.Effect<A>, after: Duration.DurationInput | undefined) =>
+    after === undefined ? effect : Effect.zipLeft(effect, Effect.sleep(after))
+  const store: RateLimitStoreService = {
+    acquire: (_, lease) =>
+      later(
+        Effect.flatMap(Clock.currentTimeMillis, (now) =>
+          Effect.sync((): RateLimitAdmission => {
+            asked.push(now)
+            if (inFlight.size >= 1) {
+              return { _tag: "Wait", reason: "concurrency_cap", millis: 60_000 }
+            }
+            inFlight.add(lease)
+            return { _tag: "Admitted" }
+          })
+        ),
+        options.answerAfter?.acquire
+      ),
+    observe: (_, lease, __, { keepLeaseMillis }) =>
+      later(
+        Effect.sync(() => {
+          if (options.keep === true && keepLeaseMillis !== undefined) return true
+          inFlight.delete(lease)
+          return false
+        }),
+        options.answerAfter?.observe
+      ),
+    release: (_, lease, sent) =>
+      Effect.sync(() => {
+        released.push({ lease, sent })
+        inFlight.delete(lease)
+      })
+  }
+  return { store, inFlight, asked, released }
+}
+
 /** A logger that keeps the warnings, and what it kept. */
 const warningsLog = () => {
   const warnings: Array<string> = []
@@ -159,21 +209,7 @@ describe("a client over a shared rate-limit store", () => {
     () =>
       Effect.gen(function* () {
         // One slot in the org; each response takes a second.
-        const inFlight = new Set<string>()
-        let asked = 0
-        const store: RateLimitStoreService = {
-          acquire: (_, lease) =>
-            Effect.sync((): RateLimitAdmission => {
-              asked += 1
-              if (inFlight.size >= 1) {
-                return { _tag: "Wait", reason: "concurrency_cap", millis: 60_000 }
-              }
-              inFlight.add(lease)
-              return { _tag: "Admitted" }
-            }),
-          observe: (_, lease) => Effect.sync(() => inFlight.delete(lease) && false),
-          release: (_, lease) => Effect.sync(() => void inFlight.delete(lease))
-        }
+        const { store, asked } = oneSlotStore({})
         const { layer, requests } = connections(store, false, "1 second")
         const calls = yield* Effect.fork(
           Effect.all([get, get, get], { concurrency: 3 }).pipe(Effect.provide(layer))
@@ -182,7 +218,7 @@ describe("a client over a shared rate-limit store", () => {
         expect(requests).toHaveLength(1)
         // One waiter asks for the process, at 2, 4, 8 … ms apart, up to 128 ms while the process
         // holds a slot: 13 refusals in the second, not one every 2 ms or per waiter.
-        expect(asked).toBe(14)
+        expect(asked).toHaveLength(14)
         yield* TestClock.adjust("1 milli")
         // The first response gave the slot back to the store: a waiter asked at once.
         expect(requests.map((r) => r.at)).toEqual([0, 1_000])
@@ -195,24 +231,7 @@ describe("a client over a shared rate-limit store", () => {
   it.effect("a slot handed on keeps the process's poll interval; a new wait starts short", () =>
     Effect.gen(function* () {
       // One slot; a finished request hands it to the process's next one when one waits.
-      const inFlight = new Set<string>()
-      const asked: Array<number> = []
-      const store: RateLimitStoreService = {
-        acquire: (_, lease) =>
-          Effect.flatMap(Clock.currentTimeMillis, (now) =>
-            Effect.sync((): RateLimitAdmission => {
-              asked.push(now)
-              if (inFlight.size >= 1) {
-                return { _tag: "Wait", reason: "concurrency_cap", millis: 60_000 }
-              }
-              inFlight.add(lease)
-              return { _tag: "Admitted" }
-            })
-          ),
-        observe: (_, lease, __, { keepLeaseMillis }) =>
-          Effect.sync(() => keepLeaseMillis !== undefined || (inFlight.delete(lease), false)),
-        release: (_, lease) => Effect.sync(() => void inFlight.delete(lease))
-      }
+      const { store, inFlight, asked } = oneSlotStore({ keep: true })
       const { layer, requests } = connections(store, false, "1 second")
       yield* Effect.gen(function* () {
         const calls = yield* Effect.fork(Effect.all([get, get, get], { concurrency: 3 }))
@@ -242,21 +261,7 @@ describe("a client over a shared rate-limit store", () => {
   it.effect("a call interrupted while the store admits it gives its lease back", () =>
     Effect.gen(function* () {
       // The store admits at once but answers 100 ms later (a slow round trip).
-      const inFlight = new Set<string>()
-      const released: Array<{ lease: string; sent: boolean }> = []
-      const store: RateLimitStoreService = {
-        acquire: (_, lease) =>
-          Effect.sync(() => inFlight.add(lease)).pipe(
-            Effect.zipRight(Effect.sleep("100 millis")),
-            Effect.as<RateLimitAdmission>({ _tag: "Admitted" })
-          ),
-        observe: (_, lease) => Effect.sync(() => inFlight.delete(lease) && false),
-        release: (_, lease, sent) =>
-          Effect.sync(() => {
-            released.push({ lease, sent })
-            inFlight.delete(lease)
-          })
-      }
+      const { store, inFlight, released } = oneSlotStore({ answerAfter: { acquire: "100 millis" } })
       const { layer, requests } = connections(store, false)
       const call = yield* Effect.fork(Effect.provide(get, layer))
       yield* TestClock.adjust("50 millis")
@@ -273,25 +278,10 @@ describe("a client over a shared rate-limit store", () => {
   it.effect("a call interrupted while the store keeps its lease for the next one ends it", () =>
     Effect.gen(function* () {
       // One slot; the store keeps a finished request's lease for a waiter, answering 100 ms later.
-      const inFlight = new Set<string>()
-      const released: Array<boolean> = []
-      const store: RateLimitStoreService = {
-        acquire: (_, lease) =>
-          Effect.sync((): RateLimitAdmission => {
-            if (inFlight.size >= 1) return { _tag: "Wait", reason: "concurrency_cap", millis: 10 }
-            inFlight.add(lease)
-            return { _tag: "Admitted" }
-          }),
-        observe: (_, lease, __, { keepLeaseMillis }) =>
-          Effect.sync(() => keepLeaseMillis !== undefined || (inFlight.delete(lease), false)).pipe(
-            Effect.zipLeft(Effect.sleep("100 millis"))
-          ),
-        release: (_, lease, sent) =>
-          Effect.sync(() => {
-            released.push(sent)
-            inFlight.delete(lease)
-          })
-      }
+      const { store, released } = oneSlotStore({
+        keep: true,
+        answerAfter: { observe: "100 millis" }
+      })
       const { layer, requests } = connections(store, false, "1 second")
       yield* Effect.gen(function* () {
         const first = yield* Effect.fork(get)
@@ -300,7 +290,7 @@ describe("a client over a shared rate-limit store", () => {
         // The first call's response arrived; the store is keeping its lease for the second.
         expect(requests).toHaveLength(1)
         yield* Fiber.interrupt(first)
-        expect(released).toEqual([false])
+        expect(released.map((r) => r.sent)).toEqual([false])
         // The slot went back to the store, and the waiting call took it at once.
         yield* TestClock.adjust("2 seconds")
         yield* Fiber.join(second)
