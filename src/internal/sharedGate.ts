@@ -43,8 +43,8 @@ export const STORE_TIMEOUT_MS = 250
  * store again after this, doubling while the process is refused, up to `POLL_MAX_MS`, or
  * `POLL_HELD_MAX_MS` while the process holds leases (each of its requests that ends hands its
  * slot on, or wakes the waiter): the store is not flooded by processes that have nothing to gain
- * from asking. The interval is the process's, not the waiter's, so that a new waiter does not
- * start again from the shortest one.
+ * from asking. The interval is the process's while any of its fibers waits, not the waiter's, so
+ * that the next waiter does not start again from the shortest one.
  */
 const POLL_MS = 2
 const POLL_MAX_MS = 32
