@@ -160,10 +160,11 @@ const readWebBody = (
 
 /**
  * Reads the body as text, at most `maxBytes` of what the client receives (after the transport
- * decompressed it). A declared `Content-Length` without a `Content-Encoding` bounds what the
- * transport delivers, so such a body takes the one-shot read; any other body is read chunk by
- * chunk and abandoned as soon as the cap is passed, so it is never buffered whole: with fetch's
- * own reader where the client has the fetch `Response`, otherwise through the platform's stream.
+ * decompressed it). Where the client has the fetch `Response`, with fetch's own reader, chunk by
+ * chunk (cheaper than the platform's one-shot `text`, see bench/README.md). Otherwise a declared
+ * `Content-Length` without a `Content-Encoding` bounds what the transport delivers, so such a body
+ * takes the one-shot read, and any other body goes through the platform's stream. A chunked read
+ * is abandoned as soon as the cap is passed, so the body is never buffered whole.
  *
  * @internal
  */
@@ -175,16 +176,14 @@ export const readText = (
 ): Effect.Effect<string, OktaTransportError | TooLarge> => {
   const declared = headers["content-length"]
   const encoding = headers["content-encoding"]
-  if (
+  const bounded =
     declared !== undefined &&
     /^\d+$/.test(declared) &&
     (encoding === undefined || encoding === "identity")
-  ) {
-    if (Number(declared) > maxBytes) return Effect.fail(new TooLarge(maxBytes))
-    return Effect.mapError(response.text, (error) => transportError(call, error))
-  }
+  if (bounded && Number(declared) > maxBytes) return Effect.fail(new TooLarge(maxBytes))
   const source = sourceOf(response)
   if (source !== undefined) return readWebBody(call, response.status, source, maxBytes)
+  if (bounded) return Effect.mapError(response.text, (error) => transportError(call, error))
   // `Stream.toPull` is the cheapest way to consume the platform's body stream (measured against
   // `runFold`, `runForEachChunk` and `runCollect`, see bench/README.md).
   return Effect.scoped(
