@@ -2,14 +2,14 @@
  * What the client configures of the fetch transport: redirects not followed, and the fetch
  * transport's own `Response` for each platform response, so that its body can be read with a
  * plain reader loop. The platform's capped alternative, `response.stream`, runs an Effect
- * `Stream` per body, which costs more than the whole rest of a call (see bench/README.md); a
- * declared `Content-Length` bounds the one-shot read, but Okta answers chunked.
+ * `Stream` per body, which costs more than the whole rest of a call, and even its one-shot `text`
+ * costs more than the loop (see bench/README.md).
  *
  * Public API only: the client installs a `FetchHttpClient.Fetch` (the documented way to
  * instrument fetch) that wraps the application's own, innermost in its pipeline, and pairs what
  * that fetch returned with the platform response made from it, by identity. A response that is
  * not paired (another transport, or a response replaced on the way out) is read through the
- * platform's stream as before.
+ * platform's one-shot read or its stream.
  *
  * @internal
  */
