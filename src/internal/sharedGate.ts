@@ -116,6 +116,11 @@ export class SharedGate implements Gate {
     )
   }
 
+  /** Ends `lease` in the store; `sent`: its request may have reached Okta. */
+  private endLease(lease: string, sent: boolean) {
+    return this.call(this.store.release(this.settings.key, lease, sent))
+  }
+
   /** A slot of this process ended: handed on to its next request (`spare`) or back to the store. */
   private wakePoller(backToStore: boolean) {
     if (backToStore) this.freed = true
@@ -176,11 +181,7 @@ export class SharedGate implements Gate {
     if (this.polling || this.spare.length === 0) return Effect.void
     const unused = this.spare.splice(0)
     this.held -= unused.length
-    return Effect.forEach(
-      unused,
-      (lease) => this.call(this.store.release(this.settings.key, lease, false)),
-      { discard: true }
-    )
+    return Effect.forEach(unused, (lease) => this.endLease(lease, false), { discard: true })
   }
 
   acquire<E>(
@@ -227,9 +228,7 @@ export class SharedGate implements Gate {
               })
             ),
             // Interrupted before the answer: the store may have admitted the lease all the same.
-            Effect.onInterrupt(() =>
-              Effect.asVoid(gate.call(gate.store.release(gate.settings.key, lease, false)))
-            )
+            Effect.onInterrupt(() => Effect.asVoid(gate.endLease(lease, false)))
           )
         if (answer._tag === "Left") {
           yield* gate.health.failed(answer.left)
@@ -337,9 +336,7 @@ export class SharedGate implements Gate {
           if (answered) return Effect.void
           this.held -= 1
           this.wakePoller(true)
-          return keep
-            ? Effect.asVoid(this.call(this.store.release(this.settings.key, lease, false)))
-            : Effect.void
+          return keep ? Effect.asVoid(this.endLease(lease, false)) : Effect.void
         })
       )
     )
@@ -350,13 +347,10 @@ export class SharedGate implements Gate {
     if (lease === undefined) return Effect.sync(() => this.local.releaseSlot())
     // The attempt ended without a response: its request may have reached Okta.
     this.held -= 1
-    return Effect.flatMap(
-      this.call(this.store.release(this.settings.key, lease, true)),
-      (result) => {
-        this.wakePoller(true)
-        return result._tag === "Left" ? this.health.failed(result.left) : this.health.succeeded()
-      }
-    )
+    return Effect.flatMap(this.endLease(lease, true), (result) => {
+      this.wakePoller(true)
+      return result._tag === "Left" ? this.health.failed(result.left) : this.health.succeeded()
+    })
   }
 }
 
