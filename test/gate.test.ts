@@ -81,6 +81,40 @@ describe("adaptive concurrency", () => {
     })
   )
 
+  it.effect(
+    "a failed probe doubles the rounds before the next, up to 64; one that holds resets them",
+    () =>
+      Effect.gen(function* () {
+        const gate = yield* started(true)
+        const succeed = (count: number) => {
+          for (let i = 0; i < count; i++) gate.observeHeaders(ok, 0)
+        }
+        // A 429 that is not a probe's sets the level (2) and leaves the rounds at 4.
+        yield* admit(gate, 3)
+        gate.observeHeaders(concurrencyLimited, 0)
+        expect([gate.concurrencyCap, gate.probeRounds]).toEqual([2, 4])
+        succeed(4 * 2)
+        expect(gate.concurrencyCap).toBe(3)
+        // Each probe that fails: back to 2, and twice the rounds before the next, up to 64.
+        for (const rounds of [8, 16, 32, 64, 64]) {
+          yield* admit(gate, 3 - gate.inFlight)
+          gate.observeHeaders(concurrencyLimited, 0)
+          expect([gate.concurrencyCap, gate.probeRounds]).toEqual([2, rounds])
+          succeed(rounds * 2 - 1)
+          expect(gate.concurrencyCap).toBe(2)
+          succeed(1)
+          expect(gate.concurrencyCap).toBe(3)
+        }
+        // A probe that holds for a round (3 successes at 3): the next comes after 4 rounds again.
+        succeed(3)
+        expect(gate.probeRounds).toBe(4)
+        succeed(4 * 3 - 3 - 1)
+        expect(gate.concurrencyCap).toBe(3)
+        succeed(1)
+        expect(gate.concurrencyCap).toBe(4)
+      })
+  )
+
   it.effect("without adaptiveConcurrency the 429 leaves the level alone", () =>
     Effect.gen(function* () {
       const gate = yield* started(false)

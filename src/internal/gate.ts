@@ -12,7 +12,9 @@
  *   largest recent sample is the tightest safe estimate: waking by it is never early.
  * - The concurrent-request 429 does not touch the window; with adaptive concurrency it lowers the
  *   number of requests let in flight to those still in flight, which then grows by one after four
- *   rounds of successes at that level (each probe above the limit costs one 429).
+ *   rounds of successes at that level. Each probe above the limit costs one 429, so a probe that
+ *   fails doubles the rounds before the next (up to {@link MAX_PROBE_ROUNDS}); one that holds for a
+ *   round brings them back to four.
  * - A freed slot or a raised budget wakes as many waiters as can go, oldest first.
  * - What the gate believes is bounded, so one response cannot stall every call: a reset more than
  *   {@link PLAUSIBLE_RESET_MS} ahead (Okta's windows are one minute) or a `Date` more than
@@ -38,6 +40,10 @@ const OFFSET_MEMORY_MS = 5 * 60_000
 const DEFAULT_WINDOW_MS = 60_000
 /** A waiter with nothing to wake it re-checks at least this often (no deadlock, no tight loop). */
 const IDLE_RECHECK_MS = 1_000
+/** Rounds of successes at the concurrency level before it is probed one higher. */
+export const PROBE_ROUNDS = 4
+/** The most rounds between probes, after failed probes in a row (4, 8, 16, 32, 64). */
+export const MAX_PROBE_ROUNDS = 64
 /** A reset further ahead than this (two of Okta's one-minute windows) is not believed. */
 export const PLAUSIBLE_RESET_MS = 2 * DEFAULT_WINDOW_MS
 /** A `Date` further than this from the local clock is not believed (a 1970 or 2100 `Date`). */
@@ -126,6 +132,10 @@ export class RateLimitGate implements Gate {
   /** The current window's reset is a stand-in for a distrusted one: probe when it passes. */
   private suspect = false
   private successesAtCap = 0
+  /** Rounds of successes before the next probe (see {@link PROBE_ROUNDS}). */
+  probeRounds = PROBE_ROUNDS
+  /** The level was raised by a probe that has not yet held for a round. */
+  private probedUp = false
   /** Fibers waiting for a slot or budget, first come first served. */
   private readonly waiters: Array<Deferred.Deferred<void>> = []
 
@@ -301,16 +311,22 @@ export class RateLimitGate implements Gate {
       if (this.options.adaptiveConcurrency) {
         this.concurrencyCap = Math.max(1, Math.min(this.concurrencyCap, this.inFlight))
         this.successesAtCap = 0
+        if (this.probedUp) this.probeRounds = Math.min(MAX_PROBE_ROUNDS, this.probeRounds * 2)
+        this.probedUp = false
       }
       this.signal()
       return distrusted
     }
     if (this.options.adaptiveConcurrency && Number.isFinite(this.concurrencyCap)) {
       this.successesAtCap += 1
-      // Probe one more slot after four rounds of successes at the cap: each probe costs a 429.
-      if (this.successesAtCap >= 4 * this.concurrencyCap) {
+      if (this.probedUp && this.successesAtCap >= this.concurrencyCap) {
+        this.probedUp = false
+        this.probeRounds = PROBE_ROUNDS
+      }
+      if (this.successesAtCap >= this.probeRounds * this.concurrencyCap) {
         this.concurrencyCap += 1
         this.successesAtCap = 0
+        this.probedUp = true
       }
     }
     if (

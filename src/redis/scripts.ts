@@ -12,7 +12,9 @@
  *   `seen` (a response has been observed: until then one request at a time probes).
  * - `{org}:leases`: a sorted set of the org's requests in flight, scored by when each lease expires.
  *   Okta's concurrent-request limit is per org, so leases are too (every bucket shares them).
- * - `{org}:concurrency`: a hash, `cap` (the adaptive concurrency level) and `successes`.
+ * - `{org}:concurrency`: a hash, `cap` (the adaptive concurrency level), `successes`, `rounds`
+ *   (of successes at the level before it is probed one higher; 4 when absent) and `probed` (the
+ *   level was raised by a probe that has not held for a round yet).
  *
  * What may still be sent this window is `remaining - inflight - lost`. Okta's count only goes
  * down within a window, so the lowest `Remaining` is its latest; any request it had not counted
@@ -97,7 +99,9 @@ return admit(ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]))
  * The server is authoritative: a newer window (a later reset) replaces the state; within the
  * current window the lower remaining count wins; an older window's late response is ignored. A
  * 429 (remaining 0) empties the window until its reset. A concurrent-request 429 lowers the
- * concurrency level to what is in flight; four rounds of successes at a level raise it by one.
+ * concurrency level to what is in flight; four rounds of successes at a level raise it by one. A
+ * probe that fails doubles the rounds before the next (up to 64); one that holds for a round
+ * brings them back to four (as the in-memory gate does).
  */
 export const OBSERVE = `
 redis.call('ZREM', KEYS[2], ARGV[1])
@@ -108,20 +112,31 @@ local kind = ARGV[2]
 local adaptive = ARGV[6] == '1'
 if kind == 'concurrency' then
   if adaptive then
-    local cap = tonumber(redis.call('HGET', KEYS[3], 'cap'))
+    local c = redis.call('HMGET', KEYS[3], 'cap', 'rounds', 'probed')
+    local cap, rounds = tonumber(c[1]), tonumber(c[2]) or 4
     local lowered = math.max(1, inflight)
     if cap then lowered = math.max(1, math.min(cap, inflight)) end
-    redis.call('HSET', KEYS[3], 'cap', lowered, 'successes', 0)
+    -- A failed probe: wait twice as many rounds before the next one (each costs a 429).
+    if c[3] then rounds = math.min(64, rounds * 2) end
+    redis.call('HSET', KEYS[3], 'cap', lowered, 'successes', 0, 'rounds', rounds)
+    redis.call('HDEL', KEYS[3], 'probed')
     redis.call('PEXPIRE', KEYS[3], 10 * windowMillis)
   end
   return 0
 end
 if adaptive then
-  local cap = tonumber(redis.call('HGET', KEYS[3], 'cap'))
+  local c = redis.call('HMGET', KEYS[3], 'cap', 'rounds', 'probed')
+  local cap, rounds = tonumber(c[1]), tonumber(c[2]) or 4
   if cap then
     local successes = redis.call('HINCRBY', KEYS[3], 'successes', 1)
-    if successes >= 4 * cap then
-      redis.call('HSET', KEYS[3], 'cap', cap + 1, 'successes', 0)
+    if c[3] and successes >= cap then
+      -- The probed level held for a round: probe at the usual pace again.
+      rounds = 4
+      redis.call('HSET', KEYS[3], 'rounds', 4)
+      redis.call('HDEL', KEYS[3], 'probed')
+    end
+    if successes >= rounds * cap then
+      redis.call('HSET', KEYS[3], 'cap', cap + 1, 'successes', 0, 'probed', 1)
     end
   end
 end

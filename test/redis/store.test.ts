@@ -244,6 +244,47 @@ describe("the Redis store's scripts", () => {
       expect(yield* cap()).toBe("4")
     }).pipe(Effect.scoped)
   )
+
+  it.live("a failed probe doubles the rounds before the next; one that holds resets them", () =>
+    Effect.gen(function* () {
+      const { store, raw, keyPrefix } = yield* fixture
+      yield* started(store)
+      const field = (name: "cap" | "rounds") =>
+        Effect.promise(() => raw.hget(`${keyPrefix}{${KEY.org}}:concurrency`, name))
+      // Requests one after another, each answered: successes at the current level.
+      const succeed = (count: number) =>
+        Effect.forEach(
+          Array.from({ length: count }, (_, i) => `s${i}`),
+          (lease) =>
+            Effect.gen(function* () {
+              expect(yield* store.acquire(KEY, lease, 60_000)).toEqual({ _tag: "Admitted" })
+              yield* answer(store, lease, 30)
+            }),
+          { discard: true }
+        )
+      // The level is set to 2 (not a probe: the rounds stay at 4) and probed at 3 after 8 successes.
+      for (const lease of ["a", "b", "c"]) yield* store.acquire(KEY, lease, 60_000)
+      yield* store.observe(KEY, "c", { concurrencyLimited: true }, adaptive)
+      expect([yield* field("cap"), yield* field("rounds")]).toEqual(["2", "4"])
+      yield* answer(store, "a", 30)
+      yield* answer(store, "b", 30)
+      yield* succeed(6)
+      expect(yield* field("cap")).toBe("3")
+      // The probe fails: back to 2, and the next probe waits for 8 rounds (16 successes).
+      for (const lease of ["x", "y", "z"]) yield* store.acquire(KEY, lease, 60_000)
+      yield* store.observe(KEY, "z", { concurrencyLimited: true }, adaptive)
+      expect([yield* field("cap"), yield* field("rounds")]).toEqual(["2", "8"])
+      yield* answer(store, "x", 30)
+      yield* answer(store, "y", 30)
+      yield* succeed(13)
+      expect(yield* field("cap")).toBe("2")
+      yield* succeed(1)
+      expect(yield* field("cap")).toBe("3")
+      // This probe holds for a round (3 successes at 3): the rounds are 4 again.
+      yield* succeed(3)
+      expect(yield* field("rounds")).toBe("4")
+    }).pipe(Effect.scoped)
+  )
 })
 
 describe("clients sharing one store", () => {
