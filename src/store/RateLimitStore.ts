@@ -121,6 +121,10 @@ export interface RateLimitObservation {
  * - `release` ends a lease whose request got no response (charged to the window if it may have
  *   been sent) or that was never used.
  *
+ * A call interrupted while its `acquire` is unanswered releases the lease at once, without waiting
+ * for the answer: a store must apply one lease's calls in the order they were made (commands on
+ * one connection do), or that lease is held until it expires.
+ *
  * @example
  * ```ts
  * import { Effect } from "effect"
