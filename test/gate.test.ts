@@ -82,7 +82,7 @@ describe("adaptive concurrency", () => {
   )
 
   it.effect(
-    "a failed probe doubles the rounds before the next, up to 64; one that holds resets them",
+    "a failed probe doubles the rounds before the next, up to 64; one that holds halves them",
     () =>
       Effect.gen(function* () {
         const gate = yield* started(true)
@@ -105,13 +105,23 @@ describe("adaptive concurrency", () => {
           succeed(1)
           expect(gate.concurrencyCap).toBe(3)
         }
-        // A probe that holds for a round (3 successes at 3): the next comes after 4 rounds again.
-        succeed(3)
-        expect(gate.probeRounds).toBe(4)
-        succeed(4 * 3 - 3 - 1)
-        expect(gate.concurrencyCap).toBe(3)
-        succeed(1)
-        expect(gate.concurrencyCap).toBe(4)
+        // A probe that holds until the next (64 rounds at 3): the rounds halve, down to 4.
+        for (const [level, rounds] of [
+          [3, 64],
+          [4, 32],
+          [5, 16],
+          [6, 8],
+          [7, 4],
+          [8, 4]
+        ] as const) {
+          succeed(rounds * level - 1)
+          expect(gate.concurrencyCap).toBe(level)
+          succeed(1)
+          expect([gate.concurrencyCap, gate.probeRounds]).toEqual([
+            level + 1,
+            Math.max(4, rounds / 2)
+          ])
+        }
       })
   )
 

@@ -13,8 +13,8 @@
  * - The concurrent-request 429 does not touch the window; with adaptive concurrency it lowers the
  *   number of requests let in flight to those still in flight, which then grows by one after four
  *   rounds of successes at that level. Each probe above the limit costs one 429, so a probe that
- *   fails doubles the rounds before the next (up to {@link MAX_PROBE_ROUNDS}); one that holds for a
- *   round brings them back to four.
+ *   fails doubles the rounds before the next (up to {@link MAX_PROBE_ROUNDS}), and one that holds
+ *   until the next halves them (down to four).
  * - A freed slot or a raised budget wakes as many waiters as can go, oldest first.
  * - What the gate believes is bounded, so one response cannot stall every call: a reset more than
  *   {@link PLAUSIBLE_RESET_MS} ahead (Okta's windows are one minute) or a `Date` more than
@@ -134,7 +134,7 @@ export class RateLimitGate implements Gate {
   private successesAtCap = 0
   /** Rounds of successes before the next probe (see {@link PROBE_ROUNDS}). */
   probeRounds = PROBE_ROUNDS
-  /** The level was raised by a probe that has not yet held for a round. */
+  /** The level was raised by a probe, and no 429 has come since. */
   private probedUp = false
   /** Fibers waiting for a slot or budget, first come first served. */
   private readonly waiters: Array<Deferred.Deferred<void>> = []
@@ -319,11 +319,10 @@ export class RateLimitGate implements Gate {
     }
     if (this.options.adaptiveConcurrency && Number.isFinite(this.concurrencyCap)) {
       this.successesAtCap += 1
-      if (this.probedUp && this.successesAtCap >= this.concurrencyCap) {
-        this.probedUp = false
-        this.probeRounds = PROBE_ROUNDS
-      }
       if (this.successesAtCap >= this.probeRounds * this.concurrencyCap) {
+        // The previous probe held all this time: probe sooner. A successful round alone does not
+        // tell: answers to requests sent before the level was raised arrive first.
+        if (this.probedUp) this.probeRounds = Math.max(PROBE_ROUNDS, this.probeRounds / 2)
         this.concurrencyCap += 1
         this.successesAtCap = 0
         this.probedUp = true

@@ -14,7 +14,7 @@
  *   Okta's concurrent-request limit is per org, so leases are too (every bucket shares them).
  * - `{org}:concurrency`: a hash, `cap` (the adaptive concurrency level), `successes`, `rounds`
  *   (of successes at the level before it is probed one higher; 4 when absent) and `probed` (the
- *   level was raised by a probe that has not held for a round yet).
+ *   level was raised by a probe, and no concurrent-request 429 has come since).
  *
  * What may still be sent this window is `remaining - inflight - lost`. Okta's count only goes
  * down within a window, so the lowest `Remaining` is its latest; any request it had not counted
@@ -100,8 +100,8 @@ return admit(ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]))
  * current window the lower remaining count wins; an older window's late response is ignored. A
  * 429 (remaining 0) empties the window until its reset. A concurrent-request 429 lowers the
  * concurrency level to what is in flight; four rounds of successes at a level raise it by one. A
- * probe that fails doubles the rounds before the next (up to 64); one that holds for a round
- * brings them back to four (as the in-memory gate does).
+ * probe that fails doubles the rounds before the next (up to 64), and one that holds until the next
+ * halves them (down to 4), as the in-memory gate does.
  */
 export const OBSERVE = `
 redis.call('ZREM', KEYS[2], ARGV[1])
@@ -129,14 +129,10 @@ if adaptive then
   local cap, rounds = tonumber(c[1]), tonumber(c[2]) or 4
   if cap then
     local successes = redis.call('HINCRBY', KEYS[3], 'successes', 1)
-    if c[3] and successes >= cap then
-      -- The probed level held for a round: probe at the usual pace again.
-      rounds = 4
-      redis.call('HSET', KEYS[3], 'rounds', 4)
-      redis.call('HDEL', KEYS[3], 'probed')
-    end
     if successes >= rounds * cap then
-      redis.call('HSET', KEYS[3], 'cap', cap + 1, 'successes', 0, 'probed', 1)
+      -- The previous probe held all this time: probe sooner.
+      if c[3] then rounds = math.max(4, rounds / 2) end
+      redis.call('HSET', KEYS[3], 'cap', cap + 1, 'successes', 0, 'probed', 1, 'rounds', rounds)
     end
   end
 end

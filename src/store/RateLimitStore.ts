@@ -115,8 +115,8 @@ export interface RateLimitObservation {
  *   window replaces the state; within a window the lower remaining count wins, and what may
  *   still be sent is that count less the requests in flight; a 429 empties the
  *   window until its reset; a concurrent-request 429 lowers the concurrency level, which grows back
- *   by one after four rounds of successes when `adaptiveConcurrency`, and after twice as many
- *   rounds, up to 64, for each failed probe in a row). With `keepLeaseMillis` it
+ *   by one after four rounds of successes when `adaptiveConcurrency`; each failed probe doubles
+ *   the rounds before the next, up to 64, and each that holds halves them). With `keepLeaseMillis` it
  *   may instead hand the lease on to the process's next request (answering `true`).
  * - `release` ends a lease whose request got no response (charged to the window if it may have
  *   been sent) or that was never used.

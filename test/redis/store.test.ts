@@ -245,7 +245,7 @@ describe("the Redis store's scripts", () => {
     }).pipe(Effect.scoped)
   )
 
-  it.live("a failed probe doubles the rounds before the next; one that holds resets them", () =>
+  it.live("a failed probe doubles the rounds before the next; one that holds halves them", () =>
     Effect.gen(function* () {
       const { store, raw, keyPrefix } = yield* fixture
       yield* started(store)
@@ -280,9 +280,11 @@ describe("the Redis store's scripts", () => {
       expect(yield* field("cap")).toBe("2")
       yield* succeed(1)
       expect(yield* field("cap")).toBe("3")
-      // This probe holds for a round (3 successes at 3): the rounds are 4 again.
-      yield* succeed(3)
-      expect(yield* field("rounds")).toBe("4")
+      // This probe holds until the next (8 rounds at 3): the rounds halve.
+      yield* succeed(8 * 3 - 1)
+      expect(yield* field("cap")).toBe("3")
+      yield* succeed(1)
+      expect([yield* field("cap"), yield* field("rounds")]).toEqual(["4", "4"])
     }).pipe(Effect.scoped)
   )
 })
