@@ -2,8 +2,9 @@
 // application imports it. Argument: a JSON object
 //   { url, token, ids, concurrency, startAt, redisUrl?, keyPrefix?, timeout? }
 // It waits until `startAt` (epoch ms), runs one GET per id at `concurrency`, and prints one JSON
-// line { ok, failures, finishedAt, fallbacks, localRequests, cpuMillis } (requests its own gate
-// admitted while the store was unreachable; its CPU time from the start to its end).
+// line { ok, failures, finishedAt, fallbacks, localRequests, cpuMillis, doneAt } (requests its own
+// gate admitted while the store was unreachable; its CPU time from the start to its end; when each
+// successful call ended, epoch ms).
 import { FetchHttpClient } from "@effect/platform"
 import { Effect, Layer, Metric, Redacted } from "effect"
 import { ApplicationConnections, OktaClient, OktaMetrics } from "effect-okta-connections"
@@ -40,12 +41,16 @@ const program = Effect.gen(function* () {
   const cpuAtStart = process.cpuUsage()
   let ok = 0
   let failures = 0
+  const doneAt = []
   yield* Effect.forEach(
     options.ids,
     (id) =>
       api.getDefaultProvisioningConnectionForApplication(id).pipe(
         Effect.match({
-          onSuccess: () => void (ok += 1),
+          onSuccess: () => {
+            ok += 1
+            doneAt.push(Date.now())
+          },
           onFailure: () => void (failures += 1)
         })
       ),
@@ -65,7 +70,8 @@ const program = Effect.gen(function* () {
       finishedAt: Date.now(),
       fallbacks: fallbacks.count,
       localRequests: local.count,
-      cpuMillis: (user + system) / 1000
+      cpuMillis: (user + system) / 1000,
+      doneAt
     })
   )
 })
