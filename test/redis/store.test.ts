@@ -262,20 +262,22 @@ describe("the Redis store's scripts", () => {
             }),
           { discard: true }
         )
-      // The level is set to 2 (not a probe: the rounds stay at 4) and probed at 3 after 8 successes.
-      for (const lease of ["a", "b", "c"]) yield* store.acquire(KEY, lease, 60_000)
-      yield* store.observe(KEY, "c", { concurrencyLimited: true }, adaptive)
+      // Three in flight: the last draws the 429 (the level drops to 2), the other two succeed.
+      const limited = (leases: ReadonlyArray<string>) =>
+        Effect.gen(function* () {
+          for (const lease of leases) yield* store.acquire(KEY, lease, 60_000)
+          yield* store.observe(KEY, leases[2]!, { concurrencyLimited: true }, adaptive)
+          yield* answer(store, leases[0]!, 30)
+          yield* answer(store, leases[1]!, 30)
+        })
+      // Not a probe's 429: the rounds stay at 4, and level 3 is probed after 8 successes.
+      yield* limited(["a", "b", "c"])
       expect([yield* field("cap"), yield* field("rounds")]).toEqual(["2", "4"])
-      yield* answer(store, "a", 30)
-      yield* answer(store, "b", 30)
       yield* succeed(6)
       expect(yield* field("cap")).toBe("3")
       // The probe fails: back to 2, and the next probe waits for 8 rounds (16 successes).
-      for (const lease of ["x", "y", "z"]) yield* store.acquire(KEY, lease, 60_000)
-      yield* store.observe(KEY, "z", { concurrencyLimited: true }, adaptive)
+      yield* limited(["x", "y", "z"])
       expect([yield* field("cap"), yield* field("rounds")]).toEqual(["2", "8"])
-      yield* answer(store, "x", 30)
-      yield* answer(store, "y", 30)
       yield* succeed(13)
       expect(yield* field("cap")).toBe("2")
       yield* succeed(1)
