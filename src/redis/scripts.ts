@@ -13,8 +13,8 @@
  * - `{org}:leases`: a sorted set of the org's requests in flight, scored by when each lease expires.
  *   Okta's concurrent-request limit is per org, so leases are too (every bucket shares them).
  * - `{org}:concurrency`: a hash, `cap` (the adaptive concurrency level), `successes`, `rounds`
- *   (of successes at the level before it is probed one higher; 4 when absent) and `probed` (the
- *   level was raised by a probe, and no concurrent-request 429 has come since).
+ *   (of successes at the level before it is probed one higher; `PROBE_ROUNDS` when absent) and
+ *   `probed` (the level was raised by a probe, and no concurrent-request 429 has come since).
  *
  * What may still be sent this window is `remaining - inflight - lost`. Okta's count only goes
  * down within a window, so the lowest `Remaining` is its latest; any request it had not counted
@@ -25,6 +25,7 @@
  *
  * @internal
  */
+import { MAX_PROBE_ROUNDS, PROBE_ROUNDS } from "../internal/gate.js"
 
 /** Shared prelude: now, on Redis's clock, in milliseconds; expired leases dropped (and charged). */
 const PRELUDE = `
@@ -100,8 +101,8 @@ return admit(ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]))
  * current window the lower remaining count wins; an older window's late response is ignored. A
  * 429 (remaining 0) empties the window until its reset. A concurrent-request 429 lowers the
  * concurrency level to what is in flight; four rounds of successes at a level raise it by one. A
- * probe that fails doubles the rounds before the next (up to 64), and one that holds until the next
- * halves them (down to 4), as the in-memory gate does.
+ * probe that fails doubles the rounds before the next (up to `MAX_PROBE_ROUNDS`), and one that
+ * holds until the next halves them (down to `PROBE_ROUNDS`), as the in-memory gate does.
  */
 export const OBSERVE = `
 redis.call('ZREM', KEYS[2], ARGV[1])
@@ -113,11 +114,11 @@ local adaptive = ARGV[6] == '1'
 if kind == 'concurrency' then
   if adaptive then
     local c = redis.call('HMGET', KEYS[3], 'cap', 'rounds', 'probed')
-    local cap, rounds = tonumber(c[1]), tonumber(c[2]) or 4
+    local cap, rounds = tonumber(c[1]), tonumber(c[2]) or ${PROBE_ROUNDS}
     local lowered = math.max(1, inflight)
     if cap then lowered = math.max(1, math.min(cap, inflight)) end
     -- A failed probe: wait twice as many rounds before the next one (each costs a 429).
-    if c[3] then rounds = math.min(64, rounds * 2) end
+    if c[3] then rounds = math.min(${MAX_PROBE_ROUNDS}, rounds * 2) end
     redis.call('HSET', KEYS[3], 'cap', lowered, 'successes', 0, 'rounds', rounds)
     redis.call('HDEL', KEYS[3], 'probed')
     redis.call('PEXPIRE', KEYS[3], 10 * windowMillis)
@@ -126,12 +127,12 @@ if kind == 'concurrency' then
 end
 if adaptive then
   local c = redis.call('HMGET', KEYS[3], 'cap', 'rounds', 'probed')
-  local cap, rounds = tonumber(c[1]), tonumber(c[2]) or 4
+  local cap, rounds = tonumber(c[1]), tonumber(c[2]) or ${PROBE_ROUNDS}
   if cap then
     local successes = redis.call('HINCRBY', KEYS[3], 'successes', 1)
     if successes >= rounds * cap then
       -- The previous probe held all this time: probe sooner.
-      if c[3] then rounds = math.max(4, rounds / 2) end
+      if c[3] then rounds = math.max(${PROBE_ROUNDS}, rounds / 2) end
       redis.call('HSET', KEYS[3], 'cap', cap + 1, 'successes', 0, 'probed', 1, 'rounds', rounds)
     end
   end
