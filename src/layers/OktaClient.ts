@@ -96,11 +96,10 @@ export const make = (
 
     // The pipeline every request goes through, configured once. The platform's own HTTP span is
     // off: the exchange makes its own (its exit value would hold the request and its credential).
+    // With its span off the platform sends no trace headers either; the exchange sends them when
+    // `tracerPropagation` asks for them.
     const transport = yield* HttpClient.HttpClient
-    const shared = configureFetch(transport).pipe(
-      HttpClient.withTracerDisabledWhen(() => true),
-      HttpClient.withTracerPropagation(false)
-    )
+    const shared = configureFetch(transport).pipe(HttpClient.withTracerDisabledWhen(() => true))
     const configured = shared.pipe(
       // API paths are relative to the org; the token endpoint's URL is absolute already.
       HttpClient.mapRequest((request) =>
@@ -125,14 +124,16 @@ export const make = (
       orgUrl
     })
 
-    const policyOf = Effect.map(FiberRef.get(RetryPolicy.currentRetryPolicy), (override) =>
-      Option.getOrElse(override, () => clientPolicy)
-    )
     const retry = <A, E, P = never, EP = never>(
       options: Omit<Retry.RetryOptions<A, E, P, EP>, "policy" | "deadlineMillis" | "recorder">
     ) =>
-      Effect.flatMap(policyOf, (policy) =>
-        Retry.run({ ...options, policy, deadlineMillis: settings.deadlineMillis, recorder })
+      FiberRef.getWith(RetryPolicy.currentRetryPolicy, (override) =>
+        Retry.run({
+          ...options,
+          policy: Option.isSome(override) ? override.value : clientPolicy,
+          deadlineMillis: settings.deadlineMillis,
+          recorder
+        })
       )
 
     const auth =
@@ -198,11 +199,11 @@ export const make = (
       ): Effect.Effect<A, E | OktaHttpError | OktaTransportError> => {
         if (response.status >= 200 && response.status < 300) {
           const received = makeResponse(call, response, headers, settings.maxResponseBytes)
-          return Effect.tap(decode(received), () =>
+          return Effect.flatMap(decode(received), (value) =>
             // A body the decoder left unread is drained, so the connection can be reused.
             received.bodyRead || response.status === 204
-              ? Effect.void
-              : Effect.ignore(received.text)
+              ? Effect.succeed(value)
+              : Effect.as(Effect.ignore(received.text), value)
           )
         }
         return Effect.flatMap(
