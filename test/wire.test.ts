@@ -172,6 +172,13 @@ describe.each(transports)("the capped read over %s", (_name, transport) => {
         )
       )
       expect(both).toEqual([small, { id: "0oa1", label: "Acme SCIM" }, small])
+      // From several fibers at once: one reads, the others wait for it.
+      const together = yield* withClient(url, (client) =>
+        client.execute({ operation: "probe", method: "GET", path: "/chunked" }, (r) =>
+          Effect.all([r.text, r.json(Small), r.text], { concurrency: "unbounded" })
+        )
+      )
+      expect(together).toEqual(both)
       const statuses = yield* withClient(url, (client) =>
         Effect.all(
           [1, 2, 3].map(() =>

@@ -7,9 +7,11 @@
 import type * as Headers from "@effect/platform/Headers"
 import type * as HttpClientError from "@effect/platform/HttpClientError"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import * as Cause from "effect/Cause"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
+import * as Exit from "effect/Exit"
 import * as FiberId from "effect/FiberId"
 import * as Option from "effect/Option"
 import type * as ParseResult from "effect/ParseResult"
@@ -343,23 +345,26 @@ export const makeResponse = (
       true
     )
   }
-  // The body is read once, however many times (and from however many fibers) `text` is used.
-  let body: Deferred.Deferred<string, OktaTransportError | OktaDecodeError> | undefined
-  const read = Effect.suspend(() => {
-    if (body !== undefined) return Deferred.await(body)
-    const deferred = Deferred.unsafeMake<string, OktaTransportError | OktaDecodeError>(FiberId.none)
-    body = deferred
+  // The body is read once, however many times (and from however many fibers) `text` is used:
+  // the first reader reads, the others wait for it. An interrupted read leaves the body to
+  // whoever reads next. (The waiters are rare; the first reader pays no more than one `onExit`.)
+  type Read = Effect.Effect<string, OktaTransportError | OktaDecodeError>
+  let done: Exit.Exit<string, OktaTransportError | OktaDecodeError> | undefined
+  let reading: Deferred.Deferred<void> | undefined
+  const read: Read = Effect.suspend((): Read => {
+    if (done !== undefined) return done
+    if (reading !== undefined) return Effect.zipRight(Deferred.await(reading), read)
+    const current = Deferred.unsafeMake<void>(FiberId.none)
+    reading = current
     const once = Effect.catchTag(readText(call, response, headers, maxBytes), "TooLarge", (e) =>
       Effect.fail(decodeError("TooLarge", `the body is larger than ${e.maxBytes} bytes`))
     )
-    return Effect.zipRight(
-      Effect.onInterrupt(Effect.intoDeferred(once, deferred), () =>
-        // An interrupted read leaves the body to whoever reads next.
-        Effect.sync(() => {
-          if (body === deferred) body = undefined
-        })
-      ),
-      Deferred.await(deferred)
+    return Effect.onExit(once, (exit) =>
+      Effect.sync(() => {
+        if (!(Exit.isFailure(exit) && Cause.isInterruptedOnly(exit.cause))) done = exit
+        reading = undefined
+        Deferred.unsafeDone(current, Exit.void)
+      })
     )
   })
   return {
@@ -368,7 +373,7 @@ export const makeResponse = (
     text: read,
     /** Whether a decoder started reading the body. */
     get bodyRead() {
-      return body !== undefined
+      return done !== undefined || reading !== undefined
     },
     json: <A, I>(
       schema: Schema.Schema<A, I>
