@@ -702,6 +702,59 @@ describe("visibility", () => {
   )
 })
 
+describe("requests that got no answer are counted", () => {
+  const unanswered = (status: "transport" | "timeout") =>
+    Metric.value(
+      Metric.tagged(
+        Metric.tagged(
+          OktaMetrics.requests,
+          "operation",
+          "getDefaultProvisioningConnectionForApplication"
+        ),
+        "status",
+        status
+      )
+    ).pipe(Effect.map((state) => state.count))
+
+  it.effect("a dropped connection as transport, an attempt timeout as timeout, once each", () =>
+    Effect.gen(function* () {
+      const transport = yield* unanswered("transport")
+      const timeout = yield* unanswered("timeout")
+      const { fiber } = yield* start(
+        sequence(
+          () => ({ drop: true as const }),
+          () => Effect.never,
+          () => json(200, OK)
+        ),
+        get,
+        { timeout: "5 seconds" }
+      )
+      yield* TestClock.adjust("200 millis")
+      yield* TestClock.adjust("5 seconds")
+      yield* TestClock.adjust("200 millis")
+      expect(Exit.isSuccess(yield* Fiber.join(fiber))).toBe(true)
+      expect(yield* unanswered("transport")).toBe(transport + 1)
+      expect(yield* unanswered("timeout")).toBe(timeout + 1)
+    })
+  )
+
+  it.effect("an answered request is not, nor one never sent", () =>
+    Effect.gen(function* () {
+      const transport = yield* unanswered("transport")
+      const timeout = yield* unanswered("timeout")
+      const { fiber } = yield* start(() => json(404, {}))
+      expect(errorOf(yield* Fiber.join(fiber))._tag).toBe("OktaNotFoundError")
+      const invalid = yield* start(
+        () => json(200, OK),
+        (api) => api.getDefaultProvisioningConnectionForApplication("not an id")
+      )
+      expect(errorOf(yield* Fiber.join(invalid.fiber))._tag).toBe("OktaInvalidInputError")
+      expect(yield* unanswered("transport")).toBe(transport)
+      expect(yield* unanswered("timeout")).toBe(timeout)
+    })
+  )
+})
+
 describe("replacing or disabling the policy", () => {
   it.effect("per client: retry false, or RetryPolicy.disabled", () =>
     Effect.gen(function* () {

@@ -2,7 +2,7 @@
  * One HTTP exchange: send through the configured client within the per-attempt timeout, feed the
  * rate-limit gate and the metrics, put the response's facts on the call's span, and hand the
  * response on. The gate counts the request in flight until its response headers arrive; the retry
- * loop gives the slot back when the attempt ends without them.
+ * loop gives the slot back, and counts the failure, when the attempt ends without them.
  *
  * @internal
  */
@@ -65,54 +65,50 @@ export const make = ({ timeoutMillis, recorder, spans, propagate, orgUrl }: Exch
       headers: Headers.Headers
     ) => Effect.Effect<A, E>
   ): Effect.Effect<A, E | X | OktaTransportError | OktaTimeoutError> =>
-    Effect.suspend(() => {
-      let answered = false
+    // The clock is read directly: two `Clock.currentTimeMillis` effects cost more than the rest
+    // of this function's bookkeeping.
+    Effect.clockWith((clock) => {
+      ticket.sent = true
       const timedOut = () => new OktaTimeoutError({ ...call, timeoutMillis, kind: "attempt" })
       const sent =
         propagate && span !== undefined
           ? HttpClientRequest.setHeaders(request, HttpTraceContext.toHeaders(span))
           : request
-      return Effect.flatMap(Clock.currentTimeMillis, (startedAt) =>
-        client.execute(sent).pipe(
-          Effect.mapError((error) =>
-            HttpClientError.isHttpClientError(error) ? transportError(call, error) : (error as X)
-          ),
-          Effect.flatMap((response) =>
-            Effect.flatMap(Clock.currentTimeMillis, (now) => {
-              answered = true
-              // The platform rebuilds `response.headers` on every access: read them once.
-              const headers = response.headers
-              if (span !== undefined) {
-                span.attribute("http.response.status_code", response.status)
-                const requestId = headers["x-okta-request-id"]
-                if (requestId !== undefined) span.attribute("okta.request_id", requestId)
-              }
-              const recorded = recorder.response(
-                call.operation,
-                response.status,
-                now - startedAt,
-                headers
+      const startedAt = clock.unsafeCurrentTimeMillis()
+      return client.execute(sent).pipe(
+        Effect.matchEffect({
+          onFailure: (error) =>
+            Effect.fail(
+              HttpClientError.isHttpClientError(error) ? transportError(call, error) : (error as X)
+            ),
+          onSuccess: (response) => {
+            const now = clock.unsafeCurrentTimeMillis()
+            // The platform rebuilds `response.headers` on every access: read them once.
+            const headers = response.headers
+            if (span !== undefined) {
+              span.attribute("http.response.status_code", response.status)
+              const requestId = headers["x-okta-request-id"]
+              if (requestId !== undefined) span.attribute("okta.request_id", requestId)
+            }
+            const recorded = recorder.response(
+              call.operation,
+              response.status,
+              now - startedAt,
+              headers
+            )
+            if (ticket.settled) return Effect.zipRight(recorded, onResponse(response, headers))
+            ticket.settled = true
+            return Effect.flatMap(gate.observe(ticket, headers, now), (doubted) =>
+              Effect.zipRight(
+                doubted === undefined
+                  ? recorded
+                  : Effect.zipRight(distrusted(call, doubted, recorder), recorded),
+                onResponse(response, headers)
               )
-              if (ticket.settled) return Effect.zipRight(recorded, onResponse(response, headers))
-              ticket.settled = true
-              return Effect.flatMap(gate.observe(ticket, headers, now), (doubted) =>
-                Effect.zipRight(
-                  doubted === undefined
-                    ? recorded
-                    : Effect.zipRight(distrusted(call, doubted, recorder), recorded),
-                  onResponse(response, headers)
-                )
-              )
-            })
-          ),
-          Effect.timeoutFail({ duration: timeoutMillis, onTimeout: timedOut }),
-          Effect.onExit((exit) => {
-            if (answered || exit._tag === "Success") return Effect.void
-            const failure = exit.cause._tag === "Fail" ? exit.cause.error : undefined
-            const status = failure instanceof OktaTimeoutError ? "timeout" : "transport"
-            return recorder.failure(call.operation, status)
-          })
-        )
+            )
+          }
+        }),
+        Effect.timeoutFail({ duration: timeoutMillis, onTimeout: timedOut })
       )
     })
   if (!spans) return one

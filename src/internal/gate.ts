@@ -81,6 +81,8 @@ export interface GateOptions {
  * @internal
  */
 export interface Ticket {
+  /** Set by the exchange when it sends the request. */
+  sent?: boolean
   settled: boolean
   /** The lease a shared store granted, when a shared store admitted it. */
   readonly lease?: string | undefined
@@ -194,16 +196,20 @@ export class RateLimitGate implements Gate {
     onWait: (wait: GateWait) => Effect.Effect<void, E>,
     maxWaitMillis: number = Number.POSITIVE_INFINITY
   ): Effect.Effect<void, E> {
-    // The common case, budget left and a free slot, is decided without reading the clock.
-    return Effect.suspend(() => {
-      const cap = this.probing ? 1 : this.concurrencyCap
-      if (this.inFlight < cap && (this.available === undefined || this.available > 0)) {
-        this.inFlight += 1
-        if (this.available !== undefined) this.available -= 1
-        return Effect.void
-      }
-      return this.acquireSlowly(onWait, maxWaitMillis)
-    })
+    return Effect.suspend(() =>
+      this.tryTake() ? Effect.void : this.acquireSlowly(onWait, maxWaitMillis)
+    )
+  }
+
+  /** The common case, budget left and a free slot, decided without reading the clock. */
+  private tryTake(): boolean {
+    const cap = this.probing ? 1 : this.concurrencyCap
+    if (this.inFlight < cap && (this.available === undefined || this.available > 0)) {
+      this.inFlight += 1
+      if (this.available !== undefined) this.available -= 1
+      return true
+    }
+    return false
   }
 
   private acquireSlowly<E>(
@@ -267,7 +273,11 @@ export class RateLimitGate implements Gate {
     onWait: (wait: GateWait) => Effect.Effect<void, E>,
     maxWaitMillis: number
   ): Effect.Effect<Ticket, E> {
-    return Effect.map(this.admit(onWait, maxWaitMillis), () => ({ settled: false }))
+    return Effect.suspend(() =>
+      this.tryTake()
+        ? Effect.succeed({ settled: false })
+        : Effect.map(this.acquireSlowly(onWait, maxWaitMillis), () => ({ settled: false }))
+    )
   }
 
   observe(_ticket: Ticket, headers: Headers.Headers, localMillis: number) {

@@ -175,16 +175,33 @@ export const run = <A, E, P = never, EP = never>(
     prepared: P | undefined
   ): Effect.Effect<A, E | OktaTimeoutError> =>
     Effect.uninterruptibleMask((restore) =>
-      Effect.flatMap(restore(acquire(deadlineAt)), (ticket: Ticket) =>
-        Effect.ensuring(
-          restore(options.attempt(retryHeaders, prepared, ticket)),
-          Effect.suspend(() => {
-            if (ticket.settled) return Effect.void
-            ticket.settled = true
-            return gate.release(ticket)
-          })
-        )
-      )
+      Effect.flatMap(restore(acquire(deadlineAt)), (ticket: Ticket) => {
+        // Already uninterruptible here, so a match does what `Effect.ensuring` would, in fewer
+        // steps; the release cannot fail.
+        const release = Effect.suspend(() => {
+          if (ticket.settled) return Effect.void
+          ticket.settled = true
+          return gate.release(ticket)
+        })
+        return Effect.matchCauseEffect(restore(options.attempt(retryHeaders, prepared, ticket)), {
+          onFailure: (cause) => {
+            // A request sent and never answered (a transport failure, the attempt timeout, an
+            // interruption) is counted here, where every way the attempt ends is seen.
+            const unanswered = ticket.sent === true && !ticket.settled
+            const timedOut = cause._tag === "Fail" && cause.error instanceof OktaTimeoutError
+            return Effect.zipRight(
+              unanswered
+                ? Effect.zipRight(
+                    recorder.failure(call.operation, timedOut ? "timeout" : "transport"),
+                    release
+                  )
+                : release,
+              Effect.failCause(cause)
+            )
+          },
+          onSuccess: (value) => (ticket.settled ? Effect.succeed(value) : Effect.as(release, value))
+        })
+      })
     )
   const prepare: Effect.Effect<P | undefined, EP> = options.prepare ?? Effect.succeed(undefined)
 
@@ -267,8 +284,8 @@ export const run = <A, E, P = never, EP = never>(
     })
 
   // The first attempt takes the short path: no policy state is built unless it fails.
-  const first = (deadlineAt: number | undefined) =>
-    Effect.flatMap(prepare, (prepared) =>
+  const first = (deadlineAt: number | undefined) => {
+    const once = (prepared: P | undefined) =>
       Effect.catchAll(
         attemptInSlot(deadlineAt, undefined, prepared),
         (e: E | OktaTimeoutError): Effect.Effect<A, E | EP | OktaTimeoutError> =>
@@ -276,7 +293,8 @@ export const run = <A, E, P = never, EP = never>(
             ? Effect.fail(e)
             : retrying(e as E, deadlineAt)
       )
-    )
+    return options.prepare === undefined ? once(undefined) : Effect.flatMap(options.prepare, once)
+  }
   if (options.deadlineMillis === undefined) return first(undefined)
   const deadlineMillis = options.deadlineMillis
   return Effect.flatMap(Clock.currentTimeMillis, (startedAt) => first(startedAt + deadlineMillis))
