@@ -46,6 +46,25 @@ describe("the per-attempt timeout under TestClock", () => {
     })
   )
 
+  it.effect("attempts started at different times each time out at their own deadline", () =>
+    Effect.gen(function* () {
+      const silent = HttpClient.make(() => Effect.never)
+      const layer = over(silent, { timeout: "5 seconds", retry: false })
+      const call = Effect.fork(Effect.flip(Effect.provide(get, layer)))
+      const first = yield* call
+      yield* TestClock.adjust("1 second")
+      const second = yield* call
+      yield* TestClock.adjust("3999 millis")
+      expect(Option.isNone(yield* Fiber.poll(first))).toBe(true)
+      yield* TestClock.adjust("1 millis")
+      expect(yield* Fiber.join(first)).toMatchObject({ _tag: "OktaTimeoutError", kind: "attempt" })
+      yield* TestClock.adjust("999 millis")
+      expect(Option.isNone(yield* Fiber.poll(second))).toBe(true)
+      yield* TestClock.adjust("1 millis")
+      expect(yield* Fiber.join(second)).toMatchObject({ _tag: "OktaTimeoutError", kind: "attempt" })
+    })
+  )
+
   it.effect("a body that stalls after the headers is timed out too", () =>
     Effect.gen(function* () {
       const stalls = HttpClient.make((request) =>
@@ -126,6 +145,50 @@ describe("interruption", () => {
       expect(signals[0]!.aborted).toBe(false)
       yield* Fiber.interrupt(fiber)
       expect(signals[0]!.aborted).toBe(true)
+    })
+  )
+})
+
+describe("the timer behind the per-attempt timeout (real time)", () => {
+  // Node's count of pending timers: what keeps a process with an open runtime alive.
+  const timers = () => process.getActiveResourcesInfo().filter((r) => r === "Timeout").length
+  // Lets interruptions sent to other fibers land, and the scheduler's zero-delay timers fire.
+  const settle = Effect.repeatN(
+    Effect.promise(() => new Promise((resolve) => setImmediate(resolve))),
+    10
+  )
+
+  it.live("one timer for all running attempts, none once they ended", () =>
+    Effect.gen(function* () {
+      const body = JSON.stringify({ status: "ENABLED", profile: { authScheme: "TOKEN" } })
+      let hang = false
+      const transport = HttpClient.make((request) =>
+        hang
+          ? // Never answers, and holds no timer of its own (as `Effect.never` does).
+            Effect.async<never>(() => {})
+          : Effect.succeed(
+              HttpClientResponse.fromWeb(
+                request,
+                new Response(body, { headers: { "content-type": "application/json" } })
+              )
+            )
+      )
+      const before = timers()
+      yield* Effect.gen(function* () {
+        const api = yield* ApplicationConnections
+        const call = api.getDefaultProvisioningConnectionForApplication(APP)
+        yield* call
+        yield* settle
+        // An idle client holds no timer, so a process with an open runtime can exit.
+        expect(timers()).toBe(before)
+        hang = true
+        const hung = yield* Effect.forEach([1, 2, 3], () => Effect.fork(call))
+        yield* settle
+        expect(timers()).toBe(before + 1)
+        yield* Fiber.interruptAll(hung)
+        yield* settle
+        expect(timers()).toBe(before)
+      }).pipe(Effect.provide(over(transport, { timeout: "1 minute", retry: false })))
     })
   )
 })

@@ -47,6 +47,11 @@ const distrusted = (call: Call, { header, value }: Distrusted, recorder: Recorde
 /** @internal */
 export interface ExchangeOptions {
   readonly timeoutMillis: number
+  /** Runs an attempt under the timeout (`attemptTimeout.make`). */
+  readonly timed: <A, E>(
+    effect: Effect.Effect<A, E>,
+    onTimeout: () => OktaTimeoutError
+  ) => Effect.Effect<A, E | OktaTimeoutError>
   readonly recorder: Recorder
   /** `tracing: "exchanges"`: a client span per exchange. */
   readonly spans: boolean
@@ -56,7 +61,14 @@ export interface ExchangeOptions {
 }
 
 /** @internal */
-export const make = ({ timeoutMillis, recorder, spans, propagate, orgUrl }: ExchangeOptions) => {
+export const make = ({
+  timeoutMillis,
+  timed,
+  recorder,
+  spans,
+  propagate,
+  orgUrl
+}: ExchangeOptions) => {
   const serverAddress = new URL(orgUrl).host
   const one = <A, E, X>(
     { call, client, gate, request, span, ticket }: Exchange<X>,
@@ -75,7 +87,7 @@ export const make = ({ timeoutMillis, recorder, spans, propagate, orgUrl }: Exch
           ? HttpClientRequest.setHeaders(request, HttpTraceContext.toHeaders(span))
           : request
       const startedAt = clock.unsafeCurrentTimeMillis()
-      return client.execute(sent).pipe(
+      const exchange = client.execute(sent).pipe(
         Effect.matchEffect({
           onFailure: (error) =>
             Effect.fail(
@@ -107,9 +119,9 @@ export const make = ({ timeoutMillis, recorder, spans, propagate, orgUrl }: Exch
               )
             )
           }
-        }),
-        Effect.timeoutFail({ duration: timeoutMillis, onTimeout: timedOut })
+        })
       )
+      return timed(exchange, timedOut)
     })
   if (!spans) return one
 

@@ -17,6 +17,7 @@ import * as FiberRef from "effect/FiberRef"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
+import type * as Scope from "effect/Scope"
 import type * as Tracer from "effect/Tracer"
 import {
   type OktaConfigError,
@@ -24,6 +25,7 @@ import {
   OktaTimeoutError,
   type OktaTransportError
 } from "../errors/OktaError.js"
+import * as AttemptTimeout from "../internal/attemptTimeout.js"
 import * as Auth from "../internal/auth.js"
 import { type Gate, RateLimitGate } from "../internal/gate.js"
 import * as Shared from "../internal/sharedGate.js"
@@ -63,7 +65,7 @@ export type {
  */
 export const make = (
   options: OktaClientOptions
-): Effect.Effect<OktaClientService, OktaConfigError, HttpClient.HttpClient> =>
+): Effect.Effect<OktaClientService, OktaConfigError, HttpClient.HttpClient | Scope.Scope> =>
   Effect.gen(function* () {
     const orgUrl = yield* normalizeOrgUrl(options.orgUrl)
     const settings = yield* resolveSettings(options)
@@ -118,6 +120,7 @@ export const make = (
 
     const exchange = Exchange.make({
       timeoutMillis: settings.timeoutMillis,
+      timed: AttemptTimeout.make(settings.timeoutMillis, yield* Effect.scope),
       recorder,
       spans: exchanges,
       propagate: settings.tracerPropagation,
@@ -306,7 +309,7 @@ export class OktaClient extends Context.Tag("effect-okta-connections/OktaClient"
   static layer(
     options: OktaClientOptions
   ): Layer.Layer<OktaClient, OktaConfigError, HttpClient.HttpClient> {
-    return Layer.effect(OktaClient, make(options))
+    return Layer.scoped(OktaClient, make(options))
   }
 
   /**
