@@ -347,23 +347,29 @@ export const makeResponse = (
   }
   // The body is read once, however many times (and from however many fibers) `text` is used:
   // the first reader reads, the others wait for it. An interrupted read leaves the body to
-  // whoever reads next. (The waiters are rare; the first reader pays no more than one `onExit`.)
+  // whoever reads next. (Waiters are rare: the first reader pays for one `onExit` only.)
   type Read = Effect.Effect<string, OktaTransportError | OktaDecodeError>
   let done: Exit.Exit<string, OktaTransportError | OktaDecodeError> | undefined
-  let reading: Deferred.Deferred<void> | undefined
+  let reading = false
+  let waiters: Array<Deferred.Deferred<void>> = []
   const read: Read = Effect.suspend((): Read => {
     if (done !== undefined) return done
-    if (reading !== undefined) return Effect.zipRight(Deferred.await(reading), read)
-    const current = Deferred.unsafeMake<void>(FiberId.none)
-    reading = current
+    if (reading) {
+      const waiter = Deferred.unsafeMake<void>(FiberId.none)
+      waiters.push(waiter)
+      return Effect.zipRight(Deferred.await(waiter), read)
+    }
+    reading = true
     const once = Effect.catchTag(readText(call, response, headers, maxBytes), "TooLarge", (e) =>
       Effect.fail(decodeError("TooLarge", `the body is larger than ${e.maxBytes} bytes`))
     )
     return Effect.onExit(once, (exit) =>
       Effect.sync(() => {
         if (!(Exit.isFailure(exit) && Cause.isInterruptedOnly(exit.cause))) done = exit
-        reading = undefined
-        Deferred.unsafeDone(current, Exit.void)
+        reading = false
+        const woken = waiters
+        waiters = []
+        for (const waiter of woken) Deferred.unsafeDone(waiter, Exit.void)
       })
     )
   })
@@ -373,7 +379,7 @@ export const makeResponse = (
     text: read,
     /** Whether a decoder started reading the body. */
     get bodyRead() {
-      return done !== undefined || reading !== undefined
+      return done !== undefined || reading
     },
     json: <A, I>(
       schema: Schema.Schema<A, I>
