@@ -102,17 +102,15 @@ export const make = (
     // `tracerPropagation` asks for them.
     const transport = yield* HttpClient.HttpClient
     const shared = configureFetch(transport).pipe(HttpClient.withTracerDisabledWhen(() => true))
-    const configured = shared.pipe(
-      // API paths are relative to the org; the token endpoint's URL is absolute already.
-      HttpClient.mapRequest((request) =>
+    const defaults = HttpClientRequest.setHeaders({
+      accept: "application/json",
+      "user-agent": settings.userAgent,
+      ...(authorization !== undefined ? { authorization: Redacted.value(authorization) } : {})
+    })
+    // API paths are relative to the org; the token endpoint's URL is absolute already.
+    const configured = HttpClient.mapRequest(shared, (request) =>
+      defaults(
         request.url.startsWith("/") ? HttpClientRequest.prependUrl(request, orgUrl) : request
-      ),
-      HttpClient.mapRequest(
-        HttpClientRequest.setHeaders({
-          accept: "application/json",
-          "user-agent": settings.userAgent,
-          ...(authorization !== undefined ? { authorization: Redacted.value(authorization) } : {})
-        })
       )
     )
     const client =
