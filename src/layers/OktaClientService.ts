@@ -100,7 +100,9 @@ export interface OktaClientService {
   /**
    * Sends `request` with the client's credentials and headers, through the shared rate-limit
    * gate, with the per-attempt timeout and the retry policy, in a span when tracing. A 2xx goes to
-   * `decode`; any other status becomes its typed error. Redirects are never followed.
+   * `decode`; any other status becomes its typed error. Redirects are never followed. `decode` is
+   * part of the attempt (the timeout covers it) and runs in the attempt's own fiber: it sees the
+   * caller's services, span and `FiberRef` values, but values it sets do not come back.
    */
   readonly execute: <A, E>(
     request: OktaRequest,
