@@ -161,14 +161,10 @@ const readWebBody = (
   })
 
 /**
- * Reads the body as text, at most `maxBytes` of what the client receives (after the transport
- * decompressed it). Where the client has the fetch `Response`, with fetch's own reader, chunk by
- * chunk (cheaper than the platform's one-shot `text`, see bench/README.md). Otherwise a declared
- * `Content-Length` without a `Content-Encoding` bounds what the transport delivers, so such a body
- * takes the one-shot read, and any other body goes through the platform's stream. A chunked read
- * is abandoned as soon as the cap is passed, so the body is never buffered whole.
- *
- * @internal
+ * Reads the body as text, at most `maxBytes` of what the client receives (after decompression):
+ * a fetch `Response` with fetch's own reader (cheaper than the platform's one-shot `text`, see
+ * bench/README.md); a declared `Content-Length` without `Content-Encoding` with the one-shot read;
+ * anything else through the platform's stream, abandoned as soon as the cap is passed. @internal
  */
 export const readText = (
   call: Call,
@@ -346,12 +342,12 @@ export const makeResponse = (
     )
   }
   // The body is read once, however many times (and from however many fibers) `text` is used:
-  // the first reader reads, the others wait for it. An interrupted read leaves the body to
-  // whoever reads next. (Waiters are rare: the first reader pays for one `onExit` only.)
+  // the first reader reads under one `onExit`, the others wait. An interrupted read leaves the
+  // body to the next reader.
   type Read = Effect.Effect<string, OktaTransportError | OktaDecodeError>
   let done: Exit.Exit<string, OktaTransportError | OktaDecodeError> | undefined
   let reading = false
-  let waiters: Array<Deferred.Deferred<void>> = []
+  const waiters: Array<Deferred.Deferred<void>> = []
   const read: Read = Effect.suspend((): Read => {
     if (done !== undefined) return done
     if (reading) {
@@ -367,9 +363,7 @@ export const makeResponse = (
       Effect.sync(() => {
         if (!(Exit.isFailure(exit) && Cause.isInterruptedOnly(exit.cause))) done = exit
         reading = false
-        const woken = waiters
-        waiters = []
-        for (const waiter of woken) Deferred.unsafeDone(waiter, Exit.void)
+        for (const waiter of waiters.splice(0)) Deferred.unsafeDone(waiter, Exit.void)
       })
     )
   })
