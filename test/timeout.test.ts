@@ -150,46 +150,75 @@ describe("interruption", () => {
 })
 
 describe("the timer behind the per-attempt timeout (real time)", () => {
-  // Node's count of pending timers: what keeps a process with an open runtime alive.
-  const timers = () => process.getActiveResourcesInfo().filter((r) => r === "Timeout").length
-  // Lets interruptions sent to other fibers land, and the scheduler's zero-delay timers fire.
+  /**
+   * The timers of a second or more set while `use` runs and still pending: what keeps a process
+   * with an open runtime alive. (Counted through `setTimeout` itself: Node's own count of
+   * pending timers also holds other tests' and the scheduler's short ones.)
+   */
+  const withTimers = <A, E, R>(use: (pending: () => number) => Effect.Effect<A, E, R>) =>
+    Effect.acquireUseRelease(
+      Effect.sync(() => {
+        const pending = new Set<unknown>()
+        const { setTimeout: set, clearTimeout: clear } = globalThis
+        globalThis.setTimeout = ((handler: () => void, millis?: number) => {
+          const handle = set(() => {
+            pending.delete(handle)
+            handler()
+          }, millis)
+          if ((millis ?? 0) >= 1000) pending.add(handle)
+          return handle
+        }) as typeof globalThis.setTimeout
+        globalThis.clearTimeout = ((handle: Parameters<typeof clear>[0]) => {
+          pending.delete(handle)
+          clear(handle)
+        }) as typeof globalThis.clearTimeout
+        return {
+          pending,
+          restore: () => Object.assign(globalThis, { setTimeout: set, clearTimeout: clear })
+        }
+      }),
+      ({ pending }) => use(() => pending.size),
+      ({ restore }) => Effect.sync(restore)
+    )
+  // Lets interruptions sent to other fibers land.
   const settle = Effect.repeatN(
     Effect.promise(() => new Promise((resolve) => setImmediate(resolve))),
     10
   )
 
   it.live("one timer for all running attempts, none once they ended", () =>
-    Effect.gen(function* () {
-      const body = JSON.stringify({ status: "ENABLED", profile: { authScheme: "TOKEN" } })
-      let hang = false
-      const transport = HttpClient.make((request) =>
-        hang
-          ? // Never answers, and holds no timer of its own (as `Effect.never` does).
-            Effect.async<never>(() => {})
-          : Effect.succeed(
-              HttpClientResponse.fromWeb(
-                request,
-                new Response(body, { headers: { "content-type": "application/json" } })
+    withTimers((pending) =>
+      Effect.gen(function* () {
+        const body = JSON.stringify({ status: "ENABLED", profile: { authScheme: "TOKEN" } })
+        let hang = false
+        const transport = HttpClient.make((request) =>
+          hang
+            ? // Never answers, and holds no timer of its own (as `Effect.never` does).
+              Effect.async<never>(() => {})
+            : Effect.succeed(
+                HttpClientResponse.fromWeb(
+                  request,
+                  new Response(body, { headers: { "content-type": "application/json" } })
+                )
               )
-            )
-      )
-      const before = timers()
-      yield* Effect.gen(function* () {
-        const api = yield* ApplicationConnections
-        const call = api.getDefaultProvisioningConnectionForApplication(APP)
-        yield* call
-        yield* settle
-        // An idle client holds no timer, so a process with an open runtime can exit.
-        expect(timers()).toBe(before)
-        hang = true
-        const hung = yield* Effect.forEach([1, 2, 3], () => Effect.fork(call))
-        yield* settle
-        expect(timers()).toBe(before + 1)
-        yield* Fiber.interruptAll(hung)
-        yield* settle
-        expect(timers()).toBe(before)
-      }).pipe(Effect.provide(over(transport, { timeout: "1 minute", retry: false })))
-    })
+        )
+        yield* Effect.gen(function* () {
+          const api = yield* ApplicationConnections
+          const call = api.getDefaultProvisioningConnectionForApplication(APP)
+          yield* call
+          yield* settle
+          // An idle client holds no timer, so a process with an open runtime can exit.
+          expect(pending()).toBe(0)
+          hang = true
+          const hung = yield* Effect.forEach([1, 2, 3], () => Effect.fork(call))
+          yield* settle
+          expect(pending()).toBe(1)
+          yield* Fiber.interruptAll(hung)
+          yield* settle
+          expect(pending()).toBe(0)
+        }).pipe(Effect.provide(over(transport, { timeout: "1 minute", retry: false })))
+      })
+    )
   )
 })
 
