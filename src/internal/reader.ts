@@ -363,7 +363,9 @@ export const makeResponse = (
       Effect.sync(() => {
         if (!(Exit.isFailure(exit) && Cause.isInterruptedOnly(exit.cause))) done = exit
         reading = false
-        for (const waiter of waiters.splice(0)) Deferred.unsafeDone(waiter, Exit.void)
+        if (waiters.length > 0) {
+          for (const waiter of waiters.splice(0)) Deferred.unsafeDone(waiter, Exit.void)
+        }
       })
     )
   })
