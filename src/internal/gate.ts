@@ -196,9 +196,7 @@ export class RateLimitGate implements Gate {
     onWait: (wait: GateWait) => Effect.Effect<void, E>,
     maxWaitMillis: number = Number.POSITIVE_INFINITY
   ): Effect.Effect<void, E> {
-    return Effect.suspend(() =>
-      this.tryTake() ? Effect.void : this.acquireSlowly(onWait, maxWaitMillis)
-    )
+    return Effect.asVoid(this.acquire(onWait, maxWaitMillis))
   }
 
   /** The common case, budget left and a free slot, decided without reading the clock. */

@@ -189,15 +189,10 @@ export const run = <A, E, P = never, EP = never>(
             // interruption) is counted here, where every way the attempt ends is seen.
             const unanswered = ticket.sent === true && !ticket.settled
             const timedOut = cause._tag === "Fail" && cause.error instanceof OktaTimeoutError
-            return Effect.zipRight(
-              unanswered
-                ? Effect.zipRight(
-                    recorder.failure(call.operation, timedOut ? "timeout" : "transport"),
-                    release
-                  )
-                : release,
-              Effect.failCause(cause)
-            )
+            const counted = unanswered
+              ? recorder.failure(call.operation, timedOut ? "timeout" : "transport")
+              : Effect.void
+            return Effect.zipRight(Effect.zipRight(counted, release), Effect.failCause(cause))
           },
           onSuccess: (value) => (ticket.settled ? Effect.succeed(value) : Effect.as(release, value))
         })
