@@ -152,20 +152,27 @@ describe("interruption", () => {
 describe("the timer behind the per-attempt timeout (real time)", () => {
   /**
    * The timers of a second or more set while `use` runs and still pending: what keeps a process
-   * with an open runtime alive. (Counted through `setTimeout` itself: Node's own count of
-   * pending timers also holds other tests' and the scheduler's short ones.)
+   * with an open runtime alive; and how many were set in all. (Counted through `setTimeout`
+   * itself: Node's own count of pending timers also holds other tests' and the scheduler's short
+   * ones.)
    */
-  const withTimers = <A, E, R>(use: (pending: () => number) => Effect.Effect<A, E, R>) =>
+  const withTimers = <A, E, R>(
+    use: (pending: () => number, set: () => number) => Effect.Effect<A, E, R>
+  ) =>
     Effect.acquireUseRelease(
       Effect.sync(() => {
         const pending = new Set<unknown>()
+        const counter = { set: 0 }
         const { setTimeout: set, clearTimeout: clear } = globalThis
         globalThis.setTimeout = ((handler: () => void, millis?: number) => {
           const handle = set(() => {
             pending.delete(handle)
             handler()
           }, millis)
-          if ((millis ?? 0) >= 1000) pending.add(handle)
+          if ((millis ?? 0) >= 1000) {
+            pending.add(handle)
+            counter.set += 1
+          }
           return handle
         }) as typeof globalThis.setTimeout
         globalThis.clearTimeout = ((handle: Parameters<typeof clear>[0]) => {
@@ -174,10 +181,15 @@ describe("the timer behind the per-attempt timeout (real time)", () => {
         }) as typeof globalThis.clearTimeout
         return {
           pending,
+          counter,
           restore: () => Object.assign(globalThis, { setTimeout: set, clearTimeout: clear })
         }
       }),
-      ({ pending }) => use(() => pending.size),
+      ({ counter, pending }) =>
+        use(
+          () => pending.size,
+          () => counter.set
+        ),
       ({ restore }) => Effect.sync(restore)
     )
   // Lets interruptions sent to other fibers land.
@@ -214,6 +226,38 @@ describe("the timer behind the per-attempt timeout (real time)", () => {
           yield* settle
           expect(pending()).toBe(1)
           yield* Fiber.interruptAll(hung)
+          yield* settle
+          expect(pending()).toBe(0)
+        }).pipe(Effect.provide(over(transport, { timeout: "1 minute", retry: false })))
+      })
+    )
+  )
+
+  it.live("calls one after another share one timer, gone once the caller stops", () =>
+    withTimers((pending, set) =>
+      Effect.gen(function* () {
+        const body = JSON.stringify({ status: "ENABLED", profile: { authScheme: "TOKEN" } })
+        const transport = HttpClient.make((request) =>
+          Effect.succeed(
+            HttpClientResponse.fromWeb(
+              request,
+              new Response(body, { headers: { "content-type": "application/json" } })
+            )
+          )
+        )
+        yield* Effect.gen(function* () {
+          const api = yield* ApplicationConnections
+          const call = api.getDefaultProvisioningConnectionForApplication(APP)
+          // The watchdog of one call is still there when the next starts: it is kept, not
+          // stopped and started again (one timer for the run, not one per call).
+          yield* call
+          yield* call
+          yield* call
+          expect(set()).toBe(1)
+          yield* settle
+          expect(pending()).toBe(0)
+          yield* call
+          expect(set()).toBe(2)
           yield* settle
           expect(pending()).toBe(0)
         }).pipe(Effect.provide(over(transport, { timeout: "1 minute", retry: false })))

@@ -6,9 +6,11 @@
  *
  * Every attempt of a client has the same timeout, so deadlines come in the order attempts start
  * and the watchdog only ever waits for the oldest one. It runs in the client's scope while any
- * attempt runs, and is interrupted when the last one ends: an idle client holds no timer (a
- * process with an open runtime can exit), and closing the client's layer stops it. The watchdog
- * sleeps on the clock of the fiber that started it, so `TestClock` drives it in tests.
+ * attempt runs, and is interrupted once no attempt runs: an idle client holds no timer (a process
+ * with an open runtime can exit), and closing the client's layer stops it. "Once" is checked one
+ * scheduler task after the last attempt ended, after the caller it resumed has run: a caller that
+ * goes on to its next call keeps the watchdog instead of stopping and starting one per call. The
+ * watchdog sleeps on the clock of the fiber that started it, so `TestClock` drives it in tests.
  *
  * @internal
  */
@@ -17,6 +19,7 @@ import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import type * as Fiber from "effect/Fiber"
 import * as FiberId from "effect/FiberId"
+import type * as Scheduler from "effect/Scheduler"
 import type * as Scope from "effect/Scope"
 
 interface Running {
@@ -40,6 +43,7 @@ export const make = (timeoutMillis: number, scope: Scope.Scope) => {
   let watchdog: Fiber.RuntimeFiber<void> | "starting" | undefined
   // Bumped when the watchdog is stopped: one from an earlier generation ends at its next step.
   let generation = 0
+  let idleCheck = false
 
   const watch = (mine: number): Effect.Effect<void> =>
     Effect.clockWith((clock) => {
@@ -69,13 +73,21 @@ export const make = (timeoutMillis: number, scope: Scope.Scope) => {
     watchdog = undefined
   }
 
-  const ended = (attempt: Running) => {
+  const ended = (attempt: Running, scheduler: Scheduler.Scheduler) => {
     attempt.fiber = undefined
     running -= 1
     if (running === 0) {
       queue = []
       head = 0
-      return stop()
+      // Queued after the caller's resumption, so it runs after the caller's next steps.
+      if (!idleCheck) {
+        idleCheck = true
+        scheduler.scheduleTask(() => {
+          idleCheck = false
+          if (running === 0) stop()
+        }, 0)
+      }
+      return
     }
     // Attempts mostly end in the order they started: drop the ended ones at the front.
     while (head < queue.length && queue[head]!.fiber === undefined) head += 1
@@ -103,12 +115,12 @@ export const make = (timeoutMillis: number, scope: Scope.Scope) => {
         running += 1
         const result = Effect.async<A, E | E2>((resume) => {
           fiber.addObserver((exit) => {
-            ended(attempt)
             resume(
               attempt.timedOut && Exit.isFailure(exit) && Cause.isInterruptedOnly(exit.cause)
                 ? Effect.fail(onTimeout())
                 : exit
             )
+            ended(attempt, fiber.currentScheduler)
           })
           // The caller was interrupted: so is its attempt.
           return Effect.sync(() => fiber.unsafeInterruptAsFork(FiberId.none))
