@@ -3,7 +3,12 @@
  * `ApplicationConnections`, on a hand-made `HttpClient` under `TestClock`, and on the platform's
  * three transports against a loopback server in real time.
  */
-import { FetchHttpClient, HttpClient, HttpClientResponse } from "@effect/platform"
+import {
+  FetchHttpClient,
+  HttpClient,
+  type HttpClientRequest,
+  HttpClientResponse
+} from "@effect/platform"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import { describe, expect, it } from "@effect/vitest"
 import { Cause, Effect, Exit, Fiber, Layer, Option, Redacted, TestClock } from "effect"
@@ -198,21 +203,26 @@ describe("the timer behind the per-attempt timeout (real time)", () => {
     10
   )
 
+  // Answers at once, with no timer of its own.
+  const answer = (request: HttpClientRequest.HttpClientRequest) =>
+    Effect.succeed(
+      HttpClientResponse.fromWeb(
+        request,
+        new Response(JSON.stringify({ status: "ENABLED", profile: { authScheme: "TOKEN" } }), {
+          headers: { "content-type": "application/json" }
+        })
+      )
+    )
+
   it.live("one timer for all running attempts, none once they ended", () =>
     withTimers((pending) =>
       Effect.gen(function* () {
-        const body = JSON.stringify({ status: "ENABLED", profile: { authScheme: "TOKEN" } })
         let hang = false
         const transport = HttpClient.make((request) =>
           hang
             ? // Never answers, and holds no timer of its own (as `Effect.never` does).
               Effect.async<never>(() => {})
-            : Effect.succeed(
-                HttpClientResponse.fromWeb(
-                  request,
-                  new Response(body, { headers: { "content-type": "application/json" } })
-                )
-              )
+            : answer(request)
         )
         yield* Effect.gen(function* () {
           const api = yield* ApplicationConnections
@@ -236,15 +246,7 @@ describe("the timer behind the per-attempt timeout (real time)", () => {
   it.live("calls one after another share one timer, gone once the caller stops", () =>
     withTimers((pending, set) =>
       Effect.gen(function* () {
-        const body = JSON.stringify({ status: "ENABLED", profile: { authScheme: "TOKEN" } })
-        const transport = HttpClient.make((request) =>
-          Effect.succeed(
-            HttpClientResponse.fromWeb(
-              request,
-              new Response(body, { headers: { "content-type": "application/json" } })
-            )
-          )
-        )
+        const transport = HttpClient.make(answer)
         yield* Effect.gen(function* () {
           const api = yield* ApplicationConnections
           const call = api.getDefaultProvisioningConnectionForApplication(APP)
