@@ -73,6 +73,11 @@ export const make = (timeoutMillis: number, scope: Scope.Scope) => {
     watchdog = undefined
   }
 
+  const stopIfIdle = () => {
+    idleCheck = false
+    if (running === 0) stop()
+  }
+
   const ended = (attempt: Running, scheduler: Scheduler.Scheduler) => {
     attempt.fiber = undefined
     running -= 1
@@ -82,10 +87,7 @@ export const make = (timeoutMillis: number, scope: Scope.Scope) => {
       // Queued after the caller's resumption, so it runs after the caller's next steps.
       if (!idleCheck) {
         idleCheck = true
-        scheduler.scheduleTask(() => {
-          idleCheck = false
-          if (running === 0) stop()
-        }, 0)
+        scheduler.scheduleTask(stopIfIdle, 0)
       }
       return
     }
