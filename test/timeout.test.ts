@@ -32,6 +32,17 @@ const get = Effect.flatMap(ApplicationConnections, (api) =>
   api.getDefaultProvisioningConnectionForApplication(APP)
 )
 
+/** Answers at once, with no timer of its own. */
+const answer = (request: HttpClientRequest.HttpClientRequest) =>
+  Effect.succeed(
+    HttpClientResponse.fromWeb(
+      request,
+      new Response(JSON.stringify({ status: "ENABLED", profile: { authScheme: "TOKEN" } }), {
+        headers: { "content-type": "application/json" }
+      })
+    )
+  )
+
 describe("the per-attempt timeout under TestClock", () => {
   it.effect("a transport that never answers fails the attempt after `timeout`, not before", () =>
     Effect.gen(function* () {
@@ -53,20 +64,57 @@ describe("the per-attempt timeout under TestClock", () => {
 
   it.effect("attempts started at different times each time out at their own deadline", () =>
     Effect.gen(function* () {
-      const silent = HttpClient.make(() => Effect.never)
-      const layer = over(silent, { timeout: "5 seconds", retry: false })
-      const call = Effect.fork(Effect.flip(Effect.provide(get, layer)))
-      const first = yield* call
-      yield* TestClock.adjust("1 second")
-      const second = yield* call
-      yield* TestClock.adjust("3999 millis")
-      expect(Option.isNone(yield* Fiber.poll(first))).toBe(true)
-      yield* TestClock.adjust("1 millis")
-      expect(yield* Fiber.join(first)).toMatchObject({ _tag: "OktaTimeoutError", kind: "attempt" })
-      yield* TestClock.adjust("999 millis")
-      expect(Option.isNone(yield* Fiber.poll(second))).toBe(true)
-      yield* TestClock.adjust("1 millis")
-      expect(yield* Fiber.join(second)).toMatchObject({ _tag: "OktaTimeoutError", kind: "attempt" })
+      let requests = 0
+      // Answers the first request, so that the gate, which sends its first request alone, lets
+      // the next two through together; never answers after that.
+      const transport = HttpClient.make((request) =>
+        ++requests === 1 ? answer(request) : Effect.never
+      )
+      // One client for both calls: one watchdog serves both attempts.
+      yield* Effect.gen(function* () {
+        yield* get
+        const call = Effect.fork(Effect.flip(get))
+        const first = yield* call
+        yield* TestClock.adjust("1 second")
+        const second = yield* call
+        yield* TestClock.adjust("3999 millis")
+        expect(Option.isNone(yield* Fiber.poll(first))).toBe(true)
+        yield* TestClock.adjust("1 millis")
+        expect(yield* Fiber.join(first)).toMatchObject({
+          _tag: "OktaTimeoutError",
+          kind: "attempt"
+        })
+        yield* TestClock.adjust("999 millis")
+        expect(Option.isNone(yield* Fiber.poll(second))).toBe(true)
+        yield* TestClock.adjust("1 millis")
+        expect(yield* Fiber.join(second)).toMatchObject({
+          _tag: "OktaTimeoutError",
+          kind: "attempt"
+        })
+      }).pipe(Effect.provide(over(transport, { timeout: "5 seconds", retry: false })))
+    })
+  )
+
+  it.effect("a call made right after another times out at its own deadline, not the first's", () =>
+    Effect.gen(function* () {
+      let requests = 0
+      // The first request is answered after a second; the second one never.
+      const transport = HttpClient.make((request) =>
+        ++requests === 1 ? Effect.zipRight(Effect.sleep("1 second"), answer(request)) : Effect.never
+      )
+      yield* Effect.gen(function* () {
+        // The second call starts as the first ends, while the watchdog the first one started
+        // still sleeps until the first one's deadline (10 s); the second's is at 11 s.
+        const calls = yield* Effect.fork(Effect.zipRight(get, Effect.flip(get)))
+        yield* TestClock.adjust("10 seconds")
+        expect(requests).toBe(2)
+        expect(Option.isNone(yield* Fiber.poll(calls))).toBe(true)
+        yield* TestClock.adjust("1 second")
+        expect(yield* Fiber.join(calls)).toMatchObject({
+          _tag: "OktaTimeoutError",
+          kind: "attempt"
+        })
+      }).pipe(Effect.provide(over(transport, { timeout: "10 seconds", retry: false })))
     })
   )
 
@@ -202,17 +250,6 @@ describe("the timer behind the per-attempt timeout (real time)", () => {
     Effect.promise(() => new Promise((resolve) => setImmediate(resolve))),
     10
   )
-
-  // Answers at once, with no timer of its own.
-  const answer = (request: HttpClientRequest.HttpClientRequest) =>
-    Effect.succeed(
-      HttpClientResponse.fromWeb(
-        request,
-        new Response(JSON.stringify({ status: "ENABLED", profile: { authScheme: "TOKEN" } }), {
-          headers: { "content-type": "application/json" }
-        })
-      )
-    )
 
   it.live("one timer for all running attempts, none once they ended", () =>
     withTimers((pending) =>
