@@ -305,16 +305,15 @@ describe("a client over a shared rate-limit store", () => {
       const { layer, requests } = connections(store, false)
       const { warnings, logger } = warningsLog()
       const before = yield* localRequests
-      set("hang")
-      const first = yield* Effect.fork(
-        Effect.provide(get, layer).pipe(
-          Effect.provide(Logger.replace(Logger.defaultLogger, logger))
-        )
-      )
-      yield* TestClock.adjust("250 millis")
-      yield* Fiber.join(first)
-      set("up")
-      yield* Effect.provide(get, layer)
+      // One client for both calls: the second must find the client not fallen back.
+      yield* Effect.gen(function* () {
+        set("hang")
+        const first = yield* Effect.fork(get)
+        yield* TestClock.adjust("250 millis")
+        yield* Fiber.join(first)
+        set("up")
+        yield* get
+      }).pipe(Effect.provide(layer), Effect.provide(Logger.replace(Logger.defaultLogger, logger)))
       // No fallback: the next request asks the store again at once.
       expect(requests).toHaveLength(2)
       expect(log).toEqual(["acquire", "acquire", "observe"])
@@ -333,28 +332,30 @@ describe("a client over a shared rate-limit store", () => {
           const { warnings, logger } = warningsLog()
           const before = yield* localRequests
           set(failure)
-          const calls = yield* Effect.fork(
-            Effect.all([get, get, get], { concurrency: 3 }).pipe(
-              Effect.provide(layer),
-              Effect.provide(Logger.replace(Logger.defaultLogger, logger))
-            )
+          // One client throughout: the call after the 5 s must find it back on the store.
+          yield* Effect.gen(function* () {
+            const calls = yield* Effect.fork(Effect.all([get, get, get], { concurrency: 3 }))
+            // A hanging store is given up after 250 ms, a call at a time; the first failure
+            // sends only its own request through the local gate, the second falls back.
+            yield* TestClock.adjust("250 millis")
+            yield* TestClock.adjust("250 millis")
+            expect(yield* Fiber.join(calls)).toHaveLength(3)
+            expect(requests).toHaveLength(3)
+            expect(warnings).toHaveLength(1)
+            expect(warnings[0]).toContain("rate-limit store unreachable")
+            // The store is asked twice, then left alone for 5 s; all three went through the
+            // local gate.
+            expect(log).toEqual(["acquire", "acquire"])
+            expect((yield* localRequests) - before).toBe(3)
+            set("up")
+            yield* TestClock.adjust("5 seconds")
+            yield* get
+            expect(log).toEqual(["acquire", "acquire", "acquire", "observe"])
+            expect((yield* localRequests) - before).toBe(3)
+          }).pipe(
+            Effect.provide(layer),
+            Effect.provide(Logger.replace(Logger.defaultLogger, logger))
           )
-          // A hanging store is given up after 250 ms, a call at a time; the first failure sends
-          // only its own request through the local gate, the second falls back.
-          yield* TestClock.adjust("250 millis")
-          yield* TestClock.adjust("250 millis")
-          expect(yield* Fiber.join(calls)).toHaveLength(3)
-          expect(requests).toHaveLength(3)
-          expect(warnings).toHaveLength(1)
-          expect(warnings[0]).toContain("rate-limit store unreachable")
-          // The store is asked twice, then left alone for 5 s; all three went through the local gate.
-          expect(log).toEqual(["acquire", "acquire"])
-          expect((yield* localRequests) - before).toBe(3)
-          set("up")
-          yield* TestClock.adjust("5 seconds")
-          yield* Effect.provide(get, layer)
-          expect(log).toEqual(["acquire", "acquire", "acquire", "observe"])
-          expect((yield* localRequests) - before).toBe(3)
         })
     )
   }
