@@ -60,7 +60,8 @@ export const make = (timeoutMillis: number, scope: Scope.Scope) => {
         }
         head += 1
       }
-      // Every running attempt is timed out and ending: the next one starts a new watchdog.
+      // Every running attempt is timed out and ending, or none runs any more (the client went
+      // idle while this slept): the next attempt starts a new watchdog.
       watchdog = undefined
       return Effect.void
     })
