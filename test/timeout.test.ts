@@ -44,6 +44,12 @@ const answer = (request: HttpClientRequest.HttpClientRequest) =>
   )
 
 describe("the per-attempt timeout under TestClock", () => {
+  /** Joins a call that must have failed with the attempt timeout. */
+  const attemptTimedOut = (fiber: Fiber.Fiber<unknown, unknown>) =>
+    Effect.map(Fiber.join(fiber), (error) =>
+      expect(error).toMatchObject({ _tag: "OktaTimeoutError", kind: "attempt" })
+    )
+
   it.effect("a transport that never answers fails the attempt after `timeout`, not before", () =>
     Effect.gen(function* () {
       const silent = HttpClient.make(() => Effect.never)
@@ -80,17 +86,11 @@ describe("the per-attempt timeout under TestClock", () => {
         yield* TestClock.adjust("3999 millis")
         expect(Option.isNone(yield* Fiber.poll(first))).toBe(true)
         yield* TestClock.adjust("1 millis")
-        expect(yield* Fiber.join(first)).toMatchObject({
-          _tag: "OktaTimeoutError",
-          kind: "attempt"
-        })
+        yield* attemptTimedOut(first)
         yield* TestClock.adjust("999 millis")
         expect(Option.isNone(yield* Fiber.poll(second))).toBe(true)
         yield* TestClock.adjust("1 millis")
-        expect(yield* Fiber.join(second)).toMatchObject({
-          _tag: "OktaTimeoutError",
-          kind: "attempt"
-        })
+        yield* attemptTimedOut(second)
       }).pipe(Effect.provide(over(transport, { timeout: "5 seconds", retry: false })))
     })
   )
@@ -110,10 +110,7 @@ describe("the per-attempt timeout under TestClock", () => {
         expect(requests).toBe(2)
         expect(Option.isNone(yield* Fiber.poll(calls))).toBe(true)
         yield* TestClock.adjust("1 second")
-        expect(yield* Fiber.join(calls)).toMatchObject({
-          _tag: "OktaTimeoutError",
-          kind: "attempt"
-        })
+        yield* attemptTimedOut(calls)
       }).pipe(Effect.provide(over(transport, { timeout: "10 seconds", retry: false })))
     })
   )
@@ -137,7 +134,7 @@ describe("the per-attempt timeout under TestClock", () => {
         Effect.flip(Effect.provide(get, over(stalls, { timeout: "1 second", retry: false })))
       )
       yield* TestClock.adjust("1 second")
-      expect(yield* Fiber.join(fiber)).toMatchObject({ _tag: "OktaTimeoutError", kind: "attempt" })
+      yield* attemptTimedOut(fiber)
     })
   )
 
