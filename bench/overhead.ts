@@ -12,12 +12,8 @@ import { Effect, Layer, ManagedRuntime, Redacted } from "effect"
 import { performance } from "node:perf_hooks"
 import { runInNewContext } from "node:vm"
 import { setFlagsFromString } from "node:v8"
-import {
-  ApplicationConnections,
-  OktaClient,
-  type OktaClientSettings,
-  ProvisioningConnectionResponse
-} from "effect-okta-connections"
+import * as Package from "effect-okta-connections"
+import { type OktaClientSettings, ProvisioningConnectionResponse } from "effect-okta-connections"
 import type { Row } from "./resilience.js"
 import { sdkClient } from "./sdk.js"
 import { startLeanServer } from "./server.js"
@@ -25,26 +21,26 @@ import { startLeanServer } from "./server.js"
 const TOKEN = "00bench-token"
 const APP = "0oasimzscaler0000001"
 const FORMS = ["chunked", "gzip", "length"] as const
-type Form = (typeof FORMS)[number]
+export type Form = (typeof FORMS)[number]
 
-const median = (values: ReadonlyArray<number>) => {
+export const median = (values: ReadonlyArray<number>) => {
   const sorted = [...values].sort((a, b) => a - b)
   return sorted[Math.floor(sorted.length / 2)]!
 }
 
-type Transport = "fetch" | "undici"
+export type Transport = "fetch" | "undici"
 const transportLayer = (transport: Transport) =>
   transport === "fetch" ? FetchHttpClient.layer : NodeHttpClient.layerUndici
 
 /** One call as a Promise-returning function, and how to release it. */
-interface Impl {
+export interface Impl {
   readonly name: string
   readonly call: () => Promise<unknown>
   readonly many: (count: number, concurrency: number) => Promise<void>
   readonly dispose: () => Promise<void>
 }
 
-const bare = (orgUrl: string, form: Form, transport: Transport): Impl => {
+export const bare = (orgUrl: string, form: Form, transport: Transport): Impl => {
   const runtime = ManagedRuntime.make(transportLayer(transport))
   const url = `${orgUrl}/api/v1/apps/${APP}/connections/default`
   const headers = { authorization: `SSWS ${TOKEN}`, accept: "application/json" }
@@ -68,6 +64,12 @@ const bare = (orgUrl: string, form: Form, transport: Transport): Impl => {
   }
 }
 
+/** V8's `gc`, without starting Node with `--expose-gc`. */
+export const garbageCollector = (): (() => void) => {
+  setFlagsFromString("--expose-gc")
+  return runInNewContext("gc") as () => void
+}
+
 const suffixOf = (settings: OktaClientSettings) =>
   settings.tracing === false
     ? " (tracing off)"
@@ -75,19 +77,21 @@ const suffixOf = (settings: OktaClientSettings) =>
       ? ' (tracing: "exchanges")'
       : ""
 
-const ours = (
+/** The client; `lib`: the package to measure (another build of it, for `bench/ab.ts`). */
+export const ours = (
   orgUrl: string,
   form: Form,
   transport: Transport,
-  settings: OktaClientSettings = {}
+  settings: OktaClientSettings = {},
+  lib: Pick<typeof Package, "ApplicationConnections" | "OktaClient"> = Package
 ): Impl => {
   const runtime = ManagedRuntime.make(
-    ApplicationConnections.layer.pipe(
-      Layer.provide(OktaClient.layer({ orgUrl, apiToken: Redacted.make(TOKEN), ...settings })),
+    lib.ApplicationConnections.layer.pipe(
+      Layer.provide(lib.OktaClient.layer({ orgUrl, apiToken: Redacted.make(TOKEN), ...settings })),
       Layer.provide(transportLayer(transport))
     )
   )
-  const once = Effect.flatMap(ApplicationConnections, (api) =>
+  const once = Effect.flatMap(lib.ApplicationConnections, (api) =>
     api.getDefaultProvisioningConnectionForApplication(APP)
   )
   return {
@@ -228,8 +232,7 @@ export const overhead = async (): Promise<ReadonlyArray<Row>> => {
     })
 
     // Memory: after 10,000 calls, then after 100,000, with a full GC before each reading.
-    setFlagsFromString("--expose-gc")
-    const gc = runInNewContext("gc") as () => void
+    const gc = garbageCollector()
     const reading = () => {
       gc()
       gc()
