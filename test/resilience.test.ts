@@ -700,6 +700,42 @@ describe("visibility", () => {
       expect(durations.count).toBeGreaterThan(0)
     })
   )
+
+  it.effect("the labels of Effect.tagMetrics are added to every count, as the caller tags it", () =>
+    Effect.gen(function* () {
+      // A user's own labels follow the client's tags; read in that order, the counts are there.
+      const operation = Metric.tagged("operation", "getDefaultProvisioningConnectionForApplication")
+      const team = Metric.tagged("team", "identity")
+      const counted = (status: string) =>
+        OktaMetrics.requests.pipe(operation, Metric.tagged("status", status), team)
+      const retried = OktaMetrics.retries.pipe(
+        operation,
+        Metric.tagged("reason", "server_error"),
+        team
+      )
+      const durations = OktaMetrics.requestDuration.pipe(operation, team)
+      const before = {
+        ok: (yield* Metric.value(counted("200"))).count,
+        failed: (yield* Metric.value(counted("503"))).count,
+        retried: (yield* Metric.value(retried)).count,
+        timed: (yield* Metric.value(durations)).count
+      }
+      for (let call = 0; call < 2; call++) {
+        const { fiber } = yield* start(
+          sequence(
+            () => json(503, { errorCode: "E0000009", errorSummary: "Internal Server Error" }),
+            () => json(200, OK)
+          )
+        ).pipe(Effect.tagMetrics("team", "identity"))
+        yield* TestClock.adjust("200 millis")
+        expect(Exit.isSuccess(yield* Fiber.join(fiber))).toBe(true)
+      }
+      expect((yield* Metric.value(counted("200"))).count).toBe(before.ok + 2)
+      expect((yield* Metric.value(counted("503"))).count).toBe(before.failed + 2)
+      expect((yield* Metric.value(retried)).count).toBe(before.retried + 2)
+      expect((yield* Metric.value(durations)).count).toBe(before.timed + 4)
+    })
+  )
 })
 
 describe("requests that got no answer are counted", () => {
