@@ -2,6 +2,10 @@
  * The client's Effect `Metric`s. Export them with Effect's usual metric integrations (Prometheus,
  * OpenTelemetry); read them in tests with `Metric.value`.
  *
+ * Effect keeps one value per tag set, and a tag set is ordered: to read one, tag the metric as the
+ * client does, in the order of the table (`operation` first). An untagged or partly tagged
+ * `Metric.value` reads a key the client never updates, so it stays at zero.
+ *
  * | name | type | tags |
  * |---|---|---|
  * | `okta_connections_requests_total` | counter | `operation`, `status` (HTTP status, `transport` or `timeout`) |
@@ -17,8 +21,11 @@
  * import { Metric } from "effect"
  * import { OktaMetrics } from "effect-okta-connections"
  *
- * const rateLimitRetries = Metric.tagged(OktaMetrics.retries, "reason", "rate_limit")
- * const snapshot = Metric.value(rateLimitRetries)
+ * const rateLimitRetries = OktaMetrics.retries.pipe(
+ *   Metric.tagged("operation", "getDefaultProvisioningConnectionForApplication"),
+ *   Metric.tagged("reason", "rate_limit")
+ * )
+ * const snapshot = Metric.value(rateLimitRetries) // Effect<MetricState.Counter<number>>
  * ```
  */
 import * as Metric from "effect/Metric"
@@ -32,7 +39,12 @@ import * as MetricBoundaries from "effect/MetricBoundaries"
  * import { Metric } from "effect"
  * import { OktaMetrics } from "effect-okta-connections"
  *
- * const notFound = Metric.value(Metric.tagged(OktaMetrics.requests, "status", "404"))
+ * const notFound = Metric.value(
+ *   OktaMetrics.requests.pipe(
+ *     Metric.tagged("operation", "getDefaultProvisioningConnectionForApplication"),
+ *     Metric.tagged("status", "404")
+ *   )
+ * )
  * ```
  */
 export const requests = Metric.counter("okta_connections_requests_total", {
@@ -48,7 +60,12 @@ export const requests = Metric.counter("okta_connections_requests_total", {
  * import { Metric } from "effect"
  * import { OktaMetrics } from "effect-okta-connections"
  *
- * const rateLimitRetries = Metric.tagged(OktaMetrics.retries, "reason", "rate_limit")
+ * const timeouts = Metric.value(
+ *   OktaMetrics.retries.pipe(
+ *     Metric.tagged("operation", "updateDefaultProvisioningConnectionForApplication"),
+ *     Metric.tagged("reason", "timeout")
+ *   )
+ * )
  * ```
  */
 export const retries = Metric.counter("okta_connections_retries_total", {
@@ -64,7 +81,12 @@ export const retries = Metric.counter("okta_connections_retries_total", {
  * import { Metric } from "effect"
  * import { OktaMetrics } from "effect-okta-connections"
  *
- * const waits = Metric.value(OktaMetrics.gateWaits)
+ * const waits = Metric.value(
+ *   OktaMetrics.gateWaits.pipe(
+ *     Metric.tagged("operation", "getDefaultProvisioningConnectionForApplication"),
+ *     Metric.tagged("reason", "window_exhausted")
+ *   )
+ * )
  * ```
  */
 export const gateWaits = Metric.counter("okta_connections_gate_waits_total", {
@@ -82,7 +104,12 @@ export const gateWaits = Metric.counter("okta_connections_gate_waits_total", {
  * import { Metric } from "effect"
  * import { OktaMetrics } from "effect-okta-connections"
  *
- * const distrustedResets = Metric.tagged(OktaMetrics.rateLimitDistrusted, "header", "x-rate-limit-reset")
+ * const distrustedResets = Metric.value(
+ *   OktaMetrics.rateLimitDistrusted.pipe(
+ *     Metric.tagged("operation", "getDefaultProvisioningConnectionForApplication"),
+ *     Metric.tagged("header", "x-rate-limit-reset")
+ *   )
+ * )
  * ```
  */
 export const rateLimitDistrusted = Metric.counter("okta_connections_rate_limit_distrusted_total", {
@@ -155,7 +182,9 @@ export const rateLimitRemaining = Metric.gauge("okta_connections_rate_limit_rema
  * import { Metric } from "effect"
  * import { OktaMetrics } from "effect-okta-connections"
  *
- * const latency = Metric.value(OktaMetrics.requestDuration)
+ * const latency = Metric.value(
+ *   Metric.tagged(OktaMetrics.requestDuration, "operation", "getUserProvisioningConnectionJWKS")
+ * )
  * ```
  */
 export const requestDuration = Metric.histogram(
