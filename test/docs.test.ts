@@ -1,7 +1,7 @@
 /**
- * Every TypeScript block of the README and of docs/ compiles, strictly, against the built package
- * (as a user's project imports it: `effect-okta-connections` resolves through the package's own
- * exports to dist/), and no link between the documents dangles.
+ * Every TypeScript block of the README, of docs/ and of the source's JSDoc `@example`s compiles,
+ * strictly, against the built package (as a user's project imports it: `effect-okta-connections`
+ * resolves through the package's own exports to dist/), and no link between the documents dangles.
  */
 import { describe, expect, it } from "@effect/vitest"
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
@@ -34,10 +34,31 @@ const snippets: ReadonlyArray<Snippet> = documents.flatMap((document) => {
   return found
 })
 
-describe("the TypeScript in the README and docs/", () => {
+// The `@example` blocks of the source's JSDoc: what an editor shows on hover.
+const sourceFiles = (dir: string): ReadonlyArray<string> =>
+  readdirSync(join(root, dir), { withFileTypes: true }).flatMap((entry) =>
+    entry.isDirectory()
+      ? sourceFiles(`${dir}/${entry.name}`)
+      : entry.name.endsWith(".ts")
+        ? [`${dir}/${entry.name}`]
+        : []
+  )
+const examples: ReadonlyArray<Snippet> = sourceFiles("src").flatMap((document) => {
+  const text = readFileSync(join(root, document), "utf8")
+  return [...text.matchAll(/^[ \t]*\* ```(ts|typescript)\n([\s\S]*?)^[ \t]*\* ```$/gm)].map(
+    (match) => ({
+      document,
+      line: text.slice(0, match.index).split("\n").length + 1,
+      code: match[2]!.replace(/^[ \t]*\* ?/gm, "")
+    })
+  )
+})
+
+describe("the TypeScript in the README and docs/, and the source's JSDoc examples", () => {
   it("is in complete modules (each imports what it uses)", () => {
     expect(snippets.length).toBeGreaterThan(10)
-    for (const { document, line, code } of snippets) {
+    expect(examples.length).toBeGreaterThan(100)
+    for (const { document, line, code } of [...snippets, ...examples]) {
       expect(/^import /m.test(code), `${document}:${line} has no import`).toBe(true)
     }
   })
@@ -51,7 +72,8 @@ describe("the TypeScript in the README and docs/", () => {
     const dir = join(root, "test/.snippets")
     rmSync(dir, { recursive: true, force: true })
     mkdirSync(dir, { recursive: true })
-    const files = snippets.map(({ document, line, code }) => {
+    const all = [...snippets, ...examples]
+    const files = all.map(({ document, line, code }) => {
       const file = join(dir, `${document.replace(/[/.]/g, "_")}_${line}.ts`)
       writeFileSync(file, code)
       return file
@@ -72,7 +94,7 @@ describe("the TypeScript in the README and docs/", () => {
       const message = ts.flattenDiagnosticMessageText(diagnostic.messageText, "\n")
       if (diagnostic.file === undefined) return message
       const { line } = diagnostic.file.getLineAndCharacterOfPosition(diagnostic.start ?? 0)
-      const snippet = snippets[files.indexOf(resolve(diagnostic.file.fileName))]
+      const snippet = all[files.indexOf(resolve(diagnostic.file.fileName))]
       const where =
         snippet !== undefined
           ? `${snippet.document}:${snippet.line + line}`
