@@ -704,16 +704,22 @@ describe("visibility", () => {
   it.effect("the labels of Effect.tagMetrics are added to every count, as the caller tags it", () =>
     Effect.gen(function* () {
       // A user's own labels follow the client's tags; read in that order, the counts are there.
-      const operation = Metric.tagged("operation", "getDefaultProvisioningConnectionForApplication")
-      const team = Metric.tagged("team", "identity")
+      const operation = "getDefaultProvisioningConnectionForApplication"
       const counted = (status: string) =>
-        OktaMetrics.requests.pipe(operation, Metric.tagged("status", status), team)
+        OktaMetrics.requests.pipe(
+          Metric.tagged("operation", operation),
+          Metric.tagged("status", status),
+          Metric.tagged("team", "identity")
+        )
       const retried = OktaMetrics.retries.pipe(
-        operation,
+        Metric.tagged("operation", operation),
         Metric.tagged("reason", "server_error"),
-        team
+        Metric.tagged("team", "identity")
       )
-      const durations = OktaMetrics.requestDuration.pipe(operation, team)
+      const durations = OktaMetrics.requestDuration.pipe(
+        Metric.tagged("operation", operation),
+        Metric.tagged("team", "identity")
+      )
       const before = {
         ok: (yield* Metric.value(counted("200"))).count,
         failed: (yield* Metric.value(counted("503"))).count,
