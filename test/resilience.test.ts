@@ -701,7 +701,7 @@ describe("visibility", () => {
     })
   )
 
-  it.effect("the labels of Effect.tagMetrics are added to every count, as the caller tags it", () =>
+  it.effect("labels set with Effect.tagMetrics follow the client's tags on every count", () =>
     Effect.gen(function* () {
       // A user's own labels follow the client's tags; read in that order, the counts are there.
       const operation = "getDefaultProvisioningConnectionForApplication"

@@ -71,7 +71,10 @@ export const make = (): Recorder => {
     let tags = byId.get(id)
     if (tags === undefined) {
       const operationTag = MetricLabel.make("operation", operation)
-      tags = key === undefined ? [operationTag] : [operationTag, MetricLabel.make(key, value!)]
+      tags =
+        key === undefined || value === undefined
+          ? [operationTag]
+          : [operationTag, MetricLabel.make(key, value)]
       byId.set(id, tags)
     }
     return tags
