@@ -15,8 +15,10 @@ import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
+import type * as Scope from "effect/Scope"
 import type * as Tracer from "effect/Tracer"
 import { OktaTimeoutError, type OktaTransportError } from "../errors/OktaError.js"
+import * as AttemptTimeout from "./attemptTimeout.js"
 import type { Distrusted, Gate, Ticket } from "./gate.js"
 import type { Recorder } from "./metrics.js"
 import { type Call, transportError } from "./reader.js"
@@ -46,12 +48,10 @@ const distrusted = (call: Call, { header, value }: Distrusted, recorder: Recorde
 
 /** @internal */
 export interface ExchangeOptions {
+  /** The per-attempt timeout. */
   readonly timeoutMillis: number
-  /** Runs an attempt under the timeout (`attemptTimeout.make`). */
-  readonly timed: <A, E>(
-    effect: Effect.Effect<A, E>,
-    onTimeout: () => OktaTimeoutError
-  ) => Effect.Effect<A, E | OktaTimeoutError>
+  /** The client's scope, where the attempt timeout's watchdog runs. */
+  readonly scope: Scope.Scope
   readonly recorder: Recorder
   /** `tracing: "exchanges"`: a client span per exchange. */
   readonly spans: boolean
@@ -63,12 +63,13 @@ export interface ExchangeOptions {
 /** @internal */
 export const make = ({
   timeoutMillis,
-  timed,
+  scope,
   recorder,
   spans,
   propagate,
   orgUrl
 }: ExchangeOptions) => {
+  const timed = AttemptTimeout.make(timeoutMillis, scope)
   const serverAddress = new URL(orgUrl).host
   const one = <A, E, X>(
     { call, client, gate, request, span, ticket }: Exchange<X>,

@@ -25,7 +25,6 @@ import {
   OktaTimeoutError,
   type OktaTransportError
 } from "../errors/OktaError.js"
-import * as AttemptTimeout from "../internal/attemptTimeout.js"
 import * as Auth from "../internal/auth.js"
 import { type Gate, RateLimitGate } from "../internal/gate.js"
 import * as Shared from "../internal/sharedGate.js"
@@ -118,7 +117,7 @@ export const make = (
 
     const exchange = Exchange.make({
       timeoutMillis: settings.timeoutMillis,
-      timed: AttemptTimeout.make(settings.timeoutMillis, yield* Effect.scope),
+      scope: yield* Effect.scope,
       recorder,
       spans: exchanges,
       propagate: settings.tracerPropagation,
