@@ -6,7 +6,8 @@
  *   npm run bench:ab -- <rev> [form] [transport] [concurrency] [rounds]
  *
  * `form`: chunked (default), gzip or length; `transport`: undici (default) or fetch; `concurrency`:
- * 1 (default, one call at a time) or more; `rounds`: 9 (default) of 3,000 calls each, the order
+ * 1 (default, one call at a time in one fiber) or more, or `each` (one call at a time, each its own
+ * `runPromise`, as the overhead group's sequential rows call); `rounds`: 9 (default) of 3,000 calls each, the order
  * reversed every other round, garbage collected before each. The other revision is built in a
  * temporary git worktree, which is removed afterwards. Printed: each one's median CPU per call,
  * and for the two builds the median of the per-round ratios and in how many rounds this build was
@@ -31,7 +32,12 @@ if (rev === undefined) {
   process.exit(2)
 }
 const transport = transportName === "fetch" ? "fetch" : "undici"
-const concurrency = Number(concurrencyArg)
+const eachOwnRun = concurrencyArg === "each"
+const concurrency = eachOwnRun ? 1 : Number(concurrencyArg)
+const run = async (impl: Impl, count: number) => {
+  if (!eachOwnRun) return impl.many(count, concurrency)
+  for (let i = 0; i < count; i++) await impl.call()
+}
 const rounds = Number(roundsArg)
 const callsPerRound = 3_000
 const root = fileURLToPath(new URL("..", import.meta.url))
@@ -70,20 +76,20 @@ const main = async () => {
       { label: "this checkout", impl: ours(url, form as Form, transport) }
     ]
     const cpu = contenders.map((): Array<number> => [])
-    for (const { impl } of contenders) await impl.many(2_000, concurrency)
+    for (const { impl } of contenders) await run(impl, 2_000)
     const gc = garbageCollector()
     for (let round = 0; round < rounds; round++) {
       const order = round % 2 === 0 ? [0, 1, 2] : [2, 1, 0]
       for (const i of order) {
         gc()
         const before = process.cpuUsage()
-        await contenders[i]!.impl.many(callsPerRound, concurrency)
+        await run(contenders[i]!.impl, callsPerRound)
         const used = process.cpuUsage(before)
         cpu[i]!.push((used.user + used.system) / callsPerRound)
       }
     }
     console.log(
-      `${form}, ${transport}, concurrency ${concurrency}, ${rounds} rounds of ${callsPerRound} calls`
+      `${form}, ${transport}, concurrency ${eachOwnRun ? "1, each call its own runPromise" : concurrency}, ${rounds} rounds of ${callsPerRound} calls`
     )
     contenders.forEach(({ label }, i) => {
       const each = median(cpu[i]!)
