@@ -11,7 +11,17 @@ import {
 } from "@effect/platform"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import { describe, expect, it } from "@effect/vitest"
-import { Cause, Effect, Exit, Fiber, Layer, Option, Redacted, TestClock } from "effect"
+import {
+  Cause,
+  Effect,
+  Exit,
+  Fiber,
+  Layer,
+  ManagedRuntime,
+  Option,
+  Redacted,
+  TestClock
+} from "effect"
 import { ApplicationConnections, OktaClient, type OktaClientSettings } from "../src/index.js"
 import { loopbackServer } from "./support/loopback.js"
 import { recordingTracer } from "./support/tracing.js"
@@ -297,6 +307,27 @@ describe("the timer behind the per-attempt timeout (real time)", () => {
           yield* settle
           expect(pending()).toBe(0)
         }).pipe(Effect.provide(over(transport, { timeout: "1 minute", retry: false })))
+      })
+    )
+  )
+
+  it.live("calls awaited one after another, each its own runPromise, share one timer too", () =>
+    withTimers((pending, set) =>
+      Effect.gen(function* () {
+        const runtime = ManagedRuntime.make(
+          over(HttpClient.make(answer), { timeout: "1 minute", retry: false })
+        )
+        const call = Effect.flatMap(ApplicationConnections, (api) =>
+          api.getDefaultProvisioningConnectionForApplication(APP)
+        )
+        // As a script or a request handler calls the client: a promise per call, awaited.
+        yield* Effect.promise(async () => {
+          for (let i = 0; i < 3; i++) await runtime.runPromise(call)
+        })
+        expect(set()).toBe(1)
+        yield* settle
+        expect(pending()).toBe(0)
+        yield* Effect.promise(() => runtime.dispose())
       })
     )
   )

@@ -7,9 +7,11 @@
  * Every attempt of a client has the same timeout, so deadlines come in the order attempts start
  * and the watchdog only ever waits for the oldest one. It runs in the client's scope while any
  * attempt runs, and is interrupted once no attempt runs: an idle client holds no timer (a process
- * with an open runtime can exit), and closing the client's layer stops it. "Once" is checked one
- * scheduler task after the last attempt ended, after the caller it resumed has run: a caller that
- * goes on to its next call keeps the watchdog instead of stopping and starting one per call. The
+ * with an open runtime can exit), and closing the client's layer stops it. "Once" is checked in
+ * the event loop's next turn after the last attempt ended, when the microtasks queued meanwhile have
+ * run: a caller that goes on to its next call keeps the watchdog instead of stopping and starting
+ * one per call, whether it stays in one fiber or awaits each call's `runPromise` before starting
+ * the next (a queued Effect scheduler task would run before that promise's continuation). The
  * watchdog sleeps on the clock of the fiber that started it, so `TestClock` drives it in tests.
  *
  * @internal
@@ -19,8 +21,13 @@ import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import type * as Fiber from "effect/Fiber"
 import * as FiberId from "effect/FiberId"
-import type * as Scheduler from "effect/Scheduler"
 import type * as Scope from "effect/Scope"
+
+// The event loop's next turn: `setImmediate` where the runtime has it (Node, Bun), else a timer.
+const nextTurn: (task: () => void) => void =
+  typeof globalThis.setImmediate === "function"
+    ? (task) => void globalThis.setImmediate(task)
+    : (task) => void globalThis.setTimeout(task, 0)
 
 interface Running {
   readonly deadline: number
@@ -79,16 +86,15 @@ export const make = (timeoutMillis: number, scope: Scope.Scope) => {
     if (running === 0) stop()
   }
 
-  const ended = (attempt: Running, scheduler: Scheduler.Scheduler) => {
+  const ended = (attempt: Running) => {
     attempt.fiber = undefined
     running -= 1
     if (running === 0) {
       queue = []
       head = 0
-      // Queued after the caller's resumption, so it runs after the caller's next steps.
       if (!idleCheck) {
         idleCheck = true
-        scheduler.scheduleTask(stopIfIdle, 0)
+        nextTurn(stopIfIdle)
       }
       return
     }
@@ -123,7 +129,7 @@ export const make = (timeoutMillis: number, scope: Scope.Scope) => {
                 ? Effect.fail(onTimeout())
                 : exit
             )
-            ended(attempt, fiber.currentScheduler)
+            ended(attempt)
           })
           // The caller was interrupted: so is its attempt.
           return Effect.sync(() => fiber.unsafeInterruptAsFork(FiberId.none))
