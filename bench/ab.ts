@@ -6,9 +6,9 @@
  *   npm run bench:ab -- <rev> [form] [transport] [concurrency] [rounds]
  *
  * `form`: chunked (default), gzip or length; `transport`: undici (default) or fetch; `concurrency`:
- * 1 (default, one call at a time in one fiber) or more, or `each` (one call at a time, each its own
- * `runPromise`, as the overhead group's sequential rows call); `rounds`: 9 (default) of 3,000 calls each, the order
- * reversed every other round, garbage collected before each. The other revision is built in a
+ * 1 (default, one call at a time in one fiber) or more, or `each` (one call at a time, each its
+ * own `runPromise`, as the overhead group's sequential rows call); `rounds`: 9 (default) of 3,000
+ * calls each, the order reversed every other round, garbage collected before each. The other revision is built in a
  * temporary git worktree, which is removed afterwards. Printed: each one's median CPU per call,
  * and for the two builds the median of the per-round ratios and in how many rounds this build was
  * the cheaper: the machine's speed drifts more within a run than most changes move a call, so

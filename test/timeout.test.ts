@@ -314,8 +314,13 @@ describe("the timer behind the per-attempt timeout (real time)", () => {
   it.live("calls awaited one after another, each its own runPromise, share one timer too", () =>
     withTimers((pending, set) =>
       Effect.gen(function* () {
-        const runtime = ManagedRuntime.make(
-          over(HttpClient.make(answer), { timeout: "1 minute", retry: false })
+        const runtime = yield* Effect.acquireRelease(
+          Effect.sync(() =>
+            ManagedRuntime.make(
+              over(HttpClient.make(answer), { timeout: "1 minute", retry: false })
+            )
+          ),
+          (runtime) => Effect.promise(() => runtime.dispose())
         )
         const call = Effect.flatMap(ApplicationConnections, (api) =>
           api.getDefaultProvisioningConnectionForApplication(APP)
@@ -327,8 +332,7 @@ describe("the timer behind the per-attempt timeout (real time)", () => {
         expect(set()).toBe(1)
         yield* settle
         expect(pending()).toBe(0)
-        yield* Effect.promise(() => runtime.dispose())
-      })
+      }).pipe(Effect.scoped)
     )
   )
 })
