@@ -38,6 +38,10 @@ export interface Impl {
   readonly call: () => Promise<unknown>
   readonly many: (count: number, concurrency: number) => Promise<void>
   readonly dispose: () => Promise<void>
+  /** Runs `wrap(one call)` on the implementation's runtime (the Effect ones; bench/steps.ts). */
+  readonly run?: (
+    wrap: <A, E, R>(call: Effect.Effect<A, E, R>) => Effect.Effect<unknown, E, R>
+  ) => Promise<unknown>
 }
 
 export const bare = (orgUrl: string, form: Form, transport: Transport): Impl => {
@@ -60,7 +64,8 @@ export const bare = (orgUrl: string, form: Form, transport: Transport): Impl => 
       runtime.runPromise(
         Effect.forEach(Array.from({ length: count }), () => once, { concurrency, discard: true })
       ),
-    dispose: () => runtime.dispose()
+    dispose: () => runtime.dispose(),
+    run: (wrap) => runtime.runPromise(wrap(once))
   }
 }
 
@@ -101,7 +106,8 @@ export const ours = (
       runtime.runPromise(
         Effect.forEach(Array.from({ length: count }), () => once, { concurrency, discard: true })
       ),
-    dispose: () => runtime.dispose()
+    dispose: () => runtime.dispose(),
+    run: (wrap) => runtime.runPromise(wrap(once))
   }
 }
 
