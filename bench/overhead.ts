@@ -38,13 +38,16 @@ export interface Impl {
   readonly call: () => Promise<unknown>
   readonly many: (count: number, concurrency: number) => Promise<void>
   readonly dispose: () => Promise<void>
-  /** Runs `wrap(one call)` on the implementation's runtime (the Effect ones; bench/steps.ts). */
-  readonly run?: (
+}
+
+/** An implementation on an Effect runtime: also runs `wrap(one call)` there (bench/steps.ts). */
+export interface EffectImpl extends Impl {
+  readonly run: (
     wrap: <A, E, R>(call: Effect.Effect<A, E, R>) => Effect.Effect<unknown, E, R>
   ) => Promise<unknown>
 }
 
-export const bare = (orgUrl: string, form: Form, transport: Transport): Impl => {
+export const bare = (orgUrl: string, form: Form, transport: Transport): EffectImpl => {
   const runtime = ManagedRuntime.make(transportLayer(transport))
   const url = `${orgUrl}/api/v1/apps/${APP}/connections/default`
   const headers = { authorization: `SSWS ${TOKEN}`, accept: "application/json" }
@@ -89,7 +92,7 @@ export const ours = (
   transport: Transport,
   settings: OktaClientSettings = {},
   lib: Pick<typeof Package, "ApplicationConnections" | "OktaClient"> = Package
-): Impl => {
+): EffectImpl => {
   const runtime = ManagedRuntime.make(
     lib.ApplicationConnections.layer.pipe(
       Layer.provide(lib.OktaClient.layer({ orgUrl, apiToken: Redacted.make(TOKEN), ...settings })),

@@ -8,7 +8,7 @@
  * `RuntimeFlags.OpSupervision`), over every fiber a call forks.
  */
 import { Effect, RuntimeFlags, RuntimeFlagsPatch, Supervisor } from "effect"
-import { bare, type Form, type Impl, ours, type Transport } from "./overhead.js"
+import { bare, type EffectImpl, type Form, ours, type Transport } from "./overhead.js"
 import { startLeanServer } from "./server.js"
 
 const CALLS = 200
@@ -28,8 +28,8 @@ const counted = <A, E, R>(counter: StepCounter, effect: Effect.Effect<A, E, R>) 
   )
 
 /** Steps per call, each call its own `runPromise`, then all calls in one fiber. */
-const measure = async (impl: Impl) => {
-  const run = impl.run!
+const measure = async (impl: EffectImpl) => {
+  const { run } = impl
   await impl.many(300, 1)
   const each = new StepCounter()
   for (let i = 0; i < CALLS; i++) await run((call) => counted(each, call))
