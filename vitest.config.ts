@@ -14,6 +14,10 @@ export default defineConfig({
         replacement: fileURLToPath(new URL("./src/redis/index.ts", import.meta.url))
       },
       {
+        find: /^effect-okta-connections\/undici$/,
+        replacement: fileURLToPath(new URL("./src/undici/index.ts", import.meta.url))
+      },
+      {
         find: /^effect-okta-connections$/,
         replacement: fileURLToPath(new URL("./src/index.ts", import.meta.url))
       }

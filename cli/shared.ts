@@ -153,8 +153,8 @@ export const clientLayer = Effect.map(root, (global) =>
         ? // undici, the bundle's largest part, is loaded only when asked for.
           Layer.unwrapEffect(
             Effect.map(
-              Effect.promise(() => import("@effect/platform-node/NodeHttpClient")),
-              (module) => module.layerUndici
+              Effect.promise(() => import("effect-okta-connections/undici")),
+              (module) => module.OktaUndici.layer()
             )
           )
         : FetchHttpClient.layer

@@ -54,6 +54,7 @@ await build({
   // The library from its sources (this repository), as the bundle's own copy.
   alias: {
     "effect-okta-connections/testing": `${root}src/testing/index.ts`,
+    "effect-okta-connections/undici": `${root}src/undici/index.ts`,
     "effect-okta-connections": `${root}src/index.ts`
   },
   plugins: [parsersWithoutSideEffects],

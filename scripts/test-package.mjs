@@ -45,6 +45,8 @@ try {
     "dist/redis/index.js",
     "dist/cli/main.mjs",
     "dist/cjs/redis/index.js",
+    "dist/undici/index.js",
+    "dist/cjs/undici/index.js",
     "docs/resilience.md"
   ]
   for (const file of required) if (!files.includes(file)) fail(`the tarball lacks ${file}`)

@@ -30,7 +30,8 @@ import {
 } from "../errors/OktaError.js"
 import { dpopProver } from "./dpop.js"
 import { configError, importSigningKey } from "./keys.js"
-import { type Call, httpError } from "./reader.js"
+import type { Call } from "./transport.js"
+import { httpError } from "./reader.js"
 import { scrub, scrubHeaders } from "./secrets.js"
 
 const decodeTokenResponse = Schema.decodeUnknownEither(

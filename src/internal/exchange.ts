@@ -21,7 +21,7 @@ import { OktaTimeoutError, type OktaTransportError } from "../errors/OktaError.j
 import * as AttemptTimeout from "./attemptTimeout.js"
 import type { Distrusted, Gate, Ticket } from "./gate.js"
 import type { Recorder } from "./metrics.js"
-import { type Call, transportError } from "./reader.js"
+import { type Call, transportError } from "./transport.js"
 
 /** @internal */
 export interface Exchange<X> {

@@ -34,70 +34,7 @@ import { sourceOf } from "./fetchBody.js"
 import { parseChallenge, parseDate, parseRateLimit } from "./headers.js"
 import { describeIssue } from "./issues.js"
 import { scrub, scrubHeaders } from "./secrets.js"
-
-/** What every error says about the request it belongs to (never the query). @internal */
-export interface Call {
-  readonly operation: string
-  readonly method: string
-  readonly path: string
-}
-
-/** Why a transport failed, without URLs (a request URL may carry an OAuth `code`). @internal */
-export const describeCause = (cause: unknown): string => {
-  const seen = new Set<unknown>()
-  const parts: Array<string> = []
-  let current: unknown = cause
-  // Node's fetch says "fetch failed" and keeps the useful part (`ECONNREFUSED …`) in `cause`.
-  while (current !== undefined && current !== null && !seen.has(current) && parts.length < 4) {
-    seen.add(current)
-    if (current instanceof Error) {
-      const code = (current as { readonly code?: unknown }).code
-      parts.push(typeof code === "string" ? `${code}: ${current.message}` : current.message)
-      current = (current as { readonly cause?: unknown }).cause
-    } else {
-      parts.push(String(current))
-      current = undefined
-    }
-  }
-  const text = parts.filter((p) => p.length > 0).join(" <- ")
-  return (text.length > 0 ? text : "unknown cause").replace(
-    /\b[a-z][a-z0-9+.-]*:\/\/\S+/gi,
-    "<url>"
-  )
-}
-
-// The connection was never established: the request cannot have reached Okta.
-const CONNECT_CODES = new Set([
-  "ECONNREFUSED",
-  "ENOTFOUND",
-  "EAI_AGAIN",
-  "ENETUNREACH",
-  "EHOSTUNREACH",
-  "UND_ERR_CONNECT_TIMEOUT"
-])
-
-const connectFailed = (cause: unknown): boolean => {
-  let current: unknown = cause
-  for (let depth = 0; depth < 5 && current !== null && typeof current === "object"; depth++) {
-    const code = (current as { readonly code?: unknown }).code
-    if (typeof code === "string" && CONNECT_CODES.has(code)) return true
-    current = (current as { readonly cause?: unknown }).cause
-  }
-  return false
-}
-
-/** @internal */
-export const transportError = (
-  call: Call,
-  error: HttpClientError.HttpClientError
-): OktaTransportError =>
-  new OktaTransportError({
-    ...call,
-    reason: `${error.reason}${error.cause !== undefined ? `: ${describeCause(error.cause)}` : ""}`,
-    afterResponse: error._tag === "ResponseError",
-    connectFailed: error._tag === "RequestError" && connectFailed(error.cause),
-    ...(error._tag === "ResponseError" ? { status: error.response.status } : {})
-  })
+import { type Call, describeCause, OVER_CAP_CODE, transportError } from "./transport.js"
 
 /** The body was larger than the cap; reading stopped there. @internal */
 export class TooLarge {
@@ -161,16 +98,30 @@ const readWebBody = (
   })
 
 /**
+ * How much of a body the client reads. `transportCapped`: the transport itself fails a body past
+ * `maxBytes` (see `transportCap.ts`), so the one-shot read is capped too. @internal
+ */
+export interface BodyLimit {
+  readonly maxBytes: number
+  readonly transportCapped: boolean
+}
+
+const overCap = (error: HttpClientError.HttpClientError): boolean =>
+  error._tag === "ResponseError" &&
+  (error.cause as { readonly code?: unknown } | undefined)?.code === OVER_CAP_CODE
+
+/**
  * Reads the body as text, at most `maxBytes` of what the client receives (after decompression):
  * a fetch `Response` with fetch's own reader (cheaper than the platform's one-shot `text`, see
- * bench/README.md); a declared `Content-Length` without `Content-Encoding` with the one-shot read;
- * anything else through the platform's stream, abandoned as soon as the cap is passed. @internal
+ * bench/README.md); a declared `Content-Length` without `Content-Encoding`, or any body on a
+ * transport that caps it, with the one-shot read; anything else through the platform's stream,
+ * abandoned as soon as the cap is passed. @internal
  */
 export const readText = (
   call: Call,
   response: HttpClientResponse.HttpClientResponse,
   headers: Headers.Headers,
-  maxBytes: number
+  { maxBytes, transportCapped }: BodyLimit
 ): Effect.Effect<string, OktaTransportError | TooLarge> => {
   const declared = headers["content-length"]
   const encoding = headers["content-encoding"]
@@ -181,6 +132,11 @@ export const readText = (
   if (bounded && Number(declared) > maxBytes) return Effect.fail(new TooLarge(maxBytes))
   const source = sourceOf(response)
   if (source !== undefined) return readWebBody(call, response.status, source, maxBytes)
+  if (transportCapped) {
+    return Effect.mapError(response.text, (error) =>
+      overCap(error) ? new TooLarge(maxBytes) : transportError(call, error)
+    )
+  }
   if (bounded) return Effect.mapError(response.text, (error) => transportError(call, error))
   // `Stream.toPull` is the cheapest way to consume the platform's body stream (measured against
   // `runFold`, `runForEachChunk` and `runCollect`, see bench/README.md).
@@ -220,9 +176,9 @@ export const readErrorText = (
   call: Call,
   response: HttpClientResponse.HttpClientResponse,
   headers: Headers.Headers,
-  maxBytes: number
+  limit: BodyLimit
 ): Effect.Effect<string, OktaTransportError> =>
-  Effect.catchTag(readText(call, response, headers, maxBytes), "TooLarge", () => Effect.succeed(""))
+  Effect.catchTag(readText(call, response, headers, limit), "TooLarge", () => Effect.succeed(""))
 
 const parseJson = (text: string): Either.Either<unknown, string> => {
   try {
@@ -324,7 +280,7 @@ export const makeResponse = (
   call: Call,
   response: HttpClientResponse.HttpClientResponse,
   headers: Headers.Headers,
-  maxBytes: number
+  limit: BodyLimit
 ) => {
   const decodeError = (kind: "TooLarge" | "NotJson" | "Schema", issues: string) => {
     const requestId = headers["x-okta-request-id"]
@@ -356,7 +312,7 @@ export const makeResponse = (
       return Effect.zipRight(Deferred.await(waiter), read)
     }
     reading = true
-    const once = Effect.catchTag(readText(call, response, headers, maxBytes), "TooLarge", (e) =>
+    const once = Effect.catchTag(readText(call, response, headers, limit), "TooLarge", (e) =>
       Effect.fail(decodeError("TooLarge", `the body is larger than ${e.maxBytes} bytes`))
     )
     return Effect.onExit(once, (exit) =>

@@ -22,7 +22,7 @@ import {
 } from "../errors/OktaError.js"
 import { type Gate, type GateWait, PLAUSIBLE_RESET_MS, type Ticket } from "./gate.js"
 import type { Recorder } from "./metrics.js"
-import type { Call } from "./reader.js"
+import type { Call } from "./transport.js"
 
 /** The errors a retry decision looks at. @internal */
 export type Retryable = OktaRequestError | OktaDecodeError

@@ -31,7 +31,8 @@ import * as Shared from "../internal/sharedGate.js"
 import * as Metrics from "../internal/metrics.js"
 import * as Exchange from "../internal/exchange.js"
 import { configureFetch } from "../internal/fetchBody.js"
-import { type Call, httpError, makeResponse, readErrorText } from "../internal/reader.js"
+import { httpError, makeResponse, readErrorText } from "../internal/reader.js"
+import { type Call, capOf } from "../internal/transport.js"
 import * as Request from "../internal/request.js"
 import * as Retry from "../internal/retry.js"
 import { credentialSecrets } from "../internal/secrets.js"
@@ -100,7 +101,19 @@ export const make = (
     // With its span off the platform sends no trace headers either; the exchange sends them when
     // `tracerPropagation` asks for them.
     const transport = yield* HttpClient.HttpClient
-    const shared = configureFetch(transport).pipe(HttpClient.withTracerDisabledWhen(() => true))
+    // A transport's own cap, when no larger than the client's, makes every read a one-shot one;
+    // not through `transformClient`, which may answer with responses of its own.
+    const transportCap = capOf(transport)
+    const limit =
+      transportCap !== undefined &&
+      transportCap <= settings.maxResponseBytes &&
+      options.transformClient === undefined
+        ? { maxBytes: transportCap, transportCapped: true }
+        : { maxBytes: settings.maxResponseBytes, transportCapped: false }
+    // A transport that caps bodies is undici's, where fetch's configuration has nothing to do.
+    const shared = (transportCap !== undefined ? transport : configureFetch(transport)).pipe(
+      HttpClient.withTracerDisabledWhen(() => true)
+    )
     const defaults = HttpClientRequest.setHeaders({
       accept: "application/json",
       "user-agent": settings.userAgent,
@@ -164,12 +177,7 @@ export const make = (
                           },
                           (response, headers) =>
                             Effect.map(
-                              readErrorText(
-                                Auth.TOKEN_CALL,
-                                response,
-                                headers,
-                                settings.maxResponseBytes
-                              ),
+                              readErrorText(Auth.TOKEN_CALL, response, headers, limit),
                               (text) => ({ status: response.status, headers, text })
                             )
                         )
@@ -198,7 +206,7 @@ export const make = (
         headers: Headers.Headers
       ): Effect.Effect<A, E | OktaHttpError | OktaTransportError> => {
         if (response.status >= 200 && response.status < 300) {
-          const received = makeResponse(call, response, headers, settings.maxResponseBytes)
+          const received = makeResponse(call, response, headers, limit)
           return Effect.flatMap(decode(received), (value) =>
             // A body the decoder left unread is drained, so the connection can be reused.
             received.bodyRead || response.status === 204
@@ -206,18 +214,15 @@ export const make = (
               : Effect.as(Effect.ignore(received.text), value)
           )
         }
-        return Effect.flatMap(
-          readErrorText(call, response, headers, settings.maxResponseBytes),
-          (text) => {
-            const sent = response.request.headers
-            const error = httpError(call, response.status, headers, text, [
-              ...secrets,
-              ...credentialSecrets(sent)
-            ])
-            auth.rejected(response.request, error, headers)
-            return Effect.fail(error)
-          }
-        )
+        return Effect.flatMap(readErrorText(call, response, headers, limit), (text) => {
+          const sent = response.request.headers
+          const error = httpError(call, response.status, headers, text, [
+            ...secrets,
+            ...credentialSecrets(sent)
+          ])
+          auth.rejected(response.request, error, headers)
+          return Effect.fail(error)
+        })
       }
       const run = (span: Tracer.Span | undefined) =>
         retry({

@@ -1,0 +1,93 @@
+/**
+ * What the client knows of its transport: its failures as `OktaTransportError` (why, without
+ * URLs, and whether the connection was ever established), and whether it caps response bodies
+ * itself.
+ *
+ * @internal
+ */
+import type * as HttpClient from "@effect/platform/HttpClient"
+import type * as HttpClientError from "@effect/platform/HttpClientError"
+import { OktaTransportError } from "../errors/OktaError.js"
+
+/** What every error says about the request it belongs to (never the query). @internal */
+export interface Call {
+  readonly operation: string
+  readonly method: string
+  readonly path: string
+}
+
+/** Why a transport failed, without URLs (a request URL may carry an OAuth `code`). @internal */
+export const describeCause = (cause: unknown): string => {
+  const seen = new Set<unknown>()
+  const parts: Array<string> = []
+  let current: unknown = cause
+  // Node's fetch says "fetch failed" and keeps the useful part (`ECONNREFUSED …`) in `cause`.
+  while (current !== undefined && current !== null && !seen.has(current) && parts.length < 4) {
+    seen.add(current)
+    if (current instanceof Error) {
+      const code = (current as { readonly code?: unknown }).code
+      parts.push(typeof code === "string" ? `${code}: ${current.message}` : current.message)
+      current = (current as { readonly cause?: unknown }).cause
+    } else {
+      parts.push(String(current))
+      current = undefined
+    }
+  }
+  const text = parts.filter((p) => p.length > 0).join(" <- ")
+  return (text.length > 0 ? text : "unknown cause").replace(
+    /\b[a-z][a-z0-9+.-]*:\/\/\S+/gi,
+    "<url>"
+  )
+}
+
+// The connection was never established: the request cannot have reached Okta.
+const CONNECT_CODES = new Set([
+  "ECONNREFUSED",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "ENETUNREACH",
+  "EHOSTUNREACH",
+  "UND_ERR_CONNECT_TIMEOUT"
+])
+
+const connectFailed = (cause: unknown): boolean => {
+  let current: unknown = cause
+  for (let depth = 0; depth < 5 && current !== null && typeof current === "object"; depth++) {
+    const code = (current as { readonly code?: unknown }).code
+    if (typeof code === "string" && CONNECT_CODES.has(code)) return true
+    current = (current as { readonly cause?: unknown }).cause
+  }
+  return false
+}
+
+/** @internal */
+export const transportError = (
+  call: Call,
+  error: HttpClientError.HttpClientError
+): OktaTransportError =>
+  new OktaTransportError({
+    ...call,
+    reason: `${error.reason}${error.cause !== undefined ? `: ${describeCause(error.cause)}` : ""}`,
+    afterResponse: error._tag === "ResponseError",
+    connectFailed: error._tag === "RequestError" && connectFailed(error.cause),
+    ...(error._tag === "ResponseError" ? { status: error.response.status } : {})
+  })
+
+// Transports that cap a response body themselves (the `/undici` entry point's layer, through
+// undici's `maxResponseSize`). On them the client reads a chunked body with the platform's
+// one-shot `text`, which costs a fraction of the capped `Stream` read it needs elsewhere (see
+// bench/README.md). Keyed by the `HttpClient` the layer built: any other client, a wrapped one
+// included, is read with the client's own cap.
+const caps = new WeakMap<HttpClient.HttpClient, number>()
+
+/** Records that `client` fails any response body longer than `maxBytes`. @internal */
+export const registerCap = <C extends HttpClient.HttpClient>(client: C, maxBytes: number): C => {
+  caps.set(client, maxBytes)
+  return client
+}
+
+/** The body cap `client` enforces itself, if it is a registered transport. @internal */
+export const capOf = (client: HttpClient.HttpClient): number | undefined => caps.get(client)
+
+/** The error code undici gives a body past `maxResponseSize`. @internal */
+export const OVER_CAP_CODE = "UND_ERR_RES_EXCEEDED_MAX_SIZE"

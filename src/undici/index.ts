@@ -1,0 +1,96 @@
+/**
+ * `effect-okta-connections/undici`: Node's undici as the client's transport, with the response
+ * body cap enforced by undici itself. The client then reads every body, chunked ones included,
+ * with one read instead of streaming it to count its bytes. Needs `@effect/platform-node` (an
+ * optional peer dependency, loaded only here).
+ *
+ * @since 0.1.0
+ */
+import * as HttpClient from "@effect/platform/HttpClient"
+import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
+import * as Undici from "@effect/platform-node/Undici"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import { OktaConfigError } from "../errors/OktaError.js"
+import { registerCap } from "../internal/transport.js"
+
+/**
+ * Options of {@link OktaUndici.layer}.
+ *
+ * @example
+ * ```ts
+ * import type { OktaUndiciOptions } from "effect-okta-connections/undici"
+ *
+ * const options: OktaUndiciOptions = { agent: { connections: 16 } }
+ * ```
+ *
+ * @since 0.1.0
+ */
+export interface OktaUndiciOptions {
+  /**
+   * The largest response body accepted, in bytes; a longer one fails the call with
+   * `OktaDecodeError` (`kind: "TooLarge"`) and closes its connection. Default 1 MiB, the client's
+   * default `maxResponseBytes`. When it is larger than the client's `maxResponseBytes`, the client
+   * counts the bytes itself as on any other transport.
+   */
+  readonly maxResponseBytes?: number | undefined
+  /** undici `Agent` options (connections per origin, keep-alive, TLS), except `maxResponseSize`. */
+  readonly agent?: Omit<Undici.Agent.Options, "maxResponseSize"> | undefined
+}
+
+/**
+ * An `HttpClient` on a new undici `Agent` that fails bodies over `maxResponseBytes`, closed with
+ * the layer. The one-shot read applies when `OktaClient` gets this client as it is: a client
+ * wrapped on the way (with `HttpClient.mapRequest`, say) is another client, and with the
+ * `transformClient` option, which may answer with responses of its own, the client counts the
+ * bytes itself, as on any transport. Fails with `OktaConfigError` on a `maxResponseBytes` that is
+ * not a positive integer.
+ *
+ * @example
+ * ```ts
+ * import { Layer } from "effect"
+ * import { ApplicationConnections, OktaClient } from "effect-okta-connections"
+ * import { OktaUndici } from "effect-okta-connections/undici"
+ *
+ * const Live = ApplicationConnections.layer.pipe(
+ *   Layer.provide(OktaClient.layerConfig()),
+ *   Layer.provide(OktaUndici.layer())
+ * )
+ * ```
+ *
+ * @since 0.1.0
+ */
+export const layer = (
+  options: OktaUndiciOptions = {}
+): Layer.Layer<HttpClient.HttpClient, OktaConfigError> =>
+  Layer.scoped(
+    HttpClient.HttpClient,
+    Effect.gen(function* () {
+      const maxBytes = options.maxResponseBytes ?? 1024 * 1024
+      if (!Number.isInteger(maxBytes) || maxBytes <= 0) {
+        return yield* new OktaConfigError({
+          field: "maxResponseBytes",
+          reason: "must be a positive integer"
+        })
+      }
+      const agent = yield* Effect.acquireRelease(
+        Effect.sync(() => new Undici.Agent({ ...options.agent, maxResponseSize: maxBytes })),
+        (agent) => Effect.promise(() => agent.destroy())
+      )
+      return registerCap(NodeHttpClient.makeUndici(agent), maxBytes)
+    })
+  )
+
+/**
+ * The undici transport: {@link layer}.
+ *
+ * @example
+ * ```ts
+ * import { OktaUndici } from "effect-okta-connections/undici"
+ *
+ * const Transport = OktaUndici.layer({ maxResponseBytes: 256 * 1024 })
+ * ```
+ *
+ * @since 0.1.0
+ */
+export const OktaUndici = { layer } as const
