@@ -10,6 +10,8 @@ import { Effect, Either, Layer, Redacted, Schema } from "effect"
 import { gzipSync } from "node:zlib"
 import { OktaClient, type OktaResponse } from "../src/index.js"
 import { OktaSimulator, SimulatorServer } from "../src/testing/index.js"
+import { registerCap } from "../src/internal/transport.js"
+import { OktaUndici } from "../src/undici/index.js"
 import { loopbackServer } from "./support/loopback.js"
 
 const CAP = 64 * 1024
@@ -65,7 +67,14 @@ const server = Effect.suspend(() => {
 
 const transports = [
   ["FetchHttpClient", FetchHttpClient.layer],
-  ["NodeHttpClient.layerUndici", NodeHttpClient.layerUndici]
+  ["NodeHttpClient.layerUndici", NodeHttpClient.layerUndici],
+  // undici enforces the cap; the client reads every body in one go.
+  [
+    "OktaUndici.layer, capped at the client's cap",
+    Layer.orDie(OktaUndici.layer({ maxResponseBytes: CAP }))
+  ],
+  // A transport cap over the client's: the client counts the bytes itself.
+  ["OktaUndici.layer, capped above it", Layer.orDie(OktaUndici.layer())]
 ] as const
 
 describe.each(transports)("the capped read over %s", (_name, transport) => {
@@ -276,5 +285,72 @@ describe("the fetch transport as the application configured it", () => {
       )
       expect(value).toEqual({ id: "0oa2", label: "Replaced" })
     }).pipe(Effect.scoped)
+  )
+})
+
+describe("the undici transport that caps bodies itself", () => {
+  const get = (url: string, path: string, transport: Layer.Layer<HttpClient.HttpClient>) =>
+    Effect.flatMap(OktaClient, (client) =>
+      client.execute({ operation: "probe", method: "GET", path }, (r) => r.text)
+    ).pipe(
+      Effect.provide(
+        OktaClient.layer({ orgUrl: url, apiToken: Redacted.make("00t"), retry: false }).pipe(
+          Layer.provide(transport)
+        )
+      )
+    )
+
+  it.live("its cap holds under a larger client cap, and fails as TooLarge with its figure", () =>
+    Effect.gen(function* () {
+      const { url } = yield* server
+      const transport = Layer.orDie(OktaUndici.layer({ maxResponseBytes: CAP }))
+      expect((yield* get(url, `/chunked/${CAP}`, transport)).length).toBe(CAP)
+      const over = yield* Effect.flip(get(url, `/chunked/${CAP + 1}`, transport))
+      expect(over).toMatchObject({
+        _tag: "OktaDecodeError",
+        kind: "TooLarge",
+        issues: `the body is larger than ${CAP} bytes`
+      })
+    }).pipe(Effect.scoped)
+  )
+
+  it.live("its bodies are read in one go, never streamed; an unregistered client streams", () =>
+    Effect.gen(function* () {
+      const { url } = yield* server
+      let streamed = 0
+      // The undici client with each response's `stream` counted, registered as capping or not.
+      const spied = (capped: boolean) =>
+        Layer.effect(
+          HttpClient.HttpClient,
+          Effect.map(HttpClient.HttpClient, (client) => {
+            const spy = HttpClient.transformResponse(
+              client,
+              Effect.map(
+                (response) =>
+                  new Proxy(response, {
+                    get: (target, key) => {
+                      if (key === "stream") streamed++
+                      return Reflect.get(target, key, target) as unknown
+                    }
+                  })
+              )
+            )
+            return capped ? registerCap(spy, CAP) : spy
+          })
+        ).pipe(Layer.provide(NodeHttpClient.layerUndici))
+      expect(yield* get(url, "/chunked", spied(true))).toBe(small)
+      expect(streamed).toBe(0)
+      expect(yield* get(url, "/chunked", spied(false))).toBe(small)
+      expect(streamed).toBe(1)
+    }).pipe(Effect.scoped)
+  )
+
+  it.effect("a cap that is not a positive integer is an OktaConfigError", () =>
+    Effect.gen(function* () {
+      const error = yield* Effect.flip(
+        Layer.build(OktaUndici.layer({ maxResponseBytes: 0 })).pipe(Effect.scoped)
+      )
+      expect(error).toMatchObject({ _tag: "OktaConfigError", field: "maxResponseBytes" })
+    })
   )
 })

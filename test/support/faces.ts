@@ -6,6 +6,7 @@ import { FetchHttpClient, HttpClient, HttpClientRequest } from "@effect/platform
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import { Context, Effect, Layer } from "effect"
 import type { ApplicationConnections, OktaClient } from "../../src/index.js"
+import { OktaUndici } from "../../src/undici/index.js"
 import {
   OktaSimulator,
   SimulatorServer,
@@ -103,7 +104,30 @@ export const loopbackUndici: Face = {
     )
 }
 
+// The undici transport that caps bodies itself: the client reads every body in one go.
+export const loopbackOktaUndici: Face = {
+  name: "loopback server over OktaUndici",
+  layer: (options = {}) => {
+    const transport = Layer.orDie(OktaUndici.layer())
+    return Layer.effect(
+      Raw,
+      Effect.flatMap(SimulatorServer, (server) => makeRaw(server.url))
+    ).pipe(
+      Layer.provide(NodeHttpClient.layerUndici),
+      Layer.provideMerge(
+        OktaSimulator.layerConnectionsServer({ ...options, httpClient: transport })
+      ),
+      Layer.orDie
+    )
+  }
+}
+
 export const faces: ReadonlyArray<Face> = [inProcess, loopback]
 
-/** Every face and transport: in-process, loopback over fetch, loopback over undici. */
-export const allFaces: ReadonlyArray<Face> = [inProcess, loopback, loopbackUndici]
+/** Every face and transport: in-process, loopback over fetch, over undici, over OktaUndici. */
+export const allFaces: ReadonlyArray<Face> = [
+  inProcess,
+  loopback,
+  loopbackUndici,
+  loopbackOktaUndici
+]
