@@ -5,7 +5,8 @@
  *
  *   npm run bench:ab -- <rev> [form] [transport] [concurrency] [rounds]
  *
- * `form`: chunked (default), gzip or length; `transport`: undici (default) or fetch; `concurrency`:
+ * `form`: chunked (default), gzip or length; `transport`: undici (default: `OktaUndici.layer()`
+ * under this client), layerUndici (the platform's `NodeHttpClient.layerUndici`) or fetch; `concurrency`:
  * 1 (default, one call at a time in one fiber) or more, or `each` (one call at a time, each its
  * own `runPromise`, as the overhead group's sequential rows call); `rounds`: 9 (default) of 3,000
  * calls each, the order reversed every other round, garbage collected before each. The other revision is built in a
@@ -27,11 +28,12 @@ const [rev, form = "chunked", transportName = "undici", concurrencyArg = "1", ro
   process.argv.slice(2)
 if (rev === undefined) {
   console.error(
-    "usage: bench/ab.ts <rev> [chunked|gzip|length] [undici|fetch] [concurrency] [rounds]"
+    "usage: bench/ab.ts <rev> [chunked|gzip|length] [undici|layerUndici|fetch] [concurrency] [rounds]"
   )
   process.exit(2)
 }
-const transport = transportName === "fetch" ? "fetch" : "undici"
+const transport =
+  transportName === "fetch" || transportName === "layerUndici" ? transportName : "undici"
 const eachOwnRun = concurrencyArg === "each"
 const concurrency = eachOwnRun ? 1 : Number(concurrencyArg)
 const run = async (impl: Impl, count: number) => {

@@ -12,6 +12,12 @@ import { bare, type EffectImpl, type Form, ours, type Transport } from "./overhe
 import { startLeanServer } from "./server.js"
 
 const CALLS = 200
+// This client's transport in each row; the bare client is on the platform's layer for both undici rows.
+const labels: Record<Transport, string> = {
+  fetch: "fetch",
+  undici: "undici (this client on OktaUndici.layer)",
+  layerUndici: "undici (this client on NodeHttpClient.layerUndici)"
+}
 
 class StepCounter extends Supervisor.AbstractSupervisor<void> {
   steps = 0
@@ -46,7 +52,7 @@ const measure = async (impl: EffectImpl) => {
 
 const main = async () => {
   const forms: ReadonlyArray<Form> = ["chunked", "gzip", "length"]
-  const transports: ReadonlyArray<Transport> = ["fetch", "undici"]
+  const transports: ReadonlyArray<Transport> = ["fetch", "undici", "layerUndici"]
   const server = await startLeanServer({ forms })
   try {
     console.log(
@@ -60,7 +66,7 @@ const main = async () => {
         const [b, o] = [await measure(pair[0]!), await measure(pair[1]!)]
         for (const impl of pair) await impl.dispose()
         console.log(
-          `| ${transport}, ${form} | ${b.each} / ${b.oneFiber} | ${o.each} / ${o.oneFiber} | ${(o.each / b.each).toFixed(2)}× / ${(o.oneFiber / b.oneFiber).toFixed(2)}× |`
+          `| ${labels[transport]}, ${form} | ${b.each} / ${b.oneFiber} | ${o.each} / ${o.oneFiber} | ${(o.each / b.each).toFixed(2)}× / ${(o.oneFiber / b.oneFiber).toFixed(2)}× |`
         )
       }
     }
