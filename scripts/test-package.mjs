@@ -73,9 +73,13 @@ try {
     join(app, "package.json"),
     JSON.stringify({ name: "consumer", private: true, type: "module" }, null, 2)
   )
-  const peers = ["effect", "@effect/platform", "typescript", "@types/node"].map(
-    (name) => `${name}@${versionOf(name)}`
-  )
+  const peers = [
+    "effect",
+    "@effect/platform",
+    "@effect/platform-node",
+    "typescript",
+    "@types/node"
+  ].map((name) => `${name}@${versionOf(name)}`)
   run(
     npm,
     [
@@ -118,6 +122,29 @@ import { OktaSimulator } from "effect-okta-connections/testing"`)
 import { ApplicationConnections } from "effect-okta-connections"
 import { OktaSimulator } from "effect-okta-connections/testing"`)
   )
+  // The undici entry point over a loopback simulator: its registry of capping transports must be
+  // the one the client's module sees, from ESM and from CommonJS alike.
+  const undiciProgram = `import { Effect, Layer, Redacted } from "effect"
+import { ApplicationConnections, OktaClient } from "effect-okta-connections"
+import { OktaSimulator, serve } from "effect-okta-connections/testing"
+import { OktaUndici } from "effect-okta-connections/undici"
+const program = Effect.gen(function* () {
+  const { url } = yield* serve()
+  const Live = ApplicationConnections.layer.pipe(
+    Layer.provide(OktaClient.layer({ orgUrl: url, apiToken: Redacted.make("smoke-token") })),
+    Layer.provide(OktaUndici.layer())
+  )
+  const api = Effect.flatMap(ApplicationConnections, (connections) =>
+    connections.getDefaultProvisioningConnectionForApplication("0oasimzscaler0000001")
+  )
+  return yield* Effect.provide(api, Live)
+}).pipe(Effect.scoped, Effect.provide(OktaSimulator.layer({ tokens: [{ token: "smoke-token" }] })))
+Effect.runPromise(program).then((connection) => {
+  console.log(\`undici \${connection.status}\`)
+})
+`
+  writeFileSync(join(app, "undici.mts"), undiciProgram)
+  writeFileSync(join(app, "undici.cts"), undiciProgram)
   writeFileSync(
     join(app, "bundler.ts"),
     program(`import { Effect, Layer } from "effect"
@@ -142,7 +169,7 @@ import { OktaSimulator } from "effect-okta-connections/testing"`)
         moduleResolution: "NodeNext",
         outDir: "out"
       },
-      files: ["esm.mts", "cjs.cts"]
+      files: ["esm.mts", "cjs.cts", "undici.mts", "undici.cts"]
     })
   )
   writeFileSync(
@@ -157,10 +184,15 @@ import { OktaSimulator } from "effect-okta-connections/testing"`)
   run(process.execPath, [tsc, "-p", "tsconfig.nodenext.json"], app)
   run(process.execPath, [tsc, "-p", "tsconfig.bundler.json"], app)
 
-  step("run from ESM and from CommonJS")
+  step("run from ESM and from CommonJS, in memory and over undici (OktaUndici)")
   for (const file of ["out/esm.mjs", "out/cjs.cjs"]) {
     const output = run(process.execPath, [file], app).trim()
     if (output !== "ENABLED OktaNotFoundError") fail(`${file} printed ${JSON.stringify(output)}`)
+    console.log(`    ${file}: ${output}`)
+  }
+  for (const file of ["out/undici.mjs", "out/undici.cjs"]) {
+    const output = run(process.execPath, [file], app).trim()
+    if (output !== "undici ENABLED") fail(`${file} printed ${JSON.stringify(output)}`)
     console.log(`    ${file}: ${output}`)
   }
   // A CommonJS application loads Effect's CommonJS build, once.
