@@ -99,7 +99,7 @@ const readWebBody = (
 
 /**
  * How much of a body the client reads. `transportCapped`: the transport itself fails a body past
- * `maxBytes` (see `transportCap.ts`), so the one-shot read is capped too. @internal
+ * `maxBytes` (see `transport.ts`), so the one-shot read is capped too. @internal
  */
 export interface BodyLimit {
   readonly maxBytes: number
@@ -132,12 +132,11 @@ export const readText = (
   if (bounded && Number(declared) > maxBytes) return Effect.fail(new TooLarge(maxBytes))
   const source = sourceOf(response)
   if (source !== undefined) return readWebBody(call, response.status, source, maxBytes)
-  if (transportCapped) {
+  if (bounded || transportCapped) {
     return Effect.mapError(response.text, (error) =>
-      overCap(error) ? new TooLarge(maxBytes) : transportError(call, error)
+      transportCapped && overCap(error) ? new TooLarge(maxBytes) : transportError(call, error)
     )
   }
-  if (bounded) return Effect.mapError(response.text, (error) => transportError(call, error))
   // `Stream.toPull` is the cheapest way to consume the platform's body stream (measured against
   // `runFold`, `runForEachChunk` and `runCollect`, see bench/README.md).
   return Effect.scoped(
