@@ -555,7 +555,8 @@ export interface ConnectionsOptions {
   readonly credentials?: OktaCredentials | undefined
   /**
    * The transport of {@link OktaSimulator.layerConnectionsServer}'s client. Default
-   * `FetchHttpClient.layer`; for example `NodeHttpClient.layerUndici` to test over undici.
+   * `FetchHttpClient.layer`; for example `Layer.orDie(OktaUndici.layer())` (from
+   * `effect-okta-connections/undici`) to test over undici as production would use it.
    */
   readonly httpClient?: Layer.Layer<HttpClient.HttpClient> | undefined
 }
