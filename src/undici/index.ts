@@ -30,8 +30,8 @@ export interface OktaUndiciOptions {
   /**
    * The largest response body accepted, in bytes; a longer one fails the call with
    * `OktaDecodeError` (`kind: "TooLarge"`) and closes its connection. Default 1 MiB, the client's
-   * default `maxResponseBytes`. When it is larger than the client's `maxResponseBytes`, the client
-   * counts the bytes itself as on any other transport.
+   * default `maxResponseBytes`. The smaller of the two caps applies, so give both the same value:
+   * when this one is larger, the client counts the bytes itself, as on any other transport.
    */
   readonly maxResponseBytes?: number | undefined
   /** undici `Agent` options (connections per origin, keep-alive, TLS), except `maxResponseSize`. */
