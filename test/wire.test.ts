@@ -6,7 +6,7 @@
 import { FetchHttpClient, HttpClient, HttpClientResponse } from "@effect/platform"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Either, Layer, Redacted, Schema } from "effect"
+import { Effect, Either, Layer, Option, Redacted, Schema } from "effect"
 import { gzipSync } from "node:zlib"
 import { OktaClient, type OktaResponse } from "../src/index.js"
 import { OktaSimulator, SimulatorServer } from "../src/testing/index.js"
@@ -258,6 +258,28 @@ describe("the fetch transport as the application configured it", () => {
       )
       expect(value).toEqual({ id: "0oa1", label: "Acme SCIM" })
       expect(seen).toEqual([`${url}/chunked`])
+    }).pipe(Effect.scoped)
+  )
+
+  it.live("the client's fetch settings end with the request: its decoder does not see them", () =>
+    Effect.gen(function* () {
+      const { url } = yield* server
+      const seen = yield* Effect.flatMap(OktaClient, (client) =>
+        client.execute({ operation: "probe", method: "GET", path: "/chunked" }, () =>
+          Effect.all([
+            Effect.serviceOption(FetchHttpClient.RequestInit),
+            Effect.serviceOption(FetchHttpClient.Fetch)
+          ])
+        )
+      ).pipe(
+        Effect.provide(
+          OktaClient.layer({ orgUrl: url, apiToken: Redacted.make("00t"), retry: false }).pipe(
+            Layer.provide(FetchHttpClient.layer)
+          )
+        )
+      )
+      // The client sets `redirect: "manual"` and its own fetch for the request only.
+      expect([Option.isNone(seen[0]), Option.isNone(seen[1])]).toEqual([true, true])
     }).pipe(Effect.scoped)
   )
 
