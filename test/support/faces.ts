@@ -76,51 +76,44 @@ export const inProcess: Face = {
     )
 }
 
-export const loopback: Face = {
-  name: "loopback server",
+/** The simulator's loopback server, the client on `transport` and `Raw` on `rawTransport`. */
+const loopbackOver = (
+  name: string,
+  rawTransport: Layer.Layer<HttpClient.HttpClient>,
+  transport: Layer.Layer<HttpClient.HttpClient>
+): Face => ({
+  name,
   layer: (options = {}) =>
     Layer.effect(
       Raw,
       Effect.flatMap(SimulatorServer, (server) => makeRaw(server.url))
     ).pipe(
-      Layer.provide(FetchHttpClient.layer),
-      Layer.provideMerge(OktaSimulator.layerConnectionsServer(options)),
-      Layer.orDie
-    )
-}
-
-export const loopbackUndici: Face = {
-  name: "loopback server over undici",
-  layer: (options = {}) =>
-    Layer.effect(
-      Raw,
-      Effect.flatMap(SimulatorServer, (server) => makeRaw(server.url))
-    ).pipe(
-      Layer.provide(NodeHttpClient.layerUndici),
-      Layer.provideMerge(
-        OktaSimulator.layerConnectionsServer({ ...options, httpClient: NodeHttpClient.layerUndici })
-      ),
-      Layer.orDie
-    )
-}
-
-// The undici transport that caps bodies itself: the client reads every body in one go.
-export const loopbackOktaUndici: Face = {
-  name: "loopback server over OktaUndici",
-  layer: (options = {}) => {
-    const transport = Layer.orDie(OktaUndici.layer())
-    return Layer.effect(
-      Raw,
-      Effect.flatMap(SimulatorServer, (server) => makeRaw(server.url))
-    ).pipe(
-      Layer.provide(NodeHttpClient.layerUndici),
+      Layer.provide(rawTransport),
       Layer.provideMerge(
         OktaSimulator.layerConnectionsServer({ ...options, httpClient: transport })
       ),
       Layer.orDie
     )
-  }
-}
+})
+
+export const loopback: Face = loopbackOver(
+  "loopback server",
+  FetchHttpClient.layer,
+  FetchHttpClient.layer
+)
+
+export const loopbackUndici: Face = loopbackOver(
+  "loopback server over undici",
+  NodeHttpClient.layerUndici,
+  NodeHttpClient.layerUndici
+)
+
+// The undici transport that caps bodies itself: the client reads every body in one go.
+export const loopbackOktaUndici: Face = loopbackOver(
+  "loopback server over OktaUndici",
+  NodeHttpClient.layerUndici,
+  Layer.orDie(OktaUndici.layer())
+)
 
 export const faces: ReadonlyArray<Face> = [inProcess, loopback]
 
