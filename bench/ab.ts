@@ -16,8 +16,9 @@
  * rounds are compared side by side.
  */
 import type * as Package from "effect-okta-connections"
+import type * as UndiciEntry from "effect-okta-connections/undici"
 import { execFileSync } from "node:child_process"
-import { mkdtempSync, symlinkSync } from "node:fs"
+import { existsSync, mkdtempSync, symlinkSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath, pathToFileURL } from "node:url"
@@ -72,9 +73,15 @@ const main = async () => {
     const Other = (await import(
       pathToFileURL(join(other.dir, "dist/index.js")).href
     )) as typeof Package
+    // The other build's own `OktaUndici`, where it has one: its client recognises only the
+    // transports its own layer made (and reads any other one as it would a stranger's).
+    const otherUndici = join(other.dir, "dist/undici/index.js")
+    const OtherUndici = existsSync(otherUndici)
+      ? ((await import(pathToFileURL(otherUndici).href)) as typeof UndiciEntry).OktaUndici
+      : undefined
     const contenders: ReadonlyArray<{ readonly label: string; readonly impl: Impl }> = [
       { label: "bare HttpClient", impl: bare(url, form as Form, transport) },
-      { label: rev, impl: ours(url, form as Form, transport, {}, Other) },
+      { label: rev, impl: ours(url, form as Form, transport, {}, Other, OtherUndici) },
       { label: "this checkout", impl: ours(url, form as Form, transport) }
     ]
     const cpu = contenders.map((): Array<number> => [])

@@ -37,8 +37,11 @@ export const median = (values: ReadonlyArray<number>) => {
 export type Transport = "fetch" | "undici" | "layerUndici"
 const transportLayer = (transport: Transport) =>
   transport === "fetch" ? FetchHttpClient.layer : NodeHttpClient.layerUndici
-const ourTransportLayer = (transport: Transport): Layer.Layer<HttpClient.HttpClient> =>
-  transport === "undici" ? Layer.orDie(OktaUndici.layer()) : transportLayer(transport)
+const ourTransportLayer = (
+  transport: Transport,
+  undici: Pick<typeof OktaUndici, "layer">
+): Layer.Layer<HttpClient.HttpClient> =>
+  transport === "undici" ? Layer.orDie(undici.layer()) : transportLayer(transport)
 
 /** One call as a Promise-returning function, and how to release it. */
 export interface Impl {
@@ -93,18 +96,22 @@ const suffixOf = (settings: OktaClientSettings) =>
       ? ' (tracing: "exchanges")'
       : ""
 
-/** The client; `lib`: the package to measure (another build of it, for `bench/ab.ts`). */
+/**
+ * The client; `lib`: the package to measure (another build of it, for `bench/ab.ts`), and
+ * `undici` its `OktaUndici`: a build recognises only the transports its own `OktaUndici` made.
+ */
 export const ours = (
   orgUrl: string,
   form: Form,
   transport: Transport,
   settings: OktaClientSettings = {},
-  lib: Pick<typeof Package, "ApplicationConnections" | "OktaClient"> = Package
+  lib: Pick<typeof Package, "ApplicationConnections" | "OktaClient"> = Package,
+  undici: Pick<typeof OktaUndici, "layer"> = OktaUndici
 ): EffectImpl => {
   const runtime = ManagedRuntime.make(
     lib.ApplicationConnections.layer.pipe(
       Layer.provide(lib.OktaClient.layer({ orgUrl, apiToken: Redacted.make(TOKEN), ...settings })),
-      Layer.provide(ourTransportLayer(transport))
+      Layer.provide(ourTransportLayer(transport, undici))
     )
   )
   const once = Effect.flatMap(lib.ApplicationConnections, (api) =>
