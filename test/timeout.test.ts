@@ -1,7 +1,8 @@
 /**
  * The per-attempt timeout and the call deadline, as a user meets them: through `OktaClient` and
  * `ApplicationConnections`, on a hand-made `HttpClient` under `TestClock`, and on the platform's
- * three transports against a loopback server in real time.
+ * three transports and `OktaUndici.layer` against a loopback server in real time. On
+ * `OktaUndici.layer` an attempt has no fiber of its own: its timeout aborts its request.
  */
 import {
   FetchHttpClient,
@@ -20,9 +21,18 @@ import {
   ManagedRuntime,
   Option,
   Redacted,
+  Schedule,
+  Supervisor,
   TestClock
 } from "effect"
-import { ApplicationConnections, OktaClient, type OktaClientSettings } from "../src/index.js"
+import type { IncomingMessage } from "node:http"
+import {
+  ApplicationConnections,
+  OktaClient,
+  type OktaClientSettings,
+  RetryPolicy
+} from "../src/index.js"
+import { OktaUndici } from "../src/undici/index.js"
 import { loopbackServer } from "./support/loopback.js"
 import { recordingTracer } from "./support/tracing.js"
 
@@ -148,6 +158,21 @@ describe("the per-attempt timeout under TestClock", () => {
     })
   )
 
+  it.effect("on OktaUndici too: its request is aborted at `timeout` on the call's clock", () =>
+    Effect.gen(function* () {
+      const { dropped, received, url } = yield* hangingServer
+      const send = yield* prober(url, { timeout: "1 minute", retry: false })
+      const fiber = yield* Effect.fork(Effect.flip(send("/hang")))
+      // Real time passes for the request to reach the server; the test clock does not move.
+      yield* untilReceived(received)
+      yield* TestClock.adjust("59999 millis")
+      expect(Option.isNone(yield* Fiber.poll(fiber))).toBe(true)
+      yield* TestClock.adjust("1 millis")
+      yield* attemptTimedOut(fiber)
+      yield* dropped(1)
+    }).pipe(Effect.scoped)
+  )
+
   it.effect("the deadline bounds the whole call, retries and backoff included", () =>
     Effect.gen(function* () {
       const silent = HttpClient.make(() => Effect.never)
@@ -192,7 +217,56 @@ describe("the deadline on the call's span", () => {
   )
 })
 
+class ForkCounter extends Supervisor.AbstractSupervisor<void> {
+  started = 0
+  readonly value = Effect.void
+  override onStart(): void {
+    this.started += 1
+  }
+}
+
 describe("interruption", () => {
+  it.live("interrupting the caller drops the request's connection on OktaUndici", () =>
+    Effect.gen(function* () {
+      const { dropped, received, url } = yield* hangingServer
+      const send = yield* prober(url, { retry: false })
+      const fiber = yield* Effect.fork(send("/hang"))
+      yield* untilReceived(received)
+      yield* Fiber.interrupt(fiber)
+      yield* dropped(1)
+    }).pipe(Effect.scoped)
+  )
+
+  it.live(
+    "an attempt on OktaUndici runs in the caller's fiber; on any other client, in its own",
+    () =>
+      Effect.gen(function* () {
+        const { url } = yield* hangingServer
+        /** How many fibers one call starts, once the client's watchdog runs. */
+        const forked = (transport: Layer.Layer<HttpClient.HttpClient>) =>
+          Effect.gen(function* () {
+            const supervisor = new ForkCounter()
+            const send = Effect.flatMap(OktaClient, (client) =>
+              client.execute({ operation: "probe", method: "GET", path: "/ok" }, (r) => r.text)
+            )
+            yield* Effect.gen(function* () {
+              // The first call starts the watchdog; the second finds it running.
+              yield* send
+              yield* Effect.supervised(send, supervisor)
+            }).pipe(
+              Effect.provide(
+                OktaClient.layer({ orgUrl: url, apiToken: Redacted.make("00t") }).pipe(
+                  Layer.provide(transport)
+                )
+              )
+            )
+            return supervisor.started
+          })
+        expect(yield* forked(undiciLayer)).toBe(0)
+        expect(yield* forked(NodeHttpClient.layerUndici)).toBe(1)
+      }).pipe(Effect.scoped)
+  )
+
   it.live("interrupting the caller aborts the request the transport was given", () =>
     Effect.gen(function* () {
       const signals: Array<AbortSignal> = []
@@ -337,9 +411,25 @@ describe("the timer behind the per-attempt timeout (real time)", () => {
   )
 })
 
-describe("the timeout on the platform's transports (loopback, real time)", () => {
-  const body = JSON.stringify({ status: "ENABLED", profile: { authScheme: "TOKEN" } })
-  const server = loopbackServer((req, res) => {
+const BODY = JSON.stringify({ status: "ENABLED", profile: { authScheme: "TOKEN" } })
+
+/**
+ * A loopback server that answers `/ok`, never answers `/hang`, and sends the first byte of the
+ * body of `/hang-body` and no more; `dropped(n)` waits until `n` hung requests' connections were
+ * closed by the client.
+ */
+const hangingServer = Effect.gen(function* () {
+  const received: Array<IncomingMessage> = []
+  let closed = 0
+  const waiting: Array<() => void> = []
+  const server = yield* loopbackServer((req, res) => {
+    received.push(req)
+    if (req.url?.includes("hang")) {
+      res.on("close", () => {
+        closed += 1
+        for (const wake of waiting.splice(0)) wake()
+      })
+    }
     if (req.url?.includes("hang-body")) {
       res.writeHead(200, { "content-type": "application/json" })
       res.write("{")
@@ -347,32 +437,95 @@ describe("the timeout on the platform's transports (loopback, real time)", () =>
     }
     if (req.url?.includes("hang")) return
     res.writeHead(200, { "content-type": "application/json" })
-    res.end(body)
+    res.end(BODY)
   })
+  const dropped = (count: number): Effect.Effect<void> =>
+    Effect.suspend(() =>
+      closed >= count
+        ? Effect.void
+        : Effect.zipRight(
+            Effect.async<void>((resume) => void waiting.push(() => resume(Effect.void))),
+            dropped(count)
+          )
+    )
+  return { url: server.url, received, dropped }
+})
+
+const undiciLayer = Layer.orDie(OktaUndici.layer())
+
+/**
+ * A GET of `path` through `OktaClient.execute`, on one client built in the test's scope: its
+ * transport outlives each call, so a connection that closes was closed by the call.
+ */
+const prober = (
+  url: string,
+  settings: OktaClientSettings,
+  transport: Layer.Layer<HttpClient.HttpClient> = undiciLayer
+) =>
+  Effect.map(
+    Layer.build(
+      OktaClient.layer({ orgUrl: url, apiToken: Redacted.make("00t"), ...settings }).pipe(
+        Layer.provide(transport)
+      )
+    ),
+    (context) => (path: string) =>
+      Effect.flatMap(OktaClient, (client) =>
+        client.execute({ operation: "probe", method: "GET", path }, (response) => response.text)
+      ).pipe(Effect.provide(context))
+  )
+
+/** Waits, in real time, for the server to have received a request. */
+const untilReceived = (received: ReadonlyArray<IncomingMessage>) =>
+  Effect.promise(async () => {
+    while (received.length === 0) await new Promise((resolve) => setTimeout(resolve, 5))
+  })
+
+describe("the timeout on the platform's transports and OktaUndici (loopback, real time)", () => {
   const transports = [
     ["FetchHttpClient", FetchHttpClient.layer],
     ["NodeHttpClient.layerUndici", NodeHttpClient.layerUndici],
-    ["NodeHttpClient.layer", NodeHttpClient.layer]
+    ["NodeHttpClient.layer", NodeHttpClient.layer],
+    ["OktaUndici.layer", undiciLayer]
   ] as const
   for (const [name, transport] of transports) {
     it.live(name, () =>
       Effect.gen(function* () {
-        const { url } = yield* server
-        const layer = OktaClient.layer({
-          orgUrl: url,
-          apiToken: Redacted.make("00t"),
-          timeout: "300 millis",
-          retry: false
-        }).pipe(Layer.provide(transport as Layer.Layer<HttpClient.HttpClient>))
-        const send = (path: string) =>
-          Effect.flatMap(OktaClient, (client) =>
-            client.execute({ operation: "probe", method: "GET", path }, (response) => response.text)
-          ).pipe(Effect.provide(layer))
-        expect(yield* send("/ok")).toBe(body)
-        expect(yield* Effect.flip(send("/hang"))).toMatchObject({ _tag: "OktaTimeoutError" })
-        expect(yield* Effect.flip(send("/hang-body"))).toMatchObject({ _tag: "OktaTimeoutError" })
-        expect(yield* send("/ok")).toBe(body)
+        const { dropped, url } = yield* hangingServer
+        const send = yield* prober(
+          url,
+          { timeout: "300 millis", retry: false },
+          transport as Layer.Layer<HttpClient.HttpClient>
+        )
+        expect(yield* send("/ok")).toBe(BODY)
+        expect(yield* Effect.flip(send("/hang"))).toMatchObject({
+          _tag: "OktaTimeoutError",
+          kind: "attempt",
+          timeoutMillis: 300
+        })
+        // The request was aborted, not left behind: its connection is closed.
+        yield* dropped(1)
+        expect(yield* Effect.flip(send("/hang-body"))).toMatchObject({
+          _tag: "OktaTimeoutError",
+          kind: "attempt"
+        })
+        yield* dropped(2)
+        expect(yield* send("/ok")).toBe(BODY)
       }).pipe(Effect.scoped)
     )
   }
+
+  it.live("on OktaUndici a timed-out attempt is retried, on a new connection", () =>
+    Effect.gen(function* () {
+      const { received, url } = yield* hangingServer
+      const send = yield* prober(url, {
+        timeout: "200 millis",
+        retry: RetryPolicy.make({ maxRetries: 2, backoff: Schedule.spaced("10 millis") })
+      })
+      // Every attempt hangs: the call fails once its two retries are spent.
+      const error = yield* Effect.flip(send("/hang"))
+      expect(error).toMatchObject({ _tag: "OktaTimeoutError", kind: "attempt" })
+      expect(received.length).toBe(3)
+      expect(new Set(received.map((req) => req.socket)).size).toBe(received.length)
+    }).pipe(Effect.scoped)
+  )
 })

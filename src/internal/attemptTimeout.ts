@@ -1,8 +1,15 @@
 /**
- * The per-attempt timeout of one client. Each attempt runs in a child fiber, and one watchdog
- * fiber per client sleeps until the oldest running attempt's deadline and interrupts the attempts
- * that passed theirs. `Effect.timeoutFail` forks two fibers per attempt and races them, which cost
- * a quarter of the client's CPU under load (bench/README.md); this forks one.
+ * The per-attempt timeout of one client. One watchdog fiber per client sleeps until the oldest
+ * running attempt's deadline and stops the attempts that passed theirs, in one of two ways:
+ *
+ * - `aborting`, on a client that aborts a request when the `Scope` it was sent in closes
+ *   (`HttpClient.withScope` over a transport that honours its `AbortSignal`): the attempt runs in
+ *   the caller's fiber, in a scope of its own, which the watchdog closes. The transport drops the
+ *   connection and the attempt fails. No fiber per attempt, which is what an attempt costs most
+ *   besides the exchange itself (bench/README.md).
+ * - `interrupting`, on any other client (a hand-made one may ignore its `AbortSignal`): each
+ *   attempt runs in a child fiber, which the watchdog interrupts; the platform then aborts the
+ *   request. `Effect.timeoutFail` would fork two fibers per attempt and race them; this forks one.
  *
  * Every attempt of a client has the same timeout, so deadlines come in the order attempts start
  * and the watchdog only ever waits for the oldest one. It runs in the client's scope while any
@@ -19,9 +26,9 @@
 import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
-import type * as Fiber from "effect/Fiber"
+import * as Fiber from "effect/Fiber"
 import * as FiberId from "effect/FiberId"
-import type * as Scope from "effect/Scope"
+import * as Scope from "effect/Scope"
 
 // The event loop's next turn: `setImmediate` where the runtime has it (Node, Bun), else a timer.
 const nextTurn: (task: () => void) => void =
@@ -31,14 +38,29 @@ const nextTurn: (task: () => void) => void =
 
 interface Running {
   readonly deadline: number
-  /** Dropped when the attempt ends, so that the queue does not hold its result. */
-  fiber: Fiber.RuntimeFiber<unknown, unknown> | undefined
+  /**
+   * What the watchdog stops at the deadline: the attempt's fiber, or the scope its request was
+   * sent in. Dropped when the attempt ends, so that the queue does not hold its result.
+   */
+  target: Fiber.RuntimeFiber<unknown, unknown> | Scope.CloseableScope | undefined
   timedOut: boolean
 }
 
 /**
- * Returns `timed(effect, onTimeout)`: `effect` in a child fiber, interrupted and failed with
- * `onTimeout()` if it runs longer than `timeoutMillis`.
+ * Runs `effect` as an attempt, failed with `onTimeout()` if it runs longer than the timeout. `R` is
+ * what the attempt's requests need: a `Scope` when the timeout aborts them through it.
+ *
+ * @internal
+ */
+export type Timed<R> = <A, E, E2>(
+  effect: Effect.Effect<A, E, R>,
+  onTimeout: () => E2
+) => Effect.Effect<A, E | E2>
+
+/**
+ * The client's two ways to time an attempt out, served by one watchdog: `aborting`, for a client
+ * made with `HttpClient.withScope` over a transport that honours its `AbortSignal`, and
+ * `interrupting`, for any client.
  *
  * @internal
  */
@@ -58,12 +80,18 @@ export const make = (timeoutMillis: number, scope: Scope.Scope) => {
       const now = clock.unsafeCurrentTimeMillis()
       while (head < queue.length) {
         const oldest = queue[head]!
-        if (oldest.fiber !== undefined) {
+        const target = oldest.target
+        if (target !== undefined) {
           if (oldest.deadline > now) {
             return Effect.zipRight(Effect.sleep(oldest.deadline - now), watch(mine))
           }
           oldest.timedOut = true
-          oldest.fiber.unsafeInterruptAsFork(FiberId.none)
+          if (!Fiber.isFiber(target)) {
+            head += 1
+            // The transport's abort runs here: whatever it does, the watchdog goes on.
+            return Effect.zipRight(Effect.exit(Scope.close(target, Exit.void)), watch(mine))
+          }
+          target.unsafeInterruptAsFork(FiberId.none)
         }
         head += 1
       }
@@ -86,8 +114,15 @@ export const make = (timeoutMillis: number, scope: Scope.Scope) => {
     if (running === 0) stop()
   }
 
+  const begin = (deadline: number, target: Running["target"]): Running => {
+    const attempt: Running = { deadline, target, timedOut: false }
+    queue.push(attempt)
+    running += 1
+    return attempt
+  }
+
   const ended = (attempt: Running) => {
-    attempt.fiber = undefined
+    attempt.target = undefined
     running -= 1
     if (running === 0) {
       queue = []
@@ -99,7 +134,7 @@ export const make = (timeoutMillis: number, scope: Scope.Scope) => {
       return
     }
     // Attempts mostly end in the order they started: drop the ended ones at the front.
-    while (head < queue.length && queue[head]!.fiber === undefined) head += 1
+    while (head < queue.length && queue[head]!.target === undefined) head += 1
     if (head >= 1024 && head * 2 >= queue.length) {
       queue = queue.slice(head)
       head = 0
@@ -115,26 +150,70 @@ export const make = (timeoutMillis: number, scope: Scope.Scope) => {
     })
   })
 
-  return <A, E, E2>(effect: Effect.Effect<A, E>, onTimeout: () => E2): Effect.Effect<A, E | E2> =>
+  const withWatchdog = <A, E>(effect: Effect.Effect<A, E>) =>
+    watchdog === undefined ? Effect.zipRight(start, effect) : effect
+
+  const aborting = <A, E, E2>(
+    effect: Effect.Effect<A, E, Scope.Scope>,
+    onTimeout: () => E2
+  ): Effect.Effect<A, E | E2> =>
+    Effect.clockWith((clock) => {
+      const deadline = clock.unsafeCurrentTimeMillis() + timeoutMillis
+      return Effect.flatMap(Scope.make(), (scope) => {
+        const attempt = begin(deadline, scope)
+        return withWatchdog(
+          Effect.uninterruptibleMask((restore) =>
+            Effect.matchCauseEffect(restore(Effect.provideService(effect, Scope.Scope, scope)), {
+              // Nothing to abort: the exchange reads every body it is given to the end.
+              onSuccess: (value) => {
+                ended(attempt)
+                return Effect.succeed(value)
+              },
+              onFailure: (cause) => {
+                ended(attempt)
+                // A failed or interrupted attempt's request is aborted: its connection is dropped
+                // (as the platform does for a request whose fiber is interrupted). Past the
+                // deadline, the attempt failed because its request was aborted.
+                const failed: Effect.Effect<never, E | E2> =
+                  attempt.timedOut && Cause.isFailType(cause)
+                    ? Effect.fail(onTimeout())
+                    : Effect.failCause(cause)
+                return Effect.zipRight(Scope.close(scope, Exit.void), failed)
+              }
+            })
+          )
+        )
+      })
+    })
+
+  const interrupting = <A, E, E2>(
+    effect: Effect.Effect<A, E>,
+    onTimeout: () => E2
+  ): Effect.Effect<A, E | E2> =>
     Effect.clockWith((clock) => {
       const deadline = clock.unsafeCurrentTimeMillis() + timeoutMillis
       return Effect.flatMap(Effect.fork(effect), (fiber) => {
-        const attempt: Running = { deadline, fiber, timedOut: false }
-        queue.push(attempt)
-        running += 1
-        const result = Effect.async<A, E | E2>((resume) => {
-          fiber.addObserver((exit) => {
-            resume(
-              attempt.timedOut && Exit.isFailure(exit) && Cause.isInterruptedOnly(exit.cause)
-                ? Effect.fail(onTimeout())
-                : exit
-            )
-            ended(attempt)
+        const attempt = begin(deadline, fiber)
+        return withWatchdog(
+          Effect.async<A, E | E2>((resume) => {
+            fiber.addObserver((exit) => {
+              resume(
+                attempt.timedOut && Exit.isFailure(exit) && Cause.isInterruptedOnly(exit.cause)
+                  ? Effect.fail(onTimeout())
+                  : exit
+              )
+              ended(attempt)
+            })
+            // The caller was interrupted: so is its attempt.
+            return Effect.sync(() => fiber.unsafeInterruptAsFork(FiberId.none))
           })
-          // The caller was interrupted: so is its attempt.
-          return Effect.sync(() => fiber.unsafeInterruptAsFork(FiberId.none))
-        })
-        return watchdog === undefined ? Effect.zipRight(start, result) : result
+        )
       })
     })
+
+  const timed: { readonly aborting: Timed<Scope.Scope>; readonly interrupting: Timed<never> } = {
+    aborting,
+    interrupting
+  }
+  return timed
 }

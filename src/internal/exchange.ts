@@ -8,28 +8,26 @@
  */
 import type * as Headers from "@effect/platform/Headers"
 import type * as HttpClient from "@effect/platform/HttpClient"
-import * as HttpClientError from "@effect/platform/HttpClientError"
+import type * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as HttpTraceContext from "@effect/platform/HttpTraceContext"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
-import type * as Scope from "effect/Scope"
 import type * as Tracer from "effect/Tracer"
 import { OktaTimeoutError, type OktaTransportError } from "../errors/OktaError.js"
-import * as AttemptTimeout from "./attemptTimeout.js"
+import type { Timed } from "./attemptTimeout.js"
 import type { Distrusted, Gate, Ticket } from "./gate.js"
 import type { Recorder } from "./metrics.js"
 import { type Call, transportError } from "./transport.js"
 
 /** @internal */
-export interface Exchange<X> {
+export interface Exchange {
   readonly call: Call
   readonly gate: Gate
   /** The call's span, for the response's status and request id; none for token requests. */
   readonly span: Tracer.Span | undefined
-  readonly client: HttpClient.HttpClient.With<HttpClientError.HttpClientError | X>
   readonly request: HttpClientRequest.HttpClientRequest
   /** The gate admission this exchange settles when the response headers arrive. */
   readonly ticket: Ticket
@@ -47,11 +45,12 @@ const distrusted = (call: Call, { header, value }: Distrusted, recorder: Recorde
   )
 
 /** @internal */
-export interface ExchangeOptions {
-  /** The per-attempt timeout. */
+export interface ExchangeOptions<R> {
+  /** The configured client; its requests need `R` (a `Scope`, when `timed` aborts them through it). */
+  readonly client: HttpClient.HttpClient.With<HttpClientError.HttpClientError, R>
+  /** The per-attempt timeout (internal/attemptTimeout.ts), matched to the client. */
+  readonly timed: Timed<R>
   readonly timeoutMillis: number
-  /** The client's scope, where the attempt timeout's watchdog runs. */
-  readonly scope: Scope.Scope
   readonly recorder: Recorder
   /** `tracing: "exchanges"`: a client span per exchange. */
   readonly spans: boolean
@@ -61,23 +60,23 @@ export interface ExchangeOptions {
 }
 
 /** @internal */
-export const make = ({
+export const make = <R>({
+  client,
+  timed,
   timeoutMillis,
-  scope,
   recorder,
   spans,
   propagate,
   orgUrl
-}: ExchangeOptions) => {
-  const timed = AttemptTimeout.make(timeoutMillis, scope)
+}: ExchangeOptions<R>) => {
   const serverAddress = new URL(orgUrl).host
-  const one = <A, E, X>(
-    { call, client, gate, request, span, ticket }: Exchange<X>,
+  const one = <A, E>(
+    { call, gate, request, span, ticket }: Exchange,
     onResponse: (
       response: HttpClientResponse.HttpClientResponse,
       headers: Headers.Headers
     ) => Effect.Effect<A, E>
-  ): Effect.Effect<A, E | X | OktaTransportError | OktaTimeoutError> =>
+  ): Effect.Effect<A, E | OktaTransportError | OktaTimeoutError> =>
     // The clock is read directly: two `Clock.currentTimeMillis` effects cost more than the rest
     // of this function's bookkeeping.
     Effect.clockWith((clock) => {
@@ -90,10 +89,7 @@ export const make = ({
       const startedAt = clock.unsafeCurrentTimeMillis()
       const exchange = client.execute(sent).pipe(
         Effect.matchEffect({
-          onFailure: (error) =>
-            Effect.fail(
-              HttpClientError.isHttpClientError(error) ? transportError(call, error) : (error as X)
-            ),
+          onFailure: (error) => Effect.fail(transportError(call, error)),
           onSuccess: (response) => {
             const now = clock.unsafeCurrentTimeMillis()
             // The platform rebuilds `response.headers` on every access: read them once.
@@ -132,13 +128,13 @@ export const make = ({
    * It ends with no value: the platform's span ended with the response, whose request holds the
    * credential and the body.
    */
-  return <A, E, X>(
-    exchange: Exchange<X>,
+  return <A, E>(
+    exchange: Exchange,
     onResponse: (
       response: HttpClientResponse.HttpClientResponse,
       headers: Headers.Headers
     ) => Effect.Effect<A, E>
-  ): Effect.Effect<A, E | X | OktaTransportError | OktaTimeoutError> => {
+  ): Effect.Effect<A, E | OktaTransportError | OktaTimeoutError> => {
     const { request } = exchange
     const url = request.url.startsWith("/") ? `${orgUrl}${request.url}` : request.url
     return Effect.uninterruptibleMask((restore) =>

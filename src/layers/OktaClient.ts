@@ -25,6 +25,7 @@ import {
   OktaTimeoutError,
   type OktaTransportError
 } from "../errors/OktaError.js"
+import * as AttemptTimeout from "../internal/attemptTimeout.js"
 import * as Auth from "../internal/auth.js"
 import { type Gate, RateLimitGate } from "../internal/gate.js"
 import * as Shared from "../internal/sharedGate.js"
@@ -128,14 +129,25 @@ export const make = (
     const client =
       options.transformClient !== undefined ? options.transformClient(configured) : configured
 
-    const exchange = Exchange.make({
+    const timeouts = AttemptTimeout.make(settings.timeoutMillis, yield* Effect.scope)
+    const exchangeOptions = {
       timeoutMillis: settings.timeoutMillis,
-      scope: yield* Effect.scope,
       recorder,
       spans: exchanges,
       propagate: settings.tracerPropagation,
       orgUrl
-    })
+    }
+    // On the `/undici` layer's transport, which aborts a request when its `AbortSignal` does, an
+    // attempt's timeout aborts its request through the scope it was sent in; any other client's
+    // attempt (a hand-made one may ignore the signal) runs in a fiber of its own, interrupted.
+    const exchange =
+      transportCap !== undefined && options.transformClient === undefined
+        ? Exchange.make({
+            ...exchangeOptions,
+            client: HttpClient.withScope(configured),
+            timed: timeouts.aborting
+          })
+        : Exchange.make({ ...exchangeOptions, client, timed: timeouts.interrupting })
 
     const retry = <A, E, P = never, EP = never>(
       options: Omit<Retry.RetryOptions<A, E, P, EP>, "policy" | "deadlineMillis" | "recorder">
@@ -166,12 +178,11 @@ export const make = (
                     replaySafe: true,
                     attempt: (retryHeaders, _, ticket) =>
                       attempt(retryHeaders, (request) =>
-                        exchange<Auth.TokenAnswer, OktaTransportError, never>(
+                        exchange<Auth.TokenAnswer, OktaTransportError>(
                           {
                             call: Auth.TOKEN_CALL,
                             gate: tokenGate,
                             span: undefined,
-                            client,
                             request,
                             ticket
                           },
@@ -237,8 +248,8 @@ export const make = (
                 ? HttpClientRequest.setHeaders(httpRequest, retryHeaders)
                 : httpRequest
             const send = (sent: HttpClientRequest.HttpClientRequest) =>
-              exchange<A, E | OktaHttpError | OktaTransportError, never>(
-                { call, gate, span, client, request: sent, ticket },
+              exchange<A, E | OktaHttpError | OktaTransportError>(
+                { call, gate, span, request: sent, ticket },
                 onResponse
               )
             return credential === undefined
