@@ -1,7 +1,8 @@
 /**
  * `effect-okta-connections/undici`: Node's undici as the client's transport, with the response
  * body cap enforced by undici itself. The client then reads every body, chunked ones included,
- * with one read instead of streaming it to count its bytes. Needs `@effect/platform-node` (an
+ * with one read instead of streaming it to count its bytes, and times an attempt out by aborting
+ * its request instead of running it in a fiber of its own. Needs `@effect/platform-node` (an
  * optional peer dependency, loaded only here).
  *
  * @since 0.1.0
@@ -40,10 +41,10 @@ export interface OktaUndiciOptions {
 
 /**
  * An `HttpClient` on a new undici `Agent` that fails bodies over `maxResponseBytes`, closed with
- * the layer. The one-shot read applies when `OktaClient` gets this client as it is: a client
- * wrapped on the way (with `HttpClient.mapRequest`, say) is another client, and with the
- * `transformClient` option, which may answer with responses of its own, the client counts the
- * bytes itself, as on any transport. Fails with `OktaConfigError` on a `maxResponseBytes` that is
+ * the layer. The one-shot read and the aborting timeout apply when `OktaClient` gets this client
+ * as it is: a client wrapped on the way (with `HttpClient.mapRequest`, say) is another client, and
+ * with the `transformClient` option, which may answer with responses of its own, the client
+ * counts the bytes itself and runs each attempt in a fiber, as on any transport. Fails with `OktaConfigError` on a `maxResponseBytes` that is
  * not a positive integer.
  *
  * @example
