@@ -1,11 +1,14 @@
 /**
  * Integration over a real loopback socket: the client (FetchHttpClient, default retry policy and
- * gate) against the simulator's HTTP server, on the real clock with one-second windows. These are
+ * gate; the faults also on `OktaUndici.layer`, where a timed-out attempt's request is aborted
+ * rather than its fiber interrupted) against the simulator's HTTP server, on the real clock with
+ * one-second windows. These are
  * the only tests that take real time (a few seconds in all); the exact timings are unit-tested
  * with TestClock in resilience.test.ts.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Cause, Effect, Exit } from "effect"
+import type { HttpClient } from "@effect/platform"
+import { Cause, Effect, Exit, Layer } from "effect"
 import { ApplicationConnections, type OktaResponseError } from "../src/index.js"
 import {
   DEFAULT_APPS,
@@ -13,6 +16,7 @@ import {
   OktaSimulator,
   type SimulatorFault
 } from "../src/testing/index.js"
+import { OktaUndici } from "../src/undici/index.js"
 
 const ZSCALER = "0oasimzscaler0000001"
 const OFFICE365 = "0oasimoffice36500001"
@@ -90,47 +94,56 @@ describe("client ⇄ loopback simulator, real time", () => {
     return failure._tag === "Some" ? failure.value._tag : `defect: ${Cause.pretty(exit.cause)}`
   }
 
-  it.live(
-    "every fault the simulator injects ends in its documented outcome, with no defect and no unhandled rejection",
-    () =>
-      Effect.gen(function* () {
-        const sim = yield* OktaSimulator
-        const api = yield* ApplicationConnections
-        const seen: Array<readonly [string, string, string]> = []
-        for (const [name, fault] of cases) {
-          yield* sim.injectFault(fault, { path: ZSCALER })
-          const get = outcomeOf(
-            yield* Effect.exit(api.getDefaultProvisioningConnectionForApplication(ZSCALER))
-          )
-          yield* sim.clearFaults
-          // verify: a fresh consent each time, so only the fault decides the outcome.
-          yield* api.updateDefaultProvisioningConnectionForApplication(OFFICE365, {
-            profile: { authScheme: "OAUTH2" }
-          })
-          const { code, state } = yield* sim.consent(OFFICE365)
-          yield* sim.injectFault(fault, { path: "/oauth2/callback" })
-          const verify = outcomeOf(
-            yield* Effect.exit(
-              api.verifyProvisioningConnectionForApplication("office365", OFFICE365, {
-                code,
-                state
-              })
+  const transports: ReadonlyArray<
+    readonly [string, Layer.Layer<HttpClient.HttpClient> | undefined]
+  > = [
+    ["FetchHttpClient", undefined],
+    ["OktaUndici.layer", Layer.orDie(OktaUndici.layer())]
+  ]
+  for (const [transport, httpClient] of transports) {
+    it.live(
+      `every fault the simulator injects ends in its documented outcome, with no defect and no unhandled rejection (${transport})`,
+      () =>
+        Effect.gen(function* () {
+          const sim = yield* OktaSimulator
+          const api = yield* ApplicationConnections
+          const seen: Array<readonly [string, string, string]> = []
+          for (const [name, fault] of cases) {
+            yield* sim.injectFault(fault, { path: ZSCALER })
+            const get = outcomeOf(
+              yield* Effect.exit(api.getDefaultProvisioningConnectionForApplication(ZSCALER))
             )
+            yield* sim.clearFaults
+            // verify: a fresh consent each time, so only the fault decides the outcome.
+            yield* api.updateDefaultProvisioningConnectionForApplication(OFFICE365, {
+              profile: { authScheme: "OAUTH2" }
+            })
+            const { code, state } = yield* sim.consent(OFFICE365)
+            yield* sim.injectFault(fault, { path: "/oauth2/callback" })
+            const verify = outcomeOf(
+              yield* Effect.exit(
+                api.verifyProvisioningConnectionForApplication("office365", OFFICE365, {
+                  code,
+                  state
+                })
+              )
+            )
+            yield* sim.clearFaults
+            seen.push([name, get, verify])
+          }
+          expect(seen).toEqual(cases.map(([name, , get, verify]) => [name, get, verify]))
+          expect(unhandled).toEqual([])
+        }).pipe(
+          Effect.scoped,
+          Effect.provide(
+            OktaSimulator.layerConnectionsServer({
+              rateLimit: { limit: 1000, windowSeconds: 1 },
+              client: { timeout: "500 millis" },
+              httpClient
+            })
           )
-          yield* sim.clearFaults
-          seen.push([name, get, verify])
-        }
-        expect(seen).toEqual(cases.map(([name, , get, verify]) => [name, get, verify]))
-        expect(unhandled).toEqual([])
-      }).pipe(
-        Effect.scoped,
-        Effect.provide(
-          OktaSimulator.layerConnectionsServer({
-            rateLimit: { limit: 1000, windowSeconds: 1 },
-            client: { timeout: "500 millis" }
-          })
-        )
-      ),
-    60_000
-  )
+        ),
+      60_000
+    )
+  }
 })

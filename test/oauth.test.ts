@@ -27,6 +27,7 @@ import {
   OktaSimulator,
   type SimulatedOAuthClient
 } from "../src/testing/index.js"
+import { OktaUndici } from "../src/undici/index.js"
 import { scriptedHttp } from "./support/TestHttp.js"
 import { recordingTracer } from "./support/tracing.js"
 import { failureOf as failure } from "./support/exit.js"
@@ -98,6 +99,35 @@ const tokenRequestsIn = (log: ReadonlyArray<LoggedRequest>) =>
   log.filter((entry) => entry.path === "/oauth2/v1/token")
 
 describe("client credentials with private_key_jwt", () => {
+  // On `OktaUndici.layer` every exchange, the token request's included, runs in the caller's
+  // fiber and is timed out by aborting its request: the whole flow over a real socket.
+  it.live(
+    "over a real socket on OktaUndici: a DPoP-bound token with nonces, then the API call",
+    () =>
+      Effect.gen(function* () {
+        expect((yield* get).status).toBe("ENABLED")
+        const sim = yield* OktaSimulator
+        const log = yield* sim.requests
+        expect(log.map((entry) => `${entry.method} ${entry.path} ${entry.outcome}`)).toEqual([
+          "POST /oauth2/v1/token 400",
+          "POST /oauth2/v1/token 200",
+          `GET /api/v1/apps/${APP}/connections/default 401`,
+          `GET /api/v1/apps/${APP}/connections/default 200`
+        ])
+        expect(log[3]!.headers["authorization"]).toBe("DPoP <redacted>")
+      }).pipe(
+        Effect.provide(
+          OktaSimulator.layerConnectionsServer({
+            oauthClients: [registered()],
+            dpopNonces: true,
+            credentials: { oauth: oauth({ dpop: true }) },
+            client: { retry: RetryPolicy.make({ resetJitter: 0 }) },
+            httpClient: Layer.orDie(OktaUndici.layer())
+          })
+        )
+      )
+  )
+
   it.effect("gets a token with a signed assertion, then calls the API with it", () =>
     Effect.gen(function* () {
       const connection = yield* get
