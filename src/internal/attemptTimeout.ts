@@ -211,9 +211,5 @@ export const make = (timeoutMillis: number, scope: Scope.Scope) => {
       })
     })
 
-  const timed: { readonly aborting: Timed<Scope.Scope>; readonly interrupting: Timed<never> } = {
-    aborting,
-    interrupting
-  }
-  return timed
+  return { aborting, interrupting }
 }

@@ -102,13 +102,13 @@ export const make = (
     // With its span off the platform sends no trace headers either; the exchange sends them when
     // `tracerPropagation` asks for them.
     const transport = yield* HttpClient.HttpClient
-    // A transport's own cap, when no larger than the client's, makes every read a one-shot one;
-    // not through `transformClient`, which may answer with responses of its own.
     const transportCap = capOf(transport)
+    // The `/undici` layer's transport, reached directly: not through `transformClient`, which may
+    // answer with responses of its own. Its cap, when no larger than the client's, makes every
+    // read a one-shot one, and it drops a request when the request's `AbortSignal` aborts.
+    const ownUndici = transportCap !== undefined && options.transformClient === undefined
     const limit =
-      transportCap !== undefined &&
-      transportCap <= settings.maxResponseBytes &&
-      options.transformClient === undefined
+      ownUndici && transportCap <= settings.maxResponseBytes
         ? { maxBytes: transportCap, transportCapped: true }
         : { maxBytes: settings.maxResponseBytes, transportCapped: false }
     // A transport that caps bodies is undici's, where fetch's configuration has nothing to do.
@@ -137,17 +137,16 @@ export const make = (
       propagate: settings.tracerPropagation,
       orgUrl
     }
-    // On the `/undici` layer's transport, which aborts a request when its `AbortSignal` does, an
-    // attempt's timeout aborts its request through the scope it was sent in; any other client's
-    // attempt (a hand-made one may ignore the signal) runs in a fiber of its own, interrupted.
-    const exchange =
-      transportCap !== undefined && options.transformClient === undefined
-        ? Exchange.make({
-            ...exchangeOptions,
-            client: HttpClient.withScope(configured),
-            timed: timeouts.aborting
-          })
-        : Exchange.make({ ...exchangeOptions, client, timed: timeouts.interrupting })
+    // On the `/undici` layer's transport an attempt's timeout aborts its request, through the
+    // scope it was sent in; on any other client (a hand-made one may ignore its `AbortSignal`) the
+    // attempt runs in a fiber of its own, which the timeout interrupts.
+    const exchange = ownUndici
+      ? Exchange.make({
+          ...exchangeOptions,
+          client: HttpClient.withScope(configured),
+          timed: timeouts.aborting
+        })
+      : Exchange.make({ ...exchangeOptions, client, timed: timeouts.interrupting })
 
     const retry = <A, E, P = never, EP = never>(
       options: Omit<Retry.RetryOptions<A, E, P, EP>, "policy" | "deadlineMillis" | "recorder">
