@@ -8,8 +8,12 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import type { HttpClient } from "@effect/platform"
-import { Cause, Effect, Exit, Layer } from "effect"
-import { ApplicationConnections, type OktaResponseError } from "../src/index.js"
+import { Cause, Effect, Exit, type Layer } from "effect"
+import {
+  ApplicationConnections,
+  type OktaConfigError,
+  type OktaResponseError
+} from "../src/index.js"
 import {
   DEFAULT_APPS,
   generatedApps,
@@ -95,10 +99,10 @@ describe("client ⇄ loopback simulator, real time", () => {
   }
 
   const transports: ReadonlyArray<
-    readonly [string, Layer.Layer<HttpClient.HttpClient> | undefined]
+    readonly [string, Layer.Layer<HttpClient.HttpClient, OktaConfigError> | undefined]
   > = [
     ["FetchHttpClient", undefined],
-    ["OktaUndici.layer", Layer.orDie(OktaUndici.layer())]
+    ["OktaUndici.layer", OktaUndici.layer()]
   ]
   for (const [transport, httpClient] of transports) {
     it.live(

@@ -122,7 +122,7 @@ describe("client credentials with private_key_jwt", () => {
             dpopNonces: true,
             credentials: { oauth: oauth({ dpop: true }) },
             client: { retry: RetryPolicy.make({ resetJitter: 0 }) },
-            httpClient: Layer.orDie(OktaUndici.layer())
+            httpClient: OktaUndici.layer()
           })
         )
       )

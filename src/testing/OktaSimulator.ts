@@ -550,18 +550,22 @@ export const serve = (
  * @since 0.1.0
  * @category models
  */
-export interface ConnectionsOptions {
+export interface ConnectionsOptions<E = never> {
   readonly client?: OktaClientSettings | undefined
   readonly credentials?: OktaCredentials | undefined
   /**
    * The transport of {@link OktaSimulator.layerConnectionsServer}'s client. Default
-   * `FetchHttpClient.layer`; for example `Layer.orDie(OktaUndici.layer())` (from
-   * `effect-okta-connections/undici`) to test over undici as production would use it.
+   * `FetchHttpClient.layer`; for example `OktaUndici.layer()` (from
+   * `effect-okta-connections/undici`) to test over undici as production would use it. Its error
+   * becomes the layer's.
    */
-  readonly httpClient?: Layer.Layer<HttpClient.HttpClient> | undefined
+  readonly httpClient?: Layer.Layer<HttpClient.HttpClient, E> | undefined
 }
 
-const credentialsOf = (sim: OktaSimulatorService, options: ConnectionsOptions): OktaCredentials =>
+const credentialsOf = (
+  sim: OktaSimulatorService,
+  options: ConnectionsOptions<unknown>
+): OktaCredentials =>
   options.credentials ??
   (sim.tokenScheme === "Bearer"
     ? { accessToken: Redacted.make(sim.token) }
@@ -685,15 +689,20 @@ export class OktaSimulator extends Context.Tag("effect-okta-connections/testing/
    * @example
    * ```ts
    * import { OktaSimulator } from "effect-okta-connections/testing"
+   * import { OktaUndici } from "effect-okta-connections/undici"
    *
    * const LoopbackLayer = OktaSimulator.layerConnectionsServer()
+   * // Over undici, as production runs on Node; fails to build with OktaConfigError on a bad cap.
+   * const UndiciLoopbackLayer = OktaSimulator.layerConnectionsServer({
+   *   httpClient: OktaUndici.layer()
+   * })
    * ```
    */
-  static layerConnectionsServer(
-    options: OktaSimulatorOptions & ConnectionsOptions = {}
+  static layerConnectionsServer<E = never>(
+    options: OktaSimulatorOptions & ConnectionsOptions<E> = {}
   ): Layer.Layer<
     ApplicationConnections | OktaClient | OktaSimulator | SimulatorServer,
-    SimulatorServeError
+    SimulatorServeError | E
   > {
     const client = Layer.unwrapEffect(
       Effect.map(Effect.all([OktaSimulator, SimulatorServer]), ([sim, server]) =>
