@@ -1,7 +1,7 @@
 /**
  * What the client knows of its transport: its failures as `OktaTransportError` (why, without
- * URLs, and whether the connection was ever established), and whether it caps response bodies
- * itself.
+ * URLs, and whether the connection was ever established), and whether this package built it
+ * (it then caps response bodies and honours its `AbortSignal`).
  *
  * @internal
  */
@@ -73,11 +73,12 @@ export const transportError = (
     ...(error._tag === "ResponseError" ? { status: error.response.status } : {})
   })
 
-// Transports that cap a response body themselves (the `/undici` entry point's layer, through
-// undici's `maxResponseSize`). On them the client reads a chunked body with the platform's
-// one-shot `text`, which costs a fraction of the capped `Stream` read it needs elsewhere (see
-// bench/README.md). Keyed by the `HttpClient` the layer built: any other client, a wrapped one
-// included, is read with the client's own cap.
+// Transports this package built (the `/undici` entry point's layer): they cap a response body
+// themselves (undici's `maxResponseSize`) and drop a request when its `AbortSignal` aborts. On
+// them the client reads a chunked body with the platform's one-shot `text`, which costs a
+// fraction of the capped `Stream` read it needs elsewhere, and times an attempt out by aborting
+// its request instead of forking a fiber (see bench/README.md). Keyed by the `HttpClient` the
+// layer built: any other client, a wrapped one included, gets neither.
 const caps = new WeakMap<HttpClient.HttpClient, number>()
 
 /** Records that `client` fails any response body longer than `maxBytes`. @internal */
