@@ -29,12 +29,14 @@ const [rev, form = "chunked", transportName = "undici", concurrencyArg = "1", ro
   process.argv.slice(2)
 if (rev === undefined) {
   console.error(
-    "usage: bench/ab.ts <rev> [chunked|gzip|length] [undici|layerUndici|fetch] [concurrency] [rounds]"
+    "usage: bench/ab.ts <rev> [chunked|gzip|length] [undici|layerUndici|fetch|layerFetch] [concurrency] [rounds]"
   )
   process.exit(2)
 }
 const transport =
-  transportName === "fetch" || transportName === "layerUndici" ? transportName : "undici"
+  transportName === "fetch" || transportName === "layerUndici" || transportName === "layerFetch"
+    ? transportName
+    : "undici"
 const eachOwnRun = concurrencyArg === "each"
 const concurrency = eachOwnRun ? 1 : Number(concurrencyArg)
 const run = async (impl: Impl, count: number) => {

@@ -31,17 +31,26 @@ export const median = (values: ReadonlyArray<number>) => {
 
 /**
  * `undici`: the bare client on `NodeHttpClient.layerUndici`, this client on `OktaUndici.layer()`
- * (undici capping bodies itself, what the docs recommend on undici); `layerUndici`: this client on
- * the platform's layer, whose chunked bodies it reads through the platform's `Stream`.
+ * (undici capping bodies itself, what the docs recommend on undici); `fetch`: the bare client on
+ * `FetchHttpClient.layer`, this client on `OktaFetch.layer()` (what the docs recommend on fetch).
+ * `layerUndici` and `layerFetch`: this client on the platform's layer, where an attempt runs in a
+ * fiber of its own (and on `layerUndici` a chunked body is read through the platform's `Stream`).
  */
-export type Transport = "fetch" | "undici" | "layerUndici"
+export type Transport = "fetch" | "undici" | "layerUndici" | "layerFetch"
 const transportLayer = (transport: Transport) =>
-  transport === "fetch" ? FetchHttpClient.layer : NodeHttpClient.layerUndici
+  transport === "fetch" || transport === "layerFetch"
+    ? FetchHttpClient.layer
+    : NodeHttpClient.layerUndici
 const ourTransportLayer = (
   transport: Transport,
-  undici: Pick<typeof OktaUndici, "layer">
+  undici: Pick<typeof OktaUndici, "layer">,
+  fetch: Pick<typeof Package.OktaFetch, "layer"> | undefined
 ): Layer.Layer<HttpClient.HttpClient> =>
-  transport === "undici" ? Layer.orDie(undici.layer()) : transportLayer(transport)
+  transport === "undici"
+    ? Layer.orDie(undici.layer())
+    : transport === "fetch" && fetch !== undefined
+      ? fetch.layer()
+      : transportLayer(transport)
 
 /** One call as a Promise-returning function, and how to release it. */
 export interface Impl {
@@ -105,13 +114,16 @@ export const ours = (
   form: Form,
   transport: Transport,
   settings: OktaClientSettings = {},
-  lib: Pick<typeof Package, "ApplicationConnections" | "OktaClient"> = Package,
+  lib: Pick<typeof Package, "ApplicationConnections" | "OktaClient"> & {
+    // Another revision's build may have no `OktaFetch`: it then runs on `FetchHttpClient.layer`.
+    readonly OktaFetch?: Pick<typeof Package.OktaFetch, "layer">
+  } = Package,
   undici: Pick<typeof OktaUndici, "layer"> = OktaUndici
 ): EffectImpl => {
   const runtime = ManagedRuntime.make(
     lib.ApplicationConnections.layer.pipe(
       Layer.provide(lib.OktaClient.layer({ orgUrl, apiToken: Redacted.make(TOKEN), ...settings })),
-      Layer.provide(ourTransportLayer(transport, undici))
+      Layer.provide(ourTransportLayer(transport, undici, lib.OktaFetch))
     )
   )
   const once = Effect.flatMap(lib.ApplicationConnections, (api) =>

@@ -12,9 +12,10 @@ import { bare, type EffectImpl, type Form, ours, type Transport } from "./overhe
 import { startLeanServer } from "./server.js"
 
 const CALLS = 200
-// This client's transport in each row; the bare client is on the platform's layer for both undici rows.
+// This client's transport in each row; the bare client is on the platform's layer in every row.
 const labels: Record<Transport, string> = {
-  fetch: "fetch",
+  fetch: "fetch (this client on OktaFetch.layer)",
+  layerFetch: "fetch (this client on FetchHttpClient.layer)",
   undici: "undici (this client on OktaUndici.layer)",
   layerUndici: "undici (this client on NodeHttpClient.layerUndici)"
 }
@@ -52,7 +53,7 @@ const measure = async (impl: EffectImpl) => {
 
 const main = async () => {
   const forms: ReadonlyArray<Form> = ["chunked", "gzip", "length"]
-  const transports: ReadonlyArray<Transport> = ["fetch", "undici", "layerUndici"]
+  const transports: ReadonlyArray<Transport> = ["fetch", "layerFetch", "undici", "layerUndici"]
   const server = await startLeanServer({ forms })
   try {
     console.log(

@@ -16,6 +16,7 @@ export type {
   OktaCredentials,
   OktaOAuthOptions
 } from "./layers/OktaClientOptions.js"
+export { OktaFetch, type OktaFetchOptions } from "./layers/OktaFetch.js"
 export * as OktaMetrics from "./metrics/OktaMetrics.js"
 export * as RetryPolicy from "./layers/RetryPolicy.js"
 export {

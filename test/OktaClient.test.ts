@@ -19,6 +19,7 @@ import { readFileSync } from "node:fs"
 import {
   ApplicationConnections,
   OktaClient,
+  OktaFetch,
   OktaError,
   VERSION,
   type OktaClientOptions
@@ -684,6 +685,45 @@ describe("over a real loopback socket with FetchHttpClient", () => {
       expect(elsewhere.seen).toHaveLength(0)
     })
   )
+
+  for (const [name, fetchLayer] of [
+    ["FetchHttpClient.layer", FetchHttpClient.layer],
+    ["OktaFetch.layer()", OktaFetch.layer()]
+  ] as const) {
+    it.scopedLive(`a RequestInit asking ${name} to follow redirects does not make it follow`, () =>
+      Effect.gen(function* () {
+        const elsewhere = yield* listen(() => ({ status: 200, body: "{}" }))
+        const okta = yield* listen(() => ({
+          status: 302,
+          headers: { location: `${elsewhere.url}/steal` }
+        }))
+        const exit = yield* Effect.exit(
+          Effect.flatMap(ApplicationConnections, (api) =>
+            api.getDefaultProvisioningConnectionForApplication(APP)
+          ).pipe(
+            Effect.provide(
+              ApplicationConnections.layer.pipe(
+                Layer.provide(
+                  OktaClient.layer({ orgUrl: okta.url, apiToken: Redacted.make(TOKEN) })
+                ),
+                Layer.provide(
+                  fetchLayer.pipe(
+                    Layer.provide(
+                      Layer.succeed(FetchHttpClient.RequestInit, { redirect: "follow" })
+                    )
+                  )
+                )
+              )
+            )
+          )
+        )
+        expect(Exit.isFailure(exit) && Cause.failureOption(exit.cause)).toMatchObject({
+          value: { _tag: "OktaUnexpectedStatusError", status: 302 }
+        })
+        expect(elsewhere.seen).toHaveLength(0)
+      })
+    )
+  }
 
   it.scopedLive("the whole flow works over fetch: update with activate, then get", () =>
     Effect.gen(function* () {

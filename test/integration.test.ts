@@ -1,7 +1,7 @@
 /**
  * Integration over a real loopback socket: the client (FetchHttpClient, default retry policy and
- * gate; the faults also on `OktaUndici.layer`, where a timed-out attempt's request is aborted
- * rather than its fiber interrupted) against the simulator's HTTP server, on the real clock with
+ * gate; the faults also on `OktaUndici.layer` and `OktaFetch.layer`, where a timed-out attempt's
+ * request is aborted rather than its fiber interrupted) against the simulator's HTTP server, on the real clock with
  * one-second windows. These are
  * the only tests that take real time (a few seconds in all); the exact timings are unit-tested
  * with TestClock in resilience.test.ts.
@@ -12,6 +12,7 @@ import { Cause, Effect, Exit, type Layer } from "effect"
 import {
   ApplicationConnections,
   type OktaConfigError,
+  OktaFetch,
   type OktaResponseError
 } from "../src/index.js"
 import {
@@ -102,7 +103,8 @@ describe("client ⇄ loopback simulator, real time", () => {
     readonly [string, Layer.Layer<HttpClient.HttpClient, OktaConfigError> | undefined]
   > = [
     ["FetchHttpClient", undefined],
-    ["OktaUndici.layer", OktaUndici.layer()]
+    ["OktaUndici.layer", OktaUndici.layer()],
+    ["OktaFetch.layer", OktaFetch.layer()]
   ]
   for (const [transport, httpClient] of transports) {
     it.live(

@@ -1,8 +1,9 @@
 /**
  * The per-attempt timeout and the call deadline, as a user meets them: through `OktaClient` and
  * `ApplicationConnections`, on a hand-made `HttpClient` under `TestClock`, and on the platform's
- * three transports and `OktaUndici.layer` against a loopback server in real time. On
- * `OktaUndici.layer` an attempt has no fiber of its own: its timeout aborts its request.
+ * three transports and this package's own (`OktaUndici.layer`, `OktaFetch.layer`) against a
+ * loopback server in real time. On this package's own an attempt has no fiber of its own: its
+ * timeout aborts its request.
  */
 import {
   FetchHttpClient,
@@ -30,6 +31,7 @@ import {
   ApplicationConnections,
   OktaClient,
   type OktaClientSettings,
+  OktaFetch,
   RetryPolicy
 } from "../src/index.js"
 import { OktaUndici } from "../src/undici/index.js"
@@ -158,20 +160,22 @@ describe("the per-attempt timeout under TestClock", () => {
     })
   )
 
-  it.effect("on OktaUndici too: its request is aborted at `timeout` on the call's clock", () =>
-    Effect.gen(function* () {
-      const { dropped, received, url } = yield* hangingServer
-      const send = yield* prober(url, { timeout: "1 minute", retry: false })
-      const fiber = yield* Effect.fork(Effect.flip(send("/hang")))
-      // Real time passes for the request to reach the server; the test clock does not move.
-      yield* untilReceived(received)
-      yield* TestClock.adjust("59999 millis")
-      expect(Option.isNone(yield* Fiber.poll(fiber))).toBe(true)
-      yield* TestClock.adjust("1 millis")
-      yield* attemptTimedOut(fiber)
-      yield* dropped(1)
-    }).pipe(Effect.scoped)
-  )
+  for (const [name, transport] of ownTransports()) {
+    it.effect(`on ${name} too: its request is aborted at \`timeout\` on the call's clock`, () =>
+      Effect.gen(function* () {
+        const { dropped, received, url } = yield* hangingServer
+        const send = yield* prober(url, { timeout: "1 minute", retry: false }, transport)
+        const fiber = yield* Effect.fork(Effect.flip(send("/hang")))
+        // Real time passes for the request to reach the server; the test clock does not move.
+        yield* untilReceived(received)
+        yield* TestClock.adjust("59999 millis")
+        expect(Option.isNone(yield* Fiber.poll(fiber))).toBe(true)
+        yield* TestClock.adjust("1 millis")
+        yield* attemptTimedOut(fiber)
+        yield* dropped(1)
+      }).pipe(Effect.scoped)
+    )
+  }
 
   it.effect("the deadline bounds the whole call, retries and backoff included", () =>
     Effect.gen(function* () {
@@ -226,19 +230,21 @@ class ForkCounter extends Supervisor.AbstractSupervisor<void> {
 }
 
 describe("interruption", () => {
-  it.live("interrupting the caller drops the request's connection on OktaUndici", () =>
-    Effect.gen(function* () {
-      const { dropped, received, url } = yield* hangingServer
-      const send = yield* prober(url, { retry: false })
-      const fiber = yield* Effect.fork(send("/hang"))
-      yield* untilReceived(received)
-      yield* Fiber.interrupt(fiber)
-      yield* dropped(1)
-    }).pipe(Effect.scoped)
-  )
+  for (const [name, transport] of ownTransports()) {
+    it.live(`interrupting the caller drops the request's connection on ${name}`, () =>
+      Effect.gen(function* () {
+        const { dropped, received, url } = yield* hangingServer
+        const send = yield* prober(url, { retry: false }, transport)
+        const fiber = yield* Effect.fork(send("/hang"))
+        yield* untilReceived(received)
+        yield* Fiber.interrupt(fiber)
+        yield* dropped(1)
+      }).pipe(Effect.scoped)
+    )
+  }
 
   it.live(
-    "an attempt on OktaUndici runs in the caller's fiber; on any other client, in its own",
+    "an attempt on this package's transports runs in the caller's fiber; on any other, in its own",
     () =>
       Effect.gen(function* () {
         const { url } = yield* hangingServer
@@ -263,7 +269,9 @@ describe("interruption", () => {
             return supervisor.started
           })
         expect(yield* forked(undiciLayer)).toBe(0)
+        expect(yield* forked(OktaFetch.layer())).toBe(0)
         expect(yield* forked(NodeHttpClient.layerUndici)).toBe(1)
+        expect(yield* forked(FetchHttpClient.layer)).toBe(1)
       }).pipe(Effect.scoped)
   )
 
@@ -453,6 +461,13 @@ const hangingServer = Effect.gen(function* () {
 
 const undiciLayer = Layer.orDie(OktaUndici.layer())
 
+/** This package's transports, on which a timeout aborts its request. */
+const ownTransports = () =>
+  [
+    ["OktaUndici", undiciLayer],
+    ["OktaFetch", OktaFetch.layer()]
+  ] as const
+
 /**
  * A GET of `path` through `OktaClient.execute`, on one client built in the test's scope: its
  * transport outlives each call, so a connection that closes was closed by the call.
@@ -480,12 +495,13 @@ const untilReceived = (received: ReadonlyArray<IncomingMessage>) =>
     while (received.length === 0) await new Promise((resolve) => setTimeout(resolve, 5))
   })
 
-describe("the timeout on the platform's transports and OktaUndici (loopback, real time)", () => {
+describe("the timeout on the platform's transports and this package's (loopback, real time)", () => {
   const transports = [
     ["FetchHttpClient", FetchHttpClient.layer],
     ["NodeHttpClient.layerUndici", NodeHttpClient.layerUndici],
     ["NodeHttpClient.layer", NodeHttpClient.layer],
-    ["OktaUndici.layer", undiciLayer]
+    ["OktaUndici.layer", undiciLayer],
+    ["OktaFetch.layer", OktaFetch.layer()]
   ] as const
   for (const [name, transport] of transports) {
     it.live(name, () =>
@@ -514,18 +530,24 @@ describe("the timeout on the platform's transports and OktaUndici (loopback, rea
     )
   }
 
-  it.live("on OktaUndici a timed-out attempt is retried, on a new connection", () =>
-    Effect.gen(function* () {
-      const { received, url } = yield* hangingServer
-      const send = yield* prober(url, {
-        timeout: "200 millis",
-        retry: RetryPolicy.make({ maxRetries: 2, backoff: Schedule.spaced("10 millis") })
-      })
-      // Every attempt hangs: the call fails once its two retries are spent.
-      const error = yield* Effect.flip(send("/hang"))
-      expect(error).toMatchObject({ _tag: "OktaTimeoutError", kind: "attempt" })
-      expect(received.length).toBe(3)
-      expect(new Set(received.map((req) => req.socket)).size).toBe(received.length)
-    }).pipe(Effect.scoped)
-  )
+  for (const [name, transport] of ownTransports()) {
+    it.live(`on ${name} a timed-out attempt is retried, on a new connection`, () =>
+      Effect.gen(function* () {
+        const { received, url } = yield* hangingServer
+        const send = yield* prober(
+          url,
+          {
+            timeout: "200 millis",
+            retry: RetryPolicy.make({ maxRetries: 2, backoff: Schedule.spaced("10 millis") })
+          },
+          transport
+        )
+        // Every attempt hangs: the call fails once its two retries are spent.
+        const error = yield* Effect.flip(send("/hang"))
+        expect(error).toMatchObject({ _tag: "OktaTimeoutError", kind: "attempt" })
+        expect(received.length).toBe(3)
+        expect(new Set(received.map((req) => req.socket)).size).toBe(received.length)
+      }).pipe(Effect.scoped)
+    )
+  }
 })

@@ -8,9 +8,9 @@ import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Either, Layer, Option, Redacted, Schema } from "effect"
 import { gzipSync } from "node:zlib"
-import { OktaClient, type OktaResponse } from "../src/index.js"
+import { OktaClient, OktaFetch, type OktaResponse } from "../src/index.js"
 import { OktaSimulator, SimulatorServer } from "../src/testing/index.js"
-import { registerCap } from "../src/internal/transport.js"
+import { registerTransport } from "../src/internal/transport.js"
 import { OktaUndici } from "../src/undici/index.js"
 import { loopbackServer } from "./support/loopback.js"
 
@@ -24,6 +24,7 @@ interface Seen {
   readonly path: string
   readonly acceptEncoding: string | undefined
   readonly gzip: boolean
+  readonly requestedBy: string | undefined
 }
 
 // Each test gets its own server, and its own record of what the server saw.
@@ -48,7 +49,13 @@ const server = Effect.suspend(() => {
         res.end(packed)
       }
       const send = (text: string, form: string) => {
-        seen.push({ path, acceptEncoding, gzip: form === "gzip" && accepts })
+        const requestedBy = req.headers["x-requested-by"]
+        seen.push({
+          path,
+          acceptEncoding,
+          gzip: form === "gzip" && accepts,
+          requestedBy: typeof requestedBy === "string" ? requestedBy : undefined
+        })
         if (form === "gzip" && accepts) return gzip(text)
         // A hostile server compresses whether or not the request asked for it.
         if (form === "forcegzip") return gzip(text)
@@ -74,7 +81,9 @@ const transports = [
     Layer.orDie(OktaUndici.layer({ maxResponseBytes: CAP }))
   ],
   // A transport cap over the client's: the client counts the bytes itself.
-  ["OktaUndici.layer, capped above it", Layer.orDie(OktaUndici.layer())]
+  ["OktaUndici.layer, capped above it", Layer.orDie(OktaUndici.layer())],
+  // fetch through this package's layer: the same read as on FetchHttpClient.layer.
+  ["OktaFetch.layer", OktaFetch.layer()]
 ] as const
 
 describe.each(transports)("the capped read over %s", (_name, transport) => {
@@ -104,7 +113,7 @@ describe.each(transports)("the capped read over %s", (_name, transport) => {
       }
       // fetch asks for gzip and gets it; undici's request API does not ask.
       const gzipped = seen.find((s) => s.path === "/gzip")!
-      expect(gzipped.gzip).toBe(_name === "FetchHttpClient")
+      expect(gzipped.gzip).toBe(_name === "FetchHttpClient" || _name === "OktaFetch.layer")
     }).pipe(Effect.scoped)
   )
 
@@ -261,6 +270,70 @@ describe("the fetch transport as the application configured it", () => {
     }).pipe(Effect.scoped)
   )
 
+  it.live("a RequestInit given to FetchHttpClient.layer still applies to every request", () =>
+    Effect.gen(function* () {
+      const { url, seen } = yield* server
+      const value = yield* Effect.flatMap(OktaClient, (client) =>
+        client.execute({ operation: "probe", method: "GET", path: "/chunked" }, (r) =>
+          r.json(Small)
+        )
+      ).pipe(
+        Effect.provide(
+          OktaClient.layer({ orgUrl: url, apiToken: Redacted.make("00t"), retry: false }).pipe(
+            Layer.provide(
+              FetchHttpClient.layer.pipe(
+                Layer.provide(
+                  Layer.succeed(FetchHttpClient.RequestInit, {
+                    headers: { "x-requested-by": "platform-team" }
+                  })
+                )
+              )
+            )
+          )
+        )
+      )
+      expect(value).toEqual({ id: "0oa1", label: "Acme SCIM" })
+      expect(seen.map((s) => s.requestedBy)).toEqual(["platform-team"])
+    }).pipe(Effect.scoped)
+  )
+
+  it.live("OktaFetch.layer sends with its own fetch, not one in the caller's context", () =>
+    Effect.gen(function* () {
+      const { url, seen } = yield* server
+      const sent: Array<string> = []
+      const recording =
+        (name: string): typeof globalThis.fetch =>
+        (input, init) => {
+          sent.push(name)
+          return globalThis.fetch(input, init)
+        }
+      const value = yield* Effect.flatMap(OktaClient, (client) =>
+        client.execute({ operation: "probe", method: "GET", path: "/chunked" }, (r) =>
+          r.json(Small)
+        )
+      ).pipe(
+        Effect.provide(
+          OktaClient.layer({ orgUrl: url, apiToken: Redacted.make("00t"), retry: false }).pipe(
+            Layer.provide(
+              OktaFetch.layer({ fetch: recording("the layer's") }).pipe(
+                Layer.provide(
+                  Layer.succeed(FetchHttpClient.RequestInit, {
+                    headers: { "x-requested-by": "platform-team" }
+                  })
+                )
+              )
+            )
+          )
+        ),
+        Effect.provideService(FetchHttpClient.Fetch, recording("the caller's"))
+      )
+      expect(value).toEqual({ id: "0oa1", label: "Acme SCIM" })
+      expect(sent).toEqual(["the layer's"])
+      // A RequestInit given to the layer applies, as on FetchHttpClient.layer.
+      expect(seen.map((s) => s.requestedBy)).toEqual(["platform-team"])
+    }).pipe(Effect.scoped)
+  )
+
   it.live("the client's fetch settings end with the request: its decoder does not see them", () =>
     Effect.gen(function* () {
       const { url } = yield* server
@@ -357,7 +430,7 @@ describe("the undici transport that caps bodies itself", () => {
                   })
               )
             )
-            return capped ? registerCap(spy, CAP) : spy
+            return capped ? registerTransport(spy, { cap: CAP }) : spy
           })
         ).pipe(Layer.provide(NodeHttpClient.layerUndici))
       expect(yield* get(url, "/chunked", spied(true))).toBe(small)

@@ -9,7 +9,9 @@
  * instrument fetch) that wraps the application's own, innermost in its pipeline, and pairs what
  * that fetch returned with the platform response made from it, by identity. A response that is
  * not paired (another transport, or a response replaced on the way out) is read through the
- * platform's one-shot read or its stream.
+ * platform's one-shot read or its stream. The application's fetch is the one in the caller's
+ * context: a `Fetch` given to `FetchHttpClient.layer` itself lives inside that transport, where
+ * the client's wins over it; `OktaFetch.layer({ fetch })` is the way to give one.
  *
  * @internal
  */
@@ -29,31 +31,34 @@ export const sourceOf = (response: HttpClientResponse.HttpClientResponse): Respo
  * Wraps the application's transport for fetch: its responses are paired with their fetch
  * `Response`, and redirects are not followed (Node's fetch follows them by default; a 3xx must
  * surface instead, so the credentials never follow `Location`; the other transports never
- * follow redirects). Both are read by `FetchHttpClient` at request time and ignored by others.
+ * follow redirects). The capturing fetch sets `redirect` on the options `FetchHttpClient` hands
+ * it, so a `FetchHttpClient.RequestInit` given to the transport's layer or to the call still
+ * applies (a `RequestInit` of the client's own would replace it). Other transports ignore it.
+ * `fetchOf` picks the fetch to wrap: by default the caller's `FetchHttpClient.Fetch`, else the
+ * global one.
  *
  * @internal
  */
 export const configureFetch = <E>(
-  transport: HttpClient.HttpClient.With<E>
+  transport: HttpClient.HttpClient.With<E>,
+  fetchOf: (context: Context.Context<never>) => typeof globalThis.fetch = (context) =>
+    Context.getOrElse(context, FetchHttpClient.Fetch, () => globalThis.fetch)
 ): HttpClient.HttpClient.With<E> =>
   HttpClient.transformResponse(transport, (effect) =>
     Effect.contextWithEffect((context: Context.Context<never>) => {
-      const fetch = Context.getOrElse(context, FetchHttpClient.Fetch, () => globalThis.fetch)
-      const init = Context.getOrElse(context, FetchHttpClient.RequestInit, () => undefined)
+      const fetch = fetchOf(context)
       let source: Response | undefined
-      const capturing: typeof globalThis.fetch = (input, request) =>
-        fetch(input, request).then((response) => {
+      const capturing: typeof globalThis.fetch = (input, init) =>
+        fetch(input, { ...init, redirect: "manual" }).then((response) => {
           source = response
           return response
         })
-      const configured = Context.add(
-        Context.add(context, FetchHttpClient.Fetch, capturing),
-        FetchHttpClient.RequestInit,
-        { ...init, redirect: "manual" }
+      return Effect.map(
+        Effect.provide(effect, Context.add(context, FetchHttpClient.Fetch, capturing)),
+        (response) => {
+          if (source !== undefined) sources.set(response, source)
+          return response
+        }
       )
-      return Effect.map(Effect.provide(effect, configured), (response) => {
-        if (source !== undefined) sources.set(response, source)
-        return response
-      })
     })
   )

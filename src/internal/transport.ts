@@ -1,7 +1,7 @@
 /**
  * What the client knows of its transport: its failures as `OktaTransportError` (why, without
  * URLs, and whether the connection was ever established), and whether this package built it
- * (it then caps response bodies and honours its `AbortSignal`).
+ * (it then honours its `AbortSignal`, and may cap response bodies itself).
  *
  * @internal
  */
@@ -73,22 +73,32 @@ export const transportError = (
     ...(error._tag === "ResponseError" ? { status: error.response.status } : {})
   })
 
-// Transports this package built (the `/undici` entry point's layer): they cap a response body
-// themselves (undici's `maxResponseSize`) and drop a request when its `AbortSignal` aborts. On
-// them the client reads a chunked body with the platform's one-shot `text`, which costs a
-// fraction of the capped `Stream` read it needs elsewhere, and times an attempt out by aborting
-// its request instead of forking a fiber (see bench/README.md). Keyed by the `HttpClient` the
-// layer built: any other client, a wrapped one included, gets neither.
-const caps = new WeakMap<HttpClient.HttpClient, number>()
+// Transports this package built (`OktaUndici.layer`, `OktaFetch.layer`): they drop a request
+// when its `AbortSignal` aborts, so the client times an attempt out by aborting its request
+// instead of forking a fiber, and they may cap a response body themselves (undici's
+// `maxResponseSize`), which lets the client read a chunked body with the platform's one-shot
+// `text` instead of counting its bytes (see bench/README.md). Keyed by the `HttpClient` the layer
+// built: any other client, a wrapped one included, gets neither.
+const own = new WeakMap<HttpClient.HttpClient, OwnTransport>()
 
-/** Records that `client` fails any response body longer than `maxBytes`. @internal */
-export const registerCap = <C extends HttpClient.HttpClient>(client: C, maxBytes: number): C => {
-  caps.set(client, maxBytes)
+/** What a transport this package built guarantees. @internal */
+export interface OwnTransport {
+  /** The body cap the transport enforces itself, if any. */
+  readonly cap: number | undefined
+}
+
+/** Records that this package built `client`, which honours its `AbortSignal`. @internal */
+export const registerTransport = <C extends HttpClient.HttpClient>(
+  client: C,
+  transport: OwnTransport
+): C => {
+  own.set(client, transport)
   return client
 }
 
-/** The body cap `client` enforces itself, if it is a registered transport. @internal */
-export const capOf = (client: HttpClient.HttpClient): number | undefined => caps.get(client)
+/** What `client` guarantees, if this package built it. @internal */
+export const ownTransport = (client: HttpClient.HttpClient): OwnTransport | undefined =>
+  own.get(client)
 
 /** The error code undici gives a body past `maxResponseSize`. @internal */
 export const OVER_CAP_CODE = "UND_ERR_RES_EXCEEDED_MAX_SIZE"

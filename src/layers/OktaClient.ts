@@ -33,7 +33,7 @@ import * as Metrics from "../internal/metrics.js"
 import * as Exchange from "../internal/exchange.js"
 import { configureFetch } from "../internal/fetchBody.js"
 import { httpError, makeResponse, readErrorText } from "../internal/reader.js"
-import { type Call, capOf } from "../internal/transport.js"
+import { type Call, ownTransport } from "../internal/transport.js"
 import * as Request from "../internal/request.js"
 import * as Retry from "../internal/retry.js"
 import { credentialSecrets } from "../internal/secrets.js"
@@ -102,17 +102,18 @@ export const make = (
     // With its span off the platform sends no trace headers either; the exchange sends them when
     // `tracerPropagation` asks for them.
     const transport = yield* HttpClient.HttpClient
-    const transportCap = capOf(transport)
-    // The `/undici` layer's transport, reached directly: not through `transformClient`, which may
-    // answer with responses of its own. Its cap, when no larger than the client's, makes every
-    // read a one-shot one, and it drops a request when the request's `AbortSignal` aborts.
-    const ownUndici = transportCap !== undefined && options.transformClient === undefined
+    // A transport this package built (`OktaUndici.layer`, `OktaFetch.layer`) configures fetch
+    // itself, if it is fetch; any other may be fetch.
+    const own = ownTransport(transport)
+    // Reached directly, not through `transformClient` (which may answer with responses of its
+    // own), it drops a request when the request's `AbortSignal` aborts, and its body cap, when
+    // no larger than the client's, makes every read a one-shot one.
+    const direct = own !== undefined && options.transformClient === undefined
     const limit =
-      ownUndici && transportCap <= settings.maxResponseBytes
-        ? { maxBytes: transportCap, transportCapped: true }
+      direct && own.cap !== undefined && own.cap <= settings.maxResponseBytes
+        ? { maxBytes: own.cap, transportCapped: true }
         : { maxBytes: settings.maxResponseBytes, transportCapped: false }
-    // A transport that caps bodies is undici's, where fetch's configuration has nothing to do.
-    const shared = (transportCap !== undefined ? transport : configureFetch(transport)).pipe(
+    const shared = (own !== undefined ? transport : configureFetch(transport)).pipe(
       HttpClient.withTracerDisabledWhen(() => true)
     )
     const defaults = HttpClientRequest.setHeaders({
@@ -137,10 +138,10 @@ export const make = (
       propagate: settings.tracerPropagation,
       orgUrl
     }
-    // On the `/undici` layer's transport an attempt's timeout aborts its request, through the
+    // On a transport this package built an attempt's timeout aborts its request, through the
     // scope it was sent in; on any other client (a hand-made one may ignore its `AbortSignal`) the
     // attempt runs in a fiber of its own, which the timeout interrupts.
-    const exchange = ownUndici
+    const exchange = direct
       ? Exchange.make({
           ...exchangeOptions,
           client: HttpClient.withScope(configured),

@@ -13,7 +13,7 @@ import * as Undici from "@effect/platform-node/Undici"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import { OktaConfigError } from "../errors/OktaError.js"
-import { registerCap } from "../internal/transport.js"
+import { registerTransport } from "../internal/transport.js"
 
 /**
  * Options of {@link OktaUndici.layer}.
@@ -78,7 +78,7 @@ export const layer = (
         Effect.sync(() => new Undici.Agent({ ...options.agent, maxResponseSize: maxBytes })),
         (agent) => Effect.promise(() => agent.destroy())
       )
-      return registerCap(NodeHttpClient.makeUndici(agent), maxBytes)
+      return registerTransport(NodeHttpClient.makeUndici(agent), { cap: maxBytes })
     })
   )
 
