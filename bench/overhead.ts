@@ -206,7 +206,8 @@ export const overhead = async (): Promise<ReadonlyArray<Row>> => {
     const variants = [
       ours(chunked, "chunked", "undici", { tracing: false }),
       ours(chunked, "chunked", "undici", { tracing: "exchanges" }),
-      ours(chunked, "chunked", "layerUndici")
+      ours(chunked, "chunked", "layerUndici"),
+      ours(chunked, "chunked", "layerFetch")
     ]
     const medians = await perCall([...impls, ...variants])
     const ms = (name: string) => medians.get(name)!
@@ -231,11 +232,19 @@ export const overhead = async (): Promise<ReadonlyArray<Row>> => {
       })
     }
     for (const variant of variants) {
+      const fetch = variant.name === "ours layerFetch chunked"
+      const scenario =
+        variant.name === "ours layerUndici chunked"
+          ? "undici, chunked, on NodeHttpClient.layerUndici (not OktaUndici)"
+          : fetch
+            ? "fetch, chunked, on FetchHttpClient.layer (not OktaFetch)"
+            : `undici, chunked, ${variant.name.replace("ours undici chunked ", "")}`
+      const baseline = fetch ? "bare fetch chunked" : "bare undici chunked"
       rows.push({
-        scenario: `client overhead, undici, chunked, ${variant.name === "ours layerUndici chunked" ? "on NodeHttpClient.layerUndici (not OktaUndici)" : variant.name.replace("ours undici chunked ", "")}`,
-        figure: `${(ms(variant.name) / ms("bare undici chunked")).toFixed(3)}× the bare undici HttpClient`,
+        scenario: `client overhead, ${scenario}`,
+        figure: `${(ms(variant.name) / ms(baseline)).toFixed(3)}× the bare ${fetch ? "fetch" : "undici"} HttpClient`,
         target: "(for comparison)",
-        detail: `${fmt(variant.name)} vs ${fmt("bare undici chunked")}`
+        detail: `${fmt(variant.name)} vs ${fmt(baseline)}`
       })
     }
     // Three rounds, the implementations alternating within each, and the median rate of each:
@@ -249,7 +258,8 @@ export const overhead = async (): Promise<ReadonlyArray<Row>> => {
       byName("ours layerUndici chunked"),
       byName("sdk chunked"),
       byName("bare fetch chunked"),
-      byName("ours fetch chunked")
+      byName("ours fetch chunked"),
+      byName("ours layerFetch chunked")
     ]
     const rates = new Map<string, Array<number>>(contenders.map((impl) => [impl.name, []]))
     for (let round = 0; round < 3; round++) {
@@ -266,7 +276,7 @@ export const overhead = async (): Promise<ReadonlyArray<Row>> => {
       scenario: `throughput: the same on fetch (median of 3)`,
       figure: `${(rate("ours fetch chunked") / rate("bare fetch chunked")).toFixed(3)}× the bare fetch HttpClient, ${(rate("ours fetch chunked") / rate("bare undici chunked")).toFixed(3)}× the bare undici one`,
       target: "(for comparison)",
-      detail: `${rate("ours fetch chunked").toFixed(0)} vs ${rate("bare fetch chunked").toFixed(0)} req/s`
+      detail: `${rate("ours fetch chunked").toFixed(0)} vs ${rate("bare fetch chunked").toFixed(0)} req/s; on FetchHttpClient.layer ${rate("ours layerFetch chunked").toFixed(0)} req/s`
     })
 
     // Memory: after 10,000 calls, then after 100,000, with a full GC before each reading.
