@@ -5,7 +5,6 @@
 import * as Args from "@effect/cli/Args"
 import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
-import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as Cause from "effect/Cause"
 import * as Config from "effect/Config"
@@ -17,7 +16,12 @@ import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
 import * as LogLevel from "effect/LogLevel"
 import * as Option from "effect/Option"
-import { ApplicationConnections, OktaClient, type OktaResponseError } from "effect-okta-connections"
+import {
+  ApplicationConnections,
+  OktaClient,
+  OktaFetch,
+  type OktaResponseError
+} from "effect-okta-connections"
 import { readFileSync } from "node:fs"
 
 /** Exit codes the README documents. */
@@ -157,7 +161,7 @@ export const clientLayer = Effect.map(root, (global) =>
               (module) => module.OktaUndici.layer()
             )
           )
-        : FetchHttpClient.layer
+        : OktaFetch.layer()
     )
   )
 )
