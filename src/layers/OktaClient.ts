@@ -102,8 +102,9 @@ export const make = (
     // With its span off the platform sends no trace headers either; the exchange sends them when
     // `tracerPropagation` asks for them.
     const transport = yield* HttpClient.HttpClient
-    // A transport this package built (`OktaUndici.layer`, `OktaFetch.layer`) configures fetch
-    // itself, if it is fetch; any other may be fetch.
+    // A transport this package built (`OktaUndici.layer`, `OktaFetch.layer`) has fetch
+    // configured already if it is fetch; any other transport may be fetch, and gets the
+    // client's fetch configuration (ignored by the others).
     const own = ownTransport(transport)
     // Reached directly, not through `transformClient` (which may answer with responses of its
     // own), it drops a request when the request's `AbortSignal` aborts, and its body cap, when

@@ -89,7 +89,8 @@ export interface OktaClientSettings {
   /**
    * Per-attempt timeout: from sending the request to having read the whole response body.
    * Default 30 seconds. `OktaTimeoutError` when exceeded; the request is aborted (on
-   * `OktaUndici.layer` directly, on any other transport by interrupting the attempt's fiber).
+   * `OktaUndici.layer` and `OktaFetch.layer` directly, on any other transport by interrupting
+   * the attempt's fiber).
    */
   readonly timeout?: Duration.DurationInput | undefined
   /** Appended to the `User-Agent` (e.g. `"my-provisioner/1.4"`), to tell your traffic apart in Okta's System Log. */

@@ -102,9 +102,10 @@ export interface OktaClientService {
    * gate, with the per-attempt timeout and the retry policy, in a span when tracing. A 2xx goes to
    * `decode`; any other status becomes its typed error. Redirects are never followed. `decode` is
    * part of the attempt and sees the caller's services, span and `FiberRef` values. The timeout
-   * covers it; on `OktaUndici.layer`, where the attempt runs in the caller's fiber and is stopped
-   * by aborting its request, only its reads of the body. Do not rely on `FiberRef` values it sets
-   * coming back: on other transports the attempt runs in a fiber of its own and they do not.
+   * covers it; on `OktaUndici.layer` and `OktaFetch.layer`, where the attempt runs in the
+   * caller's fiber and is stopped by aborting its request, only its reads of the body. Do not
+   * rely on `FiberRef` values it sets coming back: on other transports the attempt runs in a
+   * fiber of its own and they do not.
    */
   readonly execute: <A, E>(
     request: OktaRequest,
