@@ -650,6 +650,21 @@ describe("over a real loopback socket with FetchHttpClient", () => {
         })
     )
 
+  /** The exit of one GET through a client of the org at `orgUrl` on `transport`. */
+  const getThrough = (orgUrl: string, transport: Layer.Layer<HttpClient.HttpClient>) =>
+    Effect.exit(
+      Effect.flatMap(ApplicationConnections, (api) =>
+        api.getDefaultProvisioningConnectionForApplication(APP)
+      ).pipe(
+        Effect.provide(
+          ApplicationConnections.layer.pipe(
+            Layer.provide(OktaClient.layer({ orgUrl, apiToken: Redacted.make(TOKEN) })),
+            Layer.provide(transport)
+          )
+        )
+      )
+    )
+
   it.scopedLive("a redirect to another origin is not followed and the token never reaches it", () =>
     Effect.gen(function* () {
       const elsewhere = yield* listen(() => ({
@@ -661,18 +676,7 @@ describe("over a real loopback socket with FetchHttpClient", () => {
         status: 307,
         headers: { location: `${elsewhere.url}/steal?x=1` }
       }))
-      const exit = yield* Effect.exit(
-        Effect.flatMap(ApplicationConnections, (api) =>
-          api.getDefaultProvisioningConnectionForApplication(APP)
-        ).pipe(
-          Effect.provide(
-            ApplicationConnections.layer.pipe(
-              Layer.provide(OktaClient.layer({ orgUrl: okta.url, apiToken: Redacted.make(TOKEN) })),
-              Layer.provide(FetchHttpClient.layer)
-            )
-          )
-        )
-      )
+      const exit = yield* getThrough(okta.url, FetchHttpClient.layer)
       expect(Exit.isFailure(exit) && Cause.failureOption(exit.cause)).toMatchObject({
         value: {
           _tag: "OktaUnexpectedStatusError",
@@ -697,26 +701,8 @@ describe("over a real loopback socket with FetchHttpClient", () => {
           status: 302,
           headers: { location: `${elsewhere.url}/steal` }
         }))
-        const exit = yield* Effect.exit(
-          Effect.flatMap(ApplicationConnections, (api) =>
-            api.getDefaultProvisioningConnectionForApplication(APP)
-          ).pipe(
-            Effect.provide(
-              ApplicationConnections.layer.pipe(
-                Layer.provide(
-                  OktaClient.layer({ orgUrl: okta.url, apiToken: Redacted.make(TOKEN) })
-                ),
-                Layer.provide(
-                  fetchLayer.pipe(
-                    Layer.provide(
-                      Layer.succeed(FetchHttpClient.RequestInit, { redirect: "follow" })
-                    )
-                  )
-                )
-              )
-            )
-          )
-        )
+        const follow = Layer.succeed(FetchHttpClient.RequestInit, { redirect: "follow" })
+        const exit = yield* getThrough(okta.url, fetchLayer.pipe(Layer.provide(follow)))
         expect(Exit.isFailure(exit) && Cause.failureOption(exit.cause)).toMatchObject({
           value: { _tag: "OktaUnexpectedStatusError", status: 302 }
         })

@@ -245,6 +245,22 @@ describe("the loopback simulator answers as Okta does", () => {
 })
 
 describe("the fetch transport as the application configured it", () => {
+  /** One GET of a small chunked body through a client on `transport`. */
+  const getSmall = (url: string, transport: Layer.Layer<HttpClient.HttpClient>) =>
+    Effect.flatMap(OktaClient, (client) =>
+      client.execute({ operation: "probe", method: "GET", path: "/chunked" }, (r) => r.json(Small))
+    ).pipe(
+      Effect.provide(
+        OktaClient.layer({ orgUrl: url, apiToken: Redacted.make("00t"), retry: false }).pipe(
+          Layer.provide(transport)
+        )
+      )
+    )
+  // The platform's documented way to configure every fetch request: a RequestInit for the layer.
+  const requestedBy = Layer.succeed(FetchHttpClient.RequestInit, {
+    headers: { "x-requested-by": "platform-team" }
+  })
+
   it.live("an application's own FetchHttpClient.Fetch still makes every request", () =>
     Effect.gen(function* () {
       const { url } = yield* server
@@ -253,16 +269,7 @@ describe("the fetch transport as the application configured it", () => {
         seen.push(String(input))
         return globalThis.fetch(input, init)
       }
-      const value = yield* Effect.flatMap(OktaClient, (client) =>
-        client.execute({ operation: "probe", method: "GET", path: "/chunked" }, (r) =>
-          r.json(Small)
-        )
-      ).pipe(
-        Effect.provide(
-          OktaClient.layer({ orgUrl: url, apiToken: Redacted.make("00t"), retry: false }).pipe(
-            Layer.provide(FetchHttpClient.layer)
-          )
-        ),
+      const value = yield* getSmall(url, FetchHttpClient.layer).pipe(
         Effect.provideService(FetchHttpClient.Fetch, instrumented)
       )
       expect(value).toEqual({ id: "0oa1", label: "Acme SCIM" })
@@ -273,25 +280,7 @@ describe("the fetch transport as the application configured it", () => {
   it.live("a RequestInit given to FetchHttpClient.layer still applies to every request", () =>
     Effect.gen(function* () {
       const { url, seen } = yield* server
-      const value = yield* Effect.flatMap(OktaClient, (client) =>
-        client.execute({ operation: "probe", method: "GET", path: "/chunked" }, (r) =>
-          r.json(Small)
-        )
-      ).pipe(
-        Effect.provide(
-          OktaClient.layer({ orgUrl: url, apiToken: Redacted.make("00t"), retry: false }).pipe(
-            Layer.provide(
-              FetchHttpClient.layer.pipe(
-                Layer.provide(
-                  Layer.succeed(FetchHttpClient.RequestInit, {
-                    headers: { "x-requested-by": "platform-team" }
-                  })
-                )
-              )
-            )
-          )
-        )
-      )
+      const value = yield* getSmall(url, FetchHttpClient.layer.pipe(Layer.provide(requestedBy)))
       expect(value).toEqual({ id: "0oa1", label: "Acme SCIM" })
       expect(seen.map((s) => s.requestedBy)).toEqual(["platform-team"])
     }).pipe(Effect.scoped)
@@ -307,24 +296,8 @@ describe("the fetch transport as the application configured it", () => {
           sent.push(name)
           return globalThis.fetch(input, init)
         }
-      const value = yield* Effect.flatMap(OktaClient, (client) =>
-        client.execute({ operation: "probe", method: "GET", path: "/chunked" }, (r) =>
-          r.json(Small)
-        )
-      ).pipe(
-        Effect.provide(
-          OktaClient.layer({ orgUrl: url, apiToken: Redacted.make("00t"), retry: false }).pipe(
-            Layer.provide(
-              OktaFetch.layer({ fetch: recording("the layer's") }).pipe(
-                Layer.provide(
-                  Layer.succeed(FetchHttpClient.RequestInit, {
-                    headers: { "x-requested-by": "platform-team" }
-                  })
-                )
-              )
-            )
-          )
-        ),
+      const transport = OktaFetch.layer({ fetch: recording("the layer's") })
+      const value = yield* getSmall(url, transport.pipe(Layer.provide(requestedBy))).pipe(
         Effect.provideService(FetchHttpClient.Fetch, recording("the caller's"))
       )
       expect(value).toEqual({ id: "0oa1", label: "Acme SCIM" })
