@@ -59,17 +59,16 @@ export interface OktaFetchOptions {
  * @since 0.1.0
  */
 export const layer = (options: OktaFetchOptions = {}): Layer.Layer<HttpClient.HttpClient> => {
-  const given = options.fetch
-  const fetch: typeof globalThis.fetch = given ?? ((input, init) => globalThis.fetch(input, init))
-  return Layer.effect(
-    HttpClient.HttpClient,
-    Effect.map(HttpClient.HttpClient, (client) =>
-      registerTransport(
-        configureFetch(client, () => fetch),
-        { cap: undefined }
-      )
+  const fetch: typeof globalThis.fetch =
+    options.fetch ?? ((input, init) => globalThis.fetch(input, init))
+  const make = (client: HttpClient.HttpClient) =>
+    registerTransport(
+      configureFetch(client, () => fetch),
+      { cap: undefined }
     )
-  ).pipe(Layer.provide(FetchHttpClient.layer))
+  return Layer.effect(HttpClient.HttpClient, Effect.map(HttpClient.HttpClient, make)).pipe(
+    Layer.provide(FetchHttpClient.layer)
+  )
 }
 
 /**
