@@ -690,9 +690,15 @@ describe("over a real loopback socket with FetchHttpClient", () => {
     })
   )
 
+  // A client wrapped on its way (here with a no-op `mapRequest`) is not the one the layer built.
+  const wrapped = Layer.effect(
+    HttpClient.HttpClient,
+    Effect.map(HttpClient.HttpClient, (client) => HttpClient.mapRequest(client, (r) => r))
+  ).pipe(Layer.provide(OktaFetch.layer()))
   for (const [name, fetchLayer] of [
     ["FetchHttpClient.layer", FetchHttpClient.layer],
-    ["OktaFetch.layer()", OktaFetch.layer()]
+    ["OktaFetch.layer()", OktaFetch.layer()],
+    ["a wrapped OktaFetch.layer()", wrapped]
   ] as const) {
     it.scopedLive(`a RequestInit asking ${name} to follow redirects does not make it follow`, () =>
       Effect.gen(function* () {
