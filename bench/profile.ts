@@ -1,29 +1,19 @@
-// Profiling helper (not part of npm run bench): many calls of the client on undici, against the
-// simulator process. npm run build && node --cpu-prof --import tsx bench/profile.ts, with
-// TSX_TSCONFIG_PATH=tsconfig.bench.json to profile the built package as users run it.
-import { Effect, Layer, ManagedRuntime, Redacted } from "effect"
-import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
-import { ApplicationConnections, OktaClient } from "effect-okta-connections"
-import { startSimulator } from "./server.js"
+// Profiling helper (not part of npm run bench): many calls of the client against the lean server,
+// on the transports and wire forms `npm run bench` measures. With the built package, as users run
+// it:
+//
+//   npm run build && TSX_TSCONFIG_PATH=tsconfig.bench.json \
+//     node --cpu-prof --import tsx bench/profile.ts [chunked|gzip|length] [undici|fetch|...] [calls]
+//
+// TRACING=0 profiles the client with `tracing: false`.
+import { type Form, ours, type Transport } from "./overhead.js"
+import { startLeanServer } from "./server.js"
 
-const sim = await startSimulator(["--rate-limit", "100000000", "--concurrency-limit", "100000"])
-const runtime = ManagedRuntime.make(
-  ApplicationConnections.layer.pipe(
-    Layer.provide(
-      OktaClient.layer({
-        orgUrl: sim.url,
-        apiToken: Redacted.make(sim.token),
-        tracing: process.env["TRACING"] !== "0"
-      })
-    ),
-    Layer.provide(NodeHttpClient.layerUndici)
-  )
-)
-const once = Effect.flatMap(ApplicationConnections, (api) =>
-  api.getDefaultProvisioningConnectionForApplication(sim.apps[0]!.id)
-)
-await runtime.runPromise(
-  Effect.forEach(Array.from({ length: 10000 }), () => once, { concurrency: 32, discard: true })
-)
-await runtime.dispose()
-await sim.stop()
+const [form = "chunked", transport = "undici", calls = "20000"] = process.argv.slice(2)
+const server = await startLeanServer({ forms: [form] })
+const client = ours(server.urls[form]!, form as Form, transport as Transport, {
+  tracing: process.env["TRACING"] !== "0"
+})
+await client.many(Number(calls), 32)
+await client.dispose()
+await server.stop()
