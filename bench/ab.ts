@@ -5,8 +5,9 @@
  *
  *   npm run bench:ab -- <rev> [form] [transport] [concurrency] [rounds]
  *
- * `form`: chunked (default), gzip or length; `transport`: undici (default: `OktaUndici.layer()`
- * under this client), layerUndici (the platform's `NodeHttpClient.layerUndici`) or fetch; `concurrency`:
+ * `form`: chunked (default), gzip or length; `transport`: undici (default: each build on its own
+ * `OktaUndici.layer()`), fetch (each on its own `OktaFetch.layer()`, or `FetchHttpClient.layer`
+ * for a build without one), or layerUndici / layerFetch (both on the platform's layer); `concurrency`:
  * 1 (default, one call at a time in one fiber) or more, or `each` (one call at a time, each its
  * own `runPromise`, as the overhead group's sequential rows call); `rounds`: 9 (default) of 3,000
  * calls each, the order reversed every other round, garbage collected before each. The other revision is built in a
