@@ -122,17 +122,21 @@ import { OktaSimulator } from "effect-okta-connections/testing"`)
 import { ApplicationConnections } from "effect-okta-connections"
 import { OktaSimulator } from "effect-okta-connections/testing"`)
   )
-  // The undici entry point over a loopback simulator: its registry of capping transports must be
-  // the one the client's module sees, from ESM and from CommonJS alike.
-  const undiciProgram = `import { Effect, Layer, Redacted } from "effect"
+  // This package's transports (`OktaUndici`, `OktaFetch`) over a loopback simulator, from ESM
+  // and from CommonJS alike.
+  const overLoopback = (
+    name,
+    imports,
+    transport
+  ) => `import { Effect, Layer, Redacted } from "effect"
 import { ApplicationConnections, OktaClient } from "effect-okta-connections"
 import { OktaSimulator, serve } from "effect-okta-connections/testing"
-import { OktaUndici } from "effect-okta-connections/undici"
+${imports}
 const program = Effect.gen(function* () {
   const { url } = yield* serve()
   const Live = ApplicationConnections.layer.pipe(
     Layer.provide(OktaClient.layer({ orgUrl: url, apiToken: Redacted.make("smoke-token") })),
-    Layer.provide(OktaUndici.layer())
+    Layer.provide(${transport})
   )
   const api = Effect.flatMap(ApplicationConnections, (connections) =>
     connections.getDefaultProvisioningConnectionForApplication("0oasimzscaler0000001")
@@ -140,11 +144,25 @@ const program = Effect.gen(function* () {
   return yield* Effect.provide(api, Live)
 }).pipe(Effect.scoped, Effect.provide(OktaSimulator.layer({ tokens: [{ token: "smoke-token" }] })))
 Effect.runPromise(program).then((connection) => {
-  console.log(\`undici \${connection.status}\`)
+  console.log(\`${name} \${connection.status}\`)
 })
 `
-  writeFileSync(join(app, "undici.mts"), undiciProgram)
-  writeFileSync(join(app, "undici.cts"), undiciProgram)
+  const transports = {
+    undici: overLoopback(
+      "undici",
+      `import { OktaUndici } from "effect-okta-connections/undici"`,
+      "OktaUndici.layer()"
+    ),
+    fetch: overLoopback(
+      "fetch",
+      `import { OktaFetch } from "effect-okta-connections"`,
+      "OktaFetch.layer()"
+    )
+  }
+  for (const [name, source] of Object.entries(transports)) {
+    writeFileSync(join(app, `${name}.mts`), source)
+    writeFileSync(join(app, `${name}.cts`), source)
+  }
   writeFileSync(
     join(app, "bundler.ts"),
     program(`import { Effect, Layer } from "effect"
@@ -169,7 +187,7 @@ import { OktaSimulator } from "effect-okta-connections/testing"`)
         moduleResolution: "NodeNext",
         outDir: "out"
       },
-      files: ["esm.mts", "cjs.cts", "undici.mts", "undici.cts"]
+      files: ["esm.mts", "cjs.cts", "undici.mts", "undici.cts", "fetch.mts", "fetch.cts"]
     })
   )
   writeFileSync(
@@ -184,16 +202,18 @@ import { OktaSimulator } from "effect-okta-connections/testing"`)
   run(process.execPath, [tsc, "-p", "tsconfig.nodenext.json"], app)
   run(process.execPath, [tsc, "-p", "tsconfig.bundler.json"], app)
 
-  step("run from ESM and from CommonJS, in memory and over undici (OktaUndici)")
+  step("run from ESM and from CommonJS, in memory and over OktaUndici and OktaFetch")
   for (const file of ["out/esm.mjs", "out/cjs.cjs"]) {
     const output = run(process.execPath, [file], app).trim()
     if (output !== "ENABLED OktaNotFoundError") fail(`${file} printed ${JSON.stringify(output)}`)
     console.log(`    ${file}: ${output}`)
   }
-  for (const file of ["out/undici.mjs", "out/undici.cjs"]) {
-    const output = run(process.execPath, [file], app).trim()
-    if (output !== "undici ENABLED") fail(`${file} printed ${JSON.stringify(output)}`)
-    console.log(`    ${file}: ${output}`)
+  for (const name of Object.keys(transports)) {
+    for (const file of [`out/${name}.mjs`, `out/${name}.cjs`]) {
+      const output = run(process.execPath, [file], app).trim()
+      if (output !== `${name} ENABLED`) fail(`${file} printed ${JSON.stringify(output)}`)
+      console.log(`    ${file}: ${output}`)
+    }
   }
   // A CommonJS application loads Effect's CommonJS build, once.
   const copies = run(
