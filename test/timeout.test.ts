@@ -230,7 +230,7 @@ class ForkCounter extends Supervisor.AbstractSupervisor<void> {
 }
 
 describe("interruption", () => {
-  for (const [name, transport] of ownTransports()) {
+  for (const [name, transport] of allTransports()) {
     it.live(`interrupting the caller drops the request's connection on ${name}`, () =>
       Effect.gen(function* () {
         const { dropped, received, url } = yield* hangingServer
@@ -423,8 +423,9 @@ const BODY = JSON.stringify({ status: "ENABLED", profile: { authScheme: "TOKEN" 
 
 /**
  * A loopback server that answers `/ok`, never answers `/hang`, and sends the first byte of the
- * body of `/hang-body` and no more; `dropped(n)` waits until `n` hung requests' connections were
- * closed by the client.
+ * body of `/hang-body` and no more; `/hang-big` and `/hang-big-error` send 4 KiB of a chunked
+ * body (with a 200 and a 503) and never end it. `dropped(n)` waits until `n` hung requests'
+ * connections were closed by the client.
  */
 const hangingServer = Effect.gen(function* () {
   const received: Array<IncomingMessage> = []
@@ -437,6 +438,11 @@ const hangingServer = Effect.gen(function* () {
         closed += 1
         for (const wake of waiting.splice(0)) wake()
       })
+    }
+    if (req.url?.includes("hang-big")) {
+      res.writeHead(req.url.includes("error") ? 503 : 200, { "content-type": "application/json" })
+      res.write(`{"padding":"${"x".repeat(4096)}`)
+      return
     }
     if (req.url?.includes("hang-body")) {
       res.writeHead(200, { "content-type": "application/json" })
@@ -460,6 +466,16 @@ const hangingServer = Effect.gen(function* () {
 })
 
 const undiciLayer = Layer.orDie(OktaUndici.layer())
+
+/** The platform's transports and this package's. */
+const allTransports = () =>
+  [
+    ["FetchHttpClient.layer", FetchHttpClient.layer],
+    ["NodeHttpClient.layerUndici", NodeHttpClient.layerUndici],
+    ["NodeHttpClient.layer", NodeHttpClient.layer],
+    ["OktaUndici.layer", undiciLayer],
+    ["OktaFetch.layer", OktaFetch.layer()]
+  ] as const
 
 /** This package's transports, on which a timeout aborts its request. */
 const ownTransports = () =>
@@ -496,22 +512,11 @@ const untilReceived = (received: ReadonlyArray<IncomingMessage>) =>
   })
 
 describe("the timeout on the platform's transports and this package's (loopback, real time)", () => {
-  const transports = [
-    ["FetchHttpClient", FetchHttpClient.layer],
-    ["NodeHttpClient.layerUndici", NodeHttpClient.layerUndici],
-    ["NodeHttpClient.layer", NodeHttpClient.layer],
-    ["OktaUndici.layer", undiciLayer],
-    ["OktaFetch.layer", OktaFetch.layer()]
-  ] as const
-  for (const [name, transport] of transports) {
+  for (const [name, transport] of allTransports()) {
     it.live(name, () =>
       Effect.gen(function* () {
         const { dropped, url } = yield* hangingServer
-        const send = yield* prober(
-          url,
-          { timeout: "300 millis", retry: false },
-          transport as Layer.Layer<HttpClient.HttpClient>
-        )
+        const send = yield* prober(url, { timeout: "300 millis", retry: false }, transport)
         expect(yield* send("/ok")).toBe(BODY)
         expect(yield* Effect.flip(send("/hang"))).toMatchObject({
           _tag: "OktaTimeoutError",
@@ -526,6 +531,49 @@ describe("the timeout on the platform's transports and this package's (loopback,
         })
         yield* dropped(2)
         expect(yield* send("/ok")).toBe(BODY)
+      }).pipe(Effect.scoped)
+    )
+  }
+
+  for (const [name, transport] of allTransports()) {
+    it.live(`on ${name} a body past the cap fails the call and drops its connection`, () =>
+      Effect.gen(function* () {
+        const { dropped, url } = yield* hangingServer
+        // No timeout: only the client giving up on the body closes these connections.
+        const send = yield* prober(url, { maxResponseBytes: 1024, retry: false }, transport)
+        expect(yield* Effect.flip(send("/hang-big"))).toMatchObject({
+          _tag: "OktaDecodeError",
+          kind: "TooLarge"
+        })
+        yield* dropped(1)
+        // An error body past the cap counts as empty; the error is still the status's.
+        expect(yield* Effect.flip(send("/hang-big-error"))).toMatchObject({
+          _tag: "OktaServerError",
+          status: 503
+        })
+        yield* dropped(2)
+        expect(yield* send("/ok")).toBe(BODY)
+      }).pipe(Effect.scoped)
+    )
+  }
+
+  for (const [name, transport] of allTransports()) {
+    it.live(`on ${name} a decoder failing before it reads the body drops its connection`, () =>
+      Effect.gen(function* () {
+        const { dropped, url } = yield* hangingServer
+        const context = yield* Layer.build(
+          OktaClient.layer({ orgUrl: url, apiToken: Redacted.make("00t"), retry: false }).pipe(
+            Layer.provide(transport)
+          )
+        )
+        const refused = Effect.flatMap(OktaClient, (client) =>
+          client.execute({ operation: "probe", method: "GET", path: "/hang-big" }, () =>
+            Effect.fail("refused" as const)
+          )
+        )
+        expect(yield* Effect.flip(Effect.provide(refused, context))).toBe("refused")
+        // At once, not when the response is garbage collected.
+        yield* dropped(1)
       }).pipe(Effect.scoped)
     )
   }

@@ -8,8 +8,8 @@
  *   connection and the attempt fails. No fiber per attempt, which is what an attempt costs most
  *   besides the exchange itself (bench/README.md).
  * - `interrupting`, on any other client (a hand-made one may ignore its `AbortSignal`): each
- *   attempt runs in a child fiber, which the watchdog interrupts; the platform then aborts the
- *   request. `Effect.timeoutFail` would fork two fibers per attempt and race them; this forks one.
+ *   attempt runs in a child fiber, which the watchdog interrupts; the request is then aborted.
+ *   `Effect.timeoutFail` would fork two fibers per attempt and race them; this forks one.
  *
  * Every attempt of a client has the same timeout, so deadlines come in the order attempts start
  * and the watchdog only ever waits for the oldest one. It runs in the client's scope while any
@@ -211,5 +211,25 @@ export const make = (timeoutMillis: number, scope: Scope.Scope) => {
       })
     })
 
-  return { aborting, interrupting }
+  /**
+   * `interrupting`, for a client made with `HttpClient.withScope`: each attempt sends in a scope
+   * of its own, closed (its request aborted) only when the attempt fails or is interrupted. The
+   * platform then skips its own per-response bookkeeping for an unscoped request (a wrapper, a
+   * `FinalizationRegistry` entry, and an abort after each streamed body), which the exchange does
+   * not need: it reads every body it is given to the end, or fails.
+   */
+  const interruptingScoped = <A, E, E2>(
+    effect: Effect.Effect<A, E, Scope.Scope>,
+    onTimeout: () => E2
+  ): Effect.Effect<A, E | E2> =>
+    interrupting(
+      Effect.flatMap(Scope.make(), (scope) =>
+        Effect.onExit(Effect.provideService(effect, Scope.Scope, scope), (exit) =>
+          Exit.isSuccess(exit) ? Effect.void : Scope.close(scope, Exit.void)
+        )
+      ),
+      onTimeout
+    )
+
+  return { aborting, interrupting, interruptingScoped }
 }

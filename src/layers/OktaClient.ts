@@ -141,14 +141,18 @@ export const make = (
     }
     // On a transport this package built an attempt's timeout aborts its request, through the
     // scope it was sent in; on any other client (a hand-made one may ignore its `AbortSignal`) the
-    // attempt runs in a fiber of its own, which the timeout interrupts.
-    const exchange = direct
-      ? Exchange.make({
-          ...exchangeOptions,
-          client: HttpClient.withScope(configured),
-          timed: timeouts.aborting
-        })
-      : Exchange.make({ ...exchangeOptions, client, timed: timeouts.interrupting })
+    // attempt runs in a fiber of its own, which the timeout interrupts. Without `transformClient`
+    // every request is sent in a scope, whose closing aborts it (see attemptTimeout.ts); a
+    // transformed client may send a request twice or drop a response unread, so the platform
+    // keeps track of its requests itself.
+    const exchange =
+      options.transformClient !== undefined
+        ? Exchange.make({ ...exchangeOptions, client, timed: timeouts.interrupting })
+        : Exchange.make({
+            ...exchangeOptions,
+            client: HttpClient.withScope(configured),
+            timed: direct ? timeouts.aborting : timeouts.interruptingScoped
+          })
 
     const retry = <A, E, P = never, EP = never>(
       options: Omit<Retry.RetryOptions<A, E, P, EP>, "policy" | "deadlineMillis" | "recorder">
