@@ -186,9 +186,12 @@ export const make = (timeoutMillis: number, scope: Scope.Scope) => {
       })
     })
 
-  const interrupting = <A, E, E2>(
+  // The attempt in a fiber of its own. `scope`: the one its request was sent in, closed (the
+  // request aborted) when the attempt fails or its caller is interrupted.
+  const forked = <A, E, E2>(
     effect: Effect.Effect<A, E>,
-    onTimeout: () => E2
+    onTimeout: () => E2,
+    scope: Scope.CloseableScope | undefined
   ): Effect.Effect<A, E | E2> =>
     Effect.clockWith((clock) => {
       const deadline = clock.unsafeCurrentTimeMillis() + timeoutMillis
@@ -197,19 +200,31 @@ export const make = (timeoutMillis: number, scope: Scope.Scope) => {
         return withWatchdog(
           Effect.async<A, E | E2>((resume) => {
             fiber.addObserver((exit) => {
-              resume(
+              const result: Effect.Effect<A, E | E2> =
                 attempt.timedOut && Exit.isFailure(exit) && Cause.isInterruptedOnly(exit.cause)
                   ? Effect.fail(onTimeout())
                   : exit
+              resume(
+                scope !== undefined && Exit.isFailure(exit)
+                  ? Effect.zipRight(Scope.close(scope, Exit.void), result)
+                  : result
               )
               ended(attempt)
             })
             // The caller was interrupted: so is its attempt.
-            return Effect.sync(() => fiber.unsafeInterruptAsFork(FiberId.none))
+            const interrupt = Effect.sync(() => fiber.unsafeInterruptAsFork(FiberId.none))
+            return scope === undefined
+              ? interrupt
+              : Effect.zipRight(interrupt, Scope.close(scope, Exit.void))
           })
         )
       })
     })
+
+  const interrupting = <A, E, E2>(
+    effect: Effect.Effect<A, E>,
+    onTimeout: () => E2
+  ): Effect.Effect<A, E | E2> => forked(effect, onTimeout, undefined)
 
   /**
    * `interrupting`, for a client made with `HttpClient.withScope`: each attempt sends in a scope
@@ -222,14 +237,7 @@ export const make = (timeoutMillis: number, scope: Scope.Scope) => {
     effect: Effect.Effect<A, E, Scope.Scope>,
     onTimeout: () => E2
   ): Effect.Effect<A, E | E2> =>
-    interrupting(
-      Effect.flatMap(Scope.make(), (scope) =>
-        Effect.onExit(Effect.provideService(effect, Scope.Scope, scope), (exit) =>
-          Exit.isSuccess(exit) ? Effect.void : Scope.close(scope, Exit.void)
-        )
-      ),
-      onTimeout
-    )
+    Effect.flatMap(Scope.make(), (scope) => forked(Scope.extend(effect, scope), onTimeout, scope))
 
   return { aborting, interrupting, interruptingScoped }
 }
