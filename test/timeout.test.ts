@@ -32,6 +32,7 @@ import {
   OktaClient,
   type OktaClientSettings,
   OktaFetch,
+  type OktaResponse,
   RetryPolicy
 } from "../src/index.js"
 import { OktaUndici } from "../src/undici/index.js"
@@ -485,8 +486,9 @@ const ownTransports = () =>
   ] as const
 
 /**
- * A GET of `path` through `OktaClient.execute`, on one client built in the test's scope: its
- * transport outlives each call, so a connection that closes was closed by the call.
+ * A GET of `path` through `OktaClient.execute` (decoded by `decode`, by default its text), on one
+ * client built in the test's scope: its transport outlives each call, so a connection that closes
+ * was closed by the call.
  */
 const prober = (
   url: string,
@@ -499,10 +501,15 @@ const prober = (
         Layer.provide(transport)
       )
     ),
-    (context) => (path: string) =>
-      Effect.flatMap(OktaClient, (client) =>
-        client.execute({ operation: "probe", method: "GET", path }, (response) => response.text)
-      ).pipe(Effect.provide(context))
+    (context) =>
+      (
+        path: string,
+        decode: (response: OktaResponse) => Effect.Effect<unknown, unknown> = (response) =>
+          response.text
+      ) =>
+        Effect.flatMap(OktaClient, (client) =>
+          client.execute({ operation: "probe", method: "GET", path }, decode)
+        ).pipe(Effect.provide(context))
   )
 
 /** Waits, in real time, for the server to have received a request. */
@@ -561,17 +568,8 @@ describe("the timeout on the platform's transports and this package's (loopback,
     it.live(`on ${name} a decoder failing before it reads the body drops its connection`, () =>
       Effect.gen(function* () {
         const { dropped, url } = yield* hangingServer
-        const context = yield* Layer.build(
-          OktaClient.layer({ orgUrl: url, apiToken: Redacted.make("00t"), retry: false }).pipe(
-            Layer.provide(transport)
-          )
-        )
-        const refused = Effect.flatMap(OktaClient, (client) =>
-          client.execute({ operation: "probe", method: "GET", path: "/hang-big" }, () =>
-            Effect.fail("refused" as const)
-          )
-        )
-        expect(yield* Effect.flip(Effect.provide(refused, context))).toBe("refused")
+        const send = yield* prober(url, { retry: false }, transport)
+        expect(yield* Effect.flip(send("/hang-big", () => Effect.fail("refused")))).toBe("refused")
         // At once, not when the response is garbage collected.
         yield* dropped(1)
       }).pipe(Effect.scoped)
