@@ -8,8 +8,9 @@
  *   connection and the attempt fails. No fiber per attempt, which is what an attempt costs most
  *   besides the exchange itself (bench/README.md).
  * - `interrupting`, on any other client (a hand-made one may ignore its `AbortSignal`): each
- *   attempt runs in a child fiber, which the watchdog interrupts; the request is then aborted.
- *   `Effect.timeoutFail` would fork two fibers per attempt and race them; this forks one.
+ *   attempt runs in a child fiber, which the watchdog interrupts; the request is then aborted
+ *   (`interruptingScoped`: by closing the scope it was sent in). `Effect.timeoutFail` would fork
+ *   two fibers per attempt and race them; this forks one.
  *
  * Every attempt of a client has the same timeout, so deadlines come in the order attempts start
  * and the watchdog only ever waits for the oldest one. It runs in the client's scope while any
@@ -60,7 +61,7 @@ export type Timed<R> = <A, E, E2>(
 /**
  * The client's two ways to time an attempt out, served by one watchdog: `aborting`, for a client
  * made with `HttpClient.withScope` over a transport that honours its `AbortSignal`, and
- * `interrupting`, for any client.
+ * `interrupting`, for any client (`interruptingScoped` for any made with `HttpClient.withScope`).
  *
  * @internal
  */
