@@ -425,12 +425,14 @@ const BODY = JSON.stringify({ status: "ENABLED", profile: { authScheme: "TOKEN" 
 /**
  * A loopback server that answers `/ok`, never answers `/hang`, and sends the first byte of the
  * body of `/hang-body` and no more; `/hang-big` and `/hang-big-error` send 4 KiB of a chunked
- * body (with a 200 and a 503) and never end it. `dropped(n)` waits until `n` hung requests'
- * connections were closed by the client.
+ * body (with a 200 and a 503) and never end it; `/hang-once` does what `/hang-big-error` does the
+ * first time and answers as `/ok` does after. `dropped(n)` waits until `n` connections of requests
+ * to a `hang` path were closed (a `/hang-once` answered in full counts once sent).
  */
 const hangingServer = Effect.gen(function* () {
   const received: Array<IncomingMessage> = []
   let closed = 0
+  let hungOnce = false
   const waiting: Array<() => void> = []
   const server = yield* loopbackServer((req, res) => {
     received.push(req)
@@ -440,8 +442,13 @@ const hangingServer = Effect.gen(function* () {
         for (const wake of waiting.splice(0)) wake()
       })
     }
-    if (req.url?.includes("hang-big")) {
-      res.writeHead(req.url.includes("error") ? 503 : 200, { "content-type": "application/json" })
+    const url = req.url ?? ""
+    const once = url === "/hang-once" && !hungOnce
+    if (once) hungOnce = true
+    if (url.includes("hang-big") || once) {
+      res.writeHead(url.includes("error") || once ? 503 : 200, {
+        "content-type": "application/json"
+      })
       res.write(`{"padding":"${"x".repeat(4096)}`)
       return
     }
@@ -450,7 +457,7 @@ const hangingServer = Effect.gen(function* () {
       res.write("{")
       return
     }
-    if (req.url?.includes("hang")) return
+    if (req.url?.includes("hang") && req.url !== "/hang-once") return
     res.writeHead(200, { "content-type": "application/json" })
     res.end(BODY)
   })
@@ -573,6 +580,36 @@ describe("the timeout on the platform's transports and this package's (loopback,
         // At once, not when the response is garbage collected.
         yield* dropped(1)
       }).pipe(Effect.scoped)
+    )
+  }
+
+  // A transformed client may send a request more than once and leave a response unread (the
+  // platform's own `retryTransient` does, on a 503): every request of the attempt is aborted when
+  // the attempt ends, however it ends.
+  for (const [name, transport] of allTransports()) {
+    it.live(
+      `on ${name} through transformClient, no response is left unread with its connection`,
+      () =>
+        Effect.gen(function* () {
+          const { dropped, url } = yield* hangingServer
+          const direct = yield* prober(
+            url,
+            { retry: false, transformClient: (client) => client },
+            transport
+          )
+          expect(yield* Effect.flip(direct("/hang-big", () => Effect.fail("refused")))).toBe(
+            "refused"
+          )
+          yield* dropped(1)
+          const repeating = yield* prober(
+            url,
+            { retry: false, transformClient: HttpClient.retryTransient({ times: 1 }) },
+            transport
+          )
+          // The first answer, a 503 whose body never ends, is repeated over and left unread.
+          expect(yield* repeating("/hang-once")).toBe(BODY)
+          yield* dropped(3)
+        }).pipe(Effect.scoped)
     )
   }
 

@@ -8,9 +8,9 @@
  *   connection and the attempt fails. No fiber per attempt, which is what an attempt costs most
  *   besides the exchange itself (bench/README.md).
  * - `interrupting`, on any other client (a hand-made one may ignore its `AbortSignal`): each
- *   attempt runs in a child fiber, which the watchdog interrupts; the request is then aborted
- *   (`interruptingScoped`: by closing the scope it was sent in). `Effect.timeoutFail` would fork
- *   two fibers per attempt and race them; this forks one.
+ *   attempt runs in a child fiber, which the watchdog interrupts; its requests, sent in a scope of
+ *   their own, are then aborted by closing it. `Effect.timeoutFail` would fork two fibers per
+ *   attempt and race them; this forks one.
  *
  * Every attempt of a client has the same timeout, so deadlines come in the order attempts start
  * and the watchdog only ever waits for the oldest one. It runs in the client's scope while any
@@ -59,9 +59,9 @@ export type Timed<R> = <A, E, E2>(
 ) => Effect.Effect<A, E | E2>
 
 /**
- * The client's two ways to time an attempt out, served by one watchdog: `aborting`, for a client
- * made with `HttpClient.withScope` over a transport that honours its `AbortSignal`, and
- * `interrupting`, for any client (`interruptingScoped` for any made with `HttpClient.withScope`).
+ * The client's two ways to time an attempt out, served by one watchdog, both for a client made
+ * with `HttpClient.withScope`: `aborting`, over a transport that honours its `AbortSignal`, and
+ * `interrupting`, over any.
  *
  * @internal
  */
@@ -187,58 +187,51 @@ export const make = (timeoutMillis: number, scope: Scope.Scope) => {
       })
     })
 
-  // The attempt in a fiber of its own. `scope`: the one its request was sent in, closed (the
-  // request aborted) when the attempt fails or its caller is interrupted.
-  const forked = <A, E, E2>(
-    effect: Effect.Effect<A, E>,
-    onTimeout: () => E2,
-    scope: Scope.CloseableScope | undefined
-  ): Effect.Effect<A, E | E2> =>
-    Effect.clockWith((clock) => {
-      const deadline = clock.unsafeCurrentTimeMillis() + timeoutMillis
-      return Effect.flatMap(Effect.fork(effect), (fiber) => {
-        const attempt = begin(deadline, fiber)
-        return withWatchdog(
-          Effect.async<A, E | E2>((resume) => {
-            fiber.addObserver((exit) => {
-              const result: Effect.Effect<A, E | E2> =
-                attempt.timedOut && Exit.isFailure(exit) && Cause.isInterruptedOnly(exit.cause)
-                  ? Effect.fail(onTimeout())
-                  : exit
-              resume(
-                scope !== undefined && Exit.isFailure(exit)
-                  ? Effect.zipRight(Scope.close(scope, Exit.void), result)
-                  : result
-              )
-              ended(attempt)
-            })
-            // The caller was interrupted: so is its attempt.
-            const interrupt = Effect.sync(() => fiber.unsafeInterruptAsFork(FiberId.none))
-            return scope === undefined
-              ? interrupt
-              : Effect.zipRight(interrupt, Scope.close(scope, Exit.void))
-          })
-        )
-      })
-    })
-
-  const interrupting = <A, E, E2>(
-    effect: Effect.Effect<A, E>,
-    onTimeout: () => E2
-  ): Effect.Effect<A, E | E2> => forked(effect, onTimeout, undefined)
-
   /**
-   * `interrupting`, for a client made with `HttpClient.withScope`: each attempt sends in a scope
-   * of its own, closed (its request aborted) only when the attempt fails or is interrupted. The
-   * platform then skips its own per-response bookkeeping for an unscoped request (a wrapper, a
-   * `FinalizationRegistry` entry, and an abort after each streamed body), which the exchange does
-   * not need: it reads every body it is given to the end, or fails.
+   * Each attempt in a fiber of its own, which the watchdog interrupts, for a client made with
+   * `HttpClient.withScope`: the attempt's requests are sent in a scope of its own, closed (the
+   * requests aborted) when the attempt fails or its caller is interrupted, and with
+   * `closeOnSuccess` when it succeeds too. A client that is not known to read every response it
+   * is given to the end (a transformed one may send a request again and leave the first response
+   * unread) needs that; on any other the scope is left open on success, since the exchange has
+   * read the body by then. Sent in a scope, a request gets none of the platform's own per-response
+   * tracking (a wrapper, a `FinalizationRegistry` entry, an abort after each streamed body).
    */
-  const interruptingScoped = <A, E, E2>(
-    effect: Effect.Effect<A, E, Scope.Scope>,
-    onTimeout: () => E2
-  ): Effect.Effect<A, E | E2> =>
-    Effect.flatMap(Scope.make(), (scope) => forked(Scope.extend(effect, scope), onTimeout, scope))
+  const interrupting =
+    (closeOnSuccess: boolean) =>
+    <A, E, E2>(
+      effect: Effect.Effect<A, E, Scope.Scope>,
+      onTimeout: () => E2
+    ): Effect.Effect<A, E | E2> =>
+      Effect.flatMap(Scope.make(), (scope) =>
+        Effect.clockWith((clock) => {
+          const deadline = clock.unsafeCurrentTimeMillis() + timeoutMillis
+          return Effect.flatMap(Effect.fork(Scope.extend(effect, scope)), (fiber) => {
+            const attempt = begin(deadline, fiber)
+            return withWatchdog(
+              Effect.async<A, E | E2>((resume) => {
+                fiber.addObserver((exit) => {
+                  const result: Effect.Effect<A, E | E2> =
+                    attempt.timedOut && Exit.isFailure(exit) && Cause.isInterruptedOnly(exit.cause)
+                      ? Effect.fail(onTimeout())
+                      : exit
+                  resume(
+                    closeOnSuccess || Exit.isFailure(exit)
+                      ? Effect.zipRight(Scope.close(scope, Exit.void), result)
+                      : result
+                  )
+                  ended(attempt)
+                })
+                // The caller was interrupted: so is its attempt, and its requests are aborted.
+                return Effect.zipRight(
+                  Effect.sync(() => fiber.unsafeInterruptAsFork(FiberId.none)),
+                  Scope.close(scope, Exit.void)
+                )
+              })
+            )
+          })
+        })
+      )
 
-  return { aborting, interrupting, interruptingScoped }
+  return { aborting, interrupting }
 }

@@ -139,20 +139,18 @@ export const make = (
       propagate: settings.tracerPropagation,
       orgUrl
     }
-    // On a transport this package built an attempt's timeout aborts its request, through the
-    // scope it was sent in; on any other client (a hand-made one may ignore its `AbortSignal`) the
-    // attempt runs in a fiber of its own, which the timeout interrupts. Without `transformClient`
-    // every request is sent in a scope, whose closing aborts it (see attemptTimeout.ts); a
-    // transformed client may send a request twice or drop a response unread, so the platform
-    // keeps track of its requests itself.
-    const exchange =
-      options.transformClient !== undefined
-        ? Exchange.make({ ...exchangeOptions, client, timed: timeouts.interrupting })
-        : Exchange.make({
-            ...exchangeOptions,
-            client: HttpClient.withScope(configured),
-            timed: direct ? timeouts.aborting : timeouts.interruptingScoped
-          })
+    // Every request is sent in a scope, whose closing aborts it (see attemptTimeout.ts). On a
+    // transport this package built an attempt's timeout closes it; on any other client (a
+    // hand-made one may ignore its `AbortSignal`) the attempt runs in a fiber of its own, which
+    // the timeout interrupts. A transformed client may send a request twice and leave a response
+    // unread, so its attempt's scope is closed when the attempt succeeds too.
+    const exchange = Exchange.make({
+      ...exchangeOptions,
+      client: HttpClient.withScope(client),
+      timed: direct
+        ? timeouts.aborting
+        : timeouts.interrupting(options.transformClient !== undefined)
+    })
 
     const retry = <A, E, P = never, EP = never>(
       options: Omit<Retry.RetryOptions<A, E, P, EP>, "policy" | "deadlineMillis" | "recorder">
