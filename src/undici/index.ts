@@ -44,8 +44,8 @@ export interface OktaUndiciOptions {
  * the layer. The one-shot read and the aborting timeout apply when `OktaClient` gets this client
  * as it is: a client wrapped on the way (with `HttpClient.mapRequest`, say) is another client, and
  * with the `transformClient` option, which may answer with responses of its own, the client
- * counts the bytes itself and runs each attempt in a fiber, as on any transport. Fails with `OktaConfigError` on a `maxResponseBytes` that is
- * not a positive integer.
+ * counts the bytes itself and runs each attempt in a fiber, as on any transport. Fails with
+ * `OktaConfigError` on a `maxResponseBytes` that is not a positive integer.
  *
  * @example
  * ```ts
