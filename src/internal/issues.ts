@@ -17,15 +17,18 @@ const formatPath = (path: ReadonlyArray<PropertyKey>): string =>
         .join("")
         .replace(/^\./, "")
 
+/** One leaf issue: where (`""` at the top) and what is wrong there. */
+interface Leaf {
+  readonly where: string
+  readonly message: string
+}
+
 const walk = (
   issue: ParseResult.ParseIssue,
   path: ReadonlyArray<PropertyKey>,
-  out: Array<string>
+  out: Array<Leaf>
 ): void => {
-  const at = (message: string) => {
-    const where = formatPath(path)
-    out.push(where === "" ? message : `${where}: ${message}`)
-  }
+  const at = (message: string) => out.push({ where: formatPath(path), message })
   switch (issue._tag) {
     case "Pointer": {
       const keys = Array.isArray(issue.path) ? issue.path : [issue.path as PropertyKey]
@@ -57,27 +60,43 @@ const walk = (
   }
 }
 
+const EXPECTED = "expected "
+
+const below = (where: string, other: string) =>
+  where === "" || other === where || other.startsWith(`${where}.`) || other.startsWith(`${where}[`)
+
 /**
- * One line per leaf issue, `path: what is wrong`, deduplicated, at most `max` lines.
+ * One line per place, `path: what is wrong`, at most `max` lines. The members of a union that
+ * each expected something else at one place make one line, `expected A | B`.
  *
  * @internal
  */
 export const describeIssue = (issue: ParseResult.ParseIssue, max = 8): string => {
-  const lines: Array<string> = []
-  walk(issue, [], lines)
+  const leaves: Array<Leaf> = []
+  walk(issue, [], leaves)
   // `optional(X)` is `X | undefined`; "expected undefined" beside the real expectation (at the
   // same path or below it) is noise.
-  const unique = [...new Set(lines)].filter((line, _, all) => {
-    if (!line.endsWith("expected undefined")) return true
-    const path = line.slice(0, -"expected undefined".length).replace(/: $/, "")
-    return !all.some(
-      (other) =>
-        other !== line &&
-        (path === "" ||
-          other.startsWith(`${path}:`) ||
-          other.startsWith(`${path}.`) ||
-          other.startsWith(`${path}[`))
-    )
+  const kept = leaves.filter(
+    (leaf) =>
+      leaf.message !== `${EXPECTED}undefined` ||
+      !leaves.some(
+        (other) =>
+          (other.where !== leaf.where || other.message !== leaf.message) &&
+          below(leaf.where, other.where)
+      )
+  )
+  // One line per place and message; what the members of a union expected at one place, in one.
+  const lines = new Map<string, { where: string; what: Set<string>; expected: boolean }>()
+  for (const { message, where } of kept) {
+    const expected = message.startsWith(EXPECTED)
+    const key = `${where}\0${expected ? EXPECTED : message}`
+    const line = lines.get(key) ?? { where, what: new Set<string>(), expected }
+    line.what.add(expected ? message.slice(EXPECTED.length) : message)
+    lines.set(key, line)
+  }
+  const unique = [...lines.values()].map(({ expected, what, where }) => {
+    const message = expected ? `${EXPECTED}${[...what].join(" | ")}` : [...what].join("")
+    return where === "" ? message : `${where}: ${message}`
   })
   const shown = unique.slice(0, max)
   if (unique.length > max) shown.push(`… and ${unique.length - max} more`)
