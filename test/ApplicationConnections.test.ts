@@ -1,5 +1,5 @@
 import { describe, expect, expectTypeOf, it } from "@effect/vitest"
-import { Effect, Exit } from "effect"
+import { Effect, Exit, Fiber, TestClock } from "effect"
 import {
   ApplicationConnections,
   type OktaRequestError,
@@ -747,4 +747,82 @@ describe("the error channel of each operation is exactly its possible errors", (
       Exclude<OktaResponseError, OktaRequestError>["_tag"]
     >().toEqualTypeOf<"OktaDecodeError">()
   })
+})
+
+describe("what each error's message says, as a log line shows it", () => {
+  const get = (api: ApplicationConnections["Type"]) =>
+    api.getDefaultProvisioningConnectionForApplication(APP)
+  const where = `getDefaultProvisioningConnectionForApplication (GET /api/v1/apps/${APP}/connections/default)`
+  const messageOf = (
+    handler: Parameters<typeof connectionsWith>[0],
+    settings: Parameters<typeof connectionsWith>[1] = {}
+  ) => {
+    const { layer } = connectionsWith(handler, settings)
+    return Effect.map(
+      Effect.flip(Effect.provide(Effect.flatMap(ApplicationConnections, get), layer)),
+      (error) => `${error._tag}: ${error.message}`
+    )
+  }
+  // A body that fails after its first bytes: the connection dropped mid-body.
+  const brokenBody = () =>
+    new Response(
+      new ReadableStream({
+        start(controller) {
+          controller.enqueue(new TextEncoder().encode('{"status":'))
+          controller.error(
+            Object.assign(new Error("other side closed"), { code: "UND_ERR_SOCKET" })
+          )
+        }
+      }),
+      { status: 200, headers: { "content-type": "application/json" } }
+    )
+
+  it.effect("decode failures name the status, what is wrong, the limit and the request id", () =>
+    Effect.gen(function* () {
+      expect(
+        yield* messageOf(() => text(200, "<html/>", "text/html", { "x-okta-request-id": "r1" }))
+      ).toBe(
+        `OktaDecodeError: ${where}: the HTTP 200 response body is not JSON (text/html): 7 characters that do not parse as JSON (request id r1)`
+      )
+      // What the members of an open enum expected, in one line; the value itself never.
+      expect(yield* messageOf(() => json(200, { status: 7 }))).toBe(
+        `OktaDecodeError: ${where}: the HTTP 200 response body does not match the expected schema: profile: is missing; status: expected "DISABLED" | "ENABLED" | "UNKNOWN" | string`
+      )
+      const large = json(200, { padding: "x".repeat(2048) })
+      expect(yield* messageOf(() => large, { maxResponseBytes: 1024 })).toBe(
+        `OktaDecodeError: ${where}: the HTTP 200 response body is too large: more than 1024 bytes, the maxResponseBytes limit`
+      )
+    })
+  )
+
+  it.effect("transport failures say whether the request got through, and why not", () =>
+    Effect.gen(function* () {
+      expect(yield* messageOf(() => ({ drop: true, code: "ECONNREFUSED" }))).toBe(
+        `OktaTransportError: ${where} failed: could not connect (Transport: fetch failed <- ECONNREFUSED: connect ECONNREFUSED)`
+      )
+      expect(yield* messageOf(() => ({ drop: true }))).toBe(
+        `OktaTransportError: ${where} failed: no response (Transport: fetch failed <- UND_ERR_SOCKET: other side closed)`
+      )
+      expect(yield* messageOf(brokenBody)).toBe(
+        `OktaTransportError: ${where} failed: the response body could not be read (Decode: UND_ERR_SOCKET: other side closed)`
+      )
+    })
+  )
+
+  it.effect("timeouts say which bound ran out", () =>
+    Effect.gen(function* () {
+      const attempt = yield* Effect.fork(messageOf(() => Effect.never, { timeout: "2 seconds" }))
+      yield* TestClock.adjust("2 seconds")
+      expect(yield* Fiber.join(attempt)).toBe(
+        `OktaTimeoutError: ${where} timed out: an attempt took longer than its 2000 ms timeout`
+      )
+      const deadline = yield* Effect.fork(
+        messageOf(() => Effect.never, { timeout: "1 minute", deadline: "5 seconds" })
+      )
+      yield* TestClock.adjust("5 seconds")
+      expect(yield* Fiber.join(deadline)).toBe(
+        `OktaTimeoutError: ${where} did not complete within its 5000 ms deadline (retries and rate-limit waits included)`
+      )
+    })
+  )
 })

@@ -377,7 +377,7 @@ describe("the undici transport that caps bodies itself", () => {
       expect(over).toMatchObject({
         _tag: "OktaDecodeError",
         kind: "TooLarge",
-        issues: `the body is larger than ${CAP} bytes`
+        issues: `more than ${CAP} bytes, the maxResponseBytes limit`
       })
     }).pipe(Effect.scoped)
   )

@@ -75,7 +75,7 @@ export class OktaTimeoutError extends Schema.TaggedError<OktaTimeoutError>(
   override get message(): string {
     return this.kind === "deadline"
       ? `${where(this)} did not complete within its ${this.timeoutMillis} ms deadline (retries and rate-limit waits included)`
-      : `${where(this)} timed out after ${this.timeoutMillis} ms`
+      : `${where(this)} timed out: an attempt took longer than its ${this.timeoutMillis} ms timeout`
   }
 }
 

@@ -312,7 +312,9 @@ export const makeResponse = (
     }
     reading = true
     const once = Effect.catchTag(readText(call, response, headers, limit), "TooLarge", (e) =>
-      Effect.fail(decodeError("TooLarge", `the body is larger than ${e.maxBytes} bytes`))
+      Effect.fail(
+        decodeError("TooLarge", `more than ${e.maxBytes} bytes, the maxResponseBytes limit`)
+      )
     )
     return Effect.onExit(once, (exit) =>
       Effect.sync(() => {
