@@ -44,6 +44,30 @@ describe("layerConfig from Okta's variables", () => {
       expect(message).not.toContain("<redacted>")
     })
   )
+
+  it.effect(
+    "the mode is read case-blind, and one it does not know is named with the two it does",
+    () =>
+      Effect.gen(function* () {
+        const org = { OKTA_CLIENT_ORGURL: "https://acme.okta.com" }
+        const error = yield* buildFrom({ ...org, OKTA_CLIENT_AUTHORIZATIONMODE: "OAuth" })
+        expect(error).toMatchObject({ _tag: "OktaConfigError", field: "authorizationMode" })
+        expect(error.message).toContain(
+          'must be SSWS or PrivateKey, not "OAuth" (OKTA_CLIENT_AUTHORIZATIONMODE)'
+        )
+        // A value that is no word may be a secret in the wrong variable: it is not repeated.
+        const pasted = yield* buildFrom({ ...org, OKTA_CLIENT_AUTHORIZATIONMODE: "00aBc-123" })
+        expect(pasted.message).toContain(
+          "must be SSWS or PrivateKey (OKTA_CLIENT_AUTHORIZATIONMODE)"
+        )
+        // " privatekey " is PrivateKey: its own variables are then the ones missing.
+        const lower = String(
+          yield* buildFrom({ ...org, OKTA_CLIENT_AUTHORIZATIONMODE: " privatekey " })
+        )
+        expect(lower).toContain("OKTA_CLIENT_CLIENTID")
+        expect(lower).not.toContain("OKTA_CLIENT_TOKEN")
+      })
+  )
 })
 
 describe("orgUrl", () => {

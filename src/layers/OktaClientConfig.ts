@@ -74,12 +74,11 @@ export const fromConfig = (
   const url = orgUrl ?? Config.string("OKTA_CLIENT_ORGURL")
   return Effect.gen(function* () {
     const settings = { ...rest, ...(yield* sharedStore(rest, redisUrl, redisKeyPrefix)) }
-    const mode = (yield* (
+    const given = (yield* (
       authorizationMode ??
       Config.string("OKTA_CLIENT_AUTHORIZATIONMODE").pipe(Config.withDefault("SSWS"))
-    ))
-      .trim()
-      .toLowerCase()
+    )).trim()
+    const mode = given.toLowerCase()
     // Each mode's variables are read together, so every missing one is reported at once.
     if (accessToken !== undefined) {
       const read = yield* Config.all({ orgUrl: url, accessToken })
@@ -111,7 +110,10 @@ export const fromConfig = (
     }
     return yield* new OktaConfigError({
       field: "authorizationMode",
-      reason: "must be SSWS or PrivateKey (OKTA_CLIENT_AUTHORIZATIONMODE)"
+      // A word is named; anything else might be a secret pasted into the wrong variable.
+      reason: `must be SSWS or PrivateKey${
+        /^[A-Za-z _-]{1,24}$/.test(given) ? `, not "${given}"` : ""
+      } (OKTA_CLIENT_AUTHORIZATIONMODE)`
     })
   })
 }
