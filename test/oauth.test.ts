@@ -28,7 +28,7 @@ import {
   type SimulatedOAuthClient
 } from "../src/testing/index.js"
 import { OktaUndici } from "../src/undici/index.js"
-import { scriptedHttp } from "./support/TestHttp.js"
+import { json, scriptedHttp, text } from "./support/TestHttp.js"
 import { recordingTracer } from "./support/tracing.js"
 import { failureOf as failure } from "./support/exit.js"
 
@@ -414,6 +414,44 @@ describe("token-endpoint failures are typed", () => {
           events.map(([name, , attributes]) => [name, attributes["operation"]])
         ).toContainEqual(["okta.retry", "requestAccessToken"])
       }).pipe(Effect.provide(org()))
+  )
+})
+
+describe("a token endpoint behind a proxy that answers for it", () => {
+  const through = (answer: () => Response) => {
+    const http = scriptedHttp((request) =>
+      request.path === "/oauth2/v1/token" ? answer() : json(200, { status: "ENABLED" })
+    )
+    const layer = ApplicationConnections.layer.pipe(
+      Layer.provide(OktaClient.layer({ orgUrl: ORG, oauth: oauth(), retry: false })),
+      Layer.provide(http.layer)
+    )
+    return { layer, paths: () => http.requests.map((request) => request.path) }
+  }
+
+  it.effect("a 200 that is no token response (a login page) → OktaAuthError, and no API call", () =>
+    Effect.gen(function* () {
+      const page = () =>
+        text(200, "<html>Sign in</html>", "text/html", { "x-okta-request-id": "p1" })
+      const proxy = through(page)
+      const error = failure(yield* Effect.exit(Effect.provide(get, proxy.layer)))
+      expect(error).toMatchObject({
+        _tag: "OktaAuthError",
+        operation: "requestAccessToken",
+        status: 200,
+        error: "invalid_token_response",
+        requestId: "p1"
+      })
+      expect(error.message).toBe(
+        "requestAccessToken (POST /oauth2/v1/token): the OAuth 2.0 token request failed with HTTP 200: invalid_token_response: the token endpoint's answer is not JSON (text/html) (request id p1)"
+      )
+      expect(proxy.paths()).toEqual(["/oauth2/v1/token"])
+      // JSON that is no token response says so.
+      const other = through(() => json(200, { token: "x" }))
+      expect(failure(yield* Effect.exit(Effect.provide(get, other.layer))).message).toContain(
+        "the token endpoint's answer is not an OAuth 2.0 token response"
+      )
+    })
   )
 })
 

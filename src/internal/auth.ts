@@ -253,7 +253,9 @@ export const oauth = (
           return Effect.fail(
             authFailure(
               "invalid_token_response",
-              "the token endpoint's answer is not an OAuth 2.0 token response",
+              json === undefined
+                ? `the token endpoint's answer is not JSON (${headers["content-type"] ?? "no content type"})`
+                : "the token endpoint's answer is not an OAuth 2.0 token response",
               { status: 200, ...ids }
             )
           )
