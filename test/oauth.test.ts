@@ -1,6 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import {
   Cause,
+  Chunk,
   ConfigProvider,
   Effect,
   Exit,
@@ -25,7 +26,8 @@ import {
 import {
   type LoggedRequest,
   OktaSimulator,
-  type SimulatedOAuthClient
+  type SimulatedOAuthClient,
+  withAdvancingClock
 } from "../src/testing/index.js"
 import { OktaUndici } from "../src/undici/index.js"
 import { json, scriptedHttp, text } from "./support/TestHttp.js"
@@ -84,16 +86,18 @@ const get = Effect.flatMap(ApplicationConnections, (api) =>
 )
 
 /**
- * Lets real asynchronous work (WebCrypto signing) finish until a fiber sleeps on the TestClock,
- * so that adjusting the clock then wakes it. No time passes: each turn yields to the event loop.
+ * Lets real asynchronous work (WebCrypto signing) finish, with no time passing, until a fiber
+ * sleeps on the TestClock until `millis` or later; an attempt's 30 s timeout, whose sleep is
+ * listed while the attempt runs, and stays listed after it, ends earlier.
  */
-const untilSleeping = Effect.gen(function* () {
-  for (let turn = 0; turn < 1000; turn++) {
-    if ((yield* TestClock.sleeps()).length > 0) return
-    yield* Effect.promise(() => new Promise<void>((resolve) => setImmediate(resolve)))
-  }
-  throw new Error("no fiber went to sleep")
-})
+const untilSleepingUntil = (millis: number) =>
+  Effect.gen(function* () {
+    for (let turn = 0; turn < 10_000; turn++) {
+      if (Chunk.some(yield* TestClock.sleeps(), (end) => end >= millis)) return
+      yield* Effect.promise(() => new Promise<void>((resolve) => setImmediate(resolve)))
+    }
+    throw new Error(`no fiber went to sleep until ${millis} ms`)
+  })
 
 const tokenRequestsIn = (log: ReadonlyArray<LoggedRequest>) =>
   log.filter((entry) => entry.path === "/oauth2/v1/token")
@@ -256,12 +260,7 @@ describe("the token cache", () => {
         { _tag: "ServerError", status: 503, body: "json" },
         { times: 2, path: APP }
       )
-      const fiber = yield* Effect.fork(get)
-      yield* untilSleeping
-      yield* TestClock.adjust("5 seconds")
-      yield* untilSleeping
-      yield* TestClock.adjust("5 seconds")
-      yield* Fiber.join(fiber)
+      yield* withAdvancingClock(get)
       expect(yield* sim.tokenRequests).toBe(1)
       const api = (yield* sim.requests).filter((entry) => entry.path.includes(APP))
       expect(api.map((entry) => entry.outcome)).toEqual([503, 503, 200])
@@ -396,7 +395,7 @@ describe("token-endpoint failures are typed", () => {
         const { spans, tracer } = yield* recordingTracer
         yield* sim.injectFault({ _tag: "RateLimitNoDate" }, { path: "/oauth2/v1/token" })
         const fiber = yield* Effect.fork(Effect.withTracer(get, tracer))
-        yield* untilSleeping
+        yield* untilSleepingUntil(60_000)
         yield* TestClock.adjust("59 seconds")
         expect(yield* sim.tokenRequests).toBe(0)
         yield* TestClock.adjust("1 second")

@@ -33,6 +33,7 @@ import { configError, importSigningKey } from "./keys.js"
 import type { Call } from "./transport.js"
 import { httpError } from "./reader.js"
 import { scrub, scrubHeaders } from "./secrets.js"
+import { tracked } from "./pendingWork.js"
 
 const decodeTokenResponse = Schema.decodeUnknownEither(
   Schema.Struct({
@@ -192,7 +193,7 @@ export const oauth = (
       Effect.gen(function* () {
         const now = Math.floor((yield* Clock.currentTimeMillis) / 1000)
         const assertion = yield* Effect.tryPromise({
-          try: () =>
+          try: tracked(() =>
             new jose.SignJWT({})
               .setProtectedHeader({
                 alg: signing.alg,
@@ -205,7 +206,8 @@ export const oauth = (
               // Short-lived and unique: a leaked assertion expires soon; a replayed jti is refused.
               .setExpirationTime(now + 300)
               .setJti(crypto.randomUUID())
-              .sign(signing.key),
+              .sign(signing.key)
+          ),
           catch: () => authFailure("client_assertion_failed", "could not sign the client assertion")
         })
         const headers: Record<string, string> = {

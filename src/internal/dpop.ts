@@ -6,6 +6,7 @@
 import type * as Jose_ from "jose"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
+import { tracked } from "./pendingWork.js"
 
 // Types only: the module itself is loaded with a dynamic import when OAuth is configured.
 type Jose = typeof Jose_
@@ -39,7 +40,7 @@ export const dpopProver = <E>(jose: Jose, failure: () => E) => {
   ): Effect.Effect<string, E> =>
     Effect.flatMap(Clock.currentTimeMillis, (millis) =>
       Effect.tryPromise({
-        try: async () => {
+        try: tracked(async () => {
           const { privateKey, jwk } = await keys()
           const claims: Record<string, unknown> = {
             htm: method,
@@ -55,7 +56,7 @@ export const dpopProver = <E>(jose: Jose, failure: () => E) => {
           return new jose.SignJWT(claims)
             .setProtectedHeader({ alg: "ES256", typ: "dpop+jwt", jwk })
             .sign(privateKey)
-        },
+        }),
         catch: failure
       })
     )

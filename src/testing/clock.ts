@@ -6,7 +6,9 @@ import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as Option from "effect/Option"
+import * as Order from "effect/Order"
 import * as TestClock from "effect/TestClock"
+import { isPending } from "../internal/pendingWork.js"
 
 /** One turn of the event loop: lets I/O and promises the effect started make progress. */
 const turn = Effect.async<void>((resume) => {
@@ -14,14 +16,30 @@ const turn = Effect.async<void>((resume) => {
   return Effect.sync(() => clearImmediate(handle))
 })
 
+/**
+ * A turn that ends after the timers already set: Effect's scheduler now and then hands a fiber's
+ * work to a `setTimeout` (to let I/O in), and that work must run before the clock moves.
+ */
+const timerTurn = Effect.async<void>((resume) => {
+  const handle = setTimeout(() => resume(Effect.void), 0)
+  return Effect.sync(() => clearTimeout(handle))
+})
+
 /** Event-loop turns the effect may spend without a sleep to wake before it counts as stuck. */
 const MAX_IDLE_TURNS = 10_000
 
+/** When the earliest sleep on the `TestClock` ends (it lists them newest first). */
+const nextWake = Effect.map(TestClock.sleeps(), (sleeps) =>
+  Chunk.head(Chunk.sort(sleeps, Order.number))
+)
+
 /**
- * Runs `effect` while moving the `TestClock` from one of its sleeps to the next, so that retries,
- * backoffs and rate-limit waits complete in a test without real time passing. Between moves the
- * event loop turns, so promises and in-process I/O (the in-process simulator, key signing) settle
- * first. Meant for the in-process simulator (`OktaSimulator.layerConnections`); over a real
+ * Runs `effect` while moving the `TestClock` to its earliest sleep, then the next, so that
+ * retries, backoffs and rate-limit waits complete in a test without real time passing. Between
+ * moves the event loop turns, so promises and in-process I/O settle first, and the clock never
+ * moves while this package signs or checks a signature (OAuth assertions, DPoP proofs: real
+ * WebCrypto work, in the client and in the simulator), so that no attempt times out waiting for
+ * one. Meant for the in-process simulator (`OktaSimulator.layerConnections`); over a real
  * loopback socket use `it.live`. Under the live clock it simply waits for `effect`.
  *
  * If `effect` waits for something no clock move can bring (a `Deferred` nobody completes), it dies
@@ -62,12 +80,18 @@ export const withAdvancingClock = <A, E, R>(
     while (fiber.unsafePoll() === null) {
       yield* turn
       if (fiber.unsafePoll() !== null) break
-      const next = Chunk.head(yield* TestClock.sleeps())
-      if (Option.isSome(next)) {
-        // Several turns first: a response or a signature may be one promise away.
+      // A signature being made or checked: its result is coming, however many turns it takes.
+      if (isPending()) continue
+      if (Option.isSome(yield* nextWake)) {
+        // Several turns first: a response may be a few promises away, or a scheduler timer.
         for (let i = 0; i < 3 && fiber.unsafePoll() === null; i++) yield* turn
+        if (fiber.unsafePoll() === null) yield* timerTurn
         if (fiber.unsafePoll() !== null) break
-        yield* TestClock.setTime(next.value)
+        if (isPending()) continue
+        // To the earliest sleep only: a later one may be the timeout of an attempt still running.
+        // (The sleep of a timer that was stopped stays listed: moving to it only moves the clock.)
+        const next = yield* nextWake
+        if (Option.isSome(next)) yield* TestClock.setTime(next.value)
         idle = 0
       } else if (++idle > MAX_IDLE_TURNS) {
         return yield* Effect.dieMessage(

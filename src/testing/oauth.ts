@@ -8,6 +8,7 @@
 import * as Effect from "effect/Effect"
 import { randomBytes } from "node:crypto"
 import type { JWK } from "jose"
+import { tracked } from "../internal/pendingWork.js"
 
 /** A public JSON Web Key (RFC 7517), e.g. from `jose.exportJWK` or `crypto.KeyObject#export({ format: "jwk" })`. */
 export type PublicJwk = Readonly<Record<string, unknown>>
@@ -111,42 +112,44 @@ export class OAuthServer {
   > {
     // eslint-disable-next-line @typescript-eslint/no-this-alias
     const server = this
-    return Effect.promise(async () => {
-      const jose = await loadJose()
-      try {
-        const { payload, protectedHeader } = await jose.jwtVerify(proof, jose.EmbeddedJWK, {
-          typ: "dpop+jwt",
-          algorithms: ["ES256", "RS256"],
-          currentDate: new Date(nowMillis)
-        })
-        if (payload["htm"] !== method) return { invalid: "htm does not match the request method" }
-        if (payload["htu"] !== url.replace(/[?#].*$/s, ""))
-          return { invalid: "htu does not match the request URL" }
-        if (
-          typeof payload.iat !== "number" ||
-          Math.abs(nowMillis / 1000 - payload.iat) > MAX_PROOF_AGE_SECONDS
-        ) {
-          return { invalid: "iat is missing or too far from now" }
-        }
-        if (typeof payload.jti !== "string" || server.proofJtis.has(payload.jti))
-          return { invalid: "jti is missing or reused" }
-        if (accessToken !== undefined) {
-          const ath = jose.base64url.encode(
-            new Uint8Array(
-              await crypto.subtle.digest("SHA-256", new TextEncoder().encode(accessToken))
+    return Effect.promise(
+      tracked(async () => {
+        const jose = await loadJose()
+        try {
+          const { payload, protectedHeader } = await jose.jwtVerify(proof, jose.EmbeddedJWK, {
+            typ: "dpop+jwt",
+            algorithms: ["ES256", "RS256"],
+            currentDate: new Date(nowMillis)
+          })
+          if (payload["htm"] !== method) return { invalid: "htm does not match the request method" }
+          if (payload["htu"] !== url.replace(/[?#].*$/s, ""))
+            return { invalid: "htu does not match the request URL" }
+          if (
+            typeof payload.iat !== "number" ||
+            Math.abs(nowMillis / 1000 - payload.iat) > MAX_PROOF_AGE_SECONDS
+          ) {
+            return { invalid: "iat is missing or too far from now" }
+          }
+          if (typeof payload.jti !== "string" || server.proofJtis.has(payload.jti))
+            return { invalid: "jti is missing or reused" }
+          if (accessToken !== undefined) {
+            const ath = jose.base64url.encode(
+              new Uint8Array(
+                await crypto.subtle.digest("SHA-256", new TextEncoder().encode(accessToken))
+              )
             )
-          )
-          if (payload["ath"] !== ath) return { invalid: "ath does not match the access token" }
+            if (payload["ath"] !== ath) return { invalid: "ath does not match the access token" }
+          }
+          server.proofJtis.add(payload.jti)
+          return {
+            jkt: await jose.calculateJwkThumbprint(protectedHeader.jwk as JWK),
+            nonce: payload["nonce"]
+          }
+        } catch (error) {
+          return { invalid: error instanceof Error ? error.message : "invalid proof" }
         }
-        server.proofJtis.add(payload.jti)
-        return {
-          jkt: await jose.calculateJwkThumbprint(protectedHeader.jwk as JWK),
-          nonce: payload["nonce"]
-        }
-      } catch (error) {
-        return { invalid: error instanceof Error ? error.message : "invalid proof" }
-      }
-    })
+      })
+    )
   }
 
   /** `POST /oauth2/v1/token`. */
@@ -179,7 +182,7 @@ export class OAuthServer {
           "Client authentication failed: a private_key_jwt client assertion is required."
         )
       }
-      const jose = yield* Effect.promise(loadJose)
+      const jose = yield* Effect.promise(tracked(loadJose))
       let issuer: unknown
       try {
         issuer = jose.decodeJwt(assertion).iss
@@ -189,31 +192,36 @@ export class OAuthServer {
       const client = typeof issuer === "string" ? server.clients.get(issuer) : undefined
       if (client === undefined)
         return oauthError(401, "invalid_client", "The client_id is not registered.")
-      const verified = yield* Effect.promise(async () => {
-        try {
-          const header = jose.decodeProtectedHeader(assertion)
-          const key = await jose.importJWK(
-            client.publicKey as JWK,
-            String(header.alg ?? client.publicKey["alg"] ?? "RS256")
-          )
-          const { payload } = await jose.jwtVerify(assertion, key, {
-            issuer: client.clientId,
-            subject: client.clientId,
-            audience: tokenUrl,
-            algorithms: ["RS256", "ES256"],
-            requiredClaims: ["exp", "iat", "jti"],
-            currentDate: new Date(nowMillis)
-          })
-          return {
-            ok: true as const,
-            jti: String(payload.jti),
-            exp: payload.exp!,
-            iat: payload.iat!
+      const verified = yield* Effect.promise(
+        tracked(async () => {
+          try {
+            const header = jose.decodeProtectedHeader(assertion)
+            const key = await jose.importJWK(
+              client.publicKey as JWK,
+              String(header.alg ?? client.publicKey["alg"] ?? "RS256")
+            )
+            const { payload } = await jose.jwtVerify(assertion, key, {
+              issuer: client.clientId,
+              subject: client.clientId,
+              audience: tokenUrl,
+              algorithms: ["RS256", "ES256"],
+              requiredClaims: ["exp", "iat", "jti"],
+              currentDate: new Date(nowMillis)
+            })
+            return {
+              ok: true as const,
+              jti: String(payload.jti),
+              exp: payload.exp!,
+              iat: payload.iat!
+            }
+          } catch (error) {
+            return {
+              ok: false as const,
+              reason: error instanceof Error ? error.message : "invalid"
+            }
           }
-        } catch (error) {
-          return { ok: false as const, reason: error instanceof Error ? error.message : "invalid" }
-        }
-      })
+        })
+      )
       if (!verified.ok)
         return oauthError(
           401,
