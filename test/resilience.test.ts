@@ -481,6 +481,35 @@ describe("the overall deadline", () => {
       })
   )
 
+  it.effect("a call that would wait at the rate-limit gate past it fails at once, unsent", () =>
+    Effect.gen(function* () {
+      // The first call spends the window's last request; the window resets in 30 s.
+      const { layer, requests } = connectionsWith(
+        () =>
+          json(200, OK, {
+            date: httpDate(0),
+            "x-rate-limit-limit": "50",
+            "x-rate-limit-remaining": "0",
+            "x-rate-limit-reset": "30"
+          }),
+        { retry: exact(), deadline: "10 seconds" }
+      )
+      const exit = yield* Effect.exit(
+        Effect.provide(
+          Effect.flatMap(ApplicationConnections, (api) => Effect.zipRight(get(api), get(api))),
+          layer
+        )
+      )
+      expect(errorOf(exit)).toMatchObject({
+        _tag: "OktaTimeoutError",
+        kind: "deadline",
+        timeoutMillis: 10_000
+      })
+      expect(yield* Clock.currentTimeMillis).toBe(0)
+      expect(requests).toHaveLength(1)
+    })
+  )
+
   it.effect("a backoff that would pass it fails at once, after the attempts that fit", () =>
     Effect.gen(function* () {
       const { requests, fiber } = yield* start(() => json(503, {}), get, {
