@@ -109,6 +109,10 @@ describe("OktaClient configuration", () => {
       )
       expect(plain.message).toContain("Redacted")
       expect(plain.message).not.toContain(TOKEN)
+      // From JavaScript, or through a cast: no credential at all is named too.
+      const none = configFailure(yield* buildWith({ orgUrl: "https://acme.okta.com" } as never))
+      expect(none).toMatchObject({ _tag: "OktaConfigError", field: "credentials" })
+      expect(none.message).toContain("give apiToken, accessToken or oauth")
     })
   )
 
