@@ -463,6 +463,18 @@ describe("verify (a one-time OAuth code) is never replayed once it may have reac
 })
 
 describe("the overall deadline", () => {
+  /** The call failed with its 10 s deadline at once (no time passed), after one request. */
+  const failedAtOnce = (exit: Exit.Exit<unknown, unknown>, requests: ReadonlyArray<WireRequest>) =>
+    Effect.gen(function* () {
+      expect(errorOf(exit)).toMatchObject({
+        _tag: "OktaTimeoutError",
+        kind: "deadline",
+        timeoutMillis: 10_000
+      })
+      expect(yield* Clock.currentTimeMillis).toBe(0)
+      expect(requests).toHaveLength(1)
+    })
+
   it.effect(
     "a rate-limit wait that would pass it fails at once with OktaTimeoutError (deadline)",
     () =>
@@ -471,13 +483,7 @@ describe("the overall deadline", () => {
           deadline: "10 seconds"
         })
         const exit = yield* Fiber.join(fiber)
-        expect(errorOf(exit)).toMatchObject({
-          _tag: "OktaTimeoutError",
-          kind: "deadline",
-          timeoutMillis: 10_000
-        })
-        expect(yield* Clock.currentTimeMillis).toBe(0)
-        expect(requests).toHaveLength(1)
+        yield* failedAtOnce(exit, requests)
       })
   )
 
@@ -500,13 +506,7 @@ describe("the overall deadline", () => {
           layer
         )
       )
-      expect(errorOf(exit)).toMatchObject({
-        _tag: "OktaTimeoutError",
-        kind: "deadline",
-        timeoutMillis: 10_000
-      })
-      expect(yield* Clock.currentTimeMillis).toBe(0)
-      expect(requests).toHaveLength(1)
+      yield* failedAtOnce(exit, requests)
     })
   )
 
