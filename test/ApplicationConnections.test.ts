@@ -798,13 +798,13 @@ describe("what each error's message says, as a log line shows it", () => {
   it.effect("transport failures say whether the request got through, and why not", () =>
     Effect.gen(function* () {
       expect(yield* messageOf(() => ({ drop: true, code: "ECONNREFUSED" }))).toBe(
-        `OktaTransportError: ${where} failed: could not connect (Transport: fetch failed <- ECONNREFUSED: connect ECONNREFUSED)`
+        `OktaTransportError: ${where} failed: could not connect (fetch failed <- ECONNREFUSED: connect ECONNREFUSED)`
       )
       expect(yield* messageOf(() => ({ drop: true }))).toBe(
-        `OktaTransportError: ${where} failed: no response (Transport: fetch failed <- UND_ERR_SOCKET: other side closed)`
+        `OktaTransportError: ${where} failed: no response (fetch failed <- UND_ERR_SOCKET: other side closed)`
       )
       expect(yield* messageOf(brokenBody)).toBe(
-        `OktaTransportError: ${where} failed: the response body could not be read (Decode: UND_ERR_SOCKET: other side closed)`
+        `OktaTransportError: ${where} failed: the response body could not be read (UND_ERR_SOCKET: other side closed)`
       )
     })
   )

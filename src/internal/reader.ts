@@ -90,7 +90,7 @@ const readWebBody = (
         ? cause
         : new OktaTransportError({
             ...call,
-            reason: `Decode: ${describeCause(cause)}`,
+            reason: describeCause(cause),
             afterResponse: true,
             connectFailed: false,
             status

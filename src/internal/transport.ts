@@ -60,6 +60,15 @@ const connectFailed = (cause: unknown): boolean => {
   return false
 }
 
+// The platform's `Transport` and `Decode` say what the error's message says already (no
+// response; the body could not be read): the cause alone is the reason. Its other kinds
+// (`InvalidUrl`, `Encode`, `EmptyBody`) stay in front of the cause.
+const reasonOf = (error: HttpClientError.HttpClientError): string => {
+  const cause = error.cause !== undefined ? describeCause(error.cause) : undefined
+  if (error.reason === "Transport" || error.reason === "Decode") return cause ?? error.reason
+  return cause !== undefined ? `${error.reason}: ${cause}` : error.reason
+}
+
 /** @internal */
 export const transportError = (
   call: Call,
@@ -67,7 +76,7 @@ export const transportError = (
 ): OktaTransportError =>
   new OktaTransportError({
     ...call,
-    reason: `${error.reason}${error.cause !== undefined ? `: ${describeCause(error.cause)}` : ""}`,
+    reason: reasonOf(error),
     afterResponse: error._tag === "ResponseError",
     connectFailed: error._tag === "RequestError" && connectFailed(error.cause),
     ...(error._tag === "ResponseError" ? { status: error.response.status } : {})
