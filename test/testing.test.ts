@@ -6,6 +6,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { Clock, Deferred, Effect, Exit, Redacted } from "effect"
 import { createPublicKey, generateKeyPairSync } from "node:crypto"
 import { ApplicationConnections } from "../src/index.js"
+import { isPending, tracked } from "../src/internal/pendingWork.js"
 import { OktaSimulator, withAdvancingClock } from "../src/testing/index.js"
 
 const ZSCALER = "0oasimzscaler0000001"
@@ -19,6 +20,18 @@ const slowKey = generateKeyPairSync("rsa", {
 const SERVICE_APP = "0oaserviceapp0000001"
 
 describe("withAdvancingClock", () => {
+  it("holds the clock only while work is pending: work that fails, even at once, ends", async () => {
+    const failsAtOnce = tracked<never>(() => {
+      throw new Error("no key")
+    })
+    const pending = failsAtOnce()
+    expect(isPending()).toBe(true)
+    await expect(pending).rejects.toThrow("no key")
+    expect(isPending()).toBe(false)
+    await expect(tracked(() => Promise.reject(new Error("refused")))()).rejects.toThrow("refused")
+    expect(isPending()).toBe(false)
+  })
+
   it.effect("a rate-limit window wait completes under TestClock", () =>
     Effect.gen(function* () {
       const api = yield* ApplicationConnections

@@ -23,7 +23,8 @@ export const tracked =
   <A>(evaluate: () => Promise<A>): (() => Promise<A>) =>
   () => {
     pending.count += 1
-    return evaluate().finally(() => {
+    // A synchronous throw rejects the promise, so the count always comes down.
+    return new Promise<A>((resolve) => resolve(evaluate())).finally(() => {
       pending.count -= 1
     })
   }
