@@ -31,6 +31,7 @@ import {
 } from "../src/testing/index.js"
 import { OktaUndici } from "../src/undici/index.js"
 import { json, scriptedHttp, text } from "./support/TestHttp.js"
+import { turn } from "./support/clock.js"
 import { recordingTracer } from "./support/tracing.js"
 import { failureOf as failure } from "./support/exit.js"
 
@@ -92,9 +93,9 @@ const get = Effect.flatMap(ApplicationConnections, (api) =>
  */
 const untilSleepingUntil = (millis: number) =>
   Effect.gen(function* () {
-    for (let turn = 0; turn < 10_000; turn++) {
+    for (let turns = 0; turns < 10_000; turns++) {
       if (Chunk.some(yield* TestClock.sleeps(), (end) => end >= millis)) return
-      yield* Effect.promise(() => new Promise<void>((resolve) => setImmediate(resolve)))
+      yield* turn
     }
     throw new Error(`no fiber went to sleep until ${millis} ms`)
   })
