@@ -14,9 +14,11 @@
  * temporary git worktree, which is removed afterwards. Printed: each one's median CPU per call,
  * and for the two builds the median of the per-round ratios and in how many rounds this build was
  * the cheaper: the machine's speed drifts more within a run than most changes move a call, so
- * rounds are compared side by side.
+ * rounds are compared side by side. `AB_TRANSFORM=1` gives both builds an identity
+ * `transformClient`, to measure the path a transformed client takes.
  */
 import type * as Package from "effect-okta-connections"
+import type { OktaClientSettings } from "effect-okta-connections"
 import type * as UndiciEntry from "effect-okta-connections/undici"
 import { execFileSync } from "node:child_process"
 import { existsSync, mkdtempSync, symlinkSync } from "node:fs"
@@ -38,6 +40,8 @@ const transport =
   transportName === "fetch" || transportName === "layerUndici" || transportName === "layerFetch"
     ? transportName
     : "undici"
+const settings: OktaClientSettings =
+  process.env["AB_TRANSFORM"] === "1" ? { transformClient: (client) => client } : {}
 const eachOwnRun = concurrencyArg === "each"
 const concurrency = eachOwnRun ? 1 : Number(concurrencyArg)
 const run = async (impl: Impl, count: number) => {
@@ -84,8 +88,8 @@ const main = async () => {
       : undefined
     const contenders: ReadonlyArray<{ readonly label: string; readonly impl: Impl }> = [
       { label: "bare HttpClient", impl: bare(url, form as Form, transport) },
-      { label: rev, impl: ours(url, form as Form, transport, {}, Other, OtherUndici) },
-      { label: "this checkout", impl: ours(url, form as Form, transport) }
+      { label: rev, impl: ours(url, form as Form, transport, settings, Other, OtherUndici) },
+      { label: "this checkout", impl: ours(url, form as Form, transport, settings) }
     ]
     const cpu = contenders.map((): Array<number> => [])
     for (const { impl } of contenders) await run(impl, 2_000)
@@ -101,7 +105,7 @@ const main = async () => {
       }
     }
     console.log(
-      `${form}, ${transport}, concurrency ${eachOwnRun ? "1, each call its own runPromise" : concurrency}, ${rounds} rounds of ${callsPerRound} calls`
+      `${form}, ${transport}${settings.transformClient !== undefined ? " through transformClient" : ""}, concurrency ${eachOwnRun ? "1, each call its own runPromise" : concurrency}, ${rounds} rounds of ${callsPerRound} calls`
     )
     contenders.forEach(({ label }, i) => {
       const each = median(cpu[i]!)
