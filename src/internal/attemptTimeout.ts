@@ -190,15 +190,15 @@ export const make = (timeoutMillis: number, scope: Scope.Scope) => {
   /**
    * Each attempt in a fiber of its own, which the watchdog interrupts, for a client made with
    * `HttpClient.withScope`: the attempt's requests are sent in a scope of its own, closed (the
-   * requests aborted) when the attempt fails or its caller is interrupted, and with
-   * `closeOnSuccess` when it succeeds too. A client that is not known to read every response it
-   * is given to the end (a transformed one may send a request again and leave the first response
-   * unread) needs that; on any other the scope is left open on success, since the exchange has
-   * read the body by then. Sent in a scope, a request gets none of the platform's own per-response
-   * tracking (a wrapper, a `FinalizationRegistry` entry, an abort after each streamed body).
+   * requests aborted) when the attempt fails or its caller is interrupted, and when it succeeds
+   * if `closeOnSuccess(scope)` says so: a transformed client may send a request again and leave
+   * the first response unread. Otherwise the scope is left open on success, since the exchange
+   * has read the body by then (an abort then costs fetch an `AbortError`). Sent in a scope, a
+   * request gets none of the platform's own per-response tracking (a wrapper, a
+   * `FinalizationRegistry` entry, an abort after each streamed body).
    */
   const interrupting =
-    (closeOnSuccess: boolean) =>
+    (closeOnSuccess: (scope: Scope.Scope) => boolean) =>
     <A, E, E2>(
       effect: Effect.Effect<A, E, Scope.Scope>,
       onTimeout: () => E2
@@ -216,7 +216,7 @@ export const make = (timeoutMillis: number, scope: Scope.Scope) => {
                       ? Effect.fail(onTimeout())
                       : exit
                   resume(
-                    closeOnSuccess || Exit.isFailure(exit)
+                    Exit.isFailure(exit) || closeOnSuccess(scope)
                       ? Effect.zipRight(Scope.close(scope, Exit.void), result)
                       : result
                   )

@@ -17,7 +17,7 @@ import * as FiberRef from "effect/FiberRef"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
-import type * as Scope from "effect/Scope"
+import * as Scope from "effect/Scope"
 import type * as Tracer from "effect/Tracer"
 import {
   type OktaConfigError,
@@ -128,8 +128,21 @@ export const make = (
         request.url.startsWith("/") ? HttpClientRequest.prependUrl(request, orgUrl) : request
       )
     )
+    // The requests a transformed client sends in each attempt's scope: after more than one (its
+    // own retry, say), an earlier response may have been left unread.
+    const sentIn = new WeakMap<Scope.Scope, number>()
     const client =
-      options.transformClient !== undefined ? options.transformClient(configured) : configured
+      options.transformClient !== undefined
+        ? options.transformClient(
+            HttpClient.transform(configured, (effect) =>
+              Effect.flatMap(Effect.serviceOption(Scope.Scope), (scope) => {
+                if (Option.isSome(scope))
+                  sentIn.set(scope.value, (sentIn.get(scope.value) ?? 0) + 1)
+                return effect
+              })
+            )
+          )
+        : configured
 
     const timeouts = AttemptTimeout.make(settings.timeoutMillis, yield* Effect.scope)
     const exchangeOptions = {
@@ -142,14 +155,14 @@ export const make = (
     // Every request is sent in a scope, whose closing aborts it (see attemptTimeout.ts). On a
     // transport this package built an attempt's timeout closes it; on any other client (a
     // hand-made one may ignore its `AbortSignal`) the attempt runs in a fiber of its own, which
-    // the timeout interrupts. A transformed client may send a request twice and leave a response
-    // unread, so its attempt's scope is closed when the attempt succeeds too.
+    // the timeout interrupts. An attempt whose transformed client sent more than one request is
+    // closed when it succeeds too.
     const exchange = Exchange.make({
       ...exchangeOptions,
       client: HttpClient.withScope(client),
       timed: direct
         ? timeouts.aborting
-        : timeouts.interrupting(options.transformClient !== undefined)
+        : timeouts.interrupting((scope) => (sentIn.get(scope) ?? 0) > 1)
     })
 
     const retry = <A, E, P = never, EP = never>(
