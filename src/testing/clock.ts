@@ -39,8 +39,10 @@ const nextWake = Effect.map(TestClock.sleeps(), (sleeps) =>
  * moves the event loop turns, so promises and in-process I/O settle first, and the clock never
  * moves while this package signs or checks a signature (OAuth assertions, DPoP proofs: real
  * WebCrypto work, in the client and in the simulator), so that no attempt times out waiting for
- * one. Meant for the in-process simulator (`OktaSimulator.layerConnections`); over a real
- * loopback socket use `it.live`. Under the live clock it simply waits for `effect`.
+ * one. Real asynchronous work of your own inside `effect` (a file read, crypto of yours) gets a
+ * few event-loop turns and a timer turn before the clock moves: when it needs more, use
+ * `it.live`, as over a real loopback socket. Meant for the in-process simulator
+ * (`OktaSimulator.layerConnections`). Under the live clock it simply waits for `effect`.
  *
  * If `effect` waits for something no clock move can bring (a `Deferred` nobody completes), it dies
  * with a message saying so instead of hanging the test.
