@@ -584,8 +584,8 @@ describe("the timeout on the platform's transports and this package's (loopback,
   }
 
   // A transformed client may send a request more than once and leave a response unread (the
-  // platform's own `retryTransient` does, on a 503): every request of the attempt is aborted when
-  // the attempt ends, however it ends.
+  // platform's own `retryTransient` does, on a 503), or replace one, unread, with its own: every
+  // request of such an attempt is aborted when the attempt ends, however it ends.
   for (const [name, transport] of allTransports()) {
     it.live(
       `on ${name} through transformClient, no response is left unread with its connection`,
@@ -609,6 +609,24 @@ describe("the timeout on the platform's transports and this package's (loopback,
           // The first answer, a 503 whose body never ends, is repeated over and left unread.
           expect(yield* repeating("/hang-once")).toBe(BODY)
           yield* dropped(3)
+          // An answer the transformed client replaces, unread, with one it makes up.
+          const replacing = yield* prober(
+            url,
+            {
+              retry: false,
+              transformClient: HttpClient.transformResponse(
+                Effect.map((response) =>
+                  HttpClientResponse.fromWeb(
+                    response.request,
+                    new Response(BODY, { headers: { "content-type": "application/json" } })
+                  )
+                )
+              )
+            },
+            transport
+          )
+          expect(yield* replacing("/hang-big")).toBe(BODY)
+          yield* dropped(4)
         }).pipe(Effect.scoped)
     )
   }

@@ -191,10 +191,10 @@ export const make = (timeoutMillis: number, scope: Scope.Scope) => {
    * Each attempt in a fiber of its own, which the watchdog interrupts, for a client made with
    * `HttpClient.withScope`: the attempt's requests are sent in a scope of its own, closed (the
    * requests aborted) when the attempt fails or its caller is interrupted, and when it succeeds
-   * if `closeOnSuccess(scope)` says so: a transformed client may send a request again and leave
-   * the first response unread. Otherwise the scope is left open on success, since the exchange
-   * has read the body by then (an abort then costs fetch an `AbortError`). Sent in a scope, a
-   * request gets none of the platform's own per-response tracking (a wrapper, a
+   * if `closeOnSuccess(scope)` says so: a transformed client may send a request again, or make
+   * up an answer, and leave a response unread. Otherwise the scope is left open on success: the
+   * exchange has read the body by then (an abort then costs fetch an `AbortError`). Sent in a
+   * scope, a request gets none of the platform's own per-response tracking (a wrapper, a
    * `FinalizationRegistry` entry, an abort after each streamed body).
    */
   const interrupting =

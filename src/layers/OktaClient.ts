@@ -128,19 +128,35 @@ export const make = (
         request.url.startsWith("/") ? HttpClientRequest.prependUrl(request, orgUrl) : request
       )
     )
-    // The requests a transformed client sends in each attempt's scope: after more than one (its
-    // own retry, say), an earlier response may have been left unread.
-    const sentIn = new WeakMap<Scope.Scope, number>()
+    // What a transformed client got from the transport in each attempt's scope. The exchange reads
+    // the response the transformed client returns; any other it got (before its own retry, or in
+    // place of one it made up) may have been left unread, and then the attempt's requests are
+    // aborted when it succeeds too.
+    const received = new WeakMap<Scope.Scope, { count: number; last: unknown; returned: boolean }>()
+    const inAttempt = (f: (scope: Scope.Scope) => void) =>
+      Effect.flatMap(Effect.serviceOption(Scope.Scope), (scope) =>
+        Effect.sync(() => Option.isSome(scope) && f(scope.value))
+      )
     const client =
       options.transformClient !== undefined
-        ? options.transformClient(
-            HttpClient.transform(configured, (effect) =>
-              Effect.flatMap(Effect.serviceOption(Scope.Scope), (scope) => {
-                if (Option.isSome(scope))
-                  sentIn.set(scope.value, (sentIn.get(scope.value) ?? 0) + 1)
-                return effect
+        ? HttpClient.tap(
+            options.transformClient(
+              HttpClient.tap(configured, (response) =>
+                inAttempt((scope) => {
+                  const seen = received.get(scope)
+                  received.set(scope, {
+                    count: (seen?.count ?? 0) + 1,
+                    last: response,
+                    returned: false
+                  })
+                })
+              )
+            ),
+            (response) =>
+              inAttempt((scope) => {
+                const seen = received.get(scope)
+                if (seen !== undefined) seen.returned = seen.last === response
               })
-            )
           )
         : configured
 
@@ -155,14 +171,16 @@ export const make = (
     // Every request is sent in a scope, whose closing aborts it (see attemptTimeout.ts). On a
     // transport this package built an attempt's timeout closes it; on any other client (a
     // hand-made one may ignore its `AbortSignal`) the attempt runs in a fiber of its own, which
-    // the timeout interrupts. An attempt whose transformed client sent more than one request is
-    // closed when it succeeds too.
+    // the timeout interrupts.
     const exchange = Exchange.make({
       ...exchangeOptions,
       client: HttpClient.withScope(client),
       timed: direct
         ? timeouts.aborting
-        : timeouts.interrupting((scope) => (sentIn.get(scope) ?? 0) > 1)
+        : timeouts.interrupting((scope) => {
+            const seen = received.get(scope)
+            return seen !== undefined && (seen.count > 1 || !seen.returned)
+          })
     })
 
     const retry = <A, E, P = never, EP = never>(
