@@ -160,27 +160,25 @@ export const make = (
           )
         : configured
 
-    const timeouts = AttemptTimeout.make(settings.timeoutMillis, yield* Effect.scope)
-    const exchangeOptions = {
-      timeoutMillis: settings.timeoutMillis,
-      recorder,
-      spans: exchanges,
-      propagate: settings.tracerPropagation,
-      orgUrl
+    // Never true without `transformClient`: nothing records a response then.
+    const leftUnread = (scope: Scope.Scope) => {
+      const seen = received.get(scope)
+      return seen !== undefined && (seen.count > 1 || !seen.returned)
     }
+
+    const timeouts = AttemptTimeout.make(settings.timeoutMillis, yield* Effect.scope)
     // Every request is sent in a scope, whose closing aborts it (see attemptTimeout.ts). On a
     // transport this package built an attempt's timeout closes it; on any other client (a
     // hand-made one may ignore its `AbortSignal`) the attempt runs in a fiber of its own, which
     // the timeout interrupts.
     const exchange = Exchange.make({
-      ...exchangeOptions,
       client: HttpClient.withScope(client),
-      timed: direct
-        ? timeouts.aborting
-        : timeouts.interrupting((scope) => {
-            const seen = received.get(scope)
-            return seen !== undefined && (seen.count > 1 || !seen.returned)
-          })
+      timed: direct ? timeouts.aborting : timeouts.interrupting(leftUnread),
+      timeoutMillis: settings.timeoutMillis,
+      recorder,
+      spans: exchanges,
+      propagate: settings.tracerPropagation,
+      orgUrl
     })
 
     const retry = <A, E, P = never, EP = never>(
