@@ -1,7 +1,8 @@
 import { describe, expect, expectTypeOf, it } from "@effect/vitest"
-import { Effect, Exit, Fiber, TestClock } from "effect"
+import { Effect, Exit, Fiber, Schedule, TestClock } from "effect"
 import {
   ApplicationConnections,
+  RetryPolicy,
   type OktaRequestError,
   type OktaResponseError,
   type ProvisioningConnectionResponse,
@@ -821,7 +822,42 @@ describe("what each error's message says, as a log line shows it", () => {
       )
       yield* TestClock.adjust("5 seconds")
       expect(yield* Fiber.join(deadline)).toBe(
-        `OktaTimeoutError: ${where} did not complete within its 5000 ms deadline (retries and rate-limit waits included)`
+        `OktaTimeoutError: ${where} did not complete within its 5000 ms deadline (retries and rate-limit waits included) after 1 attempt`
+      )
+    })
+  )
+
+  it.effect("a deadline names the failure the call was retrying after, with its request id", () =>
+    Effect.gen(function* () {
+      const limited = () =>
+        json(
+          429,
+          {
+            errorCode: "E0000047",
+            errorSummary: "API call exceeded rate limit due to too many requests."
+          },
+          {
+            "x-okta-request-id": "r429",
+            "x-rate-limit-limit": "50",
+            "x-rate-limit-remaining": "0",
+            "x-rate-limit-reset": "60",
+            date: new Date(0).toUTCString()
+          }
+        )
+      expect(
+        yield* messageOf(limited, { deadline: "30 seconds", retry: RetryPolicy.defaultPolicy })
+      ).toBe(
+        `OktaTimeoutError: ${where} did not complete within its 30000 ms deadline (retries and rate-limit waits included) after 1 attempt; the last failure (OktaRateLimitError): HTTP 429: E0000047 API call exceeded rate limit due to too many requests.; the limit resets at 1970-01-01T00:01:00.000Z (request id r429)`
+      )
+      const dropped = yield* Effect.fork(
+        messageOf(() => ({ drop: true }), {
+          deadline: "1 second",
+          retry: RetryPolicy.make({ backoff: Schedule.spaced("400 millis") })
+        })
+      )
+      yield* TestClock.adjust("1 second")
+      expect(yield* Fiber.join(dropped)).toBe(
+        `OktaTimeoutError: ${where} did not complete within its 1000 ms deadline (retries and rate-limit waits included) after 3 attempts; the last failure (OktaTransportError): no response (fetch failed <- UND_ERR_SOCKET: other side closed)`
       )
     })
   )

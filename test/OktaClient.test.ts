@@ -21,6 +21,8 @@ import {
   OktaClient,
   OktaFetch,
   OktaError,
+  OktaRateLimitError,
+  RetryPolicy,
   VERSION,
   type OktaClientOptions
 } from "../src/index.js"
@@ -609,6 +611,42 @@ describe("secrets never leak", () => {
         expect(back.constructor).toBe((error.value as object).constructor)
         expect(back.message).toBe((error.value as Error).message)
       }
+    })
+  )
+
+  it.effect("so is a deadline's cause, decoded back into its own class", () =>
+    Effect.gen(function* () {
+      const { layer } = connectionsWith(
+        () =>
+          json(
+            429,
+            { errorCode: "E0000047", errorSummary: "echo: 00body-token-secret" },
+            {
+              "x-rate-limit-limit": "50",
+              "x-rate-limit-remaining": "0",
+              "x-rate-limit-reset": "60"
+            }
+          ),
+        { deadline: "30 seconds", retry: RetryPolicy.defaultPolicy }
+      )
+      const error = yield* Effect.flip(
+        Effect.provide(
+          Effect.flatMap(ApplicationConnections, (api) =>
+            api.updateDefaultProvisioningConnectionForApplication(APP, {
+              profile: { authScheme: "TOKEN", token: "00body-token-secret" }
+            })
+          ),
+          layer
+        )
+      )
+      expect(error).toMatchObject({ _tag: "OktaTimeoutError", kind: "deadline", attempts: 1 })
+      const wire = JSON.stringify(Schema.encodeUnknownSync(OktaError)(error))
+      // The echoed secret is scrubbed in the cause as in the error it was.
+      expect(wire).not.toContain("00body-token-secret")
+      const back = Schema.decodeUnknownSync(OktaError)(JSON.parse(wire))
+      expect(back._tag === "OktaTimeoutError" && back.cause).toBeInstanceOf(OktaRateLimitError)
+      expect(back.message).toBe(error.message)
+      expect(back.message).toContain("the last failure (OktaRateLimitError): HTTP 429: E0000047")
     })
   )
 })

@@ -14,6 +14,8 @@ import {
 import {
   ApplicationConnections,
   OktaMetrics,
+  OktaRateLimitError,
+  type OktaTimeoutError,
   RetryPolicy,
   type OktaClientSettings,
   type OktaResponseError
@@ -484,6 +486,11 @@ describe("the overall deadline", () => {
         })
         const exit = yield* Fiber.join(fiber)
         yield* failedAtOnce(exit, requests)
+        // The 429 it gave up on is its cause, so the rate limit is not hidden behind the deadline.
+        const error = failureOf(exit) as OktaTimeoutError
+        expect(error.attempts).toBe(1)
+        expect(error.cause).toBeInstanceOf(OktaRateLimitError)
+        expect(error.cause).toMatchObject({ status: 429, rateLimit: { remaining: 0, reset: 30 } })
       })
   )
 
@@ -507,6 +514,8 @@ describe("the overall deadline", () => {
         )
       )
       yield* failedAtOnce(exit, requests)
+      // The call that failed never sent anything, and nothing had failed.
+      expect(failureOf(exit)).toMatchObject({ attempts: 0, cause: undefined })
     })
   )
 
@@ -518,7 +527,12 @@ describe("the overall deadline", () => {
       })
       yield* TestClock.adjust("8 seconds")
       const exit = yield* Fiber.join(fiber)
-      expect(errorOf(exit)).toMatchObject({ _tag: "OktaTimeoutError", kind: "deadline" })
+      expect(errorOf(exit)).toMatchObject({
+        _tag: "OktaTimeoutError",
+        kind: "deadline",
+        attempts: 3,
+        cause: { _tag: "OktaServerError", status: 503 }
+      })
       expect(requests.map((r) => r.at)).toEqual([0, 4000, 8000])
     })
   )
@@ -532,8 +546,31 @@ describe("the overall deadline", () => {
       yield* TestClock.adjust("3 seconds")
       expect(errorOf(yield* Fiber.join(fiber))).toMatchObject({
         _tag: "OktaTimeoutError",
-        kind: "deadline"
+        kind: "deadline",
+        attempts: 1,
+        cause: undefined
       })
+    })
+  )
+
+  it.effect("one call's effect run again counts only that run's attempts and failures", () =>
+    Effect.gen(function* () {
+      // A user's Effect.retry or repeat runs the same effect value again.
+      const { layer } = connectionsWith(
+        sequence(
+          () => json(503, {}),
+          () => json(503, {}),
+          () => Effect.never
+        ),
+        { retry: exact({ backoff: Schedule.spaced("1 second") }), deadline: "3 seconds" }
+      )
+      const call = Effect.provide(Effect.flip(Effect.flatMap(ApplicationConnections, get)), layer)
+      const first = yield* Effect.fork(call)
+      yield* TestClock.adjust("3 seconds")
+      expect(yield* Fiber.join(first)).toMatchObject({ attempts: 3, cause: { status: 503 } })
+      const again = yield* Effect.fork(call)
+      yield* TestClock.adjust("3 seconds")
+      expect(yield* Fiber.join(again)).toMatchObject({ attempts: 1, cause: undefined })
     })
   )
 })

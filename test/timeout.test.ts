@@ -190,7 +190,9 @@ describe("the per-attempt timeout under TestClock", () => {
       expect(yield* Fiber.join(fiber)).toMatchObject({
         _tag: "OktaTimeoutError",
         kind: "deadline",
-        timeoutMillis: 2500
+        timeoutMillis: 2500,
+        // What the call was retrying after when the deadline passed: its attempts' timeout.
+        cause: { _tag: "OktaTimeoutError", kind: "attempt", timeoutMillis: 1000 }
       })
     })
   )

@@ -51,33 +51,89 @@ export class OktaTransportError extends Schema.TaggedError<OktaTransportError>(
   }
 }
 
-/**
- * The request (headers and body) did not complete within the configured timeout.
- *
- * @example
- * ```ts
- * import type { OktaTimeoutError } from "effect-okta-connections"
- *
- * const detail = (e: OktaTimeoutError) => e.kind
- * ```
- */
-export class OktaTimeoutError extends Schema.TaggedError<OktaTimeoutError>(
-  `${IDENTIFIER}/OktaTimeoutError`
-)("OktaTimeoutError", {
+const TimeoutFields = {
   ...RequestFields,
   timeoutMillis: Schema.Number,
   /**
    * `attempt`: one request (headers and body) exceeded `timeout`. `deadline`: the call's overall
    * `deadline` (across retries and rate-limit waits) ran out, or a wait would have passed it.
    */
-  kind: Schema.optionalWith(Schema.Literal("attempt", "deadline"), { default: () => "attempt" })
+  kind: Schema.optionalWith(Schema.Literal("attempt", "deadline"), { default: () => "attempt" }),
+  /** For `deadline`: how many attempts the call started (0: it never got past waiting). */
+  attempts: Schema.optional(Schema.Number)
+}
+
+/**
+ * The request (headers and body) did not complete within the configured `timeout`
+ * (`kind: "attempt"`), or the call within its `deadline` (`kind: "deadline"`). A deadline error
+ * says how many `attempts` the call started and, as its `cause`, the last failure it was
+ * retrying after (a 429, a 5xx, a dropped connection, an attempt timeout), so that a rate limit
+ * or an outage is not hidden behind the deadline.
+ *
+ * @example
+ * ```ts
+ * import type { OktaTimeoutError } from "effect-okta-connections"
+ *
+ * const rateLimited = (e: OktaTimeoutError) => e.cause?._tag === "OktaRateLimitError"
+ * ```
+ */
+export class OktaTimeoutError extends Schema.TaggedError<OktaTimeoutError>(
+  `${IDENTIFIER}/OktaTimeoutError`
+)("OktaTimeoutError", {
+  ...TimeoutFields,
+  /** For `deadline`: the last failure the call went on after, if an attempt had failed. */
+  cause: Schema.optional(
+    Schema.suspend((): Schema.Schema<TimeoutCause, TimeoutCauseEncoded> => TimeoutCause)
+  )
 }) {
   override get message(): string {
-    return this.kind === "deadline"
-      ? `${where(this)} did not complete within its ${this.timeoutMillis} ms deadline (retries and rate-limit waits included)`
-      : `${where(this)} timed out: an attempt took longer than its ${this.timeoutMillis} ms timeout`
+    if (this.kind !== "deadline") {
+      return `${where(this)} timed out: an attempt took longer than its ${this.timeoutMillis} ms timeout`
+    }
+    const head = `${where(this)} did not complete within its ${this.timeoutMillis} ms deadline (retries and rate-limit waits included)`
+    if (this.attempts === undefined) return head
+    if (this.attempts === 0) return `${head}; no request was sent`
+    const attempts = `${head} after ${this.attempts} attempt${this.attempts === 1 ? "" : "s"}`
+    if (this.cause === undefined) return attempts
+    // The cause names the same request: its message without that prefix reads on from here.
+    const detail = this.cause.message
+      .slice(this.cause.message.startsWith(where(this)) ? where(this).length : 0)
+      .replace(/^:? ?(failed with |failed: )?/, "")
+    return `${attempts}; the last failure (${this.cause._tag}): ${detail}`
   }
 }
+
+/** What a deadline's `cause` can be: the failures a call is retried after. */
+type TimeoutCause = OktaHttpError | OktaTransportError | OktaTimeoutError
+const TimeoutCause = Schema.Union(
+  OktaBadRequestError,
+  OktaUnauthorizedError,
+  OktaForbiddenError,
+  OktaNotFoundError,
+  OktaRateLimitError,
+  OktaServerError,
+  OktaUnexpectedStatusError,
+  OktaTransportError,
+  OktaTimeoutError
+)
+
+interface OktaTimeoutErrorEncoded extends Schema.Struct.Encoded<typeof TimeoutFields> {
+  readonly _tag: "OktaTimeoutError"
+  readonly cause?: TimeoutCauseEncoded | undefined
+}
+
+type TimeoutCauseEncoded =
+  | Schema.Schema.Encoded<
+      | typeof OktaBadRequestError
+      | typeof OktaUnauthorizedError
+      | typeof OktaForbiddenError
+      | typeof OktaNotFoundError
+      | typeof OktaRateLimitError
+      | typeof OktaServerError
+      | typeof OktaUnexpectedStatusError
+      | typeof OktaTransportError
+    >
+  | OktaTimeoutErrorEncoded
 
 /**
  * A success response whose body is not JSON, does not match the contract's schema (an HTML page

@@ -16,9 +16,17 @@ import * as ScheduleDecision from "effect/ScheduleDecision"
 import * as Intervals from "effect/ScheduleIntervals"
 import type * as Tracer from "effect/Tracer"
 import {
+  OktaBadRequestError,
   type OktaDecodeError,
+  OktaForbiddenError,
+  OktaNotFoundError,
+  OktaRateLimitError,
   type OktaRequestError,
-  OktaTimeoutError
+  OktaServerError,
+  OktaTimeoutError,
+  OktaTransportError,
+  OktaUnauthorizedError,
+  OktaUnexpectedStatusError
 } from "../errors/OktaError.js"
 import { type Gate, type GateWait, PLAUSIBLE_RESET_MS, type Ticket } from "./gate.js"
 import type { Recorder } from "./metrics.js"
@@ -137,21 +145,48 @@ export interface RetryOptions<A, E, P, EP> {
   readonly repair?: ((error: E) => boolean) | undefined
 }
 
-/** Runs `attempt` until it succeeds or the policy gives up. @internal */
+/** What a call did before its deadline, for the `OktaTimeoutError` that ends it there. */
+interface Progress {
+  attempts: number
+  lastFailure: OktaTimeoutError["cause"]
+}
+
+/** The failures a deadline error can name as its cause (what a call is retried after). */
+const CAUSES = [
+  OktaBadRequestError,
+  OktaUnauthorizedError,
+  OktaForbiddenError,
+  OktaNotFoundError,
+  OktaRateLimitError,
+  OktaServerError,
+  OktaUnexpectedStatusError,
+  OktaTransportError,
+  OktaTimeoutError
+]
+const isTimeoutCause = (error: unknown): error is NonNullable<OktaTimeoutError["cause"]> =>
+  CAUSES.some((cause) => error instanceof cause)
+
+/** Runs `attempt` until it succeeds, the policy gives up or the deadline passes. @internal */
 export const run = <A, E, P = never, EP = never>(
   options: RetryOptions<A, E, P, EP>
 ): Effect.Effect<A, E | EP | OktaTimeoutError> => {
   const { call, gate, policy, span, recorder } = options
   const maxWaitMillis = Duration.toMillis(policy.maxRateLimitWait)
-  const pastDeadline = () =>
-    new OktaTimeoutError({ ...call, timeoutMillis: options.deadlineMillis ?? 0, kind: "deadline" })
+  const pastDeadline = (progress: Progress | undefined) =>
+    new OktaTimeoutError({
+      ...call,
+      timeoutMillis: options.deadlineMillis ?? 0,
+      kind: "deadline",
+      attempts: progress?.attempts,
+      cause: progress?.lastFailure
+    })
 
-  const acquire = (deadlineAt: number | undefined) =>
+  const acquire = (deadlineAt: number | undefined, progress: Progress | undefined) =>
     gate.acquire(
       (wait: GateWait) =>
         Effect.flatMap(Clock.currentTimeMillis, (now) =>
           deadlineAt !== undefined && wait.millis !== undefined && now + wait.millis > deadlineAt
-            ? Effect.fail(pastDeadline())
+            ? Effect.fail(pastDeadline(progress))
             : Effect.zipRight(
                 visible(call, span, "okta.gate_wait", {
                   reason: wait.reason,
@@ -171,11 +206,13 @@ export const run = <A, E, P = never, EP = never>(
    */
   const attemptInSlot = (
     deadlineAt: number | undefined,
+    progress: Progress | undefined,
     retryHeaders: Record<string, string> | undefined,
     prepared: P | undefined
   ): Effect.Effect<A, E | OktaTimeoutError> =>
     Effect.uninterruptibleMask((restore) =>
-      Effect.flatMap(restore(acquire(deadlineAt)), (ticket: Ticket) => {
+      Effect.flatMap(restore(acquire(deadlineAt, progress)), (ticket: Ticket) => {
+        if (progress !== undefined) progress.attempts += 1
         // Already uninterruptible here, so a match does what `Effect.ensuring` would, in fewer
         // steps; the release cannot fail.
         const release = Effect.suspend(() => {
@@ -200,7 +237,7 @@ export const run = <A, E, P = never, EP = never>(
     )
   const prepare: Effect.Effect<P | undefined, EP> = options.prepare ?? Effect.succeed(undefined)
 
-  const retrying = (first: E, deadlineAt: number | undefined) =>
+  const retrying = (first: E, deadlineAt: number | undefined, progress: Progress | undefined) =>
     Effect.gen(function* () {
       const steps = stepper(policy.backoff)
       const concurrencySteps = stepper(policy.concurrencyBackoff)
@@ -210,6 +247,7 @@ export const run = <A, E, P = never, EP = never>(
       let retryFor: string | undefined
       let error = first
       while (true) {
+        if (progress !== undefined && isTimeoutCause(error)) progress.lastFailure = error
         if (options.repair !== undefined && repairs < 2 && options.repair(error)) {
           repairs += 1
         } else {
@@ -247,7 +285,9 @@ export const run = <A, E, P = never, EP = never>(
             if (Option.isNone(step)) return yield* Effect.fail(error)
             delay = step.value
           }
-          if (deadlineAt !== undefined && now + delay > deadlineAt) return yield* pastDeadline()
+          if (deadlineAt !== undefined && now + delay > deadlineAt) {
+            return yield* pastDeadline(progress)
+          }
           retries += 1
           const requestId = (error as { readonly requestId?: unknown }).requestId
           if (retryFor === undefined && typeof requestId === "string") retryFor = requestId
@@ -269,7 +309,7 @@ export const run = <A, E, P = never, EP = never>(
                 "x-okta-retry-count": String(retries),
                 ...(retryFor !== undefined ? { "x-okta-retry-for": retryFor } : {})
               }
-        const exit = yield* Effect.either(attemptInSlot(deadlineAt, headers, prepared))
+        const exit = yield* Effect.either(attemptInSlot(deadlineAt, progress, headers, prepared))
         if (exit._tag === "Right") return exit.right
         if (exit.left instanceof OktaTimeoutError && exit.left.kind === "deadline") {
           return yield* Effect.fail(exit.left)
@@ -279,18 +319,26 @@ export const run = <A, E, P = never, EP = never>(
     })
 
   // The first attempt takes the short path: no policy state is built unless it fails.
-  const first = (deadlineAt: number | undefined) => {
+  const first = (deadlineAt: number | undefined, progress: Progress | undefined) => {
     const once = (prepared: P | undefined) =>
       Effect.catchAll(
-        attemptInSlot(deadlineAt, undefined, prepared),
+        attemptInSlot(deadlineAt, progress, undefined, prepared),
         (e: E | OktaTimeoutError): Effect.Effect<A, E | EP | OktaTimeoutError> =>
           e instanceof OktaTimeoutError && e.kind === "deadline"
             ? Effect.fail(e)
-            : retrying(e as E, deadlineAt)
+            : retrying(e as E, deadlineAt, progress)
       )
     return options.prepare === undefined ? once(undefined) : Effect.flatMap(options.prepare, once)
   }
-  if (options.deadlineMillis === undefined) return first(undefined)
+  if (options.deadlineMillis === undefined) return first(undefined, undefined)
+  // The deadline bounds the whole call: a wait known to pass it fails at once, and whatever is
+  // running when it passes (an attempt, a backoff, a gate wait, a token request) is interrupted.
   const deadlineMillis = options.deadlineMillis
-  return Effect.flatMap(Clock.currentTimeMillis, (startedAt) => first(startedAt + deadlineMillis))
+  return Effect.flatMap(Clock.currentTimeMillis, (startedAt) => {
+    const progress: Progress = { attempts: 0, lastFailure: undefined }
+    return Effect.timeoutFail(first(startedAt + deadlineMillis, progress), {
+      duration: deadlineMillis,
+      onTimeout: () => pastDeadline(progress)
+    })
+  })
 }

@@ -19,12 +19,7 @@ import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Scope from "effect/Scope"
 import type * as Tracer from "effect/Tracer"
-import {
-  type OktaConfigError,
-  type OktaHttpError,
-  OktaTimeoutError,
-  type OktaTransportError
-} from "../errors/OktaError.js"
+import type { OktaConfigError, OktaHttpError, OktaTransportError } from "../errors/OktaError.js"
 import * as AttemptTimeout from "../internal/attemptTimeout.js"
 import * as Auth from "../internal/auth.js"
 import { type Gate, RateLimitGate } from "../internal/gate.js"
@@ -290,17 +285,7 @@ export const make = (
           },
           repair: auth.repairable
         })
-      // The deadline bounds the whole call (backoffs and gate waits included), inside its span.
-      const deadline = settings.deadlineMillis
-      const bounded = (span: Tracer.Span | undefined) =>
-        deadline === undefined
-          ? run(span)
-          : Effect.timeoutFail(run(span), {
-              duration: deadline,
-              onTimeout: () =>
-                new OktaTimeoutError({ ...call, timeoutMillis: deadline, kind: "deadline" })
-            })
-      if (!tracing) return bounded(undefined)
+      if (!tracing) return run(undefined)
       const attributes = {
         ...request.spanAttributes,
         "http.request.method": request.method,
@@ -310,7 +295,7 @@ export const make = (
       return Effect.useSpan(
         request.spanName ?? `OktaClient.${request.operation}`,
         { attributes, captureStackTrace: false },
-        (span) => Effect.withParentSpan(bounded(span), span)
+        (span) => Effect.withParentSpan(run(span), span)
       )
     }
 

@@ -126,8 +126,9 @@ export interface OktaClientSettings {
   readonly retry?: RetryPolicy.RetryPolicy | false | undefined
   /**
    * Overall deadline of one call, across retries, backoffs and rate-limit waits. A wait that
-   * would pass it fails at once. `OktaTimeoutError` with `kind: "deadline"`. Default: none (each
-   * attempt is still bounded by `timeout`, and retries by the policy).
+   * would pass it fails at once. `OktaTimeoutError` with `kind: "deadline"`, whose `cause` is the
+   * last failure the call was retrying after. Default: none (each attempt is still bounded by
+   * `timeout`, and retries by the policy).
    */
   readonly deadline?: Duration.DurationInput | undefined
   /**
