@@ -2,12 +2,13 @@
  * `withAdvancingClock`: client code under `it.effect` (TestClock) completes its retries and gate
  * waits without real time passing, and an effect stuck on something else fails with a hint.
  */
-import { describe, expect, it } from "@effect/vitest"
-import { Clock, Deferred, Effect, Exit, Redacted } from "effect"
+import { describe, expect, it, vi } from "@effect/vitest"
+import { Clock, Deferred, Effect, Exit, Fiber, Redacted, TestClock } from "effect"
 import { createPublicKey, generateKeyPairSync } from "node:crypto"
 import { ApplicationConnections } from "../src/index.js"
 import { isPending, tracked } from "../src/internal/pendingWork.js"
 import { OktaSimulator, withAdvancingClock } from "../src/testing/index.js"
+import { currentRealTime, QUIET_MILLIS, type RealTime } from "../src/testing/stuckClock.js"
 
 const ZSCALER = "0oasimzscaler0000001"
 
@@ -109,5 +110,114 @@ describe("withAdvancingClock", () => {
       const exit = yield* Effect.exit(withAdvancingClock(Deferred.await(never)))
       expect(Exit.isFailure(exit) && String(exit.cause)).toContain("no clock move brings")
     })
+  )
+})
+
+describe("a test that forgot withAdvancingClock gets a hint, not only a timeout", () => {
+  const turn = Effect.async<void>((resume) => {
+    const handle = setImmediate(() => resume(Effect.void))
+    return Effect.sync(() => clearImmediate(handle))
+  })
+  const turns = (n: number) => Effect.repeatN(turn, n)
+
+  /** Real time that passes only when the test says so, in the watcher's steps. */
+  const manualRealTime = () => {
+    let now = 0
+    let waiting: Array<() => void> = []
+    const realTime: RealTime = {
+      now: () => now,
+      wait: () => Effect.async<void>((resume) => void waiting.push(() => resume(Effect.void)))
+    }
+    const pass = (millis: number) =>
+      Effect.gen(function* () {
+        for (let passed = 0; passed < millis; passed += 250) {
+          now += 250
+          const woken = waiting
+          waiting = []
+          for (const wake of woken) wake()
+          yield* turns(3)
+        }
+      })
+    return { realTime, pass }
+  }
+
+  /** Runs `body` on a fresh org with console.warn recorded and real time passed by hand. */
+  const withWarnings = <A, E>(
+    body: (
+      warnings: Array<string>,
+      pass: (millis: number) => Effect.Effect<void>
+    ) => Effect.Effect<A, E, ApplicationConnections | OktaSimulator>
+  ) =>
+    Effect.acquireUseRelease(
+      Effect.sync(() => {
+        const warnings: Array<string> = []
+        const spy = vi.spyOn(console, "warn").mockImplementation((message: unknown) => {
+          warnings.push(String(message))
+        })
+        return { warnings, spy }
+      }),
+      ({ warnings }) => {
+        const { realTime, pass } = manualRealTime()
+        return body(warnings, pass).pipe(
+          Effect.provide(OktaSimulator.layerConnections()),
+          Effect.locally(currentRealTime, realTime)
+        )
+      },
+      ({ spy }) => Effect.sync(() => spy.mockRestore())
+    )
+  const LONG = 2 * QUIET_MILLIS
+
+  it.effect("a retry waiting on the TestClock: one line naming the answer and the way out", () =>
+    withWarnings((warnings, pass) =>
+      Effect.gen(function* () {
+        const api = yield* ApplicationConnections
+        const sim = yield* OktaSimulator
+        yield* sim.injectFault({ _tag: "ServerError", status: 503, body: "json" }, { times: 1 })
+        const fiber = yield* Effect.fork(
+          api.getDefaultProvisioningConnectionForApplication(ZSCALER)
+        )
+        yield* turns(3)
+        yield* pass(QUIET_MILLIS - 500)
+        expect(warnings).toEqual([])
+        yield* pass(LONG)
+        expect(warnings).toHaveLength(1)
+        expect(warnings[0]).toContain(
+          `the simulator answered 503 to GET /api/v1/apps/${ZSCALER}/connections/default`
+        )
+        expect(warnings[0]).toContain("withAdvancingClock(")
+        // The call was only waiting: moving the clock ends it.
+        yield* TestClock.adjust("1 minute")
+        expect((yield* Fiber.join(fiber)).status).toBe("ENABLED")
+      })
+    )
+  )
+
+  it.effect("a hung request is named too", () =>
+    withWarnings((warnings, pass) =>
+      Effect.gen(function* () {
+        const api = yield* ApplicationConnections
+        const sim = yield* OktaSimulator
+        yield* sim.injectFault({ _tag: "Hang" }, { times: 1 })
+        yield* Effect.fork(api.activateDefaultProvisioningConnectionForApplication(ZSCALER))
+        yield* turns(3)
+        yield* pass(LONG)
+        expect(warnings).toEqual([expect.stringContaining("left POST /api/v1/apps/")])
+      })
+    )
+  )
+
+  it.effect("none with withAdvancingClock, nor after a call that has nothing to wait for", () =>
+    withWarnings((warnings, pass) =>
+      Effect.gen(function* () {
+        const api = yield* ApplicationConnections
+        const sim = yield* OktaSimulator
+        yield* sim.injectFault({ _tag: "ServerError", status: 503, body: "json" }, { times: 1 })
+        yield* withAdvancingClock(api.getDefaultProvisioningConnectionForApplication(ZSCALER))
+        yield* pass(LONG)
+        yield* api.getDefaultProvisioningConnectionForApplication(ZSCALER)
+        yield* pass(LONG)
+        expect(warnings).toEqual([])
+      })
+    )
   )
 })

@@ -36,6 +36,8 @@ import {
 } from "./model.js"
 import type { SimulatedOAuthClient } from "./oauth.js"
 import { DEFAULT_APPS, type SimulatedApp } from "./seed.js"
+import * as StuckClock from "./stuckClock.js"
+import type { OnAnswer } from "./stuckClock.js"
 
 /**
  * Options of the simulated org.
@@ -347,12 +349,24 @@ const abortedBy = (
     return Effect.sync(() => signal.removeEventListener("abort", onAbort))
   })
 
+/** What an answer was, and whether the client waits on its clock after it (to retry, at the gate). */
+const described = (sent: string, outcome: SimOutcome): [string, boolean] => {
+  if (outcome._tag === "Drop") return [`dropped ${sent}`, true]
+  if (outcome._tag === "Hang") return [`left ${sent} unanswered (a Hang fault)`, true]
+  const { status, headers } = outcome.response
+  const spent = headers.some(
+    ([name, value]) => name.toLowerCase() === "x-rate-limit-remaining" && value === "0"
+  )
+  const waits = status === 429 || status >= 500 || spent
+  return [`answered ${status} to ${sent}${spent && status !== 429 ? " (window spent)" : ""}`, waits]
+}
+
 /**
  * The in-process face: an `HttpClient` whose every request is answered by the model, and which,
  * like the platform's transports, gives up on a request whose abort signal fires (a `Hang` or a
  * `Delay` then ends as it would on a socket).
  */
-const makeHttpClient = (sim: OktaSimulatorService): HttpClient.HttpClient =>
+const makeHttpClient = (sim: OktaSimulatorService, onAnswer: OnAnswer): HttpClient.HttpClient =>
   HttpClient.make((request, url, signal) => {
     const body = request.body
     const text =
@@ -361,11 +375,15 @@ const makeHttpClient = (sim: OktaSimulatorService): HttpClient.HttpClient =>
         : body._tag === "Raw" && typeof body.body === "string"
           ? body.body
           : undefined
+    const sent = `${request.method} ${url.pathname}`
+    // Until the model answers (a `Delay` fault sleeps on the clock first), the client waits.
+    onAnswer(`has not answered ${sent} yet`, true)
     const answer = Effect.flatMap(
       sim.handle({ method: request.method, url, headers: request.headers, body: text }),
       (
         outcome
       ): Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError> => {
+        onAnswer(...described(sent, outcome))
         switch (outcome._tag) {
           case "Drop":
             return Effect.fail(
@@ -631,7 +649,10 @@ export class OktaSimulator extends Context.Tag("effect-okta-connections/testing/
    * ```
    */
   static readonly layerHttpClient: Layer.Layer<HttpClient.HttpClient, never, OktaSimulator> =
-    Layer.effect(HttpClient.HttpClient, Effect.map(OktaSimulator, makeHttpClient))
+    Layer.scoped(
+      HttpClient.HttpClient,
+      Effect.zipWith(OktaSimulator, StuckClock.watch, makeHttpClient)
+    )
 
   /**
    * The loopback face: a real HTTP server on `127.0.0.1` and a free port, stopped when the layer
@@ -654,6 +675,9 @@ export class OktaSimulator extends Context.Tag("effect-okta-connections/testing/
   /**
    * Everything wired in-process: `ApplicationConnections` and `OktaClient` over the simulator's
    * `HttpClient`, authenticated with its token, plus `OktaSimulator` to control it.
+   * Under a `TestClock`, a call left waiting on it (a retry, a rate-limit wait) with the clock
+   * standing still for 2 s of real time gets a line on standard error: run it inside
+   * `withAdvancingClock`.
    *
    * @example
    * ```ts
