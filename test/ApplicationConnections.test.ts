@@ -787,7 +787,14 @@ describe("what each error's message says, as a log line shows it", () => {
       )
       // What the members of an open enum expected, in one line; the value itself never.
       expect(yield* messageOf(() => json(200, { status: 7 }))).toBe(
-        `OktaDecodeError: ${where}: the HTTP 200 response body does not match the expected schema: profile: is missing; status: expected "DISABLED" | "ENABLED" | "UNKNOWN" | string`
+        `OktaDecodeError: ${where}: the HTTP 200 response body does not match the expected schema: profile: is missing; status: expected "DISABLED" | "ENABLED" | "UNKNOWN" | string, got a number`
+      )
+      // A body of the wrong shape altogether: its kind, not the schema's whole type.
+      expect(yield* messageOf(() => json(200, []))).toBe(
+        `OktaDecodeError: ${where}: the HTTP 200 response body does not match the expected schema: expected an object, got an array`
+      )
+      expect(yield* messageOf(() => json(200, { status: "ENABLED", profile: null }))).toBe(
+        `OktaDecodeError: ${where}: the HTTP 200 response body does not match the expected schema: profile: expected an object, got null`
       )
       const large = json(200, { padding: "x".repeat(2048) })
       expect(yield* messageOf(() => large, { maxResponseBytes: 1024 })).toBe(

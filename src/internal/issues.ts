@@ -8,6 +8,7 @@
  * @internal
  */
 import type * as ParseResult from "effect/ParseResult"
+import type * as AST from "effect/SchemaAST"
 
 const formatPath = (path: ReadonlyArray<PropertyKey>): string =>
   path.length === 0
@@ -21,7 +22,38 @@ const formatPath = (path: ReadonlyArray<PropertyKey>): string =>
 interface Leaf {
   readonly where: string
   readonly message: string
+  /** For a value of the wrong type, what kind of value it was (never the value). */
+  readonly got?: string | undefined
 }
+
+/**
+ * What a schema expected, short: a struct or an array by its kind (Effect prints its whole type,
+ * kilobytes for a response), a union by its members' kinds, anything else as Effect prints it.
+ */
+const expectation = (ast: AST.AST): string => {
+  switch (ast._tag) {
+    case "TypeLiteral":
+      return "an object"
+    case "TupleType":
+      return "an array"
+    case "Union":
+      return [...new Set(ast.types.map(expectation))].join(" | ")
+    default:
+      return String(ast)
+  }
+}
+
+/** The kind of a value, which says nothing of its content. */
+const kindOf = (value: unknown): string =>
+  value === null
+    ? "null"
+    : Array.isArray(value)
+      ? "an array"
+      : typeof value === "object"
+        ? "an object"
+        : typeof value === "undefined"
+          ? "undefined"
+          : `a ${typeof value}`
 
 const walk = (
   issue: ParseResult.ParseIssue,
@@ -55,7 +87,13 @@ const walk = (
       return
     case "Type":
       // A custom message comes from this library's own filters and never includes the value.
-      at(issue.message ?? `expected ${String(issue.ast)}`)
+      if (issue.message !== undefined) at(issue.message)
+      else
+        out.push({
+          where: formatPath(path),
+          message: `${EXPECTED}${expectation(issue.ast)}`,
+          got: kindOf(issue.actual)
+        })
       return
   }
 }
@@ -86,16 +124,25 @@ export const describeIssue = (issue: ParseResult.ParseIssue, max = 8): string =>
       )
   )
   // One line per place and message; what the members of a union expected at one place, in one.
-  const lines = new Map<string, { where: string; what: Set<string>; expected: boolean }>()
-  for (const { message, where } of kept) {
+  const lines = new Map<
+    string,
+    { where: string; what: Set<string>; expected: boolean; got: string | undefined }
+  >()
+  for (const { got, message, where } of kept) {
     const expected = message.startsWith(EXPECTED)
     const key = `${where}\0${expected ? EXPECTED : message}`
-    const line = lines.get(key) ?? { where, what: new Set<string>(), expected }
-    line.what.add(expected ? message.slice(EXPECTED.length) : message)
+    const line = lines.get(key) ?? { where, what: new Set<string>(), expected, got }
+    for (const what of expected ? message.slice(EXPECTED.length).split(" | ") : [message]) {
+      line.what.add(what)
+    }
     lines.set(key, line)
   }
-  const unique = [...lines.values()].map(({ expected, what, where }) => {
-    const message = expected ? `${EXPECTED}${[...what].join(" | ")}` : [...what].join("")
+  const unique = [...lines.values()].map(({ expected, got, what, where }) => {
+    // A string where only string literals fit: the kind says nothing the expectation does not.
+    const obvious = got === "a string" && [...what].every((w) => w.startsWith('"'))
+    const message = expected
+      ? `${EXPECTED}${[...what].join(" | ")}${got !== undefined && !obvious ? `, got ${got}` : ""}`
+      : [...what].join("")
     return where === "" ? message : `${where}: ${message}`
   })
   const shown = unique.slice(0, max)
