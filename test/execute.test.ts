@@ -3,9 +3,10 @@
  * through the same client, with its credentials, typed errors and capped, once-read body.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Layer, Redacted, Schema } from "effect"
-import { OktaClient } from "effect-okta-connections"
-import { json, ORG, scriptedHttp, TOKEN } from "./support/TestHttp.js"
+import { Effect, Layer, Redacted, Schedule, Schema } from "effect"
+import { OktaClient, type OktaRequest, RetryPolicy } from "effect-okta-connections"
+import { withAdvancingClock } from "effect-okta-connections/testing"
+import { empty, json, ORG, scriptedHttp, TOKEN } from "./support/TestHttp.js"
 
 // The README's snippet, verbatim.
 const App = Schema.Struct({ id: Schema.String, label: Schema.String })
@@ -63,5 +64,64 @@ describe("OktaClient.execute", () => {
       expect(error).toMatchObject({ _tag: "OktaDecodeError", kind: "Schema" })
       expect(error.message).toContain("label")
     })
+  )
+
+  it.effect("PUT, PATCH and DELETE go out as given, a body as JSON", () =>
+    Effect.gen(function* () {
+      const { layer, requests } = clientOver((request) =>
+        request.method === "DELETE" ? empty(204) : json(200, { id: "0oa1", label: "Renamed" })
+      )
+      const send = (method: OktaRequest["method"], body?: unknown) =>
+        Effect.flatMap(OktaClient, (client) =>
+          client.execute({ operation: "app", method, path: "/api/v1/apps/0oa1", body }, (r) =>
+            method === "DELETE" ? Effect.void : r.json(App)
+          )
+        )
+      yield* Effect.provide(
+        Effect.all([
+          send("PUT", { label: "Renamed" }),
+          send("PATCH", { label: "Renamed" }),
+          send("DELETE")
+        ]),
+        layer
+      )
+      expect(requests.map((r) => [r.method, r.body, r.headers["content-type"]])).toEqual([
+        ["PUT", { label: "Renamed" }, "application/json"],
+        ["PATCH", { label: "Renamed" }, "application/json"],
+        ["DELETE", undefined, undefined]
+      ])
+    })
+  )
+
+  it.effect(
+    "after a 503 GET, PUT and DELETE are sent again by default; POST and PATCH only when replaySafe",
+    () =>
+      Effect.gen(function* () {
+        const sent = (method: OktaRequest["method"], replaySafe?: boolean) =>
+          Effect.gen(function* () {
+            let n = 0
+            const http = scriptedHttp(() => (n++ === 0 ? json(503, {}) : empty(204)))
+            const layer = OktaClient.layer({
+              orgUrl: ORG,
+              apiToken: Redacted.make(TOKEN),
+              retry: RetryPolicy.make({ backoff: Schedule.spaced("1 second") })
+            }).pipe(Layer.provide(http.layer))
+            const call = Effect.flatMap(OktaClient, (client) =>
+              client.execute(
+                { operation: "op", method, path: "/api/v1/x", replaySafe },
+                () => Effect.void
+              )
+            )
+            yield* Effect.either(withAdvancingClock(Effect.provide(call, layer)))
+            return http.requests.length
+          })
+        expect(yield* sent("GET")).toBe(2)
+        expect(yield* sent("PUT")).toBe(2)
+        expect(yield* sent("DELETE")).toBe(2)
+        expect(yield* sent("POST")).toBe(1)
+        expect(yield* sent("PATCH")).toBe(1)
+        expect(yield* sent("POST", true)).toBe(2)
+        expect(yield* sent("GET", false)).toBe(1)
+      })
   )
 })

@@ -12,7 +12,7 @@ import { isWellFormed } from "./wellFormed.js"
 /** What `execute` sends (structurally the public `OktaRequest`). @internal */
 export interface RequestSpec {
   readonly operation: string
-  readonly method: "GET" | "POST"
+  readonly method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE"
   readonly path: string
   readonly urlParams?: Readonly<Record<string, string>> | undefined
   readonly body?: unknown

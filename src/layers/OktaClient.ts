@@ -56,6 +56,9 @@ export type {
   OktaResponse
 } from "./OktaClientService.js"
 
+/** The methods HTTP defines as idempotent: a request of these may be sent again by default. */
+const IDEMPOTENT: ReadonlySet<string> = new Set(["GET", "PUT", "DELETE"])
+
 /**
  * Builds the service. Fails with `OktaConfigError` on an unusable org URL, credential or setting.
  */
@@ -267,7 +270,7 @@ export const make = (
           call,
           gate,
           span,
-          replaySafe: request.replaySafe ?? true,
+          replaySafe: request.replaySafe ?? IDEMPOTENT.has(request.method),
           prepare: auth.prepare,
           attempt: (retryHeaders, credential, ticket) => {
             const retried =

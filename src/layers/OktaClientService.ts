@@ -26,7 +26,7 @@ import type {
 export interface OktaRequest {
   /** The Okta operationId, used in errors, spans and metrics. */
   readonly operation: string
-  readonly method: "GET" | "POST"
+  readonly method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE"
   /**
    * An absolute path below the org URL (starting with one `/`), its segments already
    * percent-encoded. Anything else (a full URL, ill-formed UTF-16) is `OktaInvalidInputError`.
@@ -43,8 +43,12 @@ export interface OktaRequest {
    */
   readonly secrets?: ReadonlyArray<string> | undefined
   /**
-   * Whether sending the request twice is harmless. Default true. False for a one-time action
-   * (`verify`): it is then retried only after a 429 or a failure to connect.
+   * Whether sending the request twice is harmless, so that it may be retried after a 5xx, a
+   * dropped connection or an attempt timeout, when it may have reached Okta. Without it a request
+   * is retried only after a 429 (a rejection) or a failure to connect. Default: true for `GET`,
+   * `PUT` and `DELETE` (idempotent in HTTP), false for `POST` and `PATCH`: say true for a `POST`
+   * that is safe to repeat (this package's activate, deactivate and update are), never for a
+   * one-time action (`verify`, whose code Okta accepts once).
    */
   readonly replaySafe?: boolean | undefined
   /** The call's span name when tracing. Default `OktaClient.<operation>`. */

@@ -172,6 +172,8 @@ export const make = (client: OktaClientService): ApplicationConnectionsService =
           operation,
           method,
           path: connectionPath(id) + suffix,
+          // Reading, activating or deactivating twice leaves the connection as once does.
+          replaySafe: true,
           ...spanOf(operation, { "okta.app_id": id })
         },
         decode
@@ -208,6 +210,8 @@ export const make = (client: OktaClientService): ApplicationConnectionsService =
           urlParams: activate !== undefined ? { activate: String(activate) } : undefined,
           body: encoded,
           secrets: secretsOf(encoded),
+          // The same body sent twice sets the same configuration.
+          replaySafe: true,
           ...spanOf(updateOp, { "okta.app_id": id })
         },
         connection
