@@ -16,17 +16,9 @@ import * as ScheduleDecision from "effect/ScheduleDecision"
 import * as Intervals from "effect/ScheduleIntervals"
 import type * as Tracer from "effect/Tracer"
 import {
-  OktaBadRequestError,
   type OktaDecodeError,
-  OktaForbiddenError,
-  OktaNotFoundError,
-  OktaRateLimitError,
   type OktaRequestError,
-  OktaServerError,
-  OktaTimeoutError,
-  OktaTransportError,
-  OktaUnauthorizedError,
-  OktaUnexpectedStatusError
+  OktaTimeoutError
 } from "../errors/OktaError.js"
 import { type Gate, type GateWait, PLAUSIBLE_RESET_MS, type Ticket } from "./gate.js"
 import type { Recorder } from "./metrics.js"
@@ -151,20 +143,11 @@ interface Progress {
   lastFailure: OktaTimeoutError["cause"]
 }
 
-/** The failures a deadline error can name as its cause (what a call is retried after). */
-const CAUSES = [
-  OktaBadRequestError,
-  OktaUnauthorizedError,
-  OktaForbiddenError,
-  OktaNotFoundError,
-  OktaRateLimitError,
-  OktaServerError,
-  OktaUnexpectedStatusError,
-  OktaTransportError,
-  OktaTimeoutError
-]
-const isTimeoutCause = (error: unknown): error is NonNullable<OktaTimeoutError["cause"]> =>
-  CAUSES.some((cause) => error instanceof cause)
+/**
+ * A failure the call goes on after: `classify` retries only a 429, a 5xx, a transport failure or
+ * an attempt timeout, and `repair` takes only HTTP errors (a 401, a DPoP nonce's 400).
+ */
+const goneOnAfter = (error: unknown) => error as OktaTimeoutError["cause"]
 
 /** Runs `attempt` until it succeeds, the policy gives up or the deadline passes. @internal */
 export const run = <A, E, P = never, EP = never>(
@@ -247,9 +230,9 @@ export const run = <A, E, P = never, EP = never>(
       let retryFor: string | undefined
       let error = first
       while (true) {
-        if (progress !== undefined && isTimeoutCause(error)) progress.lastFailure = error
         if (options.repair !== undefined && repairs < 2 && options.repair(error)) {
           repairs += 1
+          if (progress !== undefined) progress.lastFailure = goneOnAfter(error)
         } else {
           const decision = classify(error, options.replaySafe)
           if (decision._tag === "Stop" || retries >= policy.maxRetries)
@@ -285,6 +268,7 @@ export const run = <A, E, P = never, EP = never>(
             if (Option.isNone(step)) return yield* Effect.fail(error)
             delay = step.value
           }
+          if (progress !== undefined) progress.lastFailure = goneOnAfter(error)
           if (deadlineAt !== undefined && now + delay > deadlineAt) {
             return yield* pastDeadline(progress)
           }
