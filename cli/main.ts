@@ -56,7 +56,8 @@ const get = Command.make("get", { appIds, from, json, ndjson }, (options) =>
       )
       if (options.json) yield* Console.log(JSON.stringify(rows, null, 2))
       else if (options.ndjson) for (const row of rows) yield* Console.log(JSON.stringify(row))
-      else {
+      // No table without a row: every app failed, and each failure is on standard error.
+      else if (rows.length > 0) {
         const lines = rows.map((row) => [
           row.id,
           row.status,

@@ -55,7 +55,11 @@ describe("okta-connections", () => {
         expect(missing.stderr).toContain("0oanosuchapp00000001: OktaNotFoundError")
         expect(missing.stderr).toContain("request id")
         expect(missing.stderr).toContain("1 of 2 apps succeeded")
-        for (const run of [table, json, missing]) {
+        // Every app failed: no table header alone on standard output.
+        const none = yield* cli(["get", "0oanosuchapp00000001"], env)
+        expect([none.code, none.stdout]).toEqual([1, ""])
+        expect(none.stderr).toContain("0 of 1 apps succeeded")
+        for (const run of [table, json, missing, none]) {
           expect(run.stdout + run.stderr).not.toContain(TOKEN)
         }
       }).pipe(Effect.scoped),
