@@ -515,7 +515,11 @@ describe("the overall deadline", () => {
       )
       yield* failedAtOnce(exit, requests)
       // The call that failed never sent anything, and nothing had failed.
-      expect(failureOf(exit)).toMatchObject({ attempts: 0, cause: undefined })
+      const error = failureOf(exit) as OktaTimeoutError
+      expect(error).toMatchObject({ attempts: 0, cause: undefined })
+      expect(error.message).toMatch(
+        /deadline \(retries and rate-limit waits included\) before its first attempt$/
+      )
     })
   )
 

@@ -92,7 +92,8 @@ export class OktaTimeoutError extends Schema.TaggedError<OktaTimeoutError>(
     }
     const head = `${where(this)} did not complete within its ${this.timeoutMillis} ms deadline (retries and rate-limit waits included)`
     if (this.attempts === undefined) return head
-    if (this.attempts === 0) return `${head}; no request was sent`
+    // Waiting at the rate-limit gate, or for an OAuth access token (whose requests are not attempts).
+    if (this.attempts === 0) return `${head} before its first attempt`
     const attempts = `${head} after ${this.attempts} attempt${this.attempts === 1 ? "" : "s"}`
     if (this.cause === undefined) return attempts
     // The cause names the same request: its message without that prefix reads on from here.
