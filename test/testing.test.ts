@@ -146,7 +146,8 @@ describe("a test that forgot withAdvancingClock gets a hint, not only a timeout"
     body: (
       warnings: Array<string>,
       pass: (millis: number) => Effect.Effect<void>
-    ) => Effect.Effect<A, E, ApplicationConnections | OktaSimulator>
+    ) => Effect.Effect<A, E, ApplicationConnections | OktaSimulator>,
+    options: Parameters<typeof OktaSimulator.layerConnections>[0] = {}
   ) =>
     Effect.acquireUseRelease(
       Effect.sync(() => {
@@ -159,7 +160,7 @@ describe("a test that forgot withAdvancingClock gets a hint, not only a timeout"
       ({ warnings }) => {
         const { realTime, pass } = manualRealTime()
         return body(warnings, pass).pipe(
-          Effect.provide(OktaSimulator.layerConnections()),
+          Effect.provide(OktaSimulator.layerConnections(options)),
           Effect.locally(currentRealTime, realTime)
         )
       },
@@ -218,6 +219,24 @@ describe("a test that forgot withAdvancingClock gets a hint, not only a timeout"
         yield* pass(LONG)
         expect(warnings).toEqual([])
       })
+    )
+  )
+
+  it.effect("none after a failure the client does not retry: nothing waits on the clock", () =>
+    withWarnings(
+      (warnings, pass) =>
+        Effect.gen(function* () {
+          const api = yield* ApplicationConnections
+          const sim = yield* OktaSimulator
+          yield* sim.injectFault({ _tag: "ServerError", status: 503, body: "json" }, { times: 1 })
+          const error = yield* Effect.flip(
+            api.getDefaultProvisioningConnectionForApplication(ZSCALER)
+          )
+          expect(error._tag).toBe("OktaServerError")
+          yield* pass(LONG)
+          expect(warnings).toEqual([])
+        }),
+      { client: { retry: false } }
     )
   )
 })

@@ -37,7 +37,6 @@ import {
 import type { SimulatedOAuthClient } from "./oauth.js"
 import { DEFAULT_APPS, type SimulatedApp } from "./seed.js"
 import * as StuckClock from "./stuckClock.js"
-import type { OnAnswer } from "./stuckClock.js"
 
 /**
  * Options of the simulated org.
@@ -366,7 +365,10 @@ const described = (sent: string, outcome: SimOutcome): [string, boolean] => {
  * like the platform's transports, gives up on a request whose abort signal fires (a `Hang` or a
  * `Delay` then ends as it would on a socket).
  */
-const makeHttpClient = (sim: OktaSimulatorService, onAnswer: OnAnswer): HttpClient.HttpClient =>
+const makeHttpClient = (
+  sim: OktaSimulatorService,
+  watcher: StuckClock.Watcher
+): HttpClient.HttpClient =>
   HttpClient.make((request, url, signal) => {
     const body = request.body
     const text =
@@ -376,49 +378,57 @@ const makeHttpClient = (sim: OktaSimulatorService, onAnswer: OnAnswer): HttpClie
           ? body.body
           : undefined
     const sent = `${request.method} ${url.pathname}`
-    // Until the model answers (a `Delay` fault sleeps on the clock first), the client waits.
-    onAnswer(`has not answered ${sent} yet`, true)
     const answer = Effect.flatMap(
       sim.handle({ method: request.method, url, headers: request.headers, body: text }),
       (
         outcome
-      ): Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError> => {
-        onAnswer(...described(sent, outcome))
-        switch (outcome._tag) {
-          case "Drop":
-            return Effect.fail(
-              new HttpClientError.RequestError({
-                request,
-                reason: "Transport",
-                cause: Object.assign(new Error("socket hang up"), { code: "ECONNRESET" })
-              })
-            )
-          case "Hang":
-            return Effect.never
-          case "Respond": {
-            const { status, headers, body: responseBody } = outcome.response
-            const webHeaders = new Headers()
-            for (const [name, value] of headers) webHeaders.append(name, value)
-            const nullBody = status === 204 || status === 304 || responseBody === ""
-            // A Response made from a string streams it, as a chunked body arrives.
-            if (sim.contentLength) {
-              webHeaders.set(
-                "content-length",
-                String(nullBody ? 0 : encoder.encode(responseBody).length)
-              )
-            }
-            return Effect.succeed(
-              HttpClientResponse.fromWeb(
-                request,
-                new Response(nullBody ? null : responseBody, { status, headers: webHeaders })
-              )
-            )
-          }
-        }
-      }
+      ): Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError> =>
+        Effect.zipRight(
+          watcher.answered(...described(sent, outcome)),
+          respond(sim, request, outcome)
+        )
     )
-    return Effect.raceFirst(answer, abortedBy(request, signal))
+    return Effect.zipRight(
+      watcher.sent(sent),
+      Effect.ensuring(Effect.raceFirst(answer, abortedBy(request, signal)), watcher.ended)
+    )
   })
+
+/** The response the in-process face gives for the model's outcome. */
+const respond = (
+  sim: OktaSimulatorService,
+  request: HttpClientRequest.HttpClientRequest,
+  outcome: SimOutcome
+): Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError> => {
+  switch (outcome._tag) {
+    case "Drop":
+      return Effect.fail(
+        new HttpClientError.RequestError({
+          request,
+          reason: "Transport",
+          cause: Object.assign(new Error("socket hang up"), { code: "ECONNRESET" })
+        })
+      )
+    case "Hang":
+      return Effect.never
+    case "Respond": {
+      const { status, headers, body: responseBody } = outcome.response
+      const webHeaders = new Headers()
+      for (const [name, value] of headers) webHeaders.append(name, value)
+      const nullBody = status === 204 || status === 304 || responseBody === ""
+      // A Response made from a string streams it, as a chunked body arrives.
+      if (sim.contentLength) {
+        webHeaders.set("content-length", String(nullBody ? 0 : encoder.encode(responseBody).length))
+      }
+      return Effect.succeed(
+        HttpClientResponse.fromWeb(
+          request,
+          new Response(nullBody ? null : responseBody, { status, headers: webHeaders })
+        )
+      )
+    }
+  }
+}
 
 const isLoopback = (host: string) =>
   host === "127.0.0.1" || host === "::1" || host === "localhost" || /^127(\.\d{1,3}){3}$/.test(host)

@@ -10,7 +10,7 @@ import * as Effect from "effect/Effect"
 import * as FiberRef from "effect/FiberRef"
 import * as GlobalValue from "effect/GlobalValue"
 import type * as Scope from "effect/Scope"
-import * as TestClock from "effect/TestClock"
+import type * as TestClock from "effect/TestClock"
 import { isPending } from "../internal/pendingWork.js"
 
 /** Real (wall-clock) time, which a `TestClock` does not touch; a test replaces it. @internal */
@@ -39,24 +39,59 @@ export const currentRealTime = GlobalValue.globalValue(
 export const QUIET_MILLIS = 2_000
 const POLL_MILLIS = 250
 
-/** What the in-process face tells the watcher of each answer. @internal */
-export type OnAnswer = (what: string, clientWaits: boolean) => void
+/** What the in-process face tells the watcher of each request. @internal */
+export interface Watcher {
+  /** A request came in: it is in flight until `ended`. */
+  readonly sent: (what: string) => Effect.Effect<void>
+  /** The model answered it; `clientWaits`: the client waits on its clock after such an answer. */
+  readonly answered: (what: string, clientWaits: boolean) => Effect.Effect<void>
+  readonly ended: Effect.Effect<void>
+}
+
+const unwatched: Watcher = {
+  sent: () => Effect.void,
+  answered: () => Effect.void,
+  ended: Effect.void
+}
 
 /**
- * Under a `TestClock`, watches the simulator's answers: once the client got one it waits after
- * (a 429, a 5xx, a dropped or hung request, a spent window) and for `QUIET_MILLIS` of real time
- * neither the clock moved nor another request came while a sleep is scheduled, it writes one hint
- * to standard error (test runners show it beside the test). Under a live clock it does nothing.
+ * Under a `TestClock`, watches the simulator's requests. Once for `QUIET_MILLIS` of real time the
+ * clock has not moved and nothing came in while the client waits on it, it writes one hint to
+ * standard error (test runners show it beside the test). The client waits on the clock when a
+ * request is in flight (a `Hang` or `Delay` fault: its attempt timeout, the simulator's delay), or
+ * when, after an answer it waits after (a 429, a 5xx, a drop, a spent window), a sleep was
+ * scheduled (its backoff or gate wait). Under a live clock it does nothing.
  *
  * @internal
  */
-export const watch: Effect.Effect<OnAnswer, never, Scope.Scope> = Effect.gen(function* () {
+export const watch: Effect.Effect<Watcher, never, Scope.Scope> = Effect.gen(function* () {
   const clock = yield* Effect.clock
-  if (!("adjust" in clock)) return () => {}
+  if (!("adjust" in clock)) return unwatched
+  const testClock = clock as TestClock.TestClock
   const real = yield* FiberRef.get(currentRealTime)
-  let last: { readonly what: string; readonly waits: boolean; readonly at: number } | undefined
-  const onAnswer: OnAnswer = (what, clientWaits) => {
-    last = { what, waits: clientWaits, at: real.now() }
+  let inFlight = 0
+  let last:
+    | {
+        readonly what: string
+        readonly waits: boolean
+        readonly at: number
+        readonly sleeps: number
+      }
+    | undefined
+  const note = (what: string, waits: boolean) =>
+    Effect.map(testClock.sleeps, (sleeps) => {
+      last = { what, waits, at: real.now(), sleeps: Chunk.size(sleeps) }
+    })
+  const watcher: Watcher = {
+    sent: (what) =>
+      Effect.suspend(() => {
+        inFlight += 1
+        return note(`has not answered ${what} yet`, true)
+      }),
+    answered: note,
+    ended: Effect.sync(() => {
+      inFlight -= 1
+    })
   }
   const loop = Effect.gen(function* () {
     let time = clock.unsafeCurrentTimeMillis()
@@ -71,8 +106,9 @@ export const watch: Effect.Effect<OnAnswer, never, Scope.Scope> = Effect.gen(fun
       }
       if (last === undefined || !last.waits) continue
       if (real.now() - Math.max(movedAt, last.at) < QUIET_MILLIS) continue
-      const sleeps = yield* TestClock.sleeps()
-      if (!Chunk.some(sleeps, (wake) => wake > now)) continue
+      const sleeps = yield* testClock.sleeps
+      const waiting = inFlight > 0 || Chunk.size(sleeps) > last.sleeps
+      if (!waiting || !Chunk.some(sleeps, (wake) => wake > now)) continue
       console.warn(
         `effect-okta-connections/testing: the simulator ${last.what}, and Effect's TestClock has ` +
           `not moved for ${QUIET_MILLIS / 1000} s of real time since: the client waits on it (a ` +
@@ -84,5 +120,5 @@ export const watch: Effect.Effect<OnAnswer, never, Scope.Scope> = Effect.gen(fun
     }
   })
   yield* Effect.forkScoped(loop)
-  return onAnswer
+  return watcher
 })
