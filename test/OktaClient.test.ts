@@ -20,8 +20,10 @@ import {
   ApplicationConnections,
   OktaClient,
   OktaFetch,
+  OktaAuthError,
   OktaError,
   OktaRateLimitError,
+  OktaTimeoutError,
   RetryPolicy,
   VERSION,
   type OktaClientOptions
@@ -649,6 +651,22 @@ describe("secrets never leak", () => {
       expect(back.message).toContain("the last failure (OktaRateLimitError): HTTP 429: E0000047")
     })
   )
+
+  it("a deadline whose cause is a refused token request (repaired, then out of time) too", () => {
+    const token = { operation: "getAccessToken", method: "POST", path: "/oauth2/v1/token" }
+    const error = new OktaTimeoutError({
+      ...token,
+      timeoutMillis: 1000,
+      kind: "deadline",
+      attempts: 1,
+      cause: new OktaAuthError({ ...token, status: 400, error: "use_dpop_nonce" })
+    })
+    const back = Schema.decodeUnknownSync(OktaError)(
+      JSON.parse(JSON.stringify(Schema.encodeSync(OktaError)(error)))
+    )
+    expect(back._tag === "OktaTimeoutError" && back.cause).toBeInstanceOf(OktaAuthError)
+    expect(back.message).toBe(error.message)
+  })
 })
 
 describe("over a real loopback socket with FetchHttpClient", () => {

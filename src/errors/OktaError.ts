@@ -104,19 +104,11 @@ export class OktaTimeoutError extends Schema.TaggedError<OktaTimeoutError>(
   }
 }
 
-/** What a deadline's `cause` can be: the failures a call is retried after. */
-type TimeoutCause = OktaHttpError | OktaTransportError | OktaTimeoutError
-const TimeoutCause = Schema.Union(
-  OktaBadRequestError,
-  OktaUnauthorizedError,
-  OktaForbiddenError,
-  OktaNotFoundError,
-  OktaRateLimitError,
-  OktaServerError,
-  OktaUnexpectedStatusError,
-  OktaTransportError,
-  OktaTimeoutError
-)
+/**
+ * What a deadline's `cause` can be: the failures a call goes on after (retried, or repaired as a
+ * token request's DPoP nonce refusal is).
+ */
+type TimeoutCause = OktaHttpError | OktaTransportError | OktaTimeoutError | OktaAuthError
 
 interface OktaTimeoutErrorEncoded extends Schema.Struct.Encoded<typeof TimeoutFields> {
   readonly _tag: "OktaTimeoutError"
@@ -133,6 +125,7 @@ type TimeoutCauseEncoded =
       | typeof OktaServerError
       | typeof OktaUnexpectedStatusError
       | typeof OktaTransportError
+      | typeof OktaAuthError
     >
   | OktaTimeoutErrorEncoded
 
@@ -313,4 +306,18 @@ export const OktaError = Schema.Union(
   OktaInvalidInputError,
   OktaAuthError,
   OktaConfigError
+)
+
+// Defined after every class it names; read only through `Schema.suspend`.
+const TimeoutCause = Schema.Union(
+  OktaBadRequestError,
+  OktaUnauthorizedError,
+  OktaForbiddenError,
+  OktaNotFoundError,
+  OktaRateLimitError,
+  OktaServerError,
+  OktaUnexpectedStatusError,
+  OktaTransportError,
+  OktaTimeoutError,
+  OktaAuthError
 )

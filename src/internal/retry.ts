@@ -145,7 +145,8 @@ interface Progress {
 
 /**
  * A failure the call goes on after: `classify` retries only a 429, a 5xx, a transport failure or
- * an attempt timeout, and `repair` takes only HTTP errors (a 401, a DPoP nonce's 400).
+ * an attempt timeout, and `repair` takes HTTP errors (a 401, a DPoP nonce's 400) and, for a token
+ * request, an `OktaAuthError` (a DPoP nonce or proof refusal).
  */
 const goneOnAfter = (error: unknown) => error as OktaTimeoutError["cause"]
 
