@@ -2,6 +2,7 @@ import { describe, expect, it } from "@effect/vitest"
 import {
   Cause,
   Chunk,
+  Clock,
   ConfigProvider,
   Effect,
   Exit,
@@ -11,6 +12,7 @@ import {
   Logger,
   LogLevel,
   Redacted,
+  Schedule,
   Schema,
   TestClock
 } from "effect"
@@ -414,6 +416,60 @@ describe("token-endpoint failures are typed", () => {
           events.map(([name, , attributes]) => [name, attributes["operation"]])
         ).toContainEqual(["okta.retry", "requestAccessToken"])
       }).pipe(Effect.provide(org()))
+  )
+})
+
+describe("token requests within the call's deadline", () => {
+  const withDeadline = OktaSimulator.layerConnections({
+    oauthClients: [registered()],
+    credentials: { oauth: oauth() },
+    client: {
+      deadline: "10 seconds",
+      retry: RetryPolicy.make({ backoff: Schedule.spaced("4 seconds"), maxRetries: 10 })
+    }
+  })
+  const expectTokenCause = (error: unknown, at: number) =>
+    Effect.gen(function* () {
+      expect(yield* Clock.currentTimeMillis).toBe(at)
+      expect(error).toMatchObject({
+        _tag: "OktaTimeoutError",
+        kind: "deadline",
+        operation: "getDefaultProvisioningConnectionForApplication",
+        attempts: 0,
+        cause: { _tag: "OktaServerError", status: 503, operation: "requestAccessToken" }
+      })
+      expect((error as Error).message).toContain(
+        "before its first attempt; the last failure (OktaServerError): requestAccessToken (POST /oauth2/v1/token) failed with HTTP 503"
+      )
+    })
+
+  it.effect(
+    "a token backoff that would pass it fails the call at once, naming the token's 503",
+    () =>
+      Effect.gen(function* () {
+        const sim = yield* OktaSimulator
+        yield* sim.injectFault(
+          { _tag: "ServerError", status: 503, body: "json" },
+          { path: "/oauth2/v1/token", times: 100 }
+        )
+        const error = yield* withAdvancingClock(Effect.flip(get))
+        // Token requests at 0, 4 and 8 s; the next would be at 12 s.
+        yield* expectTokenCause(error, 8_000)
+        expect(tokenRequestsIn(yield* sim.requests)).toHaveLength(3)
+      }).pipe(Effect.provide(withDeadline))
+  )
+
+  it.effect("a token request hung at the deadline: the call's error names the 503 before it", () =>
+    Effect.gen(function* () {
+      const sim = yield* OktaSimulator
+      yield* sim.injectFault(
+        { _tag: "ServerError", status: 503, body: "json" },
+        { path: "/oauth2/v1/token", times: 1 }
+      )
+      yield* sim.injectFault({ _tag: "Hang" }, { path: "/oauth2/v1/token", times: 100 })
+      const error = yield* withAdvancingClock(Effect.flip(get))
+      yield* expectTokenCause(error, 10_000)
+    }).pipe(Effect.provide(withDeadline))
   )
 })
 

@@ -91,12 +91,15 @@ export class OktaTimeoutError extends Schema.TaggedError<OktaTimeoutError>(
       return `${where(this)} timed out: an attempt took longer than its ${this.timeoutMillis} ms timeout`
     }
     const head = `${where(this)} did not complete within its ${this.timeoutMillis} ms deadline (retries and rate-limit waits included)`
-    if (this.attempts === undefined) return head
-    // Waiting at the rate-limit gate, or for an OAuth access token (whose requests are not attempts).
-    if (this.attempts === 0) return `${head} before its first attempt`
-    const attempts = `${head} after ${this.attempts} attempt${this.attempts === 1 ? "" : "s"}`
+    const attempts =
+      this.attempts === undefined
+        ? head
+        : // Waiting at the rate-limit gate, or for an OAuth access token (not an attempt).
+          this.attempts === 0
+          ? `${head} before its first attempt`
+          : `${head} after ${this.attempts} attempt${this.attempts === 1 ? "" : "s"}`
     if (this.cause === undefined) return attempts
-    // The cause names the same request: its message without that prefix reads on from here.
+    // A cause of the same request reads on from here without its prefix; a token request's keeps it.
     const detail = this.cause.message
       .slice(this.cause.message.startsWith(where(this)) ? where(this).length : 0)
       .replace(/^:? ?(failed with |failed: )?/, "")

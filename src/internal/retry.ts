@@ -9,6 +9,8 @@
 import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as FiberRef from "effect/FiberRef"
+import * as GlobalValue from "effect/GlobalValue"
 import * as Option from "effect/Option"
 import * as Random from "effect/Random"
 import type * as Schedule from "effect/Schedule"
@@ -135,12 +137,24 @@ export interface RetryOptions<A, E, P, EP> {
    * `invalid_token`, a DPoP nonce): true to go again now. At most two per call.
    */
   readonly repair?: ((error: E) => boolean) | undefined
+  /**
+   * A request the running call makes for itself (its OAuth access token): it runs within the
+   * call's deadline rather than one of its own, and the failures it goes on after are the call's
+   * too, so that the call's deadline error names them.
+   */
+  readonly forCall?: boolean | undefined
 }
 
-/** What a call did before its deadline, for the `OktaTimeoutError` that ends it there. */
+/** A call's deadline, and what the call did before it, for the `OktaTimeoutError` ending it there. */
 interface Progress {
+  /** When the deadline passes (local clock, ms). */
+  readonly deadlineAt: number
+  /** The call's deadline error, as of now. */
+  readonly pastDeadline: () => OktaTimeoutError
   attempts: number
   lastFailure: OktaTimeoutError["cause"]
+  /** For a request the call makes for itself: the call's progress. */
+  readonly caller?: Progress | undefined
 }
 
 /**
@@ -150,27 +164,43 @@ interface Progress {
  */
 const goneOnAfter = (error: unknown) => error as OktaTimeoutError["cause"]
 
+/** The progress of the call whose deadline runs, for the requests it makes for itself. */
+const callProgress = GlobalValue.globalValue(
+  Symbol.for("effect-okta-connections/retry/callProgress"),
+  () => FiberRef.unsafeMake<Progress | undefined>(undefined)
+)
+
 /** Runs `attempt` until it succeeds, the policy gives up or the deadline passes. @internal */
 export const run = <A, E, P = never, EP = never>(
   options: RetryOptions<A, E, P, EP>
 ): Effect.Effect<A, E | EP | OktaTimeoutError> => {
   const { call, gate, policy, span, recorder } = options
   const maxWaitMillis = Duration.toMillis(policy.maxRateLimitWait)
-  const pastDeadline = (progress: Progress | undefined) =>
-    new OktaTimeoutError({
-      ...call,
-      timeoutMillis: options.deadlineMillis ?? 0,
-      kind: "deadline",
-      attempts: progress?.attempts,
-      cause: progress?.lastFailure
-    })
+  const deadline = (deadlineAt: number, deadlineMillis: number): Progress => {
+    const progress: Progress = {
+      deadlineAt,
+      pastDeadline: () =>
+        new OktaTimeoutError({
+          ...call,
+          timeoutMillis: deadlineMillis,
+          kind: "deadline",
+          attempts: progress.attempts,
+          cause: progress.lastFailure
+        }),
+      attempts: 0,
+      lastFailure: undefined
+    }
+    return progress
+  }
 
-  const acquire = (deadlineAt: number | undefined, progress: Progress | undefined) =>
+  const acquire = (progress: Progress | undefined) =>
     gate.acquire(
       (wait: GateWait) =>
         Effect.flatMap(Clock.currentTimeMillis, (now) =>
-          deadlineAt !== undefined && wait.millis !== undefined && now + wait.millis > deadlineAt
-            ? Effect.fail(pastDeadline(progress))
+          progress !== undefined &&
+          wait.millis !== undefined &&
+          now + wait.millis > progress.deadlineAt
+            ? Effect.fail(progress.pastDeadline())
             : Effect.zipRight(
                 visible(call, span, "okta.gate_wait", {
                   reason: wait.reason,
@@ -189,13 +219,12 @@ export const run = <A, E, P = never, EP = never>(
    * slot is never held by an attempt that is over.
    */
   const attemptInSlot = (
-    deadlineAt: number | undefined,
     progress: Progress | undefined,
     retryHeaders: Record<string, string> | undefined,
     prepared: P | undefined
   ): Effect.Effect<A, E | OktaTimeoutError> =>
     Effect.uninterruptibleMask((restore) =>
-      Effect.flatMap(restore(acquire(deadlineAt, progress)), (ticket: Ticket) => {
+      Effect.flatMap(restore(acquire(progress)), (ticket: Ticket) => {
         if (progress !== undefined) progress.attempts += 1
         // Already uninterruptible here, so a match does what `Effect.ensuring` would, in fewer
         // steps; the release cannot fail.
@@ -221,8 +250,11 @@ export const run = <A, E, P = never, EP = never>(
     )
   const prepare: Effect.Effect<P | undefined, EP> = options.prepare ?? Effect.succeed(undefined)
 
-  const retrying = (first: E, deadlineAt: number | undefined, progress: Progress | undefined) =>
+  const retrying = (first: E, progress: Progress | undefined) =>
     Effect.gen(function* () {
+      const failed = (error: E) => {
+        for (let p = progress; p !== undefined; p = p.caller) p.lastFailure = goneOnAfter(error)
+      }
       const steps = stepper(policy.backoff)
       const concurrencySteps = stepper(policy.concurrencyBackoff)
       const jitterMillis = Duration.toMillis(policy.resetJitter)
@@ -233,7 +265,7 @@ export const run = <A, E, P = never, EP = never>(
       while (true) {
         if (options.repair !== undefined && repairs < 2 && options.repair(error)) {
           repairs += 1
-          if (progress !== undefined) progress.lastFailure = goneOnAfter(error)
+          failed(error)
         } else {
           const decision = classify(error, options.replaySafe)
           if (decision._tag === "Stop" || retries >= policy.maxRetries)
@@ -269,9 +301,9 @@ export const run = <A, E, P = never, EP = never>(
             if (Option.isNone(step)) return yield* Effect.fail(error)
             delay = step.value
           }
-          if (progress !== undefined) progress.lastFailure = goneOnAfter(error)
-          if (deadlineAt !== undefined && now + delay > deadlineAt) {
-            return yield* pastDeadline(progress)
+          failed(error)
+          if (progress !== undefined && now + delay > progress.deadlineAt) {
+            return yield* progress.pastDeadline()
           }
           retries += 1
           const requestId = (error as { readonly requestId?: unknown }).requestId
@@ -294,7 +326,7 @@ export const run = <A, E, P = never, EP = never>(
                 "x-okta-retry-count": String(retries),
                 ...(retryFor !== undefined ? { "x-okta-retry-for": retryFor } : {})
               }
-        const exit = yield* Effect.either(attemptInSlot(deadlineAt, progress, headers, prepared))
+        const exit = yield* Effect.either(attemptInSlot(progress, headers, prepared))
         if (exit._tag === "Right") return exit.right
         if (exit.left instanceof OktaTimeoutError && exit.left.kind === "deadline") {
           return yield* Effect.fail(exit.left)
@@ -304,26 +336,44 @@ export const run = <A, E, P = never, EP = never>(
     })
 
   // The first attempt takes the short path: no policy state is built unless it fails.
-  const first = (deadlineAt: number | undefined, progress: Progress | undefined) => {
+  const first = (progress: Progress | undefined) => {
     const once = (prepared: P | undefined) =>
       Effect.catchAll(
-        attemptInSlot(deadlineAt, progress, undefined, prepared),
+        attemptInSlot(progress, undefined, prepared),
         (e: E | OktaTimeoutError): Effect.Effect<A, E | EP | OktaTimeoutError> =>
           e instanceof OktaTimeoutError && e.kind === "deadline"
             ? Effect.fail(e)
-            : retrying(e as E, deadlineAt, progress)
+            : retrying(e as E, progress)
       )
     return options.prepare === undefined ? once(undefined) : Effect.flatMap(options.prepare, once)
   }
-  if (options.deadlineMillis === undefined) return first(undefined, undefined)
+  if (options.forCall === true) {
+    // Within the call's deadline (if it has one): its waits are checked against it, its failures
+    // are the call's, and the call's own timeout interrupts it.
+    return Effect.flatMap(FiberRef.get(callProgress), (caller) =>
+      first(
+        caller === undefined
+          ? undefined
+          : {
+              deadlineAt: caller.deadlineAt,
+              pastDeadline: caller.pastDeadline,
+              attempts: 0,
+              lastFailure: undefined,
+              caller
+            }
+      )
+    )
+  }
+  if (options.deadlineMillis === undefined) return first(undefined)
   // The deadline bounds the whole call: a wait known to pass it fails at once, and whatever is
   // running when it passes (an attempt, a backoff, a gate wait, a token request) is interrupted.
   const deadlineMillis = options.deadlineMillis
   return Effect.flatMap(Clock.currentTimeMillis, (startedAt) => {
-    const progress: Progress = { attempts: 0, lastFailure: undefined }
-    return Effect.timeoutFail(first(startedAt + deadlineMillis, progress), {
-      duration: deadlineMillis,
-      onTimeout: () => pastDeadline(progress)
-    })
+    const progress = deadline(startedAt + deadlineMillis, deadlineMillis)
+    const bounded = first(progress)
+    // With OAuth, the requests for the call's token run within its deadline (see `forCall`).
+    const run =
+      options.prepare === undefined ? bounded : Effect.locally(bounded, callProgress, progress)
+    return Effect.timeoutFail(run, { duration: deadlineMillis, onTimeout: progress.pastDeadline })
   })
 }

@@ -206,6 +206,7 @@ export const make = (
                     gate: tokenGate,
                     span: Option.getOrUndefined(span),
                     replaySafe: true,
+                    forCall: true,
                     attempt: (retryHeaders, _, ticket) =>
                       attempt(retryHeaders, (request) =>
                         exchange<Auth.TokenAnswer, OktaTransportError>(
