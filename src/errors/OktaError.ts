@@ -280,6 +280,20 @@ export type OktaResponseError = OktaRequestError | OktaDecodeError
  */
 export type OktaError = OktaResponseError | OktaConfigError
 
+/** The failures a call goes on after (retries or repairs), which a deadline's `cause` may be. */
+const GONE_ON_AFTER = [
+  OktaBadRequestError,
+  OktaUnauthorizedError,
+  OktaForbiddenError,
+  OktaNotFoundError,
+  OktaRateLimitError,
+  OktaServerError,
+  OktaUnexpectedStatusError,
+  OktaTransportError,
+  OktaTimeoutError,
+  OktaAuthError
+] as const
+
 /**
  * Schema of the union of every error, for sending errors across a boundary (a worker, RPC, a log
  * store) and decoding them back into these classes.
@@ -296,31 +310,11 @@ export type OktaError = OktaResponseError | OktaConfigError
  * ```
  */
 export const OktaError = Schema.Union(
-  OktaBadRequestError,
-  OktaUnauthorizedError,
-  OktaForbiddenError,
-  OktaNotFoundError,
-  OktaRateLimitError,
-  OktaServerError,
-  OktaUnexpectedStatusError,
-  OktaTransportError,
-  OktaTimeoutError,
+  ...GONE_ON_AFTER,
   OktaDecodeError,
   OktaInvalidInputError,
-  OktaAuthError,
   OktaConfigError
 )
 
-// Defined after every class it names; read only through `Schema.suspend`.
-const TimeoutCause = Schema.Union(
-  OktaBadRequestError,
-  OktaUnauthorizedError,
-  OktaForbiddenError,
-  OktaNotFoundError,
-  OktaRateLimitError,
-  OktaServerError,
-  OktaUnexpectedStatusError,
-  OktaTransportError,
-  OktaTimeoutError,
-  OktaAuthError
-)
+// Read only through `Schema.suspend`, once every class it names is defined.
+const TimeoutCause = Schema.Union(...GONE_ON_AFTER)

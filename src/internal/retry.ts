@@ -151,10 +151,9 @@ interface Progress {
   readonly deadlineAt: number
   /** The call's deadline error, as of now. */
   readonly pastDeadline: () => OktaTimeoutError
+  /** The call's attempts so far (not the requests it makes for itself). */
   attempts: number
   lastFailure: OktaTimeoutError["cause"]
-  /** For a request the call makes for itself: the call's progress. */
-  readonly caller?: Progress | undefined
 }
 
 /**
@@ -225,7 +224,7 @@ export const run = <A, E, P = never, EP = never>(
   ): Effect.Effect<A, E | OktaTimeoutError> =>
     Effect.uninterruptibleMask((restore) =>
       Effect.flatMap(restore(acquire(progress)), (ticket: Ticket) => {
-        if (progress !== undefined) progress.attempts += 1
+        if (progress !== undefined && options.forCall !== true) progress.attempts += 1
         // Already uninterruptible here, so a match does what `Effect.ensuring` would, in fewer
         // steps; the release cannot fail.
         const release = Effect.suspend(() => {
@@ -253,7 +252,7 @@ export const run = <A, E, P = never, EP = never>(
   const retrying = (first: E, progress: Progress | undefined) =>
     Effect.gen(function* () {
       const failed = (error: E) => {
-        for (let p = progress; p !== undefined; p = p.caller) p.lastFailure = goneOnAfter(error)
+        if (progress !== undefined) progress.lastFailure = goneOnAfter(error)
       }
       const steps = stepper(policy.backoff)
       const concurrencySteps = stepper(policy.concurrencyBackoff)
@@ -350,19 +349,7 @@ export const run = <A, E, P = never, EP = never>(
   if (options.forCall === true) {
     // Within the call's deadline (if it has one): its waits are checked against it, its failures
     // are the call's, and the call's own timeout interrupts it.
-    return Effect.flatMap(FiberRef.get(callProgress), (caller) =>
-      first(
-        caller === undefined
-          ? undefined
-          : {
-              deadlineAt: caller.deadlineAt,
-              pastDeadline: caller.pastDeadline,
-              attempts: 0,
-              lastFailure: undefined,
-              caller
-            }
-      )
-    )
+    return Effect.flatMap(FiberRef.get(callProgress), first)
   }
   if (options.deadlineMillis === undefined) return first(undefined)
   // The deadline bounds the whole call: a wait known to pass it fails at once, and whatever is

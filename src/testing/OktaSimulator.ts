@@ -385,7 +385,7 @@ const makeHttpClient = (
       ): Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError> =>
         Effect.zipRight(
           watcher.answered(...described(sent, outcome)),
-          respond(sim, request, outcome)
+          inProcessResponse(sim, request, outcome)
         )
     )
     return Effect.zipRight(
@@ -395,7 +395,7 @@ const makeHttpClient = (
   })
 
 /** The response the in-process face gives for the model's outcome. */
-const respond = (
+const inProcessResponse = (
   sim: OktaSimulatorService,
   request: HttpClientRequest.HttpClientRequest,
   outcome: SimOutcome
