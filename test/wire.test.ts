@@ -8,6 +8,7 @@ import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Either, Layer, Option, Redacted, Schema } from "effect"
 import { gzipSync } from "node:zlib"
+import * as Undici from "@effect/platform-node/Undici"
 import { OktaClient, OktaFetch, type OktaResponse } from "../src/index.js"
 import { OktaSimulator, SimulatorServer } from "../src/testing/index.js"
 import { registerTransport } from "../src/internal/transport.js"
@@ -380,6 +381,42 @@ describe("the undici transport that caps bodies itself", () => {
         issues: `more than ${CAP} bytes, the maxResponseBytes limit`
       })
     }).pipe(Effect.scoped)
+  )
+
+  it.live(
+    "an undici Agent of the application's with a smaller cap: TooLarge at once, not retried",
+    () =>
+      Effect.gen(function* () {
+        const { url, seen } = yield* server
+        const agent = new Undici.Agent({ maxResponseSize: 1024 })
+        yield* Effect.addFinalizer(() => Effect.promise(() => agent.close()))
+        const transport = NodeHttpClient.layerUndiciWithoutDispatcher.pipe(
+          Layer.provide(Layer.succeed(NodeHttpClient.Dispatcher, agent))
+        )
+        // Streamed (chunked) and read in one go (a declared length), with retries on.
+        for (const form of ["chunked", "length"]) {
+          const over = yield* Effect.flip(
+            Effect.flatMap(OktaClient, (client) =>
+              client.execute(
+                { operation: "probe", method: "GET", path: `/${form}/4096` },
+                (r) => r.text
+              )
+            ).pipe(
+              Effect.provide(
+                OktaClient.layer({ orgUrl: url, apiToken: Redacted.make("00t") }).pipe(
+                  Layer.provide(transport)
+                )
+              )
+            )
+          )
+          expect(over).toMatchObject({
+            _tag: "OktaDecodeError",
+            kind: "TooLarge",
+            issues: "more than the HTTP client's own limit (its undici Agent's maxResponseSize)"
+          })
+        }
+        expect(seen.map((s) => s.path)).toEqual(["/chunked/4096", "/length/4096"])
+      }).pipe(Effect.scoped)
   )
 
   it.live("its bodies are read in one go, never streamed; an unregistered client streams", () =>

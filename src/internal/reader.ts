@@ -36,10 +36,14 @@ import { describeIssue } from "./issues.js"
 import { scrub, scrubHeaders } from "./secrets.js"
 import { type Call, describeCause, OVER_CAP_CODE, transportError } from "./transport.js"
 
-/** The body was larger than the cap; reading stopped there. @internal */
+/**
+ * The body was larger than the cap; reading stopped there. `maxBytes` is undefined when the cap
+ * was the transport's own (an undici `Agent` of the application's with a smaller
+ * `maxResponseSize`). @internal
+ */
 export class TooLarge {
   readonly _tag = "TooLarge"
-  constructor(readonly maxBytes: number) {}
+  constructor(readonly maxBytes: number | undefined) {}
 }
 
 const utf8 = new TextDecoder()
@@ -106,9 +110,15 @@ export interface BodyLimit {
   readonly transportCapped: boolean
 }
 
-const overCap = (error: HttpClientError.HttpClientError): boolean =>
-  error._tag === "ResponseError" &&
-  (error.cause as { readonly code?: unknown } | undefined)?.code === OVER_CAP_CODE
+const overCap = (error: HttpClientError.HttpClientError): boolean => {
+  if (error._tag !== "ResponseError") return false
+  // The platform's body stream wraps undici's error once more than its one-shot read does.
+  const cause = error.cause as { readonly code?: unknown; readonly cause?: unknown } | undefined
+  return (
+    cause?.code === OVER_CAP_CODE ||
+    (cause?.cause as { readonly code?: unknown } | undefined)?.code === OVER_CAP_CODE
+  )
+}
 
 /**
  * Reads the body as text, at most `maxBytes` of what the client receives (after decompression):
@@ -134,7 +144,9 @@ export const readText = (
   if (source !== undefined) return readWebBody(call, response.status, source, maxBytes)
   if (bounded || transportCapped) {
     return Effect.mapError(response.text, (error) =>
-      transportCapped && overCap(error) ? new TooLarge(maxBytes) : transportError(call, error)
+      overCap(error)
+        ? new TooLarge(transportCapped ? maxBytes : undefined)
+        : transportError(call, error)
     )
   }
   // `Stream.toPull` is the cheapest way to consume the platform's body stream (measured against
@@ -150,7 +162,10 @@ export const readText = (
             : // A response without a body is an empty one here.
               error.value.reason === "EmptyBody"
               ? Effect.succeed("")
-              : Effect.fail(transportError(call, error.value)),
+              : Effect.fail(
+                  // An undici `Agent` of the application's may cap bodies below `maxBytes`.
+                  overCap(error.value) ? new TooLarge(undefined) : transportError(call, error.value)
+                ),
         onSuccess: (chunk) => {
           for (const bytes of chunk) {
             size += bytes.length
@@ -313,7 +328,12 @@ export const makeResponse = (
     reading = true
     const once = Effect.catchTag(readText(call, response, headers, limit), "TooLarge", (e) =>
       Effect.fail(
-        decodeError("TooLarge", `more than ${e.maxBytes} bytes, the maxResponseBytes limit`)
+        decodeError(
+          "TooLarge",
+          e.maxBytes !== undefined
+            ? `more than ${e.maxBytes} bytes, the maxResponseBytes limit`
+            : "more than the HTTP client's own limit (its undici Agent's maxResponseSize)"
+        )
       )
     )
     return Effect.onExit(once, (exit) =>
