@@ -1,6 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import {
   Clock,
+  type Duration,
   Effect,
   Exit,
   Fiber,
@@ -193,6 +194,47 @@ function success(request: WireRequest) {
 function limitedForever(reset: string, dateMillis: number): Handler {
   return () => limited(reset, { date: httpDate(dateMillis) })
 }
+
+describe("Retry-After, as a proxy or load balancer sends it", () => {
+  /** When the call's requests went out (from the first), answered `first` and then 200. */
+  const retriedAt = (first: () => Response, wait: Duration.DurationInput) =>
+    Effect.gen(function* () {
+      const { requests, fiber } = yield* start(sequence(first, () => json(200, OK)))
+      yield* TestClock.adjust(wait)
+      expect(Exit.isSuccess(yield* Fiber.join(fiber))).toBe(true)
+      return requests.map((r) => r.at - requests[0]!.at)
+    })
+
+  it.effect("a 429 without Okta's reset waits for its Retry-After, not the 200 ms backoff", () =>
+    Effect.gen(function* () {
+      const answer = () => limited(undefined, { "retry-after": "7" })
+      expect(yield* retriedAt(answer, "7 seconds")).toEqual([0, 7000])
+    })
+  )
+
+  it.effect("a 503 waits at least its Retry-After, in seconds or as a date against its Date", () =>
+    Effect.gen(function* () {
+      const seconds = () => json(503, {}, { "retry-after": "3" })
+      expect(yield* retriedAt(seconds, "3 seconds")).toEqual([0, 3000])
+      const date = () =>
+        json(503, {}, { date: httpDate(100_000), "retry-after": httpDate(105_000) })
+      expect(yield* retriedAt(date, "5 seconds")).toEqual([0, 5000])
+      // A Retry-After shorter than the backoff does not shorten it.
+      const short = () => json(503, {}, { "retry-after": "0" })
+      expect(yield* retriedAt(short, "200 millis")).toEqual([0, 200])
+    })
+  )
+
+  it.effect("one past the longest wait ends the call at once with the error, which says it", () =>
+    Effect.gen(function* () {
+      const { requests, fiber } = yield* start(() => json(503, {}, { "retry-after": "3600" }))
+      const error = errorOf(yield* Fiber.join(fiber))
+      expect(error).toMatchObject({ _tag: "OktaServerError", retryAfterMillis: 3_600_000 })
+      expect(String(error["message"])).toContain("failed with HTTP 503; Retry-After 3600 s")
+      expect(requests).toHaveLength(1)
+    })
+  )
+})
 
 describe("degraded rate-limit headers fall back to backoff, never a tight loop", () => {
   for (const [name, reset] of [

@@ -58,6 +58,11 @@ const HttpErrorFields = {
   rateLimit: Schema.optional(RateLimitInfo),
   /** The response's `Date` header, epoch milliseconds (the server's clock). */
   serverDate: Schema.optional(Schema.Number),
+  /**
+   * The response's `Retry-After` as a delay in milliseconds (a proxy's or load balancer's; Okta
+   * does not document one). A retry waits at least this long.
+   */
+  retryAfterMillis: Schema.optional(Schema.Number),
   wwwAuthenticate: Schema.optional(Schema.String),
   challenge: Schema.optional(AuthChallenge),
   /** The `Content-Type` of the body when it was not Okta's JSON `Error` (an HTML page from a proxy). */
@@ -85,6 +90,9 @@ const httpMessage = (e: HttpErrorLike, extra?: string): string => {
     parts.push(` with a non-JSON body (${e.contentType})`)
   }
   if (extra !== undefined) parts.push(`; ${extra}`)
+  if (e.retryAfterMillis !== undefined) {
+    parts.push(`; Retry-After ${Math.ceil(e.retryAfterMillis / 1000)} s`)
+  }
   const ids = [
     e.errorId !== undefined ? `errorId ${e.errorId}` : undefined,
     e.requestId !== undefined ? `request id ${e.requestId}` : undefined

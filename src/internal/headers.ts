@@ -59,6 +59,24 @@ export const parseRateLimit = (headers: Headers.Headers): ParsedRateLimit | unde
 }
 
 /**
+ * `Retry-After` (which proxies and load balancers send, and Okta does not document) as a delay in
+ * milliseconds: delay-seconds, or an HTTP date taken against the response's own `Date` (without
+ * one, a date says nothing this client's clock could use). `undefined` when missing or unusable.
+ *
+ * @internal
+ */
+export const parseRetryAfter = (
+  headers: Headers.Headers,
+  serverDate: number | undefined
+): number | undefined => {
+  const raw = headers["retry-after"]?.trim()
+  if (raw === undefined || raw === "") return undefined
+  if (/^\d+$/.test(raw)) return Number(raw) * 1000
+  const at = Date.parse(raw)
+  return Number.isFinite(at) && serverDate !== undefined ? Math.max(0, at - serverDate) : undefined
+}
+
+/**
  * The `Date` header as epoch milliseconds, or `undefined` when missing or unparsable.
  *
  * @internal

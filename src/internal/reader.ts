@@ -31,7 +31,7 @@ import {
 } from "../errors/OktaError.js"
 import { OktaErrorBody } from "../schema/OktaErrorBody.js"
 import { sourceOf } from "./fetchBody.js"
-import { parseChallenge, parseDate, parseRateLimit } from "./headers.js"
+import { parseChallenge, parseDate, parseRateLimit, parseRetryAfter } from "./headers.js"
 import { describeIssue } from "./issues.js"
 import { scrub, scrubHeaders } from "./secrets.js"
 import { type Call, describeCause, OVER_CAP_CODE, transportError } from "./transport.js"
@@ -259,6 +259,7 @@ export const httpError = (
   const body = Either.isRight(json) ? Either.getOrUndefined(decodeErrorBody(json.right)) : undefined
   const rateLimit = parseRateLimit(headers)
   const serverDate = parseDate(headers)
+  const retryAfterMillis = parseRetryAfter(headers, serverDate)
   const wwwAuthenticate = headers["www-authenticate"]
   const challenge = parseChallenge(wwwAuthenticate)
   const requestId = headers["x-okta-request-id"]
@@ -276,6 +277,7 @@ export const httpError = (
       ...(requestId !== undefined ? { requestId } : {}),
       ...(rateLimit !== undefined ? { rateLimit } : {}),
       ...(serverDate !== undefined ? { serverDate } : {}),
+      ...(retryAfterMillis !== undefined ? { retryAfterMillis } : {}),
       ...(wwwAuthenticate !== undefined ? { wwwAuthenticate } : {}),
       ...(challenge !== undefined ? { challenge } : {}),
       ...(body === undefined && text.length > 0 && contentType !== undefined ? { contentType } : {})

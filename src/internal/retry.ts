@@ -299,6 +299,13 @@ export const run = <A, E, P = never, EP = never>(
             )
             if (Option.isNone(step)) return yield* Effect.fail(error)
             delay = step.value
+            // A proxy's or load balancer's `Retry-After` is a floor; one past the longest wait
+            // the policy allows ends the call now, as a reset that far ahead does.
+            const retryAfter = (error as { readonly retryAfterMillis?: unknown }).retryAfterMillis
+            if (typeof retryAfter === "number") {
+              if (retryAfter > maxWaitMillis) return yield* Effect.fail(error)
+              delay = Math.max(delay, retryAfter)
+            }
           }
           failed(error)
           if (progress !== undefined && now + delay > progress.deadlineAt) {
