@@ -547,6 +547,12 @@ for (const face of faces) {
         (e) => expect(e).toMatchObject({ _tag: "OktaServerError", status: 503 })
       ],
       [
+        "ServerError with a proxy's Retry-After",
+        { _tag: "ServerError", status: 503, body: "html", retryAfterSeconds: 4 },
+        (e) =>
+          expect(e).toMatchObject({ _tag: "OktaServerError", status: 503, retryAfterMillis: 4000 })
+      ],
+      [
         "MalformedJson",
         { _tag: "MalformedJson" },
         (e) => expect(e).toMatchObject({ _tag: "OktaDecodeError", kind: "NotJson" })

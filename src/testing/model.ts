@@ -56,11 +56,15 @@ export type SimulatorFault =
   | { readonly _tag: "Hang" }
   /** The normal answer, after `millis`. */
   | { readonly _tag: "Delay"; readonly millis: number }
-  /** A 5xx with Okta's JSON error, a gateway's HTML page, or nothing. */
+  /**
+   * A 5xx with Okta's JSON error, a gateway's HTML page, or nothing; with `retryAfterSeconds`,
+   * the `Retry-After` a proxy or load balancer may add.
+   */
   | {
       readonly _tag: "ServerError"
       readonly status: 500 | 502 | 503 | 504
       readonly body: "json" | "html" | "empty"
+      readonly retryAfterSeconds?: number | undefined
     }
   /** 200 with a truncated JSON body. */
   | { readonly _tag: "MalformedJson" }
@@ -498,20 +502,21 @@ export class OrgModel {
         }
 
         switch (fault?._tag) {
-          case "ServerError":
+          case "ServerError": {
+            const headers: Array<readonly [string, string]> = [...peekHeaders()]
+            if (fault.retryAfterSeconds !== undefined) {
+              headers.push(["retry-after", String(fault.retryAfterSeconds)])
+            }
             return fault.body === "json"
-              ? jsonResponse(
-                  fault.status,
-                  peekHeaders(),
-                  oktaError("E0000009", "Internal Server Error")
-                )
+              ? jsonResponse(fault.status, headers, oktaError("E0000009", "Internal Server Error"))
               : fault.body === "html"
                 ? {
                     status: fault.status,
-                    headers: [...peekHeaders(), ["content-type", "text/html"]],
+                    headers: [...headers, ["content-type", "text/html"]],
                     body: `<html><head><title>${fault.status}</title></head><body><h1>${fault.status} Bad Gateway</h1><hr>nginx</body></html>`
                   }
-                : { status: fault.status, headers: peekHeaders(), body: "" }
+                : { status: fault.status, headers, body: "" }
+          }
           case "MalformedJson":
             return {
               status: 200,
