@@ -7,9 +7,11 @@ import { FetchHttpClient, HttpClient, HttpClientResponse } from "@effect/platfor
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Either, Layer, Option, Redacted, Schema } from "effect"
+import { createServer, type IncomingMessage } from "node:http"
+import { type AddressInfo, connect, type Socket } from "node:net"
 import { gzipSync } from "node:zlib"
 import * as Undici from "@effect/platform-node/Undici"
-import { OktaClient, OktaFetch, type OktaResponse } from "../src/index.js"
+import { ApplicationConnections, OktaClient, OktaFetch, type OktaResponse } from "../src/index.js"
 import { OktaSimulator, SimulatorServer } from "../src/testing/index.js"
 import { registerTransport } from "../src/internal/transport.js"
 import { OktaUndici } from "../src/undici/index.js"
@@ -353,6 +355,101 @@ describe("the fetch transport as the application configured it", () => {
         )
       )
       expect(value).toEqual({ id: "0oa2", label: "Replaced" })
+    }).pipe(Effect.scoped)
+  )
+})
+
+describe("the undici transport through an HTTP proxy", () => {
+  /** A loopback proxy that tunnels `CONNECT` and records each tunnel's target and credentials. */
+  const proxyServer = Effect.suspend(() => {
+    const tunnels: Array<{ readonly target: string; readonly auth: string | undefined }> = []
+    return Effect.acquireRelease(
+      Effect.async<{ readonly url: string; readonly close: () => void }>((resume) => {
+        const server = createServer((_req, res) => res.writeHead(405).end())
+        server.on("connect", (req: IncomingMessage, client: Socket, head: Buffer) => {
+          tunnels.push({ target: req.url ?? "", auth: req.headers["proxy-authorization"] })
+          const [host, port] = (req.url ?? "").split(":")
+          const upstream = connect(Number(port), host, () => {
+            client.write("HTTP/1.1 200 Connection Established\r\n\r\n")
+            upstream.write(head)
+            upstream.pipe(client)
+            client.pipe(upstream)
+          })
+          upstream.on("error", () => client.destroy())
+          client.on("error", () => upstream.destroy())
+        })
+        server.listen(0, "127.0.0.1", () =>
+          resume(
+            Effect.succeed({
+              url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+              close: () => {
+                server.closeAllConnections()
+                server.close()
+              }
+            })
+          )
+        )
+      }),
+      ({ close }) => Effect.sync(close)
+    ).pipe(Effect.map(({ url }) => ({ url, tunnels })))
+  })
+  const overProxy = (proxy: string) =>
+    OktaSimulator.layerConnectionsServer({
+      httpClient: OktaUndici.layer({ proxy, maxResponseBytes: CAP }),
+      client: { maxResponseBytes: CAP, retry: false }
+    })
+  const get = Effect.flatMap(ApplicationConnections, (api) =>
+    api.getDefaultProvisioningConnectionForApplication("0oasimzscaler0000001")
+  )
+
+  it.live("every request goes through the proxy's tunnel, credentials and body cap included", () =>
+    Effect.gen(function* () {
+      const proxy = yield* proxyServer
+      const withUser = proxy.url.replace("http://", "http://ops:s3cret@")
+      yield* Effect.gen(function* () {
+        const sim = yield* OktaSimulator
+        const { port } = yield* SimulatorServer
+        expect((yield* get).status).toBe("ENABLED")
+        expect(proxy.tunnels).toEqual([
+          { target: `127.0.0.1:${port}`, auth: `Basic ${btoa("ops:s3cret")}` }
+        ])
+        yield* sim.injectFault({ _tag: "Oversized", bytes: 2 * CAP })
+        const error = yield* Effect.flip(get)
+        expect(error).toMatchObject({ _tag: "OktaDecodeError", kind: "TooLarge" })
+        expect(JSON.stringify(error) + error.message).not.toContain("s3cret")
+      }).pipe(Effect.provide(overProxy(withUser)))
+    }).pipe(Effect.scoped)
+  )
+
+  it.live('"environment" reads HTTP_PROXY when the layer is built', () =>
+    Effect.gen(function* () {
+      const proxy = yield* proxyServer
+      const saved = { HTTP_PROXY: process.env["HTTP_PROXY"], NO_PROXY: process.env["NO_PROXY"] }
+      yield* Effect.addFinalizer(() =>
+        Effect.sync(() => {
+          for (const [name, value] of Object.entries(saved)) {
+            if (value === undefined) delete process.env[name]
+            else process.env[name] = value
+          }
+        })
+      )
+      process.env["HTTP_PROXY"] = proxy.url
+      process.env["NO_PROXY"] = ""
+      yield* Effect.gen(function* () {
+        const { port } = yield* SimulatorServer
+        expect((yield* get).status).toBe("ENABLED")
+        expect(proxy.tunnels.map((t) => t.target)).toEqual([`127.0.0.1:${port}`])
+      }).pipe(Effect.provide(overProxy("environment")))
+    }).pipe(Effect.scoped)
+  )
+
+  it.effect("a proxy that is not an http(s) URL fails the layer, without echoing it", () =>
+    Effect.gen(function* () {
+      const error = yield* Effect.flip(
+        Layer.build(OktaUndici.layer({ proxy: "socks5://ops:s3cret@proxy:1080" }))
+      )
+      expect(error).toMatchObject({ _tag: "OktaConfigError", field: "proxy" })
+      expect(error.message).not.toContain("s3cret")
     }).pipe(Effect.scoped)
   )
 })

@@ -22,7 +22,7 @@ import { registerTransport } from "../internal/transport.js"
  * ```ts
  * import type { OktaUndiciOptions } from "effect-okta-connections/undici"
  *
- * const options: OktaUndiciOptions = { agent: { connections: 16 } }
+ * const options: OktaUndiciOptions = { agent: { connections: 16 }, proxy: "environment" }
  * ```
  *
  * @since 0.1.0
@@ -37,6 +37,14 @@ export interface OktaUndiciOptions {
   readonly maxResponseBytes?: number | undefined
   /** undici `Agent` options (connections per origin, keep-alive, TLS), except `maxResponseSize`. */
   readonly agent?: Omit<Undici.Agent.Options, "maxResponseSize"> | undefined
+  /**
+   * An HTTP proxy every request goes through, in a `CONNECT` tunnel: its URL
+   * (`http://proxy.internal:3128`; credentials in it are sent as `Proxy-Authorization`), or
+   * `"environment"` for `HTTPS_PROXY`, `HTTP_PROXY` and `NO_PROXY`, read when the layer is built.
+   * Default: none (neither undici nor Node's fetch reads those variables by itself). The body cap
+   * holds through the proxy.
+   */
+  readonly proxy?: string | URL | undefined
 }
 
 /**
@@ -74,13 +82,37 @@ export const layer = (
           reason: "must be a positive integer"
         })
       }
+      const settings = { ...options.agent, maxResponseSize: maxBytes }
+      const proxy = options.proxy === undefined ? undefined : String(options.proxy)
+      if (proxy !== undefined && proxy !== "environment" && !isProxyUrl(proxy)) {
+        // Not echoed: a proxy URL may hold credentials.
+        return yield* new OktaConfigError({
+          field: "proxy",
+          reason: 'must be an http:// or https:// URL, or "environment"'
+        })
+      }
       const agent = yield* Effect.acquireRelease(
-        Effect.sync(() => new Undici.Agent({ ...options.agent, maxResponseSize: maxBytes })),
+        Effect.sync((): Undici.Dispatcher =>
+          proxy === undefined
+            ? new Undici.Agent(settings)
+            : proxy === "environment"
+              ? new Undici.EnvHttpProxyAgent(settings)
+              : new Undici.ProxyAgent({ ...settings, uri: proxy })
+        ),
         (agent) => Effect.promise(() => agent.destroy())
       )
       return registerTransport(NodeHttpClient.makeUndici(agent), { cap: maxBytes })
     })
   )
+
+const isProxyUrl = (raw: string): boolean => {
+  try {
+    const { protocol } = new URL(raw)
+    return protocol === "http:" || protocol === "https:"
+  } catch {
+    return false
+  }
+}
 
 /**
  * The undici transport: {@link layer}.
