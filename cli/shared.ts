@@ -47,8 +47,14 @@ const deadline = Options.integer("deadline").pipe(
   Options.optional
 )
 const transport = Options.choice("transport", ["fetch", "undici"]).pipe(
-  Options.withDefault("fetch" as const)
+  Options.withDescription(
+    "fetch (the default), or undici; with HTTPS_PROXY or HTTP_PROXY set, undici through that proxy"
+  ),
+  Options.optional
 )
+
+/** A proxy in the environment, which Node's fetch would ignore and undici can use. */
+const PROXY_VARIABLES = ["HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"]
 const verbose = Options.boolean("verbose").pipe(
   Options.withDescription("log retries, rate-limit waits and request ids to standard error")
 )
@@ -152,19 +158,27 @@ export const clientLayer = Effect.map(root, (global) =>
         ...(global.verbose ? { transformClient: logAnswers } : {})
       })
     ),
-    Layer.provide(
-      global.transport === "undici"
-        ? // undici, the bundle's largest part, is loaded only when asked for.
-          Layer.unwrapEffect(
-            Effect.map(
-              Effect.promise(() => import("effect-okta-connections/undici")),
-              (module) => module.OktaUndici.layer()
-            )
-          )
-        : OktaFetch.layer()
-    )
+    Layer.provide(transportLayer(global.transport))
   )
 )
+
+/**
+ * fetch, unless undici is asked for or a proxy is set in the environment: then undici, through
+ * that proxy (HTTPS_PROXY, HTTP_PROXY, NO_PROXY), as curl would go.
+ */
+const transportLayer = (chosen: Option.Option<"fetch" | "undici">) => {
+  const proxied = PROXY_VARIABLES.some((name) => (process.env[name] ?? "") !== "")
+  const undici = Option.getOrElse(chosen, () => (proxied ? "undici" : "fetch")) === "undici"
+  return undici
+    ? // undici, the bundle's largest part, is loaded only when it is used.
+      Layer.unwrapEffect(
+        Effect.map(
+          Effect.promise(() => import("effect-okta-connections/undici")),
+          (module) => module.OktaUndici.layer(proxied ? { proxy: "environment" } : {})
+        )
+      )
+    : OktaFetch.layer()
+}
 
 /** App ids from the arguments, `--from FILE`, or standard input (`-`). */
 export const appIds = Args.text({ name: "appId" }).pipe(Args.repeated)

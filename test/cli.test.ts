@@ -10,6 +10,7 @@ import { existsSync, mkdtempSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { OktaSimulator, serve } from "../src/testing/index.js"
+import { tunnellingProxy } from "./support/loopback.js"
 import { root, runNode } from "./support/subprocess.js"
 
 const cliPath = join(root, "dist/cli/main.mjs")
@@ -328,6 +329,26 @@ describe("okta-connections", () => {
         expect((yield* sim.requests).length).toBe(requestsBefore)
       }).pipe(Effect.scoped),
     60_000
+  )
+
+  it.live(
+    "with HTTPS_PROXY or HTTP_PROXY set it goes through the proxy, unless told --transport fetch",
+    () =>
+      Effect.gen(function* () {
+        const { env } = yield* org
+        const proxy = yield* tunnellingProxy
+        const proxied = { ...env, HTTP_PROXY: proxy.url, NO_PROXY: "" }
+        const through = yield* cli(["get", ZSCALER, "--json"], proxied)
+        expect(through.code).toBe(0)
+        expect(JSON.parse(through.stdout)).toMatchObject([{ id: ZSCALER, status: "ENABLED" }])
+        const port = new URL(env.OKTA_CLIENT_ORGURL).port
+        expect(proxy.tunnels.map((t) => t.target)).toEqual([`127.0.0.1:${port}`])
+        // Asked for fetch, which reads no proxy variables: straight to the org.
+        const direct = yield* cli(["--transport", "fetch", "get", ZSCALER, "--json"], proxied)
+        expect(direct.code).toBe(0)
+        expect(proxy.tunnels).toHaveLength(1)
+      }).pipe(Effect.scoped),
+    30_000
   )
 
   it.live(

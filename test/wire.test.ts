@@ -7,15 +7,13 @@ import { FetchHttpClient, HttpClient, HttpClientResponse } from "@effect/platfor
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Either, Layer, Option, Redacted, Schema } from "effect"
-import { createServer, type IncomingMessage } from "node:http"
-import { type AddressInfo, connect, type Socket } from "node:net"
 import { gzipSync } from "node:zlib"
 import * as Undici from "@effect/platform-node/Undici"
 import { ApplicationConnections, OktaClient, OktaFetch, type OktaResponse } from "../src/index.js"
 import { OktaSimulator, SimulatorServer } from "../src/testing/index.js"
 import { registerTransport } from "../src/internal/transport.js"
 import { OktaUndici } from "../src/undici/index.js"
-import { loopbackServer } from "./support/loopback.js"
+import { loopbackServer, tunnellingProxy } from "./support/loopback.js"
 
 const CAP = 64 * 1024
 const small = JSON.stringify({ id: "0oa1", label: "Acme SCIM" })
@@ -360,39 +358,6 @@ describe("the fetch transport as the application configured it", () => {
 })
 
 describe("the undici transport through an HTTP proxy", () => {
-  /** A loopback proxy that tunnels `CONNECT` and records each tunnel's target and credentials. */
-  const proxyServer = Effect.suspend(() => {
-    const tunnels: Array<{ readonly target: string; readonly auth: string | undefined }> = []
-    return Effect.acquireRelease(
-      Effect.async<{ readonly url: string; readonly close: () => void }>((resume) => {
-        const server = createServer((_req, res) => res.writeHead(405).end())
-        server.on("connect", (req: IncomingMessage, client: Socket, head: Buffer) => {
-          tunnels.push({ target: req.url ?? "", auth: req.headers["proxy-authorization"] })
-          const [host, port] = (req.url ?? "").split(":")
-          const upstream = connect(Number(port), host, () => {
-            client.write("HTTP/1.1 200 Connection Established\r\n\r\n")
-            upstream.write(head)
-            upstream.pipe(client)
-            client.pipe(upstream)
-          })
-          upstream.on("error", () => client.destroy())
-          client.on("error", () => upstream.destroy())
-        })
-        server.listen(0, "127.0.0.1", () =>
-          resume(
-            Effect.succeed({
-              url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-              close: () => {
-                server.closeAllConnections()
-                server.close()
-              }
-            })
-          )
-        )
-      }),
-      ({ close }) => Effect.sync(close)
-    ).pipe(Effect.map(({ url }) => ({ url, tunnels })))
-  })
   const overProxy = (proxy: string) =>
     OktaSimulator.layerConnectionsServer({
       httpClient: OktaUndici.layer({ proxy, maxResponseBytes: CAP }),
@@ -404,7 +369,7 @@ describe("the undici transport through an HTTP proxy", () => {
 
   it.live("every request goes through the proxy's tunnel, credentials and body cap included", () =>
     Effect.gen(function* () {
-      const proxy = yield* proxyServer
+      const proxy = yield* tunnellingProxy
       const withUser = proxy.url.replace("http://", "http://ops:s3cret@")
       yield* Effect.gen(function* () {
         const sim = yield* OktaSimulator
@@ -423,7 +388,7 @@ describe("the undici transport through an HTTP proxy", () => {
 
   it.live('"environment" reads HTTP_PROXY when the layer is built', () =>
     Effect.gen(function* () {
-      const proxy = yield* proxyServer
+      const proxy = yield* tunnellingProxy
       const saved = { HTTP_PROXY: process.env["HTTP_PROXY"], NO_PROXY: process.env["NO_PROXY"] }
       yield* Effect.addFinalizer(() =>
         Effect.sync(() => {

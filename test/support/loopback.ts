@@ -3,8 +3,8 @@
  * connections included, when the test's scope ends).
  */
 import { Effect } from "effect"
-import { createServer, type RequestListener } from "node:http"
-import type { AddressInfo } from "node:net"
+import { createServer, type IncomingMessage, type RequestListener } from "node:http"
+import { type AddressInfo, connect, type Socket } from "node:net"
 
 export const loopbackServer = (handler: RequestListener) =>
   Effect.acquireRelease(
@@ -24,3 +24,39 @@ export const loopbackServer = (handler: RequestListener) =>
     }),
     ({ close }) => Effect.sync(close)
   )
+
+/**
+ * A loopback HTTP proxy for one test: it tunnels `CONNECT` to the target and records each
+ * tunnel's target and `Proxy-Authorization`; any other request gets a 405.
+ */
+export const tunnellingProxy = Effect.suspend(() => {
+  const tunnels: Array<{ readonly target: string; readonly auth: string | undefined }> = []
+  const server = createServer((_req, res) => res.writeHead(405).end())
+  server.on("connect", (req: IncomingMessage, client: Socket, head: Buffer) => {
+    tunnels.push({ target: req.url ?? "", auth: req.headers["proxy-authorization"] })
+    const [host, port] = (req.url ?? "").split(":")
+    const upstream = connect(Number(port), host, () => {
+      client.write("HTTP/1.1 200 Connection Established\r\n\r\n")
+      upstream.write(head)
+      upstream.pipe(client)
+      client.pipe(upstream)
+    })
+    upstream.on("error", () => client.destroy())
+    client.on("error", () => upstream.destroy())
+  })
+  return Effect.map(
+    Effect.acquireRelease(
+      Effect.async<string>((resume) => {
+        server.listen(0, "127.0.0.1", () =>
+          resume(Effect.succeed(`http://127.0.0.1:${(server.address() as AddressInfo).port}`))
+        )
+      }),
+      () =>
+        Effect.sync(() => {
+          server.closeAllConnections()
+          server.close()
+        })
+    ),
+    (url) => ({ url, tunnels })
+  )
+})
