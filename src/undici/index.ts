@@ -53,7 +53,8 @@ export interface OktaUndiciOptions {
  * as it is: a client wrapped on the way (with `HttpClient.mapRequest`, say) is another client, and
  * with the `transformClient` option, which may answer with responses of its own, the client
  * counts the bytes itself and runs each attempt in a fiber, as on any transport. Fails with
- * `OktaConfigError` on a `maxResponseBytes` that is not a positive integer.
+ * `OktaConfigError` on a `maxResponseBytes` that is not a positive integer, or a `proxy` that is
+ * not an http(s) URL.
  *
  * @example
  * ```ts
