@@ -9,6 +9,7 @@ import { ApplicationConnections } from "../src/index.js"
 import { isPending, tracked } from "../src/internal/pendingWork.js"
 import { OktaSimulator, withAdvancingClock } from "../src/testing/index.js"
 import { currentRealTime, QUIET_MILLIS, type RealTime } from "../src/testing/stuckClock.js"
+import { turn } from "./support/clock.js"
 
 const ZSCALER = "0oasimzscaler0000001"
 
@@ -114,10 +115,6 @@ describe("withAdvancingClock", () => {
 })
 
 describe("a test that forgot withAdvancingClock gets a hint, not only a timeout", () => {
-  const turn = Effect.async<void>((resume) => {
-    const handle = setImmediate(() => resume(Effect.void))
-    return Effect.sync(() => clearImmediate(handle))
-  })
   const turns = (n: number) => Effect.repeatN(turn, n)
 
   /** Real time that passes only when the test says so, in the watcher's steps. */
