@@ -419,6 +419,78 @@ describe("the undici transport through an HTTP proxy", () => {
   )
 })
 
+describe("a refused connection with a proxy variable set", () => {
+  // Node's fetch reads no proxy variable: behind an egress proxy it cannot connect, and the
+  // error says why and what to use instead, naming the variable but never its value.
+  const refused = <E>(httpClient: Layer.Layer<HttpClient.HttpClient, E>) =>
+    Effect.gen(function* () {
+      // A port nothing listens on any more.
+      const { url, close } = yield* loopbackServer(() => {})
+      close()
+      return yield* Effect.flip(
+        Effect.flatMap(ApplicationConnections, (api) =>
+          api.getDefaultProvisioningConnectionForApplication("0oa1gjh63g214q0Hq0g4")
+        ).pipe(
+          Effect.provide(
+            ApplicationConnections.layer.pipe(
+              Layer.provide(
+                OktaClient.layer({ orgUrl: url, apiToken: Redacted.make("00tok"), retry: false })
+              ),
+              Layer.provide(httpClient)
+            )
+          )
+        )
+      )
+    }).pipe(Effect.scoped)
+  const environment = (values: Record<string, string | undefined>) =>
+    Effect.acquireRelease(
+      Effect.sync(() => {
+        const saved = Object.keys(values).map((name) => [name, process.env[name]] as const)
+        for (const [name, value] of Object.entries(values)) {
+          if (value === undefined) delete process.env[name]
+          else process.env[name] = value
+        }
+        return saved
+      }),
+      (saved) =>
+        Effect.sync(() => {
+          for (const [name, value] of saved) {
+            if (value === undefined) delete process.env[name]
+            else process.env[name] = value
+          }
+        })
+    )
+  const unset = { HTTP_PROXY: undefined, http_proxy: undefined, NODE_USE_ENV_PROXY: undefined }
+  const hint =
+    'HTTP_PROXY is set, but Node\'s fetch does not use it: if Okta is reached through that proxy, use OktaUndici.layer({ proxy: "environment" }) from effect-okta-connections/undici'
+
+  it.live("on fetch, the error names the unused variable and the transport that reads it", () =>
+    Effect.gen(function* () {
+      yield* environment({ ...unset, HTTP_PROXY: "http://ops:s3cret@proxy.corp:3128" })
+      for (const transport of [FetchHttpClient.layer, OktaFetch.layer()]) {
+        const error = yield* refused(transport)
+        expect(error).toMatchObject({ _tag: "OktaTransportError", connectFailed: true })
+        expect(error.message).toContain(`ECONNREFUSED`)
+        expect(error.message).toContain(hint)
+        expect(JSON.stringify(error) + error.message).not.toMatch(/s3cret|proxy\.corp/)
+      }
+    }).pipe(Effect.scoped)
+  )
+
+  it.live("no hint without the variable, where Node's fetch reads it, or on undici", () =>
+    Effect.gen(function* () {
+      yield* environment(unset)
+      const plain = yield* refused(FetchHttpClient.layer)
+      expect(plain).toMatchObject({ _tag: "OktaTransportError", connectFailed: true })
+      expect(plain.message).not.toContain("PROXY")
+      process.env["HTTP_PROXY"] = "http://proxy.corp:3128"
+      expect((yield* refused(OktaUndici.layer())).message).not.toContain("PROXY")
+      process.env["NODE_USE_ENV_PROXY"] = "1"
+      expect((yield* refused(FetchHttpClient.layer)).message).not.toContain("PROXY")
+    }).pipe(Effect.scoped)
+  )
+})
+
 describe("the undici transport that caps bodies itself", () => {
   const get = (url: string, path: string, transport: Layer.Layer<HttpClient.HttpClient>) =>
     Effect.flatMap(OktaClient, (client) =>

@@ -69,18 +69,39 @@ const reasonOf = (error: HttpClientError.HttpClientError): string => {
   return cause !== undefined ? `${error.reason}: ${cause}` : error.reason
 }
 
+// Node's fetch reads no proxy variable (before Node 24, unless `NODE_USE_ENV_PROXY` is set), so
+// behind an egress proxy it fails to connect while curl, with the same environment, gets through.
+// The variable is named, never its value (it may hold the proxy's credentials).
+const proxyHint = (cause: unknown, url: string): string => {
+  if (!(cause instanceof TypeError) || cause.message !== "fetch failed") return ""
+  const env = typeof process === "object" ? process.env : undefined
+  if (env === undefined || nonEmpty(env["NODE_USE_ENV_PROXY"])) return ""
+  const names = url.startsWith("https:")
+    ? ["HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"]
+    : ["HTTP_PROXY", "http_proxy"]
+  const set = names.find((name) => nonEmpty(env[name]))
+  return set === undefined
+    ? ""
+    : `; ${set} is set, but Node's fetch does not use it: if Okta is reached through that ` +
+        `proxy, use OktaUndici.layer({ proxy: "environment" }) from effect-okta-connections/undici`
+}
+
+const nonEmpty = (value: string | undefined): boolean => value !== undefined && value !== ""
+
 /** @internal */
 export const transportError = (
   call: Call,
   error: HttpClientError.HttpClientError
-): OktaTransportError =>
-  new OktaTransportError({
+): OktaTransportError => {
+  const connect = error._tag === "RequestError" && connectFailed(error.cause)
+  return new OktaTransportError({
     ...call,
-    reason: reasonOf(error),
+    reason: connect ? reasonOf(error) + proxyHint(error.cause, error.request.url) : reasonOf(error),
     afterResponse: error._tag === "ResponseError",
-    connectFailed: error._tag === "RequestError" && connectFailed(error.cause),
+    connectFailed: connect,
     ...(error._tag === "ResponseError" ? { status: error.response.status } : {})
   })
+}
 
 // Transports this package built (`OktaUndici.layer`, `OktaFetch.layer`): they drop a request
 // when its `AbortSignal` aborts, so the client times an attempt out by aborting its request
