@@ -3,7 +3,17 @@
  * waits without real time passing, and an effect stuck on something else fails with a hint.
  */
 import { describe, expect, it, vi } from "@effect/vitest"
-import { Clock, Deferred, Effect, Exit, Fiber, Redacted, TestClock } from "effect"
+import {
+  Chunk,
+  Clock,
+  Deferred,
+  Effect,
+  Exit,
+  Fiber,
+  type Layer,
+  Redacted,
+  TestClock
+} from "effect"
 import { createPublicKey, generateKeyPairSync } from "node:crypto"
 import { ApplicationConnections } from "../src/index.js"
 import { isPending, tracked } from "../src/internal/pendingWork.js"
@@ -139,12 +149,15 @@ describe("a test that forgot withAdvancingClock gets a hint, not only a timeout"
   }
 
   /** Runs `body` on a fresh org with console.warn recorded and real time passed by hand. */
-  const withWarnings = <A, E>(
+  const withWarnings = <A, E, LE>(
     body: (
       warnings: Array<string>,
       pass: (millis: number) => Effect.Effect<void>
     ) => Effect.Effect<A, E, ApplicationConnections | OktaSimulator>,
-    options: Parameters<typeof OktaSimulator.layerConnections>[0] = {}
+    options: Parameters<typeof OktaSimulator.layerConnections>[0] = {},
+    layer: Layer.Layer<ApplicationConnections | OktaSimulator, LE> = OktaSimulator.layerConnections(
+      options
+    )
   ) =>
     Effect.acquireUseRelease(
       Effect.sync(() => {
@@ -157,7 +170,7 @@ describe("a test that forgot withAdvancingClock gets a hint, not only a timeout"
       ({ warnings }) => {
         const { realTime, pass } = manualRealTime()
         return body(warnings, pass).pipe(
-          Effect.provide(OktaSimulator.layerConnections(options)),
+          Effect.provide(layer),
           Effect.locally(currentRealTime, realTime)
         )
       },
@@ -187,6 +200,36 @@ describe("a test that forgot withAdvancingClock gets a hint, not only a timeout"
         yield* TestClock.adjust("1 minute")
         expect((yield* Fiber.join(fiber)).status).toBe("ENABLED")
       })
+    )
+  )
+
+  it.effect("the loopback server's answers are watched the same way", () =>
+    withWarnings(
+      (warnings, pass) =>
+        Effect.gen(function* () {
+          const api = yield* ApplicationConnections
+          const sim = yield* OktaSimulator
+          yield* sim.injectFault({ _tag: "ServerError", status: 503, body: "json" }, { times: 1 })
+          const fiber = yield* Effect.fork(
+            api.getDefaultProvisioningConnectionForApplication(ZSCALER)
+          )
+          // Over a real socket: the event loop turns until the client sleeps before its retry
+          // (the attempt timeout's sleep, an hour away, does not count).
+          const now = yield* Clock.currentTimeMillis
+          const backingOff = Effect.map(TestClock.sleeps(), (sleeps) =>
+            Chunk.some(sleeps, (wake) => wake < now + 60_000)
+          )
+          while (!(yield* backingOff)) yield* turn
+          yield* pass(LONG)
+          expect(warnings).toHaveLength(1)
+          expect(warnings[0]).toContain(
+            `the simulator answered 503 to GET /api/v1/apps/${ZSCALER}/connections/default`
+          )
+          yield* TestClock.adjust("1 minute")
+          expect((yield* Fiber.join(fiber)).status).toBe("ENABLED")
+        }),
+      {},
+      OktaSimulator.layerConnectionsServer({ client: { timeout: "1 hour" } })
     )
   )
 

@@ -469,6 +469,8 @@ export const serve = (
     const sim = yield* OktaSimulator
     // Each request's handling runs in a fiber of this set: interrupted when the server stops.
     const run = yield* FiberSet.makeRuntime<never>()
+    // Under a `TestClock` (the server started inside `it.effect`), as on the in-process face.
+    const watcher = yield* StuckClock.watch
 
     const respond = (req: IncomingMessage, res: ServerResponse, outcome: SimOutcome) =>
       Effect.sync(() => {
@@ -520,20 +522,34 @@ export const serve = (
           if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(", ") : value
         }
         const body = chunks.length > 0 ? Buffer.concat(chunks).toString("utf8") : undefined
+        if (size > MAX_REQUEST_BODY) {
+          run(
+            respond(req, res, {
+              _tag: "Respond",
+              response: {
+                status: 413,
+                headers: [["content-type", "text/plain"]],
+                body: "request body too large"
+              }
+            })
+          )
+          return
+        }
+        const sent = `${req.method ?? "GET"} ${url.pathname}`
+        // In flight until its response is sent, or its socket closed (a drop, a hang given up).
+        res.once("close", () => run(watcher.ended))
         run(
-          size > MAX_REQUEST_BODY
-            ? respond(req, res, {
-                _tag: "Respond",
-                response: {
-                  status: 413,
-                  headers: [["content-type", "text/plain"]],
-                  body: "request body too large"
-                }
-              })
-            : Effect.flatMap(
-                sim.handle({ method: req.method ?? "GET", url, headers, body }),
-                (outcome) => respond(req, res, outcome)
-              )
+          Effect.zipRight(
+            watcher.sent(sent),
+            Effect.flatMap(
+              sim.handle({ method: req.method ?? "GET", url, headers, body }),
+              (outcome) =>
+                Effect.zipRight(
+                  watcher.answered(...described(sent, outcome)),
+                  respond(req, res, outcome)
+                )
+            )
+          )
         )
       })
     })

@@ -39,7 +39,7 @@ export const currentRealTime = GlobalValue.globalValue(
 export const QUIET_MILLIS = 2_000
 const POLL_MILLIS = 250
 
-/** What the in-process face tells the watcher of each request. @internal */
+/** What each face of the simulator tells the watcher of each request. @internal */
 export interface Watcher {
   /** A request came in: it is in flight until `ended`. */
   readonly sent: (what: string) => Effect.Effect<void>
