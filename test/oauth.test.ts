@@ -39,6 +39,7 @@ import { failureOf as failure } from "./support/exit.js"
 
 const CLIENT_ID = "0oaserviceapp0000001"
 const APP = "0oasimzscaler0000001"
+const OTHER = "0oasimorg2orgtoken01"
 const ORG = "https://simulator.okta.test"
 
 const rsa = generateKeyPairSync("rsa", {
@@ -469,6 +470,61 @@ describe("token requests within the call's deadline", () => {
       yield* sim.injectFault({ _tag: "Hang" }, { path: "/oauth2/v1/token", times: 100 })
       const error = yield* withAdvancingClock(Effect.flip(get))
       yield* expectTokenCause(error, 10_000)
+    }).pipe(Effect.provide(withDeadline))
+  )
+
+  it.effect("a call waiting on another's token request is not failed by that call's deadline", () =>
+    Effect.gen(function* () {
+      const sim = yield* OktaSimulator
+      const api = yield* ApplicationConnections
+      yield* sim.injectFault(
+        { _tag: "ServerError", status: 503, body: "json" },
+        { path: "/oauth2/v1/token", times: 100 }
+      )
+      // When the call failed, and the fields that say whose deadline it was and why.
+      const failedWith = <A, R>(call: Effect.Effect<A, OktaError, R>) =>
+        Effect.zipWith(Effect.flip(call), Clock.currentTimeMillis, (error, at) => ({
+          at,
+          ...(error._tag === "OktaTimeoutError"
+            ? {
+                path: error.path,
+                kind: error.kind,
+                attempts: error.attempts,
+                cause: error.cause?._tag
+              }
+            : { tag: error._tag })
+        }))
+      const [first, second] = yield* withAdvancingClock(
+        Effect.all(
+          [
+            failedWith(get),
+            // Starts 5 s later, while the first call's token request is being retried.
+            Effect.delay(
+              failedWith(api.getDefaultProvisioningConnectionForApplication(OTHER)),
+              "5 seconds"
+            )
+          ],
+          { concurrency: 2 }
+        )
+      )
+      // The first call's token requests at 0, 4 and 8 s; the next would pass its deadline.
+      expect(first).toEqual({
+        at: 8_000,
+        path: `/api/v1/apps/${APP}/connections/default`,
+        kind: "deadline",
+        attempts: 0,
+        cause: "OktaServerError"
+      })
+      // The second then asks for itself (8 and 12 s; 16 s would pass its deadline at 15 s), and
+      // fails with its own deadline, naming the token's 503.
+      expect(second).toEqual({
+        at: 12_000,
+        path: `/api/v1/apps/${OTHER}/connections/default`,
+        kind: "deadline",
+        attempts: 0,
+        cause: "OktaServerError"
+      })
+      expect(tokenRequestsIn(yield* sim.requests)).toHaveLength(5)
     }).pipe(Effect.provide(withDeadline))
   )
 })

@@ -94,6 +94,9 @@ export interface TokenTransport {
   ) => Effect.Effect<void, TokenError>
 }
 
+const isDeadline = (error: TokenError): boolean =>
+  error._tag === "OktaTimeoutError" && error.kind === "deadline"
+
 /** An access token as a request carries it. @internal */
 export interface Credential {
   readonly authorization: string
@@ -330,6 +333,8 @@ export const oauth = (
           }
         }
         const result = yield* Effect.either(fetchToken)
+        // A deadline is the asking call's own: a call waiting behind it asks again, in its own.
+        if (Either.isLeft(result) && isDeadline(result.left)) return yield* Effect.fail(result.left)
         completed += 1
         const error = Either.isLeft(result)
           ? result.left
