@@ -473,6 +473,32 @@ describe("token requests within the call's deadline", () => {
     }).pipe(Effect.provide(withDeadline))
   )
 
+  it.effect("a token request held after refusals that would pass the deadline fails at once", () =>
+    Effect.gen(function* () {
+      const sim = yield* OktaSimulator
+      // Two refusals in a row: the next token request is held for 1 s, past the 500 ms deadline.
+      for (let i = 0; i < 2; i++) expect((yield* Effect.flip(get))._tag).toBe("OktaAuthError")
+      const error = yield* withAdvancingClock(Effect.flip(get))
+      expect(yield* Clock.currentTimeMillis).toBe(0)
+      expect(error._tag === "OktaTimeoutError" && [error.kind, error.attempts]).toEqual([
+        "deadline",
+        0
+      ])
+      expect(error.message).toContain(
+        "before its first attempt; the last failure (OktaAuthError): requestAccessToken (POST /oauth2/v1/token)"
+      )
+      expect(yield* sim.tokenRequests).toBe(2)
+    }).pipe(
+      Effect.provide(
+        OktaSimulator.layerConnections({
+          oauthClients: [registered({ publicKey: ecPublicJwk })],
+          credentials: { oauth: oauth() },
+          client: { deadline: "500 millis" }
+        })
+      )
+    )
+  )
+
   it.effect("a call waiting on another's token request is not failed by that call's deadline", () =>
     Effect.gen(function* () {
       const sim = yield* OktaSimulator

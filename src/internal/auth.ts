@@ -32,6 +32,7 @@ import { dpopProver } from "./dpop.js"
 import { configError, importSigningKey } from "./keys.js"
 import type { Call } from "./transport.js"
 import { httpError } from "./reader.js"
+import { sleepWithin } from "./retry.js"
 import { scrub, scrubHeaders } from "./secrets.js"
 import { tracked } from "./pendingWork.js"
 
@@ -329,7 +330,7 @@ export const oauth = (
             yield* Effect.logDebug("Okta token request held after refusals").pipe(
               Effect.annotateLogs({ refusals: refusal.streak, delay_ms: wait })
             )
-            yield* Effect.sleep(wait)
+            yield* sleepWithin(wait, refusal.error)
           }
         }
         const result = yield* Effect.either(fetchToken)

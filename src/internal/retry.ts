@@ -169,6 +169,22 @@ const callProgress = GlobalValue.globalValue(
   () => FiberRef.unsafeMake<Progress | undefined>(undefined)
 )
 
+/**
+ * Sleeps within the running call's deadline, if it has one: a sleep that would pass it fails the
+ * call now, naming `cause` (what the call waits after), as the call's own waits do. @internal
+ */
+export const sleepWithin = (
+  millis: number,
+  cause: OktaTimeoutError["cause"]
+): Effect.Effect<void, OktaTimeoutError> =>
+  FiberRef.getWith(callProgress, (progress) =>
+    Effect.flatMap(Clock.currentTimeMillis, (now) => {
+      if (progress === undefined || now + millis <= progress.deadlineAt) return Effect.sleep(millis)
+      progress.lastFailure = cause
+      return Effect.fail(progress.pastDeadline())
+    })
+  )
+
 /** Runs `attempt` until it succeeds, the policy gives up or the deadline passes. @internal */
 export const run = <A, E, P = never, EP = never>(
   options: RetryOptions<A, E, P, EP>
