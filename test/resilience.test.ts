@@ -3,6 +3,7 @@ import {
   Clock,
   type Duration,
   Effect,
+  Either,
   Exit,
   Fiber,
   HashMap,
@@ -10,10 +11,12 @@ import {
   LogLevel,
   Metric,
   Schedule,
+  Schema,
   TestClock
 } from "effect"
 import {
   ApplicationConnections,
+  OktaError,
   OktaMetrics,
   OktaRateLimitError,
   type OktaTimeoutError,
@@ -556,11 +559,42 @@ describe("the overall deadline", () => {
         )
       )
       yield* failedAtOnce(exit, requests)
-      // The call that failed never sent anything, and nothing had failed.
+      // The call that failed never sent anything, and nothing had failed: the gate held it.
       const error = failureOf(exit) as OktaTimeoutError
-      expect(error).toMatchObject({ attempts: 0, cause: undefined })
+      expect(error).toMatchObject({ attempts: 0, cause: undefined, heldBy: "window_exhausted" })
       expect(error.message).toMatch(
-        /deadline \(retries and rate-limit waits included\) before its first attempt$/
+        /deadline \(retries and rate-limit waits included\) before its first attempt, waiting at the rate-limit gate for the window to reset$/
+      )
+      // Serialized and back (a worker's error, a log line), it says the same.
+      const wire = JSON.parse(JSON.stringify(Schema.encodeSync(OktaError)(error)))
+      expect(Schema.decodeUnknownSync(OktaError)(wire).message).toBe(error.message)
+    })
+  )
+
+  it.effect("a call waiting at the gate for a slot when it passes says so", () =>
+    Effect.gen(function* () {
+      // Until a first response tells the budget, one request at a time: this one never answers.
+      const { fiber } = yield* start(
+        () => Effect.never,
+        (api) => Effect.all([get(api), get(api)], { concurrency: 2, mode: "either" }),
+        { deadline: "3 seconds", timeout: "30 seconds" }
+      )
+      yield* TestClock.adjust("3 seconds")
+      const exit = yield* Fiber.join(fiber)
+      const [first, second] = Exit.isSuccess(exit)
+        ? (exit.value as ReadonlyArray<Either.Either<unknown, OktaResponseError>>).map((either) =>
+            Either.isLeft(either) ? either.left : undefined
+          )
+        : []
+      expect(first).toMatchObject({ _tag: "OktaTimeoutError", attempts: 1, heldBy: undefined })
+      const held = second as OktaTimeoutError | undefined
+      expect(held).toMatchObject({
+        _tag: "OktaTimeoutError",
+        attempts: 0,
+        heldBy: "concurrency_cap"
+      })
+      expect(held?.message).toMatch(
+        /before its first attempt, waiting at the rate-limit gate for a request in flight to end$/
       )
     })
   )

@@ -60,7 +60,13 @@ const TimeoutFields = {
    */
   kind: Schema.optionalWith(Schema.Literal("attempt", "deadline"), { default: () => "attempt" }),
   /** For `deadline`: how many attempts the call started (0: it never got past waiting). */
-  attempts: Schema.optional(Schema.Number)
+  attempts: Schema.optional(Schema.Number),
+  /**
+   * For `deadline`: the call was waiting at the rate-limit gate when it ran out, or would have
+   * waited past it: for the window to reset (`window_exhausted`), or for a request in flight to
+   * end (`concurrency_cap`).
+   */
+  heldBy: Schema.optional(Schema.Literal("window_exhausted", "concurrency_cap"))
 }
 
 /**
@@ -98,12 +104,16 @@ export class OktaTimeoutError extends Schema.TaggedError<OktaTimeoutError>(
           this.attempts === 0
           ? `${head} before its first attempt`
           : `${head} after ${this.attempts} attempt${this.attempts === 1 ? "" : "s"}`
-    if (this.cause === undefined) return attempts
+    const held =
+      this.heldBy === undefined
+        ? attempts
+        : `${attempts}, waiting at the rate-limit gate for ${this.heldBy === "window_exhausted" ? "the window to reset" : "a request in flight to end"}`
+    if (this.cause === undefined) return held
     // A cause of the same request reads on from here without its prefix; a token request's keeps it.
     const detail = this.cause.message
       .slice(this.cause.message.startsWith(where(this)) ? where(this).length : 0)
       .replace(/^:? ?(failed with |failed: )?/, "")
-    return `${attempts}; the last failure (${this.cause._tag}): ${detail}`
+    return `${held}; the last failure (${this.cause._tag}): ${detail}`
   }
 }
 

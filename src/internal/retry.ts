@@ -154,6 +154,8 @@ interface Progress {
   /** The call's attempts so far (not the requests it makes for itself). */
   attempts: number
   lastFailure: OktaTimeoutError["cause"]
+  /** Waiting at the rate-limit gate, and for what. */
+  heldBy: GateWait["reason"] | undefined
 }
 
 /**
@@ -200,10 +202,12 @@ export const run = <A, E, P = never, EP = never>(
           timeoutMillis: deadlineMillis,
           kind: "deadline",
           attempts: progress.attempts,
-          cause: progress.lastFailure
+          cause: progress.lastFailure,
+          heldBy: progress.heldBy
         }),
       attempts: 0,
-      lastFailure: undefined
+      lastFailure: undefined,
+      heldBy: undefined
     }
     return progress
   }
@@ -211,10 +215,11 @@ export const run = <A, E, P = never, EP = never>(
   const acquire = (progress: Progress | undefined) =>
     gate.acquire(
       (wait: GateWait) =>
-        Effect.flatMap(Clock.currentTimeMillis, (now) =>
-          progress !== undefined &&
-          wait.millis !== undefined &&
-          now + wait.millis > progress.deadlineAt
+        Effect.flatMap(Clock.currentTimeMillis, (now) => {
+          if (progress !== undefined) progress.heldBy = wait.reason
+          return progress !== undefined &&
+            wait.millis !== undefined &&
+            now + wait.millis > progress.deadlineAt
             ? Effect.fail(progress.pastDeadline())
             : Effect.zipRight(
                 visible(call, span, "okta.gate_wait", {
@@ -224,7 +229,7 @@ export const run = <A, E, P = never, EP = never>(
                 }),
                 recorder.gateWait(call.operation, wait.reason)
               )
-        ),
+        }),
       maxWaitMillis
     )
 
@@ -240,7 +245,10 @@ export const run = <A, E, P = never, EP = never>(
   ): Effect.Effect<A, E | OktaTimeoutError> =>
     Effect.uninterruptibleMask((restore) =>
       Effect.flatMap(restore(acquire(progress)), (ticket: Ticket) => {
-        if (progress !== undefined && options.forCall !== true) progress.attempts += 1
+        if (progress !== undefined) {
+          progress.heldBy = undefined
+          if (options.forCall !== true) progress.attempts += 1
+        }
         // Already uninterruptible here, so a match does what `Effect.ensuring` would, in fewer
         // steps; the release cannot fail.
         const release = Effect.suspend(() => {
