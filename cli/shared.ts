@@ -167,8 +167,15 @@ export const clientLayer = Effect.map(root, (global) =>
  * that proxy (HTTPS_PROXY, HTTP_PROXY, NO_PROXY), as curl would go.
  */
 const transportLayer = (chosen: Option.Option<"fetch" | "undici">) => {
-  const proxied = PROXY_VARIABLES.some((name) => (process.env[name] ?? "") !== "")
+  const proxy = PROXY_VARIABLES.find((name) => (process.env[name] ?? "") !== "")
+  const proxied = proxy !== undefined
   const undici = Option.getOrElse(chosen, () => (proxied ? "undici" : "fetch")) === "undici"
+  if (!undici && proxied) {
+    // Asked for fetch behind a proxy: said once, so that a failure to connect is not a mystery.
+    process.stderr.write(
+      `okta-connections: ${proxy} is set, but --transport fetch does not use it\n`
+    )
+  }
   return undici
     ? // undici, the bundle's largest part, is loaded only when it is used.
       Layer.unwrapEffect(

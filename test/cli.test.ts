@@ -346,6 +346,7 @@ describe("okta-connections", () => {
         // Asked for fetch, which reads no proxy variables: straight to the org.
         const direct = yield* cli(["--transport", "fetch", "get", ZSCALER, "--json"], proxied)
         expect(direct.code).toBe(0)
+        expect(direct.stderr).toContain("HTTP_PROXY is set, but --transport fetch does not use it")
         expect(proxy.tunnels).toHaveLength(1)
       }).pipe(Effect.scoped),
     30_000
