@@ -66,6 +66,28 @@ describe("OktaClient.execute", () => {
     })
   )
 
+  it.effect("a query written into the path is sent, but never named in an error", () =>
+    Effect.gen(function* () {
+      const { layer, requests } = clientOver(() =>
+        json(404, { errorCode: "E0000007", errorSummary: "Not found: Resource not found: 0oa9" })
+      )
+      const error = yield* Effect.flip(
+        Effect.provide(
+          Effect.flatMap(OktaClient, (client) =>
+            client.execute(
+              { operation: "getApplication", method: "GET", path: "/api/v1/apps/0oa9?code=s3cret" },
+              (response) => response.json(App)
+            )
+          ),
+          layer
+        )
+      )
+      expect(requests[0]?.url.search).toBe("?code=s3cret")
+      expect(error).toMatchObject({ _tag: "OktaNotFoundError", path: "/api/v1/apps/0oa9" })
+      expect(JSON.stringify(error) + error.message).not.toContain("s3cret")
+    })
+  )
+
   it.effect("PUT, PATCH and DELETE go out as given, a body as JSON", () =>
     Effect.gen(function* () {
       const { layer, requests } = clientOver((request) =>

@@ -236,11 +236,12 @@ export const make = (
       const built = Request.build(request)
       if (Either.isLeft(built)) return Effect.fail(built.left)
       const httpRequest = built.right
-      // Errors and spans name the path as sent: behind an org URL with a path (a proxy), its prefix.
+      // Errors and spans name the path as sent (behind an org URL with a path, a proxy's, with its
+      // prefix), never a query, which may carry a secret, even one written into `path`.
       const call: Call = {
         operation: request.operation,
         method: request.method,
-        path: basePath + request.path
+        path: basePath + request.path.replace(/[?#].*$/s, "")
       }
       const secrets = request.secrets ?? []
       const onResponse = (

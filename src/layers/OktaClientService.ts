@@ -30,6 +30,8 @@ export interface OktaRequest {
   /**
    * An absolute path below the org URL (starting with one `/`), its segments already
    * percent-encoded. Anything else (a full URL, ill-formed UTF-16) is `OktaInvalidInputError`.
+   * Give the query as `urlParams`; one written here is sent too, but errors and spans name the
+   * path without it either way.
    */
   readonly path: string
   readonly urlParams?: Readonly<Record<string, string>> | undefined
