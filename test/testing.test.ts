@@ -280,3 +280,24 @@ describe("a test that forgot withAdvancingClock gets a hint, not only a timeout"
     )
   )
 })
+
+describe("a user's own assertions on the client's errors", () => {
+  it.effect("a failed expect(error) shows the error, not a stack overflow", () =>
+    Effect.gen(function* () {
+      const api = yield* ApplicationConnections
+      // Failed inside the call's span (tracing is on by default), as every call's error is.
+      const error = yield* Effect.flip(
+        api.getDefaultProvisioningConnectionForApplication("0oanotthere000000001")
+      )
+      const thrown = yield* Effect.flip(
+        Effect.try(() => expect(error).toMatchObject({ _tag: "OktaForbiddenError" }))
+      )
+      // Vitest's message and diff, as the user's failing test shows them.
+      expect(thrown.error).toMatchObject({
+        name: "AssertionError",
+        message: expect.stringContaining("to match object { _tag: 'OktaForbiddenError' }"),
+        actual: expect.objectContaining({ _tag: "OktaNotFoundError" })
+      })
+    }).pipe(Effect.provide(OktaSimulator.layerConnections()))
+  )
+})
