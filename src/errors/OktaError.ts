@@ -6,7 +6,7 @@
  * body or query value).
  */
 import * as Schema from "effect/Schema"
-import { IDENTIFIER, RequestFields, where } from "./fields.js"
+import { IDENTIFIER, inspectableByChai, RequestFields, where } from "./fields.js"
 import {
   OktaBadRequestError,
   OktaForbiddenError,
@@ -329,14 +329,4 @@ export const OktaError = Schema.Union(
 // Read only through `Schema.suspend`, once every class it names is defined.
 const TimeoutCause = Schema.Union(...GONE_ON_AFTER)
 
-// Failed under a span, an error leaves Effect wrapped in a `Proxy`, which Chai's inspector (Vitest's
-// `expect`) does not take for an Error; it asks the error's Node inspector instead, which answers
-// with the error itself, and recurses until the stack overflows: a failed `expect(error)` said
-// "Maximum call stack size exceeded". Chai's own hook comes first, and answers with text.
-for (const error of OktaError.members) {
-  Object.defineProperty(error.prototype, Symbol.for("chai/inspect"), {
-    value(this: OktaError) {
-      return `${this._tag}: ${this.message}`
-    }
-  })
-}
+inspectableByChai(OktaError.members)

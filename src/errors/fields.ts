@@ -21,3 +21,26 @@ export const where = (e: {
   readonly method: string
   readonly path: string
 }) => `${e.operation} (${e.method} ${e.path})`
+
+/**
+ * Failed under a span, an error leaves Effect wrapped in a `Proxy`, which Chai's inspector
+ * (Vitest's `expect`) does not take for an Error; it asks the error's Node inspector instead,
+ * which answers with the error itself, and recurses until the stack overflows: a failed
+ * `expect(error)` said "Maximum call stack size exceeded". Chai's own hook comes first: these
+ * classes answer it with their tag and message.
+ *
+ * @internal
+ */
+export const inspectableByChai = (
+  classes: ReadonlyArray<{
+    readonly prototype: { readonly _tag: string; readonly message: string }
+  }>
+): void => {
+  for (const error of classes) {
+    Object.defineProperty(error.prototype, Symbol.for("chai/inspect"), {
+      value(this: { readonly _tag: string; readonly message: string }) {
+        return `${this._tag}: ${this.message}`
+      }
+    })
+  }
+}

@@ -7,6 +7,7 @@
 import * as Context from "effect/Context"
 import type * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
+import { inspectableByChai } from "../errors/fields.js"
 
 /**
  * A store operation failed (the store is unreachable, slow or refused the command). The client
@@ -29,6 +30,8 @@ export class RateLimitStoreError extends Schema.TaggedError<RateLimitStoreError>
     return `rate-limit store ${this.operation} failed: ${this.reason}`
   }
 }
+
+inspectableByChai([RateLimitStoreError])
 
 /**
  * Which shared budget a request draws on: Okta's limits are per org and, for the request rate,
