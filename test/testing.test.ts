@@ -178,59 +178,46 @@ describe("a test that forgot withAdvancingClock gets a hint, not only a timeout"
     )
   const LONG = 2 * QUIET_MILLIS
 
-  it.effect("a retry waiting on the TestClock: one line naming the answer and the way out", () =>
-    withWarnings((warnings, pass) =>
-      Effect.gen(function* () {
-        const api = yield* ApplicationConnections
-        const sim = yield* OktaSimulator
-        yield* sim.injectFault({ _tag: "ServerError", status: 503, body: "json" }, { times: 1 })
-        const fiber = yield* Effect.fork(
-          api.getDefaultProvisioningConnectionForApplication(ZSCALER)
-        )
-        yield* turns(3)
-        yield* pass(QUIET_MILLIS - 500)
-        expect(warnings).toEqual([])
-        yield* pass(LONG)
-        expect(warnings).toHaveLength(1)
-        expect(warnings[0]).toContain(
-          `the simulator answered 503 to GET /api/v1/apps/${ZSCALER}/connections/default`
-        )
-        expect(warnings[0]).toContain("withAdvancingClock(")
-        // The call was only waiting: moving the clock ends it.
-        yield* TestClock.adjust("1 minute")
-        expect((yield* Fiber.join(fiber)).status).toBe("ENABLED")
-      })
-    )
-  )
+  // The attempt timeout, an hour away, keeps its sleep out of the backoff's way.
+  const faces = [
+    ["in-process", OktaSimulator.layerConnections({ client: { timeout: "1 hour" } })],
+    ["loopback server", OktaSimulator.layerConnectionsServer({ client: { timeout: "1 hour" } })]
+  ] as const
 
-  it.effect("the loopback server's answers are watched the same way", () =>
-    withWarnings(
-      (warnings, pass) =>
-        Effect.gen(function* () {
-          const api = yield* ApplicationConnections
-          const sim = yield* OktaSimulator
-          yield* sim.injectFault({ _tag: "ServerError", status: 503, body: "json" }, { times: 1 })
-          const fiber = yield* Effect.fork(
-            api.getDefaultProvisioningConnectionForApplication(ZSCALER)
-          )
-          // Over a real socket: the event loop turns until the client sleeps before its retry
-          // (the attempt timeout's sleep, an hour away, does not count).
-          const now = yield* Clock.currentTimeMillis
-          const backingOff = Effect.map(TestClock.sleeps(), (sleeps) =>
-            Chunk.some(sleeps, (wake) => wake < now + 60_000)
-          )
-          while (!(yield* backingOff)) yield* turn
-          yield* pass(LONG)
-          expect(warnings).toHaveLength(1)
-          expect(warnings[0]).toContain(
-            `the simulator answered 503 to GET /api/v1/apps/${ZSCALER}/connections/default`
-          )
-          yield* TestClock.adjust("1 minute")
-          expect((yield* Fiber.join(fiber)).status).toBe("ENABLED")
-        }),
-      {},
-      OktaSimulator.layerConnectionsServer({ client: { timeout: "1 hour" } })
-    )
+  it.effect.each(faces)(
+    "a retry waiting on the TestClock (%s): one line naming the answer and the way out",
+    ([, layer]) =>
+      withWarnings(
+        (warnings, pass) =>
+          Effect.gen(function* () {
+            const api = yield* ApplicationConnections
+            const sim = yield* OktaSimulator
+            yield* sim.injectFault({ _tag: "ServerError", status: 503, body: "json" }, { times: 1 })
+            const fiber = yield* Effect.fork(
+              api.getDefaultProvisioningConnectionForApplication(ZSCALER)
+            )
+            // The event loop turns (over a real socket, for as long as it takes) until the
+            // client sleeps before its retry; no time passes on either clock.
+            const now = yield* Clock.currentTimeMillis
+            const backingOff = Effect.map(TestClock.sleeps(), (sleeps) =>
+              Chunk.some(sleeps, (wake) => wake < now + 60_000)
+            )
+            while (!(yield* backingOff)) yield* turn
+            yield* pass(QUIET_MILLIS - 500)
+            expect(warnings).toEqual([])
+            yield* pass(LONG)
+            expect(warnings).toHaveLength(1)
+            expect(warnings[0]).toContain(
+              `the simulator answered 503 to GET /api/v1/apps/${ZSCALER}/connections/default`
+            )
+            expect(warnings[0]).toContain("withAdvancingClock(")
+            // The call was only waiting: moving the clock ends it.
+            yield* TestClock.adjust("1 minute")
+            expect((yield* Fiber.join(fiber)).status).toBe("ENABLED")
+          }),
+        {},
+        layer
+      )
   )
 
   it.effect("a hung request is named too", () =>
