@@ -537,7 +537,7 @@ export const serve = (
         }
         const sent = `${req.method ?? "GET"} ${url.pathname}`
         // In flight until its response is sent, or its socket closed (a drop, a hang given up).
-        res.once("close", () => run(watcher.ended))
+        if (watcher !== StuckClock.unwatched) res.once("close", () => run(watcher.ended))
         run(
           Effect.zipRight(
             watcher.sent(sent),

@@ -48,7 +48,8 @@ export interface Watcher {
   readonly ended: Effect.Effect<void>
 }
 
-const unwatched: Watcher = {
+/** What the watcher is under a live clock: nothing to tell it. @internal */
+export const unwatched: Watcher = {
   sent: () => Effect.void,
   answered: () => Effect.void,
   ended: Effect.void
