@@ -460,7 +460,12 @@ describe("a refused connection with a proxy variable set", () => {
           }
         })
     )
-  const unset = { HTTP_PROXY: undefined, http_proxy: undefined, NODE_USE_ENV_PROXY: undefined }
+  const unset = {
+    HTTP_PROXY: undefined,
+    http_proxy: undefined,
+    NO_PROXY: undefined,
+    NODE_USE_ENV_PROXY: undefined
+  }
   const hint =
     'HTTP_PROXY is set, but Node\'s fetch does not use it: if Okta is reached through that proxy, use OktaUndici.layer({ proxy: "environment" }) from effect-okta-connections/undici'
 
@@ -477,14 +482,34 @@ describe("a refused connection with a proxy variable set", () => {
     }).pipe(Effect.scoped)
   )
 
-  it.live("no hint without the variable, where Node's fetch reads it, or on undici", () =>
+  it.live("on OktaUndici.layer without a proxy option, it names the option", () =>
+    Effect.gen(function* () {
+      yield* environment({ ...unset, HTTP_PROXY: "http://ops:s3cret@proxy.corp:3128" })
+      const error = yield* refused(OktaUndici.layer())
+      expect(error).toMatchObject({ _tag: "OktaTransportError", connectFailed: true })
+      expect(error.message).toContain(
+        'HTTP_PROXY is set, but an OktaUndici.layer without a proxy option does not use it: if Okta is reached through that proxy, give it { proxy: "environment" }'
+      )
+      expect(JSON.stringify(error) + error.message).not.toMatch(/s3cret|proxy\.corp/)
+    }).pipe(Effect.scoped)
+  )
+
+  it.live("no hint without the variable, where the transport reads it, or on a platform one", () =>
     Effect.gen(function* () {
       yield* environment(unset)
       const plain = yield* refused(FetchHttpClient.layer)
       expect(plain).toMatchObject({ _tag: "OktaTransportError", connectFailed: true })
       expect(plain.message).not.toContain("PROXY")
-      process.env["HTTP_PROXY"] = "http://proxy.corp:3128"
-      expect((yield* refused(OktaUndici.layer())).message).not.toContain("PROXY")
+      // A proxy that refuses the connection itself: the proxy was used, there is nothing to say.
+      const { url: refusing, close } = yield* loopbackServer(() => {})
+      close()
+      process.env["HTTP_PROXY"] = refusing
+      process.env["NO_PROXY"] = ""
+      const proxied = yield* refused(OktaUndici.layer({ proxy: "environment" }))
+      expect(proxied).toMatchObject({ _tag: "OktaTransportError", connectFailed: true })
+      expect(proxied.message).not.toContain("PROXY")
+      // The platform's undici transport may have a proxy dispatcher of the application's.
+      expect((yield* refused(NodeHttpClient.layerUndici)).message).not.toContain("PROXY")
       process.env["NODE_USE_ENV_PROXY"] = "1"
       expect((yield* refused(FetchHttpClient.layer)).message).not.toContain("PROXY")
     }).pipe(Effect.scoped)

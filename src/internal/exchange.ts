@@ -57,6 +57,8 @@ export interface ExchangeOptions<R> {
   /** Send `traceparent`/`b3` from the innermost span (the exchange's, else the call's). */
   readonly propagate: boolean
   readonly orgUrl: string
+  /** The client is an `OktaUndici.layer` given no `proxy` (for the connect-failure hint). */
+  readonly undiciWithoutProxy: boolean
 }
 
 /** @internal */
@@ -67,7 +69,8 @@ export const make = <R>({
   recorder,
   spans,
   propagate,
-  orgUrl
+  orgUrl,
+  undiciWithoutProxy
 }: ExchangeOptions<R>) => {
   const serverAddress = new URL(orgUrl).host
   const one = <A, E>(
@@ -89,7 +92,7 @@ export const make = <R>({
       const startedAt = clock.unsafeCurrentTimeMillis()
       const exchange = client.execute(sent).pipe(
         Effect.matchEffect({
-          onFailure: (error) => Effect.fail(transportError(call, error)),
+          onFailure: (error) => Effect.fail(transportError(call, error, undiciWithoutProxy)),
           onSuccess: (response) => {
             const now = clock.unsafeCurrentTimeMillis()
             // The platform rebuilds `response.headers` on every access: read them once.

@@ -69,34 +69,43 @@ const reasonOf = (error: HttpClientError.HttpClientError): string => {
   return cause !== undefined ? `${error.reason}: ${cause}` : error.reason
 }
 
-// Node's fetch reads no proxy variable (before Node 24, unless `NODE_USE_ENV_PROXY` is set), so
-// behind an egress proxy it fails to connect while curl, with the same environment, gets through.
-// The variable is named, never its value (it may hold the proxy's credentials).
-const proxyHint = (cause: unknown, url: string): string => {
-  if (!(cause instanceof TypeError) || cause.message !== "fetch failed") return ""
+// Neither Node's fetch (before Node 24, unless `NODE_USE_ENV_PROXY` is set) nor undici reads a
+// proxy variable, so behind an egress proxy they fail to connect where curl, with the same
+// environment, gets through. The variable is named, never its value (it may hold credentials).
+const proxyHint = (cause: unknown, url: string, undiciWithoutProxy: boolean): string => {
+  const fetch = cause instanceof TypeError && cause.message === "fetch failed"
   const env = typeof process === "object" ? process.env : undefined
-  if (env === undefined || nonEmpty(env["NODE_USE_ENV_PROXY"])) return ""
+  if (env === undefined || !(fetch || undiciWithoutProxy)) return ""
+  if (fetch && nonEmpty(env["NODE_USE_ENV_PROXY"])) return ""
   const names = url.startsWith("https:")
     ? ["HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"]
     : ["HTTP_PROXY", "http_proxy"]
   const set = names.find((name) => nonEmpty(env[name]))
-  return set === undefined
-    ? ""
-    : `; ${set} is set, but Node's fetch does not use it: if Okta is reached through that ` +
+  if (set === undefined) return ""
+  return fetch
+    ? `; ${set} is set, but Node's fetch does not use it: if Okta is reached through that ` +
         `proxy, use OktaUndici.layer({ proxy: "environment" }) from effect-okta-connections/undici`
+    : `; ${set} is set, but an OktaUndici.layer without a proxy option does not use it: if ` +
+        `Okta is reached through that proxy, give it { proxy: "environment" }`
 }
 
 const nonEmpty = (value: string | undefined): boolean => value !== undefined && value !== ""
 
-/** @internal */
+/**
+ * `undiciWithoutProxy`: the transport is an `OktaUndici.layer` given no `proxy`, reached
+ * directly. @internal
+ */
 export const transportError = (
   call: Call,
-  error: HttpClientError.HttpClientError
+  error: HttpClientError.HttpClientError,
+  undiciWithoutProxy = false
 ): OktaTransportError => {
   const connect = error._tag === "RequestError" && connectFailed(error.cause)
   return new OktaTransportError({
     ...call,
-    reason: connect ? reasonOf(error) + proxyHint(error.cause, error.request.url) : reasonOf(error),
+    reason: connect
+      ? reasonOf(error) + proxyHint(error.cause, error.request.url, undiciWithoutProxy)
+      : reasonOf(error),
     afterResponse: error._tag === "ResponseError",
     connectFailed: connect,
     ...(error._tag === "ResponseError" ? { status: error.response.status } : {})
@@ -115,6 +124,8 @@ const own = new WeakMap<HttpClient.HttpClient, OwnTransport>()
 export interface OwnTransport {
   /** The body cap the transport enforces itself, if any. */
   readonly cap: number | undefined
+  /** An `OktaUndici.layer` given no `proxy`: it connects directly, whatever the environment says. */
+  readonly undiciWithoutProxy?: boolean | undefined
 }
 
 /** Records that this package built `client`, which honours its `AbortSignal`. @internal */

@@ -176,7 +176,8 @@ export const make = (
       recorder,
       spans: exchanges,
       propagate: settings.tracerPropagation,
-      orgUrl
+      orgUrl,
+      undiciWithoutProxy: direct && own.undiciWithoutProxy === true
     })
 
     const retry = <A, E, P = never, EP = never>(

@@ -41,8 +41,8 @@ export interface OktaUndiciOptions {
    * An HTTP proxy every request goes through, in a `CONNECT` tunnel: its URL
    * (`http://proxy.internal:3128`; credentials in it are sent as `Proxy-Authorization`), or
    * `"environment"` for `HTTPS_PROXY`, `HTTP_PROXY` and `NO_PROXY`, read when the layer is built.
-   * Default: none (neither undici nor Node's fetch reads those variables by itself). The body cap
-   * holds through the proxy.
+   * Default: none (neither undici nor Node's fetch reads those variables by itself; a call that
+   * cannot connect while one is set says so). The body cap holds through the proxy.
    */
   readonly proxy?: string | URL | undefined
 }
@@ -102,7 +102,10 @@ export const layer = (
         ),
         (agent) => Effect.promise(() => agent.destroy())
       )
-      return registerTransport(NodeHttpClient.makeUndici(agent), { cap: maxBytes })
+      return registerTransport(NodeHttpClient.makeUndici(agent), {
+        cap: maxBytes,
+        undiciWithoutProxy: proxy === undefined
+      })
     })
   )
 
