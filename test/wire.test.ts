@@ -357,6 +357,26 @@ describe("the fetch transport as the application configured it", () => {
   )
 })
 
+/** Sets (or, for `undefined`, unsets) environment variables until the scope closes. */
+const environment = (values: Record<string, string | undefined>) =>
+  Effect.acquireRelease(
+    Effect.sync(() => {
+      const saved = Object.keys(values).map((name) => [name, process.env[name]] as const)
+      for (const [name, value] of Object.entries(values)) {
+        if (value === undefined) delete process.env[name]
+        else process.env[name] = value
+      }
+      return saved
+    }),
+    (saved) =>
+      Effect.sync(() => {
+        for (const [name, value] of saved) {
+          if (value === undefined) delete process.env[name]
+          else process.env[name] = value
+        }
+      })
+  )
+
 describe("the undici transport through an HTTP proxy", () => {
   const overProxy = (proxy: string) =>
     OktaSimulator.layerConnectionsServer({
@@ -389,17 +409,7 @@ describe("the undici transport through an HTTP proxy", () => {
   it.live('"environment" reads HTTP_PROXY when the layer is built', () =>
     Effect.gen(function* () {
       const proxy = yield* tunnellingProxy
-      const saved = { HTTP_PROXY: process.env["HTTP_PROXY"], NO_PROXY: process.env["NO_PROXY"] }
-      yield* Effect.addFinalizer(() =>
-        Effect.sync(() => {
-          for (const [name, value] of Object.entries(saved)) {
-            if (value === undefined) delete process.env[name]
-            else process.env[name] = value
-          }
-        })
-      )
-      process.env["HTTP_PROXY"] = proxy.url
-      process.env["NO_PROXY"] = ""
+      yield* environment({ HTTP_PROXY: proxy.url, NO_PROXY: "" })
       yield* Effect.gen(function* () {
         const { port } = yield* SimulatorServer
         expect((yield* get).status).toBe("ENABLED")
@@ -442,24 +452,6 @@ describe("a refused connection with a proxy variable set", () => {
         )
       )
     }).pipe(Effect.scoped)
-  const environment = (values: Record<string, string | undefined>) =>
-    Effect.acquireRelease(
-      Effect.sync(() => {
-        const saved = Object.keys(values).map((name) => [name, process.env[name]] as const)
-        for (const [name, value] of Object.entries(values)) {
-          if (value === undefined) delete process.env[name]
-          else process.env[name] = value
-        }
-        return saved
-      }),
-      (saved) =>
-        Effect.sync(() => {
-          for (const [name, value] of saved) {
-            if (value === undefined) delete process.env[name]
-            else process.env[name] = value
-          }
-        })
-    )
   const unset = {
     HTTP_PROXY: undefined,
     http_proxy: undefined,
