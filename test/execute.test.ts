@@ -3,9 +3,10 @@
  * through the same client, with its credentials, typed errors and capped, once-read body.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Layer, Redacted, Schedule, Schema } from "effect"
+import { Chunk, Effect, Layer, Option, Redacted, Schedule, Schema, Stream } from "effect"
 import { OktaClient, type OktaRequest, RetryPolicy } from "effect-okta-connections"
 import { withAdvancingClock } from "effect-okta-connections/testing"
+import { readFileSync } from "node:fs"
 import { empty, json, ORG, scriptedHttp, TOKEN } from "./support/TestHttp.js"
 
 // The README's snippet, verbatim.
@@ -22,6 +23,26 @@ const getApp = (appId: string) =>
       (response) => response.json(App)
     )
   )
+
+// --- README: pagination (its imports and App as above) ---
+const nextPage = (link: string | undefined): Option.Option<string> => {
+  const next = link?.match(/<([^>]+)>;\s*rel="next"/)?.[1]
+  if (next === undefined) return Option.none()
+  const url = new URL(next, "https://org.invalid")
+  return Option.some(url.pathname + url.search)
+}
+
+export const listApps = Stream.paginateChunkEffect("/api/v1/apps?limit=200", (path) =>
+  Effect.flatMap(OktaClient, (client) =>
+    client.execute({ operation: "listApplications", method: "GET", path }, (response) =>
+      Effect.map(
+        response.json(Schema.Array(App)),
+        (apps) => [Chunk.fromIterable(apps), nextPage(response.headers["link"])] as const
+      )
+    )
+  )
+)
+// --- end ---
 
 const clientOver = (handler: Parameters<typeof scriptedHttp>[0]) => {
   const http = scriptedHttp(handler)
@@ -85,6 +106,39 @@ describe("OktaClient.execute", () => {
       expect(requests[0]?.url.search).toBe("?code=s3cret")
       expect(error).toMatchObject({ _tag: "OktaNotFoundError", path: "/api/v1/apps/0oa9" })
       expect(JSON.stringify(error) + error.message).not.toContain("s3cret")
+    })
+  )
+
+  it.effect("the README's pagination follows rel=\"next\" links, always to the client's org", () =>
+    Effect.gen(function* () {
+      const { layer, requests } = clientOver((request) =>
+        request.query["after"] === undefined
+          ? json(
+              200,
+              [
+                { id: "0oa1", label: "One" },
+                { id: "0oa2", label: "Two" }
+              ],
+              {
+                // Two links, as Okta sends them; the next one names another host.
+                link: '<https://acme.okta.com/api/v1/apps?limit=200>; rel="self", <https://elsewhere.example/api/v1/apps?after=0oa2&limit=200>; rel="next"'
+              }
+            )
+          : json(200, [{ id: "0oa3", label: "Three" }], {
+              link: '<https://acme.okta.com/api/v1/apps?after=0oa2&limit=200>; rel="self"'
+            })
+      )
+      const apps = yield* Effect.provide(Stream.runCollect(listApps), layer)
+      expect(Chunk.toReadonlyArray(apps).map((app) => app.id)).toEqual(["0oa1", "0oa2", "0oa3"])
+      expect(requests.map((r) => [r.url.href, r.headers["authorization"]])).toEqual([
+        [`${ORG}/api/v1/apps?limit=200`, `SSWS ${TOKEN}`],
+        [`${ORG}/api/v1/apps?after=0oa2&limit=200`, `SSWS ${TOKEN}`]
+      ])
+      // The code tested here is the README's.
+      const source = readFileSync(new URL(import.meta.url), "utf8")
+      const region = /\/\/ --- README: pagination[^\n]*\n([\s\S]*?)\/\/ --- end ---/.exec(source)
+      const readme = readFileSync(new URL("../README.md", import.meta.url), "utf8")
+      expect(readme).toContain(region?.[1]?.trim())
     })
   )
 
