@@ -245,6 +245,24 @@ describe("the wire format of each operation", () => {
   )
 })
 
+describe("the operations as functions (the README's Effect.serviceFunctions)", () => {
+  const Connections = Effect.serviceFunctions(ApplicationConnections)
+
+  it.effect("each needs ApplicationConnections, and sends what the service's method sends", () =>
+    Effect.gen(function* () {
+      const { layer, requests } = connectionsWith(() => json(200, tokenConnection))
+      const connection = yield* Effect.provide(
+        Connections.getDefaultProvisioningConnectionForApplication(APP),
+        layer
+      )
+      expect(connection.status).toBe("ENABLED")
+      expect(requests.map((r) => `${r.method} ${r.url}`)).toEqual([
+        `GET ${ORG}/api/v1/apps/${APP}/connections/default`
+      ])
+    })
+  )
+})
+
 describe("real-org looseness when decoding", () => {
   it.effect("an app without provisioning: UNKNOWN status and scheme, no _links", () =>
     Effect.gen(function* () {
