@@ -1,8 +1,8 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Fiber, TestClock } from "effect"
+import { Effect, Fiber, Schedule, TestClock } from "effect"
 import { createPublicKey } from "node:crypto"
-import { ApplicationConnections, type OktaResponseError } from "../src/index.js"
-import { DEFAULT_APPS, OktaSimulator } from "../src/testing/index.js"
+import { ApplicationConnections, type OktaResponseError, RetryPolicy } from "../src/index.js"
+import { DEFAULT_APPS, OktaSimulator, withAdvancingClock } from "../src/testing/index.js"
 import { faces, inProcess, Raw, type FaceServices } from "./support/faces.js"
 import { failureOf as failure } from "./support/exit.js"
 
@@ -782,6 +782,27 @@ describe("simulator timing (in-process face, TestClock)", () => {
         yield* Effect.flatMap(api, (a) => a.getDefaultProvisioningConnectionForApplication(ZSCALER))
       }),
       { tokens: [{ token: TOKEN }], rateLimit: { concurrencyLimit: 2 } }
+    )
+  )
+
+  it.effect("each logged request says when it came in, on the TestClock", () =>
+    Effect.gen(function* () {
+      const sim = yield* OktaSimulator
+      yield* TestClock.adjust("10 seconds")
+      yield* sim.injectFault({ _tag: "ServerError", status: 503, body: "json" }, { times: 1 })
+      yield* withAdvancingClock(
+        Effect.flatMap(api, (a) => a.getDefaultProvisioningConnectionForApplication(ZSCALER))
+      )
+      expect((yield* sim.requests).map((r) => [r.outcome, r.at])).toEqual([
+        [503, 10_000],
+        [200, 12_000]
+      ])
+    }).pipe(
+      Effect.provide(
+        OktaSimulator.layerConnections({
+          client: { retry: RetryPolicy.make({ backoff: Schedule.spaced("2 seconds") }) }
+        })
+      )
     )
   )
 

@@ -149,6 +149,11 @@ export interface LoggedRequest {
   readonly body: unknown
   /** The status answered, or `"drop"` / `"hang"`. */
   readonly outcome: number | "drop" | "hang"
+  /**
+   * When the request came in, in epoch milliseconds on the simulator's clock: under `it.effect`
+   * the `TestClock`'s, so that a test can assert when retries and rate-limit waits sent them.
+   */
+  readonly at: number
 }
 
 /**
@@ -414,6 +419,7 @@ export class OrgModel {
       const path = request.url.pathname
       const query = Object.fromEntries(request.url.searchParams)
       const fault = model.takeFault(method, path)
+      const at = yield* Clock.currentTimeMillis
       const logEntry = (outcome: LoggedRequest["outcome"]) => {
         const entry: LoggedRequest = {
           method,
@@ -421,7 +427,8 @@ export class OrgModel {
           query,
           headers: redactHeaders(request.headers),
           body: parseBody(request.body),
-          outcome
+          outcome,
+          at
         }
         model.log.push(entry)
         return model.onRequest !== undefined ? model.onRequest(entry) : Effect.void
