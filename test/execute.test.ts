@@ -32,7 +32,7 @@ const nextPage = (link: string | undefined): Option.Option<string> => {
   return Option.some(url.pathname + url.search)
 }
 
-export const listApps = Stream.paginateChunkEffect("/api/v1/apps?limit=200", (path) =>
+export const listApps = Stream.paginateChunkEffect("/api/v1/apps?limit=100", (path) =>
   Effect.flatMap(OktaClient, (client) =>
     client.execute({ operation: "listApplications", method: "GET", path }, (response) =>
       Effect.map(
@@ -121,18 +121,18 @@ describe("OktaClient.execute", () => {
               ],
               {
                 // Two links, as Okta sends them; the next one names another host.
-                link: '<https://acme.okta.com/api/v1/apps?limit=200>; rel="self", <https://elsewhere.example/api/v1/apps?after=0oa2&limit=200>; rel="next"'
+                link: '<https://acme.okta.com/api/v1/apps?limit=100>; rel="self", <https://elsewhere.example/api/v1/apps?after=0oa2&limit=100>; rel="next"'
               }
             )
           : json(200, [{ id: "0oa3", label: "Three" }], {
-              link: '<https://acme.okta.com/api/v1/apps?after=0oa2&limit=200>; rel="self"'
+              link: '<https://acme.okta.com/api/v1/apps?after=0oa2&limit=100>; rel="self"'
             })
       )
       const apps = yield* Effect.provide(Stream.runCollect(listApps), layer)
       expect(Chunk.toReadonlyArray(apps).map((app) => app.id)).toEqual(["0oa1", "0oa2", "0oa3"])
       expect(requests.map((r) => [r.url.href, r.headers["authorization"]])).toEqual([
-        [`${ORG}/api/v1/apps?limit=200`, `SSWS ${TOKEN}`],
-        [`${ORG}/api/v1/apps?after=0oa2&limit=200`, `SSWS ${TOKEN}`]
+        [`${ORG}/api/v1/apps?limit=100`, `SSWS ${TOKEN}`],
+        [`${ORG}/api/v1/apps?after=0oa2&limit=100`, `SSWS ${TOKEN}`]
       ])
       // The code tested here is the README's.
       const source = readFileSync(new URL(import.meta.url), "utf8")
