@@ -32,7 +32,7 @@ import { dpopProver } from "./dpop.js"
 import { configError, importSigningKey } from "./keys.js"
 import type { Call } from "./transport.js"
 import { httpError } from "./reader.js"
-import { sleepWithin } from "./retry.js"
+import { isDeadline, sleepWithin } from "./retry.js"
 import { scrub, scrubHeaders } from "./secrets.js"
 import { tracked } from "./pendingWork.js"
 
@@ -94,9 +94,6 @@ export interface TokenTransport {
     repair: (error: TokenError) => boolean
   ) => Effect.Effect<void, TokenError>
 }
-
-const isDeadline = (error: TokenError): boolean =>
-  error._tag === "OktaTimeoutError" && error.kind === "deadline"
 
 /** An access token as a request carries it. @internal */
 export interface Credential {

@@ -171,6 +171,10 @@ const callProgress = GlobalValue.globalValue(
   () => FiberRef.unsafeMake<Progress | undefined>(undefined)
 )
 
+/** A call's deadline error (not an attempt's timeout): it ends the call, never retried. @internal */
+export const isDeadline = (error: unknown): error is OktaTimeoutError =>
+  error instanceof OktaTimeoutError && error.kind === "deadline"
+
 /**
  * Sleeps within the running call's deadline, if it has one: a sleep that would pass it fails the
  * call now, naming `cause` (what the call waits after), as the call's own waits do. @internal
@@ -358,7 +362,7 @@ export const run = <A, E, P = never, EP = never>(
               }
         const exit = yield* Effect.either(attemptInSlot(progress, headers, prepared))
         if (exit._tag === "Right") return exit.right
-        if (exit.left instanceof OktaTimeoutError && exit.left.kind === "deadline") {
+        if (isDeadline(exit.left)) {
           return yield* Effect.fail(exit.left)
         }
         error = exit.left as E
@@ -371,9 +375,7 @@ export const run = <A, E, P = never, EP = never>(
       Effect.catchAll(
         attemptInSlot(progress, undefined, prepared),
         (e: E | OktaTimeoutError): Effect.Effect<A, E | EP | OktaTimeoutError> =>
-          e instanceof OktaTimeoutError && e.kind === "deadline"
-            ? Effect.fail(e)
-            : retrying(e as E, progress)
+          isDeadline(e) ? Effect.fail(e) : retrying(e as E, progress)
       )
     return options.prepare === undefined ? once(undefined) : Effect.flatMap(options.prepare, once)
   }
