@@ -26,6 +26,7 @@ import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import { ApplicationConnections, VERSION } from "effect-okta-connections"
 import { createPublicKey, type JsonWebKey } from "node:crypto"
+import { stripVTControlCharacters } from "node:util"
 import { setFlagsFromString } from "node:v8"
 import {
   appIds,
@@ -151,6 +152,55 @@ const command = root.pipe(
 
 const cli = Command.run(command, { name: "okta-connections", version: VERSION })
 
+/**
+ * A configuration error in the command line's words: which variables are not set or not valid, and
+ * what it reads, rather than `Config`'s "Expected OKTA_CLIENT_TOKEN to exist in the process context".
+ */
+const describeConfigError = (error: ConfigError.ConfigError): string => {
+  const missing: Array<string> = []
+  const invalid: Array<string> = []
+  const walk = (e: ConfigError.ConfigError): void => {
+    if (e._op === "And" || e._op === "Or") {
+      walk(e.left)
+      walk(e.right)
+    } else if (e._op === "MissingData") {
+      const name = e.path.join(".")
+      missing.push(name === "OKTA_CLIENT_ORGURL" ? `${name} (or --org-url)` : name)
+    } else invalid.push(`${e.path.join(".")}: ${e.message}`)
+  }
+  walk(error)
+  return [
+    ...(missing.length > 0 ? [`not set: ${missing.join(", ")}`] : []),
+    ...(invalid.length > 0 ? [`not valid: ${invalid.join("; ")}`] : []),
+    "  The org's URL comes from OKTA_CLIENT_ORGURL, the credential from OKTA_CLIENT_TOKEN (an SSWS",
+    "  API token) or, with OKTA_CLIENT_AUTHORIZATIONMODE=PrivateKey, a service app's",
+    "  OKTA_CLIENT_CLIENTID, OKTA_CLIENT_SCOPES and OKTA_CLIENT_PRIVATEKEY (OKTA_CLIENT_KEYID optional)."
+  ].join("\n")
+}
+
+// @effect/cli colours its help and some usage errors whatever the output is: a pipe, a file, or
+// NO_COLOR (https://no-color.org) gets them plain.
+const colours = (stream: NodeJS.WriteStream) =>
+  stream.isTTY === true && (process.env["NO_COLOR"] ?? "") === ""
+const plainWhere = (
+  keep: boolean,
+  print: (...args: ReadonlyArray<unknown>) => Effect.Effect<void>
+) =>
+  keep
+    ? print
+    : (...args: ReadonlyArray<unknown>) =>
+        print(...args.map((arg) => (typeof arg === "string" ? stripVTControlCharacters(arg) : arg)))
+const withPlainOutput = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+  Effect.consoleWith((console) =>
+    Effect.withConsole(effect, {
+      ...console,
+      log: plainWhere(colours(process.stdout), console.log),
+      info: plainWhere(colours(process.stdout), console.info),
+      error: plainWhere(colours(process.stderr), console.error),
+      warn: plainWhere(colours(process.stderr), console.warn)
+    })
+  )
+
 /** Exit code 3 for what the configuration or the credentials got wrong. */
 const isConfigOrAuth = (error: unknown) =>
   ConfigError.isConfigError(error) ||
@@ -164,7 +214,9 @@ const isConfigOrAuth = (error: unknown) =>
 // for those threads before it exits (bench/README.md has the cost). A command line parses a few
 // responses: the baseline code is enough.
 setFlagsFromString("--liftoff-only")
-const main = Effect.runFork(cli(process.argv).pipe(Effect.provide(NodeContext.layer)))
+const main = Effect.runFork(
+  cli(process.argv).pipe(withPlainOutput, Effect.provide(NodeContext.layer))
+)
 // Ctrl-C interrupts the run: calls in flight are cancelled and the summary printed (exit 130).
 process.once("SIGINT", () => {
   main.unsafeInterruptAsFork(main.id())
@@ -183,8 +235,9 @@ Effect.runPromiseExit(Fiber.join(main)).then((exit) => {
     console.error(`okta-connections: ${error.message}`)
     process.exitCode = EXIT.usage
   } else if (isConfigOrAuth(error) || Cause.isFailType(exit.cause)) {
-    const message =
-      typeof error === "object" && error !== null && "message" in error
+    const message = ConfigError.isConfigError(error)
+      ? describeConfigError(error)
+      : typeof error === "object" && error !== null && "message" in error
         ? String(error.message)
         : String(error)
     console.error(`okta-connections: ${message}`)

@@ -114,7 +114,14 @@ describe("okta-connections", () => {
         expect(globalAfter.stderr).toContain("unknown option --org-url")
         const noToken = yield* cli(["get", ZSCALER], { OKTA_CLIENT_ORGURL: env.OKTA_CLIENT_ORGURL })
         expect(noToken.code).toBe(3)
-        expect(noToken.stderr).toContain("OKTA_CLIENT_TOKEN")
+        // The variable is named in the command line's words, not in `Config`'s.
+        expect(noToken.stderr).toContain("okta-connections: not set: OKTA_CLIENT_TOKEN\n")
+        expect(noToken.stderr).not.toContain("process context")
+        const nothing = yield* cli(["get", ZSCALER], {})
+        expect(nothing.code).toBe(3)
+        expect(nothing.stderr).toContain(
+          "not set: OKTA_CLIENT_ORGURL (or --org-url), OKTA_CLIENT_TOKEN"
+        )
         const wrongToken = yield* cli(["get", ZSCALER], {
           ...env,
           OKTA_CLIENT_TOKEN: "00wrong-token"
@@ -123,6 +130,22 @@ describe("okta-connections", () => {
         expect(wrongToken.stderr).toContain("OktaUnauthorizedError")
         expect(wrongToken.stdout + wrongToken.stderr).not.toContain("00wrong-token")
       }).pipe(Effect.scoped),
+    30_000
+  )
+
+  it.live(
+    "help: plain text when standard output is not a terminal (@effect/cli colours it otherwise)",
+    () =>
+      Effect.gen(function* () {
+        const help = yield* cli(["--help"], {})
+        expect(help.code).toBe(0)
+        expect(help.stdout).toContain("USAGE")
+        expect(help.stdout).toContain("--concurrency")
+        expect(help.stdout).not.toContain("\u001b[")
+        const sub = yield* cli(["apply", "--help"], {})
+        expect(sub.stdout).toContain("--dry-run")
+        expect(sub.stdout).not.toContain("\u001b[")
+      }),
     30_000
   )
 
