@@ -13,7 +13,6 @@
  * Bundled (dist/cli/main.mjs and its chunks, `npm run build`) with @effect/cli and the Node platform
  * bundled in, so that they are not dependencies of the library.
  */
-import * as Args from "@effect/cli/Args"
 import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
 import * as ValidationError from "@effect/cli/ValidationError"
@@ -29,6 +28,7 @@ import { createPublicKey, type JsonWebKey } from "node:crypto"
 import { stripVTControlCharacters } from "node:util"
 import { setFlagsFromString } from "node:v8"
 import {
+  appId,
   appIds,
   EXIT,
   finish,
@@ -103,7 +103,7 @@ const lifecycle = (name: "activate" | "deactivate") =>
 const jwks = Command.make(
   "jwks",
   {
-    appId: Args.text({ name: "appId" }),
+    appId,
     pem: Options.boolean("pem").pipe(Options.withDescription("print the keys as PEM"))
   },
   (options) =>

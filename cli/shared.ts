@@ -187,8 +187,16 @@ const transportLayer = (chosen: Option.Option<"fetch" | "undici">) => {
     : OktaFetch.layer()
 }
 
+/** One app id, as an argument. */
+export const appId = Args.text({ name: "appId" }).pipe(
+  Args.withDescription("the app's id in Okta, e.g. 0oafxqCAJWWGELFTYASJ")
+)
+
 /** App ids from the arguments, `--from FILE`, or standard input (`-`). */
-export const appIds = Args.text({ name: "appId" }).pipe(Args.repeated)
+export const appIds = Args.text({ name: "appId" }).pipe(
+  Args.withDescription("app ids in Okta (- reads them from standard input, one per line)"),
+  Args.repeated
+)
 export const from = Options.file("from").pipe(
   Options.withDescription("read app ids from a file, one per line"),
   Options.optional

@@ -15,7 +15,7 @@ import {
 } from "effect-okta-connections"
 import { readFileSync } from "node:fs"
 import { planFor, readManifest, type Step, yamlParser } from "./manifest.js"
-import { finish, forEachApp, UsageError, withClient } from "./shared.js"
+import { appId, finish, forEachApp, UsageError, withClient } from "./shared.js"
 
 /** A secret from an environment variable, a file or standard input; never from argv. */
 const secretOptions = {
@@ -66,7 +66,7 @@ const readSecret = (options: {
 export const update = Command.make(
   "update",
   {
-    appId: Args.text({ name: "appId" }),
+    appId,
     file: Options.file("file").pipe(
       Options.withDescription("the request body, JSON or YAML (instead of the flags below)"),
       Options.optional
@@ -194,13 +194,16 @@ const consentOf = (options: {
 export const verify = Command.make(
   "verify",
   {
-    appName: Args.choice([
-      ["google", "google" as const],
-      ["office365", "office365" as const],
-      ["slack", "slack" as const],
-      ["zoomus", "zoomus" as const]
-    ]),
-    appId: Args.text({ name: "appId" }),
+    appName: Args.choice(
+      [
+        ["google", "google" as const],
+        ["office365", "office365" as const],
+        ["slack", "slack" as const],
+        ["zoomus", "zoomus" as const]
+      ],
+      { name: "appName" }
+    ).pipe(Args.withDescription("the app's name in Okta (the apps with a consent flow)")),
+    appId,
     continueUrl: Options.text("continue-url").pipe(
       Options.withDescription(
         "the continue_oauth_flow_url Okta issued; - reads it from standard input"
@@ -237,7 +240,11 @@ export const verify = Command.make(
 export const apply = Command.make(
   "apply",
   {
-    manifest: Args.file({ name: "manifest" }),
+    manifest: Args.file({ name: "manifest" }).pipe(
+      Args.withDescription(
+        "a YAML or JSON file: apps, each an id and the connection it should have"
+      )
+    ),
     dryRun: Options.boolean("dry-run").pipe(Options.withDescription("print the plan and stop")),
     resendSecrets: Options.boolean("resend-secrets").pipe(
       Options.withDescription("send write-only secrets even where nothing else changes")

@@ -145,6 +145,10 @@ describe("okta-connections", () => {
         const sub = yield* cli(["apply", "--help"], {})
         expect(sub.stdout).toContain("--dry-run")
         expect(sub.stdout).not.toContain("\u001b[")
+        // Every argument says what it is, not only "A user-defined piece of text".
+        const verify = yield* cli(["verify", "--help"], {})
+        expect(verify.stdout).toContain("<appName>")
+        expect(verify.stdout).toContain("the app's id in Okta")
       }),
     30_000
   )
