@@ -18,7 +18,12 @@ import { createPublicKey, generateKeyPairSync } from "node:crypto"
 import { ApplicationConnections } from "../src/index.js"
 import { isPending, tracked } from "../src/internal/pendingWork.js"
 import { OktaSimulator, withAdvancingClock } from "../src/testing/index.js"
-import { currentRealTime, QUIET_MILLIS, type RealTime } from "../src/testing/stuckClock.js"
+import {
+  advancingWhile,
+  currentRealTime,
+  QUIET_MILLIS,
+  type RealTime
+} from "../src/testing/stuckClock.js"
 import { turn } from "./support/clock.js"
 
 const ZSCALER = "0oasimzscaler0000001"
@@ -245,6 +250,33 @@ describe("a test that forgot withAdvancingClock gets a hint, not only a timeout"
         yield* api.getDefaultProvisioningConnectionForApplication(ZSCALER)
         yield* pass(LONG)
         expect(warnings).toEqual([])
+      })
+    )
+  )
+
+  it.effect("none while withAdvancingClock moves the clock, however long one move takes", () =>
+    withWarnings((warnings, pass) =>
+      Effect.gen(function* () {
+        const api = yield* ApplicationConnections
+        const sim = yield* OktaSimulator
+        yield* sim.injectFault({ _tag: "ServerError", status: 503, body: "json" }, { times: 1 })
+        const call = yield* Effect.fork(api.getDefaultProvisioningConnectionForApplication(ZSCALER))
+        const now = yield* Clock.currentTimeMillis
+        const backingOff = Effect.map(TestClock.sleeps(), (sleeps) =>
+          Chunk.some(sleeps, (wake) => wake > now)
+        )
+        while (!(yield* backingOff)) yield* turn
+        // withAdvancingClock in the middle of a move (Effect's TestClock can take seconds over
+        // thousands of due sleeps): the clock stands still, and the test did not forget anything.
+        const moving = yield* Effect.fork(advancingWhile(yield* Effect.clock, Effect.never))
+        yield* pass(LONG)
+        expect(warnings).toEqual([])
+        // The same wait with nothing moving the clock is the hint.
+        yield* Fiber.interrupt(moving)
+        yield* pass(LONG)
+        expect(warnings).toEqual([expect.stringContaining("withAdvancingClock(")])
+        yield* TestClock.adjust("1 minute")
+        expect((yield* Fiber.join(call)).status).toBe("ENABLED")
       })
     )
   )

@@ -9,6 +9,7 @@ import * as Option from "effect/Option"
 import * as Order from "effect/Order"
 import * as TestClock from "effect/TestClock"
 import { isPending } from "../internal/pendingWork.js"
+import { advancingWhile } from "./stuckClock.js"
 
 /** One turn of the event loop: lets I/O and promises the effect started make progress. */
 const turn = Effect.async<void>((resume) => {
@@ -77,6 +78,11 @@ export const withAdvancingClock = <A, E, R>(
     // Under the live clock (it.live, a script) sleeps end by themselves.
     const clock = yield* Effect.clock
     if (!("adjust" in clock)) return yield* effect
+    return yield* advancingWhile(clock, advance(effect))
+  })
+
+const advance = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+  Effect.gen(function* () {
     const fiber = yield* Effect.fork(effect)
     let idle = 0
     while (fiber.unsafePoll() === null) {

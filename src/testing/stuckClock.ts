@@ -35,6 +35,27 @@ export const currentRealTime = GlobalValue.globalValue(
     })
 )
 
+// The `TestClock`s `withAdvancingClock` is moving now. It may take seconds of real time to move
+// one when thousands of sleeps are due (Effect's `TestClock` waits for every fiber of the test to
+// suspend at each), and a test that did not forget it must not be told it did.
+const advancing = GlobalValue.globalValue(
+  Symbol.for("effect-okta-connections/testing/advancing"),
+  () => new WeakMap<object, number>()
+)
+
+/** Runs `effect` with `clock` counted as moved by `withAdvancingClock`. @internal */
+export const advancingWhile = <A, E, R>(
+  clock: object,
+  effect: Effect.Effect<A, E, R>
+): Effect.Effect<A, E, R> =>
+  Effect.acquireUseRelease(
+    Effect.sync(() => advancing.set(clock, (advancing.get(clock) ?? 0) + 1)),
+    () => effect,
+    () => Effect.sync(() => advancing.set(clock, (advancing.get(clock) ?? 1) - 1))
+  )
+
+const isAdvancing = (clock: object): boolean => (advancing.get(clock) ?? 0) > 0
+
 /** How long, in real time, the clock stands still after an answer the client waits after. */
 export const QUIET_MILLIS = 2_000
 const POLL_MILLIS = 250
@@ -100,7 +121,7 @@ export const watch: Effect.Effect<Watcher, never, Scope.Scope> = Effect.gen(func
     while (true) {
       yield* real.wait(POLL_MILLIS)
       const now = clock.unsafeCurrentTimeMillis()
-      if (now !== time || isPending()) {
+      if (now !== time || isPending() || isAdvancing(clock)) {
         time = now
         movedAt = real.now()
         continue
