@@ -7,8 +7,9 @@
  *   okta-connections simulator --port 8080
  *
  * Credentials come from Okta's variables (OKTA_CLIENT_ORGURL, OKTA_CLIENT_TOKEN, or the
- * PrivateKey service-app mode), never from the command line. Exit codes: 0 all succeeded, 1 some
- * apps failed, 2 usage error, 3 configuration or authentication error.
+ * PrivateKey service-app mode) or okta.yaml (./okta.yaml, ~/.okta/okta.yaml), never from the
+ * command line. Exit codes: 0 all succeeded, 1 some apps failed, 2 usage error, 3 configuration
+ * or authentication error.
  *
  * Bundled (dist/cli/main.mjs and its chunks, `npm run build`) with @effect/cli and the Node platform
  * bundled in, so that they are not dependencies of the library.
@@ -157,24 +158,26 @@ const cli = Command.run(command, { name: "okta-connections", version: VERSION })
  * what it reads, rather than `Config`'s "Expected OKTA_CLIENT_TOKEN to exist in the process context".
  */
 const describeConfigError = (error: ConfigError.ConfigError): string => {
-  const missing: Array<string> = []
-  const invalid: Array<string> = []
+  // A variable missing from the environment and from each okta.yaml is missing once.
+  const missing = new Set<string>()
+  const invalid = new Set<string>()
   const walk = (e: ConfigError.ConfigError): void => {
     if (e._op === "And" || e._op === "Or") {
       walk(e.left)
       walk(e.right)
     } else if (e._op === "MissingData") {
       const name = e.path.join(".")
-      missing.push(name === "OKTA_CLIENT_ORGURL" ? `${name} (or --org-url)` : name)
-    } else invalid.push(`${e.path.join(".")}: ${e.message}`)
+      missing.add(name === "OKTA_CLIENT_ORGURL" ? `${name} (or --org-url)` : name)
+    } else invalid.add(`${e.path.join(".")}: ${e.message}`)
   }
   walk(error)
   return [
-    ...(missing.length > 0 ? [`not set: ${missing.join(", ")}`] : []),
-    ...(invalid.length > 0 ? [`not valid: ${invalid.join("; ")}`] : []),
+    ...(missing.size > 0 ? [`not set: ${[...missing].join(", ")}`] : []),
+    ...(invalid.size > 0 ? [`not valid: ${[...invalid].join("; ")}`] : []),
     "  The org's URL comes from OKTA_CLIENT_ORGURL, the credential from OKTA_CLIENT_TOKEN (an SSWS",
     "  API token) or, with OKTA_CLIENT_AUTHORIZATIONMODE=PrivateKey, a service app's",
-    "  OKTA_CLIENT_CLIENTID, OKTA_CLIENT_SCOPES and OKTA_CLIENT_PRIVATEKEY (OKTA_CLIENT_KEYID optional)."
+    "  OKTA_CLIENT_CLIENTID, OKTA_CLIENT_SCOPES and OKTA_CLIENT_PRIVATEKEY (OKTA_CLIENT_KEYID optional);",
+    "  or from the okta.client section of ./okta.yaml or ~/.okta/okta.yaml, as Okta's SDKs read it."
   ].join("\n")
 }
 

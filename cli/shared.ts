@@ -23,6 +23,7 @@ import {
   type OktaResponseError
 } from "effect-okta-connections"
 import { readFileSync } from "node:fs"
+import { configProvider } from "./oktaYaml.js"
 
 /** Exit codes the README documents. */
 export const EXIT = { ok: 0, someFailed: 1, usage: 2, config: 3 } as const
@@ -306,9 +307,11 @@ export const finish = <A>(outcomes: ReadonlyArray<Outcome<A>>) =>
   })
 
 export const withClient = <A, E, R>(program: Effect.Effect<A, E, R>) =>
-  Effect.flatMap(Effect.zip(clientLayer, root), ([layer, global]) =>
+  Effect.flatMap(Effect.all([clientLayer, root, configProvider]), ([layer, global, provider]) =>
     Effect.provide(program, layer).pipe(
       Effect.provide(Logger.replace(Logger.defaultLogger, cliLogger(global.verbose))),
-      Logger.withMinimumLogLevel(LogLevel.Debug)
+      Logger.withMinimumLogLevel(LogLevel.Debug),
+      // The variables, then okta.yaml as Okta's SDKs read it.
+      Effect.withConfigProvider(provider)
     )
   )

@@ -6,7 +6,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { spawn } from "node:child_process"
-import { existsSync, mkdtempSync, writeFileSync } from "node:fs"
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { OktaSimulator, serve } from "../src/testing/index.js"
@@ -16,8 +16,21 @@ import { root, runNode } from "./support/subprocess.js"
 const cliPath = join(root, "dist/cli/main.mjs")
 const TOKEN = "00cli-test-token-secret"
 
-const cli = (args: ReadonlyArray<string>, env: Record<string, string>, stdin?: string) =>
-  runNode([cliPath, ...args], { PATH: process.env["PATH"] ?? "", ...env }, stdin)
+// A home of its own, so that an ~/.okta/okta.yaml of the machine's plays no part.
+const emptyHome = mkdtempSync(join(tmpdir(), "okta-cli-home-"))
+
+const cli = (
+  args: ReadonlyArray<string>,
+  env: Record<string, string>,
+  stdin?: string,
+  cwd?: string
+) =>
+  runNode(
+    [cliPath, ...args],
+    { PATH: process.env["PATH"] ?? "", HOME: emptyHome, ...env },
+    stdin,
+    cwd
+  )
 
 /** A fresh simulated org on a loopback port, and the environment that points the CLI at it. */
 const org = Effect.gen(function* () {
@@ -129,6 +142,50 @@ describe("okta-connections", () => {
         expect(wrongToken.code).toBe(3)
         expect(wrongToken.stderr).toContain("OktaUnauthorizedError")
         expect(wrongToken.stdout + wrongToken.stderr).not.toContain("00wrong-token")
+      }).pipe(Effect.scoped),
+    30_000
+  )
+
+  it.live(
+    "reads okta.yaml as Okta's SDKs do: ./okta.yaml over ~/.okta/okta.yaml, a variable over both",
+    () =>
+      Effect.gen(function* () {
+        const { env } = yield* org
+        const home = mkdtempSync(join(tmpdir(), "okta-cli-yaml-"))
+        const work = mkdtempSync(join(tmpdir(), "okta-cli-cwd-"))
+        mkdirSync(join(home, ".okta"))
+        const yaml = (client: string) => `okta:\n  client:\n${client}`
+        // What `okta login` leaves: the org and an API token.
+        writeFileSync(
+          join(home, ".okta", "okta.yaml"),
+          yaml(`    orgUrl: "${env.OKTA_CLIENT_ORGURL}"\n    token: "${TOKEN}"\n`)
+        )
+        const fromHome = yield* cli(["get", ZSCALER, "--json"], { HOME: home }, undefined, work)
+        expect(fromHome.code).toBe(0)
+        expect(JSON.parse(fromHome.stdout)).toMatchObject([{ id: ZSCALER, status: "ENABLED" }])
+        // The working directory's file wins over the home's, key by key; a variable over both.
+        writeFileSync(join(work, "okta.yaml"), yaml(`    token: "00from-cwd-yaml"\n`))
+        const fromCwd = yield* cli(["get", ZSCALER], { HOME: home }, undefined, work)
+        expect(fromCwd.code).toBe(3)
+        expect(fromCwd.stderr).toContain("OktaUnauthorizedError")
+        const fromEnv = yield* cli(
+          ["get", ZSCALER],
+          { HOME: home, OKTA_CLIENT_TOKEN: TOKEN },
+          undefined,
+          work
+        )
+        expect(fromEnv.code).toBe(0)
+        // A file that is not YAML is named with its line, never quoted: it holds a token.
+        writeFileSync(join(work, "okta.yaml"), yaml(`    token: "00secret-in-yaml\n  x: [\n`))
+        const broken = yield* cli(["get", ZSCALER], { HOME: home }, undefined, work)
+        expect(broken.code).toBe(3)
+        expect(broken.stderr).toContain(`${join(work, "okta.yaml")}: cannot read it as YAML`)
+        expect(broken.stdout + broken.stderr).not.toContain("00secret-in-yaml")
+        // What neither the variables nor the files give is named once.
+        writeFileSync(join(work, "okta.yaml"), yaml(`    orgUrl: "${env.OKTA_CLIENT_ORGURL}"\n`))
+        const noToken = yield* cli(["get", ZSCALER], {}, undefined, work)
+        expect(noToken.code).toBe(3)
+        expect(noToken.stderr).toContain("okta-connections: not set: OKTA_CLIENT_TOKEN\n")
       }).pipe(Effect.scoped),
     30_000
   )

@@ -1,0 +1,84 @@
+/**
+ * Okta's configuration files, read as Okta's SDKs and the Okta CLI read them: the `okta.client`
+ * section of `okta.yaml` in the working directory, then of `~/.okta/okta.yaml` (where `okta login`
+ * writes it), each key overridden by its `OKTA_CLIENT_*` variable.
+ */
+import * as ConfigProvider from "effect/ConfigProvider"
+import * as Effect from "effect/Effect"
+import { existsSync, readFileSync } from "node:fs"
+import { homedir } from "node:os"
+import { join } from "node:path"
+import { yamlParser } from "./manifest.js"
+
+/** A file that is there but cannot be used: exit code 3, as for a bad variable. */
+export class OktaYamlError extends Error {
+  readonly _tag = "OktaConfigError"
+}
+
+const KEYS = ["orgUrl", "token", "authorizationMode", "clientId", "scopes", "privateKey", "keyId"]
+
+/** The files, the one that wins first. */
+export const oktaYamlFiles = (): ReadonlyArray<string> => [
+  join(process.cwd(), "okta.yaml"),
+  join(homedir(), ".okta", "okta.yaml")
+]
+
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === "object" && value !== null && !Array.isArray(value)
+
+/** The variables a file stands for, e.g. `OKTA_CLIENT_TOKEN` for `okta.client.token`. */
+const variablesOf = (path: string, parsed: unknown): Map<string, string> => {
+  const variables = new Map<string, string>()
+  const okta = isRecord(parsed) ? parsed["okta"] : undefined
+  const client = isRecord(okta) ? okta["client"] : undefined
+  if (!isRecord(client)) return variables
+  for (const key of KEYS) {
+    const value = client[key]
+    if (value === undefined || value === null || value === "") continue
+    const name = `OKTA_CLIENT_${key.toUpperCase()}`
+    if (typeof value === "string" || typeof value === "number") variables.set(name, String(value))
+    // The SDKs take scopes as a list, and a private key as a JWK object.
+    else if (key === "scopes" && Array.isArray(value)) variables.set(name, value.join(" "))
+    else if (key === "privateKey" && isRecord(value)) variables.set(name, JSON.stringify(value))
+    else throw new OktaYamlError(`${path}: okta.client.${key} must be a string`)
+  }
+  return variables
+}
+
+/**
+ * The environment, then the files that exist. The YAML parser is loaded only when one does.
+ */
+export const configProvider: Effect.Effect<ConfigProvider.ConfigProvider, OktaYamlError> =
+  Effect.suspend(() => {
+    const files = oktaYamlFiles().filter((path) => existsSync(path))
+    if (files.length === 0) return Effect.succeed(ConfigProvider.fromEnv())
+    return Effect.flatMap(yamlParser, (parse) =>
+      Effect.try({
+        try: () =>
+          files.reduce((provider, path) => {
+            let text: string
+            try {
+              text = readFileSync(path, "utf8")
+            } catch (error) {
+              const code = (error as { readonly code?: unknown }).code
+              throw new OktaYamlError(`${path}: cannot read it (${String(code ?? error)})`)
+            }
+            let parsed: unknown
+            try {
+              parsed = parse(text)
+            } catch (error) {
+              // Where, never what: the parser's message quotes the line, which may hold a token.
+              const at = (error as { readonly linePos?: ReadonlyArray<{ readonly line: number }> })
+                .linePos?.[0]?.line
+              throw new OktaYamlError(
+                `${path}: cannot read it as YAML${at !== undefined ? ` (line ${at})` : ""}`
+              )
+            }
+            const fromFile = ConfigProvider.fromMap(variablesOf(path, parsed))
+            return ConfigProvider.orElse(provider, () => fromFile)
+          }, ConfigProvider.fromEnv()),
+        catch: (error) =>
+          error instanceof OktaYamlError ? error : new OktaYamlError(`okta.yaml: ${String(error)}`)
+      })
+    )
+  })
