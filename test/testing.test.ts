@@ -183,6 +183,18 @@ describe("a test that forgot withAdvancingClock gets a hint, not only a timeout"
     )
   const LONG = 2 * QUIET_MILLIS
 
+  /**
+   * Turns the event loop (over a real socket, for as long as it takes) until the client sleeps
+   * before its retry, within the minute; no time passes on either clock.
+   */
+  const untilBackingOff = Effect.gen(function* () {
+    const now = yield* Clock.currentTimeMillis
+    const backingOff = Effect.map(TestClock.sleeps(), (sleeps) =>
+      Chunk.some(sleeps, (wake) => wake < now + 60_000)
+    )
+    while (!(yield* backingOff)) yield* turn
+  })
+
   // The attempt timeout, an hour away, keeps its sleep out of the backoff's way.
   const faces = [
     ["in-process", OktaSimulator.layerConnections({ client: { timeout: "1 hour" } })],
@@ -201,13 +213,7 @@ describe("a test that forgot withAdvancingClock gets a hint, not only a timeout"
             const fiber = yield* Effect.fork(
               api.getDefaultProvisioningConnectionForApplication(ZSCALER)
             )
-            // The event loop turns (over a real socket, for as long as it takes) until the
-            // client sleeps before its retry; no time passes on either clock.
-            const now = yield* Clock.currentTimeMillis
-            const backingOff = Effect.map(TestClock.sleeps(), (sleeps) =>
-              Chunk.some(sleeps, (wake) => wake < now + 60_000)
-            )
-            while (!(yield* backingOff)) yield* turn
+            yield* untilBackingOff
             yield* pass(QUIET_MILLIS - 500)
             expect(warnings).toEqual([])
             yield* pass(LONG)
@@ -255,29 +261,30 @@ describe("a test that forgot withAdvancingClock gets a hint, not only a timeout"
   )
 
   it.effect("none while withAdvancingClock moves the clock, however long one move takes", () =>
-    withWarnings((warnings, pass) =>
-      Effect.gen(function* () {
-        const api = yield* ApplicationConnections
-        const sim = yield* OktaSimulator
-        yield* sim.injectFault({ _tag: "ServerError", status: 503, body: "json" }, { times: 1 })
-        const call = yield* Effect.fork(api.getDefaultProvisioningConnectionForApplication(ZSCALER))
-        const now = yield* Clock.currentTimeMillis
-        const backingOff = Effect.map(TestClock.sleeps(), (sleeps) =>
-          Chunk.some(sleeps, (wake) => wake > now)
-        )
-        while (!(yield* backingOff)) yield* turn
-        // withAdvancingClock in the middle of a move (Effect's TestClock can take seconds over
-        // thousands of due sleeps): the clock stands still, and the test did not forget anything.
-        const moving = yield* Effect.fork(advancingWhile(yield* Effect.clock, Effect.never))
-        yield* pass(LONG)
-        expect(warnings).toEqual([])
-        // The same wait with nothing moving the clock is the hint.
-        yield* Fiber.interrupt(moving)
-        yield* pass(LONG)
-        expect(warnings).toEqual([expect.stringContaining("withAdvancingClock(")])
-        yield* TestClock.adjust("1 minute")
-        expect((yield* Fiber.join(call)).status).toBe("ENABLED")
-      })
+    withWarnings(
+      (warnings, pass) =>
+        Effect.gen(function* () {
+          const api = yield* ApplicationConnections
+          const sim = yield* OktaSimulator
+          yield* sim.injectFault({ _tag: "ServerError", status: 503, body: "json" }, { times: 1 })
+          const call = yield* Effect.fork(
+            api.getDefaultProvisioningConnectionForApplication(ZSCALER)
+          )
+          yield* untilBackingOff
+          // withAdvancingClock in the middle of a move (Effect's TestClock can take seconds over
+          // thousands of due sleeps): the clock stands still, and the test did not forget anything.
+          const moving = yield* Effect.fork(advancingWhile(yield* Effect.clock, Effect.never))
+          yield* pass(LONG)
+          expect(warnings).toEqual([])
+          // The same wait with nothing moving the clock is the hint.
+          yield* Fiber.interrupt(moving)
+          yield* pass(LONG)
+          expect(warnings).toEqual([expect.stringContaining("withAdvancingClock(")])
+          yield* TestClock.adjust("1 minute")
+          expect((yield* Fiber.join(call)).status).toBe("ENABLED")
+        }),
+      // The attempt timeout, an hour away, keeps its sleep out of the backoff's way.
+      { client: { timeout: "1 hour" } }
     )
   )
 
