@@ -32,7 +32,7 @@ export class UsageError extends Error {}
 
 // Global options: where and how to call Okta.
 const orgUrl = Options.text("org-url").pipe(
-  Options.withDescription("the org URL (default OKTA_CLIENT_ORGURL)"),
+  Options.withDescription("the org URL (default OKTA_CLIENT_ORGURL, or orgUrl in okta.yaml)"),
   Options.optional
 )
 const concurrency = Options.integer("concurrency").pipe(
