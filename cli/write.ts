@@ -15,7 +15,7 @@ import {
 } from "effect-okta-connections"
 import { readFileSync } from "node:fs"
 import { planFor, readManifest, type Step, yamlParser } from "./manifest.js"
-import { appId, finish, forEachApp, UsageError, withClient } from "./shared.js"
+import { appId, EXIT, finish, forEachApp, UsageError, withClient } from "./shared.js"
 
 /** A secret from an environment variable, a file or standard input; never from argv. */
 const secretOptions = {
@@ -248,72 +248,86 @@ export const apply = Command.make(
     dryRun: Options.boolean("dry-run").pipe(Options.withDescription("print the plan and stop")),
     resendSecrets: Options.boolean("resend-secrets").pipe(
       Options.withDescription("send write-only secrets even where nothing else changes")
+    ),
+    detailedExitcode: Options.boolean("detailed-exitcode").pipe(
+      Options.withDescription(
+        "with --dry-run, exit 4 when the plan changes anything (a drift check); 0 when it does not"
+      )
     )
   },
   (options) =>
-    withClient(
-      Effect.gen(function* () {
-        const api = yield* ApplicationConnections
-        const apps = yield* Effect.mapError(
-          readManifest(options.manifest),
-          (error) => new UsageError(error.message)
-        )
-        const current = yield* forEachApp(
-          apps.map((app) => app.id),
-          (id) => api.getDefaultProvisioningConnectionForApplication(id)
-        )
-        const steps: Array<Step> = []
-        for (const [i, { result }] of current.entries()) {
-          if (Exit.isSuccess(result))
-            steps.push(planFor(apps[i]!, result.value, options.resendSecrets))
-        }
-        for (const step of steps) {
-          yield* Console.log(
-            `${step.app.id}  ${step.changes.length === 0 ? "no change" : step.changes.join("; ")}`
-          )
-        }
-        const count = (f: (step: Step) => boolean) => steps.filter(f).length
-        yield* Console.log(
-          `Plan: ${count((s) => s.update !== undefined)} to update, ${count((s) => s.lifecycle === "activate")} to activate, ${count((s) => s.lifecycle === "deactivate")} to deactivate, ${count((s) => s.changes.length === 0)} unchanged`
-        )
-        const unreadable = current.filter(({ result }) => Exit.isFailure(result))
-        if (options.dryRun || unreadable.length > 0) return yield* finish(unreadable)
-        const todo = steps.filter((step) => step.changes.length > 0)
-        const done = yield* forEachApp(
-          todo.map((step) => step.app.id),
-          (id) =>
-            Effect.gen(function* () {
-              const step = todo.find((s) => s.app.id === id)!
-              let status: string | undefined
-              if (step.update !== undefined) {
-                const updated = yield* api.updateDefaultProvisioningConnectionForApplication(
-                  id,
-                  step.update,
-                  step.app.status === "ENABLED" ? { activate: true } : undefined
-                )
-                status = updated.status
+    options.detailedExitcode && !options.dryRun
+      ? Effect.fail(new UsageError("--detailed-exitcode goes with --dry-run"))
+      : withClient(
+          Effect.gen(function* () {
+            const api = yield* ApplicationConnections
+            const apps = yield* Effect.mapError(
+              readManifest(options.manifest),
+              (error) => new UsageError(error.message)
+            )
+            const current = yield* forEachApp(
+              apps.map((app) => app.id),
+              (id) => api.getDefaultProvisioningConnectionForApplication(id)
+            )
+            const steps: Array<Step> = []
+            for (const [i, { result }] of current.entries()) {
+              if (Exit.isSuccess(result))
+                steps.push(planFor(apps[i]!, result.value, options.resendSecrets))
+            }
+            for (const step of steps) {
+              yield* Console.log(
+                `${step.app.id}  ${step.changes.length === 0 ? "no change" : step.changes.join("; ")}`
+              )
+            }
+            const count = (f: (step: Step) => boolean) => steps.filter(f).length
+            yield* Console.log(
+              `Plan: ${count((s) => s.update !== undefined)} to update, ${count((s) => s.lifecycle === "activate")} to activate, ${count((s) => s.lifecycle === "deactivate")} to deactivate, ${count((s) => s.changes.length === 0)} unchanged`
+            )
+            const unreadable = current.filter(({ result }) => Exit.isFailure(result))
+            if (options.dryRun || unreadable.length > 0) {
+              yield* finish(unreadable)
+              // An app that could not be read is the failure (1 or 3), not a change.
+              if (options.dryRun && options.detailedExitcode && unreadable.length === 0) {
+                if (steps.some((step) => step.changes.length > 0)) process.exitCode = EXIT.changes
               }
-              if (
-                step.app.status === "ENABLED" &&
-                status !== "ENABLED" &&
-                step.lifecycle === "activate"
-              ) {
-                yield* api.activateDefaultProvisioningConnectionForApplication(id)
-              }
-              if (
-                step.app.status === "DISABLED" &&
-                (status ?? "") !== "DISABLED" &&
-                (step.lifecycle === "deactivate" || status === "ENABLED")
-              ) {
-                yield* api.deactivateDefaultProvisioningConnectionForApplication(id)
-              }
-            })
+              return
+            }
+            const todo = steps.filter((step) => step.changes.length > 0)
+            const done = yield* forEachApp(
+              todo.map((step) => step.app.id),
+              (id) =>
+                Effect.gen(function* () {
+                  const step = todo.find((s) => s.app.id === id)!
+                  let status: string | undefined
+                  if (step.update !== undefined) {
+                    const updated = yield* api.updateDefaultProvisioningConnectionForApplication(
+                      id,
+                      step.update,
+                      step.app.status === "ENABLED" ? { activate: true } : undefined
+                    )
+                    status = updated.status
+                  }
+                  if (
+                    step.app.status === "ENABLED" &&
+                    status !== "ENABLED" &&
+                    step.lifecycle === "activate"
+                  ) {
+                    yield* api.activateDefaultProvisioningConnectionForApplication(id)
+                  }
+                  if (
+                    step.app.status === "DISABLED" &&
+                    (status ?? "") !== "DISABLED" &&
+                    (step.lifecycle === "deactivate" || status === "ENABLED")
+                  ) {
+                    yield* api.deactivateDefaultProvisioningConnectionForApplication(id)
+                  }
+                })
+            )
+            for (const { id, result } of done)
+              if (Exit.isSuccess(result)) yield* Console.log(`${id}: applied`)
+            yield* finish(done)
+          })
         )
-        for (const { id, result } of done)
-          if (Exit.isSuccess(result)) yield* Console.log(`${id}: applied`)
-        yield* finish(done)
-      })
-    )
 ).pipe(
   Command.withDescription("make the apps of a manifest (YAML or JSON) match it: plan, then apply")
 )

@@ -271,6 +271,17 @@ describe("okta-connections", () => {
           "Plan: 1 to update, 1 to activate, 1 to deactivate, 0 unchanged"
         )
         expect((yield* sim.requests).every((r) => r.method === "GET")).toBe(true)
+        // A drift check: --detailed-exitcode makes a plan with changes exit 4.
+        const drift = yield* cli(
+          ["apply", manifest, "--dry-run", "--detailed-exitcode"],
+          withSecret
+        )
+        expect(drift.code).toBe(4)
+        expect(drift.stdout).toBe(plan.stdout)
+        const misplaced = yield* cli(["apply", manifest, "--detailed-exitcode"], withSecret)
+        expect(misplaced.code).toBe(2)
+        expect(misplaced.stderr).toContain("--detailed-exitcode goes with --dry-run")
+        expect((yield* sim.requests).every((r) => r.method === "GET")).toBe(true)
 
         const applied = yield* cli(["apply", manifest], withSecret)
         expect(applied.code).toBe(0)
@@ -287,9 +298,14 @@ describe("okta-connections", () => {
         expect(again.stdout).toContain(
           "Plan: 0 to update, 0 to activate, 0 to deactivate, 3 unchanged"
         )
+        const noDrift = yield* cli(
+          ["apply", manifest, "--dry-run", "--detailed-exitcode"],
+          withSecret
+        )
+        expect(noDrift.code).toBe(0)
         const resend = yield* cli(["apply", manifest, "--resend-secrets", "--dry-run"], withSecret)
         expect(resend.stdout).toContain(`${ZSCALER}  token (write-only) will be sent`)
-        for (const run of [plan, applied, again, resend]) {
+        for (const run of [plan, drift, applied, again, noDrift, resend]) {
           expect(run.stdout + run.stderr).not.toContain("00zscaler-write-only-secret")
         }
       }).pipe(Effect.scoped),
