@@ -195,6 +195,16 @@ describe("a test that forgot withAdvancingClock gets a hint, not only a timeout"
     while (!(yield* backingOff)) yield* turn
   })
 
+  /** A call answered 503 once, forked, sleeping before its retry. */
+  const retryingCall = Effect.gen(function* () {
+    const api = yield* ApplicationConnections
+    const sim = yield* OktaSimulator
+    yield* sim.injectFault({ _tag: "ServerError", status: 503, body: "json" }, { times: 1 })
+    const fiber = yield* Effect.fork(api.getDefaultProvisioningConnectionForApplication(ZSCALER))
+    yield* untilBackingOff
+    return fiber
+  })
+
   // The attempt timeout, an hour away, keeps its sleep out of the backoff's way.
   const faces = [
     ["in-process", OktaSimulator.layerConnections({ client: { timeout: "1 hour" } })],
@@ -207,13 +217,7 @@ describe("a test that forgot withAdvancingClock gets a hint, not only a timeout"
       withWarnings(
         (warnings, pass) =>
           Effect.gen(function* () {
-            const api = yield* ApplicationConnections
-            const sim = yield* OktaSimulator
-            yield* sim.injectFault({ _tag: "ServerError", status: 503, body: "json" }, { times: 1 })
-            const fiber = yield* Effect.fork(
-              api.getDefaultProvisioningConnectionForApplication(ZSCALER)
-            )
-            yield* untilBackingOff
+            const fiber = yield* retryingCall
             yield* pass(QUIET_MILLIS - 500)
             expect(warnings).toEqual([])
             yield* pass(LONG)
@@ -264,13 +268,7 @@ describe("a test that forgot withAdvancingClock gets a hint, not only a timeout"
     withWarnings(
       (warnings, pass) =>
         Effect.gen(function* () {
-          const api = yield* ApplicationConnections
-          const sim = yield* OktaSimulator
-          yield* sim.injectFault({ _tag: "ServerError", status: 503, body: "json" }, { times: 1 })
-          const call = yield* Effect.fork(
-            api.getDefaultProvisioningConnectionForApplication(ZSCALER)
-          )
-          yield* untilBackingOff
+          const call = yield* retryingCall
           // withAdvancingClock in the middle of a move (Effect's TestClock can take seconds over
           // thousands of due sleeps): the clock stands still, and the test did not forget anything.
           const moving = yield* Effect.fork(advancingWhile(yield* Effect.clock, Effect.never))
