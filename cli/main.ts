@@ -204,6 +204,25 @@ const withPlainOutput = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
     })
   )
 
+/**
+ * @effect/cli stops reading a command's options at an argument that starts with "-", so after a
+ * positional `-` (standard input) `get - --json` would take `--json` for an app id. Such a `-`
+ * goes last; a `-` that is an option's value (`--from -`, `--code -`) stays where it is.
+ */
+const STDIN_COMMANDS = new Set(["get", "activate", "deactivate", "apply"])
+const stdinLast = (argv: ReadonlyArray<string>): ReadonlyArray<string> => {
+  const command = argv.findIndex((arg, i) => i >= 2 && STDIN_COMMANDS.has(arg))
+  if (command < 0) return argv
+  const rest = argv.slice(command + 1)
+  const positional = (arg: string, i: number) => arg === "-" && rest[i - 1] !== "--from"
+  if (!rest.some(positional)) return argv
+  return [
+    ...argv.slice(0, command + 1),
+    ...rest.filter((arg, i) => !positional(arg, i)),
+    ...rest.filter(positional)
+  ]
+}
+
 /** Exit code 3 for what the configuration or the credentials got wrong. */
 const isConfigOrAuth = (error: unknown) =>
   ConfigError.isConfigError(error) ||
@@ -218,7 +237,7 @@ const isConfigOrAuth = (error: unknown) =>
 // responses: the baseline code is enough.
 setFlagsFromString("--liftoff-only")
 const main = Effect.runFork(
-  cli(process.argv).pipe(withPlainOutput, Effect.provide(NodeContext.layer))
+  cli(stdinLast(process.argv)).pipe(withPlainOutput, Effect.provide(NodeContext.layer))
 )
 // Ctrl-C interrupts the run: calls in flight are cancelled and the summary printed (exit 130).
 process.once("SIGINT", () => {

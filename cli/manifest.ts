@@ -83,6 +83,17 @@ export const yamlParser: Effect.Effect<(text: string) => unknown> = Effect.promi
   })
 )
 
+/**
+ * Where a YAML parse failed, as ` (line L, column C)`, never what: the parser's own message
+ * quotes the line, which may hold a secret (an okta.yaml token, a literal pasted into a manifest).
+ */
+export const yamlErrorAt = (error: unknown): string => {
+  const at = (
+    error as { readonly linePos?: ReadonlyArray<{ readonly line: number; readonly col: number }> }
+  ).linePos?.[0]
+  return at !== undefined ? ` (line ${at.line}, column ${at.col})` : ""
+}
+
 const readWith = (
   path: string,
   parseYaml: (text: string) => unknown
@@ -91,7 +102,7 @@ const readWith = (
     try: () => {
       let text: string
       try {
-        text = readFileSync(path, "utf8")
+        text = readFileSync(path === "-" ? 0 : path, "utf8")
       } catch {
         throw new ManifestError(`cannot read ${path}`)
       }
@@ -99,7 +110,7 @@ const readWith = (
       try {
         raw = parseYaml(text)
       } catch (error) {
-        throw new ManifestError(`${path} is not YAML or JSON: ${String(error)}`)
+        throw new ManifestError(`${path} is not YAML or JSON${yamlErrorAt(error)}`)
       }
       const decoded = decode(raw)
       if (Either.isLeft(decoded)) {
@@ -113,7 +124,8 @@ const readWith = (
         throw new ManifestError(`${path}: ${issues.join("; ")}`)
       }
       const seen = new Set<string>()
-      const base = dirname(resolve(path))
+      // `${file:…}` references are relative to the manifest, or to the working directory.
+      const base = path === "-" ? process.cwd() : dirname(resolve(path))
       return decoded.right.apps.map((app, i) => {
         if (seen.has(app.id)) throw new ManifestError(`apps[${i}]: ${app.id} appears twice`)
         seen.add(app.id)

@@ -8,7 +8,7 @@ import * as Effect from "effect/Effect"
 import { existsSync, readFileSync } from "node:fs"
 import { homedir } from "node:os"
 import { join } from "node:path"
-import { yamlParser } from "./manifest.js"
+import { yamlErrorAt, yamlParser } from "./manifest.js"
 
 /** A file that is there but cannot be used: exit code 3, as for a bad variable. */
 export class OktaYamlError extends Error {
@@ -67,12 +67,7 @@ export const configProvider: Effect.Effect<ConfigProvider.ConfigProvider, OktaYa
             try {
               parsed = parse(text)
             } catch (error) {
-              // Where, never what: the parser's message quotes the line, which may hold a token.
-              const at = (error as { readonly linePos?: ReadonlyArray<{ readonly line: number }> })
-                .linePos?.[0]?.line
-              throw new OktaYamlError(
-                `${path}: cannot read it as YAML${at !== undefined ? ` (line ${at})` : ""}`
-              )
+              throw new OktaYamlError(`${path}: cannot read it as YAML${yamlErrorAt(error)}`)
             }
             const fromFile = ConfigProvider.fromMap(variablesOf(path, parsed))
             return ConfigProvider.orElse(provider, () => fromFile)

@@ -242,7 +242,7 @@ export const apply = Command.make(
   {
     manifest: Args.file({ name: "manifest" }).pipe(
       Args.withDescription(
-        "a YAML or JSON file: apps, each an id and the connection it should have"
+        "a YAML or JSON file: apps, each an id and the connection it should have (- reads it from standard input)"
       )
     ),
     dryRun: Options.boolean("dry-run").pipe(Options.withDescription("print the plan and stop")),

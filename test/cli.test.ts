@@ -6,7 +6,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { spawn } from "node:child_process"
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs"
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { OktaSimulator, serve } from "../src/testing/index.js"
@@ -94,6 +94,10 @@ describe("okta-connections", () => {
         const deactivated = yield* cli(["deactivate", "-"], env, `${ORG2ORG}\n`)
         expect(deactivated.code).toBe(0)
         expect((yield* sim.inspect(ORG2ORG)).connection?.status).toBe("DISABLED")
+        // "-" written before the command's options: the ids from standard input, the options read.
+        const listed = yield* cli(["get", "-", "--json"], env, `${ORG2ORG}\n`)
+        expect(listed.code).toBe(0)
+        expect(JSON.parse(listed.stdout)).toMatchObject([{ id: ORG2ORG, status: "DISABLED" }])
       }).pipe(Effect.scoped),
     30_000
   )
@@ -271,6 +275,14 @@ describe("okta-connections", () => {
           "Plan: 1 to update, 1 to activate, 1 to deactivate, 0 unchanged"
         )
         expect((yield* sim.requests).every((r) => r.method === "GET")).toBe(true)
+        // The manifest from standard input ("-"), its options after it.
+        const piped = yield* cli(
+          ["apply", "-", "--dry-run"],
+          withSecret,
+          readFileSync(manifest, "utf8")
+        )
+        expect(piped.code).toBe(0)
+        expect(piped.stdout).toBe(plan.stdout)
         // A drift check: --detailed-exitcode makes a plan with changes exit 4.
         const drift = yield* cli(
           ["apply", manifest, "--dry-run", "--detailed-exitcode"],
@@ -331,7 +343,9 @@ describe("okta-connections", () => {
           [
             "apps:\n  - id: a\n    authScheme: TOKEN\n  - id: a\n    authScheme: TOKEN\n",
             "appears twice"
-          ]
+          ],
+          // Not YAML: where, never the line, which the parser's own message quotes.
+          ["apps:\n  - id: a\n    token: 00literal-secret [\n  x: ]\n", "is not YAML or JSON (line"]
         ] as const
         for (const [i, [text, message]] of cases.entries()) {
           const file = join(dir, `bad-${i}.yaml`)
