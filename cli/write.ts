@@ -14,7 +14,7 @@ import {
   type UpdateDefaultProvisioningConnectionForApplicationRequest
 } from "effect-okta-connections"
 import { readFileSync } from "node:fs"
-import { planFor, readManifest, type Step, yamlParser } from "./manifest.js"
+import { planFor, readManifest, type Step, yamlErrorAt, yamlParser } from "./manifest.js"
 import { appId, EXIT, finish, forEachApp, UsageError, withClient } from "./shared.js"
 
 /** A secret from an environment variable, a file or standard input; never from argv. */
@@ -88,7 +88,13 @@ export const update = Command.make(
         const body = yield* Effect.try({
           try: (): unknown => {
             if (Option.isSome(options.file) && parseYaml !== undefined) {
-              return parseYaml(readFileSync(options.file.value, "utf8"))
+              const text = readFileSync(options.file.value, "utf8")
+              try {
+                return parseYaml(text)
+              } catch (error) {
+                // The body may hold the token: where it failed, never the parser's quote of it.
+                throw new UsageError(`--file: not YAML or JSON${yamlErrorAt(error)}`)
+              }
             }
             const scheme = Option.getOrUndefined(options.authScheme)
             if (scheme === undefined) throw new UsageError("give --file or --auth-scheme")

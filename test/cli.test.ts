@@ -489,6 +489,12 @@ describe("okta-connections", () => {
         expect(JSON.parse(got.stdout)).toMatchObject([
           { id: ZSCALER, baseUrl: "https://yaml.example.com/scim" }
         ])
+        // A body that is not YAML: where, never the line, which holds the token here.
+        writeFileSync(file, 'profile:\n  authScheme: TOKEN\n  token: "00token-in-body\n')
+        const broken = yield* cli(["update", ZSCALER, "--file", file], env)
+        expect(broken.code).toBe(2)
+        expect(broken.stderr).toContain("--file: not YAML or JSON (line")
+        expect(broken.stdout + broken.stderr).not.toContain("00token-in-body")
       }).pipe(Effect.scoped),
     30_000
   )
