@@ -50,16 +50,22 @@ const get = Command.make("get", { appIds, from, json, ndjson }, (options) =>
     Effect.gen(function* () {
       const api = yield* ApplicationConnections
       const ids = yield* idsOf(options.appIds, options.from)
-      const outcomes = yield* forEachApp(ids, (id) =>
-        api.getDefaultProvisioningConnectionForApplication(id)
+      const outcomes = yield* forEachApp(
+        ids,
+        (id) => api.getDefaultProvisioningConnectionForApplication(id),
+        // NDJSON streams: each app as its call ends, so a long run can be piped and read as it goes.
+        ({ id, result }) =>
+          options.ndjson && Exit.isSuccess(result)
+            ? Console.log(JSON.stringify({ id, ...result.value }))
+            : Effect.void
       )
       const rows = outcomes.flatMap(({ id, result }) =>
         Exit.isSuccess(result) ? [{ id, ...result.value }] : []
       )
       if (options.json) yield* Console.log(JSON.stringify(rows, null, 2))
-      else if (options.ndjson) for (const row of rows) yield* Console.log(JSON.stringify(row))
-      // No table without a row: every app failed, and each failure is on standard error.
-      else if (rows.length > 0) {
+      // No table with --ndjson (printed as the calls ended), nor without a row: every app
+      // failed, and each failure is on standard error.
+      else if (!options.ndjson && rows.length > 0) {
         const lines = rows.map((row) => [
           row.id,
           row.status,

@@ -229,7 +229,7 @@ export const idsOf = (args: ReadonlyArray<string>, file: Option.Option<string>) 
 
 export const json = Options.boolean("json").pipe(Options.withDescription("one JSON array"))
 export const ndjson = Options.boolean("ndjson").pipe(
-  Options.withDescription("one JSON object per line")
+  Options.withDescription("one JSON object per line, each app as its call ends")
 )
 
 /** How a failed app is reported: its error tag, summary and request id; never a secret. */
@@ -253,7 +253,9 @@ export interface Outcome<A> {
 /** Runs `call` for every id at the global concurrency; a failure is one app's, not the run's. */
 export const forEachApp = <A, R>(
   ids: ReadonlyArray<string>,
-  call: (id: string) => Effect.Effect<A, OktaResponseError, R>
+  call: (id: string) => Effect.Effect<A, OktaResponseError, R>,
+  /** Runs as each app's call ends, in the order they end (streamed output). */
+  onEach: (outcome: Outcome<A>) => Effect.Effect<void> = () => Effect.void
 ) =>
   Effect.flatMap(root, (global) => {
     const shown = ids.length > 1 ? new Progress(ids.length) : undefined
@@ -262,10 +264,10 @@ export const forEachApp = <A, R>(
     return Effect.forEach(
       ids,
       (id) =>
-        Effect.map(Effect.exit(call(id)), (result) => {
+        Effect.flatMap(Effect.exit(call(id)), (result) => {
           finished.set(id, Exit.isSuccess(result))
           shown?.tick(Exit.isSuccess(result))
-          return { id, result }
+          return Effect.as(onEach({ id, result }), { id, result })
         }),
       { concurrency: global.concurrency }
     ).pipe(

@@ -568,4 +568,52 @@ describe("okta-connections", () => {
       }).pipe(Effect.provide(OktaSimulator.layer({ tokens: [{ token: TOKEN }] })), Effect.scoped),
     30_000
   )
+
+  it.live(
+    "get --ndjson prints each app as its call ends: what was read survives a Ctrl-C",
+    () =>
+      Effect.gen(function* () {
+        const { url } = yield* serve()
+        const sim = yield* OktaSimulator
+        yield* sim.injectFault(
+          { _tag: "Hang" },
+          { path: `/api/v1/apps/${ORG2ORG}/connections/default` }
+        )
+        const child = spawn(process.execPath, [cliPath, "get", ZSCALER, ORG2ORG, "--ndjson"], {
+          cwd: root,
+          env: {
+            PATH: process.env["PATH"] ?? "",
+            OKTA_CLIENT_ORGURL: url,
+            OKTA_CLIENT_TOKEN: TOKEN
+          },
+          stdio: ["ignore", "pipe", "pipe"]
+        })
+        let stdout = ""
+        let stderr = ""
+        child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()))
+        child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()))
+        // The first app's line comes while the second app's call still hangs.
+        yield* Effect.repeat(
+          Effect.suspend(() =>
+            stdout.includes("\n")
+              ? Effect.succeed(true)
+              : Effect.as(Effect.sleep("20 millis"), false)
+          ),
+          { until: (printed) => printed, times: 500 }
+        )
+        const code = yield* Effect.async<number | null>((resume) => {
+          child.once("exit", (exitCode) => resume(Effect.succeed(exitCode)))
+          child.kill("SIGINT")
+        })
+        expect(code).toBe(130)
+        expect(
+          stdout
+            .trim()
+            .split("\n")
+            .map((line) => JSON.parse(line).id)
+        ).toEqual([ZSCALER])
+        expect(stderr).toMatch(/interrupted: 1 succeeded, 0 failed, 1 not done/)
+      }).pipe(Effect.provide(OktaSimulator.layer({ tokens: [{ token: TOKEN }] })), Effect.scoped),
+    30_000
+  )
 })
