@@ -94,14 +94,16 @@ const lifecycle = (name: "activate" | "deactivate") =>
       Effect.gen(function* () {
         const api = yield* ApplicationConnections
         const ids = yield* idsOf(options.appIds, options.from)
-        const outcomes = yield* forEachApp(ids, (id) =>
-          name === "activate"
-            ? api.activateDefaultProvisioningConnectionForApplication(id)
-            : api.deactivateDefaultProvisioningConnectionForApplication(id)
+        // Each change is said as it is made: a run that is stopped has said what it changed.
+        const outcomes = yield* forEachApp(
+          ids,
+          (id) =>
+            name === "activate"
+              ? api.activateDefaultProvisioningConnectionForApplication(id)
+              : api.deactivateDefaultProvisioningConnectionForApplication(id),
+          ({ id, result }) =>
+            Exit.isSuccess(result) ? Console.log(`${id}: ${name}d`) : Effect.void
         )
-        for (const { id, result } of outcomes) {
-          if (Exit.isSuccess(result)) yield* Console.log(`${id}: ${name}d`)
-        }
         yield* finish(outcomes)
       })
     )

@@ -327,10 +327,11 @@ export const apply = Command.make(
                   ) {
                     yield* api.deactivateDefaultProvisioningConnectionForApplication(id)
                   }
-                })
+                }),
+              // Said as each app is done: a run that is stopped has said what it changed.
+              ({ id, result }) =>
+                Exit.isSuccess(result) ? Console.log(`${id}: applied`) : Effect.void
             )
-            for (const { id, result } of done)
-              if (Exit.isSuccess(result)) yield* Console.log(`${id}: applied`)
             yield* finish(done)
           })
         )
