@@ -251,10 +251,21 @@ const main = Effect.runFork(
 process.once("SIGINT", () => {
   main.unsafeInterruptAsFork(main.id())
 })
+// A reader that goes away (`| head -1`) is no crash: the run stops as for Ctrl-C, and ends with a
+// broken pipe's exit code (141, as a program killed by SIGPIPE), without a stack trace.
+let brokenPipe = false
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on("error", (error: NodeJS.ErrnoException) => {
+    if (error.code !== "EPIPE") throw error
+    if (brokenPipe) return
+    brokenPipe = true
+    main.unsafeInterruptAsFork(main.id())
+  })
+}
 Effect.runPromiseExit(Fiber.join(main)).then((exit) => {
   if (Exit.isSuccess(exit)) return
   if (Cause.isInterruptedOnly(exit.cause)) {
-    process.exitCode = 130
+    process.exitCode = brokenPipe ? EXIT.brokenPipe : 130
     return
   }
   const error = Cause.squash(exit.cause)

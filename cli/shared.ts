@@ -26,7 +26,14 @@ import { readFileSync } from "node:fs"
 import { configProvider } from "./oktaYaml.js"
 
 /** Exit codes the README documents. */
-export const EXIT = { ok: 0, someFailed: 1, usage: 2, config: 3, changes: 4 } as const
+export const EXIT = {
+  ok: 0,
+  someFailed: 1,
+  usage: 2,
+  config: 3,
+  changes: 4,
+  brokenPipe: 141
+} as const
 
 export class UsageError extends Error {}
 

@@ -569,6 +569,45 @@ describe("okta-connections", () => {
     30_000
   )
 
+  it.live(
+    "a reader that goes away (| head -1) stops the run: exit 141, no stack trace",
+    () =>
+      Effect.gen(function* () {
+        const { url } = yield* serve()
+        const sim = yield* OktaSimulator
+        // The first app answers at once, the second a little later, the third never.
+        yield* sim.injectFault(
+          { _tag: "Delay", millis: 300 },
+          { path: new RegExp(`/apps/${ORG2ORG}/`) }
+        )
+        yield* sim.injectFault({ _tag: "Hang" }, { path: /\/apps\/0oasimorg2orgoauth01\// })
+        const child = spawn(
+          process.execPath,
+          [cliPath, "get", ZSCALER, ORG2ORG, "0oasimorg2orgoauth01", "--ndjson"],
+          {
+            cwd: root,
+            env: {
+              PATH: process.env["PATH"] ?? "",
+              OKTA_CLIENT_ORGURL: url,
+              OKTA_CLIENT_TOKEN: TOKEN
+            },
+            stdio: ["ignore", "pipe", "pipe"]
+          }
+        )
+        let stderr = ""
+        child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()))
+        const code = yield* Effect.async<number | null>((resume) => {
+          child.once("exit", (exitCode) => resume(Effect.succeed(exitCode)))
+          // The first line read, the reader goes away: the second app's line meets a closed pipe.
+          child.stdout.once("data", () => child.stdout.destroy())
+        }).pipe(Effect.timeout("10 seconds"))
+        expect(code).toBe(141)
+        expect(stderr).not.toContain("EPIPE")
+        expect(stderr).toMatch(/interrupted: 2 succeeded, 0 failed, 1 not done/)
+      }).pipe(Effect.provide(OktaSimulator.layer({ tokens: [{ token: TOKEN }] })), Effect.scoped),
+    30_000
+  )
+
   // The ids as arguments, or on standard input ("-").
   const streamed: ReadonlyArray<readonly [string, ReadonlyArray<string>, string]> = [
     ["get", [ZSCALER, ORG2ORG, "--ndjson"], ""],
