@@ -9,7 +9,8 @@
  * Credentials come from Okta's variables (OKTA_CLIENT_ORGURL, OKTA_CLIENT_TOKEN, or the
  * PrivateKey service-app mode) or okta.yaml (./okta.yaml, ~/.okta/okta.yaml), never from the
  * command line. Exit codes: 0 all succeeded, 1 some apps failed, 2 usage error, 3 configuration
- * or authentication error, 4 changes planned (apply --dry-run --detailed-exitcode).
+ * or authentication error, 4 changes planned (apply --dry-run --detailed-exitcode), 130
+ * interrupted, 141 the reader of the output went away.
  *
  * Bundled (dist/cli/main.mjs and its chunks, `npm run build`) with @effect/cli and the Node platform
  * bundled in, so that they are not dependencies of the library.
