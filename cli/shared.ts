@@ -42,15 +42,23 @@ const orgUrl = Options.text("org-url").pipe(
   Options.withDescription("the org URL (default OKTA_CLIENT_ORGURL, or orgUrl in okta.yaml)"),
   Options.optional
 )
-const concurrency = Options.integer("concurrency").pipe(
+/** An integer option that must be at least 1: 0 or less is a usage error, not a silent default. */
+const atLeastOne = (name: string) =>
+  Options.integer(name).pipe(
+    Options.filterMap(
+      (n) => (n >= 1 ? Option.some(n) : Option.none()),
+      `--${name} must be at least 1`
+    )
+  )
+const concurrency = atLeastOne("concurrency").pipe(
   Options.withDescription("calls in flight at once, for commands over many apps"),
   Options.withDefault(5)
 )
-const timeout = Options.integer("timeout").pipe(
+const timeout = atLeastOne("timeout").pipe(
   Options.withDescription("seconds per attempt (default 30)"),
   Options.optional
 )
-const deadline = Options.integer("deadline").pipe(
+const deadline = atLeastOne("deadline").pipe(
   Options.withDescription("seconds per call, retries and rate-limit waits included"),
   Options.optional
 )

@@ -126,6 +126,13 @@ describe("okta-connections", () => {
         expect(noIds.stderr).toContain("give at least one app id")
         const badOption = yield* cli(["--concurrency", "many", "get", ZSCALER], env)
         expect(badOption.code).toBe(2)
+        // 0 in flight would be no run at all; it was taken silently.
+        const zero = yield* cli(["--concurrency", "0", "get", ZSCALER], env)
+        expect(zero.code).toBe(2)
+        expect(zero.stderr).toContain("--concurrency must be at least 1")
+        const noTime = yield* cli(["--timeout", "0", "get", ZSCALER], env)
+        expect(noTime.code).toBe(2)
+        expect(noTime.stderr).toContain("--timeout must be at least 1")
         const globalAfter = yield* cli(["get", ZSCALER, "--org-url", "http://x.test"], env)
         expect(globalAfter.code).toBe(2)
         expect(globalAfter.stderr).toContain("unknown option --org-url")
