@@ -2,7 +2,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { Effect, Fiber, Schedule, TestClock } from "effect"
 import { createPublicKey } from "node:crypto"
 import { ApplicationConnections, type OktaResponseError, RetryPolicy } from "../src/index.js"
-import { DEFAULT_APPS, OktaSimulator, withAdvancingClock } from "../src/testing/index.js"
+import { DEFAULT_APPS, OktaSimulator, serve, withAdvancingClock } from "../src/testing/index.js"
 import { faces, inProcess, Raw, type FaceServices } from "./support/faces.js"
 import { failureOf as failure } from "./support/exit.js"
 
@@ -837,5 +837,20 @@ describe("the default token", () => {
       expect(sim.token).toMatch(/^00sim[\w-]{20,}$/)
       yield* Effect.flatMap(api, (a) => a.getDefaultProvisioningConnectionForApplication(ZSCALER))
     }).pipe(Effect.provide(OktaSimulator.layerConnections()))
+  )
+})
+
+describe("serve", () => {
+  it.effect.each([
+    [{ host: "0.0.0.0" }, "the simulator listens on loopback only (got host 0.0.0.0)"],
+    // Node throws for these instead of emitting "error": still the typed error, not a defect.
+    [{ port: 70_000 }, "cannot listen on 127.0.0.1:70000: "],
+    [{ port: -1 }, "cannot listen on 127.0.0.1:-1: "]
+  ] as const)("refuses %o with SimulatorServeError", ([options, message]) =>
+    Effect.gen(function* () {
+      const error = yield* Effect.flip(Effect.scoped(serve(options)))
+      expect(error._tag).toBe("SimulatorServeError")
+      expect(error.message).toContain(message)
+    }).pipe(Effect.provide(OktaSimulator.layer()))
   )
 })

@@ -565,10 +565,16 @@ export const serve = (
             )
           )
         server.once("error", onError)
-        server.listen(options.port ?? 0, host, () => {
+        try {
+          server.listen(options.port ?? 0, host, () => {
+            server.off("error", onError)
+            resume(Effect.succeed((server.address() as AddressInfo).port))
+          })
+        } catch (error) {
+          // A port out of range (or not an integer) throws here rather than emitting "error".
           server.off("error", onError)
-          resume(Effect.succeed((server.address() as AddressInfo).port))
-        })
+          onError(error instanceof Error ? error : new Error(String(error)))
+        }
       }),
       () =>
         Effect.async<void>((resume) => {
