@@ -6,6 +6,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { ConfigProvider, Effect, Layer, Redacted } from "effect"
 import { ApplicationConnections, OktaClient } from "../src/index.js"
+import { RedisRateLimitStore } from "../src/redis/index.js"
 import { json, scriptedHttp } from "./support/TestHttp.js"
 
 const buildFrom = (env: Record<string, string>) =>
@@ -15,6 +16,33 @@ const buildFrom = (env: Record<string, string>) =>
     Effect.withConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(env)))),
     Effect.flip
   )
+
+describe("a REDIS_URL that is not a Redis URL", () => {
+  it.effect.each([
+    // Port out of range: ioredis threw a TypeError holding the URL, password included.
+    ["redis://:s3cret-pw@127.0.0.1:99999", "is not a URL"],
+    ["redis://[::1", "is not a URL"],
+    ["http://127.0.0.1:6379", "must be a redis:// or rediss:// URL, not http://"]
+  ] as const)(
+    "%s: OktaConfigError redisUrl before any connection, never the URL",
+    ([url, reason]) =>
+      Effect.gen(function* () {
+        const error = yield* buildFrom({
+          OKTA_CLIENT_ORGURL: "https://acme.okta.com",
+          OKTA_CLIENT_TOKEN: "00abc",
+          REDIS_URL: url
+        })
+        expect(error).toMatchObject({ _tag: "OktaConfigError", field: "redisUrl" })
+        expect(String(error)).toContain(reason)
+        expect(String(error)).not.toContain("s3cret-pw")
+        // The store's own layer says the same.
+        const direct = yield* Effect.flip(
+          Effect.scoped(Layer.build(RedisRateLimitStore.layer({ url })))
+        )
+        expect(direct).toMatchObject({ _tag: "OktaConfigError", field: "redisUrl" })
+      })
+  )
+})
 
 describe("layerConfig from Okta's variables", () => {
   it.effect("SSWS: a missing token is named, with the org URL, in one failure", () =>

@@ -11,6 +11,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import type * as Scope from "effect/Scope"
 import { Redis } from "ioredis"
+import { OktaConfigError } from "../errors/OktaError.js"
 import {
   type RateLimitKey,
   RateLimitStore,
@@ -22,6 +23,7 @@ import { ACQUIRE, OBSERVE, RELEASE } from "./scripts.js"
 
 /** Okta's windows for these endpoints are one minute. */
 const WINDOW_MILLIS = 60_000
+const DEFAULT_URL = "redis://127.0.0.1:6379"
 
 /**
  * Options of {@link RedisRateLimitStore.make}.
@@ -56,9 +58,27 @@ export interface RedisRateLimitStoreOptions {
 const sha1 = (script: string) => createHash("sha1").update(script).digest("hex")
 
 /**
+ * What is wrong with a Redis URL, never quoting it (it may hold a password); `undefined` if
+ * nothing. ioredis would throw a `TypeError` holding the URL, a defect rather than an error.
+ */
+const urlProblem = (url: string): string | undefined => {
+  let parsed: URL
+  try {
+    parsed = new URL(url)
+  } catch {
+    return "is not a URL (expected redis://host:port or rediss://host:port)"
+  }
+  return parsed.protocol === "redis:" || parsed.protocol === "rediss:"
+    ? undefined
+    : `must be a redis:// or rediss:// URL, not ${parsed.protocol}//`
+}
+
+/**
  * The Redis store as a value (for `OktaClient.layer({ rateLimitStore })`), connected for the
  * scope's lifetime. Connection problems never fail it: operations fail with
- * `RateLimitStoreError`, and the client falls back to its own gate until Redis answers again.
+ * `RateLimitStoreError`, and the client falls back to its own gate until Redis answers again. A
+ * `url` that is not a `redis://` or `rediss://` URL fails it with `OktaConfigError` (field
+ * `redisUrl`), before any connection.
  *
  * @example
  * ```ts
@@ -76,14 +96,18 @@ const sha1 = (script: string) => createHash("sha1").update(script).digest("hex")
  */
 export const make = (
   options: RedisRateLimitStoreOptions = {}
-): Effect.Effect<RateLimitStoreService, never, Scope.Scope> =>
+): Effect.Effect<RateLimitStoreService, OktaConfigError, Scope.Scope> =>
   Effect.gen(function* () {
     const prefix = options.keyPrefix ?? "okta-connections:"
+    const problem =
+      options.client === undefined ? urlProblem(options.url ?? DEFAULT_URL) : undefined
+    if (problem !== undefined)
+      return yield* new OktaConfigError({ field: "redisUrl", reason: problem })
     const redis =
       options.client ??
       (yield* Effect.acquireRelease(
         Effect.sync(() => {
-          const client = new Redis(options.url ?? "redis://127.0.0.1:6379", {
+          const client = new Redis(options.url ?? DEFAULT_URL, {
             // A command while disconnected fails at once: the client falls back instead of
             // queueing behind a dead connection.
             enableOfflineQueue: false,
@@ -217,8 +241,9 @@ export const make = (
  *
  * @since 0.1.0
  */
-export const layer = (options: RedisRateLimitStoreOptions = {}): Layer.Layer<RateLimitStore> =>
-  Layer.scoped(RateLimitStore, make(options))
+export const layer = (
+  options: RedisRateLimitStoreOptions = {}
+): Layer.Layer<RateLimitStore, OktaConfigError> => Layer.scoped(RateLimitStore, make(options))
 
 /**
  * The Redis rate-limit store: {@link make} (a value) and {@link layer} (the service).
