@@ -418,6 +418,41 @@ describe("the undici transport through an HTTP proxy", () => {
     }).pipe(Effect.scoped)
   )
 
+  // undici reads the lower-case names first: unset them, whatever the machine has.
+  const noProxyVariables = { http_proxy: undefined, https_proxy: undefined, HTTPS_PROXY: undefined }
+
+  it.live('"environment": a variable without a scheme is an http:// proxy, as curl takes it', () =>
+    Effect.gen(function* () {
+      const proxy = yield* tunnellingProxy
+      yield* environment({
+        ...noProxyVariables,
+        HTTP_PROXY: proxy.url.replace("http://", ""),
+        NO_PROXY: ""
+      })
+      yield* Effect.gen(function* () {
+        const { port } = yield* SimulatorServer
+        expect((yield* get).status).toBe("ENABLED")
+        expect(proxy.tunnels.map((t) => t.target)).toEqual([`127.0.0.1:${port}`])
+      }).pipe(Effect.provide(overProxy("environment")))
+    }).pipe(Effect.scoped)
+  )
+
+  it.effect.each([
+    ["HTTPS_PROXY", "http://ops:s3cret@[::1"],
+    ["https_proxy", "socks5://ops:s3cret@proxy:1080"],
+    ["HTTP_PROXY", "http://ops:s3cret@proxy:99999"]
+  ] as const)(
+    '"environment": %s that is not an http(s) URL fails the layer, naming it, never its value',
+    ([name, value]) =>
+      Effect.gen(function* () {
+        yield* environment({ ...noProxyVariables, HTTP_PROXY: undefined, [name]: value })
+        const error = yield* Effect.flip(Layer.build(OktaUndici.layer({ proxy: "environment" })))
+        expect(error).toMatchObject({ _tag: "OktaConfigError", field: "proxy" })
+        expect(error.message).toContain(name)
+        expect(error.message).not.toContain("s3cret")
+      }).pipe(Effect.scoped)
+  )
+
   it.effect("a proxy that is not an http(s) URL fails the layer, without echoing it", () =>
     Effect.gen(function* () {
       const error = yield* Effect.flip(

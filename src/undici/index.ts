@@ -40,7 +40,10 @@ export interface OktaUndiciOptions {
   /**
    * An HTTP proxy every request goes through, in a `CONNECT` tunnel: its URL
    * (`http://proxy.internal:3128`; credentials in it are sent as `Proxy-Authorization`), or
-   * `"environment"` for `HTTPS_PROXY`, `HTTP_PROXY` and `NO_PROXY`, read when the layer is built.
+   * `"environment"` for `HTTPS_PROXY`, `HTTP_PROXY` and `NO_PROXY` (lower-case names first, as
+   * undici reads them), read when the layer is built: a value without a scheme is an `http://`
+   * proxy, as curl takes it, and one that is not a URL fails the layer with `OktaConfigError`
+   * naming the variable.
    * Default: none (neither undici nor Node's fetch reads those variables by itself; a call that
    * cannot connect while one is set says so). The body cap holds through the proxy.
    */
@@ -92,12 +95,13 @@ export const layer = (
           reason: 'must be an http:// or https:// URL, or "environment"'
         })
       }
+      const fromEnvironment = proxy === "environment" ? yield* environmentProxies : {}
       const agent = yield* Effect.acquireRelease(
         Effect.sync((): Undici.Dispatcher =>
           proxy === undefined
             ? new Undici.Agent(settings)
             : proxy === "environment"
-              ? new Undici.EnvHttpProxyAgent(settings)
+              ? new Undici.EnvHttpProxyAgent({ ...settings, ...fromEnvironment })
               : new Undici.ProxyAgent({ ...settings, uri: proxy })
         ),
         (agent) => Effect.promise(() => agent.destroy())
@@ -108,6 +112,35 @@ export const layer = (
       })
     })
   )
+
+/**
+ * The proxy variables, read as undici's `EnvHttpProxyAgent` reads them (lower case first), each
+ * checked here: undici would throw a `TypeError` holding the value, credentials included, as a
+ * defect. A value without a scheme (`proxy.internal:3128`) is an http:// proxy, as curl takes it.
+ */
+const environmentProxies = Effect.suspend(() => {
+  const proxies: { httpProxy?: string; httpsProxy?: string } = {}
+  for (const [key, names] of [
+    ["httpProxy", ["http_proxy", "HTTP_PROXY"]],
+    ["httpsProxy", ["https_proxy", "HTTPS_PROXY"]]
+  ] as const) {
+    const name = names.find((n) => (process.env[n] ?? "") !== "")
+    if (name === undefined) continue
+    const raw = process.env[name]!.trim()
+    const value = raw.includes("://") ? raw : `http://${raw}`
+    if (!isProxyUrl(value)) {
+      return Effect.fail(
+        new OktaConfigError({
+          field: "proxy",
+          // Named, not echoed: a proxy URL may hold credentials.
+          reason: `"environment": ${name} is not an http:// or https:// proxy URL`
+        })
+      )
+    }
+    proxies[key] = value
+  }
+  return Effect.succeed(proxies)
+})
 
 const isProxyUrl = (raw: string): boolean => {
   try {
