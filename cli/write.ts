@@ -63,12 +63,41 @@ const readSecret = (options: {
     catch: (error) => (error instanceof UsageError ? error : new UsageError(String(error)))
   })
 
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === "object" && value !== null && !Array.isArray(value)
+
+/** A `--file` body with the secret put where its scheme takes it: the token, or the admin password. */
+const withSecret = (body: unknown, secret: string): unknown => {
+  const profile = isRecord(body) && isRecord(body["profile"]) ? body["profile"] : undefined
+  if (!isRecord(body) || profile === undefined) {
+    throw new UsageError("--secret-*: the body file needs a profile to take the secret")
+  }
+  if (profile["authScheme"] === "TOKEN") {
+    if (profile["token"] !== undefined) {
+      throw new UsageError("the body file has a token already: give the token one way")
+    }
+    return { ...body, profile: { ...profile, token: secret } }
+  }
+  if (profile["authScheme"] === "OAUTH2") {
+    const settings = isRecord(profile["settings"]) ? profile["settings"] : {}
+    if (settings["adminPassword"] !== undefined) {
+      throw new UsageError("the body file has an admin password already: give it one way")
+    }
+    return { ...body, profile: { ...profile, settings: { ...settings, adminPassword: secret } } }
+  }
+  throw new UsageError(
+    "--secret-*: the body file's profile.authScheme must be TOKEN or OAUTH2 to take the secret"
+  )
+}
+
 export const update = Command.make(
   "update",
   {
     appId,
     file: Options.file("file").pipe(
-      Options.withDescription("the request body, JSON or YAML (instead of the flags below)"),
+      Options.withDescription(
+        "the request body, JSON or YAML (instead of the flags below); a --secret-* goes into it"
+      ),
       Options.optional
     ),
     authScheme: Options.choice("auth-scheme", ["TOKEN", "OAUTH2"]).pipe(Options.optional),
@@ -88,13 +117,28 @@ export const update = Command.make(
         const body = yield* Effect.try({
           try: (): unknown => {
             if (Option.isSome(options.file) && parseYaml !== undefined) {
+              const flags = [
+                options.authScheme,
+                options.baseUrl,
+                options.clientId,
+                options.rotation,
+                options.adminUsername
+              ]
+              if (flags.some(Option.isSome)) {
+                throw new UsageError(
+                  "--file is the whole body: give it without --auth-scheme, --base-url, --client-id, --rotation or --admin-username"
+                )
+              }
               const text = readFileSync(options.file.value, "utf8")
+              let parsed: unknown
               try {
-                return parseYaml(text)
+                parsed = parseYaml(text)
               } catch (error) {
                 // The body may hold the token: where it failed, never the parser's quote of it.
                 throw new UsageError(`--file: not YAML or JSON${yamlErrorAt(error)}`)
               }
+              // A body file without its secret, the secret given apart (kept out of the file).
+              return secret === undefined ? parsed : withSecret(parsed, secret)
             }
             const scheme = Option.getOrUndefined(options.authScheme)
             if (scheme === undefined) throw new UsageError("give --file or --auth-scheme")

@@ -407,8 +407,42 @@ describe("okta-connections", () => {
           token: "00env-secret-token",
           status: "ENABLED"
         })
-        for (const run of [fromStdin, fromEnv]) {
-          expect(run.stdout + run.stderr).not.toMatch(/00(stdin|env)-secret-token/)
+        // A body file without the token, the token given apart: it goes into the body.
+        const dir = mkdtempSync(join(tmpdir(), "okta-cli-"))
+        const body = join(dir, "body.yaml")
+        writeFileSync(body, "baseUrl: https://f.example.com\nprofile:\n  authScheme: TOKEN\n")
+        const fileAndEnv = yield* cli(
+          ["update", ORG2ORG, "--file", body, "--secret-env", "ORG2ORG_TOKEN"],
+          { ...env, ORG2ORG_TOKEN: "00file-env-secret-token" }
+        )
+        expect(fileAndEnv.code).toBe(0)
+        expect((yield* sim.inspect(ORG2ORG)).connection).toMatchObject({
+          baseUrl: "https://f.example.com",
+          token: "00file-env-secret-token"
+        })
+        // Given twice, or a body file with flags beside it: refused, nothing sent.
+        const sent = (yield* sim.requests).length
+        writeFileSync(
+          join(dir, "with-token.yaml"),
+          "profile:\n  authScheme: TOKEN\n  token: 00in-file-token\n"
+        )
+        const twice = yield* cli(
+          ["update", ORG2ORG, "--file", join(dir, "with-token.yaml"), "--secret-env", "T"],
+          { ...env, T: "00other" }
+        )
+        expect(twice.code).toBe(2)
+        expect(twice.stderr).toContain("has a token already")
+        const withFlags = yield* cli(
+          ["update", ORG2ORG, "--file", body, "--base-url", "https://ignored.example.com"],
+          env
+        )
+        expect(withFlags.code).toBe(2)
+        expect(withFlags.stderr).toContain("--file is the whole body")
+        expect((yield* sim.requests).length).toBe(sent)
+        for (const run of [fromStdin, fromEnv, fileAndEnv, twice]) {
+          expect(run.stdout + run.stderr).not.toMatch(
+            /00(stdin|env|file-env)-secret-token|00in-file/
+          )
         }
         const google = "0oasimgoogle00000001"
         const { code, state } = yield* sim.consent(google)
