@@ -142,11 +142,25 @@ export const update = Command.make(
             }
             const scheme = Option.getOrUndefined(options.authScheme)
             if (scheme === undefined) throw new UsageError("give --file or --auth-scheme")
+            // A flag the scheme does not take is refused, not dropped.
             if (scheme === "TOKEN") {
+              if ([options.clientId, options.rotation, options.adminUsername].some(Option.isSome)) {
+                throw new UsageError(
+                  "--client-id, --rotation and --admin-username go with --auth-scheme OAUTH2"
+                )
+              }
               return {
                 ...(Option.isSome(options.baseUrl) ? { baseUrl: options.baseUrl.value } : {}),
                 profile: { authScheme: "TOKEN", ...(secret !== undefined ? { token: secret } : {}) }
               }
+            }
+            if (Option.isSome(options.baseUrl)) {
+              throw new UsageError("--base-url goes with --auth-scheme TOKEN")
+            }
+            if (Option.isSome(options.adminUsername) !== (secret !== undefined)) {
+              throw new UsageError(
+                "--admin-username and the admin password (--secret-env, --secret-file or --secret-stdin) go together"
+              )
             }
             return {
               profile: {

@@ -438,6 +438,19 @@ describe("okta-connections", () => {
         )
         expect(withFlags.code).toBe(2)
         expect(withFlags.stderr).toContain("--file is the whole body")
+        // A flag the scheme does not take was dropped without a word.
+        for (const [flags, message] of [
+          [["--auth-scheme", "TOKEN", "--client-id", "0oaclient"], "go with --auth-scheme OAUTH2"],
+          [
+            ["--auth-scheme", "OAUTH2", "--base-url", "https://x.example.com"],
+            "goes with --auth-scheme TOKEN"
+          ],
+          [["--auth-scheme", "OAUTH2", "--admin-username", "admin"], "go together"]
+        ] as const) {
+          const refused = yield* cli(["update", ORG2ORG, ...flags], env)
+          expect(refused.code).toBe(2)
+          expect(refused.stderr).toContain(message)
+        }
         expect((yield* sim.requests).length).toBe(sent)
         for (const run of [fromStdin, fromEnv, fileAndEnv, twice]) {
           expect(run.stdout + run.stderr).not.toMatch(
