@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
-import { spawn } from "node:child_process"
+import { type ChildProcess, spawn } from "node:child_process"
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -31,6 +31,43 @@ const cli = (
     stdin,
     cwd
   )
+
+/** The CLI as a child process against `url`, its output collected as it comes. */
+const spawnCli = (args: ReadonlyArray<string>, url: string, stdin = "") => {
+  const child = spawn(process.execPath, [cliPath, ...args], {
+    cwd: root,
+    env: {
+      PATH: process.env["PATH"] ?? "",
+      HOME: emptyHome,
+      OKTA_CLIENT_ORGURL: url,
+      OKTA_CLIENT_TOKEN: TOKEN
+    },
+    stdio: "pipe"
+  })
+  child.stdin.end(stdin)
+  const output = { stdout: "", stderr: "" }
+  child.stdout.on("data", (chunk: Buffer) => (output.stdout += chunk.toString()))
+  child.stderr.on("data", (chunk: Buffer) => (output.stderr += chunk.toString()))
+  return { child, output }
+}
+
+/** Waits, in steps of 20 ms (10 s at most), until `done()`. */
+const until = (done: () => boolean) =>
+  Effect.repeat(
+    Effect.suspend(() =>
+      done() ? Effect.succeed(true) : Effect.as(Effect.sleep("20 millis"), false)
+    ),
+    { until: (ended) => ended, times: 500 }
+  )
+
+/** Its exit code, once `stop` (a signal, a closed pipe) has ended it; 10 s at most. */
+const exitAfter = (child: ChildProcess, stop: () => void) =>
+  Effect.async<number | null>((resume) => {
+    // Ended already (it should not have): say how, rather than wait for an exit event.
+    if (child.exitCode !== null) return resume(Effect.succeed(child.exitCode))
+    child.once("exit", (code) => resume(Effect.succeed(code)))
+    stop()
+  }).pipe(Effect.timeout("10 seconds"))
 
 /** A fresh simulated org on a loopback port, and the environment that points the CLI at it. */
 const org = Effect.gen(function* () {
@@ -595,17 +632,7 @@ describe("okta-connections", () => {
         // Every call hangs: the simulator logs each one as it arrives.
         yield* sim.injectFault({ _tag: "Hang" }, { times: 4 })
         const ids = [ZSCALER, ORG2ORG, "0oasimorg2orgoauth01", "0oasimbookmark000001"]
-        const child = spawn(process.execPath, [cliPath, "get", ...ids], {
-          cwd: root,
-          env: {
-            PATH: process.env["PATH"] ?? "",
-            OKTA_CLIENT_ORGURL: url,
-            OKTA_CLIENT_TOKEN: TOKEN
-          },
-          stdio: ["ignore", "pipe", "pipe"]
-        })
-        let stderr = ""
-        child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()))
+        const { child, output } = spawnCli(["get", ...ids], url)
         // Interrupt once the calls are in flight, as the simulator sees them arrive.
         yield* Effect.repeat(
           Effect.flatMap(sim.requests, (log) =>
@@ -613,12 +640,8 @@ describe("okta-connections", () => {
           ),
           { until: (seen) => seen, times: 500 }
         )
-        const code = yield* Effect.async<number | null>((resume) => {
-          child.once("exit", (exitCode) => resume(Effect.succeed(exitCode)))
-          child.kill("SIGINT")
-        })
-        expect(code).toBe(130)
-        expect(stderr).toMatch(/interrupted: 0 succeeded, 0 failed, 4 not done/)
+        expect(yield* exitAfter(child, () => child.kill("SIGINT"))).toBe(130)
+        expect(output.stderr).toMatch(/interrupted: 0 succeeded, 0 failed, 4 not done/)
       }).pipe(Effect.provide(OktaSimulator.layer({ tokens: [{ token: TOKEN }] })), Effect.scoped),
     30_000
   )
@@ -635,29 +658,17 @@ describe("okta-connections", () => {
           { path: new RegExp(`/apps/${ORG2ORG}/`) }
         )
         yield* sim.injectFault({ _tag: "Hang" }, { path: /\/apps\/0oasimorg2orgoauth01\// })
-        const child = spawn(
-          process.execPath,
-          [cliPath, "get", ZSCALER, ORG2ORG, "0oasimorg2orgoauth01", "--ndjson"],
-          {
-            cwd: root,
-            env: {
-              PATH: process.env["PATH"] ?? "",
-              OKTA_CLIENT_ORGURL: url,
-              OKTA_CLIENT_TOKEN: TOKEN
-            },
-            stdio: ["ignore", "pipe", "pipe"]
-          }
+        const { child, output } = spawnCli(
+          ["get", ZSCALER, ORG2ORG, "0oasimorg2orgoauth01", "--ndjson"],
+          url
         )
-        let stderr = ""
-        child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()))
-        const code = yield* Effect.async<number | null>((resume) => {
-          child.once("exit", (exitCode) => resume(Effect.succeed(exitCode)))
-          // The first line read, the reader goes away: the second app's line meets a closed pipe.
+        // The first line read, the reader goes away: the second app's line meets a closed pipe.
+        const code = yield* exitAfter(child, () =>
           child.stdout.once("data", () => child.stdout.destroy())
-        }).pipe(Effect.timeout("10 seconds"))
+        )
         expect(code).toBe(141)
-        expect(stderr).not.toContain("EPIPE")
-        expect(stderr).toMatch(/interrupted: 2 succeeded, 0 failed, 1 not done/)
+        expect(output.stderr).not.toContain("EPIPE")
+        expect(output.stderr).toMatch(/interrupted: 2 succeeded, 0 failed, 1 not done/)
       }).pipe(Effect.provide(OktaSimulator.layer({ tokens: [{ token: TOKEN }] })), Effect.scoped),
     30_000
   )
@@ -676,39 +687,14 @@ describe("okta-connections", () => {
         const sim = yield* OktaSimulator
         // The second app's call hangs; the first one's answer comes at once.
         yield* sim.injectFault({ _tag: "Hang" }, { path: new RegExp(`/apps/${ORG2ORG}/`) })
-        const child = spawn(process.execPath, [cliPath, command, ...args], {
-          cwd: root,
-          env: {
-            PATH: process.env["PATH"] ?? "",
-            OKTA_CLIENT_ORGURL: url,
-            OKTA_CLIENT_TOKEN: TOKEN
-          },
-          stdio: "pipe"
-        })
-        child.stdin.end(stdin)
-        let stdout = ""
-        let stderr = ""
-        child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()))
-        child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()))
-        yield* Effect.repeat(
-          Effect.suspend(() =>
-            stdout.includes("\n")
-              ? Effect.succeed(true)
-              : Effect.as(Effect.sleep("20 millis"), false)
-          ),
-          { until: (printed) => printed, times: 500 }
-        )
-        const code = yield* Effect.async<number | null>((resume) => {
-          // Ended already (it should not have): say how, rather than wait for an exit event.
-          if (child.exitCode !== null) return resume(Effect.succeed(child.exitCode))
-          child.once("exit", (exitCode) => resume(Effect.succeed(exitCode)))
-          child.kill("SIGINT")
-        })
+        const { child, output } = spawnCli([command, ...args], url, stdin)
+        yield* until(() => output.stdout.includes("\n"))
+        const code = yield* exitAfter(child, () => child.kill("SIGINT"))
         expect(code).toBe(130)
-        const lines = stdout.trim().split("\n")
+        const lines = output.stdout.trim().split("\n")
         expect(lines).toHaveLength(1)
         expect(lines[0]).toContain(ZSCALER)
-        expect(stderr).toMatch(/interrupted: 1 succeeded, 0 failed, 1 not done/)
+        expect(output.stderr).toMatch(/interrupted: 1 succeeded, 0 failed, 1 not done/)
       }).pipe(Effect.provide(OktaSimulator.layer({ tokens: [{ token: TOKEN }] })), Effect.scoped),
     30_000
   )

@@ -406,29 +406,19 @@ describe("the undici transport through an HTTP proxy", () => {
     }).pipe(Effect.scoped)
   )
 
-  it.live('"environment" reads HTTP_PROXY when the layer is built', () =>
-    Effect.gen(function* () {
-      const proxy = yield* tunnellingProxy
-      yield* environment({ HTTP_PROXY: proxy.url, NO_PROXY: "" })
-      yield* Effect.gen(function* () {
-        const { port } = yield* SimulatorServer
-        expect((yield* get).status).toBe("ENABLED")
-        expect(proxy.tunnels.map((t) => t.target)).toEqual([`127.0.0.1:${port}`])
-      }).pipe(Effect.provide(overProxy("environment")))
-    }).pipe(Effect.scoped)
-  )
-
   // undici reads the lower-case names first: unset them, whatever the machine has.
   const noProxyVariables = { http_proxy: undefined, https_proxy: undefined, HTTPS_PROXY: undefined }
 
-  it.live('"environment": a variable without a scheme is an http:// proxy, as curl takes it', () =>
+  it.live.each([
+    ["as a URL", (url: string) => url],
+    [
+      "without a scheme, an http:// proxy as curl takes it",
+      (url: string) => url.replace(/^http:\/\//, "")
+    ]
+  ] as const)('"environment" reads HTTP_PROXY when the layer is built: %s', ([, value]) =>
     Effect.gen(function* () {
       const proxy = yield* tunnellingProxy
-      yield* environment({
-        ...noProxyVariables,
-        HTTP_PROXY: proxy.url.replace("http://", ""),
-        NO_PROXY: ""
-      })
+      yield* environment({ ...noProxyVariables, HTTP_PROXY: value(proxy.url), NO_PROXY: "" })
       yield* Effect.gen(function* () {
         const { port } = yield* SimulatorServer
         expect((yield* get).status).toBe("ENABLED")
