@@ -14,7 +14,14 @@ const optionalInteger = (name: string, description: string) =>
 export const simulatorCommand = Command.make(
   "simulator",
   {
-    port: optionalInteger("port", "the port (default: a free one)"),
+    port: Options.integer("port").pipe(
+      Options.filterMap(
+        (n) => (n >= 0 && n <= 65_535 ? Option.some(n) : Option.none()),
+        "--port must be between 0 and 65535"
+      ),
+      Options.withDescription("the port (default: a free one)"),
+      Options.optional
+    ),
     token: Options.text("token").pipe(
       Options.withDescription("the SSWS token it accepts (default: random)"),
       Options.optional

@@ -279,6 +279,9 @@ describe("okta-connections", () => {
         })
         expect(got.code).toBe(0)
         child.kill("SIGINT")
+        const badPort = yield* cli(["simulator", "--port", "99999"], {})
+        expect(badPort.code).toBe(2)
+        expect(badPort.stderr).toContain("--port must be between 0 and 65535")
       }),
     30_000
   )
