@@ -238,7 +238,7 @@ const isConfigOrAuth = (error: unknown) =>
   (typeof error === "object" &&
     error !== null &&
     "_tag" in error &&
-    ["OktaConfigError", "OktaAuthError"].includes(String(error._tag)))
+    ["OktaConfigError", "OktaAuthError", "OktaYamlError"].includes(String(error._tag)))
 
 // Node's HTTP clients (fetch and undici) parse responses with a WebAssembly module. V8 compiles it
 // with its baseline compiler, then again, optimised, on background threads, and the process waits

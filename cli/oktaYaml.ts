@@ -12,7 +12,7 @@ import { yamlErrorAt, yamlParser } from "./manifest.js"
 
 /** A file that is there but cannot be used: exit code 3, as for a bad variable. */
 export class OktaYamlError extends Error {
-  readonly _tag = "OktaConfigError"
+  readonly _tag = "OktaYamlError"
 }
 
 const KEYS = ["orgUrl", "token", "authorizationMode", "clientId", "scopes", "privateKey", "keyId"]

@@ -214,7 +214,7 @@ export const appIds = Args.text({ name: "appId" }).pipe(
   Args.repeated
 )
 export const from = Options.file("from").pipe(
-  Options.withDescription("read app ids from a file, one per line"),
+  Options.withDescription("read app ids from a file, one per line (- for standard input)"),
   Options.optional
 )
 export const idsOf = (args: ReadonlyArray<string>, file: Option.Option<string>) =>
@@ -234,7 +234,9 @@ export const idsOf = (args: ReadonlyArray<string>, file: Option.Option<string>) 
         )
       }
       const ids = args.flatMap((arg) => (arg === "-" ? lines(readFileSync(0, "utf8")) : [arg]))
-      if (Option.isSome(file)) ids.push(...lines(readFileSync(file.value, "utf8")))
+      if (Option.isSome(file)) {
+        ids.push(...lines(readFileSync(file.value === "-" ? 0 : file.value, "utf8")))
+      }
       if (ids.length === 0) throw new UsageError("give at least one app id (or --from FILE, or -)")
       return ids
     },

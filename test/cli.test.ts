@@ -135,6 +135,10 @@ describe("okta-connections", () => {
         const listed = yield* cli(["get", "-", "--json"], env, `${ORG2ORG}\n`)
         expect(listed.code).toBe(0)
         expect(JSON.parse(listed.stdout)).toMatchObject([{ id: ORG2ORG, status: "DISABLED" }])
+        // --from - reads standard input too (it looked for a file named "-").
+        const fromDash = yield* cli(["get", "--from", "-", "--json"], env, `${ORG2ORG}\n`)
+        expect(fromDash.code).toBe(0)
+        expect(JSON.parse(fromDash.stdout)).toMatchObject([{ id: ORG2ORG }])
       }).pipe(Effect.scoped),
     30_000
   )
