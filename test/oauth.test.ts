@@ -611,7 +611,15 @@ describe("configuration", () => {
         privateKeyEncoding: { type: "pkcs1", format: "pem" },
         publicKeyEncoding: { type: "spki", format: "pem" }
       }).privateKey
+      // A PKCS#8 RSA key too short to sign RS256 with: it failed at the first call, as
+      // "could not sign the client assertion", with no word of why.
+      const short = generateKeyPairSync("rsa", {
+        modulusLength: 1024,
+        privateKeyEncoding: { type: "pkcs8", format: "pem" },
+        publicKeyEncoding: { type: "spki", format: "pem" }
+      }).privateKey
       for (const [key, says] of [
+        [short, "is an RSA key of 1024 bits; RS256 needs 2048 bits or more"],
         [pkcs1, "PKCS#8"],
         ["not a key", "PKCS#8 PEM"],
         ["{not json", "not valid JSON"],

@@ -21,11 +21,25 @@ export interface SigningKey {
 export const configError = (reason: string) =>
   new OktaConfigError({ field: "oauth.privateKey", reason })
 
+// RS256 with a key under 2048 bits: jose refuses to sign with it, and Okta to accept it.
+const tooShort = (key: SigningKey): OktaConfigError | undefined => {
+  const bits = (key.key.algorithm as { readonly modulusLength?: number }).modulusLength
+  return key.alg === "RS256" && bits !== undefined && bits < 2048
+    ? configError(`is an RSA key of ${bits} bits; RS256 needs 2048 bits or more`)
+    : undefined
+}
+
 /** @internal */
 export const importSigningKey = (
   jose: Jose,
   raw: string
 ): Effect.Effect<SigningKey, OktaConfigError> =>
+  Effect.flatMap(importAny(jose, raw), (key) => {
+    const short = tooShort(key)
+    return short === undefined ? Effect.succeed(key) : Effect.fail(short)
+  })
+
+const importAny = (jose: Jose, raw: string): Effect.Effect<SigningKey, OktaConfigError> =>
   Effect.gen(function* () {
     // Keys pasted into environment variables often carry literal "\n".
     const text =
