@@ -83,6 +83,10 @@ export const yamlParser: Effect.Effect<(text: string) => unknown> = Effect.promi
   })
 )
 
+/** A parsed YAML or JSON value that is a mapping. */
+export const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === "object" && value !== null && !Array.isArray(value)
+
 /**
  * Where a YAML parse failed, as ` (line L, column C)`, never what: the parser's own message
  * quotes the line, which may hold a secret (an okta.yaml token, a literal pasted into a manifest).

@@ -8,7 +8,7 @@ import * as Effect from "effect/Effect"
 import { existsSync, readFileSync } from "node:fs"
 import { homedir } from "node:os"
 import { join } from "node:path"
-import { yamlErrorAt, yamlParser } from "./manifest.js"
+import { isRecord, yamlErrorAt, yamlParser } from "./manifest.js"
 
 /** A file that is there but cannot be used: exit code 3, as for a bad variable. */
 export class OktaYamlError extends Error {
@@ -22,9 +22,6 @@ export const oktaYamlFiles = (): ReadonlyArray<string> => [
   join(process.cwd(), "okta.yaml"),
   join(homedir(), ".okta", "okta.yaml")
 ]
-
-const isRecord = (value: unknown): value is Record<string, unknown> =>
-  typeof value === "object" && value !== null && !Array.isArray(value)
 
 /** The variables a file stands for, e.g. `OKTA_CLIENT_TOKEN` for `okta.client.token`. */
 const variablesOf = (path: string, parsed: unknown): Map<string, string> => {

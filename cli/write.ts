@@ -14,7 +14,7 @@ import {
   type UpdateDefaultProvisioningConnectionForApplicationRequest
 } from "effect-okta-connections"
 import { readFileSync } from "node:fs"
-import { planFor, readManifest, type Step, yamlErrorAt, yamlParser } from "./manifest.js"
+import { isRecord, planFor, readManifest, type Step, yamlErrorAt, yamlParser } from "./manifest.js"
 import { appId, EXIT, finish, forEachApp, UsageError, withClient } from "./shared.js"
 
 /** A secret from an environment variable, a file or standard input; never from argv. */
@@ -62,9 +62,6 @@ const readSecret = (options: {
     },
     catch: (error) => (error instanceof UsageError ? error : new UsageError(String(error)))
   })
-
-const isRecord = (value: unknown): value is Record<string, unknown> =>
-  typeof value === "object" && value !== null && !Array.isArray(value)
 
 /** A `--file` body with the secret put where its scheme takes it: the token, or the admin password. */
 const withSecret = (body: unknown, secret: string): unknown => {
