@@ -59,11 +59,15 @@ const resolveSecret = (field: string, value: string, base: string): string => {
     }
     return found
   }
+  let text: string
   try {
-    return readFileSync(resolve(base, name!), "utf8").trim()
+    text = readFileSync(resolve(base, name!), "utf8").trim()
   } catch {
     throw new ManifestError(`${field}: cannot read ${name}`)
   }
+  // An empty file (a secrets manager that wrote nothing) would set an empty secret in Okta.
+  if (text === "") throw new ManifestError(`${field}: ${name} is empty`)
+  return text
 }
 
 /** Reads, validates and resolves a manifest (YAML or JSON). */
@@ -116,6 +120,11 @@ const readWith = (
       } catch (error) {
         throw new ManifestError(`${path} is not YAML or JSON${yamlErrorAt(error)}`)
       }
+      if (!isRecord(raw)) {
+        throw new ManifestError(
+          `${path}: ${raw === null || raw === undefined ? "is empty" : "is not a mapping"}; a manifest is a mapping with an apps list`
+        )
+      }
       const decoded = decode(raw)
       if (Either.isLeft(decoded)) {
         const issues = ParseResult.ArrayFormatter.formatErrorSync(decoded.left)
@@ -155,6 +164,11 @@ export interface Step {
   /** The update body, when the connection's configuration must change (or secrets re-sent). */
   readonly update: UpdateDefaultProvisioningConnectionForApplicationRequest | undefined
   readonly lifecycle: "activate" | "deactivate" | undefined
+  /**
+   * Send the update with `activate=true`: the app should be ENABLED, or is and the manifest leaves
+   * its status alone (Okta saves an updated connection DISABLED unless the update activates it).
+   */
+  readonly activateWithUpdate: boolean
   /** Human-readable changes, secrets named, never shown. */
   readonly changes: ReadonlyArray<string>
 }
@@ -216,5 +230,12 @@ export const planFor = (
         ? ("deactivate" as const)
         : undefined
   if (lifecycle !== undefined) changes.push(`${lifecycle} (${status} → ${app.status})`)
-  return { app, update: update ? body : undefined, lifecycle, changes }
+  return {
+    app,
+    update: update ? body : undefined,
+    lifecycle,
+    activateWithUpdate:
+      update && (app.status === "ENABLED" || (app.status === undefined && status === "ENABLED")),
+    changes
+  }
 }

@@ -55,10 +55,22 @@ const readSecret = (options: {
         }
         return value
       }
-      if (Option.isSome(options.secretFile))
-        return readFileSync(options.secretFile.value, "utf8").trim()
-      if (options.secretStdin) return readFileSync(0, "utf8").trim()
-      return undefined
+      const from: readonly [string, string | 0] | undefined = Option.isSome(options.secretFile)
+        ? [options.secretFile.value, options.secretFile.value]
+        : options.secretStdin
+          ? ["standard input", 0]
+          : undefined
+      if (from === undefined) return undefined
+      const [source, file] = from
+      let value: string
+      try {
+        value = readFileSync(file, "utf8").trim()
+      } catch {
+        throw new UsageError(`cannot read the secret from ${source}`)
+      }
+      // Nothing (a secrets manager's command that failed into the pipe) would set an empty secret.
+      if (value === "") throw new UsageError(`the secret from ${source} is empty`)
+      return value
     },
     catch: (error) => (error instanceof UsageError ? error : new UsageError(String(error)))
   })
@@ -102,7 +114,11 @@ export const update = Command.make(
     clientId: Options.text("client-id").pipe(Options.optional),
     rotation: Options.choice("rotation", ["AUTO", "MANUAL"]).pipe(Options.optional),
     adminUsername: Options.text("admin-username").pipe(Options.optional),
-    activate: Options.boolean("activate").pipe(Options.withDescription("save and enable")),
+    activate: Options.boolean("activate").pipe(
+      Options.withDescription(
+        "save and enable; without it Okta saves the connection DISABLED, an enabled one included"
+      )
+    ),
     ...secretOptions
   },
   (options) =>
@@ -364,7 +380,7 @@ export const apply = Command.make(
                     const updated = yield* api.updateDefaultProvisioningConnectionForApplication(
                       id,
                       step.update,
-                      step.app.status === "ENABLED" ? { activate: true } : undefined
+                      step.activateWithUpdate ? { activate: true } : undefined
                     )
                     status = updated.status
                   }

@@ -396,8 +396,20 @@ describe("okta-connections", () => {
             "appears twice"
           ],
           // Not YAML: where, never the line, which the parser's own message quotes.
-          ["apps:\n  - id: a\n    token: 00literal-secret [\n  x: ]\n", "is not YAML or JSON (line"]
+          [
+            "apps:\n  - id: a\n    token: 00literal-secret [\n  x: ]\n",
+            "is not YAML or JSON (line"
+          ],
+          // Its root said as such, not as an issue at an empty path.
+          ["", "is empty; a manifest is a mapping with an apps list"],
+          ["- id: a\n  authScheme: TOKEN\n", "is not a mapping; a manifest is a mapping"],
+          // A secret file that is empty would blank the app's secret in Okta.
+          [
+            "apps:\n  - id: a\n    authScheme: TOKEN\n    token: ${file:empty.txt}\n",
+            "empty.txt is empty"
+          ]
         ] as const
+        writeFileSync(join(dir, "empty.txt"), "")
         for (const [i, [text, message]] of cases.entries()) {
           const file = join(dir, `bad-${i}.yaml`)
           writeFileSync(file, text)
@@ -407,6 +419,49 @@ describe("okta-connections", () => {
           expect(run.stdout + run.stderr).not.toContain("00literal-secret")
         }
         expect(yield* sim.requests).toEqual([])
+      }).pipe(Effect.scoped),
+    60_000
+  )
+
+  it.live(
+    "apply: an app whose status the manifest leaves out keeps it through an update",
+    () =>
+      Effect.gen(function* () {
+        const { env, sim } = yield* org
+        const dir = mkdtempSync(join(tmpdir(), "okta-cli-"))
+        const manifest = join(dir, "connections.yaml")
+        // Okta saves an updated connection DISABLED unless the update activates it.
+        writeFileSync(
+          manifest,
+          [
+            "apps:",
+            `  - id: ${ZSCALER}`,
+            "    authScheme: TOKEN",
+            "    baseUrl: https://scim.example.com/v2",
+            `  - id: ${ORG2ORG}`,
+            "    authScheme: TOKEN",
+            "    baseUrl: https://target.example.com"
+          ].join("\n")
+        )
+        const applied = yield* cli(["apply", manifest], env)
+        expect(applied.code).toBe(0)
+        expect((yield* sim.inspect(ZSCALER)).connection).toMatchObject({
+          baseUrl: "https://scim.example.com/v2",
+          status: "ENABLED"
+        })
+        expect((yield* sim.inspect(ORG2ORG)).connection).toMatchObject({
+          baseUrl: "https://target.example.com",
+          status: "DISABLED"
+        })
+        const updates = (yield* sim.requests).filter((r) => r.method === "POST")
+        expect(updates.map((r) => [r.path.split("/")[4], r.query["activate"]])).toEqual(
+          expect.arrayContaining([
+            [ZSCALER, "true"],
+            [ORG2ORG, undefined]
+          ])
+        )
+        const again = yield* cli(["apply", manifest, "--dry-run", "--detailed-exitcode"], env)
+        expect(again.code).toBe(0)
       }).pipe(Effect.scoped),
     60_000
   )
@@ -482,6 +537,16 @@ describe("okta-connections", () => {
         )
         expect(withFlags.code).toBe(2)
         expect(withFlags.stderr).toContain("--file is the whole body")
+        // An empty secret (a secrets manager that printed nothing) would blank the app's token.
+        writeFileSync(join(dir, "empty.txt"), "\n")
+        for (const [flags, message] of [
+          [["--secret-stdin"], "the secret from standard input is empty"],
+          [["--secret-file", join(dir, "empty.txt")], "empty.txt is empty"]
+        ] as const) {
+          const empty = yield* cli(["update", ORG2ORG, "--auth-scheme", "TOKEN", ...flags], env, "")
+          expect(empty.code).toBe(2)
+          expect(empty.stderr).toContain(message)
+        }
         // A flag the scheme does not take was dropped without a word.
         for (const [flags, message] of [
           [["--auth-scheme", "TOKEN", "--client-id", "0oaclient"], "go with --auth-scheme OAUTH2"],
