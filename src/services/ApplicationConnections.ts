@@ -38,7 +38,10 @@ import type { UpdateDefaultProvisioningConnectionForApplicationRequest } from ".
  * ```
  */
 export interface UpdateConnectionOptions {
-  /** Also enable the connection in the same call (`?activate=true`). Omitted: saved, not activated. */
+  /**
+   * Also enable the connection in the same call (`?activate=true`). Omitted: Okta saves the
+   * connection DISABLED, one that was ENABLED included; pass `true` to keep it enabled.
+   */
   readonly activate?: boolean | undefined
 }
 
