@@ -49,6 +49,9 @@ import { apply, update, verify } from "./write.js"
 const get = Command.make("get", { appIds, from, json, ndjson }, (options) =>
   withClient(
     Effect.gen(function* () {
+      if (options.json && options.ndjson) {
+        return yield* Effect.fail(new UsageError("give one output format: --json or --ndjson"))
+      }
       const api = yield* ApplicationConnections
       const ids = yield* idsOf(options.appIds, options.from)
       const outcomes = yield* forEachApp(

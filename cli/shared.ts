@@ -238,7 +238,8 @@ export const idsOf = (args: ReadonlyArray<string>, file: Option.Option<string>) 
         ids.push(...lines(readFileSync(file.value === "-" ? 0 : file.value, "utf8")))
       }
       if (ids.length === 0) throw new UsageError("give at least one app id (or --from FILE, or -)")
-      return ids
+      // An id listed twice (in a file and as an argument, say) is one app: one call, one line.
+      return [...new Set(ids)]
     },
     catch: (error) =>
       error instanceof UsageError ? error : new UsageError(`cannot read app ids: ${String(error)}`)

@@ -95,6 +95,10 @@ describe("okta-connections", () => {
         expect(table.stdout).toMatch(new RegExp(`${ZSCALER}\\s+ENABLED\\s+TOKEN\\s+https://scim`))
         const json = yield* cli(["get", ZSCALER, "--json"], env)
         expect(JSON.parse(json.stdout)).toMatchObject([{ id: ZSCALER, status: "ENABLED" }])
+        // Both formats printed both, one after the other, on one standard output.
+        const both = yield* cli(["get", ZSCALER, "--json", "--ndjson"], env)
+        expect([both.code, both.stdout]).toEqual([2, ""])
+        expect(both.stderr).toContain("give one output format: --json or --ndjson")
         const missing = yield* cli(["get", ZSCALER, "0oanosuchapp00000001", "--ndjson"], env)
         expect(missing.code).toBe(1)
         expect(
@@ -124,9 +128,11 @@ describe("okta-connections", () => {
         const { env, sim } = yield* org
         const file = join(mkdtempSync(join(tmpdir(), "okta-cli-")), "apps.txt")
         writeFileSync(file, `# the Org2Org app\n${ORG2ORG}\n`)
-        const activated = yield* cli(["activate", "--from", file], env)
+        // Listed in the file and as an argument: one app, one call.
+        const activated = yield* cli(["activate", ORG2ORG, "--from", file], env)
         expect(activated.code).toBe(0)
         expect(activated.stdout.trim()).toBe(`${ORG2ORG}: activated`)
+        expect((yield* sim.requests).filter((r) => r.method === "POST")).toHaveLength(1)
         expect((yield* sim.inspect(ORG2ORG)).connection?.status).toBe("ENABLED")
         const deactivated = yield* cli(["deactivate", "-"], env, `${ORG2ORG}\n`)
         expect(deactivated.code).toBe(0)
