@@ -622,6 +622,8 @@ describe("configuration", () => {
         [short, "is an RSA key of 1024 bits; RS256 needs 2048 bits or more"],
         [pkcs1, "PKCS#8"],
         ["not a key", "PKCS#8 PEM"],
+        // Okta's Python SDK reads a path here; this client takes the key itself.
+        ["/etc/okta/service-app.pem", "looks like a file path; give the key itself"],
         ["{not json", "not valid JSON"],
         [JSON.stringify(ecPublicJwk), "without its private part"],
         [

@@ -39,6 +39,11 @@ export const importSigningKey = (
     return short === undefined ? Effect.succeed(key) : Effect.fail(short)
   })
 
+/** One line naming a file (`/…`, `./…`, `~/…`, `C:\…`, or `….pem`), never a key's text. */
+const looksLikePath = (text: string) =>
+  !/\s/.test(text) &&
+  (/^(\/|\.{1,2}\/|~\/|[A-Za-z]:\\)/.test(text) || /\.(pem|key|json|jwk)$/i.test(text))
+
 const importAny = (jose: Jose, raw: string): Effect.Effect<SigningKey, OktaConfigError> =>
   Effect.gen(function* () {
     // Keys pasted into environment variables often carry literal "\n".
@@ -71,8 +76,11 @@ const importAny = (jose: Jose, raw: string): Effect.Effect<SigningKey, OktaConfi
       )
     }
     if (!text.includes("-----BEGIN PRIVATE KEY-----")) {
+      // Okta's Python SDK takes a path here: say so rather than call a path a malformed key.
       return yield* configError(
-        "must be a PKCS#8 PEM (-----BEGIN PRIVATE KEY-----) or a private JWK"
+        looksLikePath(text)
+          ? "looks like a file path; give the key itself (the file's PEM or JWK text), not its path"
+          : "must be a PKCS#8 PEM (-----BEGIN PRIVATE KEY-----) or a private JWK"
       )
     }
     for (const alg of ["RS256", "ES256"] as const) {
