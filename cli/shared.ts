@@ -8,21 +8,26 @@ import * as Options from "@effect/cli/Options"
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as Cause from "effect/Cause"
 import * as Config from "effect/Config"
+import * as ConfigError from "effect/ConfigError"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Exit from "effect/Exit"
 import * as HashMap from "effect/HashMap"
 import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
 import * as LogLevel from "effect/LogLevel"
 import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
 import {
   ApplicationConnections,
   OktaClient,
   OktaFetch,
   type OktaResponseError
 } from "effect-okta-connections"
+import { createPrivateKey } from "node:crypto"
 import { readFileSync } from "node:fs"
+import { homedir } from "node:os"
 import { configProvider } from "./oktaYaml.js"
 
 /** Exit codes the README documents. */
@@ -163,11 +168,46 @@ const logAnswers = (client: HttpClient.HttpClient): HttpClient.HttpClient =>
     )
   })
 
+/**
+ * OKTA_CLIENT_PRIVATEKEY (or okta.yaml's privateKey) as Okta's Python SDK takes it: the key, or
+ * the path of a file holding it. A PKCS#1 or SEC1 PEM (what `openssl genrsa` long wrote) becomes
+ * the PKCS#8 the library takes; anything else goes to the library as it is, to be judged there.
+ */
+export const privateKeyConfig = Config.mapOrFail(
+  Config.string("OKTA_CLIENT_PRIVATEKEY"),
+  (value) => {
+    let text = value.trim()
+    // Only what reads as a path is one (a key's bare base64 is not, and must never be named).
+    if (
+      !/\s/.test(text) &&
+      (/^(\/|\.{1,2}\/|~\/|[A-Za-z]:\\)/.test(text) || /\.(pem|key|json|jwk)$/i.test(text))
+    ) {
+      const path = text.startsWith("~/") ? `${homedir()}${text.slice(1)}` : text
+      try {
+        text = readFileSync(path, "utf8").trim()
+      } catch {
+        return Either.left(ConfigError.InvalidData([], `cannot read the key file ${path}`))
+      }
+    }
+    if (/-----BEGIN (RSA|EC) PRIVATE KEY-----/.test(text)) {
+      try {
+        text = createPrivateKey(text.replace(/\\n/g, "\n"))
+          .export({ type: "pkcs8", format: "pem" })
+          .toString()
+      } catch {
+        // Not a key Node can read: the library says what is wrong with it, never what it is.
+      }
+    }
+    return Either.right(Redacted.make(text))
+  }
+)
+
 /** The client the global options describe. */
 export const clientLayer = Effect.map(root, (global) =>
   ApplicationConnections.layer.pipe(
     Layer.provide(
       OktaClient.layerConfig({
+        privateKey: privateKeyConfig,
         ...(Option.isSome(global.orgUrl) ? { orgUrl: Config.succeed(global.orgUrl.value) } : {}),
         ...(Option.isSome(global.timeout) ? { timeout: `${global.timeout.value} seconds` } : {}),
         ...(Option.isSome(global.deadline) ? { deadline: `${global.deadline.value} seconds` } : {}),

@@ -6,10 +6,11 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { type ChildProcess, spawn } from "node:child_process"
+import { generateKeyPairSync } from "node:crypto"
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { OktaSimulator, serve } from "../src/testing/index.js"
+import { OktaSimulator, type PublicJwk, serve } from "../src/testing/index.js"
 import { tunnellingProxy } from "./support/loopback.js"
 import { root, runNode } from "./support/subprocess.js"
 
@@ -611,6 +612,57 @@ describe("okta-connections", () => {
         expect(onArgv.stderr).toContain("the code is a credential")
         expect((yield* sim.requests).length).toBe(requestsBefore)
       }).pipe(Effect.scoped),
+    60_000
+  )
+
+  it.live(
+    "PrivateKey mode: the key, or a file's path as Okta's Python SDK takes it; PKCS#1 and SEC1 PEMs too",
+    () =>
+      Effect.gen(function* () {
+        const rsa = generateKeyPairSync("rsa", { modulusLength: 2048 })
+        const ec = generateKeyPairSync("ec", { namedCurve: "P-256" })
+        const { url } = yield* serve()
+        const sim = yield* OktaSimulator
+        yield* sim.addOAuthClient({
+          clientId: "0oarsaservice",
+          publicKey: rsa.publicKey.export({ format: "jwk" }) as PublicJwk
+        })
+        yield* sim.addOAuthClient({
+          clientId: "0oaecservice",
+          publicKey: ec.publicKey.export({ format: "jwk" }) as PublicJwk
+        })
+        const dir = mkdtempSync(join(tmpdir(), "okta-cli-"))
+        // What `openssl genrsa` and `openssl ecparam -genkey` long wrote: PKCS#1 and SEC1.
+        const pkcs1 = rsa.privateKey.export({ type: "pkcs1", format: "pem" }).toString()
+        const sec1 = ec.privateKey.export({ type: "sec1", format: "pem" }).toString()
+        writeFileSync(join(dir, "rsa.pem"), pkcs1)
+        const env = (clientId: string, privateKey: string) => ({
+          OKTA_CLIENT_ORGURL: url,
+          OKTA_CLIENT_AUTHORIZATIONMODE: "PrivateKey",
+          OKTA_CLIENT_CLIENTID: clientId,
+          OKTA_CLIENT_SCOPES: "okta.apps.read",
+          OKTA_CLIENT_PRIVATEKEY: privateKey
+        })
+        for (const [clientId, key, cwd] of [
+          ["0oarsaservice", join(dir, "rsa.pem"), root],
+          ["0oarsaservice", "./rsa.pem", dir],
+          ["0oaecservice", sec1, root]
+        ] as const) {
+          const run = yield* cli(["get", ZSCALER, "--json"], env(clientId, key), undefined, cwd)
+          expect(run.stderr).toBe("")
+          expect(JSON.parse(run.stdout)).toMatchObject([{ id: ZSCALER }])
+        }
+        const missing = yield* cli(["get", ZSCALER], env("0oarsaservice", join(dir, "none.pem")))
+        expect(missing.code).toBe(3)
+        expect(missing.stderr).toContain(`OKTA_CLIENT_PRIVATEKEY: cannot read the key file`)
+        // A key's bare base64 is no path: never read, never named.
+        const body = pkcs1.split("\n")[1]!
+        const bare = yield* cli(["get", ZSCALER], env("0oarsaservice", body))
+        expect(bare.code).toBe(3)
+        expect(bare.stderr).toContain("must be a PKCS#8 PEM")
+        expect(bare.stderr).not.toContain(body)
+        expect(yield* sim.tokenRequests).toBe(3)
+      }).pipe(Effect.provide(OktaSimulator.layer()), Effect.scoped),
     60_000
   )
 
