@@ -13,6 +13,7 @@ import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Exit from "effect/Exit"
+import * as FiberId from "effect/FiberId"
 import * as HashMap from "effect/HashMap"
 import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
@@ -299,16 +300,27 @@ export const describeFailure = (error: OktaResponseError) => {
     : `${error._tag}: ${message}`
 }
 
-/** Failures that say the credentials are wrong: the same for every app, so exit code 3. */
+/**
+ * Failures that say the credentials are wrong, or lack a scope: the same for every app, so exit
+ * code 3. (A 403 without `insufficient_scope` may be one app's: an admin role's limits.)
+ */
 export const isAuthFailure = (error: OktaResponseError) =>
-  error._tag === "OktaUnauthorizedError" || error._tag === "OktaAuthError"
+  error._tag === "OktaUnauthorizedError" ||
+  error._tag === "OktaAuthError" ||
+  (error._tag === "OktaForbiddenError" && error.challenge?.error === "insufficient_scope")
 
 export interface Outcome<A> {
   readonly id: string
   readonly result: Exit.Exit<A, OktaResponseError>
+  /** Not sent: the credentials had been refused by the time its turn came. */
+  readonly skipped?: true
 }
 
-/** Runs `call` for every id at the global concurrency; a failure is one app's, not the run's. */
+/**
+ * Runs `call` for every id at the global concurrency; a failure is one app's, not the run's,
+ * except refused credentials (a 401, a refused token request): they are every app's, so the apps
+ * not started yet are not sent, rather than spending the org's rate limit on one 401 each.
+ */
 export const forEachApp = <A, R>(
   ids: ReadonlyArray<string>,
   call: (id: string) => Effect.Effect<A, OktaResponseError, R>,
@@ -319,14 +331,24 @@ export const forEachApp = <A, R>(
     const shown = ids.length > 1 ? new Progress(ids.length) : undefined
     progress = shown
     const finished = new Map<string, boolean>()
+    let refused = false
     return Effect.forEach(
       ids,
-      (id) =>
-        Effect.flatMap(Effect.exit(call(id)), (result) => {
-          finished.set(id, Exit.isSuccess(result))
-          shown?.tick(Exit.isSuccess(result))
-          return Effect.as(onEach({ id, result }), { id, result })
-        }),
+      (id): Effect.Effect<Outcome<A>, never, R> =>
+        refused
+          ? Effect.sync(() => {
+              shown?.tick(false)
+              return { id, result: Exit.interrupt(FiberId.none), skipped: true }
+            })
+          : Effect.flatMap(Effect.exit(call(id)), (result) => {
+              finished.set(id, Exit.isSuccess(result))
+              shown?.tick(Exit.isSuccess(result))
+              const error = Exit.isFailure(result) ? Cause.failureOption(result.cause) : undefined
+              if (error !== undefined && Option.isSome(error) && isAuthFailure(error.value)) {
+                refused = true
+              }
+              return Effect.as(onEach({ id, result }), { id, result })
+            }),
       { concurrency: global.concurrency }
     ).pipe(
       // Ctrl-C: the calls in flight are interrupted; say what was done and what was not.
@@ -348,8 +370,12 @@ export const finish = <A>(outcomes: ReadonlyArray<Outcome<A>>) =>
   Effect.gen(function* () {
     let failed = 0
     let authFailures = 0
-    for (const { id, result } of outcomes) {
-      if (Exit.isFailure(result)) {
+    const skipped = outcomes.filter((outcome) => outcome.skipped === true).map(({ id }) => id)
+    for (const { id, result, skipped } of outcomes) {
+      if (skipped === true) {
+        failed += 1
+        authFailures += 1
+      } else if (Exit.isFailure(result)) {
         failed += 1
         const error = Cause.failureOption(result.cause)
         if (Option.isSome(error) && isAuthFailure(error.value)) authFailures += 1
@@ -357,6 +383,11 @@ export const finish = <A>(outcomes: ReadonlyArray<Outcome<A>>) =>
           `${id}: ${Option.isSome(error) ? describeFailure(error.value) : Cause.pretty(result.cause)}`
         )
       }
+    }
+    if (skipped.length > 0) {
+      yield* Console.error(
+        `${skipped.length} apps not sent, the credentials being refused: ${skipped.slice(0, 10).join(", ")}${skipped.length > 10 ? ", …" : ""}`
+      )
     }
     if (outcomes.length > 1 || failed > 0) {
       yield* Console.error(`${outcomes.length - failed} of ${outcomes.length} apps succeeded`)

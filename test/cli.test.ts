@@ -10,7 +10,7 @@ import { generateKeyPairSync } from "node:crypto"
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { OktaSimulator, type PublicJwk, serve } from "../src/testing/index.js"
+import { generatedApps, OktaSimulator, type PublicJwk, serve } from "../src/testing/index.js"
 import { tunnellingProxy } from "./support/loopback.js"
 import { root, runNode } from "./support/subprocess.js"
 
@@ -133,7 +133,9 @@ describe("okta-connections", () => {
         const activated = yield* cli(["activate", ORG2ORG, "--from", file], env)
         expect(activated.code).toBe(0)
         expect(activated.stdout.trim()).toBe(`${ORG2ORG}: activated`)
-        expect((yield* sim.requests).filter((r) => r.method === "POST")).toHaveLength(1)
+        expect(
+          (yield* sim.requests).filter((r) => r.path.endsWith("/lifecycle/activate"))
+        ).toHaveLength(1)
         expect((yield* sim.inspect(ORG2ORG)).connection?.status).toBe("ENABLED")
         const deactivated = yield* cli(["deactivate", "-"], env, `${ORG2ORG}\n`)
         expect(deactivated.code).toBe(0)
@@ -663,6 +665,61 @@ describe("okta-connections", () => {
         expect(bare.stderr).not.toContain(body)
         expect(yield* sim.tokenRequests).toBe(3)
       }).pipe(Effect.provide(OktaSimulator.layer()), Effect.scoped),
+    60_000
+  )
+
+  it.live(
+    "refused credentials stop the run: the apps not started are not sent, and it exits 3",
+    () =>
+      Effect.gen(function* () {
+        const { url } = yield* serve()
+        const sim = yield* OktaSimulator
+        const dir = mkdtempSync(join(tmpdir(), "okta-cli-"))
+        const ids = generatedApps(30).map((app) => app.id)
+        writeFileSync(join(dir, "apps.txt"), ids.join("\n"))
+        // A wrong token: a 401 for each app in flight, and none sent after.
+        const wrong = yield* cli(["--concurrency", "2", "get", "--from", join(dir, "apps.txt")], {
+          OKTA_CLIENT_ORGURL: url,
+          OKTA_CLIENT_TOKEN: "00not-the-org-token"
+        })
+        expect(wrong.code).toBe(3)
+        expect(wrong.stderr).toContain(`28 apps not sent, the credentials being refused: ${ids[2]}`)
+        expect(wrong.stderr).toContain("0 of 30 apps succeeded")
+        expect((yield* sim.requests).map((r) => r.outcome)).toEqual([401, 401])
+        // A token without the scope a write needs: Okta's insufficient_scope 403 is every app's.
+        const rsa = generateKeyPairSync("rsa", { modulusLength: 2048 })
+        yield* sim.addOAuthClient({
+          clientId: "0oareadonly",
+          publicKey: rsa.publicKey.export({ format: "jwk" }) as PublicJwk,
+          scopes: ["okta.apps.read"]
+        })
+        const readOnly = yield* cli(
+          ["--concurrency", "1", "activate", "--from", join(dir, "apps.txt")],
+          {
+            OKTA_CLIENT_ORGURL: url,
+            OKTA_CLIENT_AUTHORIZATIONMODE: "PrivateKey",
+            OKTA_CLIENT_CLIENTID: "0oareadonly",
+            OKTA_CLIENT_SCOPES: "okta.apps.read",
+            OKTA_CLIENT_PRIVATEKEY: rsa.privateKey
+              .export({ type: "pkcs8", format: "pem" })
+              .toString()
+          }
+        )
+        expect(readOnly.code).toBe(3)
+        expect(readOnly.stderr).toContain("insufficient_scope")
+        expect(readOnly.stderr).toContain("29 apps not sent")
+        expect(
+          (yield* sim.requests).filter((r) => r.path.endsWith("/lifecycle/activate"))
+        ).toHaveLength(1)
+      }).pipe(
+        Effect.provide(
+          OktaSimulator.layer({
+            apps: generatedApps(30),
+            tokens: [{ token: TOKEN }]
+          })
+        ),
+        Effect.scoped
+      ),
     60_000
   )
 
