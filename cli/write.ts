@@ -217,6 +217,8 @@ export const update = Command.make(
  * code is a one-time credential, so never argv) with `--state VALUE` or `--state -` (the next line).
  */
 const consentOf = (options: {
+  readonly appName: string
+  readonly appId: string
   readonly continueUrl: Option.Option<string>
   readonly code: Option.Option<string>
   readonly state: Option.Option<string>
@@ -239,6 +241,18 @@ const consentOf = (options: {
         const state = url.searchParams.get("state")
         if (code === null || state === null) {
           throw new UsageError("--continue-url must be Okta's URL with code and state")
+        }
+        // Another app's URL fails at Okta as "code invalid", without a word of why: say it here.
+        const [, urlName, urlId] =
+          /\/api\/v1\/apps\/([^/]+)\/([^/]+)\/oauth2\/callback$/.exec(url.pathname) ?? []
+        if (
+          urlName !== undefined &&
+          urlId !== undefined &&
+          (urlName !== options.appName || urlId !== options.appId)
+        ) {
+          throw new UsageError(
+            `--continue-url is Okta's URL for ${urlName} ${urlId}, not for ${options.appName} ${options.appId}`
+          )
         }
         return { code, state }
       }

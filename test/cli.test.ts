@@ -577,6 +577,23 @@ describe("okta-connections", () => {
         }
         const google = "0oasimgoogle00000001"
         const { code, state } = yield* sim.consent(google)
+        // Okta's URL for another app: said before anything is sent (Okta would say "code invalid").
+        const before = (yield* sim.requests).length
+        const otherApps = yield* cli(
+          [
+            "verify",
+            "google",
+            google,
+            "--continue-url",
+            `${env.OKTA_CLIENT_ORGURL}/api/v1/apps/slack/0oasimslack000000001/oauth2/callback?code=${code}&state=${state}`
+          ],
+          env
+        )
+        expect(otherApps.code).toBe(2)
+        expect(otherApps.stderr).toContain(
+          `--continue-url is Okta's URL for slack 0oasimslack000000001, not for google ${google}`
+        )
+        expect((yield* sim.requests).length).toBe(before)
         const verified = yield* cli(
           ["verify", "google", google, "--continue-url", "-"],
           env,
