@@ -7,8 +7,16 @@ import * as Options from "@effect/cli/Options"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 
-const optionalInteger = (name: string, description: string) =>
-  Options.integer(name).pipe(Options.withDescription(description), Options.optional)
+/** As `npm run simulator` takes it: an integer of at least `min` (a limit of 0 admits nothing). */
+const optionalInteger = (name: string, description: string, min: number) =>
+  Options.integer(name).pipe(
+    Options.filterMap(
+      (n) => (n >= min ? Option.some(n) : Option.none()),
+      `--${name} must be ${min} or more`
+    ),
+    Options.withDescription(description),
+    Options.optional
+  )
 
 /** `okta-connections simulator`, with the options of `npm run simulator`. */
 export const simulatorCommand = Command.make(
@@ -26,10 +34,10 @@ export const simulatorCommand = Command.make(
       Options.withDescription("the SSWS token it accepts (default: random)"),
       Options.optional
     ),
-    limit: optionalInteger("rate-limit", "requests per window (default 50)"),
-    windowSeconds: optionalInteger("window-seconds", "the window (default 60)"),
-    concurrencyLimit: optionalInteger("concurrency-limit", "requests in flight (default 15)"),
-    batchApps: optionalInteger("batch-apps", "extra generated apps"),
+    limit: optionalInteger("rate-limit", "requests per window (default 50)", 1),
+    windowSeconds: optionalInteger("window-seconds", "the window (default 60)", 1),
+    concurrencyLimit: optionalInteger("concurrency-limit", "requests in flight (default 15)", 1),
+    batchApps: optionalInteger("batch-apps", "extra generated apps", 0),
     contentLength: Options.boolean("content-length").pipe(
       Options.withDescription("declare every body's length instead of Okta's chunked bodies")
     )

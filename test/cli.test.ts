@@ -295,6 +295,12 @@ describe("okta-connections", () => {
         const badPort = yield* cli(["simulator", "--port", "99999"], {})
         expect(badPort.code).toBe(2)
         expect(badPort.stderr).toContain("--port must be between 0 and 65535")
+        // A window of 0 s or a limit of 0 admits nothing: refused, as npm run simulator does.
+        for (const flag of ["--window-seconds", "--rate-limit", "--concurrency-limit"]) {
+          const zero = yield* cli(["simulator", flag, "0"], {})
+          expect(zero.code).toBe(2)
+          expect(zero.stderr).toContain(`${flag} must be 1 or more`)
+        }
       }),
     30_000
   )
