@@ -77,6 +77,13 @@ const org = Effect.gen(function* () {
   return { sim, env: { OKTA_CLIENT_ORGURL: url, OKTA_CLIENT_TOKEN: TOKEN } }
 }).pipe(Effect.provide(OktaSimulator.layer({ tokens: [{ token: TOKEN }] })))
 
+/** A manifest file of these lines, in a directory of its own. */
+const manifestOf = (lines: ReadonlyArray<string>) => {
+  const path = join(mkdtempSync(join(tmpdir(), "okta-cli-")), "connections.yaml")
+  writeFileSync(path, lines.join("\n"))
+  return path
+}
+
 const ZSCALER = "0oasimzscaler0000001"
 const ORG2ORG = "0oasimorg2orgtoken01"
 
@@ -310,26 +317,21 @@ describe("okta-connections", () => {
     () =>
       Effect.gen(function* () {
         const { env, sim } = yield* org
-        const dir = mkdtempSync(join(tmpdir(), "okta-cli-"))
-        const manifest = join(dir, "connections.yaml")
-        writeFileSync(
-          manifest,
-          [
-            "apps:",
-            `  - id: ${ZSCALER}`,
-            "    authScheme: TOKEN",
-            "    baseUrl: https://scim.example.com/v2",
-            "    token: ${env:ZSCALER_TOKEN}",
-            "    status: ENABLED",
-            `  - id: ${ORG2ORG}`,
-            "    authScheme: TOKEN",
-            "    status: ENABLED",
-            "  - id: 0oasimorg2orgoauth01",
-            "    authScheme: OAUTH2",
-            "    rotationMode: AUTO",
-            "    status: DISABLED"
-          ].join("\n")
-        )
+        const manifest = manifestOf([
+          "apps:",
+          `  - id: ${ZSCALER}`,
+          "    authScheme: TOKEN",
+          "    baseUrl: https://scim.example.com/v2",
+          "    token: ${env:ZSCALER_TOKEN}",
+          "    status: ENABLED",
+          `  - id: ${ORG2ORG}`,
+          "    authScheme: TOKEN",
+          "    status: ENABLED",
+          "  - id: 0oasimorg2orgoauth01",
+          "    authScheme: OAUTH2",
+          "    rotationMode: AUTO",
+          "    status: DISABLED"
+        ])
         const withSecret = { ...env, ZSCALER_TOKEN: "00zscaler-write-only-secret" }
         const plan = yield* cli(["apply", manifest, "--dry-run"], withSecret)
         expect(plan.code).toBe(0)
@@ -443,21 +445,16 @@ describe("okta-connections", () => {
     () =>
       Effect.gen(function* () {
         const { env, sim } = yield* org
-        const dir = mkdtempSync(join(tmpdir(), "okta-cli-"))
-        const manifest = join(dir, "connections.yaml")
         // Okta saves an updated connection DISABLED unless the update activates it.
-        writeFileSync(
-          manifest,
-          [
-            "apps:",
-            `  - id: ${ZSCALER}`,
-            "    authScheme: TOKEN",
-            "    baseUrl: https://scim.example.com/v2",
-            `  - id: ${ORG2ORG}`,
-            "    authScheme: TOKEN",
-            "    baseUrl: https://target.example.com"
-          ].join("\n")
-        )
+        const manifest = manifestOf([
+          "apps:",
+          `  - id: ${ZSCALER}`,
+          "    authScheme: TOKEN",
+          "    baseUrl: https://scim.example.com/v2",
+          `  - id: ${ORG2ORG}`,
+          "    authScheme: TOKEN",
+          "    baseUrl: https://target.example.com"
+        ])
         const applied = yield* cli(["apply", manifest], env)
         expect(applied.code).toBe(0)
         expect((yield* sim.inspect(ZSCALER)).connection).toMatchObject({
