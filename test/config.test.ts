@@ -44,6 +44,28 @@ describe("a REDIS_URL that is not a Redis URL", () => {
   )
 })
 
+describe("an empty REDIS_URL", () => {
+  it.effect("is unset: the way to opt out of one the environment holds for something else", () =>
+    Effect.gen(function* () {
+      const built = yield* Layer.build(OktaClient.layerConfig()).pipe(
+        Effect.scoped,
+        Effect.provide(scriptedHttp(() => json(200, {})).layer),
+        Effect.withConfigProvider(
+          ConfigProvider.fromMap(
+            new Map([
+              ["OKTA_CLIENT_ORGURL", "https://acme.okta.com"],
+              ["OKTA_CLIENT_TOKEN", "00abc"],
+              ["REDIS_URL", " "]
+            ])
+          )
+        ),
+        Effect.either
+      )
+      expect(built._tag).toBe("Right")
+    })
+  )
+})
+
 describe("layerConfig from Okta's variables", () => {
   it.effect("SSWS: a missing token is named, with the org URL, in one failure", () =>
     Effect.gen(function* () {

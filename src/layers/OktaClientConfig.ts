@@ -18,7 +18,8 @@ import type {
 
 /**
  * The Redis store named by `REDIS_URL` (or the `redisUrl` option), connected for the layer's
- * lifetime; nothing when neither is set or a store was given. `ioredis` is loaded only then.
+ * lifetime; nothing when neither is set (or is empty) or a store was given. `ioredis` is loaded
+ * only then.
  */
 const sharedStore = (
   settings: { readonly rateLimitStore?: RateLimitStoreService | undefined },
@@ -27,7 +28,12 @@ const sharedStore = (
 ) =>
   Effect.gen(function* () {
     if (settings.rateLimitStore !== undefined) return {}
-    const redis = yield* Config.option(url ?? Config.string("REDIS_URL"))
+    // Set but empty (`REDIS_URL= okta-connections …`) is unset: the way to opt out of a
+    // REDIS_URL the environment holds for something else.
+    const redis = Option.filter(
+      yield* Config.option(url ?? Config.string("REDIS_URL")),
+      (value) => value.trim() !== ""
+    )
     if (Option.isNone(redis)) return {}
     const prefix = yield* Config.option(keyPrefix ?? Config.string("REDIS_KEY_PREFIX"))
     const { RedisRateLimitStore } = yield* Effect.tryPromise({
