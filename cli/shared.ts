@@ -371,8 +371,8 @@ export const finish = <A>(outcomes: ReadonlyArray<Outcome<A>>) =>
     let failed = 0
     let authFailures = 0
     const skipped = outcomes.filter((outcome) => outcome.skipped === true).map(({ id }) => id)
-    for (const { id, result, skipped } of outcomes) {
-      if (skipped === true) {
+    for (const { id, result, ...outcome } of outcomes) {
+      if (outcome.skipped === true) {
         failed += 1
         authFailures += 1
       } else if (Exit.isFailure(result)) {
