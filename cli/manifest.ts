@@ -147,6 +147,12 @@ const readWith = (
             ? { ...app, token: resolveSecret(`apps[${i}].token`, app.token, base) }
             : app
         }
+        // Okta takes Office 365's settings whole; one without the other was dropped unsaid.
+        if ((app.adminUsername === undefined) !== (app.adminPassword === undefined)) {
+          throw new ManifestError(
+            `apps[${i}]: adminUsername and adminPassword go together (Okta takes both or neither)`
+          )
+        }
         return app.adminPassword !== undefined
           ? {
               ...app,
