@@ -18,10 +18,13 @@ import {
   Effect,
   Exit,
   Fiber,
+  FiberId,
   Layer,
   ManagedRuntime,
   Option,
   Redacted,
+  RuntimeFlags,
+  RuntimeFlagsPatch,
   Schedule,
   Supervisor,
   TestClock
@@ -294,6 +297,37 @@ describe("interruption", () => {
   )
 })
 
+/**
+ * Interrupts the fiber it supervises at its `at`-th step (an op-supervising `Supervisor`, public
+ * API), counting its steps and those of every fiber it forks.
+ */
+class InterruptAt extends Supervisor.AbstractSupervisor<void> {
+  steps = 0
+  readonly value = Effect.void
+  private target: Fiber.RuntimeFiber<unknown, unknown> | undefined
+  constructor(readonly at: number) {
+    super()
+  }
+  private fired = false
+  override onEffect(): void {
+    this.steps += 1
+    // From the first step on which the target is known (the very first ones set it up).
+    if (!this.fired && this.steps >= this.at && this.target !== undefined) {
+      this.fired = true
+      this.target.unsafeInterruptAsFork(FiberId.none)
+    }
+  }
+  supervise<A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> {
+    return Effect.withFiberRuntime<A, E, R>((fiber) => {
+      this.target = fiber
+      return effect
+    }).pipe(
+      Effect.supervised(this),
+      Effect.withRuntimeFlagsPatch(RuntimeFlagsPatch.enable(RuntimeFlags.OpSupervision))
+    )
+  }
+}
+
 describe("the timer behind the per-attempt timeout (real time)", () => {
   /**
    * The timers of a second or more set while `use` runs and still pending: what keeps a process
@@ -370,6 +404,69 @@ describe("the timer behind the per-attempt timeout (real time)", () => {
         }).pipe(Effect.provide(over(transport, { timeout: "1 minute", retry: false })))
       })
     )
+  )
+
+  it.live(
+    "a call interrupted at any step of its start leaves the timeout working, and no timer once idle",
+    () =>
+      withTimers((pending) =>
+        Effect.gen(function* () {
+          // Never answers; fetch's answer to an abort is the only way out.
+          const hangingFetch: typeof fetch = (_input, init) =>
+            new Promise((_resolve, reject) =>
+              init?.signal?.addEventListener("abort", () => reject(init.signal?.reason))
+            )
+          const transports = [
+            // A fiber per attempt, interrupted at the timeout.
+            Layer.succeed(
+              HttpClient.HttpClient,
+              HttpClient.make(() => Effect.async<never>(() => {}))
+            ),
+            // The attempt in the caller's fiber, its request aborted at the timeout.
+            OktaFetch.layer({ fetch: hangingFetch })
+          ]
+          for (const transport of transports) {
+            yield* Effect.gen(function* () {
+              const api = yield* ApplicationConnections
+              const call = api.getDefaultProvisioningConnectionForApplication(APP)
+              // The steps of a call up to where it hangs, waiting for its answer.
+              const count = new InterruptAt(Number.POSITIVE_INFINITY)
+              const hung = yield* Effect.fork(count.supervise(call))
+              yield* settle
+              const steps = count.steps
+              yield* Fiber.interrupt(hung)
+              expect(steps).toBeGreaterThan(50)
+              // Interrupted at each of them in turn: between an attempt being counted as running
+              // and its end being watched, too.
+              for (let at = 1; at <= steps; at++) {
+                const fiber = yield* Effect.fork(new InterruptAt(at).supervise(call))
+                // Ended by the interruption, or (past its last step) hanging for its answer.
+                yield* settle
+                yield* Fiber.interrupt(fiber)
+              }
+              yield* settle
+              expect(pending()).toBe(0)
+              // And the timeout still holds: no interruption left the watchdog half started.
+              const late = yield* Effect.flip(call)
+              expect(late).toMatchObject({ _tag: "OktaTimeoutError", kind: "attempt" })
+            }).pipe(
+              Effect.provide(
+                ApplicationConnections.layer.pipe(
+                  Layer.provide(
+                    OktaClient.layer({
+                      orgUrl: "https://acme.okta.com",
+                      apiToken: Redacted.make("00t"),
+                      timeout: "1 second",
+                      retry: false
+                    })
+                  ),
+                  Layer.provide(transport)
+                )
+              )
+            )
+          }
+        })
+      )
   )
 
   it.live("calls one after another share one timer, gone once the caller stops", () =>

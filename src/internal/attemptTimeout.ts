@@ -145,7 +145,9 @@ export const make = (timeoutMillis: number, scope: Scope.Scope) => {
   const start: Effect.Effect<void> = Effect.suspend(() => {
     watchdog = "starting"
     const mine = generation
-    return Effect.map(Effect.forkIn(watch(mine), scope), (started) => {
+    // Started inside an attempt's uninterruptible region: interruptible itself, so that going
+    // idle and closing the client stop it.
+    return Effect.map(Effect.forkIn(Effect.interruptible(watch(mine)), scope), (started) => {
       if (mine === generation) watchdog = started
       else started.unsafeInterruptAsFork(FiberId.none)
     })
@@ -160,10 +162,12 @@ export const make = (timeoutMillis: number, scope: Scope.Scope) => {
   ): Effect.Effect<A, E | E2> =>
     Effect.clockWith((clock) => {
       const deadline = clock.unsafeCurrentTimeMillis() + timeoutMillis
-      return Effect.flatMap(Scope.make(), (scope) => {
-        const attempt = begin(deadline, scope)
-        return withWatchdog(
-          Effect.uninterruptibleMask((restore) =>
+      return Effect.flatMap(Scope.make(), (scope) =>
+        // Uninterruptible from `begin` to the match that calls `ended`: an interruption between
+        // them would leave the attempt counted as running for good.
+        Effect.uninterruptibleMask((restore) => {
+          const attempt = begin(deadline, scope)
+          return withWatchdog(
             Effect.matchCauseEffect(restore(Effect.provideService(effect, Scope.Scope, scope)), {
               // Nothing to abort: the exchange reads every body it is given to the end.
               onSuccess: (value) => {
@@ -183,8 +187,8 @@ export const make = (timeoutMillis: number, scope: Scope.Scope) => {
               }
             })
           )
-        )
-      })
+        })
+      )
     })
 
   /**
@@ -206,30 +210,39 @@ export const make = (timeoutMillis: number, scope: Scope.Scope) => {
       Effect.flatMap(Scope.make(), (scope) =>
         Effect.clockWith((clock) => {
           const deadline = clock.unsafeCurrentTimeMillis() + timeoutMillis
-          return Effect.flatMap(Effect.fork(Scope.extend(effect, scope)), (fiber) => {
-            const attempt = begin(deadline, fiber)
-            return withWatchdog(
-              Effect.async<A, E | E2>((resume) => {
-                fiber.addObserver((exit) => {
-                  const result: Effect.Effect<A, E | E2> =
-                    attempt.timedOut && Exit.isFailure(exit) && Cause.isInterruptedOnly(exit.cause)
-                      ? Effect.fail(onTimeout())
-                      : exit
-                  resume(
-                    Exit.isFailure(exit) || closeOnSuccess(scope)
+          // Uninterruptible but for the attempt and the wait for it: an interruption between
+          // `begin` and the observer that calls `ended` would leave the attempt counted as
+          // running for good, and one at the wait's very start must still stop the attempt.
+          return Effect.uninterruptibleMask((restore) =>
+            Effect.flatMap(Effect.fork(restore(Scope.extend(effect, scope))), (fiber) => {
+              const attempt = begin(deadline, fiber)
+              fiber.addObserver(() => ended(attempt))
+              return withWatchdog(
+                Effect.matchCauseEffect(restore(Fiber.await(fiber)), {
+                  // The caller was interrupted: so is its attempt, and its requests are aborted.
+                  onFailure: (cause) =>
+                    Effect.zipRight(
+                      Effect.zipRight(
+                        Effect.sync(() => fiber.unsafeInterruptAsFork(FiberId.none)),
+                        Scope.close(scope, Exit.void)
+                      ),
+                      Effect.failCause(cause)
+                    ),
+                  onSuccess: (exit) => {
+                    const result: Effect.Effect<A, E | E2> =
+                      attempt.timedOut &&
+                      Exit.isFailure(exit) &&
+                      Cause.isInterruptedOnly(exit.cause)
+                        ? Effect.fail(onTimeout())
+                        : exit
+                    return Exit.isFailure(exit) || closeOnSuccess(scope)
                       ? Effect.zipRight(Scope.close(scope, Exit.void), result)
                       : result
-                  )
-                  ended(attempt)
+                  }
                 })
-                // The caller was interrupted: so is its attempt, and its requests are aborted.
-                return Effect.zipRight(
-                  Effect.sync(() => fiber.unsafeInterruptAsFork(FiberId.none)),
-                  Scope.close(scope, Exit.void)
-                )
-              })
-            )
-          })
+              )
+            })
+          )
         })
       )
 
