@@ -1,11 +1,17 @@
 /**
  * The gate's adaptive concurrency level, driven directly: which level a concurrent-request 429
- * sets, and when the level is probed upwards again.
+ * sets, and when the level is probed upwards again; and the retry loop over a gate, interrupted at
+ * each of its steps in turn, giving back every slot or lease it took.
  */
 import { Headers } from "@effect/platform"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
-import { RateLimitGate } from "../src/internal/gate.js"
+import { type Gate, RateLimitGate } from "../src/internal/gate.js"
+import * as Metrics from "../src/internal/metrics.js"
+import * as Retry from "../src/internal/retry.js"
+import * as SharedGate from "../src/internal/sharedGate.js"
+import { RetryPolicy, type RateLimitStoreService } from "../src/index.js"
+import { interruptEverywhere, settle } from "./support/interruptAt.js"
 
 const ok = Headers.fromInput({
   "x-rate-limit-limit": "1000",
@@ -131,6 +137,61 @@ describe("adaptive concurrency", () => {
       yield* admit(gate, 3)
       gate.observeHeaders(concurrencyLimited, 0)
       expect(gate.concurrencyCap).toBe(Number.POSITIVE_INFINITY)
+    })
+  )
+})
+
+describe("an interruption wherever it lands in the retry loop", () => {
+  const policy = RetryPolicy.make({ resetJitter: 0 })
+  /** A call through `gate` whose attempt never ends, as a request that is never answered. */
+  const hanging = (gate: Gate, deadlineMillis?: number) =>
+    Retry.run({
+      call: { operation: "get", method: "GET", path: "/api/v1/apps/0oa1/connections/default" },
+      gate,
+      policy,
+      replaySafe: true,
+      deadlineMillis,
+      recorder: Metrics.none,
+      span: undefined,
+      attempt: () => Effect.never
+    })
+
+  it.live("gives back the slot the gate took, before any answer and within a window", () =>
+    Effect.gen(function* () {
+      for (const deadline of [undefined, 60_000]) {
+        // Before any answer the gate lets one request through: a slot kept by an interrupted
+        // call would hold every later one for good.
+        const gate = new RateLimitGate({ resetJitterMillis: 0, adaptiveConcurrency: true })
+        expect(yield* interruptEverywhere(hanging(gate, deadline))).toBeGreaterThan(10)
+        expect(gate.inFlight).toBe(0)
+        const open = yield* started(true)
+        expect(yield* interruptEverywhere(hanging(open, deadline))).toBeGreaterThan(10)
+        expect(open.inFlight).toBe(0)
+      }
+    })
+  )
+
+  it.live("over a shared store, ends or hands on every lease it took", () =>
+    Effect.gen(function* () {
+      const held = new Set<string>()
+      const store: RateLimitStoreService = {
+        acquire: (_key, lease) =>
+          Effect.sync(() => {
+            held.add(lease)
+            return { _tag: "Admitted" as const }
+          }),
+        observe: (_key, lease) => Effect.sync(() => held.delete(lease) && false),
+        release: (_key, lease) => Effect.sync(() => void held.delete(lease))
+      }
+      const gate = SharedGate.make(store, {
+        key: { org: "acme.okta.com", bucket: "api" },
+        gateOptions: { resetJitterMillis: 0, adaptiveConcurrency: true },
+        leaseMillis: 60_000,
+        metrics: false
+      })
+      expect(yield* interruptEverywhere(hanging(gate))).toBeGreaterThan(10)
+      yield* settle
+      expect([...held]).toEqual([])
     })
   )
 })

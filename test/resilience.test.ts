@@ -1,3 +1,4 @@
+import { HttpClient, HttpClientResponse } from "@effect/platform"
 import { describe, expect, it } from "@effect/vitest"
 import {
   Clock,
@@ -7,15 +8,18 @@ import {
   Exit,
   Fiber,
   HashMap,
+  Layer,
   Logger,
   LogLevel,
   Metric,
+  Redacted,
   Schedule,
   Schema,
   TestClock
 } from "effect"
 import {
   ApplicationConnections,
+  OktaClient,
   OktaError,
   OktaMetrics,
   OktaRateLimitError,
@@ -28,6 +32,7 @@ import { runToCompletion } from "./support/clock.js"
 import { recordingTracer } from "./support/tracing.js"
 import { connectionsWith, empty, json, type Handler, type WireRequest } from "./support/TestHttp.js"
 import { failureOf } from "./support/exit.js"
+import { interruptEverywhere } from "./support/interruptAt.js"
 
 const APP = "0oafxqCAJWWGELFTYASJ"
 const OK = { status: "ENABLED", profile: { authScheme: "TOKEN" } }
@@ -674,6 +679,58 @@ const windowedOkta = (limit: number, windowMillis: number, spentByOthers = 0): H
 }
 
 describe("the shared rate-limit gate", () => {
+  it.live(
+    "a call interrupted at any step of its start gives its slot back: the next goes at once",
+    () =>
+      Effect.gen(function* () {
+        let hang = true
+        // Remaining 1: a slot still held by an interrupted call leaves no budget for the next
+        // call, which then waits at the gate for the window's reset, a minute away.
+        const transport = HttpClient.make((request) =>
+          hang
+            ? Effect.async<never>(() => {})
+            : Effect.sync(() =>
+                HttpClientResponse.fromWeb(
+                  request,
+                  Response.json(OK, {
+                    headers: {
+                      date: new Date().toUTCString(),
+                      "x-rate-limit-limit": "100",
+                      "x-rate-limit-remaining": "1",
+                      "x-rate-limit-reset": String(Math.ceil(Date.now() / 1000) + 60)
+                    }
+                  })
+                )
+              )
+        )
+        yield* Effect.gen(function* () {
+          const api = yield* ApplicationConnections
+          expect(yield* interruptEverywhere(get(api))).toBeGreaterThan(50)
+          hang = false
+          for (const _ of [1, 2]) {
+            const next = yield* Effect.either(
+              Effect.timeoutFail(get(api), { duration: "2 seconds", onTimeout: () => "held" })
+            )
+            expect(next).toMatchObject({ _tag: "Right" })
+          }
+        }).pipe(
+          Effect.provide(
+            ApplicationConnections.layer.pipe(
+              Layer.provide(
+                OktaClient.layer({
+                  orgUrl: "https://acme.okta.com",
+                  apiToken: Redacted.make("00t"),
+                  retry: false
+                })
+              ),
+              Layer.provide(Layer.succeed(HttpClient.HttpClient, transport))
+            )
+          )
+        )
+      }),
+    30_000
+  )
+
   it.effect(
     "holds concurrent fibers at the window's budget: no 429, never more than the limit per window",
     () =>

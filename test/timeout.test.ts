@@ -18,13 +18,10 @@ import {
   Effect,
   Exit,
   Fiber,
-  FiberId,
   Layer,
   ManagedRuntime,
   Option,
   Redacted,
-  RuntimeFlags,
-  RuntimeFlagsPatch,
   Schedule,
   Supervisor,
   TestClock
@@ -39,6 +36,7 @@ import {
   RetryPolicy
 } from "../src/index.js"
 import { OktaUndici } from "../src/undici/index.js"
+import { interruptEverywhere, settle } from "./support/interruptAt.js"
 import { loopbackServer } from "./support/loopback.js"
 import { recordingTracer } from "./support/tracing.js"
 
@@ -297,37 +295,6 @@ describe("interruption", () => {
   )
 })
 
-/**
- * Interrupts the fiber it supervises at its `at`-th step (an op-supervising `Supervisor`, public
- * API), counting its steps and those of every fiber it forks.
- */
-class InterruptAt extends Supervisor.AbstractSupervisor<void> {
-  steps = 0
-  readonly value = Effect.void
-  private target: Fiber.RuntimeFiber<unknown, unknown> | undefined
-  constructor(readonly at: number) {
-    super()
-  }
-  private fired = false
-  override onEffect(): void {
-    this.steps += 1
-    // From the first step on which the target is known (the very first ones set it up).
-    if (!this.fired && this.steps >= this.at && this.target !== undefined) {
-      this.fired = true
-      this.target.unsafeInterruptAsFork(FiberId.none)
-    }
-  }
-  supervise<A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> {
-    return Effect.withFiberRuntime<A, E, R>((fiber) => {
-      this.target = fiber
-      return effect
-    }).pipe(
-      Effect.supervised(this),
-      Effect.withRuntimeFlagsPatch(RuntimeFlagsPatch.enable(RuntimeFlags.OpSupervision))
-    )
-  }
-}
-
 describe("the timer behind the per-attempt timeout (real time)", () => {
   /**
    * The timers of a second or more set while `use` runs and still pending: what keeps a process
@@ -371,11 +338,6 @@ describe("the timer behind the per-attempt timeout (real time)", () => {
         ),
       ({ restore }) => Effect.sync(restore)
     )
-  // Lets interruptions sent to other fibers land.
-  const settle = Effect.repeatN(
-    Effect.promise(() => new Promise((resolve) => setImmediate(resolve))),
-    10
-  )
 
   it.live("one timer for all running attempts, none once they ended", () =>
     withTimers((pending) =>
@@ -429,21 +391,9 @@ describe("the timer behind the per-attempt timeout (real time)", () => {
             yield* Effect.gen(function* () {
               const api = yield* ApplicationConnections
               const call = api.getDefaultProvisioningConnectionForApplication(APP)
-              // The steps of a call up to where it hangs, waiting for its answer.
-              const count = new InterruptAt(Number.POSITIVE_INFINITY)
-              const hung = yield* Effect.fork(count.supervise(call))
-              yield* settle
-              const steps = count.steps
-              yield* Fiber.interrupt(hung)
-              expect(steps).toBeGreaterThan(50)
-              // Interrupted at each of them in turn: between an attempt being counted as running
-              // and its end being watched, too.
-              for (let at = 1; at <= steps; at++) {
-                const fiber = yield* Effect.fork(new InterruptAt(at).supervise(call))
-                // Ended by the interruption, or (past its last step) hanging for its answer.
-                yield* settle
-                yield* Fiber.interrupt(fiber)
-              }
+              // Interrupted at each step of its start in turn: between an attempt being counted
+              // as running and its end being watched, too.
+              expect(yield* interruptEverywhere(call)).toBeGreaterThan(50)
               yield* settle
               expect(pending()).toBe(0)
               // And the timeout still holds: no interruption left the watchdog half started.

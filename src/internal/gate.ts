@@ -81,12 +81,20 @@ export interface GateOptions {
  * @internal
  */
 export interface Ticket {
+  /**
+   * Set by the gate in the same step as it takes the slot (or lease) for this ticket: from then on
+   * the slot is the caller's to give back, even if it is interrupted before `acquire` returns.
+   */
+  admitted: boolean
   /** Set by the exchange when it sends the request. */
   sent?: boolean
   settled: boolean
   /** The lease a shared store granted, when a shared store admitted it. */
-  readonly lease?: string | undefined
+  lease?: string | undefined
 }
+
+/** A ticket not admitted yet, for {@link Gate.acquire}. @internal */
+export const newTicket = (): Ticket => ({ admitted: false, settled: false })
 
 /**
  * What the retry loop and the exchange need of a rate-limit gate: the in-memory {@link
@@ -95,11 +103,15 @@ export interface Ticket {
  * @internal
  */
 export interface Gate {
-  /** Waits until a request may be sent; `onWait` runs before each wait (logs, deadline check). */
+  /**
+   * Waits until a request may be sent, and admits `ticket` (see {@link Ticket.admitted}); `onWait`
+   * runs before each wait (logs, deadline check).
+   */
   readonly acquire: <E>(
+    ticket: Ticket,
     onWait: (wait: GateWait) => Effect.Effect<void, E>,
     maxWaitMillis: number
-  ) => Effect.Effect<Ticket, E>
+  ) => Effect.Effect<void, E>
   /** An admitted request's response headers; the header not believed, if any. */
   readonly observe: (
     ticket: Ticket,
@@ -196,7 +208,7 @@ export class RateLimitGate implements Gate {
     onWait: (wait: GateWait) => Effect.Effect<void, E>,
     maxWaitMillis: number = Number.POSITIVE_INFINITY
   ): Effect.Effect<void, E> {
-    return Effect.asVoid(this.acquire(onWait, maxWaitMillis))
+    return this.acquire(newTicket(), onWait, maxWaitMillis)
   }
 
   /** The common case, budget left and a free slot, decided without reading the clock. */
@@ -211,6 +223,7 @@ export class RateLimitGate implements Gate {
   }
 
   private acquireSlowly<E>(
+    ticket: Ticket,
     onWait: (wait: GateWait) => Effect.Effect<void, E>,
     maxWaitMillis: number
   ): Effect.Effect<void, E> {
@@ -229,6 +242,7 @@ export class RateLimitGate implements Gate {
         if (!windowSpent && !capped) {
           gate.inFlight += 1
           if (gate.available !== undefined) gate.available -= 1
+          ticket.admitted = true
           return
         }
         let millis: number | undefined
@@ -268,14 +282,15 @@ export class RateLimitGate implements Gate {
   }
 
   acquire<E>(
+    ticket: Ticket,
     onWait: (wait: GateWait) => Effect.Effect<void, E>,
     maxWaitMillis: number
-  ): Effect.Effect<Ticket, E> {
-    return Effect.suspend(() =>
-      this.tryTake()
-        ? Effect.succeed({ settled: false })
-        : Effect.map(this.acquireSlowly(onWait, maxWaitMillis), () => ({ settled: false }))
-    )
+  ): Effect.Effect<void, E> {
+    return Effect.suspend(() => {
+      if (!this.tryTake()) return this.acquireSlowly(ticket, onWait, maxWaitMillis)
+      ticket.admitted = true
+      return Effect.void
+    })
   }
 
   observe(_ticket: Ticket, headers: Headers.Headers, localMillis: number) {

@@ -22,7 +22,7 @@ import {
   type OktaRequestError,
   OktaTimeoutError
 } from "../errors/OktaError.js"
-import { type Gate, type GateWait, PLAUSIBLE_RESET_MS, type Ticket } from "./gate.js"
+import { type Gate, type GateWait, newTicket, PLAUSIBLE_RESET_MS, type Ticket } from "./gate.js"
 import type { Recorder } from "./metrics.js"
 import type { Call } from "./transport.js"
 
@@ -119,8 +119,7 @@ export interface RetryOptions<A, E, P, EP> {
   readonly span: Tracer.Span | undefined
   /**
    * What every attempt needs before it may take a gate slot (an OAuth access token): obtained
-   * outside the slot and the attempt timeout, and its failure ends the call (it has its own
-   * retries).
+   * outside the slot and the attempt timeout; its failure ends the call (it has its own retries).
    */
   readonly prepare?: Effect.Effect<P, EP> | undefined
   /**
@@ -138,9 +137,8 @@ export interface RetryOptions<A, E, P, EP> {
    */
   readonly repair?: ((error: E) => boolean) | undefined
   /**
-   * A request the running call makes for itself (its OAuth access token): it runs within the
-   * call's deadline rather than one of its own, and the failures it goes on after are the call's
-   * too, so that the call's deadline error names them.
+   * A request the running call makes for itself (its OAuth access token): within the call's
+   * deadline, and the failures it goes on after are the call's, named by its deadline error.
    */
   readonly forCall?: boolean | undefined
 }
@@ -159,9 +157,8 @@ interface Progress {
 }
 
 /**
- * A failure the call goes on after: `classify` retries only a 429, a 5xx, a transport failure or
- * an attempt timeout, and `repair` takes HTTP errors (a 401, a DPoP nonce's 400) and, for a token
- * request, an `OktaAuthError` (a DPoP nonce or proof refusal).
+ * A failure the call goes on after: `classify` retries only 429s, 5xx, transport failures and
+ * attempt timeouts; `repair` takes HTTP errors and, for a token request, an `OktaAuthError`.
  */
 const goneOnAfter = (error: unknown) => error as OktaTimeoutError["cause"]
 
@@ -197,27 +194,10 @@ export const run = <A, E, P = never, EP = never>(
 ): Effect.Effect<A, E | EP | OktaTimeoutError> => {
   const { call, gate, policy, span, recorder } = options
   const maxWaitMillis = Duration.toMillis(policy.maxRateLimitWait)
-  const deadline = (deadlineAt: number, deadlineMillis: number): Progress => {
-    const progress: Progress = {
-      deadlineAt,
-      pastDeadline: () =>
-        new OktaTimeoutError({
-          ...call,
-          timeoutMillis: deadlineMillis,
-          kind: "deadline",
-          attempts: progress.attempts,
-          cause: progress.lastFailure,
-          heldBy: progress.heldBy
-        }),
-      attempts: 0,
-      lastFailure: undefined,
-      heldBy: undefined
-    }
-    return progress
-  }
 
-  const acquire = (progress: Progress | undefined) =>
+  const acquire = (progress: Progress | undefined, ticket: Ticket) =>
     gate.acquire(
+      ticket,
       (wait: GateWait) =>
         Effect.flatMap(Clock.currentTimeMillis, (now) => {
           if (progress !== undefined) progress.heldBy = wait.reason
@@ -238,43 +218,47 @@ export const run = <A, E, P = never, EP = never>(
     )
 
   /**
-   * Takes a slot, runs the attempt, and gives the slot back however the attempt ends without
-   * response headers (a failure before, during or after sending, an interruption anywhere): the
-   * slot is never held by an attempt that is over.
+   * Takes a slot, runs the attempt, and gives the slot back however it ends without response
+   * headers (a failure, an interruption anywhere, even just after the gate took the slot).
    */
   const attemptInSlot = (
     progress: Progress | undefined,
     retryHeaders: Record<string, string> | undefined,
     prepared: P | undefined
   ): Effect.Effect<A, E | OktaTimeoutError> =>
-    Effect.uninterruptibleMask((restore) =>
-      Effect.flatMap(restore(acquire(progress)), (ticket: Ticket) => {
-        if (progress !== undefined) {
-          progress.heldBy = undefined
-          if (options.forCall !== true) progress.attempts += 1
-        }
-        // Already uninterruptible here, so a match does what `Effect.ensuring` would, in fewer
-        // steps; the release cannot fail.
-        const release = Effect.suspend(() => {
-          if (ticket.settled) return Effect.void
-          ticket.settled = true
-          return gate.release(ticket)
-        })
-        return Effect.matchCauseEffect(restore(options.attempt(retryHeaders, prepared, ticket)), {
-          onFailure: (cause) => {
-            // A request sent and never answered (a transport failure, the attempt timeout, an
-            // interruption) is counted here, where every way the attempt ends is seen.
-            const unanswered = ticket.sent === true && !ticket.settled
-            const timedOut = cause._tag === "Fail" && cause.error instanceof OktaTimeoutError
-            const counted = unanswered
-              ? recorder.failure(call.operation, timedOut ? "timeout" : "transport")
-              : Effect.void
-            return Effect.zipRight(Effect.zipRight(counted, release), Effect.failCause(cause))
-          },
-          onSuccess: (value) => (ticket.settled ? Effect.succeed(value) : Effect.as(release, value))
-        })
+    Effect.uninterruptibleMask((restore) => {
+      const ticket = newTicket()
+      // Already uninterruptible here, so a match does what `Effect.ensuring` would, in fewer
+      // steps; the release cannot fail.
+      const release = Effect.suspend(() => {
+        if (ticket.settled || !ticket.admitted) return Effect.void
+        ticket.settled = true
+        return gate.release(ticket)
       })
-    )
+      return Effect.matchCauseEffect(restore(acquire(progress, ticket)), {
+        onFailure: (cause) => Effect.zipRight(release, Effect.failCause(cause)),
+        onSuccess: () => {
+          if (progress !== undefined) {
+            progress.heldBy = undefined
+            if (options.forCall !== true) progress.attempts += 1
+          }
+          return Effect.matchCauseEffect(restore(options.attempt(retryHeaders, prepared, ticket)), {
+            onFailure: (cause) => {
+              // A request sent and never answered (a transport failure, the attempt timeout, an
+              // interruption) is counted here, where every way the attempt ends is seen.
+              const unanswered = ticket.sent === true && !ticket.settled
+              const timedOut = cause._tag === "Fail" && cause.error instanceof OktaTimeoutError
+              const counted = unanswered
+                ? recorder.failure(call.operation, timedOut ? "timeout" : "transport")
+                : Effect.void
+              return Effect.zipRight(Effect.zipRight(counted, release), Effect.failCause(cause))
+            },
+            onSuccess: (value) =>
+              ticket.settled ? Effect.succeed(value) : Effect.as(release, value)
+          })
+        }
+      })
+    })
   const prepare: Effect.Effect<P | undefined, EP> = options.prepare ?? Effect.succeed(undefined)
 
   const retrying = (first: E, progress: Progress | undefined) =>
@@ -389,7 +373,21 @@ export const run = <A, E, P = never, EP = never>(
   // running when it passes (an attempt, a backoff, a gate wait, a token request) is interrupted.
   const deadlineMillis = options.deadlineMillis
   return Effect.flatMap(Clock.currentTimeMillis, (startedAt) => {
-    const progress = deadline(startedAt + deadlineMillis, deadlineMillis)
+    const progress: Progress = {
+      deadlineAt: startedAt + deadlineMillis,
+      pastDeadline: () =>
+        new OktaTimeoutError({
+          ...call,
+          timeoutMillis: deadlineMillis,
+          kind: "deadline",
+          attempts: progress.attempts,
+          cause: progress.lastFailure,
+          heldBy: progress.heldBy
+        }),
+      attempts: 0,
+      lastFailure: undefined,
+      heldBy: undefined
+    }
     const bounded = first(progress)
     // With OAuth, the requests for the call's token run within its deadline (see `forCall`).
     const run =

@@ -185,24 +185,29 @@ export class SharedGate implements Gate {
   }
 
   acquire<E>(
+    ticket: Ticket,
     onWait: (wait: GateWait) => Effect.Effect<void, E>,
     maxWaitMillis: number
-  ): Effect.Effect<Ticket, E> {
+  ): Effect.Effect<void, E> {
     // eslint-disable-next-line @typescript-eslint/no-this-alias
     const gate = this
-    // A lease this acquisition took and has not handed to its caller yet: if it is interrupted,
-    // the lease goes to the process's next waiter or back to the store, not held until its TTL.
+    // A lease this acquisition took and has not put on its ticket yet: if it is interrupted, the
+    // lease goes to the process's next waiter or back to the store, not held until its TTL. Once
+    // on the ticket, the lease is the caller's to give back.
     let taken: string | undefined
-    const ask: Effect.Effect<Ticket | undefined, E> = Effect.gen(function* () {
+    const admit = (lease: string) => {
+      ticket.lease = lease
+      ticket.admitted = true
+      taken = undefined
+      return true
+    }
+    const ask: Effect.Effect<boolean, E> = Effect.gen(function* () {
       let lastReason: GateWait["reason"] | undefined
       while (true) {
         const handedOn = gate.spare.pop()
-        if (handedOn !== undefined) {
-          taken = handedOn
-          return { settled: false, lease: handedOn }
-        }
+        if (handedOn !== undefined) return admit(handedOn)
         const now = yield* Clock.currentTimeMillis
-        if (now < gate.health.degradedUntil) return undefined
+        if (now < gate.health.degradedUntil) return false
         // The store refused this process a slot a moment ago and none of its own went back to the
         // store since: asking again now would only be refused again.
         if (now < gate.askAgainAt && !gate.freed) {
@@ -232,13 +237,13 @@ export class SharedGate implements Gate {
           )
         if (answer._tag === "Left") {
           yield* gate.health.failed(answer.left)
-          return undefined
+          return false
         }
         yield* gate.health.succeeded()
         const admission = answer.right
         if (admission._tag === "Admitted") {
           gate.pollMillis = POLL_MS
-          return { settled: false, lease }
+          return admit(lease)
         }
         // A window spent for good waits for its reset; one held by requests in flight is polled
         // (at the top of the loop, unless a slot of this process is freed meanwhile).
@@ -260,7 +265,7 @@ export class SharedGate implements Gate {
       }
     })
     const local = Effect.zipLeft(
-      gate.local.acquire(onWait, maxWaitMillis),
+      gate.local.acquire(ticket, onWait, maxWaitMillis),
       gate.settings.onLocalRequest
     )
     return Effect.flatMap(Clock.currentTimeMillis, (now) => {
@@ -268,7 +273,7 @@ export class SharedGate implements Gate {
       return Effect.uninterruptibleMask((restore) =>
         Effect.zipRight(restore(gate.takeTurn), Effect.ensuring(restore(ask), gate.endTurn()))
       ).pipe(
-        Effect.flatMap((ticket) => (ticket !== undefined ? Effect.succeed(ticket) : local)),
+        Effect.flatMap((admitted) => (admitted ? Effect.void : local)),
         Effect.onInterrupt(() =>
           Effect.suspend(() => {
             if (taken === undefined) return Effect.void
