@@ -1,12 +1,14 @@
 /**
  * The gate's adaptive concurrency level, driven directly: which level a concurrent-request 429
  * sets, and when the level is probed upwards again; and the retry loop over a gate, interrupted at
- * each of its steps in turn, giving back every slot or lease it took.
+ * each of its steps in turn, giving back every slot, lease and turn it took (and the lock behind
+ * the shared gate's turn and the OAuth token's single flight, on its own).
  */
 import { Headers } from "@effect/platform"
 import { describe, expect, it } from "@effect/vitest"
-import { Effect } from "effect"
+import { Effect, Fiber } from "effect"
 import { type Gate, RateLimitGate } from "../src/internal/gate.js"
+import { Lock } from "../src/internal/lock.js"
 import * as Metrics from "../src/internal/metrics.js"
 import * as Retry from "../src/internal/retry.js"
 import * as SharedGate from "../src/internal/sharedGate.js"
@@ -143,8 +145,8 @@ describe("adaptive concurrency", () => {
 
 describe("an interruption wherever it lands in the retry loop", () => {
   const policy = RetryPolicy.make({ resetJitter: 0 })
-  /** A call through `gate` whose attempt never ends, as a request that is never answered. */
-  const hanging = (gate: Gate, deadlineMillis?: number) =>
+  /** A call through `gate` whose attempt never ends (a request never answered), or answers. */
+  const through = (gate: Gate, deadlineMillis?: number, answer?: "answer") =>
     Retry.run({
       call: { operation: "get", method: "GET", path: "/api/v1/apps/0oa1/connections/default" },
       gate,
@@ -153,7 +155,14 @@ describe("an interruption wherever it lands in the retry loop", () => {
       deadlineMillis,
       recorder: Metrics.none,
       span: undefined,
-      attempt: () => Effect.never
+      attempt: () => (answer === undefined ? Effect.never : Effect.succeed(answer))
+    })
+  const hanging = (gate: Gate, deadlineMillis?: number) => through(gate, deadlineMillis)
+  /** A call that goes through at once, as it must once the interrupted ones are gone. */
+  const promptly = (gate: Gate) =>
+    Effect.timeoutFail(through(gate, undefined, "answer"), {
+      duration: "2 seconds",
+      onTimeout: () => "held"
     })
 
   it.live("gives back the slot the gate took, before any answer and within a window", () =>
@@ -164,9 +173,11 @@ describe("an interruption wherever it lands in the retry loop", () => {
         const gate = new RateLimitGate({ resetJitterMillis: 0, adaptiveConcurrency: true })
         expect(yield* interruptEverywhere(hanging(gate, deadline))).toBeGreaterThan(10)
         expect(gate.inFlight).toBe(0)
+        expect(yield* promptly(gate)).toBe("answer")
         const open = yield* started(true)
         expect(yield* interruptEverywhere(hanging(open, deadline))).toBeGreaterThan(10)
         expect(open.inFlight).toBe(0)
+        expect(yield* promptly(open)).toBe("answer")
       }
     })
   )
@@ -192,6 +203,23 @@ describe("an interruption wherever it lands in the retry loop", () => {
       expect(yield* interruptEverywhere(hanging(gate))).toBeGreaterThan(10)
       yield* settle
       expect([...held]).toEqual([])
+      // Nor is the turn to ask the store kept by an interrupted call.
+      expect(yield* promptly(gate)).toBe("answer")
+    })
+  )
+
+  it.live("the lock behind a single flight: neither taking it nor waiting for it keeps it", () =>
+    Effect.gen(function* () {
+      const lock = new Lock()
+      expect(yield* interruptEverywhere(lock.with(Effect.never))).toBeGreaterThan(3)
+      expect(lock.held).toBe(false)
+      // Queued behind a holder, interrupted at each step of the wait; then the holder lets go.
+      const holder = yield* Effect.fork(lock.with(Effect.never))
+      yield* settle
+      yield* interruptEverywhere(lock.with(Effect.never))
+      yield* Fiber.interrupt(holder)
+      expect(lock.held).toBe(false)
+      expect(yield* lock.with(Effect.succeed("taken"))).toBe("taken")
     })
   )
 })

@@ -36,6 +36,7 @@ import { json, scriptedHttp, text } from "./support/TestHttp.js"
 import { turn } from "./support/clock.js"
 import { recordingTracer } from "./support/tracing.js"
 import { failureOf as failure } from "./support/exit.js"
+import { interruptEverywhere } from "./support/interruptAt.js"
 
 const CLIENT_ID = "0oaserviceapp0000001"
 const APP = "0oasimzscaler0000001"
@@ -588,6 +589,45 @@ describe("a token endpoint behind a proxy that answers for it", () => {
       const other = through(() => json(200, { token: "x" }))
       expect(failure(yield* Effect.exit(Effect.provide(get, other.layer))).message).toContain(
         "the token endpoint's answer is not an OAuth 2.0 token response"
+      )
+    })
+  )
+})
+
+describe("a call interrupted while it waits for its token", () => {
+  it.live("at any step, leaves the next call a token request of its own", () =>
+    Effect.gen(function* () {
+      let hang = true
+      const http = scriptedHttp((request) =>
+        request.path !== "/oauth2/v1/token"
+          ? json(200, { status: "ENABLED", profile: { authScheme: "TOKEN" } })
+          : hang
+            ? Effect.never
+            : json(200, { access_token: "at-1", token_type: "Bearer", expires_in: 3600 })
+      )
+      yield* Effect.gen(function* () {
+        const api = yield* ApplicationConnections
+        const call = api.getDefaultProvisioningConnectionForApplication(APP)
+        // Interrupted at each step in turn: while the token request is made, shared, awaited.
+        expect(yield* interruptEverywhere(call)).toBeGreaterThan(50)
+        hang = false
+        const within = (seconds: number) =>
+          Effect.either(
+            Effect.timeoutFail(call, { duration: `${seconds} seconds`, onTimeout: () => "stuck" })
+          )
+        // The token request still in flight (shared, so not stopped with its callers) ends at
+        // its attempt timeout, and the call that joined it with it; the next asks anew.
+        expect(yield* within(5)).not.toMatchObject({ _tag: "Left", left: "stuck" })
+        expect(yield* within(2)).toMatchObject({ _tag: "Right" })
+      }).pipe(
+        Effect.provide(
+          ApplicationConnections.layer.pipe(
+            Layer.provide(
+              OktaClient.layer({ orgUrl: ORG, oauth: oauth(), retry: false, timeout: "1 second" })
+            ),
+            Layer.provide(http.layer)
+          )
+        )
       )
     })
   )

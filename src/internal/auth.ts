@@ -34,6 +34,7 @@ import type { Call } from "./transport.js"
 import { httpError } from "./reader.js"
 import { isDeadline, sleepWithin } from "./retry.js"
 import { scrub, scrubHeaders } from "./secrets.js"
+import { Lock } from "./lock.js"
 import { tracked } from "./pendingWork.js"
 
 const decodeTokenResponse = Schema.decodeUnknownEither(
@@ -179,7 +180,7 @@ export const oauth = (
     let tokenNonce: string | undefined
     let apiNonce: string | undefined
     let cache: { authorization: string; dpop: boolean; refreshAt: number } | undefined
-    const semaphore = yield* Effect.makeSemaphore(1)
+    const flight = new Lock()
     const fresh = (now: number) =>
       cache !== undefined && now < cache.refreshAt ? cache : undefined
 
@@ -359,7 +360,7 @@ export const oauth = (
         if (current !== undefined) return Effect.succeed(current)
         // Single flight: one fiber asks, the others wait and then find its token (or its error).
         const seen = completed
-        return semaphore.withPermits(1)(obtain(seen))
+        return flight.with(obtain(seen))
       }
     )
 

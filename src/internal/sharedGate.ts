@@ -34,6 +34,7 @@ import {
   type Ticket
 } from "./gate.js"
 import { parseRateLimit } from "./headers.js"
+import { Lock } from "./lock.js"
 import { RETRY_STORE_AFTER_MS, StoreHealth } from "./storeHealth.js"
 
 /** A store call slower than this counts as a failure. @internal */
@@ -72,9 +73,13 @@ const newLease = () => `${process.pid}-${Date.now().toString(36)}-${(leases++).t
 /** @internal */
 export class SharedGate implements Gate {
   private readonly health: StoreHealth
-  /** Whether a fiber of this process is asking the store; the others queue here. */
-  private polling = false
-  private readonly queue: Array<Deferred.Deferred<void>> = []
+  /**
+   * The turn to ask the store: one fiber of this process asks, the others queue. With nobody
+   * left waiting, the next wait starts again from the shortest interval.
+   */
+  private readonly turn = new Lock(() => {
+    this.pollMillis = POLL_MS
+  })
   /** Wakes the polling fiber early when a slot of this process is freed. */
   private wake: Deferred.Deferred<void> | undefined
   /** A slot of this process was freed since the store last refused it: ask again at once. */
@@ -141,44 +146,8 @@ export class SharedGate implements Gate {
     })
   }
 
-  /** Becomes the fiber that asks the store (or queues for it). */
-  private readonly takeTurn = Effect.suspend(() => {
-    if (!this.polling) {
-      this.polling = true
-      return Effect.void
-    }
-    const turn = Deferred.unsafeMake<void>(FiberId.none)
-    this.queue.push(turn)
-    return Effect.onInterrupt(Deferred.await(turn), () =>
-      Effect.sync(() => {
-        const index = this.queue.indexOf(turn)
-        // Interrupted after being handed the turn: hand it on.
-        if (index >= 0) this.queue.splice(index, 1)
-        else this.giveTurn()
-      })
-    )
-  })
-
-  private giveTurn() {
-    const next = this.queue.shift()
-    if (next !== undefined) Deferred.unsafeDone(next, Effect.void)
-    else {
-      // Nobody waits any more: the next wait starts again from the shortest interval.
-      this.polling = false
-      this.pollMillis = POLL_MS
-    }
-  }
-
-  /** Hands the turn on; with nobody left waiting, leases handed on for them are ended. */
-  private endTurn(): Effect.Effect<void> {
-    return Effect.suspend(() => {
-      this.giveTurn()
-      return this.releaseSpares()
-    })
-  }
-
   private releaseSpares(): Effect.Effect<void> {
-    if (this.polling || this.spare.length === 0) return Effect.void
+    if (this.turn.held || this.spare.length === 0) return Effect.void
     const unused = this.spare.splice(0)
     this.held -= unused.length
     return Effect.forEach(unused, (lease) => this.endLease(lease, false), { discard: true })
@@ -270,19 +239,23 @@ export class SharedGate implements Gate {
     )
     return Effect.flatMap(Clock.currentTimeMillis, (now) => {
       if (now < gate.health.degradedUntil) return local
-      return Effect.uninterruptibleMask((restore) =>
-        Effect.zipRight(restore(gate.takeTurn), Effect.ensuring(restore(ask), gate.endTurn()))
-      ).pipe(
-        Effect.flatMap((admitted) => (admitted ? Effect.void : local)),
-        Effect.onInterrupt(() =>
-          Effect.suspend(() => {
-            if (taken === undefined) return Effect.void
-            gate.spare.push(taken)
-            gate.wakePoller(false)
-            return gate.releaseSpares()
-          })
+      // With nobody left waiting once the turn is handed on, leases handed on for them end.
+      return gate.turn
+        .with(
+          ask,
+          Effect.suspend(() => gate.releaseSpares())
         )
-      )
+        .pipe(
+          Effect.flatMap((admitted) => (admitted ? Effect.void : local)),
+          Effect.onInterrupt(() =>
+            Effect.suspend(() => {
+              if (taken === undefined) return Effect.void
+              gate.spare.push(taken)
+              gate.wakePoller(false)
+              return gate.releaseSpares()
+            })
+          )
+        )
     })
   }
 
@@ -306,7 +279,7 @@ export class SharedGate implements Gate {
       }
     }
     // A request of this process is waiting: it gets this slot, if the store allows.
-    const keep = this.polling
+    const keep = this.turn.held
     let answered = false
     return Effect.flatMap(
       this.call(
