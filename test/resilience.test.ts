@@ -12,14 +12,12 @@ import {
   Logger,
   LogLevel,
   Metric,
-  Redacted,
   Schedule,
   Schema,
   TestClock
 } from "effect"
 import {
   ApplicationConnections,
-  OktaClient,
   OktaError,
   OktaMetrics,
   OktaRateLimitError,
@@ -30,7 +28,14 @@ import {
 } from "../src/index.js"
 import { runToCompletion } from "./support/clock.js"
 import { recordingTracer } from "./support/tracing.js"
-import { connectionsWith, empty, json, type Handler, type WireRequest } from "./support/TestHttp.js"
+import {
+  connectionsOn,
+  connectionsWith,
+  empty,
+  json,
+  type Handler,
+  type WireRequest
+} from "./support/TestHttp.js"
 import { failureOf } from "./support/exit.js"
 import { interruptEverywhere } from "./support/interruptAt.js"
 
@@ -713,20 +718,7 @@ describe("the shared rate-limit gate", () => {
             )
             expect(next).toMatchObject({ _tag: "Right" })
           }
-        }).pipe(
-          Effect.provide(
-            ApplicationConnections.layer.pipe(
-              Layer.provide(
-                OktaClient.layer({
-                  orgUrl: "https://acme.okta.com",
-                  apiToken: Redacted.make("00t"),
-                  retry: false
-                })
-              ),
-              Layer.provide(Layer.succeed(HttpClient.HttpClient, transport))
-            )
-          )
-        )
+        }).pipe(Effect.provide(connectionsOn(Layer.succeed(HttpClient.HttpClient, transport))))
       }),
     30_000
   )

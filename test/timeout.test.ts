@@ -37,6 +37,7 @@ import {
 } from "../src/index.js"
 import { OktaUndici } from "../src/undici/index.js"
 import { interruptEverywhere, settle } from "./support/interruptAt.js"
+import { connectionsOn } from "./support/TestHttp.js"
 import { loopbackServer } from "./support/loopback.js"
 import { recordingTracer } from "./support/tracing.js"
 
@@ -399,21 +400,7 @@ describe("the timer behind the per-attempt timeout (real time)", () => {
               // And the timeout still holds: no interruption left the watchdog half started.
               const late = yield* Effect.flip(call)
               expect(late).toMatchObject({ _tag: "OktaTimeoutError", kind: "attempt" })
-            }).pipe(
-              Effect.provide(
-                ApplicationConnections.layer.pipe(
-                  Layer.provide(
-                    OktaClient.layer({
-                      orgUrl: "https://acme.okta.com",
-                      apiToken: Redacted.make("00t"),
-                      timeout: "1 second",
-                      retry: false
-                    })
-                  ),
-                  Layer.provide(transport)
-                )
-              )
-            )
+            }).pipe(Effect.provide(connectionsOn(transport, { timeout: "1 second" })))
           }
         })
       )

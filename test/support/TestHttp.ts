@@ -95,7 +95,15 @@ export const scriptedHttp = (handler: Handler) => {
  */
 export const connectionsWith = (handler: Handler, settings: OktaClientSettings = {}) => {
   const http = scriptedHttp(handler)
-  const layer = ApplicationConnections.layer.pipe(
+  return { requests: http.requests, layer: connectionsOn(http.layer, settings) }
+}
+
+/** `ApplicationConnections` over `transport`, with an SSWS token; retries off unless set. */
+export const connectionsOn = <E>(
+  transport: Layer.Layer<HttpClient.HttpClient, E>,
+  settings: OktaClientSettings = {}
+) =>
+  ApplicationConnections.layer.pipe(
     Layer.provide(
       OktaClient.layer({
         orgUrl: ORG,
@@ -104,10 +112,8 @@ export const connectionsWith = (handler: Handler, settings: OktaClientSettings =
         ...settings
       })
     ),
-    Layer.provide(http.layer)
+    Layer.provide(transport)
   )
-  return { requests: http.requests, layer }
-}
 
 export const json = (status: number, body: unknown, headers: Record<string, string> = {}) =>
   new Response(JSON.stringify(body), {
