@@ -77,6 +77,15 @@ const org = Effect.gen(function* () {
   return { sim, env: { OKTA_CLIENT_ORGURL: url, OKTA_CLIENT_TOKEN: TOKEN } }
 }).pipe(Effect.provide(OktaSimulator.layer({ tokens: [{ token: TOKEN }] })))
 
+/** Okta's variables for a service app with `okta.apps.read` (PrivateKey mode). */
+const serviceAppEnv = (url: string, clientId: string, privateKey: string) => ({
+  OKTA_CLIENT_ORGURL: url,
+  OKTA_CLIENT_AUTHORIZATIONMODE: "PrivateKey",
+  OKTA_CLIENT_CLIENTID: clientId,
+  OKTA_CLIENT_SCOPES: "okta.apps.read",
+  OKTA_CLIENT_PRIVATEKEY: privateKey
+})
+
 /** A manifest file of these lines, in a directory of its own. */
 const manifestOf = (lines: ReadonlyArray<string>) => {
   const path = join(mkdtempSync(join(tmpdir(), "okta-cli-")), "connections.yaml")
@@ -663,28 +672,29 @@ describe("okta-connections", () => {
         const pkcs1 = rsa.privateKey.export({ type: "pkcs1", format: "pem" }).toString()
         const sec1 = ec.privateKey.export({ type: "sec1", format: "pem" }).toString()
         writeFileSync(join(dir, "rsa.pem"), pkcs1)
-        const env = (clientId: string, privateKey: string) => ({
-          OKTA_CLIENT_ORGURL: url,
-          OKTA_CLIENT_AUTHORIZATIONMODE: "PrivateKey",
-          OKTA_CLIENT_CLIENTID: clientId,
-          OKTA_CLIENT_SCOPES: "okta.apps.read",
-          OKTA_CLIENT_PRIVATEKEY: privateKey
-        })
         for (const [clientId, key, cwd] of [
           ["0oarsaservice", join(dir, "rsa.pem"), root],
           ["0oarsaservice", "./rsa.pem", dir],
           ["0oaecservice", sec1, root]
         ] as const) {
-          const run = yield* cli(["get", ZSCALER, "--json"], env(clientId, key), undefined, cwd)
+          const run = yield* cli(
+            ["get", ZSCALER, "--json"],
+            serviceAppEnv(url, clientId, key),
+            undefined,
+            cwd
+          )
           expect(run.stderr).toBe("")
           expect(JSON.parse(run.stdout)).toMatchObject([{ id: ZSCALER }])
         }
-        const missing = yield* cli(["get", ZSCALER], env("0oarsaservice", join(dir, "none.pem")))
+        const missing = yield* cli(
+          ["get", ZSCALER],
+          serviceAppEnv(url, "0oarsaservice", join(dir, "none.pem"))
+        )
         expect(missing.code).toBe(3)
         expect(missing.stderr).toContain(`OKTA_CLIENT_PRIVATEKEY: cannot read the key file`)
         // A key's bare base64 is no path: never read, never named.
         const body = pkcs1.split("\n")[1]!
-        const bare = yield* cli(["get", ZSCALER], env("0oarsaservice", body))
+        const bare = yield* cli(["get", ZSCALER], serviceAppEnv(url, "0oarsaservice", body))
         expect(bare.code).toBe(3)
         expect(bare.stderr).toContain("must be a PKCS#8 PEM")
         expect(bare.stderr).not.toContain(body)
@@ -720,15 +730,11 @@ describe("okta-connections", () => {
         })
         const readOnly = yield* cli(
           ["--concurrency", "1", "activate", "--from", join(dir, "apps.txt")],
-          {
-            OKTA_CLIENT_ORGURL: url,
-            OKTA_CLIENT_AUTHORIZATIONMODE: "PrivateKey",
-            OKTA_CLIENT_CLIENTID: "0oareadonly",
-            OKTA_CLIENT_SCOPES: "okta.apps.read",
-            OKTA_CLIENT_PRIVATEKEY: rsa.privateKey
-              .export({ type: "pkcs8", format: "pem" })
-              .toString()
-          }
+          serviceAppEnv(
+            url,
+            "0oareadonly",
+            rsa.privateKey.export({ type: "pkcs8", format: "pem" }).toString()
+          )
         )
         expect(readOnly.code).toBe(3)
         expect(readOnly.stderr).toContain("insufficient_scope")

@@ -9,13 +9,15 @@ import { ApplicationConnections, OktaClient } from "../src/index.js"
 import { RedisRateLimitStore } from "../src/redis/index.js"
 import { json, scriptedHttp } from "./support/TestHttp.js"
 
-const buildFrom = (env: Record<string, string>) =>
+const build = (env: Record<string, string>) =>
   Layer.build(OktaClient.layerConfig()).pipe(
     Effect.scoped,
     Effect.provide(scriptedHttp(() => json(200, {})).layer),
-    Effect.withConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(env)))),
-    Effect.flip
+    Effect.withConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(env))))
   )
+
+/** The error `layerConfig` fails with under `env`. */
+const buildFrom = (env: Record<string, string>) => Effect.flip(build(env))
 
 describe("a REDIS_URL that is not a Redis URL", () => {
   it.effect.each([
@@ -47,19 +49,12 @@ describe("a REDIS_URL that is not a Redis URL", () => {
 describe("an empty REDIS_URL", () => {
   it.effect("is unset: the way to opt out of one the environment holds for something else", () =>
     Effect.gen(function* () {
-      const built = yield* Layer.build(OktaClient.layerConfig()).pipe(
-        Effect.scoped,
-        Effect.provide(scriptedHttp(() => json(200, {})).layer),
-        Effect.withConfigProvider(
-          ConfigProvider.fromMap(
-            new Map([
-              ["OKTA_CLIENT_ORGURL", "https://acme.okta.com"],
-              ["OKTA_CLIENT_TOKEN", "00abc"],
-              ["REDIS_URL", " "]
-            ])
-          )
-        ),
-        Effect.either
+      const built = yield* Effect.either(
+        build({
+          OKTA_CLIENT_ORGURL: "https://acme.okta.com",
+          OKTA_CLIENT_TOKEN: "00abc",
+          REDIS_URL: " "
+        })
       )
       expect(built._tag).toBe("Right")
     })
