@@ -177,6 +177,11 @@ export interface Step {
   readonly activateWithUpdate: boolean
   /** Human-readable changes, secrets named, never shown. */
   readonly changes: ReadonlyArray<string>
+  /**
+   * Why the manifest cannot hold for this app as written (nothing is sent for any app then): a
+   * setting Okta keeps only for another kind of app would be planned again on every run.
+   */
+  readonly refused?: string | undefined
 }
 
 /** The plan for one app, from what Okta has now. */
@@ -204,6 +209,19 @@ export const planFor = (
     }
   } else {
     const profile = current.profile as { clientId?: string; signing?: { rotationMode?: string } }
+    // Okta shows `signing` on every Org2Org OAuth connection and on no other: an OAuth connection
+    // without it ignores `clientId` and `rotationMode`, so asking for them would never converge.
+    const org2orgOnly = (["clientId", "rotationMode"] as const).filter((k) => app[k] !== undefined)
+    if (scheme === "OAUTH2" && profile.signing === undefined && org2orgOnly.length > 0) {
+      return {
+        app,
+        update: undefined,
+        lifecycle: undefined,
+        activateWithUpdate: false,
+        changes: [],
+        refused: `${org2orgOnly.join(" and ")}: only Okta Org2Org apps take ${org2orgOnly.length > 1 ? "them" : "it"}, and this app's OAuth connection is not one (Okta shows no signing settings for it); remove ${org2orgOnly.length > 1 ? "them" : "it"} from the manifest`
+      }
+    }
     if (app.clientId !== undefined && app.clientId !== profile.clientId) {
       changes.push(`clientId ${profile.clientId ?? "(none)"} → ${app.clientId}`)
     }

@@ -367,14 +367,24 @@ export const apply = Command.make(
             }
             for (const step of steps) {
               yield* Console.log(
-                `${step.app.id}  ${step.changes.length === 0 ? "no change" : step.changes.join("; ")}`
+                `${step.app.id}  ${step.refused !== undefined ? `refused: ${step.refused}` : step.changes.length === 0 ? "no change" : step.changes.join("; ")}`
               )
             }
             const count = (f: (step: Step) => boolean) => steps.filter(f).length
+            const refused = count((s) => s.refused !== undefined)
             yield* Console.log(
-              `Plan: ${count((s) => s.update !== undefined)} to update, ${count((s) => s.lifecycle === "activate")} to activate, ${count((s) => s.lifecycle === "deactivate")} to deactivate, ${count((s) => s.changes.length === 0)} unchanged`
+              `Plan: ${count((s) => s.update !== undefined)} to update, ${count((s) => s.lifecycle === "activate")} to activate, ${count((s) => s.lifecycle === "deactivate")} to deactivate, ${count((s) => s.changes.length === 0 && s.refused === undefined)} unchanged${refused > 0 ? `, ${refused} refused` : ""}`
             )
             const unreadable = current.filter(({ result }) => Exit.isFailure(result))
+            if (refused > 0) {
+              // A manifest that cannot converge is fixed first: half of it applied helps no one.
+              yield* Console.error(
+                `nothing applied: ${refused} ${refused === 1 ? "app is" : "apps are"} refused (above)`
+              )
+              yield* finish(unreadable)
+              if (unreadable.length === 0) process.exitCode = EXIT.someFailed
+              return
+            }
             if (options.dryRun || unreadable.length > 0) {
               yield* finish(unreadable)
               // An app that could not be read is the failure (1 or 3), not a change.
@@ -397,6 +407,17 @@ export const apply = Command.make(
                       step.activateWithUpdate ? { activate: true } : undefined
                     )
                     status = updated.status
+                    // Planned from a connection that was not OAuth yet: Okta's answer tells.
+                    const asked = step.update.profile
+                    if (
+                      asked.authScheme === "OAUTH2" &&
+                      (asked.clientId !== undefined || asked.signing !== undefined) &&
+                      updated.profile.signing === undefined
+                    ) {
+                      yield* Console.error(
+                        `${id}: Okta kept no clientId or rotationMode: only Okta Org2Org apps take them; remove them from the manifest`
+                      )
+                    }
                   }
                   if (
                     step.app.status === "ENABLED" &&

@@ -493,6 +493,67 @@ describe("okta-connections", () => {
   )
 
   it.live(
+    "apply: rotationMode or clientId for an OAuth app that is not Org2Org is said, then refused before any change",
+    () =>
+      Effect.gen(function* () {
+        const { env, sim } = yield* org
+        // A connection that is not OAuth yet: the plan cannot tell, Okta's answer to the update does.
+        const GOOGLE = "0oasimgoogletoken001"
+        yield* sim.addApp({
+          id: GOOGLE,
+          name: "google",
+          label: "Google Workspace",
+          connection: { authScheme: "TOKEN" }
+        })
+        const google = ["  - id: " + GOOGLE, "    authScheme: OAUTH2", "    rotationMode: AUTO"]
+        const first = yield* cli(["apply", manifestOf(["apps:", ...google])], env)
+        expect(first.stdout).toContain(
+          `${GOOGLE}  authScheme TOKEN → OAUTH2; rotationMode (none) → AUTO`
+        )
+        expect(first.stderr).toContain(
+          `${GOOGLE}: Okta kept no clientId or rotationMode: only Okta Org2Org apps take them`
+        )
+        // From now on the plan knows: the app is refused, and no other app is changed either.
+        const manifest = manifestOf([
+          "apps:",
+          ...google,
+          "    clientId: 0oa2h6su6bVFyJzIf1d7",
+          `  - id: ${ZSCALER}`,
+          "    authScheme: TOKEN",
+          "    baseUrl: https://scim.example.com/v2"
+        ])
+        const sent = (yield* sim.requests).length
+        for (const args of [[], ["--dry-run", "--detailed-exitcode"]]) {
+          const run = yield* cli(["apply", manifest, ...args], env)
+          expect(run.code).toBe(1)
+          expect(run.stdout).toContain(
+            `${GOOGLE}  refused: clientId and rotationMode: only Okta Org2Org apps take them, and this app's OAuth connection is not one`
+          )
+          expect(run.stdout).toContain(
+            "Plan: 1 to update, 0 to activate, 0 to deactivate, 0 unchanged, 1 refused"
+          )
+          expect(run.stderr).toContain("nothing applied: 1 app is refused (above)")
+        }
+        const since = (yield* sim.requests).slice(sent)
+        expect(since.length).toBe(4)
+        expect(since.every((r) => r.method === "GET")).toBe(true)
+        // An Org2Org OAuth app takes both, and converges.
+        const org2org = manifestOf([
+          "apps:",
+          "  - id: 0oasimorg2orgoauth01",
+          "    authScheme: OAUTH2",
+          "    clientId: 0oa2h6su6bVFyJzIf1d7",
+          "    rotationMode: AUTO"
+        ])
+        const applied = yield* cli(["apply", org2org], env)
+        expect([applied.code, applied.stderr]).toEqual([0, ""])
+        const again = yield* cli(["apply", org2org, "--dry-run", "--detailed-exitcode"], env)
+        expect(again.code).toBe(0)
+      }).pipe(Effect.scoped),
+    60_000
+  )
+
+  it.live(
     "update takes its secret from a variable, a file or standard input; verify takes Okta's URL or --code -",
     () =>
       Effect.gen(function* () {
