@@ -661,6 +661,7 @@ describe("bad input fails with OktaInvalidInputError and sends nothing", () => {
           { profile: { authScheme: "TOKEN", tokn: "00secret-typo" } },
           { profile: { authScheme: "OAUTH2", settings: { adminUsername: "u" } } },
           { profile: { authScheme: "OAUTH2", signing: { rotationMode: "SOMETIMES" } } },
+          { profile: { authScheme: "TOKEN", token: "" } },
           null
         ]
         for (const body of bodies) {
@@ -710,6 +711,15 @@ describe("bad input fails with OktaInvalidInputError and sends nothing", () => {
       expect(yield* issuesOf({ profile: { authScheme: "OAUTH2", clientID: "0oa" } })).toBe(
         "profile.clientID: is not allowed"
       )
+      // An empty or blank secret would replace a working one in Okta.
+      expect(yield* issuesOf({ profile: { authScheme: "TOKEN", token: "" } })).toBe(
+        "profile.token: must not be empty or blank"
+      )
+      expect(
+        yield* issuesOf({
+          profile: { authScheme: "OAUTH2", settings: { adminUsername: "u", adminPassword: " \n" } }
+        })
+      ).toBe("profile.settings.adminPassword: must not be empty or blank")
       // No variant named: what authScheme may be, in one line.
       expect(yield* issuesOf({ profile: { authScheme: "SAML" } })).toBe(
         'profile.authScheme: expected "TOKEN" | "OAUTH2"'

@@ -78,7 +78,7 @@ export const optionalQueryValue = (
  */
 export const encodeUpdateBody = (body: unknown): Either.Either<unknown, OktaInvalidInputError> => {
   try {
-    return check(updateOp, "body", encodeBody(body))
+    return Either.flatMap(check(updateOp, "body", encodeBody(body)), blankSecret)
   } catch (error) {
     return Either.left(
       new OktaInvalidInputError({
@@ -88,6 +88,30 @@ export const encodeUpdateBody = (body: unknown): Either.Either<unknown, OktaInva
       })
     )
   }
+}
+
+/**
+ * The contract's schema takes any string, but an empty or blank token or admin password (an unset
+ * variable, a secrets manager that wrote nothing) would replace a working credential in Okta.
+ */
+const blankSecret = (encoded: unknown): Either.Either<unknown, OktaInvalidInputError> => {
+  const profile = (encoded as { profile?: Record<string, unknown> }).profile
+  const settings = profile?.["settings"] as Record<string, unknown> | undefined
+  for (const [path, value] of [
+    ["profile.token", profile?.["token"]],
+    ["profile.settings.adminPassword", settings?.["adminPassword"]]
+  ] as const) {
+    if (typeof value === "string" && value.trim() === "") {
+      return Either.left(
+        new OktaInvalidInputError({
+          operation: updateOp,
+          field: "body",
+          issues: `${path}: must not be empty or blank`
+        })
+      )
+    }
+  }
+  return Either.right(encoded)
 }
 
 /** The write-only members of an encoded update body: the target app's token, O365's password. */

@@ -96,7 +96,8 @@ export interface ApplicationConnectionsService {
   ) => Effect.Effect<ProvisioningConnectionResponse, OktaResponseError>
   /**
    * `POST /api/v1/apps/{appId}/connections/default[?activate=true]`: replaces the connection's
-   * configuration (token or OAuth 2.0). Scope `okta.apps.manage`.
+   * configuration (token or OAuth 2.0). Scope `okta.apps.manage`. An empty or blank `token` or
+   * `adminPassword` is refused (`OktaInvalidInputError`): it would replace a working credential.
    */
   readonly updateDefaultProvisioningConnectionForApplication: (
     appId: string,
