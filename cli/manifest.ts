@@ -184,6 +184,21 @@ export interface Step {
   readonly refused?: string | undefined
 }
 
+/**
+ * What to tell when an OAuth update asked for Org2Org-only settings and Okta's answer shows no
+ * signing settings: the app is not an Org2Org app, and Okta ignored them.
+ */
+export const org2orgSettingsIgnored = (
+  sent: UpdateDefaultProvisioningConnectionForApplicationRequest,
+  answer: ProvisioningConnectionResponse
+): string | undefined =>
+  // Not `=== "OAUTH2"`: a body file may say "OAUTH", as Okta's own example does.
+  sent.profile.authScheme !== "TOKEN" &&
+  (sent.profile.clientId !== undefined || sent.profile.signing !== undefined) &&
+  answer.profile.signing === undefined
+    ? "Okta kept no clientId or rotationMode: only Okta Org2Org apps take them"
+    : undefined
+
 /** The plan for one app, from what Okta has now. */
 export const planFor = (
   app: ManifestApp,

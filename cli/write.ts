@@ -14,7 +14,15 @@ import {
   type UpdateDefaultProvisioningConnectionForApplicationRequest
 } from "effect-okta-connections"
 import { readFileSync } from "node:fs"
-import { isRecord, planFor, readManifest, type Step, yamlErrorAt, yamlParser } from "./manifest.js"
+import {
+  isRecord,
+  org2orgSettingsIgnored,
+  planFor,
+  readManifest,
+  type Step,
+  yamlErrorAt,
+  yamlParser
+} from "./manifest.js"
 import { appId, EXIT, finish, forEachApp, UsageError, withClient } from "./shared.js"
 
 /** A secret from an environment variable, a file or standard input; never from argv. */
@@ -206,6 +214,11 @@ export const update = Command.make(
         const result = outcome[0]!.result
         if (Exit.isSuccess(result)) {
           yield* Console.log(`${options.appId}: updated, ${result.value.status}`)
+          const ignored = org2orgSettingsIgnored(
+            body as UpdateDefaultProvisioningConnectionForApplicationRequest,
+            result.value
+          )
+          if (ignored !== undefined) yield* Console.error(`${options.appId}: ${ignored}`)
         }
         yield* finish(outcome)
       })
@@ -408,15 +421,9 @@ export const apply = Command.make(
                     )
                     status = updated.status
                     // Planned from a connection that was not OAuth yet: Okta's answer tells.
-                    const asked = step.update.profile
-                    if (
-                      asked.authScheme === "OAUTH2" &&
-                      (asked.clientId !== undefined || asked.signing !== undefined) &&
-                      updated.profile.signing === undefined
-                    ) {
-                      yield* Console.error(
-                        `${id}: Okta kept no clientId or rotationMode: only Okta Org2Org apps take them; remove them from the manifest`
-                      )
+                    const ignored = org2orgSettingsIgnored(step.update, updated)
+                    if (ignored !== undefined) {
+                      yield* Console.error(`${id}: ${ignored}; remove them from the manifest`)
                     }
                   }
                   if (

@@ -493,7 +493,7 @@ describe("okta-connections", () => {
   )
 
   it.live(
-    "apply: rotationMode or clientId for an OAuth app that is not Org2Org is said, then refused before any change",
+    "apply and update: rotationMode or clientId for an OAuth app that is not Org2Org is said, then refused before any change",
     () =>
       Effect.gen(function* () {
         const { env, sim } = yield* org
@@ -549,6 +549,15 @@ describe("okta-connections", () => {
         expect([applied.code, applied.stderr]).toEqual([0, ""])
         const again = yield* cli(["apply", org2org, "--dry-run", "--detailed-exitcode"], env)
         expect(again.code).toBe(0)
+        // `update` sends what it is given, and says so too.
+        const oauth = ["--auth-scheme", "OAUTH2", "--rotation", "AUTO"]
+        const ignored = yield* cli(["update", "0oasimgoogle00000001", ...oauth], env)
+        expect(ignored.code).toBe(0)
+        expect(ignored.stderr).toContain(
+          "0oasimgoogle00000001: Okta kept no clientId or rotationMode: only Okta Org2Org apps take them"
+        )
+        const kept = yield* cli(["update", "0oasimorg2orgoauth01", ...oauth], env)
+        expect([kept.code, kept.stderr]).toEqual([0, ""])
       }).pipe(Effect.scoped),
     60_000
   )
