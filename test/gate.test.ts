@@ -158,6 +158,13 @@ describe("an interruption wherever it lands in the retry loop", () => {
       attempt: () => (answer === undefined ? Effect.never : Effect.succeed(answer))
     })
   const hanging = (gate: Gate, deadlineMillis?: number) => through(gate, deadlineMillis)
+  const sharedGateOver = (store: RateLimitStoreService) =>
+    SharedGate.make(store, {
+      key: { org: "acme.okta.com", bucket: "api" },
+      gateOptions: { resetJitterMillis: 0, adaptiveConcurrency: true },
+      leaseMillis: 60_000,
+      metrics: false
+    })
   /** A call that goes through at once, as it must once the interrupted ones are gone. */
   const promptly = (gate: Gate) =>
     Effect.timeoutFail(through(gate, undefined, "answer"), {
@@ -182,6 +189,46 @@ describe("an interruption wherever it lands in the retry loop", () => {
     })
   )
 
+  it.live(
+    "waiting at the gate: an interrupted waiter ends, and leaves neither slot nor place",
+    () =>
+      Effect.gen(function* () {
+        // A window spent until a reset 30 s away (on the live clock): the call waits for it.
+        const spent = yield* started(true)
+        const now = Date.now()
+        yield* admit(spent, 1)
+        const reset = String(Math.ceil(now / 1000) + 30)
+        spent.observeHeaders(
+          Headers.fromInput({
+            "x-rate-limit-limit": "10",
+            "x-rate-limit-remaining": "0",
+            "x-rate-limit-reset": reset
+          }),
+          now
+        )
+        expect(yield* interruptEverywhere(hanging(spent))).toBeGreaterThan(10)
+        expect(spent.inFlight).toBe(0)
+        spent.observeHeaders(
+          Headers.fromInput({
+            "x-rate-limit-limit": "10",
+            "x-rate-limit-remaining": "5",
+            "x-rate-limit-reset": String(Number(reset) + 60)
+          }),
+          now,
+          false
+        )
+        expect(yield* promptly(spent)).toBe("answer")
+        // The only slot taken (the first request goes alone): the call waits for it.
+        const probing = new RateLimitGate({ resetJitterMillis: 0, adaptiveConcurrency: true })
+        const holder = yield* Effect.fork(hanging(probing))
+        yield* settle
+        expect(yield* interruptEverywhere(hanging(probing))).toBeGreaterThan(10)
+        expect(probing.inFlight).toBe(1)
+        yield* Fiber.interrupt(holder)
+        expect(yield* promptly(probing)).toBe("answer")
+      })
+  )
+
   it.live("over a shared store, ends or hands on every lease it took", () =>
     Effect.gen(function* () {
       const held = new Set<string>()
@@ -194,17 +241,32 @@ describe("an interruption wherever it lands in the retry loop", () => {
         observe: (_key, lease) => Effect.sync(() => held.delete(lease) && false),
         release: (_key, lease) => Effect.sync(() => void held.delete(lease))
       }
-      const gate = SharedGate.make(store, {
-        key: { org: "acme.okta.com", bucket: "api" },
-        gateOptions: { resetJitterMillis: 0, adaptiveConcurrency: true },
-        leaseMillis: 60_000,
-        metrics: false
-      })
+      const gate = sharedGateOver(store)
       expect(yield* interruptEverywhere(hanging(gate))).toBeGreaterThan(10)
       yield* settle
       expect([...held]).toEqual([])
       // Nor is the turn to ask the store kept by an interrupted call.
       expect(yield* promptly(gate)).toBe("answer")
+    })
+  )
+
+  it.live("over a shared store that says wait: the waiter ends, and the next call is let in", () =>
+    Effect.gen(function* () {
+      for (const admission of [
+        { _tag: "Wait", reason: "window_exhausted", millis: 60_000 },
+        { _tag: "Wait", reason: "concurrency_cap", millis: 60_000 }
+      ] as const) {
+        let waiting = true
+        const store: RateLimitStoreService = {
+          acquire: () => Effect.succeed(waiting ? admission : { _tag: "Admitted" as const }),
+          observe: () => Effect.succeed(false),
+          release: () => Effect.void
+        }
+        const gate = sharedGateOver(store)
+        expect(yield* interruptEverywhere(hanging(gate))).toBeGreaterThan(10)
+        waiting = false
+        expect(yield* promptly(gate)).toBe("answer")
+      }
     })
   )
 

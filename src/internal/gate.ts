@@ -30,9 +30,9 @@ import type * as Headers from "@effect/platform/Headers"
 import * as Clock from "effect/Clock"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
-import * as FiberId from "effect/FiberId"
 import * as Random from "effect/Random"
 import { parseDate, parseRateLimit } from "./headers.js"
+import { wakeOrSleep } from "./wait.js"
 
 /** Offset samples older than this are dropped, so a clock step on either side is followed. */
 const OFFSET_MEMORY_MS = 5 * 60_000
@@ -261,19 +261,7 @@ export class RateLimitGate implements Gate {
         }
         yield* onWait({ millis, reason: windowSpent ? "window_exhausted" : "concurrency_cap" })
         // A response may raise the budget or free a slot before the reset: wake on either.
-        const woken = Deferred.unsafeMake<void>(FiberId.none)
-        gate.waiters.push(woken)
-        yield* Effect.raceFirst(
-          Deferred.await(woken),
-          Effect.sleep(millis ?? IDLE_RECHECK_MS)
-        ).pipe(
-          Effect.ensuring(
-            Effect.sync(() => {
-              const index = gate.waiters.indexOf(woken)
-              if (index >= 0) gate.waiters.splice(index, 1)
-            })
-          )
-        )
+        yield* wakeOrSleep(gate.waiters, millis ?? IDLE_RECHECK_MS)
         // Waited as long as the caller allows and nothing told otherwise: stop believing the
         // window and probe it (a real one answers the probe with a 429 and its reset).
         if (cutFor !== undefined && gate.windowResetMs === cutFor) gate.forget()

@@ -15,7 +15,6 @@ import * as Clock from "effect/Clock"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import type * as Either from "effect/Either"
-import * as FiberId from "effect/FiberId"
 import * as Metric from "effect/Metric"
 import { rateLimitStoreFallbacks, rateLimitStoreLocalRequests } from "../metrics/OktaMetrics.js"
 import type {
@@ -36,6 +35,7 @@ import {
 import { parseRateLimit } from "./headers.js"
 import { Lock } from "./lock.js"
 import { RETRY_STORE_AFTER_MS, StoreHealth } from "./storeHealth.js"
+import { wakeOrSleep } from "./wait.js"
 
 /** A store call slower than this counts as a failure. @internal */
 export const STORE_TIMEOUT_MS = 250
@@ -80,8 +80,8 @@ export class SharedGate implements Gate {
   private readonly turn = new Lock(() => {
     this.pollMillis = POLL_MS
   })
-  /** Wakes the polling fiber early when a slot of this process is freed. */
-  private wake: Deferred.Deferred<void> | undefined
+  /** Wakes the polling fiber (the turn's holder) early when a slot of this process is freed. */
+  private readonly wake: Array<Deferred.Deferred<void>> = []
   /** A slot of this process was freed since the store last refused it: ask again at once. */
   private freed = false
   /** Leases the store handed on from a finished request to this process's next one. */
@@ -129,21 +129,12 @@ export class SharedGate implements Gate {
   /** A slot of this process ended: handed on to its next request (`spare`) or back to the store. */
   private wakePoller(backToStore: boolean) {
     if (backToStore) this.freed = true
-    if (this.wake !== undefined) Deferred.unsafeDone(this.wake, Effect.void)
+    for (const woken of this.wake) Deferred.unsafeDone(woken, Effect.void)
   }
 
   /** Sleeps `millis`, or less if a slot of this process is freed (or handed on) meanwhile. */
   private sleepOrWake(millis: number): Effect.Effect<void> {
-    return Effect.suspend(() => {
-      const woken = Deferred.unsafeMake<void>(FiberId.none)
-      this.wake = woken
-      return Effect.ensuring(
-        Effect.raceFirst(Deferred.await(woken), Effect.sleep(millis)),
-        Effect.sync(() => {
-          if (this.wake === woken) this.wake = undefined
-        })
-      )
-    })
+    return wakeOrSleep(this.wake, millis)
   }
 
   private releaseSpares(): Effect.Effect<void> {
