@@ -5,6 +5,7 @@ import { ApplicationConnections, type OktaResponseError, RetryPolicy } from "../
 import { DEFAULT_APPS, OktaSimulator, serve, withAdvancingClock } from "../src/testing/index.js"
 import { faces, inProcess, Raw, type FaceServices } from "./support/faces.js"
 import { failureOf as failure } from "./support/exit.js"
+import { interruptEverywhere } from "./support/interruptAt.js"
 
 const ZSCALER = "0oasimzscaler0000001"
 const ORG2ORG_TOKEN = "0oasimorg2orgtoken01"
@@ -720,6 +721,32 @@ describe("simulator timing (in-process face, real clock)", () => {
         })
       )
     )
+  )
+})
+
+describe("the in-process face interrupted at each step", () => {
+  it.live(
+    "a call interrupted anywhere, in the caller or in the org, ends and keeps no concurrency slot",
+    () =>
+      Effect.gen(function* () {
+        const sim = yield* OktaSimulator
+        const get = Effect.flatMap(api, (a) =>
+          a.getDefaultProvisioningConnectionForApplication(ZSCALER)
+        )
+        // One request in flight at a time: a slot kept by an interrupted request would answer
+        // every later one with Okta's concurrency 429.
+        yield* sim.setRateLimit({ concurrencyLimit: 1 })
+        yield* sim.injectFault({ _tag: "Delay", millis: 600_000 }, { times: 100_000 })
+        for (const victim of ["supervised", "running"] as const) {
+          expect(yield* interruptEverywhere(get, victim)).toBeGreaterThan(50)
+        }
+        yield* sim.clearFaults
+        expect((yield* get).status).toBe("ENABLED")
+      }).pipe(
+        Effect.scoped,
+        Effect.provide(inProcess.layer({ tokens: [{ token: TOKEN }], client: { retry: false } }))
+      ),
+    60_000
   )
 })
 

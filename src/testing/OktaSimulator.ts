@@ -388,9 +388,17 @@ const makeHttpClient = (
           inProcessResponse(sim, request, outcome)
         )
     )
-    return Effect.zipRight(
-      watcher.sent(sent),
-      Effect.ensuring(Effect.raceFirst(answer, abortedBy(request, signal)), watcher.ended)
+    // Counted and its end installed in one uninterruptible step, and raced inside that region too:
+    // Effect 3's `raceFirst` creates its fibers one step before starting them, and a caller
+    // interrupted in between would never end.
+    return Effect.uninterruptibleMask((restore) =>
+      Effect.zipRight(
+        watcher.sent(sent),
+        Effect.ensuring(
+          Effect.raceFirst(restore(answer), restore(abortedBy(request, signal))),
+          watcher.ended
+        )
+      )
     )
   })
 

@@ -441,16 +441,21 @@ export class OrgModel {
         yield* logEntry("hang")
         return { _tag: "Hang" } as const
       }
-      // A delayed request occupies a concurrency slot for its whole duration, as on Okta.
-      model.inFlight += 1
+      // A delayed request occupies a concurrency slot for its whole duration, as on Okta. Taken
+      // and given back in one `acquireUseRelease`: an interrupted request never keeps its slot.
       const delay = (fault?._tag === "Delay" ? fault.millis : 0) + model.latencyMillis
-      const response = yield* Effect.ensuring(
-        delay > 0
-          ? Effect.zipRight(Effect.sleep(delay), model.answer(method, request, fault))
-          : model.answer(method, request, fault),
+      const response = yield* Effect.acquireUseRelease(
         Effect.sync(() => {
-          model.inFlight -= 1
-        })
+          model.inFlight += 1
+        }),
+        () =>
+          delay > 0
+            ? Effect.zipRight(Effect.sleep(delay), model.answer(method, request, fault))
+            : model.answer(method, request, fault),
+        () =>
+          Effect.sync(() => {
+            model.inFlight -= 1
+          })
       )
       yield* logEntry(response.status)
       return { _tag: "Respond", response } as const
