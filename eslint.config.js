@@ -54,6 +54,15 @@ export default tseslint.config(
           selector:
             "MemberExpression[object.name='Effect'][property.name=/^run(Promise|Sync|Fork|Callback)/]",
           message: "Library code never runs Effects; return them to the caller."
+        },
+        {
+          // Effect 3's race primitives create their fibers one step before starting them: a
+          // caller interrupted in between never ends. `timeoutOption`/`timeoutFail` race inside
+          // an uninterruptible region; src/internal/wait.ts waits for a wake-up or a timeout.
+          selector:
+            "MemberExpression[object.name='Effect'][property.name=/^(race|raceFirst|raceWith|raceAll|raceFibersWith)$/]",
+          message:
+            "Effect 3's race can leave an interrupted caller hanging: use Effect.timeoutOption, wakeOrSleep (internal/wait.ts), or race inside Effect.uninterruptibleMask with each side restored."
         }
       ]
     }

@@ -395,6 +395,7 @@ const makeHttpClient = (
       Effect.zipRight(
         watcher.sent(sent),
         Effect.ensuring(
+          // eslint-disable-next-line no-restricted-syntax -- raced inside the mask, each side restored
           Effect.raceFirst(restore(answer), restore(abortedBy(request, signal))),
           watcher.ended
         )
