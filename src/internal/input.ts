@@ -90,35 +90,37 @@ export const encodeUpdateBody = (body: unknown): Either.Either<unknown, OktaInva
   }
 }
 
+/** The write-only members of an encoded update body, by path: the app's token, O365's password. */
+const secretMembers = (encoded: unknown): ReadonlyArray<readonly [string, unknown]> => {
+  const profile = (encoded as { profile?: Record<string, unknown> }).profile
+  const settings = profile?.["settings"] as Record<string, unknown> | undefined
+  return [
+    ["profile.token", profile?.["token"]],
+    ["profile.settings.adminPassword", settings?.["adminPassword"]]
+  ]
+}
+
 /**
  * The contract's schema takes any string, but an empty or blank token or admin password (an unset
  * variable, a secrets manager that wrote nothing) would replace a working credential in Okta.
  */
 const blankSecret = (encoded: unknown): Either.Either<unknown, OktaInvalidInputError> => {
-  const profile = (encoded as { profile?: Record<string, unknown> }).profile
-  const settings = profile?.["settings"] as Record<string, unknown> | undefined
-  for (const [path, value] of [
-    ["profile.token", profile?.["token"]],
-    ["profile.settings.adminPassword", settings?.["adminPassword"]]
-  ] as const) {
-    if (typeof value === "string" && value.trim() === "") {
-      return Either.left(
+  const blank = secretMembers(encoded).find(
+    ([, value]) => typeof value === "string" && value.trim() === ""
+  )
+  return blank === undefined
+    ? Either.right(encoded)
+    : Either.left(
         new OktaInvalidInputError({
           operation: updateOp,
           field: "body",
-          issues: `${path}: must not be empty or blank`
+          issues: `${blank[0]}: must not be empty or blank`
         })
       )
-    }
-  }
-  return Either.right(encoded)
 }
 
-/** The write-only members of an encoded update body: the target app's token, O365's password. */
-export const secretsOf = (encoded: unknown): ReadonlyArray<string> => {
-  const profile = (encoded as { profile?: Record<string, unknown> }).profile
-  const settings = profile?.["settings"] as Record<string, unknown> | undefined
-  return [profile?.["token"], settings?.["adminPassword"]].filter(
-    (s): s is string => typeof s === "string"
-  )
-}
+/** The write-only values of an encoded update body (see `secretMembers`). */
+export const secretsOf = (encoded: unknown): ReadonlyArray<string> =>
+  secretMembers(encoded)
+    .map(([, value]) => value)
+    .filter((s): s is string => typeof s === "string")

@@ -80,8 +80,8 @@ export class SharedGate implements Gate {
   private readonly turn = new Lock(() => {
     this.pollMillis = POLL_MS
   })
-  /** Wakes the polling fiber (the turn's holder) early when a slot of this process is freed. */
-  private readonly wake: Array<Deferred.Deferred<void>> = []
+  /** The polling fiber (the turn's holder), woken early when a slot of this process is freed. */
+  private readonly sleepers: Array<Deferred.Deferred<void>> = []
   /** A slot of this process was freed since the store last refused it: ask again at once. */
   private freed = false
   /** Leases the store handed on from a finished request to this process's next one. */
@@ -129,12 +129,12 @@ export class SharedGate implements Gate {
   /** A slot of this process ended: handed on to its next request (`spare`) or back to the store. */
   private wakePoller(backToStore: boolean) {
     if (backToStore) this.freed = true
-    for (const woken of this.wake) Deferred.unsafeDone(woken, Effect.void)
+    for (const sleeper of this.sleepers) Deferred.unsafeDone(sleeper, Effect.void)
   }
 
   /** Sleeps `millis`, or less if a slot of this process is freed (or handed on) meanwhile. */
   private sleepOrWake(millis: number): Effect.Effect<void> {
-    return wakeOrSleep(this.wake, millis)
+    return wakeOrSleep(this.sleepers, millis)
   }
 
   private releaseSpares(): Effect.Effect<void> {
