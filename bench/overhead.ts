@@ -231,6 +231,15 @@ export const overhead = async (): Promise<ReadonlyArray<Row>> => {
         detail: `${fmt(`ours undici ${form}`)} vs ${fmt(`sdk ${form}`)}`
       })
     }
+    // What bounds the row above: the bare Effect client on the same transport, against the SDK.
+    for (const form of FORMS) {
+      rows.push({
+        scenario: `the bare undici HttpClient against the official SDK, ${form} (median of 2000)`,
+        figure: `${(ms(`bare undici ${form}`) / ms(`sdk ${form}`)).toFixed(3)}× @okta/okta-sdk-nodejs`,
+        target: "(for comparison)",
+        detail: `${fmt(`bare undici ${form}`)} vs ${fmt(`sdk ${form}`)}`
+      })
+    }
     for (const variant of variants) {
       const fetch = variant.name === "ours layerFetch chunked"
       const scenario =
