@@ -3,7 +3,12 @@
  * chunked (what Okta sends), gzip (when the request accepts it) and a declared Content-Length.
  * The cap holds on the bytes the client receives after decompression, whatever the headers say.
  */
-import { FetchHttpClient, HttpClient, HttpClientResponse } from "@effect/platform"
+import {
+  FetchHttpClient,
+  HttpClient,
+  HttpClientRequest,
+  HttpClientResponse
+} from "@effect/platform"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Either, Layer, Option, Redacted, Schema } from "effect"
@@ -158,6 +163,55 @@ describe.each(transports)("the capped read over %s", (_name, transport) => {
         _tag: "OktaDecodeError",
         kind: "TooLarge"
       })
+    }).pipe(Effect.scoped)
+  )
+
+  it.live("gzip the transport does not inflate is named as such, not as bad JSON", () =>
+    Effect.gen(function* () {
+      const { url } = yield* server
+      const result = yield* withClient(url, (client) =>
+        Effect.either(
+          client.execute({ operation: "probe", method: "GET", path: "/forcegzip" }, (r) =>
+            r.json(Small)
+          )
+        )
+      )
+      if (_name === "FetchHttpClient" || _name === "OktaFetch.layer") {
+        // fetch inflates whatever it gets.
+        expect(result).toEqual(Either.right({ id: "0oa1", label: "Acme SCIM" }))
+      } else {
+        const error = Either.flip(result).pipe(Either.getOrThrow)
+        expect(error).toMatchObject({ _tag: "OktaDecodeError", kind: "NotJson" })
+        expect(error.message).toContain(
+          "the body is gzip-compressed and the transport did not decompress it"
+        )
+        expect(error.message).toContain("the request did not ask for gzip")
+      }
+      // A header the application adds, asking for gzip on a transport that does not inflate.
+      const asked = yield* Effect.flatMap(OktaClient, (client) =>
+        Effect.either(
+          client.execute({ operation: "probe", method: "GET", path: "/gzip" }, (r) => r.json(Small))
+        )
+      ).pipe(
+        Effect.provide(
+          OktaClient.layer({
+            orgUrl: url,
+            apiToken: Redacted.make("00t"),
+            retry: false,
+            transformClient: HttpClient.mapRequest(
+              HttpClientRequest.setHeader("accept-encoding", "gzip")
+            )
+          }).pipe(Layer.provide(transport as Layer.Layer<HttpClient.HttpClient>))
+        )
+      )
+      if (_name === "FetchHttpClient" || _name === "OktaFetch.layer") {
+        expect(asked).toEqual(Either.right({ id: "0oa1", label: "Acme SCIM" }))
+      } else {
+        const error = Either.flip(asked).pipe(Either.getOrThrow)
+        expect(error.message).toContain(
+          "the request's Accept-Encoding asked for gzip: leave it unset on them"
+        )
+      }
     }).pipe(Effect.scoped)
   )
 

@@ -202,6 +202,13 @@ const parseJson = (text: string): Either.Either<unknown, string> => {
   }
 }
 
+/**
+ * gzip's magic bytes and method (1f 8b 08) as UTF-8 decoding leaves them: a body a server
+ * compressed unasked, or that a header the application added asked for, on a transport that
+ * does not decompress.
+ */
+const looksGzipped = (text: string) => text.startsWith("\u001f\ufffd\u0008")
+
 const decodeErrorBody = Schema.decodeUnknownEither(OktaErrorBody)
 
 // One decoder per schema, built on first use (the operations decode with the same few schemas).
@@ -366,7 +373,13 @@ export const makeResponse = (
           const issues =
             text.length === 0
               ? "the body is empty"
-              : `${text.length} characters that do not parse as JSON`
+              : looksGzipped(text)
+                ? `the body is gzip-compressed and the transport did not decompress it (undici and node:http hand over the bytes as sent; ${
+                    /gzip/i.test(response.request.headers["accept-encoding"] ?? "")
+                      ? "the request's Accept-Encoding asked for gzip: leave it unset on them"
+                      : "the request did not ask for gzip"
+                  })`
+                : `${text.length} characters that do not parse as JSON`
           return Effect.fail(decodeError("NotJson", issues))
         }
         const decoded = decode(json.right)
