@@ -14,7 +14,13 @@ import { describe, expect, it } from "@effect/vitest"
 import { Effect, Either, Layer, Option, Redacted, Schema } from "effect"
 import { gzipSync } from "node:zlib"
 import * as Undici from "@effect/platform-node/Undici"
-import { ApplicationConnections, OktaClient, OktaFetch, type OktaResponse } from "../src/index.js"
+import {
+  ApplicationConnections,
+  OktaClient,
+  type OktaClientOptions,
+  OktaFetch,
+  type OktaResponse
+} from "../src/index.js"
 import { OktaSimulator, SimulatorServer } from "../src/testing/index.js"
 import { registerTransport } from "../src/internal/transport.js"
 import { OktaUndici } from "../src/undici/index.js"
@@ -93,14 +99,19 @@ const transports = [
 ] as const
 
 describe.each(transports)("the capped read over %s", (_name, transport) => {
-  const withClient = <A, E>(url: string, f: (client: OktaClient["Type"]) => Effect.Effect<A, E>) =>
+  const withClient = <A, E>(
+    url: string,
+    f: (client: OktaClient["Type"]) => Effect.Effect<A, E>,
+    settings: Pick<OktaClientOptions, "transformClient"> = {}
+  ) =>
     Effect.flatMap(OktaClient, f).pipe(
       Effect.provide(
         OktaClient.layer({
           orgUrl: url,
           apiToken: Redacted.make("00t"),
           maxResponseBytes: CAP,
-          retry: false
+          retry: false,
+          ...settings
         }).pipe(Layer.provide(transport as Layer.Layer<HttpClient.HttpClient>))
       )
     )
@@ -188,21 +199,19 @@ describe.each(transports)("the capped read over %s", (_name, transport) => {
         expect(error.message).toContain("the request did not ask for gzip")
       }
       // A header the application adds, asking for gzip on a transport that does not inflate.
-      const asked = yield* Effect.flatMap(OktaClient, (client) =>
-        Effect.either(
-          client.execute({ operation: "probe", method: "GET", path: "/gzip" }, (r) => r.json(Small))
-        )
-      ).pipe(
-        Effect.provide(
-          OktaClient.layer({
-            orgUrl: url,
-            apiToken: Redacted.make("00t"),
-            retry: false,
-            transformClient: HttpClient.mapRequest(
-              HttpClientRequest.setHeader("accept-encoding", "gzip")
+      const asked = yield* withClient(
+        url,
+        (client) =>
+          Effect.either(
+            client.execute({ operation: "probe", method: "GET", path: "/gzip" }, (r) =>
+              r.json(Small)
             )
-          }).pipe(Layer.provide(transport as Layer.Layer<HttpClient.HttpClient>))
-        )
+          ),
+        {
+          transformClient: HttpClient.mapRequest(
+            HttpClientRequest.setHeader("accept-encoding", "gzip")
+          )
+        }
       )
       if (_name === "FetchHttpClient" || _name === "OktaFetch.layer") {
         expect(asked).toEqual(Either.right({ id: "0oa1", label: "Acme SCIM" }))
