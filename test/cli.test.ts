@@ -3,11 +3,11 @@
  * loopback simulator: outputs (table, JSON, NDJSON, PEM), exit codes, ids from a file and from
  * standard input, and nothing secret in any output.
  */
-import { describe, expect, it } from "@effect/vitest"
+import { afterAll, describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { type ChildProcess, spawn } from "node:child_process"
 import { generateKeyPairSync } from "node:crypto"
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs"
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { generatedApps, OktaSimulator, type PublicJwk, serve } from "../src/testing/index.js"
@@ -17,8 +17,13 @@ import { root, runNode } from "./support/subprocess.js"
 const cliPath = join(root, "dist/cli/main.mjs")
 const TOKEN = "00cli-test-token-secret"
 
+// Every directory the tests write goes under one, removed when this file's tests end.
+const scratch = mkdtempSync(join(tmpdir(), "okta-cli-test-"))
+afterAll(() => rmSync(scratch, { recursive: true, force: true }))
+const tempDir = (prefix: string) => mkdtempSync(join(scratch, prefix))
+
 // A home of its own, so that an ~/.okta/okta.yaml of the machine's plays no part.
-const emptyHome = mkdtempSync(join(tmpdir(), "okta-cli-home-"))
+const emptyHome = tempDir("home-")
 
 const cli = (
   args: ReadonlyArray<string>,
@@ -88,7 +93,7 @@ const serviceAppEnv = (url: string, clientId: string, privateKey: string) => ({
 
 /** A manifest file of these lines, in a directory of its own. */
 const manifestOf = (lines: ReadonlyArray<string>) => {
-  const path = join(mkdtempSync(join(tmpdir(), "okta-cli-")), "connections.yaml")
+  const path = join(tempDir("work-"), "connections.yaml")
   writeFileSync(path, lines.join("\n"))
   return path
 }
@@ -143,7 +148,7 @@ describe("okta-connections", () => {
     () =>
       Effect.gen(function* () {
         const { env, sim } = yield* org
-        const file = join(mkdtempSync(join(tmpdir(), "okta-cli-")), "apps.txt")
+        const file = join(tempDir("work-"), "apps.txt")
         writeFileSync(file, `# the Org2Org app\n${ORG2ORG}\n`)
         // Listed in the file and as an argument: one app, one call.
         const activated = yield* cli(["activate", ORG2ORG, "--from", file], env)
@@ -228,8 +233,8 @@ describe("okta-connections", () => {
     () =>
       Effect.gen(function* () {
         const { env } = yield* org
-        const home = mkdtempSync(join(tmpdir(), "okta-cli-yaml-"))
-        const work = mkdtempSync(join(tmpdir(), "okta-cli-cwd-"))
+        const home = tempDir("yaml-")
+        const work = tempDir("cwd-")
         mkdirSync(join(home, ".okta"))
         const yaml = (client: string) => `okta:\n  client:\n${client}`
         // What `okta login` leaves: the org and an API token.
@@ -406,7 +411,7 @@ describe("okta-connections", () => {
     () =>
       Effect.gen(function* () {
         const { env, sim } = yield* org
-        const dir = mkdtempSync(join(tmpdir(), "okta-cli-"))
+        const dir = tempDir("work-")
         const cases = [
           ["apps:\n  - id: a\n    authScheme: TOKEN\n    tokn: x\n", "apps.0.tokn: is not allowed"],
           [
@@ -603,7 +608,7 @@ describe("okta-connections", () => {
           status: "ENABLED"
         })
         // A body file without the token, the token given apart: it goes into the body.
-        const dir = mkdtempSync(join(tmpdir(), "okta-cli-"))
+        const dir = tempDir("work-")
         const body = join(dir, "body.yaml")
         writeFileSync(body, "baseUrl: https://f.example.com\nprofile:\n  authScheme: TOKEN\n")
         const fileAndEnv = yield* cli(
@@ -737,7 +742,7 @@ describe("okta-connections", () => {
           clientId: "0oaecservice",
           publicKey: ec.publicKey.export({ format: "jwk" }) as PublicJwk
         })
-        const dir = mkdtempSync(join(tmpdir(), "okta-cli-"))
+        const dir = tempDir("work-")
         // What `openssl genrsa` and `openssl ecparam -genkey` long wrote: PKCS#1 and SEC1.
         const pkcs1 = rsa.privateKey.export({ type: "pkcs1", format: "pem" }).toString()
         const sec1 = ec.privateKey.export({ type: "sec1", format: "pem" }).toString()
@@ -779,7 +784,7 @@ describe("okta-connections", () => {
       Effect.gen(function* () {
         const { url } = yield* serve()
         const sim = yield* OktaSimulator
-        const dir = mkdtempSync(join(tmpdir(), "okta-cli-"))
+        const dir = tempDir("work-")
         const ids = generatedApps(30).map((app) => app.id)
         writeFileSync(join(dir, "apps.txt"), ids.join("\n"))
         // A wrong token: a 401 for each app in flight, and none sent after.
@@ -850,7 +855,7 @@ describe("okta-connections", () => {
     () =>
       Effect.gen(function* () {
         const { env, sim } = yield* org
-        const file = join(mkdtempSync(join(tmpdir(), "okta-cli-")), "body.yaml")
+        const file = join(tempDir("work-"), "body.yaml")
         writeFileSync(
           file,
           "baseUrl: https://yaml.example.com/scim\nprofile:\n  authScheme: TOKEN\n"
