@@ -180,6 +180,49 @@ describe("the per-attempt timeout under TestClock", () => {
     )
   }
 
+  // A mock that never answers, as a test of the application's own timeout handling writes it
+  // (`vi.stubGlobal("fetch", …)` or `OktaFetch.layer({ fetch })`): it ignores the request's
+  // `AbortSignal`, with which this layer's attempts are timed out.
+  const deaf: ReadonlyArray<readonly [string, typeof globalThis.fetch]> = [
+    ["never answers", () => new Promise<Response>(() => {})],
+    [
+      "answers a body that never ends",
+      () =>
+        Promise.resolve(
+          new Response(
+            new ReadableStream({ start: (c) => c.enqueue(new TextEncoder().encode("{")) }),
+            { headers: { "content-type": "application/json" } }
+          )
+        )
+    ]
+  ]
+  for (const [name, fetch] of deaf) {
+    it.effect(`OktaFetch over a fetch that ignores its AbortSignal and ${name}: timed out`, () =>
+      Effect.gen(function* () {
+        const fiber = yield* Effect.fork(
+          Effect.flip(
+            get.pipe(
+              Effect.provide(ApplicationConnections.layer),
+              Effect.provide(
+                OktaClient.layer({
+                  orgUrl: "https://acme.okta.com",
+                  apiToken: Redacted.make("00t"),
+                  timeout: "1 second",
+                  retry: false
+                })
+              ),
+              Effect.provide(OktaFetch.layer({ fetch }))
+            )
+          )
+        )
+        yield* TestClock.adjust("999 millis")
+        expect(Option.isNone(yield* Fiber.poll(fiber))).toBe(true)
+        yield* TestClock.adjust("1 millis")
+        yield* attemptTimedOut(fiber)
+      })
+    )
+  }
+
   it.effect("the deadline bounds the whole call, retries and backoff included", () =>
     Effect.gen(function* () {
       const silent = HttpClient.make(() => Effect.never)

@@ -13,6 +13,10 @@
  * context: a `Fetch` given to `FetchHttpClient.layer` itself lives inside that transport, where
  * the client's wins over it; `OktaFetch.layer({ fetch })` is the way to give one.
  *
+ * The request's `AbortSignal` ends the wait for the response and the read of its body even when
+ * the fetch ignores it (a mock that never answers, a wrapper that drops `signal`): on
+ * `OktaFetch.layer` it is how an attempt is timed out.
+ *
  * @internal
  */
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
@@ -21,11 +25,44 @@ import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 
-const sources = new WeakMap<HttpClientResponse.HttpClientResponse, Response>()
+/** The fetch `Response` a platform response was made from, and its request's signal. @internal */
+export interface Source {
+  readonly response: Response
+  readonly signal: AbortSignal | undefined
+}
+
+const sources = new WeakMap<HttpClientResponse.HttpClientResponse, Source>()
 
 /** The fetch `Response` a platform response was made from, if the client saw it. @internal */
-export const sourceOf = (response: HttpClientResponse.HttpClientResponse): Response | undefined =>
+export const sourceOf = (response: HttpClientResponse.HttpClientResponse): Source | undefined =>
   sources.get(response)
+
+/**
+ * `pending`, rejected with the signal's reason when `signal` aborts first. A response that comes
+ * after the abort has its body cancelled: nothing will read it.
+ */
+const abortable = (
+  pending: Promise<Response>,
+  signal: AbortSignal | undefined
+): Promise<Response> => {
+  if (signal === undefined) return pending
+  return new Promise((resolve, reject) => {
+    const onAbort = () => reject(signal.reason)
+    if (signal.aborted) onAbort()
+    else signal.addEventListener("abort", onAbort, { once: true })
+    pending.then(
+      (response) => {
+        signal.removeEventListener("abort", onAbort)
+        if (signal.aborted) void response.body?.cancel().catch(() => {})
+        resolve(response)
+      },
+      (error: unknown) => {
+        signal.removeEventListener("abort", onAbort)
+        reject(error)
+      }
+    )
+  })
+}
 
 /**
  * Wraps the application's transport for fetch: its responses are paired with their fetch
@@ -47,12 +84,14 @@ export const configureFetch = <E>(
   HttpClient.transformResponse(transport, (effect) =>
     Effect.contextWithEffect((context: Context.Context<never>) => {
       const fetch = fetchOf(context)
-      let source: Response | undefined
-      const capturing: typeof globalThis.fetch = (input, init) =>
-        fetch(input, { ...init, redirect: "manual" }).then((response) => {
-          source = response
+      let source: Source | undefined
+      const capturing: typeof globalThis.fetch = (input, init) => {
+        const signal = init?.signal ?? undefined
+        return abortable(fetch(input, { ...init, redirect: "manual" }), signal).then((response) => {
+          source = { response, signal }
           return response
         })
+      }
       return Effect.map(
         Effect.provide(effect, Context.add(context, FetchHttpClient.Fetch, capturing)),
         (response) => {

@@ -30,7 +30,7 @@ import {
   OktaUnexpectedStatusError
 } from "../errors/OktaError.js"
 import { OktaErrorBody } from "../schema/OktaErrorBody.js"
-import { sourceOf } from "./fetchBody.js"
+import { type Source, sourceOf } from "./fetchBody.js"
 import { parseChallenge, parseDate, parseRateLimit, parseRetryAfter } from "./headers.js"
 import { describeIssue } from "./issues.js"
 import { scrub, scrubHeaders } from "./secrets.js"
@@ -59,11 +59,14 @@ const concat = (chunks: ReadonlyArray<Uint8Array>, size: number): Uint8Array => 
   return all
 }
 
-/** A fetch body, read with its own reader; the read is cancelled past the cap or on interruption. */
+/**
+ * A fetch body, read with its own reader; the read is cancelled past the cap, on interruption, and
+ * when the request's signal aborts (then it fails, even if the fetch ignored the signal).
+ */
 const readWebBody = (
   call: Call,
   status: number,
-  source: Response,
+  { response: source, signal: request }: Source,
   maxBytes: number
 ): Effect.Effect<string, OktaTransportError | TooLarge> =>
   Effect.tryPromise({
@@ -72,11 +75,15 @@ const readWebBody = (
       const reader = source.body.getReader()
       const cancel = () => void reader.cancel().catch(() => {})
       signal.addEventListener("abort", cancel, { once: true })
+      request?.addEventListener("abort", cancel, { once: true })
+      if (request?.aborted === true) cancel()
       try {
         const chunks: Array<Uint8Array> = []
         let size = 0
         while (true) {
           const { done, value } = await reader.read()
+          // A cancelled read ends as if the body had: the abort is the failure.
+          if (request?.aborted === true) throw request.reason
           if (done) return size === 0 ? "" : utf8.decode(concat(chunks, size))
           size += value.length
           if (size > maxBytes) {
@@ -87,6 +94,7 @@ const readWebBody = (
         }
       } finally {
         signal.removeEventListener("abort", cancel)
+        request?.removeEventListener("abort", cancel)
       }
     },
     catch: (cause) =>

@@ -1,8 +1,8 @@
 /**
  * `OktaFetch`: the platform's fetch transport (`FetchHttpClient`) built for this client, with the
- * fetch it sends through fixed when the layer is built. Knowing that fetch honours a request's
- * `AbortSignal`, the client times an attempt out by aborting its request instead of running the
- * attempt in a fiber of its own, which costs less on every call (see bench/README.md).
+ * fetch it sends through fixed when the layer is built. The client times an attempt out by
+ * aborting its request's `AbortSignal` instead of running the attempt in a fiber of its own, which
+ * costs less on every call (see bench/README.md).
  *
  * @since 0.1.0
  */
@@ -29,9 +29,11 @@ import { registerTransport } from "../internal/transport.js"
 export interface OktaFetchOptions {
   /**
    * The fetch every request is sent with. Default: `globalThis.fetch`, looked up at each request
-   * (so a fetch that a test library installs later is used). It must abort a request, and the
-   * read of its body, when the request's `AbortSignal` aborts, as Node's fetch does: the client
-   * stops a timed-out attempt that way.
+   * (so a fetch that a test library installs later is used). It should abort a request, and the
+   * read of its body, when the request's `AbortSignal` aborts, as Node's fetch does, so that a
+   * timed-out request's connection is dropped. One that ignores the signal (a mock that never
+   * answers, a wrapper that drops `signal`) is timed out all the same: the client stops waiting
+   * for its answer and its body.
    */
   readonly fetch?: typeof globalThis.fetch | undefined
 }
