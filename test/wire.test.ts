@@ -371,6 +371,50 @@ describe("the fetch transport as the application configured it", () => {
     }).pipe(Effect.scoped)
   )
 
+  // A mock with no answer set (a bare `vi.fn()`) or a hand-made object: a bug in the test, which
+  // no retry can fix. Under `it.effect`, a retry's backoff would wait on the TestClock for ever.
+  const notResponses: ReadonlyArray<readonly [string, unknown, string]> = [
+    ["undefined", undefined, "the fetch resolved to undefined, not a Response"],
+    [
+      "a plain object",
+      { ok: true, status: 200, json: () => Promise.resolve({}) },
+      "the fetch resolved to an object that is not a Response (no headers)"
+    ]
+  ]
+  for (const [name, value, says] of notResponses) {
+    it.effect(`a fetch that resolves to ${name} fails the call at once, typed and named`, () =>
+      Effect.gen(function* () {
+        let calls = 0
+        const mock = (() => {
+          calls += 1
+          return Promise.resolve(value)
+        }) as unknown as typeof globalThis.fetch
+        const call = Effect.flatMap(OktaClient, (client) =>
+          client.execute({ operation: "probe", method: "GET", path: "/x" }, (r) => r.json(Small))
+        )
+        const client = OktaClient.layer({
+          orgUrl: "https://acme.okta.com",
+          apiToken: Redacted.make("00t")
+        })
+        for (const transport of [
+          OktaFetch.layer({ fetch: mock }),
+          Layer.provide(FetchHttpClient.layer, Layer.succeed(FetchHttpClient.Fetch, mock))
+        ]) {
+          calls = 0
+          const error = yield* Effect.flip(
+            call.pipe(
+              Effect.provide(Layer.provide(client, transport)),
+              Effect.provideService(FetchHttpClient.Fetch, mock)
+            )
+          )
+          expect(error).toMatchObject({ _tag: "OktaTransportError", afterResponse: false })
+          expect(error.message).toContain(says)
+          expect(calls).toBe(1)
+        }
+      })
+    )
+  }
+
   it.live("the client's fetch settings end with the request: its decoder does not see them", () =>
     Effect.gen(function* () {
       const { url } = yield* server

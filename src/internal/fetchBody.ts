@@ -24,6 +24,7 @@ import * as HttpClient from "@effect/platform/HttpClient"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
+import { NotAResponse } from "./transport.js"
 
 /** The fetch `Response` a platform response was made from, and its request's signal. @internal */
 export interface Source {
@@ -64,6 +65,27 @@ const abortable = (
   })
 }
 
+/** What a fetch resolved to, if not a `Response` (duck-typed: another realm's passes). */
+const notAResponse = (value: unknown): NotAResponse | undefined => {
+  if (value instanceof Response) return undefined
+  if (typeof value !== "object" || value === null) {
+    const what = value === undefined || value === null ? String(value) : `a ${typeof value}`
+    return new NotAResponse(`the fetch resolved to ${what}, not a Response`)
+  }
+  const fields = value as { readonly status?: unknown; readonly headers?: { get?: unknown } }
+  const missing =
+    typeof fields.headers?.get !== "function"
+      ? "headers"
+      : typeof fields.status !== "number"
+        ? "status"
+        : !("body" in value)
+          ? "body"
+          : undefined
+  return missing === undefined
+    ? undefined
+    : new NotAResponse(`the fetch resolved to an object that is not a Response (no ${missing})`)
+}
+
 /**
  * Wraps the application's transport for fetch: its responses are paired with their fetch
  * `Response`, and redirects are not followed (Node's fetch follows them by default; a 3xx must
@@ -88,6 +110,8 @@ export const configureFetch = <E>(
       const capturing: typeof globalThis.fetch = (input, init) => {
         const signal = init?.signal ?? undefined
         return abortable(fetch(input, { ...init, redirect: "manual" }), signal).then((response) => {
+          const invalid = notAResponse(response)
+          if (invalid !== undefined) throw invalid
           source = { response, signal }
           return response
         })

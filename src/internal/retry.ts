@@ -24,7 +24,7 @@ import {
 } from "../errors/OktaError.js"
 import { type Gate, type GateWait, newTicket, PLAUSIBLE_RESET_MS, type Ticket } from "./gate.js"
 import type { Recorder } from "./metrics.js"
-import type { Call } from "./transport.js"
+import { type Call, isPermanent } from "./transport.js"
 
 /** The errors a retry decision looks at. @internal */
 export type Retryable = OktaRequestError | OktaDecodeError
@@ -69,7 +69,7 @@ export const classify = (error: unknown, replaySafe: boolean): Decision => {
     case "OktaServerError":
       return replaySafe && [500, 502, 503, 504].includes(e.status) ? backoff("server_error") : STOP
     case "OktaTransportError":
-      return replaySafe || e.connectFailed ? backoff("transport") : STOP
+      return (replaySafe || e.connectFailed) && !isPermanent(e) ? backoff("transport") : STOP
     case "OktaTimeoutError":
       return replaySafe && e.kind === "attempt" ? backoff("timeout") : STOP
     default:

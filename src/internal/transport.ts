@@ -7,6 +7,7 @@
  */
 import type * as HttpClient from "@effect/platform/HttpClient"
 import type * as HttpClientError from "@effect/platform/HttpClientError"
+import * as Cause from "effect/Cause"
 import { OktaTransportError } from "../errors/OktaError.js"
 
 /** What every error says about the request it belongs to (never the query). @internal */
@@ -15,6 +16,20 @@ export interface Call {
   readonly method: string
   readonly path: string
 }
+
+/**
+ * A fetch resolved to something that is not a `Response` (a mock with no answer set): a bug in
+ * the application's fetch, which no retry can fix. @internal
+ */
+export class NotAResponse extends TypeError {}
+
+// The transport errors the retry loop gives up on at once, by identity: they are made here.
+const permanent = new WeakSet<OktaTransportError>()
+
+/** The transport failed in a way no retry can fix. @internal */
+export const isPermanent = (error: OktaTransportError): boolean =>
+  // A failure inside a span reaches the caller wrapped (a proxy carrying the span).
+  permanent.has(Cause.originalError(error))
 
 /** Why a transport failed, without URLs (a request URL may carry an OAuth `code`). @internal */
 export const describeCause = (cause: unknown): string => {
@@ -101,7 +116,7 @@ export const transportError = (
   undiciWithoutProxy = false
 ): OktaTransportError => {
   const connect = error._tag === "RequestError" && connectFailed(error.cause)
-  return new OktaTransportError({
+  const failure = new OktaTransportError({
     ...call,
     reason: connect
       ? reasonOf(error) + proxyHint(error.cause, error.request.url, undiciWithoutProxy)
@@ -110,6 +125,8 @@ export const transportError = (
     connectFailed: connect,
     ...(error._tag === "ResponseError" ? { status: error.response.status } : {})
   })
+  if (error.cause instanceof NotAResponse) permanent.add(failure)
+  return failure
 }
 
 // Transports this package built (`OktaUndici.layer`, `OktaFetch.layer`): they drop a request

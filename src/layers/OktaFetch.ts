@@ -33,7 +33,8 @@ export interface OktaFetchOptions {
    * read of its body, when the request's `AbortSignal` aborts, as Node's fetch does, so that a
    * timed-out request's connection is dropped. One that ignores the signal (a mock that never
    * answers, a wrapper that drops `signal`) is timed out all the same: the client stops waiting
-   * for its answer and its body.
+   * for its answer and its body. One that resolves to something other than a `Response` (a bare
+   * `vi.fn()`) fails the call at once, not retried, with an `OktaTransportError` that says so.
    */
   readonly fetch?: typeof globalThis.fetch | undefined
 }
