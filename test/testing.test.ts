@@ -2,21 +2,13 @@
  * `withAdvancingClock`: client code under `it.effect` (TestClock) completes its retries and gate
  * waits without real time passing, and an effect stuck on something else fails with a hint.
  */
+import { HttpClient, HttpClientResponse } from "@effect/platform"
 import { describe, expect, it, vi } from "@effect/vitest"
-import {
-  Chunk,
-  Clock,
-  Deferred,
-  Effect,
-  Exit,
-  Fiber,
-  type Layer,
-  Redacted,
-  TestClock
-} from "effect"
+import { Chunk, Clock, Deferred, Effect, Exit, Fiber, Layer, Redacted, TestClock } from "effect"
 import { createPublicKey, generateKeyPairSync } from "node:crypto"
-import { ApplicationConnections } from "../src/index.js"
+import { ApplicationConnections, OktaClient } from "../src/index.js"
 import { isPending, tracked } from "../src/internal/pendingWork.js"
+import { HINT_AFTER_MS } from "../src/internal/testClock.js"
 import { OktaSimulator, withAdvancingClock } from "../src/testing/index.js"
 import {
   advancingWhile,
@@ -136,9 +128,15 @@ describe("a test that forgot withAdvancingClock gets a hint, not only a timeout"
   const manualRealTime = () => {
     let now = 0
     let waiting: Array<() => void> = []
+    const timers = new Set<{ readonly at: number; readonly f: () => void }>()
     const realTime: RealTime = {
       now: () => now,
-      wait: () => Effect.async<void>((resume) => void waiting.push(() => resume(Effect.void)))
+      wait: () => Effect.async<void>((resume) => void waiting.push(() => resume(Effect.void))),
+      after: (millis, f) => {
+        const timer = { at: now + millis, f }
+        timers.add(timer)
+        return () => void timers.delete(timer)
+      }
     }
     const pass = (millis: number) =>
       Effect.gen(function* () {
@@ -147,6 +145,11 @@ describe("a test that forgot withAdvancingClock gets a hint, not only a timeout"
           const woken = waiting
           waiting = []
           for (const wake of woken) wake()
+          for (const timer of timers) {
+            if (timer.at > now) continue
+            timers.delete(timer)
+            timer.f()
+          }
           yield* turns(3)
         }
       })
@@ -302,6 +305,89 @@ describe("a test that forgot withAdvancingClock gets a hint, not only a timeout"
         }),
       { client: { retry: false } }
     )
+  )
+
+  // No simulator: the test's own HttpClient. The client's own hint then names its wait.
+  const byHand = [
+    [
+      "a retry's backoff after a 503",
+      () => new Response("", { status: 503 }),
+      "getDefaultProvisioningConnectionForApplication's retry 1 (server_error) waits"
+    ],
+    [
+      "a wait at the rate-limit gate for a spent window",
+      (now: number) =>
+        Response.json(
+          { status: "ENABLED", profile: { authScheme: "TOKEN" } },
+          {
+            headers: {
+              date: new Date(now).toUTCString(),
+              "x-rate-limit-limit": "100",
+              "x-rate-limit-remaining": "0",
+              "x-rate-limit-reset": String(Math.floor(now / 1000) + 30)
+            }
+          }
+        ),
+      "a request held at the client's rate-limit gate waits"
+    ]
+  ] as const
+  it.effect.each(byHand)(
+    "%s on an HttpClient of the test's own: the client's hint",
+    ([, first, says]) =>
+      Effect.acquireUseRelease(
+        Effect.sync(() => {
+          const warnings: Array<string> = []
+          const spy = vi.spyOn(console, "warn").mockImplementation((message: unknown) => {
+            warnings.push(String(message))
+          })
+          return { warnings, spy }
+        }),
+        ({ warnings }) => {
+          const { realTime, pass } = manualRealTime()
+          let requests = 0
+          const transport = HttpClient.make((request) =>
+            Effect.map(Clock.currentTimeMillis, (now) =>
+              HttpClientResponse.fromWeb(
+                request,
+                ++requests === 1
+                  ? first(now)
+                  : Response.json({ status: "ENABLED", profile: { authScheme: "TOKEN" } })
+              )
+            )
+          )
+          return Effect.gen(function* () {
+            const api = yield* ApplicationConnections
+            const get = api.getDefaultProvisioningConnectionForApplication(ZSCALER)
+            // The gate case: the first call spends the window, the second waits for its reset.
+            const fiber = yield* Effect.fork(Effect.zipRight(get, get))
+            yield* untilBackingOff
+            yield* pass(HINT_AFTER_MS - 500)
+            expect(warnings).toEqual([])
+            yield* pass(1_000)
+            expect(warnings).toEqual([expect.stringContaining(says)])
+            expect(warnings[0]).toContain("withAdvancingClock(")
+            // The call was only waiting: moving the clock ends it.
+            yield* TestClock.adjust("1 minute")
+            expect((yield* Fiber.join(fiber)).status).toBe("ENABLED")
+          }).pipe(
+            Effect.provide(
+              ApplicationConnections.layer.pipe(
+                Layer.provide(
+                  OktaClient.layer({
+                    orgUrl: "https://acme.okta.com",
+                    apiToken: Redacted.make("00t"),
+                    // Keeps the attempt timeout's sleep out of the wait's way.
+                    timeout: "1 hour"
+                  })
+                ),
+                Layer.provide(Layer.succeed(HttpClient.HttpClient, transport))
+              )
+            ),
+            Effect.locally(currentRealTime, realTime)
+          )
+        },
+        ({ spy }) => Effect.sync(() => spy.mockRestore())
+      )
   )
 })
 

@@ -24,6 +24,7 @@ import {
 } from "../errors/OktaError.js"
 import { type Gate, type GateWait, newTicket, PLAUSIBLE_RESET_MS, type Ticket } from "./gate.js"
 import type { Recorder } from "./metrics.js"
+import { sleepHinted } from "./testClock.js"
 import { type Call, isPermanent } from "./transport.js"
 
 /** The errors a retry decision looks at. @internal */
@@ -182,7 +183,8 @@ export const sleepWithin = (
 ): Effect.Effect<void, OktaTimeoutError> =>
   FiberRef.getWith(callProgress, (progress) =>
     Effect.flatMap(Clock.currentTimeMillis, (now) => {
-      if (progress === undefined || now + millis <= progress.deadlineAt) return Effect.sleep(millis)
+      if (progress === undefined || now + millis <= progress.deadlineAt)
+        return sleepHinted(millis, () => `a token request after ${cause?._tag ?? "a failure"}`)
       progress.lastFailure = cause
       return Effect.fail(progress.pastDeadline())
     })
@@ -334,7 +336,7 @@ export const run = <A, E, P = never, EP = never>(
             ...(typeof status === "number" ? { status } : {})
           })
           yield* recorder.retry(call.operation, reason)
-          yield* Effect.sleep(delay)
+          yield* sleepHinted(delay, () => `${call.operation}'s retry ${retries} (${reason})`)
         }
         const prepared = yield* prepare
         const headers =

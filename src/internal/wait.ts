@@ -6,6 +6,7 @@
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as FiberId from "effect/FiberId"
+import { hintWhileStill } from "./testClock.js"
 
 /**
  * Waits in `waiters` until woken or `millis` pass. The place is taken and its removal installed in
@@ -24,7 +25,12 @@ export const wakeOrSleep = (
     const woken = Deferred.unsafeMake<void>(FiberId.none)
     waiters.push(woken)
     return Effect.ensuring(
-      restore(Effect.timeoutOption(Deferred.await(woken), millis)),
+      restore(
+        hintWhileStill(
+          Effect.timeoutOption(Deferred.await(woken), millis),
+          () => `a request held at the client's rate-limit gate waits (up to ${millis} ms)`
+        )
+      ),
       Effect.sync(() => {
         const index = waiters.indexOf(woken)
         if (index >= 0) waiters.splice(index, 1)

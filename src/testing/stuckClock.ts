@@ -8,53 +8,12 @@
 import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
 import * as FiberRef from "effect/FiberRef"
-import * as GlobalValue from "effect/GlobalValue"
 import type * as Scope from "effect/Scope"
 import type * as TestClock from "effect/TestClock"
 import { isPending } from "../internal/pendingWork.js"
+import { currentRealTime, hintOnce, isAdvancing, isTestClock } from "../internal/testClock.js"
 
-/** Real (wall-clock) time, which a `TestClock` does not touch; a test replaces it. @internal */
-export interface RealTime {
-  readonly now: () => number
-  readonly wait: (millis: number) => Effect.Effect<void>
-}
-
-/** @internal */
-export const currentRealTime = GlobalValue.globalValue(
-  Symbol.for("effect-okta-connections/testing/currentRealTime"),
-  () =>
-    FiberRef.unsafeMake<RealTime>({
-      now: () => performance.now(),
-      wait: (millis) =>
-        Effect.async<void>((resume) => {
-          const handle = setTimeout(() => resume(Effect.void), millis)
-          // The hint never keeps a process alive.
-          handle.unref()
-          return Effect.sync(() => clearTimeout(handle))
-        })
-    })
-)
-
-// The `TestClock`s `withAdvancingClock` is moving now. It may take seconds of real time to move
-// one when thousands of sleeps are due (Effect's `TestClock` waits for every fiber of the test to
-// suspend at each), and a test that did not forget it must not be told it did.
-const advancing = GlobalValue.globalValue(
-  Symbol.for("effect-okta-connections/testing/advancing"),
-  () => new WeakMap<object, number>()
-)
-
-/** Runs `effect` with `clock` counted as moved by `withAdvancingClock`. @internal */
-export const advancingWhile = <A, E, R>(
-  clock: object,
-  effect: Effect.Effect<A, E, R>
-): Effect.Effect<A, E, R> =>
-  Effect.acquireUseRelease(
-    Effect.sync(() => advancing.set(clock, (advancing.get(clock) ?? 0) + 1)),
-    () => effect,
-    () => Effect.sync(() => advancing.set(clock, (advancing.get(clock) ?? 1) - 1))
-  )
-
-const isAdvancing = (clock: object): boolean => (advancing.get(clock) ?? 0) > 0
+export { advancingWhile, currentRealTime, type RealTime } from "../internal/testClock.js"
 
 /** How long, in real time, the clock stands still after an answer the client waits after. */
 export const QUIET_MILLIS = 2_000
@@ -88,7 +47,7 @@ export const unwatched: Watcher = {
  */
 export const watch: Effect.Effect<Watcher, never, Scope.Scope> = Effect.gen(function* () {
   const clock = yield* Effect.clock
-  if (!("adjust" in clock)) return unwatched
+  if (!isTestClock(clock)) return unwatched
   const testClock = clock as TestClock.TestClock
   const real = yield* FiberRef.get(currentRealTime)
   let inFlight = 0
@@ -131,7 +90,8 @@ export const watch: Effect.Effect<Watcher, never, Scope.Scope> = Effect.gen(func
       const sleeps = yield* testClock.sleeps
       const waiting = inFlight > 0 || Chunk.size(sleeps) > last.sleeps
       if (!waiting || !Chunk.some(sleeps, (wake) => wake > now)) continue
-      console.warn(
+      hintOnce(
+        clock,
         `effect-okta-connections/testing: the simulator ${last.what}, and Effect's TestClock has ` +
           `not moved for ${QUIET_MILLIS / 1000} s of real time since: the client waits on it (a ` +
           "retry backoff, a rate-limit wait or an attempt timeout), and a TestClock moves only " +
