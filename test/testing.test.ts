@@ -6,7 +6,7 @@ import { HttpClient, HttpClientResponse } from "@effect/platform"
 import { describe, expect, it, vi } from "@effect/vitest"
 import { Chunk, Clock, Deferred, Effect, Exit, Fiber, Layer, Redacted, TestClock } from "effect"
 import { createPublicKey, generateKeyPairSync } from "node:crypto"
-import { ApplicationConnections, OktaClient } from "../src/index.js"
+import { ApplicationConnections, OktaClient, type OktaClientSettings } from "../src/index.js"
 import { isPending, tracked } from "../src/internal/pendingWork.js"
 import { HINT_AFTER_MS } from "../src/internal/testClock.js"
 import { OktaSimulator, withAdvancingClock } from "../src/testing/index.js"
@@ -308,6 +308,44 @@ describe("a test that forgot withAdvancingClock gets a hint, not only a timeout"
   )
 
   // No simulator: the test's own HttpClient. The client's own hint then names its wait.
+  const onOwnClient = <A, E>(
+    transport: HttpClient.HttpClient,
+    settings: OktaClientSettings,
+    body: (
+      warnings: Array<string>,
+      pass: (millis: number) => Effect.Effect<void>
+    ) => Effect.Effect<A, E, ApplicationConnections>
+  ) =>
+    Effect.acquireUseRelease(
+      Effect.sync(() => {
+        const warnings: Array<string> = []
+        const spy = vi.spyOn(console, "warn").mockImplementation((message: unknown) => {
+          warnings.push(String(message))
+        })
+        return { warnings, spy }
+      }),
+      ({ warnings }) => {
+        const { realTime, pass } = manualRealTime()
+        return body(warnings, pass).pipe(
+          Effect.provide(
+            ApplicationConnections.layer.pipe(
+              Layer.provide(
+                OktaClient.layer({
+                  orgUrl: "https://acme.okta.com",
+                  apiToken: Redacted.make("00t"),
+                  ...settings
+                })
+              ),
+              Layer.provide(Layer.succeed(HttpClient.HttpClient, transport))
+            )
+          ),
+          Effect.locally(currentRealTime, realTime)
+        )
+      },
+      ({ spy }) => Effect.sync(() => spy.mockRestore())
+    )
+  const enabled = () => Response.json({ status: "ENABLED", profile: { authScheme: "TOKEN" } })
+
   const byHand = [
     [
       "a retry's backoff after a 503",
@@ -333,61 +371,61 @@ describe("a test that forgot withAdvancingClock gets a hint, not only a timeout"
   ] as const
   it.effect.each(byHand)(
     "%s on an HttpClient of the test's own: the client's hint",
-    ([, first, says]) =>
-      Effect.acquireUseRelease(
-        Effect.sync(() => {
-          const warnings: Array<string> = []
-          const spy = vi.spyOn(console, "warn").mockImplementation((message: unknown) => {
-            warnings.push(String(message))
-          })
-          return { warnings, spy }
-        }),
-        ({ warnings }) => {
-          const { realTime, pass } = manualRealTime()
-          let requests = 0
-          const transport = HttpClient.make((request) =>
-            Effect.map(Clock.currentTimeMillis, (now) =>
-              HttpClientResponse.fromWeb(
-                request,
-                ++requests === 1
-                  ? first(now)
-                  : Response.json({ status: "ENABLED", profile: { authScheme: "TOKEN" } })
-              )
-            )
-          )
-          return Effect.gen(function* () {
-            const api = yield* ApplicationConnections
-            const get = api.getDefaultProvisioningConnectionForApplication(ZSCALER)
-            // The gate case: the first call spends the window, the second waits for its reset.
-            const fiber = yield* Effect.fork(Effect.zipRight(get, get))
-            yield* untilBackingOff
-            yield* pass(HINT_AFTER_MS - 500)
-            expect(warnings).toEqual([])
-            yield* pass(1_000)
-            expect(warnings).toEqual([expect.stringContaining(says)])
-            expect(warnings[0]).toContain("withAdvancingClock(")
-            // The call was only waiting: moving the clock ends it.
-            yield* TestClock.adjust("1 minute")
-            expect((yield* Fiber.join(fiber)).status).toBe("ENABLED")
-          }).pipe(
-            Effect.provide(
-              ApplicationConnections.layer.pipe(
-                Layer.provide(
-                  OktaClient.layer({
-                    orgUrl: "https://acme.okta.com",
-                    apiToken: Redacted.make("00t"),
-                    // Keeps the attempt timeout's sleep out of the wait's way.
-                    timeout: "1 hour"
-                  })
-                ),
-                Layer.provide(Layer.succeed(HttpClient.HttpClient, transport))
-              )
-            ),
-            Effect.locally(currentRealTime, realTime)
-          )
-        },
-        ({ spy }) => Effect.sync(() => spy.mockRestore())
+    ([, first, says]) => {
+      let requests = 0
+      const transport = HttpClient.make((request) =>
+        Effect.map(Clock.currentTimeMillis, (now) =>
+          HttpClientResponse.fromWeb(request, ++requests === 1 ? first(now) : enabled())
+        )
       )
+      // The attempt timeout, an hour away, keeps its sleep out of the wait's way.
+      return onOwnClient(transport, { timeout: "1 hour" }, (warnings, pass) =>
+        Effect.gen(function* () {
+          const api = yield* ApplicationConnections
+          const get = api.getDefaultProvisioningConnectionForApplication(ZSCALER)
+          // The gate case: the first call spends the window, the second waits for its reset.
+          const fiber = yield* Effect.fork(Effect.zipRight(get, get))
+          yield* untilBackingOff
+          yield* pass(HINT_AFTER_MS - 500)
+          expect(warnings).toEqual([])
+          yield* pass(1_000)
+          expect(warnings).toEqual([expect.stringContaining(says)])
+          expect(warnings[0]).toContain("withAdvancingClock(")
+          // The call was only waiting: moving the clock ends it.
+          yield* TestClock.adjust("1 minute")
+          expect((yield* Fiber.join(fiber)).status).toBe("ENABLED")
+        })
+      )
+    }
+  )
+
+  it.effect("a transport that never answers: the hint names the attempt timeout it waits for", () =>
+    onOwnClient(
+      HttpClient.make(() => Effect.never),
+      { timeout: "10 seconds", retry: false },
+      (warnings, pass) =>
+        Effect.gen(function* () {
+          const api = yield* ApplicationConnections
+          const fiber = yield* Effect.fork(
+            Effect.flip(api.getDefaultProvisioningConnectionForApplication(ZSCALER))
+          )
+          yield* turns(3)
+          yield* pass(HINT_AFTER_MS + 500)
+          expect(warnings).toEqual([
+            expect.stringContaining(
+              "getDefaultProvisioningConnectionForApplication's attempt has not ended, and its " +
+                "10000 ms timeout waits on Effect's TestClock"
+            )
+          ])
+          yield* TestClock.adjust("10 seconds")
+          expect(yield* Fiber.join(fiber)).toMatchObject({ _tag: "OktaTimeoutError" })
+          // One hint a clock: the next call's wait says nothing more.
+          yield* Effect.fork(api.getDefaultProvisioningConnectionForApplication(ZSCALER))
+          yield* turns(3)
+          yield* pass(HINT_AFTER_MS + 500)
+          expect(warnings).toHaveLength(1)
+        })
+    )
   )
 })
 

@@ -20,6 +20,7 @@ import { OktaTimeoutError, type OktaTransportError } from "../errors/OktaError.j
 import type { Timed } from "./attemptTimeout.js"
 import type { Distrusted, Gate, Ticket } from "./gate.js"
 import type { Recorder } from "./metrics.js"
+import { hintWhileStill, isTestClock } from "./testClock.js"
 import { type Call, transportError } from "./transport.js"
 
 /** @internal */
@@ -121,7 +122,15 @@ export const make = <R>({
           }
         })
       )
-      return timed(exchange, timedOut)
+      // Under a TestClock only the test can bring the timeout: a test whose transport never
+      // answers is told so, rather than timing out with no word of why.
+      return isTestClock(clock)
+        ? hintWhileStill(
+            timed(exchange, timedOut),
+            () =>
+              `${call.operation}'s attempt has not ended, and its ${timeoutMillis} ms timeout waits`
+          )
+        : timed(exchange, timedOut)
     })
   if (!spans) return one
 
