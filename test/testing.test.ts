@@ -157,15 +157,12 @@ describe("a test that forgot withAdvancingClock gets a hint, not only a timeout"
   }
 
   /** Runs `body` on a fresh org with console.warn recorded and real time passed by hand. */
-  const withWarnings = <A, E, LE>(
+  const withWarningsOn = <A, E, R, LE>(
+    layer: Layer.Layer<R, LE>,
     body: (
       warnings: Array<string>,
       pass: (millis: number) => Effect.Effect<void>
-    ) => Effect.Effect<A, E, ApplicationConnections | OktaSimulator>,
-    options: Parameters<typeof OktaSimulator.layerConnections>[0] = {},
-    layer: Layer.Layer<ApplicationConnections | OktaSimulator, LE> = OktaSimulator.layerConnections(
-      options
-    )
+    ) => Effect.Effect<A, E, R>
   ) =>
     Effect.acquireUseRelease(
       Effect.sync(() => {
@@ -184,6 +181,16 @@ describe("a test that forgot withAdvancingClock gets a hint, not only a timeout"
       },
       ({ spy }) => Effect.sync(() => spy.mockRestore())
     )
+  const withWarnings = <A, E, LE>(
+    body: (
+      warnings: Array<string>,
+      pass: (millis: number) => Effect.Effect<void>
+    ) => Effect.Effect<A, E, ApplicationConnections | OktaSimulator>,
+    options: Parameters<typeof OktaSimulator.layerConnections>[0] = {},
+    layer: Layer.Layer<ApplicationConnections | OktaSimulator, LE> = OktaSimulator.layerConnections(
+      options
+    )
+  ) => withWarningsOn(layer, body)
   const LONG = 2 * QUIET_MILLIS
 
   /**
@@ -316,33 +323,18 @@ describe("a test that forgot withAdvancingClock gets a hint, not only a timeout"
       pass: (millis: number) => Effect.Effect<void>
     ) => Effect.Effect<A, E, ApplicationConnections>
   ) =>
-    Effect.acquireUseRelease(
-      Effect.sync(() => {
-        const warnings: Array<string> = []
-        const spy = vi.spyOn(console, "warn").mockImplementation((message: unknown) => {
-          warnings.push(String(message))
-        })
-        return { warnings, spy }
-      }),
-      ({ warnings }) => {
-        const { realTime, pass } = manualRealTime()
-        return body(warnings, pass).pipe(
-          Effect.provide(
-            ApplicationConnections.layer.pipe(
-              Layer.provide(
-                OktaClient.layer({
-                  orgUrl: "https://acme.okta.com",
-                  apiToken: Redacted.make("00t"),
-                  ...settings
-                })
-              ),
-              Layer.provide(Layer.succeed(HttpClient.HttpClient, transport))
-            )
-          ),
-          Effect.locally(currentRealTime, realTime)
-        )
-      },
-      ({ spy }) => Effect.sync(() => spy.mockRestore())
+    withWarningsOn(
+      ApplicationConnections.layer.pipe(
+        Layer.provide(
+          OktaClient.layer({
+            orgUrl: "https://acme.okta.com",
+            apiToken: Redacted.make("00t"),
+            ...settings
+          })
+        ),
+        Layer.provide(Layer.succeed(HttpClient.HttpClient, transport))
+      ),
+      body
     )
   const enabled = () => Response.json({ status: "ENABLED", profile: { authScheme: "TOKEN" } })
 
