@@ -1,10 +1,10 @@
 /**
  * Integration over a real loopback socket: the client (FetchHttpClient, default retry policy and
  * gate; the faults also on `OktaUndici.layer` and `OktaFetch.layer`, where a timed-out attempt's
- * request is aborted rather than its fiber interrupted) against the simulator's HTTP server, on the real clock with
- * one-second windows. These are
- * the only tests that take real time (a few seconds in all); the exact timings are unit-tested
- * with TestClock in resilience.test.ts.
+ * request is aborted rather than its fiber interrupted) against the simulator's HTTP server, on
+ * the real clock with one-second windows. So these tests take real time: about 8 s per transport
+ * for the faults (the default policy's backoffs and the attempt timeouts are waited out), 2 s for
+ * the batch. The exact timings are unit-tested with TestClock in resilience.test.ts.
  */
 import { describe, expect, it } from "@effect/vitest"
 import type { HttpClient } from "@effect/platform"
