@@ -415,6 +415,30 @@ describe("the fetch transport as the application configured it", () => {
     )
   }
 
+  it.effect(
+    "a fetch that resolves to Response.error() fails as the network error it stands for",
+    () =>
+      Effect.gen(function* () {
+        const error = yield* Effect.flip(
+          Effect.flatMap(OktaClient, (client) =>
+            client.execute({ operation: "probe", method: "GET", path: "/x" }, (r) => r.json(Small))
+          ).pipe(
+            Effect.provide(
+              OktaClient.layer({
+                orgUrl: "https://acme.okta.com",
+                apiToken: Redacted.make("00t"),
+                retry: false
+              }).pipe(
+                Layer.provide(OktaFetch.layer({ fetch: () => Promise.resolve(Response.error()) }))
+              )
+            )
+          )
+        )
+        expect(error).toMatchObject({ _tag: "OktaTransportError", afterResponse: false })
+        expect(error.message).toContain("the fetch resolved to a network error (Response.error())")
+      })
+  )
+
   it.live("the client's fetch settings end with the request: its decoder does not see them", () =>
     Effect.gen(function* () {
       const { url } = yield* server

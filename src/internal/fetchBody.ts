@@ -112,6 +112,10 @@ export const configureFetch = <E>(
         return abortable(fetch(input, { ...init, redirect: "manual" }), signal).then((response) => {
           const invalid = notAResponse(response)
           if (invalid !== undefined) throw invalid
+          // What fetch rejects with for a network error, some mocks answer (status 0).
+          if (response.type === "error") {
+            throw new TypeError("the fetch resolved to a network error (Response.error())")
+          }
           source = { response, signal }
           return response
         })

@@ -34,7 +34,8 @@ export interface OktaFetchOptions {
    * timed-out request's connection is dropped. One that ignores the signal (a mock that never
    * answers, a wrapper that drops `signal`) is timed out all the same: the client stops waiting
    * for its answer and its body. One that resolves to something other than a `Response` (a bare
-   * `vi.fn()`) fails the call at once, not retried, with an `OktaTransportError` that says so.
+   * `vi.fn()`) fails the call at once, not retried, with an `OktaTransportError` that says so;
+   * a `Response.error()` is taken for the network error it stands for.
    */
   readonly fetch?: typeof globalThis.fetch | undefined
 }
