@@ -588,14 +588,67 @@ describe("decode failures of a 2xx body", () => {
     })
   )
 
-  it.effect("a 204 operation ignores whatever body a 200 carries", () =>
+  it.effect("a 204 operation takes another 2xx with no body, a blank one or JSON", () =>
     Effect.gen(function* () {
-      const { exit } = yield* run(
-        () => text(200, "<html>ok</html>", "text/html"),
-        (api) => api.deactivateDefaultProvisioningConnectionForApplication(APP)
-      )
-      expect(Exit.isSuccess(exit)).toBe(true)
+      for (const answer of [
+        () => empty(200),
+        () => text(200, " \r\n", "text/plain"),
+        () => json(200, { status: "DISABLED" }),
+        () => json(202, {})
+      ]) {
+        const { exit } = yield* run(answer, (api) =>
+          api.deactivateDefaultProvisioningConnectionForApplication(APP)
+        )
+        expect(Exit.isSuccess(exit)).toBe(true)
+      }
     })
+  )
+
+  it.effect(
+    "a 2xx page that is not JSON to activate, deactivate or verify fails, once, as not Okta's",
+    () =>
+      Effect.gen(function* () {
+        const calls = [
+          (api: ApplicationConnections["Type"]) =>
+            api.activateDefaultProvisioningConnectionForApplication(APP),
+          (api: ApplicationConnections["Type"]) =>
+            api.deactivateDefaultProvisioningConnectionForApplication(APP),
+          (api: ApplicationConnections["Type"]) =>
+            api.verifyProvisioningConnectionForApplication("office365", APP, {
+              code: "one-time-code",
+              state: "state-1"
+            })
+        ]
+        for (const call of calls) {
+          const { exit, requests } = yield* run(
+            () =>
+              text(200, "<html>Sign in to the proxy</html>", "text/html; charset=utf-8", {
+                "x-okta-request-id": "p1"
+              }),
+            call
+          )
+          const error = failureOf(exit)
+          expect(error).toMatchObject({
+            _tag: "OktaUnexpectedStatusError",
+            method: "POST",
+            status: 200,
+            contentType: "text/html; charset=utf-8",
+            requestId: "p1"
+          })
+          expect(error.message).toContain(
+            "failed with HTTP 200 with a non-JSON body (text/html; charset=utf-8); Okta answers this operation with an empty 204"
+          )
+          expect(error.message).not.toContain("one-time-code")
+          // Not Okta's answer, so not a failure to send again: one request.
+          expect(requests).toHaveLength(1)
+        }
+        // Without a Content-Type (a byte body gets none), the same.
+        const { exit } = yield* run(
+          () => new Response(new TextEncoder().encode("Access denied"), { status: 200 }),
+          (api) => api.activateDefaultProvisioningConnectionForApplication(APP)
+        )
+        expect(failureOf(exit)).toMatchObject({ _tag: "OktaUnexpectedStatusError", status: 200 })
+      })
   )
 })
 

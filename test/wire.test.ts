@@ -273,6 +273,49 @@ describe.each(transports)("the capped read over %s", (_name, transport) => {
       expect(statuses).toEqual([200, 200, 200])
     }).pipe(Effect.scoped)
   )
+
+  it.live("a proxy's page answering activate with 200 fails on every form, not as done", () =>
+    Effect.gen(function* () {
+      const page = "<html><body>Sign in to continue</body></html>"
+      const forms = ["chunked", "gzip", "length"]
+      let n = 0
+      const { url } = yield* loopbackServer((req, res) => {
+        const form = forms[n++ % forms.length]
+        const html = { "content-type": "text/html" }
+        if (form === "gzip" && /\bgzip\b/.test(req.headers["accept-encoding"] ?? "")) {
+          res.writeHead(200, { ...html, "content-encoding": "gzip" })
+          return res.end(gzipSync(page))
+        }
+        if (form === "length") {
+          res.writeHead(200, { ...html, "content-length": Buffer.byteLength(page) })
+          return res.end(page)
+        }
+        res.writeHead(200, html)
+        res.write(page.slice(0, 10))
+        res.end(page.slice(10))
+      })
+      const live = ApplicationConnections.layer.pipe(
+        Layer.provide(
+          OktaClient.layer({ orgUrl: url, apiToken: Redacted.make("00t"), maxResponseBytes: CAP })
+        ),
+        Layer.provide(transport as Layer.Layer<HttpClient.HttpClient>)
+      )
+      for (const _ of forms) {
+        const error = yield* Effect.flip(
+          Effect.flatMap(ApplicationConnections, (api) =>
+            api.activateDefaultProvisioningConnectionForApplication("0oa1")
+          ).pipe(Effect.provide(live))
+        )
+        expect(error).toMatchObject({
+          _tag: "OktaUnexpectedStatusError",
+          status: 200,
+          contentType: "text/html"
+        })
+      }
+      // Not sent again: one request a call.
+      expect(n).toBe(forms.length)
+    }).pipe(Effect.scoped)
+  )
 })
 
 describe("the loopback simulator answers as Okta does", () => {

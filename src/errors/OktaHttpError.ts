@@ -228,7 +228,9 @@ export class OktaServerError extends Schema.TaggedError<OktaServerError>(
 
 /**
  * Any other status, including 3xx: redirects are never followed, because following one would
- * carry the `Authorization` header to wherever `Location` points.
+ * carry the `Authorization` header to wherever `Location` points. Also a 2xx whose body is not
+ * JSON to an operation Okta answers with an empty 204 (activate, deactivate, verify): a page from
+ * something on the way, such as a proxy, and not Okta's answer.
  *
  * @example
  * ```ts
@@ -249,7 +251,9 @@ export class OktaUnexpectedStatusError extends Schema.TaggedError<OktaUnexpected
       this,
       this.location !== undefined
         ? `redirect to ${this.location} not followed (credentials are never sent to another URL)`
-        : undefined
+        : this.status >= 200 && this.status < 300
+          ? "Okta answers this operation with an empty 204: this answer came from something on the way (a proxy or gateway?), and Okta may not have made the change"
+          : undefined
     )
   }
 }

@@ -5,11 +5,13 @@
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Schema from "effect/Schema"
 import {
   OktaInvalidInputError,
   type OktaRequestError,
   type OktaResponseError
 } from "../errors/OktaError.js"
+import { OktaUnexpectedStatusError } from "../errors/OktaHttpError.js"
 import {
   check,
   decodeAppId,
@@ -160,7 +162,37 @@ const spanOf = (operation: string, attributes: Record<string, string>) => ({
 export const make = (client: OktaClientService): ApplicationConnectionsService => {
   const connection = (response: OktaResponse) => response.json(ProvisioningConnectionResponse)
   const jwks = (response: OktaResponse) => response.json(AppConnectionUserProvisionJWKResponse)
-  const noContent = () => Effect.void
+  /**
+   * Okta answers activate, deactivate and verify with an empty 204. Another 2xx passes with no body
+   * or a JSON one; one whose body is not JSON (a proxy's sign-in or block page) is not Okta's, and
+   * the call fails rather than report a change that was never made. A body that cannot be read
+   * is let go: the status said what there was to say.
+   */
+  const noContent = (response: OktaResponse) =>
+    response.status === 204
+      ? Effect.void
+      : Effect.matchEffect(response.text, {
+          onFailure: () => Effect.void,
+          onSuccess: (text) =>
+            text.trim() === ""
+              ? Effect.void
+              : Effect.catchAll(Effect.asVoid(response.json(Schema.Unknown)), (error) =>
+                  error._tag === "OktaDecodeError" && error.kind === "NotJson"
+                    ? Effect.fail(
+                        new OktaUnexpectedStatusError({
+                          operation: error.operation,
+                          method: error.method,
+                          path: error.path,
+                          status: error.status,
+                          ...(error.requestId !== undefined ? { requestId: error.requestId } : {}),
+                          ...(error.contentType !== undefined
+                            ? { contentType: error.contentType }
+                            : {})
+                        })
+                      )
+                    : Effect.void
+                )
+        })
 
   /** The operations whose only argument is the app id: check it, then one exchange. */
   const byAppId = <A, E>(
