@@ -140,6 +140,9 @@ export interface ApplicationConnectionsService {
 const updateOp = "updateDefaultProvisioningConnectionForApplication"
 const verifyOp = "verifyProvisioningConnectionForApplication"
 
+/** `application/json`, `application/problem+json` and the like. */
+const JSON_TYPE = /^\s*application\/([\w.-]+\+)?json\s*(;|$)/i
+
 const connectionPath = (appId: string) =>
   `/api/v1/apps/${encodeURIComponent(appId)}/connections/default`
 
@@ -163,13 +166,13 @@ export const make = (client: OktaClientService): ApplicationConnectionsService =
   const connection = (response: OktaResponse) => response.json(ProvisioningConnectionResponse)
   const jwks = (response: OktaResponse) => response.json(AppConnectionUserProvisionJWKResponse)
   /**
-   * Okta answers activate, deactivate and verify with an empty 204. Another 2xx passes with no body
-   * or a JSON one; one whose body is not JSON (a proxy's sign-in or block page) is not Okta's, and
-   * the call fails rather than report a change that was never made. A body that cannot be read
-   * is let go: the status said what there was to say.
+   * Okta answers activate, deactivate and verify with an empty 204. Another 2xx passes with no
+   * body, a JSON one or one declared JSON (a truncated answer: the status said it all); a page of
+   * another type that is not JSON (a proxy's sign-in or block page) is not Okta's, and the call
+   * fails rather than report a change that was never made. A body that cannot be read is let go.
    */
   const noContent = (response: OktaResponse) =>
-    response.status === 204
+    response.status === 204 || JSON_TYPE.test(response.headers["content-type"] ?? "")
       ? Effect.void
       : Effect.matchEffect(response.text, {
           onFailure: () => Effect.void,
