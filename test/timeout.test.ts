@@ -628,6 +628,24 @@ describe("the timeout on the platform's transports and this package's (loopback,
     )
   }
 
+  // A decoder that leaves the body unread (activate's, for a 2xx with a body it never needs)
+  // still waits for the body to end, so that the connection can be reused: a body that never
+  // ends times the attempt out on every transport alike, instead of passing as a success on
+  // those that stop an attempt by aborting its request.
+  for (const [name, transport] of allTransports()) {
+    it.live(`on ${name} a body left unread that never ends times the attempt out`, () =>
+      Effect.gen(function* () {
+        const { dropped, url } = yield* hangingServer
+        const send = yield* prober(url, { timeout: "300 millis", retry: false }, transport)
+        expect(
+          yield* Effect.flip(send("/hang-body", () => Effect.succeed("unread")))
+        ).toMatchObject({ _tag: "OktaTimeoutError", kind: "attempt", timeoutMillis: 300 })
+        yield* dropped(1)
+        expect(yield* send("/ok", () => Effect.succeed("unread"))).toBe("unread")
+      }).pipe(Effect.scoped)
+    )
+  }
+
   for (const [name, transport] of allTransports()) {
     it.live(`on ${name} a body past the cap fails the call and drops its connection`, () =>
       Effect.gen(function* () {

@@ -169,10 +169,12 @@ export const make = (timeoutMillis: number, scope: Scope.Scope) => {
           const attempt = begin(deadline, scope)
           return withWatchdog(
             Effect.matchCauseEffect(restore(Effect.provideService(effect, Scope.Scope, scope)), {
-              // Nothing to abort: the exchange reads every body it is given to the end.
+              // Nothing to abort: the exchange reads every body it is given to the end. Past the
+              // deadline it succeeded only by letting the aborted read go (a body its decoder
+              // left unread): timed out, as an interrupted attempt on another transport is.
               onSuccess: (value) => {
                 ended(attempt)
-                return Effect.succeed(value)
+                return attempt.timedOut ? Effect.fail(onTimeout()) : Effect.succeed(value)
               },
               onFailure: (cause) => {
                 ended(attempt)

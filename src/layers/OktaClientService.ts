@@ -109,7 +109,8 @@ export interface OktaClientService {
    * `decode`; any other status becomes its typed error. Redirects are never followed. `decode` is
    * part of the attempt and sees the caller's services, span and `FiberRef` values. The timeout
    * covers it; on `OktaUndici.layer` and `OktaFetch.layer`, where the attempt runs in the
-   * caller's fiber and is stopped by aborting its request, only its reads of the body. Do not
+   * caller's fiber and is stopped by aborting its request, only its reads of the body are
+   * stopped, and an attempt that ends past the timeout fails with it all the same. Do not
    * rely on `FiberRef` values it sets coming back: on other transports the attempt runs in a
    * fiber of its own and they do not.
    */
