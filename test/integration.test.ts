@@ -89,7 +89,8 @@ describe("client ⇄ loopback simulator, real time", () => {
     ["RateLimitNoDate", { _tag: "RateLimitNoDate" }, "success", "success"],
     ["DuplicateReset", { _tag: "DuplicateReset" }, "success", "success"],
     ["Redirect", { _tag: "Redirect" }, "OktaUnexpectedStatusError", "OktaUnexpectedStatusError"],
-    ["Oversized", { _tag: "Oversized" }, "OktaDecodeError", "success"]
+    ["Oversized", { _tag: "Oversized" }, "OktaDecodeError", "success"],
+    ["ProxyPage", { _tag: "ProxyPage" }, "OktaDecodeError", "OktaUnexpectedStatusError"]
   ]
 
   const outcomeOf = (exit: Exit.Exit<unknown, OktaResponseError>): string => {

@@ -614,6 +614,45 @@ for (const face of faces) {
     }
 
     it.scoped(
+      "fault ProxyPage: get fails as not JSON, activate fails too and nothing was activated",
+      () =>
+        run(
+          Effect.gen(function* () {
+            const sim = yield* OktaSimulator
+            yield* Effect.flatMap(api, (a) =>
+              a.deactivateDefaultProvisioningConnectionForApplication(ZSCALER)
+            )
+            yield* sim.injectFault({ _tag: "ProxyPage" }, { times: 2 })
+            expect(
+              failure(
+                yield* attempt((a) => a.getDefaultProvisioningConnectionForApplication(ZSCALER))
+              )
+            ).toMatchObject({
+              _tag: "OktaDecodeError",
+              kind: "NotJson",
+              contentType: "text/html; charset=utf-8"
+            })
+            expect(
+              failure(
+                yield* attempt((a) =>
+                  a.activateDefaultProvisioningConnectionForApplication(ZSCALER)
+                )
+              )
+            ).toMatchObject({
+              _tag: "OktaUnexpectedStatusError",
+              status: 200,
+              contentType: "text/html; charset=utf-8"
+            })
+            // The page stood in for Okta: the connection was not activated.
+            const connection = yield* Effect.flatMap(api, (a) =>
+              a.getDefaultProvisioningConnectionForApplication(ZSCALER)
+            )
+            expect(connection.status).toBe("DISABLED")
+          })
+        )
+    )
+
+    it.scoped(
       "faults ExtraFields and Oversized still decode; path/method/times select the requests",
       () =>
         run(

@@ -80,6 +80,11 @@ export type SimulatorFault =
   | { readonly _tag: "Redirect"; readonly location?: string | undefined }
   /** 200 with valid JSON of about `bytes` bytes (default 2 MiB). */
   | { readonly _tag: "Oversized"; readonly bytes?: number | undefined }
+  /**
+   * 200 with an HTML sign-in page, as a proxy or captive portal answers in Okta's place: not
+   * JSON for the operations that return a body, and not Okta's empty 204 for the others.
+   */
+  | { readonly _tag: "ProxyPage" }
 
 /**
  * Which requests a fault applies to, and how many times.
@@ -545,6 +550,12 @@ export class OrgModel {
                 ["location", fault.location ?? "https://login.example.net/steal?from=okta"]
               ],
               body: ""
+            }
+          case "ProxyPage":
+            return {
+              status: 200,
+              headers: [...peekHeaders(), ["content-type", "text/html; charset=utf-8"]],
+              body: '<html><head><title>Sign in</title></head><body><form action="/proxy/login">Sign in to continue to the internet</form></body></html>'
             }
           case "Oversized": {
             const bytes = fault.bytes ?? 2 * 1024 * 1024
