@@ -868,7 +868,7 @@ describe("what each error's message says, as a log line shows it", () => {
       expect(
         yield* messageOf(() => text(200, "<html/>", "text/html", { "x-okta-request-id": "r1" }))
       ).toBe(
-        `OktaDecodeError: ${where}: the HTTP 200 response body is not JSON (text/html): 7 characters that do not parse as JSON (request id r1)`
+        `OktaDecodeError: ${where}: the HTTP 200 response body is not JSON (text/html): 7 characters that do not parse as JSON; Okta's API sends no HTML: a proxy or gateway may have answered in its place (request id r1)`
       )
       // What the members of an open enum expected, in one line; the value itself never.
       expect(yield* messageOf(() => json(200, { status: 7 }))).toBe(

@@ -174,7 +174,12 @@ export class OktaDecodeError extends Schema.TaggedError<OktaDecodeError>(
           ? "is too large"
           : "does not match the expected schema"
     const id = this.requestId !== undefined ? ` (request id ${this.requestId})` : ""
-    return `${where(this)}: the HTTP ${this.status} response body ${what}: ${this.issues}${id}`
+    // Okta's API never answers with a page: the first thing to look at is what stands before it.
+    const page =
+      this.kind === "NotJson" && /^\s*text\/html\b/i.test(this.contentType ?? "")
+        ? "; Okta's API sends no HTML: a proxy or gateway may have answered in its place"
+        : ""
+    return `${where(this)}: the HTTP ${this.status} response body ${what}: ${this.issues}${page}${id}`
   }
 }
 
