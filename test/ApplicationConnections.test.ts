@@ -646,6 +646,20 @@ describe("decode failures of a 2xx body", () => {
           // Not Okta's answer, so not a failure to send again: one request.
           expect(requests).toHaveLength(1)
         }
+        // A page past the size cap, the same: not read to its end, and not Okta's either.
+        const { layer } = connectionsWith(
+          () => text(200, `<html>${"x".repeat(4096)}</html>`, "text/html"),
+          { maxResponseBytes: 1024 }
+        )
+        const tooLarge = yield* Effect.flip(
+          Effect.provide(
+            Effect.flatMap(ApplicationConnections, (api) =>
+              api.activateDefaultProvisioningConnectionForApplication(APP)
+            ),
+            layer
+          )
+        )
+        expect(tooLarge).toMatchObject({ _tag: "OktaUnexpectedStatusError", status: 200 })
         // Without a Content-Type (a byte body gets none), the same.
         const { exit } = yield* run(
           () => new Response(new TextEncoder().encode("Access denied"), { status: 200 }),

@@ -167,35 +167,32 @@ export const make = (client: OktaClientService): ApplicationConnectionsService =
   const jwks = (response: OktaResponse) => response.json(AppConnectionUserProvisionJWKResponse)
   /**
    * Okta answers activate, deactivate and verify with an empty 204. Another 2xx passes with no
-   * body, a JSON one or one declared JSON (a truncated answer: the status said it all); a page of
-   * another type that is not JSON (a proxy's sign-in or block page) is not Okta's, and the call
-   * fails rather than report a change that was never made. A body that cannot be read is let go.
+   * body, a JSON one or one declared JSON (a truncated answer: the status said it all); a body of
+   * another type that is not JSON, or past the size cap (a proxy's sign-in or block page), is not
+   * Okta's, and the call fails rather than report a change that was never made. A body that
+   * cannot be read is let go.
    */
   const noContent = (response: OktaResponse) =>
     response.status === 204 || JSON_TYPE.test(response.headers["content-type"] ?? "")
       ? Effect.void
-      : Effect.matchEffect(response.text, {
-          onFailure: () => Effect.void,
-          onSuccess: (text) =>
-            text.trim() === ""
-              ? Effect.void
-              : Effect.catchAll(Effect.asVoid(response.json(Schema.Unknown)), (error) =>
-                  error._tag === "OktaDecodeError" && error.kind === "NotJson"
-                    ? Effect.fail(
-                        new OktaUnexpectedStatusError({
-                          operation: error.operation,
-                          method: error.method,
-                          path: error.path,
-                          status: error.status,
-                          ...(error.requestId !== undefined ? { requestId: error.requestId } : {}),
-                          ...(error.contentType !== undefined
-                            ? { contentType: error.contentType }
-                            : {})
-                        })
-                      )
-                    : Effect.void
+      : Effect.catchAll(
+          Effect.flatMap(response.text, (text) =>
+            text.trim() === "" ? Effect.void : Effect.asVoid(response.json(Schema.Unknown))
+          ),
+          (error) =>
+            error._tag === "OktaDecodeError"
+              ? Effect.fail(
+                  new OktaUnexpectedStatusError({
+                    operation: error.operation,
+                    method: error.method,
+                    path: error.path,
+                    status: error.status,
+                    ...(error.requestId !== undefined ? { requestId: error.requestId } : {}),
+                    ...(error.contentType !== undefined ? { contentType: error.contentType } : {})
+                  })
                 )
-        })
+              : Effect.void
+        )
 
   /** The operations whose only argument is the app id: check it, then one exchange. */
   const byAppId = <A, E>(
