@@ -32,7 +32,7 @@ import {
   withAdvancingClock
 } from "../src/testing/index.js"
 import { OktaUndici } from "../src/undici/index.js"
-import { json, scriptedHttp, text } from "./support/TestHttp.js"
+import { empty, json, scriptedHttp, text } from "./support/TestHttp.js"
 import { turn } from "./support/clock.js"
 import { recordingTracer } from "./support/tracing.js"
 import { failureOf as failure } from "./support/exit.js"
@@ -590,6 +590,18 @@ describe("a token endpoint behind a proxy that answers for it", () => {
       expect(failure(yield* Effect.exit(Effect.provide(get, other.layer))).message).toContain(
         "the token endpoint's answer is not an OAuth 2.0 token response"
       )
+      // An empty one, or one past the size cap (read as empty), is not called "not JSON".
+      for (const answer of [
+        () => empty(200, { "content-type": "application/json" }),
+        () => json(200, { access_token: "x".repeat(2 * 1024 * 1024) })
+      ]) {
+        expect(
+          failure(yield* Effect.exit(Effect.provide(get, through(answer).layer)))
+        ).toMatchObject({
+          error: "invalid_token_response",
+          errorDescription: "the token endpoint's answer is empty, or larger than maxResponseBytes"
+        })
+      }
     })
   )
 })

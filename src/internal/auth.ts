@@ -257,9 +257,11 @@ export const oauth = (
           return Effect.fail(
             authFailure(
               "invalid_token_response",
-              json === undefined
-                ? `the token endpoint's answer is not JSON (${headers["content-type"] ?? "no content type"})`
-                : "the token endpoint's answer is not an OAuth 2.0 token response",
+              json !== undefined
+                ? "the token endpoint's answer is not an OAuth 2.0 token response"
+                : text.trim() === "" // an empty body, or one past the size cap, which reads as empty
+                  ? "the token endpoint's answer is empty, or larger than maxResponseBytes"
+                  : `the token endpoint's answer is not JSON (${headers["content-type"] ?? "no content type"})`,
               { status: 200, ...ids }
             )
           )
