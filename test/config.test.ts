@@ -5,7 +5,13 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import { ConfigProvider, Effect, Layer, Redacted } from "effect"
-import { ApplicationConnections, OktaClient } from "../src/index.js"
+import { withAdvancingClock } from "effect-okta-connections/testing"
+import {
+  ApplicationConnections,
+  OktaClient,
+  type OktaClientConfigOptions,
+  RetryPolicy
+} from "../src/index.js"
 import { RedisRateLimitStore } from "../src/redis/index.js"
 import { json, scriptedHttp } from "./support/TestHttp.js"
 
@@ -164,6 +170,93 @@ describe("orgUrl", () => {
         _tag: "OktaNotFoundError",
         path: "/okta/api/v1/apps/0oa1/connections/default"
       })
+    })
+  )
+})
+
+describe("the retry settings Okta's SDKs read", () => {
+  const org = { OKTA_CLIENT_ORGURL: "https://acme.okta.com", OKTA_CLIENT_TOKEN: "00abc" }
+  /** A get through `layerConfig` under `env`, on an Okta that always answers `status`. */
+  const callUnder = (
+    env: Record<string, string>,
+    reply: () => Response,
+    options: OktaClientConfigOptions = {}
+  ) => {
+    const http = scriptedHttp(reply)
+    const get = Effect.flatMap(ApplicationConnections, (connections) =>
+      connections.getDefaultProvisioningConnectionForApplication("0oa1abcd")
+    ).pipe(
+      Effect.provide(
+        ApplicationConnections.layer.pipe(Layer.provide(OktaClient.layerConfig(options)))
+      ),
+      Effect.provide(http.layer),
+      Effect.withConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(env))))
+    )
+    return Effect.map(withAdvancingClock(Effect.flip(get)), (error) => ({
+      error,
+      sent: http.requests.length
+    }))
+  }
+  const failing = () => json(500, { errorCode: "E0000009", errorSummary: "Internal Server Error" })
+
+  it.effect("OKTA_CLIENT_RATELIMIT_MAXRETRIES bounds the retries; 0 is none", () =>
+    Effect.gen(function* () {
+      expect((yield* callUnder(org, failing)).sent).toBe(5) // the default: 4 retries
+      const once = yield* callUnder({ ...org, OKTA_CLIENT_RATELIMIT_MAXRETRIES: "1" }, failing)
+      expect(once).toMatchObject({ sent: 2, error: { _tag: "OktaServerError", status: 500 } })
+      const none = yield* callUnder({ ...org, OKTA_CLIENT_RATELIMIT_MAXRETRIES: "0" }, failing)
+      expect(none.sent).toBe(1)
+      // A policy given in code wins over the variable.
+      const given = yield* callUnder({ ...org, OKTA_CLIENT_RATELIMIT_MAXRETRIES: "0" }, failing, {
+        retry: RetryPolicy.make({ maxRetries: 2 })
+      })
+      expect(given.sent).toBe(3)
+    })
+  )
+
+  it.effect("OKTA_CLIENT_REQUESTTIMEOUT is the call's deadline in seconds; 0 is none", () =>
+    Effect.gen(function* () {
+      // A rate-limit window that resets in 60 s: a 10 s deadline cannot wait for it.
+      const limited = () =>
+        json(
+          429,
+          { errorCode: "E0000047" },
+          {
+            "x-rate-limit-limit": "100",
+            "x-rate-limit-remaining": "0",
+            "x-rate-limit-reset": "60"
+          }
+        )
+      const bounded = yield* callUnder({ ...org, OKTA_CLIENT_REQUESTTIMEOUT: "10" }, limited)
+      expect(bounded).toMatchObject({
+        sent: 1,
+        error: { _tag: "OktaTimeoutError", kind: "deadline" }
+      })
+      const unbounded = yield* callUnder(
+        { ...org, OKTA_CLIENT_REQUESTTIMEOUT: "0", OKTA_CLIENT_RATELIMIT_MAXRETRIES: "1" },
+        limited
+      )
+      expect(unbounded).toMatchObject({ sent: 2, error: { _tag: "OktaRateLimitError" } })
+      // A deadline given in code wins over the variable.
+      const given = yield* callUnder(
+        { ...org, OKTA_CLIENT_REQUESTTIMEOUT: "10", OKTA_CLIENT_RATELIMIT_MAXRETRIES: "1" },
+        limited,
+        { deadline: "5 minutes" }
+      )
+      expect(given.sent).toBe(2)
+    })
+  )
+
+  it.effect.each([
+    ["OKTA_CLIENT_REQUESTTIMEOUT", "thirty"],
+    ["OKTA_CLIENT_REQUESTTIMEOUT", "-1"],
+    ["OKTA_CLIENT_RATELIMIT_MAXRETRIES", "2.5"],
+    ["OKTA_CLIENT_RATELIMIT_MAXRETRIES", "-1"]
+  ] as const)("%s=%s is refused by name before anything is sent", ([name, value]) =>
+    Effect.gen(function* () {
+      const { error, sent } = yield* callUnder({ ...org, [name]: value }, failing)
+      expect(sent).toBe(0)
+      expect(String(error)).toContain(name)
     })
   )
 })

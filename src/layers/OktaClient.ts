@@ -351,6 +351,8 @@ export class OktaClient extends Context.Tag("effect-okta-connections/OktaClient"
   /**
    * A layer configured from Effect `Config` (by default the environment): `OKTA_CLIENT_ORGURL` and
    * `OKTA_CLIENT_TOKEN`, or the `PrivateKey` mode's variables. Each can be replaced by any `Config`.
+   * Unless `deadline` or `retry` is given, `OKTA_CLIENT_REQUESTTIMEOUT` (seconds, `0` none) sets the
+   * deadline and `OKTA_CLIENT_RATELIMIT_MAXRETRIES` the policy's `maxRetries`, as in Okta's SDKs.
    *
    * @example
    * ```ts

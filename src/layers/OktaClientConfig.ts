@@ -1,18 +1,21 @@
 /**
- * `OktaClient.layerConfig`: the org URL and credentials read from `Config`, with Okta's standard
- * variables as defaults.
+ * `OktaClient.layerConfig`: the org URL, credentials and retry settings read from `Config`, with
+ * Okta's standard variables as defaults.
  */
 import * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
 import type { RateLimitStoreService } from "../store/RateLimitStore.js"
 import { OktaConfigError } from "../errors/OktaError.js"
+import * as RetryPolicy from "./RetryPolicy.js"
 import type {
   OktaClientConfigOptions,
   OktaClientOptions,
+  OktaClientSettings,
   OktaOAuthOptions
 } from "./OktaClientOptions.js"
 
@@ -51,6 +54,37 @@ const sharedStore = (
     return { rateLimitStore: store }
   })
 
+/** A whole number of at least 0, named by its variable when it is not one. */
+const wholeNumber = (name: string) =>
+  Config.option(
+    Config.integer(name).pipe(
+      Config.validate({ message: "must be 0 or more", validation: (n) => n >= 0 })
+    )
+  )
+
+/**
+ * The two retry settings Okta's SDKs read, for a `deadline` or `retry` the options do not give:
+ * `OKTA_CLIENT_REQUESTTIMEOUT` (seconds for the whole call, retries included; 0 is none) and
+ * `OKTA_CLIENT_RATELIMIT_MAXRETRIES` (0 is no retry, as in the Node SDK).
+ */
+const retrySettings = (settings: OktaClientSettings) =>
+  Effect.gen(function* () {
+    const { requestTimeout, maxRetries } = yield* Config.all({
+      requestTimeout: wholeNumber("OKTA_CLIENT_REQUESTTIMEOUT"),
+      maxRetries: wholeNumber("OKTA_CLIENT_RATELIMIT_MAXRETRIES")
+    })
+    return {
+      ...(settings.deadline === undefined &&
+      Option.isSome(requestTimeout) &&
+      requestTimeout.value > 0
+        ? { deadline: Duration.seconds(requestTimeout.value) }
+        : {}),
+      ...(settings.retry === undefined && Option.isSome(maxRetries)
+        ? { retry: RetryPolicy.make({ maxRetries: maxRetries.value }) }
+        : {})
+    }
+  })
+
 /**
  * Reads the org URL and credentials of {@link OktaClientConfigOptions} from `Config`, with Okta's
  * standard variables as defaults.
@@ -79,7 +113,11 @@ export const fromConfig = (
   const secret = (name: string) => Config.map(Config.string(name), Redacted.make)
   const url = orgUrl ?? Config.string("OKTA_CLIENT_ORGURL")
   return Effect.gen(function* () {
-    const settings = { ...rest, ...(yield* sharedStore(rest, redisUrl, redisKeyPrefix)) }
+    const settings = {
+      ...rest,
+      ...(yield* retrySettings(rest)),
+      ...(yield* sharedStore(rest, redisUrl, redisKeyPrefix))
+    }
     const given = (yield* (
       authorizationMode ??
       Config.string("OKTA_CLIENT_AUTHORIZATIONMODE").pipe(Config.withDefault("SSWS"))
