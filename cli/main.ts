@@ -173,6 +173,7 @@ const describeConfigError = (error: ConfigError.ConfigError): string => {
   // A variable missing from the environment and from each okta.yaml is missing once.
   const missing = new Set<string>()
   const invalid = new Set<string>()
+  const invalidNames = new Set<string>()
   const walk = (e: ConfigError.ConfigError): void => {
     if (e._op === "And" || e._op === "Or") {
       walk(e.left)
@@ -180,9 +181,14 @@ const describeConfigError = (error: ConfigError.ConfigError): string => {
     } else if (e._op === "MissingData") {
       const name = e.path.join(".")
       missing.add(name === "OKTA_CLIENT_ORGURL" ? `${name} (or --org-url)` : name)
-    } else invalid.add(`${e.path.join(".")}: ${e.message}`)
+    } else {
+      invalidNames.add(e.path.join("."))
+      invalid.add(`${e.path.join(".")}: ${e.message}`)
+    }
   }
   walk(error)
+  // Set in okta.yaml but not in the environment: the value is there, only not valid.
+  for (const name of invalidNames) missing.delete(name)
   return [
     ...(missing.size > 0 ? [`not set: ${[...missing].join(", ")}`] : []),
     ...(invalid.size > 0 ? [`not valid: ${[...invalid].join("; ")}`] : []),

@@ -15,7 +15,16 @@ export class OktaYamlError extends Error {
   readonly _tag = "OktaYamlError"
 }
 
-const KEYS = ["orgUrl", "token", "authorizationMode", "clientId", "scopes", "privateKey", "keyId"]
+const KEYS = [
+  "orgUrl",
+  "token",
+  "authorizationMode",
+  "clientId",
+  "scopes",
+  "privateKey",
+  "keyId",
+  "requestTimeout"
+]
 
 /** The files, the one that wins first. */
 export const oktaYamlFiles = (): ReadonlyArray<string> => [
@@ -38,6 +47,12 @@ const variablesOf = (path: string, parsed: unknown): Map<string, string> => {
     else if (key === "scopes" && Array.isArray(value)) variables.set(name, value.join(" "))
     else if (key === "privateKey" && isRecord(value)) variables.set(name, JSON.stringify(value))
     else throw new OktaYamlError(`${path}: okta.client.${key} must be a string`)
+  }
+  // The one nested key the SDKs share: okta.client.rateLimit.maxRetries.
+  const rateLimit = client["rateLimit"]
+  const maxRetries = isRecord(rateLimit) ? rateLimit["maxRetries"] : undefined
+  if (typeof maxRetries === "string" || typeof maxRetries === "number") {
+    variables.set("OKTA_CLIENT_RATELIMIT_MAXRETRIES", String(maxRetries))
   }
   return variables
 }

@@ -268,6 +268,25 @@ describe("okta-connections", () => {
         const noToken = yield* cli(["get", ZSCALER], {}, undefined, work)
         expect(noToken.code).toBe(3)
         expect(noToken.stderr).toContain("okta-connections: not set: OKTA_CLIENT_TOKEN\n")
+        // The SDKs' retry settings are read too, and checked under the variable they stand for.
+        const withRetry = (settings: string) =>
+          writeFileSync(
+            join(work, "okta.yaml"),
+            yaml(`    orgUrl: "${env.OKTA_CLIENT_ORGURL}"\n    token: "${TOKEN}"\n${settings}`)
+          )
+        withRetry(`    requestTimeout: 30\n    rateLimit:\n      maxRetries: 1\n`)
+        expect((yield* cli(["get", ZSCALER], {}, undefined, work)).code).toBe(0)
+        withRetry(`    requestTimeout: soon\n`)
+        const badTimeout = yield* cli(["get", ZSCALER], {}, undefined, work)
+        expect(badTimeout.code).toBe(3)
+        expect(badTimeout.stderr).toContain(
+          'not valid: OKTA_CLIENT_REQUESTTIMEOUT: Expected an integer value but received "soon"'
+        )
+        expect(badTimeout.stderr).not.toContain("not set")
+        withRetry(`    rateLimit:\n      maxRetries: -1\n`)
+        const badRetries = yield* cli(["get", ZSCALER], {}, undefined, work)
+        expect(badRetries.code).toBe(3)
+        expect(badRetries.stderr).toContain("OKTA_CLIENT_RATELIMIT_MAXRETRIES: must be 0 or more")
       }).pipe(Effect.scoped),
     30_000
   )
