@@ -65,7 +65,9 @@ const timeout = atLeastOne("timeout").pipe(
   Options.optional
 )
 const deadline = atLeastOne("deadline").pipe(
-  Options.withDescription("seconds per call, retries and rate-limit waits included"),
+  Options.withDescription(
+    "seconds per call, retries and rate-limit waits included (default OKTA_CLIENT_REQUESTTIMEOUT)"
+  ),
   Options.optional
 )
 const transport = Options.choice("transport", ["fetch", "undici"]).pipe(
