@@ -458,6 +458,47 @@ describe("the fetch transport as the application configured it", () => {
     )
   }
 
+  // Node's fetch refuses the fetch standard's blocked ports (6000: X11) before connecting. Retried,
+  // a GET spent four backoffs getting the same answer; under `it.effect` it waited for ever.
+  it.effect("a port Node's fetch blocks fails the call at once, saying so", () =>
+    Effect.gen(function* () {
+      let attempts = 0
+      const counted = (transport: Layer.Layer<HttpClient.HttpClient>) =>
+        Layer.effect(
+          HttpClient.HttpClient,
+          Effect.map(
+            HttpClient.HttpClient,
+            HttpClient.tapRequest(() => Effect.sync(() => attempts++))
+          )
+        ).pipe(Layer.provide(transport))
+      for (const transport of [OktaFetch.layer(), FetchHttpClient.layer]) {
+        attempts = 0
+        const error = yield* Effect.flip(
+          Effect.flatMap(ApplicationConnections, (api) =>
+            api.getDefaultProvisioningConnectionForApplication("0oa1gjh63g214q0Hq0g4")
+          ).pipe(
+            Effect.provide(
+              ApplicationConnections.layer.pipe(
+                Layer.provide(
+                  OktaClient.layer({
+                    orgUrl: "http://127.0.0.1:6000",
+                    apiToken: Redacted.make("00t")
+                  })
+                ),
+                Layer.provide(counted(transport))
+              )
+            )
+          )
+        )
+        expect(error).toMatchObject({ _tag: "OktaTransportError", connectFailed: true })
+        expect(error.message).toContain(
+          "bad port: Node's fetch never connects to this port (the fetch standard blocks it); use another port, or OktaUndici.layer"
+        )
+        expect(attempts).toBe(1)
+      }
+    })
+  )
+
   it.effect(
     "a fetch that resolves to Response.error() fails as the network error it stands for",
     () =>

@@ -65,6 +65,11 @@ const CONNECT_CODES = new Set([
   "UND_ERR_CONNECT_TIMEOUT"
 ])
 
+// Node's fetch refuses the ports the fetch standard blocks (6000, 6665, 10080 …) before
+// connecting, with this message and no code: no retry can get through.
+const badPort = (cause: unknown): boolean =>
+  cause instanceof TypeError && cause.cause instanceof Error && cause.cause.message === "bad port"
+
 const connectFailed = (cause: unknown): boolean => {
   let current: unknown = cause
   for (let depth = 0; depth < 5 && current !== null && typeof current === "object"; depth++) {
@@ -115,17 +120,20 @@ export const transportError = (
   error: HttpClientError.HttpClientError,
   undiciWithoutProxy = false
 ): OktaTransportError => {
-  const connect = error._tag === "RequestError" && connectFailed(error.cause)
+  const blocked = error._tag === "RequestError" && badPort(error.cause)
+  const connect = blocked || (error._tag === "RequestError" && connectFailed(error.cause))
   const failure = new OktaTransportError({
     ...call,
-    reason: connect
-      ? reasonOf(error) + proxyHint(error.cause, error.request.url, undiciWithoutProxy)
-      : reasonOf(error),
+    reason: blocked
+      ? `${reasonOf(error)}: Node's fetch never connects to this port (the fetch standard blocks it); use another port, or OktaUndici.layer`
+      : connect
+        ? reasonOf(error) + proxyHint(error.cause, error.request.url, undiciWithoutProxy)
+        : reasonOf(error),
     afterResponse: error._tag === "ResponseError",
     connectFailed: connect,
     ...(error._tag === "ResponseError" ? { status: error.response.status } : {})
   })
-  if (error.cause instanceof NotAResponse) permanent.add(failure)
+  if (blocked || error.cause instanceof NotAResponse) permanent.add(failure)
   return failure
 }
 
