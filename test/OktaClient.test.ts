@@ -583,6 +583,33 @@ describe("secrets never leak", () => {
     })
   )
 
+  it.effect(
+    "a decoder runs under the caller's span: the call's span is named, not made current",
+    () =>
+      Effect.gen(function* () {
+        const { spans, tracer } = yield* recordingTracer
+        const http = scriptedHttp(() => json(200, { id: "0oa1" }))
+        const seen = yield* Effect.flatMap(OktaClient, (client) =>
+          client.execute({ operation: "probe", method: "GET", path: "/x" }, () =>
+            Effect.map(Effect.currentSpan, (span) => span.name)
+          )
+        ).pipe(
+          Effect.withSpan("caller"),
+          Effect.provide(
+            OktaClient.layer({ orgUrl: ORG, apiToken: Redacted.make(TOKEN) }).pipe(
+              Layer.provide(http.layer)
+            )
+          ),
+          Effect.withTracer(tracer)
+        )
+        expect(seen).toBe("caller")
+        const call = spans.find((span) => span.name === "OktaClient.probe")!
+        expect(Object.fromEntries(call.attributes)).toMatchObject({
+          "http.response.status_code": 200
+        })
+      })
+  )
+
   it.effect("tracing: false records no span at all", () =>
     Effect.gen(function* () {
       const { spans, tracer } = yield* recordingTracer

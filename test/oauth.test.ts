@@ -11,6 +11,7 @@ import {
   Layer,
   Logger,
   LogLevel,
+  Option,
   Redacted,
   Schedule,
   Schema,
@@ -418,6 +419,27 @@ describe("token-endpoint failures are typed", () => {
           events.map(([name, , attributes]) => [name, attributes["operation"]])
         ).toContainEqual(["okta.retry", "requestAccessToken"])
       }).pipe(Effect.provide(org()))
+  )
+
+  it.effect('with tracing: "exchanges", the token request\'s exchange is a child of the call', () =>
+    Effect.gen(function* () {
+      const { spans, tracer } = yield* recordingTracer
+      const layer = OktaSimulator.layerConnections({
+        oauthClients: [registered()],
+        credentials: { oauth: oauth() },
+        client: { tracing: "exchanges" }
+      })
+      yield* get.pipe(Effect.withSpan("caller"), Effect.provide(layer), Effect.withTracer(tracer))
+      const named = (name: string) => spans.filter((span) => span.name === name)
+      const [caller] = named("caller")
+      const [call] = named("ApplicationConnections.getDefaultProvisioningConnectionForApplication")
+      const parentOf = (span: { readonly parent: Option.Option<{ readonly spanId: string }> }) =>
+        Option.map(span.parent, (parent) => parent.spanId)
+      expect(parentOf(call!)).toEqual(Option.some(caller!.spanId))
+      // The token request (POST), then the GET: both exchanges under the call's span.
+      expect(named("http.client POST").map(parentOf)).toEqual([Option.some(call!.spanId)])
+      expect(named("http.client GET").map(parentOf)).toEqual([Option.some(call!.spanId)])
+    })
   )
 })
 

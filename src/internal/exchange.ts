@@ -29,6 +29,8 @@ export interface Exchange {
   readonly gate: Gate
   /** The call's span, for the response's status and request id; none for token requests. */
   readonly span: Tracer.Span | undefined
+  /** A token request's: the span of the call it is for, the parent of its exchange span. */
+  readonly parent?: Tracer.Span | undefined
   readonly request: HttpClientRequest.HttpClientRequest
   /** The gate admission this exchange settles when the response headers arrive. */
   readonly ticket: Ticket
@@ -154,6 +156,10 @@ export const make = <R>({
         Effect.makeSpan(`http.client ${request.method}`, {
           kind: "client",
           captureStackTrace: false,
+          // The call's span is not the current span (see OktaClient.ts): it is named.
+          ...((exchange.span ?? exchange.parent) !== undefined
+            ? { parent: exchange.span ?? exchange.parent }
+            : {}),
           attributes: {
             "http.request.method": request.method,
             "url.full": url.replace(/[?#].*$/s, ""),
