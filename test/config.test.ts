@@ -257,6 +257,12 @@ describe("the retry settings Okta's SDKs read", () => {
       const { error, sent } = yield* callUnder({ ...org, [name]: value }, failing)
       expect(sent).toBe(0)
       expect(String(error)).toContain(name)
+      // Not read when the option it stands for is given: the call is made.
+      const options: OktaClientConfigOptions =
+        name === "OKTA_CLIENT_REQUESTTIMEOUT" ? { deadline: "1 minute" } : { retry: false }
+      expect((yield* callUnder({ ...org, [name]: value }, failing, options)).sent).toBe(
+        name === "OKTA_CLIENT_REQUESTTIMEOUT" ? 5 : 1
+      )
     })
   )
 })

@@ -54,13 +54,18 @@ const sharedStore = (
     return { rateLimitStore: store }
   })
 
-/** A whole number of at least 0, named by its variable when it is not one. */
-const wholeNumber = (name: string) =>
-  Config.option(
-    Config.integer(name).pipe(
-      Config.validate({ message: "must be 0 or more", validation: (n) => n >= 0 })
-    )
-  )
+/**
+ * A whole number of at least 0, named by its variable when it is not one; not read at all when the
+ * option it stands for is given (a stray value in the environment then fails nothing).
+ */
+const wholeNumber = (name: string, given: boolean) =>
+  given
+    ? Config.succeed(Option.none<number>())
+    : Config.option(
+        Config.integer(name).pipe(
+          Config.validate({ message: "must be 0 or more", validation: (n) => n >= 0 })
+        )
+      )
 
 /**
  * The two retry settings Okta's SDKs read, for a `deadline` or `retry` the options do not give:
@@ -68,22 +73,20 @@ const wholeNumber = (name: string) =>
  * `OKTA_CLIENT_RATELIMIT_MAXRETRIES` (0 is no retry, as in the Node SDK).
  */
 const retrySettings = (settings: OktaClientSettings) =>
-  Effect.gen(function* () {
-    const { requestTimeout, maxRetries } = yield* Config.all({
-      requestTimeout: wholeNumber("OKTA_CLIENT_REQUESTTIMEOUT"),
-      maxRetries: wholeNumber("OKTA_CLIENT_RATELIMIT_MAXRETRIES")
-    })
-    return {
-      ...(settings.deadline === undefined &&
-      Option.isSome(requestTimeout) &&
-      requestTimeout.value > 0
+  Effect.map(
+    Config.all({
+      requestTimeout: wholeNumber("OKTA_CLIENT_REQUESTTIMEOUT", settings.deadline !== undefined),
+      maxRetries: wholeNumber("OKTA_CLIENT_RATELIMIT_MAXRETRIES", settings.retry !== undefined)
+    }),
+    ({ requestTimeout, maxRetries }) => ({
+      ...(Option.isSome(requestTimeout) && requestTimeout.value > 0
         ? { deadline: Duration.seconds(requestTimeout.value) }
         : {}),
-      ...(settings.retry === undefined && Option.isSome(maxRetries)
+      ...(Option.isSome(maxRetries)
         ? { retry: RetryPolicy.make({ maxRetries: maxRetries.value }) }
         : {})
-    }
-  })
+    })
+  )
 
 /**
  * Reads the org URL and credentials of {@link OktaClientConfigOptions} from `Config`, with Okta's
