@@ -151,15 +151,14 @@ export const make = <R>({
   ): Effect.Effect<A, E | OktaTransportError | OktaTimeoutError> => {
     const { request } = exchange
     const url = request.url.startsWith("/") ? `${orgUrl}${request.url}` : request.url
+    // The call's span is not the current span (see OktaClient.ts): it is named.
+    const parent = exchange.span ?? exchange.parent
     return Effect.uninterruptibleMask((restore) =>
       Effect.flatMap(
         Effect.makeSpan(`http.client ${request.method}`, {
           kind: "client",
           captureStackTrace: false,
-          // The call's span is not the current span (see OktaClient.ts): it is named.
-          ...((exchange.span ?? exchange.parent) !== undefined
-            ? { parent: exchange.span ?? exchange.parent }
-            : {}),
+          ...(parent !== undefined ? { parent } : {}),
           attributes: {
             "http.request.method": request.method,
             "url.full": url.replace(/[?#].*$/s, ""),
