@@ -293,10 +293,19 @@ export const ndjson = Options.boolean("ndjson").pipe(
   Options.withDescription("one JSON object per line, each app as its call ends")
 )
 
+// The client's hints name its layers; on the command line the same remedy is a flag.
+const REMEDIES: ReadonlyArray<readonly [string, string]> = [
+  ["use another port, or OktaUndici.layer", "use another port, or --transport undici"],
+  [
+    'use OktaUndici.layer({ proxy: "environment" }) from effect-okta-connections/undici',
+    "leave out --transport fetch"
+  ]
+]
+
 /** How a failed app is reported: its error tag, summary and request id; never a secret. */
 export const describeFailure = (error: OktaResponseError) => {
   const requestId = "requestId" in error ? error.requestId : undefined
-  const message = error.message
+  const message = REMEDIES.reduce((text, [api, flag]) => text.replace(api, flag), error.message)
   return requestId !== undefined && !message.includes(requestId)
     ? `${error._tag}: ${message} (request id ${requestId})`
     : `${error._tag}: ${message}`

@@ -11,7 +11,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { generatedApps, OktaSimulator, type PublicJwk, serve } from "../src/testing/index.js"
-import { tunnellingProxy } from "./support/loopback.js"
+import { loopbackServer, tunnellingProxy } from "./support/loopback.js"
 import { root, runNode } from "./support/subprocess.js"
 
 const cliPath = join(root, "dist/cli/main.mjs")
@@ -866,6 +866,37 @@ describe("okta-connections", () => {
         expect(direct.stderr).toContain("HTTP_PROXY is set, but --transport fetch does not use it")
         expect(proxy.tunnels).toHaveLength(1)
       }).pipe(Effect.scoped),
+    30_000
+  )
+
+  it.live(
+    "a connect failure's hint names the flag to use, not the library's layer",
+    () =>
+      Effect.gen(function* () {
+        // Port 6000 is one the fetch standard blocks: fetch fails it without connecting.
+        const blocked = yield* cli(["get", ZSCALER], {
+          OKTA_CLIENT_ORGURL: "http://127.0.0.1:6000",
+          OKTA_CLIENT_TOKEN: TOKEN
+        })
+        expect(blocked.code).toBe(1)
+        expect(blocked.stderr).toContain("use another port, or --transport undici")
+        // A port nothing listens on, behind a proxy fetch was told to ignore.
+        const closed = yield* loopbackServer((_req, res) => res.end()).pipe(
+          Effect.tap(({ close }) => Effect.sync(close)),
+          Effect.scoped
+        )
+        const refused = yield* cli(["--transport", "fetch", "get", ZSCALER], {
+          OKTA_CLIENT_ORGURL: closed.url,
+          OKTA_CLIENT_TOKEN: TOKEN,
+          OKTA_CLIENT_RATELIMIT_MAXRETRIES: "0",
+          HTTP_PROXY: "http://127.0.0.1:9"
+        })
+        expect(refused.code).toBe(1)
+        expect(refused.stderr).toContain(
+          "HTTP_PROXY is set, but Node's fetch does not use it: if Okta is reached through that proxy, leave out --transport fetch"
+        )
+        expect(blocked.stderr + refused.stderr).not.toContain("OktaUndici")
+      }),
     30_000
   )
 
