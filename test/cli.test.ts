@@ -280,13 +280,15 @@ describe("okta-connections", () => {
         const badTimeout = yield* cli(["get", ZSCALER], {}, undefined, work)
         expect(badTimeout.code).toBe(3)
         expect(badTimeout.stderr).toContain(
-          'not valid: OKTA_CLIENT_REQUESTTIMEOUT: Expected an integer value but received "soon"'
+          'not valid: OKTA_CLIENT_REQUESTTIMEOUT: must be a whole number, 0 or more, not "soon"'
         )
         expect(badTimeout.stderr).not.toContain("not set")
         withRetry(`    rateLimit:\n      maxRetries: -1\n`)
         const badRetries = yield* cli(["get", ZSCALER], {}, undefined, work)
         expect(badRetries.code).toBe(3)
-        expect(badRetries.stderr).toContain("OKTA_CLIENT_RATELIMIT_MAXRETRIES: must be 0 or more")
+        expect(badRetries.stderr).toContain(
+          'OKTA_CLIENT_RATELIMIT_MAXRETRIES: must be a whole number, 0 or more, not "-1"'
+        )
       }).pipe(Effect.scoped),
     30_000
   )

@@ -247,6 +247,17 @@ describe("the retry settings Okta's SDKs read", () => {
     })
   )
 
+  it.effect("an empty variable is unset, as a template leaves it", () =>
+    Effect.gen(function* () {
+      const empty = {
+        ...org,
+        OKTA_CLIENT_REQUESTTIMEOUT: "",
+        OKTA_CLIENT_RATELIMIT_MAXRETRIES: " "
+      }
+      expect((yield* callUnder(empty, failing)).sent).toBe(5) // the default: 4 retries
+    })
+  )
+
   it.effect.each([
     ["OKTA_CLIENT_REQUESTTIMEOUT", "thirty"],
     ["OKTA_CLIENT_REQUESTTIMEOUT", "-1"],

@@ -3,9 +3,10 @@
  * Okta's standard variables as defaults.
  */
 import * as Config from "effect/Config"
-import type * as ConfigError from "effect/ConfigError"
+import * as ConfigError from "effect/ConfigError"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
@@ -55,16 +56,27 @@ const sharedStore = (
   })
 
 /**
- * A whole number of at least 0, named by its variable when it is not one; not read at all when the
- * option it stands for is given (a stray value in the environment then fails nothing).
+ * A whole number of at least 0, named by its variable when it is not one; unset when empty (as a
+ * template leaves `OKTA_CLIENT_REQUESTTIMEOUT=${TIMEOUT}` with nothing to put in), and not read
+ * at all when the option it stands for is given (a stray value then fails nothing).
  */
 const wholeNumber = (name: string, given: boolean) =>
   given
     ? Config.succeed(Option.none<number>())
-    : Config.option(
-        Config.integer(name).pipe(
-          Config.validate({ message: "must be 0 or more", validation: (n) => n >= 0 })
-        )
+    : Config.option(Config.string(name)).pipe(
+        Config.mapOrFail((value) => {
+          const text = Option.getOrElse(value, () => "").trim()
+          if (text === "") return Either.right(Option.none<number>())
+          return /^\d+$/.test(text)
+            ? Either.right(Option.some(Number(text)))
+            : Either.left(
+                ConfigError.InvalidData(
+                  [name],
+                  // A short word is echoed; anything else might be a secret in the wrong variable.
+                  `must be a whole number, 0 or more${/^[\w .+-]{1,12}$/.test(text) ? `, not "${text}"` : ""}`
+                )
+              )
+        })
       )
 
 /**
