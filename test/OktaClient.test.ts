@@ -11,7 +11,8 @@ import {
   Option,
   Redacted,
   Schema,
-  TestClock
+  TestClock,
+  Tracer
 } from "effect"
 import { createServer, type IncomingMessage, type Server } from "node:http"
 import type { AddressInfo } from "node:net"
@@ -155,6 +156,23 @@ describe("OktaClient configuration", () => {
         `effect-okta-connections/${VERSION} node/${process.versions.node} my-provisioner/1.4`
       )
       expect(requests[0]!.headers["traceparent"]).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-0[01]$/)
+    })
+  )
+
+  it.effect("with no tracer installed, tracerPropagation still continues the caller's trace", () =>
+    Effect.gen(function* () {
+      const { requests, layer } = connectionsWith(() => empty(204), { tracerPropagation: true })
+      const incoming = Tracer.externalSpan({
+        traceId: "4bf92f3577b34da6a3ce929d0e0e4736",
+        spanId: "00f067aa0ba902b7"
+      })
+      yield* Effect.flatMap(ApplicationConnections, (api) =>
+        api.activateDefaultProvisioningConnectionForApplication(APP)
+      ).pipe(Effect.provide(layer), Effect.withParentSpan(incoming))
+      const [version, traceId, spanId] = requests[0]!.headers["traceparent"]!.split("-")
+      expect([version, traceId]).toEqual(["00", incoming.traceId])
+      // The call's own span, a child of the caller's.
+      expect(spanId).not.toBe(incoming.spanId)
     })
   )
 

@@ -10,6 +10,7 @@ import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import type * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
+import * as DefaultServices from "effect/DefaultServices"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
@@ -18,7 +19,7 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Scope from "effect/Scope"
-import type * as Tracer from "effect/Tracer"
+import * as Tracer from "effect/Tracer"
 import type { OktaConfigError, OktaHttpError, OktaTransportError } from "../errors/OktaError.js"
 import * as AttemptTimeout from "../internal/attemptTimeout.js"
 import * as Auth from "../internal/auth.js"
@@ -55,6 +56,12 @@ export type {
   OktaRequest,
   OktaResponse
 } from "./OktaClientService.js"
+
+/**
+ * Effect's tracer when the application installs none: it keeps each span in memory until the span
+ * is dropped, and exports nothing.
+ */
+const DEFAULT_TRACER = Context.get(DefaultServices.liveServices, Tracer.Tracer)
 
 /** The methods HTTP defines as idempotent: a request of these may be sent again by default. */
 const IDEMPOTENT: ReadonlySet<string> = new Set(["GET", "PUT", "DELETE"])
@@ -93,6 +100,7 @@ export const make = (
     const tokenGate = gateFor("token")
     const tracing = settings.tracing !== false
     const exchanges = settings.tracing === "exchanges"
+    const propagated = exchanges || settings.tracerPropagation
     const basePath = new URL(orgUrl).pathname.replace(/\/$/, "")
 
     // The pipeline every request goes through, configured once. The platform's own HTTP span is
@@ -301,12 +309,17 @@ export const make = (
       }
       // The span is handed to what needs it, not made the current span: providing it costs more
       // than the rest of the span's work (bench/README.md). Only a token request needs it found.
-      return Effect.useSpan(
+      const traced = Effect.useSpan(
         request.spanName ?? `OktaClient.${request.operation}`,
         { attributes, captureStackTrace: false },
         (span) =>
           auth.prepare === undefined ? run(span) : Effect.locally(run(span), callSpan, span)
       )
+      // Under Effect's default tracer a span that is not the current one reaches no one: not made.
+      // Its ids still reach Okta when trace headers are sent, and "exchanges" asks for every span.
+      return propagated
+        ? traced
+        : Effect.tracerWith((tracer) => (tracer === DEFAULT_TRACER ? run(undefined) : traced))
     }
 
     return { orgUrl, execute } satisfies OktaClientService
