@@ -301,25 +301,28 @@ export const make = (
           repair: auth.repairable
         })
       if (!tracing) return run(undefined)
-      const attributes = {
-        ...request.spanAttributes,
-        "http.request.method": request.method,
-        "url.path": call.path,
-        "server.address": serverAddress
-      }
       // The span is handed to what needs it, not made the current span: providing it costs more
       // than the rest of the span's work (bench/README.md). Only a token request needs it found.
-      const traced = Effect.useSpan(
-        request.spanName ?? `OktaClient.${request.operation}`,
-        { attributes, captureStackTrace: false },
-        (span) =>
-          auth.prepare === undefined ? run(span) : Effect.locally(run(span), callSpan, span)
-      )
+      const traced = () =>
+        Effect.useSpan(
+          request.spanName ?? `OktaClient.${request.operation}`,
+          {
+            attributes: {
+              ...request.spanAttributes,
+              "http.request.method": request.method,
+              "url.path": call.path,
+              "server.address": serverAddress
+            },
+            captureStackTrace: false
+          },
+          (span) =>
+            auth.prepare === undefined ? run(span) : Effect.locally(run(span), callSpan, span)
+        )
       // Under Effect's default tracer a span that is not the current one reaches no one: not made.
       // Its ids still reach Okta when trace headers are sent, and "exchanges" asks for every span.
       return propagated
-        ? traced
-        : Effect.tracerWith((tracer) => (tracer === DEFAULT_TRACER ? run(undefined) : traced))
+        ? traced()
+        : Effect.tracerWith((tracer) => (tracer === DEFAULT_TRACER ? run(undefined) : traced()))
     }
 
     return { orgUrl, execute } satisfies OktaClientService

@@ -98,11 +98,11 @@ export interface OktaClientSettings {
   /**
    * Tracing. `true` (default): one span per call (`ApplicationConnections.<operationId>`) with
    * the HTTP method, path, final status and Okta request id as attributes, and an event per
-   * retry and gate wait. `"exchanges"`: also the platform's `http.client` span for every attempt
-   * (each request and response header as an attribute), children of the call's span; it costs
-   * more than the call's own span (see bench/README.md). `false`: no spans. Under Effect's
-   * default tracer (no tracer installed), which exports nothing, the call's span is not made
-   * unless `tracerPropagation` or `"exchanges"` is on.
+   * retry and gate wait. `"exchanges"`: also an `http.client <METHOD>` span for every attempt and
+   * token request (method, URL without its query, status, request id), children of the call's
+   * span; it costs more than the call's own span (see bench/README.md). `false`: no spans.
+   * Under Effect's default tracer (no tracer installed), which exports nothing, the call's span
+   * is not made unless `tracerPropagation` or `"exchanges"` is on.
    */
   readonly tracing?: boolean | "exchanges" | undefined
   /**
