@@ -105,8 +105,8 @@ export interface OktaClientService {
   readonly orgUrl: string
   /**
    * Sends `request` with the client's credentials and headers, through the shared rate-limit
-   * gate, with the per-attempt timeout and the retry policy, in a span when tracing. A 2xx goes to
-   * `decode`; any other status becomes its typed error. Redirects are never followed. `decode` is
+   * gate, with the per-attempt timeout and the retry policy, in a span when tracing (see the
+   * `tracing` option). A 2xx goes to `decode`; any other status becomes its typed error. Redirects are never followed. `decode` is
    * part of the attempt and sees the caller's services, span and `FiberRef` values. The timeout
    * covers it; on `OktaUndici.layer` and `OktaFetch.layer`, where the attempt runs in the
    * caller's fiber and is stopped by aborting its request, only its reads of the body are
