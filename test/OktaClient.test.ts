@@ -176,6 +176,20 @@ describe("OktaClient configuration", () => {
     })
   )
 
+  it.effect("a tracer installed through a layer gets each call's span", () =>
+    Effect.gen(function* () {
+      const { spans, tracer } = yield* recordingTracer
+      const { layer } = connectionsWith(() => empty(204))
+      const activate = Effect.flatMap(ApplicationConnections, (api) =>
+        api.activateDefaultProvisioningConnectionForApplication(APP)
+      )
+      yield* activate.pipe(Effect.provide(Layer.merge(layer, Layer.setTracer(tracer))))
+      expect(spans.map((span) => span.name)).toEqual([
+        "ApplicationConnections.activateDefaultProvisioningConnectionForApplication"
+      ])
+    })
+  )
+
   it.effect("transformClient sees every request after the client's own setup", () =>
     Effect.gen(function* () {
       const seen: Array<string> = []
