@@ -225,7 +225,9 @@ export const overhead = async (): Promise<ReadonlyArray<Row>> => {
       ours(chunked, "chunked", "layerUndici"),
       ours(chunked, "chunked", "layerFetch")
     ]
-    const medians = await perCall([...impls, ...variants])
+    // The bare undici client a second time: its ratio to itself is the noise left in a run's row.
+    const again = { ...bare(chunked, "chunked", "undici"), name: "bare undici chunked (again)" }
+    const medians = await perCall([...impls, ...variants, again])
     const ms = (name: string) => medians.get(name)!
     const fmt = (name: string) => `${(ms(name) * 1000).toFixed(0)} µs`
     for (const form of FORMS) {
@@ -272,6 +274,12 @@ export const overhead = async (): Promise<ReadonlyArray<Row>> => {
         detail: `${fmt(variant.name)} vs ${fmt(baseline)}`
       })
     }
+    rows.push({
+      scenario: "the bare undici HttpClient against itself, chunked, run again (the noise left)",
+      figure: `${(ms(again.name) / ms("bare undici chunked")).toFixed(3)}×`,
+      target: "(for comparison)",
+      detail: `${fmt(again.name)} vs ${fmt("bare undici chunked")}`
+    })
     // Six rounds, in the list's order and then in reverse by turns: an A/A run (the bare undici
     // client twice) read about 7 % faster in the second place than in the first, in 5 of 6 rounds
     // (bench/README.md). Each ratio is the median of the rounds' ratios of two implementations
@@ -279,7 +287,6 @@ export const overhead = async (): Promise<ReadonlyArray<Row>> => {
     // bare client against itself shows what is left of that noise.
     const count = 10_000
     const byName = (name: string) => [...impls, ...variants].find((impl) => impl.name === name)!
-    const again = bare(chunked, "chunked", "undici")
     const contenders = [
       byName("bare undici chunked"),
       byName("ours undici chunked"),
@@ -289,7 +296,7 @@ export const overhead = async (): Promise<ReadonlyArray<Row>> => {
       byName("bare fetch chunked"),
       byName("ours fetch chunked"),
       byName("ours layerFetch chunked"),
-      { ...again, name: "bare undici chunked (again)" }
+      again
     ]
     const rates = new Map<string, Array<number>>(contenders.map((impl) => [impl.name, []]))
     for (let round = 0; round < 6; round++) {
