@@ -1,7 +1,8 @@
 /**
- * The body read on every wire form Okta may use, on fetch and undici against a loopback server:
- * chunked (what Okta sends), gzip (when the request accepts it) and a declared Content-Length.
- * The cap holds on the bytes the client receives after decompression, whatever the headers say.
+ * The body read on every wire form Okta may use, on fetch, undici and node:http against a loopback
+ * server: chunked (what Okta sends), gzip (when the request accepts it) and a declared
+ * Content-Length. The cap holds on the bytes the client receives after decompression, whatever
+ * the headers say.
  */
 import {
   FetchHttpClient,
@@ -87,6 +88,8 @@ const server = Effect.suspend(() => {
 const transports = [
   ["FetchHttpClient", FetchHttpClient.layer],
   ["NodeHttpClient.layerUndici", NodeHttpClient.layerUndici],
+  // node:http, the platform's other Node transport: it neither asks for gzip nor inflates it.
+  ["NodeHttpClient.layer", NodeHttpClient.layer],
   // undici enforces the cap; the client reads every body in one go.
   [
     "OktaUndici.layer, capped at the client's cap",
