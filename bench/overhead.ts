@@ -37,12 +37,15 @@ export const median = (values: ReadonlyArray<number>) => {
  * `FetchHttpClient.layer`, this client on `OktaFetch.layer()` (what the docs recommend on fetch).
  * `layerUndici` and `layerFetch`: this client on the platform's layer, where an attempt runs in a
  * fiber of its own (and on `layerUndici` a chunked body is read through the platform's `Stream`).
+ * `layerNode`: both on `NodeHttpClient.layer` (node:http), as `layerUndici` (bench/steps.ts only).
  */
-export type Transport = "fetch" | "undici" | "layerUndici" | "layerFetch"
+export type Transport = "fetch" | "undici" | "layerUndici" | "layerFetch" | "layerNode"
 const transportLayer = (transport: Transport) =>
   transport === "fetch" || transport === "layerFetch"
     ? FetchHttpClient.layer
-    : NodeHttpClient.layerUndici
+    : transport === "layerNode"
+      ? NodeHttpClient.layer
+      : NodeHttpClient.layerUndici
 const ourTransportLayer = (
   transport: Transport,
   undici: Pick<typeof OktaUndici, "layer">,

@@ -17,7 +17,8 @@ const labels: Record<Transport, string> = {
   fetch: "fetch (this client on OktaFetch.layer)",
   layerFetch: "fetch (this client on FetchHttpClient.layer)",
   undici: "undici (this client on OktaUndici.layer)",
-  layerUndici: "undici (this client on NodeHttpClient.layerUndici)"
+  layerUndici: "undici (this client on NodeHttpClient.layerUndici)",
+  layerNode: "node:http (both on NodeHttpClient.layer)"
 }
 
 class StepCounter extends Supervisor.AbstractSupervisor<void> {
@@ -53,7 +54,13 @@ const measure = async (impl: EffectImpl) => {
 
 const main = async () => {
   const forms: ReadonlyArray<Form> = ["chunked", "gzip", "length"]
-  const transports: ReadonlyArray<Transport> = ["fetch", "layerFetch", "undici", "layerUndici"]
+  const transports: ReadonlyArray<Transport> = [
+    "fetch",
+    "layerFetch",
+    "undici",
+    "layerUndici",
+    "layerNode"
+  ]
   const server = await startLeanServer({ forms })
   try {
     console.log(
