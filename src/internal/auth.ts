@@ -31,7 +31,7 @@ import {
 import { dpopProver } from "./dpop.js"
 import { configError, importSigningKey } from "./keys.js"
 import type { Call } from "./transport.js"
-import { httpError } from "./reader.js"
+import { httpError } from "./httpError.js"
 import { isDeadline, sleepWithin } from "./retry.js"
 import { scrub, scrubHeaders } from "./secrets.js"
 import { Lock } from "./lock.js"

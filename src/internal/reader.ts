@@ -1,6 +1,6 @@
 /**
- * Reading a response: the capped body read, the status → typed error mapping, and JSON decoding
- * with errors that name paths, never values.
+ * Reading a response: the capped body read, and JSON decoding with errors that name paths, never
+ * values (the status → typed error mapping is in `httpError.ts`).
  *
  * @internal
  */
@@ -17,23 +17,10 @@ import * as Option from "effect/Option"
 import type * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
-import {
-  OktaBadRequestError,
-  OktaDecodeError,
-  OktaForbiddenError,
-  type OktaHttpError,
-  OktaNotFoundError,
-  OktaRateLimitError,
-  OktaServerError,
-  OktaTransportError,
-  OktaUnauthorizedError,
-  OktaUnexpectedStatusError
-} from "../errors/OktaError.js"
-import { OktaErrorBody } from "../schema/OktaErrorBody.js"
+import { OktaDecodeError, OktaTransportError } from "../errors/OktaError.js"
 import { type Source, sourceOf } from "./fetchBody.js"
-import { parseChallenge, parseDate, parseRateLimit, parseRetryAfter } from "./headers.js"
+import { parseJson } from "./httpError.js"
 import { describeIssue } from "./issues.js"
-import { scrub, scrubHeaders } from "./secrets.js"
 import { type Call, describeCause, OVER_CAP_CODE, transportError } from "./transport.js"
 
 /**
@@ -97,17 +84,22 @@ const readWebBody = (
         request?.removeEventListener("abort", cancel)
       }
     },
-    catch: (cause) =>
-      cause instanceof TooLarge
-        ? cause
-        : new OktaTransportError({
-            ...call,
-            reason: describeCause(cause),
-            afterResponse: true,
-            connectFailed: false,
-            status
-          })
+    catch: readFailure(call, status)
   })
+
+/** A body read that failed: past the cap, or the transport's failure after the response came. */
+const readFailure =
+  (call: Call, status: number) =>
+  (cause: unknown): OktaTransportError | TooLarge =>
+    cause instanceof TooLarge
+      ? cause
+      : new OktaTransportError({
+          ...call,
+          reason: describeCause(cause),
+          afterResponse: true,
+          connectFailed: false,
+          status
+        })
 
 /**
  * How much of a body the client reads. `transportCapped`: the transport itself fails a body past
@@ -202,22 +194,12 @@ export const readErrorText = (
 ): Effect.Effect<string, OktaTransportError> =>
   Effect.catchTag(readText(call, response, headers, limit), "TooLarge", () => Effect.succeed(""))
 
-const parseJson = (text: string): Either.Either<unknown, string> => {
-  try {
-    return Either.right(JSON.parse(text))
-  } catch (e) {
-    return Either.left(e instanceof Error ? e.message : "invalid JSON")
-  }
-}
-
 /**
  * gzip's magic bytes and method (1f 8b 08) as UTF-8 decoding leaves them: a body a server
  * compressed unasked, or that a header the application added asked for, on a transport that
  * does not decompress.
  */
 const looksGzipped = (text: string) => text.startsWith("\u001f\ufffd\u0008")
-
-const decodeErrorBody = Schema.decodeUnknownEither(OktaErrorBody)
 
 // One decoder per schema, built on first use (the operations decode with the same few schemas).
 const decoders = new WeakMap<
@@ -231,74 +213,6 @@ const decoderOf = <A, I>(schema: Schema.Schema<A, I>) => {
     decoders.set(schema, decode)
   }
   return decode as (u: unknown) => Either.Either<A, ParseResult.ParseError>
-}
-
-type HttpErrorFields = ConstructorParameters<typeof OktaServerError>[0]
-
-const errorForStatus = (
-  status: number,
-  fields: HttpErrorFields,
-  location: string | undefined
-): OktaHttpError => {
-  // The fields were decoded already; `true` skips validating them again.
-  if (status === 400) return new OktaBadRequestError(fields, true)
-  if (status === 401) return new OktaUnauthorizedError(fields, true)
-  if (status === 403) return new OktaForbiddenError(fields, true)
-  if (status === 404) return new OktaNotFoundError(fields, true)
-  if (status === 429) return new OktaRateLimitError(fields, true)
-  if (status >= 500 && status <= 599) return new OktaServerError(fields, true)
-  // The query of a redirect target can carry tokens or codes: keep only where it pointed.
-  const target = location !== undefined ? { location: location.replace(/[?#].*$/s, "") } : {}
-  return new OktaUnexpectedStatusError({ ...fields, ...target }, true)
-}
-
-/**
- * A non-2xx response as its typed error, from its already read body: Okta's JSON `Error` when the
- * body is one; otherwise (an HTML page from a proxy, an empty 401) the status, the
- * `WWW-Authenticate` challenge and the `Content-Type` tell the rest. `secrets` (the credential,
- * the call's secret values) are scrubbed from the body and headers first.
- *
- * @internal
- */
-export const httpError = (
-  call: Call,
-  status: number,
-  received: Headers.Headers,
-  receivedText: string,
-  secrets: ReadonlyArray<string> = []
-): OktaHttpError => {
-  // Whatever the server says is scrubbed of the call's secrets before it enters the error.
-  const text = secrets.length === 0 ? receivedText : scrub(receivedText, secrets)
-  const headers = scrubHeaders(received, secrets)
-  const json = text.trim().length === 0 ? Either.left("empty") : parseJson(text)
-  const body = Either.isRight(json) ? Either.getOrUndefined(decodeErrorBody(json.right)) : undefined
-  const rateLimit = parseRateLimit(headers)
-  const serverDate = parseDate(headers)
-  const retryAfterMillis = parseRetryAfter(headers, serverDate)
-  const wwwAuthenticate = headers["www-authenticate"]
-  const challenge = parseChallenge(wwwAuthenticate)
-  const requestId = headers["x-okta-request-id"]
-  const contentType = headers["content-type"]
-  return errorForStatus(
-    status,
-    {
-      ...call,
-      status,
-      ...(body?.errorCode !== undefined ? { errorCode: body.errorCode } : {}),
-      ...(body?.errorSummary !== undefined ? { errorSummary: body.errorSummary } : {}),
-      ...(body?.errorLink !== undefined ? { errorLink: body.errorLink } : {}),
-      ...(body?.errorId !== undefined ? { errorId: body.errorId } : {}),
-      ...(body?.errorCauses !== undefined ? { errorCauses: body.errorCauses } : {}),
-      ...(requestId !== undefined ? { requestId } : {}),
-      ...(rateLimit !== undefined ? { rateLimit } : {}),
-      ...(serverDate !== undefined ? { serverDate } : {}),
-      ...(retryAfterMillis !== undefined ? { retryAfterMillis } : {}),
-      ...(wwwAuthenticate !== undefined ? { wwwAuthenticate } : {}),
-      ...(challenge !== undefined ? { challenge } : {}),
-      ...(body === undefined && text.length > 0 && contentType !== undefined ? { contentType } : {})
-    },
-    headers["location"]
-  )
 }
 
 /**

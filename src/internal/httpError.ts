@@ -1,0 +1,102 @@
+/**
+ * A non-2xx response as its typed error: the status picks the class, Okta's JSON `Error` body (or
+ * what else came) and the headers fill it.
+ *
+ * @internal
+ */
+import type * as Headers from "@effect/platform/Headers"
+import * as Either from "effect/Either"
+import * as Schema from "effect/Schema"
+import {
+  OktaBadRequestError,
+  OktaForbiddenError,
+  type OktaHttpError,
+  OktaNotFoundError,
+  OktaRateLimitError,
+  OktaServerError,
+  OktaUnauthorizedError,
+  OktaUnexpectedStatusError
+} from "../errors/OktaError.js"
+import { OktaErrorBody } from "../schema/OktaErrorBody.js"
+import { parseChallenge, parseDate, parseRateLimit, parseRetryAfter } from "./headers.js"
+import { scrub, scrubHeaders } from "./secrets.js"
+import type { Call } from "./transport.js"
+
+/** `text` parsed as JSON, or why it is not JSON. @internal */
+export const parseJson = (text: string): Either.Either<unknown, string> => {
+  try {
+    return Either.right(JSON.parse(text))
+  } catch (e) {
+    return Either.left(e instanceof Error ? e.message : "invalid JSON")
+  }
+}
+
+const decodeErrorBody = Schema.decodeUnknownEither(OktaErrorBody)
+
+type HttpErrorFields = ConstructorParameters<typeof OktaServerError>[0]
+
+const errorForStatus = (
+  status: number,
+  fields: HttpErrorFields,
+  location: string | undefined
+): OktaHttpError => {
+  // The fields were decoded already; `true` skips validating them again.
+  if (status === 400) return new OktaBadRequestError(fields, true)
+  if (status === 401) return new OktaUnauthorizedError(fields, true)
+  if (status === 403) return new OktaForbiddenError(fields, true)
+  if (status === 404) return new OktaNotFoundError(fields, true)
+  if (status === 429) return new OktaRateLimitError(fields, true)
+  if (status >= 500 && status <= 599) return new OktaServerError(fields, true)
+  // The query of a redirect target can carry tokens or codes: keep only where it pointed.
+  const target = location !== undefined ? { location: location.replace(/[?#].*$/s, "") } : {}
+  return new OktaUnexpectedStatusError({ ...fields, ...target }, true)
+}
+
+/**
+ * A non-2xx response as its typed error, from its already read body: Okta's JSON `Error` when the
+ * body is one; otherwise (an HTML page from a proxy, an empty 401) the status, the
+ * `WWW-Authenticate` challenge and the `Content-Type` tell the rest. `secrets` (the credential,
+ * the call's secret values) are scrubbed from the body and headers first.
+ *
+ * @internal
+ */
+export const httpError = (
+  call: Call,
+  status: number,
+  received: Headers.Headers,
+  receivedText: string,
+  secrets: ReadonlyArray<string> = []
+): OktaHttpError => {
+  // Whatever the server says is scrubbed of the call's secrets before it enters the error.
+  const text = secrets.length === 0 ? receivedText : scrub(receivedText, secrets)
+  const headers = scrubHeaders(received, secrets)
+  const json = text.trim().length === 0 ? Either.left("empty") : parseJson(text)
+  const body = Either.isRight(json) ? Either.getOrUndefined(decodeErrorBody(json.right)) : undefined
+  const rateLimit = parseRateLimit(headers)
+  const serverDate = parseDate(headers)
+  const retryAfterMillis = parseRetryAfter(headers, serverDate)
+  const wwwAuthenticate = headers["www-authenticate"]
+  const challenge = parseChallenge(wwwAuthenticate)
+  const requestId = headers["x-okta-request-id"]
+  const contentType = headers["content-type"]
+  return errorForStatus(
+    status,
+    {
+      ...call,
+      status,
+      ...(body?.errorCode !== undefined ? { errorCode: body.errorCode } : {}),
+      ...(body?.errorSummary !== undefined ? { errorSummary: body.errorSummary } : {}),
+      ...(body?.errorLink !== undefined ? { errorLink: body.errorLink } : {}),
+      ...(body?.errorId !== undefined ? { errorId: body.errorId } : {}),
+      ...(body?.errorCauses !== undefined ? { errorCauses: body.errorCauses } : {}),
+      ...(requestId !== undefined ? { requestId } : {}),
+      ...(rateLimit !== undefined ? { rateLimit } : {}),
+      ...(serverDate !== undefined ? { serverDate } : {}),
+      ...(retryAfterMillis !== undefined ? { retryAfterMillis } : {}),
+      ...(wwwAuthenticate !== undefined ? { wwwAuthenticate } : {}),
+      ...(challenge !== undefined ? { challenge } : {}),
+      ...(body === undefined && text.length > 0 && contentType !== undefined ? { contentType } : {})
+    },
+    headers["location"]
+  )
+}
