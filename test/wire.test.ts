@@ -844,6 +844,67 @@ describe("the undici transport that caps bodies itself", () => {
     }).pipe(Effect.scoped)
   )
 
+  it.live("calls in flight together each read their own body", () =>
+    Effect.gen(function* () {
+      // Held until all have come, then answered together: the answers arrive at once.
+      const sizes = Array.from({ length: 10 }, (_, i) => 100 + i * 997)
+      const held: Array<() => void> = []
+      const { url } = yield* loopbackServer((req, res) => {
+        const size = Number(req.url?.slice(1))
+        if (size === 0) return res.end("{}")
+        held.push(() => {
+          res.writeHead(200, { "content-type": "application/json" })
+          res.end(sized(size))
+        })
+        if (held.length === sizes.length) for (const answer of held) answer()
+      })
+      const transport = Layer.orDie(OktaUndici.layer({ maxResponseBytes: CAP }))
+      // The gate lets one request through alone until a response has come: this one.
+      const warmUp = (client: OktaClient["Type"]) =>
+        client.execute({ operation: "probe", method: "GET", path: "/0" }, (r) => r.text)
+      const lengths = yield* Effect.flatMap(OktaClient, (client) =>
+        Effect.zipRight(
+          warmUp(client),
+          Effect.forEach(
+            sizes,
+            (size) =>
+              client.execute({ operation: "probe", method: "GET", path: `/${size}` }, (r) =>
+                Effect.map(r.text, (text) => text.length)
+              ),
+            { concurrency: "unbounded" }
+          )
+        )
+      ).pipe(
+        Effect.provide(
+          OktaClient.layer({ orgUrl: url, apiToken: Redacted.make("00t"), retry: false }).pipe(
+            Layer.provide(transport)
+          )
+        )
+      )
+      expect(lengths).toEqual(sizes)
+    }).pipe(Effect.scoped)
+  )
+
+  it.live("undici request options the application provides still apply to its requests", () =>
+    Effect.gen(function* () {
+      const connections: Array<string | undefined> = []
+      const { url } = yield* loopbackServer((req, res) => {
+        connections.push(req.headers.connection)
+        res.writeHead(200, { "content-type": "application/json" })
+        res.end(small)
+      })
+      const transport = Layer.orDie(OktaUndici.layer())
+      const call = get(url, "/", transport)
+      expect(yield* call).toBe(small)
+      // `reset: true` asks undici to close the connection after the request.
+      const reset = Effect.provideService(call, NodeHttpClient.UndiciRequestOptions, {
+        reset: true
+      } as Undici.Dispatcher.RequestOptions<null>)
+      expect(yield* reset).toBe(small)
+      expect(connections).toEqual(["keep-alive", "close"])
+    }).pipe(Effect.scoped)
+  )
+
   it.effect("a cap that is not a positive integer is an OktaConfigError", () =>
     Effect.gen(function* () {
       const error = yield* Effect.flip(

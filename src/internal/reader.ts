@@ -21,7 +21,7 @@ import { OktaDecodeError, OktaTransportError } from "../errors/OktaError.js"
 import { type Source, sourceOf } from "./fetchBody.js"
 import { parseJson } from "./httpError.js"
 import { describeIssue } from "./issues.js"
-import { type Call, describeCause, OVER_CAP_CODE, transportError } from "./transport.js"
+import { type Call, describeCause, OVER_CAP_CODE, pairedBody, transportError } from "./transport.js"
 
 /**
  * The body was larger than the cap; reading stopped there. `maxBytes` is undefined when the cap
@@ -123,9 +123,10 @@ const overCap = (error: HttpClientError.HttpClientError): boolean => {
 /**
  * Reads the body as text, at most `maxBytes` of what the client receives (after decompression):
  * a fetch `Response` with fetch's own reader (cheaper than the platform's one-shot `text`, see
- * bench/README.md); a declared `Content-Length` without `Content-Encoding`, or any body on a
- * transport that caps it, with the one-shot read; anything else through the platform's stream,
- * abandoned as soon as the cap is passed. @internal
+ * bench/README.md); an undici body `OktaUndici.layer` paired, with undici's `text` (likewise);
+ * a declared `Content-Length` without `Content-Encoding`, or any body on a transport that caps
+ * it, with the one-shot read; anything else through the platform's stream, abandoned as soon as
+ * the cap is passed. @internal
  */
 export const readText = (
   call: Call,
@@ -142,6 +143,21 @@ export const readText = (
   if (bounded && Number(declared) > maxBytes) return Effect.fail(new TooLarge(maxBytes))
   const source = sourceOf(response)
   if (source !== undefined) return readWebBody(call, response.status, source, maxBytes)
+  const body = transportCapped ? pairedBody(response) : undefined
+  if (body !== undefined && !body.bodyUsed) {
+    return Effect.tryPromise({
+      try: () => body.text(),
+      catch: (cause) =>
+        readFailure(
+          call,
+          response.status
+        )(
+          (cause as { readonly code?: unknown } | null)?.code === OVER_CAP_CODE
+            ? new TooLarge(maxBytes)
+            : cause
+        )
+    })
+  }
   if (bounded || transportCapped) {
     return Effect.mapError(response.text, (error) =>
       overCap(error)

@@ -7,6 +7,7 @@
  */
 import type * as HttpClient from "@effect/platform/HttpClient"
 import type * as HttpClientError from "@effect/platform/HttpClientError"
+import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as Cause from "effect/Cause"
 import { OktaTransportError } from "../errors/OktaError.js"
 
@@ -140,8 +141,8 @@ export const transportError = (
 // Transports this package built (`OktaUndici.layer`, `OktaFetch.layer`): they drop a request
 // when its `AbortSignal` aborts, so the client times an attempt out by aborting its request
 // instead of forking a fiber, and they may cap a response body themselves (undici's
-// `maxResponseSize`), which lets the client read a chunked body with the platform's one-shot
-// `text` instead of counting its bytes (see bench/README.md). Keyed by the `HttpClient` the layer
+// `maxResponseSize`), which lets the client read a chunked body in one go instead of counting its
+// bytes (see bench/README.md). Keyed by the `HttpClient` the layer
 // built: any other client, a wrapped one included, gets neither.
 const own = new WeakMap<HttpClient.HttpClient, OwnTransport>()
 
@@ -165,6 +166,28 @@ export const registerTransport = <C extends HttpClient.HttpClient>(
 /** What `client` guarantees, if this package built it. @internal */
 export const ownTransport = (client: HttpClient.HttpClient): OwnTransport | undefined =>
   own.get(client)
+
+/** An undici response body, as `OktaUndici.layer` pairs it with its platform response. @internal */
+export interface PairedBody {
+  readonly bodyUsed: boolean
+  readonly text: () => Promise<string>
+}
+
+const paired = new WeakMap<HttpClientResponse.HttpClientResponse, PairedBody>()
+
+/**
+ * Records the undici body `response` was made from, so that the client reads it with one promise
+ * instead of the platform's one-shot read, which runs its promise through `Effect.cached`
+ * (see bench/README.md). @internal
+ */
+export const pairBody = (response: HttpClientResponse.HttpClientResponse, body: PairedBody) => {
+  paired.set(response, body)
+}
+
+/** The undici body `response` was made from, if `OktaUndici.layer` paired it. @internal */
+export const pairedBody = (
+  response: HttpClientResponse.HttpClientResponse
+): PairedBody | undefined => paired.get(response)
 
 /** The error code undici gives a body past `maxResponseSize`. @internal */
 export const OVER_CAP_CODE = "UND_ERR_RES_EXCEEDED_MAX_SIZE"

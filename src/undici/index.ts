@@ -10,10 +10,12 @@
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import * as Undici from "@effect/platform-node/Undici"
+import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
 import { OktaConfigError } from "../errors/OktaError.js"
-import { registerTransport } from "../internal/transport.js"
+import { pairBody, registerTransport } from "../internal/transport.js"
 
 /**
  * Options of {@link OktaUndici.layer}.
@@ -106,10 +108,92 @@ export const layer = (
         ),
         (agent) => Effect.promise(() => agent.destroy())
       )
-      return registerTransport(NodeHttpClient.makeUndici(agent), {
+      return registerTransport(paired(NodeHttpClient.makeUndici(new Pairing(agent))), {
         cap: maxBytes,
         undiciWithoutProxy: proxy === undefined
       })
+    })
+  )
+
+/** Where {@link Pairing} leaves the body of the answer to the request that carried it. */
+class Slot {
+  body: Undici.Dispatcher.ResponseData["body"] | undefined = undefined
+}
+
+/**
+ * `inner`, for the platform's undici client: the body of each answer is left in the `Slot` its
+ * request carried as undici's `opaque` option, as the platform's response keeps undici's answer to
+ * itself.
+ */
+class Pairing extends Undici.Dispatcher {
+  constructor(private readonly inner: Undici.Dispatcher) {
+    super()
+  }
+  override dispatch(
+    options: Undici.Dispatcher.DispatchOptions,
+    handler: Undici.Dispatcher.DispatchHandler
+  ): boolean {
+    return this.inner.dispatch(options, handler)
+  }
+  override request<T = null>(
+    options: Undici.Dispatcher.RequestOptions<T>,
+    callback: (err: Error | null, data: Undici.Dispatcher.ResponseData<T>) => void
+  ): void
+  override request<T = null>(
+    options: Undici.Dispatcher.RequestOptions<T>
+  ): Promise<Undici.Dispatcher.ResponseData<T>>
+  override request<T = null>(
+    options: Undici.Dispatcher.RequestOptions<T>,
+    callback?: (err: Error | null, data: Undici.Dispatcher.ResponseData<T>) => void
+  ): Promise<Undici.Dispatcher.ResponseData<T>> | void {
+    if (callback !== undefined) return this.inner.request(options, callback)
+    return this.inner.request(options).then((data) => {
+      if (data.opaque instanceof Slot) data.opaque.body = data.body
+      return data
+    })
+  }
+  override close(callback: () => void): void
+  override close(): Promise<void>
+  override close(callback?: () => void): Promise<void> | void {
+    return callback === undefined ? this.inner.close() : this.inner.close(callback)
+  }
+  override destroy(err: Error | null, callback: () => void): void
+  override destroy(callback: () => void): void
+  override destroy(err: Error | null): Promise<void>
+  override destroy(): Promise<void>
+  override destroy(
+    first?: Error | null | (() => void),
+    callback?: () => void
+  ): Promise<void> | void {
+    if (typeof first === "function") return this.inner.destroy(first)
+    if (callback !== undefined) return this.inner.destroy(first ?? null, callback)
+    return this.inner.destroy(first ?? null)
+  }
+}
+
+/**
+ * Each request carries a fresh `Slot` (the public `UndiciRequestOptions`, merged into any the
+ * application provides), and each platform response is paired with the undici body it was made
+ * from: the client reads it with one promise (see `pairBody`).
+ */
+const paired = <E, R>(client: HttpClient.HttpClient.With<E, R>): HttpClient.HttpClient.With<E, R> =>
+  HttpClient.transformResponse(client, (send) =>
+    Effect.contextWithEffect((context: Context.Context<never>) => {
+      const slot = new Slot()
+      const given = Context.getOption(context, NodeHttpClient.UndiciRequestOptions)
+      // The tag's type is undici's whole request options; the platform sets the request's own
+      // (method, path, headers …) after these. undici hands `opaque` back as it is.
+      const options = {
+        ...Option.getOrUndefined(given),
+        opaque: slot
+      } as unknown as Undici.Dispatcher.RequestOptions<null>
+      return Effect.map(
+        Effect.provide(send, Context.add(context, NodeHttpClient.UndiciRequestOptions, options)),
+        (response) => {
+          if (slot.body !== undefined) pairBody(response, slot.body)
+          return response
+        }
+      )
     })
   )
 
