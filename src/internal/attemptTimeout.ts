@@ -25,6 +25,7 @@
  * @internal
  */
 import * as Cause from "effect/Cause"
+import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
@@ -65,7 +66,11 @@ export type Timed<R> = <A, E, E2>(
  *
  * @internal
  */
-export const make = (timeoutMillis: number, scope: Scope.Scope) => {
+export const make = (
+  timeoutMillis: number,
+  scope: Scope.Scope,
+  attemptContext?: <R>(context: Context.Context<R>) => Context.Context<R>
+) => {
   // Oldest first; entries before `head` are over. Emptied whenever no attempt runs.
   let queue: Array<Running> = []
   let head = 0
@@ -156,6 +161,17 @@ export const make = (timeoutMillis: number, scope: Scope.Scope) => {
   const withWatchdog = <A, E>(effect: Effect.Effect<A, E>) =>
     watchdog === undefined ? Effect.zipRight(start, effect) : effect
 
+  // The attempt's scope in its context, with what the transport adds (one provide, not two).
+  const inScope = <A, E>(
+    effect: Effect.Effect<A, E, Scope.Scope>,
+    attempt: Scope.Scope
+  ): Effect.Effect<A, E> =>
+    attemptContext === undefined
+      ? Effect.provideService(effect, Scope.Scope, attempt)
+      : Effect.contextWithEffect((context: Context.Context<never>) =>
+          Effect.provide(effect, attemptContext(Context.add(context, Scope.Scope, attempt)))
+        )
+
   const aborting = <A, E, E2>(
     effect: Effect.Effect<A, E, Scope.Scope>,
     onTimeout: () => E2
@@ -168,7 +184,7 @@ export const make = (timeoutMillis: number, scope: Scope.Scope) => {
         Effect.uninterruptibleMask((restore) => {
           const attempt = begin(deadline, scope)
           return withWatchdog(
-            Effect.matchCauseEffect(restore(Effect.provideService(effect, Scope.Scope, scope)), {
+            Effect.matchCauseEffect(restore(inScope(effect, scope)), {
               // Nothing to abort: the exchange reads every body it is given to the end. Past the
               // deadline it succeeded only by letting the aborted read go (a body its decoder
               // left unread): timed out, as an interrupted attempt on another transport is.

@@ -9,6 +9,7 @@ import type * as HttpClient from "@effect/platform/HttpClient"
 import type * as HttpClientError from "@effect/platform/HttpClientError"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as Cause from "effect/Cause"
+import type * as Context from "effect/Context"
 import { OktaTransportError } from "../errors/OktaError.js"
 
 /** What every error says about the request it belongs to (never the query). @internal */
@@ -152,6 +153,11 @@ export interface OwnTransport {
   readonly cap: number | undefined
   /** An `OktaUndici.layer` given no `proxy`: it connects directly, whatever the environment says. */
   readonly undiciWithoutProxy?: boolean | undefined
+  /**
+   * What each attempt's requests carry in their context besides the attempt's `Scope`, added in
+   * the same step (`OktaUndici.layer`'s body slot), when the client reaches the transport directly.
+   */
+  readonly attemptContext?: (<R>(context: Context.Context<R>) => Context.Context<R>) | undefined
 }
 
 /** Records that this package built `client`, which honours its `AbortSignal`. @internal */

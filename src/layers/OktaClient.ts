@@ -173,7 +173,11 @@ export const make = (
       return seen !== undefined && (seen.count > 1 || !seen.returned)
     }
 
-    const timeouts = AttemptTimeout.make(settings.timeoutMillis, yield* Effect.scope)
+    const timeouts = AttemptTimeout.make(
+      settings.timeoutMillis,
+      yield* Effect.scope,
+      direct ? own.attemptContext : undefined
+    )
     // Every request is sent in a scope, whose closing aborts it (see attemptTimeout.ts). On a
     // transport this package built an attempt's timeout closes it; on any other client (a
     // hand-made one may ignore its `AbortSignal`) the attempt runs in a fiber of its own, which

@@ -110,7 +110,8 @@ export const layer = (
       )
       return registerTransport(paired(NodeHttpClient.makeUndici(new Pairing(agent))), {
         cap: maxBytes,
-        undiciWithoutProxy: proxy === undefined
+        undiciWithoutProxy: proxy === undefined,
+        attemptContext: withSlot
       })
     })
   )
@@ -172,28 +173,38 @@ class Pairing extends Undici.Dispatcher {
 }
 
 /**
- * Each request carries a fresh `Slot` (the public `UndiciRequestOptions`, merged into any the
- * application provides), and each platform response is paired with the undici body it was made
- * from: the client reads it with one promise (see `pairBody`).
+ * Gives an attempt's request (one: `OktaClient` reaches this transport directly) a fresh `Slot` as
+ * undici's `opaque`, through the platform's public `UndiciRequestOptions`, merged into any the
+ * application provides. `OktaClient` adds it to the attempt's context with the attempt's `Scope`,
+ * in one step.
+ */
+const withSlot = <R>(context: Context.Context<R>): Context.Context<R> => {
+  const given = Context.getOption(context, NodeHttpClient.UndiciRequestOptions)
+  // The tag's type is undici's whole request options; the platform sets the request's own
+  // (method, path, headers …) after these. undici hands `opaque` back as it is.
+  const options = {
+    ...Option.getOrUndefined(given),
+    opaque: new Slot()
+  } as unknown as Undici.Dispatcher.RequestOptions<null>
+  return Context.add(context, NodeHttpClient.UndiciRequestOptions, options)
+}
+
+/**
+ * Pairs each platform response with the undici body it was made from, when its request carried
+ * a `Slot` (see {@link withSlot}): the client reads it with one promise (see `pairBody`).
  */
 const paired = <E, R>(client: HttpClient.HttpClient.With<E, R>): HttpClient.HttpClient.With<E, R> =>
   HttpClient.transformResponse(client, (send) =>
     Effect.contextWithEffect((context: Context.Context<never>) => {
-      const slot = new Slot()
-      const given = Context.getOption(context, NodeHttpClient.UndiciRequestOptions)
-      // The tag's type is undici's whole request options; the platform sets the request's own
-      // (method, path, headers …) after these. undici hands `opaque` back as it is.
-      const options = {
-        ...Option.getOrUndefined(given),
-        opaque: slot
-      } as unknown as Undici.Dispatcher.RequestOptions<null>
-      return Effect.map(
-        Effect.provide(send, Context.add(context, NodeHttpClient.UndiciRequestOptions, options)),
-        (response) => {
-          if (slot.body !== undefined) pairBody(response, slot.body)
-          return response
-        }
-      )
+      const slot: unknown = Option.getOrUndefined(
+        Context.getOption(context, NodeHttpClient.UndiciRequestOptions)
+      )?.opaque
+      if (!(slot instanceof Slot)) return send
+      return Effect.map(send, (response) => {
+        if (slot.body !== undefined) pairBody(response, slot.body)
+        slot.body = undefined
+        return response
+      })
     })
   )
 
