@@ -836,6 +836,38 @@ describe("over a real loopback socket with FetchHttpClient", () => {
     )
   }
 
+  it.scopedLive("on OktaFetch.layer, a request a decoder sends itself is its own: it follows", () =>
+    Effect.gen(function* () {
+      const target = yield* listen(() => ({ status: 200, body: "{}" }))
+      const hop = yield* listen(() => ({ status: 302, headers: { location: `${target.url}/t` } }))
+      const okta = yield* listen(() => ({
+        status: 200,
+        headers: { "content-type": "application/json" },
+        body: "{}"
+      }))
+      // The decoder's own GET, through its own FetchHttpClient, sent while the call's attempt runs.
+      const status = yield* Effect.flatMap(OktaClient, (client) =>
+        client.execute({ operation: "probe", method: "GET", path: "/x" }, (response) =>
+          Effect.zipRight(
+            response.text,
+            HttpClient.get(`${hop.url}/go`).pipe(
+              Effect.map((r) => r.status),
+              Effect.provide(FetchHttpClient.layer)
+            )
+          )
+        )
+      ).pipe(
+        Effect.provide(
+          OktaClient.layer({ orgUrl: okta.url, apiToken: Redacted.make(TOKEN) }).pipe(
+            Layer.provide(OktaFetch.layer())
+          )
+        )
+      )
+      expect(status).toBe(200)
+      expect(target.seen).toHaveLength(1)
+    })
+  )
+
   it.scopedLive("the whole flow works over fetch: update with activate, then get", () =>
     Effect.gen(function* () {
       let stored: unknown = undefined

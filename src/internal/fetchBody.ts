@@ -24,6 +24,7 @@ import * as HttpClient from "@effect/platform/HttpClient"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
 import { NotAResponse } from "./transport.js"
 
 /** The fetch `Response` a platform response was made from, and its request's signal. @internal */
@@ -86,6 +87,54 @@ const notAResponse = (value: unknown): NotAResponse | undefined => {
     : new NotAResponse(`the fetch resolved to an object that is not a Response (no ${missing})`)
 }
 
+/** A fetch that records the `Response` it resolved to, for one attempt's request. */
+interface Capture {
+  readonly fetch: typeof globalThis.fetch
+  source: Source | undefined
+  used: boolean
+}
+
+// Each capturing fetch, by identity: found in a request's context, it was installed by the
+// attempt (see `captureFetch`), and the transport only pairs.
+const captures = new WeakMap<typeof globalThis.fetch, Capture>()
+
+const capture = (fetch: typeof globalThis.fetch): Capture => {
+  const captured: Capture = {
+    fetch: (input, init) => {
+      // The attempt's own request comes first. Any other fetch made in the attempt's context
+      // (by a decoder of the application's) is the application's own: passed on untouched.
+      if (captured.used) return fetch(input, init)
+      captured.used = true
+      const signal = init?.signal ?? undefined
+      return abortable(fetch(input, { ...init, redirect: "manual" }), signal).then((response) => {
+        const invalid = notAResponse(response)
+        if (invalid !== undefined) throw invalid
+        // What fetch rejects with for a network error, some mocks answer (status 0).
+        if (response.type === "error") {
+          throw new TypeError("the fetch resolved to a network error (Response.error())")
+        }
+        captured.source = { response, signal }
+        return response
+      })
+    },
+    source: undefined,
+    used: false
+  }
+  captures.set(captured.fetch, captured)
+  return captured
+}
+
+/**
+ * What an attempt on `OktaFetch.layer` adds to its context with its `Scope` (one provide, not
+ * two): a capturing fetch over `fetch`, which the transport then finds there.
+ *
+ * @internal
+ */
+export const captureFetch =
+  (fetch: typeof globalThis.fetch) =>
+  <R>(context: Context.Context<R>): Context.Context<R> =>
+    Context.add(context, FetchHttpClient.Fetch, capture(fetch).fetch)
+
 /**
  * Wraps the application's transport for fetch: its responses are paired with their fetch
  * `Response`, and redirects are not followed (Node's fetch follows them by default; a 3xx must
@@ -94,7 +143,7 @@ const notAResponse = (value: unknown): NotAResponse | undefined => {
  * it, so a `FetchHttpClient.RequestInit` given to the transport's layer or to the call still
  * applies (a `RequestInit` of the client's own would replace it). Other transports ignore it.
  * `fetchOf` picks the fetch to wrap: by default the caller's `FetchHttpClient.Fetch`, else the
- * global one.
+ * global one. A capturing fetch the attempt installed already (`captureFetch`) is used as it is.
  *
  * @internal
  */
@@ -105,27 +154,17 @@ export const configureFetch = <E>(
 ): HttpClient.HttpClient.With<E> =>
   HttpClient.transformResponse(transport, (effect) =>
     Effect.contextWithEffect((context: Context.Context<never>) => {
-      const fetch = fetchOf(context)
-      let source: Source | undefined
-      const capturing: typeof globalThis.fetch = (input, init) => {
-        const signal = init?.signal ?? undefined
-        return abortable(fetch(input, { ...init, redirect: "manual" }), signal).then((response) => {
-          const invalid = notAResponse(response)
-          if (invalid !== undefined) throw invalid
-          // What fetch rejects with for a network error, some mocks answer (status 0).
-          if (response.type === "error") {
-            throw new TypeError("the fetch resolved to a network error (Response.error())")
-          }
-          source = { response, signal }
-          return response
-        })
-      }
-      return Effect.map(
-        Effect.provide(effect, Context.add(context, FetchHttpClient.Fetch, capturing)),
-        (response) => {
-          if (source !== undefined) sources.set(response, source)
-          return response
-        }
-      )
+      const installed = Option.getOrUndefined(Context.getOption(context, FetchHttpClient.Fetch))
+      const found = installed !== undefined ? captures.get(installed) : undefined
+      const captured = found ?? capture(fetchOf(context))
+      const sent =
+        found !== undefined
+          ? effect
+          : Effect.provide(effect, Context.add(context, FetchHttpClient.Fetch, captured.fetch))
+      return Effect.map(sent, (response) => {
+        if (captured.source !== undefined) sources.set(response, captured.source)
+        captured.source = undefined
+        return response
+      })
     })
   )

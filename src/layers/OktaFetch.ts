@@ -10,7 +10,7 @@ import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import { configureFetch } from "../internal/fetchBody.js"
+import { captureFetch, configureFetch } from "../internal/fetchBody.js"
 import { registerTransport } from "../internal/transport.js"
 
 /**
@@ -68,7 +68,7 @@ export const layer = (options: OktaFetchOptions = {}): Layer.Layer<HttpClient.Ht
   const make = (client: HttpClient.HttpClient) =>
     registerTransport(
       configureFetch(client, () => fetch),
-      { cap: undefined }
+      { cap: undefined, attemptContext: captureFetch(fetch) }
     )
   return Layer.effect(HttpClient.HttpClient, Effect.map(HttpClient.HttpClient, make)).pipe(
     Layer.provide(FetchHttpClient.layer)
