@@ -94,11 +94,11 @@ interface Capture {
   used: boolean
 }
 
-// Each capturing fetch, by identity: found in a request's context, it was installed by the
-// attempt (see `captureFetch`), and the transport only pairs.
+// The capturing fetches attempts installed (see `captureFetch`), by identity: found in a
+// request's context, the transport only pairs what it captured.
 const captures = new WeakMap<typeof globalThis.fetch, Capture>()
 
-const capture = (fetch: typeof globalThis.fetch): Capture => {
+const capture = (fetch: typeof globalThis.fetch, installed: boolean): Capture => {
   const captured: Capture = {
     fetch: (input, init) => {
       // The attempt's own request comes first. Any other fetch made in the attempt's context
@@ -120,7 +120,7 @@ const capture = (fetch: typeof globalThis.fetch): Capture => {
     source: undefined,
     used: false
   }
-  captures.set(captured.fetch, captured)
+  if (installed) captures.set(captured.fetch, captured)
   return captured
 }
 
@@ -133,7 +133,7 @@ const capture = (fetch: typeof globalThis.fetch): Capture => {
 export const captureFetch =
   (fetch: typeof globalThis.fetch) =>
   <R>(context: Context.Context<R>): Context.Context<R> =>
-    Context.add(context, FetchHttpClient.Fetch, capture(fetch).fetch)
+    Context.add(context, FetchHttpClient.Fetch, capture(fetch, true).fetch)
 
 /**
  * Wraps the application's transport for fetch: its responses are paired with their fetch
@@ -156,7 +156,7 @@ export const configureFetch = <E>(
     Effect.contextWithEffect((context: Context.Context<never>) => {
       const installed = Option.getOrUndefined(Context.getOption(context, FetchHttpClient.Fetch))
       const found = installed !== undefined ? captures.get(installed) : undefined
-      const captured = found ?? capture(fetchOf(context))
+      const captured = found ?? capture(fetchOf(context), false)
       const sent =
         found !== undefined
           ? effect

@@ -145,13 +145,12 @@ export const readText = (
   if (source !== undefined) return readWebBody(call, response.status, source, maxBytes)
   const body = transportCapped ? pairedBody(response) : undefined
   if (body !== undefined && !body.bodyUsed) {
+    const failed = readFailure(call, response.status)
     return Effect.tryPromise({
       try: () => body.text(),
+      // undici's own cap (the transport's `maxResponseSize`) stopped the body.
       catch: (cause) =>
-        readFailure(
-          call,
-          response.status
-        )(
+        failed(
           (cause as { readonly code?: unknown } | null)?.code === OVER_CAP_CODE
             ? new TooLarge(maxBytes)
             : cause
