@@ -143,8 +143,8 @@ export const transportError = (
 // when its `AbortSignal` aborts, so the client times an attempt out by aborting its request
 // instead of forking a fiber, and they may cap a response body themselves (undici's
 // `maxResponseSize`), which lets the client read a chunked body in one go instead of counting its
-// bytes (see bench/README.md). Keyed by the `HttpClient` the layer
-// built: any other client, a wrapped one included, gets neither.
+// bytes (see bench/README.md). Keyed by the `HttpClient` the layer built: any other client, a
+// wrapped one included, gets neither.
 const own = new WeakMap<HttpClient.HttpClient, OwnTransport>()
 
 /** What a transport this package built guarantees. @internal */

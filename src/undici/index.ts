@@ -124,7 +124,7 @@ class Slot {
 /**
  * `inner`, for the platform's undici client: the body of each answer is left in the `Slot` its
  * request carried as undici's `opaque` option, as the platform's response keeps undici's answer to
- * itself.
+ * itself. The platform only sends requests through it; the layer closes `inner` itself.
  */
 class Pairing extends Undici.Dispatcher {
   constructor(private readonly inner: Undici.Dispatcher) {
@@ -152,23 +152,6 @@ class Pairing extends Undici.Dispatcher {
       if (data.opaque instanceof Slot) data.opaque.body = data.body
       return data
     })
-  }
-  override close(callback: () => void): void
-  override close(): Promise<void>
-  override close(callback?: () => void): Promise<void> | void {
-    return callback === undefined ? this.inner.close() : this.inner.close(callback)
-  }
-  override destroy(err: Error | null, callback: () => void): void
-  override destroy(callback: () => void): void
-  override destroy(err: Error | null): Promise<void>
-  override destroy(): Promise<void>
-  override destroy(
-    first?: Error | null | (() => void),
-    callback?: () => void
-  ): Promise<void> | void {
-    if (typeof first === "function") return this.inner.destroy(first)
-    if (callback !== undefined) return this.inner.destroy(first ?? null, callback)
-    return this.inner.destroy(first ?? null)
   }
 }
 
