@@ -387,6 +387,44 @@ describe("the fetch transport as the application configured it", () => {
     }).pipe(Effect.scoped)
   )
 
+  // A test layer over the whole stack: the fetch reaches `FetchHttpClient.layer` as it reaches the
+  // client, and the platform would send with it. Before, the client's wrapper replaced it with
+  // the global fetch: the test's calls went to the network.
+  it.live(
+    "a FetchHttpClient.Fetch provided to the layers above the client makes every request",
+    () =>
+      Effect.gen(function* () {
+        const { url } = yield* server
+        const seen: Array<string> = []
+        const instrumented: typeof globalThis.fetch = (input, init) => {
+          seen.push(String(input))
+          return globalThis.fetch(input, init)
+        }
+        const call = Effect.flatMap(OktaClient, (client) =>
+          client.execute({ operation: "probe", method: "GET", path: "/chunked" }, (r) =>
+            r.json(Small)
+          )
+        )
+        const stack = OktaClient.layer({ orgUrl: url, apiToken: Redacted.make("00t") }).pipe(
+          Layer.provide(FetchHttpClient.layer),
+          Layer.provide(Layer.succeed(FetchHttpClient.Fetch, instrumented))
+        )
+        const value = yield* call.pipe(Effect.provide(stack))
+        expect(value).toEqual({ id: "0oa1", label: "Acme SCIM" })
+        expect(seen).toEqual([`${url}/chunked`])
+        // The caller's own still comes first, as on the platform.
+        const callers: Array<string> = []
+        yield* call.pipe(
+          Effect.provide(stack),
+          Effect.provideService(FetchHttpClient.Fetch, (input, init) => {
+            callers.push(String(input))
+            return globalThis.fetch(input, init)
+          })
+        )
+        expect([seen.length, callers]).toEqual([1, [`${url}/chunked`]])
+      }).pipe(Effect.scoped)
+  )
+
   it.live("a RequestInit given to FetchHttpClient.layer still applies to every request", () =>
     Effect.gen(function* () {
       const { url, seen } = yield* server

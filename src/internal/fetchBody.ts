@@ -10,8 +10,9 @@
  * that fetch returned with the platform response made from it, by identity. A response that is
  * not paired (another transport, or a response replaced on the way out) is read through the
  * platform's one-shot read or its stream. The application's fetch is the one in the caller's
- * context: a `Fetch` given to `FetchHttpClient.layer` itself lives inside that transport, where
- * the client's wins over it; `OktaFetch.layer({ fetch })` is the way to give one.
+ * context, else one provided to the layers above the client (which reached the transport too); a
+ * `Fetch` given to `FetchHttpClient.layer` alone lives inside that transport, out of the client's
+ * sight, and the client's wins over it; `OktaFetch.layer({ fetch })` is the way to give one.
  *
  * The request's `AbortSignal` ends the wait for the response and the read of its body even when
  * the fetch ignores it (a mock that never answers, a wrapper that drops `signal`): on
@@ -136,21 +137,30 @@ export const captureFetch =
     Context.add(context, FetchHttpClient.Fetch, capture(fetch, true).fetch)
 
 /**
+ * The fetch `FetchHttpClient` would send with, as far as the client can see: the caller's
+ * `FetchHttpClient.Fetch`, else `provided` (one the client's layer was built with), else the
+ * global one, looked up at each request. @internal
+ */
+export const callersFetch =
+  (provided: typeof globalThis.fetch | undefined) =>
+  (context: Context.Context<never>): typeof globalThis.fetch =>
+    Context.getOrElse(context, FetchHttpClient.Fetch, () => provided ?? globalThis.fetch)
+
+/**
  * Wraps the application's transport for fetch: its responses are paired with their fetch
  * `Response`, and redirects are not followed (Node's fetch follows them by default; a 3xx must
  * surface instead, so the credentials never follow `Location`; the other transports never
  * follow redirects). The capturing fetch sets `redirect` on the options `FetchHttpClient` hands
  * it, so a `FetchHttpClient.RequestInit` given to the transport's layer or to the call still
  * applies (a `RequestInit` of the client's own would replace it). Other transports ignore it.
- * `fetchOf` picks the fetch to wrap: by default the caller's `FetchHttpClient.Fetch`, else the
- * global one. A capturing fetch the attempt installed already (`captureFetch`) is used as it is.
+ * `fetchOf` picks the fetch to wrap from the caller's context (see {@link callersFetch}). A
+ * capturing fetch the attempt installed already (`captureFetch`) is used as it is.
  *
  * @internal
  */
 export const configureFetch = <E>(
   transport: HttpClient.HttpClient.With<E>,
-  fetchOf: (context: Context.Context<never>) => typeof globalThis.fetch = (context) =>
-    Context.getOrElse(context, FetchHttpClient.Fetch, () => globalThis.fetch)
+  fetchOf: (context: Context.Context<never>) => typeof globalThis.fetch
 ): HttpClient.HttpClient.With<E> =>
   HttpClient.transformResponse(transport, (effect) =>
     Effect.contextWithEffect((context: Context.Context<never>) => {

@@ -4,6 +4,7 @@
  * rate-limit gate, the per-attempt timeout and the retry policy, and turns the response into a
  * value or a typed error.
  */
+import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import type * as Headers from "@effect/platform/Headers"
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
@@ -27,7 +28,7 @@ import { type Gate, RateLimitGate } from "../internal/gate.js"
 import * as Shared from "../internal/sharedGate.js"
 import * as Metrics from "../internal/metrics.js"
 import * as Exchange from "../internal/exchange.js"
-import { configureFetch } from "../internal/fetchBody.js"
+import { callersFetch, configureFetch } from "../internal/fetchBody.js"
 import { httpError } from "../internal/httpError.js"
 import { makeResponse, readErrorText } from "../internal/reader.js"
 import { type Call, ownTransport } from "../internal/transport.js"
@@ -58,10 +59,7 @@ export type {
   OktaResponse
 } from "./OktaClientService.js"
 
-/**
- * Effect's tracer when the application installs none: it keeps each span in memory until the span
- * is dropped, and exports nothing.
- */
+/** Effect's tracer when the application installs none: it keeps spans in memory, exports none. */
 const DEFAULT_TRACER = Context.get(DefaultServices.liveServices, Tracer.Tracer)
 
 /** The methods HTTP defines as idempotent: a request of these may be sent again by default. */
@@ -104,15 +102,15 @@ export const make = (
     const propagated = exchanges || settings.tracerPropagation
     const basePath = new URL(orgUrl).pathname.replace(/\/$/, "")
 
-    // The pipeline every request goes through, configured once. The platform's own HTTP span is
-    // off: the exchange makes its own (its exit value would hold the request and its credential).
-    // With its span off the platform sends no trace headers either; the exchange sends them when
-    // `tracerPropagation` asks for them.
+    // The pipeline every request goes through, configured once. The platform's HTTP span is off
+    // (its exit value would hold the request and its credential), and so are its trace headers:
+    // the exchange makes its own span, and sends them when `tracerPropagation` asks for them.
     const transport = yield* HttpClient.HttpClient
-    // A transport this package built (`OktaUndici.layer`, `OktaFetch.layer`) has fetch
-    // configured already if it is fetch; any other transport may be fetch, and gets the
-    // client's fetch configuration (ignored by the others).
+    // A transport this package built (`OktaUndici.layer`, `OktaFetch.layer`) has fetch set up
+    // already; any other may be fetch, and gets the client's fetch set-up (ignored by the others),
+    // with the caller's fetch, else one provided above this layer, as the platform would pick.
     const own = ownTransport(transport)
+    const provided = Option.getOrUndefined(yield* Effect.serviceOption(FetchHttpClient.Fetch))
     // Reached directly, not through `transformClient` (which may answer with responses of its
     // own), it drops a request when the request's `AbortSignal` aborts, and its body cap, when
     // no larger than the client's, makes every read a one-shot one.
@@ -121,9 +119,9 @@ export const make = (
       direct && own.cap !== undefined && own.cap <= settings.maxResponseBytes
         ? { maxBytes: own.cap, transportCapped: true }
         : { maxBytes: settings.maxResponseBytes, transportCapped: false }
-    const shared = (own !== undefined ? transport : configureFetch(transport)).pipe(
-      HttpClient.withTracerDisabledWhen(() => true)
-    )
+    const shared = (
+      own !== undefined ? transport : configureFetch(transport, callersFetch(provided))
+    ).pipe(HttpClient.withTracerDisabledWhen(() => true))
     const defaults = HttpClientRequest.setHeaders({
       accept: "application/json",
       "user-agent": settings.userAgent,
