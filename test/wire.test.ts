@@ -371,16 +371,20 @@ describe("the fetch transport as the application configured it", () => {
     headers: { "x-requested-by": "platform-team" }
   })
 
+  /** A fetch that records the URL of each request it sends with the global fetch. */
+  const recordingInto =
+    (seen: Array<string>): typeof globalThis.fetch =>
+    (input, init) => {
+      seen.push(String(input))
+      return globalThis.fetch(input, init)
+    }
+
   it.live("an application's own FetchHttpClient.Fetch still makes every request", () =>
     Effect.gen(function* () {
       const { url } = yield* server
       const seen: Array<string> = []
-      const instrumented: typeof globalThis.fetch = (input, init) => {
-        seen.push(String(input))
-        return globalThis.fetch(input, init)
-      }
       const value = yield* getSmall(url, FetchHttpClient.layer).pipe(
-        Effect.provideService(FetchHttpClient.Fetch, instrumented)
+        Effect.provideService(FetchHttpClient.Fetch, recordingInto(seen))
       )
       expect(value).toEqual({ id: "0oa1", label: "Acme SCIM" })
       expect(seen).toEqual([`${url}/chunked`])
@@ -396,10 +400,6 @@ describe("the fetch transport as the application configured it", () => {
       Effect.gen(function* () {
         const { url } = yield* server
         const seen: Array<string> = []
-        const instrumented: typeof globalThis.fetch = (input, init) => {
-          seen.push(String(input))
-          return globalThis.fetch(input, init)
-        }
         const call = Effect.flatMap(OktaClient, (client) =>
           client.execute({ operation: "probe", method: "GET", path: "/chunked" }, (r) =>
             r.json(Small)
@@ -407,7 +407,7 @@ describe("the fetch transport as the application configured it", () => {
         )
         const stack = OktaClient.layer({ orgUrl: url, apiToken: Redacted.make("00t") }).pipe(
           Layer.provide(FetchHttpClient.layer),
-          Layer.provide(Layer.succeed(FetchHttpClient.Fetch, instrumented))
+          Layer.provide(Layer.succeed(FetchHttpClient.Fetch, recordingInto(seen)))
         )
         const value = yield* call.pipe(Effect.provide(stack))
         expect(value).toEqual({ id: "0oa1", label: "Acme SCIM" })
@@ -416,10 +416,7 @@ describe("the fetch transport as the application configured it", () => {
         const callers: Array<string> = []
         yield* call.pipe(
           Effect.provide(stack),
-          Effect.provideService(FetchHttpClient.Fetch, (input, init) => {
-            callers.push(String(input))
-            return globalThis.fetch(input, init)
-          })
+          Effect.provideService(FetchHttpClient.Fetch, recordingInto(callers))
         )
         expect([seen.length, callers]).toEqual([1, [`${url}/chunked`]])
       }).pipe(Effect.scoped)
