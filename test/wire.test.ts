@@ -940,6 +940,45 @@ describe("the undici transport that caps bodies itself", () => {
     }).pipe(Effect.scoped)
   )
 
+  // As on `NodeHttpClient.layerUndici`, whose requests carry its layer's context: options given to
+  // the layer (or above it, in a test layer over the whole stack) apply, the caller's over them.
+  it.live(
+    "undici request options given to OktaUndici.layer apply, with or without transformClient",
+    () =>
+      Effect.gen(function* () {
+        const connections: Array<string | undefined> = []
+        const { url } = yield* loopbackServer((req, res) => {
+          connections.push(req.headers.connection)
+          res.writeHead(200, { "content-type": "application/json" })
+          res.end(small)
+        })
+        const options = (reset: boolean) =>
+          Layer.succeed(NodeHttpClient.UndiciRequestOptions, {
+            reset
+          } as Undici.Dispatcher.RequestOptions<null>)
+        const transport = Layer.orDie(OktaUndici.layer()).pipe(Layer.provide(options(true)))
+        const call = (transformClient?: (client: HttpClient.HttpClient) => HttpClient.HttpClient) =>
+          Effect.flatMap(OktaClient, (client) =>
+            client.execute({ operation: "probe", method: "GET", path: "/" }, (r) => r.text)
+          ).pipe(
+            Effect.provide(
+              OktaClient.layer({
+                orgUrl: url,
+                apiToken: Redacted.make("00t"),
+                ...(transformClient !== undefined ? { transformClient } : {})
+              }).pipe(Layer.provide(transport))
+            )
+          )
+        expect(yield* call()).toBe(small)
+        expect(yield* call(HttpClient.mapRequest((r) => r))).toBe(small)
+        const callers = Effect.provideService(call(), NodeHttpClient.UndiciRequestOptions, {
+          reset: false
+        } as Undici.Dispatcher.RequestOptions<null>)
+        expect(yield* callers).toBe(small)
+        expect(connections).toEqual(["close", "close", "keep-alive"])
+      }).pipe(Effect.scoped)
+  )
+
   it.effect("a cap that is not a positive integer is an OktaConfigError", () =>
     Effect.gen(function* () {
       const error = yield* Effect.flip(

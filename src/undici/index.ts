@@ -59,7 +59,8 @@ export interface OktaUndiciOptions {
  * with the `transformClient` option, which may answer with responses of its own, the client
  * counts the bytes itself and runs each attempt in a fiber, as on any transport. Fails with
  * `OktaConfigError` on a `maxResponseBytes` that is not a positive integer, or a `proxy` that is
- * not an http(s) URL.
+ * not an http(s) URL. A `NodeHttpClient.UndiciRequestOptions` given to the layer applies to its
+ * requests, as on `NodeHttpClient.layerUndici`; one provided where the calls run wins over it.
  *
  * @example
  * ```ts
@@ -108,10 +109,15 @@ export const layer = (
         ),
         (agent) => Effect.promise(() => agent.destroy())
       )
-      return registerTransport(paired(NodeHttpClient.makeUndici(new Pairing(agent))), {
+      // Options given to this layer (or above it) apply, under the caller's, as on
+      // `NodeHttpClient.layerUndici`, whose requests carry its layer's context.
+      const given = Option.getOrUndefined(
+        yield* Effect.serviceOption(NodeHttpClient.UndiciRequestOptions)
+      )
+      return registerTransport(paired(NodeHttpClient.makeUndici(new Pairing(agent)), given), {
         cap: maxBytes,
         undiciWithoutProxy: proxy === undefined,
-        attemptContext: withSlot
+        attemptContext: withSlot(given)
       })
     })
   )
@@ -155,34 +161,59 @@ class Pairing extends Undici.Dispatcher {
   }
 }
 
-/**
- * Gives an attempt's request (one: `OktaClient` reaches this transport directly) a fresh `Slot` as
- * undici's `opaque`, through the platform's public `UndiciRequestOptions`, merged into any the
- * application provides. `OktaClient` adds it to the attempt's context with the attempt's `Scope`,
- * in one step.
- */
-const withSlot = <R>(context: Context.Context<R>): Context.Context<R> => {
-  const given = Context.getOption(context, NodeHttpClient.UndiciRequestOptions)
+type RequestOptions = Context.Tag.Service<typeof NodeHttpClient.UndiciRequestOptions>
+
+/** The layer's options (`given`), then the caller's over them, then `extra`. */
+const merged = (
+  given: RequestOptions | undefined,
+  context: Context.Context<never>,
+  extra?: { readonly opaque: Slot }
+): RequestOptions =>
   // The tag's type is undici's whole request options; the platform sets the request's own
   // (method, path, headers …) after these. undici hands `opaque` back as it is.
-  const options = {
-    ...Option.getOrUndefined(given),
-    opaque: new Slot()
-  } as unknown as Undici.Dispatcher.RequestOptions<null>
-  return Context.add(context, NodeHttpClient.UndiciRequestOptions, options)
-}
+  ({
+    ...given,
+    ...Option.getOrUndefined(Context.getOption(context, NodeHttpClient.UndiciRequestOptions)),
+    ...extra
+  }) as RequestOptions
+
+/**
+ * Gives an attempt's request (one: `OktaClient` reaches this transport directly) a fresh `Slot` as
+ * undici's `opaque`, through the platform's public `UndiciRequestOptions`, merged into the layer's
+ * and the caller's. `OktaClient` adds it to the attempt's context with the attempt's `Scope`, in
+ * one step.
+ */
+const withSlot =
+  (given: RequestOptions | undefined) =>
+  <R>(context: Context.Context<R>): Context.Context<R> =>
+    Context.add(
+      context,
+      NodeHttpClient.UndiciRequestOptions,
+      merged(given, context as Context.Context<never>, { opaque: new Slot() })
+    )
 
 /**
  * Pairs each platform response with the undici body it was made from, when its request carried
- * a `Slot` (see {@link withSlot}): the client reads it with one promise (see `pairBody`).
+ * a `Slot` (see {@link withSlot}): the client reads it with one promise (see `pairBody`). A
+ * request without one gets the layer's options (`given`) here instead.
  */
-const paired = <E, R>(client: HttpClient.HttpClient.With<E, R>): HttpClient.HttpClient.With<E, R> =>
+const paired = <E, R>(
+  client: HttpClient.HttpClient.With<E, R>,
+  given: RequestOptions | undefined
+): HttpClient.HttpClient.With<E, R> =>
   HttpClient.transformResponse(client, (send) =>
     Effect.contextWithEffect((context: Context.Context<never>) => {
       const slot: unknown = Option.getOrUndefined(
         Context.getOption(context, NodeHttpClient.UndiciRequestOptions)
       )?.opaque
-      if (!(slot instanceof Slot)) return send
+      if (!(slot instanceof Slot)) {
+        return given === undefined
+          ? send
+          : Effect.provide(
+              send,
+              Context.add(context, NodeHttpClient.UndiciRequestOptions, merged(given, context))
+            )
+      }
       return Effect.map(send, (response) => {
         if (slot.body !== undefined) pairBody(response, slot.body)
         slot.body = undefined
