@@ -920,22 +920,29 @@ describe("the undici transport that caps bodies itself", () => {
     }).pipe(Effect.scoped)
   )
 
-  it.live("undici request options the application provides still apply to its requests", () =>
-    Effect.gen(function* () {
-      const connections: Array<string | undefined> = []
-      const { url } = yield* loopbackServer((req, res) => {
+  /** A server that records each request's `Connection` header. */
+  const connectionsServer = Effect.suspend(() => {
+    const connections: Array<string | undefined> = []
+    return Effect.map(
+      loopbackServer((req, res) => {
         connections.push(req.headers.connection)
         res.writeHead(200, { "content-type": "application/json" })
         res.end(small)
-      })
+      }),
+      ({ url }) => ({ url, connections })
+    )
+  })
+  // `reset: true` asks undici to close the connection after the request.
+  const reset = (close: boolean) => ({ reset: close }) as Undici.Dispatcher.RequestOptions<null>
+
+  it.live("undici request options the application provides still apply to its requests", () =>
+    Effect.gen(function* () {
+      const { url, connections } = yield* connectionsServer
       const transport = Layer.orDie(OktaUndici.layer())
       const call = get(url, "/", transport)
       expect(yield* call).toBe(small)
-      // `reset: true` asks undici to close the connection after the request.
-      const reset = Effect.provideService(call, NodeHttpClient.UndiciRequestOptions, {
-        reset: true
-      } as Undici.Dispatcher.RequestOptions<null>)
-      expect(yield* reset).toBe(small)
+      const closing = Effect.provideService(call, NodeHttpClient.UndiciRequestOptions, reset(true))
+      expect(yield* closing).toBe(small)
       expect(connections).toEqual(["keep-alive", "close"])
     }).pipe(Effect.scoped)
   )
@@ -946,17 +953,10 @@ describe("the undici transport that caps bodies itself", () => {
     "undici request options given to OktaUndici.layer apply, with or without transformClient",
     () =>
       Effect.gen(function* () {
-        const connections: Array<string | undefined> = []
-        const { url } = yield* loopbackServer((req, res) => {
-          connections.push(req.headers.connection)
-          res.writeHead(200, { "content-type": "application/json" })
-          res.end(small)
-        })
-        const options = (reset: boolean) =>
-          Layer.succeed(NodeHttpClient.UndiciRequestOptions, {
-            reset
-          } as Undici.Dispatcher.RequestOptions<null>)
-        const transport = Layer.orDie(OktaUndici.layer()).pipe(Layer.provide(options(true)))
+        const { url, connections } = yield* connectionsServer
+        const transport = Layer.orDie(OktaUndici.layer()).pipe(
+          Layer.provide(Layer.succeed(NodeHttpClient.UndiciRequestOptions, reset(true)))
+        )
         const call = (transformClient?: (client: HttpClient.HttpClient) => HttpClient.HttpClient) =>
           Effect.flatMap(OktaClient, (client) =>
             client.execute({ operation: "probe", method: "GET", path: "/" }, (r) => r.text)
@@ -971,9 +971,11 @@ describe("the undici transport that caps bodies itself", () => {
           )
         expect(yield* call()).toBe(small)
         expect(yield* call(HttpClient.mapRequest((r) => r))).toBe(small)
-        const callers = Effect.provideService(call(), NodeHttpClient.UndiciRequestOptions, {
-          reset: false
-        } as Undici.Dispatcher.RequestOptions<null>)
+        const callers = Effect.provideService(
+          call(),
+          NodeHttpClient.UndiciRequestOptions,
+          reset(false)
+        )
         expect(yield* callers).toBe(small)
         expect(connections).toEqual(["close", "close", "keep-alive"])
       }).pipe(Effect.scoped)
