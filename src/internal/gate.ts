@@ -47,7 +47,7 @@ export const MAX_PROBE_ROUNDS = 64
 /** A reset further ahead than this (two of Okta's one-minute windows) is not believed. */
 export const PLAUSIBLE_RESET_MS = 2 * DEFAULT_WINDOW_MS
 /** A `Date` further than this from the local clock is not believed (a 1970 or 2100 `Date`). */
-export const PLAUSIBLE_OFFSET_MS = 60 * 60_000
+const PLAUSIBLE_OFFSET_MS = 60 * 60_000
 
 /** A rate-limit header the gate did not believe. @internal */
 export interface Distrusted {

@@ -126,9 +126,9 @@ const overCap = (error: HttpClientError.HttpClientError): boolean => {
  * bench/README.md); an undici body `OktaUndici.layer` paired, with undici's `text` (likewise);
  * a declared `Content-Length` without `Content-Encoding`, or any body on a transport that caps
  * it, with the one-shot read; anything else through the platform's stream, abandoned as soon as
- * the cap is passed. @internal
+ * the cap is passed.
  */
-export const readText = (
+const readText = (
   call: Call,
   response: HttpClientResponse.HttpClientResponse,
   headers: Headers.Headers,

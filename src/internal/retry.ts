@@ -54,10 +54,8 @@ const backoff = (reason: string, concurrency = false): Decision => ({
 /**
  * Which failures are tried again. Without `replaySafe` (verify: its one-time code may be consumed
  * by a request that reached Okta) only a 429 (a rejection) or a failure to connect is.
- *
- * @internal
  */
-export const classify = (error: unknown, replaySafe: boolean): Decision => {
+const classify = (error: unknown, replaySafe: boolean): Decision => {
   const e = error as Retryable
   switch (e._tag) {
     case "OktaRateLimitError": {
