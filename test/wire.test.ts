@@ -787,14 +787,22 @@ describe("a refused connection with a proxy variable set", () => {
 })
 
 describe("the undici transport that caps bodies itself", () => {
-  const get = (url: string, path: string, transport: Layer.Layer<HttpClient.HttpClient>) =>
+  const get = (
+    url: string,
+    path: string,
+    transport: Layer.Layer<HttpClient.HttpClient>,
+    transformClient?: (client: HttpClient.HttpClient) => HttpClient.HttpClient
+  ) =>
     Effect.flatMap(OktaClient, (client) =>
       client.execute({ operation: "probe", method: "GET", path }, (r) => r.text)
     ).pipe(
       Effect.provide(
-        OktaClient.layer({ orgUrl: url, apiToken: Redacted.make("00t"), retry: false }).pipe(
-          Layer.provide(transport)
-        )
+        OktaClient.layer({
+          orgUrl: url,
+          apiToken: Redacted.make("00t"),
+          retry: false,
+          ...(transformClient !== undefined ? { transformClient } : {})
+        }).pipe(Layer.provide(transport))
       )
     )
 
@@ -957,22 +965,17 @@ describe("the undici transport that caps bodies itself", () => {
         const transport = Layer.orDie(OktaUndici.layer()).pipe(
           Layer.provide(Layer.succeed(NodeHttpClient.UndiciRequestOptions, reset(true)))
         )
-        const call = (transformClient?: (client: HttpClient.HttpClient) => HttpClient.HttpClient) =>
-          Effect.flatMap(OktaClient, (client) =>
-            client.execute({ operation: "probe", method: "GET", path: "/" }, (r) => r.text)
-          ).pipe(
-            Effect.provide(
-              OktaClient.layer({
-                orgUrl: url,
-                apiToken: Redacted.make("00t"),
-                ...(transformClient !== undefined ? { transformClient } : {})
-              }).pipe(Layer.provide(transport))
-            )
+        expect(yield* get(url, "/", transport)).toBe(small)
+        expect(
+          yield* get(
+            url,
+            "/",
+            transport,
+            HttpClient.mapRequest((r) => r)
           )
-        expect(yield* call()).toBe(small)
-        expect(yield* call(HttpClient.mapRequest((r) => r))).toBe(small)
+        ).toBe(small)
         const callers = Effect.provideService(
-          call(),
+          get(url, "/", transport),
           NodeHttpClient.UndiciRequestOptions,
           reset(false)
         )
