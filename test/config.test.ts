@@ -4,7 +4,7 @@
  * as sent.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { ConfigProvider, Effect, Layer, Redacted } from "effect"
+import { Config, ConfigProvider, Effect, Layer, Redacted } from "effect"
 import { withAdvancingClock } from "effect-okta-connections/testing"
 import {
   ApplicationConnections,
@@ -118,6 +118,61 @@ describe("layerConfig from Okta's variables", () => {
         expect(lower).toContain("OKTA_CLIENT_CLIENTID")
         expect(lower).not.toContain("OKTA_CLIENT_TOKEN")
       })
+  )
+})
+
+describe("a bad value read from a standard variable", () => {
+  // The error names the variable, as the missing ones are named: "apiToken" alone does not say
+  // which of the environment's values to fix.
+  it.effect.each([
+    [{ OKTA_CLIENT_TOKEN: "" }, "apiToken", "apiToken is empty (OKTA_CLIENT_TOKEN)"],
+    [{ OKTA_CLIENT_TOKEN: "SSWS 00abc" }, "apiToken", "pass the token alone (OKTA_CLIENT_TOKEN)"],
+    [
+      { OKTA_CLIENT_ORGURL: "https://{yourOktaDomain}" },
+      "orgUrl",
+      "placeholder (OKTA_CLIENT_ORGURL)"
+    ],
+    [
+      {
+        OKTA_CLIENT_AUTHORIZATIONMODE: "PrivateKey",
+        OKTA_CLIENT_CLIENTID: " ",
+        OKTA_CLIENT_SCOPES: "okta.apps.read",
+        OKTA_CLIENT_PRIVATEKEY: "not a key"
+      },
+      "oauth.clientId",
+      "oauth.clientId is empty (OKTA_CLIENT_CLIENTID)"
+    ]
+  ] as const)("%o: OktaConfigError %s, naming the variable", ([env, field, says]) =>
+    Effect.gen(function* () {
+      const error = yield* buildFrom({
+        OKTA_CLIENT_ORGURL: "https://acme.okta.com",
+        OKTA_CLIENT_TOKEN: "00abc",
+        ...env
+      })
+      expect(error).toMatchObject({ _tag: "OktaConfigError", field })
+      expect(error.message).toContain(says)
+    })
+  )
+
+  it.effect("a value from a Config of the application's is not said to be the variable's", () =>
+    Effect.gen(function* () {
+      const error = yield* Layer.build(
+        OktaClient.layerConfig({ apiToken: Config.redacted("MY_TOKEN") })
+      ).pipe(
+        Effect.scoped,
+        Effect.provide(scriptedHttp(() => json(200, {})).layer),
+        Effect.withConfigProvider(
+          ConfigProvider.fromMap(
+            new Map([
+              ["OKTA_CLIENT_ORGURL", "https://acme.okta.com"],
+              ["MY_TOKEN", ""]
+            ])
+          )
+        ),
+        Effect.flip
+      )
+      expect(error.message).toBe("invalid Okta client configuration: apiToken is empty")
+    })
   )
 })
 

@@ -43,7 +43,7 @@ import {
   type OktaClientOptions,
   resolveSettings
 } from "./OktaClientOptions.js"
-import { fromConfig } from "./OktaClientConfig.js"
+import { makeFromConfig } from "./OktaClientConfig.js"
 import type {
   OktaClientService,
   OktaExecuteError,
@@ -376,6 +376,7 @@ export class OktaClient extends Context.Tag("effect-okta-connections/OktaClient"
    * `OKTA_CLIENT_TOKEN`, or the `PrivateKey` mode's variables. Each can be replaced by any `Config`.
    * Unless `deadline` or `retry` is given, `OKTA_CLIENT_REQUESTTIMEOUT` (seconds, `0` none) sets the
    * deadline and `OKTA_CLIENT_RATELIMIT_MAXRETRIES` the policy's `maxRetries`, as in Okta's SDKs.
+   * A missing variable, or an unusable value read from one, is reported with its name.
    *
    * @example
    * ```ts
@@ -393,6 +394,6 @@ export class OktaClient extends Context.Tag("effect-okta-connections/OktaClient"
   static layerConfig(
     options: OktaClientConfigOptions = {}
   ): Layer.Layer<OktaClient, ConfigError.ConfigError | OktaConfigError, HttpClient.HttpClient> {
-    return Layer.scoped(OktaClient, Effect.flatMap(fromConfig(options), make))
+    return Layer.scoped(OktaClient, makeFromConfig(options, make))
   }
 }

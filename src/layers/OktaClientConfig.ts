@@ -103,10 +103,8 @@ const retrySettings = (settings: OktaClientSettings) =>
 /**
  * Reads the org URL and credentials of {@link OktaClientConfigOptions} from `Config`, with Okta's
  * standard variables as defaults.
- *
- * @internal
  */
-export const fromConfig = (
+const fromConfig = (
   options: OktaClientConfigOptions
 ): Effect.Effect<OktaClientOptions, ConfigError.ConfigError | OktaConfigError, Scope.Scope> => {
   const {
@@ -176,3 +174,33 @@ export const fromConfig = (
     })
   })
 }
+
+/** The standard variable an option is read from when the application gives no `Config` for it. */
+const VARIABLES: ReadonlyArray<
+  readonly [field: string, option: keyof OktaClientConfigOptions, variable: string]
+> = [
+  ["orgUrl", "orgUrl", "OKTA_CLIENT_ORGURL"],
+  ["apiToken", "apiToken", "OKTA_CLIENT_TOKEN"],
+  ["oauth.clientId", "clientId", "OKTA_CLIENT_CLIENTID"],
+  ["oauth.scopes", "scopes", "OKTA_CLIENT_SCOPES"],
+  ["oauth.privateKey", "privateKey", "OKTA_CLIENT_PRIVATEKEY"]
+]
+
+/**
+ * `make` over the options read from `Config`: an unusable value read from a standard variable is
+ * reported with the variable's name, as a missing one is.
+ *
+ * @internal
+ */
+export const makeFromConfig = <A, R>(
+  options: OktaClientConfigOptions,
+  make: (options: OktaClientOptions) => Effect.Effect<A, OktaConfigError, R>
+): Effect.Effect<A, ConfigError.ConfigError | OktaConfigError, R | Scope.Scope> =>
+  Effect.flatMap(fromConfig(options), (read) =>
+    Effect.mapError(make(read), (error) => {
+      const source = VARIABLES.find(([field]) => field === error.field)
+      return source === undefined || options[source[1]] !== undefined
+        ? error
+        : new OktaConfigError({ field: error.field, reason: `${error.reason} (${source[2]})` })
+    })
+  )
