@@ -15,15 +15,16 @@ import {
 import { RedisRateLimitStore } from "../src/redis/index.js"
 import { json, scriptedHttp } from "./support/TestHttp.js"
 
-const build = (env: Record<string, string>) =>
-  Layer.build(OktaClient.layerConfig()).pipe(
+const build = (env: Record<string, string>, options: OktaClientConfigOptions = {}) =>
+  Layer.build(OktaClient.layerConfig(options)).pipe(
     Effect.scoped,
     Effect.provide(scriptedHttp(() => json(200, {})).layer),
     Effect.withConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(env))))
   )
 
 /** The error `layerConfig` fails with under `env`. */
-const buildFrom = (env: Record<string, string>) => Effect.flip(build(env))
+const buildFrom = (env: Record<string, string>, options?: OktaClientConfigOptions) =>
+  Effect.flip(build(env, options))
 
 describe("a REDIS_URL that is not a Redis URL", () => {
   it.effect.each([
@@ -156,20 +157,9 @@ describe("a bad value read from a standard variable", () => {
 
   it.effect("a value from a Config of the application's is not said to be the variable's", () =>
     Effect.gen(function* () {
-      const error = yield* Layer.build(
-        OktaClient.layerConfig({ apiToken: Config.redacted("MY_TOKEN") })
-      ).pipe(
-        Effect.scoped,
-        Effect.provide(scriptedHttp(() => json(200, {})).layer),
-        Effect.withConfigProvider(
-          ConfigProvider.fromMap(
-            new Map([
-              ["OKTA_CLIENT_ORGURL", "https://acme.okta.com"],
-              ["MY_TOKEN", ""]
-            ])
-          )
-        ),
-        Effect.flip
+      const error = yield* buildFrom(
+        { OKTA_CLIENT_ORGURL: "https://acme.okta.com", MY_TOKEN: "" },
+        { apiToken: Config.redacted("MY_TOKEN") }
       )
       expect(error.message).toBe("invalid Okta client configuration: apiToken is empty")
     })
