@@ -299,7 +299,13 @@ const REMEDIES: ReadonlyArray<readonly [string, string]> = [
   [
     'use OktaUndici.layer({ proxy: "environment" }) from effect-okta-connections/undici',
     "leave out --transport fetch"
-  ]
+  ],
+  // The Okta SDKs' OKTA_CLIENT_PROXY_HOST, which this client does not read.
+  [
+    'use OktaUndici.layer({ proxy: "http://host:port" }) from effect-okta-connections/undici',
+    "set HTTPS_PROXY to its URL"
+  ],
+  ['give it { proxy: "http://host:port" }', "set HTTPS_PROXY to its URL"]
 ]
 
 /** How a failed app is reported: its error tag, summary and request id; never a secret. */

@@ -897,7 +897,18 @@ describe("okta-connections", () => {
         expect(refused.stderr).toContain(
           "HTTP_PROXY is set, but Node's fetch does not use it: if Okta is reached through that proxy, leave out --transport fetch"
         )
-        expect(blocked.stderr + refused.stderr).not.toContain("OktaUndici")
+        // The Okta SDKs' proxy setting, which the client does not read: the remedy is the flag's.
+        const sdkProxy = yield* cli(["get", ZSCALER], {
+          OKTA_CLIENT_ORGURL: closed.url,
+          OKTA_CLIENT_TOKEN: TOKEN,
+          OKTA_CLIENT_RATELIMIT_MAXRETRIES: "0",
+          OKTA_CLIENT_PROXY_HOST: "proxy.corp"
+        })
+        expect(sdkProxy.code).toBe(1)
+        expect(sdkProxy.stderr).toContain(
+          "OKTA_CLIENT_PROXY_HOST is set (the Okta SDKs' proxy setting), but this client does not read it: if Okta is reached through that proxy, set HTTPS_PROXY to its URL"
+        )
+        expect(blocked.stderr + refused.stderr + sdkProxy.stderr).not.toContain("OktaUndici")
       }),
     30_000
   )

@@ -734,7 +734,8 @@ describe("a refused connection with a proxy variable set", () => {
     HTTP_PROXY: undefined,
     http_proxy: undefined,
     NO_PROXY: undefined,
-    NODE_USE_ENV_PROXY: undefined
+    NODE_USE_ENV_PROXY: undefined,
+    OKTA_CLIENT_PROXY_HOST: undefined
   }
   const hint =
     'HTTP_PROXY is set, but Node\'s fetch does not use it: if Okta is reached through that proxy, use OktaUndici.layer({ proxy: "environment" }) from effect-okta-connections/undici'
@@ -761,6 +762,25 @@ describe("a refused connection with a proxy variable set", () => {
         'HTTP_PROXY is set, but an OktaUndici.layer without a proxy option does not use it: if Okta is reached through that proxy, give it { proxy: "environment" }'
       )
       expect(JSON.stringify(error) + error.message).not.toMatch(/s3cret|proxy\.corp/)
+    }).pipe(Effect.scoped)
+  )
+
+  // An application moved from an Okta SDK may still have the SDK's proxy setting, which this
+  // client does not read.
+  it.live("the Okta SDKs' OKTA_CLIENT_PROXY_HOST is named, with where a proxy goes instead", () =>
+    Effect.gen(function* () {
+      yield* environment({ ...unset, OKTA_CLIENT_PROXY_HOST: "proxy.corp" })
+      const onFetch = yield* refused(OktaFetch.layer())
+      expect(onFetch).toMatchObject({ _tag: "OktaTransportError", connectFailed: true })
+      expect(onFetch.message).toContain(
+        'OKTA_CLIENT_PROXY_HOST is set (the Okta SDKs\' proxy setting), but this client does not read it: if Okta is reached through that proxy, use OktaUndici.layer({ proxy: "http://host:port" }) from effect-okta-connections/undici'
+      )
+      const onUndici = yield* refused(OktaUndici.layer())
+      expect(onUndici.message).toContain('give it { proxy: "http://host:port" }')
+      expect(JSON.stringify([onFetch, onUndici]) + onFetch.message).not.toContain("proxy.corp")
+      // A proxy variable Node's transports could read is the one named.
+      process.env["HTTP_PROXY"] = "http://proxy.corp:3128"
+      expect((yield* refused(OktaFetch.layer())).message).toContain(hint)
     }).pipe(Effect.scoped)
   )
 

@@ -93,22 +93,34 @@ const reasonOf = (error: HttpClientError.HttpClientError): string => {
 
 // Neither Node's fetch (before Node 24, unless `NODE_USE_ENV_PROXY` is set) nor undici reads a
 // proxy variable, so behind an egress proxy they fail to connect where curl, with the same
-// environment, gets through. The variable is named, never its value (it may hold credentials).
+// environment, gets through; nor does this client read the Okta SDKs' `OKTA_CLIENT_PROXY_HOST`.
+// The variable is named, never its value (it may hold credentials).
 const proxyHint = (cause: unknown, url: string, undiciWithoutProxy: boolean): string => {
   const fetch = cause instanceof TypeError && cause.message === "fetch failed"
   const env = typeof process === "object" ? process.env : undefined
   if (env === undefined || !(fetch || undiciWithoutProxy)) return ""
-  if (fetch && nonEmpty(env["NODE_USE_ENV_PROXY"])) return ""
   const names = url.startsWith("https:")
     ? ["HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"]
     : ["HTTP_PROXY", "http_proxy"]
-  const set = names.find((name) => nonEmpty(env[name]))
-  if (set === undefined) return ""
-  return fetch
-    ? `; ${set} is set, but Node's fetch does not use it: if Okta is reached through that ` +
-        `proxy, use OktaUndici.layer({ proxy: "environment" }) from effect-okta-connections/undici`
-    : `; ${set} is set, but an OktaUndici.layer without a proxy option does not use it: if ` +
-        `Okta is reached through that proxy, give it { proxy: "environment" }`
+  const set =
+    fetch && nonEmpty(env["NODE_USE_ENV_PROXY"])
+      ? undefined
+      : names.find((name) => nonEmpty(env[name]))
+  const use = (proxy: string) =>
+    fetch
+      ? `use OktaUndici.layer({ proxy: ${proxy} }) from effect-okta-connections/undici`
+      : `give it { proxy: ${proxy} }`
+  if (set !== undefined) {
+    const unused = fetch ? "Node's fetch" : "an OktaUndici.layer without a proxy option"
+    return (
+      `; ${set} is set, but ${unused} does not use it: if Okta is reached through that proxy, ` +
+      use('"environment"')
+    )
+  }
+  return nonEmpty(env["OKTA_CLIENT_PROXY_HOST"])
+    ? "; OKTA_CLIENT_PROXY_HOST is set (the Okta SDKs' proxy setting), but this client does not " +
+        `read it: if Okta is reached through that proxy, ${use('"http://host:port"')}`
+    : ""
 }
 
 const nonEmpty = (value: string | undefined): boolean => value !== undefined && value !== ""
