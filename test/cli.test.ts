@@ -887,21 +887,23 @@ describe("okta-connections", () => {
           Effect.tap(({ close }) => Effect.sync(close)),
           Effect.scoped
         )
-        const refused = yield* cli(["--transport", "fetch", "get", ZSCALER], {
+        const toClosed = {
           OKTA_CLIENT_ORGURL: closed.url,
           OKTA_CLIENT_TOKEN: TOKEN,
-          OKTA_CLIENT_RATELIMIT_MAXRETRIES: "0",
+          OKTA_CLIENT_RATELIMIT_MAXRETRIES: "0"
+        }
+        const refused = yield* cli(["--transport", "fetch", "get", ZSCALER], {
+          ...toClosed,
           HTTP_PROXY: "http://127.0.0.1:9"
         })
         expect(refused.code).toBe(1)
         expect(refused.stderr).toContain(
           "HTTP_PROXY is set, but Node's fetch does not use it: if Okta is reached through that proxy, leave out --transport fetch"
         )
-        // The Okta SDKs' proxy setting, which the client does not read: the remedy is the flag's.
+        // The Okta SDKs' proxy setting, which the client does not read: the remedy is the one
+        // the command line reads.
         const sdkProxy = yield* cli(["get", ZSCALER], {
-          OKTA_CLIENT_ORGURL: closed.url,
-          OKTA_CLIENT_TOKEN: TOKEN,
-          OKTA_CLIENT_RATELIMIT_MAXRETRIES: "0",
+          ...toClosed,
           OKTA_CLIENT_PROXY_HOST: "proxy.corp"
         })
         expect(sdkProxy.code).toBe(1)
