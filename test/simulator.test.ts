@@ -1,7 +1,12 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Fiber, Schedule, TestClock } from "effect"
 import { createPublicKey } from "node:crypto"
-import { ApplicationConnections, type OktaResponseError, RetryPolicy } from "../src/index.js"
+import {
+  ApplicationConnections,
+  OktaClient,
+  type OktaResponseError,
+  RetryPolicy
+} from "../src/index.js"
 import { DEFAULT_APPS, OktaSimulator, serve, withAdvancingClock } from "../src/testing/index.js"
 import { faces, inProcess, Raw, type FaceServices } from "./support/faces.js"
 import { failureOf as failure } from "./support/exit.js"
@@ -339,6 +344,50 @@ for (const face of faces) {
             expect(forbidden).toMatchObject({ _tag: "OktaForbiddenError", errorCode: "E0000006" })
           })
         )
+    )
+
+    it.scoped("a method the endpoint does not support → 405 E0000022; an unknown path → 404", () =>
+      run(
+        Effect.gen(function* () {
+          const raw = yield* Raw
+          const authorization = `SSWS ${TOKEN}`
+          for (const [method, path] of [
+            ["DELETE", `/api/v1/apps/${ZSCALER}/connections/default`],
+            ["PUT", `/api/v1/apps/${ZSCALER}/connections/default`],
+            ["GET", `/api/v1/apps/${ZSCALER}/connections/default/lifecycle/activate`],
+            ["POST", `/api/v1/apps/${ZSCALER}/connections/default/jwks`]
+          ] as const) {
+            const answer = yield* raw.send(method, path, { authorization })
+            expect([method, path, answer.status]).toEqual([method, path, 405])
+            expect(JSON.parse(answer.text)).toMatchObject({
+              errorCode: "E0000022",
+              errorSummary: "The endpoint does not support the provided HTTP method"
+            })
+          }
+          const unknown = yield* raw.send("GET", `/api/v1/apps/${ZSCALER}/connections/other`, {
+            authorization
+          })
+          expect(unknown.status).toBe(404)
+          // Through the client: a status with no class of its own.
+          const viaClient = yield* Effect.flip(
+            Effect.flatMap(OktaClient, (client) =>
+              client.execute(
+                {
+                  operation: "deleteConnection",
+                  method: "DELETE",
+                  path: `/api/v1/apps/${ZSCALER}/connections/default`
+                },
+                (r) => r.text
+              )
+            )
+          )
+          expect(viaClient).toMatchObject({
+            _tag: "OktaUnexpectedStatusError",
+            status: 405,
+            errorCode: "E0000022"
+          })
+        })
+      )
     )
 
     it.scoped(

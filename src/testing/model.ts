@@ -604,6 +604,14 @@ export class OrgModel {
       }
 
       const route = matchRoute(method, request.url.pathname)
+      // A path Okta serves, with a method it does not: Okta answers 405.
+      if (route === undefined && METHODS.some((m) => matchRoute(m, request.url.pathname))) {
+        return jsonResponse(
+          405,
+          peekHeaders(),
+          oktaError("E0000022", "The endpoint does not support the provided HTTP method")
+        )
+      }
       if (route === undefined) {
         return jsonResponse(
           404,
@@ -949,6 +957,9 @@ const matchRoute = (method: string, pathname: string): Route | undefined => {
   }
   return undefined
 }
+
+/** The methods the routes above answer. */
+const METHODS: ReadonlyArray<string> = ["GET", "POST"]
 
 const query = (url: URL): Record<string, string> => Object.fromEntries(url.searchParams)
 

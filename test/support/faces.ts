@@ -20,7 +20,7 @@ export class Raw extends Context.Tag("test/Raw")<
   {
     readonly baseUrl: string
     readonly send: (
-      method: "GET" | "POST",
+      method: "GET" | "POST" | "PUT" | "DELETE",
       pathOrUrl: string,
       options?: { readonly authorization?: string; readonly body?: string }
     ) => Effect.Effect<{ status: number; headers: Record<string, string>; text: string }>
