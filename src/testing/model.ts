@@ -604,23 +604,22 @@ export class OrgModel {
       }
 
       const route = matchRoute(method, request.url.pathname)
-      // A path Okta serves, with a method it does not: Okta answers 405.
-      if (route === undefined && METHODS.some((m) => matchRoute(m, request.url.pathname))) {
-        return jsonResponse(
-          405,
-          peekHeaders(),
-          oktaError("E0000022", "The endpoint does not support the provided HTTP method")
-        )
-      }
       if (route === undefined) {
-        return jsonResponse(
-          404,
-          peekHeaders(),
-          oktaError(
-            "E0000007",
-            `Not found: Resource not found: ${request.url.pathname} (${method})`
-          )
-        )
+        // A path Okta serves, with a method it does not: Okta answers 405.
+        return METHODS.some((m) => matchRoute(m, request.url.pathname) !== undefined)
+          ? jsonResponse(
+              405,
+              peekHeaders(),
+              oktaError("E0000022", "The endpoint does not support the provided HTTP method")
+            )
+          : jsonResponse(
+              404,
+              peekHeaders(),
+              oktaError(
+                "E0000007",
+                `Not found: Resource not found: ${request.url.pathname} (${method})`
+              )
+            )
       }
 
       const faulted = faultResponse()
