@@ -1,0 +1,308 @@
+/**
+ * Whatever a server or a proxy answers, in whatever order: every call ends in its value or in one
+ * of the typed errors its signature lists. Never a defect, an interruption or a hang, never more
+ * attempts than the retry policy allows, and never a credential (the API token, an access token,
+ * the private key) in an error. Generated answers: any status, Okta's rate-limit headers with
+ * plausible and absurd values, `Date`, `Retry-After`, `WWW-Authenticate`, `Location`, content
+ * types, bodies of any shape (and ones that echo the request), dropped connections; with OAuth,
+ * the token endpoint's answers too.
+ */
+import { describe, expect, it } from "@effect/vitest"
+import {
+  Cause,
+  Chunk,
+  type Duration,
+  Effect,
+  Exit,
+  FastCheck as fc,
+  Layer,
+  Redacted,
+  Schema
+} from "effect"
+import { generateKeyPairSync } from "node:crypto"
+import {
+  ApplicationConnections,
+  type ApplicationConnectionsService,
+  OktaClient,
+  type OktaConfigError,
+  OktaError,
+  RetryPolicy
+} from "../src/index.js"
+import { withAdvancingClock } from "../src/testing/index.js"
+import {
+  connectionsWith,
+  ORG,
+  type Reply,
+  scriptedHttp,
+  TOKEN,
+  type WireRequest
+} from "./support/TestHttp.js"
+
+const APP = "0oasimzscaler0000001"
+const CONNECTION = JSON.stringify({
+  authScheme: "TOKEN",
+  status: "ENABLED",
+  profile: { authScheme: "TOKEN" },
+  _links: {}
+})
+const OKTA_ERROR = JSON.stringify({
+  errorCode: "E0000047",
+  errorSummary: "API call exceeded rate limit due to too many requests.",
+  errorLink: "E0000047",
+  errorId: "oae1",
+  errorCauses: []
+})
+
+// Header values: Okta's own (small epoch seconds lie near the TestClock's start, so some resets
+// are plausible), and what a broken server or a proxy sends.
+const text = fc.string({ maxLength: 24 })
+const number = fc.oneof(
+  fc.integer({ min: -5, max: 200 }).map(String),
+  fc.integer({ min: -2_000_000_000, max: 2_000_000_000 }).map(String),
+  fc.constantFrom("", "NaN", "1e309", "10, 10", "0x10", "1.5", "Infinity", "-0")
+)
+const date = fc.oneof(
+  fc.integer({ min: 0, max: 300 }).map((s) => new Date(s * 1000).toUTCString()),
+  fc.date({ noInvalidDate: true }).map((d) => d.toUTCString()),
+  text
+)
+const headers = fc.record(
+  {
+    "x-rate-limit-limit": number,
+    "x-rate-limit-remaining": number,
+    "x-rate-limit-reset": number,
+    date,
+    "retry-after": fc.oneof(number, date),
+    "www-authenticate": fc.oneof(
+      text,
+      fc.constantFrom(
+        'Bearer error="invalid_token"',
+        'DPoP error="use_dpop_nonce", error_description="nonce"',
+        'Bearer realm="okta", error="insufficient_scope", scope="okta.apps.manage"',
+        'Bearer error="',
+        "SSWS"
+      )
+    ),
+    "content-type": fc.constantFrom(
+      "application/json",
+      "application/json; charset=utf-8",
+      "application/problem+json",
+      "text/html",
+      "text/plain",
+      "application/octet-stream",
+      ";;"
+    ),
+    location: fc.oneof(fc.webUrl({ withQueryParameters: true }), text),
+    "x-okta-request-id": text
+  },
+  { requiredKeys: [] }
+)
+const body = fc.oneof(
+  fc.constant(CONNECTION),
+  fc.constant(OKTA_ERROR),
+  fc.constant("<html><body>Sign in</body></html>"),
+  fc.constant(""),
+  fc.jsonValue({ maxDepth: 3 }).map((value) => JSON.stringify(value)),
+  text
+)
+/** One answer: a response (its body maybe an echo of the request), or a dropped connection. */
+const answer = fc.oneof(
+  {
+    weight: 6,
+    arbitrary: fc.record({
+      status: fc.oneof(
+        fc.constantFrom(200, 201, 204, 301, 302, 304, 400, 401, 403, 404, 405, 409, 415, 429),
+        fc.constantFrom(500, 502, 503, 504),
+        fc.integer({ min: 200, max: 599 })
+      ),
+      headers,
+      body,
+      echo: fc.boolean()
+    })
+  },
+  { weight: 1, arbitrary: fc.constantFrom<"drop" | "refused">("drop", "refused") }
+)
+type Answer = typeof answer extends fc.Arbitrary<infer A> ? A : never
+
+// Statuses whose responses carry no body (the Fetch standard's Response refuses one).
+const NULL_BODY = new Set([204, 205, 304])
+
+const reply = (answer: Answer, request: WireRequest): Reply => {
+  if (answer === "drop") return { drop: true }
+  if (answer === "refused") return { drop: true, code: "ECONNREFUSED" }
+  const content = answer.echo
+    ? JSON.stringify({ errorCode: "E0000001", errorSummary: JSON.stringify(request) })
+    : answer.body
+  return new Response(NULL_BODY.has(answer.status) ? null : content, {
+    status: answer.status,
+    headers: answer.headers
+  })
+}
+
+const operations: Record<
+  string,
+  (api: ApplicationConnectionsService) => Effect.Effect<unknown, unknown>
+> = {
+  get: (api) => api.getDefaultProvisioningConnectionForApplication(APP),
+  update: (api) =>
+    api.updateDefaultProvisioningConnectionForApplication(APP, {
+      profile: { authScheme: "TOKEN", token: "00new-token" }
+    }),
+  activate: (api) => api.activateDefaultProvisioningConnectionForApplication(APP),
+  deactivate: (api) => api.deactivateDefaultProvisioningConnectionForApplication(APP),
+  jwks: (api) => api.getUserProvisioningConnectionJWKS(APP),
+  verify: (api) =>
+    api.verifyProvisioningConnectionForApplication("office365", APP, {
+      code: "one-time-code",
+      state: "state-1"
+    })
+}
+// Operations without a body to decode: their signature leaves `OktaDecodeError` out.
+const NO_BODY = new Set(["activate", "deactivate", "verify"])
+
+const isOktaError = Schema.is(OktaError)
+const POLICY = RetryPolicy.make({ maxRetries: 3 })
+// Each property takes a few seconds alone; more when the other suites share the two cores.
+const PROPS = { timeout: 60_000, fastCheck: { seed: 20261203, numRuns: 150 } }
+
+const call = {
+  operation: fc.constantFrom(...Object.keys(operations)),
+  deadline: fc.constantFrom<Duration.DurationInput | undefined>(undefined, "5 seconds", "2 minutes")
+}
+
+/**
+ * Runs the operation twice at once over `layer` (so that the second call meets the gate and the
+ * credential the first one left) and checks how each call ended; `secrets` must appear in no error.
+ */
+const twoCalls = (
+  operation: string,
+  layer: Layer.Layer<ApplicationConnections, OktaConfigError>,
+  secrets: ReadonlyArray<string>
+) =>
+  Effect.gen(function* () {
+    const once = Effect.flatMap(ApplicationConnections, operations[operation]!)
+    const exits = yield* withAdvancingClock(
+      Effect.all([Effect.exit(once), Effect.exit(once)], { concurrency: 2 })
+    ).pipe(Effect.provide(layer))
+    for (const exit of exits) {
+      if (Exit.isSuccess(exit)) continue
+      expect(Chunk.toArray(Cause.defects(exit.cause))).toEqual([])
+      expect(Cause.isInterrupted(exit.cause)).toBe(false)
+      const failures = Chunk.toArray(Cause.failures(exit.cause))
+      expect(failures).toHaveLength(1)
+      const error = failures[0]
+      expect(isOktaError(error)).toBe(true)
+      if (NO_BODY.has(operation)) expect(error).not.toHaveProperty("_tag", "OktaDecodeError")
+      const said = `${String(error)} ${JSON.stringify(error)}`
+      for (const secret of secrets) expect(said).not.toContain(secret)
+    }
+  })
+
+/** The n-th of `answers` for the n-th request (`count` of them so far); the last one repeats. */
+const nth = <A>(answers: ReadonlyArray<A>, count: number): A =>
+  answers[Math.min(count - 1, answers.length - 1)]!
+
+describe("any answer, in any order", () => {
+  it.effect.prop(
+    "with an API token: each of two concurrent calls ends in its value or a typed error, within the retry policy",
+    { ...call, answers: fc.array(answer, { minLength: 1, maxLength: 4 }) },
+    ({ operation, answers, deadline }) =>
+      Effect.gen(function* () {
+        const { requests, layer } = connectionsWith(
+          (request) => reply(nth(answers, requests.length), request),
+          { retry: POLICY, ...(deadline !== undefined ? { deadline } : {}) }
+        )
+        yield* twoCalls(operation, layer, [TOKEN])
+        expect(requests.length).toBeLessThanOrEqual(2 * (POLICY.maxRetries + 1))
+      }),
+    PROPS
+  )
+
+  // The token endpoint answers anything too: tokens (bearer, DPoP-bound, already expired), OAuth
+  // refusals (a DPoP nonce asked for, DPoP demanded), and whatever an API request may get.
+  const ACCESS_TOKEN = "at-SECRET-access-token-4c1d"
+  const rsa = generateKeyPairSync("rsa", {
+    modulusLength: 2048,
+    privateKeyEncoding: { type: "pkcs8", format: "pem" },
+    publicKeyEncoding: { type: "spki", format: "pem" }
+  })
+  const tokenAnswer = fc.oneof(
+    {
+      weight: 3,
+      arbitrary: fc
+        .record({
+          token_type: fc.constantFrom("Bearer", "DPoP", "bearer", "N_A"),
+          expires_in: fc.oneof(fc.constantFrom(3600, 1, 0, -60, 1e12), fc.double())
+        })
+        .map((token) => ({
+          status: 200,
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ access_token: ACCESS_TOKEN, scope: "okta.apps.read", ...token }),
+          echo: false
+        }))
+    },
+    {
+      weight: 2,
+      arbitrary: fc
+        .record({
+          status: fc.constantFrom(400, 401, 403, 429, 500),
+          error: fc.constantFrom(
+            "invalid_client",
+            "use_dpop_nonce",
+            "invalid_dpop_proof",
+            "invalid_scope",
+            "server_error"
+          ),
+          nonce: fc.option(text, { nil: undefined })
+        })
+        .map(({ status, error, nonce }) => ({
+          status,
+          headers: {
+            "content-type": "application/json",
+            ...(nonce !== undefined ? { "dpop-nonce": nonce } : {})
+          },
+          body: JSON.stringify({ error, error_description: `${error} (generated)` }),
+          echo: false
+        }))
+    },
+    { weight: 2, arbitrary: answer }
+  )
+  // The RSA key's middle line: no error may carry any of the private key.
+  const KEY_SECRET = rsa.privateKey.split("\n")[5]!
+
+  it.effect.prop(
+    "with an OAuth 2.0 service app: the same, whatever the token endpoint answers",
+    {
+      ...call,
+      answers: fc.array(answer, { minLength: 1, maxLength: 4 }),
+      tokenAnswers: fc.array(tokenAnswer, { minLength: 1, maxLength: 4 })
+    },
+    ({ operation, answers, tokenAnswers, deadline }) =>
+      Effect.gen(function* () {
+        let tokenRequests = 0
+        let apiRequests = 0
+        const http = scriptedHttp((request) =>
+          request.path === "/oauth2/v1/token"
+            ? reply(nth(tokenAnswers, ++tokenRequests), request)
+            : reply(nth(answers, ++apiRequests), request)
+        )
+        const layer = ApplicationConnections.layer.pipe(
+          Layer.provide(
+            OktaClient.layer({
+              orgUrl: ORG,
+              oauth: {
+                clientId: "0oaserviceapp0000001",
+                privateKey: Redacted.make(rsa.privateKey),
+                scopes: ["okta.apps.read", "okta.apps.manage"]
+              },
+              retry: POLICY,
+              ...(deadline !== undefined ? { deadline } : {})
+            })
+          ),
+          Layer.provide(http.layer)
+        )
+        yield* twoCalls(operation, layer, [ACCESS_TOKEN, KEY_SECRET])
+      }),
+    PROPS
+  )
+})
