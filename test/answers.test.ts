@@ -17,7 +17,8 @@ import {
   FastCheck as fc,
   Layer,
   Redacted,
-  Schema
+  Schema,
+  Tracer
 } from "effect"
 import { generateKeyPairSync } from "node:crypto"
 import {
@@ -167,8 +168,13 @@ const PROPS = { timeout: 60_000, fastCheck: { seed: 20261203, numRuns: 150 } }
 
 const call = {
   operation: fc.constantFrom(...Object.keys(operations)),
+  // With a tracer installed, a span per attempt and trace headers sent: errors leave spans too.
+  traced: fc.boolean(),
   deadline: fc.constantFrom<Duration.DurationInput | undefined>(undefined, "5 seconds", "2 minutes")
 }
+
+const tracing = (traced: boolean) =>
+  traced ? ({ tracing: "exchanges", tracerPropagation: true } as const) : {}
 
 /**
  * Runs the operation twice at once over `layer` (so that the second call meets the gate and the
@@ -176,14 +182,25 @@ const call = {
  */
 const twoCalls = (
   operation: string,
+  traced: boolean,
   layer: Layer.Layer<ApplicationConnections, OktaConfigError>,
   secrets: ReadonlyArray<string>
 ) =>
   Effect.gen(function* () {
     const once = Effect.flatMap(ApplicationConnections, operations[operation]!)
-    const exits = yield* withAdvancingClock(
+    const both = withAdvancingClock(
       Effect.all([Effect.exit(once), Effect.exit(once)], { concurrency: 2 })
     ).pipe(Effect.provide(layer))
+    // Effect's own tracer, under another identity: the client makes spans only for a tracer
+    // installed by the application.
+    const native = yield* Effect.tracer
+    const installed = Tracer.make({
+      span: (...args) => native.span(...args),
+      context: native.context
+    })
+    const exits = yield* traced
+      ? both.pipe(Effect.withSpan("caller"), Effect.withTracer(installed))
+      : both
     for (const exit of exits) {
       if (Exit.isSuccess(exit)) continue
       expect(Chunk.toArray(Cause.defects(exit.cause))).toEqual([])
@@ -206,13 +223,13 @@ describe("any answer, in any order", () => {
   it.effect.prop(
     "with an API token: each of two concurrent calls ends in its value or a typed error, within the retry policy",
     { ...call, answers: fc.array(answer, { minLength: 1, maxLength: 4 }) },
-    ({ operation, answers, deadline }) =>
+    ({ operation, traced, answers, deadline }) =>
       Effect.gen(function* () {
         const { requests, layer } = connectionsWith(
           (request) => reply(nth(answers, requests.length), request),
-          { retry: POLICY, ...(deadline !== undefined ? { deadline } : {}) }
+          { retry: POLICY, ...tracing(traced), ...(deadline !== undefined ? { deadline } : {}) }
         )
-        yield* twoCalls(operation, layer, [TOKEN])
+        yield* twoCalls(operation, traced, layer, [TOKEN])
         expect(requests.length).toBeLessThanOrEqual(2 * (POLICY.maxRetries + 1))
       }),
     PROPS
@@ -277,7 +294,7 @@ describe("any answer, in any order", () => {
       answers: fc.array(answer, { minLength: 1, maxLength: 4 }),
       tokenAnswers: fc.array(tokenAnswer, { minLength: 1, maxLength: 4 })
     },
-    ({ operation, answers, tokenAnswers, deadline }) =>
+    ({ operation, traced, answers, tokenAnswers, deadline }) =>
       Effect.gen(function* () {
         let tokenRequests = 0
         let apiRequests = 0
@@ -296,12 +313,13 @@ describe("any answer, in any order", () => {
                 scopes: ["okta.apps.read", "okta.apps.manage"]
               },
               retry: POLICY,
+              ...tracing(traced),
               ...(deadline !== undefined ? { deadline } : {})
             })
           ),
           Layer.provide(http.layer)
         )
-        yield* twoCalls(operation, layer, [ACCESS_TOKEN, KEY_SECRET])
+        yield* twoCalls(operation, traced, layer, [ACCESS_TOKEN, KEY_SECRET])
       }),
     PROPS
   )
