@@ -6,19 +6,36 @@
 import { FetchHttpClient, type HttpClient } from "@effect/platform"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Exit, Fiber, Layer, Logger, Metric, Redacted, Schedule, TestClock } from "effect"
+import {
+  Arbitrary,
+  Effect,
+  Exit,
+  FastCheck as fc,
+  Fiber,
+  Layer,
+  Logger,
+  Metric,
+  Redacted,
+  Schedule,
+  Schema,
+  TestClock
+} from "effect"
 import { generateKeyPairSync, createPublicKey } from "node:crypto"
 import {
+  AppId,
   ApplicationConnections,
+  type ApplicationConnectionsService,
   OktaClient,
   OktaMetrics,
   RetryPolicy,
-  type OktaClientSettings
+  type OktaClientSettings,
+  UpdateDefaultProvisioningConnectionForApplicationRequest
 } from "../src/index.js"
 import { OktaSimulator } from "../src/testing/index.js"
 import { failureOf } from "./support/exit.js"
 import { allFaces } from "./support/faces.js"
 import { loopbackServer } from "./support/loopback.js"
+import { OPERATIONS } from "./support/operations.js"
 import { turn } from "./support/clock.js"
 import {
   connectionsWith,
@@ -162,6 +179,88 @@ for (const face of allFaces) {
     )
   })
 }
+
+describe("any argument", () => {
+  const PROPS = { fastCheck: { seed: 20261203, numRuns: 300 } }
+  /** Runs `call` over a client whose server answers every request with a 200. */
+  const sent = <A, E>(call: (api: ApplicationConnectionsService) => Effect.Effect<A, E>) =>
+    Effect.gen(function* () {
+      const { requests, layer } = connectionsWith(() => json(200, OK))
+      const exit = yield* Effect.exit(Effect.flatMap(ApplicationConnections, call)).pipe(
+        Effect.provide(layer)
+      )
+      return { requests, exit }
+    })
+  const isAppId = Schema.is(AppId)
+
+  it.effect.prop(
+    "an app id the AppId schema refuses is an OktaInvalidInputError and unsent; one it takes is sent in its own path segment",
+    [
+      fc.constantFrom(...OPERATIONS),
+      fc.oneof(
+        fc.string({ maxLength: 24 }),
+        fc.fullUnicodeString({ maxLength: 12 }),
+        fc.string16bits({ maxLength: 12 }),
+        fc.constantFrom(".", "..", "0oa/../x", "%2e%2e", "0oa?x=1", "0oa#f", " 0oa", "0oa😀", APP)
+      )
+    ],
+    ([operation, id]) =>
+      Effect.gen(function* () {
+        const { requests, exit } = yield* sent((api) => operation.call(api, id))
+        if (!isAppId(id)) {
+          expect(errorOf(exit)).toMatchObject({ _tag: "OktaInvalidInputError", field: "appId" })
+          expect(requests).toEqual([])
+        } else {
+          expect(requests.map((r) => r.path)).toEqual([
+            operation.path.replace("{id}", encodeURIComponent(id))
+          ])
+        }
+      }),
+    PROPS
+  )
+
+  const Body = UpdateDefaultProvisioningConnectionForApplicationRequest
+  const blank = (value: unknown) => typeof value === "string" && value.trim() === ""
+  // A body of the contract's type, unless its token or admin password is blank.
+  const sendable = (body: UpdateDefaultProvisioningConnectionForApplicationRequest) =>
+    !blank(body.profile.authScheme === "TOKEN" ? body.profile.token : undefined) &&
+    !blank(body.profile.authScheme === "OAUTH2" ? body.profile.settings?.adminPassword : undefined)
+
+  it.effect.prop(
+    "an update body is sent encoded as the contract's schema has it, or is an OktaInvalidInputError and unsent",
+    [
+      fc.oneof(
+        Arbitrary.make(Body).map((body) => ({ kind: "typed", body }) as const),
+        fc.anything().map((body) => ({ kind: "any", body }) as const),
+        // A typo'd or unknown member, at the top or in the profile: never dropped and sent.
+        Arbitrary.make(Body).map(
+          (body) => ({ kind: "typo", body: { ...body, tokn: "00x" } }) as const
+        ),
+        Arbitrary.make(Body).map(
+          (body) =>
+            ({ kind: "typo", body: { ...body, profile: { ...body.profile, extra: 1 } } }) as const
+        )
+      )
+    ],
+    ([{ kind, body }]) =>
+      Effect.gen(function* () {
+        const { requests, exit } = yield* sent((api) =>
+          api.updateDefaultProvisioningConnectionForApplication(APP, body as never)
+        )
+        if (requests.length === 0) {
+          expect(errorOf(exit)).toMatchObject({ _tag: "OktaInvalidInputError", field: "body" })
+          if (kind === "typed") expect(sendable(body)).toBe(false)
+        } else {
+          expect(kind).not.toBe("typo")
+          if (kind === "typed") expect(sendable(body)).toBe(true)
+          expect(requests).toHaveLength(1)
+          const encoded = JSON.parse(JSON.stringify(Schema.encodeUnknownSync(Body)(body)))
+          expect(requests[0]!.body).toEqual(encoded)
+        }
+      }),
+    PROPS
+  )
+})
 
 describe("credentials an HTTP header cannot carry are refused at construction", () => {
   const build = (settings: Record<string, unknown>) =>

@@ -1,0 +1,60 @@
+/**
+ * The six operations, each with its path (the app id where `{id}` stands), called with an app id
+ * and fixed, valid other arguments: for tests that run every operation alike.
+ */
+import type { Effect } from "effect"
+import type { ApplicationConnectionsService } from "../../src/index.js"
+
+export interface Operation {
+  readonly name: string
+  readonly path: string
+  /** No response body to decode: the signature leaves `OktaDecodeError` out. */
+  readonly noBody: boolean
+  readonly call: (api: ApplicationConnectionsService, id: string) => Effect.Effect<unknown, unknown>
+}
+
+export const OPERATIONS: ReadonlyArray<Operation> = [
+  {
+    name: "get",
+    path: "/api/v1/apps/{id}/connections/default",
+    noBody: false,
+    call: (api, id) => api.getDefaultProvisioningConnectionForApplication(id)
+  },
+  {
+    name: "update",
+    path: "/api/v1/apps/{id}/connections/default",
+    noBody: false,
+    call: (api, id) =>
+      api.updateDefaultProvisioningConnectionForApplication(id, {
+        profile: { authScheme: "TOKEN", token: "00new-token" }
+      })
+  },
+  {
+    name: "activate",
+    path: "/api/v1/apps/{id}/connections/default/lifecycle/activate",
+    noBody: true,
+    call: (api, id) => api.activateDefaultProvisioningConnectionForApplication(id)
+  },
+  {
+    name: "deactivate",
+    path: "/api/v1/apps/{id}/connections/default/lifecycle/deactivate",
+    noBody: true,
+    call: (api, id) => api.deactivateDefaultProvisioningConnectionForApplication(id)
+  },
+  {
+    name: "jwks",
+    path: "/api/v1/apps/{id}/connections/default/jwks",
+    noBody: false,
+    call: (api, id) => api.getUserProvisioningConnectionJWKS(id)
+  },
+  {
+    name: "verify",
+    path: "/api/v1/apps/office365/{id}/oauth2/callback",
+    noBody: true,
+    call: (api, id) =>
+      api.verifyProvisioningConnectionForApplication("office365", id, {
+        code: "one-time-code",
+        state: "state-1"
+      })
+  }
+]
