@@ -173,15 +173,17 @@ const twoCalls = (
     const both = withAdvancingClock(
       Effect.all([Effect.exit(once), Effect.exit(once)], { concurrency: 2 })
     ).pipe(Effect.provide(layer))
-    // Effect's own tracer, under another identity: the client makes spans only for a tracer
-    // installed by the application.
-    const native = yield* Effect.tracer
-    const installed = Tracer.make({
-      span: (...args) => native.span(...args),
-      context: native.context
-    })
+    // Effect's own tracer under another identity: the client makes spans only for a tracer the
+    // application installed.
     const exits = yield* traced
-      ? both.pipe(Effect.withSpan("caller"), Effect.withTracer(installed))
+      ? Effect.flatMap(Effect.tracer, (native) =>
+          both.pipe(
+            Effect.withSpan("caller"),
+            Effect.withTracer(
+              Tracer.make({ span: (...args) => native.span(...args), context: native.context })
+            )
+          )
+        )
       : both
     for (const exit of exits) {
       if (Exit.isSuccess(exit)) continue
