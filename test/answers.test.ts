@@ -20,15 +20,22 @@ import {
   Schema,
   Tracer
 } from "effect"
+import { FetchHttpClient } from "@effect/platform"
+import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import { generateKeyPairSync } from "node:crypto"
+import type { ServerResponse } from "node:http"
+import { gzipSync } from "node:zlib"
 import {
   ApplicationConnections,
   OktaClient,
   type OktaConfigError,
   OktaError,
+  OktaFetch,
   RetryPolicy
 } from "../src/index.js"
 import { withAdvancingClock } from "../src/testing/index.js"
+import { OktaUndici } from "../src/undici/index.js"
+import { loopbackServer } from "./support/loopback.js"
 import { OPERATIONS } from "./support/operations.js"
 import {
   connectionsWith,
@@ -185,19 +192,30 @@ const twoCalls = (
           )
         )
       : both
-    for (const exit of exits) {
-      if (Exit.isSuccess(exit)) continue
-      expect(Chunk.toArray(Cause.defects(exit.cause))).toEqual([])
-      expect(Cause.isInterrupted(exit.cause)).toBe(false)
-      const failures = Chunk.toArray(Cause.failures(exit.cause))
-      expect(failures).toHaveLength(1)
-      const error = failures[0]
-      expect(isOktaError(error)).toBe(true)
-      if (noBody) expect(error).not.toHaveProperty("_tag", "OktaDecodeError")
-      const said = `${String(error)} ${JSON.stringify(error)}`
-      for (const secret of secrets) expect(said).not.toContain(secret)
-    }
+    for (const exit of exits) expectTyped(exit, noBody, secrets)
   })
+
+/**
+ * A call's value, or exactly one failure, an `OktaError` its signature allows (no
+ * `OktaDecodeError` where there is no body to decode): no defect, no interruption, and none of
+ * `secrets` in what the error says.
+ */
+const expectTyped = (
+  exit: Exit.Exit<unknown, unknown>,
+  noBody: boolean,
+  secrets: ReadonlyArray<string>
+) => {
+  if (Exit.isSuccess(exit)) return
+  expect(Chunk.toArray(Cause.defects(exit.cause))).toEqual([])
+  expect(Cause.isInterrupted(exit.cause)).toBe(false)
+  const failures = Chunk.toArray(Cause.failures(exit.cause))
+  expect(failures).toHaveLength(1)
+  const error = failures[0]
+  expect(isOktaError(error)).toBe(true)
+  if (noBody) expect(error).not.toHaveProperty("_tag", "OktaDecodeError")
+  const said = `${String(error)} ${JSON.stringify(error)}`
+  for (const secret of secrets) expect(said).not.toContain(secret)
+}
 
 /** The n-th of `answers` for the n-th request (`count` of them so far); the last one repeats. */
 const nth = <A>(answers: ReadonlyArray<A>, count: number): A =>
@@ -306,5 +324,89 @@ describe("any answer, in any order", () => {
         yield* twoCalls(operation, traced, layer, [ACCESS_TOKEN, KEY_SECRET])
       }),
     PROPS
+  )
+})
+
+// The same over real sockets and each transport, one attempt (no retry: real time passes), with
+// what only a wire can do: chunks, gzip (real, or claimed over a plain body), a declared length
+// longer than the body, a connection closed mid-body, a body over the size cap.
+describe("any answer on the wire", () => {
+  const transports = {
+    OktaFetch: OktaFetch.layer(),
+    FetchHttpClient: FetchHttpClient.layer,
+    OktaUndici: Layer.orDie(OktaUndici.layer()),
+    "NodeHttpClient.layerUndici": NodeHttpClient.layerUndici,
+    "NodeHttpClient.layer": NodeHttpClient.layer
+  }
+  const wireAnswer = fc.record({
+    status: fc.oneof(
+      fc.constantFrom(200, 204, 302, 304, 401, 403, 404, 429, 500, 503),
+      fc.integer({ min: 200, max: 599 })
+    ),
+    headers,
+    body,
+    framing: fc.constantFrom("length", "chunked", "gzip", "gzip-lie", "short", "cut")
+  })
+  type WireAnswer = typeof wireAnswer extends fc.Arbitrary<infer A> ? A : never
+
+  const serve = (answer: WireAnswer, response: ServerResponse) => {
+    const bytes = Buffer.from(answer.body)
+    const { status, framing } = answer
+    if (NULL_BODY.has(status)) return response.writeHead(status, answer.headers).end()
+    const payload = framing === "gzip" ? gzipSync(bytes) : bytes
+    const half = Math.ceil(payload.length / 2)
+    const declared =
+      framing === "length"
+        ? { "content-length": String(bytes.length) }
+        : framing === "short"
+          ? { "content-length": String(bytes.length + 10) }
+          : framing === "gzip" || framing === "gzip-lie"
+            ? { "content-encoding": "gzip" }
+            : {}
+    response.writeHead(status, { ...answer.headers, ...declared })
+    response.write(payload.subarray(0, half))
+    // The connection ends before the body does.
+    if (framing === "short" || framing === "cut") return response.socket?.destroy()
+    response.end(payload.subarray(half))
+  }
+
+  it.live.prop(
+    "each call ends in its value or a typed error, on every transport",
+    {
+      operation: call.operation,
+      transport: fc.constantFrom(...(Object.keys(transports) as Array<keyof typeof transports>)),
+      maxResponseBytes: fc.constantFrom<number | undefined>(undefined, 32),
+      answer: wireAnswer
+    },
+    ({ operation, transport, maxResponseBytes, answer }) =>
+      Effect.gen(function* () {
+        let requests = 0
+        const { url } = yield* loopbackServer((_request, response) => {
+          requests += 1
+          serve(answer, response)
+        })
+        const { call: run, noBody } = operations.get(operation)!
+        const exit = yield* Effect.exit(
+          Effect.flatMap(ApplicationConnections, (api) => run(api, APP))
+        ).pipe(
+          Effect.provide(
+            ApplicationConnections.layer.pipe(
+              Layer.provide(
+                OktaClient.layer({
+                  orgUrl: url,
+                  apiToken: Redacted.make(TOKEN),
+                  retry: false,
+                  timeout: "5 seconds",
+                  ...(maxResponseBytes !== undefined ? { maxResponseBytes } : {})
+                })
+              ),
+              Layer.provide(transports[transport])
+            )
+          )
+        )
+        expectTyped(exit, noBody, [TOKEN])
+        expect(requests).toBe(1)
+      }).pipe(Effect.scoped),
+    { timeout: 120_000, fastCheck: { seed: 20261203, numRuns: 300 } }
   )
 })
