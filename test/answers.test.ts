@@ -340,7 +340,7 @@ describe("any answer on the wire", () => {
   }
   const wireAnswer = fc.record({
     status: fc.oneof(
-      fc.constantFrom(200, 204, 302, 304, 401, 403, 404, 429, 500, 503),
+      fc.constantFrom(200, 204, 302, 304, 401, 403, 404, 421, 429, 500, 503),
       fc.integer({ min: 200, max: 599 })
     ),
     headers,
@@ -405,7 +405,12 @@ describe("any answer on the wire", () => {
           )
         )
         expectTyped(exit, noBody, [TOKEN])
-        expect(requests).toBe(1)
+        // One request: no retry of the client's. The Fetch standard may send one that got a 421
+        // (Misdirected Request: not processed) once more, on a new connection.
+        expect(requests).toBeGreaterThanOrEqual(1)
+        expect(requests).toBeLessThanOrEqual(
+          answer.status === 421 && transport.includes("Fetch") ? 2 : 1
+        )
       }).pipe(Effect.scoped),
     { timeout: 120_000, fastCheck: { seed: 20261203, numRuns: 300 } }
   )
