@@ -5,7 +5,8 @@
  * the private key) in an error. Generated answers: any status, Okta's rate-limit headers with
  * plausible and absurd values, `Date`, `Retry-After`, `WWW-Authenticate`, `Location`, content
  * types, bodies of any shape (and ones that echo the request), dropped connections; with OAuth,
- * the token endpoint's answers too.
+ * the token endpoint's answers too. Then over a loopback socket on each transport, with what only
+ * a wire can do (chunks, gzip real or claimed, a body cut short).
  */
 import { describe, expect, it } from "@effect/vitest"
 import {
