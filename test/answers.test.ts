@@ -16,7 +16,10 @@ import {
   Effect,
   Exit,
   FastCheck as fc,
+  HashMap,
   Layer,
+  Logger,
+  LogLevel,
   Redacted,
   Schema,
   Tracer
@@ -139,12 +142,18 @@ const NULL_BODY = new Set([204, 205, 304])
 const reply = (answer: Answer, request: WireRequest): Reply => {
   if (answer === "drop") return { drop: true }
   if (answer === "refused") return { drop: true, code: "ECONNREFUSED" }
+  // An echo repeats the request, credential included, in the body and in the challenge.
   const content = answer.echo
     ? JSON.stringify({ errorCode: "E0000001", errorSummary: JSON.stringify(request) })
     : answer.body
+  const challenge = answer.echo
+    ? {
+        "www-authenticate": `Bearer error="invalid_token", error_description="${request.headers["authorization"] ?? ""}"`
+      }
+    : {}
   return new Response(NULL_BODY.has(answer.status) ? null : content, {
     status: answer.status,
-    headers: answer.headers
+    headers: { ...answer.headers, ...challenge }
   })
 }
 
@@ -166,8 +175,54 @@ const tracing = (traced: boolean) =>
   traced ? ({ tracing: "exchanges", tracerPropagation: true } as const) : {}
 
 /**
+ * Runs `effect` with every log line (debug included) recorded, and with `traced`, under a tracer
+ * of the application's (Effect's own, under another identity: the client makes spans only for a
+ * tracer the application installed) whose spans' names, attributes and events are recorded:
+ * what a secret must never reach.
+ */
+const watched = <A, E, R>(effect: Effect.Effect<A, E, R>, traced: boolean) =>
+  Effect.suspend(() => {
+    const seen: Array<unknown> = []
+    const logger = Logger.make(({ annotations, message }) => {
+      seen.push([message, [...HashMap.toEntries(annotations)]])
+    })
+    const logged = effect.pipe(
+      Effect.provide(Logger.replace(Logger.defaultLogger, logger)),
+      Logger.withMinimumLogLevel(LogLevel.All)
+    )
+    const run = traced
+      ? Effect.flatMap(Effect.tracer, (native) =>
+          logged.pipe(
+            Effect.withSpan("caller"),
+            Effect.withTracer(
+              Tracer.make({
+                span: (...args) => {
+                  const span = native.span(...args)
+                  seen.push([span.name, span.attributes])
+                  const event = span.event.bind(span)
+                  span.event = (name, time, attributes) => {
+                    seen.push([name, attributes])
+                    event(name, time, attributes)
+                  }
+                  return span
+                },
+                context: native.context
+              })
+            )
+          )
+        )
+      : logged
+    return Effect.map(run, (value) => ({
+      value,
+      // Attributes are read once the run is over: set late ones included.
+      seen: () => JSON.stringify(seen, (_key, v: unknown) => (v instanceof Map ? [...v] : v))
+    }))
+  })
+
+/**
  * Runs the operation twice at once over `layer` (so that the second call meets the gate and the
- * credential the first one left) and checks how each call ended; `secrets` must appear in no error.
+ * credential the first one left) and checks how each call ended; `secrets` must appear in no
+ * error, log line or span.
  */
 const twoCalls = (
   operation: string,
@@ -178,22 +233,14 @@ const twoCalls = (
   Effect.gen(function* () {
     const { call, noBody } = operations.get(operation)!
     const once = Effect.flatMap(ApplicationConnections, (api) => call(api, APP))
-    const both = withAdvancingClock(
-      Effect.all([Effect.exit(once), Effect.exit(once)], { concurrency: 2 })
-    ).pipe(Effect.provide(layer))
-    // Effect's own tracer under another identity: the client makes spans only for a tracer the
-    // application installed.
-    const exits = yield* traced
-      ? Effect.flatMap(Effect.tracer, (native) =>
-          both.pipe(
-            Effect.withSpan("caller"),
-            Effect.withTracer(
-              Tracer.make({ span: (...args) => native.span(...args), context: native.context })
-            )
-          )
-        )
-      : both
+    const { value: exits, seen } = yield* watched(
+      withAdvancingClock(
+        Effect.all([Effect.exit(once), Effect.exit(once)], { concurrency: 2 })
+      ).pipe(Effect.provide(layer)),
+      traced
+    )
     for (const exit of exits) expectTyped(exit, noBody, secrets)
+    for (const secret of secrets) expect(seen()).not.toContain(secret)
   })
 
 /**
@@ -387,25 +434,27 @@ describe("any answer on the wire", () => {
           serve(answer, response)
         })
         const { call: run, noBody } = operations.get(operation)!
-        const exit = yield* Effect.exit(
-          Effect.flatMap(ApplicationConnections, (api) => run(api, APP))
-        ).pipe(
-          Effect.provide(
-            ApplicationConnections.layer.pipe(
-              Layer.provide(
-                OktaClient.layer({
-                  orgUrl: url,
-                  apiToken: Redacted.make(TOKEN),
-                  retry: false,
-                  timeout: "5 seconds",
-                  ...(maxResponseBytes !== undefined ? { maxResponseBytes } : {})
-                })
-              ),
-              Layer.provide(transports[transport])
+        const { value: exit, seen } = yield* watched(
+          Effect.exit(Effect.flatMap(ApplicationConnections, (api) => run(api, APP))).pipe(
+            Effect.provide(
+              ApplicationConnections.layer.pipe(
+                Layer.provide(
+                  OktaClient.layer({
+                    orgUrl: url,
+                    apiToken: Redacted.make(TOKEN),
+                    retry: false,
+                    timeout: "5 seconds",
+                    ...(maxResponseBytes !== undefined ? { maxResponseBytes } : {})
+                  })
+                ),
+                Layer.provide(transports[transport])
+              )
             )
-          )
+          ),
+          false
         )
         expectTyped(exit, noBody, [TOKEN])
+        expect(seen()).not.toContain(TOKEN)
         // One request: no retry of the client's. The Fetch standard may send one that got a 421
         // (Misdirected Request: not processed) once more, on a new connection.
         expect(requests).toBeGreaterThanOrEqual(1)
