@@ -2,11 +2,11 @@
  * Whatever a server or a proxy answers, in whatever order: every call ends in its value or in one
  * of the typed errors its signature lists. Never a defect, an interruption or a hang, never more
  * attempts than the retry policy allows, and never a credential (the API token, an access token,
- * the private key) in an error. Generated answers: any status, Okta's rate-limit headers with
- * plausible and absurd values, `Date`, `Retry-After`, `WWW-Authenticate`, `Location`, content
- * types, bodies of any shape (and ones that echo the request), dropped connections; with OAuth,
- * the token endpoint's answers too. Then over a loopback socket on each transport, with what only
- * a wire can do (chunks, gzip real or claimed, a body cut short).
+ * the private key) in an error, a log line or a span. Generated answers: any status, Okta's
+ * rate-limit headers with plausible and absurd values, `Date`, `Retry-After`, `WWW-Authenticate`,
+ * `Location`, content types, bodies of any shape (and ones that echo the request), dropped
+ * connections; with OAuth, the token endpoint's answers too. Then over a loopback socket on each
+ * transport, with what only a wire can do (chunks, gzip real or claimed, a body cut short).
  */
 import { describe, expect, it } from "@effect/vitest"
 import {
