@@ -40,7 +40,7 @@ import {
 import { withAdvancingClock } from "../src/testing/index.js"
 import { OktaUndici } from "../src/undici/index.js"
 import { loopbackServer } from "./support/loopback.js"
-import { OPERATIONS } from "./support/operations.js"
+import { type Operation, OPERATIONS } from "./support/operations.js"
 import {
   connectionsWith,
   ORG,
@@ -157,15 +157,13 @@ const reply = (answer: Answer, request: WireRequest): Reply => {
   })
 }
 
-const operations = new Map(OPERATIONS.map((operation) => [operation.name, operation]))
-
 const isOktaError = Schema.is(OktaError)
 const POLICY = RetryPolicy.make({ maxRetries: 3 })
 // Each property takes a few seconds alone; more when the other suites share the two cores.
 const PROPS = { timeout: 60_000, fastCheck: { seed: 20261203, numRuns: 150 } }
 
 const call = {
-  operation: fc.constantFrom(...operations.keys()),
+  operation: fc.constantFrom(...OPERATIONS),
   // With a tracer installed, a span per attempt and trace headers sent: errors leave spans too.
   traced: fc.boolean(),
   deadline: fc.constantFrom<Duration.DurationInput | undefined>(undefined, "5 seconds", "2 minutes")
@@ -225,13 +223,12 @@ const watched = <A, E, R>(effect: Effect.Effect<A, E, R>, traced: boolean) =>
  * error, log line or span.
  */
 const twoCalls = (
-  operation: string,
+  { call, noBody }: Operation,
   traced: boolean,
   layer: Layer.Layer<ApplicationConnections, OktaConfigError>,
   secrets: ReadonlyArray<string>
 ) =>
   Effect.gen(function* () {
-    const { call, noBody } = operations.get(operation)!
     const once = Effect.flatMap(ApplicationConnections, (api) => call(api, APP))
     const { value: exits, seen } = yield* watched(
       withAdvancingClock(
@@ -433,9 +430,10 @@ describe("any answer on the wire", () => {
           requests += 1
           serve(answer, response)
         })
-        const { call: run, noBody } = operations.get(operation)!
         const { value: exit, seen } = yield* watched(
-          Effect.exit(Effect.flatMap(ApplicationConnections, (api) => run(api, APP))).pipe(
+          Effect.exit(
+            Effect.flatMap(ApplicationConnections, (api) => operation.call(api, APP))
+          ).pipe(
             Effect.provide(
               ApplicationConnections.layer.pipe(
                 Layer.provide(
@@ -453,7 +451,7 @@ describe("any answer on the wire", () => {
           ),
           false
         )
-        expectTyped(exit, noBody, [TOKEN])
+        expectTyped(exit, operation.noBody, [TOKEN])
         expect(seen()).not.toContain(TOKEN)
         // One request: no retry of the client's. The Fetch standard may send one that got a 421
         // (Misdirected Request: not processed) once more, on a new connection.
