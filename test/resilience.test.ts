@@ -2,10 +2,11 @@ import { HttpClient, HttpClientResponse } from "@effect/platform"
 import { describe, expect, it } from "@effect/vitest"
 import {
   Clock,
-  type Duration,
+  Duration,
   Effect,
   Either,
   Exit,
+  FastCheck as fc,
   Fiber,
   HashMap,
   Layer,
@@ -192,6 +193,130 @@ describe("a window 429", () => {
         yield* TestClock.setTime(10_000 * (i + 1))
       }
     })
+  )
+})
+
+describe("any window, any clock skew", () => {
+  // Okta's one-minute windows on the server's clock, which is up to 50 minutes ahead of or behind
+  // ours (a `Date` further off is not believed: tested above). Calls one after another, at any
+  // gaps; each answer a 200 with some budget left (none, at times) or a 429, with or without its
+  // `Date` (the first always has one, as Okta's do), whatever the policy's jitter and longest wait.
+  const WINDOW = 60_000
+  const MAX_RETRIES = 3
+  const answer = fc.record({
+    limited: fc.boolean(),
+    remaining: fc.constantFrom(0, 1, 7, 49),
+    date: fc.oneof(
+      { weight: 3, arbitrary: fc.constant(true) },
+      { weight: 1, arbitrary: fc.constant(false) }
+    )
+  })
+
+  it.effect.prop(
+    "after a spent window the next request goes at its reset on the server's clock, never before and at most a second (and the jitter) after; a 429 is retried unless its reset is past the longest wait",
+    {
+      start: fc.integer({ min: 1_600_000_000_000, max: 2_000_000_000_000 }),
+      skew: fc.oneof(
+        fc.integer({ min: -2_000, max: 2_000 }),
+        fc.integer({ min: -3_000_000, max: 3_000_000 })
+      ),
+      phase: fc.integer({ min: 0, max: 59 }),
+      answers: fc.array(answer, { minLength: 1, maxLength: 6 }),
+      gaps: fc.array(fc.integer({ min: 0, max: 90_000 }), { minLength: 1, maxLength: 5 }),
+      jitter: fc.constantFrom(0, 50, 400),
+      maxWait: fc.constantFrom(5_000, 30_000, 70_000)
+    },
+    ({ start, skew, phase, answers, gaps, jitter, maxWait }) =>
+      Effect.gen(function* () {
+        /** Each request as the server saw it, and its answer's reset, in server millis. */
+        const seen: Array<{
+          at: number
+          server: number
+          reset: number
+          limited: boolean
+          spent: boolean
+        }> = []
+        const { requests, layer } = connectionsWith(
+          (request) => {
+            const { limited: refused, remaining, date } = answers[seen.length % answers.length]!
+            const server = request.at + skew
+            const reset = phase * 1000 + (Math.floor((server - phase * 1000) / WINDOW) + 1) * WINDOW
+            seen.push({
+              at: request.at,
+              server,
+              reset,
+              limited: refused,
+              spent: refused || remaining === 0
+            })
+            const headers = date || seen.length === 1 ? { date: httpDate(server) } : {}
+            return refused
+              ? limited(String(reset / 1000), headers, `req-${seen.length}`)
+              : json(200, OK, {
+                  ...headers,
+                  "x-rate-limit-limit": "50",
+                  "x-rate-limit-remaining": String(remaining),
+                  "x-rate-limit-reset": String(reset / 1000)
+                })
+          },
+          {
+            retry: exact({
+              maxRetries: MAX_RETRIES,
+              resetJitter: Duration.millis(jitter),
+              maxRateLimitWait: Duration.millis(maxWait)
+            })
+          }
+        )
+        yield* TestClock.setTime(start)
+        // Each call: when it started, the index of its first request, how it ended.
+        const calls = yield* Effect.gen(function* () {
+          const api = yield* ApplicationConnections
+          const calls: Array<{ at: number; first: number; exit: Exit.Exit<unknown, unknown> }> = []
+          for (const gap of gaps) {
+            yield* TestClock.adjust(gap)
+            const at = yield* Clock.currentTimeMillis
+            const first = requests.length
+            const fiber = yield* Effect.fork(Effect.exit(get(api)))
+            yield* runToCompletion(fiber)
+            calls.push({ at, first, exit: yield* Fiber.join(fiber) })
+          }
+          return calls
+        }).pipe(Effect.provide(layer))
+
+        calls.forEach((call, c) => {
+          const end = calls[c + 1]?.first ?? seen.length
+          expect(end - call.first).toBeGreaterThanOrEqual(1)
+          expect(end - call.first).toBeLessThanOrEqual(MAX_RETRIES + 1)
+          for (let j = call.first; j < end; j++) {
+            if (j === 0) continue
+            const prev = seen[j - 1]!
+            const now = seen[j]!
+            // The wait began at the previous answer (a retry) or at the call's start.
+            const from = Math.max(prev.at, call.at)
+            if (!prev.spent) {
+              expect(now.at).toBe(from)
+              continue
+            }
+            // Never early: only a wait cut at the longest one the policy allows goes before it.
+            if (now.at - from < maxWait) expect(now.server).toBeGreaterThanOrEqual(prev.reset)
+            // Never late by more than `Date`'s one second and the jitter.
+            expect(now.at).toBeLessThanOrEqual(Math.max(from, prev.reset - skew + 1000 + jitter))
+            // A 429 retried had its reset within the longest wait.
+            if (j > call.first) expect(prev.reset - prev.server).toBeLessThanOrEqual(maxWait)
+          }
+          const last = seen[end - 1]!
+          if (!last.limited) {
+            expect(Exit.isSuccess(call.exit)).toBe(true)
+            return
+          }
+          expect(errorOf(call.exit)._tag).toBe("OktaRateLimitError")
+          // Given up before the retries ran out only for a reset further than the longest wait
+          // (as far as the client can tell: its estimate of the server's clock may lag a second).
+          if (end - call.first <= MAX_RETRIES) {
+            expect(last.reset - last.server + 1000).toBeGreaterThan(maxWait)
+          }
+        })
+      }),
+    { timeout: 60_000, fastCheck: { seed: 20261203, numRuns: 100 } }
   )
 })
 
