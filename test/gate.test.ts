@@ -1,8 +1,9 @@
 /**
  * The gate's adaptive concurrency level, driven directly: which level a concurrent-request 429
- * sets, and when the level is probed upwards again; and the retry loop over a gate, interrupted at
- * each of its steps in turn, giving back every slot, lease and turn it took (and the lock behind
- * the shared gate's turn and the OAuth token's single flight, on its own).
+ * sets, and when the level is probed upwards again; the window's budget when answers arrive out
+ * of order; and the retry loop over a gate, interrupted at each of its steps in turn, giving back
+ * every slot, lease and turn it took (and the lock behind the shared gate's turn and the OAuth
+ * token's single flight, on its own).
  */
 import { Headers } from "@effect/platform"
 import { describe, expect, it } from "@effect/vitest"
@@ -139,6 +140,33 @@ describe("adaptive concurrency", () => {
       yield* admit(gate, 3)
       gate.observeHeaders(concurrencyLimited, 0)
       expect(gate.concurrencyCap).toBe(Number.POSITIVE_INFINITY)
+    })
+  )
+})
+
+describe("the window's budget", () => {
+  const RESET = 4_000_000_000
+  const NOW = RESET * 1000 - 30_000
+  const window = (remaining: number) =>
+    Headers.fromInput({
+      "x-rate-limit-limit": "50",
+      "x-rate-limit-remaining": String(remaining),
+      "x-rate-limit-reset": String(RESET)
+    })
+
+  it.effect("is Okta's lowest Remaining in the window, less the requests still in flight", () =>
+    Effect.gen(function* () {
+      const gate = new RateLimitGate({ resetJitterMillis: 0, adaptiveConcurrency: false })
+      yield* admit(gate, 1)
+      gate.observeHeaders(window(8), NOW)
+      expect(gate.available).toBe(8)
+      yield* admit(gate, 2)
+      // The second request's answer overtakes the first's; Okta counted both in it.
+      gate.observeHeaders(window(6), NOW)
+      expect(gate.available).toBe(5)
+      // The first one's, late, tells an older count: it must not raise the budget to 7.
+      gate.observeHeaders(window(7), NOW)
+      expect(gate.available).toBe(6)
     })
   )
 })

@@ -2,9 +2,10 @@
  * The shared rate-limit gate of one `OktaClient`: every response's rate-limit headers feed it, and
  * every request passes it before being sent.
  *
- * - It tracks the current window (its reset on the server's clock, and the budget left = Okta's
- *   `Remaining` minus the requests still in flight, which Okta may not have counted yet). When the
- *   budget is spent, or a 429 says so, new requests wait for the reset instead of drawing 429s.
+ * - It tracks the current window (its reset on the server's clock, and the budget left = the
+ *   lowest `Remaining` Okta sent for it minus the requests still in flight, which Okta may not have
+ *   counted yet). When the budget is spent, or a 429 says so, new requests wait for the reset
+ *   instead of drawing 429s.
  * - Waiters wake at the reset (plus jitter) and are admitted one at a time against the new
  *   window's budget, so resuming never bursts past the window.
  * - The server clock is estimated from `Date` headers: each response gives a lower bound of the
@@ -135,6 +136,11 @@ export class RateLimitGate implements Gate {
   windowResetMs: number | undefined
   /** The last reset Okta sent; `windowResetMs` runs ahead of it once a window passes unobserved. */
   private observedResetMs: number | undefined
+  /**
+   * The lowest `Remaining` Okta sent for that window. A window's count only grows, so a higher
+   * one is the answer to an earlier request that arrived later: it must not raise the budget.
+   */
+  private observedRemaining = 0
   /** The shortest distance seen between two resets (Okta's windows are one minute). */
   windowLengthMs = DEFAULT_WINDOW_MS
   /** Server clock minus local clock (lower-bound estimate), and when it was last raised. */
@@ -362,10 +368,12 @@ export class RateLimitGate implements Gate {
           this.windowLengthMs = Math.min(this.windowLengthMs, resetMs - observed)
         }
         this.observedResetMs = resetMs
+        this.observedRemaining = rate.remaining
         this.windowResetMs = resetMs
         this.available = this.budget(rate.remaining)
       } else if (resetMs === observed && resetMs === this.windowResetMs) {
-        this.available = this.budget(rate.remaining)
+        this.observedRemaining = Math.min(this.observedRemaining, rate.remaining)
+        this.available = this.budget(this.observedRemaining)
       }
       // Otherwise a late response from a window already over: it says nothing about this one.
       if (rate.limit !== undefined) this.limit = rate.limit
