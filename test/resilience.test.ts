@@ -932,6 +932,64 @@ describe("the shared rate-limit gate", () => {
       expect(requests).toHaveLength(5)
     })
   )
+
+  it.effect.prop(
+    "any number of fibers, any budget, answers in any order: no 429 but the first request's, when others spent the window",
+    {
+      start: fc.integer({ min: 1_600_000_000_000, max: 2_000_000_000_000 }),
+      skew: fc.integer({ min: -3_000_000, max: 3_000_000 }),
+      phase: fc.integer({ min: 0, max: 59 }),
+      limit: fc.integer({ min: 2, max: 20 }),
+      spentByOthers: fc.integer({ min: 0, max: 25 }),
+      latencies: fc.array(fc.integer({ min: 0, max: 400 }), { minLength: 1, maxLength: 8 }),
+      calls: fc.integer({ min: 1, max: 16 }),
+      concurrency: fc.integer({ min: 1, max: 16 })
+    },
+    ({ start, skew, phase, limit, spentByOthers, latencies, calls, concurrency }) =>
+      Effect.gen(function* () {
+        const WINDOW = 60_000
+        // Okta counts a request when it arrives, in one-minute windows of its own clock; the
+        // answer travels back in any time, so answers overtake one another.
+        const counts = new Map<number, number>()
+        let refused = 0
+        let first: number | undefined
+        const { requests, layer } = connectionsWith(
+          (request) => {
+            const server = request.at + skew
+            const window = Math.floor((server - phase * 1000) / WINDOW)
+            first ??= window
+            const count = (counts.get(window) ?? (window === first ? spentByOthers : 0)) + 1
+            counts.set(window, count)
+            if (count > limit) refused += 1
+            const headers = {
+              date: httpDate(server),
+              "x-rate-limit-limit": String(limit),
+              "x-rate-limit-remaining": String(Math.max(0, limit - count)),
+              "x-rate-limit-reset": String(phase + (window + 1) * (WINDOW / 1000))
+            }
+            const answer =
+              count > limit ? json(429, { errorCode: "E0000047" }, headers) : json(200, OK, headers)
+            const latency = latencies[requests.length % latencies.length]!
+            return Effect.as(Effect.sleep(Duration.millis(latency)), answer)
+          },
+          { retry: exact() }
+        )
+        yield* TestClock.setTime(start)
+        const fiber = yield* Effect.fork(
+          Effect.flatMap(ApplicationConnections, (api) =>
+            Effect.all(
+              Array.from({ length: calls }, () => get(api)),
+              { concurrency }
+            )
+          ).pipe(Effect.provide(layer))
+        )
+        yield* runToCompletion(fiber, 100_000)
+        expect(yield* Fiber.join(fiber)).toHaveLength(calls)
+        // Only the first request, sent before anything was known, may find the window spent.
+        expect(refused).toBe(spentByOthers >= limit ? 1 : 0)
+      }),
+    { timeout: 60_000, fastCheck: { seed: 20261203, numRuns: 30 } }
+  )
 })
 
 describe("visibility", () => {
