@@ -200,7 +200,8 @@ describe("any window, any clock skew", () => {
   // Okta's one-minute windows on the server's clock, which is up to 50 minutes ahead of or behind
   // ours (a `Date` further off is not believed: tested above). Calls one after another, at any
   // gaps; each answer a 200 with some budget left (none, at times) or a 429, with or without its
-  // `Date` (the first always has one, as Okta's do), whatever the policy's jitter and longest wait.
+  // `Date` (the first always has one, as Okta's do), whatever the policy's jitter and longest wait
+  // and the call's deadline.
   const WINDOW = 60_000
   const MAX_RETRIES = 3
   const answer = fc.record({
@@ -213,7 +214,7 @@ describe("any window, any clock skew", () => {
   })
 
   it.effect.prop(
-    "after a spent window the next request goes at its reset on the server's clock, never before and at most a second (and the jitter) after; a 429 is retried unless its reset is past the longest wait",
+    "after a spent window the next request goes at its reset on the server's clock, never before and at most a second (and the jitter) after; a 429 is retried unless its reset is past the longest wait or the deadline, which no call outlives",
     {
       start: fc.integer({ min: 1_600_000_000_000, max: 2_000_000_000_000 }),
       skew: fc.oneof(
@@ -224,9 +225,10 @@ describe("any window, any clock skew", () => {
       answers: fc.array(answer, { minLength: 1, maxLength: 6 }),
       gaps: fc.array(fc.integer({ min: 0, max: 90_000 }), { minLength: 1, maxLength: 5 }),
       jitter: fc.constantFrom(0, 50, 400),
-      maxWait: fc.constantFrom(5_000, 30_000, 70_000)
+      maxWait: fc.constantFrom(5_000, 30_000, 70_000),
+      deadline: fc.constantFrom(undefined, 2_000, 20_000, 45_000)
     },
-    ({ start, skew, phase, answers, gaps, jitter, maxWait }) =>
+    ({ start, skew, phase, answers, gaps, jitter, maxWait, deadline }) =>
       Effect.gen(function* () {
         /** Each request as the server saw it, and its answer's reset, in server millis. */
         const seen: Array<{
@@ -263,29 +265,39 @@ describe("any window, any clock skew", () => {
               maxRetries: MAX_RETRIES,
               resetJitter: Duration.millis(jitter),
               maxRateLimitWait: Duration.millis(maxWait)
-            })
+            }),
+            ...(deadline !== undefined ? { deadline: Duration.millis(deadline) } : {})
           }
         )
         yield* TestClock.setTime(start)
-        // Each call: when it started, the index of its first request, how it ended.
+        // Each call: when it started and ended, the index of its first request, how it ended.
         const calls = yield* Effect.gen(function* () {
           const api = yield* ApplicationConnections
-          const calls: Array<{ at: number; first: number; exit: Exit.Exit<unknown, unknown> }> = []
+          const calls: Array<{
+            at: number
+            ended: number
+            first: number
+            exit: Exit.Exit<unknown, unknown>
+          }> = []
           for (const gap of gaps) {
             yield* TestClock.adjust(gap)
             const at = yield* Clock.currentTimeMillis
             const first = requests.length
-            const fiber = yield* Effect.fork(Effect.exit(get(api)))
+            const fiber = yield* Effect.fork(
+              Effect.zip(Effect.exit(get(api)), Clock.currentTimeMillis)
+            )
             yield* runToCompletion(fiber)
-            calls.push({ at, first, exit: yield* Fiber.join(fiber) })
+            const [exit, ended] = yield* Fiber.join(fiber)
+            calls.push({ at, ended, first, exit })
           }
           return calls
         }).pipe(Effect.provide(layer))
 
         calls.forEach((call, c) => {
           const end = calls[c + 1]?.first ?? seen.length
-          expect(end - call.first).toBeGreaterThanOrEqual(1)
-          expect(end - call.first).toBeLessThanOrEqual(MAX_RETRIES + 1)
+          const sent = end - call.first
+          expect(sent).toBeLessThanOrEqual(MAX_RETRIES + 1)
+          if (deadline !== undefined) expect(call.ended).toBeLessThanOrEqual(call.at + deadline)
           for (let j = call.first; j < end; j++) {
             if (j === 0) continue
             const prev = seen[j - 1]!
@@ -303,17 +315,33 @@ describe("any window, any clock skew", () => {
             // A 429 retried had its reset within the longest wait.
             if (j > call.first) expect(prev.reset - prev.server).toBeLessThanOrEqual(maxWait)
           }
+          // The answer the call ended on, or (a call held at the gate) the one before it.
+          expect(end).toBeGreaterThan(0)
           const last = seen[end - 1]!
-          if (!last.limited) {
+          if (sent > 0 && !last.limited) {
             expect(Exit.isSuccess(call.exit)).toBe(true)
             return
           }
-          expect(errorOf(call.exit)._tag).toBe("OktaRateLimitError")
+          const error = errorOf(call.exit)
+          if (error._tag === "OktaTimeoutError") {
+            // Past the deadline: only for a wait that, as far as the client could tell, ends
+            // after it. The call ends as soon as it sees so, or as the deadline passes if the
+            // wait ends right then.
+            expect(error["kind"]).toBe("deadline")
+            expect(last.spent).toBe(true)
+            const deadlineAt = call.at + deadline!
+            const wake = last.reset - skew
+            expect(wake + 1000 + jitter).toBeGreaterThanOrEqual(deadlineAt)
+            const atOnce = Math.max(call.at, last.at)
+            const endsThen = deadlineAt >= wake || deadlineAt === atOnce + maxWait
+            expect(call.ended === atOnce || (endsThen && call.ended === deadlineAt)).toBe(true)
+            return
+          }
+          expect(error._tag).toBe("OktaRateLimitError")
+          expect(sent > 0 && last.limited).toBe(true)
           // Given up before the retries ran out only for a reset further than the longest wait
           // (as far as the client can tell: its estimate of the server's clock may lag a second).
-          if (end - call.first <= MAX_RETRIES) {
-            expect(last.reset - last.server + 1000).toBeGreaterThan(maxWait)
-          }
+          if (sent <= MAX_RETRIES) expect(last.reset - last.server + 1000).toBeGreaterThan(maxWait)
         })
       }),
     { timeout: 60_000, fastCheck: { seed: 20261203, numRuns: 100 } }
