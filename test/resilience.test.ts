@@ -55,6 +55,15 @@ const exact = (options: RetryPolicy.RetryPolicyOptions = {}) =>
 
 const httpDate = (millis: number) => new Date(millis).toUTCString()
 
+/**
+ * The one-minute window Okta's clock is in at `serverMillis`, windows starting `phase` seconds
+ * past the minute: its number, and its reset in server milliseconds (always a whole second).
+ */
+const oktaWindow = (serverMillis: number, phase: number) => {
+  const index = Math.floor((serverMillis - phase * 1000) / 60_000)
+  return { index, resetMillis: phase * 1000 + (index + 1) * 60_000 }
+}
+
 const limited = (reset: string | undefined, extra: Record<string, string> = {}, id = "req-429") =>
   json(
     429,
@@ -202,7 +211,6 @@ describe("any window, any clock skew", () => {
   // gaps; each answer a 200 with some budget left (none, at times) or a 429, with or without its
   // `Date` (the first always has one, as Okta's do), whatever the policy's jitter and longest wait
   // and the call's deadline.
-  const WINDOW = 60_000
   const MAX_RETRIES = 3
   const answer = fc.record({
     limited: fc.boolean(),
@@ -242,7 +250,7 @@ describe("any window, any clock skew", () => {
           (request) => {
             const { limited: refused, remaining, date } = answers[seen.length % answers.length]!
             const server = request.at + skew
-            const reset = phase * 1000 + (Math.floor((server - phase * 1000) / WINDOW) + 1) * WINDOW
+            const reset = oktaWindow(server, phase).resetMillis
             seen.push({
               at: request.at,
               server,
@@ -975,7 +983,6 @@ describe("the shared rate-limit gate", () => {
     },
     ({ start, skew, phase, limit, spentByOthers, latencies, calls, concurrency }) =>
       Effect.gen(function* () {
-        const WINDOW = 60_000
         // Okta counts a request when it arrives, in one-minute windows of its own clock; the
         // answer travels back in any time, so answers overtake one another.
         const counts = new Map<number, number>()
@@ -984,7 +991,7 @@ describe("the shared rate-limit gate", () => {
         const { requests, layer } = connectionsWith(
           (request) => {
             const server = request.at + skew
-            const window = Math.floor((server - phase * 1000) / WINDOW)
+            const { index: window, resetMillis } = oktaWindow(server, phase)
             first ??= window
             const count = (counts.get(window) ?? (window === first ? spentByOthers : 0)) + 1
             counts.set(window, count)
@@ -993,7 +1000,7 @@ describe("the shared rate-limit gate", () => {
               date: httpDate(server),
               "x-rate-limit-limit": String(limit),
               "x-rate-limit-remaining": String(Math.max(0, limit - count)),
-              "x-rate-limit-reset": String(phase + (window + 1) * (WINDOW / 1000))
+              "x-rate-limit-reset": String(resetMillis / 1000)
             }
             const answer =
               count > limit ? json(429, { errorCode: "E0000047" }, headers) : json(200, OK, headers)
