@@ -1025,6 +1025,54 @@ describe("the shared rate-limit gate", () => {
       }),
     { timeout: 60_000, fastCheck: { seed: 20261203, numRuns: 30 } }
   )
+
+  it.effect.prop(
+    "any concurrent-request limit, any number of fibers over it: with the default policy every call succeeds",
+    {
+      limit: fc.integer({ min: 1, max: 8 }),
+      latencies: fc.array(fc.integer({ min: 1, max: 300 }), { minLength: 1, maxLength: 8 }),
+      calls: fc.integer({ min: 1, max: 24 }),
+      concurrency: fc.integer({ min: 1, max: 20 })
+    },
+    ({ limit, latencies, calls, concurrency }) =>
+      Effect.gen(function* () {
+        // Okta's concurrent-request limit: a request that arrives while `limit` are in flight is
+        // refused at once (Limit 0, Remaining 0); the window itself never runs out.
+        const NOW = 4_000_000_000_000
+        const headers = (limit: number, remaining: number) => ({
+          "x-rate-limit-limit": String(limit),
+          "x-rate-limit-remaining": String(remaining),
+          "x-rate-limit-reset": String(NOW / 1000 + 60)
+        })
+        let inFlight = 0
+        let n = 0
+        const { layer } = connectionsWith(
+          () => {
+            const latency = latencies[n++ % latencies.length]!
+            if (inFlight >= limit) return json(429, { errorCode: "E0000047" }, headers(0, 0))
+            inFlight += 1
+            return Effect.as(
+              Effect.sleep(Duration.millis(latency)),
+              json(200, OK, headers(1_000_000, 999_999))
+            ).pipe(Effect.ensuring(Effect.sync(() => (inFlight -= 1))))
+          },
+          { retry: RetryPolicy.make() }
+        )
+        yield* TestClock.setTime(NOW)
+        const fiber = yield* Effect.fork(
+          Effect.flatMap(ApplicationConnections, (api) =>
+            Effect.all(
+              Array.from({ length: calls }, () => Effect.exit(get(api))),
+              { concurrency }
+            )
+          ).pipe(Effect.provide(layer))
+        )
+        yield* runToCompletion(fiber, 100_000)
+        const failed = (yield* Fiber.join(fiber)).filter(Exit.isFailure)
+        expect(failed).toEqual([])
+      }),
+    { timeout: 60_000, fastCheck: { seed: 20261203, numRuns: 30 } }
+  )
 })
 
 describe("visibility", () => {
