@@ -1039,8 +1039,8 @@ describe("the shared rate-limit gate", () => {
         // Okta's concurrent-request limit: a request that arrives while `limit` are in flight is
         // refused at once (Limit 0, Remaining 0); the window itself never runs out.
         const NOW = 4_000_000_000_000
-        const headers = (limit: number, remaining: number) => ({
-          "x-rate-limit-limit": String(limit),
+        const headers = (ceiling: number, remaining: number) => ({
+          "x-rate-limit-limit": String(ceiling),
           "x-rate-limit-remaining": String(remaining),
           "x-rate-limit-reset": String(NOW / 1000 + 60)
         })
