@@ -311,6 +311,23 @@ describe("DPoP", () => {
     )
   )
 
+  it.effect("a revoked DPoP-bound token: 401 invalid_token, one refresh, one replay, success", () =>
+    Effect.gen(function* () {
+      const sim = yield* OktaSimulator
+      yield* get
+      yield* sim.revokeAccessTokens
+      yield* sim.clearRequests
+      const connection = yield* get
+      expect(connection.status).toBe("ENABLED")
+      const log = yield* sim.requests
+      expect(log.map((entry) => `${entry.method} ${entry.path} ${entry.outcome}`)).toEqual([
+        `GET /api/v1/apps/${APP}/connections/default 401`,
+        "POST /oauth2/v1/token 200",
+        `GET /api/v1/apps/${APP}/connections/default 200`
+      ])
+    }).pipe(Effect.provide(org({ oauth: oauth({ dpop: true }) })))
+  )
+
   it.effect("automatic when the token endpoint demands it", () =>
     Effect.gen(function* () {
       const sim = yield* OktaSimulator

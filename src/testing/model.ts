@@ -980,17 +980,19 @@ const authenticate = (
   tokens: ReadonlyMap<string, SimulatedToken>,
   header: string | undefined
 ): Auth => {
-  const match = /^(SSWS|Bearer)\s+(\S+)$/i.exec(header ?? "")
-  const scheme = match?.[1]?.toLowerCase() === "bearer" ? "Bearer" : "SSWS"
+  const match = /^(SSWS|Bearer|DPoP)\s+(\S+)$/i.exec(header ?? "")
+  const named = match?.[1]?.toLowerCase()
+  const scheme = named === "bearer" ? "Bearer" : named === "dpop" ? "DPoP" : "SSWS"
   const known = match !== null ? tokens.get(match[2]!) : undefined
   if (known === undefined || (known.scheme ?? "SSWS") !== scheme) {
     return {
       _tag: "Invalid",
       headers: [],
+      // An unknown (revoked) access token is answered in its own scheme, DPoP's included.
       challenge:
-        scheme === "Bearer"
-          ? 'Bearer authorization_uri="/oauth2/v1/authorize", realm="IdpMyAccountAPI", error="invalid_token", error_description="The access token is invalid."'
-          : 'SSWS realm="Okta"'
+        scheme === "SSWS"
+          ? 'SSWS realm="Okta"'
+          : `${scheme} authorization_uri="/oauth2/v1/authorize", realm="IdpMyAccountAPI", error="invalid_token", error_description="The access token is invalid."`
     }
   }
   return { _tag: "Valid", scopes: known.scopes ?? [READ, MANAGE] }
