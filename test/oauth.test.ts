@@ -6,6 +6,7 @@ import {
   ConfigProvider,
   Effect,
   Exit,
+  FastCheck as fc,
   Fiber,
   HashMap,
   Layer,
@@ -271,6 +272,66 @@ describe("the token cache", () => {
       const api = (yield* sim.requests).filter((entry) => entry.path.includes(APP))
       expect(api.map((entry) => entry.outcome)).toEqual([503, 503, 200])
     }).pipe(Effect.provide(org()))
+  )
+
+  it.effect.prop(
+    "any fibers, any latencies, Bearer or DPoP, the tokens revoked at any moment: one refresh, each rejected call replayed once",
+    {
+      thinkTimes: fc.array(
+        fc.array(fc.integer({ min: 0, max: 4_000 }), { minLength: 1, maxLength: 4 }),
+        {
+          minLength: 2,
+          maxLength: 6
+        }
+      ),
+      apiDelays: fc.array(fc.integer({ min: 0, max: 3_000 }), { maxLength: 30 }),
+      tokenDelays: fc.array(fc.integer({ min: 0, max: 3_000 }), { maxLength: 3 }),
+      revokeAt: fc.option(fc.integer({ min: 0, max: 6_000 }), { freq: 5 }),
+      dpop: fc.boolean()
+    },
+    ({ thinkTimes, apiDelays, tokenDelays, revokeAt, dpop }) =>
+      Effect.gen(function* () {
+        const sim = yield* OktaSimulator
+        // The nth API request (token request) is answered after the nth delay: calls that carry
+        // the same token overlap, and a rejected one may come back after another call's refresh.
+        for (const millis of apiDelays) {
+          yield* sim.injectFault({ _tag: "Delay", millis }, { path: "/connections/" })
+        }
+        for (const millis of tokenDelays) {
+          yield* sim.injectFault({ _tag: "Delay", millis }, { path: "/oauth2/v1/token" })
+        }
+        const fibers = thinkTimes.map((pauses) =>
+          Effect.forEach(pauses, (pause) => Effect.zipRight(Effect.sleep(pause), Effect.exit(get)))
+        )
+        const revoke =
+          revokeAt === null
+            ? Effect.void
+            : Effect.zipRight(Effect.sleep(revokeAt), sim.revokeAccessTokens)
+        const [results] = yield* withAdvancingClock(
+          Effect.all([Effect.all(fibers, { concurrency: "unbounded" }), revoke], {
+            concurrency: "unbounded"
+          })
+        )
+        expect(results.flat().filter(Exit.isFailure)).toEqual([])
+        const api = (yield* sim.requests).filter((entry) => entry.path.includes(APP))
+        const rejected = api.filter((entry) => entry.outcome === 401).length
+        // A token request at first, and one more when a call finds the token revoked, however
+        // many calls carried it: a late 401 for the old token must not drop the new one.
+        expect(yield* sim.tokenRequests).toBe(rejected > 0 ? 2 : 1)
+        // Each rejected call replayed once, with the new token; nothing else sent twice.
+        expect(api.length).toBe(thinkTimes.flat().length + rejected)
+        expect(rejected <= thinkTimes.flat().length).toBe(true)
+      }).pipe(
+        Effect.provide(
+          OktaSimulator.layerConnections({
+            oauthClients: [registered()],
+            rateLimit: { limit: 10_000, concurrencyLimit: 1_000 },
+            credentials: { oauth: oauth({ dpop }) },
+            client: { retry: RetryPolicy.make({ resetJitter: 0 }) }
+          })
+        )
+      ),
+    { timeout: 60_000, fastCheck: { seed: 20261204, numRuns: 40 } }
   )
 })
 
