@@ -332,17 +332,14 @@ describe("any window, any clock skew", () => {
           }
           const error = errorOf(call.exit)
           if (error._tag === "OktaTimeoutError") {
-            // Past the deadline: only for a wait that, as far as the client could tell, ends
-            // after it. The call ends as soon as it sees so, or as the deadline passes if the
-            // wait ends right then.
+            // Past the deadline: only for a wait that, as far as the client could tell, ends at
+            // or after it. The call ends as soon as it sees so.
             expect(error["kind"]).toBe("deadline")
             expect(last.spent).toBe(true)
             const deadlineAt = call.at + deadline!
             const wake = last.reset - skew
             expect(wake + 1000 + jitter).toBeGreaterThanOrEqual(deadlineAt)
-            const atOnce = Math.max(call.at, last.at)
-            const endsThen = deadlineAt >= wake || deadlineAt === atOnce + maxWait
-            expect(call.ended === atOnce || (endsThen && call.ended === deadlineAt)).toBe(true)
+            expect(call.ended).toBe(Math.max(call.at, last.at))
             return
           }
           expect(error._tag).toBe("OktaRateLimitError")
@@ -707,6 +704,30 @@ describe("the overall deadline", () => {
         expect(error.attempts).toBe(1)
         expect(error.cause).toBeInstanceOf(OktaRateLimitError)
         expect(error.cause).toMatchObject({ status: 429, rateLimit: { remaining: 0, reset: 30 } })
+      })
+  )
+
+  it.effect(
+    "a backoff or a rate-limit wait that would end right at it fails at once: nothing is sent for the deadline to cut off",
+    () =>
+      Effect.gen(function* () {
+        // A 503 whose Retry-After is the whole deadline, then a 429 whose window resets right at it.
+        for (const answer of [
+          () => json(503, { errorCode: "E0000009" }, { "retry-after": "10" }),
+          () => limited("10", { date: httpDate(0) })
+        ]) {
+          const { requests, fiber } = yield* start(
+            sequence(answer, () => json(200, OK)),
+            get,
+            {
+              deadline: "10 seconds"
+            }
+          )
+          // Ended with no time passing (a call sleeping into its deadline would still be running).
+          yield* Effect.repeatN(Effect.yieldNow(), 20)
+          expect(fiber.unsafePoll()).not.toBeNull()
+          yield* failedAtOnce(yield* Fiber.join(fiber), requests)
+        }
       })
   )
 

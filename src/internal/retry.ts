@@ -172,7 +172,7 @@ export const isDeadline = (error: unknown): error is OktaTimeoutError =>
   error instanceof OktaTimeoutError && error.kind === "deadline"
 
 /**
- * Sleeps within the running call's deadline, if it has one: a sleep that would pass it fails the
+ * Sleeps within the running call's deadline, if it has one: a sleep that would reach it fails the
  * call now, naming `cause` (what the call waits after), as the call's own waits do. @internal
  */
 export const sleepWithin = (
@@ -181,7 +181,7 @@ export const sleepWithin = (
 ): Effect.Effect<void, OktaTimeoutError> =>
   FiberRef.getWith(callProgress, (progress) =>
     Effect.flatMap(Clock.currentTimeMillis, (now) => {
-      if (progress === undefined || now + millis <= progress.deadlineAt)
+      if (progress === undefined || now + millis < progress.deadlineAt)
         return sleepHinted(millis, () => `a token request after ${cause?._tag ?? "a failure"}`)
       progress.lastFailure = cause
       return Effect.fail(progress.pastDeadline())
@@ -203,7 +203,7 @@ export const run = <A, E, P = never, EP = never>(
           if (progress !== undefined) progress.heldBy = wait.reason
           return progress !== undefined &&
             wait.millis !== undefined &&
-            now + wait.millis > progress.deadlineAt
+            now + wait.millis >= progress.deadlineAt
             ? Effect.fail(progress.pastDeadline())
             : Effect.zipRight(
                 visible(call, span, "okta.gate_wait", {
@@ -320,7 +320,7 @@ export const run = <A, E, P = never, EP = never>(
             }
           }
           failed(error)
-          if (progress !== undefined && now + delay > progress.deadlineAt) {
+          if (progress !== undefined && now + delay >= progress.deadlineAt) {
             return yield* progress.pastDeadline()
           }
           retries += 1
@@ -369,8 +369,9 @@ export const run = <A, E, P = never, EP = never>(
     return Effect.flatMap(FiberRef.get(callProgress), first)
   }
   if (options.deadlineMillis === undefined) return first(undefined)
-  // The deadline bounds the whole call: a wait known to pass it fails at once, and whatever is
-  // running when it passes (an attempt, a backoff, a gate wait, a token request) is interrupted.
+  // The deadline bounds the whole call: a wait known to reach it fails at once (a request sent
+  // then goes unanswered), and whatever is running when it passes (an attempt, a backoff, a gate
+  // wait, a token request) is interrupted.
   const deadlineMillis = options.deadlineMillis
   return Effect.flatMap(Clock.currentTimeMillis, (startedAt) => {
     const progress: Progress = {
