@@ -17,11 +17,13 @@ import {
   Cause,
   Effect,
   Exit,
+  FastCheck as fc,
   Fiber,
   Layer,
   ManagedRuntime,
   Option,
   Redacted,
+  Schema,
   Schedule,
   Supervisor,
   TestClock
@@ -31,13 +33,15 @@ import {
   ApplicationConnections,
   OktaClient,
   type OktaClientSettings,
+  OktaError,
   OktaFetch,
   type OktaResponse,
   RetryPolicy
 } from "../src/index.js"
 import { OktaUndici } from "../src/undici/index.js"
 import { interruptEverywhere, settle } from "./support/interruptAt.js"
-import { connectionsOn } from "./support/TestHttp.js"
+import { runToCompletion } from "./support/clock.js"
+import { connectionsOn, connectionsWith, json, text } from "./support/TestHttp.js"
 import { loopbackServer } from "./support/loopback.js"
 import { recordingTracer } from "./support/tracing.js"
 
@@ -240,6 +244,110 @@ describe("the per-attempt timeout under TestClock", () => {
         cause: { _tag: "OktaTimeoutError", kind: "attempt", timeoutMillis: 1000 }
       })
     })
+  )
+})
+
+describe("the deadline, whatever the org answers", () => {
+  const isOktaError = Schema.is(OktaError)
+  const answer = fc.record({
+    kind: fc.constantFrom("ok", "503", "500", "html", "429", "hang", "drop"),
+    // A proxy's Retry-After on a 5xx, or the 429's reset: seconds from the request.
+    seconds: fc.integer({ min: 0, max: 90 }),
+    latency: fc.integer({ min: 0, max: 12_000 })
+  })
+
+  it.effect.prop(
+    "any answers, latencies, attempt timeout and deadline, calls at any moments: each call ends by its deadline in its value or one typed error, sends nothing after it, and sleeps into it never",
+    {
+      answers: fc.array(answer, { minLength: 1, maxLength: 6 }),
+      starts: fc.array(fc.integer({ min: 0, max: 10_000 }), { minLength: 1, maxLength: 4 }),
+      timeout: fc.constantFrom(1_000, 4_000, 30_000),
+      deadline: fc.constantFrom(1_500, 5_000, 20_000, 60_000),
+      maxRetries: fc.integer({ min: 0, max: 5 })
+    },
+    ({ answers, starts, timeout, deadline, maxRetries }) =>
+      Effect.gen(function* () {
+        // Each call reads its own app, so that its requests are known; each request's end is
+        // when its answer arrives or its attempt times out.
+        const appOf = (call: number) => `0oafxqCAJWWGELFTYAS${call}`
+        const sent: Array<{ path: string; at: number; end: number }> = []
+        const { layer } = connectionsWith(
+          (request) => {
+            const { kind, seconds, latency } = answers[sent.length % answers.length]!
+            const answered = kind === "hang" ? Infinity : kind === "drop" ? 0 : latency
+            sent.push({
+              path: request.path,
+              at: request.at,
+              end: request.at + Math.min(answered, timeout)
+            })
+            if (kind === "drop") return { drop: true }
+            const headers = { date: new Date(request.at).toUTCString() }
+            const retryAfter = seconds > 0 ? { "retry-after": String(seconds) } : {}
+            const response =
+              kind === "ok"
+                ? json(200, { status: "ENABLED", profile: { authScheme: "TOKEN" } }, headers)
+                : kind === "503"
+                  ? json(503, { errorCode: "E0000009" }, { ...headers, ...retryAfter })
+                  : kind === "500"
+                    ? json(500, { errorCode: "E0000009" }, headers)
+                    : kind === "html"
+                      ? text(502, "<html>Bad gateway</html>", "text/html", retryAfter)
+                      : json(
+                          429,
+                          { errorCode: "E0000047" },
+                          {
+                            ...headers,
+                            "x-rate-limit-limit": "50",
+                            "x-rate-limit-remaining": "0",
+                            "x-rate-limit-reset": String(Math.ceil(request.at / 1000) + seconds)
+                          }
+                        )
+            return kind === "hang" ? Effect.never : Effect.as(Effect.sleep(latency), response)
+          },
+          {
+            timeout,
+            deadline,
+            retry: RetryPolicy.make({ maxRetries, maxRateLimitWait: "70 seconds" })
+          }
+        )
+        const fiber = yield* Effect.fork(
+          Effect.flatMap(ApplicationConnections, (api) =>
+            Effect.forEach(
+              starts,
+              (start, call) =>
+                Effect.zipRight(
+                  Effect.sleep(start),
+                  Effect.zip(
+                    Effect.exit(api.getDefaultProvisioningConnectionForApplication(appOf(call))),
+                    Effect.map(Effect.clock, (clock) => clock.unsafeCurrentTimeMillis())
+                  )
+                ),
+              { concurrency: "unbounded" }
+            )
+          ).pipe(Effect.provide(layer))
+        )
+        yield* runToCompletion(fiber, 100_000)
+        const calls = yield* Fiber.join(fiber)
+        calls.forEach(([exit, ended], call) => {
+          const deadlineAt = starts[call]! + deadline
+          expect(ended).toBeLessThanOrEqual(deadlineAt)
+          for (const request of sent.filter((r) => r.path.includes(appOf(call)))) {
+            expect(request.at).toBeLessThan(deadlineAt)
+          }
+          // A call the deadline ends was waiting on something of unknown length then: a request
+          // in flight (its own, or the one another call's wait depends on). A wait known to pass
+          // the deadline fails at once instead.
+          if (ended === deadlineAt) {
+            expect(sent.some((r) => r.at <= ended && ended <= r.end)).toBe(true)
+          }
+          if (Exit.isSuccess(exit)) return
+          expect(Cause.isInterrupted(exit.cause)).toBe(false)
+          const failures = [...Cause.failures(exit.cause)]
+          expect([failures.length, [...Cause.defects(exit.cause)].length]).toEqual([1, 0])
+          expect(isOktaError(failures[0])).toBe(true)
+        })
+      }),
+    { timeout: 60_000, fastCheck: { seed: 20261204, numRuns: 60 } }
   )
 })
 
