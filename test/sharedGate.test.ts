@@ -314,12 +314,64 @@ describe("a client over a shared rate-limit store", () => {
         set("up")
         yield* get
       }).pipe(Effect.provide(layer), Effect.provide(Logger.replace(Logger.defaultLogger, logger)))
-      // No fallback: the next request asks the store again at once.
+      // No fallback: the next request asks the store again at once; the lease the store may
+      // have admitted to the first after it stopped waiting is ended as never used.
       expect(requests).toHaveLength(2)
-      expect(log).toEqual(["acquire", "acquire", "observe"])
+      expect(log).toEqual(["acquire", "acquire", "release", "observe"])
       expect(warnings).toEqual([])
       expect((yield* localRequests) - before).toBe(1)
     })
+  )
+
+  it.effect(
+    "a lease a slow store admitted after the client stopped waiting is ended once the store answers again",
+    () =>
+      Effect.gen(function* () {
+        // One slot for the whole org. The first admission is answered after 300 ms: the client
+        // has sent its request through the local gate by then, and the store holds the lease.
+        let slow = true
+        const inFlight = new Set<string>()
+        const released: Array<{ readonly lease: string; readonly sent: boolean }> = []
+        const store: RateLimitStoreService = {
+          acquire: (_, lease) =>
+            Effect.suspend((): Effect.Effect<RateLimitAdmission> => {
+              if (inFlight.size >= 1) {
+                return Effect.succeed({ _tag: "Wait", reason: "concurrency_cap", millis: 60_000 })
+              }
+              inFlight.add(lease)
+              const admitted = { _tag: "Admitted" } as const
+              return slow
+                ? Effect.as(Effect.sleep("300 millis"), admitted)
+                : Effect.succeed(admitted)
+            }),
+          observe: (_, lease) =>
+            Effect.sync(() => {
+              inFlight.delete(lease)
+              return false
+            }),
+          release: (_, lease, sent) =>
+            Effect.sync(() => {
+              released.push({ lease, sent })
+              inFlight.delete(lease)
+            })
+        }
+        const { layer, requests } = connections(store, false)
+        yield* Effect.gen(function* () {
+          const first = yield* Effect.fork(get)
+          yield* TestClock.adjust("250 millis")
+          yield* Fiber.join(first)
+          slow = false
+          // Refused at first (the slot is the orphaned lease's), then admitted once it is ended:
+          // not held until the lease's TTL.
+          const second = yield* Effect.fork(get)
+          yield* TestClock.adjust("10 millis")
+          expect(second.unsafePoll()).not.toBeNull()
+          yield* Fiber.join(second)
+        }).pipe(Effect.provide(layer))
+        expect(requests).toHaveLength(2)
+        expect(released).toEqual([{ lease: expect.any(String), sent: false }])
+        expect(inFlight.size).toBe(0)
+      })
   )
 
   for (const failure of ["down", "hang"] as const) {
@@ -350,7 +402,8 @@ describe("a client over a shared rate-limit store", () => {
             set("up")
             yield* TestClock.adjust("5 seconds")
             yield* get
-            expect(log).toEqual(["acquire", "acquire", "acquire", "observe"])
+            // Back on the store, the two leases it may have admitted unanswered are ended.
+            expect(log).toEqual(["acquire", "acquire", "acquire", "release", "release", "observe"])
             expect((yield* localRequests) - before).toBe(3)
           }).pipe(
             Effect.provide(layer),

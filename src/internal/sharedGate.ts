@@ -50,6 +50,8 @@ export const STORE_TIMEOUT_MS = 250
 const POLL_MS = 2
 const POLL_MAX_MS = 32
 const POLL_HELD_MAX_MS = 128
+/** Leases kept to end once the store answers again (see `orphans`). */
+const MAX_ORPHANS = 64
 
 /** @internal */
 export interface SharedGateSettings {
@@ -88,6 +90,13 @@ export class SharedGate implements Gate {
   private readonly spare: Array<string> = []
   /** Leases this process holds: its requests in flight and the spare ones. */
   private held = 0
+  /**
+   * Leases whose store call failed or timed out, which the store may hold all the same (a slow
+   * store admits a lease after the client stopped waiting): ended once the store answers an
+   * acquire again, instead of narrowing every process's budget until their TTL. `sent`: as
+   * `release`.
+   */
+  private readonly orphans: Array<{ readonly lease: string; readonly sent: boolean }> = []
   /** After the store refused a slot: when to ask again (local ms), why, and the next interval. */
   private askAgainAt = Number.NEGATIVE_INFINITY
   private refusedFor: GateWait["reason"] = "concurrency_cap"
@@ -135,6 +144,21 @@ export class SharedGate implements Gate {
   /** Sleeps `millis`, or less if a slot of this process is freed (or handed on) meanwhile. */
   private sleepOrWake(millis: number): Effect.Effect<void> {
     return wakeOrSleep(this.sleepers, millis)
+  }
+
+  private orphan(lease: string, sent: boolean): void {
+    // Bounded while the store stays down: the oldest are left to their TTL.
+    if (this.orphans.push({ lease, sent }) > MAX_ORPHANS) this.orphans.shift()
+  }
+
+  private endOrphans(): Effect.Effect<void> {
+    if (this.orphans.length === 0) return Effect.void
+    const leases = this.orphans.splice(0)
+    // At once, so that a store slow again costs the asking call one bounded store call at most.
+    return Effect.forEach(leases, ({ lease, sent }) => this.endLease(lease, sent), {
+      concurrency: "unbounded",
+      discard: true
+    })
   }
 
   private releaseSpares(): Effect.Effect<void> {
@@ -196,10 +220,12 @@ export class SharedGate implements Gate {
             Effect.onInterrupt(() => Effect.asVoid(gate.endLease(lease, false)))
           )
         if (answer._tag === "Left") {
+          gate.orphan(lease, false)
           yield* gate.health.failed(answer.left)
           return false
         }
         yield* gate.health.succeeded()
+        yield* gate.endOrphans()
         const admission = answer.right
         if (admission._tag === "Admitted") {
           gate.pollMillis = POLL_MS
@@ -289,6 +315,8 @@ export class SharedGate implements Gate {
         const kept = result._tag === "Right" && result.right
         if (kept) this.spare.push(lease)
         else this.held -= 1
+        // The request was answered: Okta counted it, whether or not the store saw it end.
+        if (result._tag === "Left") this.orphan(lease, true)
         this.wakePoller(!kept)
         return Effect.as(
           result._tag === "Left"
@@ -318,7 +346,9 @@ export class SharedGate implements Gate {
     this.held -= 1
     return Effect.flatMap(this.endLease(lease, true), (result) => {
       this.wakePoller(true)
-      return result._tag === "Left" ? this.health.failed(result.left) : this.health.succeeded()
+      if (result._tag === "Right") return this.health.succeeded()
+      this.orphan(lease, true)
+      return this.health.failed(result.left)
     })
   }
 }
