@@ -39,6 +39,7 @@ import {
 } from "./support/TestHttp.js"
 import { failureOf } from "./support/exit.js"
 import { interruptEverywhere } from "./support/interruptAt.js"
+import { OPERATIONS } from "./support/operations.js"
 
 const APP = "0oafxqCAJWWGELFTYASJ"
 const OK = { status: "ENABLED", profile: { authScheme: "TOKEN" } }
@@ -674,6 +675,80 @@ describe("verify (a one-time OAuth code) is never replayed once it may have reac
       expect(Exit.isSuccess(yield* Fiber.join(fiber))).toBe(true)
       expect(requests).toHaveLength(2)
     })
+  )
+})
+
+describe("replays, whatever the org answers", () => {
+  const answers = fc.array(
+    fc.constantFrom("ok", "429", "503", "500", "502", "401", "drop", "refused", "hang"),
+    { minLength: 1, maxLength: 7 }
+  )
+  // Answers after which Okta has not acted on the request: it was refused, or never left.
+  const untouched = new Set(["429", "refused"])
+
+  it.effect.prop(
+    "every operation: a replay is the same request; verify is replayed only after a 429 or a refused connection, the others after any transient failure",
+    { operation: fc.constantFrom(...OPERATIONS), answers },
+    ({ operation, answers }) =>
+      Effect.gen(function* () {
+        const given: Array<string> = []
+        const { requests, layer } = connectionsWith(
+          (request) => {
+            const kind = answers[Math.min(given.length, answers.length - 1)]!
+            given.push(kind)
+            const date = { date: httpDate(request.at) }
+            switch (kind) {
+              case "ok":
+                return operation.noBody ? empty(204, date) : json(200, OK, date)
+              case "429":
+                return limited(String(Math.ceil(request.at / 1000) + 2), date)
+              case "401":
+                return json(401, { errorCode: "E0000011", errorSummary: "Invalid token" }, date)
+              case "drop":
+                return { drop: true }
+              case "refused":
+                return { drop: true, code: "ECONNREFUSED" }
+              case "hang":
+                return Effect.never
+              default:
+                return json(Number(kind), { errorCode: "E0000009" }, date)
+            }
+          },
+          { retry: exact({ maxRetries: 4 }), timeout: "1 second" }
+        )
+        const fiber = yield* Effect.fork(
+          Effect.exit(
+            Effect.provide(
+              Effect.flatMap(ApplicationConnections, (api) => operation.call(api, APP)),
+              layer
+            )
+          )
+        )
+        yield* runToCompletion(fiber, 10_000)
+        const exit = yield* Fiber.join(fiber)
+        expect(requests.length).toBeLessThanOrEqual(5)
+        const [first, ...replays] = requests
+        for (const replay of replays) {
+          expect([replay.method, replay.url.href, replay.rawBody]).toEqual([
+            first!.method,
+            first!.url.href,
+            first!.rawBody
+          ])
+        }
+        given.slice(0, -1).forEach((kind) => {
+          expect(kind).not.toBe("ok")
+          expect(kind).not.toBe("401")
+          if (operation.name === "verify") expect(untouched.has(kind)).toBe(true)
+        })
+        // It ends in the value of an answer, or the error of the last one, once the policy (or
+        // verify's rule) lets that end it: never giving up on a failure it may replay.
+        const last = given[given.length - 1]!
+        const replayable =
+          operation.name === "verify" ? untouched.has(last) : last !== "ok" && last !== "401"
+        if (replayable) expect(given).toHaveLength(5)
+        expect(Exit.isSuccess(exit)).toBe(last === "ok" && operation.name !== "jwks")
+      }),
+    { timeout: 60_000, fastCheck: { seed: 20261204, numRuns: 150 } }
   )
 })
 
