@@ -24,6 +24,7 @@ import {
   RateLimitStoreError,
   type RateLimitStoreService
 } from "../src/index.js"
+import { interruptEverywhere } from "./support/interruptAt.js"
 import { json, ORG, scriptedHttp } from "./support/TestHttp.js"
 
 const OK = { status: "ENABLED", profile: { authScheme: "TOKEN" } }
@@ -256,6 +257,52 @@ describe("a client over a shared rate-limit store", () => {
         expect(requests.map((r) => r.at)).toEqual([0, 1_000, 2_000, 3_126])
       }).pipe(Effect.provide(layer))
     })
+  )
+
+  it.effect(
+    "a call interrupted at any step, sending or waiting for the slot another holds, leaves the store no lease of its own",
+    () =>
+      Effect.gen(function* () {
+        // One slot for the org, kept for the process's waiting call when asked; the org does not
+        // answer until `answering`.
+        const { store, inFlight } = oneSlotStore({ keep: true })
+        let answering = false
+        const http = scriptedHttp(() => (answering ? json(200, OK) : Effect.never))
+        const layer = ApplicationConnections.layer.pipe(
+          Layer.provide(
+            OktaClient.layer({
+              orgUrl: ORG,
+              apiToken: Redacted.make("00abc"),
+              retry: false,
+              rateLimitStore: store
+            })
+          ),
+          Layer.provide(http.layer)
+        )
+        yield* Effect.scoped(
+          Effect.gen(function* () {
+            // One client throughout: what an interruption leaves behind meets the next run.
+            const client = yield* Layer.build(layer)
+            const call = Effect.provide(get, client)
+            // Alone: admitted, then sending.
+            expect(yield* interruptEverywhere(call)).toBeGreaterThan(50)
+            expect(inFlight.size).toBe(0)
+            // Waiting for the slot a call in flight holds.
+            const holder = yield* Effect.fork(call)
+            yield* TestClock.adjust("1 millis")
+            expect(inFlight.size).toBe(1)
+            expect(yield* interruptEverywhere(call)).toBeGreaterThan(50)
+            expect(inFlight.size).toBe(1)
+            yield* Fiber.interrupt(holder)
+            expect(inFlight.size).toBe(0)
+            // The next call gets the slot at once.
+            answering = true
+            const next = yield* Effect.fork(call)
+            yield* TestClock.adjust("10 millis")
+            expect(next.unsafePoll()).not.toBeNull()
+          })
+        )
+      })
   )
 
   it.effect("a call interrupted while the store admits it gives its lease back", () =>
