@@ -154,11 +154,16 @@ export class SharedGate implements Gate {
   private endOrphans(): Effect.Effect<void> {
     if (this.orphans.length === 0) return Effect.void
     const leases = this.orphans.splice(0)
-    // At once, so that a store slow again costs the asking call one bounded store call at most.
-    return Effect.forEach(leases, ({ lease, sent }) => this.endLease(lease, sent), {
-      concurrency: "unbounded",
-      discard: true
-    })
+    // One at a time, stopping at the first the store does not end: a store slow again costs the
+    // asking call one bounded store call, and leaves the rest to their TTL.
+    const end = (i: number): Effect.Effect<void> => {
+      const orphan = leases[i]
+      if (orphan === undefined) return Effect.void
+      return Effect.flatMap(this.endLease(orphan.lease, orphan.sent), (result) =>
+        result._tag === "Right" ? end(i + 1) : Effect.void
+      )
+    }
+    return end(0)
   }
 
   private releaseSpares(): Effect.Effect<void> {
