@@ -275,6 +275,59 @@ describe("the token cache", () => {
   )
 
   it.effect.prop(
+    "any token lifetime, any fibers calling over hours, any latencies: no request carries an expired token, and each token is refreshed once, its margin before expiry, not before",
+    {
+      lifetime: fc.integer({ min: 120, max: 1_800 }),
+      thinkTimes: fc.array(
+        fc.array(fc.integer({ min: 0, max: 900_000 }), { minLength: 1, maxLength: 6 }),
+        { minLength: 1, maxLength: 4 }
+      ),
+      apiDelays: fc.array(fc.integer({ min: 0, max: 20_000 }), { maxLength: 30 }),
+      tokenDelays: fc.array(fc.integer({ min: 0, max: 5_000 }), { maxLength: 10 }),
+      dpop: fc.boolean()
+    },
+    ({ lifetime, thinkTimes, apiDelays, tokenDelays, dpop }) =>
+      Effect.gen(function* () {
+        const sim = yield* OktaSimulator
+        for (const millis of apiDelays) {
+          yield* sim.injectFault({ _tag: "Delay", millis }, { path: "/connections/" })
+        }
+        for (const millis of tokenDelays) {
+          yield* sim.injectFault({ _tag: "Delay", millis }, { path: "/oauth2/v1/token" })
+        }
+        const fibers = thinkTimes.map((pauses) =>
+          Effect.forEach(pauses, (pause) => Effect.zipRight(Effect.sleep(pause), Effect.exit(get)))
+        )
+        const results = yield* withAdvancingClock(Effect.all(fibers, { concurrency: "unbounded" }))
+        expect(results.flat().filter(Exit.isFailure)).toEqual([])
+        const log = yield* sim.requests
+        // The simulator checks a token when it answers, after the request's delay: a request sent
+        // close to expiry with a slow answer would be refused. The margin covers it.
+        expect(log.filter((entry) => entry.outcome === 401)).toEqual([])
+        // A token is issued when its request is answered; the next is asked for no earlier than
+        // the margin (5 minutes, at most half the lifetime) before that one expires.
+        const lifetimeMillis = lifetime * 1000
+        const usable = lifetimeMillis - Math.min(300_000, lifetimeMillis / 2)
+        const tokens = tokenRequestsIn(log)
+        tokens.slice(1).forEach((next, k) => {
+          const issued = tokens[k]!.at + (tokenDelays[k] ?? 0)
+          expect(next.at).toBeGreaterThanOrEqual(issued + usable)
+        })
+      }).pipe(
+        Effect.provide(
+          OktaSimulator.layerConnections({
+            oauthClients: [registered()],
+            rateLimit: { limit: 10_000, concurrencyLimit: 1_000 },
+            accessTokenLifetimeSeconds: lifetime,
+            credentials: { oauth: oauth({ dpop }) },
+            client: { retry: RetryPolicy.make({ resetJitter: 0 }) }
+          })
+        )
+      ),
+    { timeout: 60_000, fastCheck: { seed: 20261204, numRuns: 40 } }
+  )
+
+  it.effect.prop(
     "any fibers, any latencies, Bearer or DPoP, the tokens revoked at any moment: one refresh, each rejected call replayed once",
     {
       thinkTimes: fc.array(
