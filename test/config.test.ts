@@ -4,7 +4,17 @@
  * as sent.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Config, ConfigProvider, Effect, Layer, Redacted } from "effect"
+import { generateKeyPairSync } from "node:crypto"
+import {
+  Cause,
+  Config,
+  ConfigProvider,
+  Effect,
+  Exit,
+  FastCheck as fc,
+  Layer,
+  Redacted
+} from "effect"
 import { withAdvancingClock } from "effect-okta-connections/testing"
 import {
   ApplicationConnections,
@@ -320,5 +330,74 @@ describe("the retry settings Okta's SDKs read", () => {
         name === "OKTA_CLIENT_REQUESTTIMEOUT" ? 5 : 1
       )
     })
+  )
+})
+
+describe("any environment", () => {
+  const TOKEN = "00SeCrEt-token-9f8e7d6c"
+  const pem = generateKeyPairSync("rsa", {
+    modulusLength: 2048,
+    privateKeyEncoding: { type: "pkcs8", format: "pem" },
+    publicKeyEncoding: { type: "spki", format: "pem" }
+  }).privateKey
+  const KEY_PART = pem.split("\n")[5]!
+  // Each variable unset, or one of the values people put there, or anything at all.
+  // (The first common value, usually a good one, most often: the checks after it are reached.)
+  const value = (...common: ReadonlyArray<string>) =>
+    fc.option(
+      fc.oneof(
+        { weight: 6, arbitrary: fc.constant(common[0]!) },
+        { weight: 3, arbitrary: fc.constantFrom(...common, "", " ") },
+        { weight: 1, arbitrary: fc.string({ maxLength: 40 }) }
+      ),
+      { nil: undefined, freq: 8 }
+    )
+  const env = fc.record({
+    OKTA_CLIENT_ORGURL: value(
+      "https://acme.okta.com",
+      "https://acme.okta.com/",
+      "https://acme.okta.com/api/v1",
+      "https://acme-admin.okta.com",
+      "https://{yourOktaDomain}",
+      "http://127.0.0.1:8080/okta",
+      "acme.okta.com",
+      TOKEN
+    ),
+    OKTA_CLIENT_AUTHORIZATIONMODE: fc.oneof(
+      fc.constantFrom("SSWS", "PrivateKey"),
+      value("PrivateKey", "privatekey", "OAuth", TOKEN)
+    ),
+    OKTA_CLIENT_TOKEN: value(TOKEN, ` ${TOKEN} `, `SSWS ${TOKEN}`, `Bearer ${TOKEN}`, pem),
+    OKTA_CLIENT_CLIENTID: value("0oaserviceapp0000001", TOKEN),
+    OKTA_CLIENT_SCOPES: value(
+      "okta.apps.read okta.apps.manage",
+      "okta.apps.read,okta.apps.manage",
+      TOKEN
+    ),
+    OKTA_CLIENT_PRIVATEKEY: value(pem, pem.replace(/\n/g, "\\n"), `x${KEY_PART}`, TOKEN),
+    OKTA_CLIENT_KEYID: value("key-1", TOKEN),
+    OKTA_CLIENT_REQUESTTIMEOUT: value("30", "0", "-1", "2.5", "99999999999999999999", TOKEN),
+    OKTA_CLIENT_RATELIMIT_MAXRETRIES: value("2", "0", "-1", "x", TOKEN)
+  })
+
+  it.effect.prop(
+    "the client is built, or fails with one OktaConfigError or ConfigError that names no secret",
+    { env },
+    ({ env }) =>
+      Effect.gen(function* () {
+        const set = Object.fromEntries(
+          Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined)
+        )
+        const exit = yield* Effect.exit(build(set))
+        if (Exit.isSuccess(exit)) return
+        expect([...Cause.defects(exit.cause)]).toEqual([])
+        const failures = [...Cause.failures(exit.cause)]
+        expect(failures).toHaveLength(1)
+        const error = failures[0]!
+        expect(["OktaConfigError", "ConfigError"]).toContain(error._tag)
+        const said = `${String(error)} ${JSON.stringify(error)}`
+        for (const secret of [TOKEN, KEY_PART, "<redacted>"]) expect(said).not.toContain(secret)
+      }),
+    { timeout: 60_000, fastCheck: { seed: 20261204, numRuns: 300 } }
   )
 })
