@@ -1,13 +1,20 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Fiber, Schedule, TestClock } from "effect"
+import { Cause, Effect, Exit, FastCheck as fc, Fiber, Schedule, Schema, TestClock } from "effect"
 import { createPublicKey } from "node:crypto"
 import {
   ApplicationConnections,
   OktaClient,
+  OktaError,
   type OktaResponseError,
   RetryPolicy
 } from "../src/index.js"
-import { DEFAULT_APPS, OktaSimulator, serve, withAdvancingClock } from "../src/testing/index.js"
+import {
+  DEFAULT_APPS,
+  OktaSimulator,
+  type SimulatorFault,
+  serve,
+  withAdvancingClock
+} from "../src/testing/index.js"
 import { faces, inProcess, Raw, type FaceServices } from "./support/faces.js"
 import { failureOf as failure } from "./support/exit.js"
 import { interruptEverywhere } from "./support/interruptAt.js"
@@ -967,5 +974,71 @@ describe("serve", () => {
       expect(error._tag).toBe("SimulatorServeError")
       expect(error.message).toContain(message)
     }).pipe(Effect.provide(OktaSimulator.layer()))
+  )
+})
+
+describe("any rate limits, any faults, the default policy", () => {
+  const isOktaError = Schema.is(OktaError)
+  const FINAL = new Set(["MalformedJson", "ProxyPage"])
+  const fault = fc.constantFrom<SimulatorFault>(
+    { _tag: "ServerError", status: 503, body: "json" },
+    { _tag: "ServerError", status: 502, body: "html", retryAfterSeconds: 2 },
+    { _tag: "ServerError", status: 500, body: "empty" },
+    { _tag: "Drop" },
+    { _tag: "Delay", millis: 1_500 },
+    { _tag: "MalformedJson" },
+    { _tag: "RateLimitNoDate" },
+    { _tag: "DuplicateReset" },
+    { _tag: "ProxyPage" }
+  )
+
+  it.effect.prop(
+    "every call ends in its value or a typed error, and fails only where a fault was injected",
+    {
+      limit: fc.integer({ min: 2, max: 20 }),
+      windowSeconds: fc.integer({ min: 1, max: 5 }),
+      concurrencyLimit: fc.integer({ min: 1, max: 8 }),
+      latencyMillis: fc.constantFrom(0, 5, 40),
+      faults: fc.array(fc.record({ fault, times: fc.integer({ min: 1, max: 3 }) }), {
+        maxLength: 4
+      }),
+      calls: fc.integer({ min: 1, max: 30 }),
+      concurrency: fc.integer({ min: 1, max: 12 })
+    },
+    ({ limit, windowSeconds, concurrencyLimit, latencyMillis, faults, calls, concurrency }) =>
+      Effect.gen(function* () {
+        const sim = yield* OktaSimulator
+        for (const { fault, times } of faults) yield* sim.injectFault(fault, { times })
+        const exits = yield* withAdvancingClock(
+          Effect.flatMap(ApplicationConnections, (api) =>
+            Effect.forEach(
+              Array.from({ length: calls }),
+              () => Effect.exit(api.getDefaultProvisioningConnectionForApplication(ZSCALER)),
+              { concurrency }
+            )
+          )
+        )
+        const failed = exits.filter(Exit.isFailure)
+        for (const exit of failed) {
+          expect([...Cause.defects(exit.cause)]).toEqual([])
+          expect(Cause.isInterrupted(exit.cause)).toBe(false)
+          expect(isOktaError(Cause.squash(exit.cause))).toBe(true)
+        }
+        // Okta's own limits never fail a call: only the injected faults may, a body that is not
+        // the connection at once, the transient ones only five in a row (four retries).
+        const count = (final: boolean) =>
+          faults
+            .filter(({ fault }) => FINAL.has(fault._tag) === final)
+            .reduce((sum, { times }) => sum + times, 0)
+        expect(failed.length).toBeLessThanOrEqual(count(true) + Math.floor(count(false) / 5))
+      }).pipe(
+        Effect.provide(
+          OktaSimulator.layerConnections({
+            rateLimit: { limit, windowSeconds, concurrencyLimit },
+            latencyMillis
+          })
+        )
+      ),
+    { timeout: 120_000, fastCheck: { seed: 20261204, numRuns: 30 } }
   )
 })
