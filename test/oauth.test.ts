@@ -200,6 +200,40 @@ describe("client credentials with private_key_jwt", () => {
   )
 })
 
+/**
+ * The simulator answers the nth API request (token request) after the nth of `apiDelays`
+ * (`tokenDelays`), the rest at once.
+ */
+const delayEach = (apiDelays: ReadonlyArray<number>, tokenDelays: ReadonlyArray<number>) =>
+  Effect.gen(function* () {
+    const sim = yield* OktaSimulator
+    for (const millis of apiDelays) {
+      yield* sim.injectFault({ _tag: "Delay", millis }, { path: "/connections/" })
+    }
+    for (const millis of tokenDelays) {
+      yield* sim.injectFault({ _tag: "Delay", millis }, { path: "/oauth2/v1/token" })
+    }
+  })
+
+/** A fiber per list of pauses, each making a call after each pause: how every call ended. */
+const callers = (thinkTimes: ReadonlyArray<ReadonlyArray<number>>) =>
+  Effect.all(
+    thinkTimes.map((pauses) =>
+      Effect.forEach(pauses, (pause) => Effect.zipRight(Effect.sleep(pause), Effect.exit(get)))
+    ),
+    { concurrency: "unbounded" }
+  )
+
+/** An org whose limits no test of the token cache reaches, with a service app calling it. */
+const busyOrg = (options: { readonly dpop: boolean; readonly lifetime?: number }) =>
+  OktaSimulator.layerConnections({
+    oauthClients: [registered()],
+    rateLimit: { limit: 10_000, concurrencyLimit: 1_000 },
+    accessTokenLifetimeSeconds: options.lifetime ?? 3600,
+    credentials: { oauth: oauth({ dpop: options.dpop }) },
+    client: { retry: RetryPolicy.make({ resetJitter: 0 }) }
+  })
+
 describe("the token cache", () => {
   it.effect("is refreshed 5 minutes before expiry, not before", () =>
     Effect.gen(function* () {
@@ -289,16 +323,8 @@ describe("the token cache", () => {
     ({ lifetime, thinkTimes, apiDelays, tokenDelays, dpop }) =>
       Effect.gen(function* () {
         const sim = yield* OktaSimulator
-        for (const millis of apiDelays) {
-          yield* sim.injectFault({ _tag: "Delay", millis }, { path: "/connections/" })
-        }
-        for (const millis of tokenDelays) {
-          yield* sim.injectFault({ _tag: "Delay", millis }, { path: "/oauth2/v1/token" })
-        }
-        const fibers = thinkTimes.map((pauses) =>
-          Effect.forEach(pauses, (pause) => Effect.zipRight(Effect.sleep(pause), Effect.exit(get)))
-        )
-        const results = yield* withAdvancingClock(Effect.all(fibers, { concurrency: "unbounded" }))
+        yield* delayEach(apiDelays, tokenDelays)
+        const results = yield* withAdvancingClock(callers(thinkTimes))
         expect(results.flat().filter(Exit.isFailure)).toEqual([])
         const log = yield* sim.requests
         // The simulator checks a token when it answers, after the request's delay: a request sent
@@ -313,17 +339,7 @@ describe("the token cache", () => {
           const issued = tokens[k]!.at + (tokenDelays[k] ?? 0)
           expect(next.at).toBeGreaterThanOrEqual(issued + usable)
         })
-      }).pipe(
-        Effect.provide(
-          OktaSimulator.layerConnections({
-            oauthClients: [registered()],
-            rateLimit: { limit: 10_000, concurrencyLimit: 1_000 },
-            accessTokenLifetimeSeconds: lifetime,
-            credentials: { oauth: oauth({ dpop }) },
-            client: { retry: RetryPolicy.make({ resetJitter: 0 }) }
-          })
-        )
-      ),
+      }).pipe(Effect.provide(busyOrg({ dpop, lifetime }))),
     { timeout: 60_000, fastCheck: { seed: 20261204, numRuns: 40 } }
   )
 
@@ -332,10 +348,7 @@ describe("the token cache", () => {
     {
       thinkTimes: fc.array(
         fc.array(fc.integer({ min: 0, max: 4_000 }), { minLength: 1, maxLength: 4 }),
-        {
-          minLength: 2,
-          maxLength: 6
-        }
+        { minLength: 2, maxLength: 6 }
       ),
       apiDelays: fc.array(fc.integer({ min: 0, max: 3_000 }), { maxLength: 30 }),
       tokenDelays: fc.array(fc.integer({ min: 0, max: 3_000 }), { maxLength: 3 }),
@@ -345,25 +358,15 @@ describe("the token cache", () => {
     ({ thinkTimes, apiDelays, tokenDelays, revokeAt, dpop }) =>
       Effect.gen(function* () {
         const sim = yield* OktaSimulator
-        // The nth API request (token request) is answered after the nth delay: calls that carry
-        // the same token overlap, and a rejected one may come back after another call's refresh.
-        for (const millis of apiDelays) {
-          yield* sim.injectFault({ _tag: "Delay", millis }, { path: "/connections/" })
-        }
-        for (const millis of tokenDelays) {
-          yield* sim.injectFault({ _tag: "Delay", millis }, { path: "/oauth2/v1/token" })
-        }
-        const fibers = thinkTimes.map((pauses) =>
-          Effect.forEach(pauses, (pause) => Effect.zipRight(Effect.sleep(pause), Effect.exit(get)))
-        )
+        // Calls that carry the same token overlap, and a rejected one may come back after another
+        // call's refresh.
+        yield* delayEach(apiDelays, tokenDelays)
         const revoke =
           revokeAt === null
             ? Effect.void
             : Effect.zipRight(Effect.sleep(revokeAt), sim.revokeAccessTokens)
         const [results] = yield* withAdvancingClock(
-          Effect.all([Effect.all(fibers, { concurrency: "unbounded" }), revoke], {
-            concurrency: "unbounded"
-          })
+          Effect.all([callers(thinkTimes), revoke], { concurrency: "unbounded" })
         )
         expect(results.flat().filter(Exit.isFailure)).toEqual([])
         const api = (yield* sim.requests).filter((entry) => entry.path.includes(APP))
@@ -374,16 +377,7 @@ describe("the token cache", () => {
         // Each rejected call replayed once, with the new token; nothing else sent twice.
         expect(api.length).toBe(thinkTimes.flat().length + rejected)
         expect(rejected <= thinkTimes.flat().length).toBe(true)
-      }).pipe(
-        Effect.provide(
-          OktaSimulator.layerConnections({
-            oauthClients: [registered()],
-            rateLimit: { limit: 10_000, concurrencyLimit: 1_000 },
-            credentials: { oauth: oauth({ dpop }) },
-            client: { retry: RetryPolicy.make({ resetJitter: 0 }) }
-          })
-        )
-      ),
+      }).pipe(Effect.provide(busyOrg({ dpop }))),
     { timeout: 60_000, fastCheck: { seed: 20261204, numRuns: 40 } }
   )
 })
