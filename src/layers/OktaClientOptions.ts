@@ -128,9 +128,10 @@ export interface OktaClientSettings {
   readonly retry?: RetryPolicy.RetryPolicy | false | undefined
   /**
    * Overall deadline of one call, across retries, backoffs and rate-limit waits. A wait that
-   * would reach it fails at once (no request is sent that the deadline would cut off unanswered). `OktaTimeoutError` with `kind: "deadline"`, whose `cause` is the
-   * last failure the call was retrying after. Default: none (each attempt is still bounded by
-   * `timeout`, and retries by the policy).
+   * would reach it fails at once (no request is sent that the deadline would cut off unanswered).
+   * `OktaTimeoutError` with `kind: "deadline"`, whose `cause` is the last failure the call was
+   * retrying after. Default: none (each attempt is still bounded by `timeout`, and retries by the
+   * policy).
    */
   readonly deadline?: Duration.DurationInput | undefined
   /**
