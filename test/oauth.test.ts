@@ -436,6 +436,54 @@ describe("DPoP", () => {
     }).pipe(Effect.provide(org({ oauth: oauth({ dpop: true }) })))
   )
 
+  it.effect(
+    "a new nonce on a successful answer (RFC 9449 §8.2) goes in the next proof, at the token endpoint and on the API",
+    () =>
+      Effect.gen(function* () {
+        // The token lives 60 s: refreshed after 30 s (the margin is at most half the lifetime).
+        let tokens = 0
+        let calls = 0
+        const http = scriptedHttp((request) =>
+          request.path === "/oauth2/v1/token"
+            ? json(
+                200,
+                { access_token: `at-${++tokens}`, token_type: "DPoP", expires_in: 60 },
+                { "dpop-nonce": `token-nonce-${tokens}` }
+              )
+            : json(
+                200,
+                { status: "ENABLED", profile: { authScheme: "TOKEN" } },
+                {
+                  "dpop-nonce": `api-nonce-${++calls}`
+                }
+              )
+        )
+        const layer = ApplicationConnections.layer.pipe(
+          Layer.provide(
+            OktaClient.layer({ orgUrl: ORG, oauth: oauth({ dpop: true }), retry: false })
+          ),
+          Layer.provide(http.layer)
+        )
+        yield* Effect.gen(function* () {
+          yield* get
+          yield* get
+          yield* TestClock.adjust("31 seconds")
+          yield* get
+        }).pipe(Effect.provide(layer))
+        const nonces = http.requests.map((request) => [
+          request.path === "/oauth2/v1/token" ? "token" : "api",
+          decodeJwt(request.headers["dpop"]!).nonce
+        ])
+        expect(nonces).toEqual([
+          ["token", undefined],
+          ["api", undefined],
+          ["api", "api-nonce-1"],
+          ["token", "token-nonce-1"],
+          ["api", "api-nonce-2"]
+        ])
+      })
+  )
+
   it.effect("automatic when the token endpoint demands it", () =>
     Effect.gen(function* () {
       const sim = yield* OktaSimulator

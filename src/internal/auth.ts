@@ -114,11 +114,11 @@ export interface Authenticator {
     request: HttpClientRequest.HttpClientRequest,
     credential: Credential
   ) => Effect.Effect<HttpClientRequest.HttpClientRequest, OktaAuthError>
-  /** Sees every non-2xx API response: remembers a DPoP nonce, drops a rejected token. */
-  readonly rejected: (
+  /** Sees every API response: remembers a DPoP nonce; on a refusal, drops a rejected token. */
+  readonly saw: (
     request: HttpClientRequest.HttpClientRequest,
-    error: OktaHttpError,
-    headers: Headers.Headers
+    headers: Headers.Headers,
+    error?: OktaHttpError
   ) => void
   /** Whether a failed call is repaired by replaying it at once (fresh token, nonce). */
   readonly repairable: (error: unknown) => boolean
@@ -128,7 +128,7 @@ export interface Authenticator {
 export const staticCredentials: Authenticator = {
   prepare: undefined,
   sign: (request) => Effect.succeed(request),
-  rejected: () => {},
+  saw: () => {},
   repairable: () => false
 }
 
@@ -251,6 +251,8 @@ export const oauth = (
       } catch {
         json = undefined
       }
+      const nonce = headers["dpop-nonce"]
+      if (nonce !== undefined) tokenNonce = nonce
       if (status === 200) {
         const body = decodeTokenResponse(json)
         if (Either.isLeft(body)) {
@@ -277,8 +279,6 @@ export const oauth = (
           }
         })
       }
-      const nonce = headers["dpop-nonce"]
-      if (nonce !== undefined) tokenNonce = nonce
       const error = decodeOAuthError(json)
       // Not an OAuth error body (a 429, a proxy's page): the HTTP error of the token call.
       if (Either.isLeft(error)) return Effect.fail(httpError(TOKEN_CALL, status, headers, text))
@@ -311,9 +311,8 @@ export const oauth = (
       }
     )
 
-    // Token requests that ended (in success or failure), and the refusals in a row: a call that
-    // waited behind a refused request shares its error instead of asking again at once, and a
-    // token endpoint that keeps refusing is asked again with backoff.
+    // Token requests that ended, and the refusals in a row: a call that waited behind a refused
+    // request shares its error, and a token endpoint that keeps refusing is asked with backoff.
     let completed = 0
     let refusal: { error: TokenError; at: number; streak: number; completed: number } | undefined
 
@@ -384,10 +383,11 @@ export const oauth = (
     return {
       prepare,
       sign,
-      rejected: (request, error, headers) => {
+      saw: (request, headers, error) => {
+        // A server may send a new nonce on any answer, a success included (RFC 9449 §8.2).
         const nonce = headers["dpop-nonce"]
         if (nonce !== undefined) apiNonce = nonce
-        if (error.challenge?.error === "invalid_token") {
+        if (error?.challenge?.error === "invalid_token") {
           // Drop exactly the token this request carried, unless a newer one replaced it already.
           if (cache?.authorization === request.headers["authorization"]) cache = undefined
         }

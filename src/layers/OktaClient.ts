@@ -262,6 +262,7 @@ export const make = (
         headers: Headers.Headers
       ): Effect.Effect<A, E | OktaHttpError | OktaTransportError> => {
         if (response.status >= 200 && response.status < 300) {
+          auth.saw(response.request, headers)
           const received = makeResponse(call, response, headers, limit)
           return Effect.flatMap(decode(received), (value) =>
             // A body the decoder left unread is drained, so the connection can be reused.
@@ -276,7 +277,7 @@ export const make = (
             ...secrets,
             ...credentialSecrets(sent)
           ])
-          auth.rejected(response.request, error, headers)
+          auth.saw(response.request, headers, error)
           return Effect.fail(error)
         })
       }
