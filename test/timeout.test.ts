@@ -15,6 +15,7 @@ import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import { describe, expect, it } from "@effect/vitest"
 import {
   Cause,
+  Clock,
   Effect,
   Exit,
   FastCheck as fc,
@@ -319,7 +320,7 @@ describe("the deadline, whatever the org answers", () => {
                   Effect.sleep(start),
                   Effect.zip(
                     Effect.exit(api.getDefaultProvisioningConnectionForApplication(appOf(call))),
-                    Effect.map(Effect.clock, (clock) => clock.unsafeCurrentTimeMillis())
+                    Clock.currentTimeMillis
                   )
                 ),
               { concurrency: "unbounded" }
@@ -335,7 +336,7 @@ describe("the deadline, whatever the org answers", () => {
             expect(request.at).toBeLessThan(deadlineAt)
           }
           // A call the deadline ends was waiting on something of unknown length then: a request
-          // in flight (its own, or the one another call's wait depends on). A wait known to pass
+          // in flight (its own, or the one another call's wait depends on). A wait known to reach
           // the deadline fails at once instead.
           if (ended === deadlineAt) {
             expect(sent.some((r) => r.at <= ended && ended <= r.end)).toBe(true)
