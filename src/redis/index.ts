@@ -19,10 +19,8 @@ import {
   type RateLimitStoreService
 } from "../store/RateLimitStore.js"
 import { STORE_TIMEOUT_MS } from "../internal/sharedGate.js"
-import { ACQUIRE, OBSERVE, RELEASE } from "./scripts.js"
+import { ACQUIRE, OBSERVE, RELEASE, WINDOW_MILLIS } from "./scripts.js"
 
-/** Okta's windows for these endpoints are one minute. */
-const WINDOW_MILLIS = 60_000
 const DEFAULT_URL = "redis://127.0.0.1:6379"
 
 /**

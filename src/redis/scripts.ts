@@ -8,8 +8,9 @@
  *   time to reset, or later once windows passed unobserved),
  *   `length` (the shortest distance seen between two resets; Okta's windows are one minute),
  *   `limit`, `remaining` (the lowest `Remaining` reported in this window: Okta's latest count),
- *   `lost` (requests that ended without an answer this window: Okta may have counted them) and
- *   `seen` (a response has been observed: until then one request at a time probes).
+ *   `lost` (requests that ended without an answer this window: Okta may have counted them; the
+ *   latest at `lostAt`) and `seen` (a response has been observed: until then one request at a
+ *   time probes).
  * - `{org}:leases`: a sorted set of the org's requests in flight, scored by when each lease expires.
  *   Okta's concurrent-request limit is per org, so leases are too (every bucket shares them).
  * - `{org}:concurrency`: a hash, `cap` (the adaptive concurrency level), `successes`, `rounds`
@@ -27,15 +28,49 @@
  */
 import { MAX_PROBE_ROUNDS, PROBE_ROUNDS } from "../internal/gate.js"
 
-/** Shared prelude: now, on Redis's clock, in milliseconds; expired leases dropped (and charged). */
-const PRELUDE = `
+/** Okta's windows for these endpoints are one minute. */
+export const WINDOW_MILLIS = 60_000
+/** How long window state lasts unrefreshed, as an observation sets it (three windows). */
+const STATE_TTL_MILLIS = 3 * WINDOW_MILLIS
+/**
+ * How late a window's start may be estimated: `X-Rate-Limit-Reset` is in whole seconds, and each
+ * process's time to reset errs late.
+ */
+const START_MARGIN_MILLIS = 1_000
+
+/**
+ * Now, on Redis's clock, in milliseconds; and the window's charges for requests that ended without
+ * an answer (`lost`, the latest at `lostAt`): Okta may have counted them.
+ *
+ * A request is charged before any answer too, as the first answer's `Remaining` may not include
+ * it (a request given up on can still reach Okta after a later one). When a new window starts,
+ * the charges from before it belong to the window before; but one that ended after the new window
+ * began may have been counted in it, and missing it costs a 429. So a window that starts within
+ * the margin of the latest charge keeps them all: a request charged twice costs one request of
+ * budget until the next window.
+ */
+const CLOCK = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local function charge(count)
+  redis.call('HINCRBY', KEYS[1], 'lost', count)
+  redis.call('HSET', KEYS[1], 'lostAt', now)
+  if redis.call('PTTL', KEYS[1]) < 0 then redis.call('PEXPIRE', KEYS[1], ${STATE_TTL_MILLIS}) end
+end
+local function startWindow(start)
+  local w = redis.call('HMGET', KEYS[1], 'lost', 'lostAt')
+  local lostAt = tonumber(w[2])
+  if lostAt and lostAt >= start - ${START_MARGIN_MILLIS} then return tonumber(w[1]) or 0 end
+  redis.call('HSET', KEYS[1], 'lost', 0)
+  return 0
+end
+`
+
+/** Shared prelude: the clock; expired leases dropped (and charged). */
+const PRELUDE = `${CLOCK}
 -- A lease that expired belongs to a process that died mid-call: Okta may have counted its request.
 local expired = redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
-if expired > 0 and redis.call('EXISTS', KEYS[1]) == 1 then
-  redis.call('HINCRBY', KEYS[1], 'lost', expired)
-end
+if expired > 0 then charge(expired) end
 local inflight = redis.call('ZCARD', KEYS[2])
 `
 
@@ -54,8 +89,8 @@ local function admit(lease, leaseMillis, defaultWindow)
   if reset and now >= reset then
     -- The window has reset: the next one's budget is the limit (less what is in flight, below).
     reset = reset + (math.floor((now - reset) / windowMillis) + 1) * windowMillis
-    lost = 0
-    redis.call('HSET', KEYS[1], 'reset', reset, 'rolled', 1, 'lost', 0)
+    lost = startWindow(reset - windowMillis)
+    redis.call('HSET', KEYS[1], 'reset', reset, 'rolled', 1)
     if limit then
       remaining = limit
       redis.call('HSET', KEYS[1], 'remaining', remaining)
@@ -152,8 +187,8 @@ if kind == 'window' then
       redis.call('HSET', KEYS[1], 'length', length)
     end
     redis.call('HSET', KEYS[1], 'observed', id, 'reset', resetAt, 'remaining', remaining)
-    -- Requests that ended without an answer before the roll-over belong to the window before.
-    if not rolled then redis.call('HSET', KEYS[1], 'lost', 0) end
+    -- Unless the window rolled over here already (and its charges were sorted then).
+    if not rolled then startWindow(resetAt - length) end
     redis.call('HDEL', KEYS[1], 'rolled')
   elseif id == observed and not rolled then
     -- The current window: the lowest remaining anybody saw wins. Each process's time to reset
@@ -180,12 +215,10 @@ return 0
 
 /**
  * KEYS: window, leases. ARGV: lease, sent ("1": the request ended without an answer, and Okta may
- * have counted it: it is charged to the window, as `lost`, until the window rolls over; "0": the
- * lease was never used).
+ * have counted it: it is charged, as `lost`, until a window that starts more than a second after;
+ * "0": the lease was never used).
  */
-export const RELEASE = `
-if redis.call('ZREM', KEYS[2], ARGV[1]) == 1 and ARGV[2] == '1' and redis.call('EXISTS', KEYS[1]) == 1 then
-  redis.call('HINCRBY', KEYS[1], 'lost', 1)
-end
+export const RELEASE = `${CLOCK}
+if redis.call('ZREM', KEYS[2], ARGV[1]) == 1 and ARGV[2] == '1' then charge(1) end
 return 0
 `

@@ -185,6 +185,49 @@ describe("the Redis store's scripts", () => {
       }).pipe(Effect.scoped)
   )
 
+  it.live(
+    "the charge stays until a window that starts more than a second after it, and is kept from before the first answer",
+    () =>
+      Effect.gen(function* () {
+        const { store, raw, window, keyPrefix } = yield* fixture
+        const windowKey = `${keyPrefix}{${KEY.org}}:${KEY.bucket}:window`
+        // Redis's clock cannot be moved: the charge is moved back in time instead.
+        const chargedSecondsAgo = (seconds: number) =>
+          Effect.promise(async () => {
+            const lostAt = Number(await raw.hget(windowKey, "lostAt"))
+            await raw.hset(windowKey, "lostAt", lostAt - seconds * 1_000)
+          })
+        const resetPassed = Effect.promise(async () => {
+          const [seconds, micros] = await raw.time()
+          await raw.hset(windowKey, "reset", Number(seconds) * 1_000 + Number(micros) / 1_000 - 100)
+        })
+        // The first request gets no answer, and may yet reach Okta after the next one's count.
+        expect(yield* store.acquire(KEY, "first", 60_000)).toEqual({ _tag: "Admitted" })
+        yield* store.release(KEY, "first", true)
+        yield* started(store, 10, 30_000)
+        expect((yield* window())["lost"]).toBe("1")
+        // Okta's next window began half a second ago: the request may have been counted in it.
+        yield* store.acquire(KEY, "b", 60_000)
+        yield* answer(store, "b", 40, { reset: 1_060, resetInMillis: 59_500 })
+        expect((yield* window())["lost"]).toBe("1")
+        // A window that began more than a second after the charge does not carry it.
+        yield* chargedSecondsAgo(5)
+        yield* store.acquire(KEY, "c", 60_000)
+        yield* answer(store, "c", 40, { reset: 1_120, resetInMillis: 60_000 })
+        expect((yield* window())["lost"]).toBe("0")
+        // The same when the store sees the reset pass on its own clock.
+        yield* store.acquire(KEY, "d", 60_000)
+        yield* store.release(KEY, "d", true)
+        yield* resetPassed
+        expect(yield* store.acquire(KEY, "e", 60_000)).toEqual({ _tag: "Admitted" })
+        expect((yield* window())["lost"]).toBe("1")
+        yield* chargedSecondsAgo(5)
+        yield* resetPassed
+        expect(yield* store.acquire(KEY, "f", 60_000)).toEqual({ _tag: "Admitted" })
+        expect((yield* window())["lost"]).toBe("0")
+      }).pipe(Effect.scoped)
+  )
+
   it.live("a command Redis does not answer within 250 ms fails: the client falls back", () =>
     Effect.gen(function* () {
       const { store, raw } = yield* fixture
