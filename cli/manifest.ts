@@ -9,6 +9,8 @@ import * as Either from "effect/Either"
 import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 import type {
+  ApplicationConnectionsService,
+  OktaResponseError,
   ProvisioningConnectionResponse,
   UpdateDefaultProvisioningConnectionForApplicationRequest
 } from "effect-okta-connections"
@@ -278,3 +280,38 @@ export const planFor = (
     changes
   }
 }
+
+/**
+ * Carries out one app's step of a plan: the update (activating with it when the plan says so),
+ * then the lifecycle call still needed. Returns what Okta ignored of the update, if anything.
+ */
+export const applyStep = (
+  api: ApplicationConnectionsService,
+  step: Step
+): Effect.Effect<string | undefined, OktaResponseError> =>
+  Effect.gen(function* () {
+    const id = step.app.id
+    let status: string | undefined
+    let ignored: string | undefined
+    if (step.update !== undefined) {
+      const updated = yield* api.updateDefaultProvisioningConnectionForApplication(
+        id,
+        step.update,
+        step.activateWithUpdate ? { activate: true } : undefined
+      )
+      status = updated.status
+      // Planned from a connection that was not OAuth yet: Okta's answer tells.
+      ignored = org2orgSettingsIgnored(step.update, updated)
+    }
+    if (step.app.status === "ENABLED" && status !== "ENABLED" && step.lifecycle === "activate") {
+      yield* api.activateDefaultProvisioningConnectionForApplication(id)
+    }
+    if (
+      step.app.status === "DISABLED" &&
+      (status ?? "") !== "DISABLED" &&
+      (step.lifecycle === "deactivate" || status === "ENABLED")
+    ) {
+      yield* api.deactivateDefaultProvisioningConnectionForApplication(id)
+    }
+    return ignored
+  })

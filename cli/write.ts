@@ -15,6 +15,7 @@ import {
 } from "effect-okta-connections"
 import { readFileSync } from "node:fs"
 import {
+  applyStep,
   isRecord,
   org2orgSettingsIgnored,
   planFor,
@@ -410,37 +411,16 @@ export const apply = Command.make(
             const done = yield* forEachApp(
               todo.map((step) => step.app.id),
               (id) =>
-                Effect.gen(function* () {
-                  const step = todo.find((s) => s.app.id === id)!
-                  let status: string | undefined
-                  if (step.update !== undefined) {
-                    const updated = yield* api.updateDefaultProvisioningConnectionForApplication(
-                      id,
-                      step.update,
-                      step.activateWithUpdate ? { activate: true } : undefined
-                    )
-                    status = updated.status
-                    // Planned from a connection that was not OAuth yet: Okta's answer tells.
-                    const ignored = org2orgSettingsIgnored(step.update, updated)
-                    if (ignored !== undefined) {
-                      yield* Console.error(`${id}: ${ignored}; remove them from the manifest`)
-                    }
-                  }
-                  if (
-                    step.app.status === "ENABLED" &&
-                    status !== "ENABLED" &&
-                    step.lifecycle === "activate"
-                  ) {
-                    yield* api.activateDefaultProvisioningConnectionForApplication(id)
-                  }
-                  if (
-                    step.app.status === "DISABLED" &&
-                    (status ?? "") !== "DISABLED" &&
-                    (step.lifecycle === "deactivate" || status === "ENABLED")
-                  ) {
-                    yield* api.deactivateDefaultProvisioningConnectionForApplication(id)
-                  }
-                }),
+                Effect.flatMap(
+                  applyStep(
+                    api,
+                    todo.find((s) => s.app.id === id)!
+                  ),
+                  (ignored) =>
+                    ignored !== undefined
+                      ? Console.error(`${id}: ${ignored}; remove them from the manifest`)
+                      : Effect.void
+                ),
               // Said as each app is done: a run that is stopped has said what it changed.
               ({ id, result }) =>
                 Exit.isSuccess(result) ? Console.log(`${id}: applied`) : Effect.void
