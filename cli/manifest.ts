@@ -217,8 +217,10 @@ export const planFor = (
       changes.push(`baseUrl ${current.baseUrl ?? "(none)"} → ${app.baseUrl}`)
     }
     if (app.token !== undefined) secrets.push("token")
+    // An update replaces the configuration: what the manifest leaves out is sent as it is.
+    const kept = app.baseUrl ?? (scheme === "TOKEN" ? current.baseUrl : undefined)
     body = {
-      ...(app.baseUrl !== undefined ? { baseUrl: app.baseUrl } : {}),
+      ...(kept !== undefined ? { baseUrl: kept } : {}),
       profile: {
         authScheme: "TOKEN",
         ...(app.token !== undefined ? { token: app.token } : {})
@@ -248,11 +250,18 @@ export const planFor = (
       )
     }
     if (app.adminPassword !== undefined) secrets.push("adminPassword")
+    // An update replaces the configuration (Okta drops a clientId it is not sent, and sets
+    // rotation MANUAL): what the manifest leaves out is sent as it is.
+    const oauth = scheme === "OAUTH2"
+    const keptClientId = app.clientId ?? (oauth ? profile.clientId : undefined)
+    const keptRotation = app.rotationMode ?? (oauth ? profile.signing?.rotationMode : undefined)
     body = {
       profile: {
         authScheme: "OAUTH2",
-        ...(app.clientId !== undefined ? { clientId: app.clientId } : {}),
-        ...(app.rotationMode !== undefined ? { signing: { rotationMode: app.rotationMode } } : {}),
+        ...(keptClientId !== undefined ? { clientId: keptClientId } : {}),
+        ...(keptRotation === "AUTO" || keptRotation === "MANUAL"
+          ? { signing: { rotationMode: keptRotation } }
+          : {}),
         ...(app.adminUsername !== undefined && app.adminPassword !== undefined
           ? { settings: { adminUsername: app.adminUsername, adminPassword: app.adminPassword } }
           : {})

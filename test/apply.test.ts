@@ -1,0 +1,171 @@
+/**
+ * `okta-connections apply` as a property, in process on the simulated org: for any app, any
+ * connection it has now and any manifest entry for it, one apply makes the app what the entry
+ * says, keeps what the entry leaves out, and a second plan has nothing to do.
+ */
+import { describe, expect, it } from "@effect/vitest"
+import { Effect, FastCheck as fc } from "effect"
+import { ApplicationConnections } from "effect-okta-connections"
+import {
+  OktaSimulator,
+  type SimulatedApp,
+  type SimulatedConnectionSeed
+} from "effect-okta-connections/testing"
+import { applyStep, type ManifestApp, planFor } from "../cli/manifest.js"
+
+const ID = "0oasimapplyapp000001"
+const TOKEN_APPS = ["okta_org2org", "zscalerbyz"]
+const OAUTH_APPS = ["okta_org2org", "office365", "google", "slack", "zoomus"]
+/** Each field absent, or one of two values (one of them often what the app has already). */
+const maybe = <A>(...values: ReadonlyArray<A>) =>
+  fc.constantFrom<A | undefined>(undefined, ...values)
+const status = maybe<"ENABLED" | "DISABLED">("ENABLED", "DISABLED")
+const baseUrl = maybe("https://scim.example.com/a", "https://scim.example.com/b")
+const clientId = maybe("0oaclientaaaaaaaaaaa", "0oaclientbbbbbbbbbbb")
+const rotationMode = maybe<"AUTO" | "MANUAL">("AUTO", "MANUAL")
+
+/** An app of a kind that has a provisioning connection, with any connection it may have now. */
+const app = fc
+  // Org2Org twice: the one app with both schemes and the most settings.
+  .constantFrom(
+    "okta_org2org",
+    "okta_org2org",
+    "zscalerbyz",
+    "office365",
+    "google",
+    "slack",
+    "zoomus"
+  )
+  .chain((name) =>
+    fc
+      .oneof(
+        ...(TOKEN_APPS.includes(name)
+          ? [fc.record({ authScheme: fc.constant("TOKEN" as const), status, baseUrl })]
+          : []),
+        ...(OAUTH_APPS.includes(name)
+          ? [
+              fc.record({
+                authScheme: fc.constant("OAUTH2" as const),
+                status,
+                clientId,
+                rotationMode
+              })
+            ]
+          : [])
+      )
+      .map((connection): SimulatedApp => ({
+        id: ID,
+        name,
+        connection: connection as SimulatedConnectionSeed
+      }))
+  )
+
+/** A manifest entry for that app, in a scheme it takes. */
+const entryFor = (name: string) =>
+  fc.oneof(
+    ...(TOKEN_APPS.includes(name)
+      ? [
+          fc.record({
+            id: fc.constant(ID),
+            authScheme: fc.constant("TOKEN" as const),
+            baseUrl,
+            token: maybe("00resolved-token"),
+            status
+          })
+        ]
+      : []),
+    ...(OAUTH_APPS.includes(name)
+      ? [
+          fc
+            .record({
+              id: fc.constant(ID),
+              authScheme: fc.constant("OAUTH2" as const),
+              clientId,
+              rotationMode,
+              status,
+              // Office 365's settings go whole (the manifest reader refuses one without the other).
+              admin: fc.boolean()
+            })
+            .map(({ admin, ...entry }) =>
+              admin
+                ? { ...entry, adminUsername: "admin@example.com", adminPassword: "resolved" }
+                : entry
+            )
+        ]
+      : [])
+  )
+
+/** The entry without its absent fields, as the manifest reader gives it. */
+const defined = <A extends object>(value: A): A =>
+  Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as A
+
+describe("apply", () => {
+  it.effect.prop(
+    "makes the app what the manifest says, keeps what it leaves out, and a second plan does nothing",
+    {
+      setup: app.chain((seeded) => entryFor(seeded.name).map((entry) => ({ seeded, entry }))),
+      // --resend-secrets: an update for the secrets alone.
+      resendSecrets: fc.boolean()
+    },
+    ({ setup: { seeded, entry }, resendSecrets }) =>
+      Effect.gen(function* () {
+        const manifest = defined(entry) as ManifestApp
+        const api = yield* ApplicationConnections
+        const before = yield* api.getDefaultProvisioningConnectionForApplication(ID)
+        const plan = planFor(manifest, before, resendSecrets)
+        // A setting Okta keeps only for Org2Org, asked of an OAuth app that is not one.
+        if (plan.refused !== undefined) {
+          expect(seeded.name).not.toBe("okta_org2org")
+          return
+        }
+        const ignored = yield* applyStep(api, plan)
+        const after = yield* api.getDefaultProvisioningConnectionForApplication(ID)
+        const profile = (connection: typeof after) =>
+          connection.profile as { clientId?: string; signing?: { rotationMode?: string } }
+
+        // What the manifest says holds.
+        expect(after.profile.authScheme).toBe(manifest.authScheme)
+        if (manifest.status !== undefined) expect(after.status).toBe(manifest.status)
+        if (manifest.authScheme === "TOKEN" && manifest.baseUrl !== undefined) {
+          expect(after.baseUrl).toBe(manifest.baseUrl)
+        }
+        if (manifest.authScheme === "OAUTH2" && seeded.name === "okta_org2org") {
+          if (manifest.clientId !== undefined)
+            expect(profile(after).clientId).toBe(manifest.clientId)
+          if (manifest.rotationMode !== undefined) {
+            expect(profile(after).signing?.rotationMode).toBe(manifest.rotationMode)
+          }
+        }
+        // What it leaves out is kept, where the connection keeps its scheme.
+        if (manifest.status === undefined) expect(after.status).toBe(before.status)
+        if (before.profile.authScheme === manifest.authScheme) {
+          if (manifest.authScheme === "TOKEN" && manifest.baseUrl === undefined) {
+            expect(after.baseUrl).toBe(before.baseUrl)
+            // Sent as it is: the simulator keeps a baseUrl an update leaves out, Okta may not.
+            if (plan.update !== undefined) {
+              expect((plan.update as { readonly baseUrl?: string }).baseUrl).toBe(before.baseUrl)
+            }
+          }
+          if (manifest.authScheme === "OAUTH2" && manifest.clientId === undefined) {
+            expect(profile(after).clientId).toBe(profile(before).clientId)
+          }
+          if (manifest.authScheme === "OAUTH2" && manifest.rotationMode === undefined) {
+            expect(profile(after).signing?.rotationMode).toBe(profile(before).signing?.rotationMode)
+          }
+        }
+
+        // Converged: nothing more to do, unless Okta ignored Org2Org settings (said, and the
+        // next plan refuses them).
+        const again = planFor(manifest, after, false)
+        if (ignored !== undefined) {
+          expect(seeded.name).not.toBe("okta_org2org")
+          expect(again.refused).toBeDefined()
+        } else {
+          expect(again.changes).toEqual([])
+        }
+      }).pipe(
+        Effect.provide(OktaSimulator.layerConnections({ apps: [seeded], client: { retry: false } }))
+      ),
+    { fastCheck: { seed: 20261204, numRuns: 400 } }
+  )
+})
