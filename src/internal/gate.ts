@@ -33,6 +33,8 @@ import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Random from "effect/Random"
 import { parseDate, parseRateLimit } from "./headers.js"
+import type { Distrusted, Gate, GateOptions, GateWait, Ticket } from "./ticket.js"
+import { newTicket } from "./ticket.js"
 import { wakeOrSleep } from "./wait.js"
 
 /** Offset samples older than this are dropped, so a clock step on either side is followed. */
@@ -49,81 +51,6 @@ export const MAX_PROBE_ROUNDS = 64
 export const PLAUSIBLE_RESET_MS = 2 * DEFAULT_WINDOW_MS
 /** A `Date` further than this from the local clock is not believed (a 1970 or 2100 `Date`). */
 const PLAUSIBLE_OFFSET_MS = 60 * 60_000
-
-/** A rate-limit header the gate did not believe. @internal */
-export interface Distrusted {
-  readonly header: "x-rate-limit-reset" | "date"
-  readonly value: string
-}
-
-/** @internal */
-export interface GateWait {
-  /** Milliseconds until the planned wake-up, when known. */
-  readonly millis: number | undefined
-  readonly reason: "window_exhausted" | "concurrency_cap"
-}
-
-/** @internal */
-export interface GateOptions {
-  readonly resetJitterMillis: number
-  readonly adaptiveConcurrency: boolean
-  /**
-   * The share of Okta's `Remaining` this gate spends (default 1). A process that stands in for a
-   * shared store it cannot reach takes a conservative share, as it does not know what the other
-   * processes spend.
-   */
-  readonly share?: number | undefined
-}
-
-/**
- * One admission through a gate. The exchange settles it when the response headers arrive (the gate
- * observes them); the retry loop releases it on every other way the attempt ends.
- *
- * @internal
- */
-export interface Ticket {
-  /**
-   * Set by the gate in the same step as it takes the slot (or lease) for this ticket: from then on
-   * the slot is the caller's to give back, even if it is interrupted before `acquire` returns.
-   */
-  admitted: boolean
-  /** Set by the exchange when it sends the request. */
-  sent?: boolean
-  settled: boolean
-  /** The lease a shared store granted, when a shared store admitted it. */
-  lease?: string | undefined
-}
-
-/** A ticket not admitted yet, for {@link Gate.acquire}. @internal */
-export const newTicket = (): Ticket => ({ admitted: false, settled: false })
-
-/**
- * What the retry loop and the exchange need of a rate-limit gate: the in-memory {@link
- * RateLimitGate}, or one over a shared store (`SharedGate`).
- *
- * @internal
- */
-export interface Gate {
-  /**
-   * Waits until a request may be sent, and admits `ticket` (see {@link Ticket.admitted}); `onWait`
-   * runs before each wait (logs, deadline check).
-   */
-  readonly acquire: <E>(
-    ticket: Ticket,
-    onWait: (wait: GateWait) => Effect.Effect<void, E>,
-    maxWaitMillis: number
-  ) => Effect.Effect<void, E>
-  /** An admitted request's response headers; the header not believed, if any. */
-  readonly observe: (
-    ticket: Ticket,
-    headers: Headers.Headers,
-    localMillis: number
-  ) => Effect.Effect<Distrusted | undefined>
-  /** An admitted request ended without response headers. */
-  readonly release: (ticket: Ticket) => Effect.Effect<void>
-  /** The server's clock now, as well as it is known. */
-  readonly serverNow: (localMillis: number) => number
-}
 
 /** The in-memory gate of one client (see the module comment). @internal */
 export class RateLimitGate implements Gate {

@@ -22,7 +22,8 @@ import {
   type OktaRequestError,
   OktaTimeoutError
 } from "../errors/OktaError.js"
-import { type Gate, type GateWait, newTicket, PLAUSIBLE_RESET_MS, type Ticket } from "./gate.js"
+import { PLAUSIBLE_RESET_MS } from "./gate.js"
+import { type Gate, type GateWait, newTicket, type Ticket } from "./ticket.js"
 import type { Recorder } from "./metrics.js"
 import { sleepHinted } from "./testClock.js"
 import { type Call, isPermanent } from "./transport.js"

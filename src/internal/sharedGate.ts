@@ -23,18 +23,11 @@ import type {
   RateLimitStoreError,
   RateLimitStoreService
 } from "../store/RateLimitStore.js"
-import {
-  type Distrusted,
-  type Gate,
-  type GateOptions,
-  type GateWait,
-  PLAUSIBLE_RESET_MS,
-  RateLimitGate,
-  type Ticket
-} from "./gate.js"
+import { PLAUSIBLE_RESET_MS, RateLimitGate } from "./gate.js"
 import { parseRateLimit } from "./headers.js"
 import { Lock } from "./lock.js"
 import { RETRY_STORE_AFTER_MS, StoreHealth } from "./storeHealth.js"
+import type { Distrusted, Gate, GateOptions, GateWait, Ticket } from "./ticket.js"
 import { wakeOrSleep } from "./wait.js"
 
 /** A store call slower than this counts as a failure. @internal */

@@ -24,7 +24,7 @@ import * as Tracer from "effect/Tracer"
 import type { OktaConfigError, OktaHttpError, OktaTransportError } from "../errors/OktaError.js"
 import * as AttemptTimeout from "../internal/attemptTimeout.js"
 import * as Auth from "../internal/auth.js"
-import { type Gate, RateLimitGate } from "../internal/gate.js"
+import { RateLimitGate } from "../internal/gate.js"
 import * as Shared from "../internal/sharedGate.js"
 import * as Metrics from "../internal/metrics.js"
 import * as Exchange from "../internal/exchange.js"
@@ -84,7 +84,7 @@ export const make = (
     const serverAddress = new URL(orgUrl).host
     const store =
       options.rateLimitStore ?? Option.getOrUndefined(yield* Effect.serviceOption(RateLimitStore))
-    const gateFor = (bucket: string): Gate =>
+    const gateFor = (bucket: string) =>
       store === undefined
         ? new RateLimitGate(gateOptions)
         : Shared.make(store, {
