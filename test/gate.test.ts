@@ -7,15 +7,16 @@
  */
 import { Headers } from "@effect/platform"
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Fiber } from "effect"
+import { Clock, Effect, Fiber, TestClock } from "effect"
 import { RateLimitGate } from "../src/internal/gate.js"
 import { Lock } from "../src/internal/lock.js"
-import type { Gate } from "../src/internal/ticket.js"
+import { type Gate, newTicket, type Ticket } from "../src/internal/ticket.js"
 import * as Metrics from "../src/internal/metrics.js"
 import * as Retry from "../src/internal/retry.js"
 import * as SharedGate from "../src/internal/sharedGate.js"
 import { RetryPolicy, type RateLimitStoreService } from "../src/index.js"
 import { interruptEverywhere, settle } from "./support/interruptAt.js"
+import { FIRST_RESET, modelArbitraries, runModel } from "./support/windowModel.js"
 
 const ok = Headers.fromInput({
   "x-rate-limit-limit": "1000",
@@ -169,6 +170,93 @@ describe("the window's budget", () => {
       gate.observeHeaders(window(7), NOW)
       expect(gate.available).toBe(6)
     })
+  )
+
+  it.effect(
+    "a request sent that ended without an answer stays charged until a window that starts after it",
+    () =>
+      Effect.gen(function* () {
+        const gate = new RateLimitGate({ resetJitterMillis: 0, adaptiveConcurrency: false })
+        yield* admit(gate, 1)
+        gate.observeHeaders(window(3), NOW)
+        yield* admit(gate, 2)
+        // Okta counts both. Half a second before its window ends, the second's connection
+        // drops; then the first's answer tells 2 left, which the second did not change.
+        yield* TestClock.setTime(NOW + 29_500)
+        yield* gate.release({ admitted: true, settled: false, sent: true })
+        gate.observeHeaders(window(2), NOW + 29_500)
+        expect(gate.available).toBe(1)
+        // A lease never used is not charged.
+        yield* admit(gate, 1)
+        yield* gate.release({ admitted: true, settled: false })
+        gate.observeHeaders(window(2), NOW + 29_500)
+        expect(gate.available).toBe(1)
+        const later = (windows: number, remaining = 49) =>
+          Headers.fromInput({
+            "x-rate-limit-limit": "50",
+            "x-rate-limit-remaining": String(remaining),
+            "x-rate-limit-reset": String(RESET + 60 * windows)
+          })
+        // The next window began half a second after the drop: Okta may have counted it there.
+        yield* admit(gate, 1)
+        gate.observeHeaders(later(1), NOW + 30_500)
+        expect(gate.available).toBe(48)
+        // The one after began long after it.
+        yield* admit(gate, 1)
+        gate.observeHeaders(later(2), NOW + 30_500)
+        expect(gate.available).toBe(49)
+        // The same when the gate sees the reset pass on its own clock: a drop half a second
+        // before it stays charged in the window after.
+        yield* admit(gate, 1)
+        gate.observeHeaders(later(2, 1), NOW + 30_500)
+        yield* admit(gate, 1)
+        yield* TestClock.setTime(NOW + 149_500)
+        yield* gate.release({ admitted: true, settled: false, sent: true })
+        yield* TestClock.setTime(NOW + 150_010)
+        yield* admit(gate, 1)
+        expect(gate.available).toBe(48)
+      })
+  )
+
+  it.effect.prop(
+    "admits no request Okta would refuse for its window, whatever the order of answers, drops and resets",
+    modelArbitraries,
+    (arbitraries) =>
+      Effect.gen(function* () {
+        // The local clock keeps Okta's time (each reset a minute on); answers carry its `Date`.
+        yield* TestClock.setTime((FIRST_RESET - 60) * 1000)
+        const gate = new RateLimitGate({ resetJitterMillis: 0, adaptiveConcurrency: true })
+        const tickets = new Map<string, Ticket>()
+        const run = yield* runModel(
+          {
+            acquire: (name) => {
+              const ticket = newTicket()
+              tickets.set(name, ticket)
+              // A request that would have to wait is not admitted: it asks again as a new one.
+              return Effect.isSuccess(gate.acquire(ticket, () => Effect.fail("wait"), Infinity))
+            },
+            answer: (_name, { limit, remaining, reset, current }) =>
+              Effect.map(Clock.currentTimeMillis, (now) => {
+                const headers = Headers.fromInput({
+                  date: new Date((current - 60) * 1000).toUTCString(),
+                  "x-rate-limit-limit": String(limit),
+                  "x-rate-limit-remaining": String(remaining),
+                  "x-rate-limit-reset": String(reset)
+                })
+                gate.observeHeaders(headers, now)
+                return false
+              }),
+            release: (name, sent) => gate.release({ ...tickets.get(name)!, sent }),
+            roll: TestClock.adjust("60 seconds")
+          },
+          arbitraries
+        )
+        expect(run.refused).toEqual([])
+        // (No check of the probes: after a probe that got no answer this gate stops probing,
+        // rather than let each call wait for the one before it to time out.)
+        expect(gate.inFlight).toBe(0)
+      }),
+    { timeout: 60_000, fastCheck: { seed: 20261204, numRuns: 300 } }
   )
 })
 

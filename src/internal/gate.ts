@@ -4,8 +4,8 @@
  *
  * - It tracks the current window (its reset on the server's clock, and the budget left = the
  *   lowest `Remaining` Okta sent for it minus the requests still in flight, which Okta may not have
- *   counted yet). When the budget is spent, or a 429 says so, new requests wait for the reset
- *   instead of drawing 429s.
+ *   counted yet, and those sent that ended without an answer, which it may have). When the budget
+ *   is spent, or a 429 says so, new requests wait for the reset instead of drawing 429s.
  * - Waiters wake at the reset (plus jitter) and are admitted one at a time against the new
  *   window's budget, so resuming never bursts past the window.
  * - The server clock is estimated from `Date` headers: each response gives a lower bound of the
@@ -51,6 +51,8 @@ export const MAX_PROBE_ROUNDS = 64
 export const PLAUSIBLE_RESET_MS = 2 * DEFAULT_WINDOW_MS
 /** A `Date` further than this from the local clock is not believed (a 1970 or 2100 `Date`). */
 const PLAUSIBLE_OFFSET_MS = 60 * 60_000
+/** How late a window's start may be known: `X-Rate-Limit-Reset` is in whole seconds. */
+const START_MARGIN_MS = 1_000
 
 /** The in-memory gate of one client (see the module comment). @internal */
 export class RateLimitGate implements Gate {
@@ -68,6 +70,14 @@ export class RateLimitGate implements Gate {
    * one is the answer to an earlier request that arrived later: it must not raise the budget.
    */
   private observedRemaining = 0
+  /**
+   * Requests that ended without an answer after they were sent, and when the latest did (local
+   * clock: the server's may not be known yet). Okta may have counted them after the answer whose
+   * `Remaining` the gate holds, so they stay charged until a window that starts more than a
+   * second after the latest.
+   */
+  private lost = 0
+  private lostAtLocalMs = 0
   /** The shortest distance seen between two resets (Okta's windows are one minute). */
   windowLengthMs = DEFAULT_WINDOW_MS
   /** Server clock minus local clock (lower-bound estimate), and when it was last raised. */
@@ -108,7 +118,12 @@ export class RateLimitGate implements Gate {
   /** What this gate may spend of Okta's `remaining`, the requests in flight counted. */
   private budget(remaining: number): number {
     const share = this.options.share ?? 1
-    return (share >= 1 ? remaining : Math.floor(remaining * share)) - this.inFlight
+    return (share >= 1 ? remaining : Math.floor(remaining * share)) - this.inFlight - this.lost
+  }
+
+  /** A window starting at `startMs` (server clock) does not carry charges from before it. */
+  private startWindow(startMs: number): void {
+    if (this.serverNow(this.lostAtLocalMs) < startMs - START_MARGIN_MS) this.lost = 0
   }
 
   /** Moves to the next window once the current one has reset. */
@@ -117,6 +132,7 @@ export class RateLimitGate implements Gate {
     if (this.suspect) return this.forget()
     const behind = Math.floor((serverMillis - this.windowResetMs) / this.windowLengthMs) + 1
     this.windowResetMs += behind * this.windowLengthMs
+    this.startWindow(this.windowResetMs - this.windowLengthMs)
     this.available = this.limit !== undefined ? this.budget(this.limit) : undefined
   }
 
@@ -218,8 +234,11 @@ export class RateLimitGate implements Gate {
     return Effect.sync(() => this.observeHeaders(headers, localMillis))
   }
 
-  release(_ticket: Ticket) {
-    return Effect.sync(() => this.releaseSlot())
+  release(ticket: Ticket) {
+    if (ticket.sent !== true) return Effect.sync(() => this.releaseSlot())
+    return Effect.clockWith((clock) =>
+      Effect.sync(() => this.releaseSlot(clock.unsafeCurrentTimeMillis()))
+    )
   }
 
   /**
@@ -295,6 +314,7 @@ export class RateLimitGate implements Gate {
           this.windowLengthMs = Math.min(this.windowLengthMs, resetMs - observed)
         }
         this.observedResetMs = resetMs
+        this.startWindow(resetMs - this.windowLengthMs)
         this.observedRemaining = rate.remaining
         this.windowResetMs = resetMs
         this.available = this.budget(rate.remaining)
@@ -309,9 +329,16 @@ export class RateLimitGate implements Gate {
     return distrusted
   }
 
-  /** A request admitted by `admit` ended without response headers. */
-  releaseSlot(): void {
+  /**
+   * A request admitted by `admit` ended without response headers. `lostAtLocalMs` (now) when it
+   * had been sent: Okta may have counted it, so it stays charged.
+   */
+  releaseSlot(lostAtLocalMs?: number): void {
     this.inFlight = Math.max(0, this.inFlight - 1)
+    if (lostAtLocalMs !== undefined) {
+      this.lost += 1
+      this.lostAtLocalMs = lostAtLocalMs
+    }
     // A failed probe tells nothing; stop probing rather than serialise calls behind failures.
     this.probing = false
     this.signal()

@@ -339,7 +339,7 @@ export class SharedGate implements Gate {
 
   release(ticket: Ticket): Effect.Effect<void> {
     const lease = ticket.lease
-    if (lease === undefined) return Effect.sync(() => this.local.releaseSlot())
+    if (lease === undefined) return this.local.release(ticket)
     // The attempt ended without a response: its request may have reached Okta.
     this.held -= 1
     return Effect.flatMap(this.endLease(lease, true), (result) => {
