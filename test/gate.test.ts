@@ -356,12 +356,19 @@ describe("an interruption wherever it lands in the retry loop", () => {
             return { _tag: "Admitted" as const }
           }),
         observe: (_key, lease) => Effect.sync(() => held.delete(lease) && false),
-        release: (_key, lease) => Effect.sync(() => void held.delete(lease))
+        release: (_key, lease, sent) =>
+          Effect.sync(() => {
+            held.delete(lease)
+            if (sent) charged.push(lease)
+          })
       }
+      const charged: Array<string> = []
       const gate = sharedGateOver(store)
       expect(yield* interruptEverywhere(hanging(gate))).toBeGreaterThan(10)
       yield* settle
       expect([...held]).toEqual([])
+      // None of them had sent its request: no lease is charged to the window as one Okta counted.
+      expect(charged).toEqual([])
       // Nor is the turn to ask the store kept by an interrupted call.
       expect(yield* promptly(gate)).toBe("answer")
     })

@@ -5,13 +5,16 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import {
+  Cause,
   Clock,
   type Duration,
   Effect,
+  Exit,
   Fiber,
   Layer,
   Logger,
   Metric,
+  Option,
   Redacted,
   TestClock
 } from "effect"
@@ -319,6 +322,23 @@ describe("a client over a shared rate-limit store", () => {
       expect(requests).toHaveLength(0)
       expect(inFlight.size).toBe(0)
       expect(released).toEqual([{ lease: expect.any(String), sent: false }])
+    })
+  )
+
+  it.effect("a request sent and never answered ends its lease as one Okta may have counted", () =>
+    Effect.gen(function* () {
+      const { store, inFlight, released } = oneSlotStore({})
+      // The org never answers: the attempt times out.
+      const { layer, requests } = connections(store, false, "1 hour")
+      const call = yield* Effect.fork(Effect.exit(Effect.provide(get, layer)))
+      yield* TestClock.adjust("5 minutes")
+      const exit = yield* Fiber.join(call)
+      expect(Exit.isFailure(exit) && Cause.failureOption(exit.cause)).toMatchObject(
+        Option.some({ _tag: "OktaTimeoutError" })
+      )
+      expect(requests).toHaveLength(1)
+      expect(inFlight.size).toBe(0)
+      expect(released).toEqual([{ lease: expect.any(String), sent: true }])
     })
   )
 

@@ -340,12 +340,13 @@ export class SharedGate implements Gate {
   release(ticket: Ticket): Effect.Effect<void> {
     const lease = ticket.lease
     if (lease === undefined) return this.local.release(ticket)
-    // The attempt ended without a response: its request may have reached Okta.
+    // The attempt ended without a response: if it was sent, the request may have reached Okta.
     this.held -= 1
-    return Effect.flatMap(this.endLease(lease, true), (result) => {
+    const sent = ticket.sent === true
+    return Effect.flatMap(this.endLease(lease, sent), (result) => {
       this.wakePoller(true)
       if (result._tag === "Right") return this.health.succeeded()
-      this.orphan(lease, true)
+      this.orphan(lease, sent)
       return this.health.failed(result.left)
     })
   }
