@@ -271,6 +271,12 @@ export const planFor = (
   const update = changes.length > 0 || (resendSecrets && secrets.length > 0)
   if (update) {
     for (const secret of secrets) changes.push(`${secret} (write-only) will be sent`)
+    // Okta never returns the token, so it cannot be sent as it is, as the other settings are.
+    if (app.authScheme === "TOKEN" && app.token === undefined && scheme === "TOKEN") {
+      changes.push(
+        "token not in the manifest: the update replaces the configuration, and Okta may not keep the one it has"
+      )
+    }
   }
   const status = current.status
   const lifecycle =

@@ -501,6 +501,10 @@ describe("okta-connections", () => {
           baseUrl: "https://scim.example.com/v2",
           status: "ENABLED"
         })
+        // Okta never returns the token: the plan says that an update without it may lose it.
+        expect(applied.stdout).toContain(
+          `${ZSCALER}  baseUrl https://scim.zscalerbeta.net/1234567/890/scim → https://scim.example.com/v2; token not in the manifest: the update replaces the configuration, and Okta may not keep the one it has`
+        )
         expect((yield* sim.inspect(ORG2ORG)).connection).toMatchObject({
           baseUrl: "https://target.example.com",
           status: "DISABLED"
