@@ -33,8 +33,14 @@ import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Random from "effect/Random"
 import { parseDate, parseRateLimit } from "./headers.js"
-import type { Distrusted, Gate, GateOptions, GateWait, Ticket } from "./ticket.js"
-import { newTicket } from "./ticket.js"
+import {
+  type Distrusted,
+  type Gate,
+  type GateOptions,
+  type GateWait,
+  newTicket,
+  type Ticket
+} from "./ticket.js"
 import { wakeOrSleep } from "./wait.js"
 
 /** Offset samples older than this are dropped, so a clock step on either side is followed. */
@@ -52,7 +58,7 @@ export const PLAUSIBLE_RESET_MS = 2 * DEFAULT_WINDOW_MS
 /** A `Date` further than this from the local clock is not believed (a 1970 or 2100 `Date`). */
 const PLAUSIBLE_OFFSET_MS = 60 * 60_000
 /** How late a window's start may be known: `X-Rate-Limit-Reset` is in whole seconds. */
-const START_MARGIN_MS = 1_000
+export const START_MARGIN_MS = 1_000
 
 /** The in-memory gate of one client (see the module comment). @internal */
 export class RateLimitGate implements Gate {
@@ -115,7 +121,7 @@ export class RateLimitGate implements Gate {
     }
   }
 
-  /** What this gate may spend of Okta's `remaining`, the requests in flight counted. */
+  /** What this gate may spend of Okta's `remaining`, less the requests in flight and unanswered. */
   private budget(remaining: number): number {
     const share = this.options.share ?? 1
     return (share >= 1 ? remaining : Math.floor(remaining * share)) - this.inFlight - this.lost

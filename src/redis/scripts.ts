@@ -26,17 +26,12 @@
  *
  * @internal
  */
-import { MAX_PROBE_ROUNDS, PROBE_ROUNDS } from "../internal/gate.js"
+import { MAX_PROBE_ROUNDS, PROBE_ROUNDS, START_MARGIN_MS } from "../internal/gate.js"
 
 /** Okta's windows for these endpoints are one minute. */
 export const WINDOW_MILLIS = 60_000
 /** How long window state lasts unrefreshed, as an observation sets it (three windows). */
 const STATE_TTL_MILLIS = 3 * WINDOW_MILLIS
-/**
- * How late a window's start may be estimated: `X-Rate-Limit-Reset` is in whole seconds, and each
- * process's time to reset errs late.
- */
-const START_MARGIN_MILLIS = 1_000
 
 /**
  * Now, on Redis's clock, in milliseconds; and the window's charges for requests that ended without
@@ -60,7 +55,7 @@ end
 local function startWindow(start)
   local w = redis.call('HMGET', KEYS[1], 'lost', 'lostAt')
   local lostAt = tonumber(w[2])
-  if lostAt and lostAt >= start - ${START_MARGIN_MILLIS} then return tonumber(w[1]) or 0 end
+  if lostAt and lostAt >= start - ${START_MARGIN_MS} then return tonumber(w[1]) or 0 end
   redis.call('HSET', KEYS[1], 'lost', 0)
   return 0
 end
