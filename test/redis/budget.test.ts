@@ -6,32 +6,11 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
-import { Redis } from "ioredis"
-import { randomUUID } from "node:crypto"
-import type { RateLimitKey, RateLimitObservation } from "effect-okta-connections"
-import { RedisRateLimitStore } from "effect-okta-connections/redis"
+import type { RateLimitObservation } from "effect-okta-connections"
 import { type ModelAnswer, modelArbitraries, runModel } from "../support/windowModel.js"
+import { fixture, KEY } from "./fixture.js"
 
-const URL_ = process.env["REDIS_URL"] ?? "redis://127.0.0.1:6379"
-const KEY: RateLimitKey = { org: "acme.okta.com", bucket: "api" }
 const LEASE_MILLIS = 60_000
-
-/** A store under a key prefix of its own, and a raw client that deletes its keys at the end. */
-const fixture = Effect.gen(function* () {
-  const keyPrefix = `budget-${randomUUID()}:`
-  const store = yield* RedisRateLimitStore.make({ url: URL_, keyPrefix })
-  const raw = yield* Effect.acquireRelease(
-    Effect.sync(() => new Redis(URL_)),
-    (client) =>
-      Effect.promise(async () => {
-        const keys = await client.keys(`${keyPrefix}*`)
-        if (keys.length > 0) await client.del(...keys)
-        client.disconnect()
-      })
-  )
-  const leases = Effect.promise(() => raw.zcard(`${keyPrefix}{${KEY.org}}:leases`))
-  return { store, leases }
-})
 
 /**
  * The answer's headers as the client passes them on. Redis's clock stands still here, so Okta's

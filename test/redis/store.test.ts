@@ -6,44 +6,19 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import { ConfigProvider, Effect, Either, Layer, Logger, Metric, Redacted } from "effect"
-import { Redis } from "ioredis"
 import { randomUUID } from "node:crypto"
 import {
   ApplicationConnections,
   OktaClient,
   OktaMetrics,
-  type RateLimitKey,
   type RateLimitStoreService,
   RetryPolicy
 } from "effect-okta-connections"
 import { RedisRateLimitStore } from "effect-okta-connections/redis"
 import { OktaSimulator } from "effect-okta-connections/testing"
+import { fixture, KEY, rawClient, REDIS_URL } from "./fixture.js"
 
-const URL_ = process.env["REDIS_URL"] ?? "redis://127.0.0.1:6379"
-const KEY: RateLimitKey = { org: "acme.okta.com", bucket: "api" }
 const adaptive = { adaptiveConcurrency: true }
-
-/** A raw client to look at the keys under `keyPrefix`, which it deletes when the scope ends. */
-const rawClient = (keyPrefix: string) =>
-  Effect.acquireRelease(
-    Effect.sync(() => new Redis(URL_)),
-    (client) =>
-      Effect.promise(async () => {
-        const keys = await client.keys(`${keyPrefix}*`)
-        if (keys.length > 0) await client.del(...keys)
-        client.disconnect()
-      })
-  )
-
-/** A store with a key prefix of its own, a raw client to look at its keys, both closed after. */
-const fixture = Effect.gen(function* () {
-  const keyPrefix = `test-${randomUUID()}:`
-  const store = yield* RedisRateLimitStore.make({ url: URL_, keyPrefix })
-  const raw = yield* rawClient(keyPrefix)
-  const window = (key: RateLimitKey = KEY) =>
-    Effect.promise(() => raw.hgetall(`${keyPrefix}{${key.org}}:${key.bucket}:window`))
-  return { store, raw, window, keyPrefix }
-})
 
 /** The response to `lease`: Okta's rate-limit headers for a window of 50 (reset 1000). */
 const answer = (
@@ -423,7 +398,7 @@ describe("layerConfig with REDIS_URL", () => {
       const env = new Map([
         ["OKTA_CLIENT_ORGURL", "https://simulator.okta.test"],
         ["OKTA_CLIENT_TOKEN", "t"],
-        ["REDIS_URL", URL_],
+        ["REDIS_URL", REDIS_URL],
         ["REDIS_KEY_PREFIX", keyPrefix]
       ])
       yield* Effect.flatMap(ApplicationConnections, (api) =>
