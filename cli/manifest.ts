@@ -250,8 +250,8 @@ export const planFor = (
       )
     }
     if (app.adminPassword !== undefined) secrets.push("adminPassword")
-    // An update replaces the configuration (Okta drops a clientId it is not sent, and sets
-    // rotation MANUAL): what the manifest leaves out is sent as it is.
+    // An update replaces the configuration (Okta sets rotation MANUAL when it is left out, and
+    // by the same rule drops the client id): what the manifest leaves out is sent as it is.
     const oauth = scheme === "OAUTH2"
     const keptClientId = app.clientId ?? (oauth ? profile.clientId : undefined)
     const keptRotation = app.rotationMode ?? (oauth ? profile.signing?.rotationMode : undefined)

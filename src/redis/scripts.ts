@@ -30,7 +30,7 @@ import { MAX_PROBE_ROUNDS, PROBE_ROUNDS, START_MARGIN_MS } from "../internal/gat
 
 /** Okta's windows for these endpoints are one minute. */
 export const WINDOW_MILLIS = 60_000
-/** How long window state lasts unrefreshed, as an observation sets it (three windows). */
+/** How long window state lasts unrefreshed (three windows). */
 const STATE_TTL_MILLIS = 3 * WINDOW_MILLIS
 
 /**
@@ -199,7 +199,7 @@ if kind == 'window' then
   if limit then redis.call('HSET', KEYS[1], 'limit', limit) end
 end
 -- State nobody refreshes goes away: a stale window would only hold requests back.
-redis.call('PEXPIRE', KEYS[1], 3 * windowMillis)
+redis.call('PEXPIRE', KEYS[1], ${STATE_TTL_MILLIS})
 if ARGV[9] == '1' then
   -- The slot goes straight to the process's next request, without a round trip.
   inflight = redis.call('ZCARD', KEYS[2])
