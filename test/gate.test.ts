@@ -7,7 +7,7 @@
  */
 import { Headers } from "@effect/platform"
 import { describe, expect, it } from "@effect/vitest"
-import { Clock, Effect, Fiber, TestClock } from "effect"
+import { Clock, Effect, Either, Fiber, TestClock } from "effect"
 import { RateLimitGate } from "../src/internal/gate.js"
 import { Lock } from "../src/internal/lock.js"
 import { type Gate, newTicket, type Ticket } from "../src/internal/ticket.js"
@@ -235,12 +235,13 @@ describe("the window's budget", () => {
               // A request that would have to wait is not admitted: it asks again as a new one.
               return Effect.isSuccess(gate.acquire(ticket, () => Effect.fail("wait"), Infinity))
             },
-            answer: (_name, { limit, remaining, reset, current }) =>
+            answer: (_name, { concurrencyLimited, limit, remaining, reset, current }) =>
               Effect.map(Clock.currentTimeMillis, (now) => {
+                // Okta's concurrent-request 429 says Limit 0, Remaining 0.
                 const headers = Headers.fromInput({
                   date: new Date((current - 60) * 1000).toUTCString(),
-                  "x-rate-limit-limit": String(limit),
-                  "x-rate-limit-remaining": String(remaining),
+                  "x-rate-limit-limit": String(concurrencyLimited ? 0 : limit),
+                  "x-rate-limit-remaining": String(concurrencyLimited ? 0 : remaining),
                   "x-rate-limit-reset": String(reset)
                 })
                 gate.observeHeaders(headers, now)
@@ -255,6 +256,14 @@ describe("the window's budget", () => {
         // (No check of the probes: after a probe that got no answer this gate stops probing,
         // rather than let each call wait for the one before it to time out.)
         expect(gate.inFlight).toBe(0)
+        // A concurrent-request 429 never takes the level below one request.
+        expect(gate.concurrencyCap).toBeGreaterThanOrEqual(1)
+        // Nothing in flight, nothing unanswered, budget left in the window it knows: a request
+        // goes at once.
+        if (!run.unanswered && !run.rolled && run.counted < arbitraries.limit) {
+          const admitted = gate.acquire(newTicket(), () => Effect.fail("wait"), Infinity)
+          expect(yield* Effect.either(admitted)).toEqual(Either.right(undefined))
+        }
       }),
     { timeout: 60_000, fastCheck: { seed: 20261204, numRuns: 300 } }
   )

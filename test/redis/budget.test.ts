@@ -16,10 +16,19 @@ const LEASE_MILLIS = 60_000
  * The answer's headers as the client passes them on. Redis's clock stands still here, so Okta's
  * current window resets a minute from now, and an earlier one has reset already.
  */
-const observation = ({ limit, remaining, reset, current }: ModelAnswer): RateLimitObservation => ({
-  window: { limit, remaining, reset, resetInMillis: 60_000 - (current - reset) * 1_000 },
-  concurrencyLimited: false
-})
+const observation = ({
+  concurrencyLimited,
+  limit,
+  remaining,
+  reset,
+  current
+}: ModelAnswer): RateLimitObservation =>
+  concurrencyLimited
+    ? { concurrencyLimited }
+    : {
+        window: { limit, remaining, reset, resetInMillis: 60_000 - (current - reset) * 1_000 },
+        concurrencyLimited
+      }
 
 describe("the Redis store's window budget", () => {
   it.live.prop(
@@ -27,7 +36,7 @@ describe("the Redis store's window budget", () => {
     modelArbitraries,
     (arbitraries) =>
       Effect.gen(function* () {
-        const { store, leases } = yield* fixture
+        const { store, leases, raw, keyPrefix } = yield* fixture
         const run = yield* runModel(
           {
             acquire: (name) =>
@@ -45,6 +54,11 @@ describe("the Redis store's window budget", () => {
         expect(run.refused).toEqual([])
         expect(run.probes).toEqual([])
         expect(yield* leases).toBe(0)
+        // A concurrent-request 429 never takes the org's level below one request.
+        const level = yield* Effect.promise(() =>
+          raw.hget(`${keyPrefix}{${KEY.org}}:concurrency`, "cap")
+        )
+        if (level !== null) expect(Number(level)).toBeGreaterThanOrEqual(1)
         // A request that ended without an answer stays charged (Okta may have counted it), and
         // after a reset the store may not have seen the new window yet: the budget is then known
         // only when neither happened.

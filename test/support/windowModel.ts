@@ -1,17 +1,23 @@
 /**
  * A model of how Okta counts an org's rate-limit window, for properties of the gates (the
  * in-memory one, and the Redis store's): requests a gate admits reach Okta, which counts each as
- * it arrives and answers with what was left then; answers come back in any order; a request may
- * end without an answer (and one given up on before it reached Okta may still reach it later in
- * the same window); a lease may go unused; and Okta's window may reset at any step.
+ * it arrives and answers with what was left then, or refuses it at once while its
+ * concurrent-request limit is reached (a 429 that the window does not count); answers come back
+ * in any order; a request may end without an answer (and one given up on before it reached Okta
+ * may still reach it later in the same window); a lease may go unused; and Okta's window may
+ * reset at any step.
  */
 import { Effect, FastCheck as fc } from "effect"
 
 /** Okta's `X-Rate-Limit-Reset` of the first window (epoch seconds); each window is a minute. */
 export const FIRST_RESET = 1_790_000_060
 
-/** An answer's rate-limit headers: its window (`reset`) and Okta's current one. */
+/**
+ * An answer's rate-limit headers: its window (`reset`) and Okta's current one; or a
+ * concurrent-request 429 (`Limit: 0, Remaining: 0`).
+ */
 export interface ModelAnswer {
+  readonly concurrencyLimited: boolean
   readonly limit: number
   readonly remaining: number
   readonly reset: number
@@ -60,9 +66,13 @@ export const modelSteps: fc.Arbitrary<ReadonlyArray<ModelStep>> = fc.array(
   { minLength: 20, maxLength: 120 }
 )
 
-/** The model's arbitraries: a small window, partly spent by others, and the steps. */
+/**
+ * The model's arbitraries: a small window, partly spent by others, a concurrent-request limit
+ * (often none), and the steps.
+ */
 export const modelArbitraries = {
   limit: fc.integer({ min: 1, max: 6 }),
+  concurrentLimit: fc.oneof(fc.constant(Infinity), fc.integer({ min: 1, max: 4 })),
   spent: fc.nat({ max: 5 }),
   steps: modelSteps
 }
@@ -78,6 +88,8 @@ type Request =
       readonly informed: boolean
       readonly remaining: number
       readonly reset: number
+      /** Refused at once for the concurrent-request limit (Okta does not hold it). */
+      readonly limited: boolean
     }
 
 /** What a run found. */
@@ -98,10 +110,12 @@ export const runModel = <E>(
   gate: ModelGate<E>,
   {
     limit,
+    concurrentLimit = Infinity,
     spent,
     steps
   }: {
     readonly limit: number
+    readonly concurrentLimit?: number
     readonly spent: number
     readonly steps: ReadonlyArray<ModelStep>
   }
@@ -121,7 +135,12 @@ export const runModel = <E>(
       items.length === 0 ? undefined : items[n % items.length]
     const inPhase = (phase: Request["phase"]) =>
       [...requests].filter(([, request]) => request.phase === phase).map(([name]) => name)
-    const answerOf = (request: { remaining: number; reset: number }): ModelAnswer => ({
+    const answerOf = (request: {
+      remaining: number
+      reset: number
+      limited: boolean
+    }): ModelAnswer => ({
+      concurrencyLimited: request.limited,
       limit,
       remaining: request.remaining,
       reset: request.reset,
@@ -139,20 +158,25 @@ export const runModel = <E>(
         const name = pick(inPhase("admitted"), n)
         if (name === undefined) continue
         const { informed: wasInformed } = requests.get(name)!
-        counted += 1
-        if (counted > limit && wasInformed) refused.push(name)
+        // Okta holds the requests it has not answered yet.
+        const held = [...requests.values()].filter((r) => r.phase === "counted" && !r.limited)
+        const limited = held.length >= concurrentLimit
+        if (!limited) counted += 1
+        if (!limited && counted > limit && wasInformed) refused.push(name)
         requests.set(name, {
           phase: "counted",
           informed: wasInformed,
           remaining: Math.max(0, limit - counted),
-          reset: current
+          reset: current,
+          limited
         })
       } else if (kind === "answer") {
         const name = pick(inPhase("counted"), n)
         const request = name === undefined ? undefined : requests.get(name)
         if (name === undefined || request?.phase !== "counted") continue
         const kept = yield* gate.answer(name, answerOf(request), handOn)
-        informed = true
+        // A concurrent-request 429 says nothing of the window.
+        if (!request.limited) informed = true
         // A slot handed on admits the process's next request.
         if (kept) requests.set(name, { phase: "admitted", informed: true })
         else requests.delete(name)
