@@ -344,9 +344,12 @@ export class RateLimitGate implements Gate {
     if (lostAtLocalMs !== undefined) {
       this.lost += 1
       this.lostAtLocalMs = lostAtLocalMs
+      // A failed probe tells nothing; stop probing rather than serialise calls behind failures.
+      this.probing = false
+    } else if (this.available !== undefined) {
+      // Never sent: its share of the budget comes back (no answer will recompute it).
+      this.available += 1
     }
-    // A failed probe tells nothing; stop probing rather than serialise calls behind failures.
-    this.probing = false
     this.signal()
   }
 }

@@ -98,6 +98,8 @@ export interface ModelRun {
   readonly refused: ReadonlyArray<string>
   /** Requests admitted before any answer while another was in flight. */
   readonly probes: ReadonlyArray<string>
+  /** Whether a request ended without an answer before any answer came. */
+  readonly droppedBlind: boolean
   /** Whether a request ended without an answer, or Okta's window reset. */
   readonly unanswered: boolean
   readonly rolled: boolean
@@ -126,6 +128,7 @@ export const runModel = <E>(
     let informed = false
     let unanswered = false
     let rolled = false
+    let droppedBlind = false
     let next = 0
     const refused: Array<string> = []
     const probes: Array<string> = []
@@ -185,6 +188,7 @@ export const runModel = <E>(
         if (name === undefined) continue
         yield* gate.release(name, true)
         unanswered = true
+        if (!informed) droppedBlind = true
         if (requests.get(name)?.phase === "admitted") late.push(name)
         requests.delete(name)
       } else if (kind === "unused") {
@@ -212,5 +216,5 @@ export const runModel = <E>(
         ? gate.answer(name, answerOf(request), false)
         : gate.release(name, false)
     }
-    return { refused, probes, unanswered, rolled, counted }
+    return { refused, probes, droppedBlind, unanswered, rolled, counted }
   })
