@@ -1065,61 +1065,114 @@ describe("the shared rate-limit gate", () => {
     })
   )
 
+  /**
+   * An org whose window Okta counts as each request arrives, in one-minute windows of its own
+   * clock (`skew` off the client's, starting `phase` seconds past the minute), `spentByOthers` of
+   * the first spent already. Each answer travels back in the next of `latencies`, so answers
+   * overtake one another; a request whose turn in `drops` is true is counted and its connection
+   * dropped. `refused` counts the 429s, `informedRefused` those of requests sent after an answer
+   * had reached the client.
+   */
+  const countingOrg = (o: {
+    readonly skew: number
+    readonly phase: number
+    readonly limit: number
+    readonly spentByOthers: number
+    readonly latencies: ReadonlyArray<number>
+    readonly drops?: ReadonlyArray<boolean>
+  }) => {
+    const counts = new Map<number, number>()
+    const state = { refused: 0, informedRefused: 0 }
+    let first: number | undefined
+    let answeredAt = Infinity
+    let n = 0
+    const handler: Handler = (request) => {
+      const server = request.at + o.skew
+      const { index: window, resetMillis } = oktaWindow(server, o.phase)
+      first ??= window
+      const count = (counts.get(window) ?? (window === first ? o.spentByOthers : 0)) + 1
+      counts.set(window, count)
+      const i = n++
+      if (count > o.limit) {
+        state.refused += 1
+        if (request.at > answeredAt) state.informedRefused += 1
+      } else if (o.drops?.[i % o.drops.length] === true) {
+        return { drop: true }
+      }
+      const headers = {
+        date: httpDate(server),
+        "x-rate-limit-limit": String(o.limit),
+        "x-rate-limit-remaining": String(Math.max(0, o.limit - count)),
+        "x-rate-limit-reset": String(resetMillis / 1000)
+      }
+      const answer =
+        count > o.limit ? json(429, { errorCode: "E0000047" }, headers) : json(200, OK, headers)
+      const latency = o.latencies[(i + 1) % o.latencies.length]!
+      answeredAt = Math.min(answeredAt, request.at + latency)
+      return Effect.as(Effect.sleep(Duration.millis(latency)), answer)
+    }
+    return { handler, state }
+  }
+
+  const windowArbitraries = {
+    start: fc.integer({ min: 1_600_000_000_000, max: 2_000_000_000_000 }),
+    skew: fc.integer({ min: -3_000_000, max: 3_000_000 }),
+    phase: fc.integer({ min: 0, max: 59 }),
+    limit: fc.integer({ min: 2, max: 20 }),
+    spentByOthers: fc.integer({ min: 0, max: 25 }),
+    latencies: fc.array(fc.integer({ min: 0, max: 400 }), { minLength: 1, maxLength: 8 }),
+    calls: fc.integer({ min: 1, max: 16 }),
+    concurrency: fc.integer({ min: 1, max: 16 })
+  }
+
+  /** `calls` GETs at `concurrency` against `org`, from `start`, until all have ended. */
+  const callsAgainst = (
+    handler: Handler,
+    retry: RetryPolicy.RetryPolicy,
+    { start, calls, concurrency }: { start: number; calls: number; concurrency: number }
+  ) =>
+    Effect.gen(function* () {
+      const { layer } = connectionsWith(handler, { retry })
+      yield* TestClock.setTime(start)
+      const fiber = yield* Effect.fork(
+        Effect.flatMap(ApplicationConnections, (api) =>
+          Effect.all(
+            Array.from({ length: calls }, () => Effect.exit(get(api))),
+            { concurrency }
+          )
+        ).pipe(Effect.provide(layer))
+      )
+      yield* runToCompletion(fiber, 200_000)
+      return yield* Fiber.join(fiber)
+    })
+
   it.effect.prop(
     "any number of fibers, any budget, answers in any order: no 429 but the first request's, when others spent the window",
-    {
-      start: fc.integer({ min: 1_600_000_000_000, max: 2_000_000_000_000 }),
-      skew: fc.integer({ min: -3_000_000, max: 3_000_000 }),
-      phase: fc.integer({ min: 0, max: 59 }),
-      limit: fc.integer({ min: 2, max: 20 }),
-      spentByOthers: fc.integer({ min: 0, max: 25 }),
-      latencies: fc.array(fc.integer({ min: 0, max: 400 }), { minLength: 1, maxLength: 8 }),
-      calls: fc.integer({ min: 1, max: 16 }),
-      concurrency: fc.integer({ min: 1, max: 16 })
-    },
-    ({ start, skew, phase, limit, spentByOthers, latencies, calls, concurrency }) =>
+    windowArbitraries,
+    (arbitraries) =>
       Effect.gen(function* () {
-        // Okta counts a request when it arrives, in one-minute windows of its own clock; the
-        // answer travels back in any time, so answers overtake one another.
-        const counts = new Map<number, number>()
-        let refused = 0
-        let first: number | undefined
-        const { requests, layer } = connectionsWith(
-          (request) => {
-            const server = request.at + skew
-            const { index: window, resetMillis } = oktaWindow(server, phase)
-            first ??= window
-            const count = (counts.get(window) ?? (window === first ? spentByOthers : 0)) + 1
-            counts.set(window, count)
-            if (count > limit) refused += 1
-            const headers = {
-              date: httpDate(server),
-              "x-rate-limit-limit": String(limit),
-              "x-rate-limit-remaining": String(Math.max(0, limit - count)),
-              "x-rate-limit-reset": String(resetMillis / 1000)
-            }
-            const answer =
-              count > limit ? json(429, { errorCode: "E0000047" }, headers) : json(200, OK, headers)
-            const latency = latencies[requests.length % latencies.length]!
-            return Effect.as(Effect.sleep(Duration.millis(latency)), answer)
-          },
-          { retry: exact() }
-        )
-        yield* TestClock.setTime(start)
-        const fiber = yield* Effect.fork(
-          Effect.flatMap(ApplicationConnections, (api) =>
-            Effect.all(
-              Array.from({ length: calls }, () => get(api)),
-              { concurrency }
-            )
-          ).pipe(Effect.provide(layer))
-        )
-        yield* runToCompletion(fiber, 100_000)
-        expect(yield* Fiber.join(fiber)).toHaveLength(calls)
+        const org = countingOrg(arbitraries)
+        const exits = yield* callsAgainst(org.handler, exact(), arbitraries)
+        expect(exits.filter(Exit.isFailure)).toEqual([])
         // Only the first request, sent before anything was known, may find the window spent.
-        expect(refused).toBe(spentByOthers >= limit ? 1 : 0)
+        expect(org.state.refused).toBe(arbitraries.spentByOthers >= arbitraries.limit ? 1 : 0)
       }),
     { timeout: 60_000, fastCheck: { seed: 20261203, numRuns: 30 } }
+  )
+
+  it.effect.prop(
+    "… and connections dropped after Okta counted their requests: no 429 once an answer came",
+    { ...windowArbitraries, drops: fc.array(fc.boolean(), { minLength: 1, maxLength: 12 }) },
+    (arbitraries) =>
+      Effect.gen(function* () {
+        const org = countingOrg(arbitraries)
+        // Enough retries that every call ends in its value: a GET dropped is sent again.
+        yield* callsAgainst(org.handler, exact({ maxRetries: 12 }), arbitraries)
+        // Requests sent blind (before any answer, after a probe that got none) may be refused;
+        // once an answer has told the budget, the requests dropped stay charged to it.
+        expect(org.state.informedRefused).toBe(0)
+      }),
+    { timeout: 120_000, fastCheck: { seed: 20261204, numRuns: 40 } }
   )
 
   it.effect.prop(
