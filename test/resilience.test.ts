@@ -1125,7 +1125,7 @@ describe("the shared rate-limit gate", () => {
     concurrency: fc.integer({ min: 1, max: 16 })
   }
 
-  /** `calls` GETs at `concurrency` against `org`, from `start`, until all have ended. */
+  /** `calls` GETs at `concurrency` against `handler`'s org, from `start`, until all have ended. */
   const callsAgainst = (
     handler: Handler,
     retry: RetryPolicy.RetryPolicy,
@@ -1195,30 +1195,21 @@ describe("the shared rate-limit gate", () => {
         })
         let inFlight = 0
         let n = 0
-        const { layer } = connectionsWith(
-          () => {
-            const latency = latencies[n++ % latencies.length]!
-            if (inFlight >= limit) return json(429, { errorCode: "E0000047" }, headers(0, 0))
-            inFlight += 1
-            return Effect.as(
-              Effect.sleep(Duration.millis(latency)),
-              json(200, OK, headers(1_000_000, 999_999))
-            ).pipe(Effect.ensuring(Effect.sync(() => (inFlight -= 1))))
-          },
-          { retry: RetryPolicy.make() }
-        )
-        yield* TestClock.setTime(NOW)
-        const fiber = yield* Effect.fork(
-          Effect.flatMap(ApplicationConnections, (api) =>
-            Effect.all(
-              Array.from({ length: calls }, () => Effect.exit(get(api))),
-              { concurrency }
-            )
-          ).pipe(Effect.provide(layer))
-        )
-        yield* runToCompletion(fiber, 100_000)
-        const failed = (yield* Fiber.join(fiber)).filter(Exit.isFailure)
-        expect(failed).toEqual([])
+        const handler: Handler = () => {
+          const latency = latencies[n++ % latencies.length]!
+          if (inFlight >= limit) return json(429, { errorCode: "E0000047" }, headers(0, 0))
+          inFlight += 1
+          return Effect.as(
+            Effect.sleep(Duration.millis(latency)),
+            json(200, OK, headers(1_000_000, 999_999))
+          ).pipe(Effect.ensuring(Effect.sync(() => (inFlight -= 1))))
+        }
+        const exits = yield* callsAgainst(handler, RetryPolicy.make(), {
+          start: NOW,
+          calls,
+          concurrency
+        })
+        expect(exits.filter(Exit.isFailure)).toEqual([])
       }),
     { timeout: 60_000, fastCheck: { seed: 20261203, numRuns: 30 } }
   )
