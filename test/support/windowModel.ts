@@ -100,8 +100,9 @@ export interface ModelRun {
   readonly probes: ReadonlyArray<string>
   /** Whether a request ended without an answer before any answer came. */
   readonly droppedBlind: boolean
-  /** Whether a request ended without an answer, or Okta's window reset. */
+  /** Whether a request ended without an answer. */
   readonly unanswered: boolean
+  /** Whether Okta's window reset. */
   readonly rolled: boolean
   /** What Okta has counted of its current window. */
   readonly counted: number
@@ -181,7 +182,7 @@ export const runModel = <E>(
         // A concurrent-request 429 says nothing of the window.
         if (!request.limited) informed = true
         // A slot handed on admits the process's next request.
-        if (kept) requests.set(name, { phase: "admitted", informed: true })
+        if (kept) requests.set(name, { phase: "admitted", informed })
         else requests.delete(name)
       } else if (kind === "drop") {
         const name = pick([...requests.keys()], n)
