@@ -14,6 +14,7 @@ import type * as Headers from "@effect/platform/Headers"
 import * as Clock from "effect/Clock"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
 import type * as Either from "effect/Either"
 import * as Metric from "effect/Metric"
 import { rateLimitStoreFallbacks, rateLimitStoreLocalRequests } from "../metrics/OktaMetrics.js"
@@ -115,17 +116,26 @@ export class SharedGate implements Gate {
     if (bounded !== undefined && bounded <= this.settings.storeTimeoutMillis) {
       return Effect.either(effect)
     }
-    return Effect.either(
-      Effect.timeoutFail(effect, {
-        duration: this.settings.storeTimeoutMillis,
-        onTimeout: () => "timeout" as const
-      })
-    )
+    // In an interruptible fiber of its own: timed out also where the caller is uninterruptible
+    // (ending a lease), and not cut short by the caller's interruption.
+    const timeout = {
+      duration: this.settings.storeTimeoutMillis,
+      onTimeout: () => "timeout" as const
+    }
+    const timed = Effect.forkDaemon(Effect.interruptible(Effect.timeoutFail(effect, timeout)))
+    return Effect.flatMap(timed, (fiber) => Effect.either(Fiber.join(fiber)))
   }
 
   /** Ends `lease` in the store; `sent`: its request may have reached Okta. */
   private endLease(lease: string, sent: boolean) {
     return this.call(this.store.release(this.settings.key, lease, sent))
+  }
+
+  /** Ends `lease`, or keeps it to end once the store answers again (see `orphans`). */
+  private endOrOrphan(lease: string, sent: boolean): Effect.Effect<void> {
+    return Effect.map(this.endLease(lease, sent), (result) => {
+      if (result._tag === "Left") this.orphan(lease, sent)
+    })
   }
 
   /** A slot of this process ended: handed on to its next request (`spare`) or back to the store. */
@@ -145,25 +155,23 @@ export class SharedGate implements Gate {
   }
 
   private endOrphans(): Effect.Effect<void> {
-    if (this.orphans.length === 0) return Effect.void
-    const leases = this.orphans.splice(0)
-    // One at a time, stopping at the first the store does not end: a store slow again costs the
-    // asking call one bounded store call, and leaves the rest to their TTL.
-    const end = (i: number): Effect.Effect<void> => {
-      const orphan = leases[i]
-      if (orphan === undefined) return Effect.void
-      return Effect.flatMap(this.endLease(orphan.lease, orphan.sent), (result) =>
-        result._tag === "Right" ? end(i + 1) : Effect.void
-      )
-    }
-    return end(0)
+    // One at a time, each kept until the store ends it: a store failing again costs the asking
+    // call one bounded store call; the rest wait for its next answer (also if it is interrupted).
+    const orphan = this.orphans[0]
+    if (orphan === undefined) return Effect.void
+    return Effect.flatMap(this.endLease(orphan.lease, orphan.sent), (result) => {
+      if (result._tag === "Left") return Effect.void
+      const index = this.orphans.indexOf(orphan)
+      if (index >= 0) this.orphans.splice(index, 1)
+      return this.endOrphans()
+    })
   }
 
   private releaseSpares(): Effect.Effect<void> {
     if (this.turn.held || this.spare.length === 0) return Effect.void
     const unused = this.spare.splice(0)
     this.held -= unused.length
-    return Effect.forEach(unused, (lease) => this.endLease(lease, false), { discard: true })
+    return Effect.forEach(unused, (lease) => this.endOrOrphan(lease, false), { discard: true })
   }
 
   acquire<E>(
@@ -215,7 +223,7 @@ export class SharedGate implements Gate {
               })
             ),
             // Interrupted before the answer: the store may have admitted the lease all the same.
-            Effect.onInterrupt(() => Effect.asVoid(gate.endLease(lease, false)))
+            Effect.onInterrupt(() => gate.endOrOrphan(lease, false))
           )
         if (answer._tag === "Left") {
           gate.orphan(lease, false)
@@ -325,13 +333,14 @@ export class SharedGate implements Gate {
         )
       }
     ).pipe(
-      // Interrupted before the answer: a lease the store kept for this process is ended.
+      // Interrupted before the answer (the store may not have seen it): ended as unused if the
+      // store may have kept it for this process, otherwise as a request Okta counted.
       Effect.onInterrupt(() =>
         Effect.suspend(() => {
           if (answered) return Effect.void
           this.held -= 1
           this.wakePoller(true)
-          return keep ? Effect.asVoid(this.endLease(lease, false)) : Effect.void
+          return this.endOrOrphan(lease, !keep)
         })
       )
     )
