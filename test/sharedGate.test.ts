@@ -3,6 +3,7 @@
  * for every request, waits as the store says, falls back to its own gate when the store fails or
  * hangs (a call never fails for it), and goes back to the store a few seconds later.
  */
+import type { HttpClient } from "@effect/platform"
 import { describe, expect, it } from "@effect/vitest"
 import {
   Cause,
@@ -88,6 +89,25 @@ const connections = (
   )
   return { layer, requests: http.requests }
 }
+
+/** The API over `http`, its gate shared through `store`; no retries. */
+const overStore = (
+  store: RateLimitStoreService,
+  http: Layer.Layer<HttpClient.HttpClient>,
+  timeout?: Duration.DurationInput
+) =>
+  ApplicationConnections.layer.pipe(
+    Layer.provide(
+      OktaClient.layer({
+        orgUrl: ORG,
+        apiToken: Redacted.make("00abc"),
+        retry: false,
+        rateLimitStore: store,
+        ...(timeout !== undefined ? { timeout } : {})
+      })
+    ),
+    Layer.provide(http)
+  )
 
 /**
  * A store with one slot for the whole org: what it admits, when it was asked (test clock) and
@@ -273,17 +293,7 @@ describe("a client over a shared rate-limit store", () => {
         const { store, inFlight } = oneSlotStore({ keep: true })
         let answering = false
         const http = scriptedHttp(() => (answering ? json(200, OK) : Effect.never))
-        const layer = ApplicationConnections.layer.pipe(
-          Layer.provide(
-            OktaClient.layer({
-              orgUrl: ORG,
-              apiToken: Redacted.make("00abc"),
-              retry: false,
-              rateLimitStore: store
-            })
-          ),
-          Layer.provide(http.layer)
-        )
+        const layer = overStore(store, http.layer)
         yield* Effect.scoped(
           Effect.gen(function* () {
             // One client throughout: what an interruption leaves behind meets the next run.
@@ -577,19 +587,8 @@ describe("a shared store that fails at any moment", () => {
           if (!flaky.healed() && drops[i % drops.length] === true) return { drop: true }
           return Effect.as(Effect.sleep(latencies[i % latencies.length]!), json(200, OK))
         })
-        const layer = ApplicationConnections.layer.pipe(
-          Layer.provide(
-            OktaClient.layer({
-              orgUrl: ORG,
-              apiToken: Redacted.make("00abc"),
-              retry: false,
-              // Leases outlive the run: one that ends at its TTL was given up on, not timed out.
-              timeout: "20 seconds",
-              rateLimitStore: flaky.store
-            })
-          ),
-          Layer.provide(http.layer)
-        )
+        // Leases outlive the run: one that ends at its TTL was given up on, not timed out.
+        const layer = overStore(flaky.store, http.layer, "20 seconds")
         const calls = patience.map((ms) =>
           Effect.exit(ms === undefined ? Effect.asSome(get) : Effect.timeoutOption(get, ms))
         )
