@@ -685,12 +685,66 @@ describe("replays, whatever the org answers", () => {
   )
   // Answers after which Okta has not acted on the request: it was refused, or never left.
   const untouched = new Set(["429", "refused"])
+  // What each answer is counted as: its request's `status` tag, and its retry's `reason`.
+  const statusOf = (kind: string, noBody: boolean) =>
+    kind === "ok"
+      ? noBody
+        ? "204"
+        : "200"
+      : kind === "drop" || kind === "refused"
+        ? "transport"
+        : kind === "hang"
+          ? "timeout"
+          : kind
+  const reasonOf = (kind: string) =>
+    kind === "429"
+      ? "rate_limit"
+      : kind === "drop" || kind === "refused"
+        ? "transport"
+        : kind === "hang"
+          ? "timeout"
+          : "server_error"
+  const STATUSES = ["200", "204", "401", "429", "500", "502", "503", "transport", "timeout"]
+  const REASONS = ["rate_limit", "server_error", "transport", "timeout"]
+  /** The client's counts for one operation, read as a dashboard reads them. */
+  const counts = (operationId: string) => {
+    const countsOf = (metric: Metric.Metric.Counter<number>, tag: string, values: Array<string>) =>
+      Effect.forEach(values, (value) =>
+        Effect.map(
+          Metric.value(
+            metric.pipe(Metric.tagged("operation", operationId), Metric.tagged(tag, value))
+          ),
+          (state) => [value, state.count] as const
+        )
+      )
+    return Effect.all({
+      requests: countsOf(OktaMetrics.requests, "status", STATUSES),
+      retries: countsOf(OktaMetrics.retries, "reason", REASONS),
+      timed: Effect.map(
+        Metric.value(OktaMetrics.requestDuration.pipe(Metric.tagged("operation", operationId))),
+        (state) => state.count
+      )
+    })
+  }
+  const tally = (keys: ReadonlyArray<string>) =>
+    keys.reduce<Record<string, number>>((acc, key) => ({ ...acc, [key]: (acc[key] ?? 0) + 1 }), {})
+  const delta = (
+    before: ReadonlyArray<readonly [string, number]>,
+    after: ReadonlyArray<readonly [string, number]>
+  ) =>
+    Object.fromEntries(
+      after.flatMap(([key, count], i) => {
+        const more = count - before[i]![1]
+        return more === 0 ? [] : [[key, more]]
+      })
+    )
 
   it.effect.prop(
-    "every operation: a replay is the same request; verify is replayed only after a 429 or a refused connection, the others after any transient failure",
+    "every operation: a replay is the same request; verify is replayed only after a 429 or a refused connection, the others after any transient failure; each request and retry is counted as what it met",
     { operation: fc.constantFrom(...OPERATIONS), answers },
     ({ operation, answers }) =>
       Effect.gen(function* () {
+        const before = yield* counts(operation.operationId)
         const given: Array<string> = []
         const { requests, layer } = connectionsWith(
           (request) => {
@@ -747,6 +801,17 @@ describe("replays, whatever the org answers", () => {
           operation.name === "verify" ? untouched.has(last) : last !== "ok" && last !== "401"
         if (replayable) expect(given).toHaveLength(5)
         expect(Exit.isSuccess(exit)).toBe(last === "ok" && operation.name !== "jwks")
+        const after = yield* counts(operation.operationId)
+        expect(delta(before.requests, after.requests)).toEqual(
+          tally(given.map((kind) => statusOf(kind, operation.noBody)))
+        )
+        expect(delta(before.retries, after.retries)).toEqual(
+          tally(given.slice(0, -1).map(reasonOf))
+        )
+        // Only an answered attempt is timed; the others are counted as `transport` or `timeout`.
+        expect(after.timed - before.timed).toBe(
+          given.filter((kind) => !["drop", "refused", "hang"].includes(kind)).length
+        )
       }),
     { timeout: 60_000, fastCheck: { seed: 20261204, numRuns: 150 } }
   )

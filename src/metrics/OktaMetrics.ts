@@ -14,7 +14,7 @@
  * | `okta_connections_rate_limit_distrusted_total` | counter | `operation`, `header` (`x-rate-limit-reset`, `date`: a value the gate did not believe) |
  * | `okta_connections_rate_limit_store_fallbacks_total` | counter | `bucket` (`api`, `token`): times a process fell back from the shared store to its own gate |
  * | `okta_connections_rate_limit_remaining` | gauge | — (the last `X-Rate-Limit-Remaining` seen) |
- * | `okta_connections_request_duration_ms` | histogram | `operation` (one attempt, body included) |
+ * | `okta_connections_request_duration_ms` | histogram | `operation` (one answered attempt, body included) |
  *
  * @example
  * ```ts
@@ -175,7 +175,8 @@ export const rateLimitRemaining = Metric.gauge("okta_connections_rate_limit_rema
 })
 
 /**
- * Duration of one attempt (send to body read), milliseconds.
+ * Duration of one attempt that got an answer (send to body read), milliseconds. An attempt with
+ * no answer is not timed: it is counted in {@link requests} as `transport` or `timeout`.
  *
  * @example
  * ```ts
