@@ -192,6 +192,29 @@ describe("the window's budget", () => {
   )
 
   it.effect(
+    "a request whose connection was never made is not charged, and ends the probing as any failure does",
+    () =>
+      Effect.gen(function* () {
+        const gate = new RateLimitGate({ resetJitterMillis: 0, adaptiveConcurrency: false })
+        const refused = { admitted: true, settled: false, sent: false }
+        // Before any answer the probe is refused: the next requests are not held behind it.
+        yield* admit(gate, 1)
+        yield* gate.release(refused)
+        expect(gate.probing).toBe(false)
+        yield* admit(gate, 2)
+        gate.observeHeaders(window(3), NOW)
+        gate.observeHeaders(window(2), NOW)
+        expect(gate.available).toBe(2)
+        // Refused three times, the window's two are still there.
+        for (let i = 0; i < 3; i++) {
+          yield* admit(gate, 1)
+          yield* gate.release(refused)
+        }
+        expect(gate.available).toBe(2)
+      })
+  )
+
+  it.effect(
     "a request sent that ended without an answer stays charged until a window that starts after it",
     () =>
       Effect.gen(function* () {
@@ -266,7 +289,9 @@ describe("the window's budget", () => {
                 gate.observeHeaders(headers, now)
                 return false
               }),
-            release: (name, sent) => gate.release({ ...tickets.get(name)!, sent }),
+            // Not sent: never used (`sent: false` would say its connection failed).
+            release: (name, sent) =>
+              gate.release({ ...tickets.get(name)!, ...(sent ? { sent } : {}) }),
             roll: TestClock.adjust("60 seconds")
           },
           arbitraries

@@ -1240,6 +1240,48 @@ describe("the shared rate-limit gate", () => {
     { timeout: 120_000, fastCheck: { seed: 20261204, numRuns: 40 } }
   )
 
+  it.effect(
+    "a refused connection is not charged to the window: after an outage the budget Okta told goes at once",
+    () =>
+      Effect.gen(function* () {
+        // Two requests left in a window that resets in a minute; then five refused connections
+        // (the request never left: Okta did not count it), then Okta answers again.
+        const window = (remaining: number) => ({
+          date: httpDate(0),
+          "x-rate-limit-limit": "50",
+          "x-rate-limit-remaining": String(remaining),
+          "x-rate-limit-reset": "60"
+        })
+        const refused = () => ({ drop: true as const, code: "ECONNREFUSED" })
+        const { requests, layer } = connectionsWith(
+          sequence(
+            () => json(200, OK, window(2)),
+            refused,
+            refused,
+            refused,
+            refused,
+            refused,
+            () => json(200, OK, window(1))
+          ),
+          { retry: exact({ maxRetries: 4 }) }
+        )
+        const fiber = yield* Effect.fork(
+          Effect.provide(
+            Effect.flatMap(ApplicationConnections, (api) =>
+              Effect.all([get(api), Effect.exit(get(api)), get(api)])
+            ),
+            layer
+          )
+        )
+        yield* runToCompletion(fiber, 1_000)
+        const [, outage] = yield* Fiber.join(fiber)
+        expect(errorOf(outage)).toMatchObject({ _tag: "OktaTransportError", connectFailed: true })
+        // The second call's five attempts were refused (four backoffs of 200 ms); the third call
+        // is sent at once, on the budget of two, rather than at the reset.
+        expect(requests.map((r) => r.at)).toEqual([0, 0, 200, 400, 600, 800, 800])
+      })
+  )
+
   it.effect.prop(
     "any concurrent-request limit, any number of fibers over it: with the default policy every call succeeds",
     {

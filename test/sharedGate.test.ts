@@ -354,6 +354,20 @@ describe("a client over a shared rate-limit store", () => {
     })
   )
 
+  it.effect("a refused connection ends its lease as unsent: Okta cannot have counted it", () =>
+    Effect.gen(function* () {
+      const { store, inFlight, released } = oneSlotStore({})
+      const http = scriptedHttp(() => ({ drop: true, code: "ECONNREFUSED" }))
+      const exit = yield* Effect.exit(Effect.provide(get, overStore(store, http.layer)))
+      expect(Exit.isFailure(exit) && Cause.failureOption(exit.cause)).toMatchObject(
+        Option.some({ _tag: "OktaTransportError", connectFailed: true })
+      )
+      expect(http.requests).toHaveLength(1)
+      expect(inFlight.size).toBe(0)
+      expect(released).toEqual([{ lease: expect.any(String), sent: false }])
+    })
+  )
+
   it.effect("a call interrupted while the store keeps its lease for the next one ends it", () =>
     Effect.gen(function* () {
       // One slot; the store keeps a finished request's lease for a waiter, answering 100 ms later.

@@ -95,7 +95,18 @@ export const make = <R>({
       const startedAt = clock.unsafeCurrentTimeMillis()
       const exchange = client.execute(sent).pipe(
         Effect.matchEffect({
-          onFailure: (error) => Effect.fail(transportError(call, error, undiciWithoutProxy)),
+          onFailure: (error) => {
+            const failure = transportError(call, error, undiciWithoutProxy)
+            if (!failure.connectFailed) return Effect.fail(failure)
+            // No connection was made: Okta cannot have counted the request, so the gate gives
+            // its share of the window back rather than charge it as one that may have arrived.
+            // Counted here, as the retry loop counts only requests that may have arrived.
+            ticket.sent = false
+            return Effect.zipRight(
+              recorder.failure(call.operation, "transport"),
+              Effect.fail(failure)
+            )
+          },
           onSuccess: (response) => {
             const now = clock.unsafeCurrentTimeMillis()
             // The platform rebuilds `response.headers` on every access: read them once.

@@ -241,7 +241,8 @@ export class RateLimitGate implements Gate {
   }
 
   release(ticket: Ticket) {
-    if (ticket.sent !== true) return Effect.sync(() => this.releaseSlot())
+    if (ticket.sent !== true)
+      return Effect.sync(() => this.releaseSlot(undefined, ticket.sent === false))
     return Effect.clockWith((clock) =>
       Effect.sync(() => this.releaseSlot(clock.unsafeCurrentTimeMillis()))
     )
@@ -337,17 +338,18 @@ export class RateLimitGate implements Gate {
 
   /**
    * A request admitted by `admit` ended without response headers. `lostAtLocalMs` (now) when it
-   * had been sent: Okta may have counted it, so it stays charged.
+   * had been sent: Okta may have counted it, so it stays charged. `tried`: it failed, sent or not.
    */
-  releaseSlot(lostAtLocalMs?: number): void {
+  releaseSlot(lostAtLocalMs?: number, tried = lostAtLocalMs !== undefined): void {
     this.inFlight = Math.max(0, this.inFlight - 1)
+    // A failed probe tells nothing; stop probing rather than serialise calls behind failures.
+    if (tried) this.probing = false
     if (lostAtLocalMs !== undefined) {
       this.lost += 1
       this.lostAtLocalMs = lostAtLocalMs
-      // A failed probe tells nothing; stop probing rather than serialise calls behind failures.
-      this.probing = false
     } else if (this.available !== undefined) {
-      // Never sent: its share of the budget comes back (no answer will recompute it).
+      // Not sent, or its connection never made: its share of the budget comes back (no answer
+      // will recompute it).
       this.available += 1
     }
     this.signal()

@@ -45,7 +45,10 @@ export interface Ticket {
    * the slot is the caller's to give back, even if it is interrupted before `acquire` returns.
    */
   admitted: boolean
-  /** Set by the exchange when it sends the request. */
+  /**
+   * Set by the exchange when it sends the request; `false` again if its connection was never made
+   * (Okta cannot have counted it), `undefined` if it was never tried.
+   */
   sent?: boolean
   settled: boolean
   /** The lease a shared store granted, when a shared store admitted it. */
