@@ -167,7 +167,7 @@ export interface RateLimitStoreService {
     /**
      * Whether the request may have reached Okta (it ended without a response: a timeout, a
      * dropped connection): Okta may have counted it, so the window is charged for it. `false` for
-     * a lease that was never used.
+     * a lease that was never used, or whose connection was never made (refused, unreachable).
      */
     sent: boolean
   ) => Effect.Effect<void, RateLimitStoreError>
