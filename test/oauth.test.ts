@@ -382,6 +382,53 @@ describe("the token cache", () => {
   )
 })
 
+describe("DPoP nonces", () => {
+  /** A busy org whose authorization and resource servers both require the current nonce. */
+  const nonceOrg = OktaSimulator.layerConnections({
+    oauthClients: [registered()],
+    rateLimit: { limit: 10_000, concurrencyLimit: 1_000 },
+    dpopNonces: true,
+    credentials: { oauth: oauth({ dpop: true }) },
+    client: { retry: RetryPolicy.make({ resetJitter: 0 }) }
+  })
+
+  it.effect.prop(
+    "any fibers, any latencies, the nonce rotated at any moments: every call succeeds, the token is kept, and a call is refused only for a nonce it could not have known",
+    {
+      thinkTimes: fc.array(
+        fc.array(fc.integer({ min: 0, max: 4_000 }), { minLength: 1, maxLength: 4 }),
+        { minLength: 1, maxLength: 6 }
+      ),
+      apiDelays: fc.array(fc.integer({ min: 0, max: 3_000 }), { maxLength: 30 }),
+      // Rotations at least a request's longest latency apart: Okta rotates hourly or so.
+      rotations: fc.array(fc.integer({ min: 3_001, max: 6_000 }), { maxLength: 3 })
+    },
+    ({ thinkTimes, apiDelays, rotations }) =>
+      Effect.gen(function* () {
+        const sim = yield* OktaSimulator
+        yield* delayEach(apiDelays, [])
+        const rotate = Effect.forEach(rotations, (gap) =>
+          Effect.zipRight(Effect.sleep(gap), sim.rotateDpopNonce)
+        )
+        const [results] = yield* withAdvancingClock(
+          Effect.all([callers(thinkTimes), rotate], { concurrency: "unbounded" })
+        )
+        expect(results.flat().filter(Exit.isFailure)).toEqual([])
+        const log = yield* sim.requests
+        // The token is fetched once (its first request refused for the nonce), and kept: a nonce
+        // refusal is no reason to drop it.
+        expect(tokenRequestsIn(log).map((entry) => entry.outcome)).toEqual([400, 200])
+        const api = log.filter((entry) => entry.path.includes(APP))
+        const refused = api.filter((entry) => entry.outcome === 401).length
+        expect(api.length).toBe(thinkTimes.flat().length + refused)
+        // Each fiber's call is refused at most once for the nonce it started without (the first
+        // call learns it from its refusal) and once per rotation.
+        expect(refused).toBeLessThanOrEqual(thinkTimes.length * (rotations.length + 1))
+      }).pipe(Effect.provide(nonceOrg)),
+    { timeout: 60_000, fastCheck: { seed: 20261204, numRuns: 40 } }
+  )
+})
+
 describe("DPoP", () => {
   it.effect("opt-in: DPoP-bound token, a proof per request, verified by the simulator", () =>
     Effect.gen(function* () {

@@ -167,6 +167,11 @@ export interface OktaSimulatorService {
   readonly revokeToken: (token: string) => Effect.Effect<void>
   /** Revokes every access token the authorization server issued: their next use is 401 `invalid_token`. */
   readonly revokeAccessTokens: Effect.Effect<void>
+  /**
+   * With `dpopNonces`, replaces the server's DPoP nonce, as Okta rotates its own: the next proof
+   * that carries the old one is refused with `use_dpop_nonce` and the new nonce.
+   */
+  readonly rotateDpopNonce: Effect.Effect<void>
   /** Registers another service app with the authorization server. */
   readonly addOAuthClient: (client: SimulatedOAuthClient) => Effect.Effect<void>
   /** How many token requests the authorization server received. */
@@ -278,6 +283,7 @@ export const make = (options: OktaSimulatorOptions = {}): OktaSimulatorService =
     addToken: (token) => Effect.sync(() => void model.tokens.set(token.token, token)),
     revokeToken: (token) => Effect.sync(() => void model.tokens.delete(token)),
     revokeAccessTokens: Effect.sync(() => model.oauth.revokeAll()),
+    rotateDpopNonce: Effect.sync(() => model.oauth.rotateNonce()),
     addOAuthClient: (client) =>
       Effect.sync(() => void model.oauth.clients.set(client.clientId, client)),
     tokenRequests: Effect.sync(() => model.oauth.tokenRequests),

@@ -100,6 +100,10 @@ export class OAuthServer {
     this.tokens.clear()
   }
 
+  rotateNonce(): void {
+    this.nonce = randomBytes(12).toString("base64url")
+  }
+
   /** Verifies a DPoP proof; the key thumbprint (`jkt`) when valid, else what is wrong. */
   private verifyProof(
     proof: string,
