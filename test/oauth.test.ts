@@ -224,12 +224,29 @@ const callers = (thinkTimes: ReadonlyArray<ReadonlyArray<number>>) =>
     { concurrency: "unbounded" }
   )
 
-/** An org whose limits no test of the token cache reaches, with a service app calling it. */
-const busyOrg = (options: { readonly dpop: boolean; readonly lifetime?: number }) =>
+/** Fibers (at least `fibers`), each pausing 0–4 s before each of its calls. */
+const thinkTimesOf = (fibers: number) =>
+  fc.array(fc.array(fc.integer({ min: 0, max: 4_000 }), { minLength: 1, maxLength: 4 }), {
+    minLength: fibers,
+    maxLength: 6
+  })
+/** How late the simulator answers API requests, one after another (see `delayEach`). */
+const apiDelaysArb = fc.array(fc.integer({ min: 0, max: 3_000 }), { maxLength: 30 })
+
+/**
+ * An org whose limits no test of the token cache reaches, with a service app calling it;
+ * `nonces`: its servers require the current DPoP nonce.
+ */
+const busyOrg = (options: {
+  readonly dpop: boolean
+  readonly lifetime?: number
+  readonly nonces?: boolean
+}) =>
   OktaSimulator.layerConnections({
     oauthClients: [registered()],
     rateLimit: { limit: 10_000, concurrencyLimit: 1_000 },
     accessTokenLifetimeSeconds: options.lifetime ?? 3600,
+    dpopNonces: options.nonces ?? false,
     credentials: { oauth: oauth({ dpop: options.dpop }) },
     client: { retry: RetryPolicy.make({ resetJitter: 0 }) }
   })
@@ -346,11 +363,8 @@ describe("the token cache", () => {
   it.effect.prop(
     "any fibers, any latencies, Bearer or DPoP, the tokens revoked at any moment: one refresh, each rejected call replayed once",
     {
-      thinkTimes: fc.array(
-        fc.array(fc.integer({ min: 0, max: 4_000 }), { minLength: 1, maxLength: 4 }),
-        { minLength: 2, maxLength: 6 }
-      ),
-      apiDelays: fc.array(fc.integer({ min: 0, max: 3_000 }), { maxLength: 30 }),
+      thinkTimes: thinkTimesOf(2),
+      apiDelays: apiDelaysArb,
       tokenDelays: fc.array(fc.integer({ min: 0, max: 3_000 }), { maxLength: 3 }),
       revokeAt: fc.option(fc.integer({ min: 0, max: 6_000 }), { freq: 5 }),
       dpop: fc.boolean()
@@ -383,23 +397,11 @@ describe("the token cache", () => {
 })
 
 describe("DPoP nonces", () => {
-  /** A busy org whose authorization and resource servers both require the current nonce. */
-  const nonceOrg = OktaSimulator.layerConnections({
-    oauthClients: [registered()],
-    rateLimit: { limit: 10_000, concurrencyLimit: 1_000 },
-    dpopNonces: true,
-    credentials: { oauth: oauth({ dpop: true }) },
-    client: { retry: RetryPolicy.make({ resetJitter: 0 }) }
-  })
-
   it.effect.prop(
     "any fibers, any latencies, the nonce rotated at any moments: every call succeeds, the token is kept, and a call is refused only for a nonce it could not have known",
     {
-      thinkTimes: fc.array(
-        fc.array(fc.integer({ min: 0, max: 4_000 }), { minLength: 1, maxLength: 4 }),
-        { minLength: 1, maxLength: 6 }
-      ),
-      apiDelays: fc.array(fc.integer({ min: 0, max: 3_000 }), { maxLength: 30 }),
+      thinkTimes: thinkTimesOf(1),
+      apiDelays: apiDelaysArb,
       // Rotations at least a request's longest latency apart: Okta rotates hourly or so.
       rotations: fc.array(fc.integer({ min: 3_001, max: 6_000 }), { maxLength: 3 })
     },
@@ -424,7 +426,7 @@ describe("DPoP nonces", () => {
         // Each fiber's call is refused at most once for the nonce it started without (the first
         // call learns it from its refusal) and once per rotation.
         expect(refused).toBeLessThanOrEqual(thinkTimes.length * (rotations.length + 1))
-      }).pipe(Effect.provide(nonceOrg)),
+      }).pipe(Effect.provide(busyOrg({ dpop: true, nonces: true }))),
     { timeout: 60_000, fastCheck: { seed: 20261204, numRuns: 40 } }
   )
 })
