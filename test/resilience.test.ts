@@ -685,25 +685,17 @@ describe("replays, whatever the org answers", () => {
   )
   // Answers after which Okta has not acted on the request: it was refused, or never left.
   const untouched = new Set(["429", "refused"])
-  // What each answer is counted as: its request's `status` tag, and its retry's `reason`.
+  // What each answer is counted as: its request's `status` tag (an answer that never came has
+  // one of these, the others their HTTP status), and its retry's `reason`.
+  const UNANSWERED: Record<string, string> = {
+    drop: "transport",
+    refused: "transport",
+    hang: "timeout"
+  }
   const statusOf = (kind: string, noBody: boolean) =>
-    kind === "ok"
-      ? noBody
-        ? "204"
-        : "200"
-      : kind === "drop" || kind === "refused"
-        ? "transport"
-        : kind === "hang"
-          ? "timeout"
-          : kind
+    kind === "ok" ? (noBody ? "204" : "200") : (UNANSWERED[kind] ?? kind)
   const reasonOf = (kind: string) =>
-    kind === "429"
-      ? "rate_limit"
-      : kind === "drop" || kind === "refused"
-        ? "transport"
-        : kind === "hang"
-          ? "timeout"
-          : "server_error"
+    kind === "429" ? "rate_limit" : (UNANSWERED[kind] ?? "server_error")
   const STATUSES = ["200", "204", "401", "429", "500", "502", "503", "transport", "timeout"]
   const REASONS = ["rate_limit", "server_error", "transport", "timeout"]
   /** The client's counts for one operation, read as a dashboard reads them. */
@@ -810,7 +802,7 @@ describe("replays, whatever the org answers", () => {
         )
         // Only an answered attempt is timed; the others are counted as `transport` or `timeout`.
         expect(after.timed - before.timed).toBe(
-          given.filter((kind) => !["drop", "refused", "hang"].includes(kind)).length
+          given.filter((kind) => !(kind in UNANSWERED)).length
         )
       }),
     { timeout: 60_000, fastCheck: { seed: 20261204, numRuns: 150 } }
