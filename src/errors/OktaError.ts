@@ -41,7 +41,8 @@ export class OktaTransportError extends Schema.TaggedError<OktaTransportError>(
   afterResponse: Schema.Boolean,
   /**
    * True when the connection could not even be opened (refused, DNS failure, unreachable): the
-   * request certainly did not reach Okta, so even a one-time `verify` may be sent again.
+   * request certainly did not reach Okta, so even a one-time `verify` may be sent again, and the
+   * rate-limit gate does not charge it to the window.
    */
   connectFailed: Schema.optionalWith(Schema.Boolean, { default: () => false }),
   status: Schema.optional(Schema.Number)
