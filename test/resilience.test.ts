@@ -1275,11 +1275,11 @@ describe("the shared rate-limit gate", () => {
   )
 
   it.effect.prop(
-    "any concurrent-request limit, any number of fibers over it: with the default policy every call succeeds",
+    "any concurrent-request limit, any number of fibers over it: every call succeeds, and after the first burst each 429 is a probe's",
     {
       limit: fc.integer({ min: 1, max: 8 }),
       latencies: fc.array(fc.integer({ min: 1, max: 300 }), { minLength: 1, maxLength: 8 }),
-      calls: fc.integer({ min: 1, max: 24 }),
+      calls: fc.integer({ min: 1, max: 60 }),
       concurrency: fc.integer({ min: 1, max: 20 })
     },
     ({ limit, latencies, calls, concurrency }) =>
@@ -1294,9 +1294,13 @@ describe("the shared rate-limit gate", () => {
         })
         let inFlight = 0
         let n = 0
+        let refused = 0
         const handler: Handler = () => {
           const latency = latencies[n++ % latencies.length]!
-          if (inFlight >= limit) return json(429, { errorCode: "E0000047" }, headers(0, 0))
+          if (inFlight >= limit) {
+            refused += 1
+            return json(429, { errorCode: "E0000047" }, headers(0, 0))
+          }
           inFlight += 1
           return Effect.as(
             Effect.sleep(Duration.millis(latency)),
@@ -1309,6 +1313,17 @@ describe("the shared rate-limit gate", () => {
           concurrency
         })
         expect(exits.filter(Exit.isFailure)).toEqual([])
+        // The first request goes alone; its answer lets the others go at once, and the org refuses
+        // those over its limit, which sets the level to the limit. After that, the level goes over
+        // the limit only when probed one higher: one 429 each, after 4 rounds of successes at the
+        // limit, then 8, 16, 32, 64, 64… (each failed probe doubles the rounds before the next).
+        const burst = Math.max(0, Math.min(calls - 1, concurrency) - limit)
+        let probes = 0
+        for (let spent = 0; ; probes++) {
+          spent += Math.min(64, 4 * 2 ** probes) * limit
+          if (spent > calls) break
+        }
+        expect(refused).toBeLessThanOrEqual(burst + probes)
       }),
     { timeout: 60_000, fastCheck: { seed: 20261203, numRuns: 30 } }
   )
