@@ -289,22 +289,28 @@ describe("the window's budget", () => {
                 gate.observeHeaders(headers, now)
                 return false
               }),
-            // Not sent: never used (`sent: false` would say its connection failed).
-            release: (name, sent) =>
-              gate.release({ ...tickets.get(name)!, ...(sent ? { sent } : {}) }),
+            // `sent`: true when sent, false when tried and never connected, absent when never used.
+            release: (name, ending) =>
+              gate.release({
+                ...tickets.get(name)!,
+                ...(ending === "unused" ? {} : { sent: ending === "dropped" })
+              }),
             roll: TestClock.adjust("60 seconds")
           },
           arbitraries
         )
         expect(run.refused).toEqual([])
-        // Probes go one at a time, until one is sent and gets no answer: then this gate stops
+        // Probes go one at a time, until one is tried and gets no answer: then this gate stops
         // probing, rather than let each call wait for the one before it to time out.
-        if (!run.droppedBlind) expect(run.probes).toEqual([])
+        if (!run.failedBlind) expect(run.probes).toEqual([])
         expect(gate.inFlight).toBe(0)
         // A concurrent-request 429 never takes the level below one request.
         expect(gate.concurrencyCap).toBeGreaterThanOrEqual(1)
-        // Nothing in flight, nothing unanswered, budget left in the window it knows: a request
-        // goes at once.
+        // Nothing in flight, nothing sent and unanswered (a refused connection is not charged),
+        // budget left in the window it knows: a request goes at once.
+        if (!run.unanswered && !run.rolled && gate.available !== undefined) {
+          expect(gate.available).toBe(Math.max(0, arbitraries.limit - run.counted))
+        }
         if (!run.unanswered && !run.rolled && run.counted < arbitraries.limit) {
           const admitted = gate.acquire(newTicket(), () => Effect.fail("wait"), Infinity)
           expect(yield* Effect.either(admitted)).toEqual(Either.right(undefined))

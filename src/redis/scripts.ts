@@ -211,7 +211,7 @@ return 0
 /**
  * KEYS: window, leases. ARGV: lease, sent ("1": the request ended without an answer, and Okta may
  * have counted it: it is charged, as `lost`, until a window that starts more than a second after;
- * "0": the lease was never used).
+ * "0": the lease was never used, or its connection was refused).
  */
 export const RELEASE = `${CLOCK}
 if redis.call('ZREM', KEYS[2], ARGV[1]) == 1 and ARGV[2] == '1' then charge(1) end

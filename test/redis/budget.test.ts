@@ -46,7 +46,7 @@ describe("the Redis store's window budget", () => {
                 adaptiveConcurrency: true,
                 ...(handOn ? { keepLeaseMillis: LEASE_MILLIS } : {})
               }),
-            release: (name, sent) => store.release(KEY, name, sent),
+            release: (name, ending) => store.release(KEY, name, ending === "dropped"),
             roll: Effect.void
           },
           arbitraries
@@ -59,9 +59,9 @@ describe("the Redis store's window budget", () => {
           raw.hget(`${keyPrefix}{${KEY.org}}:concurrency`, "cap")
         )
         if (level !== null) expect(Number(level)).toBeGreaterThanOrEqual(1)
-        // A request that ended without an answer stays charged (Okta may have counted it), and
-        // after a reset the store may not have seen the new window yet: the budget is then known
-        // only when neither happened.
+        // A request sent that ended without an answer stays charged (Okta may have counted it;
+        // one whose connection was refused is not), and after a reset the store may not have
+        // seen the new window yet: the budget is then known only when neither happened.
         if (!run.unanswered && !run.rolled && run.counted < arbitraries.limit) {
           expect(yield* store.acquire(KEY, "after", LEASE_MILLIS)).toEqual({ _tag: "Admitted" })
         }

@@ -4,8 +4,8 @@
  * it arrives and answers with what was left then, or refuses it at once while its
  * concurrent-request limit is reached (a 429 that the window does not count); answers come back
  * in any order; a request may end without an answer (and one given up on before it reached Okta
- * may still reach it later in the same window); a lease may go unused; and Okta's window may
- * reset at any step.
+ * may still reach it later in the same window); a request's connection may be refused (it never
+ * reaches Okta); a lease may go unused; and Okta's window may reset at any step.
  */
 import { Effect, FastCheck as fc } from "effect"
 
@@ -24,21 +24,27 @@ export interface ModelAnswer {
   readonly current: number
 }
 
+/**
+ * How a request ended without an answer: `dropped` after it was sent (Okta may have counted it),
+ * `refused` before it could be (its connection was refused), or `unused` (never tried).
+ */
+export type ModelEnding = "dropped" | "refused" | "unused"
+
 /** The gate under test, as the model drives it (its failures end the run). */
 export interface ModelGate<E> {
   /** Asks for a slot for a new request `name`: true when admitted at once. */
   readonly acquire: (name: string) => Effect.Effect<boolean, E>
   /** The answer to `name`. `handOn`: ask to keep its slot for the next request; true if kept. */
   readonly answer: (name: string, answer: ModelAnswer, handOn: boolean) => Effect.Effect<boolean, E>
-  /** `name` ended without an answer (`sent`), or was never used. */
-  readonly release: (name: string, sent: boolean) => Effect.Effect<void, E>
+  /** `name` ended without an answer. */
+  readonly release: (name: string, ending: ModelEnding) => Effect.Effect<void, E>
   /** Okta's window has just reset. */
   readonly roll: Effect.Effect<void, E>
 }
 
 /** One step of the processes or of Okta. */
 export interface ModelStep {
-  readonly kind: "acquire" | "reach" | "answer" | "drop" | "unused" | "late" | "roll"
+  readonly kind: "acquire" | "reach" | "answer" | "drop" | "refused" | "unused" | "late" | "roll"
   /** Which request (modulo those the step can apply to). */
   readonly pick: number
   readonly handOn: boolean
@@ -55,6 +61,7 @@ export const modelSteps: fc.Arbitrary<ReadonlyArray<ModelStep>> = fc.array(
         "answer",
         "answer",
         "drop",
+        "refused",
         "unused",
         "late",
         "roll"
@@ -98,9 +105,9 @@ export interface ModelRun {
   readonly refused: ReadonlyArray<string>
   /** Requests admitted before any answer while another was in flight. */
   readonly probes: ReadonlyArray<string>
-  /** Whether a request ended without an answer before any answer came. */
-  readonly droppedBlind: boolean
-  /** Whether a request ended without an answer. */
+  /** Whether a request was tried and ended without an answer (dropped or refused) before any came. */
+  readonly failedBlind: boolean
+  /** Whether a request ended without an answer after it was sent. */
   readonly unanswered: boolean
   /** Whether Okta's window reset. */
   readonly rolled: boolean
@@ -129,7 +136,7 @@ export const runModel = <E>(
     let informed = false
     let unanswered = false
     let rolled = false
-    let droppedBlind = false
+    let failedBlind = false
     let next = 0
     const refused: Array<string> = []
     const probes: Array<string> = []
@@ -187,15 +194,17 @@ export const runModel = <E>(
       } else if (kind === "drop") {
         const name = pick([...requests.keys()], n)
         if (name === undefined) continue
-        yield* gate.release(name, true)
+        yield* gate.release(name, "dropped")
         unanswered = true
-        if (!informed) droppedBlind = true
+        if (!informed) failedBlind = true
         if (requests.get(name)?.phase === "admitted") late.push(name)
         requests.delete(name)
-      } else if (kind === "unused") {
+      } else if (kind === "refused" || kind === "unused") {
+        // Neither reaches Okta, then or later.
         const name = pick(inPhase("admitted"), n)
         if (name === undefined) continue
-        yield* gate.release(name, false)
+        yield* gate.release(name, kind)
+        if (kind === "refused" && !informed) failedBlind = true
         requests.delete(name)
       } else if (kind === "late") {
         const name = pick(late, n)
@@ -215,7 +224,7 @@ export const runModel = <E>(
     for (const [name, request] of requests) {
       yield* request.phase === "counted"
         ? gate.answer(name, answerOf(request), false)
-        : gate.release(name, false)
+        : gate.release(name, "unused")
     }
-    return { refused, probes, droppedBlind, unanswered, rolled, counted }
+    return { refused, probes, failedBlind, unanswered, rolled, counted }
   })
