@@ -139,6 +139,21 @@ for (const face of allFaces) {
               () => Effect.void
             )
           ],
+          // The URL parser would drop a tab or a line break and encode a space: not what was meant.
+          [
+            "path",
+            client.execute(
+              { operation: "x", method: "GET", path: "/api/v1/apps/0oa1\n/lifecycle" },
+              () => Effect.void
+            )
+          ],
+          [
+            "path",
+            client.execute(
+              { operation: "x", method: "GET", path: "/api/v1/apps/0oa 1" },
+              () => Effect.void
+            )
+          ],
           [
             "urlParams.q",
             client.execute(
