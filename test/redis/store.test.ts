@@ -1,11 +1,21 @@
 /**
  * The Redis rate-limit store against a real Redis (REDIS_URL, default redis://127.0.0.1:6379):
  * its scripts (window roll-over, stale and reordered observations, resets one window apart,
- * lease expiry, the concurrency level), and several clients sharing one budget in one process.
- * Each test has its own key prefix. `npm run test:redis`; CI starts Redis if it must.
+ * lease expiry, the concurrency level), and several clients sharing one budget and one
+ * concurrent-request limit in one process. Each test has its own key prefix. `npm run test:redis`;
+ * CI starts Redis if it must.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { ConfigProvider, Effect, Either, Layer, Logger, Metric, Redacted } from "effect"
+import {
+  ConfigProvider,
+  type Context,
+  Effect,
+  Either,
+  Layer,
+  Logger,
+  Metric,
+  Redacted
+} from "effect"
 import { randomUUID } from "node:crypto"
 import {
   ApplicationConnections,
@@ -15,7 +25,7 @@ import {
   RetryPolicy
 } from "effect-okta-connections"
 import { RedisRateLimitStore } from "effect-okta-connections/redis"
-import { OktaSimulator } from "effect-okta-connections/testing"
+import { OktaSimulator, type SimulatedRateLimit } from "effect-okta-connections/testing"
 import { fixture, KEY, rawClient, REDIS_URL } from "./fixture.js"
 
 const adaptive = { adaptiveConcurrency: true }
@@ -310,8 +320,8 @@ describe("the Redis store's scripts", () => {
 })
 
 describe("clients sharing one store", () => {
-  const simulated = (rateLimit: { limit: number; windowSeconds: number }) =>
-    OktaSimulator.layer({ tokens: [{ token: "t" }], rateLimit })
+  const simulated = (rateLimit: SimulatedRateLimit, latencyMillis?: number) =>
+    OktaSimulator.layer({ tokens: [{ token: "t" }], rateLimit, latencyMillis })
 
   /** Two clients (two gates), one simulated org, optionally one shared store. */
   const twoClients = (store: RateLimitStoreService | undefined) =>
@@ -333,26 +343,51 @@ describe("clients sharing one store", () => {
       return [yield* client(), yield* client()] as const
     })
 
+  /** `count` GETs through one of the clients, `concurrency` at a time. */
+  const gets = (
+    client: Context.Context<ApplicationConnections>,
+    count: number,
+    concurrency: number
+  ) =>
+    Effect.forEach(
+      Array.from({ length: count }),
+      () =>
+        Effect.flatMap(ApplicationConnections, (api) =>
+          api.getDefaultProvisioningConnectionForApplication("0oasimzscaler0000001")
+        ).pipe(Effect.provide(client)),
+      { concurrency }
+    )
+
   it.live("draw on one budget: together they stay under the window", () =>
     Effect.gen(function* () {
       const { store } = yield* fixture
       const [a, b] = yield* twoClients(store)
       const sim = yield* OktaSimulator
-      const calls = (context: typeof a) =>
-        Effect.forEach(
-          Array.from({ length: 15 }),
-          () =>
-            Effect.flatMap(ApplicationConnections, (api) =>
-              api.getDefaultProvisioningConnectionForApplication("0oasimzscaler0000001")
-            ).pipe(Effect.provide(context)),
-          { concurrency: 5 }
-        )
-      yield* Effect.all([calls(a), calls(b)], { concurrency: 2 })
+      yield* Effect.all([gets(a, 15, 5), gets(b, 15, 5)], { concurrency: 2 })
       const outcomes = (yield* sim.requests).map((r) => r.outcome)
       expect(outcomes.filter((o) => o === 200)).toHaveLength(30)
       // One budget of 10 a second for both: at most the first probe's window is guessed.
       expect(outcomes.filter((o) => o === 429).length).toBeLessThanOrEqual(2)
     }).pipe(Effect.provide(simulated({ limit: 10, windowSeconds: 1 })), Effect.scoped)
+  )
+
+  it.live("share the org's concurrent-request limit: after the first burst, one 429 a probe", () =>
+    Effect.gen(function* () {
+      const { store } = yield* fixture
+      const [a, b] = yield* twoClients(store)
+      const sim = yield* OktaSimulator
+      yield* Effect.all([gets(a, 40, 6), gets(b, 40, 6)], { concurrency: 2 })
+      const outcomes = (yield* sim.requests).map((r) => r.outcome)
+      expect(outcomes.filter((o) => o === 200)).toHaveLength(80)
+      // The first request probes alone; then all 12 fibers go, and the org refuses 9. From then
+      // on the level they share is what was in flight at each 429, and it goes past the limit
+      // only when probed one higher, after at least 4 rounds (12 successes) at the limit.
+      expect(outcomes.filter((o) => o === 429).length).toBeLessThanOrEqual(9 + Math.floor(80 / 12))
+    }).pipe(
+      // Each request held 10 ms in the org, three at most.
+      Effect.provide(simulated({ limit: 10_000, windowSeconds: 60, concurrencyLimit: 3 }, 10)),
+      Effect.scoped
+    )
   )
 
   it.live(
