@@ -40,8 +40,8 @@ export interface RedisRateLimitStoreOptions {
   readonly url?: string | undefined
   /**
    * An `ioredis` client of your own instead of `url` (it is used as it is, and not closed when the
-   * store's scope ends). Give it `commandTimeout: 250` (or less) to spare the client timing each
-   * command itself.
+   * store's scope ends; `stringNumbers` is fine). Give it `commandTimeout: 250` (or less) to spare
+   * the client timing each command itself.
    */
   readonly client?: Redis | undefined
   /** Prepended to every key. Default `okta-connections:`. */
@@ -54,6 +54,20 @@ export interface RedisRateLimitStoreOptions {
 }
 
 const sha1 = (script: string) => createHash("sha1").update(script).digest("hex")
+
+/**
+ * A script's reply, which is numbers: a client of one's own may return them as strings
+ * (`stringNumbers`). Anything else fails the store call (the client falls back), not the call.
+ */
+const numbersOf = (reply: unknown): ReadonlyArray<number> => {
+  const values = (Array.isArray(reply) ? reply : [reply]).map((value: unknown) =>
+    typeof value === "number" || (typeof value === "string" && /^-?\d+$/.test(value))
+      ? Number(value)
+      : Number.NaN
+  )
+  if (!values.every(Number.isFinite)) throw new Error("the script's reply is not numbers")
+  return values
+}
 
 /**
  * What is wrong with a Redis URL, never quoting it (it may hold a password); `undefined` if
@@ -148,15 +162,15 @@ export const make = (
       operation: keyof typeof scripts,
       keys: ReadonlyArray<string>,
       args: ReadonlyArray<string | number>
-    ): Effect.Effect<unknown, RateLimitStoreError> =>
+    ): Effect.Effect<ReadonlyArray<number>, RateLimitStoreError> =>
       Effect.tryPromise({
         try: async () => {
           try {
-            return await redis.evalsha(digests[operation], keys.length, ...keys, ...args)
+            return numbersOf(await redis.evalsha(digests[operation], keys.length, ...keys, ...args))
           } catch (error) {
             // First use on this Redis (or after a restart): load the script.
             if (!(error instanceof Error) || !error.message.startsWith("NOSCRIPT")) throw error
-            return await redis.eval(scripts[operation], keys.length, ...keys, ...args)
+            return numbersOf(await redis.eval(scripts[operation], keys.length, ...keys, ...args))
           }
         },
         catch: (error) =>
@@ -179,13 +193,13 @@ export const make = (
       callTimeoutMillis: redis.options.commandTimeout,
       acquire: (key, lease, leaseMillis) =>
         Effect.map(run("acquire", keysOf(key), [lease, leaseMillis, WINDOW_MILLIS]), (reply) => {
-          const [admitted, reason, millis, inFlight] = reply as [number, number?, number?, number?]
+          const [admitted, reason, millis, inFlight] = reply
           return admitted === 1
             ? { _tag: "Admitted" as const }
             : {
                 _tag: "Wait" as const,
                 reason: reason === 1 ? ("window_exhausted" as const) : ("concurrency_cap" as const),
-                millis: Math.max(0, Number(millis ?? 0)),
+                millis: Math.max(0, millis ?? 0),
                 ...(inFlight === 1 ? { inFlight: true } : {})
               }
         }),
@@ -209,7 +223,7 @@ export const make = (
             keepLeaseMillis !== undefined ? "1" : "0",
             keepLeaseMillis ?? 0
           ]),
-          (kept) => kept === 1
+          ([kept]) => kept === 1
         )
       },
       release: (key, lease, sent) => {

@@ -16,6 +16,7 @@ import {
   Metric,
   Redacted
 } from "effect"
+import { Redis } from "ioredis"
 import { randomUUID } from "node:crypto"
 import {
   ApplicationConnections,
@@ -388,6 +389,71 @@ describe("clients sharing one store", () => {
       Effect.provide(simulated({ limit: 10_000, windowSeconds: 60, concurrencyLimit: 3 }, 10)),
       Effect.scoped
     )
+  )
+
+  it.live(
+    "an ioredis client of one's own that returns numbers as strings: the store decides as ever",
+    () =>
+      Effect.gen(function* () {
+        const keyPrefix = `test-${randomUUID()}:`
+        yield* rawClient(keyPrefix)
+        const own = yield* Effect.acquireRelease(
+          Effect.sync(() => new Redis(REDIS_URL, { stringNumbers: true })),
+          (client) => Effect.sync(() => client.disconnect())
+        )
+        const store = yield* RedisRateLimitStore.make({ client: own, keyPrefix })
+        // The probe goes alone; its answer lets the next one go, and that one's hands its slot on.
+        expect(yield* store.acquire(KEY, "a", 60_000)).toEqual({ _tag: "Admitted" })
+        expect(yield* store.acquire(KEY, "b", 60_000)).toMatchObject({
+          _tag: "Wait",
+          reason: "concurrency_cap"
+        })
+        expect(yield* answer(store, "a", 40)).toBe(false)
+        expect(yield* store.acquire(KEY, "b", 60_000)).toEqual({ _tag: "Admitted" })
+        const kept = store.observe(
+          KEY,
+          "b",
+          {
+            window: { limit: 50, remaining: 39, reset: 1_000, resetInMillis: 30_000 },
+            concurrencyLimited: false
+          },
+          { ...adaptive, keepLeaseMillis: 60_000 }
+        )
+        expect(yield* kept).toBe(true)
+        // And the calls of a client over it go by the store, without falling back.
+        const fallbacks = Metric.value(
+          Metric.tagged(OktaMetrics.rateLimitStoreFallbacks, "bucket", "api")
+        )
+        const before = (yield* fallbacks).count
+        const [client] = yield* twoClients(store)
+        expect(yield* gets(client, 6, 3)).toHaveLength(6)
+        expect((yield* fallbacks).count).toBe(before)
+      }).pipe(Effect.provide(simulated({ limit: 50, windowSeconds: 60 })), Effect.scoped)
+  )
+
+  it.live("a reply that is not the script's numbers fails the store call, typed", () =>
+    Effect.gen(function* () {
+      const own = yield* Effect.acquireRelease(
+        Effect.sync(() => new Redis(REDIS_URL)),
+        (client) => Effect.sync(() => client.disconnect())
+      )
+      const store = yield* RedisRateLimitStore.make({ client: own, keyPrefix: "never-written:" })
+      // As a proxy or a Redis-compatible server might answer.
+      for (const reply of [null, "OK", ["1", "x"], [{}]]) {
+        Object.assign(own, { evalsha: () => Promise.resolve(reply) })
+        for (const operation of [
+          store.acquire(KEY, "a", 60_000),
+          answer(store, "a", 40),
+          store.release(KEY, "a", true)
+        ]) {
+          // A failure (a defect, or a success, would fail the test here).
+          expect(yield* Effect.flip(operation)).toMatchObject({
+            _tag: "RateLimitStoreError",
+            reason: "the script's reply is not numbers"
+          })
+        }
+      }
+    }).pipe(Effect.scoped)
   )
 
   it.live(
