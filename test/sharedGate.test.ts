@@ -192,6 +192,30 @@ describe("a client over a shared rate-limit store", () => {
     )
   }
 
+  it.effect("a fallbackShare that is not a share of the budget fails the client, typed", () =>
+    Effect.gen(function* () {
+      for (const viaService of [false, true]) {
+        const { store, log } = scriptedStore()
+        // 25 meant as a percentage would let each process spend the whole budget on its own.
+        for (const fallbackShare of [25, 1.5, 0, -0.25, Number.NaN]) {
+          const { layer, requests } = connections({ ...store, fallbackShare }, viaService)
+          const error = yield* Effect.flip(Effect.provide(get, layer))
+          expect(error).toMatchObject({
+            _tag: "OktaConfigError",
+            field: "rateLimitStore.fallbackShare"
+          })
+          expect(error.message).toContain(`not a percentage; got ${fallbackShare}`)
+          expect(requests).toEqual([])
+        }
+        expect(log).toEqual([])
+        for (const fallbackShare of [1, 0.1]) {
+          const { layer } = connections({ ...store, fallbackShare }, viaService)
+          yield* Effect.provide(get, layer)
+        }
+      }
+    })
+  )
+
   it.effect("waits as long as the store says for a spent window", () =>
     Effect.gen(function* () {
       const { store, set, log } = scriptedStore()

@@ -35,7 +35,6 @@ import { type Call, ownTransport } from "../internal/transport.js"
 import * as Request from "../internal/request.js"
 import * as Retry from "../internal/retry.js"
 import { credentialSecrets } from "../internal/secrets.js"
-import { RateLimitStore } from "../store/RateLimitStore.js"
 import {
   authorizationOf,
   normalizeOrgUrl,
@@ -82,8 +81,7 @@ export const make = (
       adaptiveConcurrency: clientPolicy.adaptiveConcurrency
     }
     const serverAddress = new URL(orgUrl).host
-    const store =
-      options.rateLimitStore ?? Option.getOrUndefined(yield* Effect.serviceOption(RateLimitStore))
+    const store = settings.rateLimitStore
     const gateFor = (bucket: string) =>
       store === undefined
         ? new RateLimitGate(gateOptions)

@@ -10,7 +10,7 @@ import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import { OktaConfigError } from "../errors/OktaError.js"
 import { VERSION } from "../version.js"
-import type { RateLimitStoreService } from "../store/RateLimitStore.js"
+import { RateLimitStore, type RateLimitStoreService } from "../store/RateLimitStore.js"
 import * as RetryPolicy from "./RetryPolicy.js"
 
 /**
@@ -370,7 +370,17 @@ export const resolveSettings = (options: OktaClientSettings) =>
         reason: "must be printable Latin-1 text (it is sent as an HTTP header)"
       })
     }
+    const rateLimitStore =
+      options.rateLimitStore ?? Option.getOrUndefined(yield* Effect.serviceOption(RateLimitStore))
+    const share = rateLimitStore?.fallbackShare
+    if (share !== undefined && !(share > 0 && share <= 1)) {
+      return yield* new OktaConfigError({
+        field: "rateLimitStore.fallbackShare",
+        reason: `must be above 0 and at most 1 (a share of the budget, not a percentage; got ${share})`
+      })
+    }
     const resolved = {
+      rateLimitStore,
       timeoutMillis,
       deadlineMillis,
       maxResponseBytes,

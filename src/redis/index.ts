@@ -48,7 +48,7 @@ export interface RedisRateLimitStoreOptions {
   readonly keyPrefix?: string | undefined
   /**
    * The share of Okta's budget a process spends on its own gate while Redis is unreachable.
-   * Default 1/4.
+   * Default 1/4; above 0 and at most 1 (the client checks it when it is built).
    */
   readonly fallbackShare?: number | undefined
 }

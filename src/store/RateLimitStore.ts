@@ -179,7 +179,8 @@ export interface RateLimitStoreService {
   readonly callTimeoutMillis?: number | undefined
   /**
    * The share of Okta's budget a process spends on its local gate while the store is unreachable
-   * (default 1/4: conservative for a few workers).
+   * (default 1/4: conservative for a few workers). Above 0 and at most 1: otherwise building the
+   * client fails with `OktaConfigError` (field `rateLimitStore.fallbackShare`).
    */
   readonly fallbackShare?: number | undefined
 }
