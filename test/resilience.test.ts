@@ -517,6 +517,22 @@ describe("retries", () => {
     })
   )
 
+  it.effect("maxRetries NaN (a Number() of an unset variable) retries nothing, not for ever", () =>
+    Effect.gen(function* () {
+      const made = exact({ maxRetries: Number(undefined) })
+      expect(made.maxRetries).toBe(0)
+      // And a policy built by hand, not by `make`.
+      for (const retry of [made, { ...exact(), maxRetries: Number.NaN }]) {
+        const { requests, fiber } = yield* start(() => json(503, { errorCode: "E0000009" }), get, {
+          retry
+        })
+        yield* runToCompletion(fiber, 1_000)
+        expect(errorOf(yield* Fiber.join(fiber))).toMatchObject({ status: 503 })
+        expect(requests).toHaveLength(1)
+      }
+    })
+  )
+
   it.effect("a backoff schedule that is done stops the retries", () =>
     Effect.gen(function* () {
       const { requests, fiber } = yield* start(() => json(500, {}), get, {

@@ -280,7 +280,8 @@ export const run = <A, E, P = never, EP = never>(
           failed(error)
         } else {
           const decision = classify(error, options.replaySafe)
-          if (decision._tag === "Stop" || retries >= policy.maxRetries)
+          // `!(<)`: a NaN limit (a policy built by hand) retries nothing rather than for ever.
+          if (decision._tag === "Stop" || !(retries < policy.maxRetries))
             return yield* Effect.fail(error)
           const now = yield* Clock.currentTimeMillis
           let delay: number | undefined

@@ -96,7 +96,7 @@ export interface RetryPolicy {
  * ```
  */
 export interface RetryPolicyOptions {
-  /** Default 4. */
+  /** Default 4. `Infinity`: no limit but the backoff's and the deadline's; NaN: no retry. */
   readonly maxRetries?: number | undefined
   /** Default 70 seconds: Okta's windows are one minute, plus clock skew. */
   readonly maxRateLimitWait?: Duration.DurationInput | undefined
@@ -130,7 +130,8 @@ const capped = (base: Duration.DurationInput, cap: Duration.DurationInput) =>
  * ```
  */
 export const make = (options: RetryPolicyOptions = {}): RetryPolicy => ({
-  maxRetries: Math.max(0, Math.floor(options.maxRetries ?? 4)),
+  // NaN (a `Number()` of an unset variable) is no retry, never a limit no count reaches.
+  maxRetries: Math.max(0, Math.floor(options.maxRetries ?? 4)) || 0,
   maxRateLimitWait: Duration.decode(options.maxRateLimitWait ?? "70 seconds"),
   resetJitter: Duration.decode(options.resetJitter ?? "50 millis"),
   backoff: options.backoff ?? capped("250 millis", "8 seconds"),
