@@ -280,7 +280,7 @@ export const run = <A, E, P = never, EP = never>(
           failed(error)
         } else {
           const decision = classify(error, options.replaySafe)
-          // `!(<)`: a NaN limit (a policy built by hand) retries nothing rather than for ever.
+          // Not `>=`: a NaN limit (a policy built by hand) then retries nothing, not for ever.
           if (decision._tag === "Stop" || !(retries < policy.maxRetries))
             return yield* Effect.fail(error)
           const now = yield* Clock.currentTimeMillis

@@ -165,13 +165,15 @@ export const make = (
     ): Effect.Effect<ReadonlyArray<number>, RateLimitStoreError> =>
       Effect.tryPromise({
         try: async () => {
+          let reply: unknown
           try {
-            return numbersOf(await redis.evalsha(digests[operation], keys.length, ...keys, ...args))
+            reply = await redis.evalsha(digests[operation], keys.length, ...keys, ...args)
           } catch (error) {
             // First use on this Redis (or after a restart): load the script.
             if (!(error instanceof Error) || !error.message.startsWith("NOSCRIPT")) throw error
-            return numbersOf(await redis.eval(scripts[operation], keys.length, ...keys, ...args))
+            reply = await redis.eval(scripts[operation], keys.length, ...keys, ...args)
           }
+          return numbersOf(reply)
         },
         catch: (error) =>
           new RateLimitStoreError({
