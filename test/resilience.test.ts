@@ -1020,23 +1020,28 @@ describe("the shared rate-limit gate", () => {
       Effect.gen(function* () {
         let hang = true
         // Remaining 1: a slot still held by an interrupted call leaves no budget for the next
-        // call, which then waits at the gate for the window's reset, a minute away.
+        // call, which then waits at the gate for the window's reset, a minute away. The window
+        // starts two seconds after the answer's `Date`: interrupted calls that were sent stay
+        // charged (Okta may have counted them) only until a window starting more than a second
+        // after them, and a start one second on would leave them charged when the last of them
+        // ends in the same millisecond as the answer arrives.
         const transport = HttpClient.make((request) =>
           hang
             ? Effect.async<never>(() => {})
-            : Effect.sync(() =>
-                HttpClientResponse.fromWeb(
+            : Effect.sync(() => {
+                const now = Date.now()
+                return HttpClientResponse.fromWeb(
                   request,
                   Response.json(OK, {
                     headers: {
-                      date: new Date().toUTCString(),
+                      date: new Date(now).toUTCString(),
                       "x-rate-limit-limit": "100",
                       "x-rate-limit-remaining": "1",
-                      "x-rate-limit-reset": String(Math.ceil(Date.now() / 1000) + 60)
+                      "x-rate-limit-reset": String(Math.floor(now / 1000) + 62)
                     }
                   })
                 )
-              )
+              })
         )
         yield* Effect.gen(function* () {
           const api = yield* ApplicationConnections
