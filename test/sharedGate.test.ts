@@ -255,6 +255,59 @@ describe("a client over a shared rate-limit store", () => {
   )
 
   it.effect(
+    "an answer the gate cannot act on is a store failure: the call goes through at once",
+    () =>
+      Effect.gen(function* () {
+        // A store of the user's own, answering what its type does not allow (a reset it computed
+        // from nothing), or JavaScript that does not check types. Acting on a NaN wait would ask
+        // the store again at once, for ever.
+        const answers: ReadonlyArray<unknown> = [
+          { _tag: "Wait", reason: "window_exhausted", millis: Number.NaN },
+          { _tag: "Wait", reason: "window_exhausted", millis: Number.NaN, inFlight: true },
+          { _tag: "Wait", reason: "concurrency_cap", millis: Number.NaN },
+          { _tag: "Wait", reason: "concurrency_cap", millis: "250" },
+          { _tag: "Wait", reason: "rate_limited", millis: 250 },
+          { _tag: "admitted" },
+          undefined
+        ]
+        for (const answer of answers) {
+          let current = answer
+          let asked = 0
+          const released: Array<boolean> = []
+          const store: RateLimitStoreService = {
+            acquire: () => Effect.sync(() => (asked++, current as RateLimitAdmission)),
+            observe: () => Effect.succeed(false),
+            release: (_key, _lease, sent) => Effect.sync(() => void released.push(sent))
+          }
+          const { layer, requests } = connections(store, false)
+          const { warnings, logger } = warningsLog()
+          const before = yield* localRequests
+          yield* Effect.gen(function* () {
+            yield* Effect.all([get, get, get])
+            expect(requests).toHaveLength(3)
+            // Two failures in a row send the process to its own gate for five seconds.
+            expect(asked).toBe(2)
+            expect((yield* localRequests) - before).toBe(3)
+            expect(warnings).toHaveLength(1)
+            expect(warnings[0]).toContain(
+              "rate-limit store acquire failed: answered neither Admitted nor a Wait"
+            )
+            // Once the store answers as it should, the leases it may have taken with those
+            // answers are ended as never used.
+            current = { _tag: "Admitted" }
+            yield* TestClock.adjust("5 seconds")
+            yield* get
+            expect(asked).toBe(3)
+            expect(released).toEqual([false, false])
+          }).pipe(
+            Effect.provide(layer),
+            Effect.provide(Logger.replace(Logger.defaultLogger, logger))
+          )
+        }
+      })
+  )
+
+  it.effect(
     "a process refused a slot backs off its asking, and asks at once when a slot of its own ends",
     () =>
       Effect.gen(function* () {

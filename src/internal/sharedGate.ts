@@ -27,7 +27,7 @@ import type {
 import { PLAUSIBLE_RESET_MS, RateLimitGate } from "./gate.js"
 import { parseRateLimit } from "./headers.js"
 import { Lock } from "./lock.js"
-import { RETRY_STORE_AFTER_MS, StoreHealth } from "./storeHealth.js"
+import { checkAdmission, RETRY_STORE_AFTER_MS, StoreHealth } from "./storeHealth.js"
 import type { Distrusted, Gate, GateOptions, GateWait, Ticket } from "./ticket.js"
 import { wakeOrSleep } from "./wait.js"
 
@@ -86,9 +86,8 @@ export class SharedGate implements Gate {
   private held = 0
   /**
    * Leases whose store call failed or timed out, which the store may hold all the same (a slow
-   * store admits a lease after the client stopped waiting): ended once the store answers an
-   * acquire again, instead of narrowing every process's budget until their TTL. `sent`: as
-   * `release`.
+   * store admits one after the client stopped waiting): ended once the store answers again, not
+   * left to narrow every process's budget until their TTL. `sent`: as `release`.
    */
   private readonly orphans: Array<{ readonly lease: string; readonly sent: boolean }> = []
   /** After the store refused a slot: when to ask again (local ms), why, and the next interval. */
@@ -214,6 +213,7 @@ export class SharedGate implements Gate {
         const answer = yield* gate
           .call(gate.store.acquire(gate.settings.key, lease, gate.settings.leaseMillis))
           .pipe(
+            Effect.map(checkAdmission),
             Effect.tap((answer) =>
               Effect.sync(() => {
                 if (answer._tag === "Right" && answer.right._tag === "Admitted") {

@@ -6,7 +6,8 @@
  */
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
-import type { RateLimitStoreError } from "../store/RateLimitStore.js"
+import * as Either from "effect/Either"
+import { type RateLimitAdmission, RateLimitStoreError } from "../store/RateLimitStore.js"
 
 /** How long a process stays on its local gate after the store failed, before trying it again. */
 export const RETRY_STORE_AFTER_MS = 5_000
@@ -50,4 +51,37 @@ export class StoreHealth {
     this.degraded = false
     return this.onRecovered
   }
+}
+
+/**
+ * A store's answer to `acquire` as the gate can act on it, or a failure (the store is the user's
+ * code, and its type is not checked at run time): a `Wait` of NaN milliseconds would have the
+ * gate ask again at once, for ever.
+ *
+ * @internal
+ */
+export const checkAdmission = <E>(
+  answer: Either.Either<RateLimitAdmission, E>
+): Either.Either<RateLimitAdmission, E | RateLimitStoreError> => {
+  if (Either.isLeft(answer)) return answer
+  const admission: Partial<Record<string, unknown>> | undefined = answer.right
+  if (
+    admission?._tag === "Admitted" ||
+    (admission?._tag === "Wait" &&
+      (admission.reason === "window_exhausted" || admission.reason === "concurrency_cap") &&
+      typeof admission.millis === "number" &&
+      !Number.isNaN(admission.millis))
+  ) {
+    return answer
+  }
+  const shown = (value: unknown) => (typeof value === "string" ? `"${value}"` : String(value))
+  return Either.left(
+    new RateLimitStoreError({
+      operation: "acquire",
+      reason:
+        admission === undefined || admission === null
+          ? `answered neither Admitted nor a Wait: ${shown(admission)}`
+          : `answered neither Admitted nor a Wait with a reason and a number of milliseconds: _tag ${shown(admission._tag)}, reason ${shown(admission.reason)}, millis ${shown(admission.millis)}`
+    })
+  )
 }

@@ -113,7 +113,8 @@ export interface RateLimitObservation {
  * - `acquire` admits a request if the bucket's window has budget and the org's requests in flight
  *   are under its concurrency level, and holds a lease for it (`leaseMillis`, after which it ends by
  *   itself, so a process that dies mid-call does not hold a slot for ever); otherwise says how long
- *   to wait.
+ *   to wait. Any other answer (a `Wait` of NaN milliseconds, an unknown `_tag` or `reason`) counts
+ *   as a failure of the store, as a `RateLimitStoreError` would.
  * - `observe` ends the lease and folds in the response: the server is authoritative (a newer
  *   window replaces the state; within a window the lower remaining count wins, and what may
  *   still be sent is that count less the requests in flight; a 429 empties the
