@@ -255,6 +255,26 @@ describe("a client over a shared rate-limit store", () => {
   )
 
   it.effect(
+    "a store whose callTimeoutMillis is 0 (none), negative or NaN is timed by the client",
+    () =>
+      Effect.gen(function* () {
+        // 0 meant as "no timeout", as in OKTA_CLIENT_REQUESTTIMEOUT: taken as a bound of 0 ms, the
+        // client would not time the store's calls, and one that never answers would hold the call.
+        for (const callTimeoutMillis of [0, -1, Number.NaN]) {
+          const { store, set } = scriptedStore()
+          set("hang")
+          const { layer, requests } = connections({ ...store, callTimeoutMillis }, false)
+          const fiber = yield* Effect.fork(Effect.provide(get, layer))
+          yield* TestClock.adjust("249 millis")
+          expect(fiber.unsafePoll()).toBeNull()
+          yield* TestClock.adjust("1 milli")
+          yield* Fiber.join(fiber)
+          expect(requests).toHaveLength(1)
+        }
+      })
+  )
+
+  it.effect(
     "an answer the gate cannot act on is a store failure: the call goes through at once",
     () =>
       Effect.gen(function* () {

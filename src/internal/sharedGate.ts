@@ -110,9 +110,9 @@ export class SharedGate implements Gate {
   private call<A>(
     effect: Effect.Effect<A, RateLimitStoreError>
   ): Effect.Effect<Either.Either<A, RateLimitStoreError | "timeout">> {
-    // A store that bounds its own calls as tightly is not timed again.
+    // A store that bounds its own calls as tightly is not timed again; 0 may mean "none".
     const bounded = this.store.callTimeoutMillis
-    if (bounded !== undefined && bounded <= this.settings.storeTimeoutMillis) {
+    if (bounded !== undefined && bounded > 0 && bounded <= this.settings.storeTimeoutMillis) {
       return Effect.either(effect)
     }
     // In an interruptible fiber of its own: timed out also where the caller is uninterruptible

@@ -175,7 +175,8 @@ export interface RateLimitStoreService {
   /**
    * The store fails each of its own calls that takes longer than this many milliseconds. When it
    * is at most the client's bound on a store call (250 ms), the client does not time each call
-   * itself (a timeout costs two fibers a call); otherwise, or when absent, it does.
+   * itself (a timeout costs two fibers a call); otherwise, or when absent, 0 (read as "none"),
+   * negative or NaN, it does.
    */
   readonly callTimeoutMillis?: number | undefined
   /**
