@@ -27,6 +27,7 @@ import {
   type RateLimitAdmission,
   RateLimitStore,
   RateLimitStoreError,
+  RetryPolicy,
   type RateLimitStoreService
 } from "../src/index.js"
 import { runToCompletion } from "./support/clock.js"
@@ -230,6 +231,52 @@ describe("a client over a shared rate-limit store", () => {
       expect(requests).toHaveLength(1)
       expect(log.filter((op) => op === "acquire")).toHaveLength(2)
     })
+  )
+
+  it.effect(
+    "a store's wait longer than maxRateLimitWait is left to the local gate, which probes: no call waits for the reset",
+    () =>
+      Effect.gen(function* () {
+        // The org's window is spent for another second (the store says so, and Okta's 429 too),
+        // and the caller waits at most `maxRateLimitWait` for a reset.
+        for (const maxRateLimitWait of ["500 millis", 0] as const) {
+          const { store, set, log } = scriptedStore()
+          set("spent")
+          const http = scriptedHttp(() =>
+            Effect.map(Clock.currentTimeMillis, (now) =>
+              json(
+                429,
+                { errorCode: "E0000047", errorSummary: "API call exceeded rate limit" },
+                {
+                  "x-rate-limit-limit": "50",
+                  "x-rate-limit-remaining": "0",
+                  "x-rate-limit-reset": String(Math.floor(now / 1000) + 1)
+                }
+              )
+            )
+          )
+          const layer = ApplicationConnections.layer.pipe(
+            Layer.provide(
+              OktaClient.layer({
+                orgUrl: ORG,
+                apiToken: Redacted.make("00abc"),
+                retry: RetryPolicy.make({ maxRateLimitWait }),
+                rateLimitStore: store
+              })
+            ),
+            Layer.provide(http.layer)
+          )
+          const fiber = yield* Effect.fork(Effect.flip(Effect.provide(get, layer)))
+          yield* TestClock.adjust("1 milli")
+          // Not held (and the store not polled) until the reset: one probe, as the process's own
+          // gate sends when it cannot wait as long as a window it believes spent, and its 429.
+          const error = fiber.unsafePoll()
+          expect(error).not.toBeNull()
+          expect(yield* Fiber.join(fiber)).toMatchObject({ _tag: "OktaRateLimitError" })
+          expect(http.requests).toHaveLength(1)
+          expect(log).toEqual(["acquire"])
+        }
+      })
   )
 
   it.effect("asks again soon when the window's budget is only held by requests in flight", () =>

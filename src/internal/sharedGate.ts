@@ -143,11 +143,6 @@ export class SharedGate implements Gate {
     for (const sleeper of this.sleepers) Deferred.unsafeDone(sleeper, Effect.void)
   }
 
-  /** Sleeps `millis`, or less if a slot of this process is freed (or handed on) meanwhile. */
-  private sleepOrWake(millis: number): Effect.Effect<void> {
-    return wakeOrSleep(this.sleepers, millis)
-  }
-
   private orphan(lease: string, sent: boolean): void {
     // Bounded while the store stays down: the oldest are left to their TTL.
     if (this.orphans.push({ lease, sent }) > MAX_ORPHANS) this.orphans.shift()
@@ -205,7 +200,7 @@ export class SharedGate implements Gate {
             lastReason = gate.refusedFor
             yield* onWait({ millis: undefined, reason: gate.refusedFor })
           }
-          yield* gate.sleepOrWake(gate.askAgainAt - now)
+          yield* wakeOrSleep(gate.sleepers, gate.askAgainAt - now)
           continue
         }
         const lease = newLease()
@@ -240,10 +235,12 @@ export class SharedGate implements Gate {
         // A window spent for good waits for its reset; one held by requests in flight is polled
         // (at the top of the loop, unless a slot of this process is freed meanwhile).
         if (admission.reason === "window_exhausted" && admission.inFlight !== true) {
-          const millis = Math.min(Math.max(0, admission.millis), maxWaitMillis)
+          // Longer than the caller waits: to the local gate, which probes after so long a wait.
+          if (admission.millis > maxWaitMillis) return false
+          const millis = Math.max(0, admission.millis)
           lastReason = admission.reason
           yield* onWait({ millis, reason: admission.reason })
-          yield* gate.sleepOrWake(millis)
+          yield* wakeOrSleep(gate.sleepers, millis)
           continue
         }
         gate.askAgainAt =
