@@ -335,6 +335,8 @@ describe("a client over a shared rate-limit store", () => {
           { _tag: "Wait", reason: "concurrency_cap", millis: "250" },
           { _tag: "Wait", reason: "rate_limited", millis: 250 },
           { _tag: "admitted" },
+          // Shown without `String()`, which would throw for it.
+          { _tag: Object.create(null) as unknown },
           undefined
         ]
         for (const answer of answers) {

@@ -235,7 +235,8 @@ export class SharedGate implements Gate {
         // A window spent for good waits for its reset; one held by requests in flight is polled
         // (at the top of the loop, unless a slot of this process is freed meanwhile).
         if (admission.reason === "window_exhausted" && admission.inFlight !== true) {
-          // Longer than the caller waits: to the local gate, which probes after so long a wait.
+          // Longer than the caller may wait (`maxRateLimitWait`): left to the local gate, which
+          // waits at most that long and then probes, as a lone process does.
           if (admission.millis > maxWaitMillis) return false
           const millis = Math.max(0, admission.millis)
           lastReason = admission.reason

@@ -1,6 +1,7 @@
 /**
  * Whether the shared rate-limit store is used: failed or slow calls in a row send the process to
  * its local gate for a few seconds, and the first call that succeeds after that brings it back.
+ * An answer the gate cannot act on counts as a failed call (`checkAdmission`).
  *
  * @internal
  */
@@ -74,7 +75,13 @@ export const checkAdmission = <E>(
   ) {
     return answer
   }
-  const shown = (value: unknown) => (typeof value === "string" ? `"${value}"` : String(value))
+  // Not `String()` of any value: an object without a prototype would throw (a defect).
+  const shown = (value: unknown) =>
+    typeof value === "string"
+      ? `"${value}"`
+      : (typeof value === "object" && value !== null) || typeof value === "function"
+        ? typeof value
+        : String(value)
   return Either.left(
     new RateLimitStoreError({
       operation: "acquire",
