@@ -337,6 +337,7 @@ describe("a client over a shared rate-limit store", () => {
           { _tag: "admitted" },
           // Shown without `String()`, which would throw for it.
           { _tag: Object.create(null) as unknown },
+          "Admitted",
           undefined
         ]
         for (const answer of answers) {
@@ -361,6 +362,7 @@ describe("a client over a shared rate-limit store", () => {
             expect(warnings[0]).toContain(
               "rate-limit store acquire failed: answered neither Admitted nor a Wait"
             )
+            if (typeof answer === "string") expect(warnings[0]).toContain(': "Admitted")')
             // Once the store answers as it should, the leases it may have taken with those
             // answers are ended as never used.
             current = { _tag: "Admitted" }

@@ -86,7 +86,7 @@ export const checkAdmission = <E>(
     new RateLimitStoreError({
       operation: "acquire",
       reason:
-        admission === undefined || admission === null
+        typeof admission !== "object" || admission === null
           ? `answered neither Admitted nor a Wait: ${shown(admission)}`
           : `answered neither Admitted nor a Wait with a reason and a number of milliseconds: _tag ${shown(admission._tag)}, reason ${shown(admission.reason)}, millis ${shown(admission.millis)}`
     })
