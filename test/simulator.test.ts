@@ -952,6 +952,43 @@ describe("simulator timing (in-process face, TestClock)", () => {
   )
 })
 
+describe("rate limits that mean nothing", () => {
+  const nonsense = [
+    [{ windowSeconds: 0 }, "windowSeconds", "0"],
+    [{ windowSeconds: 0.5 }, "windowSeconds", "0.5"],
+    [{ limit: 0 }, "limit", "0"],
+    [{ limit: Number.POSITIVE_INFINITY }, "limit", "Infinity"],
+    [{ concurrencyLimit: Number.NaN }, "concurrencyLimit", "NaN"]
+  ] as const
+  it.effect("die where they are given, naming the field, and leave the org as it was", () =>
+    Effect.gen(function* () {
+      for (const [rateLimit, field, shown] of nonsense) {
+        const message = `OktaSimulator: rateLimit.${field} must be a whole number, at least 1; got ${shown}`
+        // Building the simulator with them.
+        const built = yield* Effect.exit(
+          Effect.provide(OktaSimulator, OktaSimulator.layerConnections({ rateLimit }))
+        )
+        expect(Exit.isFailure(built) && Cause.squash(built.cause)).toMatchObject({
+          name: "RangeError",
+          message
+        })
+        // Setting them on a running org: refused whole, so its limits stay as they were.
+        yield* Effect.gen(function* () {
+          const sim = yield* OktaSimulator
+          const set = yield* Effect.exit(sim.setRateLimit({ limit: 1, ...rateLimit }))
+          expect(Exit.isFailure(set) && Cause.squash(set.cause)).toMatchObject({ message })
+          for (const _ of [1, 2, 3]) {
+            yield* Effect.flatMap(api, (a) =>
+              a.getDefaultProvisioningConnectionForApplication(ZSCALER)
+            )
+          }
+          expect((yield* sim.requests).map((r) => r.outcome)).toEqual([200, 200, 200])
+        }).pipe(Effect.provide(OktaSimulator.layerConnections({ client: { retry: false } })))
+      }
+    })
+  )
+})
+
 describe("the default token", () => {
   it.effect("is random per simulator and accepted by layerConnections", () =>
     Effect.gen(function* () {

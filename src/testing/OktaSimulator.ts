@@ -28,6 +28,7 @@ import {
   type FaultOptions,
   type LoggedRequest,
   OrgModel,
+  rateLimitIssue,
   type SimOutcome,
   type SimRequest,
   type SimulatedRateLimit,
@@ -316,10 +317,13 @@ export const make = (options: OktaSimulatorOptions = {}): OktaSimulatorService =
     requests: Effect.sync(() => [...model.log]),
     clearRequests: Effect.sync(() => void model.log.splice(0)),
     setRateLimit: (limits) =>
-      Effect.sync(() => {
+      Effect.suspend(() => {
+        const issue = rateLimitIssue(limits)
+        if (issue !== undefined) return Effect.die(new RangeError(issue))
         if (limits.limit !== undefined) model.limit = limits.limit
         if (limits.windowSeconds !== undefined) model.windowMillis = limits.windowSeconds * 1000
         if (limits.concurrencyLimit !== undefined) model.concurrencyLimit = limits.concurrencyLimit
+        return Effect.void
       }),
     consent: (appId) =>
       Effect.suspend(() => {

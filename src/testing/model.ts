@@ -162,7 +162,9 @@ export interface LoggedRequest {
 }
 
 /**
- * Rate limits of the simulated org. Okta's windows are per minute; tests use short windows.
+ * Rate limits of the simulated org. Okta's windows are per minute; tests use short windows. Each
+ * is a whole number, at least 1: otherwise building the simulator, or `setRateLimit`, dies with a
+ * `RangeError` that names it.
  *
  * @example
  * ```ts
@@ -181,6 +183,23 @@ export interface SimulatedRateLimit {
   readonly windowSeconds?: number | undefined
   /** Requests in flight at once before 429 with `Limit: 0, Remaining: 0`. Default 15. */
   readonly concurrencyLimit?: number | undefined
+}
+
+/**
+ * What is wrong with `limits`, if anything: each is a whole number, at least 1. A window of 0 or
+ * half a second would send resets that mean nothing, and a limit of 0 would send every 429 with
+ * `Limit: 0, Remaining: 0`, which is how Okta marks its concurrent-request 429s.
+ *
+ * @internal
+ */
+export const rateLimitIssue = (limits: SimulatedRateLimit): string | undefined => {
+  for (const field of ["limit", "windowSeconds", "concurrencyLimit"] as const) {
+    const value = limits[field]
+    if (value !== undefined && !(Number.isSafeInteger(value) && value >= 1)) {
+      return `OktaSimulator: rateLimit.${field} must be a whole number, at least 1; got ${String(value)}`
+    }
+  }
+  return undefined
 }
 
 const READ = "okta.apps.read"
@@ -295,6 +314,8 @@ export class OrgModel {
   readonly oauth: OAuthServer
 
   constructor(options: ModelOptions) {
+    const issue = rateLimitIssue(options.rateLimit)
+    if (issue !== undefined) throw new RangeError(issue)
     this.oauth = new OAuthServer({
       clients: options.oauthClients ?? [],
       accessTokenLifetimeSeconds: options.accessTokenLifetimeSeconds ?? 3600,
