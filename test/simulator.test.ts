@@ -989,6 +989,60 @@ describe("rate limits that mean nothing", () => {
   )
 })
 
+describe("faults that could never fire", () => {
+  it.effect("die naming what is wrong, and arm nothing", () =>
+    Effect.gen(function* () {
+      const sim = yield* OktaSimulator
+      const cases = [
+        [
+          { _tag: "Drop" },
+          { times: 0 },
+          "a fault's times must be a whole number, at least 1 (or Infinity); got 0"
+        ],
+        [
+          { _tag: "Drop" },
+          { times: Number.NaN },
+          "a fault's times must be a whole number, at least 1 (or Infinity); got NaN"
+        ],
+        [
+          { _tag: "Drop" },
+          { times: 1.5 },
+          "a fault's times must be a whole number, at least 1 (or Infinity); got 1.5"
+        ],
+        [
+          { _tag: "Delay", millis: Number.NaN },
+          {},
+          "a Delay's millis must be a finite number, 0 or more; got NaN"
+        ],
+        [
+          { _tag: "Delay", millis: -1 },
+          {},
+          "a Delay's millis must be a finite number, 0 or more; got -1"
+        ]
+      ] as const
+      for (const [fault, options, message] of cases) {
+        const armed = yield* Effect.exit(sim.injectFault(fault, options))
+        expect(Exit.isFailure(armed) && Cause.squash(armed.cause)).toMatchObject({
+          name: "RangeError",
+          message: `OktaSimulator: ${message}`
+        })
+      }
+      yield* Effect.flatMap(api, (a) => a.getDefaultProvisioningConnectionForApplication(ZSCALER))
+      expect((yield* sim.requests).map((r) => r.outcome)).toEqual([200])
+      // Infinity is every matching request.
+      yield* sim.injectFault(
+        { _tag: "ServerError", status: 503, body: "json" },
+        { times: Infinity }
+      )
+      for (const _ of [1, 2]) {
+        expect(
+          failure(yield* attempt((a) => a.getDefaultProvisioningConnectionForApplication(ZSCALER)))
+        ).toMatchObject({ _tag: "OktaServerError", status: 503 })
+      }
+    }).pipe(Effect.provide(OktaSimulator.layerConnections({ client: { retry: false } })))
+  )
+})
+
 describe("the default token", () => {
   it.effect("is random per simulator and accepted by layerConnections", () =>
     Effect.gen(function* () {

@@ -100,7 +100,11 @@ export type SimulatorFault =
  * @category models
  */
 export interface FaultOptions {
-  /** How many matching requests get the fault. Default 1. */
+  /**
+   * How many matching requests get the fault: a whole number, at least 1, or `Infinity`. Default
+   * 1. Anything else (and a `Delay` of NaN or negative `millis`) makes `injectFault` die with a
+   * `RangeError`.
+   */
   readonly times?: number | undefined
   /** Only requests with this method. */
   readonly method?: string | undefined
@@ -359,9 +363,22 @@ export class OrgModel {
   }
 
   armFault(fault: SimulatorFault, options: FaultOptions = {}): void {
+    // A fault that can never fire (0 or NaN times), or a Delay of no length, would pass for one
+    // armed.
+    const times = options.times ?? 1
+    if (!((Number.isSafeInteger(times) || times === Number.POSITIVE_INFINITY) && times >= 1)) {
+      throw new RangeError(
+        `OktaSimulator: a fault's times must be a whole number, at least 1 (or Infinity); got ${String(times)}`
+      )
+    }
+    if (fault._tag === "Delay" && !(Number.isFinite(fault.millis) && fault.millis >= 0)) {
+      throw new RangeError(
+        `OktaSimulator: a Delay's millis must be a finite number, 0 or more; got ${String(fault.millis)}`
+      )
+    }
     this.faults.push({
       fault,
-      remaining: options.times ?? 1,
+      remaining: times,
       method: options.method,
       path: options.path
     })
