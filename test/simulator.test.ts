@@ -989,6 +989,33 @@ describe("rate limits that mean nothing", () => {
   )
 })
 
+describe("other settings that mean nothing", () => {
+  it.effect("die when the simulator is built, naming the setting", () =>
+    Effect.gen(function* () {
+      const cases = [
+        [
+          { latencyMillis: Number.NaN },
+          "latencyMillis must be a finite number, 0 or more; got NaN"
+        ],
+        [{ latencyMillis: -5 }, "latencyMillis must be a finite number, 0 or more; got -5"],
+        [
+          { accessTokenLifetimeSeconds: 0 },
+          "accessTokenLifetimeSeconds must be a whole number, at least 1; got 0"
+        ]
+      ] as const
+      for (const [options, message] of cases) {
+        const built = yield* Effect.exit(
+          Effect.provide(OktaSimulator, OktaSimulator.layer(options))
+        )
+        expect(Exit.isFailure(built) && Cause.squash(built.cause)).toMatchObject({
+          name: "RangeError",
+          message: `OktaSimulator: ${message}`
+        })
+      }
+    })
+  )
+})
+
 describe("faults that could never fire", () => {
   it.effect("die naming what is wrong, and arm nothing", () =>
     Effect.gen(function* () {

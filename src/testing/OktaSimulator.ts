@@ -62,12 +62,13 @@ export interface OktaSimulatorOptions {
   readonly rateLimit?: SimulatedRateLimit | undefined
   /**
    * Time every request spends in the org before it is answered (and holds a concurrency slot),
-   * milliseconds. Default 0. For benchmarks of the concurrent-request limit.
+   * milliseconds: finite, 0 or more (or building the simulator dies with a `RangeError`). Default
+   * 0. For benchmarks of the concurrent-request limit.
    */
   readonly latencyMillis?: number | undefined
   /** Service apps its authorization server (`/oauth2/v1/token`) accepts. Default none. */
   readonly oauthClients?: ReadonlyArray<SimulatedOAuthClient> | undefined
-  /** Lifetime of the access tokens it issues, seconds. Default 3600. */
+  /** Lifetime of the access tokens it issues, whole seconds, at least 1. Default 3600. */
   readonly accessTokenLifetimeSeconds?: number | undefined
   /** Require the server's DPoP nonce in proofs (`use_dpop_nonce`), at the token endpoint and on API calls. */
   readonly dpopNonces?: boolean | undefined

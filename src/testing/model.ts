@@ -320,13 +320,25 @@ export class OrgModel {
   constructor(options: ModelOptions) {
     const issue = rateLimitIssue(options.rateLimit)
     if (issue !== undefined) throw new RangeError(issue)
+    const { latencyMillis = 0, accessTokenLifetimeSeconds = 3600 } = options
+    if (!(Number.isFinite(latencyMillis) && latencyMillis >= 0)) {
+      throw new RangeError(
+        `OktaSimulator: latencyMillis must be a finite number, 0 or more; got ${String(latencyMillis)}`
+      )
+    }
+    // A lifetime of 0 issues tokens already expired: every call would fail after its repairs.
+    if (!(Number.isSafeInteger(accessTokenLifetimeSeconds) && accessTokenLifetimeSeconds >= 1)) {
+      throw new RangeError(
+        `OktaSimulator: accessTokenLifetimeSeconds must be a whole number, at least 1; got ${String(accessTokenLifetimeSeconds)}`
+      )
+    }
     this.oauth = new OAuthServer({
       clients: options.oauthClients ?? [],
-      accessTokenLifetimeSeconds: options.accessTokenLifetimeSeconds ?? 3600,
+      accessTokenLifetimeSeconds,
       dpopNonces: options.dpopNonces ?? false
     })
     this.onRequest = options.onRequest
-    this.latencyMillis = options.latencyMillis ?? 0
+    this.latencyMillis = latencyMillis
     for (const app of options.apps) this.addApp(app)
     for (const token of options.tokens) this.tokens.set(token.token, token)
     this.limit = options.rateLimit.limit ?? 50
