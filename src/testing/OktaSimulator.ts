@@ -27,8 +27,8 @@ import { ApplicationConnections } from "../services/ApplicationConnections.js"
 import {
   type FaultOptions,
   type LoggedRequest,
+  checkRateLimit,
   OrgModel,
-  rateLimitIssue,
   type SimOutcome,
   type SimRequest,
   type SimulatedRateLimit,
@@ -318,13 +318,12 @@ export const make = (options: OktaSimulatorOptions = {}): OktaSimulatorService =
     requests: Effect.sync(() => [...model.log]),
     clearRequests: Effect.sync(() => void model.log.splice(0)),
     setRateLimit: (limits) =>
-      Effect.suspend(() => {
-        const issue = rateLimitIssue(limits)
-        if (issue !== undefined) return Effect.die(new RangeError(issue))
+      Effect.sync(() => {
+        // Checked whole first: settings refused (a defect) change nothing.
+        checkRateLimit(limits)
         if (limits.limit !== undefined) model.limit = limits.limit
         if (limits.windowSeconds !== undefined) model.windowMillis = limits.windowSeconds * 1000
         if (limits.concurrencyLimit !== undefined) model.concurrencyLimit = limits.concurrencyLimit
-        return Effect.void
       }),
     consent: (appId) =>
       Effect.suspend(() => {

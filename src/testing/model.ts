@@ -189,21 +189,27 @@ export interface SimulatedRateLimit {
   readonly concurrencyLimit?: number | undefined
 }
 
+/** Throws a `RangeError` naming `setting` unless `ok`: a test's setting that means nothing. */
+const requireSetting = (ok: boolean, setting: string, rule: string, value: unknown): void => {
+  if (!ok) throw new RangeError(`OktaSimulator: ${setting} must be ${rule}; got ${String(value)}`)
+}
+const WHOLE = "a whole number, at least 1"
+const isWhole = (value: number) => Number.isSafeInteger(value) && value >= 1
+const FINITE = "a finite number, 0 or more"
+const isFiniteFromZero = (value: number) => Number.isFinite(value) && value >= 0
+
 /**
- * What is wrong with `limits`, if anything: each is a whole number, at least 1. A window of 0 or
- * half a second would send resets that mean nothing, and a limit of 0 would send every 429 with
- * `Limit: 0, Remaining: 0`, which is how Okta marks its concurrent-request 429s.
+ * Throws unless each limit is a whole number, at least 1. A window of 0 or half a second would
+ * send resets that mean nothing, and a limit of 0 would send every 429 with `Limit: 0,
+ * Remaining: 0`, which is how Okta marks its concurrent-request 429s.
  *
  * @internal
  */
-export const rateLimitIssue = (limits: SimulatedRateLimit): string | undefined => {
+export const checkRateLimit = (limits: SimulatedRateLimit): void => {
   for (const field of ["limit", "windowSeconds", "concurrencyLimit"] as const) {
     const value = limits[field]
-    if (value !== undefined && !(Number.isSafeInteger(value) && value >= 1)) {
-      return `OktaSimulator: rateLimit.${field} must be a whole number, at least 1; got ${String(value)}`
-    }
+    requireSetting(value === undefined || isWhole(value), `rateLimit.${field}`, WHOLE, value)
   }
-  return undefined
 }
 
 const READ = "okta.apps.read"
@@ -318,20 +324,16 @@ export class OrgModel {
   readonly oauth: OAuthServer
 
   constructor(options: ModelOptions) {
-    const issue = rateLimitIssue(options.rateLimit)
-    if (issue !== undefined) throw new RangeError(issue)
+    checkRateLimit(options.rateLimit)
     const { latencyMillis = 0, accessTokenLifetimeSeconds = 3600 } = options
-    if (!(Number.isFinite(latencyMillis) && latencyMillis >= 0)) {
-      throw new RangeError(
-        `OktaSimulator: latencyMillis must be a finite number, 0 or more; got ${String(latencyMillis)}`
-      )
-    }
+    requireSetting(isFiniteFromZero(latencyMillis), "latencyMillis", FINITE, latencyMillis)
     // A lifetime of 0 issues tokens already expired: every call would fail after its repairs.
-    if (!(Number.isSafeInteger(accessTokenLifetimeSeconds) && accessTokenLifetimeSeconds >= 1)) {
-      throw new RangeError(
-        `OktaSimulator: accessTokenLifetimeSeconds must be a whole number, at least 1; got ${String(accessTokenLifetimeSeconds)}`
-      )
-    }
+    requireSetting(
+      isWhole(accessTokenLifetimeSeconds),
+      "accessTokenLifetimeSeconds",
+      WHOLE,
+      accessTokenLifetimeSeconds
+    )
     this.oauth = new OAuthServer({
       clients: options.oauthClients ?? [],
       accessTokenLifetimeSeconds,
@@ -378,15 +380,14 @@ export class OrgModel {
     // A fault that can never fire (0 or NaN times), or a Delay of no length, would pass for one
     // armed.
     const times = options.times ?? 1
-    if (!((Number.isSafeInteger(times) || times === Number.POSITIVE_INFINITY) && times >= 1)) {
-      throw new RangeError(
-        `OktaSimulator: a fault's times must be a whole number, at least 1 (or Infinity); got ${String(times)}`
-      )
-    }
-    if (fault._tag === "Delay" && !(Number.isFinite(fault.millis) && fault.millis >= 0)) {
-      throw new RangeError(
-        `OktaSimulator: a Delay's millis must be a finite number, 0 or more; got ${String(fault.millis)}`
-      )
+    requireSetting(
+      times === Number.POSITIVE_INFINITY || isWhole(times),
+      "a fault's times",
+      `${WHOLE} (or Infinity)`,
+      times
+    )
+    if (fault._tag === "Delay") {
+      requireSetting(isFiniteFromZero(fault.millis), "a Delay's millis", FINITE, fault.millis)
     }
     this.faults.push({
       fault,
