@@ -382,6 +382,9 @@ export const forEachApp = <A, R>(
     )
   })
 
+/** An id as a failure line shows it: quoted when it is empty or has spaces or control characters. */
+const shownId = (id: string) => (/^[\x21-\x7e]+$/.test(id) ? id : JSON.stringify(id))
+
 /** Prints failures to standard error; the exit code says whether any app failed. */
 export const finish = <A>(outcomes: ReadonlyArray<Outcome<A>>) =>
   Effect.gen(function* () {
@@ -397,7 +400,7 @@ export const finish = <A>(outcomes: ReadonlyArray<Outcome<A>>) =>
         const error = Cause.failureOption(result.cause)
         if (Option.isSome(error) && isAuthFailure(error.value)) authFailures += 1
         yield* Console.error(
-          `${id}: ${Option.isSome(error) ? describeFailure(error.value) : Cause.pretty(result.cause)}`
+          `${shownId(id)}: ${Option.isSome(error) ? describeFailure(error.value) : Cause.pretty(result.cause)}`
         )
       }
     }

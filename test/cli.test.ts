@@ -132,6 +132,12 @@ describe("okta-connections", () => {
         expect(missing.stderr).toContain("0oanosuchapp00000001: OktaNotFoundError")
         expect(missing.stderr).toContain("request id")
         expect(missing.stderr).toContain("1 of 2 apps succeeded")
+        // An id the client refuses unsent is quoted, so an empty one or a stray space shows.
+        const odd = yield* cli(["get", "", ` ${ZSCALER}`], env)
+        expect(odd.code).toBe(1)
+        expect(odd.stderr).toContain('"": OktaInvalidInputError')
+        expect(odd.stderr).toContain(`" ${ZSCALER}": OktaInvalidInputError`)
+        expect(odd.stderr).toContain("must not contain whitespace; nothing was sent")
         // Every app failed: no table header alone on standard output.
         const none = yield* cli(["get", "0oanosuchapp00000001"], env)
         expect([none.code, none.stdout]).toEqual([1, ""])
