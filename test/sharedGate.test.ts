@@ -28,6 +28,7 @@ import {
   RateLimitStore,
   RateLimitStoreError,
   RetryPolicy,
+  type OktaClientSettings,
   type RateLimitStoreService
 } from "../src/index.js"
 import { runToCompletion } from "./support/clock.js"
@@ -91,11 +92,11 @@ const connections = (
   return { layer, requests: http.requests }
 }
 
-/** The API over `http`, its gate shared through `store`; no retries. */
+/** The API over `http`, its gate shared through `store`; no retries unless `settings` say so. */
 const overStore = (
   store: RateLimitStoreService,
   http: Layer.Layer<HttpClient.HttpClient>,
-  timeout?: Duration.DurationInput
+  settings: OktaClientSettings = {}
 ) =>
   ApplicationConnections.layer.pipe(
     Layer.provide(
@@ -104,7 +105,7 @@ const overStore = (
         apiToken: Redacted.make("00abc"),
         retry: false,
         rateLimitStore: store,
-        ...(timeout !== undefined ? { timeout } : {})
+        ...settings
       })
     ),
     Layer.provide(http)
@@ -255,17 +256,9 @@ describe("a client over a shared rate-limit store", () => {
               )
             )
           )
-          const layer = ApplicationConnections.layer.pipe(
-            Layer.provide(
-              OktaClient.layer({
-                orgUrl: ORG,
-                apiToken: Redacted.make("00abc"),
-                retry: RetryPolicy.make({ maxRateLimitWait }),
-                rateLimitStore: store
-              })
-            ),
-            Layer.provide(http.layer)
-          )
+          const layer = overStore(store, http.layer, {
+            retry: RetryPolicy.make({ maxRateLimitWait })
+          })
           const fiber = yield* Effect.fork(Effect.flip(Effect.provide(get, layer)))
           yield* TestClock.adjust("1 milli")
           // Not held, nor the store polled, until the reset: the process's own gate sends one
@@ -749,7 +742,7 @@ describe("a shared store that fails at any moment", () => {
           return Effect.as(Effect.sleep(latencies[i % latencies.length]!), json(200, OK))
         })
         // Leases outlive the run: one that ends at its TTL was given up on, not timed out.
-        const layer = overStore(flaky.store, http.layer, "20 seconds")
+        const layer = overStore(flaky.store, http.layer, { timeout: "20 seconds" })
         const calls = patience.map((ms) =>
           Effect.exit(ms === undefined ? Effect.asSome(get) : Effect.timeoutOption(get, ms))
         )
