@@ -371,6 +371,51 @@ describe("a client over a shared rate-limit store", () => {
   )
 
   it.effect(
+    "a store that throws or dies is a store failure: Okta's answer is returned, not a defect",
+    () =>
+      Effect.gen(function* () {
+        // A store of the user's own with a bug. `observe` runs after Okta answered: its defect
+        // would have thrown away a response (of an update Okta applied).
+        const thrown = () => {
+          throw new TypeError("store.eval is not a function")
+        }
+        const broken = [
+          { operation: "acquire", fault: () => Effect.die(new Error("boom")), shown: "boom" },
+          { operation: "acquire", fault: thrown, shown: "store.eval is not a function" },
+          { operation: "acquire", fault: () => Effect.die("lost"), shown: '"lost"' },
+          { operation: "acquire", fault: () => Effect.die(Object.create(null)), shown: "object" },
+          { operation: "observe", fault: () => Effect.die(new Error("boom")) },
+          { operation: "observe", fault: thrown }
+        ] as const
+        for (const test of broken) {
+          const released: Array<boolean> = []
+          const store: RateLimitStoreService = {
+            acquire: () => Effect.succeed({ _tag: "Admitted" }),
+            observe: () => Effect.succeed(false),
+            release: (_key, _lease, sent) => Effect.sync(() => void released.push(sent)),
+            [test.operation]: test.fault
+          }
+          const { layer, requests } = connections(store, false)
+          const { warnings, logger } = warningsLog()
+          const results = yield* Effect.all([get, get, get]).pipe(
+            Effect.provide(layer),
+            Effect.provide(Logger.replace(Logger.defaultLogger, logger))
+          )
+          expect(results.map((connection) => connection.status)).toEqual(Array(3).fill("ENABLED"))
+          expect(requests).toHaveLength(3)
+          if ("shown" in test) {
+            // Two failures in a row: the process falls back, as for any failing store.
+            expect(warnings).toHaveLength(1)
+            expect(warnings[0]).toContain(`rate-limit store acquire failed: died: ${test.shown}`)
+          } else {
+            // Each lease the store did not see end is ended, as sent, at its next answer.
+            expect(released).toEqual([true, true])
+          }
+        }
+      })
+  )
+
+  it.effect(
     "a process refused a slot backs off its asking, and asks at once when a slot of its own ends",
     () =>
       Effect.gen(function* () {

@@ -1,12 +1,10 @@
 /**
  * A rate-limit gate whose state lives in a shared store (Redis), so that every process calling
  * the same org draws on one budget. Beside it runs the process's own in-memory gate, fed every
- * response so it stays warm: when the store is unreachable or slow, requests go through it with a
+ * response so it stays warm: when the store fails or is slow, requests go through it with a
  * conservative share of the budget (logged and counted), and back through the store a few seconds
- * later. A store failure never fails a call.
- *
- * In one process only one fiber at a time asks the store for a slot (the others queue behind it),
- * so a crowd of waiting fibers costs the store one request per poll, not one each.
+ * later. A store failure never fails a call. In one process one fiber at a time asks the store for
+ * a slot (the others queue behind it): a crowd of waiting fibers costs one request per poll.
  *
  * @internal
  */
@@ -27,19 +25,18 @@ import type {
 import { PLAUSIBLE_RESET_MS, RateLimitGate } from "./gate.js"
 import { parseRateLimit } from "./headers.js"
 import { Lock } from "./lock.js"
-import { checkAdmission, RETRY_STORE_AFTER_MS, StoreHealth } from "./storeHealth.js"
+import { checkAdmission, storeCall, RETRY_STORE_AFTER_MS, StoreHealth } from "./storeHealth.js"
 import type { Distrusted, Gate, GateOptions, GateWait, Ticket } from "./ticket.js"
 import { wakeOrSleep } from "./wait.js"
 
 /** A store call slower than this counts as a failure. @internal */
 export const STORE_TIMEOUT_MS = 250
 /**
- * A waiter for a concurrency slot (or for a window's budget held by requests in flight) asks the
- * store again after this, doubling while the process is refused, up to `POLL_MAX_MS`, or
- * `POLL_HELD_MAX_MS` while the process holds leases (each of its requests that ends hands its
- * slot on, or wakes the waiter): the store is not flooded by processes that have nothing to gain
- * from asking. The interval is the process's while any of its fibers waits, not the waiter's, so
- * that the next waiter does not start again from the shortest one.
+ * A waiter for a concurrency slot (or a window's budget held by requests in flight) asks the store
+ * again after this, doubling while refused, up to `POLL_MAX_MS`, or `POLL_HELD_MAX_MS` while the
+ * process holds leases (its requests that end hand their slots on or wake the waiter), so that
+ * processes with nothing to gain do not flood the store. The interval is the process's, not the
+ * waiter's: the next waiter does not start again from the shortest one.
  */
 const POLL_MS = 2
 const POLL_MAX_MS = 32
@@ -108,8 +105,10 @@ export class SharedGate implements Gate {
   }
 
   private call<A>(
-    effect: Effect.Effect<A, RateLimitStoreError>
+    operation: string,
+    thunk: () => Effect.Effect<A, RateLimitStoreError>
   ): Effect.Effect<Either.Either<A, RateLimitStoreError | "timeout">> {
+    const effect = storeCall(operation, thunk)
     // A store that bounds its own calls as tightly is not timed again; 0 may mean "none".
     const bounded = this.store.callTimeoutMillis
     if (bounded !== undefined && bounded > 0 && bounded <= this.settings.storeTimeoutMillis) {
@@ -127,7 +126,7 @@ export class SharedGate implements Gate {
 
   /** Ends `lease` in the store; `sent`: its request may have reached Okta. */
   private endLease(lease: string, sent: boolean) {
-    return this.call(this.store.release(this.settings.key, lease, sent))
+    return this.call("release", () => this.store.release(this.settings.key, lease, sent))
   }
 
   /** Ends `lease`, or keeps it to end once the store answers again (see `orphans`). */
@@ -206,7 +205,9 @@ export class SharedGate implements Gate {
         const lease = newLease()
         gate.freed = false
         const answer = yield* gate
-          .call(gate.store.acquire(gate.settings.key, lease, gate.settings.leaseMillis))
+          .call("acquire", () =>
+            gate.store.acquire(gate.settings.key, lease, gate.settings.leaseMillis)
+          )
           .pipe(
             Effect.map(checkAdmission),
             Effect.tap((answer) =>
@@ -303,7 +304,7 @@ export class SharedGate implements Gate {
     const keep = this.turn.held
     let answered = false
     return Effect.flatMap(
-      this.call(
+      this.call("observe", () =>
         this.store.observe(
           this.settings.key,
           lease,

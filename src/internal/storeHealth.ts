@@ -54,6 +54,35 @@ export class StoreHealth {
   }
 }
 
+/** A value as a message shows it; not `String()`, which throws for an object without a prototype. */
+const shown = (value: unknown) =>
+  typeof value === "string"
+    ? `"${value}"`
+    : (typeof value === "object" && value !== null) || typeof value === "function"
+      ? typeof value
+      : String(value)
+
+/**
+ * A store call that fails with a `RateLimitStoreError` where the store throws or dies (it is the
+ * user's code): a broken store sends requests through the local gate, as a failing one does,
+ * instead of failing, as a defect, the Okta call it was asked for (after Okta answered it, for
+ * `observe`).
+ *
+ * @internal
+ */
+export const storeCall = <A>(
+  operation: string,
+  call: () => Effect.Effect<A, RateLimitStoreError>
+): Effect.Effect<A, RateLimitStoreError> =>
+  Effect.catchAllDefect(Effect.suspend(call), (defect) =>
+    Effect.fail(
+      new RateLimitStoreError({
+        operation,
+        reason: `died: ${defect instanceof Error ? defect.message : shown(defect)}`
+      })
+    )
+  )
+
 /**
  * A store's answer to `acquire` as the gate can act on it, or a failure (the store is the user's
  * code, and its type is not checked at run time): a `Wait` of NaN milliseconds would have the
@@ -75,13 +104,6 @@ export const checkAdmission = <E>(
   ) {
     return answer
   }
-  // Not `String()` of any value: an object without a prototype would throw (a defect).
-  const shown = (value: unknown) =>
-    typeof value === "string"
-      ? `"${value}"`
-      : (typeof value === "object" && value !== null) || typeof value === "function"
-        ? typeof value
-        : String(value)
   return Either.left(
     new RateLimitStoreError({
       operation: "acquire",

@@ -125,6 +125,9 @@ export interface RateLimitObservation {
  * - `release` ends a lease whose request got no response (charged to the window if it may have
  *   been sent) or that was never used.
  *
+ * An operation that throws or dies (a bug in a store of your own) counts as a failure too: the
+ * call it was asked for goes on, and returns Okta's response when `observe` is the one that died.
+ *
  * A call interrupted while its `acquire` is unanswered releases the lease at once, without waiting
  * for the answer: a store must apply one lease's calls in the order they were made (commands on
  * one connection do), or that lease is held until it expires.
