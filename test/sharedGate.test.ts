@@ -672,7 +672,7 @@ describe("a client over a shared rate-limit store", () => {
             expect(yield* Fiber.join(calls)).toHaveLength(3)
             expect(requests).toHaveLength(3)
             expect(warnings).toHaveLength(1)
-            expect(warnings[0]).toContain("rate-limit store unreachable")
+            expect(warnings[0]).toContain("rate-limit store failing")
             // The store is asked twice, then left alone for 5 s; all three went through the
             // local gate.
             expect(log).toEqual(["acquire", "acquire"])

@@ -387,11 +387,11 @@ export const make = (
     onFallback: (error) =>
       Effect.zipRight(
         Effect.logWarning(
-          `Okta rate-limit store unreachable (${error === "timeout" ? `no answer within ${STORE_TIMEOUT_MS} ms` : error.message}): this process uses its own gate with ${Math.round(share * 100)} % of the budget, and tries the store again in ${RETRY_STORE_AFTER_MS / 1000} s`
+          `Okta rate-limit store failing (${error === "timeout" ? `no answer within ${STORE_TIMEOUT_MS} ms` : error.message}): this process uses its own gate with ${Math.round(share * 100)} % of the budget, and tries the store again in ${RETRY_STORE_AFTER_MS / 1000} s`
         ).pipe(Effect.annotateLogs({ org: options.key.org, bucket })),
         options.metrics ? Metric.update(fallbacks, 1) : Effect.void
       ),
-    onRecovered: Effect.logInfo("Okta rate-limit store reachable again: the gate is shared").pipe(
+    onRecovered: Effect.logInfo("Okta rate-limit store answering again: the gate is shared").pipe(
       Effect.annotateLogs({ org: options.key.org, bucket })
     ),
     onLocalRequest: options.metrics ? Metric.update(localRequests, 1) : Effect.void

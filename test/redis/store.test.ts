@@ -493,7 +493,7 @@ describe("clients sharing one store", () => {
         expect((yield* fallbacks).count - before).toBeGreaterThanOrEqual(1)
         // Every one of them went through the local gate.
         expect((yield* localRequests).count - localBefore).toBe(5)
-        expect(warnings.join("\n")).toContain("rate-limit store unreachable")
+        expect(warnings.join("\n")).toContain("rate-limit store failing")
       }).pipe(Effect.provide(simulated({ limit: 50, windowSeconds: 60 })), Effect.scoped)
   )
 })
