@@ -13,7 +13,7 @@ const barrels = [
 ]
 
 export default tseslint.config(
-  { ignores: ["dist/", "node_modules/", "coverage/", "test/.snippets/", ".build-cjs/"] },
+  { ignores: ["dist/", "node_modules/", "coverage/", "test/.snippets/", ".build-cjs/", ".build-esm/"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -226,6 +226,25 @@ import { OktaSimulator } from "effect-okta-connections/testing"`)
   ).trim()
   if (copies !== "1") fail(`a CommonJS app loaded ${copies} copies of effect/Effect`)
   console.log("    CommonJS: one copy of Effect (its CommonJS build)")
+  // The ESM entry points are bundles sharing chunks (scripts/bundle-esm.mjs): an error the
+  // testing entry's client fails with is an instance of the main entry's class.
+  const shared = run(
+    process.execPath,
+    [
+      "--input-type=module",
+      "-e",
+      `import { Effect } from "effect"
+import { ApplicationConnections, OktaNotFoundError } from "effect-okta-connections"
+import { OktaSimulator } from "effect-okta-connections/testing"
+const missing = Effect.flatMap(ApplicationConnections, (api) =>
+  api.getDefaultProvisioningConnectionForApplication("0oanosuchapp00000001"))
+const error = await Effect.runPromise(Effect.flip(Effect.provide(missing, OktaSimulator.layerConnections())))
+console.log(error instanceof OktaNotFoundError)`
+    ],
+    app
+  ).trim()
+  if (shared !== "true") fail("the ESM entry points hold two copies of the error classes")
+  console.log("    ESM: one copy of each module across the entry points")
 
   step("the okta-connections bin")
   const version = run(join(app, "node_modules/.bin/okta-connections"), ["--version"], app).trim()
