@@ -13,7 +13,16 @@ const barrels = [
 ]
 
 export default tseslint.config(
-  { ignores: ["dist/", "node_modules/", "coverage/", "test/.snippets/", ".build-cjs/", ".build-esm/"] },
+  {
+    ignores: [
+      "dist/",
+      "node_modules/",
+      "coverage/",
+      "test/.snippets/",
+      ".build-cjs/",
+      ".build-esm/"
+    ]
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
