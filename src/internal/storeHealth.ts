@@ -1,7 +1,8 @@
 /**
  * Whether the shared rate-limit store is used: failed or slow calls in a row send the process to
  * its local gate for a few seconds, and the first call that succeeds after that brings it back.
- * An answer the gate cannot act on counts as a failed call (`checkAdmission`).
+ * An answer the gate cannot act on (`checkAdmission`) and a call that throws or dies (`storeCall`)
+ * count as failed calls.
  *
  * @internal
  */
