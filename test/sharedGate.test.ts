@@ -164,10 +164,12 @@ const oneSlotStore = (options: {
 /** A logger that keeps the warnings, and what it kept. */
 const warningsLog = () => {
   const warnings: Array<string> = []
+  const infos: Array<string> = []
   const logger = Logger.make(({ logLevel, message }) => {
     if (logLevel._tag === "Warning") warnings.push(String(message))
+    if (logLevel._tag === "Info") infos.push(String(message))
   })
-  return { warnings, logger }
+  return { warnings, infos, logger }
 }
 
 const get = Effect.flatMap(ApplicationConnections, (api) =>
@@ -659,7 +661,7 @@ describe("a client over a shared rate-limit store", () => {
         Effect.gen(function* () {
           const { store, set, log } = scriptedStore()
           const { layer, requests } = connections(store, false)
-          const { warnings, logger } = warningsLog()
+          const { warnings, infos, logger } = warningsLog()
           const before = yield* localRequests
           set(failure)
           // One client throughout: the call after the 5 s must find it back on the store.
@@ -682,6 +684,7 @@ describe("a client over a shared rate-limit store", () => {
             yield* get
             // Back on the store, the two leases it may have admitted unanswered are ended.
             expect(log).toEqual(["acquire", "acquire", "acquire", "release", "release", "observe"])
+            expect(infos).toEqual(["Okta rate-limit store answering again: the gate is shared"])
             expect((yield* localRequests) - before).toBe(3)
           }).pipe(
             Effect.provide(layer),
