@@ -10,8 +10,9 @@ import * as Schema from "effect/Schema"
 import { inspectableByChai } from "../errors/fields.js"
 
 /**
- * A store operation failed (the store is unreachable, slow or refused the command). The client
- * never fails a call for it: it falls back to its local gate and logs and counts the fallback.
+ * A store operation failed (the store is unreachable, slow, refused the command, answered what the
+ * gate cannot act on, or threw). The client never fails a call for it: it falls back to its local
+ * gate and logs and counts the fallback.
  *
  * @example
  * ```ts
@@ -183,7 +184,7 @@ export interface RateLimitStoreService {
    */
   readonly callTimeoutMillis?: number | undefined
   /**
-   * The share of Okta's budget a process spends on its local gate while the store is unreachable
+   * The share of Okta's budget a process spends on its local gate while the store is failing
    * (default 1/4: conservative for a few workers). Above 0 and at most 1: otherwise building the
    * client fails with `OktaConfigError` (field `rateLimitStore.fallbackShare`).
    */
