@@ -12,7 +12,7 @@ import {
 } from "@effect/platform"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Either, Layer, Option, Redacted, Schema } from "effect"
+import { Effect, Either, Fiber, Layer, Option, Redacted, Schema, TestClock } from "effect"
 import { gzipSync } from "node:zlib"
 import * as Undici from "@effect/platform-node/Undici"
 import {
@@ -274,6 +274,37 @@ describe.each(transports)("the capped read over %s", (_name, transport) => {
         )
       )
       expect(statuses).toEqual([200, 200, 200])
+    }).pipe(Effect.scoped)
+  )
+
+  it.effect("a read interrupted part-way spends the body: the reads after it say so", () =>
+    Effect.gen(function* () {
+      // Half of the body now, the rest when the test lets it go.
+      let release = () => {}
+      const { url } = yield* loopbackServer((_req, res) => {
+        res.writeHead(200, { "content-type": "application/json" })
+        res.write(small.slice(0, 10))
+        release = () => res.end(small.slice(10))
+      })
+      const [first, second] = yield* withClient(url, (client) =>
+        client.execute({ operation: "probe", method: "GET", path: "/held" }, (r) =>
+          Effect.gen(function* () {
+            const timed = yield* Effect.fork(Effect.either(Effect.timeout(r.text, "1 second")))
+            yield* TestClock.adjust("1 second")
+            const first = yield* Fiber.join(timed)
+            release()
+            return [first, yield* Effect.either(r.json(Small))] as const
+          })
+        )
+      )
+      expect(Either.flip(first).pipe(Either.getOrThrow)._tag).toBe("TimeoutException")
+      // Not the rest of the body, nor an empty one, nor the transport's own complaint.
+      expect(Either.flip(second).pipe(Either.getOrThrow)).toMatchObject({
+        _tag: "OktaTransportError",
+        afterResponse: true,
+        status: 200,
+        reason: "an earlier read of it was interrupted part-way; a body is read only once"
+      })
     }).pipe(Effect.scoped)
   )
 

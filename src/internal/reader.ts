@@ -258,8 +258,9 @@ export const makeResponse = (
     )
   }
   // The body is read once, however many times (and from however many fibers) `text` is used:
-  // the first reader reads under one `onExit`, the others wait. An interrupted read leaves the
-  // body to the next reader.
+  // the first reader reads under one `onExit`, the others wait. A read interrupted part-way has
+  // taken some of the body or cancelled it, so the readers after it fail, saying so (a second
+  // read would see the rest of the body, or none of it).
   type Read = Effect.Effect<string, OktaTransportError | OktaDecodeError>
   let done: Exit.Exit<string, OktaTransportError | OktaDecodeError> | undefined
   let reading = false
@@ -284,7 +285,19 @@ export const makeResponse = (
     )
     return Effect.onExit(once, (exit) =>
       Effect.sync(() => {
-        if (!(Exit.isFailure(exit) && Cause.isInterruptedOnly(exit.cause))) done = exit
+        done =
+          Exit.isFailure(exit) && Cause.isInterruptedOnly(exit.cause)
+            ? Exit.fail(
+                new OktaTransportError({
+                  ...call,
+                  reason:
+                    "an earlier read of it was interrupted part-way; a body is read only once",
+                  afterResponse: true,
+                  connectFailed: false,
+                  status: response.status
+                })
+              )
+            : exit
         reading = false
         if (waiters.length > 0) {
           for (const waiter of waiters.splice(0)) Deferred.unsafeDone(waiter, Exit.void)

@@ -76,7 +76,11 @@ export interface OktaResponse {
   readonly status: number
   /** The response headers (lower-case names). */
   readonly headers: Headers.Headers
-  /** The body as text. */
+  /**
+   * The body as text, read once and shared by every use of `text` and `json`. A read interrupted
+   * part-way (a `timeout` around it, a lost `race`) spends the body: the reads after it fail with
+   * an `OktaTransportError` that says so.
+   */
   readonly text: Effect.Effect<string, OktaDecodeError | OktaTransportError>
   /** The body decoded as JSON with `schema`; `OktaDecodeError` names the paths that differ. */
   readonly json: <A, I>(
