@@ -109,6 +109,27 @@ describe("OktaClient.execute", () => {
     })
   )
 
+  it.effect(
+    "a segment that only looks like a dot segment, or one in the query, goes as written",
+    () =>
+      Effect.gen(function* () {
+        const { layer, requests } = clientOver(() => json(200, {}))
+        const send = (path: string) =>
+          Effect.provide(
+            Effect.flatMap(OktaClient, (client) =>
+              client.execute({ operation: "x", method: "GET", path }, () => Effect.void)
+            ),
+            layer
+          )
+        yield* send("/api/v1/apps/.x/...")
+        yield* send("/api/v1/apps?q=/../")
+        expect(requests.map(({ url }) => [url.pathname, url.search])).toEqual([
+          ["/api/v1/apps/.x/...", ""],
+          ["/api/v1/apps", "?q=/../"]
+        ])
+      })
+  )
+
   it.effect("the README's pagination follows rel=\"next\" links, always to the client's org", () =>
     Effect.gen(function* () {
       const { layer, requests } = clientOver((request) =>

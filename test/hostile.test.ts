@@ -130,6 +130,12 @@ for (const face of allFaces) {
             executed({ operation: "x", method: "GET", path: "/api/v1/apps/0oa1\n/lifecycle" })
           ],
           ["path", executed({ operation: "x", method: "GET", path: "/api/v1/apps/0oa 1" })],
+          // The URL parser would resolve these to another path than the one errors name.
+          ["path", executed({ operation: "x", method: "GET", path: "/api/v1/apps/../users" })],
+          ["path", executed({ operation: "x", method: "DELETE", path: "/api/v1/apps/.." })],
+          ["path", executed({ operation: "x", method: "GET", path: "/api/v1/%2E%2e/users" })],
+          ["path", executed({ operation: "x", method: "GET", path: "/api/v1/./apps?q=1" })],
+          ["path", executed({ operation: "x", method: "GET", path: "/api/v1\\..\\users" })],
           [
             "urlParams.q",
             executed({

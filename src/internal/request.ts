@@ -20,6 +20,8 @@ export interface RequestSpec {
 
 // eslint-disable-next-line no-control-regex
 const CONTROL_OR_SPACE = /[\u0000-\u0020\u007f]/
+// A "." or ".." segment, percent-encoded or not (tested on the path with a "/" appended).
+const DOT_SEGMENT = /\/(?:\.|%2e){1,2}\//i
 
 /** @internal */
 export const build = (
@@ -35,6 +37,12 @@ export const build = (
   }
   if (CONTROL_OR_SPACE.test(path)) {
     return invalid("path", "must not contain whitespace or control characters")
+  }
+  // The URL parser would send another path than the one errors and spans name: a dot segment
+  // removes one before it (even the org URL's own path, behind a proxy), a backslash is a "/".
+  const pathOnly = path.replace(/[?#].*$/s, "")
+  if (pathOnly.includes("\\") || DOT_SEGMENT.test(`${pathOnly}/`)) {
+    return invalid("path", 'must not contain "." or ".." segments or a backslash')
   }
   if (!isWellFormed(path)) {
     return invalid("path", "must be well-formed UTF-16 (it has a lone surrogate)")

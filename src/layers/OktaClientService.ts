@@ -29,7 +29,8 @@ export interface OktaRequest {
   readonly method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE"
   /**
    * An absolute path below the org URL (starting with one `/`), its segments already
-   * percent-encoded. Anything else (a full URL, ill-formed UTF-16) is `OktaInvalidInputError`.
+   * percent-encoded. Anything else (a full URL, a `.` or `..` segment, a backslash, ill-formed
+   * UTF-16) is `OktaInvalidInputError`, and nothing is sent.
    * Give the query as `urlParams`; one written here is sent too, but errors and spans name the
    * path without it either way.
    */
