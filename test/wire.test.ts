@@ -286,25 +286,31 @@ describe.each(transports)("the capped read over %s", (_name, transport) => {
         res.write(small.slice(0, 10))
         release = () => res.end(small.slice(10))
       })
-      const [first, second] = yield* withClient(url, (client) =>
+      const [first, waiter, later] = yield* withClient(url, (client) =>
         client.execute({ operation: "probe", method: "GET", path: "/held" }, (r) =>
           Effect.gen(function* () {
             const timed = yield* Effect.fork(Effect.either(Effect.timeout(r.text, "1 second")))
-            yield* TestClock.adjust("1 second")
+            // Once the first read waits for the rest of the body (`adjust` lets every fiber
+            // run until it waits), a second reader waits for it rather than reading itself.
+            yield* TestClock.adjust("500 millis")
+            const waiting = yield* Effect.fork(Effect.either(r.text))
+            yield* TestClock.adjust("500 millis")
             const first = yield* Fiber.join(timed)
             release()
-            return [first, yield* Effect.either(r.json(Small))] as const
+            return [first, yield* Fiber.join(waiting), yield* Effect.either(r.json(Small))] as const
           })
         )
       )
       expect(Either.flip(first).pipe(Either.getOrThrow)._tag).toBe("TimeoutException")
       // Not the rest of the body, nor an empty one, nor the transport's own complaint.
-      expect(Either.flip(second).pipe(Either.getOrThrow)).toMatchObject({
-        _tag: "OktaTransportError",
-        afterResponse: true,
-        status: 200,
-        reason: "an earlier read of it was interrupted part-way; a body is read only once"
-      })
+      for (const read of [waiter, later]) {
+        expect(Either.flip(read).pipe(Either.getOrThrow)).toMatchObject({
+          _tag: "OktaTransportError",
+          afterResponse: true,
+          status: 200,
+          reason: "an earlier read of it was interrupted part-way; a body is read only once"
+        })
+      }
     }).pipe(Effect.scoped)
   )
 
