@@ -23,10 +23,13 @@ const CONTROL_OR_SPACE = /[\u0000-\u0020\u007f]/
 // A "." or ".." segment, percent-encoded or not (tested on the path with a "/" appended).
 const DOT_SEGMENT = /\/(?:\.|%2e){1,2}\//i
 
-/** @internal */
+/** The request, and its path without a query (as errors and spans name it). @internal */
 export const build = (
   spec: RequestSpec
-): Either.Either<HttpClientRequest.HttpClientRequest, OktaInvalidInputError> => {
+): Either.Either<
+  { readonly request: HttpClientRequest.HttpClientRequest; readonly path: string },
+  OktaInvalidInputError
+> => {
   const invalid = (field: string, issues: string) =>
     Either.left(new OktaInvalidInputError({ operation: spec.operation, field, issues }))
   const { path } = spec
@@ -71,5 +74,5 @@ export const build = (
     if (json === undefined) return invalid("body", "cannot be encoded as JSON")
     request = HttpClientRequest.bodyText(request, json, "application/json")
   }
-  return Either.right(request)
+  return Either.right({ request, path: pathOnly })
 }

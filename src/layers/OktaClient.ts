@@ -246,13 +246,13 @@ export const make = (
     ): Effect.Effect<A, E | OktaExecuteError> => {
       const built = Request.build(request)
       if (Either.isLeft(built)) return Effect.fail(built.left)
-      const httpRequest = built.right
+      const httpRequest = built.right.request
       // Errors and spans name the path as sent (behind an org URL with a path, a proxy's, with its
       // prefix), never a query, which may carry a secret, even one written into `path`.
       const call: Call = {
         operation: request.operation,
         method: request.method,
-        path: basePath + request.path.replace(/[?#].*$/s, "")
+        path: basePath + built.right.path
       }
       const secrets = request.secrets ?? []
       const onResponse = (
