@@ -149,7 +149,16 @@ for (const face of allFaces) {
             "body",
             executed({ operation: "x", method: "POST", path: "/api/v1/apps", body: { n: 1n } })
           ],
-          ["body", executed({ operation: "x", method: "POST", path: "/api/v1/apps", body: cyclic })]
+          [
+            "body",
+            executed({ operation: "x", method: "POST", path: "/api/v1/apps", body: cyclic })
+          ],
+          // fetch would refuse it after the gate, undici would send it: neither is what was meant.
+          ["body", executed({ operation: "x", method: "GET", path: "/api/v1/apps", body: {} })],
+          // From JavaScript, where the type does not hold: no transport sends these as written.
+          ["method", executed({ operation: "x", method: "get" as never, path: "/api/v1/apps" })],
+          ["method", executed({ operation: "x", method: "HEAD" as never, path: "/api/v1/apps" })],
+          ["method", executed({ operation: "x", method: "GE T" as never, path: "/api/v1/apps" })]
         ]
         for (const [field, effect] of cases) {
           const error = errorOf(yield* Effect.exit(effect))

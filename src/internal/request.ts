@@ -22,6 +22,7 @@ export interface RequestSpec {
 const CONTROL_OR_SPACE = /[\u0000-\u0020\u007f]/
 // A "." or ".." segment, percent-encoded or not (tested on the path with a "/" appended).
 const DOT_SEGMENT = /\/(?:\.|%2e){1,2}\//i
+const METHODS: ReadonlySet<string> = new Set(["GET", "POST", "PUT", "PATCH", "DELETE"])
 
 /** The request, and its path without a query (as errors and spans name it). @internal */
 export const build = (
@@ -32,6 +33,11 @@ export const build = (
 > => {
   const invalid = (field: string, issues: string) =>
     Either.left(new OktaInvalidInputError({ operation: spec.operation, field, issues }))
+  // The transports disagree on anything else: fetch upper-cases "get" and undici sends it as is;
+  // an invalid token is a transport error on one and a thrown TypeError (a defect) on another.
+  if (!METHODS.has(spec.method)) {
+    return invalid("method", "must be one of GET, POST, PUT, PATCH or DELETE")
+  }
   const { path } = spec
   // Only a path below the org gets the org URL and its credential; a full or protocol-relative
   // URL would send the credential to another host.
@@ -61,6 +67,8 @@ export const build = (
     request = HttpClientRequest.setUrlParams(request, spec.urlParams)
   }
   if (spec.body !== undefined) {
+    // fetch refuses to send one (after the gate admitted the request) while undici sends it.
+    if (spec.method === "GET") return invalid("body", "must be absent on a GET request")
     let json: string | undefined
     try {
       json = JSON.stringify(spec.body)

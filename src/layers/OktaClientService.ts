@@ -26,6 +26,7 @@ import type {
 export interface OktaRequest {
   /** The Okta operationId, used in errors, spans and metrics. */
   readonly operation: string
+  /** Exactly one of these (upper case); anything else is `OktaInvalidInputError`, and nothing is sent. */
   readonly method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE"
   /**
    * An absolute path below the org URL (starting with one `/`), its segments already
@@ -36,7 +37,7 @@ export interface OktaRequest {
    */
   readonly path: string
   readonly urlParams?: Readonly<Record<string, string>> | undefined
-  /** A JSON value, already encoded by its schema. */
+  /** A JSON value, already encoded by its schema. Not on a `GET` (`OktaInvalidInputError`). */
   readonly body?: unknown
   /**
    * Secret values this request carries (a token in the body, a one-time code in the query): the
