@@ -634,6 +634,35 @@ describe("a server that echoes the request", () => {
       }
     })
   )
+
+  it.effect("redacts a secret that contains another whole, in whichever order they are given", () =>
+    Effect.gen(function* () {
+      const http = scriptedHttp(echo)
+      const layer = OktaClient.layer({
+        orgUrl: ORG,
+        apiToken: Redacted.make(TOKEN),
+        retry: false
+      }).pipe(Layer.provide(http.layer))
+      const short = "pass-1234"
+      const long = "pass-1234-and-its-tail"
+      for (const secrets of [
+        [short, long],
+        [long, short]
+      ]) {
+        const exit = yield* Effect.exit(
+          Effect.flatMap(OktaClient, (client) =>
+            client.execute(
+              { operation: "x", method: "POST", path: "/api/v1/x", body: { long }, secrets },
+              () => Effect.void
+            )
+          )
+        ).pipe(Effect.provide(layer))
+        const rendered = JSON.stringify(errorOf(exit))
+        expect(rendered).toContain("<redacted>")
+        expect(rendered).not.toContain("and-its-tail")
+      }
+    })
+  )
 })
 
 // ---------------------------------------------------------------------------------------------

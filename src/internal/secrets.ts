@@ -32,12 +32,12 @@ const formsOf = (secret: string): ReadonlyArray<string> => {
  * @internal
  */
 export const scrub = (text: string, secrets: ReadonlyArray<string>): string => {
+  const forms = secrets.filter((secret) => secret.length >= MIN_SECRET_LENGTH).flatMap(formsOf)
+  // Longest first: a secret that contains another would otherwise keep what follows the other.
+  forms.sort((a, b) => b.length - a.length)
   let result = text
-  for (const secret of secrets) {
-    if (secret.length < MIN_SECRET_LENGTH) continue
-    for (const form of formsOf(secret)) {
-      if (result.includes(form)) result = result.split(form).join("<redacted>")
-    }
+  for (const form of forms) {
+    if (result.includes(form)) result = result.split(form).join("<redacted>")
   }
   return result
 }
