@@ -370,6 +370,26 @@ describe("per-attempt timeout", () => {
       )
     })
   )
+
+  it.effect("a retry that is not a RetryPolicy (from JavaScript) is a configuration error", () =>
+    Effect.gen(function* () {
+      const base = { orgUrl: "https://acme.okta.com", apiToken: Redacted.make(TOKEN) }
+      // Options where the policy belongs, and `true`: they died at build with "Invalid DurationInput".
+      for (const retry of [{ maxRetries: 2 }, true, null]) {
+        const error = configFailure(yield* buildWith({ ...base, retry: retry as never }))
+        expect(error.field).toBe("retry")
+        expect(error.message).toContain("RetryPolicy.make")
+      }
+      const accepted: ReadonlyArray<RetryPolicy.RetryPolicy | false> = [
+        RetryPolicy.make({ maxRetries: 2 }),
+        RetryPolicy.disabled,
+        false
+      ]
+      for (const retry of accepted) {
+        expect(Exit.isSuccess(yield* buildWith({ ...base, retry }))).toBe(true)
+      }
+    })
+  )
 })
 
 describe("secrets never leak", () => {

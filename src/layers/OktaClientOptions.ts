@@ -379,19 +379,22 @@ export const resolveSettings = (options: OktaClientSettings) =>
         reason: `must be above 0 and at most 1 (a share of the budget, not a percentage; got ${share})`
       })
     }
-    const resolved = {
+    const retry = options.retry === false ? RetryPolicy.disabled : options.retry
+    if (retry !== undefined && !RetryPolicy.isRetryPolicy(retry)) {
+      return yield* new OktaConfigError({
+        field: "retry",
+        reason: "must be a RetryPolicy (RetryPolicy.make({ … }), not its options) or false"
+      })
+    }
+    return {
       rateLimitStore,
       timeoutMillis,
       deadlineMillis,
       maxResponseBytes,
-      retry:
-        options.retry === false
-          ? RetryPolicy.disabled
-          : (options.retry ?? RetryPolicy.defaultPolicy),
+      retry: retry ?? RetryPolicy.defaultPolicy,
       tracing: options.tracing ?? true,
       tracerPropagation: options.tracerPropagation ?? false,
       metrics: options.metrics ?? true,
       userAgent: userAgentOf(options.userAgentExtra)
     }
-    return resolved
   })

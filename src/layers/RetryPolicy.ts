@@ -140,6 +140,31 @@ export const make = (options: RetryPolicyOptions = {}): RetryPolicy => ({
 })
 
 /**
+ * Whether `u` is a {@link RetryPolicy}, as {@link make} returns one (options given where a policy
+ * belongs, from JavaScript or an `unknown`, are not).
+ *
+ * @example
+ * ```ts
+ * import { RetryPolicy } from "effect-okta-connections"
+ *
+ * RetryPolicy.isRetryPolicy(RetryPolicy.make({ maxRetries: 2 })) // true
+ * RetryPolicy.isRetryPolicy({ maxRetries: 2 }) // false
+ * ```
+ */
+export const isRetryPolicy = (u: unknown): u is RetryPolicy => {
+  if (typeof u !== "object" || u === null) return false
+  const policy = u as { readonly [K in keyof RetryPolicy]?: unknown }
+  return (
+    typeof policy.maxRetries === "number" &&
+    Duration.isDuration(policy.maxRateLimitWait) &&
+    Duration.isDuration(policy.resetJitter) &&
+    Schedule.isSchedule(policy.backoff) &&
+    Schedule.isSchedule(policy.concurrencyBackoff) &&
+    typeof policy.adaptiveConcurrency === "boolean"
+  )
+}
+
+/**
  * The default policy: `make()`.
  *
  * @example
