@@ -936,6 +936,10 @@ describe("configuration", () => {
       expect(failure(yield* build(oauth({ clientId: " " })))).toMatchObject({
         field: "oauth.clientId"
       })
+      // From JavaScript, where the types do not hold: it died as "Invalid DurationInput".
+      expect(failure(yield* build(oauth({ refreshMargin: "soon" as never })))).toMatchObject({
+        field: "oauth.refreshMargin"
+      })
       const both = failure(
         yield* Effect.exit(
           Effect.provide(

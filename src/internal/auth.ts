@@ -15,7 +15,7 @@ import * as HttpBody from "@effect/platform/HttpBody"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as UrlParams from "@effect/platform/UrlParams"
 import * as Clock from "effect/Clock"
-import * as Duration from "effect/Duration"
+import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Redacted from "effect/Redacted"
@@ -29,7 +29,7 @@ import {
   OktaUnauthorizedError
 } from "../errors/OktaError.js"
 import { dpopProver } from "./dpop.js"
-import { configError, importSigningKey } from "./keys.js"
+import { checkSettings, importSigningKey } from "./keys.js"
 import type { Call } from "./transport.js"
 import { httpError } from "./httpError.js"
 import { isDeadline, sleepWithin } from "./retry.js"
@@ -150,20 +150,7 @@ export const oauth = (
   transport: TokenTransport
 ): Effect.Effect<Authenticator, OktaConfigError> =>
   Effect.gen(function* () {
-    if (typeof options.clientId !== "string" || options.clientId.trim() === "") {
-      return yield* new OktaConfigError({ field: "oauth.clientId", reason: "is empty" })
-    }
-    if (!Array.isArray(options.scopes) || options.scopes.length === 0) {
-      return yield* new OktaConfigError({
-        field: "oauth.scopes",
-        reason: "must name one scope or more"
-      })
-    }
-    if (!Redacted.isRedacted(options.privateKey)) {
-      return yield* configError(
-        "must be a Redacted<string> (Redacted.make(key)), so it never reaches a log"
-      )
-    }
+    const marginMillis = yield* checkSettings(options)
     const jose = yield* Effect.tryPromise({
       try: () => import("jose"),
       catch: () =>
@@ -174,7 +161,6 @@ export const oauth = (
     })
     const signing = yield* importSigningKey(jose, Redacted.value(options.privateKey))
     const tokenUrl = `${orgUrl}/oauth2/v1/token`
-    const marginMillis = Duration.toMillis(Duration.decode(options.refreshMargin ?? "5 minutes"))
 
     let dpopEnabled = options.dpop === true
     let tokenNonce: string | undefined

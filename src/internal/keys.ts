@@ -1,12 +1,16 @@
 /**
- * Importing the service app's private key with `jose`, telling the algorithm from the key itself.
- * A failure says what is wrong with the key, never what it is.
+ * The service app's settings, checked before `jose` is loaded, and its private key imported with
+ * `jose`, telling the algorithm from the key itself. A failure says what is wrong with a setting
+ * or the key, never what the key is.
  *
  * @internal
  */
 import type * as Jose_ from "jose"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
+import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
 import { OktaConfigError } from "../errors/OktaError.js"
 
 type Jose = typeof Jose_
@@ -20,6 +24,33 @@ export interface SigningKey {
 /** @internal */
 export const configError = (reason: string) =>
   new OktaConfigError({ field: "oauth.privateKey", reason })
+
+/** Checks what the types promise but JavaScript callers may not give; the refresh margin in ms. @internal */
+export const checkSettings = (options: {
+  readonly clientId: unknown
+  readonly scopes: unknown
+  readonly privateKey: unknown
+  readonly refreshMargin?: unknown
+}): Effect.Effect<number, OktaConfigError> => {
+  const fail = (field: string, reason: string) =>
+    Effect.fail(new OktaConfigError({ field: `oauth.${field}`, reason }))
+  if (typeof options.clientId !== "string" || options.clientId.trim() === "") {
+    return fail("clientId", "is empty")
+  }
+  if (!Array.isArray(options.scopes) || options.scopes.length === 0) {
+    return fail("scopes", "must name one scope or more")
+  }
+  if (!Redacted.isRedacted(options.privateKey)) {
+    return fail(
+      "privateKey",
+      "must be a Redacted<string> (Redacted.make(key)), so it never reaches a log"
+    )
+  }
+  const margin = Duration.decodeUnknown(options.refreshMargin ?? "5 minutes")
+  return Option.isSome(margin)
+    ? Effect.succeed(Duration.toMillis(margin.value))
+    : fail("refreshMargin", 'must be a duration, such as "5 minutes"')
+}
 
 // RS256 with a key under 2048 bits: jose refuses to sign with it, and Okta to accept it.
 const tooShort = (key: SigningKey): OktaConfigError | undefined => {
