@@ -25,7 +25,11 @@ export interface SigningKey {
 export const configError = (reason: string) =>
   new OktaConfigError({ field: "oauth.privateKey", reason })
 
-/** Checks what the types promise but JavaScript callers may not give; the refresh margin in ms. @internal */
+/**
+ * Checks what the types promise and JavaScript callers may not give; the refresh margin in ms.
+ *
+ * @internal
+ */
 export const checkSettings = (options: {
   readonly clientId: unknown
   readonly scopes: unknown
@@ -41,9 +45,8 @@ export const checkSettings = (options: {
     return fail("scopes", "must name one scope or more")
   }
   if (!Redacted.isRedacted(options.privateKey)) {
-    return fail(
-      "privateKey",
-      "must be a Redacted<string> (Redacted.make(key)), so it never reaches a log"
+    return Effect.fail(
+      configError("must be a Redacted<string> (Redacted.make(key)), so it never reaches a log")
     )
   }
   const margin = Duration.decodeUnknown(options.refreshMargin ?? "5 minutes")

@@ -26,7 +26,7 @@ import type {
 export interface OktaRequest {
   /** The Okta operationId, used in errors, spans and metrics. */
   readonly operation: string
-  /** Exactly one of these (upper case); anything else is `OktaInvalidInputError`, and nothing is sent. */
+  /** One of these, upper case; anything else is `OktaInvalidInputError`, and nothing is sent. */
   readonly method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE"
   /**
    * An absolute path below the org URL (starting with one `/`), its segments already
@@ -112,13 +112,13 @@ export interface OktaClientService {
   /**
    * Sends `request` with the client's credentials and headers, through the shared rate-limit
    * gate, with the per-attempt timeout and the retry policy, in a span when tracing (see the
-   * `tracing` option). A 2xx goes to `decode`; any other status becomes its typed error. Redirects are never followed. `decode` is
-   * part of the attempt and sees the caller's services, span and `FiberRef` values. The timeout
-   * covers it; on `OktaUndici.layer` and `OktaFetch.layer`, where the attempt runs in the
-   * caller's fiber and is stopped by aborting its request, only its reads of the body are
-   * stopped, and an attempt that ends past the timeout fails with it all the same. Do not
-   * rely on `FiberRef` values it sets coming back: on other transports the attempt runs in a
-   * fiber of its own and they do not.
+   * `tracing` option). A 2xx goes to `decode`; any other status becomes its typed error.
+   * Redirects are never followed. `decode` is part of the attempt and sees the caller's
+   * services, span and `FiberRef` values. The timeout covers it; on `OktaUndici.layer` and
+   * `OktaFetch.layer`, where the attempt runs in the caller's fiber and is stopped by aborting
+   * its request, only its reads of the body are stopped, and an attempt that ends past the
+   * timeout fails with it all the same. Do not rely on `FiberRef` values it sets coming back: on
+   * other transports the attempt runs in a fiber of its own and they do not.
    */
   readonly execute: <A, E>(
     request: OktaRequest,
