@@ -425,6 +425,20 @@ for (const face of faces) {
               }
             )
             expect(notJson.status).toBe(400)
+            // Okta reads bodies only as JSON: fetch's default type for a string body is refused.
+            const update = (contentType: string) =>
+              raw.send("POST", `/api/v1/apps/${ORG2ORG_TOKEN}/connections/default`, {
+                authorization: `SSWS ${TOKEN}`,
+                body: JSON.stringify({ profile: { authScheme: "TOKEN", token: "00plain" } }),
+                contentType
+              })
+            const plain = yield* update("text/plain;charset=UTF-8")
+            expect(plain.status).toBe(415)
+            expect(JSON.parse(plain.text)).toMatchObject({ errorCode: "E0000021" })
+            const sim = yield* OktaSimulator
+            expect((yield* sim.inspect(ORG2ORG_TOKEN)).connection?.token).not.toBe("00plain")
+            expect((yield* update("Application/JSON; charset=utf-8")).status).toBe(200)
+            expect((yield* sim.inspect(ORG2ORG_TOKEN)).connection?.token).toBe("00plain")
             const wrongScheme = failure(
               yield* attempt((a) =>
                 a.updateDefaultProvisioningConnectionForApplication(OFFICE365, {

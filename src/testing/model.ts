@@ -831,6 +831,22 @@ export class OrgModel {
     request: SimRequest,
     params: Record<string, string>
   ): SimResponse {
+    // Okta reads a body only as JSON: another media type (fetch's default for a string body is
+    // text/plain) is refused before the body is looked at.
+    const mediaType = lowerCased(request.headers)
+      ["content-type"]?.split(";")[0]
+      ?.trim()
+      .toLowerCase()
+    if (request.body !== undefined && request.body !== "" && mediaType !== "application/json") {
+      return jsonResponse(
+        415,
+        [],
+        oktaError(
+          "E0000021",
+          "Bad request. Accept and/or Content-Type headers likely do not match supported values."
+        )
+      )
+    }
     let json: unknown
     try {
       json =

@@ -22,7 +22,12 @@ export class Raw extends Context.Tag("test/Raw")<
     readonly send: (
       method: "GET" | "POST" | "PUT" | "DELETE",
       pathOrUrl: string,
-      options?: { readonly authorization?: string; readonly body?: string }
+      options?: {
+        readonly authorization?: string
+        readonly body?: string
+        /** Default `application/json`. */
+        readonly contentType?: string
+      }
     ) => Effect.Effect<{ status: number; headers: Record<string, string>; text: string }>
   }
 >() {}
@@ -38,7 +43,11 @@ const makeRaw = (baseUrl: string) =>
             options.authorization !== undefined ? { authorization: options.authorization } : {}
         })
         if (options.body !== undefined) {
-          request = HttpClientRequest.bodyText(request, options.body, "application/json")
+          request = HttpClientRequest.bodyText(
+            request,
+            options.body,
+            options.contentType ?? "application/json"
+          )
         }
         return client.execute(request).pipe(
           Effect.flatMap((response) =>
