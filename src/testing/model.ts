@@ -833,10 +833,8 @@ export class OrgModel {
   ): SimResponse {
     // Okta reads a body only as JSON: another media type (fetch's default for a string body is
     // text/plain) is refused before the body is looked at.
-    const mediaType = lowerCased(request.headers)
-      ["content-type"]?.split(";")[0]
-      ?.trim()
-      .toLowerCase()
+    const contentType = lowerCased(request.headers)["content-type"] ?? ""
+    const mediaType = contentType.split(";")[0]!.trim().toLowerCase()
     if (request.body !== undefined && request.body !== "" && mediaType !== "application/json") {
       return jsonResponse(
         415,
