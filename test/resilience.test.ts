@@ -397,6 +397,15 @@ describe("Retry-After, as a proxy or load balancer sends it", () => {
     })
   )
 
+  it.effect("sent twice (two proxies, joined as one header), the longest counts", () =>
+    Effect.gen(function* () {
+      const twice = () => json(503, {}, { "retry-after": "5, 5" })
+      expect(yield* retriedAt(twice, "5 seconds")).toEqual([0, 5000])
+      const differing = () => limited(undefined, { "retry-after": "3,7" })
+      expect(yield* retriedAt(differing, "7 seconds")).toEqual([0, 7000])
+    })
+  )
+
   it.effect("one past the longest wait ends the call at once with the error, which says it", () =>
     Effect.gen(function* () {
       const { requests, fiber } = yield* start(() => json(503, {}, { "retry-after": "3600" }))

@@ -62,6 +62,8 @@ export const parseRateLimit = (headers: Headers.Headers): ParsedRateLimit | unde
  * `Retry-After` (which proxies and load balancers send, and Okta does not document) as a delay in
  * milliseconds: delay-seconds, or an HTTP date taken against the response's own `Date` (without
  * one, a date says nothing this client's clock could use). `undefined` when missing or unusable.
+ * Sent twice by two proxies in a row, the seconds arrive joined ("7, 7"): the longest counts, as
+ * a duplicated reset's latest does (V8's `Date.parse` would read "5, 5" as a day of 2001).
  *
  * @internal
  */
@@ -71,7 +73,7 @@ export const parseRetryAfter = (
 ): number | undefined => {
   const raw = headers["retry-after"]?.trim()
   if (raw === undefined || raw === "") return undefined
-  if (/^\d+$/.test(raw)) return Number(raw) * 1000
+  if (/^\d+(\s*,\s*\d+)*$/.test(raw)) return Math.max(...raw.split(",").map(Number)) * 1000
   const at = Date.parse(raw)
   return Number.isFinite(at) && serverDate !== undefined ? Math.max(0, at - serverDate) : undefined
 }
