@@ -54,6 +54,8 @@ const rsaPublicJwk = createPublicKey(rsa.publicKey).export({ format: "jwk" })
 const ec = generateKeyPairSync("ec", { namedCurve: "P-256" })
 const ecPrivateJwk = JSON.stringify(ec.privateKey.export({ format: "jwk" }))
 const ecPublicJwk = ec.publicKey.export({ format: "jwk" })
+/** A certificate's PEM block, as a bundle holds one beside its key (its content is not read). */
+const CERTIFICATE = `-----BEGIN CERTIFICATE-----\n${rsa.publicKey.split("\n").slice(1, -2).join("\n")}\n-----END CERTIFICATE-----\n`
 /** A distinctive piece of each private key: none may ever show up in an error, log or span. */
 const PEM_SECRET = rsa.privateKey.split("\n")[5]!
 const JWK_SECRET = (JSON.parse(ecPrivateJwk) as { d: string }).d
@@ -184,6 +186,23 @@ describe("client credentials with private_key_jwt", () => {
       )
     )
   )
+
+  // `openssl pkcs12 -in app.p12 -nocerts -nodes` writes "Bag Attributes" lines before the key,
+  // and a bundle holds the certificate beside it: jose's import took neither, and the layer
+  // called the key "not an RSA or EC PKCS#8 private key".
+  for (const [name, pem] of [
+    ["after openssl's Bag Attributes", `Bag Attributes\n    localKeyID: 01 02\n${rsa.privateKey}`],
+    ["before its certificate", `${rsa.privateKey}${CERTIFICATE}`],
+    ["after its certificate", `${CERTIFICATE}${rsa.privateKey}`]
+  ] as const) {
+    it.effect(`a PKCS#8 key ${name} signs the assertion`, () =>
+      Effect.gen(function* () {
+        expect((yield* get).status).toBe("ENABLED")
+        const log = yield* (yield* OktaSimulator).requests
+        expect(log.map((entry) => entry.outcome)).toEqual([200, 200])
+      }).pipe(Effect.provide(org({ oauth: oauth({ privateKey: Redacted.make(pem) }) })))
+    )
+  }
 
   it.effect("each token request has a fresh jti (the server refuses a replayed assertion)", () =>
     Effect.gen(function* () {
@@ -914,9 +933,25 @@ describe("configuration", () => {
         privateKeyEncoding: { type: "pkcs8", format: "pem" },
         publicKeyEncoding: { type: "spki", format: "pem" }
       }).privateKey
+      const encrypted = (type: "pkcs1" | "pkcs8") =>
+        generateKeyPairSync("rsa", {
+          modulusLength: 2048,
+          privateKeyEncoding: { type, format: "pem", cipher: "aes-256-cbc", passphrase: "pass" },
+          publicKeyEncoding: { type: "spki", format: "pem" }
+        }).privateKey
       for (const [key, says] of [
         [short, "is an RSA key of 1024 bits; RS256 needs 2048 bits or more"],
         [pkcs1, "PKCS#8"],
+        // They read "must be a PKCS#8 PEM", and "convert it to PKCS#8".
+        [encrypted("pkcs8"), "is encrypted, and the client takes no passphrase: decrypt it"],
+        [encrypted("pkcs1"), "is encrypted, and the client takes no passphrase: decrypt it"],
+        [rsa.publicKey, "is a public key or certificate; give the private key"],
+        [CERTIFICATE, "is a public key or certificate; give the private key"],
+        [`${rsa.privateKey}${short}`, "holds 2 private keys; give the one whose public key"],
+        [
+          JSON.stringify({ keys: [JSON.parse(ecPrivateJwk)] }),
+          "is a JWK Set; give the one private JWK in it"
+        ],
         ["not a key", "PKCS#8 PEM"],
         // Okta's Python SDK reads a path here; this client takes the key itself.
         ["/etc/okta/service-app.pem", "looks like a file path; give the key itself"],

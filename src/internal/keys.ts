@@ -91,6 +91,8 @@ const importAny = (jose: Jose, raw: string): Effect.Effect<SigningKey, OktaConfi
           onRight: (value) => Effect.succeed(value)
         }
       )
+      if (Array.isArray(jwk["keys"]))
+        return yield* configError("is a JWK Set; give the one private JWK in it, not the set")
       if (typeof jwk["d"] !== "string")
         return yield* configError("is a JWK without its private part (d)")
       const alg = jwk["kty"] === "EC" ? "ES256" : jwk["kty"] === "RSA" ? "RS256" : undefined
@@ -101,6 +103,11 @@ const importAny = (jose: Jose, raw: string): Effect.Effect<SigningKey, OktaConfi
       })
       return { key, alg }
     }
+    if (/-----BEGIN ENCRYPTED PRIVATE KEY-----|Proc-Type:\s*4,ENCRYPTED/.test(text)) {
+      return yield* configError(
+        "is encrypted, and the client takes no passphrase: decrypt it (openssl pkey -in key.pem -out plain.pem) and keep the result as secret"
+      )
+    }
     if (
       text.includes("-----BEGIN RSA PRIVATE KEY-----") ||
       text.includes("-----BEGIN EC PRIVATE KEY-----")
@@ -109,17 +116,25 @@ const importAny = (jose: Jose, raw: string): Effect.Effect<SigningKey, OktaConfi
         "is a PKCS#1/SEC1 PEM; convert it to PKCS#8 (openssl pkcs8 -topk8 -nocrypt) or use the JWK Okta gave you"
       )
     }
-    if (!text.includes("-----BEGIN PRIVATE KEY-----")) {
+    // The key's own block: `openssl pkcs12 -nodes` writes "Bag Attributes" lines before it, and a
+    // bundle holds its certificate too, neither of which jose's PKCS#8 import takes.
+    const blocks = text.match(/-----BEGIN PRIVATE KEY-----[^-]*-----END PRIVATE KEY-----/g) ?? []
+    if (blocks.length !== 1) {
       // Okta's Python SDK takes a path here: say so rather than call a path a malformed key.
       return yield* configError(
-        looksLikePath(text)
-          ? "looks like a file path; give the key itself (the file's PEM or JWK text), not its path"
-          : "must be a PKCS#8 PEM (-----BEGIN PRIVATE KEY-----) or a private JWK"
+        blocks.length > 1
+          ? `holds ${blocks.length} private keys; give the one whose public key the app has`
+          : looksLikePath(text)
+            ? "looks like a file path; give the key itself (the file's PEM or JWK text), not its path"
+            : /-----BEGIN (PUBLIC KEY|CERTIFICATE)-----/.test(text)
+              ? "is a public key or certificate; give the private key the client signs with"
+              : "must be a PKCS#8 PEM (-----BEGIN PRIVATE KEY-----) or a private JWK"
       )
     }
+    const pem = blocks[0]!
     for (const alg of ["RS256", "ES256"] as const) {
       const key = yield* Effect.either(
-        Effect.tryPromise({ try: () => jose.importPKCS8(text, alg), catch: () => undefined })
+        Effect.tryPromise({ try: () => jose.importPKCS8(pem, alg), catch: () => undefined })
       )
       if (Either.isRight(key)) return { key: key.right, alg }
     }
