@@ -76,7 +76,9 @@ describe("OktaClient configuration", () => {
         ["https://{yourOktaDomain}", "placeholder"],
         ["https://user:pw@acme.okta.com", "user info"],
         ["https://acme.okta.com?x=1", "query"],
-        ["https://acme-admin.okta.com", "Admin Console"]
+        ["https://acme-admin.okta.com", "Admin Console"],
+        // It read "is not an absolute URL".
+        ['"https://acme.okta.com"', "is wrapped in quotes (from an env file that keeps them?)"]
       ] as const) {
         const error = configFailure(yield* buildWith({ orgUrl: input, apiToken: token }))
         expect(error._tag).toBe("OktaConfigError")
@@ -92,7 +94,10 @@ describe("OktaClient configuration", () => {
         ["", "is empty"],
         [`SSWS ${TOKEN}`, "scheme prefix"],
         [`${TOKEN}\n`, "whitespace"],
-        ["{apiToken}", "placeholder"]
+        ["{apiToken}", "placeholder"],
+        // As `docker --env-file` passes OKTA_CLIENT_TOKEN="…": sent as it was, refused with a 401.
+        [`"${TOKEN}"`, "is wrapped in quotes"],
+        [`'${TOKEN}'`, "is wrapped in quotes"]
       ] as const) {
         const error = configFailure(
           yield* buildWith({ orgUrl: "https://acme.okta.com", apiToken: Redacted.make(value) })

@@ -138,6 +138,7 @@ describe("a bad value read from a standard variable", () => {
   it.effect.each([
     [{ OKTA_CLIENT_TOKEN: "" }, "apiToken", "apiToken is empty (OKTA_CLIENT_TOKEN)"],
     [{ OKTA_CLIENT_TOKEN: "SSWS 00abc" }, "apiToken", "pass the token alone (OKTA_CLIENT_TOKEN)"],
+    [{ OKTA_CLIENT_TOKEN: '"00abc"' }, "apiToken", "give the value alone (OKTA_CLIENT_TOKEN)"],
     [
       { OKTA_CLIENT_ORGURL: "https://{yourOktaDomain}" },
       "orgUrl",

@@ -34,10 +34,10 @@ import { makeResponse, readErrorText } from "../internal/reader.js"
 import { type Call, ownTransport } from "../internal/transport.js"
 import * as Request from "../internal/request.js"
 import * as Retry from "../internal/retry.js"
+import { normalizeOrgUrl } from "../internal/pasted.js"
 import { credentialSecrets } from "../internal/secrets.js"
 import {
   authorizationOf,
-  normalizeOrgUrl,
   type OktaClientConfigOptions,
   type OktaClientOptions,
   resolveSettings

@@ -1,0 +1,98 @@
+/**
+ * Checks of the values users paste into the client's options, from a console, a guide or an
+ * environment file: the org URL and a static token. Each names what is wrong with the value, and
+ * never shows a token.
+ *
+ * @internal
+ */
+import * as Effect from "effect/Effect"
+import * as Redacted from "effect/Redacted"
+import { OktaConfigError } from "../errors/OktaError.js"
+
+/**
+ * A value pasted with its quotes: `docker --env-file` and some `.env` loaders keep them, and a
+ * quoted token would be sent as it is, to be refused by Okta with no word of why.
+ */
+const quoted = (value: string) => /^(["'`]).*\1$/s.test(value)
+const QUOTED = "is wrapped in quotes (from an env file that keeps them?); give the value alone"
+
+const isLoopbackHost = (hostname: string): boolean =>
+  hostname === "localhost" ||
+  hostname.endsWith(".localhost") ||
+  hostname === "[::1]" ||
+  /^127(\.\d{1,3}){3}$/.test(hostname)
+
+/**
+ * Validates and normalises the org URL: the official SDKs' checks (admin-console URLs,
+ * placeholders) and TLS for credentials, except to this machine. @internal
+ */
+export const normalizeOrgUrl = (input: string | URL): Effect.Effect<string, OktaConfigError> => {
+  const fail = (reason: string) => Effect.fail(new OktaConfigError({ field: "orgUrl", reason }))
+  const raw = String(input).trim()
+  if (raw.length === 0) return fail("is empty")
+  if (quoted(raw)) return fail(QUOTED)
+  if (/\{yourOktaDomain\}/i.test(raw)) {
+    return fail("still contains the {yourOktaDomain} placeholder")
+  }
+  let url: URL
+  try {
+    url = new URL(raw)
+  } catch {
+    return fail("is not an absolute URL (expected something like https://acme.okta.com)")
+  }
+  if (url.protocol !== "https:" && url.protocol !== "http:") {
+    return fail(`must use https:// (got ${url.protocol}//)`)
+  }
+  if (url.protocol === "http:" && !isLoopbackHost(url.hostname)) {
+    return fail(
+      `must use https:// (got http://${url.host}); plain http is accepted only for loopback hosts such as 127.0.0.1 or localhost`
+    )
+  }
+  if (url.username !== "" || url.password !== "") return fail("must not contain user info")
+  if (url.search !== "" || url.hash !== "") return fail("must not have a query or fragment")
+  if (/-admin\.(okta|oktapreview|okta-emea)\.com$/i.test(url.hostname)) {
+    return fail(`points at the Admin Console (${url.hostname}); use the org URL without "-admin"`)
+  }
+  const path = url.pathname.replace(/\/+$/, "")
+  // Okta's own hosts never have a path, and on any host an API or console path is a paste of the
+  // wrong URL: it would be prefixed to every request (`/api/v1/api/v1/apps/…`).
+  if (
+    path !== "" &&
+    (/\.(okta|oktapreview|okta-emea|okta-gov)\.com$|\.okta\.mil$/i.test(url.hostname) ||
+      /^\/(api|oauth2|admin|app|home|login|signin|\.well-known)(\/|$)/i.test(path))
+  ) {
+    return fail(
+      `has a path (${path}); give the org URL alone, e.g. ${url.origin} (the client adds /api/v1/…)`
+    )
+  }
+  return Effect.succeed(`${url.origin}${path}`)
+}
+
+/** A static token, checked: the value without its scheme. @internal */
+export const checkToken = (
+  field: "apiToken" | "accessToken",
+  token: Redacted.Redacted<string>
+): Effect.Effect<string, OktaConfigError> => {
+  const fail = (reason: string) => Effect.fail(new OktaConfigError({ field, reason }))
+  if (!Redacted.isRedacted(token)) {
+    return fail("must be a Redacted<string> (Redacted.make(token)), so it never reaches a log")
+  }
+  const value = Redacted.value(token)
+  if (typeof value !== "string" || value.length === 0) return fail("is empty")
+  if (quoted(value)) return fail(QUOTED)
+  if (/^(SSWS|Bearer|DPoP)\s/i.test(value)) {
+    return fail("includes its scheme prefix (SSWS/Bearer); pass the token alone")
+  }
+  // eslint-disable-next-line no-control-regex
+  if (/[\s\u0000-\u001f\u007f]/.test(value)) {
+    return fail("contains whitespace or control characters (a trailing newline from a file?)")
+  }
+  if (/^\{.*\}$/.test(value)) return fail("is still a {placeholder}")
+  // An HTTP header value is Latin-1: fetch and undici refuse anything else on every request.
+  if (/[^\u0020-\u00ff]/.test(value)) {
+    return fail(
+      "contains characters an HTTP header cannot carry (outside Latin-1: a smart quote or an ellipsis pasted with it?)"
+    )
+  }
+  return Effect.succeed(value)
+}
