@@ -153,6 +153,28 @@ describe("a bad value read from a standard variable", () => {
       },
       "oauth.clientId",
       "oauth.clientId is empty (OKTA_CLIENT_CLIENTID)"
+    ],
+    // As `docker --env-file` passes them, quotes kept: Okta answered `invalid_scope`.
+    [
+      {
+        OKTA_CLIENT_AUTHORIZATIONMODE: "PrivateKey",
+        OKTA_CLIENT_CLIENTID: "0oa1",
+        OKTA_CLIENT_SCOPES: '"okta.apps.read okta.apps.manage"',
+        OKTA_CLIENT_PRIVATEKEY: "not a key"
+      },
+      "oauth.scopes",
+      'has "\\"okta.apps.read", which is not one scope (no spaces, quotes or backslashes) (OKTA_CLIENT_SCOPES)'
+    ],
+    [
+      {
+        OKTA_CLIENT_AUTHORIZATIONMODE: "PrivateKey",
+        OKTA_CLIENT_CLIENTID: "0oa1",
+        OKTA_CLIENT_SCOPES: "okta.apps.read",
+        OKTA_CLIENT_KEYID: "'kid-1'",
+        OKTA_CLIENT_PRIVATEKEY: "not a key"
+      },
+      "oauth.keyId",
+      "oauth.keyId is wrapped in quotes (from an env file that keeps them?); give the value alone (OKTA_CLIENT_KEYID)"
     ]
   ] as const)("%o: OktaConfigError %s, naming the variable", ([env, field, says]) =>
     Effect.gen(function* () {

@@ -971,6 +971,17 @@ describe("configuration", () => {
       expect(failure(yield* build(oauth({ clientId: " " })))).toMatchObject({
         field: "oauth.clientId"
       })
+      // Pasted with their quotes, or two scopes in one string: Okta refused the token request.
+      for (const [options, field, says] of [
+        [{ clientId: `"${CLIENT_ID}"` }, "oauth.clientId", "is wrapped in quotes"],
+        [{ keyId: "'key-1'" }, "oauth.keyId", "is wrapped in quotes"],
+        [{ scopes: ["okta.apps.read okta.apps.manage"] }, "oauth.scopes", "not one scope"],
+        [{ scopes: ["okta.apps.read", ""] }, "oauth.scopes", 'has "", which is not one scope']
+      ] as const) {
+        const error = failure(yield* build(oauth(options)))
+        expect(error).toMatchObject({ _tag: "OktaConfigError", field })
+        expect(error.message).toContain(says)
+      }
       // From JavaScript, where the types do not hold: it died as "Invalid DurationInput".
       expect(failure(yield* build(oauth({ refreshMargin: "soon" as never })))).toMatchObject({
         field: "oauth.refreshMargin"

@@ -12,6 +12,7 @@ import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import { OktaConfigError } from "../errors/OktaError.js"
+import { QUOTED, quoted } from "./pasted.js"
 
 type Jose = typeof Jose_
 
@@ -32,6 +33,7 @@ export const configError = (reason: string) =>
  */
 export const checkSettings = (options: {
   readonly clientId: unknown
+  readonly keyId?: unknown
   readonly scopes: unknown
   readonly privateKey: unknown
   readonly refreshMargin?: unknown
@@ -41,8 +43,21 @@ export const checkSettings = (options: {
   if (typeof options.clientId !== "string" || options.clientId.trim() === "") {
     return fail("clientId", "is empty")
   }
+  if (quoted(options.clientId.trim())) return fail("clientId", QUOTED)
+  if (typeof options.keyId === "string" && quoted(options.keyId)) return fail("keyId", QUOTED)
   if (!Array.isArray(options.scopes) || options.scopes.length === 0) {
     return fail("scopes", "must name one scope or more")
+  }
+  // RFC 6749 §3.3: a scope is printable ASCII without space, quote or backslash. One pasted with
+  // its quotes, or two in one string, would be refused by Okta as `invalid_scope`.
+  const scope = (options.scopes as ReadonlyArray<unknown>).find(
+    (s) => typeof s !== "string" || !/^[\x21\x23-\x5b\x5d-\x7e]+$/.test(s)
+  )
+  if (scope !== undefined) {
+    return fail(
+      "scopes",
+      `has ${JSON.stringify(scope)}, which is not one scope (no spaces, quotes or backslashes)`
+    )
   }
   if (!Redacted.isRedacted(options.privateKey)) {
     return Effect.fail(

@@ -13,8 +13,11 @@ import { OktaConfigError } from "../errors/OktaError.js"
  * A value pasted with its quotes: `docker --env-file` and some `.env` loaders keep them, and a
  * quoted token would be sent as it is, to be refused by Okta with no word of why.
  */
-const quoted = (value: string) => /^(["'`]).*\1$/s.test(value)
-const QUOTED = "is wrapped in quotes (from an env file that keeps them?); give the value alone"
+/** @internal */
+export const quoted = (value: string) => /^(["'`]).*\1$/s.test(value)
+/** @internal */
+export const QUOTED =
+  "is wrapped in quotes (from an env file that keeps them?); give the value alone"
 
 const isLoopbackHost = (hostname: string): boolean =>
   hostname === "localhost" ||

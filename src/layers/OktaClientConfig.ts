@@ -183,6 +183,7 @@ const VARIABLES: ReadonlyArray<
   ["apiToken", "apiToken", "OKTA_CLIENT_TOKEN"],
   ["oauth.clientId", "clientId", "OKTA_CLIENT_CLIENTID"],
   ["oauth.scopes", "scopes", "OKTA_CLIENT_SCOPES"],
+  ["oauth.keyId", "keyId", "OKTA_CLIENT_KEYID"],
   ["oauth.privateKey", "privateKey", "OKTA_CLIENT_PRIVATEKEY"]
 ]
 
