@@ -25,7 +25,7 @@ import {
 import { OktaSimulator, SimulatorServer } from "../src/testing/index.js"
 import { registerTransport } from "../src/internal/transport.js"
 import { OktaUndici } from "../src/undici/index.js"
-import { loopbackServer, tunnellingProxy } from "./support/loopback.js"
+import { loopbackServer, tunnellingProxy, untrustedTlsServer } from "./support/loopback.js"
 
 const CAP = 64 * 1024
 const small = JSON.stringify({ id: "0oa1", label: "Acme SCIM" })
@@ -841,6 +841,42 @@ describe("a refused connection with a proxy variable set", () => {
       expect((yield* refused(FetchHttpClient.layer)).message).not.toContain("PROXY")
     }).pipe(Effect.scoped)
   )
+})
+
+describe("a server certificate Node does not trust (a TLS-inspecting proxy's)", () => {
+  // It read "no response", and was retried four times with backoff: no retry makes the
+  // certificate good, and nothing said what would.
+  for (const [name, transport] of [
+    ["OktaFetch.layer", OktaFetch.layer()],
+    ["OktaUndici.layer", Layer.orDie(OktaUndici.layer())],
+    ["FetchHttpClient.layer", FetchHttpClient.layer],
+    ["NodeHttpClient.layerUndici", NodeHttpClient.layerUndici]
+  ] as const) {
+    it.live(`on ${name}: could not connect, not retried, and the error names the way out`, () =>
+      Effect.gen(function* () {
+        const { url, connections } = yield* untrustedTlsServer((_req, res) => res.end("{}"))
+        const error = yield* Effect.flip(
+          Effect.flatMap(ApplicationConnections, (api) =>
+            api.getDefaultProvisioningConnectionForApplication("0oa1gjh63g214q0Hq0g4")
+          ).pipe(
+            Effect.provide(
+              ApplicationConnections.layer.pipe(
+                Layer.provide(OktaClient.layer({ orgUrl: url, apiToken: Redacted.make("00tok") })),
+                Layer.provide(transport)
+              )
+            )
+          )
+        )
+        expect(error).toMatchObject({ _tag: "OktaTransportError", connectFailed: true })
+        expect(error.message).toContain("failed: could not connect (")
+        expect(error.message).toContain("DEPTH_ZERO_SELF_SIGNED_CERT")
+        expect(error.message).toContain(
+          "Node does not trust the server's certificate: behind a TLS-inspecting proxy, give Node the proxy's CA certificate with NODE_EXTRA_CA_CERTS=/path/to/ca.pem"
+        )
+        expect(connections()).toBe(1)
+      }).pipe(Effect.scoped)
+    )
+  }
 })
 
 describe("the undici transport that caps bodies itself", () => {

@@ -72,14 +72,36 @@ const CONNECT_CODES = new Set([
 const badPort = (cause: unknown): boolean =>
   cause instanceof TypeError && cause.cause instanceof Error && cause.cause.message === "bad port"
 
-const connectFailed = (cause: unknown): boolean => {
+// The server's TLS certificate was refused: the connection was never made, and no retry makes
+// the certificate good. The first six are a chain Node does not trust, which behind a
+// TLS-inspecting proxy means its CA is missing.
+const UNTRUSTED_CODES = new Set([
+  "SELF_SIGNED_CERT_IN_CHAIN",
+  "DEPTH_ZERO_SELF_SIGNED_CERT",
+  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
+  "UNABLE_TO_GET_ISSUER_CERT",
+  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+  "CERT_UNTRUSTED"
+])
+const CERTIFICATE_CODES = new Set([
+  ...UNTRUSTED_CODES,
+  "CERT_HAS_EXPIRED",
+  "CERT_NOT_YET_VALID",
+  "CERT_REVOKED",
+  "ERR_TLS_CERT_ALTNAME_INVALID"
+])
+const UNTRUSTED_HINT =
+  "; Node does not trust the server's certificate: behind a TLS-inspecting proxy, give Node the proxy's CA certificate with NODE_EXTRA_CA_CERTS=/path/to/ca.pem"
+
+/** The first error code in `cause`'s chain that is one of `codes`. */
+const codeIn = (cause: unknown, codes: ReadonlySet<string>): string | undefined => {
   let current: unknown = cause
   for (let depth = 0; depth < 5 && current !== null && typeof current === "object"; depth++) {
     const code = (current as { readonly code?: unknown }).code
-    if (typeof code === "string" && CONNECT_CODES.has(code)) return true
+    if (typeof code === "string" && codes.has(code)) return code
     current = (current as { readonly cause?: unknown }).cause
   }
-  return false
+  return undefined
 }
 
 // The platform's `Transport` and `Decode` say what the error's message says already (no
@@ -134,20 +156,29 @@ export const transportError = (
   error: HttpClientError.HttpClientError,
   undiciWithoutProxy = false
 ): OktaTransportError => {
-  const blocked = error._tag === "RequestError" && badPort(error.cause)
-  const connect = blocked || (error._tag === "RequestError" && connectFailed(error.cause))
+  const request = error._tag === "RequestError"
+  const blocked = request && badPort(error.cause)
+  const certificate = request ? codeIn(error.cause, CERTIFICATE_CODES) : undefined
+  const connect =
+    blocked ||
+    certificate !== undefined ||
+    (request && codeIn(error.cause, CONNECT_CODES) !== undefined)
   const failure = new OktaTransportError({
     ...call,
     reason: blocked
       ? `${reasonOf(error)}: Node's fetch never connects to this port (the fetch standard blocks it); use another port, or OktaUndici.layer`
-      : connect
-        ? reasonOf(error) + proxyHint(error.cause, error.request.url, undiciWithoutProxy)
-        : reasonOf(error),
+      : certificate !== undefined
+        ? reasonOf(error) + (UNTRUSTED_CODES.has(certificate) ? UNTRUSTED_HINT : "")
+        : connect
+          ? reasonOf(error) + proxyHint(error.cause, error.request.url, undiciWithoutProxy)
+          : reasonOf(error),
     afterResponse: error._tag === "ResponseError",
     connectFailed: connect,
     ...(error._tag === "ResponseError" ? { status: error.response.status } : {})
   })
-  if (blocked || error.cause instanceof NotAResponse) permanent.add(failure)
+  if (blocked || certificate !== undefined || error.cause instanceof NotAResponse) {
+    permanent.add(failure)
+  }
   return failure
 }
 

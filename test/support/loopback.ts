@@ -3,7 +3,9 @@
  * connections included, when the test's scope ends).
  */
 import { Effect } from "effect"
+import { readFileSync } from "node:fs"
 import { createServer, type IncomingMessage, type RequestListener } from "node:http"
+import { createServer as createHttpsServer } from "node:https"
 import { type AddressInfo, connect, type Socket } from "node:net"
 
 export const loopbackServer = (handler: RequestListener) =>
@@ -22,6 +24,41 @@ export const loopbackServer = (handler: RequestListener) =>
         )
       )
     }),
+    ({ close }) => Effect.sync(close)
+  )
+
+/**
+ * An HTTPS server on 127.0.0.1 for one test, with a self-signed certificate for `localhost` and
+ * 127.0.0.1 (test/fixtures/tls, valid until 2126) that Node does not trust, as a TLS-inspecting
+ * proxy's is not trusted until its CA is given. `connections` counts the TCP connections made.
+ */
+export const untrustedTlsServer = (handler: RequestListener) =>
+  Effect.acquireRelease(
+    Effect.async<{ readonly url: string; readonly connections: () => number; close: () => void }>(
+      (resume) => {
+        const fixture = (name: string) =>
+          readFileSync(new URL(`../fixtures/tls/${name}`, import.meta.url))
+        const server = createHttpsServer(
+          { key: fixture("localhost-key.pem"), cert: fixture("localhost-cert.pem") },
+          handler
+        )
+        let connections = 0
+        server.on("connection", () => (connections += 1))
+        server.on("tlsClientError", () => {})
+        server.listen(0, "127.0.0.1", () =>
+          resume(
+            Effect.succeed({
+              url: `https://127.0.0.1:${(server.address() as AddressInfo).port}`,
+              connections: () => connections,
+              close: () => {
+                server.closeAllConnections()
+                server.close()
+              }
+            })
+          )
+        )
+      }
+    ),
     ({ close }) => Effect.sync(close)
   )
 
