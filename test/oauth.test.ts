@@ -187,6 +187,49 @@ describe("client credentials with private_key_jwt", () => {
     )
   )
 
+  // The Admin Console's "Generate new key" gives a private JWK with the kid it registered. Without
+  // a kid in the assertion, Okta refuses it once the app has a second key (during a rotation).
+  describe("a private JWK's own kid", () => {
+    const withKid = JSON.stringify({ ...JSON.parse(ecPrivateJwk), kid: "console-kid" })
+    const app = org({
+      oauth: oauth({ privateKey: Redacted.make(withKid), keyId: undefined }),
+      clients: [registered({ publicKey: { ...ecPublicJwk, kid: "console-kid" } })]
+    })
+    const kidSent = Effect.map(OktaSimulator, (sim) => sim.requests).pipe(
+      Effect.flatten,
+      Effect.map((log) => {
+        const body = new URLSearchParams(tokenRequestsIn(log)[0]!.body as string)
+        return decodeProtectedHeader(body.get("client_assertion")!).kid
+      })
+    )
+
+    it.effect("goes in the assertion's header when keyId is not given", () =>
+      Effect.gen(function* () {
+        expect((yield* get).status).toBe("ENABLED")
+        expect(yield* kidSent).toBe("console-kid")
+      }).pipe(Effect.provide(app))
+    )
+
+    it.effect("gives way to keyId, and a kid naming no key of the app's is refused", () =>
+      Effect.gen(function* () {
+        const error = yield* Effect.flip(get)
+        expect(error).toMatchObject({
+          _tag: "OktaAuthError",
+          error: "invalid_client",
+          errorDescription: "The client_assertion JWT kid is invalid."
+        })
+        expect(yield* kidSent).toBe("another-kid")
+      }).pipe(
+        Effect.provide(
+          org({
+            oauth: oauth({ privateKey: Redacted.make(withKid), keyId: "another-kid" }),
+            clients: [registered({ publicKey: { ...ecPublicJwk, kid: "console-kid" } })]
+          })
+        )
+      )
+    )
+  })
+
   // `openssl pkcs12 -in app.p12 -nocerts -nodes` writes "Bag Attributes" lines before the key,
   // and a bundle holds the certificate beside it: jose's import took neither, and the layer
   // called the key "not an RSA or EC PKCS#8 private key".

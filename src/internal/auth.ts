@@ -161,6 +161,8 @@ export const oauth = (
     })
     const signing = yield* importSigningKey(jose, Redacted.value(options.privateKey))
     const tokenUrl = `${orgUrl}/oauth2/v1/token`
+    // Okta needs the kid once an app has two keys (during a rotation): the JWK's own by default.
+    const kid = options.keyId ?? signing.kid
 
     let dpopEnabled = options.dpop === true
     let tokenNonce: string | undefined
@@ -185,7 +187,7 @@ export const oauth = (
             new jose.SignJWT({})
               .setProtectedHeader({
                 alg: signing.alg,
-                ...(options.keyId !== undefined ? { kid: options.keyId } : {})
+                ...(kid !== undefined ? { kid } : {})
               })
               .setIssuer(options.clientId)
               .setSubject(options.clientId)

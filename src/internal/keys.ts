@@ -20,6 +20,8 @@ type Jose = typeof Jose_
 export interface SigningKey {
   readonly key: Jose_.CryptoKey
   readonly alg: "RS256" | "ES256"
+  /** A JWK's own `kid` (Okta's Admin Console puts the registered one in the JWK it generates). */
+  readonly kid?: string | undefined
 }
 
 /** @internal */
@@ -116,7 +118,7 @@ const importAny = (jose: Jose, raw: string): Effect.Effect<SigningKey, OktaConfi
         try: () => jose.importJWK(jwk, alg) as Promise<Jose_.CryptoKey>,
         catch: () => configError(`is not a usable ${alg} private JWK`)
       })
-      return { key, alg }
+      return { key, alg, kid: typeof jwk["kid"] === "string" ? jwk["kid"] : undefined }
     }
     if (/-----BEGIN ENCRYPTED PRIVATE KEY-----|Proc-Type:\s*4,ENCRYPTED/.test(text)) {
       return yield* configError(

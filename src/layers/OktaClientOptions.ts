@@ -31,7 +31,7 @@ export interface OktaOAuthOptions {
   readonly clientId: string
   /** The app's private key: PKCS#8 PEM, or a private JWK as JSON. Never logged or put in errors. */
   readonly privateKey: Redacted.Redacted<string>
-  /** The key's id (`kid`) registered with the app, sent in the assertion's header. */
+  /** The key's id (`kid`) registered with the app, for the assertion's header. Default: the JWK's. */
   readonly keyId?: string | undefined
   /** Scopes to request, e.g. `["okta.apps.read", "okta.apps.manage"]`. */
   readonly scopes: ReadonlyArray<string>

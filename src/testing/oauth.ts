@@ -200,6 +200,14 @@ export class OAuthServer {
         tracked(async () => {
           try {
             const header = jose.decodeProtectedHeader(assertion)
+            // Okta finds the key by the assertion's kid: one naming no key of the app's is refused.
+            const registered = client.publicKey["kid"]
+            if (
+              typeof registered === "string" &&
+              header.kid !== undefined &&
+              header.kid !== registered
+            )
+              return { ok: false as const, reason: "kid" }
             const key = await jose.importJWK(
               client.publicKey as JWK,
               String(header.alg ?? client.publicKey["alg"] ?? "RS256")
@@ -226,6 +234,8 @@ export class OAuthServer {
           }
         })
       )
+      if (!verified.ok && verified.reason === "kid")
+        return oauthError(401, "invalid_client", "The client_assertion JWT kid is invalid.")
       if (!verified.ok)
         return oauthError(
           401,
