@@ -33,6 +33,25 @@ const Small = Schema.Struct({ id: Schema.String, label: Schema.String })
 // A JSON string value of `size` bytes in all.
 const sized = (size: number) => `"${"x".repeat(size - 2)}"`
 
+/** How a GET through the client on `transport` to `orgUrl` fails. */
+const failureOf = <E>(
+  orgUrl: string,
+  transport: Layer.Layer<HttpClient.HttpClient, E>,
+  settings: { readonly retry?: false } = {}
+) =>
+  Effect.flip(
+    Effect.flatMap(ApplicationConnections, (api) =>
+      api.getDefaultProvisioningConnectionForApplication("0oa1gjh63g214q0Hq0g4")
+    ).pipe(
+      Effect.provide(
+        ApplicationConnections.layer.pipe(
+          Layer.provide(OktaClient.layer({ orgUrl, apiToken: Redacted.make("00t"), ...settings })),
+          Layer.provide(transport)
+        )
+      )
+    )
+  )
+
 interface Seen {
   readonly path: string
   readonly acceptEncoding: string | undefined
@@ -548,23 +567,7 @@ describe("the fetch transport as the application configured it", () => {
         ).pipe(Layer.provide(transport))
       for (const transport of [OktaFetch.layer(), FetchHttpClient.layer]) {
         attempts = 0
-        const error = yield* Effect.flip(
-          Effect.flatMap(ApplicationConnections, (api) =>
-            api.getDefaultProvisioningConnectionForApplication("0oa1gjh63g214q0Hq0g4")
-          ).pipe(
-            Effect.provide(
-              ApplicationConnections.layer.pipe(
-                Layer.provide(
-                  OktaClient.layer({
-                    orgUrl: "http://127.0.0.1:6000",
-                    apiToken: Redacted.make("00t")
-                  })
-                ),
-                Layer.provide(counted(transport))
-              )
-            )
-          )
-        )
+        const error = yield* failureOf("http://127.0.0.1:6000", counted(transport))
         expect(error).toMatchObject({ _tag: "OktaTransportError", connectFailed: true })
         expect(error.message).toContain(
           "bad port: Node's fetch never connects to this port (the fetch standard blocks it); use another port, or OktaUndici.layer"
@@ -752,20 +755,7 @@ describe("a refused connection with a proxy variable set", () => {
       // A port nothing listens on any more.
       const { url, close } = yield* loopbackServer(() => {})
       close()
-      return yield* Effect.flip(
-        Effect.flatMap(ApplicationConnections, (api) =>
-          api.getDefaultProvisioningConnectionForApplication("0oa1gjh63g214q0Hq0g4")
-        ).pipe(
-          Effect.provide(
-            ApplicationConnections.layer.pipe(
-              Layer.provide(
-                OktaClient.layer({ orgUrl: url, apiToken: Redacted.make("00tok"), retry: false })
-              ),
-              Layer.provide(httpClient)
-            )
-          )
-        )
-      )
+      return yield* failureOf(url, httpClient, { retry: false })
     }).pipe(Effect.scoped)
   const unset = {
     HTTP_PROXY: undefined,
@@ -855,18 +845,8 @@ describe("a server certificate Node does not trust (a TLS-inspecting proxy's)", 
     it.live(`on ${name}: could not connect, not retried, and the error names the way out`, () =>
       Effect.gen(function* () {
         const { url, connections } = yield* untrustedTlsServer((_req, res) => res.end("{}"))
-        const error = yield* Effect.flip(
-          Effect.flatMap(ApplicationConnections, (api) =>
-            api.getDefaultProvisioningConnectionForApplication("0oa1gjh63g214q0Hq0g4")
-          ).pipe(
-            Effect.provide(
-              ApplicationConnections.layer.pipe(
-                Layer.provide(OktaClient.layer({ orgUrl: url, apiToken: Redacted.make("00tok") })),
-                Layer.provide(transport)
-              )
-            )
-          )
-        )
+        // With the default retry policy, which retries a dropped connection.
+        const error = yield* failureOf(url, transport)
         expect(error).toMatchObject({ _tag: "OktaTransportError", connectFailed: true })
         expect(error.message).toContain("failed: could not connect (")
         expect(error.message).toContain("DEPTH_ZERO_SELF_SIGNED_CERT")
