@@ -122,7 +122,7 @@ const importAny = (jose: Jose, raw: string): Effect.Effect<SigningKey, OktaConfi
     }
     if (/-----BEGIN ENCRYPTED PRIVATE KEY-----|Proc-Type:\s*4,ENCRYPTED/.test(text)) {
       return yield* configError(
-        "is encrypted, and the client takes no passphrase: decrypt it (openssl pkey -in key.pem -out plain.pem) and keep the result as secret"
+        "is encrypted, and the client takes no passphrase: decrypt it first (openssl pkey -in key.pem -out plain.pem)"
       )
     }
     if (

@@ -11,9 +11,8 @@ import { OktaConfigError } from "../errors/OktaError.js"
 
 /**
  * A value pasted with its quotes: `docker --env-file` and some `.env` loaders keep them, and a
- * quoted token would be sent as it is, to be refused by Okta with no word of why.
+ * quoted token would be sent as it is, to be refused by Okta with no word of why. @internal
  */
-/** @internal */
 export const quoted = (value: string) => /^(["'`]).*\1$/s.test(value)
 /** @internal */
 export const QUOTED =

@@ -1,6 +1,7 @@
 /**
  * The options of `OktaClient`: their types, their validation (`OktaConfigError` names what is
- * wrong, never a secret). Reading them from `Config` is in `OktaClientConfig.ts`.
+ * wrong, never a secret). Reading them from `Config` is in `OktaClientConfig.ts`; the checks of
+ * pasted values (the org URL, a token) are in `internal/pasted.ts`.
  */
 import type * as HttpClient from "@effect/platform/HttpClient"
 import type * as Config from "effect/Config"
