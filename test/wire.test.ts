@@ -33,24 +33,29 @@ const Small = Schema.Struct({ id: Schema.String, label: Schema.String })
 // A JSON string value of `size` bytes in all.
 const sized = (size: number) => `"${"x".repeat(size - 2)}"`
 
+/** A GET through the client on `transport` to `orgUrl`. */
+const getThrough = <E>(
+  orgUrl: string,
+  transport: Layer.Layer<HttpClient.HttpClient, E>,
+  settings: { readonly retry?: false } = {}
+) =>
+  Effect.flatMap(ApplicationConnections, (api) =>
+    api.getDefaultProvisioningConnectionForApplication("0oa1gjh63g214q0Hq0g4")
+  ).pipe(
+    Effect.provide(
+      ApplicationConnections.layer.pipe(
+        Layer.provide(OktaClient.layer({ orgUrl, apiToken: Redacted.make("00t"), ...settings })),
+        Layer.provide(transport)
+      )
+    )
+  )
+
 /** How a GET through the client on `transport` to `orgUrl` fails. */
 const failureOf = <E>(
   orgUrl: string,
   transport: Layer.Layer<HttpClient.HttpClient, E>,
   settings: { readonly retry?: false } = {}
-) =>
-  Effect.flip(
-    Effect.flatMap(ApplicationConnections, (api) =>
-      api.getDefaultProvisioningConnectionForApplication("0oa1gjh63g214q0Hq0g4")
-    ).pipe(
-      Effect.provide(
-        ApplicationConnections.layer.pipe(
-          Layer.provide(OktaClient.layer({ orgUrl, apiToken: Redacted.make("00t"), ...settings })),
-          Layer.provide(transport)
-        )
-      )
-    )
-  )
+) => Effect.flip(getThrough(orgUrl, transport, settings))
 
 interface Seen {
   readonly path: string
@@ -701,6 +706,32 @@ describe("the undici transport through an HTTP proxy", () => {
 
   // undici reads the lower-case names first: unset them, whatever the machine has.
   const noProxyVariables = { http_proxy: undefined, https_proxy: undefined, HTTPS_PROXY: undefined }
+
+  // An application behind a TLS-inspecting proxy gives undici the proxy's CA. Through a proxy,
+  // undici's ProxyAgent takes the TLS options for Okta as `requestTls` and ignores `connect`: the
+  // CA was dropped, and every call failed with the certificate error.
+  it.live("TLS options in agent.connect (a CA) apply to Okta through the proxy too", () =>
+    Effect.gen(function* () {
+      const proxy = yield* tunnellingProxy
+      const { url, certificate } = yield* untrustedTlsServer((_req, res) => {
+        res.setHeader("content-type", "application/json")
+        res.end(JSON.stringify({ status: "ENABLED", profile: { authScheme: "TOKEN" } }))
+      })
+      const agent = { connect: { ca: certificate } }
+      yield* environment({ ...noProxyVariables, HTTP_PROXY: proxy.url, NO_PROXY: "" })
+      for (const transport of [
+        OktaUndici.layer({ agent }),
+        OktaUndici.layer({ agent, proxy: proxy.url }),
+        OktaUndici.layer({ agent, proxy: "environment" })
+      ]) {
+        expect((yield* getThrough(url, transport, { retry: false })).status).toBe("ENABLED")
+      }
+      expect(proxy.tunnels.map((tunnel) => tunnel.target)).toEqual([
+        new URL(url).host,
+        new URL(url).host
+      ])
+    }).pipe(Effect.scoped)
+  )
 
   it.live.each([
     ["as a URL", (url: string) => url],

@@ -37,7 +37,11 @@ export interface OktaUndiciOptions {
    * when this one is larger, the client counts the bytes itself, as on any other transport.
    */
   readonly maxResponseBytes?: number | undefined
-  /** undici `Agent` options (connections per origin, keep-alive, TLS), except `maxResponseSize`. */
+  /**
+   * undici `Agent` options (connections per origin, keep-alive, TLS), except `maxResponseSize`.
+   * The TLS options in `connect` (a CA for a TLS-inspecting proxy, say) apply to Okta's
+   * connections through a `proxy` too.
+   */
   readonly agent?: Omit<Undici.Agent.Options, "maxResponseSize"> | undefined
   /**
    * An HTTP proxy every request goes through, in a `CONNECT` tunnel: its URL
@@ -89,8 +93,15 @@ export const layer = (
           reason: "must be a positive integer"
         })
       }
-      const settings = { ...options.agent, maxResponseSize: maxBytes }
       const proxy = options.proxy === undefined ? undefined : String(options.proxy)
+      const connect = options.agent?.connect
+      const settings = {
+        ...options.agent,
+        maxResponseSize: maxBytes,
+        // Through a proxy, undici takes the TLS options for Okta as `requestTls` and ignores
+        // `connect`: a CA given for a TLS-inspecting proxy would be dropped where it is needed.
+        ...(proxy !== undefined && typeof connect === "object" ? { requestTls: connect } : {})
+      }
       if (proxy !== undefined && proxy !== "environment" && !isProxyUrl(proxy)) {
         // Not echoed: a proxy URL may hold credentials.
         return yield* new OktaConfigError({

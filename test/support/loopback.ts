@@ -34,31 +34,37 @@ export const loopbackServer = (handler: RequestListener) =>
  */
 export const untrustedTlsServer = (handler: RequestListener) =>
   Effect.acquireRelease(
-    Effect.async<{ readonly url: string; readonly connections: () => number; close: () => void }>(
-      (resume) => {
-        const fixture = (name: string) =>
-          readFileSync(new URL(`../fixtures/tls/${name}`, import.meta.url))
-        const server = createHttpsServer(
-          { key: fixture("localhost-key.pem"), cert: fixture("localhost-cert.pem") },
-          handler
+    Effect.async<{
+      readonly url: string
+      /** The server's certificate, its own CA: what an application would give Node to trust. */
+      readonly certificate: Buffer
+      readonly connections: () => number
+      close: () => void
+    }>((resume) => {
+      const fixture = (name: string) =>
+        readFileSync(new URL(`../fixtures/tls/${name}`, import.meta.url))
+      const certificate = fixture("localhost-cert.pem")
+      const server = createHttpsServer(
+        { key: fixture("localhost-key.pem"), cert: certificate },
+        handler
+      )
+      let connections = 0
+      server.on("connection", () => (connections += 1))
+      server.on("tlsClientError", () => {})
+      server.listen(0, "127.0.0.1", () =>
+        resume(
+          Effect.succeed({
+            url: `https://127.0.0.1:${(server.address() as AddressInfo).port}`,
+            certificate,
+            connections: () => connections,
+            close: () => {
+              server.closeAllConnections()
+              server.close()
+            }
+          })
         )
-        let connections = 0
-        server.on("connection", () => (connections += 1))
-        server.on("tlsClientError", () => {})
-        server.listen(0, "127.0.0.1", () =>
-          resume(
-            Effect.succeed({
-              url: `https://127.0.0.1:${(server.address() as AddressInfo).port}`,
-              connections: () => connections,
-              close: () => {
-                server.closeAllConnections()
-                server.close()
-              }
-            })
-          )
-        )
-      }
-    ),
+      )
+    }),
     ({ close }) => Effect.sync(close)
   )
 
