@@ -395,6 +395,30 @@ describe("per-attempt timeout", () => {
       }
     })
   )
+
+  it.effect("switches that are not booleans, and a transformClient that is not a function", () =>
+    Effect.gen(function* () {
+      const base = { orgUrl: "https://acme.okta.com", apiToken: Redacted.make(TOKEN) }
+      // From JavaScript, or options read from a file: "false" read as true, a typo as tracing on.
+      for (const [options, field, says] of [
+        [{ metrics: "false" }, "metrics", 'must be true or false, not "false"'],
+        [
+          { tracing: "exchange" },
+          "tracing",
+          'must be true or false, or "exchanges", not "exchange"'
+        ],
+        [{ tracerPropagation: 1 }, "tracerPropagation", "must be true or false, not 1"],
+        [{ transformClient: "log" }, "transformClient", "must be a function"]
+      ] as const) {
+        const error = configFailure(yield* buildWith({ ...base, ...(options as object) }))
+        expect(error).toMatchObject({ _tag: "OktaConfigError", field })
+        expect(error.message).toContain(says)
+      }
+      for (const tracing of [true, false, "exchanges"] as const) {
+        expect(Exit.isSuccess(yield* buildWith({ ...base, tracing }))).toBe(true)
+      }
+    })
+  )
 })
 
 describe("secrets never leak", () => {

@@ -303,6 +303,26 @@ export const resolveSettings = (options: OktaClientSettings) =>
         reason: `must be above 0 and at most 1 (a share of the budget, not a percentage; got ${share})`
       })
     }
+    // From JavaScript (or options read from a file), "false" would read as true.
+    for (const field of ["tracing", "tracerPropagation", "metrics"] as const) {
+      const value: unknown = options[field]
+      if (
+        value !== undefined &&
+        typeof value !== "boolean" &&
+        !(field === "tracing" && value === "exchanges")
+      ) {
+        return yield* new OktaConfigError({
+          field,
+          reason: `must be true or false${field === "tracing" ? ', or "exchanges"' : ""}, not ${JSON.stringify(value)}`
+        })
+      }
+    }
+    if (options.transformClient !== undefined && typeof options.transformClient !== "function") {
+      return yield* new OktaConfigError({
+        field: "transformClient",
+        reason: "must be a function from HttpClient to HttpClient"
+      })
+    }
     const retry = options.retry === false ? RetryPolicy.disabled : options.retry
     if (retry !== undefined && !RetryPolicy.isRetryPolicy(retry)) {
       return yield* new OktaConfigError({
