@@ -594,7 +594,8 @@ describe("secrets never leak", () => {
           "okta.app_id": APP,
           "http.request.method": "POST",
           "url.path": `/api/v1/apps/${APP}/connections/default`,
-          "server.address": new URL(ORG).host,
+          "server.address": "acme.okta.com",
+          "server.port": 443,
           "http.response.status_code": 200,
           "okta.request_id": "req-1"
         })
@@ -619,7 +620,8 @@ describe("secrets never leak", () => {
         expect(Object.fromEntries(http[0]!.attributes)).toEqual({
           "http.request.method": "POST",
           "url.full": `${ORG}/api/v1/apps/${APP}/connections/default`,
-          "server.address": new URL(ORG).host,
+          "server.address": "acme.okta.com",
+          "server.port": 443,
           "http.response.status_code": 200,
           "okta.request_id": "req-1"
         })
@@ -627,6 +629,41 @@ describe("secrets never leak", () => {
         expect(http[1]!.attributes.get("url.full")).toBe(
           `${ORG}/api/v1/apps/office365/${APP}/oauth2/callback`
         )
+      })
+  )
+
+  it.effect(
+    "server.address is the host name alone and server.port its port, as OTel names them",
+    () =>
+      Effect.gen(function* () {
+        const { spans, tracer } = yield* recordingTracer
+        const http = scriptedHttp(() =>
+          json(200, { status: "ENABLED", profile: { authScheme: "TOKEN" } })
+        )
+        yield* Effect.flatMap(OktaClient, (client) =>
+          client.execute(
+            { operation: "probe", method: "GET", path: "/api/v1/probe" },
+            () => Effect.void
+          )
+        ).pipe(
+          Effect.provide(
+            OktaClient.layer({
+              orgUrl: "http://[::1]:8080",
+              apiToken: Redacted.make(TOKEN),
+              tracing: "exchanges"
+            }).pipe(Layer.provide(http.layer))
+          ),
+          Effect.withTracer(tracer)
+        )
+        const servers = spans.map((span) => [
+          span.name,
+          span.attributes.get("server.address"),
+          span.attributes.get("server.port")
+        ])
+        expect(servers).toEqual([
+          ["OktaClient.probe", "::1", 8080],
+          ["http.client GET", "::1", 8080]
+        ])
       })
   )
 

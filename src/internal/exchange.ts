@@ -23,6 +23,20 @@ import type { Recorder } from "./metrics.js"
 import { hintWhileStill, isTestClock } from "./testClock.js"
 import { type Call, transportError } from "./transport.js"
 
+/**
+ * The OpenTelemetry `server.address` and `server.port` of a URL: the host name alone (an IPv6
+ * address without its brackets) and the port, the scheme's default when the URL names none.
+ *
+ * @internal
+ */
+export const serverOf = (url: string): { "server.address": string; "server.port": number } => {
+  const { hostname, port, protocol } = new URL(url)
+  return {
+    "server.address": hostname.replace(/^\[(.*)\]$/s, "$1"),
+    "server.port": port !== "" ? Number(port) : protocol === "http:" ? 80 : 443
+  }
+}
+
 /** @internal */
 export interface Exchange {
   readonly call: Call
@@ -75,7 +89,7 @@ export const make = <R>({
   orgUrl,
   undiciWithoutProxy
 }: ExchangeOptions<R>) => {
-  const serverAddress = new URL(orgUrl).host
+  const server = serverOf(orgUrl)
   const one = <A, E>(
     { call, gate, request, span, ticket }: Exchange,
     onResponse: (
@@ -173,7 +187,7 @@ export const make = <R>({
           attributes: {
             "http.request.method": request.method,
             "url.full": url.replace(/[?#].*$/s, ""),
-            "server.address": exchange.span === undefined ? new URL(url).host : serverAddress
+            ...(exchange.span === undefined ? serverOf(url) : server)
           }
         }),
         (span) =>

@@ -80,13 +80,14 @@ export const make = (
       resetJitterMillis: Duration.toMillis(clientPolicy.resetJitter),
       adaptiveConcurrency: clientPolicy.adaptiveConcurrency
     }
-    const serverAddress = new URL(orgUrl).host
+    const host = new URL(orgUrl).host
+    const server = Exchange.serverOf(orgUrl)
     const store = settings.rateLimitStore
     const gateFor = (bucket: string) =>
       store === undefined
         ? new RateLimitGate(gateOptions)
         : Shared.make(store, {
-            key: { org: serverAddress, bucket },
+            key: { org: host, bucket },
             gateOptions,
             // A request is in flight at most an attempt timeout; the margin covers clock drift.
             leaseMillis: settings.timeoutMillis + 5_000,
@@ -313,7 +314,7 @@ export const make = (
               ...request.spanAttributes,
               "http.request.method": request.method,
               "url.path": call.path,
-              "server.address": serverAddress
+              ...server
             },
             captureStackTrace: false
           },
