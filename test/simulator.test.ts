@@ -1013,6 +1013,10 @@ describe("other settings that mean nothing", () => {
         ],
         [{ latencyMillis: -5 }, "latencyMillis must be a finite number, 0 or more; got -5"],
         [
+          { clockOffsetMillis: Number.POSITIVE_INFINITY },
+          "clockOffsetMillis must be a finite number; got Infinity"
+        ],
+        [
           { accessTokenLifetimeSeconds: 0 },
           "accessTokenLifetimeSeconds must be a whole number, at least 1; got 0"
         ]

@@ -75,6 +75,12 @@ export interface OktaSimulatorOptions {
   /** Runs after each request is answered (logging, metrics); the entry's token is redacted. */
   readonly onRequest?: ((entry: LoggedRequest) => Effect.Effect<void>) | undefined
   /**
+   * How far the org's clock runs ahead of this process's (negative: behind), milliseconds: its
+   * `Date` headers, rate-limit resets, access-token lifetimes and the checks of client assertions
+   * and DPoP proofs follow it. Default 0. For testing a client on a machine whose clock is off.
+   */
+  readonly clockOffsetMillis?: number | undefined
+  /**
    * Declare every body's `Content-Length` and never compress. Default false: as Okta answers,
    * bodies are chunked (no `Content-Length`), and gzip-compressed on the loopback server when the
    * request accepts it.
@@ -270,6 +276,7 @@ export const make = (options: OktaSimulatorOptions = {}): OktaSimulatorService =
     rateLimit: options.rateLimit ?? {},
     onRequest: options.onRequest,
     latencyMillis: options.latencyMillis,
+    clockOffsetMillis: options.clockOffsetMillis,
     oauthClients: options.oauthClients,
     accessTokenLifetimeSeconds: options.accessTokenLifetimeSeconds,
     dpopNonces: options.dpopNonces

@@ -296,6 +296,7 @@ export interface ModelOptions {
   readonly rateLimit: SimulatedRateLimit
   readonly onRequest?: ((entry: LoggedRequest) => Effect.Effect<void>) | undefined
   readonly latencyMillis?: number | undefined
+  readonly clockOffsetMillis?: number | undefined
   readonly oauthClients?: ReadonlyArray<SimulatedOAuthClient> | undefined
   readonly accessTokenLifetimeSeconds?: number | undefined
   readonly dpopNonces?: boolean | undefined
@@ -320,13 +321,21 @@ export class OrgModel {
   inFlight = 0
   private readonly onRequest: ((entry: LoggedRequest) => Effect.Effect<void>) | undefined
   latencyMillis: number
+  /** The org's clock less the process's. */
+  readonly clockOffsetMillis: number
 
   readonly oauth: OAuthServer
 
   constructor(options: ModelOptions) {
     checkRateLimit(options.rateLimit)
-    const { latencyMillis = 0, accessTokenLifetimeSeconds = 3600 } = options
+    const { latencyMillis = 0, clockOffsetMillis = 0, accessTokenLifetimeSeconds = 3600 } = options
     requireSetting(isFiniteFromZero(latencyMillis), "latencyMillis", FINITE, latencyMillis)
+    requireSetting(
+      Number.isFinite(clockOffsetMillis),
+      "clockOffsetMillis",
+      "a finite number",
+      clockOffsetMillis
+    )
     // A lifetime of 0 issues tokens already expired: every call would fail after its repairs.
     requireSetting(
       isWhole(accessTokenLifetimeSeconds),
@@ -341,6 +350,7 @@ export class OrgModel {
     })
     this.onRequest = options.onRequest
     this.latencyMillis = latencyMillis
+    this.clockOffsetMillis = clockOffsetMillis
     for (const app of options.apps) this.addApp(app)
     for (const token of options.tokens) this.tokens.set(token.token, token)
     this.limit = options.rateLimit.limit ?? 50
@@ -526,7 +536,7 @@ export class OrgModel {
     // eslint-disable-next-line @typescript-eslint/no-this-alias
     const model = this
     return Effect.gen(function* () {
-      const now = yield* Clock.currentTimeMillis
+      const now = (yield* Clock.currentTimeMillis) + model.clockOffsetMillis
       const requestId = randomId("X", 24)
       const base = `${request.url.protocol}//${request.url.host}`
       const date = new Date(now).toUTCString()

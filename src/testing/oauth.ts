@@ -227,15 +227,30 @@ export class OAuthServer {
               iat: payload.iat!
             }
           } catch (error) {
+            const code = (error as { code?: unknown } | undefined)?.code
             return {
               ok: false as const,
-              reason: error instanceof Error ? error.message : "invalid"
+              reason:
+                code === "ERR_JWT_EXPIRED"
+                  ? "expired"
+                  : error instanceof Error
+                    ? error.message
+                    : "invalid"
             }
           }
         })
       )
       if (!verified.ok && verified.reason === "kid")
         return oauthError(401, "invalid_client", "The client_assertion JWT kid is invalid.")
+      // Okta's words, and its checks against its own clock.
+      if (!verified.ok && verified.reason === "expired")
+        return oauthError(401, "invalid_client", "The client_assertion token is expired.")
+      if (verified.ok && verified.exp - nowMillis / 1000 > 3600)
+        return oauthError(
+          401,
+          "invalid_client",
+          "The client_assertion token has an expiration too far into the future."
+        )
       if (!verified.ok)
         return oauthError(
           401,
