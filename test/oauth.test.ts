@@ -19,7 +19,7 @@ import {
   TestClock
 } from "effect"
 import { createPublicKey, generateKeyPairSync } from "node:crypto"
-import { decodeJwt, decodeProtectedHeader } from "jose"
+import { decodeJwt, decodeProtectedHeader, importPKCS8, SignJWT } from "jose"
 import {
   ApplicationConnections,
   OktaClient,
@@ -80,9 +80,11 @@ const org = (
     readonly clients?: ReadonlyArray<SimulatedOAuthClient>
     readonly lifetime?: number
     readonly nonces?: boolean
+    readonly clockOffsetMillis?: number
   } = {}
 ) =>
   OktaSimulator.layerConnections({
+    clockOffsetMillis: options.clockOffsetMillis,
     oauthClients: options.clients ?? [registered()],
     accessTokenLifetimeSeconds: options.lifetime ?? 3600,
     dpopNonces: options.nonces ?? false,
@@ -228,6 +230,116 @@ describe("client credentials with private_key_jwt", () => {
         )
       )
     )
+  })
+
+  // A container on a laptop that slept keeps the clock it had: minutes behind. Okta refuses the
+  // assertions it dates as expired (or, far ahead, as expiring too far into the future).
+  describe("on a machine whose clock is off Okta's", () => {
+    const warnings: Array<string> = []
+    const warned = Logger.replace(
+      Logger.defaultLogger,
+      Logger.make(({ annotations, logLevel, message }) => {
+        if (logLevel === LogLevel.Warning)
+          warnings.push(`${String(message)} ${JSON.stringify(HashMap.toEntries(annotations))}`)
+      })
+    )
+    const assertionsSent = Effect.map(OktaSimulator, (sim) => sim.requests).pipe(
+      Effect.flatten,
+      Effect.map((log) =>
+        tokenRequestsIn(log).map((entry) => {
+          const body = new URLSearchParams(entry.body as string)
+          return { outcome: entry.outcome, iat: decodeJwt(body.get("client_assertion")!).iat! }
+        })
+      )
+    )
+
+    for (const [name, offsetMillis, refusal] of [
+      ["ten minutes behind", 600_000, "The client_assertion token is expired."],
+      [
+        "58 minutes ahead",
+        -3_480_000,
+        "The client_assertion token has an expiration too far into the future."
+      ]
+    ] as const) {
+      it.effect(`${name}: the refused assertion is dated anew on Okta's clock, once`, () =>
+        Effect.gen(function* () {
+          warnings.length = 0
+          expect((yield* get).status).toBe("ENABLED")
+          const okta = Math.floor(((yield* Clock.currentTimeMillis) + offsetMillis) / 1000)
+          const sent = yield* assertionsSent
+          expect(sent.map((entry) => entry.outcome)).toEqual([401, 200])
+          expect(sent[1]!.iat).toBe(okta)
+          expect(warnings).toEqual([
+            `This machine's clock is off Okta's; using Okta's [["skew_seconds",${offsetMillis / 1000}]]`
+          ])
+          // The next token request (the first one's expired) is dated on Okta's clock at once.
+          yield* TestClock.adjust("2 hours")
+          expect((yield* get).status).toBe("ENABLED")
+          expect((yield* assertionsSent).map((entry) => entry.outcome)).toEqual([401, 200, 200])
+        }).pipe(
+          Effect.provide(org({ clockOffsetMillis: offsetMillis, lifetime: 3600 })),
+          Effect.provide(warned)
+        )
+      )
+      it.effect(`${name}: DPoP proofs are dated on Okta's clock too`, () =>
+        Effect.gen(function* () {
+          expect((yield* get).status).toBe("ENABLED")
+          const log = yield* (yield* OktaSimulator).requests
+          expect(log.at(-1)!.outcome).toBe(200)
+          const okta = Math.floor(((yield* Clock.currentTimeMillis) + offsetMillis) / 1000)
+          const proof = decodeJwt(log.at(-1)!.headers["dpop"]!)
+          expect(proof.iat).toBe(okta)
+        }).pipe(
+          Effect.provide(
+            org({
+              clockOffsetMillis: offsetMillis,
+              oauth: oauth({ dpop: true }),
+              clients: [registered({ requireDpop: true })],
+              nonces: true
+            })
+          ),
+          Effect.provide(warned)
+        )
+      )
+      // An assertion dated on the machine's clock, as Okta (and the simulator) answers it.
+      it.effect(`${name}: an assertion dated on this machine's clock is refused: ${refusal}`, () =>
+        Effect.gen(function* () {
+          const sim = yield* OktaSimulator
+          const now = Math.floor((yield* Clock.currentTimeMillis) / 1000)
+          const key = yield* Effect.promise(() => importPKCS8(rsa.privateKey, "RS256"))
+          const assertion = yield* Effect.promise(() =>
+            new SignJWT({})
+              .setProtectedHeader({ alg: "RS256" })
+              .setIssuer(CLIENT_ID)
+              .setSubject(CLIENT_ID)
+              .setAudience(`${ORG}/oauth2/v1/token`)
+              .setIssuedAt(now)
+              .setExpirationTime(now + 300)
+              .setJti(crypto.randomUUID())
+              .sign(key)
+          )
+          const outcome = yield* sim.handle({
+            method: "POST",
+            url: new URL(`${ORG}/oauth2/v1/token`),
+            headers: { "content-type": "application/x-www-form-urlencoded" },
+            body: new URLSearchParams({
+              grant_type: "client_credentials",
+              scope: "okta.apps.read",
+              client_assertion_type: "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+              client_assertion: assertion
+            }).toString()
+          })
+          const response = outcome._tag === "Respond" ? outcome.response : undefined
+          expect(response?.status).toBe(401)
+          expect(JSON.parse(response!.body)).toEqual({
+            error: "invalid_client",
+            error_description: refusal
+          })
+          const date = response!.headers.find(([name]) => name === "date")![1]
+          expect(Date.parse(date) / 1000).toBe(now + offsetMillis / 1000)
+        }).pipe(Effect.provide(org({ clockOffsetMillis: offsetMillis })))
+      )
+    }
   })
 
   // `openssl pkcs12 -in app.p12 -nocerts -nodes` writes "Bag Attributes" lines before the key,

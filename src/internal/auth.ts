@@ -29,7 +29,8 @@ import {
   OktaUnauthorizedError
 } from "../errors/OktaError.js"
 import { dpopProver } from "./dpop.js"
-import { checkSettings, importSigningKey } from "./keys.js"
+import { checkSettings, importSigningKey, signAssertion, skewOf } from "./keys.js"
+import { parseDate } from "./headers.js"
 import type { Call } from "./transport.js"
 import { httpError } from "./httpError.js"
 import { isDeadline, sleepWithin } from "./retry.js"
@@ -163,7 +164,9 @@ export const oauth = (
     const tokenUrl = `${orgUrl}/oauth2/v1/token`
     // Okta needs the kid once an app has two keys (during a rotation): the JWK's own by default.
     const kid = options.keyId ?? signing.kid
-
+    // Okta's clock less this machine's (see `skewOf`), and what the last token request used.
+    let skewMillis = 0
+    let signedSkew = 0
     let dpopEnabled = options.dpop === true
     let tokenNonce: string | undefined
     let apiNonce: string | undefined
@@ -175,28 +178,19 @@ export const oauth = (
     const authFailure = (error: string, errorDescription: string, extra: object = {}) =>
       new OktaAuthError({ ...TOKEN_CALL, error, errorDescription, ...extra })
 
-    const proof = dpopProver(jose, () =>
-      authFailure("dpop_proof_failed", "could not sign a DPoP proof")
+    const proof = dpopProver(
+      jose,
+      () => authFailure("dpop_proof_failed", "could not sign a DPoP proof"),
+      () => skewMillis
     )
 
     const tokenRequest = (retryHeaders: Record<string, string> | undefined) =>
       Effect.gen(function* () {
-        const now = Math.floor((yield* Clock.currentTimeMillis) / 1000)
+        signedSkew = skewMillis
+        const nowSeconds = Math.floor(((yield* Clock.currentTimeMillis) + skewMillis) / 1000)
         const assertion = yield* Effect.tryPromise({
           try: tracked(() =>
-            new jose.SignJWT({})
-              .setProtectedHeader({
-                alg: signing.alg,
-                ...(kid !== undefined ? { kid } : {})
-              })
-              .setIssuer(options.clientId)
-              .setSubject(options.clientId)
-              .setAudience(tokenUrl)
-              .setIssuedAt(now)
-              // Short-lived and unique: a leaked assertion expires soon; a replayed jti is refused.
-              .setExpirationTime(now + 300)
-              .setJti(crypto.randomUUID())
-              .sign(signing.key)
+            signAssertion(jose, signing, { ...options, kid, audience: tokenUrl, nowSeconds })
           ),
           catch: () => authFailure("client_assertion_failed", "could not sign the client assertion")
         })
@@ -282,10 +276,24 @@ export const oauth = (
       )
     }
 
+    /** Learns the skew from a token answer's `Date`, and says when it changes. */
+    const learnSkew = (headers: Headers.Headers) =>
+      Effect.flatMap(Clock.currentTimeMillis, (now) => {
+        const skew = skewOf(parseDate(headers), now, skewMillis)
+        if (skew === skewMillis) return Effect.void
+        skewMillis = skew
+        const message = skew === 0 ? "agrees with Okta's again" : "is off Okta's; using Okta's"
+        return Effect.logWarning(`This machine's clock ${message}`).pipe(
+          Effect.annotateLogs({ skew_seconds: Math.round(skew / 1000) })
+        )
+      })
+
     const fetchToken = transport.retry(
       (retryHeaders, send) =>
         Effect.flatMap(tokenRequest(retryHeaders), ({ request, secrets }) =>
-          Effect.flatMap(send(request), (answer) => readAnswer(answer, secrets))
+          Effect.flatMap(send(request), (answer) =>
+            Effect.zipRight(learnSkew(answer.headers), readAnswer(answer, secrets))
+          )
         ),
       (error) => {
         if (error._tag !== "OktaAuthError") return false
@@ -295,7 +303,11 @@ export const oauth = (
           dpopEnabled = true
           return true
         }
-        return false
+        // Refused, and what it sent was dated on a clock now known to be off Okta's: date anew.
+        return (
+          skewMillis !== signedSkew &&
+          (error.error === "invalid_client" || error.error === "invalid_dpop_proof")
+        )
       }
     )
 

@@ -14,12 +14,13 @@ type Jwk = Jose_.JWK
 
 /**
  * A function that signs a DPoP proof for a request (`ath` binds it to the access token, `nonce`
- * is the server's latest). The key pair is made on first use and kept for the client's life:
- * its tokens are bound to it.
+ * is the server's latest), dated `skewMillis()` off this machine's clock (Okta's clock, when the
+ * two differ). The key pair is made on first use and kept for the client's life: its tokens are
+ * bound to it.
  *
  * @internal
  */
-export const dpopProver = <E>(jose: Jose, failure: () => E) => {
+export const dpopProver = <E>(jose: Jose, failure: () => E, skewMillis: () => number) => {
   const encoder = new TextEncoder()
   let keyPair: Promise<{ privateKey: Jose_.CryptoKey; jwk: Jwk }> | undefined
   const keys = () =>
@@ -45,7 +46,7 @@ export const dpopProver = <E>(jose: Jose, failure: () => E) => {
           const claims: Record<string, unknown> = {
             htm: method,
             htu: url.replace(/[?#].*$/s, ""),
-            iat: Math.floor(millis / 1000),
+            iat: Math.floor((millis + skewMillis()) / 1000),
             jti: crypto.randomUUID()
           }
           if (accessToken !== undefined) {

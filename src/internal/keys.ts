@@ -157,3 +157,42 @@ const importAny = (jose: Jose, raw: string): Effect.Effect<SigningKey, OktaConfi
     }
     return yield* configError("is not an RSA or EC (P-256) PKCS#8 private key")
   })
+
+/**
+ * A `private_key_jwt` client assertion (RFC 7523) for `audience`, dated `nowSeconds`: short-lived
+ * and unique, so a leaked assertion expires soon and a replayed `jti` is refused.
+ *
+ * @internal
+ */
+export const signAssertion = (
+  jose: Jose,
+  signing: SigningKey,
+  claims: { clientId: string; kid: string | undefined; audience: string; nowSeconds: number }
+): Promise<string> =>
+  new jose.SignJWT({})
+    .setProtectedHeader({
+      alg: signing.alg,
+      ...(claims.kid !== undefined ? { kid: claims.kid } : {})
+    })
+    .setIssuer(claims.clientId)
+    .setSubject(claims.clientId)
+    .setAudience(claims.audience)
+    .setIssuedAt(claims.nowSeconds)
+    .setExpirationTime(claims.nowSeconds + 300)
+    .setJti(crypto.randomUUID())
+    .sign(signing.key)
+
+/**
+ * Okta's clock less this machine's, from a token answer's `Date` (`current` without one): kept
+ * at 0 until a minute or more off, and changed only by a minute or more, since `Date` has
+ * one-second resolution and the answer took time to arrive. A machine minutes behind (a laptop's
+ * container after sleep) has its assertions refused as expired, so they are dated on Okta's
+ * clock, as Okta advises for rate-limit resets.
+ *
+ * @internal
+ */
+export const skewOf = (date: number | undefined, now: number, current: number): number => {
+  const off = date === undefined ? current : date - now
+  const skew = Math.abs(off) >= 60_000 ? off : 0
+  return Math.abs(skew - current) >= 60_000 ? skew : current
+}
