@@ -10,6 +10,7 @@ import {
 } from "../src/index.js"
 import {
   DEFAULT_APPS,
+  make,
   OktaSimulator,
   type SimulatorFault,
   serve,
@@ -1085,6 +1086,50 @@ describe("faults that could never fire", () => {
         ).toMatchObject({ _tag: "OktaServerError", status: 503 })
       }
     }).pipe(Effect.provide(OktaSimulator.layerConnections({ client: { retry: false } })))
+  )
+})
+
+describe("the token endpoint's own bucket", () => {
+  it.effect(
+    "answers with its own rate-limit headers, apart from the API's, and a 429 past 600",
+    () =>
+      Effect.gen(function* () {
+        const sim = make({ rateLimit: { limit: 3, windowSeconds: 60 } })
+        const ask = Effect.map(
+          sim.handle({
+            method: "POST",
+            url: new URL("https://simulator.okta.test/oauth2/v1/token"),
+            headers: { "content-type": "application/x-www-form-urlencoded" },
+            body: "grant_type=client_credentials&client_assertion=not-a-jwt"
+          }),
+          (outcome) => {
+            const response = outcome._tag === "Respond" ? outcome.response : undefined
+            const header = (name: string) => response?.headers.find(([key]) => key === name)?.[1]
+            return {
+              status: response?.status,
+              limit: header("x-rate-limit-limit"),
+              remaining: header("x-rate-limit-remaining"),
+              reset: header("x-rate-limit-reset")
+            }
+          }
+        )
+        yield* TestClock.setTime(30_000)
+        expect(yield* ask).toEqual({ status: 401, limit: "600", remaining: "599", reset: "60" })
+        for (let i = 0; i < 598; i++) yield* ask
+        expect(yield* ask).toMatchObject({ status: 401, remaining: "0" })
+        expect(yield* ask).toEqual({ status: 429, limit: "600", remaining: "0", reset: "60" })
+        // The API's window is untouched by them.
+        const api = yield* sim.handle({
+          method: "GET",
+          url: new URL("https://simulator.okta.test/api/v1/apps/x/connections/default"),
+          headers: { authorization: `SSWS ${sim.token}` },
+          body: undefined
+        })
+        const headers = api._tag === "Respond" ? api.response.headers : []
+        expect(headers.find(([key]) => key === "x-rate-limit-remaining")?.[1]).toBe("2")
+        yield* TestClock.adjust("30 seconds")
+        expect(yield* ask).toMatchObject({ status: 401, remaining: "599", reset: "120" })
+      })
   )
 })
 

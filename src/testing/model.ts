@@ -284,6 +284,12 @@ const initialConnection = (app: SimulatedApp): Connection | undefined => {
   }
 }
 
+/**
+ * Token requests a window: the org authorization server's bucket, apart from the API's (Okta's is
+ * 300 to 2,000 a minute by edition).
+ */
+const TOKEN_LIMIT = 600
+
 const decodeBody = Schema.decodeUnknownEither(
   UpdateDefaultProvisioningConnectionForApplicationRequest,
   { errors: "all" }
@@ -316,8 +322,8 @@ export class OrgModel {
   limit: number
   windowMillis: number
   concurrencyLimit: number
-  private windowIndex = -1
-  private windowCount = 0
+  /** Each bucket's current window: the API's, and the org authorization server's own. */
+  private readonly windows = { api: { index: -1, count: 0 }, token: { index: -1, count: 0 } }
   inFlight = 0
   private readonly onRequest: ((entry: LoggedRequest) => Effect.Effect<void>) | undefined
   latencyMillis: number
@@ -422,22 +428,24 @@ export class OrgModel {
     return armed.fault
   }
 
-  /** Counts a request in the current window; the rate-limit headers after it. */
-  private countRequest(now: number) {
+  /** Counts a request in its bucket's current window; the rate-limit headers after it. */
+  private countRequest(now: number, bucket: "api" | "token" = "api") {
+    const window = this.windows[bucket]
+    const limit = bucket === "api" ? this.limit : TOKEN_LIMIT
     const index = Math.floor(now / this.windowMillis)
-    if (index !== this.windowIndex) {
-      this.windowIndex = index
-      this.windowCount = 0
+    if (index !== window.index) {
+      window.index = index
+      window.count = 0
     }
     const reset = Math.ceil(((index + 1) * this.windowMillis) / 1000)
-    const allowed = this.windowCount < this.limit
-    if (allowed) this.windowCount += 1
-    return { allowed, remaining: Math.max(0, this.limit - this.windowCount), reset }
+    const allowed = window.count < limit
+    if (allowed) window.count += 1
+    return { allowed, limit, remaining: Math.max(0, limit - window.count), reset }
   }
 
   private peekWindow(now: number) {
     const index = Math.floor(now / this.windowMillis)
-    const count = index === this.windowIndex ? this.windowCount : 0
+    const count = index === this.windows.api.index ? this.windows.api.count : 0
     return {
       remaining: Math.max(0, this.limit - count),
       reset: Math.ceil(((index + 1) * this.windowMillis) / 1000)
@@ -655,13 +663,27 @@ export class OrgModel {
       if (request.url.pathname === "/oauth2/v1/token" && method === "POST") {
         const faulted = faultResponse()
         if (faulted !== undefined) return faulted
+        const window = model.countRequest(now, "token")
+        const tokenHeaders = withDate([
+          ...common,
+          ["x-rate-limit-limit", String(window.limit)],
+          ["x-rate-limit-remaining", String(window.remaining)],
+          ["x-rate-limit-reset", String(window.reset)]
+        ])
+        if (!window.allowed) {
+          return jsonResponse(
+            429,
+            tokenHeaders,
+            oktaError("E0000047", "API call exceeded rate limit due to too many requests.")
+          )
+        }
         const answer = yield* model.oauth.token(
           new URLSearchParams(request.body ?? ""),
           lowerCased(request.headers),
           `${base}/oauth2/v1/token`,
           now
         )
-        return jsonResponse(answer.status, [...withDate(common), ...answer.headers], answer.body)
+        return jsonResponse(answer.status, [...tokenHeaders, ...answer.headers], answer.body)
       }
 
       const route = matchRoute(method, request.url.pathname)
