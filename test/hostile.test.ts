@@ -432,6 +432,29 @@ describe("implausible rate-limit headers never stall the client", () => {
       expect((yield* distrustedCount("date")) - before).toBe(1)
     })
   )
+
+  // Not the server's doing: this machine's clock is hours off (a VM after sleep, a time zone
+  // mix-up). Okta's `Date` and reset agree, so the gate keeps to them, and says nothing.
+  for (const hours of [3, -3]) {
+    it.effect(
+      `a Date 3 hours ${hours > 0 ? "ahead of" : "behind"} ours, with its reset 30 s after it, is believed, unannounced`,
+      () =>
+        Effect.gen(function* () {
+          const before = yield* distrustedCount("date")
+          const okta = NOW + hours * 3_600_000
+          const { requests, fiber, warnings } = yield* twoCalls(
+            () => spent(200, String(okta / 1000 + 30), okta),
+            () => fine(okta + 30_000)
+          )
+          yield* TestClock.adjust("30 seconds")
+          const [first, second] = yield* Fiber.join(fiber)
+          expect(Exit.isSuccess(first) && Exit.isSuccess(second)).toBe(true)
+          expect(requests.map((r) => r.at - NOW)).toEqual([0, 30_000])
+          expect((yield* distrustedCount("date")) - before).toBe(0)
+          expect(warnings).toEqual([])
+        })
+    )
+  }
 })
 
 // ---------------------------------------------------------------------------------------------

@@ -19,7 +19,8 @@
  * - A freed slot or a raised budget wakes as many waiters as can go, oldest first.
  * - What the gate believes is bounded, so one response cannot stall every call: a reset more than
  *   {@link PLAUSIBLE_RESET_MS} ahead (Okta's windows are one minute) or a `Date` more than
- *   {@link PLAUSIBLE_OFFSET_MS} from the local clock is distrusted (the caller logs and counts it);
+ *   {@link PLAUSIBLE_OFFSET_MS} from the local clock, without a reset near it, is distrusted (the
+ *   caller logs and counts it);
  *   a spent window with a distrusted reset is held for one window length and then probed (one
  *   request, whose response tells the truth) instead of refilled. No wait exceeds the caller's
  *   maximum (the policy's `maxRateLimitWait`): a waiter that reaches it makes the gate forget the
@@ -262,9 +263,14 @@ export class RateLimitGate implements Gate {
     this.probing = false
     let distrusted: Distrusted | undefined
     const date = parseDate(headers)
+    const rate = parseRateLimit(headers)
     if (date !== undefined) {
       const sample = date - localMillis
-      if (Math.abs(sample) > PLAUSIBLE_OFFSET_MS) {
+      // A `Date` hours off the local clock is believed only with a reset near it: the two then
+      // agree, and it is this machine's clock that is off (a VM's, after sleep or a time zone mix-up).
+      const paired =
+        rate?.reset !== undefined && Math.abs(rate.reset * 1000 - date) <= PLAUSIBLE_RESET_MS
+      if (Math.abs(sample) > PLAUSIBLE_OFFSET_MS && !paired) {
         distrusted = { header: "date", value: headers["date"] ?? "" }
       } else if (
         this.offsetMs === undefined ||
@@ -275,7 +281,6 @@ export class RateLimitGate implements Gate {
         this.offsetAt = localMillis
       }
     }
-    const rate = parseRateLimit(headers)
     if (rate?.limit === 0 && rate.remaining === 0) {
       // Okta's concurrent-request limit: its headers say nothing about the window.
       if (this.options.adaptiveConcurrency) {
