@@ -271,7 +271,7 @@ describe("client credentials with private_key_jwt", () => {
           expect(sent.map((entry) => entry.outcome)).toEqual([401, 200])
           expect(sent[1]!.iat).toBe(okta)
           expect(warnings).toEqual([
-            `This machine's clock is off Okta's; using Okta's [["skew_seconds",${offsetMillis / 1000}]]`
+            `This machine's clock is off Okta's: OAuth assertions are dated on Okta's clock [["skew_seconds",${offsetMillis / 1000}]]`
           ])
           // The next token request (the first one's expired) is dated on Okta's clock at once.
           yield* TestClock.adjust("2 hours")

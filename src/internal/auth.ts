@@ -1,12 +1,10 @@
 /**
  * Authentication: how a request gets its credentials, and how a rejected one is recovered.
  * Static credentials are one header. An OAuth 2.0 service app gets its tokens here: the
- * client-credentials grant with a `private_key_jwt` assertion, a token cache refreshed
- * `refreshMargin` before expiry by one request however many fibers wait (single flight), and
- * DPoP (an ephemeral ES256 key, a proof per request, the server's nonces), switched on by itself
- * when the token endpoint demands it. A 401 whose challenge says `invalid_token` drops exactly the
- * token that request carried and replays once. `jose` is loaded only in that mode (an optional
- * peer dependency).
+ * client-credentials grant with a `private_key_jwt` assertion, a token cache refreshed by one
+ * request however many fibers wait, and DPoP, switched on when the token endpoint demands it. A
+ * 401 whose challenge says `invalid_token` drops exactly the token that request carried and
+ * replays once. `jose` is loaded only in that mode (an optional peer dependency).
  *
  * @internal
  */
@@ -48,6 +46,8 @@ const decodeTokenResponse = Schema.decodeUnknownEither(
 const decodeOAuthError = Schema.decodeUnknownEither(
   Schema.Struct({ error: Schema.String, error_description: Schema.optional(Schema.String) })
 )
+
+const OFF_CLOCK = "is off Okta's: OAuth assertions are dated on Okta's clock"
 
 /** Token requests in errors, spans and metrics. @internal */
 export const TOKEN_CALL: Call = {
@@ -163,7 +163,7 @@ export const oauth = (
     const signing = yield* importSigningKey(jose, Redacted.value(options.privateKey))
     const tokenUrl = `${orgUrl}/oauth2/v1/token`
     // Okta needs the kid once an app has two keys (during a rotation): the JWK's own by default.
-    const kid = options.keyId ?? signing.kid
+    const { clientId, keyId = signing.kid } = options
     // Okta's clock less this machine's (see `skewOf`), and what the last token request used.
     let skewMillis = 0
     let signedSkew = 0
@@ -190,7 +190,7 @@ export const oauth = (
         const nowSeconds = Math.floor(((yield* Clock.currentTimeMillis) + skewMillis) / 1000)
         const assertion = yield* Effect.tryPromise({
           try: tracked(() =>
-            signAssertion(jose, signing, { ...options, kid, audience: tokenUrl, nowSeconds })
+            signAssertion(jose, signing, { clientId, kid: keyId, audience: tokenUrl, nowSeconds })
           ),
           catch: () => authFailure("client_assertion_failed", "could not sign the client assertion")
         })
@@ -282,7 +282,7 @@ export const oauth = (
         const skew = skewOf(parseDate(headers), now, skewMillis)
         if (skew === skewMillis) return Effect.void
         skewMillis = skew
-        const message = skew === 0 ? "agrees with Okta's again" : "is off Okta's; using Okta's"
+        const message = skew === 0 ? "agrees with Okta's again" : OFF_CLOCK
         return Effect.logWarning(`This machine's clock ${message}`).pipe(
           Effect.annotateLogs({ skew_seconds: Math.round(skew / 1000) })
         )
