@@ -52,7 +52,9 @@ describe("the Redis store's window budget", () => {
           arbitraries
         ).pipe(Effect.orDie)
         expect(run.refused).toEqual([])
-        expect(run.probes).toEqual([])
+        // Probes go one at a time, until one is sent and gets no answer (or is refused: the
+        // model does not tell the two apart), as in a lone process.
+        if (!run.failedBlind) expect(run.probes).toEqual([])
         expect(yield* leases).toBe(0)
         // A concurrent-request 429 never takes the org's level below one request.
         const level = yield* Effect.promise(() =>

@@ -68,6 +68,22 @@ describe("the Redis store's scripts", () => {
     }).pipe(Effect.scoped)
   )
 
+  it.live(
+    "a probe sent and unanswered (a timeout) ends the probing, as in a lone process; a refused one does not",
+    () =>
+      Effect.gen(function* () {
+        const { store } = yield* fixture
+        expect(yield* store.acquire(KEY, "refused", 60_000)).toEqual({ _tag: "Admitted" })
+        yield* store.release(KEY, "refused", false)
+        expect(yield* store.acquire(KEY, "a", 60_000)).toEqual({ _tag: "Admitted" })
+        expect(yield* store.acquire(KEY, "b", 60_000)).toMatchObject({ _tag: "Wait" })
+        yield* store.release(KEY, "a", true)
+        for (const lease of ["b", "c", "d"]) {
+          expect(yield* store.acquire(KEY, lease, 60_000)).toEqual({ _tag: "Admitted" })
+        }
+      }).pipe(Effect.scoped)
+  )
+
   it.live("a spent window (a 429, or Remaining 0) holds everyone until its reset", () =>
     Effect.gen(function* () {
       const { store } = yield* fixture
