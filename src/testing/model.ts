@@ -429,7 +429,7 @@ export class OrgModel {
   }
 
   /** Counts a request in its bucket's current window; the rate-limit headers after it. */
-  private countRequest(now: number, bucket: "api" | "token" = "api") {
+  private countRequest(now: number, bucket: "api" | "token") {
     const window = this.windows[bucket]
     const limit = bucket === "api" ? this.limit : TOKEN_LIMIT
     const index = Math.floor(now / this.windowMillis)
@@ -564,6 +564,26 @@ export class OrgModel {
           ["x-rate-limit-reset", String(peek.reset)]
         ])
 
+      // A request counted in its bucket's window: the rate-limit headers after it, and Okta's
+      // 429 when the window is spent.
+      const counted = (bucket: "api" | "token") => {
+        const window = model.countRequest(now, bucket)
+        const headers = withDate([
+          ...common,
+          ["x-rate-limit-limit", String(window.limit)],
+          ["x-rate-limit-remaining", String(window.remaining)],
+          ["x-rate-limit-reset", String(window.reset)]
+        ])
+        const refusal = window.allowed
+          ? undefined
+          : jsonResponse(
+              429,
+              headers,
+              oktaError("E0000047", "API call exceeded rate limit due to too many requests.")
+            )
+        return { headers, refusal }
+      }
+
       // Faults stand for the network or a gateway in front of Okta: they answer before
       // authentication and rate limiting (on the API and the token endpoint alike), and do not
       // count against the window.
@@ -663,20 +683,8 @@ export class OrgModel {
       if (request.url.pathname === "/oauth2/v1/token" && method === "POST") {
         const faulted = faultResponse()
         if (faulted !== undefined) return faulted
-        const window = model.countRequest(now, "token")
-        const tokenHeaders = withDate([
-          ...common,
-          ["x-rate-limit-limit", String(window.limit)],
-          ["x-rate-limit-remaining", String(window.remaining)],
-          ["x-rate-limit-reset", String(window.reset)]
-        ])
-        if (!window.allowed) {
-          return jsonResponse(
-            429,
-            tokenHeaders,
-            oktaError("E0000047", "API call exceeded rate limit due to too many requests.")
-          )
-        }
+        const { headers: tokenHeaders, refusal } = counted("token")
+        if (refusal !== undefined) return refusal
         const answer = yield* model.oauth.token(
           new URLSearchParams(request.body ?? ""),
           lowerCased(request.headers),
@@ -731,20 +739,8 @@ export class OrgModel {
         )
       }
 
-      const window = model.countRequest(now)
-      const rateHeaders: Array<readonly [string, string]> = withDate([
-        ...common,
-        ["x-rate-limit-limit", String(model.limit)],
-        ["x-rate-limit-remaining", String(window.remaining)],
-        ["x-rate-limit-reset", String(window.reset)]
-      ])
-      if (!window.allowed) {
-        return jsonResponse(
-          429,
-          rateHeaders,
-          oktaError("E0000047", "API call exceeded rate limit due to too many requests.")
-        )
-      }
+      const { headers: rateHeaders, refusal } = counted("api")
+      if (refusal !== undefined) return refusal
 
       const scope = route.write ? MANAGE : READ
       if (!auth.scopes.includes(scope)) {
