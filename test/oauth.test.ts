@@ -277,10 +277,7 @@ describe("client credentials with private_key_jwt", () => {
           yield* TestClock.adjust("2 hours")
           expect((yield* get).status).toBe("ENABLED")
           expect((yield* assertionsSent).map((entry) => entry.outcome)).toEqual([401, 200, 200])
-        }).pipe(
-          Effect.provide(org({ clockOffsetMillis: offsetMillis, lifetime: 3600 })),
-          Effect.provide(warned)
-        )
+        }).pipe(Effect.provide(org({ clockOffsetMillis: offsetMillis })), Effect.provide(warned))
       )
       it.effect(`${name}: DPoP proofs are dated on Okta's clock too`, () =>
         Effect.gen(function* () {
@@ -298,8 +295,7 @@ describe("client credentials with private_key_jwt", () => {
               clients: [registered({ requireDpop: true })],
               nonces: true
             })
-          ),
-          Effect.provide(warned)
+          )
         )
       )
       // An assertion dated on the machine's clock, as Okta (and the simulator) answers it.
