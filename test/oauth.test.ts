@@ -281,6 +281,7 @@ describe("client credentials with private_key_jwt", () => {
       )
       it.effect(`${name}: DPoP proofs are dated on Okta's clock too`, () =>
         Effect.gen(function* () {
+          yield* TestClock.setTime(Date.parse("2026-12-04T12:00:00Z"))
           expect((yield* get).status).toBe("ENABLED")
           const log = yield* (yield* OktaSimulator).requests
           expect(log.at(-1)!.outcome).toBe(200)

@@ -28,7 +28,6 @@ import {
 } from "../errors/OktaError.js"
 import { dpopProver } from "./dpop.js"
 import { checkSettings, importSigningKey, signAssertion, skewOf } from "./keys.js"
-import { parseDate } from "./headers.js"
 import type { Call } from "./transport.js"
 import { httpError } from "./httpError.js"
 import { isDeadline, sleepWithin } from "./retry.js"
@@ -95,6 +94,8 @@ export interface TokenTransport {
     ) => Effect.Effect<void, TokenError>,
     repair: (error: TokenError) => boolean
   ) => Effect.Effect<void, TokenError>
+  /** Okta's clock, as the token endpoint's gate estimates it from its answers' `Date`. */
+  readonly serverNow: (localMillis: number) => number
 }
 
 /** An access token as a request carries it. @internal */
@@ -276,23 +277,22 @@ export const oauth = (
       )
     }
 
-    /** Learns the skew from a token answer's `Date`, and says when it changes. */
-    const learnSkew = (headers: Headers.Headers) =>
-      Effect.flatMap(Clock.currentTimeMillis, (now) => {
-        const skew = skewOf(parseDate(headers), now, skewMillis)
-        if (skew === skewMillis) return Effect.void
-        skewMillis = skew
-        const message = skew === 0 ? "agrees with Okta's again" : OFF_CLOCK
-        return Effect.logWarning(`This machine's clock ${message}`).pipe(
-          Effect.annotateLogs({ skew_seconds: Math.round(skew / 1000) })
-        )
-      })
+    /** Takes the skew from the gate's estimate of Okta's clock, and says when it changes. */
+    const learnSkew = Effect.flatMap(Clock.currentTimeMillis, (now) => {
+      const skew = skewOf(transport.serverNow(now) - now, skewMillis)
+      if (skew === skewMillis) return Effect.void
+      skewMillis = skew
+      const message = skew === 0 ? "agrees with Okta's again" : OFF_CLOCK
+      return Effect.logWarning(`This machine's clock ${message}`).pipe(
+        Effect.annotateLogs({ skew_seconds: Math.round(skew / 1000) })
+      )
+    })
 
     const fetchToken = transport.retry(
       (retryHeaders, send) =>
         Effect.flatMap(tokenRequest(retryHeaders), ({ request, secrets }) =>
           Effect.flatMap(send(request), (answer) =>
-            Effect.zipRight(learnSkew(answer.headers), readAnswer(answer, secrets))
+            Effect.zipRight(learnSkew, readAnswer(answer, secrets))
           )
         ),
       (error) => {

@@ -183,16 +183,15 @@ export const signAssertion = (
     .sign(signing.key)
 
 /**
- * Okta's clock less this machine's, from a token answer's `Date` (`current` without one): kept
- * at 0 until a minute or more off, and changed only by a minute or more, since `Date` has
- * one-second resolution and the answer took time to arrive. A machine minutes behind (a laptop's
- * container after sleep) has its assertions refused as expired, so they are dated on Okta's
- * clock, as Okta advises for rate-limit resets.
+ * The skew assertions are dated with, from `offset` (Okta's clock less this machine's, as
+ * estimated from `Date` headers): kept at 0 until a minute or more off, and changed only by a
+ * minute or more, since `Date` has one-second resolution and an answer takes time to arrive. A
+ * machine minutes behind (a laptop's container after sleep) has its assertions refused as
+ * expired, so they are dated on Okta's clock, as Okta advises for rate-limit resets.
  *
  * @internal
  */
-export const skewOf = (date: number | undefined, now: number, current: number): number => {
-  const off = date === undefined ? current : date - now
-  const skew = Math.abs(off) >= 60_000 ? off : 0
+export const skewOf = (offset: number, current: number): number => {
+  const skew = Math.abs(offset) >= 60_000 ? offset : 0
   return Math.abs(skew - current) >= 60_000 ? skew : current
 }

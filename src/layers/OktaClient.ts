@@ -238,7 +238,8 @@ export const make = (
                     ),
                   repair
                 })
-              )
+              ),
+            serverNow: (localMillis) => tokenGate.serverNow(localMillis)
           })
 
     const execute = <A, E>(
