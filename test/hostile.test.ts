@@ -433,6 +433,47 @@ describe("implausible rate-limit headers never stall the client", () => {
     })
   )
 
+  it.effect(
+    "a proxy's Date of 1970 on every response: each counted, one warning in 5 minutes",
+    () =>
+      Effect.gen(function* () {
+        yield* TestClock.setTime(NOW)
+        const before = yield* distrustedCount("date")
+        // Okta's rate-limit headers pass through; the proxy stamps its own Date.
+        const { layer } = connectionsWith(
+          ({ at }) =>
+            json(200, OK, {
+              date: dateAt(0),
+              "x-rate-limit-limit": "50",
+              "x-rate-limit-remaining": "40",
+              "x-rate-limit-reset": String(Math.floor(at / 1000) + 60)
+            }),
+          { retry: exact() }
+        )
+        const warnings: Array<string> = []
+        const logger = Logger.make(({ logLevel, message }) => {
+          if (logLevel._tag === "Warning") warnings.push(String(message))
+        })
+        yield* Effect.gen(function* () {
+          const api = yield* ApplicationConnections
+          const get = api.getDefaultProvisioningConnectionForApplication(APP)
+          for (let i = 0; i < 4; i++) {
+            yield* get
+            yield* TestClock.adjust("1 minute")
+          }
+          expect((yield* distrustedCount("date")) - before).toBe(4)
+          expect(warnings).toHaveLength(1)
+          expect(warnings[0]).toContain("implausible date header")
+          expect(warnings[0]).toContain("Repeats within 5 minutes are only counted")
+          // Five minutes after the first warning, the next one is logged.
+          yield* TestClock.adjust("1 minute")
+          yield* get
+          expect((yield* distrustedCount("date")) - before).toBe(5)
+          expect(warnings).toHaveLength(2)
+        }).pipe(Effect.provide(layer), Effect.provide(Logger.replace(Logger.defaultLogger, logger)))
+      })
+  )
+
   // Not the server's doing: this machine's clock is hours off (a VM after sleep, a time zone
   // mix-up). Okta's `Date` and reset agree, so the gate keeps to them, and says nothing.
   for (const hours of [3, -3]) {

@@ -50,16 +50,35 @@ export interface Exchange {
   readonly ticket: Ticket
 }
 
-/** A rate-limit header the gate did not believe: a warning and a count. */
-const distrusted = (call: Call, { header, value }: Distrusted, recorder: Recorder) =>
-  Effect.zipRight(
+/** How long a header's warning stands for the same header's later ones (still counted). */
+const WARN_EVERY_MS = 5 * 60_000
+
+/**
+ * A rate-limit header the gate did not believe: a count each time, and a warning at most every
+ * five minutes per header: a proxy that stamps every response would otherwise fill the log.
+ */
+const distrusted = (
+  call: Call,
+  { header, value }: Distrusted,
+  recorder: Recorder,
+  warned: Map<string, number>,
+  now: number
+) => {
+  const last = warned.get(header)
+  if (last !== undefined && now - last >= 0 && now - last < WARN_EVERY_MS) {
+    return recorder.distrusted(call.operation, header)
+  }
+  warned.set(header, now)
+  return Effect.zipRight(
     Effect.logWarning(
       `Okta rate-limit state: ignored an implausible ${header} header (more than ${
         header === "date" ? "an hour from the local clock" : "two minutes ahead"
-      }); the gate probes instead of waiting on it`
+      }); the gate probes instead of waiting on it. Repeats within 5 minutes are only counted ` +
+        "(okta_connections_rate_limit_distrusted_total)"
     ).pipe(Effect.annotateLogs({ operation: call.operation, header, value: value.slice(0, 64) })),
     recorder.distrusted(call.operation, header)
   )
+}
 
 /** @internal */
 export interface ExchangeOptions<R> {
@@ -90,6 +109,8 @@ export const make = <R>({
   undiciWithoutProxy
 }: ExchangeOptions<R>) => {
   const server = serverOf(orgUrl)
+  /** When each header was last warned of (local clock), for this client. */
+  const warned = new Map<string, number>()
   const one = <A, E>(
     { call, gate, request, span, ticket }: Exchange,
     onResponse: (
@@ -142,7 +163,7 @@ export const make = <R>({
               Effect.zipRight(
                 doubted === undefined
                   ? recorded
-                  : Effect.zipRight(distrusted(call, doubted, recorder), recorded),
+                  : Effect.zipRight(distrusted(call, doubted, recorder, warned, now), recorded),
                 onResponse(response, headers)
               )
             )
