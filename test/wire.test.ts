@@ -25,9 +25,15 @@ import {
 import { OktaSimulator, SimulatorServer } from "../src/testing/index.js"
 import { registerTransport } from "../src/internal/transport.js"
 import { OktaUndici } from "../src/undici/index.js"
-import { loopbackServer, tunnellingProxy, untrustedTlsServer } from "./support/loopback.js"
+import {
+  loopbackServer,
+  refusingProxy,
+  tunnellingProxy,
+  untrustedTlsServer
+} from "./support/loopback.js"
 
 const CAP = 64 * 1024
+const ORG = "https://acme.okta.com"
 const small = JSON.stringify({ id: "0oa1", label: "Acme SCIM" })
 const Small = Schema.Struct({ id: Schema.String, label: Schema.String })
 // A JSON string value of `size` bytes in all.
@@ -701,6 +707,35 @@ describe("the undici transport through an HTTP proxy", () => {
         expect(error).toMatchObject({ _tag: "OktaDecodeError", kind: "TooLarge" })
         expect(JSON.stringify(error) + error.message).not.toContain("s3cret")
       }).pipe(Effect.provide(overProxy(withUser)))
+    }).pipe(Effect.scoped)
+  )
+
+  // A proxy that will not open the tunnel answers the CONNECT, and nothing reaches Okta: the
+  // error says which status and what to do, and a 4xx is not retried (it says the same again).
+  it.live("a proxy that refuses the tunnel: connectFailed, the status and what to do", () =>
+    Effect.gen(function* () {
+      const asks = yield* refusingProxy(407)
+      const withUser = asks.url.replace("http://", "http://ops:s3cret@")
+      const denied = yield* failureOf(ORG, OktaUndici.layer({ proxy: withUser }))
+      expect(denied).toMatchObject({ _tag: "OktaTransportError", connectFailed: true })
+      expect(denied.message).toContain(
+        "the proxy asks for credentials (407 to CONNECT): give them in its URL"
+      )
+      expect(JSON.stringify(denied) + denied.message).not.toContain("s3cret")
+      // Not retried, under the default policy.
+      expect(asks.tunnels).toEqual(["acme.okta.com:443"])
+
+      const policy = yield* refusingProxy(403)
+      const forbidden = yield* failureOf(ORG, OktaUndici.layer({ proxy: policy.url }))
+      expect(forbidden.message).toContain("(403 to CONNECT): its policy may not allow")
+      expect(policy.tunnels).toHaveLength(1)
+
+      const unreachable = yield* refusingProxy(502)
+      const bad = yield* failureOf(ORG, OktaUndici.layer({ proxy: unreachable.url }), {
+        retry: false
+      })
+      expect(bad).toMatchObject({ _tag: "OktaTransportError", connectFailed: true })
+      expect(bad.message).toContain("the proxy did not open a tunnel to the org (502 to CONNECT)")
     }).pipe(Effect.scoped)
   )
 

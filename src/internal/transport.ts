@@ -104,6 +104,28 @@ const codeIn = (cause: unknown, codes: ReadonlySet<string>): string | undefined 
   return undefined
 }
 
+// undici's `ProxyAgent` (and Node's fetch through a proxy) when the proxy answers the `CONNECT`
+// with anything but 200: no tunnel, so nothing reached Okta.
+const TUNNEL_REFUSED = /^Proxy response \((\d{3})\) !== 200 when HTTP Tunneling$/
+
+/** The status a proxy refused the tunnel with, if that is what `cause`'s chain says. */
+const tunnelRefusal = (cause: unknown): number | undefined => {
+  let current: unknown = cause
+  for (let depth = 0; depth < 5 && current instanceof Error; depth++) {
+    const match = TUNNEL_REFUSED.exec(current.message)
+    if (match !== null) return Number(match[1])
+    current = current.cause
+  }
+  return undefined
+}
+
+const tunnelHint = (status: number): string =>
+  status === 407
+    ? "; the proxy asks for credentials (407 to CONNECT): give them in its URL, http://user:password@host:port (percent-encoded), or check the ones it holds"
+    : `; the proxy did not open a tunnel to the org (${status} to CONNECT)${
+        status === 403 ? ": its policy may not allow the org's host" : ""
+      }`
+
 // The platform's `Transport` and `Decode` say what the error's message says already (no
 // response; the body could not be read): the cause alone is the reason. Its other kinds
 // (`InvalidUrl`, `Encode`, `EmptyBody`) stay in front of the cause.
@@ -159,9 +181,11 @@ export const transportError = (
   const request = error._tag === "RequestError"
   const blocked = request && badPort(error.cause)
   const certificate = request ? codeIn(error.cause, CERTIFICATE_CODES) : undefined
+  const refused = request ? tunnelRefusal(error.cause) : undefined
   const connect =
     blocked ||
     certificate !== undefined ||
+    refused !== undefined ||
     (request && codeIn(error.cause, CONNECT_CODES) !== undefined)
   const failure = new OktaTransportError({
     ...call,
@@ -169,14 +193,19 @@ export const transportError = (
       ? `${reasonOf(error)}: Node's fetch never connects to this port (the fetch standard blocks it); use another port, or OktaUndici.layer`
       : certificate !== undefined
         ? reasonOf(error) + (UNTRUSTED_CODES.has(certificate) ? UNTRUSTED_HINT : "")
-        : connect
-          ? reasonOf(error) + proxyHint(error.cause, error.request.url, undiciWithoutProxy)
-          : reasonOf(error),
+        : refused !== undefined
+          ? reasonOf(error) + tunnelHint(refused)
+          : connect
+            ? reasonOf(error) + proxyHint(error.cause, error.request.url, undiciWithoutProxy)
+            : reasonOf(error),
     afterResponse: error._tag === "ResponseError",
     connectFailed: connect,
     ...(error._tag === "ResponseError" ? { status: error.response.status } : {})
   })
-  if (blocked || certificate !== undefined || error.cause instanceof NotAResponse) {
+  // A proxy that wants credentials, or will not tunnel to the host, says the same next time;
+  // a 5xx (it could not reach Okta) may pass.
+  const proxyRefuses = refused !== undefined && refused >= 400 && refused < 500
+  if (blocked || certificate !== undefined || proxyRefuses || error.cause instanceof NotAResponse) {
     permanent.add(failure)
   }
   return failure

@@ -103,3 +103,34 @@ export const tunnellingProxy = Effect.suspend(() => {
     (url) => ({ url, tunnels })
   )
 })
+
+/**
+ * A loopback HTTP proxy for one test that refuses every `CONNECT` with `status` (a 407 asking
+ * for credentials, a 403 by policy, a 502 that cannot reach the host), counting them.
+ */
+export const refusingProxy = (status: number) =>
+  Effect.suspend(() => {
+    const tunnels: Array<string> = []
+    const server = createServer((_req, res) => res.writeHead(405).end())
+    server.on("connect", (req: IncomingMessage, client: Socket) => {
+      tunnels.push(req.url ?? "")
+      client.end(
+        `HTTP/1.1 ${status} Refused\r\nProxy-Authenticate: Basic realm="corp"\r\nContent-Length: 0\r\n\r\n`
+      )
+    })
+    return Effect.map(
+      Effect.acquireRelease(
+        Effect.async<string>((resume) => {
+          server.listen(0, "127.0.0.1", () =>
+            resume(Effect.succeed(`http://127.0.0.1:${(server.address() as AddressInfo).port}`))
+          )
+        }),
+        () =>
+          Effect.sync(() => {
+            server.closeAllConnections()
+            server.close()
+          })
+      ),
+      (url) => ({ url, tunnels })
+    )
+  })
