@@ -13,6 +13,8 @@ import {
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Either, Fiber, Layer, Option, Redacted, Schema, TestClock } from "effect"
+import { createServer } from "node:http"
+import type { AddressInfo } from "node:net"
 import { gzipSync } from "node:zlib"
 import * as Undici from "@effect/platform-node/Undici"
 import {
@@ -920,6 +922,45 @@ describe("a server certificate Node does not trust (a TLS-inspecting proxy's)", 
           "Node does not trust the server's certificate: behind a TLS-inspecting proxy, give Node the proxy's CA certificate with NODE_EXTRA_CA_CERTS=/path/to/ca.pem"
         )
         expect(connections()).toBe(1)
+      }).pipe(Effect.scoped)
+    )
+  }
+})
+
+describe("an https:// URL to a server that speaks plain HTTP (a local simulator, a proxy)", () => {
+  // It read "no response (ERR_SSL_WRONG_VERSION_NUMBER: 80…:error:0A00010B:SSL routines:…" over
+  // two lines, and was retried: the scheme is wrong, and the request was never sent.
+  for (const [name, transport] of [
+    ["OktaFetch.layer", OktaFetch.layer()],
+    ["OktaUndici.layer", Layer.orDie(OktaUndici.layer())],
+    ["FetchHttpClient.layer", FetchHttpClient.layer],
+    ["NodeHttpClient.layerUndici", NodeHttpClient.layerUndici]
+  ] as const) {
+    it.live(`on ${name}: could not connect, on one line, not retried, and says why`, () =>
+      Effect.gen(function* () {
+        const plain = createServer((_req, res) => res.end("{}"))
+        let connections = 0
+        plain.on("connection", () => (connections += 1))
+        yield* Effect.acquireRelease(
+          Effect.async<void>((resume) => {
+            plain.listen(0, "127.0.0.1", () => resume(Effect.void))
+          }),
+          () =>
+            Effect.sync(() => {
+              plain.closeAllConnections()
+              plain.close()
+            })
+        )
+        const url = `https://127.0.0.1:${(plain.address() as AddressInfo).port}`
+        // With the default retry policy, which retries a dropped connection.
+        const error = yield* failureOf(url, transport)
+        expect(error).toMatchObject({ _tag: "OktaTransportError", connectFailed: true })
+        expect(error.message).toContain("failed: could not connect (")
+        expect(error.message).toContain(
+          "ERR_SSL_WRONG_VERSION_NUMBER: wrong version number; the server does not speak TLS: if it is a plain HTTP one (a proxy, a local simulator), give it an http:// URL)"
+        )
+        expect(error.message).not.toMatch(/\n|routines|openssl/)
+        expect(connections).toBe(1)
       }).pipe(Effect.scoped)
     )
   }

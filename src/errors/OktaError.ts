@@ -40,7 +40,8 @@ export class OktaTransportError extends Schema.TaggedError<OktaTransportError>(
   /** True when the failure happened after Okta sent a status line (while reading the body). */
   afterResponse: Schema.Boolean,
   /**
-   * True when the connection could not even be opened (refused, DNS failure, unreachable): the
+   * True when the connection could not even be opened (refused, DNS failure, unreachable, a
+   * certificate refused, no TLS where `https://` asked for it, a proxy that would not tunnel): the
    * request certainly did not reach Okta, so even a one-time `verify` may be sent again, and the
    * rate-limit gate does not charge it to the window.
    */

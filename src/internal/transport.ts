@@ -33,6 +33,17 @@ export const isPermanent = (error: OktaTransportError): boolean =>
   // A failure inside a span reaches the caller wrapped (a proxy carrying the span).
   permanent.has(Cause.originalError(error))
 
+/**
+ * OpenSSL's part of a message, `80…:error:0A00010B:SSL routines:ssl3_get_record:wrong version
+ * number:../deps/openssl/…/ssl3_record.c:350:` and a newline, as its reason alone; any other
+ * message on one line.
+ */
+const openSslReason = (message: string): string =>
+  message
+    .replace(/[0-9A-F]+:error:[0-9A-F]+:[^:]*routines:[^:]*:([^:]*):\S*/g, "$1")
+    .replace(/\s*\n\s*/g, " ")
+    .trim()
+
 /** Why a transport failed, without URLs (a request URL may carry an OAuth `code`). @internal */
 export const describeCause = (cause: unknown): string => {
   const seen = new Set<unknown>()
@@ -50,7 +61,10 @@ export const describeCause = (cause: unknown): string => {
       current = undefined
     }
   }
-  const text = parts.filter((p) => p.length > 0).join(" <- ")
+  const text = parts
+    .map(openSslReason)
+    .filter((p) => p.length > 0)
+    .join(" <- ")
   return (text.length > 0 ? text : "unknown cause").replace(
     /\b[a-z][a-z0-9+.-]*:\/\/\S+/gi,
     "<url>"
@@ -90,6 +104,11 @@ const CERTIFICATE_CODES = new Set([
   "CERT_REVOKED",
   "ERR_TLS_CERT_ALTNAME_INVALID"
 ])
+// TLS was asked of a server that answered in plain HTTP: the URL's scheme is wrong, which no
+// retry mends, and the handshake failed before the request was sent.
+const PLAIN_HTTP_CODES = new Set(["ERR_SSL_WRONG_VERSION_NUMBER"])
+const PLAIN_HTTP_HINT =
+  "; the server does not speak TLS: if it is a plain HTTP one (a proxy, a local simulator), give it an http:// URL"
 const UNTRUSTED_HINT =
   "; Node does not trust the server's certificate: behind a TLS-inspecting proxy, give Node the proxy's CA certificate with NODE_EXTRA_CA_CERTS=/path/to/ca.pem"
 
@@ -182,10 +201,12 @@ export const transportError = (
   const blocked = request && badPort(error.cause)
   const certificate = request ? codeIn(error.cause, CERTIFICATE_CODES) : undefined
   const refused = request ? tunnelRefusal(error.cause) : undefined
+  const plain = request && codeIn(error.cause, PLAIN_HTTP_CODES) !== undefined
   const connect =
     blocked ||
     certificate !== undefined ||
     refused !== undefined ||
+    plain ||
     (request && codeIn(error.cause, CONNECT_CODES) !== undefined)
   const failure = new OktaTransportError({
     ...call,
@@ -195,9 +216,11 @@ export const transportError = (
         ? reasonOf(error) + (UNTRUSTED_CODES.has(certificate) ? UNTRUSTED_HINT : "")
         : refused !== undefined
           ? reasonOf(error) + tunnelHint(refused)
-          : connect
-            ? reasonOf(error) + proxyHint(error.cause, error.request.url, undiciWithoutProxy)
-            : reasonOf(error),
+          : plain
+            ? reasonOf(error) + PLAIN_HTTP_HINT
+            : connect
+              ? reasonOf(error) + proxyHint(error.cause, error.request.url, undiciWithoutProxy)
+              : reasonOf(error),
     afterResponse: error._tag === "ResponseError",
     connectFailed: connect,
     ...(error._tag === "ResponseError" ? { status: error.response.status } : {})
@@ -205,7 +228,8 @@ export const transportError = (
   // A proxy that wants credentials, or will not tunnel to the host, says the same next time;
   // a 5xx (it could not reach Okta) may pass.
   const proxyRefuses = refused !== undefined && refused >= 400 && refused < 500
-  if (blocked || certificate !== undefined || proxyRefuses || error.cause instanceof NotAResponse) {
+  const unmendable = blocked || certificate !== undefined || proxyRefuses || plain
+  if (unmendable || error.cause instanceof NotAResponse) {
     permanent.add(failure)
   }
   return failure
