@@ -90,6 +90,15 @@ export const checkToken = (
     return fail("contains whitespace or control characters (a trailing newline from a file?)")
   }
   if (/^\{.*\}$/.test(value)) return fail("is still a {placeholder}")
+  // One kind given as the other: Okta answers 401 "Invalid token provided", and says no more.
+  if (field === "apiToken" && /^eyJ[\w-]*\.[\w-]*\.[\w-]*$/.test(value)) {
+    return fail(
+      "is an OAuth 2.0 access token (a JWT), which Okta takes as Bearer: give it as accessToken"
+    )
+  }
+  if (field === "accessToken" && /^00[\w-]{40}$/.test(value)) {
+    return fail("is an Okta API token (SSWS), not an OAuth 2.0 access token: give it as apiToken")
+  }
   // An HTTP header value is Latin-1: fetch and undici refuse anything else on every request.
   if (/[^\u0020-\u00ff]/.test(value)) {
     return fail(
