@@ -514,6 +514,9 @@ for (const face of faces) {
               errorCode: "E0000011",
               challenge: { scheme: "SSWS" }
             })
+            expect(error.message).toContain(
+              "E0000011 Invalid token provided; the token is not valid in this org: another org's, revoked, or expired (an API token lapses after 30 days unused, or when its admin is deactivated) (errorId "
+            )
           })
         )
     )

@@ -134,7 +134,13 @@ export class OktaUnauthorizedError extends Schema.TaggedError<OktaUnauthorizedEr
   `${IDENTIFIER}/OktaUnauthorizedError`
 )("OktaUnauthorizedError", HttpErrorFields) {
   override get message(): string {
-    return httpMessage(this)
+    // Okta says only "Invalid token provided"; these are the causes it has.
+    return httpMessage(
+      this,
+      this.errorCode === "E0000011"
+        ? "the token is not valid in this org: another org's, revoked, or expired (an API token lapses after 30 days unused, or when its admin is deactivated)"
+        : undefined
+    )
   }
 }
 
