@@ -125,7 +125,11 @@ const oneSlotStore = (options: {
 }) => {
   const inFlight = new Set<string>()
   const asked: Array<number> = []
-  const released: Array<{ readonly lease: string; readonly sent: boolean }> = []
+  const released: Array<{
+    readonly lease: string
+    readonly sent: boolean
+    readonly tried: boolean | undefined
+  }> = []
   const later = <A>(effect: Effect.Effect<A>, after: Duration.DurationInput | undefined) =>
     after === undefined ? effect : Effect.zipLeft(effect, Effect.sleep(after))
   const store: RateLimitStoreService = {
@@ -152,9 +156,9 @@ const oneSlotStore = (options: {
         }),
         options.answerAfter?.observe
       ),
-    release: (_, lease, sent) =>
+    release: (_, lease, sent, tried) =>
       Effect.sync(() => {
-        released.push({ lease, sent })
+        released.push({ lease, sent, tried })
         inFlight.delete(lease)
       })
   }
@@ -520,7 +524,7 @@ describe("a client over a shared rate-limit store", () => {
       yield* Fiber.interrupt(call)
       expect(requests).toHaveLength(0)
       expect(inFlight.size).toBe(0)
-      expect(released).toEqual([{ lease: expect.any(String), sent: false }])
+      expect(released).toEqual([{ lease: expect.any(String), sent: false, tried: false }])
     })
   )
 
@@ -537,22 +541,26 @@ describe("a client over a shared rate-limit store", () => {
       )
       expect(requests).toHaveLength(1)
       expect(inFlight.size).toBe(0)
-      expect(released).toEqual([{ lease: expect.any(String), sent: true }])
+      expect(released).toEqual([{ lease: expect.any(String), sent: true, tried: true }])
     })
   )
 
-  it.effect("a refused connection ends its lease as unsent: Okta cannot have counted it", () =>
-    Effect.gen(function* () {
-      const { store, inFlight, released } = oneSlotStore({})
-      const http = scriptedHttp(() => ({ drop: true, code: "ECONNREFUSED" }))
-      const exit = yield* Effect.exit(Effect.provide(get, overStore(store, http.layer)))
-      expect(Exit.isFailure(exit) && Cause.failureOption(exit.cause)).toMatchObject(
-        Option.some({ _tag: "OktaTransportError", connectFailed: true })
-      )
-      expect(http.requests).toHaveLength(1)
-      expect(inFlight.size).toBe(0)
-      expect(released).toEqual([{ lease: expect.any(String), sent: false }])
-    })
+  // Tried all the same: a first request refused tells the store to stop probing (one at a time
+  // behind each refusal), as a lone process's gate does.
+  it.effect(
+    "a refused connection ends its lease as unsent (Okta cannot have counted it), tried",
+    () =>
+      Effect.gen(function* () {
+        const { store, inFlight, released } = oneSlotStore({})
+        const http = scriptedHttp(() => ({ drop: true, code: "ECONNREFUSED" }))
+        const exit = yield* Effect.exit(Effect.provide(get, overStore(store, http.layer)))
+        expect(Exit.isFailure(exit) && Cause.failureOption(exit.cause)).toMatchObject(
+          Option.some({ _tag: "OktaTransportError", connectFailed: true })
+        )
+        expect(http.requests).toHaveLength(1)
+        expect(inFlight.size).toBe(0)
+        expect(released).toEqual([{ lease: expect.any(String), sent: false, tried: true }])
+      })
   )
 
   it.effect("a call interrupted while the store keeps its lease for the next one ends it", () =>

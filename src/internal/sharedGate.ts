@@ -124,9 +124,9 @@ export class SharedGate implements Gate {
     return Effect.flatMap(timed, (fiber) => Effect.either(Fiber.join(fiber)))
   }
 
-  /** Ends `lease` in the store; `sent`: its request may have reached Okta. */
-  private endLease(lease: string, sent: boolean) {
-    return this.call("release", () => this.store.release(this.settings.key, lease, sent))
+  /** Ends `lease`; `sent`: its request may have reached Okta; `tried`: sent, or refused. */
+  private endLease(lease: string, sent: boolean, tried = sent) {
+    return this.call("release", () => this.store.release(this.settings.key, lease, sent, tried))
   }
 
   /** Ends `lease`, or keeps it to end once the store answers again (see `orphans`). */
@@ -351,7 +351,7 @@ export class SharedGate implements Gate {
     // The attempt ended without a response: if it was sent, the request may have reached Okta.
     this.held -= 1
     const sent = ticket.sent === true
-    return Effect.flatMap(this.endLease(lease, sent), (result) => {
+    return Effect.flatMap(this.endLease(lease, sent, ticket.sent !== undefined), (result) => {
       this.wakePoller(true)
       if (result._tag === "Right") return this.health.succeeded()
       this.orphan(lease, sent)

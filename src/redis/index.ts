@@ -228,9 +228,10 @@ export const make = (
           ([kept]) => kept === 1
         )
       },
-      release: (key, lease, sent) => {
+      release: (key, lease, sent, tried) => {
         const [window, leases] = keysOf(key)
-        return Effect.asVoid(run("release", [window!, leases!], [lease, sent ? "1" : "0"]))
+        const ended = [lease, sent ? "1" : "0", sent || tried === true ? "1" : "0"]
+        return Effect.asVoid(run("release", [window!, leases!], ended))
       }
     } satisfies RateLimitStoreService
   })

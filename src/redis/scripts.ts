@@ -210,15 +210,16 @@ return 0
 
 /**
  * KEYS: window, leases. ARGV: lease, sent ("1": the request ended without an answer, and Okta may
- * have counted it: it is charged, as `lost`, until a window that starts more than a second after;
- * "0": the lease was never used, or its connection was refused). A probe that ended so tells
- * nothing, and ends the probing, as in a lone process: requests are not held one behind the other
- * while each waits for its timeout.
+ * have counted it: it is charged, as `lost`, until a window that starts more than a second after),
+ * tried ("1": sent, or its connection refused; "0": the lease was never used). A probe tried and
+ * unanswered tells nothing, and ends the probing, as in a lone process: requests are not held one
+ * behind the other while each waits for its timeout.
  */
 export const RELEASE = `${CLOCK}
-if redis.call('ZREM', KEYS[2], ARGV[1]) == 1 and ARGV[2] == '1' then
-  charge(1)
+if redis.call('ZREM', KEYS[2], ARGV[1]) == 1 and ARGV[3] == '1' then
+  if ARGV[2] == '1' then charge(1) end
   redis.call('HSET', KEYS[1], 'seen', 1)
+  if redis.call('PTTL', KEYS[1]) < 0 then redis.call('PEXPIRE', KEYS[1], ${STATE_TTL_MILLIS}) end
 end
 return 0
 `

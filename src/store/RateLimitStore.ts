@@ -174,7 +174,12 @@ export interface RateLimitStoreService {
      * dropped connection): Okta may have counted it, so the window is charged for it. `false` for
      * a lease that was never used, or whose connection was never made (refused, unreachable).
      */
-    sent: boolean
+    sent: boolean,
+    /**
+     * The request was tried: sent, or its connection refused (`false`: the lease was never used).
+     * A first request tried and unanswered tells nothing of the budget, and ends the probing.
+     */
+    tried?: boolean
   ) => Effect.Effect<void, RateLimitStoreError>
   /**
    * The store fails each of its own calls that takes longer than this many milliseconds. When it

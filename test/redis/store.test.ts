@@ -68,18 +68,33 @@ describe("the Redis store's scripts", () => {
     }).pipe(Effect.scoped)
   )
 
+  // Otherwise, while Okta cannot be reached, every process's calls queue one behind the other,
+  // each waiting out the one before's connect timeout.
   it.live(
-    "a probe sent and unanswered (a timeout) ends the probing, as in a lone process; a refused one does not",
+    "a probe tried and unanswered (timed out, or its connection refused) ends the probing, as in a lone process; an unused lease does not",
     () =>
       Effect.gen(function* () {
-        const { store } = yield* fixture
-        expect(yield* store.acquire(KEY, "refused", 60_000)).toEqual({ _tag: "Admitted" })
-        yield* store.release(KEY, "refused", false)
-        expect(yield* store.acquire(KEY, "a", 60_000)).toEqual({ _tag: "Admitted" })
-        expect(yield* store.acquire(KEY, "b", 60_000)).toMatchObject({ _tag: "Wait" })
-        yield* store.release(KEY, "a", true)
-        for (const lease of ["b", "c", "d"]) {
-          expect(yield* store.acquire(KEY, lease, 60_000)).toEqual({ _tag: "Admitted" })
+        for (const [sent, tried] of [
+          [true, true],
+          [true, undefined],
+          [false, true]
+        ] as const) {
+          const { store, window, raw, keyPrefix } = yield* fixture
+          expect(yield* store.acquire(KEY, "unused", 60_000)).toEqual({ _tag: "Admitted" })
+          yield* store.release(KEY, "unused", false, false)
+          expect(yield* store.acquire(KEY, "probe", 60_000)).toEqual({ _tag: "Admitted" })
+          expect(yield* store.acquire(KEY, "b", 60_000)).toMatchObject({ _tag: "Wait" })
+          yield* store.release(KEY, "probe", sent, tried)
+          for (const lease of ["b", "c", "d"]) {
+            expect(yield* store.acquire(KEY, lease, 60_000)).toEqual({ _tag: "Admitted" })
+          }
+          // Charged only when it may have reached Okta; the state expires like any other.
+          const state = yield* window()
+          expect(Number(state["lost"] ?? 0)).toBe(sent ? 1 : 0)
+          const ttl = yield* Effect.promise(() =>
+            raw.pttl(`${keyPrefix}{${KEY.org}}:${KEY.bucket}:window`)
+          )
+          expect(ttl).toBeGreaterThan(0)
         }
       }).pipe(Effect.scoped)
   )
