@@ -107,21 +107,24 @@ describe("OktaClient configuration", () => {
         expect(error.message).not.toContain(TOKEN)
       }
       // Each kind pasted as the other: both got Okta's bare 401 "Invalid token provided".
-      const jwt = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIwMHUxIn0.c2lnbmF0dXJl"
-      const asApi = configFailure(
-        yield* buildWith({ orgUrl: "https://acme.okta.com", apiToken: Redacted.make(jwt) })
-      )
-      expect(asApi).toMatchObject({ _tag: "OktaConfigError", field: "apiToken" })
-      expect(asApi.message).toContain("is an OAuth 2.0 access token (a JWT)")
-      expect(asApi.message).toContain("give it as accessToken")
-      expect(asApi.message).not.toContain(jwt)
-      const ssws = "00QCjAl4MlV-WPXM-cqgECr1xB0cg3Da8o7pH4o5wR"
-      const asAccess = configFailure(
-        yield* buildWith({ orgUrl: "https://acme.okta.com", accessToken: Redacted.make(ssws) })
-      )
-      expect(asAccess).toMatchObject({ _tag: "OktaConfigError", field: "accessToken" })
-      expect(asAccess.message).toContain("is an Okta API token (SSWS)")
-      expect(asAccess.message).not.toContain(ssws)
+      for (const [field, value, says] of [
+        [
+          "apiToken",
+          "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIwMHUxIn0.c2lnbmF0dXJl",
+          "is an OAuth 2.0 access token (a JWT), which Okta takes as Bearer: give it as accessToken"
+        ],
+        [
+          "accessToken",
+          "00QCjAl4MlV-WPXM-cqgECr1xB0cg3Da8o7pH4o5wR",
+          "is an Okta API token (SSWS), not an OAuth 2.0 access token: give it as apiToken"
+        ]
+      ] as const) {
+        const options = { orgUrl: "https://acme.okta.com", [field]: Redacted.make(value) }
+        const error = configFailure(yield* buildWith(options as never))
+        expect(error).toMatchObject({ _tag: "OktaConfigError", field })
+        expect(error.message).toContain(says)
+        expect(error.message).not.toContain(value)
+      }
       const both = configFailure(
         yield* buildWith({
           orgUrl: "https://acme.okta.com",

@@ -14,7 +14,6 @@ import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Either, Fiber, Layer, Option, Redacted, Schema, TestClock } from "effect"
 import { createServer } from "node:http"
-import type { AddressInfo } from "node:net"
 import { gzipSync } from "node:zlib"
 import * as Undici from "@effect/platform-node/Undici"
 import {
@@ -28,6 +27,7 @@ import { OktaSimulator, SimulatorServer } from "../src/testing/index.js"
 import { registerTransport } from "../src/internal/transport.js"
 import { OktaUndici } from "../src/undici/index.js"
 import {
+  listening,
   loopbackServer,
   refusingProxy,
   tunnellingProxy,
@@ -901,15 +901,18 @@ describe("a refused connection with a proxy variable set", () => {
   )
 })
 
+/** This package's transports and the platform's, for what every transport must report alike. */
+const everyTransport = [
+  ["OktaFetch.layer", OktaFetch.layer()],
+  ["OktaUndici.layer", Layer.orDie(OktaUndici.layer())],
+  ["FetchHttpClient.layer", FetchHttpClient.layer],
+  ["NodeHttpClient.layerUndici", NodeHttpClient.layerUndici]
+] as const
+
 describe("a server certificate Node does not trust (a TLS-inspecting proxy's)", () => {
   // It read "no response", and was retried four times with backoff: no retry makes the
   // certificate good, and nothing said what would.
-  for (const [name, transport] of [
-    ["OktaFetch.layer", OktaFetch.layer()],
-    ["OktaUndici.layer", Layer.orDie(OktaUndici.layer())],
-    ["FetchHttpClient.layer", FetchHttpClient.layer],
-    ["NodeHttpClient.layerUndici", NodeHttpClient.layerUndici]
-  ] as const) {
+  for (const [name, transport] of everyTransport) {
     it.live(`on ${name}: could not connect, not retried, and the error names the way out`, () =>
       Effect.gen(function* () {
         const { url, connections } = yield* untrustedTlsServer((_req, res) => res.end("{}"))
@@ -930,28 +933,14 @@ describe("a server certificate Node does not trust (a TLS-inspecting proxy's)", 
 describe("an https:// URL to a server that speaks plain HTTP (a local simulator, a proxy)", () => {
   // It read "no response (ERR_SSL_WRONG_VERSION_NUMBER: 80…:error:0A00010B:SSL routines:…" over
   // two lines, and was retried: the scheme is wrong, and the request was never sent.
-  for (const [name, transport] of [
-    ["OktaFetch.layer", OktaFetch.layer()],
-    ["OktaUndici.layer", Layer.orDie(OktaUndici.layer())],
-    ["FetchHttpClient.layer", FetchHttpClient.layer],
-    ["NodeHttpClient.layerUndici", NodeHttpClient.layerUndici]
-  ] as const) {
+  for (const [name, transport] of everyTransport) {
     it.live(`on ${name}: could not connect, on one line, not retried, and says why`, () =>
       Effect.gen(function* () {
         const plain = createServer((_req, res) => res.end("{}"))
         let connections = 0
         plain.on("connection", () => (connections += 1))
-        yield* Effect.acquireRelease(
-          Effect.async<void>((resume) => {
-            plain.listen(0, "127.0.0.1", () => resume(Effect.void))
-          }),
-          () =>
-            Effect.sync(() => {
-              plain.closeAllConnections()
-              plain.close()
-            })
-        )
-        const url = `https://127.0.0.1:${(plain.address() as AddressInfo).port}`
+        // The same server, asked for TLS.
+        const url = (yield* listening(plain)).replace("http://", "https://")
         // With the default retry policy, which retries a dropped connection.
         const error = yield* failureOf(url, transport)
         expect(error).toMatchObject({ _tag: "OktaTransportError", connectFailed: true })

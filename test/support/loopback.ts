@@ -4,7 +4,7 @@
  */
 import { Effect } from "effect"
 import { readFileSync } from "node:fs"
-import { createServer, type IncomingMessage, type RequestListener } from "node:http"
+import { createServer, type IncomingMessage, type RequestListener, type Server } from "node:http"
 import { createServer as createHttpsServer } from "node:https"
 import { type AddressInfo, connect, type Socket } from "node:net"
 
@@ -68,6 +68,21 @@ export const untrustedTlsServer = (handler: RequestListener) =>
     ({ close }) => Effect.sync(close)
   )
 
+/** `server` listening on 127.0.0.1 and a free port until the scope ends: its http:// URL. */
+export const listening = (server: Server) =>
+  Effect.acquireRelease(
+    Effect.async<string>((resume) => {
+      server.listen(0, "127.0.0.1", () =>
+        resume(Effect.succeed(`http://127.0.0.1:${(server.address() as AddressInfo).port}`))
+      )
+    }),
+    () =>
+      Effect.sync(() => {
+        server.closeAllConnections()
+        server.close()
+      })
+  )
+
 /**
  * A loopback HTTP proxy for one test: it tunnels `CONNECT` to the target and records each
  * tunnel's target and `Proxy-Authorization`; any other request gets a 405.
@@ -87,21 +102,7 @@ export const tunnellingProxy = Effect.suspend(() => {
     upstream.on("error", () => client.destroy())
     client.on("error", () => upstream.destroy())
   })
-  return Effect.map(
-    Effect.acquireRelease(
-      Effect.async<string>((resume) => {
-        server.listen(0, "127.0.0.1", () =>
-          resume(Effect.succeed(`http://127.0.0.1:${(server.address() as AddressInfo).port}`))
-        )
-      }),
-      () =>
-        Effect.sync(() => {
-          server.closeAllConnections()
-          server.close()
-        })
-    ),
-    (url) => ({ url, tunnels })
-  )
+  return Effect.map(listening(server), (url) => ({ url, tunnels }))
 })
 
 /**
@@ -118,19 +119,5 @@ export const refusingProxy = (status: number) =>
         `HTTP/1.1 ${status} Refused\r\nProxy-Authenticate: Basic realm="corp"\r\nContent-Length: 0\r\n\r\n`
       )
     })
-    return Effect.map(
-      Effect.acquireRelease(
-        Effect.async<string>((resume) => {
-          server.listen(0, "127.0.0.1", () =>
-            resume(Effect.succeed(`http://127.0.0.1:${(server.address() as AddressInfo).port}`))
-          )
-        }),
-        () =>
-          Effect.sync(() => {
-            server.closeAllConnections()
-            server.close()
-          })
-      ),
-      (url) => ({ url, tunnels })
-    )
+    return Effect.map(listening(server), (url) => ({ url, tunnels }))
   })
