@@ -176,8 +176,9 @@ export interface RateLimitStoreService {
      */
     sent: boolean,
     /**
-     * The request was tried: sent, or its connection refused (`false`: the lease was never used).
-     * A first request tried and unanswered tells nothing of the budget, and ends the probing.
+     * The request was tried: sent, or its connection refused (`false`: the lease was never used;
+     * absent: as `sent`). A first request tried and unanswered tells nothing of the budget, and
+     * ends the probing.
      */
     tried?: boolean
   ) => Effect.Effect<void, RateLimitStoreError>
