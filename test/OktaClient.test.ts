@@ -111,7 +111,7 @@ describe("OktaClient configuration", () => {
         [
           "apiToken",
           "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIwMHUxIn0.c2lnbmF0dXJl",
-          "is an OAuth 2.0 access token (a JWT), which Okta takes as Bearer: give it as accessToken"
+          "is an OAuth 2.0 access token (a JWT), which Okta takes as Bearer: give it as accessToken, or an API token (00…) here"
         ],
         [
           "accessToken",

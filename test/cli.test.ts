@@ -230,6 +230,14 @@ describe("okta-connections", () => {
         expect(wrongToken.code).toBe(3)
         expect(wrongToken.stderr).toContain("OktaUnauthorizedError")
         expect(wrongToken.stdout + wrongToken.stderr).not.toContain("00wrong-token")
+        // An access token where the API token goes: refused before anything is sent.
+        const jwt = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIwMHUxIn0.c2lnbmF0dXJl"
+        const bearer = yield* cli(["get", ZSCALER], { ...env, OKTA_CLIENT_TOKEN: jwt })
+        expect(bearer.code).toBe(3)
+        expect(bearer.stderr).toContain(
+          "apiToken is an OAuth 2.0 access token (a JWT), which Okta takes as Bearer: give it as accessToken, or an API token (00…) here (OKTA_CLIENT_TOKEN)"
+        )
+        expect(bearer.stdout + bearer.stderr).not.toContain(jwt)
       }).pipe(Effect.scoped),
     30_000
   )

@@ -93,7 +93,7 @@ export const checkToken = (
   // One kind given as the other: Okta answers 401 "Invalid token provided", and says no more.
   if (field === "apiToken" && /^eyJ[\w-]*\.[\w-]*\.[\w-]*$/.test(value)) {
     return fail(
-      "is an OAuth 2.0 access token (a JWT), which Okta takes as Bearer: give it as accessToken"
+      "is an OAuth 2.0 access token (a JWT), which Okta takes as Bearer: give it as accessToken, or an API token (00…) here"
     )
   }
   if (field === "accessToken" && /^00[\w-]{40}$/.test(value)) {
