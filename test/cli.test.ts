@@ -11,7 +11,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { generatedApps, OktaSimulator, type PublicJwk, serve } from "../src/testing/index.js"
-import { loopbackServer, tunnellingProxy } from "./support/loopback.js"
+import { loopbackServer, refusingProxy, tunnellingProxy } from "./support/loopback.js"
 import { root, runNode } from "./support/subprocess.js"
 
 const cliPath = join(root, "dist/cli/main.mjs")
@@ -885,6 +885,16 @@ describe("okta-connections", () => {
         expect(direct.code).toBe(0)
         expect(direct.stderr).toContain("HTTP_PROXY is set, but --transport fetch does not use it")
         expect(proxy.tunnels).toHaveLength(1)
+        // A proxy that wants other credentials than the variable holds: said, never echoed.
+        const asks = yield* refusingProxy(407)
+        const withUser = asks.url.replace("http://", "http://ops:s3cret@")
+        const refused = yield* cli(["get", ZSCALER], { ...env, HTTP_PROXY: withUser, NO_PROXY: "" })
+        expect(refused.code).toBe(1)
+        expect(refused.stderr).toContain(
+          "could not connect (UND_ERR_ABORTED: Proxy response (407) !== 200 when HTTP Tunneling; the proxy asks for credentials (407 to CONNECT)"
+        )
+        expect(refused.stdout + refused.stderr).not.toContain("s3cret")
+        expect(asks.tunnels).toHaveLength(1)
       }).pipe(Effect.scoped),
     30_000
   )
