@@ -930,6 +930,29 @@ describe("a server certificate Node does not trust (a TLS-inspecting proxy's)", 
   }
 })
 
+describe("a certificate outside its dates (a machine's clock years off, a proxy's lapsed one)", () => {
+  it.live(
+    "trusted, but expired: could not connect, not retried, and the error says the clock",
+    () =>
+      Effect.gen(function* () {
+        const { url, certificate, connections } = yield* untrustedTlsServer(
+          (_req, res) => res.end("{}"),
+          { expired: true }
+        )
+        // Its CA given, so that the dates are all that is wrong; the default retry policy.
+        const error = yield* failureOf(
+          url,
+          OktaUndici.layer({ agent: { connect: { ca: certificate } } })
+        )
+        expect(error).toMatchObject({ _tag: "OktaTransportError", connectFailed: true })
+        expect(error.message).toContain(
+          "could not connect (CERT_HAS_EXPIRED: certificate has expired; the certificate is not valid at this machine's time: check the clock (date -u), or the dates of a TLS-inspecting proxy's certificate)"
+        )
+        expect(connections()).toBe(1)
+      }).pipe(Effect.scoped)
+  )
+})
+
 describe("an https:// URL to a server that speaks plain HTTP (a local simulator, a proxy)", () => {
   // It read "no response (ERR_SSL_WRONG_VERSION_NUMBER: 80…:error:0A00010B:SSL routines:…" over
   // two lines, and was retried: the scheme is wrong, and the request was never sent.

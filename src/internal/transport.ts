@@ -109,6 +109,11 @@ const CERTIFICATE_CODES = new Set([
 const PLAIN_HTTP_CODES = new Set(["ERR_SSL_WRONG_VERSION_NUMBER"])
 const PLAIN_HTTP_HINT =
   "; the server does not speak TLS: if it is a plain HTTP one (a proxy, a local simulator), give it an http:// URL"
+// Every certificate is checked against this machine's clock: one years off (a VM without a
+// working RTC) refuses them all. An intercepting proxy's lapsed certificate reads the same.
+const DATED_CODES = new Set(["CERT_HAS_EXPIRED", "CERT_NOT_YET_VALID"])
+const DATED_HINT =
+  "; the certificate is not valid at this machine's time: check the clock (date -u), or the dates of a TLS-inspecting proxy's certificate"
 const UNTRUSTED_HINT =
   "; Node does not trust the server's certificate: behind a TLS-inspecting proxy, give Node the proxy's CA certificate with NODE_EXTRA_CA_CERTS=/path/to/ca.pem"
 
@@ -213,7 +218,12 @@ export const transportError = (
     reason: blocked
       ? `${reasonOf(error)}: Node's fetch never connects to this port (the fetch standard blocks it); use another port, or OktaUndici.layer`
       : certificate !== undefined
-        ? reasonOf(error) + (UNTRUSTED_CODES.has(certificate) ? UNTRUSTED_HINT : "")
+        ? reasonOf(error) +
+          (UNTRUSTED_CODES.has(certificate)
+            ? UNTRUSTED_HINT
+            : DATED_CODES.has(certificate)
+              ? DATED_HINT
+              : "")
         : refused !== undefined
           ? reasonOf(error) + tunnelHint(refused)
           : plain

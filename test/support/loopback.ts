@@ -31,8 +31,10 @@ export const loopbackServer = (handler: RequestListener) =>
  * An HTTPS server on 127.0.0.1 for one test, with a self-signed certificate for `localhost` and
  * 127.0.0.1 (test/fixtures/tls, valid until 2126) that Node does not trust, as a TLS-inspecting
  * proxy's is not trusted until its CA is given. `connections` counts the TCP connections made.
+ * `expired`: the same key's certificate for 2000 only (`localhost-expired-cert.pem`, made with
+ * `openssl ca -selfsign -startdate 20000101000000Z -enddate 20010101000000Z`).
  */
-export const untrustedTlsServer = (handler: RequestListener) =>
+export const untrustedTlsServer = (handler: RequestListener, { expired = false } = {}) =>
   Effect.acquireRelease(
     Effect.async<{
       readonly url: string
@@ -43,7 +45,7 @@ export const untrustedTlsServer = (handler: RequestListener) =>
     }>((resume) => {
       const fixture = (name: string) =>
         readFileSync(new URL(`../fixtures/tls/${name}`, import.meta.url))
-      const certificate = fixture("localhost-cert.pem")
+      const certificate = fixture(expired ? "localhost-expired-cert.pem" : "localhost-cert.pem")
       const server = createHttpsServer(
         { key: fixture("localhost-key.pem"), cert: certificate },
         handler
