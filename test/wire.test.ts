@@ -21,10 +21,11 @@ import {
   OktaClient,
   type OktaClientOptions,
   OktaFetch,
-  type OktaResponse
+  type OktaResponse,
+  type OktaTransportError
 } from "../src/index.js"
 import { OktaSimulator, SimulatorServer } from "../src/testing/index.js"
-import { registerTransport } from "../src/internal/transport.js"
+import { isPermanent, registerTransport } from "../src/internal/transport.js"
 import { OktaUndici } from "../src/undici/index.js"
 import {
   listening,
@@ -738,6 +739,9 @@ describe("the undici transport through an HTTP proxy", () => {
       })
       expect(bad).toMatchObject({ _tag: "OktaTransportError", connectFailed: true })
       expect(bad.message).toContain("the proxy did not open a tunnel to the org (502 to CONNECT)")
+      // The proxy could not reach Okta this time: the retry policy may try again.
+      const permanent = (error: unknown) => isPermanent(error as OktaTransportError)
+      expect([permanent(denied), permanent(forbidden), permanent(bad)]).toEqual([true, true, false])
     }).pipe(Effect.scoped)
   )
 
