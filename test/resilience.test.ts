@@ -22,6 +22,7 @@ import {
   OktaError,
   OktaMetrics,
   OktaRateLimitError,
+  OktaServerError,
   type OktaTimeoutError,
   RetryPolicy,
   type OktaClientSettings,
@@ -514,18 +515,41 @@ describe("retries", () => {
       })
   )
 
-  it.effect("stop after maxRetries with the last error", () =>
-    Effect.gen(function* () {
-      const { requests, fiber } = yield* start(() => json(503, { errorCode: "E0000009" }), get, {
-        retry: exact({ maxRetries: 2 })
+  it.effect(
+    "stop after maxRetries with the last error, which says how many requests were sent",
+    () =>
+      Effect.gen(function* () {
+        const { requests, fiber } = yield* start(() => json(503, { errorCode: "E0000009" }), get, {
+          retry: exact({ maxRetries: 2 })
+        })
+        yield* TestClock.adjust("1 second")
+        const error = errorOf(yield* Fiber.join(fiber))
+        expect(error).toMatchObject({ _tag: "OktaServerError", status: 503, attempts: 3 })
+        // It read "failed with HTTP 503", as if it had not been retried.
+        expect(error.message).toContain("failed with HTTP 503: E0000009, after 3 attempts")
+        expect(error).toBeInstanceOf(OktaServerError)
+        expect(requests.map((r) => r.at)).toEqual([0, 200, 400])
       })
-      yield* TestClock.adjust("1 second")
-      expect(errorOf(yield* Fiber.join(fiber))).toMatchObject({
-        _tag: "OktaServerError",
-        status: 503
+  )
+
+  it.effect(
+    "a dropped connection retried, then given up on, says so; one attempt says nothing",
+    () =>
+      Effect.gen(function* () {
+        const dropped = yield* start(() => ({ drop: true, code: "ECONNRESET" }), get, {
+          retry: exact({ maxRetries: 1 })
+        })
+        yield* TestClock.adjust("1 second")
+        const transport = errorOf(yield* Fiber.join(dropped.fiber))
+        expect(transport).toMatchObject({ _tag: "OktaTransportError", attempts: 2 })
+        expect(transport.message).toMatch(/ECONNRESET.*\), after 2 attempts$/)
+        // Not retried (a 404): the error is Okta's alone.
+        const missing = yield* start(() => json(404, { errorCode: "E0000007" }), get)
+        const notFound = errorOf(yield* Fiber.join(missing.fiber))
+        expect(notFound._tag).toBe("OktaNotFoundError")
+        expect("attempts" in notFound).toBe(false)
+        expect(notFound.message).not.toContain("attempts")
       })
-      expect(requests.map((r) => r.at)).toEqual([0, 200, 400])
-    })
   )
 
   it.effect("maxRetries NaN (a Number() of an unset variable) retries nothing, not for ever", () =>

@@ -95,6 +95,23 @@ describe("the per-attempt timeout under TestClock", () => {
         kind: "attempt",
         timeoutMillis: 2000
       })
+      expect("attempts" in error).toBe(false)
+    })
+  )
+
+  it.effect("attempts that all time out end with the last, which says how many there were", () =>
+    Effect.gen(function* () {
+      const silent = HttpClient.make(() => Effect.never)
+      const retry = RetryPolicy.make({ maxRetries: 2, backoff: Schedule.spaced("100 millis") })
+      const fiber = yield* Effect.fork(
+        Effect.flip(Effect.provide(get, over(silent, { timeout: "1 second", retry })))
+      )
+      yield* runToCompletion(fiber, 10_000)
+      const error = yield* Fiber.join(fiber)
+      expect(error).toMatchObject({ _tag: "OktaTimeoutError", kind: "attempt", attempts: 3 })
+      expect(error.message).toMatch(
+        /an attempt took longer than its 1000 ms timeout, after 3 attempts$/
+      )
     })
   )
 

@@ -6,7 +6,14 @@
  * body or query value).
  */
 import * as Schema from "effect/Schema"
-import { IDENTIFIER, inspectableByChai, RequestFields, where } from "./fields.js"
+import {
+  afterAttempts,
+  Attempts,
+  IDENTIFIER,
+  inspectableByChai,
+  RequestFields,
+  where
+} from "./fields.js"
 import {
   OktaBadRequestError,
   OktaForbiddenError,
@@ -46,10 +53,12 @@ export class OktaTransportError extends Schema.TaggedError<OktaTransportError>(
    * rate-limit gate does not charge it to the window.
    */
   connectFailed: Schema.optionalWith(Schema.Boolean, { default: () => false }),
-  status: Schema.optional(Schema.Number)
+  status: Schema.optional(Schema.Number),
+  /** How many requests the call sent, when it was retried (absent after one). */
+  attempts: Attempts
 }) {
   override get message(): string {
-    return `${where(this)} failed: ${this.afterResponse ? "the response body could not be read" : this.connectFailed ? "could not connect" : "no response"} (${this.reason})`
+    return `${where(this)} failed: ${this.afterResponse ? "the response body could not be read" : this.connectFailed ? "could not connect" : "no response"} (${this.reason})${afterAttempts(this)}`
   }
 }
 
@@ -61,8 +70,11 @@ const TimeoutFields = {
    * `deadline` (across retries and rate-limit waits) ran out, or a wait would have passed it.
    */
   kind: Schema.optionalWith(Schema.Literal("attempt", "deadline"), { default: () => "attempt" }),
-  /** For `deadline`: how many attempts the call started (0: it never got past waiting). */
-  attempts: Schema.optional(Schema.Number),
+  /**
+   * For `deadline`: how many attempts the call started (0: it never got past waiting). For
+   * `attempt`: how many requests the call sent, when it was retried (absent after one).
+   */
+  attempts: Attempts,
   /**
    * For `deadline`: the call was waiting at the rate-limit gate when it ran out, or would have
    * waited past it: for the window to reset (`window_exhausted`), or for a request in flight to
@@ -96,7 +108,7 @@ export class OktaTimeoutError extends Schema.TaggedError<OktaTimeoutError>(
 }) {
   override get message(): string {
     if (this.kind !== "deadline") {
-      return `${where(this)} timed out: an attempt took longer than its ${this.timeoutMillis} ms timeout`
+      return `${where(this)} timed out: an attempt took longer than its ${this.timeoutMillis} ms timeout${afterAttempts(this)}`
     }
     const head = `${where(this)} did not complete within its ${this.timeoutMillis} ms deadline (retries and rate-limit waits included)`
     const attempts =

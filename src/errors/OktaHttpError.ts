@@ -5,7 +5,7 @@
  */
 import * as Schema from "effect/Schema"
 import { OktaErrorCause } from "../schema/OktaErrorBody.js"
-import { IDENTIFIER, RequestFields, where } from "./fields.js"
+import { afterAttempts, Attempts, IDENTIFIER, RequestFields, where } from "./fields.js"
 
 /**
  * The parsed `X-Rate-Limit-*` headers of a response. `reset` is the absolute UTC epoch in seconds
@@ -66,7 +66,9 @@ const HttpErrorFields = {
   wwwAuthenticate: Schema.optional(Schema.String),
   challenge: Schema.optional(AuthChallenge),
   /** The `Content-Type` of the body when it was not Okta's JSON `Error` (an HTML page from a proxy). */
-  contentType: Schema.optional(Schema.String)
+  contentType: Schema.optional(Schema.String),
+  /** How many requests the call sent, when it was retried (absent after one). */
+  attempts: Attempts
 }
 
 type HttpErrorLike = Schema.Struct.Type<typeof HttpErrorFields>
@@ -93,6 +95,7 @@ const httpMessage = (e: HttpErrorLike, extra?: string): string => {
   if (e.retryAfterMillis !== undefined) {
     parts.push(`; Retry-After ${Math.ceil(e.retryAfterMillis / 1000)} s`)
   }
+  parts.push(afterAttempts(e))
   const ids = [
     e.errorId !== undefined ? `errorId ${e.errorId}` : undefined,
     e.requestId !== undefined ? `request id ${e.requestId}` : undefined

@@ -15,6 +15,16 @@ export const RequestFields = {
   path: Schema.String
 }
 
+/**
+ * How many requests the call sent before it failed, when it sent more than one (it was retried);
+ * absent after a single attempt. @internal
+ */
+export const Attempts = Schema.optional(Schema.Number)
+
+/** `, after 3 attempts`, or nothing after one. @internal */
+export const afterAttempts = (e: { readonly attempts?: number | undefined }): string =>
+  e.attempts !== undefined && e.attempts > 1 ? `, after ${e.attempts} attempts` : ""
+
 /** @internal */
 export const where = (e: {
   readonly operation: string

@@ -5,6 +5,7 @@
  * @internal
  */
 import type * as Headers from "@effect/platform/Headers"
+import * as Cause from "effect/Cause"
 import * as Either from "effect/Either"
 import * as Schema from "effect/Schema"
 import {
@@ -14,6 +15,8 @@ import {
   OktaNotFoundError,
   OktaRateLimitError,
   OktaServerError,
+  OktaTimeoutError,
+  OktaTransportError,
   OktaUnauthorizedError,
   OktaUnexpectedStatusError
 } from "../errors/OktaError.js"
@@ -99,4 +102,32 @@ export const httpError = (
     },
     headers["location"]
   )
+}
+
+// The errors a retried call can end with that say how many requests it sent.
+const COUNTED: ReadonlyArray<abstract new (...args: never) => object> = [
+  OktaBadRequestError,
+  OktaUnauthorizedError,
+  OktaForbiddenError,
+  OktaNotFoundError,
+  OktaRateLimitError,
+  OktaServerError,
+  OktaUnexpectedStatusError,
+  OktaTransportError,
+  OktaTimeoutError
+]
+
+/**
+ * `error`, once its call has sent `attempts` requests: a copy that says so when there were more
+ * than one (this package's errors are immutable); a deadline's, and any other error, as it is.
+ *
+ * @internal
+ */
+export const withAttempts = <E>(error: E, attempts: number): E => {
+  // Failed under a span, an error arrives wrapped: the copy is made of what it wraps.
+  const original: unknown = Cause.originalError(error)
+  if (attempts < 2 || !COUNTED.some((Class) => original instanceof Class)) return error
+  if (original instanceof OktaTimeoutError && original.kind === "deadline") return error
+  const Class = (original as object).constructor as new (fields: object) => E
+  return new Class({ ...(original as object), attempts })
 }

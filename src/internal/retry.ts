@@ -1,8 +1,7 @@
 /**
- * The retry loop every Okta exchange runs in (API calls and OAuth token requests): pass the
- * rate-limit gate, attempt, and on failure let the policy decide whether and when to go again,
- * within the call's deadline. Each retry and gate wait is logged, put on the call's span and
- * counted.
+ * The retry loop every Okta exchange runs in (API calls, OAuth token requests): pass the gate,
+ * attempt, and on failure let the policy decide whether and when to go again, within the call's
+ * deadline. Each retry and gate wait is logged, put on the call's span and counted.
  *
  * @internal
  */
@@ -23,6 +22,7 @@ import {
   OktaTimeoutError
 } from "../errors/OktaError.js"
 import { PLAUSIBLE_RESET_MS } from "./gate.js"
+import { withAttempts } from "./httpError.js"
 import { type Gate, type GateWait, newTicket, type Ticket } from "./ticket.js"
 import type { Recorder } from "./metrics.js"
 import { sleepHinted } from "./testClock.js"
@@ -156,10 +156,8 @@ interface Progress {
   heldBy: GateWait["reason"] | undefined
 }
 
-/**
- * A failure the call goes on after: `classify` retries only 429s, 5xx, transport failures and
- * attempt timeouts; `repair` takes HTTP errors and, for a token request, an `OktaAuthError`.
- */
+// A failure the call goes on after: `classify` retries 429s, 5xx, transport failures and attempt
+// timeouts; `repair` takes HTTP errors and a token request's `OktaAuthError`.
 const goneOnAfter = (error: unknown) => error as OktaTimeoutError["cause"]
 
 /** The progress of the call whose deadline runs, for the requests it makes for itself. */
@@ -272,6 +270,8 @@ export const run = <A, E, P = never, EP = never>(
       const jitterMillis = Duration.toMillis(policy.resetJitter)
       let retries = 0
       let repairs = 0
+      // The call ends with its last error, which says how many requests it sent.
+      const giveUp = (error: E) => Effect.fail(withAttempts(error, retries + repairs + 1))
       let retryFor: string | undefined
       let error = first
       while (true) {
@@ -282,7 +282,7 @@ export const run = <A, E, P = never, EP = never>(
           const decision = classify(error, options.replaySafe)
           // Not `>=`: a NaN limit (a policy built by hand) then retries nothing, not for ever.
           if (decision._tag === "Stop" || !(retries < policy.maxRetries))
-            return yield* Effect.fail(error)
+            return yield* giveUp(error)
           const now = yield* Clock.currentTimeMillis
           let delay: number | undefined
           // A reset too far ahead to be Okta's (a proxy's or a broken server's) is no reset.
@@ -297,7 +297,7 @@ export const run = <A, E, P = never, EP = never>(
                 ? "rate_limit_no_reset"
                 : "rate_limit"
           if (untilReset <= PLAUSIBLE_RESET_MS) {
-            if (untilReset > maxWaitMillis) return yield* Effect.fail(error)
+            if (untilReset > maxWaitMillis) return yield* giveUp(error)
             if (untilReset > 0) {
               const jitter =
                 jitterMillis > 0 ? yield* Random.nextIntBetween(0, jitterMillis + 1) : 0
@@ -311,13 +311,13 @@ export const run = <A, E, P = never, EP = never>(
               now,
               error as unknown as Retryable
             )
-            if (Option.isNone(step)) return yield* Effect.fail(error)
+            if (Option.isNone(step)) return yield* giveUp(error)
             delay = step.value
             // A proxy's or load balancer's `Retry-After` is a floor; one past the longest wait
             // the policy allows ends the call now, as a reset that far ahead does.
             const retryAfter = (error as { readonly retryAfterMillis?: unknown }).retryAfterMillis
             if (typeof retryAfter === "number") {
-              if (retryAfter > maxWaitMillis) return yield* Effect.fail(error)
+              if (retryAfter > maxWaitMillis) return yield* giveUp(error)
               delay = Math.max(delay, retryAfter)
             }
           }
