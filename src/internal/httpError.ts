@@ -16,10 +16,10 @@ import {
   OktaRateLimitError,
   OktaServerError,
   OktaTimeoutError,
-  OktaTransportError,
   OktaUnauthorizedError,
   OktaUnexpectedStatusError
 } from "../errors/OktaError.js"
+import { IDENTIFIER } from "../errors/fields.js"
 import { OktaErrorBody } from "../schema/OktaErrorBody.js"
 import { parseChallenge, parseDate, parseRateLimit, parseRetryAfter } from "./headers.js"
 import { scrub, scrubHeaders } from "./secrets.js"
@@ -104,30 +104,24 @@ export const httpError = (
   )
 }
 
-// The errors a retried call can end with that say how many requests it sent.
-const COUNTED: ReadonlyArray<abstract new (...args: never) => object> = [
-  OktaBadRequestError,
-  OktaUnauthorizedError,
-  OktaForbiddenError,
-  OktaNotFoundError,
-  OktaRateLimitError,
-  OktaServerError,
-  OktaUnexpectedStatusError,
-  OktaTransportError,
-  OktaTimeoutError
-]
-
 /**
  * `error`, once its call has sent `attempts` requests: a copy that says so when there were more
- * than one (this package's errors are immutable); a deadline's, and any other error, as it is.
+ * than one (this package's errors are immutable), if its class has an `attempts` field; a
+ * deadline's (which counts its own), and any other error, as it is.
  *
  * @internal
  */
 export const withAttempts = <E>(error: E, attempts: number): E => {
   // Failed under a span, an error arrives wrapped: the copy is made of what it wraps.
   const original: unknown = Cause.originalError(error)
-  if (attempts < 2 || !COUNTED.some((Class) => original instanceof Class)) return error
+  if (attempts < 2 || typeof original !== "object" || original === null) return error
+  const Class = original.constructor as {
+    new (fields: object): E
+    readonly identifier?: unknown
+    readonly fields?: Readonly<Record<string, unknown>>
+  }
+  const ours = typeof Class.identifier === "string" && Class.identifier.startsWith(`${IDENTIFIER}/`)
+  if (!ours || Class.fields?.["attempts"] === undefined) return error
   if (original instanceof OktaTimeoutError && original.kind === "deadline") return error
-  const Class = (original as object).constructor as new (fields: object) => E
-  return new Class({ ...(original as object), attempts })
+  return new Class({ ...original, attempts })
 }
