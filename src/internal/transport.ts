@@ -85,6 +85,8 @@ const CONNECT_CODES = new Set([
 // connecting, with this message and no code: no retry can get through.
 const badPort = (cause: unknown): boolean =>
   cause instanceof TypeError && cause.cause instanceof Error && cause.cause.message === "bad port"
+const BLOCKED_HINT =
+  ": Node's fetch never connects to this port (the fetch standard blocks it); use another port, or OktaUndici.layer"
 
 // The server's TLS certificate was refused: the connection was never made, and no retry makes
 // the certificate good. The first six are a chain Node does not trust, which behind a
@@ -213,24 +215,18 @@ export const transportError = (
     refused !== undefined ||
     plain ||
     (request && codeIn(error.cause, CONNECT_CODES) !== undefined)
+  // What to do about it, where that can be said.
+  let hint = ""
+  if (blocked) hint = BLOCKED_HINT
+  else if (certificate !== undefined) {
+    if (UNTRUSTED_CODES.has(certificate)) hint = UNTRUSTED_HINT
+    else if (DATED_CODES.has(certificate)) hint = DATED_HINT
+  } else if (refused !== undefined) hint = tunnelHint(refused)
+  else if (plain) hint = PLAIN_HTTP_HINT
+  else if (connect) hint = proxyHint(error.cause, error.request.url, undiciWithoutProxy)
   const failure = new OktaTransportError({
     ...call,
-    reason: blocked
-      ? `${reasonOf(error)}: Node's fetch never connects to this port (the fetch standard blocks it); use another port, or OktaUndici.layer`
-      : certificate !== undefined
-        ? reasonOf(error) +
-          (UNTRUSTED_CODES.has(certificate)
-            ? UNTRUSTED_HINT
-            : DATED_CODES.has(certificate)
-              ? DATED_HINT
-              : "")
-        : refused !== undefined
-          ? reasonOf(error) + tunnelHint(refused)
-          : plain
-            ? reasonOf(error) + PLAIN_HTTP_HINT
-            : connect
-              ? reasonOf(error) + proxyHint(error.cause, error.request.url, undiciWithoutProxy)
-              : reasonOf(error),
+    reason: reasonOf(error) + hint,
     afterResponse: error._tag === "ResponseError",
     connectFailed: connect,
     ...(error._tag === "ResponseError" ? { status: error.response.status } : {})
