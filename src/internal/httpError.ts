@@ -1,6 +1,7 @@
 /**
  * A non-2xx response as its typed error: the status picks the class, Okta's JSON `Error` body (or
- * what else came) and the headers fill it.
+ * what else came) and the headers fill it. And a retried call's last error, HTTP or not, with the
+ * number of requests it sent (`withAttempts`).
  *
  * @internal
  */
