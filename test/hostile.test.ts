@@ -323,6 +323,15 @@ const fine = (date: number) =>
     "x-rate-limit-reset": String(Math.floor(date / 1000) + 60)
   })
 
+/** A logger that keeps the warnings' messages, and what it kept. */
+const warningsKept = () => {
+  const warnings: Array<string> = []
+  const logger = Logger.make(({ logLevel, message }) => {
+    if (logLevel._tag === "Warning") warnings.push(String(message))
+  })
+  return { warnings, keeping: Logger.replace(Logger.defaultLogger, logger) }
+}
+
 /** Two calls through one client: the first gets `first`, every later request `later`. */
 const twoCalls = (first: Handler, later: Handler, settings: OktaClientSettings = {}) =>
   Effect.gen(function* () {
@@ -332,10 +341,7 @@ const twoCalls = (first: Handler, later: Handler, settings: OktaClientSettings =
       retry: exact(),
       ...settings
     })
-    const warnings: Array<string> = []
-    const logger = Logger.make(({ logLevel, message }) => {
-      if (logLevel._tag === "Warning") warnings.push(String(message))
-    })
+    const { warnings, keeping } = warningsKept()
     const fiber = yield* Effect.fork(
       Effect.gen(function* () {
         const api = yield* ApplicationConnections
@@ -346,7 +352,7 @@ const twoCalls = (first: Handler, later: Handler, settings: OktaClientSettings =
           api.getDefaultProvisioningConnectionForApplication(APP)
         )
         return [firstExit, secondExit] as const
-      }).pipe(Effect.provide(layer), Effect.provide(Logger.replace(Logger.defaultLogger, logger)))
+      }).pipe(Effect.provide(layer), Effect.provide(keeping))
     )
     return { requests, fiber, warnings }
   })
@@ -450,10 +456,7 @@ describe("implausible rate-limit headers never stall the client", () => {
             }),
           { retry: exact() }
         )
-        const warnings: Array<string> = []
-        const logger = Logger.make(({ logLevel, message }) => {
-          if (logLevel._tag === "Warning") warnings.push(String(message))
-        })
+        const { warnings, keeping } = warningsKept()
         yield* Effect.gen(function* () {
           const api = yield* ApplicationConnections
           const get = api.getDefaultProvisioningConnectionForApplication(APP)
@@ -470,7 +473,7 @@ describe("implausible rate-limit headers never stall the client", () => {
           yield* get
           expect((yield* distrustedCount("date")) - before).toBe(5)
           expect(warnings).toHaveLength(2)
-        }).pipe(Effect.provide(layer), Effect.provide(Logger.replace(Logger.defaultLogger, logger)))
+        }).pipe(Effect.provide(layer), Effect.provide(keeping))
       })
   )
 
