@@ -907,6 +907,10 @@ describe("what each error's message says, as a log line shows it", () => {
       expect(yield* messageOf(() => ({ drop: true, code: "ECONNREFUSED" }))).toBe(
         `OktaTransportError: ${where} failed: could not connect (fetch failed <- ECONNREFUSED: connect ECONNREFUSED)`
       )
+      // No such host: most often a typo in the org URL.
+      expect(yield* messageOf(() => ({ drop: true, code: "ENOTFOUND" }))).toBe(
+        `OktaTransportError: ${where} failed: could not connect (fetch failed <- ENOTFOUND: connect ENOTFOUND; the host name does not resolve: check the org URL (and the proxy's, if one is used) for a typo, or this machine's DNS)`
+      )
       expect(yield* messageOf(() => ({ drop: true }))).toBe(
         `OktaTransportError: ${where} failed: no response (fetch failed <- UND_ERR_SOCKET: other side closed)`
       )

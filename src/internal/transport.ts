@@ -195,6 +195,12 @@ const proxyHint = (cause: unknown, url: string, undiciWithoutProxy: boolean): st
 
 const nonEmpty = (value: string | undefined): boolean => value !== undefined && value !== ""
 
+// The resolver answered that the name does not exist (EAI_AGAIN, a resolver that did not answer,
+// may pass): most often a typo in the org URL, which the retries only make slower to see.
+const UNKNOWN_HOST = new Set(["ENOTFOUND"])
+const UNKNOWN_HOST_HINT =
+  "; the host name does not resolve: check the org URL (and the proxy's, if one is used) for a typo, or this machine's DNS"
+
 /**
  * `undiciWithoutProxy`: the transport is an `OktaUndici.layer` given no `proxy`, reached
  * directly. @internal
@@ -223,7 +229,11 @@ export const transportError = (
     else if (DATED_CODES.has(certificate)) hint = DATED_HINT
   } else if (refused !== undefined) hint = tunnelHint(refused)
   else if (plain) hint = PLAIN_HTTP_HINT
-  else if (connect) hint = proxyHint(error.cause, error.request.url, undiciWithoutProxy)
+  else if (connect) {
+    // Behind a proxy, a name outside the intranet does not resolve either: the proxy hint first.
+    hint = proxyHint(error.cause, error.request.url, undiciWithoutProxy)
+    if (hint === "" && codeIn(error.cause, UNKNOWN_HOST) !== undefined) hint = UNKNOWN_HOST_HINT
+  }
   const failure = new OktaTransportError({
     ...call,
     reason: reasonOf(error) + hint,
