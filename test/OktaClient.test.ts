@@ -74,6 +74,8 @@ describe("OktaClient configuration", () => {
         ["acme.okta.com", "not an absolute URL"],
         ["", "is empty"],
         ["https://{yourOktaDomain}", "placeholder"],
+        // It read "is not an absolute URL".
+        ["${OKTA_ORG_URL}", "is a variable that was never expanded (${…} or $NAME"],
         ["https://user:pw@acme.okta.com", "user info"],
         ["https://acme.okta.com?x=1", "query"],
         ["https://acme-admin.okta.com", "Admin Console"],
@@ -95,6 +97,9 @@ describe("OktaClient configuration", () => {
         [`SSWS ${TOKEN}`, "scheme prefix"],
         [`${TOKEN}\n`, "whitespace"],
         ["{apiToken}", "placeholder"],
+        // Both were sent, to be refused with a 401 that said no more.
+        ["${OKTA_CLIENT_TOKEN}", "is a variable that was never expanded (${…} or $NAME"],
+        ["$OKTA_CLIENT_TOKEN", "is a variable that was never expanded"],
         // As `docker --env-file` passes OKTA_CLIENT_TOKEN="…": sent as it was, refused with a 401.
         [`"${TOKEN}"`, "is wrapped in quotes"],
         [`'${TOKEN}'`, "is wrapped in quotes"]

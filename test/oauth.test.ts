@@ -1124,10 +1124,12 @@ describe("configuration", () => {
       expect(failure(yield* build(oauth({ clientId: " " })))).toMatchObject({
         field: "oauth.clientId"
       })
-      // Pasted with their quotes, or two scopes in one string: Okta refused the token request.
+      // Pasted with their quotes or unexpanded, or two scopes in one string: Okta refused the token
+      // request.
       for (const [options, field, says] of [
         [{ clientId: `"${CLIENT_ID}"` }, "oauth.clientId", "is wrapped in quotes"],
         [{ keyId: "'key-1'" }, "oauth.keyId", "is wrapped in quotes"],
+        [{ clientId: "${OKTA_CLIENT_ID}" }, "oauth.clientId", "is a variable that was never"],
         [{ scopes: ["okta.apps.read okta.apps.manage"] }, "oauth.scopes", "not one scope"],
         [{ scopes: ["okta.apps.read", ""] }, "oauth.scopes", 'has "", which is not one scope']
       ] as const) {

@@ -12,7 +12,7 @@ import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import { OktaConfigError } from "../errors/OktaError.js"
-import { QUOTED, quoted } from "./pasted.js"
+import { pasteFault } from "./pasted.js"
 
 type Jose = typeof Jose_
 
@@ -45,8 +45,10 @@ export const checkSettings = (options: {
   if (typeof options.clientId !== "string" || options.clientId.trim() === "") {
     return fail("clientId", "is empty")
   }
-  if (quoted(options.clientId.trim())) return fail("clientId", QUOTED)
-  if (typeof options.keyId === "string" && quoted(options.keyId)) return fail("keyId", QUOTED)
+  const pasted = pasteFault(options.clientId.trim())
+  if (pasted !== undefined) return fail("clientId", pasted)
+  const keyId = typeof options.keyId === "string" ? pasteFault(options.keyId) : undefined
+  if (keyId !== undefined) return fail("keyId", keyId)
   if (!Array.isArray(options.scopes) || options.scopes.length === 0) {
     return fail("scopes", "must name one scope or more")
   }

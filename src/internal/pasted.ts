@@ -9,14 +9,20 @@ import * as Effect from "effect/Effect"
 import * as Redacted from "effect/Redacted"
 import { OktaConfigError } from "../errors/OktaError.js"
 
-/**
- * A value pasted with its quotes: `docker --env-file` and some `.env` loaders keep them, and a
- * quoted token would be sent as it is, to be refused by Okta with no word of why. @internal
- */
-export const quoted = (value: string) => /^(["'`]).*\1$/s.test(value)
-/** @internal */
-export const QUOTED =
-  "is wrapped in quotes (from an env file that keeps them?); give the value alone"
+// A value pasted with its quotes (`docker --env-file` and some `.env` loaders keep them), or
+// `${OKTA_TOKEN}` / `$OKTA_TOKEN` as the value itself (a loader that does not expand, a shell
+// variable in single quotes): sent as it is, it is refused by Okta with no word of why.
+const QUOTED = "is wrapped in quotes (from an env file that keeps them?); give the value alone"
+const UNEXPANDED =
+  "is a variable that was never expanded (${…} or $NAME, as the env file or shell left it)"
+
+/** What is wrong with a value as it was pasted, if it was pasted wrong. @internal */
+export const pasteFault = (value: string): string | undefined =>
+  /^(["'`]).*\1$/s.test(value)
+    ? QUOTED
+    : /^\$(\{[^}]*\}|[A-Za-z_]\w*)$/.test(value)
+      ? UNEXPANDED
+      : undefined
 
 const isLoopbackHost = (hostname: string): boolean =>
   hostname === "localhost" ||
@@ -32,7 +38,8 @@ export const normalizeOrgUrl = (input: string | URL): Effect.Effect<string, Okta
   const fail = (reason: string) => Effect.fail(new OktaConfigError({ field: "orgUrl", reason }))
   const raw = String(input).trim()
   if (raw.length === 0) return fail("is empty")
-  if (quoted(raw)) return fail(QUOTED)
+  const pasted = pasteFault(raw)
+  if (pasted !== undefined) return fail(pasted)
   if (/\{yourOktaDomain\}/i.test(raw)) {
     return fail("still contains the {yourOktaDomain} placeholder")
   }
@@ -81,7 +88,8 @@ export const checkToken = (
   }
   const value = Redacted.value(token)
   if (typeof value !== "string" || value.length === 0) return fail("is empty")
-  if (quoted(value)) return fail(QUOTED)
+  const pasted = pasteFault(value)
+  if (pasted !== undefined) return fail(pasted)
   if (/^(SSWS|Bearer|DPoP)\s/i.test(value)) {
     return fail("includes its scheme prefix (SSWS/Bearer); pass the token alone")
   }
