@@ -96,8 +96,9 @@ export const gateWaits = Metric.counter("okta_connections_gate_waits_total", {
 
 /**
  * Rate-limit headers the gate did not believe: an `X-Rate-Limit-Reset` more than two minutes
- * ahead, or a `Date` more than an hour from the local clock (a broken server or proxy). Each is
- * also logged as a warning; the gate probes instead of waiting on it.
+ * ahead, or a `Date` more than an hour from the local clock (a broken server or proxy). Each one
+ * is counted, and logged as a warning at most once every five minutes per header and client; the
+ * gate probes instead of waiting on it.
  *
  * @example
  * ```ts
