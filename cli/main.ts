@@ -174,6 +174,8 @@ const describeConfigError = (error: ConfigError.ConfigError): string => {
   const missing = new Set<string>()
   const invalid = new Set<string>()
   const invalidNames = new Set<string>()
+  // The library's word on another tool's name for a missing variable (`OKTA_API_TOKEN is set, …`).
+  const others = new Set<string>()
   const walk = (e: ConfigError.ConfigError): void => {
     if (e._op === "And" || e._op === "Or") {
       walk(e.left)
@@ -181,6 +183,8 @@ const describeConfigError = (error: ConfigError.ConfigError): string => {
     } else if (e._op === "MissingData") {
       const name = e.path.join(".")
       missing.add(name === "OKTA_CLIENT_ORGURL" ? `${name} (or --org-url)` : name)
+      const other = e.message.split("; ").find((part) => / set, but this client reads /.test(part))
+      if (other !== undefined) others.add(`  ${other}`)
     } else {
       invalidNames.add(e.path.join("."))
       invalid.add(`${e.path.join(".")}: ${e.message}`)
@@ -192,6 +196,7 @@ const describeConfigError = (error: ConfigError.ConfigError): string => {
   return [
     ...(missing.size > 0 ? [`not set: ${[...missing].join(", ")}`] : []),
     ...(invalid.size > 0 ? [`not valid: ${[...invalid].join("; ")}`] : []),
+    ...others,
     "  The org's URL comes from OKTA_CLIENT_ORGURL, the credential from OKTA_CLIENT_TOKEN (an SSWS",
     "  API token) or, with OKTA_CLIENT_AUTHORIZATIONMODE=PrivateKey, a service app's",
     "  OKTA_CLIENT_CLIENTID, OKTA_CLIENT_SCOPES and OKTA_CLIENT_PRIVATEKEY (OKTA_CLIENT_KEYID optional);",

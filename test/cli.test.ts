@@ -218,6 +218,15 @@ describe("okta-connections", () => {
         // The variable is named in the command line's words, not in `Config`'s.
         expect(noToken.stderr).toContain("okta-connections: not set: OKTA_CLIENT_TOKEN\n")
         expect(noToken.stderr).not.toContain("process context")
+        // terraform-provider-okta's name for it, set: said on a line of its own.
+        const terraform = yield* cli(["get", ZSCALER], {
+          OKTA_CLIENT_ORGURL: env.OKTA_CLIENT_ORGURL,
+          OKTA_API_TOKEN: "00terraform-token"
+        })
+        expect(terraform.stderr).toContain(
+          "okta-connections: not set: OKTA_CLIENT_TOKEN\n  OKTA_API_TOKEN is set, but this client reads OKTA_CLIENT_TOKEN (the name Okta's SDKs read)\n"
+        )
+        expect(terraform.stderr).not.toContain("00terraform-token")
         const nothing = yield* cli(["get", ZSCALER], {})
         expect(nothing.code).toBe(3)
         expect(nothing.stderr).toContain(

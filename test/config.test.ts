@@ -91,6 +91,52 @@ describe("layerConfig from Okta's variables", () => {
     })
   )
 
+  it.effect(
+    "another tool's name for a missing variable is named when it is set, never its value",
+    () =>
+      Effect.gen(function* () {
+        const PASTED = "00SeCrEt-value-5a4b3c"
+        // terraform-provider-okta's variables: the user saw only "Expected OKTA_CLIENT_TOKEN to exist".
+        const terraform = String(
+          yield* buildFrom({
+            OKTA_ORG_NAME: "acme",
+            OKTA_BASE_URL: "okta.com",
+            OKTA_API_TOKEN: PASTED
+          })
+        )
+        expect(terraform).toContain(
+          "OKTA_API_TOKEN is set, but this client reads OKTA_CLIENT_TOKEN (the name Okta's SDKs read)"
+        )
+        expect(terraform).toContain(
+          "OKTA_ORG_NAME is set, but this client reads OKTA_CLIENT_ORGURL (the name Okta's SDKs read)"
+        )
+        expect(terraform).not.toContain(PASTED)
+        const oauth = String(
+          yield* buildFrom({
+            OKTA_CLIENT_ORGURL: "https://acme.okta.com",
+            OKTA_CLIENT_AUTHORIZATIONMODE: "PrivateKey",
+            OKTA_CLIENT_SCOPES: "okta.apps.read",
+            OKTA_API_CLIENT_ID: "0oa1",
+            OKTA_PRIVATE_KEY: PASTED,
+            OKTA_API_PRIVATE_KEY: ""
+          })
+        )
+        expect(oauth).toContain(
+          "OKTA_API_CLIENT_ID is set, but this client reads OKTA_CLIENT_CLIENTID"
+        )
+        // An empty one is not set.
+        expect(oauth).toContain(
+          "OKTA_PRIVATE_KEY is set, but this client reads OKTA_CLIENT_PRIVATEKEY"
+        )
+        expect(oauth).not.toContain("OKTA_API_PRIVATE_KEY")
+        expect(oauth).not.toContain(PASTED)
+        // Nothing else set: Effect's own message, unchanged.
+        expect(String(yield* buildFrom({ OKTA_CLIENT_ORGURL: "https://acme.okta.com" }))).toBe(
+          '(Missing data at OKTA_CLIENT_TOKEN: "Expected OKTA_CLIENT_TOKEN to exist in the provided map")'
+        )
+      })
+  )
+
   it.effect("PrivateKey: every missing variable of the mode, at once", () =>
     Effect.gen(function* () {
       const message = String(yield* buildFrom({ OKTA_CLIENT_AUTHORIZATIONMODE: "PrivateKey" }))

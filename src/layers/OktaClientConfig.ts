@@ -100,6 +100,48 @@ const retrySettings = (settings: OktaClientSettings) =>
     })
   )
 
+// Other tools' names for the standard variables (terraform-provider-okta's `OKTA_API_TOKEN` …):
+// one that is set where its standard variable is missing is named, never its value.
+const OTHER_NAMES: Readonly<Record<string, ReadonlyArray<string>>> = {
+  OKTA_CLIENT_ORGURL: ["OKTA_ORG_URL", "OKTA_DOMAIN", "OKTA_ORG_NAME"],
+  OKTA_CLIENT_TOKEN: ["OKTA_API_TOKEN", "OKTA_TOKEN"],
+  OKTA_CLIENT_CLIENTID: ["OKTA_API_CLIENT_ID", "OKTA_CLIENT_ID"],
+  OKTA_CLIENT_SCOPES: ["OKTA_API_SCOPES"],
+  OKTA_CLIENT_PRIVATEKEY: ["OKTA_API_PRIVATE_KEY", "OKTA_PRIVATE_KEY"]
+}
+
+const isSet = (name: string) =>
+  Effect.orElseSucceed(
+    Effect.map(Config.option(Config.string(name)), (value) =>
+      Option.exists(value, (v) => v.trim() !== "")
+    ),
+    () => false
+  )
+
+/** `read`, whose missing standard variables say which other tools' names for them are set. */
+const namingOthers = <A>(read: Config.Config<A>): Effect.Effect<A, ConfigError.ConfigError> =>
+  Effect.catchAll(read, (error) =>
+    Effect.gen(function* () {
+      const hints = new Map<string, string>()
+      for (const [name, others] of Object.entries(OTHER_NAMES)) {
+        const set = yield* Effect.filter(others, isSet)
+        if (set.length > 0) {
+          hints.set(
+            name,
+            `${set.join(" and ")} ${set.length > 1 ? "are" : "is"} set, but this client reads ${name} (the name Okta's SDKs read)`
+          )
+        }
+      }
+      const rebuild = (e: ConfigError.ConfigError): ConfigError.ConfigError => {
+        if (e._op === "And") return ConfigError.And(rebuild(e.left), rebuild(e.right))
+        if (e._op === "Or") return ConfigError.Or(rebuild(e.left), rebuild(e.right))
+        const hint = e._op === "MissingData" ? hints.get(e.path.join(".")) : undefined
+        return hint === undefined ? e : ConfigError.MissingData(e.path, `${e.message}; ${hint}`)
+      }
+      return yield* Effect.fail(hints.size > 0 ? rebuild(error) : error)
+    })
+  )
+
 /**
  * Reads the org URL and credentials of {@link OktaClientConfigOptions} from `Config`, with Okta's
  * standard variables as defaults.
@@ -138,24 +180,25 @@ const fromConfig = (
     const mode = given.toLowerCase()
     // Each mode's variables are read together, so every missing one is reported at once.
     if (accessToken !== undefined) {
-      const read = yield* Config.all({ orgUrl: url, accessToken })
+      const read = yield* namingOthers(Config.all({ orgUrl: url, accessToken }))
       return { ...settings, ...read }
     }
     if (mode === "ssws") {
-      const read = yield* Config.all({
-        orgUrl: url,
-        apiToken: apiToken ?? secret("OKTA_CLIENT_TOKEN")
-      })
+      const read = yield* namingOthers(
+        Config.all({ orgUrl: url, apiToken: apiToken ?? secret("OKTA_CLIENT_TOKEN") })
+      )
       return { ...settings, ...read }
     }
     if (mode === "privatekey") {
-      const read = yield* Config.all({
-        orgUrl: url,
-        clientId: clientId ?? Config.string("OKTA_CLIENT_CLIENTID"),
-        scopes: scopes ?? Config.string("OKTA_CLIENT_SCOPES"),
-        privateKey: privateKey ?? secret("OKTA_CLIENT_PRIVATEKEY"),
-        keyId: Config.option(keyId ?? Config.string("OKTA_CLIENT_KEYID"))
-      })
+      const read = yield* namingOthers(
+        Config.all({
+          orgUrl: url,
+          clientId: clientId ?? Config.string("OKTA_CLIENT_CLIENTID"),
+          scopes: scopes ?? Config.string("OKTA_CLIENT_SCOPES"),
+          privateKey: privateKey ?? secret("OKTA_CLIENT_PRIVATEKEY"),
+          keyId: Config.option(keyId ?? Config.string("OKTA_CLIENT_KEYID"))
+        })
+      )
       const oauth: OktaOAuthOptions = {
         clientId: read.clientId,
         scopes: read.scopes.split(/[\s,]+/).filter((scope) => scope !== ""),
