@@ -174,7 +174,7 @@ const describeConfigError = (error: ConfigError.ConfigError): string => {
   const missing = new Set<string>()
   const invalid = new Set<string>()
   const invalidNames = new Set<string>()
-  // The library's word on another tool's name for a missing variable (`OKTA_API_TOKEN is set, …`).
+  // The library's word on what is set in a missing variable's place (`OKTA_API_TOKEN is set, …`).
   const others = new Set<string>()
   const walk = (e: ConfigError.ConfigError): void => {
     if (e._op === "And" || e._op === "Or") {
@@ -183,8 +183,9 @@ const describeConfigError = (error: ConfigError.ConfigError): string => {
     } else if (e._op === "MissingData") {
       const name = e.path.join(".")
       missing.add(name === "OKTA_CLIENT_ORGURL" ? `${name} (or --org-url)` : name)
-      const other = e.message.split("; ").find((part) => / set, but this client reads /.test(part))
-      if (other !== undefined) others.add(`  ${other}`)
+      for (const part of e.message.split("; ")) {
+        if (/^OKTA_\w+( and OKTA_\w+)* (is|are) set[,:] /.test(part)) others.add(`  ${part}`)
+      }
     } else {
       invalidNames.add(e.path.join("."))
       invalid.add(`${e.path.join(".")}: ${e.message}`)

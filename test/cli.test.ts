@@ -227,6 +227,14 @@ describe("okta-connections", () => {
           "okta-connections: not set: OKTA_CLIENT_TOKEN\n  OKTA_API_TOKEN is set, but this client reads OKTA_CLIENT_TOKEN (the name Okta's SDKs read)\n"
         )
         expect(terraform.stderr).not.toContain("00terraform-token")
+        const serviceApp = yield* cli(["get", ZSCALER], {
+          OKTA_CLIENT_ORGURL: env.OKTA_CLIENT_ORGURL,
+          OKTA_CLIENT_CLIENTID: "0oaserviceapp",
+          OKTA_CLIENT_PRIVATEKEY: "/path/to/key.pem"
+        })
+        expect(serviceApp.stderr).toContain(
+          "\n  OKTA_CLIENT_CLIENTID and OKTA_CLIENT_PRIVATEKEY are set: for a service app's key, set OKTA_CLIENT_AUTHORIZATIONMODE=PrivateKey\n"
+        )
         const nothing = yield* cli(["get", ZSCALER], {})
         expect(nothing.code).toBe(3)
         expect(nothing.stderr).toContain(

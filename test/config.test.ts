@@ -130,6 +130,18 @@ describe("layerConfig from Okta's variables", () => {
         )
         expect(oauth).not.toContain("OKTA_API_PRIVATE_KEY")
         expect(oauth).not.toContain(PASTED)
+        // A service app's variables, without the mode that reads them.
+        const mode = String(
+          yield* buildFrom({
+            OKTA_CLIENT_ORGURL: "https://acme.okta.com",
+            OKTA_CLIENT_CLIENTID: "0oa1",
+            OKTA_CLIENT_PRIVATEKEY: PASTED
+          })
+        )
+        expect(mode).toContain(
+          "OKTA_CLIENT_CLIENTID and OKTA_CLIENT_PRIVATEKEY are set: for a service app's key, set OKTA_CLIENT_AUTHORIZATIONMODE=PrivateKey"
+        )
+        expect(mode).not.toContain(PASTED)
         // Nothing else set: Effect's own message, unchanged.
         expect(String(yield* buildFrom({ OKTA_CLIENT_ORGURL: "https://acme.okta.com" }))).toBe(
           '(Missing data at OKTA_CLIENT_TOKEN: "Expected OKTA_CLIENT_TOKEN to exist in the provided map")'

@@ -100,15 +100,23 @@ const retrySettings = (settings: OktaClientSettings) =>
     })
   )
 
-// Other tools' names for the standard variables (terraform-provider-okta's `OKTA_API_TOKEN` …):
-// one that is set where its standard variable is missing is named, never its value.
-const OTHER_NAMES: Readonly<Record<string, ReadonlyArray<string>>> = {
-  OKTA_CLIENT_ORGURL: ["OKTA_ORG_URL", "OKTA_DOMAIN", "OKTA_ORG_NAME"],
-  OKTA_CLIENT_TOKEN: ["OKTA_API_TOKEN", "OKTA_TOKEN"],
-  OKTA_CLIENT_CLIENTID: ["OKTA_API_CLIENT_ID", "OKTA_CLIENT_ID"],
-  OKTA_CLIENT_SCOPES: ["OKTA_API_SCOPES"],
-  OKTA_CLIENT_PRIVATEKEY: ["OKTA_API_PRIVATE_KEY", "OKTA_PRIVATE_KEY"]
-}
+// What may be set where a standard variable is missing, named (never its value): another tool's
+// name for it (terraform-provider-okta's `OKTA_API_TOKEN` …), or a service app's variables
+// without the mode that reads them (SSWS, the default, asks for a token).
+const ELSEWHERE: ReadonlyArray<
+  readonly [missing: string, set: ReadonlyArray<string>, says: string | undefined]
+> = [
+  ["OKTA_CLIENT_ORGURL", ["OKTA_ORG_URL", "OKTA_DOMAIN", "OKTA_ORG_NAME"], undefined],
+  ["OKTA_CLIENT_TOKEN", ["OKTA_API_TOKEN", "OKTA_TOKEN"], undefined],
+  [
+    "OKTA_CLIENT_TOKEN",
+    ["OKTA_CLIENT_CLIENTID", "OKTA_CLIENT_PRIVATEKEY"],
+    "for a service app's key, set OKTA_CLIENT_AUTHORIZATIONMODE=PrivateKey"
+  ],
+  ["OKTA_CLIENT_CLIENTID", ["OKTA_API_CLIENT_ID", "OKTA_CLIENT_ID"], undefined],
+  ["OKTA_CLIENT_SCOPES", ["OKTA_API_SCOPES"], undefined],
+  ["OKTA_CLIENT_PRIVATEKEY", ["OKTA_API_PRIVATE_KEY", "OKTA_PRIVATE_KEY"], undefined]
+]
 
 const isSet = (name: string) =>
   Effect.orElseSucceed(
@@ -118,25 +126,28 @@ const isSet = (name: string) =>
     () => false
   )
 
-/** `read`, whose missing standard variables say which other tools' names for them are set. */
+/** `read`, whose missing standard variables say what is set in their place (`ELSEWHERE`). */
 const namingOthers = <A>(read: Config.Config<A>): Effect.Effect<A, ConfigError.ConfigError> =>
   Effect.catchAll(read, (error) =>
     Effect.gen(function* () {
-      const hints = new Map<string, string>()
-      for (const [name, others] of Object.entries(OTHER_NAMES)) {
-        const set = yield* Effect.filter(others, isSet)
-        if (set.length > 0) {
-          hints.set(
-            name,
-            `${set.join(" and ")} ${set.length > 1 ? "are" : "is"} set, but this client reads ${name} (the name Okta's SDKs read)`
-          )
-        }
+      const hints = new Map<string, Array<string>>()
+      for (const [missing, names, says] of ELSEWHERE) {
+        const set = yield* Effect.filter(names, isSet)
+        if (set.length === 0) continue
+        const are = `${set.join(" and ")} ${set.length > 1 ? "are" : "is"} set`
+        const hint =
+          says === undefined
+            ? `${are}, but this client reads ${missing} (the name Okta's SDKs read)`
+            : `${are}: ${says}`
+        hints.set(missing, [...(hints.get(missing) ?? []), hint])
       }
       const rebuild = (e: ConfigError.ConfigError): ConfigError.ConfigError => {
         if (e._op === "And") return ConfigError.And(rebuild(e.left), rebuild(e.right))
         if (e._op === "Or") return ConfigError.Or(rebuild(e.left), rebuild(e.right))
         const hint = e._op === "MissingData" ? hints.get(e.path.join(".")) : undefined
-        return hint === undefined ? e : ConfigError.MissingData(e.path, `${e.message}; ${hint}`)
+        return hint === undefined
+          ? e
+          : ConfigError.MissingData(e.path, [e.message, ...hint].join("; "))
       }
       return yield* Effect.fail(hints.size > 0 ? rebuild(error) : error)
     })
