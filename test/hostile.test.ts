@@ -31,9 +31,9 @@ import {
   type OktaClientSettings,
   UpdateDefaultProvisioningConnectionForApplicationRequest
 } from "../src/index.js"
-import { OktaSimulator } from "../src/testing/index.js"
+import { OktaSimulator, withAdvancingClock } from "../src/testing/index.js"
 import { failureOf } from "./support/exit.js"
-import { allFaces } from "./support/faces.js"
+import { allFaces, inProcess } from "./support/faces.js"
 import { loopbackServer } from "./support/loopback.js"
 import { OPERATIONS } from "./support/operations.js"
 import { turn } from "./support/clock.js"
@@ -533,53 +533,58 @@ for (const face of allFaces) {
         client: { deadline: "20 seconds", retry: exact() }
       })
 
-    it.live(
+    // In process, the refusals' backoff (1 s, 2 s …) passes on the TestClock; over a socket, in
+    // real time.
+    const run = face === inProcess ? it.effect : it.live
+    run(
       "fails its call with OktaAuthError; the next calls try again and recover",
       () =>
-        Effect.gen(function* () {
-          const api = yield* ApplicationConnections
-          const sim = yield* OktaSimulator
-          const get = api.getDefaultProvisioningConnectionForApplication(APP)
-          const refused = errorOf(yield* Effect.exit(get))
-          expect(refused).toMatchObject({ _tag: "OktaAuthError", error: "invalid_client" })
-          expect(yield* sim.tokenRequests).toBe(1)
-          // Five at once after a refusal: one token request for all, each call typed, none hangs.
-          const five = yield* Effect.all(
-            Array.from({ length: 5 }, () => Effect.exit(get)),
-            {
-              concurrency: "unbounded"
+        withAdvancingClock(
+          Effect.gen(function* () {
+            const api = yield* ApplicationConnections
+            const sim = yield* OktaSimulator
+            const get = api.getDefaultProvisioningConnectionForApplication(APP)
+            const refused = errorOf(yield* Effect.exit(get))
+            expect(refused).toMatchObject({ _tag: "OktaAuthError", error: "invalid_client" })
+            expect(yield* sim.tokenRequests).toBe(1)
+            // Five at once after a refusal: one token request for all, each call typed, none hangs.
+            const five = yield* Effect.all(
+              Array.from({ length: 5 }, () => Effect.exit(get)),
+              {
+                concurrency: "unbounded"
+              }
+            )
+            for (const exit of five) expect(errorOf(exit)._tag).toBe("OktaAuthError")
+            expect(yield* sim.tokenRequests).toBe(2)
+            // The key fixed: the next call asks again (after a backoff of 1 s, the second refusal in
+            // a row) and succeeds, and calls run side by side again.
+            yield* sim.addOAuthClient(registered)
+            yield* get
+            expect(yield* sim.tokenRequests).toBe(3)
+            const eight = yield* Effect.all(
+              Array.from({ length: 8 }, () => get),
+              {
+                concurrency: "unbounded"
+              }
+            )
+            expect(eight).toHaveLength(8)
+            expect(yield* sim.tokenRequests).toBe(3)
+            // After a good token, refusals leak nothing either: revoke, refuse three times, fix.
+            yield* sim.addOAuthClient(wrongKey)
+            yield* sim.revokeAccessTokens
+            for (let i = 0; i < 3; i++) {
+              expect(errorOf(yield* Effect.exit(get))._tag).toBe("OktaAuthError")
             }
-          )
-          for (const exit of five) expect(errorOf(exit)._tag).toBe("OktaAuthError")
-          expect(yield* sim.tokenRequests).toBe(2)
-          // The key fixed: the next call asks again (after a backoff of 1 s, the second refusal in
-          // a row) and succeeds, and calls run side by side again.
-          yield* sim.addOAuthClient(registered)
-          yield* get
-          expect(yield* sim.tokenRequests).toBe(3)
-          const eight = yield* Effect.all(
-            Array.from({ length: 8 }, () => get),
-            {
-              concurrency: "unbounded"
-            }
-          )
-          expect(eight).toHaveLength(8)
-          expect(yield* sim.tokenRequests).toBe(3)
-          // After a good token, refusals leak nothing either: revoke, refuse three times, fix.
-          yield* sim.addOAuthClient(wrongKey)
-          yield* sim.revokeAccessTokens
-          for (let i = 0; i < 3; i++) {
-            expect(errorOf(yield* Effect.exit(get))._tag).toBe("OktaAuthError")
-          }
-          yield* sim.addOAuthClient(registered)
-          const again = yield* Effect.all(
-            Array.from({ length: 8 }, () => get),
-            {
-              concurrency: "unbounded"
-            }
-          ).pipe(Effect.timeout("15 seconds"))
-          expect(again).toHaveLength(8)
-        }).pipe(Effect.provide(layer())),
+            yield* sim.addOAuthClient(registered)
+            const again = yield* Effect.all(
+              Array.from({ length: 8 }, () => get),
+              {
+                concurrency: "unbounded"
+              }
+            ).pipe(Effect.timeout("15 seconds"))
+            expect(again).toHaveLength(8)
+          })
+        ).pipe(Effect.provide(layer())),
       30_000
     )
   })
