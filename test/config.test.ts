@@ -91,62 +91,54 @@ describe("layerConfig from Okta's variables", () => {
     })
   )
 
-  it.effect(
-    "another tool's name for a missing variable is named when it is set, never its value",
-    () =>
-      Effect.gen(function* () {
-        const PASTED = "00SeCrEt-value-5a4b3c"
-        // terraform-provider-okta's variables: the user saw only "Expected OKTA_CLIENT_TOKEN to exist".
-        const terraform = String(
-          yield* buildFrom({
-            OKTA_ORG_NAME: "acme",
-            OKTA_BASE_URL: "okta.com",
-            OKTA_API_TOKEN: PASTED
-          })
-        )
-        expect(terraform).toContain(
-          "OKTA_API_TOKEN is set, but this client reads OKTA_CLIENT_TOKEN (the name Okta's SDKs read)"
-        )
-        expect(terraform).toContain(
-          "OKTA_ORG_NAME is set, but this client reads OKTA_CLIENT_ORGURL (the name Okta's SDKs read)"
-        )
-        expect(terraform).not.toContain(PASTED)
-        const oauth = String(
-          yield* buildFrom({
-            OKTA_CLIENT_ORGURL: "https://acme.okta.com",
-            OKTA_CLIENT_AUTHORIZATIONMODE: "PrivateKey",
-            OKTA_CLIENT_SCOPES: "okta.apps.read",
-            OKTA_API_CLIENT_ID: "0oa1",
-            OKTA_PRIVATE_KEY: PASTED,
-            OKTA_API_PRIVATE_KEY: ""
-          })
-        )
-        expect(oauth).toContain(
-          "OKTA_API_CLIENT_ID is set, but this client reads OKTA_CLIENT_CLIENTID"
-        )
-        // An empty one is not set.
-        expect(oauth).toContain(
-          "OKTA_PRIVATE_KEY is set, but this client reads OKTA_CLIENT_PRIVATEKEY"
-        )
-        expect(oauth).not.toContain("OKTA_API_PRIVATE_KEY")
-        expect(oauth).not.toContain(PASTED)
-        // A service app's variables, without the mode that reads them.
-        const mode = String(
-          yield* buildFrom({
-            OKTA_CLIENT_ORGURL: "https://acme.okta.com",
-            OKTA_CLIENT_CLIENTID: "0oa1",
-            OKTA_CLIENT_PRIVATEKEY: PASTED
-          })
-        )
-        expect(mode).toContain(
-          "OKTA_CLIENT_CLIENTID and OKTA_CLIENT_PRIVATEKEY are set: for a service app's key, set OKTA_CLIENT_AUTHORIZATIONMODE=PrivateKey"
-        )
-        expect(mode).not.toContain(PASTED)
-        // Nothing else set: Effect's own message, unchanged.
-        expect(String(yield* buildFrom({ OKTA_CLIENT_ORGURL: "https://acme.okta.com" }))).toBe(
-          '(Missing data at OKTA_CLIENT_TOKEN: "Expected OKTA_CLIENT_TOKEN to exist in the provided map")'
-        )
+  it.effect("what is set in a missing variable's place is named, never its value", () =>
+    Effect.gen(function* () {
+      const PASTED = "00SeCrEt-value-5a4b3c"
+      const org = { OKTA_CLIENT_ORGURL: "https://acme.okta.com" }
+      const messageFrom = (env: Record<string, string>) => Effect.map(buildFrom(env), String)
+      // terraform-provider-okta's variables: the user saw only "Expected OKTA_CLIENT_TOKEN to exist".
+      const terraform = yield* messageFrom({
+        OKTA_ORG_NAME: "acme",
+        OKTA_BASE_URL: "okta.com",
+        OKTA_API_TOKEN: PASTED
       })
+      expect(terraform).toContain(
+        "OKTA_API_TOKEN is set, but this client reads OKTA_CLIENT_TOKEN (the name Okta's SDKs read)"
+      )
+      expect(terraform).toContain(
+        "OKTA_ORG_NAME is set, but this client reads OKTA_CLIENT_ORGURL (the name Okta's SDKs read)"
+      )
+      const oauth = yield* messageFrom({
+        ...org,
+        OKTA_CLIENT_AUTHORIZATIONMODE: "PrivateKey",
+        OKTA_CLIENT_SCOPES: "okta.apps.read",
+        OKTA_API_CLIENT_ID: "0oa1",
+        OKTA_PRIVATE_KEY: PASTED,
+        OKTA_API_PRIVATE_KEY: ""
+      })
+      expect(oauth).toContain(
+        "OKTA_API_CLIENT_ID is set, but this client reads OKTA_CLIENT_CLIENTID"
+      )
+      expect(oauth).toContain(
+        "OKTA_PRIVATE_KEY is set, but this client reads OKTA_CLIENT_PRIVATEKEY"
+      )
+      // An empty one is not set.
+      expect(oauth).not.toContain("OKTA_API_PRIVATE_KEY")
+      // A service app's variables, without the mode that reads them.
+      const mode = yield* messageFrom({
+        ...org,
+        OKTA_CLIENT_CLIENTID: "0oa1",
+        OKTA_CLIENT_PRIVATEKEY: PASTED
+      })
+      expect(mode).toContain(
+        "OKTA_CLIENT_CLIENTID and OKTA_CLIENT_PRIVATEKEY are set: for a service app's key, set OKTA_CLIENT_AUTHORIZATIONMODE=PrivateKey"
+      )
+      for (const message of [terraform, oauth, mode]) expect(message).not.toContain(PASTED)
+      // Nothing else set: Effect's own message, unchanged.
+      expect(yield* messageFrom(org)).toBe(
+        '(Missing data at OKTA_CLIENT_TOKEN: "Expected OKTA_CLIENT_TOKEN to exist in the provided map")'
+      )
+    })
   )
 
   it.effect("PrivateKey: every missing variable of the mode, at once", () =>
