@@ -1,6 +1,7 @@
 import { HttpClient, HttpClientResponse } from "@effect/platform"
 import { describe, expect, it } from "@effect/vitest"
 import {
+  Cause,
   Clock,
   Duration,
   Effect,
@@ -1595,6 +1596,17 @@ describe("replacing or disabling the policy", () => {
       yield* TestClock.adjust("1 second")
       yield* Fiber.join(more.fiber)
       expect(more.requests).toHaveLength(2)
+      // Its options instead of a policy (from JavaScript): a defect that says so, nothing sent.
+      const options = { maxRetries: 0 } as unknown as RetryPolicy.RetryPolicy
+      const wrong = yield* start(
+        () => json(503, {}),
+        (api) => get(api).pipe(RetryPolicy.withRetryPolicy(options))
+      )
+      const exit = yield* Fiber.join(wrong.fiber)
+      expect(Exit.isFailure(exit) && Cause.pretty(exit.cause)).toContain(
+        "RetryPolicy.withRetryPolicy takes a RetryPolicy (RetryPolicy.make({ … }), or RetryPolicy.disabled), not its options"
+      )
+      expect(wrong.requests).toHaveLength(0)
     })
   )
 })

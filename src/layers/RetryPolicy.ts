@@ -192,6 +192,7 @@ export const disabled: RetryPolicy = make({ maxRetries: 0 })
  * Runs `effect` with another retry policy for every Okta call in it (`RetryPolicy.disabled` to turn
  * retries off for one call). It governs the retry decisions; the client's shared gate keeps the
  * client's own `resetJitter` and `adaptiveConcurrency`, since it serves every call of the client.
+ * Given anything but a policy (its options, from JavaScript), the effect dies saying so, unsent.
  *
  * @example
  * ```ts
@@ -206,7 +207,13 @@ export const disabled: RetryPolicy = make({ maxRetries: 0 })
 export const withRetryPolicy =
   (policy: RetryPolicy) =>
   <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
-    Effect.locally(effect, currentRetryPolicy, Option.some(policy))
+    // Options where a policy belongs (from JavaScript, or cast) died deep in the retry loop as
+    // "Invalid DurationInput": a programming error, said where it was made.
+    isRetryPolicy(policy)
+      ? Effect.locally(effect, currentRetryPolicy, Option.some(policy))
+      : Effect.dieMessage(
+          "RetryPolicy.withRetryPolicy takes a RetryPolicy (RetryPolicy.make({ … }), or RetryPolicy.disabled), not its options"
+        )
 
 /**
  * The per-call override {@link withRetryPolicy} sets; `None` means the client's own policy.
