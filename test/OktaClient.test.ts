@@ -76,6 +76,9 @@ describe("OktaClient configuration", () => {
         ["https://{yourOktaDomain}", "placeholder"],
         // It read "is not an absolute URL".
         ["${OKTA_ORG_URL}", "is a variable that was never expanded (${…} or $NAME"],
+        // Both were sent, to fail in DNS after the retries.
+        ["https://${OKTA_ORG}.okta.com", "has a variable or placeholder in its host"],
+        ["https://$ORG.oktapreview.com", "has a variable or placeholder in its host"],
         ["https://user:pw@acme.okta.com", "user info"],
         ["https://acme.okta.com?x=1", "query"],
         ["https://acme-admin.okta.com", "Admin Console"],

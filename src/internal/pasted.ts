@@ -57,6 +57,10 @@ export const normalizeOrgUrl = (input: string | URL): Effect.Effect<string, Okta
       `must use https:// (got http://${url.host}); plain http is accepted only for loopback hosts such as 127.0.0.1 or localhost`
     )
   }
+  // `https://${OKTA_ORG}.okta.com` parses, and would only fail in DNS, after the retries.
+  if (/[${}]/.test(url.hostname)) {
+    return fail("has a variable or placeholder in its host (${…}, $NAME, {…}) never filled in")
+  }
   if (url.username !== "" || url.password !== "") return fail("must not contain user info")
   if (url.search !== "" || url.hash !== "") return fail("must not have a query or fragment")
   if (/-admin\.(okta|oktapreview|okta-emea)\.com$/i.test(url.hostname)) {
