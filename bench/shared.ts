@@ -275,7 +275,7 @@ export const shared = (): Effect.Effect<ReadonlyArray<Row>> =>
       detail: `429s ${sharedRun.limited}, failures ${sharedRun.failures}, ${sharedRun.ok} ok; ${sharedRun.fallbacks} of ${WORKERS} processes fell back to their local gate (requests run there: ${sharedRun.localRequests})`
     })
     rows.push({
-      scenario: "…the same with 4 independent in-memory gates",
+      scenario: `…the same with ${WORKERS} independent in-memory gates`,
       figure: `${(independent.elapsed / minimum).toFixed(3)}× the minimum (${independent.elapsed.toFixed(2)} s)`,
       target: "(for comparison)",
       detail: `429s ${independent.limited}, failures ${independent.failures}, ${independent.ok} ok`
@@ -306,13 +306,13 @@ export const shared = (): Effect.Effect<ReadonlyArray<Row>> =>
       detail: `failures ${sharedLimit.failures}, 429s ${sharedStats.limited}; worker CPU ${sharedLimit.cpuPerCall.toFixed(2)} ms a call (one process at 5: ${baseline.cpuPerCall.toFixed(2)} ms)`
     })
     rows.push({
-      scenario: "…the same with 4 independent in-memory gates",
+      scenario: `…the same with ${WORKERS} independent in-memory gates`,
       figure: `${(independentLimit.throughput / baseline.throughput).toFixed(3)}× (${independentLimit.throughput.toFixed(0)} req/s)`,
       target: "(for comparison)",
       detail: `failures ${independentLimit.failures}, 429s ${independentStats.limited}; worker CPU ${independentLimit.cpuPerCall.toFixed(2)} ms a call`
     })
     rows.push({
-      scenario: `…the same shared on Redis over 4000 GETs (${WORKERS} × 1000)`,
+      scenario: `…the same shared on Redis over 4000 GETs (${WORKERS} × ${4000 / WORKERS})`,
       figure: `${(longShared.throughput / longBaseline.throughput).toFixed(3)}× the throughput of 5 in flight (${longShared.throughput.toFixed(0)} vs ${longBaseline.throughput.toFixed(0)} req/s)`,
       target: "(for comparison)",
       detail: `failures ${longShared.failures}, 429s ${longStats.limited}; worker CPU ${longShared.cpuPerCall.toFixed(2)} ms a call (one process at 5: ${longBaseline.cpuPerCall.toFixed(2)} ms)`
