@@ -71,7 +71,14 @@ describe("OktaClient configuration", () => {
       for (const [input, says] of [
         ["http://acme.okta.com", "must use https://"],
         ["ftp://acme.okta.com", "must use https://"],
-        ["acme.okta.com", "not an absolute URL"],
+        // Both read "is not an absolute URL" (the second, "must use https:// (got localhost://)").
+        ["acme.okta.com", "has no scheme: give it as https://acme.okta.com"],
+        ["localhost:8080/", "has no scheme: give it as http://localhost:8080"],
+        // Anything else is not echoed: it may be a secret in the wrong variable.
+        [
+          "00QCjAl4MlV-WPXM-cqgECr1xB0cg3Da8o7pH4o5wR",
+          "is not an absolute URL (expected something"
+        ],
         ["", "is empty"],
         ["https://{yourOktaDomain}", "placeholder"],
         // It read "is not an absolute URL".

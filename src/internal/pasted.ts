@@ -24,6 +24,9 @@ export const pasteFault = (value: string): string | undefined =>
       ? UNEXPANDED
       : undefined
 
+/** Okta's own org hosts. */
+const OKTA_HOST = /\.(okta|oktapreview|okta-emea|okta-gov)\.com$|\.okta\.mil$/i
+
 const isLoopbackHost = (hostname: string): boolean =>
   hostname === "localhost" ||
   hostname.endsWith(".localhost") ||
@@ -42,6 +45,14 @@ export const normalizeOrgUrl = (input: string | URL): Effect.Effect<string, Okta
   if (pasted !== undefined) return fail(pasted)
   if (/\{yourOktaDomain\}/i.test(raw)) {
     return fail("still contains the {yourOktaDomain} placeholder")
+  }
+  // An Okta or loopback host given without its scheme (`acme.okta.com`; `localhost:8080`, which
+  // the URL parser takes for a scheme): said with the URL to give. Nothing else is echoed: the
+  // value may be a secret in the wrong variable.
+  const bare = /^([\w-]+(?:\.[\w-]+)*)(:\d+)?\/?$/.exec(raw)?.[1]
+  if (bare !== undefined && (OKTA_HOST.test(bare) || isLoopbackHost(bare))) {
+    const scheme = OKTA_HOST.test(bare) ? "https" : "http"
+    return fail(`has no scheme: give it as ${scheme}://${raw.replace(/\/$/, "")}`)
   }
   let url: URL
   try {
@@ -71,7 +82,7 @@ export const normalizeOrgUrl = (input: string | URL): Effect.Effect<string, Okta
   // wrong URL: it would be prefixed to every request (`/api/v1/api/v1/apps/…`).
   if (
     path !== "" &&
-    (/\.(okta|oktapreview|okta-emea|okta-gov)\.com$|\.okta\.mil$/i.test(url.hostname) ||
+    (OKTA_HOST.test(url.hostname) ||
       /^\/(api|oauth2|admin|app|home|login|signin|\.well-known)(\/|$)/i.test(path))
   ) {
     return fail(
