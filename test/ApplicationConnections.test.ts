@@ -902,6 +902,37 @@ describe("what each error's message says, as a log line shows it", () => {
     })
   )
 
+  it.effect("a 404 for an app id that is not shaped like Okta's says it may be a name", () =>
+    Effect.gen(function* () {
+      const notFound = () =>
+        json(404, { errorCode: "E0000007", errorSummary: "Not found: Resource not found: x" })
+      const { layer } = connectionsWith(notFound)
+      const messageFor = (
+        op: (api: ApplicationConnections["Type"]) => Effect.Effect<unknown, OktaResponseError>
+      ) =>
+        Effect.map(
+          Effect.flip(Effect.provide(Effect.flatMap(ApplicationConnections, op), layer)),
+          (error) => error.message
+        )
+      const hint =
+        "; the app id does not look like Okta's (0oa and 17 more letters or digits, as in the app's Admin Console URL): an app name or label?"
+      // The app's name, where its id goes: Okta said only "Resource not found".
+      expect(
+        yield* messageFor((api) => api.getDefaultProvisioningConnectionForApplication("zscalerbyz"))
+      ).toContain(hint)
+      // verify's path has the app's name first, then its id.
+      expect(
+        yield* messageFor((api) =>
+          api.verifyProvisioningConnectionForApplication("office365", "office365", { code: "c" })
+        )
+      ).toContain(hint)
+      // An id of Okta's shape: no app with it in this org, nothing to add.
+      expect(
+        yield* messageFor((api) => api.activateDefaultProvisioningConnectionForApplication(APP))
+      ).not.toContain(hint)
+    })
+  )
+
   it.effect("transport failures say whether the request got through, and why not", () =>
     Effect.gen(function* () {
       expect(yield* messageOf(() => ({ drop: true, code: "ECONNREFUSED" }))).toBe(

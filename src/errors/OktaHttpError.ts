@@ -167,6 +167,9 @@ export class OktaForbiddenError extends Schema.TaggedError<OktaForbiddenError>(
   }
 }
 
+/** The app id in the path of a connection's operation (verify's path has the app name first). */
+const APP_PATH = /\/api\/v1\/apps\/(?:[^/]+\/)?([^/]+)\/(?:connections(?:\/|$)|oauth2\/callback$)/
+
 /**
  * 404: no such app (`E0000007`), or (for JWKS) a connection without signing keys.
  *
@@ -181,7 +184,14 @@ export class OktaNotFoundError extends Schema.TaggedError<OktaNotFoundError>(
   `${IDENTIFIER}/OktaNotFoundError`
 )("OktaNotFoundError", HttpErrorFields) {
   override get message(): string {
-    return httpMessage(this)
+    // An app's name (`zscalerbyz`) or label given for its id read only "Resource not found".
+    const appId = APP_PATH.exec(this.path)?.[1]
+    return httpMessage(
+      this,
+      this.errorCode === "E0000007" && appId !== undefined && !/^0oa[A-Za-z0-9]{17}$/.test(appId)
+        ? "the app id does not look like Okta's (0oa and 17 more letters or digits, as in the app's Admin Console URL): an app name or label?"
+        : undefined
+    )
   }
 }
 
