@@ -49,9 +49,9 @@ export const normalizeOrgUrl = (input: string | URL): Effect.Effect<string, Okta
   // An Okta or loopback host given without its scheme (`acme.okta.com`; `localhost:8080`, which
   // the URL parser takes for a scheme): said with the URL to give. Nothing else is echoed: the
   // value may be a secret in the wrong variable.
-  const bare = /^([\w-]+(?:\.[\w-]+)*)(:\d+)?\/?$/.exec(raw)?.[1]
-  if (bare !== undefined && (OKTA_HOST.test(bare) || isLoopbackHost(bare))) {
-    const scheme = OKTA_HOST.test(bare) ? "https" : "http"
+  const bare = /^([\w-]+(?:\.[\w-]+)*)(:\d+)?\/?$/.exec(raw)?.[1] ?? ""
+  const scheme = OKTA_HOST.test(bare) ? "https" : isLoopbackHost(bare) ? "http" : undefined
+  if (scheme !== undefined) {
     return fail(`has no scheme: give it as ${scheme}://${raw.replace(/\/$/, "")}`)
   }
   let url: URL
