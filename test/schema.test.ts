@@ -200,12 +200,19 @@ describe("AppId", () => {
     PROPS
   )
 
-  it("rejects empty and over-long ids with a message naming the rule, not the value", () => {
+  it("rejects empty, over-long and URL ids with a message naming the rule, not the value", () => {
     const empty = decode("")
     const long = decode("x".repeat(101))
     expect(Either.isLeft(empty) && String(empty.left)).toContain("must not be empty")
     expect(Either.isLeft(long) && String(long.left)).toContain("at most 100 characters")
     expect(Either.isRight(decode("x".repeat(100)))).toBe(true)
+    // The app's Admin Console page, pasted whole (longer than 100 characters for a long org name).
+    const page = decode(
+      `https://${"a".repeat(40)}-admin.okta.com/admin/app/zscalerbyz/instance/0oafxqCAJWWGELFTYASJ/#tab-general`
+    )
+    expect(Either.isLeft(page) && String(page.left)).toContain(
+      "is a URL: give the app id alone (0oa…, after /instance/ in the app's Admin Console URL)"
+    )
   })
 
   it.prop(

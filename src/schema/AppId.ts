@@ -21,7 +21,7 @@ const PATH_SYNTAX = /[/?#%\\]/
 
 /**
  * An Okta application id, validated before any request is built. Rejected (each with a message
- * that names the rule, never the value): empty, longer than {@link APP_ID_MAX_LENGTH}, containing
+ * that names the rule, never the value): empty, a URL, longer than {@link APP_ID_MAX_LENGTH}, containing
  * `/`, `\`, `?`, `#`, `%`, whitespace or control characters, or `..`; the dot segment `.` (a URL
  * drops it, so the request would go to another resource); ill-formed UTF-16 (a lone surrogate).
  *
@@ -39,6 +39,12 @@ const PATH_SYNTAX = /[/?#%\\]/
  */
 export const AppId = Schema.String.pipe(
   Schema.filter((s) => s.length > 0 || "must not be empty"),
+  // The app's page in the Admin Console, pasted whole: its id is in the URL.
+  Schema.filter(
+    (s) =>
+      !/^https?:\/\//i.test(s) ||
+      "is a URL: give the app id alone (0oa…, after /instance/ in the app's Admin Console URL)"
+  ),
   Schema.filter(
     (s) => s.length <= APP_ID_MAX_LENGTH || `must be at most ${APP_ID_MAX_LENGTH} characters long`
   ),
