@@ -195,9 +195,9 @@ const proxyHint = (cause: unknown, url: string, undiciWithoutProxy: boolean): st
 
 const nonEmpty = (value: string | undefined): boolean => value !== undefined && value !== ""
 
-// The resolver answered that the name does not exist (EAI_AGAIN, a resolver that did not answer,
-// may pass): most often a typo in the org URL, which the retries only make slower to see.
-const UNKNOWN_HOST = new Set(["ENOTFOUND"])
+// ENOTFOUND: the resolver answered that the name does not exist (EAI_AGAIN, a resolver that did
+// not answer, may pass): most often a typo in the org URL, which the retries only make slower to
+// see.
 const UNKNOWN_HOST_HINT =
   "; the host name does not resolve: check the org URL (and the proxy's, if one is used) for a typo, or this machine's DNS"
 
@@ -215,12 +215,13 @@ export const transportError = (
   const certificate = request ? codeIn(error.cause, CERTIFICATE_CODES) : undefined
   const refused = request ? tunnelRefusal(error.cause) : undefined
   const plain = request && codeIn(error.cause, PLAIN_HTTP_CODES) !== undefined
+  const connectCode = request ? codeIn(error.cause, CONNECT_CODES) : undefined
   const connect =
     blocked ||
     certificate !== undefined ||
     refused !== undefined ||
     plain ||
-    (request && codeIn(error.cause, CONNECT_CODES) !== undefined)
+    connectCode !== undefined
   // What to do about it, where that can be said.
   let hint = ""
   if (blocked) hint = BLOCKED_HINT
@@ -232,7 +233,7 @@ export const transportError = (
   else if (connect) {
     // Behind a proxy, a name outside the intranet does not resolve either: the proxy hint first.
     hint = proxyHint(error.cause, error.request.url, undiciWithoutProxy)
-    if (hint === "" && codeIn(error.cause, UNKNOWN_HOST) !== undefined) hint = UNKNOWN_HOST_HINT
+    if (hint === "" && connectCode === "ENOTFOUND") hint = UNKNOWN_HOST_HINT
   }
   const failure = new OktaTransportError({
     ...call,
