@@ -1,6 +1,7 @@
 // The package as users get it: `npm pack`, its file list and size, then a fresh consumer project
 // that installs the tarball with the peer versions, typechecks strictly (NodeNext, ESM and
-// CommonJS files, and bundler resolution), and runs from ESM and CommonJS. With --runtimes it also
+// CommonJS files, and bundler resolution), and runs from ESM and CommonJS; then again at the lowest
+// versions the peer ranges allow. With --runtimes it also
 // runs a smoke program (get, update, a typed 404 against the loopback simulator) on Bun and Deno,
 // both installed from npm. Prints what it checks; exits 1 on the first failure.
 import { execFileSync, spawn } from "node:child_process"
@@ -251,10 +252,14 @@ console.log(error instanceof OktaNotFoundError)`
   if (version !== packed.version) fail(`okta-connections --version printed ${version}`)
   console.log(`    okta-connections --version: ${version}`)
 
+  lowestPeers(join(work, packed.filename))
   if (runtimes) await otherRuntimes(app)
   console.log("test-package: ok")
 } catch (error) {
   if (process.exitCode !== 1) {
+    // A command that failed (tsc, a smoke program) printed why on the standard output it captured.
+    const printed = typeof error?.stdout === "string" ? error.stdout.trim() : ""
+    if (printed !== "") console.error(printed)
     console.error(`test-package: ${error instanceof Error ? error.message : String(error)}`)
     process.exitCode = 1
   }
@@ -333,4 +338,99 @@ Effect.runPromise(Effect.provide(program, Live)).then(
   } finally {
     simulator.kill()
   }
+}
+
+/**
+ * A second consumer at the lowest version each peer range allows (`^5.3.0` → 5.3.0), exactly: a
+ * range is a promise that those versions work. `@effect/platform-node` is left at the first
+ * consumer's version: its own peer `@effect/cluster` resolves to a release that needs a higher
+ * `@effect/platform` than our range's floor, so npm cannot install the two floors together.
+ */
+function lowestPeers(tarball) {
+  step("install, typecheck and run at the lowest peer versions")
+  const { peerDependencies } = JSON.parse(readFileSync(join(root, "package.json"), "utf8"))
+  const lowest = Object.entries(peerDependencies)
+    .filter(([name]) => name !== "@effect/platform-node")
+    .map(([name, range]) => {
+      const floor = /^\^(\d+\.\d+\.\d+)$/.exec(range)?.[1]
+      if (floor === undefined) fail(`the peer range ${name}@${range} is not ^x.y.z`)
+      return [name, floor]
+    })
+  const app = join(work, "lowest")
+  mkdirSync(app)
+  writeFileSync(
+    join(app, "package.json"),
+    JSON.stringify({ name: "lowest", private: true, type: "module" })
+  )
+  run(
+    npm,
+    [
+      "install",
+      "--no-audit",
+      "--no-fund",
+      "--prefer-offline",
+      "--save-exact",
+      tarball,
+      ...lowest.map(([name, floor]) => `${name}@${floor}`),
+      ...["typescript", "@types/node"].map((name) => `${name}@${versionOf(name)}`)
+    ],
+    app
+  )
+  for (const [name, floor] of lowest) {
+    const installed = JSON.parse(
+      readFileSync(join(app, "node_modules", name, "package.json"), "utf8")
+    ).version
+    if (installed !== floor) fail(`npm installed ${name}@${installed}, not the floor ${floor}`)
+  }
+  console.log(`    ${lowest.map(([name, floor]) => `${name}@${floor}`).join(", ")}`)
+  // Every entry point that needs no platform-node: in memory, an OAuth 2.0 service app with DPoP
+  // (jose), and the Redis store's module (ioredis), loaded and typed.
+  writeFileSync(
+    join(app, "lowest.mts"),
+    `import { createPublicKey, generateKeyPairSync } from "node:crypto"
+import { Effect, Redacted } from "effect"
+import { ApplicationConnections } from "effect-okta-connections"
+import { RedisRateLimitStore } from "effect-okta-connections/redis"
+import { OktaSimulator } from "effect-okta-connections/testing"
+const key = generateKeyPairSync("rsa", {
+  modulusLength: 2048,
+  privateKeyEncoding: { type: "pkcs8", format: "pem" },
+  publicKeyEncoding: { type: "spki", format: "pem" }
+})
+const publicKey = createPublicKey(key.publicKey).export({ format: "jwk" })
+const get = Effect.flatMap(ApplicationConnections, (api) =>
+  api.getDefaultProvisioningConnectionForApplication("0oasimzscaler0000001"))
+const oauth = OktaSimulator.layerConnections({
+  oauthClients: [{ clientId: "0oaservice", publicKey, requireDpop: true }],
+  credentials: {
+    oauth: { clientId: "0oaservice", privateKey: Redacted.make(key.privateKey), scopes: ["okta.apps.read"], dpop: true }
+  }
+})
+const token = await Effect.runPromise(Effect.provide(get, OktaSimulator.layerConnections()))
+const dpop = await Effect.runPromise(Effect.provide(get, oauth))
+const store = RedisRateLimitStore.layer({ keyPrefix: "lowest:" })
+console.log(\`\${token.status} \${dpop.status} \${typeof store}\`)
+`
+  )
+  writeFileSync(
+    join(app, "tsconfig.json"),
+    JSON.stringify({
+      compilerOptions: {
+        strict: true,
+        exactOptionalPropertyTypes: true,
+        target: "ES2022",
+        lib: ["ES2022"],
+        types: ["node"],
+        skipLibCheck: false,
+        module: "NodeNext",
+        moduleResolution: "NodeNext",
+        outDir: "out"
+      },
+      files: ["lowest.mts"]
+    })
+  )
+  run(process.execPath, [join(app, "node_modules/typescript/bin/tsc"), "-p", "."], app)
+  const output = run(process.execPath, ["out/lowest.mjs"], app).trim()
+  if (output !== "ENABLED ENABLED object") fail(`lowest.mjs printed ${JSON.stringify(output)}`)
+  console.log(`    out/lowest.mjs: ${output}`)
 }
