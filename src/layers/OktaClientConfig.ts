@@ -45,7 +45,8 @@ const sharedStore = (
       catch: () =>
         new OktaConfigError({
           field: "redisUrl",
-          reason: "REDIS_URL is set, which needs the ioredis package: npm install ioredis@^5"
+          reason:
+            "REDIS_URL is set, which needs the ioredis package, 5.3 or later: npm install ioredis@^5.3"
         })
     })
     const store = yield* RedisRateLimitStore.make({
