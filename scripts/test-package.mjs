@@ -78,6 +78,7 @@ try {
     "effect",
     "@effect/platform",
     "@effect/platform-node",
+    "ioredis",
     "typescript",
     "@types/node"
   ].map((name) => `${name}@${versionOf(name)}`)
@@ -170,6 +171,17 @@ Effect.runPromise(program).then((connection) => {
 import { ApplicationConnections } from "effect-okta-connections"
 import { OktaSimulator } from "effect-okta-connections/testing"`)
   )
+  // TypeScript's older resolution (a CommonJS project's `"module": "commonjs"` without
+  // `moduleResolution`) reads no `exports`: the subpaths resolve through `typesVersions`.
+  writeFileSync(
+    join(app, "node10.ts"),
+    program(`import { Effect, Layer } from "effect"
+import { ApplicationConnections } from "effect-okta-connections"
+import { RedisRateLimitStore } from "effect-okta-connections/redis"
+import { OktaSimulator } from "effect-okta-connections/testing"
+import { OktaUndici } from "effect-okta-connections/undici"
+void [RedisRateLimitStore.layer, OktaUndici.layer]`)
+  )
   const strict = {
     strict: true,
     exactOptionalPropertyTypes: true,
@@ -198,13 +210,27 @@ import { OktaSimulator } from "effect-okta-connections/testing"`)
       files: ["bundler.ts"]
     })
   )
+  writeFileSync(
+    join(app, "tsconfig.node10.json"),
+    JSON.stringify({
+      compilerOptions: {
+        ...strict,
+        module: "commonjs",
+        moduleResolution: "node10",
+        outDir: "out10"
+      },
+      files: ["node10.ts"]
+    })
+  )
   const tsc = join(app, "node_modules/typescript/bin/tsc")
-  step("typecheck a consumer, strict: NodeNext (ESM and CommonJS files), then bundler resolution")
+  step("typecheck a consumer, strict: NodeNext (ESM and CommonJS files), bundler, node10")
   run(process.execPath, [tsc, "-p", "tsconfig.nodenext.json"], app)
   run(process.execPath, [tsc, "-p", "tsconfig.bundler.json"], app)
+  run(process.execPath, [tsc, "-p", "tsconfig.node10.json"], app)
+  writeFileSync(join(app, "out10", "package.json"), JSON.stringify({ type: "commonjs" }))
 
   step("run from ESM and from CommonJS, in memory and over OktaUndici and OktaFetch")
-  for (const file of ["out/esm.mjs", "out/cjs.cjs"]) {
+  for (const file of ["out/esm.mjs", "out/cjs.cjs", "out10/node10.js"]) {
     const output = run(process.execPath, [file], app).trim()
     if (output !== "ENABLED OktaNotFoundError") fail(`${file} printed ${JSON.stringify(output)}`)
     console.log(`    ${file}: ${output}`)
