@@ -1,9 +1,9 @@
 // The package as users get it: `npm pack`, its file list and size, then a fresh consumer project
 // that installs the tarball with the peer versions, typechecks strictly (NodeNext, ESM and
-// CommonJS files, and bundler resolution), and runs from ESM and CommonJS; then again at the lowest
-// versions the peer ranges allow. With --runtimes it also
-// runs a smoke program (get, update, a typed 404 against the loopback simulator) on Bun and Deno,
-// both installed from npm. Prints what it checks; exits 1 on the first failure.
+// CommonJS files, bundler and node10 resolution), and runs from ESM and CommonJS; then again at
+// the lowest versions the peer ranges allow. With --runtimes it also runs a smoke program (get,
+// update, a typed 404 against the loopback simulator) on Bun and Deno, both installed from npm.
+// Prints what it checks; exits 1 on the first failure.
 import { execFileSync, spawn } from "node:child_process"
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
