@@ -1,9 +1,9 @@
 // The package as users get it: `npm pack`, its file list and size, then a fresh consumer project
 // that installs the tarball with the peer versions, typechecks strictly (NodeNext, ESM and
 // CommonJS files, bundler and node10 resolution), and runs from ESM and CommonJS; then again at
-// the lowest versions the peer ranges allow. With --runtimes it also runs a smoke program (get,
-// update, a typed 404 against the loopback simulator) on Bun and Deno, both installed from npm.
-// Prints what it checks; exits 1 on the first failure.
+// the lowest versions the peer ranges allow. With --runtimes it also runs the consumer's programs
+// on Node 22 and 24, and a smoke program (get, update, a typed 404 against the loopback simulator)
+// on Bun and Deno, all installed from npm. Prints what it checks; exits 1 on the first failure.
 import { execFileSync, spawn } from "node:child_process"
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
@@ -15,6 +15,8 @@ const root = fileURLToPath(new URL("..", import.meta.url))
 const runtimes = process.argv.includes("--runtimes")
 const work = mkdtempSync(join(tmpdir(), "effect-okta-connections-package-"))
 const npm = process.platform === "win32" ? "npm.cmd" : "npm"
+/** With --runtimes: the Node lines users run beside the one CI runs on (binaries from npm). */
+const NODE_LINES = [22, 24]
 
 const step = (title) => console.log(`::: ${title}`)
 const fail = (message) => {
@@ -230,18 +232,7 @@ void [RedisRateLimitStore.layer, OktaUndici.layer]`)
   writeFileSync(join(app, "out10", "package.json"), JSON.stringify({ type: "commonjs" }))
 
   step("run from ESM and from CommonJS, in memory and over OktaUndici and OktaFetch")
-  for (const file of ["out/esm.mjs", "out/cjs.cjs", "out10/node10.js"]) {
-    const output = run(process.execPath, [file], app).trim()
-    if (output !== "ENABLED OktaNotFoundError") fail(`${file} printed ${JSON.stringify(output)}`)
-    console.log(`    ${file}: ${output}`)
-  }
-  for (const name of Object.keys(transports)) {
-    for (const file of [`out/${name}.mjs`, `out/${name}.cjs`]) {
-      const output = run(process.execPath, [file], app).trim()
-      if (output !== `${name} ENABLED`) fail(`${file} printed ${JSON.stringify(output)}`)
-      console.log(`    ${file}: ${output}`)
-    }
-  }
+  runPrograms(app, process.execPath)
   // A CommonJS application loads Effect's CommonJS build, once.
   const copies = run(
     process.execPath,
@@ -293,14 +284,53 @@ console.log(error instanceof OktaNotFoundError)`
   rmSync(work, { recursive: true, force: true })
 }
 
-/** Bun and Deno, from npm, run a smoke program against the loopback simulator (run by Node). */
+/**
+ * The consumer's compiled programs, on `node`: in memory from ESM, CommonJS and node10, and over
+ * this package's undici and fetch transports from ESM and CommonJS.
+ */
+function runPrograms(app, node) {
+  for (const file of ["out/esm.mjs", "out/cjs.cjs", "out10/node10.js"]) {
+    const output = run(node, [file], app).trim()
+    if (output !== "ENABLED OktaNotFoundError") fail(`${file} printed ${JSON.stringify(output)}`)
+    console.log(`    ${file}: ${output}`)
+  }
+  for (const name of ["undici", "fetch"]) {
+    for (const file of [`out/${name}.mjs`, `out/${name}.cjs`]) {
+      const output = run(node, [file], app).trim()
+      if (output !== `${name} ENABLED`) fail(`${file} printed ${JSON.stringify(output)}`)
+      console.log(`    ${file}: ${output}`)
+    }
+  }
+}
+
+/**
+ * Node 22 and 24 run the consumer's programs; Bun and Deno, from npm, run a smoke program against
+ * the loopback simulator (run by Node).
+ */
 async function otherRuntimes(app) {
-  step("install bun and deno from npm")
+  step(`install Node ${NODE_LINES.join(" and ")}, Bun and Deno from npm`)
+  // The platform's binary package itself, not the `node` package, whose install script fetches it.
+  const platform = process.platform === "win32" ? "win" : process.platform
+  const nodes = NODE_LINES.map((line) => `node${line}@npm:node-${platform}-${process.arch}@${line}`)
   run(
     npm,
-    ["install", "--no-audit", "--no-fund", "--prefer-offline", "--no-save", "bun", "deno"],
+    [
+      "install",
+      "--no-audit",
+      "--no-fund",
+      "--prefer-offline",
+      "--no-save",
+      "bun",
+      "deno",
+      ...nodes
+    ],
     app
   )
+  for (const line of NODE_LINES) {
+    const node = join(app, "node_modules", `node${line}`, "bin", "node")
+    step(`run the programs on Node ${run(node, ["--version"], app).trim()}`)
+    runPrograms(app, node)
+  }
   writeFileSync(
     join(app, "simulator.mjs"),
     `import { Effect, Layer } from "effect"
