@@ -28,6 +28,39 @@ const run = (command, args, cwd) =>
   execFileSync(command, args, { cwd, stdio: ["ignore", "pipe", "inherit"], encoding: "utf8" })
 const versionOf = (name) =>
   JSON.parse(readFileSync(join(root, "node_modules", name, "package.json"), "utf8")).version
+/** A fresh ESM project in the work directory, `packages` installed at the versions given. */
+const consumer = (name, packages) => {
+  const dir = join(work, name)
+  mkdirSync(dir)
+  writeFileSync(
+    join(dir, "package.json"),
+    JSON.stringify({ name, private: true, type: "module" }, null, 2)
+  )
+  run(
+    npm,
+    ["install", "--no-audit", "--no-fund", "--prefer-offline", "--save-exact", ...packages],
+    dir
+  )
+  return dir
+}
+/** Writes a consumer's tsconfig, as strict as an application's may be, plus `options`. */
+const tsconfig = (dir, name, options, files) =>
+  writeFileSync(
+    join(dir, name),
+    JSON.stringify({
+      compilerOptions: {
+        strict: true,
+        exactOptionalPropertyTypes: true,
+        noUncheckedIndexedAccess: true,
+        target: "ES2022",
+        lib: ["ES2022"],
+        types: ["node"],
+        skipLibCheck: false,
+        ...options
+      },
+      files
+    })
+  )
 
 try {
   // 1. The tarball: what is in it, and how big it is.
@@ -70,32 +103,18 @@ try {
 
   // 2. A consumer project with the peer versions this repository is tested with.
   step("install the tarball into a fresh project")
-  const app = join(work, "consumer")
-  mkdirSync(app)
-  writeFileSync(
-    join(app, "package.json"),
-    JSON.stringify({ name: "consumer", private: true, type: "module" }, null, 2)
-  )
-  const peers = [
-    "effect",
-    "@effect/platform",
-    "@effect/platform-node",
-    "ioredis",
-    "typescript",
-    "@types/node"
-  ].map((name) => `${name}@${versionOf(name)}`)
-  run(
-    npm,
-    [
-      "install",
-      "--no-audit",
-      "--no-fund",
-      "--prefer-offline",
-      join(work, packed.filename),
-      ...peers
-    ],
-    app
-  )
+  const tarball = join(work, packed.filename)
+  const app = consumer("consumer", [
+    tarball,
+    ...[
+      "effect",
+      "@effect/platform",
+      "@effect/platform-node",
+      "ioredis",
+      "typescript",
+      "@types/node"
+    ].map((name) => `${name}@${versionOf(name)}`)
+  ])
 
   const program = (importLine) => `${importLine}
 const Live = ApplicationConnections.layer.pipe(
@@ -184,45 +203,23 @@ import { OktaSimulator } from "effect-okta-connections/testing"
 import { OktaUndici } from "effect-okta-connections/undici"
 void [RedisRateLimitStore.layer, OktaUndici.layer]`)
   )
-  const strict = {
-    strict: true,
-    exactOptionalPropertyTypes: true,
-    noUncheckedIndexedAccess: true,
-    target: "ES2022",
-    lib: ["ES2022"],
-    types: ["node"],
-    skipLibCheck: false
-  }
-  writeFileSync(
-    join(app, "tsconfig.nodenext.json"),
-    JSON.stringify({
-      compilerOptions: {
-        ...strict,
-        module: "NodeNext",
-        moduleResolution: "NodeNext",
-        outDir: "out"
-      },
-      files: ["esm.mts", "cjs.cts", "undici.mts", "undici.cts", "fetch.mts", "fetch.cts"]
-    })
+  tsconfig(
+    app,
+    "tsconfig.nodenext.json",
+    { module: "NodeNext", moduleResolution: "NodeNext", outDir: "out" },
+    ["esm.mts", "cjs.cts", "undici.mts", "undici.cts", "fetch.mts", "fetch.cts"]
   )
-  writeFileSync(
-    join(app, "tsconfig.bundler.json"),
-    JSON.stringify({
-      compilerOptions: { ...strict, module: "ESNext", moduleResolution: "Bundler", noEmit: true },
-      files: ["bundler.ts"]
-    })
+  tsconfig(
+    app,
+    "tsconfig.bundler.json",
+    { module: "ESNext", moduleResolution: "Bundler", noEmit: true },
+    ["bundler.ts"]
   )
-  writeFileSync(
-    join(app, "tsconfig.node10.json"),
-    JSON.stringify({
-      compilerOptions: {
-        ...strict,
-        module: "commonjs",
-        moduleResolution: "node10",
-        outDir: "out10"
-      },
-      files: ["node10.ts"]
-    })
+  tsconfig(
+    app,
+    "tsconfig.node10.json",
+    { module: "commonjs", moduleResolution: "node10", outDir: "out10" },
+    ["node10.ts"]
   )
   const tsc = join(app, "node_modules/typescript/bin/tsc")
   step("typecheck a consumer, strict: NodeNext (ESM and CommonJS files), bundler, node10")
@@ -269,7 +266,7 @@ console.log(error instanceof OktaNotFoundError)`
   if (version !== packed.version) fail(`okta-connections --version printed ${version}`)
   console.log(`    okta-connections --version: ${version}`)
 
-  lowestPeers(join(work, packed.filename))
+  lowestPeers(tarball)
   if (runtimes) await otherRuntimes(app)
   console.log("test-package: ok")
 } catch (error) {
@@ -412,26 +409,11 @@ function lowestPeers(tarball) {
       if (floor === undefined) fail(`the peer range ${name}@${range} is not ^x.y.z`)
       return [name, floor]
     })
-  const app = join(work, "lowest")
-  mkdirSync(app)
-  writeFileSync(
-    join(app, "package.json"),
-    JSON.stringify({ name: "lowest", private: true, type: "module" })
-  )
-  run(
-    npm,
-    [
-      "install",
-      "--no-audit",
-      "--no-fund",
-      "--prefer-offline",
-      "--save-exact",
-      tarball,
-      ...lowest.map(([name, floor]) => `${name}@${floor}`),
-      ...["typescript", "@types/node"].map((name) => `${name}@${versionOf(name)}`)
-    ],
-    app
-  )
+  const app = consumer("lowest", [
+    tarball,
+    ...lowest.map(([name, floor]) => `${name}@${floor}`),
+    ...["typescript", "@types/node"].map((name) => `${name}@${versionOf(name)}`)
+  ])
   for (const [name, floor] of lowest) {
     const installed = JSON.parse(
       readFileSync(join(app, "node_modules", name, "package.json"), "utf8")
@@ -468,22 +450,11 @@ const store = RedisRateLimitStore.layer({ keyPrefix: "lowest:" })
 console.log(\`\${token.status} \${dpop.status} \${typeof store}\`)
 `
   )
-  writeFileSync(
-    join(app, "tsconfig.json"),
-    JSON.stringify({
-      compilerOptions: {
-        strict: true,
-        exactOptionalPropertyTypes: true,
-        target: "ES2022",
-        lib: ["ES2022"],
-        types: ["node"],
-        skipLibCheck: false,
-        module: "NodeNext",
-        moduleResolution: "NodeNext",
-        outDir: "out"
-      },
-      files: ["lowest.mts"]
-    })
+  tsconfig(
+    app,
+    "tsconfig.json",
+    { module: "NodeNext", moduleResolution: "NodeNext", outDir: "out" },
+    ["lowest.mts"]
   )
   run(process.execPath, [join(app, "node_modules/typescript/bin/tsc"), "-p", "."], app)
   const output = run(process.execPath, ["out/lowest.mjs"], app).trim()
