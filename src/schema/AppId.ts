@@ -21,9 +21,10 @@ const PATH_SYNTAX = /[/?#%\\]/
 
 /**
  * An Okta application id, validated before any request is built. Rejected (each with a message
- * that names the rule, never the value): empty, a URL, longer than {@link APP_ID_MAX_LENGTH}, containing
- * `/`, `\`, `?`, `#`, `%`, whitespace or control characters, or `..`; the dot segment `.` (a URL
- * drops it, so the request would go to another resource); ill-formed UTF-16 (a lone surrogate).
+ * that names the rule, never the value): empty, a URL, longer than {@link APP_ID_MAX_LENGTH},
+ * containing `/`, `\`, `?`, `#`, `%`, whitespace or control characters, or `..`; the dot segment
+ * `.` (a URL drops it, so the request would go to another resource); ill-formed UTF-16 (a lone
+ * surrogate).
  *
  * The brand is a type-level marker only: the JSON form is a plain string, and the operations also
  * accept plain strings (they validate with this schema).
