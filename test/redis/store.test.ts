@@ -6,6 +6,7 @@
  * CI starts Redis if it must.
  */
 import { describe, expect, it } from "@effect/vitest"
+import { inject } from "vitest"
 import {
   ConfigProvider,
   type Context,
@@ -30,6 +31,15 @@ import { OktaSimulator, type SimulatedRateLimit } from "effect-okta-connections/
 import { fixture, KEY, rawClient, REDIS_URL } from "./fixture.js"
 
 const adaptive = { adaptiveConcurrency: true }
+
+// The suite's project (vitest.redis.config.ts) names the ioredis major it loads: this checks that
+// the module really is that major, not the one installed as `ioredis`. Only 6 speaks RESP3 by
+// default.
+it("runs on the ioredis major its project names", () => {
+  const client = new Redis(REDIS_URL, { lazyConnect: true })
+  const { protocol } = client.options as { readonly protocol?: number }
+  expect(protocol === 3 ? 6 : 5).toBe(inject("ioredisMajor"))
+})
 
 /** The response to `lease`: Okta's rate-limit headers for a window of 50 (reset 1000). */
 const answer = (
