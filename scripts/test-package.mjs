@@ -267,6 +267,7 @@ console.log(error instanceof OktaNotFoundError)`
   console.log(`    okta-connections --version: ${version}`)
 
   lowestPeers(tarball)
+  ioredis6(tarball)
   if (runtimes) await otherRuntimes(app)
   console.log("test-package: ok")
 } catch (error) {
@@ -298,6 +299,69 @@ function runPrograms(app, node) {
       console.log(`    ${file}: ${output}`)
     }
   }
+}
+
+/**
+ * A project already on ioredis 6 (the current major; with no `@effect/platform-node`, whose own
+ * peers hold ioredis at 5) installs the package beside it, passes its own client to the Redis
+ * store (typed by ioredis 6), and makes a call through that store: against REDIS_URL's Redis when
+ * it answers (CI's does, and must then hold the store's keys), else on the client's own gate.
+ */
+function ioredis6(tarball) {
+  step("install, typecheck and run beside ioredis 6")
+  const version = versionOf("ioredis-6")
+  // ioredis 6's declarations export error classes built on `redis-errors`, which ships no types:
+  // a project that checks library types (skipLibCheck off, as here) adds them.
+  const app = consumer("ioredis6", [
+    tarball,
+    `ioredis@${version}`,
+    "@types/redis-errors@1",
+    ...["effect", "@effect/platform", "typescript", "@types/node"].map(
+      (name) => `${name}@${versionOf(name)}`
+    )
+  ])
+  writeFileSync(
+    join(app, "ioredis6.mts"),
+    `import { Effect, Logger } from "effect"
+import { Redis } from "ioredis"
+import { ApplicationConnections } from "effect-okta-connections"
+import { RedisRateLimitStore } from "effect-okta-connections/redis"
+import { OktaSimulator } from "effect-okta-connections/testing"
+const redis = new Redis(process.env.REDIS_URL ?? "redis://127.0.0.1:6379", {
+  enableOfflineQueue: false,
+  commandTimeout: 250,
+  retryStrategy: () => null
+})
+redis.on("error", () => {})
+await new Promise((resolve) => {
+  redis.once("ready", resolve)
+  redis.once("end", resolve)
+})
+const keyPrefix = \`ioredis6-\${process.pid}:\`
+const program = Effect.gen(function* () {
+  const rateLimitStore = yield* RedisRateLimitStore.make({ client: redis, keyPrefix })
+  const get = Effect.flatMap(ApplicationConnections, (api) =>
+    api.getDefaultProvisioningConnectionForApplication("0oasimzscaler0000001"))
+  return yield* Effect.provide(get, OktaSimulator.layerConnections({ client: { rateLimitStore } }))
+}).pipe(Effect.scoped, Effect.provide(Logger.remove(Logger.defaultLogger)))
+const connection = await Effect.runPromise(program)
+const keys = redis.status === "ready" ? await redis.keys(\`\${keyPrefix}*\`) : []
+if (keys.length > 0) await redis.del(...keys)
+redis.disconnect()
+console.log(\`\${connection.status} RESP\${redis.options.protocol ?? 2} \${keys.length > 0 ? "redis" : "local"}\`)
+`
+  )
+  tsconfig(
+    app,
+    "tsconfig.json",
+    { module: "NodeNext", moduleResolution: "NodeNext", outDir: "out" },
+    ["ioredis6.mts"]
+  )
+  run(process.execPath, [join(app, "node_modules/typescript/bin/tsc"), "-p", "."], app)
+  const output = run(process.execPath, ["out/ioredis6.mjs"], app).trim()
+  const expected = process.env.REDIS_URL ? /^ENABLED RESP3 redis$/ : /^ENABLED RESP3 (redis|local)$/
+  if (!expected.test(output)) fail(`ioredis6.mjs printed ${JSON.stringify(output)}`)
+  console.log(`    ioredis@${version}: out/ioredis6.mjs: ${output}`)
 }
 
 /**
@@ -405,9 +469,10 @@ function lowestPeers(tarball) {
   const lowest = Object.entries(peerDependencies)
     .filter(([name]) => name !== "@effect/platform-node")
     .map(([name, range]) => {
-      const floor = /^\^(\d+\.\d+\.\d+)$/.exec(range)?.[1]
-      if (floor === undefined) fail(`the peer range ${name}@${range} is not ^x.y.z`)
-      return [name, floor]
+      // The first alternative's floor: `^5.3.0 || ^6.0.0` → 5.3.0.
+      const floors = range.split("||").map((part) => /^\^(\d+\.\d+\.\d+)$/.exec(part.trim())?.[1])
+      if (floors.includes(undefined)) fail(`the peer range ${name}@${range} is not ^x.y.z (|| …)`)
+      return [name, floors[0]]
     })
   const app = consumer("lowest", [
     tarball,
