@@ -46,7 +46,7 @@ const sharedStore = (
         new OktaConfigError({
           field: "redisUrl",
           reason:
-            "REDIS_URL is set, which needs the ioredis package, 5.3 or later: npm install ioredis@^5.3"
+            "REDIS_URL is set, which needs the ioredis package, 5.3 or later: npm install ioredis"
         })
     })
     const store = yield* RedisRateLimitStore.make({
