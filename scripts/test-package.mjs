@@ -3,13 +3,14 @@
 // CommonJS files, bundler and node10 resolution), and runs from ESM and CommonJS; then again at
 // the lowest versions the peer ranges allow. With --runtimes it also runs the consumer's programs
 // on Node 22 and 24, and a smoke program (get, update, a typed 404 against the loopback simulator)
-// on Bun and Deno, all installed from npm. Prints what it checks; exits 1 on the first failure.
+// on Bun and Deno, all installed from npm, and installs from git with npm 12. Prints what it
+// checks; exits 1 on the first failure.
 import { execFileSync, spawn } from "node:child_process"
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { createInterface } from "node:readline"
-import { fileURLToPath } from "node:url"
+import { fileURLToPath, pathToFileURL } from "node:url"
 
 const root = fileURLToPath(new URL("..", import.meta.url))
 const runtimes = process.argv.includes("--runtimes")
@@ -369,7 +370,7 @@ console.log(\`\${connection.status} RESP\${redis.options.protocol ?? 2} \${keys.
  * the loopback simulator (run by Node).
  */
 async function otherRuntimes(app) {
-  step(`install Node ${NODE_LINES.join(" and ")}, Bun and Deno from npm`)
+  step(`install Node ${NODE_LINES.join(" and ")}, Bun, Deno and npm 12 from npm`)
   // The platform's binary package itself, not the `node` package, whose install script fetches it.
   const platform = process.platform === "win32" ? "win" : process.platform
   const nodes = NODE_LINES.map((line) => `node${line}@npm:node-${platform}-${process.arch}@${line}`)
@@ -383,6 +384,7 @@ async function otherRuntimes(app) {
       "--no-save",
       "bun",
       "deno",
+      "npm12@npm:npm@12",
       ...nodes
     ],
     app
@@ -455,6 +457,50 @@ Effect.runPromise(Effect.provide(program, Live)).then(
   } finally {
     simulator.kill()
   }
+  fromGit(app)
+}
+
+/**
+ * The README's install from git, with npm 12 (on Node 24), which fetches git dependencies only
+ * with --allow-git: npm clones this repository's HEAD and builds it (its `prepare`) before it
+ * installs it.
+ */
+function fromGit(app) {
+  const node = join(app, "node_modules", "node24", "bin", "node")
+  const npm12 = join(app, "node_modules", "npm12", "bin", "npm-cli.js")
+  step(
+    `install from git with npm ${run(node, [npm12, "--version"], app).trim()}, as the README says`
+  )
+  const dir = join(work, "from-git")
+  mkdirSync(dir)
+  writeFileSync(join(dir, "package.json"), JSON.stringify({ name: "from-git", private: true }))
+  run(
+    node,
+    [
+      npm12,
+      "install",
+      "--no-audit",
+      "--no-fund",
+      "--prefer-offline",
+      "--allow-git=root",
+      `git+${pathToFileURL(root).href.replace(/\/$/, "")}`,
+      ...["effect", "@effect/platform"].map((name) => `${name}@${versionOf(name)}`)
+    ],
+    dir
+  )
+  writeFileSync(
+    join(dir, "get.mjs"),
+    `import { Effect } from "effect"
+import { ApplicationConnections } from "effect-okta-connections"
+import { OktaSimulator } from "effect-okta-connections/testing"
+const get = Effect.flatMap(ApplicationConnections, (api) =>
+  api.getDefaultProvisioningConnectionForApplication("0oasimzscaler0000001"))
+console.log((await Effect.runPromise(Effect.provide(get, OktaSimulator.layerConnections()))).status)
+`
+  )
+  const output = run(node, ["get.mjs"], dir).trim()
+  if (output !== "ENABLED") fail(`get.mjs printed ${JSON.stringify(output)}`)
+  console.log(`    get.mjs: ${output}`)
 }
 
 /**
