@@ -2,7 +2,7 @@
  * `effect-okta-connections/redis`: one org's rate-limit budget shared by every process that calls
  * it, on Redis. Give each worker's `OktaClient` the same store (same Redis, same key prefix) and
  * their gates draw on one budget: together they neither overrun Okta's window nor its
- * concurrent-request limit. Needs `ioredis` 5.3 or later, 5 or 6 (an optional peer dependency,
+ * concurrent-request limit. Needs `ioredis` 5.3 or later, or 6 (an optional peer dependency,
  * loaded only here).
  *
  * @since 0.1.0
