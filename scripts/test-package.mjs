@@ -63,6 +63,18 @@ const tsconfig = (dir, name, options, files) =>
     })
   )
 
+/** Compiles `<name>.mts` (NodeNext, strict) with the project's own TypeScript; runs it; its output. */
+const compileAndRun = (dir, name) => {
+  tsconfig(
+    dir,
+    "tsconfig.json",
+    { module: "NodeNext", moduleResolution: "NodeNext", outDir: "out" },
+    [`${name}.mts`]
+  )
+  run(process.execPath, [join(dir, "node_modules/typescript/bin/tsc"), "-p", "."], dir)
+  return run(process.execPath, [`out/${name}.mjs`], dir).trim()
+}
+
 try {
   // 1. The tarball: what is in it, and how big it is.
   step("npm pack")
@@ -352,14 +364,7 @@ redis.disconnect()
 console.log(\`\${connection.status} RESP\${redis.options.protocol ?? 2} \${keys.length > 0 ? "redis" : "local"}\`)
 `
   )
-  tsconfig(
-    app,
-    "tsconfig.json",
-    { module: "NodeNext", moduleResolution: "NodeNext", outDir: "out" },
-    ["ioredis6.mts"]
-  )
-  run(process.execPath, [join(app, "node_modules/typescript/bin/tsc"), "-p", "."], app)
-  const output = run(process.execPath, ["out/ioredis6.mjs"], app).trim()
+  const output = compileAndRun(app, "ioredis6")
   const expected = process.env.REDIS_URL ? /^ENABLED RESP3 redis$/ : /^ENABLED RESP3 (redis|local)$/
   if (!expected.test(output)) fail(`ioredis6.mjs printed ${JSON.stringify(output)}`)
   console.log(`    ioredis@${version}: out/ioredis6.mjs: ${output}`)
@@ -561,14 +566,7 @@ const store = RedisRateLimitStore.layer({ keyPrefix: "lowest:" })
 console.log(\`\${token.status} \${dpop.status} \${typeof store}\`)
 `
   )
-  tsconfig(
-    app,
-    "tsconfig.json",
-    { module: "NodeNext", moduleResolution: "NodeNext", outDir: "out" },
-    ["lowest.mts"]
-  )
-  run(process.execPath, [join(app, "node_modules/typescript/bin/tsc"), "-p", "."], app)
-  const output = run(process.execPath, ["out/lowest.mjs"], app).trim()
+  const output = compileAndRun(app, "lowest")
   if (output !== "ENABLED ENABLED object") fail(`lowest.mjs printed ${JSON.stringify(output)}`)
   console.log(`    out/lowest.mjs: ${output}`)
 }
