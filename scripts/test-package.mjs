@@ -1,7 +1,8 @@
 // The package as users get it: `npm pack`, its file list and size, then a fresh consumer project
 // that installs the tarball with the peer versions, typechecks strictly (NodeNext, ESM and
-// CommonJS files, bundler and node10 resolution), and runs from ESM and CommonJS; then again at
-// the lowest versions the peer ranges allow. With --runtimes it also runs the consumer's programs
+// CommonJS files, bundler and node10 resolution; TypeScript 5.9, and 7 where it resolves), and
+// runs from ESM and CommonJS; then again at the lowest versions the peer ranges allow, and beside
+// ioredis 6. With --runtimes it also runs the consumer's programs
 // on Node 22 and 24, and a smoke program (get, update, a typed 404 against the loopback simulator)
 // on Bun and Deno, all installed from npm, and installs from git with npm 12. Prints what it
 // checks; exits 1 on the first failure.
@@ -126,7 +127,9 @@ try {
       "ioredis",
       "typescript",
       "@types/node"
-    ].map((name) => `${name}@${versionOf(name)}`)
+    ].map((name) => `${name}@${versionOf(name)}`),
+    // What `npm install -D typescript` gives since July 2026 (the native compiler).
+    "typescript7@npm:typescript@7"
   ])
 
   const program = (importLine) => `${importLine}
@@ -239,6 +242,13 @@ void [RedisRateLimitStore.layer, OktaUndici.layer]`)
   run(process.execPath, [tsc, "-p", "tsconfig.nodenext.json"], app)
   run(process.execPath, [tsc, "-p", "tsconfig.bundler.json"], app)
   run(process.execPath, [tsc, "-p", "tsconfig.node10.json"], app)
+  // TypeScript 7 has no node10 resolution: the NodeNext and bundler projects only.
+  const tsc7 = join(app, "node_modules/typescript7/bin/tsc")
+  step(
+    `typecheck the NodeNext and bundler projects with ${run(process.execPath, [tsc7, "--version"], app).trim()}`
+  )
+  run(process.execPath, [tsc7, "-p", "tsconfig.nodenext.json", "--noEmit"], app)
+  run(process.execPath, [tsc7, "-p", "tsconfig.bundler.json"], app)
   writeFileSync(join(app, "out10", "package.json"), JSON.stringify({ type: "commonjs" }))
 
   step("run from ESM and from CommonJS, in memory and over OktaUndici and OktaFetch")
