@@ -2,10 +2,10 @@
 // that installs the tarball with the peer versions, typechecks strictly (NodeNext, ESM and
 // CommonJS files, bundler and node10 resolution; TypeScript 5.9, and 7 where it resolves), and
 // runs from ESM and CommonJS; then again at the lowest versions the peer ranges allow, and beside
-// ioredis 6. With --runtimes it also runs the consumer's programs
-// on Node 22 and 24, and a smoke program (get, update, a typed 404 against the loopback simulator)
-// on Bun and Deno, all installed from npm, and installs from git with npm 12. Prints what it
-// checks; exits 1 on the first failure.
+// ioredis 6. With --runtimes it also runs the consumer's programs on Node 22 and 24, and a smoke
+// program (get, update, a typed 404 against the loopback simulator) on Bun and Deno, all
+// installed from npm, and installs from git with npm 12. Prints what it checks; exits 1 on the
+// first failure.
 import { execFileSync, spawn } from "node:child_process"
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
@@ -476,12 +476,12 @@ Effect.runPromise(Effect.provide(program, Live)).then(
 }
 
 /**
- * The README's install from git, with npm 12 (on Node 24), which fetches git dependencies only
- * with --allow-git: npm clones this repository's HEAD and builds it (its `prepare`) before it
- * installs it.
+ * The README's install from git, with npm 12 (on the newest Node line above: npm 12 needs 22 or
+ * later), which fetches git dependencies only with --allow-git: npm clones this repository's HEAD
+ * and builds it (its `prepare`) before it installs it.
  */
 function fromGit(app) {
-  const node = join(app, "node_modules", "node24", "bin", "node")
+  const node = join(app, "node_modules", `node${NODE_LINES.at(-1)}`, "bin", "node")
   const npm12 = join(app, "node_modules", "npm12", "bin", "npm-cli.js")
   step(
     `install from git with npm ${run(node, [npm12, "--version"], app).trim()}, as the README says`
