@@ -1,11 +1,10 @@
 // The package as users get it: `npm pack`, its file list and size, then a fresh consumer project
-// that installs the tarball with the peer versions, typechecks strictly (NodeNext, ESM and
-// CommonJS files, bundler and node10 resolution; TypeScript 5.9, and 7 where it resolves), and
-// runs from ESM and CommonJS; then again at the lowest versions the peer ranges allow, and beside
-// ioredis 6. With --runtimes it also runs the consumer's programs on Node 22 and 24, and a smoke
-// program (get, update, a typed 404 against the loopback simulator) on Bun and Deno, all
-// installed from npm, and installs from git with npm 12. Prints what it checks; exits 1 on the
-// first failure.
+// that installs the tarball with the peer versions, typechecks strictly (NodeNext, ESM and CommonJS
+// files, bundler and node10 resolution; TypeScript 5.9, and 7 where it resolves), and runs from ESM
+// and CommonJS; then again at the lowest versions the peer ranges allow, and beside ioredis 6. With
+// --runtimes it also runs the consumer's programs on Node 22, 24 and 26, and a smoke program (get,
+// update, a typed 404 against the loopback simulator) on Bun and Deno, all installed from npm, and
+// installs from git with npm 12. Prints what it checks; exits 1 on the first failure.
 import { execFileSync, spawn } from "node:child_process"
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
@@ -18,7 +17,7 @@ const runtimes = process.argv.includes("--runtimes")
 const work = mkdtempSync(join(tmpdir(), "effect-okta-connections-package-"))
 const npm = process.platform === "win32" ? "npm.cmd" : "npm"
 /** With --runtimes: the Node lines users run beside the one CI runs on (binaries from npm). */
-const NODE_LINES = [22, 24]
+const NODE_LINES = [22, 24, 26]
 
 const step = (title) => console.log(`::: ${title}`)
 const fail = (message) => {
@@ -381,11 +380,11 @@ console.log(\`\${connection.status} RESP\${redis.options.protocol ?? 2} \${keys.
 }
 
 /**
- * Node 22 and 24 run the consumer's programs; Bun and Deno, from npm, run a smoke program against
- * the loopback simulator (run by Node).
+ * Node 22, 24 and 26 run the consumer's programs; Bun and Deno, from npm, run a smoke program
+ * against the loopback simulator (run by Node).
  */
 async function otherRuntimes(app) {
-  step(`install Node ${NODE_LINES.join(" and ")}, Bun, Deno and npm 12 from npm`)
+  step(`install Node ${NODE_LINES.join(", ")}, Bun, Deno and npm 12 from npm`)
   // The platform's binary package itself, not the `node` package, whose install script fetches it.
   const platform = process.platform === "win32" ? "win" : process.platform
   const nodes = NODE_LINES.map((line) => `node${line}@npm:node-${platform}-${process.arch}@${line}`)
