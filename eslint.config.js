@@ -1,5 +1,6 @@
 // @ts-check
 import js from "@eslint/js"
+import { defineConfig } from "eslint/config"
 import globals from "globals"
 import tseslint from "typescript-eslint"
 
@@ -12,7 +13,7 @@ const barrels = [
   }
 ]
 
-export default tseslint.config(
+export default defineConfig(
   {
     ignores: [
       "dist/",

@@ -228,7 +228,7 @@ export const oauth = (
       const headers = scrubHeaders(received, secrets)
       const requestId = headers["x-okta-request-id"]
       const ids = requestId !== undefined ? { requestId } : {}
-      let json: unknown = undefined
+      let json: unknown
       try {
         json = JSON.parse(text)
       } catch {
