@@ -1,10 +1,11 @@
 // The package as users get it: `npm pack`, its file list and size, then a fresh consumer project
 // that installs the tarball with the peer versions, typechecks strictly (NodeNext, ESM and CommonJS
-// files, bundler and node10 resolution; TypeScript 5.9, and 7 where it resolves), and runs from ESM
-// and CommonJS; then again at the lowest versions the peer ranges allow, and beside ioredis 6. With
-// --runtimes it also runs the consumer's programs on Node 22, 24 and 26, and a smoke program (get,
-// update, a typed 404 against the loopback simulator) on Bun and Deno, all installed from npm, and
-// installs from git with npm 12. Prints what it checks; exits 1 on the first failure.
+// files, bundler and node10 resolution with TypeScript 5.9; NodeNext, bundler and a CommonJS
+// project's default with TypeScript 6 and 7), and runs from ESM and CommonJS; then again at the
+// lowest versions the peer ranges allow, and beside ioredis 6. With --runtimes it also runs the
+// consumer's programs on Node 22, 24 and 26, and a smoke program (get, update, a typed 404 against
+// the loopback simulator) on Bun and Deno, all installed from npm, and installs from git with
+// npm 12. Prints what it checks; exits 1 on the first failure.
 import { execFileSync, spawn } from "node:child_process"
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
@@ -127,8 +128,10 @@ try {
       "typescript",
       "@types/node"
     ].map((name) => `${name}@${versionOf(name)}`),
-    // What `npm install -D typescript` gives since July 2026 (the native compiler).
-    "typescript7@npm:typescript@7"
+    // What `npm install -D typescript` gives since July 2026 (the native compiler), and the line
+    // before it, which projects linting with typescript-eslint stay on.
+    "typescript7@npm:typescript@7",
+    "typescript6@npm:typescript@6"
   ])
 
   const program = (importLine) => `${importLine}
@@ -236,18 +239,25 @@ void [RedisRateLimitStore.layer, OktaUndici.layer]`)
     { module: "commonjs", moduleResolution: "node10", outDir: "out10" },
     ["node10.ts"]
   )
+  // The same CommonJS project as TypeScript 6 and 7 see it with its `moduleResolution` unset.
+  tsconfig(app, "tsconfig.commonjs.json", { module: "commonjs", noEmit: true }, ["node10.ts"])
   const tsc = join(app, "node_modules/typescript/bin/tsc")
   step("typecheck a consumer, strict: NodeNext (ESM and CommonJS files), bundler, node10")
   run(process.execPath, [tsc, "-p", "tsconfig.nodenext.json"], app)
   run(process.execPath, [tsc, "-p", "tsconfig.bundler.json"], app)
   run(process.execPath, [tsc, "-p", "tsconfig.node10.json"], app)
-  // TypeScript 7 has no node10 resolution: the NodeNext and bundler projects only.
-  const tsc7 = join(app, "node_modules/typescript7/bin/tsc")
-  step(
-    `typecheck the NodeNext and bundler projects with ${run(process.execPath, [tsc7, "--version"], app).trim()}`
-  )
-  run(process.execPath, [tsc7, "-p", "tsconfig.nodenext.json", "--noEmit"], app)
-  run(process.execPath, [tsc7, "-p", "tsconfig.bundler.json"], app)
+  // TypeScript 7 (the native compiler) and 6 (the line typescript-eslint still requires) have no
+  // node10 resolution (6 deprecates it: an error without `ignoreDeprecations`); a `"module":
+  // "commonjs"` project without `moduleResolution` resolves through `exports` on both.
+  for (const alias of ["typescript7", "typescript6"]) {
+    const newer = join(app, "node_modules", alias, "bin/tsc")
+    step(
+      `typecheck the NodeNext, bundler and commonjs projects with ${run(process.execPath, [newer, "--version"], app).trim()}`
+    )
+    for (const project of ["nodenext", "bundler", "commonjs"]) {
+      run(process.execPath, [newer, "-p", `tsconfig.${project}.json`, "--noEmit"], app)
+    }
+  }
   writeFileSync(join(app, "out10", "package.json"), JSON.stringify({ type: "commonjs" }))
 
   step("run from ESM and from CommonJS, in memory and over OktaUndici and OktaFetch")
