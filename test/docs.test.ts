@@ -88,6 +88,12 @@ describe("the TypeScript in the README and docs/, and the source's JSDoc example
       module: ts.ModuleKind.NodeNext,
       moduleResolution: ts.ModuleResolutionKind.NodeNext,
       types: ["node"],
+      // As `tsc --init` writes them (TypeScript 5.9 on): a snippet importing a type without
+      // `type` fails in a new user's project.
+      verbatimModuleSyntax: true,
+      isolatedModules: true,
+      noUncheckedSideEffectImports: true,
+      moduleDetection: ts.ModuleDetectionKind.Force,
       skipLibCheck: true
     })
     const problems = ts.getPreEmitDiagnostics(program).map((diagnostic) => {
