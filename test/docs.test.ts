@@ -89,7 +89,9 @@ describe("the TypeScript in the README and docs/, and the source's JSDoc example
       moduleResolution: ts.ModuleResolutionKind.NodeNext,
       types: ["node"],
       // As `tsc --init` writes them (TypeScript 5.9 on): a snippet importing a type without
-      // `type` fails in a new user's project.
+      // `type`, or exporting a value whose type cannot be named in a .d.ts, fails in a new
+      // user's project.
+      declaration: true,
       verbatimModuleSyntax: true,
       isolatedModules: true,
       noUncheckedSideEffectImports: true,
