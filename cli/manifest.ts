@@ -4,6 +4,7 @@
  * resolved before any call; a write-only secret is sent only with an update the plan needs anyway,
  * or when the user asks to re-send secrets.
  */
+import * as Data from "effect/Data"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as ParseResult from "effect/ParseResult"
@@ -18,7 +19,11 @@ import { readFileSync } from "node:fs"
 import { dirname, resolve } from "node:path"
 
 /** A manifest that cannot be used: nothing is sent. */
-export class ManifestError extends Error {}
+export class ManifestError extends Data.TaggedError("ManifestError")<{ readonly message: string }> {
+  constructor(message: string) {
+    super({ message })
+  }
+}
 
 const Status = Schema.Literal("ENABLED", "DISABLED")
 

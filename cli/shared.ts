@@ -10,6 +10,7 @@ import * as Cause from "effect/Cause"
 import * as Config from "effect/Config"
 import * as ConfigError from "effect/ConfigError"
 import * as Console from "effect/Console"
+import * as Data from "effect/Data"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Exit from "effect/Exit"
@@ -41,7 +42,12 @@ export const EXIT = {
   brokenPipe: 141
 } as const
 
-export class UsageError extends Error {}
+/** A command line that cannot be run as given: nothing is sent. */
+export class UsageError extends Data.TaggedError("UsageError")<{ readonly message: string }> {
+  constructor(message: string) {
+    super({ message })
+  }
+}
 
 // Global options: where and how to call Okta.
 const orgUrl = Options.text("org-url").pipe(
