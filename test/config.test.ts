@@ -315,9 +315,11 @@ describe("the retry settings Okta's SDKs read", () => {
       connections.getDefaultProvisioningConnectionForApplication("0oa1abcd")
     ).pipe(
       Effect.provide(
-        ApplicationConnections.layer.pipe(Layer.provide(OktaClient.layerConfig(options)))
+        ApplicationConnections.layer.pipe(
+          Layer.provide(OktaClient.layerConfig(options)),
+          Layer.provide(http.layer)
+        )
       ),
-      Effect.provide(http.layer),
       Effect.withConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(env))))
     )
     return Effect.map(withAdvancingClock(Effect.flip(get)), (error) => ({

@@ -323,7 +323,11 @@ const fine = (date: number) =>
     "x-rate-limit-reset": String(Math.floor(date / 1000) + 60)
   })
 
-/** A logger that keeps the warnings' messages, and what it kept. */
+/**
+ * A logger that keeps the warnings' messages, and what it kept. Provided in an `Effect.provide` of
+ * its own, after the client's layer (the language service flags that): a logger provides no
+ * service, so nothing is built twice.
+ */
 const warningsKept = () => {
   const warnings: Array<string> = []
   const logger = Logger.make(({ logLevel, message }) => {
@@ -352,7 +356,11 @@ const twoCalls = (first: Handler, later: Handler, settings: OktaClientSettings =
           api.getDefaultProvisioningConnectionForApplication(APP)
         )
         return [firstExit, secondExit] as const
-      }).pipe(Effect.provide(layer), Effect.provide(keeping))
+      }).pipe(
+        // @effect-diagnostics-next-line multipleEffectProvide:off
+        Effect.provide(layer),
+        Effect.provide(keeping)
+      )
     )
     return { requests, fiber, warnings }
   })
@@ -473,7 +481,11 @@ describe("implausible rate-limit headers never stall the client", () => {
           yield* get
           expect((yield* distrustedCount("date")) - before).toBe(5)
           expect(warnings).toHaveLength(2)
-        }).pipe(Effect.provide(layer), Effect.provide(keeping))
+        }).pipe(
+          // @effect-diagnostics-next-line multipleEffectProvide:off
+          Effect.provide(layer),
+          Effect.provide(keeping)
+        )
       })
   )
 

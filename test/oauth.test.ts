@@ -236,6 +236,8 @@ describe("client credentials with private_key_jwt", () => {
   // assertions it dates as expired (or, far ahead, as expiring too far into the future).
   describe("on a machine whose clock is off Okta's", () => {
     const warnings: Array<string> = []
+    // Provided after the org's layer, in an `Effect.provide` of its own: a logger provides no
+    // service, so nothing is built twice (which is what the language service warns of).
     const warned = Logger.replace(
       Logger.defaultLogger,
       Logger.make(({ annotations, logLevel, message }) => {
@@ -277,7 +279,11 @@ describe("client credentials with private_key_jwt", () => {
           yield* TestClock.adjust("2 hours")
           expect((yield* get).status).toBe("ENABLED")
           expect((yield* assertionsSent).map((entry) => entry.outcome)).toEqual([401, 200, 200])
-        }).pipe(Effect.provide(org({ clockOffsetMillis: offsetMillis })), Effect.provide(warned))
+        }).pipe(
+          // @effect-diagnostics-next-line multipleEffectProvide:off
+          Effect.provide(org({ clockOffsetMillis: offsetMillis })),
+          Effect.provide(warned)
+        )
       )
       it.effect(`${name}: DPoP proofs are dated on Okta's clock too`, () =>
         Effect.gen(function* () {

@@ -165,7 +165,11 @@ const oneSlotStore = (options: {
   return { store, inFlight, asked, released }
 }
 
-/** A logger that keeps the warnings, and what it kept. */
+/**
+ * A logger that keeps the warnings, and what it kept. Provided in an `Effect.provide` of its own,
+ * after the client's layer (the language service flags that): a logger provides no service, so
+ * nothing is built twice.
+ */
 const warningsLog = () => {
   const warnings: Array<string> = []
   const infos: Array<string> = []
@@ -369,6 +373,7 @@ describe("a client over a shared rate-limit store", () => {
             expect(asked).toBe(3)
             expect(released).toEqual([false, false])
           }).pipe(
+            // @effect-diagnostics-next-line multipleEffectProvide:off
             Effect.provide(layer),
             Effect.provide(Logger.replace(Logger.defaultLogger, logger))
           )
@@ -404,6 +409,7 @@ describe("a client over a shared rate-limit store", () => {
           const { layer, requests } = connections(store, false)
           const { warnings, logger } = warningsLog()
           const results = yield* Effect.all([get, get, get]).pipe(
+            // @effect-diagnostics-next-line multipleEffectProvide:off
             Effect.provide(layer),
             Effect.provide(Logger.replace(Logger.defaultLogger, logger))
           )
@@ -601,7 +607,11 @@ describe("a client over a shared rate-limit store", () => {
         yield* Fiber.join(first)
         set("up")
         yield* get
-      }).pipe(Effect.provide(layer), Effect.provide(Logger.replace(Logger.defaultLogger, logger)))
+      }).pipe(
+        // @effect-diagnostics-next-line multipleEffectProvide:off
+        Effect.provide(layer),
+        Effect.provide(Logger.replace(Logger.defaultLogger, logger))
+      )
       // No fallback: the next request asks the store again at once; the lease the store may
       // have admitted to the first after it stopped waiting is ended as never used.
       expect(requests).toHaveLength(2)
@@ -695,6 +705,7 @@ describe("a client over a shared rate-limit store", () => {
             expect(infos).toEqual(["Okta rate-limit store answering again: the gate is shared"])
             expect((yield* localRequests) - before).toBe(3)
           }).pipe(
+            // @effect-diagnostics-next-line multipleEffectProvide:off
             Effect.provide(layer),
             Effect.provide(Logger.replace(Logger.defaultLogger, logger))
           )
@@ -810,7 +821,12 @@ describe("a shared store that fails at any moment", () => {
             yield* Effect.sleep("6 seconds")
             yield* get
             return exits
-          }).pipe(Effect.provide(layer), Effect.provide(Logger.remove(Logger.defaultLogger)))
+          }).pipe(
+            // A logger removed around the client's layer: no service, nothing built twice.
+            // @effect-diagnostics-next-line multipleEffectProvide:off
+            Effect.provide(layer),
+            Effect.provide(Logger.remove(Logger.defaultLogger))
+          )
         )
         yield* runToCompletion(fiber, 100_000)
         const exits = yield* Fiber.join(fiber)

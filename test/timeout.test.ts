@@ -224,16 +224,19 @@ describe("the per-attempt timeout under TestClock", () => {
         const fiber = yield* Effect.fork(
           Effect.flip(
             get.pipe(
-              Effect.provide(ApplicationConnections.layer),
               Effect.provide(
-                OktaClient.layer({
-                  orgUrl: "https://acme.okta.com",
-                  apiToken: Redacted.make("00t"),
-                  timeout: "1 second",
-                  retry: false
-                })
-              ),
-              Effect.provide(OktaFetch.layer({ fetch }))
+                ApplicationConnections.layer.pipe(
+                  Layer.provide(
+                    OktaClient.layer({
+                      orgUrl: "https://acme.okta.com",
+                      apiToken: Redacted.make("00t"),
+                      timeout: "1 second",
+                      retry: false
+                    })
+                  ),
+                  Layer.provide(OktaFetch.layer({ fetch }))
+                )
+              )
             )
           )
         )
