@@ -183,6 +183,35 @@ describe("the wire format of each operation", () => {
   )
 
   it.effect(
+    "a `__proto__` member in a key or a link is dropped: it never becomes the decoded object's prototype",
+    () =>
+      Effect.gen(function* () {
+        // As a server would send it: JSON text, which JSON.parse turns into an own member.
+        const key = `{"kid":"k1","kty":"RSA","x":"kept","__proto__":{"alg":"none","use":"enc"}}`
+        const jwks = yield* run(
+          () => text(200, `{"jwks":{"keys":[${key}]}}`, "application/json"),
+          (api) => api.getUserProvisioningConnectionJWKS(APP)
+        )
+        const decodedKey = successOf(jwks.exit).jwks.keys[0]!
+        expect(Object.getPrototypeOf(decodedKey)).toBe(Object.prototype)
+        expect(decodedKey.alg).toBeUndefined()
+        expect(decodedKey.use).toBeUndefined()
+        expect(Object.keys(decodedKey)).toEqual(["kid", "kty", "x"])
+
+        const self = `{"href":"${ORG}/self","type":"kept","__proto__":{"templated":true}}`
+        const body = `{"status":"ENABLED","profile":{"authScheme":"TOKEN"},"_links":{"self":${self}}}`
+        const connection = yield* run(
+          () => text(200, body, "application/json"),
+          (api) => api.getDefaultProvisioningConnectionForApplication(APP)
+        )
+        const link = successOf(connection.exit)._links!.self!
+        expect(Object.getPrototypeOf(link)).toBe(Object.prototype)
+        expect(link.templated).toBeUndefined()
+        expect(link).toEqual({ href: `${ORG}/self`, type: "kept" })
+      })
+  )
+
+  it.effect(
     "verifyProvisioningConnectionForApplication: POST /api/v1/apps/{appName}/{appId}/oauth2/callback?code&state",
     () =>
       Effect.gen(function* () {

@@ -7,6 +7,8 @@ import { parse } from "yaml"
 import {
   AppConnectionUserProvisionJWKResponse,
   AppId,
+  HrefObject,
+  JsonWebKey,
   OAuthProvisioningEnabledApp,
   OktaErrorBody,
   ProvisioningConnectionResponse,
@@ -120,6 +122,29 @@ describe("every example in the contract decodes", () => {
     // the fixture with a copy of the spec held elsewhere (CI passes the team's).
     const digest = createHash("sha256").update(contractText).digest("hex")
     expect(digest).toBe("5f9c2df1903f1c686366a110576421ceea904f1bc247c16b56141a3a3e6a4224")
+  })
+})
+
+describe("open objects (JsonWebKey, HrefObject)", () => {
+  it("drop a `__proto__` member, and keep their prototype and other members", () => {
+    // JSON.parse makes `__proto__` an own member; decoded as data, it would become the prototype.
+    const key = Schema.decodeUnknownSync(JsonWebKey)(
+      JSON.parse(`{"kid":"k1","crv":"P-256","__proto__":{"alg":"none"}}`)
+    )
+    expect(Object.getPrototypeOf(key)).toBe(Object.prototype)
+    expect(key.alg).toBeUndefined()
+    expect(key).toEqual({ kid: "k1", crv: "P-256" })
+    const link = Schema.decodeUnknownSync(HrefObject)(
+      JSON.parse(`{"href":"https://acme.okta.com","__proto__":{"name":"x"}}`)
+    )
+    expect(Object.getPrototypeOf(link)).toBe(Object.prototype)
+    expect(link).toEqual({ href: "https://acme.okta.com" })
+    // Encoding leaves it out too.
+    const withOwn = Object.defineProperty({ href: "h" }, "__proto__", {
+      value: { name: "x" },
+      enumerable: true
+    })
+    expect(Object.keys(Schema.encodeSync(HrefObject)(withOwn))).toEqual(["href"])
   })
 })
 

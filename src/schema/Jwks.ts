@@ -2,12 +2,14 @@
  * The JSON Web Key Set of an Org2Org OAuth 2.0 provisioning connection.
  */
 import * as Schema from "effect/Schema"
+import { OtherMembers } from "./members.js"
 
 /**
  * `JsonWebKey`: a public key Okta uses to sign the Org2Org client assertion. Every member is
  * optional, as in the contract; `alg` is not declared by the contract's schema but appears in its
  * example (and is a standard JWK member). Members this schema does not name (`crv`, `x`, `y`, …)
- * are kept, typed `unknown`, so the key can be handed to a JOSE library unchanged.
+ * are kept, typed `unknown`, so the key can be handed to a JOSE library unchanged; all but a
+ * `__proto__` member, which is dropped so that it never becomes the decoded key's prototype.
  *
  * @example
  * ```ts
@@ -32,7 +34,7 @@ export const JsonWebKey = Schema.Struct(
     x5c: Schema.optional(Schema.Array(Schema.String)),
     "x5t#S256": Schema.optional(Schema.String)
   },
-  Schema.Record({ key: Schema.String, value: Schema.Unknown })
+  OtherMembers
 )
 export interface JsonWebKey extends Schema.Schema.Type<typeof JsonWebKey> {}
 

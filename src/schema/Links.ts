@@ -2,6 +2,7 @@
  * HAL `_links` of a provisioning connection (`LinksSelfLifecycleAndAuthorize` in the contract).
  */
 import * as Schema from "effect/Schema"
+import { OtherMembers } from "./members.js"
 import { openEnum } from "./OpenEnum.js"
 
 /**
@@ -36,7 +37,8 @@ export interface HrefHints extends Schema.Schema.Type<typeof HrefHints> {}
 
 /**
  * `HrefObject` (self, activate, deactivate links). The contract allows additional properties, so
- * unknown members are kept (typed `unknown`) rather than stripped.
+ * unknown members are kept (typed `unknown`) rather than stripped; all but `__proto__`, which is
+ * dropped so that it never becomes the decoded link's prototype.
  *
  * @example
  * ```ts
@@ -54,7 +56,7 @@ export const HrefObject = Schema.Struct(
     templated: Schema.optional(Schema.Boolean),
     type: Schema.optional(Schema.String)
   },
-  Schema.Record({ key: Schema.String, value: Schema.Unknown })
+  OtherMembers
 )
 export interface HrefObject extends Schema.Schema.Type<typeof HrefObject> {}
 
