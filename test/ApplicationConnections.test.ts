@@ -484,6 +484,41 @@ describe("errors by status", () => {
       const error = failureOf(exit)
       expect(error._tag).toBe("OktaNotFoundError")
       expect(error).not.toHaveProperty("errorCode")
+      expect(error).toMatchObject({ contentType: "application/json" })
+      expect(error.message).toContain(
+        "HTTP 404 with a JSON body not in Okta's error format (application/json)"
+      )
+    })
+  )
+
+  it.effect("a gateway's JSON 403 (no errorCode) is told apart from Okta's own 403", () =>
+    Effect.gen(function* () {
+      const { exit } = yield* run(
+        () =>
+          json(
+            403,
+            { message: "Forbidden by policy" },
+            { "content-type": "application/json; charset=utf-8" }
+          ),
+        (api) => api.getDefaultProvisioningConnectionForApplication(APP)
+      )
+      const error = failureOf(exit)
+      expect(error).toMatchObject({
+        _tag: "OktaForbiddenError",
+        contentType: "application/json; charset=utf-8"
+      })
+      expect(error.message).toContain(
+        "HTTP 403 with a JSON body not in Okta's error format (application/json; charset=utf-8)"
+      )
+      // Okta's own 403 says its code, and no content type.
+      const okta = yield* run(
+        () => json(403, { errorCode: "E0000006", errorSummary: "You do not have permission" }),
+        (api) => api.getDefaultProvisioningConnectionForApplication(APP)
+      )
+      const own = failureOf(okta.exit)
+      expect(own).toMatchObject({ _tag: "OktaForbiddenError", errorCode: "E0000006" })
+      expect(own).not.toHaveProperty("contentType")
+      expect(own.message).not.toContain("error format")
     })
   )
 

@@ -65,7 +65,10 @@ const HttpErrorFields = {
   retryAfterMillis: Schema.optional(Schema.Number),
   wwwAuthenticate: Schema.optional(Schema.String),
   challenge: Schema.optional(AuthChallenge),
-  /** The `Content-Type` of the body when it was not Okta's JSON `Error` (an HTML page from a proxy). */
+  /**
+   * The `Content-Type` of the body when it was not Okta's JSON `Error`: an HTML page from a proxy,
+   * or JSON with no `errorCode` or `errorSummary` (a gateway's `{"message": …}`).
+   */
   contentType: Schema.optional(Schema.String),
   /** How many requests the call sent, when it was retried (absent after one). */
   attempts: Attempts
@@ -89,7 +92,10 @@ const httpMessage = (e: HttpErrorLike, extra?: string): string => {
     parts.push(` [${e.challenge.scheme} ${e.challenge.error}${description}${scope}]`)
   }
   if (e.errorCode === undefined && e.challenge === undefined && e.contentType !== undefined) {
-    parts.push(` with a non-JSON body (${e.contentType})`)
+    const kind = /json/i.test(e.contentType)
+      ? "JSON body not in Okta's error format"
+      : "non-JSON body"
+    parts.push(` with a ${kind} (${e.contentType})`)
   }
   if (extra !== undefined) parts.push(`; ${extra}`)
   if (e.retryAfterMillis !== undefined) {

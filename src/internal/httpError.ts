@@ -76,6 +76,9 @@ export const httpError = (
   const headers = scrubHeaders(received, secrets)
   const json = text.trim().length === 0 ? Either.left("empty") : parseJson(text)
   const body = Either.isRight(json) ? Either.getOrUndefined(decodeErrorBody(json.right)) : undefined
+  // Okta's error names a code or a summary; JSON with neither (a gateway's `{"message": …}`) is
+  // someone else's, and its content type says so.
+  const oktas = body?.errorCode !== undefined || body?.errorSummary !== undefined
   const rateLimit = parseRateLimit(headers)
   const serverDate = parseDate(headers)
   const retryAfterMillis = parseRetryAfter(headers, serverDate)
@@ -99,7 +102,7 @@ export const httpError = (
       ...(retryAfterMillis !== undefined ? { retryAfterMillis } : {}),
       ...(wwwAuthenticate !== undefined ? { wwwAuthenticate } : {}),
       ...(challenge !== undefined ? { challenge } : {}),
-      ...(body === undefined && text.length > 0 && contentType !== undefined ? { contentType } : {})
+      ...(!oktas && text.length > 0 && contentType !== undefined ? { contentType } : {})
     },
     headers["location"]
   )
