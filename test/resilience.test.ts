@@ -415,7 +415,10 @@ describe("Retry-After, as a proxy or load balancer sends it", () => {
       const { requests, fiber } = yield* start(() => json(503, {}, { "retry-after": "3600" }))
       const error = errorOf(yield* Fiber.join(fiber))
       expect(error).toMatchObject({ _tag: "OktaServerError", retryAfterMillis: 3_600_000 })
-      expect(String(error["message"])).toContain("failed with HTTP 503; Retry-After 3600 s")
+      // The body, `{}`, is not Okta's error: the message says so before the Retry-After.
+      expect(String(error["message"])).toContain(
+        "failed with HTTP 503 with a JSON body not in Okta's error format (application/json); Retry-After 3600 s"
+      )
       expect(requests).toHaveLength(1)
     })
   )
