@@ -585,6 +585,45 @@ describe("errors by status", () => {
     })
   )
 
+  it.effect("a Location on anything but a 3xx, or an empty one, is not called a redirect", () =>
+    Effect.gen(function* () {
+      const elsewhere = { location: "https://elsewhere.example/x" }
+      const conflict = failureOf(
+        (yield* run(
+          () => text(409, "conflict", "text/plain", elsewhere),
+          (api) => api.getDefaultProvisioningConnectionForApplication(APP)
+        )).exit
+      )
+      if (conflict._tag !== "OktaUnexpectedStatusError") throw new Error(conflict._tag)
+      expect(conflict.location).toBeUndefined()
+      expect(conflict.message).not.toContain("redirect")
+      // A 200 to verify keeps the note that Okta answers it with an empty 204.
+      const verified = failureOf(
+        (yield* run(
+          () => text(200, "<html>ok</html>", "text/html", elsewhere),
+          (api) =>
+            api.verifyProvisioningConnectionForApplication("office365", APP, {
+              code: "one-time-code",
+              state: "state"
+            })
+        )).exit
+      )
+      if (verified._tag !== "OktaUnexpectedStatusError") throw new Error(verified._tag)
+      expect(verified.location).toBeUndefined()
+      expect(verified.message).toContain("Okta answers this operation with an empty 204")
+      expect(verified.message).not.toContain("redirect")
+      const nowhere = failureOf(
+        (yield* run(
+          () => empty(302, { location: "" }),
+          (api) => api.getDefaultProvisioningConnectionForApplication(APP)
+        )).exit
+      )
+      if (nowhere._tag !== "OktaUnexpectedStatusError") throw new Error(nowhere._tag)
+      expect(nowhere.location).toBeUndefined()
+      expect(nowhere.message).not.toContain("redirect to ")
+    })
+  )
+
   it.effect("a dropped connection is OktaTransportError, not a defect", () =>
     Effect.gen(function* () {
       const { exit } = yield* run(

@@ -51,9 +51,11 @@ const errorForStatus = (
   if (status === 404) return new OktaNotFoundError(fields, true)
   if (status === 429) return new OktaRateLimitError(fields, true)
   if (status >= 500 && status <= 599) return new OktaServerError(fields, true)
-  // The query of a redirect target can carry tokens or codes: keep only where it pointed.
-  const target = location !== undefined ? { location: location.replace(/[?#].*$/s, "") } : {}
-  return new OktaUnexpectedStatusError({ ...fields, ...target }, true)
+  // Only a 3xx is a redirect; the query of its target can carry tokens or codes: keep only where
+  // it pointed.
+  const target = (location ?? "").replace(/[?#].*$/s, "")
+  const redirect = status >= 300 && status < 400 && target !== "" ? { location: target } : {}
+  return new OktaUnexpectedStatusError({ ...fields, ...redirect }, true)
 }
 
 /**
