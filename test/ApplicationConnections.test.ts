@@ -987,6 +987,9 @@ describe("what each error's message says, as a log line shows it", () => {
       ).toBe(
         `OktaDecodeError: ${where}: the HTTP 200 response body is not JSON (text/html): 7 characters that do not parse as JSON; Okta's API sends no HTML: a proxy or gateway may have answered in its place (request id r1)`
       )
+      expect(yield* messageOf(() => text(200, "{", "application/json"))).toBe(
+        `OktaDecodeError: ${where}: the HTTP 200 response body is not JSON (application/json): 1 character that does not parse as JSON`
+      )
       // What the members of an open enum expected, in one line; the value itself never.
       expect(yield* messageOf(() => json(200, { status: 7 }))).toBe(
         `OktaDecodeError: ${where}: the HTTP 200 response body does not match the expected schema: profile: is missing; status: expected "DISABLED" | "ENABLED" | "UNKNOWN" | string, got a number`

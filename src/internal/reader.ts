@@ -329,7 +329,9 @@ export const makeResponse = (
                       ? "the request's Accept-Encoding asked for gzip: leave it unset on them"
                       : "the request did not ask for gzip"
                   })`
-                : `${text.length} characters that do not parse as JSON`
+                : text.length === 1
+                  ? "1 character that does not parse as JSON"
+                  : `${text.length} characters that do not parse as JSON`
           return Effect.fail(decodeError("NotJson", issues))
         }
         const decoded = decode(json.right)
