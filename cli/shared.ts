@@ -104,6 +104,7 @@ export const root = Command.make("okta-connections", {
 class Progress {
   private done = 0
   private failed = 0
+  private notSent = 0
   private waitingUntil = 0
   private readonly tty = process.stderr.isTTY === true
   constructor(private readonly total: number) {}
@@ -112,7 +113,7 @@ class Progress {
     const waiting = this.waitingUntil - Date.now()
     const wait =
       waiting > 0 ? ` · waiting ${(waiting / 1000).toFixed(1)} s for Okta's rate-limit window` : ""
-    return `[${String(this.done).padStart(String(this.total).length)}/${this.total}] ${this.failed} failed${wait}`
+    return `[${String(this.done).padStart(String(this.total).length)}/${this.total}] ${this.failed} failed${this.notSent > 0 ? ` · ${this.notSent} not sent` : ""}${wait}`
   }
 
   private show(final = false) {
@@ -131,9 +132,10 @@ class Progress {
       process.stderr.write(`waiting ${(millis / 1000).toFixed(1)} s for Okta's rate-limit window\n`)
   }
 
-  tick(ok: boolean) {
+  tick(outcome: "succeeded" | "failed" | "not sent") {
     this.done += 1
-    if (!ok) this.failed += 1
+    if (outcome === "failed") this.failed += 1
+    if (outcome === "not sent") this.notSent += 1
     this.show(this.done === this.total)
   }
 }
@@ -360,12 +362,12 @@ export const forEachApp = <A, R>(
       (id): Effect.Effect<Outcome<A>, never, R> =>
         refused
           ? Effect.sync(() => {
-              shown?.tick(false)
+              shown?.tick("not sent")
               return { id, result: Exit.interrupt(FiberId.none), skipped: true }
             })
           : Effect.flatMap(Effect.exit(call(id)), (result) => {
               finished.set(id, Exit.isSuccess(result))
-              shown?.tick(Exit.isSuccess(result))
+              shown?.tick(Exit.isSuccess(result) ? "succeeded" : "failed")
               const error = Exit.isFailure(result) ? Cause.failureOption(result.cause) : undefined
               if (error !== undefined && Option.isSome(error) && isAuthFailure(error.value)) {
                 refused = true
@@ -412,7 +414,7 @@ export const finish = <A>(outcomes: ReadonlyArray<Outcome<A>>) =>
     }
     if (skipped.length > 0) {
       yield* Console.error(
-        `${skipped.length} apps not sent, the credentials being refused: ${skipped.slice(0, 10).join(", ")}${skipped.length > 10 ? ", …" : ""}`
+        `${skipped.length} ${skipped.length === 1 ? "app" : "apps"} not sent, the credentials being refused: ${skipped.slice(0, 10).join(", ")}${skipped.length > 10 ? ", …" : ""}`
       )
     }
     if (outcomes.length > 1 || failed > 0) {

@@ -852,6 +852,13 @@ describe("okta-connections", () => {
         expect(wrong.stderr).toContain(`28 apps not sent, the credentials being refused: ${ids[2]}`)
         expect(wrong.stderr).toContain("0 of 30 apps succeeded")
         expect((yield* sim.requests).map((r) => r.outcome)).toEqual([401, 401])
+        const one = yield* cli(["--concurrency", "1", "get", ids[0]!, ids[1]!], {
+          OKTA_CLIENT_ORGURL: url,
+          OKTA_CLIENT_TOKEN: "00not-the-org-token"
+        })
+        expect(one.stderr).toContain(`1 app not sent, the credentials being refused: ${ids[1]}`)
+        // The progress line does not count it as failed either.
+        expect(one.stderr).toContain("[2/2] 1 failed · 1 not sent")
         // A token without the scope a write needs: Okta's insufficient_scope 403 is every app's.
         const rsa = generateKeyPairSync("rsa", { modulusLength: 2048 })
         yield* sim.addOAuthClient({
