@@ -6,7 +6,8 @@
  * rate-limit headers with plausible and absurd values, `Date`, `Retry-After`, `WWW-Authenticate`,
  * `Location`, content types, bodies of any shape (and ones that echo the request), dropped
  * connections; with OAuth, the token endpoint's answers too. Then over a loopback socket on each
- * transport, with what only a wire can do (chunks, gzip real or claimed, a body cut short).
+ * transport, with what only a wire can do (chunks, gzip real or claimed, a body cut short), and
+ * every transport must end a call on the same answer the same way.
  */
 import { describe, expect, it } from "@effect/vitest"
 import {
@@ -461,5 +462,51 @@ describe("any answer on the wire", () => {
         )
       }).pipe(Effect.scoped),
     { timeout: 120_000, fastCheck: { seed: 20261203, numRuns: 300 } }
+  )
+
+  /** How a call ended, as far as every transport must agree on it. */
+  const outcome = (exit: Exit.Exit<unknown, unknown>) => {
+    if (Exit.isSuccess(exit)) return { value: exit.value }
+    const error = Cause.squash(exit.cause) as Record<string, unknown>
+    return { _tag: error["_tag"], status: error["status"], kind: error["kind"] }
+  }
+
+  // Gzip stays out: whether a request asks for it, and who inflates it, is the transport's own
+  // (node:http asks for nothing), and the per-transport property above covers it.
+  it.live.prop(
+    "the same answer ends the same way on every transport",
+    {
+      operation: call.operation,
+      maxResponseBytes: fc.constantFrom<number | undefined>(undefined, 32),
+      answer: wireAnswer.filter(({ framing }) => !framing.startsWith("gzip"))
+    },
+    ({ operation, maxResponseBytes, answer }) =>
+      Effect.gen(function* () {
+        const { url } = yield* loopbackServer((_request, response) => serve(answer, response))
+        const ends = yield* Effect.forEach(Object.entries(transports), ([name, transport]) =>
+          Effect.exit(
+            Effect.flatMap(ApplicationConnections, (api) => operation.call(api, APP))
+          ).pipe(
+            Effect.provide(
+              ApplicationConnections.layer.pipe(
+                Layer.provide(
+                  OktaClient.layer({
+                    orgUrl: url,
+                    apiToken: Redacted.make(TOKEN),
+                    retry: false,
+                    timeout: "5 seconds",
+                    ...(maxResponseBytes !== undefined ? { maxResponseBytes } : {})
+                  })
+                ),
+                Layer.provide(transport)
+              )
+            ),
+            Effect.map((exit) => [name, outcome(exit)] as const)
+          )
+        )
+        const [, first] = ends[0]!
+        for (const [name, end] of ends) expect({ name, ...end }).toEqual({ name, ...first })
+      }).pipe(Effect.scoped),
+    { timeout: 120_000, fastCheck: { seed: 20261205, numRuns: 100 } }
   )
 })
