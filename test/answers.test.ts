@@ -416,6 +416,30 @@ describe("any answer on the wire", () => {
     response.end(payload.subarray(half))
   }
 
+  /** `operation` on `transport` to the server at `url`, one attempt (no retry: real time passes). */
+  const oneAttempt = (
+    operation: Operation,
+    url: string,
+    transport: (typeof transports)[keyof typeof transports],
+    maxResponseBytes: number | undefined
+  ) =>
+    Effect.flatMap(ApplicationConnections, (api) => operation.call(api, APP)).pipe(
+      Effect.provide(
+        ApplicationConnections.layer.pipe(
+          Layer.provide(
+            OktaClient.layer({
+              orgUrl: url,
+              apiToken: Redacted.make(TOKEN),
+              retry: false,
+              timeout: "5 seconds",
+              ...(maxResponseBytes !== undefined ? { maxResponseBytes } : {})
+            })
+          ),
+          Layer.provide(transport)
+        )
+      )
+    )
+
   it.live.prop(
     "each call ends in its value or a typed error, on every transport",
     {
@@ -432,24 +456,7 @@ describe("any answer on the wire", () => {
           serve(answer, response)
         })
         const { value: exit, seen } = yield* watched(
-          Effect.exit(
-            Effect.flatMap(ApplicationConnections, (api) => operation.call(api, APP))
-          ).pipe(
-            Effect.provide(
-              ApplicationConnections.layer.pipe(
-                Layer.provide(
-                  OktaClient.layer({
-                    orgUrl: url,
-                    apiToken: Redacted.make(TOKEN),
-                    retry: false,
-                    timeout: "5 seconds",
-                    ...(maxResponseBytes !== undefined ? { maxResponseBytes } : {})
-                  })
-                ),
-                Layer.provide(transports[transport])
-              )
-            )
-          ),
+          Effect.exit(oneAttempt(operation, url, transports[transport], maxResponseBytes)),
           false
         )
         expectTyped(exit, operation.noBody, [TOKEN])
@@ -484,24 +491,9 @@ describe("any answer on the wire", () => {
       Effect.gen(function* () {
         const { url } = yield* loopbackServer((_request, response) => serve(answer, response))
         const ends = yield* Effect.forEach(Object.entries(transports), ([name, transport]) =>
-          Effect.exit(
-            Effect.flatMap(ApplicationConnections, (api) => operation.call(api, APP))
-          ).pipe(
-            Effect.provide(
-              ApplicationConnections.layer.pipe(
-                Layer.provide(
-                  OktaClient.layer({
-                    orgUrl: url,
-                    apiToken: Redacted.make(TOKEN),
-                    retry: false,
-                    timeout: "5 seconds",
-                    ...(maxResponseBytes !== undefined ? { maxResponseBytes } : {})
-                  })
-                ),
-                Layer.provide(transport)
-              )
-            ),
-            Effect.map((exit) => [name, outcome(exit)] as const)
+          Effect.map(
+            Effect.exit(oneAttempt(operation, url, transport, maxResponseBytes)),
+            (exit) => [name, outcome(exit)] as const
           )
         )
         const [, first] = ends[0]!
