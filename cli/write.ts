@@ -215,6 +215,16 @@ export const update = Command.make(
         const result = outcome[0]!.result
         if (Exit.isSuccess(result)) {
           yield* Console.log(`${options.appId}: updated, ${result.value.status}`)
+          // Okta saves an update DISABLED unless it activates it, an enabled connection included:
+          // a token rotated without --activate stops provisioning until someone notices.
+          const consent = result.value._links?.authorize?.href
+          if (result.value.status === "DISABLED" && !options.activate) {
+            yield* Console.error(
+              consent !== undefined
+                ? `${options.appId}: saved DISABLED; to finish its OAuth 2.0 connection, consent in a browser at ${consent}, then verify it (okta-connections verify, with the URL Okta continues to) and activate it`
+                : `${options.appId}: saved DISABLED, as Okta saves an update without --activate; okta-connections activate ${options.appId} enables it`
+            )
+          }
           const ignored = org2orgSettingsIgnored(
             body as UpdateDefaultProvisioningConnectionForApplicationRequest,
             result.value

@@ -287,7 +287,7 @@ describe("okta-connections", () => {
           undefined,
           work
         )
-        expect(fromEnv.code).toBe(0)
+        expect([fromEnv.code, fromEnv.stderr]).toEqual([0, ""])
         // A file that is not YAML is named with its line, never quoted: it holds a token.
         writeFileSync(join(work, "okta.yaml"), yaml(`    token: "00secret-in-yaml\n  x: [\n`))
         const broken = yield* cli(["get", ZSCALER], { HOME: home }, undefined, work)
@@ -617,7 +617,11 @@ describe("okta-connections", () => {
         expect(ignored.stderr).toContain(
           "0oasimgoogle00000001: Okta kept no clientId or rotationMode: only Okta Org2Org apps take them"
         )
-        const kept = yield* cli(["update", "0oasimorg2orgoauth01", ...oauth], env)
+        // Saved DISABLED, awaiting consent: where to consent, and what comes after.
+        expect(ignored.stderr).toMatch(
+          /0oasimgoogle00000001: saved DISABLED; to finish its OAuth 2\.0 connection, consent in a browser at http:\/\/127\.0\.0\.1:\d+\/simulator\/consent\/google\/0oasimgoogle00000001\?state=[\w-]+, then verify it/
+        )
+        const kept = yield* cli(["update", "0oasimorg2orgoauth01", ...oauth, "--activate"], env)
         expect([kept.code, kept.stderr]).toEqual([0, ""])
       }).pipe(Effect.scoped),
     60_000
@@ -642,6 +646,11 @@ describe("okta-connections", () => {
           "00stdin-secret-token\n"
         )
         expect(fromStdin.code).toBe(0)
+        // Okta saved it DISABLED, an enabled connection included: said, with the way back.
+        expect(fromStdin.stdout).toBe(`${ORG2ORG}: updated, DISABLED\n`)
+        expect(fromStdin.stderr).toBe(
+          `${ORG2ORG}: saved DISABLED, as Okta saves an update without --activate; okta-connections activate ${ORG2ORG} enables it\n`
+        )
         expect((yield* sim.inspect(ORG2ORG)).connection).toMatchObject({
           baseUrl: "https://t.example.com",
           token: "00stdin-secret-token"
