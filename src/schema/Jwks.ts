@@ -2,7 +2,22 @@
  * The JSON Web Key Set of an Org2Org OAuth 2.0 provisioning connection.
  */
 import * as Schema from "effect/Schema"
-import { OtherMembers } from "./members.js"
+import { otherMembers } from "./members.js"
+
+// Declared apart: the open rest (`otherMembers`) must know which names are not its own.
+const jsonWebKeyFields = {
+  alg: Schema.optional(Schema.String),
+  created: Schema.optional(Schema.String),
+  e: Schema.optional(Schema.String),
+  expiresAt: Schema.optional(Schema.String),
+  kid: Schema.optional(Schema.String),
+  kty: Schema.optional(Schema.String),
+  lastUpdated: Schema.optional(Schema.String),
+  n: Schema.optional(Schema.String),
+  use: Schema.optional(Schema.String),
+  x5c: Schema.optional(Schema.Array(Schema.String)),
+  "x5t#S256": Schema.optional(Schema.String)
+}
 
 /**
  * `JsonWebKey`: a public key Okta uses to sign the Org2Org client assertion. Every member is
@@ -20,22 +35,7 @@ import { OtherMembers } from "./members.js"
  * key.kty // "RSA"
  * ```
  */
-export const JsonWebKey = Schema.Struct(
-  {
-    alg: Schema.optional(Schema.String),
-    created: Schema.optional(Schema.String),
-    e: Schema.optional(Schema.String),
-    expiresAt: Schema.optional(Schema.String),
-    kid: Schema.optional(Schema.String),
-    kty: Schema.optional(Schema.String),
-    lastUpdated: Schema.optional(Schema.String),
-    n: Schema.optional(Schema.String),
-    use: Schema.optional(Schema.String),
-    x5c: Schema.optional(Schema.Array(Schema.String)),
-    "x5t#S256": Schema.optional(Schema.String)
-  },
-  OtherMembers
-)
+export const JsonWebKey = Schema.Struct(jsonWebKeyFields, otherMembers(jsonWebKeyFields))
 export interface JsonWebKey extends Schema.Schema.Type<typeof JsonWebKey> {}
 
 /**

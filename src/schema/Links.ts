@@ -2,7 +2,7 @@
  * HAL `_links` of a provisioning connection (`LinksSelfLifecycleAndAuthorize` in the contract).
  */
 import * as Schema from "effect/Schema"
-import { OtherMembers } from "./members.js"
+import { otherMembers } from "./members.js"
 import { openEnum } from "./OpenEnum.js"
 
 /**
@@ -35,6 +35,15 @@ export const HrefHints = Schema.Struct({
 })
 export interface HrefHints extends Schema.Schema.Type<typeof HrefHints> {}
 
+// Declared apart: the open rest (`otherMembers`) must know which names are not its own.
+const hrefObjectFields = {
+  href: Schema.String,
+  hints: Schema.optional(HrefHints),
+  name: Schema.optional(Schema.String),
+  templated: Schema.optional(Schema.Boolean),
+  type: Schema.optional(Schema.String)
+}
+
 /**
  * `HrefObject` (self, activate, deactivate links). The contract allows additional properties, so
  * unknown members are kept (typed `unknown`) rather than stripped; all but `__proto__`, which is
@@ -48,16 +57,7 @@ export interface HrefHints extends Schema.Schema.Type<typeof HrefHints> {}
  * Schema.decodeUnknownSync(HrefObject)({ href: "https://example.okta.com/api/v1/apps/0oa1/connections/default" })
  * ```
  */
-export const HrefObject = Schema.Struct(
-  {
-    href: Schema.String,
-    hints: Schema.optional(HrefHints),
-    name: Schema.optional(Schema.String),
-    templated: Schema.optional(Schema.Boolean),
-    type: Schema.optional(Schema.String)
-  },
-  OtherMembers
-)
+export const HrefObject = Schema.Struct(hrefObjectFields, otherMembers(hrefObjectFields))
 export interface HrefObject extends Schema.Schema.Type<typeof HrefObject> {}
 
 /**
