@@ -9,11 +9,12 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
-import type {
-  ApplicationConnectionsService,
-  OktaResponseError,
-  ProvisioningConnectionResponse,
-  UpdateDefaultProvisioningConnectionForApplicationRequest
+import {
+  AppId,
+  type ApplicationConnectionsService,
+  type OktaResponseError,
+  type ProvisioningConnectionResponse,
+  type UpdateDefaultProvisioningConnectionForApplicationRequest
 } from "effect-okta-connections"
 import { readFileSync } from "node:fs"
 import { dirname, resolve } from "node:path"
@@ -27,8 +28,10 @@ export class ManifestError extends Data.TaggedError("ManifestError")<{ readonly 
 
 const Status = Schema.Literal("ENABLED", "DISABLED")
 
+// An id no app can have (a pasted Admin Console URL, a space) is the manifest's fault, refused
+// with the rest of it before any call, not one failed read that stops the apply.
 const TokenApp = Schema.Struct({
-  id: Schema.String,
+  id: AppId,
   authScheme: Schema.Literal("TOKEN"),
   baseUrl: Schema.optional(Schema.String),
   token: Schema.optional(Schema.String),
@@ -36,7 +39,7 @@ const TokenApp = Schema.Struct({
 })
 
 const OAuthApp = Schema.Struct({
-  id: Schema.String,
+  id: AppId,
   authScheme: Schema.Literal("OAUTH2"),
   clientId: Schema.optional(Schema.String),
   rotationMode: Schema.optional(Schema.Literal("AUTO", "MANUAL")),
@@ -136,10 +139,11 @@ const readWith = (
       if (Either.isLeft(decoded)) {
         const issues = ParseResult.ArrayFormatter.formatErrorSync(decoded.left)
           .slice(0, 8)
-          // Paths and what was expected; never the values (secrets may be among them).
+          // Paths and what was expected; never the values (secrets may be among them). An id's
+          // rule is said: `AppId` names the rule, not the value.
           .map(
             (issue) =>
-              `${issue.path.join(".")}: ${issue._tag === "Unexpected" ? "is not allowed" : issue._tag === "Missing" ? "is missing" : "is not valid"}`
+              `${issue.path.join(".")}: ${issue._tag === "Unexpected" ? "is not allowed" : issue._tag === "Missing" ? "is missing" : issue._tag === "Refinement" && issue.path.at(-1) === "id" ? issue.message : "is not valid"}`
           )
         throw new ManifestError(`${path}: ${issues.join("; ")}`)
       }
