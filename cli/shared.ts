@@ -393,8 +393,11 @@ export const forEachApp = <A, R>(
 /** An id as a failure line shows it: quoted when it is empty or has spaces or control characters. */
 const shownId = (id: string) => (/^[\x21-\x7e]+$/.test(id) ? id : JSON.stringify(id))
 
-/** Prints failures to standard error; the exit code says whether any app failed. */
-export const finish = <A>(outcomes: ReadonlyArray<Outcome<A>>) =>
+/**
+ * Prints failures to standard error, and how many apps `done` (of several, or with a failure); the
+ * exit code says whether any app failed.
+ */
+export const finish = <A>(outcomes: ReadonlyArray<Outcome<A>>, done = "succeeded") =>
   Effect.gen(function* () {
     let failed = 0
     let authFailures = 0
@@ -418,7 +421,7 @@ export const finish = <A>(outcomes: ReadonlyArray<Outcome<A>>) =>
       )
     }
     if (outcomes.length > 1 || failed > 0) {
-      yield* Console.error(`${outcomes.length - failed} of ${outcomes.length} apps succeeded`)
+      yield* Console.error(`${outcomes.length - failed} of ${outcomes.length} apps ${done}`)
     }
     if (failed > 0) {
       process.exitCode = authFailures === failed ? EXIT.config : EXIT.someFailed

@@ -399,21 +399,37 @@ export const apply = Command.make(
             yield* Console.log(
               `Plan: ${count((s) => s.update !== undefined)} to update, ${count((s) => s.lifecycle === "activate")} to activate, ${count((s) => s.lifecycle === "deactivate")} to deactivate, ${count((s) => s.changes.length === 0 && s.refused === undefined)} unchanged${refused > 0 ? `, ${refused} refused` : ""}`
             )
-            const unreadable = current.filter(({ result }) => Exit.isFailure(result))
-            if (refused > 0) {
-              // A manifest that cannot converge is fixed first: half of it applied helps no one.
+            const unreadable = current.length - steps.length
+            const notRead =
+              unreadable > 0
+                ? `${unreadable} of ${current.length} ${current.length === 1 ? "app" : "apps"}`
+                : undefined
+            // A manifest that cannot converge, or that was not all read, is seen to first: half of
+            // it applied helps no one.
+            if (refused > 0 || (notRead !== undefined && !options.dryRun)) {
+              const why = [
+                refused > 0
+                  ? `${refused} ${refused === 1 ? "app is" : "apps are"} refused (above)`
+                  : undefined,
+                notRead !== undefined ? `${notRead} could not be read (below)` : undefined
+              ]
+              yield* Console.error(`nothing applied: ${why.filter(Boolean).join("; ")}`)
+            } else if (notRead !== undefined) {
               yield* Console.error(
-                `nothing applied: ${refused} ${refused === 1 ? "app is" : "apps are"} refused (above)`
+                `the plan leaves out ${notRead}, which could not be read (below)`
               )
-              yield* finish(unreadable)
-              if (unreadable.length === 0) process.exitCode = EXIT.someFailed
+            }
+            if (notRead !== undefined) {
+              // An app that could not be read is the failure (1 or 3), not a change.
+              return yield* finish(current, "read")
+            }
+            if (refused > 0) {
+              process.exitCode = EXIT.someFailed
               return
             }
-            if (options.dryRun || unreadable.length > 0) {
-              yield* finish(unreadable)
-              // An app that could not be read is the failure (1 or 3), not a change.
-              if (options.dryRun && options.detailedExitcode && unreadable.length === 0) {
-                if (steps.some((step) => step.changes.length > 0)) process.exitCode = EXIT.changes
+            if (options.dryRun) {
+              if (options.detailedExitcode && steps.some((step) => step.changes.length > 0)) {
+                process.exitCode = EXIT.changes
               }
               return
             }

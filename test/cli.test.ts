@@ -521,6 +521,38 @@ describe("okta-connections", () => {
   )
 
   it.live(
+    "apply: an app that cannot be read stops the apply, which says so; a dry run says what its plan leaves out",
+    () =>
+      Effect.gen(function* () {
+        const { env, sim } = yield* org
+        const manifest = manifestOf([
+          "apps:",
+          "  - id: 0oasimforbidden00001",
+          "    authScheme: TOKEN",
+          `  - id: ${ORG2ORG}`,
+          "    authScheme: TOKEN",
+          "    status: ENABLED"
+        ])
+        const dryRun = yield* cli(["apply", manifest, "--dry-run", "--detailed-exitcode"], env)
+        expect(dryRun.code).toBe(1)
+        expect(dryRun.stdout).toContain(`${ORG2ORG}  activate (DISABLED → ENABLED)`)
+        expect(dryRun.stderr).toContain(
+          "the plan leaves out 1 of 2 apps, which could not be read (below)\n0oasimforbidden00001: OktaForbiddenError"
+        )
+        expect(dryRun.stderr).toContain("1 of 2 apps read")
+        const run = yield* cli(["apply", manifest], env)
+        expect(run.code).toBe(1)
+        expect(run.stdout).toContain("Plan: 0 to update, 1 to activate, 0 to deactivate")
+        expect(run.stderr).toContain("nothing applied: 1 of 2 apps could not be read (below)")
+        expect(run.stderr).toContain("1 of 2 apps read")
+        expect(run.stdout).not.toContain("applied")
+        expect((yield* sim.requests).every((r) => r.method === "GET")).toBe(true)
+        expect((yield* sim.inspect(ORG2ORG)).connection?.status).toBe("DISABLED")
+      }).pipe(Effect.scoped),
+    60_000
+  )
+
+  it.live(
     "apply: an app whose status the manifest leaves out keeps it through an update",
     () =>
       Effect.gen(function* () {
