@@ -46,12 +46,14 @@ export const program = Effect.gen(function* () {
   const waitsBefore = yield* total(GATE_WAITS)
   const done = yield* Ref.make({ ok: 0, failed: 0, enabled: 0 })
   const started = performance.now()
+  // "1 retry", "3 retries": a short batch on a real org may see one of each.
+  const counted = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`
   const progress = Effect.gen(function* () {
     const d = yield* Ref.get(done)
     const retries = (yield* total(RETRIES)) - retriesBefore
     const waits = (yield* total(GATE_WAITS)) - waitsBefore
     yield* Console.log(
-      `   [${String(d.ok + d.failed).padStart(3)}/${ids.length}] ${d.enabled} enabled · ${retries} retries · ${waits} gate waits · ${((performance.now() - started) / 1000).toFixed(1)} s`
+      `   [${String(d.ok + d.failed).padStart(3)}/${ids.length}] ${d.enabled} enabled · ${counted(retries, "retry", "retries")} · ${counted(waits, "gate wait", "gate waits")} · ${((performance.now() - started) / 1000).toFixed(1)} s`
     )
   })
   yield* Effect.forEach(
@@ -83,7 +85,7 @@ export const program = Effect.gen(function* () {
   const retries = (yield* total(RETRIES)) - retriesBefore
   const waits = (yield* total(GATE_WAITS)) - waitsBefore
   yield* Console.log(
-    `   done in ${((performance.now() - started) / 1000).toFixed(1)} s: ${d.ok} read, ${d.failed} failed · ${retries} retries · ${waits} requests held at the rate-limit gate`
+    `   done in ${((performance.now() - started) / 1000).toFixed(1)} s: ${d.ok} read, ${d.failed} failed · ${counted(retries, "retry", "retries")} · ${counted(waits, "request", "requests")} held at the rate-limit gate`
   )
   if (d.failed > 0) process.exitCode = 1
 })
