@@ -205,10 +205,11 @@ export const update = Command.make(
           catch: (error) =>
             error instanceof UsageError ? error : new UsageError(`--file: ${String(error)}`)
         })
+        const sent = body as UpdateDefaultProvisioningConnectionForApplicationRequest
         const outcome = yield* forEachApp([options.appId], (id) =>
           api.updateDefaultProvisioningConnectionForApplication(
             id,
-            body as UpdateDefaultProvisioningConnectionForApplicationRequest,
+            sent,
             options.activate ? { activate: true } : undefined
           )
         )
@@ -225,10 +226,14 @@ export const update = Command.make(
                 : `${options.appId}: saved DISABLED, as Okta saves an update without --activate; okta-connections activate ${options.appId} enables it`
             )
           }
-          const ignored = org2orgSettingsIgnored(
-            body as UpdateDefaultProvisioningConnectionForApplicationRequest,
-            result.value
-          )
+          // As `apply` says in its plan: Okta never returns the token, so none can be sent as
+          // it is, and an update without one (a new base URL alone) may leave the app without.
+          if (sent.profile.authScheme === "TOKEN" && sent.profile.token === undefined) {
+            yield* Console.error(
+              `${options.appId}: no token was sent: an update replaces the configuration, and Okta may not keep the one it had; give it with --secret-env, --secret-file or --secret-stdin`
+            )
+          }
+          const ignored = org2orgSettingsIgnored(sent, result.value)
           if (ignored !== undefined) yield* Console.error(`${options.appId}: ${ignored}`)
         }
         yield* finish(outcome)

@@ -1018,7 +1018,7 @@ describe("okta-connections", () => {
   )
 
   it.live(
-    "update --file takes a YAML body; --transport undici makes the same calls",
+    "update --file takes a YAML body, and says when it sends no token; --transport undici makes the same calls",
     () =>
       Effect.gen(function* () {
         const { env, sim } = yield* org
@@ -1027,6 +1027,7 @@ describe("okta-connections", () => {
           file,
           "baseUrl: https://yaml.example.com/scim\nprofile:\n  authScheme: TOKEN\n"
         )
+        expect((yield* sim.inspect(ZSCALER)).connection?.token).toBe("00zscaler-seed-token")
         const updated = yield* cli(
           ["--transport", "undici", "update", ZSCALER, "--file", file],
           env
@@ -1034,6 +1035,12 @@ describe("okta-connections", () => {
         expect(updated.code).toBe(0)
         expect((yield* sim.inspect(ZSCALER)).connection?.baseUrl).toBe(
           "https://yaml.example.com/scim"
+        )
+        // A body without the token replaced the one the app had (as the simulator models Okta):
+        // said, with the way to give it.
+        expect((yield* sim.inspect(ZSCALER)).connection?.token).toBeUndefined()
+        expect(updated.stderr).toContain(
+          `${ZSCALER}: no token was sent: an update replaces the configuration, and Okta may not keep the one it had; give it with --secret-env`
         )
         const got = yield* cli(["--transport", "undici", "get", ZSCALER, "--json"], env)
         expect(got.code).toBe(0)
