@@ -43,6 +43,7 @@ import {
   UsageError,
   withClient
 } from "./shared.js"
+import { yamlOrigin } from "./oktaYaml.js"
 import { simulatorCommand } from "./simulator.js"
 import { apply, update, verify } from "./write.js"
 
@@ -187,8 +188,9 @@ const describeConfigError = (error: ConfigError.ConfigError): string => {
         if (/^OKTA_\w+( and OKTA_\w+)* (is|are) set[,:] /.test(part)) others.add(`  ${part}`)
       }
     } else {
-      invalidNames.add(e.path.join("."))
-      invalid.add(`${e.path.join(".")}: ${e.message}`)
+      const name = e.path.join(".")
+      invalidNames.add(name)
+      invalid.add(`${yamlOrigin(name) ?? name}: ${e.message}`)
     }
   }
   walk(error)
@@ -295,7 +297,11 @@ Effect.runPromiseExit(Fiber.join(main)).then((exit) => {
     const message = ConfigError.isConfigError(error)
       ? describeConfigError(error)
       : typeof error === "object" && error !== null && "message" in error
-        ? String(error.message)
+        ? // The client names the variable a bad value was read from: okta.yaml's key, if from there.
+          String(error.message).replace(
+            /\((OKTA_CLIENT_\w+)\)$/,
+            (_, name: string) => `(${yamlOrigin(name) ?? name})`
+          )
         : String(error)
     console.error(`okta-connections: ${message}`)
     process.exitCode = isConfigOrAuth(error) ? EXIT.config : EXIT.someFailed

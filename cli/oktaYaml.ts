@@ -32,9 +32,23 @@ export const oktaYamlFiles = (): ReadonlyArray<string> => [
   join(homedir(), ".okta", "okta.yaml")
 ]
 
+// Where each variable a file stood for was set, in the file that wins (read first).
+const origins = new Map<string, string>()
+
+/**
+ * Where the value of `name` was set when a file gave it and the environment did not
+ * (`okta.client.requestTimeout in ./okta.yaml`): a bad value is said where it can be mended.
+ */
+export const yamlOrigin = (name: string): string | undefined =>
+  process.env[name] === undefined ? origins.get(name) : undefined
+
 /** The variables a file stands for, e.g. `OKTA_CLIENT_TOKEN` for `okta.client.token`. */
 const variablesOf = (path: string, parsed: unknown): Map<string, string> => {
   const variables = new Map<string, string>()
+  const set = (name: string, key: string, value: string) => {
+    variables.set(name, value)
+    if (!origins.has(name)) origins.set(name, `okta.client.${key} in ${path}`)
+  }
   const okta = isRecord(parsed) ? parsed["okta"] : undefined
   const client = isRecord(okta) ? okta["client"] : undefined
   if (!isRecord(client)) return variables
@@ -42,17 +56,17 @@ const variablesOf = (path: string, parsed: unknown): Map<string, string> => {
     const value = client[key]
     if (value === undefined || value === null || value === "") continue
     const name = `OKTA_CLIENT_${key.toUpperCase()}`
-    if (typeof value === "string" || typeof value === "number") variables.set(name, String(value))
+    if (typeof value === "string" || typeof value === "number") set(name, key, String(value))
     // The SDKs take scopes as a list, and a private key as a JWK object.
-    else if (key === "scopes" && Array.isArray(value)) variables.set(name, value.join(" "))
-    else if (key === "privateKey" && isRecord(value)) variables.set(name, JSON.stringify(value))
+    else if (key === "scopes" && Array.isArray(value)) set(name, key, value.join(" "))
+    else if (key === "privateKey" && isRecord(value)) set(name, key, JSON.stringify(value))
     else throw new OktaYamlError(`${path}: okta.client.${key} must be a string`)
   }
   // The one nested key the SDKs share: okta.client.rateLimit.maxRetries.
   const rateLimit = client["rateLimit"]
   const maxRetries = isRecord(rateLimit) ? rateLimit["maxRetries"] : undefined
   if (typeof maxRetries === "string" || typeof maxRetries === "number") {
-    variables.set("OKTA_CLIENT_RATELIMIT_MAXRETRIES", String(maxRetries))
+    set("OKTA_CLIENT_RATELIMIT_MAXRETRIES", "rateLimit.maxRetries", String(maxRetries))
   }
   return variables
 }

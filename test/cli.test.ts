@@ -299,7 +299,7 @@ describe("okta-connections", () => {
         const noToken = yield* cli(["get", ZSCALER], {}, undefined, work)
         expect(noToken.code).toBe(3)
         expect(noToken.stderr).toContain("okta-connections: not set: OKTA_CLIENT_TOKEN\n")
-        // The SDKs' retry settings are read too, and checked under the variable they stand for.
+        // The SDKs' retry settings are read too; a bad value is named where it was set.
         const withRetry = (settings: string) =>
           writeFileSync(
             join(work, "okta.yaml"),
@@ -310,15 +310,33 @@ describe("okta-connections", () => {
         withRetry(`    requestTimeout: soon\n`)
         const badTimeout = yield* cli(["get", ZSCALER], {}, undefined, work)
         expect(badTimeout.code).toBe(3)
+        const file = join(work, "okta.yaml")
         expect(badTimeout.stderr).toContain(
-          'not valid: OKTA_CLIENT_REQUESTTIMEOUT: must be a whole number, 0 or more, not "soon"'
+          `not valid: okta.client.requestTimeout in ${file}: must be a whole number, 0 or more, not "soon"`
         )
         expect(badTimeout.stderr).not.toContain("not set")
         withRetry(`    rateLimit:\n      maxRetries: -1\n`)
         const badRetries = yield* cli(["get", ZSCALER], {}, undefined, work)
         expect(badRetries.code).toBe(3)
         expect(badRetries.stderr).toContain(
-          'OKTA_CLIENT_RATELIMIT_MAXRETRIES: must be a whole number, 0 or more, not "-1"'
+          `okta.client.rateLimit.maxRetries in ${file}: must be a whole number, 0 or more, not "-1"`
+        )
+        // The same value from a variable is named by the variable, which wins over the file.
+        const fromVariable = yield* cli(
+          ["get", ZSCALER],
+          { OKTA_CLIENT_RATELIMIT_MAXRETRIES: "-2" },
+          undefined,
+          work
+        )
+        expect(fromVariable.stderr).toContain(
+          'OKTA_CLIENT_RATELIMIT_MAXRETRIES: must be a whole number, 0 or more, not "-2"'
+        )
+        // Likewise what the client refuses of a value, by the key of the file that gave it.
+        writeFileSync(file, yaml(`    orgUrl: "ftp://acme.okta.com"\n    token: "${TOKEN}"\n`))
+        const badUrl = yield* cli(["get", ZSCALER], { HOME: home }, undefined, work)
+        expect(badUrl.code).toBe(3)
+        expect(badUrl.stderr).toContain(
+          `orgUrl must use https:// (got ftp://) (okta.client.orgUrl in ${file})`
         )
       }).pipe(Effect.scoped),
     30_000
