@@ -672,6 +672,51 @@ describe("a client over a shared rate-limit store", () => {
       })
   )
 
+  it.effect(
+    "store down: the process's own gate commits at most a quarter of what Okta says is left, as the warning says",
+    () =>
+      Effect.gen(function* () {
+        const { store, set } = scriptedStore()
+        set("down")
+        // Okta counts down a window of 40 that resets in a minute (no Date: the local clock);
+        // each answer takes 100 ms.
+        let remaining = 40
+        const http = scriptedHttp(() =>
+          Effect.delay(
+            Effect.sync(() =>
+              json(200, OK, {
+                "x-rate-limit-limit": "40",
+                "x-rate-limit-remaining": String(--remaining),
+                "x-rate-limit-reset": "60"
+              })
+            ),
+            "100 millis"
+          )
+        )
+        const { warnings, logger } = warningsLog()
+        yield* Effect.gen(function* () {
+          const calls = yield* Effect.fork(
+            Effect.all(
+              Array.from({ length: 20 }, () => get),
+              { concurrency: "unbounded" }
+            )
+          )
+          yield* TestClock.adjust("150 millis")
+          // The first request probes; its answer leaves 39, of which this process may have
+          // floor(39 × 0.25) = 9 in flight: other processes may be counting on the rest.
+          expect(http.requests).toHaveLength(10)
+          expect(warnings).toHaveLength(1)
+          expect(warnings[0]).toContain("with at most 25 % of what Okta reports left in flight")
+          yield* TestClock.adjust("5 seconds")
+          expect(yield* Fiber.join(calls)).toHaveLength(20)
+        }).pipe(
+          // @effect-diagnostics-next-line multipleEffectProvide:off
+          Effect.provide(overStore(store, http.layer)),
+          Effect.provide(Logger.replace(Logger.defaultLogger, logger))
+        )
+      })
+  )
+
   for (const failure of ["down", "hang"] as const) {
     it.effect(
       `store ${failure}: calls go through the local gate, and back to the store later`,

@@ -1,10 +1,11 @@
 /**
  * A rate-limit gate whose state lives in a shared store (Redis), so that every process calling
  * the same org draws on one budget. Beside it runs the process's own in-memory gate, fed every
- * response so it stays warm: when the store fails or is slow, requests go through it with a
- * conservative share of the budget (logged and counted), and back through the store a few seconds
- * later. A store failure never fails a call. In one process one fiber at a time asks the store for
- * a slot (the others queue behind it): a crowd of waiting fibers costs one request per poll.
+ * response so it stays warm: when the store fails or is slow, requests go through it, a
+ * conservative share of what is left in flight (logged and counted), and back through the store a
+ * few seconds later. A store failure never fails a call. In one process one fiber at a time asks
+ * the store for a slot (the others queue behind it): a crowd of waiting fibers costs one request
+ * per poll.
  *
  * @internal
  */
@@ -362,7 +363,7 @@ export class SharedGate implements Gate {
 
 /**
  * A shared gate over `store` for one bucket, with its local fallback gate (a conservative share
- * of the budget), the fallback's warning and metric, and the recovery's log line.
+ * of what is left), the fallback's warning and metric, and the recovery's log line.
  *
  * @internal
  */
@@ -387,7 +388,7 @@ export const make = (
     onFallback: (error) =>
       Effect.zipRight(
         Effect.logWarning(
-          `Okta rate-limit store failing (${error === "timeout" ? `no answer within ${STORE_TIMEOUT_MS} ms` : error.message}): this process uses its own gate with ${Math.round(share * 100)} % of the budget, and tries the store again in ${RETRY_STORE_AFTER_MS / 1000} s`
+          `Okta rate-limit store failing (${error === "timeout" ? `no answer within ${STORE_TIMEOUT_MS} ms` : error.message}): this process uses its own gate, with at most ${Math.round(share * 100)} % of what Okta reports left in flight, and tries the store again in ${RETRY_STORE_AFTER_MS / 1000} s`
         ).pipe(Effect.annotateLogs({ org: options.key.org, bucket })),
         options.metrics ? Metric.update(fallbacks, 1) : Effect.void
       ),

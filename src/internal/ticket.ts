@@ -26,9 +26,9 @@ export interface GateOptions {
   readonly resetJitterMillis: number
   readonly adaptiveConcurrency: boolean
   /**
-   * The share of Okta's `Remaining` this gate spends (default 1). A process that stands in for a
-   * shared store it cannot reach takes a conservative share, as it does not know what the other
-   * processes spend.
+   * The share of Okta's latest `Remaining` this gate keeps in flight at once (default 1). A
+   * process that stands in for a shared store it cannot reach takes a conservative share, as it
+   * does not know what the other processes spend; each answer sets it anew from what is left.
    */
   readonly share?: number | undefined
 }

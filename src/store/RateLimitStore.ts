@@ -190,9 +190,10 @@ export interface RateLimitStoreService {
    */
   readonly callTimeoutMillis?: number | undefined
   /**
-   * The share of Okta's budget a process spends on its local gate while the store is failing
-   * (default 1/4: conservative for a few workers). Above 0 and at most 1: otherwise building the
-   * client fails with `OktaConfigError` (field `rateLimitStore.fallbackShare`).
+   * While the store is failing, the share of what Okta reports left in the window that a process
+   * keeps in flight at once on its local gate (default 1/4: four workers falling back together do
+   * not send more than is left). Above 0 and at most 1: otherwise building the client fails with
+   * `OktaConfigError` (field `rateLimitStore.fallbackShare`).
    */
   readonly fallbackShare?: number | undefined
 }
