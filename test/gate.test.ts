@@ -1,7 +1,7 @@
 /**
  * The gate's adaptive concurrency level, driven directly: which level a concurrent-request 429
  * sets, and when the level is probed upwards again; the window's budget when answers arrive out
- * of order; and the retry loop over a gate, interrupted at each of its steps in turn, giving back
+ * of order; the server's clock as its `Date` headers tell it; and the retry loop over a gate, interrupted at each of its steps in turn, giving back
  * every slot, lease and turn it took (and the lock behind the shared gate's turn and the OAuth
  * token's single flight, on its own).
  */
@@ -172,6 +172,32 @@ describe("the window's budget", () => {
     })
   )
 
+  it.effect("a late answer from a window already over leaves the next window's budget alone", () =>
+    Effect.gen(function* () {
+      const gate = new RateLimitGate({ resetJitterMillis: 0, adaptiveConcurrency: false })
+      const next = (remaining: number) =>
+        Headers.fromInput({
+          "x-rate-limit-limit": "50",
+          "x-rate-limit-remaining": String(remaining),
+          "x-rate-limit-reset": String(RESET + 60)
+        })
+      yield* admit(gate, 1)
+      gate.observeHeaders(window(3), NOW)
+      // Two requests of the old window are still on their way back when the next one begins.
+      yield* admit(gate, 2)
+      yield* admit(gate, 1)
+      gate.observeHeaders(next(49), NOW + 30_500)
+      expect(gate.available).toBe(47)
+      // Their answers tell the old window's last counts: nothing about this one's 49.
+      gate.observeHeaders(window(1), NOW + 30_600)
+      gate.observeHeaders(window(0), NOW + 30_600)
+      expect(gate.available).toBe(47)
+      yield* admit(gate, 1)
+      gate.observeHeaders(next(48), NOW + 30_700)
+      expect(gate.available).toBe(48)
+    })
+  )
+
   it.effect("a lease never used gives its share back at once, and the probing goes on", () =>
     Effect.gen(function* () {
       const gate = new RateLimitGate({ resetJitterMillis: 0, adaptiveConcurrency: false })
@@ -318,6 +344,29 @@ describe("the window's budget", () => {
       }),
     { timeout: 60_000, fastCheck: { seed: 20261204, numRuns: 300 } }
   )
+})
+
+describe("the server's clock", () => {
+  it("is the closest estimate its Date headers allow: whole seconds, read late, so the largest offset seen, for five minutes", () => {
+    const gate = new RateLimitGate({ resetJitterMillis: 0, adaptiveConcurrency: false })
+    // Okta's clock runs 3 s ahead of this machine's; `Date` drops the milliseconds.
+    const LOCAL = 1_800_000_000_000
+    const answerAt = (local: number) => {
+      gate.observeHeaders(
+        Headers.fromInput({ date: new Date(local + 3_000).toUTCString() }),
+        local,
+        false
+      )
+      return gate.serverNow(LOCAL) - LOCAL
+    }
+    expect(answerAt(LOCAL + 900)).toBe(2_100)
+    // A Date read nearer the start of its second is nearer the truth: it replaces the first.
+    expect(answerAt(LOCAL + 1_050)).toBe(2_950)
+    // One read later in its second is not believed over it,
+    expect(answerAt(LOCAL + 2_800)).toBe(2_950)
+    // unless the best is five minutes old: clocks are set, and VMs sleep.
+    expect(answerAt(LOCAL + 1_050 + 5 * 60_000 + 1_800)).toBe(2_150)
+  })
 })
 
 describe("an interruption wherever it lands in the retry loop", () => {
