@@ -489,6 +489,36 @@ describe("the token cache", () => {
     }).pipe(Effect.provide(org()))
   )
 
+  it.effect(
+    "a token refused every time (another authorization server's, say): two refreshes, then the 401",
+    () => {
+      // Every token is revoked as soon as it is issued: no refresh can mend the call.
+      let revoke: Effect.Effect<void> = Effect.void
+      return Effect.gen(function* () {
+        const sim = yield* OktaSimulator
+        revoke = sim.revokeAccessTokens
+        const error = yield* Effect.flip(get)
+        expect(error).toMatchObject({ _tag: "OktaUnauthorizedError", status: 401, attempts: 3 })
+        const log = yield* sim.requests
+        expect(log.map((entry) => `${entry.method} ${entry.path} ${entry.outcome}`)).toEqual(
+          Array.from({ length: 3 }, () => [
+            "POST /oauth2/v1/token 200",
+            `GET /api/v1/apps/${APP}/connections/default 401`
+          ]).flat()
+        )
+      }).pipe(
+        Effect.provide(
+          OktaSimulator.layerConnections({
+            oauthClients: [registered()],
+            credentials: { oauth: oauth() },
+            onRequest: (entry) =>
+              entry.path === "/oauth2/v1/token" ? Effect.suspend(() => revoke) : Effect.void
+          })
+        )
+      )
+    }
+  )
+
   it.effect("retries of an API call reuse the cached token", () =>
     Effect.gen(function* () {
       const sim = yield* OktaSimulator

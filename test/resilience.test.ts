@@ -182,8 +182,9 @@ describe("a window 429", () => {
     })
   )
 
-  it.effect("jitter stays within [reset, reset + resetJitter]", () =>
+  it.effect("jitter stays within [reset, reset + resetJitter], and is there", () =>
     Effect.gen(function* () {
+      const offsets = new Set<number>()
       for (let i = 0; i < 5; i++) {
         const { requests, layer } = connectionsWith(
           sequence(
@@ -202,8 +203,12 @@ describe("a window 429", () => {
         const at = requests[1]!.at - 10_000 * (i + 1) + 10_000
         expect(at).toBeGreaterThanOrEqual(10_000)
         expect(at).toBeLessThanOrEqual(10_100)
+        offsets.add(at)
         yield* TestClock.setTime(10_000 * (i + 1))
       }
+      // The jitter is drawn anew for each wait (five draws of 0–100 ms all alike: about one
+      // chance in 10^8), so calls held by one reset do not all come back at once.
+      expect(offsets.size).toBeGreaterThan(1)
     })
   )
 })
