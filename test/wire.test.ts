@@ -2,7 +2,7 @@
  * The body read on every wire form Okta may use, on fetch, undici and node:http against a loopback
  * server: chunked (what Okta sends), gzip (when the request accepts it) and a declared
  * Content-Length. The cap holds on the bytes the client receives after decompression, whatever
- * the headers say.
+ * the headers say, on an HttpClient of the application's own too.
  */
 import {
   FetchHttpClient,
@@ -388,6 +388,52 @@ describe.each(transports)("the capped read over %s", (_name, transport) => {
       // Not sent again: one request a call.
       expect(n).toBe(forms.length)
     }).pipe(Effect.scoped)
+  )
+})
+
+describe("the capped read over an HttpClient of the application's own", () => {
+  // One that inflates gzip, as fetch does, and keeps the headers as sent: a Content-Length that
+  // is the compressed size says nothing of the bytes it hands over.
+  const inflating = (body: string) =>
+    Layer.succeed(
+      HttpClient.HttpClient,
+      HttpClient.make((request) =>
+        Effect.succeed(
+          HttpClientResponse.fromWeb(
+            request,
+            new Response(body, {
+              headers: {
+                "content-type": "application/json",
+                "content-encoding": "gzip",
+                "content-length": "120"
+              }
+            })
+          )
+        )
+      )
+    )
+  const read = (body: string) =>
+    Effect.flatMap(OktaClient, (client) =>
+      client.execute({ operation: "probe", method: "GET", path: "/gzip" }, (r) => r.text)
+    ).pipe(
+      Effect.provide(
+        OktaClient.layer({
+          orgUrl: ORG,
+          apiToken: Redacted.make("00t"),
+          maxResponseBytes: CAP,
+          retry: false
+        }).pipe(Layer.provide(inflating(body)))
+      )
+    )
+
+  it.effect("counts what it hands over, not the compressed length it declares", () =>
+    Effect.gen(function* () {
+      expect((yield* read(sized(CAP))).length).toBe(CAP)
+      expect(yield* Effect.flip(read(sized(CAP + 1)))).toMatchObject({
+        _tag: "OktaDecodeError",
+        kind: "TooLarge"
+      })
+    })
   )
 })
 
