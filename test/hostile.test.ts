@@ -719,6 +719,72 @@ describe("a server that echoes the request", () => {
     })
   )
 
+  it.effect(
+    "gets no form of a secret in: as sent, in the query's form encoding, URL- or JSON-escaped, the token without its scheme",
+    () =>
+      Effect.gen(function* () {
+        // Characters each encoding treats its own way: space, quotes, backslash, + / ! ' ( ) ~,
+        // and letters outside ASCII.
+        const token = `00tok"en\\ wi+th/slash!`
+        const password = `pä ss'wörd (x)~`
+        const code = `co de!(1)~'2`
+        const state = `st"ate+4/5`
+        const echoEvery: Handler = (request) => {
+          const authorization = request.headers["authorization"] ?? ""
+          return json(400, {
+            errorCode: "E0000001",
+            // The URL as the server received it, the body as sent (inside this JSON, escaped),
+            // the credential without its scheme, the query's values URL-encoded.
+            errorSummary: `${request.url.href} ${request.rawBody ?? ""}`,
+            errorCauses: [
+              { errorSummary: `token ${authorization.split(" ")[1]} refused` },
+              // The query's values re-encoded, as a server building a link of its own would.
+              ...Object.values(request.query).flatMap((value) => [
+                { errorSummary: encodeURIComponent(value) },
+                { errorSummary: encodeURIComponent(value).replace(/%20/g, "+") }
+              ])
+            ]
+          })
+        }
+        const { layer } = connectionsWith(echoEvery)
+        const exits = yield* Effect.flatMap(ApplicationConnections, (api) =>
+          Effect.all([
+            Effect.exit(
+              api.updateDefaultProvisioningConnectionForApplication(APP, {
+                profile: { authScheme: "TOKEN", token }
+              })
+            ),
+            Effect.exit(
+              api.updateDefaultProvisioningConnectionForApplication(APP, {
+                profile: {
+                  authScheme: "OAUTH2",
+                  settings: { adminUsername: "admin", adminPassword: password }
+                }
+              })
+            ),
+            Effect.exit(
+              api.verifyProvisioningConnectionForApplication("office365", APP, { code, state })
+            )
+          ])
+        ).pipe(Effect.provide(layer))
+        const formsOf = (secret: string) => [
+          secret,
+          encodeURIComponent(secret),
+          encodeURIComponent(secret).replace(/%20/g, "+"),
+          new URLSearchParams({ s: secret }).toString().slice(2),
+          JSON.stringify(secret).slice(1, -1)
+        ]
+        for (const exit of exits) {
+          const error = errorOf(exit)
+          expect(error._tag).toBe("OktaBadRequestError")
+          const rendered = [String(error["message"]), JSON.stringify(error)].join("\n")
+          for (const secret of [TOKEN, token, password, code, state]) {
+            for (const form of formsOf(secret)) expect(rendered).not.toContain(form)
+          }
+        }
+      })
+  )
+
   it.effect("redacts a secret that contains another whole, in whichever order they are given", () =>
     Effect.gen(function* () {
       const http = scriptedHttp(echo)

@@ -37,6 +37,27 @@ export const parseJson = (text: string): Either.Either<unknown, string> => {
 
 const decodeErrorBody = Schema.decodeUnknownEither(OktaErrorBody)
 
+/**
+ * The decoded body's strings, scrubbed once more: a secret echoed inside one of the server's JSON
+ * strings (an echoed request body, JSON itself) is escaped twice in the text, and only parsing
+ * brings it back to a form `scrub` knows.
+ */
+const scrubBody = (body: OktaErrorBody, secrets: ReadonlyArray<string>) => {
+  const clean = (text: string | undefined) =>
+    text === undefined ? undefined : scrub(text, secrets)
+  return {
+    errorCode: clean(body.errorCode),
+    errorSummary: clean(body.errorSummary),
+    errorLink: clean(body.errorLink),
+    errorId: clean(body.errorId),
+    errorCauses: body.errorCauses?.map((cause) =>
+      cause.errorSummary === undefined
+        ? cause
+        : { errorSummary: scrub(cause.errorSummary, secrets) }
+    )
+  }
+}
+
 type HttpErrorFields = ConstructorParameters<typeof OktaServerError>[0]
 
 const errorForStatus = (
@@ -77,7 +98,10 @@ export const httpError = (
   const text = secrets.length === 0 ? receivedText : scrub(receivedText, secrets)
   const headers = scrubHeaders(received, secrets)
   const json = text.trim().length === 0 ? Either.left("empty") : parseJson(text)
-  const body = Either.isRight(json) ? Either.getOrUndefined(decodeErrorBody(json.right)) : undefined
+  const decoded = Either.isRight(json)
+    ? Either.getOrUndefined(decodeErrorBody(json.right))
+    : undefined
+  const body = decoded !== undefined && secrets.length > 0 ? scrubBody(decoded, secrets) : decoded
   // Okta's error names a code or a summary; JSON with neither (a gateway's `{"message": …}`) is
   // someone else's, and its content type says so.
   const oktas = body?.errorCode !== undefined || body?.errorSummary !== undefined

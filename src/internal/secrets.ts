@@ -10,13 +10,17 @@ import type * as Headers from "@effect/platform/Headers"
 /** Secrets shorter than this are not scrubbed: they cannot be told apart from ordinary text. */
 const MIN_SECRET_LENGTH = 4
 
-/** The forms a secret takes when a server echoes it: as sent, URL-encoded, JSON-escaped. */
+/**
+ * The forms a secret takes when a server echoes it: as sent, URL-encoded, form-encoded (as a
+ * query's values are sent: `URLSearchParams` also escapes `!'()~`), JSON-escaped.
+ */
 const formsOf = (secret: string): ReadonlyArray<string> => {
   const forms = new Set([secret])
   try {
     const uri = encodeURIComponent(secret)
     forms.add(uri)
     forms.add(uri.replace(/%20/g, "+"))
+    forms.add(new URLSearchParams({ s: secret }).toString().slice(2))
   } catch {
     // Ill-formed UTF-16 has no URL form; it is never sent in one either.
   }
