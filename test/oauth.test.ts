@@ -255,6 +255,53 @@ describe("client credentials with private_key_jwt", () => {
       )
     )
 
+    it.effect(
+      "seconds off (Date's resolution, an answer's travel): assertions stay on this machine's clock, and nothing is said",
+      () =>
+        Effect.gen(function* () {
+          warnings.length = 0
+          yield* TestClock.setTime(Date.parse("2026-12-04T12:00:00Z"))
+          expect((yield* get).status).toBe("ENABLED")
+          // The next token (the first one's expired) is asked for after the offset was learnt.
+          yield* TestClock.adjust("3 minutes")
+          expect((yield* get).status).toBe("ENABLED")
+          const local = Math.floor((yield* Clock.currentTimeMillis) / 1000)
+          const sent = yield* assertionsSent
+          expect(sent.map((entry) => entry.outcome)).toEqual([200, 200])
+          expect(sent[1]!.iat).toBe(local)
+          expect(warnings).toEqual([])
+        }).pipe(
+          // @effect-diagnostics-next-line multipleEffectProvide:off
+          Effect.provide(org({ clockOffsetMillis: 20_000, lifetime: 120 })),
+          Effect.provide(warned)
+        )
+    )
+
+    it.effect(
+      "minutes off, then estimated a fraction of a second otherwise: said once, the dates kept on Okta's clock",
+      () =>
+        Effect.gen(function* () {
+          warnings.length = 0
+          yield* TestClock.setTime(Date.parse("2026-12-04T12:00:00Z"))
+          expect((yield* get).status).toBe("ENABLED")
+          // Five minutes on the best estimate is no longer kept: an answer read 0.7 s into
+          // Okta's second tells an offset 0.7 s shorter, which the next token requests learn.
+          yield* TestClock.adjust(360_700)
+          expect((yield* get).status).toBe("ENABLED")
+          yield* TestClock.adjust("3 minutes")
+          expect((yield* get).status).toBe("ENABLED")
+          expect(warnings).toHaveLength(1)
+          const sent = yield* assertionsSent
+          expect(sent.map((entry) => entry.outcome)).toEqual([401, 200, 200, 200])
+          const local = yield* Clock.currentTimeMillis
+          expect(sent.at(-1)!.iat).toBe(Math.floor((local + 600_000) / 1000))
+        }).pipe(
+          // @effect-diagnostics-next-line multipleEffectProvide:off
+          Effect.provide(org({ clockOffsetMillis: 600_000, lifetime: 120 })),
+          Effect.provide(warned)
+        )
+    )
+
     for (const [name, offsetMillis, refusal] of [
       ["ten minutes behind", 600_000, "The client_assertion token is expired."],
       [
@@ -640,40 +687,68 @@ describe("DPoP nonces", () => {
 })
 
 describe("DPoP", () => {
-  it.effect("opt-in: DPoP-bound token, a proof per request, verified by the simulator", () =>
-    Effect.gen(function* () {
-      const sim = yield* OktaSimulator
-      yield* get
-      yield* Effect.flatMap(ApplicationConnections, (api) =>
-        api.activateDefaultProvisioningConnectionForApplication(APP)
+  it.effect(
+    "opt-in: DPoP-bound token, a proof per request (its URL without the query), verified by the simulator",
+    () =>
+      Effect.gen(function* () {
+        const sim = yield* OktaSimulator
+        yield* get
+        yield* Effect.flatMap(ApplicationConnections, (api) =>
+          api.activateDefaultProvisioningConnectionForApplication(APP)
+        )
+        // A request with a query: the proof's `htu` is the URL without it (RFC 9449 §4.2).
+        yield* Effect.flatMap(ApplicationConnections, (api) =>
+          api.updateDefaultProvisioningConnectionForApplication(
+            APP,
+            { profile: { authScheme: "TOKEN", token: "00t0ken" } },
+            { activate: true }
+          )
+        )
+        // And one written into the path given to `execute`.
+        yield* Effect.flatMap(OktaClient, (client) =>
+          client.execute(
+            { operation: "x", method: "GET", path: `/api/v1/apps/${APP}/connections/default?x=1` },
+            (response) => response.text
+          )
+        )
+        const log = yield* sim.requests
+        expect(log.map((entry) => entry.outcome)).toEqual([200, 200, 204, 200, 200])
+        expect(log[3]!.query).toEqual({ activate: "true" })
+        expect(log[4]!.query).toEqual({ x: "1" })
+        for (const [entry, htm] of [
+          [log[3]!, "POST"],
+          [log[4]!, "GET"]
+        ] as const) {
+          expect(decodeJwt(entry.headers["dpop"]!)).toMatchObject({
+            htm,
+            htu: `${ORG}/api/v1/apps/${APP}/connections/default`
+          })
+        }
+        const [token, read, write] = log
+        const tokenProof = decodeJwt(token!.headers["dpop"]!)
+        expect(tokenProof).toMatchObject({ htm: "POST", htu: `${ORG}/oauth2/v1/token` })
+        expect(tokenProof).not.toHaveProperty("ath")
+        expect(read!.headers["authorization"]).toBe("DPoP <redacted>")
+        const proof = decodeJwt(read!.headers["dpop"]!)
+        expect(proof).toMatchObject({
+          htm: "GET",
+          htu: `${ORG}/api/v1/apps/${APP}/connections/default`
+        })
+        expect(proof["ath"]).toMatch(/^[\w-]{43}$/)
+        expect(decodeProtectedHeader(read!.headers["dpop"]!)).toMatchObject({
+          typ: "dpop+jwt",
+          alg: "ES256"
+        })
+        expect(decodeJwt(write!.headers["dpop"]!).jti).not.toBe(proof.jti)
+        // One ephemeral key per client: the same key signs every proof.
+        expect(decodeProtectedHeader(write!.headers["dpop"]!).jwk).toEqual(
+          decodeProtectedHeader(read!.headers["dpop"]!).jwk
+        )
+      }).pipe(
+        Effect.provide(
+          org({ oauth: oauth({ dpop: true }), clients: [registered({ requireDpop: true })] })
+        )
       )
-      const log = yield* sim.requests
-      expect(log.map((entry) => entry.outcome)).toEqual([200, 200, 204])
-      const [token, read, write] = log
-      const tokenProof = decodeJwt(token!.headers["dpop"]!)
-      expect(tokenProof).toMatchObject({ htm: "POST", htu: `${ORG}/oauth2/v1/token` })
-      expect(tokenProof).not.toHaveProperty("ath")
-      expect(read!.headers["authorization"]).toBe("DPoP <redacted>")
-      const proof = decodeJwt(read!.headers["dpop"]!)
-      expect(proof).toMatchObject({
-        htm: "GET",
-        htu: `${ORG}/api/v1/apps/${APP}/connections/default`
-      })
-      expect(proof["ath"]).toMatch(/^[\w-]{43}$/)
-      expect(decodeProtectedHeader(read!.headers["dpop"]!)).toMatchObject({
-        typ: "dpop+jwt",
-        alg: "ES256"
-      })
-      expect(decodeJwt(write!.headers["dpop"]!).jti).not.toBe(proof.jti)
-      // One ephemeral key per client: the same key signs every proof.
-      expect(decodeProtectedHeader(write!.headers["dpop"]!).jwk).toEqual(
-        decodeProtectedHeader(read!.headers["dpop"]!).jwk
-      )
-    }).pipe(
-      Effect.provide(
-        org({ oauth: oauth({ dpop: true }), clients: [registered({ requireDpop: true })] })
-      )
-    )
   )
 
   it.effect("a revoked DPoP-bound token: 401 invalid_token, one refresh, one replay, success", () =>
