@@ -348,6 +348,9 @@ describe("errors by status", () => {
     [502, "OktaServerError", "E0000009"],
     [503, "OktaServerError", "E0000009"],
     [504, "OktaServerError", "E0000009"],
+    // Any 5xx: a gateway's own (a CDN's 520–530) is a server error too.
+    [501, "OktaServerError", "E0000009"],
+    [599, "OktaServerError", "E0000009"],
     [409, "OktaUnexpectedStatusError", "E0000999"],
     [418, "OktaUnexpectedStatusError", "E0000999"]
   ] as const
