@@ -1,9 +1,9 @@
 /**
  * A rate-limit gate whose state lives in a shared store (Redis), so that every process calling
  * the same org draws on one budget. Beside it runs the process's own in-memory gate, fed every
- * response so it stays warm: when the store fails or is slow, requests go through it, a
- * conservative share of what is left in flight (logged and counted), and back through the store a
- * few seconds later. A store failure never fails a call. In one process one fiber at a time asks
+ * response so it stays warm: when the store fails or is slow, requests go through it, which keeps
+ * a conservative share of what is left in flight (logged and counted), and back through the store
+ * a few seconds later. A store failure never fails a call. In one process one fiber at a time asks
  * the store for a slot (the others queue behind it): a crowd of waiting fibers costs one request
  * per poll.
  *

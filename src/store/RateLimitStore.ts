@@ -191,8 +191,8 @@ export interface RateLimitStoreService {
   readonly callTimeoutMillis?: number | undefined
   /**
    * While the store is failing, the share of what Okta reports left in the window that a process
-   * keeps in flight at once on its local gate (default 1/4: four workers falling back together do
-   * not send more than is left). Above 0 and at most 1: otherwise building the client fails with
+   * keeps in flight at once on its local gate (default 1/4: a few workers falling back together
+   * leave each other room). Above 0 and at most 1: otherwise building the client fails with
    * `OktaConfigError` (field `rateLimitStore.fallbackShare`).
    */
   readonly fallbackShare?: number | undefined
