@@ -1454,31 +1454,103 @@ describe("visibility", () => {
       })
   )
 
-  it.effect("requests are counted by operation and status; the last Remaining is a gauge", () =>
-    Effect.gen(function* () {
-      const ok = Metric.tagged(
-        Metric.tagged(
-          OktaMetrics.requests,
-          "operation",
-          "getDefaultProvisioningConnectionForApplication"
-        ),
-        "status",
-        "200"
-      )
-      const before = (yield* Metric.value(ok)).count
-      const { fiber } = yield* start(() => json(200, OK, { "x-rate-limit-remaining": "41" }))
-      yield* Fiber.join(fiber)
-      expect((yield* Metric.value(ok)).count).toBe(before + 1)
-      expect((yield* Metric.value(OktaMetrics.rateLimitRemaining)).value).toBe(41)
-      const durations = yield* Metric.value(
-        Metric.tagged(
+  it.effect(
+    "each gate wait logs at debug with reason and delay, adds a span event and counts in the metrics",
+    () =>
+      Effect.gen(function* () {
+        const lines: Array<{ message: string; annotations: Record<string, unknown> }> = []
+        const logger = Logger.make(({ message, annotations }) => {
+          lines.push({
+            message: String(Array.isArray(message) ? message.join(" ") : message),
+            annotations: Object.fromEntries(HashMap.toEntries(annotations))
+          })
+        })
+        const { spans, tracer } = yield* recordingTracer
+        const held = OktaMetrics.gateWaits.pipe(
+          Metric.tagged("operation", "getDefaultProvisioningConnectionForApplication"),
+          Metric.tagged("reason", "window_exhausted")
+        )
+        const before = (yield* Metric.value(held)).count
+        // The first answer spends the window, which resets 7 s on: the second call waits for it.
+        const { requests, layer } = connectionsWith(
+          sequence(
+            () =>
+              json(200, OK, {
+                "x-rate-limit-limit": "50",
+                "x-rate-limit-remaining": "0",
+                "x-rate-limit-reset": "7",
+                date: httpDate(0)
+              }),
+            () => json(200, OK)
+          ),
+          { retry: exact() }
+        )
+        const run = yield* Effect.fork(
+          Effect.flatMap(ApplicationConnections, (api) => Effect.zipRight(get(api), get(api))).pipe(
+            Effect.provide(layer),
+            Effect.withTracer(tracer),
+            Effect.provide(Logger.replace(Logger.defaultLogger, logger)),
+            Logger.withMinimumLogLevel(LogLevel.Debug)
+          )
+        )
+        yield* TestClock.adjust("7 seconds")
+        yield* Fiber.join(run)
+        expect(requests.map((r) => r.at)).toEqual([0, 7_000])
+        const heldLine = lines.find((l) => l.message === "Okta call held at the rate-limit gate")
+        expect(heldLine?.annotations).toMatchObject({
+          operation: "getDefaultProvisioningConnectionForApplication",
+          reason: "window_exhausted",
+          delay_ms: 7000
+        })
+        const events = spans
+          .filter(
+            (s) =>
+              s.name === "ApplicationConnections.getDefaultProvisioningConnectionForApplication"
+          )
+          .flatMap(
+            (s) =>
+              (s as unknown as { events: Array<[string, bigint, Record<string, unknown>]> }).events
+          )
+        expect(events.map((e) => e[0])).toEqual(["okta.gate_wait"])
+        expect((yield* Metric.value(held)).count).toBe(before + 1)
+      })
+  )
+
+  it.effect(
+    "requests are counted by operation and status, timed to their answer; the last Remaining is a gauge",
+    () =>
+      Effect.gen(function* () {
+        const ok = Metric.tagged(
+          Metric.tagged(
+            OktaMetrics.requests,
+            "operation",
+            "getDefaultProvisioningConnectionForApplication"
+          ),
+          "status",
+          "200"
+        )
+        const durations = Metric.tagged(
           OktaMetrics.requestDuration,
           "operation",
           "getDefaultProvisioningConnectionForApplication"
         )
-      )
-      expect(durations.count).toBeGreaterThan(0)
-    })
+        const before = (yield* Metric.value(ok)).count
+        const timedBefore = yield* Metric.value(durations)
+        // Okta takes 300 ms (on the test clock) to answer.
+        const { fiber } = yield* start(() =>
+          Effect.delay(
+            Effect.sync(() => json(200, OK, { "x-rate-limit-remaining": "41" })),
+            "300 millis"
+          )
+        )
+        yield* TestClock.adjust("300 millis")
+        yield* Fiber.join(fiber)
+        expect((yield* Metric.value(ok)).count).toBe(before + 1)
+        expect((yield* Metric.value(OktaMetrics.rateLimitRemaining)).value).toBe(41)
+        const timed = yield* Metric.value(durations)
+        expect(timed.count).toBe(timedBefore.count + 1)
+        expect(timed.sum - timedBefore.sum).toBe(300)
+      })
   )
 
   it.effect("labels set with Effect.tagMetrics follow the client's tags on every count", () =>
