@@ -1395,17 +1395,23 @@ describe("the shared rate-limit gate", () => {
 })
 
 describe("visibility", () => {
+  /** A logger that keeps every line it is given, with its annotations. */
+  const recordingLogger = () => {
+    const lines: Array<{ message: string; annotations: Record<string, unknown> }> = []
+    const logger = Logger.make(({ message, annotations }) => {
+      lines.push({
+        message: String(Array.isArray(message) ? message.join(" ") : message),
+        annotations: Object.fromEntries(HashMap.toEntries(annotations))
+      })
+    })
+    return { lines, logger }
+  }
+
   it.effect(
     "each retry logs at debug with reason and delay, adds a span event and counts in the metrics",
     () =>
       Effect.gen(function* () {
-        const lines: Array<{ message: string; annotations: Record<string, unknown> }> = []
-        const logger = Logger.make(({ message, annotations }) => {
-          lines.push({
-            message: String(Array.isArray(message) ? message.join(" ") : message),
-            annotations: Object.fromEntries(HashMap.toEntries(annotations))
-          })
-        })
+        const { lines, logger } = recordingLogger()
         const { spans, tracer } = yield* recordingTracer
         const retried = Metric.tagged(
           Metric.tagged(
@@ -1458,13 +1464,7 @@ describe("visibility", () => {
     "each gate wait logs at debug with reason and delay, adds a span event and counts in the metrics",
     () =>
       Effect.gen(function* () {
-        const lines: Array<{ message: string; annotations: Record<string, unknown> }> = []
-        const logger = Logger.make(({ message, annotations }) => {
-          lines.push({
-            message: String(Array.isArray(message) ? message.join(" ") : message),
-            annotations: Object.fromEntries(HashMap.toEntries(annotations))
-          })
-        })
+        const { lines, logger } = recordingLogger()
         const { spans, tracer } = yield* recordingTracer
         const held = OktaMetrics.gateWaits.pipe(
           Metric.tagged("operation", "getDefaultProvisioningConnectionForApplication"),
