@@ -38,9 +38,9 @@ export const parseJson = (text: string): Either.Either<unknown, string> => {
 const decodeErrorBody = Schema.decodeUnknownEither(OktaErrorBody)
 
 /**
- * The decoded body's strings, scrubbed once more: a secret echoed inside one of the server's JSON
- * strings (an echoed request body, JSON itself) is escaped twice in the text, and only parsing
- * brings it back to a form `scrub` knows.
+ * The decoded body's strings, scrubbed: after parsing, not on the text, as the text may hold a
+ * secret in a form `scrub` does not know (escaped again inside one of the server's JSON strings,
+ * as an echoed request body is, or with a `\/` or `\u` escape); parsing brings it back.
  */
 const scrubBody = (body: OktaErrorBody, secrets: ReadonlyArray<string>) => {
   const clean = (text: string | undefined) =>
@@ -91,11 +91,11 @@ export const httpError = (
   call: Call,
   status: number,
   received: Headers.Headers,
-  receivedText: string,
+  text: string,
   secrets: ReadonlyArray<string> = []
 ): OktaHttpError => {
-  // Whatever the server says is scrubbed of the call's secrets before it enters the error.
-  const text = secrets.length === 0 ? receivedText : scrub(receivedText, secrets)
+  // Whatever the server says is scrubbed of the call's secrets before it enters the error: its
+  // headers, and the body's fields once parsed (see `scrubBody`; nothing else of the body is kept).
   const headers = scrubHeaders(received, secrets)
   const json = text.trim().length === 0 ? Either.left("empty") : parseJson(text)
   const decoded = Either.isRight(json)
