@@ -1062,6 +1062,45 @@ describe("the undici transport that caps bodies itself", () => {
     }).pipe(Effect.scoped)
   )
 
+  it.live("given no limit, the client and OktaUndici.layer() both cap bodies at 1 MiB", () =>
+    Effect.gen(function* () {
+      const { url } = yield* server
+      const MiB = 1024 * 1024
+      for (const transport of [FetchHttpClient.layer, Layer.orDie(OktaUndici.layer())]) {
+        expect((yield* get(url, `/chunked/${MiB}`, transport)).length).toBe(MiB)
+        // Mapped to its length, so that a read that wrongly succeeds fails the test with a number:
+        // vitest's diff of 1 MiB of text does not finish.
+        const over = get(url, `/chunked/${MiB + 1}`, transport)
+        expect(yield* Effect.flip(Effect.map(over, (text) => text.length))).toMatchObject({
+          _tag: "OktaDecodeError",
+          kind: "TooLarge",
+          issues: `more than ${MiB} bytes, the maxResponseBytes limit`
+        })
+      }
+      // The transport's own default holds (and is named) when the client's cap is raised alone.
+      const raised = yield* Effect.flip(
+        Effect.flatMap(OktaClient, (client) =>
+          client.execute({ operation: "probe", method: "GET", path: `/chunked/${MiB + 1}` }, (r) =>
+            Effect.map(r.text, (text) => text.length)
+          )
+        ).pipe(
+          Effect.provide(
+            OktaClient.layer({
+              orgUrl: url,
+              apiToken: Redacted.make("00t"),
+              retry: false,
+              maxResponseBytes: 2 * MiB
+            }).pipe(Layer.provide(Layer.orDie(OktaUndici.layer())))
+          )
+        )
+      )
+      expect(raised).toMatchObject({
+        kind: "TooLarge",
+        issues: `more than ${MiB} bytes, the maxResponseBytes limit`
+      })
+    }).pipe(Effect.scoped)
+  )
+
   it.live(
     "an undici Agent of the application's with a smaller cap: TooLarge at once, not retried",
     () =>
