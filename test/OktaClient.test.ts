@@ -198,6 +198,23 @@ describe("OktaClient configuration", () => {
     })
   )
 
+  it.effect("userAgentExtra is trimmed, and a blank one adds nothing", () =>
+    Effect.gen(function* () {
+      const base = `effect-okta-connections/${VERSION} node/${process.versions.node}`
+      for (const [extra, sent] of [
+        ["  my-provisioner/1.4 ", `${base} my-provisioner/1.4`],
+        ["   ", base],
+        ["", base]
+      ] as const) {
+        const { requests, layer } = connectionsWith(() => empty(204), { userAgentExtra: extra })
+        yield* Effect.flatMap(ApplicationConnections, (api) =>
+          api.activateDefaultProvisioningConnectionForApplication(APP)
+        ).pipe(Effect.provide(layer))
+        expect(requests[0]!.headers["user-agent"]).toBe(sent)
+      }
+    })
+  )
+
   it.effect("with no tracer installed, tracerPropagation still continues the caller's trace", () =>
     Effect.gen(function* () {
       const { requests, layer } = connectionsWith(() => empty(204), { tracerPropagation: true })
