@@ -20,6 +20,7 @@ import {
   ApplicationConnections,
   OktaClient,
   type OktaClientConfigOptions,
+  type RateLimitStoreService,
   RetryPolicy
 } from "../src/index.js"
 import { RedisRateLimitStore } from "../src/redis/index.js"
@@ -78,6 +79,43 @@ describe("an empty REDIS_URL", () => {
   )
 })
 
+describe("a rateLimitStore given in code", () => {
+  it.effect("is the one used: REDIS_URL is not read", () =>
+    Effect.gen(function* () {
+      const asked: Array<string> = []
+      const store: RateLimitStoreService = {
+        acquire: () => Effect.sync(() => (asked.push("acquire"), { _tag: "Admitted" as const })),
+        observe: () => Effect.sync(() => (asked.push("observe"), false)),
+        release: () => Effect.void
+      }
+      const http = scriptedHttp(() =>
+        json(200, { status: "ENABLED", profile: { authScheme: "TOKEN" } })
+      )
+      yield* Effect.flatMap(ApplicationConnections, (api) =>
+        api.getDefaultProvisioningConnectionForApplication("0oa1abcd")
+      ).pipe(
+        Effect.provide(
+          ApplicationConnections.layer.pipe(
+            Layer.provide(OktaClient.layerConfig({ rateLimitStore: store })),
+            Layer.provide(http.layer)
+          )
+        ),
+        Effect.withConfigProvider(
+          ConfigProvider.fromMap(
+            new Map([
+              ["OKTA_CLIENT_ORGURL", "https://acme.okta.com"],
+              ["OKTA_CLIENT_TOKEN", "00abc"],
+              // Not even a Redis URL: read, it would fail the layer.
+              ["REDIS_URL", "http://127.0.0.1:6379"]
+            ])
+          )
+        )
+      )
+      expect(asked).toEqual(["acquire", "observe"])
+    })
+  )
+})
+
 describe("layerConfig from Okta's variables", () => {
   it.effect("SSWS: a missing token is named, with the org URL, in one failure", () =>
     Effect.gen(function* () {
@@ -111,7 +149,7 @@ describe("layerConfig from Okta's variables", () => {
       const oauth = yield* messageFrom({
         ...org,
         OKTA_CLIENT_AUTHORIZATIONMODE: "PrivateKey",
-        OKTA_CLIENT_SCOPES: "okta.apps.read",
+        OKTA_API_SCOPES: "okta.apps.read",
         OKTA_API_CLIENT_ID: "0oa1",
         OKTA_PRIVATE_KEY: PASTED,
         OKTA_API_PRIVATE_KEY: ""
@@ -122,6 +160,7 @@ describe("layerConfig from Okta's variables", () => {
       expect(oauth).toContain(
         "OKTA_PRIVATE_KEY is set, but this client reads OKTA_CLIENT_PRIVATEKEY"
       )
+      expect(oauth).toContain("OKTA_API_SCOPES is set, but this client reads OKTA_CLIENT_SCOPES")
       // An empty one is not set.
       expect(oauth).not.toContain("OKTA_API_PRIVATE_KEY")
       // A service app's variables, without the mode that reads them.
@@ -133,7 +172,17 @@ describe("layerConfig from Okta's variables", () => {
       expect(mode).toContain(
         "OKTA_CLIENT_CLIENTID and OKTA_CLIENT_PRIVATEKEY are set: for a service app's key, set OKTA_CLIENT_AUTHORIZATIONMODE=PrivateKey"
       )
-      for (const message of [terraform, oauth, mode]) expect(message).not.toContain(PASTED)
+      // Two things set in one variable's place: both are named.
+      const both = yield* messageFrom({
+        ...org,
+        OKTA_API_TOKEN: PASTED,
+        OKTA_CLIENT_CLIENTID: "0oa1",
+        OKTA_CLIENT_PRIVATEKEY: PASTED
+      })
+      expect(both).toContain(
+        "OKTA_API_TOKEN is set, but this client reads OKTA_CLIENT_TOKEN (the name Okta's SDKs read); OKTA_CLIENT_CLIENTID and OKTA_CLIENT_PRIVATEKEY are set: for a service app's key"
+      )
+      for (const message of [terraform, oauth, mode, both]) expect(message).not.toContain(PASTED)
       // Nothing else set: Effect's own message, unchanged.
       expect(yield* messageFrom(org)).toBe(
         '(Missing data at OKTA_CLIENT_TOKEN: "Expected OKTA_CLIENT_TOKEN to exist in the provided map")'
@@ -362,6 +411,18 @@ describe("the retry settings Okta's SDKs read", () => {
         sent: 1,
         error: { _tag: "OktaTimeoutError", kind: "deadline" }
       })
+      // Seconds, not milliseconds: a window that resets in 5 s is waited for within 10.
+      const soon = () =>
+        json(
+          429,
+          { errorCode: "E0000047" },
+          { "x-rate-limit-limit": "100", "x-rate-limit-remaining": "0", "x-rate-limit-reset": "5" }
+        )
+      const waited = yield* callUnder(
+        { ...org, OKTA_CLIENT_REQUESTTIMEOUT: "10", OKTA_CLIENT_RATELIMIT_MAXRETRIES: "1" },
+        soon
+      )
+      expect(waited).toMatchObject({ sent: 2, error: { _tag: "OktaRateLimitError" } })
       const unbounded = yield* callUnder(
         { ...org, OKTA_CLIENT_REQUESTTIMEOUT: "0", OKTA_CLIENT_RATELIMIT_MAXRETRIES: "1" },
         limited
