@@ -1278,10 +1278,13 @@ describe("configuration", () => {
       expect(new URLSearchParams(log[0]!.body as string).get("scope")).toBe(
         "okta.apps.read okta.apps.manage"
       )
+      // The `dpop` option: the token is asked for, and used, with a proof.
+      expect(log[0]!.headers["dpop"]).toBeDefined()
+      expect(log[1]!.headers["authorization"]).toMatch(/^DPoP /)
     }).pipe(
       Effect.provide(
         ApplicationConnections.layer.pipe(
-          Layer.provideMerge(OktaClient.layerConfig()),
+          Layer.provideMerge(OktaClient.layerConfig({ dpop: true })),
           Layer.provide(OktaSimulator.layerHttpClient),
           Layer.provideMerge(OktaSimulator.layer({ oauthClients: [registered()] })),
           Layer.provide(
@@ -1291,7 +1294,8 @@ describe("configuration", () => {
                   ["OKTA_CLIENT_ORGURL", ORG],
                   ["OKTA_CLIENT_AUTHORIZATIONMODE", "PrivateKey"],
                   ["OKTA_CLIENT_CLIENTID", CLIENT_ID],
-                  ["OKTA_CLIENT_SCOPES", "okta.apps.read,okta.apps.manage"],
+                  // Commas or spaces, with a stray one at either end.
+                  ["OKTA_CLIENT_SCOPES", " okta.apps.read, okta.apps.manage,"],
                   // As a PEM usually sits in an environment variable: one line with literal \n.
                   ["OKTA_CLIENT_PRIVATEKEY", rsa.privateKey.replace(/\n/g, "\\n")],
                   ["OKTA_CLIENT_KEYID", "env-key"]
