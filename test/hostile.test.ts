@@ -12,6 +12,7 @@ import {
   Exit,
   FastCheck as fc,
   Fiber,
+  HashMap,
   Layer,
   Logger,
   Metric,
@@ -330,10 +331,13 @@ const fine = (date: number) =>
  */
 const warningsKept = () => {
   const warnings: Array<string> = []
-  const logger = Logger.make(({ logLevel, message }) => {
-    if (logLevel._tag === "Warning") warnings.push(String(message))
+  const annotations: Array<Record<string, unknown>> = []
+  const logger = Logger.make(({ logLevel, message, annotations: annotated }) => {
+    if (logLevel._tag !== "Warning") return
+    warnings.push(String(message))
+    annotations.push(Object.fromEntries(HashMap.toEntries(annotated)))
   })
-  return { warnings, keeping: Logger.replace(Logger.defaultLogger, logger) }
+  return { warnings, annotations, keeping: Logger.replace(Logger.defaultLogger, logger) }
 }
 
 /** Two calls through one client: the first gets `first`, every later request `later`. */
@@ -345,7 +349,7 @@ const twoCalls = (first: Handler, later: Handler, settings: OktaClientSettings =
       retry: exact(),
       ...settings
     })
-    const { warnings, keeping } = warningsKept()
+    const { warnings, annotations, keeping } = warningsKept()
     const fiber = yield* Effect.fork(
       Effect.gen(function* () {
         const api = yield* ApplicationConnections
@@ -362,7 +366,7 @@ const twoCalls = (first: Handler, later: Handler, settings: OktaClientSettings =
         Effect.provide(keeping)
       )
     )
-    return { requests, fiber, warnings }
+    return { requests, fiber, warnings, annotations }
   })
 
 const distrustedCount = (header: string) =>
@@ -379,14 +383,16 @@ const distrustedCount = (header: string) =>
 describe("implausible rate-limit headers never stall the client", () => {
   for (const [name, reset] of [
     ["an hour ahead", secondsFromNow(3600)],
-    ["beyond the timer's range", "99999999999"]
+    ["beyond the timer's range", "99999999999"],
+    // The warning quotes at most 64 characters of it.
+    ["80 digits long", "9".repeat(80)]
   ] as const) {
     it.effect(
       `a 200 with Remaining 0 and a reset ${name}: the next call probes within a window`,
       () =>
         Effect.gen(function* () {
           const before = yield* distrustedCount("x-rate-limit-reset")
-          const { requests, fiber, warnings } = yield* twoCalls(
+          const { requests, fiber, warnings, annotations } = yield* twoCalls(
             () => spent(200, reset),
             () => fine(NOW + 60_000)
           )
@@ -397,7 +403,13 @@ describe("implausible rate-limit headers never stall the client", () => {
           expect(Exit.isSuccess(first) && Exit.isSuccess(second)).toBe(true)
           expect(requests.map((r) => r.at - NOW)).toEqual([0, 60_000])
           expect((yield* distrustedCount("x-rate-limit-reset")) - before).toBe(1)
-          expect(warnings.join("\n")).toContain("implausible x-rate-limit-reset")
+          expect(warnings.join("\n")).toContain(
+            "implausible x-rate-limit-reset header (more than two minutes ahead)"
+          )
+          expect(annotations[0]).toMatchObject({
+            header: "x-rate-limit-reset",
+            value: reset.slice(0, 64)
+          })
         })
     )
   }
@@ -474,7 +486,9 @@ describe("implausible rate-limit headers never stall the client", () => {
           }
           expect((yield* distrustedCount("date")) - before).toBe(4)
           expect(warnings).toHaveLength(1)
-          expect(warnings[0]).toContain("implausible date header")
+          expect(warnings[0]).toContain(
+            "implausible date header (more than an hour from the local clock)"
+          )
           expect(warnings[0]).toContain("Repeats within 5 minutes are only counted")
           // Five minutes after the first warning, the next one is logged.
           yield* TestClock.adjust("1 minute")
