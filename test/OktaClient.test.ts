@@ -594,7 +594,7 @@ describe("secrets never leak", () => {
   const tracedCalls = (tracing: true | "exchanges") =>
     Effect.gen(function* () {
       const { spans, tracer } = yield* recordingTracer
-      const { layer } = connectionsWith(
+      const { layer, requests } = connectionsWith(
         () =>
           json(
             200,
@@ -631,7 +631,11 @@ describe("secrets never leak", () => {
         update: byName("ApplicationConnections.updateDefaultProvisioningConnectionForApplication"),
         verify: byName("ApplicationConnections.verifyProvisioningConnectionForApplication"),
         http: spans.filter((span) => span.name.startsWith("http.client")),
-        rendered
+        rendered,
+        // Trace context sent to Okta (tracerPropagation is off by default).
+        propagated: requests.flatMap((r) =>
+          ["traceparent", "b3"].filter((name) => r.headers[name] !== undefined)
+        )
       }
     })
 
@@ -639,8 +643,9 @@ describe("secrets never leak", () => {
     "not in any span; by default one span per call, with the HTTP facts as attributes",
     () =>
       Effect.gen(function* () {
-        const { http, update, verify } = yield* tracedCalls(true)
+        const { http, update, verify, propagated } = yield* tracedCalls(true)
         expect(http).toEqual([])
+        expect(propagated).toEqual([])
         expect(Object.fromEntries(update.attributes)).toEqual({
           "okta.app_id": APP,
           "http.request.method": "POST",
@@ -662,8 +667,12 @@ describe("secrets never leak", () => {
     'tracing: "exchanges" adds the HTTP span of each exchange, under its call\'s span',
     () =>
       Effect.gen(function* () {
-        const { http, update, verify } = yield* tracedCalls("exchanges")
-        expect(http.map((span) => span.name)).toEqual(["http.client POST", "http.client POST"])
+        const { http, update, verify, propagated } = yield* tracedCalls("exchanges")
+        expect(propagated).toEqual([])
+        expect(http.map((span) => [span.name, span.kind])).toEqual([
+          ["http.client POST", "client"],
+          ["http.client POST", "client"]
+        ])
         expect(http.map((span) => Option.map(span.parent, (parent) => parent.spanId))).toEqual([
           Option.some(update.spanId),
           Option.some(verify.spanId)
@@ -680,6 +689,13 @@ describe("secrets never leak", () => {
         expect(http[1]!.attributes.get("url.full")).toBe(
           `${ORG}/api/v1/apps/office365/${APP}/oauth2/callback`
         )
+        // Each ends with no value: a tracer that records exits keeps nothing of the answer.
+        for (const span of http) {
+          expect(span.status).toMatchObject({
+            _tag: "Ended",
+            exit: { _tag: "Success", value: undefined }
+          })
+        }
       })
   )
 
@@ -715,6 +731,39 @@ describe("secrets never leak", () => {
           ["OktaClient.probe", "::1", 8080],
           ["http.client GET", "::1", 8080]
         ])
+      })
+  )
+
+  it.effect(
+    "a query written into execute's path stays out of the spans; an http URL's port is 80",
+    () =>
+      Effect.gen(function* () {
+        const { spans, tracer } = yield* recordingTracer
+        const http = scriptedHttp(() => json(200, {}))
+        yield* Effect.flatMap(OktaClient, (client) =>
+          client.execute(
+            { operation: "probe", method: "GET", path: "/api/v1/probe?code=s3cret#part" },
+            () => Effect.void
+          )
+        ).pipe(
+          Effect.provide(
+            OktaClient.layer({
+              orgUrl: "http://localhost",
+              apiToken: Redacted.make(TOKEN),
+              tracing: "exchanges"
+            }).pipe(Layer.provide(http.layer))
+          ),
+          Effect.withTracer(tracer)
+        )
+        // Sent as written.
+        expect(http.requests[0]!.url.search).toBe("?code=s3cret")
+        const [call, exchange] = spans
+        expect(call!.attributes.get("url.path")).toBe("/api/v1/probe")
+        expect(Object.fromEntries(exchange!.attributes)).toMatchObject({
+          "url.full": "http://localhost/api/v1/probe",
+          "server.address": "localhost",
+          "server.port": 80
+        })
       })
   )
 
