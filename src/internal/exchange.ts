@@ -208,7 +208,8 @@ export const make = <R>({
           attributes: {
             "http.request.method": request.method,
             "url.full": url.replace(/[?#].*$/s, ""),
-            ...(exchange.span === undefined ? serverOf(url) : server)
+            // A token request's URL is on the org too.
+            ...server
           }
         }),
         (span) =>
