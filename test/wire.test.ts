@@ -1033,7 +1033,7 @@ describe("the undici transport that caps bodies itself", () => {
     url: string,
     path: string,
     transport: Layer.Layer<HttpClient.HttpClient>,
-    transformClient?: (client: HttpClient.HttpClient) => HttpClient.HttpClient
+    settings: Pick<OktaClientOptions, "transformClient" | "maxResponseBytes"> = {}
   ) =>
     Effect.flatMap(OktaClient, (client) =>
       client.execute({ operation: "probe", method: "GET", path }, (r) => r.text)
@@ -1043,7 +1043,7 @@ describe("the undici transport that caps bodies itself", () => {
           orgUrl: url,
           apiToken: Redacted.make("00t"),
           retry: false,
-          ...(transformClient !== undefined ? { transformClient } : {})
+          ...settings
         }).pipe(Layer.provide(transport))
       )
     )
@@ -1079,19 +1079,11 @@ describe("the undici transport that caps bodies itself", () => {
       }
       // The transport's own default holds (and is named) when the client's cap is raised alone.
       const raised = yield* Effect.flip(
-        Effect.flatMap(OktaClient, (client) =>
-          client.execute({ operation: "probe", method: "GET", path: `/chunked/${MiB + 1}` }, (r) =>
-            Effect.map(r.text, (text) => text.length)
-          )
-        ).pipe(
-          Effect.provide(
-            OktaClient.layer({
-              orgUrl: url,
-              apiToken: Redacted.make("00t"),
-              retry: false,
-              maxResponseBytes: 2 * MiB
-            }).pipe(Layer.provide(Layer.orDie(OktaUndici.layer())))
-          )
+        Effect.map(
+          get(url, `/chunked/${MiB + 1}`, Layer.orDie(OktaUndici.layer()), {
+            maxResponseBytes: 2 * MiB
+          }),
+          (text) => text.length
         )
       )
       expect(raised).toMatchObject({
@@ -1248,12 +1240,7 @@ describe("the undici transport that caps bodies itself", () => {
         )
         expect(yield* get(url, "/", transport)).toBe(small)
         expect(
-          yield* get(
-            url,
-            "/",
-            transport,
-            HttpClient.mapRequest((r) => r)
-          )
+          yield* get(url, "/", transport, { transformClient: HttpClient.mapRequest((r) => r) })
         ).toBe(small)
         const callers = Effect.provideService(
           get(url, "/", transport),
