@@ -421,6 +421,77 @@ describe("errors by status", () => {
     }
   }
 
+  describe("rate-limit and Retry-After headers, as proxies and gateways send them", () => {
+    const DATE = "Thu, 01 Jan 2026 00:00:00 GMT"
+    // [what, headers, the error's rateLimit, its retryAfterMillis]
+    const cases: ReadonlyArray<
+      readonly [string, Record<string, string>, object | undefined, number | undefined]
+    > = [
+      [
+        "each sent twice (joined with a comma): the smallest limit and remaining, the latest reset",
+        {
+          "x-rate-limit-limit": "100, 50",
+          "x-rate-limit-remaining": "40, 0",
+          "x-rate-limit-reset": "1767225660, 1767225600"
+        },
+        { limit: 50, remaining: 0, reset: 1767225660 },
+        undefined
+      ],
+      [
+        "an empty copy of a header is no value (not 0)",
+        { "x-rate-limit-limit": "50", "x-rate-limit-remaining": "5, " },
+        { limit: 50, remaining: 5 },
+        undefined
+      ],
+      ["a reset alone", { "x-rate-limit-reset": "1767225600" }, { reset: 1767225600 }, undefined],
+      [
+        "a reset with milliseconds is kept as it is",
+        { "x-rate-limit-remaining": "0", "x-rate-limit-reset": "1767225600.5" },
+        { remaining: 0, reset: 1767225600.5 },
+        undefined
+      ],
+      [
+        "a number too long to be one is dropped",
+        { "x-rate-limit-limit": "9".repeat(400), "x-rate-limit-remaining": "0" },
+        { remaining: 0 },
+        undefined
+      ],
+      [
+        "a Retry-After date already past on the server's clock is no wait",
+        { date: DATE, "retry-after": "Wed, 31 Dec 2025 23:59:00 GMT" },
+        undefined,
+        0
+      ],
+      [
+        "a Retry-After neither seconds nor a date",
+        { date: DATE, "retry-after": "soon" },
+        undefined,
+        undefined
+      ],
+      [
+        "a Retry-After date without the response's Date",
+        { "retry-after": "Thu, 01 Jan 2026 00:00:05 GMT" },
+        undefined,
+        undefined
+      ]
+    ]
+    for (const [what, headers, rateLimit, retryAfterMillis] of cases) {
+      it.effect(what, () =>
+        Effect.gen(function* () {
+          const { exit } = yield* run(
+            () => json(429, { errorCode: "E0000047", errorSummary: "rate limit" }, headers),
+            (api) => api.getDefaultProvisioningConnectionForApplication(APP)
+          )
+          const error = failureOf(exit)
+          expect(error._tag).toBe("OktaRateLimitError")
+          if (error._tag !== "OktaRateLimitError") return
+          expect(error.rateLimit).toEqual(rateLimit)
+          expect(error.retryAfterMillis).toBe(retryAfterMillis)
+        })
+      )
+    }
+  })
+
   it.effect("an empty 401 still yields OktaUnauthorizedError, with WWW-Authenticate parsed", () =>
     Effect.gen(function* () {
       const challenge =
@@ -443,6 +514,41 @@ describe("errors by status", () => {
       })
       expect(error).not.toHaveProperty("errorCode")
       expect(error.message).toContain("invalid_token")
+    })
+  )
+
+  it.effect("WWW-Authenticate read as RFC 9110 writes it, not only as Okta spells it", () =>
+    Effect.gen(function* () {
+      // Parameter names in any case, a token value unquoted, a quoted one with escapes; a name
+      // sent twice keeps its first value.
+      const challenge =
+        'Bearer Realm="IdpMyAccountAPI", ERROR=insufficient_scope, Error_Description="needs \\"okta.apps.manage\\"", scope="okta.apps.manage", error="invalid_token"'
+      const { exit } = yield* run(
+        () => empty(403, { "www-authenticate": challenge }),
+        (api) => api.getDefaultProvisioningConnectionForApplication(APP)
+      )
+      const error = failureOf(exit)
+      expect(error._tag).toBe("OktaForbiddenError")
+      if (error._tag !== "OktaForbiddenError") return
+      expect(error.challenge).toEqual({
+        scheme: "Bearer",
+        error: "insufficient_scope",
+        errorDescription: 'needs "okta.apps.manage"',
+        scope: "okta.apps.manage"
+      })
+    })
+  )
+
+  it.effect("an unparsable Date is no serverDate (not NaN)", () =>
+    Effect.gen(function* () {
+      const { exit } = yield* run(
+        () =>
+          json(404, { errorCode: "E0000007", errorSummary: "Not found" }, { date: "yesterday" }),
+        (api) => api.getDefaultProvisioningConnectionForApplication(APP)
+      )
+      const error = failureOf(exit)
+      expect(error._tag).toBe("OktaNotFoundError")
+      expect(error).not.toHaveProperty("serverDate")
     })
   )
 
