@@ -452,6 +452,28 @@ describe("interruption", () => {
       }).pipe(Effect.scoped)
   )
 
+  it.effect("interrupting the caller stops an attempt that has not reached the transport yet", () =>
+    Effect.gen(function* () {
+      const signals: Array<AbortSignal> = []
+      const silent = HttpClient.make((_request, _url, signal) => {
+        signals.push(signal)
+        return Effect.never
+      })
+      const layer = over(silent, {
+        retry: false,
+        // A client made to wait before it sends (a user's own throttle, say).
+        transformClient: (client) =>
+          HttpClient.mapRequestEffect(client, (request) =>
+            Effect.as(Effect.sleep("1 second"), request)
+          )
+      })
+      const fiber = yield* Effect.fork(Effect.provide(get, layer))
+      yield* TestClock.adjust("500 millis")
+      yield* Fiber.interrupt(fiber)
+      yield* TestClock.adjust("2 seconds")
+      expect(signals).toHaveLength(0)
+    })
+  )
   it.live("interrupting the caller aborts the request the transport was given", () =>
     Effect.gen(function* () {
       const signals: Array<AbortSignal> = []
