@@ -994,6 +994,12 @@ describe("bad input fails with OktaInvalidInputError and sends nothing", () => {
       expect(yield* issuesOf({ profile: { authScheme: "OAUTH2", clientID: "0oa" } })).toBe(
         "profile.clientID: is not allowed"
       )
+      // Every issue at once, not one per attempt.
+      expect(
+        yield* issuesOf({
+          profile: { authScheme: "OAUTH2", clientID: "0oa", settings: { adminUsername: "u" } }
+        })
+      ).toBe("profile.clientID: is not allowed; profile.settings.adminPassword: is missing")
       // An empty or blank secret would replace a working one in Okta.
       expect(yield* issuesOf({ profile: { authScheme: "TOKEN", token: "" } })).toBe(
         "profile.token: must not be empty or blank"

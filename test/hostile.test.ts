@@ -85,7 +85,8 @@ for (const face of allFaces) {
         const executed = (request: Parameters<typeof client.execute>[0]) =>
           client.execute(request, () => Effect.void)
         const sim = yield* OktaSimulator
-        const cases: ReadonlyArray<readonly [string, Effect.Effect<unknown, unknown>]> = [
+        // [the field named, the call, what the error's issues say (where a case is about it)]
+        const cases: ReadonlyArray<readonly [string, Effect.Effect<unknown, unknown>, string?]> = [
           ["appId", api.activateDefaultProvisioningConnectionForApplication(".")],
           ["appId", api.deactivateDefaultProvisioningConnectionForApplication(".")],
           ["appId", api.getDefaultProvisioningConnectionForApplication(".")],
@@ -95,6 +96,11 @@ for (const face of allFaces) {
           ["appId", api.getDefaultProvisioningConnectionForApplication("a\uDC00b")],
           ["appId", api.activateDefaultProvisioningConnectionForApplication("0oa\uD83D")],
           ["code", api.verifyProvisioningConnectionForApplication("office365", APP, { code: "" })],
+          [
+            "code",
+            api.verifyProvisioningConnectionForApplication("office365", APP, { code: 42 as never }),
+            "expected a string"
+          ],
           [
             "state",
             api.verifyProvisioningConnectionForApplication("office365", APP, {
@@ -116,7 +122,8 @@ for (const face of allFaces) {
           ],
           [
             "body",
-            api.updateDefaultProvisioningConnectionForApplication(APP, throwingGetter as never)
+            api.updateDefaultProvisioningConnectionForApplication(APP, throwingGetter as never),
+            "could not be read (Error thrown)"
           ],
           [
             "body",
@@ -124,6 +131,7 @@ for (const face of allFaces) {
           ],
           ["path", executed({ operation: "x", method: "GET", path: "https://evil.example/x" })],
           ["path", executed({ operation: "x", method: "GET", path: "//evil.example/x" })],
+          ["path", executed({ operation: "x", method: "GET", path: undefined as never })],
           ["path", executed({ operation: "x", method: "GET", path: "/api/v1/apps/\uD800" })],
           // The URL parser would drop a tab or a line break and encode a space: not what was meant.
           [
@@ -147,8 +155,34 @@ for (const face of allFaces) {
             })
           ],
           [
+            "urlParams.\uD800",
+            executed({
+              operation: "x",
+              method: "GET",
+              path: "/api/v1/apps",
+              urlParams: { "\uD800": "x" }
+            })
+          ],
+          [
+            "urlParams.limit",
+            executed({
+              operation: "x",
+              method: "GET",
+              path: "/api/v1/apps",
+              urlParams: { limit: 20 as never }
+            }),
+            "expected a string"
+          ],
+          [
             "body",
-            executed({ operation: "x", method: "POST", path: "/api/v1/apps", body: { n: 1n } })
+            executed({ operation: "x", method: "POST", path: "/api/v1/apps", body: { n: 1n } }),
+            "cannot be encoded as JSON (TypeError thrown)"
+          ],
+          // JSON.stringify gives no JSON for it at all.
+          [
+            "body",
+            executed({ operation: "x", method: "POST", path: "/api/v1/apps", body: () => 1 }),
+            "cannot be encoded as JSON"
           ],
           [
             "body",
@@ -161,12 +195,13 @@ for (const face of allFaces) {
           ["method", executed({ operation: "x", method: "HEAD" as never, path: "/api/v1/apps" })],
           ["method", executed({ operation: "x", method: "GE T" as never, path: "/api/v1/apps" })]
         ]
-        for (const [field, effect] of cases) {
+        for (const [field, effect, issues] of cases) {
           const error = errorOf(yield* Effect.exit(effect))
           expect({ tag: error._tag, field: error["field"] }).toEqual({
             tag: "OktaInvalidInputError",
             field
           })
+          if (issues !== undefined) expect(error["issues"]).toContain(issues)
           expect(String(error["message"])).toContain("nothing was sent")
         }
         expect(yield* sim.requests).toEqual([])

@@ -229,6 +229,9 @@ describe("AppId", () => {
           "\r",
           "\u0000",
           "\u007f",
+          // C1 controls (NEL, APC): invisible in most terminals, pasted from a rich-text page.
+          "\u0085",
+          "\u009f",
           "\u00a0",
           ".."
         ),
@@ -254,6 +257,9 @@ describe("AppId", () => {
     expect(Either.isLeft(page) && String(page.left)).toContain(
       "is a URL: give the app id alone (0oa…, after /instance/ in the app's Admin Console URL)"
     )
+    // However the scheme is written.
+    const shouted = decode("HTTPS://acme-admin.okta.com/admin/app/x/instance/0oafxqCAJWWGELFTYASJ")
+    expect(Either.isLeft(shouted) && String(shouted.left)).toContain("is a URL: give the app id")
   })
 
   it.prop(
