@@ -96,7 +96,8 @@ const withSecret = (body: unknown, secret: string): unknown => {
     }
     return { ...body, profile: { ...profile, token: secret } }
   }
-  if (profile["authScheme"] === "OAUTH2") {
+  // "OAUTH" as Okta's own example spells it, which the client sends as "OAUTH2".
+  if (profile["authScheme"] === "OAUTH2" || profile["authScheme"] === "OAUTH") {
     const settings = isRecord(profile["settings"]) ? profile["settings"] : {}
     if (settings["adminPassword"] !== undefined) {
       throw new UsageError("the body file has an admin password already: give it one way")

@@ -131,6 +131,29 @@ describe("the wire format of each operation", () => {
     })
   )
 
+  it.effect(
+    "update takes Okta's own example's authScheme \"OAUTH\" from JavaScript, and sends OAUTH2",
+    () =>
+      Effect.gen(function* () {
+        // ProvisioningConnectionOAuthOrg2OrgWithRotationRequestEx, as the contract has it.
+        const example = {
+          profile: {
+            authScheme: "OAUTH",
+            clientId: "0oa2h6su6bVFyJzIf1d7",
+            signing: { rotationMode: "AUTO" }
+          }
+        }
+        const { exit, requests } = yield* run(
+          () => json(200, { status: "DISABLED", profile: { authScheme: "OAUTH2" } }),
+          (api) => api.updateDefaultProvisioningConnectionForApplication(APP, example as never)
+        )
+        expect(Exit.isSuccess(exit)).toBe(true)
+        expect(requests[0]!.body).toEqual({
+          profile: { ...example.profile, authScheme: "OAUTH2" }
+        })
+      })
+  )
+
   it.effect("activate and deactivate: POST …/lifecycle/{action} with no body, 204 → void", () =>
     Effect.gen(function* () {
       const a = yield* run(
@@ -1000,6 +1023,10 @@ describe("bad input fails with OktaInvalidInputError and sends nothing", () => {
           profile: { authScheme: "OAUTH2", clientID: "0oa", settings: { adminUsername: "u" } }
         })
       ).toBe("profile.clientID: is not allowed; profile.settings.adminPassword: is missing")
+      // Spelt as Okta's example spells it, the OAuth variant all the same.
+      expect(yield* issuesOf({ profile: { authScheme: "OAUTH", clientID: "0oa" } })).toBe(
+        "profile.clientID: is not allowed"
+      )
       // An empty or blank secret would replace a working one in Okta.
       expect(yield* issuesOf({ profile: { authScheme: "TOKEN", token: "" } })).toBe(
         "profile.token: must not be empty or blank"

@@ -99,6 +99,8 @@ const manifestOf = (lines: ReadonlyArray<string>) => {
 }
 
 const ZSCALER = "0oasimzscaler0000001"
+const ORG2ORG_OAUTH = "0oasimorg2orgoauth01"
+const OFFICE365 = "0oasimoffice36500001"
 const ORG2ORG = "0oasimorg2orgtoken01"
 
 describe("okta-connections", () => {
@@ -1071,6 +1073,44 @@ describe("okta-connections", () => {
         expect(broken.code).toBe(2)
         expect(broken.stderr).toContain("--file: not YAML or JSON (line")
         expect(broken.stdout + broken.stderr).not.toContain("00token-in-body")
+      }).pipe(Effect.scoped),
+    30_000
+  )
+
+  it.live(
+    "update --file takes Okta's own examples as they are, authScheme OAUTH included",
+    () =>
+      Effect.gen(function* () {
+        const { env, sim } = yield* org
+        const dir = tempDir("work-")
+        // ProvisioningConnectionOAuthOrg2OrgWithRotationRequestEx, copied from the contract.
+        const org2org = join(dir, "org2org.yaml")
+        writeFileSync(
+          org2org,
+          "profile:\n  authScheme: OAUTH\n  clientId: 0oa2h6su6bVFyJzIf1d7\n  signing:\n    rotationMode: AUTO\n"
+        )
+        const updated = yield* cli(["update", ORG2ORG_OAUTH, "--file", org2org], env)
+        expect(updated.code).toBe(0)
+        expect((yield* sim.inspect(ORG2ORG_OAUTH)).connection).toMatchObject({
+          authScheme: "OAUTH2",
+          clientId: "0oa2h6su6bVFyJzIf1d7",
+          rotationMode: "AUTO"
+        })
+        // Spelt so, the body file takes the admin password given apart, as with OAUTH2.
+        const office = join(dir, "office365.yaml")
+        writeFileSync(
+          office,
+          "profile:\n  authScheme: OAUTH\n  settings:\n    adminUsername: admin@contoso.com\n"
+        )
+        const withPassword = yield* cli(
+          ["update", OFFICE365, "--file", office, "--secret-env", "O365_PASSWORD"],
+          { ...env, O365_PASSWORD: "office-admin-password" }
+        )
+        expect(withPassword.code).toBe(0)
+        expect((yield* sim.inspect(OFFICE365)).connection).toMatchObject({
+          authScheme: "OAUTH2",
+          adminUsername: "admin@contoso.com"
+        })
       }).pipe(Effect.scoped),
     30_000
   )

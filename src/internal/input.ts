@@ -41,7 +41,15 @@ const encodeBody = (body: unknown) => {
       ? (profile as { authScheme?: unknown }).authScheme
       : undefined
   if (scheme === "TOKEN") return encodeToken(body)
-  if (scheme === "OAUTH2" || scheme === "OAUTH") return encodeOAuth(body)
+  if (scheme === "OAUTH2") return encodeOAuth(body)
+  // Okta's own example spells it "OAUTH", and so does a body file copied from it (`update
+  // --file`): taken as the schema decodes it, as "OAUTH2", the only spelling sent.
+  if (scheme === "OAUTH") {
+    return encodeOAuth({
+      ...(body as object),
+      profile: { ...(profile as object), authScheme: "OAUTH2" }
+    })
+  }
   return encodeAny(body)
 }
 

@@ -100,6 +100,8 @@ export interface ApplicationConnectionsService {
    * `POST /api/v1/apps/{appId}/connections/default[?activate=true]`: replaces the connection's
    * configuration (token or OAuth 2.0). Scope `okta.apps.manage`. An empty or blank `token` or
    * `adminPassword` is refused (`OktaInvalidInputError`): it would replace a working credential.
+   * A body from JavaScript or a file may spell the OAuth scheme `"OAUTH"`, as Okta's own example
+   * does: it is sent as `"OAUTH2"`.
    */
   readonly updateDefaultProvisioningConnectionForApplication: (
     appId: string,
