@@ -44,7 +44,7 @@ const buildWith = (options: OktaClientOptions) =>
   )
 
 const configFailure = (exit: Exit.Exit<unknown, unknown>) =>
-  failureOf(exit) as { _tag: string; field: string; message: string }
+  failureOf(exit) as { _tag: string; field: string; reason: string; message: string }
 
 describe("OktaClient configuration", () => {
   const token = Redacted.make(TOKEN)
@@ -57,7 +57,11 @@ describe("OktaClient configuration", () => {
         ["http://127.0.0.1:8080", "http://127.0.0.1:8080"],
         ["http://localhost:3000/", "http://localhost:3000"],
         ["http://[::1]:9/", "http://[::1]:9"],
-        ["https://proxy.example.com/okta/", "https://proxy.example.com/okta"]
+        ["https://proxy.example.com/okta/", "https://proxy.example.com/okta"],
+        ["https://proxy.example.com/okta//", "https://proxy.example.com/okta"],
+        // Any of 127.0.0.0/8; the blank a copy from a console or a file brings along.
+        ["http://127.0.0.2:8080", "http://127.0.0.2:8080"],
+        [" https://acme.okta.com\n", "https://acme.okta.com"]
       ] as const) {
         const exit = yield* buildWith({ orgUrl: input, apiToken: token })
         if (Exit.isFailure(exit)) throw new Error(Cause.pretty(exit.cause))
@@ -86,16 +90,39 @@ describe("OktaClient configuration", () => {
         // Both were sent, to fail in DNS after the retries.
         ["https://${OKTA_ORG}.okta.com", "has a variable or placeholder in its host"],
         ["https://$ORG.oktapreview.com", "has a variable or placeholder in its host"],
+        ["https://{org}.okta.com", "has a variable or placeholder in its host"],
+        ["https://{YourOktaDomain}", "still contains the {yourOktaDomain} placeholder"],
         ["https://user:pw@acme.okta.com", "user info"],
+        ["https://:pw@acme.okta.com", "user info"],
         ["https://acme.okta.com?x=1", "query"],
+        ["https://acme.okta.com/#/dashboard", "query or fragment"],
         ["https://acme-admin.okta.com", "Admin Console"],
+        ["https://acme-admin.oktapreview.com", "Admin Console"],
+        // A page of the org pasted for its URL, behind a custom domain as on Okta's own host.
+        ["https://sso.example.com/app/UserHome", "has a path (/app/UserHome)"],
+        ["https://sso.example.com/.well-known/okta-organization", "has a path"],
+        ["https://sso.example.com/API/v1", "has a path (/API/v1)"],
         // It read "is not an absolute URL".
-        ['"https://acme.okta.com"', "is wrapped in quotes (from an env file that keeps them?)"]
+        ['"https://acme.okta.com"', "is wrapped in quotes (from an env file that keeps them?)"],
+        ["`https://acme.okta.com`", "is wrapped in quotes"]
       ] as const) {
         const error = configFailure(yield* buildWith({ orgUrl: input, apiToken: token }))
         expect(error._tag).toBe("OktaConfigError")
         expect(error.field).toBe("orgUrl")
         expect(error.message).toContain(says)
+      }
+      // The URL to give instead, whole: an Okta host in any case (Okta for Government's too) or
+      // a loopback one, without the trailing slash or the blanks it was typed with.
+      for (const [input, url] of [
+        ["localhost:8080/", "http://localhost:8080"],
+        ["app.localhost:3000", "http://app.localhost:3000"],
+        ["Acme.OKTA.com", "https://Acme.OKTA.com"],
+        ["acme.okta-gov.com/", "https://acme.okta-gov.com"],
+        ["acme.okta.mil", "https://acme.okta.mil"],
+        [" acme.okta.com\n", "https://acme.okta.com"]
+      ] as const) {
+        const error = configFailure(yield* buildWith({ orgUrl: input, apiToken: token }))
+        expect(error.reason).toBe(`has no scheme: give it as ${url}`)
       }
     })
   )
@@ -105,6 +132,9 @@ describe("OktaClient configuration", () => {
       for (const [value, says] of [
         ["", "is empty"],
         [`SSWS ${TOKEN}`, "scheme prefix"],
+        [`ssws ${TOKEN}`, "scheme prefix"],
+        [`DPoP ${TOKEN}`, "scheme prefix"],
+        [`${TOKEN}\u007f`, "whitespace or control characters"],
         [`${TOKEN}\n`, "whitespace"],
         ["{apiToken}", "placeholder"],
         // Both were sent, to be refused with a 401 that said no more.
