@@ -1116,6 +1116,74 @@ describe("okta-connections", () => {
   )
 
   it.live(
+    "update refuses a secret or body it cannot send as meant (exit 2), before any call",
+    () =>
+      Effect.gen(function* () {
+        const { env, sim } = yield* org
+        const dir = tempDir("work-")
+        const file = (name: string, text: string) => {
+          writeFileSync(join(dir, name), text)
+          return join(dir, name)
+        }
+        const token = ["update", ORG2ORG, "--auth-scheme", "TOKEN"]
+        const secretFrom = ["--secret-env", "SECRET"]
+        const sent = (yield* sim.requests).length
+        const cases: ReadonlyArray<
+          readonly [ReadonlyArray<string>, string, Record<string, string>?]
+        > = [
+          [[...token, ...secretFrom, "--secret-stdin"], "give the secret one way"],
+          // Set but empty, as an unset variable is in some CI systems.
+          [[...token, ...secretFrom], "the environment variable SECRET is not set", { SECRET: "" }],
+          [
+            [...token, "--secret-file", join(dir, "missing.txt")],
+            `cannot read the secret from ${join(dir, "missing.txt")}`
+          ],
+          [["update", ORG2ORG], "give --file or --auth-scheme"],
+          [
+            [
+              "update",
+              ORG2ORG,
+              "--file",
+              file("no-profile.yaml", "baseUrl: https://x.example\n"),
+              ...secretFrom
+            ],
+            "the body file needs a profile to take the secret"
+          ],
+          [
+            [
+              "update",
+              OFFICE365,
+              "--file",
+              file(
+                "with-password.yaml",
+                "profile:\n  authScheme: OAUTH2\n  settings:\n    adminUsername: a\n    adminPassword: p\n"
+              ),
+              ...secretFrom
+            ],
+            "the body file has an admin password already"
+          ],
+          [
+            [
+              "update",
+              ORG2ORG,
+              "--file",
+              file("saml.yaml", "profile:\n  authScheme: SAML\n"),
+              ...secretFrom
+            ],
+            "profile.authScheme must be TOKEN or OAUTH2 to take the secret"
+          ]
+        ]
+        for (const [args, message, extra] of cases) {
+          const run = yield* cli(args, { ...env, SECRET: "00secret-from-env", ...extra })
+          expect([run.code, run.stderr]).toEqual([2, expect.stringContaining(message)])
+          expect(run.stdout + run.stderr).not.toContain("00secret-from-env")
+        }
+        expect((yield* sim.requests).length).toBe(sent)
+      }).pipe(Effect.scoped),
+    30_000
+  )
+
+  it.live(
     "work over several apps shows progress and Okta's rate-limit waits; --verbose the gate's log",
     () =>
       Effect.gen(function* () {
