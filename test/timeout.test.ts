@@ -407,6 +407,16 @@ class ForkCounter extends Supervisor.AbstractSupervisor<void> {
 }
 
 describe("interruption", () => {
+  /** A client that never answers, and the `AbortSignal` of each request it was given. */
+  const neverAnswering = () => {
+    const signals: Array<AbortSignal> = []
+    const silent = HttpClient.make((_request, _url, signal) => {
+      signals.push(signal)
+      return Effect.never
+    })
+    return { signals, silent }
+  }
+
   for (const [name, transport] of allTransports()) {
     it.live(`interrupting the caller drops the request's connection on ${name}`, () =>
       Effect.gen(function* () {
@@ -454,11 +464,7 @@ describe("interruption", () => {
 
   it.effect("interrupting the caller stops an attempt that has not reached the transport yet", () =>
     Effect.gen(function* () {
-      const signals: Array<AbortSignal> = []
-      const silent = HttpClient.make((_request, _url, signal) => {
-        signals.push(signal)
-        return Effect.never
-      })
+      const { signals, silent } = neverAnswering()
       const layer = over(silent, {
         retry: false,
         // A client made to wait before it sends (a user's own throttle, say).
@@ -474,13 +480,10 @@ describe("interruption", () => {
       expect(signals).toHaveLength(0)
     })
   )
+
   it.live("interrupting the caller aborts the request the transport was given", () =>
     Effect.gen(function* () {
-      const signals: Array<AbortSignal> = []
-      const silent = HttpClient.make((_request, _url, signal) => {
-        signals.push(signal)
-        return Effect.never
-      })
+      const { signals, silent } = neverAnswering()
       const fiber = yield* Effect.fork(Effect.provide(get, over(silent, { retry: false })))
       while (signals.length === 0) yield* Effect.sleep("1 millis")
       expect(signals[0]!.aborted).toBe(false)
