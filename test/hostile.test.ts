@@ -731,12 +731,16 @@ const callsCarryingSecrets = Effect.flatMap(ApplicationConnections, (api) =>
 )
 
 describe("a server that echoes the request", () => {
-  const echo: Handler = (request) =>
-    json(
+  // Every string of Okta's error body repeats the request: a server may put it anywhere.
+  const echo: Handler = (request) => {
+    const repeated = `${request.headers["authorization"]} ${request.url.href} ${request.rawBody ?? ""}`
+    return json(
       400,
       {
-        errorCode: "E0000001",
-        errorSummary: `Api validation failed: ${request.headers["authorization"]} ${request.url.href} ${request.rawBody ?? ""}`,
+        errorCode: `E0000001 ${repeated}`,
+        errorSummary: `Api validation failed: ${repeated}`,
+        errorLink: `https://developer.okta.com/errors?request=${repeated}`,
+        errorId: `oae-${repeated}`,
         errorCauses: [
           { errorSummary: `token=${encodeURIComponent(String(request.rawBody))}` },
           { errorSummary: JSON.stringify(request.query) }
@@ -746,6 +750,7 @@ describe("a server that echoes the request", () => {
         "www-authenticate": `Bearer error="invalid_request", error_description="${request.headers["authorization"]}"`
       }
     )
+  }
 
   it.effect("gets none of the call's secrets into the error, its message or its JSON", () =>
     Effect.gen(function* () {
@@ -764,6 +769,10 @@ describe("a server that echoes the request", () => {
         const rendered = [String(error["message"]), JSON.stringify(error)].join("\n")
         expect(rendered).toContain("<redacted>")
         for (const secret of secrets) expect(rendered).not.toContain(secret)
+        // Each field is kept, scrubbed, not dropped.
+        for (const field of ["errorCode", "errorSummary", "errorLink", "errorId"]) {
+          expect(error[field]).toContain("<redacted>")
+        }
       }
     })
   )
