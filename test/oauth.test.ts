@@ -816,6 +816,49 @@ describe("DPoP", () => {
       })
   )
 
+  it.effect("an API error that echoes the access token and the DPoP proof carries neither", () =>
+    Effect.gen(function* () {
+      const http = scriptedHttp((request) =>
+        request.path === "/oauth2/v1/token"
+          ? json(200, {
+              access_token: "access-token-secret-1",
+              token_type: "DPoP",
+              expires_in: 3600
+            })
+          : json(
+              403,
+              {
+                errorCode: "E0000006",
+                errorSummary: `refused: ${request.headers["authorization"]} with ${request.headers["dpop"]}`
+              },
+              {
+                "www-authenticate": `DPoP error="invalid_dpop_proof", proof="${request.headers["dpop"]}"`
+              }
+            )
+      )
+      const exit = yield* Effect.exit(get).pipe(
+        Effect.provide(
+          ApplicationConnections.layer.pipe(
+            Layer.provide(
+              OktaClient.layer({ orgUrl: ORG, oauth: oauth({ dpop: true }), retry: false })
+            ),
+            Layer.provide(http.layer)
+          )
+        )
+      )
+      const error = failure(exit)
+      if (error._tag !== "OktaForbiddenError") throw new Error(error._tag)
+      const proof = http.requests.at(-1)!.headers["dpop"]!
+      expect(decodeProtectedHeader(proof).typ).toBe("dpop+jwt")
+      const rendered = `${error.message}\n${JSON.stringify(error)}`
+      // The whole credential, scheme included, is one secret.
+      expect(error.errorSummary).toBe("refused: <redacted> with <redacted>")
+      expect(error.wwwAuthenticate).toBe('DPoP error="invalid_dpop_proof", proof="<redacted>"')
+      expect(rendered).not.toContain("access-token-secret-1")
+      expect(rendered).not.toContain(proof)
+    })
+  )
+
   it.effect("automatic when the token endpoint demands it", () =>
     Effect.gen(function* () {
       const sim = yield* OktaSimulator
