@@ -651,6 +651,21 @@ describe("errors by status", () => {
       expect(own).toMatchObject({ _tag: "OktaForbiddenError", errorCode: "E0000006" })
       expect(own).not.toHaveProperty("contentType")
       expect(own.message).not.toContain("error format")
+      // Either of Okta's two names is enough to call the body Okta's; an empty body is no
+      // body at all, whatever type it claims.
+      for (const answer of [
+        () => json(403, { errorSummary: "You do not have permission" }),
+        () => json(403, { errorCode: "E0000006" }),
+        () => empty(403, { "content-type": "application/json" })
+      ]) {
+        const error = failureOf(
+          (yield* run(answer, (api) => api.getDefaultProvisioningConnectionForApplication(APP)))
+            .exit
+        )
+        expect(error._tag).toBe("OktaForbiddenError")
+        expect(error).not.toHaveProperty("contentType")
+        expect(error.message).not.toContain("error format")
+      }
     })
   )
 
@@ -714,6 +729,21 @@ describe("errors by status", () => {
       expect(error.location).toBe("https://evil.example/steal")
       expect(error.message).not.toContain("token=abc")
       expect(requests).toHaveLength(1)
+      // Every 3xx, 300 included; a fragment (where an implicit grant puts its token) goes too.
+      for (const status of [300, 301, 303, 307, 308]) {
+        const redirected = failureOf(
+          (yield* run(
+            () => empty(status, { location: "https://evil.example/cb#access_token=xyz" }),
+            (api) => api.getDefaultProvisioningConnectionForApplication(APP)
+          )).exit
+        )
+        if (redirected._tag !== "OktaUnexpectedStatusError") throw new Error(redirected._tag)
+        expect([redirected.status, redirected.location]).toEqual([
+          status,
+          "https://evil.example/cb"
+        ])
+        expect(JSON.stringify(redirected)).not.toContain("xyz")
+      }
     })
   )
 
