@@ -924,6 +924,26 @@ describe.each(transports)("a hostile loopback server over %s", (_name, transport
     }).pipe(Effect.scoped)
   )
 
+  it.live(
+    "a status past 599 (a load balancer's own, as 999) is unexpected, not a 5xx to retry",
+    () =>
+      Effect.gen(function* () {
+        let n = 0
+        const { url } = yield* loopbackServer((_req, res) => {
+          n += 1
+          res.writeHead(n === 1 ? 999 : 200, { "content-type": "application/json" })
+          res.end(JSON.stringify(OK))
+        })
+        const exit = yield* Effect.exit(
+          Effect.flatMap(ApplicationConnections, (api) =>
+            api.getDefaultProvisioningConnectionForApplication(APP)
+          ).pipe(Effect.provide(clientOver(url, {})))
+        )
+        const error = errorOf(exit)
+        expect([error._tag, error["status"], n]).toEqual(["OktaUnexpectedStatusError", 999, 1])
+      }).pipe(Effect.scoped)
+  )
+
   it.live("echoed secrets are scrubbed from what the error copies", () =>
     Effect.gen(function* () {
       const { url } = yield* loopbackServer((req, res) => {
