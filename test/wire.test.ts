@@ -576,6 +576,24 @@ describe("the fetch transport as the application configured it", () => {
       "a plain object",
       { ok: true, status: 200, json: () => Promise.resolve({}) },
       "the fetch resolved to an object that is not a Response (no headers)"
+    ],
+    ["null", null, "the fetch resolved to null, not a Response"],
+    ["a string", "{}", "the fetch resolved to a string, not a Response"],
+    // Headers as a plain record (no `get`), as a hand-written stub gives them.
+    [
+      "an object with a plain record of headers",
+      { status: 200, headers: { "content-type": "application/json" }, body: null },
+      "the fetch resolved to an object that is not a Response (no headers)"
+    ],
+    [
+      "an object whose status is not a number",
+      { status: "200", headers: new Headers(), body: null },
+      "the fetch resolved to an object that is not a Response (no status)"
+    ],
+    [
+      "an object without a body",
+      { status: 200, headers: new Headers(), json: () => Promise.resolve({}) },
+      "the fetch resolved to an object that is not a Response (no body)"
     ]
   ]
   for (const [name, value, says] of notResponses) {
@@ -611,6 +629,68 @@ describe("the fetch transport as the application configured it", () => {
       })
     )
   }
+
+  const overMock = (fetch: typeof globalThis.fetch, maxResponseBytes?: number) =>
+    OktaClient.layer({
+      orgUrl: "https://acme.okta.com",
+      apiToken: Redacted.make("00t"),
+      retry: false,
+      ...(maxResponseBytes !== undefined ? { maxResponseBytes } : {})
+    }).pipe(Layer.provide(OktaFetch.layer({ fetch })))
+
+  it.effect(
+    "a 200 without a body (a mock's new Response(null)) is an empty body, not a transport failure",
+    () =>
+      Effect.gen(function* () {
+        const layer = overMock(() => Promise.resolve(new Response(null, { status: 200 })))
+        const text = yield* Effect.flatMap(OktaClient, (client) =>
+          client.execute({ operation: "probe", method: "GET", path: "/x" }, (r) => r.text)
+        ).pipe(Effect.provide(layer))
+        expect(text).toBe("")
+        const error = yield* Effect.flip(
+          Effect.flatMap(OktaClient, (client) =>
+            client.execute({ operation: "probe", method: "GET", path: "/x" }, (r) => r.json(Small))
+          ).pipe(Effect.provide(layer))
+        )
+        expect(error).toMatchObject({
+          _tag: "OktaDecodeError",
+          kind: "NotJson",
+          issues: "the body is empty"
+        })
+      })
+  )
+
+  it.effect("a body past the cap is cancelled where it is read, not left streaming", () =>
+    Effect.gen(function* () {
+      let pulled = 0
+      let cancelled = false
+      // An endless body: it stops only if the reader cancels it.
+      const endless = () =>
+        Promise.resolve(
+          new Response(
+            new ReadableStream<Uint8Array>({
+              pull: (controller) => {
+                pulled += 1
+                controller.enqueue(new Uint8Array(1024))
+              },
+              cancel: () => {
+                cancelled = true
+              }
+            }),
+            { headers: { "content-type": "application/json" } }
+          )
+        )
+      const error = yield* Effect.flip(
+        Effect.flatMap(OktaClient, (client) =>
+          client.execute({ operation: "probe", method: "GET", path: "/x" }, (r) => r.text)
+        ).pipe(Effect.provide(overMock(endless, 4096)))
+      )
+      expect(error).toMatchObject({ _tag: "OktaDecodeError", kind: "TooLarge" })
+      expect(cancelled).toBe(true)
+      // Read up to the chunk that passed the cap, and a chunk or two the stream queued ahead.
+      expect(pulled).toBeLessThan(10)
+    })
+  )
 
   // Node's fetch refuses the fetch standard's blocked ports (6000: X11) before connecting. Retried,
   // a GET spent four backoffs getting the same answer; under `it.effect` it waited for ever.
