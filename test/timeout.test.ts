@@ -41,7 +41,7 @@ import {
 } from "../src/index.js"
 import { OktaUndici } from "../src/undici/index.js"
 import { interruptEverywhere, settle } from "./support/interruptAt.js"
-import { runToCompletion } from "./support/clock.js"
+import { runToCompletion, turn } from "./support/clock.js"
 import { connectionsOn, connectionsWith, json, text } from "./support/TestHttp.js"
 import { loopbackServer } from "./support/loopback.js"
 import { recordingTracer } from "./support/tracing.js"
@@ -247,6 +247,52 @@ describe("the per-attempt timeout under TestClock", () => {
       })
     )
   }
+
+  it.effect(
+    "OktaFetch over a fetch that answers after its attempt timed out: that body is cancelled",
+    () =>
+      Effect.gen(function* () {
+        let answer: (response: Response) => void = () => {}
+        let cancelled = false
+        const late: typeof globalThis.fetch = () =>
+          new Promise<Response>((resolve) => {
+            answer = resolve
+          })
+        const fiber = yield* Effect.fork(
+          Effect.flip(
+            get.pipe(
+              Effect.provide(
+                ApplicationConnections.layer.pipe(
+                  Layer.provide(
+                    OktaClient.layer({
+                      orgUrl: "https://acme.okta.com",
+                      apiToken: Redacted.make("00t"),
+                      timeout: "1 second",
+                      retry: false
+                    })
+                  ),
+                  Layer.provide(OktaFetch.layer({ fetch: late }))
+                )
+              )
+            )
+          )
+        )
+        yield* TestClock.adjust("1 second")
+        yield* attemptTimedOut(fiber)
+        // Nothing will read it: left open, it would hold its connection.
+        answer(
+          new Response(
+            new ReadableStream({
+              cancel: () => {
+                cancelled = true
+              }
+            })
+          )
+        )
+        yield* turn
+        expect(cancelled).toBe(true)
+      })
+  )
 
   it.effect("the deadline bounds the whole call, retries and backoff included", () =>
     Effect.gen(function* () {
