@@ -1582,7 +1582,12 @@ describe("visibility", () => {
         const { fiber } = yield* start(
           sequence(
             () => json(503, { errorCode: "E0000009", errorSummary: "Internal Server Error" }),
-            () => json(200, OK)
+            () =>
+              json(200, OK, {
+                "x-rate-limit-limit": "600",
+                "x-rate-limit-remaining": String(577 - call),
+                "x-rate-limit-reset": "60"
+              })
           )
         ).pipe(Effect.tagMetrics("team", "identity"))
         yield* TestClock.adjust("200 millis")
@@ -1592,6 +1597,9 @@ describe("visibility", () => {
       expect((yield* Metric.value(counted("503"))).count).toBe(before.failed + 2)
       expect((yield* Metric.value(retried)).count).toBe(before.retried + 2)
       expect((yield* Metric.value(durations)).count).toBe(before.timed + 4)
+      // The gauge of the last Remaining seen carries the user's labels too.
+      const remaining = OktaMetrics.rateLimitRemaining.pipe(Metric.tagged("team", "identity"))
+      expect((yield* Metric.value(remaining)).value).toBe(576)
     })
   )
 })
