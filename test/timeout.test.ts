@@ -218,28 +218,27 @@ describe("the per-attempt timeout under TestClock", () => {
         )
     ]
   ]
+  /** The call over `OktaFetch.layer({ fetch })`, its attempts timed out after 1 s, not retried. */
+  const getOverFetch = (fetch: typeof globalThis.fetch) =>
+    get.pipe(
+      Effect.provide(
+        ApplicationConnections.layer.pipe(
+          Layer.provide(
+            OktaClient.layer({
+              orgUrl: "https://acme.okta.com",
+              apiToken: Redacted.make("00t"),
+              timeout: "1 second",
+              retry: false
+            })
+          ),
+          Layer.provide(OktaFetch.layer({ fetch }))
+        )
+      )
+    )
   for (const [name, fetch] of deaf) {
     it.effect(`OktaFetch over a fetch that ignores its AbortSignal and ${name}: timed out`, () =>
       Effect.gen(function* () {
-        const fiber = yield* Effect.fork(
-          Effect.flip(
-            get.pipe(
-              Effect.provide(
-                ApplicationConnections.layer.pipe(
-                  Layer.provide(
-                    OktaClient.layer({
-                      orgUrl: "https://acme.okta.com",
-                      apiToken: Redacted.make("00t"),
-                      timeout: "1 second",
-                      retry: false
-                    })
-                  ),
-                  Layer.provide(OktaFetch.layer({ fetch }))
-                )
-              )
-            )
-          )
-        )
+        const fiber = yield* Effect.fork(Effect.flip(getOverFetch(fetch)))
         yield* TestClock.adjust("999 millis")
         expect(Option.isNone(yield* Fiber.poll(fiber))).toBe(true)
         yield* TestClock.adjust("1 millis")
@@ -258,25 +257,7 @@ describe("the per-attempt timeout under TestClock", () => {
           new Promise<Response>((resolve) => {
             answer = resolve
           })
-        const fiber = yield* Effect.fork(
-          Effect.flip(
-            get.pipe(
-              Effect.provide(
-                ApplicationConnections.layer.pipe(
-                  Layer.provide(
-                    OktaClient.layer({
-                      orgUrl: "https://acme.okta.com",
-                      apiToken: Redacted.make("00t"),
-                      timeout: "1 second",
-                      retry: false
-                    })
-                  ),
-                  Layer.provide(OktaFetch.layer({ fetch: late }))
-                )
-              )
-            )
-          )
-        )
+        const fiber = yield* Effect.fork(Effect.flip(getOverFetch(late)))
         yield* TestClock.adjust("1 second")
         yield* attemptTimedOut(fiber)
         // Nothing will read it: left open, it would hold its connection.
