@@ -173,21 +173,29 @@ describe("client credentials with private_key_jwt", () => {
     }).pipe(Effect.provide(org()))
   )
 
-  it.effect("an EC private key given as a JWK signs with ES256", () =>
-    Effect.gen(function* () {
-      yield* get
-      const log = yield* (yield* OktaSimulator).requests
-      const assertion = new URLSearchParams(log[0]!.body as string).get("client_assertion")!
-      expect(decodeProtectedHeader(assertion).alg).toBe("ES256")
-    }).pipe(
-      Effect.provide(
-        org({
-          oauth: oauth({ privateKey: Redacted.make(ecPrivateJwk), keyId: undefined }),
-          clients: [registered({ publicKey: ecPublicJwk })]
-        })
+  // The simulator checks the signature with the registered public key: the key was imported as
+  // the right algorithm, not only named so.
+  for (const [form, key] of [
+    ["a JWK", ecPrivateJwk],
+    ["a PKCS#8 PEM", ec.privateKey.export({ type: "pkcs8", format: "pem" }) as string]
+  ] as const) {
+    it.effect(`an EC P-256 private key given as ${form} signs with ES256`, () =>
+      Effect.gen(function* () {
+        expect((yield* get).status).toBe("ENABLED")
+        const log = yield* (yield* OktaSimulator).requests
+        const assertion = new URLSearchParams(log[0]!.body as string).get("client_assertion")!
+        expect(log[0]!.outcome).toBe(200)
+        expect(decodeProtectedHeader(assertion).alg).toBe("ES256")
+      }).pipe(
+        Effect.provide(
+          org({
+            oauth: oauth({ privateKey: Redacted.make(key), keyId: undefined }),
+            clients: [registered({ publicKey: ecPublicJwk })]
+          })
+        )
       )
     )
-  )
+  }
 
   // The Admin Console's "Generate new key" gives a private JWK with the kid it registered. Without
   // a kid in the assertion, Okta refuses it once the app has a second key (during a rotation).
@@ -1240,6 +1248,11 @@ describe("configuration", () => {
         privateKeyEncoding: { type: "pkcs8", format: "pem" },
         publicKeyEncoding: { type: "spki", format: "pem" }
       }).privateKey
+      const sec1 = generateKeyPairSync("ec", {
+        namedCurve: "P-256",
+        privateKeyEncoding: { type: "sec1", format: "pem" },
+        publicKeyEncoding: { type: "spki", format: "pem" }
+      }).privateKey
       const encrypted = (type: "pkcs1" | "pkcs8") =>
         generateKeyPairSync("rsa", {
           modulusLength: 2048,
@@ -1248,7 +1261,8 @@ describe("configuration", () => {
         }).privateKey
       for (const [key, says] of [
         [short, "is an RSA key of 1024 bits; RS256 needs 2048 bits or more"],
-        [pkcs1, "PKCS#8"],
+        [pkcs1, "is a PKCS#1/SEC1 PEM; convert it to PKCS#8 (openssl pkcs8 -topk8 -nocrypt)"],
+        [sec1, "is a PKCS#1/SEC1 PEM; convert it to PKCS#8 (openssl pkcs8 -topk8 -nocrypt)"],
         // They read "must be a PKCS#8 PEM", and "convert it to PKCS#8".
         [encrypted("pkcs8"), "is encrypted, and the client takes no passphrase: decrypt it"],
         [encrypted("pkcs1"), "is encrypted, and the client takes no passphrase: decrypt it"],
@@ -1262,6 +1276,14 @@ describe("configuration", () => {
         ["not a key", "PKCS#8 PEM"],
         // Okta's Python SDK reads a path here; this client takes the key itself.
         ["/etc/okta/service-app.pem", "looks like a file path; give the key itself"],
+        ["./okta/private-key", "looks like a file path"],
+        ["~/okta/private-key", "looks like a file path"],
+        ["C:\\okta\\private-key", "looks like a file path"],
+        ["service-app.key", "looks like a file path"],
+        ["service-app.JSON", "looks like a file path"],
+        ["service-app.jwk", "looks like a file path"],
+        // Several lines are no path, whatever the last one ends with.
+        ["the key is in\nservice-app.pem", "must be a PKCS#8 PEM"],
         ["{not json", "not valid JSON"],
         [JSON.stringify(ecPublicJwk), "without its private part"],
         [
@@ -1285,11 +1307,20 @@ describe("configuration", () => {
         [{ keyId: "'key-1'" }, "oauth.keyId", "is wrapped in quotes"],
         [{ clientId: "${OKTA_CLIENT_ID}" }, "oauth.clientId", "is a variable that was never"],
         [{ scopes: ["okta.apps.read okta.apps.manage"] }, "oauth.scopes", "not one scope"],
-        [{ scopes: ["okta.apps.read", ""] }, "oauth.scopes", 'has "", which is not one scope']
+        [{ scopes: ["okta.apps.read", ""] }, "oauth.scopes", 'has "", which is not one scope'],
+        // From JavaScript: a number passed the pattern as its digits.
+        [{ scopes: [42 as never] }, "oauth.scopes", "has 42, which is not one scope"],
+        // From JavaScript: a plain string would reach any log that prints the options.
+        [
+          { privateKey: rsa.privateKey as never },
+          "oauth.privateKey",
+          "must be a Redacted<string> (Redacted.make(key)), so it never reaches a log"
+        ]
       ] as const) {
         const error = failure(yield* build(oauth(options)))
         expect(error).toMatchObject({ _tag: "OktaConfigError", field })
         expect(error.message).toContain(says)
+        expect(error.message).not.toContain(PEM_SECRET)
       }
       // From JavaScript, where the types do not hold: it died as "Invalid DurationInput".
       expect(failure(yield* build(oauth({ refreshMargin: "soon" as never })))).toMatchObject({
