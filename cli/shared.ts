@@ -188,9 +188,10 @@ export const privateKeyConfig = Config.mapOrFail(
   Config.string("OKTA_CLIENT_PRIVATEKEY"),
   (value) => {
     let text = value.trim()
-    // Only what reads as a path is one (a key's bare base64 is not, and must never be named).
+    // Only what reads as a path is one (a key's bare base64 is not, and must never be named): one
+    // line, spaces allowed (`C:\Users\Jane Doe\okta.pem`), as the library tells a path.
     if (
-      !/\s/.test(text) &&
+      !/[\r\n]/.test(text) &&
       (/^(\/|\.{1,2}\/|~\/|[A-Za-z]:\\)/.test(text) || /\.(pem|key|json|jwk)$/i.test(text))
     ) {
       const path = text.startsWith("~/") ? `${homedir()}${text.slice(1)}` : text

@@ -873,8 +873,11 @@ describe("okta-connections", () => {
         const pkcs1 = rsa.privateKey.export({ type: "pkcs1", format: "pem" }).toString()
         const sec1 = ec.privateKey.export({ type: "sec1", format: "pem" }).toString()
         writeFileSync(join(dir, "rsa.pem"), pkcs1)
+        mkdirSync(join(dir, "Jane Doe"))
+        writeFileSync(join(dir, "Jane Doe", "rsa key.pem"), pkcs1)
         for (const [clientId, key, cwd] of [
           ["0oarsaservice", join(dir, "rsa.pem"), root],
+          ["0oarsaservice", join(dir, "Jane Doe", "rsa key.pem"), root],
           ["0oarsaservice", "./rsa.pem", dir],
           ["0oaecservice", sec1, root]
         ] as const) {
@@ -899,7 +902,7 @@ describe("okta-connections", () => {
         expect(bare.code).toBe(3)
         expect(bare.stderr).toContain("must be a PKCS#8 PEM")
         expect(bare.stderr).not.toContain(body)
-        expect(yield* sim.tokenRequests).toBe(3)
+        expect(yield* sim.tokenRequests).toBe(4)
       }).pipe(Effect.provide(OktaSimulator.layer()), Effect.scoped),
     60_000
   )

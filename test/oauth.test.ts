@@ -1279,6 +1279,8 @@ describe("configuration", () => {
         ["./okta/private-key", "looks like a file path"],
         ["~/okta/private-key", "looks like a file path"],
         ["C:\\okta\\private-key", "looks like a file path"],
+        // A path with a space in it is still a path.
+        ["C:\\Users\\Jane Doe\\okta.pem", "looks like a file path"],
         ["service-app.key", "looks like a file path"],
         ["service-app.JSON", "looks like a file path"],
         ["service-app.jwk", "looks like a file path"],

@@ -92,9 +92,12 @@ export const importSigningKey = (
     return short === undefined ? Effect.succeed(key) : Effect.fail(short)
   })
 
-/** One line naming a file (`/…`, `./…`, `~/…`, `C:\…`, or `….pem`), never a key's text. */
+/**
+ * One line naming a file (`/…`, `./…`, `~/…`, `C:\…`, or `….pem`), never a key's text (which is
+ * several lines, or JSON). Spaces are allowed: `C:\Users\Jane Doe\okta.pem` is a path.
+ */
 const looksLikePath = (text: string) =>
-  !/\s/.test(text) &&
+  !/[\r\n]/.test(text) &&
   (/^(\/|\.{1,2}\/|~\/|[A-Za-z]:\\)/.test(text) || /\.(pem|key|json|jwk)$/i.test(text))
 
 const importAny = (jose: Jose, raw: string): Effect.Effect<SigningKey, OktaConfigError> =>
