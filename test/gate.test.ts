@@ -7,7 +7,7 @@
  */
 import { Headers } from "@effect/platform"
 import { describe, expect, it } from "@effect/vitest"
-import { Clock, Effect, Either, Fiber, TestClock } from "effect"
+import { Clock, Effect, Either, Fiber, Option, TestClock } from "effect"
 import { RateLimitGate } from "../src/internal/gate.js"
 import { Lock } from "../src/internal/lock.js"
 import { type Gate, newTicket, type Ticket } from "../src/internal/ticket.js"
@@ -136,12 +136,124 @@ describe("adaptive concurrency", () => {
       })
   )
 
+  it.effect("a concurrent-request 429 starts the count of successes at the level over", () =>
+    Effect.gen(function* () {
+      const gate = yield* started(true)
+      yield* admit(gate, 3)
+      gate.observeHeaders(concurrencyLimited, 0)
+      expect(gate.concurrencyCap).toBe(2)
+      for (let i = 0; i < 4 * 2 - 1; i++) gate.observeHeaders(ok, 0)
+      // One success short of a probe, another 429 sets the level to 1: four rounds at it again.
+      yield* admit(gate, 2)
+      gate.observeHeaders(concurrencyLimited, 0)
+      expect(gate.concurrencyCap).toBe(1)
+      for (let i = 0; i < 4 - 1; i++) gate.observeHeaders(ok, 0)
+      expect(gate.concurrencyCap).toBe(1)
+      gate.observeHeaders(ok, 0)
+      expect(gate.concurrencyCap).toBe(2)
+    })
+  )
+
   it.effect("without adaptiveConcurrency the 429 leaves the level alone", () =>
     Effect.gen(function* () {
       const gate = yield* started(false)
       yield* admit(gate, 3)
       gate.observeHeaders(concurrencyLimited, 0)
       expect(gate.concurrencyCap).toBe(Number.POSITIVE_INFINITY)
+    })
+  )
+})
+
+/**
+ * Waiters that record each wait (the retry loop logs and counts each one), forked and run until
+ * they wait.
+ */
+const waiters = (gate: RateLimitGate, names: ReadonlyArray<string>) =>
+  Effect.gen(function* () {
+    const waits: Array<string> = []
+    const fibers = yield* Effect.forEach(names, (name) =>
+      Effect.fork(gate.admit(() => Effect.sync(() => void waits.push(name))))
+    )
+    yield* Effect.repeatN(Effect.yieldNow(), 10)
+    expect(waits).toEqual(names)
+    const admitted = Effect.map(Effect.forEach(fibers, Fiber.poll), (polls) =>
+      names.filter((_, i) => Option.isSome(polls[i]!))
+    )
+    return { waits, admitted }
+  })
+
+describe("waking waiters: as many as can go, oldest first, and no more", () => {
+  it.effect(
+    "a slot freed by an answer wakes one waiter; the others do not wake to wait again",
+    () =>
+      Effect.gen(function* () {
+        const gate = yield* started(true)
+        yield* admit(gate, 3)
+        gate.observeHeaders(concurrencyLimited, 0)
+        expect([gate.concurrencyCap, gate.inFlight]).toEqual([2, 2])
+        const { waits, admitted } = yield* waiters(gate, ["a", "b", "c"])
+        gate.observeHeaders(ok, 0)
+        yield* Effect.repeatN(Effect.yieldNow(), 10)
+        expect(yield* admitted).toEqual(["a"])
+        expect(waits).toEqual(["a", "b", "c"])
+        expect(gate.inFlight).toBe(2)
+      })
+  )
+
+  it.effect("a new window's budget wakes as many waiters as it has room for", () =>
+    Effect.gen(function* () {
+      const reset = 4_000_000_000
+      const local = reset * 1000 - 30_000
+      const window = (remaining: number, resetSeconds: number) =>
+        Headers.fromInput({
+          "x-rate-limit-limit": "50",
+          "x-rate-limit-remaining": String(remaining),
+          "x-rate-limit-reset": String(resetSeconds)
+        })
+      yield* TestClock.setTime(local)
+      const gate = new RateLimitGate({ resetJitterMillis: 0, adaptiveConcurrency: false })
+      yield* admit(gate, 1)
+      gate.observeHeaders(window(40, reset), local)
+      // One request in flight, still counted when answers learnt elsewhere (not its own) arrive.
+      yield* admit(gate, 1)
+      // The window is spent (a shared gate's fallback learns it from other processes' answers):
+      // waiters wait for its reset.
+      gate.observeHeaders(window(0, reset), local, false)
+      expect(gate.available).toBe(-1)
+      const { waits, admitted } = yield* waiters(gate, ["a", "b", "c"])
+      // An answer from the next window with room for two besides the one in flight.
+      gate.observeHeaders(window(3, reset + 60), local, false)
+      yield* Effect.repeatN(Effect.yieldNow(), 10)
+      expect(yield* admitted).toEqual(["a", "b"])
+      expect(waits).toEqual(["a", "b", "c"])
+      expect(gate.inFlight).toBe(3)
+    })
+  )
+
+  it.effect(
+    "the first request's 429 for concurrency ends the probing: the waiters go at once",
+    () =>
+      Effect.gen(function* () {
+        const gate = new RateLimitGate({ resetJitterMillis: 0, adaptiveConcurrency: false })
+        yield* admit(gate, 1)
+        const { admitted } = yield* waiters(gate, ["a", "b"])
+        gate.observeHeaders(concurrencyLimited, 0)
+        yield* Effect.repeatN(Effect.yieldNow(), 10)
+        // No time passed: they were woken, not left to find out at their next re-check.
+        expect(yield* admitted).toEqual(["a", "b"])
+      })
+  )
+
+  it.effect("a probe never sent hands the probing on to one waiter, not to all of them", () =>
+    Effect.gen(function* () {
+      const gate = new RateLimitGate({ resetJitterMillis: 0, adaptiveConcurrency: false })
+      yield* admit(gate, 1)
+      const { waits, admitted } = yield* waiters(gate, ["a", "b"])
+      gate.releaseSlot()
+      yield* Effect.repeatN(Effect.yieldNow(), 10)
+      expect(gate.probing).toBe(true)
+      expect(yield* admitted).toEqual(["a"])
+      expect(waits).toEqual(["a", "b"])
     })
   )
 })
@@ -286,6 +398,97 @@ describe("the window's budget", () => {
       })
   )
 
+  it.effect(
+    "a reset passed unseen starts a window of the length resets are apart, with Okta's limit",
+    () =>
+      Effect.gen(function* () {
+        yield* TestClock.setTime(NOW)
+        const gate = new RateLimitGate({ resetJitterMillis: 0, adaptiveConcurrency: false })
+        yield* admit(gate, 1)
+        gate.observeHeaders(window(10), NOW)
+        // An org whose windows are 30 seconds long, as two resets tell; this one is spent.
+        yield* admit(gate, 1)
+        gate.observeHeaders(
+          Headers.fromInput({
+            "x-rate-limit-limit": "50",
+            "x-rate-limit-remaining": "0",
+            "x-rate-limit-reset": String(RESET + 30)
+          }),
+          NOW + 1_000
+        )
+        expect(gate.windowLengthMs).toBe(30_000)
+        // Past that reset with nothing heard: the gate starts the next window on its own.
+        yield* TestClock.setTime(RESET * 1000 + 30_000)
+        yield* admit(gate, 1)
+        expect(gate.windowResetMs).toBe(RESET * 1000 + 60_000)
+        expect(gate.available).toBe(49)
+        // An answer of the window before, arriving late, says nothing about this one.
+        gate.observeHeaders(
+          Headers.fromInput({
+            "x-rate-limit-limit": "50",
+            "x-rate-limit-remaining": "0",
+            "x-rate-limit-reset": String(RESET + 30)
+          }),
+          RESET * 1000 + 30_100
+        )
+        expect(gate.available).toBe(49)
+      })
+  )
+
+  it.effect(
+    "a spent window whose reset is not believed is held for one window, then probed by one request",
+    () =>
+      Effect.gen(function* () {
+        yield* TestClock.setTime(NOW)
+        const gate = new RateLimitGate({ resetJitterMillis: 0, adaptiveConcurrency: false })
+        yield* admit(gate, 1)
+        gate.observeHeaders(window(10), NOW)
+        // A proxy's answer: spent, resetting in an hour.
+        yield* admit(gate, 1)
+        const doubted = gate.observeHeaders(
+          Headers.fromInput({
+            "x-rate-limit-limit": "50",
+            "x-rate-limit-remaining": "0",
+            "x-rate-limit-reset": String(RESET + 3600)
+          }),
+          NOW
+        )
+        expect(doubted).toEqual({ header: "x-rate-limit-reset", value: String(RESET + 3600) })
+        expect(gate.available).toBe(0)
+        // A minute later the gate knows nothing of the window: one request goes, to learn it,
+        // not the 50 of a window refilled on a reset nobody sent.
+        yield* TestClock.setTime(NOW + 60_000)
+        yield* admit(gate, 1)
+        expect(gate.probing).toBe(true)
+        expect(gate.available).toBe(undefined)
+        const { waits } = yield* waiters(gate, ["next"])
+        expect(waits).toEqual(["next"])
+      })
+  )
+
+  it.effect("a believed answer after a doubted one ends the doubt: its window rolls on", () =>
+    Effect.gen(function* () {
+      yield* TestClock.setTime(NOW)
+      const gate = new RateLimitGate({ resetJitterMillis: 0, adaptiveConcurrency: false })
+      yield* admit(gate, 1)
+      gate.observeHeaders(
+        Headers.fromInput({
+          "x-rate-limit-limit": "50",
+          "x-rate-limit-remaining": "0",
+          "x-rate-limit-reset": String(RESET + 3600)
+        }),
+        NOW
+      )
+      // Okta's own answer (a request the shared store let through) tells the real window.
+      gate.observeHeaders(window(0), NOW + 1_000, false)
+      // Past its reset: the next window, refilled to Okta's limit, not a probe.
+      yield* TestClock.setTime(RESET * 1000)
+      yield* admit(gate, 1)
+      expect(gate.probing).toBe(false)
+      expect(gate.available).toBe(49)
+    })
+  )
+
   it.effect.prop(
     "admits no request Okta would refuse for its window, whatever the order of answers, drops and resets",
     modelArbitraries,
@@ -366,6 +569,34 @@ describe("the server's clock", () => {
     expect(answerAt(LOCAL + 2_800)).toBe(2_950)
     // unless the best is five minutes old: clocks are set, and VMs sleep.
     expect(answerAt(LOCAL + 1_050 + 5 * 60_000 + 1_800)).toBe(2_150)
+  })
+
+  it("believes a Date up to an hour off the local clock alone, and one further off only with a reset near it", () => {
+    const LOCAL = 1_800_000_000_000
+    const offsetAfter = (offset: number, reset = false) => {
+      const gate = new RateLimitGate({ resetJitterMillis: 0, adaptiveConcurrency: false })
+      const server = LOCAL + offset
+      const doubted = gate.observeHeaders(
+        Headers.fromInput({
+          date: new Date(server).toUTCString(),
+          ...(reset
+            ? {
+                "x-rate-limit-limit": "50",
+                "x-rate-limit-remaining": "49",
+                "x-rate-limit-reset": String(server / 1000 + 30)
+              }
+            : {})
+        }),
+        LOCAL,
+        false
+      )
+      return { offset: gate.offsetMs, doubted: doubted?.header }
+    }
+    // A laptop's clock after sleep, or a time zone set wrong: minutes, or an hour, off.
+    expect(offsetAfter(-59 * 60_000)).toEqual({ offset: -59 * 60_000, doubted: undefined })
+    expect(offsetAfter(59 * 60_000)).toEqual({ offset: 59 * 60_000, doubted: undefined })
+    expect(offsetAfter(61 * 60_000)).toEqual({ offset: undefined, doubted: "date" })
+    expect(offsetAfter(3 * 3_600_000, true)).toEqual({ offset: 3 * 3_600_000, doubted: undefined })
   })
 })
 
