@@ -211,6 +211,47 @@ describe("a window 429", () => {
       expect(offsets.size).toBeGreaterThan(1)
     })
   )
+
+  it.effect(
+    "the gate's wait for a spent window has the jitter too: [reset, reset + resetJitter]",
+    () =>
+      Effect.gen(function* () {
+        const offsets = new Set<number>()
+        for (let i = 0; i < 5; i++) {
+          const start = 10_000 * i
+          yield* TestClock.setTime(start)
+          // A 200 that spends the window: the next call waits at the gate, drawing no 429.
+          const { requests, layer } = connectionsWith(
+            sequence(
+              () =>
+                json(200, OK, {
+                  date: httpDate(start),
+                  "x-rate-limit-limit": "50",
+                  "x-rate-limit-remaining": "0",
+                  "x-rate-limit-reset": String(start / 1000 + 5)
+                }),
+              () => json(200, OK)
+            ),
+            { retry: exact({ resetJitter: "100 millis" }) }
+          )
+          const fiber = yield* Effect.fork(
+            Effect.provide(
+              Effect.flatMap(ApplicationConnections, (api) => Effect.zip(get(api), get(api))),
+              layer
+            )
+          )
+          yield* TestClock.adjust("4999 millis")
+          expect(requests).toHaveLength(1)
+          yield* TestClock.adjust("101 millis")
+          yield* Fiber.join(fiber)
+          const at = requests[1]!.at - start
+          expect(at).toBeGreaterThanOrEqual(5_000)
+          expect(at).toBeLessThanOrEqual(5_100)
+          offsets.add(at)
+        }
+        expect(offsets.size).toBeGreaterThan(1)
+      })
+  )
 })
 
 describe("any window, any clock skew", () => {
