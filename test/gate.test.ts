@@ -164,6 +164,17 @@ describe("adaptive concurrency", () => {
   )
 })
 
+/** A window's reset (server seconds), and a local time 30 s before it. */
+const RESET = 4_000_000_000
+const NOW = RESET * 1000 - 30_000
+/** Okta's rate-limit headers for a window of 50 with `remaining` left, resetting at `reset`. */
+const window = (remaining: number, reset = RESET) =>
+  Headers.fromInput({
+    "x-rate-limit-limit": "50",
+    "x-rate-limit-remaining": String(remaining),
+    "x-rate-limit-reset": String(reset)
+  })
+
 /**
  * Waiters that record each wait (the retry loop logs and counts each one), forked and run until
  * they wait.
@@ -202,27 +213,19 @@ describe("waking waiters: as many as can go, oldest first, and no more", () => {
 
   it.effect("a new window's budget wakes as many waiters as it has room for", () =>
     Effect.gen(function* () {
-      const reset = 4_000_000_000
-      const local = reset * 1000 - 30_000
-      const window = (remaining: number, resetSeconds: number) =>
-        Headers.fromInput({
-          "x-rate-limit-limit": "50",
-          "x-rate-limit-remaining": String(remaining),
-          "x-rate-limit-reset": String(resetSeconds)
-        })
-      yield* TestClock.setTime(local)
+      yield* TestClock.setTime(NOW)
       const gate = new RateLimitGate({ resetJitterMillis: 0, adaptiveConcurrency: false })
       yield* admit(gate, 1)
-      gate.observeHeaders(window(40, reset), local)
+      gate.observeHeaders(window(40), NOW)
       // One request in flight, still counted when answers learnt elsewhere (not its own) arrive.
       yield* admit(gate, 1)
       // The window is spent (a shared gate's fallback learns it from other processes' answers):
       // waiters wait for its reset.
-      gate.observeHeaders(window(0, reset), local, false)
+      gate.observeHeaders(window(0), NOW, false)
       expect(gate.available).toBe(-1)
       const { waits, admitted } = yield* waiters(gate, ["a", "b", "c"])
       // An answer from the next window with room for two besides the one in flight.
-      gate.observeHeaders(window(3, reset + 60), local, false)
+      gate.observeHeaders(window(3, RESET + 60), NOW, false)
       yield* Effect.repeatN(Effect.yieldNow(), 10)
       expect(yield* admitted).toEqual(["a", "b"])
       expect(waits).toEqual(["a", "b", "c"])
@@ -259,15 +262,6 @@ describe("waking waiters: as many as can go, oldest first, and no more", () => {
 })
 
 describe("the window's budget", () => {
-  const RESET = 4_000_000_000
-  const NOW = RESET * 1000 - 30_000
-  const window = (remaining: number) =>
-    Headers.fromInput({
-      "x-rate-limit-limit": "50",
-      "x-rate-limit-remaining": String(remaining),
-      "x-rate-limit-reset": String(RESET)
-    })
-
   it.effect("is Okta's lowest Remaining in the window, less the requests still in flight", () =>
     Effect.gen(function* () {
       const gate = new RateLimitGate({ resetJitterMillis: 0, adaptiveConcurrency: false })
@@ -408,14 +402,7 @@ describe("the window's budget", () => {
         gate.observeHeaders(window(10), NOW)
         // An org whose windows are 30 seconds long, as two resets tell; this one is spent.
         yield* admit(gate, 1)
-        gate.observeHeaders(
-          Headers.fromInput({
-            "x-rate-limit-limit": "50",
-            "x-rate-limit-remaining": "0",
-            "x-rate-limit-reset": String(RESET + 30)
-          }),
-          NOW + 1_000
-        )
+        gate.observeHeaders(window(0, RESET + 30), NOW + 1_000)
         expect(gate.windowLengthMs).toBe(30_000)
         // Past that reset with nothing heard: the gate starts the next window on its own.
         yield* TestClock.setTime(RESET * 1000 + 30_000)
@@ -423,14 +410,7 @@ describe("the window's budget", () => {
         expect(gate.windowResetMs).toBe(RESET * 1000 + 60_000)
         expect(gate.available).toBe(49)
         // An answer of the window before, arriving late, says nothing about this one.
-        gate.observeHeaders(
-          Headers.fromInput({
-            "x-rate-limit-limit": "50",
-            "x-rate-limit-remaining": "0",
-            "x-rate-limit-reset": String(RESET + 30)
-          }),
-          RESET * 1000 + 30_100
-        )
+        gate.observeHeaders(window(0, RESET + 30), RESET * 1000 + 30_100)
         expect(gate.available).toBe(49)
       })
   )
@@ -445,14 +425,7 @@ describe("the window's budget", () => {
         gate.observeHeaders(window(10), NOW)
         // A proxy's answer: spent, resetting in an hour.
         yield* admit(gate, 1)
-        const doubted = gate.observeHeaders(
-          Headers.fromInput({
-            "x-rate-limit-limit": "50",
-            "x-rate-limit-remaining": "0",
-            "x-rate-limit-reset": String(RESET + 3600)
-          }),
-          NOW
-        )
+        const doubted = gate.observeHeaders(window(0, RESET + 3600), NOW)
         expect(doubted).toEqual({ header: "x-rate-limit-reset", value: String(RESET + 3600) })
         expect(gate.available).toBe(0)
         // A minute later the gate knows nothing of the window: one request goes, to learn it,
@@ -471,14 +444,7 @@ describe("the window's budget", () => {
       yield* TestClock.setTime(NOW)
       const gate = new RateLimitGate({ resetJitterMillis: 0, adaptiveConcurrency: false })
       yield* admit(gate, 1)
-      gate.observeHeaders(
-        Headers.fromInput({
-          "x-rate-limit-limit": "50",
-          "x-rate-limit-remaining": "0",
-          "x-rate-limit-reset": String(RESET + 3600)
-        }),
-        NOW
-      )
+      gate.observeHeaders(window(0, RESET + 3600), NOW)
       // Okta's own answer (a request the shared store let through) tells the real window.
       gate.observeHeaders(window(0), NOW + 1_000, false)
       // Past its reset: the next window, refilled to Okta's limit, not a probe.
