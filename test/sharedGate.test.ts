@@ -742,13 +742,29 @@ describe("a client over a shared rate-limit store", () => {
             // local gate.
             expect(log).toEqual(["acquire", "acquire"])
             expect((yield* localRequests) - before).toBe(3)
+            // Within the 5 s a call does not ask the store.
+            yield* TestClock.adjust("4 seconds")
+            yield* get
+            expect(log).toEqual(["acquire", "acquire"])
+            // After them the store is asked again; still failing, the call goes through the
+            // local gate, and no second warning is logged for the same outage.
+            yield* TestClock.adjust("1 second")
+            const again = yield* Effect.fork(get)
+            yield* TestClock.adjust("250 millis")
+            yield* Fiber.join(again)
+            expect(log).toEqual(["acquire", "acquire", "acquire"])
+            expect(warnings).toHaveLength(1)
+            expect((yield* localRequests) - before).toBe(5)
             set("up")
             yield* TestClock.adjust("5 seconds")
             yield* get
-            // Back on the store, the two leases it may have admitted unanswered are ended.
-            expect(log).toEqual(["acquire", "acquire", "acquire", "release", "release", "observe"])
+            // Back on the store, the three leases it may have admitted unanswered are ended.
+            expect(log).toEqual([
+              ...["acquire", "acquire", "acquire", "acquire"],
+              ...["release", "release", "release", "observe"]
+            ])
             expect(infos).toEqual(["Okta rate-limit store answering again: the gate is shared"])
-            expect((yield* localRequests) - before).toBe(3)
+            expect((yield* localRequests) - before).toBe(5)
           }).pipe(
             // @effect-diagnostics-next-line multipleEffectProvide:off
             Effect.provide(layer),
