@@ -118,7 +118,30 @@ describe("apply", () => {
           expect(seeded.name).not.toBe("okta_org2org")
           return
         }
+        // An update is planned exactly when the plan lists a change to send (a setting, or a
+        // secret re-sent), never for a lifecycle change alone or a re-send with no secret.
+        const lifecycleChange = (change: string) => /^(activate|deactivate) \(/.test(change)
+        expect(plan.update !== undefined).toBe(plan.changes.some((c) => !lifecycleChange(c)))
+        const sim = yield* OktaSimulator
+        const sentBefore = (yield* sim.requests).length
         const ignored = yield* applyStep(api, plan)
+        // No call more than needed: the update (Okta saves it DISABLED unless it activates), then
+        // a lifecycle call only where the status is not yet the manifest's.
+        const writes = (yield* sim.requests).slice(sentBefore).map((entry) => entry.path)
+        const statusAfterUpdate =
+          plan.update === undefined
+            ? before.status
+            : plan.activateWithUpdate
+              ? "ENABLED"
+              : "DISABLED"
+        expect(writes).toEqual([
+          ...(plan.update !== undefined ? [`/api/v1/apps/${ID}/connections/default`] : []),
+          ...(manifest.status !== undefined && manifest.status !== statusAfterUpdate
+            ? [
+                `/api/v1/apps/${ID}/connections/default/lifecycle/${manifest.status === "ENABLED" ? "activate" : "deactivate"}`
+              ]
+            : [])
+        ])
         const after = yield* api.getDefaultProvisioningConnectionForApplication(ID)
         const profile = (connection: typeof after) =>
           connection.profile as { clientId?: string; signing?: { rotationMode?: string } }
