@@ -11,7 +11,10 @@ import {
   type SimulatedApp,
   type SimulatedConnectionSeed
 } from "effect-okta-connections/testing"
-import { applyStep, type ManifestApp, planFor } from "../cli/manifest.js"
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { applyStep, type ManifestApp, planFor, readManifest } from "../cli/manifest.js"
 
 const ID = "0oasimapplyapp000001"
 const TOKEN_APPS = ["okta_org2org", "zscalerbyz"]
@@ -190,5 +193,40 @@ describe("apply", () => {
         Effect.provide(OktaSimulator.layerConnections({ apps: [seeded], client: { retry: false } }))
       ),
     { fastCheck: { seed: 20261204, numRuns: 400 } }
+  )
+})
+
+describe("a manifest's secret references", () => {
+  it.effect(
+    "a file's secret is read without its final newline; a variable set empty is refused",
+    () =>
+      Effect.gen(function* () {
+        const dir = mkdtempSync(join(tmpdir(), "manifest-"))
+        yield* Effect.addFinalizer(() =>
+          Effect.sync(() => rmSync(dir, { recursive: true, force: true }))
+        )
+        // What `echo "$TOKEN" > token.txt` writes: the newline would be sent as part of the token.
+        writeFileSync(join(dir, "token.txt"), "00file-token\n")
+        const manifest = join(dir, "apps.json")
+        const tokenIs = (token: string) => {
+          writeFileSync(
+            manifest,
+            JSON.stringify({ apps: [{ id: ID, authScheme: "TOKEN", token }] })
+          )
+          return readManifest(manifest)
+        }
+        expect(yield* tokenIs("${file:token.txt}")).toMatchObject([{ token: "00file-token" }])
+        // Spaces around a reference (a YAML value quoted with them) are no part of it.
+        expect(yield* tokenIs(" ${file:token.txt} ")).toMatchObject([{ token: "00file-token" }])
+        // An empty variable (a CI secret not set for this branch) would set an empty token.
+        process.env["OKTA_APPLY_TEST_EMPTY"] = ""
+        yield* Effect.addFinalizer(() =>
+          Effect.sync(() => delete process.env["OKTA_APPLY_TEST_EMPTY"])
+        )
+        const error = yield* Effect.flip(tokenIs("${env:OKTA_APPLY_TEST_EMPTY}"))
+        expect(error.message).toBe(
+          "apps[0].token: the environment variable OKTA_APPLY_TEST_EMPTY is not set"
+        )
+      }).pipe(Effect.scoped)
   )
 })
