@@ -196,7 +196,7 @@ describe("apply", () => {
   )
 })
 
-describe("a manifest's secret references", () => {
+describe("reading a manifest", () => {
   it.effect(
     "a file's secret is read without its final newline; a variable set empty is refused",
     () =>
@@ -228,5 +228,26 @@ describe("a manifest's secret references", () => {
           "apps[0].token: the environment variable OKTA_APPLY_TEST_EMPTY is not set"
         )
       }).pipe(Effect.scoped)
+  )
+
+  it.effect("its faults are named by path, all of them up to eight, never with their values", () =>
+    Effect.gen(function* () {
+      const dir = mkdtempSync(join(tmpdir(), "manifest-"))
+      yield* Effect.addFinalizer(() =>
+        Effect.sync(() => rmSync(dir, { recursive: true, force: true }))
+      )
+      const manifest = join(dir, "apps.json")
+      const apps: Array<Record<string, unknown>> = [{ authScheme: "TOKEN" }]
+      for (let i = 1; i < 10; i++) {
+        apps.push({ id: `0oaapplyfaults00000${i}`, authScheme: "TOKEN", tokne: "00secret" })
+      }
+      writeFileSync(manifest, JSON.stringify({ apps }))
+      const error = yield* Effect.flip(readManifest(manifest))
+      expect(error.message).toBe(
+        `${manifest}: apps.0.id: is missing; ${[1, 2, 3, 4, 5, 6, 7]
+          .map((i) => `apps.${i}.tokne: is not allowed`)
+          .join("; ")}`
+      )
+    }).pipe(Effect.scoped)
   )
 })
