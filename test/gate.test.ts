@@ -32,13 +32,20 @@ const concurrencyLimited = Headers.fromInput({
 
 const never = () => Effect.die("the gate should not make this request wait")
 
+/** A client's gate, without reset jitter. */
+const newGate = (adaptiveConcurrency = false) =>
+  new RateLimitGate({ resetJitterMillis: 0, adaptiveConcurrency })
+
+/** Lets forked fibers run until they wait (no time passes). */
+const runForked = Effect.repeatN(Effect.yieldNow(), 10)
+
 const admit = (gate: RateLimitGate, count: number) =>
   Effect.forEach(Array.from({ length: count }), () => gate.admit(never), { discard: true })
 
 /** A gate past its first request: the one response that lets requests through side by side. */
 const started = (adaptiveConcurrency: boolean) =>
   Effect.gen(function* () {
-    const gate = new RateLimitGate({ resetJitterMillis: 0, adaptiveConcurrency })
+    const gate = newGate(adaptiveConcurrency)
     yield* admit(gate, 1)
     gate.observeHeaders(ok, 0)
     return gate
@@ -47,7 +54,7 @@ const started = (adaptiveConcurrency: boolean) =>
 describe("adaptive concurrency", () => {
   it.effect("the first request goes alone; then the gate lets any number through", () =>
     Effect.gen(function* () {
-      const gate = new RateLimitGate({ resetJitterMillis: 0, adaptiveConcurrency: true })
+      const gate = newGate(true)
       yield* admit(gate, 1)
       expect(gate.probing).toBe(true)
       gate.observeHeaders(ok, 0)
@@ -185,7 +192,7 @@ const waiters = (gate: RateLimitGate, names: ReadonlyArray<string>) =>
     const fibers = yield* Effect.forEach(names, (name) =>
       Effect.fork(gate.admit(() => Effect.sync(() => void waits.push(name))))
     )
-    yield* Effect.repeatN(Effect.yieldNow(), 10)
+    yield* runForked
     expect(waits).toEqual(names)
     const admitted = Effect.map(Effect.forEach(fibers, Fiber.poll), (polls) =>
       names.filter((_, i) => Option.isSome(polls[i]!))
@@ -204,7 +211,7 @@ describe("waking waiters: as many as can go, oldest first, and no more", () => {
         expect([gate.concurrencyCap, gate.inFlight]).toEqual([2, 2])
         const { waits, admitted } = yield* waiters(gate, ["a", "b", "c"])
         gate.observeHeaders(ok, 0)
-        yield* Effect.repeatN(Effect.yieldNow(), 10)
+        yield* runForked
         expect(yield* admitted).toEqual(["a"])
         expect(waits).toEqual(["a", "b", "c"])
         expect(gate.inFlight).toBe(2)
@@ -214,7 +221,7 @@ describe("waking waiters: as many as can go, oldest first, and no more", () => {
   it.effect("a new window's budget wakes as many waiters as it has room for", () =>
     Effect.gen(function* () {
       yield* TestClock.setTime(NOW)
-      const gate = new RateLimitGate({ resetJitterMillis: 0, adaptiveConcurrency: false })
+      const gate = newGate()
       yield* admit(gate, 1)
       gate.observeHeaders(window(40), NOW)
       // One request in flight, still counted when answers learnt elsewhere (not its own) arrive.
@@ -226,7 +233,7 @@ describe("waking waiters: as many as can go, oldest first, and no more", () => {
       const { waits, admitted } = yield* waiters(gate, ["a", "b", "c"])
       // An answer from the next window with room for two besides the one in flight.
       gate.observeHeaders(window(3, RESET + 60), NOW, false)
-      yield* Effect.repeatN(Effect.yieldNow(), 10)
+      yield* runForked
       expect(yield* admitted).toEqual(["a", "b"])
       expect(waits).toEqual(["a", "b", "c"])
       expect(gate.inFlight).toBe(3)
@@ -237,11 +244,11 @@ describe("waking waiters: as many as can go, oldest first, and no more", () => {
     "the first request's 429 for concurrency ends the probing: the waiters go at once",
     () =>
       Effect.gen(function* () {
-        const gate = new RateLimitGate({ resetJitterMillis: 0, adaptiveConcurrency: false })
+        const gate = newGate()
         yield* admit(gate, 1)
         const { admitted } = yield* waiters(gate, ["a", "b"])
         gate.observeHeaders(concurrencyLimited, 0)
-        yield* Effect.repeatN(Effect.yieldNow(), 10)
+        yield* runForked
         // No time passed: they were woken, not left to find out at their next re-check.
         expect(yield* admitted).toEqual(["a", "b"])
       })
@@ -249,11 +256,11 @@ describe("waking waiters: as many as can go, oldest first, and no more", () => {
 
   it.effect("a probe never sent hands the probing on to one waiter, not to all of them", () =>
     Effect.gen(function* () {
-      const gate = new RateLimitGate({ resetJitterMillis: 0, adaptiveConcurrency: false })
+      const gate = newGate()
       yield* admit(gate, 1)
       const { waits, admitted } = yield* waiters(gate, ["a", "b"])
       gate.releaseSlot()
-      yield* Effect.repeatN(Effect.yieldNow(), 10)
+      yield* runForked
       expect(gate.probing).toBe(true)
       expect(yield* admitted).toEqual(["a"])
       expect(waits).toEqual(["a", "b"])
@@ -264,7 +271,7 @@ describe("waking waiters: as many as can go, oldest first, and no more", () => {
 describe("the window's budget", () => {
   it.effect("is Okta's lowest Remaining in the window, less the requests still in flight", () =>
     Effect.gen(function* () {
-      const gate = new RateLimitGate({ resetJitterMillis: 0, adaptiveConcurrency: false })
+      const gate = newGate()
       yield* admit(gate, 1)
       gate.observeHeaders(window(8), NOW)
       expect(gate.available).toBe(8)
@@ -280,7 +287,7 @@ describe("the window's budget", () => {
 
   it.effect("a late answer from a window already over leaves the next window's budget alone", () =>
     Effect.gen(function* () {
-      const gate = new RateLimitGate({ resetJitterMillis: 0, adaptiveConcurrency: false })
+      const gate = newGate()
       const next = (remaining: number) =>
         Headers.fromInput({
           "x-rate-limit-limit": "50",
@@ -306,7 +313,7 @@ describe("the window's budget", () => {
 
   it.effect("a lease never used gives its share back at once, and the probing goes on", () =>
     Effect.gen(function* () {
-      const gate = new RateLimitGate({ resetJitterMillis: 0, adaptiveConcurrency: false })
+      const gate = newGate()
       const unused = { admitted: true, settled: false }
       // Before any answer: the probe's lease goes unused; the next request is still a probe.
       yield* admit(gate, 1)
@@ -327,7 +334,7 @@ describe("the window's budget", () => {
     "a request whose connection was never made is not charged, and ends the probing as any failure does",
     () =>
       Effect.gen(function* () {
-        const gate = new RateLimitGate({ resetJitterMillis: 0, adaptiveConcurrency: false })
+        const gate = newGate()
         const refused = { admitted: true, settled: false, sent: false }
         // Before any answer the probe is refused: the next requests are not held behind it.
         yield* admit(gate, 1)
@@ -350,7 +357,7 @@ describe("the window's budget", () => {
     "a request sent that ended without an answer stays charged until a window that starts after it",
     () =>
       Effect.gen(function* () {
-        const gate = new RateLimitGate({ resetJitterMillis: 0, adaptiveConcurrency: false })
+        const gate = newGate()
         yield* admit(gate, 1)
         gate.observeHeaders(window(3), NOW)
         yield* admit(gate, 2)
@@ -397,7 +404,7 @@ describe("the window's budget", () => {
     () =>
       Effect.gen(function* () {
         yield* TestClock.setTime(NOW)
-        const gate = new RateLimitGate({ resetJitterMillis: 0, adaptiveConcurrency: false })
+        const gate = newGate()
         yield* admit(gate, 1)
         gate.observeHeaders(window(10), NOW)
         // An org whose windows are 30 seconds long, as two resets tell; this one is spent.
@@ -420,7 +427,7 @@ describe("the window's budget", () => {
     () =>
       Effect.gen(function* () {
         yield* TestClock.setTime(NOW)
-        const gate = new RateLimitGate({ resetJitterMillis: 0, adaptiveConcurrency: false })
+        const gate = newGate()
         yield* admit(gate, 1)
         gate.observeHeaders(window(10), NOW)
         // A proxy's answer: spent, resetting in an hour.
@@ -442,7 +449,7 @@ describe("the window's budget", () => {
   it.effect("a believed answer after a doubted one ends the doubt: its window rolls on", () =>
     Effect.gen(function* () {
       yield* TestClock.setTime(NOW)
-      const gate = new RateLimitGate({ resetJitterMillis: 0, adaptiveConcurrency: false })
+      const gate = newGate()
       yield* admit(gate, 1)
       gate.observeHeaders(window(0, RESET + 3600), NOW)
       // Okta's own answer (a request the shared store let through) tells the real window.
@@ -462,7 +469,7 @@ describe("the window's budget", () => {
       Effect.gen(function* () {
         // The local clock keeps Okta's time (each reset a minute on); answers carry its `Date`.
         yield* TestClock.setTime((FIRST_RESET - 60) * 1000)
-        const gate = new RateLimitGate({ resetJitterMillis: 0, adaptiveConcurrency: true })
+        const gate = newGate(true)
         const tickets = new Map<string, Ticket>()
         const run = yield* runModel(
           {
@@ -517,7 +524,7 @@ describe("the window's budget", () => {
 
 describe("the server's clock", () => {
   it("is the closest estimate its Date headers allow: whole seconds, read late, so the largest offset seen, for five minutes", () => {
-    const gate = new RateLimitGate({ resetJitterMillis: 0, adaptiveConcurrency: false })
+    const gate = newGate()
     // Okta's clock runs 3 s ahead of this machine's; `Date` drops the milliseconds.
     const LOCAL = 1_800_000_000_000
     const answerAt = (local: number) => {
@@ -540,7 +547,7 @@ describe("the server's clock", () => {
   it("believes a Date up to an hour off the local clock alone, and one further off only with a reset near it", () => {
     const LOCAL = 1_800_000_000_000
     const offsetAfter = (offset: number, reset = false) => {
-      const gate = new RateLimitGate({ resetJitterMillis: 0, adaptiveConcurrency: false })
+      const gate = newGate()
       const server = LOCAL + offset
       const doubted = gate.observeHeaders(
         Headers.fromInput({
@@ -600,7 +607,7 @@ describe("an interruption wherever it lands in the retry loop", () => {
       for (const deadline of [undefined, 60_000]) {
         // Before any answer the gate lets one request through: a slot kept by an interrupted
         // call would hold every later one for good.
-        const gate = new RateLimitGate({ resetJitterMillis: 0, adaptiveConcurrency: true })
+        const gate = newGate(true)
         expect(yield* interruptEverywhere(hanging(gate, deadline))).toBeGreaterThan(10)
         expect(gate.inFlight).toBe(0)
         expect(yield* promptly(gate)).toBe("answer")
@@ -642,7 +649,7 @@ describe("an interruption wherever it lands in the retry loop", () => {
         )
         expect(yield* promptly(spent)).toBe("answer")
         // The only slot taken (the first request goes alone): the call waits for it.
-        const probing = new RateLimitGate({ resetJitterMillis: 0, adaptiveConcurrency: true })
+        const probing = newGate(true)
         const holder = yield* Effect.fork(hanging(probing))
         yield* settle
         expect(yield* interruptEverywhere(hanging(probing))).toBeGreaterThan(10)
