@@ -1,9 +1,10 @@
 /**
- * The gate's adaptive concurrency level, driven directly: which level a concurrent-request 429
- * sets, and when the level is probed upwards again; the window's budget when answers arrive out
- * of order; the server's clock as its `Date` headers tell it; and the retry loop over a gate, interrupted at each of its steps in turn, giving back
- * every slot, lease and turn it took (and the lock behind the shared gate's turn and the OAuth
- * token's single flight, on its own).
+ * The gate, driven directly: which level a concurrent-request 429 sets, and when the level is
+ * probed upwards again; which waiters an answer or a freed slot wakes; the window's budget when
+ * answers arrive out of order, a reset passes unseen or is not believed; the server's clock as its
+ * `Date` headers tell it; and the retry loop over a gate, interrupted at each of its steps in turn,
+ * giving back every slot, lease and turn it took (and the lock behind the shared gate's turn and
+ * the OAuth token's single flight, on its own).
  */
 import { Headers } from "@effect/platform"
 import { describe, expect, it } from "@effect/vitest"
