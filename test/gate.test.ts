@@ -255,6 +255,21 @@ describe("waking waiters: as many as can go, oldest first, and no more", () => {
       })
   )
 
+  it.effect("a waiter that re-checked after its sleep is still woken by the next freed slot", () =>
+    Effect.gen(function* () {
+      const gate = newGate()
+      yield* admit(gate, 1)
+      const { waits, admitted } = yield* waiters(gate, ["a"])
+      // Nothing freed a slot within a second: it looks again, and waits again.
+      yield* TestClock.adjust("1 second")
+      expect(waits).toEqual(["a", "a"])
+      // The wake-up goes to its current wait, not to the place its first one left behind.
+      gate.releaseSlot()
+      yield* runForked
+      expect(yield* admitted).toEqual(["a"])
+    })
+  )
+
   it.effect("a probe never sent hands the probing on to one waiter, not to all of them", () =>
     Effect.gen(function* () {
       const gate = newGate()
@@ -718,6 +733,28 @@ describe("an interruption wherever it lands in the retry loop", () => {
       yield* settle
       yield* interruptEverywhere(lock.with(Effect.never))
       yield* Fiber.interrupt(holder)
+      expect(lock.held).toBe(false)
+      expect(yield* lock.with(Effect.succeed("taken"))).toBe("taken")
+    })
+  )
+
+  it.effect("the lock: a waiter interrupted as it is handed the lock hands it on", () =>
+    Effect.gen(function* () {
+      const lock = new Lock()
+      const next: Array<Fiber.RuntimeFiber<void>> = []
+      // The holder's release hands the lock to the next waiter, then interrupts that waiter
+      // before it has run: the lock must not stay with a fiber that will never release it.
+      const holder = yield* Effect.fork(
+        lock.with(
+          Effect.sleep("1 second"),
+          Effect.suspend(() => Fiber.interruptAll(next))
+        )
+      )
+      yield* runForked
+      next.push(yield* Effect.fork(lock.with(Effect.void)))
+      yield* runForked
+      yield* TestClock.adjust("1 second")
+      yield* Fiber.join(holder)
       expect(lock.held).toBe(false)
       expect(yield* lock.with(Effect.succeed("taken"))).toBe("taken")
     })
