@@ -149,3 +149,22 @@ describe("links between the documents", () => {
     expect(offenders).toEqual([])
   })
 })
+
+describe("the metric tables", () => {
+  // A user finds the metrics in two tables (the module's JSDoc, shown on hover, and
+  // docs/resilience.md): each exported metric is in both, and nothing else is.
+  it("list every exported metric, in the module's JSDoc and in docs/resilience.md", async () => {
+    const OktaMetrics = await import("../src/metrics/OktaMetrics.js")
+    const source = readFileSync(join(root, "src/metrics/OktaMetrics.ts"), "utf8")
+    const declared = [
+      ...source.matchAll(/^ {2}"(okta_connections_\w+)"|\("(okta_connections_\w+)"/gm)
+    ]
+      .map((match) => match[1] ?? match[2]!)
+      .sort()
+    expect(declared).toHaveLength(Object.keys(OktaMetrics).length)
+    const tabled = (text: string) =>
+      [...text.matchAll(/^[ *]*\| `(okta_connections_\w+)` +\|/gm)].map((match) => match[1]!).sort()
+    expect(tabled(source)).toEqual(declared)
+    expect(tabled(readFileSync(join(root, "docs/resilience.md"), "utf8"))).toEqual(declared)
+  })
+})

@@ -13,6 +13,7 @@
  * | `okta_connections_gate_waits_total` | counter | `operation`, `reason` (`window_exhausted`, `concurrency_cap`) |
  * | `okta_connections_rate_limit_distrusted_total` | counter | `operation`, `header` (`x-rate-limit-reset`, `date`: a value the gate did not believe) |
  * | `okta_connections_rate_limit_store_fallbacks_total` | counter | `bucket` (`api`, `token`): times a process fell back from the shared store to its own gate |
+ * | `okta_connections_rate_limit_store_local_requests_total` | counter | `bucket` (`api`, `token`): requests its own gate admitted meanwhile |
  * | `okta_connections_rate_limit_remaining` | gauge | — (the last `X-Rate-Limit-Remaining` seen) |
  * | `okta_connections_request_duration_ms` | histogram | `operation` (one answered attempt, body included) |
  *
