@@ -152,7 +152,8 @@ describe("layerConfig from Okta's variables", () => {
         OKTA_API_SCOPES: "okta.apps.read",
         OKTA_API_CLIENT_ID: "0oa1",
         OKTA_PRIVATE_KEY: PASTED,
-        OKTA_API_PRIVATE_KEY: ""
+        OKTA_API_PRIVATE_KEY: "",
+        OKTA_CLIENT_ID: "  "
       })
       expect(oauth).toContain(
         "OKTA_API_CLIENT_ID is set, but this client reads OKTA_CLIENT_CLIENTID"
@@ -161,8 +162,9 @@ describe("layerConfig from Okta's variables", () => {
         "OKTA_PRIVATE_KEY is set, but this client reads OKTA_CLIENT_PRIVATEKEY"
       )
       expect(oauth).toContain("OKTA_API_SCOPES is set, but this client reads OKTA_CLIENT_SCOPES")
-      // An empty one is not set.
+      // An empty or blank one is not set.
       expect(oauth).not.toContain("OKTA_API_PRIVATE_KEY")
+      expect(oauth).not.toContain("OKTA_CLIENT_ID ")
       // A service app's variables, without the mode that reads them.
       const mode = yield* messageFrom({
         ...org,
@@ -186,6 +188,28 @@ describe("layerConfig from Okta's variables", () => {
       // Nothing else set: Effect's own message, unchanged.
       expect(yield* messageFrom(org)).toBe(
         '(Missing data at OKTA_CLIENT_TOKEN: "Expected OKTA_CLIENT_TOKEN to exist in the provided map")'
+      )
+    })
+  )
+
+  it.effect.each([
+    ["OKTA_ORG_URL", "OKTA_CLIENT_ORGURL"],
+    ["OKTA_DOMAIN", "OKTA_CLIENT_ORGURL"],
+    ["OKTA_ORG_NAME", "OKTA_CLIENT_ORGURL"],
+    ["OKTA_API_TOKEN", "OKTA_CLIENT_TOKEN"],
+    ["OKTA_TOKEN", "OKTA_CLIENT_TOKEN"],
+    ["OKTA_API_CLIENT_ID", "OKTA_CLIENT_CLIENTID"],
+    ["OKTA_CLIENT_ID", "OKTA_CLIENT_CLIENTID"],
+    ["OKTA_API_SCOPES", "OKTA_CLIENT_SCOPES"],
+    ["OKTA_API_PRIVATE_KEY", "OKTA_CLIENT_PRIVATEKEY"],
+    ["OKTA_PRIVATE_KEY", "OKTA_CLIENT_PRIVATEKEY"]
+  ] as const)("%s, set where %s is missing, is named", ([other, standard]) =>
+    Effect.gen(function* () {
+      const mode = ["OKTA_CLIENT_ORGURL", "OKTA_CLIENT_TOKEN"].includes(standard)
+        ? {}
+        : { OKTA_CLIENT_AUTHORIZATIONMODE: "PrivateKey" }
+      expect(String(yield* buildFrom({ ...mode, [other]: "x" }))).toContain(
+        `${other} is set, but this client reads ${standard} (the name Okta's SDKs read)`
       )
     })
   )
@@ -274,6 +298,16 @@ describe("a bad value read from a standard variable", () => {
       },
       "oauth.keyId",
       "oauth.keyId is wrapped in quotes (from an env file that keeps them?); give the value alone (OKTA_CLIENT_KEYID)"
+    ],
+    [
+      {
+        OKTA_CLIENT_AUTHORIZATIONMODE: "PrivateKey",
+        OKTA_CLIENT_CLIENTID: "0oa1",
+        OKTA_CLIENT_SCOPES: "okta.apps.read",
+        OKTA_CLIENT_PRIVATEKEY: "not a key"
+      },
+      "oauth.privateKey",
+      "(OKTA_CLIENT_PRIVATEKEY)"
     ]
   ] as const)("%o: OktaConfigError %s, naming the variable", ([env, field, says]) =>
     Effect.gen(function* () {
@@ -458,7 +492,10 @@ describe("the retry settings Okta's SDKs read", () => {
     Effect.gen(function* () {
       const { error, sent } = yield* callUnder({ ...org, [name]: value }, failing)
       expect(sent).toBe(0)
-      expect(String(error)).toContain(name)
+      // A short word is repeated, to show what was read.
+      expect(String(error)).toContain(
+        `Invalid data at ${name}: "must be a whole number, 0 or more, not "${value}""`
+      )
       // Not read when the option it stands for is given: the call is made.
       const options: OktaClientConfigOptions =
         name === "OKTA_CLIENT_REQUESTTIMEOUT" ? { deadline: "1 minute" } : { retry: false }
