@@ -4,9 +4,25 @@
  */
 import { HttpClient, HttpClientResponse } from "@effect/platform"
 import { describe, expect, it, vi } from "@effect/vitest"
-import { Chunk, Clock, Deferred, Effect, Exit, Fiber, Layer, Redacted, TestClock } from "effect"
+import {
+  Chunk,
+  Clock,
+  Deferred,
+  Effect,
+  Exit,
+  Fiber,
+  Layer,
+  Redacted,
+  Schedule,
+  TestClock
+} from "effect"
 import { createPublicKey, generateKeyPairSync } from "node:crypto"
-import { ApplicationConnections, OktaClient, type OktaClientSettings } from "../src/index.js"
+import {
+  ApplicationConnections,
+  OktaClient,
+  type OktaClientSettings,
+  RetryPolicy
+} from "../src/index.js"
 import { isPending, tracked } from "../src/internal/pendingWork.js"
 import { HINT_AFTER_MS } from "../src/internal/testClock.js"
 import { OktaSimulator, withAdvancingClock } from "../src/testing/index.js"
@@ -419,6 +435,106 @@ describe("a test that forgot withAdvancingClock gets a hint, not only a timeout"
         })
     )
   )
+
+  /** On the test's own HttpClient, a call whose first answer is 503, forked and backing off. */
+  const backingOff503 = (
+    body: (
+      fiber: Fiber.RuntimeFiber<{ readonly status: string }, unknown>,
+      warnings: Array<string>,
+      pass: (millis: number) => Effect.Effect<void>
+    ) => Effect.Effect<void, unknown, ApplicationConnections>
+  ) => {
+    let requests = 0
+    const transport = HttpClient.make((request) =>
+      Effect.succeed(
+        HttpClientResponse.fromWeb(
+          request,
+          ++requests === 1 ? new Response("", { status: 503 }) : enabled()
+        )
+      )
+    )
+    return onOwnClient(transport, { timeout: "1 hour" }, (warnings, pass) =>
+      Effect.gen(function* () {
+        const api = yield* ApplicationConnections
+        const fiber = yield* Effect.fork(
+          api.getDefaultProvisioningConnectionForApplication(ZSCALER)
+        )
+        yield* untilBackingOff
+        yield* body(fiber, warnings, pass)
+      })
+    )
+  }
+
+  it.effect("none when the test moved the clock during the wait, if not far enough", () =>
+    backingOff503((fiber, warnings, pass) =>
+      Effect.gen(function* () {
+        // The test is moving the clock: it knows, and will move it on.
+        yield* TestClock.adjust("1 millis")
+        yield* pass(2 * HINT_AFTER_MS)
+        expect(warnings).toEqual([])
+        yield* TestClock.adjust("1 minute")
+        expect((yield* Fiber.join(fiber)).status).toBe("ENABLED")
+      })
+    )
+  )
+
+  it.effect("none while work of the client's is pending (a signature), which no clock brings", () =>
+    backingOff503((fiber, warnings, pass) =>
+      Effect.gen(function* () {
+        let settle: () => void = () => {}
+        const signing = tracked(() => new Promise<void>((resolve) => (settle = resolve)))()
+        yield* pass(2 * HINT_AFTER_MS)
+        expect(warnings).toEqual([])
+        settle()
+        yield* Effect.promise(() => signing)
+        yield* TestClock.adjust("1 minute")
+        expect((yield* Fiber.join(fiber)).status).toBe("ENABLED")
+      })
+    )
+  )
+
+  it.live("under any clock but a TestClock, not even a timer is set", () => {
+    let timers = 0
+    const realTime: RealTime = {
+      now: () => 0,
+      wait: () => Effect.never,
+      after: () => {
+        timers += 1
+        return () => {}
+      }
+    }
+    let requests = 0
+    const transport = HttpClient.make((request) =>
+      Effect.succeed(
+        HttpClientResponse.fromWeb(
+          request,
+          ++requests === 1 ? new Response("", { status: 503 }) : enabled()
+        )
+      )
+    )
+    return Effect.gen(function* () {
+      const api = yield* ApplicationConnections
+      const connection = yield* api.getDefaultProvisioningConnectionForApplication(ZSCALER)
+      expect(connection.status).toBe("ENABLED")
+      expect(requests).toBe(2)
+      expect(timers).toBe(0)
+    }).pipe(
+      Effect.provide(
+        ApplicationConnections.layer.pipe(
+          Layer.provide(
+            OktaClient.layer({
+              orgUrl: "https://acme.okta.com",
+              apiToken: Redacted.make("00t"),
+              // A backoff of 1 ms: the retry's sleep is real time.
+              retry: RetryPolicy.make({ backoff: Schedule.spaced("1 millis") })
+            })
+          ),
+          Layer.provide(Layer.succeed(HttpClient.HttpClient, transport))
+        )
+      ),
+      Effect.locally(currentRealTime, realTime)
+    )
+  })
 })
 
 describe("a user's own assertions on the client's errors", () => {
