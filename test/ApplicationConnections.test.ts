@@ -1070,6 +1070,19 @@ describe("bad input fails with OktaInvalidInputError and sends nothing", () => {
       expect(yield* issuesOf({ profile: { authScheme: "SAML" } })).toBe(
         'profile.authScheme: expected "TOKEN" | "OAUTH2"'
       )
+      // Not a string at all: its kind is said (never its value).
+      expect(yield* issuesOf({ profile: { authScheme: 1 } })).toBe(
+        'profile.authScheme: expected "TOKEN" | "OAUTH2", got a number'
+      )
+      // A member left undefined by JavaScript code.
+      expect(
+        yield* issuesOf({
+          profile: {
+            authScheme: "OAUTH2",
+            settings: { adminUsername: undefined, adminPassword: "pw" }
+          }
+        })
+      ).toBe("profile.settings.adminUsername: expected string, got undefined")
     })
   )
 })
