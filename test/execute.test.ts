@@ -87,6 +87,51 @@ describe("OktaClient.execute", () => {
     })
   )
 
+  it.effect("a body off the caller's schema: its issues name places and kinds, never values", () =>
+    Effect.gen(function* () {
+      const Listed = Schema.Struct({
+        id: Schema.String,
+        label: Schema.String,
+        status: Schema.optional(Schema.Literal("ACTIVE", "INACTIVE")),
+        features: Schema.Array(Schema.String),
+        tags: Schema.optional(Schema.Array(Schema.String))
+      })
+      const issuesOf = (body: unknown) =>
+        Effect.gen(function* () {
+          const { layer } = clientOver(() => json(200, body))
+          const error = yield* Effect.flip(
+            Effect.provide(
+              Effect.flatMap(OktaClient, (client) =>
+                client.execute(
+                  { operation: "listApplications", method: "GET", path: "/api/v1/apps" },
+                  (r) => r.json(Schema.Array(Listed))
+                )
+              ),
+              layer
+            )
+          )
+          if (error._tag !== "OktaDecodeError") throw new Error(error._tag)
+          expect(error.kind).toBe("Schema")
+          return error.issues
+        })
+      const issues = yield* issuesOf([
+        { id: "0oa1", label: "Acme", features: [] },
+        { id: 2, label: null, status: 3, features: { push: "s3cret-value" }, tags: ["a", 1] }
+      ])
+      expect(issues).toBe(
+        "[1].id: expected string, got a number; [1].label: expected string, got null; " +
+          '[1].status: expected "ACTIVE" | "INACTIVE", got a number; ' +
+          "[1].features: expected an array, got an object; [1].tags[1]: expected string, got a number"
+      )
+      expect(issues).not.toContain("s3cret")
+      // Eight places at most, then how many more.
+      expect(yield* issuesOf(["a", "b", "c", "d", "e", "f", "g", "h", "i", "j"])).toBe(
+        [...Array(8).keys()].map((i) => `[${i}]: expected an object, got a string`).join("; ") +
+          "; … and 2 more"
+      )
+    })
+  )
+
   it.effect("a query written into the path is sent, but never named in an error", () =>
     Effect.gen(function* () {
       const { layer, requests } = clientOver(() =>
