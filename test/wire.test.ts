@@ -14,6 +14,7 @@ import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Either, Fiber, Layer, Option, Redacted, Schema, TestClock } from "effect"
 import { createServer } from "node:http"
+import type { Socket } from "node:net"
 import { gzipSync } from "node:zlib"
 import * as Undici from "@effect/platform-node/Undici"
 import {
@@ -918,6 +919,27 @@ describe("the undici transport through an HTTP proxy", () => {
     }).pipe(Effect.scoped)
   )
 
+  it.live(
+    '"environment": the lower-case name first, an empty one skipped, as undici reads them',
+    () =>
+      Effect.gen(function* () {
+        const lower = yield* tunnellingProxy
+        const upper = yield* tunnellingProxy
+        const via = (values: Record<string, string>) =>
+          Effect.scoped(
+            Effect.gen(function* () {
+              yield* environment({ ...noProxyVariables, NO_PROXY: "", ...values })
+              yield* Effect.provide(get, overProxy("environment"))
+            })
+          )
+        yield* via({ http_proxy: lower.url, HTTP_PROXY: upper.url })
+        expect([lower.tunnels.length, upper.tunnels.length]).toEqual([1, 0])
+        // `http_proxy=` (set to nothing, to turn a proxy off) is not a proxy named "".
+        yield* via({ http_proxy: "", HTTP_PROXY: upper.url })
+        expect([lower.tunnels.length, upper.tunnels.length]).toEqual([1, 1])
+      }).pipe(Effect.scoped)
+  )
+
   it.effect.each([
     ["HTTPS_PROXY", "http://ops:s3cret@[::1"],
     ["https_proxy", "socks5://ops:s3cret@proxy:1080"],
@@ -936,6 +958,10 @@ describe("the undici transport through an HTTP proxy", () => {
 
   it.effect("a proxy that is not an http(s) URL fails the layer, without echoing it", () =>
     Effect.gen(function* () {
+      // An https:// proxy is one (undici speaks TLS to it), in the option or a variable.
+      yield* Layer.build(OktaUndici.layer({ proxy: "https://proxy.internal:3128" }))
+      yield* environment({ ...noProxyVariables, HTTPS_PROXY: "https://proxy.internal:3128" })
+      yield* Layer.build(OktaUndici.layer({ proxy: "environment" }))
       const error = yield* Effect.flip(
         Layer.build(OktaUndici.layer({ proxy: "socks5://ops:s3cret@proxy:1080" }))
       )
@@ -1332,12 +1358,47 @@ describe("the undici transport that caps bodies itself", () => {
       }).pipe(Effect.scoped)
   )
 
+  it.live(
+    "its connections are closed with the layer: none is left open to keep a process alive",
+    () =>
+      Effect.gen(function* () {
+        const open = new Set<Socket>()
+        const server = createServer((_req, res) => {
+          res.setHeader("content-type", "application/json")
+          res.end(JSON.stringify({ status: "ENABLED", profile: { authScheme: "TOKEN" } }))
+        })
+        server.on("connection", (socket) => {
+          open.add(socket)
+          socket.on("close", () => open.delete(socket))
+        })
+        const url = yield* listening(server)
+        expect((yield* getThrough(url, OktaUndici.layer(), { retry: false })).status).toBe(
+          "ENABLED"
+        )
+        // The call's layer is closed: its agent is destroyed, and the kept-alive socket with it.
+        const closed = Effect.async<void>((resume) => {
+          if (open.size === 0) return resume(Effect.void)
+          for (const socket of open)
+            socket.once("close", () => open.size === 0 && resume(Effect.void))
+        })
+        expect(yield* Effect.timeout(closed, "2 seconds").pipe(Effect.option)).toEqual(
+          Option.some(undefined)
+        )
+      }).pipe(Effect.scoped)
+  )
+
   it.effect("a cap that is not a positive integer is an OktaConfigError", () =>
     Effect.gen(function* () {
-      const error = yield* Effect.flip(
-        Layer.build(OktaUndici.layer({ maxResponseBytes: 0 })).pipe(Effect.scoped)
-      )
-      expect(error).toMatchObject({ _tag: "OktaConfigError", field: "maxResponseBytes" })
+      for (const maxResponseBytes of [0, -1, 1.5, Number.NaN]) {
+        const error = yield* Effect.flip(
+          Layer.build(OktaUndici.layer({ maxResponseBytes })).pipe(Effect.scoped)
+        )
+        expect(error).toMatchObject({
+          _tag: "OktaConfigError",
+          field: "maxResponseBytes",
+          reason: "must be a positive integer"
+        })
+      }
     })
   )
 })
