@@ -853,6 +853,59 @@ describe("okta-connections", () => {
   )
 
   it.live(
+    "okta.yaml as the SDKs take a service app's: scopes as a list, the key as a JWK object",
+    () =>
+      Effect.gen(function* () {
+        const rsa = generateKeyPairSync("rsa", { modulusLength: 2048 })
+        const { url } = yield* serve()
+        const sim = yield* OktaSimulator
+        yield* sim.addOAuthClient({
+          clientId: "0oayamlservice",
+          publicKey: rsa.publicKey.export({ format: "jwk" }) as PublicJwk
+        })
+        const home = tempDir("yaml-")
+        mkdirSync(join(home, ".okta"))
+        const client = (lines: string) =>
+          `okta:\n  client:\n    orgUrl: "${url}"\n    authorizationMode: PrivateKey\n${lines}`
+        writeFileSync(
+          join(home, ".okta", "okta.yaml"),
+          client(
+            "    clientId: 0oayamlservice\n" +
+              "    scopes:\n      - okta.apps.read\n      - okta.apps.manage\n" +
+              `    privateKey: ${JSON.stringify(rsa.privateKey.export({ format: "jwk" }))}\n`
+          )
+        )
+        // The working directory's file, its keys left empty: the home's values stand.
+        const work = tempDir("cwd-")
+        writeFileSync(join(work, "okta.yaml"), client('    clientId: ""\n    privateKey:\n'))
+        // Activating takes okta.apps.manage, the list's second scope.
+        const activated = yield* cli(["activate", ZSCALER], { HOME: home }, undefined, work)
+        expect([activated.code, activated.stderr]).toEqual([0, ""])
+        expect(activated.stdout).toBe(`${ZSCALER}: activated\n`)
+        // keyId is read too: a bad one is named by its key and file.
+        const file = join(work, "okta.yaml")
+        writeFileSync(file, client(`    keyId: "'kid-1'"\n`))
+        const quoted = yield* cli(["get", ZSCALER], { HOME: home }, undefined, work)
+        expect(quoted.code).toBe(3)
+        expect(quoted.stderr).toContain(`wrapped in quotes`)
+        expect(quoted.stderr).toContain(`(okta.client.keyId in ${file})`)
+        // A value the SDKs would not take either, and a file that cannot be read: named.
+        writeFileSync(file, client("    clientId: [0oa1, 0oa2]\n"))
+        const listed = yield* cli(["get", ZSCALER], { HOME: home }, undefined, work)
+        expect([listed.code, listed.stderr]).toEqual([
+          3,
+          `okta-connections: ${file}: okta.client.clientId must be a string\n`
+        ])
+        rmSync(file)
+        mkdirSync(file)
+        const unreadable = yield* cli(["get", ZSCALER], { HOME: home }, undefined, work)
+        expect(unreadable.code).toBe(3)
+        expect(unreadable.stderr).toContain(`${file}: cannot read it (EISDIR)`)
+      }).pipe(Effect.provide(OktaSimulator.layer()), Effect.scoped),
+    60_000
+  )
+
+  it.live(
     "PrivateKey mode: the key, or a file's path as Okta's Python SDK takes it; PKCS#1 and SEC1 PEMs too",
     () =>
       Effect.gen(function* () {
