@@ -1,8 +1,8 @@
 /**
  * The Redis rate-limit store against a real Redis (REDIS_URL, default redis://127.0.0.1:6379):
  * its scripts (window roll-over, stale and reordered observations, resets one window apart,
- * lease expiry, the concurrency level), and several clients sharing one budget and one
- * concurrent-request limit in one process. Each test has its own key prefix. `npm run test:redis`;
+ * lease expiry, the concurrency level, state expiry), the store's defaults and connection, and
+ * several clients sharing one budget and one concurrent-request limit in one process. Each test has its own key prefix. `npm run test:redis`;
  * CI starts Redis if it must.
  */
 import { describe, expect, it } from "@effect/vitest"
@@ -130,6 +130,40 @@ describe("the Redis store's scripts", () => {
       const state = yield* window()
       expect(Number(state["remaining"])).toBe(50)
       expect(Number(state["reset"])).toBeGreaterThan(Number(state["observed"]))
+    }).pipe(Effect.scoped)
+  )
+
+  it.live("windows that passed unobserved roll over to the one now under way", () =>
+    Effect.gen(function* () {
+      const { store, window, raw, keyPrefix } = yield* fixture
+      // Spent, with a reset two windows and more past (no process called meanwhile).
+      yield* started(store, 0, -130_000)
+      // Window state nobody refreshes expires (three windows after the last answer).
+      const ttl = yield* Effect.promise(() =>
+        raw.pttl(`${keyPrefix}{${KEY.org}}:${KEY.bucket}:window`)
+      )
+      expect(ttl).toBeGreaterThan(170_000)
+      expect(ttl).toBeLessThanOrEqual(180_000)
+      expect(yield* store.acquire(KEY, "x", 60_000)).toEqual({ _tag: "Admitted" })
+      const [seconds, micros] = yield* Effect.promise(() => raw.time())
+      const now = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000)
+      const untilReset = Number((yield* window())["reset"]) - now
+      expect(untilReset).toBeGreaterThan(0)
+      expect(untilReset).toBeLessThanOrEqual(60_000)
+    }).pipe(Effect.scoped)
+  )
+
+  it.live("a window without a Limit header rolls over to an unknown budget, not to none", () =>
+    Effect.gen(function* () {
+      const { store } = yield* fixture
+      expect(yield* store.acquire(KEY, "probe", 60_000)).toEqual({ _tag: "Admitted" })
+      yield* store.observe(
+        KEY,
+        "probe",
+        { window: { remaining: 0, reset: 1_000, resetInMillis: -10 }, concurrencyLimited: false },
+        adaptive
+      )
+      expect(yield* store.acquire(KEY, "x", 60_000)).toEqual({ _tag: "Admitted" })
     }).pipe(Effect.scoped)
   )
 
@@ -485,6 +519,46 @@ describe("clients sharing one store", () => {
         expect(yield* gets(client, 6, 3)).toHaveLength(6)
         expect((yield* fallbacks).count).toBe(before)
       }).pipe(Effect.provide(simulated({ limit: 50, windowSeconds: 60 })), Effect.scoped)
+  )
+
+  it.live(
+    "keys under okta-connections: by default, the leases expiring; fallbackShare passed on; the connection closed with the scope",
+    () =>
+      Effect.gen(function* () {
+        const org = `default-prefix-${randomUUID()}.okta.com`
+        const raw = yield* rawClient(`okta-connections:{${org}}`)
+        const named = () =>
+          Effect.promise(async () =>
+            String(await raw.call("CLIENT", "LIST"))
+              .split("\n")
+              .filter((line) => line.includes(" name=effect-okta-connections "))
+          )
+        const before = (yield* named()).length
+        yield* Effect.scoped(
+          Effect.gen(function* () {
+            const store = yield* RedisRateLimitStore.make({ url: REDIS_URL, fallbackShare: 0.5 })
+            expect(store.fallbackShare).toBe(0.5)
+            expect(yield* store.acquire({ org, bucket: "api" }, "a", 60_000)).toEqual({
+              _tag: "Admitted"
+            })
+            const leases = `okta-connections:{${org}}:leases`
+            expect(yield* Effect.promise(() => raw.zcard(leases))).toBe(1)
+            // Gone by itself after the lease and a window: a dead worker's set does not stay.
+            const ttl = yield* Effect.promise(() => raw.pttl(leases))
+            expect(ttl).toBeGreaterThan(60_000)
+            expect(ttl).toBeLessThanOrEqual(120_000)
+            expect((yield* named()).length).toBe(before + 1)
+          })
+        )
+        // Disconnected when its scope closed: no connection left to keep a process alive. (Redis
+        // notices the close a moment later: asked every 20 ms, for a second at most.)
+        let left = (yield* named()).length
+        for (let asked = 0; asked < 50 && left > before; asked++) {
+          yield* Effect.sleep("20 millis")
+          left = (yield* named()).length
+        }
+        expect(left).toBe(before)
+      }).pipe(Effect.scoped)
   )
 
   it.live("a reply that is not the script's numbers fails the store call, typed", () =>
