@@ -436,14 +436,8 @@ describe("a test that forgot withAdvancingClock gets a hint, not only a timeout"
     )
   )
 
-  /** On the test's own HttpClient, a call whose first answer is 503, forked and backing off. */
-  const backingOff503 = (
-    body: (
-      fiber: Fiber.RuntimeFiber<{ readonly status: string }, unknown>,
-      warnings: Array<string>,
-      pass: (millis: number) => Effect.Effect<void>
-    ) => Effect.Effect<void, unknown, ApplicationConnections>
-  ) => {
+  /** The test's own HttpClient: 503 to the first request, the connection to the others. */
+  const failingOnce = () => {
     let requests = 0
     const transport = HttpClient.make((request) =>
       Effect.succeed(
@@ -453,7 +447,18 @@ describe("a test that forgot withAdvancingClock gets a hint, not only a timeout"
         )
       )
     )
-    return onOwnClient(transport, { timeout: "1 hour" }, (warnings, pass) =>
+    return { transport, requests: () => requests }
+  }
+
+  /** On {@link failingOnce}, a call forked and backing off after its 503. */
+  const backingOff503 = (
+    body: (
+      fiber: Fiber.RuntimeFiber<{ readonly status: string }, unknown>,
+      warnings: Array<string>,
+      pass: (millis: number) => Effect.Effect<void>
+    ) => Effect.Effect<void, unknown, ApplicationConnections>
+  ) =>
+    onOwnClient(failingOnce().transport, { timeout: "1 hour" }, (warnings, pass) =>
       Effect.gen(function* () {
         const api = yield* ApplicationConnections
         const fiber = yield* Effect.fork(
@@ -463,7 +468,6 @@ describe("a test that forgot withAdvancingClock gets a hint, not only a timeout"
         yield* body(fiber, warnings, pass)
       })
     )
-  }
 
   it.effect("none when the test moved the clock during the wait, if not far enough", () =>
     backingOff503((fiber, warnings, pass) =>
@@ -503,20 +507,12 @@ describe("a test that forgot withAdvancingClock gets a hint, not only a timeout"
         return () => {}
       }
     }
-    let requests = 0
-    const transport = HttpClient.make((request) =>
-      Effect.succeed(
-        HttpClientResponse.fromWeb(
-          request,
-          ++requests === 1 ? new Response("", { status: 503 }) : enabled()
-        )
-      )
-    )
+    const { transport, requests } = failingOnce()
     return Effect.gen(function* () {
       const api = yield* ApplicationConnections
       const connection = yield* api.getDefaultProvisioningConnectionForApplication(ZSCALER)
       expect(connection.status).toBe("ENABLED")
-      expect(requests).toBe(2)
+      expect(requests()).toBe(2)
       expect(timers).toBe(0)
     }).pipe(
       Effect.provide(
