@@ -117,6 +117,15 @@ describe("okta-connections", () => {
         expect(table.code).toBe(0)
         expect(table.stdout.split("\n")[0]).toMatch(/^APP ID\s+STATUS\s+AUTH\s+BASE URL$/)
         expect(table.stdout).toMatch(new RegExp(`${ZSCALER}\\s+ENABLED\\s+TOKEN\\s+https://scim`))
+        // In columns: each value starts under its heading.
+        const [header, row] = table.stdout.split("\n")
+        for (const [heading, value] of [
+          ["STATUS", "ENABLED"],
+          ["AUTH", "TOKEN"],
+          ["BASE URL", "https://scim"]
+        ] as const) {
+          expect(row!.indexOf(value)).toBe(header!.indexOf(heading))
+        }
         const json = yield* cli(["get", ZSCALER, "--json"], env)
         expect(JSON.parse(json.stdout)).toMatchObject([{ id: ZSCALER, status: "ENABLED" }])
         // Both formats printed both, one after the other, on one standard output.
@@ -190,7 +199,29 @@ describe("okta-connections", () => {
         expect(JSON.parse(jwk.stdout.trim().split("\n")[0]!)).toMatchObject({ kty: "RSA" })
         const pem = yield* cli(["jwks", "0oasimorg2orgoauth01", "--pem"], env)
         expect(pem.code).toBe(0)
-        expect(pem.stdout).toContain("-----BEGIN PUBLIC KEY-----")
+        const { kid } = JSON.parse(jwk.stdout.trim().split("\n")[0]!)
+        expect(pem.stdout).toMatch(new RegExp(`^# kid ${kid}\n-----BEGIN PUBLIC KEY-----\n`))
+        // A key no PEM can hold (a symmetric one) is said in its place; the others are printed.
+        const { url } = yield* loopbackServer((_req, res) => {
+          res.setHeader("content-type", "application/json")
+          res.end(
+            JSON.stringify({
+              jwks: {
+                keys: [{ kty: "oct", kid: "shared-1", k: "c2VjcmV0" }, JSON.parse(jwk.stdout)]
+              }
+            })
+          )
+        })
+        const mixed = yield* cli(["jwks", "0oasimorg2orgoauth01", "--pem"], {
+          ...env,
+          OKTA_CLIENT_ORGURL: url
+        })
+        expect([mixed.code, mixed.stderr]).toEqual([0, ""])
+        expect(mixed.stdout).toMatch(
+          new RegExp(
+            `^# kid shared-1\n# shared-1: not a public key PEM can hold\n# kid ${kid}\n-----BEGIN PUBLIC KEY-----\n`
+          )
+        )
       }).pipe(Effect.scoped),
     30_000
   )
@@ -889,6 +920,14 @@ describe("okta-connections", () => {
         expect(quoted.code).toBe(3)
         expect(quoted.stderr).toContain(`wrapped in quotes`)
         expect(quoted.stderr).toContain(`(okta.client.keyId in ${file})`)
+        // A key file that cannot be read: not valid where it was set, and not "not set".
+        writeFileSync(file, client("    privateKey: ./none.pem\n"))
+        const noKey = yield* cli(["get", ZSCALER], { HOME: home }, undefined, work)
+        expect(noKey.code).toBe(3)
+        expect(noKey.stderr).toContain(
+          `not valid: okta.client.privateKey in ${file}: cannot read the key file ./none.pem`
+        )
+        expect(noKey.stderr).not.toContain("not set")
         // A value the SDKs would not take either, and a file that cannot be read: named.
         writeFileSync(file, client("    clientId: [0oa1, 0oa2]\n"))
         const listed = yield* cli(["get", ZSCALER], { HOME: home }, undefined, work)
