@@ -164,7 +164,7 @@ describe("layerConfig from Okta's variables", () => {
       expect(oauth).toContain("OKTA_API_SCOPES is set, but this client reads OKTA_CLIENT_SCOPES")
       // An empty or blank one is not set.
       expect(oauth).not.toContain("OKTA_API_PRIVATE_KEY")
-      expect(oauth).not.toContain("OKTA_CLIENT_ID ")
+      expect(oauth).not.toContain("OKTA_CLIENT_ID")
       // A service app's variables, without the mode that reads them.
       const mode = yield* messageFrom({
         ...org,

@@ -2,8 +2,8 @@
  * The Redis rate-limit store against a real Redis (REDIS_URL, default redis://127.0.0.1:6379):
  * its scripts (window roll-over, stale and reordered observations, resets one window apart,
  * lease expiry, the concurrency level, state expiry), the store's defaults and connection, and
- * several clients sharing one budget and one concurrent-request limit in one process. Each test has its own key prefix. `npm run test:redis`;
- * CI starts Redis if it must.
+ * several clients sharing one budget and one concurrent-request limit in one process. Each test
+ * has its own key prefix. `npm run test:redis`; CI starts Redis if it must.
  */
 import { describe, expect, it } from "@effect/vitest"
 import { inject } from "vitest"
@@ -133,24 +133,26 @@ describe("the Redis store's scripts", () => {
     }).pipe(Effect.scoped)
   )
 
-  it.live("windows that passed unobserved roll over to the one now under way", () =>
-    Effect.gen(function* () {
-      const { store, window, raw, keyPrefix } = yield* fixture
-      // Spent, with a reset two windows and more past (no process called meanwhile).
-      yield* started(store, 0, -130_000)
-      // Window state nobody refreshes expires (three windows after the last answer).
-      const ttl = yield* Effect.promise(() =>
-        raw.pttl(`${keyPrefix}{${KEY.org}}:${KEY.bucket}:window`)
-      )
-      expect(ttl).toBeGreaterThan(170_000)
-      expect(ttl).toBeLessThanOrEqual(180_000)
-      expect(yield* store.acquire(KEY, "x", 60_000)).toEqual({ _tag: "Admitted" })
-      const [seconds, micros] = yield* Effect.promise(() => raw.time())
-      const now = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000)
-      const untilReset = Number((yield* window())["reset"]) - now
-      expect(untilReset).toBeGreaterThan(0)
-      expect(untilReset).toBeLessThanOrEqual(60_000)
-    }).pipe(Effect.scoped)
+  it.live(
+    "windows that passed unobserved roll over to the one now under way; unrefreshed, state expires",
+    () =>
+      Effect.gen(function* () {
+        const { store, window, raw, keyPrefix } = yield* fixture
+        // Spent, with a reset two windows and more past (no process called meanwhile).
+        yield* started(store, 0, -130_000)
+        // Window state nobody refreshes expires (three windows after the last answer).
+        const ttl = yield* Effect.promise(() =>
+          raw.pttl(`${keyPrefix}{${KEY.org}}:${KEY.bucket}:window`)
+        )
+        expect(ttl).toBeGreaterThan(170_000)
+        expect(ttl).toBeLessThanOrEqual(180_000)
+        expect(yield* store.acquire(KEY, "x", 60_000)).toEqual({ _tag: "Admitted" })
+        const [seconds, micros] = yield* Effect.promise(() => raw.time())
+        const now = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000)
+        const untilReset = Number((yield* window())["reset"]) - now
+        expect(untilReset).toBeGreaterThan(0)
+        expect(untilReset).toBeLessThanOrEqual(60_000)
+      }).pipe(Effect.scoped)
   )
 
   it.live("a window without a Limit header rolls over to an unknown budget, not to none", () =>
