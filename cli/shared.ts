@@ -63,7 +63,7 @@ const atLeastOne = (name: string) =>
     )
   )
 const concurrency = atLeastOne("concurrency").pipe(
-  Options.withDescription("calls in flight at once, for commands over many apps"),
+  Options.withDescription("calls in flight at once, for commands over many apps (default 5)"),
   Options.withDefault(5)
 )
 const timeout = atLeastOne("timeout").pipe(
