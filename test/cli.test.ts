@@ -142,6 +142,8 @@ describe("okta-connections", () => {
         ).toEqual([ZSCALER])
         expect(missing.stderr).toContain("0oanosuchapp00000001: OktaNotFoundError")
         expect(missing.stderr).toContain("request id")
+        // Once: the error's message names it already.
+        expect(missing.stderr.match(/request id/g)).toHaveLength(1)
         expect(missing.stderr).toContain("1 of 2 apps succeeded")
         // An id the client refuses unsent is quoted, so an empty one or a stray space shows.
         const odd = yield* cli(["get", "", ` ${ZSCALER}`], env)
@@ -971,11 +973,15 @@ describe("okta-connections", () => {
           ["0oarsaservice", join(dir, "rsa.pem"), root],
           ["0oarsaservice", join(dir, "Jane Doe", "rsa key.pem"), root],
           ["0oarsaservice", "./rsa.pem", dir],
-          ["0oaecservice", sec1, root]
+          // In the home directory (HOME is `dir` here).
+          ["0oarsaservice", "~/rsa.pem", root],
+          ["0oaecservice", sec1, root],
+          // On one line, as an env file holds it: its newlines written \n.
+          ["0oarsaservice", pkcs1.trim().replace(/\n/g, "\\n"), root]
         ] as const) {
           const run = yield* cli(
             ["get", ZSCALER, "--json"],
-            serviceAppEnv(url, clientId, key),
+            { ...serviceAppEnv(url, clientId, key), HOME: dir },
             undefined,
             cwd
           )
@@ -994,7 +1000,7 @@ describe("okta-connections", () => {
         expect(bare.code).toBe(3)
         expect(bare.stderr).toContain("must be a PKCS#8 PEM")
         expect(bare.stderr).not.toContain(body)
-        expect(yield* sim.tokenRequests).toBe(4)
+        expect(yield* sim.tokenRequests).toBe(6)
       }).pipe(Effect.provide(OktaSimulator.layer()), Effect.scoped),
     60_000
   )
@@ -1295,7 +1301,7 @@ describe("okta-connections", () => {
         // Each answer with its request id.
         expect(run.stderr).toMatch(
           new RegExp(
-            `okta: GET /api/v1/apps/${ZSCALER}/connections/default → 200 \\(request id \\S+\\)`
+            `okta: GET /api/v1/apps/${ZSCALER}/connections/default → 200 \\(request id (?!none\\))\\S+\\)`
           )
         )
         expect(run.stderr).not.toContain(TOKEN)
@@ -1317,20 +1323,74 @@ describe("okta-connections", () => {
       Effect.gen(function* () {
         const { url } = yield* serve()
         const sim = yield* OktaSimulator
-        // Every call hangs: the simulator logs each one as it arrives.
-        yield* sim.injectFault({ _tag: "Hang" }, { times: 4 })
-        const ids = [ZSCALER, ORG2ORG, "0oasimorg2orgoauth01", "0oasimbookmark000001"]
+        // The first call is answered (it opens the client's gate, which sends one request until
+        // Okta's first answer); every later one hangs. The simulator logs each as it arrives.
+        yield* sim.injectFault({ _tag: "Delay", millis: 1 }, { times: 1 })
+        yield* sim.injectFault({ _tag: "Hang" }, { times: 11 })
+        const ids = generatedApps(12).map((app) => app.id)
         const { child, output } = spawnCli(["get", ...ids], url)
-        // Interrupt once the calls are in flight, as the simulator sees them arrive.
+        // Interrupt once the calls are in flight: five after the first, the default concurrency
+        // (the others wait for one of them to end, which none does).
         yield* Effect.repeat(
           Effect.flatMap(sim.requests, (log) =>
-            log.length > 0 ? Effect.succeed(true) : Effect.as(Effect.sleep("20 millis"), false)
+            log.length >= 6 ? Effect.succeed(true) : Effect.as(Effect.sleep("20 millis"), false)
           ),
           { until: (seen) => seen, times: 500 }
         )
         expect(yield* exitAfter(child, () => child.kill("SIGINT"))).toBe(130)
-        expect(output.stderr).toMatch(/interrupted: 0 succeeded, 0 failed, 4 not done/)
+        expect((yield* sim.requests).length).toBe(6)
+        // The first ten not done are named, then "…".
+        expect(output.stderr).toMatch(
+          /interrupted: 1 succeeded, 0 failed, 11 not done \((\S+, ){10}…\)/
+        )
+      }).pipe(
+        Effect.provide(
+          OktaSimulator.layer({ apps: generatedApps(12), tokens: [{ token: TOKEN }] })
+        ),
+        Effect.scoped
+      ),
+    30_000
+  )
+
+  it.live(
+    "--timeout bounds each attempt and --deadline the call, in seconds",
+    () =>
+      Effect.gen(function* () {
+        const { url } = yield* serve()
+        const sim = yield* OktaSimulator
+        yield* sim.injectFault({ _tag: "Hang" }, { times: 10 })
+        const env = { OKTA_CLIENT_ORGURL: url, OKTA_CLIENT_TOKEN: TOKEN }
+        const run = yield* cli(["--timeout", "1", "--deadline", "3", "get", ZSCALER], env)
+        expect(run.code).toBe(1)
+        expect(run.stderr).toContain("OktaTimeoutError")
+        expect(run.stderr).toContain("did not complete within its 3000 ms deadline")
+        expect(run.stderr).toContain("an attempt took longer than its 1000 ms timeout")
       }).pipe(Effect.provide(OktaSimulator.layer({ tokens: [{ token: TOKEN }] })), Effect.scoped),
+    30_000
+  )
+
+  it.live(
+    "a warning of the client reaches standard error without --verbose; its debug lines do not",
+    () =>
+      Effect.gen(function* () {
+        // A proxy or a broken server: a window reset an hour ahead, which the gate does not believe.
+        const { url } = yield* loopbackServer((_req, res) => {
+          res.setHeader("content-type", "application/json")
+          res.setHeader("x-rate-limit-limit", "100")
+          res.setHeader("x-rate-limit-remaining", "99")
+          res.setHeader("x-rate-limit-reset", String(Math.floor(Date.now() / 1000) + 3600))
+          res.end(JSON.stringify({ status: "ENABLED", profile: { authScheme: "TOKEN" } }))
+        })
+        const run = yield* cli(["get", ZSCALER], {
+          OKTA_CLIENT_ORGURL: url,
+          OKTA_CLIENT_TOKEN: TOKEN
+        })
+        expect(run.code).toBe(0)
+        expect(run.stderr).toContain(
+          "okta: Okta rate-limit state: ignored an implausible x-rate-limit-reset header"
+        )
+        expect(run.stderr).not.toContain(" → 200 (request id")
+      }).pipe(Effect.scoped),
     30_000
   )
 
