@@ -432,6 +432,83 @@ describe("okta-connections", () => {
   )
 
   it.live(
+    "simulator: its options reach the org it serves; each request is logged, a consent's code never",
+    () =>
+      Effect.gen(function* () {
+        // A free port, found as the simulator would: listen on 0, then let it go.
+        const { url: free, close } = yield* loopbackServer(() => {})
+        close()
+        const port = Number(new URL(free).port)
+        const child = spawn(
+          process.execPath,
+          [
+            cliPath,
+            "simulator",
+            ...["--port", String(port), "--token", "sim-token", "--rate-limit", "7"],
+            ...["--window-seconds", "30", "--concurrency-limit", "3", "--batch-apps", "2"],
+            "--content-length"
+          ],
+          { cwd: root, stdio: ["ignore", "pipe", "inherit"] }
+        )
+        yield* Effect.addFinalizer(() => Effect.sync(() => child.kill("SIGINT")))
+        let stdout = ""
+        child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()))
+        const printed = (text: string) =>
+          until(() => stdout.includes(text)).pipe(Effect.zipRight(Effect.sync(() => stdout)))
+        const info = JSON.parse((yield* printed("\n")).split("\n")[0]!) as {
+          readonly url: string
+          readonly apps: ReadonlyArray<{ readonly id: string }>
+        }
+        expect(info.url).toBe(`http://127.0.0.1:${port}`)
+        expect(info.apps.map((app) => app.id)).toEqual(
+          expect.arrayContaining(["0oasimbatch000000000", "0oasimbatch000000001"])
+        )
+        const banner = yield* printed("  try: curl")
+        expect(banner).toContain("  token: SSWS sim-token\n")
+        expect(banner).toContain("  rate limit: 7 per 30 s, 3 in flight\n")
+        const response = yield* Effect.promise(() =>
+          fetch(`${info.url}/api/v1/apps/0oasimbatch000000001/connections/default`, {
+            headers: { authorization: "SSWS sim-token" }
+          })
+        )
+        expect(response.status).toBe(200)
+        expect(response.headers.get("x-rate-limit-limit")).toBe("7")
+        const reset = Number(response.headers.get("x-rate-limit-reset")) * 1000 - Date.now()
+        expect(reset).toBeLessThanOrEqual(31_000)
+        expect(response.headers.get("content-length")).toBe(
+          String(Buffer.byteLength(yield* Effect.promise(() => response.text())))
+        )
+        yield* printed("/api/v1/apps/0oasimbatch000000001/connections/default → 200")
+        // A consent's callback: its code and state are one-time secrets, not logged.
+        yield* Effect.promise(() =>
+          fetch(
+            `${info.url}/api/v1/apps/google/0oa1/oauth2/callback?code=c0de-s3cret&state=st4te`,
+            {
+              method: "POST",
+              headers: { authorization: "SSWS sim-token" }
+            }
+          ).then((r) => r.text())
+        )
+        const logged = yield* printed("/oauth2/callback?")
+        expect(logged).toContain("/oauth2/callback?code=…&state=…")
+        expect(logged).not.toContain("c0de-s3cret")
+        // An empty --token is no token: a random one is made, as when none is given.
+        const empty = spawn(process.execPath, [cliPath, "simulator", "--token", ""], {
+          cwd: root,
+          stdio: ["ignore", "pipe", "inherit"]
+        })
+        yield* Effect.addFinalizer(() => Effect.sync(() => empty.kill("SIGINT")))
+        const line = yield* Effect.async<string>((resume) => {
+          empty.stdout.once("data", (chunk: Buffer) =>
+            resume(Effect.succeed(chunk.toString().split("\n")[0]!))
+          )
+        })
+        expect((JSON.parse(line) as { readonly token: string }).token).toMatch(/^00sim\S{24}$/)
+      }).pipe(Effect.scoped),
+    30_000
+  )
+
+  it.live(
     "apply: a plan, --dry-run changes nothing, applying converges, a second apply plans no change",
     () =>
       Effect.gen(function* () {
