@@ -57,6 +57,21 @@ const spawnCli = (args: ReadonlyArray<string>, url: string, stdin = "") => {
   return { child, output }
 }
 
+/** `okta-connections simulator` with `args`, its standard output piped. */
+const spawnSimulator = (args: ReadonlyArray<string>) =>
+  spawn(process.execPath, [cliPath, "simulator", ...args], {
+    cwd: root,
+    stdio: ["ignore", "pipe", "inherit"]
+  })
+
+/** The first line a child writes to standard output. */
+const firstLine = (child: ChildProcess) =>
+  Effect.async<string>((resume) => {
+    child.stdout!.once("data", (chunk: Buffer) =>
+      resume(Effect.succeed(chunk.toString().split("\n")[0]!))
+    )
+  })
+
 /** Waits, in steps of 20 ms (10 s at most), until `done()`. */
 const until = (done: () => boolean) =>
   Effect.repeat(
@@ -401,16 +416,8 @@ describe("okta-connections", () => {
     "simulator: the same first line as npm run simulator",
     () =>
       Effect.gen(function* () {
-        const child = spawn(process.execPath, [cliPath, "simulator", "--token", "sim-token"], {
-          cwd: root,
-          stdio: ["ignore", "pipe", "inherit"]
-        })
-        const first = yield* Effect.async<string>((resume) => {
-          child.stdout.once("data", (chunk: Buffer) =>
-            resume(Effect.succeed(chunk.toString().split("\n")[0]!))
-          )
-        })
-        const info = JSON.parse(first) as { url: string; token: string }
+        const child = spawnSimulator(["--token", "sim-token"])
+        const info = JSON.parse(yield* firstLine(child)) as { url: string; token: string }
         expect(info.token).toBe("sim-token")
         const got = yield* cli(["get", ZSCALER, "--json"], {
           OKTA_CLIENT_ORGURL: info.url,
@@ -435,21 +442,15 @@ describe("okta-connections", () => {
     "simulator: its options reach the org it serves; each request is logged, a consent's code never",
     () =>
       Effect.gen(function* () {
-        // A free port, found as the simulator would: listen on 0, then let it go.
+        // A port that was free a moment ago (listened on, then closed).
         const { url: free, close } = yield* loopbackServer(() => {})
         close()
         const port = Number(new URL(free).port)
-        const child = spawn(
-          process.execPath,
-          [
-            cliPath,
-            "simulator",
-            ...["--port", String(port), "--token", "sim-token", "--rate-limit", "7"],
-            ...["--window-seconds", "30", "--concurrency-limit", "3", "--batch-apps", "2"],
-            "--content-length"
-          ],
-          { cwd: root, stdio: ["ignore", "pipe", "inherit"] }
-        )
+        const child = spawnSimulator([
+          ...["--port", String(port), "--token", "sim-token", "--rate-limit", "7"],
+          ...["--window-seconds", "30", "--concurrency-limit", "3", "--batch-apps", "2"],
+          "--content-length"
+        ])
         yield* Effect.addFinalizer(() => Effect.sync(() => child.kill("SIGINT")))
         let stdout = ""
         child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()))
@@ -493,16 +494,9 @@ describe("okta-connections", () => {
         expect(logged).toContain("/oauth2/callback?code=…&state=…")
         expect(logged).not.toContain("c0de-s3cret")
         // An empty --token is no token: a random one is made, as when none is given.
-        const empty = spawn(process.execPath, [cliPath, "simulator", "--token", ""], {
-          cwd: root,
-          stdio: ["ignore", "pipe", "inherit"]
-        })
+        const empty = spawnSimulator(["--token", ""])
         yield* Effect.addFinalizer(() => Effect.sync(() => empty.kill("SIGINT")))
-        const line = yield* Effect.async<string>((resume) => {
-          empty.stdout.once("data", (chunk: Buffer) =>
-            resume(Effect.succeed(chunk.toString().split("\n")[0]!))
-          )
-        })
+        const line = yield* firstLine(empty)
         expect((JSON.parse(line) as { readonly token: string }).token).toMatch(/^00sim\S{24}$/)
       }).pipe(Effect.scoped),
     30_000
