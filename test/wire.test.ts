@@ -496,6 +496,34 @@ describe("the fetch transport as the application configured it", () => {
       return globalThis.fetch(input, init)
     }
 
+  it.live("OktaFetch.layer() sends with the global fetch of each request's time", () =>
+    Effect.gen(function* () {
+      const { url } = yield* loopbackServer((_req, res) => {
+        res.setHeader("content-type", "application/json")
+        res.end(small)
+      })
+      // Built first; a test library then installs its fetch (as msw or undici's MockAgent do).
+      const transport = yield* Layer.build(OktaFetch.layer())
+      const seen: Array<string> = []
+      const original = globalThis.fetch
+      const recorded: typeof globalThis.fetch = (input, init) => {
+        seen.push(String(input))
+        return original(input, init)
+      }
+      yield* Effect.acquireRelease(
+        Effect.sync(() => {
+          globalThis.fetch = recorded
+        }),
+        () =>
+          Effect.sync(() => {
+            globalThis.fetch = original
+          })
+      )
+      expect(yield* getSmall(url, Layer.succeedContext(transport))).toEqual(JSON.parse(small))
+      expect(seen).toEqual([`${url}/chunked`])
+    }).pipe(Effect.scoped)
+  )
+
   it.live("an application's own FetchHttpClient.Fetch still makes every request", () =>
     Effect.gen(function* () {
       const { url } = yield* server
