@@ -502,7 +502,7 @@ describe("the fetch transport as the application configured it", () => {
         res.setHeader("content-type", "application/json")
         res.end(small)
       })
-      // Built first; a test library then installs its fetch (as msw or undici's MockAgent do).
+      // Built first; a test library then installs its fetch (as msw does).
       const transport = yield* Layer.build(OktaFetch.layer())
       const seen: Array<string> = []
       const original = globalThis.fetch
