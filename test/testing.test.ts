@@ -331,6 +331,17 @@ describe("a test that forgot withAdvancingClock gets a hint, not only a timeout"
   )
 
   // No simulator: the test's own HttpClient. The client's own hint then names its wait.
+  const ownClient = (transport: HttpClient.HttpClient, settings: OktaClientSettings) =>
+    ApplicationConnections.layer.pipe(
+      Layer.provide(
+        OktaClient.layer({
+          orgUrl: "https://acme.okta.com",
+          apiToken: Redacted.make("00t"),
+          ...settings
+        })
+      ),
+      Layer.provide(Layer.succeed(HttpClient.HttpClient, transport))
+    )
   const onOwnClient = <A, E>(
     transport: HttpClient.HttpClient,
     settings: OktaClientSettings,
@@ -338,20 +349,7 @@ describe("a test that forgot withAdvancingClock gets a hint, not only a timeout"
       warnings: Array<string>,
       pass: (millis: number) => Effect.Effect<void>
     ) => Effect.Effect<A, E, ApplicationConnections>
-  ) =>
-    withWarningsOn(
-      ApplicationConnections.layer.pipe(
-        Layer.provide(
-          OktaClient.layer({
-            orgUrl: "https://acme.okta.com",
-            apiToken: Redacted.make("00t"),
-            ...settings
-          })
-        ),
-        Layer.provide(Layer.succeed(HttpClient.HttpClient, transport))
-      ),
-      body
-    )
+  ) => withWarningsOn(ownClient(transport, settings), body)
   const enabled = () => Response.json({ status: "ENABLED", profile: { authScheme: "TOKEN" } })
 
   const byHand = [
@@ -516,17 +514,8 @@ describe("a test that forgot withAdvancingClock gets a hint, not only a timeout"
       expect(timers).toBe(0)
     }).pipe(
       Effect.provide(
-        ApplicationConnections.layer.pipe(
-          Layer.provide(
-            OktaClient.layer({
-              orgUrl: "https://acme.okta.com",
-              apiToken: Redacted.make("00t"),
-              // A backoff of 1 ms: the retry's sleep is real time.
-              retry: RetryPolicy.make({ backoff: Schedule.spaced("1 millis") })
-            })
-          ),
-          Layer.provide(Layer.succeed(HttpClient.HttpClient, transport))
-        )
+        // A backoff of 1 ms: the retry's sleep is real time.
+        ownClient(transport, { retry: RetryPolicy.make({ backoff: Schedule.spaced("1 millis") }) })
       ),
       Effect.locally(currentRealTime, realTime)
     )
