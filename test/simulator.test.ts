@@ -1226,3 +1226,194 @@ describe("any rate limits, any faults, the default policy", () => {
     { timeout: 120_000, fastCheck: { seed: 20261204, numRuns: 30 } }
   )
 })
+
+describe("the model answers as Okta does, request by request", () => {
+  const BASE = "https://simulator.okta.test"
+  const send = (
+    sim: ReturnType<typeof make>,
+    method: string,
+    path: string,
+    options: { readonly authorization?: string; readonly body?: string } = {}
+  ) =>
+    Effect.map(
+      sim.handle({
+        method,
+        url: new URL(BASE + path),
+        headers: {
+          ...(options.authorization !== undefined ? { authorization: options.authorization } : {}),
+          ...(options.body !== undefined ? { "content-type": "application/json" } : {})
+        },
+        body: options.body
+      }),
+      (outcome) => {
+        if (outcome._tag !== "Respond") return { status: outcome._tag, all: () => [], body: "" }
+        const { status, headers, body } = outcome.response
+        const all = (name: string) => headers.filter(([key]) => key === name).map(([, v]) => v)
+        return { status, all, body }
+      }
+    )
+  const connection = (id: string) => `/api/v1/apps/${id}/connections/default`
+  const auth = { authorization: `SSWS ${TOKEN}` }
+
+  it.effect("a limit lowered mid-window answers Remaining 0 and 429, never a negative count", () =>
+    Effect.gen(function* () {
+      const sim = make({ tokens: [{ token: TOKEN }], rateLimit: { limit: 5 } })
+      for (let i = 0; i < 3; i++) yield* send(sim, "GET", connection(ZSCALER), auth)
+      yield* sim.setRateLimit({ limit: 2 })
+      const refused = yield* send(sim, "GET", connection(ZSCALER), auth)
+      expect([refused.status, refused.all("x-rate-limit-remaining")]).toEqual([429, ["0"]])
+      // Before authentication the headers describe the window as it stands: spent.
+      const unauthenticated = yield* send(sim, "GET", connection(ZSCALER))
+      expect(unauthenticated.all("x-rate-limit-remaining")).toEqual(["0"])
+    })
+  )
+
+  it.effect("headers sent before a request is counted describe the window of their time", () =>
+    Effect.gen(function* () {
+      const sim = make({ tokens: [{ token: TOKEN }], rateLimit: { limit: 5, windowSeconds: 60 } })
+      for (let i = 0; i < 3; i++) yield* send(sim, "GET", connection(ZSCALER), auth)
+      const sameWindow = yield* send(sim, "GET", connection(ZSCALER), { authorization: "SSWS x" })
+      expect([sameWindow.status, sameWindow.all("x-rate-limit-remaining")]).toEqual([401, ["2"]])
+      yield* TestClock.adjust("60 seconds")
+      const nextWindow = yield* send(sim, "GET", connection(ZSCALER), { authorization: "SSWS x" })
+      expect(nextWindow.all("x-rate-limit-remaining")).toEqual(["5"])
+      expect(nextWindow.all("x-rate-limit-reset")).toEqual(["120"])
+    })
+  )
+
+  it.effect("the concurrent-request 429 says Limit 0, Remaining 0 and a reset a minute on", () =>
+    Effect.gen(function* () {
+      const sim = make({ tokens: [{ token: TOKEN }], rateLimit: { concurrencyLimit: 1 } })
+      yield* TestClock.setTime(10_500)
+      yield* sim.injectFault({ _tag: "Delay", millis: 1_000 })
+      const first = yield* Effect.fork(send(sim, "GET", connection(ZSCALER), auth))
+      yield* TestClock.adjust("1 milli")
+      const refused = yield* send(sim, "GET", connection(ZSCALER), auth)
+      expect(refused.status).toBe(429)
+      expect(
+        ["limit", "remaining", "reset"].map((h) => refused.all(`x-rate-limit-${h}`)[0])
+      ).toEqual(["0", "0", String(11 + 60)])
+      yield* TestClock.adjust("1 second")
+      expect((yield* Fiber.join(first)).status).toBe(200)
+    })
+  )
+
+  it.effect("latencyMillis and a Delay fault add up", () =>
+    Effect.gen(function* () {
+      const sim = make({ tokens: [{ token: TOKEN }], latencyMillis: 100 })
+      yield* sim.injectFault({ _tag: "Delay", millis: 50 })
+      const fiber = yield* Effect.fork(send(sim, "GET", connection(ZSCALER), auth))
+      yield* TestClock.adjust("149 millis")
+      expect(fiber.unsafePoll()).toBeNull()
+      yield* TestClock.adjust("1 milli")
+      expect((yield* Fiber.join(fiber)).status).toBe(200)
+    })
+  )
+
+  it.effect("DuplicateReset sends both resets and a Date; RateLimitNoDate no Date", () =>
+    Effect.gen(function* () {
+      const sim = make({ tokens: [{ token: TOKEN }], rateLimit: { windowSeconds: 10 } })
+      yield* TestClock.setTime(25_000)
+      yield* sim.injectFault({ _tag: "DuplicateReset" })
+      const duplicate = yield* send(sim, "GET", connection(ZSCALER), auth)
+      expect(duplicate.status).toBe(429)
+      expect(duplicate.all("x-rate-limit-reset")).toEqual(["30", "40"])
+      expect(duplicate.all("date")).toEqual([new Date(25_000).toUTCString()])
+      yield* sim.injectFault({ _tag: "RateLimitNoDate" })
+      const noDate = yield* send(sim, "GET", connection(ZSCALER), auth)
+      expect([noDate.status, noDate.all("date")]).toEqual([429, []])
+    })
+  )
+
+  it.effect("a fault's method matches in any case", () =>
+    Effect.gen(function* () {
+      const sim = make({ tokens: [{ token: TOKEN }] })
+      yield* sim.injectFault({ _tag: "Drop" }, { method: "post" })
+      expect((yield* send(sim, "GET", connection(ZSCALER), auth)).status).toBe(200)
+      const activate = yield* send(sim, "POST", `${connection(ZSCALER)}/lifecycle/deactivate`, auth)
+      expect(activate.status).toBe("Drop")
+    })
+  )
+
+  it.effect("the log keeps a body that is not JSON as its text", () =>
+    Effect.gen(function* () {
+      const sim = make({ tokens: [{ token: TOKEN }] })
+      yield* send(sim, "POST", connection(ZSCALER), { ...auth, body: "not json" })
+      const [entry] = yield* sim.requests
+      expect([entry?.outcome, entry?.body]).toEqual([400, "not json"])
+    })
+  )
+
+  it.effect("a path past the verify callback, or an app id with a broken escape: 404", () =>
+    Effect.gen(function* () {
+      const sim = make({ tokens: [{ token: TOKEN }] })
+      const path = `/api/v1/apps/office365/${OFFICE365}/oauth2/callback`
+      expect((yield* send(sim, "POST", `${path}?code=c&state=s`, auth)).status).toBe(400)
+      expect((yield* send(sim, "POST", `${path}/more?code=c&state=s`, auth)).status).toBe(404)
+      // A malformed escape is kept as sent, so the 404 names the app id the caller wrote.
+      const malformed = yield* send(sim, "GET", connection("0oa%E0%A4%A"), auth)
+      expect(malformed.status).toBe(404)
+      expect(JSON.parse(malformed.body).errorSummary).toContain("0oa%E0%A4%A (AppInstance)")
+    })
+  )
+
+  it.effect("consent: the page checks the state, repeats its code, and verify checks both", () =>
+    Effect.gen(function* () {
+      const sim = make({ tokens: [{ token: TOKEN }] })
+      const page = `/simulator/consent/office365/${OFFICE365}`
+      const wrongState = yield* send(sim, "GET", `${page}?state=forged`)
+      expect(wrongState.status).toBe(400)
+      expect(wrongState.body).toContain("unknown state")
+      const first = yield* sim.consent(OFFICE365)
+      const second = yield* sim.consent(OFFICE365)
+      expect(second).toEqual(first)
+      const viaPage = yield* send(sim, "GET", `${page}?state=${first.state}`)
+      expect(viaPage.body).toContain(`code=${first.code}`)
+      const callback = `/api/v1/apps/office365/${OFFICE365}/oauth2/callback`
+      const forgedState = yield* send(sim, "POST", `${callback}?code=${first.code}&state=x`, auth)
+      expect(forgedState.status).toBe(400)
+      const verified = `${callback}?code=${first.code}&state=${first.state}`
+      expect((yield* send(sim, "POST", verified, auth)).status).toBe(204)
+    })
+  )
+
+  it.effect("the seed's rotation mode and verified consent are what GET answers", () =>
+    Effect.gen(function* () {
+      const sim = make({
+        tokens: [{ token: TOKEN }],
+        apps: [
+          ...DEFAULT_APPS,
+          {
+            id: "0oaverifiedslack0001",
+            name: "slack",
+            connection: { authScheme: "OAUTH2", verified: true }
+          }
+        ]
+      })
+      const org2org = yield* send(sim, "GET", connection(ORG2ORG_OAUTH), auth)
+      expect(JSON.parse(org2org.body)).toMatchObject({
+        authScheme: "OAUTH2",
+        profile: { signing: { rotationMode: "AUTO" } }
+      })
+      const pending = JSON.parse((yield* send(sim, "GET", connection(OFFICE365), auth)).body)
+      // Only Org2Org's OAuth 2.0 connection carries a top-level authScheme, as Okta documents.
+      expect(pending.authScheme).toBeUndefined()
+      expect(pending._links.authorize).toBeDefined()
+      const slack = yield* send(sim, "GET", connection("0oaverifiedslack0001"), auth)
+      expect(JSON.parse(slack.body)._links.authorize).toBeUndefined()
+      expect((yield* sim.inspect("0oaverifiedslack0001")).connection?.verified).toBe(true)
+    })
+  )
+
+  it.effect("a TOKEN update without baseUrl keeps the stored one", () =>
+    Effect.gen(function* () {
+      const sim = make({ tokens: [{ token: TOKEN }] })
+      const body = JSON.stringify({ profile: { authScheme: "TOKEN", token: "00new" } })
+      expect((yield* send(sim, "POST", connection(ZSCALER), { ...auth, body })).status).toBe(200)
+      expect((yield* sim.inspect(ZSCALER)).connection).toMatchObject({
+        token: "00new",
+        baseUrl: "https://scim.zscalerbeta.net/1234567/890/scim"
+      })
+    })
+  )
+})
