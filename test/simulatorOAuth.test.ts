@@ -134,6 +134,16 @@ describe("the simulated authorization server", () => {
     })
   )
 
+  it.effect("accepts a service app registered after the org was built", () =>
+    Effect.gen(function* () {
+      const org = yield* orgOf({ oauthClients: [] })
+      const unknown = yield* tokenRequest(org, yield* assertion())
+      expect(unknown.json["error_description"]).toBe("The client_id is not registered.")
+      yield* org.addOAuthClient(client())
+      expect((yield* tokenRequest(org, yield* assertion())).status).toBe(200)
+    })
+  )
+
   it.effect("accepts an assertion without a kid (the app has one key)", () =>
     Effect.gen(function* () {
       const org = yield* orgOf()
