@@ -1,5 +1,18 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Cause, Effect, Exit, FastCheck as fc, Fiber, Schedule, Schema, TestClock } from "effect"
+import { HttpBody, HttpClient, HttpClientRequest } from "@effect/platform"
+import {
+  Cause,
+  Effect,
+  Exit,
+  FastCheck as fc,
+  Fiber,
+  Layer,
+  Option,
+  Schedule,
+  Schema,
+  Scope,
+  TestClock
+} from "effect"
 import { createPublicKey } from "node:crypto"
 import {
   ApplicationConnections,
@@ -12,6 +25,7 @@ import {
   DEFAULT_APPS,
   make,
   OktaSimulator,
+  type OktaSimulatorService,
   type SimulatorFault,
   serve,
   withAdvancingClock
@@ -1281,21 +1295,24 @@ describe("the model answers as Okta does, request by request", () => {
     })
   )
 
-  it.effect("the concurrent-request 429 says Limit 0, Remaining 0 and a reset a minute on", () =>
-    Effect.gen(function* () {
-      const sim = make({ tokens: [{ token: TOKEN }], rateLimit: { concurrencyLimit: 1 } })
-      yield* TestClock.setTime(10_500)
-      yield* sim.injectFault({ _tag: "Delay", millis: 1_000 })
-      const first = yield* Effect.fork(send(sim, "GET", connection(ZSCALER), auth))
-      yield* TestClock.adjust("1 milli")
-      const refused = yield* send(sim, "GET", connection(ZSCALER), auth)
-      expect(refused.status).toBe(429)
-      expect(
-        ["limit", "remaining", "reset"].map((h) => refused.all(`x-rate-limit-${h}`)[0])
-      ).toEqual(["0", "0", String(11 + 60)])
-      yield* TestClock.adjust("1 second")
-      expect((yield* Fiber.join(first)).status).toBe(200)
-    })
+  it.effect(
+    "the concurrent-request 429 (limit set by setRateLimit) says Limit 0, Remaining 0, a reset a minute on",
+    () =>
+      Effect.gen(function* () {
+        const sim = make({ tokens: [{ token: TOKEN }] })
+        yield* sim.setRateLimit({ concurrencyLimit: 1 })
+        yield* TestClock.setTime(10_500)
+        yield* sim.injectFault({ _tag: "Delay", millis: 1_000 })
+        const first = yield* Effect.fork(send(sim, "GET", connection(ZSCALER), auth))
+        yield* TestClock.adjust("1 milli")
+        const refused = yield* send(sim, "GET", connection(ZSCALER), auth)
+        expect(refused.status).toBe(429)
+        expect(
+          ["limit", "remaining", "reset"].map((h) => refused.all(`x-rate-limit-${h}`)[0])
+        ).toEqual(["0", "0", String(11 + 60)])
+        yield* TestClock.adjust("1 second")
+        expect((yield* Fiber.join(first)).status).toBe(200)
+      })
   )
 
   it.effect("latencyMillis and a Delay fault add up", () =>
@@ -1312,7 +1329,8 @@ describe("the model answers as Okta does, request by request", () => {
 
   it.effect("DuplicateReset sends both resets and a Date; RateLimitNoDate no Date", () =>
     Effect.gen(function* () {
-      const sim = make({ tokens: [{ token: TOKEN }], rateLimit: { windowSeconds: 10 } })
+      const sim = make({ tokens: [{ token: TOKEN }] })
+      yield* sim.setRateLimit({ windowSeconds: 10 })
       yield* TestClock.setTime(25_000)
       yield* sim.injectFault({ _tag: "DuplicateReset" })
       const duplicate = yield* send(sim, "GET", connection(ZSCALER), auth)
@@ -1395,6 +1413,7 @@ describe("the model answers as Okta does, request by request", () => {
         authScheme: "OAUTH2",
         profile: { signing: { rotationMode: "AUTO" } }
       })
+      expect((yield* sim.inspect(ORG2ORG_OAUTH)).connection?.rotationMode).toBe("AUTO")
       const pending = JSON.parse((yield* send(sim, "GET", connection(OFFICE365), auth)).body)
       // Only Org2Org's OAuth 2.0 connection carries a top-level authScheme, as Okta documents.
       expect(pending.authScheme).toBeUndefined()
@@ -1414,6 +1433,133 @@ describe("the model answers as Okta does, request by request", () => {
         token: "00new",
         baseUrl: "https://scim.zscalerbeta.net/1234567/890/scim"
       })
+    })
+  )
+})
+
+describe("the faces deliver the model's answers as a socket would", () => {
+  const inProcessOrg = Layer.provideMerge(
+    OktaSimulator.layerHttpClient,
+    OktaSimulator.layer({ tokens: [{ token: TOKEN }], contentLength: true })
+  )
+  const authorized = HttpClientRequest.setHeader("authorization", `SSWS ${TOKEN}`)
+
+  it.effect("in-process: a string body is read, Content-Length counts bytes, a drop resets", () =>
+    Effect.gen(function* () {
+      const http = yield* HttpClient.HttpClient
+      const sim = yield* OktaSimulator
+      const update = HttpClientRequest.post(
+        `https://simulator.okta.test/api/v1/apps/${ZSCALER}/connections/default`
+      ).pipe(
+        authorized,
+        HttpClientRequest.setHeader("content-type", "application/json"),
+        HttpClientRequest.setBody(
+          HttpBody.raw(JSON.stringify({ profile: { authScheme: "TOKEN", token: "00raw" } }))
+        )
+      )
+      expect((yield* http.execute(update)).status).toBe(200)
+      expect((yield* sim.inspect(ZSCALER)).connection?.token).toBe("00raw")
+      // A 404 that names an app id with a non-ASCII letter: more bytes than characters.
+      const notFound = yield* http.execute(
+        authorized(
+          HttpClientRequest.get(
+            "https://simulator.okta.test/api/v1/apps/0oa%C3%A9/connections/default"
+          )
+        )
+      )
+      const text = yield* notFound.text
+      expect(text).toContain("0oaé")
+      expect(notFound.headers["content-length"]).toBe(String(Buffer.byteLength(text)))
+      yield* sim.injectFault({ _tag: "Drop" })
+      const dropped = yield* Effect.flip(
+        http.execute(
+          authorized(
+            HttpClientRequest.get(
+              `https://simulator.okta.test/api/v1/apps/${ZSCALER}/connections/default`
+            )
+          )
+        )
+      )
+      expect(dropped._tag === "RequestError" && (dropped.cause as { code?: unknown }).code).toBe(
+        "ECONNRESET"
+      )
+    }).pipe(Effect.provide(inProcessOrg))
+  )
+
+  /** Serves a fresh org on `host` for the body, over real sockets. */
+  const served = <A, E>(
+    body: (url: string, sim: OktaSimulatorService) => Effect.Effect<A, E>,
+    host?: string
+  ) =>
+    Effect.scoped(
+      Effect.gen(function* () {
+        const { url } = yield* serve(host !== undefined ? { host } : {})
+        return yield* body(url, yield* OktaSimulator)
+      })
+    ).pipe(Effect.provide(OktaSimulator.layer({ tokens: [{ token: TOKEN }] })))
+  const fetchOf = (url: string, init: RequestInit = {}) =>
+    Effect.promise(async () => {
+      const response = await fetch(url, init)
+      return { status: response.status, headers: response.headers, text: await response.text() }
+    })
+
+  it.live("loopback: any 127.x address, a body cap of 1 MiB, no gzip of an empty body", () =>
+    served(
+      (url) =>
+        Effect.gen(function* () {
+          expect(url).toMatch(/^http:\/\/127\.0\.0\.2:\d+$/)
+          const path = `${url}/api/v1/apps/${ZSCALER}/connections/default`
+          const mebibyte = "x".repeat(1024 * 1024)
+          expect((yield* fetchOf(path, { method: "POST", body: mebibyte })).status).toBe(401)
+          const tooLarge = yield* fetchOf(path, { method: "POST", body: `${mebibyte}x` })
+          expect([tooLarge.status, tooLarge.text]).toEqual([413, "request body too large"])
+          const headers = { authorization: `SSWS ${TOKEN}`, "accept-encoding": "gzip" }
+          const activated = yield* fetchOf(`${path}/lifecycle/activate`, {
+            method: "POST",
+            headers
+          })
+          expect([activated.status, activated.headers.get("content-encoding")]).toEqual([204, null])
+          const got = yield* fetchOf(path, { headers })
+          expect([got.status, got.headers.get("content-encoding")]).toEqual([200, "gzip"])
+        }),
+      "127.0.0.2"
+    )
+  )
+
+  it.live("loopback: a header the model sends twice arrives twice", () =>
+    served((url, sim) =>
+      Effect.gen(function* () {
+        yield* sim.injectFault({ _tag: "DuplicateReset" })
+        const answer = yield* fetchOf(`${url}/api/v1/apps/${ZSCALER}/connections/default`, {
+          headers: { authorization: `SSWS ${TOKEN}` }
+        })
+        expect(answer.status).toBe(429)
+        expect(answer.headers.get("x-rate-limit-reset")).toMatch(/^(\d+), (\d+)$/)
+      })
+    )
+  )
+
+  it.live("loopback: the server stops while a request hangs", () =>
+    Effect.gen(function* () {
+      const sim = make({ tokens: [{ token: TOKEN }] })
+      yield* sim.injectFault({ _tag: "Hang" })
+      const scope = yield* Scope.make()
+      const { url } = yield* serve().pipe(
+        Scope.extend(scope),
+        Effect.provideService(OktaSimulator, sim)
+      )
+      const controller = new AbortController()
+      const hanging = fetch(`${url}/api/v1/apps/${ZSCALER}/connections/default`, {
+        signal: controller.signal
+      }).catch((error: unknown) => error)
+      while ((yield* sim.requests).length === 0) yield* Effect.sleep("10 millis")
+      const closed = yield* Scope.close(scope, Exit.void).pipe(
+        Effect.timeout("5 seconds"),
+        Effect.option
+      )
+      controller.abort()
+      expect(Option.isSome(closed)).toBe(true)
+      expect(yield* Effect.promise(() => hanging)).toBeInstanceOf(Error)
     })
   )
 })
