@@ -1315,6 +1315,32 @@ describe("the model answers as Okta does, request by request", () => {
       })
   )
 
+  it.effect("with latency, the request that finds every slot taken is refused, at once", () =>
+    Effect.gen(function* () {
+      const sim = make({
+        tokens: [{ token: TOKEN }],
+        rateLimit: { concurrencyLimit: 2 },
+        latencyMillis: 100
+      })
+      const fibers = []
+      for (let i = 0; i < 3; i++) {
+        fibers.push(yield* Effect.fork(send(sim, "GET", connection(ZSCALER), auth)))
+        yield* TestClock.adjust("1 milli")
+      }
+      // The third arrived while the first two held both slots: refused on arrival.
+      expect(fibers.map((fiber) => fiber.unsafePoll() !== null)).toEqual([false, false, true])
+      expect((yield* Fiber.join(fibers[2]!)).status).toBe(429)
+      yield* TestClock.adjust("100 millis")
+      const statuses = yield* Effect.forEach(fibers.slice(0, 2), (fiber) => Fiber.join(fiber))
+      expect(statuses.map((answer) => answer.status)).toEqual([200, 200])
+      expect((yield* sim.requests).map((entry) => [entry.outcome, entry.at])).toEqual([
+        [429, 2],
+        [200, 0],
+        [200, 1]
+      ])
+    })
+  )
+
   it.effect("latencyMillis and a Delay fault add up", () =>
     Effect.gen(function* () {
       const sim = make({ tokens: [{ token: TOKEN }], latencyMillis: 100 })

@@ -63,7 +63,8 @@ export interface OktaSimulatorOptions {
   /**
    * Time every request spends in the org before it is answered (and holds a concurrency slot),
    * milliseconds: finite, 0 or more (or building the simulator dies with a `RangeError`). Default
-   * 0. For benchmarks of the concurrent-request limit.
+   * 0. For benchmarks of the concurrent-request limit: a request that arrives with every slot
+   * taken is refused (429, `Limit: 0`) at once, as Okta refuses it, without this wait.
    */
   readonly latencyMillis?: number | undefined
   /** Service apps its authorization server (`/oauth2/v1/token`) accepts. Default none. */

@@ -517,15 +517,20 @@ export class OrgModel {
       }
       // A delayed request occupies a concurrency slot for its whole duration, as on Okta. Taken
       // and given back in one `acquireUseRelease`: an interrupted request never keeps its slot.
-      const delay = (fault?._tag === "Delay" ? fault.millis : 0) + model.latencyMillis
+      // Whether it is one too many is decided as it arrives, as Okta refuses the request that
+      // finds every slot taken (not the one that has held a slot longest); the refusal does not
+      // spend the org's `latencyMillis`.
       const response = yield* Effect.acquireUseRelease(
         Effect.sync(() => {
           model.inFlight += 1
+          return model.inFlight > model.concurrencyLimit
         }),
-        () =>
-          delay > 0
-            ? Effect.zipRight(Effect.sleep(delay), model.answer(method, request, fault))
-            : model.answer(method, request, fault),
+        (overLimit) => {
+          const delay =
+            (fault?._tag === "Delay" ? fault.millis : 0) + (overLimit ? 0 : model.latencyMillis)
+          const answer = model.answer(method, request, fault, overLimit)
+          return delay > 0 ? Effect.zipRight(Effect.sleep(delay), answer) : answer
+        },
         () =>
           Effect.sync(() => {
             model.inFlight -= 1
@@ -539,7 +544,8 @@ export class OrgModel {
   private answer(
     method: string,
     request: SimRequest,
-    fault: SimulatorFault | undefined
+    fault: SimulatorFault | undefined,
+    overLimit: boolean
   ): Effect.Effect<SimResponse> {
     // eslint-disable-next-line @typescript-eslint/no-this-alias
     const model = this
@@ -716,8 +722,8 @@ export class OrgModel {
       const faulted = faultResponse()
       if (faulted !== undefined) return faulted
 
-      // Concurrency limit: this request is already counted in `inFlight`.
-      if (model.inFlight > model.concurrencyLimit) {
+      // Concurrency limit: all slots were taken when this request arrived.
+      if (overLimit) {
         return jsonResponse(
           429,
           withDate([
