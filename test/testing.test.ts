@@ -128,6 +128,26 @@ describe("withAdvancingClock", () => {
     }).pipe(Effect.provide(OktaSimulator.layerConnections()))
   )
 
+  it.live("under the live clock it waits however many event-loop turns the effect takes", () =>
+    Effect.gen(function* () {
+      // Work of its own (I/O, promises) and no sleep: more turns than the stuck check allows.
+      expect(yield* withAdvancingClock(Effect.as(Effect.repeatN(turn, 20_000), "done"))).toBe(
+        "done"
+      )
+    })
+  )
+
+  it.effect("real work between sleeps is counted afresh after each clock move", () =>
+    Effect.gen(function* () {
+      const started = yield* Clock.currentTimeMillis
+      // Ten rounds of about 1,500 turns of real work, each then a sleep: 15,000 turns in all, and
+      // none of the rounds near the 10,000 turns after which an effect counts as stuck.
+      const round = Effect.zipRight(Effect.repeatN(turn, 1_500), Effect.sleep("1 second"))
+      yield* withAdvancingClock(Effect.repeatN(round, 9))
+      expect((yield* Clock.currentTimeMillis) - started).toBe(10_000)
+    })
+  )
+
   it.effect("an effect waiting on something no clock move brings dies with a hint", () =>
     Effect.gen(function* () {
       const never = yield* Deferred.make<void>()
