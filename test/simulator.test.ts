@@ -33,6 +33,7 @@ import {
 import { faces, inProcess, Raw, type FaceServices } from "./support/faces.js"
 import { failureOf as failure } from "./support/exit.js"
 import { interruptEverywhere } from "./support/interruptAt.js"
+import { handled } from "./support/model.js"
 
 const ZSCALER = "0oasimzscaler0000001"
 const ORG2ORG_TOKEN = "0oasimorg2orgtoken01"
@@ -1244,27 +1245,20 @@ describe("any rate limits, any faults, the default policy", () => {
 describe("the model answers as Okta does, request by request", () => {
   const BASE = "https://simulator.okta.test"
   const send = (
-    sim: ReturnType<typeof make>,
+    sim: OktaSimulatorService,
     method: string,
     path: string,
     options: { readonly authorization?: string; readonly body?: string } = {}
   ) =>
-    Effect.map(
-      sim.handle({
-        method,
-        url: new URL(BASE + path),
-        headers: {
-          ...(options.authorization !== undefined ? { authorization: options.authorization } : {}),
-          ...(options.body !== undefined ? { "content-type": "application/json" } : {})
-        },
-        body: options.body
-      }),
-      (outcome) => {
-        if (outcome._tag !== "Respond") return { status: outcome._tag, all: () => [], body: "" }
-        const { status, headers, body } = outcome.response
-        const all = (name: string) => headers.filter(([key]) => key === name).map(([, v]) => v)
-        return { status, all, body }
-      }
+    handled(
+      sim,
+      method,
+      BASE + path,
+      {
+        ...(options.authorization !== undefined ? { authorization: options.authorization } : {}),
+        ...(options.body !== undefined ? { "content-type": "application/json" } : {})
+      },
+      options.body
     )
   const connection = (id: string) => `/api/v1/apps/${id}/connections/default`
   const auth = { authorization: `SSWS ${TOKEN}` }

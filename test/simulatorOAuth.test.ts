@@ -9,6 +9,7 @@ import { Effect, TestClock } from "effect"
 import { createHash, generateKeyPairSync, type KeyObject } from "node:crypto"
 import { SignJWT } from "jose"
 import { make, type SimulatedOAuthClient } from "../src/testing/index.js"
+import { handled } from "./support/model.js"
 
 const ORG = "https://simulator.okta.test"
 const TOKEN_URL = `${ORG}/oauth2/v1/token`
@@ -66,6 +67,7 @@ const ath = (accessToken: string) => createHash("sha256").update(accessToken).di
 
 type Org = ReturnType<typeof make>
 
+/** The model's answer, its body parsed as JSON (an object; empty for no body). */
 const answer = (
   org: Org,
   method: string,
@@ -73,16 +75,10 @@ const answer = (
   headers: Record<string, string>,
   body?: string
 ) =>
-  Effect.map(org.handle({ method, url: new URL(url), headers, body }), (outcome) => {
-    if (outcome._tag !== "Respond") throw new Error(`no answer: ${outcome._tag}`)
-    const { status, headers: pairs, body: text } = outcome.response
-    const header = (name: string) => pairs.find(([key]) => key === name)?.[1]
-    return {
-      status,
-      header,
-      json: (text === "" ? undefined : JSON.parse(text)) as Record<string, unknown>
-    }
-  })
+  Effect.map(handled(org, method, url, headers, body), (response) => ({
+    ...response,
+    json: (response.body === "" ? {} : JSON.parse(response.body)) as Record<string, unknown>
+  }))
 
 /** `POST /oauth2/v1/token` with a client-credentials form; `form` overrides (undefined drops). */
 const tokenRequest = (
