@@ -23,6 +23,7 @@ import {
 } from "../src/index.js"
 import {
   DEFAULT_APPS,
+  generatedApps,
   make,
   OktaSimulator,
   type OktaSimulatorService,
@@ -1443,6 +1444,24 @@ describe("the model answers as Okta does, request by request", () => {
       expect((yield* sim.inspect("0oaverifiedslack0001")).connection?.verified).toBe(true)
     })
   )
+
+  it("generatedApps: Okta-length ids in order, alternately ENABLED and DISABLED, own baseUrls", () => {
+    const apps = generatedApps(12)
+    expect(apps.slice(0, 2).map((app) => app.id)).toEqual([
+      "0oasimbatch000000000",
+      "0oasimbatch000000001"
+    ])
+    expect(apps[11]!.id).toBe("0oasimbatch000000011")
+    expect(apps.every((app) => app.id.length === 20 && app.name === "zscalerbyz")).toBe(true)
+    expect(apps.slice(0, 4).map((app) => app.connection?.status)).toEqual([
+      "ENABLED",
+      "DISABLED",
+      "ENABLED",
+      "DISABLED"
+    ])
+    const baseUrls = apps.map((app) => (app.connection as { baseUrl?: string }).baseUrl)
+    expect(new Set(baseUrls).size).toBe(12)
+  })
 
   it.effect("a TOKEN update without baseUrl keeps the stored one", () =>
     Effect.gen(function* () {

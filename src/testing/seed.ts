@@ -144,7 +144,9 @@ export const DEFAULT_APPS: ReadonlyArray<SimulatedApp> = [
 ]
 
 /**
- * `count` token-based Zscaler apps with ids `0oasimbatch00000000`…, for batches and benchmarks.
+ * `count` token-based Zscaler apps for batches and benchmarks: ids `0oasimbatch000000000`,
+ * `0oasimbatch000000001`… (20 characters, as Okta's are), alternately ENABLED and DISABLED (the
+ * first ENABLED), each with a `baseUrl` of its own.
  *
  * @example
  * ```ts
