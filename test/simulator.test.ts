@@ -1162,6 +1162,27 @@ describe("the default token", () => {
   )
 })
 
+describe("the ready-made client layers", () => {
+  it.effect.each([
+    ["layerConnections", OktaSimulator.layerConnections({ client: { timeout: "-5 seconds" } })],
+    [
+      "layerConnectionsServer",
+      OktaSimulator.layerConnectionsServer({ client: { timeout: "-5 seconds" } })
+    ]
+  ] as const)(
+    "%s: a client setting the client refuses dies with its OktaConfigError",
+    ([, layer]) =>
+      Effect.gen(function* () {
+        const exit = yield* Effect.exit(Effect.provide(Effect.void, layer))
+        const defect = Exit.isFailure(exit) ? Cause.dieOption(exit.cause) : Option.none()
+        expect(Option.getOrUndefined(defect)).toMatchObject({
+          _tag: "OktaConfigError",
+          message: "invalid Okta client configuration: timeout must be a positive duration"
+        })
+      })
+  )
+})
+
 describe("serve", () => {
   it.effect.each([
     [{ host: "0.0.0.0" }, "the simulator listens on loopback only (got host 0.0.0.0)"],

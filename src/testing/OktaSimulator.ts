@@ -736,7 +736,8 @@ export class OktaSimulator extends Context.Tag("effect-okta-connections/testing/
    * `HttpClient`, authenticated with its token, plus `OktaSimulator` to control it.
    * Under a `TestClock`, a call left waiting on it (a retry, a rate-limit wait) with the clock
    * standing still for 2 s of real time gets a line on standard error: run it inside
-   * `withAdvancingClock`.
+   * `withAdvancingClock`. A `client` setting `OktaClient.layer` refuses is the test's own mistake:
+   * building the layer dies with its `OktaConfigError` (the layer's error type stays `never`).
    *
    * @example
    * ```ts
@@ -767,7 +768,8 @@ export class OktaSimulator extends Context.Tag("effect-okta-connections/testing/
   /**
    * Everything wired over a real loopback socket (with `FetchHttpClient` unless `httpClient` says
    * otherwise): `ApplicationConnections`,
-   * `OktaClient`, `OktaSimulator` and the `SimulatorServer` address.
+   * `OktaClient`, `OktaSimulator` and the `SimulatorServer` address. As with `layerConnections`,
+   * a `client` setting `OktaClient.layer` refuses dies with its `OktaConfigError`.
    *
    * @example
    * ```ts
