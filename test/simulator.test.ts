@@ -43,6 +43,8 @@ const OFFICE365 = "0oasimoffice36500001"
 const BOOKMARK = "0oasimbookmark000001"
 const FORBIDDEN = "0oasimforbidden00001"
 const TOKEN = "00sim-test-token"
+/** The org URL of the in-process face (never resolved). */
+const IN_PROCESS_URL = "https://simulator.okta.test"
 
 const api = ApplicationConnections
 const attempt = <A>(
@@ -1265,7 +1267,6 @@ describe("any rate limits, any faults, the default policy", () => {
 })
 
 describe("the model answers as Okta does, request by request", () => {
-  const BASE = "https://simulator.okta.test"
   const send = (
     sim: OktaSimulatorService,
     method: string,
@@ -1275,7 +1276,7 @@ describe("the model answers as Okta does, request by request", () => {
     handled(
       sim,
       method,
-      BASE + path,
+      IN_PROCESS_URL + path,
       {
         ...(options.authorization !== undefined ? { authorization: options.authorization } : {}),
         ...(options.body !== undefined ? { "content-type": "application/json" } : {})
@@ -1503,14 +1504,14 @@ describe("the faces deliver the model's answers as a socket would", () => {
     OktaSimulator.layer({ tokens: [{ token: TOKEN }], contentLength: true })
   )
   const authorized = HttpClientRequest.setHeader("authorization", `SSWS ${TOKEN}`)
+  const connectionUrl = (appId: string) =>
+    `${IN_PROCESS_URL}/api/v1/apps/${appId}/connections/default`
 
   it.effect("in-process: a string body is read, Content-Length counts bytes, a drop resets", () =>
     Effect.gen(function* () {
       const http = yield* HttpClient.HttpClient
       const sim = yield* OktaSimulator
-      const update = HttpClientRequest.post(
-        `https://simulator.okta.test/api/v1/apps/${ZSCALER}/connections/default`
-      ).pipe(
+      const update = HttpClientRequest.post(connectionUrl(ZSCALER)).pipe(
         authorized,
         HttpClientRequest.setHeader("content-type", "application/json"),
         HttpClientRequest.setBody(
@@ -1521,24 +1522,14 @@ describe("the faces deliver the model's answers as a socket would", () => {
       expect((yield* sim.inspect(ZSCALER)).connection?.token).toBe("00raw")
       // A 404 that names an app id with a non-ASCII letter: more bytes than characters.
       const notFound = yield* http.execute(
-        authorized(
-          HttpClientRequest.get(
-            "https://simulator.okta.test/api/v1/apps/0oa%C3%A9/connections/default"
-          )
-        )
+        authorized(HttpClientRequest.get(connectionUrl("0oa%C3%A9")))
       )
       const text = yield* notFound.text
       expect(text).toContain("0oaé")
       expect(notFound.headers["content-length"]).toBe(String(Buffer.byteLength(text)))
       yield* sim.injectFault({ _tag: "Drop" })
       const dropped = yield* Effect.flip(
-        http.execute(
-          authorized(
-            HttpClientRequest.get(
-              `https://simulator.okta.test/api/v1/apps/${ZSCALER}/connections/default`
-            )
-          )
-        )
+        http.execute(authorized(HttpClientRequest.get(connectionUrl(ZSCALER))))
       )
       expect(dropped._tag === "RequestError" && (dropped.cause as { code?: unknown }).code).toBe(
         "ECONNRESET"
