@@ -151,12 +151,12 @@ describe("the simulated authorization server", () => {
   const refusals: ReadonlyArray<
     readonly [
       string,
-      Effect.Effect<{
-        claims?: Record<string, unknown>
-        header?: Record<string, unknown>
-        form?: Record<string, string | undefined>
-        raw?: string
-      }>,
+      {
+        readonly claims?: Record<string, unknown>
+        readonly header?: Record<string, unknown>
+        readonly form?: Record<string, string | undefined>
+        readonly raw?: string
+      },
       number,
       string,
       string
@@ -164,80 +164,68 @@ describe("the simulated authorization server", () => {
   > = [
     [
       "another grant type",
-      Effect.succeed({ form: { grant_type: "password" } }),
+      { form: { grant_type: "password" } },
       400,
       "unsupported_grant_type",
       "not supported"
     ],
     [
       "no client assertion type",
-      Effect.succeed({ form: { client_assertion_type: undefined } }),
+      { form: { client_assertion_type: undefined } },
       401,
       "invalid_client",
       "private_key_jwt"
     ],
-    [
-      "an assertion that is no JWT",
-      Effect.succeed({ raw: "not-a-jwt" }),
-      401,
-      "invalid_client",
-      "is not a JWT"
-    ],
+    ["an assertion that is no JWT", { raw: "not-a-jwt" }, 401, "invalid_client", "is not a JWT"],
     [
       "an unknown issuer",
-      Effect.succeed({ claims: { iss: "0oaother", sub: "0oaother" } }),
+      { claims: { iss: "0oaother", sub: "0oaother" } },
       401,
       "invalid_client",
       "not registered"
     ],
     [
       "a kid naming no key of the app's",
-      Effect.succeed({ header: { kid: "key-2" } }),
+      { header: { kid: "key-2" } },
       401,
       "invalid_client",
       "kid is invalid"
     ],
-    [
-      "another subject",
-      Effect.succeed({ claims: { sub: "0oaother" } }),
-      401,
-      "invalid_client",
-      '"sub"'
-    ],
+    ["another subject", { claims: { sub: "0oaother" } }, 401, "invalid_client", '"sub"'],
     [
       "another audience",
-      Effect.succeed({ claims: { aud: `${ORG}/oauth2/default/v1/token` } }),
+      { claims: { aud: `${ORG}/oauth2/default/v1/token` } },
       401,
       "invalid_client",
       '"aud"'
     ],
-    ["no jti", Effect.succeed({ claims: { jti: undefined } }), 401, "invalid_client", '"jti"'],
-    ["no iat", Effect.succeed({ claims: { iat: undefined } }), 401, "invalid_client", '"iat"'],
+    ["no jti", { claims: { jti: undefined } }, 401, "invalid_client", '"jti"'],
+    ["no iat", { claims: { iat: undefined } }, 401, "invalid_client", '"iat"'],
     [
       "an expired assertion",
-      Effect.succeed({ claims: { iat: NOW - 400, exp: NOW - 100 } }),
+      { claims: { iat: NOW - 400, exp: NOW - 100 } },
       401,
       "invalid_client",
       "The client_assertion token is expired."
     ],
     [
       "an expiry past an hour from now",
-      Effect.succeed({ claims: { exp: NOW + 5_000 } }),
+      { claims: { exp: NOW + 5_000 } },
       401,
       "invalid_client",
       "too far into the future"
     ],
     [
       "a lifetime past an hour",
-      Effect.succeed({ claims: { iat: NOW - 4_000, exp: NOW + 100 } }),
+      { claims: { iat: NOW - 4_000, exp: NOW + 100 } },
       401,
       "invalid_client",
       "must expire within an hour"
     ],
-    ["no scope", Effect.succeed({ form: { scope: "" } }), 400, "invalid_scope", "not configured"],
+    ["no scope", { form: { scope: "" } }, 400, "invalid_scope", "not configured"],
     [
       "a scope the app was not granted",
-      Effect.succeed({ form: { scope: "okta.users.read" } }),
+      { form: { scope: "okta.users.read" } },
       400,
       "invalid_scope",
       "not configured"
@@ -246,7 +234,7 @@ describe("the simulated authorization server", () => {
   it.effect.each(refusals)("refuses %s", ([, setup, status, error, description]) =>
     Effect.gen(function* () {
       const org = yield* orgOf()
-      const { claims, header, form, raw } = yield* setup
+      const { claims, header, form, raw } = setup
       const refused = yield* tokenRequest(org, raw ?? (yield* assertion(claims, header)), form)
       expect([refused.status, refused.json["error"]]).toEqual([status, error])
       expect(refused.json["error_description"]).toContain(description)
