@@ -332,6 +332,121 @@ describe("a test that forgot withAdvancingClock gets a hint, not only a timeout"
     )
   )
 
+  /** On the simulator, a call forked and backing off after its 503. */
+  const backingOffOnSimulator = (
+    body: (
+      fiber: Fiber.RuntimeFiber<{ readonly status: string }, unknown>,
+      warnings: Array<string>,
+      pass: (millis: number) => Effect.Effect<void>
+    ) => Effect.Effect<void, unknown, ApplicationConnections>
+  ) =>
+    withWarnings(
+      (warnings, pass) => Effect.flatMap(retryingCall, (fiber) => body(fiber, warnings, pass)),
+      { client: { timeout: "1 hour" } }
+    )
+  const simulatorHint = expect.stringContaining("the simulator answered 503 to GET")
+
+  it.effect("the simulator's quiet counts from its answer, not from the clock's last move", () =>
+    withWarnings(
+      (warnings, pass) =>
+        Effect.gen(function* () {
+          // The clock stood still long before the call, which is no sign of a forgotten clock.
+          yield* pass(LONG)
+          const fiber = yield* retryingCall
+          yield* pass(QUIET_MILLIS - 500)
+          expect(warnings).toEqual([])
+          yield* pass(1_000)
+          expect(warnings).toEqual([simulatorHint])
+          yield* TestClock.adjust("1 minute")
+          expect((yield* Fiber.join(fiber)).status).toBe("ENABLED")
+        }),
+      { client: { timeout: "1 hour" } }
+    )
+  )
+
+  // Unlike the client's own hint (below), which a move silences for good: the simulator watches
+  // all along, and a clock that then stands still again is as stuck as one never moved.
+  it.effect(
+    "on the simulator, a move of the clock that is not far enough starts the quiet again",
+    () =>
+      backingOffOnSimulator((fiber, warnings, pass) =>
+        Effect.gen(function* () {
+          yield* pass(QUIET_MILLIS - 500)
+          yield* TestClock.adjust("1 millis")
+          yield* pass(QUIET_MILLIS - 500)
+          expect(warnings).toEqual([])
+          yield* pass(1_000)
+          expect(warnings).toEqual([simulatorHint])
+          yield* TestClock.adjust("1 minute")
+          expect((yield* Fiber.join(fiber)).status).toBe("ENABLED")
+        })
+      )
+  )
+
+  it.effect("a request the simulator holds (a Delay fault) is named as not answered yet", () =>
+    withWarnings(
+      (warnings, pass) =>
+        Effect.gen(function* () {
+          const api = yield* ApplicationConnections
+          const sim = yield* OktaSimulator
+          yield* sim.injectFault({ _tag: "Delay", millis: 10_000 }, { times: 1 })
+          const fiber = yield* Effect.fork(
+            api.getDefaultProvisioningConnectionForApplication(ZSCALER)
+          )
+          yield* turns(3)
+          yield* pass(QUIET_MILLIS + 500)
+          expect(warnings).toEqual([
+            expect.stringContaining(
+              `the simulator has not answered GET /api/v1/apps/${ZSCALER}/connections/default yet`
+            )
+          ])
+          yield* TestClock.adjust("10 seconds")
+          expect((yield* Fiber.join(fiber)).status).toBe("ENABLED")
+        }),
+      { client: { timeout: "1 hour" } }
+    )
+  )
+
+  it.effect("none for the test's own sleep after an answer the client does not wait after", () =>
+    withWarnings((warnings, pass) =>
+      Effect.gen(function* () {
+        const api = yield* ApplicationConnections
+        yield* api.getDefaultProvisioningConnectionForApplication(ZSCALER)
+        // The test's own wait on its TestClock: neither the client's nor the simulator's to name.
+        const sleeping = yield* Effect.fork(Effect.sleep("1 minute"))
+        yield* turns(3)
+        yield* pass(LONG)
+        expect(warnings).toEqual([])
+        yield* Fiber.interrupt(sleeping)
+      })
+    )
+  )
+
+  it.effect(
+    "none for a request that nothing on the clock waits for (a Hang, no client timeout)",
+    () =>
+      withWarningsOn(
+        OktaSimulator.layerHttpClient.pipe(Layer.provideMerge(OktaSimulator.layer())),
+        (warnings, pass) =>
+          Effect.gen(function* () {
+            const sim = yield* OktaSimulator
+            yield* sim.injectFault({ _tag: "Hang" }, { times: 1 })
+            // A plain HttpClient, no timeout: the request hangs, but no clock move would end it.
+            const client = yield* HttpClient.HttpClient
+            const fiber = yield* Effect.fork(
+              client.get(`https://simulator.okta.test/api/v1/apps/${ZSCALER}/connections/default`, {
+                headers: { authorization: `SSWS ${sim.token}` }
+              })
+            )
+            yield* turns(3)
+            expect((yield* sim.requests).map((r) => r.outcome)).toEqual(["hang"])
+            yield* pass(LONG)
+            expect(warnings).toEqual([])
+            yield* Fiber.interrupt(fiber)
+          })
+      )
+  )
+
   it.effect("none after a failure the client does not retry: nothing waits on the clock", () =>
     withWarnings(
       (warnings, pass) =>
@@ -500,19 +615,24 @@ describe("a test that forgot withAdvancingClock gets a hint, not only a timeout"
     )
   )
 
-  it.effect("none while work of the client's is pending (a signature), which no clock brings", () =>
-    backingOff503((fiber, warnings, pass) =>
-      Effect.gen(function* () {
-        let settle: () => void = () => {}
-        const signing = tracked(() => new Promise<void>((resolve) => (settle = resolve)))()
-        yield* pass(2 * HINT_AFTER_MS)
-        expect(warnings).toEqual([])
-        settle()
-        yield* Effect.promise(() => signing)
-        yield* TestClock.adjust("1 minute")
-        expect((yield* Fiber.join(fiber)).status).toBe("ENABLED")
-      })
-    )
+  it.effect.each([
+    ["an HttpClient of the test's own", backingOff503],
+    ["the simulator", backingOffOnSimulator]
+  ] as const)(
+    "none while work of the client's is pending (a signature), which no clock brings (%s)",
+    ([, backingOff]) =>
+      backingOff((fiber, warnings, pass) =>
+        Effect.gen(function* () {
+          let settle: () => void = () => {}
+          const signing = tracked(() => new Promise<void>((resolve) => (settle = resolve)))()
+          yield* pass(2 * HINT_AFTER_MS)
+          expect(warnings).toEqual([])
+          settle()
+          yield* Effect.promise(() => signing)
+          yield* TestClock.adjust("1 minute")
+          expect((yield* Fiber.join(fiber)).status).toBe("ENABLED")
+        })
+      )
   )
 
   it.live("under any clock but a TestClock, not even a timer is set", () => {
