@@ -1,11 +1,17 @@
 /**
  * `okta-connections apply` as a property, in process on the simulated org: for any app, any
  * connection it has now and any manifest entry for it, one apply makes the app what the entry
- * says, keeps what the entry leaves out, and a second plan has nothing to do.
+ * says, keeps what the entry leaves out, and a second plan has nothing to do. Then what the
+ * simulated org never answers (a status Okta's open enum may add, an update left enabled), on a
+ * scripted one.
  */
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, FastCheck as fc } from "effect"
-import { ApplicationConnections } from "effect-okta-connections"
+import {
+  AppId,
+  ApplicationConnections,
+  type ProvisioningConnectionResponse
+} from "effect-okta-connections"
 import {
   OktaSimulator,
   type SimulatedApp,
@@ -15,6 +21,8 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { applyStep, type ManifestApp, planFor, readManifest } from "../cli/manifest.js"
+import { ApplicationConnections as Connections } from "../src/index.js"
+import { connectionsWith, json } from "./support/TestHttp.js"
 
 const ID = "0oasimapplyapp000001"
 const TOKEN_APPS = ["okta_org2org", "zscalerbyz"]
@@ -249,5 +257,64 @@ describe("reading a manifest", () => {
           .join("; ")}`
       )
     }).pipe(Effect.scoped)
+  )
+})
+
+describe("one app, where Okta answers other than the simulated org", () => {
+  const APP_ID = AppId.make(ID)
+  const tokenApp = (status: string): ProvisioningConnectionResponse => ({
+    status,
+    baseUrl: "https://scim.example.com/a",
+    profile: { authScheme: "TOKEN" }
+  })
+
+  it("a status that is neither ENABLED nor DISABLED (Okta's enum is open) is set as the manifest says", () => {
+    for (const [wanted, lifecycle] of [
+      ["ENABLED", "activate"],
+      ["DISABLED", "deactivate"]
+    ] as const) {
+      for (const now of ["UNKNOWN", "SUSPENDED"]) {
+        const plan = planFor(
+          { id: APP_ID, authScheme: "TOKEN", status: wanted },
+          tokenApp(now),
+          false
+        )
+        expect(plan.lifecycle).toBe(lifecycle)
+        expect(plan.changes).toEqual([`${lifecycle} (${now} → ${wanted})`])
+      }
+    }
+  })
+
+  it.effect(
+    "an update Okta answers ENABLED, though not asked to activate, is deactivated as the manifest says",
+    () => {
+      const { requests, layer } = connectionsWith((request) =>
+        json(
+          200,
+          tokenApp(
+            request.method === "POST" && request.path.endsWith("/default") ? "ENABLED" : "DISABLED"
+          )
+        )
+      )
+      return Effect.gen(function* () {
+        const api = yield* Connections
+        const plan = planFor(
+          {
+            id: APP_ID,
+            authScheme: "TOKEN",
+            baseUrl: "https://scim.example.com/b",
+            status: "DISABLED"
+          },
+          tokenApp("DISABLED"),
+          false
+        )
+        expect(plan).toMatchObject({ lifecycle: undefined, activateWithUpdate: false })
+        yield* applyStep(api, plan)
+        expect(requests.map((r) => [r.method, r.path, r.query])).toEqual([
+          ["POST", `/api/v1/apps/${ID}/connections/default`, {}],
+          ["POST", `/api/v1/apps/${ID}/connections/default/lifecycle/deactivate`, {}]
+        ])
+      }).pipe(Effect.provide(layer))
+    }
   )
 })
