@@ -564,10 +564,15 @@ describe("okta-connections", () => {
         expect((yield* sim.inspect(ORG2ORG)).connection?.status).toBe("ENABLED")
         expect((yield* sim.inspect("0oasimorg2orgoauth01")).connection?.status).toBe("DISABLED")
 
+        const sentBeforeAgain = (yield* sim.requests).length
         const again = yield* cli(["apply", manifest], withSecret)
         expect(again.stdout).toContain(
           "Plan: 0 to update, 0 to activate, 0 to deactivate, 3 unchanged"
         )
+        // Nothing to change is nothing applied: no write, no app said to be applied.
+        expect(again.stdout).not.toContain(": applied")
+        const readsAgain = (yield* sim.requests).slice(sentBeforeAgain)
+        expect(readsAgain.map((r) => r.method)).toEqual(["GET", "GET", "GET"])
         const noDrift = yield* cli(
           ["apply", manifest, "--dry-run", "--detailed-exitcode"],
           withSecret
@@ -881,6 +886,7 @@ describe("okta-connections", () => {
         // A flag the scheme does not take was dropped without a word.
         for (const [flags, message] of [
           [["--auth-scheme", "TOKEN", "--client-id", "0oaclient"], "go with --auth-scheme OAUTH2"],
+          [["--auth-scheme", "TOKEN", "--admin-username", "admin"], "go with --auth-scheme OAUTH2"],
           [
             ["--auth-scheme", "OAUTH2", "--base-url", "https://x.example.com"],
             "goes with --auth-scheme TOKEN"
@@ -915,6 +921,32 @@ describe("okta-connections", () => {
         expect(otherApps.stderr).toContain(
           `--continue-url is Okta's URL for slack 0oasimslack000000001, not for google ${google}`
         )
+        // Another app of the same name, or the same app under another name: refused alike.
+        for (const [name, id] of [
+          ["google", "0oasimgoogle00000002"],
+          ["slack", google]
+        ]) {
+          const other = yield* cli(
+            [
+              "verify",
+              "google",
+              google,
+              "--continue-url",
+              `${env.OKTA_CLIENT_ORGURL}/api/v1/apps/${name}/${id}/oauth2/callback?code=${code}&state=${state}`
+            ],
+            env
+          )
+          expect(other.code).toBe(2)
+          expect(other.stderr).toContain(`--continue-url is Okta's URL for ${name} ${id}, not for`)
+        }
+        // Okta's URL and --code: one way, not both.
+        const both = yield* cli(
+          ["verify", "google", google, "--continue-url", "-", "--code", "-", "--state", state],
+          env,
+          `${env.OKTA_CLIENT_ORGURL}/continue?code=${code}&state=${state}\n`
+        )
+        expect(both.code).toBe(2)
+        expect(both.stderr).toContain("give --continue-url, or --code and --state, not both")
         expect((yield* sim.requests).length).toBe(before)
         const verified = yield* cli(
           ["verify", "google", google, "--continue-url", "-"],
@@ -940,10 +972,21 @@ describe("okta-connections", () => {
         expect(withState.stdout + withState.stderr).not.toContain(first.code)
         const zoom = "0oasimzoomus00000001"
         const second = yield* sim.consent(zoom)
+        // The state missing from its line is said before anything is sent.
+        const noState = yield* cli(
+          ["verify", "zoomus", zoom, "--code", "-", "--state", "-"],
+          env,
+          `${second.code}\n`
+        )
+        expect(noState.code).toBe(2)
+        expect(noState.stderr).toContain(
+          "standard input must hold the code, then the state on the next line"
+        )
+        // Each line without the spaces a paste leaves at its end.
         const bothOnStdin = yield* cli(
           ["verify", "zoomus", zoom, "--code", "-", "--state", "-"],
           env,
-          `${second.code}\n${second.state}\n`
+          `${second.code} \n${second.state} \n`
         )
         expect(bothOnStdin.code).toBe(0)
         expect((yield* sim.inspect(zoom)).connection?.verified).toBe(true)
