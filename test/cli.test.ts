@@ -132,6 +132,8 @@ describe("okta-connections", () => {
         expect(table.code).toBe(0)
         expect(table.stdout.split("\n")[0]).toMatch(/^APP ID\s+STATUS\s+AUTH\s+BASE URL$/)
         expect(table.stdout).toMatch(new RegExp(`${ZSCALER}\\s+ENABLED\\s+TOKEN\\s+https://scim`))
+        // Several apps: how many succeeded is said even when all did.
+        expect(table.stderr).toContain("2 of 2 apps succeeded")
         // In columns: each value starts under its heading.
         const [header, row] = table.stdout.split("\n")
         for (const [heading, value] of [
@@ -1136,6 +1138,10 @@ describe("okta-connections", () => {
         expect(wrong.code).toBe(3)
         expect(wrong.stderr).toContain(`28 apps not sent, the credentials being refused: ${ids[2]}`)
         expect(wrong.stderr).toContain("0 of 30 apps succeeded")
+        // Standard error is no terminal: a progress line every tenth of the apps, not one each.
+        expect(wrong.stderr.match(/^\[ ?\d+\/30\]/gm)).toEqual(
+          [3, 6, 9, 12, 15, 18, 21, 24, 27, 30].map((n) => `[${String(n).padStart(2)}/30]`)
+        )
         expect((yield* sim.requests).map((r) => r.outcome)).toEqual([401, 401])
         const one = yield* cli(["--concurrency", "1", "get", ids[0]!, ids[1]!], {
           OKTA_CLIENT_ORGURL: url,
@@ -1162,6 +1168,20 @@ describe("okta-connections", () => {
         expect(readOnly.code).toBe(3)
         expect(readOnly.stderr).toContain("insufficient_scope")
         expect(readOnly.stderr).toContain("29 apps not sent")
+        // A service app the org does not know: its token refused (invalid_client), every app's.
+        const tokensBefore = yield* sim.tokenRequests
+        const unknownApp = yield* cli(
+          ["--concurrency", "1", "get", "--from", join(dir, "apps.txt")],
+          serviceAppEnv(
+            url,
+            "0oanosuchservice",
+            rsa.privateKey.export({ type: "pkcs8", format: "pem" }).toString()
+          )
+        )
+        expect(unknownApp.code).toBe(3)
+        expect(unknownApp.stderr).toContain("OktaAuthError")
+        expect(unknownApp.stderr).toContain("29 apps not sent")
+        expect(yield* sim.tokenRequests).toBe(tokensBefore + 1)
         expect(
           (yield* sim.requests).filter((r) => r.path.endsWith("/lifecycle/activate"))
         ).toHaveLength(1)
@@ -1193,6 +1213,13 @@ describe("okta-connections", () => {
         const direct = yield* cli(["--transport", "fetch", "get", ZSCALER, "--json"], proxied)
         expect(direct.code).toBe(0)
         expect(direct.stderr).toContain("HTTP_PROXY is set, but --transport fetch does not use it")
+        expect(proxy.tunnels).toHaveLength(1)
+        // A variable set empty (how a shell switches a proxy off) is no proxy.
+        const off = { ...proxied, HTTP_PROXY: "", HTTPS_PROXY: "" }
+        for (const args of [[], ["--transport", "fetch"]]) {
+          const unproxied = yield* cli([...args, "get", ZSCALER, "--json"], off)
+          expect([unproxied.code, unproxied.stderr]).toEqual([0, ""])
+        }
         expect(proxy.tunnels).toHaveLength(1)
         // A proxy that wants other credentials than the variable holds: said, never echoed.
         const asks = yield* refusingProxy(407)
