@@ -134,6 +134,11 @@ describe("okta-connections", () => {
         expect(table.stdout).toMatch(new RegExp(`${ZSCALER}\\s+ENABLED\\s+TOKEN\\s+https://scim`))
         // Several apps: how many succeeded is said even when all did.
         expect(table.stderr).toContain("2 of 2 apps succeeded")
+        // An app without a base URL (OAuth 2.0) leaves the column empty, and no space at the end.
+        const oauth = yield* cli(["get", ORG2ORG_OAUTH], env)
+        expect(oauth.stdout.split("\n")[1]).toMatch(
+          new RegExp(`^${ORG2ORG_OAUTH}\\s+\\S+\\s+OAUTH2$`)
+        )
         // In columns: each value starts under its heading.
         const [header, row] = table.stdout.split("\n")
         for (const [heading, value] of [
@@ -340,6 +345,10 @@ describe("okta-connections", () => {
           work
         )
         expect([fromEnv.code, fromEnv.stderr]).toEqual([0, ""])
+        // A file whose client section is empty (YAML's null) gives nothing, and is no error.
+        writeFileSync(join(work, "okta.yaml"), "okta:\n  client:\n")
+        const empty = yield* cli(["get", ZSCALER], { HOME: home }, undefined, work)
+        expect([empty.code, empty.stderr]).toEqual([0, ""])
         // A file that is not YAML is named with its line, never quoted: it holds a token.
         writeFileSync(join(work, "okta.yaml"), yaml(`    token: "00secret-in-yaml\n  x: [\n`))
         const broken = yield* cli(["get", ZSCALER], { HOME: home }, undefined, work)
