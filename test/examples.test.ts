@@ -294,6 +294,46 @@ describe("examples against an org given by the environment (the simulator standi
   )
 
   it.live(
+    "on an org, an example that writes refuses without OKTA_EXAMPLES_WRITE=1, and one missing its app ids says which",
+    () =>
+      Effect.gen(function* () {
+        const { env, sim } = yield* org
+        const readOnly = { ...env, OKTA_EXAMPLES_WRITE: "", OKTA_APP_ID: "0oasimzscaler0000001" }
+        const writers = [
+          "update-connection",
+          "activate-connection",
+          "deactivate-connection",
+          "token-setup",
+          "verify-connection",
+          "consent-flow"
+        ]
+        const runs = yield* Effect.forEach(writers, (name) => script(name, readOnly), {
+          concurrency: 2
+        })
+        for (const [i, run] of runs.entries()) {
+          expect([writers[i], run.code]).toEqual([writers[i], 1])
+          expect(run.stderr).toContain(
+            "this example changes your org's provisioning configuration: set OKTA_EXAMPLES_WRITE=1 to allow it"
+          )
+        }
+        // Nothing was sent, not even a read.
+        expect(yield* sim.requests).toEqual([])
+        const noIds = yield* Effect.all(
+          [
+            script("get-connection", { ...env, OKTA_APP_ID: "" }),
+            script("batch", { ...env, OKTA_APP_IDS: " , " })
+          ],
+          { concurrency: 2 }
+        )
+        expect(noIds.map((run) => run.code)).toEqual([1, 1])
+        expect(noIds[0]!.stderr).toContain("set OKTA_APP_ID to the id of a zscaler app of your org")
+        expect(noIds[1]!.stderr).toContain("set OKTA_APP_IDS to a comma-separated list of app ids")
+        expect(yield* sim.requests).toEqual([])
+      }).pipe(Effect.scoped),
+    60_000
+  )
+
+  it.live(
     "verify-connection honours OKTA_APP_NAME and OKTA_CONTINUE_URL",
     () =>
       Effect.gen(function* () {
