@@ -176,7 +176,7 @@ describe("examples on the simulator", () => {
 
 describe("npm run simulator", () => {
   it.live(
-    "prints {url, token, apps} first, serves the API, and stops on SIGINT",
+    "prints {url, token, apps} first, serves the API as its options say, and stops on SIGINT",
     () =>
       Effect.gen(function* () {
         const child = spawn(
@@ -190,16 +190,21 @@ describe("npm run simulator", () => {
             "--rate-limit",
             "7",
             "--window-seconds",
-            "2"
+            "2",
+            ...["--concurrency-limit", "3", "--batch-apps", "2", "--content-length"]
           ],
           { cwd: fileURLToPath(new URL("..", import.meta.url)), stdio: ["ignore", "pipe", "pipe"] }
         )
-        const first = yield* Effect.async<string>((resume) => {
-          createInterface({ input: child.stdout }).once("line", (line) =>
-            resume(Effect.succeed(line))
-          )
+        // Every line up to the banner's last, the curl hint.
+        const printed = yield* Effect.async<ReadonlyArray<string>>((resume) => {
+          const lines: Array<string> = []
+          createInterface({ input: child.stdout }).on("line", (line) => {
+            lines.push(line)
+            if (line.startsWith("  try: curl")) resume(Effect.succeed(lines))
+          })
         })
-        const info = JSON.parse(first) as {
+        expect(printed).toContain("  rate limit: 7 per 2 s, 3 in flight")
+        const info = JSON.parse(printed[0]!) as {
           url: string
           token: string
           apps: Array<{ id: string; name: string }>
@@ -223,6 +228,13 @@ describe("npm run simulator", () => {
         )
         expect(response.status).toBe(200)
         expect(response.headers.get("x-rate-limit-limit")).toBe("7")
+        // --content-length: the body's length declared, not chunked.
+        expect(response.headers.get("content-length")).toBe(
+          String(Buffer.byteLength(yield* Effect.promise(() => response.text())))
+        )
+        expect(info.apps.map((app) => app.id)).toEqual(
+          expect.arrayContaining(["0oasimbatch000000000", "0oasimbatch000000001"])
+        )
         const code = yield* Effect.async<number | null>((resume) => {
           child.once("exit", (exitCode) => resume(Effect.succeed(exitCode)))
           child.kill("SIGINT")
