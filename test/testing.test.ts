@@ -332,14 +332,15 @@ describe("a test that forgot withAdvancingClock gets a hint, not only a timeout"
     )
   )
 
+  /** What a test does while a call it forked backs off after a 503. */
+  type WhileBackingOff = (
+    fiber: Fiber.RuntimeFiber<{ readonly status: string }, unknown>,
+    warnings: Array<string>,
+    pass: (millis: number) => Effect.Effect<void>
+  ) => Effect.Effect<void, unknown, ApplicationConnections>
+
   /** On the simulator, a call forked and backing off after its 503. */
-  const backingOffOnSimulator = (
-    body: (
-      fiber: Fiber.RuntimeFiber<{ readonly status: string }, unknown>,
-      warnings: Array<string>,
-      pass: (millis: number) => Effect.Effect<void>
-    ) => Effect.Effect<void, unknown, ApplicationConnections>
-  ) =>
+  const backingOffOnSimulator = (body: WhileBackingOff) =>
     withWarnings(
       (warnings, pass) => Effect.flatMap(retryingCall, (fiber) => body(fiber, warnings, pass)),
       { client: { timeout: "1 hour" } }
@@ -584,13 +585,7 @@ describe("a test that forgot withAdvancingClock gets a hint, not only a timeout"
   }
 
   /** On {@link failingOnce}, a call forked and backing off after its 503. */
-  const backingOff503 = (
-    body: (
-      fiber: Fiber.RuntimeFiber<{ readonly status: string }, unknown>,
-      warnings: Array<string>,
-      pass: (millis: number) => Effect.Effect<void>
-    ) => Effect.Effect<void, unknown, ApplicationConnections>
-  ) =>
+  const backingOff503 = (body: WhileBackingOff) =>
     onOwnClient(failingOnce().transport, { timeout: "1 hour" }, (warnings, pass) =>
       Effect.gen(function* () {
         const api = yield* ApplicationConnections
