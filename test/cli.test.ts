@@ -1166,27 +1166,23 @@ describe("okta-connections", () => {
           publicKey: rsa.publicKey.export({ format: "jwk" }) as PublicJwk,
           scopes: ["okta.apps.read"]
         })
-        const readOnly = yield* cli(
-          ["--concurrency", "1", "activate", "--from", join(dir, "apps.txt")],
-          serviceAppEnv(
-            url,
-            "0oareadonly",
-            rsa.privateKey.export({ type: "pkcs8", format: "pem" }).toString()
+        /** One call per app of the list, in turn, as the service app `clientId` with `rsa`'s key. */
+        const asServiceApp = (clientId: string, command: "activate" | "get") =>
+          cli(
+            ["--concurrency", "1", command, "--from", join(dir, "apps.txt")],
+            serviceAppEnv(
+              url,
+              clientId,
+              rsa.privateKey.export({ type: "pkcs8", format: "pem" }).toString()
+            )
           )
-        )
+        const readOnly = yield* asServiceApp("0oareadonly", "activate")
         expect(readOnly.code).toBe(3)
         expect(readOnly.stderr).toContain("insufficient_scope")
         expect(readOnly.stderr).toContain("29 apps not sent")
         // A service app the org does not know: its token refused (invalid_client), every app's.
         const tokensBefore = yield* sim.tokenRequests
-        const unknownApp = yield* cli(
-          ["--concurrency", "1", "get", "--from", join(dir, "apps.txt")],
-          serviceAppEnv(
-            url,
-            "0oanosuchservice",
-            rsa.privateKey.export({ type: "pkcs8", format: "pem" }).toString()
-          )
-        )
+        const unknownApp = yield* asServiceApp("0oanosuchservice", "get")
         expect(unknownApp.code).toBe(3)
         expect(unknownApp.stderr).toContain("OktaAuthError")
         expect(unknownApp.stderr).toContain("29 apps not sent")
