@@ -339,29 +339,43 @@ describe("a test that forgot withAdvancingClock gets a hint, not only a timeout"
     pass: (millis: number) => Effect.Effect<void>
   ) => Effect.Effect<void, unknown, ApplicationConnections>
 
-  /** On the simulator, a call forked and backing off after its 503. */
-  const backingOffOnSimulator = (body: WhileBackingOff) =>
-    withWarnings(
-      (warnings, pass) => Effect.flatMap(retryingCall, (fiber) => body(fiber, warnings, pass)),
-      { client: { timeout: "1 hour" } }
-    )
-  const simulatorHint = expect.stringContaining("the simulator answered 503 to GET")
-
-  it.effect("the simulator's quiet counts from its answer, not from the clock's last move", () =>
+  /**
+   * On the simulator, a call forked and backing off after its 503; `before`, what the test did
+   * before the call.
+   */
+  const backingOffOnSimulator = (
+    body: WhileBackingOff,
+    before: (pass: (millis: number) => Effect.Effect<void>) => Effect.Effect<void> = () =>
+      Effect.void
+  ) =>
     withWarnings(
       (warnings, pass) =>
-        Effect.gen(function* () {
-          // The clock stood still long before the call, which is no sign of a forgotten clock.
-          yield* pass(LONG)
-          const fiber = yield* retryingCall
-          yield* pass(QUIET_MILLIS - 500)
-          expect(warnings).toEqual([])
-          yield* pass(1_000)
-          expect(warnings).toEqual([simulatorHint])
-          yield* TestClock.adjust("1 minute")
-          expect((yield* Fiber.join(fiber)).status).toBe("ENABLED")
-        }),
+        Effect.zipRight(
+          before(pass),
+          Effect.flatMap(retryingCall, (fiber) => body(fiber, warnings, pass))
+        ),
       { client: { timeout: "1 hour" } }
+    )
+
+  /** The simulator's hint once the clock has stood still 2 s since `effect`, not before. */
+  const hintedOnceQuietAfter =
+    (effect: Effect.Effect<void>): WhileBackingOff =>
+    (fiber, warnings, pass) =>
+      Effect.gen(function* () {
+        yield* effect
+        yield* pass(QUIET_MILLIS - 500)
+        expect(warnings).toEqual([])
+        yield* pass(1_000)
+        expect(warnings).toEqual([expect.stringContaining("the simulator answered 503 to GET")])
+        yield* TestClock.adjust("1 minute")
+        expect((yield* Fiber.join(fiber)).status).toBe("ENABLED")
+      })
+
+  it.effect("the simulator's quiet counts from its answer, not from the clock's last move", () =>
+    backingOffOnSimulator(
+      hintedOnceQuietAfter(Effect.void),
+      // The clock stood still long before the call, which is no sign of a forgotten clock.
+      (pass) => pass(LONG)
     )
   )
 
@@ -371,16 +385,10 @@ describe("a test that forgot withAdvancingClock gets a hint, not only a timeout"
     "on the simulator, a move of the clock that is not far enough starts the quiet again",
     () =>
       backingOffOnSimulator((fiber, warnings, pass) =>
-        Effect.gen(function* () {
-          yield* pass(QUIET_MILLIS - 500)
-          yield* TestClock.adjust("1 millis")
-          yield* pass(QUIET_MILLIS - 500)
-          expect(warnings).toEqual([])
-          yield* pass(1_000)
-          expect(warnings).toEqual([simulatorHint])
-          yield* TestClock.adjust("1 minute")
-          expect((yield* Fiber.join(fiber)).status).toBe("ENABLED")
-        })
+        Effect.zipRight(
+          pass(QUIET_MILLIS - 500),
+          hintedOnceQuietAfter(TestClock.adjust("1 millis"))(fiber, warnings, pass)
+        )
       )
   )
 
