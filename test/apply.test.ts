@@ -21,7 +21,6 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { applyStep, type ManifestApp, planFor, readManifest } from "../cli/manifest.js"
-import { ApplicationConnections as Connections } from "../src/index.js"
 import { connectionsWith, json } from "./support/TestHttp.js"
 
 const ID = "0oasimapplyapp000001"
@@ -288,6 +287,7 @@ describe("one app, where Okta answers other than the simulated org", () => {
   it.effect(
     "an update Okta answers ENABLED, though not asked to activate, is deactivated as the manifest says",
     () => {
+      // A scripted org (test/support, built from the sources: the same service, by its tag's key).
       const { requests, layer } = connectionsWith((request) =>
         json(
           200,
@@ -297,7 +297,7 @@ describe("one app, where Okta answers other than the simulated org", () => {
         )
       )
       return Effect.gen(function* () {
-        const api = yield* Connections
+        const api = yield* ApplicationConnections
         const plan = planFor(
           {
             id: APP_ID,
