@@ -54,7 +54,9 @@ const integer = (name: string, min: number): number | undefined => {
   return Number(raw)
 }
 
+// Said here, as the CLI's `simulator` says it, rather than by Node's listen error.
 const port = integer("port", 0)
+if (port !== undefined && port > 65_535) fail(`--port must be between 0 and 65535 (got ${port})`)
 const limit = integer("rate-limit", 1)
 const windowSeconds = integer("window-seconds", 1)
 const concurrencyLimit = integer("concurrency-limit", 1)

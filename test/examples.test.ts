@@ -248,21 +248,31 @@ describe("npm run simulator", () => {
     "rejects a bad argument with its usage and exit code 2",
     () =>
       Effect.gen(function* () {
-        const child = spawn(
-          process.execPath,
-          ["--import", "tsx", "scripts/simulator.ts", "--port", "many"],
-          {
-            cwd: fileURLToPath(new URL("..", import.meta.url)),
-            stdio: ["ignore", "pipe", "pipe"]
-          }
-        )
-        let stderr = ""
-        child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()))
-        const code = yield* Effect.async<number | null>((resume) => {
-          child.once("exit", (exitCode) => resume(Effect.succeed(exitCode)))
-        })
-        expect(code).toBe(2)
-        expect(stderr).toContain("--port must be an integer")
+        const cases = [
+          { port: "many", says: "--port must be an integer ≥ 0 (got many)" },
+          { port: "70000", says: "--port must be between 0 and 65535 (got 70000)" }
+        ]
+        for (const { port, says } of cases) {
+          const child = spawn(
+            process.execPath,
+            ["--import", "tsx", "scripts/simulator.ts", "--port", port],
+            {
+              cwd: fileURLToPath(new URL("..", import.meta.url)),
+              stdio: ["ignore", "pipe", "pipe"]
+            }
+          )
+          let stderr = ""
+          child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()))
+          const code = yield* Effect.async<number | null>((resume) => {
+            child.once("exit", (exitCode) => resume(Effect.succeed(exitCode)))
+          })
+          expect(code).toBe(2)
+          // The reason, then the usage: nothing from Node's listen error.
+          const [reason, usage, ...rest] = stderr.split("\n")
+          expect(reason).toBe(says)
+          expect(usage).toMatch(/^usage: npm run simulator -- \[--port N\]/)
+          expect(rest).toEqual([""])
+        }
       }),
     30_000
   )
