@@ -218,13 +218,17 @@ export const update = Command.make(
         if (Exit.isSuccess(result)) {
           yield* Console.log(`${options.appId}: updated, ${result.value.status}`)
           // Okta saves an update DISABLED unless it activates it, an enabled connection included:
-          // a token rotated without --activate stops provisioning until someone notices.
+          // a token rotated without --activate stops provisioning until someone notices. With
+          // --activate, DISABLED is a refusal Okta gives no error for: said, with the way on.
           const consent = result.value._links?.authorize?.href
-          if (result.value.status === "DISABLED" && !options.activate) {
+          if (result.value.status === "DISABLED") {
+            const refused = options.activate
+              ? "still DISABLED, though --activate asked Okta to enable it"
+              : undefined
             yield* Console.error(
               consent !== undefined
-                ? `${options.appId}: saved DISABLED; to finish its OAuth 2.0 connection, consent in a browser at ${consent}, then verify it (okta-connections verify, with the URL Okta continues to) and activate it`
-                : `${options.appId}: saved DISABLED, as Okta saves an update without --activate; okta-connections activate ${options.appId} enables it`
+                ? `${options.appId}: ${refused ?? "saved DISABLED"}; to finish its OAuth 2.0 connection, consent in a browser at ${consent}, then verify it (okta-connections verify, with the URL Okta continues to) and activate it`
+                : `${options.appId}: ${refused ?? "saved DISABLED, as Okta saves an update without --activate"}; okta-connections activate ${options.appId} enables it`
             )
           }
           // As `apply` says in its plan: Okta never returns the token, so none can be sent as

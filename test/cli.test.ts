@@ -809,6 +809,49 @@ describe("okta-connections", () => {
   )
 
   it.live(
+    "update --activate answered DISABLED says it was not enabled, and what to do",
+    () =>
+      Effect.gen(function* () {
+        const app = "0oasimgoogle00000001"
+        // An org that answers DISABLED to --activate (an app awaiting consent, or one that
+        // ignores the flag) gives no error: the CLI says it was not enabled, and what to do.
+        const asked: Array<string> = []
+        let links: Record<string, { readonly href: string }> = {}
+        const { url } = yield* loopbackServer((req, res) => {
+          asked.push(`${req.method} ${req.url}`)
+          res.setHeader("content-type", "application/json")
+          res.end(
+            JSON.stringify({ status: "DISABLED", profile: { authScheme: "OAUTH2" }, _links: links })
+          )
+        })
+        const refusedBy = { OKTA_CLIENT_ORGURL: url, OKTA_CLIENT_TOKEN: TOKEN }
+        links = { authorize: { href: "https://acme.okta.com/consent?state=s1" } }
+        const awaiting = yield* cli(
+          ["update", app, "--auth-scheme", "OAUTH2", "--activate"],
+          refusedBy
+        )
+        expect([awaiting.code, awaiting.stdout, awaiting.stderr]).toEqual([
+          0,
+          `${app}: updated, DISABLED\n`,
+          `${app}: still DISABLED, though --activate asked Okta to enable it; to finish its OAuth 2.0 connection, consent in a browser at https://acme.okta.com/consent?state=s1, then verify it (okta-connections verify, with the URL Okta continues to) and activate it\n`
+        ])
+        links = {}
+        const ignoring = yield* cli(
+          ["update", app, "--auth-scheme", "OAUTH2", "--activate"],
+          refusedBy
+        )
+        expect([ignoring.code, ignoring.stderr]).toEqual([
+          0,
+          `${app}: still DISABLED, though --activate asked Okta to enable it; okta-connections activate ${app} enables it\n`
+        ])
+        expect(asked).toEqual(
+          Array(2).fill(`POST /api/v1/apps/${app}/connections/default?activate=true`)
+        )
+      }).pipe(Effect.scoped),
+    30_000
+  )
+
+  it.live(
     "update takes its secret from a variable, a file or standard input; verify takes Okta's URL or --code -",
     () =>
       Effect.gen(function* () {
