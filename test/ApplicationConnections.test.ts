@@ -862,8 +862,16 @@ describe("decode failures of a 2xx body", () => {
           () => text(200, " \r\n", "text/plain"),
           () => json(200, { status: "DISABLED" }),
           () => json(202, {}),
-          // Truncated, but declared JSON: not a page from something else.
-          () => text(200, '{"status":"ENAB', "application/json; charset=utf-8")
+          // Truncated, but declared JSON: not a page from something else. The media type is
+          // matched as HTTP says, whatever its case, and a +json one is JSON too.
+          () => text(200, '{"status":"ENAB', "application/json; charset=utf-8"),
+          () => text(200, '{"status":"ENAB', "Application/Problem+JSON ; charset=utf-8"),
+          // A body that breaks off as it is read: the 2xx said it all, the call succeeds.
+          () =>
+            new Response(
+              new ReadableStream({ start: (c) => c.error(new Error("connection reset")) }),
+              { status: 200, headers: { "content-type": "text/html" } }
+            )
         ]) {
           const { exit } = yield* run(answer, (api) =>
             api.deactivateDefaultProvisioningConnectionForApplication(APP)
@@ -910,6 +918,22 @@ describe("decode failures of a 2xx body", () => {
           expect(error.message).not.toContain("one-time-code")
           // Not Okta's answer, so not a failure to send again: one request.
           expect(requests).toHaveLength(1)
+        }
+        // Another 2xx page, or a type that only begins as JSON's (JSONP), the same; the error
+        // keeps the status.
+        for (const [status, body, type] of [
+          [202, "<html>Accepted by the proxy</html>", "text/html"],
+          [200, 'callback({"status":"ENABLED"})', "application/jsonp"]
+        ] as const) {
+          const { exit } = yield* run(
+            () => text(status, body, type),
+            (api) => api.activateDefaultProvisioningConnectionForApplication(APP)
+          )
+          expect(failureOf(exit)).toMatchObject({
+            _tag: "OktaUnexpectedStatusError",
+            status,
+            contentType: type
+          })
         }
         // A page past the size cap, the same: not read to its end, and not Okta's either.
         const { layer } = connectionsWith(
