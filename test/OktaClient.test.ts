@@ -693,6 +693,59 @@ describe("secrets never leak", () => {
       })
   )
 
+  it.effect("each of the six operations' spans names its app: okta.app_id, and okta.app_name", () =>
+    Effect.gen(function* () {
+      const { spans, tracer } = yield* recordingTracer
+      const { layer } = connectionsWith(
+        (request) =>
+          request.url.pathname.endsWith("/jwks")
+            ? json(200, { jwks: { keys: [] } })
+            : request.method === "POST" && !request.url.pathname.endsWith("/default")
+              ? empty(204)
+              : json(200, { status: "ENABLED", profile: { authScheme: "TOKEN" } }),
+        { tracing: true }
+      )
+      yield* Effect.flatMap(ApplicationConnections, (api) =>
+        Effect.all([
+          api.getDefaultProvisioningConnectionForApplication(APP),
+          api.updateDefaultProvisioningConnectionForApplication(APP, {
+            profile: { authScheme: "TOKEN", token: "00body-token-secret" }
+          }),
+          api.activateDefaultProvisioningConnectionForApplication(APP),
+          api.deactivateDefaultProvisioningConnectionForApplication(APP),
+          api.getUserProvisioningConnectionJWKS(APP),
+          api.verifyProvisioningConnectionForApplication("office365", APP)
+        ])
+      ).pipe(Effect.provide(layer), Effect.withTracer(tracer))
+      expect(
+        spans.map((span) => [
+          span.name,
+          span.attributes.get("okta.app_id"),
+          span.attributes.get("okta.app_name")
+        ])
+      ).toEqual([
+        ["ApplicationConnections.getDefaultProvisioningConnectionForApplication", APP, undefined],
+        [
+          "ApplicationConnections.updateDefaultProvisioningConnectionForApplication",
+          APP,
+          undefined
+        ],
+        [
+          "ApplicationConnections.activateDefaultProvisioningConnectionForApplication",
+          APP,
+          undefined
+        ],
+        [
+          "ApplicationConnections.deactivateDefaultProvisioningConnectionForApplication",
+          APP,
+          undefined
+        ],
+        ["ApplicationConnections.getUserProvisioningConnectionJWKS", APP, undefined],
+        ["ApplicationConnections.verifyProvisioningConnectionForApplication", APP, "office365"]
+      ])
+    })
+  )
+
   it.effect(
     'tracing: "exchanges" adds the HTTP span of each exchange, under its call\'s span',
     () =>
