@@ -1007,8 +1007,43 @@ describe("bad input fails with OktaInvalidInputError and sends nothing", () => {
         () => empty(204),
         (api) => api.verifyProvisioningConnectionForApplication("github" as "google", APP)
       )
-      expect(failureOf(exit)).toMatchObject({ _tag: "OktaInvalidInputError", field: "appName" })
+      const error = failureOf(exit)
+      expect(error).toMatchObject({ _tag: "OktaInvalidInputError", field: "appName" })
+      // The names it takes, in full: what to write instead.
+      expect(error.message).toBe(
+        'verifyProvisioningConnectionForApplication: invalid appName: expected one of "google", "office365", "slack", "zoomus"; nothing was sent'
+      )
       expect(requests).toHaveLength(0)
+    })
+  )
+
+  it.effect("with several bad arguments, the first in the signature's order is named", () =>
+    Effect.gen(function* () {
+      const fieldOf = (
+        call: (api: ApplicationConnections["Type"]) => Effect.Effect<unknown, OktaResponseError>
+      ) =>
+        Effect.map(
+          run(() => empty(204), call),
+          ({ exit, requests }) => {
+            expect(requests).toHaveLength(0)
+            return (failureOf(exit) as { readonly field?: string }).field
+          }
+        )
+      expect(
+        yield* fieldOf((api) =>
+          api.updateDefaultProvisioningConnectionForApplication("a/b", null as never)
+        )
+      ).toBe("appId")
+      expect(
+        yield* fieldOf((api) =>
+          api.verifyProvisioningConnectionForApplication("github" as "google", "a/b")
+        )
+      ).toBe("appName")
+      expect(
+        yield* fieldOf((api) =>
+          api.verifyProvisioningConnectionForApplication("slack", APP, { code: "", state: "" })
+        )
+      ).toBe("code")
     })
   )
 
