@@ -1280,6 +1280,28 @@ describe("what each error's message says, as a log line shows it", () => {
       expect(
         yield* messageFor((api) => api.activateDefaultProvisioningConnectionForApplication(APP))
       ).not.toContain(hint)
+      // Too short, one letter too long, or 0oa not at its start: not Okta's shape either.
+      for (const id of ["0oa12345", `${APP}X`, `x${APP}`]) {
+        expect(
+          yield* messageFor((api) => api.getDefaultProvisioningConnectionForApplication(id))
+        ).toContain(hint)
+      }
+      // Another 404 than Okta's "no such resource": the id may be right; no guess.
+      const { layer: otherLayer } = connectionsWith(() =>
+        json(404, {
+          errorCode: "E0000022",
+          errorSummary: "The endpoint does not support the provided HTTP method"
+        })
+      )
+      const other = yield* Effect.flip(
+        Effect.provide(
+          Effect.flatMap(ApplicationConnections, (api) =>
+            api.getDefaultProvisioningConnectionForApplication("zscalerbyz")
+          ),
+          otherLayer
+        )
+      )
+      expect(other.message).not.toContain(hint)
     })
   )
 
@@ -1299,6 +1321,126 @@ describe("what each error's message says, as a log line shows it", () => {
         `OktaTransportError: ${where} failed: the response body could not be read (UND_ERR_SOCKET: other side closed)`
       )
     })
+  )
+
+  it.effect(
+    "HTTP errors read in full: Okta's fields, the challenge, the body, the wait, the ids",
+    () =>
+      Effect.gen(function* () {
+        const answers: ReadonlyArray<() => Response> = [
+          // Okta's error body: code and summary, the causes that say something, then the ids.
+          () =>
+            json(
+              400,
+              {
+                errorCode: "E0000001",
+                errorSummary: "Api validation failed: profile",
+                errorId: "oae1",
+                errorCauses: [
+                  { errorSummary: "token: required" },
+                  { errorSummary: "" },
+                  {},
+                  { errorSummary: "baseUrl: not a URL" }
+                ]
+              },
+              { "x-okta-request-id": "r1" }
+            ),
+          // A summary alone, a code alone.
+          () => json(500, { errorSummary: "Internal Server Error" }),
+          () => json(500, { errorCode: "E0000009" }),
+          // A scope refused in WWW-Authenticate alone, with an empty body.
+          () =>
+            empty(403, {
+              "www-authenticate":
+                'Bearer realm="IdpMyAccountAPI", error="insufficient_scope", error_description="The access token provided does not contain the required scopes.", scope="okta.apps.read"'
+            }),
+          // With a page too, the challenge's error says it: the page is not named.
+          () =>
+            text(403, "<html>Forbidden</html>", "text/html", {
+              "www-authenticate": 'Bearer error="insufficient_scope", scope="okta.apps.read"'
+            }),
+          // A challenge that names no error, from something that sent a page.
+          () =>
+            text(401, "<html>Log in</html>", "text/html", {
+              "www-authenticate": 'Basic realm="proxy"'
+            }),
+          // A gateway's JSON and a gateway's page, one with Retry-After.
+          () => text(502, '{"message":"upstream timed out"}', "Application/JSON"),
+          () => text(503, "<html>busy</html>", "text/html", { "retry-after": "3" }),
+          // Okta's body with a Content-Type: nothing to say of the body's kind.
+          () =>
+            json(403, {
+              errorCode: "E0000006",
+              errorSummary: "You do not have permission to perform the requested action"
+            }),
+          // A window spent, and the concurrent-request limit.
+          () =>
+            json(
+              429,
+              {
+                errorCode: "E0000047",
+                errorSummary: "API call exceeded rate limit due to too many requests."
+              },
+              {
+                "x-rate-limit-limit": "50",
+                "x-rate-limit-remaining": "0",
+                "x-rate-limit-reset": "1767225660"
+              }
+            ),
+          () =>
+            json(
+              429,
+              {
+                errorCode: "E0000047",
+                errorSummary: "API call exceeded rate limit due to too many requests."
+              },
+              {
+                "x-rate-limit-limit": "0",
+                "x-rate-limit-remaining": "0",
+                "x-rate-limit-reset": "1767225660"
+              }
+            ),
+          // A limit of 0 with requests left is not the concurrent-request limit: its window's.
+          () =>
+            json(
+              429,
+              {
+                errorCode: "E0000047",
+                errorSummary: "API call exceeded rate limit due to too many requests."
+              },
+              {
+                "x-rate-limit-limit": "0",
+                "x-rate-limit-remaining": "3",
+                "x-rate-limit-reset": "1767225660"
+              }
+            ),
+          // A redirect, and a status with no class of its own.
+          () => empty(302, { location: "https://login.example.net/steal?from=okta" }),
+          () => empty(300),
+          () => empty(418)
+        ]
+        const messages: Array<string> = []
+        for (const answer of answers) {
+          messages.push((yield* messageOf(answer)).replace(`: ${where} failed with HTTP `, " "))
+        }
+        expect(messages).toEqual([
+          "OktaBadRequestError 400: E0000001 Api validation failed: profile (causes: token: required; baseUrl: not a URL) (errorId oae1, request id r1)",
+          "OktaServerError 500: Internal Server Error",
+          "OktaServerError 500: E0000009",
+          "OktaForbiddenError 403 [Bearer insufficient_scope: The access token provided does not contain the required scopes., required scope okta.apps.read]",
+          "OktaForbiddenError 403 [Bearer insufficient_scope, required scope okta.apps.read]",
+          "OktaUnauthorizedError 401 with a non-JSON body (text/html)",
+          "OktaServerError 502 with a JSON body not in Okta's error format (Application/JSON)",
+          "OktaServerError 503 with a non-JSON body (text/html); Retry-After 3 s",
+          "OktaForbiddenError 403: E0000006 You do not have permission to perform the requested action",
+          "OktaRateLimitError 429: E0000047 API call exceeded rate limit due to too many requests.; the limit resets at 2026-01-01T00:01:00.000Z",
+          "OktaRateLimitError 429: E0000047 API call exceeded rate limit due to too many requests.; concurrent-request limit reached (clears when a request in flight completes)",
+          "OktaRateLimitError 429: E0000047 API call exceeded rate limit due to too many requests.; the limit resets at 2026-01-01T00:01:00.000Z",
+          "OktaUnexpectedStatusError 302; redirect to https://login.example.net/steal not followed (credentials are never sent to another URL)",
+          "OktaUnexpectedStatusError 300",
+          "OktaUnexpectedStatusError 418"
+        ])
+      })
   )
 
   it.effect("timeouts say which bound ran out", () =>
