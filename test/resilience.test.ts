@@ -2,6 +2,7 @@ import { HttpClient, HttpClientResponse } from "@effect/platform"
 import { describe, expect, it } from "@effect/vitest"
 import {
   Cause,
+  Chunk,
   Clock,
   Duration,
   Effect,
@@ -14,6 +15,7 @@ import {
   Logger,
   LogLevel,
   Metric,
+  Random,
   Schedule,
   Schema,
   TestClock
@@ -1731,6 +1733,65 @@ describe("replacing or disabling the policy", () => {
       expect(wrong.requests).toHaveLength(0)
     })
   )
+})
+
+describe("the default policy", () => {
+  it.effect(
+    "is what the docs say: 4 retries, rate-limit waits up to 70 s with 50 ms of reset jitter, jittered backoffs of 250 ms ×2 up to 8 s and 50 ms ×2 up to 1 s",
+    () =>
+      Effect.gen(function* () {
+        const policy = RetryPolicy.defaultPolicy
+        expect(policy.maxRetries).toBe(4)
+        expect(Duration.toMillis(policy.maxRateLimitWait)).toBe(70_000)
+        expect(Duration.toMillis(policy.resetJitter)).toBe(50)
+        expect(policy.adaptiveConcurrency).toBe(true)
+        const failures = Array<RetryPolicy.RetryableError>(9).fill(
+          new OktaServerError({ operation: "get", method: "GET", path: "/", status: 503 })
+        )
+        for (const [schedule, base, cap] of [
+          [policy.backoff, 250, 8000],
+          [policy.concurrencyBackoff, 50, 1000]
+        ] as const) {
+          // A seeded Random: the same draws on every run.
+          const delays = yield* Schedule.run(Schedule.delays(schedule), 0, failures).pipe(
+            Effect.map((chunk) => Chunk.toReadonlyArray(chunk).map(Duration.toMillis)),
+            Effect.withRandom(Random.make("effect-okta-connections"))
+          )
+          const nominal = delays.map((_, n) => base * 2 ** n)
+          // Each within ±20 % of its doubling, and never over the cap, which the last ones reach.
+          delays.forEach((delay, n) => {
+            expect(delay).toBeGreaterThanOrEqual(Math.min(nominal[n]! * 0.8, cap))
+            expect(delay).toBeLessThanOrEqual(Math.min(nominal[n]! * 1.2, cap))
+          })
+          expect(delays.at(-1)).toBe(cap)
+          // Jittered: clients that failed together do not all come back together.
+          expect(delays.slice(0, 4)).not.toEqual(nominal.slice(0, 4))
+        }
+        // A count a program computed: a fraction is rounded down, a negative one or NaN is none.
+        expect(RetryPolicy.make({ maxRetries: 2.7 }).maxRetries).toBe(2)
+        expect(RetryPolicy.make({ maxRetries: -3 }).maxRetries).toBe(0)
+        expect(RetryPolicy.make({ maxRetries: Number.NaN }).maxRetries).toBe(0)
+      })
+  )
+
+  it("isRetryPolicy takes what make returns, and nothing with a member of the wrong kind", () => {
+    const policy = RetryPolicy.make({ maxRetries: 2 })
+    expect(RetryPolicy.isRetryPolicy(policy)).toBe(true)
+    expect(RetryPolicy.isRetryPolicy(RetryPolicy.disabled)).toBe(true)
+    // Options where a policy belongs: each member as the options would give it.
+    const asOptions: Record<keyof RetryPolicy.RetryPolicy, unknown> = {
+      maxRetries: "2",
+      maxRateLimitWait: "70 seconds",
+      resetJitter: 50,
+      backoff: "exponential",
+      concurrencyBackoff: undefined,
+      adaptiveConcurrency: "true"
+    }
+    for (const [key, value] of Object.entries(asOptions)) {
+      expect([key, RetryPolicy.isRetryPolicy({ ...policy, [key]: value })]).toEqual([key, false])
+    }
+    for (const u of [null, undefined, 2, "policy"]) expect(RetryPolicy.isRetryPolicy(u)).toBe(false)
+  })
 })
 
 describe("response body cap", () => {
