@@ -327,7 +327,13 @@ export const applyStep = (
       // Planned from a connection that was not OAuth yet: Okta's answer tells.
       ignored = org2orgSettingsIgnored(step.update, updated)
     }
-    if (step.app.status === "ENABLED" && status !== "ENABLED" && step.lifecycle === "activate") {
+    // An update sent with activate=true that Okta answers DISABLED (it gives no error for it)
+    // leaves the app disabled, even one that was enabled: activated as the plan meant it.
+    const refused = step.activateWithUpdate && status === "DISABLED"
+    if (
+      (step.app.status === "ENABLED" && status !== "ENABLED" && step.lifecycle === "activate") ||
+      refused
+    ) {
       yield* api.activateDefaultProvisioningConnectionForApplication(id)
     }
     if (

@@ -21,7 +21,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { applyStep, type ManifestApp, planFor, readManifest } from "../cli/manifest.js"
-import { connectionsWith, json } from "./support/TestHttp.js"
+import { connectionsWith, empty, json } from "./support/TestHttp.js"
 
 const ID = "0oasimapplyapp000001"
 const TOKEN_APPS = ["okta_org2org", "zscalerbyz"]
@@ -314,6 +314,50 @@ describe("one app, where Okta answers other than the simulated org", () => {
           ["POST", `/api/v1/apps/${ID}/connections/default`, {}],
           ["POST", `/api/v1/apps/${ID}/connections/default/lifecycle/deactivate`, {}]
         ])
+      }).pipe(Effect.provide(layer))
+    }
+  )
+  it.effect(
+    "an update sent with activate=true that Okta answers DISABLED is followed by the activation, for an app that was enabled too",
+    () => {
+      // Okta answers an update DISABLED, whatever it was asked; activate and deactivate as asked.
+      const { requests, layer } = connectionsWith((request) =>
+        request.path.endsWith("/default") ? json(200, tokenApp("DISABLED")) : empty(204)
+      )
+      const update = { id: APP_ID, authScheme: "TOKEN", baseUrl: "https://scim.example.com/b" }
+      return Effect.gen(function* () {
+        const api = yield* ApplicationConnections
+        for (const [wanted, now, activates] of [
+          // Enabled, and to stay so: as the manifest says, or as a manifest without a status.
+          ["ENABLED", "ENABLED", true],
+          [undefined, "ENABLED", true],
+          // Disabled, and to become enabled (the plan's own activation).
+          ["ENABLED", "DISABLED", true],
+          // Disabled, and left so: nothing more than the update.
+          [undefined, "DISABLED", false]
+        ] as const) {
+          requests.length = 0
+          const plan = planFor(
+            { ...update, ...(wanted !== undefined ? { status: wanted } : {}) } as ManifestApp,
+            tokenApp(now),
+            false
+          )
+          yield* applyStep(api, plan)
+          expect([wanted, now, requests.map((r) => [r.method, r.path, r.query])]).toEqual([
+            wanted,
+            now,
+            [
+              [
+                "POST",
+                `/api/v1/apps/${ID}/connections/default`,
+                activates ? { activate: "true" } : {}
+              ],
+              ...(activates
+                ? [["POST", `/api/v1/apps/${ID}/connections/default/lifecycle/activate`, {}]]
+                : [])
+            ]
+          ])
+        }
       }).pipe(Effect.provide(layer))
     }
   )
