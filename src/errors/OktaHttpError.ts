@@ -92,7 +92,11 @@ const httpMessage = (e: HttpErrorLike, extra?: string): string => {
     parts.push(` [${e.challenge.scheme} ${e.challenge.error}${description}${scope}]`)
   }
   // A challenge that names its error says enough; one that does not (a proxy's `Basic`) does not.
-  if (e.errorCode === undefined && e.challenge?.error === undefined && e.contentType !== undefined) {
+  if (
+    e.errorCode === undefined &&
+    e.challenge?.error === undefined &&
+    e.contentType !== undefined
+  ) {
     const kind = /json/i.test(e.contentType)
       ? "JSON body not in Okta's error format"
       : "non-JSON body"
