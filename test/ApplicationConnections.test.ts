@@ -1327,6 +1327,19 @@ describe("what each error's message says, as a log line shows it", () => {
     "HTTP errors read in full: Okta's fields, the challenge, the body, the wait, the ids",
     () =>
       Effect.gen(function* () {
+        const limited = (limit: string, remaining: string) =>
+          json(
+            429,
+            {
+              errorCode: "E0000047",
+              errorSummary: "API call exceeded rate limit due to too many requests."
+            },
+            {
+              "x-rate-limit-limit": limit,
+              "x-rate-limit-remaining": remaining,
+              "x-rate-limit-reset": "1767225660"
+            }
+          )
         const answers: ReadonlyArray<() => Response> = [
           // Okta's error body: code and summary, the causes that say something, then the ids.
           () =>
@@ -1374,46 +1387,10 @@ describe("what each error's message says, as a log line shows it", () => {
               errorSummary: "You do not have permission to perform the requested action"
             }),
           // A window spent, and the concurrent-request limit.
-          () =>
-            json(
-              429,
-              {
-                errorCode: "E0000047",
-                errorSummary: "API call exceeded rate limit due to too many requests."
-              },
-              {
-                "x-rate-limit-limit": "50",
-                "x-rate-limit-remaining": "0",
-                "x-rate-limit-reset": "1767225660"
-              }
-            ),
-          () =>
-            json(
-              429,
-              {
-                errorCode: "E0000047",
-                errorSummary: "API call exceeded rate limit due to too many requests."
-              },
-              {
-                "x-rate-limit-limit": "0",
-                "x-rate-limit-remaining": "0",
-                "x-rate-limit-reset": "1767225660"
-              }
-            ),
+          () => limited("50", "0"),
+          () => limited("0", "0"),
           // A limit of 0 with requests left is not the concurrent-request limit: its window's.
-          () =>
-            json(
-              429,
-              {
-                errorCode: "E0000047",
-                errorSummary: "API call exceeded rate limit due to too many requests."
-              },
-              {
-                "x-rate-limit-limit": "0",
-                "x-rate-limit-remaining": "3",
-                "x-rate-limit-reset": "1767225660"
-              }
-            ),
+          () => limited("0", "3"),
           // A redirect, and a status with no class of its own.
           () => empty(302, { location: "https://login.example.net/steal?from=okta" }),
           () => empty(300),
