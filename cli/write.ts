@@ -5,6 +5,7 @@
 import * as Args from "@effect/cli/Args"
 import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
+import * as Cause from "effect/Cause"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
@@ -215,6 +216,12 @@ export const update = Command.make(
           )
         )
         const result = outcome[0]!.result
+        // A body the client refuses (nothing was sent) is the command line's fault, as a bad
+        // manifest is apply's: a usage error, exit 2.
+        const refused = Exit.isFailure(result) ? Cause.failureOption(result.cause) : Option.none()
+        if (Option.isSome(refused) && refused.value._tag === "OktaInvalidInputError") {
+          return yield* new UsageError(refused.value.message)
+        }
         if (Exit.isSuccess(result)) {
           yield* Console.log(`${options.appId}: updated, ${result.value.status}`)
           // Okta saves an update DISABLED unless it activates it, an enabled connection included:

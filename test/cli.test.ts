@@ -1363,6 +1363,17 @@ describe("okta-connections", () => {
         expect(broken.code).toBe(2)
         expect(broken.stderr).toContain("--file: not YAML or JSON (line")
         expect(broken.stdout + broken.stderr).not.toContain("00token-in-body")
+        // YAML the client refuses (a misspelt member): a usage error too, said by the client,
+        // without the value; nothing sent.
+        writeFileSync(file, "profile:\n  authScheme: TOKEN\n  tokn: 00token-misspelt\n")
+        const before = (yield* sim.requests).length
+        const refused = yield* cli(["update", ZSCALER, "--file", file], env)
+        expect([refused.code, refused.stdout, refused.stderr]).toEqual([
+          2,
+          "",
+          "okta-connections: updateDefaultProvisioningConnectionForApplication: invalid body: profile.tokn: is not allowed; nothing was sent\n"
+        ])
+        expect((yield* sim.requests).length).toBe(before)
       }).pipe(Effect.scoped),
     30_000
   )
