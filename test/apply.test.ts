@@ -317,6 +317,7 @@ describe("one app, where Okta answers other than the simulated org", () => {
       }).pipe(Effect.provide(layer))
     }
   )
+
   it.effect(
     "an update sent with activate=true that Okta answers DISABLED is followed by the activation, for an app that was enabled too",
     () => {
