@@ -218,9 +218,9 @@ export const update = Command.make(
         const result = outcome[0]!.result
         // A body the client refuses (nothing was sent) is the command line's fault, as a bad
         // manifest is apply's: a usage error, exit 2.
-        const refused = Exit.isFailure(result) ? Cause.failureOption(result.cause) : Option.none()
-        if (Option.isSome(refused) && refused.value._tag === "OktaInvalidInputError") {
-          return yield* new UsageError(refused.value.message)
+        const invalid = Exit.isFailure(result) ? Cause.failureOption(result.cause) : Option.none()
+        if (Option.isSome(invalid) && invalid.value._tag === "OktaInvalidInputError") {
+          return yield* new UsageError(invalid.value.message)
         }
         if (Exit.isSuccess(result)) {
           yield* Console.log(`${options.appId}: updated, ${result.value.status}`)
