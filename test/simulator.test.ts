@@ -1252,8 +1252,8 @@ describe("any rate limits, any faults, the default policy", () => {
         // Only the injected faults fail calls: a body that is not the connection at once, a
         // transient one only once the four retries are spent. Okta's own limits are retried, but
         // their 429s count as retries too: after injected faults took four, one may take a
-        // call's last (as in CI on 2026-12-06). So a call that fails has sent five requests,
-        // each refused (a fault, a drop or a 429).
+        // call's last. So a call that fails has sent five requests, each refused (a fault, a
+        // drop or a 429).
         const count = (final: boolean) =>
           faults
             .filter(({ fault }) => FINAL.has(fault._tag) === final)
