@@ -37,6 +37,11 @@ export const simulatorCommand = Command.make(
     limit: optionalInteger("rate-limit", "requests per window (default 50)", 1),
     windowSeconds: optionalInteger("window-seconds", "the window (default 60)", 1),
     concurrencyLimit: optionalInteger("concurrency-limit", "requests in flight (default 15)", 1),
+    latencyMillis: optionalInteger(
+      "latency-ms",
+      "how long each request holds a concurrency slot before its answer (default 0)",
+      0
+    ),
     batchApps: optionalInteger("batch-apps", "extra generated apps", 0),
     contentLength: Options.boolean("content-length").pipe(
       Options.withDescription("declare every body's length instead of Okta's chunked bodies")
@@ -52,6 +57,7 @@ export const simulatorCommand = Command.make(
           limit: Option.getOrUndefined(options.limit),
           windowSeconds: Option.getOrUndefined(options.windowSeconds),
           concurrencyLimit: Option.getOrUndefined(options.concurrencyLimit),
+          latencyMillis: Option.getOrUndefined(options.latencyMillis),
           batchApps: Option.getOrUndefined(options.batchApps),
           contentLength: options.contentLength
         })

@@ -20,6 +20,8 @@ export interface SimulatorSettings {
   readonly limit?: number | undefined
   readonly windowSeconds?: number | undefined
   readonly concurrencyLimit?: number | undefined
+  /** How long each request holds its concurrency slot before it is answered (default 0). */
+  readonly latencyMillis?: number | undefined
   readonly batchApps?: number | undefined
   readonly contentLength?: boolean | undefined
 }
@@ -43,7 +45,7 @@ export const runSimulator = (settings: SimulatorSettings) => {
       : `00sim${randomBytes(18).toString("base64url")}`
   const batchApps = settings.batchApps ?? 0
   const apps = [...DEFAULT_APPS, ...generatedApps(batchApps)]
-  const { limit, windowSeconds, concurrencyLimit } = settings
+  const { limit, windowSeconds, concurrencyLimit, latencyMillis = 0 } = settings
   return Effect.gen(function* () {
     const { url } = yield* serve(settings.port !== undefined ? { port: settings.port } : {})
     yield* Console.log(
@@ -54,6 +56,7 @@ export const runSimulator = (settings: SimulatorSettings) => {
     yield* Console.log(
       `  rate limit: ${limit ?? 50} per ${windowSeconds ?? 60} s, ${concurrencyLimit ?? 15} in flight`
     )
+    if (latencyMillis > 0) yield* Console.log(`  latency: ${latencyMillis} ms a request`)
     for (const app of DEFAULT_APPS) {
       yield* Console.log(`  ${app.id}  ${app.name.padEnd(13)} ${app.label ?? ""}`)
     }
@@ -69,6 +72,9 @@ export const runSimulator = (settings: SimulatorSettings) => {
         apps,
         tokens: [{ token }],
         rateLimit: { limit, windowSeconds, concurrencyLimit },
+        // Without it every request is answered before the next is read, and the concurrency
+        // limit never refuses one.
+        latencyMillis,
         contentLength: settings.contentLength === true,
         onRequest: (entry) => Console.log(describeRequest(entry))
       })

@@ -2,7 +2,8 @@
  * `npm run simulator`: the Okta simulator as a standalone loopback server.
  *
  *   npm run simulator -- [--port N] [--token T] [--rate-limit N] [--window-seconds S]
- *                        [--concurrency-limit N] [--batch-apps N] [--content-length]
+ *                        [--concurrency-limit N] [--latency-ms MS] [--batch-apps N]
+ *                        [--content-length]
  *
  * Bodies are chunked, and gzip-compressed when the request accepts it, as Okta's are;
  * `--content-length` declares every body's length instead.
@@ -15,7 +16,7 @@ import { parseArgs } from "node:util"
 import { runSimulator } from "../cli/simulatorRun.js"
 
 const usage =
-  "usage: npm run simulator -- [--port N] [--token T] [--rate-limit N] [--window-seconds S] [--concurrency-limit N] [--batch-apps N] [--content-length]"
+  "usage: npm run simulator -- [--port N] [--token T] [--rate-limit N] [--window-seconds S] [--concurrency-limit N] [--latency-ms MS] [--batch-apps N] [--content-length]"
 
 const fail = (message: string): never => {
   console.error(`${message}\n${usage}`)
@@ -31,6 +32,7 @@ const parse = (): Record<string, string | boolean | undefined> => {
         "rate-limit": { type: "string" },
         "window-seconds": { type: "string" },
         "concurrency-limit": { type: "string" },
+        "latency-ms": { type: "string" },
         "batch-apps": { type: "string" },
         "content-length": { type: "boolean" },
         help: { type: "boolean", short: "h" }
@@ -60,6 +62,7 @@ if (port !== undefined && port > 65_535) fail(`--port must be between 0 and 6553
 const limit = integer("rate-limit", 1)
 const windowSeconds = integer("window-seconds", 1)
 const concurrencyLimit = integer("concurrency-limit", 1)
+const latencyMillis = integer("latency-ms", 0)
 const batchApps = integer("batch-apps", 0) ?? 0
 const program = runSimulator({
   port,
@@ -67,6 +70,7 @@ const program = runSimulator({
   limit,
   windowSeconds,
   concurrencyLimit,
+  latencyMillis,
   batchApps,
   contentLength: values["content-length"] === true
 })

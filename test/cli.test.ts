@@ -459,8 +459,8 @@ describe("okta-connections", () => {
         const port = Number(new URL(free).port)
         const child = spawnSimulator([
           ...["--port", String(port), "--token", "sim-token", "--rate-limit", "7"],
-          ...["--window-seconds", "30", "--concurrency-limit", "3", "--batch-apps", "2"],
-          "--content-length"
+          ...["--window-seconds", "30", "--concurrency-limit", "1", "--latency-ms", "400"],
+          ...["--batch-apps", "2", "--content-length"]
         ])
         yield* Effect.addFinalizer(() => Effect.sync(() => child.kill("SIGINT")))
         let stdout = ""
@@ -477,13 +477,22 @@ describe("okta-connections", () => {
         )
         const banner = yield* printed("  try: curl")
         expect(banner).toContain("  token: SSWS sim-token\n")
-        expect(banner).toContain("  rate limit: 7 per 30 s, 3 in flight\n")
-        const response = yield* Effect.promise(() =>
+        expect(banner).toContain("  rate limit: 7 per 30 s, 1 in flight\n")
+        expect(banner).toContain("  latency: 400 ms a request\n")
+        // Two requests at once, each held 400 ms: the one that finds the only slot taken is
+        // refused at once with Okta's concurrency 429 (Limit 0), as neither option alone shows.
+        const get = () =>
           fetch(`${info.url}/api/v1/apps/0oasimbatch000000001/connections/default`, {
             headers: { authorization: "SSWS sim-token" }
           })
+        const [response, refused] = yield* Effect.promise(() =>
+          Promise.all([get(), get()]).then(([first, second]): [Response, Response] =>
+            first.status === 200 ? [first, second] : [second, first]
+          )
         )
         expect(response.status).toBe(200)
+        expect(refused.status).toBe(429)
+        expect(refused.headers.get("x-rate-limit-limit")).toBe("0")
         expect(response.headers.get("x-rate-limit-limit")).toBe("7")
         const reset = Number(response.headers.get("x-rate-limit-reset")) * 1000 - Date.now()
         expect(reset).toBeLessThanOrEqual(31_000)
@@ -491,6 +500,7 @@ describe("okta-connections", () => {
           String(Buffer.byteLength(yield* Effect.promise(() => response.text())))
         )
         yield* printed("/api/v1/apps/0oasimbatch000000001/connections/default → 200")
+        yield* printed("/api/v1/apps/0oasimbatch000000001/connections/default → 429")
         // A consent's callback: its code and state are one-time secrets, not logged.
         yield* Effect.promise(() =>
           fetch(

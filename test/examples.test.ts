@@ -191,7 +191,8 @@ describe("npm run simulator", () => {
             "7",
             "--window-seconds",
             "2",
-            ...["--concurrency-limit", "3", "--batch-apps", "2", "--content-length"]
+            ...["--concurrency-limit", "3", "--latency-ms", "5", "--batch-apps", "2"],
+            "--content-length"
           ],
           { cwd: fileURLToPath(new URL("..", import.meta.url)), stdio: ["ignore", "pipe", "pipe"] }
         )
@@ -204,6 +205,7 @@ describe("npm run simulator", () => {
           })
         })
         expect(printed).toContain("  rate limit: 7 per 2 s, 3 in flight")
+        expect(printed).toContain("  latency: 5 ms a request")
         const info = JSON.parse(printed[0]!) as {
           url: string
           token: string
