@@ -501,10 +501,11 @@ describe("okta-connections", () => {
         )
         yield* printed("/api/v1/apps/0oasimbatch000000001/connections/default → 200")
         yield* printed("/api/v1/apps/0oasimbatch000000001/connections/default → 429")
-        // A consent's callback: its code and state are one-time secrets, not logged.
+        // A consent's callback: its code and state are one-time secrets, not logged; any other
+        // value is logged encoded, so that a newline in it cannot start a line of its own.
         yield* Effect.promise(() =>
           fetch(
-            `${info.url}/api/v1/apps/google/0oa1/oauth2/callback?code=c0de-s3cret&state=st4te`,
+            `${info.url}/api/v1/apps/google/0oa1/oauth2/callback?code=c0de-s3cret&state=st4te&note=a%0Ab`,
             {
               method: "POST",
               headers: { authorization: "SSWS sim-token" }
@@ -512,7 +513,7 @@ describe("okta-connections", () => {
           ).then((r) => r.text())
         )
         const logged = yield* printed("/oauth2/callback?")
-        expect(logged).toContain("/oauth2/callback?code=…&state=…")
+        expect(logged).toContain("/oauth2/callback?code=…&state=…&note=a%0Ab →")
         expect(logged).not.toContain("c0de-s3cret")
         // An empty --token is no token: a random one is made, as when none is given.
         const empty = spawnSimulator(["--token", ""])
