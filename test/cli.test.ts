@@ -445,6 +445,10 @@ describe("okta-connections", () => {
           expect(zero.code).toBe(2)
           expect(zero.stderr).toContain(`${flag} must be 1 or more`)
         }
+        // A latency of 0 is the default; less is refused.
+        const negative = yield* cli(["simulator", "--latency-ms", "-1"], {})
+        expect(negative.code).toBe(2)
+        expect(negative.stderr).toContain("--latency-ms must be 0 or more")
       }),
     30_000
   )
