@@ -67,6 +67,9 @@ const variablesOf = (path: string, parsed: unknown): Map<string, string> => {
   const maxRetries = isRecord(rateLimit) ? rateLimit["maxRetries"] : undefined
   if (typeof maxRetries === "string" || typeof maxRetries === "number") {
     set("OKTA_CLIENT_RATELIMIT_MAXRETRIES", "rateLimit.maxRetries", String(maxRetries))
+  } else if (maxRetries !== undefined && maxRetries !== null) {
+    // A list or a mapping is a mistake to name, as for the keys above, not a setting to ignore.
+    throw new OktaYamlError(`${path}: okta.client.rateLimit.maxRetries must be a number`)
   }
   return variables
 }

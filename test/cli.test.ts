@@ -392,6 +392,13 @@ describe("okta-connections", () => {
         expect(fromVariable.stderr).toContain(
           'OKTA_CLIENT_RATELIMIT_MAXRETRIES: must be a whole number, 0 or more, not "-2"'
         )
+        // Neither a number nor a string: named, as the SDKs would not take it either.
+        withRetry(`    rateLimit:\n      maxRetries: [1]\n`)
+        const listed = yield* cli(["get", ZSCALER], {}, undefined, work)
+        expect([listed.code, listed.stderr]).toEqual([
+          3,
+          `okta-connections: ${file}: okta.client.rateLimit.maxRetries must be a number\n`
+        ])
         // Likewise what the client refuses of a value, by the key of the file that gave it.
         writeFileSync(file, yaml(`    orgUrl: "ftp://acme.okta.com"\n    token: "${TOKEN}"\n`))
         const badUrl = yield* cli(["get", ZSCALER], { HOME: home }, undefined, work)
