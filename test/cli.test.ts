@@ -470,7 +470,7 @@ describe("okta-connections", () => {
         const port = Number(new URL(free).port)
         const child = spawnSimulator([
           ...["--port", String(port), "--token", "sim-token", "--rate-limit", "7"],
-          ...["--window-seconds", "30", "--concurrency-limit", "1", "--latency-ms", "400"],
+          ...["--window-seconds", "30", "--concurrency-limit", "1", "--latency-ms", "1000"],
           ...["--batch-apps", "2", "--content-length"]
         ])
         yield* Effect.addFinalizer(() => Effect.sync(() => child.kill("SIGINT")))
@@ -489,8 +489,8 @@ describe("okta-connections", () => {
         const banner = yield* printed("  try: curl")
         expect(banner).toContain("  token: SSWS sim-token\n")
         expect(banner).toContain("  rate limit: 7 per 30 s, 1 in flight\n")
-        expect(banner).toContain("  latency: 400 ms a request\n")
-        // Two requests at once, each held 400 ms: the one that finds the only slot taken is
+        expect(banner).toContain("  latency: 1000 ms a request\n")
+        // Two requests at once, each held a second: the one that finds the only slot taken is
         // refused at once with Okta's concurrency 429 (Limit 0), as neither option alone shows.
         const get = () =>
           fetch(`${info.url}/api/v1/apps/0oasimbatch000000001/connections/default`, {
