@@ -973,6 +973,16 @@ describe("okta-connections", () => {
           expect(refused.code).toBe(2)
           expect(refused.stderr).toContain(message)
         }
+        // Nor is the admin password without its user dropped: refused the same way.
+        const passwordAlone = yield* cli(
+          ["update", OFFICE365, "--auth-scheme", "OAUTH2", "--secret-env", "ADMIN_PASSWORD"],
+          { ...env, ADMIN_PASSWORD: "00admin-password" }
+        )
+        expect([passwordAlone.code, passwordAlone.stderr]).toEqual([
+          2,
+          expect.stringContaining("go together")
+        ])
+        expect(passwordAlone.stdout + passwordAlone.stderr).not.toContain("00admin-password")
         expect((yield* sim.requests).length).toBe(sent)
         for (const run of [fromStdin, fromEnv, fileAndEnv, twice]) {
           expect(run.stdout + run.stderr).not.toMatch(
@@ -1023,6 +1033,14 @@ describe("okta-connections", () => {
         )
         expect(both.code).toBe(2)
         expect(both.stderr).toContain("give --continue-url, or --code and --state, not both")
+        // Okta's URL without its state names no consent: refused before anything is sent.
+        const stateless = yield* cli(
+          ["verify", "google", google, "--continue-url", "-"],
+          env,
+          `${env.OKTA_CLIENT_ORGURL}/continue?code=${code}\n`
+        )
+        expect(stateless.code).toBe(2)
+        expect(stateless.stderr).toContain("--continue-url must be Okta's URL with code and state")
         expect((yield* sim.requests).length).toBe(before)
         const verified = yield* cli(
           ["verify", "google", google, "--continue-url", "-"],
@@ -1058,11 +1076,11 @@ describe("okta-connections", () => {
         expect(noState.stderr).toContain(
           "standard input must hold the code, then the state on the next line"
         )
-        // Each line without the spaces a paste leaves at its end.
+        // Each line without the spaces a paste leaves around it.
         const bothOnStdin = yield* cli(
           ["verify", "zoomus", zoom, "--code", "-", "--state", "-"],
           env,
-          `${second.code} \n${second.state} \n`
+          `${second.code} \n ${second.state} \n`
         )
         expect(bothOnStdin.code).toBe(0)
         expect((yield* sim.inspect(zoom)).connection?.verified).toBe(true)
@@ -1494,6 +1512,17 @@ describe("okta-connections", () => {
               ...secretFrom
             ],
             "profile.authScheme must be TOKEN or OAUTH2 to take the secret"
+          ],
+          [
+            [
+              "update",
+              ORG2ORG,
+              "--file",
+              file("token.yaml", "profile:\n  authScheme: TOKEN\n"),
+              "--admin-username",
+              "admin"
+            ],
+            "--file is the whole body"
           ]
         ]
         for (const [args, message, extra] of cases) {
