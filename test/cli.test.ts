@@ -715,6 +715,33 @@ describe("okta-connections", () => {
   )
 
   it.live(
+    "apply: an app whose change fails is said to have failed, never to be applied; the others are applied",
+    () =>
+      Effect.gen(function* () {
+        const { env, sim } = yield* org
+        const manifest = manifestOf([
+          "apps:",
+          `  - id: ${ZSCALER}`,
+          "    authScheme: TOKEN",
+          "    status: DISABLED",
+          `  - id: ${ORG2ORG}`,
+          "    authScheme: TOKEN",
+          "    status: ENABLED"
+        ])
+        // Org2Org's activation is answered with a redirect: not followed, not retried, a failure.
+        yield* sim.injectFault({ _tag: "Redirect" }, { times: 1, method: "POST", path: ORG2ORG })
+        const run = yield* cli(["apply", manifest], env)
+        expect(run.code).toBe(1)
+        expect(run.stdout).toContain(`${ZSCALER}: applied`)
+        expect(run.stdout).not.toContain(`${ORG2ORG}: applied`)
+        expect(run.stderr).toContain(`${ORG2ORG}: OktaUnexpectedStatusError`)
+        expect((yield* sim.inspect(ZSCALER)).connection?.status).toBe("DISABLED")
+        expect((yield* sim.inspect(ORG2ORG)).connection?.status).toBe("DISABLED")
+      }).pipe(Effect.scoped),
+    60_000
+  )
+
+  it.live(
     "apply: an app whose status the manifest leaves out keeps it through an update",
     () =>
       Effect.gen(function* () {
