@@ -64,6 +64,12 @@ const variablesOf = (path: string, parsed: unknown): Map<string, string> => {
   }
   // The one nested key the SDKs share: okta.client.rateLimit.maxRetries.
   const rateLimit = client["rateLimit"]
+  if (rateLimit !== undefined && rateLimit !== null && !isRecord(rateLimit)) {
+    // `rateLimit: 4` reads as a setting, yet sets nothing: named, as the SDKs' key is nested.
+    throw new OktaYamlError(
+      `${path}: okta.client.rateLimit must be a mapping, such as rateLimit: { maxRetries: 4 }`
+    )
+  }
   const maxRetries = isRecord(rateLimit) ? rateLimit["maxRetries"] : undefined
   if (typeof maxRetries === "string" || typeof maxRetries === "number") {
     set("OKTA_CLIENT_RATELIMIT_MAXRETRIES", "rateLimit.maxRetries", String(maxRetries))

@@ -399,6 +399,13 @@ describe("okta-connections", () => {
           3,
           `okta-connections: ${file}: okta.client.rateLimit.maxRetries must be a number\n`
         ])
+        // A number where the mapping goes sets nothing, and says so rather than retry 2 times.
+        withRetry(`    rateLimit: 4\n`)
+        const flat = yield* cli(["get", ZSCALER], {}, undefined, work)
+        expect([flat.code, flat.stderr]).toEqual([
+          3,
+          `okta-connections: ${file}: okta.client.rateLimit must be a mapping, such as rateLimit: { maxRetries: 4 }\n`
+        ])
         // Likewise what the client refuses of a value, by the key of the file that gave it.
         writeFileSync(file, yaml(`    orgUrl: "ftp://acme.okta.com"\n    token: "${TOKEN}"\n`))
         const badUrl = yield* cli(["get", ZSCALER], { HOME: home }, undefined, work)
