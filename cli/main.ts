@@ -43,7 +43,7 @@ import {
   UsageError,
   withClient
 } from "./shared.js"
-import { yamlOrigin } from "./oktaYaml.js"
+import { filesWithoutSection, yamlOrigin } from "./oktaYaml.js"
 import { simulatorCommand } from "./simulator.js"
 import { apply, update, verify } from "./write.js"
 
@@ -200,6 +200,11 @@ const describeConfigError = (error: ConfigError.ConfigError): string => {
     ...(missing.size > 0 ? [`not set: ${[...missing].join(", ")}`] : []),
     ...(invalid.size > 0 ? [`not valid: ${[...invalid].join("; ")}`] : []),
     ...others,
+    ...(missing.size > 0
+      ? filesWithoutSection().map(
+          (path) => `  ${path} has no okta.client section: its keys go under okta:, then client:.`
+        )
+      : []),
     "  The org's URL comes from OKTA_CLIENT_ORGURL, the credential from OKTA_CLIENT_TOKEN (an SSWS",
     "  API token) or, with OKTA_CLIENT_AUTHORIZATIONMODE=PrivateKey, a service app's",
     "  OKTA_CLIENT_CLIENTID, OKTA_CLIENT_SCOPES and OKTA_CLIENT_PRIVATEKEY (OKTA_CLIENT_KEYID optional);",

@@ -42,6 +42,13 @@ const origins = new Map<string, string>()
 export const yamlOrigin = (name: string): string | undefined =>
   process.env[name] === undefined ? origins.get(name) : undefined
 
+// The files read that have no okta.client mapping: `orgUrl:` at the top level sets nothing, and a
+// "not set" error names them, or the user is told of a file they can see is there.
+const sectionless = new Set<string>()
+
+/** The okta.yaml files read that have no `okta.client` section (so set nothing). */
+export const filesWithoutSection = (): ReadonlyArray<string> => [...sectionless]
+
 /** The variables a file stands for, e.g. `OKTA_CLIENT_TOKEN` for `okta.client.token`. */
 const variablesOf = (path: string, parsed: unknown): Map<string, string> => {
   const variables = new Map<string, string>()
@@ -51,7 +58,10 @@ const variablesOf = (path: string, parsed: unknown): Map<string, string> => {
   }
   const okta = isRecord(parsed) ? parsed["okta"] : undefined
   const client = isRecord(okta) ? okta["client"] : undefined
-  if (!isRecord(client)) return variables
+  if (!isRecord(client)) {
+    sectionless.add(path)
+    return variables
+  }
   for (const key of KEYS) {
     const value = client[key]
     if (value === undefined || value === null || value === "") continue

@@ -360,6 +360,14 @@ describe("okta-connections", () => {
         const noToken = yield* cli(["get", ZSCALER], {}, undefined, work)
         expect(noToken.code).toBe(3)
         expect(noToken.stderr).toContain("okta-connections: not set: OKTA_CLIENT_TOKEN\n")
+        expect(noToken.stderr).not.toContain("no okta.client section")
+        // Keys written at the top level set nothing: the file is named, not left to be doubted.
+        writeFileSync(join(work, "okta.yaml"), `orgUrl: "${env.OKTA_CLIENT_ORGURL}"\n`)
+        const flatKeys = yield* cli(["get", ZSCALER], {}, undefined, work)
+        expect(flatKeys.code).toBe(3)
+        expect(flatKeys.stderr).toContain(
+          `not set: OKTA_CLIENT_ORGURL (or --org-url), OKTA_CLIENT_TOKEN\n  ${join(work, "okta.yaml")} has no okta.client section: its keys go under okta:, then client:.\n`
+        )
         // The SDKs' retry settings are read too; a bad value is named where it was set.
         const withRetry = (settings: string) =>
           writeFileSync(
