@@ -563,6 +563,45 @@ describe("clients sharing one store", () => {
       }).pipe(Effect.scoped)
   )
 
+  it.live(
+    "a Redis that lost its scripts (a restart, a failover, SCRIPT FLUSH) is given them again",
+    () =>
+      Effect.gen(function* () {
+        const keyPrefix = `test-${randomUUID()}:`
+        const raw = yield* rawClient(keyPrefix)
+        const own = yield* Effect.acquireRelease(
+          Effect.sync(() => new Redis(REDIS_URL)),
+          (client) => Effect.sync(() => client.disconnect())
+        )
+        const store = yield* RedisRateLimitStore.make({ client: own, keyPrefix })
+        // As Redis answers EVALSHA for a script it no longer holds (flushing the shared server's
+        // script cache for real would pull it from under the other tests).
+        let refused = 0
+        Object.assign(own, {
+          evalsha: () => {
+            refused += 1
+            return Promise.reject(new Error("NOSCRIPT No matching script. Please use EVAL."))
+          }
+        })
+        expect(yield* store.acquire(KEY, "probe", 60_000)).toEqual({ _tag: "Admitted" })
+        yield* answer(store, "probe", 40)
+        expect(refused).toBe(2)
+        // The scripts ran: the window is in Redis.
+        const window = yield* Effect.promise(() =>
+          raw.hgetall(`${keyPrefix}{${KEY.org}}:${KEY.bucket}:window`)
+        )
+        expect(window).toMatchObject({ limit: "50", remaining: "40" })
+      }).pipe(Effect.scoped)
+  )
+
+  it.live("a TLS Redis (rediss://, as managed services give) is taken, not refused", () =>
+    Effect.gen(function* () {
+      // Nothing listens there: the store is built, and its calls fail over as for any Redis down.
+      const store = yield* Effect.either(RedisRateLimitStore.make({ url: "rediss://127.0.0.1:1" }))
+      expect(Either.isRight(store)).toBe(true)
+    }).pipe(Effect.scoped)
+  )
+
   it.live("a reply that is not the script's numbers fails the store call, typed", () =>
     Effect.gen(function* () {
       const own = yield* Effect.acquireRelease(
