@@ -934,6 +934,10 @@ describe("the undici transport through an HTTP proxy", () => {
     [
       "without a scheme, an http:// proxy as curl takes it",
       (url: string) => url.replace(/^http:\/\//, "")
+    ],
+    [
+      "without a scheme, with the spaces an env file can leave around it",
+      (url: string) => ` ${url.replace(/^http:\/\//, "")} `
     ]
   ] as const)('"environment" reads HTTP_PROXY when the layer is built: %s', ([, value]) =>
     Effect.gen(function* () {
