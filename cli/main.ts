@@ -202,7 +202,8 @@ const describeConfigError = (error: ConfigError.ConfigError): string => {
     ...others,
     ...(missing.size > 0
       ? filesWithoutSection().map(
-          (path) => `  ${path} has no okta.client section: its keys go under okta:, then client:.`
+          (path) =>
+            `  ${path} has nothing under okta.client: its keys go under okta:, then client:, indented.`
         )
       : []),
     "  The org's URL comes from OKTA_CLIENT_ORGURL, the credential from OKTA_CLIENT_TOKEN (an SSWS",

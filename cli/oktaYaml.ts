@@ -42,11 +42,12 @@ const origins = new Map<string, string>()
 export const yamlOrigin = (name: string): string | undefined =>
   process.env[name] === undefined ? origins.get(name) : undefined
 
-// The files read that have no okta.client mapping: `orgUrl:` at the top level sets nothing, and a
-// "not set" error names them, or the user is told of a file they can see is there.
+// The files read with nothing under okta.client (no section, or an empty one): `orgUrl:` at the
+// top level, or not indented under `client:`, sets nothing. A "not set" error names them: the user
+// can see the file is there, and would doubt it was read.
 const sectionless = new Set<string>()
 
-/** The okta.yaml files read that have no `okta.client` section (so set nothing). */
+/** The okta.yaml files read with nothing under `okta.client` (so they set nothing). */
 export const filesWithoutSection = (): ReadonlyArray<string> => [...sectionless]
 
 /** The variables a file stands for, e.g. `OKTA_CLIENT_TOKEN` for `okta.client.token`. */

@@ -360,13 +360,13 @@ describe("okta-connections", () => {
         const noToken = yield* cli(["get", ZSCALER], {}, undefined, work)
         expect(noToken.code).toBe(3)
         expect(noToken.stderr).toContain("okta-connections: not set: OKTA_CLIENT_TOKEN\n")
-        expect(noToken.stderr).not.toContain("no okta.client section")
+        expect(noToken.stderr).not.toContain("nothing under okta.client")
         // Keys written at the top level set nothing: the file is named, not left to be doubted.
         writeFileSync(join(work, "okta.yaml"), `orgUrl: "${env.OKTA_CLIENT_ORGURL}"\n`)
         const flatKeys = yield* cli(["get", ZSCALER], {}, undefined, work)
         expect(flatKeys.code).toBe(3)
         expect(flatKeys.stderr).toContain(
-          `not set: OKTA_CLIENT_ORGURL (or --org-url), OKTA_CLIENT_TOKEN\n  ${join(work, "okta.yaml")} has no okta.client section: its keys go under okta:, then client:.\n`
+          `not set: OKTA_CLIENT_ORGURL (or --org-url), OKTA_CLIENT_TOKEN\n  ${join(work, "okta.yaml")} has nothing under okta.client: its keys go under okta:, then client:, indented.\n`
         )
         // The SDKs' retry settings are read too; a bad value is named where it was set.
         const withRetry = (settings: string) =>
@@ -407,7 +407,7 @@ describe("okta-connections", () => {
           3,
           `okta-connections: ${file}: okta.client.rateLimit.maxRetries must be a number\n`
         ])
-        // A number where the mapping goes sets nothing, and says so rather than retry 2 times.
+        // A number where the mapping goes would set nothing (the default 4 retries): named instead.
         withRetry(`    rateLimit: 4\n`)
         const flat = yield* cli(["get", ZSCALER], {}, undefined, work)
         expect([flat.code, flat.stderr]).toEqual([
