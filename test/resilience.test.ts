@@ -758,11 +758,19 @@ describe("verify (a one-time OAuth code) is never replayed once it may have reac
     })
   )
 
-  it.effect("and after a refused connection (it never left)", () =>
+  // Every failure to connect: refused, a name that does not resolve yet (EAI_AGAIN, DNS that is
+  // briefly down), no route, undici's connect timeout.
+  it.effect.each([
+    "ECONNREFUSED",
+    "EAI_AGAIN",
+    "ENETUNREACH",
+    "EHOSTUNREACH",
+    "UND_ERR_CONNECT_TIMEOUT"
+  ])("and after a connection that failed, %s (it never left)", (code) =>
     Effect.gen(function* () {
       const { requests, fiber } = yield* start(
         sequence(
-          () => ({ drop: true as const, code: "ECONNREFUSED" }),
+          () => ({ drop: true as const, code }),
           () => empty(204)
         ),
         verify
