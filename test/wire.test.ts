@@ -1006,12 +1006,12 @@ describe("the undici transport through an HTTP proxy", () => {
 describe("a refused connection with a proxy variable set", () => {
   // Node's fetch reads no proxy variable: behind an egress proxy it cannot connect, and the
   // error says why and what to use instead, naming the variable but never its value.
-  const refused = <E>(httpClient: Layer.Layer<HttpClient.HttpClient, E>) =>
+  const refused = <E>(httpClient: Layer.Layer<HttpClient.HttpClient, E>, scheme = "http:") =>
     Effect.gen(function* () {
       // A port nothing listens on any more.
       const { url, close } = yield* loopbackServer(() => {})
       close()
-      return yield* failureOf(url, httpClient, { retry: false })
+      return yield* failureOf(url.replace(/^http:/, scheme), httpClient, { retry: false })
     }).pipe(Effect.scoped)
   const unset = {
     HTTP_PROXY: undefined,
@@ -1033,6 +1033,8 @@ describe("a refused connection with a proxy variable set", () => {
         expect(error.message).toContain(hint)
         expect(JSON.stringify(error) + error.message).not.toMatch(/s3cret|proxy\.corp/)
       }
+      // For https:// too: with no HTTPS_PROXY, undici's "environment" takes HTTP_PROXY for it.
+      expect((yield* refused(OktaFetch.layer(), "https:")).message).toContain(hint)
     }).pipe(Effect.scoped)
   )
 
