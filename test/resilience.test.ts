@@ -25,6 +25,7 @@ import {
   OktaError,
   OktaMetrics,
   OktaRateLimitError,
+  OktaFetch,
   OktaServerError,
   type OktaTimeoutError,
   RetryPolicy,
@@ -738,6 +739,61 @@ describe("verify (a one-time OAuth code) is never replayed once it may have reac
       })
       expect(requests).toHaveLength(1)
     })
+  )
+
+  // The answer came, so the code reached Okta; its body broke off as it was read. On fetch the
+  // client reads the body itself, on another transport through the platform: the same either way.
+  it.effect(
+    "after an answer whose body broke off: one request, on fetch and on any transport",
+    () =>
+      Effect.gen(function* () {
+        const broken = () =>
+          new Response(
+            new ReadableStream({
+              start(controller) {
+                controller.enqueue(new TextEncoder().encode('{"errorCode":'))
+                controller.error(
+                  Object.assign(new Error("other side closed"), { code: "UND_ERR_SOCKET" })
+                )
+              }
+            }),
+            { status: 502, headers: { "content-type": "application/json" } }
+          )
+        let fetched = 0
+        const fetch: typeof globalThis.fetch = () => {
+          fetched += 1
+          return Promise.resolve(fetched === 1 ? broken() : new Response(null, { status: 204 }))
+        }
+        const overFetch = yield* Effect.fork(
+          Effect.exit(
+            Effect.provide(
+              Effect.flatMap(ApplicationConnections, verify),
+              connectionsOn(OktaFetch.layer({ fetch }), { retry: exact() })
+            )
+          )
+        )
+        const scripted = yield* start(
+          sequence(broken, () => empty(204)),
+          verify
+        )
+        yield* TestClock.adjust("10 seconds")
+        const errors = [
+          errorOf(yield* Fiber.join(overFetch)),
+          errorOf(yield* Fiber.join(scripted.fiber))
+        ]
+        expect([fetched, scripted.requests.length]).toEqual([1, 1])
+        for (const error of errors) {
+          expect(error).toMatchObject({
+            _tag: "OktaTransportError",
+            afterResponse: true,
+            connectFailed: false,
+            status: 502
+          })
+          expect(error.message).toContain(
+            "failed: the response body could not be read (UND_ERR_SOCKET: other side closed)"
+          )
+        }
+      })
   )
 
   it.effect("but after a 429 (a rejection) it is retried at the reset", () =>
