@@ -1269,6 +1269,65 @@ describe("the undici transport that caps bodies itself", () => {
       }).pipe(Effect.scoped)
   )
 
+  // Node's fetch takes an undici dispatcher in its options (a proxy's, a capped one): fetch's
+  // error wraps undici's in a `TypeError: terminated`.
+  it.live("so does fetch given such an Agent as its dispatcher: TooLarge, not retried", () =>
+    Effect.gen(function* () {
+      const { url, seen } = yield* server
+      const agent = new Undici.Agent({ maxResponseSize: 1024 })
+      yield* Effect.addFinalizer(() => Effect.promise(() => agent.close()))
+      // Typed by the undici Node bundles, whose Dispatcher type differs from this undici's.
+      const init: RequestInit = {
+        dispatcher: agent as unknown as NonNullable<RequestInit["dispatcher"]>
+      }
+      // A response the client does not recognise (wrapped on the way) is read by the platform.
+      const wrapped = Layer.effect(
+        HttpClient.HttpClient,
+        Effect.map(HttpClient.HttpClient, (client) =>
+          HttpClient.transformResponse(
+            client,
+            Effect.map(
+              (response) =>
+                new Proxy(response, {
+                  get: (target, key) => Reflect.get(target, key, target) as unknown
+                })
+            )
+          )
+        )
+      ).pipe(Layer.provide(FetchHttpClient.layer))
+      for (const [path, transport] of [
+        ["/chunked/4096", OktaFetch.layer()],
+        ["/length/4096", OktaFetch.layer()],
+        ["/chunked/4096", FetchHttpClient.layer],
+        ["/chunked/4096", wrapped]
+      ] as const) {
+        const over = yield* Effect.flip(
+          Effect.flatMap(OktaClient, (client) =>
+            client.execute({ operation: "probe", method: "GET", path }, (r) => r.text)
+          ).pipe(
+            Effect.provide(
+              OktaClient.layer({ orgUrl: url, apiToken: Redacted.make("00t") }).pipe(
+                Layer.provide(transport),
+                Layer.provide(Layer.succeed(FetchHttpClient.RequestInit, init))
+              )
+            )
+          )
+        )
+        expect(over).toMatchObject({
+          _tag: "OktaDecodeError",
+          kind: "TooLarge",
+          issues: "more than the HTTP client's own limit (its undici Agent's maxResponseSize)"
+        })
+      }
+      expect(seen.map((s) => s.path)).toEqual([
+        "/chunked/4096",
+        "/length/4096",
+        "/chunked/4096",
+        "/chunked/4096"
+      ])
+    }).pipe(Effect.scoped)
+  )
+
   it.live("its bodies are read in one go, never streamed; an unregistered client streams", () =>
     Effect.gen(function* () {
       const { url } = yield* server

@@ -87,19 +87,33 @@ const readWebBody = (
     catch: readFailure(call, status)
   })
 
-/** A body read that failed: past the cap, or the transport's failure after the response came. */
+/**
+ * undici's own cap (the `maxResponseSize` of an undici `Agent` of the application's) stopped the
+ * body: its error, or fetch's `TypeError: terminated` around it.
+ */
+const overCapCause = (cause: unknown): boolean => {
+  const error = cause as { readonly code?: unknown; readonly cause?: unknown } | null | undefined
+  return (
+    error?.code === OVER_CAP_CODE ||
+    (error?.cause as { readonly code?: unknown } | null | undefined)?.code === OVER_CAP_CODE
+  )
+}
+
+/** A body read that failed: past a cap, or the transport's failure after the response came. */
 const readFailure =
   (call: Call, status: number) =>
   (cause: unknown): OktaTransportError | TooLarge =>
     cause instanceof TooLarge
       ? cause
-      : new OktaTransportError({
-          ...call,
-          reason: describeCause(cause),
-          afterResponse: true,
-          connectFailed: false,
-          status
-        })
+      : overCapCause(cause)
+        ? new TooLarge(undefined)
+        : new OktaTransportError({
+            ...call,
+            reason: describeCause(cause),
+            afterResponse: true,
+            connectFailed: false,
+            status
+          })
 
 /**
  * How much of a body the client reads. `transportCapped`: the transport itself fails a body past
@@ -110,15 +124,8 @@ export interface BodyLimit {
   readonly transportCapped: boolean
 }
 
-const overCap = (error: HttpClientError.HttpClientError): boolean => {
-  if (error._tag !== "ResponseError") return false
-  // The platform's body stream wraps undici's error once more than its one-shot read does.
-  const cause = error.cause as { readonly code?: unknown; readonly cause?: unknown } | undefined
-  return (
-    cause?.code === OVER_CAP_CODE ||
-    (cause?.cause as { readonly code?: unknown } | undefined)?.code === OVER_CAP_CODE
-  )
-}
+const overCap = (error: HttpClientError.HttpClientError): boolean =>
+  error._tag === "ResponseError" && overCapCause(error.cause)
 
 /**
  * Reads the body as text, at most `maxBytes` of what the client receives (after decompression):
