@@ -1900,6 +1900,29 @@ describe("response body cap", () => {
     })
   )
 
+  it.effect("a Content-Length that is not one number does not lift the cap", () =>
+    Effect.gen(function* () {
+      const big = JSON.stringify({ ...OK, padding: "x".repeat(5000) })
+      // Two lengths joined as one header (a duplicated header), or not a number at all.
+      for (const declared of [`${big.length}, ${big.length}`, "unknown"]) {
+        const { fiber } = yield* start(
+          () =>
+            new Response(big, {
+              status: 200,
+              headers: { "content-type": "application/json", "content-length": declared }
+            }),
+          get,
+          { maxResponseBytes: 1000 }
+        )
+        expect(errorOf(yield* Fiber.join(fiber))).toMatchObject({
+          _tag: "OktaDecodeError",
+          kind: "TooLarge",
+          issues: "more than 1000 bytes, the maxResponseBytes limit"
+        })
+      }
+    })
+  )
+
   it.effect("an oversized error body still gives the status's error", () =>
     Effect.gen(function* () {
       const { fiber } = yield* start(
