@@ -266,4 +266,30 @@ describe("OktaClient.execute", () => {
         expect(yield* sent("GET", false)).toBe(1)
       })
   )
+
+  it.effect("a decoder's own error comes back as it is, after a retried request too", () =>
+    Effect.gen(function* () {
+      // The application's class, with a field that happens to share the client's name for the
+      // count of requests a call sent: its value is the application's.
+      class Unusable extends Schema.TaggedError<Unusable>()("Unusable", {
+        attempts: Schema.Number
+      }) {}
+      const mine = new Unusable({ attempts: 7 })
+      let n = 0
+      const http = scriptedHttp(() => (n++ === 0 ? json(503, {}) : json(200, { id: "0oa1" })))
+      const layer = OktaClient.layer({
+        orgUrl: ORG,
+        apiToken: Redacted.make(TOKEN),
+        retry: RetryPolicy.make({ backoff: Schedule.spaced("1 second") })
+      }).pipe(Layer.provide(http.layer))
+      const call = Effect.flatMap(OktaClient, (client) =>
+        client.execute({ operation: "op", method: "GET", path: "/api/v1/x" }, () =>
+          Effect.fail(mine)
+        )
+      )
+      const error = yield* Effect.flip(withAdvancingClock(Effect.provide(call, layer)))
+      expect(http.requests).toHaveLength(2)
+      expect(error).toBe(mine)
+    })
+  )
 })
