@@ -445,15 +445,18 @@ describe("per-attempt timeout", () => {
     })
   )
 
-  it.effect("so are a non-positive deadline and a fractional maxResponseBytes", () =>
+  it.effect("so are a non-positive deadline and a fractional or zero maxResponseBytes", () =>
     Effect.gen(function* () {
       const base = { orgUrl: "https://acme.okta.com", apiToken: Redacted.make(TOKEN) }
       expect(configFailure(yield* buildWith({ ...base, deadline: "0 seconds" })).field).toBe(
         "deadline"
       )
-      expect(configFailure(yield* buildWith({ ...base, maxResponseBytes: 1.5 })).field).toBe(
-        "maxResponseBytes"
-      )
+      // 0 is not "no limit": every body would be too large.
+      for (const maxResponseBytes of [1.5, 0]) {
+        const error = configFailure(yield* buildWith({ ...base, maxResponseBytes }))
+        expect(error.field).toBe("maxResponseBytes")
+        expect(error.message).toContain("must be a positive integer")
+      }
     })
   )
 
