@@ -311,7 +311,9 @@ describe("credentials an HTTP header cannot carry are refused at construction", 
         ["apiToken", { apiToken: Redacted.make("00abc\u2026") }],
         ["accessToken", { apiToken: undefined, accessToken: Redacted.make("eyJ\u201ctoken") }],
         ["userAgentExtra", { userAgentExtra: "my-app/1.0\r\nx-injected: 1" }],
-        ["userAgentExtra", { userAgentExtra: "my-app/1.0 \u2013 sync" }]
+        ["userAgentExtra", { userAgentExtra: "my-app/1.0 \u2013 sync" }],
+        // DEL: fetch would send it, undici refuses the header on every call.
+        ["userAgentExtra", { userAgentExtra: "my-app/1.0\u007f" }]
       ] as const
       for (const [field, settings] of cases) {
         const error = errorOf(yield* build(settings))
