@@ -313,7 +313,9 @@ describe("credentials an HTTP header cannot carry are refused at construction", 
         ["userAgentExtra", { userAgentExtra: "my-app/1.0\r\nx-injected: 1" }],
         ["userAgentExtra", { userAgentExtra: "my-app/1.0 \u2013 sync" }],
         // DEL: fetch would send it, undici refuses the header on every call.
-        ["userAgentExtra", { userAgentExtra: "my-app/1.0\u007f" }]
+        ["userAgentExtra", { userAgentExtra: "my-app/1.0\u007f" }],
+        // From JavaScript, a version number given as a number.
+        ["userAgentExtra", { userAgentExtra: 1.4 }]
       ] as const
       for (const [field, settings] of cases) {
         const error = errorOf(yield* build(settings))
