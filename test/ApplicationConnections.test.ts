@@ -8,7 +8,7 @@ import {
   type ProvisioningConnectionResponse,
   type AppConnectionUserProvisionJWKResponse
 } from "../src/index.js"
-import { connectionsWith, empty, json, ORG, text } from "./support/TestHttp.js"
+import { brokenBody, connectionsWith, empty, json, ORG, text } from "./support/TestHttp.js"
 import { failureOf, successOf } from "./support/exit.js"
 
 const APP = "0oafxqCAJWWGELFTYASJ"
@@ -1210,19 +1210,6 @@ describe("what each error's message says, as a log line shows it", () => {
       (error) => `${error._tag}: ${error.message}`
     )
   }
-  // A body that fails after its first bytes: the connection dropped mid-body.
-  const brokenBody = () =>
-    new Response(
-      new ReadableStream({
-        start(controller) {
-          controller.enqueue(new TextEncoder().encode('{"status":'))
-          controller.error(
-            Object.assign(new Error("other side closed"), { code: "UND_ERR_SOCKET" })
-          )
-        }
-      }),
-      { status: 200, headers: { "content-type": "application/json" } }
-    )
 
   it.effect("decode failures name the status, what is wrong, the limit and the request id", () =>
     Effect.gen(function* () {
@@ -1327,7 +1314,7 @@ describe("what each error's message says, as a log line shows it", () => {
       expect(yield* messageOf(() => ({ drop: true, code: "ERR_TLS_CERT_ALTNAME_INVALID" }))).toBe(
         `OktaTransportError: ${where} failed: could not connect (fetch failed <- ERR_TLS_CERT_ALTNAME_INVALID: connect ERR_TLS_CERT_ALTNAME_INVALID)`
       )
-      expect(yield* messageOf(brokenBody)).toBe(
+      expect(yield* messageOf(() => brokenBody(200, '{"status":'))).toBe(
         `OktaTransportError: ${where} failed: the response body could not be read (UND_ERR_SOCKET: other side closed)`
       )
     })

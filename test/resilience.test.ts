@@ -35,6 +35,7 @@ import {
 import { runToCompletion } from "./support/clock.js"
 import { recordingTracer } from "./support/tracing.js"
 import {
+  brokenBody,
   connectionsOn,
   connectionsWith,
   empty,
@@ -747,18 +748,7 @@ describe("verify (a one-time OAuth code) is never replayed once it may have reac
     "after an answer whose body broke off: one request, on fetch and on any transport",
     () =>
       Effect.gen(function* () {
-        const broken = () =>
-          new Response(
-            new ReadableStream({
-              start(controller) {
-                controller.enqueue(new TextEncoder().encode('{"errorCode":'))
-                controller.error(
-                  Object.assign(new Error("other side closed"), { code: "UND_ERR_SOCKET" })
-                )
-              }
-            }),
-            { status: 502, headers: { "content-type": "application/json" } }
-          )
+        const broken = () => brokenBody(502, '{"errorCode":')
         let fetched = 0
         const fetch: typeof globalThis.fetch = () => {
           fetched += 1

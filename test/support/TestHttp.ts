@@ -130,3 +130,18 @@ export const text = (
   contentType: string,
   headers: Record<string, string> = {}
 ) => new Response(body, { status, headers: { "content-type": contentType, ...headers } })
+
+/**
+ * A JSON response whose body breaks off after `first` (the connection dropped mid-body), with
+ * undici's error for it.
+ */
+export const brokenBody = (status: number, first: string) =>
+  new Response(
+    new ReadableStream({
+      start(controller) {
+        controller.enqueue(new TextEncoder().encode(first))
+        controller.error(Object.assign(new Error("other side closed"), { code: "UND_ERR_SOCKET" }))
+      }
+    }),
+    { status, headers: { "content-type": "application/json" } }
+  )
