@@ -44,15 +44,21 @@ export const listApps = Stream.paginateChunkEffect("/api/v1/apps?limit=100", (pa
 )
 // --- end ---
 
-const clientOver = (handler: Parameters<typeof scriptedHttp>[0]) => {
+/** The client over `handler`, not retrying unless `retry` says so. */
+const clientOver = (
+  handler: Parameters<typeof scriptedHttp>[0],
+  retry: RetryPolicy.RetryPolicy | false = false
+) => {
   const http = scriptedHttp(handler)
   return {
     requests: http.requests,
-    layer: OktaClient.layer({ orgUrl: ORG, apiToken: Redacted.make(TOKEN), retry: false }).pipe(
+    layer: OktaClient.layer({ orgUrl: ORG, apiToken: Redacted.make(TOKEN), retry }).pipe(
       Layer.provide(http.layer)
     )
   }
 }
+
+const everySecond = RetryPolicy.make({ backoff: Schedule.spaced("1 second") })
 
 describe("OktaClient.execute", () => {
   it.effect("sends the request with the client's credentials and decodes the 2xx body", () =>
@@ -242,12 +248,10 @@ describe("OktaClient.execute", () => {
         const sent = (method: OktaRequest["method"], replaySafe?: boolean) =>
           Effect.gen(function* () {
             let n = 0
-            const http = scriptedHttp(() => (n++ === 0 ? json(503, {}) : empty(204)))
-            const layer = OktaClient.layer({
-              orgUrl: ORG,
-              apiToken: Redacted.make(TOKEN),
-              retry: RetryPolicy.make({ backoff: Schedule.spaced("1 second") })
-            }).pipe(Layer.provide(http.layer))
+            const { layer, requests } = clientOver(
+              () => (n++ === 0 ? json(503, {}) : empty(204)),
+              everySecond
+            )
             const call = Effect.flatMap(OktaClient, (client) =>
               client.execute(
                 { operation: "op", method, path: "/api/v1/x", replaySafe },
@@ -255,7 +259,7 @@ describe("OktaClient.execute", () => {
               )
             )
             yield* Effect.either(withAdvancingClock(Effect.provide(call, layer)))
-            return http.requests.length
+            return requests.length
           })
         expect(yield* sent("GET")).toBe(2)
         expect(yield* sent("PUT")).toBe(2)
@@ -276,19 +280,17 @@ describe("OktaClient.execute", () => {
       }) {}
       const mine = new Unusable({ attempts: 7 })
       let n = 0
-      const http = scriptedHttp(() => (n++ === 0 ? json(503, {}) : json(200, { id: "0oa1" })))
-      const layer = OktaClient.layer({
-        orgUrl: ORG,
-        apiToken: Redacted.make(TOKEN),
-        retry: RetryPolicy.make({ backoff: Schedule.spaced("1 second") })
-      }).pipe(Layer.provide(http.layer))
+      const { layer, requests } = clientOver(
+        () => (n++ === 0 ? json(503, {}) : json(200, { id: "0oa1" })),
+        everySecond
+      )
       const call = Effect.flatMap(OktaClient, (client) =>
         client.execute({ operation: "op", method: "GET", path: "/api/v1/x" }, () =>
           Effect.fail(mine)
         )
       )
       const error = yield* Effect.flip(withAdvancingClock(Effect.provide(call, layer)))
-      expect(http.requests).toHaveLength(2)
+      expect(requests).toHaveLength(2)
       expect(error).toBe(mine)
     })
   )
