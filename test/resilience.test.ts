@@ -1073,6 +1073,31 @@ describe("the overall deadline", () => {
     })
   )
 
+  it.effect("a call the gate held, then let through, is not said to be waiting at it", () =>
+    Effect.gen(function* () {
+      // The first request answers after a second, freeing the one slot; the second never does.
+      const { requests, fiber } = yield* start(
+        sequence(
+          () => Effect.delay(Effect.succeed(json(200, OK)), "1 second"),
+          () => Effect.never
+        ),
+        (api) => Effect.all([get(api), get(api)], { concurrency: 2, mode: "either" }),
+        { deadline: "3 seconds", timeout: "30 seconds" }
+      )
+      yield* TestClock.adjust("3 seconds")
+      const exit = yield* Fiber.join(fiber)
+      expect(requests.map((request) => request.at)).toEqual([0, 1000])
+      const second = Exit.isSuccess(exit)
+        ? (exit.value as ReadonlyArray<Either.Either<unknown, OktaResponseError>>)[1]
+        : undefined
+      const error = second !== undefined && Either.isLeft(second) ? second.left : undefined
+      expect(error).toMatchObject({ _tag: "OktaTimeoutError", attempts: 1, heldBy: undefined })
+      expect(error?.message).toMatch(
+        /deadline \(retries and rate-limit waits included\) after 1 attempt$/
+      )
+    })
+  )
+
   it.effect("a backoff that would pass it fails at once, after the attempts that fit", () =>
     Effect.gen(function* () {
       const { requests, fiber } = yield* start(() => json(503, {}), get, {
