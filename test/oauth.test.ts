@@ -1052,6 +1052,27 @@ describe("token requests within the call's deadline", () => {
     }).pipe(Effect.provide(withDeadline))
   )
 
+  it.effect("a fresh token's request hung at the deadline: the error names the 401 before it", () =>
+    Effect.gen(function* () {
+      const sim = yield* OktaSimulator
+      yield* get
+      // The token is revoked: the call's 401 drops it, and the request for a fresh one hangs.
+      yield* sim.revokeAccessTokens
+      yield* sim.injectFault({ _tag: "Hang" }, { path: "/oauth2/v1/token", times: 100 })
+      const error = yield* withAdvancingClock(Effect.flip(get))
+      expect(yield* Clock.currentTimeMillis).toBe(10_000)
+      expect(error).toMatchObject({
+        _tag: "OktaTimeoutError",
+        kind: "deadline",
+        attempts: 1,
+        cause: { _tag: "OktaUnauthorizedError", status: 401 }
+      })
+      expect(error.message).toContain(
+        "after 1 attempt; the last failure (OktaUnauthorizedError): HTTP 401"
+      )
+    }).pipe(Effect.provide(withDeadline))
+  )
+
   it.effect("a token request held after refusals that would pass the deadline fails at once", () =>
     Effect.gen(function* () {
       const sim = yield* OktaSimulator
