@@ -918,6 +918,37 @@ describe("token-endpoint failures are typed", () => {
     }).pipe(Effect.provide(org({ clients: [registered({ publicKey: ecPublicJwk })] })))
   )
 
+  it.effect("an unregistered key on a clock off Okta's: dated anew once, then invalid_client", () =>
+    Effect.gen(function* () {
+      const error = failure(yield* Effect.exit(get))
+      expect(error).toMatchObject({ _tag: "OktaAuthError", error: "invalid_client" })
+      // The first assertion, dated on this machine's clock, is refused and teaches the skew; the
+      // second, dated on Okta's, is refused as well (for its key): no third.
+      const sim = yield* OktaSimulator
+      expect(tokenRequestsIn(yield* sim.requests).map((entry) => entry.outcome)).toEqual([401, 401])
+    }).pipe(
+      Effect.provide(
+        org({ clockOffsetMillis: 600_000, clients: [registered({ publicKey: ecPublicJwk })] })
+      )
+    )
+  )
+
+  it.effect("a retried token request carries X-Okta-Retry-For and X-Okta-Retry-Count", () =>
+    Effect.gen(function* () {
+      const sim = yield* OktaSimulator
+      yield* sim.injectFault(
+        { _tag: "ServerError", status: 503, body: "json" },
+        { path: "/oauth2/v1/token", times: 1 }
+      )
+      yield* withAdvancingClock(get)
+      const [first, second] = tokenRequestsIn(yield* sim.requests)
+      expect([first?.outcome, second?.outcome]).toEqual([503, 200])
+      expect(first?.headers["x-okta-retry-count"]).toBeUndefined()
+      expect(second?.headers["x-okta-retry-count"]).toBe("1")
+      expect(second?.headers["x-okta-retry-for"]).toMatch(/^\S+$/)
+    }).pipe(Effect.provide(org()))
+  )
+
   it.effect("a scope the app was not granted → OktaAuthError invalid_scope", () =>
     Effect.gen(function* () {
       const error = failure(yield* Effect.exit(get))
