@@ -867,6 +867,35 @@ describe("DPoP", () => {
     })
   )
 
+  it.effect("a token error that echoes the assertion and the DPoP proof carries neither", () =>
+    Effect.gen(function* () {
+      const http = scriptedHttp((request) => {
+        const assertion = new URLSearchParams(request.rawBody ?? "").get("client_assertion")
+        return json(400, {
+          error: "invalid_request",
+          error_description: `refused ${assertion} with ${request.headers["dpop"]}`
+        })
+      })
+      const exit = yield* Effect.exit(get).pipe(
+        Effect.provide(
+          ApplicationConnections.layer.pipe(
+            Layer.provide(
+              OktaClient.layer({ orgUrl: ORG, oauth: oauth({ dpop: true }), retry: false })
+            ),
+            Layer.provide(http.layer)
+          )
+        )
+      )
+      const error = failure(exit)
+      expect(http.requests.at(-1)!.headers["dpop"]).toBeDefined()
+      expect(error).toMatchObject({
+        _tag: "OktaAuthError",
+        error: "invalid_request",
+        errorDescription: "refused <redacted> with <redacted>"
+      })
+    })
+  )
+
   it.effect("automatic when the token endpoint demands it", () =>
     Effect.gen(function* () {
       const sim = yield* OktaSimulator
