@@ -869,30 +869,44 @@ describe("DPoP", () => {
 
   it.effect("a token error that echoes the assertion and the DPoP proof carries neither", () =>
     Effect.gen(function* () {
-      const http = scriptedHttp((request) => {
-        const assertion = new URLSearchParams(request.rawBody ?? "").get("client_assertion")
-        return json(400, {
-          error: "invalid_request",
-          error_description: `refused ${assertion} with ${request.headers["dpop"]}`
+      // An OAuth error, and an HTTP error whose body and challenge echo them.
+      const answers = [
+        (echoed: string) =>
+          json(400, { error: "invalid_request", error_description: `refused ${echoed}` }),
+        (echoed: string) =>
+          json(
+            401,
+            { errorCode: "E0000011", errorSummary: `refused ${echoed}` },
+            { "www-authenticate": `DPoP error="invalid_dpop_proof", proof="${echoed}"` }
+          )
+      ]
+      for (const answer of answers) {
+        const http = scriptedHttp((request) => {
+          const assertion = new URLSearchParams(request.rawBody ?? "").get("client_assertion")
+          return answer(`${assertion} with ${request.headers["dpop"]}`)
         })
-      })
-      const exit = yield* Effect.exit(get).pipe(
-        Effect.provide(
-          ApplicationConnections.layer.pipe(
-            Layer.provide(
-              OktaClient.layer({ orgUrl: ORG, oauth: oauth({ dpop: true }), retry: false })
-            ),
-            Layer.provide(http.layer)
+        const exit = yield* Effect.exit(get).pipe(
+          Effect.provide(
+            ApplicationConnections.layer.pipe(
+              Layer.provide(
+                OktaClient.layer({ orgUrl: ORG, oauth: oauth({ dpop: true }), retry: false })
+              ),
+              Layer.provide(http.layer)
+            )
           )
         )
-      )
-      const error = failure(exit)
-      expect(http.requests.at(-1)!.headers["dpop"]).toBeDefined()
-      expect(error).toMatchObject({
-        _tag: "OktaAuthError",
-        error: "invalid_request",
-        errorDescription: "refused <redacted> with <redacted>"
-      })
+        const error = failure(exit)
+        const proof = http.requests.at(-1)!.headers["dpop"]!
+        expect(decodeProtectedHeader(proof).typ).toBe("dpop+jwt")
+        const rendered = `${error.message}\n${JSON.stringify(error)}`
+        expect(rendered).toContain("refused <redacted> with <redacted>")
+        const assertion = new URLSearchParams(http.requests.at(-1)!.rawBody).get(
+          "client_assertion"
+        )!
+        for (const secret of [proof, assertion]) {
+          expect(rendered).not.toContain(secret.split(".")[2])
+        }
+      }
     })
   )
 
