@@ -919,6 +919,29 @@ describe("DPoP", () => {
     }).pipe(Effect.provide(org({ clients: [registered({ requireDpop: true })] })))
   )
 
+  it.effect(
+    "use_dpop_nonce with no DPoP-Nonce to use: the error at once, not the request again",
+    () =>
+      Effect.gen(function* () {
+        const http = scriptedHttp(() =>
+          json(400, {
+            error: "use_dpop_nonce",
+            error_description: "Authorization server requires nonce in DPoP proof."
+          })
+        )
+        const exit = yield* Effect.exit(get).pipe(
+          Effect.provide(
+            ApplicationConnections.layer.pipe(
+              Layer.provide(OktaClient.layer({ orgUrl: ORG, oauth: oauth({ dpop: true }) })),
+              Layer.provide(http.layer)
+            )
+          )
+        )
+        expect(failure(exit)).toMatchObject({ _tag: "OktaAuthError", error: "use_dpop_nonce" })
+        expect(http.requests).toHaveLength(1)
+      })
+  )
+
   it.effect("nonces: use_dpop_nonce at the token endpoint and on the API, each answered once", () =>
     Effect.gen(function* () {
       const sim = yield* OktaSimulator
@@ -955,9 +978,12 @@ describe("token-endpoint failures are typed", () => {
         _tag: "OktaAuthError",
         status: 401,
         error: "invalid_client",
-        operation: "requestAccessToken"
+        operation: "requestAccessToken",
+        requestId: expect.stringMatching(/\S/)
       })
+      // The request id Okta's support asks for.
       expect(error.message).toContain("invalid_client")
+      expect(error.message).toContain(`(request id ${error.requestId})`)
     }).pipe(Effect.provide(org({ clients: [registered({ publicKey: ecPublicJwk })] })))
   )
 
