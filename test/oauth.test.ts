@@ -920,25 +920,25 @@ describe("DPoP", () => {
   )
 
   it.effect(
-    "use_dpop_nonce with no DPoP-Nonce to use: the error at once, not the request again",
+    "a DPoP refusal nothing mends (no nonce given, a proof sent already): the error, not resent",
     () =>
       Effect.gen(function* () {
-        const http = scriptedHttp(() =>
-          json(400, {
-            error: "use_dpop_nonce",
-            error_description: "Authorization server requires nonce in DPoP proof."
-          })
-        )
-        const exit = yield* Effect.exit(get).pipe(
-          Effect.provide(
-            ApplicationConnections.layer.pipe(
-              Layer.provide(OktaClient.layer({ orgUrl: ORG, oauth: oauth({ dpop: true }) })),
-              Layer.provide(http.layer)
+        // use_dpop_nonce without a DPoP-Nonce header; invalid_dpop_proof of a request with a proof.
+        for (const refusal of ["use_dpop_nonce", "invalid_dpop_proof"]) {
+          const http = scriptedHttp(() =>
+            json(400, { error: refusal, error_description: "the proof is not acceptable" })
+          )
+          const exit = yield* Effect.exit(get).pipe(
+            Effect.provide(
+              ApplicationConnections.layer.pipe(
+                Layer.provide(OktaClient.layer({ orgUrl: ORG, oauth: oauth({ dpop: true }) })),
+                Layer.provide(http.layer)
+              )
             )
           )
-        )
-        expect(failure(exit)).toMatchObject({ _tag: "OktaAuthError", error: "use_dpop_nonce" })
-        expect(http.requests).toHaveLength(1)
+          expect(failure(exit)).toMatchObject({ _tag: "OktaAuthError", error: refusal })
+          expect(http.requests).toHaveLength(1)
+        }
       })
   )
 
