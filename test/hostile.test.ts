@@ -662,53 +662,59 @@ for (const face of allFaces) {
 }
 
 describe("the token endpoint's refusals", () => {
-  it.effect("are asked again with backoff when they keep coming (0, 1 s, 2 s, 4 s …)", () =>
-    Effect.gen(function* () {
-      const at: Array<number> = []
-      const layer = OktaSimulator.layerConnections({
-        oauthClients: [wrongKey],
-        credentials: oauth,
-        client: { retry: exact() },
-        onRequest: (entry) =>
-          entry.path === "/oauth2/v1/token"
-            ? Effect.map(
-                Effect.clockWith((clock) => clock.currentTimeMillis),
-                (now) => {
-                  at.push(now)
-                }
-              )
-            : Effect.void
-      })
-      const fiber = yield* Effect.fork(
-        Effect.flatMap(ApplicationConnections, (api) =>
-          Effect.forEach(
-            Array.from({ length: 5 }),
-            () => Effect.exit(api.getDefaultProvisioningConnectionForApplication(APP)),
-            { discard: true }
-          )
-        ).pipe(Effect.provide(layer))
-      )
-      // The assertion is signed off the fiber (WebCrypto): let the event loop turn until the
-      // expected token request has arrived, and move the clock only between them.
-      const arrived = (count: number) =>
-        Effect.gen(function* () {
-          for (let i = 0; i < 10_000 && at.length < count; i++) yield* turn
-          return at.length
+  it.effect(
+    "are asked again with backoff when they keep coming (0, 1 s, 2 s, 4 s … up to 30 s)",
+    () =>
+      Effect.gen(function* () {
+        const at: Array<number> = []
+        const layer = OktaSimulator.layerConnections({
+          oauthClients: [wrongKey],
+          credentials: oauth,
+          client: { retry: exact() },
+          onRequest: (entry) =>
+            entry.path === "/oauth2/v1/token"
+              ? Effect.map(
+                  Effect.clockWith((clock) => clock.currentTimeMillis),
+                  (now) => {
+                    at.push(now)
+                  }
+                )
+              : Effect.void
         })
-      expect(yield* arrived(2)).toBe(2)
-      for (const [gap, count] of [
-        [1_000, 3],
-        [2_000, 4],
-        [4_000, 5]
-      ] as const) {
-        yield* TestClock.adjust(gap - 1)
-        expect(yield* arrived(count)).toBe(count - 1)
-        yield* TestClock.adjust(1)
-        expect(yield* arrived(count)).toBe(count)
-      }
-      yield* Fiber.join(fiber)
-      expect(at).toEqual([0, 0, 1_000, 3_000, 7_000])
-    })
+        const fiber = yield* Effect.fork(
+          Effect.flatMap(ApplicationConnections, (api) =>
+            Effect.forEach(
+              Array.from({ length: 8 }),
+              () => Effect.exit(api.getDefaultProvisioningConnectionForApplication(APP)),
+              { discard: true }
+            )
+          ).pipe(Effect.provide(layer))
+        )
+        // The assertion is signed off the fiber (WebCrypto): let the event loop turn until the
+        // expected token request has arrived, and move the clock only between them.
+        const arrived = (count: number) =>
+          Effect.gen(function* () {
+            for (let i = 0; i < 10_000 && at.length < count; i++) yield* turn
+            return at.length
+          })
+        expect(yield* arrived(2)).toBe(2)
+        for (const [gap, count] of [
+          [1_000, 3],
+          [2_000, 4],
+          [4_000, 5],
+          [8_000, 6],
+          [16_000, 7],
+          // 32 s, were it not capped.
+          [30_000, 8]
+        ] as const) {
+          yield* TestClock.adjust(gap - 1)
+          expect(yield* arrived(count)).toBe(count - 1)
+          yield* TestClock.adjust(1)
+          expect(yield* arrived(count)).toBe(count)
+        }
+        yield* Fiber.join(fiber)
+        expect(at).toEqual([0, 0, 1_000, 3_000, 7_000, 15_000, 31_000, 61_000])
+      })
   )
 })
 
