@@ -942,6 +942,37 @@ describe("DPoP", () => {
       })
   )
 
+  it.effect("a proof refused on a clock off Okta's (invalid_dpop_proof) is dated anew, once", () =>
+    Effect.gen(function* () {
+      // Okta's clock is ten minutes ahead of this machine's; it refuses the first proof.
+      const ahead = 600_000
+      let tokenRequests = 0
+      const http = scriptedHttp((request) => {
+        const date = { date: new Date(request.at + ahead).toUTCString() }
+        if (request.path !== "/oauth2/v1/token") {
+          return json(200, { status: "ENABLED", profile: { authScheme: "TOKEN" } }, date)
+        }
+        tokenRequests += 1
+        return tokenRequests === 1
+          ? json(400, { error: "invalid_dpop_proof", error_description: "iat is off" }, date)
+          : json(200, { access_token: "t", token_type: "DPoP", expires_in: 3600 }, date)
+      })
+      const connection = yield* get.pipe(
+        Effect.provide(
+          ApplicationConnections.layer.pipe(
+            Layer.provide(OktaClient.layer({ orgUrl: ORG, oauth: oauth({ dpop: true }) })),
+            Layer.provide(http.layer)
+          )
+        )
+      )
+      expect(connection.status).toBe("ENABLED")
+      const proofs = http.requests
+        .filter((request) => request.path === "/oauth2/v1/token")
+        .map((request) => decodeJwt(request.headers["dpop"]!).iat)
+      expect(proofs).toEqual([0, ahead / 1000])
+    })
+  )
+
   it.effect("nonces: use_dpop_nonce at the token endpoint and on the API, each answered once", () =>
     Effect.gen(function* () {
       const sim = yield* OktaSimulator
@@ -982,6 +1013,7 @@ describe("token-endpoint failures are typed", () => {
         requestId: expect.stringMatching(/\S/)
       })
       // The request id Okta's support asks for.
+      if (error._tag !== "OktaAuthError") throw new Error(error._tag)
       expect(error.message).toContain("invalid_client")
       expect(error.message).toContain(`(request id ${error.requestId})`)
     }).pipe(Effect.provide(org({ clients: [registered({ publicKey: ecPublicJwk })] })))
