@@ -973,6 +973,32 @@ describe("DPoP", () => {
     })
   )
 
+  it.effect("token_type is read without regard to case (RFC 6749 §7.1): dpop is DPoP", () =>
+    Effect.gen(function* () {
+      for (const [tokenType, scheme] of [
+        ["dpop", "DPoP"],
+        ["bearer", "Bearer"]
+      ] as const) {
+        const http = scriptedHttp((request) =>
+          request.path === "/oauth2/v1/token"
+            ? json(200, { access_token: "t", token_type: tokenType, expires_in: 3600 })
+            : json(200, { status: "ENABLED", profile: { authScheme: "TOKEN" } })
+        )
+        yield* get.pipe(
+          Effect.provide(
+            ApplicationConnections.layer.pipe(
+              Layer.provide(OktaClient.layer({ orgUrl: ORG, oauth: oauth() })),
+              Layer.provide(http.layer)
+            )
+          )
+        )
+        const api = http.requests.at(-1)!
+        expect(api.headers["authorization"]).toBe(`${scheme} t`)
+        expect(api.headers["dpop"] !== undefined).toBe(scheme === "DPoP")
+      }
+    })
+  )
+
   it.effect("nonces: use_dpop_nonce at the token endpoint and on the API, each answered once", () =>
     Effect.gen(function* () {
       const sim = yield* OktaSimulator
