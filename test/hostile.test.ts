@@ -716,6 +716,44 @@ describe("the token endpoint's refusals", () => {
         expect(at).toEqual([0, 0, 1_000, 3_000, 7_000, 15_000, 31_000, 61_000])
       })
   )
+
+  it.effect("start again from no wait once a token is issued", () =>
+    Effect.gen(function* () {
+      const at: Array<number> = []
+      const layer = OktaSimulator.layerConnections({
+        oauthClients: [wrongKey],
+        credentials: oauth,
+        client: { retry: exact() },
+        onRequest: (entry) =>
+          entry.path === "/oauth2/v1/token"
+            ? Effect.map(
+                Effect.clockWith((clock) => clock.currentTimeMillis),
+                (now) => {
+                  at.push(now)
+                }
+              )
+            : Effect.void
+      })
+      yield* withAdvancingClock(
+        Effect.gen(function* () {
+          const sim = yield* OktaSimulator
+          const api = yield* ApplicationConnections
+          const get = Effect.exit(api.getDefaultProvisioningConnectionForApplication(APP))
+          // Refused twice: the next request is held 1 s, and the key, fixed meanwhile, gets a token.
+          yield* get
+          yield* get
+          yield* sim.addOAuthClient(registered)
+          expect(Exit.isSuccess(yield* get)).toBe(true)
+          // Refused again later: a first refusal in a row, asked again at once, not after 2 s.
+          yield* sim.addOAuthClient(wrongKey)
+          yield* sim.revokeAccessTokens
+          yield* get
+          yield* get
+        })
+      ).pipe(Effect.provide(layer))
+      expect(at).toEqual([0, 0, 1_000, 1_000, 1_000])
+    })
+  )
 })
 
 // ---------------------------------------------------------------------------------------------
