@@ -303,6 +303,40 @@ describe("a client over a shared rate-limit store", () => {
     })
   )
 
+  it.effect("a wait for a slot over many polls is one gate wait, counted once", () =>
+    Effect.gen(function* () {
+      const held = Metric.value(
+        OktaMetrics.gateWaits.pipe(
+          Metric.tagged("operation", "getDefaultProvisioningConnectionForApplication"),
+          Metric.tagged("reason", "concurrency_cap")
+        )
+      )
+      const before = (yield* held).count
+      // Refused a slot five times (the polls, each interval doubled), then admitted at 62 ms.
+      const asked: Array<number> = []
+      const store: RateLimitStoreService = {
+        acquire: () =>
+          Effect.flatMap(Clock.currentTimeMillis, (now) =>
+            Effect.sync((): RateLimitAdmission => {
+              asked.push(now)
+              return asked.length <= 5
+                ? { _tag: "Wait", reason: "concurrency_cap", millis: 60_000 }
+                : { _tag: "Admitted" }
+            })
+          ),
+        observe: () => Effect.succeed(false),
+        release: () => Effect.void
+      }
+      const { layer, requests } = connections(store, false)
+      const fiber = yield* Effect.fork(Effect.provide(get, layer))
+      yield* TestClock.adjust("1 second")
+      yield* Fiber.join(fiber)
+      expect(asked).toEqual([0, 2, 6, 14, 30, 62])
+      expect(requests).toHaveLength(1)
+      expect((yield* held).count).toBe(before + 1)
+    })
+  )
+
   it.effect(
     "a store whose callTimeoutMillis is 0 (none), negative or NaN is timed by the client",
     () =>
