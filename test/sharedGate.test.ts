@@ -25,6 +25,7 @@ import {
   OktaClient,
   OktaMetrics,
   type RateLimitAdmission,
+  type RateLimitObservation,
   RateLimitStore,
   RateLimitStoreError,
   RetryPolicy,
@@ -334,6 +335,39 @@ describe("a client over a shared rate-limit store", () => {
       expect(asked).toEqual([0, 2, 6, 14, 30, 62])
       expect(requests).toHaveLength(1)
       expect((yield* held).count).toBe(before + 1)
+    })
+  )
+
+  it.effect("a reset the client does not believe is not shared with the store", () =>
+    Effect.gen(function* () {
+      const observed: Array<RateLimitObservation["window"]> = []
+      const store: RateLimitStoreService = {
+        acquire: () => Effect.succeed({ _tag: "Admitted" }),
+        observe: (_, __, observation) =>
+          Effect.sync(() => {
+            observed.push(observation.window)
+            return false
+          }),
+        release: () => Effect.void
+      }
+      // The server's clock at 0: a reset 30 s on is Okta's; one an hour on is a broken server's.
+      let reset = 30
+      const http = scriptedHttp(() =>
+        json(200, OK, {
+          date: new Date(0).toUTCString(),
+          "x-rate-limit-limit": "50",
+          "x-rate-limit-remaining": "10",
+          "x-rate-limit-reset": String(reset)
+        })
+      )
+      const layer = overStore(store, http.layer)
+      yield* Effect.provide(get, layer)
+      reset = 3_600
+      yield* Effect.provide(get, layer)
+      expect(observed).toEqual([
+        { limit: 50, remaining: 10, reset: 30, resetInMillis: 30_000 },
+        undefined
+      ])
     })
   )
 
