@@ -740,6 +740,37 @@ describe("a client over a shared rate-limit store", () => {
       })
   )
 
+  it.effect("leases the store could not end are ended once it answers again, 64 at most", () =>
+    Effect.gen(function* () {
+      // 70 requests admitted by the store; it goes down before they answer (each takes 1 s), so
+      // none of their leases can be ended then.
+      const { store, log, set } = scriptedStore()
+      const { layer } = connections(store, false, "1 second")
+      yield* Effect.gen(function* () {
+        const calls = yield* Effect.fork(
+          Effect.all(
+            Array.from({ length: 70 }, () => get),
+            { concurrency: "unbounded" }
+          )
+        )
+        yield* TestClock.adjust("500 millis")
+        expect(log.filter((entry) => entry === "acquire")).toHaveLength(70)
+        set("down")
+        yield* TestClock.adjust("500 millis")
+        yield* Fiber.join(calls)
+        // Back up: the next call's store call ends the leases kept, the oldest dropped past 64
+        // (left to their TTL), so that a store down for long holds no unbounded list.
+        set("up")
+        yield* TestClock.adjust("5 seconds")
+        log.length = 0
+        const next = yield* Effect.fork(get)
+        yield* TestClock.adjust("1 second")
+        yield* Fiber.join(next)
+        expect(log.filter((entry) => entry === "release")).toHaveLength(64)
+      }).pipe(Effect.provide(layer))
+    })
+  )
+
   it.effect(
     "store down: the process's own gate commits at most a quarter of what Okta says is left, as the warning says",
     () =>
