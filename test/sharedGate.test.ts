@@ -661,6 +661,31 @@ describe("a client over a shared rate-limit store", () => {
     })
   )
 
+  it.effect("a lease kept for a waiter that left before the store answered is ended", () =>
+    Effect.gen(function* () {
+      // One slot; the store keeps a finished request's lease for a waiter, answering 100 ms later.
+      const { store, released, inFlight } = oneSlotStore({
+        keep: true,
+        answerAfter: { observe: "100 millis" }
+      })
+      const { layer, requests } = connections(store, false, "1 second")
+      yield* Effect.gen(function* () {
+        const first = yield* Effect.fork(get)
+        const second = yield* Effect.fork(get)
+        yield* TestClock.adjust("1050 millis")
+        // The first call's response arrived and the store is keeping its lease for the second,
+        // which gives up before the store answers.
+        yield* Fiber.interrupt(second)
+        yield* TestClock.adjust("50 millis")
+        yield* Fiber.join(first)
+        // Nobody is left to take it: the lease is ended as unused, not held until its TTL.
+        expect(requests).toHaveLength(1)
+        expect(released).toEqual([{ lease: expect.any(String), sent: false, tried: false }])
+        expect(inFlight.size).toBe(0)
+      }).pipe(Effect.provide(layer))
+    })
+  )
+
   it.effect("one slow store call sends only its own request through the local gate", () =>
     Effect.gen(function* () {
       const { store, set, log } = scriptedStore()
