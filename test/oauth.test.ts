@@ -657,6 +657,50 @@ describe("the token cache", () => {
       }).pipe(Effect.provide(busyOrg({ dpop }))),
     { timeout: 60_000, fastCheck: { seed: 20261204, numRuns: 40 } }
   )
+
+  it.effect(
+    "the token endpoint has a rate-limit bucket of its own: a spent API window does not hold it",
+    () =>
+      Effect.gen(function* () {
+        // Tokens last 10 s (refreshed 5 s before); the API's window is spent until 30 s.
+        const http = scriptedHttp((request) =>
+          request.path === "/oauth2/v1/token"
+            ? json(200, { access_token: "t", token_type: "Bearer", expires_in: 10 })
+            : json(
+                200,
+                { status: "ENABLED", profile: { authScheme: "TOKEN" } },
+                {
+                  date: new Date(request.at).toUTCString(),
+                  "x-rate-limit-limit": "50",
+                  "x-rate-limit-remaining": "0",
+                  "x-rate-limit-reset": "30"
+                }
+              )
+        )
+        const layer = ApplicationConnections.layer.pipe(
+          Layer.provide(
+            OktaClient.layer({
+              orgUrl: ORG,
+              oauth: oauth(),
+              retry: RetryPolicy.make({ resetJitter: 0 })
+            })
+          ),
+          Layer.provide(http.layer)
+        )
+        yield* Effect.gen(function* () {
+          yield* get
+          yield* TestClock.adjust("6 seconds")
+          yield* withAdvancingClock(get)
+        }).pipe(Effect.provide(layer))
+        // The second call's token request went at once; its API request waited for the reset.
+        expect(http.requests.map((request) => `${request.path} ${request.at}`)).toEqual([
+          "/oauth2/v1/token 0",
+          `/api/v1/apps/${APP}/connections/default 0`,
+          "/oauth2/v1/token 6000",
+          `/api/v1/apps/${APP}/connections/default 30000`
+        ])
+      })
+  )
 })
 
 describe("DPoP nonces", () => {
