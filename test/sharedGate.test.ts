@@ -338,6 +338,26 @@ describe("a client over a shared rate-limit store", () => {
     })
   )
 
+  it.effect("a lease outlasts its request's attempt timeout by 5 s, its TTL in the store", () =>
+    Effect.gen(function* () {
+      const leases: Array<number> = []
+      const store: RateLimitStoreService = {
+        acquire: (_, __, leaseMillis) =>
+          Effect.sync((): RateLimitAdmission => {
+            leases.push(leaseMillis)
+            return { _tag: "Admitted" }
+          }),
+        observe: () => Effect.succeed(false),
+        release: () => Effect.void
+      }
+      const http = scriptedHttp(() => json(200, OK))
+      yield* Effect.provide(get, overStore(store, http.layer, { timeout: "10 seconds" }))
+      // A store that ended it sooner could admit another request while this one may still reach
+      // Okta; the margin covers the clocks of the processes drifting apart.
+      expect(leases).toEqual([15_000])
+    })
+  )
+
   it.effect("a reset the client does not believe is not shared with the store", () =>
     Effect.gen(function* () {
       const observed: Array<RateLimitObservation["window"]> = []
