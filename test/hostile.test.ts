@@ -662,25 +662,31 @@ for (const face of allFaces) {
 }
 
 describe("the token endpoint's refusals", () => {
+  /** An org that refuses the client's key, and when each token request came (test clock). */
+  const refusingOrg = () => {
+    const at: Array<number> = []
+    const layer = OktaSimulator.layerConnections({
+      oauthClients: [wrongKey],
+      credentials: oauth,
+      client: { retry: exact() },
+      onRequest: (entry) =>
+        entry.path === "/oauth2/v1/token"
+          ? Effect.map(
+              Effect.clockWith((clock) => clock.currentTimeMillis),
+              (now) => {
+                at.push(now)
+              }
+            )
+          : Effect.void
+    })
+    return { at, layer }
+  }
+
   it.effect(
     "are asked again with backoff when they keep coming (0, 1 s, 2 s, 4 s … up to 30 s)",
     () =>
       Effect.gen(function* () {
-        const at: Array<number> = []
-        const layer = OktaSimulator.layerConnections({
-          oauthClients: [wrongKey],
-          credentials: oauth,
-          client: { retry: exact() },
-          onRequest: (entry) =>
-            entry.path === "/oauth2/v1/token"
-              ? Effect.map(
-                  Effect.clockWith((clock) => clock.currentTimeMillis),
-                  (now) => {
-                    at.push(now)
-                  }
-                )
-              : Effect.void
-        })
+        const { at, layer } = refusingOrg()
         const fiber = yield* Effect.fork(
           Effect.flatMap(ApplicationConnections, (api) =>
             Effect.forEach(
@@ -719,21 +725,7 @@ describe("the token endpoint's refusals", () => {
 
   it.effect("start again from no wait once a token is issued", () =>
     Effect.gen(function* () {
-      const at: Array<number> = []
-      const layer = OktaSimulator.layerConnections({
-        oauthClients: [wrongKey],
-        credentials: oauth,
-        client: { retry: exact() },
-        onRequest: (entry) =>
-          entry.path === "/oauth2/v1/token"
-            ? Effect.map(
-                Effect.clockWith((clock) => clock.currentTimeMillis),
-                (now) => {
-                  at.push(now)
-                }
-              )
-            : Effect.void
-      })
+      const { at, layer } = refusingOrg()
       yield* withAdvancingClock(
         Effect.gen(function* () {
           const sim = yield* OktaSimulator
