@@ -1,3 +1,4 @@
+import type { HttpClient } from "@effect/platform"
 import { describe, expect, it } from "@effect/vitest"
 import {
   Cause,
@@ -24,6 +25,7 @@ import {
   ApplicationConnections,
   OktaClient,
   OktaError,
+  type OktaClientSettings,
   type OktaOAuthOptions,
   RetryPolicy
 } from "../src/index.js"
@@ -109,6 +111,16 @@ const untilSleepingUntil = (millis: number) =>
     }
     throw new Error(`no fiber went to sleep until ${millis} ms`)
   })
+
+/** The API as a service app (`oauth()` unless given) over `http`, a scripted transport. */
+const overScripted = (
+  http: { readonly layer: Layer.Layer<HttpClient.HttpClient> },
+  settings: OktaClientSettings & { readonly oauth?: OktaOAuthOptions } = {}
+) =>
+  ApplicationConnections.layer.pipe(
+    Layer.provide(OktaClient.layer({ orgUrl: ORG, oauth: oauth(), ...settings })),
+    Layer.provide(http.layer)
+  )
 
 const tokenRequestsIn = (log: ReadonlyArray<LoggedRequest>) =>
   log.filter((entry) => entry.path === "/oauth2/v1/token")
@@ -677,16 +689,7 @@ describe("the token cache", () => {
                 }
               )
         )
-        const layer = ApplicationConnections.layer.pipe(
-          Layer.provide(
-            OktaClient.layer({
-              orgUrl: ORG,
-              oauth: oauth(),
-              retry: RetryPolicy.make({ resetJitter: 0 })
-            })
-          ),
-          Layer.provide(http.layer)
-        )
+        const layer = overScripted(http, { retry: RetryPolicy.make({ resetJitter: 0 }) })
         yield* Effect.gen(function* () {
           yield* get
           yield* TestClock.adjust("6 seconds")
@@ -842,12 +845,7 @@ describe("DPoP", () => {
                 }
               )
         )
-        const layer = ApplicationConnections.layer.pipe(
-          Layer.provide(
-            OktaClient.layer({ orgUrl: ORG, oauth: oauth({ dpop: true }), retry: false })
-          ),
-          Layer.provide(http.layer)
-        )
+        const layer = overScripted(http, { oauth: oauth({ dpop: true }), retry: false })
         yield* Effect.gen(function* () {
           yield* get
           yield* get
@@ -889,14 +887,7 @@ describe("DPoP", () => {
             )
       )
       const exit = yield* Effect.exit(get).pipe(
-        Effect.provide(
-          ApplicationConnections.layer.pipe(
-            Layer.provide(
-              OktaClient.layer({ orgUrl: ORG, oauth: oauth({ dpop: true }), retry: false })
-            ),
-            Layer.provide(http.layer)
-          )
-        )
+        Effect.provide(overScripted(http, { oauth: oauth({ dpop: true }), retry: false }))
       )
       const error = failure(exit)
       if (error._tag !== "OktaForbiddenError") throw new Error(error._tag)
@@ -930,14 +921,7 @@ describe("DPoP", () => {
           return answer(`${assertion} with ${request.headers["dpop"]}`)
         })
         const exit = yield* Effect.exit(get).pipe(
-          Effect.provide(
-            ApplicationConnections.layer.pipe(
-              Layer.provide(
-                OktaClient.layer({ orgUrl: ORG, oauth: oauth({ dpop: true }), retry: false })
-              ),
-              Layer.provide(http.layer)
-            )
-          )
+          Effect.provide(overScripted(http, { oauth: oauth({ dpop: true }), retry: false }))
         )
         const error = failure(exit)
         const proof = http.requests.at(-1)!.headers["dpop"]!
@@ -973,12 +957,7 @@ describe("DPoP", () => {
             json(400, { error: refusal, error_description: "the proof is not acceptable" })
           )
           const exit = yield* Effect.exit(get).pipe(
-            Effect.provide(
-              ApplicationConnections.layer.pipe(
-                Layer.provide(OktaClient.layer({ orgUrl: ORG, oauth: oauth({ dpop: true }) })),
-                Layer.provide(http.layer)
-              )
-            )
+            Effect.provide(overScripted(http, { oauth: oauth({ dpop: true }) }))
           )
           expect(failure(exit)).toMatchObject({ _tag: "OktaAuthError", error: refusal })
           expect(http.requests).toHaveLength(1)
@@ -1002,12 +981,7 @@ describe("DPoP", () => {
           : json(200, { access_token: "t", token_type: "DPoP", expires_in: 3600 }, date)
       })
       const connection = yield* get.pipe(
-        Effect.provide(
-          ApplicationConnections.layer.pipe(
-            Layer.provide(OktaClient.layer({ orgUrl: ORG, oauth: oauth({ dpop: true }) })),
-            Layer.provide(http.layer)
-          )
-        )
+        Effect.provide(overScripted(http, { oauth: oauth({ dpop: true }) }))
       )
       expect(connection.status).toBe("ENABLED")
       const proofs = http.requests
@@ -1028,14 +1002,7 @@ describe("DPoP", () => {
             ? json(200, { access_token: "t", token_type: tokenType, expires_in: 3600 })
             : json(200, { status: "ENABLED", profile: { authScheme: "TOKEN" } })
         )
-        yield* get.pipe(
-          Effect.provide(
-            ApplicationConnections.layer.pipe(
-              Layer.provide(OktaClient.layer({ orgUrl: ORG, oauth: oauth() })),
-              Layer.provide(http.layer)
-            )
-          )
-        )
+        yield* get.pipe(Effect.provide(overScripted(http)))
         const api = http.requests.at(-1)!
         expect(api.headers["authorization"]).toBe(`${scheme} t`)
         expect(api.headers["dpop"] !== undefined).toBe(scheme === "DPoP")
@@ -1362,10 +1329,7 @@ describe("a token endpoint behind a proxy that answers for it", () => {
     const http = scriptedHttp((request) =>
       request.path === "/oauth2/v1/token" ? answer() : json(200, { status: "ENABLED" })
     )
-    const layer = ApplicationConnections.layer.pipe(
-      Layer.provide(OktaClient.layer({ orgUrl: ORG, oauth: oauth(), retry: false })),
-      Layer.provide(http.layer)
-    )
+    const layer = overScripted(http, { retry: false })
     return { layer, paths: () => http.requests.map((request) => request.path) }
   }
 
@@ -1432,16 +1396,7 @@ describe("a call interrupted while it waits for its token", () => {
         // its attempt timeout, and the call that joined it with it; the next asks anew.
         expect(yield* within(5)).not.toMatchObject({ _tag: "Left", left: "stuck" })
         expect(yield* within(2)).toMatchObject({ _tag: "Right" })
-      }).pipe(
-        Effect.provide(
-          ApplicationConnections.layer.pipe(
-            Layer.provide(
-              OktaClient.layer({ orgUrl: ORG, oauth: oauth(), retry: false, timeout: "1 second" })
-            ),
-            Layer.provide(http.layer)
-          )
-        )
-      )
+      }).pipe(Effect.provide(overScripted(http, { retry: false, timeout: "1 second" })))
     })
   )
 })
