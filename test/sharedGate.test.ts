@@ -657,52 +657,61 @@ describe("a client over a shared rate-limit store", () => {
       })
   )
 
-  it.effect("a call interrupted while the store keeps its lease for the next one ends it", () =>
-    Effect.gen(function* () {
-      // One slot; the store keeps a finished request's lease for a waiter, answering 100 ms later.
-      const { store, released } = oneSlotStore({
-        keep: true,
-        answerAfter: { observe: "100 millis" }
-      })
-      const { layer, requests } = connections(store, false, "1 second")
-      yield* Effect.gen(function* () {
+  /**
+   * One slot, whose store keeps a finished request's lease for a waiter and answers 100 ms later;
+   * two calls of 1 s each, `whileKept` run when the first's response has arrived and the store is
+   * keeping its lease for the second.
+   */
+  const keptForTheNext = () => {
+    const slot = oneSlotStore({ keep: true, answerAfter: { observe: "100 millis" } })
+    const { layer, requests } = connections(slot.store, false, "1 second")
+    const whileKept = <A, E>(
+      then: (
+        first: Fiber.RuntimeFiber<unknown, unknown>,
+        second: Fiber.RuntimeFiber<unknown, unknown>
+      ) => Effect.Effect<A, E, ApplicationConnections>
+    ) =>
+      Effect.gen(function* () {
         const first = yield* Effect.fork(get)
         const second = yield* Effect.fork(get)
         yield* TestClock.adjust("1050 millis")
-        // The first call's response arrived; the store is keeping its lease for the second.
-        expect(requests).toHaveLength(1)
-        yield* Fiber.interrupt(first)
-        expect(released.map((r) => r.sent)).toEqual([false])
-        // The slot went back to the store, and the waiting call took it at once.
-        yield* TestClock.adjust("2 seconds")
-        yield* Fiber.join(second)
-        expect(requests.map((r) => r.at)).toEqual([0, 1_050])
+        return yield* then(first, second)
       }).pipe(Effect.provide(layer))
+    return { ...slot, requests, whileKept }
+  }
+
+  it.effect("a call interrupted while the store keeps its lease for the next one ends it", () =>
+    Effect.gen(function* () {
+      const { released, requests, whileKept } = keptForTheNext()
+      yield* whileKept((first, second) =>
+        Effect.gen(function* () {
+          expect(requests).toHaveLength(1)
+          yield* Fiber.interrupt(first)
+          expect(released.map((r) => r.sent)).toEqual([false])
+          // The slot went back to the store, and the waiting call took it at once.
+          yield* TestClock.adjust("2 seconds")
+          yield* Fiber.join(second)
+          expect(requests.map((r) => r.at)).toEqual([0, 1_050])
+        })
+      )
     })
   )
 
   it.effect("a lease kept for a waiter that left before the store answered is ended", () =>
     Effect.gen(function* () {
-      // One slot; the store keeps a finished request's lease for a waiter, answering 100 ms later.
-      const { store, released, inFlight } = oneSlotStore({
-        keep: true,
-        answerAfter: { observe: "100 millis" }
-      })
-      const { layer, requests } = connections(store, false, "1 second")
-      yield* Effect.gen(function* () {
-        const first = yield* Effect.fork(get)
-        const second = yield* Effect.fork(get)
-        yield* TestClock.adjust("1050 millis")
-        // The first call's response arrived and the store is keeping its lease for the second,
-        // which gives up before the store answers.
-        yield* Fiber.interrupt(second)
-        yield* TestClock.adjust("50 millis")
-        yield* Fiber.join(first)
-        // Nobody is left to take it: the lease is ended as unused, not held until its TTL.
-        expect(requests).toHaveLength(1)
-        expect(released).toEqual([{ lease: expect.any(String), sent: false, tried: false }])
-        expect(inFlight.size).toBe(0)
-      }).pipe(Effect.provide(layer))
+      const { released, inFlight, requests, whileKept } = keptForTheNext()
+      yield* whileKept((first, second) =>
+        Effect.gen(function* () {
+          // The second call gives up before the store answers.
+          yield* Fiber.interrupt(second)
+          yield* TestClock.adjust("50 millis")
+          yield* Fiber.join(first)
+          // Nobody is left to take it: the lease is ended as unused, not held until its TTL.
+          expect(requests).toHaveLength(1)
+          expect(released).toEqual([{ lease: expect.any(String), sent: false, tried: false }])
+          expect(inFlight.size).toBe(0)
+        })
+      )
     })
   )
 
