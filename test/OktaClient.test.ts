@@ -25,6 +25,7 @@ import {
   OktaError,
   OktaRateLimitError,
   OktaTimeoutError,
+  OktaTransportError,
   RetryPolicy,
   VERSION,
   type OktaClientOptions
@@ -997,6 +998,22 @@ describe("secrets never leak", () => {
     )
     expect(back._tag === "OktaTimeoutError" && back.cause).toBeInstanceOf(OktaAuthError)
     expect(back.message).toBe(error.message)
+  })
+
+  it("an OktaTransportError without connectFailed (a test double's, or one encoded before the field) had no response", () => {
+    const fields = {
+      operation: "get",
+      method: "GET",
+      path: "/x",
+      reason: "reset",
+      afterResponse: false
+    }
+    const made = new OktaTransportError(fields)
+    expect(made.connectFailed).toBe(false)
+    expect(made.message).toBe("get (GET /x) failed: no response (reset)")
+    const read = Schema.decodeUnknownSync(OktaError)({ _tag: "OktaTransportError", ...fields })
+    expect(read).toMatchObject({ _tag: "OktaTransportError", connectFailed: false })
+    expect(read.message).toBe(made.message)
   })
 })
 
