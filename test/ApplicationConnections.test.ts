@@ -1218,6 +1218,10 @@ describe("what each error's message says, as a log line shows it", () => {
       ).toBe(
         `OktaDecodeError: ${where}: the HTTP 200 response body is not JSON (text/html): 7 characters that do not parse as JSON; Okta's API sends no HTML: a proxy or gateway may have answered in its place (request id r1)`
       )
+      // A media type is case-insensitive (RFC 9110 §8.3.1): a proxy's TEXT/HTML page gets the hint.
+      expect(yield* messageOf(() => text(200, "<html/>", "Text/HTML; charset=UTF-8"))).toBe(
+        `OktaDecodeError: ${where}: the HTTP 200 response body is not JSON (Text/HTML; charset=UTF-8): 7 characters that do not parse as JSON; Okta's API sends no HTML: a proxy or gateway may have answered in its place`
+      )
       expect(yield* messageOf(() => text(200, "{", "application/json"))).toBe(
         `OktaDecodeError: ${where}: the HTTP 200 response body is not JSON (application/json): 1 character that does not parse as JSON`
       )
