@@ -1,10 +1,12 @@
 import { FetchHttpClient, HttpClient } from "@effect/platform"
 import { describe, expect, it } from "@effect/vitest"
 import {
+  Arbitrary,
   Cause,
   ConfigProvider,
   Effect,
   Exit,
+  FastCheck,
   Fiber,
   FiberRef,
   Layer,
@@ -17,6 +19,7 @@ import {
 import { createServer, type IncomingMessage, type Server } from "node:http"
 import type { AddressInfo } from "node:net"
 import { readFileSync } from "node:fs"
+import { types } from "node:util"
 import {
   ApplicationConnections,
   OktaClient,
@@ -1015,6 +1018,72 @@ describe("secrets never leak", () => {
     expect(read).toMatchObject({ _tag: "OktaTransportError", connectFailed: false })
     expect(read.message).toBe(made.message)
   })
+
+  it("an OktaTimeoutError without kind is an attempt's timeout, not the call's deadline", () => {
+    const made = new OktaTimeoutError({
+      operation: "get",
+      method: "GET",
+      path: "/x",
+      timeoutMillis: 50
+    })
+    expect(made.kind).toBe("attempt")
+    expect(made.message).toBe(
+      "get (GET /x) timed out: an attempt took longer than its 50 ms timeout"
+    )
+  })
+})
+
+describe("every OktaError class, as a user's code meets it", () => {
+  // One error of each of the thirteen classes, whatever their fields hold.
+  const oneOfEach = () => {
+    const byTag = new Map<string, OktaError>()
+    for (const error of FastCheck.sample(Arbitrary.make(OktaError), { seed: 7, numRuns: 400 })) {
+      byTag.set(error._tag, error)
+    }
+    expect([...byTag.keys()].sort()).toEqual([
+      "OktaAuthError",
+      "OktaBadRequestError",
+      "OktaConfigError",
+      "OktaDecodeError",
+      "OktaForbiddenError",
+      "OktaInvalidInputError",
+      "OktaNotFoundError",
+      "OktaRateLimitError",
+      "OktaServerError",
+      "OktaTimeoutError",
+      "OktaTransportError",
+      "OktaUnauthorizedError",
+      "OktaUnexpectedStatusError"
+    ])
+    return [...byTag.values()]
+  }
+
+  it("is read back by the OktaError schema as the same class with the same message", () => {
+    for (const error of oneOfEach()) {
+      const back = Schema.decodeUnknownSync(OktaError)(Schema.encodeSync(OktaError)(error))
+      expect(back.constructor).toBe(error.constructor)
+      expect(back.message).toBe(error.message)
+    }
+  })
+
+  it.effect(
+    "failed again under the user's own span, a failing expect on it reports, not overflows",
+    () =>
+      Effect.gen(function* () {
+        for (const error of oneOfEach()) {
+          // Effect hands such an error back wrapped in a Proxy that carries the span.
+          const again = yield* Effect.flip(Effect.withSpan(Effect.fail(error), "user"))
+          expect(types.isProxy(again)).toBe(true)
+          let thrown: unknown
+          try {
+            expect(again).toBe("something else")
+          } catch (failure) {
+            thrown = failure
+          }
+          expect(thrown).toMatchObject({ name: "AssertionError" })
+        }
+      })
+  )
 })
 
 describe("over a real loopback socket with FetchHttpClient", () => {
