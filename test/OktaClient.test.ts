@@ -1,5 +1,6 @@
 import { FetchHttpClient, HttpClient } from "@effect/platform"
 import { describe, expect, it } from "@effect/vitest"
+import { chai } from "vitest"
 import {
   Arbitrary,
   Cause,
@@ -1017,6 +1018,11 @@ describe("secrets never leak", () => {
     const read = Schema.decodeUnknownSync(OktaError)({ _tag: "OktaTransportError", ...fields })
     expect(read).toMatchObject({ _tag: "OktaTransportError", connectFailed: false })
     expect(read.message).toBe(made.message)
+    // One attempt is no retry: only more than one is said.
+    expect(new OktaTransportError({ ...fields, attempts: 1 }).message).toBe(made.message)
+    expect(new OktaTransportError({ ...fields, attempts: 3 }).message).toBe(
+      `${made.message}, after 3 attempts`
+    )
   })
 
   it("an OktaTimeoutError without kind is an attempt's timeout, not the call's deadline", () => {
@@ -1081,6 +1087,8 @@ describe("every OktaError class, as a user's code meets it", () => {
             thrown = failure
           }
           expect(thrown).toMatchObject({ name: "AssertionError" })
+          // What the assertion prints of it (in full when chaiConfig.truncateThreshold is 0).
+          expect(chai.util.inspect(again)).toBe(`${error._tag}: ${error.message}`)
         }
       })
   )
