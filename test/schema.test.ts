@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto"
 import { describe, expect, it } from "@effect/vitest"
-import { Arbitrary, Either, FastCheck, Schema } from "effect"
+import { Arbitrary, Either, FastCheck, ParseResult, Schema } from "effect"
 import { readFileSync } from "node:fs"
 import { fileURLToPath } from "node:url"
 import { parse } from "yaml"
@@ -210,6 +210,14 @@ describe("AppId", () => {
   it("accepts Okta ids", () => {
     expect(decode("0oafxqCAJWWGELFTYASJ")).toEqual(Either.right("0oafxqCAJWWGELFTYASJ"))
     expect(AppId.make("invalid-app-id-12345")).toBe("invalid-app-id-12345")
+  })
+
+  it("is named AppId in a parse error, which ends with the rule broken", () => {
+    const result = decode("apps/0oa1")
+    if (Either.isRight(result)) throw new Error("decoded")
+    const tree = ParseResult.TreeFormatter.formatErrorSync(result.left)
+    expect(tree.split("\n")[0]).toBe("AppId")
+    expect(tree).toMatch(/must not contain "\/", "\\", "\?", "#" or "%"$/)
   })
 
   it.prop(
