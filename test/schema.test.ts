@@ -125,6 +125,105 @@ describe("every example in the contract decodes", () => {
   })
 })
 
+describe("what the contract declares of its examples' members, the schemas hold", () => {
+  interface Node {
+    readonly $ref?: string
+    readonly allOf?: ReadonlyArray<Node>
+    readonly type?: string
+    readonly properties?: Record<string, Node>
+    readonly required?: ReadonlyArray<string>
+    readonly items?: Node
+  }
+  const schemas = (contract.components as unknown as { schemas: Record<string, Node> }).schemas
+  // A $ref and allOf read as the one schema they make (properties and required lists merged).
+  const resolve = (node: Node): Node => {
+    if (node.$ref !== undefined) {
+      const { $ref, ...rest } = node
+      return resolve({ ...schemas[$ref.replace("#/components/schemas/", "")]!, ...rest })
+    }
+    if (node.allOf === undefined) return node
+    const parts = node.allOf.map(resolve)
+    return {
+      type: parts.find((part) => part.type !== undefined)?.type ?? "object",
+      properties: Object.assign({}, ...parts.map((part) => part.properties ?? {})) as Record<
+        string,
+        Node
+      >,
+      required: parts.flatMap((part) => part.required ?? [])
+    }
+  }
+  const typeOf = (node: Node) => node.type ?? (node.properties !== undefined ? "object" : undefined)
+  const changed = (root: unknown, path: ReadonlyArray<string | number>, to: unknown) => {
+    const copy = structuredClone(root) as Record<string | number, unknown>
+    const parent = path
+      .slice(0, -1)
+      .reduce<Record<string | number, unknown>>(
+        (at, key) => at[key] as Record<string | number, unknown>,
+        copy
+      )
+    if (to === undefined) delete parent[path.at(-1)!]
+    else parent[path.at(-1)!] = to
+    return copy
+  }
+  /** Each example with one member of another JSON type than declared, or a required one removed. */
+  const breakages = (root: unknown, schema: Node) => {
+    const out: Array<{ readonly change: string; readonly value: unknown }> = []
+    const visit = (value: unknown, node: Node, path: ReadonlyArray<string | number>) => {
+      const resolved = resolve(node)
+      if (Array.isArray(value) && resolved.items !== undefined) {
+        value.forEach((item, i) => visit(item, resolved.items!, [...path, i]))
+      }
+      if (value === null || typeof value !== "object" || Array.isArray(value)) return
+      for (const [key, member] of Object.entries(resolved.properties ?? {})) {
+        const at = [...path, key]
+        const type = typeOf(resolve(member))
+        const wrong = type === "string" ? 7 : "text"
+        if (type !== undefined) {
+          // A declared member the example leaves out is tried too, given with the wrong type.
+          const change = `${at.join(".")} ${key in value ? "as" : "added as"} ${JSON.stringify(wrong)}`
+          out.push({ change, value: changed(root, at, wrong) })
+        }
+        if (!(key in value)) continue
+        if (resolved.required?.includes(key) === true) {
+          out.push({ change: `${at.join(".")} missing`, value: changed(root, at, undefined) })
+        }
+        visit((value as Record<string, unknown>)[key], member, at)
+      }
+    }
+    visit(root, schema, [])
+    return out
+  }
+  const contractSchemaOf = (kind: "request" | "connection" | "jwks" | "error", value: unknown) =>
+    kind === "connection"
+      ? "ProvisioningConnectionResponse"
+      : kind === "jwks"
+        ? "AppConnectionUserProvisionJWKResponse"
+        : kind === "error"
+          ? "Error"
+          : (value as { profile: { authScheme: string } }).profile.authScheme === "TOKEN"
+            ? "ProvisioningConnectionTokenRequest"
+            : "ProvisioningConnectionOauthRequest"
+
+  it("every example broken in one member is refused: a member of the wrong type, a required one missing", () => {
+    let tried = 0
+    const accepted: Array<string> = []
+    for (const [name, kind] of examplesBySchema()) {
+      const example = contract.components.examples[name]!.value
+      const decode = Schema.decodeUnknownEither(schemaOf[kind] as Schema.Schema<unknown>)
+      for (const { change, value } of breakages(example, {
+        $ref: contractSchemaOf(kind, example)
+      })) {
+        tried += 1
+        if (Either.isRight(decode(value))) accepted.push(`${name}: ${change}`)
+      }
+    }
+    expect(accepted).toEqual([])
+    // Every declared member of every example is tried, nested ones included (links, keys,
+    // causes): 190 breakages of the contract, pinned by digest above.
+    expect(tried).toBe(190)
+  })
+})
+
 describe("open objects (JsonWebKey, HrefObject)", () => {
   it("drop a `__proto__` member, and keep their prototype and other members", () => {
     // JSON.parse makes `__proto__` an own member; decoded as data, it would become the prototype.
