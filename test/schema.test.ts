@@ -11,6 +11,8 @@ import {
   JsonWebKey,
   OAuthProvisioningEnabledApp,
   OktaErrorBody,
+  ProvisioningConnectionOauthRequest,
+  ProvisioningConnectionTokenRequest,
   ProvisioningConnectionResponse,
   ProvisioningConnectionStatus,
   UpdateDefaultProvisioningConnectionForApplicationRequest
@@ -317,6 +319,23 @@ describe("AppId", () => {
     const tree = ParseResult.TreeFormatter.formatErrorSync(result.left)
     expect(tree.split("\n")[0]).toBe("AppId")
     expect(tree).toMatch(/must not contain "\/", "\\", "\?", "#" or "%"$/)
+  })
+
+  it("the other named schemas name themselves in a parse error too", () => {
+    const named = {
+      OAuthProvisioningEnabledApp,
+      OktaErrorBody,
+      ProvisioningConnectionTokenRequest,
+      ProvisioningConnectionOauthRequest,
+      UpdateDefaultProvisioningConnectionForApplicationRequest
+    }
+    for (const [name, schema] of Object.entries(named)) {
+      const result = Schema.decodeUnknownEither(schema as Schema.Schema<unknown>)(7)
+      if (Either.isRight(result)) throw new Error(`${name} decoded 7`)
+      // "Expected <name>, actual 7" for a struct or literals; "<name>" over the members of a union.
+      const head = ParseResult.TreeFormatter.formatErrorSync(result.left).split("\n")[0]!
+      expect(head.replace(/^Expected (.*), actual 7$/, "$1")).toBe(name)
+    }
   })
 
   it.prop(
