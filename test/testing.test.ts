@@ -148,6 +148,23 @@ describe("withAdvancingClock", () => {
     })
   )
 
+  it.effect(
+    "an answer one scheduler timer away comes before the clock moves to a later sleep",
+    () =>
+      Effect.gen(function* () {
+        // A test double answering from a timer (setTimeout 0), and a 10 s attempt timeout pending:
+        // the clock does not move to the timeout while the answer is on its way.
+        const answer = Effect.async<string>((resume) => {
+          const handle = setTimeout(() => resume(Effect.succeed("answered")), 0)
+          return Effect.sync(() => clearTimeout(handle))
+        })
+        const timeout = Effect.as(Effect.sleep("10 seconds"), "timed out")
+        const started = yield* Clock.currentTimeMillis
+        expect(yield* withAdvancingClock(Effect.race(answer, timeout))).toBe("answered")
+        expect((yield* Clock.currentTimeMillis) - started).toBe(0)
+      })
+  )
+
   it.effect("an effect waiting on something no clock move brings dies with a hint", () =>
     Effect.gen(function* () {
       const never = yield* Deferred.make<void>()
