@@ -195,7 +195,7 @@ describe("what the contract declares of its examples' members, the schemas hold"
     visit(root, schema, [])
     return out
   }
-  const contractSchemaOf = (kind: "request" | "connection" | "jwks" | "error", value: unknown) =>
+  const contractSchemaOf = (kind: keyof typeof schemaOf, value: unknown) =>
     kind === "connection"
       ? "ProvisioningConnectionResponse"
       : kind === "jwks"
@@ -321,23 +321,6 @@ describe("AppId", () => {
     expect(tree).toMatch(/must not contain "\/", "\\", "\?", "#" or "%"$/)
   })
 
-  it("the other named schemas name themselves in a parse error too", () => {
-    const named = {
-      OAuthProvisioningEnabledApp,
-      OktaErrorBody,
-      ProvisioningConnectionTokenRequest,
-      ProvisioningConnectionOauthRequest,
-      UpdateDefaultProvisioningConnectionForApplicationRequest
-    }
-    for (const [name, schema] of Object.entries(named)) {
-      const result = Schema.decodeUnknownEither(schema as Schema.Schema<unknown>)(7)
-      if (Either.isRight(result)) throw new Error(`${name} decoded 7`)
-      // "Expected <name>, actual 7" for a struct or literals; "<name>" over the members of a union.
-      const head = ParseResult.TreeFormatter.formatErrorSync(result.left).split("\n")[0]!
-      expect(head.replace(/^Expected (.*), actual 7$/, "$1")).toBe(name)
-    }
-  })
-
   it.prop(
     "rejects any string containing a path, query or fragment character, whitespace or a control character",
     [
@@ -397,6 +380,25 @@ describe("AppId", () => {
     },
     PROPS
   )
+})
+
+describe("the other named schemas", () => {
+  it("name themselves in a parse error, as AppId does", () => {
+    const named = {
+      OAuthProvisioningEnabledApp,
+      OktaErrorBody,
+      ProvisioningConnectionTokenRequest,
+      ProvisioningConnectionOauthRequest,
+      UpdateDefaultProvisioningConnectionForApplicationRequest
+    }
+    for (const [name, schema] of Object.entries(named)) {
+      const result = Schema.decodeUnknownEither(schema as Schema.Schema<unknown>)(7)
+      if (Either.isRight(result)) throw new Error(`${name} decoded 7`)
+      // "Expected <name>, actual 7" for a struct or literals; "<name>" over the members of a union.
+      const head = ParseResult.TreeFormatter.formatErrorSync(result.left).split("\n")[0]!
+      expect(head.replace(/^Expected (.*), actual 7$/, "$1")).toBe(name)
+    }
+  })
 })
 
 describe("open enums", () => {
