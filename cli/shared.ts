@@ -422,7 +422,9 @@ export const finish = <A>(outcomes: ReadonlyArray<Outcome<A>>, done = "succeeded
       )
     }
     if (outcomes.length > 1 || failed > 0) {
-      yield* Console.error(`${outcomes.length - failed} of ${outcomes.length} apps ${done}`)
+      yield* Console.error(
+        `${outcomes.length - failed} of ${outcomes.length} ${outcomes.length === 1 ? "app" : "apps"} ${done}`
+      )
     }
     if (failed > 0) {
       process.exitCode = authFailures === failed ? EXIT.config : EXIT.someFailed

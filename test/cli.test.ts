@@ -176,7 +176,7 @@ describe("okta-connections", () => {
         // Every app failed: no table header alone on standard output.
         const none = yield* cli(["get", "0oanosuchapp00000001"], env)
         expect([none.code, none.stdout]).toEqual([1, ""])
-        expect(none.stderr).toContain("0 of 1 apps succeeded")
+        expect(none.stderr).toContain("0 of 1 app succeeded")
         for (const run of [table, json, missing, none]) {
           expect(run.stdout + run.stderr).not.toContain(TOKEN)
         }
