@@ -637,10 +637,11 @@ describe("errors by status", () => {
       const error = failureOf(exit)
       expect(error).toMatchObject({
         _tag: "OktaForbiddenError",
-        contentType: "application/json; charset=utf-8"
+        contentType: "application/json; charset=utf-8",
+        gatewayMessage: "Forbidden by policy"
       })
       expect(error.message).toContain(
-        "HTTP 403 with a JSON body not in Okta's error format (application/json; charset=utf-8)"
+        `HTTP 403 with a JSON body not in Okta's error format (application/json; charset=utf-8): "Forbidden by policy"`
       )
       // Okta's own 403 says its code, and no content type.
       const okta = yield* run(
@@ -650,12 +651,14 @@ describe("errors by status", () => {
       const own = failureOf(okta.exit)
       expect(own).toMatchObject({ _tag: "OktaForbiddenError", errorCode: "E0000006" })
       expect(own).not.toHaveProperty("contentType")
+      expect(own).not.toHaveProperty("gatewayMessage")
       expect(own.message).not.toContain("error format")
       // Either of Okta's two names is enough to call the body Okta's; an empty body is no
       // body at all, whatever type it claims.
+      // A `message` beside them is not a gateway's.
       for (const answer of [
-        () => json(403, { errorSummary: "You do not have permission" }),
-        () => json(403, { errorCode: "E0000006" }),
+        () => json(403, { errorSummary: "You do not have permission", message: "not ours" }),
+        () => json(403, { errorCode: "E0000006", message: "not ours" }),
         () => empty(403, { "content-type": "application/json" })
       ]) {
         const error = failureOf(
@@ -664,9 +667,57 @@ describe("errors by status", () => {
         )
         expect(error._tag).toBe("OktaForbiddenError")
         expect(error).not.toHaveProperty("contentType")
+        expect(error).not.toHaveProperty("gatewayMessage")
         expect(error.message).not.toContain("error format")
+        expect(error.message).not.toContain("not ours")
       }
     })
+  )
+
+  it.effect(
+    "a gateway's message is quoted as it said it, cut past 300 characters; only a non-empty string in a JSON object counts",
+    () =>
+      Effect.gen(function* () {
+        const said = (answer: () => Response) =>
+          Effect.map(
+            run(answer, (api) => api.getDefaultProvisioningConnectionForApplication(APP)),
+            ({ exit }) => failureOf(exit)
+          )
+        // Quoted, so that a line break stays in the message's one line.
+        const twoLines = yield* said(() => json(502, { message: "upstream\nreset" }))
+        expect(twoLines).toHaveProperty("gatewayMessage", "upstream\nreset")
+        expect(twoLines.message).toContain(
+          `502 with a JSON body not in Okta's error format (application/json): "upstream\\nreset"`
+        )
+        // Without a content type, the message still says it.
+        // (Bytes, so that Response adds no text/plain of its own.)
+        const untyped = yield* said(
+          () =>
+            new Response(new TextEncoder().encode('{"message":"Too many requests"}'), {
+              status: 429
+            })
+        )
+        expect(untyped).not.toHaveProperty("contentType")
+        expect(untyped.message).toContain('failed with HTTP 429: "Too many requests"')
+        // A page's worth: 299 characters and an ellipsis, cut between characters, not inside
+        // one (an emoji is two UTF-16 units).
+        const long = yield* said(() => json(403, { message: "x".repeat(298) + "😀".repeat(3) }))
+        expect(long).toHaveProperty("gatewayMessage", "x".repeat(298) + "😀…")
+        const exact = yield* said(() => json(403, { message: "y".repeat(300) }))
+        expect(exact).toHaveProperty("gatewayMessage", "y".repeat(300))
+        // Anything else is not a message: the body's kind is all that is said.
+        for (const body of [
+          '{"message":42}',
+          '{"message":"  "}',
+          '[{"message":"in an array"}]',
+          '{"Message":"another name"}',
+          '"message"'
+        ]) {
+          const error = yield* said(() => text(403, body, "application/json"))
+          expect(error).not.toHaveProperty("gatewayMessage")
+          expect(error.message).toMatch(/\(application\/json\)$/)
+        }
+      })
   )
 
   it.effect("a concurrency-limit 429 (Limit 0, Remaining 0) is marked as such", () =>
@@ -1408,7 +1459,7 @@ describe("what each error's message says, as a log line shows it", () => {
           "OktaForbiddenError 403 [Bearer insufficient_scope: The access token provided does not contain the required scopes., required scope okta.apps.read]",
           "OktaForbiddenError 403 [Bearer insufficient_scope, required scope okta.apps.read]",
           "OktaUnauthorizedError 401 with a non-JSON body (text/html)",
-          "OktaServerError 502 with a JSON body not in Okta's error format (Application/JSON)",
+          'OktaServerError 502 with a JSON body not in Okta\'s error format (Application/JSON): "upstream timed out"',
           "OktaServerError 503 with a non-JSON body (text/html); Retry-After 3 s",
           "OktaForbiddenError 403: E0000006 You do not have permission to perform the requested action",
           "OktaRateLimitError 429: E0000047 API call exceeded rate limit due to too many requests.; the limit resets at 2026-01-01T00:01:00.000Z",

@@ -889,6 +889,37 @@ describe("a server that echoes the request", () => {
       })
   )
 
+  it.effect("a gateway's message that echoes the request keeps none of the call's secrets", () =>
+    Effect.gen(function* () {
+      const secrets = [
+        TOKEN,
+        "00body-token-secret-1",
+        "office-admin-password-2",
+        "one-time-code-secret-3",
+        "state-secret-4"
+      ]
+      const gateways: ReadonlyArray<Handler> = [
+        (request) =>
+          json(403, {
+            message: `Denied: ${request.headers["authorization"]} ${request.url.href} ${request.rawBody ?? ""}`
+          }),
+        // The credential astride the 300-character cut: cut first, its start would stay.
+        (request) => json(403, { message: `${"x".repeat(280)}${request.headers["authorization"]}` })
+      ]
+      for (const gateway of gateways) {
+        const { layer } = connectionsWith(gateway)
+        for (const exit of yield* Effect.provide(callsCarryingSecrets, layer)) {
+          const error = errorOf(exit)
+          expect(error._tag).toBe("OktaForbiddenError")
+          expect(error["gatewayMessage"]).toContain("<redacted>")
+          const rendered = [String(error["message"]), JSON.stringify(error)].join("\n")
+          for (const secret of secrets) expect(rendered).not.toContain(secret)
+          expect(rendered).not.toContain(TOKEN.slice(0, 8))
+        }
+      }
+    })
+  )
+
   it.effect("redacts a secret that contains another whole, in whichever order they are given", () =>
     Effect.gen(function* () {
       const http = scriptedHttp(echo)

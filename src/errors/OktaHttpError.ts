@@ -70,6 +70,11 @@ const HttpErrorFields = {
    * or JSON with no `errorCode` or `errorSummary` (a gateway's `{"message": …}`).
    */
   contentType: Schema.optional(Schema.String),
+  /**
+   * The `message` of a JSON body not in Okta's error format: what a gateway or proxy in front of
+   * Okta said (`{"message": "Forbidden"}`), scrubbed of the call's secrets, at most 300 characters.
+   */
+  gatewayMessage: Schema.optional(Schema.String),
   /** How many requests the call sent, when it was retried (absent after one). */
   attempts: Attempts
 }
@@ -92,15 +97,15 @@ const httpMessage = (e: HttpErrorLike, extra?: string): string => {
     parts.push(` [${e.challenge.scheme} ${e.challenge.error}${description}${scope}]`)
   }
   // A challenge that names its error says enough; one that does not (a proxy's `Basic`) does not.
-  if (
-    e.errorCode === undefined &&
-    e.challenge?.error === undefined &&
-    e.contentType !== undefined
-  ) {
-    const kind = /json/i.test(e.contentType)
-      ? "JSON body not in Okta's error format"
-      : "non-JSON body"
-    parts.push(` with a ${kind} (${e.contentType})`)
+  if (e.errorCode === undefined && e.challenge?.error === undefined) {
+    if (e.contentType !== undefined) {
+      const kind = /json/i.test(e.contentType)
+        ? "JSON body not in Okta's error format"
+        : "non-JSON body"
+      parts.push(` with a ${kind} (${e.contentType})`)
+    }
+    // Quoted: it is someone else's text, and may hold line breaks.
+    if (e.gatewayMessage !== undefined) parts.push(`: ${JSON.stringify(e.gatewayMessage)}`)
   }
   if (extra !== undefined) parts.push(`; ${extra}`)
   if (e.retryAfterMillis !== undefined) {

@@ -58,6 +58,25 @@ const scrubBody = (body: OktaErrorBody, secrets: ReadonlyArray<string>) => {
   }
 }
 
+/** How much of a gateway's message an error keeps: a sentence, not a document. */
+const GATEWAY_MESSAGE_MAX = 300
+
+/**
+ * The `message` string of a JSON body that is not Okta's error, scrubbed before it is cut (a cut
+ * could leave a secret's start that `scrub` no longer knows), then cut on a code point.
+ */
+const gatewayMessageOf = (json: unknown, secrets: ReadonlyArray<string>) => {
+  const message =
+    typeof json === "object" && json !== null
+      ? (json as { readonly message?: unknown }).message
+      : undefined
+  if (typeof message !== "string" || message.trim() === "") return undefined
+  const points = Array.from(scrub(message, secrets))
+  return points.length > GATEWAY_MESSAGE_MAX
+    ? `${points.slice(0, GATEWAY_MESSAGE_MAX - 1).join("")}…`
+    : points.join("")
+}
+
 type HttpErrorFields = ConstructorParameters<typeof OktaServerError>[0]
 
 const errorForStatus = (
@@ -105,6 +124,8 @@ export const httpError = (
   // Okta's error names a code or a summary; JSON with neither (a gateway's `{"message": …}`) is
   // someone else's, and its content type says so.
   const oktas = body?.errorCode !== undefined || body?.errorSummary !== undefined
+  const gatewayMessage =
+    oktas || Either.isLeft(json) ? undefined : gatewayMessageOf(json.right, secrets)
   const rateLimit = parseRateLimit(headers)
   const serverDate = parseDate(headers)
   const retryAfterMillis = parseRetryAfter(headers, serverDate)
@@ -128,7 +149,8 @@ export const httpError = (
       ...(retryAfterMillis !== undefined ? { retryAfterMillis } : {}),
       ...(wwwAuthenticate !== undefined ? { wwwAuthenticate } : {}),
       ...(challenge !== undefined ? { challenge } : {}),
-      ...(!oktas && text.length > 0 && contentType !== undefined ? { contentType } : {})
+      ...(!oktas && text.length > 0 && contentType !== undefined ? { contentType } : {}),
+      ...(gatewayMessage !== undefined ? { gatewayMessage } : {})
     },
     headers["location"]
   )
