@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto"
 import { describe, expect, it } from "@effect/vitest"
-import { Arbitrary, Either, FastCheck, ParseResult, Schema } from "effect"
+import { Arbitrary, Either, FastCheck, JSONSchema, ParseResult, Schema } from "effect"
 import { readFileSync } from "node:fs"
 import { fileURLToPath } from "node:url"
 import { parse } from "yaml"
@@ -313,12 +313,68 @@ describe("AppId", () => {
     expect(AppId.make("invalid-app-id-12345")).toBe("invalid-app-id-12345")
   })
 
-  it("is named AppId in a parse error, which ends with the rule broken", () => {
-    const result = decode("apps/0oa1")
-    if (Either.isRight(result)) throw new Error("decoded")
-    const tree = ParseResult.TreeFormatter.formatErrorSync(result.left)
-    expect(tree.split("\n")[0]).toBe("AppId")
-    expect(tree).toMatch(/must not contain "\/", "\\", "\?", "#" or "%"$/)
+  it("is named AppId in a parse error, with the first rule broken right under it", () => {
+    const tree = (id: string) => {
+      const result = decode(id)
+      if (Either.isRight(result)) throw new Error("decoded")
+      return ParseResult.TreeFormatter.formatErrorSync(result.left)
+    }
+    const reads = (rule: string) => `AppId\n└─ Predicate refinement failure\n   └─ ${rule}`
+    expect(tree("apps/0oa1")).toBe(reads('must not contain "/", "\\", "?", "#" or "%"'))
+    expect(tree("")).toBe(reads("must not be empty"))
+    expect(tree(".")).toBe(reads('must not be the dot segment "."'))
+    // Of two rules broken, the first named in AppId's documentation.
+    expect(tree("https://acme.okta.com/x y")).toMatch(/\n {3}└─ is a URL: give the app id alone/)
+    expect(tree("a\nb")).toBe(reads("must not contain control characters"))
+    // As a user's code meets it first: AppId.make throws it.
+    expect(() => AppId.make("a b")).toThrow(reads("must not contain whitespace"))
+  })
+
+  it("describes itself in JSON Schema, and no id it accepts is refused there", () => {
+    const document = JSONSchema.make(AppId)
+    const described: unknown = document.$defs?.["AppId"]
+    expect(described).toMatchObject({
+      type: "string",
+      description: "An Okta application id",
+      minLength: 1,
+      maxLength: 100,
+      not: { anyOf: [{ const: "." }, { pattern: "\\.\\." }] }
+    })
+    // JSON Schema's patterns are ECMA-262's, and its lengths count code points.
+    const pattern = new RegExp((described as { readonly pattern: string }).pattern)
+    const acceptedThere = (id: string) =>
+      pattern.test(id) &&
+      [...id].length >= 1 &&
+      [...id].length <= 100 &&
+      id !== "." &&
+      !id.includes("..")
+    // Ids drawn apart from AppId's own Arbitrary (which draws from this pattern), any character.
+    const ids = FastCheck.oneof(
+      FastCheck.string({ maxLength: 30 }),
+      FastCheck.string({ unit: "binary", maxLength: 30 }),
+      FastCheck.string({ unit: "binary", minLength: 95, maxLength: 105 })
+    ).filter(Schema.is(AppId))
+    FastCheck.assert(FastCheck.property(ids, acceptedThere), { seed: 1, numRuns: 2_000 })
+    FastCheck.assert(FastCheck.property(Arbitrary.make(AppId), acceptedThere), {
+      seed: 1,
+      numRuns: 500
+    })
+    expect(acceptedThere("0oafxqCAJWWGELFTYASJ")).toBe(true)
+    // And what the pattern refuses, AppId refuses too.
+    for (const refused of [
+      "a/b",
+      "a b",
+      "a?b",
+      "a#b",
+      "a%b",
+      "a\\b",
+      "a\u0000b",
+      "a\u0085b",
+      "a\u00a0b"
+    ]) {
+      expect([refused, pattern.test(refused)]).toEqual([refused, false])
+      expect(Either.isLeft(decode(refused))).toBe(true)
+    }
   })
 
   it.prop(

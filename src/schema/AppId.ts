@@ -19,6 +19,23 @@ const CONTROL = /[\u0000-\u001f\u007f-\u009f]/
 const WHITESPACE = /\s/
 const PATH_SYNTAX = /[/?#%\\]/
 
+/** The rules of {@link AppId}, in the order they are checked, each with what it says when broken. */
+const RULES: ReadonlyArray<readonly [holds: (s: string) => boolean, broken: string]> = [
+  [(s) => s.length > 0, "must not be empty"],
+  // The app's page in the Admin Console, pasted whole: its id is in the URL.
+  [
+    (s) => !/^https?:\/\//i.test(s),
+    "is a URL: give the app id alone (0oa…, after /instance/ in the app's Admin Console URL)"
+  ],
+  [(s) => s.length <= APP_ID_MAX_LENGTH, `must be at most ${APP_ID_MAX_LENGTH} characters long`],
+  [(s) => !CONTROL.test(s), "must not contain control characters"],
+  [(s) => !WHITESPACE.test(s), "must not contain whitespace"],
+  [(s) => !PATH_SYNTAX.test(s), 'must not contain "/", "\\", "?", "#" or "%"'],
+  [(s) => !s.includes(".."), 'must not contain ".."'],
+  [(s) => s !== ".", 'must not be the dot segment "."'],
+  [isWellFormed, "must be well-formed UTF-16 (it has a lone surrogate)"]
+]
+
 /**
  * An Okta application id, validated before any request is built. Rejected (each with a message
  * that names the rule, never the value): empty, a URL, longer than {@link APP_ID_MAX_LENGTH},
@@ -39,22 +56,16 @@ const PATH_SYNTAX = /[/?#%\\]/
  * ```
  */
 export const AppId = Schema.String.pipe(
-  Schema.filter((s) => s.length > 0 || "must not be empty"),
-  // The app's page in the Admin Console, pasted whole: its id is in the URL.
-  Schema.filter(
-    (s) =>
-      !/^https?:\/\//i.test(s) ||
-      "is a URL: give the app id alone (0oa…, after /instance/ in the app's Admin Console URL)"
-  ),
-  Schema.filter(
-    (s) => s.length <= APP_ID_MAX_LENGTH || `must be at most ${APP_ID_MAX_LENGTH} characters long`
-  ),
-  Schema.filter((s) => !CONTROL.test(s) || "must not contain control characters"),
-  Schema.filter((s) => !WHITESPACE.test(s) || "must not contain whitespace"),
-  Schema.filter((s) => !PATH_SYNTAX.test(s) || 'must not contain "/", "\\", "?", "#" or "%"'),
-  Schema.filter((s) => !s.includes("..") || 'must not contain ".."'),
-  Schema.filter((s) => s !== "." || 'must not be the dot segment "."'),
-  Schema.filter((s) => isWellFormed(s) || "must be well-formed UTF-16 (it has a lone surrogate)"),
+  // One check with the rules in order, not one filter each: a parse error then reads the broken
+  // rule under `AppId`, where nested filters read one level of `{ string | filter }` per rule.
+  Schema.filter((s) => RULES.find(([holds]) => !holds(s))?.[1] ?? true, {
+    jsonSchema: {
+      minLength: 1,
+      maxLength: APP_ID_MAX_LENGTH,
+      pattern: "^[^\\s/\\\\?#%\\u0000-\\u001f\\u007f-\\u009f]+$",
+      not: { anyOf: [{ const: "." }, { pattern: "\\.\\." }] }
+    }
+  }),
   Schema.brand("OktaAppId")
 ).annotations({ identifier: "AppId", description: "An Okta application id" })
 export type AppId = typeof AppId.Type
