@@ -13,7 +13,8 @@ export const program = Effect.gen(function* () {
   const api = yield* ApplicationConnections
   const appId = yield* (yield* Example).appId("org2orgOAuth")
   const { jwks } = yield* api.getUserProvisioningConnectionJWKS(appId)
-  yield* Console.log(`   ${appId}: ${jwks.keys.length} signing key(s)`)
+  const count = jwks.keys.length
+  yield* Console.log(`   ${appId}: ${count} signing ${count === 1 ? "key" : "keys"}`)
   for (const key of jwks.keys) {
     // Every JWK member is kept, so the key goes to a JOSE library (here node:crypto) as it is.
     const bits =

@@ -86,7 +86,7 @@ describe("examples on the simulator", () => {
 
   it.live("get-jwks", () =>
     Effect.map(runExample(jwks), (lines) => {
-      expect(lines[0]).toBe("   0oasimorg2orgoauth01: 1 signing key(s)")
+      expect(lines[0]).toBe("   0oasimorg2orgoauth01: 1 signing key")
       expect(lines[1]).toMatch(/^ {5}kid \S+ · RSA 2048 bits · alg RS256 · use sig$/)
     })
   )
