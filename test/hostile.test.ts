@@ -776,6 +776,15 @@ const callsCarryingSecrets = Effect.flatMap(ApplicationConnections, (api) =>
   ])
 )
 
+/** The secrets `callsCarryingSecrets` hold: the client's token and each call's own. */
+const secretsCarried = [
+  TOKEN,
+  "00body-token-secret-1",
+  "office-admin-password-2",
+  "one-time-code-secret-3",
+  "state-secret-4"
+]
+
 describe("a server that echoes the request", () => {
   // Every string of Okta's error body repeats the request: a server may put it anywhere.
   const echo: Handler = (request) => {
@@ -801,20 +810,13 @@ describe("a server that echoes the request", () => {
   it.effect("gets none of the call's secrets into the error, its message or its JSON", () =>
     Effect.gen(function* () {
       const { layer } = connectionsWith(echo)
-      const secrets = [
-        TOKEN,
-        "00body-token-secret-1",
-        "office-admin-password-2",
-        "one-time-code-secret-3",
-        "state-secret-4"
-      ]
       const exits = yield* Effect.provide(callsCarryingSecrets, layer)
       for (const exit of exits) {
         const error = errorOf(exit)
         expect(error._tag).toBe("OktaBadRequestError")
         const rendered = [String(error["message"]), JSON.stringify(error)].join("\n")
         expect(rendered).toContain("<redacted>")
-        for (const secret of secrets) expect(rendered).not.toContain(secret)
+        for (const secret of secretsCarried) expect(rendered).not.toContain(secret)
         // Each field is kept, scrubbed, not dropped.
         for (const field of ["errorCode", "errorSummary", "errorLink", "errorId"]) {
           expect(error[field]).toContain("<redacted>")
@@ -891,13 +893,6 @@ describe("a server that echoes the request", () => {
 
   it.effect("a gateway's message that echoes the request keeps none of the call's secrets", () =>
     Effect.gen(function* () {
-      const secrets = [
-        TOKEN,
-        "00body-token-secret-1",
-        "office-admin-password-2",
-        "one-time-code-secret-3",
-        "state-secret-4"
-      ]
       const gateways: ReadonlyArray<Handler> = [
         (request) =>
           json(403, {
@@ -913,7 +908,7 @@ describe("a server that echoes the request", () => {
           expect(error._tag).toBe("OktaForbiddenError")
           expect(error["gatewayMessage"]).toContain("<redacted>")
           const rendered = [String(error["message"]), JSON.stringify(error)].join("\n")
-          for (const secret of secrets) expect(rendered).not.toContain(secret)
+          for (const secret of secretsCarried) expect(rendered).not.toContain(secret)
           expect(rendered).not.toContain(TOKEN.slice(0, 8))
         }
       }
@@ -1045,13 +1040,7 @@ describe.each(transports)("a hostile loopback server over %s", (_name, transport
         expect(error._tag).toBe("OktaForbiddenError")
         const rendered = `${String(error["message"])}\n${JSON.stringify(error)}`
         expect(rendered).toContain("<redacted>")
-        for (const secret of [
-          TOKEN,
-          "00body-token-secret-1",
-          "office-admin-password-2",
-          "one-time-code-secret-3",
-          "state-secret-4"
-        ]) {
+        for (const secret of secretsCarried) {
           expect(rendered).not.toContain(secret)
         }
       }
