@@ -19,6 +19,9 @@ const CONTROL = /[\u0000-\u001f\u007f-\u009f]/
 const WHITESPACE = /\s/
 const PATH_SYNTAX = /[/?#%\\]/
 
+/** What a one-class pattern holds between its brackets. */
+const classOf = (set: RegExp) => set.source.slice(1, -1)
+
 /** The rules of {@link AppId}, in the order they are checked, each with what it says when broken. */
 const RULES: ReadonlyArray<readonly [holds: (s: string) => boolean, broken: string]> = [
   [(s) => s.length > 0, "must not be empty"],
@@ -62,7 +65,8 @@ export const AppId = Schema.String.pipe(
     jsonSchema: {
       minLength: 1,
       maxLength: APP_ID_MAX_LENGTH,
-      pattern: "^[^\\s/\\\\?#%\\u0000-\\u001f\\u007f-\\u009f]+$",
+      // The three character sets above in one class: JSON Schema's patterns are ECMA-262's.
+      pattern: `^[^${WHITESPACE.source}${classOf(PATH_SYNTAX)}${classOf(CONTROL)}]+$`,
       not: { anyOf: [{ const: "." }, { pattern: "\\.\\." }] }
     }
   }),
