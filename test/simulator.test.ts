@@ -635,6 +635,18 @@ for (const face of faces) {
           })
       ],
       [
+        "ServerError gateway, its message kept",
+        { _tag: "ServerError", status: 504, body: "gateway" },
+        (e) =>
+          expect(e).toMatchObject({
+            _tag: "OktaServerError",
+            status: 504,
+            contentType: "application/json",
+            gatewayMessage: "Endpoint request timed out",
+            message: expect.stringContaining(`(application/json): "Endpoint request timed out"`)
+          })
+      ],
+      [
         "ServerError empty",
         { _tag: "ServerError", status: 503, body: "empty" },
         (e) => expect(e).toMatchObject({ _tag: "OktaServerError", status: 503 })

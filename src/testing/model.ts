@@ -57,13 +57,14 @@ export type SimulatorFault =
   /** The normal answer, after `millis`. */
   | { readonly _tag: "Delay"; readonly millis: number }
   /**
-   * A 5xx with Okta's JSON error, a gateway's HTML page, or nothing; with `retryAfterSeconds`,
-   * the `Retry-After` a proxy or load balancer may add.
+   * A 5xx with Okta's JSON error (`json`), a gateway's HTML page (`html`) or its own JSON
+   * (`gateway`: `{"message": …}`, as AWS API Gateway answers), or nothing; with
+   * `retryAfterSeconds`, the `Retry-After` a proxy or load balancer may add.
    */
   | {
       readonly _tag: "ServerError"
       readonly status: 500 | 502 | 503 | 504
-      readonly body: "json" | "html" | "empty"
+      readonly body: "json" | "html" | "gateway" | "empty"
       readonly retryAfterSeconds?: number | undefined
     }
   /** 200 with a truncated JSON body. */
@@ -627,7 +628,14 @@ export class OrgModel {
                     headers: [...headers, ["content-type", "text/html"]],
                     body: `<html><head><title>${fault.status}</title></head><body><h1>${fault.status} Bad Gateway</h1><hr>nginx</body></html>`
                   }
-                : { status: fault.status, headers, body: "" }
+                : fault.body === "gateway"
+                  ? jsonResponse(fault.status, headers, {
+                      message:
+                        fault.status === 504
+                          ? "Endpoint request timed out"
+                          : "Internal server error"
+                    })
+                  : { status: fault.status, headers, body: "" }
           }
           case "MalformedJson":
             return {
