@@ -622,24 +622,48 @@ describe("a test that forgot withAdvancingClock gets a hint, not only a timeout"
       })
     )
 
-  it.effect("none when the test moved the clock during the wait, if not far enough", () =>
-    backingOff503((fiber, warnings, pass) =>
-      Effect.gen(function* () {
-        // The test is moving the clock: it knows, and will move it on.
-        yield* TestClock.adjust("1 millis")
-        yield* pass(2 * HINT_AFTER_MS)
-        expect(warnings).toEqual([])
-        yield* TestClock.adjust("1 minute")
-        expect((yield* Fiber.join(fiber)).status).toBe("ENABLED")
-      })
-    )
+  it.effect(
+    "after the test moved the clock during the wait, not far enough: the hint all the same, as the simulator's",
+    () =>
+      backingOff503((fiber, warnings, pass) =>
+        Effect.gen(function* () {
+          // Moved, then left standing with the backoff still ahead: the test hangs all the same.
+          // The client looks at the clock once a period, so the hint comes one or two periods
+          // after the move.
+          yield* pass(HINT_AFTER_MS - 1_000)
+          yield* TestClock.adjust("1 millis")
+          yield* pass(HINT_AFTER_MS - 500)
+          expect(warnings).toEqual([])
+          yield* pass(HINT_AFTER_MS + 1_000)
+          expect(warnings).toEqual([expect.stringContaining("retry 1 (server_error) waits")])
+          yield* TestClock.adjust("1 minute")
+          expect((yield* Fiber.join(fiber)).status).toBe("ENABLED")
+        })
+      )
+  )
+
+  it.effect(
+    "a wait that ended leaves no hint behind, though it was counted again after a move",
+    () =>
+      backingOff503((fiber, warnings, pass) =>
+        Effect.gen(function* () {
+          yield* pass(HINT_AFTER_MS - 1_000)
+          yield* TestClock.adjust("1 millis")
+          yield* pass(1_000)
+          yield* TestClock.adjust("1 minute")
+          expect((yield* Fiber.join(fiber)).status).toBe("ENABLED")
+          // The clock stands still now, with nothing waiting on it.
+          yield* pass(3 * HINT_AFTER_MS)
+          expect(warnings).toEqual([])
+        })
+      )
   )
 
   it.effect.each([
     ["an HttpClient of the test's own", backingOff503],
     ["the simulator", backingOffOnSimulator]
   ] as const)(
-    "none while work of the client's is pending (a signature), which no clock brings (%s)",
+    "none while work of the client's is pending (a signature), which no clock brings; then one (%s)",
     ([, backingOff]) =>
       backingOff((fiber, warnings, pass) =>
         Effect.gen(function* () {
@@ -649,6 +673,9 @@ describe("a test that forgot withAdvancingClock gets a hint, not only a timeout"
           expect(warnings).toEqual([])
           settle()
           yield* Effect.promise(() => signing)
+          // Once it is done, a clock that still stands is the test's to move: said.
+          yield* pass(2 * HINT_AFTER_MS)
+          expect(warnings).toHaveLength(1)
           yield* TestClock.adjust("1 minute")
           expect((yield* Fiber.join(fiber)).status).toBe("ENABLED")
         })

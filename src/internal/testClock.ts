@@ -94,9 +94,9 @@ export const hintOnce = (clock: object, message: string): void => {
 export const HINT_AFTER_MS = 3_000
 
 /**
- * Runs `wait` (a sleep of the client's) and, under a `TestClock` that does not move for
- * {@link HINT_AFTER_MS} of real time meanwhile, writes the hint naming `what` ("a retry of … waits
- * 250 ms"). @internal
+ * Runs `wait` (a sleep of the client's) and, under a `TestClock` that stands still for
+ * {@link HINT_AFTER_MS} of real time meanwhile (counted again from each move), writes the hint
+ * naming `what` ("a retry of … waits 250 ms"). @internal
  */
 export const hintWhileStill = <A, E, R>(
   wait: Effect.Effect<A, E, R>,
@@ -106,20 +106,28 @@ export const hintWhileStill = <A, E, R>(
     if (!isTestClock(clock)) return wait
     return FiberRef.getWith(currentRealTime, (real) =>
       Effect.suspend(() => {
-        const startedAt = clock.unsafeCurrentTimeMillis()
-        const cancel = real.after(HINT_AFTER_MS, () => {
-          if (clock.unsafeCurrentTimeMillis() !== startedAt) return
-          if (isPending() || isAdvancing(clock)) return
-          hintOnce(
-            clock,
-            `effect-okta-connections: ${what()} on Effect's TestClock, which has not moved ` +
-              `for ${HINT_AFTER_MS / 1000} s of real time since: a TestClock moves only when the ` +
-              "test moves it. Run the call inside withAdvancingClock(…) from " +
-              "effect-okta-connections/testing, move the clock with TestClock.adjust, or use " +
-              "it.live."
-          )
-        })
-        return Effect.ensuring(wait, Effect.sync(cancel))
+        // Counted again from a move, as the simulator's watcher counts: a test that moved the
+        // clock, not far enough, hangs all the same.
+        let cancel = () => {}
+        const arm = (since: number) => {
+          cancel = real.after(HINT_AFTER_MS, () => {
+            const now = clock.unsafeCurrentTimeMillis()
+            if (now !== since || isPending() || isAdvancing(clock)) return arm(now)
+            hintOnce(
+              clock,
+              `effect-okta-connections: ${what()} on Effect's TestClock, which has not moved ` +
+                `for ${HINT_AFTER_MS / 1000} s of real time since: a TestClock moves only when the ` +
+                "test moves it. Run the call inside withAdvancingClock(…) from " +
+                "effect-okta-connections/testing, move the clock with TestClock.adjust, or use " +
+                "it.live."
+            )
+          })
+        }
+        arm(clock.unsafeCurrentTimeMillis())
+        return Effect.ensuring(
+          wait,
+          Effect.sync(() => cancel())
+        )
       })
     )
   })
