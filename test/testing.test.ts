@@ -33,6 +33,7 @@ import {
   type RealTime
 } from "../src/testing/stuckClock.js"
 import { turn } from "./support/clock.js"
+import { interruptEverywhere } from "./support/interruptAt.js"
 
 const ZSCALER = "0oasimzscaler0000001"
 
@@ -656,6 +657,41 @@ describe("a test that forgot withAdvancingClock gets a hint, not only a timeout"
           yield* pass(3 * HINT_AFTER_MS)
           expect(warnings).toEqual([])
         })
+      )
+  )
+
+  it.effect.each(["supervised", "running"] as const)(
+    "a call interrupted at any step leaves none of the hint's timers set (%s)",
+    (victim) =>
+      Effect.gen(function* () {
+        let set = 0
+        const realTime: RealTime = {
+          now: () => 0,
+          wait: () => Effect.never,
+          after: () => {
+            set += 1
+            let cleared = false
+            return () => {
+              if (!cleared) set -= 1
+              cleared = true
+            }
+          }
+        }
+        // The transport never answers: each run waits on its attempt's timeout, hinted.
+        const api = yield* ApplicationConnections
+        const steps = yield* interruptEverywhere(
+          api.getDefaultProvisioningConnectionForApplication(ZSCALER),
+          victim
+        ).pipe(Effect.locally(currentRealTime, realTime))
+        expect(steps).toBeGreaterThan(20)
+        expect(set).toBe(0)
+      }).pipe(
+        Effect.provide(
+          ownClient(
+            HttpClient.make(() => Effect.never),
+            { timeout: "10 seconds", retry: false }
+          )
+        )
       )
   )
 

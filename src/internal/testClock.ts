@@ -123,10 +123,12 @@ export const hintWhileStill = <A, E, R>(
             )
           })
         }
-        arm(clock.unsafeCurrentTimeMillis())
-        return Effect.ensuring(
-          wait,
-          Effect.sync(() => cancel())
+        // Armed and disarmed as a resource: an interruption between the two would leave a timer
+        // that, counted again from each move, could speak long after the wait.
+        return Effect.acquireUseRelease(
+          Effect.sync(() => arm(clock.unsafeCurrentTimeMillis())),
+          () => wait,
+          () => Effect.sync(() => cancel())
         )
       })
     )
