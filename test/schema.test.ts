@@ -323,7 +323,8 @@ describe("AppId", () => {
     expect(tree("apps/0oa1")).toBe(reads('must not contain "/", "\\", "?", "#" or "%"'))
     expect(tree("")).toBe(reads("must not be empty"))
     expect(tree(".")).toBe(reads('must not be the dot segment "."'))
-    // Of two rules broken, the first named in AppId's documentation.
+    // Of two rules broken, the first checked: a URL before its space, a control character (a line
+    // break is also whitespace) before whitespace.
     expect(tree("https://acme.okta.com/x y")).toMatch(/\n {3}└─ is a URL: give the app id alone/)
     expect(tree("a\nb")).toBe(reads("must not contain control characters"))
     // As a user's code meets it first: AppId.make throws it.
