@@ -902,6 +902,9 @@ describe("DPoP", () => {
     })
   )
 
+  /** `echoed` with each "." JSON-escaped, for a body written by hand. */
+  const dotted = (echoed: string) => echoed.replaceAll(".", "\\u002e")
+
   it.effect("a token error that echoes the assertion and the DPoP proof carries neither", () =>
     Effect.gen(function* () {
       // An OAuth error, and an HTTP error whose body and challenge echo them.
@@ -913,6 +916,20 @@ describe("DPoP", () => {
             401,
             { errorCode: "E0000011", errorSummary: `refused ${echoed}` },
             { "www-authenticate": `DPoP error="invalid_dpop_proof", proof="${echoed}"` }
+          ),
+        // Both again with each "." written `\u002e`, as a JSON serializer may: the raw text holds
+        // no form of either secret, and parsing brings both back.
+        (echoed: string) =>
+          text(
+            400,
+            `{"error":"invalid_request","error_description":"refused ${dotted(echoed)}"}`,
+            "application/json"
+          ),
+        (echoed: string) =>
+          text(
+            401,
+            `{"errorCode":"E0000011","errorSummary":"refused ${dotted(echoed)}"}`,
+            "application/json"
           )
       ]
       for (const answer of answers) {

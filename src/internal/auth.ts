@@ -29,7 +29,7 @@ import {
 import { dpopProver } from "./dpop.js"
 import { checkSettings, importSigningKey, signAssertion, skewOf } from "./keys.js"
 import type { Call } from "./transport.js"
-import { httpError } from "./httpError.js"
+import { httpError, parseJson } from "./httpError.js"
 import { isDeadline, sleepWithin } from "./retry.js"
 import { scrub, scrubHeaders } from "./secrets.js"
 import { Lock } from "./lock.js"
@@ -218,22 +218,17 @@ export const oauth = (
 
     /**
      * Caches the token of a 200, or fails with the token endpoint's typed error, from which the
-     * assertion and proof the request carried are scrubbed (a server may echo them).
+     * assertion and proof the request carried are scrubbed (a server may echo them): once parsed,
+     * as an escape in the JSON (`\u002e`) hides a secret from a scrub of the raw text.
      */
     const readAnswer = (
-      { status, headers: received, text: receivedText }: TokenAnswer,
+      { status, headers: received, text }: TokenAnswer,
       secrets: ReadonlyArray<string>
     ): Effect.Effect<void, TokenError> => {
-      const text = scrub(receivedText, secrets)
       const headers = scrubHeaders(received, secrets)
       const requestId = headers["x-okta-request-id"]
       const ids = requestId !== undefined ? { requestId } : {}
-      let json: unknown
-      try {
-        json = JSON.parse(text)
-      } catch {
-        json = undefined
-      }
+      const json = Either.getOrUndefined(parseJson(text))
       const nonce = headers["dpop-nonce"]
       if (nonce !== undefined) tokenNonce = nonce
       if (status === 200) {
@@ -264,14 +259,16 @@ export const oauth = (
       }
       const error = decodeOAuthError(json)
       // Not an OAuth error body (a 429, a proxy's page): the HTTP error of the token call.
-      if (Either.isLeft(error)) return Effect.fail(httpError(TOKEN_CALL, status, headers, text))
+      if (Either.isLeft(error)) {
+        return Effect.fail(httpError(TOKEN_CALL, status, received, text, secrets))
+      }
       const description = error.right.error_description
       return Effect.fail(
         new OktaAuthError({
           ...TOKEN_CALL,
           status,
-          error: error.right.error,
-          ...(description !== undefined ? { errorDescription: description } : {}),
+          error: scrub(error.right.error, secrets),
+          ...(description !== undefined ? { errorDescription: scrub(description, secrets) } : {}),
           ...ids
         })
       )
