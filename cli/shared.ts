@@ -217,7 +217,7 @@ export const privateKeyConfig = Config.mapOrFail(
 /** The client the global options describe. */
 export const clientLayer = Effect.map(root, (global) =>
   ApplicationConnections.layer.pipe(
-    Layer.provide(
+    Layer.provideMerge(
       OktaClient.layerConfig({
         privateKey: privateKeyConfig,
         ...(Option.isSome(global.orgUrl) ? { orgUrl: Config.succeed(global.orgUrl.value) } : {}),

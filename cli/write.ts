@@ -12,6 +12,7 @@ import * as Exit from "effect/Exit"
 import * as Option from "effect/Option"
 import {
   ApplicationConnections,
+  OktaClient,
   type UpdateDefaultProvisioningConnectionForApplicationRequest
 } from "effect-okta-connections"
 import { readFileSync } from "node:fs"
@@ -295,7 +296,7 @@ const consentOf = (options: {
             `--continue-url is Okta's URL for ${urlName} ${urlId}, not for ${options.appName} ${options.appId}`
           )
         }
-        return { code, state }
+        return { code, state, host: url.host }
       }
       if (Option.isNone(options.code) || Option.isNone(options.state)) {
         throw new UsageError("give --continue-url URL, or --code - and --state")
@@ -359,7 +360,15 @@ export const verify = Command.make(
     withClient(
       Effect.gen(function* () {
         const api = yield* ApplicationConnections
-        const { code, state } = yield* consentOf(options)
+        const { code, state, host } = yield* consentOf(options)
+        // Another org's URL fails there as "not found" or "code invalid". Only said, not refused:
+        // an org with a custom domain answers on both its hosts.
+        const orgHost = new URL((yield* OktaClient).orgUrl).host
+        if (host !== undefined && host !== orgHost) {
+          yield* Console.error(
+            `okta-connections: --continue-url is on ${host}, the configured org is ${orgHost}: verifying at ${orgHost}`
+          )
+        }
         const outcome = yield* forEachApp([options.appId], (id) =>
           api.verifyProvisioningConnectionForApplication(options.appName, id, { code, state })
         )

@@ -1093,6 +1093,20 @@ describe("okta-connections", () => {
         expect(verified.stdout.trim()).toBe(`${google}: verified`)
         expect((yield* sim.inspect(google)).connection?.verified).toBe(true)
         expect(verified.stdout + verified.stderr).not.toContain(code)
+        expect(verified.stderr).not.toContain("--continue-url is on")
+        // Okta's URL on another host: sent to the configured org all the same (an org with a
+        // custom domain answers on both), with a word of it, as another org's fails there.
+        const orgHost = new URL(env.OKTA_CLIENT_ORGURL).host
+        const elsewhere = yield* cli(
+          ["verify", "google", google, "--continue-url", "-"],
+          env,
+          `https://other.okta.example/continue?code=${code}&state=${state}\n`
+        )
+        expect(elsewhere.stderr).toContain(
+          `--continue-url is on other.okta.example, the configured org is ${orgHost}: verifying at ${orgHost}`
+        )
+        expect(elsewhere.code).toBe(1) // the code was used above: Okta refuses it
+        expect(elsewhere.stdout + elsewhere.stderr).not.toContain(code)
         // --code - and --state: the code from standard input, the state as a value or its next line.
         const slack = "0oasimslack000000001"
         const first = yield* sim.consent(slack)
