@@ -882,7 +882,7 @@ describe("DPoP", () => {
                 errorSummary: `refused: ${request.headers["authorization"]} with ${request.headers["dpop"]}`
               },
               {
-                "www-authenticate": `DPoP error="invalid_dpop_proof", proof="${request.headers["dpop"]}"`
+                "www-authenticate": `DPoP realm="the \\"api\\"", error="invalid_dpop_proof", proof="${request.headers["dpop"]}"`
               }
             )
       )
@@ -896,10 +896,70 @@ describe("DPoP", () => {
       const rendered = `${error.message}\n${JSON.stringify(error)}`
       // The whole credential, scheme included, is one secret.
       expect(error.errorSummary).toBe("refused: <redacted> with <redacted>")
-      expect(error.wwwAuthenticate).toBe('DPoP error="invalid_dpop_proof", proof="<redacted>"')
+      // As sent, its escapes included, but for the secrets.
+      expect(error.wwwAuthenticate).toBe(
+        'DPoP realm="the \\"api\\"", error="invalid_dpop_proof", proof="<redacted>"'
+      )
       expect(rendered).not.toContain("access-token-secret-1")
       expect(rendered).not.toContain(proof)
     })
+  )
+
+  it.effect(
+    "a challenge that echoes the DPoP proof with quoted-pair escapes carries it nowhere",
+    () =>
+      Effect.gen(function* () {
+        // `\.` in a quoted string is "." (RFC 9110): the header as sent holds no form of the proof,
+        // and the challenge's parameters, once unescaped, hold it whole.
+        const http = scriptedHttp((request) =>
+          request.path === "/oauth2/v1/token"
+            ? json(200, {
+                access_token: "access-token-secret-1",
+                token_type: "DPoP",
+                expires_in: 3600
+              })
+            : empty(403, {
+                "www-authenticate": `DPoP error="invalid_dpop_proof", error_description="refused ${request.headers["dpop"]!.replaceAll(".", "\\.")}"`
+              })
+        )
+        const exit = yield* Effect.exit(get).pipe(
+          Effect.provide(overScripted(http, { oauth: oauth({ dpop: true }), retry: false }))
+        )
+        const error = failure(exit)
+        if (error._tag !== "OktaForbiddenError") throw new Error(error._tag)
+        const proof = http.requests.at(-1)!.headers["dpop"]!
+        expect(error.challenge).toEqual({
+          scheme: "DPoP",
+          error: "invalid_dpop_proof",
+          errorDescription: "refused <redacted>"
+        })
+        expect(error.wwwAuthenticate).toBe(
+          'DPoP error="invalid_dpop_proof", error_description="refused <redacted>"'
+        )
+        const rendered = `${error.message}\n${JSON.stringify(error)}`
+        expect(rendered).toContain("[DPoP invalid_dpop_proof: refused <redacted>]")
+        expect(rendered).not.toContain(proof.split(".")[2])
+        // Nor as the scheme: a JWT is a valid scheme token.
+        const asScheme = scriptedHttp((request) =>
+          request.path === "/oauth2/v1/token"
+            ? json(200, {
+                access_token: "access-token-secret-1",
+                token_type: "DPoP",
+                expires_in: 3600
+              })
+            : empty(403, { "www-authenticate": `${request.headers["dpop"]} error="refused"` })
+        )
+        const schemed = failure(
+          yield* Effect.exit(get).pipe(
+            Effect.provide(overScripted(asScheme, { oauth: oauth({ dpop: true }), retry: false }))
+          )
+        )
+        if (schemed._tag !== "OktaForbiddenError") throw new Error(schemed._tag)
+        expect(schemed.challenge).toEqual({ scheme: "<redacted>", error: "refused" })
+        expect(`${schemed.message}\n${JSON.stringify(schemed)}`).not.toContain(
+          asScheme.requests.at(-1)!.headers["dpop"]!.split(".")[2]
+        )
+      })
   )
 
   /** `echoed` with each "." JSON-escaped, for a body written by hand. */

@@ -77,6 +77,31 @@ const gatewayMessageOf = (json: unknown, secrets: ReadonlyArray<string>) => {
     : points.join("")
 }
 
+/**
+ * The `WWW-Authenticate` header and its parsed challenge, scrubbed: the parameters once parsed, as
+ * a quoted string's `\` escapes (`\.` is ".") hide a secret from a scrub of the header as sent;
+ * and the header unescaped when that is what holds one (there, the escapes are the secret's).
+ */
+const challengeOf = (raw: string | undefined, secrets: ReadonlyArray<string>) => {
+  const parsed = parseChallenge(raw)
+  if (raw === undefined || secrets.length === 0) return { wwwAuthenticate: raw, challenge: parsed }
+  const clean = (text: string) => scrub(text, secrets)
+  const unescape = (text: string) => text.replace(/\\(.)/g, "$1")
+  const asSent = clean(raw)
+  return {
+    wwwAuthenticate: clean(unescape(asSent)) === unescape(asSent) ? asSent : clean(unescape(raw)),
+    // Every parameter kept, the scheme included (a JWT is a valid scheme token).
+    challenge: parsed && {
+      scheme: clean(parsed.scheme),
+      ...(parsed.error !== undefined ? { error: clean(parsed.error) } : {}),
+      ...(parsed.errorDescription !== undefined
+        ? { errorDescription: clean(parsed.errorDescription) }
+        : {}),
+      ...(parsed.scope !== undefined ? { scope: clean(parsed.scope) } : {})
+    }
+  }
+}
+
 type HttpErrorFields = ConstructorParameters<typeof OktaServerError>[0]
 
 const errorForStatus = (
@@ -129,8 +154,7 @@ export const httpError = (
   const rateLimit = parseRateLimit(headers)
   const serverDate = parseDate(headers)
   const retryAfterMillis = parseRetryAfter(headers, serverDate)
-  const wwwAuthenticate = headers["www-authenticate"]
-  const challenge = parseChallenge(wwwAuthenticate)
+  const { wwwAuthenticate, challenge } = challengeOf(received["www-authenticate"], secrets)
   const requestId = headers["x-okta-request-id"]
   const contentType = headers["content-type"]
   return errorForStatus(
