@@ -271,7 +271,8 @@ export class RateLimitGate implements Gate {
       const paired =
         rate?.reset !== undefined && Math.abs(rate.reset * 1000 - date) <= PLAUSIBLE_RESET_MS
       if (Math.abs(sample) > PLAUSIBLE_OFFSET_MS && !paired) {
-        distrusted = { header: "date", value: headers["date"] ?? "" }
+        // As parsed, not as sent: the log line must not carry what else a proxy put there.
+        distrusted = { header: "date", value: new Date(date).toUTCString() }
       } else if (
         this.offsetMs === undefined ||
         sample > this.offsetMs ||
@@ -308,7 +309,11 @@ export class RateLimitGate implements Gate {
       rate.reset !== undefined &&
       rate.reset * 1000 - this.serverNow(localMillis) > PLAUSIBLE_RESET_MS
     ) {
-      distrusted = { header: "x-rate-limit-reset", value: headers["x-rate-limit-reset"] ?? "" }
+      const raw = headers["x-rate-limit-reset"] ?? ""
+      distrusted = {
+        header: "x-rate-limit-reset",
+        value: /^[\d\s,]*$/.test(raw) ? raw : String(rate.reset) // as for `date`, above
+      }
       if (rate.remaining <= 0) {
         // Spent, until an unknown reset: held for one window, then probed (see `roll`).
         this.suspect = true
