@@ -301,6 +301,23 @@ describe("the window's budget", () => {
     })
   )
 
+  it.effect("a proxy's Retry-After holds a window, but never shortens one spent for longer", () =>
+    Effect.gen(function* () {
+      yield* TestClock.setTime(NOW)
+      const gate = newGate()
+      const proxy429 = Headers.fromInput({ "retry-after": "5" })
+      yield* admit(gate, 1)
+      // Okta's window, spent until its reset 30 s on: a 429 saying 5 s does not wake anyone at 5 s.
+      gate.observeHeaders(window(0), NOW)
+      gate.observeHeaders(proxy429, NOW, false, 429)
+      expect(gate.windowResetMs).toBe(RESET * 1000)
+      // A window with room: the same 429 holds everyone for its 5 s.
+      gate.observeHeaders(window(40, RESET + 60), NOW, false)
+      gate.observeHeaders(proxy429, NOW, false, 429)
+      expect([gate.windowResetMs, gate.available]).toEqual([NOW + 5_000, 0])
+    })
+  )
+
   it.effect("a late answer from a window already over leaves the next window's budget alone", () =>
     Effect.gen(function* () {
       const gate = newGate()

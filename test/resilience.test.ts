@@ -453,6 +453,65 @@ describe("Retry-After, as a proxy or load balancer sends it", () => {
     })
   )
 
+  it.effect("holds the client's other calls until it passes, then one request probes", () =>
+    Effect.gen(function* () {
+      // A gateway's 429 with Retry-After 7 s and no window of Okta's, to the call sent at 0; the
+      // calls started at 2 s and 3 s would meet the same limit: they wait with it.
+      const { requests, layer } = connectionsWith(
+        sequence(
+          () => json(429, { message: "Too Many Requests" }, { "retry-after": "7" }),
+          () => json(200, OK)
+        ),
+        { retry: exact() }
+      )
+      const exits = yield* Effect.gen(function* () {
+        const api = yield* ApplicationConnections
+        const first = yield* Effect.fork(Effect.exit(get(api)))
+        yield* TestClock.adjust("2 seconds")
+        const second = yield* Effect.fork(Effect.exit(get(api)))
+        yield* TestClock.adjust("1 second")
+        const third = yield* Effect.fork(Effect.exit(get(api)))
+        yield* TestClock.adjust("3999 millis")
+        expect(requests).toHaveLength(1)
+        yield* TestClock.adjust("1 milli")
+        return yield* Fiber.join(Fiber.zip(first, Fiber.zip(second, third)))
+      }).pipe(Effect.provide(layer))
+      const [first, [second, third]] = exits
+      expect([first, second, third].every(Exit.isSuccess)).toBe(true)
+      expect(requests.map((r) => r.at)).toEqual([0, 7000, 7000, 7000])
+    })
+  )
+
+  it.effect("a 503's holds the gate too; a 200's, or one longer than two minutes, does not", () =>
+    Effect.gen(function* () {
+      for (const [first, held] of [
+        [() => json(503, {}, { "retry-after": "5" }), true],
+        [() => json(200, OK, { "retry-after": "5" }), false],
+        [() => json(503, {}, { "retry-after": "121" }), false]
+      ] as const) {
+        yield* TestClock.setTime(0)
+        const { requests, layer } = connectionsWith(
+          sequence(first, () => json(200, OK)),
+          {
+            retry: exact({ maxRateLimitWait: "5 minutes" })
+          }
+        )
+        yield* Effect.gen(function* () {
+          const api = yield* ApplicationConnections
+          const answered = yield* Effect.fork(Effect.exit(get(api)))
+          yield* TestClock.adjust("1 second")
+          const later = yield* Effect.fork(get(api))
+          yield* TestClock.adjust("4 seconds")
+          yield* Fiber.join(later)
+          yield* TestClock.adjust("2 minutes")
+          yield* Fiber.join(answered)
+        }).pipe(Effect.provide(layer))
+        // The later call's request: at 5 s when held, at once (1 s) otherwise.
+        expect(requests[1]!.at).toBe(held ? 5000 : 1000)
+      }
+    })
+  )
+
   it.effect("one past the longest wait ends the call at once with the error, which says it", () =>
     Effect.gen(function* () {
       const { requests, fiber } = yield* start(() => json(503, {}, { "retry-after": "3600" }))

@@ -159,7 +159,7 @@ export const make = <R>({
             )
             if (ticket.settled) return Effect.zipRight(recorded, onResponse(response, headers))
             ticket.settled = true
-            return Effect.flatMap(gate.observe(ticket, headers, now), (doubted) =>
+            return Effect.flatMap(gate.observe(ticket, headers, now, response.status), (doubted) =>
               Effect.zipRight(
                 doubted === undefined
                   ? recorded

@@ -16,6 +16,8 @@
  *   rounds of successes at that level. Each probe above the limit costs one 429, so a probe that
  *   fails doubles the rounds before the next (up to {@link MAX_PROBE_ROUNDS}), and one that holds
  *   until the next halves them (down to four).
+ * - A proxy's 429 or 503 with `Retry-After` (at most two minutes) and no window of Okta's holds
+ *   every request as long, then probes, as after a distrusted reset (below).
  * - A freed slot or a raised budget wakes as many waiters as can go, oldest first.
  * - What the gate believes is bounded, so one response cannot stall every call: a reset more than
  *   {@link PLAUSIBLE_RESET_MS} ahead (Okta's windows are one minute) or a `Date` more than
@@ -33,7 +35,7 @@ import * as Clock from "effect/Clock"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Random from "effect/Random"
-import { parseDate, parseRateLimit } from "./headers.js"
+import { parseDate, parseRateLimit, parseRetryAfter } from "./headers.js"
 import {
   type Distrusted,
   type Gate,
@@ -131,6 +133,20 @@ export class RateLimitGate implements Gate {
   /** A window starting at `startMs` (server clock) does not carry charges from before it. */
   private startWindow(startMs: number): void {
     if (this.serverNow(this.lostAtLocalMs) < startMs - START_MARGIN_MS) this.lost = 0
+  }
+
+  /**
+   * Spent until `resetMs` (server clock), a time no window of Okta's told: then probed (see `roll`),
+   * and the next window Okta tells replaces it.
+   */
+  private holdUntil(resetMs: number): void {
+    // A hold or a spent window that ends later stays: a shorter hold does not wake waiters early.
+    const spent = this.suspect || (this.available !== undefined && this.available <= 0)
+    if (spent && this.windowResetMs !== undefined && this.windowResetMs >= resetMs) return
+    this.suspect = true
+    this.windowResetMs = resetMs
+    this.observedResetMs = undefined
+    this.available = 0
   }
 
   /** Moves to the next window once the current one has reset. */
@@ -237,8 +253,8 @@ export class RateLimitGate implements Gate {
     })
   }
 
-  observe(_ticket: Ticket, headers: Headers.Headers, localMillis: number) {
-    return Effect.sync(() => this.observeHeaders(headers, localMillis))
+  observe(_ticket: Ticket, headers: Headers.Headers, localMillis: number, status: number) {
+    return Effect.sync(() => this.observeHeaders(headers, localMillis, true, status))
   }
 
   release(ticket: Ticket) {
@@ -251,13 +267,15 @@ export class RateLimitGate implements Gate {
 
   /**
    * Response headers. `admitted`: of a request this gate admitted (it leaves the in-flight count);
-   * otherwise headers learnt from elsewhere (a shared gate keeping its fallback warm). Returns the
-   * header it did not believe, if any, for the caller to log and count.
+   * otherwise headers learnt from elsewhere (a shared gate keeping its fallback warm). `status`:
+   * the response's, when known. Returns the header it did not believe, if any, for the caller to
+   * log and count.
    */
   observeHeaders(
     headers: Headers.Headers,
     localMillis: number,
-    admitted = true
+    admitted = true,
+    status?: number
   ): Distrusted | undefined {
     if (admitted) this.inFlight = Math.max(0, this.inFlight - 1)
     this.probing = false
@@ -304,24 +322,23 @@ export class RateLimitGate implements Gate {
         this.probedUp = true
       }
     }
-    if (
-      rate?.remaining !== undefined &&
-      rate.reset !== undefined &&
-      rate.reset * 1000 - this.serverNow(localMillis) > PLAUSIBLE_RESET_MS
-    ) {
+    const retryAfter = status === 429 || status === 503 ? parseRetryAfter(headers, date) : undefined
+    if (rate?.remaining === undefined || rate.reset === undefined) {
+      // A proxy's or load balancer's 429 or 503 with `Retry-After` and no window of Okta's: every
+      // request waits it out, not only the one it answered, and then one probes. One longer than
+      // Okta's windows holds no one: the call it answered gives up or waits alone.
+      if (retryAfter !== undefined && retryAfter > 0 && retryAfter <= PLAUSIBLE_RESET_MS) {
+        this.holdUntil(this.serverNow(localMillis) + retryAfter)
+      }
+    } else if (rate.reset * 1000 - this.serverNow(localMillis) > PLAUSIBLE_RESET_MS) {
       const raw = headers["x-rate-limit-reset"] ?? ""
       distrusted = {
         header: "x-rate-limit-reset",
         value: /^[\d\s,]*$/.test(raw) ? raw : String(rate.reset) // as for `date`, above
       }
-      if (rate.remaining <= 0) {
-        // Spent, until an unknown reset: held for one window, then probed (see `roll`).
-        this.suspect = true
-        this.windowResetMs = this.serverNow(localMillis) + this.windowLengthMs
-        this.observedResetMs = undefined
-        this.available = 0
-      }
-    } else if (rate?.remaining !== undefined && rate.reset !== undefined) {
+      // Spent, until an unknown reset: held for one window.
+      if (rate.remaining <= 0) this.holdUntil(this.serverNow(localMillis) + this.windowLengthMs)
+    } else {
       const resetMs = rate.reset * 1000
       const observed = this.observedResetMs
       if (observed === undefined || resetMs > observed) {

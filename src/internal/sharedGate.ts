@@ -27,7 +27,7 @@ import { PLAUSIBLE_RESET_MS, RateLimitGate } from "./gate.js"
 import { parseRateLimit } from "./headers.js"
 import { Lock } from "./lock.js"
 import { checkAdmission, storeCall, RETRY_STORE_AFTER_MS, StoreHealth } from "./storeHealth.js"
-import type { Distrusted, Gate, GateOptions, GateWait, Ticket } from "./ticket.js"
+import type { Gate, GateOptions, GateWait, Ticket } from "./ticket.js"
 import { wakeOrSleep } from "./wait.js"
 
 /** A store call slower than this counts as a failure. @internal */
@@ -282,14 +282,10 @@ export class SharedGate implements Gate {
     })
   }
 
-  observe(
-    ticket: Ticket,
-    headers: Headers.Headers,
-    localMillis: number
-  ): Effect.Effect<Distrusted | undefined> {
+  observe(ticket: Ticket, headers: Headers.Headers, localMillis: number, status: number) {
     // The local gate learns every response; it counts in flight only what it admitted.
-    const doubted = this.local.observeHeaders(headers, localMillis, ticket.lease === undefined)
     const lease = ticket.lease
+    const doubted = this.local.observeHeaders(headers, localMillis, lease === undefined, status)
     if (lease === undefined) return Effect.succeed(doubted)
     const rate = parseRateLimit(headers)
     const concurrencyLimited = rate?.limit === 0 && rate.remaining === 0

@@ -74,11 +74,12 @@ export interface Gate {
     onWait: (wait: GateWait) => Effect.Effect<void, E>,
     maxWaitMillis: number
   ) => Effect.Effect<void, E>
-  /** An admitted request's response headers; the header not believed, if any. */
+  /** An admitted request's response status and headers; the header not believed, if any. */
   readonly observe: (
     ticket: Ticket,
     headers: Headers.Headers,
-    localMillis: number
+    localMillis: number,
+    status: number
   ) => Effect.Effect<Distrusted | undefined>
   /** An admitted request ended without response headers. */
   readonly release: (ticket: Ticket) => Effect.Effect<void>
