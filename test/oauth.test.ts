@@ -322,6 +322,44 @@ describe("client credentials with private_key_jwt", () => {
         )
     )
 
+    it.effect(
+      "set right again: said so once more, and the assertions dated on this machine's clock",
+      () =>
+        Effect.gen(function* () {
+          warnings.length = 0
+          yield* TestClock.setTime(Date.parse("2026-12-04T12:00:00Z"))
+          // Okta's `Date`, ten minutes ahead of this machine's clock until that is set right.
+          let offset = 600_000
+          const http = scriptedHttp((request) => {
+            const date = { date: new Date(request.at + offset).toUTCString() }
+            return request.path === "/oauth2/v1/token"
+              ? json(200, { access_token: "at-1", token_type: "Bearer", expires_in: 120 }, date)
+              : json(200, { status: "ENABLED", profile: { authScheme: "TOKEN" } }, date)
+          })
+          yield* Effect.gen(function* () {
+            yield* get
+            offset = 0
+            // The clock estimate keeps its largest sample five minutes; a token lasts two.
+            yield* TestClock.adjust("6 minutes")
+            yield* get
+            yield* TestClock.adjust("3 minutes")
+            yield* get
+          }).pipe(Effect.provide(overScripted(http)))
+          expect(warnings).toEqual([
+            `This machine's clock is off Okta's: OAuth assertions are dated on Okta's clock [["skew_seconds",600]]`,
+            `This machine's clock agrees with Okta's again [["skew_seconds",0]]`
+          ])
+          const tokens = http.requests.filter((request) => request.path === "/oauth2/v1/token")
+          const iat = (request: (typeof tokens)[number]) =>
+            decodeJwt(new URLSearchParams(request.rawBody).get("client_assertion")!).iat
+          // The first dated on this machine's clock (nothing known yet), the second on Okta's
+          // ten minutes ahead, the third on this machine's again.
+          expect(tokens.map((request) => iat(request)! - Math.floor(request.at / 1000))).toEqual([
+            0, 600, 0
+          ])
+        }).pipe(Effect.provide(warned))
+    )
+
     for (const [name, offsetMillis, refusal] of [
       ["ten minutes behind", 600_000, "The client_assertion token is expired."],
       [
