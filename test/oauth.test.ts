@@ -36,7 +36,7 @@ import {
   withAdvancingClock
 } from "../src/testing/index.js"
 import { OktaUndici } from "../src/undici/index.js"
-import { empty, json, scriptedHttp, text } from "./support/TestHttp.js"
+import { empty, json, scriptedHttp, text, type WireRequest } from "./support/TestHttp.js"
 import { turn } from "./support/clock.js"
 import { recordingTracer } from "./support/tracing.js"
 import { failureOf as failure } from "./support/exit.js"
@@ -904,7 +904,8 @@ describe("DPoP", () => {
       })
   )
 
-  it.effect("an API error that echoes the access token and the DPoP proof carries neither", () =>
+  /** A call with a DPoP token whose API request `answer` refuses: its error and its proof. */
+  const refusedWithDpop = (answer: (request: WireRequest) => Response) =>
     Effect.gen(function* () {
       const http = scriptedHttp((request) =>
         request.path === "/oauth2/v1/token"
@@ -913,16 +914,7 @@ describe("DPoP", () => {
               token_type: "DPoP",
               expires_in: 3600
             })
-          : json(
-              403,
-              {
-                errorCode: "E0000006",
-                errorSummary: `refused: ${request.headers["authorization"]} with ${request.headers["dpop"]}`
-              },
-              {
-                "www-authenticate": `DPoP realm="the \\"api\\"", error="invalid_dpop_proof", proof="${request.headers["dpop"]}"`
-              }
-            )
+          : answer(request)
       )
       const exit = yield* Effect.exit(get).pipe(
         Effect.provide(overScripted(http, { oauth: oauth({ dpop: true }), retry: false }))
@@ -931,7 +923,23 @@ describe("DPoP", () => {
       if (error._tag !== "OktaForbiddenError") throw new Error(error._tag)
       const proof = http.requests.at(-1)!.headers["dpop"]!
       expect(decodeProtectedHeader(proof).typ).toBe("dpop+jwt")
-      const rendered = `${error.message}\n${JSON.stringify(error)}`
+      return { error, proof, rendered: `${error.message}\n${JSON.stringify(error)}` }
+    })
+
+  it.effect("an API error that echoes the access token and the DPoP proof carries neither", () =>
+    Effect.gen(function* () {
+      const { error, proof, rendered } = yield* refusedWithDpop((request) =>
+        json(
+          403,
+          {
+            errorCode: "E0000006",
+            errorSummary: `refused: ${request.headers["authorization"]} with ${request.headers["dpop"]}`
+          },
+          {
+            "www-authenticate": `DPoP realm="the \\"api\\"", error="invalid_dpop_proof", proof="${request.headers["dpop"]}"`
+          }
+        )
+      )
       // The whole credential, scheme included, is one secret.
       expect(error.errorSummary).toBe("refused: <redacted> with <redacted>")
       // As sent, its escapes included, but for the secrets.
@@ -949,23 +957,11 @@ describe("DPoP", () => {
       Effect.gen(function* () {
         // `\.` in a quoted string is "." (RFC 9110): the header as sent holds no form of the proof,
         // and the challenge's parameters, once unescaped, hold it whole.
-        const http = scriptedHttp((request) =>
-          request.path === "/oauth2/v1/token"
-            ? json(200, {
-                access_token: "access-token-secret-1",
-                token_type: "DPoP",
-                expires_in: 3600
-              })
-            : empty(403, {
-                "www-authenticate": `DPoP error="invalid_dpop_proof", error_description="refused ${request.headers["dpop"]!.replaceAll(".", "\\.")}"`
-              })
+        const { error, proof, rendered } = yield* refusedWithDpop((request) =>
+          empty(403, {
+            "www-authenticate": `DPoP error="invalid_dpop_proof", error_description="refused ${request.headers["dpop"]!.replaceAll(".", "\\.")}"`
+          })
         )
-        const exit = yield* Effect.exit(get).pipe(
-          Effect.provide(overScripted(http, { oauth: oauth({ dpop: true }), retry: false }))
-        )
-        const error = failure(exit)
-        if (error._tag !== "OktaForbiddenError") throw new Error(error._tag)
-        const proof = http.requests.at(-1)!.headers["dpop"]!
         expect(error.challenge).toEqual({
           scheme: "DPoP",
           error: "invalid_dpop_proof",
@@ -974,29 +970,14 @@ describe("DPoP", () => {
         expect(error.wwwAuthenticate).toBe(
           'DPoP error="invalid_dpop_proof", error_description="refused <redacted>"'
         )
-        const rendered = `${error.message}\n${JSON.stringify(error)}`
         expect(rendered).toContain("[DPoP invalid_dpop_proof: refused <redacted>]")
         expect(rendered).not.toContain(proof.split(".")[2])
         // Nor as the scheme: a JWT is a valid scheme token.
-        const asScheme = scriptedHttp((request) =>
-          request.path === "/oauth2/v1/token"
-            ? json(200, {
-                access_token: "access-token-secret-1",
-                token_type: "DPoP",
-                expires_in: 3600
-              })
-            : empty(403, { "www-authenticate": `${request.headers["dpop"]} error="refused"` })
+        const schemed = yield* refusedWithDpop((request) =>
+          empty(403, { "www-authenticate": `${request.headers["dpop"]} error="refused"` })
         )
-        const schemed = failure(
-          yield* Effect.exit(get).pipe(
-            Effect.provide(overScripted(asScheme, { oauth: oauth({ dpop: true }), retry: false }))
-          )
-        )
-        if (schemed._tag !== "OktaForbiddenError") throw new Error(schemed._tag)
-        expect(schemed.challenge).toEqual({ scheme: "<redacted>", error: "refused" })
-        expect(`${schemed.message}\n${JSON.stringify(schemed)}`).not.toContain(
-          asScheme.requests.at(-1)!.headers["dpop"]!.split(".")[2]
-        )
+        expect(schemed.error.challenge).toEqual({ scheme: "<redacted>", error: "refused" })
+        expect(schemed.rendered).not.toContain(schemed.proof.split(".")[2])
       })
   )
 
