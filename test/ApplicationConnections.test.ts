@@ -1294,6 +1294,33 @@ describe("what each error's message says, as a log line shows it", () => {
     })
   )
 
+  it.effect("an error body past maxResponseBytes is not read, and the message says so", () =>
+    Effect.gen(function* () {
+      const page = `<html>${"x".repeat(4096)}</html>`
+      const { layer } = connectionsWith(() => text(403, page, "text/html"), {
+        maxResponseBytes: 1024
+      })
+      const error = yield* Effect.flip(
+        Effect.provide(Effect.flatMap(ApplicationConnections, get), layer)
+      )
+      expect(error).toMatchObject({
+        _tag: "OktaForbiddenError",
+        bodyTooLarge: true,
+        contentType: "text/html"
+      })
+      expect(error.message).toBe(
+        `${where} failed with HTTP 403 with a body (text/html) larger than maxResponseBytes, not read`
+      )
+      // Within the limit, nothing is said of it.
+      const read = yield* messageOf(() => text(403, "<html>x</html>", "text/html"), {
+        maxResponseBytes: 1024
+      })
+      expect(read).toBe(
+        `OktaForbiddenError: ${where} failed with HTTP 403 with a non-JSON body (text/html)`
+      )
+    })
+  )
+
   it.effect("a 404 for an app id that is not shaped like Okta's says it may be a name", () =>
     Effect.gen(function* () {
       const notFound = () =>

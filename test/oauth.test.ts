@@ -1451,18 +1451,32 @@ describe("a token endpoint behind a proxy that answers for it", () => {
       expect(failure(yield* Effect.exit(Effect.provide(get, other.layer))).message).toContain(
         "the token endpoint's answer is not an OAuth 2.0 token response"
       )
-      // An empty one, or one past the size cap (read as empty), is not called "not JSON".
-      for (const answer of [
-        () => empty(200, { "content-type": "application/json" }),
-        () => json(200, { access_token: "x".repeat(2 * 1024 * 1024) })
-      ]) {
+      // An empty one, or one past the size cap (not read), is not called "not JSON".
+      for (const [answer, description] of [
+        [() => empty(200, { "content-type": "application/json" }), "is empty"],
+        [
+          () => json(200, { access_token: "x".repeat(2 * 1024 * 1024) }),
+          "is larger than maxResponseBytes"
+        ]
+      ] as const) {
         expect(
           failure(yield* Effect.exit(Effect.provide(get, through(answer).layer)))
         ).toMatchObject({
           error: "invalid_token_response",
-          errorDescription: "the token endpoint's answer is empty, or larger than maxResponseBytes"
+          errorDescription: `the token endpoint's answer ${description}`
         })
       }
+      // An error past the cap is not read either, and says so.
+      const large = through(() =>
+        text(403, `<html>${"x".repeat(2 * 1024 * 1024)}</html>`, "text/html")
+      )
+      const refused = failure(yield* Effect.exit(Effect.provide(get, large.layer)))
+      expect(refused).toMatchObject({
+        _tag: "OktaForbiddenError",
+        operation: "requestAccessToken",
+        bodyTooLarge: true,
+        contentType: "text/html"
+      })
     })
   )
 })

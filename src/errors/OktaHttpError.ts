@@ -75,6 +75,11 @@ const HttpErrorFields = {
    * Okta said (`{"message": "Forbidden"}`), scrubbed of the call's secrets, at most 300 characters.
    */
   gatewayMessage: Schema.optional(Schema.String),
+  /**
+   * True when the body was larger than `maxResponseBytes` (or the transport's own limit): it was
+   * not read, and nothing of it is in this error but its `contentType`.
+   */
+  bodyTooLarge: Schema.optional(Schema.Boolean),
   /** How many requests the call sent, when it was retried (absent after one). */
   attempts: Attempts
 }
@@ -98,7 +103,10 @@ const httpMessage = (e: HttpErrorLike, extra?: string): string => {
   }
   // A challenge that names its error says enough; one that does not (a proxy's `Basic`) does not.
   if (e.errorCode === undefined && e.challenge?.error === undefined) {
-    if (e.contentType !== undefined) {
+    if (e.bodyTooLarge === true) {
+      const type = e.contentType !== undefined ? ` (${e.contentType})` : ""
+      parts.push(` with a body${type} larger than maxResponseBytes, not read`)
+    } else if (e.contentType !== undefined) {
       const kind = /json/i.test(e.contentType)
         ? "JSON body not in Okta's error format"
         : "non-JSON body"

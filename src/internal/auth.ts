@@ -69,7 +69,8 @@ export interface OAuthSettings {
 export interface TokenAnswer {
   readonly status: number
   readonly headers: Headers.Headers
-  readonly text: string
+  /** `undefined` for a body past the size cap, not read. */
+  readonly text: string | undefined
 }
 
 /** What a token request may fail with. @internal */
@@ -228,7 +229,7 @@ export const oauth = (
       const headers = scrubHeaders(received, secrets)
       const requestId = headers["x-okta-request-id"]
       const ids = requestId !== undefined ? { requestId } : {}
-      const json = Either.getOrUndefined(parseJson(text))
+      const json = text === undefined ? undefined : Either.getOrUndefined(parseJson(text))
       const nonce = headers["dpop-nonce"]
       if (nonce !== undefined) tokenNonce = nonce
       if (status === 200) {
@@ -239,9 +240,11 @@ export const oauth = (
               "invalid_token_response",
               json !== undefined
                 ? "the token endpoint's answer is not an OAuth 2.0 token response"
-                : text.trim() === "" // an empty body, or one past the size cap, which reads as empty
-                  ? "the token endpoint's answer is empty, or larger than maxResponseBytes"
-                  : `the token endpoint's answer is not JSON (${headers["content-type"] ?? "no content type"})`,
+                : text === undefined
+                  ? "the token endpoint's answer is larger than maxResponseBytes"
+                  : text.trim() === ""
+                    ? "the token endpoint's answer is empty"
+                    : `the token endpoint's answer is not JSON (${headers["content-type"] ?? "no content type"})`,
               { status: 200, ...ids }
             )
           )

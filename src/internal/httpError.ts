@@ -126,8 +126,9 @@ const errorForStatus = (
 /**
  * A non-2xx response as its typed error, from its already read body: Okta's JSON `Error` when the
  * body is one; otherwise (an HTML page from a proxy, an empty 401) the status, the
- * `WWW-Authenticate` challenge and the `Content-Type` tell the rest. `secrets` (the credential,
- * the call's secret values) are scrubbed from the body and headers first.
+ * `WWW-Authenticate` challenge and the `Content-Type` tell the rest; `text` is `undefined` for a
+ * body past the size cap, not read. `secrets` (the credential, the call's secret values) are
+ * scrubbed from the body and headers first.
  *
  * @internal
  */
@@ -135,9 +136,10 @@ export const httpError = (
   call: Call,
   status: number,
   received: Headers.Headers,
-  text: string,
+  read: string | undefined,
   secrets: ReadonlyArray<string> = []
 ): OktaHttpError => {
+  const text = read ?? ""
   // Whatever the server says is scrubbed of the call's secrets before it enters the error: its
   // headers, and the body's fields once parsed (see `scrubBody`; nothing else of the body is kept).
   const headers = scrubHeaders(received, secrets)
@@ -173,7 +175,10 @@ export const httpError = (
       ...(retryAfterMillis !== undefined ? { retryAfterMillis } : {}),
       ...(wwwAuthenticate !== undefined ? { wwwAuthenticate } : {}),
       ...(challenge !== undefined ? { challenge } : {}),
-      ...(!oktas && text.length > 0 && contentType !== undefined ? { contentType } : {}),
+      ...(read === undefined ? { bodyTooLarge: true } : {}),
+      ...(!oktas && (read === undefined || text.length > 0) && contentType !== undefined
+        ? { contentType }
+        : {}),
       ...(gatewayMessage !== undefined ? { gatewayMessage } : {})
     },
     headers["location"]

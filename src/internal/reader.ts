@@ -203,8 +203,8 @@ const readText = (
 }
 
 /**
- * The body of a response that is not the call's result (an error, a token answer): an oversized
- * one is not read, and counts as empty.
+ * The body of a response that is not the call's result (an error, a token answer); `undefined`
+ * for one past the size cap, which is not read.
  *
  * @internal
  */
@@ -213,8 +213,10 @@ export const readErrorText = (
   response: HttpClientResponse.HttpClientResponse,
   headers: Headers.Headers,
   limit: BodyLimit
-): Effect.Effect<string, OktaTransportError> =>
-  Effect.catchTag(readText(call, response, headers, limit), "TooLarge", () => Effect.succeed(""))
+): Effect.Effect<string | undefined, OktaTransportError> =>
+  Effect.catchTag(readText(call, response, headers, limit), "TooLarge", () =>
+    Effect.succeed(undefined)
+  )
 
 /**
  * gzip's magic bytes and method (1f 8b 08) as UTF-8 decoding leaves them: a body a server
