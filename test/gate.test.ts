@@ -315,6 +315,13 @@ describe("the window's budget", () => {
       gate.observeHeaders(window(40, RESET + 60), NOW, false)
       gate.observeHeaders(proxy429, NOW, false, 429)
       expect([gate.windowResetMs, gate.available]).toEqual([NOW + 5_000, 0])
+      expect(gate.retryAfterUntilMs).toBe(NOW + 5_000)
+      // A shorter one after it does not shorten it.
+      gate.observeHeaders(Headers.fromInput({ "retry-after": "2" }), NOW, false, 503)
+      expect([gate.retryAfterUntilMs, gate.windowResetMs]).toEqual([NOW + 5_000, NOW + 5_000])
+      // A new window of Okta's ends the hold, here and for a shared store's gate alike.
+      gate.observeHeaders(window(30, RESET + 60), NOW + 1_000, false)
+      expect([gate.retryAfterUntilMs, gate.available]).toEqual([undefined, 30])
     })
   )
 

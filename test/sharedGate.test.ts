@@ -358,6 +358,55 @@ describe("a client over a shared rate-limit store", () => {
     })
   )
 
+  it.effect(
+    "a proxy's Retry-After holds this process's calls, though the store would admit them",
+    () =>
+      Effect.gen(function* () {
+        // The store shares Okta's windows; a gateway's 429 with Retry-After 5 s is this process's.
+        const { store, log } = scriptedStore()
+        let answered = 0
+        const http = scriptedHttp(() =>
+          answered++ === 0
+            ? json(429, { message: "Too Many Requests" }, { "retry-after": "5" })
+            : json(200, OK)
+        )
+        yield* Effect.gen(function* () {
+          const first = yield* Effect.exit(get)
+          expect(first).toMatchObject({ _tag: "Failure" })
+          yield* TestClock.adjust("1 second")
+          const fiber = yield* Effect.fork(get)
+          yield* TestClock.adjust("3999 millis")
+          expect(http.requests).toHaveLength(1)
+          yield* TestClock.adjust("1 milli")
+          yield* Fiber.join(fiber)
+        }).pipe(Effect.provide(overStore(store, http.layer)))
+        expect(http.requests.map((request) => request.at)).toEqual([0, 5_000])
+        // Not asked for a slot until the hold passed.
+        expect(log.filter((op) => op === "acquire")).toHaveLength(2)
+      })
+  )
+
+  it.effect("a hold past maxRateLimitWait is waited that long by one call, then dropped", () =>
+    Effect.gen(function* () {
+      const { store } = scriptedStore()
+      let answered = 0
+      const http = scriptedHttp(() =>
+        answered++ === 0 ? json(503, {}, { "retry-after": "5" }) : json(200, OK)
+      )
+      const settings = { retry: RetryPolicy.make({ maxRateLimitWait: "2 seconds" }) }
+      yield* Effect.gen(function* () {
+        // Given up at once: its Retry-After is past the longest wait.
+        expect(yield* Effect.exit(get)).toMatchObject({ _tag: "Failure" })
+        yield* TestClock.adjust("1 second")
+        const fiber = yield* Effect.fork(get)
+        yield* TestClock.adjust("2 seconds")
+        yield* Fiber.join(fiber)
+        yield* get
+      }).pipe(Effect.provide(overStore(store, http.layer, settings)))
+      expect(http.requests.map((request) => request.at)).toEqual([0, 3_000, 3_000])
+    })
+  )
+
   it.effect("a reset the client does not believe is not shared with the store", () =>
     Effect.gen(function* () {
       const observed: Array<RateLimitObservation["window"]> = []

@@ -17,7 +17,8 @@
  *   fails doubles the rounds before the next (up to {@link MAX_PROBE_ROUNDS}), and one that holds
  *   until the next halves them (down to four).
  * - A proxy's 429 or 503 with `Retry-After` (at most two minutes) and no window of Okta's holds
- *   every request as long, then probes, as after a distrusted reset (below).
+ *   every request as long, then probes, as after a distrusted reset (below); a shared store's
+ *   gate waits it out before asking the store (`retryAfterUntilMs`).
  * - A freed slot or a raised budget wakes as many waiters as can go, oldest first.
  * - What the gate believes is bounded, so one response cannot stall every call: a reset more than
  *   {@link PLAUSIBLE_RESET_MS} ahead (Okta's windows are one minute) or a `Date` more than
@@ -97,6 +98,8 @@ export class RateLimitGate implements Gate {
   probing = true
   /** The current window's reset is a stand-in for a distrusted one: probe when it passes. */
   private suspect = false
+  /** Until when (server clock) a proxy's `Retry-After` holds every request (see `wait.ts`). */
+  retryAfterUntilMs: number | undefined
   private successesAtCap = 0
   /** Rounds of successes before the next probe (see {@link PROBE_ROUNDS}). */
   probeRounds = PROBE_ROUNDS
@@ -328,7 +331,9 @@ export class RateLimitGate implements Gate {
       // request waits it out, not only the one it answered, and then one probes. One longer than
       // Okta's windows holds no one: the call it answered gives up or waits alone.
       if (retryAfter !== undefined && retryAfter > 0 && retryAfter <= PLAUSIBLE_RESET_MS) {
-        this.holdUntil(this.serverNow(localMillis) + retryAfter)
+        const until = this.serverNow(localMillis) + retryAfter
+        this.retryAfterUntilMs = Math.max(this.retryAfterUntilMs ?? 0, until)
+        this.holdUntil(until)
       }
     } else if (rate.reset * 1000 - this.serverNow(localMillis) > PLAUSIBLE_RESET_MS) {
       const raw = headers["x-rate-limit-reset"] ?? ""
@@ -343,6 +348,7 @@ export class RateLimitGate implements Gate {
       const observed = this.observedResetMs
       if (observed === undefined || resetMs > observed) {
         this.suspect = false
+        this.retryAfterUntilMs = undefined
         // A window not seen before. Its reset replaces whatever `roll` estimated.
         if (observed !== undefined) {
           this.windowLengthMs = Math.min(this.windowLengthMs, resetMs - observed)

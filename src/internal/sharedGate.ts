@@ -28,7 +28,7 @@ import { parseRateLimit } from "./headers.js"
 import { Lock } from "./lock.js"
 import { checkAdmission, storeCall, RETRY_STORE_AFTER_MS, StoreHealth } from "./storeHealth.js"
 import type { Gate, GateOptions, GateWait, Ticket } from "./ticket.js"
-import { wakeOrSleep } from "./wait.js"
+import { waitOutRetryAfter, wakeOrSleep } from "./wait.js"
 
 /** A store call slower than this counts as a failure. @internal */
 export const STORE_TIMEOUT_MS = 250
@@ -190,6 +190,7 @@ export class SharedGate implements Gate {
       while (true) {
         const handedOn = gate.spare.pop()
         if (handedOn !== undefined) return admit(handedOn)
+        if (yield* waitOutRetryAfter(gate.local, onWait, maxWaitMillis)) continue
         const now = yield* Clock.currentTimeMillis
         if (now < gate.health.degradedUntil) return false
         // The store refused this process a slot a moment ago and none of its own went back to the

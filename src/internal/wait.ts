@@ -3,10 +3,12 @@
  *
  * @internal
  */
+import * as Clock from "effect/Clock"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as FiberId from "effect/FiberId"
 import { hintWhileStill } from "./testClock.js"
+import type { GateWait } from "./ticket.js"
 
 /**
  * Waits in `waiters` until woken or `millis` pass. The place is taken and its removal installed in
@@ -36,4 +38,26 @@ export const wakeOrSleep = (
         if (index >= 0) waiters.splice(index, 1)
       })
     )
+  })
+
+/**
+ * For a gate whose admissions a shared store decides: waits out the local gate's hold for a
+ * proxy's `Retry-After`, which the store does not know of (it shares Okta's windows, not a
+ * proxy's). True if it waited.
+ *
+ * @internal
+ */
+export const waitOutRetryAfter = <E>(
+  local: { retryAfterUntilMs: number | undefined; serverNow(localMillis: number): number },
+  onWait: (wait: GateWait) => Effect.Effect<void, E>,
+  maxWaitMillis: number
+): Effect.Effect<boolean, E> =>
+  Effect.flatMap(Clock.currentTimeMillis, (now) => {
+    const left = (local.retryAfterUntilMs ?? 0) - local.serverNow(now)
+    if (left <= 0) return Effect.succeed(false)
+    // Longer than the caller may wait: dropped, as a window waited on that long is forgotten.
+    if (left > maxWaitMillis) local.retryAfterUntilMs = undefined
+    const millis = Math.min(left, maxWaitMillis)
+    const wait = onWait({ millis, reason: "window_exhausted" })
+    return Effect.as(Effect.zipRight(wait, wakeOrSleep([], millis)), true)
   })
