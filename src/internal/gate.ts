@@ -329,7 +329,7 @@ export class RateLimitGate implements Gate {
     if (rate?.remaining === undefined || rate.reset === undefined) {
       // A proxy's or load balancer's 429 or 503 with `Retry-After` and no window of Okta's: every
       // request waits it out, not only the one it answered, and then one probes. One longer than
-      // Okta's windows holds no one: the call it answered gives up or waits alone.
+      // two of Okta's windows holds no one: the call it answered gives up or waits alone.
       if (retryAfter !== undefined && retryAfter > 0 && retryAfter <= PLAUSIBLE_RESET_MS) {
         const until = this.serverNow(localMillis) + retryAfter
         this.retryAfterUntilMs = Math.max(this.retryAfterUntilMs ?? 0, until)

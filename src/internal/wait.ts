@@ -1,5 +1,6 @@
 /**
- * A wait that a wake-up can cut short, for the gates.
+ * Waits for the gates: one that a wake-up can cut short, and a shared store's gate waiting out a
+ * proxy's `Retry-After`.
  *
  * @internal
  */
