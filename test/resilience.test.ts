@@ -492,9 +492,7 @@ describe("Retry-After, as a proxy or load balancer sends it", () => {
         yield* TestClock.setTime(0)
         const { requests, layer } = connectionsWith(
           sequence(first, () => json(200, OK)),
-          {
-            retry: exact({ maxRateLimitWait: "5 minutes" })
-          }
+          { retry: exact({ maxRateLimitWait: "5 minutes" }) }
         )
         yield* Effect.gen(function* () {
           const api = yield* ApplicationConnections
