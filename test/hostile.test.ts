@@ -840,6 +840,32 @@ describe("a server that echoes the request", () => {
     })
   )
 
+  it.effect("a 2xx it cannot decode, whose headers echo the request, keeps none of them", () =>
+    Effect.gen(function* () {
+      // A proxy's page, answered 200 with the request repeated in its request id and content type.
+      const { layer } = connectionsWith((request) => {
+        const repeated = `${request.headers["authorization"]} ${request.rawBody ?? ""}`
+        return new Response("<html>signed out</html>", {
+          status: 200,
+          headers: { "content-type": `text/html; echo=${repeated}`, "x-okta-request-id": repeated }
+        })
+      })
+      const exits = yield* Effect.provide(callsCarryingSecrets, layer)
+      // The updates fail to decode; verify, which expects no body, gets an unexpected status.
+      expect(exits.map((exit) => errorOf(exit)._tag)).toEqual([
+        "OktaDecodeError",
+        "OktaDecodeError",
+        "OktaUnexpectedStatusError"
+      ])
+      for (const exit of exits) {
+        const error = errorOf(exit)
+        const rendered = [String(error["message"]), JSON.stringify(error)].join("\n")
+        expect(rendered).toContain("<redacted>")
+        for (const secret of secretsCarried) expect(rendered).not.toContain(secret)
+      }
+    })
+  )
+
   it.effect(
     "gets no form of a secret in: as sent, in the query's form encoding, URL- or JSON-escaped, the token without its scheme",
     () =>

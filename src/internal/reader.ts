@@ -21,6 +21,7 @@ import { OktaDecodeError, OktaTransportError } from "../errors/OktaError.js"
 import { type Source, sourceOf } from "./fetchBody.js"
 import { parseJson } from "./httpError.js"
 import { describeIssue } from "./issues.js"
+import { credentialSecrets, scrubHeaders } from "./secrets.js"
 import { type Call, describeCause, OVER_CAP_CODE, pairedBody, transportError } from "./transport.js"
 
 /**
@@ -241,7 +242,8 @@ const decoderOf = <A, I>(schema: Schema.Schema<A, I>) => {
 
 /**
  * A received response as the decoder of `OktaClient.execute` sees it (see `OktaResponse`). Its
- * `text` is read once and shared; `json` decodes it with a schema.
+ * `text` is read once and shared; `json` decodes it with a schema. Its errors take the headers
+ * they copy scrubbed of `secrets` and the request's credential, as a non-2xx response's do.
  *
  * @internal
  */
@@ -249,11 +251,14 @@ export const makeResponse = (
   call: Call,
   response: HttpClientResponse.HttpClientResponse,
   headers: Headers.Headers,
-  limit: BodyLimit
+  limit: BodyLimit,
+  secrets: ReadonlyArray<string>
 ) => {
   const decodeError = (kind: "TooLarge" | "NotJson" | "Schema", issues: string) => {
-    const requestId = headers["x-okta-request-id"]
-    const contentType = headers["content-type"]
+    const sent = credentialSecrets(response.request.headers)
+    const copied = scrubHeaders(headers, [...secrets, ...sent])
+    const requestId = copied["x-okta-request-id"]
+    const contentType = copied["content-type"]
     return new OktaDecodeError(
       {
         ...call,

@@ -263,7 +263,7 @@ export const make = (
       ): Effect.Effect<A, E | OktaHttpError | OktaTransportError> => {
         if (response.status >= 200 && response.status < 300) {
           auth.saw(response.request, headers)
-          const received = makeResponse(call, response, headers, limit)
+          const received = makeResponse(call, response, headers, limit, secrets)
           return Effect.flatMap(decode(received), (value) =>
             // A body the decoder left unread is drained, so the connection can be reused.
             received.bodyRead || response.status === 204
