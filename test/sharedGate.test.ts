@@ -386,6 +386,35 @@ describe("a client over a shared rate-limit store", () => {
       })
   )
 
+  it.effect("a slot freed during a Retry-After hold is not handed on past the hold", () =>
+    Effect.gen(function* () {
+      // One slot in the org, kept for this process's next request when it asks: the answer that
+      // brings the hold must not hand its slot to the call waiting for it.
+      const { store } = oneSlotStore({ keep: true })
+      let answered = 0
+      const http = scriptedHttp(() =>
+        answered++ === 0
+          ? Effect.as(
+              Effect.sleep("100 millis"),
+              json(429, { message: "Too Many Requests" }, { "retry-after": "5" })
+            )
+          : json(200, OK)
+      )
+      yield* Effect.gen(function* () {
+        const first = yield* Effect.fork(Effect.exit(get))
+        yield* TestClock.adjust("10 millis")
+        const second = yield* Effect.fork(get)
+        // The 429 comes at 100 ms: the hold ends at 5.1 s.
+        yield* TestClock.adjust("5089 millis")
+        expect(http.requests).toHaveLength(1)
+        yield* TestClock.adjust("1 milli")
+        yield* Fiber.join(second)
+        expect(yield* Fiber.join(first)).toMatchObject({ _tag: "Failure" })
+      }).pipe(Effect.provide(overStore(store, http.layer)))
+      expect(http.requests.map((request) => request.at)).toEqual([0, 5_100])
+    })
+  )
+
   it.effect("a hold past maxRateLimitWait is waited that long by one call, then dropped", () =>
     Effect.gen(function* () {
       const { store } = scriptedStore()

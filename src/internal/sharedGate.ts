@@ -298,8 +298,10 @@ export class SharedGate implements Gate {
         window = { limit: rate.limit, remaining: rate.remaining, reset: rate.reset, resetInMillis }
       }
     }
-    // A request of this process is waiting: it gets this slot, if the store allows.
-    const keep = this.turn.held
+    // A request of this process is waiting: it gets this slot, if the store allows; not under a
+    // proxy's `Retry-After` hold, which the slot would skip (and its lease could outlive its TTL).
+    const held = (this.local.retryAfterUntilMs ?? 0) > this.local.serverNow(localMillis)
+    const keep = this.turn.held && !held
     let answered = false
     return Effect.flatMap(
       this.call("observe", () =>
