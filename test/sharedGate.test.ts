@@ -34,7 +34,7 @@ import {
 } from "../src/index.js"
 import { runToCompletion } from "./support/clock.js"
 import { interruptEverywhere } from "./support/interruptAt.js"
-import { json, ORG, scriptedHttp } from "./support/TestHttp.js"
+import { json, ORG, type Reply, scriptedHttp } from "./support/TestHttp.js"
 
 const OK = { status: "ENABLED", profile: { authScheme: "TOKEN" } }
 const APP = "0oafxqCAJWWGELFTYASJ"
@@ -179,6 +179,12 @@ const warningsLog = () => {
     if (logLevel._tag === "Info") infos.push(String(message))
   })
   return { warnings, infos, logger }
+}
+
+/** An HTTP client that answers its first request with `first`, and every later one with a 200. */
+const firstThenOk = (first: () => Reply) => {
+  let answered = 0
+  return scriptedHttp(() => (answered++ === 0 ? first() : json(200, OK)))
 }
 
 const get = Effect.flatMap(ApplicationConnections, (api) =>
@@ -364,11 +370,8 @@ describe("a client over a shared rate-limit store", () => {
       Effect.gen(function* () {
         // The store shares Okta's windows; a gateway's 429 with Retry-After 5 s is this process's.
         const { store, log } = scriptedStore()
-        let answered = 0
-        const http = scriptedHttp(() =>
-          answered++ === 0
-            ? json(429, { message: "Too Many Requests" }, { "retry-after": "5" })
-            : json(200, OK)
+        const http = firstThenOk(() =>
+          json(429, { message: "Too Many Requests" }, { "retry-after": "5" })
         )
         yield* Effect.gen(function* () {
           const first = yield* Effect.exit(get)
@@ -391,14 +394,11 @@ describe("a client over a shared rate-limit store", () => {
       // One slot in the org, kept for this process's next request when it asks: the answer that
       // brings the hold must not hand its slot to the call waiting for it.
       const { store } = oneSlotStore({ keep: true })
-      let answered = 0
-      const http = scriptedHttp(() =>
-        answered++ === 0
-          ? Effect.as(
-              Effect.sleep("100 millis"),
-              json(429, { message: "Too Many Requests" }, { "retry-after": "5" })
-            )
-          : json(200, OK)
+      const http = firstThenOk(() =>
+        Effect.as(
+          Effect.sleep("100 millis"),
+          json(429, { message: "Too Many Requests" }, { "retry-after": "5" })
+        )
       )
       yield* Effect.gen(function* () {
         const first = yield* Effect.fork(Effect.exit(get))
@@ -418,10 +418,7 @@ describe("a client over a shared rate-limit store", () => {
   it.effect("a hold past maxRateLimitWait is waited that long by one call, then dropped", () =>
     Effect.gen(function* () {
       const { store } = scriptedStore()
-      let answered = 0
-      const http = scriptedHttp(() =>
-        answered++ === 0 ? json(503, {}, { "retry-after": "5" }) : json(200, OK)
-      )
+      const http = firstThenOk(() => json(503, {}, { "retry-after": "5" }))
       const settings = { retry: RetryPolicy.make({ maxRateLimitWait: "2 seconds" }) }
       yield* Effect.gen(function* () {
         // Given up at once: its Retry-After is past the longest wait.
