@@ -152,6 +152,11 @@ export class RateLimitGate implements Gate {
     this.available = 0
   }
 
+  /** How long a proxy's `Retry-After` still holds every request; 0 when it does not. */
+  retryAfterLeft(localMillis: number): number {
+    return Math.max(0, (this.retryAfterUntilMs ?? 0) - this.serverNow(localMillis))
+  }
+
   /** Moves to the next window once the current one has reset. */
   private roll(serverMillis: number): void {
     if (this.windowResetMs === undefined || serverMillis < this.windowResetMs) return

@@ -300,8 +300,7 @@ export class SharedGate implements Gate {
     }
     // A request of this process is waiting: it gets this slot, if the store allows; not under a
     // proxy's `Retry-After` hold, which the slot would skip (and its lease could outlive its TTL).
-    const held = (this.local.retryAfterUntilMs ?? 0) > this.local.serverNow(localMillis)
-    const keep = this.turn.held && !held
+    const keep = this.turn.held && this.local.retryAfterLeft(localMillis) === 0
     let answered = false
     return Effect.flatMap(
       this.call("observe", () =>

@@ -49,12 +49,12 @@ export const wakeOrSleep = (
  * @internal
  */
 export const waitOutRetryAfter = <E>(
-  local: { retryAfterUntilMs: number | undefined; serverNow(localMillis: number): number },
+  local: { retryAfterUntilMs: number | undefined; retryAfterLeft(localMillis: number): number },
   onWait: (wait: GateWait) => Effect.Effect<void, E>,
   maxWaitMillis: number
 ): Effect.Effect<boolean, E> =>
   Effect.flatMap(Clock.currentTimeMillis, (now) => {
-    const left = (local.retryAfterUntilMs ?? 0) - local.serverNow(now)
+    const left = local.retryAfterLeft(now)
     if (left <= 0) return Effect.succeed(false)
     // Longer than the caller may wait: dropped, as a window waited on that long is forgotten.
     if (left > maxWaitMillis) local.retryAfterUntilMs = undefined
