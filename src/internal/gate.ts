@@ -139,8 +139,8 @@ export class RateLimitGate implements Gate {
   }
 
   /**
-   * Spent until `resetMs` (server clock), a time no window of Okta's told: then probed (see `roll`),
-   * and the next window Okta tells replaces it.
+   * Spent until `resetMs` (server clock), a time no window of Okta's told: then probed (see
+   * `roll`), and the next window Okta tells replaces it.
    */
   private holdUntil(resetMs: number): void {
     // A hold or a spent window that ends later stays: a shorter hold does not wake waiters early.

@@ -127,8 +127,8 @@ const errorForStatus = (
  * A non-2xx response as its typed error, from its already read body: Okta's JSON `Error` when the
  * body is one; otherwise (an HTML page from a proxy, an empty 401) the status, the
  * `WWW-Authenticate` challenge and the `Content-Type` tell the rest; `read` (the body's text) is
- * `undefined` for a body past the size cap, not read. `secrets` (the credential, the call's secret values) are
- * scrubbed from the body and headers first.
+ * `undefined` for a body past the size cap, not read. `secrets` (the credential, the call's secret
+ * values) are scrubbed from the body and headers first.
  *
  * @internal
  */
