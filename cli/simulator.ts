@@ -3,9 +3,12 @@
  * (cli/simulatorRun.ts) is loaded only when this command runs: the other commands start without it.
  */
 import * as Command from "@effect/cli/Command"
+import * as HelpDoc from "@effect/cli/HelpDoc"
 import * as Options from "@effect/cli/Options"
+import * as ValidationError from "@effect/cli/ValidationError"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
+import { FAULT_SPEC_HELP, parseFaultSpec } from "./faultSpec.js"
 
 /** As `npm run simulator` takes it: an integer of at least `min` (a limit of 0 admits nothing). */
 const optionalInteger = (name: string, description: string, min: number) =>
@@ -45,6 +48,18 @@ export const simulatorCommand = Command.make(
     batchApps: optionalInteger("batch-apps", "extra generated apps", 0),
     contentLength: Options.boolean("content-length").pipe(
       Options.withDescription("declare every body's length instead of Okta's chunked bodies")
+    ),
+    faults: Options.text("fault").pipe(
+      Options.withDescription(`a fault armed at start, repeatable: ${FAULT_SPEC_HELP}`),
+      Options.repeated,
+      Options.mapEffect((texts) =>
+        Effect.forEach(texts, (text) => {
+          const parsed = parseFaultSpec(text)
+          return parsed._tag === "Ok"
+            ? Effect.succeed(parsed.spec)
+            : Effect.fail(ValidationError.invalidValue(HelpDoc.p(parsed.message)))
+        })
+      )
     )
   },
   (options) =>
@@ -59,7 +74,8 @@ export const simulatorCommand = Command.make(
           concurrencyLimit: Option.getOrUndefined(options.concurrencyLimit),
           latencyMillis: Option.getOrUndefined(options.latencyMillis),
           batchApps: Option.getOrUndefined(options.batchApps),
-          contentLength: options.contentLength
+          contentLength: options.contentLength,
+          faults: options.faults
         })
     )
 ).pipe(Command.withDescription("a local Okta org on a loopback port, to try every command"))

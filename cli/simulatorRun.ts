@@ -13,6 +13,7 @@ import {
   OktaSimulator,
   serve
 } from "effect-okta-connections/testing"
+import type { FaultSpec } from "./faultSpec.js"
 
 export interface SimulatorSettings {
   readonly port?: number | undefined
@@ -24,6 +25,8 @@ export interface SimulatorSettings {
   readonly latencyMillis?: number | undefined
   readonly batchApps?: number | undefined
   readonly contentLength?: boolean | undefined
+  /** Faults armed before the first request is read, in order (`--fault`). */
+  readonly faults?: ReadonlyArray<FaultSpec> | undefined
 }
 
 const describeRequest = (entry: LoggedRequest) => {
@@ -47,6 +50,8 @@ export const runSimulator = (settings: SimulatorSettings) => {
   const apps = [...DEFAULT_APPS, ...generatedApps(batchApps)]
   const { limit, windowSeconds, concurrencyLimit, latencyMillis = 0 } = settings
   return Effect.gen(function* () {
+    const sim = yield* OktaSimulator
+    for (const { fault, options } of settings.faults ?? []) yield* sim.injectFault(fault, options)
     const { url } = yield* serve(settings.port !== undefined ? { port: settings.port } : {})
     yield* Console.log(
       JSON.stringify({ url, token, apps: apps.map(({ id, name }) => ({ id, name })) })
@@ -57,6 +62,7 @@ export const runSimulator = (settings: SimulatorSettings) => {
       `  rate limit: ${limit ?? 50} per ${windowSeconds ?? 60} s, ${concurrencyLimit ?? 15} in flight`
     )
     if (latencyMillis > 0) yield* Console.log(`  latency: ${latencyMillis} ms a request`)
+    for (const { text } of settings.faults ?? []) yield* Console.log(`  fault armed: ${text}`)
     for (const app of DEFAULT_APPS) {
       yield* Console.log(`  ${app.id}  ${app.name.padEnd(13)} ${app.label ?? ""}`)
     }

@@ -3,27 +3,29 @@
  *
  *   npm run simulator -- [--port N] [--token T] [--rate-limit N] [--window-seconds S]
  *                        [--concurrency-limit N] [--latency-ms MS] [--batch-apps N]
- *                        [--content-length]
+ *                        [--content-length] [--fault SPEC]…
  *
  * Bodies are chunked, and gzip-compressed when the request accepts it, as Okta's are;
- * `--content-length` declares every body's length instead.
+ * `--content-length` declares every body's length instead. Each `--fault` arms one of the
+ * simulator's faults before the first request (cli/faultSpec.ts has the grammar).
  *
  * The first line printed is one JSON object, `{"url","token","apps":[{"id","name"}…]}`, for
  * scripts; then human-readable lines, one per request. Ctrl-C stops it.
  */
 import { Cause, Effect, Fiber } from "effect"
 import { parseArgs } from "node:util"
+import { FAULT_SPEC_HELP, type FaultSpec, parseFaultSpec } from "../cli/faultSpec.js"
 import { runSimulator } from "../cli/simulatorRun.js"
 
-const usage =
-  "usage: npm run simulator -- [--port N] [--token T] [--rate-limit N] [--window-seconds S] [--concurrency-limit N] [--latency-ms MS] [--batch-apps N] [--content-length]"
+const usage = `usage: npm run simulator -- [--port N] [--token T] [--rate-limit N] [--window-seconds S] [--concurrency-limit N] [--latency-ms MS] [--batch-apps N] [--content-length] [--fault SPEC]…
+  --fault SPEC: ${FAULT_SPEC_HELP}`
 
 const fail = (message: string): never => {
   console.error(`${message}\n${usage}`)
   process.exit(2)
 }
 
-const parse = (): Record<string, string | boolean | undefined> => {
+const parse = (): Record<string, string | boolean | Array<string> | undefined> => {
   try {
     return parseArgs({
       options: {
@@ -35,6 +37,7 @@ const parse = (): Record<string, string | boolean | undefined> => {
         "latency-ms": { type: "string" },
         "batch-apps": { type: "string" },
         "content-length": { type: "boolean" },
+        fault: { type: "string", multiple: true },
         help: { type: "boolean", short: "h" }
       }
     }).values
@@ -64,6 +67,12 @@ const windowSeconds = integer("window-seconds", 1)
 const concurrencyLimit = integer("concurrency-limit", 1)
 const latencyMillis = integer("latency-ms", 0)
 const batchApps = integer("batch-apps", 0) ?? 0
+const faults: Array<FaultSpec> = []
+for (const text of Array.isArray(values["fault"]) ? values["fault"] : []) {
+  const parsed = parseFaultSpec(text)
+  if (parsed._tag === "Error") fail(parsed.message)
+  else faults.push(parsed.spec)
+}
 const program = runSimulator({
   port,
   token: typeof values["token"] === "string" ? values["token"] : undefined,
@@ -72,7 +81,8 @@ const program = runSimulator({
   concurrencyLimit,
   latencyMillis,
   batchApps,
-  contentLength: values["content-length"] === true
+  contentLength: values["content-length"] === true,
+  faults
 })
 
 const fiber = Effect.runFork(program)

@@ -551,6 +551,50 @@ describe("okta-connections", () => {
   )
 
   it.live(
+    "simulator --fault: armed before the first request, each on its requests, retried through by get",
+    () =>
+      Effect.gen(function* () {
+        const child = spawnSimulator([
+          ...["--token", "sim-token", "--fault", "503:html,times=2"],
+          ...["--fault", "504,retry-after=0,method=post,path=/lifecycle/activate"]
+        ])
+        yield* Effect.addFinalizer(() => Effect.sync(() => child.kill("SIGINT")))
+        let stdout = ""
+        child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()))
+        const printed = (text: string) =>
+          until(() => stdout.includes(text)).pipe(Effect.zipRight(Effect.sync(() => stdout)))
+        const banner = yield* printed("  try: curl")
+        expect(banner).toContain(
+          "  fault armed: 503:html,times=2\n  fault armed: 504,retry-after=0,method=post,path=/lifecycle/activate\n"
+        )
+        const { url } = JSON.parse(banner.split("\n")[0]!) as { readonly url: string }
+        const env = { OKTA_CLIENT_ORGURL: url, OKTA_CLIENT_TOKEN: "sim-token" }
+        // The POST fault is not the GET's: only the two 503s stand between get and its answer.
+        const got = yield* cli(["get", ZSCALER, "--json"], env)
+        expect(got.code).toBe(0)
+        expect(JSON.parse(got.stdout)).toMatchObject([{ id: ZSCALER, authScheme: "TOKEN" }])
+        const path = `/api/v1/apps/${ZSCALER}/connections/default`
+        const logged = yield* printed(`${path} → 200`)
+        expect(logged.match(new RegExp(`GET ${path} → 503`, "g"))).toHaveLength(2)
+        const activate = yield* Effect.promise(() =>
+          fetch(`${url}${path}/lifecycle/activate`, {
+            method: "POST",
+            headers: { authorization: "SSWS sim-token" }
+          })
+        )
+        expect(activate.status).toBe(504)
+        expect(activate.headers.get("retry-after")).toBe("0")
+        // A spec it cannot arm: refused before anything listens, with the reason.
+        const bad = yield* cli(["simulator", "--fault", "503:xml"], {})
+        expect(bad.code).toBe(2)
+        expect(bad.stderr).toContain(
+          `--fault "503:xml": a 503's body is json, html, gateway or empty, not "xml"`
+        )
+      }).pipe(Effect.scoped),
+    30_000
+  )
+
+  it.live(
     "apply: a plan, --dry-run changes nothing, applying converges, a second apply plans no change",
     () =>
       Effect.gen(function* () {

@@ -192,7 +192,8 @@ describe("npm run simulator", () => {
             "--window-seconds",
             "2",
             ...["--concurrency-limit", "3", "--latency-ms", "5", "--batch-apps", "2"],
-            "--content-length"
+            "--content-length",
+            ...["--fault", "502:gateway,path=/jwks", "--fault", "drop,method=DELETE"]
           ],
           { cwd: fileURLToPath(new URL("..", import.meta.url)), stdio: ["ignore", "pipe", "pipe"] }
         )
@@ -206,6 +207,8 @@ describe("npm run simulator", () => {
         })
         expect(printed).toContain("  rate limit: 7 per 2 s, 3 in flight")
         expect(printed).toContain("  latency: 5 ms a request")
+        expect(printed).toContain("  fault armed: 502:gateway,path=/jwks")
+        expect(printed).toContain("  fault armed: drop,method=DELETE")
         const info = JSON.parse(printed[0]!) as {
           url: string
           token: string
@@ -237,6 +240,14 @@ describe("npm run simulator", () => {
         expect(info.apps.map((app) => app.id)).toEqual(
           expect.arrayContaining(["0oasimbatch000000000", "0oasimbatch000000001"])
         )
+        // --fault: the JWKS path's 502, as AWS API Gateway words it (the GET above passed it by).
+        const jwks = yield* Effect.promise(() =>
+          fetch(`${info.url}/api/v1/apps/${info.apps[0]!.id}/connections/default/jwks`, {
+            headers: { authorization: "SSWS cli-token" }
+          })
+        )
+        expect(jwks.status).toBe(502)
+        expect(yield* Effect.promise(() => jwks.json())).toEqual({ message: expect.any(String) })
         const code = yield* Effect.async<number | null>((resume) => {
           child.once("exit", (exitCode) => resume(Effect.succeed(exitCode)))
           child.kill("SIGINT")
@@ -251,13 +262,19 @@ describe("npm run simulator", () => {
     () =>
       Effect.gen(function* () {
         const cases = [
-          { port: "many", says: "--port must be an integer ≥ 0 (got many)" },
-          { port: "70000", says: "--port must be between 0 and 65535 (got 70000)" }
+          { args: ["--port", "many"], says: "--port must be an integer ≥ 0 (got many)" },
+          { args: ["--port", "70000"], says: "--port must be between 0 and 65535 (got 70000)" },
+          {
+            args: ["--fault", "drop", "--fault", "delay:soon"],
+            says: expect.stringMatching(
+              /^--fault "delay:soon": delay takes its milliseconds, e\.g\. delay:2000 \(expected KIND/
+            )
+          }
         ]
-        for (const { port, says } of cases) {
+        for (const { args, says } of cases) {
           const child = spawn(
             process.execPath,
-            ["--import", "tsx", "scripts/simulator.ts", "--port", port],
+            ["--import", "tsx", "scripts/simulator.ts", ...args],
             {
               cwd: fileURLToPath(new URL("..", import.meta.url)),
               stdio: ["ignore", "pipe", "pipe"]
@@ -271,9 +288,9 @@ describe("npm run simulator", () => {
           expect(code).toBe(2)
           // The reason, then the usage: nothing from Node's listen error.
           const [reason, usage, ...rest] = stderr.split("\n")
-          expect(reason).toBe(says)
+          expect(reason).toEqual(says)
           expect(usage).toMatch(/^usage: npm run simulator -- \[--port N\]/)
-          expect(rest).toEqual([""])
+          expect(rest).toEqual([expect.stringMatching(/^ {2}--fault SPEC: KIND\[,times=N/), ""])
         }
       }),
     30_000
