@@ -37,7 +37,9 @@ const describeRequest = (entry: LoggedRequest) => {
         `${key}=${key === "code" || key === "state" ? "…" : encodeURIComponent(value)}`
     )
     .join("&")
-  return `${new Date().toISOString()} ${entry.method} ${entry.path}${query !== "" ? `?${query}` : ""} → ${entry.outcome}`
+  // A fault armed with --fault is named, so that it is not taken for the org's own answer.
+  const fault = entry.fault !== undefined ? ` (${entry.fault} fault)` : ""
+  return `${new Date().toISOString()} ${entry.method} ${entry.path}${query !== "" ? `?${query}` : ""} → ${entry.outcome}${fault}`
 }
 
 /** Serves until interrupted. */

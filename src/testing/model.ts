@@ -160,6 +160,11 @@ export interface LoggedRequest {
   /** The status answered, or `"drop"` / `"hang"`. */
   readonly outcome: number | "drop" | "hang"
   /**
+   * The armed fault (`injectFault`) this request met, if one did: the answer was the fault's, or
+   * for a `Delay` came late. Absent on a request the org answered as it is.
+   */
+  readonly fault?: SimulatorFault["_tag"] | undefined
+  /**
    * When the request came in, in epoch milliseconds on the simulator's clock: under `it.effect`
    * the `TestClock`'s, so that a test can assert when retries and rate-limit waits sent them.
    */
@@ -503,7 +508,8 @@ export class OrgModel {
           headers: redactHeaders(request.headers),
           body: parseBody(request.body),
           outcome,
-          at
+          at,
+          ...(fault !== undefined ? { fault: fault._tag } : {})
         }
         model.log.push(entry)
         return model.onRequest !== undefined ? model.onRequest(entry) : Effect.void
