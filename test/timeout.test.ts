@@ -21,6 +21,8 @@ import {
   FastCheck as fc,
   Fiber,
   Layer,
+  Logger,
+  LogLevel,
   ManagedRuntime,
   Option,
   Redacted,
@@ -487,6 +489,48 @@ describe("interruption", () => {
         expect(yield* forked(NodeHttpClient.layerUndici)).toBe(1)
         expect(yield* forked(FetchHttpClient.layer)).toBe(1)
       }).pipe(Effect.scoped)
+  )
+
+  it.effect(
+    "an attempt failing in a fiber of its own logs no 'unhandled error': its error is the call's",
+    () =>
+      Effect.gen(function* () {
+        const logged: Array<string> = []
+        const logger = Logger.make(({ message }) => {
+          logged.push(Array.isArray(message) ? message.map(String).join(" ") : String(message))
+        })
+        const notFound = (request: HttpClientRequest.HttpClientRequest) =>
+          Effect.succeed(
+            HttpClientResponse.fromWeb(
+              request,
+              new Response(JSON.stringify({ errorCode: "E0000007", errorSummary: "Not found" }), {
+                status: 404,
+                headers: { "content-type": "application/json" }
+              })
+            )
+          )
+        const exit = yield* Effect.exit(get).pipe(
+          Effect.provide(
+            Layer.merge(
+              over(HttpClient.make(notFound), {
+                retry: false,
+                // A user's own fiber that fails keeps the log level the user gave it.
+                transformClient: (client) =>
+                  HttpClient.tap(client, () =>
+                    Effect.flatMap(Effect.fork(Effect.fail("the user's own")), Fiber.await)
+                  )
+              }),
+              Logger.replace(Logger.defaultLogger, logger)
+            )
+          ),
+          Logger.withMinimumLogLevel(LogLevel.All)
+        )
+        expect(Exit.isFailure(exit) && Cause.squash(exit.cause)).toMatchObject({
+          _tag: "OktaNotFoundError"
+        })
+        // One line, the user's fiber's: none for the attempt's fiber, whose failure is the call's.
+        expect(logged.filter((line) => line.includes("unhandled error"))).toHaveLength(1)
+      })
   )
 
   it.effect("interrupting the caller stops an attempt that has not reached the transport yet", () =>

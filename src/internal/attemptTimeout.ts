@@ -30,6 +30,8 @@ import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import * as FiberId from "effect/FiberId"
+import * as FiberRef from "effect/FiberRef"
+import * as Option from "effect/Option"
 import * as Scope from "effect/Scope"
 
 // The event loop's next turn: `setImmediate` where the runtime has it (Node, Bun), else a timer.
@@ -210,6 +212,20 @@ export const make = (
     })
 
   /**
+   * Forks an attempt whose failure is not logged as the runtime logs a fiber's "unhandled error"
+   * (at Debug, by default): it is awaited, and is the call's own failure. What the attempt runs
+   * (a user's `transformClient`, its own forks) keeps the level the caller has.
+   */
+  const forkAttempt = <A, E>(effect: Effect.Effect<A, E>) =>
+    FiberRef.getWith(FiberRef.unhandledErrorLogLevel, (level) =>
+      Effect.locally(
+        Effect.fork(Effect.locally(effect, FiberRef.unhandledErrorLogLevel, level)),
+        FiberRef.unhandledErrorLogLevel,
+        Option.none()
+      )
+    )
+
+  /**
    * Each attempt in a fiber of its own, which the watchdog interrupts, for a client made with
    * `HttpClient.withScope`: the attempt's requests are sent in a scope of its own, closed (the
    * requests aborted) when the attempt fails or its caller is interrupted, and when it succeeds
@@ -232,7 +248,7 @@ export const make = (
           // `begin` and the observer that calls `ended` would leave the attempt counted as
           // running for good, and one at the wait's very start must still stop the attempt.
           return Effect.uninterruptibleMask((restore) =>
-            Effect.flatMap(Effect.fork(restore(Scope.extend(effect, scope))), (fiber) => {
+            Effect.flatMap(forkAttempt(restore(Scope.extend(effect, scope))), (fiber) => {
               const attempt = begin(deadline, fiber)
               fiber.addObserver(() => ended(attempt))
               return withWatchdog(
