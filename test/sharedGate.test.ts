@@ -15,6 +15,7 @@ import {
   Fiber,
   Layer,
   Logger,
+  LogLevel,
   Metric,
   Option,
   Redacted,
@@ -174,11 +175,14 @@ const oneSlotStore = (options: {
 const warningsLog = () => {
   const warnings: Array<string> = []
   const infos: Array<string> = []
+  // The runtime's line for a fiber that failed (at Debug, seen only below Info).
+  const unhandled: Array<string> = []
   const logger = Logger.make(({ logLevel, message }) => {
     if (logLevel._tag === "Warning") warnings.push(String(message))
     if (logLevel._tag === "Info") infos.push(String(message))
+    if (String(message).includes("unhandled error")) unhandled.push(String(message))
   })
-  return { warnings, infos, logger }
+  return { warnings, infos, unhandled, logger }
 }
 
 /** An HTTP client that answers its first request with `first`, and every later one with a 200. */
@@ -952,7 +956,7 @@ describe("a client over a shared rate-limit store", () => {
         Effect.gen(function* () {
           const { store, set, log } = scriptedStore()
           const { layer, requests } = connections(store, false)
-          const { warnings, infos, logger } = warningsLog()
+          const { warnings, infos, unhandled, logger } = warningsLog()
           const before = yield* localRequests
           set(failure)
           // One client throughout: the call after the 5 s must find it back on the store.
@@ -993,10 +997,13 @@ describe("a client over a shared rate-limit store", () => {
             ])
             expect(infos).toEqual(["Okta rate-limit store answering again: the gate is shared"])
             expect((yield* localRequests) - before).toBe(5)
+            // A store call that failed is the fallback's, not a fiber's left unhandled.
+            expect(unhandled).toEqual([])
           }).pipe(
             // @effect-diagnostics-next-line multipleEffectProvide:off
             Effect.provide(layer),
-            Effect.provide(Logger.replace(Logger.defaultLogger, logger))
+            Effect.provide(Logger.replace(Logger.defaultLogger, logger)),
+            Logger.withMinimumLogLevel(LogLevel.All)
           )
         })
     )

@@ -116,13 +116,14 @@ export class SharedGate implements Gate {
       return Effect.either(effect)
     }
     // In an interruptible fiber of its own: timed out also where the caller is uninterruptible
-    // (ending a lease), and not cut short by the caller's interruption.
+    // (ending a lease), and not cut short by the caller's interruption. The fiber succeeds with
+    // the store's failure, which the runtime would otherwise log as an "unhandled error".
     const timeout = {
       duration: this.settings.storeTimeoutMillis,
       onTimeout: () => "timeout" as const
     }
-    const timed = Effect.forkDaemon(Effect.interruptible(Effect.timeoutFail(effect, timeout)))
-    return Effect.flatMap(timed, (fiber) => Effect.either(Fiber.join(fiber)))
+    const timed = Effect.interruptible(Effect.either(Effect.timeoutFail(effect, timeout)))
+    return Effect.flatMap(Effect.forkDaemon(timed), Fiber.join)
   }
 
   /** Ends `lease`; `sent`: its request may have reached Okta; `tried`: sent, or refused. */
