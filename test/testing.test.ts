@@ -12,6 +12,8 @@ import {
   Exit,
   Fiber,
   Layer,
+  Logger,
+  LogLevel,
   Redacted,
   Schedule,
   TestClock
@@ -72,6 +74,23 @@ describe("withAdvancingClock", () => {
     }).pipe(
       Effect.provide(OktaSimulator.layerConnections({ rateLimit: { limit: 2, windowSeconds: 60 } }))
     )
+  )
+
+  it.effect("an effect that fails ends with its error, logged nowhere as a fiber's", () =>
+    Effect.gen(function* () {
+      const api = yield* ApplicationConnections
+      const logged: Array<string> = []
+      const logger = Logger.make(({ message }) => void logged.push(String(message)))
+      const error = yield* withAdvancingClock(
+        api.getDefaultProvisioningConnectionForApplication("0oanosuchapp00000001")
+      ).pipe(
+        Effect.flip,
+        Effect.provide(Logger.replace(Logger.defaultLogger, logger)),
+        Logger.withMinimumLogLevel(LogLevel.All)
+      )
+      expect(error._tag).toBe("OktaNotFoundError")
+      expect(logged.filter((line) => line.includes("unhandled error"))).toEqual([])
+    }).pipe(Effect.provide(OktaSimulator.layerConnections()))
   )
 
   it.effect(

@@ -83,7 +83,8 @@ export const withAdvancingClock = <A, E, R>(
 
 const advance = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
   Effect.gen(function* () {
-    const fiber = yield* Effect.fork(effect)
+    // Its exit, not its failure: a fiber that fails is logged as an "unhandled error" (at Debug).
+    const fiber = yield* Effect.fork(Effect.exit(effect))
     let idle = 0
     while (fiber.unsafePoll() === null) {
       yield* turn
@@ -107,5 +108,5 @@ const advance = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R
         )
       }
     }
-    return yield* Fiber.join(fiber)
+    return yield* Effect.flatten(Fiber.join(fiber))
   })
