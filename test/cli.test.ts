@@ -570,9 +570,16 @@ describe("okta-connections", () => {
         const { url } = JSON.parse(banner.split("\n")[0]!) as { readonly url: string }
         const env = { OKTA_CLIENT_ORGURL: url, OKTA_CLIENT_TOKEN: "sim-token" }
         // The POST fault is not the GET's: only the two 503s stand between get and its answer.
-        const got = yield* cli(["get", ZSCALER, "--json"], env)
+        const got = yield* cli(["--verbose", "get", ZSCALER, "--json"], env)
         expect(got.code).toBe(0)
         expect(JSON.parse(got.stdout)).toMatchObject([{ id: ZSCALER, authScheme: "TOKEN" }])
+        // --verbose says each retry, and nothing of the attempts' own fibers.
+        for (const attempt of [1, 2]) {
+          expect(got.stderr).toContain(
+            `okta: Okta call retried reason=server_error attempt=${attempt} `
+          )
+        }
+        expect(got.stderr).not.toContain("unhandled")
         const path = `/api/v1/apps/${ZSCALER}/connections/default`
         const logged = yield* printed(`${path} → 200`)
         expect(
