@@ -55,7 +55,7 @@ export const parseFaultSpec = (text: string): Parsed => {
   const argument = colon < 0 ? undefined : head.slice(colon + 1).trim()
   let fault: SimulatorFault
   if (/^50[0234]$/.test(kind)) {
-    const body = argument ?? "json"
+    const body = argument?.toLowerCase() ?? "json"
     if (body !== "json" && body !== "html" && body !== "gateway" && body !== "empty") {
       return refuse(`a ${kind}'s body is json, html, gateway or empty, not ${JSON.stringify(body)}`)
     }

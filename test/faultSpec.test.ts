@@ -23,6 +23,7 @@ describe("--fault SPEC", () => {
     const cases: ReadonlyArray<readonly [string, unknown]> = [
       ["503", { _tag: "ServerError", status: 503, body: "json" }],
       ["502:html", { _tag: "ServerError", status: 502, body: "html" }],
+      ["502:HTML", { _tag: "ServerError", status: 502, body: "html" }],
       ["500:gateway", { _tag: "ServerError", status: 500, body: "gateway" }],
       ["504:empty", { _tag: "ServerError", status: 504, body: "empty" }],
       ["drop", { _tag: "Drop" }],
