@@ -9,6 +9,7 @@ import * as ValidationError from "@effect/cli/ValidationError"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import { FAULT_SPEC_HELP, parseFaultSpec } from "./faultSpec.js"
+import { OAUTH_CLIENT_SPEC_HELP, parseOAuthClientSpec } from "./oauthClientSpec.js"
 
 /** As `npm run simulator` takes it: an integer of at least `min` (a limit of 0 admits nothing). */
 const optionalInteger = (name: string, description: string, min: number) =>
@@ -60,6 +61,20 @@ export const simulatorCommand = Command.make(
             : Effect.fail(ValidationError.invalidValue(HelpDoc.p(parsed.message)))
         })
       )
+    ),
+    oauthClients: Options.text("oauth-client").pipe(
+      Options.withDescription(
+        `a service app its authorization server accepts, repeatable: ${OAUTH_CLIENT_SPEC_HELP}`
+      ),
+      Options.repeated,
+      Options.mapEffect((texts) =>
+        Effect.forEach(texts, (text) => {
+          const parsed = parseOAuthClientSpec(text)
+          return parsed._tag === "Ok"
+            ? Effect.succeed(parsed.client)
+            : Effect.fail(ValidationError.invalidValue(HelpDoc.p(parsed.message)))
+        })
+      )
     )
   },
   (options) =>
@@ -75,7 +90,8 @@ export const simulatorCommand = Command.make(
           latencyMillis: Option.getOrUndefined(options.latencyMillis),
           batchApps: Option.getOrUndefined(options.batchApps),
           contentLength: options.contentLength,
-          faults: options.faults
+          faults: options.faults,
+          oauthClients: options.oauthClients
         })
     )
 ).pipe(Command.withDescription("a local Okta org on a loopback port, to try every command"))

@@ -11,7 +11,8 @@ import {
   generatedApps,
   type LoggedRequest,
   OktaSimulator,
-  serve
+  serve,
+  type SimulatedOAuthClient
 } from "effect-okta-connections/testing"
 import type { FaultSpec } from "./faultSpec.js"
 
@@ -27,6 +28,8 @@ export interface SimulatorSettings {
   readonly contentLength?: boolean | undefined
   /** Faults armed before the first request is read, in order (`--fault`). */
   readonly faults?: ReadonlyArray<FaultSpec> | undefined
+  /** Service apps its authorization server accepts (`--oauth-client`). */
+  readonly oauthClients?: ReadonlyArray<SimulatedOAuthClient> | undefined
 }
 
 const describeRequest = (entry: LoggedRequest) => {
@@ -65,6 +68,9 @@ export const runSimulator = (settings: SimulatorSettings) => {
     )
     if (latencyMillis > 0) yield* Console.log(`  latency: ${latencyMillis} ms a request`)
     for (const { text } of settings.faults ?? []) yield* Console.log(`  fault armed: ${text}`)
+    for (const { clientId } of settings.oauthClients ?? []) {
+      yield* Console.log(`  OAuth 2.0 service app: ${clientId} (token endpoint /oauth2/v1/token)`)
+    }
     for (const app of DEFAULT_APPS) {
       yield* Console.log(`  ${app.id}  ${app.name.padEnd(13)} ${app.label ?? ""}`)
     }
@@ -79,6 +85,7 @@ export const runSimulator = (settings: SimulatorSettings) => {
       OktaSimulator.layer({
         apps,
         tokens: [{ token }],
+        oauthClients: settings.oauthClients ?? [],
         rateLimit: { limit, windowSeconds, concurrencyLimit },
         // Without it every request is answered before the next is read, and the concurrency
         // limit never refuses one.

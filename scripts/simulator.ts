@@ -3,11 +3,12 @@
  *
  *   npm run simulator -- [--port N] [--token T] [--rate-limit N] [--window-seconds S]
  *                        [--concurrency-limit N] [--latency-ms MS] [--batch-apps N]
- *                        [--content-length] [--fault SPEC]…
+ *                        [--content-length] [--fault SPEC]… [--oauth-client ID=KEYFILE]…
  *
  * Bodies are chunked, and gzip-compressed when the request accepts it, as Okta's are;
  * `--content-length` declares every body's length instead. Each `--fault` arms one of the
- * simulator's faults before the first request (cli/faultSpec.ts has the grammar).
+ * simulator's faults before the first request (cli/faultSpec.ts has the grammar); each
+ * `--oauth-client` registers a service app with its authorization server (cli/oauthClientSpec.ts).
  *
  * The first line printed is one JSON object, `{"url","token","apps":[{"id","name"}…]}`, for
  * scripts; then human-readable lines, one per request. Ctrl-C stops it.
@@ -15,10 +16,13 @@
 import { Cause, Effect, Fiber } from "effect"
 import { parseArgs } from "node:util"
 import { FAULT_SPEC_HELP, type FaultSpec, parseFaultSpec } from "../cli/faultSpec.js"
+import { OAUTH_CLIENT_SPEC_HELP, parseOAuthClientSpec } from "../cli/oauthClientSpec.js"
 import { runSimulator } from "../cli/simulatorRun.js"
+import type { SimulatedOAuthClient } from "effect-okta-connections/testing"
 
-const usage = `usage: npm run simulator -- [--port N] [--token T] [--rate-limit N] [--window-seconds S] [--concurrency-limit N] [--latency-ms MS] [--batch-apps N] [--content-length] [--fault SPEC]…
-  --fault SPEC: ${FAULT_SPEC_HELP}`
+const usage = `usage: npm run simulator -- [--port N] [--token T] [--rate-limit N] [--window-seconds S] [--concurrency-limit N] [--latency-ms MS] [--batch-apps N] [--content-length] [--fault SPEC]… [--oauth-client ID=KEYFILE]…
+  --fault SPEC: ${FAULT_SPEC_HELP}
+  --oauth-client ${OAUTH_CLIENT_SPEC_HELP}`
 
 const fail = (message: string): never => {
   console.error(`${message}\n${usage}`)
@@ -38,6 +42,7 @@ const parse = (): Record<string, string | boolean | Array<string> | undefined> =
         "batch-apps": { type: "string" },
         "content-length": { type: "boolean" },
         fault: { type: "string", multiple: true },
+        "oauth-client": { type: "string", multiple: true },
         help: { type: "boolean", short: "h" }
       }
     }).values
@@ -73,6 +78,12 @@ for (const text of Array.isArray(values["fault"]) ? values["fault"] : []) {
   if (parsed._tag === "Error") fail(parsed.message)
   else faults.push(parsed.spec)
 }
+const oauthClients: Array<SimulatedOAuthClient> = []
+for (const text of Array.isArray(values["oauth-client"]) ? values["oauth-client"] : []) {
+  const parsed = parseOAuthClientSpec(text)
+  if (parsed._tag === "Error") fail(parsed.message)
+  else oauthClients.push(parsed.client)
+}
 const program = runSimulator({
   port,
   token: typeof values["token"] === "string" ? values["token"] : undefined,
@@ -82,7 +93,8 @@ const program = runSimulator({
   latencyMillis,
   batchApps,
   contentLength: values["content-length"] === true,
-  faults
+  faults,
+  oauthClients
 })
 
 const fiber = Effect.runFork(program)

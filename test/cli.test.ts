@@ -551,6 +551,57 @@ describe("okta-connections", () => {
   )
 
   it.live(
+    "simulator --oauth-client: the CLI's PrivateKey mode gets its token there; no key is printed",
+    () =>
+      Effect.gen(function* () {
+        const rsa = generateKeyPairSync("rsa", { modulusLength: 2048 })
+        const pem = String(rsa.privateKey.export({ type: "pkcs8", format: "pem" }))
+        const keyFile = join(tempDir("key-"), "service-app.pem")
+        writeFileSync(keyFile, pem)
+        const child = spawnSimulator(["--oauth-client", `0oaservice0000000001=${keyFile}`])
+        yield* Effect.addFinalizer(() => Effect.sync(() => child.kill("SIGINT")))
+        let stdout = ""
+        child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()))
+        const printed = (text: string) =>
+          until(() => stdout.includes(text)).pipe(Effect.zipRight(Effect.sync(() => stdout)))
+        const banner = yield* printed("  try: curl")
+        expect(banner).toContain(
+          "  OAuth 2.0 service app: 0oaservice0000000001 (token endpoint /oauth2/v1/token)\n"
+        )
+        const { url } = JSON.parse(banner.split("\n")[0]!) as { readonly url: string }
+        const got = yield* cli(
+          ["get", ZSCALER, "--json"],
+          serviceAppEnv(url, "0oaservice0000000001", keyFile)
+        )
+        expect(got.stderr).toBe("")
+        expect(JSON.parse(got.stdout)).toMatchObject([{ id: ZSCALER, status: "ENABLED" }])
+        const logged = yield* printed(`GET /api/v1/apps/${ZSCALER}/connections/default → 200`)
+        expect(logged).toContain("POST /oauth2/v1/token → 200")
+        // Another key than the registered one: the token endpoint refuses its assertion.
+        const other = generateKeyPairSync("rsa", { modulusLength: 2048 })
+        const otherFile = join(tempDir("key-"), "other.pem")
+        writeFileSync(otherFile, String(other.privateKey.export({ type: "pkcs8", format: "pem" })))
+        const refused = yield* cli(
+          ["get", ZSCALER],
+          serviceAppEnv(url, "0oaservice0000000001", otherFile)
+        )
+        // Exit 3: the credentials are wrong, not one app's call.
+        expect(refused.code).toBe(3)
+        expect(refused.stderr).toContain("invalid_client")
+        // Not a byte of the key file in what the simulator printed.
+        const body = pem.split("\n").slice(1, -2).join("")
+        for (let at = 0; at + 32 <= body.length; at += 32) {
+          expect(stdout).not.toContain(body.slice(at, at + 32))
+        }
+        // A file that holds no key: refused before anything listens.
+        const bad = yield* cli(["simulator", "--oauth-client", `svc=${keyFile}.missing`], {})
+        expect(bad.code).toBe(2)
+        expect(bad.stderr).toContain(`cannot read ${keyFile}.missing (ENOENT)`)
+      }).pipe(Effect.scoped),
+    30_000
+  )
+
+  it.live(
     "simulator --fault: armed before the first request, each on its requests, retried through by get",
     () =>
       Effect.gen(function* () {

@@ -269,6 +269,12 @@ describe("npm run simulator", () => {
             says: expect.stringMatching(
               /^--fault "delay:soon": delay takes its milliseconds, e\.g\. delay:2000 \(expected KIND/
             )
+          },
+          {
+            args: ["--oauth-client", "0oaservice"],
+            says: expect.stringMatching(
+              /^--oauth-client "0oaservice": give a client id and a key file/
+            )
           }
         ]
         for (const { args, says } of cases) {
@@ -290,7 +296,11 @@ describe("npm run simulator", () => {
           const [reason, usage, ...rest] = stderr.split("\n")
           expect(reason).toEqual(says)
           expect(usage).toMatch(/^usage: npm run simulator -- \[--port N\]/)
-          expect(rest).toEqual([expect.stringMatching(/^ {2}--fault SPEC: KIND\[,times=N/), ""])
+          expect(rest).toEqual([
+            expect.stringMatching(/^ {2}--fault SPEC: KIND\[,times=N/),
+            expect.stringMatching(/^ {2}--oauth-client CLIENT_ID=KEYFILE, where KEYFILE holds/),
+            ""
+          ])
         }
       }),
     30_000
