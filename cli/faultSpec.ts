@@ -4,6 +4,7 @@
  * from cli/simulatorRun.ts so that the CLI can refuse a bad spec without loading the simulator.
  */
 import type { FaultOptions, SimulatorFault } from "effect-okta-connections/testing"
+import * as Either from "effect/Either"
 
 /** A fault and the requests it applies to, as `OktaSimulator.injectFault` takes them. */
 export interface FaultSpec {
@@ -25,10 +26,6 @@ const wholeNumber = (text: string, min: number): number | undefined =>
     ? Number(text)
     : undefined
 
-type Parsed =
-  | { readonly _tag: "Ok"; readonly spec: FaultSpec }
-  | { readonly _tag: "Error"; readonly message: string }
-
 const simple: Record<string, SimulatorFault> = {
   drop: { _tag: "Drop" },
   hang: { _tag: "Hang" },
@@ -44,11 +41,9 @@ const simple: Record<string, SimulatorFault> = {
  * Reads one `--fault` value, e.g. `503:html,times=3` or `drop,path=/jwks,times=always`.
  * A spec that names no fault, or a setting the fault cannot take, is refused with the reason.
  */
-export const parseFaultSpec = (text: string): Parsed => {
-  const refuse = (reason: string): Parsed => ({
-    _tag: "Error",
-    message: `--fault ${JSON.stringify(text)}: ${reason} (expected ${FAULT_SPEC_HELP})`
-  })
+export const parseFaultSpec = (text: string): Either.Either<FaultSpec, string> => {
+  const refuse = (reason: string) =>
+    Either.left(`--fault ${JSON.stringify(text)}: ${reason} (expected ${FAULT_SPEC_HELP})`)
   const [head = "", ...settings] = text.split(",")
   const colon = head.indexOf(":")
   const kind = (colon < 0 ? head : head.slice(0, colon)).trim().toLowerCase()
@@ -112,5 +107,5 @@ export const parseFaultSpec = (text: string): Parsed => {
   if (fault._tag === "ServerError" && retryAfterSeconds !== undefined) {
     fault = { ...fault, retryAfterSeconds }
   }
-  return { _tag: "Ok", spec: { fault, options: { times, method, path }, text } }
+  return Either.right({ fault, options: { times, method, path }, text })
 }

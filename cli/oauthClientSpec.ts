@@ -8,14 +8,11 @@ import { createPublicKey, type JsonWebKey } from "node:crypto"
 import { readFileSync } from "node:fs"
 import { homedir } from "node:os"
 import type { SimulatedOAuthClient } from "effect-okta-connections/testing"
+import * as Either from "effect/Either"
 
 /** The grammar, for `--help` and for every refusal. */
 export const OAUTH_CLIENT_SPEC_HELP =
   "CLIENT_ID=KEYFILE, where KEYFILE holds the service app's private or public key: a PEM, or a JWK's JSON"
-
-type Parsed =
-  | { readonly _tag: "Ok"; readonly client: SimulatedOAuthClient }
-  | { readonly _tag: "Error"; readonly message: string }
 
 /**
  * The public JWK of the key in `text` (of a private key, its public half: `createPublicKey` keeps
@@ -33,11 +30,11 @@ const publicJwkOf = (text: string): JsonWebKey => {
 }
 
 /** Reads one `--oauth-client` value; a spec it cannot register is refused with the reason. */
-export const parseOAuthClientSpec = (text: string): Parsed => {
-  const refuse = (reason: string): Parsed => ({
-    _tag: "Error",
-    message: `--oauth-client ${JSON.stringify(text)}: ${reason} (expected ${OAUTH_CLIENT_SPEC_HELP})`
-  })
+export const parseOAuthClientSpec = (text: string): Either.Either<SimulatedOAuthClient, string> => {
+  const refuse = (reason: string) =>
+    Either.left(
+      `--oauth-client ${JSON.stringify(text)}: ${reason} (expected ${OAUTH_CLIENT_SPEC_HELP})`
+    )
   const equals = text.indexOf("=")
   const clientId = equals < 0 ? "" : text.slice(0, equals).trim()
   const given = equals < 0 ? "" : text.slice(equals + 1).trim()
@@ -58,5 +55,5 @@ export const parseOAuthClientSpec = (text: string): Parsed => {
     // The parser's own message may quote the file: it is not repeated.
     return refuse(`${path} holds no key this simulator can read`)
   }
-  return { _tag: "Ok", client: { clientId, publicKey } }
+  return Either.right({ clientId, publicKey })
 }

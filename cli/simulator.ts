@@ -7,6 +7,7 @@ import * as HelpDoc from "@effect/cli/HelpDoc"
 import * as Options from "@effect/cli/Options"
 import * as ValidationError from "@effect/cli/ValidationError"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import { FAULT_SPEC_HELP, parseFaultSpec } from "./faultSpec.js"
 import { OAUTH_CLIENT_SPEC_HELP, parseOAuthClientSpec } from "./oauthClientSpec.js"
@@ -20,6 +21,25 @@ const optionalInteger = (name: string, description: string, min: number) =>
     ),
     Options.withDescription(description),
     Options.optional
+  )
+
+/** A repeatable option, each value read by `parse`: one it refuses is a usage error, its reason. */
+const repeatedSpec = <A>(
+  name: string,
+  description: string,
+  parse: (text: string) => Either.Either<A, string>
+) =>
+  Options.text(name).pipe(
+    Options.withDescription(`${description} (repeatable)`),
+    Options.repeated,
+    Options.mapEffect((texts) =>
+      Effect.forEach(texts, (text) =>
+        Either.match(parse(text), {
+          onLeft: (reason) => Effect.fail(ValidationError.invalidValue(HelpDoc.p(reason))),
+          onRight: Effect.succeed
+        })
+      )
+    )
   )
 
 /** `okta-connections simulator`, with the options of `npm run simulator`. */
@@ -50,31 +70,11 @@ export const simulatorCommand = Command.make(
     contentLength: Options.boolean("content-length").pipe(
       Options.withDescription("declare every body's length instead of Okta's chunked bodies")
     ),
-    faults: Options.text("fault").pipe(
-      Options.withDescription(`a fault armed at start, repeatable: ${FAULT_SPEC_HELP}`),
-      Options.repeated,
-      Options.mapEffect((texts) =>
-        Effect.forEach(texts, (text) => {
-          const parsed = parseFaultSpec(text)
-          return parsed._tag === "Ok"
-            ? Effect.succeed(parsed.spec)
-            : Effect.fail(ValidationError.invalidValue(HelpDoc.p(parsed.message)))
-        })
-      )
-    ),
-    oauthClients: Options.text("oauth-client").pipe(
-      Options.withDescription(
-        `a service app its authorization server accepts, repeatable: ${OAUTH_CLIENT_SPEC_HELP}`
-      ),
-      Options.repeated,
-      Options.mapEffect((texts) =>
-        Effect.forEach(texts, (text) => {
-          const parsed = parseOAuthClientSpec(text)
-          return parsed._tag === "Ok"
-            ? Effect.succeed(parsed.client)
-            : Effect.fail(ValidationError.invalidValue(HelpDoc.p(parsed.message)))
-        })
-      )
+    faults: repeatedSpec("fault", `a fault armed at start: ${FAULT_SPEC_HELP}`, parseFaultSpec),
+    oauthClients: repeatedSpec(
+      "oauth-client",
+      `a service app its authorization server accepts: ${OAUTH_CLIENT_SPEC_HELP}`,
+      parseOAuthClientSpec
     )
   },
   (options) =>

@@ -13,12 +13,11 @@
  * The first line printed is one JSON object, `{"url","token","apps":[{"id","name"}…]}`, for
  * scripts; then human-readable lines, one per request. Ctrl-C stops it.
  */
-import { Cause, Effect, Fiber } from "effect"
+import { Cause, Effect, Either, Fiber } from "effect"
 import { parseArgs } from "node:util"
-import { FAULT_SPEC_HELP, type FaultSpec, parseFaultSpec } from "../cli/faultSpec.js"
+import { FAULT_SPEC_HELP, parseFaultSpec } from "../cli/faultSpec.js"
 import { OAUTH_CLIENT_SPEC_HELP, parseOAuthClientSpec } from "../cli/oauthClientSpec.js"
 import { runSimulator } from "../cli/simulatorRun.js"
-import type { SimulatedOAuthClient } from "effect-okta-connections/testing"
 
 const usage = `usage: npm run simulator -- [--port N] [--token T] [--rate-limit N] [--window-seconds S] [--concurrency-limit N] [--latency-ms MS] [--batch-apps N] [--content-length] [--fault SPEC]… [--oauth-client ID=KEYFILE]…
   --fault SPEC: ${FAULT_SPEC_HELP}
@@ -72,18 +71,15 @@ const windowSeconds = integer("window-seconds", 1)
 const concurrencyLimit = integer("concurrency-limit", 1)
 const latencyMillis = integer("latency-ms", 0)
 const batchApps = integer("batch-apps", 0) ?? 0
-const faults: Array<FaultSpec> = []
-for (const text of Array.isArray(values["fault"]) ? values["fault"] : []) {
-  const parsed = parseFaultSpec(text)
-  if (parsed._tag === "Error") fail(parsed.message)
-  else faults.push(parsed.spec)
+/** Every value of a repeatable option, each read by `parse`: the first it refuses exits 2. */
+const each = <A>(name: string, parse: (text: string) => Either.Either<A, string>) => {
+  const given = values[name]
+  return (Array.isArray(given) ? given : []).map((text) =>
+    Either.getOrElse(parse(text), (reason) => fail(reason))
+  )
 }
-const oauthClients: Array<SimulatedOAuthClient> = []
-for (const text of Array.isArray(values["oauth-client"]) ? values["oauth-client"] : []) {
-  const parsed = parseOAuthClientSpec(text)
-  if (parsed._tag === "Error") fail(parsed.message)
-  else oauthClients.push(parsed.client)
-}
+const faults = each("fault", parseFaultSpec)
+const oauthClients = each("oauth-client", parseOAuthClientSpec)
 const program = runSimulator({
   port,
   token: typeof values["token"] === "string" ? values["token"] : undefined,

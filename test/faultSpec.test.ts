@@ -5,18 +5,12 @@
  * test/examples.test.ts run them).
  */
 import { describe, expect, it } from "@effect/vitest"
+import { Either } from "effect"
 import { parseFaultSpec } from "../cli/faultSpec.js"
 
-const ok = (text: string) => {
-  const parsed = parseFaultSpec(text)
-  if (parsed._tag === "Error") throw new Error(parsed.message)
-  return parsed.spec
-}
-const refused = (text: string) => {
-  const parsed = parseFaultSpec(text)
-  if (parsed._tag === "Ok") throw new Error(`${text} was accepted`)
-  return parsed.message
-}
+// The spec read, or the reason it was refused; each throws if the other came.
+const ok = (text: string) => Either.getOrThrow(parseFaultSpec(text))
+const refused = (text: string) => Either.getOrThrow(Either.flip(parseFaultSpec(text)))
 
 describe("--fault SPEC", () => {
   it("reads every kind as the simulator's fault, armed once by default", () => {

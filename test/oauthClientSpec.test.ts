@@ -5,6 +5,7 @@
  * the CLI's PrivateKey mode against a simulator started with it).
  */
 import { afterAll, describe, expect, it } from "@effect/vitest"
+import { Either } from "effect"
 import { generateKeyPairSync } from "node:crypto"
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
@@ -23,16 +24,9 @@ const rsa = generateKeyPairSync("rsa", { modulusLength: 2048 })
 const ec = generateKeyPairSync("ec", { namedCurve: "P-256" })
 const publicJwk = (key: typeof rsa.publicKey) => key.export({ format: "jwk" })
 
-const registered = (text: string) => {
-  const parsed = parseOAuthClientSpec(text)
-  if (parsed._tag === "Error") throw new Error(parsed.message)
-  return parsed.client
-}
-const refusal = (text: string) => {
-  const parsed = parseOAuthClientSpec(text)
-  if (parsed._tag === "Ok") throw new Error(`${text} was accepted`)
-  return parsed.message
-}
+// The app registered, or the reason it was refused; each throws if the other came.
+const registered = (text: string) => Either.getOrThrow(parseOAuthClientSpec(text))
+const refusal = (text: string) => Either.getOrThrow(Either.flip(parseOAuthClientSpec(text)))
 
 describe("--oauth-client ID=KEYFILE", () => {
   it("registers the public half of a private key, PKCS#8, PKCS#1 or SEC1", () => {
