@@ -81,6 +81,21 @@ const until = (done: () => boolean) =>
     { until: (ended) => ended, times: 500 }
   )
 
+/**
+ * `okta-connections simulator` with `args`, stopped when the scope closes: a wait for `text` in
+ * what it printed (which it then gives), and all it has printed so far.
+ */
+const watchedSimulator = (args: ReadonlyArray<string>) =>
+  Effect.gen(function* () {
+    const child = spawnSimulator(args)
+    yield* Effect.addFinalizer(() => Effect.sync(() => child.kill("SIGINT")))
+    let stdout = ""
+    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()))
+    const printed = (text: string) =>
+      until(() => stdout.includes(text)).pipe(Effect.zipRight(Effect.sync(() => stdout)))
+    return { printed, stdout: () => stdout }
+  })
+
 /** Its exit code, once `stop` (a signal, a closed pipe) has ended it; 10 s at most. */
 const exitAfter = (child: ChildProcess, stop: () => void) =>
   Effect.async<number | null>((resume) => {
@@ -483,16 +498,11 @@ describe("okta-connections", () => {
         const { url: free, close } = yield* loopbackServer(() => {})
         close()
         const port = Number(new URL(free).port)
-        const child = spawnSimulator([
+        const { printed } = yield* watchedSimulator([
           ...["--port", String(port), "--token", "sim-token", "--rate-limit", "7"],
           ...["--window-seconds", "30", "--concurrency-limit", "1", "--latency-ms", "1000"],
           ...["--batch-apps", "2", "--content-length"]
         ])
-        yield* Effect.addFinalizer(() => Effect.sync(() => child.kill("SIGINT")))
-        let stdout = ""
-        child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()))
-        const printed = (text: string) =>
-          until(() => stdout.includes(text)).pipe(Effect.zipRight(Effect.sync(() => stdout)))
         const info = JSON.parse((yield* printed("\n")).split("\n")[0]!) as {
           readonly url: string
           readonly apps: ReadonlyArray<{ readonly id: string }>
@@ -558,12 +568,10 @@ describe("okta-connections", () => {
         const pem = String(rsa.privateKey.export({ type: "pkcs8", format: "pem" }))
         const keyFile = join(tempDir("key-"), "service-app.pem")
         writeFileSync(keyFile, pem)
-        const child = spawnSimulator(["--oauth-client", `0oaservice0000000001=${keyFile}`])
-        yield* Effect.addFinalizer(() => Effect.sync(() => child.kill("SIGINT")))
-        let stdout = ""
-        child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()))
-        const printed = (text: string) =>
-          until(() => stdout.includes(text)).pipe(Effect.zipRight(Effect.sync(() => stdout)))
+        const { printed, stdout } = yield* watchedSimulator([
+          "--oauth-client",
+          `0oaservice0000000001=${keyFile}`
+        ])
         const banner = yield* printed("  try: curl")
         expect(banner).toContain(
           "  OAuth 2.0 service app: 0oaservice0000000001 (token endpoint /oauth2/v1/token)\n"
@@ -591,7 +599,7 @@ describe("okta-connections", () => {
         // Not a byte of the key file in what the simulator printed.
         const body = pem.split("\n").slice(1, -2).join("")
         for (let at = 0; at + 32 <= body.length; at += 32) {
-          expect(stdout).not.toContain(body.slice(at, at + 32))
+          expect(stdout()).not.toContain(body.slice(at, at + 32))
         }
         // A file that holds no key: refused before anything listens.
         const bad = yield* cli(["simulator", "--oauth-client", `svc=${keyFile}.missing`], {})
@@ -605,15 +613,10 @@ describe("okta-connections", () => {
     "simulator --fault: armed before the first request, each on its requests, retried through by get",
     () =>
       Effect.gen(function* () {
-        const child = spawnSimulator([
+        const { printed } = yield* watchedSimulator([
           ...["--token", "sim-token", "--fault", "503:html,times=2"],
           ...["--fault", "504,retry-after=0,method=post,path=/lifecycle/activate"]
         ])
-        yield* Effect.addFinalizer(() => Effect.sync(() => child.kill("SIGINT")))
-        let stdout = ""
-        child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()))
-        const printed = (text: string) =>
-          until(() => stdout.includes(text)).pipe(Effect.zipRight(Effect.sync(() => stdout)))
         const banner = yield* printed("  try: curl")
         expect(banner).toContain(
           "  fault armed: 503:html,times=2\n  fault armed: 504,retry-after=0,method=post,path=/lifecycle/activate\n"
