@@ -596,7 +596,7 @@ describe("okta-connections", () => {
         // Exit 3: the credentials are wrong, not one app's call.
         expect(refused.code).toBe(3)
         expect(refused.stderr).toContain("invalid_client")
-        // Not a byte of the key file in what the simulator printed.
+        // No piece of the key file (32 characters of it) in what the simulator printed.
         const body = pem.split("\n").slice(1, -2).join("")
         for (let at = 0; at + 32 <= body.length; at += 32) {
           expect(stdout()).not.toContain(body.slice(at, at + 32))
