@@ -410,7 +410,7 @@ describe("AppId", () => {
     PROPS
   )
 
-  it("rejects empty, over-long and URL ids with a message naming the rule, not the value", () => {
+  it("rejects empty, over-long and URL ids with a message naming the rule, not the value (a URL's app id excepted)", () => {
     const empty = decode("")
     const long = decode("x".repeat(101))
     expect(Either.isLeft(empty) && String(empty.left)).toContain("must not be empty")
@@ -420,12 +420,21 @@ describe("AppId", () => {
     const page = decode(
       `https://${"a".repeat(40)}-admin.okta.com/admin/app/zscalerbyz/instance/0oafxqCAJWWGELFTYASJ/#tab-general`
     )
+    // The id in it is named (an app id, safe to show); nothing else of the URL is.
     expect(Either.isLeft(page) && String(page.left)).toContain(
-      "is a URL: give the app id alone (0oa…, after /instance/ in the app's Admin Console URL)"
+      "is a URL: give the app id alone (0oafxqCAJWWGELFTYASJ, after /instance/ in it)"
     )
+    expect(Either.isLeft(page) && String(page.left)).not.toContain("admin.okta.com")
     // However the scheme is written.
     const shouted = decode("HTTPS://acme-admin.okta.com/admin/app/x/instance/0oafxqCAJWWGELFTYASJ")
-    expect(Either.isLeft(shouted) && String(shouted.left)).toContain("is a URL: give the app id")
+    expect(Either.isLeft(shouted) && String(shouted.left)).toContain(
+      "is a URL: give the app id alone (0oafxqCAJWWGELFTYASJ,"
+    )
+    // A URL without an app's /instance/ segment says where the id is found.
+    const other = decode("https://acme-admin.okta.com/admin/apps/active")
+    expect(Either.isLeft(other) && String(other.left)).toContain(
+      "is a URL: give the app id alone (0oa…, after /instance/ in the app's Admin Console URL)"
+    )
   })
 
   it.prop(

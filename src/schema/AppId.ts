@@ -22,13 +22,24 @@ const PATH_SYNTAX = /[/?#%\\]/
 /** What a one-class pattern holds between its brackets. */
 const classOf = (set: RegExp) => set.source.slice(1, -1)
 
+// The id in an app's Admin Console URL (`…/admin/app/zscalerbyz/instance/0oafxqCAJWWGELFTYASJ/…`).
+// Naming it is safe where the value is never named: it is an app id, not what else was pasted.
+const CONSOLE_APP_ID = /\/instance\/([0-9A-Za-z]{20})(?:[/?#]|$)/
+
 /** The rules of {@link AppId}, in the order they are checked, each with what it says when broken. */
-const RULES: ReadonlyArray<readonly [holds: (s: string) => boolean, broken: string]> = [
+const RULES: ReadonlyArray<
+  readonly [holds: (s: string) => boolean, broken: string | ((s: string) => string)]
+> = [
   [(s) => s.length > 0, "must not be empty"],
   // The app's page in the Admin Console, pasted whole: its id is in the URL.
   [
     (s) => !/^https?:\/\//i.test(s),
-    "is a URL: give the app id alone (0oa…, after /instance/ in the app's Admin Console URL)"
+    (s) => {
+      const id = CONSOLE_APP_ID.exec(s)?.[1]
+      return id === undefined
+        ? "is a URL: give the app id alone (0oa…, after /instance/ in the app's Admin Console URL)"
+        : `is a URL: give the app id alone (${id}, after /instance/ in it)`
+    }
   ],
   [(s) => s.length <= APP_ID_MAX_LENGTH, `must be at most ${APP_ID_MAX_LENGTH} characters long`],
   [(s) => !CONTROL.test(s), "must not contain control characters"],
@@ -41,10 +52,10 @@ const RULES: ReadonlyArray<readonly [holds: (s: string) => boolean, broken: stri
 
 /**
  * An Okta application id, validated before any request is built. Rejected (each with a message
- * that names the rule, never the value): empty, a URL, longer than {@link APP_ID_MAX_LENGTH},
- * containing `/`, `\`, `?`, `#`, `%`, whitespace or control characters, or `..`; the dot segment
- * `.` (a URL drops it, so the request would go to another resource); ill-formed UTF-16 (a lone
- * surrogate).
+ * that names the rule, never the value): empty, a URL (an app's Admin Console URL: with the id
+ * found in it), longer than {@link APP_ID_MAX_LENGTH}, containing `/`, `\`, `?`, `#`, `%`,
+ * whitespace or control characters, or `..`; the dot segment `.` (a URL drops it, so the request
+ * would go to another resource); ill-formed UTF-16 (a lone surrogate).
  *
  * The brand is a type-level marker only: the JSON form is a plain string, and the operations also
  * accept plain strings (they validate with this schema).
@@ -61,15 +72,21 @@ const RULES: ReadonlyArray<readonly [holds: (s: string) => boolean, broken: stri
 export const AppId = Schema.String.pipe(
   // One check with the rules in order, not one filter each: a parse error then reads the broken
   // rule under `AppId`, where nested filters read one level of `{ string | filter }` per rule.
-  Schema.filter((s) => RULES.find(([holds]) => !holds(s))?.[1] ?? true, {
-    jsonSchema: {
-      minLength: 1,
-      maxLength: APP_ID_MAX_LENGTH,
-      // The three character sets above in one class: JSON Schema's patterns are ECMA-262's.
-      pattern: `^[^${WHITESPACE.source}${classOf(PATH_SYNTAX)}${classOf(CONTROL)}]+$`,
-      not: { anyOf: [{ const: "." }, { pattern: "\\.\\." }] }
+  Schema.filter(
+    (s) => {
+      const broken = RULES.find(([holds]) => !holds(s))?.[1] ?? true
+      return typeof broken === "function" ? broken(s) : broken
+    },
+    {
+      jsonSchema: {
+        minLength: 1,
+        maxLength: APP_ID_MAX_LENGTH,
+        // The three character sets above in one class: JSON Schema's patterns are ECMA-262's.
+        pattern: `^[^${WHITESPACE.source}${classOf(PATH_SYNTAX)}${classOf(CONTROL)}]+$`,
+        not: { anyOf: [{ const: "." }, { pattern: "\\.\\." }] }
+      }
     }
-  }),
+  ),
   Schema.brand("OktaAppId")
 ).annotations({ identifier: "AppId", description: "An Okta application id" })
 export type AppId = typeof AppId.Type
