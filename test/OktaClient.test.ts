@@ -790,6 +790,43 @@ describe("secrets never leak", () => {
       })
   )
 
+  it.effect("a success's request id that echoes the request reaches no span with its secrets", () =>
+    Effect.gen(function* () {
+      const named = []
+      for (const tracing of [true, "exchanges"] as const) {
+        const { spans, tracer } = yield* recordingTracer
+        // A proxy that stamps its own request id, made of what it received.
+        const { layer } = connectionsWith(
+          (request) =>
+            json(
+              200,
+              { status: "ENABLED", profile: { authScheme: "TOKEN" } },
+              { "x-okta-request-id": `req ${request.headers["authorization"]} ${request.rawBody}` }
+            ),
+          { tracing }
+        )
+        yield* Effect.flatMap(ApplicationConnections, (api) =>
+          api.updateDefaultProvisioningConnectionForApplication(APP, {
+            profile: { authScheme: "TOKEN", token: "00body-token-secret" }
+          })
+        ).pipe(Effect.provide(layer), Effect.withTracer(tracer))
+        for (const span of spans) {
+          const id = span.attributes.get("okta.request_id")
+          if (id !== undefined) named.push([tracing, span.name, id])
+        }
+      }
+      const scrubbed = 'req <redacted> {"profile":{"authScheme":"TOKEN","token":"<redacted>"}}'
+      expect(named).toEqual([
+        [
+          true,
+          "ApplicationConnections.updateDefaultProvisioningConnectionForApplication",
+          scrubbed
+        ],
+        ["exchanges", "http.client POST", scrubbed]
+      ])
+    })
+  )
+
   it.effect(
     "server.address is the host name alone and server.port its port, as OTel names them",
     () =>

@@ -1034,6 +1034,33 @@ describe("DPoP", () => {
     })
   )
 
+  it.effect("a token answer's request id that echoes the assertion and proof is scrubbed", () =>
+    Effect.gen(function* () {
+      const { spans, tracer } = yield* recordingTracer
+      const http = scriptedHttp((request) =>
+        request.path === "/oauth2/v1/token"
+          ? json(
+              200,
+              { access_token: "access-token-secret-1", token_type: "DPoP", expires_in: 3600 },
+              { "x-okta-request-id": `req ${request.rawBody} ${request.headers["dpop"]}` }
+            )
+          : json(200, { status: "ENABLED", profile: { authScheme: "TOKEN" } })
+      )
+      yield* get.pipe(
+        Effect.provide(overScripted(http, { oauth: oauth({ dpop: true }), tracing: "exchanges" })),
+        Effect.withTracer(tracer)
+      )
+      const token = spans.find((span) => span.name === "http.client POST")!
+      const id = String(token.attributes.get("okta.request_id"))
+      const sent = http.requests[0]!
+      const assertion = new URLSearchParams(sent.rawBody).get("client_assertion")!
+      expect(id).toMatch(/^req grant_type=client_credentials&.*<redacted> <redacted>$/)
+      for (const secret of [assertion, sent.headers["dpop"]!]) {
+        expect(id).not.toContain(secret.split(".")[2])
+      }
+    })
+  )
+
   it.effect("automatic when the token endpoint demands it", () =>
     Effect.gen(function* () {
       const sim = yield* OktaSimulator

@@ -78,7 +78,8 @@ export type TokenError = OktaAuthError | OktaHttpError | OktaTransportError | Ok
 
 /** Sends one token request through an admitted gate slot. @internal */
 export type TokenSend = (
-  request: HttpClientRequest.HttpClientRequest
+  request: HttpClientRequest.HttpClientRequest,
+  secrets: ReadonlyArray<string>
 ) => Effect.Effect<TokenAnswer, OktaTransportError | OktaTimeoutError>
 
 /**
@@ -135,10 +136,7 @@ export const staticCredentials: Authenticator = {
   repairable: () => false
 }
 
-/**
- * How long a token request waits after `streak` refusals in a row: the first retry is at once
- * (the next call), then 1 s, 2 s, 4 s … up to 30 s.
- */
+/** The wait after `streak` refusals in a row: none (the next call asks), then 1 s, 2 s … 30 s. */
 const refusalBackoffMillis = (streak: number): number =>
   streak <= 1 ? 0 : Math.min(1000 * 2 ** (streak - 2), 30_000)
 
@@ -291,7 +289,7 @@ export const oauth = (
     const fetchToken = transport.retry(
       (retryHeaders, send) =>
         Effect.flatMap(tokenRequest(retryHeaders), ({ request, secrets }) =>
-          Effect.flatMap(send(request), (answer) =>
+          Effect.flatMap(send(request, secrets), (answer) =>
             Effect.zipRight(learnSkew, readAnswer(answer, secrets))
           )
         ),

@@ -20,6 +20,7 @@ import { OktaTimeoutError, type OktaTransportError } from "../errors/OktaError.j
 import type { Timed } from "./attemptTimeout.js"
 import type { Distrusted, Gate, Ticket } from "./ticket.js"
 import type { Recorder } from "./metrics.js"
+import { credentialSecrets, scrub } from "./secrets.js"
 import { hintWhileStill, isTestClock } from "./testClock.js"
 import { type Call, transportError } from "./transport.js"
 
@@ -48,6 +49,8 @@ export interface Exchange {
   readonly request: HttpClientRequest.HttpClientRequest
   /** The gate admission this exchange settles when the response headers arrive. */
   readonly ticket: Ticket
+  /** The request's secrets beside its credential (a body's token, an assertion), for the scrub. */
+  readonly secrets?: ReadonlyArray<string> | undefined
 }
 
 /** How long a header's warning stands for the same header's later ones (still counted). */
@@ -112,7 +115,7 @@ export const make = <R>({
   /** When each header was last warned of (local clock), for this client. */
   const warned = new Map<string, number>()
   const one = <A, E>(
-    { call, gate, request, span, ticket }: Exchange,
+    { call, gate, request, span, ticket, secrets = [] }: Exchange,
     onResponse: (
       response: HttpClientResponse.HttpClientResponse,
       headers: Headers.Headers
@@ -148,8 +151,12 @@ export const make = <R>({
             const headers = response.headers
             if (span !== undefined) {
               span.attribute("http.response.status_code", response.status)
+              // Scrubbed as an error's is: a proxy may echo the request into any header.
               const requestId = headers["x-okta-request-id"]
-              if (requestId !== undefined) span.attribute("okta.request_id", requestId)
+              if (requestId !== undefined) {
+                const sent = credentialSecrets(response.request.headers)
+                span.attribute("okta.request_id", scrub(requestId, [...secrets, ...sent]))
+              }
             }
             const recorded = recorder.response(
               call.operation,

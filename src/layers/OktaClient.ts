@@ -209,8 +209,7 @@ export const make = (
         ? Auth.staticCredentials
         : yield* Auth.oauth(orgUrl, options.oauth, settings.userAgent, {
             retry: (attempt, repair) =>
-              // The token is fetched inside the call that needs it: its retries and gate waits
-              // are events on that call's span.
+              // Asked inside the call needing it: its retries and gate waits are on that span.
               FiberRef.getWith(callSpan, (span) =>
                 retry({
                   call: Auth.TOKEN_CALL,
@@ -219,7 +218,7 @@ export const make = (
                   replaySafe: true,
                   forCall: true,
                   attempt: (retryHeaders, _, ticket) =>
-                    attempt(retryHeaders, (request) =>
+                    attempt(retryHeaders, (request, secrets) =>
                       exchange<Auth.TokenAnswer, OktaTransportError>(
                         {
                           call: Auth.TOKEN_CALL,
@@ -227,7 +226,8 @@ export const make = (
                           span: undefined,
                           parent: span,
                           request,
-                          ticket
+                          ticket,
+                          secrets
                         },
                         (response, headers) =>
                           Effect.map(
@@ -295,7 +295,7 @@ export const make = (
                 : httpRequest
             const send = (sent: HttpClientRequest.HttpClientRequest) =>
               exchange<A, E | OktaHttpError | OktaTransportError>(
-                { call, gate, span, request: sent, ticket },
+                { call, gate, span, request: sent, ticket, secrets },
                 onResponse
               )
             return credential === undefined
