@@ -760,6 +760,16 @@ describe("secrets never leak", () => {
       Effect.gen(function* () {
         const { http, update, verify, propagated } = yield* tracedCalls("exchanges")
         expect(propagated).toEqual([])
+        // The call's span keeps its attributes, the last answer's included.
+        expect(Object.fromEntries(update.attributes)).toEqual({
+          "okta.app_id": APP,
+          "http.request.method": "POST",
+          "url.path": `/api/v1/apps/${APP}/connections/default`,
+          "server.address": "acme.okta.com",
+          "server.port": 443,
+          "http.response.status_code": 200,
+          "okta.request_id": "req-1"
+        })
         expect(http.map((span) => [span.name, span.kind])).toEqual([
           ["http.client POST", "client"],
           ["http.client POST", "client"]
@@ -819,6 +829,11 @@ describe("secrets never leak", () => {
       expect(named).toEqual([
         [
           true,
+          "ApplicationConnections.updateDefaultProvisioningConnectionForApplication",
+          scrubbed
+        ],
+        [
+          "exchanges",
           "ApplicationConnections.updateDefaultProvisioningConnectionForApplication",
           scrubbed
         ],

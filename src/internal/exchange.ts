@@ -119,7 +119,9 @@ export const make = <R>({
     onResponse: (
       response: HttpClientResponse.HttpClientResponse,
       headers: Headers.Headers
-    ) => Effect.Effect<A, E>
+    ) => Effect.Effect<A, E>,
+    /** The call's span, when `span` is the exchange's: it gets the last answer's facts too. */
+    outer?: Tracer.Span
   ): Effect.Effect<A, E | OktaTransportError | OktaTimeoutError> =>
     // The clock is read directly: two `Clock.currentTimeMillis` effects cost more than the rest
     // of this function's bookkeeping.
@@ -150,12 +152,13 @@ export const make = <R>({
             // The platform rebuilds `response.headers` on every access: read them once.
             const headers = response.headers
             if (span !== undefined) {
-              span.attribute("http.response.status_code", response.status)
               // Scrubbed as an error's is: a proxy may echo the request into any header.
-              const requestId = headers["x-okta-request-id"]
-              if (requestId !== undefined) {
-                const sent = credentialSecrets(response.request.headers)
-                span.attribute("okta.request_id", scrub(requestId, [...secrets, ...sent]))
+              const raw = headers["x-okta-request-id"]
+              const sent = raw === undefined ? [] : credentialSecrets(response.request.headers)
+              const requestId = raw === undefined ? undefined : scrub(raw, [...secrets, ...sent])
+              for (const target of outer === undefined ? [span] : [span, outer]) {
+                target.attribute("http.response.status_code", response.status)
+                if (requestId !== undefined) target.attribute("okta.request_id", requestId)
               }
             }
             const recorded = recorder.response(
@@ -220,7 +223,7 @@ export const make = <R>({
           }
         }),
         (span) =>
-          restore(one({ ...exchange, span }, onResponse)).pipe(
+          restore(one({ ...exchange, span }, onResponse, exchange.span)).pipe(
             Effect.withParentSpan(span),
             Effect.onExit((exit) =>
               Effect.flatMap(Clock.currentTimeNanos, (now) =>
