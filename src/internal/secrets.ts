@@ -36,7 +36,11 @@ const formsOf = (secret: string): ReadonlyArray<string> => {
  * @internal
  */
 export const scrub = (text: string, secrets: ReadonlyArray<string>): string => {
-  const forms = secrets.filter((secret) => secret.length >= MIN_SECRET_LENGTH).flatMap(formsOf)
+  // Every form of a secret is at least as long as the secret: one longer than `text` has none in
+  // it (a request id is shorter than a token), and its forms need not be made.
+  const forms = secrets
+    .filter((secret) => secret.length >= MIN_SECRET_LENGTH && secret.length <= text.length)
+    .flatMap(formsOf)
   // Longest first: a secret that contains another would otherwise keep what follows the other.
   forms.sort((a, b) => b.length - a.length)
   let result = text
