@@ -629,6 +629,17 @@ describe("secrets never leak", () => {
     })
   )
 
+  /** The update's span in `tracedCalls`, with or without the exchanges' spans under it. */
+  const UPDATE_ATTRIBUTES = {
+    "okta.app_id": APP,
+    "http.request.method": "POST",
+    "url.path": `/api/v1/apps/${APP}/connections/default`,
+    "server.address": "acme.okta.com",
+    "server.port": 443,
+    "http.response.status_code": 200,
+    "okta.request_id": "req-1"
+  }
+
   const tracedCalls = (tracing: true | "exchanges") =>
     Effect.gen(function* () {
       const { spans, tracer } = yield* recordingTracer
@@ -684,15 +695,7 @@ describe("secrets never leak", () => {
         const { http, update, verify, propagated } = yield* tracedCalls(true)
         expect(http).toEqual([])
         expect(propagated).toEqual([])
-        expect(Object.fromEntries(update.attributes)).toEqual({
-          "okta.app_id": APP,
-          "http.request.method": "POST",
-          "url.path": `/api/v1/apps/${APP}/connections/default`,
-          "server.address": "acme.okta.com",
-          "server.port": 443,
-          "http.response.status_code": 200,
-          "okta.request_id": "req-1"
-        })
+        expect(Object.fromEntries(update.attributes)).toEqual(UPDATE_ATTRIBUTES)
         expect(verify.attributes.get("okta.app_name")).toBe("office365")
         // The path only: the query of the verify callback holds the one-time code.
         expect(verify.attributes.get("url.path")).toBe(
@@ -761,15 +764,7 @@ describe("secrets never leak", () => {
         const { http, update, verify, propagated } = yield* tracedCalls("exchanges")
         expect(propagated).toEqual([])
         // The call's span keeps its attributes, the last answer's included.
-        expect(Object.fromEntries(update.attributes)).toEqual({
-          "okta.app_id": APP,
-          "http.request.method": "POST",
-          "url.path": `/api/v1/apps/${APP}/connections/default`,
-          "server.address": "acme.okta.com",
-          "server.port": 443,
-          "http.response.status_code": 200,
-          "okta.request_id": "req-1"
-        })
+        expect(Object.fromEntries(update.attributes)).toEqual(UPDATE_ATTRIBUTES)
         expect(http.map((span) => [span.name, span.kind])).toEqual([
           ["http.client POST", "client"],
           ["http.client POST", "client"]
