@@ -225,6 +225,17 @@ describe("okta-connections", () => {
         const fromDash = yield* cli(["get", "--from", "-", "--json"], env, `${ORG2ORG}\n`)
         expect(fromDash.code).toBe(0)
         expect(JSON.parse(fromDash.stdout)).toMatchObject([{ id: ORG2ORG }])
+        // Ids as `jq '.[].id'` prints them without -r, and as a list: refused unsent, saying why.
+        const sent = (yield* sim.requests).length
+        const pasted = yield* cli(["get", "-"], env, `"${ORG2ORG}"\n${ORG2ORG},${ZSCALER}\n`)
+        expect(pasted.code).toBe(1)
+        expect(pasted.stderr).toContain(
+          `"${ORG2ORG}": OktaInvalidInputError: getDefaultProvisioningConnectionForApplication: invalid appId: is in quotes (a JSON string, or jq without -r?): give the id alone; nothing was sent`
+        )
+        expect(pasted.stderr).toContain(
+          `${ORG2ORG},${ZSCALER}: OktaInvalidInputError: getDefaultProvisioningConnectionForApplication: invalid appId: must not contain quotes, brackets, braces, "<", ">", "," or ";" (a list or JSON pasted whole?); nothing was sent`
+        )
+        expect((yield* sim.requests).length).toBe(sent)
       }).pipe(Effect.scoped),
     30_000
   )

@@ -371,7 +371,11 @@ describe("AppId", () => {
       "a\\b",
       "a\u0000b",
       "a\u0085b",
-      "a\u00a0b"
+      "a\u00a0b",
+      'a"b',
+      "a,b",
+      "a]b",
+      "a\u201cb"
     ]) {
       expect([refused, pattern.test(refused)]).toEqual([refused, false])
       expect(Either.isLeft(decode(refused))).toBe(true)
@@ -379,7 +383,7 @@ describe("AppId", () => {
   })
 
   it.prop(
-    "rejects any string containing a path, query or fragment character, whitespace or a control character",
+    "rejects any string containing a path, query or fragment character, whitespace, a control character, a quote, a bracket or a list separator",
     [
       FastCheck.tuple(
         FastCheck.string({ maxLength: 20 }),
@@ -399,7 +403,21 @@ describe("AppId", () => {
           "\u0085",
           "\u009f",
           "\u00a0",
-          ".."
+          "..",
+          // What text around an id brings: quotes, typographic ones too, JSON, a list's separators.
+          '"',
+          "'",
+          "`",
+          "\u201c",
+          "\u2019",
+          "[",
+          "]",
+          "{",
+          "}",
+          "<",
+          ">",
+          ",",
+          ";"
         ),
         FastCheck.string({ maxLength: 20 })
       )
@@ -435,6 +453,26 @@ describe("AppId", () => {
     expect(Either.isLeft(other) && String(other.left)).toContain(
       "is a URL: give the app id alone (0oa…, after /instance/ in the app's Admin Console URL)"
     )
+  })
+
+  it("rejects an id pasted with what surrounded it (quotes, JSON, a list), saying so", () => {
+    const says = (id: string) => {
+      const result = decode(id)
+      return Either.isLeft(result) ? String(result.left) : "accepted"
+    }
+    const id = "0oafxqCAJWWGELFTYASJ"
+    for (const quoted of [`"${id}"`, `'${id}'`, `\u201c${id}\u201d`, `\u2018${id}\u2019`]) {
+      expect(says(quoted)).toContain(
+        "is in quotes (a JSON string, or jq without -r?): give the id alone"
+      )
+    }
+    for (const listed of [`["${id}"]`, `${id},${id}`, `${id};${id}`, `{${id}}`, `<${id}>`]) {
+      expect(says(listed)).toContain(
+        'must not contain quotes, brackets, braces, "<", ">", "," or ";" (a list or JSON pasted whole?)'
+      )
+    }
+    // Of the value, nothing: the rule alone.
+    expect(says(`${id},${id}`)).not.toContain(id)
   })
 
   it.prop(

@@ -18,6 +18,10 @@ export const APP_ID_MAX_LENGTH = 100
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/
 const WHITESPACE = /\s/
 const PATH_SYNTAX = /[/?#%\\]/
+// What text around an id brings with it: quotes (typographic ones too, from a chat or a document),
+// JSON's brackets and braces, a list's separators. No Okta id has one; sent, it draws a 404.
+const PASTED = /["'`\u2018\u2019\u201c\u201d,;[\]{}<>]/
+const QUOTE = /^["'`\u2018\u2019\u201c\u201d]$/
 
 /** What a one-class pattern holds between its brackets. */
 const classOf = (set: RegExp) => set.source.slice(1, -1)
@@ -42,6 +46,14 @@ const RULES: ReadonlyArray<
     }
   ],
   [(s) => s.length <= APP_ID_MAX_LENGTH, `must be at most ${APP_ID_MAX_LENGTH} characters long`],
+  [
+    (s) => s.length < 2 || !QUOTE.test(s.charAt(0)) || !QUOTE.test(s.charAt(s.length - 1)),
+    "is in quotes (a JSON string, or jq without -r?): give the id alone"
+  ],
+  [
+    (s) => !PASTED.test(s),
+    'must not contain quotes, brackets, braces, "<", ">", "," or ";" (a list or JSON pasted whole?)'
+  ],
   [(s) => !CONTROL.test(s), "must not contain control characters"],
   [(s) => !WHITESPACE.test(s), "must not contain whitespace"],
   [(s) => !PATH_SYNTAX.test(s), 'must not contain "/", "\\", "?", "#" or "%"'],
@@ -53,9 +65,10 @@ const RULES: ReadonlyArray<
 /**
  * An Okta application id, validated before any request is built. Rejected (each with a message
  * that names the rule, never the value): empty, a URL (an app's Admin Console URL: with the id
- * found in it), longer than {@link APP_ID_MAX_LENGTH}, containing `/`, `\`, `?`, `#`, `%`,
- * whitespace or control characters, or `..`; the dot segment `.` (a URL drops it, so the request
- * would go to another resource); ill-formed UTF-16 (a lone surrogate).
+ * found in it), longer than {@link APP_ID_MAX_LENGTH}, in quotes, containing `/`, `\`, `?`, `#`,
+ * `%`, whitespace or control characters, `..`, or what a list or JSON brings (quotes, brackets,
+ * braces, `<`, `>`, `,`, `;`); the dot segment `.` (a URL drops it, so the request would go to
+ * another resource); ill-formed UTF-16 (a lone surrogate).
  *
  * The brand is a type-level marker only: the JSON form is a plain string, and the operations also
  * accept plain strings (they validate with this schema).
@@ -82,7 +95,7 @@ export const AppId = Schema.String.pipe(
         minLength: 1,
         maxLength: APP_ID_MAX_LENGTH,
         // The three character sets above in one class: JSON Schema's patterns are ECMA-262's.
-        pattern: `^[^${WHITESPACE.source}${classOf(PATH_SYNTAX)}${classOf(CONTROL)}]+$`,
+        pattern: `^[^${WHITESPACE.source}${classOf(PATH_SYNTAX)}${classOf(CONTROL)}${classOf(PASTED)}]+$`,
         not: { anyOf: [{ const: "." }, { pattern: "\\.\\." }] }
       }
     }
