@@ -193,7 +193,18 @@ for (const face of allFaces) {
           // From JavaScript, where the type does not hold: no transport sends these as written.
           ["method", executed({ operation: "x", method: "get" as never, path: "/api/v1/apps" })],
           ["method", executed({ operation: "x", method: "HEAD" as never, path: "/api/v1/apps" })],
-          ["method", executed({ operation: "x", method: "GE T" as never, path: "/api/v1/apps" })]
+          ["method", executed({ operation: "x", method: "GE T" as never, path: "/api/v1/apps" })],
+          // What errors, spans and metrics name the call by: not blank, and there at all.
+          [
+            "operation",
+            executed({ operation: " ", method: "GET", path: "/api/v1/apps" }),
+            "must name the call"
+          ],
+          [
+            "operation",
+            executed({ operation: undefined as never, method: "GET", path: "/api/v1/apps" }),
+            "must name the call"
+          ]
         ]
         for (const [field, effect, issues] of cases) {
           const error = errorOf(yield* Effect.exit(effect))

@@ -31,8 +31,15 @@ export const build = (
   { readonly request: HttpClientRequest.HttpClientRequest; readonly path: string },
   OktaInvalidInputError
 > => {
+  // It names the call in errors, spans, metrics and logs; from JavaScript it may be missing.
+  const named = typeof spec.operation === "string" && spec.operation.trim() !== ""
   const invalid = (field: string, issues: string) =>
-    Either.left(new OktaInvalidInputError({ operation: spec.operation, field, issues }))
+    Either.left(
+      new OktaInvalidInputError({ operation: named ? spec.operation : "execute", field, issues })
+    )
+  if (!named) {
+    return invalid("operation", "must name the call (its Okta operationId, as errors show it)")
+  }
   // The transports disagree on anything else: fetch upper-cases "get" and undici sends it as is;
   // an invalid token is a transport error on one and a thrown TypeError (a defect) on another.
   if (!METHODS.has(spec.method)) {

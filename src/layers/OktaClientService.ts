@@ -24,7 +24,7 @@ import type {
  * ```
  */
 export interface OktaRequest {
-  /** The Okta operationId, used in errors, spans and metrics. */
+  /** The Okta operationId, used in errors, spans and metrics; a blank one is invalid input. */
   readonly operation: string
   /** One of these, upper case; anything else is `OktaInvalidInputError`, and nothing is sent. */
   readonly method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE"
