@@ -27,6 +27,7 @@ export class ManifestError extends Data.TaggedError("ManifestError")<{ readonly 
 }
 
 const Status = Schema.Literal("ENABLED", "DISABLED")
+const RotationMode = Schema.Literal("AUTO", "MANUAL")
 
 // An id no app can have (a pasted Admin Console URL, a space) is the manifest's fault, refused
 // with the rest of it before any call, not one failed read that stops the apply.
@@ -42,13 +43,39 @@ const OAuthApp = Schema.Struct({
   id: AppId,
   authScheme: Schema.Literal("OAUTH2"),
   clientId: Schema.optional(Schema.String),
-  rotationMode: Schema.optional(Schema.Literal("AUTO", "MANUAL")),
+  rotationMode: Schema.optional(RotationMode),
   adminUsername: Schema.optional(Schema.String),
   adminPassword: Schema.optional(Schema.String),
   status: Schema.optional(Status)
 })
 
 const Manifest = Schema.Struct({ apps: Schema.Array(Schema.Union(TokenApp, OAuthApp)) })
+
+const oneOf = (literals: ReadonlyArray<string>) => literals.join(" or ")
+
+// The fields whose values are a closed list, said when one is wrong or missing (the list is the
+// schema's; the value is never shown).
+const ALLOWED: Readonly<Record<string, string>> = {
+  authScheme: oneOf([
+    ...TokenApp.fields.authScheme.literals,
+    ...OAuthApp.fields.authScheme.literals
+  ]),
+  status: oneOf(Status.literals),
+  rotationMode: oneOf(RotationMode.literals)
+}
+
+/** What is wrong at one place: its rule or its closed list, never the value (secrets may be). */
+const describeManifestIssue = (issue: ParseResult.ArrayFormatterIssue): string => {
+  const field = issue.path.at(-1)
+  const allowed =
+    typeof field === "string" && Object.hasOwn(ALLOWED, field) ? ALLOWED[field] : undefined
+  if (issue._tag === "Unexpected") return "is not allowed"
+  if (issue._tag === "Missing")
+    return allowed === undefined ? "is missing" : `is missing (${allowed})`
+  // An id's rule is said: `AppId` names the rule, not the value.
+  if (issue._tag === "Refinement" && field === "id") return issue.message
+  return allowed === undefined ? "is not valid" : `must be ${allowed}`
+}
 export type ManifestApp = typeof TokenApp.Type | typeof OAuthApp.Type
 
 const decode = Schema.decodeUnknownEither(Manifest, { onExcessProperty: "error", errors: "all" })
@@ -137,15 +164,13 @@ const readWith = (
       }
       const decoded = decode(raw)
       if (Either.isLeft(decoded)) {
-        const issues = ParseResult.ArrayFormatter.formatErrorSync(decoded.left)
-          .slice(0, 8)
-          // Paths and what was expected; never the values (secrets may be among them). An id's
-          // rule is said: `AppId` names the rule, not the value.
-          .map(
-            (issue) =>
-              `${issue.path.join(".")}: ${issue._tag === "Unexpected" ? "is not allowed" : issue._tag === "Missing" ? "is missing" : issue._tag === "Refinement" && issue.path.at(-1) === "id" ? issue.message : "is not valid"}`
+        // Each place once: the union's members (and `optional`'s) each report a wrong value.
+        const issues = new Set(
+          ParseResult.ArrayFormatter.formatErrorSync(decoded.left).map(
+            (issue) => `${issue.path.join(".")}: ${describeManifestIssue(issue)}`
           )
-        throw new ManifestError(`${path}: ${issues.join("; ")}`)
+        )
+        throw new ManifestError(`${path}: ${[...issues].slice(0, 8).join("; ")}`)
       }
       const seen = new Set<string>()
       // `${file:…}` references are relative to the manifest, or to the working directory.

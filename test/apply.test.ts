@@ -237,6 +237,36 @@ describe("reading a manifest", () => {
       }).pipe(Effect.scoped)
   )
 
+  it.effect(
+    "a field with a closed list of values says the list, once, when it is wrong or missing",
+    () =>
+      Effect.gen(function* () {
+        const dir = mkdtempSync(join(tmpdir(), "manifest-"))
+        yield* Effect.addFinalizer(() =>
+          Effect.sync(() => rmSync(dir, { recursive: true, force: true }))
+        )
+        const read = (apps: ReadonlyArray<Record<string, unknown>>) => {
+          const manifest = join(dir, "apps.json")
+          writeFileSync(manifest, JSON.stringify({ apps }))
+          return Effect.map(Effect.flip(readManifest(manifest)), (error) =>
+            error.message.slice(manifest.length + 2)
+          )
+        }
+        // Okta's own example spells the scheme OAUTH; the manifest takes OAUTH2, and says so.
+        expect(yield* read([{ id: ID, authScheme: "OAUTH" }])).toBe(
+          "apps.0.authScheme: must be TOKEN or OAUTH2"
+        )
+        expect(yield* read([{ id: ID }])).toBe("apps.0.authScheme: is missing (TOKEN or OAUTH2)")
+        // Each place once, though the union's members each refuse it; the values never.
+        const cased = yield* read([
+          { id: ID, authScheme: "OAUTH2", status: "enabled", rotationMode: "auto" }
+        ])
+        expect(cased).toBe(
+          "apps.0.rotationMode: must be AUTO or MANUAL; apps.0.status: must be ENABLED or DISABLED"
+        )
+      }).pipe(Effect.scoped)
+  )
+
   it.effect("its faults are named by path, all of them up to eight, never with their values", () =>
     Effect.gen(function* () {
       const dir = mkdtempSync(join(tmpdir(), "manifest-"))
