@@ -162,6 +162,19 @@ export const update = Command.make(
                 // The body may hold the token: where it failed, never the parser's quote of it.
                 throw new UsageError(`--file: not YAML or JSON${yamlErrorAt(error)}`)
               }
+              // What `get --json` prints, edited and sent back: said as such, not as four
+              // members the client does not allow.
+              if (Array.isArray(parsed)) {
+                throw new UsageError("--file: a list (as get --json prints): give one app's body")
+              }
+              const printed = isRecord(parsed)
+                ? ["id", "authScheme", "status", "_links"].filter((key) => key in parsed)
+                : []
+              if (printed.length > 0) {
+                throw new UsageError(
+                  `--file: ${printed.join(", ")}: what get prints, not an update body, which has baseUrl and profile only (to enable, --activate)`
+                )
+              }
               // A body file without its secret, the secret given apart (kept out of the file).
               return secret === undefined ? parsed : withSecret(parsed, secret)
             }

@@ -1588,7 +1588,22 @@ describe("okta-connections", () => {
           "",
           "okta-connections: updateDefaultProvisioningConnectionForApplication: invalid body: profile.tokn: is not allowed; nothing was sent\n"
         ])
-        expect((yield* sim.requests).length).toBe(before)
+        // What get --json prints, edited and given back: said as such, nothing sent.
+        const printed = yield* cli(["get", ZSCALER, "--json"], env)
+        writeFileSync(file, printed.stdout)
+        const list = yield* cli(["update", ZSCALER, "--file", file], env)
+        expect([list.code, list.stderr]).toEqual([
+          2,
+          "okta-connections: --file: a list (as get --json prints): give one app's body\n"
+        ])
+        writeFileSync(file, JSON.stringify(JSON.parse(printed.stdout)[0]))
+        const one = yield* cli(["update", ZSCALER, "--file", file], env)
+        expect([one.code, one.stderr]).toEqual([
+          2,
+          "okta-connections: --file: id, authScheme, status, _links: what get prints, not an update body, which has baseUrl and profile only (to enable, --activate)\n"
+        ])
+        // The get's read, and nothing after it.
+        expect((yield* sim.requests).slice(before).map((r) => r.method)).toEqual(["GET"])
       }).pipe(Effect.scoped),
     30_000
   )
