@@ -43,15 +43,22 @@ import {
   UsageError,
   withClient
 } from "./shared.js"
+import { manifestText } from "./manifest.js"
 import { filesWithoutSection, yamlOrigin } from "./oktaYaml.js"
 import { simulatorCommand } from "./simulator.js"
 import { apply, update, verify } from "./write.js"
 
-const get = Command.make("get", { appIds, from, json, ndjson }, (options) =>
+const manifest = Options.boolean("manifest").pipe(
+  Options.withDescription("a manifest of the connections as they are, for apply (YAML)")
+)
+
+const get = Command.make("get", { appIds, from, json, ndjson, manifest }, (options) =>
   withClient(
     Effect.gen(function* () {
-      if (options.json && options.ndjson) {
-        return yield* Effect.fail(new UsageError("give one output format: --json or --ndjson"))
+      if ([options.json, options.ndjson, options.manifest].filter(Boolean).length > 1) {
+        return yield* Effect.fail(
+          new UsageError("give one output format: --json, --ndjson or --manifest")
+        )
       }
       const api = yield* ApplicationConnections
       const ids = yield* idsOf(options.appIds, options.from)
@@ -68,6 +75,10 @@ const get = Command.make("get", { appIds, from, json, ndjson }, (options) =>
         Exit.isSuccess(result) ? [{ id, ...result.value }] : []
       )
       if (options.json) yield* Console.log(JSON.stringify(rows, null, 2))
+      else if (options.manifest) {
+        const apps = rows.map(({ id, ...connection }) => ({ id, connection }))
+        yield* Console.log(yield* manifestText(apps))
+      }
       // No table with --ndjson (printed as the calls ended), nor without a row: every app
       // failed, and each failure is on standard error.
       else if (!options.ndjson && rows.length > 0) {

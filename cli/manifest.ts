@@ -113,16 +113,73 @@ export const readManifest = (
 ): Effect.Effect<ReadonlyArray<ManifestApp>, ManifestError> =>
   Effect.flatMap(yamlParser, (parseYaml) => readWith(path, parseYaml))
 
-/** The YAML parser, loaded only by the commands that read YAML (most commands never do). */
-export const yamlParser: Effect.Effect<(text: string) => unknown> = Effect.promise(
-  () => import("yaml")
-).pipe(
-  Effect.map((yaml) => {
-    // yaml is CommonJS: in the bundle its exports arrive as the default export only.
-    const { parse } = "parse" in yaml ? yaml : (yaml as { readonly default: typeof yaml }).default
-    return (text: string): unknown => parse(text)
-  })
+/** The YAML module, loaded only by the commands that read or write YAML (most never do). */
+const yamlModule = Effect.promise(() => import("yaml")).pipe(
+  // yaml is CommonJS: in the bundle its exports arrive as the default export only.
+  Effect.map((yaml) =>
+    "parse" in yaml ? yaml : (yaml as { readonly default: typeof yaml }).default
+  )
 )
+
+/** The YAML parser. */
+export const yamlParser: Effect.Effect<(text: string) => unknown> = Effect.map(
+  yamlModule,
+  ({ parse }) =>
+    (text: string): unknown =>
+      parse(text)
+)
+
+/**
+ * One app as a manifest has it, from what Okta has now: `apply` with it plans no change. What a
+ * manifest cannot hold (a scheme other than TOKEN and OAUTH2) is `undefined`.
+ */
+export const manifestAppOf = (
+  id: string,
+  current: ProvisioningConnectionResponse
+): Record<string, string> | undefined => {
+  const profile = current.profile as { clientId?: string; signing?: { rotationMode?: string } }
+  const status = Status.literals.find((s) => s === current.status)
+  const rotationMode = RotationMode.literals.find((m) => m === profile.signing?.rotationMode)
+  const settings =
+    current.profile.authScheme === "TOKEN"
+      ? { ...(current.baseUrl !== undefined ? { baseUrl: current.baseUrl } : {}) }
+      : current.profile.authScheme === "OAUTH2"
+        ? {
+            ...(profile.clientId !== undefined ? { clientId: profile.clientId } : {}),
+            ...(rotationMode !== undefined ? { rotationMode } : {})
+          }
+        : undefined
+  if (settings === undefined) return undefined
+  return {
+    id,
+    authScheme: current.profile.authScheme,
+    ...settings,
+    ...(status !== undefined ? { status } : {})
+  }
+}
+
+/** The connections of `apps` as a manifest, YAML with a word on the secrets it cannot hold. */
+export const manifestText = (
+  apps: ReadonlyArray<{ readonly id: string; readonly connection: ProvisioningConnectionResponse }>
+): Effect.Effect<string> =>
+  Effect.map(yamlModule, ({ stringify }) => {
+    const kept = apps.flatMap(({ connection, id }) => {
+      const app = manifestAppOf(id, connection)
+      return app === undefined ? [] : [app]
+    })
+    const left = apps.filter(({ connection, id }) => manifestAppOf(id, connection) === undefined)
+    return [
+      "# The connections as Okta has them now (okta-connections get --manifest): apply plans no",
+      "# change from it. Tokens and admin passwords are write-only, and Okta returns neither: to",
+      "# send one, add it as a reference, ${env:NAME} or ${file:PATH} (adminPassword with",
+      "# adminUsername).",
+      ...left.map(
+        ({ connection, id }) =>
+          `# Left out: ${id}, whose authScheme ${connection.profile.authScheme} a manifest cannot hold.`
+      ),
+      stringify({ apps: kept }).trimEnd()
+    ].join("\n")
+  })
 
 /** A parsed YAML or JSON value that is a mapping. */
 export const isRecord = (value: unknown): value is Record<string, unknown> =>

@@ -20,7 +20,13 @@ import {
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { applyStep, type ManifestApp, planFor, readManifest } from "../cli/manifest.js"
+import {
+  applyStep,
+  type ManifestApp,
+  manifestAppOf,
+  planFor,
+  readManifest
+} from "../cli/manifest.js"
 import { connectionsWith, empty, json } from "./support/TestHttp.js"
 
 const ID = "0oasimapplyapp000001"
@@ -236,6 +242,32 @@ describe("reading a manifest", () => {
         )
       }).pipe(Effect.scoped)
   )
+
+  it("an app as get --manifest writes it: only what a manifest can hold, and apply plans nothing", () => {
+    const oauth = (status: string, rotationMode: string): ProvisioningConnectionResponse => ({
+      status,
+      profile: { authScheme: "OAUTH2", clientId: "0oaclient", signing: { rotationMode } }
+    })
+    // A status or rotation Okta may add later than the manifest's lists: left to the app.
+    expect(manifestAppOf(ID, oauth("UNKNOWN", "SCHEDULED"))).toEqual({
+      id: ID,
+      authScheme: "OAUTH2",
+      clientId: "0oaclient"
+    })
+    const held = manifestAppOf(ID, oauth("ENABLED", "AUTO"))!
+    expect(held).toEqual({
+      id: ID,
+      authScheme: "OAUTH2",
+      clientId: "0oaclient",
+      rotationMode: "AUTO",
+      status: "ENABLED"
+    })
+    const step = planFor(held as ManifestApp, oauth("ENABLED", "AUTO"), false)
+    expect([step.update, step.lifecycle, step.changes]).toEqual([undefined, undefined, []])
+    expect(manifestAppOf(ID, { status: "DISABLED", profile: { authScheme: "UNKNOWN" } })).toBe(
+      undefined
+    )
+  })
 
   it.effect(
     "a field with a closed list of values says the list, once, when it is wrong or missing",

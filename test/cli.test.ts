@@ -168,7 +168,9 @@ describe("okta-connections", () => {
         // Both formats printed both, one after the other, on one standard output.
         const both = yield* cli(["get", ZSCALER, "--json", "--ndjson"], env)
         expect([both.code, both.stdout]).toEqual([2, ""])
-        expect(both.stderr).toContain("give one output format: --json or --ndjson")
+        expect(both.stderr).toContain("give one output format: --json, --ndjson or --manifest")
+        const twoOf = yield* cli(["get", ZSCALER, "--json", "--manifest"], env)
+        expect([twoOf.code, twoOf.stdout]).toEqual([2, ""])
         const missing = yield* cli(["get", ZSCALER, "0oanosuchapp00000001", "--ndjson"], env)
         expect(missing.code).toBe(1)
         expect(
@@ -752,6 +754,74 @@ describe("okta-connections", () => {
         }
       }).pipe(Effect.scoped),
     60_000
+  )
+
+  it.live(
+    "get --manifest: the connections as a manifest, from which apply plans no change",
+    () =>
+      Effect.gen(function* () {
+        const { env, sim } = yield* org
+        const bookmark = "0oasimbookmark000001"
+        // An Org2Org OAuth app with a client id and AUTO rotation, enabled.
+        const updated = yield* cli(
+          [
+            "update",
+            ORG2ORG_OAUTH,
+            "--auth-scheme",
+            "OAUTH2",
+            "--client-id",
+            "0oaclientid000000001",
+            "--rotation",
+            "AUTO",
+            "--activate"
+          ],
+          env
+        )
+        expect(updated.code).toBe(0)
+        const ids = [ZSCALER, ORG2ORG, ORG2ORG_OAUTH, OFFICE365, bookmark]
+        const exported = yield* cli(["get", ...ids, "--manifest"], env)
+        expect(exported.code).toBe(0)
+        const lines = exported.stdout.split("\n")
+        // The bookmark app has no provisioning connection a manifest can hold: said, not listed.
+        expect(lines.filter((line) => line.startsWith("#")).join("\n")).toContain(
+          `# Left out: ${bookmark}, whose authScheme UNKNOWN a manifest cannot hold.`
+        )
+        const text = lines.filter((line) => !line.startsWith("#")).join("\n")
+        expect(text).toBe(
+          [
+            "apps:",
+            `  - id: ${ZSCALER}`,
+            "    authScheme: TOKEN",
+            "    baseUrl: https://scim.zscalerbeta.net/1234567/890/scim",
+            "    status: ENABLED",
+            `  - id: ${ORG2ORG}`,
+            "    authScheme: TOKEN",
+            "    baseUrl: https://targetorg.okta.com",
+            "    status: DISABLED",
+            `  - id: ${ORG2ORG_OAUTH}`,
+            "    authScheme: OAUTH2",
+            "    clientId: 0oaclientid000000001",
+            "    rotationMode: AUTO",
+            "    status: ENABLED",
+            `  - id: ${OFFICE365}`,
+            "    authScheme: OAUTH2",
+            "    status: DISABLED",
+            ""
+          ].join("\n")
+        )
+        const manifest = manifestOf([exported.stdout])
+        const sent = (yield* sim.requests).length
+        const plan = yield* cli(["apply", manifest, "--dry-run", "--detailed-exitcode"], env)
+        expect([plan.code, plan.stdout.trim().split("\n").at(-1)]).toEqual([
+          0,
+          "Plan: 0 to update, 0 to activate, 0 to deactivate, 4 unchanged"
+        ])
+        // Reads only.
+        expect(new Set((yield* sim.requests).slice(sent).map((r) => r.method))).toEqual(
+          new Set(["GET"])
+        )
+      }).pipe(Effect.scoped),
+    30_000
   )
 
   it.live(
