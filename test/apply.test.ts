@@ -210,14 +210,17 @@ describe("apply", () => {
 })
 
 describe("reading a manifest", () => {
+  /** A directory of the test's own, removed when its scope closes. */
+  const scratchDir = Effect.acquireRelease(
+    Effect.sync(() => mkdtempSync(join(tmpdir(), "manifest-"))),
+    (dir) => Effect.sync(() => rmSync(dir, { recursive: true, force: true }))
+  )
+
   it.effect(
     "a file's secret is read without its final newline; a variable set empty is refused",
     () =>
       Effect.gen(function* () {
-        const dir = mkdtempSync(join(tmpdir(), "manifest-"))
-        yield* Effect.addFinalizer(() =>
-          Effect.sync(() => rmSync(dir, { recursive: true, force: true }))
-        )
+        const dir = yield* scratchDir
         // What `echo "$TOKEN" > token.txt` writes: the newline would be sent as part of the token.
         writeFileSync(join(dir, "token.txt"), "00file-token\n")
         const manifest = join(dir, "apps.json")
@@ -273,10 +276,7 @@ describe("reading a manifest", () => {
     "a field with a closed list of values says the list, once, when it is wrong or missing",
     () =>
       Effect.gen(function* () {
-        const dir = mkdtempSync(join(tmpdir(), "manifest-"))
-        yield* Effect.addFinalizer(() =>
-          Effect.sync(() => rmSync(dir, { recursive: true, force: true }))
-        )
+        const dir = yield* scratchDir
         const read = (apps: ReadonlyArray<Record<string, unknown>>) => {
           const manifest = join(dir, "apps.json")
           writeFileSync(manifest, JSON.stringify({ apps }))
@@ -301,10 +301,7 @@ describe("reading a manifest", () => {
 
   it.effect("its faults are named by path, all of them up to eight, never with their values", () =>
     Effect.gen(function* () {
-      const dir = mkdtempSync(join(tmpdir(), "manifest-"))
-      yield* Effect.addFinalizer(() =>
-        Effect.sync(() => rmSync(dir, { recursive: true, force: true }))
-      )
+      const dir = yield* scratchDir
       const manifest = join(dir, "apps.json")
       const apps: Array<Record<string, unknown>> = [{ authScheme: "TOKEN" }]
       for (let i = 1; i < 10; i++) {
