@@ -69,7 +69,14 @@ const describeManifestIssue = (issue: ParseResult.ArrayFormatterIssue): string =
   const field = issue.path.at(-1)
   const allowed =
     typeof field === "string" && Object.hasOwn(ALLOWED, field) ? ALLOWED[field] : undefined
-  if (issue._tag === "Unexpected") return "is not allowed"
+  if (issue._tag === "Unexpected") {
+    // A setting of the other scheme (a rotationMode left on an app turned TOKEN): which one.
+    const token = typeof field === "string" && Object.hasOwn(TokenApp.fields, field)
+    const oauth = typeof field === "string" && Object.hasOwn(OAuthApp.fields, field)
+    return token === oauth
+      ? "is not allowed"
+      : `is not allowed: only authScheme ${token ? "TOKEN" : "OAUTH2"} takes it`
+  }
   if (issue._tag === "Missing")
     return allowed === undefined ? "is missing" : `is missing (${allowed})`
   // An id's rule is said: `AppId` names the rule, not the value.

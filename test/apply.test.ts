@@ -272,31 +272,36 @@ describe("reading a manifest", () => {
     )
   })
 
-  it.effect(
-    "a field with a closed list of values says the list, once, when it is wrong or missing",
-    () =>
-      Effect.gen(function* () {
-        const dir = yield* scratchDir
-        const read = (apps: ReadonlyArray<Record<string, unknown>>) => {
-          const manifest = join(dir, "apps.json")
-          writeFileSync(manifest, JSON.stringify({ apps }))
-          return Effect.map(Effect.flip(readManifest(manifest)), (error) =>
-            error.message.slice(manifest.length + 2)
-          )
-        }
-        // Okta's own example spells the scheme OAUTH; the manifest takes OAUTH2, and says so.
-        expect(yield* read([{ id: ID, authScheme: "OAUTH" }])).toBe(
-          "apps.0.authScheme: must be TOKEN or OAUTH2"
+  it.effect("a wrong, missing or misplaced field says what it takes, once per place", () =>
+    Effect.gen(function* () {
+      const dir = yield* scratchDir
+      const read = (apps: ReadonlyArray<Record<string, unknown>>) => {
+        const manifest = join(dir, "apps.json")
+        writeFileSync(manifest, JSON.stringify({ apps }))
+        return Effect.map(Effect.flip(readManifest(manifest)), (error) =>
+          error.message.slice(manifest.length + 2)
         )
-        expect(yield* read([{ id: ID }])).toBe("apps.0.authScheme: is missing (TOKEN or OAUTH2)")
-        // Each place once, though the union's members each refuse it; the values never.
-        const cased = yield* read([
-          { id: ID, authScheme: "OAUTH2", status: "enabled", rotationMode: "auto" }
-        ])
-        expect(cased).toBe(
-          "apps.0.rotationMode: must be AUTO or MANUAL; apps.0.status: must be ENABLED or DISABLED"
-        )
-      }).pipe(Effect.scoped)
+      }
+      // Okta's own example spells the scheme OAUTH; the manifest takes OAUTH2, and says so.
+      expect(yield* read([{ id: ID, authScheme: "OAUTH" }])).toBe(
+        "apps.0.authScheme: must be TOKEN or OAUTH2"
+      )
+      expect(yield* read([{ id: ID }])).toBe("apps.0.authScheme: is missing (TOKEN or OAUTH2)")
+      // Each place once, though the union's members each refuse it; the values never.
+      const cased = yield* read([
+        { id: ID, authScheme: "OAUTH2", status: "enabled", rotationMode: "auto" }
+      ])
+      expect(cased).toBe(
+        "apps.0.rotationMode: must be AUTO or MANUAL; apps.0.status: must be ENABLED or DISABLED"
+      )
+      // A setting of the other scheme, as an app switched from one to the other keeps it.
+      expect(yield* read([{ id: ID, authScheme: "TOKEN", rotationMode: "AUTO" }])).toBe(
+        "apps.0.rotationMode: is not allowed: only authScheme OAUTH2 takes it"
+      )
+      expect(yield* read([{ id: ID, authScheme: "OAUTH2", baseUrl: "https://x.example" }])).toBe(
+        "apps.0.baseUrl: is not allowed: only authScheme TOKEN takes it"
+      )
+    }).pipe(Effect.scoped)
   )
 
   it.effect("its faults are named by path, all of them up to eight, never with their values", () =>
