@@ -51,6 +51,10 @@ const OAuthApp = Schema.Struct({
 
 const Manifest = Schema.Struct({ apps: Schema.Array(Schema.Union(TokenApp, OAuthApp)) })
 
+export type ManifestApp = typeof TokenApp.Type | typeof OAuthApp.Type
+
+const decode = Schema.decodeUnknownEither(Manifest, { onExcessProperty: "error", errors: "all" })
+
 const oneOf = (literals: ReadonlyArray<string>) => literals.join(" or ")
 
 // The fields whose values are a closed list, said when one is wrong or missing (the list is the
@@ -83,9 +87,6 @@ const describeManifestIssue = (issue: ParseResult.ArrayFormatterIssue): string =
   if (issue._tag === "Refinement" && field === "id") return issue.message
   return allowed === undefined ? "is not valid" : `must be ${allowed}`
 }
-export type ManifestApp = typeof TokenApp.Type | typeof OAuthApp.Type
-
-const decode = Schema.decodeUnknownEither(Manifest, { onExcessProperty: "error", errors: "all" })
 
 /** `${env:NAME}` or `${file:PATH}` (relative to the manifest); any other text is refused. */
 const resolveSecret = (field: string, value: string, base: string): string => {
@@ -170,11 +171,9 @@ export const manifestText = (
   apps: ReadonlyArray<{ readonly id: string; readonly connection: ProvisioningConnectionResponse }>
 ): Effect.Effect<string> =>
   Effect.map(yamlModule, ({ stringify }) => {
-    const kept = apps.flatMap(({ connection, id }) => {
-      const app = manifestAppOf(id, connection)
-      return app === undefined ? [] : [app]
-    })
-    const left = apps.filter(({ connection, id }) => manifestAppOf(id, connection) === undefined)
+    const held = apps.map((entry) => ({ ...entry, app: manifestAppOf(entry.id, entry.connection) }))
+    const kept = held.flatMap(({ app }) => (app === undefined ? [] : [app]))
+    const left = held.filter(({ app }) => app === undefined)
     return [
       "# The connections as Okta has them now (okta-connections get --manifest): apply plans no",
       "# change from it. Tokens and admin passwords are write-only, and Okta returns neither: to",
