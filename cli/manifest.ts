@@ -18,6 +18,7 @@ import {
 } from "effect-okta-connections"
 import { readFileSync } from "node:fs"
 import { dirname, resolve } from "node:path"
+import { standardInput } from "./stdin.js"
 
 /** A manifest that cannot be used: nothing is sent. */
 export class ManifestError extends Data.TaggedError("ManifestError")<{ readonly message: string }> {
@@ -119,7 +120,14 @@ const resolveSecret = (field: string, value: string, base: string): string => {
 export const readManifest = (
   path: string
 ): Effect.Effect<ReadonlyArray<ManifestApp>, ManifestError> =>
-  Effect.flatMap(yamlParser, (parseYaml) => readWith(path, parseYaml))
+  Effect.flatMap(yamlParser, (parseYaml) =>
+    Effect.flatMap(
+      path === "-"
+        ? Effect.mapError(standardInput, () => new ManifestError("cannot read -"))
+        : Effect.succeed(undefined),
+      (stdin) => readWith(path, parseYaml, stdin)
+    )
+  )
 
 /** The YAML module, loaded only by the commands that read or write YAML (most never do). */
 const yamlModule = Effect.promise(() => import("yaml")).pipe(
@@ -204,13 +212,14 @@ export const yamlErrorAt = (error: unknown): string => {
 
 const readWith = (
   path: string,
-  parseYaml: (text: string) => unknown
+  parseYaml: (text: string) => unknown,
+  stdin: string | undefined
 ): Effect.Effect<ReadonlyArray<ManifestApp>, ManifestError> =>
   Effect.try({
     try: () => {
       let text: string
       try {
-        text = readFileSync(path === "-" ? 0 : path, "utf8")
+        text = stdin ?? readFileSync(path, "utf8")
       } catch {
         throw new ManifestError(`cannot read ${path}`)
       }

@@ -31,6 +31,7 @@ import { createPrivateKey } from "node:crypto"
 import { readFileSync } from "node:fs"
 import { homedir } from "node:os"
 import { configProvider } from "./oktaYaml.js"
+import { standardInput } from "./stdin.js"
 
 /** Exit codes the README documents. */
 export const EXIT = {
@@ -269,33 +270,47 @@ export const from = Options.file("from").pipe(
   Options.withDescription("read app ids from a file, one per line (- for standard input)"),
   Options.optional
 )
-export const idsOf = (args: ReadonlyArray<string>, file: Option.Option<string>) =>
-  Effect.try({
-    try: () => {
-      const lines = (text: string) =>
-        text
-          .split(/\r?\n/)
-          .map((line) => line.trim())
-          .filter((line) => line !== "" && !line.startsWith("#"))
-      // @effect/cli passes an option it does not know after the command on as an argument; an app
-      // id never starts with "-", so say what it is rather than ask Okta for an app of that name.
-      const option = args.find((arg) => arg.startsWith("-") && arg !== "-")
-      if (option !== undefined) {
-        throw new UsageError(
-          `unknown option ${option} for this command (global options such as --org-url go before it)`
-        )
-      }
-      const ids = args.flatMap((arg) => (arg === "-" ? lines(readFileSync(0, "utf8")) : [arg]))
-      if (Option.isSome(file)) {
-        ids.push(...lines(readFileSync(file.value === "-" ? 0 : file.value, "utf8")))
-      }
-      if (ids.length === 0) throw new UsageError("give at least one app id (or --from FILE, or -)")
-      // An id listed twice (in a file and as an argument, say) is one app: one call, one line.
-      return [...new Set(ids)]
-    },
-    catch: (error) =>
-      error instanceof UsageError ? error : new UsageError(`cannot read app ids: ${String(error)}`)
-  })
+export const idsOf = (args: ReadonlyArray<string>, file: Option.Option<string>) => {
+  // @effect/cli passes an option it does not know after the command on as an argument; an app id
+  // never starts with "-", so say what it is rather than ask Okta for an app of that name (and
+  // before waiting for standard input).
+  const option = args.find((arg) => arg.startsWith("-") && arg !== "-")
+  if (option !== undefined) {
+    return Effect.fail(
+      new UsageError(
+        `unknown option ${option} for this command (global options such as --org-url go before it)`
+      )
+    )
+  }
+  const failed = (error: unknown) =>
+    error instanceof UsageError ? error : new UsageError(`cannot read app ids: ${String(error)}`)
+  const lines = (text: string) =>
+    text
+      .split(/\r?\n/)
+      .map((line) => line.trim())
+      .filter((line) => line !== "" && !line.startsWith("#"))
+  return Effect.flatMap(
+    args.includes("-") || Option.contains(file, "-")
+      ? Effect.mapError(standardInput, failed)
+      : Effect.succeed(""),
+    // Standard input is read once, for "-" and "--from -" alike.
+    (stdin) =>
+      Effect.try({
+        try: () => {
+          const ids = args.flatMap((arg) => (arg === "-" ? lines(stdin) : [arg]))
+          if (Option.isSome(file)) {
+            ids.push(...lines(file.value === "-" ? stdin : readFileSync(file.value, "utf8")))
+          }
+          if (ids.length === 0) {
+            throw new UsageError("give at least one app id (or --from FILE, or -)")
+          }
+          // An id listed twice (in a file and as an argument, say) is one app: one call, one line.
+          return [...new Set(ids)]
+        },
+        catch: failed
+      })
+  )
+}
 
 export const json = Options.boolean("json").pipe(Options.withDescription("one JSON array"))
 export const ndjson = Options.boolean("ndjson").pipe(

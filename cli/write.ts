@@ -27,6 +27,7 @@ import {
   yamlParser
 } from "./manifest.js"
 import { appId, EXIT, finish, forEachApp, UsageError, withClient } from "./shared.js"
+import { standardInput } from "./stdin.js"
 
 /** A secret from an environment variable, a file or standard input; never from argv. */
 const secretOptions = {
@@ -46,19 +47,33 @@ const readSecret = (options: {
   readonly secretEnv: Option.Option<string>
   readonly secretFile: Option.Option<string>
   readonly secretStdin: boolean
-}) =>
+}) => {
+  const given = [Option.isSome(options.secretEnv), Option.isSome(options.secretFile)]
+  if ([...given, options.secretStdin].filter(Boolean).length > 1) {
+    return Effect.fail(
+      new UsageError("give the secret one way: --secret-env, --secret-file or --secret-stdin")
+    )
+  }
+  return Effect.flatMap(
+    options.secretStdin
+      ? Effect.mapError(
+          standardInput,
+          () => new UsageError("cannot read the secret from standard input")
+        )
+      : Effect.succeed(undefined),
+    (stdin) => secretFrom(options, stdin)
+  )
+}
+
+const secretFrom = (
+  options: {
+    readonly secretEnv: Option.Option<string>
+    readonly secretFile: Option.Option<string>
+  },
+  stdin: string | undefined
+) =>
   Effect.try({
     try: () => {
-      const given = [
-        Option.isSome(options.secretEnv),
-        Option.isSome(options.secretFile),
-        options.secretStdin
-      ]
-      if (given.filter(Boolean).length > 1) {
-        throw new UsageError(
-          "give the secret one way: --secret-env, --secret-file or --secret-stdin"
-        )
-      }
       if (Option.isSome(options.secretEnv)) {
         const value = process.env[options.secretEnv.value]
         if (value === undefined || value === "") {
@@ -66,16 +81,11 @@ const readSecret = (options: {
         }
         return value
       }
-      const from: readonly [string, string | 0] | undefined = Option.isSome(options.secretFile)
-        ? [options.secretFile.value, options.secretFile.value]
-        : options.secretStdin
-          ? ["standard input", 0]
-          : undefined
-      if (from === undefined) return undefined
-      const [source, file] = from
+      if (Option.isNone(options.secretFile) && stdin === undefined) return undefined
+      const source = Option.getOrElse(options.secretFile, () => "standard input")
       let value: string
       try {
-        value = readFileSync(file, "utf8").trim()
+        value = (stdin ?? readFileSync(source, "utf8")).trim()
       } catch {
         throw new UsageError(`cannot read the secret from ${source}`)
       }
@@ -277,10 +287,38 @@ const consentOf = (options: {
   readonly continueUrl: Option.Option<string>
   readonly code: Option.Option<string>
   readonly state: Option.Option<string>
-}) =>
+}) => {
+  // Standard input is read only for a request that is otherwise whole: a usage error is said at
+  // once, not after waiting for input.
+  const continueUrl = Option.getOrUndefined(options.continueUrl)
+  const fromStdin =
+    continueUrl !== undefined
+      ? continueUrl === "-" && Option.isNone(options.code) && Option.isNone(options.state)
+      : Option.contains(options.code, "-") && Option.isSome(options.state)
+  return Effect.flatMap(
+    fromStdin
+      ? Effect.mapError(
+          standardInput,
+          (error) => new UsageError(`cannot read the consent: ${String(error)}`)
+        )
+      : Effect.succeed(""),
+    (stdin) => consentFrom(options, stdin)
+  )
+}
+
+const consentFrom = (
+  options: {
+    readonly appName: string
+    readonly appId: string
+    readonly continueUrl: Option.Option<string>
+    readonly code: Option.Option<string>
+    readonly state: Option.Option<string>
+  },
+  stdin: string
+) =>
   Effect.try({
     try: () => {
-      const stdinLines = () => readFileSync(0, "utf8").trim().split(/\r?\n/)
+      const stdinLines = () => stdin.trim().split(/\r?\n/)
       if (Option.isSome(options.continueUrl)) {
         if (Option.isSome(options.code) || Option.isSome(options.state)) {
           throw new UsageError("give --continue-url, or --code and --state, not both")

@@ -243,6 +243,44 @@ describe("okta-connections", () => {
   )
 
   it.live(
+    "standard input from a writer that is slow to write: ids, a manifest, a secret, a consent",
+    () =>
+      Effect.gen(function* () {
+        const { env } = yield* org
+        // A pipe from a command that is still at work (`get --manifest | apply -`): the input
+        // comes after the reader has started. 1.5 s is past the CLI's start-up; on a machine so
+        // slow that it is not, the input is there at the first read and the run shows nothing.
+        const slowly = (args: ReadonlyArray<string>, input: string) =>
+          runNode(
+            [cliPath, ...args],
+            { PATH: process.env["PATH"] ?? "", HOME: emptyHome, ...env },
+            input,
+            root,
+            1_500
+          )
+        const manifest = `apps:\n  - id: ${ZSCALER}\n    authScheme: TOKEN\n`
+        const [ids, applied, secret, consent] = yield* Effect.all(
+          [
+            slowly(["get", "-"], `${ZSCALER}\n`),
+            slowly(["apply", "-", "--dry-run"], manifest),
+            slowly(["update", ORG2ORG, "--auth-scheme", "TOKEN", "--secret-stdin"], "00slow\n"),
+            slowly(["verify", "office365", OFFICE365, "--code", "-", "--state", "-"], "c\ns\n")
+          ],
+          { concurrency: "unbounded" }
+        )
+        expect([ids.code, ids.stdout]).toEqual([0, expect.stringContaining(ZSCALER)])
+        expect([applied.code, applied.stdout]).toEqual([0, expect.stringContaining("1 unchanged")])
+        expect([secret.code, secret.stdout]).toEqual([0, `${ORG2ORG}: updated, DISABLED\n`])
+        // Read, sent, and refused by the org as the made-up code it is.
+        expect([consent.code, consent.stderr]).toEqual([
+          1,
+          expect.stringContaining("OktaBadRequestError: verifyProvisioningConnectionForApplication")
+        ])
+      }).pipe(Effect.scoped),
+    30_000
+  )
+
+  it.live(
     "jwks: the keys as JSON, or as PEM",
     () =>
       Effect.gen(function* () {

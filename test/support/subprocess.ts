@@ -9,7 +9,9 @@ export const runNode = (
   args: ReadonlyArray<string>,
   env: Record<string, string | undefined>,
   stdin = "",
-  cwd = root
+  cwd = root,
+  /** Write `stdin` only this long after the start, as a writer that is slow to write does. */
+  stdinAfterMillis = 0
 ) =>
   Effect.async<{ code: number | null; stdout: string; stderr: string }>((resume) => {
     const child = spawn(process.execPath, args, { cwd, env, stdio: ["pipe", "pipe", "pipe"] })
@@ -17,6 +19,11 @@ export const runNode = (
     let stderr = ""
     child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()))
     child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()))
-    child.stdin.end(stdin)
-    child.once("exit", (code) => resume(Effect.succeed({ code, stdout, stderr })))
+    const write =
+      stdinAfterMillis > 0 ? setTimeout(() => child.stdin.end(stdin), stdinAfterMillis) : undefined
+    if (write === undefined) child.stdin.end(stdin)
+    child.once("exit", (code) => {
+      clearTimeout(write)
+      resume(Effect.succeed({ code, stdout, stderr }))
+    })
   })
