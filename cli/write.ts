@@ -48,8 +48,12 @@ const readSecret = (options: {
   readonly secretFile: Option.Option<string>
   readonly secretStdin: boolean
 }) => {
-  const given = [Option.isSome(options.secretEnv), Option.isSome(options.secretFile)]
-  if ([...given, options.secretStdin].filter(Boolean).length > 1) {
+  const given = [
+    Option.isSome(options.secretEnv),
+    Option.isSome(options.secretFile),
+    options.secretStdin
+  ]
+  if (given.filter(Boolean).length > 1) {
     return Effect.fail(
       new UsageError("give the secret one way: --secret-env, --secret-file or --secret-stdin")
     )
