@@ -29,13 +29,15 @@ const cli = (
   args: ReadonlyArray<string>,
   env: Record<string, string>,
   stdin?: string,
-  cwd?: string
+  cwd?: string,
+  stdinAfterMillis?: number
 ) =>
   runNode(
     [cliPath, ...args],
     { PATH: process.env["PATH"] ?? "", HOME: emptyHome, ...env },
     stdin,
-    cwd
+    cwd,
+    stdinAfterMillis
   )
 
 /** The CLI as a child process against `url`, its output collected as it comes. */
@@ -251,13 +253,7 @@ describe("okta-connections", () => {
         // comes after the reader has started. 1.5 s is past the CLI's start-up; on a machine so
         // slow that it is not, the input is there at the first read and the run shows nothing.
         const slowly = (args: ReadonlyArray<string>, input: string) =>
-          runNode(
-            [cliPath, ...args],
-            { PATH: process.env["PATH"] ?? "", HOME: emptyHome, ...env },
-            input,
-            root,
-            1_500
-          )
+          cli(args, env, input, root, 1_500)
         const manifest = `apps:\n  - id: ${ZSCALER}\n    authScheme: TOKEN\n`
         const [ids, applied, secret, consent] = yield* Effect.all(
           [
