@@ -98,39 +98,68 @@ export const root = Command.make("okta-connections", {
   verbose
 })
 
+/** Where the progress goes: standard error and the wall clock, unless a test gives its own. */
+export interface ProgressOutput {
+  readonly write: (text: string) => void
+  readonly tty: boolean
+  readonly now: () => number
+}
+
+const standardError: ProgressOutput = {
+  write: (text) => process.stderr.write(text),
+  tty: process.stderr.isTTY === true,
+  now: () => Date.now()
+}
+
+/** Waits ending this close together are one wait, seen by calls held at slightly different times. */
+const SAME_WAIT_MILLIS = 250
+
+/**
+ * What the progress line says of a rate-limit wait with this much of it left: nothing once under
+ * 0.05 s, which would read "waiting 0.0 s". The gate's release and the progress line's clock differ
+ * by a few milliseconds, so the calls released by a wait finish while a sliver of it is still left.
+ */
+const waitingNote = (remainingMillis: number): string =>
+  remainingMillis >= 50
+    ? `waiting ${(remainingMillis / 1000).toFixed(1)} s for Okta's rate-limit window`
+    : ""
+
 /**
  * Progress of work over several apps, on standard error: one line rewritten in place on a
  * terminal, plain lines otherwise. It says when the calls wait for Okta's rate-limit window.
  */
-class Progress {
+export class Progress {
   private done = 0
   private failed = 0
   private notSent = 0
   private waitingUntil = 0
-  private readonly tty = process.stderr.isTTY === true
-  constructor(private readonly total: number) {}
+  constructor(
+    private readonly total: number,
+    private readonly out: ProgressOutput = standardError
+  ) {}
 
   private line(): string {
-    const waiting = this.waitingUntil - Date.now()
-    const wait =
-      waiting > 0 ? ` · waiting ${(waiting / 1000).toFixed(1)} s for Okta's rate-limit window` : ""
-    return `[${String(this.done).padStart(String(this.total).length)}/${this.total}] ${this.failed} failed${this.notSent > 0 ? ` · ${this.notSent} not sent` : ""}${wait}`
+    const wait = waitingNote(this.waitingUntil - this.out.now())
+    return `[${String(this.done).padStart(String(this.total).length)}/${this.total}] ${this.failed} failed${this.notSent > 0 ? ` · ${this.notSent} not sent` : ""}${wait === "" ? "" : ` · ${wait}`}`
   }
 
   private show(final = false) {
-    if (this.tty) process.stderr.write(`\r\x1b[2K${this.line()}${final ? "\n" : ""}`)
+    if (this.out.tty) this.out.write(`\r\x1b[2K${this.line()}${final ? "\n" : ""}`)
     else if (final || this.done % Math.max(1, Math.ceil(this.total / 10)) === 0) {
-      process.stderr.write(`${this.line()}\n`)
+      this.out.write(`${this.line()}\n`)
     }
   }
 
   waiting(millis: number) {
-    const until = Date.now() + millis
+    const now = this.out.now()
+    const until = now + millis
     if (until <= this.waitingUntil) return
+    // Every call a window holds reports its wait, a few milliseconds apart: one line says them.
+    const announced = this.waitingUntil > now && until - this.waitingUntil < SAME_WAIT_MILLIS
     this.waitingUntil = until
-    if (this.tty) this.show()
-    else
-      process.stderr.write(`waiting ${(millis / 1000).toFixed(1)} s for Okta's rate-limit window\n`)
+    const note = waitingNote(millis)
+    if (this.out.tty) this.show()
+    else if (note !== "" && !announced) this.out.write(`${note}\n`)
   }
 
   tick(outcome: "succeeded" | "failed" | "not sent") {

@@ -10,6 +10,7 @@ import { generateKeyPairSync } from "node:crypto"
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
+import { Progress } from "../cli/shared.js"
 import { generatedApps, OktaSimulator, type PublicJwk, serve } from "../src/testing/index.js"
 import { loopbackServer, refusingProxy, tunnellingProxy } from "./support/loopback.js"
 import { root, runNode } from "./support/subprocess.js"
@@ -1828,6 +1829,40 @@ describe("okta-connections", () => {
       }).pipe(Effect.scoped),
     30_000
   )
+
+  it("progress says a rate-limit wait once, and drops it when it is over rather than say 0.0 s", () => {
+    // Standard error not a terminal (plain lines), and a clock the test moves.
+    let now = 0
+    const lines: Array<string> = []
+    const progress = new Progress(4, {
+      write: (text) => lines.push(text),
+      tty: false,
+      now: () => now
+    })
+    progress.tick("succeeded")
+    // Three calls the same window holds, each told its wait a few milliseconds apart.
+    progress.waiting(1_971)
+    now = 6
+    progress.waiting(1_974)
+    now = 11
+    progress.waiting(1_973)
+    progress.tick("succeeded")
+    // Released by the gate a few milliseconds before the progress line's clock says the wait ends.
+    now = 1_960
+    progress.tick("succeeded")
+    // A second window, later.
+    progress.waiting(3_000)
+    now = 5_000
+    progress.tick("succeeded")
+    expect(lines).toEqual([
+      "[1/4] 0 failed\n",
+      "waiting 2.0 s for Okta's rate-limit window\n",
+      "[2/4] 0 failed · waiting 2.0 s for Okta's rate-limit window\n",
+      "[3/4] 0 failed\n",
+      "waiting 3.0 s for Okta's rate-limit window\n",
+      "[4/4] 0 failed\n"
+    ])
+  })
 
   it.live(
     "work over several apps shows progress and Okta's rate-limit waits; --verbose the gate's log",
