@@ -103,13 +103,19 @@ export interface ProgressOutput {
   readonly write: (text: string) => void
   readonly tty: boolean
   readonly now: () => number
+  /** Runs `f` once, later; never what keeps the process alive. */
+  readonly later: (millis: number, f: () => void) => void
 }
 
 const standardError: ProgressOutput = {
   write: (text) => process.stderr.write(text),
   tty: process.stderr.isTTY === true,
-  now: () => Date.now()
+  now: () => Date.now(),
+  later: (millis, f) => void setTimeout(f, millis).unref()
 }
+
+/** How often a terminal's progress line counts a rate-limit wait down. */
+const COUNTDOWN_MILLIS = 250
 
 /** Waits ending this close together are one wait, seen by calls held at slightly different times. */
 const SAME_WAIT_MILLIS = 250
@@ -133,6 +139,7 @@ export class Progress {
   private failed = 0
   private notSent = 0
   private waitingUntil = 0
+  private countingDown = false
   constructor(
     private readonly total: number,
     private readonly out: ProgressOutput = standardError
@@ -158,8 +165,22 @@ export class Progress {
     const announced = this.waitingUntil > now && until - this.waitingUntil < SAME_WAIT_MILLIS
     this.waitingUntil = until
     const note = waitingNote(millis)
-    if (this.out.tty) this.show()
+    if (this.out.tty) this.countDown()
     else if (note !== "" && !announced) this.out.write(`${note}\n`)
+  }
+
+  /** On a terminal, the wait counts down (Okta's window is a minute: a still line looks hung). */
+  private countDown() {
+    if (this.countingDown) return
+    this.countingDown = true
+    const step = () => {
+      if (this.done === this.total) return
+      this.show()
+      const left = this.waitingUntil - this.out.now()
+      if (left >= 50) this.out.later(Math.min(COUNTDOWN_MILLIS, left), step)
+      else this.countingDown = false
+    }
+    step()
   }
 
   tick(outcome: "succeeded" | "failed" | "not sent") {

@@ -1837,7 +1837,8 @@ describe("okta-connections", () => {
     const progress = new Progress(4, {
       write: (text) => lines.push(text),
       tty: false,
-      now: () => now
+      now: () => now,
+      later: () => expect.unreachable("only a terminal's line counts down")
     })
     progress.tick("succeeded")
     // Three calls the same window holds, each told its wait a few milliseconds apart.
@@ -1861,6 +1862,43 @@ describe("okta-connections", () => {
       "[3/4] 0 failed\n",
       "waiting 3.0 s for Okta's rate-limit window\n",
       "[4/4] 0 failed\n"
+    ])
+  })
+
+  it("on a terminal, the progress line counts a rate-limit wait down, and drops it at the end", () => {
+    let now = 0
+    let line = ""
+    const pending: Array<{ at: number; f: () => void }> = []
+    const progress = new Progress(3, {
+      write: (text) => (line = text),
+      tty: true,
+      now: () => now,
+      later: (millis, f) => pending.push({ at: now + millis, f })
+    })
+    const seen: Array<string> = []
+    const runPending = () => {
+      for (let next = pending.shift(); next !== undefined; next = pending.shift()) {
+        now = next.at
+        next.f()
+        seen.push(line)
+      }
+    }
+    progress.tick("succeeded")
+    progress.waiting(600)
+    seen.push(line)
+    // A second call held for the same window: one countdown, not two.
+    progress.waiting(610)
+    expect(pending).toHaveLength(1)
+    runPending()
+    progress.tick("succeeded")
+    progress.tick("failed")
+    seen.push(line)
+    expect(seen).toEqual([
+      "\r\x1b[2K[1/3] 0 failed · waiting 0.6 s for Okta's rate-limit window",
+      "\r\x1b[2K[1/3] 0 failed · waiting 0.4 s for Okta's rate-limit window",
+      "\r\x1b[2K[1/3] 0 failed · waiting 0.1 s for Okta's rate-limit window",
+      "\r\x1b[2K[1/3] 0 failed",
+      "\r\x1b[2K[3/3] 1 failed\n"
     ])
   })
 
