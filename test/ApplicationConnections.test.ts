@@ -1321,57 +1321,69 @@ describe("what each error's message says, as a log line shows it", () => {
     })
   )
 
-  it.effect("a 404 for an app id that is not shaped like Okta's says it may be a name", () =>
-    Effect.gen(function* () {
-      const notFound = () =>
-        json(404, { errorCode: "E0000007", errorSummary: "Not found: Resource not found: x" })
-      const { layer } = connectionsWith(notFound)
-      const messageFor = (
-        op: (api: ApplicationConnections["Type"]) => Effect.Effect<unknown, OktaResponseError>
-      ) =>
-        Effect.map(
-          Effect.flip(Effect.provide(Effect.flatMap(ApplicationConnections, op), layer)),
-          (error) => error.message
-        )
-      const hint =
-        "; the app id does not look like Okta's (0oa and 17 more letters or digits, as in the app's Admin Console URL): an app name or label?"
-      // The app's name, where its id goes: Okta said only "Resource not found".
-      expect(
-        yield* messageFor((api) => api.getDefaultProvisioningConnectionForApplication("zscalerbyz"))
-      ).toContain(hint)
-      // verify's path has the app's name first, then its id.
-      expect(
-        yield* messageFor((api) =>
-          api.verifyProvisioningConnectionForApplication("office365", "office365", { code: "c" })
-        )
-      ).toContain(hint)
-      // An id of Okta's shape: no app with it in this org, nothing to add.
-      expect(
-        yield* messageFor((api) => api.activateDefaultProvisioningConnectionForApplication(APP))
-      ).not.toContain(hint)
-      // Too short, one letter too long, or 0oa not at its start: not Okta's shape either.
-      for (const id of ["0oa12345", `${APP}X`, `x${APP}`]) {
+  it.effect(
+    "a 404 for an id not shaped like Okta's says it may be a name; for a JWKS, why else",
+    () =>
+      Effect.gen(function* () {
+        const notFound = () =>
+          json(404, { errorCode: "E0000007", errorSummary: "Not found: Resource not found: x" })
+        const { layer } = connectionsWith(notFound)
+        const messageFor = (
+          op: (api: ApplicationConnections["Type"]) => Effect.Effect<unknown, OktaResponseError>
+        ) =>
+          Effect.map(
+            Effect.flip(Effect.provide(Effect.flatMap(ApplicationConnections, op), layer)),
+            (error) => error.message
+          )
+        const hint =
+          "; the app id does not look like Okta's (0oa and 17 more letters or digits, as in the app's Admin Console URL): an app name or label?"
+        // The app's name, where its id goes: Okta said only "Resource not found".
         expect(
-          yield* messageFor((api) => api.getDefaultProvisioningConnectionForApplication(id))
-        ).toContain(hint)
-      }
-      // Another 404 than Okta's "no such resource": the id may be right; no guess.
-      const { layer: otherLayer } = connectionsWith(() =>
-        json(404, {
-          errorCode: "E0000022",
-          errorSummary: "The endpoint does not support the provided HTTP method"
-        })
-      )
-      const other = yield* Effect.flip(
-        Effect.provide(
-          Effect.flatMap(ApplicationConnections, (api) =>
+          yield* messageFor((api) =>
             api.getDefaultProvisioningConnectionForApplication("zscalerbyz")
-          ),
-          otherLayer
+          )
+        ).toContain(hint)
+        // verify's path has the app's name first, then its id.
+        expect(
+          yield* messageFor((api) =>
+            api.verifyProvisioningConnectionForApplication("office365", "office365", { code: "c" })
+          )
+        ).toContain(hint)
+        // An id of Okta's shape: no app with it in this org, nothing to add.
+        expect(
+          yield* messageFor((api) => api.activateDefaultProvisioningConnectionForApplication(APP))
+        ).not.toContain(hint)
+        // Too short, one letter too long, or 0oa not at its start: not Okta's shape either.
+        for (const id of ["0oa12345", `${APP}X`, `x${APP}`]) {
+          expect(
+            yield* messageFor((api) => api.getDefaultProvisioningConnectionForApplication(id))
+          ).toContain(hint)
+        }
+        // Another 404 than Okta's "no such resource": the id may be right; no guess.
+        const { layer: otherLayer } = connectionsWith(() =>
+          json(404, {
+            errorCode: "E0000022",
+            errorSummary: "The endpoint does not support the provided HTTP method"
+          })
         )
-      )
-      expect(other.message).not.toContain(hint)
-    })
+        const other = yield* Effect.flip(
+          Effect.provide(
+            Effect.flatMap(ApplicationConnections, (api) =>
+              api.getDefaultProvisioningConnectionForApplication("zscalerbyz")
+            ),
+            otherLayer
+          )
+        )
+        expect(other.message).not.toContain(hint)
+        // The JWKS of an app of Okta's shape: no such app, or a connection without keys.
+        const jwks = yield* messageFor((api) => api.getUserProvisioningConnectionJWKS(APP))
+        expect(jwks).toMatch(
+          /HTTP 404: E0000007 Not found: Resource not found: x; no such app, or its connection has no signing keys: only an Org2Org app's OAuth 2.0 connection has a JWKS/
+        )
+        expect(
+          yield* messageFor((api) => api.getUserProvisioningConnectionJWKS("zscalerbyz"))
+        ).toContain(hint)
+      })
   )
 
   it.effect("transport failures say whether the request got through, and why not", () =>
