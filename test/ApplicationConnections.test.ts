@@ -1176,9 +1176,21 @@ describe("bad input fails with OktaInvalidInputError and sends nothing", () => {
           profile: { authScheme: "OAUTH2", settings: { adminUsername: "u", adminPassword: " \n" } }
         })
       ).toBe("profile.settings.adminPassword: must not be empty or blank")
-      // No variant named: what authScheme may be, in one line.
+      // No variant named: what authScheme may be, in one line, and nothing of what each variant
+      // would make of the other members.
       expect(yield* issuesOf({ profile: { authScheme: "SAML" } })).toBe(
         'profile.authScheme: expected "TOKEN" | "OAUTH2"'
+      )
+      expect(yield* issuesOf({ profile: { authScheme: "SAML", token: "x" } })).toBe(
+        'profile.authScheme: expected "TOKEN" | "OAUTH2"'
+      )
+      expect(yield* issuesOf({ profile: { token: "x" } })).toBe("profile.authScheme: is missing")
+      // In lower case: the spelling Okta takes, and the rest checked as the variant meant.
+      expect(yield* issuesOf({ profile: { authScheme: "token", tokn: "x" } })).toBe(
+        'profile.authScheme: expected "TOKEN" | "OAUTH2" (in capitals: "TOKEN"); profile.tokn: is not allowed'
+      )
+      expect(yield* issuesOf({ profile: { authScheme: "oauth2", clientId: "0oa" } })).toBe(
+        'profile.authScheme: expected "TOKEN" | "OAUTH2" (in capitals: "OAUTH2")'
       )
       // Not a string at all: its kind is said (never its value).
       expect(yield* issuesOf({ profile: { authScheme: 1 } })).toBe(

@@ -31,26 +31,34 @@ const encodeAny = Schema.encodeUnknownEither(
 )
 const encodeToken = Schema.encodeUnknownEither(ProvisioningConnectionTokenRequest, encodeOptions)
 const encodeOAuth = Schema.encodeUnknownEither(ProvisioningConnectionOauthRequest, encodeOptions)
+const issuesOf = <A>(result: Either.Either<A, ParseResult.ParseError>) =>
+  Either.mapLeft(result, (e) => describeIssue(e.issue))
+
 // The variant the body's `authScheme` names reports its own issues (`profile.tokn: is not
-// allowed`), not the union's attempt at the other variant too.
-const encodeBody = (body: unknown) => {
+// allowed`), not the union's attempt at the other variant too. An `authScheme` neither variant
+// takes is the one issue said: what each variant makes of the other members is a guess.
+const encodeBody = (body: unknown): Either.Either<unknown, string> => {
   const profile =
     typeof body === "object" && body !== null ? (body as { profile?: unknown }).profile : undefined
-  const scheme =
-    typeof profile === "object" && profile !== null
-      ? (profile as { authScheme?: unknown }).authScheme
-      : undefined
-  if (scheme === "TOKEN") return encodeToken(body)
-  if (scheme === "OAUTH2") return encodeOAuth(body)
+  if (typeof profile !== "object" || profile === null) return issuesOf(encodeAny(body))
+  const scheme = (profile as { authScheme?: unknown }).authScheme
+  if (scheme === "TOKEN") return issuesOf(encodeToken(body))
+  if (scheme === "OAUTH2") return issuesOf(encodeOAuth(body))
   // Okta's own example spells it "OAUTH", and so does a body file copied from it (`update
   // --file`): taken as the schema decodes it, as "OAUTH2", the only spelling sent.
   if (scheme === "OAUTH") {
-    return encodeOAuth({
-      ...(body as object),
-      profile: { ...(profile as object), authScheme: "OAUTH2" }
-    })
+    return issuesOf(
+      encodeOAuth({ ...(body as object), profile: { ...profile, authScheme: "OAUTH2" } })
+    )
   }
-  return encodeAny(body)
+  // "token" or "oauth2": said with the spelling Okta takes, and the rest checked as that variant.
+  if (typeof scheme === "string" && /^(token|oauth2?)$/i.test(scheme)) {
+    const meant = /^token$/i.test(scheme) ? "TOKEN" : "OAUTH2"
+    const said = `profile.authScheme: expected "TOKEN" | "OAUTH2" (in capitals: "${meant}")`
+    const rest = encodeBody({ ...(body as object), profile: { ...profile, authScheme: meant } })
+    return Either.left(Either.isLeft(rest) ? `${said}; ${rest.left}` : said)
+  }
+  return issuesOf(encodeAny({ profile: scheme === undefined ? {} : { authScheme: scheme } }))
 }
 
 /** An argument as its schema accepts it, or `OktaInvalidInputError` naming what is wrong. */
@@ -86,7 +94,11 @@ export const optionalQueryValue = (
  */
 export const encodeUpdateBody = (body: unknown): Either.Either<unknown, OktaInvalidInputError> => {
   try {
-    return Either.flatMap(check(updateOp, "body", encodeBody(body)), blankSecret)
+    const encoded = Either.mapLeft(
+      encodeBody(body),
+      (issues) => new OktaInvalidInputError({ operation: updateOp, field: "body", issues })
+    )
+    return Either.flatMap(encoded, blankSecret)
   } catch (error) {
     return Either.left(
       new OktaInvalidInputError({
