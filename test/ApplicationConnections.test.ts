@@ -1,5 +1,5 @@
 import { describe, expect, expectTypeOf, it } from "@effect/vitest"
-import { Effect, Exit, Fiber, Schedule, TestClock } from "effect"
+import { Effect, Exit, Fiber, Redacted, Schedule, TestClock } from "effect"
 import {
   ApplicationConnections,
   RetryPolicy,
@@ -1195,6 +1195,13 @@ describe("bad input fails with OktaInvalidInputError and sends nothing", () => {
       // Not a string at all: its kind is said (never its value).
       expect(yield* issuesOf({ profile: { authScheme: 1 } })).toBe(
         'profile.authScheme: expected "TOKEN" | "OAUTH2", got a number'
+      )
+      // A token given as the client's own options take one: named, never shown.
+      const redacted = yield* issuesOf({
+        profile: { authScheme: "TOKEN", token: Redacted.make("00secret") }
+      })
+      expect(redacted).toBe(
+        "profile.token: expected string, got a Redacted (give its string, Redacted.value(…))"
       )
       // A member left undefined by JavaScript code.
       expect(

@@ -8,6 +8,7 @@
  * @internal
  */
 import type * as ParseResult from "effect/ParseResult"
+import * as Redacted from "effect/Redacted"
 import type * as AST from "effect/SchemaAST"
 
 const formatPath = (path: ReadonlyArray<PropertyKey>): string =>
@@ -43,17 +44,20 @@ const expectation = (ast: AST.AST): string => {
   }
 }
 
-/** The kind of a value, which says nothing of its content. */
-const kindOf = (value: unknown): string =>
-  value === null
-    ? "null"
-    : Array.isArray(value)
-      ? "an array"
-      : typeof value === "object"
-        ? "an object"
-        : typeof value === "undefined"
-          ? "undefined"
-          : `a ${typeof value}`
+/**
+ * The kind of a value, which says nothing of its content. A `Redacted` is named: the client's own
+ * options take a token so, but a body member takes the string itself.
+ */
+const kindOf = (value: unknown): string => {
+  if (value === null) return "null"
+  if (Redacted.isRedacted(value)) return "a Redacted (give its string, Redacted.value(…))"
+  if (Array.isArray(value)) return "an array"
+  return typeof value === "object"
+    ? "an object"
+    : typeof value === "undefined"
+      ? "undefined"
+      : `a ${typeof value}`
+}
 
 const walk = (
   issue: ParseResult.ParseIssue,
