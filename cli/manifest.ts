@@ -60,17 +60,27 @@ const oneOf = (literals: ReadonlyArray<string>) => literals.join(" or ")
 
 // The fields whose values are a closed list, said when one is wrong or missing (the list is the
 // schema's; the value is never shown).
-const ALLOWED: Readonly<Record<string, string>> = {
-  authScheme: oneOf([
-    ...TokenApp.fields.authScheme.literals,
-    ...OAuthApp.fields.authScheme.literals
-  ]),
-  status: oneOf(Status.literals),
-  rotationMode: oneOf(RotationMode.literals)
+const ALLOWED: Readonly<Record<string, ReadonlyArray<string>>> = {
+  authScheme: [...TokenApp.fields.authScheme.literals, ...OAuthApp.fields.authScheme.literals],
+  status: Status.literals,
+  rotationMode: RotationMode.literals
 }
 
-/** What is wrong at one place: its rule or its closed list, never the value (secrets may be). */
-const describeManifestIssue = (issue: ParseResult.ArrayFormatterIssue): string => {
+/** The value at a path of the parsed manifest. */
+const valueAt = (raw: unknown, path: ReadonlyArray<PropertyKey>): unknown =>
+  path.reduce<unknown>(
+    (value, key) =>
+      typeof value === "object" && value !== null
+        ? (value as Record<PropertyKey, unknown>)[key]
+        : undefined,
+    raw
+  )
+
+/**
+ * What is wrong at one place: its rule or its closed list, never the value (secrets may be). A
+ * value of the list in the wrong case (`status: enabled`) is named by the list's spelling.
+ */
+const describeManifestIssue = (issue: ParseResult.ArrayFormatterIssue, raw: unknown): string => {
   const field = issue.path.at(-1)
   const allowed =
     typeof field === "string" && Object.hasOwn(ALLOWED, field) ? ALLOWED[field] : undefined
@@ -83,10 +93,14 @@ const describeManifestIssue = (issue: ParseResult.ArrayFormatterIssue): string =
       : `is not allowed: only authScheme ${token ? "TOKEN" : "OAUTH2"} takes it`
   }
   if (issue._tag === "Missing")
-    return allowed === undefined ? "is missing" : `is missing (${allowed})`
+    return allowed === undefined ? "is missing" : `is missing (${oneOf(allowed)})`
   // An id's rule is said: `AppId` names the rule, not the value.
   if (issue._tag === "Refinement" && field === "id") return issue.message
-  return allowed === undefined ? "is not valid" : `must be ${allowed}`
+  if (allowed === undefined) return "is not valid"
+  const value = valueAt(raw, issue.path)
+  const meant =
+    typeof value === "string" ? allowed.find((a) => a === value.toUpperCase()) : undefined
+  return `must be ${oneOf(allowed)}${meant !== undefined ? ` (in capitals: ${meant})` : ""}`
 }
 
 /** `${env:NAME}` or `${file:PATH}` (relative to the manifest); any other text is refused. */
@@ -239,7 +253,7 @@ const readWith = (
         // Each place once: the union's members (and `optional`'s) each report a wrong value.
         const issues = new Set(
           ParseResult.ArrayFormatter.formatErrorSync(decoded.left).map(
-            (issue) => `${issue.path.join(".")}: ${describeManifestIssue(issue)}`
+            (issue) => `${issue.path.join(".")}: ${describeManifestIssue(issue, raw)}`
           )
         )
         throw new ManifestError(`${path}: ${[...issues].slice(0, 8).join("; ")}`)

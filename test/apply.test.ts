@@ -287,12 +287,21 @@ describe("reading a manifest", () => {
         "apps.0.authScheme: must be TOKEN or OAUTH2"
       )
       expect(yield* read([{ id: ID }])).toBe("apps.0.authScheme: is missing (TOKEN or OAUTH2)")
-      // Each place once, though the union's members each refuse it; the values never.
+      // Each place once, though the union's members each refuse it; the values never, but one in
+      // the wrong case by the list's spelling.
       const cased = yield* read([
         { id: ID, authScheme: "OAUTH2", status: "enabled", rotationMode: "auto" }
       ])
       expect(cased).toBe(
+        "apps.0.rotationMode: must be AUTO or MANUAL (in capitals: AUTO); apps.0.status: must be ENABLED or DISABLED (in capitals: ENABLED)"
+      )
+      expect(
+        yield* read([{ id: ID, authScheme: "OAUTH2", status: "ON", rotationMode: "sometimes" }])
+      ).toBe(
         "apps.0.rotationMode: must be AUTO or MANUAL; apps.0.status: must be ENABLED or DISABLED"
+      )
+      expect(yield* read([{ id: ID, authScheme: "token" }])).toBe(
+        "apps.0.authScheme: must be TOKEN or OAUTH2 (in capitals: TOKEN)"
       )
       // A setting of the other scheme, as an app switched from one to the other keeps it.
       expect(yield* read([{ id: ID, authScheme: "TOKEN", rotationMode: "AUTO" }])).toBe(
