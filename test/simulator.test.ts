@@ -8,6 +8,7 @@ import {
   Fiber,
   Layer,
   Option,
+  Redacted,
   Schedule,
   Schema,
   Scope,
@@ -1066,6 +1067,32 @@ describe("other settings that mean nothing", () => {
           message: `OktaSimulator: ${message}`
         })
       }
+    })
+  )
+
+  it.effect("an org given no tokens lends its ready-made client none, and says so", () =>
+    Effect.gen(function* () {
+      const built = yield* Effect.exit(
+        Effect.provide(OktaSimulator, OktaSimulator.layerConnections({ tokens: [] }))
+      )
+      expect(Exit.isFailure(built) && Cause.squash(built.cause)).toMatchObject({
+        name: "RangeError",
+        message: expect.stringMatching(
+          /^OktaSimulator: tokens is empty, so the ready-made client has no token of the org's to send; give it credentials/
+        )
+      })
+      // With credentials of the test's own, an org that accepts no token refuses them.
+      const refused = yield* Effect.flip(
+        Effect.flatMap(api, (a) => a.getDefaultProvisioningConnectionForApplication(ZSCALER)).pipe(
+          Effect.provide(
+            OktaSimulator.layerConnections({
+              tokens: [],
+              credentials: { apiToken: Redacted.make("00not-the-orgs") }
+            })
+          )
+        )
+      )
+      expect(refused._tag).toBe("OktaUnauthorizedError")
     })
   )
 })

@@ -642,11 +642,18 @@ export interface ConnectionsOptions<E = never> {
 const credentialsOf = (
   sim: OktaSimulatorService,
   options: ConnectionsOptions<unknown>
-): OktaCredentials =>
-  options.credentials ??
-  (sim.tokenScheme === "Bearer"
+): OktaCredentials => {
+  if (options.credentials !== undefined) return options.credentials
+  // An org given no tokens has none to lend its client: said so, not as "apiToken is empty".
+  if (sim.token === "") {
+    throw new RangeError(
+      "OktaSimulator: tokens is empty, so the ready-made client has no token of the org's to send; give it credentials (credentials: { apiToken: Redacted.make(…) }), a token the org refuses included"
+    )
+  }
+  return sim.tokenScheme === "Bearer"
     ? { accessToken: Redacted.make(sim.token) }
-    : { apiToken: Redacted.make(sim.token) })
+    : { apiToken: Redacted.make(sim.token) }
+}
 
 /** Fake Org URL of the in-process face; never resolved (no socket is opened). */
 const IN_PROCESS_ORG_URL = "https://simulator.okta.test"
