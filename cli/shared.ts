@@ -11,6 +11,7 @@ import * as Config from "effect/Config"
 import * as ConfigError from "effect/ConfigError"
 import * as Console from "effect/Console"
 import * as Data from "effect/Data"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Exit from "effect/Exit"
@@ -67,11 +68,19 @@ const concurrency = atLeastOne("concurrency").pipe(
   Options.withDescription("calls in flight at once, for commands over many apps (default 5)"),
   Options.withDefault(5)
 )
-const timeout = atLeastOne("timeout").pipe(
+/** Seconds, a fraction allowed (`--timeout 0.5`): more than 0, and finite. */
+const positiveSeconds = (name: string) =>
+  Options.float(name).pipe(
+    Options.filterMap(
+      (n) => (Number.isFinite(n) && n > 0 ? Option.some(Duration.seconds(n)) : Option.none()),
+      `--${name} must be more than 0 seconds`
+    )
+  )
+const timeout = positiveSeconds("timeout").pipe(
   Options.withDescription("seconds per attempt (default 30)"),
   Options.optional
 )
-const deadline = atLeastOne("deadline").pipe(
+const deadline = positiveSeconds("deadline").pipe(
   Options.withDescription(
     "seconds per call, retries and rate-limit waits included (default OKTA_CLIENT_REQUESTTIMEOUT)"
   ),
@@ -272,8 +281,8 @@ export const clientLayer = Effect.map(root, (global) =>
       OktaClient.layerConfig({
         privateKey: privateKeyConfig,
         ...(Option.isSome(global.orgUrl) ? { orgUrl: Config.succeed(global.orgUrl.value) } : {}),
-        ...(Option.isSome(global.timeout) ? { timeout: `${global.timeout.value} seconds` } : {}),
-        ...(Option.isSome(global.deadline) ? { deadline: `${global.deadline.value} seconds` } : {}),
+        ...(Option.isSome(global.timeout) ? { timeout: global.timeout.value } : {}),
+        ...(Option.isSome(global.deadline) ? { deadline: global.deadline.value } : {}),
         ...(global.verbose ? { transformClient: logAnswers } : {})
       })
     ),
