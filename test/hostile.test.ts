@@ -191,7 +191,11 @@ for (const face of allFaces) {
           // fetch would refuse it after the gate, undici would send it: neither is what was meant.
           ["body", executed({ operation: "x", method: "GET", path: "/api/v1/apps", body: {} })],
           // From JavaScript, where the type does not hold: no transport sends these as written.
-          ["method", executed({ operation: "x", method: "get" as never, path: "/api/v1/apps" })],
+          [
+            "method",
+            executed({ operation: "x", method: "get" as never, path: "/api/v1/apps" }),
+            "must be one of GET, POST, PUT, PATCH or DELETE (in capitals: GET)"
+          ],
           ["method", executed({ operation: "x", method: "HEAD" as never, path: "/api/v1/apps" })],
           ["method", executed({ operation: "x", method: "GE T" as never, path: "/api/v1/apps" })],
           // What errors, spans and metrics name the call by: not blank, and there at all.

@@ -43,7 +43,9 @@ export const build = (
   // The transports disagree on anything else: fetch upper-cases "get" and undici sends it as is;
   // an invalid token is a transport error on one and a thrown TypeError (a defect) on another.
   if (!METHODS.has(spec.method)) {
-    return invalid("method", "must be one of GET, POST, PUT, PATCH or DELETE")
+    const upper = typeof spec.method === "string" ? spec.method.toUpperCase() : undefined
+    const meant = upper !== undefined && METHODS.has(upper) ? ` (in capitals: ${upper})` : ""
+    return invalid("method", `must be one of GET, POST, PUT, PATCH or DELETE${meant}`)
   }
   const { path } = spec
   // Only a path below the org gets the org URL and its credential; a full or protocol-relative
