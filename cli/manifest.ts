@@ -50,11 +50,49 @@ const OAuthApp = Schema.Struct({
   status: Schema.optional(Status)
 })
 
-const Manifest = Schema.Struct({ apps: Schema.Array(Schema.Union(TokenApp, OAuthApp)) })
+// An app whose connection is left as it is, and only enabled or disabled: no authScheme to get
+// wrong (one that differs from Okta's would plan an update switching the scheme).
+const StatusApp = Schema.Struct({ id: AppId, status: Status })
 
-export type ManifestApp = typeof TokenApp.Type | typeof OAuthApp.Type
+export type ManifestApp = typeof TokenApp.Type | typeof OAuthApp.Type | typeof StatusApp.Type
 
-const decode = Schema.decodeUnknownEither(Manifest, { onExcessProperty: "error", errors: "all" })
+const options = { onExcessProperty: "error", errors: "all" } as const
+const decodeList = Schema.decodeUnknownEither(
+  Schema.Struct({ apps: Schema.Array(Schema.Unknown) }),
+  options
+)
+const decodeApp = Schema.decodeUnknownEither(Schema.Union(TokenApp, OAuthApp), options)
+const decodeStatusApp = Schema.decodeUnknownEither(StatusApp, options)
+
+/**
+ * Each entry by its own schema: an id and a status alone is a status-only entry; anything else is
+ * a connection, told by its authScheme. (One union of the three would answer a misspelt member of
+ * a TOKEN app with what the status-only entry makes of it too.)
+ */
+const decode = (
+  raw: unknown
+): Either.Either<ReadonlyArray<ManifestApp>, ReadonlyArray<ParseResult.ArrayFormatterIssue>> => {
+  const list = decodeList(raw)
+  if (Either.isLeft(list)) return Either.left(ParseResult.ArrayFormatter.formatErrorSync(list.left))
+  const apps: Array<ManifestApp> = []
+  const issues: Array<ParseResult.ArrayFormatterIssue> = []
+  for (const [i, entry] of list.right.apps.entries()) {
+    const statusOnly =
+      isRecord(entry) &&
+      "status" in entry &&
+      Object.keys(entry).every((key) => key === "id" || key === "status")
+    const app: Either.Either<ManifestApp, ParseResult.ParseError> = statusOnly
+      ? decodeStatusApp(entry)
+      : decodeApp(entry)
+    if (Either.isRight(app)) apps.push(app.right)
+    else {
+      for (const issue of ParseResult.ArrayFormatter.formatErrorSync(app.left)) {
+        issues.push({ ...issue, path: ["apps", i, ...issue.path] })
+      }
+    }
+  }
+  return issues.length > 0 ? Either.left(issues) : Either.right(apps)
+}
 
 const oneOf = (literals: ReadonlyArray<string>) => literals.join(" or ")
 
@@ -252,7 +290,7 @@ const readWith = (
       if (Either.isLeft(decoded)) {
         // Each place once: the union's members (and `optional`'s) each report a wrong value.
         const issues = new Set(
-          ParseResult.ArrayFormatter.formatErrorSync(decoded.left).map(
+          decoded.left.map(
             (issue) => `${issue.path.join(".")}: ${describeManifestIssue(issue, raw)}`
           )
         )
@@ -261,9 +299,10 @@ const readWith = (
       const seen = new Set<string>()
       // `${file:…}` references are relative to the manifest, or to the working directory.
       const base = path === "-" ? process.cwd() : dirname(resolve(path))
-      return decoded.right.apps.map((app, i) => {
+      return decoded.right.map((app, i) => {
         if (seen.has(app.id)) throw new ManifestError(`apps[${i}]: ${app.id} appears twice`)
         seen.add(app.id)
+        if (!("authScheme" in app)) return app
         if (app.authScheme === "TOKEN") {
           return app.token !== undefined
             ? { ...app, token: resolveSecret(`apps[${i}].token`, app.token, base) }
@@ -321,12 +360,46 @@ export const org2orgSettingsIgnored = (
     ? "Okta kept no clientId or rotationMode: only Okta Org2Org apps take them"
     : undefined
 
+/** The lifecycle call that takes a connection from its status to the one wanted, if any. */
+const lifecycleOf = (
+  wanted: ManifestApp["status"],
+  status: ProvisioningConnectionResponse["status"]
+): "activate" | "deactivate" | undefined =>
+  wanted === "ENABLED" && status !== "ENABLED"
+    ? "activate"
+    : wanted === "DISABLED" && status !== "DISABLED"
+      ? "deactivate"
+      : undefined
+
 /** The plan for one app, from what Okta has now. */
 export const planFor = (
   app: ManifestApp,
   current: ProvisioningConnectionResponse,
   resendSecrets: boolean
 ): Step => {
+  if (!("authScheme" in app)) {
+    // Okta answers an app without provisioning (a bookmark app) UNKNOWN twice, and takes activate
+    // and deactivate without error or change: the plan would ask for them again on every run.
+    if (current.status === "UNKNOWN" && current.profile.authScheme === "UNKNOWN") {
+      return {
+        app,
+        update: undefined,
+        lifecycle: undefined,
+        activateWithUpdate: false,
+        changes: [],
+        refused:
+          "Okta shows no provisioning connection for it (status and authScheme UNKNOWN: an app without provisioning, such as a bookmark app), and activate and deactivate leave it so; remove it from the manifest"
+      }
+    }
+    const lifecycle = lifecycleOf(app.status, current.status)
+    return {
+      app,
+      update: undefined,
+      lifecycle,
+      activateWithUpdate: false,
+      changes: lifecycle === undefined ? [] : [`${lifecycle} (${current.status} → ${app.status})`]
+    }
+  }
   const changes: Array<string> = []
   const scheme = current.profile.authScheme
   if (scheme !== app.authScheme) changes.push(`authScheme ${scheme} → ${app.authScheme}`)
@@ -399,12 +472,7 @@ export const planFor = (
     }
   }
   const status = current.status
-  const lifecycle =
-    app.status === "ENABLED" && status !== "ENABLED"
-      ? ("activate" as const)
-      : app.status === "DISABLED" && status !== "DISABLED"
-        ? ("deactivate" as const)
-        : undefined
+  const lifecycle = lifecycleOf(app.status, status)
   if (lifecycle !== undefined) changes.push(`${lifecycle} (${status} → ${app.status})`)
   return {
     app,

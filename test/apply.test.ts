@@ -17,7 +17,7 @@ import {
   type SimulatedApp,
   type SimulatedConnectionSeed
 } from "effect-okta-connections/testing"
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import {
@@ -76,9 +76,10 @@ const app = fc
       }))
   )
 
-/** A manifest entry for that app, in a scheme it takes. */
+/** A manifest entry for that app, in a scheme it takes, or a status alone. */
 const entryFor = (name: string) =>
   fc.oneof(
+    fc.record({ id: fc.constant(ID), status: fc.constantFrom("ENABLED", "DISABLED") }),
     ...(TOKEN_APPS.includes(name)
       ? [
           fc.record({
@@ -162,33 +163,37 @@ describe("apply", () => {
         const profile = (connection: typeof after) =>
           connection.profile as { clientId?: string; signing?: { rotationMode?: string } }
 
-        // What the manifest says holds.
-        expect(after.profile.authScheme).toBe(manifest.authScheme)
-        if (manifest.status !== undefined) expect(after.status).toBe(manifest.status)
-        if (manifest.authScheme === "TOKEN" && manifest.baseUrl !== undefined) {
-          expect(after.baseUrl).toBe(manifest.baseUrl)
+        // What the manifest says holds; a status alone leaves the connection as it was.
+        const configured = "authScheme" in manifest ? manifest : undefined
+        if (configured === undefined) {
+          expect([after.profile, after.baseUrl]).toEqual([before.profile, before.baseUrl])
         }
-        if (manifest.authScheme === "OAUTH2" && seeded.name === "okta_org2org") {
-          if (manifest.clientId !== undefined)
-            expect(profile(after).clientId).toBe(manifest.clientId)
-          if (manifest.rotationMode !== undefined) {
-            expect(profile(after).signing?.rotationMode).toBe(manifest.rotationMode)
+        expect(after.profile.authScheme).toBe(configured?.authScheme ?? before.profile.authScheme)
+        if (manifest.status !== undefined) expect(after.status).toBe(manifest.status)
+        if (configured?.authScheme === "TOKEN" && configured.baseUrl !== undefined) {
+          expect(after.baseUrl).toBe(configured.baseUrl)
+        }
+        if (configured?.authScheme === "OAUTH2" && seeded.name === "okta_org2org") {
+          if (configured.clientId !== undefined)
+            expect(profile(after).clientId).toBe(configured.clientId)
+          if (configured.rotationMode !== undefined) {
+            expect(profile(after).signing?.rotationMode).toBe(configured.rotationMode)
           }
         }
         // What it leaves out is kept, where the connection keeps its scheme.
         if (manifest.status === undefined) expect(after.status).toBe(before.status)
-        if (before.profile.authScheme === manifest.authScheme) {
-          if (manifest.authScheme === "TOKEN" && manifest.baseUrl === undefined) {
+        if (configured !== undefined && before.profile.authScheme === configured.authScheme) {
+          if (configured.authScheme === "TOKEN" && configured.baseUrl === undefined) {
             expect(after.baseUrl).toBe(before.baseUrl)
             // Sent as it is: the simulator keeps a baseUrl an update leaves out, Okta may not.
             if (plan.update !== undefined) {
               expect((plan.update as { readonly baseUrl?: string }).baseUrl).toBe(before.baseUrl)
             }
           }
-          if (manifest.authScheme === "OAUTH2" && manifest.clientId === undefined) {
+          if (configured.authScheme === "OAUTH2" && configured.clientId === undefined) {
             expect(profile(after).clientId).toBe(profile(before).clientId)
           }
-          if (manifest.authScheme === "OAUTH2" && manifest.rotationMode === undefined) {
+          if (configured.authScheme === "OAUTH2" && configured.rotationMode === undefined) {
             expect(profile(after).signing?.rotationMode).toBe(profile(before).signing?.rotationMode)
           }
         }
@@ -272,6 +277,34 @@ describe("reading a manifest", () => {
     )
   })
 
+  it.effect("the README's example manifest reads as it says", () =>
+    Effect.gen(function* () {
+      const readme = readFileSync(join(import.meta.dirname, "..", "README.md"), "utf8")
+      const block = /```text\n((?: {2}apps:\n)(?: {2}.*\n)+?) {2}```/.exec(readme)?.[1]
+      expect(block).toBeDefined()
+      const manifest = join(yield* scratchDir, "apps.yaml")
+      writeFileSync(manifest, block!.replace(/^ {2}/gm, ""))
+      process.env["ZSCALER_TOKEN"] = "00readme-token"
+      yield* Effect.addFinalizer(() => Effect.sync(() => delete process.env["ZSCALER_TOKEN"]))
+      expect(yield* readManifest(manifest)).toEqual([
+        {
+          id: "0oasimzscaler0000001",
+          authScheme: "TOKEN",
+          baseUrl: "https://scim.example.com/v2",
+          token: "00readme-token",
+          status: "ENABLED"
+        },
+        {
+          id: "0oasimorg2orgoauth01",
+          authScheme: "OAUTH2",
+          rotationMode: "AUTO",
+          status: "DISABLED"
+        },
+        { id: "0oasimslack000000001", status: "DISABLED" }
+      ])
+    }).pipe(Effect.scoped)
+  )
+
   it.effect("a wrong, missing or misplaced field says what it takes, once per place", () =>
     Effect.gen(function* () {
       const dir = yield* scratchDir
@@ -287,6 +320,16 @@ describe("reading a manifest", () => {
         "apps.0.authScheme: must be TOKEN or OAUTH2"
       )
       expect(yield* read([{ id: ID }])).toBe("apps.0.authScheme: is missing (TOKEN or OAUTH2)")
+      // A status alone leaves the connection as it is; with any setting, the scheme is needed.
+      const statusOnly = join(dir, "status.json")
+      writeFileSync(statusOnly, JSON.stringify({ apps: [{ id: ID, status: "DISABLED" }] }))
+      expect(yield* readManifest(statusOnly)).toEqual([{ id: ID, status: "DISABLED" }])
+      expect(yield* read([{ id: ID, status: "disabled" }])).toBe(
+        "apps.0.status: must be ENABLED or DISABLED (in capitals: DISABLED)"
+      )
+      expect(yield* read([{ id: ID, status: "DISABLED", baseUrl: "https://x.example" }])).toBe(
+        "apps.0.authScheme: is missing (TOKEN or OAUTH2)"
+      )
       // Each place once, though the union's members each refuse it; the values never, but one in
       // the wrong case by the list's spelling.
       const cased = yield* read([
@@ -355,6 +398,32 @@ describe("one app, where Okta answers other than the simulated org", () => {
         expect(plan.changes).toEqual([`${lifecycle} (${now} → ${wanted})`])
       }
     }
+  })
+
+  it("a status alone sets the status only, and is refused for an app without provisioning", () => {
+    const plan = planFor({ id: APP_ID, status: "DISABLED" }, tokenApp("ENABLED"), true)
+    expect(plan).toEqual({
+      app: { id: APP_ID, status: "DISABLED" },
+      update: undefined,
+      lifecycle: "deactivate",
+      activateWithUpdate: false,
+      changes: ["deactivate (ENABLED → DISABLED)"]
+    })
+    // A scheme Okta does not name, on a connection it shows ENABLED: its status is still set.
+    const unnamed = planFor(
+      { id: APP_ID, status: "DISABLED" },
+      { status: "ENABLED", profile: { authScheme: "UNKNOWN" } },
+      false
+    )
+    expect(unnamed.lifecycle).toBe("deactivate")
+    // A bookmark app, as Okta answers it: activate would be taken, and change nothing, every run.
+    const bookmark = planFor(
+      { id: APP_ID, status: "ENABLED" },
+      { status: "UNKNOWN", profile: { authScheme: "UNKNOWN" } },
+      false
+    )
+    expect(bookmark).toMatchObject({ lifecycle: undefined, update: undefined, changes: [] })
+    expect(bookmark.refused).toMatch(/^Okta shows no provisioning connection for it/)
   })
 
   it.effect(
