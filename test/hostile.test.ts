@@ -197,6 +197,27 @@ for (const face of allFaces) {
             "must be one of GET, POST, PUT, PATCH or DELETE (in capitals: GET)"
           ],
           ["method", executed({ operation: "x", method: "HEAD" as never, path: "/api/v1/apps" })],
+          // A member the client would drop without a word (from JavaScript, or a spread).
+          [
+            "headers",
+            executed({
+              operation: "x",
+              method: "GET",
+              path: "/api/v1/apps",
+              headers: { "if-match": "x" }
+            } as never),
+            "is not a member of a request: the client sets the headers"
+          ],
+          [
+            "query",
+            executed({
+              operation: "x",
+              method: "GET",
+              path: "/api/v1/apps",
+              query: "q=1"
+            } as never),
+            "is not a member of a request (its members: operation, method, path, urlParams,"
+          ],
           ["method", executed({ operation: "x", method: "GE T" as never, path: "/api/v1/apps" })],
           // What errors, spans and metrics name the call by: not blank, and there at all.
           [

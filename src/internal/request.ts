@@ -23,6 +23,18 @@ const CONTROL_OR_SPACE = /[\u0000-\u0020\u007f]/
 // A "." or ".." segment, percent-encoded or not (tested on the path with a "/" appended).
 const DOT_SEGMENT = /\/(?:\.|%2e){1,2}\//i
 const METHODS: ReadonlySet<string> = new Set(["GET", "POST", "PUT", "PATCH", "DELETE"])
+/** The members of the public `OktaRequest`. */
+const MEMBERS: ReadonlySet<string> = new Set([
+  "operation",
+  "method",
+  "path",
+  "urlParams",
+  "body",
+  "secrets",
+  "replaySafe",
+  "spanName",
+  "spanAttributes"
+])
 
 /** The request, and its path without a query (as errors and spans name it). @internal */
 export const build = (
@@ -39,6 +51,18 @@ export const build = (
     )
   if (!named) {
     return invalid("operation", "must name the call (its Okta operationId, as errors show it)")
+  }
+  // A member the client does not know (`headers`, from JavaScript or a spread of a wider type)
+  // would be dropped without a word, and the request sent without it.
+  for (const key of Object.keys(spec)) {
+    if (!MEMBERS.has(key)) {
+      return invalid(
+        key,
+        key === "headers"
+          ? "is not a member of a request: the client sets the headers (the credential, Accept, User-Agent, retry and trace headers)"
+          : `is not a member of a request (its members: ${[...MEMBERS].join(", ")})`
+      )
+    }
   }
   // The transports disagree on anything else: fetch upper-cases "get" and undici sends it as is;
   // an invalid token is a transport error on one and a thrown TypeError (a defect) on another.

@@ -14,7 +14,9 @@ import type {
 } from "../errors/OktaError.js"
 
 /**
- * One HTTP exchange with Okta, as an operation describes it to `OktaClient`.
+ * One HTTP exchange with Okta, as an operation describes it to `OktaClient`. A member not declared
+ * here (`headers`, from JavaScript or a spread) is `OktaInvalidInputError`, and nothing is sent:
+ * the client sets the headers itself.
  *
  * @example
  * ```ts
