@@ -371,6 +371,16 @@ const lifecycleOf = (
       ? "deactivate"
       : undefined
 
+/** A step that sends nothing, and why the manifest cannot hold for the app. */
+const refusedStep = (app: ManifestApp, refused: string): Step => ({
+  app,
+  update: undefined,
+  lifecycle: undefined,
+  activateWithUpdate: false,
+  changes: [],
+  refused
+})
+
 /** The plan for one app, from what Okta has now. */
 export const planFor = (
   app: ManifestApp,
@@ -381,15 +391,10 @@ export const planFor = (
     // Okta answers an app without provisioning (a bookmark app) UNKNOWN twice, and takes activate
     // and deactivate without error or change: the plan would ask for them again on every run.
     if (current.status === "UNKNOWN" && current.profile.authScheme === "UNKNOWN") {
-      return {
+      return refusedStep(
         app,
-        update: undefined,
-        lifecycle: undefined,
-        activateWithUpdate: false,
-        changes: [],
-        refused:
-          "Okta shows no provisioning connection for it (status and authScheme UNKNOWN: an app without provisioning, such as a bookmark app), and activate and deactivate leave it so; remove it from the manifest"
-      }
+        "Okta shows no provisioning connection for it (status and authScheme UNKNOWN: an app without provisioning, such as a bookmark app), and activate and deactivate leave it so; remove it from the manifest"
+      )
     }
     const lifecycle = lifecycleOf(app.status, current.status)
     return {
@@ -425,14 +430,10 @@ export const planFor = (
     // without it ignores `clientId` and `rotationMode`, so asking for them would never converge.
     const org2orgOnly = (["clientId", "rotationMode"] as const).filter((k) => app[k] !== undefined)
     if (scheme === "OAUTH2" && profile.signing === undefined && org2orgOnly.length > 0) {
-      return {
+      return refusedStep(
         app,
-        update: undefined,
-        lifecycle: undefined,
-        activateWithUpdate: false,
-        changes: [],
-        refused: `${org2orgOnly.join(" and ")}: only Okta Org2Org apps take ${org2orgOnly.length > 1 ? "them" : "it"}, and this app's OAuth connection is not one (Okta shows no signing settings for it); remove ${org2orgOnly.length > 1 ? "them" : "it"} from the manifest`
-      }
+        `${org2orgOnly.join(" and ")}: only Okta Org2Org apps take ${org2orgOnly.length > 1 ? "them" : "it"}, and this app's OAuth connection is not one (Okta shows no signing settings for it); remove ${org2orgOnly.length > 1 ? "them" : "it"} from the manifest`
+      )
     }
     if (app.clientId !== undefined && app.clientId !== profile.clientId) {
       changes.push(`clientId ${profile.clientId ?? "(none)"} → ${app.clientId}`)
