@@ -322,11 +322,15 @@ export const appId = Args.text({ name: "appId" }).pipe(
 
 /** App ids from the arguments, `--from FILE`, or standard input (`-`). */
 export const appIds = Args.text({ name: "appId" }).pipe(
-  Args.withDescription("app ids in Okta (- reads them from standard input, one per line)"),
+  Args.withDescription(
+    "app ids in Okta (- reads them from standard input, separated by lines, spaces or commas)"
+  ),
   Args.repeated
 )
 export const from = Options.file("from").pipe(
-  Options.withDescription("read app ids from a file, one per line (- for standard input)"),
+  Options.withDescription(
+    "read app ids from a file, separated by lines, spaces or commas (- for standard input)"
+  ),
   Options.optional
 )
 export const idsOf = (args: ReadonlyArray<string>, file: Option.Option<string>) => {
@@ -343,11 +347,13 @@ export const idsOf = (args: ReadonlyArray<string>, file: Option.Option<string>) 
   }
   const failed = (error: unknown) =>
     error instanceof UsageError ? error : new UsageError(`cannot read app ids: ${String(error)}`)
+  // One per line, or several (`echo $IDS`, a pasted CSV row): no id holds a space, a comma or a
+  // "#", which starts a comment to the end of its line.
   const lines = (text: string) =>
     text
       .split(/\r?\n/)
-      .map((line) => line.trim())
-      .filter((line) => line !== "" && !line.startsWith("#"))
+      .flatMap((line) => line.replace(/#.*$/, "").split(/[\s,]+/))
+      .filter((id) => id !== "")
   return Effect.flatMap(
     args.includes("-") || Option.contains(file, "-")
       ? Effect.mapError(standardInput, failed)

@@ -230,15 +230,28 @@ describe("okta-connections", () => {
         const fromDash = yield* cli(["get", "--from", "-", "--json"], env, `${ORG2ORG}\n`)
         expect(fromDash.code).toBe(0)
         expect(JSON.parse(fromDash.stdout)).toMatchObject([{ id: ORG2ORG }])
-        // Ids as `jq '.[].id'` prints them without -r, and as a list: refused unsent, saying why.
+        // Several on a line (`echo $IDS`, a CSV row), with a comment after them: each one read.
+        const row = yield* cli(
+          ["get", "--ndjson", "-"],
+          env,
+          `${ORG2ORG}, ${ZSCALER}\t${ZSCALER} # the two apps\r\n`
+        )
+        expect(row.code).toBe(0)
+        expect(
+          row.stdout
+            .trim()
+            .split("\n")
+            .map((line) => JSON.parse(line).id)
+        ).toEqual([ORG2ORG, ZSCALER])
+        // Ids as `jq '.[].id'` prints them without -r, or a JSON list: refused unsent, saying why.
         const sent = (yield* sim.requests).length
-        const pasted = yield* cli(["get", "-"], env, `"${ORG2ORG}"\n${ORG2ORG},${ZSCALER}\n`)
+        const pasted = yield* cli(["get", "-"], env, `"${ORG2ORG}"\n[${ZSCALER}]\n`)
         expect(pasted.code).toBe(1)
         expect(pasted.stderr).toContain(
           `"${ORG2ORG}": OktaInvalidInputError: getDefaultProvisioningConnectionForApplication: invalid appId: is in quotes (a JSON string, or jq without -r?): give the id alone; nothing was sent`
         )
         expect(pasted.stderr).toContain(
-          `${ORG2ORG},${ZSCALER}: OktaInvalidInputError: getDefaultProvisioningConnectionForApplication: invalid appId: must not contain quotes, brackets, braces, "<", ">", "," or ";" (a list or JSON pasted whole?); nothing was sent`
+          `[${ZSCALER}]: OktaInvalidInputError: getDefaultProvisioningConnectionForApplication: invalid appId: must not contain quotes, brackets, braces, "<", ">", "," or ";" (a list or JSON pasted whole?); nothing was sent`
         )
         expect((yield* sim.requests).length).toBe(sent)
       }).pipe(Effect.scoped),
