@@ -1065,6 +1065,15 @@ describe("bad input fails with OktaInvalidInputError and sends nothing", () => {
         'verifyProvisioningConnectionForApplication: invalid appName: expected one of "google", "office365", "slack", "zoomus"; nothing was sent'
       )
       expect(requests).toHaveLength(0)
+      // The name as the Admin Console writes it: the spelling the API takes.
+      const cased = yield* run(
+        () => empty(204),
+        (api) => api.verifyProvisioningConnectionForApplication("Office365" as "office365", APP)
+      )
+      expect(failureOf(cased.exit).message).toBe(
+        'verifyProvisioningConnectionForApplication: invalid appName: expected one of "google", "office365", "slack", "zoomus" (in lower case: "office365"); nothing was sent'
+      )
+      expect(cased.requests).toHaveLength(0)
     })
   )
 
@@ -1192,6 +1201,15 @@ describe("bad input fails with OktaInvalidInputError and sends nothing", () => {
       expect(yield* issuesOf({ profile: { authScheme: "oauth2", clientId: "0oa" } })).toBe(
         'profile.authScheme: expected "TOKEN" | "OAUTH2" (in capitals: "OAUTH2")'
       )
+      // A value of a closed list in another case: the list's spelling (never the value).
+      expect(
+        yield* issuesOf({ profile: { authScheme: "OAUTH2", signing: { rotationMode: "auto" } } })
+      ).toBe('profile.signing.rotationMode: expected "AUTO" | "MANUAL" (in capitals: "AUTO")')
+      expect(
+        yield* issuesOf({
+          profile: { authScheme: "OAUTH2", signing: { rotationMode: "AUTOMATIC" } }
+        })
+      ).toBe('profile.signing.rotationMode: expected "AUTO" | "MANUAL"')
       // Not a string at all: its kind is said (never its value).
       expect(yield* issuesOf({ profile: { authScheme: 1 } })).toBe(
         'profile.authScheme: expected "TOKEN" | "OAUTH2", got a number'

@@ -14,13 +14,19 @@ import {
   ProvisioningConnectionTokenRequest,
   UpdateDefaultProvisioningConnectionForApplicationRequest
 } from "../schema/Request.js"
-import { describeIssue } from "./issues.js"
+import { describeIssue, spelling } from "./issues.js"
 import { isWellFormed } from "./wellFormed.js"
 
 const updateOp = "updateDefaultProvisioningConnectionForApplication"
 
 export const decodeAppId = Schema.decodeUnknownEither(AppId)
 export const decodeAppName = Schema.decodeUnknownEither(OAuthProvisioningEnabledApp)
+/** What an app name outside the list gets: the list (its schema would print only its name). */
+export const appNameIssue = (value: unknown): string => {
+  const names = OAuthProvisioningEnabledApp.literals
+  const meant = typeof value === "string" ? names.find((n) => n === value.toLowerCase()) : undefined
+  return `expected one of ${names.map((n) => `"${n}"`).join(", ")}${meant !== undefined ? ` (${spelling(meant)})` : ""}`
+}
 // The body is validated by encoding it: excess members are an error rather than silently
 // dropped, so a typo ("tokn") in JavaScript or behind a cast is reported instead of sending a
 // body without the token.
@@ -54,7 +60,7 @@ const encodeBody = (body: unknown): Either.Either<unknown, string> => {
   // "token" or "oauth2": said with the spelling Okta takes, and the rest checked as that variant.
   if (typeof scheme === "string" && /^(token|oauth2?)$/i.test(scheme)) {
     const meant = /^token$/i.test(scheme) ? "TOKEN" : "OAUTH2"
-    const said = `profile.authScheme: expected "TOKEN" | "OAUTH2" (in capitals: "${meant}")`
+    const said = `profile.authScheme: expected "TOKEN" | "OAUTH2" (${spelling(meant)})`
     const rest = encodeBody({ ...(body as object), profile: { ...profile, authScheme: meant } })
     return Either.left(Either.isLeft(rest) ? `${said}; ${rest.left}` : said)
   }

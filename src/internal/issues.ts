@@ -25,7 +25,29 @@ interface Leaf {
   readonly message: string
   /** For a value of the wrong type, what kind of value it was (never the value). */
   readonly got?: string | undefined
+  /** The literal expected that the value is in another case (`"token"` for `"TOKEN"`). */
+  readonly meant?: string | undefined
 }
+
+const literalsOf = (ast: AST.AST): ReadonlyArray<AST.LiteralValue> =>
+  ast._tag === "Literal" ? [ast.literal] : ast._tag === "Union" ? ast.types.flatMap(literalsOf) : []
+
+/** The string literal of `ast` that `actual` spells in another case, if any. */
+const caseOf = (ast: AST.AST, actual: unknown): string | undefined => {
+  if (typeof actual !== "string") return undefined
+  const lower = actual.toLowerCase()
+  return literalsOf(ast).find(
+    (literal): literal is string => typeof literal === "string" && literal.toLowerCase() === lower
+  )
+}
+
+/** How a literal is spelt, said of a value in another case. */
+export const spelling = (literal: string): string =>
+  literal === literal.toUpperCase()
+    ? `in capitals: "${literal}"`
+    : literal === literal.toLowerCase()
+      ? `in lower case: "${literal}"`
+      : `spelt "${literal}"`
 
 /**
  * What a schema expected, short: a struct or an array by its kind (Effect prints its whole type,
@@ -96,7 +118,8 @@ const walk = (
         out.push({
           where: formatPath(path),
           message: `${EXPECTED}${expectation(issue.ast)}`,
-          got: kindOf(issue.actual)
+          got: kindOf(issue.actual),
+          meant: caseOf(issue.ast, issue.actual)
         })
       return
   }
@@ -130,22 +153,29 @@ export const describeIssue = (issue: ParseResult.ParseIssue, max = 8): string =>
   // One line per place and message; what the members of a union expected at one place, in one.
   const lines = new Map<
     string,
-    { where: string; what: Set<string>; expected: boolean; got: string | undefined }
+    {
+      where: string
+      what: Set<string>
+      expected: boolean
+      got: string | undefined
+      meant: string | undefined
+    }
   >()
-  for (const { got, message, where } of kept) {
+  for (const { got, meant, message, where } of kept) {
     const expected = message.startsWith(EXPECTED)
     const key = `${where}\0${expected ? EXPECTED : message}`
-    const line = lines.get(key) ?? { where, what: new Set<string>(), expected, got }
+    const line = lines.get(key) ?? { where, what: new Set<string>(), expected, got, meant }
     for (const what of expected ? message.slice(EXPECTED.length).split(" | ") : [message]) {
       line.what.add(what)
     }
+    line.meant ??= meant
     lines.set(key, line)
   }
-  const unique = [...lines.values()].map(({ expected, got, what, where }) => {
+  const unique = [...lines.values()].map(({ expected, got, meant, what, where }) => {
     // A string where only string literals fit: the kind says nothing the expectation does not.
     const obvious = got === "a string" && [...what].every((w) => w.startsWith('"'))
     const message = expected
-      ? `${EXPECTED}${[...what].join(" | ")}${got !== undefined && !obvious ? `, got ${got}` : ""}`
+      ? `${EXPECTED}${[...what].join(" | ")}${got !== undefined && !obvious ? `, got ${got}` : ""}${meant !== undefined ? ` (${spelling(meant)})` : ""}`
       : [...what].join("")
     return where === "" ? message : `${where}: ${message}`
   })

@@ -13,6 +13,7 @@ import {
 } from "../errors/OktaError.js"
 import { OktaUnexpectedStatusError } from "../errors/OktaHttpError.js"
 import {
+  appNameIssue,
   check,
   decodeAppId,
   decodeAppName,
@@ -278,12 +279,7 @@ export const make = (client: OktaClientService): ApplicationConnectionsService =
       appId: string,
       options?: VerifyConnectionOptions
     ) {
-      const name = yield* check(
-        verifyOp,
-        "appName",
-        decodeAppName(appName),
-        'expected one of "google", "office365", "slack", "zoomus"'
-      )
+      const name = yield* check(verifyOp, "appName", decodeAppName(appName), appNameIssue(appName))
       const id = yield* check(verifyOp, "appId", decodeAppId(appId))
       const code = yield* optionalQueryValue(verifyOp, "code", options?.code)
       const state = yield* optionalQueryValue(verifyOp, "state", options?.state)
