@@ -199,7 +199,8 @@ export const yamlParser: Effect.Effect<(text: string) => unknown> = Effect.map(
 
 /**
  * One app as a manifest has it, from what Okta has now: `apply` with it plans no change. What a
- * manifest cannot hold (a scheme other than TOKEN and OAUTH2) is `undefined`.
+ * manifest cannot hold (a scheme other than TOKEN and OAUTH2, with a status other than ENABLED
+ * and DISABLED) is `undefined`.
  */
 export const manifestAppOf = (
   id: string,
@@ -217,7 +218,9 @@ export const manifestAppOf = (
             ...(rotationMode !== undefined ? { rotationMode } : {})
           }
         : undefined
-  if (settings === undefined) return undefined
+  // A scheme the manifest cannot hold: its status alone, which apply sets without touching the
+  // connection; an app without provisioning (status UNKNOWN too) has nothing a manifest can hold.
+  if (settings === undefined) return status !== undefined ? { id, status } : undefined
   return {
     id,
     authScheme: current.profile.authScheme,
@@ -241,7 +244,7 @@ export const manifestText = (
       "# adminUsername).",
       ...left.map(
         ({ connection, id }) =>
-          `# Left out: ${id}, whose authScheme ${connection.profile.authScheme} a manifest cannot hold.`
+          `# Left out: ${id}, which shows no connection a manifest can hold (authScheme ${connection.profile.authScheme}, status ${connection.status}: an app without provisioning?).`
       ),
       stringify({ apps: kept }).trimEnd()
     ].join("\n")

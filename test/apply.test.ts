@@ -272,7 +272,16 @@ describe("reading a manifest", () => {
     })
     const step = planFor(held as ManifestApp, oauth("ENABLED", "AUTO"), false)
     expect([step.update, step.lifecycle, step.changes]).toEqual([undefined, undefined, []])
-    expect(manifestAppOf(ID, { status: "DISABLED", profile: { authScheme: "UNKNOWN" } })).toBe(
+    // A scheme the manifest cannot hold: the status alone, from which apply plans nothing.
+    const unnamed: ProvisioningConnectionResponse = {
+      status: "DISABLED",
+      profile: { authScheme: "UNKNOWN" }
+    }
+    const statusOnly = manifestAppOf(ID, unnamed)
+    expect(statusOnly).toEqual({ id: ID, status: "DISABLED" })
+    expect(planFor(statusOnly as ManifestApp, unnamed, false).changes).toEqual([])
+    // An app without provisioning, as Okta answers a bookmark app: nothing to hold.
+    expect(manifestAppOf(ID, { status: "UNKNOWN", profile: { authScheme: "UNKNOWN" } })).toBe(
       undefined
     )
   })

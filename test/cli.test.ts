@@ -832,7 +832,7 @@ describe("okta-connections", () => {
         const lines = exported.stdout.split("\n")
         // The bookmark app has no provisioning connection a manifest can hold: said, not listed.
         expect(lines.filter((line) => line.startsWith("#")).join("\n")).toContain(
-          `# Left out: ${bookmark}, whose authScheme UNKNOWN a manifest cannot hold.`
+          `# Left out: ${bookmark}, which shows no connection a manifest can hold (authScheme UNKNOWN, status UNKNOWN: an app without provisioning?).`
         )
         const text = lines.filter((line) => !line.startsWith("#")).join("\n")
         expect(text).toBe(
