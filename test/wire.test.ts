@@ -1168,6 +1168,23 @@ describe("an https:// URL to a server that speaks plain HTTP (a local simulator,
   }
 })
 
+describe("undici agent options undici refuses (connections: -1)", () => {
+  // It read "no response (UND_ERR_INVALID_ARG: invalid connections)" and was retried four times:
+  // undici checks the options only when the first request is dispatched.
+  it.live("could not connect, not retried, and says where to look", () =>
+    Effect.gen(function* () {
+      const { url } = yield* server
+      const error = yield* failureOf(url, OktaUndici.layer({ agent: { connections: -1 } }))
+      expect(error).toMatchObject({ _tag: "OktaTransportError", connectFailed: true })
+      expect(error.message).toContain(
+        "failed: could not connect (UND_ERR_INVALID_ARG: invalid connections; undici refused a setting before sending anything: check the agent options given to OktaUndici.layer)"
+      )
+      // One attempt: a retry's error says how many there were.
+      expect(error.message).not.toContain("attempts")
+    }).pipe(Effect.scoped)
+  )
+})
+
 describe("the undici transport that caps bodies itself", () => {
   const get = (
     url: string,

@@ -106,6 +106,11 @@ const CERTIFICATE_CODES = new Set([
   "CERT_REVOKED",
   "ERR_TLS_CERT_ALTNAME_INVALID"
 ])
+// undici refused an argument before sending anything: with the client's own requests checked
+// first, that is the `Agent`'s options (`connections: -1`), which no retry mends.
+const INVALID_ARGUMENT_CODES = new Set(["UND_ERR_INVALID_ARG"])
+const INVALID_ARGUMENT_HINT =
+  "; undici refused a setting before sending anything: check the agent options given to OktaUndici.layer"
 // TLS was asked of a server that answered in plain HTTP: the URL's scheme is wrong, which no
 // retry mends, and the handshake failed before the request was sent.
 const PLAIN_HTTP_CODES = new Set(["ERR_SSL_WRONG_VERSION_NUMBER"])
@@ -215,12 +220,14 @@ export const transportError = (
   const certificate = request ? codeIn(error.cause, CERTIFICATE_CODES) : undefined
   const refused = request ? tunnelRefusal(error.cause) : undefined
   const plain = request && codeIn(error.cause, PLAIN_HTTP_CODES) !== undefined
+  const invalid = request && codeIn(error.cause, INVALID_ARGUMENT_CODES) !== undefined
   const connectCode = request ? codeIn(error.cause, CONNECT_CODES) : undefined
   const connect =
     blocked ||
     certificate !== undefined ||
     refused !== undefined ||
     plain ||
+    invalid ||
     connectCode !== undefined
   // What to do about it, where that can be said.
   let hint = ""
@@ -230,6 +237,7 @@ export const transportError = (
     else if (DATED_CODES.has(certificate)) hint = DATED_HINT
   } else if (refused !== undefined) hint = tunnelHint(refused)
   else if (plain) hint = PLAIN_HTTP_HINT
+  else if (invalid) hint = INVALID_ARGUMENT_HINT
   else if (connect) {
     // Behind a proxy, a name outside the intranet does not resolve either: the proxy hint first.
     hint = proxyHint(error.cause, error.request.url, undiciWithoutProxy)
@@ -245,7 +253,7 @@ export const transportError = (
   // A proxy that wants credentials, or will not tunnel to the host, says the same next time;
   // a 5xx (it could not reach Okta) may pass.
   const proxyRefuses = refused !== undefined && refused >= 400 && refused < 500
-  const unmendable = blocked || certificate !== undefined || proxyRefuses || plain
+  const unmendable = blocked || certificate !== undefined || proxyRefuses || plain || invalid
   if (unmendable || error.cause instanceof NotAResponse) {
     permanent.add(failure)
   }
