@@ -1185,6 +1185,43 @@ describe("bad input fails with OktaInvalidInputError and sends nothing", () => {
           profile: { authScheme: "OAUTH2", settings: { adminUsername: "u", adminPassword: " \n" } }
         })
       ).toBe("profile.settings.adminPassword: must not be empty or blank")
+      // Read from a file whole (`readFileSync` without a trim): its newline, or a Windows
+      // editor's byte-order mark, would be saved as part of the secret.
+      const newline =
+        "must not contain line breaks or control characters (a trailing newline from a file?)"
+      expect(yield* issuesOf({ profile: { authScheme: "TOKEN", token: "00abc\n" } })).toBe(
+        `profile.token: ${newline}`
+      )
+      expect(yield* issuesOf({ profile: { authScheme: "TOKEN", token: "\ufeff00abc" } })).toBe(
+        `profile.token: ${newline}`
+      )
+      expect(
+        yield* issuesOf({
+          profile: {
+            authScheme: "OAUTH2",
+            settings: { adminUsername: "u", adminPassword: "pw\r\n" }
+          }
+        })
+      ).toBe(`profile.settings.adminPassword: ${newline}`)
+      // Spaces are a password's own (Microsoft's passwords may have them): sent as given.
+      const spaced = yield* run(
+        () => json(200, tokenConnection),
+        (api) =>
+          api.updateDefaultProvisioningConnectionForApplication(APP, {
+            profile: {
+              authScheme: "OAUTH2",
+              settings: { adminUsername: "u", adminPassword: " correct horse " }
+            }
+          })
+      )
+      expect(spaced.requests.map((r) => r.body)).toEqual([
+        {
+          profile: {
+            authScheme: "OAUTH2",
+            settings: { adminUsername: "u", adminPassword: " correct horse " }
+          }
+        }
+      ])
       // No variant named: what authScheme may be, in one line, and nothing of what each variant
       // would make of the other members.
       expect(yield* issuesOf({ profile: { authScheme: "SAML" } })).toBe(

@@ -104,7 +104,7 @@ export const encodeUpdateBody = (body: unknown): Either.Either<unknown, OktaInva
       encodeBody(body),
       (issues) => new OktaInvalidInputError({ operation: updateOp, field: "body", issues })
     )
-    return Either.flatMap(encoded, blankSecret)
+    return Either.flatMap(encoded, checkSecrets)
   } catch (error) {
     return Either.left(
       new OktaInvalidInputError({
@@ -126,23 +126,38 @@ const secretMembers = (encoded: unknown): ReadonlyArray<readonly [string, unknow
   ]
 }
 
+// A line break, a tab or a byte-order mark: what a file read whole (`readFileSync`, without a
+// trim) adds to the secret it holds. No token or password has one.
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f\ufeff]/
+
+/** What is wrong with a write-only value as it would be saved in Okta, if anything. */
+const secretFault = (value: string): string | undefined =>
+  value.trim() === ""
+    ? "must not be empty or blank"
+    : CONTROL.test(value)
+      ? "must not contain line breaks or control characters (a trailing newline from a file?)"
+      : undefined
+
 /**
  * The contract's schema takes any string, but an empty or blank token or admin password (an unset
- * variable, a secrets manager that wrote nothing) would replace a working credential in Okta.
+ * variable, a secrets manager that wrote nothing), or one read from a file with its newline, would
+ * replace a working credential in Okta with one that does not work.
  */
-const blankSecret = (encoded: unknown): Either.Either<unknown, OktaInvalidInputError> => {
-  const blank = secretMembers(encoded).find(
-    ([, value]) => typeof value === "string" && value.trim() === ""
-  )
-  return blank === undefined
-    ? Either.right(encoded)
-    : Either.left(
+const checkSecrets = (encoded: unknown): Either.Either<unknown, OktaInvalidInputError> => {
+  for (const [where, value] of secretMembers(encoded)) {
+    const fault = typeof value === "string" ? secretFault(value) : undefined
+    if (fault !== undefined) {
+      return Either.left(
         new OktaInvalidInputError({
           operation: updateOp,
           field: "body",
-          issues: `${blank[0]}: must not be empty or blank`
+          issues: `${where}: ${fault}`
         })
       )
+    }
+  }
+  return Either.right(encoded)
 }
 
 /** The write-only values of an encoded update body (see `secretMembers`). */

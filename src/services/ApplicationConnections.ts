@@ -99,8 +99,9 @@ export interface ApplicationConnectionsService {
   ) => Effect.Effect<ProvisioningConnectionResponse, OktaResponseError>
   /**
    * `POST /api/v1/apps/{appId}/connections/default[?activate=true]`: replaces the connection's
-   * configuration (token or OAuth 2.0). Scope `okta.apps.manage`. An empty or blank `token` or
-   * `adminPassword` is refused (`OktaInvalidInputError`): it would replace a working credential.
+   * configuration (token or OAuth 2.0). Scope `okta.apps.manage`. A `token` or `adminPassword`
+   * that is empty or blank, or holds a line break or control character (a file read whole), is
+   * refused (`OktaInvalidInputError`): it would replace a working credential.
    * A body from JavaScript or a file may spell the OAuth scheme `"OAUTH"`, as Okta's own example
    * does: it is sent as `"OAUTH2"`.
    */
