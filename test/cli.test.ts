@@ -23,6 +23,13 @@ const scratch = mkdtempSync(join(tmpdir(), "okta-cli-test-"))
 afterAll(() => rmSync(scratch, { recursive: true, force: true }))
 const tempDir = (prefix: string) => mkdtempSync(join(scratch, prefix))
 
+/** The app ids of `--ndjson` output, in its order. */
+const idsOf = (ndjson: string): ReadonlyArray<string> =>
+  ndjson
+    .trim()
+    .split("\n")
+    .map((line) => (JSON.parse(line) as { readonly id: string }).id)
+
 // A home of its own, so that an ~/.okta/okta.yaml of the machine's plays no part.
 const emptyHome = tempDir("home-")
 
@@ -176,12 +183,7 @@ describe("okta-connections", () => {
         expect([twoOf.code, twoOf.stdout]).toEqual([2, ""])
         const missing = yield* cli(["get", ZSCALER, "0oanosuchapp00000001", "--ndjson"], env)
         expect(missing.code).toBe(1)
-        expect(
-          missing.stdout
-            .trim()
-            .split("\n")
-            .map((l) => JSON.parse(l).id)
-        ).toEqual([ZSCALER])
+        expect(idsOf(missing.stdout)).toEqual([ZSCALER])
         expect(missing.stderr).toContain("0oanosuchapp00000001: OktaNotFoundError")
         expect(missing.stderr).toContain("request id")
         // Once: the error's message names it already.
@@ -237,12 +239,7 @@ describe("okta-connections", () => {
           `${ORG2ORG}, ${ZSCALER}\t${ZSCALER} # the two apps\r\n`
         )
         expect(row.code).toBe(0)
-        expect(
-          row.stdout
-            .trim()
-            .split("\n")
-            .map((line) => JSON.parse(line).id)
-        ).toEqual([ORG2ORG, ZSCALER])
+        expect(idsOf(row.stdout)).toEqual([ORG2ORG, ZSCALER])
         // Ids as `jq '.[].id'` prints them without -r, or a JSON list: refused unsent, saying why.
         const sent = (yield* sim.requests).length
         const pasted = yield* cli(["get", "-"], env, `"${ORG2ORG}"\n[${ZSCALER}]\n`)
