@@ -20,13 +20,24 @@ import { isWellFormed } from "./wellFormed.js"
 const updateOp = "updateDefaultProvisioningConnectionForApplication"
 
 export const decodeAppId = Schema.decodeUnknownEither(AppId)
-export const decodeAppName = Schema.decodeUnknownEither(OAuthProvisioningEnabledApp)
-/** What an app name outside the list gets: the list (its schema would print only its name). */
-export const appNameIssue = (value: unknown): string => {
-  const names = OAuthProvisioningEnabledApp.literals
-  const meant = typeof value === "string" ? names.find((n) => n === value.toLowerCase()) : undefined
-  return `expected one of ${names.map((n) => `"${n}"`).join(", ")}${meant !== undefined ? ` (${spelling(meant)})` : ""}`
-}
+const decodeAppName = Schema.decodeUnknownEither(OAuthProvisioningEnabledApp)
+
+/**
+ * An app name as its schema takes it, or the list (its schema would print only its name), with
+ * the spelling of a name given in another case. Said only when it fails.
+ */
+export const checkAppName = (
+  operation: string,
+  value: unknown
+): Either.Either<OAuthProvisioningEnabledApp, OktaInvalidInputError> =>
+  Either.mapLeft(decodeAppName(value), () => {
+    const names = OAuthProvisioningEnabledApp.literals
+    const meant =
+      typeof value === "string" ? names.find((n) => n === value.toLowerCase()) : undefined
+    const issues = `expected one of ${names.map((n) => `"${n}"`).join(", ")}${meant !== undefined ? ` (${spelling(meant)})` : ""}`
+    return new OktaInvalidInputError({ operation, field: "appName", issues })
+  })
+
 // The body is validated by encoding it: excess members are an error rather than silently
 // dropped, so a typo ("tokn") in JavaScript or behind a cast is reported instead of sending a
 // body without the token.
@@ -71,12 +82,11 @@ const encodeBody = (body: unknown): Either.Either<unknown, string> => {
 export const check = <A>(
   operation: string,
   field: string,
-  result: Either.Either<A, ParseResult.ParseError>,
-  issues?: string
+  result: Either.Either<A, ParseResult.ParseError>
 ): Either.Either<A, OktaInvalidInputError> =>
   Either.mapLeft(
     result,
-    (e) => new OktaInvalidInputError({ operation, field, issues: issues ?? describeIssue(e.issue) })
+    (e) => new OktaInvalidInputError({ operation, field, issues: describeIssue(e.issue) })
   )
 
 /** An optional query value: absent, or a non-empty, well-formed string (it goes into the URL). */

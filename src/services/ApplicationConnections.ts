@@ -13,10 +13,9 @@ import {
 } from "../errors/OktaError.js"
 import { OktaUnexpectedStatusError } from "../errors/OktaHttpError.js"
 import {
-  appNameIssue,
   check,
+  checkAppName,
   decodeAppId,
-  decodeAppName,
   encodeUpdateBody,
   optionalQueryValue,
   secretsOf
@@ -280,7 +279,7 @@ export const make = (client: OktaClientService): ApplicationConnectionsService =
       appId: string,
       options?: VerifyConnectionOptions
     ) {
-      const name = yield* check(verifyOp, "appName", decodeAppName(appName), appNameIssue(appName))
+      const name = yield* checkAppName(verifyOp, appName)
       const id = yield* check(verifyOp, "appId", decodeAppId(appId))
       const code = yield* optionalQueryValue(verifyOp, "code", options?.code)
       const state = yield* optionalQueryValue(verifyOp, "state", options?.state)
