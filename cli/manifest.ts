@@ -104,6 +104,12 @@ const ALLOWED: Readonly<Record<string, ReadonlyArray<string>>> = {
   rotationMode: RotationMode.literals
 }
 
+/** A place in the manifest as its errors name it: `apps[0].status`. */
+const placeOf = (path: ReadonlyArray<PropertyKey>): string =>
+  path
+    .map((key, i) => (typeof key === "number" ? `[${key}]` : `${i > 0 ? "." : ""}${String(key)}`))
+    .join("")
+
 /** The value at a path of the parsed manifest. */
 const valueAt = (raw: unknown, path: ReadonlyArray<PropertyKey>): unknown =>
   path.reduce<unknown>(
@@ -134,6 +140,8 @@ const describeManifestIssue = (issue: ParseResult.ArrayFormatterIssue, raw: unkn
     return allowed === undefined ? "is missing" : `is missing (${oneOf(allowed)})`
   // An id's rule is said: `AppId` names the rule, not the value.
   if (issue._tag === "Refinement" && field === "id") return issue.message
+  if (issue.path.length === 1 && field === "apps") return "must be a list of apps"
+  if (issue.path.length === 2) return "must be a mapping, an app's id and its settings"
   if (allowed === undefined) return "is not valid"
   const value = valueAt(raw, issue.path)
   const meant =
@@ -254,15 +262,30 @@ export const manifestText = (
 export const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === "object" && value !== null && !Array.isArray(value)
 
+// The YAML mistakes of a file edited by hand, by the parser's error code: its message is not
+// shown, since it quotes the line.
+const YAML_MISTAKES: Readonly<Record<string, string>> = {
+  DUPLICATE_KEY: "a key given twice",
+  TAB_AS_INDENT: "a tab as indentation; YAML indents with spaces",
+  MULTIPLE_DOCS: "more than one document (---)",
+  MISSING_CHAR: "a quote or bracket not closed"
+}
+
 /**
- * Where a YAML parse failed, as ` (line L, column C)`, never what: the parser's own message
- * quotes the line, which may hold a secret (an okta.yaml token, a literal pasted into a manifest).
+ * Where a YAML parse failed, as ` (line L, column C)`, with what for the common mistakes, never
+ * the parser's own message: it quotes the line, which may hold a secret (an okta.yaml token, a
+ * literal pasted into a manifest).
  */
 export const yamlErrorAt = (error: unknown): string => {
-  const at = (
-    error as { readonly linePos?: ReadonlyArray<{ readonly line: number; readonly col: number }> }
-  ).linePos?.[0]
-  return at !== undefined ? ` (line ${at.line}, column ${at.col})` : ""
+  const { code, linePos } = error as {
+    readonly code?: unknown
+    readonly linePos?: ReadonlyArray<{ readonly line: number; readonly col: number }>
+  }
+  const mistake =
+    typeof code === "string" && Object.hasOwn(YAML_MISTAKES, code) ? YAML_MISTAKES[code] : undefined
+  const at = linePos?.[0] === undefined ? [] : [`line ${linePos[0].line}, column ${linePos[0].col}`]
+  const said = [...at, ...(mistake === undefined ? [] : [mistake])]
+  return said.length > 0 ? ` (${said.join(": ")})` : ""
 }
 
 const readWith = (
@@ -294,7 +317,7 @@ const readWith = (
         // Each place once: the union's members (and `optional`'s) each report a wrong value.
         const issues = new Set(
           decoded.left.map(
-            (issue) => `${issue.path.join(".")}: ${describeManifestIssue(issue, raw)}`
+            (issue) => `${placeOf(issue.path)}: ${describeManifestIssue(issue, raw)}`
           )
         )
         throw new ManifestError(`${path}: ${[...issues].slice(0, 8).join("; ")}`)

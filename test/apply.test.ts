@@ -326,18 +326,18 @@ describe("reading a manifest", () => {
       }
       // Okta's own example spells the scheme OAUTH; the manifest takes OAUTH2, and says so.
       expect(yield* read([{ id: ID, authScheme: "OAUTH" }])).toBe(
-        "apps.0.authScheme: must be TOKEN or OAUTH2"
+        "apps[0].authScheme: must be TOKEN or OAUTH2"
       )
-      expect(yield* read([{ id: ID }])).toBe("apps.0.authScheme: is missing (TOKEN or OAUTH2)")
+      expect(yield* read([{ id: ID }])).toBe("apps[0].authScheme: is missing (TOKEN or OAUTH2)")
       // A status alone leaves the connection as it is; with any setting, the scheme is needed.
       const statusOnly = join(dir, "status.json")
       writeFileSync(statusOnly, JSON.stringify({ apps: [{ id: ID, status: "DISABLED" }] }))
       expect(yield* readManifest(statusOnly)).toEqual([{ id: ID, status: "DISABLED" }])
       expect(yield* read([{ id: ID, status: "disabled" }])).toBe(
-        "apps.0.status: must be ENABLED or DISABLED (in capitals: DISABLED)"
+        "apps[0].status: must be ENABLED or DISABLED (in capitals: DISABLED)"
       )
       expect(yield* read([{ id: ID, status: "DISABLED", baseUrl: "https://x.example" }])).toBe(
-        "apps.0.authScheme: is missing (TOKEN or OAUTH2)"
+        "apps[0].authScheme: is missing (TOKEN or OAUTH2)"
       )
       // Each place once, though the union's members each refuse it; the values never, but one in
       // the wrong case by the list's spelling.
@@ -345,22 +345,52 @@ describe("reading a manifest", () => {
         { id: ID, authScheme: "OAUTH2", status: "enabled", rotationMode: "auto" }
       ])
       expect(cased).toBe(
-        "apps.0.rotationMode: must be AUTO or MANUAL (in capitals: AUTO); apps.0.status: must be ENABLED or DISABLED (in capitals: ENABLED)"
+        "apps[0].rotationMode: must be AUTO or MANUAL (in capitals: AUTO); apps[0].status: must be ENABLED or DISABLED (in capitals: ENABLED)"
       )
       expect(
         yield* read([{ id: ID, authScheme: "OAUTH2", status: "ON", rotationMode: "sometimes" }])
       ).toBe(
-        "apps.0.rotationMode: must be AUTO or MANUAL; apps.0.status: must be ENABLED or DISABLED"
+        "apps[0].rotationMode: must be AUTO or MANUAL; apps[0].status: must be ENABLED or DISABLED"
       )
       expect(yield* read([{ id: ID, authScheme: "token" }])).toBe(
-        "apps.0.authScheme: must be TOKEN or OAUTH2 (in capitals: TOKEN)"
+        "apps[0].authScheme: must be TOKEN or OAUTH2 (in capitals: TOKEN)"
       )
       // A setting of the other scheme, as an app switched from one to the other keeps it.
       expect(yield* read([{ id: ID, authScheme: "TOKEN", rotationMode: "AUTO" }])).toBe(
-        "apps.0.rotationMode: is not allowed: only authScheme OAUTH2 takes it"
+        "apps[0].rotationMode: is not allowed: only authScheme OAUTH2 takes it"
       )
       expect(yield* read([{ id: ID, authScheme: "OAUTH2", baseUrl: "https://x.example" }])).toBe(
-        "apps.0.baseUrl: is not allowed: only authScheme TOKEN takes it"
+        "apps[0].baseUrl: is not allowed: only authScheme TOKEN takes it"
+      )
+    }).pipe(Effect.scoped)
+  )
+
+  it.effect("a list that is not one, and the common YAML mistakes, are said as such", () =>
+    Effect.gen(function* () {
+      const dir = yield* scratchDir
+      const read = (text: string) => {
+        const manifest = join(dir, "apps.yaml")
+        writeFileSync(manifest, text)
+        return Effect.map(Effect.flip(readManifest(manifest)), (error) =>
+          error.message.slice(manifest.length)
+        )
+      }
+      expect(yield* read("apps:\n")).toBe(": apps: must be a list of apps")
+      expect(yield* read(`apps:\n  ${ID}: {status: ENABLED}\n`)).toBe(
+        ": apps: must be a list of apps"
+      )
+      expect(yield* read(`apps:\n  - ${ID}\n`)).toBe(
+        ": apps[0]: must be a mapping, an app's id and its settings"
+      )
+      // What is wrong, and where, never the line: the parser's message quotes it.
+      expect(yield* read(`apps:\n  - id: ${ID}\n    status: ENABLED\n    status: DISABLED\n`)).toBe(
+        " is not YAML or JSON (line 4, column 5: a key given twice)"
+      )
+      expect(yield* read(`apps:\n\t- id: ${ID}\n`)).toBe(
+        " is not YAML or JSON (line 2, column 1: a tab as indentation; YAML indents with spaces)"
+      )
+      expect(yield* read(`apps:\n  - id: "${ID}\n`)).toBe(
+        " is not YAML or JSON (line 3, column 1: a quote or bracket not closed)"
       )
     }).pipe(Effect.scoped)
   )
@@ -376,8 +406,8 @@ describe("reading a manifest", () => {
       writeFileSync(manifest, JSON.stringify({ apps }))
       const error = yield* Effect.flip(readManifest(manifest))
       expect(error.message).toBe(
-        `${manifest}: apps.0.id: is missing; ${[1, 2, 3, 4, 5, 6, 7]
-          .map((i) => `apps.${i}.tokne: is not allowed`)
+        `${manifest}: apps[0].id: is missing; ${[1, 2, 3, 4, 5, 6, 7]
+          .map((i) => `apps[${i}].tokne: is not allowed`)
           .join("; ")}`
       )
     }).pipe(Effect.scoped)

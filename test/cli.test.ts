@@ -876,15 +876,18 @@ describe("okta-connections", () => {
         const { env, sim } = yield* org
         const dir = tempDir("work-")
         const cases = [
-          ["apps:\n  - id: a\n    authScheme: TOKEN\n    tokn: x\n", "apps.0.tokn: is not allowed"],
+          [
+            "apps:\n  - id: a\n    authScheme: TOKEN\n    tokn: x\n",
+            "apps[0].tokn: is not allowed"
+          ],
           // The id's rule, as the operations say it: the Admin Console URL, pasted whole.
           [
             "apps:\n  - id: https://acme-admin.okta.com/admin/app/zscalerbyz/instance/0oa1/\n    authScheme: TOKEN\n",
-            "apps.0.id: is a URL: give the app id alone"
+            "apps[0].id: is a URL: give the app id alone"
           ],
           [
             "apps:\n  - id: a\n    authScheme: TOKEN\n  - id: 0oa1 0oa2\n    authScheme: OAUTH2\n",
-            "apps.1.id: must not contain whitespace"
+            "apps[1].id: must not contain whitespace"
           ],
           [
             "apps:\n  - id: a\n    authScheme: TOKEN\n    token: ${env:NOT_SET_ANYWHERE}\n",
