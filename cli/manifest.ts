@@ -14,6 +14,7 @@ import {
   type ApplicationConnectionsService,
   type OktaResponseError,
   type ProvisioningConnectionResponse,
+  ProvisioningConnectionTokenRequest,
   type UpdateDefaultProvisioningConnectionForApplicationRequest
 } from "effect-okta-connections"
 import { readFileSync } from "node:fs"
@@ -31,11 +32,12 @@ const Status = Schema.Literal("ENABLED", "DISABLED")
 const RotationMode = Schema.Literal("AUTO", "MANUAL")
 
 // An id no app can have (a pasted Admin Console URL, a space) is the manifest's fault, refused
-// with the rest of it before any call, not one failed read that stops the apply.
+// with the rest of it before any call, not one failed read that stops the apply; so is a base URL
+// the update would refuse.
 const TokenApp = Schema.Struct({
   id: AppId,
   authScheme: Schema.Literal("TOKEN"),
-  baseUrl: Schema.optional(Schema.String),
+  baseUrl: ProvisioningConnectionTokenRequest.fields.baseUrl,
   token: Schema.optional(Schema.String),
   status: Schema.optional(Status)
 })
@@ -138,8 +140,8 @@ const describeManifestIssue = (issue: ParseResult.ArrayFormatterIssue, raw: unkn
   }
   if (issue._tag === "Missing")
     return allowed === undefined ? "is missing" : `is missing (${oneOf(allowed)})`
-  // An id's rule is said: `AppId` names the rule, not the value.
-  if (issue._tag === "Refinement" && field === "id") return issue.message
+  // An id's or a base URL's rule is said: their schemas name the rule, not the value.
+  if (issue._tag === "Refinement" && (field === "id" || field === "baseUrl")) return issue.message
   if (issue.path.length === 1 && field === "apps") return "must be a list of apps"
   if (issue.path.length === 2) return "must be a mapping, an app's id and its settings"
   if (allowed === undefined) return "is not valid"
@@ -314,13 +316,15 @@ const readWith = (
       }
       const decoded = decode(raw)
       if (Either.isLeft(decoded)) {
-        // Each place once: the union's members (and `optional`'s) each report a wrong value.
-        const issues = new Set(
-          decoded.left.map(
-            (issue) => `${placeOf(issue.path)}: ${describeManifestIssue(issue, raw)}`
-          )
-        )
-        throw new ManifestError(`${path}: ${[...issues].slice(0, 8).join("; ")}`)
+        // Each place once, by its first issue: the union's members (and `optional`'s, whose
+        // `undefined` member refuses a base URL its refinement has already said) each report it.
+        const issues = new Map<string, string>()
+        for (const issue of decoded.left) {
+          const place = placeOf(issue.path)
+          if (!issues.has(place)) issues.set(place, describeManifestIssue(issue, raw))
+        }
+        const said = [...issues].map(([place, issue]) => `${place}: ${issue}`)
+        throw new ManifestError(`${path}: ${said.slice(0, 8).join("; ")}`)
       }
       const seen = new Set<string>()
       // `${file:…}` references are relative to the manifest, or to the working directory.

@@ -1222,6 +1222,37 @@ describe("bad input fails with OktaInvalidInputError and sends nothing", () => {
           }
         }
       ])
+      // A base URL Okta would save as it is, and provisioning then fail far from this update.
+      const token = { authScheme: "TOKEN", token: "00abc" }
+      expect(yield* issuesOf({ baseUrl: "scim.example.com/v2", profile: token })).toBe(
+        "baseUrl: must be an absolute URL, starting with https://"
+      )
+      expect(yield* issuesOf({ baseUrl: "ftp://scim.example.com", profile: token })).toBe(
+        "baseUrl: must be an absolute URL, starting with https://"
+      )
+      expect(yield* issuesOf({ baseUrl: "https://scim.example.com\n", profile: token })).toBe(
+        "baseUrl: must not contain whitespace or control characters"
+      )
+      expect(yield* issuesOf({ baseUrl: "", profile: token })).toBe(
+        "baseUrl: must not be empty (leave it out instead)"
+      )
+      expect(yield* issuesOf({ baseUrl: "https://", profile: token })).toBe(
+        "baseUrl: is not a valid URL"
+      )
+      const local = yield* run(
+        () => json(200, tokenConnection),
+        (api) =>
+          api.updateDefaultProvisioningConnectionForApplication(APP, {
+            baseUrl: "http://127.0.0.1:8080/scim/v2",
+            profile: { authScheme: "TOKEN", token: "00abc" }
+          })
+      )
+      expect(local.requests.map((r) => r.body)).toEqual([
+        {
+          baseUrl: "http://127.0.0.1:8080/scim/v2",
+          profile: { authScheme: "TOKEN", token: "00abc" }
+        }
+      ])
       // No variant named: what authScheme may be, in one line, and nothing of what each variant
       // would make of the other members.
       expect(yield* issuesOf({ profile: { authScheme: "SAML" } })).toBe(

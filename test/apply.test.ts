@@ -355,6 +355,10 @@ describe("reading a manifest", () => {
       expect(yield* read([{ id: ID, authScheme: "token" }])).toBe(
         "apps[0].authScheme: must be TOKEN or OAUTH2 (in capitals: TOKEN)"
       )
+      // A base URL the update would refuse, refused with the manifest, said once.
+      expect(yield* read([{ id: ID, authScheme: "TOKEN", baseUrl: "scim.example.com/v2" }])).toBe(
+        "apps[0].baseUrl: must be an absolute URL, starting with https://"
+      )
       // A setting of the other scheme, as an app switched from one to the other keeps it.
       expect(yield* read([{ id: ID, authScheme: "TOKEN", rotationMode: "AUTO" }])).toBe(
         "apps[0].rotationMode: is not allowed: only authScheme OAUTH2 takes it"

@@ -44,10 +44,37 @@ export interface Org2OrgProvisioningOAuthSigningSettings extends Schema.Schema.T
   typeof Org2OrgProvisioningOAuthSigningSettings
 > {}
 
+// Where Okta provisions to. The contract takes any string; a URL without its scheme
+// (`scim.example.com/v2`), with a pasted space or newline, or empty would be saved all the same,
+// and provisioning would fail later, far from the update that broke it.
+// eslint-disable-next-line no-control-regex
+const SPACE_OR_CONTROL = /[\s\u0000-\u001f\u007f]/
+const baseUrlFault = (s: string): string | undefined =>
+  s === ""
+    ? "must not be empty (leave it out instead)"
+    : SPACE_OR_CONTROL.test(s)
+      ? "must not contain whitespace or control characters"
+      : !/^https?:\/\//i.test(s)
+        ? "must be an absolute URL, starting with https://"
+        : !URL.canParse(s) || new URL(s).hostname === ""
+          ? "is not a valid URL"
+          : undefined
+
+/** A request's `baseUrl`: an absolute http(s) URL (the answer's is decoded as it comes). */
+const BaseUrl = Schema.String.pipe(
+  Schema.filter((s) => baseUrlFault(s) ?? true, {
+    // fast-check can draw a domain that WHATWG URL refuses (an ill-formed `xn--` label).
+    arbitrary: () => (fc) =>
+      fc.webUrl({ validSchemes: ["https"] }).filter((url) => baseUrlFault(url) === undefined),
+    jsonSchema: { format: "uri", pattern: "^[hH][tT][tT][pP][sS]?://[^\\s]+$" }
+  })
+)
+
 /**
  * `ProvisioningConnectionTokenRequest`: a token-based connection (Zscaler 2.0, Org2Org).
  *
- * - `baseUrl` is Zscaler-only.
+ * - `baseUrl` is Zscaler-only: an absolute `https://` (or `http://`) URL; one without its scheme,
+ *   with whitespace, or empty is refused before anything is sent.
  * - `profile.token` is the target app's API token (a secret; never logged or put in errors).
  * - `profile.clientId` is not declared by the contract's schema, but its Org2Org token example
  *   sends it, so it is accepted.
@@ -63,7 +90,7 @@ export interface Org2OrgProvisioningOAuthSigningSettings extends Schema.Schema.T
  * ```
  */
 export const ProvisioningConnectionTokenRequest = Schema.Struct({
-  baseUrl: Schema.optional(Schema.String),
+  baseUrl: Schema.optional(BaseUrl),
   profile: Schema.Struct({
     authScheme: Schema.Literal("TOKEN"),
     token: Schema.optional(Schema.String),
