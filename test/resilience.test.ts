@@ -1674,6 +1674,7 @@ describe("visibility", () => {
           reason: "window_exhausted",
           delay_ms: 7000
         })
+        expect(heldLine?.annotations).not.toHaveProperty("probing")
         const events = spans
           .filter(
             (s) =>
@@ -1685,6 +1686,30 @@ describe("visibility", () => {
           )
         expect(events.map((e) => e[0])).toEqual(["okta.gate_wait"])
         expect((yield* Metric.value(held)).count).toBe(before + 1)
+      })
+  )
+
+  it.effect(
+    "a call held while the first one learns the org's limits says so: probing, not a cap it was given",
+    () =>
+      Effect.gen(function* () {
+        const { lines, logger } = recordingLogger()
+        const { requests, layer } = connectionsWith(() => json(200, OK), { retry: exact() })
+        yield* Effect.flatMap(ApplicationConnections, (api) =>
+          Effect.all([get(api), get(api)], { concurrency: 2 })
+        ).pipe(
+          Effect.provide(Layer.merge(layer, Logger.replace(Logger.defaultLogger, logger))),
+          Logger.withMinimumLogLevel(LogLevel.Debug)
+        )
+        expect(requests).toHaveLength(2)
+        const held = lines.filter((l) => l.message === "Okta call held at the rate-limit gate")
+        expect(held.map((l) => l.annotations)).toEqual([
+          {
+            operation: "getDefaultProvisioningConnectionForApplication",
+            reason: "concurrency_cap",
+            probing: "true"
+          }
+        ])
       })
   )
 

@@ -239,7 +239,8 @@ export class RateLimitGate implements Gate {
             cutFor = gate.windowResetMs
           }
         }
-        yield* onWait({ millis, reason: windowSpent ? "window_exhausted" : "concurrency_cap" })
+        const reason = windowSpent ? "window_exhausted" : "concurrency_cap"
+        yield* onWait({ millis, reason, probing: !windowSpent && gate.probing })
         // A response may raise the budget or free a slot before the reset: wake on either.
         yield* wakeOrSleep(gate.waiters, millis ?? IDLE_RECHECK_MS)
         // Waited as long as the caller allows and nothing told otherwise: stop believing the

@@ -208,7 +208,8 @@ export const run = <A, E, P = never, EP = never>(
                 visible(call, span, "okta.gate_wait", {
                   reason: wait.reason,
                   // A wait for a concurrency slot has no planned length: it ends with a request.
-                  ...(wait.millis !== undefined ? { delay_ms: wait.millis } : {})
+                  ...(wait.millis !== undefined ? { delay_ms: wait.millis } : {}),
+                  ...(wait.probing === true ? { probing: "true" } : {})
                 }),
                 recorder.gateWait(call.operation, wait.reason)
               )
@@ -348,9 +349,7 @@ export const run = <A, E, P = never, EP = never>(
               }
         const exit = yield* Effect.either(attemptInSlot(progress, headers, prepared))
         if (exit._tag === "Right") return exit.right
-        if (isDeadline(exit.left)) {
-          return yield* Effect.fail(exit.left)
-        }
+        if (isDeadline(exit.left)) return yield* Effect.fail(exit.left)
         error = exit.left as E
       }
     })

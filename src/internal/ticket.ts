@@ -19,6 +19,8 @@ export interface GateWait {
   /** Milliseconds until the planned wake-up, when known. */
   readonly millis: number | undefined
   readonly reason: "window_exhausted" | "concurrency_cap"
+  /** Held while one request learns the budget (the first call, or a window not believed). */
+  readonly probing?: boolean
 }
 
 /** @internal */
