@@ -138,8 +138,13 @@ const describeManifestIssue = (issue: ParseResult.ArrayFormatterIssue, raw: unkn
       ? "is not allowed"
       : `is not allowed: only authScheme ${token ? "TOKEN" : "OAUTH2"} takes it`
   }
-  if (issue._tag === "Missing")
-    return allowed === undefined ? "is missing" : `is missing (${oneOf(allowed)})`
+  if (issue._tag === "Missing") {
+    if (allowed === undefined) return "is missing"
+    // An id alone: a status alone would do too, to enable or disable the app as it is.
+    const entry = valueAt(raw, issue.path.slice(0, -1))
+    const idAlone = field === "authScheme" && isRecord(entry) && Object.keys(entry).join() === "id"
+    return `is missing (${oneOf(allowed)})${idAlone ? `, or give a status alone (${oneOf(Status.literals)})` : ""}`
+  }
   // An id's or a base URL's rule is said: their schemas name the rule, not the value.
   if (issue._tag === "Refinement" && (field === "id" || field === "baseUrl")) return issue.message
   if (issue.path.length === 1 && field === "apps") return "must be a list of apps"

@@ -328,7 +328,10 @@ describe("reading a manifest", () => {
       expect(yield* read([{ id: ID, authScheme: "OAUTH" }])).toBe(
         "apps[0].authScheme: must be TOKEN or OAUTH2"
       )
-      expect(yield* read([{ id: ID }])).toBe("apps[0].authScheme: is missing (TOKEN or OAUTH2)")
+      // An id alone: either would do.
+      expect(yield* read([{ id: ID }])).toBe(
+        "apps[0].authScheme: is missing (TOKEN or OAUTH2), or give a status alone (ENABLED or DISABLED)"
+      )
       // A status alone leaves the connection as it is; with any setting, the scheme is needed.
       const statusOnly = join(dir, "status.json")
       writeFileSync(statusOnly, JSON.stringify({ apps: [{ id: ID, status: "DISABLED" }] }))
