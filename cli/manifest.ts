@@ -406,6 +406,20 @@ const lifecycleOf = (
       ? "deactivate"
       : undefined
 
+const checkBaseUrl = Schema.decodeUnknownEither(
+  Schema.Struct({ baseUrl: ProvisioningConnectionTokenRequest.fields.baseUrl })
+)
+
+/** What is wrong with an update body's base URL, by the rule the update checks it with. */
+const baseUrlFault = (
+  body: UpdateDefaultProvisioningConnectionForApplicationRequest
+): string | undefined => {
+  const checked = checkBaseUrl({ baseUrl: "baseUrl" in body ? body.baseUrl : undefined })
+  return Either.isLeft(checked)
+    ? ParseResult.ArrayFormatter.formatErrorSync(checked.left)[0]?.message
+    : undefined
+}
+
 /** A step that sends nothing, and why the manifest cannot hold for the app. */
 const refusedStep = (app: ManifestApp, refused: string): Step => ({
   app,
@@ -498,6 +512,15 @@ export const planFor = (
     }
   }
   const update = changes.length > 0 || (resendSecrets && secrets.length > 0)
+  // A base URL sent as Okta has it, which the update would refuse (one saved without https:// by
+  // another tool): refused here, before any app is changed, not when this app's turn comes.
+  const keptUrlFault = update && app.authScheme === "TOKEN" ? baseUrlFault(body) : undefined
+  if (keptUrlFault !== undefined) {
+    return refusedStep(
+      app,
+      `the update would send the baseUrl Okta has, which the update refuses (it ${keptUrlFault}); give the one meant as baseUrl in the manifest`
+    )
+  }
   if (update) {
     for (const secret of secrets) changes.push(`${secret} (write-only) will be sent`)
     // Okta never returns the token, so it cannot be sent as it is, as the other settings are.
