@@ -118,7 +118,8 @@ const lifecycle = (name: "activate" | "deactivate") =>
               ? api.activateDefaultProvisioningConnectionForApplication(id)
               : api.deactivateDefaultProvisioningConnectionForApplication(id),
           ({ id, result }) =>
-            Exit.isSuccess(result) ? Console.log(`${id}: ${name}d`) : Effect.void
+            Exit.isSuccess(result) ? Console.log(`${id}: ${name}d`) : Effect.void,
+          true
         )
         yield* finish(outcomes)
       })

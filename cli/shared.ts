@@ -431,11 +431,14 @@ export const forEachApp = <A, R>(
   ids: ReadonlyArray<string>,
   call: (id: string) => Effect.Effect<A, OktaResponseError, R>,
   /** Runs as each app's call ends, in the order they end (streamed output). */
-  onEach: (outcome: Outcome<A>) => Effect.Effect<void> = () => Effect.void
+  onEach: (outcome: Outcome<A>) => Effect.Effect<void> = () => Effect.void,
+  /** The calls change the apps: one stopped in flight may have changed its app all the same. */
+  changes = false
 ) =>
   Effect.flatMap(root, (global) => {
     const shown = ids.length > 1 ? new Progress(ids.length) : undefined
     progress = shown
+    const started = new Set<string>()
     const finished = new Map<string, boolean>()
     let refused = false
     return Effect.forEach(
@@ -446,26 +449,43 @@ export const forEachApp = <A, R>(
               shown?.tick("not sent")
               return { id, result: Exit.interrupt(FiberId.none), skipped: true }
             })
-          : Effect.flatMap(Effect.exit(call(id)), (result) => {
-              finished.set(id, Exit.isSuccess(result))
-              shown?.tick(Exit.isSuccess(result) ? "succeeded" : "failed")
-              const error = Exit.isFailure(result) ? Cause.failureOption(result.cause) : undefined
-              if (error !== undefined && Option.isSome(error) && isAuthFailure(error.value)) {
-                refused = true
+          : Effect.flatMap(
+              Effect.exit(
+                Effect.suspend(() => {
+                  started.add(id)
+                  return call(id)
+                })
+              ),
+              (result) => {
+                finished.set(id, Exit.isSuccess(result))
+                shown?.tick(Exit.isSuccess(result) ? "succeeded" : "failed")
+                const error = Exit.isFailure(result) ? Cause.failureOption(result.cause) : undefined
+                if (error !== undefined && Option.isSome(error) && isAuthFailure(error.value)) {
+                  refused = true
+                }
+                return Effect.as(onEach({ id, result }), { id, result })
               }
-              return Effect.as(onEach({ id, result }), { id, result })
-            }),
+            ),
       { concurrency: global.concurrency }
     ).pipe(
-      // Ctrl-C: the calls in flight are interrupted; say what was done and what was not.
+      // Ctrl-C: the calls in flight are interrupted; say what was done and what was not, and
+      // which calls were stopped in flight: a change may have reached Okta before its answer.
       Effect.onInterrupt(() =>
         Effect.sync(() => {
+          const count = (which: ReadonlyArray<string>, what: string) =>
+            `, ${which.length} ${what} (${which.slice(0, 10).join(", ")}${which.length > 10 ? ", …" : ""})`
           const succeeded = ids.filter((id) => finished.get(id) === true)
           const failed = ids.filter((id) => finished.get(id) === false)
-          const notDone = ids.filter((id) => !finished.has(id))
+          const inFlight = ids.filter((id) => started.has(id) && !finished.has(id))
+          const notStarted = ids.filter((id) => !started.has(id))
           process.stderr.write(
-            `\ninterrupted: ${succeeded.length} succeeded, ${failed.length} failed, ${notDone.length} not done${notDone.length > 0 ? ` (${notDone.slice(0, 10).join(", ")}${notDone.length > 10 ? ", …" : ""})` : ""}\n`
+            `\ninterrupted: ${succeeded.length} succeeded, ${failed.length} failed${inFlight.length > 0 ? count(inFlight, "stopped in flight") : ""}${notStarted.length > 0 ? count(notStarted, "not started") : ""}\n`
           )
+          if (changes && inFlight.length > 0) {
+            process.stderr.write(
+              `a change stopped in flight may have reached Okta before its answer: okta-connections get ${inFlight.length > 1 ? "shows where they stand" : "shows where it stands"}\n`
+            )
+          }
         })
       )
     )

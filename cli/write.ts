@@ -236,12 +236,16 @@ export const update = Command.make(
             error instanceof UsageError ? error : new UsageError(`--file: ${String(error)}`)
         })
         const sent = body as UpdateDefaultProvisioningConnectionForApplicationRequest
-        const outcome = yield* forEachApp([options.appId], (id) =>
-          api.updateDefaultProvisioningConnectionForApplication(
-            id,
-            sent,
-            options.activate ? { activate: true } : undefined
-          )
+        const outcome = yield* forEachApp(
+          [options.appId],
+          (id) =>
+            api.updateDefaultProvisioningConnectionForApplication(
+              id,
+              sent,
+              options.activate ? { activate: true } : undefined
+            ),
+          undefined,
+          true
         )
         const result = outcome[0]!.result
         // A body the client refuses (nothing was sent) is the command line's fault, as a bad
@@ -424,8 +428,12 @@ export const verify = Command.make(
             `okta-connections: --continue-url is on ${host}, the configured org is ${orgHost}: verifying at ${orgHost}`
           )
         }
-        const outcome = yield* forEachApp([options.appId], (id) =>
-          api.verifyProvisioningConnectionForApplication(options.appName, id, { code, state })
+        const outcome = yield* forEachApp(
+          [options.appId],
+          (id) =>
+            api.verifyProvisioningConnectionForApplication(options.appName, id, { code, state }),
+          undefined,
+          true
         )
         if (Exit.isSuccess(outcome[0]!.result)) yield* Console.log(`${options.appId}: verified`)
         yield* finish(outcome)
@@ -530,7 +538,8 @@ export const apply = Command.make(
                 ),
               // Said as each app is done: a run that is stopped has said what it changed.
               ({ id, result }) =>
-                Exit.isSuccess(result) ? Console.log(`${id}: applied`) : Effect.void
+                Exit.isSuccess(result) ? Console.log(`${id}: applied`) : Effect.void,
+              true
             )
             yield* finish(done)
           })

@@ -1957,8 +1957,8 @@ describe("okta-connections", () => {
         // The first call is answered (it opens the client's gate, which sends one request until
         // Okta's first answer); every later one hangs. The simulator logs each as it arrives.
         yield* sim.injectFault({ _tag: "Delay", millis: 1 }, { times: 1 })
-        yield* sim.injectFault({ _tag: "Hang" }, { times: 11 })
-        const ids = generatedApps(12).map((app) => app.id)
+        yield* sim.injectFault({ _tag: "Hang" }, { times: 16 })
+        const ids = generatedApps(17).map((app) => app.id)
         const { child, output } = spawnCli(["get", ...ids], url)
         // Interrupt once the calls are in flight: five after the first, the default concurrency
         // (the others wait for one of them to end, which none does).
@@ -1970,13 +1970,14 @@ describe("okta-connections", () => {
         )
         expect(yield* exitAfter(child, () => child.kill("SIGINT"))).toBe(130)
         expect((yield* sim.requests).length).toBe(6)
-        // The first ten not done are named, then "…".
+        // The calls stopped in flight, and the first ten not started, then "…"; a read changes
+        // nothing, so nothing more is said.
         expect(output.stderr).toMatch(
-          /interrupted: 1 succeeded, 0 failed, 11 not done \((\S+, ){10}…\)/
+          /\ninterrupted: 1 succeeded, 0 failed, 5 stopped in flight \((\S+, ){4}\S+\), 11 not started \((\S+, ){10}…\)\n$/
         )
       }).pipe(
         Effect.provide(
-          OktaSimulator.layer({ apps: generatedApps(12), tokens: [{ token: TOKEN }] })
+          OktaSimulator.layer({ apps: generatedApps(17), tokens: [{ token: TOKEN }] })
         ),
         Effect.scoped
       ),
@@ -2047,7 +2048,9 @@ describe("okta-connections", () => {
         )
         expect(code).toBe(141)
         expect(output.stderr).not.toContain("EPIPE")
-        expect(output.stderr).toMatch(/interrupted: 2 succeeded, 0 failed, 1 not done/)
+        expect(output.stderr).toMatch(
+          /interrupted: 2 succeeded, 0 failed, 1 stopped in flight \(0oasimorg2orgoauth01\)\n/
+        )
       }).pipe(Effect.provide(OktaSimulator.layer({ tokens: [{ token: TOKEN }] })), Effect.scoped),
     30_000
   )
@@ -2073,7 +2076,13 @@ describe("okta-connections", () => {
         const lines = output.stdout.trim().split("\n")
         expect(lines).toHaveLength(1)
         expect(lines[0]).toContain(ZSCALER)
-        expect(output.stderr).toMatch(/interrupted: 1 succeeded, 0 failed, 1 not done/)
+        expect(output.stderr).toContain(
+          `interrupted: 1 succeeded, 0 failed, 1 stopped in flight (${ORG2ORG})\n`
+        )
+        // An activation stopped in flight may have reached Okta: said, with where to look.
+        expect(output.stderr.includes("may have reached Okta before its answer")).toBe(
+          command === "activate"
+        )
       }).pipe(Effect.provide(OktaSimulator.layer({ tokens: [{ token: TOKEN }] })), Effect.scoped),
     30_000
   )
