@@ -131,7 +131,7 @@ export const update = Command.make(
     appId,
     file: Options.file("file").pipe(
       Options.withDescription(
-        "the request body, JSON or YAML (instead of the flags below); a --secret-* goes into it"
+        "the request body, JSON or YAML (instead of the flags below; - for standard input); a --secret-* goes into it"
       ),
       Options.optional
     ),
@@ -151,8 +151,20 @@ export const update = Command.make(
     withClient(
       Effect.gen(function* () {
         const api = yield* ApplicationConnections
+        const bodyFromStdin = Option.getOrUndefined(options.file) === "-"
+        if (bodyFromStdin && options.secretStdin) {
+          return yield* new UsageError(
+            "--file - and --secret-stdin both read standard input: give the secret with --secret-env or --secret-file"
+          )
+        }
         const secret = yield* readSecret(options)
         const parseYaml = Option.isSome(options.file) ? yield* yamlParser : undefined
+        const stdinBody = bodyFromStdin
+          ? yield* Effect.mapError(
+              standardInput,
+              () => new UsageError("--file: cannot read standard input")
+            )
+          : undefined
         const body = yield* Effect.try({
           try: (): unknown => {
             if (Option.isSome(options.file) && parseYaml !== undefined) {
@@ -168,13 +180,26 @@ export const update = Command.make(
                   "--file is the whole body: give it without --auth-scheme, --base-url, --client-id, --rotation or --admin-username"
                 )
               }
-              const text = readFileSync(options.file.value, "utf8")
+              let text: string
+              try {
+                text = stdinBody ?? readFileSync(options.file.value, "utf8")
+              } catch (error) {
+                const code = (error as { readonly code?: unknown }).code
+                throw new UsageError(
+                  `--file: cannot read ${options.file.value}${typeof code === "string" ? ` (${code})` : ""}`
+                )
+              }
               let parsed: unknown
               try {
                 parsed = parseYaml(text)
               } catch (error) {
                 // The body may hold the token: where it failed, never the parser's quote of it.
                 throw new UsageError(`--file: not YAML or JSON${yamlErrorAt(error)}`)
+              }
+              if (parsed === null || parsed === undefined) {
+                throw new UsageError(
+                  `--file: ${bodyFromStdin ? "standard input" : options.file.value} is empty`
+                )
               }
               // What `get --json` prints, edited and sent back: said as such, not as four
               // members the client does not allow.

@@ -1727,6 +1727,41 @@ describe("okta-connections", () => {
   )
 
   it.live(
+    "update --file - reads the body from standard input; a file that cannot be read or is empty is said as such",
+    () =>
+      Effect.gen(function* () {
+        const { env, sim } = yield* org
+        const body = "baseUrl: https://stdin.example.com/scim\nprofile:\n  authScheme: TOKEN\n"
+        const piped = yield* cli(
+          ["update", ZSCALER, "--file", "-", "--secret-env", "T"],
+          { ...env, T: "00stdin-token" },
+          body
+        )
+        expect(piped.code).toBe(0)
+        expect((yield* sim.inspect(ZSCALER)).connection).toMatchObject({
+          baseUrl: "https://stdin.example.com/scim",
+          token: "00stdin-token"
+        })
+        const before = (yield* sim.requests).length
+        const refusals = [
+          [
+            ["--file", "-", "--secret-stdin"],
+            body,
+            "--file - and --secret-stdin both read standard input: give the secret with --secret-env or --secret-file"
+          ],
+          [["--file", "-"], "", "--file: standard input is empty"],
+          [["--file", join(tempDir("work-"), "nope.yaml")], "", "--file: cannot read "]
+        ] as const
+        for (const [args, stdin, said] of refusals) {
+          const run = yield* cli(["update", ZSCALER, ...args], env, stdin)
+          expect([run.code, run.stderr]).toEqual([2, expect.stringContaining(said)])
+        }
+        expect((yield* sim.requests).length).toBe(before)
+      }).pipe(Effect.scoped),
+    30_000
+  )
+
+  it.live(
     "update --file takes Okta's own examples as they are, authScheme OAUTH included",
     () =>
       Effect.gen(function* () {
