@@ -19,7 +19,7 @@ import {
 } from "effect-okta-connections"
 import { readFileSync } from "node:fs"
 import { dirname, resolve } from "node:path"
-import { standardInput } from "./stdin.js"
+import { readFault, standardInput } from "./stdin.js"
 
 /** A manifest that cannot be used: nothing is sent. */
 export class ManifestError extends Data.TaggedError("ManifestError")<{ readonly message: string }> {
@@ -175,8 +175,8 @@ const resolveSecret = (field: string, value: string, base: string): string => {
   let text: string
   try {
     text = readFileSync(resolve(base, name!), "utf8").trim()
-  } catch {
-    throw new ManifestError(`${field}: cannot read ${name}`)
+  } catch (error) {
+    throw new ManifestError(`${field}: cannot read ${name}${readFault(error)}`)
   }
   // An empty file (a secrets manager that wrote nothing) would set an empty secret in Okta.
   if (text === "") throw new ManifestError(`${field}: ${name} is empty`)
@@ -305,8 +305,8 @@ const readWith = (
       let text: string
       try {
         text = stdin ?? readFileSync(path, "utf8")
-      } catch {
-        throw new ManifestError(`cannot read ${path}`)
+      } catch (error) {
+        throw new ManifestError(`cannot read ${path}${readFault(error)}`)
       }
       let raw: unknown
       try {

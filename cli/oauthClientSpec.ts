@@ -9,6 +9,7 @@ import { readFileSync } from "node:fs"
 import { homedir } from "node:os"
 import type { SimulatedOAuthClient } from "effect-okta-connections/testing"
 import * as Either from "effect/Either"
+import { readFault } from "./stdin.js"
 
 /** The grammar, for `--help` and for every refusal. */
 export const OAUTH_CLIENT_SPEC_HELP =
@@ -45,8 +46,7 @@ export const parseOAuthClientSpec = (text: string): Either.Either<SimulatedOAuth
   try {
     content = readFileSync(path, "utf8")
   } catch (error) {
-    const code = (error as { readonly code?: unknown }).code
-    return refuse(`cannot read ${path}${typeof code === "string" ? ` (${code})` : ""}`)
+    return refuse(`cannot read ${path}${readFault(error)}`)
   }
   let publicKey: JsonWebKey
   try {

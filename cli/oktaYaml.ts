@@ -9,6 +9,7 @@ import { existsSync, readFileSync } from "node:fs"
 import { homedir } from "node:os"
 import { join } from "node:path"
 import { isRecord, yamlErrorAt, yamlParser } from "./manifest.js"
+import { readFault } from "./stdin.js"
 
 /** A file that is there but cannot be used: exit code 3, as for a bad variable. */
 export class OktaYamlError extends Error {
@@ -106,8 +107,7 @@ export const configProvider: Effect.Effect<ConfigProvider.ConfigProvider, OktaYa
             try {
               text = readFileSync(path, "utf8")
             } catch (error) {
-              const code = (error as { readonly code?: unknown }).code
-              throw new OktaYamlError(`${path}: cannot read it (${String(code ?? error)})`)
+              throw new OktaYamlError(`${path}: cannot read it${readFault(error)}`)
             }
             let parsed: unknown
             try {

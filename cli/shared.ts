@@ -32,7 +32,7 @@ import { createPrivateKey } from "node:crypto"
 import { readFileSync } from "node:fs"
 import { homedir } from "node:os"
 import { configProvider } from "./oktaYaml.js"
-import { standardInput } from "./stdin.js"
+import { readFault, standardInput } from "./stdin.js"
 
 /** Exit codes the README documents. */
 export const EXIT = {
@@ -257,8 +257,10 @@ export const privateKeyConfig = Config.mapOrFail(
       const path = text.startsWith("~/") ? `${homedir()}${text.slice(1)}` : text
       try {
         text = readFileSync(path, "utf8").trim()
-      } catch {
-        return Either.left(ConfigError.InvalidData([], `cannot read the key file ${path}`))
+      } catch (error) {
+        return Either.left(
+          ConfigError.InvalidData([], `cannot read the key file ${path}${readFault(error)}`)
+        )
       }
     }
     if (/-----BEGIN (RSA|EC) PRIVATE KEY-----/.test(text)) {
@@ -364,7 +366,13 @@ export const idsOf = (args: ReadonlyArray<string>, file: Option.Option<string>) 
         try: () => {
           const ids = args.flatMap((arg) => (arg === "-" ? lines(stdin) : [arg]))
           if (Option.isSome(file)) {
-            ids.push(...lines(file.value === "-" ? stdin : readFileSync(file.value, "utf8")))
+            let text = stdin
+            try {
+              if (file.value !== "-") text = readFileSync(file.value, "utf8")
+            } catch (error) {
+              throw new UsageError(`--from: cannot read ${file.value}${readFault(error)}`)
+            }
+            ids.push(...lines(text))
           }
           if (ids.length === 0) {
             throw new UsageError("give at least one app id (or --from FILE, or -)")

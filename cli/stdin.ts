@@ -1,7 +1,26 @@
 /**
- * Standard input, read whole.
+ * Standard input, read whole; and why a file could not be read.
  */
 import * as Effect from "effect/Effect"
+
+// The reasons a file named on the command line most often cannot be read, in words.
+const READ_FAULTS: Readonly<Record<string, string>> = {
+  ENOENT: "no such file",
+  EACCES: "permission denied",
+  EISDIR: "it is a directory",
+  ENOTDIR: "a part of its path is not a directory"
+}
+
+/**
+ * Why reading a file failed, as ` (no such file)`, from its error's code (another code as it is),
+ * for the message that names the file; "" when the error has no code.
+ */
+export const readFault = (error: unknown): string => {
+  const code =
+    typeof error === "object" && error !== null ? (error as { code?: unknown }).code : undefined
+  if (typeof code !== "string") return ""
+  return ` (${Object.hasOwn(READ_FAULTS, code) ? READ_FAULTS[code] : code})`
+}
 
 /**
  * Standard input to its end, as text. Read from `process.stdin`, not with `readFileSync(0)`: once

@@ -27,7 +27,7 @@ import {
   yamlParser
 } from "./manifest.js"
 import { appId, EXIT, finish, forEachApp, UsageError, withClient } from "./shared.js"
-import { standardInput } from "./stdin.js"
+import { readFault, standardInput } from "./stdin.js"
 
 /** A secret from an environment variable, a file or standard input; never from argv. */
 const secretOptions = {
@@ -90,8 +90,8 @@ const secretFrom = (
       let value: string
       try {
         value = (stdin ?? readFileSync(source, "utf8")).trim()
-      } catch {
-        throw new UsageError(`cannot read the secret from ${source}`)
+      } catch (error) {
+        throw new UsageError(`cannot read the secret from ${source}${readFault(error)}`)
       }
       // Nothing (a secrets manager's command that failed into the pipe) would set an empty secret.
       if (value === "") throw new UsageError(`the secret from ${source} is empty`)
@@ -184,10 +184,7 @@ export const update = Command.make(
               try {
                 text = stdinBody ?? readFileSync(options.file.value, "utf8")
               } catch (error) {
-                const code = (error as { readonly code?: unknown }).code
-                throw new UsageError(
-                  `--file: cannot read ${options.file.value}${typeof code === "string" ? ` (${code})` : ""}`
-                )
+                throw new UsageError(`--file: cannot read ${options.file.value}${readFault(error)}`)
               }
               let parsed: unknown
               try {

@@ -407,6 +407,10 @@ describe("reading a manifest", () => {
         )
       }
       expect(yield* read("apps:\n")).toBe(": apps: must be a list of apps")
+      const none = join(dir, "none.yaml")
+      expect((yield* Effect.flip(readManifest(none))).message).toBe(
+        `cannot read ${none} (no such file)`
+      )
       expect(yield* read(`apps:\n  ${ID}: {status: ENABLED}\n`)).toBe(
         ": apps: must be a list of apps"
       )

@@ -251,6 +251,14 @@ describe("okta-connections", () => {
           `[${ZSCALER}]: OktaInvalidInputError: getDefaultProvisioningConnectionForApplication: invalid appId: must not contain quotes, brackets, braces, "<", ">", "," or ";" (a list or JSON pasted whole?); nothing was sent`
         )
         expect((yield* sim.requests).length).toBe(sent)
+        // A file that is not there: named, with why, in words; nothing sent.
+        const missing = join(tempDir("work-"), "apps.txt")
+        const none = yield* cli(["activate", "--from", missing], env)
+        expect([none.code, none.stderr]).toEqual([
+          2,
+          `okta-connections: --from: cannot read ${missing} (no such file)\n`
+        ])
+        expect((yield* sim.requests).length).toBe(sent)
       }).pipe(Effect.scoped),
     30_000
   )
@@ -662,7 +670,7 @@ describe("okta-connections", () => {
         // A file that holds no key: refused before anything listens.
         const bad = yield* cli(["simulator", "--oauth-client", `svc=${keyFile}.missing`], {})
         expect(bad.code).toBe(2)
-        expect(bad.stderr).toContain(`cannot read ${keyFile}.missing (ENOENT)`)
+        expect(bad.stderr).toContain(`cannot read ${keyFile}.missing (no such file)`)
       }).pipe(Effect.scoped),
     30_000
   )
@@ -1428,7 +1436,7 @@ describe("okta-connections", () => {
         const noKey = yield* cli(["get", ZSCALER], { HOME: home }, undefined, work)
         expect(noKey.code).toBe(3)
         expect(noKey.stderr).toContain(
-          `not valid: okta.client.privateKey in ${file}: cannot read the key file ./none.pem`
+          `not valid: okta.client.privateKey in ${file}: cannot read the key file ./none.pem (no such file)`
         )
         expect(noKey.stderr).not.toContain("not set")
         // A value the SDKs would not take either, and a file that cannot be read: named.
@@ -1442,7 +1450,7 @@ describe("okta-connections", () => {
         mkdirSync(file)
         const unreadable = yield* cli(["get", ZSCALER], { HOME: home }, undefined, work)
         expect(unreadable.code).toBe(3)
-        expect(unreadable.stderr).toContain(`${file}: cannot read it (EISDIR)`)
+        expect(unreadable.stderr).toContain(`${file}: cannot read it (it is a directory)`)
       }).pipe(Effect.provide(OktaSimulator.layer()), Effect.scoped),
     60_000
   )
@@ -1750,7 +1758,7 @@ describe("okta-connections", () => {
             "--file - and --secret-stdin both read standard input: give the secret with --secret-env or --secret-file"
           ],
           [["--file", "-"], "", "--file: standard input is empty"],
-          [["--file", join(tempDir("work-"), "nope.yaml")], "", "--file: cannot read "]
+          [["--file", join(tempDir("work-"), "nope.yaml")], "", "nope.yaml (no such file)"]
         ] as const
         for (const [args, stdin, said] of refusals) {
           const run = yield* cli(["update", ZSCALER, ...args], env, stdin)
@@ -1820,7 +1828,7 @@ describe("okta-connections", () => {
           [[...token, ...secretFrom], "the environment variable SECRET is not set", { SECRET: "" }],
           [
             [...token, "--secret-file", join(dir, "missing.txt")],
-            `cannot read the secret from ${join(dir, "missing.txt")}`
+            `cannot read the secret from ${join(dir, "missing.txt")} (no such file)`
           ],
           [["update", ORG2ORG], "give --file or --auth-scheme"],
           [

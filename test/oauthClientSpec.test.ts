@@ -68,8 +68,8 @@ describe("--oauth-client ID=KEYFILE", () => {
       ["0oaservice", "give a client id and a key file"],
       [`=${notAKey}`, "give a client id and a key file"],
       ["svc=", "give a client id and a key file"],
-      [`svc=${join(dir, "missing.pem")}`, `cannot read ${join(dir, "missing.pem")} (ENOENT)`],
-      [`svc=${dir}`, `cannot read ${dir} (EISDIR)`],
+      [`svc=${join(dir, "missing.pem")}`, `cannot read ${join(dir, "missing.pem")} (no such file)`],
+      [`svc=${dir}`, `cannot read ${dir} (it is a directory)`],
       [`svc=${notAKey}`, `${notAKey} holds no key this simulator can read`],
       [
         `svc=${file("symmetric.json", JSON.stringify({ kty: "oct", k: "c2VjcmV0LWlzaA" }))}`,
