@@ -1488,6 +1488,15 @@ describe("what each error's message says, as a log line shows it", () => {
         expect(
           yield* messageFor((api) => api.getUserProvisioningConnectionJWKS("zscalerbyz"))
         ).toContain(hint)
+        // Not Okta's 404 (a web server's page, a proxy's empty answer): no app was looked for.
+        for (const answer of [
+          () => text(404, "<html>Not Found</html>", "text/html"),
+          () => empty(404)
+        ]) {
+          expect(yield* messageOf(answer)).toMatch(
+            /failed with HTTP 404( with a non-JSON body \(text\/html\))?; not Okta's answer, which would be its E0000007 error: check the org URL, or the proxy in between$/
+          )
+        }
       })
   )
 

@@ -211,14 +211,17 @@ export class OktaNotFoundError extends Schema.TaggedError<OktaNotFoundError>(
     // An app's name (`zscalerbyz`) or label given for its id read only "Resource not found"; so
     // did the JWKS of an app whose connection has no keys, as if the app did not exist.
     const appId = APP_PATH.exec(this.path)?.[1]
+    // Okta's 404 is its JSON error: without it, the app was not looked for, whatever the status.
     const hint =
-      this.errorCode !== "E0000007" || appId === undefined
-        ? undefined
-        : !/^0oa[A-Za-z0-9]{17}$/.test(appId)
-          ? "the app id does not look like Okta's (0oa and 17 more letters or digits, as in the app's Admin Console URL): an app name or label?"
-          : this.path.endsWith("/connections/default/jwks")
-            ? "no such app, or its connection has no signing keys: only an Org2Org app's OAuth 2.0 connection has a JWKS"
-            : undefined
+      this.errorCode === undefined && this.errorSummary === undefined
+        ? "not Okta's answer, which would be its E0000007 error: check the org URL, or the proxy in between"
+        : this.errorCode !== "E0000007" || appId === undefined
+          ? undefined
+          : !/^0oa[A-Za-z0-9]{17}$/.test(appId)
+            ? "the app id does not look like Okta's (0oa and 17 more letters or digits, as in the app's Admin Console URL): an app name or label?"
+            : this.path.endsWith("/connections/default/jwks")
+              ? "no such app, or its connection has no signing keys: only an Org2Org app's OAuth 2.0 connection has a JWKS"
+              : undefined
     return httpMessage(this, hint)
   }
 }
