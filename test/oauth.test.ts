@@ -1625,6 +1625,13 @@ describe("configuration", () => {
         [{ clientId: "${OKTA_CLIENT_ID}" }, "oauth.clientId", "is a variable that was never"],
         [{ scopes: ["okta.apps.read okta.apps.manage"] }, "oauth.scopes", "not one scope"],
         [{ scopes: ["okta.apps.read", ""] }, "oauth.scopes", 'has "", which is not one scope'],
+        // A list written as YAML or JSON, one scope out of case: Okta's invalid_scope, said here.
+        [{ scopes: ["[okta.apps.read]"] }, "oauth.scopes", "a list? give the scopes alone"],
+        [
+          { scopes: ["okta.apps.read", "okta.apps.Manage"] },
+          "oauth.scopes",
+          `has "okta.apps.Manage": Okta's scopes are lower case (okta.apps.manage)`
+        ],
         // From JavaScript: a number passed the pattern as its digits.
         [{ scopes: [42 as never] }, "oauth.scopes", "has 42, which is not one scope"],
         // From JavaScript: a plain string would reach any log that prints the options.

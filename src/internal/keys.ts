@@ -63,6 +63,14 @@ export const checkSettings = (options: {
       `has ${JSON.stringify(scope)}, which is not one scope (no spaces, quotes or backslashes)`
     )
   }
+  // What Okta would refuse as `invalid_scope` only once asked: a list written as YAML or JSON
+  // would (`[okta.apps.read]`), and an Okta scope out of lower case.
+  for (const s of options.scopes as ReadonlyArray<string>) {
+    if (/^\[|\]$/.test(s)) return fail("scopes", `has "${s}": a list? give the scopes alone`)
+    if (/^okta\./i.test(s) && s !== s.toLowerCase()) {
+      return fail("scopes", `has "${s}": Okta's scopes are lower case (${s.toLowerCase()})`)
+    }
+  }
   if (!Redacted.isRedacted(options.privateKey)) {
     return Effect.fail(
       configError("must be a Redacted<string> (Redacted.make(key)), so it never reaches a log")
