@@ -212,10 +212,23 @@ export const yamlParser: Effect.Effect<(text: string) => unknown> = Effect.map(
       parse(text)
 )
 
+const checkBaseUrl = Schema.decodeUnknownEither(
+  Schema.Struct({ baseUrl: ProvisioningConnectionTokenRequest.fields.baseUrl })
+)
+
+/** What is wrong with a base URL, by the rule an update checks it with; none when absent. */
+const baseUrlFault = (baseUrl: string | undefined): string | undefined => {
+  const checked = checkBaseUrl({ baseUrl })
+  return Either.isLeft(checked)
+    ? ParseResult.ArrayFormatter.formatErrorSync(checked.left)[0]?.message
+    : undefined
+}
+
 /**
  * One app as a manifest has it, from what Okta has now: `apply` with it plans no change. What a
  * manifest cannot hold (a scheme other than TOKEN and OAUTH2, with a status other than ENABLED
- * and DISABLED) is `undefined`.
+ * and DISABLED, a base URL an update refuses) is left out; an app with nothing it can hold is
+ * `undefined`.
  */
 export const manifestAppOf = (
   id: string,
@@ -226,7 +239,11 @@ export const manifestAppOf = (
   const rotationMode = RotationMode.literals.find((m) => m === profile.signing?.rotationMode)
   const settings =
     current.profile.authScheme === "TOKEN"
-      ? { ...(current.baseUrl !== undefined ? { baseUrl: current.baseUrl } : {}) }
+      ? {
+          ...(current.baseUrl !== undefined && baseUrlFault(current.baseUrl) === undefined
+            ? { baseUrl: current.baseUrl }
+            : {})
+        }
       : current.profile.authScheme === "OAUTH2"
         ? {
             ...(profile.clientId !== undefined ? { clientId: profile.clientId } : {}),
@@ -261,6 +278,15 @@ export const manifestText = (
         ({ connection, id }) =>
           `# Left out: ${id}, which shows no connection a manifest can hold (authScheme ${connection.profile.authScheme}, status ${connection.status}: an app without provisioning?).`
       ),
+      // Quoted: Okta's value, which may hold anything, a line break included.
+      ...held.flatMap(({ app, connection, id }) => {
+        const fault = app === undefined ? undefined : baseUrlFault(connection.baseUrl)
+        return fault === undefined
+          ? []
+          : [
+              `# Left out: the baseUrl of ${id}, ${JSON.stringify(connection.baseUrl)}, which an update refuses (it ${fault}): give the one meant.`
+            ]
+      }),
       stringify({ apps: kept }).trimEnd()
     ].join("\n")
   })
@@ -406,20 +432,6 @@ const lifecycleOf = (
       ? "deactivate"
       : undefined
 
-const checkBaseUrl = Schema.decodeUnknownEither(
-  Schema.Struct({ baseUrl: ProvisioningConnectionTokenRequest.fields.baseUrl })
-)
-
-/** What is wrong with an update body's base URL, by the rule the update checks it with. */
-const baseUrlFault = (
-  body: UpdateDefaultProvisioningConnectionForApplicationRequest
-): string | undefined => {
-  const checked = checkBaseUrl({ baseUrl: "baseUrl" in body ? body.baseUrl : undefined })
-  return Either.isLeft(checked)
-    ? ParseResult.ArrayFormatter.formatErrorSync(checked.left)[0]?.message
-    : undefined
-}
-
 /** A step that sends nothing, and why the manifest cannot hold for the app. */
 const refusedStep = (app: ManifestApp, refused: string): Step => ({
   app,
@@ -514,7 +526,7 @@ export const planFor = (
   const update = changes.length > 0 || (resendSecrets && secrets.length > 0)
   // A base URL sent as Okta has it, which the update would refuse (one saved without https:// by
   // another tool): refused here, before any app is changed, not when this app's turn comes.
-  const keptUrlFault = update && app.authScheme === "TOKEN" ? baseUrlFault(body) : undefined
+  const keptUrlFault = update && "baseUrl" in body ? baseUrlFault(body.baseUrl) : undefined
   if (keptUrlFault !== undefined) {
     return refusedStep(
       app,

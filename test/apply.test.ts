@@ -24,6 +24,7 @@ import {
   applyStep,
   type ManifestApp,
   manifestAppOf,
+  manifestText,
   planFor,
   readManifest
 } from "../cli/manifest.js"
@@ -286,29 +287,39 @@ describe("reading a manifest", () => {
     )
   })
 
-  it("a base URL Okta has that the update would refuse is the plan's refusal, not a failure halfway", () => {
-    const saved: ProvisioningConnectionResponse = {
-      status: "ENABLED",
-      authScheme: "TOKEN",
-      baseUrl: "scim.example.com/v2", // saved without its scheme by another tool
-      profile: { authScheme: "TOKEN" }
-    }
-    const app = { id: AppId.make(ID), authScheme: "TOKEN", token: "00new" } as const
-    expect(planFor(app, saved, true)).toMatchObject({
-      update: undefined,
-      refused:
-        "the update would send the baseUrl Okta has, which the update refuses (it must be an absolute URL, starting with https://); give the one meant as baseUrl in the manifest"
-    })
-    // Nothing to update: nothing sent, nothing refused; and the one meant, given, is sent.
-    expect(planFor(app, saved, false)).toMatchObject({ update: undefined, changes: [] })
-    expect(planFor(app, saved, false).refused).toBeUndefined()
-    const mended = planFor({ ...app, baseUrl: "https://scim.example.com/v2" }, saved, false)
-    expect(mended.refused).toBeUndefined()
-    expect(mended.update).toEqual({
-      baseUrl: "https://scim.example.com/v2",
-      profile: { authScheme: "TOKEN", token: "00new" }
-    })
-  })
+  it.effect(
+    "a base URL Okta has that the update would refuse is the plan's refusal, not a failure halfway",
+    () =>
+      Effect.gen(function* () {
+        const saved: ProvisioningConnectionResponse = {
+          status: "ENABLED",
+          authScheme: "TOKEN",
+          baseUrl: "scim.example.com/v2", // saved without its scheme by another tool
+          profile: { authScheme: "TOKEN" }
+        }
+        const app = { id: AppId.make(ID), authScheme: "TOKEN", token: "00new" } as const
+        expect(planFor(app, saved, true)).toMatchObject({
+          update: undefined,
+          refused:
+            "the update would send the baseUrl Okta has, which the update refuses (it must be an absolute URL, starting with https://); give the one meant as baseUrl in the manifest"
+        })
+        // get --manifest leaves it out, and says so: apply plans no change from what it writes.
+        expect(manifestAppOf(ID, saved)).toEqual({ id: ID, authScheme: "TOKEN", status: "ENABLED" })
+        const text = yield* manifestText([{ id: ID, connection: saved }])
+        expect(text).toContain(
+          `# Left out: the baseUrl of ${ID}, "scim.example.com/v2", which an update refuses (it must be an absolute URL, starting with https://): give the one meant.\n`
+        )
+        // Nothing to update: nothing sent, nothing refused; and the one meant, given, is sent.
+        expect(planFor(app, saved, false)).toMatchObject({ update: undefined, changes: [] })
+        expect(planFor(app, saved, false).refused).toBeUndefined()
+        const mended = planFor({ ...app, baseUrl: "https://scim.example.com/v2" }, saved, false)
+        expect(mended.refused).toBeUndefined()
+        expect(mended.update).toEqual({
+          baseUrl: "https://scim.example.com/v2",
+          profile: { authScheme: "TOKEN", token: "00new" }
+        })
+      })
+  )
 
   it.effect("the README's example manifest reads as it says", () =>
     Effect.gen(function* () {
