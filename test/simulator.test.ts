@@ -436,6 +436,22 @@ for (const face of faces) {
             }
             expect(body.errorCode).toBe("E0000001")
             expect(body.errorCauses.map((c) => c.errorSummary).join(" ")).toContain("adminPassword")
+            // A base URL the client refuses, sent by another: refused too, nothing saved.
+            const noScheme = yield* raw.send(
+              "POST",
+              `/api/v1/apps/${ZSCALER}/connections/default`,
+              {
+                authorization: `SSWS ${TOKEN}`,
+                body: JSON.stringify({
+                  baseUrl: "scim.example.com/v2",
+                  profile: { authScheme: "TOKEN", token: "00x" }
+                })
+              }
+            )
+            expect(noScheme.status).toBe(400)
+            expect(noScheme.text).toContain(
+              "baseUrl: must be an absolute URL, starting with https://"
+            )
             const notJson = yield* raw.send(
               "POST",
               `/api/v1/apps/${OFFICE365}/connections/default`,
