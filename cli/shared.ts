@@ -149,6 +149,8 @@ export class Progress {
   private notSent = 0
   private waitingUntil = 0
   private countingDown = false
+  /** On a terminal: the line is on screen, with the cursor at its end. */
+  private drawn = false
   constructor(
     private readonly total: number,
     private readonly out: ProgressOutput = standardError
@@ -160,8 +162,10 @@ export class Progress {
   }
 
   private show(final = false) {
-    if (this.out.tty) this.out.write(`\r\x1b[2K${this.line()}${final ? "\n" : ""}`)
-    else if (final || this.done % Math.max(1, Math.ceil(this.total / 10)) === 0) {
+    if (this.out.tty) {
+      this.out.write(`\r\x1b[2K${this.line()}${final ? "\n" : ""}`)
+      this.drawn = !final
+    } else if (final || this.done % Math.max(1, Math.ceil(this.total / 10)) === 0) {
       this.out.write(`${this.line()}\n`)
     }
   }
@@ -192,6 +196,24 @@ export class Progress {
     step()
   }
 
+  /**
+   * On a terminal, takes the line off the screen, for a line of other output (an app's result, a
+   * log line) to start where it was instead of after it; the next `tick` or `aside` draws it.
+   */
+  lift() {
+    if (!this.drawn) return
+    this.out.write("\r\x1b[2K")
+    this.drawn = false
+  }
+
+  /** Writes a line of other output with `print`, the progress line stepping aside and back. */
+  aside(print: () => void) {
+    const drawn = this.drawn
+    this.lift()
+    print()
+    if (drawn) this.show()
+  }
+
   tick(outcome: "succeeded" | "failed" | "not sent") {
     this.done += 1
     if (outcome === "failed") this.failed += 1
@@ -201,6 +223,17 @@ export class Progress {
 }
 
 let progress: Progress | undefined
+
+/** A line on standard error while apps are worked on: the progress line steps aside for it. */
+const aside = (line: string) => {
+  const write = () => void process.stderr.write(line)
+  if (progress !== undefined) progress.aside(write)
+  else write()
+}
+
+/** A line on standard error from within an app's call (see `aside`). */
+export const sayWhileWorking = (text: string): Effect.Effect<void> =>
+  Effect.sync(() => aside(`${text}\n`))
 
 /**
  * The CLI's logger: rate-limit waits go to the progress line; with --verbose every debug line of
@@ -222,7 +255,7 @@ const cliLogger = (verbose: boolean) =>
       const detail = Object.entries(fields)
         .map(([key, value]) => `${key}=${String(value)}`)
         .join(" ")
-      process.stderr.write(`okta: ${text}${detail !== "" ? ` ${detail}` : ""}\n`)
+      aside(`okta: ${text}${detail !== "" ? ` ${detail}` : ""}\n`)
     }
   })
 
@@ -466,12 +499,18 @@ export const forEachApp = <A, R>(
               ),
               (result) => {
                 finished.set(id, Exit.isSuccess(result))
-                shown?.tick(Exit.isSuccess(result) ? "succeeded" : "failed")
                 const error = Exit.isFailure(result) ? Cause.failureOption(result.cause) : undefined
                 if (error !== undefined && Option.isSome(error) && isAuthFailure(error.value)) {
                   refused = true
                 }
-                return Effect.as(onEach({ id, result }), { id, result })
+                // What the app's end prints (a line of output) goes where the progress line was,
+                // which is drawn again below it.
+                shown?.lift()
+                return Effect.as(onEach({ id, result }), { id, result }).pipe(
+                  Effect.ensuring(
+                    Effect.sync(() => shown?.tick(Exit.isSuccess(result) ? "succeeded" : "failed"))
+                  )
+                )
               }
             ),
       { concurrency: global.concurrency }

@@ -26,7 +26,15 @@ import {
   yamlErrorAt,
   yamlParser
 } from "./manifest.js"
-import { appId, EXIT, finish, forEachApp, UsageError, withClient } from "./shared.js"
+import {
+  appId,
+  EXIT,
+  finish,
+  forEachApp,
+  sayWhileWorking,
+  UsageError,
+  withClient
+} from "./shared.js"
 import { readFault, standardInput } from "./stdin.js"
 
 /** A secret from an environment variable, a file or standard input; never from argv. */
@@ -555,7 +563,7 @@ export const apply = Command.make(
                   ),
                   (ignored) =>
                     ignored !== undefined
-                      ? Console.error(`${id}: ${ignored}; remove them from the manifest`)
+                      ? sayWhileWorking(`${id}: ${ignored}; remove them from the manifest`)
                       : Effect.void
                 ),
               // Said as each app is done: a run that is stopped has said what it changed.

@@ -1958,6 +1958,31 @@ describe("okta-connections", () => {
     ])
   })
 
+  it("on a terminal, a line of other output takes the progress line's place, which is drawn below it", () => {
+    // What a terminal shows of standard error and standard output written in turn.
+    let screen = ""
+    const progress = new Progress(2, {
+      write: (text) => (screen += text),
+      tty: true,
+      now: () => 0,
+      later: () => undefined
+    })
+    const print = (line: string) => () => void (screen += line)
+    // Nothing drawn yet: the line is written as it is.
+    progress.aside(print("okta: held\n"))
+    progress.tick("succeeded")
+    // A log line while the progress line is up: it goes where the progress line was.
+    progress.aside(print("okta: GET → 200\n"))
+    // An app's result (forEachApp lifts the line, prints, then ticks).
+    progress.lift()
+    screen += "0oa2: activated\n"
+    progress.tick("succeeded")
+    const clear = "\r\x1b[2K"
+    expect(screen).toBe(
+      `okta: held\n${clear}[1/2] 0 failed${clear}okta: GET → 200\n${clear}[1/2] 0 failed${clear}0oa2: activated\n${clear}[2/2] 0 failed\n`
+    )
+  })
+
   it.live(
     "work over several apps shows progress and Okta's rate-limit waits; --verbose the gate's log",
     () =>
