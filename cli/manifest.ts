@@ -280,7 +280,8 @@ export const manifestText = (
       ),
       // Quoted: Okta's value, which may hold anything, a line break included.
       ...held.flatMap(({ app, connection, id }) => {
-        const fault = app === undefined ? undefined : baseUrlFault(connection.baseUrl)
+        const token = app !== undefined && connection.profile.authScheme === "TOKEN"
+        const fault = token ? baseUrlFault(connection.baseUrl) : undefined
         return fault === undefined
           ? []
           : [
