@@ -53,19 +53,16 @@ export const checkSettings = (options: {
     return fail("scopes", "must name one scope or more")
   }
   // RFC 6749 §3.3: a scope is printable ASCII without space, quote or backslash. One pasted with
-  // its quotes, or two in one string, would be refused by Okta as `invalid_scope`.
-  const scope = (options.scopes as ReadonlyArray<unknown>).find(
-    (s) => typeof s !== "string" || !/^[\x21\x23-\x5b\x5d-\x7e]+$/.test(s)
-  )
-  if (scope !== undefined) {
-    return fail(
-      "scopes",
-      `has ${JSON.stringify(scope)}, which is not one scope (no spaces, quotes or backslashes)`
-    )
-  }
-  // What Okta would refuse as `invalid_scope` only once asked: a list written as YAML or JSON
-  // would (`[okta.apps.read]`), and an Okta scope out of lower case.
-  for (const s of options.scopes as ReadonlyArray<string>) {
+  // its quotes, or two in one string, would be refused by Okta as `invalid_scope`; so would a list
+  // written as YAML or JSON (`[okta.apps.read]`) and an Okta scope out of lower case, but only once
+  // asked.
+  for (const s of options.scopes as ReadonlyArray<unknown>) {
+    if (typeof s !== "string" || !/^[\x21\x23-\x5b\x5d-\x7e]+$/.test(s)) {
+      return fail(
+        "scopes",
+        `has ${JSON.stringify(s)}, which is not one scope (no spaces, quotes or backslashes)`
+      )
+    }
     if (/^\[|\]$/.test(s)) return fail("scopes", `has "${s}": a list? give the scopes alone`)
     if (/^okta\./i.test(s) && s !== s.toLowerCase()) {
       return fail("scopes", `has "${s}": Okta's scopes are lower case (${s.toLowerCase()})`)
