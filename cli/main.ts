@@ -37,6 +37,7 @@ import {
   forEachApp,
   from,
   idsOf,
+  noOptionAmong,
   json,
   ndjson,
   root,
@@ -53,76 +54,84 @@ const manifest = Options.boolean("manifest").pipe(
 )
 
 const get = Command.make("get", { appIds, from, json, ndjson, manifest }, (options) =>
-  withClient(
-    Effect.gen(function* () {
-      if ([options.json, options.ndjson, options.manifest].filter(Boolean).length > 1) {
-        return yield* Effect.fail(
-          new UsageError("give one output format: --json, --ndjson or --manifest")
+  // What the command line got wrong is said before the configuration is read.
+  Effect.zipRight(
+    noOptionAmong("get", options.appIds).pipe(
+      Effect.zipRight(
+        [options.json, options.ndjson, options.manifest].filter(Boolean).length > 1
+          ? Effect.fail(new UsageError("give one output format: --json, --ndjson or --manifest"))
+          : Effect.void
+      )
+    ),
+    withClient(
+      Effect.gen(function* () {
+        const api = yield* ApplicationConnections
+        const ids = yield* idsOf(options.appIds, options.from)
+        const outcomes = yield* forEachApp(
+          ids,
+          (id) => api.getDefaultProvisioningConnectionForApplication(id),
+          // NDJSON streams: each app as its call ends, so a long run can be piped and read as it goes.
+          ({ id, result }) =>
+            options.ndjson && Exit.isSuccess(result)
+              ? Console.log(JSON.stringify({ id, ...result.value }))
+              : Effect.void
         )
-      }
-      const api = yield* ApplicationConnections
-      const ids = yield* idsOf(options.appIds, options.from)
-      const outcomes = yield* forEachApp(
-        ids,
-        (id) => api.getDefaultProvisioningConnectionForApplication(id),
-        // NDJSON streams: each app as its call ends, so a long run can be piped and read as it goes.
-        ({ id, result }) =>
-          options.ndjson && Exit.isSuccess(result)
-            ? Console.log(JSON.stringify({ id, ...result.value }))
-            : Effect.void
-      )
-      const rows = outcomes.flatMap(({ id, result }) =>
-        Exit.isSuccess(result) ? [{ id, ...result.value }] : []
-      )
-      if (options.json) yield* Console.log(JSON.stringify(rows, null, 2))
-      else if (options.manifest) {
-        const apps = rows.map(({ id, ...connection }) => ({ id, connection }))
-        yield* Console.log(yield* manifestText(apps))
-      }
-      // No table with --ndjson (printed as the calls ended), nor without a row: every app
-      // failed, and each failure is on standard error.
-      else if (!options.ndjson && rows.length > 0) {
-        const lines = rows.map((row) => [
-          row.id,
-          row.status,
-          row.profile.authScheme,
-          row.baseUrl ?? ""
-        ])
-        const header = ["APP ID", "STATUS", "AUTH", "BASE URL"]
-        const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)))
-        for (const line of [header, ...lines]) {
-          yield* Console.log(
-            line
-              .map((cell, i) => cell.padEnd(widths[i]!))
-              .join("  ")
-              .trimEnd()
-          )
+        const rows = outcomes.flatMap(({ id, result }) =>
+          Exit.isSuccess(result) ? [{ id, ...result.value }] : []
+        )
+        if (options.json) yield* Console.log(JSON.stringify(rows, null, 2))
+        else if (options.manifest) {
+          const apps = rows.map(({ id, ...connection }) => ({ id, connection }))
+          yield* Console.log(yield* manifestText(apps))
         }
-      }
-      yield* finish(outcomes)
-    })
+        // No table with --ndjson (printed as the calls ended), nor without a row: every app
+        // failed, and each failure is on standard error.
+        else if (!options.ndjson && rows.length > 0) {
+          const lines = rows.map((row) => [
+            row.id,
+            row.status,
+            row.profile.authScheme,
+            row.baseUrl ?? ""
+          ])
+          const header = ["APP ID", "STATUS", "AUTH", "BASE URL"]
+          const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)))
+          for (const line of [header, ...lines]) {
+            yield* Console.log(
+              line
+                .map((cell, i) => cell.padEnd(widths[i]!))
+                .join("  ")
+                .trimEnd()
+            )
+          }
+        }
+        yield* finish(outcomes)
+      })
+    )
   )
 ).pipe(Command.withDescription("the default provisioning connection of each app"))
 
 const lifecycle = (name: "activate" | "deactivate") =>
   Command.make(name, { appIds, from }, (options) =>
-    withClient(
-      Effect.gen(function* () {
-        const api = yield* ApplicationConnections
-        const ids = yield* idsOf(options.appIds, options.from)
-        // Each change is said as it is made: a run that is stopped has said what it changed.
-        const outcomes = yield* forEachApp(
-          ids,
-          (id) =>
-            name === "activate"
-              ? api.activateDefaultProvisioningConnectionForApplication(id)
-              : api.deactivateDefaultProvisioningConnectionForApplication(id),
-          ({ id, result }) =>
-            Exit.isSuccess(result) ? Console.log(`${id}: ${name}d`) : Effect.void,
-          true
-        )
-        yield* finish(outcomes)
-      })
+    Effect.zipRight(
+      noOptionAmong(name, options.appIds),
+      withClient(
+        Effect.gen(function* () {
+          const api = yield* ApplicationConnections
+          const ids = yield* idsOf(options.appIds, options.from)
+          // Each change is said as it is made: a run that is stopped has said what it changed.
+          const outcomes = yield* forEachApp(
+            ids,
+            (id) =>
+              name === "activate"
+                ? api.activateDefaultProvisioningConnectionForApplication(id)
+                : api.deactivateDefaultProvisioningConnectionForApplication(id),
+            ({ id, result }) =>
+              Exit.isSuccess(result) ? Console.log(`${id}: ${name}d`) : Effect.void,
+            true
+          )
+          yield* finish(outcomes)
+        })
+      )
     )
   ).pipe(Command.withDescription(`${name} the default provisioning connection of each app`))
 
@@ -267,6 +276,42 @@ const stdinLast = (argv: ReadonlyArray<string>): ReadonlyArray<string> => {
   ]
 }
 
+/**
+ * The global options, and whether each takes a value. `get ID --org-url URL` reads as naturally as
+ * `--org-url URL get ID`, but @effect/cli gives a command's repeated app ids every argument after
+ * them, the option and its value too: such options are moved before the command.
+ */
+const GLOBAL_OPTIONS = new Map([
+  ["--org-url", true],
+  ["--concurrency", true],
+  ["--timeout", true],
+  ["--deadline", true],
+  ["--transport", true],
+  ["--verbose", false]
+])
+// The simulator takes none of them.
+const COMMANDS = new Set(["get", "update", "activate", "deactivate", "jwks", "verify", "apply"])
+const globalsFirst = (argv: ReadonlyArray<string>): ReadonlyArray<string> => {
+  const command = argv.findIndex((arg, i) => i >= 2 && COMMANDS.has(arg))
+  if (command < 0) return argv
+  const moved: Array<string> = []
+  const kept: Array<string> = []
+  for (let i = command + 1; i < argv.length; i++) {
+    const arg = argv[i]!
+    // After "--" every argument is the command's own.
+    if (arg === "--") {
+      kept.push(...argv.slice(i))
+      break
+    }
+    const name = arg.split("=")[0]!
+    const takesValue = GLOBAL_OPTIONS.get(name)
+    if (takesValue === undefined) kept.push(arg)
+    else if (takesValue && !arg.includes("=") && i + 1 < argv.length) moved.push(arg, argv[++i]!)
+    else moved.push(arg)
+  }
+  return [...argv.slice(0, 2), ...moved, ...argv.slice(2, command + 1), ...kept]
+}
+
 /** Exit code 3 for what the configuration or the credentials got wrong. */
 const isConfigOrAuth = (error: unknown) =>
   ConfigError.isConfigError(error) ||
@@ -281,7 +326,10 @@ const isConfigOrAuth = (error: unknown) =>
 // responses: the baseline code is enough.
 setFlagsFromString("--liftoff-only")
 const main = Effect.runFork(
-  cli(stdinLast(process.argv)).pipe(withPlainOutput, Effect.provide(NodeContext.layer))
+  cli(stdinLast(globalsFirst(process.argv))).pipe(
+    withPlainOutput,
+    Effect.provide(NodeContext.layer)
+  )
 )
 // Ctrl-C interrupts the run: calls in flight are cancelled and the summary printed (exit 130).
 process.once("SIGINT", () => {

@@ -368,18 +368,19 @@ export const from = Options.file("from").pipe(
   ),
   Options.optional
 )
-export const idsOf = (args: ReadonlyArray<string>, file: Option.Option<string>) => {
-  // @effect/cli passes an option it does not know after the command on as an argument; an app id
-  // never starts with "-", so say what it is rather than ask Okta for an app of that name (and
-  // before waiting for standard input).
+/**
+ * @effect/cli passes an option it does not know after the command on as an app id; an app id never
+ * starts with "-", so this says what it is, before the configuration is read or standard input
+ * waited for, rather than ask Okta for an app of that name.
+ */
+export const noOptionAmong = (command: string, args: ReadonlyArray<string>) => {
   const option = args.find((arg) => arg.startsWith("-") && arg !== "-")
-  if (option !== undefined) {
-    return Effect.fail(
-      new UsageError(
-        `unknown option ${option} for this command (global options such as --org-url go before it)`
-      )
-    )
-  }
+  return option === undefined
+    ? Effect.void
+    : Effect.fail(new UsageError(`unknown option ${option} for ${command}`))
+}
+
+export const idsOf = (args: ReadonlyArray<string>, file: Option.Option<string>) => {
   const failed = (error: unknown) =>
     error instanceof UsageError ? error : new UsageError(`cannot read app ids: ${String(error)}`)
   // One per line, or several (`echo $IDS`, a pasted CSV row): no id holds a space, a comma or a

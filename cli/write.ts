@@ -156,162 +156,170 @@ export const update = Command.make(
     ...secretOptions
   },
   (options) =>
-    withClient(
-      Effect.gen(function* () {
-        const api = yield* ApplicationConnections
-        const bodyFromStdin = Option.getOrUndefined(options.file) === "-"
-        if (bodyFromStdin && options.secretStdin) {
-          return yield* new UsageError(
-            "--file - and --secret-stdin both read standard input: give the secret with --secret-env or --secret-file"
+    // The body is made, and what the command line got wrong said, before the configuration is read.
+    Effect.gen(function* () {
+      const bodyFromStdin = Option.getOrUndefined(options.file) === "-"
+      if (bodyFromStdin && options.secretStdin) {
+        return yield* new UsageError(
+          "--file - and --secret-stdin both read standard input: give the secret with --secret-env or --secret-file"
+        )
+      }
+      const secret = yield* readSecret(options)
+      const parseYaml = Option.isSome(options.file) ? yield* yamlParser : undefined
+      const stdinBody = bodyFromStdin
+        ? yield* Effect.mapError(
+            standardInput,
+            () => new UsageError("--file: cannot read standard input")
           )
-        }
-        const secret = yield* readSecret(options)
-        const parseYaml = Option.isSome(options.file) ? yield* yamlParser : undefined
-        const stdinBody = bodyFromStdin
-          ? yield* Effect.mapError(
-              standardInput,
-              () => new UsageError("--file: cannot read standard input")
-            )
-          : undefined
-        const body = yield* Effect.try({
-          try: (): unknown => {
-            if (Option.isSome(options.file) && parseYaml !== undefined) {
-              const flags = [
-                options.authScheme,
-                options.baseUrl,
-                options.clientId,
-                options.rotation,
-                options.adminUsername
-              ]
-              if (flags.some(Option.isSome)) {
-                throw new UsageError(
-                  "--file is the whole body: give it without --auth-scheme, --base-url, --client-id, --rotation or --admin-username"
-                )
-              }
-              let text: string
-              try {
-                text = stdinBody ?? readFileSync(options.file.value, "utf8")
-              } catch (error) {
-                throw new UsageError(`--file: cannot read ${options.file.value}${readFault(error)}`)
-              }
-              let parsed: unknown
-              try {
-                parsed = parseYaml(text)
-              } catch (error) {
-                // The body may hold the token: where it failed, never the parser's quote of it.
-                throw new UsageError(`--file: not YAML or JSON${yamlErrorAt(error)}`)
-              }
-              if (parsed === null || parsed === undefined) {
-                throw new UsageError(
-                  `--file: ${bodyFromStdin ? "standard input" : options.file.value} is empty`
-                )
-              }
-              // What `get --json` prints, edited and sent back: said as such, not as four
-              // members the client does not allow.
-              if (Array.isArray(parsed)) {
-                throw new UsageError("--file: a list (as get --json prints): give one app's body")
-              }
-              const printed = isRecord(parsed)
-                ? ["id", "authScheme", "status", "_links"].filter((key) => key in parsed)
-                : []
-              if (printed.length > 0) {
-                throw new UsageError(
-                  `--file: ${printed.join(", ")}: what get prints, not an update body, which has baseUrl and profile only (to enable, --activate)`
-                )
-              }
-              // A body file without its secret, the secret given apart (kept out of the file).
-              return secret === undefined ? parsed : withSecret(parsed, secret)
-            }
-            const scheme = Option.getOrUndefined(options.authScheme)
-            if (scheme === undefined) throw new UsageError("give --file or --auth-scheme")
-            // A flag the scheme does not take is refused, not dropped.
-            if (scheme === "TOKEN") {
-              if ([options.clientId, options.rotation, options.adminUsername].some(Option.isSome)) {
-                throw new UsageError(
-                  "--client-id, --rotation and --admin-username go with --auth-scheme OAUTH2"
-                )
-              }
-              return {
-                ...(Option.isSome(options.baseUrl) ? { baseUrl: options.baseUrl.value } : {}),
-                profile: { authScheme: "TOKEN", ...(secret !== undefined ? { token: secret } : {}) }
-              }
-            }
-            if (Option.isSome(options.baseUrl)) {
-              throw new UsageError("--base-url goes with --auth-scheme TOKEN")
-            }
-            if (Option.isSome(options.adminUsername) !== (secret !== undefined)) {
+        : undefined
+      const body = yield* Effect.try({
+        try: (): unknown => {
+          if (Option.isSome(options.file) && parseYaml !== undefined) {
+            const flags = [
+              options.authScheme,
+              options.baseUrl,
+              options.clientId,
+              options.rotation,
+              options.adminUsername
+            ]
+            if (flags.some(Option.isSome)) {
               throw new UsageError(
-                "--admin-username and the admin password (--secret-env, --secret-file or --secret-stdin) go together"
+                "--file is the whole body: give it without --auth-scheme, --base-url, --client-id, --rotation or --admin-username"
+              )
+            }
+            let text: string
+            try {
+              text = stdinBody ?? readFileSync(options.file.value, "utf8")
+            } catch (error) {
+              throw new UsageError(`--file: cannot read ${options.file.value}${readFault(error)}`)
+            }
+            let parsed: unknown
+            try {
+              parsed = parseYaml(text)
+            } catch (error) {
+              // The body may hold the token: where it failed, never the parser's quote of it.
+              throw new UsageError(`--file: not YAML or JSON${yamlErrorAt(error)}`)
+            }
+            if (parsed === null || parsed === undefined) {
+              throw new UsageError(
+                `--file: ${bodyFromStdin ? "standard input" : options.file.value} is empty`
+              )
+            }
+            // What `get --json` prints, edited and sent back: said as such, not as four
+            // members the client does not allow.
+            if (Array.isArray(parsed)) {
+              throw new UsageError("--file: a list (as get --json prints): give one app's body")
+            }
+            const printed = isRecord(parsed)
+              ? ["id", "authScheme", "status", "_links"].filter((key) => key in parsed)
+              : []
+            if (printed.length > 0) {
+              throw new UsageError(
+                `--file: ${printed.join(", ")}: what get prints, not an update body, which has baseUrl and profile only (to enable, --activate)`
+              )
+            }
+            // A body file without its secret, the secret given apart (kept out of the file).
+            return secret === undefined ? parsed : withSecret(parsed, secret)
+          }
+          const scheme = Option.getOrUndefined(options.authScheme)
+          if (scheme === undefined) throw new UsageError("give --file or --auth-scheme")
+          // A flag the scheme does not take is refused, not dropped.
+          if (scheme === "TOKEN") {
+            if ([options.clientId, options.rotation, options.adminUsername].some(Option.isSome)) {
+              throw new UsageError(
+                "--client-id, --rotation and --admin-username go with --auth-scheme OAUTH2"
               )
             }
             return {
-              profile: {
-                authScheme: "OAUTH2",
-                ...(Option.isSome(options.clientId) ? { clientId: options.clientId.value } : {}),
-                ...(Option.isSome(options.rotation)
-                  ? { signing: { rotationMode: options.rotation.value } }
-                  : {}),
-                ...(Option.isSome(options.adminUsername) && secret !== undefined
-                  ? {
-                      settings: {
-                        adminUsername: options.adminUsername.value,
-                        adminPassword: secret
-                      }
-                    }
-                  : {})
-              }
+              ...(Option.isSome(options.baseUrl) ? { baseUrl: options.baseUrl.value } : {}),
+              profile: { authScheme: "TOKEN", ...(secret !== undefined ? { token: secret } : {}) }
             }
-          },
-          catch: (error) =>
-            error instanceof UsageError ? error : new UsageError(`--file: ${String(error)}`)
-        })
-        const sent = body as UpdateDefaultProvisioningConnectionForApplicationRequest
-        const outcome = yield* forEachApp(
-          [options.appId],
-          (id) =>
-            api.updateDefaultProvisioningConnectionForApplication(
-              id,
-              sent,
-              options.activate ? { activate: true } : undefined
-            ),
-          undefined,
-          true
-        )
-        const result = outcome[0]!.result
-        // A body the client refuses (nothing was sent) is the command line's fault, as a bad
-        // manifest is apply's: a usage error, exit 2.
-        const invalid = Exit.isFailure(result) ? Cause.failureOption(result.cause) : Option.none()
-        if (Option.isSome(invalid) && invalid.value._tag === "OktaInvalidInputError") {
-          return yield* new UsageError(invalid.value.message)
-        }
-        if (Exit.isSuccess(result)) {
-          yield* Console.log(`${options.appId}: updated, ${result.value.status}`)
-          // Okta saves an update DISABLED unless it activates it, an enabled connection included:
-          // a token rotated without --activate stops provisioning until someone notices. With
-          // --activate, DISABLED is a refusal Okta gives no error for: said, with the way on.
-          const consent = result.value._links?.authorize?.href
-          if (result.value.status === "DISABLED") {
-            const refused = options.activate
-              ? "still DISABLED, though --activate asked Okta to enable it"
-              : undefined
-            yield* Console.error(
-              consent !== undefined
-                ? `${options.appId}: ${refused ?? "saved DISABLED"}; to finish its OAuth 2.0 connection, consent in a browser at ${consent}, then verify it (okta-connections verify, with the URL Okta continues to) and activate it`
-                : `${options.appId}: ${refused ?? "saved DISABLED, as Okta saves an update without --activate"}; okta-connections activate ${options.appId} enables it`
+          }
+          if (Option.isSome(options.baseUrl)) {
+            throw new UsageError("--base-url goes with --auth-scheme TOKEN")
+          }
+          if (Option.isSome(options.adminUsername) !== (secret !== undefined)) {
+            throw new UsageError(
+              "--admin-username and the admin password (--secret-env, --secret-file or --secret-stdin) go together"
             )
           }
-          // As `apply` says in its plan: Okta never returns the token, so none can be sent as
-          // it is, and an update without one (a new base URL alone) may leave the app without.
-          if (sent.profile.authScheme === "TOKEN" && sent.profile.token === undefined) {
-            yield* Console.error(
-              `${options.appId}: no token was sent: an update replaces the configuration, and Okta may not keep the one it had; give it with --secret-env, --secret-file or --secret-stdin`
-            )
+          return {
+            profile: {
+              authScheme: "OAUTH2",
+              ...(Option.isSome(options.clientId) ? { clientId: options.clientId.value } : {}),
+              ...(Option.isSome(options.rotation)
+                ? { signing: { rotationMode: options.rotation.value } }
+                : {}),
+              ...(Option.isSome(options.adminUsername) && secret !== undefined
+                ? {
+                    settings: {
+                      adminUsername: options.adminUsername.value,
+                      adminPassword: secret
+                    }
+                  }
+                : {})
+            }
           }
-          const ignored = org2orgSettingsIgnored(sent, result.value)
-          if (ignored !== undefined) yield* Console.error(`${options.appId}: ${ignored}`)
-        }
-        yield* finish(outcome)
+        },
+        catch: (error) =>
+          error instanceof UsageError ? error : new UsageError(`--file: ${String(error)}`)
       })
+      return body as UpdateDefaultProvisioningConnectionForApplicationRequest
+    }).pipe(
+      Effect.flatMap((sent) =>
+        withClient(
+          Effect.gen(function* () {
+            const api = yield* ApplicationConnections
+            const outcome = yield* forEachApp(
+              [options.appId],
+              (id) =>
+                api.updateDefaultProvisioningConnectionForApplication(
+                  id,
+                  sent,
+                  options.activate ? { activate: true } : undefined
+                ),
+              undefined,
+              true
+            )
+            const result = outcome[0]!.result
+            // A body the client refuses (nothing was sent) is the command line's fault, as a bad
+            // manifest is apply's: a usage error, exit 2.
+            const invalid = Exit.isFailure(result)
+              ? Cause.failureOption(result.cause)
+              : Option.none()
+            if (Option.isSome(invalid) && invalid.value._tag === "OktaInvalidInputError") {
+              return yield* new UsageError(invalid.value.message)
+            }
+            if (Exit.isSuccess(result)) {
+              yield* Console.log(`${options.appId}: updated, ${result.value.status}`)
+              // Okta saves an update DISABLED unless it activates it, an enabled connection included:
+              // a token rotated without --activate stops provisioning until someone notices. With
+              // --activate, DISABLED is a refusal Okta gives no error for: said, with the way on.
+              const consent = result.value._links?.authorize?.href
+              if (result.value.status === "DISABLED") {
+                const refused = options.activate
+                  ? "still DISABLED, though --activate asked Okta to enable it"
+                  : undefined
+                yield* Console.error(
+                  consent !== undefined
+                    ? `${options.appId}: ${refused ?? "saved DISABLED"}; to finish its OAuth 2.0 connection, consent in a browser at ${consent}, then verify it (okta-connections verify, with the URL Okta continues to) and activate it`
+                    : `${options.appId}: ${refused ?? "saved DISABLED, as Okta saves an update without --activate"}; okta-connections activate ${options.appId} enables it`
+                )
+              }
+              // As `apply` says in its plan: Okta never returns the token, so none can be sent as
+              // it is, and an update without one (a new base URL alone) may leave the app without.
+              if (sent.profile.authScheme === "TOKEN" && sent.profile.token === undefined) {
+                yield* Console.error(
+                  `${options.appId}: no token was sent: an update replaces the configuration, and Okta may not keep the one it had; give it with --secret-env, --secret-file or --secret-stdin`
+                )
+              }
+              const ignored = org2orgSettingsIgnored(sent, result.value)
+              if (ignored !== undefined) yield* Console.error(`${options.appId}: ${ignored}`)
+            }
+            yield* finish(outcome)
+          })
+        )
+      )
     )
 ).pipe(Command.withDescription("set an app's default provisioning connection"))
 
@@ -446,28 +454,29 @@ export const verify = Command.make(
     )
   },
   (options) =>
-    withClient(
-      Effect.gen(function* () {
-        const api = yield* ApplicationConnections
-        const { code, state, host } = yield* consentOf(options)
-        // Another org's URL fails there as "not found" or "code invalid". Only said, not refused:
-        // an org with a custom domain answers on both its hosts.
-        const orgHost = new URL((yield* OktaClient).orgUrl).host
-        if (host !== undefined && host !== orgHost) {
-          yield* Console.error(
-            `okta-connections: --continue-url is on ${host}, the configured org is ${orgHost}: verifying at ${orgHost}`
+    Effect.flatMap(consentOf(options), ({ code, state, host }) =>
+      withClient(
+        Effect.gen(function* () {
+          const api = yield* ApplicationConnections
+          // Another org's URL fails there as "not found" or "code invalid". Only said, not refused:
+          // an org with a custom domain answers on both its hosts.
+          const orgHost = new URL((yield* OktaClient).orgUrl).host
+          if (host !== undefined && host !== orgHost) {
+            yield* Console.error(
+              `okta-connections: --continue-url is on ${host}, the configured org is ${orgHost}: verifying at ${orgHost}`
+            )
+          }
+          const outcome = yield* forEachApp(
+            [options.appId],
+            (id) =>
+              api.verifyProvisioningConnectionForApplication(options.appName, id, { code, state }),
+            undefined,
+            true
           )
-        }
-        const outcome = yield* forEachApp(
-          [options.appId],
-          (id) =>
-            api.verifyProvisioningConnectionForApplication(options.appName, id, { code, state }),
-          undefined,
-          true
-        )
-        if (Exit.isSuccess(outcome[0]!.result)) yield* Console.log(`${options.appId}: verified`)
-        yield* finish(outcome)
-      })
+          if (Exit.isSuccess(outcome[0]!.result)) yield* Console.log(`${options.appId}: verified`)
+          yield* finish(outcome)
+        })
+      )
     )
 ).pipe(Command.withDescription("complete a three-legged OAuth 2.0 consent"))
 
@@ -492,87 +501,88 @@ export const apply = Command.make(
   (options) =>
     options.detailedExitcode && !options.dryRun
       ? Effect.fail(new UsageError("--detailed-exitcode goes with --dry-run"))
-      : withClient(
-          Effect.gen(function* () {
-            const api = yield* ApplicationConnections
-            const apps = yield* Effect.mapError(
-              readManifest(options.manifest),
-              (error) => new UsageError(error.message)
+      : // The manifest is read, and what it gets wrong said, before the configuration is.
+        Effect.flatMap(
+          Effect.mapError(readManifest(options.manifest), (error) => new UsageError(error.message)),
+          (apps) =>
+            withClient(
+              Effect.gen(function* () {
+                const api = yield* ApplicationConnections
+                const current = yield* forEachApp(
+                  apps.map((app) => app.id),
+                  (id) => api.getDefaultProvisioningConnectionForApplication(id)
+                )
+                const steps: Array<Step> = []
+                for (const [i, { result }] of current.entries()) {
+                  if (Exit.isSuccess(result))
+                    steps.push(planFor(apps[i]!, result.value, options.resendSecrets))
+                }
+                for (const step of steps) {
+                  yield* Console.log(
+                    `${step.app.id}  ${step.refused !== undefined ? `refused: ${step.refused}` : step.changes.length === 0 ? "no change" : step.changes.join("; ")}`
+                  )
+                }
+                const count = (f: (step: Step) => boolean) => steps.filter(f).length
+                const refused = count((s) => s.refused !== undefined)
+                yield* Console.log(
+                  `Plan: ${count((s) => s.update !== undefined)} to update, ${count((s) => s.lifecycle === "activate")} to activate, ${count((s) => s.lifecycle === "deactivate")} to deactivate, ${count((s) => s.changes.length === 0 && s.refused === undefined)} unchanged${refused > 0 ? `, ${refused} refused` : ""}`
+                )
+                const unreadable = current.length - steps.length
+                const notRead =
+                  unreadable > 0
+                    ? `${unreadable} of ${current.length} ${current.length === 1 ? "app" : "apps"}`
+                    : undefined
+                // A manifest that cannot converge, or that was not all read, is seen to first: half of
+                // it applied helps no one.
+                if (refused > 0 || (notRead !== undefined && !options.dryRun)) {
+                  const why = [
+                    refused > 0
+                      ? `${refused} ${refused === 1 ? "app is" : "apps are"} refused (above)`
+                      : undefined,
+                    notRead !== undefined ? `${notRead} could not be read (below)` : undefined
+                  ]
+                  yield* Console.error(`nothing applied: ${why.filter(Boolean).join("; ")}`)
+                } else if (notRead !== undefined) {
+                  yield* Console.error(
+                    `the plan leaves out ${notRead}, which could not be read (below)`
+                  )
+                }
+                if (notRead !== undefined) {
+                  // An app that could not be read is the failure (1 or 3), not a change.
+                  return yield* finish(current, "read")
+                }
+                if (refused > 0) {
+                  process.exitCode = EXIT.someFailed
+                  return
+                }
+                if (options.dryRun) {
+                  if (options.detailedExitcode && steps.some((step) => step.changes.length > 0)) {
+                    process.exitCode = EXIT.changes
+                  }
+                  return
+                }
+                const todo = steps.filter((step) => step.changes.length > 0)
+                const done = yield* forEachApp(
+                  todo.map((step) => step.app.id),
+                  (id) =>
+                    Effect.flatMap(
+                      applyStep(
+                        api,
+                        todo.find((s) => s.app.id === id)!
+                      ),
+                      (ignored) =>
+                        ignored !== undefined
+                          ? sayWhileWorking(`${id}: ${ignored}; remove them from the manifest`)
+                          : Effect.void
+                    ),
+                  // Said as each app is done: a run that is stopped has said what it changed.
+                  ({ id, result }) =>
+                    Exit.isSuccess(result) ? Console.log(`${id}: applied`) : Effect.void,
+                  true
+                )
+                yield* finish(done)
+              })
             )
-            const current = yield* forEachApp(
-              apps.map((app) => app.id),
-              (id) => api.getDefaultProvisioningConnectionForApplication(id)
-            )
-            const steps: Array<Step> = []
-            for (const [i, { result }] of current.entries()) {
-              if (Exit.isSuccess(result))
-                steps.push(planFor(apps[i]!, result.value, options.resendSecrets))
-            }
-            for (const step of steps) {
-              yield* Console.log(
-                `${step.app.id}  ${step.refused !== undefined ? `refused: ${step.refused}` : step.changes.length === 0 ? "no change" : step.changes.join("; ")}`
-              )
-            }
-            const count = (f: (step: Step) => boolean) => steps.filter(f).length
-            const refused = count((s) => s.refused !== undefined)
-            yield* Console.log(
-              `Plan: ${count((s) => s.update !== undefined)} to update, ${count((s) => s.lifecycle === "activate")} to activate, ${count((s) => s.lifecycle === "deactivate")} to deactivate, ${count((s) => s.changes.length === 0 && s.refused === undefined)} unchanged${refused > 0 ? `, ${refused} refused` : ""}`
-            )
-            const unreadable = current.length - steps.length
-            const notRead =
-              unreadable > 0
-                ? `${unreadable} of ${current.length} ${current.length === 1 ? "app" : "apps"}`
-                : undefined
-            // A manifest that cannot converge, or that was not all read, is seen to first: half of
-            // it applied helps no one.
-            if (refused > 0 || (notRead !== undefined && !options.dryRun)) {
-              const why = [
-                refused > 0
-                  ? `${refused} ${refused === 1 ? "app is" : "apps are"} refused (above)`
-                  : undefined,
-                notRead !== undefined ? `${notRead} could not be read (below)` : undefined
-              ]
-              yield* Console.error(`nothing applied: ${why.filter(Boolean).join("; ")}`)
-            } else if (notRead !== undefined) {
-              yield* Console.error(
-                `the plan leaves out ${notRead}, which could not be read (below)`
-              )
-            }
-            if (notRead !== undefined) {
-              // An app that could not be read is the failure (1 or 3), not a change.
-              return yield* finish(current, "read")
-            }
-            if (refused > 0) {
-              process.exitCode = EXIT.someFailed
-              return
-            }
-            if (options.dryRun) {
-              if (options.detailedExitcode && steps.some((step) => step.changes.length > 0)) {
-                process.exitCode = EXIT.changes
-              }
-              return
-            }
-            const todo = steps.filter((step) => step.changes.length > 0)
-            const done = yield* forEachApp(
-              todo.map((step) => step.app.id),
-              (id) =>
-                Effect.flatMap(
-                  applyStep(
-                    api,
-                    todo.find((s) => s.app.id === id)!
-                  ),
-                  (ignored) =>
-                    ignored !== undefined
-                      ? sayWhileWorking(`${id}: ${ignored}; remove them from the manifest`)
-                      : Effect.void
-                ),
-              // Said as each app is done: a run that is stopped has said what it changed.
-              ({ id, result }) =>
-                Exit.isSuccess(result) ? Console.log(`${id}: applied`) : Effect.void,
-              true
-            )
-            yield* finish(done)
-          })
         )
 ).pipe(
   Command.withDescription("make the apps of a manifest (YAML or JSON) match it: plan, then apply")

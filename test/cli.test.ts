@@ -348,9 +348,31 @@ describe("okta-connections", () => {
         const noTime = yield* cli(["--timeout", "0", "get", ZSCALER], env)
         expect(noTime.code).toBe(2)
         expect(noTime.stderr).toContain("--timeout must be more than 0 seconds")
-        const globalAfter = yield* cli(["get", ZSCALER, "--org-url", "http://x.test"], env)
-        expect(globalAfter.code).toBe(2)
-        expect(globalAfter.stderr).toContain("unknown option --org-url")
+        // A global option after the command's app ids is the global option, not an app id.
+        const globalAfter = yield* cli(
+          ["get", ZSCALER, `--org-url=${env.OKTA_CLIENT_ORGURL}`, "--concurrency", "2", "--json"],
+          { OKTA_CLIENT_TOKEN: env.OKTA_CLIENT_TOKEN }
+        )
+        expect([globalAfter.code, globalAfter.stderr]).toEqual([0, ""])
+        expect(JSON.parse(globalAfter.stdout)).toMatchObject([{ id: ZSCALER }])
+        const verboseAfter = yield* cli(
+          ["activate", ZSCALER, "--org-url", env.OKTA_CLIENT_ORGURL, "--verbose"],
+          { OKTA_CLIENT_TOKEN: env.OKTA_CLIENT_TOKEN }
+        )
+        expect([verboseAfter.code, verboseAfter.stdout]).toEqual([0, `${ZSCALER}: activated\n`])
+        expect(verboseAfter.stderr).toContain("/lifecycle/activate → 204")
+        // What the command line gets wrong is said first, though nothing is configured.
+        for (const [args, said] of [
+          [["get", ZSCALER, "--bogus"], "unknown option --bogus for get"],
+          [["deactivate", "--", ZSCALER, "--verbose"], "unknown option --verbose for deactivate"],
+          [["get", ZSCALER, "--json", "--ndjson"], "give one output format"],
+          [["update", ZSCALER], "give --file or --auth-scheme"],
+          [["apply", join(scratch, "no-such.yaml")], "no-such.yaml (no such file)"],
+          [["verify", "google", ZSCALER], "give --continue-url URL, or --code - and --state"]
+        ] as const) {
+          const unset = yield* cli(args, {})
+          expect([unset.code, unset.stderr]).toEqual([2, expect.stringContaining(said)])
+        }
         const noToken = yield* cli(["get", ZSCALER], { OKTA_CLIENT_ORGURL: env.OKTA_CLIENT_ORGURL })
         expect(noToken.code).toBe(3)
         // The variable is named in the command line's words, not in `Config`'s.
