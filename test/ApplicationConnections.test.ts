@@ -1662,7 +1662,7 @@ describe("what each error's message says, as a log line shows it", () => {
       expect(
         yield* messageOf(limited, { deadline: "30 seconds", retry: RetryPolicy.defaultPolicy })
       ).toBe(
-        `OktaTimeoutError: ${where} did not complete within its 30000 ms deadline (retries and rate-limit waits included) after 1 attempt; the last failure (OktaRateLimitError): HTTP 429: E0000047 API call exceeded rate limit due to too many requests.; the limit resets at 1970-01-01T00:01:00.000Z (request id r429)`
+        `OktaTimeoutError: ${where} would not complete within its 30000 ms deadline (retries and rate-limit waits included) after 1 attempt, with 60.0 s still to wait; the last failure (OktaRateLimitError): HTTP 429: E0000047 API call exceeded rate limit due to too many requests.; the limit resets at 1970-01-01T00:01:00.000Z (request id r429)`
       )
       const dropped = yield* Effect.fork(
         messageOf(() => ({ drop: true }), {
@@ -1672,7 +1672,7 @@ describe("what each error's message says, as a log line shows it", () => {
       )
       yield* TestClock.adjust("1 second")
       expect(yield* Fiber.join(dropped)).toBe(
-        `OktaTimeoutError: ${where} did not complete within its 1000 ms deadline (retries and rate-limit waits included) after 3 attempts; the last failure (OktaTransportError): no response (fetch failed <- UND_ERR_SOCKET: other side closed)`
+        `OktaTimeoutError: ${where} would not complete within its 1000 ms deadline (retries and rate-limit waits included) after 3 attempts, with 0.4 s still to wait; the last failure (OktaTransportError): no response (fetch failed <- UND_ERR_SOCKET: other side closed)`
       )
     })
   )

@@ -1300,7 +1300,8 @@ describe("token requests within the call's deadline", () => {
       retry: RetryPolicy.make({ backoff: Schedule.spaced("4 seconds"), maxRetries: 10 })
     }
   })
-  const expectTokenCause = (error: unknown, at: number) =>
+  /** `waitMillis`: the wait that failed the call at once (absent: the deadline ran out). */
+  const expectTokenCause = (error: unknown, at: number, waitMillis?: number) =>
     Effect.gen(function* () {
       expect(yield* Clock.currentTimeMillis).toBe(at)
       expect(error).toMatchObject({
@@ -1308,10 +1309,12 @@ describe("token requests within the call's deadline", () => {
         kind: "deadline",
         operation: "getDefaultProvisioningConnectionForApplication",
         attempts: 0,
-        cause: { _tag: "OktaServerError", status: 503, operation: "requestAccessToken" }
+        cause: { _tag: "OktaServerError", status: 503, operation: "requestAccessToken" },
+        waitMillis
       })
+      const wait = waitMillis === undefined ? "" : `, with ${waitMillis / 1000}.0 s still to wait`
       expect((error as Error).message).toContain(
-        "before its first attempt; the last failure (OktaServerError): requestAccessToken (POST /oauth2/v1/token) failed with HTTP 503"
+        `before its first attempt${wait}; the last failure (OktaServerError): requestAccessToken (POST /oauth2/v1/token) failed with HTTP 503`
       )
     })
 
@@ -1326,7 +1329,7 @@ describe("token requests within the call's deadline", () => {
         )
         const error = yield* withAdvancingClock(Effect.flip(get))
         // Token requests at 0, 4 and 8 s; the next would be at 12 s.
-        yield* expectTokenCause(error, 8_000)
+        yield* expectTokenCause(error, 8_000, 4_000)
         expect(tokenRequestsIn(yield* sim.requests)).toHaveLength(3)
       }).pipe(Effect.provide(withDeadline))
   )
@@ -1377,7 +1380,7 @@ describe("token requests within the call's deadline", () => {
         0
       ])
       expect(error.message).toContain(
-        "before its first attempt; the last failure (OktaAuthError): requestAccessToken (POST /oauth2/v1/token)"
+        "before its first attempt, with 1.0 s still to wait; the last failure (OktaAuthError): requestAccessToken (POST /oauth2/v1/token)"
       )
       expect(yield* sim.tokenRequests).toBe(2)
     }).pipe(

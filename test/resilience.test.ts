@@ -1043,6 +1043,11 @@ describe("the overall deadline", () => {
         expect(error.attempts).toBe(1)
         expect(error.cause).toBeInstanceOf(OktaRateLimitError)
         expect(error.cause).toMatchObject({ status: 429, rateLimit: { remaining: 0, reset: 30 } })
+        // It failed before its deadline, by a wait known to pass it: the wait is said.
+        expect(error.waitMillis).toBe(30_000)
+        expect(error.message).toContain(
+          "would not complete within its 10000 ms deadline (retries and rate-limit waits included) after 1 attempt, with 30.0 s still to wait; the last failure (OktaRateLimitError)"
+        )
       })
   )
 
@@ -1092,9 +1097,14 @@ describe("the overall deadline", () => {
       yield* failedAtOnce(exit, requests)
       // The call that failed never sent anything, and nothing had failed: the gate held it.
       const error = failureOf(exit) as OktaTimeoutError
-      expect(error).toMatchObject({ attempts: 0, cause: undefined, heldBy: "window_exhausted" })
+      expect(error).toMatchObject({
+        attempts: 0,
+        cause: undefined,
+        heldBy: "window_exhausted",
+        waitMillis: 30_000
+      })
       expect(error.message).toMatch(
-        /deadline \(retries and rate-limit waits included\) before its first attempt, waiting at the rate-limit gate for the window to reset$/
+        /would not complete within its 10000 ms deadline \(retries and rate-limit waits included\) before its first attempt, waiting 30\.0 s at the rate-limit gate for the window to reset$/
       )
       // Serialized and back (a worker's error, a log line), it says the same.
       const wire = JSON.parse(JSON.stringify(Schema.encodeSync(OktaError)(error)))
@@ -1167,7 +1177,8 @@ describe("the overall deadline", () => {
         _tag: "OktaTimeoutError",
         kind: "deadline",
         attempts: 3,
-        cause: { _tag: "OktaServerError", status: 503 }
+        cause: { _tag: "OktaServerError", status: 503 },
+        waitMillis: 4000
       })
       expect(requests.map((r) => r.at)).toEqual([0, 4000, 8000])
     })
@@ -1184,7 +1195,8 @@ describe("the overall deadline", () => {
         _tag: "OktaTimeoutError",
         kind: "deadline",
         attempts: 1,
-        cause: undefined
+        cause: undefined,
+        waitMillis: undefined
       })
     })
   )

@@ -80,7 +80,12 @@ const TimeoutFields = {
    * waited past it: for the window to reset (`window_exhausted`), or for a request in flight to
    * end (`concurrency_cap`).
    */
-  heldBy: Schema.optional(Schema.Literal("window_exhausted", "concurrency_cap"))
+  heldBy: Schema.optional(Schema.Literal("window_exhausted", "concurrency_cap")),
+  /**
+   * For `deadline`: the wait, at the rate-limit gate or before a retry, that would have passed the
+   * deadline, which failed the call at once instead of after it (absent: the deadline ran out).
+   */
+  waitMillis: Schema.optional(Schema.Number)
 }
 
 /**
@@ -110,7 +115,9 @@ export class OktaTimeoutError extends Schema.TaggedError<OktaTimeoutError>(
     if (this.kind !== "deadline") {
       return `${where(this)} timed out: an attempt took longer than its ${this.timeoutMillis} ms timeout${afterAttempts(this)}`
     }
-    const head = `${where(this)} did not complete within its ${this.timeoutMillis} ms deadline (retries and rate-limit waits included)`
+    // Failed before the deadline, by a wait known to pass it: how long the wait was is the news.
+    const wait = this.waitMillis === undefined ? "" : ` ${(this.waitMillis / 1000).toFixed(1)} s`
+    const head = `${where(this)} ${wait === "" ? "did" : "would"} not complete within its ${this.timeoutMillis} ms deadline (retries and rate-limit waits included)`
     const attempts =
       this.attempts === undefined
         ? head
@@ -119,9 +126,11 @@ export class OktaTimeoutError extends Schema.TaggedError<OktaTimeoutError>(
           ? `${head} before its first attempt`
           : `${head} after ${this.attempts} attempt${this.attempts === 1 ? "" : "s"}`
     const held =
-      this.heldBy === undefined
-        ? attempts
-        : `${attempts}, waiting at the rate-limit gate for ${this.heldBy === "window_exhausted" ? "the window to reset" : "a request in flight to end"}`
+      this.heldBy !== undefined
+        ? `${attempts}, waiting${wait} at the rate-limit gate for ${this.heldBy === "window_exhausted" ? "the window to reset" : "a request in flight to end"}`
+        : wait !== ""
+          ? `${attempts}, with${wait} still to wait`
+          : attempts
     if (this.cause === undefined) return held
     // A cause of the same request reads on from here without its prefix; a token request's keeps it.
     const detail = this.cause.message

@@ -148,7 +148,7 @@ interface Progress {
   /** When the deadline passes (local clock, ms). */
   readonly deadlineAt: number
   /** The call's deadline error, as of now. */
-  readonly pastDeadline: () => OktaTimeoutError
+  readonly pastDeadline: (waitMillis?: number) => OktaTimeoutError
   /** The call's attempts so far (not the requests it makes for itself). */
   attempts: number
   lastFailure: OktaTimeoutError["cause"]
@@ -183,7 +183,7 @@ export const sleepWithin = (
       if (progress === undefined || now + millis < progress.deadlineAt)
         return sleepHinted(millis, () => `a token request after ${cause?._tag ?? "a failure"}`)
       progress.lastFailure = cause
-      return Effect.fail(progress.pastDeadline())
+      return Effect.fail(progress.pastDeadline(millis))
     })
   )
 
@@ -203,7 +203,7 @@ export const run = <A, E, P = never, EP = never>(
           return progress !== undefined &&
             wait.millis !== undefined &&
             now + wait.millis >= progress.deadlineAt
-            ? Effect.fail(progress.pastDeadline())
+            ? Effect.fail(progress.pastDeadline(wait.millis))
             : Effect.zipRight(
                 visible(call, span, "okta.gate_wait", {
                   reason: wait.reason,
@@ -324,7 +324,7 @@ export const run = <A, E, P = never, EP = never>(
           }
           failed(error)
           if (progress !== undefined && now + delay >= progress.deadlineAt) {
-            return yield* progress.pastDeadline()
+            return yield* progress.pastDeadline(delay)
           }
           retries += 1
           const requestId = (error as { readonly requestId?: unknown }).requestId
@@ -377,14 +377,15 @@ export const run = <A, E, P = never, EP = never>(
   return Effect.flatMap(Clock.currentTimeMillis, (startedAt) => {
     const progress: Progress = {
       deadlineAt: startedAt + deadlineMillis,
-      pastDeadline: () =>
+      pastDeadline: (waitMillis) =>
         new OktaTimeoutError({
           ...call,
           timeoutMillis: deadlineMillis,
           kind: "deadline",
           attempts: progress.attempts,
           cause: progress.lastFailure,
-          heldBy: progress.heldBy
+          heldBy: progress.heldBy,
+          waitMillis
         }),
       attempts: 0,
       lastFailure: undefined,
