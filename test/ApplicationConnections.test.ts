@@ -1378,6 +1378,11 @@ describe("what each error's message says, as a log line shows it", () => {
       expect(yield* messageOf(() => text(200, "<html/>", "Text/HTML; charset=UTF-8"))).toBe(
         `OktaDecodeError: ${where}: the HTTP 200 response body is not JSON (Text/HTML; charset=UTF-8): 7 characters that do not parse as JSON; Okta's API sends no HTML: a proxy or gateway may have answered in its place`
       )
+      // Nor plain text: a gateway's, or a server that is not Okta's at the org URL.
+      expect(yield* messageOf(() => text(200, "Service unavailable", "text/plain"))).toBe(
+        `OktaDecodeError: ${where}: the HTTP 200 response body is not JSON (text/plain): 19 characters that do not parse as JSON; Okta's API answers in JSON: a proxy or gateway may have answered in its place, or the org URL is not an Okta org's`
+      )
+      // JSON cut short is Okta's, in its media type (or a vendor's +json one): no hint.
       expect(yield* messageOf(() => text(200, "{", "application/json"))).toBe(
         `OktaDecodeError: ${where}: the HTTP 200 response body is not JSON (application/json): 1 character that does not parse as JSON`
       )

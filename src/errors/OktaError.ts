@@ -197,11 +197,16 @@ export class OktaDecodeError extends Schema.TaggedError<OktaDecodeError>(
           ? "is too large"
           : "does not match the expected schema"
     const id = this.requestId !== undefined ? ` (request id ${this.requestId})` : ""
-    // Okta's API never answers with a page: the first thing to look at is what stands before it.
+    // Okta's API answers in JSON, never with a page or plain text: the first thing to look at is
+    // what stands before it. A JSON type that does not parse is Okta's, cut short.
     const page =
-      this.kind === "NotJson" && /^\s*text\/html\b/i.test(this.contentType ?? "")
-        ? "; Okta's API sends no HTML: a proxy or gateway may have answered in its place"
-        : ""
+      this.kind !== "NotJson"
+        ? ""
+        : /^\s*text\/html\b/i.test(this.contentType ?? "")
+          ? "; Okta's API sends no HTML: a proxy or gateway may have answered in its place"
+          : !/[/+]json\b/i.test(this.contentType ?? "")
+            ? "; Okta's API answers in JSON: a proxy or gateway may have answered in its place, or the org URL is not an Okta org's"
+            : ""
     return `${where(this)}: the HTTP ${this.status} response body ${what}: ${this.issues}${page}${id}`
   }
 }
