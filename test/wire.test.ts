@@ -7,6 +7,7 @@
 import {
   FetchHttpClient,
   HttpClient,
+  HttpClientError,
   HttpClientRequest,
   HttpClientResponse
 } from "@effect/platform"
@@ -26,7 +27,7 @@ import {
   type OktaTransportError
 } from "../src/index.js"
 import { OktaSimulator, SimulatorServer } from "../src/testing/index.js"
-import { isPermanent, registerTransport } from "../src/internal/transport.js"
+import { isPermanent, registerTransport, transportError } from "../src/internal/transport.js"
 import { OktaUndici } from "../src/undici/index.js"
 import {
   listening,
@@ -1075,20 +1076,82 @@ describe("a refused connection with a proxy variable set", () => {
       const plain = yield* refused(FetchHttpClient.layer)
       expect(plain).toMatchObject({ _tag: "OktaTransportError", connectFailed: true })
       expect(plain.message).not.toContain("PROXY")
-      // A proxy that refuses the connection itself: the proxy was used, there is nothing to say.
-      const { url: refusing, close } = yield* loopbackServer(() => {})
-      close()
-      process.env["HTTP_PROXY"] = refusing
-      process.env["NO_PROXY"] = ""
-      const proxied = yield* refused(OktaUndici.layer({ proxy: "environment" }))
-      expect(proxied).toMatchObject({ _tag: "OktaTransportError", connectFailed: true })
-      expect(proxied.message).not.toContain("PROXY")
       // The platform's undici transport may have a proxy dispatcher of the application's.
       expect((yield* refused(NodeHttpClient.layerUndici)).message).not.toContain("PROXY")
       process.env["NODE_USE_ENV_PROXY"] = "1"
       expect((yield* refused(FetchHttpClient.layer)).message).not.toContain("PROXY")
     }).pipe(Effect.scoped)
   )
+})
+
+describe("a proxy that cannot be reached", () => {
+  /** A loopback URL nothing listens on any more. */
+  const closedUrl = Effect.map(
+    loopbackServer(() => {}),
+    ({ url, close }) => {
+      close()
+      return url
+    }
+  )
+  const unreachable = "that is the proxy's address"
+
+  it.live("is named as the proxy, by what gave its URL, never with its credentials", () =>
+    Effect.gen(function* () {
+      const org = yield* closedUrl
+      const proxy = (yield* closedUrl).replace("http://", "http://ops:s3cret@")
+      yield* environment({
+        http_proxy: undefined,
+        https_proxy: undefined,
+        HTTPS_PROXY: undefined,
+        HTTP_PROXY: proxy,
+        NO_PROXY: ""
+      })
+      const fromVariable = yield* failureOf(org, OktaUndici.layer({ proxy: "environment" }), {
+        retry: false
+      })
+      expect(fromVariable).toMatchObject({ _tag: "OktaTransportError", connectFailed: true })
+      expect(fromVariable.message).toContain(
+        `; ${unreachable} (HTTP_PROXY): check that the proxy runs, and its URL`
+      )
+      const fromOption = yield* failureOf(org, OktaUndici.layer({ proxy }), { retry: false })
+      expect(fromOption.message).toContain(`; ${unreachable} (the proxy option)`)
+      expect(JSON.stringify([fromVariable, fromOption]) + fromVariable.message).not.toContain(
+        "s3cret"
+      )
+      // The org left out by NO_PROXY is connected to directly: its refusal is not the proxy's.
+      process.env["NO_PROXY"] = "127.0.0.1"
+      const direct = yield* failureOf(org, OktaUndici.layer({ proxy: "environment" }), {
+        retry: false
+      })
+      expect(direct).toMatchObject({ _tag: "OktaTransportError", connectFailed: true })
+      expect(direct.message).not.toContain("proxy")
+    }).pipe(Effect.scoped)
+  )
+
+  it("whose host name does not resolve is named as the proxy, not as the org's typo", () => {
+    // As undici fails it (DNS is not asked here: no network beyond loopback).
+    const notFound = Object.assign(new Error("getaddrinfo ENOTFOUND proxy.corp.example"), {
+      code: "ENOTFOUND",
+      hostname: "proxy.corp.example"
+    })
+    const request = HttpClientRequest.get("https://acme.okta.com/api/v1/apps")
+    const error = new HttpClientError.RequestError({
+      request,
+      reason: "Transport",
+      cause: notFound
+    })
+    const call = { operation: "get", method: "GET", path: "/api/v1/apps" }
+    const proxies = [
+      { hostname: "proxy.corp.example", isAddress: false, port: "3128", from: "HTTPS_PROXY" }
+    ]
+    expect(transportError(call, error, { cap: undefined, proxies }).message).toContain(
+      "; that is the proxy's host (HTTPS_PROXY), whose name did not resolve: check the proxy's URL"
+    )
+    // Without a proxy of that name, it is the org's host that did not resolve.
+    expect(transportError(call, error, { cap: undefined, proxies: [] }).message).toContain(
+      "; the host name does not resolve: check the org URL"
+    )
+  })
 })
 
 /** This package's transports and the platform's, for what every transport must report alike. */

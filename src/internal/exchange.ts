@@ -22,7 +22,7 @@ import type { Distrusted, Gate, Ticket } from "./ticket.js"
 import type { Recorder } from "./metrics.js"
 import { credentialSecrets, scrub } from "./secrets.js"
 import { hintWhileStill, isTestClock } from "./testClock.js"
-import { type Call, transportError } from "./transport.js"
+import { type Call, type OwnTransport, transportError } from "./transport.js"
 
 /**
  * The OpenTelemetry `server.address` and `server.port` of a URL: the host name alone (an IPv6
@@ -96,8 +96,8 @@ export interface ExchangeOptions<R> {
   /** Send `traceparent`/`b3` from the innermost span (the exchange's, else the call's). */
   readonly propagate: boolean
   readonly orgUrl: string
-  /** The client is an `OktaUndici.layer` given no `proxy` (for the connect-failure hint). */
-  readonly undiciWithoutProxy: boolean
+  /** The transport, when this package built it and the client reaches it directly (for hints). */
+  readonly own: OwnTransport | undefined
 }
 
 /** @internal */
@@ -109,7 +109,7 @@ export const make = <R>({
   spans,
   propagate,
   orgUrl,
-  undiciWithoutProxy
+  own
 }: ExchangeOptions<R>) => {
   const server = serverOf(orgUrl)
   /** When each header was last warned of (local clock), for this client. */
@@ -136,7 +136,7 @@ export const make = <R>({
       const exchange = client.execute(sent).pipe(
         Effect.matchEffect({
           onFailure: (error) => {
-            const failure = transportError(call, error, undiciWithoutProxy)
+            const failure = transportError(call, error, own)
             if (!failure.connectFailed) return Effect.fail(failure)
             // No connection was made: Okta cannot have counted the request, so the gate gives
             // its share of the window back rather than charge it as one that may have arrived.

@@ -207,13 +207,41 @@ const UNKNOWN_HOST_HINT =
   "; the host name does not resolve: check the org URL (and the proxy's, if one is used) for a typo, or this machine's DNS"
 
 /**
- * `undiciWithoutProxy`: the transport is an `OktaUndici.layer` given no `proxy`, reached
- * directly. @internal
+ * A connection refused or a host not found at a proxy's address: the proxy is down or its URL
+ * wrong, not Okta. Compared by name, or by port where the name resolved to an address (unless the
+ * org's port is the same, when that cannot tell them apart).
+ */
+const proxyUnreachable = (cause: unknown, url: string, proxies: ReadonlyArray<ProxyAddress>) => {
+  const org = new URL(url)
+  const orgPort = org.port !== "" ? org.port : org.protocol === "https:" ? "443" : "80"
+  let current: unknown = cause
+  for (let depth = 0; depth < 5 && current !== null && typeof current === "object"; depth++) {
+    const { hostname, address, port } = current as Record<string, unknown>
+    const proxy = proxies.find((p) =>
+      hostname !== undefined
+        ? p.hostname === hostname
+        : port !== undefined &&
+          p.port === String(port) &&
+          (p.hostname === address || (!p.isAddress && p.port !== orgPort))
+    )
+    if (proxy !== undefined) {
+      return hostname !== undefined
+        ? `; that is the proxy's host (${proxy.from}), whose name did not resolve: check the proxy's URL`
+        : `; that is the proxy's address (${proxy.from}): check that the proxy runs, and its URL`
+    }
+    current = (current as { readonly cause?: unknown }).cause
+  }
+  return ""
+}
+
+/**
+ * `own`: what the transport guarantees, when the client reaches one this package built directly
+ * (an `OktaUndici.layer` without a proxy, or its proxies, for a connect failure's hint). @internal
  */
 export const transportError = (
   call: Call,
   error: HttpClientError.HttpClientError,
-  undiciWithoutProxy = false
+  own?: OwnTransport
 ): OktaTransportError => {
   const request = error._tag === "RequestError"
   const blocked = request && badPort(error.cause)
@@ -240,7 +268,10 @@ export const transportError = (
   else if (invalid) hint = INVALID_ARGUMENT_HINT
   else if (connect) {
     // Behind a proxy, a name outside the intranet does not resolve either: the proxy hint first.
-    hint = proxyHint(error.cause, error.request.url, undiciWithoutProxy)
+    hint = proxyHint(error.cause, error.request.url, own?.undiciWithoutProxy === true)
+    if (hint === "" && own?.proxies !== undefined) {
+      hint = proxyUnreachable(error.cause, error.request.url, own.proxies)
+    }
     if (hint === "" && connectCode === "ENOTFOUND") hint = UNKNOWN_HOST_HINT
   }
   const failure = new OktaTransportError({
@@ -274,11 +305,23 @@ export interface OwnTransport {
   readonly cap: number | undefined
   /** An `OktaUndici.layer` given no `proxy`: it connects directly, whatever the environment says. */
   readonly undiciWithoutProxy?: boolean | undefined
+  /** The proxies an `OktaUndici.layer` connects through. */
+  readonly proxies?: ReadonlyArray<ProxyAddress> | undefined
   /**
    * What each attempt's requests carry in their context besides the attempt's `Scope`, added in
    * the same step (`OktaUndici.layer`'s body slot), when the client reaches the transport directly.
    */
   readonly attemptContext?: (<R>(context: Context.Context<R>) => Context.Context<R>) | undefined
+}
+
+/** Where a proxy listens, and what named it (a variable, or the layer's option). @internal */
+export interface ProxyAddress {
+  /** Without an IPv6 address's brackets, as a connect error names it. */
+  readonly hostname: string
+  /** The hostname is an IP address, not a name. */
+  readonly isAddress: boolean
+  readonly port: string
+  readonly from: string
 }
 
 /** Records that this package built `client`, which honours its `AbortSignal`. @internal */

@@ -187,7 +187,7 @@ export const make = (
       spans: exchanges,
       propagate: settings.tracerPropagation,
       orgUrl,
-      undiciWithoutProxy: direct && own.undiciWithoutProxy === true
+      own: direct ? own : undefined
     })
 
     const retry = <A, E, P = never, EP = never>(

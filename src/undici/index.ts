@@ -14,8 +14,9 @@ import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
+import { isIP } from "node:net"
 import { OktaConfigError } from "../errors/OktaError.js"
-import { pairBody, registerTransport } from "../internal/transport.js"
+import { pairBody, type ProxyAddress, registerTransport } from "../internal/transport.js"
 
 /**
  * Options of {@link OktaUndici.layer}.
@@ -109,13 +110,16 @@ export const layer = (
           reason: 'must be an http:// or https:// URL, or "environment"'
         })
       }
-      const fromEnvironment = proxy === "environment" ? yield* environmentProxies : {}
+      const fromEnvironment = proxy === "environment" ? yield* environmentProxies : []
       const agent = yield* Effect.acquireRelease(
         Effect.sync((): Undici.Dispatcher =>
           proxy === undefined
             ? new Undici.Agent(settings)
             : proxy === "environment"
-              ? new Undici.EnvHttpProxyAgent({ ...settings, ...fromEnvironment })
+              ? new Undici.EnvHttpProxyAgent({
+                  ...settings,
+                  ...Object.fromEntries(fromEnvironment.map(({ key, url }) => [key, url]))
+                })
               : new Undici.ProxyAgent({ ...settings, uri: proxy })
         ),
         (agent) => Effect.promise(() => agent.destroy())
@@ -128,6 +132,12 @@ export const layer = (
       return registerTransport(paired(NodeHttpClient.makeUndici(new Pairing(agent)), given), {
         cap: maxBytes,
         undiciWithoutProxy: proxy === undefined,
+        proxies:
+          proxy === undefined
+            ? undefined
+            : proxy === "environment"
+              ? fromEnvironment.map(({ name, url }) => addressOf(url, name))
+              : [addressOf(proxy, "the proxy option")],
         attemptContext: withSlot(given)
       })
     })
@@ -239,7 +249,7 @@ const paired = <E, R>(
  * defect. A value without a scheme (`proxy.internal:3128`) is an http:// proxy, as curl takes it.
  */
 const environmentProxies = Effect.suspend(() => {
-  const proxies: { httpProxy?: string; httpsProxy?: string } = {}
+  const proxies: Array<{ key: "httpProxy" | "httpsProxy"; name: string; url: string }> = []
   for (const [key, names] of [
     ["httpProxy", ["http_proxy", "HTTP_PROXY"]],
     ["httpsProxy", ["https_proxy", "HTTPS_PROXY"]]
@@ -257,10 +267,22 @@ const environmentProxies = Effect.suspend(() => {
         })
       )
     }
-    proxies[key] = value
+    proxies.push({ key, name, url: value })
   }
   return Effect.succeed(proxies)
 })
+
+/** Where a proxy listens, for a connect failure's hint; `from` names what gave its URL. */
+const addressOf = (url: string, from: string): ProxyAddress => {
+  const { hostname, port, protocol } = new URL(url)
+  const bare = hostname.replace(/^\[(.*)\]$/, "$1")
+  return {
+    hostname: bare,
+    isAddress: isIP(bare) !== 0,
+    port: port !== "" ? port : protocol === "https:" ? "443" : "80",
+    from
+  }
+}
 
 const isProxyUrl = (raw: string): boolean => {
   try {
