@@ -279,7 +279,9 @@ const stdinLast = (argv: ReadonlyArray<string>): ReadonlyArray<string> => {
 /**
  * The global options, and whether each takes a value. `get ID --org-url URL` reads as naturally as
  * `--org-url URL get ID`, but @effect/cli gives a command's repeated app ids every argument after
- * them, the option and its value too: such options are moved before the command.
+ * them, the option and its value too: such options are moved before the command. Given twice
+ * (before the command and after it, say), the later one counts, where @effect/cli would take the
+ * command for a value and refuse it as a subcommand.
  */
 const GLOBAL_OPTIONS = new Map([
   ["--org-url", true],
@@ -291,25 +293,35 @@ const GLOBAL_OPTIONS = new Map([
 ])
 // The simulator takes none of them.
 const COMMANDS = new Set(["get", "update", "activate", "deactivate", "jwks", "verify", "apply"])
-const globalsFirst = (argv: ReadonlyArray<string>): ReadonlyArray<string> => {
+
+/** `argv` with the global options before the command, or what is wrong with them. */
+const globalsFirst = (argv: ReadonlyArray<string>): ReadonlyArray<string> | UsageError => {
   const command = argv.findIndex((arg, i) => i >= 2 && COMMANDS.has(arg))
   if (command < 0) return argv
-  const moved: Array<string> = []
-  const kept: Array<string> = []
-  for (let i = command + 1; i < argv.length; i++) {
+  const globals = new Map<string, ReadonlyArray<string>>()
+  // Everything else, in its order: the command, its options and its arguments.
+  const rest: Array<string> = []
+  for (let i = 2; i < argv.length; i++) {
     const arg = argv[i]!
     // After "--" every argument is the command's own.
     if (arg === "--") {
-      kept.push(...argv.slice(i))
+      rest.push(...argv.slice(i))
       break
     }
     const name = arg.split("=")[0]!
-    const takesValue = GLOBAL_OPTIONS.get(name)
-    if (takesValue === undefined) kept.push(arg)
-    else if (takesValue && !arg.includes("=") && i + 1 < argv.length) moved.push(arg, argv[++i]!)
-    else moved.push(arg)
+    const takesValue = i === command ? undefined : GLOBAL_OPTIONS.get(name)
+    if (takesValue === undefined) {
+      rest.push(arg)
+      continue
+    }
+    const inline = !takesValue || arg.includes("=")
+    if (!inline && (i + 1 === argv.length || i + 1 === command)) {
+      return new UsageError(`${name} needs a value`)
+    }
+    globals.delete(name)
+    globals.set(name, inline ? [arg] : [arg, argv[++i]!])
   }
-  return [...argv.slice(0, 2), ...moved, ...argv.slice(2, command + 1), ...kept]
+  return [...argv.slice(0, 2), ...[...globals.values()].flat(), ...rest]
 }
 
 /** Exit code 3 for what the configuration or the credentials got wrong. */
@@ -325,8 +337,9 @@ const isConfigOrAuth = (error: unknown) =>
 // for those threads before it exits (bench/README.md has the cost). A command line parses a few
 // responses: the baseline code is enough.
 setFlagsFromString("--liftoff-only")
+const argv = globalsFirst(process.argv)
 const main = Effect.runFork(
-  cli(stdinLast(globalsFirst(process.argv))).pipe(
+  (argv instanceof UsageError ? Effect.fail(argv) : cli(stdinLast(argv))).pipe(
     withPlainOutput,
     Effect.provide(NodeContext.layer)
   )

@@ -361,9 +361,20 @@ describe("okta-connections", () => {
         )
         expect([verboseAfter.code, verboseAfter.stdout]).toEqual([0, `${ZSCALER}: activated\n`])
         expect(verboseAfter.stderr).toContain("/lifecycle/activate → 204")
+        // Given twice, the later one counts (@effect/cli took the command for a value).
+        const twice = yield* cli(
+          [
+            ...["--org-url", "http://127.0.0.1:1", "--verbose", "get", ZSCALER],
+            ...["--verbose", "--org-url", env.OKTA_CLIENT_ORGURL]
+          ],
+          { OKTA_CLIENT_TOKEN: env.OKTA_CLIENT_TOKEN }
+        )
+        expect([twice.code, twice.stdout]).toEqual([0, expect.stringContaining(ZSCALER)])
         // What the command line gets wrong is said first, though nothing is configured.
         for (const [args, said] of [
           [["get", ZSCALER, "--bogus"], "unknown option --bogus for get"],
+          [["get", ZSCALER, "--org-url"], "--org-url needs a value"],
+          [["--org-url", "get", ZSCALER], "--org-url needs a value"],
           [["deactivate", "--", ZSCALER, "--verbose"], "unknown option --verbose for deactivate"],
           [["get", ZSCALER, "--json", "--ndjson"], "give one output format"],
           [["update", ZSCALER], "give --file or --auth-scheme"],
