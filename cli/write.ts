@@ -44,13 +44,19 @@ const secretOptions = {
     Options.optional
   ),
   secretFile: Options.file("secret-file").pipe(
-    Options.withDescription("… from this file"),
+    Options.withDescription("… from this file (- for standard input, as --secret-stdin)"),
     Options.optional
   ),
   secretStdin: Options.boolean("secret-stdin").pipe(
     Options.withDescription("… from standard input")
   )
 }
+/** `--secret-stdin`, or `--secret-file -` (as `--from -` and `--file -` read standard input). */
+const secretFromStdin = (options: {
+  readonly secretFile: Option.Option<string>
+  readonly secretStdin: boolean
+}) => options.secretStdin || Option.contains(options.secretFile, "-")
+
 const readSecret = (options: {
   readonly secretEnv: Option.Option<string>
   readonly secretFile: Option.Option<string>
@@ -67,7 +73,7 @@ const readSecret = (options: {
     )
   }
   return Effect.flatMap(
-    options.secretStdin
+    secretFromStdin(options)
       ? Effect.mapError(
           standardInput,
           () => new UsageError("cannot read the secret from standard input")
@@ -94,7 +100,10 @@ const secretFrom = (
         return value
       }
       if (Option.isNone(options.secretFile) && stdin === undefined) return undefined
-      const source = Option.getOrElse(options.secretFile, () => "standard input")
+      const source = Option.getOrElse(
+        Option.filter(options.secretFile, (file) => file !== "-"),
+        () => "standard input"
+      )
       let value: string
       try {
         value = (stdin ?? readFileSync(source, "utf8")).trim()
@@ -159,9 +168,9 @@ export const update = Command.make(
     // The body is made, and what the command line got wrong said, before the configuration is read.
     Effect.gen(function* () {
       const bodyFromStdin = Option.getOrUndefined(options.file) === "-"
-      if (bodyFromStdin && options.secretStdin) {
+      if (bodyFromStdin && secretFromStdin(options)) {
         return yield* new UsageError(
-          "--file - and --secret-stdin both read standard input: give the secret with --secret-env or --secret-file"
+          `--file - and ${options.secretStdin ? "--secret-stdin" : "--secret-file -"} both read standard input: give the secret with --secret-env or --secret-file PATH`
         )
       }
       const secret = yield* readSecret(options)

@@ -1251,6 +1251,14 @@ describe("okta-connections", () => {
           baseUrl: "https://f.example.com",
           token: "00file-env-secret-token"
         })
+        // `--secret-file -` reads standard input, as `--from -` and `--file -` do.
+        const dash = yield* cli(
+          ["update", ORG2ORG, "--auth-scheme", "TOKEN", "--secret-file", "-"],
+          env,
+          "00dash-token\n"
+        )
+        expect([dash.code, dash.stderr]).toEqual([0, expect.not.stringContaining("no token")])
+        expect((yield* sim.inspect(ORG2ORG)).connection).toMatchObject({ token: "00dash-token" })
         // Given twice, or a body file with flags beside it: refused, nothing sent.
         const sent = (yield* sim.requests).length
         writeFileSync(
@@ -1273,7 +1281,8 @@ describe("okta-connections", () => {
         writeFileSync(join(dir, "empty.txt"), "\n")
         for (const [flags, message] of [
           [["--secret-stdin"], "the secret from standard input is empty"],
-          [["--secret-file", join(dir, "empty.txt")], "empty.txt is empty"]
+          [["--secret-file", join(dir, "empty.txt")], "empty.txt is empty"],
+          [["--secret-file", "-"], "the secret from standard input is empty"]
         ] as const) {
           const empty = yield* cli(["update", ORG2ORG, "--auth-scheme", "TOKEN", ...flags], env, "")
           expect(empty.code).toBe(2)
@@ -1789,6 +1798,11 @@ describe("okta-connections", () => {
             ["--file", "-", "--secret-stdin"],
             body,
             "--file - and --secret-stdin both read standard input: give the secret with --secret-env or --secret-file"
+          ],
+          [
+            ["--file", "-", "--secret-file", "-"],
+            body,
+            "--file - and --secret-file - both read standard input"
           ],
           [["--file", "-"], "", "--file: standard input is empty"],
           [["--file", join(tempDir("work-"), "nope.yaml")], "", "nope.yaml (no such file)"]
