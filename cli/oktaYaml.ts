@@ -74,7 +74,22 @@ const variablesOf = (path: string, parsed: unknown): Map<string, string> => {
     else if (key === "privateKey" && isRecord(value)) set(name, key, JSON.stringify(value))
     else throw new OktaYamlError(`${path}: okta.client.${key} must be a string`)
   }
-  // The one nested key the SDKs share: okta.client.rateLimit.maxRetries.
+  // The SDKs' proxy (okta.client.proxy.host, port, username, password), as their variables.
+  const proxy = client["proxy"]
+  if (proxy !== undefined && proxy !== null && !isRecord(proxy)) {
+    throw new OktaYamlError(
+      `${path}: okta.client.proxy must be a mapping, such as proxy: { host: proxy.internal, port: 3128 }`
+    )
+  }
+  for (const key of ["host", "port", "username", "password"]) {
+    const value = isRecord(proxy) ? proxy[key] : undefined
+    if (value === undefined || value === null || value === "") continue
+    if (typeof value !== "string" && typeof value !== "number") {
+      throw new OktaYamlError(`${path}: okta.client.proxy.${key} must be a string`)
+    }
+    set(`OKTA_CLIENT_PROXY_${key.toUpperCase()}`, `proxy.${key}`, String(value))
+  }
+  // The retry setting the SDKs share: okta.client.rateLimit.maxRetries.
   const rateLimit = client["rateLimit"]
   if (rateLimit !== undefined && rateLimit !== null && !isRecord(rateLimit)) {
     // `rateLimit: 4` reads as a setting, yet sets nothing: named, as the SDKs' key is nested.

@@ -31,7 +31,7 @@ import {
 import { createPrivateKey } from "node:crypto"
 import { readFileSync } from "node:fs"
 import { homedir } from "node:os"
-import { configProvider } from "./oktaYaml.js"
+import { configProvider, yamlOrigin } from "./oktaYaml.js"
 import { readFault, standardInput } from "./stdin.js"
 
 /** Exit codes the README documents. */
@@ -326,29 +326,81 @@ export const clientLayer = Effect.map(root, (global) =>
 )
 
 /**
- * fetch, unless undici is asked for or a proxy is set in the environment: then undici, through
- * that proxy (HTTPS_PROXY, HTTP_PROXY, NO_PROXY), as curl would go.
+ * The Okta SDKs' proxy setting, `OKTA_CLIENT_PROXY_HOST` (with `_PORT`, `_USERNAME`, `_PASSWORD`)
+ * or okta.yaml's `okta.client.proxy`, as a proxy URL; none when the host is not set (or empty).
  */
-const transportLayer = (chosen: Option.Option<"fetch" | "undici">) => {
-  const proxy = PROXY_VARIABLES.find((name) => (process.env[name] ?? "") !== "")
-  const proxied = proxy !== undefined
-  const undici = Option.getOrElse(chosen, () => (proxied ? "undici" : "fetch")) === "undici"
-  if (!undici && proxied) {
-    // Asked for fetch behind a proxy: said once, so that a failure to connect is not a mystery.
-    process.stderr.write(
-      `okta-connections: ${proxy} is set, but --transport fetch does not use it\n`
-    )
-  }
-  return undici
-    ? // undici, the bundle's largest part, is loaded only when it is used.
-      Layer.unwrapEffect(
-        Effect.map(
-          Effect.promise(() => import("effect-okta-connections/undici")),
-          (module) => module.OktaUndici.layer(proxied ? { proxy: "environment" } : {})
+const sdkProxy = Config.all({
+  host: Config.withDefault(Config.string("OKTA_CLIENT_PROXY_HOST"), ""),
+  port: Config.option(Config.integer("OKTA_CLIENT_PROXY_PORT")),
+  username: Config.option(Config.string("OKTA_CLIENT_PROXY_USERNAME")),
+  password: Config.option(Config.redacted("OKTA_CLIENT_PROXY_PASSWORD"))
+}).pipe(
+  Config.mapOrFail(({ host, port, username, password }) => {
+    const invalid = (name: string, why: string) =>
+      Either.left(ConfigError.InvalidData([`OKTA_CLIENT_PROXY_${name}`], why))
+    if (host.trim() === "") return Either.right(Option.none<string>())
+    // A host, as the SDKs take it; a URL (http://proxy.internal:3128) too.
+    let url: URL
+    try {
+      const trimmed = host.trim()
+      url = new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(trimmed) ? trimmed : `http://${trimmed}`)
+    } catch {
+      return invalid("HOST", "must be a host name, or an http:// or https:// URL")
+    }
+    if (url.protocol !== "http:" && url.protocol !== "https:") {
+      return invalid("HOST", "must be a host name, or an http:// or https:// URL")
+    }
+    if (Option.isSome(port)) {
+      if (port.value < 1 || port.value > 65535) return invalid("PORT", "must be 1 to 65535")
+      url.port = String(port.value)
+    }
+    if (Option.isSome(password) && Option.isNone(username)) {
+      return invalid("PASSWORD", "goes with a username (OKTA_CLIENT_PROXY_USERNAME)")
+    }
+    // The setters percent-encode what a URL cannot hold as it is.
+    if (Option.isSome(username)) url.username = username.value
+    if (Option.isSome(password)) url.password = Redacted.value(password.value)
+    return Either.right(Option.some(url.href))
+  })
+)
+
+/**
+ * fetch, unless undici is asked for or a proxy is set: then undici, through the Okta SDKs' proxy
+ * setting if there is one, else through the environment's proxy (HTTPS_PROXY, HTTP_PROXY,
+ * NO_PROXY), as curl would go.
+ */
+const transportLayer = (chosen: Option.Option<"fetch" | "undici">) =>
+  Layer.unwrapEffect(
+    Effect.map(sdkProxy, (fromSdk) => {
+      const proxy = Option.isSome(fromSdk)
+        ? (yamlOrigin("OKTA_CLIENT_PROXY_HOST") ?? "OKTA_CLIENT_PROXY_HOST")
+        : PROXY_VARIABLES.find((name) => (process.env[name] ?? "") !== "")
+      const proxied = proxy !== undefined
+      const undici = Option.getOrElse(chosen, () => (proxied ? "undici" : "fetch")) === "undici"
+      if (!undici && proxied) {
+        // Asked for fetch behind a proxy: said once, so that a failure to connect is not a mystery.
+        process.stderr.write(
+          `okta-connections: ${proxy} is set, but --transport fetch does not use it\n`
         )
-      )
-    : OktaFetch.layer()
-}
+      }
+      return undici
+        ? // undici, the bundle's largest part, is loaded only when it is used.
+          Layer.unwrapEffect(
+            Effect.map(
+              Effect.promise(() => import("effect-okta-connections/undici")),
+              (module) =>
+                module.OktaUndici.layer(
+                  Option.isSome(fromSdk)
+                    ? { proxy: fromSdk.value }
+                    : proxied
+                      ? { proxy: "environment" }
+                      : {}
+                )
+            )
+          )
+        : OktaFetch.layer()
+    })
+  )
 
 /** One app id, as an argument. */
 export const appId = Args.text({ name: "appId" }).pipe(
@@ -431,12 +483,14 @@ const REMEDIES: ReadonlyArray<readonly [string, string]> = [
     'use OktaUndici.layer({ proxy: "environment" }) from effect-okta-connections/undici',
     "leave out --transport fetch"
   ],
-  // The Okta SDKs' OKTA_CLIENT_PROXY_HOST, which this client does not read.
+  // The Okta SDKs' OKTA_CLIENT_PROXY_HOST, which the library does not read and the command line
+  // does, except with --transport fetch.
   [
-    'use OktaUndici.layer({ proxy: "http://host:port" }) from effect-okta-connections/undici',
-    "set HTTPS_PROXY to its URL"
+    'but this client does not read it: if Okta is reached through that proxy, use OktaUndici.layer({ proxy: "http://host:port" }) from effect-okta-connections/undici',
+    "but --transport fetch does not use it: leave that out"
   ],
-  ['give it { proxy: "http://host:port" }', "set HTTPS_PROXY to its URL"]
+  // The one proxy the command line gives undici as an option.
+  ["(the proxy option)", "(OKTA_CLIENT_PROXY_HOST, or okta.client.proxy in okta.yaml)"]
 ]
 
 /** How a failed app is reported: its error tag, summary and request id; never a secret. */

@@ -1667,6 +1667,80 @@ describe("okta-connections", () => {
   )
 
   it.live(
+    "the Okta SDKs' proxy setting (OKTA_CLIENT_PROXY_*, okta.client.proxy) is gone through, over HTTPS_PROXY",
+    () =>
+      Effect.gen(function* () {
+        const { env } = yield* org
+        const sdk = yield* tunnellingProxy
+        const other = yield* tunnellingProxy
+        const { port } = new URL(sdk.url)
+        const orgPort = new URL(env.OKTA_CLIENT_ORGURL).port
+        const viaVariables = yield* cli(["get", ZSCALER, "--json"], {
+          ...env,
+          OKTA_CLIENT_PROXY_HOST: "127.0.0.1",
+          OKTA_CLIENT_PROXY_PORT: port,
+          OKTA_CLIENT_PROXY_USERNAME: "ops@corp",
+          OKTA_CLIENT_PROXY_PASSWORD: "s3cret:pw",
+          HTTP_PROXY: other.url,
+          NO_PROXY: ""
+        })
+        expect([viaVariables.code, viaVariables.stderr]).toEqual([0, ""])
+        expect(JSON.parse(viaVariables.stdout)).toMatchObject([{ id: ZSCALER }])
+        // Its credentials as Proxy-Authorization, percent-encoded in the URL and decoded again.
+        expect(sdk.tunnels).toEqual([
+          {
+            target: `127.0.0.1:${orgPort}`,
+            auth: `Basic ${Buffer.from("ops@corp:s3cret:pw").toString("base64")}`
+          }
+        ])
+        expect(other.tunnels).toHaveLength(0)
+        // From okta.yaml, as the SDKs read it.
+        const work = tempDir("work-")
+        writeFileSync(
+          join(work, "okta.yaml"),
+          `okta:\n  client:\n    proxy:\n      host: 127.0.0.1\n      port: ${port}\n`
+        )
+        const viaYaml = yield* cli(["get", ZSCALER], env, undefined, work)
+        expect([viaYaml.code, viaYaml.stderr]).toEqual([0, ""])
+        expect(sdk.tunnels).toHaveLength(2)
+        // With --transport fetch it is not used, and said so, in the words of where it was set.
+        const fetch = yield* cli(["--transport", "fetch", "get", ZSCALER], env, undefined, work)
+        expect(fetch.code).toBe(0)
+        expect(fetch.stderr).toContain(
+          `okta.client.proxy.host in ${join(work, "okta.yaml")} is set, but --transport fetch does not use it`
+        )
+        expect(sdk.tunnels).toHaveLength(2)
+        // A value that makes no proxy is named where it was set, never echoed.
+        for (const [settings, said] of [
+          [{ OKTA_CLIENT_PROXY_PORT: "99999" }, "OKTA_CLIENT_PROXY_PORT: must be 1 to 65535"],
+          [
+            { OKTA_CLIENT_PROXY_HOST: "socks5://proxy:1080" },
+            "OKTA_CLIENT_PROXY_HOST: must be a host name, or an http:// or https:// URL"
+          ],
+          [
+            { OKTA_CLIENT_PROXY_PASSWORD: "s3cret-alone" },
+            "OKTA_CLIENT_PROXY_PASSWORD: goes with a username"
+          ]
+        ] as const) {
+          const bad = yield* cli(["get", ZSCALER], {
+            ...env,
+            OKTA_CLIENT_PROXY_HOST: "127.0.0.1",
+            ...settings
+          })
+          expect([bad.code, bad.stderr]).toEqual([3, expect.stringContaining(said)])
+          expect(bad.stderr).not.toContain("s3cret")
+        }
+        writeFileSync(join(work, "okta.yaml"), "okta:\n  client:\n    proxy: proxy.internal:3128\n")
+        const notMapping = yield* cli(["get", ZSCALER], env, undefined, work)
+        expect([notMapping.code, notMapping.stderr]).toEqual([
+          3,
+          expect.stringContaining("okta.client.proxy must be a mapping")
+        ])
+      }).pipe(Effect.scoped),
+    30_000
+  )
+
+  it.live(
     "a connect failure's hint names the flag to use, not the library's layer",
     () =>
       Effect.gen(function* () {
@@ -1695,17 +1769,31 @@ describe("okta-connections", () => {
         expect(refused.stderr).toContain(
           "HTTP_PROXY is set, but Node's fetch does not use it: if Okta is reached through that proxy, leave out --transport fetch"
         )
-        // The Okta SDKs' proxy setting, which the client does not read: the remedy is the one
-        // the command line reads.
-        const sdkProxy = yield* cli(["get", ZSCALER], {
+        // The Okta SDKs' proxy setting, which the command line reads, but not on fetch.
+        const sdkProxy = yield* cli(["--transport", "fetch", "get", ZSCALER], {
           ...toClosed,
           OKTA_CLIENT_PROXY_HOST: "proxy.corp"
         })
         expect(sdkProxy.code).toBe(1)
         expect(sdkProxy.stderr).toContain(
-          "OKTA_CLIENT_PROXY_HOST is set (the Okta SDKs' proxy setting), but this client does not read it: if Okta is reached through that proxy, set HTTPS_PROXY to its URL"
+          "OKTA_CLIENT_PROXY_HOST is set (the Okta SDKs' proxy setting), but --transport fetch does not use it: leave that out"
         )
-        expect(blocked.stderr + refused.stderr + sdkProxy.stderr).not.toContain("OktaUndici")
+        // A proxy that cannot be reached is named as what set it.
+        const closedProxy = yield* loopbackServer((_req, res) => res.end()).pipe(
+          Effect.tap(({ close }) => Effect.sync(close)),
+          Effect.scoped
+        )
+        const sdkProxyDown = yield* cli(["get", ZSCALER], {
+          ...toClosed,
+          OKTA_CLIENT_PROXY_HOST: closedProxy.url
+        })
+        expect(sdkProxyDown.code).toBe(1)
+        expect(sdkProxyDown.stderr).toContain(
+          "that is the proxy's address (OKTA_CLIENT_PROXY_HOST, or okta.client.proxy in okta.yaml)"
+        )
+        expect(
+          blocked.stderr + refused.stderr + sdkProxy.stderr + sdkProxyDown.stderr
+        ).not.toContain("OktaUndici")
       }),
     30_000
   )
