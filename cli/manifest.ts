@@ -329,6 +329,8 @@ const readWith = (
 ): Effect.Effect<ReadonlyArray<ManifestApp>, ManifestError> =>
   Effect.try({
     try: () => {
+      // Every mistake is said with the manifest it is in.
+      const source = path === "-" ? "standard input" : path
       let text: string
       try {
         text = stdin ?? readFileSync(path, "utf8")
@@ -339,11 +341,11 @@ const readWith = (
       try {
         raw = parseYaml(text)
       } catch (error) {
-        throw new ManifestError(`${path} is not YAML or JSON${yamlErrorAt(error)}`)
+        throw new ManifestError(`${source} is not YAML or JSON${yamlErrorAt(error)}`)
       }
       if (!isRecord(raw)) {
         throw new ManifestError(
-          `${path}: ${raw === null || raw === undefined ? "is empty" : "is not a mapping"}; a manifest is a mapping with an apps list`
+          `${source}: ${raw === null || raw === undefined ? "is empty" : "is not a mapping"}; a manifest is a mapping with an apps list`
         )
       }
       const decoded = decode(raw)
@@ -356,30 +358,36 @@ const readWith = (
           if (!issues.has(place)) issues.set(place, describeManifestIssue(issue, raw))
         }
         const said = [...issues].map(([place, issue]) => `${place}: ${issue}`)
-        throw new ManifestError(`${path}: ${said.slice(0, 8).join("; ")}`)
+        throw new ManifestError(`${source}: ${said.slice(0, 8).join("; ")}`)
       }
       const seen = new Set<string>()
       // `${file:…}` references are relative to the manifest, or to the working directory.
       const base = path === "-" ? process.cwd() : dirname(resolve(path))
       return decoded.right.map((app, i) => {
-        if (seen.has(app.id)) throw new ManifestError(`apps[${i}]: ${app.id} appears twice`)
+        if (seen.has(app.id)) {
+          throw new ManifestError(`${source}: apps[${i}]: ${app.id} appears twice`)
+        }
         seen.add(app.id)
         if (!("authScheme" in app)) return app
         if (app.authScheme === "TOKEN") {
           return app.token !== undefined
-            ? { ...app, token: resolveSecret(`apps[${i}].token`, app.token, base) }
+            ? { ...app, token: resolveSecret(`${source}: apps[${i}].token`, app.token, base) }
             : app
         }
         // Okta takes Office 365's settings whole; one without the other was dropped unsaid.
         if ((app.adminUsername === undefined) !== (app.adminPassword === undefined)) {
           throw new ManifestError(
-            `apps[${i}]: adminUsername and adminPassword go together (Okta takes both or neither)`
+            `${source}: apps[${i}]: adminUsername and adminPassword go together (Okta takes both or neither)`
           )
         }
         return app.adminPassword !== undefined
           ? {
               ...app,
-              adminPassword: resolveSecret(`apps[${i}].adminPassword`, app.adminPassword, base)
+              adminPassword: resolveSecret(
+                `${source}: apps[${i}].adminPassword`,
+                app.adminPassword,
+                base
+              )
             }
           : app
       })

@@ -968,6 +968,8 @@ describe("okta-connections", () => {
           const run = yield* cli(["apply", file], env)
           expect(run.code).toBe(2)
           expect(run.stderr).toContain(message)
+          // Each names the manifest it is in.
+          expect(run.stderr).toMatch(new RegExp(`^okta-connections: ${file}[: ]`))
           expect(run.stdout + run.stderr).not.toContain("00literal-secret")
         }
         expect(yield* sim.requests).toEqual([])
