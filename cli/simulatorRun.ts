@@ -1,7 +1,8 @@
 /**
  * The standalone simulator, shared by `npm run simulator` (scripts/simulator.ts) and
  * `okta-connections simulator`: a loopback Okta org that prints one JSON line
- * (`{"url","token","apps":[{"id","name"}…]}`) for scripts, then one line per request.
+ * (`{"url","token","apps":[{"id","name"}…]}`, with `"oauthClients"` if any) for scripts, then one
+ * line per request.
  */
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
@@ -58,8 +59,15 @@ export const runSimulator = (settings: SimulatorSettings) => {
     const sim = yield* OktaSimulator
     for (const { fault, options } of settings.faults ?? []) yield* sim.injectFault(fault, options)
     const { url } = yield* serve(settings.port !== undefined ? { port: settings.port } : {})
+    // A script that started it with --oauth-client finds the service apps' ids here too.
+    const oauthClients = (settings.oauthClients ?? []).map(({ clientId }) => clientId)
     yield* Console.log(
-      JSON.stringify({ url, token, apps: apps.map(({ id, name }) => ({ id, name })) })
+      JSON.stringify({
+        url,
+        token,
+        apps: apps.map(({ id, name }) => ({ id, name })),
+        ...(oauthClients.length > 0 ? { oauthClients } : {})
+      })
     )
     yield* Console.log(`Okta simulator listening on ${url}`)
     yield* Console.log(`  token: SSWS ${token}`)

@@ -675,7 +675,12 @@ describe("okta-connections", () => {
         expect(banner).toContain(
           "  OAuth 2.0 service app: 0oaservice0000000001 (token endpoint /oauth2/v1/token)\n"
         )
-        const { url } = JSON.parse(banner.split("\n")[0]!) as { readonly url: string }
+        const { url, oauthClients } = JSON.parse(banner.split("\n")[0]!) as {
+          readonly url: string
+          readonly oauthClients: ReadonlyArray<string>
+        }
+        // For scripts: the service apps' ids, never their keys.
+        expect(oauthClients).toEqual(["0oaservice0000000001"])
         const got = yield* cli(
           ["get", ZSCALER, "--json"],
           serviceAppEnv(url, "0oaservice0000000001", keyFile)
