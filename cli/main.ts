@@ -56,7 +56,13 @@ const manifest = Options.boolean("manifest").pipe(
 const get = Command.make("get", { appIds, from, json, ndjson, manifest }, (options) =>
   // What the command line got wrong is said before the configuration is read.
   Effect.zipRight(
-    noOptionAmong("get", options.appIds).pipe(
+    noOptionAmong("get", options.appIds, [
+      ...GLOBAL_OPTIONS.keys(),
+      "--from",
+      "--json",
+      "--ndjson",
+      "--manifest"
+    ]).pipe(
       Effect.zipRight(
         [options.json, options.ndjson, options.manifest].filter(Boolean).length > 1
           ? Effect.fail(new UsageError("give one output format: --json, --ndjson or --manifest"))
@@ -113,7 +119,7 @@ const get = Command.make("get", { appIds, from, json, ndjson, manifest }, (optio
 const lifecycle = (name: "activate" | "deactivate") =>
   Command.make(name, { appIds, from }, (options) =>
     Effect.zipRight(
-      noOptionAmong(name, options.appIds),
+      noOptionAmong(name, options.appIds, [...GLOBAL_OPTIONS.keys(), "--from"]),
       withClient(
         Effect.gen(function* () {
           const api = yield* ApplicationConnections

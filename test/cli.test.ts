@@ -372,7 +372,10 @@ describe("okta-connections", () => {
         expect([twice.code, twice.stdout]).toEqual([0, expect.stringContaining(ZSCALER)])
         // What the command line gets wrong is said first, though nothing is configured.
         for (const [args, said] of [
-          [["get", ZSCALER, "--bogus"], "unknown option --bogus for get"],
+          [["get", ZSCALER, "--bogus"], "unknown option --bogus for get\n"],
+          [["get", ZSCALER, "--jsn"], "unknown option --jsn for get (did you mean --json?)"],
+          [["activate", ZSCALER, "--form", "x"], "for activate (did you mean --from?)"],
+          [["get", ZSCALER, "--verbos"], "(did you mean --verbose?)"],
           [["get", ZSCALER, "--org-url"], "--org-url needs a value"],
           [["--org-url", "get", ZSCALER], "--org-url needs a value"],
           [["deactivate", "--", ZSCALER, "--verbose"], "unknown option --verbose for deactivate"],
