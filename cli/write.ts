@@ -311,7 +311,7 @@ export const update = Command.make(
                   : undefined
                 yield* Console.error(
                   consent !== undefined
-                    ? `${options.appId}: ${refused ?? "saved DISABLED"}; to finish its OAuth 2.0 connection, consent in a browser at ${consent}, then verify it (okta-connections verify, with the URL Okta continues to) and activate it`
+                    ? `${options.appId}: ${refused ?? "saved DISABLED"}; to finish its OAuth 2.0 connection, consent in a browser at ${consent}, then verify and activate it (okta-connections verify --activate, with the URL Okta continues to)`
                     : `${options.appId}: ${refused ?? "saved DISABLED, as Okta saves an update without --activate"}; okta-connections activate ${options.appId} enables it`
                 )
               }
@@ -460,6 +460,9 @@ export const verify = Command.make(
         "with --code: the state Okta issued, or - for the line after the code on standard input"
       ),
       Options.optional
+    ),
+    activate: Options.boolean("activate").pipe(
+      Options.withDescription("once verified, enable the connection (the consent flow's last step)")
     )
   },
   (options) =>
@@ -475,14 +478,27 @@ export const verify = Command.make(
               `okta-connections: --continue-url is on ${host}, the configured org is ${orgHost}: verifying at ${orgHost}`
             )
           }
+          // Each step is said as it is done: an activation that fails leaves the app verified, and
+          // the one-time code spent.
           const outcome = yield* forEachApp(
             [options.appId],
             (id) =>
-              api.verifyProvisioningConnectionForApplication(options.appName, id, { code, state }),
+              api
+                .verifyProvisioningConnectionForApplication(options.appName, id, { code, state })
+                .pipe(
+                  Effect.zipRight(Console.log(`${id}: verified`)),
+                  Effect.zipRight(
+                    options.activate
+                      ? Effect.zipRight(
+                          api.activateDefaultProvisioningConnectionForApplication(id),
+                          Console.log(`${id}: activated`)
+                        )
+                      : Effect.void
+                  )
+                ),
             undefined,
             true
           )
-          if (Exit.isSuccess(outcome[0]!.result)) yield* Console.log(`${options.appId}: verified`)
           yield* finish(outcome)
         })
       )

@@ -1152,7 +1152,7 @@ describe("okta-connections", () => {
         )
         // Saved DISABLED, awaiting consent: where to consent, and what comes after.
         expect(ignored.stderr).toMatch(
-          /0oasimgoogle00000001: saved DISABLED; to finish its OAuth 2\.0 connection, consent in a browser at http:\/\/127\.0\.0\.1:\d+\/simulator\/consent\/google\/0oasimgoogle00000001\?state=[\w-]+, then verify it/
+          /0oasimgoogle00000001: saved DISABLED; to finish its OAuth 2\.0 connection, consent in a browser at http:\/\/127\.0\.0\.1:\d+\/simulator\/consent\/google\/0oasimgoogle00000001\?state=[\w-]+, then verify and activate it \(okta-connections verify --activate/
         )
         const kept = yield* cli(["update", "0oasimorg2orgoauth01", ...oauth, "--activate"], env)
         expect([kept.code, kept.stderr]).toEqual([0, ""])
@@ -1185,7 +1185,7 @@ describe("okta-connections", () => {
         expect([awaiting.code, awaiting.stdout, awaiting.stderr]).toEqual([
           0,
           `${app}: updated, DISABLED\n`,
-          `${app}: still DISABLED, though --activate asked Okta to enable it; to finish its OAuth 2.0 connection, consent in a browser at https://acme.okta.com/consent?state=s1, then verify it (okta-connections verify, with the URL Okta continues to) and activate it\n`
+          `${app}: still DISABLED, though --activate asked Okta to enable it; to finish its OAuth 2.0 connection, consent in a browser at https://acme.okta.com/consent?state=s1, then verify and activate it (okta-connections verify --activate, with the URL Okta continues to)\n`
         ])
         links = {}
         const ignoring = yield* cli(
@@ -1437,6 +1437,21 @@ describe("okta-connections", () => {
         )
         expect(bothOnStdin.code).toBe(0)
         expect((yield* sim.inspect(zoom)).connection?.verified).toBe(true)
+        // --activate: the flow's last step too, each step said as it is done.
+        // An update without --activate saves it DISABLED, with a new consent to give.
+        yield* cli(["update", slack, "--auth-scheme", "OAUTH2"], env)
+        expect((yield* sim.inspect(slack)).connection?.status).toBe("DISABLED")
+        const again = yield* sim.consent(slack)
+        const andActivate = yield* cli(
+          ["verify", "slack", slack, "--activate", "--code", "-", "--state", again.state],
+          env,
+          `${again.code}\n`
+        )
+        expect([andActivate.code, andActivate.stdout]).toEqual([
+          0,
+          `${slack}: verified\n${slack}: activated\n`
+        ])
+        expect((yield* sim.inspect(slack)).connection?.status).toBe("ENABLED")
         const requestsBefore = (yield* sim.requests).length
         const onArgv = yield* cli(["verify", "zoomus", zoom, "--code", "abc", "--state", "x"], env)
         expect(onArgv.code).toBe(2)
