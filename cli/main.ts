@@ -53,16 +53,14 @@ const manifest = Options.boolean("manifest").pipe(
   Options.withDescription("a manifest of the connections as they are, for apply (YAML)")
 )
 
+/** An option among a command's app ids, said as such; `own`: its options besides `--from`. */
+const strayOption = (command: string, appIds: ReadonlyArray<string>, own: ReadonlyArray<string>) =>
+  noOptionAmong(command, appIds, [...GLOBAL_OPTIONS.keys(), "--from", ...own])
+
 const get = Command.make("get", { appIds, from, json, ndjson, manifest }, (options) =>
   // What the command line got wrong is said before the configuration is read.
   Effect.zipRight(
-    noOptionAmong("get", options.appIds, [
-      ...GLOBAL_OPTIONS.keys(),
-      "--from",
-      "--json",
-      "--ndjson",
-      "--manifest"
-    ]).pipe(
+    strayOption("get", options.appIds, ["--json", "--ndjson", "--manifest"]).pipe(
       Effect.zipRight(
         [options.json, options.ndjson, options.manifest].filter(Boolean).length > 1
           ? Effect.fail(new UsageError("give one output format: --json, --ndjson or --manifest"))
@@ -119,7 +117,7 @@ const get = Command.make("get", { appIds, from, json, ndjson, manifest }, (optio
 const lifecycle = (name: "activate" | "deactivate") =>
   Command.make(name, { appIds, from }, (options) =>
     Effect.zipRight(
-      noOptionAmong(name, options.appIds, [...GLOBAL_OPTIONS.keys(), "--from"]),
+      strayOption(name, options.appIds, []),
       withClient(
         Effect.gen(function* () {
           const api = yield* ApplicationConnections
