@@ -340,14 +340,9 @@ const sdkProxy = Config.all({
       Either.left(ConfigError.InvalidData([`OKTA_CLIENT_PROXY_${name}`], why))
     if (host.trim() === "") return Either.right(Option.none<string>())
     // A host, as the SDKs take it; a URL (http://proxy.internal:3128) too.
-    let url: URL
-    try {
-      const trimmed = host.trim()
-      url = new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(trimmed) ? trimmed : `http://${trimmed}`)
-    } catch {
-      return invalid("HOST", "must be a host name, or an http:// or https:// URL")
-    }
-    if (url.protocol !== "http:" && url.protocol !== "https:") {
+    const raw = /^[a-z][a-z0-9+.-]*:\/\//i.test(host.trim()) ? host.trim() : `http://${host.trim()}`
+    const url = URL.canParse(raw) ? new URL(raw) : undefined
+    if (url?.protocol !== "http:" && url?.protocol !== "https:") {
       return invalid("HOST", "must be a host name, or an http:// or https:// URL")
     }
     if (Option.isSome(port)) {
