@@ -340,6 +340,10 @@ describe("examples against an org given by the environment (the simulator standi
         })
         expect(noTerminal.code).toBe(1)
         expect(noTerminal.stderr).toContain("needs a terminal")
+        // The whole consent URL, state included: without it the consent cannot be given at all.
+        expect(noTerminal.stderr).toMatch(
+          /Consent in a browser at http:\/\/127\.0\.0\.1:\d+\/simulator\/consent\/office365\/0oasimoffice36500001\?state=\S+ and rerun/
+        )
       }).pipe(Effect.scoped),
     60_000
   )
@@ -377,7 +381,9 @@ describe("examples against an org given by the environment (the simulator standi
           { concurrency: 2 }
         )
         expect(noIds.map((run) => run.code)).toEqual([1, 1])
-        expect(noIds[0]!.stderr).toContain("set OKTA_APP_ID to the id of a zscaler app of your org")
+        expect(noIds[0]!.stderr).toContain(
+          "set OKTA_APP_ID to the id of a Zscaler 2.0 app (zscalerbyz) of your org"
+        )
         expect(noIds[1]!.stderr).toContain("set OKTA_APP_IDS to a comma-separated list of app ids")
         expect(yield* sim.requests).toEqual([])
       }).pipe(Effect.scoped),

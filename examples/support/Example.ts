@@ -59,6 +59,18 @@ const SIMULATOR_ROLES: Record<Role, string> = {
   zoomus: "0oasimzoomus00000001"
 }
 
+/** What each kind is in an org, so that OKTA_APP_ID names an app the example's writes suit. */
+const ROLE_NAMES: Record<Role, string> = {
+  zscaler: "a Zscaler 2.0 app (zscalerbyz)",
+  org2orgToken: "an Okta Org2Org app (okta_org2org)",
+  org2orgOAuth: "an Okta Org2Org app (okta_org2org) with an OAuth 2.0 connection",
+  bookmark: "a Bookmark app (bookmark)",
+  office365: "a Microsoft Office 365 app (office365)",
+  google: "a Google Workspace app (google)",
+  slack: "a Slack app (slack)",
+  zoomus: "a Zoom app (zoomus)"
+}
+
 /** The `code` and `state` of Okta's `continue_oauth_flow_url`. */
 export const codeAndState = (continueUrl: string) =>
   Effect.try({
@@ -162,7 +174,7 @@ export const OktaTarget: Layer.Layer<Example | ApplicationConnections | OktaClie
             ? Effect.succeed(id)
             : Effect.fail(
                 new ExampleError({
-                  message: `set OKTA_APP_ID to the id of a ${role} app of your org`
+                  message: `set OKTA_APP_ID to the id of ${ROLE_NAMES[role]} of your org`
                 })
               )
         },
@@ -190,11 +202,11 @@ export const OktaTarget: Layer.Layer<Example | ApplicationConnections | OktaClie
               ),
         consent: (href) =>
           Effect.gen(function* () {
-            // Without a terminal nobody can paste the answer: say so and stop (exit 1), rather
-            // than leave the connection configured but never verified.
+            // Without a terminal nobody can paste the answer: say so and stop (exit 1), with the
+            // whole URL, so that the consent can still be given and verified in a second run.
             if (process.stdin.isTTY !== true) {
               return yield* new ExampleError({
-                message: `the consent step needs a terminal to paste Okta's continue_oauth_flow_url into (standard input is not one). Consent at ${new URL(href).origin}… and rerun examples/verify-connection.ts with OKTA_CONTINUE_URL set`
+                message: `the consent step needs a terminal to paste Okta's continue_oauth_flow_url into (standard input is not one). Consent in a browser at ${href} and rerun examples/verify-connection.ts with OKTA_CONTINUE_URL set to the URL Okta continues to`
               })
             }
             yield* Console.log(`   Open this URL in a browser and consent:\n   ${href}`)
