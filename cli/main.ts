@@ -107,6 +107,17 @@ const get = Command.make("get", { appIds, from, json, ndjson, manifest }, (optio
                 .trimEnd()
             )
           }
+          // Awaiting an admin's consent reads DISABLED like any other connection: the table has
+          // no room for the URL to consent at, so standard error gives it, and both ways on (Okta
+          // may keep the link once the consent is given, as its own examples show).
+          for (const row of rows) {
+            const consent = row._links?.authorize?.href
+            if (row.status === "DISABLED" && consent !== undefined) {
+              yield* Console.error(
+                `${row.id}: DISABLED; if its OAuth 2.0 consent is still to be given, consent in a browser at ${consent}, then verify and activate it (okta-connections verify --activate, with the URL Okta continues to); if it was given, okta-connections activate ${row.id} enables it`
+              )
+            }
+          }
         }
         yield* finish(outcomes)
       })

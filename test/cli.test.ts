@@ -1154,6 +1154,13 @@ describe("okta-connections", () => {
         expect(ignored.stderr).toMatch(
           /0oasimgoogle00000001: saved DISABLED; to finish its OAuth 2\.0 connection, consent in a browser at http:\/\/127\.0\.0\.1:\d+\/simulator\/consent\/google\/0oasimgoogle00000001\?state=[\w-]+, then verify and activate it \(okta-connections verify --activate/
         )
+        // `get` says it too, under its table: DISABLED alone does not tell the consent is pending.
+        const pending = yield* cli(["get", "0oasimgoogle00000001", ZSCALER], env)
+        expect(pending.code).toBe(0)
+        expect(pending.stdout).toMatch(/^0oasimgoogle00000001 +DISABLED +OAUTH2$/m)
+        expect(pending.stderr).toMatch(
+          /^0oasimgoogle00000001: DISABLED; if its OAuth 2\.0 consent is still to be given, consent in a browser at http:\/\/127\.0\.0\.1:\d+\/simulator\/consent\/google\/0oasimgoogle00000001\?state=[\w-]+, then verify and activate it \(okta-connections verify --activate, with the URL Okta continues to\); if it was given, okta-connections activate 0oasimgoogle00000001 enables it\n2 of 2 apps succeeded\n$/m
+        )
         const kept = yield* cli(["update", "0oasimorg2orgoauth01", ...oauth, "--activate"], env)
         expect([kept.code, kept.stderr]).toEqual([0, ""])
       }).pipe(Effect.scoped),
