@@ -16,6 +16,7 @@
  * bundled in, so that they are not dependencies of the library.
  */
 import * as Command from "@effect/cli/Command"
+import * as Descriptor from "@effect/cli/CommandDescriptor"
 import * as Options from "@effect/cli/Options"
 import * as ValidationError from "@effect/cli/ValidationError"
 import * as NodeContext from "@effect/platform-node/NodeContext"
@@ -41,6 +42,7 @@ import {
   json,
   ndjson,
   root,
+  unknownOptionIn,
   UsageError,
   withClient
 } from "./shared.js"
@@ -186,18 +188,19 @@ const jwks = Command.make(
     )
 ).pipe(Command.withDescription("the JWKS of an Org2Org OAuth 2.0 connection"))
 
+const subcommands = [
+  get,
+  update,
+  lifecycle("activate"),
+  lifecycle("deactivate"),
+  jwks,
+  verify,
+  apply,
+  simulatorCommand
+] as const
 const command = root.pipe(
   Command.withDescription("Okta Application Connections: provisioning connections from a shell"),
-  Command.withSubcommands([
-    get,
-    update,
-    lifecycle("activate"),
-    lifecycle("deactivate"),
-    jwks,
-    verify,
-    apply,
-    simulatorCommand
-  ])
+  Command.withSubcommands(subcommands)
 )
 
 const cli = Command.run(command, { name: "okta-connections", version: VERSION })
@@ -352,7 +355,22 @@ const isConfigOrAuth = (error: unknown) =>
 // for those threads before it exits (bench/README.md has the cost). A command line parses a few
 // responses: the baseline code is enough.
 setFlagsFromString("--liftoff-only")
-const argv = globalsFirst(process.argv)
+/** An option the command given does not take, said before anything is parsed or read. */
+const unknownOption = (argv: ReadonlyArray<string>) => {
+  const commands = subcommands.map(
+    ({ descriptor }: { descriptor: Descriptor.Command<unknown> }) => ({
+      name: [...Descriptor.getNames(descriptor)][0]!,
+      usage: Descriptor.getUsage(descriptor)
+    })
+  )
+  const at = argv.findIndex((arg, i) => i >= 2 && commands.some(({ name }) => name === arg))
+  const subcommand = commands.find(({ name }) => name === argv[at])
+  if (subcommand === undefined) return argv
+  const globals = COMMANDS.has(subcommand.name) ? [...GLOBAL_OPTIONS.keys()] : []
+  return unknownOptionIn(subcommand.name, subcommand.usage, argv.slice(at + 1), globals) ?? argv
+}
+const globalsMoved = globalsFirst(process.argv)
+const argv = globalsMoved instanceof UsageError ? globalsMoved : unknownOption(globalsMoved)
 const main = Effect.runFork(
   (argv instanceof UsageError ? Effect.fail(argv) : cli(stdinLast(argv))).pipe(
     withPlainOutput,

@@ -5,6 +5,7 @@
 import * as Args from "@effect/cli/Args"
 import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
+import type * as Usage from "@effect/cli/Usage"
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as Cause from "effect/Cause"
 import * as Config from "effect/Config"
@@ -416,9 +417,9 @@ export const from = Options.file("from").pipe(
   Options.optional
 )
 /**
- * @effect/cli passes an option it does not know after the command on as an app id; an app id never
- * starts with "-", so this says what it is, before the configuration is read or standard input
- * waited for, rather than ask Okta for an app of that name.
+ * After "--" (`unknownOptionIn` stops there) @effect/cli passes an option on as an app id; an app id
+ * never starts with "-", so this says what it is, before the configuration is read or standard
+ * input waited for, rather than ask Okta for an app of that name.
  */
 export const noOptionAmong = (
   command: string,
@@ -426,13 +427,69 @@ export const noOptionAmong = (
   known: ReadonlyArray<string>
 ) => {
   const option = args.find((arg) => arg.startsWith("-") && arg !== "-")
-  if (option === undefined) return Effect.void
-  const meant = nearest(option.split("=")[0]!, known)
-  return Effect.fail(
-    new UsageError(
-      `unknown option ${option} for ${command}${meant !== undefined ? ` (did you mean ${meant}?)` : ""}`
-    )
-  )
+  return option === undefined ? Effect.void : Effect.fail(unknownOption(command, option, known))
+}
+
+const unknownOption = (command: string, option: string, known: ReadonlyArray<string>) => {
+  const name = option.split("=")[0]!
+  const meant = nearest(name, known)
+  // Known, but after "--", where nothing is an option.
+  const hint =
+    meant === name
+      ? ` (options go before "--")`
+      : meant !== undefined
+        ? ` (did you mean ${meant}?)`
+        : ""
+  return new UsageError(`unknown option ${option} for ${command}${hint}`)
+}
+
+/** The options a command's usage names, each with whether it takes a value. */
+const optionsOf = (usage: Usage.Usage, into = new Map<string, boolean>()): Map<string, boolean> => {
+  if (usage._tag === "Named") {
+    for (const name of usage.names) {
+      if (name.startsWith("-")) into.set(name, Option.isSome(usage.acceptedValues))
+    }
+  } else if (usage._tag === "Optional" || usage._tag === "Repeated") {
+    optionsOf(usage.usage, into)
+  } else if (usage._tag === "Concat" || usage._tag === "Alternation") {
+    optionsOf(usage.left, into)
+    optionsOf(usage.right, into)
+  }
+  return into
+}
+
+// @effect/cli's own, which every command takes.
+const BUILT_IN_OPTIONS: ReadonlyArray<readonly [string, boolean]> = [
+  ["--help", false],
+  ["-h", false],
+  ["--version", false],
+  ["--wizard", false],
+  ["--completions", true],
+  ["--log-level", true]
+]
+
+/**
+ * The first option before any "--" in `args` (what follows the command's name) that the command
+ * does not take, said with the nearest one it or `also` (the global options) has: @effect/cli says
+ * only "Received unknown argument", and for a command that repeats its app ids takes the option
+ * for one.
+ */
+export const unknownOptionIn = (
+  command: string,
+  usage: Usage.Usage,
+  args: ReadonlyArray<string>,
+  also: ReadonlyArray<string>
+): UsageError | undefined => {
+  const known = new Map([...BUILT_IN_OPTIONS, ...optionsOf(usage)])
+  for (let i = 0; i < args.length && args[i] !== "--"; i++) {
+    const arg = args[i]!
+    if (arg === "-" || !arg.startsWith("-")) continue
+    const takesValue = known.get(arg.split("=")[0]!)
+    if (takesValue === undefined) return unknownOption(command, arg, [...known.keys(), ...also])
+    // A value that starts with "-" (`--from -`) is the option's.
+    if (takesValue && !arg.includes("=")) i++
+  }
+  return undefined
 }
 
 /** The one of `known` within two edits of `typo` (`--jsn`: `--json`), if no other is as near. */
