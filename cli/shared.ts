@@ -4,8 +4,10 @@
  */
 import * as Args from "@effect/cli/Args"
 import * as Command from "@effect/cli/Command"
+import * as HelpDoc from "@effect/cli/HelpDoc"
 import * as Options from "@effect/cli/Options"
 import type * as Usage from "@effect/cli/Usage"
+import * as ValidationError from "@effect/cli/ValidationError"
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as Cause from "effect/Cause"
 import * as Config from "effect/Config"
@@ -52,42 +54,90 @@ export class UsageError extends Data.TaggedError("UsageError")<{ readonly messag
   }
 }
 
+/**
+ * An option read by `parse` (given the value trimmed), in the command line's words where
+ * @effect/cli's own would be "'5s' is not a float" without the option's name: `--timeout "5s":
+ * takes …`. `takes` says what the option takes; `pseudoName` stands for the value in the help.
+ */
+export const parsedOption = <A>(
+  name: string,
+  pseudoName: string,
+  takes: string,
+  parse: (text: string) => A | undefined
+) =>
+  Options.text(name).pipe(
+    Options.withPseudoName(pseudoName),
+    Options.mapEffect((text) => {
+      const value = parse(text.trim())
+      return value !== undefined
+        ? Effect.succeed(value)
+        : Effect.fail(
+            ValidationError.invalidValue(
+              HelpDoc.p(`--${name} ${JSON.stringify(text)}: takes ${takes}`)
+            )
+          )
+    })
+  )
+
+/** One of `choices`, in any case (`--auth-scheme token`): none is another's in another case. */
+export const choiceOf =
+  <C extends string>(choices: ReadonlyArray<C>) =>
+  (text: string) =>
+    choices.find((choice) => choice.toLowerCase() === text.toLowerCase())
+
+/** A whole number from `min` to `max`: 0 or less for a count is a usage error, not a default. */
+export const wholeNumber = (name: string, min: number, max = Number.MAX_SAFE_INTEGER) =>
+  parsedOption(
+    name,
+    "integer",
+    max === Number.MAX_SAFE_INTEGER
+      ? `a whole number, ${min} or more`
+      : `a whole number from ${min} to ${max}`,
+    (text) =>
+      /^\d+$/.test(text) && Number(text) >= min && Number(text) <= max ? Number(text) : undefined
+  )
+
 // Global options: where and how to call Okta.
 const orgUrl = Options.text("org-url").pipe(
   Options.withDescription("the org URL (default OKTA_CLIENT_ORGURL, or orgUrl in okta.yaml)"),
   Options.optional
 )
-/** An integer option that must be at least 1: 0 or less is a usage error, not a silent default. */
-const atLeastOne = (name: string) =>
-  Options.integer(name).pipe(
-    Options.filterMap(
-      (n) => (n >= 1 ? Option.some(n) : Option.none()),
-      `--${name} must be at least 1`
-    )
-  )
-const concurrency = atLeastOne("concurrency").pipe(
+const concurrency = wholeNumber("concurrency", 1).pipe(
   Options.withDescription("calls in flight at once, for commands over many apps (default 5)"),
   Options.withDefault(5)
 )
-/** Seconds, a fraction allowed (`--timeout 0.5`): more than 0, and finite. */
+const UNIT_MILLIS: Record<string, number> = { ms: 1, s: 1000, m: 60_000 }
+/**
+ * Seconds, a fraction allowed (`--timeout 0.5`), or with a unit (`30s`, `500ms`, `2m`), as a user
+ * of `Duration` would write it: more than 0, and finite.
+ */
 const positiveSeconds = (name: string) =>
-  Options.float(name).pipe(
-    Options.filterMap(
-      (n) => (Number.isFinite(n) && n > 0 ? Option.some(Duration.seconds(n)) : Option.none()),
-      `--${name} must be more than 0 seconds`
-    )
+  parsedOption(
+    name,
+    "seconds",
+    "seconds (30, 0.5) or a duration (30s, 500ms, 2m), more than 0",
+    (text) => {
+      const [, amount, unit] = /^(\d+(?:\.\d*)?|\.\d+) *(ms|s|m)?$/.exec(text) ?? []
+      const millis = Number(amount) * UNIT_MILLIS[unit ?? "s"]!
+      return millis > 0 && Number.isFinite(millis) ? Duration.millis(millis) : undefined
+    }
   )
 const timeout = positiveSeconds("timeout").pipe(
-  Options.withDescription("seconds per attempt (default 30)"),
+  Options.withDescription("seconds per attempt, or 500ms, 30s, 2m (default 30)"),
   Options.optional
 )
 const deadline = positiveSeconds("deadline").pipe(
   Options.withDescription(
-    "seconds per call, retries and rate-limit waits included (default OKTA_CLIENT_REQUESTTIMEOUT)"
+    "seconds per call, retries and rate-limit waits included, or 500ms, 30s, 2m (default OKTA_CLIENT_REQUESTTIMEOUT)"
   ),
   Options.optional
 )
-const transport = Options.choice("transport", ["fetch", "undici"]).pipe(
+const transport = parsedOption(
+  "transport",
+  "fetch | undici",
+  "fetch or undici",
+  choiceOf(["fetch", "undici"] as const)
+).pipe(
   Options.withDescription(
     "fetch (the default), or undici; with HTTPS_PROXY or HTTP_PROXY set, undici through that proxy"
   ),

@@ -11,17 +11,11 @@ import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import { FAULT_SPEC_HELP, parseFaultSpec } from "./faultSpec.js"
 import { OAUTH_CLIENT_SPEC_HELP, parseOAuthClientSpec } from "./oauthClientSpec.js"
+import { wholeNumber } from "./shared.js"
 
 /** As `npm run simulator` takes it: an integer of at least `min` (a limit of 0 admits nothing). */
 const optionalInteger = (name: string, description: string, min: number) =>
-  Options.integer(name).pipe(
-    Options.filterMap(
-      (n) => (n >= min ? Option.some(n) : Option.none()),
-      `--${name} must be ${min} or more`
-    ),
-    Options.withDescription(description),
-    Options.optional
-  )
+  wholeNumber(name, min).pipe(Options.withDescription(description), Options.optional)
 
 /** A repeatable option, each value read by `parse`: one it refuses is a usage error, its reason. */
 const repeatedSpec = <A>(
@@ -46,11 +40,7 @@ const repeatedSpec = <A>(
 export const simulatorCommand = Command.make(
   "simulator",
   {
-    port: Options.integer("port").pipe(
-      Options.filterMap(
-        (n) => (n >= 0 && n <= 65_535 ? Option.some(n) : Option.none()),
-        "--port must be between 0 and 65535"
-      ),
+    port: wholeNumber("port", 0, 65_535).pipe(
       Options.withDescription("the port (default: a free one)"),
       Options.optional
     ),

@@ -4,6 +4,7 @@
  */
 import * as Args from "@effect/cli/Args"
 import * as Command from "@effect/cli/Command"
+import * as HelpDoc from "@effect/cli/HelpDoc"
 import * as Options from "@effect/cli/Options"
 import * as Cause from "effect/Cause"
 import * as Console from "effect/Console"
@@ -28,9 +29,11 @@ import {
 } from "./manifest.js"
 import {
   appId,
+  choiceOf,
   EXIT,
   finish,
   forEachApp,
+  parsedOption,
   sayWhileWorking,
   UsageError,
   withClient
@@ -152,10 +155,20 @@ export const update = Command.make(
       ),
       Options.optional
     ),
-    authScheme: Options.choice("auth-scheme", ["TOKEN", "OAUTH2"]).pipe(Options.optional),
+    authScheme: parsedOption(
+      "auth-scheme",
+      "TOKEN | OAUTH2",
+      "TOKEN or OAUTH2",
+      choiceOf(["TOKEN", "OAUTH2"] as const)
+    ).pipe(Options.optional),
     baseUrl: Options.text("base-url").pipe(Options.optional),
     clientId: Options.text("client-id").pipe(Options.optional),
-    rotation: Options.choice("rotation", ["AUTO", "MANUAL"]).pipe(Options.optional),
+    rotation: parsedOption(
+      "rotation",
+      "AUTO | MANUAL",
+      "AUTO or MANUAL",
+      choiceOf(["AUTO", "MANUAL"] as const)
+    ).pipe(Options.optional),
     adminUsername: Options.text("admin-username").pipe(Options.optional),
     activate: Options.boolean("activate").pipe(
       Options.withDescription(
@@ -430,18 +443,26 @@ const consentFrom = (
         : new UsageError(`cannot read the consent: ${String(error)}`)
   })
 
+const CONSENT_APPS = ["google", "office365", "slack", "zoomus"] as const
+
 export const verify = Command.make(
   "verify",
   {
-    appName: Args.choice(
-      [
-        ["google", "google" as const],
-        ["office365", "office365" as const],
-        ["slack", "slack" as const],
-        ["zoomus", "zoomus" as const]
-      ],
-      { name: "appName" }
-    ).pipe(Args.withDescription("the app's name in Okta (the apps with a consent flow)")),
+    appName: Args.text({ name: "appName" }).pipe(
+      Args.mapEffect((text) => {
+        const name = choiceOf(CONSENT_APPS)(text.trim())
+        return name !== undefined
+          ? Effect.succeed(name)
+          : Effect.fail(
+              HelpDoc.p(
+                `<appName> ${JSON.stringify(text)}: takes ${CONSENT_APPS.join(", ")} (the apps with a consent flow)`
+              )
+            )
+      }),
+      Args.withDescription(
+        `the app's name in Okta, ${CONSENT_APPS.join(", ")} (the apps with a consent flow)`
+      )
+    ),
     appId,
     continueUrl: Options.text("continue-url").pipe(
       Options.withDescription(

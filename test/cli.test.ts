@@ -335,7 +335,7 @@ describe("okta-connections", () => {
     "exit codes: 2 for usage, 3 for configuration or credentials",
     () =>
       Effect.gen(function* () {
-        const { env } = yield* org
+        const { env, sim } = yield* org
         const noIds = yield* cli(["get"], env)
         expect(noIds.code).toBe(2)
         expect(noIds.stderr).toContain("give at least one app id")
@@ -344,10 +344,36 @@ describe("okta-connections", () => {
         // 0 in flight would be no run at all; it was taken silently.
         const zero = yield* cli(["--concurrency", "0", "get", ZSCALER], env)
         expect(zero.code).toBe(2)
-        expect(zero.stderr).toContain("--concurrency must be at least 1")
+        expect(zero.stderr).toContain('--concurrency "0": takes a whole number, 1 or more')
         const noTime = yield* cli(["--timeout", "0", "get", ZSCALER], env)
         expect(noTime.code).toBe(2)
-        expect(noTime.stderr).toContain("--timeout must be more than 0 seconds")
+        expect(noTime.stderr).toContain(
+          '--timeout "0": takes seconds (30, 0.5) or a duration (30s, 500ms, 2m), more than 0'
+        )
+        // A value refused names its option, and what it takes; a duration as Effect writes one
+        // and a choice in another case are taken.
+        for (const [args, said] of [
+          [["--timeout", "5x"], '--timeout "5x": takes seconds'],
+          [["--deadline", "-1"], '--deadline "-1": takes seconds'],
+          [["--concurrency", "1.5"], '--concurrency "1.5": takes a whole number, 1 or more'],
+          [["--transport", "curl"], '--transport "curl": takes fetch or undici']
+        ] as const) {
+          const refused = yield* cli([...args, "get", ZSCALER], env)
+          expect([refused.code, refused.stderr.slice(0, said.length)]).toEqual([2, said])
+        }
+        // 300 ms, not seconds: an answer held 2 s times out, and the retry is answered at once.
+        yield* sim.injectFault({ _tag: "Delay", millis: 2000 }, { times: 1 })
+        const durations = yield* cli(
+          [
+            ...["--timeout", "300ms", "--deadline", "2m", "--transport", "UNDICI"],
+            "--verbose",
+            "get",
+            ZSCALER
+          ],
+          env
+        )
+        expect(durations.code).toBe(0)
+        expect(durations.stderr).toContain("reason=timeout")
         // A global option after the command's app ids is the global option, not an app id.
         const globalAfter = yield* cli(
           ["get", ZSCALER, `--org-url=${env.OKTA_CLIENT_ORGURL}`, "--concurrency", "2", "--json"],
@@ -387,6 +413,27 @@ describe("okta-connections", () => {
           [["verify", "slack", ZSCALER, "--stat", "s"], "for verify (did you mean --state?)"],
           [["simulator", "--prot", "1"], "for simulator (did you mean --port?)"],
           [["simulator", "--org-url", "x"], "unknown option --org-url for simulator\n"],
+          // A value refused names what it was given to; a choice is taken in any case.
+          [
+            ["update", ZSCALER, "--auth-scheme", "tokn"],
+            '--auth-scheme "tokn": takes TOKEN or OAUTH2'
+          ],
+          [
+            ["update", ZSCALER, "--auth-scheme", "token", "--rotation", "auto"],
+            "go with --auth-scheme OAUTH2"
+          ],
+          [
+            ["verify", "okta_org2org", ZSCALER, "--continue-url", "x"],
+            '<appName> "okta_org2org": takes google, office365, slack, zoomus'
+          ],
+          [
+            ["verify", "Office365", OFFICE365, "--continue-url", "x"],
+            "--continue-url must be Okta's URL"
+          ],
+          [
+            ["simulator", "--port", "70000"],
+            '--port "70000": takes a whole number from 0 to 65535'
+          ],
           [["get", ZSCALER, "--json", "--ndjson"], "give one output format"],
           [["update", ZSCALER], "give --file or --auth-scheme"],
           [["apply", join(scratch, "no-such.yaml")], "no-such.yaml (no such file)"],
@@ -585,17 +632,17 @@ describe("okta-connections", () => {
         child.kill("SIGINT")
         const badPort = yield* cli(["simulator", "--port", "99999"], {})
         expect(badPort.code).toBe(2)
-        expect(badPort.stderr).toContain("--port must be between 0 and 65535")
+        expect(badPort.stderr).toContain('--port "99999": takes a whole number from 0 to 65535')
         // A window of 0 s or a limit of 0 admits nothing: refused, as npm run simulator does.
         for (const flag of ["--window-seconds", "--rate-limit", "--concurrency-limit"]) {
           const zero = yield* cli(["simulator", flag, "0"], {})
           expect(zero.code).toBe(2)
-          expect(zero.stderr).toContain(`${flag} must be 1 or more`)
+          expect(zero.stderr).toContain(`${flag} "0": takes a whole number, 1 or more`)
         }
         // A latency of 0 is the default; less is refused.
         const negative = yield* cli(["simulator", "--latency-ms", "-1"], {})
         expect(negative.code).toBe(2)
-        expect(negative.stderr).toContain("--latency-ms must be 0 or more")
+        expect(negative.stderr).toContain('--latency-ms "-1": takes a whole number, 0 or more')
       }),
     30_000
   )
