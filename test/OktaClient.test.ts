@@ -141,6 +141,9 @@ describe("OktaClient configuration", () => {
         [`DPoP ${TOKEN}`, "scheme prefix"],
         [`${TOKEN}\u007f`, "whitespace or control characters"],
         [`${TOKEN}\n`, "whitespace"],
+        // A CRLF .env file: the "\r" is nowhere to be seen where the token was typed.
+        [`${TOKEN}\r`, "ends with a carriage return (\\r: a file or .env saved with Windows line"],
+        [`${TOKEN}\r\n`, "ends with a carriage return"],
         ["{apiToken}", "placeholder"],
         // Both were sent, to be refused with a 401 that said no more.
         ["${OKTA_CLIENT_TOKEN}", "is a variable that was never expanded (${…} or $NAME"],

@@ -108,6 +108,12 @@ export const checkToken = (
   if (/^(SSWS|Bearer|DPoP)\s/i.test(value)) {
     return fail("includes its scheme prefix (SSWS/Bearer); pass the token alone")
   }
+  // Where it is tells where it came from: a CRLF file's "\r" is invisible where it was typed.
+  if (/\r\n?$/.test(value)) {
+    return fail(
+      "ends with a carriage return (\\r: a file or .env saved with Windows line endings?)"
+    )
+  }
   // eslint-disable-next-line no-control-regex
   if (/[\s\u0000-\u001f\u007f]/.test(value)) {
     return fail("contains whitespace or control characters (a trailing newline from a file?)")
