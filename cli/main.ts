@@ -33,6 +33,7 @@ import { setFlagsFromString } from "node:v8"
 import {
   appId,
   appIds,
+  commandLineFault,
   EXIT,
   finish,
   forEachApp,
@@ -42,7 +43,6 @@ import {
   json,
   ndjson,
   root,
-  unknownOptionIn,
   UsageError,
   withClient
 } from "./shared.js"
@@ -355,8 +355,8 @@ const isConfigOrAuth = (error: unknown) =>
 // for those threads before it exits (bench/README.md has the cost). A command line parses a few
 // responses: the baseline code is enough.
 setFlagsFromString("--liftoff-only")
-/** An option the command given does not take, said before anything is parsed or read. */
-const unknownOption = (argv: ReadonlyArray<string>) => {
+/** What the command given cannot take (an option, one argument too many), before it runs. */
+const commandLineChecked = (argv: ReadonlyArray<string>) => {
   const commands = subcommands.map(
     ({ descriptor }: { descriptor: Descriptor.Command<unknown> }) => ({
       name: [...Descriptor.getNames(descriptor)][0]!,
@@ -367,10 +367,20 @@ const unknownOption = (argv: ReadonlyArray<string>) => {
   const subcommand = commands.find(({ name }) => name === argv[at])
   if (subcommand === undefined) return argv
   const globals = COMMANDS.has(subcommand.name) ? [...GLOBAL_OPTIONS.keys()] : []
-  return unknownOptionIn(subcommand.name, subcommand.usage, argv.slice(at + 1), globals) ?? argv
+  // `update` sets one app's connection; several are a manifest's work.
+  const tooMany =
+    subcommand.name === "update" ? "; several apps are apply's work, with a manifest" : ""
+  const fault = commandLineFault(
+    subcommand.name,
+    subcommand.usage,
+    argv.slice(at + 1),
+    globals,
+    tooMany
+  )
+  return fault ?? argv
 }
 const globalsMoved = globalsFirst(process.argv)
-const argv = globalsMoved instanceof UsageError ? globalsMoved : unknownOption(globalsMoved)
+const argv = globalsMoved instanceof UsageError ? globalsMoved : commandLineChecked(globalsMoved)
 const main = Effect.runFork(
   (argv instanceof UsageError ? Effect.fail(argv) : cli(stdinLast(argv))).pipe(
     withPlainOutput,

@@ -467,7 +467,7 @@ export const from = Options.file("from").pipe(
   Options.optional
 )
 /**
- * After "--" (`unknownOptionIn` stops there) @effect/cli passes an option on as an app id; an app id
+ * After "--" (where `commandLineFault` looks for no option) @effect/cli passes an option on as an app id; an app id
  * never starts with "-", so this says what it is, before the configuration is read or standard
  * input waited for, rather than ask Okta for an app of that name.
  */
@@ -493,19 +493,31 @@ const unknownOption = (command: string, option: string, known: ReadonlyArray<str
   return new UsageError(`unknown option ${option} for ${command}${hint}`)
 }
 
-/** The options a command's usage names, each with whether it takes a value. */
-const optionsOf = (usage: Usage.Usage, into = new Map<string, boolean>()): Map<string, boolean> => {
+/**
+ * What a command's usage names: its options, each with whether it takes a value, and its
+ * arguments (`<appId>`), `variadic` when one of them repeats.
+ */
+interface Shape {
+  readonly options: Map<string, boolean>
+  readonly args: Array<string>
+  variadic: boolean
+}
+const shapeOf = (usage: Usage.Usage, shape: Shape, repeated = false): Shape => {
   if (usage._tag === "Named") {
     for (const name of usage.names) {
-      if (name.startsWith("-")) into.set(name, Option.isSome(usage.acceptedValues))
+      if (name.startsWith("-")) shape.options.set(name, Option.isSome(usage.acceptedValues))
+      else if (name.startsWith("<")) {
+        shape.args.push(name)
+        shape.variadic ||= repeated
+      }
     }
   } else if (usage._tag === "Optional" || usage._tag === "Repeated") {
-    optionsOf(usage.usage, into)
+    shapeOf(usage.usage, shape, repeated || usage._tag === "Repeated")
   } else if (usage._tag === "Concat" || usage._tag === "Alternation") {
-    optionsOf(usage.left, into)
-    optionsOf(usage.right, into)
+    shapeOf(usage.left, shape, repeated)
+    shapeOf(usage.right, shape, repeated)
   }
-  return into
+  return shape
 }
 
 // @effect/cli's own, which every command takes.
@@ -519,27 +531,44 @@ const BUILT_IN_OPTIONS: ReadonlyArray<readonly [string, boolean]> = [
 ]
 
 /**
- * The first option before any "--" in `args` (what follows the command's name) that the command
- * does not take, said with the nearest one it or `also` (the global options) has: @effect/cli says
- * only "Received unknown argument", and for a command that repeats its app ids takes the option
- * for one.
+ * What is wrong in `args` (what follows the command's name), said before anything is parsed or
+ * read: the first option before any "--" that the command does not take, with the nearest one it
+ * or `also` (the global options) has (@effect/cli says only "Received unknown argument", and for a
+ * command that repeats its app ids takes the option for one); or an argument past those the
+ * command takes (`update 0oa1 0oa2`), with `tooMany`, the way to do what it was meant for.
  */
-export const unknownOptionIn = (
+export const commandLineFault = (
   command: string,
   usage: Usage.Usage,
   args: ReadonlyArray<string>,
-  also: ReadonlyArray<string>
+  also: ReadonlyArray<string>,
+  tooMany = ""
 ): UsageError | undefined => {
-  const known = new Map([...BUILT_IN_OPTIONS, ...optionsOf(usage)])
-  for (let i = 0; i < args.length && args[i] !== "--"; i++) {
+  const shape = shapeOf(usage, { options: new Map(BUILT_IN_OPTIONS), args: [], variadic: false })
+  const positional: Array<string> = []
+  for (let i = 0; i < args.length; i++) {
     const arg = args[i]!
-    if (arg === "-" || !arg.startsWith("-")) continue
-    const takesValue = known.get(arg.split("=")[0]!)
-    if (takesValue === undefined) return unknownOption(command, arg, [...known.keys(), ...also])
+    if (arg === "--") {
+      positional.push(...args.slice(i + 1))
+      break
+    }
+    if (arg === "-" || !arg.startsWith("-")) {
+      positional.push(arg)
+      continue
+    }
+    const takesValue = shape.options.get(arg.split("=")[0]!)
+    if (takesValue === undefined) {
+      return unknownOption(command, arg, [...shape.options.keys(), ...also])
+    }
     // A value that starts with "-" (`--from -`) is the option's.
     if (takesValue && !arg.includes("=")) i++
   }
-  return undefined
+  const extra = positional[shape.args.length]
+  return !shape.variadic && extra !== undefined
+    ? new UsageError(
+        `${command} takes ${shape.args.length > 0 ? shape.args.join(" ") : "no argument"}: ${JSON.stringify(extra)} is one too many${tooMany}`
+      )
+    : undefined
 }
 
 /** The one of `known` within two edits of `typo` (`--jsn`: `--json`), if no other is as near. */

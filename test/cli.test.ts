@@ -413,6 +413,14 @@ describe("okta-connections", () => {
           [["verify", "slack", ZSCALER, "--stat", "s"], "for verify (did you mean --state?)"],
           [["simulator", "--prot", "1"], "for simulator (did you mean --port?)"],
           [["simulator", "--org-url", "x"], "unknown option --org-url for simulator\n"],
+          // An argument more than the command takes, rather than "Received unknown argument".
+          [
+            ["update", ZSCALER, ORG2ORG, "--file", "-"],
+            `update takes <appId>: "${ORG2ORG}" is one too many; several apps are apply's work, with a manifest`
+          ],
+          [["jwks", ZSCALER, "--", ORG2ORG], `jwks takes <appId>: "${ORG2ORG}" is one too many\n`],
+          [["verify", "google", ZSCALER, ORG2ORG], `verify takes <appName> <appId>: "${ORG2ORG}"`],
+          [["simulator", "8080"], 'simulator takes no argument: "8080" is one too many'],
           // A value refused names what it was given to; a choice is taken in any case.
           [
             ["update", ZSCALER, "--auth-scheme", "tokn"],
