@@ -100,7 +100,16 @@ describe("OktaClient configuration", () => {
         ["https://user:pw@acme.okta.com", "user info"],
         ["https://:pw@acme.okta.com", "user info"],
         ["https://acme.okta.com?x=1", "query"],
-        ["https://acme.okta.com/#/dashboard", "query or fragment"],
+        [
+          "https://acme.okta.com/#/dashboard",
+          "query or fragment; give the org URL alone, e.g. https://acme.okta.com"
+        ],
+        // The Admin Console's page of an app, copied from the browser: said as a path.
+        [
+          "https://acme.okta.com/admin/app/zscalerbyz/instance/0oafxqCAJWWGELFTYASJ/#tab-provisioning",
+          "has a path (/admin/app/zscalerbyz/instance/0oafxqCAJWWGELFTYASJ); give the org URL alone, e.g. https://acme.okta.com"
+        ],
+        ["https://sso.example.com/admin/dashboard?x=1", "has a path (/admin/dashboard)"],
         ["https://acme-admin.okta.com", "Admin Console"],
         ["https://acme-admin.oktapreview.com", "Admin Console"],
         // A page of the org pasted for its URL, behind a custom domain as on Okta's own host.

@@ -73,7 +73,6 @@ export const normalizeOrgUrl = (input: string | URL): Effect.Effect<string, Okta
     return fail("has a variable or placeholder in its host (${…}, $NAME, {…}) never filled in")
   }
   if (url.username !== "" || url.password !== "") return fail("must not contain user info")
-  if (url.search !== "" || url.hash !== "") return fail("must not have a query or fragment")
   if (/-admin\.(okta|oktapreview|okta-emea)\.com$/i.test(url.hostname)) {
     return fail(`points at the Admin Console (${url.hostname}); use the org URL without "-admin"`)
   }
@@ -88,6 +87,10 @@ export const normalizeOrgUrl = (input: string | URL): Effect.Effect<string, Okta
     return fail(
       `has a path (${path}); give the org URL alone, e.g. ${url.origin} (the client adds /api/v1/…)`
     )
+  }
+  // After the path: a console page's URL (`/admin/app/…/#tab-provisioning`) is said as a path.
+  if (url.search !== "" || url.hash !== "") {
+    return fail(`must not have a query or fragment; give the org URL alone, e.g. ${url.origin}`)
   }
   return Effect.succeed(`${url.origin}${path}`)
 }
