@@ -401,7 +401,14 @@ const consentFrom = (
         const code = url.searchParams.get("code")
         const state = url.searchParams.get("state")
         if (code === null || state === null) {
-          throw new UsageError("--continue-url must be Okta's URL with code and state")
+          // The usual ways to lose the state: HTML's "&amp;", and a shell that ends the command
+          // at an unquoted "&" (running it in the background), which leaves the code alone.
+          const why = raw.includes("&amp;")
+            ? ": it has &amp; where Okta's has & (copied from a page's source?)"
+            : code !== null && options.continueUrl.value !== "-"
+              ? ": it has a code but no state, as when a shell cuts an unquoted URL at its &; quote it ('…'), or give --continue-url - and paste it on standard input"
+              : ""
+          throw new UsageError(`--continue-url must be Okta's URL with code and state${why}`)
         }
         // Another app's URL fails at Okta as "code invalid", without a word of why: say it here.
         const [, urlName, urlId] =

@@ -1449,7 +1449,33 @@ describe("okta-connections", () => {
           `${env.OKTA_CLIENT_ORGURL}/continue?code=${code}\n`
         )
         expect(stateless.code).toBe(2)
-        expect(stateless.stderr).toContain("--continue-url must be Okta's URL with code and state")
+        expect(stateless.stderr).toContain(
+          "--continue-url must be Okta's URL with code and state\n"
+        )
+        // On the command line, unquoted: the shell ran `… --continue-url …?code=…` in the
+        // background at the "&". Or copied from a page's source, "&amp;" and all.
+        const cut = yield* cli(
+          [
+            "verify",
+            "google",
+            google,
+            "--continue-url",
+            `${env.OKTA_CLIENT_ORGURL}/continue?code=${code}`
+          ],
+          env
+        )
+        expect(cut.stderr).toContain(
+          "with code and state: it has a code but no state, as when a shell cuts an unquoted URL at its &; quote it ('…'), or give --continue-url - and paste it on standard input"
+        )
+        const escaped = yield* cli(
+          ["verify", "google", google, "--continue-url", "-"],
+          env,
+          `${env.OKTA_CLIENT_ORGURL}/continue?code=${code}&amp;state=${state}\n`
+        )
+        expect(escaped.stderr).toContain(
+          "with code and state: it has &amp; where Okta's has & (copied from a page's source?)"
+        )
+        expect([cut.code, escaped.code]).toEqual([2, 2])
         expect((yield* sim.requests).length).toBe(before)
         const verified = yield* cli(
           ["verify", "google", google, "--continue-url", "-"],
