@@ -408,6 +408,19 @@ describe("examples against an org given by the environment (the simulator standi
         expect(run.code).toBe(0)
         expect(run.stdout).toContain(`google ${google}: consent verified`)
         expect((yield* sim.inspect(google)).connection?.verified).toBe(true)
+        // Cut at its "&" by a shell, the URL keeps its code alone: said, and nothing sent.
+        const before = (yield* sim.requests).length
+        const cut = yield* script("verify-connection", {
+          ...env,
+          OKTA_APP_ID: google,
+          OKTA_APP_NAME: "google",
+          OKTA_CONTINUE_URL: continueUrl.split("&")[0]!
+        })
+        expect(cut.code).toBe(1)
+        expect(cut.stderr).toContain(
+          "that is not a continue_oauth_flow_url with code and state (it has a code but no state: quote the URL, '…', or a shell cuts it at its &)"
+        )
+        expect((yield* sim.requests).length).toBe(before)
         const wrongName = yield* script("verify-connection", { ...env, OKTA_APP_NAME: "okta" })
         expect(wrongName.code).toBe(1)
         expect(wrongName.stderr).toContain("OKTA_APP_NAME must be one of")

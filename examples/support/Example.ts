@@ -81,8 +81,12 @@ export const codeAndState = (continueUrl: string) =>
       if (code === null || state === null) throw new Error("no code/state in the URL")
       return { code, state }
     },
+    // A code without its state: `OKTA_CONTINUE_URL=…?code=…&state=…` unquoted ends the command
+    // at the "&" in a shell.
     catch: () =>
-      new ExampleError({ message: "that is not a continue_oauth_flow_url with code and state" })
+      new ExampleError({
+        message: `that is not a continue_oauth_flow_url with code and state${/[?&]code=/.test(continueUrl) ? " (it has a code but no state: quote the URL, '…', or a shell cuts it at its &)" : ""}`
+      })
   })
 
 /**
