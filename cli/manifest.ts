@@ -408,6 +408,8 @@ export interface Step {
   readonly activateWithUpdate: boolean
   /** Human-readable changes, secrets named, never shown. */
   readonly changes: ReadonlyArray<string>
+  /** The manifest's secrets no update carries (nothing else to change, no `--resend-secrets`). */
+  readonly unsent?: ReadonlyArray<string>
   /**
    * Why the manifest cannot hold for this app as written (nothing is sent for any app then): a
    * setting Okta keeps only for another kind of app would be planned again on every run.
@@ -560,8 +562,24 @@ export const planFor = (
     lifecycle,
     activateWithUpdate:
       update && (app.status === "ENABLED" || (app.status === undefined && status === "ENABLED")),
-    changes
+    changes,
+    ...(!update && secrets.length > 0 ? { unsent: secrets } : {})
   }
+}
+
+/** A step as the plan prints it: the app, then what changes, or that nothing does. */
+export const planLine = (step: Step): string => {
+  const what =
+    step.refused !== undefined
+      ? `refused: ${step.refused}`
+      : step.changes.length === 0
+        ? "no change"
+        : step.changes.join("; ")
+  // A secret given for the first time looks like one given again: Okta never returns it. Said, so
+  // that a first apply of one is not taken for done.
+  const unsent = step.unsent ?? []
+  const them = unsent.length > 1 ? "them" : "it"
+  return `${step.app.id}  ${what}${unsent.length > 0 ? ` (${unsent.join(" and ")} not sent: Okta never returns ${them}, so no plan can tell a change; --resend-secrets sends ${them})` : ""}`
 }
 
 /**

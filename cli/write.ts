@@ -22,6 +22,7 @@ import {
   isRecord,
   org2orgSettingsIgnored,
   planFor,
+  planLine,
   readManifest,
   type Step,
   yamlErrorAt,
@@ -570,11 +571,7 @@ export const apply = Command.make(
                   if (Exit.isSuccess(result))
                     steps.push(planFor(apps[i]!, result.value, options.resendSecrets))
                 }
-                for (const step of steps) {
-                  yield* Console.log(
-                    `${step.app.id}  ${step.refused !== undefined ? `refused: ${step.refused}` : step.changes.length === 0 ? "no change" : step.changes.join("; ")}`
-                  )
-                }
+                for (const step of steps) yield* Console.log(planLine(step))
                 const count = (f: (step: Step) => boolean) => steps.filter(f).length
                 const refused = count((s) => s.refused !== undefined)
                 yield* Console.log(

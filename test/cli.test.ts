@@ -895,6 +895,10 @@ describe("okta-connections", () => {
         expect(again.stdout).toContain(
           "Plan: 0 to update, 0 to activate, 0 to deactivate, 3 unchanged"
         )
+        // The token is not sent again, and the plan says so: a first apply of one looks the same.
+        expect(again.stdout).toContain(
+          `${ZSCALER}  no change (token not sent: Okta never returns it, so no plan can tell a change; --resend-secrets sends it)\n`
+        )
         // Nothing to change is nothing applied: no write, no app said to be applied.
         expect(again.stdout).not.toContain(": applied")
         const readsAgain = (yield* sim.requests).slice(sentBeforeAgain)
