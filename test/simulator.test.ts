@@ -231,6 +231,15 @@ for (const face of faces) {
             const authorize = configured._links?.authorize?.href
             expect(authorize).toBeDefined()
             expect(configured._links?.authorize?.hints?.guidance?.length).toBe(1)
+            // Activated before its consent (the simulator's choice; Okta's is not documented):
+            // enabled, and the consent still offered until a verify.
+            yield* Effect.flatMap(api, (a) =>
+              a.activateDefaultProvisioningConnectionForApplication(OFFICE365)
+            )
+            const early = yield* Effect.flatMap(api, (a) =>
+              a.getDefaultProvisioningConnectionForApplication(OFFICE365)
+            )
+            expect([early.status, early._links?.authorize?.href]).toEqual(["ENABLED", authorize])
             // The admin's browser: the consent page answers with Okta's continue URL.
             const consentPage = yield* raw.send("GET", authorize!)
             expect(consentPage.status).toBe(200)
