@@ -34,6 +34,7 @@ import {
 import { createPrivateKey } from "node:crypto"
 import { readFileSync } from "node:fs"
 import { homedir } from "node:os"
+import { nearest } from "./nearest.js"
 import { configProvider, yamlOrigin } from "./oktaYaml.js"
 import { readFault, standardInput } from "./stdin.js"
 
@@ -568,32 +569,6 @@ export const commandLineFault = (
     ? new UsageError(
         `${command} takes ${shape.args.length > 0 ? shape.args.join(" ") : "no argument"}: ${JSON.stringify(extra)} is one too many${tooMany}`
       )
-    : undefined
-}
-
-/** The one of `known` within two edits of `typo` (`--jsn`: `--json`), if no other is as near. */
-const nearest = (typo: string, known: ReadonlyArray<string>): string | undefined => {
-  const edits = (a: string, b: string) => {
-    let row = Array.from({ length: b.length + 1 }, (_, j) => j)
-    for (let i = 1; i <= a.length; i++) {
-      const next = [i]
-      for (let j = 1; j <= b.length; j++) {
-        next[j] = Math.min(
-          row[j]! + 1,
-          next[j - 1]! + 1,
-          row[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1)
-        )
-      }
-      row = next
-    }
-    return row[b.length]!
-  }
-  const near = known
-    .map((name) => [name, edits(typo, name)] as const)
-    .filter(([, n]) => n <= 2)
-    .sort((x, y) => x[1] - y[1])
-  return near.length === 1 || (near.length > 1 && near[0]![1] < near[1]![1])
-    ? near[0]![0]
     : undefined
 }
 
