@@ -19,6 +19,7 @@ import {
 } from "effect-okta-connections"
 import { readFileSync } from "node:fs"
 import { dirname, resolve } from "node:path"
+import { nearest } from "./nearest.js"
 import { readFault, standardInput } from "./stdin.js"
 
 /** A manifest that cannot be used: nothing is sent. */
@@ -88,6 +89,12 @@ const decode = (
       : decodeApp(entry)
     if (Either.isRight(app)) apps.push(app.right)
     else {
+      // A field no entry has, first: without an authScheme the union says only that it is missing,
+      // and a misspelt one (`auth_scheme`) is why.
+      for (const key of isRecord(entry) ? Object.keys(entry) : []) {
+        if (!FIELDS.includes(key))
+          issues.push({ _tag: "Unexpected", path: ["apps", i, key], message: "" })
+      }
       for (const issue of ParseResult.ArrayFormatter.formatErrorSync(app.left)) {
         issues.push({ ...issue, path: ["apps", i, ...issue.path] })
       }
@@ -97,6 +104,16 @@ const decode = (
 }
 
 const oneOf = (literals: ReadonlyArray<string>) => literals.join(" or ")
+
+/** Every field an entry may have. */
+const FIELDS: ReadonlyArray<string> = [
+  ...new Set([...Object.keys(TokenApp.fields), ...Object.keys(OAuthApp.fields)])
+]
+/** The field meant by one no entry has: in another case or spelling (`auth_scheme`), or a typo. */
+const fieldMeant = (field: string): string | undefined => {
+  const fold = (name: string) => name.toLowerCase().replace(/[-_ ]/g, "")
+  return FIELDS.find((known) => fold(known) === fold(field)) ?? nearest(field, FIELDS)
+}
 
 // The fields whose values are a closed list, said when one is wrong or missing (the list is the
 // schema's; the value is never shown).
@@ -134,9 +151,14 @@ const describeManifestIssue = (issue: ParseResult.ArrayFormatterIssue, raw: unkn
     // A setting of the other scheme (a rotationMode left on an app turned TOKEN): which one.
     const token = typeof field === "string" && Object.hasOwn(TokenApp.fields, field)
     const oauth = typeof field === "string" && Object.hasOwn(OAuthApp.fields, field)
-    return token === oauth
-      ? "is not allowed"
-      : `is not allowed: only authScheme ${token ? "TOKEN" : "OAUTH2"} takes it`
+    if (token !== oauth)
+      return `is not allowed: only authScheme ${token ? "TOKEN" : "OAUTH2"} takes it`
+    // Okta's request body pasted in: its settings sit in `profile` (`settings`, `signing`).
+    if (field === "profile" || field === "settings" || field === "signing") {
+      return `is not allowed: an entry is flat (${FIELDS.join(", ")}), not Okta's request body`
+    }
+    const meant = typeof field === "string" ? fieldMeant(field) : undefined
+    return `is not allowed${meant !== undefined && meant !== field ? ` (did you mean ${meant}?)` : ""}`
   }
   if (issue._tag === "Missing") {
     if (allowed === undefined) return "is missing"

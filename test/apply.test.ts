@@ -404,6 +404,18 @@ describe("reading a manifest", () => {
       expect(yield* read([{ id: ID, authScheme: "OAUTH2", baseUrl: "https://x.example" }])).toBe(
         "apps[0].baseUrl: is not allowed: only authScheme TOKEN takes it"
       )
+      // A field no entry has is said first, with the one meant: without it, a misspelt
+      // authScheme was said to be missing, and nothing more.
+      expect(yield* read([{ id: ID, auth_scheme: "TOKEN" }])).toBe(
+        "apps[0].auth_scheme: is not allowed (did you mean authScheme?); apps[0].authScheme: is missing (TOKEN or OAUTH2)"
+      )
+      expect(yield* read([{ id: ID, authScheme: "TOKEN", BaseURL: "https://x.example" }])).toBe(
+        "apps[0].BaseURL: is not allowed (did you mean baseUrl?)"
+      )
+      // Okta's request body as an entry.
+      expect(yield* read([{ id: ID, profile: { authScheme: "TOKEN" } }])).toBe(
+        "apps[0].profile: is not allowed: an entry is flat (id, authScheme, baseUrl, token, status, clientId, rotationMode, adminUsername, adminPassword), not Okta's request body; apps[0].authScheme: is missing (TOKEN or OAUTH2)"
+      )
     }).pipe(Effect.scoped)
   )
 
@@ -453,7 +465,7 @@ describe("reading a manifest", () => {
       const error = yield* Effect.flip(readManifest(manifest))
       expect(error.message).toBe(
         `${manifest}: apps[0].id: is missing; ${[1, 2, 3, 4, 5, 6, 7]
-          .map((i) => `apps[${i}].tokne: is not allowed`)
+          .map((i) => `apps[${i}].tokne: is not allowed (did you mean token?)`)
           .join("; ")}`
       )
     }).pipe(Effect.scoped)
