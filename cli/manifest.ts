@@ -367,7 +367,7 @@ const readWith = (
       }
       if (!isRecord(raw)) {
         throw new ManifestError(
-          `${source}: ${raw === null || raw === undefined ? "is empty" : "is not a mapping"}; a manifest is a mapping with an apps list`
+          `${source}: ${raw === null || raw === undefined ? "is empty" : Array.isArray(raw) ? "is a list" : "is not a mapping"}; a manifest is a mapping with an apps list${Array.isArray(raw) ? " (apps: above the list, its entries indented under it)" : ""}`
         )
       }
       const decoded = decode(raw)

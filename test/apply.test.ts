@@ -430,6 +430,10 @@ describe("reading a manifest", () => {
         )
       }
       expect(yield* read("apps:\n")).toBe(": apps: must be a list of apps")
+      // The list alone, without its key.
+      expect(yield* read(`- id: ${ID}\n  status: ENABLED\n`)).toBe(
+        ": is a list; a manifest is a mapping with an apps list (apps: above the list, its entries indented under it)"
+      )
       const none = join(dir, "none.yaml")
       expect((yield* Effect.flip(readManifest(none))).message).toBe(
         `cannot read ${none} (no such file)`
