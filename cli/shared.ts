@@ -86,6 +86,10 @@ export const choiceOf =
   (text: string) =>
     choices.find((choice) => choice.toLowerCase() === text.toLowerCase())
 
+/** An option taking one of `choices`, in any case. */
+export const choiceOption = <C extends string>(name: string, choices: ReadonlyArray<C>) =>
+  parsedOption(name, choices.join(" | "), choices.join(" or "), choiceOf(choices))
+
 /** A whole number from `min` to `max`: 0 or less for a count is a usage error, not a default. */
 export const wholeNumber = (name: string, min: number, max = Number.MAX_SAFE_INTEGER) =>
   parsedOption(
@@ -133,12 +137,7 @@ const deadline = positiveSeconds("deadline").pipe(
   ),
   Options.optional
 )
-const transport = parsedOption(
-  "transport",
-  "fetch | undici",
-  "fetch or undici",
-  choiceOf(["fetch", "undici"] as const)
-).pipe(
+const transport = choiceOption("transport", ["fetch", "undici"] as const).pipe(
   Options.withDescription(
     "fetch (the default), or undici; with HTTPS_PROXY or HTTP_PROXY set, undici through that proxy"
   ),

@@ -31,10 +31,10 @@ import {
 import {
   appId,
   choiceOf,
+  choiceOption,
   EXIT,
   finish,
   forEachApp,
-  parsedOption,
   sayWhileWorking,
   UsageError,
   withClient
@@ -156,20 +156,10 @@ export const update = Command.make(
       ),
       Options.optional
     ),
-    authScheme: parsedOption(
-      "auth-scheme",
-      "TOKEN | OAUTH2",
-      "TOKEN or OAUTH2",
-      choiceOf(["TOKEN", "OAUTH2"] as const)
-    ).pipe(Options.optional),
+    authScheme: choiceOption("auth-scheme", ["TOKEN", "OAUTH2"] as const).pipe(Options.optional),
     baseUrl: Options.text("base-url").pipe(Options.optional),
     clientId: Options.text("client-id").pipe(Options.optional),
-    rotation: parsedOption(
-      "rotation",
-      "AUTO | MANUAL",
-      "AUTO or MANUAL",
-      choiceOf(["AUTO", "MANUAL"] as const)
-    ).pipe(Options.optional),
+    rotation: choiceOption("rotation", ["AUTO", "MANUAL"] as const).pipe(Options.optional),
     adminUsername: Options.text("admin-username").pipe(Options.optional),
     activate: Options.boolean("activate").pipe(
       Options.withDescription(
