@@ -520,6 +520,9 @@ const shapeOf = (usage: Usage.Usage, shape: Shape, repeated = false): Shape => {
   return shape
 }
 
+// What @effect/cli takes as a flag's value when it follows the flag.
+const FLAG_VALUES = new Set(["true", "1", "y", "yes", "on", "false", "0", "n", "no", "off"])
+
 // @effect/cli's own, which every command takes.
 const BUILT_IN_OPTIONS: ReadonlyArray<readonly [string, boolean]> = [
   ["--help", false],
@@ -560,8 +563,9 @@ export const commandLineFault = (
     if (takesValue === undefined) {
       return unknownOption(command, arg, [...shape.options.keys(), ...also])
     }
-    // A value that starts with "-" (`--from -`) is the option's.
-    if (takesValue && !arg.includes("=")) i++
+    // A value that starts with "-" (`--from -`) is the option's; so is a flag's `true` or `no`
+    // (`--activate true`), which @effect/cli reads as the flag's value.
+    if (!arg.includes("=") && (takesValue || FLAG_VALUES.has(args[i + 1] ?? ""))) i++
   }
   const extra = positional[shape.args.length]
   return !shape.variadic && extra !== undefined

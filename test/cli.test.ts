@@ -421,6 +421,8 @@ describe("okta-connections", () => {
           [["jwks", ZSCALER, "--", ORG2ORG], `jwks takes <appId>: "${ORG2ORG}" is one too many\n`],
           [["verify", "google", ZSCALER, ORG2ORG], `verify takes <appName> <appId>: "${ORG2ORG}"`],
           [["simulator", "8080"], 'simulator takes no argument: "8080" is one too many'],
+          // A flag's value, as @effect/cli reads one, is not an argument more.
+          [["update", ZSCALER, "--activate", "true"], "give --file or --auth-scheme"],
           // A value refused names what it was given to; a choice is taken in any case.
           [
             ["update", ZSCALER, "--auth-scheme", "tokn"],
