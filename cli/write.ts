@@ -13,6 +13,7 @@ import * as Exit from "effect/Exit"
 import * as Option from "effect/Option"
 import {
   ApplicationConnections,
+  OAuthProvisioningEnabledApp,
   OktaClient,
   type UpdateDefaultProvisioningConnectionForApplicationRequest
 } from "effect-okta-connections"
@@ -441,7 +442,8 @@ const consentFrom = (
         : new UsageError(`cannot read the consent: ${String(error)}`)
   })
 
-const CONSENT_APPS = ["google", "office365", "slack", "zoomus"] as const
+// The contract's list, in its order.
+const CONSENT_APPS = OAuthProvisioningEnabledApp.literals
 
 export const verify = Command.make(
   "verify",
