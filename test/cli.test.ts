@@ -1026,7 +1026,11 @@ describe("okta-connections", () => {
           ],
           // Its root said as such, not as an issue at an empty path.
           ["", "is empty; a manifest is a mapping with an apps list"],
-          ["- id: a\n  authScheme: TOKEN\n", "is not a mapping; a manifest is a mapping"],
+          [
+            "- id: a\n  authScheme: TOKEN\n",
+            "is a list; a manifest is a mapping with an apps list"
+          ],
+          ["just text\n", "is not a mapping; a manifest is a mapping"],
           // Office 365's settings are taken whole: a username alone was dropped without a word.
           [
             "apps:\n  - id: a\n    authScheme: OAUTH2\n    adminUsername: admin@contoso.com\n",
