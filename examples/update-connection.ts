@@ -7,19 +7,20 @@
  */
 import { Console, Effect } from "effect"
 import { ApplicationConnections } from "effect-okta-connections"
-import { Example, isMain, runMain } from "./support/Example.js"
+import { Example, isMain, runMain, settingsFromEnv } from "./support/Example.js"
 
 export const program = Effect.gen(function* () {
   const example = yield* Example
   yield* example.allowWrites
   const api = yield* ApplicationConnections
   const appId = yield* example.appId("zscaler")
+  const zscaler = yield* settingsFromEnv({
+    ZSCALER_BASE_URL: "https://scim.zscalerbeta.net/1234567/890/scim",
+    ZSCALER_TOKEN: "00example-zscaler-token"
+  })
   const connection = yield* api.updateDefaultProvisioningConnectionForApplication(appId, {
-    baseUrl: process.env["ZSCALER_BASE_URL"] ?? "https://scim.zscalerbeta.net/1234567/890/scim",
-    profile: {
-      authScheme: "TOKEN",
-      token: process.env["ZSCALER_TOKEN"] ?? "00example-zscaler-token"
-    }
+    baseUrl: zscaler.ZSCALER_BASE_URL,
+    profile: { authScheme: "TOKEN", token: zscaler.ZSCALER_TOKEN }
   })
   yield* Console.log(
     `   ${appId}: saved; status ${connection.status}, auth scheme ${connection.profile.authScheme}`

@@ -325,6 +325,45 @@ describe("examples against an org given by the environment (the simulator standi
   }).pipe(Effect.provide(OktaSimulator.layer({ tokens: [{ token: "examples-token" }] })))
 
   it.live(
+    "on an org, an example that writes a token sends the one given, never its placeholder",
+    () =>
+      Effect.gen(function* () {
+        const { env, sim } = yield* org
+        const zscaler = { ...env, OKTA_APP_ID: "0oasimzscaler0000001" }
+        const unset = { ZSCALER_BASE_URL: "", ZSCALER_TOKEN: "", ORG2ORG_TOKEN: "" }
+        const [update, setup] = yield* Effect.all(
+          [
+            script("update-connection", { ...zscaler, ...unset }),
+            script("token-setup", {
+              ...env,
+              ...unset,
+              OKTA_APP_ID: "0oasimorg2orgtoken01",
+              ORG2ORG_TARGET_URL: "https://target.example.okta.com"
+            })
+          ],
+          { concurrency: 2 }
+        )
+        expect([update.code, setup.code]).toEqual([1, 1])
+        expect(update.stderr).toContain(
+          "set ZSCALER_BASE_URL and ZSCALER_TOKEN: on an org this example sends what you give it (its placeholders are sent to the simulator only)"
+        )
+        expect(setup.stderr).toContain("set ORG2ORG_TOKEN: on an org")
+        expect(yield* sim.requests).toEqual([])
+        const given = yield* script("update-connection", {
+          ...zscaler,
+          ZSCALER_BASE_URL: "https://scim.example.com/v2",
+          ZSCALER_TOKEN: "00given-zscaler-token"
+        })
+        expect([given.code, given.stderr]).toEqual([0, ""])
+        expect((yield* sim.inspect("0oasimzscaler0000001")).connection).toMatchObject({
+          baseUrl: "https://scim.example.com/v2",
+          token: "00given-zscaler-token"
+        })
+      }).pipe(Effect.scoped),
+    60_000
+  )
+
+  it.live(
     "consent-flow refuses placeholder Office 365 credentials, and needs a terminal",
     () =>
       Effect.gen(function* () {

@@ -164,6 +164,26 @@ const env = (name: string) => {
   return value !== undefined && value.trim() !== "" ? value.trim() : undefined
 }
 
+/**
+ * What an example writes, from the variables named, each with the placeholder the simulator is
+ * sent in its place. A real org is never sent a placeholder: it would replace a working
+ * configuration (a token, a base URL) with one that does not work.
+ */
+export const settingsFromEnv = <K extends string>(placeholders: Record<K, string>) =>
+  Effect.gen(function* () {
+    const example = yield* Example
+    const names = Object.keys(placeholders) as Array<K>
+    const missing = names.filter((name) => env(name) === undefined)
+    if (example.target === "okta" && missing.length > 0) {
+      return yield* new ExampleError({
+        message: `set ${missing.join(" and ")}: on an org this example sends what you give it (its placeholders are sent to the simulator only)`
+      })
+    }
+    return Object.fromEntries(
+      names.map((name) => [name, env(name) ?? placeholders[name]])
+    ) as Record<K, string>
+  })
+
 /** A real org from OKTA_CLIENT_ORGURL and OKTA_CLIENT_TOKEN. */
 export const OktaTarget: Layer.Layer<Example | ApplicationConnections | OktaClient> =
   Layer.mergeAll(
