@@ -8,36 +8,33 @@
  */
 import { Console, Effect } from "effect"
 import { ApplicationConnections, type OAuthProvisioningEnabledApp } from "effect-okta-connections"
-import { appNameFromEnv, Example, ExampleError, isMain, runMain } from "./support/Example.js"
+import {
+  appNameFromEnv,
+  Example,
+  ExampleError,
+  isMain,
+  runMain,
+  settingsFromEnv
+} from "./support/Example.js"
 
 const APPS: ReadonlyArray<OAuthProvisioningEnabledApp> = ["office365", "google", "slack", "zoomus"]
 
-/**
- * Office 365 takes its admin's credentials: from O365_ADMIN_USERNAME and O365_ADMIN_PASSWORD. The
- * simulator accepts placeholders; a real org is never sent them.
- */
+/** Office 365 takes its admin's credentials: from O365_ADMIN_USERNAME and O365_ADMIN_PASSWORD. */
 const settingsFor = (name: OAuthProvisioningEnabledApp) =>
-  Effect.gen(function* () {
-    if (name !== "office365") return {}
-    const example = yield* Example
-    const adminUsername = process.env["O365_ADMIN_USERNAME"]
-    const adminPassword = process.env["O365_ADMIN_PASSWORD"]
-    if (adminUsername !== undefined && adminPassword !== undefined) {
-      return { settings: { adminUsername, adminPassword } }
-    }
-    if (example.target === "okta") {
-      return yield* new ExampleError({
-        message:
-          "set O365_ADMIN_USERNAME and O365_ADMIN_PASSWORD to the Office 365 admin's credentials (placeholders are sent to the simulator only)"
-      })
-    }
-    return {
-      settings: {
-        adminUsername: "admin@contoso.onmicrosoft.com",
-        adminPassword: "example-password"
-      }
-    }
-  })
+  name !== "office365"
+    ? Effect.succeed({})
+    : Effect.map(
+        settingsFromEnv({
+          O365_ADMIN_USERNAME: "admin@contoso.onmicrosoft.com",
+          O365_ADMIN_PASSWORD: "example-password"
+        }),
+        (admin) => ({
+          settings: {
+            adminUsername: admin.O365_ADMIN_USERNAME,
+            adminPassword: admin.O365_ADMIN_PASSWORD
+          }
+        })
+      )
 
 export const consentFlow = (name: OAuthProvisioningEnabledApp) =>
   Effect.gen(function* () {
