@@ -39,7 +39,6 @@ import {
   forEachApp,
   from,
   idsOf,
-  noOptionAmong,
   json,
   ndjson,
   root,
@@ -55,20 +54,12 @@ const manifest = Options.boolean("manifest").pipe(
   Options.withDescription("a manifest of the connections as they are, for apply (YAML)")
 )
 
-/** An option among a command's app ids, said as such; `own`: its options besides `--from`. */
-const strayOption = (command: string, appIds: ReadonlyArray<string>, own: ReadonlyArray<string>) =>
-  noOptionAmong(command, appIds, [...GLOBAL_OPTIONS.keys(), "--from", ...own])
-
 const get = Command.make("get", { appIds, from, json, ndjson, manifest }, (options) =>
   // What the command line got wrong is said before the configuration is read.
   Effect.zipRight(
-    strayOption("get", options.appIds, ["--json", "--ndjson", "--manifest"]).pipe(
-      Effect.zipRight(
-        [options.json, options.ndjson, options.manifest].filter(Boolean).length > 1
-          ? Effect.fail(new UsageError("give one output format: --json, --ndjson or --manifest"))
-          : Effect.void
-      )
-    ),
+    [options.json, options.ndjson, options.manifest].filter(Boolean).length > 1
+      ? Effect.fail(new UsageError("give one output format: --json, --ndjson or --manifest"))
+      : Effect.void,
     withClient(
       Effect.gen(function* () {
         const api = yield* ApplicationConnections
@@ -129,26 +120,23 @@ const get = Command.make("get", { appIds, from, json, ndjson, manifest }, (optio
 
 const lifecycle = (name: "activate" | "deactivate") =>
   Command.make(name, { appIds, from }, (options) =>
-    Effect.zipRight(
-      strayOption(name, options.appIds, []),
-      withClient(
-        Effect.gen(function* () {
-          const api = yield* ApplicationConnections
-          const ids = yield* idsOf(options.appIds, options.from)
-          // Each change is said as it is made: a run that is stopped has said what it changed.
-          const outcomes = yield* forEachApp(
-            ids,
-            (id) =>
-              name === "activate"
-                ? api.activateDefaultProvisioningConnectionForApplication(id)
-                : api.deactivateDefaultProvisioningConnectionForApplication(id),
-            ({ id, result }) =>
-              Exit.isSuccess(result) ? Console.log(`${id}: ${name}d`) : Effect.void,
-            true
-          )
-          yield* finish(outcomes)
-        })
-      )
+    withClient(
+      Effect.gen(function* () {
+        const api = yield* ApplicationConnections
+        const ids = yield* idsOf(options.appIds, options.from)
+        // Each change is said as it is made: a run that is stopped has said what it changed.
+        const outcomes = yield* forEachApp(
+          ids,
+          (id) =>
+            name === "activate"
+              ? api.activateDefaultProvisioningConnectionForApplication(id)
+              : api.deactivateDefaultProvisioningConnectionForApplication(id),
+          ({ id, result }) =>
+            Exit.isSuccess(result) ? Console.log(`${id}: ${name}d`) : Effect.void,
+          true
+        )
+        yield* finish(outcomes)
+      })
     )
   ).pipe(Command.withDescription(`${name} the default provisioning connection of each app`))
 

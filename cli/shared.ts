@@ -466,20 +466,6 @@ export const from = Options.file("from").pipe(
   ),
   Options.optional
 )
-/**
- * After "--" (where `commandLineFault` looks for no option) @effect/cli passes an option on as an app id; an app id
- * never starts with "-", so this says what it is, before the configuration is read or standard
- * input waited for, rather than ask Okta for an app of that name.
- */
-export const noOptionAmong = (
-  command: string,
-  args: ReadonlyArray<string>,
-  known: ReadonlyArray<string>
-) => {
-  const option = args.find((arg) => arg.startsWith("-") && arg !== "-")
-  return option === undefined ? Effect.void : Effect.fail(unknownOption(command, option, known))
-}
-
 const unknownOption = (command: string, option: string, known: ReadonlyArray<string>) => {
   const name = option.split("=")[0]!
   const meant = nearest(name, known)
@@ -535,7 +521,8 @@ const BUILT_IN_OPTIONS: ReadonlyArray<readonly [string, boolean]> = [
 
 /**
  * What is wrong in `args` (what follows the command's name), said before anything is parsed or
- * read: the first option before any "--" that the command does not take, with the nearest one it
+ * read: the first option before any "--" that the command does not take, or one where an app id
+ * goes after it, with the nearest one it
  * or `also` (the global options) has (@effect/cli says only "Received unknown argument", and for a
  * command that repeats its app ids takes the option for one); or an argument past those the
  * command takes (`update 0oa1 0oa2`), with `tooMany`, the way to do what it was meant for.
@@ -566,6 +553,18 @@ export const commandLineFault = (
     // A value that starts with "-" (`--from -`) is the option's; so is a flag's `true` or `no`
     // (`--activate true`), which @effect/cli reads as the flag's value.
     if (!arg.includes("=") && (takesValue || FLAG_VALUES.has(args[i + 1] ?? ""))) i++
+  }
+  // After "--" an option is taken for an argument; an app id never starts with "-", so one where
+  // an app id goes is an option all the same (`deactivate -- 0oa… --verbose`).
+  const option = positional.find(
+    (arg, i) =>
+      arg.startsWith("-") &&
+      arg !== "-" &&
+      shape.args[Math.min(i, shape.args.length - 1)] === "<appId>" &&
+      (shape.variadic || i < shape.args.length)
+  )
+  if (option !== undefined) {
+    return unknownOption(command, option, [...shape.options.keys(), ...also])
   }
   const extra = positional[shape.args.length]
   return !shape.variadic && extra !== undefined
