@@ -157,11 +157,34 @@ export const update = Command.make(
       ),
       Options.optional
     ),
-    authScheme: choiceOption("auth-scheme", ["TOKEN", "OAUTH2"] as const).pipe(Options.optional),
-    baseUrl: Options.text("base-url").pipe(Options.optional),
-    clientId: Options.text("client-id").pipe(Options.optional),
-    rotation: choiceOption("rotation", ["AUTO", "MANUAL"] as const).pipe(Options.optional),
-    adminUsername: Options.text("admin-username").pipe(Options.optional),
+    authScheme: choiceOption("auth-scheme", ["TOKEN", "OAUTH2"] as const).pipe(
+      Options.withDescription(
+        "instead of --file: TOKEN (the app's API token, from --secret-*) or OAUTH2 (Org2Org: a key pair; Google, Office 365, Slack, Zoom: an admin's consent, then verify)"
+      ),
+      Options.optional
+    ),
+    baseUrl: Options.text("base-url").pipe(
+      Options.withDescription("with TOKEN: the app's base URL (Zscaler 2.0: with its Zscaler id)"),
+      Options.optional
+    ),
+    clientId: Options.text("client-id").pipe(
+      Options.withDescription(
+        "with OAUTH2, Org2Org: the client id of the target org's service app"
+      ),
+      Options.optional
+    ),
+    rotation: choiceOption("rotation", ["AUTO", "MANUAL"] as const).pipe(
+      Options.withDescription(
+        "with OAUTH2, Org2Org: how the signing key rotates (Okta keeps MANUAL without it)"
+      ),
+      Options.optional
+    ),
+    adminUsername: Options.text("admin-username").pipe(
+      Options.withDescription(
+        "with OAUTH2, Office 365: the global administrator (the password from --secret-*)"
+      ),
+      Options.optional
+    ),
     activate: Options.boolean("activate").pipe(
       Options.withDescription(
         "save and enable; without it Okta saves the connection DISABLED, an enabled one included"

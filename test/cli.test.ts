@@ -139,6 +139,16 @@ const manifestOf = (lines: ReadonlyArray<string>) => {
 }
 
 const ZSCALER = "0oasimzscaler0000001"
+const COMMAND_NAMES = [
+  "get",
+  "update",
+  "activate",
+  "deactivate",
+  "jwks",
+  "verify",
+  "apply",
+  "simulator"
+]
 const ORG2ORG_OAUTH = "0oasimorg2orgoauth01"
 const OFFICE365 = "0oasimoffice36500001"
 const ORG2ORG = "0oasimorg2orgtoken01"
@@ -623,6 +633,18 @@ describe("okta-connections", () => {
         const verify = yield* cli(["verify", "--help"], {})
         expect(verify.stdout).toContain("<appName>")
         expect(verify.stdout).toContain("the app's id in Okta")
+        // And every option of every command: @effect/cli's line for the kind of value, then ours.
+        const builtIn = ["--completions", "--log-level", "(-h, --help)", "--wizard", "--version"]
+        for (const command of COMMAND_NAMES) {
+          const { stdout } = yield* cli([command, "--help"], {})
+          const [, options = ""] = stdout.split(/^OPTIONS$/m)
+          const blocks = options.split(/^(?=\S)/m).filter((block) => block.trim() !== "")
+          const undescribed = blocks
+            .filter((block) => !builtIn.some((name) => block.startsWith(name)))
+            .filter((block) => !/^ {2}[a-z…]/m.test(block))
+            .map((block) => `${command} ${block.split("\n")[0]}`)
+          expect(undescribed).toEqual([])
+        }
       }),
     30_000
   )
