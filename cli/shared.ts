@@ -481,27 +481,35 @@ const unknownOption = (command: string, option: string, known: ReadonlyArray<str
 
 /**
  * What a command's usage names: its options, each with whether it takes a value, and its
- * arguments (`<appId>`), `variadic` when one of them repeats.
+ * arguments (`<appId>`), `variadic` when one of them repeats, `required` those it cannot go
+ * without.
  */
 interface Shape {
   readonly options: Map<string, boolean>
   readonly args: Array<string>
+  readonly required: Array<string>
   variadic: boolean
 }
-const shapeOf = (usage: Usage.Usage, shape: Shape, repeated = false): Shape => {
+const shapeOf = (usage: Usage.Usage, shape: Shape, repeated = false, optional = false): Shape => {
   if (usage._tag === "Named") {
     for (const name of usage.names) {
       if (name.startsWith("-")) shape.options.set(name, Option.isSome(usage.acceptedValues))
       else if (name.startsWith("<")) {
         shape.args.push(name)
         shape.variadic ||= repeated
+        if (!repeated && !optional) shape.required.push(name)
       }
     }
   } else if (usage._tag === "Optional" || usage._tag === "Repeated") {
-    shapeOf(usage.usage, shape, repeated || usage._tag === "Repeated")
+    shapeOf(
+      usage.usage,
+      shape,
+      repeated || usage._tag === "Repeated",
+      optional || usage._tag === "Optional"
+    )
   } else if (usage._tag === "Concat" || usage._tag === "Alternation") {
-    shapeOf(usage.left, shape, repeated)
-    shapeOf(usage.right, shape, repeated)
+    shapeOf(usage.left, shape, repeated, optional)
+    shapeOf(usage.right, shape, repeated, optional)
   }
   return shape
 }
@@ -509,7 +517,7 @@ const shapeOf = (usage: Usage.Usage, shape: Shape, repeated = false): Shape => {
 // What @effect/cli takes as a flag's value when it follows the flag.
 const FLAG_VALUES = new Set(["true", "1", "y", "yes", "on", "false", "0", "n", "no", "off"])
 
-// @effect/cli's own, which every command takes.
+// @effect/cli's own, which every command takes; all but --log-level run instead of the command.
 const BUILT_IN_OPTIONS: ReadonlyArray<readonly [string, boolean]> = [
   ["--help", false],
   ["-h", false],
@@ -524,8 +532,9 @@ const BUILT_IN_OPTIONS: ReadonlyArray<readonly [string, boolean]> = [
  * read: the first option before any "--" that the command does not take, or one where an app id
  * goes after it, with the nearest one it
  * or `also` (the global options) has (@effect/cli says only "Received unknown argument", and for a
- * command that repeats its app ids takes the option for one); or an argument past those the
- * command takes (`update 0oa1 0oa2`), with `tooMany`, the way to do what it was meant for.
+ * command that repeats its app ids takes the option for one); an argument past those the
+ * command takes (`update 0oa1 0oa2`), with `tooMany`, the way to do what it was meant for; or one
+ * it cannot go without (@effect/cli's "Missing argument <appId>" names neither command nor tool).
  */
 export const commandLineFault = (
   command: string,
@@ -534,8 +543,14 @@ export const commandLineFault = (
   also: ReadonlyArray<string>,
   tooMany = ""
 ): UsageError | undefined => {
-  const shape = shapeOf(usage, { options: new Map(BUILT_IN_OPTIONS), args: [], variadic: false })
+  const shape = shapeOf(usage, {
+    options: new Map(BUILT_IN_OPTIONS),
+    args: [],
+    required: [],
+    variadic: false
+  })
   const positional: Array<string> = []
+  let builtIn = false
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!
     if (arg === "--") {
@@ -550,6 +565,9 @@ export const commandLineFault = (
     if (takesValue === undefined) {
       return unknownOption(command, arg, [...shape.options.keys(), ...also])
     }
+    builtIn ||= BUILT_IN_OPTIONS.some(
+      ([name]) => name !== "--log-level" && name === arg.split("=")[0]
+    )
     // A value that starts with "-" (`--from -`) is the option's; so is a flag's `true` or `no`
     // (`--activate true`), which @effect/cli reads as the flag's value.
     if (!arg.includes("=") && (takesValue || FLAG_VALUES.has(args[i + 1] ?? ""))) i++
@@ -567,9 +585,15 @@ export const commandLineFault = (
     return unknownOption(command, option, [...shape.options.keys(), ...also])
   }
   const extra = positional[shape.args.length]
-  return !shape.variadic && extra !== undefined
+  if (!shape.variadic && extra !== undefined) {
+    return new UsageError(
+      `${command} takes ${shape.args.length > 0 ? shape.args.join(" ") : "no argument"}: ${JSON.stringify(extra)} is one too many${tooMany}`
+    )
+  }
+  const missing = shape.required.slice(positional.length)
+  return missing.length > 0 && !builtIn
     ? new UsageError(
-        `${command} takes ${shape.args.length > 0 ? shape.args.join(" ") : "no argument"}: ${JSON.stringify(extra)} is one too many${tooMany}`
+        `${command} takes ${shape.args.join(" ")}: ${missing.join(" and ")} ${missing.length > 1 ? "are" : "is"} missing (${command} --help says more)`
       )
     : undefined
 }

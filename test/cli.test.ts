@@ -431,6 +431,10 @@ describe("okta-connections", () => {
           [["jwks", ZSCALER, "--", ORG2ORG], `jwks takes <appId>: "${ORG2ORG}" is one too many\n`],
           [["verify", "google", ZSCALER, ORG2ORG], `verify takes <appName> <appId>: "${ORG2ORG}"`],
           [["simulator", "8080"], 'simulator takes no argument: "8080" is one too many'],
+          // One missing, said with the command's name rather than @effect/cli's bare line.
+          [["update", "--file", "-"], "update takes <appId>: <appId> is missing (update --help"],
+          [["verify", "google"], "verify takes <appName> <appId>: <appId> is missing"],
+          [["apply", "--dry-run"], "apply takes <manifest>: <manifest> is missing"],
           // A flag's value, as @effect/cli reads one, is not an argument more.
           [["update", ZSCALER, "--activate", "true"], "give --file or --auth-scheme"],
           // A value refused names what it was given to; a choice is taken in any case.
@@ -636,7 +640,9 @@ describe("okta-connections", () => {
         // And every option of every command: @effect/cli's line for the kind of value, then ours.
         const builtIn = ["--completions", "--log-level", "(-h, --help)", "--wizard", "--version"]
         for (const command of COMMAND_NAMES) {
-          const { stdout } = yield* cli([command, "--help"], {})
+          // With no argument given: asking for help is no missing argument.
+          const { code, stdout } = yield* cli([command, "--help"], {})
+          expect([code, stdout]).toEqual([0, expect.stringContaining("\nOPTIONS\n")])
           const [, options = ""] = stdout.split(/^OPTIONS$/m)
           const blocks = options.split(/^(?=\S)/m).filter((block) => block.trim() !== "")
           const undescribed = blocks
