@@ -19,7 +19,7 @@ import {
 } from "effect-okta-connections"
 import { readFileSync } from "node:fs"
 import { dirname, resolve } from "node:path"
-import { nearest } from "./nearest.js"
+import { nearest } from "../src/internal/nearest.js"
 import { readFault, standardInput } from "./stdin.js"
 
 /** A manifest that cannot be used: nothing is sent. */

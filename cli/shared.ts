@@ -34,7 +34,7 @@ import {
 import { createPrivateKey } from "node:crypto"
 import { readFileSync } from "node:fs"
 import { homedir } from "node:os"
-import { nearest } from "./nearest.js"
+import { nearest } from "../src/internal/nearest.js"
 import { configProvider, yamlOrigin } from "./oktaYaml.js"
 import { readFault, standardInput } from "./stdin.js"
 

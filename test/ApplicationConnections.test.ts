@@ -1158,23 +1158,25 @@ describe("bad input fails with OktaInvalidInputError and sends nothing", () => {
           }
         )
       expect(yield* issuesOf({ profile: { authScheme: "TOKEN", tokn: "x" } })).toBe(
-        "profile.tokn: is not allowed"
+        "profile.tokn: is not allowed (did you mean token?)"
       )
       expect(
         yield* issuesOf({ profile: { authScheme: "OAUTH2", settings: { adminUsername: "u" } } })
       ).toBe("profile.settings.adminPassword: is missing")
       expect(yield* issuesOf({ profile: { authScheme: "OAUTH2", clientID: "0oa" } })).toBe(
-        "profile.clientID: is not allowed"
+        "profile.clientID: is not allowed (did you mean clientId?)"
       )
       // Every issue at once, not one per attempt.
       expect(
         yield* issuesOf({
           profile: { authScheme: "OAUTH2", clientID: "0oa", settings: { adminUsername: "u" } }
         })
-      ).toBe("profile.clientID: is not allowed; profile.settings.adminPassword: is missing")
+      ).toBe(
+        "profile.clientID: is not allowed (did you mean clientId?); profile.settings.adminPassword: is missing"
+      )
       // Spelt as Okta's example spells it, the OAuth variant all the same.
       expect(yield* issuesOf({ profile: { authScheme: "OAUTH", clientID: "0oa" } })).toBe(
-        "profile.clientID: is not allowed"
+        "profile.clientID: is not allowed (did you mean clientId?)"
       )
       // An empty or blank secret would replace a working one in Okta.
       expect(yield* issuesOf({ profile: { authScheme: "TOKEN", token: "" } })).toBe(
@@ -1264,7 +1266,7 @@ describe("bad input fails with OktaInvalidInputError and sends nothing", () => {
       expect(yield* issuesOf({ profile: { token: "x" } })).toBe("profile.authScheme: is missing")
       // In lower case: the spelling Okta takes, and the rest checked as the variant meant.
       expect(yield* issuesOf({ profile: { authScheme: "token", tokn: "x" } })).toBe(
-        'profile.authScheme: expected "TOKEN" | "OAUTH2" (in capitals: "TOKEN"); profile.tokn: is not allowed'
+        'profile.authScheme: expected "TOKEN" | "OAUTH2" (in capitals: "TOKEN"); profile.tokn: is not allowed (did you mean token?)'
       )
       expect(yield* issuesOf({ profile: { authScheme: "oauth2", clientId: "0oa" } })).toBe(
         'profile.authScheme: expected "TOKEN" | "OAUTH2" (in capitals: "OAUTH2")'

@@ -2001,7 +2001,7 @@ describe("okta-connections", () => {
         expect([refused.code, refused.stdout, refused.stderr]).toEqual([
           2,
           "",
-          "okta-connections: updateDefaultProvisioningConnectionForApplication: invalid body: profile.tokn: is not allowed; nothing was sent\n"
+          "okta-connections: updateDefaultProvisioningConnectionForApplication: invalid body: profile.tokn: is not allowed (did you mean token?); nothing was sent\n"
         ])
         // What get --json prints, edited and given back: said as such, nothing sent.
         const printed = yield* cli(["get", ZSCALER, "--json"], env)

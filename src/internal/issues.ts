@@ -10,6 +10,7 @@
 import type * as ParseResult from "effect/ParseResult"
 import * as Redacted from "effect/Redacted"
 import type * as AST from "effect/SchemaAST"
+import { nearest } from "./nearest.js"
 
 const formatPath = (path: ReadonlyArray<PropertyKey>): string =>
   path.length === 0
@@ -81,21 +82,32 @@ const kindOf = (value: unknown): string => {
       : `a ${typeof value}`
 }
 
+/**
+ * `members`: those of the struct the issue is in, for a member it does not have (`tokn`) to be
+ * said with the one meant (`token`).
+ */
 const walk = (
   issue: ParseResult.ParseIssue,
   path: ReadonlyArray<PropertyKey>,
-  out: Array<Leaf>
+  out: Array<Leaf>,
+  members: ReadonlyArray<string> = []
 ): void => {
   const at = (message: string) => out.push({ where: formatPath(path), message })
   switch (issue._tag) {
     case "Pointer": {
       const keys = Array.isArray(issue.path) ? issue.path : [issue.path as PropertyKey]
-      walk(issue.issue, [...path, ...keys], out)
+      walk(issue.issue, [...path, ...keys], out, members)
       return
     }
     case "Composite": {
       const issues = Array.isArray(issue.issues) ? issue.issues : [issue.issues]
-      for (const inner of issues as ReadonlyArray<ParseResult.ParseIssue>) walk(inner, path, out)
+      const inStruct =
+        issue.ast._tag === "TypeLiteral"
+          ? issue.ast.propertySignatures.map(({ name }) => String(name))
+          : members
+      for (const inner of issues as ReadonlyArray<ParseResult.ParseIssue>) {
+        walk(inner, path, out, inStruct)
+      }
       return
     }
     case "Refinement":
@@ -105,9 +117,16 @@ const walk = (
     case "Missing":
       at("is missing")
       return
-    case "Unexpected":
-      at("is not allowed")
+    case "Unexpected": {
+      const name = String(path[path.length - 1])
+      const meant = nearest(name, members)
+      at(
+        meant === undefined || meant === name
+          ? "is not allowed"
+          : `is not allowed (did you mean ${meant}?)`
+      )
       return
+    }
     case "Forbidden":
       at("could not be checked")
       return

@@ -1,4 +1,9 @@
-/** Said with a usage error: what the user may have meant. */
+/**
+ * What the user may have meant: a body member (`tokn`: `token`) or, in the command line, an
+ * option or a manifest field.
+ *
+ * @internal
+ */
 
 /** The one of `known` within two edits of `typo` (`--jsn`: `--json`), if no other is as near. */
 export const nearest = (typo: string, known: ReadonlyArray<string>): string | undefined => {
