@@ -91,11 +91,19 @@ const decode = (
     else {
       // A field no entry has, first: without an authScheme the union says only that it is missing,
       // and a misspelt one (`auth_scheme`) is why.
-      for (const key of isRecord(entry) ? Object.keys(entry) : []) {
+      const keys = isRecord(entry) ? Object.keys(entry) : []
+      for (const key of keys) {
         if (!FIELDS.includes(key))
           issues.push({ _tag: "Unexpected", path: ["apps", i, key], message: "" })
       }
+      // Nor is an authScheme missing where the fields meant have it, or are a status alone
+      // (`statu: DISABLED`): that misspelt field is all there is to mend.
+      const meant = new Set(keys.map((key) => fieldMeant(key) ?? key))
+      const schemeMeant =
+        meant.has("authScheme") ||
+        (meant.has("status") && [...meant].every((key) => key === "id" || key === "status"))
       for (const issue of ParseResult.ArrayFormatter.formatErrorSync(app.left)) {
+        if (schemeMeant && issue._tag === "Missing" && issue.path.join() === "authScheme") continue
         issues.push({ ...issue, path: ["apps", i, ...issue.path] })
       }
     }

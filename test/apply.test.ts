@@ -406,8 +406,17 @@ describe("reading a manifest", () => {
       )
       // A field no entry has is said first, with the one meant: without it, a misspelt
       // authScheme was said to be missing, and nothing more.
+      // The field meant is all there is to mend: the authScheme it is, or a status alone, is not
+      // said to be missing as well.
       expect(yield* read([{ id: ID, auth_scheme: "TOKEN" }])).toBe(
-        "apps[0].auth_scheme: is not allowed (did you mean authScheme?); apps[0].authScheme: is missing (TOKEN or OAUTH2)"
+        "apps[0].auth_scheme: is not allowed (did you mean authScheme?)"
+      )
+      expect(yield* read([{ id: ID, statu: "DISABLED" }])).toBe(
+        "apps[0].statu: is not allowed (did you mean status?)"
+      )
+      // A status with a connection's field (a token) needs the connection's authScheme.
+      expect(yield* read([{ id: ID, status: "DISABLED", tokn: "${env:T}" }])).toBe(
+        "apps[0].tokn: is not allowed (did you mean token?); apps[0].authScheme: is missing (TOKEN or OAUTH2)"
       )
       expect(yield* read([{ id: ID, authScheme: "TOKEN", BaseURL: "https://x.example" }])).toBe(
         "apps[0].BaseURL: is not allowed (did you mean baseUrl?)"
