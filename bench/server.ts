@@ -1,6 +1,7 @@
 /**
- * Starts `npm run simulator` as a child process (its own core on a 2-core machine, so the client
- * being measured does not share an event loop with the server) and returns its address.
+ * Starts the simulator (`okta-connections simulator`, built, as `npm run simulator` runs it from
+ * source) as a child process (its own core on a 2-core machine, so the client being measured does
+ * not share an event loop with the server) and returns its address.
  */
 import { spawn } from "node:child_process"
 import { createInterface } from "node:readline"
@@ -15,7 +16,7 @@ export interface SimulatorProcess {
 
 export const startSimulator = (args: ReadonlyArray<string>): Promise<SimulatorProcess> =>
   new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", "scripts/simulator.ts", ...args], {
+    const child = spawn(process.execPath, ["dist/cli/main.mjs", "simulator", ...args], {
       cwd: fileURLToPath(new URL("..", import.meta.url)),
       stdio: ["ignore", "pipe", "inherit"]
     })

@@ -1,5 +1,5 @@
 /**
- * `okta-connections simulator`, with the options of `npm run simulator`. The simulator itself
+ * `okta-connections simulator`, which `npm run simulator` runs too. The simulator itself
  * (cli/simulatorRun.ts) is loaded only when this command runs: the other commands start without it.
  */
 import * as Command from "@effect/cli/Command"
@@ -11,9 +11,9 @@ import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import { FAULT_SPEC_HELP, parseFaultSpec } from "./faultSpec.js"
 import { OAUTH_CLIENT_SPEC_HELP, parseOAuthClientSpec } from "./oauthClientSpec.js"
-import { wholeNumber } from "./shared.js"
+import { UsageError, wholeNumber } from "./shared.js"
 
-/** As `npm run simulator` takes it: an integer of at least `min` (a limit of 0 admits nothing). */
+/** An integer of at least `min` (a limit of 0 admits nothing). */
 const optionalInteger = (name: string, description: string, min: number) =>
   wholeNumber(name, min).pipe(Options.withDescription(description), Options.optional)
 
@@ -36,7 +36,7 @@ const repeatedSpec = <A>(
     )
   )
 
-/** `okta-connections simulator`, with the options of `npm run simulator`. */
+/** `okta-connections simulator` (`npm run simulator -- …` in this repository). */
 export const simulatorCommand = Command.make(
   "simulator",
   {
@@ -82,6 +82,9 @@ export const simulatorCommand = Command.make(
           contentLength: options.contentLength,
           faults: options.faults,
           oauthClients: options.oauthClients
-        })
+        }).pipe(
+          // A port in use (or not allowed) is the command line's to mend: one line, exit 2.
+          Effect.catchTag("SimulatorServeError", ({ message }) => new UsageError(message))
+        )
     )
 ).pipe(Command.withDescription("a local Okta org on a loopback port, to try every command"))

@@ -1,8 +1,7 @@
 /**
- * The standalone simulator, shared by `npm run simulator` (scripts/simulator.ts) and
- * `okta-connections simulator`: a loopback Okta org that prints one JSON line
- * (`{"url","token","apps":[{"id","name"}…]}`, with `"oauthClients"` if any) for scripts, then one
- * line per request.
+ * The standalone simulator, `okta-connections simulator` (and `npm run simulator`): a loopback Okta
+ * org that prints one JSON line (`{"url","token","apps":[{"id","name"}…]}`, with `"oauthClients"`
+ * if any) for scripts, then one line per request.
  */
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"

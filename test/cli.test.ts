@@ -656,7 +656,7 @@ describe("okta-connections", () => {
   )
 
   it.live(
-    "simulator: the same first line as npm run simulator",
+    "simulator: its first line for scripts; an option or a port it cannot take, exit 2",
     () =>
       Effect.gen(function* () {
         const child = spawnSimulator(["--token", "sim-token"])
@@ -671,7 +671,7 @@ describe("okta-connections", () => {
         const badPort = yield* cli(["simulator", "--port", "99999"], {})
         expect(badPort.code).toBe(2)
         expect(badPort.stderr).toContain('--port "99999": takes a whole number from 0 to 65535')
-        // A window of 0 s or a limit of 0 admits nothing: refused, as npm run simulator does.
+        // A window of 0 s or a limit of 0 admits nothing: refused.
         for (const flag of ["--window-seconds", "--rate-limit", "--concurrency-limit"]) {
           const zero = yield* cli(["simulator", flag, "0"], {})
           expect(zero.code).toBe(2)
@@ -681,7 +681,17 @@ describe("okta-connections", () => {
         const negative = yield* cli(["simulator", "--latency-ms", "-1"], {})
         expect(negative.code).toBe(2)
         expect(negative.stderr).toContain('--latency-ms "-1": takes a whole number, 0 or more')
-      }),
+        // A port in use: one line, no stack trace, exit 2, as for any option to mend.
+        const { port } = yield* serve().pipe(Effect.provide(OktaSimulator.layer()))
+        const inUse = yield* cli(["simulator", "--port", String(port)], {})
+        expect([inUse.code, inUse.stdout, inUse.stderr]).toEqual([
+          2,
+          "",
+          expect.stringMatching(
+            /^okta-connections: cannot listen on 127\.0\.0\.1:\d+: .*EADDRINUSE[^\n]*\n$/
+          )
+        ])
+      }).pipe(Effect.scoped),
     30_000
   )
 

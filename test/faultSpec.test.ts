@@ -1,8 +1,8 @@
 /**
  * `--fault SPEC` of the standalone simulator: every kind reads as the fault `injectFault` takes,
  * with its settings, and a spec that names no fault or a setting it cannot take is refused with
- * the reason (the CLI and `npm run simulator` then exit 2 with it; test/cli.test.ts and
- * test/examples.test.ts run them).
+ * the reason (`okta-connections simulator`, which `npm run simulator` runs, then exits 2 with it;
+ * test/cli.test.ts runs it).
  */
 import { describe, expect, it } from "@effect/vitest"
 import { Either } from "effect"
