@@ -34,6 +34,7 @@ import {
   appId,
   appIds,
   commandLineFault,
+  consentWay,
   EXIT,
   finish,
   forEachApp,
@@ -107,7 +108,7 @@ const get = Command.make("get", { appIds, from, json, ndjson, manifest }, (optio
             const consent = row._links?.authorize?.href
             if (row.status === "DISABLED" && consent !== undefined) {
               yield* Console.error(
-                `${row.id}: DISABLED; if its OAuth 2.0 consent is still to be given, consent in a browser at ${consent}, then verify and activate it (okta-connections verify --activate, with the URL Okta continues to); if it was given, okta-connections activate ${row.id} enables it`
+                `${row.id}: DISABLED; if its OAuth 2.0 consent is still to be given, ${consentWay(consent)}; if it was given, okta-connections activate ${row.id} enables it`
               )
             }
           }

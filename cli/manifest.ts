@@ -473,6 +473,22 @@ const lifecycleOf = (
       ? "deactivate"
       : undefined
 
+/**
+ * A lifecycle call as the plan says it. Activating a connection Okta still offers its consent link
+ * for may enable one no admin has consented to (Okta documents neither way): the plan says how to
+ * find out, as `get` does for such a connection.
+ */
+const lifecycleChange = (
+  lifecycle: "activate" | "deactivate",
+  app: ManifestApp,
+  current: ProvisioningConnectionResponse
+): string =>
+  `${lifecycle} (${current.status} → ${app.status})${
+    lifecycle === "activate" && current._links?.authorize !== undefined
+      ? `; Okta offers a consent link for it: if its OAuth 2.0 consent is still to be given, give it first (okta-connections get ${app.id} prints the link)`
+      : ""
+  }`
+
 /** A step that sends nothing, and why the manifest cannot hold for the app. */
 const refusedStep = (app: ManifestApp, refused: string): Step => ({
   app,
@@ -504,7 +520,7 @@ export const planFor = (
       update: undefined,
       lifecycle,
       activateWithUpdate: false,
-      changes: lifecycle === undefined ? [] : [`${lifecycle} (${current.status} → ${app.status})`]
+      changes: lifecycle === undefined ? [] : [lifecycleChange(lifecycle, app, current)]
     }
   }
   const changes: Array<string> = []
@@ -585,7 +601,7 @@ export const planFor = (
   }
   const status = current.status
   const lifecycle = lifecycleOf(app.status, status)
-  if (lifecycle !== undefined) changes.push(`${lifecycle} (${status} → ${app.status})`)
+  if (lifecycle !== undefined) changes.push(lifecycleChange(lifecycle, app, current))
   return {
     app,
     update: update ? body : undefined,
@@ -612,18 +628,27 @@ export const planLine = (step: Step): string => {
   return `${step.app.id}  ${what}${unsent.length > 0 ? ` (${unsent.join(" and ")} not sent: Okta never returns ${them}, so no plan can tell a change; --resend-secrets sends ${them})` : ""}`
 }
 
+/** What Okta's answer to an update told that the plan could not know. */
+export interface Applied {
+  /** What Okta ignored of the update. */
+  readonly ignored?: string | undefined
+  /** The link Okta answered with for an admin's OAuth 2.0 consent, still to be given. */
+  readonly consent?: string | undefined
+}
+
 /**
  * Carries out one app's step of a plan: the update (activating with it when the plan says so),
- * then the lifecycle call still needed. Returns what Okta ignored of the update, if anything.
+ * then the lifecycle call still needed.
  */
 export const applyStep = (
   api: ApplicationConnectionsService,
   step: Step
-): Effect.Effect<string | undefined, OktaResponseError> =>
+): Effect.Effect<Applied, OktaResponseError> =>
   Effect.gen(function* () {
     const id = step.app.id
     let status: string | undefined
     let ignored: string | undefined
+    let consent: string | undefined
     if (step.update !== undefined) {
       const updated = yield* api.updateDefaultProvisioningConnectionForApplication(
         id,
@@ -633,6 +658,8 @@ export const applyStep = (
       status = updated.status
       // Planned from a connection that was not OAuth yet: Okta's answer tells.
       ignored = org2orgSettingsIgnored(step.update, updated)
+      // New OAuth 2.0 settings (an Office 365 admin's, say) that await an admin's consent.
+      if (updated.status === "DISABLED") consent = updated._links?.authorize?.href
     }
     // An update sent with activate=true that Okta answers DISABLED (it gives no error for it)
     // leaves the app disabled, even one that was enabled: activated as the plan meant it.
@@ -650,5 +677,5 @@ export const applyStep = (
     ) {
       yield* api.deactivateDefaultProvisioningConnectionForApplication(id)
     }
-    return ignored
+    return { ignored, consent }
   })

@@ -49,6 +49,13 @@ export const EXIT = {
 } as const
 
 /** A command line that cannot be run as given: nothing is sent. */
+/**
+ * The way on for a connection awaiting an admin's OAuth 2.0 consent, at `url` (Okta's authorize
+ * link): said by `get`, `update` and `apply` alike.
+ */
+export const consentWay = (url: string) =>
+  `consent in a browser at ${url}, then verify and activate it (okta-connections verify --activate, with the URL Okta continues to)`
+
 export class UsageError extends Data.TaggedError("UsageError")<{ readonly message: string }> {
   constructor(message: string) {
     super({ message })

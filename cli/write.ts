@@ -33,6 +33,7 @@ import {
   appId,
   choiceOf,
   choiceOption,
+  consentWay,
   EXIT,
   finish,
   forEachApp,
@@ -339,7 +340,7 @@ export const update = Command.make(
                   : undefined
                 yield* Console.error(
                   consent !== undefined
-                    ? `${options.appId}: ${refused ?? "saved DISABLED"}; to finish its OAuth 2.0 connection, consent in a browser at ${consent}, then verify and activate it (okta-connections verify --activate, with the URL Okta continues to)`
+                    ? `${options.appId}: ${refused ?? "saved DISABLED"}; to finish its OAuth 2.0 connection, ${consentWay(consent)}`
                     : `${options.appId}: ${refused ?? "saved DISABLED, as Okta saves an update without --activate"}; okta-connections activate ${options.appId} enables it`
                 )
               }
@@ -635,10 +636,17 @@ export const apply = Command.make(
                         api,
                         todo.find((s) => s.app.id === id)!
                       ),
-                      (ignored) =>
-                        ignored !== undefined
-                          ? sayWhileWorking(`${id}: ${ignored}; remove them from the manifest`)
-                          : Effect.void
+                      ({ consent, ignored }) =>
+                        Effect.all([
+                          ignored !== undefined
+                            ? sayWhileWorking(`${id}: ${ignored}; remove them from the manifest`)
+                            : Effect.void,
+                          consent !== undefined
+                            ? sayWhileWorking(
+                                `${id}: Okta answered the update with a consent link: if its OAuth 2.0 consent is still to be given, ${consentWay(consent)}`
+                              )
+                            : Effect.void
+                        ])
                     ),
                   // Said as each app is done: a run that is stopped has said what it changed.
                   ({ id, result }) =>

@@ -33,6 +33,8 @@ import { connectionsWith, empty, json } from "./support/TestHttp.js"
 const ID = "0oasimapplyapp000001"
 const TOKEN_APPS = ["okta_org2org", "zscalerbyz"]
 const OAUTH_APPS = ["okta_org2org", "office365", "google", "slack", "zoomus"]
+/** Those whose OAuth 2.0 connection awaits an admin's consent, given in a browser. */
+const CONSENT_APPS = ["office365", "google", "slack", "zoomus"]
 /** Each field absent, or one of two values (one of them often what the app has already). */
 const maybe = <A>(...values: ReadonlyArray<A>) =>
   fc.constantFrom<A | undefined>(undefined, ...values)
@@ -140,9 +142,23 @@ describe("apply", () => {
         // secret re-sent), never for a lifecycle change alone or a re-send with no secret.
         const lifecycleChange = (change: string) => /^(activate|deactivate) \(/.test(change)
         expect(plan.update !== undefined).toBe(plan.changes.some((c) => !lifecycleChange(c)))
+        // An activation of a connection Okta offers a consent link for says to consent first.
+        const activation = plan.changes.find((change) => change.startsWith("activate ("))
+        if (activation !== undefined) {
+          expect(activation.includes("consent is still to be given")).toBe(
+            before._links?.authorize !== undefined
+          )
+        }
         const sim = yield* OktaSimulator
         const sentBefore = (yield* sim.requests).length
-        const ignored = yield* applyStep(api, plan)
+        const { consent, ignored } = yield* applyStep(api, plan)
+        // Okta's consent link, when the update's answer awaits an admin's consent (an OAuth 2.0
+        // update of a three-legged app, saved DISABLED): given back, to be said after it.
+        expect(consent !== undefined).toBe(
+          plan.update?.profile.authScheme === "OAUTH2" &&
+            !plan.activateWithUpdate &&
+            CONSENT_APPS.includes(seeded.name)
+        )
         // No call more than needed: the update (Okta saves it DISABLED unless it activates), then
         // a lifecycle call only where the status is not yet the manifest's.
         const writes = (yield* sim.requests).slice(sentBefore).map((entry) => entry.path)

@@ -958,6 +958,47 @@ describe("okta-connections", () => {
   )
 
   it.live(
+    "apply: activating an app Okta offers a consent link for says to consent first; an update Okta answers with one says where",
+    () =>
+      Effect.gen(function* () {
+        const { env, sim } = yield* org
+        const google = "0oasimgoogle00000001"
+        const activation = manifestOf(["apps:", `  - id: ${google}`, "    status: ENABLED"])
+        const plan = yield* cli(["apply", activation, "--dry-run"], env)
+        expect(plan.stdout).toContain(
+          `${google}  activate (DISABLED → ENABLED); Okta offers a consent link for it: if its OAuth 2.0 consent is still to be given, give it first (okta-connections get ${google} prints the link)\n`
+        )
+        // New Office 365 admin settings: Okta answers DISABLED, with the link to consent at.
+        const settings = manifestOf([
+          "apps:",
+          `  - id: ${OFFICE365}`,
+          "    authScheme: OAUTH2",
+          "    adminUsername: admin@example.com",
+          "    adminPassword: ${env:O365_PASSWORD}",
+          "    status: DISABLED"
+        ])
+        const withPassword = { ...env, O365_PASSWORD: "o365-write-only-secret" }
+        const applied = yield* cli(["apply", settings, "--resend-secrets"], withPassword)
+        expect([applied.code, applied.stdout]).toEqual([
+          0,
+          expect.stringContaining(`${OFFICE365}: applied\n`)
+        ])
+        expect((yield* sim.inspect(OFFICE365)).connection).toMatchObject({
+          status: "DISABLED",
+          adminUsername: "admin@example.com"
+        })
+        expect(applied.stderr).toMatch(
+          new RegExp(
+            `^${OFFICE365}: Okta answered the update with a consent link: if its OAuth 2\\.0 consent is still to be given, consent in a browser at http://127\\.0\\.0\\.1:\\d+/simulator/consent/office365/${OFFICE365}\\?state=[\\w-]+, then verify and activate it \\(okta-connections verify --activate, with the URL Okta continues to\\)$`,
+            "m"
+          )
+        )
+        expect(applied.stdout + applied.stderr).not.toContain("o365-write-only-secret")
+      }).pipe(Effect.scoped),
+    30_000
+  )
+
+  it.live(
     "get --manifest: the connections as a manifest, from which apply plans no change",
     () =>
       Effect.gen(function* () {
