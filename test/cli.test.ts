@@ -435,6 +435,9 @@ describe("okta-connections", () => {
           [["update", "--file", "-"], "update takes <appId>: <appId> is missing (update --help"],
           [["verify", "google"], "verify takes <appName> <appId>: <appId> is missing"],
           [["apply", "--dry-run"], "apply takes <manifest>: <manifest> is missing"],
+          // No app id, or a file of them that cannot be read.
+          [["get"], "give at least one app id (or --from FILE, or -)"],
+          [["deactivate", "--from", join(scratch, "no-ids.txt")], "--from: cannot read"],
           // A flag's value, as @effect/cli reads one, is not an argument more.
           [["update", ZSCALER, "--activate", "true"], "give --file or --auth-scheme"],
           // A value refused names what it was given to; a choice is taken in any case.
