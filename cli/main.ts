@@ -46,6 +46,7 @@ import {
   UsageError,
   withClient
 } from "./shared.js"
+import { nearest } from "../src/internal/nearest.js"
 import { manifestText } from "./manifest.js"
 import { filesWithoutSection, yamlOrigin } from "./oktaYaml.js"
 import { simulatorCommand } from "./simulator.js"
@@ -349,6 +350,49 @@ const isConfigOrAuth = (error: unknown) =>
 // for those threads before it exits (bench/README.md has the cost). A command line parses a few
 // responses: the baseline code is enough.
 setFlagsFromString("--liftoff-only")
+// @effect/cli's own options that take a value, which it reads before the command as well.
+const BUILT_IN_VALUES = new Set(["--completions", "--log-level"])
+
+/**
+ * What is wrong before the command: an option that is no global one (`--verbos get …`), or a word
+ * that is no command (`gte`), said with the one meant; @effect/cli says "Invalid subcommand" for
+ * both, without the word. Once the command is found, the rest is its own.
+ */
+const beforeCommand = (
+  argv: ReadonlyArray<string>,
+  commands: ReadonlyArray<string>
+): UsageError | undefined => {
+  for (let i = 2; i < argv.length; i++) {
+    const arg = argv[i]!
+    if (arg === "--") return undefined
+    if (arg.startsWith("-") && arg !== "-") {
+      const name = arg.split("=")[0]!
+      const takesValue = GLOBAL_OPTIONS.get(name) ?? BUILT_IN_VALUES.has(name)
+      if (
+        !GLOBAL_OPTIONS.has(name) &&
+        !BUILT_IN_VALUES.has(name) &&
+        !["--help", "-h", "--version", "--wizard"].includes(name)
+      ) {
+        const meant = nearest(name, [...GLOBAL_OPTIONS.keys()])
+        const command = argv.find((later, j) => j > i && commands.includes(later))
+        return new UsageError(
+          meant !== undefined || command === undefined
+            ? `unknown option ${arg}${meant !== undefined ? ` (did you mean ${meant}?)` : ""}`
+            : `${name} goes after the command, with its own options: ${command} … ${name}`
+        )
+      }
+      if (takesValue && !arg.includes("=")) i++
+      continue
+    }
+    if (commands.includes(arg)) return undefined
+    const meant = nearest(arg, commands)
+    return new UsageError(
+      `unknown command ${JSON.stringify(arg)}${meant !== undefined ? ` (did you mean ${meant}?)` : ""}; the commands: ${commands.join(", ")}`
+    )
+  }
+  return undefined
+}
+
 /** What the command given cannot take (an option, one argument too many), before it runs. */
 const commandLineChecked = (argv: ReadonlyArray<string>) => {
   const commands = subcommands.map(
@@ -357,7 +401,10 @@ const commandLineChecked = (argv: ReadonlyArray<string>) => {
       usage: Descriptor.getUsage(descriptor)
     })
   )
-  const at = argv.findIndex((arg, i) => i >= 2 && commands.some(({ name }) => name === arg))
+  const names = commands.map(({ name }) => name)
+  const before = beforeCommand(argv, names)
+  if (before !== undefined) return before
+  const at = argv.findIndex((arg, i) => i >= 2 && names.includes(arg))
   const subcommand = commands.find(({ name }) => name === argv[at])
   if (subcommand === undefined) return argv
   const globals = COMMANDS.has(subcommand.name) ? [...GLOBAL_OPTIONS.keys()] : []

@@ -435,6 +435,16 @@ describe("okta-connections", () => {
           [["update", "--file", "-"], "update takes <appId>: <appId> is missing (update --help"],
           [["verify", "google"], "verify takes <appName> <appId>: <appId> is missing"],
           [["apply", "--dry-run"], "apply takes <manifest>: <manifest> is missing"],
+          // Before the command: a word that is none, an option that is no global one.
+          [
+            ["gte", ZSCALER],
+            'unknown command "gte" (did you mean get?); the commands: get, update,'
+          ],
+          [["--verbos", "get", ZSCALER], "unknown option --verbos (did you mean --verbose?)"],
+          [
+            ["--json", "get", ZSCALER],
+            "--json goes after the command, with its own options: get … --json"
+          ],
           // No app id, or a file of them that cannot be read.
           [["get"], "give at least one app id (or --from FILE, or -)"],
           [["deactivate", "--from", join(scratch, "no-ids.txt")], "--from: cannot read"],
