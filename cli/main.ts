@@ -259,16 +259,22 @@ const plainWhere = (
     ? print
     : (...args: ReadonlyArray<unknown>) =>
         print(...args.map((arg) => (typeof arg === "string" ? stripVTControlCharacters(arg) : arg)))
+// @effect/cli prints a value it refuses (`--timeout 5x`) as a paragraph of its help, ending in a
+// line break (the commands' own lines never do), which makes a blank line: said as the command
+// line's other usage errors are, after its name, on one line.
+const asUsageLine = (arg: unknown) =>
+  typeof arg === "string" && arg.endsWith("\n") ? `okta-connections: ${arg.trim()}` : arg
 const withPlainOutput = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
-  Effect.consoleWith((console) =>
-    Effect.withConsole(effect, {
+  Effect.consoleWith((console) => {
+    const error = plainWhere(colours(process.stderr), console.error)
+    return Effect.withConsole(effect, {
       ...console,
       log: plainWhere(colours(process.stdout), console.log),
       info: plainWhere(colours(process.stdout), console.info),
-      error: plainWhere(colours(process.stderr), console.error),
+      error: (...args) => error(...args.map(asUsageLine)),
       warn: plainWhere(colours(process.stderr), console.warn)
     })
-  )
+  })
 
 /**
  * @effect/cli stops reading a command's options at an argument that starts with "-", so after a

@@ -369,7 +369,11 @@ describe("okta-connections", () => {
           [["--transport", "curl"], '--transport "curl": takes fetch or undici']
         ] as const) {
           const refused = yield* cli([...args, "get", ZSCALER], env)
-          expect([refused.code, refused.stderr.slice(0, said.length)]).toEqual([2, said])
+          // One line after the tool's name, as the command line's other usage errors.
+          expect([refused.code, refused.stderr.split("\n")]).toEqual([
+            2,
+            [expect.stringContaining(`okta-connections: ${said}`), ""]
+          ])
         }
         // 300 ms, not seconds: an answer held 2 s times out, and the retry is answered at once.
         yield* sim.injectFault({ _tag: "Delay", millis: 2000 }, { times: 1 })
@@ -478,6 +482,8 @@ describe("okta-connections", () => {
         ] as const) {
           const unset = yield* cli(args, {})
           expect([unset.code, unset.stderr]).toEqual([2, expect.stringContaining(said)])
+          // One line after the tool's name, @effect/cli's refusals of a value included.
+          expect(unset.stderr).toMatch(/^okta-connections: [^\n]+\n$/)
         }
         const noToken = yield* cli(["get", ZSCALER], { OKTA_CLIENT_ORGURL: env.OKTA_CLIENT_ORGURL })
         expect(noToken.code).toBe(3)
