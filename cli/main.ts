@@ -387,7 +387,10 @@ const beforeCommand = (
             : `${name} goes after the command, with its own options: ${command} … ${name}`
         )
       }
-      if (takesValue && !arg.includes("=")) i++
+      if (takesValue && !arg.includes("=")) {
+        if (i + 1 === argv.length) return new UsageError(`${name} needs a value`)
+        i++
+      }
       continue
     }
     if (commands.includes(arg)) return undefined

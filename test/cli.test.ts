@@ -418,6 +418,7 @@ describe("okta-connections", () => {
           [["get", ZSCALER, "--verbos"], "(did you mean --verbose?)"],
           [["get", ZSCALER, "--org-url"], "--org-url needs a value"],
           [["--org-url", "get", ZSCALER], "--org-url needs a value"],
+          [["--org-url"], "--org-url needs a value"],
           [["deactivate", "--", ZSCALER, "--verbose"], 'for deactivate (options go before "--")'],
           // Every command, not only those @effect/cli would take the option for an app id in.
           [["jwks", ZSCALER, "--pme"], "unknown option --pme for jwks (did you mean --pem?)"],
