@@ -26,6 +26,7 @@ import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
+import type * as Option from "effect/Option"
 import { ApplicationConnections, VERSION } from "effect-okta-connections"
 import { createPublicKey, type JsonWebKey } from "node:crypto"
 import { stripVTControlCharacters } from "node:util"
@@ -56,94 +57,97 @@ const manifest = Options.boolean("manifest").pipe(
   Options.withDescription("a manifest of the connections as they are, for apply (YAML)")
 )
 
+/**
+ * `program` over the app ids given, with the client. The ids (arguments, `--from`, standard input)
+ * are read first: a missing one, or a file that cannot be read, is a usage error whatever the
+ * configuration.
+ */
+const withAppIds = <A, E, R>(
+  options: { readonly appIds: ReadonlyArray<string>; readonly from: Option.Option<string> },
+  program: (ids: ReadonlyArray<string>) => Effect.Effect<A, E, R>
+) => Effect.flatMap(idsOf(options.appIds, options.from), (ids) => withClient(program(ids)))
+
 const get = Command.make("get", { appIds, from, json, ndjson, manifest }, (options) =>
   // What the command line got wrong is said before the configuration is read.
   Effect.zipRight(
     [options.json, options.ndjson, options.manifest].filter(Boolean).length > 1
       ? Effect.fail(new UsageError("give one output format: --json, --ndjson or --manifest"))
       : Effect.void,
-    Effect.flatMap(idsOf(options.appIds, options.from), (ids) =>
-      withClient(
-        Effect.gen(function* () {
-          const api = yield* ApplicationConnections
-          const outcomes = yield* forEachApp(
-            ids,
-            (id) => api.getDefaultProvisioningConnectionForApplication(id),
-            // NDJSON streams: each app as its call ends, so a long run can be piped and read as it goes.
-            ({ id, result }) =>
-              options.ndjson && Exit.isSuccess(result)
-                ? Console.log(JSON.stringify({ id, ...result.value }))
-                : Effect.void
-          )
-          const rows = outcomes.flatMap(({ id, result }) =>
-            Exit.isSuccess(result) ? [{ id, ...result.value }] : []
-          )
-          if (options.json) yield* Console.log(JSON.stringify(rows, null, 2))
-          else if (options.manifest) {
-            const apps = rows.map(({ id, ...connection }) => ({ id, connection }))
-            yield* Console.log(yield* manifestText(apps))
-          }
-          // No table with --ndjson (printed as the calls ended), nor without a row: every app
-          // failed, and each failure is on standard error.
-          else if (!options.ndjson && rows.length > 0) {
-            const lines = rows.map((row) => [
-              row.id,
-              row.status,
-              row.profile.authScheme,
-              row.baseUrl ?? ""
-            ])
-            const header = ["APP ID", "STATUS", "AUTH", "BASE URL"]
-            const widths = header.map((h, i) =>
-              Math.max(h.length, ...lines.map((l) => l[i]!.length))
+    withAppIds(options, (ids) =>
+      Effect.gen(function* () {
+        const api = yield* ApplicationConnections
+        const outcomes = yield* forEachApp(
+          ids,
+          (id) => api.getDefaultProvisioningConnectionForApplication(id),
+          // NDJSON streams: each app as its call ends, so a long run can be piped and read as it goes.
+          ({ id, result }) =>
+            options.ndjson && Exit.isSuccess(result)
+              ? Console.log(JSON.stringify({ id, ...result.value }))
+              : Effect.void
+        )
+        const rows = outcomes.flatMap(({ id, result }) =>
+          Exit.isSuccess(result) ? [{ id, ...result.value }] : []
+        )
+        if (options.json) yield* Console.log(JSON.stringify(rows, null, 2))
+        else if (options.manifest) {
+          const apps = rows.map(({ id, ...connection }) => ({ id, connection }))
+          yield* Console.log(yield* manifestText(apps))
+        }
+        // No table with --ndjson (printed as the calls ended), nor without a row: every app
+        // failed, and each failure is on standard error.
+        else if (!options.ndjson && rows.length > 0) {
+          const lines = rows.map((row) => [
+            row.id,
+            row.status,
+            row.profile.authScheme,
+            row.baseUrl ?? ""
+          ])
+          const header = ["APP ID", "STATUS", "AUTH", "BASE URL"]
+          const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)))
+          for (const line of [header, ...lines]) {
+            yield* Console.log(
+              line
+                .map((cell, i) => cell.padEnd(widths[i]!))
+                .join("  ")
+                .trimEnd()
             )
-            for (const line of [header, ...lines]) {
-              yield* Console.log(
-                line
-                  .map((cell, i) => cell.padEnd(widths[i]!))
-                  .join("  ")
-                  .trimEnd()
+          }
+          // Awaiting an admin's consent reads DISABLED like any other connection: the table has
+          // no room for the URL to consent at, so standard error gives it, and both ways on (Okta
+          // may keep the link once the consent is given, as its own examples show).
+          for (const row of rows) {
+            const consent = row._links?.authorize?.href
+            if (row.status === "DISABLED" && consent !== undefined) {
+              yield* Console.error(
+                `${row.id}: DISABLED; if its OAuth 2.0 consent is still to be given, ${consentWay(consent)}; if it was given, okta-connections activate ${row.id} enables it`
               )
             }
-            // Awaiting an admin's consent reads DISABLED like any other connection: the table has
-            // no room for the URL to consent at, so standard error gives it, and both ways on (Okta
-            // may keep the link once the consent is given, as its own examples show).
-            for (const row of rows) {
-              const consent = row._links?.authorize?.href
-              if (row.status === "DISABLED" && consent !== undefined) {
-                yield* Console.error(
-                  `${row.id}: DISABLED; if its OAuth 2.0 consent is still to be given, ${consentWay(consent)}; if it was given, okta-connections activate ${row.id} enables it`
-                )
-              }
-            }
           }
-          yield* finish(outcomes)
-        })
-      )
+        }
+        yield* finish(outcomes)
+      })
     )
   )
 ).pipe(Command.withDescription("the default provisioning connection of each app"))
 
 const lifecycle = (name: "activate" | "deactivate") =>
   Command.make(name, { appIds, from }, (options) =>
-    // The ids (a missing one, a file that cannot be read) before the configuration is read.
-    Effect.flatMap(idsOf(options.appIds, options.from), (ids) =>
-      withClient(
-        Effect.gen(function* () {
-          const api = yield* ApplicationConnections
-          // Each change is said as it is made: a run that is stopped has said what it changed.
-          const outcomes = yield* forEachApp(
-            ids,
-            (id) =>
-              name === "activate"
-                ? api.activateDefaultProvisioningConnectionForApplication(id)
-                : api.deactivateDefaultProvisioningConnectionForApplication(id),
-            ({ id, result }) =>
-              Exit.isSuccess(result) ? Console.log(`${id}: ${name}d`) : Effect.void,
-            true
-          )
-          yield* finish(outcomes)
-        })
-      )
+    withAppIds(options, (ids) =>
+      Effect.gen(function* () {
+        const api = yield* ApplicationConnections
+        // Each change is said as it is made: a run that is stopped has said what it changed.
+        const outcomes = yield* forEachApp(
+          ids,
+          (id) =>
+            name === "activate"
+              ? api.activateDefaultProvisioningConnectionForApplication(id)
+              : api.deactivateDefaultProvisioningConnectionForApplication(id),
+          ({ id, result }) =>
+            Exit.isSuccess(result) ? Console.log(`${id}: ${name}d`) : Effect.void,
+          true
+        )
+        yield* finish(outcomes)
+      })
     )
   ).pipe(Command.withDescription(`${name} the default provisioning connection of each app`))
 
