@@ -31,9 +31,11 @@ import { ApplicationConnections, VERSION } from "effect-okta-connections"
 import { createPublicKey, type JsonWebKey } from "node:crypto"
 import { stripVTControlCharacters } from "node:util"
 import { setFlagsFromString } from "node:v8"
+import { nearest } from "../src/internal/nearest.js"
 import {
   appId,
   appIds,
+  BUILT_IN_OPTIONS,
   commandLineFault,
   consentWay,
   EXIT,
@@ -47,7 +49,6 @@ import {
   UsageError,
   withClient
 } from "./shared.js"
-import { nearest } from "../src/internal/nearest.js"
 import { manifestText } from "./manifest.js"
 import { filesWithoutSection, yamlOrigin } from "./oktaYaml.js"
 import { simulatorCommand } from "./simulator.js"
@@ -360,9 +361,6 @@ const isConfigOrAuth = (error: unknown) =>
 // for those threads before it exits (bench/README.md has the cost). A command line parses a few
 // responses: the baseline code is enough.
 setFlagsFromString("--liftoff-only")
-// @effect/cli's own options that take a value, which it reads before the command as well.
-const BUILT_IN_VALUES = new Set(["--completions", "--log-level"])
-
 /**
  * What is wrong before the command: an option that is no global one (`--verbos get …`), or a word
  * that is no command (`gte`), said with the one meant; @effect/cli says "Invalid subcommand" for
@@ -372,17 +370,14 @@ const beforeCommand = (
   argv: ReadonlyArray<string>,
   commands: ReadonlyArray<string>
 ): UsageError | undefined => {
+  const known = new Map([...GLOBAL_OPTIONS, ...BUILT_IN_OPTIONS])
   for (let i = 2; i < argv.length; i++) {
     const arg = argv[i]!
     if (arg === "--") return undefined
     if (arg.startsWith("-") && arg !== "-") {
       const name = arg.split("=")[0]!
-      const takesValue = GLOBAL_OPTIONS.get(name) ?? BUILT_IN_VALUES.has(name)
-      if (
-        !GLOBAL_OPTIONS.has(name) &&
-        !BUILT_IN_VALUES.has(name) &&
-        !["--help", "-h", "--version", "--wizard"].includes(name)
-      ) {
+      const takesValue = known.get(name)
+      if (takesValue === undefined) {
         const meant = nearest(name, [...GLOBAL_OPTIONS.keys()])
         const command = argv.find((later, j) => j > i && commands.includes(later))
         return new UsageError(

@@ -48,7 +48,6 @@ export const EXIT = {
   brokenPipe: 141
 } as const
 
-/** A command line that cannot be run as given: nothing is sent. */
 /**
  * The way on for a connection awaiting an admin's OAuth 2.0 consent, at `url` (Okta's authorize
  * link): said by `get`, `update` and `apply` alike.
@@ -56,6 +55,7 @@ export const EXIT = {
 export const consentWay = (url: string) =>
   `consent in a browser at ${url}, then verify and activate it (okta-connections verify --activate, with the URL Okta continues to)`
 
+/** A command line that cannot be run as given: nothing is sent. */
 export class UsageError extends Data.TaggedError("UsageError")<{ readonly message: string }> {
   constructor(message: string) {
     super({ message })
@@ -524,8 +524,11 @@ const shapeOf = (usage: Usage.Usage, shape: Shape, repeated = false, optional = 
 // What @effect/cli takes as a flag's value when it follows the flag.
 const FLAG_VALUES = new Set(["true", "1", "y", "yes", "on", "false", "0", "n", "no", "off"])
 
-// @effect/cli's own, which every command takes; all but --log-level run instead of the command.
-const BUILT_IN_OPTIONS: ReadonlyArray<readonly [string, boolean]> = [
+/**
+ * @effect/cli's own options, each with whether it takes a value, which every command takes (and
+ * the tool before its command); all but --log-level run instead of the command.
+ */
+export const BUILT_IN_OPTIONS: ReadonlyArray<readonly [string, boolean]> = [
   ["--help", false],
   ["-h", false],
   ["--version", false],
