@@ -147,7 +147,12 @@ describe("OktaClient configuration", () => {
         ["", "is empty"],
         [`SSWS ${TOKEN}`, "scheme prefix"],
         [`ssws ${TOKEN}`, "scheme prefix"],
-        [`DPoP ${TOKEN}`, "scheme prefix"],
+        // An access token's header copied whole: which kind it is, not only the prefix to drop.
+        [
+          `DPoP ${TOKEN}`,
+          "includes its scheme prefix (DPoP): an OAuth 2.0 access token: give the token alone as accessToken, or an API token (00…) here"
+        ],
+        [`Bearer ${TOKEN}`, "includes its scheme prefix (Bearer): an OAuth 2.0 access token"],
         [`${TOKEN}\u007f`, "whitespace or control characters"],
         [`${TOKEN}\n`, "whitespace"],
         // A CRLF .env file: the "\r" is nowhere to be seen where the token was typed.
@@ -179,6 +184,11 @@ describe("OktaClient configuration", () => {
           "accessToken",
           "00QCjAl4MlV-WPXM-cqgECr1xB0cg3Da8o7pH4o5wR",
           "is an Okta API token (SSWS), not an OAuth 2.0 access token: give it as apiToken"
+        ],
+        [
+          "accessToken",
+          "SSWS 00QCjAl4MlV-WPXM-cqgECr1xB0cg3Da8o7pH4o5wR",
+          "includes its scheme prefix (SSWS): an Okta API token: give the token alone as apiToken"
         ]
       ] as const) {
         const options = { orgUrl: "https://acme.okta.com", [field]: Redacted.make(value) }

@@ -108,8 +108,17 @@ export const checkToken = (
   if (typeof value !== "string" || value.length === 0) return fail("is empty")
   const pasted = pasteFault(value)
   if (pasted !== undefined) return fail(pasted)
-  if (/^(SSWS|Bearer|DPoP)\s/i.test(value)) {
-    return fail("includes its scheme prefix (SSWS/Bearer); pass the token alone")
+  const prefix = /^(SSWS|Bearer|DPoP)\s/i.exec(value)?.[1]?.toLowerCase()
+  const scheme = ["SSWS", "Bearer", "DPoP"].find((name) => name.toLowerCase() === prefix)
+  if (scheme !== undefined) {
+    // A header copied whole says which kind it is: the one kind given as the other is said so.
+    const other =
+      field === "apiToken" && scheme !== "SSWS"
+        ? "an OAuth 2.0 access token: give the token alone as accessToken, or an API token (00…) here"
+        : field === "accessToken" && scheme === "SSWS"
+          ? "an Okta API token: give the token alone as apiToken"
+          : "pass the token alone"
+    return fail(`includes its scheme prefix (${scheme}): ${other}`)
   }
   // Where it is tells where it came from: a CRLF file's "\r" is invisible where it was typed.
   if (/\r\n?$/.test(value)) {
