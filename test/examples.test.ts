@@ -35,6 +35,10 @@ const normalize = (line: string) =>
   line
     .replace(/kid [A-Za-z0-9_-]+/, "kid …")
     .replace(/\d+(\.\d+)?/g, "N")
+    // A count of one is said in the singular (the batch's gate waits may come to exactly 1).
+    .replace(/N (retry|gate wait|request)\b(?!s)/g, (_, noun: string) =>
+      noun === "retry" ? "N retries" : `N ${noun}s`
+    )
     .trimEnd()
 
 /** Runs an example on a fresh simulator, returning what it printed. */
