@@ -208,6 +208,16 @@ describe("npm run simulator (the command line's simulator, from the sources)", (
             detached: true
           }
         )
+        // A failed expectation leaves no server behind: the whole group goes with the test.
+        yield* Effect.addFinalizer(() =>
+          Effect.sync(() => {
+            try {
+              process.kill(-child.pid!, "SIGKILL")
+            } catch {
+              // Already gone, as after the Ctrl-C below.
+            }
+          })
+        )
         // Every line up to the banner's last, the curl hint.
         const printed = yield* Effect.async<ReadonlyArray<string>>((resume) => {
           const lines: Array<string> = []
@@ -265,7 +275,7 @@ describe("npm run simulator (the command line's simulator, from the sources)", (
           process.kill(-child.pid!, "SIGINT")
         })
         expect(["130", "SIGINT"]).toContain(ended)
-      }),
+      }).pipe(Effect.scoped),
     30_000
   )
 })
