@@ -50,10 +50,13 @@ export const EXIT = {
 
 /**
  * The way on for a connection awaiting an admin's OAuth 2.0 consent, at `url` (Okta's authorize
- * link): said by `get`, `update` and `apply` alike.
+ * link): said by `get`, `update` and `apply` alike. `activate: false` where the connection is meant
+ * to stay disabled (a manifest that says DISABLED): verified, not enabled.
  */
-export const consentWay = (url: string) =>
-  `consent in a browser at ${url}, then verify and activate it (okta-connections verify --activate, with the URL Okta continues to)`
+export const consentWay = (url: string, activate = true) =>
+  activate
+    ? `consent in a browser at ${url}, then verify and activate it (okta-connections verify --activate, with the URL Okta continues to)`
+    : `consent in a browser at ${url}, then verify it (okta-connections verify, with the URL Okta continues to); the manifest keeps it DISABLED`
 
 /** A command line that cannot be run as given: nothing is sent. */
 export class UsageError extends Data.TaggedError("UsageError")<{ readonly message: string }> {

@@ -630,24 +630,21 @@ export const apply = Command.make(
                 const todo = steps.filter((step) => step.changes.length > 0)
                 const done = yield* forEachApp(
                   todo.map((step) => step.app.id),
-                  (id) =>
-                    Effect.flatMap(
-                      applyStep(
-                        api,
-                        todo.find((s) => s.app.id === id)!
-                      ),
-                      ({ consent, ignored }) =>
-                        Effect.all([
-                          ignored !== undefined
-                            ? sayWhileWorking(`${id}: ${ignored}; remove them from the manifest`)
-                            : Effect.void,
-                          consent !== undefined
-                            ? sayWhileWorking(
-                                `${id}: Okta answered the update with a consent link: if its OAuth 2.0 consent is still to be given, ${consentWay(consent)}`
-                              )
-                            : Effect.void
-                        ])
-                    ),
+                  (id) => {
+                    const step = todo.find((s) => s.app.id === id)!
+                    return Effect.flatMap(applyStep(api, step), ({ consent, ignored }) =>
+                      Effect.all([
+                        ignored !== undefined
+                          ? sayWhileWorking(`${id}: ${ignored}; remove them from the manifest`)
+                          : Effect.void,
+                        consent !== undefined
+                          ? sayWhileWorking(
+                              `${id}: Okta answered the update with a consent link: if its OAuth 2.0 consent is still to be given, ${consentWay(consent, step.app.status !== "DISABLED")}`
+                            )
+                          : Effect.void
+                      ])
+                    )
+                  },
                   // Said as each app is done: a run that is stopped has said what it changed.
                   ({ id, result }) =>
                     Exit.isSuccess(result) ? Console.log(`${id}: applied`) : Effect.void,

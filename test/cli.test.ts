@@ -1009,7 +1009,7 @@ describe("okta-connections", () => {
         })
         expect(applied.stderr).toMatch(
           new RegExp(
-            `^${OFFICE365}: Okta answered the update with a consent link: if its OAuth 2\\.0 consent is still to be given, consent in a browser at http://127\\.0\\.0\\.1:\\d+/simulator/consent/office365/${OFFICE365}\\?state=[\\w-]+, then verify and activate it \\(okta-connections verify --activate, with the URL Okta continues to\\)$`,
+            `^${OFFICE365}: Okta answered the update with a consent link: if its OAuth 2\\.0 consent is still to be given, consent in a browser at http://127\\.0\\.0\\.1:\\d+/simulator/consent/office365/${OFFICE365}\\?state=[\\w-]+, then verify it \\(okta-connections verify, with the URL Okta continues to\\); the manifest keeps it DISABLED$`,
             "m"
           )
         )
