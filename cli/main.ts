@@ -269,12 +269,18 @@ const plainWhere = (
 // line's other usage errors are, after its name, on one line.
 const asUsageLine = (arg: unknown) =>
   typeof arg === "string" && arg.endsWith("\n") ? `okta-connections: ${arg.trim()}` : arg
+// @effect/cli heads every text option's help with "A user-defined piece of text.", our options whose
+// values are parsed (`--timeout seconds`) too, before the description that says what it takes: left
+// out of the help printed.
+const withoutTextBoilerplate = (arg: unknown) =>
+  typeof arg === "string" ? arg.replace(/^ {2}A user-defined piece of text\.\r?\n\r?\n/gm, "") : arg
 const withPlainOutput = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
   Effect.consoleWith((console) => {
     const error = plainWhere(colours(process.stderr), console.error)
+    const log = plainWhere(colours(process.stdout), console.log)
     return Effect.withConsole(effect, {
       ...console,
-      log: plainWhere(colours(process.stdout), console.log),
+      log: (...args) => log(...args.map(withoutTextBoilerplate)),
       info: plainWhere(colours(process.stdout), console.info),
       error: (...args) => error(...args.map(asUsageLine)),
       warn: plainWhere(colours(process.stderr), console.warn)

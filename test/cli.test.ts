@@ -650,6 +650,10 @@ describe("okta-connections", () => {
         expect(help.stdout).toContain("USAGE")
         expect(help.stdout).toContain("--concurrency")
         expect(help.stdout).not.toContain("\u001b[")
+        expect(help.stdout).toContain(
+          "--org-url text\n\n  the org URL (default OKTA_CLIENT_ORGURL, or orgUrl in okta.yaml)\n"
+        )
+        expect(help.stdout).not.toContain("A user-defined piece of text")
         const sub = yield* cli(["apply", "--help"], {})
         expect(sub.stdout).toContain("--dry-run")
         expect(sub.stdout).not.toContain("\u001b[")
@@ -657,12 +661,14 @@ describe("okta-connections", () => {
         const verify = yield* cli(["verify", "--help"], {})
         expect(verify.stdout).toContain("<appName>")
         expect(verify.stdout).toContain("the app's id in Okta")
-        // And every option of every command: @effect/cli's line for the kind of value, then ours.
+        // And every option of every command, in our words: not @effect/cli's "A user-defined piece
+        // of text." that heads a text option's help, which tells nothing of what it takes.
         const builtIn = ["--completions", "--log-level", "(-h, --help)", "--wizard", "--version"]
         for (const command of COMMAND_NAMES) {
           // With no argument given: asking for help is no missing argument.
           const { code, stdout } = yield* cli([command, "--help"], {})
           expect([code, stdout]).toEqual([0, expect.stringContaining("\nOPTIONS\n")])
+          expect(stdout).not.toContain("A user-defined piece of text")
           const [, options = ""] = stdout.split(/^OPTIONS$/m)
           const blocks = options.split(/^(?=\S)/m).filter((block) => block.trim() !== "")
           const undescribed = blocks
