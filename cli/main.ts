@@ -271,16 +271,21 @@ const asUsageLine = (arg: unknown) =>
   typeof arg === "string" && arg.endsWith("\n") ? `okta-connections: ${arg.trim()}` : arg
 // @effect/cli heads every text option's help with "A user-defined piece of text.", our options whose
 // values are parsed (`--timeout seconds`) too, before the description that says what it takes: left
-// out of the help printed.
-const withoutTextBoilerplate = (arg: unknown) =>
-  typeof arg === "string" ? arg.replace(/^ {2}A user-defined piece of text\.\r?\n\r?\n/gm, "") : arg
+// out of the help printed. And a command's help gives its usage as `$ get …`, which no shell runs:
+// said with the program's name.
+const helpAsWeSayIt = (arg: unknown) =>
+  typeof arg === "string"
+    ? arg
+        .replace(/^ {2}A user-defined piece of text\.\r?\n\r?\n/gm, "")
+        .replace(USAGE_LINE, "$$ okta-connections ")
+    : arg
 const withPlainOutput = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
   Effect.consoleWith((console) => {
     const error = plainWhere(colours(process.stderr), console.error)
     const log = plainWhere(colours(process.stdout), console.log)
     return Effect.withConsole(effect, {
       ...console,
-      log: (...args) => log(...args.map(withoutTextBoilerplate)),
+      log: (...args) => log(...args.map(helpAsWeSayIt)),
       info: plainWhere(colours(process.stdout), console.info),
       error: (...args) => error(...args.map(asUsageLine)),
       warn: plainWhere(colours(process.stderr), console.warn)
@@ -323,6 +328,7 @@ const GLOBAL_OPTIONS = new Map([
 ])
 // The simulator takes none of them.
 const COMMANDS = new Set(["get", "update", "activate", "deactivate", "jwks", "verify", "apply"])
+const USAGE_LINE = new RegExp(`^\\$ (?=(?:${[...COMMANDS, "simulator"].join("|")}) )`, "m")
 
 /** `argv` with the global options before the command, or what is wrong with them. */
 const globalsFirst = (argv: ReadonlyArray<string>): ReadonlyArray<string> | UsageError => {

@@ -669,6 +669,8 @@ describe("okta-connections", () => {
           const { code, stdout } = yield* cli([command, "--help"], {})
           expect([code, stdout]).toEqual([0, expect.stringContaining("\nOPTIONS\n")])
           expect(stdout).not.toContain("A user-defined piece of text")
+          // Its usage as a shell runs it, not `$ get …`.
+          expect(stdout).toContain(`\nUSAGE\n\n$ okta-connections ${command} `)
           const [, options = ""] = stdout.split(/^OPTIONS$/m)
           const blocks = options.split(/^(?=\S)/m).filter((block) => block.trim() !== "")
           const undescribed = blocks
