@@ -36,6 +36,7 @@ import {
   appId,
   appIds,
   BUILT_IN_OPTIONS,
+  builtInValueFault,
   commandLineFault,
   consentWay,
   EXIT,
@@ -398,6 +399,8 @@ const beforeCommand = (
             : `${name} goes after the command, with its own options: ${command} … ${name}`
         )
       }
+      const valueFault = builtInValueFault(arg, argv[i + 1])
+      if (valueFault !== undefined) return valueFault
       if (takesValue && !arg.includes("=")) {
         if (i + 1 === argv.length) return new UsageError(`${name} needs a value`)
         i++

@@ -540,6 +540,34 @@ export const BUILT_IN_OPTIONS: ReadonlyArray<readonly [string, boolean]> = [
   ["--log-level", true]
 ]
 
+// The values @effect/cli takes for its options that take one. Given another, it reads neither the
+// option nor its value, and passes both to the command: `get 0oa… --log-level loud` would ask
+// Okta for apps "--log-level" and "loud".
+const BUILT_IN_CHOICES = new Map([
+  ["--completions", ["sh", "bash", "fish", "zsh"]],
+  ["--log-level", ["all", "trace", "debug", "info", "warning", "error", "fatal", "none"]]
+])
+
+/**
+ * What is wrong with the value given to one of @effect/cli's own options, `arg` (`--completions`,
+ * or `--completions=nope`), followed by `next`: a value it does not take, or none.
+ */
+export const builtInValueFault = (
+  arg: string,
+  next: string | undefined
+): UsageError | undefined => {
+  const [name = "", ...rest] = arg.split("=")
+  const choices = BUILT_IN_CHOICES.get(name)
+  if (choices === undefined) return undefined
+  const value = arg.includes("=") ? rest.join("=") : next
+  if (value === undefined) return new UsageError(`${name} needs a value`)
+  return choices.includes(value)
+    ? undefined
+    : new UsageError(
+        `${name} ${JSON.stringify(value)}: takes ${choices.slice(0, -1).join(", ")} or ${choices.at(-1)}`
+      )
+}
+
 /**
  * What is wrong in `args` (what follows the command's name), said before anything is parsed or
  * read: the first option before any "--" that the command does not take, or one where an app id
@@ -578,6 +606,8 @@ export const commandLineFault = (
     if (takesValue === undefined) {
       return unknownOption(command, arg, [...shape.options.keys(), ...also])
     }
+    const valueFault = builtInValueFault(arg, args[i + 1])
+    if (valueFault !== undefined) return valueFault
     builtIn ||= BUILT_IN_OPTIONS.some(
       ([name]) => name !== "--log-level" && name === arg.split("=")[0]
     )

@@ -450,6 +450,14 @@ describe("okta-connections", () => {
             ["--json", "get", ZSCALER],
             "--json goes after the command, with its own options: get … --json"
           ],
+          // A value @effect/cli's own options do not take, rather than two app ids to ask for.
+          [
+            ["get", ZSCALER, "--log-level", "loud"],
+            '--log-level "loud": takes all, trace, debug, info, warning, error, fatal or none'
+          ],
+          [["get", "--completions", "nope"], '--completions "nope": takes sh, bash, fish or zsh'],
+          [["--completions=nope"], '--completions "nope": takes sh, bash, fish or zsh'],
+          [["simulator", "--log-level"], "--log-level needs a value"],
           // No app id, or a file of them that cannot be read.
           [["get"], "give at least one app id (or --from FILE, or -)"],
           [["deactivate", "--from", join(scratch, "no-ids.txt")], "--from: cannot read"],
@@ -657,6 +665,15 @@ describe("okta-connections", () => {
         const sub = yield* cli(["apply", "--help"], {})
         expect(sub.stdout).toContain("--dry-run")
         expect(sub.stdout).not.toContain("\u001b[")
+        // A completion script for a shell @effect/cli writes one for, before or after a command.
+        for (const args of [
+          ["--completions", "bash"],
+          ["get", "--completions=zsh"]
+        ]) {
+          const script = yield* cli(args, {})
+          expect([script.code, script.stderr]).toEqual([0, ""])
+          expect(script.stdout).toContain("okta-connections")
+        }
         // Every argument says what it is, not only "A user-defined piece of text".
         const verify = yield* cli(["verify", "--help"], {})
         expect(verify.stdout).toContain("<appName>")
