@@ -26,7 +26,7 @@ import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
-import type * as Option from "effect/Option"
+import * as Option from "effect/Option"
 import { ApplicationConnections, VERSION } from "effect-okta-connections"
 import { createPublicKey, type JsonWebKey } from "node:crypto"
 import { stripVTControlCharacters } from "node:util"
@@ -93,7 +93,20 @@ const get = Command.make("get", { appIds, from, json, ndjson, manifest }, (optio
         if (options.json) yield* Console.log(JSON.stringify(rows, null, 2))
         else if (options.manifest) {
           const apps = rows.map(({ id, ...connection }) => ({ id, connection }))
-          yield* Console.log(yield* manifestText(apps))
+          const unread = outcomes.flatMap(({ id, result }) =>
+            Exit.isFailure(result)
+              ? [
+                  {
+                    id,
+                    why: Option.match(Cause.failureOption(result.cause), {
+                      onNone: () => "stopped",
+                      onSome: (error) => error._tag
+                    })
+                  }
+                ]
+              : []
+          )
+          yield* Console.log(yield* manifestText(apps, unread))
         }
         // No table with --ndjson (printed as the calls ended), nor without a row: every app
         // failed, and each failure is on standard error.

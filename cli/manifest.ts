@@ -291,9 +291,13 @@ export const manifestAppOf = (
   }
 }
 
-/** The connections of `apps` as a manifest, YAML with a word on the secrets it cannot hold. */
+/**
+ * The connections of `apps` as a manifest, YAML with a word on the secrets it cannot hold, and on
+ * each app of `unread` (its id and why) that could not be read: a file kept for later says so.
+ */
 export const manifestText = (
-  apps: ReadonlyArray<{ readonly id: string; readonly connection: ProvisioningConnectionResponse }>
+  apps: ReadonlyArray<{ readonly id: string; readonly connection: ProvisioningConnectionResponse }>,
+  unread: ReadonlyArray<{ readonly id: string; readonly why: string }> = []
 ): Effect.Effect<string> =>
   Effect.map(yamlModule, ({ stringify }) => {
     const held = apps.map((entry) => ({ ...entry, app: manifestAppOf(entry.id, entry.connection) }))
@@ -307,6 +311,10 @@ export const manifestText = (
       ...left.map(
         ({ connection, id }) =>
           `# Left out: ${id}, which shows no connection a manifest can hold (authScheme ${connection.profile.authScheme}, status ${connection.status}: an app without provisioning?).`
+      ),
+      ...unread.map(
+        ({ id, why }) =>
+          `# Left out: ${id}, which could not be read (${why}); apply leaves an app the manifest does not name as it is.`
       ),
       // Quoted: Okta's value, which may hold anything, a line break included.
       ...held.flatMap(({ app, connection, id }) => {

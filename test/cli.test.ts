@@ -1107,6 +1107,14 @@ describe("okta-connections", () => {
         expect(new Set((yield* sim.requests).slice(sent).map((r) => r.method))).toEqual(
           new Set(["GET"])
         )
+        // An app that could not be read is named in the file, not only on standard error.
+        const forbidden = "0oasimforbidden00001"
+        const partial = yield* cli(["get", ZSCALER, forbidden, "--manifest"], env)
+        expect(partial.code).toBe(1)
+        expect(partial.stderr).toContain(`${forbidden}: OktaForbiddenError`)
+        expect(partial.stdout).toContain(
+          `\n# Left out: ${forbidden}, which could not be read (OktaForbiddenError); apply leaves an app the manifest does not name as it is.\napps:\n  - id: ${ZSCALER}\n`
+        )
       }).pipe(Effect.scoped),
     30_000
   )
