@@ -407,15 +407,34 @@ const consentFrom = (
         if (Option.isSome(options.code) || Option.isSome(options.state)) {
           throw new UsageError("give --continue-url, or --code and --state, not both")
         }
-        const raw = options.continueUrl.value === "-" ? stdinLines()[0]! : options.continueUrl.value
+        const given =
+          options.continueUrl.value === "-" ? stdinLines()[0]! : options.continueUrl.value
+        // Copied with its quotes, from the JSON or the page that showed it.
+        const raw = given.trim().replace(/^(["'])(.*)\1$/, "$2")
         let url: URL
         try {
-          url = new URL(raw.trim())
+          url = new URL(raw)
         } catch {
           throw new UsageError("--continue-url must be Okta's URL with code and state")
         }
         const code = url.searchParams.get("code")
         const state = url.searchParams.get("state")
+        // The provider sends the browser back with an error, not a code, when the consent was not
+        // given (RFC 6749 §4.1.2.1: an admin who clicked Deny, a scope refused): no code to verify.
+        const refusal = url.searchParams.get("error")
+        if (code === null && refusal !== null) {
+          // The provider's words, on one line, without what a terminal would act on.
+          const said = (text: string | null) =>
+            (text ?? "")
+              // eslint-disable-next-line no-control-regex -- the characters to take out
+              .replace(/[\u0000-\u001f\u007f-\u009f]+/g, " ")
+              .trim()
+              .slice(0, 200)
+          const description = said(url.searchParams.get("error_description"))
+          throw new UsageError(
+            `--continue-url says the consent was not given: ${said(refusal)}${description !== "" ? ` (${description})` : ""}; give it again at the consent link (okta-connections get ${options.appId} prints it)`
+          )
+        }
         if (code === null || state === null) {
           // The usual ways to lose the state: HTML's "&amp;", and a shell that ends the command
           // at an unquoted "&" (running it in the background), which leaves the code alone.

@@ -1617,12 +1617,23 @@ describe("okta-connections", () => {
         expect(escaped.stderr).toContain(
           "with code and state: it has &amp; where Okta's has & (copied from a page's source?)"
         )
-        expect([cut.code, escaped.code]).toEqual([2, 2])
+        // Sent back with the provider's refusal (the admin clicked Deny): said as such, its words
+        // on one line.
+        const denied = yield* cli(
+          ["verify", "google", google, "--continue-url", "-"],
+          env,
+          `${env.OKTA_CLIENT_ORGURL}/api/v1/apps/google/${google}/oauth2/callback?error=access_denied&error_description=The+admin+denied%0A%1B%5B31maccess&state=${state}\n`
+        )
+        expect(denied.stderr).toBe(
+          `okta-connections: --continue-url says the consent was not given: access_denied (The admin denied [31maccess); give it again at the consent link (okta-connections get ${google} prints it)\n`
+        )
+        expect([cut.code, escaped.code, denied.code]).toEqual([2, 2, 2])
         expect((yield* sim.requests).length).toBe(before)
+        // Pasted with the quotes of the JSON or the page that showed it.
         const verified = yield* cli(
           ["verify", "google", google, "--continue-url", "-"],
           env,
-          `${env.OKTA_CLIENT_ORGURL}/continue?code=${code}&state=${state}\n`
+          `"${env.OKTA_CLIENT_ORGURL}/continue?code=${code}&state=${state}"\n`
         )
         expect(verified.code).toBe(0)
         expect(verified.stdout.trim()).toBe(`${google}: verified`)
