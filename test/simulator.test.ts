@@ -320,31 +320,38 @@ for (const face of faces) {
       )
     )
 
-    it.scoped("JWKS: a real RSA public key for an OAuth 2.0 connection, 404 otherwise", () =>
-      run(
-        Effect.gen(function* () {
-          const { jwks } = yield* Effect.flatMap(api, (a) =>
-            a.getUserProvisioningConnectionJWKS(ORG2ORG_OAUTH)
-          )
-          expect(jwks.keys).toHaveLength(1)
-          const key = jwks.keys[0]!
-          expect(key).toMatchObject({ kty: "RSA", alg: "RS256", use: "sig", e: "AQAB" })
-          const publicKey = createPublicKey({
-            key: { kty: "RSA", n: key.n!, e: key.e! },
-            format: "jwk"
+    it.scoped(
+      "JWKS: a real RSA public key for an Org2Org OAuth 2.0 connection, 404 otherwise",
+      () =>
+        run(
+          Effect.gen(function* () {
+            const { jwks } = yield* Effect.flatMap(api, (a) =>
+              a.getUserProvisioningConnectionJWKS(ORG2ORG_OAUTH)
+            )
+            expect(jwks.keys).toHaveLength(1)
+            const key = jwks.keys[0]!
+            expect(key).toMatchObject({ kty: "RSA", alg: "RS256", use: "sig", e: "AQAB" })
+            const publicKey = createPublicKey({
+              key: { kty: "RSA", n: key.n!, e: key.e! },
+              format: "jwk"
+            })
+            expect(publicKey.asymmetricKeyDetails?.modulusLength).toBe(2048)
+            // The same key on every call.
+            const again = yield* Effect.flatMap(api, (a) =>
+              a.getUserProvisioningConnectionJWKS(ORG2ORG_OAUTH)
+            )
+            expect(again.jwks.keys[0]!.kid).toBe(key.kid)
+            const notOAuth = failure(
+              yield* attempt((a) => a.getUserProvisioningConnectionJWKS(ZSCALER))
+            )
+            expect(notOAuth).toMatchObject({ _tag: "OktaNotFoundError", errorCode: "E0000007" })
+            // The keys sign an Org2Org connection's client assertion: Google's OAuth 2.0 has none.
+            const google = failure(
+              yield* attempt((a) => a.getUserProvisioningConnectionJWKS("0oasimgoogle00000001"))
+            )
+            expect(google).toMatchObject({ _tag: "OktaNotFoundError", errorCode: "E0000007" })
           })
-          expect(publicKey.asymmetricKeyDetails?.modulusLength).toBe(2048)
-          // The same key on every call.
-          const again = yield* Effect.flatMap(api, (a) =>
-            a.getUserProvisioningConnectionJWKS(ORG2ORG_OAUTH)
-          )
-          expect(again.jwks.keys[0]!.kid).toBe(key.kid)
-          const notOAuth = failure(
-            yield* attempt((a) => a.getUserProvisioningConnectionJWKS(ZSCALER))
-          )
-          expect(notOAuth).toMatchObject({ _tag: "OktaNotFoundError", errorCode: "E0000007" })
-        })
-      )
+        )
     )
 
     it.scoped(

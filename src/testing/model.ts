@@ -821,7 +821,9 @@ export class OrgModel {
           connection.status = route.op === "activate" ? "ENABLED" : "DISABLED"
         return { status: 204, headers: [], body: "" }
       case "jwks":
-        if (connection?.authScheme !== "OAUTH2") {
+        // The keys sign the client assertion of an Org2Org app's OAuth 2.0 connection: an app of
+        // another kind (Google's, say) has none.
+        if (connection?.authScheme !== "OAUTH2" || state.app.name !== "okta_org2org") {
           return jsonResponse(
             404,
             [],
