@@ -286,9 +286,9 @@ const asUsageLine = (arg: unknown) =>
 // @effect/cli heads every text option's help with "A user-defined piece of text.", our options whose
 // values are parsed (`--timeout seconds`) too, before the description that says what it takes: left
 // out of the help printed. And a command's help gives its usage as `$ get …`, which no shell runs:
-// said with the program's name.
+// said with the program's name. Help only: a command's own output (Okta's values) is left as it is.
 const helpAsWeSayIt = (arg: unknown) =>
-  typeof arg === "string"
+  typeof arg === "string" && arg.includes("USAGE")
     ? arg
         .replace(/^ {2}A user-defined piece of text\.\r?\n\r?\n/gm, "")
         .replace(USAGE_LINE, "$$ okta-connections ")
@@ -342,6 +342,7 @@ const GLOBAL_OPTIONS = new Map([
 ])
 // The simulator takes none of them.
 const COMMANDS = new Set(["get", "update", "activate", "deactivate", "jwks", "verify", "apply"])
+// A command's usage line in its help, `$ get …`.
 const USAGE_LINE = new RegExp(`^\\$ (?=(?:${[...COMMANDS, "simulator"].join("|")}) )`, "m")
 
 /** `argv` with the global options before the command, or what is wrong with them. */
