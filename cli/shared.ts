@@ -705,7 +705,14 @@ const REMEDIES: ReadonlyArray<readonly [string, string]> = [
 /** How a failed app is reported: its error tag, summary and request id; never a secret. */
 export const describeFailure = (error: OktaResponseError) => {
   const requestId = "requestId" in error ? error.requestId : undefined
-  const message = REMEDIES.reduce((text, [api, flag]) => text.replace(api, flag), error.message)
+  // The token was asked for without the scope (one the service app was not granted is refused at
+  // the token request, as invalid_scope): the remedy is the command line's configuration.
+  const scope =
+    error._tag === "OktaForbiddenError" && error.challenge?.error === "insufficient_scope"
+      ? `; ask for ${error.challenge.scope ?? "the scope it needs"} too: add it to OKTA_CLIENT_SCOPES (or scopes in okta.yaml)`
+      : ""
+  const message =
+    REMEDIES.reduce((text, [api, flag]) => text.replace(api, flag), error.message) + scope
   return requestId !== undefined && !message.includes(requestId)
     ? `${error._tag}: ${message} (request id ${requestId})`
     : `${error._tag}: ${message}`

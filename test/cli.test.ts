@@ -1879,6 +1879,10 @@ describe("okta-connections", () => {
         const readOnly = yield* asServiceApp("0oareadonly", "activate")
         expect(readOnly.code).toBe(3)
         expect(readOnly.stderr).toContain("insufficient_scope")
+        // With the way on: the token was asked for without the scope.
+        expect(readOnly.stderr).toContain(
+          "; ask for okta.apps.manage too: add it to OKTA_CLIENT_SCOPES (or scopes in okta.yaml)\n"
+        )
         expect(readOnly.stderr).toContain("29 apps not sent")
         // A service app the org does not know: its token refused (invalid_client), every app's.
         const tokensBefore = yield* sim.tokenRequests
