@@ -707,10 +707,13 @@ export const describeFailure = (error: OktaResponseError) => {
   const requestId = "requestId" in error ? error.requestId : undefined
   // The token was asked for without the scope (one the service app was not granted is refused at
   // the token request, as invalid_scope): the remedy is the command line's configuration.
+  // And one asked for that the service app was not granted: granted, or not asked for.
   const scope =
     error._tag === "OktaForbiddenError" && error.challenge?.error === "insufficient_scope"
       ? `; ask for ${error.challenge.scope ?? "the scope it needs"} too: add it to OKTA_CLIENT_SCOPES (or scopes in okta.yaml)`
-      : ""
+      : error._tag === "OktaAuthError" && error.error === "invalid_scope"
+        ? "; grant the service app each scope of OKTA_CLIENT_SCOPES (or scopes in okta.yaml) in its Okta API Scopes tab, or leave out the ones it does not need"
+        : ""
   const message =
     REMEDIES.reduce((text, [api, flag]) => text.replace(api, flag), error.message) + scope
   return requestId !== undefined && !message.includes(requestId)

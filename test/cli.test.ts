@@ -1884,6 +1884,22 @@ describe("okta-connections", () => {
           "; ask for okta.apps.manage too: add it to OKTA_CLIENT_SCOPES (or scopes in okta.yaml)\n"
         )
         expect(readOnly.stderr).toContain("29 apps not sent")
+        // A scope asked for that the service app was not granted: the token request is refused.
+        const ungranted = yield* cli(["get", ZSCALER], {
+          ...serviceAppEnv(
+            url,
+            "0oareadonly",
+            rsa.privateKey.export({ type: "pkcs8", format: "pem" }).toString()
+          ),
+          OKTA_CLIENT_SCOPES: "okta.apps.read okta.apps.manage"
+        })
+        expect(ungranted.code).toBe(3)
+        expect(ungranted.stderr).toContain(
+          "invalid_scope: One or more scopes are not configured for the authorization server resource."
+        )
+        expect(ungranted.stderr).toContain(
+          "; grant the service app each scope of OKTA_CLIENT_SCOPES (or scopes in okta.yaml) in its Okta API Scopes tab, or leave out the ones it does not need\n"
+        )
         // A service app the org does not know: its token refused (invalid_client), every app's.
         const tokensBefore = yield* sim.tokenRequests
         const unknownApp = yield* asServiceApp("0oanosuchservice", "get")
