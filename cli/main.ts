@@ -213,7 +213,9 @@ const subcommands = [
   simulatorCommand
 ] as const
 const command = root.pipe(
-  Command.withDescription("Okta Application Connections: provisioning connections from a shell"),
+  Command.withDescription(
+    "Okta Application Connections: provisioning connections from a shell. okta-connections help <command> (or <command> --help) gives the command's options."
+  ),
   Command.withSubcommands(subcommands)
 )
 
@@ -291,7 +293,20 @@ const helpAsWeSayIt = (arg: unknown) =>
   typeof arg === "string" && arg.includes("USAGE")
     ? arg
         .replace(/^ {2}A user-defined piece of text\.\r?\n\r?\n/gm, "")
+        // The tool's own usage leaves out the command that follows its options.
+        .replace(/^(\$ okta-connections \[.*\])$/m, "$1 <command> [its options]")
         .replace(USAGE_LINE, "$$ okta-connections ")
+        // The commands' list gives each command's usage whole, and its description after the
+        // longest (some 230 columns in all): the command with its arguments, the description
+        // under it, as git lists its commands; `help <command>` has the options.
+        .replace(
+          /^ {2}- (\S+)(.*?) {2,}(\S.*)$/gm,
+          (_, name: string, usage: string, about: string) =>
+            [
+              `  - ${[name, ...usage.split(" ").filter((word) => word.startsWith("<"))].join(" ")}`,
+              `    ${about}`
+            ].join("\n")
+        )
     : arg
 const withPlainOutput = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
   Effect.consoleWith((console) => {
@@ -457,7 +472,10 @@ const commandLineChecked = (argv: ReadonlyArray<string>) => {
   )
   return fault ?? argv
 }
-const globalsMoved = globalsFirst(process.argv)
+// `okta-connections help [command]`, as git and npm take it: the help of the tool or the command.
+const helpWord = (argv: ReadonlyArray<string>): ReadonlyArray<string> =>
+  argv[2] === "help" ? [...argv.slice(0, 2), ...argv.slice(3, 4), "--help"] : argv
+const globalsMoved = globalsFirst(helpWord(process.argv))
 const argv = globalsMoved instanceof UsageError ? globalsMoved : commandLineChecked(globalsMoved)
 const main = Effect.runFork(
   (argv instanceof UsageError ? Effect.fail(argv) : cli(stdinLast(argv))).pipe(

@@ -662,6 +662,25 @@ describe("okta-connections", () => {
           "--org-url text\n\n  the org URL (default OKTA_CLIENT_ORGURL, or orgUrl in okta.yaml)\n"
         )
         expect(help.stdout).not.toContain("A user-defined piece of text")
+        // The commands, each with its arguments and its description under it: no line as wide as
+        // the longest usage and a description after it.
+        const [, commands = ""] = help.stdout.split(/^COMMANDS$/m)
+        expect(commands).toContain(
+          "\n  - get <appId>...\n    the default provisioning connection of each app\n"
+        )
+        expect(commands).toContain("\n  - verify <appName> <appId>\n")
+        expect(Math.max(...commands.split("\n").map((line) => line.length))).toBeLessThan(80)
+        expect(help.stdout).toContain(
+          "\n$ okta-connections [--org-url text] [--concurrency integer] [--timeout seconds] [--deadline seconds] [--transport fetch | undici] [--verbose] <command> [its options]\n"
+        )
+        // `help`, and `help <command>`, as git and npm take them.
+        expect(yield* cli(["help"], {})).toEqual(help)
+        expect(yield* cli(["help", "apply"], {})).toEqual(yield* cli(["apply", "--help"], {}))
+        const helpNope = yield* cli(["help", "nope"], {})
+        expect([helpNope.code, helpNope.stderr]).toEqual([
+          2,
+          expect.stringContaining('unknown command "nope"')
+        ])
         const sub = yield* cli(["apply", "--help"], {})
         expect(sub.stdout).toContain("--dry-run")
         expect(sub.stdout).not.toContain("\u001b[")
