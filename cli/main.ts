@@ -286,13 +286,16 @@ const plainWhere = (
 const asUsageLine = (arg: unknown) =>
   typeof arg === "string" && arg.endsWith("\n") ? `okta-connections: ${arg.trim()}` : arg
 // @effect/cli heads every text option's help with "A user-defined piece of text.", our options whose
-// values are parsed (`--timeout seconds`) too, before the description that says what it takes: left
-// out of the help printed. And a command's help gives its usage as `$ get …`, which no shell runs:
+// values are parsed (`--timeout seconds`) too, before the description that says what it takes (a
+// flag's with "A true or false value.", a file's with "A file."): left out of the help printed. And a command's help gives its usage as `$ get …`, which no shell runs:
 // said with the program's name. Help only: a command's own output (Okta's values) is left as it is.
 const helpAsWeSayIt = (arg: unknown) =>
   typeof arg === "string" && arg.includes("USAGE")
     ? arg
-        .replace(/^ {2}A user-defined piece of text\.\r?\n\r?\n/gm, "")
+        .replace(
+          /^ {2}(?:A user-defined piece of text|A true or false value|A file)\.\r?\n\r?\n/gm,
+          ""
+        )
         // The tool's own usage leaves out the command that follows its options.
         .replace(/^(\$ okta-connections \[.*\])$/m, "$1 <command> [its options]")
         .replace(USAGE_LINE, "$$ okta-connections ")

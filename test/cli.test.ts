@@ -705,6 +705,7 @@ describe("okta-connections", () => {
           const { code, stdout } = yield* cli([command, "--help"], {})
           expect([code, stdout]).toEqual([0, expect.stringContaining("\nOPTIONS\n")])
           expect(stdout).not.toContain("A user-defined piece of text")
+          expect(stdout).not.toMatch(/A true or false value|A file\./)
           // Its usage as a shell runs it, not `$ get …`.
           expect(stdout).toContain(`\nUSAGE\n\n$ okta-connections ${command} `)
           const [, options = ""] = stdout.split(/^OPTIONS$/m)
