@@ -5,6 +5,7 @@
  */
 import type { FaultOptions, SimulatorFault } from "effect-okta-connections/testing"
 import * as Either from "effect/Either"
+import { nearest } from "../src/internal/nearest.js"
 
 /** A fault and the requests it applies to, as `OktaSimulator.injectFault` takes them. */
 export interface FaultSpec {
@@ -25,6 +26,14 @@ const wholeNumber = (text: string, min: number): number | undefined =>
   /^\d+$/.test(text) && Number(text) >= min && Number.isSafeInteger(Number(text))
     ? Number(text)
     : undefined
+
+// What a typo may have meant: a fault's kind, or a setting.
+const KINDS = ["delay", "redirect", "oversized"]
+const SETTINGS = ["times", "method", "path", "retry-after"]
+const didYouMean = (typo: string, known: ReadonlyArray<string>) => {
+  const meant = nearest(typo, [...known, ...Object.keys(simple)])
+  return meant !== undefined ? ` (did you mean ${meant}?)` : ""
+}
 
 const simple: Record<string, SimulatorFault> = {
   drop: { _tag: "Drop" },
@@ -74,7 +83,16 @@ export const parseFaultSpec = (text: string): Either.Either<FaultSpec, string> =
     if (argument !== undefined) return refuse(`${kind} takes no ":" argument`)
     fault = simple[kind]!
   } else {
-    return refuse(kind === "" ? "no fault named" : `no fault named ${JSON.stringify(kind)}`)
+    return refuse(
+      kind === ""
+        ? "no fault named"
+        : kind === "429"
+          ? // Okta's 429 is the rate limit's: the simulator's own, not a fault.
+            'no fault named "429": a 429 comes from the rate limit, --rate-limit N (per --window-seconds) or --concurrency-limit N'
+          : /^\d+$/.test(kind)
+            ? `no fault named ${JSON.stringify(kind)}: the statuses are 500, 502, 503 and 504`
+            : `no fault named ${JSON.stringify(kind)}${didYouMean(kind, KINDS)}`
+    )
   }
   let times: number | undefined
   let method: string | undefined
@@ -100,7 +118,7 @@ export const parseFaultSpec = (text: string): Either.Either<FaultSpec, string> =
       return refuse(
         key === "retry-after"
           ? "retry-after goes with a 5xx only"
-          : `${JSON.stringify(key)} is not one of times, method, path, retry-after`
+          : `${JSON.stringify(key)} is not one of times, method, path, retry-after${didYouMean(key, SETTINGS)}`
       )
     }
   }

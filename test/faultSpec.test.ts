@@ -59,8 +59,16 @@ describe("--fault SPEC", () => {
   it("refuses a spec it cannot arm, saying why and what it takes", () => {
     const reasons: ReadonlyArray<readonly [string, string]> = [
       ["", "no fault named"],
-      ["501", 'no fault named "501"'],
-      ["flaky", 'no fault named "flaky"'],
+      ["501", 'no fault named "501": the statuses are 500, 502, 503 and 504'],
+      ["flaky", 'no fault named "flaky" (expected'],
+      // A typo, with what it may have meant; Okta's 429, with where it comes from.
+      ["drpo,times=2", 'no fault named "drpo" (did you mean drop?)'],
+      ["malformed_json", 'no fault named "malformed_json" (did you mean malformed-json?)'],
+      [
+        "429",
+        'no fault named "429": a 429 comes from the rate limit, --rate-limit N (per --window-seconds) or --concurrency-limit N'
+      ],
+      ["503,time=2", '"time" is not one of times, method, path, retry-after (did you mean times?)'],
       ["503:xml", 'a 503\'s body is json, html, gateway or empty, not "xml"'],
       ["delay", "delay takes its milliseconds"],
       ["delay:-5", "delay takes its milliseconds"],
