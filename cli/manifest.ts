@@ -601,9 +601,12 @@ export const planFor = (
   if (update) {
     for (const secret of secrets) changes.push(`${secret} (write-only) will be sent`)
     // Okta never returns the token, so it cannot be sent as it is, as the other settings are.
-    if (app.authScheme === "TOKEN" && app.token === undefined && scheme === "TOKEN") {
+    if (app.authScheme === "TOKEN" && app.token === undefined) {
       changes.push(
-        "token not in the manifest: the update replaces the configuration, and Okta may not keep the one it has"
+        scheme === "TOKEN"
+          ? "token not in the manifest: the update replaces the configuration, and Okta may not keep the one it has"
+          : // A connection made a token one now: there is no token of its own to keep.
+            "token not in the manifest: the connection becomes a token one without the app's API token; give it as token: ${env:NAME}"
       )
     }
   }

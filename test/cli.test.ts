@@ -1307,6 +1307,12 @@ describe("okta-connections", () => {
         )
         const again = yield* cli(["apply", manifest, "--dry-run", "--detailed-exitcode"], env)
         expect(again.code).toBe(0)
+        // A connection made a token one has no token to keep: the plan says to give one.
+        const toToken = manifestOf(["apps:", `  - id: ${ORG2ORG_OAUTH}`, "    authScheme: TOKEN"])
+        const plan = yield* cli(["apply", toToken, "--dry-run"], env)
+        expect(plan.stdout).toContain(
+          `${ORG2ORG_OAUTH}  authScheme OAUTH2 → TOKEN; token not in the manifest: the connection becomes a token one without the app's API token; give it as token: \${env:NAME}\n`
+        )
       }).pipe(Effect.scoped),
     60_000
   )
