@@ -143,8 +143,14 @@ const withSecret = (body: unknown, secret: string): unknown => {
     }
     return { ...body, profile: { ...profile, settings: { ...settings, adminPassword: secret } } }
   }
+  // What it has instead, as the client says it of a body without a secret: `token` is TOKEN.
+  const given = profile["authScheme"]
+  const meant =
+    typeof given === "string"
+      ? { TOKEN: "TOKEN", OAUTH2: "OAUTH2", OAUTH: "OAUTH2" }[given.toUpperCase()]
+      : undefined
   throw new UsageError(
-    "--secret-*: the body file's profile.authScheme must be TOKEN or OAUTH2 to take the secret"
+    `--secret-*: the body file's profile.authScheme must be TOKEN or OAUTH2 to take the secret (${given === undefined ? "it has none" : meant !== undefined ? `in capitals: ${meant}` : `it has ${JSON.stringify(given)}`})`
   )
 }
 

@@ -2317,7 +2317,17 @@ describe("okta-connections", () => {
               file("saml.yaml", "profile:\n  authScheme: SAML\n"),
               ...secretFrom
             ],
-            "profile.authScheme must be TOKEN or OAUTH2 to take the secret"
+            'profile.authScheme must be TOKEN or OAUTH2 to take the secret (it has "SAML")'
+          ],
+          [
+            [
+              "update",
+              ORG2ORG,
+              "--file",
+              file("lower.yaml", "profile:\n  authScheme: token\n"),
+              ...secretFrom
+            ],
+            "profile.authScheme must be TOKEN or OAUTH2 to take the secret (in capitals: TOKEN)"
           ],
           [
             [
