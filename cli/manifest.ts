@@ -220,7 +220,7 @@ export const readManifest = (
   Effect.flatMap(yamlParser, (parseYaml) =>
     Effect.flatMap(
       path === "-"
-        ? Effect.mapError(standardInput, () => new ManifestError("cannot read -"))
+        ? Effect.mapError(standardInput("the manifest"), () => new ManifestError("cannot read -"))
         : Effect.succeed(undefined),
       (stdin) => readWith(path, parseYaml, stdin)
     )

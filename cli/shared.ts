@@ -653,7 +653,7 @@ export const idsOf = (args: ReadonlyArray<string>, file: Option.Option<string>) 
       .filter((id) => id !== "")
   return Effect.flatMap(
     args.includes("-") || Option.contains(file, "-")
-      ? Effect.mapError(standardInput, failed)
+      ? Effect.mapError(standardInput("app ids (one per line, or separated by spaces)"), failed)
       : Effect.succeed(""),
     // Standard input is read once, for "-" and "--from -" alike.
     (stdin) =>

@@ -26,30 +26,39 @@ export const readFault = (error: unknown): string => {
  * Standard input to its end, as text. Read from `process.stdin`, not with `readFileSync(0)`: once
  * `process.stdin` exists (the Node platform makes it), a pipe is non-blocking, and a synchronous
  * read before the writer has written fails with EAGAIN, as in
- * `okta-connections get … --manifest | okta-connections apply -`. A second read gets "".
+ * `okta-connections get … --manifest | okta-connections apply -`. A second read gets "". From a
+ * terminal, a line on standard error says what is read (`what`) and how to end it.
  */
-export const standardInput: Effect.Effect<string, Error> = Effect.async<string, Error>((resume) => {
-  const stdin = process.stdin
-  if (stdin.readableEnded) {
-    resume(Effect.succeed(""))
-    return
-  }
-  const chunks: Array<Buffer> = []
-  const onData = (chunk: Buffer) => {
-    chunks.push(chunk)
-  }
-  const done = () => {
-    stdin.off("data", onData).off("end", onEnd).off("error", onError)
-    stdin.pause()
-  }
-  const onEnd = () => {
-    done()
-    resume(Effect.succeed(Buffer.concat(chunks).toString("utf8")))
-  }
-  const onError = (error: Error) => {
-    done()
-    resume(Effect.fail(error))
-  }
-  stdin.on("data", onData).once("end", onEnd).once("error", onError)
-  return Effect.sync(done)
-})
+export const standardInput = (what: string): Effect.Effect<string, Error> =>
+  Effect.async<string, Error>((resume) => {
+    const stdin = process.stdin
+    if (stdin.readableEnded) {
+      resume(Effect.succeed(""))
+      return
+    }
+    // From a terminal, nothing says the command waits for what is typed (`apply -` typed by hand):
+    // said, with how to end it.
+    if (stdin.isTTY === true) {
+      process.stderr.write(
+        `okta-connections: reading ${what} from the terminal; end it with Ctrl-D\n`
+      )
+    }
+    const chunks: Array<Buffer> = []
+    const onData = (chunk: Buffer) => {
+      chunks.push(chunk)
+    }
+    const done = () => {
+      stdin.off("data", onData).off("end", onEnd).off("error", onError)
+      stdin.pause()
+    }
+    const onEnd = () => {
+      done()
+      resume(Effect.succeed(Buffer.concat(chunks).toString("utf8")))
+    }
+    const onError = (error: Error) => {
+      done()
+      resume(Effect.fail(error))
+    }
+    stdin.on("data", onData).once("end", onEnd).once("error", onError)
+    return Effect.sync(done)
+  })

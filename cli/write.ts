@@ -81,7 +81,9 @@ const readSecret = (options: {
   return Effect.flatMap(
     secretFromStdin(options)
       ? Effect.mapError(
-          standardInput,
+          standardInput(
+            "the secret (shown as it is typed: --secret-env or --secret-file keep it off the screen)"
+          ),
           () => new UsageError("cannot read the secret from standard input")
         )
       : Effect.succeed(undefined),
@@ -212,7 +214,7 @@ export const update = Command.make(
       const parseYaml = Option.isSome(options.file) ? yield* yamlParser : undefined
       const stdinBody = bodyFromStdin
         ? yield* Effect.mapError(
-            standardInput,
+            standardInput("the request body"),
             () => new UsageError("--file: cannot read standard input")
           )
         : undefined
@@ -388,7 +390,11 @@ const consentOf = (options: {
   return Effect.flatMap(
     fromStdin
       ? Effect.mapError(
-          standardInput,
+          standardInput(
+            continueUrl === "-"
+              ? "the URL Okta continues to"
+              : `the code${Option.contains(options.state, "-") ? ", then the state on the next line" : ""}`
+          ),
           (error) => new UsageError(`cannot read the consent: ${String(error)}`)
         )
       : Effect.succeed(""),

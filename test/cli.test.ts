@@ -67,6 +67,27 @@ const spawnCli = (args: ReadonlyArray<string>, url: string, stdin = "") => {
   return { child, output }
 }
 
+/**
+ * The CLI on a terminal of its own (util-linux's `script` gives it one), `typed` written to it as
+ * keys are: "\x04" is Ctrl-D. Standard output and error are the terminal's one stream.
+ */
+const inTerminal = (args: ReadonlyArray<string>, env: Record<string, string>, typed: string) =>
+  Effect.async<{ code: number | null; output: string }>((resume) => {
+    const quoted = (word: string) => `'${word.replaceAll("'", `'\\''`)}'`
+    const command = [process.execPath, cliPath, ...args].map(quoted).join(" ")
+    const child = spawn("script", ["-qec", command, "/dev/null"], {
+      cwd: root,
+      env: { PATH: process.env["PATH"] ?? "", HOME: emptyHome, ...env },
+      stdio: ["pipe", "pipe", "inherit"]
+    })
+    let output = ""
+    child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()))
+    child.stdin.end(typed)
+    child.once("exit", (code) =>
+      resume(Effect.succeed({ code, output: output.replaceAll("\r\n", "\n") }))
+    )
+  })
+
 /** `okta-connections simulator` with `args`, its standard output piped. */
 const spawnSimulator = (args: ReadonlyArray<string>) =>
   spawn(process.execPath, [cliPath, "simulator", ...args], {
@@ -301,6 +322,36 @@ describe("okta-connections", () => {
           1,
           expect.stringContaining("OktaBadRequestError: verifyProvisioningConnectionForApplication")
         ])
+      }).pipe(Effect.scoped),
+    30_000
+  )
+
+  it.live(
+    "standard input from a terminal: a line says what is read and how to end it",
+    () =>
+      Effect.gen(function* () {
+        const { env, sim } = yield* org
+        // `get -` typed by hand waited without a word: what it reads is said first.
+        const ids = yield* inTerminal(["get", "-"], env, `${ZSCALER}\n\x04`)
+        expect(ids.code).toBe(0)
+        expect(ids.output).toContain(
+          "okta-connections: reading app ids (one per line, or separated by spaces) from the terminal; end it with Ctrl-D\n"
+        )
+        expect(ids.output).toMatch(new RegExp(`^${ZSCALER} +ENABLED +TOKEN`, "m"))
+        // A secret typed there shows as typed: said before it is, with the ways that do not.
+        const secret = yield* inTerminal(
+          ["update", ORG2ORG, "--auth-scheme", "TOKEN", "--secret-stdin"],
+          env,
+          "00typed\n\x04"
+        )
+        expect(secret.code).toBe(0)
+        expect(secret.output).toContain(
+          "okta-connections: reading the secret (shown as it is typed: --secret-env or --secret-file keep it off the screen) from the terminal; end it with Ctrl-D\n"
+        )
+        expect((yield* sim.inspect(ORG2ORG)).connection).toMatchObject({ token: "00typed" })
+        // A pipe is no terminal: nothing more than the command's own output.
+        const piped = yield* cli(["get", "-", "--json"], env, `${ZSCALER}\n`)
+        expect([piped.code, piped.stderr]).toEqual([0, ""])
       }).pipe(Effect.scoped),
     30_000
   )
