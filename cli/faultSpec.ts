@@ -27,14 +27,6 @@ const wholeNumber = (text: string, min: number): number | undefined =>
     ? Number(text)
     : undefined
 
-// What a typo may have meant: a fault's kind, or a setting.
-const KINDS = ["delay", "redirect", "oversized"]
-const SETTINGS = ["times", "method", "path", "retry-after"]
-const didYouMean = (typo: string, known: ReadonlyArray<string>) => {
-  const meant = nearest(typo, [...known, ...Object.keys(simple)])
-  return meant !== undefined ? ` (did you mean ${meant}?)` : ""
-}
-
 const simple: Record<string, SimulatorFault> = {
   drop: { _tag: "Drop" },
   hang: { _tag: "Hang" },
@@ -44,6 +36,15 @@ const simple: Record<string, SimulatorFault> = {
   "rate-limit-no-date": { _tag: "RateLimitNoDate" },
   "duplicate-reset": { _tag: "DuplicateReset" },
   "proxy-page": { _tag: "ProxyPage" }
+}
+
+// What a typo may have meant: a fault's kind (those above, or one that takes a ":" argument), or a
+// setting.
+const KINDS = [...Object.keys(simple), "delay", "redirect", "oversized"]
+const SETTINGS = ["times", "method", "path", "retry-after"]
+const didYouMean = (typo: string, known: ReadonlyArray<string>) => {
+  const meant = nearest(typo, known)
+  return meant !== undefined ? ` (did you mean ${meant}?)` : ""
 }
 
 /**

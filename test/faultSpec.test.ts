@@ -69,6 +69,8 @@ describe("--fault SPEC", () => {
         'no fault named "429": a 429 comes from the rate limit, --rate-limit N (per --window-seconds) or --concurrency-limit N'
       ],
       ["503,time=2", '"time" is not one of times, method, path, retry-after (did you mean times?)'],
+      // A setting is not taken for a fault's kind.
+      ["503,drp=1", '"drp" is not one of times, method, path, retry-after (expected'],
       ["503:xml", 'a 503\'s body is json, html, gateway or empty, not "xml"'],
       ["delay", "delay takes its milliseconds"],
       ["delay:-5", "delay takes its milliseconds"],
