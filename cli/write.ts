@@ -576,6 +576,20 @@ export const verify = Command.make(
             true
           )
           yield* finish(outcome)
+          // Okta's 400 for a code says "invalid, expired or already used": run again after a
+          // verify that worked (to add --activate, say), it is the last.
+          const failure = Exit.isFailure(outcome[0]!.result)
+            ? Cause.failureOption(outcome[0]!.result.cause)
+            : Option.none()
+          if (
+            Option.isSome(failure) &&
+            failure.value._tag === "OktaBadRequestError" &&
+            failure.value.operation === "verifyProvisioningConnectionForApplication"
+          ) {
+            yield* Console.error(
+              `${options.appId}: a consent's code verifies once: if it was verified already, okta-connections activate ${options.appId} enables the connection; if not, give the consent again (okta-connections get ${options.appId} prints the link)`
+            )
+          }
         })
       )
     )

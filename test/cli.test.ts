@@ -1729,6 +1729,10 @@ describe("okta-connections", () => {
           `--continue-url is on other.okta.example, the configured org is ${orgHost}: verifying at ${orgHost}`
         )
         expect(elsewhere.code).toBe(1) // the code was used above: Okta refuses it
+        // With the way on: a code verifies once, and the app it verified is activated as it is.
+        expect(elsewhere.stderr).toContain(
+          `${google}: a consent's code verifies once: if it was verified already, okta-connections activate ${google} enables the connection; if not, give the consent again (okta-connections get ${google} prints the link)\n`
+        )
         expect(elsewhere.stdout + elsewhere.stderr).not.toContain(code)
         // --code - and --state: the code from standard input, the state as a value or its next line.
         const slack = "0oasimslack000000001"
