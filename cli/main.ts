@@ -137,6 +137,13 @@ const get = Command.make("get", { appIds, from, json, ndjson, manifest }, (optio
                 `${row.id}: DISABLED; if its OAuth 2.0 consent is still to be given, ${consentWay(consent)}; if it was given, okta-connections activate ${row.id} enables it`
               )
             }
+            // Okta's answer for an app without provisioning (a bookmark app): a table of UNKNOWN
+            // says nothing more, and activating it answers 204 all the same.
+            if (row.status === "UNKNOWN" && row.profile.authScheme === "UNKNOWN") {
+              yield* Console.error(
+                `${row.id}: UNKNOWN, as Okta shows an app without provisioning (a bookmark app, say): there is no connection to set, and activating it changes nothing`
+              )
+            }
           }
         }
         yield* finish(outcomes)

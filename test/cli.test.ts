@@ -1443,6 +1443,12 @@ describe("okta-connections", () => {
         expect(pending.stderr).toMatch(
           /^0oasimgoogle00000001: DISABLED; if its OAuth 2\.0 consent is still to be given, consent in a browser at http:\/\/127\.0\.0\.1:\d+\/simulator\/consent\/google\/0oasimgoogle00000001\?state=[\w-]+, then verify and activate it \(okta-connections verify --activate, with the URL Okta continues to\); if it was given, okta-connections activate 0oasimgoogle00000001 enables it\n2 of 2 apps succeeded\n$/m
         )
+        // An app without provisioning reads UNKNOWN twice: said what that is.
+        const bookmark = yield* cli(["get", "0oasimbookmark000001"], env)
+        expect([bookmark.code, bookmark.stderr]).toEqual([
+          0,
+          "0oasimbookmark000001: UNKNOWN, as Okta shows an app without provisioning (a bookmark app, say): there is no connection to set, and activating it changes nothing\n"
+        ])
         const kept = yield* cli(["update", "0oasimorg2orgoauth01", ...oauth, "--activate"], env)
         expect([kept.code, kept.stderr]).toEqual([0, ""])
       }).pipe(Effect.scoped),
