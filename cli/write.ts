@@ -576,8 +576,8 @@ export const verify = Command.make(
             true
           )
           yield* finish(outcome)
-          // Okta's 400 for a code says "invalid, expired or already used": run again after a
-          // verify that worked (to add --activate, say), it is the last.
+          // Okta's 400 for a code says "invalid, expired or already used", most often one a verify
+          // that worked has spent (run again to add --activate, say): the way on for either.
           const failure = Exit.isFailure(outcome[0]!.result)
             ? Cause.failureOption(outcome[0]!.result.cause)
             : Option.none()
