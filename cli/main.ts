@@ -324,7 +324,9 @@ const withPlainOutput = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
     const log = plainWhere(colours(process.stdout), console.log)
     return Effect.withConsole(effect, {
       ...console,
-      log: (...args) => log(...args.map(helpAsWeSayIt)),
+      // @effect/cli prints `--version` as a paragraph, ending in a line break: a blank line after.
+      log: (...args) =>
+        log(...args.map((arg) => (arg === `${VERSION}\n` ? VERSION : helpAsWeSayIt(arg)))),
       info: plainWhere(colours(process.stdout), console.info),
       error: (...args) => error(...args.map(asUsageLine)),
       warn: plainWhere(colours(process.stderr), console.warn)

@@ -11,6 +11,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { Progress } from "../cli/shared.js"
+import { VERSION } from "../src/index.js"
 import { generatedApps, OktaSimulator, type PublicJwk, serve } from "../src/testing/index.js"
 import { loopbackServer, refusingProxy, tunnellingProxy } from "./support/loopback.js"
 import { root, runNode } from "./support/subprocess.js"
@@ -732,6 +733,9 @@ describe("okta-connections", () => {
           2,
           expect.stringContaining('unknown command "nope"')
         ])
+        // The version alone on its line, as scripts read it: no blank line after it.
+        const version = yield* cli(["--version"], {})
+        expect([version.code, version.stdout, version.stderr]).toEqual([0, `${VERSION}\n`, ""])
         const sub = yield* cli(["apply", "--help"], {})
         expect(sub.stdout).toContain("--dry-run")
         expect(sub.stdout).not.toContain("\u001b[")
