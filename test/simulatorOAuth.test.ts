@@ -197,7 +197,7 @@ describe("the simulated authorization server", () => {
       { claims: { aud: `${ORG}/oauth2/default/v1/token` } },
       401,
       "invalid_client",
-      '"aud"'
+      "The audience claim for client_assertion must be the endpoint invoked for the request."
     ],
     ["no jti", { claims: { jti: undefined } }, 401, "invalid_client", '"jti"'],
     ["no iat", { claims: { iat: undefined } }, 401, "invalid_client", '"iat"'],
@@ -239,6 +239,20 @@ describe("the simulated authorization server", () => {
       expect([refused.status, refused.json["error"]]).toEqual([status, error])
       expect(refused.json["error_description"]).toContain(description)
       expect(yield* org.tokenRequests).toBe(1)
+    })
+  )
+
+  it.effect("refuses, in Okta's words, an assertion signed with a key the app does not have", () =>
+    Effect.gen(function* () {
+      const other = generateKeyPairSync("rsa", { modulusLength: 2048 }).publicKey
+      const org = yield* orgOf({
+        oauthClients: [client({ publicKey: { ...other.export({ format: "jwk" }), kid: "key-1" } })]
+      })
+      const refused = yield* tokenRequest(org, yield* assertion())
+      expect([refused.status, refused.json]).toEqual([
+        401,
+        { error: "invalid_client", error_description: "The client_assertion signature is invalid." }
+      ])
     })
   )
 

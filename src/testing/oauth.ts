@@ -227,15 +227,19 @@ export class OAuthServer {
               iat: payload.iat!
             }
           } catch (error) {
-            const code = (error as { code?: unknown } | undefined)?.code
+            const { code, claim } = (error ?? {}) as { code?: unknown; claim?: unknown }
             return {
               ok: false as const,
               reason:
                 code === "ERR_JWT_EXPIRED"
                   ? "expired"
-                  : error instanceof Error
-                    ? error.message
-                    : "invalid"
+                  : code === "ERR_JWS_SIGNATURE_VERIFICATION_FAILED"
+                    ? "signature"
+                    : code === "ERR_JWT_CLAIM_VALIDATION_FAILED" && claim === "aud"
+                      ? "audience"
+                      : error instanceof Error
+                        ? error.message
+                        : "invalid"
             }
           }
         })
@@ -245,6 +249,15 @@ export class OAuthServer {
       // Okta's words, and its checks against its own clock.
       if (!verified.ok && verified.reason === "expired")
         return oauthError(401, "invalid_client", "The client_assertion token is expired.")
+      // Signed with a key other than the one registered: the app's key and the one in use differ.
+      if (!verified.ok && verified.reason === "signature")
+        return oauthError(401, "invalid_client", "The client_assertion signature is invalid.")
+      if (!verified.ok && verified.reason === "audience")
+        return oauthError(
+          401,
+          "invalid_client",
+          "The audience claim for client_assertion must be the endpoint invoked for the request."
+        )
       if (verified.ok && verified.exp - nowMillis / 1000 > 3600)
         return oauthError(
           401,
