@@ -702,6 +702,15 @@ const REMEDIES: ReadonlyArray<readonly [string, string]> = [
   ["(the proxy option)", "(OKTA_CLIENT_PROXY_HOST, or okta.client.proxy in okta.yaml)"]
 ]
 
+// Okta's invalid_client for a key the service app does not have, or a key id it has no key of:
+// which of the command line's settings to mend.
+const clientHint = (description: string) =>
+  description.includes("signature is invalid")
+    ? "; the private key (OKTA_CLIENT_PRIVATEKEY, or privateKey in okta.yaml) is not the one whose public key the service app has: add its public key to the app's Public Keys, or give the private key of one there"
+    : description.includes("kid is invalid")
+      ? "; give the key id the service app's Public Keys list for this key as OKTA_CLIENT_KEYID (or keyId in okta.yaml)"
+      : ""
+
 /** How a failed app is reported: its error tag, summary and request id; never a secret. */
 export const describeFailure = (error: OktaResponseError) => {
   const requestId = "requestId" in error ? error.requestId : undefined
@@ -713,7 +722,9 @@ export const describeFailure = (error: OktaResponseError) => {
       ? `; ask for ${error.challenge.scope ?? "the scope it needs"} too: add it to OKTA_CLIENT_SCOPES (or scopes in okta.yaml)`
       : error._tag === "OktaAuthError" && error.error === "invalid_scope"
         ? "; grant the service app each scope of OKTA_CLIENT_SCOPES (or scopes in okta.yaml) in its Okta API Scopes tab, or leave out the ones it does not need"
-        : ""
+        : error._tag === "OktaAuthError" && error.error === "invalid_client"
+          ? clientHint(error.errorDescription ?? "")
+          : ""
   const message =
     REMEDIES.reduce((text, [api, flag]) => text.replace(api, flag), error.message) + scope
   return requestId !== undefined && !message.includes(requestId)

@@ -1991,6 +1991,38 @@ describe("okta-connections", () => {
         expect(ungranted.stderr).toContain(
           "; grant the service app each scope of OKTA_CLIENT_SCOPES (or scopes in okta.yaml) in its Okta API Scopes tab, or leave out the ones it does not need\n"
         )
+        // A private key that is not the service app's, and a key id it has no key of: Okta's
+        // words, and the setting to mend.
+        const otherKey = generateKeyPairSync("rsa", { modulusLength: 2048 })
+          .privateKey.export({ type: "pkcs8", format: "pem" })
+          .toString()
+        const wrongKey = yield* cli(["get", ZSCALER], serviceAppEnv(url, "0oareadonly", otherKey))
+        expect(wrongKey.code).toBe(3)
+        expect(wrongKey.stderr).toContain(
+          "invalid_client: The client_assertion signature is invalid."
+        )
+        expect(wrongKey.stderr).toContain(
+          "); the private key (OKTA_CLIENT_PRIVATEKEY, or privateKey in okta.yaml) is not the one whose public key the service app has: add its public key to the app's Public Keys, or give the private key of one there\n"
+        )
+        yield* sim.addOAuthClient({
+          clientId: "0oakeyed",
+          publicKey: { ...rsa.publicKey.export({ format: "jwk" }), kid: "key-1" } as PublicJwk
+        })
+        const wrongKid = yield* cli(["get", ZSCALER], {
+          ...serviceAppEnv(
+            url,
+            "0oakeyed",
+            rsa.privateKey.export({ type: "pkcs8", format: "pem" }).toString()
+          ),
+          OKTA_CLIENT_KEYID: "key-2"
+        })
+        expect(wrongKid.code).toBe(3)
+        expect(wrongKid.stderr).toContain(
+          "invalid_client: The client_assertion JWT kid is invalid."
+        )
+        expect(wrongKid.stderr).toContain(
+          "); give the key id the service app's Public Keys list for this key as OKTA_CLIENT_KEYID (or keyId in okta.yaml)\n"
+        )
         // A service app the org does not know: its token refused (invalid_client), every app's.
         const tokensBefore = yield* sim.tokenRequests
         const unknownApp = yield* asServiceApp("0oanosuchservice", "get")
