@@ -114,6 +114,7 @@ export const make = (
     const prefix = options.keyPrefix ?? "okta-connections:"
     const problem =
       options.client === undefined ? urlProblem(options.url ?? DEFAULT_URL) : undefined
+    let connectionError: string | undefined
     if (problem !== undefined)
       return yield* new OktaConfigError({ field: "redisUrl", reason: problem })
     const redis =
@@ -132,8 +133,14 @@ export const make = (
             connectionName: "effect-okta-connections"
           })
           // Failures surface as failed commands (and the client's fallback); without a listener
-          // ioredis would report each reconnection attempt as an unhandled error.
-          client.on("error", () => {})
+          // ioredis would report each reconnection attempt as an unhandled error. The last one
+          // says why a command could not be sent.
+          client.on("error", (error: Error) => {
+            connectionError = error.message
+          })
+          client.on("ready", () => {
+            connectionError = undefined
+          })
           return client
         }),
         (client) => Effect.sync(() => client.disconnect())
@@ -179,7 +186,12 @@ export const make = (
         catch: (error) =>
           new RateLimitStoreError({
             operation,
-            reason: error instanceof Error ? error.message : String(error)
+            reason: !(error instanceof Error)
+              ? String(error)
+              : // ioredis's words for a command while disconnected (enableOfflineQueue off).
+                error.message.startsWith("Stream isn't writeable")
+                ? `not connected to Redis${connectionError === undefined ? "" : ` (${connectionError})`}`
+                : error.message
           })
       })
 

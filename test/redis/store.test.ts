@@ -663,6 +663,11 @@ describe("clients sharing one store", () => {
         // Every one of them went through the local gate.
         expect((yield* localRequests).count - localBefore).toBe(5)
         expect(warnings.join("\n")).toContain("rate-limit store failing")
+        // Why, in words: not ioredis's "Stream isn't writeable and enableOfflineQueue …".
+        expect(warnings.join("\n")).toContain(
+          "not connected to Redis (connect ECONNREFUSED 127.0.0.1:1)"
+        )
+        expect(warnings.join("\n")).not.toContain("enableOfflineQueue")
         expect(printed.mock.calls.flat().join("\n")).not.toContain("[ioredis]")
       }).pipe(Effect.provide(simulated({ limit: 50, windowSeconds: 60 })), Effect.scoped)
   )
