@@ -44,7 +44,46 @@ it.effect("a 503 is retried, and the retry says so", () =>
 )
 // --- end ---
 
-// Both regions above must appear in the README as they are here.
+// The third example's imports, beside the first's (the README's block has them all).
+import { Layer } from "effect"
+import { OktaNotFoundError } from "effect-okta-connections"
+// --- README: third example (its imports are above) ---
+// The code under test: an app Okta does not know counts as "MISSING".
+const statusOf = (appId: string) =>
+  Effect.flatMap(ApplicationConnections, (api) =>
+    api.getDefaultProvisioningConnectionForApplication(appId)
+  ).pipe(
+    Effect.map((connection) => connection.status),
+    Effect.catchTag("OktaNotFoundError", () => Effect.succeed("MISSING"))
+  )
+
+// Only the methods the code calls: any other one dies (UnimplementedError) if called.
+const Fake = Layer.mock(ApplicationConnections, {
+  getDefaultProvisioningConnectionForApplication: (appId) =>
+    appId === "0oamissing0000000001"
+      ? Effect.fail(
+          new OktaNotFoundError({
+            operation: "getDefaultProvisioningConnectionForApplication",
+            method: "GET",
+            path: `/api/v1/apps/${appId}/connections/default`,
+            status: 404,
+            // As Okta sends it: without its code, the message says the 404 was not Okta's.
+            errorCode: "E0000007",
+            errorSummary: `Not found: Resource not found: ${appId} (AppInstance)`
+          })
+        )
+      : Effect.succeed({ status: "ENABLED", profile: { authScheme: "TOKEN" } })
+})
+
+it.effect("an app Okta does not know is MISSING", () =>
+  Effect.gen(function* () {
+    expect(yield* statusOf("0oamissing0000000001")).toBe("MISSING")
+    expect(yield* statusOf("0oafxqCAJWWGELFTYASJ")).toBe("ENABLED")
+  }).pipe(Effect.provide(Fake))
+)
+// --- end ---
+
+// The regions above must appear in the README as they are here.
 import { readFileSync } from "node:fs"
 
 describe("the README", () => {
@@ -52,7 +91,7 @@ describe("the README", () => {
     const source = readFileSync(new URL(import.meta.url), "utf8")
     const readme = readFileSync(new URL("../README.md", import.meta.url), "utf8")
     const regions = [...source.matchAll(/\/\/ --- README: [^\n]*\n([\s\S]*?)\/\/ --- end ---/g)]
-    expect(regions).toHaveLength(2)
+    expect(regions).toHaveLength(3)
     for (const [, text] of regions) {
       // The first example's import of withAdvancingClock belongs to the second.
       const expected = text!.replace(", withAdvancingClock }", " }")
