@@ -303,6 +303,14 @@ const helpAsWeSayIt = (arg: unknown) =>
           /^ {2}(?:A user-defined piece of text|A true or false value|A file)\.\r?\n\r?\n/gm,
           ""
         )
+        // Nothing said here: the name as a heading above the name and version; under each
+        // option "This setting is optional." (every one is) and its choices again (its usage
+        // lists them); "zero or more" app ids, where one at least is needed.
+        .replace(/^(?:\u001b\[[\d;]*m)*okta-connections(?:\u001b\[[\d;]*m)*\r?\n\r?\n/, "")
+        .replace(
+          /\r?\n\r?\n {2}(?:This setting is optional\.|One of the following: .*|This argument may be repeated zero or more times\.)$/gm,
+          ""
+        )
         // The tool's own usage leaves out the command that follows its options.
         .replace(/^(\$ okta-connections \[.*\])$/m, "$1 <command> [its options]")
         .replace(USAGE_LINE, "$$ okta-connections ")

@@ -736,6 +736,20 @@ describe("okta-connections", () => {
         // The version alone on its line, as scripts read it: no blank line after it.
         const version = yield* cli(["--version"], {})
         expect([version.code, version.stdout, version.stderr]).toEqual([0, `${VERSION}\n`, ""])
+        // Without what says nothing here: a second heading of the name, "This setting is
+        // optional." under every option (each one is), the choices again under a usage that
+        // lists them, and "zero or more" app ids, where one at least is needed.
+        expect(help.stdout.startsWith(`okta-connections ${VERSION}\n\nUSAGE\n`)).toBe(true)
+        const get = yield* cli(["get", "--help"], {})
+        for (const noise of ["optional.", "One of the following", "zero or more"]) {
+          expect([noise, help.stdout.includes(noise) || get.stdout.includes(noise)]).toEqual([
+            noise,
+            false
+          ])
+        }
+        expect(help.stdout).toContain(
+          "\n--transport fetch | undici\n\n  fetch (the default), or undici; with HTTPS_PROXY or HTTP_PROXY set, undici through that proxy\n\n--"
+        )
         const sub = yield* cli(["apply", "--help"], {})
         expect(sub.stdout).toContain("--dry-run")
         expect(sub.stdout).not.toContain("\u001b[")
