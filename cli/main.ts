@@ -305,7 +305,9 @@ const helpAsWeSayIt = (arg: unknown) =>
         )
         // Nothing said here: the name as a heading above the name and version; under each
         // option "This setting is optional." (every one is) and its choices again (its usage
-        // lists them); "zero or more" app ids, where one at least is needed.
+        // lists them); "zero or more" app ids, where one at least is needed. (The heading is
+        // in colour codes on a terminal.)
+        // eslint-disable-next-line no-control-regex
         .replace(/^(?:\u001b\[[\d;]*m)*okta-connections(?:\u001b\[[\d;]*m)*\r?\n\r?\n/, "")
         .replace(
           /\r?\n\r?\n {2}(?:This setting is optional\.|One of the following: .*|This argument may be repeated zero or more times\.)$/gm,
