@@ -10,6 +10,7 @@ import { generateKeyPairSync } from "node:crypto"
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
+import { stripVTControlCharacters } from "node:util"
 import { Progress } from "../cli/shared.js"
 import { VERSION } from "../src/index.js"
 import { generatedApps, OktaSimulator, type PublicJwk, serve } from "../src/testing/index.js"
@@ -740,6 +741,13 @@ describe("okta-connections", () => {
         // optional." under every option (each one is), the choices again under a usage that
         // lists them, and "zero or more" app ids, where one at least is needed.
         expect(help.stdout.startsWith(`okta-connections ${VERSION}\n\nUSAGE\n`)).toBe(true)
+        // In colour, at a terminal, too.
+        const coloured = (yield* inTerminal(["--help"], {}, "")).output
+        expect(coloured).toContain("\u001b[")
+        expect(stripVTControlCharacters(coloured)).toMatch(
+          new RegExp(`^okta-connections ${VERSION.replaceAll(".", "\\.")}\n\nUSAGE\n`)
+        )
+        expect(coloured).not.toContain("optional.")
         const get = yield* cli(["get", "--help"], {})
         for (const noise of ["optional.", "One of the following", "zero or more"]) {
           expect([noise, help.stdout.includes(noise) || get.stdout.includes(noise)]).toEqual([
