@@ -129,6 +129,9 @@ export const make = (
             // A command Redis does not answer in time fails: the client then goes on with its
             // own gate, and need not time each command itself.
             commandTimeout: STORE_TIMEOUT_MS,
+            // Closing a connection that is down waits this long (on a timer that keeps the
+            // process alive) before dropping it: 2 s by default, after a script's last call.
+            disconnectTimeout: STORE_TIMEOUT_MS,
             retryStrategy: (attempt) => Math.min(100 * attempt, 2_000),
             connectionName: "effect-okta-connections"
           })
@@ -146,16 +149,25 @@ export const make = (
         (client) => Effect.sync(() => client.disconnect())
       ).pipe(
         // Commands are not queued while disconnected: wait (briefly) for the first connection. A
-        // Redis that is down now makes the client start on its local gate, not fail.
+        // Redis that refuses it, or has not answered in 2 s, makes the client start on its local
+        // gate (the store is tried again later), not fail, nor wait for ioredis's retries.
         Effect.tap((client) =>
           Effect.async<void>((resume) => {
             if (client.status === "ready") return resume(Effect.void)
-            const timer = setTimeout(() => resume(Effect.void), 2_000)
-            client.once("ready", () => {
+            const settle = () => {
               clearTimeout(timer)
+              client.off("ready", settle)
+              client.off("error", settle)
               resume(Effect.void)
+            }
+            const timer = setTimeout(settle, 2_000)
+            client.once("ready", settle)
+            client.once("error", settle)
+            return Effect.sync(() => {
+              clearTimeout(timer)
+              client.off("ready", settle)
+              client.off("error", settle)
             })
-            return Effect.sync(() => clearTimeout(timer))
           })
         )
       ))

@@ -29,6 +29,7 @@ import {
 import { RedisRateLimitStore } from "effect-okta-connections/redis"
 import { OktaSimulator, type SimulatedRateLimit } from "effect-okta-connections/testing"
 import { fixture, KEY, rawClient, REDIS_URL } from "./fixture.js"
+import { runNode } from "../support/subprocess.js"
 
 const adaptive = { adaptiveConcurrency: true }
 
@@ -670,6 +671,35 @@ describe("clients sharing one store", () => {
         expect(warnings.join("\n")).not.toContain("enableOfflineQueue")
         expect(printed.mock.calls.flat().join("\n")).not.toContain("[ioredis]")
       }).pipe(Effect.provide(simulated({ limit: 50, windowSeconds: 60 })), Effect.scoped)
+  )
+})
+
+describe("a Redis that refuses the connection", () => {
+  it.live("holds neither the start of a short script nor its exit", () =>
+    Effect.gen(function* () {
+      // Real time, on purpose: the waits in question were real timers of 2 s (the first
+      // connection's, and ioredis's before it drops a connection it closes), which no TestClock
+      // moves; each bound leaves a wide margin on both sides.
+      const script = [
+        'import { Effect } from "effect"',
+        'import { RedisRateLimitStore } from "effect-okta-connections/redis"',
+        "const start = performance.now()",
+        'await Effect.runPromise(Effect.scoped(RedisRateLimitStore.make({ url: "redis://127.0.0.1:1" })))',
+        "const closed = performance.now()",
+        'console.log(Math.round(closed - start), "ms to build and close")',
+        'process.on("exit", () => console.log(Math.round(performance.now() - closed), "ms to exit"))'
+      ].join("\n")
+      const run = yield* runNode(["--input-type=module", "-e", script], {
+        PATH: process.env["PATH"]
+      })
+      expect([run.code, run.stderr]).toEqual([0, ""])
+      const [built, exited] = run.stdout
+        .trim()
+        .split("\n")
+        .map((line) => parseInt(line, 10))
+      expect(built).toBeLessThan(1_000)
+      expect(exited).toBeLessThan(1_000)
+    })
   )
 })
 
