@@ -137,8 +137,12 @@ const positiveSeconds = (name: string) =>
       return millis > 0 && Number.isFinite(millis) ? Duration.millis(millis) : undefined
     }
   )
+/** The client's own default attempt timeout, which the command line keeps. */
+const DEFAULT_TIMEOUT_SECONDS = 30
 const timeout = positiveSeconds("timeout").pipe(
-  Options.withDescription("seconds per attempt, or 500ms, 30s, 2m (default 30)"),
+  Options.withDescription(
+    `seconds per attempt, or 500ms, 30s, 2m (default ${DEFAULT_TIMEOUT_SECONDS})`
+  ),
   Options.optional
 )
 const deadline = positiveSeconds("deadline").pipe(
@@ -299,12 +303,26 @@ export const sayWhileWorking = (text: string): Effect.Effect<void> =>
 /**
  * The CLI's logger: rate-limit waits go to the progress line; with --verbose every debug line of
  * the client (retries, gate waits) goes to standard error with its annotations. The client never
- * logs a secret.
+ * logs a secret. Without --verbose, the first attempt that timed out is said as its retry begins:
+ * else a terminal shows nothing while attempt after attempt waits out its timeout (30 s each by
+ * default).
  */
-const cliLogger = (verbose: boolean) =>
-  Logger.make(({ message, annotations, logLevel }) => {
+const cliLogger = (verbose: boolean, timeoutSeconds: number) => {
+  let saidTimeout = false
+  return Logger.make(({ message, annotations, logLevel }) => {
     const text = Array.isArray(message) ? message.map(String).join(" ") : String(message)
     const fields = Object.fromEntries(HashMap.toEntries(annotations))
+    if (
+      !verbose &&
+      !saidTimeout &&
+      text === "Okta call retried" &&
+      fields["reason"] === "timeout"
+    ) {
+      saidTimeout = true
+      aside(
+        `okta-connections: no answer from Okta within ${timeoutSeconds} s; trying again (--timeout sets how long an attempt waits, --verbose shows each retry)\n`
+      )
+    }
     if (
       text === "Okta call held at the rate-limit gate" &&
       typeof fields["delay_ms"] === "number"
@@ -319,6 +337,7 @@ const cliLogger = (verbose: boolean) =>
       aside(`okta: ${text}${detail !== "" ? ` ${detail}` : ""}\n`)
     }
   })
+}
 
 /**
  * --verbose: a line for each answer Okta gives, with its status and request id (the path only: a
@@ -866,7 +885,18 @@ export const finish = <A>(outcomes: ReadonlyArray<Outcome<A>>, done = "succeeded
 export const withClient = <A, E, R>(program: Effect.Effect<A, E, R>) =>
   Effect.flatMap(Effect.all([clientLayer, root, configProvider]), ([layer, global, provider]) =>
     Effect.provide(program, layer).pipe(
-      Effect.provide(Logger.replace(Logger.defaultLogger, cliLogger(global.verbose))),
+      Effect.provide(
+        Logger.replace(
+          Logger.defaultLogger,
+          cliLogger(
+            global.verbose,
+            Option.match(global.timeout, {
+              onNone: () => DEFAULT_TIMEOUT_SECONDS,
+              onSome: (timeout) => Duration.toMillis(timeout) / 1000
+            })
+          )
+        )
+      ),
       Logger.withMinimumLogLevel(LogLevel.Debug),
       // The variables, then okta.yaml as Okta's SDKs read it.
       Effect.withConfigProvider(provider)

@@ -2650,6 +2650,11 @@ describe("okta-connections", () => {
         // It ran out, or a backoff would have passed it.
         expect(run.stderr).toMatch(/(did|would) not complete within its 2500 ms deadline/)
         expect(run.stderr).toContain("an attempt took longer than its 500 ms timeout")
+        // Said once, as the first retry begins: a terminal is not silent while attempts time out.
+        expect(run.stderr.match(/no answer from Okta/g)).toEqual(["no answer from Okta"])
+        expect(run.stderr).toContain(
+          "okta-connections: no answer from Okta within 0.5 s; trying again (--timeout sets how long an attempt waits, --verbose shows each retry)\n"
+        )
       }).pipe(Effect.provide(OktaSimulator.layer({ tokens: [{ token: TOKEN }] })), Effect.scoped),
     30_000
   )
