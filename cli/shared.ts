@@ -301,9 +301,9 @@ export const sayWhileWorking = (text: string): Effect.Effect<void> =>
   Effect.sync(() => aside(`${text}\n`))
 
 /**
- * The CLI's logger: rate-limit waits go to the progress line; with --verbose every debug line of
- * the client (retries, gate waits) goes to standard error with its annotations. The client never
- * logs a secret. Without --verbose, the first attempt that timed out is said as its retry begins:
+ * The CLI's logger: rate-limit waits go to the progress line (a line of their own for one app);
+ * with --verbose every debug line of the client (retries, gate waits) goes to standard error with
+ * its annotations. The client never logs a secret. Without --verbose, the first attempt that timed out is said as its retry begins:
  * else a terminal shows nothing while attempt after attempt waits out its timeout (30 s each by
  * default).
  */
@@ -323,13 +323,18 @@ const cliLogger = (verbose: boolean, timeoutSeconds: number) => {
         `okta-connections: no answer from Okta within ${timeoutSeconds} s; trying again (--timeout sets how long an attempt waits, --verbose shows each retry)\n`
       )
     }
-    if (
-      text === "Okta call held at the rate-limit gate" &&
-      typeof fields["delay_ms"] === "number"
-    ) {
-      const delay = fields["delay_ms"]
-      if (delay > 0) progress?.waiting(delay)
-    }
+    // A wait for Okta's window: held at the gate, or a 429 retried at its reset.
+    const delay = fields["delay_ms"]
+    const windowWait =
+      typeof delay === "number" &&
+      delay > 0 &&
+      (text === "Okta call held at the rate-limit gate" ||
+        (text === "Okta call retried" &&
+          (fields["reason"] === "rate_limit" || fields["reason"] === "rate_limit_no_reset")))
+    if (windowWait && progress !== undefined) progress.waiting(delay)
+    // One app has no progress line: a wait of a second or more (up to Okta's minute) is said.
+    else if (windowWait && !verbose && delay >= 1000)
+      aside(`okta-connections: ${waitingNote(delay)}\n`)
     if (verbose || logLevel._tag === "Warning" || logLevel._tag === "Error") {
       const detail = Object.entries(fields)
         .map(([key, value]) => `${key}=${String(value)}`)

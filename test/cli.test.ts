@@ -2568,6 +2568,32 @@ describe("okta-connections", () => {
   })
 
   it.live(
+    "one app: a wait for Okta's rate-limit window is said on a line of its own",
+    () =>
+      Effect.gen(function* () {
+        const { url } = yield* serve()
+        const env = { OKTA_CLIENT_ORGURL: url, OKTA_CLIENT_TOKEN: TOKEN }
+        // The first run spends the window; the second one's call draws a 429 and waits for the
+        // reset, seconds away, which no progress line says for a single app.
+        expect((yield* cli(["get", ZSCALER], env)).code).toBe(0)
+        const run = yield* cli(["get", ZSCALER], env)
+        expect(run.code).toBe(0)
+        expect(run.stderr).toMatch(
+          /^okta-connections: waiting \d+\.\d s for Okta's rate-limit window\n$/
+        )
+      }).pipe(
+        Effect.provide(
+          OktaSimulator.layer({
+            tokens: [{ token: TOKEN }],
+            rateLimit: { limit: 1, windowSeconds: 4 }
+          })
+        ),
+        Effect.scoped
+      ),
+    30_000
+  )
+
+  it.live(
     "work over several apps shows progress and Okta's rate-limit waits; --verbose the gate's log",
     () =>
       Effect.gen(function* () {
