@@ -198,7 +198,9 @@ const resolveSecret = (field: string, value: string, base: string): string => {
   if (kind === "env") {
     const found = process.env[name!]
     if (found === undefined || found === "") {
-      throw new ManifestError(`${field}: the environment variable ${name} is not set`)
+      throw new ManifestError(
+        `${field}: the environment variable ${name} is ${found === undefined ? "not set" : "empty"}`
+      )
     }
     return found
   }

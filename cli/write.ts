@@ -103,7 +103,9 @@ const secretFrom = (
       if (Option.isSome(options.secretEnv)) {
         const value = process.env[options.secretEnv.value]
         if (value === undefined || value === "") {
-          throw new UsageError(`the environment variable ${options.secretEnv.value} is not set`)
+          throw new UsageError(
+            `the environment variable ${options.secretEnv.value} is ${value === undefined ? "not set" : "empty"}`
+          )
         }
         return value
       }

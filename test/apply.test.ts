@@ -263,7 +263,7 @@ describe("reading a manifest", () => {
         )
         const error = yield* Effect.flip(tokenIs("${env:OKTA_APPLY_TEST_EMPTY}"))
         expect(error.message).toBe(
-          `${manifest}: apps[0].token: the environment variable OKTA_APPLY_TEST_EMPTY is not set`
+          `${manifest}: apps[0].token: the environment variable OKTA_APPLY_TEST_EMPTY is empty`
         )
       }).pipe(Effect.scoped)
   )

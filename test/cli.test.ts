@@ -2399,7 +2399,8 @@ describe("okta-connections", () => {
         > = [
           [[...token, ...secretFrom, "--secret-stdin"], "give the secret one way"],
           // Set but empty, as an unset variable is in some CI systems.
-          [[...token, ...secretFrom], "the environment variable SECRET is not set", { SECRET: "" }],
+          [[...token, ...secretFrom], "the environment variable SECRET is empty", { SECRET: "" }],
+          [[...token, "--secret-env", "NOT_SET_ANYWHERE"], "NOT_SET_ANYWHERE is not set"],
           [
             [...token, "--secret-file", join(dir, "missing.txt")],
             `cannot read the secret from ${join(dir, "missing.txt")} (no such file)`
