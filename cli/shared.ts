@@ -765,17 +765,35 @@ export const isAuthFailure = (error: OktaResponseError) =>
   error._tag === "OktaAuthError" ||
   (error._tag === "OktaForbiddenError" && error.challenge?.error === "insufficient_scope")
 
+/**
+ * No connection to the org after the client's retries: its host name does not resolve, the host
+ * (or the proxy) refused the connection, or fetch does not connect to its port. Okta does none of
+ * that; the org URL or the network is wrong for every app alike.
+ */
+const isUnreachable = (error: OktaResponseError) =>
+  error._tag === "OktaTransportError" &&
+  error.connectFailed &&
+  /\b(?:ENOTFOUND|ECONNREFUSED|bad port)\b/.test(error.reason)
+
+/** Why the apps not started yet are not sent. */
+type Stop = "credentials" | "unreachable"
+const STOPPED: Record<Stop, string> = {
+  credentials: "the credentials being refused",
+  unreachable: "the org being unreachable"
+}
+
 export interface Outcome<A> {
   readonly id: string
   readonly result: Exit.Exit<A, OktaResponseError>
-  /** Not sent: the credentials had been refused by the time its turn came. */
-  readonly skipped?: true
+  /** Not sent: the credentials had been refused, or the org found unreachable, by its turn. */
+  readonly skipped?: Stop
 }
 
 /**
  * Runs `call` for every id at the global concurrency; a failure is one app's, not the run's,
- * except refused credentials (a 401, a refused token request): they are every app's, so the apps
- * not started yet are not sent, rather than spending the org's rate limit on one 401 each.
+ * except refused credentials (a 401, a refused token request) and an org it cannot connect to:
+ * they are every app's, so the apps not started yet are not sent, rather than spending the org's
+ * rate limit on one 401 each, or seconds of retries each on a host name with a typo.
  */
 export const forEachApp = <A, R>(
   ids: ReadonlyArray<string>,
@@ -790,14 +808,15 @@ export const forEachApp = <A, R>(
     progress = shown
     const started = new Set<string>()
     const finished = new Map<string, boolean>()
-    let refused = false
+    let stopped: Stop | undefined
     return Effect.forEach(
       ids,
-      (id): Effect.Effect<Outcome<A>, never, R> =>
-        refused
+      (id): Effect.Effect<Outcome<A>, never, R> => {
+        const stop = stopped
+        return stop !== undefined
           ? Effect.sync(() => {
               shown?.tick("not sent")
-              return { id, result: Exit.interrupt(FiberId.none), skipped: true }
+              return { id, result: Exit.interrupt(FiberId.none), skipped: stop }
             })
           : Effect.flatMap(
               Effect.exit(
@@ -809,8 +828,9 @@ export const forEachApp = <A, R>(
               (result) => {
                 finished.set(id, Exit.isSuccess(result))
                 const error = Exit.isFailure(result) ? Cause.failureOption(result.cause) : undefined
-                if (error !== undefined && Option.isSome(error) && isAuthFailure(error.value)) {
-                  refused = true
+                if (error !== undefined && Option.isSome(error)) {
+                  if (isAuthFailure(error.value)) stopped = "credentials"
+                  else if (isUnreachable(error.value)) stopped ??= "unreachable"
                 }
                 // What the app's end prints (a line of output) goes where the progress line was,
                 // which is drawn again below it.
@@ -821,7 +841,8 @@ export const forEachApp = <A, R>(
                   )
                 )
               }
-            ),
+            )
+      },
       { concurrency: global.concurrency }
     ).pipe(
       // Ctrl-C: the calls in flight are interrupted; say what was done and what was not, and
@@ -858,11 +879,12 @@ export const finish = <A>(outcomes: ReadonlyArray<Outcome<A>>, done = "succeeded
   Effect.gen(function* () {
     let failed = 0
     let authFailures = 0
-    const skipped = outcomes.filter((outcome) => outcome.skipped === true).map(({ id }) => id)
+    const skipped = (stop: Stop) =>
+      outcomes.filter((outcome) => outcome.skipped === stop).map(({ id }) => id)
     for (const { id, result, ...outcome } of outcomes) {
-      if (outcome.skipped === true) {
+      if (outcome.skipped !== undefined) {
         failed += 1
-        authFailures += 1
+        if (outcome.skipped === "credentials") authFailures += 1
       } else if (Exit.isFailure(result)) {
         failed += 1
         const error = Cause.failureOption(result.cause)
@@ -872,10 +894,13 @@ export const finish = <A>(outcomes: ReadonlyArray<Outcome<A>>, done = "succeeded
         )
       }
     }
-    if (skipped.length > 0) {
-      yield* Console.error(
-        `${skipped.length} ${skipped.length === 1 ? "app" : "apps"} not sent, the credentials being refused: ${skipped.slice(0, 10).join(", ")}${skipped.length > 10 ? ", …" : ""}`
-      )
+    for (const stop of ["credentials", "unreachable"] as const) {
+      const ids = skipped(stop)
+      if (ids.length > 0) {
+        yield* Console.error(
+          `${ids.length} ${ids.length === 1 ? "app" : "apps"} not sent, ${STOPPED[stop]}: ${ids.slice(0, 10).join(", ")}${ids.length > 10 ? ", …" : ""}`
+        )
+      }
     }
     if (outcomes.length > 1 || failed > 0) {
       yield* Console.error(

@@ -9,6 +9,7 @@ import { type ChildProcess, spawn } from "node:child_process"
 import { generateKeyPairSync } from "node:crypto"
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
+import { type AddressInfo, createServer } from "node:net"
 import { join } from "node:path"
 import { stripVTControlCharacters } from "node:util"
 import { Progress } from "../cli/shared.js"
@@ -1941,6 +1942,38 @@ describe("okta-connections", () => {
         expect(yield* sim.tokenRequests).toBe(6)
       }).pipe(Effect.provide(OktaSimulator.layer()), Effect.scoped),
     60_000
+  )
+
+  it.live(
+    "an org it cannot connect to stops the run: the apps not started are not sent, exit 1",
+    () =>
+      Effect.gen(function* () {
+        const dir = tempDir("work-")
+        const ids = generatedApps(30).map((app) => app.id)
+        writeFileSync(join(dir, "apps.txt"), ids.join("\n"))
+        // A port nothing listens on: the connection is refused, after each call's retries.
+        const port = yield* Effect.async<number>((resume) => {
+          const server = createServer().listen(0, "127.0.0.1", () => {
+            const { port } = server.address() as AddressInfo
+            server.close(() => resume(Effect.succeed(port)))
+          })
+        })
+        const run = yield* cli(["--concurrency", "2", "get", "--from", join(dir, "apps.txt")], {
+          OKTA_CLIENT_ORGURL: `http://127.0.0.1:${port}`,
+          OKTA_CLIENT_TOKEN: TOKEN
+        })
+        expect(run.code).toBe(1)
+        // The two calls in flight, and no more: each says the connection was refused.
+        const failures = run.stderr
+          .split("\n")
+          .filter((line) => line.includes("OktaTransportError"))
+        expect(failures.map((line) => line.includes("ECONNREFUSED"))).toEqual([true, true])
+        expect(run.stderr).toContain(
+          `28 apps not sent, the org being unreachable: ${ids.slice(2, 12).join(", ")}, …\n`
+        )
+        expect(run.stderr).toContain("0 of 30 apps succeeded")
+      }),
+    30_000
   )
 
   it.live(
