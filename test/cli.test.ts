@@ -2619,7 +2619,10 @@ describe("okta-connections", () => {
         Effect.provide(
           OktaSimulator.layer({
             tokens: [{ token: TOKEN }],
-            rateLimit: { limit: 1, windowSeconds: 4 }
+            rateLimit: { limit: 1, windowSeconds: 6 },
+            // The simulator's windows start on whole multiples of their length: the org's clock
+            // is set a little past the start of one, so that both runs fall in it.
+            clockOffsetMillis: 6_000 - (Date.now() % 6_000) + 50
           })
         ),
         Effect.scoped
