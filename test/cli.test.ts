@@ -2012,16 +2012,16 @@ describe("okta-connections", () => {
           publicKey: rsa.publicKey.export({ format: "jwk" }) as PublicJwk,
           scopes: ["okta.apps.read"]
         })
+        const rsaKey = rsa.privateKey.export({ type: "pkcs8", format: "pem" }).toString()
         /** One call per app of the list, in turn, as the service app `clientId` with `rsa`'s key. */
         const asServiceApp = (clientId: string, command: "activate" | "get") =>
           cli(
             ["--concurrency", "1", command, "--from", join(dir, "apps.txt")],
-            serviceAppEnv(
-              url,
-              clientId,
-              rsa.privateKey.export({ type: "pkcs8", format: "pem" }).toString()
-            )
+            serviceAppEnv(url, clientId, rsaKey)
           )
+        /** `get` of one app as the service app `clientId`, signing with `key`. */
+        const getAs = (clientId: string, key: string, extra: Record<string, string> = {}) =>
+          cli(["get", ZSCALER], { ...serviceAppEnv(url, clientId, key), ...extra })
         const readOnly = yield* asServiceApp("0oareadonly", "activate")
         expect(readOnly.code).toBe(3)
         expect(readOnly.stderr).toContain("insufficient_scope")
@@ -2031,12 +2031,7 @@ describe("okta-connections", () => {
         )
         expect(readOnly.stderr).toContain("29 apps not sent")
         // A scope asked for that the service app was not granted: the token request is refused.
-        const ungranted = yield* cli(["get", ZSCALER], {
-          ...serviceAppEnv(
-            url,
-            "0oareadonly",
-            rsa.privateKey.export({ type: "pkcs8", format: "pem" }).toString()
-          ),
+        const ungranted = yield* getAs("0oareadonly", rsaKey, {
           OKTA_CLIENT_SCOPES: "okta.apps.read okta.apps.manage"
         })
         expect(ungranted.code).toBe(3)
@@ -2051,7 +2046,7 @@ describe("okta-connections", () => {
         const otherKey = generateKeyPairSync("rsa", { modulusLength: 2048 })
           .privateKey.export({ type: "pkcs8", format: "pem" })
           .toString()
-        const wrongKey = yield* cli(["get", ZSCALER], serviceAppEnv(url, "0oareadonly", otherKey))
+        const wrongKey = yield* getAs("0oareadonly", otherKey)
         expect(wrongKey.code).toBe(3)
         expect(wrongKey.stderr).toContain(
           "invalid_client: The client_assertion signature is invalid."
@@ -2063,14 +2058,7 @@ describe("okta-connections", () => {
           clientId: "0oakeyed",
           publicKey: { ...rsa.publicKey.export({ format: "jwk" }), kid: "key-1" } as PublicJwk
         })
-        const wrongKid = yield* cli(["get", ZSCALER], {
-          ...serviceAppEnv(
-            url,
-            "0oakeyed",
-            rsa.privateKey.export({ type: "pkcs8", format: "pem" }).toString()
-          ),
-          OKTA_CLIENT_KEYID: "key-2"
-        })
+        const wrongKid = yield* getAs("0oakeyed", rsaKey, { OKTA_CLIENT_KEYID: "key-2" })
         expect(wrongKid.code).toBe(3)
         expect(wrongKid.stderr).toContain(
           "invalid_client: The client_assertion JWT kid is invalid."
