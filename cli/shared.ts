@@ -303,9 +303,9 @@ export const sayWhileWorking = (text: string): Effect.Effect<void> =>
 /**
  * The CLI's logger: rate-limit waits go to the progress line (a line of their own for one app);
  * with --verbose every debug line of the client (retries, gate waits) goes to standard error with
- * its annotations. The client never logs a secret. Without --verbose, the first attempt that timed out is said as its retry begins:
- * else a terminal shows nothing while attempt after attempt waits out its timeout (30 s each by
- * default).
+ * its annotations. The client never logs a secret. Without --verbose, the first attempt that timed
+ * out is said as its retry begins: else a terminal shows nothing while attempt after attempt
+ * waits out its timeout (30 s each by default).
  */
 const cliLogger = (verbose: boolean, timeoutSeconds: number) => {
   let saidTimeout = false
