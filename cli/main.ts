@@ -252,7 +252,10 @@ const describeConfigError = (error: ConfigError.ConfigError): string => {
     } else {
       const name = e.path.join(".")
       invalidNames.add(name)
-      invalid.add(`${yamlOrigin(name) ?? name}: ${e.message}`)
+      // The library names the variable in its message too; here it is named first, or the
+      // okta.yaml key it was read from is.
+      const says = e.message.startsWith(`${name} `) ? e.message.slice(name.length + 1) : e.message
+      invalid.add(`${yamlOrigin(name) ?? name}: ${says}`)
     }
   }
   walk(error)

@@ -493,9 +493,10 @@ describe("the retry settings Okta's SDKs read", () => {
       const { error, sent } = yield* callUnder({ ...org, [name]: value }, failing)
       expect(sent).toBe(0)
       // A short word is repeated, to show what was read.
-      expect(String(error)).toContain(
-        `Invalid data at ${name}: "must be a whole number, 0 or more, not "${value}""`
-      )
+      const says = `${name} must be a whole number, 0 or more, not "${value}"`
+      expect(String(error)).toContain(`Invalid data at ${name}: "${says}"`)
+      // What a log of the error's message shows names the variable too.
+      expect(error).toMatchObject({ message: says })
       // Not read when the option it stands for is given: the call is made.
       const options: OktaClientConfigOptions =
         name === "OKTA_CLIENT_REQUESTTIMEOUT" ? { deadline: "1 minute" } : { retry: false }

@@ -73,8 +73,10 @@ const wholeNumber = (name: string, given: boolean) =>
             : Either.left(
                 ConfigError.InvalidData(
                   [name],
-                  // A short word is echoed; anything else might be a secret in the wrong variable.
-                  `must be a whole number, 0 or more${/^[\w .+-]{1,12}$/.test(text) ? `, not "${text}"` : ""}`
+                  // Named in the message too: `ConfigError.message` drops the path, and the
+                  // message is what a caller's log shows. A short word is echoed; anything else
+                  // might be a secret in the wrong variable.
+                  `${name} must be a whole number, 0 or more${/^[\w .+-]{1,12}$/.test(text) ? `, not "${text}"` : ""}`
                 )
               )
         })
