@@ -1,7 +1,9 @@
 /**
- * Standard input, read whole; and why a file could not be read.
+ * Standard input, read whole or, for a secret at a terminal, as a line not shown; and why a file
+ * could not be read.
  */
 import * as Effect from "effect/Effect"
+import { StringDecoder } from "node:string_decoder"
 
 // The reasons a file named on the command line most often cannot be read, in words.
 const READ_FAULTS: Readonly<Record<string, string>> = {
@@ -61,4 +63,57 @@ export const standardInput = (what: string): Effect.Effect<string, Error> =>
     }
     stdin.on("data", onData).once("end", onEnd).once("error", onError)
     return Effect.sync(done)
+  })
+
+/**
+ * A line typed at the terminal, not shown as it is typed (as `read -s` and password prompts read
+ * one), after `prompt` on standard error: Enter or Ctrl-D ends it, Backspace takes back a
+ * character, and Ctrl-C interrupts the run, as anywhere else. Only for a terminal
+ * (`process.stdin.isTTY`): a pipe is read with {@link standardInput}.
+ */
+export const hiddenLine = (prompt: string): Effect.Effect<string> =>
+  Effect.async<string>((resume) => {
+    const stdin = process.stdin
+    const decoder = new StringDecoder("utf8")
+    let typed = ""
+    // An arrow or function key sends an escape sequence (ESC [ … final, or ESC O x): none of it is
+    // part of the secret.
+    let escape: "none" | "started" | "sequence" = "none"
+    let reading = true
+    const stop = () => {
+      if (!reading) return
+      reading = false
+      stdin.off("data", onData)
+      stdin.setRawMode(false)
+      stdin.pause()
+      process.stderr.write("\n")
+    }
+    const onData = (chunk: Buffer) => {
+      for (const char of decoder.write(chunk)) {
+        if (escape === "started") {
+          escape = char === "[" || char === "O" ? "sequence" : "none"
+        } else if (escape === "sequence") {
+          if (char >= "@" && char <= "~") escape = "none"
+        } else if (char === "\r" || char === "\n" || char === "\u0004") {
+          stop()
+          resume(Effect.succeed(typed))
+          return
+        } else if (char === "\u0003") {
+          // Raw mode turns Ctrl-C into a character: it interrupts, as its signal would have.
+          stop()
+          resume(Effect.interrupt)
+          return
+        } else if (char === "\u007f" || char === "\b") {
+          typed = Array.from(typed).slice(0, -1).join("")
+        } else if (char === "\u001b") {
+          escape = "started"
+        } else if (char >= " ") {
+          typed += char
+        }
+      }
+    }
+    process.stderr.write(prompt)
+    stdin.setRawMode(true)
+    stdin.on("data", onData).resume()
+    return Effect.sync(stop)
   })

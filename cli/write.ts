@@ -41,7 +41,7 @@ import {
   UsageError,
   withClient
 } from "./shared.js"
-import { readFault, standardInput } from "./stdin.js"
+import { hiddenLine, readFault, standardInput } from "./stdin.js"
 
 /** A secret from an environment variable, a file or standard input; never from argv. */
 const secretOptions = {
@@ -79,14 +79,14 @@ const readSecret = (options: {
     )
   }
   return Effect.flatMap(
-    secretFromStdin(options)
-      ? Effect.mapError(
-          standardInput(
-            "the secret (shown as it is typed: --secret-env or --secret-file keep it off the screen)"
+    !secretFromStdin(options)
+      ? Effect.succeed(undefined)
+      : process.stdin.isTTY === true
+        ? hiddenLine("okta-connections: the secret (not shown as it is typed; Enter ends it): ")
+        : Effect.mapError(
+            standardInput("the secret"),
+            () => new UsageError("cannot read the secret from standard input")
           ),
-          () => new UsageError("cannot read the secret from standard input")
-        )
-      : Effect.succeed(undefined),
     (stdin) => secretFrom(options, stdin)
   )
 }

@@ -74,7 +74,14 @@ const spawnCli = (args: ReadonlyArray<string>, url: string, stdin = "") => {
  * The CLI on a terminal of its own (util-linux's `script` gives it one), `typed` written to it as
  * keys are: "\x04" is Ctrl-D. Standard output and error are the terminal's one stream.
  */
-const inTerminal = (args: ReadonlyArray<string>, env: Record<string, string>, typed: string) =>
+const inTerminal = (
+  args: ReadonlyArray<string>,
+  env: Record<string, string>,
+  typed: string,
+  // Typed once the output shows this (a prompt), as a person types: before that, the terminal
+  // still echoes what it is given.
+  after?: string
+) =>
   Effect.async<{ code: number | null; output: string }>((resume) => {
     const quoted = (word: string) => `'${word.replaceAll("'", `'\\''`)}'`
     const command = [process.execPath, cliPath, ...args].map(quoted).join(" ")
@@ -84,8 +91,15 @@ const inTerminal = (args: ReadonlyArray<string>, env: Record<string, string>, ty
       stdio: ["pipe", "pipe", "inherit"]
     })
     let output = ""
-    child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()))
-    child.stdin.end(typed)
+    let waiting = after !== undefined
+    child.stdout.on("data", (chunk: Buffer) => {
+      output += chunk.toString()
+      if (waiting && output.includes(after!)) {
+        waiting = false
+        child.stdin.end(typed)
+      }
+    })
+    if (!waiting) child.stdin.end(typed)
     child.once("exit", (code) =>
       resume(Effect.succeed({ code, output: output.replaceAll("\r\n", "\n") }))
     )
@@ -341,17 +355,21 @@ describe("okta-connections", () => {
           "okta-connections: reading app ids (one per line, or separated by spaces) from the terminal; end it with Ctrl-D\n"
         )
         expect(ids.output).toMatch(new RegExp(`^${ZSCALER} +ENABLED +TOKEN`, "m"))
-        // A secret typed there shows as typed: said before it is, with the ways that do not.
-        const secret = yield* inTerminal(
-          ["update", ORG2ORG, "--auth-scheme", "TOKEN", "--secret-stdin"],
-          env,
-          "00typed\n\x04"
-        )
+        // A secret typed there is not shown, as a password prompt reads one: Enter ends it,
+        // Backspace takes back a character, an arrow key is no part of it.
+        const update = ["update", ORG2ORG, "--auth-scheme", "TOKEN", "--secret-stdin"]
+        const prompt = "okta-connections: the secret (not shown as it is typed; Enter ends it): "
+        const secret = yield* inTerminal(update, env, "00typ\x1b[Aedx\x7f\r", prompt)
         expect(secret.code).toBe(0)
-        expect(secret.output).toContain(
-          "okta-connections: reading the secret (shown as it is typed: --secret-env or --secret-file keep it off the screen) from the terminal; end it with Ctrl-D\n"
+        expect(secret.output).toBe(
+          `${prompt}\n${ORG2ORG}: updated, DISABLED\n${ORG2ORG}: saved DISABLED, as Okta saves an update without --activate; okta-connections activate ${ORG2ORG} enables it\n`
         )
         expect((yield* sim.inspect(ORG2ORG)).connection).toMatchObject({ token: "00typed" })
+        // Ctrl-C there stops the run, as anywhere else, with nothing sent.
+        const sent = (yield* sim.requests).length
+        const stopped = yield* inTerminal(update, env, "00half\x03", prompt)
+        expect([stopped.code, stopped.output]).toEqual([130, `${prompt}\n`])
+        expect((yield* sim.requests).length).toBe(sent)
         // A pipe is no terminal: nothing more than the command's own output.
         const piped = yield* cli(["get", "-", "--json"], env, `${ZSCALER}\n`)
         expect([piped.code, piped.stderr]).toEqual([0, ""])
