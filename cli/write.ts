@@ -63,6 +63,27 @@ const secretFromStdin = (options: {
   readonly secretStdin: boolean
 }) => options.secretStdin || Option.contains(options.secretFile, "-")
 
+/**
+ * Whether the secret is typed at a terminal: then it is asked for last ({@link typeSecret}), once
+ * the command line and the configuration are known good, so that no refusal of either comes after
+ * it was typed, to be typed again.
+ */
+const secretTyped = (options: {
+  readonly secretFile: Option.Option<string>
+  readonly secretStdin: boolean
+}) => secretFromStdin(options) && process.stdin.isTTY === true
+
+/** The secret typed at the terminal, not shown, checked as one piped in is. */
+const typeSecret = (options: {
+  readonly secretEnv: Option.Option<string>
+  readonly secretFile: Option.Option<string>
+}) =>
+  Effect.flatMap(
+    hiddenLine("okta-connections: the secret (not shown as it is typed; Enter ends it): "),
+    (typed) => secretFrom(options, typed)
+  )
+
+/** The secret given (none when it is typed: {@link typeSecret}); more than one way is refused. */
 const readSecret = (options: {
   readonly secretEnv: Option.Option<string>
   readonly secretFile: Option.Option<string>
@@ -79,14 +100,12 @@ const readSecret = (options: {
     )
   }
   return Effect.flatMap(
-    !secretFromStdin(options)
+    !secretFromStdin(options) || secretTyped(options)
       ? Effect.succeed(undefined)
-      : process.stdin.isTTY === true
-        ? hiddenLine("okta-connections: the secret (not shown as it is typed; Enter ends it): ")
-        : Effect.mapError(
-            standardInput("the secret"),
-            () => new UsageError("cannot read the secret from standard input")
-          ),
+      : Effect.mapError(
+          standardInput("the secret"),
+          () => new UsageError("cannot read the secret from standard input")
+        ),
     (stdin) => secretFrom(options, stdin)
   )
 }
@@ -212,7 +231,8 @@ export const update = Command.make(
           `--file - and ${options.secretStdin ? "--secret-stdin" : "--secret-file -"} both read standard input: give the secret with --secret-env or --secret-file PATH`
         )
       }
-      const secret = yield* readSecret(options)
+      const given = yield* readSecret(options)
+      const typed = secretTyped(options)
       const parseYaml = Option.isSome(options.file) ? yield* yamlParser : undefined
       const stdinBody = bodyFromStdin
         ? yield* Effect.mapError(
@@ -220,103 +240,110 @@ export const update = Command.make(
             () => new UsageError("--file: cannot read standard input")
           )
         : undefined
-      const body = yield* Effect.try({
-        try: (): unknown => {
-          if (Option.isSome(options.file) && parseYaml !== undefined) {
-            const flags = [
-              options.authScheme,
-              options.baseUrl,
-              options.clientId,
-              options.rotation,
-              options.adminUsername
-            ]
-            if (flags.some(Option.isSome)) {
+      const bodyWith = (secret: string | undefined) =>
+        Effect.try({
+          try: (): unknown => {
+            if (Option.isSome(options.file) && parseYaml !== undefined) {
+              const flags = [
+                options.authScheme,
+                options.baseUrl,
+                options.clientId,
+                options.rotation,
+                options.adminUsername
+              ]
+              if (flags.some(Option.isSome)) {
+                throw new UsageError(
+                  "--file is the whole body: give it without --auth-scheme, --base-url, --client-id, --rotation or --admin-username"
+                )
+              }
+              let text: string
+              try {
+                text = stdinBody ?? readFileSync(options.file.value, "utf8")
+              } catch (error) {
+                throw new UsageError(`--file: cannot read ${options.file.value}${readFault(error)}`)
+              }
+              let parsed: unknown
+              try {
+                parsed = parseYaml(text)
+              } catch (error) {
+                // The body may hold the token: where it failed, never the parser's quote of it.
+                throw new UsageError(`--file: not YAML or JSON${yamlErrorAt(error)}`)
+              }
+              if (parsed === null || parsed === undefined) {
+                throw new UsageError(
+                  `--file: ${bodyFromStdin ? "standard input" : options.file.value} is empty`
+                )
+              }
+              // What `get --json` prints, edited and sent back: said as such, not as four
+              // members the client does not allow.
+              if (Array.isArray(parsed)) {
+                throw new UsageError("--file: a list (as get --json prints): give one app's body")
+              }
+              const printed = isRecord(parsed)
+                ? ["id", "authScheme", "status", "_links"].filter((key) => key in parsed)
+                : []
+              if (printed.length > 0) {
+                throw new UsageError(
+                  `--file: ${printed.join(", ")}: what get prints, not an update body, which has baseUrl and profile only (to enable, --activate)`
+                )
+              }
+              // A body file without its secret, the secret given apart (kept out of the file).
+              return secret === undefined ? parsed : withSecret(parsed, secret)
+            }
+            const scheme = Option.getOrUndefined(options.authScheme)
+            if (scheme === undefined) throw new UsageError("give --file or --auth-scheme")
+            // A flag the scheme does not take is refused, not dropped.
+            if (scheme === "TOKEN") {
+              if ([options.clientId, options.rotation, options.adminUsername].some(Option.isSome)) {
+                throw new UsageError(
+                  "--client-id, --rotation and --admin-username go with --auth-scheme OAUTH2"
+                )
+              }
+              return {
+                ...(Option.isSome(options.baseUrl) ? { baseUrl: options.baseUrl.value } : {}),
+                profile: { authScheme: "TOKEN", ...(secret !== undefined ? { token: secret } : {}) }
+              }
+            }
+            if (Option.isSome(options.baseUrl)) {
+              throw new UsageError("--base-url goes with --auth-scheme TOKEN")
+            }
+            if (Option.isSome(options.adminUsername) !== (secret !== undefined)) {
               throw new UsageError(
-                "--file is the whole body: give it without --auth-scheme, --base-url, --client-id, --rotation or --admin-username"
-              )
-            }
-            let text: string
-            try {
-              text = stdinBody ?? readFileSync(options.file.value, "utf8")
-            } catch (error) {
-              throw new UsageError(`--file: cannot read ${options.file.value}${readFault(error)}`)
-            }
-            let parsed: unknown
-            try {
-              parsed = parseYaml(text)
-            } catch (error) {
-              // The body may hold the token: where it failed, never the parser's quote of it.
-              throw new UsageError(`--file: not YAML or JSON${yamlErrorAt(error)}`)
-            }
-            if (parsed === null || parsed === undefined) {
-              throw new UsageError(
-                `--file: ${bodyFromStdin ? "standard input" : options.file.value} is empty`
-              )
-            }
-            // What `get --json` prints, edited and sent back: said as such, not as four
-            // members the client does not allow.
-            if (Array.isArray(parsed)) {
-              throw new UsageError("--file: a list (as get --json prints): give one app's body")
-            }
-            const printed = isRecord(parsed)
-              ? ["id", "authScheme", "status", "_links"].filter((key) => key in parsed)
-              : []
-            if (printed.length > 0) {
-              throw new UsageError(
-                `--file: ${printed.join(", ")}: what get prints, not an update body, which has baseUrl and profile only (to enable, --activate)`
-              )
-            }
-            // A body file without its secret, the secret given apart (kept out of the file).
-            return secret === undefined ? parsed : withSecret(parsed, secret)
-          }
-          const scheme = Option.getOrUndefined(options.authScheme)
-          if (scheme === undefined) throw new UsageError("give --file or --auth-scheme")
-          // A flag the scheme does not take is refused, not dropped.
-          if (scheme === "TOKEN") {
-            if ([options.clientId, options.rotation, options.adminUsername].some(Option.isSome)) {
-              throw new UsageError(
-                "--client-id, --rotation and --admin-username go with --auth-scheme OAUTH2"
+                "--admin-username and the admin password (--secret-env, --secret-file or --secret-stdin) go together"
               )
             }
             return {
-              ...(Option.isSome(options.baseUrl) ? { baseUrl: options.baseUrl.value } : {}),
-              profile: { authScheme: "TOKEN", ...(secret !== undefined ? { token: secret } : {}) }
-            }
-          }
-          if (Option.isSome(options.baseUrl)) {
-            throw new UsageError("--base-url goes with --auth-scheme TOKEN")
-          }
-          if (Option.isSome(options.adminUsername) !== (secret !== undefined)) {
-            throw new UsageError(
-              "--admin-username and the admin password (--secret-env, --secret-file or --secret-stdin) go together"
-            )
-          }
-          return {
-            profile: {
-              authScheme: "OAUTH2",
-              ...(Option.isSome(options.clientId) ? { clientId: options.clientId.value } : {}),
-              ...(Option.isSome(options.rotation)
-                ? { signing: { rotationMode: options.rotation.value } }
-                : {}),
-              ...(Option.isSome(options.adminUsername) && secret !== undefined
-                ? {
-                    settings: {
-                      adminUsername: options.adminUsername.value,
-                      adminPassword: secret
+              profile: {
+                authScheme: "OAUTH2",
+                ...(Option.isSome(options.clientId) ? { clientId: options.clientId.value } : {}),
+                ...(Option.isSome(options.rotation)
+                  ? { signing: { rotationMode: options.rotation.value } }
+                  : {}),
+                ...(Option.isSome(options.adminUsername) && secret !== undefined
+                  ? {
+                      settings: {
+                        adminUsername: options.adminUsername.value,
+                        adminPassword: secret
+                      }
                     }
-                  }
-                : {})
+                  : {})
+              }
             }
-          }
-        },
-        catch: (error) =>
-          error instanceof UsageError ? error : new UsageError(`--file: ${String(error)}`)
-      })
-      return body as UpdateDefaultProvisioningConnectionForApplicationRequest
+          },
+          catch: (error) =>
+            error instanceof UsageError ? error : new UsageError(`--file: ${String(error)}`)
+        }).pipe(
+          // Checked by the client as it sends it.
+          Effect.map((body) => body as UpdateDefaultProvisioningConnectionForApplicationRequest)
+        )
+      // What the command line got wrong is said now, a secret still to be typed standing in.
+      const body = yield* bodyWith(typed ? "typed at the terminal" : given)
+      return typed ? Effect.flatMap(typeSecret(options), bodyWith) : Effect.succeed(body)
     }).pipe(
-      Effect.flatMap((sent) =>
+      Effect.flatMap((makeBody) =>
         withClient(
           Effect.gen(function* () {
+            const sent = yield* makeBody
             const api = yield* ApplicationConnections
             const outcome = yield* forEachApp(
               [options.appId],

@@ -365,6 +365,16 @@ describe("okta-connections", () => {
           `${prompt}\n${ORG2ORG}: updated, DISABLED\n${ORG2ORG}: saved DISABLED, as Okta saves an update without --activate; okta-connections activate ${ORG2ORG} enables it\n`
         )
         expect((yield* sim.inspect(ORG2ORG)).connection).toMatchObject({ token: "00typed" })
+        // It is asked for last: a command line or a configuration refused is said before it.
+        const misused = yield* inTerminal([...update, "--rotation", "AUTO"], env, "00x\r", prompt)
+        expect([misused.code, misused.output]).toEqual([
+          2,
+          "okta-connections: --client-id, --rotation and --admin-username go with --auth-scheme OAUTH2\n"
+        ])
+        const unset = yield* inTerminal(update, {}, "00x\r", prompt)
+        expect(unset.code).toBe(3)
+        expect(unset.output).toMatch(/^okta-connections: not set: OKTA_CLIENT_ORGURL/)
+        expect(unset.output).not.toContain(prompt)
         // Ctrl-C there stops the run, as anywhere else, with nothing sent.
         const sent = (yield* sim.requests).length
         const stopped = yield* inTerminal(update, env, "00half\x03", prompt)
