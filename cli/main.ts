@@ -42,6 +42,7 @@ import {
   EXIT,
   finish,
   forEachApp,
+  refuseMalformedIds,
   from,
   idsOf,
   json,
@@ -62,12 +63,16 @@ const manifest = Options.boolean("manifest").pipe(
 /**
  * `program` over the app ids given, with the client. The ids (arguments, `--from`, standard input)
  * are read first: a missing one, or a file that cannot be read, is a usage error whatever the
- * configuration.
+ * configuration; so is, when the program `changes` the apps, an id that is no app id.
  */
 const withAppIds = <A, E, R>(
   options: { readonly appIds: ReadonlyArray<string>; readonly from: Option.Option<string> },
-  program: (ids: ReadonlyArray<string>) => Effect.Effect<A, E, R>
-) => Effect.flatMap(idsOf(options.appIds, options.from), (ids) => withClient(program(ids)))
+  program: (ids: ReadonlyArray<string>) => Effect.Effect<A, E, R>,
+  changes = false
+) =>
+  Effect.flatMap(idsOf(options.appIds, options.from), (ids) =>
+    Effect.zipRight(changes ? refuseMalformedIds(ids) : Effect.void, withClient(program(ids)))
+  )
 
 const get = Command.make("get", { appIds, from, json, ndjson, manifest }, (options) =>
   // What the command line got wrong is said before the configuration is read.
@@ -154,22 +159,25 @@ const get = Command.make("get", { appIds, from, json, ndjson, manifest }, (optio
 
 const lifecycle = (name: "activate" | "deactivate") =>
   Command.make(name, { appIds, from }, (options) =>
-    withAppIds(options, (ids) =>
-      Effect.gen(function* () {
-        const api = yield* ApplicationConnections
-        // Each change is said as it is made: a run that is stopped has said what it changed.
-        const outcomes = yield* forEachApp(
-          ids,
-          (id) =>
-            name === "activate"
-              ? api.activateDefaultProvisioningConnectionForApplication(id)
-              : api.deactivateDefaultProvisioningConnectionForApplication(id),
-          ({ id, result }) =>
-            Exit.isSuccess(result) ? Console.log(`${id}: ${name}d`) : Effect.void,
-          true
-        )
-        yield* finish(outcomes)
-      })
+    withAppIds(
+      options,
+      (ids) =>
+        Effect.gen(function* () {
+          const api = yield* ApplicationConnections
+          // Each change is said as it is made: a run that is stopped has said what it changed.
+          const outcomes = yield* forEachApp(
+            ids,
+            (id) =>
+              name === "activate"
+                ? api.activateDefaultProvisioningConnectionForApplication(id)
+                : api.deactivateDefaultProvisioningConnectionForApplication(id),
+            ({ id, result }) =>
+              Exit.isSuccess(result) ? Console.log(`${id}: ${name}d`) : Effect.void,
+            true
+          )
+          yield* finish(outcomes)
+        }),
+      true
     )
   ).pipe(Command.withDescription(`${name} the default provisioning connection of each app`))
 

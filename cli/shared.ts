@@ -24,8 +24,11 @@ import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
 import * as LogLevel from "effect/LogLevel"
 import * as Option from "effect/Option"
+import * as ParseResult from "effect/ParseResult"
 import * as Redacted from "effect/Redacted"
+import * as Schema from "effect/Schema"
 import {
+  AppId,
   ApplicationConnections,
   OktaClient,
   OktaFetch,
@@ -702,6 +705,37 @@ export const idsOf = (args: ReadonlyArray<string>, file: Option.Option<string>) 
         catch: failed
       })
   )
+}
+
+const appIdFault = Schema.validateEither(AppId)
+
+/**
+ * For a command that changes apps: the ids that are no app id, each as the client would refuse it,
+ * refused together before anything is sent, so that a mistyped list changes none of its apps
+ * rather than the others (as `apply` refuses such a manifest).
+ */
+export const refuseMalformedIds = (ids: ReadonlyArray<string>): Effect.Effect<void, UsageError> => {
+  const faults = ids.flatMap((id) =>
+    Either.match(appIdFault(id), {
+      onLeft: (error) => {
+        const cut = id.length > 60 ? `${id.slice(0, 59)}…` : id
+        // As given, unless a space or a control character would not show: then as a JSON string.
+        const shown = /[\s\p{C}]/u.test(cut) ? JSON.stringify(cut) : cut
+        const why = ParseResult.ArrayFormatter.formatErrorSync(error)[0]?.message ?? "not valid"
+        return [`${shown}: ${why}`]
+      },
+      onRight: () => []
+    })
+  )
+  return faults.length === 0
+    ? Effect.void
+    : Effect.fail(
+        new UsageError(
+          faults.length === 1
+            ? `not an app id, so nothing was sent: ${faults[0]}`
+            : `${faults.length} are not app ids, so nothing was sent:\n  ${faults.join("\n  ")}`
+        )
+      )
 }
 
 export const json = Options.boolean("json").pipe(Options.withDescription("one JSON array"))

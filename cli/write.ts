@@ -37,6 +37,7 @@ import {
   EXIT,
   finish,
   forEachApp,
+  refuseMalformedIds,
   sayWhileWorking,
   UsageError,
   withClient
@@ -231,6 +232,7 @@ export const update = Command.make(
           `--file - and ${options.secretStdin ? "--secret-stdin" : "--secret-file -"} both read standard input: give the secret with --secret-env or --secret-file PATH`
         )
       }
+      yield* refuseMalformedIds([options.appId])
       const given = yield* readSecret(options)
       const typed = secretTyped(options)
       const parseYaml = Option.isSome(options.file) ? yield* yamlParser : undefined
@@ -571,56 +573,58 @@ export const verify = Command.make(
     )
   },
   (options) =>
-    Effect.flatMap(consentOf(options), ({ code, state, host }) =>
-      withClient(
-        Effect.gen(function* () {
-          const api = yield* ApplicationConnections
-          // Another org's URL fails there as "not found" or "code invalid". Only said, not refused:
-          // an org with a custom domain answers on both its hosts.
-          const orgHost = new URL((yield* OktaClient).orgUrl).host
-          if (host !== undefined && host !== orgHost) {
-            yield* Console.error(
-              `okta-connections: --continue-url is on ${host}, the configured org is ${orgHost}: verifying at ${orgHost}`
+    Effect.flatMap(
+      Effect.zipRight(refuseMalformedIds([options.appId]), consentOf(options)),
+      ({ code, state, host }) =>
+        withClient(
+          Effect.gen(function* () {
+            const api = yield* ApplicationConnections
+            // Another org's URL fails there as "not found" or "code invalid". Only said, not refused:
+            // an org with a custom domain answers on both its hosts.
+            const orgHost = new URL((yield* OktaClient).orgUrl).host
+            if (host !== undefined && host !== orgHost) {
+              yield* Console.error(
+                `okta-connections: --continue-url is on ${host}, the configured org is ${orgHost}: verifying at ${orgHost}`
+              )
+            }
+            // Each step is said as it is done: an activation that fails leaves the app verified, and
+            // the one-time code spent.
+            const outcome = yield* forEachApp(
+              [options.appId],
+              (id) =>
+                api
+                  .verifyProvisioningConnectionForApplication(options.appName, id, { code, state })
+                  .pipe(
+                    Effect.zipRight(Console.log(`${id}: verified`)),
+                    Effect.zipRight(
+                      options.activate
+                        ? Effect.zipRight(
+                            api.activateDefaultProvisioningConnectionForApplication(id),
+                            Console.log(`${id}: activated`)
+                          )
+                        : Effect.void
+                    )
+                  ),
+              undefined,
+              true
             )
-          }
-          // Each step is said as it is done: an activation that fails leaves the app verified, and
-          // the one-time code spent.
-          const outcome = yield* forEachApp(
-            [options.appId],
-            (id) =>
-              api
-                .verifyProvisioningConnectionForApplication(options.appName, id, { code, state })
-                .pipe(
-                  Effect.zipRight(Console.log(`${id}: verified`)),
-                  Effect.zipRight(
-                    options.activate
-                      ? Effect.zipRight(
-                          api.activateDefaultProvisioningConnectionForApplication(id),
-                          Console.log(`${id}: activated`)
-                        )
-                      : Effect.void
-                  )
-                ),
-            undefined,
-            true
-          )
-          yield* finish(outcome)
-          // Okta's 400 for a code says "invalid, expired or already used", most often one a verify
-          // that worked has spent (run again to add --activate, say): the way on for either.
-          const failure = Exit.isFailure(outcome[0]!.result)
-            ? Cause.failureOption(outcome[0]!.result.cause)
-            : Option.none()
-          if (
-            Option.isSome(failure) &&
-            failure.value._tag === "OktaBadRequestError" &&
-            failure.value.operation === "verifyProvisioningConnectionForApplication"
-          ) {
-            yield* Console.error(
-              `${options.appId}: a consent's code verifies once: if it was verified already, okta-connections activate ${options.appId} enables the connection; if not, give the consent again (okta-connections get ${options.appId} prints the link)`
-            )
-          }
-        })
-      )
+            yield* finish(outcome)
+            // Okta's 400 for a code says "invalid, expired or already used", most often one a verify
+            // that worked has spent (run again to add --activate, say): the way on for either.
+            const failure = Exit.isFailure(outcome[0]!.result)
+              ? Cause.failureOption(outcome[0]!.result.cause)
+              : Option.none()
+            if (
+              Option.isSome(failure) &&
+              failure.value._tag === "OktaBadRequestError" &&
+              failure.value.operation === "verifyProvisioningConnectionForApplication"
+            ) {
+              yield* Console.error(
+                `${options.appId}: a consent's code verifies once: if it was verified already, okta-connections activate ${options.appId} enables the connection; if not, give the consent again (okta-connections get ${options.appId} prints the link)`
+              )
+            }
+          })
+        )
     )
 ).pipe(Command.withDescription("complete a three-legged OAuth 2.0 consent"))
 

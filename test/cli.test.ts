@@ -299,6 +299,33 @@ describe("okta-connections", () => {
           `[${ZSCALER}]: OktaInvalidInputError: getDefaultProvisioningConnectionForApplication: invalid appId: must not contain quotes, brackets, braces, "<", ">", "," or ";" (a list or JSON pasted whole?); nothing was sent`
         )
         expect((yield* sim.requests).length).toBe(sent)
+        // A command that changes apps refuses such ids together, before the configuration is
+        // read: a mistyped list changes none of its apps rather than the others.
+        const consoleUrl = `https://acme-admin.okta.com/admin/app/zscalerbyz/instance/${ZSCALER}/#tab-general`
+        const mistyped = yield* cli(
+          ["activate", ORG2ORG, "-"],
+          {},
+          `"${ORG2ORG}"\n${consoleUrl}\n0oa1/2\n`
+        )
+        expect([mistyped.code, mistyped.stderr]).toEqual([
+          2,
+          [
+            "okta-connections: 3 are not app ids, so nothing was sent:",
+            `  "${ORG2ORG}": is in quotes (a JSON string, or jq without -r?): give the id alone`,
+            `  ${consoleUrl.slice(0, 59)}…: is a URL: give the app id alone (${ZSCALER}, after /instance/ in it)`,
+            '  0oa1/2: must not contain "/", "\\", "?", "#" or "%"',
+            ""
+          ].join("\n")
+        ])
+        for (const command of [["activate"], ["update", "--auth-scheme", "TOKEN"]]) {
+          const one = yield* cli([...command, "0oa1/2"], env)
+          expect([one.code, one.stderr]).toEqual([
+            2,
+            'okta-connections: not an app id, so nothing was sent: 0oa1/2: must not contain "/", "\\", "?", "#" or "%"\n'
+          ])
+        }
+        expect((yield* sim.requests).length).toBe(sent)
+        expect((yield* sim.inspect(ORG2ORG)).connection?.status).toBe("DISABLED")
         // A file that is not there: named, with why, in words; nothing sent.
         const missing = join(tempDir("work-"), "apps.txt")
         const none = yield* cli(["activate", "--from", missing], env)
