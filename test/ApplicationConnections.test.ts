@@ -1205,6 +1205,20 @@ describe("bad input fails with OktaInvalidInputError and sends nothing", () => {
           }
         })
       ).toBe(`profile.settings.adminPassword: ${newline}`)
+      // A variable's name where its value goes (a template never filled in, a manifest's
+      // reference in a body): saved, the app's working credential would be gone.
+      const unexpanded =
+        "is a variable that was never expanded (${…} or $NAME): give the value it stands for"
+      for (const variable of ["${ZSCALER_TOKEN}", "${env:ZSCALER_TOKEN}", "$ZSCALER_TOKEN"]) {
+        expect(yield* issuesOf({ profile: { authScheme: "TOKEN", token: variable } })).toBe(
+          `profile.token: ${unexpanded}`
+        )
+      }
+      expect(
+        yield* issuesOf({
+          profile: { authScheme: "OAUTH2", settings: { adminUsername: "u", adminPassword: "$PW" } }
+        })
+      ).toBe(`profile.settings.adminPassword: ${unexpanded}`)
       // Spaces are a password's own (Microsoft's passwords may have them): sent as given.
       const spaced = yield* run(
         () => json(200, tokenConnection),

@@ -15,6 +15,7 @@ import {
   UpdateDefaultProvisioningConnectionForApplicationRequest
 } from "../schema/Request.js"
 import { describeIssue, spelling } from "./issues.js"
+import { UNEXPANDED } from "./pasted.js"
 import { isWellFormed } from "./wellFormed.js"
 
 const updateOp = "updateDefaultProvisioningConnectionForApplication"
@@ -147,12 +148,17 @@ const secretFault = (value: string): string | undefined =>
     ? "must not be empty or blank"
     : CONTROL.test(value)
       ? "must not contain line breaks or control characters (a trailing newline from a file?)"
-      : undefined
+      : // `${ZSCALER_TOKEN}` from a template never filled in, or a manifest's `${env:NAME}` in
+        // a body: saved, the app's working credential is gone.
+        UNEXPANDED.test(value)
+        ? "is a variable that was never expanded (${…} or $NAME): give the value it stands for"
+        : undefined
 
 /**
  * The contract's schema takes any string, but an empty or blank token or admin password (an unset
- * variable, a secrets manager that wrote nothing), or one read from a file with its newline, would
- * replace a working credential in Okta with one that does not work.
+ * variable, a secrets manager that wrote nothing), one read from a file with its newline, or a
+ * variable's name never replaced by its value, would replace a working credential in Okta with
+ * one that does not work.
  */
 const checkSecrets = (encoded: unknown): Either.Either<unknown, OktaInvalidInputError> => {
   for (const [where, value] of secretMembers(encoded)) {

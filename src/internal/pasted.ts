@@ -13,16 +13,15 @@ import { OktaConfigError } from "../errors/OktaError.js"
 // `${OKTA_TOKEN}` / `$OKTA_TOKEN` as the value itself (a loader that does not expand, a shell
 // variable in single quotes): sent as it is, it is refused by Okta with no word of why.
 const QUOTED = "is wrapped in quotes (from an env file that keeps them?); give the value alone"
-const UNEXPANDED =
+const NEVER_EXPANDED =
   "is a variable that was never expanded (${…} or $NAME, as the env file or shell left it)"
+
+/** `${NAME}`, `${env:NAME}` or `$NAME` as the value itself. @internal */
+export const UNEXPANDED = /^\$(\{[^}]*\}|[A-Za-z_]\w*)$/
 
 /** What is wrong with a value as it was pasted, if it was pasted wrong. @internal */
 export const pasteFault = (value: string): string | undefined =>
-  /^(["'`]).*\1$/s.test(value)
-    ? QUOTED
-    : /^\$(\{[^}]*\}|[A-Za-z_]\w*)$/.test(value)
-      ? UNEXPANDED
-      : undefined
+  /^(["'`]).*\1$/s.test(value) ? QUOTED : UNEXPANDED.test(value) ? NEVER_EXPANDED : undefined
 
 /** Okta's own org hosts. */
 const OKTA_HOST = /\.(okta|oktapreview|okta-emea|okta-gov)\.com$|\.okta\.mil$/i
