@@ -365,7 +365,15 @@ export const update = Command.make(
               ? Cause.failureOption(result.cause)
               : Option.none()
             if (Option.isSome(invalid) && invalid.value._tag === "OktaInvalidInputError") {
-              return yield* new UsageError(invalid.value.message)
+              // A body file's secret written as a manifest writes it (`${env:NAME}`), or as a
+              // template left it: the way the command line takes a secret.
+              const variable =
+                Option.isSome(options.file) && /never expanded/.test(invalid.value.message)
+              return yield* new UsageError(
+                variable
+                  ? `${invalid.value.message}\n  update reads a secret from --secret-env NAME, --secret-file PATH or --secret-stdin, and puts it in the body (\${env:NAME} is apply's, in a manifest)`
+                  : invalid.value.message
+              )
             }
             if (Exit.isSuccess(result)) {
               yield* Console.log(`${options.appId}: updated, ${result.value.status}`)

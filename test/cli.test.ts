@@ -2359,6 +2359,17 @@ describe("okta-connections", () => {
           "",
           "okta-connections: updateDefaultProvisioningConnectionForApplication: invalid body: profile.tokn: is not allowed (did you mean token?); nothing was sent\n"
         ])
+        // A secret written as a manifest writes it: refused, with the way the command line takes
+        // one (sent, it would have replaced the app's token with the reference's text).
+        writeFileSync(file, "profile:\n  authScheme: TOKEN\n  token: ${env:ZSCALER_TOKEN}\n")
+        const reference = yield* cli(["update", ZSCALER, "--file", file], {
+          ...env,
+          ZSCALER_TOKEN: "00from-env"
+        })
+        expect([reference.code, reference.stderr]).toEqual([
+          2,
+          "okta-connections: updateDefaultProvisioningConnectionForApplication: invalid body: profile.token: is a variable that was never expanded (${…} or $NAME): give the value it stands for; nothing was sent\n  update reads a secret from --secret-env NAME, --secret-file PATH or --secret-stdin, and puts it in the body (${env:NAME} is apply's, in a manifest)\n"
+        ])
         // What get --json prints, edited and given back: said as such, nothing sent.
         const printed = yield* cli(["get", ZSCALER, "--json"], env)
         writeFileSync(file, printed.stdout)
