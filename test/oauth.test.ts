@@ -1592,6 +1592,9 @@ describe("configuration", () => {
           "is a JWK Set; give the one private JWK in it"
         ],
         ["not a key", "PKCS#8 PEM"],
+        // As an env file or a shell's single quotes leave it.
+        ["${OKTA_PRIVATE_KEY}", "is a variable that was never expanded"],
+        ["$OKTA_PRIVATE_KEY\n", "is a variable that was never expanded"],
         // Okta's Python SDK reads a path here; this client takes the key itself.
         ["/etc/okta/service-app.pem", "looks like a file path; give the key itself"],
         ["./okta/private-key", "looks like a file path"],
@@ -1628,6 +1631,11 @@ describe("configuration", () => {
         [{ clientId: "${OKTA_CLIENT_ID}" }, "oauth.clientId", "is a variable that was never"],
         [{ scopes: ["okta.apps.read okta.apps.manage"] }, "oauth.scopes", "not one scope"],
         [{ scopes: ["okta.apps.read", ""] }, "oauth.scopes", 'has "", which is not one scope'],
+        [
+          { scopes: ["${OKTA_SCOPES}"] },
+          "oauth.scopes",
+          'has "${OKTA_SCOPES}", a variable never expanded'
+        ],
         // A list written as YAML or JSON, one scope out of case: Okta's invalid_scope, said here.
         [{ scopes: ["[okta.apps.read]"] }, "oauth.scopes", "a list? give the scopes alone"],
         [

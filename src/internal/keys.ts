@@ -12,7 +12,7 @@ import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import { OktaConfigError } from "../errors/OktaError.js"
-import { pasteFault } from "./pasted.js"
+import { pasteFault, UNEXPANDED } from "./pasted.js"
 
 type Jose = typeof Jose_
 
@@ -64,6 +64,12 @@ export const checkSettings = (options: {
       )
     }
     if (/^\[|\]$/.test(s)) return fail("scopes", `has "${s}": a list? give the scopes alone`)
+    if (UNEXPANDED.test(s)) {
+      return fail(
+        "scopes",
+        `has "${s}", a variable never expanded (as the env file or shell left it)`
+      )
+    }
     if (/^okta\./i.test(s) && s !== s.toLowerCase()) {
       return fail("scopes", `has "${s}": Okta's scopes are lower case (${s.toLowerCase()})`)
     }
@@ -151,11 +157,13 @@ const importAny = (jose: Jose, raw: string): Effect.Effect<SigningKey, OktaConfi
       return yield* configError(
         blocks.length > 1
           ? `holds ${blocks.length} private keys; give the one whose public key the app has`
-          : looksLikePath(text)
-            ? "looks like a file path; give the key itself (the file's PEM or JWK text), not its path"
-            : /-----BEGIN (PUBLIC KEY|CERTIFICATE)-----/.test(text)
-              ? "is a public key or certificate; give the private key the client signs with"
-              : "must be a PKCS#8 PEM (-----BEGIN PRIVATE KEY-----) or a private JWK"
+          : UNEXPANDED.test(text.trim())
+            ? "is a variable that was never expanded (${…} or $NAME, as the env file or shell left it)"
+            : looksLikePath(text)
+              ? "looks like a file path; give the key itself (the file's PEM or JWK text), not its path"
+              : /-----BEGIN (PUBLIC KEY|CERTIFICATE)-----/.test(text)
+                ? "is a public key or certificate; give the private key the client signs with"
+                : "must be a PKCS#8 PEM (-----BEGIN PRIVATE KEY-----) or a private JWK"
       )
     }
     const pem = blocks[0]!
