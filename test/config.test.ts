@@ -42,7 +42,10 @@ describe("a REDIS_URL that is not a Redis URL", () => {
     // Port out of range: ioredis threw a TypeError holding the URL, password included.
     ["redis://:s3cret-pw@127.0.0.1:99999", "is not a URL"],
     ["redis://[::1", "is not a URL"],
-    ["http://127.0.0.1:6379", "must be a redis:// or rediss:// URL, not http://"]
+    ["http://127.0.0.1:6379", "must be a redis:// or rediss:// URL, not http://"],
+    // As docker-compose files write it, and as an env file leaves a variable.
+    ["localhost:6379", "has no scheme: redis://localhost:6379 (rediss:// for TLS)"],
+    ["${REDIS_URL}", "is a variable that was never expanded"]
   ] as const)(
     "%s: OktaConfigError redisUrl before any connection, never the URL",
     ([url, reason]) =>
