@@ -1219,6 +1219,18 @@ describe("bad input fails with OktaInvalidInputError and sends nothing", () => {
           profile: { authScheme: "OAUTH2", settings: { adminUsername: "u", adminPassword: "$PW" } }
         })
       ).toBe(`profile.settings.adminPassword: ${unexpanded}`)
+      // No secrets, but a variable's name there breaks a working connection as surely.
+      expect(yield* issuesOf({ profile: { authScheme: "OAUTH2", clientId: "${env:CID}" } })).toBe(
+        `profile.clientId: ${unexpanded}`
+      )
+      expect(
+        yield* issuesOf({
+          profile: {
+            authScheme: "OAUTH2",
+            settings: { adminUsername: "$ADMIN", adminPassword: "p" }
+          }
+        })
+      ).toBe(`profile.settings.adminUsername: ${unexpanded}`)
       // Spaces are a password's own (Microsoft's passwords may have them): sent as given.
       const spaced = yield* run(
         () => json(200, tokenConnection),
@@ -1252,6 +1264,17 @@ describe("bad input fails with OktaInvalidInputError and sends nothing", () => {
       expect(yield* issuesOf({ baseUrl: "", profile: token })).toBe(
         "baseUrl: must not be empty (leave it out instead)"
       )
+      // A template never filled in parses as a URL: its host "${host}".
+      for (const template of [
+        "https://${SCIM_HOST}/scim",
+        "https://$SCIM_HOST/scim",
+        "https://{scimHost}/scim",
+        "https://scim.example.com/${TENANT}/v2"
+      ]) {
+        expect(yield* issuesOf({ baseUrl: template, profile: token })).toBe(
+          "baseUrl: has a variable or placeholder never filled in (${…}, $NAME or {…})"
+        )
+      }
       expect(yield* issuesOf({ baseUrl: "https://", profile: token })).toBe(
         "baseUrl: is not a valid URL"
       )

@@ -142,27 +142,40 @@ const secretMembers = (encoded: unknown): ReadonlyArray<readonly [string, unknow
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f\ufeff]/
 
+// `${ZSCALER_TOKEN}` from a template never filled in, or a manifest's `${env:NAME}` in a body:
+// saved, the app's working credential (or its client id) is gone.
+const NEVER_EXPANDED =
+  "is a variable that was never expanded (${…} or $NAME): give the value it stands for"
+
 /** What is wrong with a write-only value as it would be saved in Okta, if anything. */
 const secretFault = (value: string): string | undefined =>
   value.trim() === ""
     ? "must not be empty or blank"
     : CONTROL.test(value)
       ? "must not contain line breaks or control characters (a trailing newline from a file?)"
-      : // `${ZSCALER_TOKEN}` from a template never filled in, or a manifest's `${env:NAME}` in
-        // a body: saved, the app's working credential is gone.
-        UNEXPANDED.test(value)
-        ? "is a variable that was never expanded (${…} or $NAME): give the value it stands for"
+      : UNEXPANDED.test(value)
+        ? NEVER_EXPANDED
         : undefined
 
 /**
  * The contract's schema takes any string, but an empty or blank token or admin password (an unset
  * variable, a secrets manager that wrote nothing), one read from a file with its newline, or a
  * variable's name never replaced by its value, would replace a working credential in Okta with
- * one that does not work.
+ * one that does not work; a client id or admin name never expanded breaks a working configuration
+ * as surely.
  */
 const checkSecrets = (encoded: unknown): Either.Either<unknown, OktaInvalidInputError> => {
-  for (const [where, value] of secretMembers(encoded)) {
-    const fault = typeof value === "string" ? secretFault(value) : undefined
+  const profile = (encoded as { profile?: Record<string, unknown> }).profile
+  const settings = profile?.["settings"] as Record<string, unknown> | undefined
+  const unexpanded = (value: string) => (UNEXPANDED.test(value) ? NEVER_EXPANDED : undefined)
+  const checked: ReadonlyArray<readonly [string, unknown, (value: string) => string | undefined]> =
+    [
+      ...secretMembers(encoded).map(([where, value]) => [where, value, secretFault] as const),
+      ["profile.clientId", profile?.["clientId"], unexpanded],
+      ["profile.settings.adminUsername", settings?.["adminUsername"], unexpanded]
+    ]
+  for (const [where, value, faultOf] of checked) {
+    const fault = typeof value === "string" ? faultOf(value) : undefined
     if (fault !== undefined) {
       return Either.left(
         new OktaInvalidInputError({

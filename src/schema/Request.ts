@@ -58,7 +58,10 @@ const baseUrlFault = (s: string): string | undefined =>
         ? "must be an absolute URL, starting with https://"
         : !URL.canParse(s) || new URL(s).hostname === ""
           ? "is not a valid URL"
-          : undefined
+          : // `https://${HOST}/scim` parses, its host "${host}": a template never filled in.
+            /\$\{[^}]*\}/.test(s) || /[${}]/.test(new URL(s).hostname)
+            ? "has a variable or placeholder never filled in (${…}, $NAME or {…})"
+            : undefined
 
 /** A request's `baseUrl`: an absolute http(s) URL (the answer's is decoded as it comes). */
 const BaseUrl = Schema.String.pipe(
