@@ -43,12 +43,22 @@ const TokenApp = Schema.Struct({
   status: Schema.optional(Status)
 })
 
+// A reference where no secret goes would be sent as its own text: the client id or the admin's
+// name saved as "${env:…}".
+const Plain = Schema.String.pipe(
+  Schema.filter((s) =>
+    /\$\{[^}]*\}/.test(s) || /^\$[A-Za-z_]\w*$/.test(s)
+      ? "is a variable or a reference: ${env:NAME} and ${file:PATH} stand for token and adminPassword only"
+      : true
+  )
+)
+
 const OAuthApp = Schema.Struct({
   id: AppId,
   authScheme: Schema.Literal("OAUTH2"),
-  clientId: Schema.optional(Schema.String),
+  clientId: Schema.optional(Plain),
   rotationMode: Schema.optional(RotationMode),
-  adminUsername: Schema.optional(Schema.String),
+  adminUsername: Schema.optional(Plain),
   adminPassword: Schema.optional(Schema.String),
   status: Schema.optional(Status)
 })
@@ -175,8 +185,14 @@ const describeManifestIssue = (issue: ParseResult.ArrayFormatterIssue, raw: unkn
     const idAlone = field === "authScheme" && isRecord(entry) && Object.keys(entry).join() === "id"
     return `is missing (${oneOf(allowed)})${idAlone ? `, or give a status alone (${oneOf(Status.literals)})` : ""}`
   }
-  // An id's or a base URL's rule is said: their schemas name the rule, not the value.
-  if (issue._tag === "Refinement" && (field === "id" || field === "baseUrl")) return issue.message
+  // An id's or a base URL's rule is said: their schemas name the rule, not the value; so are the
+  // client id's and the admin's name's.
+  if (
+    issue._tag === "Refinement" &&
+    (field === "id" || field === "baseUrl" || field === "clientId" || field === "adminUsername")
+  ) {
+    return issue.message
+  }
   if (issue.path.length === 1 && field === "apps") return "must be a list of apps"
   if (issue.path.length === 2) return "must be a mapping, an app's id and its settings"
   if (allowed === undefined) return "is not valid"

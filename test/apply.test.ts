@@ -413,6 +413,20 @@ describe("reading a manifest", () => {
       expect(yield* read([{ id: ID, authScheme: "TOKEN", baseUrl: "scim.example.com/v2" }])).toBe(
         "apps[0].baseUrl: must be an absolute URL, starting with https://"
       )
+      // A reference, or a variable, where no secret goes: it would be sent as its own text.
+      const reference =
+        "is a variable or a reference: ${env:NAME} and ${file:PATH} stand for token and adminPassword only"
+      expect(yield* read([{ id: ID, authScheme: "OAUTH2", clientId: "${env:CLIENT_ID}" }])).toBe(
+        `apps[0].clientId: ${reference}`
+      )
+      expect(
+        yield* read([
+          { id: ID, authScheme: "OAUTH2", adminUsername: "$ADMIN", adminPassword: "${env:PW}" }
+        ])
+      ).toBe(`apps[0].adminUsername: ${reference}`)
+      expect(
+        yield* read([{ id: ID, authScheme: "TOKEN", baseUrl: "https://${SCIM_HOST}/scim" }])
+      ).toBe("apps[0].baseUrl: has a variable or placeholder never filled in (${…}, $NAME or {…})")
       // A setting of the other scheme, as an app switched from one to the other keeps it.
       expect(yield* read([{ id: ID, authScheme: "TOKEN", rotationMode: "AUTO" }])).toBe(
         "apps[0].rotationMode: is not allowed: only authScheme OAUTH2 takes it"
