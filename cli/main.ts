@@ -236,6 +236,16 @@ const command = root.pipe(
 
 const cli = Command.run(command, { name: "okta-connections", version: VERSION })
 
+const CREDENTIAL_VARIABLES = new Set([
+  "OKTA_CLIENT_ORGURL",
+  "OKTA_CLIENT_TOKEN",
+  "OKTA_CLIENT_AUTHORIZATIONMODE",
+  "OKTA_CLIENT_CLIENTID",
+  "OKTA_CLIENT_SCOPES",
+  "OKTA_CLIENT_PRIVATEKEY",
+  "OKTA_CLIENT_KEYID"
+])
+
 /**
  * A configuration error in the command line's words: which variables are not set or not valid, and
  * what it reads, rather than `Config`'s "Expected OKTA_CLIENT_TOKEN to exist in the process context".
@@ -279,10 +289,16 @@ const describeConfigError = (error: ConfigError.ConfigError): string => {
             `  ${path} has nothing under okta.client: its keys go under okta:, then client:, indented.`
         )
       : []),
-    "  The org's URL comes from OKTA_CLIENT_ORGURL, the credential from OKTA_CLIENT_TOKEN (an SSWS",
-    "  API token) or, with OKTA_CLIENT_AUTHORIZATIONMODE=PrivateKey, a service app's",
-    "  OKTA_CLIENT_CLIENTID, OKTA_CLIENT_SCOPES and OKTA_CLIENT_PRIVATEKEY (OKTA_CLIENT_KEYID optional);",
-    "  or from the okta.client section of ./okta.yaml or ~/.okta/okta.yaml, as Okta's SDKs read it."
+    // Where the org and the credentials come from, unless only another setting (a proxy's port,
+    // the retry settings) is wrong.
+    ...(missing.size > 0 || [...invalidNames].some((name) => CREDENTIAL_VARIABLES.has(name))
+      ? [
+          "  The org's URL comes from OKTA_CLIENT_ORGURL, the credential from OKTA_CLIENT_TOKEN (an SSWS",
+          "  API token) or, with OKTA_CLIENT_AUTHORIZATIONMODE=PrivateKey, a service app's",
+          "  OKTA_CLIENT_CLIENTID, OKTA_CLIENT_SCOPES and OKTA_CLIENT_PRIVATEKEY (OKTA_CLIENT_KEYID optional);",
+          "  or from the okta.client section of ./okta.yaml or ~/.okta/okta.yaml, as Okta's SDKs read it."
+        ]
+      : [])
   ].join("\n")
 }
 

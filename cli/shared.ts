@@ -433,6 +433,10 @@ const sdkProxy = Config.all({
     if (url?.protocol !== "http:" && url?.protocol !== "https:") {
       return invalid("HOST", "must be a host name, or an http:// or https:// URL")
     }
+    // `${PROXY_HOST}` parses as a host: each call would try to resolve it, and retry.
+    if (/[${}]/.test(url.hostname)) {
+      return invalid("HOST", "is a variable or placeholder never filled in (${…}, $NAME or {…})")
+    }
     if (Option.isSome(port)) {
       if (port.value < 1 || port.value > 65535) return invalid("PORT", "must be 1 to 65535")
       url.port = String(port.value)
