@@ -89,6 +89,8 @@ describe("OktaClient configuration", () => {
           "is not an absolute URL (expected something"
         ],
         ["", "is empty"],
+        // From JavaScript, `process.env.OKTA_ORG_URL` unset: it read "is not an absolute URL".
+        [undefined as never, "is undefined (an environment variable that is not set?)"],
         ["https://{yourOktaDomain}", "placeholder"],
         // It read "is not an absolute URL".
         ["${OKTA_ORG_URL}", "is a variable that was never expanded (${…} or $NAME"],
@@ -164,7 +166,9 @@ describe("OktaClient configuration", () => {
         ["$OKTA_CLIENT_TOKEN", "is a variable that was never expanded"],
         // As `docker --env-file` passes OKTA_CLIENT_TOKEN="…": sent as it was, refused with a 401.
         [`"${TOKEN}"`, "is wrapped in quotes"],
-        [`'${TOKEN}'`, "is wrapped in quotes"]
+        [`'${TOKEN}'`, "is wrapped in quotes"],
+        // From JavaScript, `Redacted.make(process.env.OKTA_TOKEN!)` with it unset.
+        [undefined as never, "is undefined (an environment variable that is not set?)"]
       ] as const) {
         const error = configFailure(
           yield* buildWith({ orgUrl: "https://acme.okta.com", apiToken: Redacted.make(value) })

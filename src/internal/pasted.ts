@@ -16,6 +16,9 @@ const QUOTED = "is wrapped in quotes (from an env file that keeps them?); give t
 const NEVER_EXPANDED =
   "is a variable that was never expanded (${…} or $NAME, as the env file or shell left it)"
 
+// From JavaScript, where the types do not hold.
+const UNSET = "is undefined (an environment variable that is not set?)"
+
 /** `${NAME}`, `${env:NAME}` or `$NAME` as the value itself. @internal */
 export const UNEXPANDED = /^\$(\{[^}]*\}|[A-Za-z_]\w*)$/
 
@@ -38,6 +41,8 @@ const isLoopbackHost = (hostname: string): boolean =>
  */
 export const normalizeOrgUrl = (input: string | URL): Effect.Effect<string, OktaConfigError> => {
   const fail = (reason: string) => Effect.fail(new OktaConfigError({ field: "orgUrl", reason }))
+  // From JavaScript, `process.env.OKTA_ORG_URL` unset: it read "is not an absolute URL".
+  if ((input as unknown) === undefined) return fail(UNSET)
   const raw = String(input).trim()
   if (raw.length === 0) return fail("is empty")
   const pasted = pasteFault(raw)
@@ -103,7 +108,8 @@ export const checkToken = (
   if (!Redacted.isRedacted(token)) {
     return fail("must be a Redacted<string> (Redacted.make(token)), so it never reaches a log")
   }
-  const value = Redacted.value(token)
+  const value: unknown = Redacted.value(token)
+  if (value === undefined) return fail(UNSET)
   if (typeof value !== "string" || value.length === 0) return fail("is empty")
   const pasted = pasteFault(value)
   if (pasted !== undefined) return fail(pasted)
