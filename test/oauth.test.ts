@@ -1592,6 +1592,9 @@ describe("configuration", () => {
           "is a JWK Set; give the one private JWK in it"
         ],
         ["not a key", "PKCS#8 PEM"],
+        ["", "is empty"],
+        // From JavaScript, `Redacted.make(process.env.OKTA_PRIVATE_KEY!)` with it unset: it died.
+        [undefined as never, "is undefined (an environment variable that is not set?)"],
         // As an env file or a shell's single quotes leave it.
         ["${OKTA_PRIVATE_KEY}", "is a variable that was never expanded"],
         ["$OKTA_PRIVATE_KEY\n", "is a variable that was never expanded"],

@@ -79,6 +79,15 @@ export const checkSettings = (options: {
       configError("must be a Redacted<string> (Redacted.make(key)), so it never reaches a log")
     )
   }
+  // From JavaScript, `Redacted.make(process.env.OKTA_PRIVATE_KEY!)` with it unset: it died.
+  const key: unknown = Redacted.value(options.privateKey)
+  if (typeof key !== "string" || key.trim() === "") {
+    return Effect.fail(
+      configError(
+        key === undefined ? "is undefined (an environment variable that is not set?)" : "is empty"
+      )
+    )
+  }
   const margin = Duration.decodeUnknown(options.refreshMargin ?? "5 minutes")
   return Option.isSome(margin)
     ? Effect.succeed(Duration.toMillis(margin.value))
