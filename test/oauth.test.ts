@@ -1623,6 +1623,10 @@ describe("configuration", () => {
         expect(error.message).not.toContain(PEM_SECRET)
       }
       expect(failure(yield* build(oauth({ scopes: [] })))).toMatchObject({ field: "oauth.scopes" })
+      expect(failure(yield* build(oauth({ scopes: "okta.apps.read" as never })))).toMatchObject({
+        field: "oauth.scopes",
+        reason: 'must be a list of scopes (["okta.apps.read"]), not one string'
+      })
       expect(failure(yield* build(oauth({ clientId: " " })))).toMatchObject({
         field: "oauth.clientId"
       })

@@ -49,6 +49,10 @@ export const checkSettings = (options: {
   if (pasted !== undefined) return fail("clientId", pasted)
   const keyId = typeof options.keyId === "string" ? pasteFault(options.keyId) : undefined
   if (keyId !== undefined) return fail("keyId", keyId)
+  // From JavaScript, or a variable's text given as it is: it read "must name one scope or more".
+  if (typeof options.scopes === "string") {
+    return fail("scopes", 'must be a list of scopes (["okta.apps.read"]), not one string')
+  }
   if (!Array.isArray(options.scopes) || options.scopes.length === 0) {
     return fail("scopes", "must name one scope or more")
   }
