@@ -1140,6 +1140,22 @@ describe("bad input fails with OktaInvalidInputError and sends nothing", () => {
         )
         expect(failureOf(exit)).toMatchObject({ _tag: "OktaInvalidInputError", field: "activate" })
         expect(requests).toHaveLength(0)
+        // From JavaScript, `true` for `{ activate: true }`: it was sent without, saved DISABLED.
+        const bare = yield* run(
+          () => json(200, tokenConnection),
+          (api) =>
+            api.updateDefaultProvisioningConnectionForApplication(
+              APP,
+              { profile: { authScheme: "TOKEN" } },
+              true as never
+            )
+        )
+        expect(failureOf(bare.exit)).toMatchObject({
+          _tag: "OktaInvalidInputError",
+          field: "options",
+          issues: "expected an object, such as { activate: true }"
+        })
+        expect(bare.requests).toHaveLength(0)
       })
   )
 

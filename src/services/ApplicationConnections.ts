@@ -233,6 +233,14 @@ export const make = (client: OktaClientService): ApplicationConnectionsService =
     ) {
       const id = yield* check(updateOp, "appId", decodeAppId(appId))
       const encoded = yield* encodeUpdateBody(body)
+      // From JavaScript, `update(id, body, true)` would have saved the connection DISABLED.
+      if (options !== undefined && (typeof options !== "object" || options === null)) {
+        return yield* new OktaInvalidInputError({
+          operation: updateOp,
+          field: "options",
+          issues: "expected an object, such as { activate: true }"
+        })
+      }
       const activate = options?.activate
       if (activate !== undefined && typeof activate !== "boolean") {
         return yield* new OktaInvalidInputError({
