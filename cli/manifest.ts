@@ -20,6 +20,7 @@ import {
 import { readFileSync } from "node:fs"
 import { dirname, resolve } from "node:path"
 import { nearest } from "../src/internal/nearest.js"
+import { UNEXPANDED } from "../src/internal/pasted.js"
 import { readFault, standardInput } from "./stdin.js"
 
 /** A manifest that cannot be used: nothing is sent. */
@@ -43,11 +44,11 @@ const TokenApp = Schema.Struct({
   status: Schema.optional(Status)
 })
 
-// A reference where no secret goes would be sent as its own text: the client id or the admin's
-// name saved as "${env:…}".
+// A variable, or a reference anywhere in it, where no secret goes would be sent as its own text:
+// the client id or the admin's name saved as "${env:…}".
 const Plain = Schema.String.pipe(
   Schema.filter((s) =>
-    /\$\{[^}]*\}/.test(s) || /^\$[A-Za-z_]\w*$/.test(s)
+    UNEXPANDED.test(s) || /\$\{[^}]*\}/.test(s)
       ? "is a variable or a reference: ${env:NAME} and ${file:PATH} stand for token and adminPassword only"
       : true
   )
