@@ -170,13 +170,12 @@ const importAny = (jose: Jose, raw: string): Effect.Effect<SigningKey, OktaConfi
       return yield* configError(
         blocks.length > 1
           ? `holds ${blocks.length} private keys; give the one whose public key the app has`
-          : UNEXPANDED.test(text.trim())
-            ? "is a variable that was never expanded (${…} or $NAME, as the env file or shell left it)"
-            : looksLikePath(text)
-              ? "looks like a file path; give the key itself (the file's PEM or JWK text), not its path"
-              : /-----BEGIN (PUBLIC KEY|CERTIFICATE)-----/.test(text)
-                ? "is a public key or certificate; give the private key the client signs with"
-                : "must be a PKCS#8 PEM (-----BEGIN PRIVATE KEY-----) or a private JWK"
+          : (pasteFault(text) ??
+              (looksLikePath(text)
+                ? "looks like a file path; give the key itself (the file's PEM or JWK text), not its path"
+                : /-----BEGIN (PUBLIC KEY|CERTIFICATE)-----/.test(text)
+                  ? "is a public key or certificate; give the private key the client signs with"
+                  : "must be a PKCS#8 PEM (-----BEGIN PRIVATE KEY-----) or a private JWK"))
       )
     }
     const pem = blocks[0]!

@@ -19,7 +19,7 @@ import {
   RateLimitStoreError,
   type RateLimitStoreService
 } from "../store/RateLimitStore.js"
-import { UNEXPANDED } from "../internal/pasted.js"
+import { pasteFault } from "../internal/pasted.js"
 import { STORE_TIMEOUT_MS } from "../internal/sharedGate.js"
 import { ACQUIRE, OBSERVE, RELEASE, WINDOW_MILLIS } from "./scripts.js"
 
@@ -76,9 +76,8 @@ const numbersOf = (reply: unknown): ReadonlyArray<number> => {
  * nothing. ioredis would throw a `TypeError` holding the URL, a defect rather than an error.
  */
 const urlProblem = (url: string): string | undefined => {
-  if (UNEXPANDED.test(url.trim())) {
-    return "is a variable that was never expanded (${…} or $NAME, as the env file or shell left it)"
-  }
+  const pasted = pasteFault(url.trim())
+  if (pasted !== undefined) return pasted
   // `localhost:6379`, as docker-compose files write it: a host and a port, no password to hide.
   if (/^[\w.-]+:\d+$/.test(url)) return `has no scheme: redis://${url} (rediss:// for TLS)`
   let parsed: URL
