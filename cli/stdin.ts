@@ -112,8 +112,9 @@ export const hiddenLine = (prompt: string): Effect.Effect<string> =>
         }
       }
     }
-    process.stderr.write(prompt)
+    // Raw first: what is typed once the prompt shows is never echoed, however soon it comes.
     stdin.setRawMode(true)
+    process.stderr.write(prompt)
     stdin.on("data", onData).resume()
     return Effect.sync(stop)
   })
